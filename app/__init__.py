@@ -1,0 +1,138 @@
+"""Acquisitions and finance for libraries: the application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request
+
+from .config import Defaults
+from .database import configure_engine, write_intent
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env()
+    else:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "acq.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in."
+    login_manager.session_protection = "basic"
+
+    from . import models  # noqa: F401  (registers every table)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    _register_blueprints(app)
+    _register_hooks(app)
+    from .cli import register_cli
+    register_cli(app)
+
+    from .auth.permissions import unregistered_endpoints
+    missing = unregistered_endpoints(app)
+    if missing:
+        raise RuntimeError(f"routes without declared roles: {', '.join(missing)}")
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .funds.views import bp as funds_bp
+    from .main import bp as main_bp
+
+    for bp in (main_bp, auth_bp, funds_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .auth.services import load_session_user
+    from .errors import DomainError
+
+    login_manager.user_loader(load_session_user)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import redirect, url_for
+        if request.blueprint == "api":
+            return jsonify(error={"code": "unauthorized", "message": "Send Authorization: Bearer <token>."}), 401
+        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if htmx:
+            resp = app.response_class("", 401)
+            resp.headers["HX-Redirect"] = target
+            return resp
+        return redirect(target)
+
+    @app.before_request
+    def _read_only_unless_posting():
+        g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_intent(_exc):
+        token = g.pop("_write_token", None)
+        if token is not None:
+            write_intent.reset(token)
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        return resp
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        if request.blueprint == "api":
+            return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+
+    for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
+                       (400, "The request was not understood."), (405, "Method not allowed.")):
+        def handler(exc, code=code, text=text):
+            message = getattr(exc, "description", None) if code == 400 else text
+            if request.blueprint == "api" or request.path.startswith("/api/"):
+                return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
+                                               405: "method_not_allowed"}[code], "message": message or text}), code
+            return render_template("error.html", code=code, message=message or text), code
+        app.register_error_handler(code, handler)
+
+    @app.context_processor
+    def _globals():
+        from flask_login import current_user
+        from flask_wtf.csrf import generate_csrf  # noqa: F401
+        from .auth.permissions import can_manage_money, has_any_role, is_institution_admin
+        from .auth.models import Role
+        return dict(Role=Role, has_any_role=has_any_role, can_manage_money=can_manage_money,
+                    is_institution_admin=lambda: current_user.is_authenticated and is_institution_admin(current_user))
+
+    from .formatting import register_filters
+    register_filters(app)

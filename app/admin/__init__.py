@@ -1,0 +1,1 @@
+"""Administration: users, their roles and scopes, libraries, fund types."""

@@ -1,0 +1,128 @@
+"""Administrator pages: users with roles and scopes, libraries, fund types."""
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth import services as auth
+from ..auth.models import Role, User
+from ..auth.permissions import is_institution_admin, roles_required
+from ..errors import DomainError, Duplicate
+from ..extensions import db
+from ..forms_util import attach_error
+from ..funds import services as fs
+from ..htmx import render
+from ..org.models import Library
+from .forms import FundTypeForm, LibraryForm, RoleForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _institution_admins_only():
+    # Administration is institution-wide: a library-scoped administrator may not manage users.
+    if current_user.is_authenticated and not is_institution_admin(current_user):
+        abort(403)
+
+
+def _role_form() -> RoleForm:
+    form = RoleForm(prefix="r")
+    form.library.choices = [("", "Institution (all libraries)")] + [
+        (str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(select(Library).order_by(Library.code))]
+    return form
+
+
+@bp.get("/users")
+@roles_required(Role.ADMIN)
+def users():
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id=None):
+    user = db.get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=user)
+    if user:
+        form.username.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            if user is None:
+                if not form.password.data:
+                    raise DomainError("Give the new user a password.", "password")
+                user = auth.create_user(current_user, form.username.data, form.password.data,
+                                        full_name=form.full_name.data or "", email=form.email.data or "")
+            else:
+                user.full_name, user.email = form.full_name.data or "", form.email.data or ""
+                if form.password.data:
+                    auth.set_password(current_user, user, form.password.data)
+                if bool(form.active.data) != user.active:
+                    auth.set_active(current_user, user, bool(form.active.data))
+            db.session.commit()
+            flash(f"User {user.username} saved.", "ok")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("admin/user_form.html", status=status, form=form, user=user, role_form=_role_form())
+
+
+@bp.post("/users/<int:user_id>/roles")
+@roles_required(Role.ADMIN)
+def add_role(user_id):
+    user = db.get_or_404(User, user_id)
+    form = _role_form()
+    if form.validate_on_submit():
+        try:
+            library = db.session.get(Library, int(form.library.data)) if form.library.data else None
+            auth.add_role(current_user, user, Role(form.role.data), library)
+            db.session.commit()
+        except (DomainError, Duplicate) as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return render("admin/user_form.html", "admin/_roles.html", status=200 if not form.errors and not form.form_errors
+                  else 422, user=db.session.get(User, user_id), role_form=form, form=UserForm(obj=user))
+
+
+@bp.post("/users/<int:user_id>/roles/<int:assignment_id>/delete")
+@roles_required(Role.ADMIN)
+def remove_role(user_id, assignment_id):
+    user = db.get_or_404(User, user_id)
+    auth.remove_role(current_user, user, assignment_id)
+    db.session.commit()
+    return render("admin/user_form.html", "admin/_roles.html", user=user, role_form=_role_form(), form=UserForm(obj=user))
+
+
+@bp.route("/libraries", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def libraries():
+    form = LibraryForm()
+    if form.validate_on_submit():
+        code = form.code.data.strip().upper()
+        if db.session.scalar(select(Library).filter_by(code=code)):
+            form.code.errors.append(f"Library {code} already exists.")
+        else:
+            db.session.add(Library(code=code, name=form.name.data.strip()))
+            db.session.commit()
+            flash(f"Library {code} added.", "ok")
+            return redirect(url_for("admin.libraries"))
+    rows = db.session.scalars(select(Library).order_by(Library.code)).all()
+    return render("admin/libraries.html", status=422 if form.errors else 200, form=form, libraries=rows)
+
+
+@bp.route("/fund-types", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def fund_types():
+    form = FundTypeForm()
+    if form.validate_on_submit():
+        try:
+            ft = fs.create_fund_type(current_user, form.code.data, form.name.data)
+            db.session.commit()
+            flash(f"Fund type {ft.code} added.", "ok")
+            return redirect(url_for("admin.fund_types"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return render("admin/fund_types.html", status=422 if form.errors else 200, form=form, types=fs.fund_types())

@@ -1,0 +1,1 @@
+"""People, roles, library scopes, login and API tokens."""

@@ -1,0 +1,89 @@
+"""Users and their role assignments, each scoped to the institution or to one library."""
+from datetime import datetime, timezone
+from enum import Enum
+
+from flask_login import UserMixin
+
+from ..extensions import db
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    FUND_MANAGER = "fund_manager"
+    PURCHASING_OPERATOR = "purchasing_operator"
+    INVOICE_OPERATOR = "invoice_operator"
+    INVOICE_OPERATOR_EXTENDED = "invoice_operator_extended"
+    INVOICE_MANAGER = "invoice_manager"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "General system administrator",
+    Role.FUND_MANAGER: "Fund manager",
+    Role.PURCHASING_OPERATOR: "Purchasing operator",
+    Role.INVOICE_OPERATOR: "Invoice operator",
+    Role.INVOICE_OPERATOR_EXTENDED: "Invoice operator extended",
+    Role.INVOICE_MANAGER: "Invoice manager",
+    Role.VIEWER: "Viewer",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False, unique=True)
+    full_name = db.Column(db.String(200), nullable=False, default="")
+    email = db.Column(db.String(200), nullable=False, default="")
+    password_hash = db.Column(db.String(255), nullable=False)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    # Bumped on password or role change: sessions carrying an older epoch are logged out.
+    session_epoch = db.Column(db.Integer, nullable=False, default=0)
+    api_token_hash = db.Column(db.String(64), unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    assignments = db.relationship("RoleAssignment", back_populates="user", cascade="all, delete-orphan",
+                                  lazy="selectin", order_by="RoleAssignment.id")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def __str__(self):
+        return self.full_name or self.username
+
+
+class RoleAssignment(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    role = db.Column(db.String(32), nullable=False)
+    library_id = db.Column(db.Integer, db.ForeignKey("library.id"))  # NULL: the whole institution
+
+    user = db.relationship("User", back_populates="assignments")
+    library = db.relationship("Library", lazy="joined")
+
+    __table_args__ = (
+        db.CheckConstraint("role IN ('admin','fund_manager','purchasing_operator','invoice_operator',"
+                           "'invoice_operator_extended','invoice_manager','viewer')", name="role_known"),
+    )
+
+    @property
+    def scope_label(self) -> str:
+        return str(self.library) if self.library else "Institution"
+
+
+class LoginFailure(db.Model):
+    """Failed logins, kept for throttling (per account and per address)."""
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False, index=True)
+    remote_addr = db.Column(db.String(64), nullable=False, index=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)

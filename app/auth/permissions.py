@@ -1,0 +1,107 @@
+"""Who may reach which route, and which rows a user's library scope lets them see.
+
+Every view declares its roles with :func:`roles_required` (or :func:`public`); create_app refuses
+to start when a route declares neither. Scope: a role assignment covers the whole institution
+(library NULL) or one library; queries go through the ``visible_*`` filters so an out-of-scope
+id is simply not found (404), never a 403 that confirms it exists.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import current_user
+from sqlalchemy import false, or_, select, true
+
+from .models import Role
+
+ALL_ROLES = frozenset(Role)
+MONEY_MANAGERS = frozenset({Role.ADMIN, Role.FUND_MANAGER})
+
+
+def roles_required(*roles: Role):
+    """Allow the view to users holding any of ``roles`` (in any scope)."""
+    allowed = frozenset(Role(r) for r in roles)
+    if not allowed:
+        raise ValueError("declare at least one role")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not has_any_role(current_user, allowed):
+                abort(403)
+            return view(*args, **kwargs)
+        wrapper.allowed_roles = allowed
+        return wrapper
+    return decorator
+
+
+def public(view):
+    """Mark a view as reachable without logging in (login page, health check)."""
+    view.is_public = True
+    return view
+
+
+def unregistered_endpoints(app) -> list[str]:
+    return sorted(endpoint for endpoint, view in app.view_functions.items()
+                  if endpoint != "static" and not getattr(view, "allowed_roles", None)
+                  and not getattr(view, "is_public", False))
+
+
+def has_any_role(user, roles) -> bool:
+    return any(Role(a.role) in roles for a in user.assignments)
+
+
+def library_scope(user, roles=ALL_ROLES) -> set[int] | None:
+    """Libraries where ``user`` holds one of ``roles``: None means the whole institution."""
+    libs: set[int] = set()
+    for a in user.assignments:
+        if Role(a.role) in roles:
+            if a.library_id is None:
+                return None
+            libs.add(a.library_id)
+    return libs
+
+
+def in_scope(scope: set[int] | None, library_id: int | None) -> bool:
+    """Whether an object owned by ``library_id`` (None: the institution) is inside ``scope``."""
+    return scope is None or (library_id is not None and library_id in scope)
+
+
+# -- row filters ---------------------------------------------------------------------------
+
+def visible_funds_clause(user):
+    from ..funds.models import Fund, fund_availability
+    scope = library_scope(user)
+    if scope is None:
+        return true()
+    if not scope:
+        return false()
+    shared = Fund.owner_library_id.is_(None) & (
+        Fund.available_to_all | Fund.id.in_(
+            select(fund_availability.c.fund_id).where(fund_availability.c.library_id.in_(scope))))
+    return or_(Fund.owner_library_id.in_(scope), shared)
+
+
+def visible_ledgers_clause(user):
+    from ..funds.models import Ledger, ledger_availability
+    scope = library_scope(user)
+    if scope is None:
+        return true()
+    if not scope:
+        return false()
+    shared = Ledger.owner_library_id.is_(None) & (
+        Ledger.available_to_all | Ledger.id.in_(
+            select(ledger_availability.c.ledger_id).where(ledger_availability.c.library_id.in_(scope))))
+    return or_(Ledger.owner_library_id.in_(scope), shared)
+
+
+def can_manage_money(user, owner_library_id: int | None) -> bool:
+    """Fund managers and administrators manage what their scope owns."""
+    return in_scope(library_scope(user, MONEY_MANAGERS), owner_library_id) and has_any_role(user, MONEY_MANAGERS)
+
+
+def is_institution_admin(user) -> bool:
+    return library_scope(user, {Role.ADMIN}) is None and has_any_role(user, {Role.ADMIN})

@@ -1,0 +1,86 @@
+"""Command line: flask --app wsgi init | demo | users create/token | ledger check."""
+from __future__ import annotations
+
+import click
+from flask_migrate import upgrade
+
+from .auth.models import Role
+from .extensions import db
+
+
+def register_cli(app):
+    @app.cli.command("init")
+    @click.option("--admin", "admin_name", default="admin", show_default=True)
+    @click.option("--password", envvar="ACQ_ADMIN_PASSWORD", help="First administrator's password.")
+    def init_command(admin_name, password):
+        """Create or upgrade the schema, the institution and a first administrator (idempotent)."""
+        from .setup import ensure_admin, ensure_institution
+        upgrade()
+        inst = ensure_institution()
+        created, pw = ensure_admin(admin_name, password)
+        db.session.commit()
+        click.echo(f"Database ready; institution {inst.code} ({inst.currency}).")
+        if created:
+            click.echo(f"Administrator {admin_name} created with password: {pw}")
+
+    @app.cli.command("demo")
+    def demo_command():
+        """Load the demo institution (libraries, periods, ledgers, funds, users); idempotent."""
+        from .demo import DEMO_PASSWORD, load_demo
+        upgrade()
+        users = load_demo()
+        db.session.commit()
+        click.echo("Demo institution ready. Log in with any of these users, password "
+                   f"'{DEMO_PASSWORD}':")
+        for username, label in users:
+            click.echo(f"  {username:<22} {label}")
+
+    users = click.Group("users", help="Manage users.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.argument("name")
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--library", "library_code", default=None, help="Library code; omit for the institution.")
+    @click.option("--password", required=True)
+    def users_create(name, role, library_code, password):
+        """Create a user with one role."""
+        from .auth.services import create_user
+        from .errors import DomainError
+        from .funds.services import get_library
+        try:
+            library = get_library(library_code) if library_code else None
+            create_user(None, name, password, roles=[(Role(role), library)])
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        db.session.commit()
+        click.echo(f"User {name} created as {Role(role).label} for {library_code or 'the institution'}.")
+
+    @users.command("token")
+    @click.argument("name")
+    def users_token(name):
+        """Print a new API token for NAME (replaces the previous one)."""
+        from .auth.models import User
+        from .auth.services import issue_api_token
+        user = db.session.scalar(db.select(User).filter_by(username=name))
+        if user is None:
+            raise click.ClickException(f"No user {name}.")
+        token = issue_api_token(None, user)
+        db.session.commit()
+        click.echo(token)
+
+    ledger = click.Group("ledger", help="Ledger maintenance.")
+    app.cli.add_command(ledger)
+
+    @ledger.command("check")
+    def ledger_check():
+        """Recompute every balance from the transactions; exit 1 when any differs."""
+        from .funds.services import check_ledger
+        diffs = check_ledger()
+        if diffs:
+            for d in diffs:
+                click.echo(f"DIFFERENCE {d}")
+            click.echo(f"{len(diffs)} fund(s) differ from their transactions.")
+            raise SystemExit(1)
+        click.echo("All fund balances match their transactions.")
+

@@ -1,0 +1,24 @@
+"""Safe defaults. create_app layers instance/config.py and FLASK_* environment variables on top."""
+from datetime import timedelta
+
+
+class Defaults:
+    SECRET_KEY = None  # create_app generates one into instance/secret_key when none is configured
+    SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/acq.db
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True when served over HTTPS
+    SESSION_COOKIE_NAME = "acq_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # idle timeout; refreshed on each request
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    PASSWORD_MIN_LENGTH = 12
+    INSTITUTION_CODE = "INST"
+    INSTITUTION_NAME = "Institution"
+    INSTITUTION_CURRENCY = "EUR"
+    PAGE_SIZE = 50
+    SCHEDULER_ENABLED = False

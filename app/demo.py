@@ -1,0 +1,137 @@
+"""The demo institution: three libraries, two fiscal periods, a fund tree with money, a user per role.
+
+Idempotent: running it again finds what exists and creates nothing twice.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from .auth.models import Role, User
+from .auth.services import create_user, password_matches
+from .extensions import db
+from .funds import services as fs
+from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
+from .ledger import TransactionKind
+from .org.models import Library
+from .setup import ensure_institution
+
+DEMO_PASSWORD = "library-demo-2026"
+
+LIBRARIES = [("MAIN", "Main Library"), ("LAW", "Law Library"), ("MED", "Medical Library")]
+FUND_TYPES = [("ENDOW", "Endowment"), ("GIFT", "Gift"), ("GRANT", "Grant"), ("STATE", "State budget")]
+PERIODS = [("FY2025", "Fiscal year 2025/26", date(2025, 9, 1), date(2026, 8, 31)),
+           ("FY2026", "Fiscal year 2026/27", date(2026, 9, 1), date(2027, 8, 31))]
+USERS = [
+    ("admin", "Ada Admin", Role.ADMIN, None),
+    ("fundmanager", "Farid Funds", Role.FUND_MANAGER, None),
+    ("law-fundmanager", "Lena Law", Role.FUND_MANAGER, "LAW"),
+    ("buyer", "Pia Purchasing", Role.PURCHASING_OPERATOR, "MAIN"),
+    ("invoicer", "Ivo Invoices", Role.INVOICE_OPERATOR, None),
+    ("invoicer-extended", "Iris Extended", Role.INVOICE_OPERATOR_EXTENDED, None),
+    ("invoice-manager", "Mona Manager", Role.INVOICE_MANAGER, None),
+    ("viewer", "Victor Viewer", Role.VIEWER, None),
+    ("med-viewer", "Mia Medical", Role.VIEWER, "MED"),
+]
+# ledger code, name, owner library (None: institution), [(code, name, parent, kind, fund type, allocation)]
+TREE = [
+    ("GEN", "General ledger", None, [
+        ("BOOKS", "Monographs", None, "summary", None, None),
+        ("HUM-BKS", "Humanities books", "BOOKS", "allocated", "STATE", "42000.00"),
+        ("SCI-BKS", "Science books", "BOOKS", "allocated", "STATE", "38500.00"),
+        ("SOC-BKS", "Social sciences books", "BOOKS", "allocated", "GRANT", "21000.00"),
+        ("SERIALS", "Serials", None, "summary", None, None),
+        ("EJOURNALS", "E-journal packages", "SERIALS", "allocated", "STATE", "185000.00"),
+        ("PRINT-SER", "Print subscriptions", "SERIALS", "allocated", "STATE", "24000.00"),
+        ("DATABASES", "Databases", None, "allocated", "STATE", "96000.00"),
+        ("RARE-GIFT", "Rare books gift", None, "allocated", "GIFT", "15000.00"),
+    ]),
+    ("LAW", "Law library ledger", "LAW", [
+        ("LAW-BKS", "Law books", None, "allocated", "STATE", "18000.00"),
+        ("LAW-SER", "Law serials", None, "allocated", "ENDOW", "27500.00"),
+    ]),
+    ("MED", "Medical library ledger", "MED", [
+        ("MED-EJ", "Medical e-journals", None, "allocated", "STATE", "64000.00"),
+        ("MED-BKS", "Medical books", None, "allocated", "GRANT", "12500.00"),
+    ]),
+]
+# fund code -> (encumbered, expended) share of the allocation in the earlier period
+SPENDING = {"HUM-BKS": ("0.12", "0.71"), "SCI-BKS": ("0.20", "0.64"), "SOC-BKS": ("0.05", "0.93"),
+            "EJOURNALS": ("0.00", "0.97"), "PRINT-SER": ("0.08", "0.81"), "DATABASES": ("0.00", "0.99"),
+            "LAW-BKS": ("0.15", "0.66"), "LAW-SER": ("0.02", "0.90"), "MED-EJ": ("0.00", "0.95"),
+            "MED-BKS": ("0.31", "0.42"), "RARE-GIFT": ("0.00", "0.30")}
+
+
+def _get_or_create(model, lookup: dict, **values):
+    obj = db.session.scalar(select(model).filter_by(**lookup))
+    if obj is None:
+        obj = model(**lookup, **values)
+        db.session.add(obj)
+        db.session.flush()
+    return obj
+
+
+def load_demo() -> list[tuple[str, str]]:
+    ensure_institution()
+    libs = {code: _get_or_create(Library, {"code": code}, name=name) for code, name in LIBRARIES}
+    types = {code: _get_or_create(FundType, {"code": code}, name=name) for code, name in FUND_TYPES}
+    listing = []
+    for username, full_name, role, lib in USERS:
+        note = ""
+        existing = db.session.scalar(select(User).filter_by(username=username))
+        if existing is None:
+            create_user(None, username, DEMO_PASSWORD, full_name=full_name, roles=[(role, libs.get(lib))])
+        elif not password_matches(existing, DEMO_PASSWORD):
+            note = " (existed before the demo: its own password)"
+        listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
+    admin = db.session.scalar(select(User).filter_by(username="admin"))
+    for index, (pcode, pname, start, end) in enumerate(PERIODS):
+        period = db.session.scalar(select(FiscalPeriod).filter_by(code=pcode)) or \
+            fs.create_fiscal_period(admin, pcode, pname, start, end)
+        for lcode, lname, owner, funds in TREE:
+            ledger = db.session.scalar(select(Ledger).filter_by(code=lcode, fiscal_period_id=period.id)) or \
+                fs.create_ledger(admin, lcode, lname, period, "EUR", owner=libs.get(owner))
+            for code, name, parent, kind, ftype, amount in funds:
+                if db.session.scalar(select(Fund).filter_by(code=code, fiscal_period_id=period.id)):
+                    continue
+                parent_fund = db.session.scalar(select(Fund).filter_by(code=parent, fiscal_period_id=period.id)) \
+                    if parent else None
+                fund = fs.create_fund(admin, ledger, code, fs.FundFields(
+                    name=name, kind=kind, parent=parent_fund, external_id=f"ERP-{pcode[-4:]}-{code}",
+                    fund_type=types.get(ftype), overencumbrance_allowed=code == "EJOURNALS",
+                    overencumbrance_limit_percent=Decimal("5") if code == "EJOURNALS" else Decimal("0"),
+                    overexpenditure_allowed=code == "DATABASES",
+                    overexpenditure_limit=Decimal("500.00") if code == "DATABASES" else Decimal("0"),
+                    notes="Demo fund."))
+                if amount:
+                    _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
+    return listing
+
+
+def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> None:
+    if db.session.scalar(select(FundTransaction.id).where(FundTransaction.fund_id == fund.id).limit(1)):
+        return
+    fs.allocate(admin, fund, amount, reference="BUDGET", note="Initial allocation", on=start)
+    share_enc, share_exp = (Decimal(s) for s in SPENDING.get(fund.code, ("0", "0")))
+    if not earlier:
+        share_enc, share_exp = share_enc / 3, share_exp / 4
+    expended = (amount * share_exp).quantize(Decimal("0.01"))
+    encumbered = (amount * share_enc).quantize(Decimal("0.01"))
+    # spread the spending over a few months so the fund's chart has a shape
+    for month, part in enumerate(fs_split(expended, 4)):
+        if part:
+            day = date(start.year + (start.month + 2 * month - 1) // 12, (start.month + 2 * month - 1) % 12 + 1, 15)
+            if day > date.today():
+                day = date.today()
+            fs.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"INV-DEMO-{fund.code}-{month + 1}",
+                    note="Demo invoice", on=day)
+    if encumbered:
+        fs.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
+                note="Demo open orders", on=min(date.today(), start.replace(day=20)))
+
+
+def fs_split(total: Decimal, parts: int) -> list[Decimal]:
+    from .ledger import split
+    return split(total, [1] * parts, "EUR") if total else []

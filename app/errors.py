@@ -1,0 +1,31 @@
+"""Domain errors raised by services; views and the API turn them into messages and status codes."""
+
+
+class DomainError(Exception):
+    """Something a person did that the rules refuse. ``field`` names the form field, if any."""
+    status = 422
+    code = "rule_violation"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class InvalidInput(DomainError):
+    status, code = 400, "invalid"
+
+
+class Duplicate(DomainError):
+    status, code = 409, "duplicate"
+
+
+class RuleViolation(DomainError):
+    status, code = 422, "rule_violation"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"

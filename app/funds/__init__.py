@@ -1,0 +1,1 @@
+"""Fiscal periods, ledgers, funds and their append-only transactions."""

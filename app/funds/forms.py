@@ -1,0 +1,64 @@
+"""Forms for fiscal periods, ledgers, funds, allocations and transfers."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AllocateForm(FlaskForm):
+    amount = StringField("Amount", validators=[DataRequired(message="Enter an amount.")],
+                         description="Positive to add money, negative to take it back.")
+    reference = StringField("Reference number", validators=[Optional(), Length(max=100)])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class TransferForm(FlaskForm):
+    target = SelectField("To fund", coerce=str, validators=[DataRequired(message="Choose the fund to transfer to.")])
+    amount = StringField("Amount", validators=[DataRequired(message="Enter an amount.")])
+    reference = StringField("Reference number", validators=[Optional(), Length(max=100)])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class FiscalPeriodForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    start_date = DateField("Start date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    end_date = DateField("End date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    status = SelectField("Status", choices=STATUS_CHOICES)
+
+
+class LedgerForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    fiscal_period = SelectField("Fiscal period", coerce=str)
+    currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)], default="EUR")
+    owner = SelectField("Owner", coerce=str)
+    available_to_all = BooleanField("Available to all libraries", default=True)
+    libraries = MultiCheckboxField("Available to these libraries", coerce=str)
+    notes = TextAreaField("Notes", validators=[Optional()])
+
+
+class FundForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    ledger = SelectField("Ledger", coerce=str)
+    kind = SelectField("Type", choices=[("allocated", "Allocated fund (holds money)"),
+                                        ("summary", "Summary fund (groups other funds)")])
+    parent = SelectField("Parent", coerce=str)
+    external_id = StringField("External ID (ERP)", validators=[Optional(), Length(max=100)])
+    fund_type = SelectField("Fund type", coerce=str)
+    status = SelectField("Status", choices=STATUS_CHOICES)
+    overencumbrance_allowed = BooleanField("Over-encumbrance allowed")
+    overencumbrance_limit_percent = StringField("Over-encumbrance limit (% of allocation)", default="0")
+    overexpenditure_allowed = BooleanField("Over-expenditure allowed")
+    overexpenditure_limit = StringField("Over-expenditure limit (amount)", default="0.00")
+    available_to_all = BooleanField("Available to all libraries of the ledger", default=True)
+    libraries = MultiCheckboxField("Available to these libraries", coerce=str)
+    notes = TextAreaField("Notes", validators=[Optional()])

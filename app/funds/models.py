@@ -1,0 +1,195 @@
+"""Fiscal periods, ledgers, summary and allocated funds, fund types and fund transactions."""
+from decimal import Decimal
+
+from sqlalchemy import event
+
+from ..auth.models import utcnow
+from ..extensions import db
+from ..ledger import Balance, FundRules
+from ..types import Money, Percent
+
+ledger_availability = db.Table(
+    "ledger_availability",
+    db.Column("ledger_id", db.Integer, db.ForeignKey("ledger.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("library_id", db.Integer, db.ForeignKey("library.id"), primary_key=True),
+)
+fund_availability = db.Table(
+    "fund_availability",
+    db.Column("fund_id", db.Integer, db.ForeignKey("fund.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("library_id", db.Integer, db.ForeignKey("library.id"), primary_key=True),
+)
+
+
+class FiscalPeriod(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(20), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    start_date = db.Column(db.Date, nullable=False)
+    end_date = db.Column(db.Date, nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="active")
+
+    __table_args__ = (
+        db.CheckConstraint("start_date < end_date", name="dates_ordered"),
+        db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
+    )
+
+    def contains(self, day) -> bool:
+        return self.start_date <= day <= self.end_date
+
+    def __str__(self):
+        return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+
+
+class FundType(db.Model):
+    """The library's own list of fund types (ENDOW, GIFT, GRANT, ...)."""
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(20), nullable=False, unique=True)
+    name = db.Column(db.String(100), nullable=False)
+
+
+class Ledger(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False)
+    name = db.Column(db.String(200), nullable=False)
+    fiscal_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id"), nullable=False, index=True)
+    currency = db.Column(db.String(3), nullable=False)
+    owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"))  # NULL: the institution
+    available_to_all = db.Column(db.Boolean, nullable=False, default=True)
+    notes = db.Column(db.Text, nullable=False, default="")
+
+    fiscal_period = db.relationship("FiscalPeriod", lazy="joined")
+    owner = db.relationship("Library", lazy="joined")
+    libraries = db.relationship("Library", secondary=ledger_availability, lazy="selectin",
+                                order_by="Library.code")
+    funds = db.relationship("Fund", back_populates="ledger", order_by="Fund.code")
+
+    __table_args__ = (db.UniqueConstraint("fiscal_period_id", "code"),)
+
+    @property
+    def status(self) -> str:
+        """A ledger is active exactly when its fiscal period is."""
+        return self.fiscal_period.status
+
+    @property
+    def owner_label(self) -> str:
+        return str(self.owner) if self.owner else "Institution"
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Fund(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False)
+    name = db.Column(db.String(200), nullable=False)
+    fiscal_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id"), nullable=False, index=True)
+    ledger_id = db.Column(db.Integer, db.ForeignKey("ledger.id"), nullable=False, index=True)
+    parent_id = db.Column(db.Integer, db.ForeignKey("fund.id"), index=True)  # NULL: directly under the ledger
+    kind = db.Column(db.String(10), nullable=False)  # summary | allocated
+    external_id = db.Column(db.String(100), nullable=False, default="", index=True)
+    fund_type_id = db.Column(db.Integer, db.ForeignKey("fund_type.id"))
+    status = db.Column(db.String(10), nullable=False, default="active")
+    notes = db.Column(db.Text, nullable=False, default="")
+    overencumbrance_allowed = db.Column(db.Boolean, nullable=False, default=False)
+    overencumbrance_limit_percent = db.Column(Percent(), nullable=False, default=Decimal("0"))
+    overexpenditure_allowed = db.Column(db.Boolean, nullable=False, default=False)
+    overexpenditure_limit = db.Column(Money(), nullable=False, default=Decimal("0"))
+    owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"))  # follows the ledger's owner
+    available_to_all = db.Column(db.Boolean, nullable=False, default=True)
+    # Balances cached from fund_transaction, updated in the same transaction as each posting
+    # under the fund's lock; `flask ledger check` rebuilds them and reports any difference.
+    allocated = db.Column(Money(), nullable=False, default=Decimal("0"))
+    encumbered = db.Column(Money(), nullable=False, default=Decimal("0"))
+    expended = db.Column(Money(), nullable=False, default=Decimal("0"))
+
+    fiscal_period = db.relationship("FiscalPeriod", lazy="joined")
+    ledger = db.relationship("Ledger", back_populates="funds", lazy="joined")
+    parent = db.relationship("Fund", remote_side=[id], back_populates="children")
+    children = db.relationship("Fund", back_populates="parent", order_by="Fund.code")
+    fund_type = db.relationship("FundType", lazy="joined")
+    owner = db.relationship("Library")
+    libraries = db.relationship("Library", secondary=fund_availability, lazy="selectin",
+                                order_by="Library.code")
+
+    __table_args__ = (
+        db.UniqueConstraint("fiscal_period_id", "code"),
+        db.CheckConstraint("kind IN ('summary','allocated')", name="kind_known"),
+        db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
+        db.CheckConstraint("overencumbrance_limit_percent >= 0", name="overencumbrance_nonnegative"),
+        db.CheckConstraint("overexpenditure_limit >= 0", name="overexpenditure_nonnegative"),
+    )
+
+    @property
+    def currency(self) -> str:
+        return self.ledger.currency
+
+    @property
+    def is_summary(self) -> bool:
+        return self.kind == "summary"
+
+    @property
+    def balance(self) -> Balance:
+        return Balance(self.allocated, self.encumbered, self.expended)
+
+    @property
+    def rules(self) -> FundRules:
+        return FundRules(self.overencumbrance_allowed, self.overencumbrance_limit_percent,
+                         self.overexpenditure_allowed, self.overexpenditure_limit)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} ({self.name})"
+
+    def path(self) -> list["Fund"]:
+        """Ancestors from the top summary fund down to this fund."""
+        chain, node = [], self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    def __str__(self):
+        return self.label
+
+
+class FundTransaction(db.Model):
+    """One money movement. Rows are never changed or deleted; corrections are new rows."""
+    id = db.Column(db.Integer, primary_key=True)
+    fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    amount = db.Column(Money(), nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    transaction_date = db.Column(db.Date, nullable=False)
+    reference = db.Column(db.String(100), nullable=False, default="")
+    note = db.Column(db.Text, nullable=False, default="")
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    transfer_id = db.Column(db.String(36), index=True)  # shared by the two legs of a transfer
+    counterpart_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"))
+    source_type = db.Column(db.String(32))  # what caused it: po_line, invoice_line, ... (later issues)
+    source_id = db.Column(db.Integer)
+
+    fund = db.relationship("Fund", foreign_keys=[fund_id])
+    counterpart_fund = db.relationship("Fund", foreign_keys=[counterpart_fund_id], lazy="joined")
+    actor = db.relationship("User", lazy="joined")
+
+    __table_args__ = (
+        db.Index("ix_fund_transaction_fund_id_id", "fund_id", "id"),
+        db.CheckConstraint("kind IN ('allocation','transfer','encumbrance','disencumbrance','expenditure')",
+                           name="kind_known"),
+        db.CheckConstraint("amount <> 0", name="amount_nonzero"),
+    )
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(FundTransaction, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise AppendOnlyError("fund transactions are append-only; post a correcting transaction instead")
+
+
+@event.listens_for(FundTransaction, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise AppendOnlyError("fund transactions are append-only; post a correcting transaction instead")

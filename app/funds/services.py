@@ -1,0 +1,576 @@
+"""Every change to fiscal periods, ledgers, funds and fund money goes through these functions.
+
+They take an explicit ``actor``, enforce the rules (through ``app.ledger`` for money), flush, and
+raise :mod:`app.errors` exceptions with messages meant for people. Callers commit.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import lazyload
+
+from ..auth.permissions import can_manage_money, visible_funds_clause, visible_ledgers_clause
+from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
+from ..extensions import db
+from ..database import is_postgres
+from ..ledger import Balance, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
+from ..org.models import Library
+from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
+
+SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
+
+
+# -- lookups honouring scope ------------------------------------------------------------------
+
+def visible_funds(user):
+    return select(Fund).where(visible_funds_clause(user))
+
+
+def get_fund(user, fund_id) -> Fund:
+    try:
+        fund_id = int(fund_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such fund.") from None
+    fund = db.session.scalar(visible_funds(user).where(Fund.id == fund_id))
+    if fund is None:
+        raise NotFound("No such fund.")
+    return fund
+
+
+def find_fund(user, ref, fiscal_period: FiscalPeriod | None = None) -> Fund:
+    """A fund by id, or by code within ``fiscal_period``."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return get_fund(user, ref)
+    q = visible_funds(user).where(Fund.code == str(ref))
+    if fiscal_period is not None:
+        q = q.where(Fund.fiscal_period_id == fiscal_period.id)
+    funds = db.session.scalars(q).all()
+    if len(funds) != 1:
+        raise NotFound(f"No fund {ref}." if not funds else f"Fund code {ref} is ambiguous; name the fiscal period.")
+    return funds[0]
+
+
+def get_ledger(user, ledger_id) -> Ledger:
+    ledger = db.session.scalar(select(Ledger).where(visible_ledgers_clause(user), Ledger.id == ledger_id))
+    if ledger is None:
+        raise NotFound("No such ledger.")
+    return ledger
+
+
+def find_ledger(user, ref, fiscal_period: FiscalPeriod | None = None) -> Ledger:
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return get_ledger(user, int(ref))
+    q = select(Ledger).where(visible_ledgers_clause(user), Ledger.code == str(ref))
+    if fiscal_period is not None:
+        q = q.where(Ledger.fiscal_period_id == fiscal_period.id)
+    ledgers = db.session.scalars(q).all()
+    if len(ledgers) != 1:
+        raise NotFound(f"No ledger {ref}." if not ledgers else f"Ledger code {ref} is ambiguous; name the fiscal period.")
+    return ledgers[0]
+
+
+def get_fiscal_period(ref) -> FiscalPeriod:
+    if isinstance(ref, FiscalPeriod):
+        return ref
+    fp = db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == str(ref)))
+    if fp is None and str(ref).isdigit():
+        fp = db.session.get(FiscalPeriod, int(ref))
+    if fp is None:
+        raise NotFound(f"No fiscal period {ref}.")
+    return fp
+
+
+def fiscal_periods() -> list[FiscalPeriod]:
+    return db.session.scalars(select(FiscalPeriod).order_by(FiscalPeriod.start_date.desc())).all()
+
+
+def current_fiscal_period(today: date | None = None) -> FiscalPeriod | None:
+    today = today or date.today()
+    periods = fiscal_periods()
+    for fp in periods:
+        if fp.contains(today):
+            return fp
+    return periods[0] if periods else None
+
+
+def get_library(code_or_id) -> Library | None:
+    if code_or_id in (None, "", "institution"):
+        return None
+    lib = db.session.scalar(select(Library).where(Library.code == str(code_or_id)))
+    if lib is None and str(code_or_id).isdigit():
+        lib = db.session.get(Library, int(code_or_id))
+    if lib is None:
+        raise InvalidInput(f"No library {code_or_id}.", "owner")
+    return lib
+
+
+# -- validation helpers ---------------------------------------------------------------------
+
+def _require_code(code: str, what: str) -> str:
+    code = (code or "").strip()
+    if not code or len(code) > 40 or any(c.isspace() for c in code):
+        raise InvalidInput(f"A {what} code is 1–40 characters without spaces.", "code")
+    return code
+
+
+def _require_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A name is required.", "name")
+    return name[:200]
+
+
+def check_currency(currency: str) -> str:
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidInput("A currency is a three-letter ISO code such as EUR.", "currency")
+    try:
+        digits = minor_unit(currency)
+    except Exception:  # Babel raises for codes it does not know
+        raise InvalidInput(f"Unknown currency {currency}.", "currency") from None
+    if digits > SUPPORTED_MAX_DECIMALS:
+        raise InvalidInput(f"{currency} has {digits} decimals; this installation keeps money to 2 decimals.",
+                           "currency")
+    return currency
+
+
+def _require_manager(actor, owner_library_id):
+    if not can_manage_money(actor, owner_library_id):
+        raise Forbidden("You may not manage money owned by this scope.")
+
+
+# -- fiscal periods ----------------------------------------------------------------------------
+
+def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date: date,
+                         status: str = "active") -> FiscalPeriod:
+    _require_manager(actor, None)
+    code = _require_code(code, "fiscal period")
+    if db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == code)):
+        raise Duplicate(f"A fiscal period with code {code} already exists.", "code")
+    fp = FiscalPeriod(code=code)
+    _apply_period_fields(fp, name, start_date, end_date, status)
+    db.session.add(fp)
+    db.session.flush()
+    return fp
+
+
+def update_fiscal_period(actor, fp: FiscalPeriod, name: str, start_date: date, end_date: date,
+                         status: str) -> FiscalPeriod:
+    _require_manager(actor, None)
+    _apply_period_fields(fp, name, start_date, end_date, status)
+    db.session.flush()
+    return fp
+
+
+def _apply_period_fields(fp, name, start_date, end_date, status):
+    if not isinstance(start_date, date) or not isinstance(end_date, date):
+        raise InvalidInput("Start and end dates are required (YYYY-MM-DD).", "start_date")
+    if start_date >= end_date:
+        raise InvalidInput("The end date must come after the start date.", "end_date")
+    if status not in ("active", "inactive"):
+        raise InvalidInput("Status is active or inactive.", "status")
+    overlap = db.session.scalar(select(FiscalPeriod).where(
+        FiscalPeriod.id != (fp.id or -1), FiscalPeriod.start_date <= end_date, FiscalPeriod.end_date >= start_date))
+    if overlap:
+        raise RuleViolation(f"The dates overlap fiscal period {overlap.code}.", "start_date")
+    fp.name, fp.start_date, fp.end_date, fp.status = _require_name(name), start_date, end_date, status
+
+
+# -- fund types ---------------------------------------------------------------------------------
+
+def fund_types() -> list[FundType]:
+    return db.session.scalars(select(FundType).order_by(FundType.code)).all()
+
+
+def create_fund_type(actor, code: str, name: str) -> FundType:
+    _require_manager(actor, None)
+    code = _require_code(code, "fund type").upper()
+    if db.session.scalar(select(FundType).where(FundType.code == code)):
+        raise Duplicate(f"Fund type {code} already exists.", "code")
+    ft = FundType(code=code, name=_require_name(name))
+    db.session.add(ft)
+    db.session.flush()
+    return ft
+
+
+def get_fund_type(code) -> FundType | None:
+    if code in (None, ""):
+        return None
+    ft = db.session.scalar(select(FundType).where(FundType.code == str(code).upper()))
+    if ft is None:
+        raise InvalidInput(f"Unknown fund type {code}; add it under fund types first.", "fund_type")
+    return ft
+
+
+# -- ledgers -----------------------------------------------------------------------------------
+
+def _availability(owner: Library | None, available_to_all: bool, libraries) -> tuple[bool, list[Library]]:
+    """Normalise availability: a library-owned object is available only to its owner."""
+    if owner is not None:
+        return False, []
+    libraries = sorted(set(libraries or []), key=lambda lib: lib.code)
+    if not available_to_all and not libraries:
+        raise InvalidInput("Choose the libraries it is available to, or make it available to all.", "libraries")
+    return bool(available_to_all), ([] if available_to_all else libraries)
+
+
+def ledger_library_ids(ledger: Ledger) -> set[int] | None:
+    """Libraries that may use the ledger; None: all of them."""
+    if ledger.owner_library_id is not None:
+        return {ledger.owner_library_id}
+    return None if ledger.available_to_all else {lib.id for lib in ledger.libraries}
+
+
+def fund_library_ids(fund: Fund) -> set[int] | None:
+    if fund.owner_library_id is not None:
+        return {fund.owner_library_id}
+    return None if fund.available_to_all else {lib.id for lib in fund.libraries}
+
+
+def create_ledger(actor, code: str, name: str, fiscal_period: FiscalPeriod, currency: str,
+                  owner: Library | None = None, available_to_all: bool = True, libraries=(),
+                  notes: str = "") -> Ledger:
+    _require_manager(actor, owner.id if owner else None)
+    code = _require_code(code, "ledger")
+    if db.session.scalar(select(Ledger).where(Ledger.fiscal_period_id == fiscal_period.id, Ledger.code == code)):
+        raise Duplicate(f"Ledger {code} already exists in fiscal period {fiscal_period.code}.", "code")
+    to_all, libs = _availability(owner, available_to_all, libraries)
+    ledger = Ledger(code=code, name=_require_name(name), fiscal_period=fiscal_period,
+                    currency=check_currency(currency), owner=owner, available_to_all=to_all,
+                    libraries=libs, notes=notes or "")
+    db.session.add(ledger)
+    db.session.flush()
+    return ledger
+
+
+def update_ledger(actor, ledger: Ledger, name: str, owner: Library | None, available_to_all: bool,
+                  libraries=(), notes: str = "") -> Ledger:
+    """Edit a ledger. Owner changes carry over to all its funds (their availability is kept);
+    libraries removed from the ledger's availability are removed from its funds too; libraries
+    added to it are not added to the funds."""
+    _require_manager(actor, ledger.owner_library_id)
+    _require_manager(actor, owner.id if owner else None)
+    to_all, libs = _availability(owner, available_to_all, libraries)
+    ledger.name, ledger.notes = _require_name(name), notes or ""
+    if (owner.id if owner else None) != ledger.owner_library_id:
+        ledger.owner = owner
+        for fund in ledger.funds:
+            fund.owner = owner
+    ledger.available_to_all, ledger.libraries = to_all, libs
+    allowed = ledger_library_ids(ledger)
+    if allowed is not None and owner is None:
+        for fund in ledger.funds:
+            current = fund_library_ids(fund)
+            if current is None:
+                fund.available_to_all, fund.libraries = False, [lib for lib in libs]
+            else:
+                fund.libraries = [lib for lib in fund.libraries if lib.id in allowed]
+    db.session.flush()
+    return ledger
+
+
+# -- funds -------------------------------------------------------------------------------------
+
+@dataclass
+class FundFields:
+    """What a person can set on a fund (create and edit)."""
+    name: str
+    kind: str = "allocated"
+    parent: Fund | None = None
+    external_id: str = ""
+    fund_type: FundType | None = None
+    status: str = "active"
+    notes: str = ""
+    overencumbrance_allowed: bool = False
+    overencumbrance_limit_percent: Decimal = Decimal("0")
+    overexpenditure_allowed: bool = False
+    overexpenditure_limit: Decimal = Decimal("0")
+    available_to_all: bool = True
+    libraries: list = field(default_factory=list)
+
+
+def create_fund(actor, ledger: Ledger, code: str, fields: FundFields) -> Fund:
+    _require_manager(actor, ledger.owner_library_id)
+    code = _require_code(code, "fund")
+    if fields.kind not in ("summary", "allocated"):
+        raise InvalidInput("A fund is a summary fund or an allocated fund.", "type")
+    if db.session.scalar(select(Fund).where(Fund.fiscal_period_id == ledger.fiscal_period_id, Fund.code == code)):
+        raise Duplicate(f"Fund code {code} is already used in fiscal period {ledger.fiscal_period.code}.", "code")
+    fund = Fund(code=code, ledger=ledger, fiscal_period_id=ledger.fiscal_period_id, kind=fields.kind,
+                owner_library_id=ledger.owner_library_id)
+    db.session.add(fund)
+    _apply_fund_fields(fund, fields)
+    db.session.flush()
+    return fund
+
+
+def update_fund(actor, fund: Fund, fields: FundFields, ledger: Ledger | None = None) -> Fund:
+    _require_manager(actor, fund.owner_library_id)
+    if fields.kind != fund.kind:
+        has_money = db.session.scalar(select(func.count()).select_from(FundTransaction)
+                                      .where(FundTransaction.fund_id == fund.id))
+        if has_money or (fund.children and fields.kind == "allocated"):
+            raise RuleViolation("A fund with transactions or child funds cannot change its type.", "type")
+        fund.kind = fields.kind
+    if ledger is not None and ledger.id != fund.ledger_id:
+        move_fund(actor, fund, ledger)
+    _apply_fund_fields(fund, fields)
+    db.session.flush()
+    return fund
+
+
+def move_fund(actor, fund: Fund, target: Ledger) -> None:
+    """Move a fund (and its subtree) to another ledger of the same period, currency and availability."""
+    _require_manager(actor, target.owner_library_id)
+    source = fund.ledger
+    if target.fiscal_period_id != source.fiscal_period_id:
+        raise RuleViolation("A fund can only move to a ledger of the same fiscal period.", "ledger")
+    if target.currency != source.currency:
+        raise RuleViolation(f"Ledger {target.code} is in {target.currency}, the fund in {source.currency}.", "ledger")
+    if (target.owner_library_id != source.owner_library_id
+            or ledger_library_ids(target) != ledger_library_ids(source)):
+        raise RuleViolation(f"Ledger {target.code} is not available to exactly the same libraries as "
+                            f"{source.code}, so the fund cannot move there.", "ledger")
+    stack = [fund]
+    while stack:
+        node = stack.pop()
+        node.ledger = target
+        stack.extend(node.children)
+    if fund.parent is not None and fund.parent.ledger_id != target.id:
+        fund.parent = None
+
+
+def _apply_fund_fields(fund: Fund, f: FundFields) -> None:
+    fund.name = _require_name(f.name)
+    parent = f.parent
+    if parent is not None:
+        if parent.kind != "summary":
+            raise RuleViolation(f"{parent.code} is an allocated fund; only summary funds have child funds.", "parent")
+        if parent.ledger_id != fund.ledger.id:
+            raise RuleViolation(f"Parent fund {parent.code} belongs to another ledger.", "parent")
+        node = parent
+        while node is not None:
+            if node is fund:
+                raise RuleViolation("A fund cannot be placed under itself.", "parent")
+            node = node.parent
+    fund.parent = parent
+    if f.status not in ("active", "inactive"):
+        raise InvalidInput("Status is active or inactive.", "status")
+    fund.status = f.status
+    fund.external_id = (f.external_id or "").strip()[:100]
+    fund.fund_type = f.fund_type
+    fund.notes = f.notes or ""
+    pct, limit = Decimal(f.overencumbrance_limit_percent or 0), Decimal(f.overexpenditure_limit or 0)
+    if pct < 0 or pct > 1000:
+        raise InvalidInput("The over-encumbrance limit is a percent between 0 and 1000.", "overencumbrance_limit_percent")
+    if limit < 0:
+        raise InvalidInput("The over-expenditure limit cannot be negative.", "overexpenditure_limit")
+    fund.overencumbrance_allowed, fund.overencumbrance_limit_percent = bool(f.overencumbrance_allowed), pct
+    fund.overexpenditure_allowed, fund.overexpenditure_limit = bool(f.overexpenditure_allowed), limit
+    # availability: inside the ledger's; a library-owned fund is available only to its owner
+    ledger = fund.ledger
+    fund.owner_library_id = ledger.owner_library_id
+    if ledger.owner_library_id is not None:
+        fund.available_to_all, fund.libraries = False, []
+        return
+    allowed = ledger_library_ids(ledger)
+    libs = sorted(set(f.libraries or []), key=lambda lib: lib.code)
+    if f.available_to_all:
+        if allowed is not None:
+            raise RuleViolation(f"Ledger {ledger.code} is not available to all libraries, so its funds cannot be.",
+                                "libraries")
+        fund.available_to_all, fund.libraries = True, []
+        return
+    if not libs:
+        raise InvalidInput("Choose the libraries the fund is available to, or make it available to all.", "libraries")
+    outside = [lib.code for lib in libs if allowed is not None and lib.id not in allowed]
+    if outside:
+        raise RuleViolation(f"Ledger {ledger.code} is not available to {', '.join(outside)}; a fund's "
+                            "availability must lie inside its ledger's.", "libraries")
+    fund.available_to_all, fund.libraries = False, libs
+
+
+# -- money -------------------------------------------------------------------------------------
+
+def lock_funds(fund_ids) -> dict[int, Fund]:
+    """Lock the funds' rows (ascending id, so concurrent callers never deadlock) and reload them.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: the write transaction was opened with BEGIN
+    IMMEDIATE (see app.database), which already serialises writers.
+    """
+    ids = sorted({int(i) for i in fund_ids})
+    q = (select(Fund).where(Fund.id.in_(ids)).order_by(Fund.id)
+         .options(lazyload(Fund.fiscal_period), lazyload(Fund.ledger), lazyload(Fund.fund_type))
+         .execution_options(populate_existing=True))
+    if is_postgres(db.session):
+        q = q.with_for_update(of=Fund)
+    funds = {f.id: f for f in db.session.scalars(q)}
+    missing = set(ids) - set(funds)
+    if missing:
+        raise NotFound("No such fund.")
+    return funds
+
+
+@dataclass
+class Posting:
+    fund: Fund
+    kind: TransactionKind
+    amount: Decimal
+    counterpart: Fund | None = None
+
+
+def _require_postable(fund: Fund) -> None:
+    if fund.kind != "allocated":
+        raise RuleViolation(f"{fund.label} is a summary fund; money is held by allocated funds.", "fund")
+    if fund.status != "active":
+        raise RuleViolation(f"Fund {fund.label} is inactive.", "fund")
+    if fund.fiscal_period.status != "active":
+        raise RuleViolation(f"Fiscal period {fund.fiscal_period.code} of fund {fund.code} is closed.", "fund")
+
+
+def post_transactions(actor, postings: list[Posting], *, reference: str = "", note: str = "",
+                      on: date | None = None, source_type: str | None = None,
+                      source_id: int | None = None) -> list[FundTransaction]:
+    """Append transactions atomically: lock the funds, check every rule, then write rows and
+    cached balances. Either every posting is written or none is (LimitExceeded -> RuleViolation)."""
+    if not postings:
+        return []
+    funds = lock_funds(p.fund.id for p in postings)
+    transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
+    start = {fid: f.balance for fid, f in funds.items()}
+    after = dict(start)
+    for p in postings:
+        fund = funds[p.fund.id]
+        _require_postable(fund)
+        if p.amount == 0:
+            raise InvalidInput("The amount must not be zero.", "amount")
+        try:
+            after[fund.id] = check_posting(after[fund.id], p.kind, p.amount, fund.rules, currency=fund.currency,
+                                           fund_label=fund.label, base=start[fund.id])
+        except LimitExceeded as exc:
+            raise RuleViolation(str(exc), "amount") from exc
+    rows = []
+    for p in postings:
+        fund = funds[p.fund.id]
+        row = FundTransaction(fund_id=fund.id, kind=p.kind.value, amount=p.amount, currency=fund.currency,
+                              transaction_date=on or date.today(), reference=(reference or "")[:100],
+                              note=note or "", actor_id=actor.id if actor else None,
+                              transfer_id=transfer_id if p.kind is TransactionKind.TRANSFER else None,
+                              counterpart_fund_id=p.counterpart.id if p.counterpart else None,
+                              source_type=source_type, source_id=source_id)
+        db.session.add(row)
+        rows.append(row)
+    for fid, bal in after.items():
+        funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
+    db.session.flush()
+    return rows
+
+
+def _amount(value, fund: Fund) -> Decimal:
+    try:
+        return parse_amount(value, fund.currency)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), "amount") from None
+
+
+def allocate(actor, fund: Fund, amount, reference: str = "", note: str = "", on: date | None = None):
+    """Give money to a fund (positive) or take it back (negative, never below what is committed)."""
+    _require_manager(actor, fund.owner_library_id)
+    amount = _amount(amount, fund)
+    return post_transactions(actor, [Posting(fund, TransactionKind.ALLOCATION, amount)],
+                             reference=reference, note=note, on=on)[0]
+
+
+def transfer(actor, source: Fund, target: Fund, amount, reference: str = "", note: str = "",
+             on: date | None = None) -> list[FundTransaction]:
+    """Move money between two allocated funds of the same fiscal period and currency."""
+    if target is None:
+        raise InvalidInput("Choose the fund to transfer to.", "target_fund")
+    _require_manager(actor, source.owner_library_id)
+    _require_manager(actor, target.owner_library_id)
+    if source.id == target.id:
+        raise InvalidInput("A transfer needs two different funds.", "target_fund")
+    if source.currency != target.currency:
+        raise RuleViolation(f"Fund {source.code} is in {source.currency} and fund {target.code} in "
+                            f"{target.currency}; a transfer needs funds of one currency.", "target_fund")
+    if source.fiscal_period_id != target.fiscal_period_id:
+        raise RuleViolation("A transfer needs funds of the same fiscal period.", "target_fund")
+    amount = _amount(amount, source)
+    if amount <= 0:
+        raise InvalidInput("A transfer amount must be positive.", "amount")
+    return post_transactions(actor, [Posting(source, TransactionKind.TRANSFER, -amount, counterpart=target),
+                                     Posting(target, TransactionKind.TRANSFER, amount, counterpart=source)],
+                             reference=reference, note=note, on=on)
+
+
+def post(actor, fund: Fund, kind: TransactionKind | str, amount, reference: str = "", note: str = "",
+         on: date | None = None, source_type: str | None = None, source_id: int | None = None):
+    """Encumber, disencumber or expend (orders and invoices call this)."""
+    kind = TransactionKind(kind)
+    amount = amount if isinstance(amount, Decimal) else _amount(amount, fund)
+    return post_transactions(actor, [Posting(fund, kind, amount)], reference=reference, note=note, on=on,
+                             source_type=source_type, source_id=source_id)[0]
+
+
+# -- balances ----------------------------------------------------------------------------------
+
+def _balance_columns():
+    t = FundTransaction
+    allocated = func.coalesce(func.sum(case((t.kind.in_(("allocation", "transfer")), t.amount), else_=0)), 0)
+    encumbered = func.coalesce(func.sum(case((t.kind == "encumbrance", t.amount),
+                                             (t.kind == "disencumbrance", -t.amount), else_=0)), 0)
+    expended = func.coalesce(func.sum(case((t.kind == "expenditure", t.amount), else_=0)), 0)
+    return allocated, encumbered, expended
+
+
+def recomputed_balances(fund_ids=None) -> dict[int, Balance]:
+    """Balances rebuilt from the transactions alone (one aggregate query)."""
+    from ..types import Money
+    allocated, encumbered, expended = (c.cast(Money()) for c in _balance_columns())
+    q = select(FundTransaction.fund_id, allocated, encumbered, expended).group_by(FundTransaction.fund_id)
+    if fund_ids is not None:
+        q = q.where(FundTransaction.fund_id.in_(list(fund_ids)))
+    return {fid: Balance(a, e, x) for fid, a, e, x in db.session.execute(q)}
+
+
+@dataclass
+class Difference:
+    fund: Fund
+    cached: Balance
+    recomputed: Balance
+
+    def __str__(self):
+        parts = [f"{name} cached {getattr(self.cached, name)} != transactions {getattr(self.recomputed, name)}"
+                 for name in ("allocated", "encumbered", "expended")
+                 if getattr(self.cached, name) != getattr(self.recomputed, name)]
+        return f"fund {self.fund.code} (id {self.fund.id}, {self.fund.fiscal_period.code}): " + "; ".join(parts)
+
+
+def check_ledger() -> list[Difference]:
+    """Compare every fund's cached balances with the sum of its transactions."""
+    rebuilt = recomputed_balances()
+    diffs = []
+    for fund in db.session.scalars(select(Fund).order_by(Fund.id)):
+        truth = rebuilt.get(fund.id, Balance())
+        if fund.balance != truth:
+            diffs.append(Difference(fund, fund.balance, truth))
+    return diffs
+
+
+def transactions_query(fund: Fund, kind: str | None = None, since: date | None = None,
+                       until: date | None = None, text: str | None = None):
+    q = select(FundTransaction).where(FundTransaction.fund_id == fund.id)
+    if kind:
+        q = q.where(FundTransaction.kind == kind)
+    if since:
+        q = q.where(FundTransaction.transaction_date >= since)
+    if until:
+        q = q.where(FundTransaction.transaction_date <= until)
+    if text:
+        like = f"%{text}%"
+        q = q.where((FundTransaction.reference.ilike(like)) | (FundTransaction.note.ilike(like)))
+    return q

@@ -1,0 +1,421 @@
+"""Fund dashboard, fund pages, allocate and transfer, fiscal period / ledger / fund forms."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.permissions import ALL_ROLES, MONEY_MANAGERS, can_manage_money, roles_required
+from ..errors import DomainError, InvalidInput, NotFound
+from ..extensions import db, htmx
+from ..forms_util import attach_error
+from ..htmx import render
+from ..org.models import Library
+from . import services as fs
+from .chart import spending_chart
+from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
+from .models import FiscalPeriod, Fund, FundTransaction, Ledger
+from .tree import build_tree, visible_rows
+
+bp = Blueprint("funds", __name__)
+VIEW = ALL_ROLES
+MANAGE = MONEY_MANAGERS
+
+
+# -- dashboard ---------------------------------------------------------------------------------
+
+def _open_keys(args) -> set[str]:
+    return {k for k in (args.get("open") or "").split(",") if k[:1] in ("L", "F") and k[1:].isdigit()}
+
+
+def _dashboard_state():
+    """Period and open nodes: from the query string, or (for HTMX posts) from the page's URL."""
+    args = request.args
+    if request.method != "GET" and htmx and htmx.current_url:
+        args = {k: v[0] for k, v in parse_qs(urlsplit(htmx.current_url).query).items()}
+    return args.get("period"), _open_keys(args), args.get("expand") == "all"
+
+
+def dashboard_url(period: FiscalPeriod, open_keys: set[str], expand_all=False, toggle: str | None = None) -> str:
+    keys = set(open_keys)
+    if toggle:
+        keys ^= {toggle}
+    params = {"period": period.code}
+    if keys:
+        params["open"] = ",".join(sorted(keys))
+    if expand_all:
+        params["expand"] = "all"
+    return url_for("funds.dashboard") + "?" + urlencode(params)
+
+
+def _period_or_current(code) -> FiscalPeriod | None:
+    return fs.get_fiscal_period(code) if code else fs.current_fiscal_period()
+
+
+@bp.get("/funds/")
+@roles_required(*VIEW)
+def dashboard():
+    code, open_keys, expand_all = _dashboard_state()
+    period = _period_or_current(code)
+    if period is None:
+        return render("funds/no_periods.html")
+    roots = build_tree(current_user, period)
+    ctx = dict(period=period, periods=fs.fiscal_periods(), roots=roots, open_keys=open_keys,
+               expand_all=expand_all, dashboard_url=dashboard_url)
+    target = htmx.target if htmx else None
+    if target and target.startswith("ledger-"):
+        ledger_root = next((r for r in roots if f"ledger-{r.obj.id}" == target), None)
+        if ledger_root is None:
+            abort(404)
+        return render("funds/dashboard.html", "funds/_ledger_rows.html", root=ledger_root, **ctx)
+    return render("funds/dashboard.html", **ctx)
+
+
+@bp.get("/funds/search")
+@roles_required(*VIEW)
+def search():
+    q = (request.args.get("q") or "").strip()
+    funds = []
+    if q:
+        like = f"%{q}%"
+        funds = db.session.scalars(
+            fs.visible_funds(current_user).where(
+                Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like))
+            .order_by(Fund.fiscal_period_id.desc(), Fund.code).limit(100)).all()
+    return render("funds/search.html", q=q, funds=funds)
+
+
+# -- one fund ----------------------------------------------------------------------------------
+
+def _parse_day(value):
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"\"{value}\" is not a date (YYYY-MM-DD).") from None
+
+
+SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
+         "-date": (FundTransaction.transaction_date.desc(), FundTransaction.id.desc()),
+         "amount": (FundTransaction.amount, FundTransaction.id),
+         "-amount": (FundTransaction.amount.desc(), FundTransaction.id.desc())}
+
+
+@bp.get("/funds/<int:fund_id>")
+@roles_required(*VIEW)
+def show(fund_id):
+    fund = fs.get_fund(current_user, fund_id)
+    args = request.args
+    filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
+                   until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
+    sort = args.get("sort") if args.get("sort") in SORTS else "-date"
+    q = fs.transactions_query(fund, **filters).order_by(*SORTS[sort])
+    page = db.paginate(q, page=args.get("page", 1, type=int), per_page=25, error_out=False)
+
+    def page_url(n=None, **change):
+        params = {k: v for k, v in args.items() if v}
+        params.update({k: v for k, v in change.items()})
+        if n:
+            params["page"] = n
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        return url_for("funds.show", fund_id=fund.id, **params)
+
+    ctx = dict(fund=fund, page=page, filters=args, sort=sort, page_url=page_url,
+               can_manage=can_manage_money(current_user, fund.owner_library_id))
+    if htmx and htmx.target == "transactions":
+        return render("funds/show.html", "funds/_transactions.html", **ctx)
+    children = []
+    if fund.is_summary:
+        children = [n for n in _subtree(fund)]
+    return render("funds/show.html", chart=spending_chart(fund), children=children, **ctx)
+
+
+def _subtree(fund: Fund):
+    for root in build_tree(current_user, fund.fiscal_period):
+        for node in root.walk():
+            if not node.is_ledger and node.obj.id == fund.id:
+                return node.children
+    return []
+
+
+def _node_for(fund: Fund):
+    """Rows to refresh after money moved: the fund, its visible ancestors and its ledger."""
+    roots = build_tree(current_user, fund.fiscal_period)
+    for root in roots:
+        path = _path_to(root, fund.id)
+        if path:
+            return path
+    return []
+
+
+def _path_to(node, fund_id):
+    if not node.is_ledger and node.obj.id == fund_id:
+        return [node]
+    for child in node.children:
+        sub = _path_to(child, fund_id)
+        if sub:
+            return [node] + sub
+    return []
+
+
+def _money_moved_response(fund: Fund, *others: Fund):
+    """HTMX answer to a successful allocation/transfer: the form row goes away, and the rows of
+    every fund involved and of their ancestors are swapped in place (out of band)."""
+    period = fund.fiscal_period
+    _, open_keys, expand_all = _dashboard_state()
+    nodes = {}
+    for f in (fund, *others):
+        for node in _node_for(f):
+            nodes[node.key] = node
+    return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), period=period,
+                  open_keys=open_keys | set(nodes), expand_all=expand_all, dashboard_url=dashboard_url)
+
+
+def _money_form(fund_id, form_cls, action: str):
+    fund = fs.get_fund(current_user, fund_id)
+    if not can_manage_money(current_user, fund.owner_library_id):
+        abort(403)
+    form = form_cls()
+    if isinstance(form, TransferForm):
+        targets = db.session.scalars(
+            fs.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
+                                                 Fund.kind == "allocated", Fund.id != fund.id)
+            .order_by(Fund.code)).all()
+        form.target.choices = [("", "Choose a fund…")] + [
+            (str(f.id), f"{f.code} — {f.name} ({f.ledger.currency})") for f in targets
+            if can_manage_money(current_user, f.owner_library_id)]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                if isinstance(form, TransferForm):
+                    target = fs.get_fund(current_user, form.target.data)
+                    fs.transfer(current_user, fund, target, form.amount.data, form.reference.data, form.note.data)
+                    moved = (fund, target)
+                else:
+                    fs.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
+                    moved = (fund,)
+                db.session.commit()
+                if htmx:
+                    return _money_moved_response(*moved)
+                flash(f"{'Transfer' if len(moved) == 2 else 'Allocation'} posted to {fund.code}.", "ok")
+                return redirect(url_for("funds.show", fund_id=fund.id))
+            except DomainError as exc:
+                db.session.rollback()
+                fund = fs.get_fund(current_user, fund_id)
+                attach_error(form, exc)
+        status = 422
+    return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
+                  action=action)
+
+
+@bp.get("/funds/<int:fund_id>/form-closed")
+@roles_required(*VIEW)
+def cancel_form(fund_id):
+    """Closing the inline money form: nothing for HTMX to show; the fund page otherwise."""
+    fund = fs.get_fund(current_user, fund_id)
+    if htmx:
+        return ""
+    return redirect(url_for("funds.show", fund_id=fund.id))
+
+
+@bp.app_template_global()
+def visible_rows_of(root, open_keys, expand_all=False):
+    return list(visible_rows([root], open_keys, expand_all))
+
+
+@bp.route("/funds/<int:fund_id>/allocate", methods=["GET", "POST"])
+@roles_required(*MANAGE)
+def allocate(fund_id):
+    return _money_form(fund_id, AllocateForm, "allocate")
+
+
+@bp.route("/funds/<int:fund_id>/transfer", methods=["GET", "POST"])
+@roles_required(*MANAGE)
+def transfer(fund_id):
+    return _money_form(fund_id, TransferForm, "transfer")
+
+
+# -- fiscal periods ---------------------------------------------------------------------------
+
+@bp.get("/fiscal-periods/")
+@roles_required(*VIEW)
+def fiscal_periods():
+    return render("funds/fiscal_periods.html", periods=fs.fiscal_periods())
+
+
+@bp.route("/fiscal-periods/new", methods=["GET", "POST"])
+@bp.route("/fiscal-periods/<int:period_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGE)
+def edit_fiscal_period(period_id=None):
+    period = db.get_or_404(FiscalPeriod, period_id) if period_id else None
+    form = FiscalPeriodForm(obj=period)
+    if period:
+        form.code.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            if period:
+                fs.update_fiscal_period(current_user, period, form.name.data, form.start_date.data,
+                                        form.end_date.data, form.status.data)
+            else:
+                period = fs.create_fiscal_period(current_user, form.code.data, form.name.data, form.start_date.data,
+                                                 form.end_date.data, form.status.data)
+            db.session.commit()
+            flash(f"Fiscal period {period.code} saved.", "ok")
+            return redirect(url_for("funds.fiscal_periods"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("funds/fiscal_period_form.html", status=status, form=form, period=period)
+
+
+# -- ledgers -----------------------------------------------------------------------------------
+
+def _library_choices():
+    return [(str(lib.id), f"{lib.code} — {lib.name}") for lib in
+            db.session.scalars(select(Library).order_by(Library.code))]
+
+
+def _libraries(ids) -> list[Library]:
+    return [db.session.get(Library, int(i)) for i in ids or [] if str(i).isdigit() and db.session.get(Library, int(i))]
+
+
+@bp.get("/ledgers/")
+@roles_required(*VIEW)
+def ledgers():
+    code = request.args.get("period")
+    period = _period_or_current(code)
+    rows = []
+    if period:
+        rows = [r for r in build_tree(current_user, period)]
+    return render("funds/ledgers.html", period=period, periods=fs.fiscal_periods(), roots=rows)
+
+
+@bp.route("/ledgers/new", methods=["GET", "POST"])
+@bp.route("/ledgers/<int:ledger_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGE)
+def edit_ledger(ledger_id=None):
+    ledger = fs.get_ledger(current_user, ledger_id) if ledger_id else None
+    form = LedgerForm()
+    form.fiscal_period.choices = [(str(p.id), f"{p.code} — {p.name}") for p in fs.fiscal_periods()]
+    form.owner.choices = [("", "Institution")] + _library_choices()
+    form.libraries.choices = _library_choices()
+    if request.method == "GET" and ledger:
+        form.code.data, form.name.data, form.currency.data = ledger.code, ledger.name, ledger.currency
+        form.fiscal_period.data = str(ledger.fiscal_period_id)
+        form.owner.data = str(ledger.owner_library_id or "")
+        form.available_to_all.data = ledger.available_to_all
+        form.libraries.data = [str(lib.id) for lib in ledger.libraries]
+        form.notes.data = ledger.notes
+    elif request.method == "GET":
+        current = fs.current_fiscal_period()
+        form.fiscal_period.data = request.args.get("period_id") or (str(current.id) if current else None)
+    if ledger:
+        for f in (form.code, form.fiscal_period, form.currency):
+            f.render_kw = {"disabled": True}
+    if form.validate_on_submit():
+        try:
+            owner = db.session.get(Library, int(form.owner.data)) if form.owner.data else None
+            libs = _libraries(form.libraries.data)
+            if ledger:
+                fs.update_ledger(current_user, ledger, form.name.data, owner, form.available_to_all.data, libs,
+                                 form.notes.data)
+            else:
+                period = fs.get_fiscal_period(form.fiscal_period.data)
+                ledger = fs.create_ledger(current_user, form.code.data, form.name.data, period, form.currency.data,
+                                          owner, form.available_to_all.data, libs, form.notes.data)
+            db.session.commit()
+            flash(f"Ledger {ledger.code} saved.", "ok")
+            return redirect(url_for("funds.ledgers", period=ledger.fiscal_period.code))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("funds/ledger_form.html", status=status, form=form, ledger=ledger)
+
+
+# -- fund create/edit --------------------------------------------------------------------------
+
+def _fund_fields(form: FundForm) -> fs.FundFields:
+    def dec(field, what):
+        try:
+            value = Decimal((field.data or "0").strip())
+            if not value.is_finite():
+                raise InvalidOperation
+            return value
+        except InvalidOperation:
+            raise InvalidInput(f"The {what} must be a number.", field.name) from None
+    parent = fs.get_fund(current_user, form.parent.data) if form.parent.data else None
+    return fs.FundFields(
+        name=form.name.data, kind=form.kind.data, parent=parent, external_id=form.external_id.data,
+        fund_type=fs.get_fund_type(form.fund_type.data), status=form.status.data, notes=form.notes.data,
+        overencumbrance_allowed=form.overencumbrance_allowed.data,
+        overencumbrance_limit_percent=dec(form.overencumbrance_limit_percent, "over-encumbrance limit"),
+        overexpenditure_allowed=form.overexpenditure_allowed.data,
+        overexpenditure_limit=dec(form.overexpenditure_limit, "over-expenditure limit"),
+        available_to_all=form.available_to_all.data, libraries=_libraries(form.libraries.data))
+
+
+@bp.route("/funds/new", methods=["GET", "POST"])
+@bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGE)
+def edit_fund(fund_id=None):
+    fund = fs.get_fund(current_user, fund_id) if fund_id else None
+    if fund and not can_manage_money(current_user, fund.owner_library_id):
+        abort(403)
+    form = FundForm()
+    period = fund.fiscal_period if fund else _period_or_current(request.args.get("period"))
+    if period is None:
+        flash("Create a fiscal period first.", "error")
+        return redirect(url_for("funds.fiscal_periods"))
+    ledgers = db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == period.id,
+                                                      fs.visible_ledgers_clause(current_user))
+                                 .order_by(Ledger.code)).all()
+    form.ledger.choices = [(str(lg.id), f"{lg.code} — {lg.name} ({lg.currency})") for lg in ledgers
+                           if can_manage_money(current_user, lg.owner_library_id)]
+    summaries = db.session.scalars(fs.visible_funds(current_user).where(
+        Fund.fiscal_period_id == period.id, Fund.kind == "summary").order_by(Fund.code)).all()
+    form.parent.choices = [("", "— directly under the ledger —")] + [
+        (str(f.id), f"{f.code} — {f.name} (ledger {f.ledger.code})") for f in summaries if not fund or f.id != fund.id]
+    form.fund_type.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in fs.fund_types()]
+    form.libraries.choices = _library_choices()
+    if request.method == "GET":
+        if fund:
+            for name in ("code", "name", "kind", "external_id", "status", "notes", "overencumbrance_allowed",
+                         "overexpenditure_allowed", "available_to_all"):
+                getattr(form, name).data = getattr(fund, name)
+            form.ledger.data = str(fund.ledger_id)
+            form.parent.data = str(fund.parent_id or "")
+            form.fund_type.data = fund.fund_type.code if fund.fund_type else ""
+            form.overencumbrance_limit_percent.data = str(fund.overencumbrance_limit_percent)
+            form.overexpenditure_limit.data = str(fund.overexpenditure_limit)
+            form.libraries.data = [str(lib.id) for lib in fund.libraries]
+        else:
+            form.ledger.data = request.args.get("ledger")
+            form.parent.data = request.args.get("parent", "")
+    if fund:
+        form.code.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            ledger = fs.get_ledger(current_user, int(form.ledger.data)) if form.ledger.data else None
+            if ledger is None:
+                raise InvalidInput("Choose a ledger.", "ledger")
+            fields = _fund_fields(form)
+            if fund:
+                fs.update_fund(current_user, fund, fields, ledger=ledger)
+            else:
+                fund = fs.create_fund(current_user, ledger, form.code.data, fields)
+            db.session.commit()
+            flash(f"Fund {fund.code} saved.", "ok")
+            return redirect(url_for("funds.show", fund_id=fund.id))
+        except (DomainError, NotFound) as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("funds/fund_form.html", status=status, form=form, fund=fund, period=period)

@@ -1,0 +1,22 @@
+"""HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it."""
+from flask import Response, make_response, render_template
+
+from .extensions import htmx
+
+
+def is_htmx() -> bool:
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, /, status: int = 200, **ctx) -> Response:
+    """Render ``fragment`` for HTMX requests, else the full ``page`` (which includes it)."""
+    template = fragment if (fragment and is_htmx()) else page
+    resp = make_response(render_template(template, **ctx), status)
+    resp.vary.add("HX-Request")
+    return resp
+
+
+def hx_redirect(url: str) -> Response:
+    resp = make_response("", 204)
+    resp.headers["HX-Redirect"] = url
+    return resp

@@ -1,0 +1,11 @@
+"""The money core: exact amounts, splitting and fund balance rules.
+
+Pure Python on purpose (no Flask, no SQLAlchemy): every service, job and test uses these
+functions, and they can be tested without an application.
+"""
+from .money import (  # noqa: F401
+    AmountError, minor_unit, parse_amount, quantize, split, format_plain,
+)
+from .balances import (  # noqa: F401
+    Balance, FundRules, LimitExceeded, TransactionKind, check_posting, effect_of,
+)

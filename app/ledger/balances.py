@@ -1,0 +1,108 @@
+"""Fund balances derived from transactions, and the over-encumbrance/over-expenditure rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from .money import format_plain, quantize
+
+ZERO = Decimal("0")
+
+
+class TransactionKind(str, Enum):
+    ALLOCATION = "allocation"          # +/- money given to (or taken from) a fund
+    TRANSFER = "transfer"              # one leg of a transfer: - on the source, + on the target
+    ENCUMBRANCE = "encumbrance"        # money committed by an approved order line
+    DISENCUMBRANCE = "disencumbrance"  # commitment released (invoice, close, cancel)
+    EXPENDITURE = "expenditure"        # money spent by an invoice line (negative: a refund)
+
+
+@dataclass(frozen=True)
+class Balance:
+    allocated: Decimal = ZERO   # allocations and transfers
+    encumbered: Decimal = ZERO
+    expended: Decimal = ZERO
+
+    @property
+    def available(self) -> Decimal:
+        return self.allocated - self.encumbered - self.expended
+
+    def __add__(self, other: "Balance") -> "Balance":
+        return Balance(self.allocated + other.allocated, self.encumbered + other.encumbered,
+                       self.expended + other.expended)
+
+    def spent_fraction(self) -> Decimal:
+        """Share of the allocation encumbered or expended (for the spent bars), clamped to 0..1."""
+        if self.allocated <= 0:
+            return Decimal(1) if (self.encumbered + self.expended) > 0 else ZERO
+        return max(ZERO, min(Decimal(1), (self.encumbered + self.expended) / self.allocated))
+
+
+def effect_of(kind: TransactionKind | str, amount: Decimal) -> Balance:
+    """How one transaction of ``kind`` and signed ``amount`` changes a balance."""
+    kind = TransactionKind(kind)
+    if kind in (TransactionKind.ALLOCATION, TransactionKind.TRANSFER):
+        return Balance(allocated=amount)
+    if kind is TransactionKind.ENCUMBRANCE:
+        return Balance(encumbered=amount)
+    if kind is TransactionKind.DISENCUMBRANCE:
+        return Balance(encumbered=-amount)
+    return Balance(expended=amount)
+
+
+@dataclass(frozen=True)
+class FundRules:
+    overencumbrance_allowed: bool = False
+    overencumbrance_limit_percent: Decimal = ZERO   # percent of the allocation
+    overexpenditure_allowed: bool = False
+    overexpenditure_limit: Decimal = ZERO           # absolute sum in the fund's currency
+
+    def overdraft(self, kind: TransactionKind, allocated: Decimal, currency: str) -> Decimal:
+        """How far below zero ``available`` may go after a posting of ``kind``."""
+        if kind is TransactionKind.ENCUMBRANCE and self.overencumbrance_allowed:
+            return quantize(max(allocated, ZERO) * self.overencumbrance_limit_percent / 100, currency)
+        if kind is TransactionKind.EXPENDITURE and self.overexpenditure_allowed:
+            return self.overexpenditure_limit
+        return ZERO
+
+
+class LimitExceeded(Exception):
+    """A posting refused because it would take a fund past what its rules permit."""
+
+    def __init__(self, fund_label: str, shortfall: Decimal, currency: str, kind: TransactionKind,
+                 amount: Decimal | None = None):
+        self.fund_label, self.shortfall, self.currency, self.kind = fund_label, shortfall, currency, kind
+        what = {
+            TransactionKind.ENCUMBRANCE: "encumber",
+            TransactionKind.EXPENDITURE: "expend",
+            TransactionKind.TRANSFER: "transfer out",
+            TransactionKind.ALLOCATION: "give back",
+        }.get(kind, "release")
+        sum_text = f" {format_plain(abs(amount), currency)} {currency}" if amount is not None else " this amount"
+        super().__init__(
+            f"Fund {fund_label} cannot {what}{sum_text}: it is short by "
+            f"{format_plain(shortfall, currency)} {currency}.")
+
+
+def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal, rules: FundRules,
+                  *, currency: str, fund_label: str, base: Balance | None = None) -> Balance:
+    """Return the balance after the posting, or raise :class:`LimitExceeded`.
+
+    A posting that lowers ``available`` must leave it at or above zero, or, for encumbrances and
+    expenditures on a fund that allows it, within the fund's overdraft. Postings that raise
+    ``available`` (a release, a refund, an allocation) are always accepted. ``base`` lets a
+    caller that posts several rows at once check the combined effect against the starting
+    balance.
+    """
+    kind = TransactionKind(kind)
+    after = balance + effect_of(kind, amount)
+    start = base or balance
+    if after.available >= start.available or after.available >= 0:
+        return after
+    allowed = rules.overdraft(kind, after.allocated, currency)
+    if -after.available <= allowed:
+        return after
+    raise LimitExceeded(fund_label, -after.available - allowed, currency, kind, amount)
+
+

@@ -1,0 +1,96 @@
+"""Exact money: parsing, quantising to the currency's minor unit, and the one split function."""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Sequence
+
+from babel.numbers import get_currency_precision
+
+_PLAIN_AMOUNT = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
+
+
+class AmountError(ValueError):
+    """An amount that cannot be accepted as money (not a number, too precise, ...)."""
+
+
+def minor_unit(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
+    return get_currency_precision(currency.upper())
+
+
+def _exponent(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round a computed amount to the currency's minor unit, half away from zero."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("money must be a Decimal, not %s" % type(amount).__name__)
+    return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
+    """Parse what a person or a file typed as an amount, refusing anything inexact.
+
+    Accepts "1234.5", "-0.01", a Decimal or an int. Refuses floats, exponents, thousands
+    separators, NaN/Infinity, and more decimals than the currency has: those are errors, never
+    silently rounded.
+    """
+    if isinstance(text, bool) or isinstance(text, float):
+        raise AmountError(f"{field}: give the amount as a decimal string such as \"12.50\"")
+    if isinstance(text, int):
+        text = str(text)
+    if isinstance(text, Decimal):
+        if not text.is_finite():
+            raise AmountError(f"{field}: not a number")
+        value = text
+    else:
+        raw = ("" if text is None else str(text)).strip()
+        if not raw:
+            raise AmountError(f"{field}: an amount is required")
+        if not _PLAIN_AMOUNT.match(raw):
+            raise AmountError(f"{field}: \"{raw}\" is not an amount (use digits and a decimal point, e.g. 1234.50)")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:  # pragma: no cover - the pattern already excludes this
+            raise AmountError(f"{field}: \"{raw}\" is not an amount") from None
+    digits = minor_unit(currency)
+    if value.as_tuple().exponent < -digits and value != value.quantize(_exponent(currency)):
+        raise AmountError(f"{field}: {currency} amounts have at most {digits} decimals, got {value}")
+    return value.quantize(_exponent(currency))
+
+
+def format_plain(amount: Decimal, currency: str) -> str:
+    """The amount as a plain decimal string ("1234.50"), the way the API and files carry it."""
+    return f"{quantize(amount, currency):f}"
+
+
+def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights`` so that the parts add up exactly.
+
+    Largest remainder method in minor units: each part gets the floor of its exact share, and
+    the units left over go one by one to the parts with the largest remainders; equal
+    remainders go to the earlier part (a deterministic tie-break). Negative totals split their
+    absolute value and every part takes the sign. Zero weights get zero; weights must not be
+    negative and not all zero.
+    """
+    if not weights:
+        raise ValueError("split needs at least one weight")
+    ws = [Decimal(w) for w in weights]
+    if any(w < 0 for w in ws):
+        raise ValueError("split weights must not be negative")
+    weight_sum = sum(ws)
+    if weight_sum == 0:
+        raise ValueError("split weights must not all be zero")
+    unit = _exponent(currency)
+    total = quantize(total, currency)
+    sign = -1 if total < 0 else 1
+    units = int((abs(total) / unit).to_integral_value())
+    exact = [Decimal(units) * w / weight_sum for w in ws]
+    floors = [int(e) for e in exact]  # e >= 0, so int() is floor
+    left = units - sum(floors)
+    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [(sign * Decimal(f) * unit).quantize(unit) for f in floors]

@@ -1,0 +1,1 @@
+"""The institution and its libraries."""
