@@ -9,7 +9,8 @@ from flask import Flask, g, jsonify, render_template, request
 
 from .config import Defaults
 from .database import configure_engine, write_intent
-from .extensions import csrf, db, htmx, login_manager, migrate
+from . import extensions
+from .extensions import csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
-    htmx.init_app(app)
+    extensions.htmx.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in."
@@ -82,7 +83,7 @@ def _register_hooks(app: Flask) -> None:
         if request.blueprint == "api":
             return jsonify(error={"code": "unauthorized", "message": "Send Authorization: Bearer <token>."}), 401
         target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-        if htmx:
+        if extensions.htmx:
             resp = app.response_class("", 401)
             resp.headers["HX-Redirect"] = target
             return resp

@@ -14,8 +14,22 @@ from ..extensions import db
 from ..org.models import Library
 from .models import LoginFailure, Role, RoleAssignment, User, utcnow
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-equal-timing")
+_hashers: dict = {}
+
+
+class _Hasher:
+    """argon2id with the library's recommended parameters, or PASSWORD_HASH_PARAMS (tests)."""
+
+    def __getattr__(self, name):
+        params = tuple(sorted((current_app.config.get("PASSWORD_HASH_PARAMS") or {}).items()))
+        if params not in _hashers:
+            hasher = PasswordHasher(**dict(params))
+            _hashers[params] = (hasher, hasher.hash("not-a-real-password-just-equal-timing"))
+        hasher, dummy = _hashers[params]
+        return dummy if name == "dummy_hash" else getattr(hasher, name)
+
+
+_hasher = _Hasher()
 
 
 def check_password_policy(password: str) -> None:
@@ -97,7 +111,7 @@ def authenticate(username: str, password: str, remote_addr: str) -> User | None:
         raise LoginThrottled()
     user = db.session.scalar(db.select(User).filter_by(username=username))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _hasher.dummy_hash, password)
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False

@@ -1,0 +1,173 @@
+"""Shared fixtures: the app on SQLite and on a real PostgreSQL, clients, a standard world.
+
+Every test that takes ``app`` runs twice, once per database. The PostgreSQL cluster is a
+throwaway one started for the session (or TEST_POSTGRES_URL when given). With CI=true a missing
+PostgreSQL, Chromium or sshd fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+REQUIRE = os.environ.get("CI") == "true"
+FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+PASSWORD = "correct horse battery"
+
+
+def need(ok: bool, what: str):
+    if not ok:
+        (pytest.fail if REQUIRE else pytest.skip)(f"{what} not available")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_config(uri: str, **extra) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH, **extra}
+
+
+def _upgrade(uri: str) -> None:
+    from flask_migrate import upgrade
+    app = create_app(base_config(uri))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> pathlib.Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    _upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bins = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    need(bool(bins), "PostgreSQL (Debian package postgresql)")
+    pgbin = bins[-1].parent
+    d = pathlib.Path(tmp_path_factory.mktemp("pg"))
+    data, port = d / "data", free_port()
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        shutil.chown(d, "postgres", "postgres")
+        for p in d.parents:
+            if str(p).startswith("/tmp/pytest-of"):
+                p.chmod(0o755)
+    subprocess.run(as_pg + [str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                            "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=250")
+    subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(d / "log"), "-w", "-o", opts,
+                            "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_url):
+    _upgrade(pg_url)
+    return pg_url
+
+
+def _truncate_pg(app):
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture
+def make_app(request, tmp_path, sqlite_template):
+    """make_app(backend, **config) -> a fresh app on an empty, migrated database."""
+    made = []
+
+    def _make(backend: str = "sqlite", **extra):
+        if backend == "sqlite":
+            path = tmp_path / f"test{len(made)}.db"
+            shutil.copy(sqlite_template, path)
+            app = create_app(base_config(f"sqlite:///{path}", **extra))
+        else:
+            url = request.getfixturevalue("pg_migrated")
+            app = create_app(base_config(url, **extra))
+            _truncate_pg(app)
+        with app.app_context():
+            from app.setup import ensure_institution
+            ensure_institution()
+            db.session.commit()
+        made.append(app)
+        return app
+
+    yield _make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(make_app, backend):
+    app = make_app(backend)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def world(app):
+    from tests.factories import build_world
+    return build_world()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(client, username: str, password: str = PASSWORD):
+    resp = client.post("/login", data={"username": username, "password": password})
+    assert resp.status_code == 302, f"login of {username} failed: {resp.status_code}"
+    return client
+
+
+@pytest.fixture
+def login_as(app):
+    def _login(username: str):
+        return login(app.test_client(), username)
+    return _login
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"port {port} never opened")
