@@ -13,7 +13,11 @@ import socket
 import subprocess
 import time
 
+import contextvars
+
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -38,6 +42,20 @@ def free_port() -> int:
 def base_config(uri: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH, **extra}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, like a separate server process.
+
+    Without this, a test holding an app context would share ``g`` (Flask-Login's cached user,
+    the CSRF token) and the SQLAlchemy session with every request it makes. The test's own
+    session is committed first, so its transaction never holds SQLite's write lock across a
+    request; its objects reload on next access."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 def _upgrade(uri: str) -> None:
@@ -116,6 +134,7 @@ def make_app(request, tmp_path, sqlite_template):
             from app.setup import ensure_institution
             ensure_institution()
             db.session.commit()
+        app.test_client_class = IsolatedClient
         made.append(app)
         return app
 

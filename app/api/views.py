@@ -1,11 +1,34 @@
-"""API v1 endpoints (filled in by the API slice)."""
-from flask import Blueprint, g, request
+"""API v1 endpoints: fiscal periods, ledgers, funds and fund transactions as JSON.
 
+Token auth only (``Authorization: Bearer <token>``); the same roles as the pages (every view
+declares them), the same scope filters (an out-of-scope id is a 404) and the same services for
+every change (they enforce the library scope of fund managers: a 403). Errors are
+``{"error": {"code", "message"[, "field"]}}`` with 400/401/403/404/409/422.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..auth.permissions import ALL_ROLES, MONEY_MANAGERS, can_manage_money, roles_required, visible_funds_clause
 from ..auth.services import user_for_token
-from ..extensions import csrf
+from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound
+from ..extensions import csrf, db
+from ..funds import services as fs
+from ..funds.models import Fund, FundTransaction, Ledger
+from ..ledger import Balance, TransactionKind
+from ..org.models import Library
+from . import serializers as ser
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token-authenticated only: no cookies are accepted here, so no CSRF either
+
+READ = ALL_ROLES
+MANAGE = MONEY_MANAGERS
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 
 
 @bp.before_request
@@ -17,3 +40,275 @@ def _token_auth():
     if g._login_user is None:
         from flask_login import AnonymousUserMixin
         g._login_user = AnonymousUserMixin()
+
+
+@bp.after_request
+def _api_headers(resp):
+    resp.headers.setdefault("Cache-Control", "no-store")
+    if resp.status_code == 401:
+        resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return resp
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    # Undo whatever the refused service call had already added to the session.
+    db.session.rollback()
+    error = {"code": exc.code, "message": exc.message}
+    if exc.field:
+        error["field"] = exc.field
+    return jsonify(error=error), exc.status
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request created the same code first
+        db.session.rollback()
+        raise Duplicate("It conflicts with something created at the same time; it already exists.") from None
+
+
+# -- lookups -----------------------------------------------------------------------------------
+
+def _period_arg():
+    code = request.args.get("fiscal_period")
+    return fs.get_fiscal_period(code) if code else None
+
+
+def _resolve_ledger(ref, period, field="ledger") -> Ledger:
+    """A visible ledger by id (JSON integer) or code (JSON string)."""
+    if isinstance(ref, int):
+        ledger = fs.get_ledger(current_user, ref)
+        if period is not None and ledger.fiscal_period_id != period.id:
+            raise InvalidInput(f"Ledger {ledger.code} is not in fiscal period {period.code}.", field)
+        return ledger
+    q = select(Ledger).where(fs.visible_ledgers_clause(current_user), Ledger.code == ref)
+    if period is not None:
+        q = q.where(Ledger.fiscal_period_id == period.id)
+    found = db.session.scalars(q).all()
+    if not found:
+        raise NotFound(f"No ledger {ref}" + (f" in fiscal period {period.code}." if period else "."))
+    if len(found) > 1:
+        raise InvalidInput(f"Ledger code {ref} is used in several fiscal periods; give fiscal_period.", field)
+    return found[0]
+
+
+def _resolve_fund(ref, period) -> Fund:
+    """A visible fund by id (JSON integer) or code (JSON string) within ``period``."""
+    if isinstance(ref, int):
+        return fs.get_fund(current_user, ref)
+    fund = db.session.scalar(fs.visible_funds(current_user).where(
+        Fund.code == ref, Fund.fiscal_period_id == period.id))
+    if fund is None:
+        raise NotFound(f"No fund {ref} in fiscal period {period.code}.")
+    return fund
+
+
+def _libraries(codes, field="libraries") -> list[Library]:
+    libs = []
+    for code in dict.fromkeys(codes):
+        lib = db.session.scalar(select(Library).where(Library.code == code))
+        if lib is None:
+            raise InvalidInput(f"No library {code}.", field)
+        libs.append(lib)
+    return libs
+
+
+def _rolled_up(funds: list[Fund]) -> dict[int, Balance]:
+    """Each fund's balances: its own for an allocated fund; for a summary fund, the sum over the
+    allocated funds below it that the current user can see (invisible levels are skipped)."""
+    result = {f.id: f.balance for f in funds if f.kind == "allocated"}
+    summaries = {f.id: Balance() for f in funds if f.kind == "summary"}
+    if summaries:
+        period_ids = {f.fiscal_period_id for f in funds if f.kind == "summary"}
+        parents = dict(db.session.execute(
+            select(Fund.id, Fund.parent_id).where(Fund.fiscal_period_id.in_(period_ids))).all())
+        leaves = db.session.execute(
+            select(Fund.id, Fund.allocated, Fund.encumbered, Fund.expended).where(
+                visible_funds_clause(current_user), Fund.fiscal_period_id.in_(period_ids),
+                Fund.kind == "allocated")).all()
+        for fund_id, allocated, encumbered, expended in leaves:
+            balance, seen = Balance(allocated, encumbered, expended), {fund_id}
+            node = parents.get(fund_id)
+            while node is not None and node not in seen:
+                seen.add(node)
+                if node in summaries:
+                    summaries[node] = summaries[node] + balance
+                node = parents.get(node)
+    result.update(summaries)
+    return result
+
+
+def _int_arg(name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" between 1 and {maximum}" if maximum else " of at least 1"
+        raise InvalidInput(f"Parameter {name} must be a whole number{limit}.", name)
+    return int(raw)
+
+
+# -- fiscal periods ----------------------------------------------------------------------------
+
+@bp.get("/fiscal-periods")
+@roles_required(*READ)
+def list_fiscal_periods():
+    return {"items": [ser.fiscal_period_json(fp) for fp in fs.fiscal_periods()]}
+
+
+@bp.post("/fiscal-periods")
+@roles_required(*MANAGE)
+def create_fiscal_period():
+    body = ser.read_body(ser.FISCAL_PERIOD_IN)
+    fp = fs.create_fiscal_period(current_user, body["code"], body["name"], body["start_date"],
+                                 body["end_date"], body["status"])
+    _commit()
+    return ser.fiscal_period_json(fp), 201
+
+
+# -- ledgers -----------------------------------------------------------------------------------
+
+@bp.get("/ledgers")
+@roles_required(*READ)
+def list_ledgers():
+    period = _period_arg()
+    q = select(Ledger).where(fs.visible_ledgers_clause(current_user))
+    if period is not None:
+        q = q.where(Ledger.fiscal_period_id == period.id)
+    ledgers = sorted(db.session.scalars(q), key=lambda lg: (-lg.fiscal_period.start_date.toordinal(), lg.code))
+    return {"items": [ser.ledger_json(lg) for lg in ledgers]}
+
+
+@bp.post("/ledgers")
+@roles_required(*MANAGE)
+def create_ledger():
+    body = ser.read_body(ser.LEDGER_IN)
+    period = fs.get_fiscal_period(body["fiscal_period"])
+    owner = fs.get_library(body["owner"]) if body["owner"] is not None else None
+    libraries = _libraries(body["libraries"])
+    if owner is not None and libraries:
+        raise InvalidInput("A library-owned ledger is available to its owner only; leave out libraries.",
+                           "libraries")
+    to_all = body["available_to_all"]
+    if to_all is None:
+        to_all = not libraries
+    elif to_all and libraries:
+        raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
+    ledger = fs.create_ledger(current_user, body["code"], body["name"], period, body["currency"], owner,
+                              to_all, libraries, body["notes"])
+    _commit()
+    return ser.ledger_json(ledger), 201
+
+
+# -- funds -------------------------------------------------------------------------------------
+
+def _fund_query():
+    return fs.visible_funds(current_user).options(selectinload(Fund.owner), selectinload(Fund.parent))
+
+
+@bp.get("/funds")
+@roles_required(*READ)
+def list_funds():
+    period = _period_arg()
+    q = _fund_query()
+    if period is not None:
+        q = q.where(Fund.fiscal_period_id == period.id)
+    funds = sorted(db.session.scalars(q), key=lambda f: (-f.fiscal_period.start_date.toordinal(), f.code))
+    balances = _rolled_up(funds)
+    return {"items": [ser.fund_json(f, balances[f.id]) for f in funds]}
+
+
+@bp.get("/funds/<int:id>")
+@roles_required(*READ)
+def get_fund(id):  # noqa: A002 - the path parameter is {id}
+    fund = fs.get_fund(current_user, id)
+    return ser.fund_json(fund, _rolled_up([fund])[fund.id])
+
+
+@bp.post("/funds")
+@roles_required(*MANAGE)
+def create_fund():
+    body = ser.read_body(ser.FUND_IN)
+    period = fs.get_fiscal_period(body["fiscal_period"]) if body["fiscal_period"] is not None else None
+    ledger = _resolve_ledger(body["ledger"], period)
+    parent = _resolve_fund(body["parent"], ledger.fiscal_period) if body["parent"] is not None else None
+    libraries = _libraries(body["libraries"])
+    to_all = body["available_to_all"]
+    if ledger.owner_library_id is not None:
+        if libraries:
+            raise InvalidInput(f"Ledger {ledger.code} belongs to a library, so its funds are available to that "
+                               "library only; leave out libraries.", "libraries")
+        to_all = False
+    elif to_all is None:  # default: the ledger's availability
+        to_all = ledger.available_to_all and not libraries
+        if not to_all and not libraries:
+            libraries = list(ledger.libraries)
+    elif to_all and libraries:
+        raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
+    fields = fs.FundFields(
+        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
+        fund_type=fs.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
+        overencumbrance_allowed=body["overencumbrance_allowed"],
+        overencumbrance_limit_percent=ser.parse_percent(body["overencumbrance_limit_percent"],
+                                                        "overencumbrance_limit_percent"),
+        overexpenditure_allowed=body["overexpenditure_allowed"],
+        overexpenditure_limit=ser.parse_money(body["overexpenditure_limit"], ledger.currency,
+                                              "overexpenditure_limit"),
+        available_to_all=to_all, libraries=libraries)
+    fund = fs.create_fund(current_user, ledger, body["code"], fields)
+    _commit()
+    resp = jsonify(ser.fund_json(fund, _rolled_up([fund])[fund.id]))
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("api.get_fund", id=fund.id)
+    return resp
+
+
+# -- fund transactions -------------------------------------------------------------------------
+
+@bp.get("/funds/<int:id>/transactions")
+@roles_required(*READ)
+def list_transactions(id):  # noqa: A002
+    fund = fs.get_fund(current_user, id)
+    page = _int_arg("page", 1)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    kind = request.args.get("type") or None
+    if kind is not None and kind not in {k.value for k in TransactionKind}:
+        raise InvalidInput(f"Parameter type must be one of: {', '.join(k.value for k in TransactionKind)}.", "type")
+    since = ser.parse_date(request.args["since"], "since") if request.args.get("since") else None
+    until = ser.parse_date(request.args["until"], "until") if request.args.get("until") else None
+    q = fs.transactions_query(fund, kind=kind, since=since, until=until).order_by(FundTransaction.id)
+    result = db.paginate(q, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False)
+    return {"items": [ser.transaction_json(tx) for tx in result.items], "page": page, "per_page": per_page,
+            "total": result.total}
+
+
+@bp.post("/funds/<int:id>/transactions")
+@roles_required(*MANAGE)
+def post_transaction(id):  # noqa: A002
+    fund = fs.get_fund(current_user, id)
+    if not can_manage_money(current_user, fund.owner_library_id):
+        raise Forbidden(f"You may not manage the money of fund {fund.code}.")
+    body = ser.read_body(ser.TRANSACTION_IN)
+    amount = ser.parse_money(body["amount"], fund.currency, "amount")
+    reference, note = body["reference"], body["note"]
+    if body["type"] == "allocation":
+        if body["target_fund"] is not None:
+            raise InvalidInput("target_fund is only for a transfer.", "target_fund")
+        rows = [fs.allocate(current_user, fund, amount, reference, note)]
+    else:
+        if body["target_fund"] is None:
+            raise InvalidInput("A transfer needs target_fund.", "target_fund")
+        target = _resolve_fund(body["target_fund"], fund.fiscal_period)
+        rows = fs.transfer(current_user, fund, target, amount, reference, note)
+    _commit()
+    return {"items": [ser.transaction_json(tx) for tx in rows]}, 201
+
+
+# -- the document ------------------------------------------------------------------------------
+
+@bp.get("/openapi.json")
+@roles_required(*READ)
+def openapi_document():
+    from .openapi import build_document
+    return build_document()

@@ -474,7 +474,8 @@ def _amount(value, fund: Fund) -> Decimal:
     try:
         return parse_amount(value, fund.currency)
     except ValueError as exc:
-        raise InvalidInput(str(exc), "amount") from None
+        message = str(exc)
+        raise InvalidInput(message[:1].upper() + message[1:] + ".", "amount") from None
 
 
 def allocate(actor, fund: Fund, amount, reference: str = "", note: str = "", on: date | None = None):

@@ -11,7 +11,14 @@ _PLAIN_AMOUNT = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
 
 
 class AmountError(ValueError):
-    """An amount that cannot be accepted as money (not a number, too precise, ...)."""
+    """An amount that cannot be accepted as money (not a number, too precise, ...).
+
+    The message is meant for people and does not repeat the field's name; ``field`` carries it
+    for callers that report many fields at once (file loads, the API)."""
+
+    def __init__(self, message: str, field: str = "amount"):
+        super().__init__(message)
+        self.field = field
 
 
 def minor_unit(currency: str) -> int:
@@ -38,26 +45,26 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
     silently rounded.
     """
     if isinstance(text, bool) or isinstance(text, float):
-        raise AmountError(f"{field}: give the amount as a decimal string such as \"12.50\"")
+        raise AmountError("give the amount as a decimal string such as \"12.50\"", field)
     if isinstance(text, int):
         text = str(text)
     if isinstance(text, Decimal):
         if not text.is_finite():
-            raise AmountError(f"{field}: not a number")
+            raise AmountError("not a number", field)
         value = text
     else:
         raw = ("" if text is None else str(text)).strip()
         if not raw:
-            raise AmountError(f"{field}: an amount is required")
+            raise AmountError("an amount is required", field)
         if not _PLAIN_AMOUNT.match(raw):
-            raise AmountError(f"{field}: \"{raw}\" is not an amount (use digits and a decimal point, e.g. 1234.50)")
+            raise AmountError(f"\"{raw}\" is not an amount (use digits and a decimal point, e.g. 1234.50)", field)
         try:
             value = Decimal(raw)
         except InvalidOperation:  # pragma: no cover - the pattern already excludes this
-            raise AmountError(f"{field}: \"{raw}\" is not an amount") from None
+            raise AmountError(f"\"{raw}\" is not an amount", field) from None
     digits = minor_unit(currency)
     if value.as_tuple().exponent < -digits and value != value.quantize(_exponent(currency)):
-        raise AmountError(f"{field}: {currency} amounts have at most {digits} decimals, got {value}")
+        raise AmountError(f"{currency} amounts have at most {digits} decimals, got {value}", field)
     return value.quantize(_exponent(currency))
 
 
