@@ -11,6 +11,7 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import contextvars
@@ -82,16 +83,17 @@ def pg_url(tmp_path_factory):
     bins = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     need(bool(bins), "PostgreSQL (Debian package postgresql)")
     pgbin = bins[-1].parent
-    d = pathlib.Path(tmp_path_factory.mktemp("pg"))
+    # Its own directory, outside pytest's basetemp (which other pytest runs may prune).
+    d = pathlib.Path(tempfile.mkdtemp(prefix="acq-pg-"))
+    d.chmod(0o755)
     data, port = d / "data", free_port()
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_pg:
         shutil.chown(d, "postgres", "postgres")
-        for p in d.parents:
-            if str(p).startswith("/tmp/pytest-of"):
-                p.chmod(0o755)
-    subprocess.run(as_pg + [str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                            "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    init = subprocess.run(as_pg + [str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                   "-E", "UTF8", "--locale=C.UTF-8"], capture_output=True, text=True)
+    if init.returncode:
+        pytest.fail(f"initdb failed: {init.stderr or init.stdout}")
     opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=250")
     subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(d / "log"), "-w", "-o", opts,
@@ -101,6 +103,7 @@ def pg_url(tmp_path_factory):
     finally:
         subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from ..auth.permissions import can_manage_money, visible_funds_clause, visible_l
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..database import is_postgres
-from ..ledger import Balance, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
+from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
 from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 
@@ -451,7 +451,7 @@ def post_transactions(actor, postings: list[Posting], *, reference: str = "", no
         try:
             after[fund.id] = check_posting(after[fund.id], p.kind, p.amount, fund.rules, currency=fund.currency,
                                            fund_label=fund.label, base=start[fund.id])
-        except LimitExceeded as exc:
+        except (LimitExceeded, InvalidPosting) as exc:
             raise RuleViolation(str(exc), "amount") from exc
     rows = []
     for p in postings:

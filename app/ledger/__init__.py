@@ -7,5 +7,5 @@ from .money import (  # noqa: F401
     AmountError, minor_unit, parse_amount, quantize, split, format_plain,
 )
 from .balances import (  # noqa: F401
-    Balance, FundRules, LimitExceeded, TransactionKind, check_posting, effect_of,
+    Balance, FundRules, InvalidPosting, LimitExceeded, TransactionKind, check_posting, effect_of,
 )

@@ -85,6 +85,10 @@ class LimitExceeded(Exception):
             f"{format_plain(shortfall, currency)} {currency}.")
 
 
+class InvalidPosting(ValueError):
+    """A posting that makes no sense whatever the limits (releasing more than is encumbered)."""
+
+
 def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal, rules: FundRules,
                   *, currency: str, fund_label: str, base: Balance | None = None) -> Balance:
     """Return the balance after the posting, or raise :class:`LimitExceeded`.
@@ -97,6 +101,11 @@ def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal
     """
     kind = TransactionKind(kind)
     after = balance + effect_of(kind, amount)
+    if kind is TransactionKind.DISENCUMBRANCE and (amount < 0 or after.encumbered < 0):
+        raise InvalidPosting(f"Fund {fund_label} has only {format_plain(balance.encumbered, currency)} {currency} "
+                             f"encumbered; it cannot release {format_plain(amount, currency)} {currency}.")
+    if kind is TransactionKind.ENCUMBRANCE and amount < 0:
+        raise InvalidPosting("An encumbrance is positive; release money with a disencumbrance.")
     start = base or balance
     if after.available >= start.available or after.available >= 0:
         return after

@@ -100,4 +100,5 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [(sign * Decimal(f) * unit).quantize(unit) for f in floors]
+    # sign * f in integers first: a zero part of a negative total is 0.00, not Decimal("-0.00")
+    return [(Decimal(sign * f) * unit).quantize(unit) for f in floors]

@@ -1,0 +1,218 @@
+"""Funds through the API: listing with scope, one fund with balances, creating funds."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.extensions import db
+from app.funds import services as fs
+
+from .conftest import conforms, error_of
+
+ZERO = {"allocated": "0.00", "encumbered": "0.00", "expended": "0.00", "available": "0.00"}
+THOUSAND = {"allocated": "1000.00", "encumbered": "0.00", "expended": "0.00", "available": "1000.00"}
+
+
+def fund_codes(resp):
+    assert resp.status_code == 200, resp.get_json()
+    return [f["code"] for f in conforms(resp.get_json(), "FundList")["items"]]
+
+
+def test_list_funds_follows_scope(world, api):
+    assert fund_codes(api("viewer").get("/funds")) == ["A-BKS", "B-BKS", "BOOKS", "SHARED"]
+    assert fund_codes(api("viewer-a").get("/funds")) == ["A-BKS", "BOOKS", "SHARED"]
+    assert fund_codes(api("fundmgr-b").get("/funds?fiscal_period=FY2026")) == ["B-BKS", "BOOKS", "SHARED"]
+    error_of(api("viewer").get("/funds?fiscal_period=NOPE"), 404, "not_found")
+
+
+def test_get_fund(world, api):
+    resp = api("viewer-a").get(f"/funds/{world.shared.id}")
+    assert resp.status_code == 200
+    assert conforms(resp.get_json(), "Fund") == {
+        "id": world.shared.id, "code": "SHARED", "name": "Shared books", "fiscal_period": "FY2026",
+        "ledger": "GEN", "ledger_id": world.gen.id, "parent": "BOOKS", "parent_id": world.books.id,
+        "type": "allocated", "status": "active", "currency": "EUR", "external_id": "EXT-1", "fund_type": None,
+        "notes": "", "owner": None, "available_to_all": True, "libraries": [],
+        "overencumbrance_allowed": False, "overencumbrance_limit_percent": "0.00",
+        "overexpenditure_allowed": False, "overexpenditure_limit": "0.00", "balances": THOUSAND}
+    fund_a = api("viewer-a").get(f"/funds/{world.fund_a.id}").get_json()
+    assert (fund_a["owner"], fund_a["ledger"], fund_a["parent"], fund_a["balances"]) == ("LIBA", "LEDA", None,
+                                                                                          THOUSAND)
+
+
+def test_out_of_scope_fund_is_not_found(world, api):
+    unknown = error_of(api("viewer-a").get("/funds/999999"), 404, "not_found")
+    hidden = error_of(api("viewer-a").get(f"/funds/{world.fund_b.id}"), 404, "not_found")
+    assert hidden == unknown  # nothing tells the two apart
+    error_of(api("fundmgr-a").get(f"/funds/{world.fund_b.id}"), 404, "not_found")
+    assert api("viewer-b").get(f"/funds/{world.fund_b.id}").status_code == 200
+
+
+def test_summary_balances_roll_up_what_the_user_sees(world, api):
+    admin = world.user("admin")
+    lib_b_only = fs.create_fund(admin, world.gen, "B-ONLY", fs.FundFields(
+        name="B only", parent=world.books, available_to_all=False, libraries=[world.lib_b]))
+    fs.allocate(admin, lib_b_only, Decimal("500.00"))
+    fs.post(admin, world.shared, "encumbrance", Decimal("120.50"))
+    fs.post(admin, world.shared, "expenditure", Decimal("79.50"))
+    db.session.commit()
+    books = {"viewer": api("viewer").get(f"/funds/{world.books.id}").get_json()["balances"],
+             "viewer-a": api("viewer-a").get(f"/funds/{world.books.id}").get_json()["balances"],
+             "viewer-b": api("viewer-b").get(f"/funds/{world.books.id}").get_json()["balances"]}
+    assert books["viewer"] == books["viewer-b"] == {
+        "allocated": "1500.00", "encumbered": "120.50", "expended": "79.50", "available": "1300.00"}
+    assert books["viewer-a"] == {"allocated": "1000.00", "encumbered": "120.50", "expended": "79.50",
+                                 "available": "800.00"}
+    listed = {f["code"]: f["balances"] for f in api("viewer-a").get("/funds").get_json()["items"]}
+    assert listed["BOOKS"] == books["viewer-a"]
+    assert "B-ONLY" not in listed
+
+
+def test_nested_summaries_roll_up(world, api):
+    admin = world.user("admin")
+    sub = fs.create_fund(admin, world.gen, "SUB", fs.FundFields(name="Sub", kind="summary", parent=world.books))
+    leaf = fs.create_fund(admin, world.gen, "LEAF", fs.FundFields(name="Leaf", parent=sub))
+    fs.allocate(admin, leaf, Decimal("0.10"))
+    db.session.commit()
+    listed = {f["code"]: f["balances"]["allocated"] for f in api("viewer").get("/funds").get_json()["items"]}
+    assert (listed["BOOKS"], listed["SUB"], listed["LEAF"]) == ("1000.10", "0.10", "0.10")
+
+
+# -- creating funds ---------------------------------------------------------------------------------
+
+NEW = {"code": "SERIALS", "name": "Serials", "ledger": "GEN", "parent": "BOOKS", "type": "allocated",
+       "external_id": "EXT-9", "fund_type": None, "overencumbrance_allowed": True,
+       "overencumbrance_limit_percent": "10.5", "overexpenditure_allowed": True, "overexpenditure_limit": "250"}
+
+
+def test_create_fund(world, api):
+    client = api("fundmgr")
+    resp = client.post("/funds", json={**NEW, "notes": "journals"})
+    assert resp.status_code == 201, resp.get_json()
+    body = conforms(resp.get_json(), "Fund")
+    assert resp.headers["Location"].endswith(f"/api/v1/funds/{body['id']}")
+    assert {k: v for k, v in body.items() if k != "id"} == {
+        "code": "SERIALS", "name": "Serials", "fiscal_period": "FY2026", "ledger": "GEN", "ledger_id": world.gen.id,
+        "parent": "BOOKS", "parent_id": world.books.id, "type": "allocated", "status": "active", "currency": "EUR",
+        "external_id": "EXT-9", "fund_type": None, "notes": "journals", "owner": None, "available_to_all": True,
+        "libraries": [], "overencumbrance_allowed": True, "overencumbrance_limit_percent": "10.50",
+        "overexpenditure_allowed": True, "overexpenditure_limit": "250.00", "balances": ZERO}
+    assert client.get(f"/funds/{body['id']}").get_json() == body
+    assert "SERIALS" in fund_codes(api("viewer-b").get("/funds"))
+
+
+def test_create_fund_with_ids_and_a_fund_type(world, api):
+    fs.create_fund_type(world.user("admin"), "GIFT", "Gifts")
+    db.session.commit()
+    resp = api("admin").post("/funds", json={"code": "TOP", "name": "Top", "ledger": world.gen.id,
+                                             "type": "summary", "fund_type": "gift", "status": "inactive"})
+    assert resp.status_code == 201, resp.get_json()
+    top = resp.get_json()
+    assert (top["type"], top["fund_type"], top["status"], top["parent"]) == ("summary", "GIFT", "inactive", None)
+    resp = api("admin").post("/funds", json={"code": "UNDER", "name": "Under", "ledger": world.gen.id,
+                                             "parent": top["id"]})
+    assert resp.status_code == 201, resp.get_json()
+    assert (resp.get_json()["parent"], resp.get_json()["parent_id"]) == ("TOP", top["id"])
+
+
+def test_numeric_codes_are_codes_not_ids(world, api):
+    """A JSON string is always a code, even when it looks like a number."""
+    client = api("admin")
+    code = str(world.books.id)  # a summary fund whose code is another fund's id
+    resp = client.post("/funds", json={"code": code, "name": "Numbered", "ledger": "GEN", "type": "summary"})
+    assert resp.status_code == 201, resp.get_json()
+    numbered = resp.get_json()["id"]
+    resp = client.post("/funds", json={"code": "CHILD", "name": "Child", "ledger": "GEN", "parent": code})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["parent_id"] == numbered != world.books.id
+
+
+def test_fund_in_restricted_ledger_inherits_its_availability(world, api):
+    admin = world.user("admin")
+    fs.create_ledger(admin, "GIFTS", "Gifts", world.period, "EUR", available_to_all=False, libraries=[world.lib_a])
+    db.session.commit()
+    resp = api("fundmgr").post("/funds", json={"code": "G1", "name": "G1", "ledger": "GIFTS"})
+    assert resp.status_code == 201, resp.get_json()
+    assert (resp.get_json()["available_to_all"], resp.get_json()["libraries"]) == (False, ["LIBA"])
+    err = error_of(api("fundmgr").post("/funds", json={"code": "G2", "name": "G2", "ledger": "GIFTS",
+                                                       "available_to_all": True}), 422, "rule_violation")
+    assert "GIFTS" in err["message"]
+    err = error_of(api("fundmgr").post("/funds", json={"code": "G3", "name": "G3", "ledger": "GIFTS",
+                                                       "libraries": ["LIBB"]}), 422, "rule_violation")
+    assert "LIBB" in err["message"]
+
+
+def test_library_fund_manager_creates_funds_in_own_ledger_only(world, api):
+    client = api("fundmgr-a")
+    resp = client.post("/funds", json={"code": "A-NEW", "name": "A new", "ledger": "LEDA"})
+    assert resp.status_code == 201, resp.get_json()
+    assert (resp.get_json()["owner"], resp.get_json()["available_to_all"]) == ("LIBA", False)
+    error_of(client.post("/funds", json={"code": "X1", "name": "x", "ledger": "GEN"}), 403, "forbidden")
+    error_of(client.post("/funds", json={"code": "X2", "name": "x", "ledger": "LEDB"}), 404, "not_found")
+    error_of(client.post("/funds", json={"code": "X3", "name": "x", "ledger": world.ledger_b.id}), 404, "not_found")
+    error_of(client.post("/funds", json={"code": "X4", "name": "x", "ledger": "LEDA", "libraries": ["LIBA"]}),
+             400, "invalid")
+    assert fund_codes(api("admin").get("/funds")) == ["A-BKS", "A-NEW", "B-BKS", "BOOKS", "SHARED"]
+
+
+def test_ambiguous_ledger_code_needs_the_fiscal_period(world, api):
+    admin = world.user("admin")
+    fy27 = fs.create_fiscal_period(admin, "FY2027", "2027", date(2027, 1, 1), date(2027, 12, 31))
+    fs.create_ledger(admin, "GEN", "General 2027", fy27, "EUR")
+    db.session.commit()
+    client = api("admin")
+    err = error_of(client.post("/funds", json={"code": "F", "name": "F", "ledger": "GEN"}), 400, "invalid")
+    assert err["field"] == "ledger" and "fiscal_period" in err["message"]
+    resp = client.post("/funds", json={"code": "F", "name": "F", "ledger": "GEN", "fiscal_period": "FY2027"})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["fiscal_period"] == "FY2027"
+    # the same code in another period is fine; twice in one period is not
+    assert client.post("/funds", json={"code": "F", "name": "F", "ledger": world.gen.id}).status_code == 201
+    err = error_of(client.post("/funds", json={"code": "F", "name": "F", "ledger": world.gen.id}), 409, "duplicate")
+    assert "FY2026" in err["message"]
+    error_of(client.post("/funds", json={"code": "G", "name": "G", "ledger": world.gen.id,
+                                         "fiscal_period": "FY2027"}), 400, "invalid")
+    assert fund_codes(client.get("/funds?fiscal_period=FY2027")) == ["F"]
+
+
+@pytest.mark.parametrize("change, status, code, field", [
+    ({"code": "SHARED"}, 409, "duplicate", "code"),
+    ({"parent": "SHARED"}, 422, "rule_violation", "parent"),  # an allocated fund has no children
+    ({"parent": "A-BKS"}, 422, "rule_violation", "parent"),   # another ledger's fund
+    ({"parent": "NOPE"}, 404, "not_found", None),
+    ({"parent": 999999}, 404, "not_found", None),
+    ({"ledger": "NOPE"}, 404, "not_found", None),
+    ({"ledger": 0}, 400, "invalid", "ledger"),
+    ({"ledger": True}, 400, "invalid", "ledger"),
+    ({"ledger": None}, 400, "invalid", "ledger"),
+    ({"fund_type": "NOPE"}, 400, "invalid", "fund_type"),
+    ({"type": "big"}, 400, "invalid", "type"),
+    ({"overencumbrance_limit_percent": 10}, 400, "invalid", "overencumbrance_limit_percent"),
+    ({"overencumbrance_limit_percent": "10.555"}, 400, "invalid", "overencumbrance_limit_percent"),
+    ({"overencumbrance_limit_percent": "1001"}, 400, "invalid", "overencumbrance_limit_percent"),
+    ({"overexpenditure_limit": 12.5}, 400, "invalid", "overexpenditure_limit"),
+    ({"overexpenditure_limit": "1.234"}, 400, "invalid", "overexpenditure_limit"),
+    ({"overexpenditure_limit": "-1"}, 400, "invalid", "overexpenditure_limit"),
+    ({"overexpenditure_limit": "1e3"}, 400, "invalid", "overexpenditure_limit"),
+    ({"overexpenditure_allowed": 1}, 400, "invalid", "overexpenditure_allowed"),
+    ({"name": ""}, 400, "invalid", "name"),
+    ({"name": "x" * 201}, 400, "invalid", "name"),
+    ({"external_id": "x" * 101}, 400, "invalid", "external_id"),
+    ({"libraries": ["NOPE"]}, 400, "invalid", "libraries"),
+    ({"balances": {}}, 400, "invalid", "balances"),
+])
+def test_create_fund_errors(world, api, change, status, code, field):
+    err = error_of(api("admin").post("/funds", json={**NEW, **change}), status, code)
+    if field:
+        assert err["field"] == field, err
+    assert fund_codes(api("admin").get("/funds")) == ["A-BKS", "B-BKS", "BOOKS", "SHARED"]
+
+
+@pytest.mark.parametrize("missing", ["code", "name", "ledger"])
+def test_create_fund_missing_field(world, api, missing):
+    body = {"code": "NEW", "name": "New", "ledger": "GEN"}
+    del body[missing]
+    err = error_of(api("admin").post("/funds", json=body), 400, "invalid")
+    assert err["field"] == missing and f'"{missing}"' in err["message"]

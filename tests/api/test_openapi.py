@@ -1,0 +1,76 @@
+"""The OpenAPI 3.1 document: valid, complete, and in step with the code."""
+from __future__ import annotations
+
+import re
+
+from openapi_spec_validator import validate
+
+from app.api import serializers as ser
+from app.api.openapi import build_document
+
+from .conftest import PREFIX, error_of
+
+
+def test_document_is_valid_openapi_31(world, api):
+    resp = api("viewer-b").get("/openapi.json")
+    assert resp.status_code == 200 and resp.is_json
+    doc = resp.get_json()
+    assert doc["openapi"].startswith("3.1")
+    validate(doc)
+    assert doc == build_document()
+    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "description": "An API token issued to a user."}
+    assert doc["security"] == [{"bearerAuth": []}]
+    for name in ("FiscalPeriod", "Ledger", "Fund", "Balances", "Transaction", "Error"):
+        assert name in doc["components"]["schemas"]
+
+
+def test_document_needs_a_token(app, world):
+    error_of(app.test_client().get(PREFIX + "/openapi.json"), 401, "unauthorized")
+
+
+def _doc_path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def test_every_api_route_is_documented(app):
+    doc = build_document()
+    routes = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX):
+            routes.setdefault(_doc_path(rule.rule), set()).update(
+                m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+    assert routes, "no API routes registered"
+    for path, methods in routes.items():
+        assert path in doc["paths"], f"{path} is not in the OpenAPI document"
+        documented = {m for m in doc["paths"][path] if m in {"get", "post", "put", "patch", "delete"}}
+        assert documented == methods, path
+    assert set(doc["paths"]) == set(routes)  # and nothing documented that does not exist
+    assert "/api/v1/funds/{id}" in doc["paths"]
+
+
+def test_every_operation_has_an_id_and_the_auth_responses(app):
+    doc = build_document()
+    ids = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            ids.append(op["operationId"])
+            assert "401" in op["responses"], (path, method)
+            if path != "/api/v1/openapi.json":
+                assert "403" in op["responses"], (path, method)
+            if method == "post":
+                assert {"201", "400"} <= set(op["responses"]), (path, method)
+    assert len(ids) == len(set(ids)) == 10
+
+
+def test_request_schemas_match_what_the_views_read():
+    schemas = build_document()["components"]["schemas"]
+    for name, spec in (("FiscalPeriodInput", ser.FISCAL_PERIOD_IN), ("LedgerInput", ser.LEDGER_IN),
+                       ("FundInput", ser.FUND_IN), ("TransactionInput", ser.TRANSACTION_IN)):
+        schema = schemas[name]
+        assert set(schema["properties"]) == set(spec), name
+        assert schema["required"] == [k for k, f in spec.items() if f.required], name
+        assert schema["additionalProperties"] is False
+    assert schemas["TransactionInput"]["properties"]["amount"]["type"] == "string"

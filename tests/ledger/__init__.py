@@ -1,0 +1,1 @@
+"""Tests of the pure-Python money core (app.ledger): no app, no database."""
