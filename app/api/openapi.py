@@ -176,6 +176,9 @@ def _operation(op_id: str, summary: str, roles: str, ok: tuple[str, str, str], e
                                  "content": {"application/json": {"schema": _ref(schema)}}},
                         **{code: {"$ref": f"#/components/responses/{_ERRORS[code][0]}"}
                            for code in ("401", "403", *errors)}}}
+    if status == "201" and schema == "Fund":
+        op["responses"][status]["headers"] = {"Location": {"description": "The new fund's URL.",
+                                                           "schema": {"type": "string"}}}
     if params:
         op["parameters"] = [_param(p) for p in params]
     if body:

@@ -7,6 +7,7 @@ every change (they enforce the library scope of fund managers: a 403). Errors ar
 """
 from __future__ import annotations
 
+from babel.numbers import is_currency
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -184,6 +185,11 @@ def list_ledgers():
 @roles_required(*MANAGE)
 def create_ledger():
     body = ser.read_body(ser.LEDGER_IN)
+    currency = body["currency"].strip().upper()
+    if len(currency) == 3 and currency.isalpha() and not is_currency(currency):
+        # fs.check_currency relies on Babel raising for unknown codes, but Babel answers 2
+        # decimals for any code, so "XYZ" would pass there.
+        raise InvalidInput(f"Unknown currency {currency}.", "currency")
     period = fs.get_fiscal_period(body["fiscal_period"])
     owner = fs.get_library(body["owner"]) if body["owner"] is not None else None
     libraries = _libraries(body["libraries"])
@@ -195,7 +201,7 @@ def create_ledger():
         to_all = not libraries
     elif to_all and libraries:
         raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
-    ledger = fs.create_ledger(current_user, body["code"], body["name"], period, body["currency"], owner,
+    ledger = fs.create_ledger(current_user, body["code"], body["name"], period, currency, owner,
                               to_all, libraries, body["notes"])
     _commit()
     return ser.ledger_json(ledger), 201

@@ -8,6 +8,7 @@ from typing import Sequence
 from babel.numbers import get_currency_precision
 
 _PLAIN_AMOUNT = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
+_MAX_AMOUNT = Decimal(10) ** 15
 
 
 class AmountError(ValueError):
@@ -51,6 +52,10 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise AmountError("not a number", field)
+        # the same 15 integer digits as the text form; a bigger Decimal would otherwise make
+        # quantize() below raise decimal.InvalidOperation instead of an AmountError
+        if abs(text) >= _MAX_AMOUNT:
+            raise AmountError(f"{text} is too large for an amount", field)
         value = text
     else:
         raw = ("" if text is None else str(text)).strip()

@@ -196,6 +196,7 @@ def test_ambiguous_ledger_code_needs_the_fiscal_period(world, api):
     ({"overexpenditure_limit": "1.234"}, 400, "invalid", "overexpenditure_limit"),
     ({"overexpenditure_limit": "-1"}, 400, "invalid", "overexpenditure_limit"),
     ({"overexpenditure_limit": "1e3"}, 400, "invalid", "overexpenditure_limit"),
+    ({"overexpenditure_limit": "999999999999999"}, 400, "invalid", "overexpenditure_limit"),
     ({"overexpenditure_allowed": 1}, 400, "invalid", "overexpenditure_allowed"),
     ({"name": ""}, 400, "invalid", "name"),
     ({"name": "x" * 201}, 400, "invalid", "name"),

@@ -1,0 +1,194 @@
+"""LED-03: amounts are parsed exactly or refused, never silently rounded; quantising is half-up."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from app.ledger import AmountError, format_plain, minor_unit, parse_amount, quantize
+
+DECIMALS = {"EUR": 2, "JPY": 0, "KWD": 3}
+AMOUNT_SETTINGS = settings(max_examples=1000, deadline=None, database=None)
+
+
+@st.composite
+def valid_amounts(draw):
+    """A Decimal the currency can hold exactly: up to 15 integer digits, its minor unit's decimals."""
+    currency = draw(st.sampled_from(sorted(DECIMALS)))
+    places = DECIMALS[currency]
+    units = draw(st.integers(min_value=-(10**15) * 10**places + 1, max_value=10**15 * 10**places - 1))
+    return Decimal(units).scaleb(-places), currency
+
+
+def test_LED03_minor_units():
+    assert [minor_unit(c) for c in ("EUR", "JPY", "KWD", "eur")] == [2, 0, 3, 2]
+
+
+@AMOUNT_SETTINGS
+@given(valid_amounts())
+@example((Decimal("0.01"), "EUR"))
+@example((Decimal("-0.01"), "EUR"))
+@example((Decimal("999999999999999.99"), "EUR"))
+@example((Decimal("-999999999999999"), "JPY"))
+@example((Decimal("0.001"), "KWD"))
+def test_LED03_round_trip(data):
+    """parse_amount(format_plain(x)) == x, with the currency's exponent, and the text is plain."""
+    x, currency = data
+    text = format_plain(x, currency)
+    assert "e" not in text.lower() and "," not in text and " " not in text
+    # independent rendering: sign, integer digits, and exactly `places` decimals
+    places = DECIMALS[currency]
+    units = int(x.scaleb(places))
+    whole, frac = divmod(abs(units), 10**places)
+    expected = ("-" if units < 0 else "") + str(whole) + (f".{frac:0{places}d}" if places else "")
+    assert text == expected
+    back = parse_amount(text, currency)
+    assert back == x
+    assert back.as_tuple().exponent == -places
+    # the Decimal and int forms parse to the same value
+    assert parse_amount(x, currency) == x
+    if places == 0:
+        assert parse_amount(int(x), currency) == x
+
+
+@AMOUNT_SETTINGS
+@given(valid_amounts(), st.integers(min_value=1, max_value=9))
+def test_LED03_refuses_more_decimals_than_the_currency(data, extra):
+    """An amount with a non-zero digit beyond the minor unit is refused, as text and as Decimal."""
+    x, currency = data
+    places = DECIMALS[currency]
+    too_precise = x + Decimal(extra).scaleb(-(places + 1)) * (1 if x >= 0 else -1)
+    with pytest.raises(AmountError):
+        parse_amount(f"{too_precise:f}", currency)
+    with pytest.raises(AmountError):
+        parse_amount(too_precise, currency)
+
+
+@AMOUNT_SETTINGS
+@given(st.decimals(allow_nan=True, allow_infinity=True), st.sampled_from(sorted(DECIMALS)))
+def test_LED03_any_decimal_is_accepted_exactly_or_refused_with_amount_error(value, currency):
+    """No Decimal escapes as another exception (e.g. decimal.InvalidOperation), and an accepted
+    one keeps its value."""
+    try:
+        got = parse_amount(value, currency)
+    except AmountError:
+        return
+    assert got == value
+    assert abs(got) < 10**15
+
+
+@pytest.mark.parametrize("value, currency", [
+    ("1.234", "EUR"),
+    ("0.001", "EUR"),
+    ("1.5", "JPY"),
+    ("1.0001", "KWD"),
+    ("1e3", "EUR"),
+    ("1E3", "EUR"),
+    ("1.00e0", "EUR"),
+    ("1,000.00", "EUR"),
+    ("1 000.00", "EUR"),
+    ("1.000,00", "EUR"),
+    ("12,5", "EUR"),
+    ("NaN", "EUR"),
+    ("nan", "EUR"),
+    ("Infinity", "EUR"),
+    ("-Infinity", "EUR"),
+    ("inf", "EUR"),
+    ("", "EUR"),
+    ("  ", "EUR"),
+    (None, "EUR"),
+    ("abc", "EUR"),
+    ("€1.00", "EUR"),
+    ("1.00 EUR", "EUR"),
+    ("--1", "EUR"),
+    ("1.", "EUR"),
+    ("0x10", "EUR"),
+    ("1_000", "EUR"),
+    ("1234567890123456", "EUR"),      # 16 integer digits
+    (1.5, "EUR"),
+    (1.0, "EUR"),
+    (float("nan"), "EUR"),
+    (True, "EUR"),
+    (False, "EUR"),
+    (Decimal("NaN"), "EUR"),
+    (Decimal("Infinity"), "EUR"),
+    (Decimal("1.005"), "EUR"),
+    (Decimal("0.5"), "JPY"),
+    (Decimal("1E+15"), "EUR"),
+    (Decimal("1E+30"), "EUR"),
+    (10**15, "EUR"),
+])
+def test_LED03_refusals(value, currency):
+    with pytest.raises(AmountError):
+        parse_amount(value, currency)
+
+
+def test_LED03_refusals_are_value_errors_carrying_the_field():
+    assert issubclass(AmountError, ValueError)
+    with pytest.raises(AmountError) as info:
+        parse_amount("1.234", "EUR", field="unit_price")
+    assert info.value.field == "unit_price"
+    assert "2 decimals" in str(info.value)
+    with pytest.raises(AmountError) as info:
+        parse_amount("1.5", "JPY")
+    assert info.value.field == "amount"
+
+
+@pytest.mark.parametrize("value, currency, expected", [
+    ("1234.5", "EUR", "1234.50"),
+    ("-0.01", "EUR", "-0.01"),
+    ("+7", "EUR", "7.00"),
+    ("  12.30  ", "EUR", "12.30"),
+    ("1.230", "EUR", "1.23"),          # trailing zeros are not extra precision
+    ("5.00", "JPY", "5"),
+    ("1234", "JPY", "1234"),
+    ("0.125", "KWD", "0.125"),
+    ("999999999999999.99", "EUR", "999999999999999.99"),
+    (12, "EUR", "12.00"),
+    (Decimal("3.1"), "EUR", "3.10"),
+])
+def test_LED03_accepted(value, currency, expected):
+    got = parse_amount(value, currency)
+    assert isinstance(got, Decimal)
+    assert str(got) == expected
+
+
+@pytest.mark.parametrize("value, currency, expected", [
+    ("0.005", "EUR", "0.01"),
+    ("0.004999", "EUR", "0.00"),
+    ("0.015", "EUR", "0.02"),      # half-up, not banker's rounding (which gives 0.02 here too)
+    ("0.025", "EUR", "0.03"),      # banker's rounding would give 0.02
+    ("-0.005", "EUR", "-0.01"),    # half away from zero
+    ("-0.025", "EUR", "-0.03"),
+    ("2.5", "JPY", "3"),
+    ("3.5", "JPY", "4"),
+    ("-2.5", "JPY", "-3"),
+    ("2.4999", "JPY", "2"),
+    ("1.0005", "KWD", "1.001"),
+    ("12.3", "EUR", "12.30"),
+])
+def test_LED03_quantize_is_half_up(value, currency, expected):
+    assert str(quantize(Decimal(value), currency)) == expected
+
+
+@AMOUNT_SETTINGS
+@given(st.integers(min_value=-10**12, max_value=10**12), st.integers(min_value=0, max_value=999))
+def test_LED03_quantize_half_up_property(units, thousandths):
+    """quantize(x) for x = units + thousandths/1000 cents, checked with integer arithmetic."""
+    x = (Decimal(units) + Decimal(thousandths) / 1000).scaleb(-2)
+    got = quantize(x, "EUR")
+    # expected: round the magnitude half up, then put the sign back
+    mag = abs(units * 1000 + thousandths if units >= 0 else units * 1000 + thousandths)
+    cents = (mag + 500) // 1000
+    expected = Decimal(cents if units * 1000 + thousandths >= 0 else -cents).scaleb(-2)
+    assert got == expected
+    assert got.as_tuple().exponent == -2
+
+
+def test_LED03_quantize_refuses_floats():
+    with pytest.raises(TypeError):
+        quantize(1.5, "EUR")
+    with pytest.raises(TypeError):
+        format_plain(0.1, "EUR")

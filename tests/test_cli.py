@@ -1,0 +1,46 @@
+"""The flask CLI: init, demo, users, ledger check."""
+from __future__ import annotations
+
+from app.auth.models import User
+from app.extensions import db
+from app.funds.models import Fund, FundTransaction
+from app.org.models import Library
+
+
+def run(app, *args):
+    db.session.commit()  # like a separate process: the test's own transaction must not hold the write lock
+    return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
+
+
+def test_init_and_demo_are_idempotent(app):
+    first = run(app, "init", "--password", "first admin password")
+    assert first.exit_code == 0 and "Administrator admin created" in first.output
+    again = run(app, "init")
+    assert again.exit_code == 0 and "created" not in again.output
+    out = run(app, "demo")
+    assert out.exit_code == 0 and "fundmanager" in out.output and "library-demo-2026" in out.output
+    assert "admin" in out.output and "its own password" in out.output  # admin existed before the demo
+    counts = (db.session.scalar(db.select(db.func.count()).select_from(Fund)),
+              db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)))
+    assert run(app, "demo").exit_code == 0
+    assert counts == (db.session.scalar(db.select(db.func.count()).select_from(Fund)),
+                      db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Library)) == 3
+    assert counts[0] >= 20 and run(app, "ledger", "check").exit_code == 0
+
+
+def test_users_create_and_token(app):
+    run(app, "demo")
+    out = run(app, "users", "create", "lena", "--role", "fund_manager", "--library", "LAW", "--password",
+              "twelve chars min")
+    assert out.exit_code == 0
+    user = db.session.scalar(db.select(User).filter_by(username="lena"))
+    assert [(a.role, a.library.code) for a in user.assignments] == [("fund_manager", "LAW")]
+    db.session.commit()
+    bad = app.test_cli_runner().invoke(args=["users", "create", "x", "--role", "viewer", "--library", "NOPE",
+                                             "--password", "twelve chars min"])
+    assert bad.exit_code != 0 and "No library NOPE" in bad.output
+    token = run(app, "users", "token", "lena").output.strip()
+    assert token.startswith("acq_") and len(token) > 30
+    from app.auth.services import user_for_token
+    assert user_for_token(token).username == "lena"
