@@ -247,7 +247,8 @@ def test_LED07_base_lets_a_batch_that_ends_at_or_above_the_start_through():
 # -- the rule as a whole, against an independent model in cents -------------------------------
 
 def model_outcome(alloc, enc, exp, rules_c, kind, amount):
-    """Return ("ok", None) or ("refused", shortfall in cents); every number in integer cents.
+    """Return ("ok", (allocated, encumbered, expended) after) or ("refused", shortfall); every
+    number in integer cents.
 
     rules_c = (enc_allowed, percent in hundredths of a percent, exp_allowed, limit in cents)."""
     enc_ok, pct_h, exp_ok, limit = rules_c
@@ -256,8 +257,9 @@ def model_outcome(alloc, enc, exp, rules_c, kind, amount):
     d_exp = amount if kind is K.EXPENDITURE else 0
     before = alloc - enc - exp
     after = (alloc + d_alloc) - (enc + d_enc) - (exp + d_exp)
+    new = (alloc + d_alloc, enc + d_enc, exp + d_exp)
     if after >= 0 or after >= before:
-        return "ok", None
+        return "ok", new
     if kind is K.ENCUMBRANCE and enc_ok:
         a = max(alloc + d_alloc, 0)
         allowed = (2 * a * pct_h + 10000) // 20000        # a * pct_h / 10000, rounded half up
@@ -265,7 +267,7 @@ def model_outcome(alloc, enc, exp, rules_c, kind, amount):
         allowed = limit
     else:
         allowed = 0
-    return ("ok", None) if -after <= allowed else ("refused", -after - allowed)
+    return ("ok", new) if -after <= allowed else ("refused", -after - allowed)
 
 
 @settings(max_examples=2000, deadline=None, database=None)
@@ -283,13 +285,13 @@ def test_LED07_check_posting_matches_the_model(alloc, enc, exp, enc_ok, pct_h, e
     amount = -magnitude if negative else magnitude
     rules = FundRules(enc_ok, D(pct_h).scaleb(-2), exp_ok, D(limit).scaleb(-2))
     start = Balance(D(alloc).scaleb(-2), D(enc).scaleb(-2), D(exp).scaleb(-2))
-    outcome, shortfall = model_outcome(alloc, enc, exp, (enc_ok, pct_h, exp_ok, limit), kind, amount)
+    outcome, detail = model_outcome(alloc, enc, exp, (enc_ok, pct_h, exp_ok, limit), kind, amount)
     try:
         after = post(start, kind, D(amount).scaleb(-2), rules)
     except LimitExceeded as exc:
         assert outcome == "refused", (start, kind, amount, rules)
-        assert exc.shortfall == D(shortfall).scaleb(-2)
-        assert f"short by {D(shortfall).scaleb(-2)} EUR" in str(exc)
+        assert exc.shortfall == D(detail).scaleb(-2)
+        assert f"short by {D(detail).scaleb(-2)} EUR" in str(exc)
     else:
         assert outcome == "ok", (start, kind, amount, rules, after)
-        assert after == start + effect_of(kind, D(amount).scaleb(-2))
+        assert after == Balance(*(D(c).scaleb(-2) for c in detail))
