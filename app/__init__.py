@@ -110,10 +110,20 @@ def _register_hooks(app: Flask) -> None:
                 "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
         return resp
 
+    def _htmx_problem(message: str, code: int):
+        """An error answering an HTMX request goes to the page's alert area, not into the
+        element that asked (which may be a table row)."""
+        resp = app.response_class(render_template("_problem.html", message=message), code)
+        resp.headers["HX-Retarget"] = "#problems"
+        resp.headers["HX-Reswap"] = "innerHTML"
+        return resp
+
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         if request.blueprint == "api":
             return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+        if extensions.htmx:
+            return _htmx_problem(exc.message, exc.status)
         return render_template("error.html", code=exc.status, message=exc.message), exc.status
 
     for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
@@ -123,6 +133,10 @@ def _register_hooks(app: Flask) -> None:
             if request.blueprint == "api" or request.path.startswith("/api/"):
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
                                                405: "method_not_allowed"}[code], "message": message or text}), code
+            if extensions.htmx:
+                if code == 400 and "CSRF" in (message or ""):
+                    message = "Your session changed (logged in again elsewhere?). Reload the page and try again."
+                return _htmx_problem(message or text, code)
             return render_template("error.html", code=code, message=message or text), code
         app.register_error_handler(code, handler)
 

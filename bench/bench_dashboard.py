@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import re
 import statistics
@@ -206,7 +207,9 @@ def main(argv=None):
         return med
 
     print(f"\nDashboard benchmark: {db_path} — {n_ledgers} ledgers, {n_funds} funds; "
-          f"{runs} measured runs after {warm} warm-up runs each\n", flush=True)
+          f"{runs} measured runs after {warm} warm-up runs each; load average {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} CPUs (other processes inflate medians; min is the least disturbed figure)\n",
+          flush=True)
 
     admin = login(app, ADMIN)
     print(f"{ADMIN} (administrator, whole institution)")
@@ -241,7 +244,7 @@ def main(argv=None):
     if args.profile:
         print()
         print(profile(get_b))
-    print(f"\nTotal bench time {time.perf_counter() - t_start:.1f} s")
+    print(f"\nTotal bench time {time.perf_counter() - t_start:.1f} s; load average now {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

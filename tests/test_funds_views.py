@@ -37,8 +37,19 @@ def test_allocate_via_htmx_returns_updated_rows_out_of_band(app, world):
     rows = dict(re.findall(r'<tr id="(row-[LF]\d+)"[^>]*hx-swap-oob="true">(.*?)</tr>', body, re.S))
     assert set(rows) == {f"row-F{world.shared.id}", f"row-F{world.books.id}", f"row-L{world.gen.id}"}
     assert all("1,250.00" in cells for cells in rows.values())
+    assert body.lstrip().startswith(f'<tr id="move-F{world.shared.id}" class="move-slot" hidden></tr>')
+    assert "Allocated 250.00 EUR to SHARED." in body
     tx = db.session.scalars(db.select(FundTransaction).order_by(FundTransaction.id.desc())).first()
     assert (tx.amount, tx.reference, tx.kind) == (Decimal("250.00"), "R-9", "allocation")
+
+
+def test_htmx_errors_go_to_the_alert_area(app, world):
+    client = login(app.test_client(), "viewer-a")
+    resp = client.get(f"/funds/{world.fund_b.id}/allocate", headers=HX)
+    assert resp.status_code in (403, 404) and resp.headers["HX-Retarget"] == "#problems"
+    assert "<html" not in resp.data.decode()
+    resp = client.get(f"/funds/{world.shared.id}?since=bad", headers={**HX, "HX-Target": "transactions"})
+    assert resp.status_code == 400 and resp.headers["HX-Retarget"] == "#problems" and "is not a date" in resp.data.decode()
 
 
 def test_money_form_errors_come_back_inline(app, world):
@@ -59,7 +70,7 @@ def test_allocate_without_javascript_redirects_to_fund_page(app, world):
     resp = client.post(f"/funds/{world.fund_a.id}/allocate", data={"amount": "-100.00"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/funds/{world.fund_a.id}")
     page = client.get(resp.headers["Location"]).data.decode()
-    assert "Allocation posted to A-BKS" in page and "900.00" in page
+    assert "Took back 100.00 EUR from A-BKS." in page and "900.00" in page
 
 
 def test_fund_page_transactions_filter_sort_page(app, world):

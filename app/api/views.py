@@ -61,12 +61,17 @@ def _domain_error(exc: DomainError):
     return jsonify(error=error), exc.status
 
 
+@bp.errorhandler(IntegrityError)
+def _integrity_error(exc: IntegrityError):
+    # The services check codes before writing; a unique constraint can still fire when two
+    # requests create the same code at the same moment.
+    db.session.rollback()
+    return jsonify(error={"code": Duplicate.code, "message": "It conflicts with something saved at the same "
+                          "time (most likely the same code); reload and check."}), Duplicate.status
+
+
 def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent request created the same code first
-        db.session.rollback()
-        raise Duplicate("It conflicts with something created at the same time; it already exists.") from None
+    db.session.commit()
 
 
 # -- lookups -----------------------------------------------------------------------------------

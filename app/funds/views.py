@@ -16,6 +16,7 @@ from ..forms_util import attach_error
 from ..htmx import render
 from ..org.models import Library
 from . import services as fs
+from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
 from .models import FiscalPeriod, Fund, FundTransaction, Ledger
@@ -163,7 +164,7 @@ def _path_to(node, fund_id):
     return []
 
 
-def _money_moved_response(fund: Fund, *others: Fund):
+def _money_moved_response(message: str, fund: Fund, *others: Fund):
     """HTMX answer to a successful allocation/transfer: the form row goes away, and the rows of
     every fund involved and of their ancestors are swapped in place (out of band)."""
     period = fund.fiscal_period
@@ -172,8 +173,9 @@ def _money_moved_response(fund: Fund, *others: Fund):
     for f in (fund, *others):
         for node in _node_for(f):
             nodes[node.key] = node
-    return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), period=period,
-                  open_keys=open_keys | set(nodes), expand_all=expand_all, dashboard_url=dashboard_url)
+    return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), period=period, fund=fund,
+                  open_keys=open_keys | set(nodes), expand_all=expand_all, dashboard_url=dashboard_url,
+                  message=message)
 
 
 def _money_form(fund_id, form_cls, action: str):
@@ -181,6 +183,9 @@ def _money_form(fund_id, form_cls, action: str):
     if not can_manage_money(current_user, fund.owner_library_id):
         abort(403)
     form = form_cls()
+    for field in form:  # ids unique per fund: two funds' forms may be open on one page
+        if field.name != "csrf_token":
+            field.id = field.label.field_id = f"{field.name}-F{fund.id}"
     if isinstance(form, TransferForm):
         targets = db.session.scalars(
             fs.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
@@ -195,15 +200,20 @@ def _money_form(fund_id, form_cls, action: str):
             try:
                 if isinstance(form, TransferForm):
                     target = fs.get_fund(current_user, form.target.data)
-                    fs.transfer(current_user, fund, target, form.amount.data, form.reference.data, form.note.data)
+                    rows = fs.transfer(current_user, fund, target, form.amount.data, form.reference.data,
+                                       form.note.data)
                     moved = (fund, target)
+                    message = (f"Transferred {money(rows[1].amount, fund.currency)} {fund.currency} "
+                               f"from {fund.code} to {target.code}.")
                 else:
-                    fs.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
+                    row = fs.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
                     moved = (fund,)
+                    verb = "Allocated" if row.amount > 0 else "Took back"
+                    message = f"{verb} {money(abs(row.amount), fund.currency)} {fund.currency} {'to' if row.amount > 0 else 'from'} {fund.code}."
                 db.session.commit()
                 if htmx:
-                    return _money_moved_response(*moved)
-                flash(f"{'Transfer' if len(moved) == 2 else 'Allocation'} posted to {fund.code}.", "ok")
+                    return _money_moved_response(message, *moved)
+                flash(message, "ok")
                 return redirect(url_for("funds.show", fund_id=fund.id))
             except DomainError as exc:
                 db.session.rollback()
@@ -220,7 +230,7 @@ def cancel_form(fund_id):
     """Closing the inline money form: nothing for HTMX to show; the fund page otherwise."""
     fund = fs.get_fund(current_user, fund_id)
     if htmx:
-        return ""
+        return render("funds/_move_slot.html", fund_id=fund.id)
     return redirect(url_for("funds.show", fund_id=fund.id))
 
 

@@ -11,6 +11,7 @@
   }
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr.status;
+    if (evt.detail.xhr.getResponseHeader("HX-Retarget")) return;  // the server sent its own message
     var text = {403: "You do not have permission to do this.", 404: "That no longer exists (or is not yours to see)."}[status]
       || "The server could not do this (error " + status + "). Nothing was changed; try again or reload the page.";
     problem(text);
@@ -19,7 +20,9 @@
     problem("The server could not be reached. Check the connection and try again.");
   });
   document.addEventListener("htmx:beforeRequest", function () {
-    var box = document.getElementById("problems");
-    if (box) box.replaceChildren();
+    ["problems", "status"].forEach(function (id) {
+      var box = document.getElementById(id);
+      if (box) box.replaceChildren();
+    });
   });
 })();

@@ -29,18 +29,18 @@ def test_not_a_json_object(world, api, kw, text):
         assert text in err["message"], path
 
 
-@pytest.mark.parametrize("path", ENDPOINTS)
-def test_unknown_field_is_named(world, api, path):
-    err = error_of(send(api, world, path, json={"surprise": 1, "another": 2}), 400, "invalid")
-    assert err["field"] == "another"
-    assert '"surprise"' in err["message"] and '"another"' in err["message"]
+def test_unknown_field_is_named(world, api):
+    for path in ENDPOINTS:
+        err = error_of(send(api, world, path, json={"surprise": 1, "another": 2}), 400, "invalid")
+        assert err["field"] == "another", path
+        assert '"surprise"' in err["message"] and '"another"' in err["message"]
 
 
-@pytest.mark.parametrize("path, first", [("/fiscal-periods", "code"), ("/ledgers", "code"), ("/funds", "code"),
-                                         ("/funds/{shared}/transactions", "type")])
-def test_missing_fields_are_named(world, api, path, first):
-    err = error_of(send(api, world, path, json={}), 400, "invalid")
-    assert err["field"] == first and f'"{first}"' in err["message"] and "Missing" in err["message"]
+def test_missing_fields_are_named(world, api):
+    for path, first in (("/fiscal-periods", "code"), ("/ledgers", "code"), ("/funds", "code"),
+                        ("/funds/{shared}/transactions", "type")):
+        err = error_of(send(api, world, path, json={}), 400, "invalid")
+        assert err["field"] == first and f'"{first}"' in err["message"] and "Missing" in err["message"]
 
 
 def test_duplicate_keys_are_refused(world, api):

@@ -4,12 +4,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from app.extensions import db
 from app.funds import services as fs
 
-from .conftest import conforms, error_of
+from .conftest import conforms, each_case, error_of
 
 ZERO = {"allocated": "0.00", "encumbered": "0.00", "expended": "0.00", "available": "0.00"}
 THOUSAND = {"allocated": "1000.00", "encumbered": "0.00", "expended": "0.00", "available": "1000.00"}
@@ -177,7 +175,7 @@ def test_ambiguous_ledger_code_needs_the_fiscal_period(world, api):
     assert fund_codes(client.get("/funds?fiscal_period=FY2027")) == ["F"]
 
 
-@pytest.mark.parametrize("change, status, code, field", [
+FUND_ERRORS = [
     ({"code": "SHARED"}, 409, "duplicate", "code"),
     ({"parent": "SHARED"}, 422, "rule_violation", "parent"),  # an allocated fund has no children
     ({"parent": "A-BKS"}, 422, "rule_violation", "parent"),   # another ledger's fund
@@ -203,17 +201,24 @@ def test_ambiguous_ledger_code_needs_the_fiscal_period(world, api):
     ({"external_id": "x" * 101}, 400, "invalid", "external_id"),
     ({"libraries": ["NOPE"]}, 400, "invalid", "libraries"),
     ({"balances": {}}, 400, "invalid", "balances"),
-])
-def test_create_fund_errors(world, api, change, status, code, field):
-    err = error_of(api("admin").post("/funds", json={**NEW, **change}), status, code)
-    if field:
-        assert err["field"] == field, err
-    assert fund_codes(api("admin").get("/funds")) == ["A-BKS", "B-BKS", "BOOKS", "SHARED"]
+]
 
 
-@pytest.mark.parametrize("missing", ["code", "name", "ledger"])
-def test_create_fund_missing_field(world, api, missing):
-    body = {"code": "NEW", "name": "New", "ledger": "GEN"}
-    del body[missing]
-    err = error_of(api("admin").post("/funds", json=body), 400, "invalid")
-    assert err["field"] == missing and f'"{missing}"' in err["message"]
+def test_create_fund_errors(world, api):
+    client = api("admin")
+
+    def check(change, status, code, field):
+        err = error_of(client.post("/funds", json={**NEW, **change}), status, code)
+        if field:
+            assert err["field"] == field, err
+        assert fund_codes(client.get("/funds")) == ["A-BKS", "B-BKS", "BOOKS", "SHARED"]
+    each_case(FUND_ERRORS, check)
+
+
+def test_create_fund_missing_field(world, api):
+    def check(missing):
+        body = {"code": "NEW", "name": "New", "ledger": "GEN"}
+        del body[missing]
+        err = error_of(api("admin").post("/funds", json=body), 400, "invalid")
+        assert err["field"] == missing and f'"{missing}"' in err["message"]
+    each_case([("code",), ("name",), ("ledger",)], check)

@@ -1,9 +1,7 @@
 """Fiscal periods and ledgers through the API."""
 from __future__ import annotations
 
-import pytest
-
-from .conftest import conforms, error_of
+from .conftest import conforms, each_case, error_of
 
 FY2027 = {"code": "FY2027", "name": "Fiscal year 2027", "start_date": "2027-01-01", "end_date": "2027-12-31"}
 
@@ -101,7 +99,7 @@ def test_library_fund_manager_creates_only_own_ledgers(world, api):
     assert codes(api("admin").get("/ledgers")) == ["A2", "GEN", "LEDA", "LEDB"]
 
 
-@pytest.mark.parametrize("change, status, code, field", [
+LEDGER_ERRORS = [
     ({"code": "GEN"}, 409, "duplicate", "code"),
     ({"currency": "EURO"}, 400, "invalid", "currency"),
     ({"currency": "XYZ"}, 400, "invalid", "currency"),
@@ -116,18 +114,25 @@ def test_library_fund_manager_creates_only_own_ledgers(world, api):
     ({"fiscal_period": "FY1999"}, 404, "not_found", None),
     ({"code": "has space"}, 400, "invalid", "code"),
     ({"colour": "red"}, 400, "invalid", "colour"),
-])
-def test_create_ledger_errors(world, api, change, status, code, field):
-    body = {"code": "NEW", "name": "New", "fiscal_period": "FY2026", "currency": "EUR", **change}
-    err = error_of(api("admin").post("/ledgers", json=body), status, code)
-    if field:
-        assert err["field"] == field
-    assert codes(api("admin").get("/ledgers")) == ["GEN", "LEDA", "LEDB"]
+]
 
 
-@pytest.mark.parametrize("missing", ["code", "name", "fiscal_period", "currency"])
-def test_create_ledger_missing_field(world, api, missing):
-    body = {"code": "NEW", "name": "New", "fiscal_period": "FY2026", "currency": "EUR"}
-    del body[missing]
-    err = error_of(api("admin").post("/ledgers", json=body), 400, "invalid")
-    assert err["field"] == missing and f'"{missing}"' in err["message"]
+def test_create_ledger_errors(world, api):
+    client = api("admin")
+
+    def check(change, status, code, field):
+        body = {"code": "NEW", "name": "New", "fiscal_period": "FY2026", "currency": "EUR", **change}
+        err = error_of(client.post("/ledgers", json=body), status, code)
+        if field:
+            assert err["field"] == field
+        assert codes(client.get("/ledgers")) == ["GEN", "LEDA", "LEDB"]
+    each_case(LEDGER_ERRORS, check)
+
+
+def test_create_ledger_missing_field(world, api):
+    def check(missing):
+        body = {"code": "NEW", "name": "New", "fiscal_period": "FY2026", "currency": "EUR"}
+        del body[missing]
+        err = error_of(api("admin").post("/ledgers", json=body), 400, "invalid")
+        assert err["field"] == missing and f'"{missing}"' in err["message"]
+    each_case([("code",), ("name",), ("fiscal_period",), ("currency",)], check)

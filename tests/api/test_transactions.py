@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from app.extensions import db
 from app.funds import services as fs
 
-from .conftest import conforms, error_of
+from .conftest import conforms, each_case, error_of
 
 
 def balances(client, fund_id):
@@ -114,7 +112,7 @@ def test_money_into_a_summary_fund_is_refused(world, api):
     assert "summary" in err["message"]
 
 
-@pytest.mark.parametrize("body, status, code, field", [
+TRANSACTION_ERRORS = [
     ({"type": "allocation", "amount": 12.5}, 400, "invalid", "amount"),
     ({"type": "allocation", "amount": 12}, 400, "invalid", "amount"),
     ({"type": "allocation", "amount": True}, 400, "invalid", "amount"),
@@ -138,14 +136,20 @@ def test_money_into_a_summary_fund_is_refused(world, api):
     ({"type": "transfer", "amount": "5.00", "target_fund": "NOPE"}, 404, "not_found", None),
     ({"type": "transfer", "amount": "5.00", "target_fund": 999999}, 404, "not_found", None),
     ({"type": "transfer", "amount": "5.00", "target_fund": ["A-BKS"]}, 400, "invalid", "target_fund"),
-])
-def test_transaction_errors(world, api, body, status, code, field):
+]
+
+
+def test_transaction_errors(world, api):
     client = api("fundmgr")
-    err = error_of(post_tx(client, world.shared.id, **body), status, code)
-    if field:
-        assert err["field"] == field, err
-    assert client.get(f"/funds/{world.shared.id}/transactions").get_json()["total"] == 1
-    assert balances(client, world.shared.id)["allocated"] == "1000.00"
+
+    def check(body, status, code, field):
+        err = error_of(post_tx(client, world.shared.id, **body), status, code)
+        if field:
+            assert err["field"] == field, err
+        assert client.get(f"/funds/{world.shared.id}/transactions").get_json()["total"] == 1
+        assert balances(client, world.shared.id)["allocated"] == "1000.00"
+    each_case(TRANSACTION_ERRORS, check)
+    assert fs.check_ledger() == []
 
 
 def test_unknown_fund(world, api):
@@ -184,13 +188,15 @@ def test_transactions_are_paged(world, api):
     assert (big["per_page"], big["total"]) == (500, 7)
 
 
-@pytest.mark.parametrize("query, field", [("per_page=501", "per_page"), ("per_page=0", "per_page"),
-                                          ("page=0", "page"), ("page=abc", "page"), ("page=-1", "page"),
-                                          ("type=gift", "type"), ("since=2026/01/01", "since"),
-                                          ("until=yesterday", "until")])
-def test_bad_listing_parameters(world, api, query, field):
-    err = error_of(api("viewer").get(f"/funds/{world.shared.id}/transactions?{query}"), 400, "invalid")
-    assert err["field"] == field
+def test_bad_listing_parameters(world, api):
+    client = api("viewer")
+
+    def check(query, field):
+        err = error_of(client.get(f"/funds/{world.shared.id}/transactions?{query}"), 400, "invalid")
+        assert err["field"] == field
+    each_case([("per_page=501", "per_page"), ("per_page=0", "per_page"), ("page=0", "page"), ("page=abc", "page"),
+               ("page=-1", "page"), ("type=gift", "type"), ("since=2026/01/01", "since"),
+               ("until=yesterday", "until")], check)
 
 
 def test_out_of_scope_transactions_are_not_found(world, api):

@@ -16,11 +16,15 @@ import threading
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD, need
 
 CHROMIUM = "/usr/bin/chromium"
+
+# Auto-waiting assertions wait up to 10 s (Playwright's default is 5 s): room for a loaded CI box.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +38,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # A desktop-sized window so the screenshots look like what a person sees.
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture
@@ -50,7 +54,9 @@ def shot(page, screenshot_dir, request):
     """shot("name") saves a full-page PNG as test-results/<test name>-<name>.png and returns its path."""
     def _shot(name: str) -> pathlib.Path:
         path = screenshot_dir / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret (the default) leaves style="" on every input, which
+        # htmx then copies onto swapped-in elements (a "style" settle) and the CSP reports.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
     return _shot
 
@@ -98,7 +104,7 @@ def page_problems(page):
     4xx answer (a refused form comes back as 422)."""
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
+    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text} [at {msg.location}]")
             if msg.type == "error" and "Failed to load resource" not in msg.text else None)
     return problems
 
@@ -106,8 +112,6 @@ def page_problems(page):
 @pytest.fixture
 def log_in(page, live_server):
     """log_in("fundmgr") logs in through the real form and waits for the dashboard."""
-    from playwright.sync_api import expect
-
     def _log_in(username: str, password: str = PASSWORD) -> None:
         page.goto(f"{live_server}/login")
         page.locator("#username").fill(username)
