@@ -65,7 +65,7 @@ def median_ms(fn, runs: int, warmup: int) -> tuple[float, list[float]]:
 
 
 def spread(times: list[float]) -> str:
-    q = statistics.quantiles(times, n=10)
+    q = statistics.quantiles(times, n=10, method="inclusive")
     return f"min {min(times):.1f} / p10 {q[0]:.1f} / p90 {q[-1]:.1f} / max {max(times):.1f}"
 
 

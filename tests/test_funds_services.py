@@ -242,3 +242,31 @@ def test_over_encumbrance_and_over_expenditure_rules(world, admin):
     fs.post(admin, fund, "expenditure", Decimal("1050.00"))
     with pytest.raises(RuleViolation, match="A-BKS .* cannot expend 0.01 EUR: it is short by 0.01 EUR"):
         fs.post(admin, fund, "expenditure", Decimal("0.01"))
+
+
+def test_made_up_currency_and_too_large_amounts_refused(world, admin):
+    with pytest.raises(InvalidInput, match="Unknown currency XYZ"):
+        fs.create_ledger(admin, "XY", "Nowhere", world.period, "XYZ")
+    with pytest.raises(InvalidInput, match="too large"):
+        fs.allocate(admin, world.shared, "1000000000000.00")
+    fs.allocate(admin, world.shared, "999999998999.99")  # the largest a fund can then hold
+    db.session.commit()
+    assert balances(world.shared)[0].allocated == Decimal("999999999999.99")
+
+
+def test_impossible_ids_are_simply_not_found(world, admin):
+    for ref in (2**31, 10**20, -1, 0, "²", "1.5", True):
+        with pytest.raises(NotFound):
+            fs.get_fund(admin, ref)
+    assert fs.find_fund(admin, "SHARED", world.period).id == world.shared.id
+    assert fs.find_fund(admin, world.shared.id).code == "SHARED"
+
+
+def test_numeric_fund_codes_are_found_by_code(world, admin):
+    fund = fs.create_fund(admin, world.gen, "1001", fs.FundFields(name="Numeric code"))
+    assert fs.find_fund(admin, "1001", world.period).id == fund.id
+
+
+def test_codes_longer_than_their_column_are_refused(world, admin):
+    with pytest.raises(InvalidInput, match="1–20 characters"):
+        fs.create_fiscal_period(admin, "X" * 21, "long", date(2031, 1, 1), date(2031, 12, 31))

@@ -153,3 +153,9 @@ def test_search_box(app, world):
     client = login(app.test_client(), "viewer")
     page = client.get("/funds/search?q=ext-1").data.decode()
     assert "SHARED" in page and "1 fund(s) match" in page
+
+
+def test_huge_ids_in_urls_are_404_not_500(app, world):
+    client = login(app.test_client(), "viewer")
+    assert client.get("/funds/99999999999999999999").status_code == 404
+    assert client.get(f"/funds/{2**31}/allocate").status_code in (403, 404)

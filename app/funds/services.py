@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import is_currency
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 
@@ -22,6 +23,16 @@ from ..org.models import Library
 from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
+MAX_ID = 2**31 - 1  # INTEGER primary keys: a bigger id cannot exist (and would fail the query)
+
+
+def parse_id(value) -> int | None:
+    """An id from a URL, form or JSON value; None when it cannot be one (so: not found)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 
 # -- lookups honouring scope ------------------------------------------------------------------
@@ -31,54 +42,65 @@ def visible_funds(user):
 
 
 def get_fund(user, fund_id) -> Fund:
-    try:
-        fund_id = int(fund_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such fund.") from None
-    fund = db.session.scalar(visible_funds(user).where(Fund.id == fund_id))
+    fund_id = parse_id(fund_id)
+    fund = db.session.scalar(visible_funds(user).where(Fund.id == fund_id)) if fund_id else None
     if fund is None:
         raise NotFound("No such fund.")
     return fund
 
 
-def find_fund(user, ref, fiscal_period: FiscalPeriod | None = None) -> Fund:
-    """A fund by id, or by code within ``fiscal_period``."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return get_fund(user, ref)
+def find_fund(user, ref, fiscal_period: FiscalPeriod | None = None, field: str = "fund") -> Fund:
+    """A visible fund by id (an int) or by code (a string) within ``fiscal_period``."""
+    if isinstance(ref, int):
+        fund = get_fund(user, ref)
+        if fiscal_period is not None and fund.fiscal_period_id != fiscal_period.id:
+            raise InvalidInput(f"Fund {fund.code} is not in fiscal period {fiscal_period.code}.", field)
+        return fund
     q = visible_funds(user).where(Fund.code == str(ref))
     if fiscal_period is not None:
         q = q.where(Fund.fiscal_period_id == fiscal_period.id)
     funds = db.session.scalars(q).all()
-    if len(funds) != 1:
-        raise NotFound(f"No fund {ref}." if not funds else f"Fund code {ref} is ambiguous; name the fiscal period.")
+    if not funds:
+        raise NotFound(f"No fund {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
+    if len(funds) > 1:
+        raise InvalidInput(f"Fund code {ref} is used in several fiscal periods; name the fiscal period.", field)
     return funds[0]
 
 
 def get_ledger(user, ledger_id) -> Ledger:
-    ledger = db.session.scalar(select(Ledger).where(visible_ledgers_clause(user), Ledger.id == ledger_id))
+    ledger_id = parse_id(ledger_id)
+    ledger = db.session.scalar(select(Ledger).where(visible_ledgers_clause(user), Ledger.id == ledger_id)) \
+        if ledger_id else None
     if ledger is None:
         raise NotFound("No such ledger.")
     return ledger
 
 
-def find_ledger(user, ref, fiscal_period: FiscalPeriod | None = None) -> Ledger:
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return get_ledger(user, int(ref))
+def find_ledger(user, ref, fiscal_period: FiscalPeriod | None = None, field: str = "ledger") -> Ledger:
+    """A visible ledger by id (an int) or by code (a string) within ``fiscal_period``."""
+    if isinstance(ref, int):
+        ledger = get_ledger(user, ref)
+        if fiscal_period is not None and ledger.fiscal_period_id != fiscal_period.id:
+            raise InvalidInput(f"Ledger {ledger.code} is not in fiscal period {fiscal_period.code}.", field)
+        return ledger
     q = select(Ledger).where(visible_ledgers_clause(user), Ledger.code == str(ref))
     if fiscal_period is not None:
         q = q.where(Ledger.fiscal_period_id == fiscal_period.id)
     ledgers = db.session.scalars(q).all()
-    if len(ledgers) != 1:
-        raise NotFound(f"No ledger {ref}." if not ledgers else f"Ledger code {ref} is ambiguous; name the fiscal period.")
+    if not ledgers:
+        raise NotFound(f"No ledger {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
+    if len(ledgers) > 1:
+        raise InvalidInput(f"Ledger code {ref} is used in several fiscal periods; give fiscal_period.", field)
     return ledgers[0]
 
 
 def get_fiscal_period(ref) -> FiscalPeriod:
+    """A fiscal period by code, or by id for digits that are no period's code."""
     if isinstance(ref, FiscalPeriod):
         return ref
     fp = db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == str(ref)))
-    if fp is None and str(ref).isdigit():
-        fp = db.session.get(FiscalPeriod, int(ref))
+    if fp is None and parse_id(ref):
+        fp = db.session.get(FiscalPeriod, parse_id(ref))
     if fp is None:
         raise NotFound(f"No fiscal period {ref}.")
     return fp
@@ -101,8 +123,8 @@ def get_library(code_or_id) -> Library | None:
     if code_or_id in (None, "", "institution"):
         return None
     lib = db.session.scalar(select(Library).where(Library.code == str(code_or_id)))
-    if lib is None and str(code_or_id).isdigit():
-        lib = db.session.get(Library, int(code_or_id))
+    if lib is None and parse_id(code_or_id):
+        lib = db.session.get(Library, parse_id(code_or_id))
     if lib is None:
         raise InvalidInput(f"No library {code_or_id}.", "owner")
     return lib
@@ -110,10 +132,10 @@ def get_library(code_or_id) -> Library | None:
 
 # -- validation helpers ---------------------------------------------------------------------
 
-def _require_code(code: str, what: str) -> str:
+def _require_code(code: str, what: str, max_len: int = 40) -> str:
     code = (code or "").strip()
-    if not code or len(code) > 40 or any(c.isspace() for c in code):
-        raise InvalidInput(f"A {what} code is 1–40 characters without spaces.", "code")
+    if not code or len(code) > max_len or any(c.isspace() for c in code):
+        raise InvalidInput(f"A {what} code is 1–{max_len} characters without spaces.", "code")
     return code
 
 
@@ -128,10 +150,9 @@ def check_currency(currency: str) -> str:
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise InvalidInput("A currency is a three-letter ISO code such as EUR.", "currency")
-    try:
-        digits = minor_unit(currency)
-    except Exception:  # Babel raises for codes it does not know
-        raise InvalidInput(f"Unknown currency {currency}.", "currency") from None
+    if not is_currency(currency):  # Babel's precision lookup answers 2 even for made-up codes
+        raise InvalidInput(f"Unknown currency {currency}.", "currency")
+    digits = minor_unit(currency)
     if digits > SUPPORTED_MAX_DECIMALS:
         raise InvalidInput(f"{currency} has {digits} decimals; this installation keeps money to 2 decimals.",
                            "currency")
@@ -148,7 +169,7 @@ def _require_manager(actor, owner_library_id):
 def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date: date,
                          status: str = "active") -> FiscalPeriod:
     _require_manager(actor, None)
-    code = _require_code(code, "fiscal period")
+    code = _require_code(code, "fiscal period", 20)
     if db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == code)):
         raise Duplicate(f"A fiscal period with code {code} already exists.", "code")
     fp = FiscalPeriod(code=code)
@@ -188,7 +209,7 @@ def fund_types() -> list[FundType]:
 
 def create_fund_type(actor, code: str, name: str) -> FundType:
     _require_manager(actor, None)
-    code = _require_code(code, "fund type").upper()
+    code = _require_code(code, "fund type", 20).upper()
     if db.session.scalar(select(FundType).where(FundType.code == code)):
         raise Duplicate(f"Fund type {code} already exists.", "code")
     ft = FundType(code=code, name=_require_name(name))

@@ -7,7 +7,8 @@ from typing import Sequence
 
 from babel.numbers import get_currency_precision
 
-_PLAIN_AMOUNT = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
+_PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+MAX_INTEGER_DIGITS = 12  # the money columns are NUMERIC(14,2)
 _MAX_AMOUNT = Decimal(10) ** 15
 
 
@@ -61,12 +62,14 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
         raw = ("" if text is None else str(text)).strip()
         if not raw:
             raise AmountError("an amount is required", field)
-        if not _PLAIN_AMOUNT.match(raw):
+        if len(raw) > 64 or not _PLAIN_AMOUNT.match(raw):
             raise AmountError(f"\"{raw}\" is not an amount (use digits and a decimal point, e.g. 1234.50)", field)
         try:
             value = Decimal(raw)
         except InvalidOperation:  # pragma: no cover - the pattern already excludes this
             raise AmountError(f"\"{raw}\" is not an amount", field) from None
+    if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+        raise AmountError(f"{value} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)", field)
     digits = minor_unit(currency)
     if value.as_tuple().exponent < -digits and value != value.quantize(_exponent(currency)):
         raise AmountError(f"{currency} amounts have at most {digits} decimals, got {value}", field)

@@ -222,3 +222,23 @@ def test_create_fund_missing_field(world, api):
         err = error_of(api("admin").post("/funds", json=body), 400, "invalid")
         assert err["field"] == missing and f'"{missing}"' in err["message"]
     each_case([("code",), ("name",), ("ledger",)], check)
+
+
+def test_impossible_ids_and_codes_are_not_found(world, api):
+    """Ids beyond the INTEGER range and digit-like codes must give 404/400, never a server error."""
+    client = api("admin")
+    for path in ("/funds/99999999999999999999", "/funds/2147483648", "/funds/0",
+                 "/funds/99999999999999999999/transactions", "/funds/%C2%B2", "/funds?fiscal_period=%C2%B2",
+                 "/funds?fiscal_period=99999999999999999999", f"/funds?fiscal_period={world.period.id}"):
+        error_of(client.get(path), 404, "not_found")
+    error_of(client.post("/funds/99999999999999999999/transactions", json={"type": "allocation", "amount": "1.00"}),
+             404, "not_found")
+    for change in ({"ledger": 99999999999999999999}, {"parent": 2**31}, {"fiscal_period": "²"},
+                   {"fiscal_period": "99999999999999999999"}):
+        error_of(client.post("/funds", json={**NEW, **change}), 404, "not_found")
+    error_of(client.post("/ledgers", json={"code": "N", "name": "N", "fiscal_period": "FY2026", "currency": "EUR",
+                                           "owner": "99999999999999999999"}), 400, "invalid")
+    error_of(client.post(f"/funds/{world.shared.id}/transactions",
+                         json={"type": "transfer", "amount": "1.00", "target_fund": 2**63}), 404, "not_found")
+    for query in ("page=99999999999999999999", "page=%C2%B2", "per_page=%C2%B2"):
+        error_of(client.get(f"/funds/{world.shared.id}/transactions?{query}"), 400, "invalid")
