@@ -1,27 +1,47 @@
 """The ledger -> summary -> allocated tree of one fiscal period, with rolled-up balances.
 
-Two queries (visible ledgers, visible funds) and one pass in Python. Funds the user may not see
-are left out, and their visible descendants hang under the nearest visible ancestor, so roll-ups
-only ever add up what the user is allowed to see.
+Two queries (visible ledgers, the visible funds' columns) and one pass in Python. Funds the user
+may not see are left out, and their visible descendants hang under the nearest visible ancestor,
+so roll-ups only ever add up what the user is allowed to see.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from ..auth.permissions import visible_funds_clause, visible_ledgers_clause
 from ..extensions import db
 from ..ledger import Balance
 from .models import FiscalPeriod, Fund, Ledger
 
+ZERO = Balance()
+
+
+@dataclass(slots=True)
+class FundRow:
+    """The columns of a fund the tree needs (a light stand-in for the ORM object)."""
+    id: int
+    code: str
+    name: str
+    kind: str
+    status: str
+    parent_id: int | None
+    ledger_id: int
+    owner_library_id: int | None
+    balance: Balance
+    currency: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} ({self.name})"
+
 
 @dataclass
 class Node:
-    obj: Fund | Ledger
+    obj: FundRow | Ledger
     depth: int
-    balance: Balance = field(default_factory=Balance)
+    balance: Balance = ZERO
     children: list["Node"] = field(default_factory=list)
 
     @property
@@ -42,31 +62,34 @@ def build_tree(user, fiscal_period: FiscalPeriod) -> list[Node]:
     ledgers = db.session.scalars(
         select(Ledger).where(Ledger.fiscal_period_id == fiscal_period.id, visible_ledgers_clause(user))
         .order_by(Ledger.code)).all()
-    funds = db.session.scalars(
-        select(Fund).where(Fund.fiscal_period_id == fiscal_period.id, visible_funds_clause(user))
-        .options(lazyload(Fund.ledger), lazyload(Fund.fiscal_period), lazyload(Fund.fund_type))
-        .order_by(Fund.code)).all()
+    currency = {ledger.id: ledger.currency for ledger in ledgers}
+    rows = db.session.execute(
+        select(Fund.id, Fund.code, Fund.name, Fund.kind, Fund.status, Fund.parent_id, Fund.ledger_id,
+               Fund.owner_library_id, Fund.allocated, Fund.encumbered, Fund.expended)
+        .where(Fund.fiscal_period_id == fiscal_period.id, visible_funds_clause(user)).order_by(Fund.code))
+    nodes: dict[int, Node] = {}
+    for fid, code, name, kind, status, parent_id, ledger_id, owner, alloc, enc, exp in rows:
+        balance = Balance(alloc, enc, exp) if kind == "allocated" else ZERO
+        nodes[fid] = Node(FundRow(fid, code, name, kind, status, parent_id, ledger_id, owner, balance,
+                                  currency.get(ledger_id, "")), 0)
     roots = {ledger.id: Node(ledger, 0) for ledger in ledgers}
-    by_id = {f.id: f for f in funds}
-    nodes = {f.id: Node(f, 0) for f in funds}
-    all_parents = dict(db.session.execute(
-        select(Fund.id, Fund.parent_id).where(Fund.fiscal_period_id == fiscal_period.id)).all()) \
-        if len(funds) else {}
-    for f in funds:
-        parent_id = f.parent_id
-        while parent_id is not None and parent_id not in by_id:
-            parent_id = all_parents.get(parent_id)
+    all_parents = None
+    for node in nodes.values():
+        parent_id = node.obj.parent_id
+        if parent_id is not None and parent_id not in nodes:  # a hidden ancestor: climb past it
+            if all_parents is None:
+                all_parents = dict(db.session.execute(
+                    select(Fund.id, Fund.parent_id).where(Fund.fiscal_period_id == fiscal_period.id)).all())
+            while parent_id is not None and parent_id not in nodes:
+                parent_id = all_parents.get(parent_id)
         if parent_id is not None:
-            nodes[parent_id].children.append(nodes[f.id])
-        elif f.ledger_id in roots:
-            roots[f.ledger_id].children.append(nodes[f.id])
+            nodes[parent_id].children.append(node)
+        elif node.obj.ledger_id in roots:
+            roots[node.obj.ledger_id].children.append(node)
 
     def settle(node: Node, depth: int) -> Balance:
         node.depth = depth
-        if isinstance(node.obj, Fund) and node.obj.kind == "allocated":
-            total = node.obj.balance
-        else:
-            total = Balance()
+        total = ZERO if node.is_ledger else node.obj.balance
         for child in node.children:
             total = total + settle(child, depth + 1)
         node.balance = total

@@ -20,7 +20,8 @@ from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
 from .models import FiscalPeriod, Fund, FundTransaction, Ledger
-from .tree import build_tree, visible_rows
+from .rows import RowBuilder, spent_bar
+from .tree import build_tree
 
 bp = Blueprint("funds", __name__)
 VIEW = ALL_ROLES
@@ -66,7 +67,8 @@ def dashboard():
         return render("funds/no_periods.html")
     roots = build_tree(current_user, period)
     ctx = dict(period=period, periods=fs.fiscal_periods(), roots=roots, open_keys=open_keys,
-               expand_all=expand_all, dashboard_url=dashboard_url)
+               expand_all=expand_all, dashboard_url=dashboard_url,
+               builder=RowBuilder(current_user, period, open_keys, expand_all, dashboard_url))
     target = htmx.target if htmx else None
     if target and target.startswith("ledger-"):
         ledger_root = next((r for r in roots if f"ledger-{r.obj.id}" == target), None)
@@ -173,9 +175,9 @@ def _money_moved_response(message: str, fund: Fund, *others: Fund):
     for f in (fund, *others):
         for node in _node_for(f):
             nodes[node.key] = node
-    return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), period=period, fund=fund,
-                  open_keys=open_keys | set(nodes), expand_all=expand_all, dashboard_url=dashboard_url,
-                  message=message)
+    builder = RowBuilder(current_user, period, open_keys | set(nodes), expand_all, dashboard_url)
+    return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), fund=fund,
+                  builder=builder, message=message)
 
 
 def _money_form(fund_id, form_cls, action: str):
@@ -235,8 +237,8 @@ def cancel_form(fund_id):
 
 
 @bp.app_template_global()
-def visible_rows_of(root, open_keys, expand_all=False):
-    return list(visible_rows([root], open_keys, expand_all))
+def spent_bar_of(balance):
+    return spent_bar(balance)
 
 
 @bp.route("/funds/<int:fund_id>/allocate", methods=["GET", "POST"])

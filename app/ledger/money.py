@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Sequence
 
@@ -23,11 +24,13 @@ class AmountError(ValueError):
         self.field = field
 
 
+@lru_cache(maxsize=None)
 def minor_unit(currency: str) -> int:
     """Number of decimals of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
     return get_currency_precision(currency.upper())
 
 
+@lru_cache(maxsize=None)
 def _exponent(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit(currency))
 
