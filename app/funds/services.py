@@ -51,20 +51,27 @@ def get_fund(user, fund_id) -> Fund:
 
 def find_fund(user, ref, fiscal_period: FiscalPeriod | None = None, field: str = "fund") -> Fund:
     """A visible fund by id (an int) or by code (a string) within ``fiscal_period``."""
+    return _find(Fund, visible_funds(user), get_fund, user, ref, fiscal_period, field)
+
+
+def _find(model, visible, get, user, ref, fiscal_period, field):
+    """Shared by find_fund and find_ledger: an int is an id, a string a code (numeric codes exist)."""
+    what = model.__name__.lower()
     if isinstance(ref, int):
-        fund = get_fund(user, ref)
-        if fiscal_period is not None and fund.fiscal_period_id != fiscal_period.id:
-            raise InvalidInput(f"Fund {fund.code} is not in fiscal period {fiscal_period.code}.", field)
-        return fund
-    q = visible_funds(user).where(Fund.code == str(ref))
+        found = get(user, ref)
+        if fiscal_period is not None and found.fiscal_period_id != fiscal_period.id:
+            raise InvalidInput(f"{model.__name__} {found.code} is not in fiscal period {fiscal_period.code}.", field)
+        return found
+    q = visible.where(model.code == str(ref))
     if fiscal_period is not None:
-        q = q.where(Fund.fiscal_period_id == fiscal_period.id)
-    funds = db.session.scalars(q).all()
-    if not funds:
-        raise NotFound(f"No fund {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
-    if len(funds) > 1:
-        raise InvalidInput(f"Fund code {ref} is used in several fiscal periods; name the fiscal period.", field)
-    return funds[0]
+        q = q.where(model.fiscal_period_id == fiscal_period.id)
+    rows = db.session.scalars(q).all()
+    if not rows:
+        raise NotFound(f"No {what} {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
+    if len(rows) > 1:
+        raise InvalidInput(f"{model.__name__} code {ref} is used in several fiscal periods; give fiscal_period.",
+                           field)
+    return rows[0]
 
 
 def get_ledger(user, ledger_id) -> Ledger:
@@ -78,20 +85,8 @@ def get_ledger(user, ledger_id) -> Ledger:
 
 def find_ledger(user, ref, fiscal_period: FiscalPeriod | None = None, field: str = "ledger") -> Ledger:
     """A visible ledger by id (an int) or by code (a string) within ``fiscal_period``."""
-    if isinstance(ref, int):
-        ledger = get_ledger(user, ref)
-        if fiscal_period is not None and ledger.fiscal_period_id != fiscal_period.id:
-            raise InvalidInput(f"Ledger {ledger.code} is not in fiscal period {fiscal_period.code}.", field)
-        return ledger
-    q = select(Ledger).where(visible_ledgers_clause(user), Ledger.code == str(ref))
-    if fiscal_period is not None:
-        q = q.where(Ledger.fiscal_period_id == fiscal_period.id)
-    ledgers = db.session.scalars(q).all()
-    if not ledgers:
-        raise NotFound(f"No ledger {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
-    if len(ledgers) > 1:
-        raise InvalidInput(f"Ledger code {ref} is used in several fiscal periods; give fiscal_period.", field)
-    return ledgers[0]
+    return _find(Ledger, select(Ledger).where(visible_ledgers_clause(user)), get_ledger, user, ref, fiscal_period,
+                 field)
 
 
 def get_fiscal_period(ref) -> FiscalPeriod:
