@@ -143,7 +143,6 @@ def _register_hooks(app: Flask) -> None:
     @app.context_processor
     def _globals():
         from flask_login import current_user
-        from flask_wtf.csrf import generate_csrf  # noqa: F401
         from .auth.permissions import can_manage_money, has_any_role, is_institution_admin
         from .auth.models import Role
         return dict(Role=Role, has_any_role=has_any_role, can_manage_money=can_manage_money,

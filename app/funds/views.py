@@ -146,16 +146,6 @@ def _subtree(fund: Fund):
     return []
 
 
-def _node_for(fund: Fund):
-    """Rows to refresh after money moved: the fund, its visible ancestors and its ledger."""
-    roots = build_tree(current_user, fund.fiscal_period)
-    for root in roots:
-        path = _path_to(root, fund.id)
-        if path:
-            return path
-    return []
-
-
 def _path_to(node, fund_id):
     if not node.is_ledger and node.obj.id == fund_id:
         return [node]
@@ -171,10 +161,12 @@ def _money_moved_response(message: str, fund: Fund, *others: Fund):
     every fund involved and of their ancestors are swapped in place (out of band)."""
     period = fund.fiscal_period
     _, open_keys, expand_all = _dashboard_state()
-    nodes = {}
+    roots = build_tree(current_user, period)
+    nodes = {}  # the funds, their visible ancestors and their ledgers
     for f in (fund, *others):
-        for node in _node_for(f):
-            nodes[node.key] = node
+        for root in roots:
+            for node in _path_to(root, f.id):
+                nodes[node.key] = node
     builder = RowBuilder(current_user, period, open_keys | set(nodes), expand_all, dashboard_url)
     return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), fund=fund,
                   builder=builder, message=message)
@@ -305,7 +297,7 @@ def ledgers():
     period = _period_or_current(code)
     rows = []
     if period:
-        rows = [r for r in build_tree(current_user, period)]
+        rows = build_tree(current_user, period)
     return render("funds/ledgers.html", period=period, periods=fs.fiscal_periods(), roots=rows)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Sequence
 
 from babel.numbers import get_currency_precision
 
 _PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 MAX_INTEGER_DIGITS = 12  # the money columns are NUMERIC(14,2)
-_MAX_AMOUNT = Decimal(10) ** 15
 
 
 class AmountError(ValueError):
@@ -56,10 +56,6 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise AmountError("not a number", field)
-        # the same 15 integer digits as the text form; a bigger Decimal would otherwise make
-        # quantize() below raise decimal.InvalidOperation instead of an AmountError
-        if abs(text) >= _MAX_AMOUNT:
-            raise AmountError(f"{text} is too large for an amount", field)
         value = text
     else:
         raw = ("" if text is None else str(text)).strip()
@@ -105,8 +101,12 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
     total = quantize(total, currency)
     sign = -1 if total < 0 else 1
     units = int((abs(total) / unit).to_integral_value())
-    exact = [Decimal(units) * w / weight_sum for w in ws]
-    floors = [int(e) for e in exact]  # e >= 0, so int() is floor
+    # Exact shares as fractions: with Decimal division (28 digits) equal remainders of shares of
+    # different sizes (4/3 and 1/3) were cut at different places and no longer compared equal.
+    fractions = [Fraction(w) for w in ws]
+    fraction_sum = sum(fractions)          # exact, unlike the Decimal sum of many-digit weights
+    exact = [units * f / fraction_sum for f in fractions]
+    floors = [e.numerator // e.denominator for e in exact]  # e >= 0: floor
     left = units - sum(floors)
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
