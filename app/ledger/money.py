@@ -9,7 +9,7 @@ from typing import Sequence
 
 from babel.numbers import get_currency_precision
 
-_PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN_AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")  # ASCII digits only
 MAX_INTEGER_DIGITS = 12  # the money columns are NUMERIC(14,2)
 
 
@@ -77,7 +77,8 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
 
 def format_plain(amount: Decimal, currency: str) -> str:
     """The amount as a plain decimal string ("1234.50"), the way the API and files carry it."""
-    return f"{quantize(amount, currency):f}"
+    value = quantize(amount, currency)
+    return f"{value.copy_abs() if value == 0 else value:f}"  # never "-0.00"
 
 
 def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> list[Decimal]:
@@ -91,6 +92,8 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
     """
     if not weights:
         raise ValueError("split needs at least one weight")
+    if any(isinstance(w, float) for w in weights):
+        raise TypeError("split weights must be Decimal or int, not float")
     ws = [Decimal(w) for w in weights]
     if any(w < 0 for w in ws):
         raise ValueError("split weights must not be negative")
@@ -103,9 +106,9 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
     units = int((abs(total) / unit).to_integral_value())
     # Exact shares as fractions: with Decimal division (28 digits) equal remainders of shares of
     # different sizes (4/3 and 1/3) were cut at different places and no longer compared equal.
-    fractions = [Fraction(w) for w in ws]
-    fraction_sum = sum(fractions)          # exact, unlike the Decimal sum of many-digit weights
-    exact = [units * f / fraction_sum for f in fractions]
+    exact_ws = [Fraction(w) for w in ws]
+    exact_sum = sum(exact_ws)              # exact, unlike the Decimal sum of many-digit weights
+    exact = [units * w / exact_sum for w in exact_ws]
     floors = [e.numerator // e.denominator for e in exact]  # e >= 0: floor
     left = units - sum(floors)
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))

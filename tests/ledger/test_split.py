@@ -59,6 +59,7 @@ def exact_shares(total: Decimal, ws) -> list[Fraction]:
 @given(split_inputs())
 @example((Decimal("0.05"), [70, 30], "EUR"))
 @example((Decimal("-0.01"), [1, 1, 1], "EUR"))
+@example((Decimal("0.02"), [4, 1, 1], "EUR"))
 @example((Decimal("1000000000"), [0, 1, 0], "JPY"))
 def test_LED02_split_properties(data):
     """Sum exact; each part within one minor unit of its exact share; deterministic; sign; zeros;
@@ -90,8 +91,14 @@ def test_LED02_split_properties(data):
     for p, w in zip(parts, ws):
         if w == 0:
             assert p == 0
-    # largest remainder: a part rounded up (in magnitude) never has a smaller remainder than a
-    # part rounded down, and on equal remainders the rounded-up part is the earlier one
+    # largest remainder, ties to the earlier part
+    check_largest_remainder(total, ws, parts, currency)
+
+
+def check_largest_remainder(total, ws, parts, currency):
+    """A part rounded up (in magnitude) never has a smaller remainder than a part rounded down,
+    and on equal remainders the rounded-up part is the earlier one."""
+    unit = unit_of(currency)
     mag_shares = [abs(share) / unit for share in exact_shares(total, ws)]   # minor units, >= 0
     mag_parts = [abs(Fraction(p)) / unit for p in parts]
     rem = [m - (m.numerator // m.denominator) for m in mag_shares]
@@ -100,6 +107,18 @@ def test_LED02_split_properties(data):
     for i in up:
         for j in down:
             assert rem[i] > rem[j] or (rem[i] == rem[j] and i < j), (i, j, rem[i], rem[j])
+
+
+@settings(SPLIT_SETTINGS, max_examples=1000)
+@given(st.sampled_from(sorted(DECIMALS)), st.integers(min_value=-200, max_value=200),
+       st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=8).filter(any))
+def test_LED02_split_ties_with_small_numbers(currency, units, ws):
+    """Small totals and weights make many equal, non-terminating remainders (1/3, 2/7, ...) on
+    shares of different sizes: the tie-break must compare the remainders exactly."""
+    total = Decimal(units).scaleb(-DECIMALS[currency])
+    parts = split(total, ws, currency)
+    assert sum(parts) == total
+    check_largest_remainder(total, ws, parts, currency)
 
 
 @settings(SPLIT_SETTINGS, max_examples=500)
@@ -128,6 +147,11 @@ def test_LED02_split_ignores_weight_scale(data, factor):
     ("1.00", [Decimal("0.5"), Decimal("0.25"), Decimal("0.25")], "EUR", ["0.50", "0.25", "0.25"]),
     ("0.00", [1, 2], "EUR", ["0.00", "0.00"]),
     ("100", [3, 3, 3], "JPY", ["34", "33", "33"]),
+    # equal remainders (1/3 each) on shares of different sizes: still the earlier part
+    ("0.02", [4, 1, 1], "EUR", ["0.02", "0.00", "0.00"]),
+    ("2", [4, 1, 1], "JPY", ["2", "0", "0"]),
+    ("-0.02", [4, 1, 1], "EUR", ["-0.02", "0.00", "0.00"]),
+    ("0.05", [10, 1, 1, 3], "EUR", ["0.04", "0.00", "0.00", "0.01"]),
 ])
 def test_LED02_split_fixed_examples(total, weights, currency, expected):
     parts = split(Decimal(total), weights, currency)
