@@ -65,9 +65,11 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .funds.views import bp as funds_bp
+    from .inventory.views import bp as inventory_bp
     from .main import bp as main_bp
+    from .vendors.views import bp as vendors_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -233,6 +233,12 @@ def build_document() -> dict:
                                   "401": {"$ref": "#/components/responses/Unauthorized"}}},
         },
     }
+    schemas, parameters = copy.deepcopy(SCHEMAS), copy.deepcopy(PARAMETERS)
+    from . import inventory, vendors  # each later domain contributes its own paths and components
+    for module in (vendors, inventory):
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+        schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+        parameters.update(getattr(module, "OPENAPI_PARAMETERS", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Library acquisitions and finance API", "version": API_VERSION,
@@ -246,8 +252,8 @@ def build_document() -> dict:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token issued to a user."}},
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": schemas,
             "responses": copy.deepcopy(RESPONSES),
-            "parameters": copy.deepcopy(PARAMETERS),
+            "parameters": parameters,
         },
     }

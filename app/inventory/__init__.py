@@ -1,0 +1,1 @@
+"""A small bibliographic inventory: records, holdings, items, and a repository search."""

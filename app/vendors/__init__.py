@@ -1,0 +1,1 @@
+"""Vendors (with accounts, addresses, contacts, EDI details) and the currency repository."""

@@ -1,0 +1,1 @@
+"""Vendor models (filled in by the vendors slice)."""

@@ -1,0 +1,4 @@
+"""Role rows for the vendors routes (merged into tests/route_matrix.py)."""
+from tests.route_matrix_roles import *  # noqa: F401,F403
+
+MATRIX = {}
