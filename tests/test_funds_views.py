@@ -159,3 +159,10 @@ def test_huge_ids_in_urls_are_404_not_500(app, world):
     client = login(app.test_client(), "viewer")
     assert client.get("/funds/99999999999999999999").status_code == 404
     assert client.get(f"/funds/{2**31}/allocate").status_code in (403, 404)
+
+
+def test_admin_adds_libraries_with_validation(app, world):
+    client = login(app.test_client(), "admin")
+    assert client.post("/admin/libraries", data={"code": "law", "name": "Law Library"}).status_code == 302
+    resp = client.post("/admin/libraries", data={"code": "LAW", "name": "Again"})
+    assert resp.status_code == 422 and "Library LAW already exists." in resp.data.decode()

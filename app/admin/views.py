@@ -12,6 +12,7 @@ from ..forms_util import attach_error
 from ..funds import services as fs
 from ..htmx import render
 from ..org.models import Library
+from ..org.services import create_library
 from .forms import FundTypeForm, LibraryForm, RoleForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -100,16 +101,17 @@ def remove_role(user_id, assignment_id):
 def libraries():
     form = LibraryForm()
     if form.validate_on_submit():
-        code = form.code.data.strip().upper()
-        if db.session.scalar(select(Library).filter_by(code=code)):
-            form.code.errors.append(f"Library {code} already exists.")
-        else:
-            db.session.add(Library(code=code, name=form.name.data.strip()))
+        try:
+            library = create_library(current_user, form.code.data, form.name.data)
             db.session.commit()
-            flash(f"Library {code} added.", "ok")
+            flash(f"Library {library.code} added.", "ok")
             return redirect(url_for("admin.libraries"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
     rows = db.session.scalars(select(Library).order_by(Library.code)).all()
-    return render("admin/libraries.html", status=422 if form.errors else 200, form=form, libraries=rows)
+    return render("admin/libraries.html", status=422 if form.errors or form.form_errors else 200, form=form,
+                  libraries=rows)
 
 
 @bp.route("/fund-types", methods=["GET", "POST"])
