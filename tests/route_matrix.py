@@ -34,5 +34,19 @@ API_READ, API_WRITE = ALL, MONEY
 import importlib  # noqa: E402
 import pathlib  # noqa: E402
 
-for _path in sorted(pathlib.Path(__file__).parent.glob("*/route_matrix.py")):
-    MATRIX.update(importlib.import_module(f"tests.{_path.parent.name}.route_matrix").MATRIX)
+# A domain module may also define API_MATRIX (API endpoint -> roles, where they differ from
+# API_READ/API_WRITE) and url_args(world) -> URL values for its routes' parameters.
+DOMAINS = [importlib.import_module(f"tests.{path.parent.name}.route_matrix")
+           for path in sorted(pathlib.Path(__file__).parent.glob("*/route_matrix.py"))]
+API_MATRIX: dict = {}
+for _domain in DOMAINS:
+    MATRIX.update(_domain.MATRIX)
+    API_MATRIX.update(getattr(_domain, "API_MATRIX", {}))
+
+
+def domain_url_args(world) -> dict:
+    args = {}
+    for domain in DOMAINS:
+        if hasattr(domain, "url_args"):
+            args.update(domain.url_args(world))
+    return args

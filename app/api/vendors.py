@@ -1,2 +1,179 @@
-"""API v1: vendors and currency rates (filled in by the vendors slice)."""
-from .views import bp  # noqa: F401  (routes are added to the one API blueprint)
+"""API v1: vendors and currency rates."""
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_login import current_user
+
+from ..errors import InvalidInput
+from ..extensions import db
+from ..vendors import services as vs
+from . import serializers as ser
+from .serializers import Field
+from .views import bp, roles_required, READ  # noqa: F401  (routes are added to the one API blueprint)
+
+VENDOR_IN = {
+    "code": Field("str", "1–20 characters without spaces; unique.", required=True, max_length=20),
+    "name": Field("str", "A name.", required=True, max_length=200),
+    "status": Field("enum", "Active or inactive.", default="active", choices=("active", "inactive")),
+    "currency": Field("str", "A three-letter ISO currency code.", required=True),
+    "financial_sys_code": Field("str", "Code in the financial system.", default="", max_length=50),
+    "additional_code": Field("str", "Another code.", default="", max_length=50),
+    "national_tax_id": Field("str", "National tax ID.", default="", max_length=50),
+    "liable_for_vat": Field("bool", "Whether the vendor charges VAT.", default=False),
+    "governmental_vendor": Field("str", "Code of the linked governmental vendor; null: none.", nullable=True),
+    "is_governmental": Field("bool", "Whether this vendor is a governmental vendor (tax authority).", default=False),
+    "vat_percent": Field("decimal", "The VAT percent a governmental vendor collects (decimal string).",
+                         nullable=True),
+    "notes": Field("str", "Free notes.", default=""),
+}
+VENDOR_UPDATE = {k: v for k, v in VENDOR_IN.items() if k != "code"}
+RATE_IN = {
+    "currency": Field("str", "A three-letter ISO currency code (not the institution's).", required=True),
+    "rate": Field("decimal", "Units of the institution's currency for 1 unit of `currency`; positive, at most "
+                             "8 decimals.", required=True),
+    "date": Field("date", "The day the rate applies from (YYYY-MM-DD).", required=True),
+}
+
+
+def _fields(body) -> vs.VendorFields:
+    vat = ser.parse_percent(body["vat_percent"], "vat_percent") if body["vat_percent"] is not None else None
+    return vs.VendorFields(name=body["name"], status=body["status"], currency=body["currency"],
+                           financial_sys_code=body["financial_sys_code"], additional_code=body["additional_code"],
+                           national_tax_id=body["national_tax_id"], liable_for_vat=body["liable_for_vat"],
+                           governmental_vendor=body["governmental_vendor"], is_governmental=body["is_governmental"],
+                           vat_percent=vat, notes=body["notes"])
+
+
+def vendor_json(v) -> dict:
+    return {"id": v.id, "code": v.code, "name": v.name, "status": v.status, "currency": v.currency,
+            "financial_sys_code": v.financial_sys_code, "additional_code": v.additional_code,
+            "national_tax_id": v.national_tax_id, "liable_for_vat": v.liable_for_vat,
+            "governmental_vendor": v.governmental_vendor.code if v.governmental_vendor else None,
+            "is_governmental": v.is_governmental,
+            "vat_percent": f"{v.vat_percent:f}" if v.vat_percent is not None else None, "notes": v.notes,
+            "accounts": [{"code": a.code, "description": a.description,
+                          "financial_sys_code": a.financial_sys_code, "status": a.status} for a in v.accounts],
+            "addresses": [{"line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state,
+                           "postal_code": a.postal_code, "country": a.country, "types": a.type_list,
+                           "preferred": a.preferred} for a in v.addresses],
+            "contacts": [{"name": c.name, "email": c.email, "phone": c.phone, "note": c.note}
+                         for c in v.contacts]}
+
+
+def rate_json(r) -> dict:
+    return {"currency": r.currency, "rate": f"{r.rate:f}", "date": r.day.isoformat()}
+
+
+@bp.get("/vendors")
+@roles_required(*READ)
+def list_vendors():
+    vendors = db.session.scalars(db.select(vs.Vendor).order_by(vs.Vendor.code)).all()
+    return {"items": [vendor_json(v) for v in vendors]}
+
+
+@bp.post("/vendors")
+@roles_required(*vs.VENDOR_EDITORS)
+def create_vendor():
+    body = ser.read_body(VENDOR_IN)
+    vendor = vs.create_vendor(current_user, body["code"], _fields(body))
+    db.session.commit()
+    return vendor_json(vendor), 201, {"Location": url_for("api.get_vendor", code=vendor.code)}
+
+
+@bp.get("/vendors/<code>")
+@roles_required(*READ)
+def get_vendor(code):
+    return vendor_json(vs.find_vendor(code))
+
+
+@bp.put("/vendors/<code>")
+@roles_required(*vs.VENDOR_EDITORS)
+def update_vendor(code):
+    vendor = vs.find_vendor(code)
+    body = ser.read_body(VENDOR_UPDATE)
+    vs.update_vendor(current_user, vendor, _fields(body))
+    db.session.commit()
+    return vendor_json(vendor)
+
+
+@bp.get("/currency-rates")
+@roles_required(*READ)
+def list_rates():
+    currency = request.args.get("currency")
+    if currency:
+        currency = vs.check_currency(currency)
+    return {"items": [rate_json(r) for r in db.session.scalars(vs.rates_query(currency).limit(1000))]}
+
+
+@bp.post("/currency-rates")
+@roles_required(*vs.RATE_EDITORS)
+def create_rate():
+    body = ser.read_body(RATE_IN)
+    row = vs.add_rate(current_user, body["currency"], body["rate"], body["date"])
+    db.session.commit()
+    return rate_json(row), 201
+
+
+# -- OpenAPI -------------------------------------------------------------------------------------
+
+def _openapi():
+    from .openapi import STRING, BOOLEAN, INTEGER, DATE, STATUS, _input_schema, _list_of, _object, _operation, _ref
+    nullable = {"type": ["string", "null"]}
+    schemas = {
+        "Vendor": _object({
+            "id": INTEGER, "code": STRING, "name": STRING, "status": STATUS,
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "financial_sys_code": STRING,
+            "additional_code": STRING, "national_tax_id": STRING, "liable_for_vat": BOOLEAN,
+            "governmental_vendor": {"type": ["string", "null"], "description": "The governmental vendor's code."},
+            "is_governmental": BOOLEAN,
+            "vat_percent": {"type": ["string", "null"], "description": "Decimal string."}, "notes": STRING,
+            "accounts": {"type": "array", "items": _object({"code": STRING, "description": STRING,
+                                                            "financial_sys_code": STRING, "status": STATUS})},
+            "addresses": {"type": "array", "items": _object({
+                "line1": STRING, "line2": STRING, "city": STRING, "state": STRING, "postal_code": STRING,
+                "country": STRING, "types": {"type": "array", "items": STRING}, "preferred": BOOLEAN})},
+            "contacts": {"type": "array", "items": _object({"name": STRING, "email": STRING, "phone": STRING,
+                                                            "note": STRING})}}),
+        "VendorList": _list_of("Vendor"),
+        "VendorInput": _input_schema(VENDOR_IN, "A new vendor."),
+        "VendorUpdate": _input_schema(VENDOR_UPDATE, "The vendor's fields (all of them are replaced; absent "
+                                                     "optional fields take their defaults)."),
+        "CurrencyRate": _object({"currency": STRING, "rate": {"type": "string", "pattern": r"^\d+\.\d{8}$"},
+                                 "date": DATE}, "1 unit of currency = rate units of the institution's currency."),
+        "CurrencyRateList": _list_of("CurrencyRate"),
+        "CurrencyRateInput": _input_schema(RATE_IN, "A new exchange rate."),
+    }
+    del nullable
+    edit = "admin or purchasing_operator"
+    rates = "admin, fund_manager or invoice_manager"
+    read = "any role"
+    paths = {
+        "/api/v1/vendors": {
+            "get": _operation("listVendors", "List vendors by code", read, ("200", "VendorList", "The vendors.")),
+            "post": _operation("createVendor", "Create a vendor", edit, ("201", "Vendor", "Created."),
+                               ("400", "409", "422"), body="VendorInput"),
+        },
+        "/api/v1/vendors/{code}": {
+            "parameters": [{"$ref": "#/components/parameters/VendorCode"}],
+            "get": _operation("getVendor", "One vendor with accounts, addresses and contacts", read,
+                              ("200", "Vendor", "The vendor."), ("404",)),
+            "put": _operation("updateVendor", "Replace a vendor's fields", edit, ("200", "Vendor", "Saved."),
+                              ("400", "404", "422"), body="VendorUpdate"),
+        },
+        "/api/v1/currency-rates": {
+            "get": _operation("listCurrencyRates", "Exchange rates, newest first (at most 1000)", read,
+                              ("200", "CurrencyRateList", "The rates."), ("400",), params=("CurrencyFilter",)),
+            "post": _operation("createCurrencyRate", "Add an exchange rate", rates,
+                               ("201", "CurrencyRate", "Created."), ("400", "409"), body="CurrencyRateInput"),
+        },
+    }
+    parameters = {
+        "VendorCode": {"name": "code", "in": "path", "required": True, "schema": STRING,
+                       "description": "The vendor's code."},
+        "CurrencyFilter": {"name": "currency", "in": "query", "required": False, "schema": STRING,
+                           "description": "Only rates of this currency."},
+    }
+    return paths, schemas, parameters
+
+
+OPENAPI_PATHS, OPENAPI_SCHEMAS, OPENAPI_PARAMETERS = _openapi()

@@ -1,1 +1,87 @@
-"""Inventory models (filled in by the inventory slice)."""
+"""Bibliographic records (shared by the institution), holdings (owned by a library) and items."""
+from __future__ import annotations
+
+import re
+
+from ..auth.models import utcnow
+from ..extensions import db
+
+ITEM_STATUSES = {
+    "not_in_place": "Not in place (ordered, not received)",
+    "in_place": "In place",
+    "in_work_order": "In a work order",
+    "withdrawn": "Withdrawn",
+}
+
+_NOT_IDENTIFIER = re.compile(r"[\s\-\u2010-\u2015]")
+
+
+def normalize_standard_number(value: str | None) -> str:
+    """An ISBN or ISSN as compared in searches: no hyphens or spaces, an upper-case X."""
+    return _NOT_IDENTIFIER.sub("", value or "").upper()
+
+
+class BibRecord(db.Model):
+    __tablename__ = "bib_record"
+
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(500), nullable=False)
+    author = db.Column(db.String(300), nullable=False, default="")
+    isbn = db.Column(db.String(40), nullable=False, default="")
+    issn = db.Column(db.String(20), nullable=False, default="")
+    # isbn/issn as typed are shown; these normalised copies are what searches compare.
+    isbn_key = db.Column(db.String(40), nullable=False, default="", index=True)
+    issn_key = db.Column(db.String(20), nullable=False, default="", index=True)
+    publisher = db.Column(db.String(300), nullable=False, default="")
+    publication_date = db.Column(db.String(40), nullable=False, default="")  # as printed: "2019", "c2019"
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    holdings = db.relationship("Holding", back_populates="bib_record", order_by="Holding.id")
+
+    def __str__(self):
+        return self.title
+
+
+class Holding(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    bib_record_id = db.Column(db.Integer, db.ForeignKey("bib_record.id"), nullable=False, index=True)
+    library_id = db.Column(db.Integer, db.ForeignKey("library.id"), nullable=False, index=True)
+    location_code = db.Column(db.String(40), nullable=False)
+    location_name = db.Column(db.String(200), nullable=False, default="")
+    call_number = db.Column(db.String(100), nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    bib_record = db.relationship("BibRecord", back_populates="holdings")
+    library = db.relationship("Library", lazy="joined")
+    items = db.relationship("Item", back_populates="holding", order_by="Item.id", cascade="all, delete-orphan")
+
+    @property
+    def location_label(self) -> str:
+        return f"{self.location_name} ({self.location_code})" if self.location_name else self.location_code
+
+
+class Item(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    holding_id = db.Column(db.Integer, db.ForeignKey("holding.id"), nullable=False, index=True)
+    barcode = db.Column(db.String(60), unique=True)  # NULL until one is given
+    enumeration = db.Column(db.String(100), nullable=False, default="")
+    chronology = db.Column(db.String(100), nullable=False, default="")
+    description = db.Column(db.String(500), nullable=False, default="")
+    status = db.Column(db.String(20), nullable=False, default="not_in_place")
+    received_date = db.Column(db.Date)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    holding = db.relationship("Holding", back_populates="items")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('not_in_place','in_place','in_work_order','withdrawn')",
+                           name="status_known"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return ITEM_STATUSES.get(self.status, self.status)
+
+    @property
+    def is_received(self) -> bool:
+        return self.received_date is not None

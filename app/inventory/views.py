@@ -1,4 +1,193 @@
-"""Inventory pages (filled in by the inventory slice)."""
-from flask import Blueprint
+"""Inventory pages: repository search, a record with its holdings and items, and their forms.
+
+Each HTMX fragment is the same URL asked with HX-Request: the search results (#search-results),
+the holdings of a record (#holdings, with the add-holding form open or not) and one holding
+(#holding-<id>, with its add-item or receive form open or not).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from ..auth.permissions import ALL_ROLES, roles_required
+from ..errors import DomainError
+from ..extensions import db, htmx
+from ..forms_util import attach_error
+from ..htmx import render
+from . import services as inv
+from .forms import HoldingForm, ItemForm, ReceiveForm, RecordForm, suffix_ids
 
 bp = Blueprint("inventory", __name__)
+VIEW = ALL_ROLES
+EDIT = inv.EDITORS
+
+
+@bp.app_template_global()
+def can_edit_inventory_library(library_id) -> bool:
+    return inv.can_edit_library(current_user, library_id)
+
+
+# -- search ------------------------------------------------------------------------------------
+
+def search_url(q: str, page: int | None = None) -> str:
+    params = {k: v for k, v in (("q", q), ("page", page if page and page > 1 else None)) if v}
+    return url_for("inventory.search") + ("?" + urlencode(params) if params else "")
+
+
+@bp.get("/inventory/")
+@roles_required(*VIEW)
+def search():
+    q = (request.args.get("q") or "").strip()
+    page = inv.search_records(q, request.args.get("page", 1, type=int))
+    fragment = "inventory/_results.html" if htmx and htmx.target == "search-results" else None
+    return render("inventory/search.html", fragment, q=q, page=page,
+                  page_url=lambda n: search_url(q, n), can_edit=inv.can_edit_records(current_user))
+
+
+# -- records -----------------------------------------------------------------------------------
+
+def _record_fields(form: RecordForm) -> inv.RecordFields:
+    return inv.RecordFields(title=form.title.data, author=form.author.data, isbn=form.isbn.data,
+                            issn=form.issn.data, publisher=form.publisher.data,
+                            publication_date=form.publication_date.data)
+
+
+@bp.route("/inventory/records/new", methods=["GET", "POST"])
+@bp.route("/inventory/records/<int:record_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def edit_record(record_id=None):
+    record = inv.get_record(record_id) if record_id else None
+    form = RecordForm(obj=record)
+    if form.validate_on_submit():
+        try:
+            if record:
+                inv.update_record(current_user, record, _record_fields(form))
+            else:
+                record = inv.create_record(current_user, _record_fields(form))
+            db.session.commit()
+            flash(f"Record “{record.title}” saved.", "ok")
+            return redirect(url_for("inventory.show_record", record_id=record.id))
+        except DomainError as exc:
+            db.session.rollback()
+            record = inv.get_record(record_id) if record_id else None
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("inventory/record_form.html", status=status, form=form, record=record)
+
+
+def _holding_form(record) -> HoldingForm:
+    form = HoldingForm()
+    libraries = inv.editable_libraries(current_user)
+    form.library.choices = [("", "Choose a library…")] * (len(libraries) != 1) + [
+        (str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
+    return suffix_ids(form, f"R{record.id}")
+
+
+def _record_page(record, holding_form=None, status=200):
+    ctx = dict(record=record, holdings=inv.visible_holdings(current_user, record), holding_form=holding_form,
+               can_edit=inv.can_edit_records(current_user))
+    return render("inventory/record.html", "inventory/_holdings.html", status=status, **ctx)
+
+
+@bp.get("/inventory/records/<int:record_id>")
+@roles_required(*VIEW)
+def show_record(record_id):
+    record = inv.get_record(record_id)
+    if htmx and htmx.target == "holdings":
+        return _record_page(record)
+    return render("inventory/record.html", record=record, holdings=inv.visible_holdings(current_user, record),
+                  holding_form=None, can_edit=inv.can_edit_records(current_user))  # the whole page
+
+
+@bp.route("/inventory/records/<int:record_id>/holdings/new", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def add_holding(record_id):
+    record = inv.get_record(record_id)
+    form = _holding_form(record)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                holding = inv.add_holding(current_user, record, inv.get_library(form.library.data),
+                                          form.location_code.data, form.location_name.data,
+                                          form.call_number.data)
+                db.session.commit()
+                if htmx:
+                    return _record_page(inv.get_record(record_id))
+                flash(f"Holding {holding.location_label} added.", "ok")
+                return redirect(url_for("inventory.show_record", record_id=record_id))
+            except DomainError as exc:
+                db.session.rollback()
+                record = inv.get_record(record_id)
+                attach_error(form, exc)
+        return _record_page(record, form, 422)
+    return _record_page(record, form)
+
+
+# -- holdings and items ------------------------------------------------------------------------
+
+def _holding_page(holding, item_form=None, receive_item=None, receive_form=None, status=200):
+    return render("inventory/holding.html", "inventory/_holding.html", status=status, holding=holding,
+                  item_form=item_form, receive_item=receive_item, receive_form=receive_form)
+
+
+@bp.get("/inventory/holdings/<int:holding_id>")
+@roles_required(*VIEW)
+def show_holding(holding_id):
+    return _holding_page(inv.get_holding(current_user, holding_id))
+
+
+@bp.route("/inventory/holdings/<int:holding_id>/items/new", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def add_item(holding_id):
+    holding = inv.get_holding(current_user, holding_id)
+    if not inv.can_edit_library(current_user, holding.library_id):
+        abort(403)
+    form = suffix_ids(ItemForm(), f"H{holding.id}")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                item = inv.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
+                                    form.chronology.data, form.description.data)
+                db.session.commit()
+                if htmx:
+                    return _holding_page(inv.get_holding(current_user, holding_id))
+                flash(f"Item {item.barcode or item.id} added.", "ok")
+                return redirect(url_for("inventory.show_record", record_id=holding.bib_record_id))
+            except DomainError as exc:
+                db.session.rollback()
+                holding = inv.get_holding(current_user, holding_id)
+                attach_error(form, exc)
+        return _holding_page(holding, item_form=form, status=422)
+    return _holding_page(holding, item_form=form)
+
+
+@bp.get("/inventory/items/<int:item_id>")
+@roles_required(*VIEW)
+def show_item(item_id):
+    return render("inventory/item.html", item=inv.get_item(current_user, item_id))
+
+
+@bp.route("/inventory/items/<int:item_id>/receive", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def receive_item(item_id):
+    item = inv.get_item(current_user, item_id)
+    if not inv.can_edit_library(current_user, item.holding.library_id):
+        abort(403)
+    form = suffix_ids(ReceiveForm(), f"I{item.id}")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                inv.receive_item(current_user, item, form.received_date.data)
+                db.session.commit()
+                if htmx:
+                    return _holding_page(inv.get_holding(current_user, item.holding_id))
+                flash(f"Item {item.barcode or item.id} received.", "ok")
+                return redirect(url_for("inventory.show_record", record_id=item.holding.bib_record_id))
+            except DomainError as exc:
+                db.session.rollback()
+                item = inv.get_item(current_user, item_id)
+                attach_error(form, exc)
+        return _holding_page(item.holding, receive_item=item, receive_form=form, status=422)
+    return _holding_page(item.holding, receive_item=item, receive_form=form)

@@ -1,4 +1,294 @@
-"""Vendor pages and the currency repository pages (filled in by the vendors slice)."""
-from flask import Blueprint
+"""Vendor pages (list, vendor with tabs, forms, accounts/addresses/contacts) and the currency rates page."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_
+
+from ..auth.permissions import ALL_ROLES, has_any_role, roles_required
+from ..errors import DomainError, InvalidInput
+from ..extensions import db, htmx
+from ..forms_util import attach_error
+from ..htmx import hx_redirect, render
+from . import services as vs
+from .forms import AccountForm, AddressForm, ContactForm, RateForm, RateUploadForm, VendorForm
+from .models import Vendor
 
 bp = Blueprint("vendors", __name__)
+VIEW = ALL_ROLES
+EDIT = vs.VENDOR_EDITORS
+RATES = vs.RATE_EDITORS
+TABS = ("details", "accounts", "orders", "invoices")
+SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
+         "-name": (Vendor.name.desc(), Vendor.code)}
+
+
+@bp.app_template_global()
+def can_edit_vendors() -> bool:
+    return current_user.is_authenticated and has_any_role(current_user, EDIT)
+
+
+@bp.app_template_global()
+def can_add_rates() -> bool:
+    return current_user.is_authenticated and has_any_role(current_user, RATES)
+
+
+# -- list --------------------------------------------------------------------------------------
+
+@bp.get("/vendors/")
+@roles_required(*VIEW)
+def index():
+    args = request.args
+    q = (args.get("q") or "").strip()
+    status = args.get("status") if args.get("status") in ("active", "inactive") else ""
+    sort = args.get("sort") if args.get("sort") in SORTS else "code"
+    query = db.select(Vendor)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like)))
+    if status:
+        query = query.where(Vendor.status == status)
+    page = db.paginate(query.order_by(*SORTS[sort]), page=args.get("page", 1, type=int), per_page=25,
+                       error_out=False)
+
+    def list_url(n=None, **change):
+        params = {"q": q, "status": status, "sort": sort}
+        params.update(change)
+        if n:
+            params["page"] = n
+        return url_for("vendors.index") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+    ctx = dict(page=page, q=q, status_filter=status, sort=sort, list_url=list_url)
+    return render("vendors/index.html", "vendors/_list.html", **ctx)
+
+
+# -- create / edit -----------------------------------------------------------------------------
+
+def _vendor_fields(form: VendorForm) -> vs.VendorFields:
+    raw = (form.vat_percent.data or "").strip()
+    vat = None
+    if raw:
+        try:
+            vat = Decimal(raw)
+        except InvalidOperation:
+            raise InvalidInput(f"\"{raw}\" is not a number.", "vat_percent") from None
+    return vs.VendorFields(
+        name=form.name.data, status=form.status.data, currency=form.currency.data,
+        financial_sys_code=form.financial_sys_code.data, additional_code=form.additional_code.data,
+        national_tax_id=form.national_tax_id.data, liable_for_vat=form.liable_for_vat.data,
+        is_governmental=form.is_governmental.data, vat_percent=vat,
+        governmental_vendor=form.governmental_vendor.data or None, notes=form.notes.data,
+        edi_enabled=form.edi_enabled.data, edi_vendor_id=form.edi_vendor_id.data,
+        edi_id_qualifier=form.edi_id_qualifier.data, edi_folder=form.edi_folder.data)
+
+
+def _vendor_form(vendor: Vendor | None):
+    form = VendorForm(obj=vendor) if vendor else VendorForm()
+    if vendor is not None and request.method == "GET":
+        form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
+        form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
+    form.governmental_vendor.choices = [("", "None")] + [
+        (v.code, f"{v.code} — {v.name} ({v.vat_percent:f}% VAT)") for v in vs.governmental_vendors()
+        if vendor is None or v.id != vendor.id]
+    if vendor is not None:
+        form.code.data = vendor.code  # the code never changes
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                data = _vendor_fields(form)
+                if vendor is None:
+                    vendor = vs.create_vendor(current_user, form.code.data, data)
+                    message = f"Vendor {vendor.code} created."
+                else:
+                    vs.update_vendor(current_user, vendor, data)
+                    message = f"Vendor {vendor.code} saved."
+                db.session.commit()
+                flash(message, "ok")
+                url = url_for("vendors.show", vendor_id=vendor.id)
+                return hx_redirect(url) if htmx else redirect(url)
+            except DomainError as exc:
+                db.session.rollback()
+                attach_error(form, exc)
+                if vendor is not None:
+                    vendor = vs.get_vendor(vendor.id)
+        status = 422
+    return render("vendors/form.html", "vendors/_form.html", status=status, form=form, vendor=vendor)
+
+
+@bp.route("/vendors/new", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def new():
+    return _vendor_form(None)
+
+
+@bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def edit(vendor_id):
+    return _vendor_form(vs.get_vendor(vendor_id))
+
+
+# -- one vendor with its tabs ------------------------------------------------------------------
+
+def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
+    forms.setdefault("account_form", AccountForm(formdata=None))
+    forms.setdefault("address_form", AddressForm(formdata=None))
+    forms.setdefault("contact_form", ContactForm(formdata=None))
+    return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
+                  **forms)
+
+
+@bp.get("/vendors/<int:vendor_id>")
+@roles_required(*VIEW)
+def show(vendor_id):
+    vendor = vs.get_vendor(vendor_id)
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else "details"
+    return _tab_panel(vendor, tab)
+
+
+def _child_change(vendor_id, tab: str, form_name: str, form, change):
+    """Run one add/remove on a vendor's child rows; answer with the tab panel (422 with errors)."""
+    vendor = vs.get_vendor(vendor_id)
+    status = 200
+    if form is None or form.validate_on_submit():
+        try:
+            message = change(vendor)
+            db.session.commit()
+            if not htmx:
+                flash(message, "ok")
+                return redirect(url_for("vendors.show", vendor_id=vendor_id, tab=tab))
+            vendor = vs.get_vendor(vendor_id)
+            return _tab_panel(vendor, tab, message=message)
+        except DomainError as exc:
+            db.session.rollback()
+            vendor = vs.get_vendor(vendor_id)
+            if form is None:
+                return _tab_panel(vendor, tab, 422, message=exc.message)
+            attach_error(form, exc)
+    status = 422
+    return _tab_panel(vendor, tab, status, **{form_name: form})
+
+
+@bp.post("/vendors/<int:vendor_id>/accounts")
+@roles_required(*EDIT)
+def add_account(vendor_id):
+    form = AccountForm()
+
+    def change(vendor):
+        a = vs.add_account(current_user, vendor, form.code.data, form.description.data,
+                           form.financial_sys_code.data, form.status.data)
+        return f"Account {a.code} added."
+    return _child_change(vendor_id, "accounts", "account_form", form, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/accounts/<int:account_id>/remove")
+@roles_required(*EDIT)
+def remove_account(vendor_id, account_id):
+    def change(vendor):
+        vs.remove_account(current_user, vendor, account_id)
+        return "Account removed."
+    return _child_change(vendor_id, "accounts", None, None, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/addresses")
+@roles_required(*EDIT)
+def add_address(vendor_id):
+    form = AddressForm()
+
+    def change(vendor):
+        vs.add_address(current_user, vendor, vs.AddressFields(
+            line1=form.line1.data, line2=form.line2.data, city=form.city.data, state=form.state.data,
+            postal_code=form.postal_code.data, country=form.country.data, types=form.types.data or [],
+            preferred=form.preferred.data))
+        return "Address added."
+    return _child_change(vendor_id, "details", "address_form", form, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/addresses/<int:address_id>/remove")
+@roles_required(*EDIT)
+def remove_address(vendor_id, address_id):
+    def change(vendor):
+        vs.remove_address(current_user, vendor, address_id)
+        return "Address removed."
+    return _child_change(vendor_id, "details", None, None, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/contacts")
+@roles_required(*EDIT)
+def add_contact(vendor_id):
+    form = ContactForm()
+
+    def change(vendor):
+        c = vs.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data)
+        return f"Contact {c.name} added."
+    return _child_change(vendor_id, "details", "contact_form", form, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/contacts/<int:contact_id>/remove")
+@roles_required(*EDIT)
+def remove_contact(vendor_id, contact_id):
+    def change(vendor):
+        vs.remove_contact(current_user, vendor, contact_id)
+        return "Contact removed."
+    return _child_change(vendor_id, "details", None, None, change)
+
+
+# -- currency rates ----------------------------------------------------------------------------
+
+def _rates_page(status: int = 200, fragment: str = "vendors/_rates.html", **extra):
+    currency = (request.args.get("currency") or "").strip().upper()[:3]
+    page = db.paginate(vs.rates_query(currency or None), page=request.args.get("page", 1, type=int),
+                       per_page=50, error_out=False)
+
+    def rates_url(n=None):
+        params = {"currency": currency, "page": n}
+        return url_for("vendors.rates") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+    extra.setdefault("rate_form", RateForm(formdata=None))
+    extra.setdefault("upload_form", RateUploadForm(formdata=None))
+    return render("vendors/rates.html", fragment, status=status, page=page, currency=currency,
+                  rates_url=rates_url, institution_currency=vs.institution_currency(), **extra)
+
+
+@bp.get("/currency-rates/")
+@roles_required(*VIEW)
+def rates():
+    return _rates_page()
+
+
+@bp.post("/currency-rates/")
+@roles_required(*RATES)
+def add_rate():
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            row = vs.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
+            db.session.commit()
+            message = f"Rate for {row.currency} on {row.day.isoformat()} added."
+            if not htmx:
+                flash(message, "ok")
+                return redirect(url_for("vendors.rates"))
+            return _rates_page(fragment="vendors/_rates_body.html", message=message)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _rates_page(422, "vendors/_rates_body.html", rate_form=form)
+
+
+@bp.post("/currency-rates/upload")
+@roles_required(*RATES)
+def upload_rates():
+    form = RateUploadForm()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        report = vs.LoadReport(errors=[vs.RowError(0, "Choose a CSV file to upload.")])
+    else:
+        report = vs.load_rates_csv(current_user, upload.read(vs.MAX_CSV_BYTES + 1))
+    if report.ok:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return _rates_page(200 if report.ok else 422, "vendors/_rates_body.html", upload_form=form, report=report)

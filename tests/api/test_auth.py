@@ -28,7 +28,7 @@ def test_every_api_route_needs_a_token(app, world):
         assert "Bearer" in err["message"]
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
         seen += 1
-    assert seen == 10
+    assert seen >= 10
 
 
 def test_bad_token_is_401(app, world):

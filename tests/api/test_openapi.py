@@ -62,7 +62,7 @@ def test_every_operation_has_an_id_and_the_auth_responses(app):
                 assert "403" in op["responses"], (path, method)
             if method == "post":
                 assert {"201", "400"} <= set(op["responses"]), (path, method)
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) >= 10
 
 
 def test_request_schemas_match_what_the_views_read():

@@ -56,11 +56,12 @@ def test_same_fund_code_created_concurrently_is_a_409(make_app):
 
 
 def test_api_routes_follow_the_role_matrix(app):
-    from tests.route_matrix import API_READ, API_WRITE
+    from tests.route_matrix import API_MATRIX, API_READ, API_WRITE
     seen = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            expected = API_WRITE if "POST" in rule.methods else API_READ
+            default = API_WRITE if rule.methods & {"POST", "PUT", "DELETE", "PATCH"} else API_READ
+            expected = API_MATRIX.get(rule.endpoint, default)
             assert app.view_functions[rule.endpoint].allowed_roles == expected, rule.endpoint
             seen += 1
-    assert seen == 10
+    assert seen >= 10

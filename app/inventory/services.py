@@ -1,0 +1,254 @@
+"""Every change to bibliographic records, holdings and items goes through these functions.
+
+Bibliographic records are shared by the whole institution; holdings (and so their items) belong
+to one library. Reading follows the library scope of any role (an out-of-scope holding or item
+is simply not found); changing needs an administrator or a purchasing operator, and a
+library-scoped one may only add or change holdings and items of their own libraries.
+
+Functions take an explicit ``actor``, flush, and raise :mod:`app.errors` exceptions with messages
+meant for people. Callers commit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, or_, select, true
+
+from ..auth.models import Role
+from ..auth.permissions import has_any_role, in_scope, library_scope
+from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
+from ..extensions import db
+from ..funds.services import parse_id
+from ..org.models import Library
+from .models import BibRecord, Holding, Item, normalize_standard_number
+
+EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
+PER_PAGE = 20
+_ISBN = re.compile(r"^(\d{9}[\dX]|\d{13})$")
+_ISSN = re.compile(r"^\d{7}[\dX]$")
+
+
+# -- scope -------------------------------------------------------------------------------------
+
+def visible_holdings_clause(user):
+    scope = library_scope(user)
+    if scope is None:
+        return true()
+    return Holding.library_id.in_(scope) if scope else Holding.id.is_(None)
+
+
+def can_edit_records(user) -> bool:
+    return has_any_role(user, EDITORS)
+
+
+def can_edit_library(user, library_id: int | None) -> bool:
+    """Whether ``user`` may add or change holdings and items of ``library_id``."""
+    return has_any_role(user, EDITORS) and in_scope(library_scope(user, EDITORS), library_id)
+
+
+def editable_libraries(user) -> list[Library]:
+    if not has_any_role(user, EDITORS):
+        return []
+    scope = library_scope(user, EDITORS)
+    q = select(Library).order_by(Library.code)
+    if scope is not None:
+        q = q.where(Library.id.in_(scope))
+    return db.session.scalars(q).all()
+
+
+def _require_editor(actor) -> None:
+    if not can_edit_records(actor):
+        raise Forbidden("Only administrators and purchasing operators may change the inventory.")
+
+
+def _require_library(actor, library_id: int, field: str | None = None) -> None:
+    if not can_edit_library(actor, library_id):
+        raise Forbidden("You may only change holdings and items of your own library.", field)
+
+
+# -- lookups -----------------------------------------------------------------------------------
+
+def get_record(record_id) -> BibRecord:
+    record_id = parse_id(record_id)
+    record = db.session.get(BibRecord, record_id) if record_id else None
+    if record is None:
+        raise NotFound("No such bibliographic record.")
+    return record
+
+
+def get_holding(user, holding_id) -> Holding:
+    holding_id = parse_id(holding_id)
+    holding = db.session.scalar(select(Holding).where(Holding.id == holding_id, visible_holdings_clause(user))) \
+        if holding_id else None
+    if holding is None:
+        raise NotFound("No such holding.")
+    return holding
+
+
+def get_item(user, item_id) -> Item:
+    item_id = parse_id(item_id)
+    item = db.session.scalar(select(Item).join(Holding).where(Item.id == item_id, visible_holdings_clause(user))) \
+        if item_id else None
+    if item is None:
+        raise NotFound("No such item.")
+    return item
+
+
+def visible_holdings(user, record: BibRecord) -> list[Holding]:
+    """The record's holdings in ``user``'s scope, by library code then location."""
+    return db.session.scalars(
+        select(Holding).join(Library).where(Holding.bib_record_id == record.id, visible_holdings_clause(user))
+        .order_by(Library.code, Holding.location_code, Holding.id)).all()
+
+
+def get_library(ref, field: str = "library") -> Library:
+    """A library by code, or by id for digits that are no library's code."""
+    lib = db.session.scalar(select(Library).where(Library.code == str(ref))) if ref not in (None, "") else None
+    if lib is None and parse_id(ref):
+        lib = db.session.get(Library, parse_id(ref))
+    if lib is None:
+        raise InvalidInput(f"No library {ref}." if ref else "Choose a library.", field)
+    return lib
+
+
+# -- records -----------------------------------------------------------------------------------
+
+@dataclass
+class RecordFields:
+    title: str
+    author: str = ""
+    isbn: str = ""
+    issn: str = ""
+    publisher: str = ""
+    publication_date: str = ""
+
+
+_LIMITS = {"title": 500, "author": 300, "isbn": 40, "issn": 20, "publisher": 300, "publication_date": 40}
+
+
+def _clean(fields: RecordFields) -> dict:
+    values = {name: " ".join((getattr(fields, name) or "").split()) for name in _LIMITS}
+    if not values["title"]:
+        raise InvalidInput("A title is required.", "title")
+    for name, limit in _LIMITS.items():
+        if len(values[name]) > limit:
+            raise InvalidInput(f"The {name.replace('_', ' ')} is longer than {limit} characters.", name)
+    isbn_key, issn_key = normalize_standard_number(values["isbn"]), normalize_standard_number(values["issn"])
+    if isbn_key and not _ISBN.match(isbn_key):
+        raise InvalidInput("An ISBN has 10 or 13 digits (the last of an ISBN-10 may be X), e.g. 978-0-19-852663-6.",
+                           "isbn")
+    if issn_key and not _ISSN.match(issn_key):
+        raise InvalidInput("An ISSN has 8 digits (the last may be X), e.g. 0317-8471.", "issn")
+    values.update(isbn_key=isbn_key, issn_key=issn_key)
+    return values
+
+
+def create_record(actor, fields: RecordFields) -> BibRecord:
+    _require_editor(actor)
+    record = BibRecord(**_clean(fields))
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def update_record(actor, record: BibRecord, fields: RecordFields) -> BibRecord:
+    _require_editor(actor)
+    for name, value in _clean(fields).items():
+        setattr(record, name, value)
+    db.session.flush()
+    return record
+
+
+def _like_words(column, words):
+    return and_(*(column.ilike("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                               escape="\\") for w in words))
+
+
+def search_records(q: str | None, page: int = 1, per_page: int = PER_PAGE):
+    """Records matching ``q``, by title, a page of them (a Flask-SQLAlchemy Pagination).
+
+    A record matches when every word of ``q`` is in its title (case-insensitive), or every word is
+    in its author, or ``q`` is its ISBN or ISSN (hyphens and spaces ignored, x = X). An empty
+    ``q`` lists every record."""
+    query = select(BibRecord)
+    words = (q or "").split()
+    if words:
+        key = normalize_standard_number(q)
+        query = query.where(or_(_like_words(BibRecord.title, words), _like_words(BibRecord.author, words),
+                                BibRecord.isbn_key == key, BibRecord.issn_key == key))
+    query = query.order_by(BibRecord.title, BibRecord.id)
+    return db.paginate(query, page=max(page or 1, 1), per_page=per_page, error_out=False)
+
+
+# -- holdings and items ------------------------------------------------------------------------
+
+def add_holding(actor, record: BibRecord, library: Library, location_code: str, location_name: str = "",
+                call_number: str = "") -> Holding:
+    _require_library(actor, library.id, "library")
+    location_code = (location_code or "").strip()
+    if not location_code or len(location_code) > 40:
+        raise InvalidInput("A location code of 1–40 characters is required.", "location_code")
+    location_name, call_number = (location_name or "").strip(), (call_number or "").strip()
+    if len(location_name) > 200:
+        raise InvalidInput("The location name is longer than 200 characters.", "location_name")
+    if len(call_number) > 100:
+        raise InvalidInput("The call number is longer than 100 characters.", "call_number")
+    holding = Holding(bib_record=record, library=library, location_code=location_code,
+                      location_name=location_name, call_number=call_number)
+    db.session.add(holding)
+    db.session.flush()
+    return holding
+
+
+def add_item(actor, holding: Holding, barcode: str | None = None, enumeration: str = "", chronology: str = "",
+             description: str = "") -> Item:
+    """A new item of ``holding``, not in place until it is received."""
+    _require_library(actor, holding.library_id)
+    barcode = (barcode or "").strip() or None
+    values = {"enumeration": (enumeration or "").strip(), "chronology": (chronology or "").strip(),
+              "description": (description or "").strip()}
+    for name, limit in (("enumeration", 100), ("chronology", 100), ("description", 500)):
+        if len(values[name]) > limit:
+            raise InvalidInput(f"The {name} is longer than {limit} characters.", name)
+    if barcode is not None:
+        if len(barcode) > 60 or any(c.isspace() for c in barcode):
+            raise InvalidInput("A barcode is 1–60 characters without spaces.", "barcode")
+        if db.session.scalar(select(Item.id).where(Item.barcode == barcode)):
+            raise Duplicate(f"Barcode {barcode} is already used by another item.", "barcode")
+    item = Item(holding=holding, barcode=barcode, status="not_in_place", **values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def receive_item(actor, item: Item, day: date | None = None) -> Item:
+    """Mark an ordered item as arrived: in place, received on ``day`` (default today)."""
+    _require_library(actor, item.holding.library_id)
+    if item.received_date is not None or item.status != "not_in_place":
+        when = f" on {item.received_date:%d %b %Y}" if item.received_date else ""
+        raise RuleViolation(f"This item was already received{when}.", "received_date")
+    item.status, item.received_date = "in_place", day or date.today()
+    db.session.flush()
+    return item
+
+
+def move_holdings(actor, holdings: list[Holding], target: BibRecord) -> list[Holding]:
+    """Move ``holdings``, with all their items, to the bibliographic record ``target``.
+
+    Groundwork for relinking an order line: the orders slice calls this when a PO line is relinked
+    to another bibliographic record (it checks the order line's status itself, then moves the
+    line's holdings here and updates the line's bibliographic reference). Refuses an empty list,
+    a holding already on ``target`` (moving a record onto itself), and holdings outside the actor's
+    library scope."""
+    if not holdings:
+        raise InvalidInput("Choose the holdings to move.", "holdings")
+    for holding in holdings:
+        _require_library(actor, holding.library_id)
+        if holding.bib_record_id == target.id:
+            raise RuleViolation("The holdings are already on this record; choose another record.", "target")
+    for holding in holdings:
+        holding.bib_record = target
+    db.session.flush()
+    return holdings

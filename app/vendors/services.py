@@ -1,0 +1,497 @@
+"""Every change to vendors and exchange rates goes through these functions.
+
+They take an explicit ``actor``, check the rules, flush, and raise :mod:`app.errors` exceptions with
+messages meant for people. Callers commit.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import is_currency
+from sqlalchemy import select
+
+from ..auth.models import Role
+from ..auth.permissions import has_any_role
+from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
+from ..extensions import db
+from ..ledger.money import quantize
+from ..org.models import Institution
+from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
+
+VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
+RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
+RATE_SCALE = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_RATE = re.compile(r"^\d{1,10}(\.\d+)?$")
+
+
+class MissingRate(RuleViolation):
+    """No exchange rate on or before the day: never silently 1."""
+
+
+def _require(actor, roles, what: str):
+    if actor is None or not has_any_role(actor, roles):
+        raise Forbidden(f"You may not {what}.")
+
+
+def check_currency(currency, field_name: str = "currency") -> str:
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not is_currency(currency):
+        raise InvalidInput(f"\"{currency}\" is not a known three-letter ISO currency code such as EUR.",
+                           field_name)
+    return currency
+
+
+def _text(value, name: str, max_len: int, required: bool = False, label: str | None = None) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label or name.replace('_', ' ').capitalize()} is required.", name)
+    if len(value) > max_len:
+        raise InvalidInput(f"{label or name.replace('_', ' ').capitalize()} is at most {max_len} characters.", name)
+    return value
+
+
+def _status(value, name="status") -> str:
+    if value not in ("active", "inactive"):
+        raise InvalidInput("Status is active or inactive.", name)
+    return value
+
+
+# -- vendors -------------------------------------------------------------------------------------
+
+@dataclass
+class VendorFields:
+    name: str = ""
+    status: str = "active"
+    currency: str = ""
+    financial_sys_code: str = ""
+    additional_code: str = ""
+    national_tax_id: str = ""
+    liable_for_vat: bool = False
+    is_governmental: bool = False
+    vat_percent: Decimal | None = None
+    governmental_vendor: str | None = None  # the governmental vendor's code
+    notes: str = ""
+    edi_enabled: bool = False
+    edi_vendor_id: str = ""
+    edi_id_qualifier: str = ""
+    edi_folder: str = ""
+
+    @classmethod
+    def of(cls, vendor: Vendor) -> "VendorFields":
+        values = {f.name: getattr(vendor, f.name) for f in fields(cls) if f.name != "governmental_vendor"}
+        return cls(governmental_vendor=vendor.governmental_vendor.code if vendor.governmental_vendor else None,
+                   **values)
+
+
+def get_vendor(vendor_id) -> Vendor:
+    vendor = db.session.get(Vendor, vendor_id) if isinstance(vendor_id, int) and 0 < vendor_id < 2**31 else None
+    if vendor is None:
+        raise NotFound("No such vendor.")
+    return vendor
+
+
+def find_vendor(code: str) -> Vendor:
+    vendor = db.session.scalar(select(Vendor).where(Vendor.code == str(code)))
+    if vendor is None:
+        raise NotFound(f"No vendor {code}.")
+    return vendor
+
+
+def _check_code(code) -> str:
+    code = (code or "").strip()
+    if not code or len(code) > 20 or any(c.isspace() for c in code):
+        raise InvalidInput("A vendor code is 1–20 characters without spaces.", "code")
+    return code
+
+
+def create_vendor(actor, code: str, data: VendorFields) -> Vendor:
+    _require(actor, VENDOR_EDITORS, "create vendors")
+    code = _check_code(code)
+    if db.session.scalar(select(Vendor.id).where(Vendor.code == code)):
+        raise Duplicate(f"A vendor with code {code} already exists.", "code")
+    vendor = Vendor(code=code)
+    _apply(vendor, data)
+    db.session.add(vendor)
+    db.session.flush()
+    return vendor
+
+
+def update_vendor(actor, vendor: Vendor, data: VendorFields) -> Vendor:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    _apply(vendor, data)
+    db.session.flush()
+    return vendor
+
+
+def _apply(vendor: Vendor, d: VendorFields) -> None:
+    name = _text(d.name, "name", 200, required=True, label="A name")
+    status = _status(d.status)
+    currency = check_currency(d.currency)
+    vat = d.vat_percent
+    if vat is not None:
+        if not isinstance(vat, Decimal) or not vat.is_finite() or vat < 0 or vat > 100 \
+                or vat != vat.quantize(Decimal("0.01")):
+            raise InvalidInput("The VAT percent is a number from 0 to 100 with at most 2 decimals.", "vat_percent")
+    if d.is_governmental and vat is None:
+        raise InvalidInput("A governmental vendor needs its VAT percent.", "vat_percent")
+    linked = None
+    if d.governmental_vendor:
+        linked = db.session.scalar(select(Vendor).where(Vendor.code == d.governmental_vendor))
+        if linked is None:
+            raise InvalidInput(f"No vendor {d.governmental_vendor}.", "governmental_vendor")
+        if vendor.id is not None and linked.id == vendor.id or linked.code == vendor.code:
+            raise RuleViolation("A vendor cannot be its own governmental vendor.", "governmental_vendor")
+        if not linked.is_governmental:
+            raise RuleViolation(f"Vendor {linked.code} is not marked as a governmental vendor.",
+                                "governmental_vendor")
+        if d.is_governmental:
+            raise RuleViolation("A governmental vendor cannot link to another governmental vendor.",
+                                "governmental_vendor")
+    if not d.is_governmental and vendor.is_governmental and vendor.id is not None:
+        dependants = db.session.scalar(select(Vendor.code).where(Vendor.governmental_vendor_id == vendor.id))
+        if dependants:
+            raise RuleViolation(f"Vendor {dependants} links to this governmental vendor; unlink it first.",
+                                "is_governmental")
+    vendor.name, vendor.status, vendor.currency = name, status, currency
+    vendor.financial_sys_code = _text(d.financial_sys_code, "financial_sys_code", 50, label="The financial-system code")
+    vendor.additional_code = _text(d.additional_code, "additional_code", 50, label="The additional code")
+    vendor.national_tax_id = _text(d.national_tax_id, "national_tax_id", 50, label="The national tax ID")
+    vendor.liable_for_vat = bool(d.liable_for_vat)
+    vendor.is_governmental = bool(d.is_governmental)
+    vendor.vat_percent = vat
+    vendor.governmental_vendor = linked
+    vendor.notes = (d.notes or "").strip()
+    vendor.edi_enabled = bool(d.edi_enabled)
+    vendor.edi_vendor_id = _text(d.edi_vendor_id, "edi_vendor_id", 50, label="The EDI vendor ID")
+    vendor.edi_id_qualifier = _text(d.edi_id_qualifier, "edi_id_qualifier", 10, label="The EDI ID qualifier")
+    vendor.edi_folder = _text(d.edi_folder, "edi_folder", 200, label="The EDI folder")
+    if vendor.edi_enabled and not vendor.edi_vendor_id:
+        raise InvalidInput("EDI needs the vendor's EDI ID (SAN or EAN).", "edi_vendor_id")
+
+
+def governmental_vendors() -> list[Vendor]:
+    return db.session.scalars(select(Vendor).where(Vendor.is_governmental).order_by(Vendor.code)).all()
+
+
+# -- accounts, addresses, contacts ---------------------------------------------------------------
+
+def _child(model, vendor: Vendor, child_id, what: str):
+    row = db.session.get(model, child_id) if isinstance(child_id, int) and 0 < child_id < 2**31 else None
+    if row is None or row.vendor_id != vendor.id:
+        raise NotFound(f"No such {what} for vendor {vendor.code}.")
+    return row
+
+
+def _account_fields(account, vendor, code, description, financial_sys_code, status):
+    code = (code or "").strip()
+    if not code or len(code) > 40 or any(c.isspace() for c in code):
+        raise InvalidInput("An account code is 1–40 characters without spaces.", "code")
+    clash = db.session.scalar(select(VendorAccount.id).where(VendorAccount.vendor_id == vendor.id,
+                                                             VendorAccount.code == code))
+    if clash and clash != account.id:
+        raise Duplicate(f"Vendor {vendor.code} already has an account {code}.", "code")
+    account.code = code
+    account.description = _text(description, "description", 200, label="The description")
+    account.financial_sys_code = _text(financial_sys_code, "financial_sys_code", 50,
+                                       label="The financial-system code")
+    account.status = _status(status)
+
+
+def add_account(actor, vendor: Vendor, code: str, description: str = "", financial_sys_code: str = "",
+                status: str = "active") -> VendorAccount:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    account = VendorAccount()
+    _account_fields(account, vendor, code, description, financial_sys_code, status)
+    vendor.accounts.append(account)
+    db.session.flush()
+    return account
+
+
+def update_account(actor, vendor: Vendor, account_id: int, code: str, description: str = "",
+                   financial_sys_code: str = "", status: str = "active") -> VendorAccount:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    account = _child(VendorAccount, vendor, account_id, "account")
+    _account_fields(account, vendor, code, description, financial_sys_code, status)
+    db.session.flush()
+    return account
+
+
+def remove_account(actor, vendor: Vendor, account_id: int) -> None:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    vendor.accounts.remove(_child(VendorAccount, vendor, account_id, "account"))
+    db.session.flush()
+
+
+@dataclass
+class AddressFields:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    types: list[str] = field(default_factory=list)
+    preferred: bool = False
+
+
+def _address_fields(address: VendorAddress, vendor: Vendor, d: AddressFields) -> None:
+    address.line1 = _text(d.line1, "line1", 200, required=True, label="The first address line")
+    address.line2 = _text(d.line2, "line2", 200, label="The second address line")
+    address.city = _text(d.city, "city", 100, label="The city")
+    address.state = _text(d.state, "state", 100, label="The state or province")
+    address.postal_code = _text(d.postal_code, "postal_code", 20, label="The postal code")
+    address.country = _text(d.country, "country", 100, label="The country")
+    unknown = [t for t in d.types if t not in ADDRESS_TYPES]
+    if unknown:
+        raise InvalidInput(f"Unknown address type {unknown[0]}; use {', '.join(ADDRESS_TYPES)}.", "types")
+    address.types = ",".join(t for t in ADDRESS_TYPES if t in d.types)
+    address.preferred = bool(d.preferred)
+    if address.preferred:  # one preferred address per vendor
+        for other in vendor.addresses:
+            if other is not address:
+                other.preferred = False
+
+
+def add_address(actor, vendor: Vendor, data: AddressFields) -> VendorAddress:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    address = VendorAddress()
+    _address_fields(address, vendor, data)
+    vendor.addresses.append(address)
+    db.session.flush()
+    return address
+
+
+def update_address(actor, vendor: Vendor, address_id: int, data: AddressFields) -> VendorAddress:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    address = _child(VendorAddress, vendor, address_id, "address")
+    _address_fields(address, vendor, data)
+    db.session.flush()
+    return address
+
+
+def remove_address(actor, vendor: Vendor, address_id: int) -> None:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    vendor.addresses.remove(_child(VendorAddress, vendor, address_id, "address"))
+    db.session.flush()
+
+
+def _contact_fields(contact, name, email, phone, note):
+    contact.name = _text(name, "name", 200, required=True, label="A contact name")
+    email = _text(email, "email", 200, label="The email address")
+    if email and not _EMAIL.match(email):
+        raise InvalidInput(f"\"{email}\" is not an email address.", "email")
+    contact.email = email
+    contact.phone = _text(phone, "phone", 50, label="The phone number")
+    contact.note = (note or "").strip()
+
+
+def add_contact(actor, vendor: Vendor, name: str, email: str = "", phone: str = "", note: str = "") -> VendorContact:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    contact = VendorContact()
+    _contact_fields(contact, name, email, phone, note)
+    vendor.contacts.append(contact)
+    db.session.flush()
+    return contact
+
+
+def update_contact(actor, vendor: Vendor, contact_id: int, name: str, email: str = "", phone: str = "",
+                   note: str = "") -> VendorContact:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    contact = _child(VendorContact, vendor, contact_id, "contact")
+    _contact_fields(contact, name, email, phone, note)
+    db.session.flush()
+    return contact
+
+
+def remove_contact(actor, vendor: Vendor, contact_id: int) -> None:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    vendor.contacts.remove(_child(VendorContact, vendor, contact_id, "contact"))
+    db.session.flush()
+
+
+# -- currency repository -------------------------------------------------------------------------
+
+def institution_currency() -> str:
+    return Institution.current().currency
+
+
+def parse_rate(value, field_name: str = "rate") -> Decimal:
+    """A positive decimal with at most 8 decimals; anything else is refused, never rounded."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise InvalidInput("Give the rate as a decimal number such as 1.0825.", field_name)
+    if not _RATE.match(text):
+        raise InvalidInput(f"\"{text}\" is not a rate: give a positive decimal number such as 1.0825.", field_name)
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"\"{text}\" is not a number.", field_name) from None
+    if rate <= 0:
+        raise InvalidInput("A rate must be greater than zero.", field_name)
+    if rate != rate.quantize(Decimal(1).scaleb(-RATE_SCALE)):
+        raise InvalidInput(f"A rate has at most {RATE_SCALE} decimals; got {text}.", field_name)
+    return rate
+
+
+def _check_new_rate(currency, rate, day) -> tuple[str, Decimal, date]:
+    currency = check_currency(currency)
+    if currency == institution_currency():
+        raise InvalidInput(f"{currency} is the institution's currency: its rate is always 1.", "currency")
+    rate = parse_rate(rate)
+    if not isinstance(day, date):
+        raise InvalidInput("A date is required (YYYY-MM-DD).", "date")
+    return currency, rate, day
+
+
+def _existing(currency: str, day: date) -> ExchangeRate | None:
+    return db.session.scalar(select(ExchangeRate).where(ExchangeRate.currency == currency, ExchangeRate.day == day))
+
+
+def add_rate(actor, currency: str, rate, day: date) -> ExchangeRate:
+    _require(actor, RATE_EDITORS, "add exchange rates")
+    currency, rate, day = _check_new_rate(currency, rate, day)
+    existing = _existing(currency, day)
+    if existing is not None:
+        raise Duplicate(f"There is already a rate for {currency} on {day.isoformat()}: {existing.rate.normalize():f}.",
+                        "date")
+    row = ExchangeRate(currency=currency, rate=rate, day=day, actor_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def rate_on(currency: str, day: date) -> Decimal:
+    """Units of the institution's currency for 1 unit of ``currency``: the latest rate on or before ``day``."""
+    currency = check_currency(currency)
+    if currency == institution_currency():
+        return Decimal(1)
+    rate = db.session.scalar(select(ExchangeRate.rate).where(ExchangeRate.currency == currency,
+                                                             ExchangeRate.day <= day)
+                             .order_by(ExchangeRate.day.desc()).limit(1))
+    if rate is None:
+        raise MissingRate(f"No exchange rate for {currency} on or before {day.isoformat()}.", "currency")
+    return rate
+
+
+def convert(amount: Decimal, from_currency: str, to_currency: str, day: date,
+            explicit_ratio: Decimal | None = None) -> Decimal:
+    """``amount`` in ``to_currency``, rounded half-up to its minor unit.
+
+    With ``explicit_ratio``: amount × ratio. Otherwise through the institution's currency:
+    amount × rate(from) / rate(to), rounded once at the end."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("amount must be a Decimal")
+    from_currency, to_currency = check_currency(from_currency), check_currency(to_currency)
+    if explicit_ratio is not None:
+        if not isinstance(explicit_ratio, Decimal) or not explicit_ratio.is_finite() or explicit_ratio <= 0:
+            raise InvalidInput("The explicit ratio must be a positive decimal.", "explicit_ratio")
+        return quantize(amount * explicit_ratio, to_currency)
+    if from_currency == to_currency:
+        return quantize(amount, to_currency)
+    value = amount * rate_on(from_currency, day) / rate_on(to_currency, day)
+    return quantize(value, to_currency)
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class LoadReport:
+    loaded: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+MAX_CSV_BYTES = 2_000_000
+
+
+def load_rates_csv(actor, data: bytes) -> LoadReport:
+    """Load ``currency,rate,date`` rows: all of them, or none with an error per bad row.
+
+    Row numbers count the header as row 1 (as a spreadsheet shows them)."""
+    _require(actor, RATE_EDITORS, "add exchange rates")
+    report = LoadReport()
+    if len(data) > MAX_CSV_BYTES:
+        report.errors.append(RowError(0, "The file is larger than 2 MB."))
+        return report
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.errors.append(RowError(0, "The file is not UTF-8 text."))
+        return report
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != ["currency", "rate", "date"]:
+        report.errors.append(RowError(1, "The first row must be the header currency,rate,date."))
+        return report
+    own = institution_currency()
+    seen: dict[tuple[str, date], int] = {}
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != 3:
+            report.errors.append(RowError(number, f"Expected 3 values (currency,rate,date), found {len(cells)}."))
+            continue
+        raw_currency, raw_rate, raw_day = (c.strip() for c in cells)
+        problems = []
+        try:
+            currency = check_currency(raw_currency)
+            if currency == own:
+                problems.append(f"{currency} is the institution's currency: its rate is always 1.")
+        except InvalidInput as exc:
+            currency, _ = None, problems.append(exc.message)
+        try:
+            rate = parse_rate(raw_rate)
+        except InvalidInput as exc:
+            rate, _ = None, problems.append(exc.message)
+        try:
+            day = date.fromisoformat(raw_day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day) else None
+        except ValueError:
+            day = None
+        if day is None:
+            problems.append(f"\"{raw_day}\" is not a date (YYYY-MM-DD).")
+        if currency and day and not problems:
+            if (currency, day) in seen:
+                problems.append(f"Duplicate of row {seen[(currency, day)]} ({currency} on {day.isoformat()}).")
+            else:
+                existing = _existing(currency, day)
+                if existing is not None:
+                    problems.append(f"There is already a rate for {currency} on {day.isoformat()}: "
+                                    f"{existing.rate.normalize():f}.")
+            seen.setdefault((currency, day), number)
+        if problems:
+            report.errors.append(RowError(number, " ".join(problems)))
+        else:
+            rows.append((currency, rate, day))
+    if not rows and not report.errors:
+        report.errors.append(RowError(0, "The file has no rates."))
+    if report.errors:
+        return report
+    for currency, rate, day in rows:
+        db.session.add(ExchangeRate(currency=currency, rate=rate, day=day, actor_id=actor.id))
+    db.session.flush()
+    report.loaded = len(rows)
+    return report
+
+
+def rates_query(currency: str | None = None):
+    q = select(ExchangeRate)
+    if currency:
+        q = q.where(ExchangeRate.currency == currency.strip().upper())
+    return q.order_by(ExchangeRate.day.desc(), ExchangeRate.currency, ExchangeRate.id.desc())
