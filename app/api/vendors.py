@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_login import current_user
 
-from ..errors import InvalidInput
 from ..extensions import db
 from ..vendors import services as vs
 from . import serializers as ser
@@ -117,7 +116,7 @@ def create_rate():
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 def _openapi():
-    from .openapi import STRING, BOOLEAN, INTEGER, DATE, STATUS, _input_schema, _list_of, _object, _operation, _ref
+    from .openapi import STRING, BOOLEAN, INTEGER, DATE, STATUS, _input_schema, _list_of, _object, _operation
     nullable = {"type": ["string", "null"]}
     schemas = {
         "Vendor": _object({

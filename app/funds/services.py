@@ -20,21 +20,10 @@ from ..extensions import db
 from ..database import is_postgres
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
+from ..org.services import get_library, parse_id  # noqa: F401  (re-exported for callers)
 from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
-MAX_ID = 2**31 - 1  # INTEGER primary keys: a bigger id cannot exist (and would fail the query)
-
-
-def parse_id(value) -> int | None:
-    """An id from a URL, form or JSON value; None when it cannot be one (so: not found)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
-
-
 # -- lookups honouring scope ------------------------------------------------------------------
 
 def visible_funds(user):
@@ -114,17 +103,6 @@ def current_fiscal_period(today: date | None = None) -> FiscalPeriod | None:
     return periods[0] if periods else None
 
 
-def get_library(code_or_id) -> Library | None:
-    if code_or_id in (None, "", "institution"):
-        return None
-    lib = db.session.scalar(select(Library).where(Library.code == str(code_or_id)))
-    if lib is None and parse_id(code_or_id):
-        lib = db.session.get(Library, parse_id(code_or_id))
-    if lib is None:
-        raise InvalidInput(f"No library {code_or_id}.", "owner")
-    return lib
-
-
 # -- validation helpers ---------------------------------------------------------------------
 
 def _require_code(code: str, what: str, max_len: int = 40) -> str:
@@ -141,16 +119,16 @@ def _require_name(name: str) -> str:
     return name[:200]
 
 
-def check_currency(currency: str) -> str:
+def check_currency(currency: str, field: str = "currency") -> str:
+    """A known ISO currency whose minor unit our money columns can hold; used by every domain."""
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise InvalidInput("A currency is a three-letter ISO code such as EUR.", "currency")
+        raise InvalidInput("A currency is a three-letter ISO code such as EUR.", field)
     if not is_currency(currency):  # Babel's precision lookup answers 2 even for made-up codes
-        raise InvalidInput(f"Unknown currency {currency}.", "currency")
+        raise InvalidInput(f"Unknown currency {currency}.", field)
     digits = minor_unit(currency)
     if digits > SUPPORTED_MAX_DECIMALS:
-        raise InvalidInput(f"{currency} has {digits} decimals; this installation keeps money to 2 decimals.",
-                           "currency")
+        raise InvalidInput(f"{currency} has {digits} decimals; this installation keeps money to 2 decimals.", field)
     return currency
 
 

@@ -20,8 +20,9 @@ from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
-from ..funds.services import parse_id
+from ..org import services as org
 from ..org.models import Library
+from ..org.services import parse_id
 from .models import BibRecord, Holding, Item, normalize_standard_number
 
 EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
@@ -104,13 +105,11 @@ def visible_holdings(user, record: BibRecord) -> list[Holding]:
 
 
 def get_library(ref, field: str = "library") -> Library:
-    """A library by code, or by id for digits that are no library's code."""
-    lib = db.session.scalar(select(Library).where(Library.code == str(ref))) if ref not in (None, "") else None
-    if lib is None and parse_id(ref):
-        lib = db.session.get(Library, parse_id(ref))
-    if lib is None:
-        raise InvalidInput(f"No library {ref}." if ref else "Choose a library.", field)
-    return lib
+    """The library a holding belongs to (required)."""
+    library = org.get_library(ref, field)
+    if library is None:
+        raise InvalidInput("Choose a library.", field)
+    return library
 
 
 # -- records -----------------------------------------------------------------------------------

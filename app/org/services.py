@@ -18,3 +18,28 @@ def create_library(actor, code: str, name: str) -> Library:
     db.session.add(library)
     db.session.flush()
     return library
+
+
+def parse_id(value) -> int | None:
+    """An id from a URL, form or JSON value; None when it cannot be one (so: not found)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
+
+
+MAX_ID = 2**31 - 1  # INTEGER primary keys: a bigger id cannot exist (and would fail the query)
+
+
+def get_library(ref, field: str = "library") -> Library | None:
+    """A library by code, or by id for digits that are no library's code; None for the institution
+    (an empty value or "institution")."""
+    if ref in (None, "", "institution"):
+        return None
+    lib = db.session.scalar(select(Library).where(Library.code == str(ref)))
+    if lib is None and parse_id(ref):
+        lib = db.session.get(Library, parse_id(ref))
+    if lib is None:
+        raise InvalidInput(f"No library {ref}.", field)
+    return lib

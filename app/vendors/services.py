@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import is_currency
 from sqlalchemy import select
 
 from ..auth.models import Role
 from ..auth.permissions import has_any_role
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
+from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
 from ..ledger.money import quantize
 from ..org.models import Institution
 from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
@@ -37,14 +37,6 @@ class MissingRate(RuleViolation):
 def _require(actor, roles, what: str):
     if actor is None or not has_any_role(actor, roles):
         raise Forbidden(f"You may not {what}.")
-
-
-def check_currency(currency, field_name: str = "currency") -> str:
-    currency = (currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha() or not is_currency(currency):
-        raise InvalidInput(f"\"{currency}\" is not a known three-letter ISO currency code such as EUR.",
-                           field_name)
-    return currency
 
 
 def _text(value, name: str, max_len: int, required: bool = False, label: str | None = None) -> str:
