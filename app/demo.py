@@ -87,6 +87,8 @@ def load_demo() -> list[tuple[str, str]]:
             note = " (existed before the demo: its own password)"
         listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
     admin = db.session.scalar(select(User).filter_by(username="admin"))
+    _vendors_and_rates(admin)
+    _inventory(admin, libs)
     for index, (pcode, pname, start, end) in enumerate(PERIODS):
         period = db.session.scalar(select(FiscalPeriod).filter_by(code=pcode)) or \
             fs.create_fiscal_period(admin, pcode, pname, start, end)
@@ -130,6 +132,56 @@ def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> 
     if encumbered:
         fs.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
                 note="Demo open orders", on=min(date.today(), start.replace(day=20)))
+
+
+VENDORS = [  # code, name, currency, liable for VAT, governmental vendor, account
+    ("TAX", "National Tax Office", "EUR", False, None, None),
+    ("HARRASS", "Harrassowitz", "EUR", True, "TAX", ("H-MAIN", "Main library account")),
+    ("COUTTS", "ProQuest Books (Coutts)", "GBP", True, "TAX", ("C-STD", "Standing orders")),
+    ("EBSCO", "EBSCO Information Services", "USD", False, None, ("E-SUB", "Subscriptions")),
+]
+RATES = [("USD", "0.92", date(2025, 9, 1)), ("USD", "0.94", date(2026, 9, 1)),
+         ("GBP", "1.17", date(2025, 9, 1)), ("GBP", "1.15", date(2026, 9, 1))]
+RECORDS = [  # title, author, isbn, publisher, date, library, location, barcode
+    ("Library acquisitions: a practical guide", "Mara Keller", "978-0-8389-1234-5", "ALA Editions", "2024",
+     "MAIN", "STACKS", "MAIN0001"),
+    ("Collection development in academic libraries", "J. Ortega", "9781783304912", "Facet", "2023",
+     "MAIN", "STACKS", "MAIN0002"),
+    ("Principles of European contract law", "O. Lando", "978-90-411-1305-9", "Kluwer", "2000",
+     "LAW", "LAW-REF", "LAW0001"),
+    ("Harrison's principles of internal medicine", "J. Loscalzo", "978-1-264-26850-4", "McGraw Hill", "2022",
+     "MED", "MED-STACKS", "MED0001"),
+]
+
+
+def _vendors_and_rates(admin) -> None:
+    from .vendors import services as vs
+    from .vendors.models import Vendor
+    for code, name, currency, liable, gov, account in VENDORS:
+        if db.session.scalar(select(Vendor).filter_by(code=code)):
+            continue
+        vendor = vs.create_vendor(admin, code, vs.VendorFields(
+            name=name, currency=currency, liable_for_vat=liable, governmental_vendor=gov,
+            is_governmental=code == "TAX", vat_percent=Decimal("20.00") if code == "TAX" else None,
+            financial_sys_code=f"FS-{code}"))
+        if account:
+            vs.add_account(admin, vendor, account[0], account[1], f"FS-{account[0]}")
+    from .vendors.models import ExchangeRate
+    for currency, rate, day in RATES:
+        if not db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):
+            vs.add_rate(admin, currency, rate, day)
+
+
+def _inventory(admin, libs) -> None:
+    from .inventory import services as inv
+    from .inventory.models import Item
+    for title, author, isbn, publisher, year, lib, location, barcode in RECORDS:
+        if db.session.scalar(select(Item).filter_by(barcode=barcode)):
+            continue
+        record = inv.create_record(admin, inv.RecordFields(title=title, author=author, isbn=isbn,
+                                                           publisher=publisher, publication_date=year))
+        holding = inv.add_holding(admin, record, libs[lib], location)
+        inv.add_item(admin, holding, barcode=barcode)
 
 
 def fs_split(total: Decimal, parts: int) -> list[Decimal]:

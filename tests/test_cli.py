@@ -27,6 +27,10 @@ def test_init_and_demo_are_idempotent(app):
                       db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)))
     assert db.session.scalar(db.select(db.func.count()).select_from(Library)) == 3
     assert counts[0] >= 20 and run(app, "ledger", "check").exit_code == 0
+    from app.inventory.models import BibRecord
+    from app.vendors.models import ExchangeRate, Vendor
+    assert [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Vendor, ExchangeRate, BibRecord)] \
+        == [4, 4, 4], "the demo has vendors, rates and records, created once"
 
 
 def test_users_create_and_token(app):
