@@ -151,4 +151,6 @@ def _register_hooks(app: Flask) -> None:
                     is_institution_admin=lambda: current_user.is_authenticated and is_institution_admin(current_user))
 
     from .formatting import register_filters
+    from .forms_util import first_invalid
     register_filters(app)
+    app.jinja_env.globals["first_invalid"] = first_invalid

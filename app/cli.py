@@ -47,7 +47,7 @@ def register_cli(app):
         """Create a user with one role."""
         from .auth.services import create_user
         from .errors import DomainError
-        from .funds.services import get_library
+        from .org.services import get_library
         try:
             library = get_library(library_code) if library_code else None
             create_user(None, name, password, roles=[(Role(role), library)])

@@ -1,4 +1,4 @@
-"""Putting a service's refusal next to the form field it concerns."""
+"""Putting a service's refusal next to the form field it concerns, and focus on the first to fix."""
 from .errors import DomainError
 
 FIELD_ALIASES = {"type": "kind", "target_fund": "target"}
@@ -13,3 +13,8 @@ def attach_error(form, exc: DomainError) -> None:
         field.errors.append(exc.message)
     else:
         form.form_errors.append(exc.message)
+
+
+def first_invalid(form, default: str) -> str:
+    """Name of the first field with an error (it gets the focus), else ``default``."""
+    return next((f.name for f in form if f.errors), default)

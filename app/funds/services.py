@@ -20,7 +20,7 @@ from ..extensions import db
 from ..database import is_postgres
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
-from ..org.services import get_library, parse_id  # noqa: F401  (re-exported for callers)
+from ..org.services import parse_id
 from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)

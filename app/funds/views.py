@@ -15,6 +15,7 @@ from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..htmx import render
 from ..org.models import Library
+from ..org.services import parse_id
 from . import services as fs
 from ..formatting import money
 from .chart import spending_chart
@@ -287,7 +288,8 @@ def _library_choices():
 
 
 def _libraries(ids) -> list[Library]:
-    return [db.session.get(Library, int(i)) for i in ids or [] if str(i).isdigit() and db.session.get(Library, int(i))]
+    found = (db.session.get(Library, lid) for lid in map(parse_id, ids or []) if lid)
+    return [lib for lib in found if lib is not None]
 
 
 @bp.get("/ledgers/")

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
 from ..ledger.money import quantize
 from ..org.models import Institution
+from ..org.services import parse_id
 from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 
 VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
@@ -82,7 +83,8 @@ class VendorFields:
 
 
 def get_vendor(vendor_id) -> Vendor:
-    vendor = db.session.get(Vendor, vendor_id) if isinstance(vendor_id, int) and 0 < vendor_id < 2**31 else None
+    vendor_id = parse_id(vendor_id) if isinstance(vendor_id, int) else None
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
     if vendor is None:
         raise NotFound("No such vendor.")
     return vendor
@@ -174,7 +176,8 @@ def governmental_vendors() -> list[Vendor]:
 # -- accounts, addresses, contacts ---------------------------------------------------------------
 
 def _child(model, vendor: Vendor, child_id, what: str):
-    row = db.session.get(model, child_id) if isinstance(child_id, int) and 0 < child_id < 2**31 else None
+    child_id = parse_id(child_id) if isinstance(child_id, int) else None
+    row = db.session.get(model, child_id) if child_id else None
     if row is None or row.vendor_id != vendor.id:
         raise NotFound(f"No such {what} for vendor {vendor.code}.")
     return row
