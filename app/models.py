@@ -4,3 +4,4 @@ from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger 
 from .inventory import models as _inventory  # noqa: F401
 from .org.models import Institution, Library  # noqa: F401
 from .vendors import models as _vendors  # noqa: F401
+from .orders import models as _orders  # noqa: F401

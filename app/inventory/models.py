@@ -49,6 +49,7 @@ class Holding(db.Model):
     location_code = db.Column(db.String(40), nullable=False)
     location_name = db.Column(db.String(200), nullable=False, default="")
     call_number = db.Column(db.String(100), nullable=False, default="")
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id"), index=True)  # the order that created it
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     bib_record = db.relationship("BibRecord", back_populates="holdings")
@@ -69,6 +70,7 @@ class Item(db.Model):
     description = db.Column(db.String(500), nullable=False, default="")
     status = db.Column(db.String(20), nullable=False, default="not_in_place")
     received_date = db.Column(db.Date)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id"), index=True)  # the order that created it
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     holding = db.relationship("Holding", back_populates="items")

@@ -1,0 +1,1 @@
+"""Purchase orders and PO lines."""

@@ -1,0 +1,345 @@
+"""Purchase orders, PO lines with their fund distribution, history and vendor communications.
+
+A PO line's status changes only through :data:`TRANSITIONS` (see :func:`POLine.move_to`); the
+services in ``app.orders.services`` are the only callers.
+"""
+from __future__ import annotations
+
+from ..auth.models import utcnow
+from ..errors import RuleViolation
+from ..extensions import db
+from ..types import Money, Percent
+
+POL_STATUSES = {
+    "in_review": "In Review",
+    "deferred": "Deferred",
+    "ready": "Ready",
+    "auto_packaging": "Auto Packaging",
+    "manual_packaging": "Manual Packaging",
+    "sent": "Sent",
+    "waiting_for_invoice": "Waiting for Invoice",
+    "waiting_for_renewal": "Waiting for Renewal",
+    "waiting_for_manual_renewal": "Waiting for Manual Renewal",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+OPEN_STATUSES = frozenset(POL_STATUSES) - {"closed", "cancelled"}
+PACKAGING = frozenset({"auto_packaging", "manual_packaging"})
+RENEWAL = frozenset({"waiting_for_renewal", "waiting_for_manual_renewal"})
+# Approved and not yet finished: these lines hold an encumbrance.
+ENCUMBERING = frozenset({"ready", "auto_packaging", "manual_packaging", "sent", "waiting_for_invoice"}) | RENEWAL
+EDITABLE = frozenset({"in_review", "deferred"})
+
+ORDER_TYPES = {"one_time": "One-time", "continuous": "Continuous"}
+MATERIAL_FORMS = {"physical": "Physical", "electronic": "Electronic"}
+
+# (action, order type or None for both) -> {from status: to status}. A status missing from an
+# action's map means the action is refused there; nothing else changes a line's status.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "defer": {"in_review": "deferred"},
+    "resume": {"deferred": "in_review"},
+    "approve": {"in_review": "ready", "deferred": "ready"},
+    "package_manual": {"ready": "manual_packaging"},
+    "package_auto": {"ready": "auto_packaging"},
+    "send": {"auto_packaging": "sent", "manual_packaging": "sent"},
+    "resend": {"ready": "sent"},             # a reopened line whose PO was already sent
+    "complete_receipt": {"sent": "waiting_for_invoice"},   # one-time lines only
+    "await_renewal": {"sent": "waiting_for_renewal"},       # continuous, automatic renewal
+    "await_manual_renewal": {"sent": "waiting_for_manual_renewal"},
+    "renew": {"waiting_for_renewal": "sent", "waiting_for_manual_renewal": "sent"},
+    "cancel": {s: "cancelled" for s in OPEN_STATUSES},
+    "close": {"waiting_for_invoice": "closed", "sent": "closed", "waiting_for_renewal": "closed",
+              "waiting_for_manual_renewal": "closed"},
+    "reopen": {"closed": "in_review"},
+}
+# Statuses from which each order type may take an action, where the training guide restricts it.
+ALLOWED_BY_TYPE: dict[str, dict[str, frozenset]] = {
+    "close": {"one_time": frozenset({"waiting_for_invoice"}),
+              "continuous": frozenset({"sent"}) | RENEWAL},
+    "complete_receipt": {"one_time": frozenset({"sent"}), "continuous": frozenset()},
+    "await_renewal": {"one_time": frozenset(), "continuous": frozenset({"sent"})},
+    "await_manual_renewal": {"one_time": frozenset(), "continuous": frozenset({"sent"})},
+    "renew": {"one_time": frozenset(), "continuous": RENEWAL},
+    "replace_vendor": {"one_time": frozenset({"sent", "waiting_for_invoice"}),
+                       "continuous": frozenset({"sent"}) | RENEWAL},
+    "change_vendor": {"one_time": frozenset({"sent"}), "continuous": frozenset({"sent"}) | RENEWAL},
+    "relink": {"one_time": frozenset({"sent", "waiting_for_invoice", "in_review", "deferred", "ready",
+                                      "auto_packaging", "manual_packaging", "closed"}),
+               "continuous": frozenset({"waiting_for_renewal", "waiting_for_manual_renewal", "in_review",
+                                        "deferred", "ready", "auto_packaging", "manual_packaging"})},
+    "change_reference": {"one_time": frozenset(POL_STATUSES) - {"cancelled"},
+                         "continuous": frozenset(POL_STATUSES) - {"cancelled"}},
+    "receive": {"one_time": frozenset({"sent"}), "continuous": frozenset({"sent"}) | RENEWAL},
+    "edit": {"one_time": EDITABLE, "continuous": EDITABLE},
+}
+
+ACTION_LABELS = {
+    "defer": "defer", "resume": "resume", "approve": "approve", "package_manual": "package",
+    "package_auto": "package", "send": "send", "resend": "send", "complete_receipt": "receive",
+    "await_renewal": "renew", "await_manual_renewal": "renew", "renew": "renew", "cancel": "cancel",
+    "close": "close", "reopen": "reopen", "replace_vendor": "replace the vendor of",
+    "change_vendor": "change the vendor of", "relink": "relink", "change_reference": "change the reference of",
+    "receive": "receive", "edit": "edit",
+}
+
+
+def allowed_statuses(action: str, order_type: str) -> frozenset:
+    by_type = ALLOWED_BY_TYPE.get(action)
+    if by_type is not None:
+        return by_type[order_type]
+    return frozenset(TRANSITIONS[action])
+
+
+def may(action: str, pol: "POLine") -> bool:
+    return pol.status in allowed_statuses(action, pol.order_type)
+
+
+def refuse_unless(action: str, pol: "POLine") -> None:
+    """Raise a RuleViolation naming the line, its status and where the action is allowed."""
+    if may(action, pol):
+        return
+    allowed = sorted(allowed_statuses(action, pol.order_type), key=list(POL_STATUSES).index)
+    where = ", ".join(POL_STATUSES[s] for s in allowed) if allowed else "no status"
+    kind = ORDER_TYPES[pol.order_type].lower()
+    raise RuleViolation(f"{pol.number} is {POL_STATUSES[pol.status]}: you cannot "
+                        f"{ACTION_LABELS.get(action, action)} it. A {kind} PO line allows this only when "
+                        f"{where}.", "status")
+
+
+class PurchaseOrder(db.Model):
+    __tablename__ = "purchase_order"
+    STATUSES = {"open": "Being packaged", "sent": "Sent", "closed": "Closed", "cancelled": "Cancelled"}
+
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(20), nullable=False, unique=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"), nullable=False, index=True)
+    owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"), index=True)  # NULL: institution
+    status = db.Column(db.String(10), nullable=False, default="open")
+    packaging = db.Column(db.String(10), nullable=False, default="manual")  # how its lines got in
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    sent_at = db.Column(db.DateTime)
+    sent_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    closed_at = db.Column(db.DateTime)
+    note = db.Column(db.Text, nullable=False, default="")
+
+    vendor = db.relationship("Vendor", lazy="joined")
+    owner_library = db.relationship("Library", lazy="joined")
+    lines = db.relationship("POLine", back_populates="po", order_by="POLine.id")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('open','sent','closed','cancelled')", name="status_known"),
+        db.CheckConstraint("packaging IN ('auto','manual')", name="packaging_known"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUSES[self.status]
+
+
+class POLine(db.Model):
+    __tablename__ = "po_line"
+
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(20), nullable=False, unique=True)
+    po_id = db.Column(db.Integer, db.ForeignKey("purchase_order.id"), index=True)
+    status = db.Column(db.String(30), nullable=False, default="in_review", index=True)
+    order_type = db.Column(db.String(12), nullable=False, default="one_time")
+    material_form = db.Column(db.String(12), nullable=False, default="physical")
+    packaging = db.Column(db.String(10), nullable=False, default="auto")  # how it will be packaged
+    owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"), index=True)  # NULL: institution
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"), nullable=False, index=True)
+    vendor_account_id = db.Column(db.Integer, db.ForeignKey("vendor_account.id"))
+    # Bibliographic reference: the record it points at and the brief description kept on the line.
+    bib_record_id = db.Column(db.Integer, db.ForeignKey("bib_record.id"), index=True)
+    title = db.Column(db.String(500), nullable=False)
+    author = db.Column(db.String(300), nullable=False, default="")
+    isbn = db.Column(db.String(40), nullable=False, default="")
+    issn = db.Column(db.String(20), nullable=False, default="")
+    publisher = db.Column(db.String(300), nullable=False, default="")
+    publication_date = db.Column(db.String(40), nullable=False, default="")
+    # Price: net = list price × quantity less the discount, in the line's currency.
+    currency = db.Column(db.String(3), nullable=False)
+    list_price = db.Column(Money(), nullable=False)
+    discount = db.Column(Percent(), nullable=False, default=0)
+    quantity = db.Column(db.Integer, nullable=False, default=1)
+    net_price = db.Column(Money(), nullable=False)
+    distribution_method = db.Column(db.String(10), nullable=False, default="percent")
+    reporting_code = db.Column(db.String(40), nullable=False, default="")
+    vendor_reference = db.Column(db.String(100), nullable=False, default="")
+    note = db.Column(db.Text, nullable=False, default="")
+    expected_receipt_date = db.Column(db.Date)
+    # Continuous lines
+    renewal_date = db.Column(db.Date)
+    renewal_period_months = db.Column(db.Integer, nullable=False, default=12)
+    renewal_reminder_days = db.Column(db.Integer, nullable=False, default=30)
+    manual_renewal = db.Column(db.Boolean, nullable=False, default=False)
+    # Electronic lines are activated rather than received.
+    activation_date = db.Column(db.Date)
+    # Set by the invoices domain; a received one-time line closes once both are true.
+    fully_invoiced = db.Column(db.Boolean, nullable=False, default=False)
+    paid = db.Column(db.Boolean, nullable=False, default=False)
+    cancel_reason = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    approved_at = db.Column(db.DateTime)
+    sent_at = db.Column(db.DateTime)
+    closed_at = db.Column(db.DateTime)
+
+    po = db.relationship("PurchaseOrder", back_populates="lines")
+    vendor = db.relationship("Vendor", lazy="joined")
+    vendor_account = db.relationship("VendorAccount")
+    owner_library = db.relationship("Library", lazy="joined")
+    bib_record = db.relationship("BibRecord")
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    distribution = db.relationship("POLineFund", back_populates="po_line", order_by="POLineFund.id",
+                                   cascade="all, delete-orphan")
+    history = db.relationship("POLineEvent", back_populates="po_line", order_by="POLineEvent.id",
+                              cascade="all, delete-orphan")
+    holdings = db.relationship("Holding", order_by="Holding.id", foreign_keys="Holding.po_line_id")
+    items = db.relationship("Item", order_by="Item.id", foreign_keys="Item.po_line_id")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in POL_STATUSES) + ")", name="status_known"),
+        db.CheckConstraint("order_type IN ('one_time','continuous')", name="order_type_known"),
+        db.CheckConstraint("material_form IN ('physical','electronic')", name="material_form_known"),
+        db.CheckConstraint("packaging IN ('auto','manual')", name="packaging_known"),
+        db.CheckConstraint("distribution_method IN ('percent','amount')", name="distribution_method_known"),
+        db.CheckConstraint("quantity > 0", name="quantity_positive"),
+        db.CheckConstraint("list_price >= 0 AND net_price >= 0", name="prices_not_negative"),
+        db.Index("ix_po_line_vendor_status", "vendor_id", "status", "id"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return POL_STATUSES[self.status]
+
+    @property
+    def order_type_label(self) -> str:
+        return ORDER_TYPES[self.order_type]
+
+    @property
+    def material_form_label(self) -> str:
+        return MATERIAL_FORMS[self.material_form]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_one_time(self) -> bool:
+        return self.order_type == "one_time"
+
+    @property
+    def is_electronic(self) -> bool:
+        return self.material_form == "electronic"
+
+    def may(self, action: str) -> bool:
+        return may(action, self)
+
+    def move_to(self, action: str) -> tuple[str, str]:
+        """Apply ``action`` through the transition table; returns (old, new) status."""
+        refuse_unless(action, self)
+        old = self.status
+        self.status = TRANSITIONS[action][old] if action in TRANSITIONS else old
+        return old, self.status
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class POLineFund(db.Model):
+    """One fund of a line's distribution: its percent or amount, its share of the net price in the
+    line's currency, and what was encumbered in the fund's currency when the line was approved."""
+    __tablename__ = "po_line_fund"
+
+    id = db.Column(db.Integer, primary_key=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)
+    fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"), nullable=False, index=True)
+    percent = db.Column(Percent())
+    amount = db.Column(Money(), nullable=False)          # share of the net price, line currency
+    encumbered_amount = db.Column(Money())               # fund currency, set on approval
+    encumbered_currency = db.Column(db.String(3))
+
+    po_line = db.relationship("POLine", back_populates="distribution")
+    fund = db.relationship("Fund", lazy="joined")
+
+    __table_args__ = (db.UniqueConstraint("po_line_id", "fund_id"),)
+
+
+class POLineEvent(db.Model):
+    """One entry of a line's history: who did what when, and for a field change old → new."""
+    __tablename__ = "po_line_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    action = db.Column(db.String(40), nullable=False)
+    field = db.Column(db.String(60), nullable=False, default="")
+    old_value = db.Column(db.Text, nullable=False, default="")
+    new_value = db.Column(db.Text, nullable=False, default="")
+    note = db.Column(db.Text, nullable=False, default="")
+
+    po_line = db.relationship("POLine", back_populates="history")
+    actor = db.relationship("User", lazy="joined")
+
+
+class OutboxEvent(db.Model):
+    """A business event other parts of the system react to later (the ERP PO export reads
+    ``po_sent``). Written in the same transaction as the change it records."""
+    __tablename__ = "outbox_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(40), nullable=False, index=True)
+    object_type = db.Column(db.String(40), nullable=False)
+    object_id = db.Column(db.Integer, nullable=False)
+    occurred_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    payload = db.Column(db.JSON, nullable=False, default=dict)
+
+
+class Communication(db.Model):
+    """A thread with the vendor about one PO line: a claim or a general message, and the
+    vendor's responses recorded later."""
+    __tablename__ = "communication"
+    KINDS = {"claim": "Claim", "general": "General"}
+
+    id = db.Column(db.Integer, primary_key=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = db.Column(db.String(10), nullable=False, default="claim")
+    subject = db.Column(db.String(300), nullable=False)
+    internal_note = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    po_line = db.relationship("POLine")
+    created_by = db.relationship("User", lazy="joined")
+    messages = db.relationship("CommunicationMessage", back_populates="communication",
+                               order_by="CommunicationMessage.id", cascade="all, delete-orphan")
+
+    __table_args__ = (db.CheckConstraint("kind IN ('claim','general')", name="kind_known"),)
+
+
+class CommunicationMessage(db.Model):
+    """One message of a thread: ``out`` to the vendor (sent by e-mail) or ``in`` (a response)."""
+    __tablename__ = "communication_message"
+
+    id = db.Column(db.Integer, primary_key=True)
+    communication_id = db.Column(db.Integer, db.ForeignKey("communication.id", ondelete="CASCADE"),
+                                 nullable=False, index=True)
+    direction = db.Column(db.String(3), nullable=False)
+    to_address = db.Column(db.String(300), nullable=False, default="")
+    body = db.Column(db.Text, nullable=False, default="")
+    attachment_name = db.Column(db.String(200))     # as uploaded, for display and download
+    attachment_path = db.Column(db.String(300))     # relative to instance/attachments/
+    sent_at = db.Column(db.DateTime)                # out: when the SMTP server accepted it
+    delivery_error = db.Column(db.Text, nullable=False, default="")
+    recorded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    recorded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    communication = db.relationship("Communication", back_populates="messages")
+    recorded_by = db.relationship("User", lazy="joined")
+
+    __table_args__ = (db.CheckConstraint("direction IN ('out','in')", name="direction_known"),)

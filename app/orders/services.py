@@ -1,0 +1,994 @@
+"""Every change to purchase orders and PO lines goes through these functions.
+
+A line is created In Review, approved (its funds encumbered in fund currency), packaged into a
+PO per vendor (automatically or by hand) and sent; then received or activated, and finally
+closed (complete) or cancelled (nothing will come). Status changes go through the transition
+table in :mod:`app.orders.models`; every change is written to the line's history.
+
+Ordering needs an administrator or a purchasing operator; a library-scoped one sees and acts
+only on lines owned by their libraries. Functions take an explicit ``actor``, flush, and raise
+:mod:`app.errors` exceptions with messages meant for people. Callers commit.
+"""
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, case, false, func, or_, select, true
+
+from ..auth.models import Role
+from ..auth.permissions import has_any_role, in_scope, library_scope
+from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from ..extensions import db
+from ..funds import services as fs
+from ..funds.models import Fund, FundTransaction
+from ..inventory import services as inv
+from ..inventory.models import BibRecord, Holding, Item
+from ..ledger import TransactionKind
+from ..ledger.money import parse_amount, quantize, split
+from ..org.models import Library
+from ..org.services import parse_id
+from ..vendors import services as vs
+from ..vendors.models import Vendor, VendorAccount
+from .models import (MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL,
+                     OutboxEvent, POLine, POLineEvent, POLineFund, PurchaseOrder, refuse_unless)
+
+PURCHASING = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
+SOURCE = "po_line"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- scope -------------------------------------------------------------------------------------
+
+def _scope_clause(column, user):
+    scope = library_scope(user)
+    if scope is None:
+        return true()
+    return column.in_(scope) if scope else false()
+
+
+def visible_po_lines_clause(user):
+    """Lines the user may see: any role, within its library scope (institution lines need an
+    institution-wide role)."""
+    return _scope_clause(POLine.owner_library_id, user)
+
+
+def visible_pos_clause(user):
+    return _scope_clause(PurchaseOrder.owner_library_id, user)
+
+
+def can_order(user, owner_library_id: int | None = None, *, anywhere: bool = False) -> bool:
+    if not has_any_role(user, PURCHASING):
+        return False
+    return anywhere or in_scope(library_scope(user, PURCHASING), owner_library_id)
+
+
+def _require_orderer(actor, owner_library_id: int | None) -> None:
+    if not has_any_role(actor, PURCHASING):
+        raise Forbidden("Only administrators and purchasing operators may change orders.")
+    if not in_scope(library_scope(actor, PURCHASING), owner_library_id):
+        raise Forbidden("You may only order for your own library.", "owner_library")
+
+
+def ordering_libraries(user) -> list[Library] | None:
+    """Libraries ``user`` may order for; None: the institution and every library."""
+    scope = library_scope(user, PURCHASING)
+    if scope is None:
+        return None
+    return db.session.scalars(select(Library).where(Library.id.in_(scope)).order_by(Library.code)).all()
+
+
+# -- lookups -----------------------------------------------------------------------------------
+
+def get_po_line(user, ref) -> POLine:
+    """A line by number (``POL-000012``) or id, only when ``user`` may see it."""
+    q = select(POLine).where(visible_po_lines_clause(user))
+    text = str(ref or "").strip()
+    if text.upper().startswith("POL-"):
+        q = q.where(POLine.number == text.upper())
+    else:
+        line_id = parse_id(text) if text else None
+        if not line_id:
+            raise NotFound("No such PO line.")
+        q = q.where(POLine.id == line_id)
+    pol = db.session.scalar(q)
+    if pol is None:
+        raise NotFound("No such PO line.")
+    return pol
+
+
+def get_po(user, ref) -> PurchaseOrder:
+    q = select(PurchaseOrder).where(visible_pos_clause(user))
+    text = str(ref or "").strip()
+    if text.upper().startswith("PO-"):
+        q = q.where(PurchaseOrder.number == text.upper())
+    else:
+        po_id = parse_id(text) if text else None
+        if not po_id:
+            raise NotFound("No such purchase order.")
+        q = q.where(PurchaseOrder.id == po_id)
+    po = db.session.scalar(q)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    return po
+
+
+def _temporary_number() -> str:
+    return "TMP-" + uuid.uuid4().hex[:16]
+
+
+def _number(obj, prefix: str) -> None:
+    """Give a new row its number from its id (flushes first; rows are made with a temporary one)."""
+    db.session.flush()
+    obj.number = f"{prefix}-{obj.id:06d}"
+
+
+# -- history -----------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def log(pol: POLine, actor, action: str, field_name: str = "", old=None, new=None, note: str = "") -> POLineEvent:
+    event = POLineEvent(po_line=pol, actor_id=actor.id if actor else None, action=action, field=field_name,
+                        old_value=_text(old), new_value=_text(new), note=note or "")
+    db.session.add(event)
+    return event
+
+
+def _transition(pol: POLine, actor, action: str, note: str = "") -> None:
+    old, new = pol.move_to(action)
+    if old != new:
+        log(pol, actor, action, "status", POL_STATUSES[old], POL_STATUSES[new], note)
+    else:
+        log(pol, actor, action, note=note)
+
+
+# -- fields ------------------------------------------------------------------------------------
+
+@dataclass
+class Share:
+    """One fund of a distribution: ``value`` is a percent or an amount in the line's currency."""
+    fund: Fund
+    value: object
+
+
+@dataclass
+class POLineFields:
+    vendor: Vendor | None = None
+    title: str = ""
+    currency: str = ""
+    list_price: object = "0"
+    quantity: object = 1
+    discount: object = "0"
+    order_type: str = "one_time"
+    material_form: str = "physical"
+    packaging: str = "auto"
+    owner_library: Library | None = None
+    vendor_account: VendorAccount | None = None
+    bib_record: BibRecord | None = None
+    author: str = ""
+    isbn: str = ""
+    issn: str = ""
+    publisher: str = ""
+    publication_date: str = ""
+    distribution_method: str = "percent"
+    distribution: list[Share] = field(default_factory=list)
+    reporting_code: str = ""
+    vendor_reference: str = ""
+    note: str = ""
+    expected_receipt_date: date | None = None
+    renewal_date: date | None = None
+    renewal_period_months: object = 12
+    manual_renewal: bool = False
+    # Inventory created with the line: where the material will be kept.
+    location_code: str = ""
+    inventory_library: Library | None = None
+
+
+_LIMITS = {"title": 500, "author": 300, "isbn": 40, "issn": 20, "publisher": 300, "publication_date": 40,
+           "reporting_code": 40, "vendor_reference": 100}
+_LABELS = {"title": "title", "author": "author", "isbn": "ISBN", "issn": "ISSN", "publisher": "publisher",
+           "publication_date": "publication date", "reporting_code": "reporting code",
+           "vendor_reference": "vendor reference number"}
+
+
+def _choice(value, choices: dict, name: str, label: str) -> str:
+    if value not in choices:
+        raise InvalidInput(f"Choose the {label}: " + " or ".join(f"'{k}'" for k in choices) + ".", name)
+    return value
+
+
+def _int(value, name: str, label: str, low: int, high: int) -> int:
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or not (low <= int(text) <= high):
+        raise InvalidInput(f"The {label} must be a whole number from {low} to {high}.", name)
+    return int(text)
+
+
+def _percent(value, name: str, label: str = "percent") -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("percent must not be a float")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value if value is not None else "").strip())
+    except InvalidOperation:
+        raise InvalidInput(f"The {label} must be a number such as 12.5.", name) from None
+    if not d.is_finite() or d.as_tuple().exponent < -2:
+        raise InvalidInput(f"The {label} must be a number with at most two decimals.", name)
+    if not (0 <= d <= 100):
+        raise InvalidInput(f"The {label} must be between 0 and 100.", name)
+    return d.quantize(Decimal("0.01"))
+
+
+def _money(value, currency: str, name: str, label: str) -> Decimal:
+    try:
+        amount = value if isinstance(value, Decimal) else parse_amount(value, currency, field=name)
+    except ValueError as exc:
+        raise InvalidInput(f"The {label}: {exc}.", name) from None
+    if quantize(amount, currency) != amount:
+        raise InvalidInput(f"The {label} has more decimals than {currency} allows.", name)
+    return amount
+
+
+def net_price(list_price: Decimal, quantity: int, discount: Decimal, currency: str) -> Decimal:
+    """List price × quantity less the discount percent, rounded once to the currency."""
+    return quantize(list_price * quantity * (100 - discount) / 100, currency)
+
+
+@dataclass
+class _Clean:
+    values: dict
+    shares: list[tuple[Fund, Decimal | None, Decimal]]   # fund, percent, amount (line currency)
+
+
+def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
+    """A fund can pay for a line of ``owner_library_id`` when the library may use it."""
+    libs = fs.fund_library_ids(fund)
+    if owner_library_id is None:
+        return fund.owner_library_id is None
+    return libs is None or owner_library_id in libs
+
+
+def _clean(actor, f: POLineFields) -> _Clean:
+    if f.vendor is None:
+        raise InvalidInput("Choose the vendor.", "vendor")
+    if f.vendor.status != "active":
+        raise RuleViolation(f"Vendor {f.vendor.code} is inactive; choose an active vendor.", "vendor")
+    if f.vendor_account is not None and f.vendor_account.vendor_id != f.vendor.id:
+        raise InvalidInput(f"Account {f.vendor_account.code} belongs to another vendor.", "vendor_account")
+    v = {name: (getattr(f, name) or "").strip() for name in _LIMITS}
+    if not v["title"]:
+        raise InvalidInput("The title is required (it is the line's bibliographic reference).", "title")
+    for name, limit in _LIMITS.items():
+        if len(v[name]) > limit:
+            raise InvalidInput(f"The {_LABELS[name]} is longer than {limit} characters.", name)
+    v["order_type"] = _choice(f.order_type, ORDER_TYPES, "order_type", "order type")
+    v["material_form"] = _choice(f.material_form, MATERIAL_FORMS, "material_form", "material form")
+    v["packaging"] = _choice(f.packaging, {"auto": 1, "manual": 1}, "packaging", "packaging")
+    v["distribution_method"] = _choice(f.distribution_method, {"percent": 1, "amount": 1},
+                                       "distribution_method", "distribution method")
+    currency = fs.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
+    v["currency"] = currency
+    v["list_price"] = _money(f.list_price, currency, "list_price", "list price")
+    if v["list_price"] < 0:
+        raise InvalidInput("The list price must not be negative.", "list_price")
+    v["quantity"] = _int(f.quantity, "quantity", "quantity", 1, 10000)
+    v["discount"] = _percent(f.discount, "discount", "discount")
+    v["net_price"] = net_price(v["list_price"], v["quantity"], v["discount"], currency)
+    v["note"] = (f.note or "").strip()
+    v["expected_receipt_date"] = f.expected_receipt_date
+    v["vendor_id"], v["vendor_account_id"] = f.vendor.id, f.vendor_account.id if f.vendor_account else None
+    v["owner_library_id"] = f.owner_library.id if f.owner_library else None
+    if v["order_type"] == "continuous":
+        v["renewal_period_months"] = _int(f.renewal_period_months, "renewal_period_months",
+                                          "renewal period (months)", 1, 120)
+        v["renewal_date"] = f.renewal_date
+        v["manual_renewal"] = bool(f.manual_renewal)
+        if f.renewal_date is None:
+            raise InvalidInput("A continuous order needs its renewal date.", "renewal_date")
+    else:
+        v["renewal_date"], v["manual_renewal"] = None, False
+    return _Clean(v, _shares(actor, f, v))
+
+
+def _shares(actor, f: POLineFields, v: dict) -> list[tuple[Fund, Decimal | None, Decimal]]:
+    """Check the distribution and work out each fund's share of the net price exactly."""
+    rows = f.distribution or []
+    net, currency = v["net_price"], v["currency"]
+    seen = set()
+    for share in rows:
+        fund = share.fund
+        if fund is None:
+            raise InvalidInput("Choose a fund on every distribution row.", "distribution")
+        if fund.id in seen:
+            raise InvalidInput(f"Fund {fund.code} appears twice in the distribution.", "distribution")
+        seen.add(fund.id)
+        if fund.kind != "allocated":
+            raise InvalidInput(f"{fund.label} is a summary fund; choose allocated funds.", "distribution")
+        if not fund_usable(fund, v["owner_library_id"]):
+            raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", "distribution")
+        fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
+    if not rows:
+        return []
+    if v["distribution_method"] == "percent":
+        percents = [_percent(s.value, "distribution", f"percent for fund {s.fund.code}") for s in rows]
+        total = sum(percents)
+        if total != 100:
+            raise InvalidInput(f"The fund percents add up to {format(total, 'f')} %; they must make 100 %.",
+                               "distribution")
+        amounts = split(net, percents, currency) if net else [Decimal(0) * p for p in percents]
+        return [(s.fund, p, quantize(a, currency)) for s, p, a in zip(rows, percents, amounts)]
+    amounts = [_money(s.value, currency, "distribution", f"amount for fund {s.fund.code}") for s in rows]
+    if any(a < 0 for a in amounts):
+        raise InvalidInput("Fund amounts must not be negative.", "distribution")
+    if sum(amounts) != net:
+        raise InvalidInput(f"The fund amounts add up to {format(sum(amounts), 'f')} {currency}; the net price is "
+                           f"{format(net, 'f')} {currency}. They must cover it exactly.", "distribution")
+    return [(s.fund, None, a) for s, a in zip(rows, amounts)]
+
+
+_TRACKED = ("title", "author", "isbn", "issn", "publisher", "publication_date", "order_type", "material_form",
+            "packaging", "currency", "list_price", "quantity", "discount", "net_price", "distribution_method",
+            "reporting_code", "vendor_reference", "note", "expected_receipt_date", "renewal_date",
+            "renewal_period_months", "manual_renewal", "vendor_id", "vendor_account_id", "owner_library_id")
+
+
+def _apply(pol: POLine, actor, clean: _Clean, record_changes: bool) -> None:
+    for name in _TRACKED:
+        if name not in clean.values:
+            continue
+        new = clean.values[name]
+        old = getattr(pol, name)
+        if record_changes and _text(old) != _text(new):
+            log(pol, actor, "edit", name, old, new)
+        setattr(pol, name, new)
+    old_dist = _distribution_text(pol)
+    pol.distribution.clear()
+    db.session.flush()
+    for fund, percent, amount in clean.shares:
+        pol.distribution.append(POLineFund(fund=fund, fund_id=fund.id, percent=percent, amount=amount))
+    new_dist = _distribution_text(pol)
+    if record_changes and old_dist != new_dist:
+        log(pol, actor, "edit", "distribution", old_dist, new_dist)
+
+
+def _distribution_text(pol: POLine) -> str:
+    return "; ".join(f"{d.fund.code} {format(d.percent, 'f') + ' % = ' if d.percent is not None else ''}"
+                     f"{format(d.amount, 'f')} {pol.currency}" for d in pol.distribution)
+
+
+# -- create and edit ---------------------------------------------------------------------------
+
+def create_po_line(actor, f: POLineFields) -> POLine:
+    """A new line In Review, with its bibliographic record (a brief one made from the
+    description when none is chosen) and its inventory: a holding, and for a one-time physical
+    order one item per copy, not in place until received."""
+    _require_orderer(actor, f.owner_library.id if f.owner_library else None)
+    clean = _clean(actor, f)
+    pol = POLine(number=_temporary_number(), created_by_id=actor.id, status="in_review")
+    db.session.add(pol)
+    _apply(pol, actor, clean, record_changes=False)
+    record = f.bib_record
+    if record is None:
+        record = inv.create_record(actor, inv.RecordFields(
+            title=clean.values["title"], author=clean.values["author"], isbn=clean.values["isbn"],
+            issn=clean.values["issn"], publisher=clean.values["publisher"],
+            publication_date=clean.values["publication_date"]))
+    pol.bib_record = record
+    _number(pol, "POL")
+    _create_inventory(actor, pol, f)
+    log(pol, actor, "create", "status", "", POL_STATUSES["in_review"])
+    db.session.flush()
+    return pol
+
+
+def _create_inventory(actor, pol: POLine, f: POLineFields) -> None:
+    library = f.inventory_library or f.owner_library
+    if library is None:
+        raise InvalidInput("Choose the library that will receive the material.", "inventory_library")
+    if pol.owner_library_id is not None and library.id != pol.owner_library_id:
+        raise InvalidInput("A library's order is received by that library.", "inventory_library")
+    location = (f.location_code or "").strip() or ("ONLINE" if pol.is_electronic else "ACQ")
+    holding = inv.add_holding(actor, pol.bib_record, library, location,
+                              "Electronic access" if pol.is_electronic else "On order")
+    holding.po_line_id = pol.id
+    if pol.material_form == "physical" and pol.is_one_time:
+        for n in range(pol.quantity):
+            item = inv.add_item(actor, holding, description=f"Copy {n + 1}" if pol.quantity > 1 else "")
+            item.po_line_id = pol.id
+    db.session.flush()
+
+
+def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
+    """Edit a line In Review or Deferred (a reopened line is In Review again)."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("edit", pol)
+    if (f.owner_library.id if f.owner_library else None) != pol.owner_library_id:
+        _require_orderer(actor, f.owner_library.id if f.owner_library else None)
+        if pol.holdings:
+            raise RuleViolation("The line already has inventory in its library; it cannot change owner.",
+                                "owner_library")
+    if f.order_type != pol.order_type or f.material_form != pol.material_form:
+        if pol.po_id is not None or pol.approved_at is not None:
+            raise RuleViolation("An order that was approved keeps its order type and material form.", "order_type")
+    clean = _clean(actor, f)
+    _apply(pol, actor, clean, record_changes=True)
+    _match_items(actor, pol)
+    db.session.flush()
+    return pol
+
+
+def _match_items(actor, pol: POLine) -> None:
+    """Keep one item per copy of a one-time physical order when the quantity changes."""
+    if not (pol.material_form == "physical" and pol.is_one_time and pol.holdings):
+        return
+    items = list(pol.items)
+    if len(items) < pol.quantity:
+        for n in range(len(items), pol.quantity):
+            item = inv.add_item(actor, pol.holdings[0], description=f"Copy {n + 1}")
+            item.po_line_id = pol.id
+    elif len(items) > pol.quantity:
+        surplus = len(items) - pol.quantity
+        removable = [i for i in reversed(items) if not i.is_received][:surplus]
+        if len(removable) < surplus:
+            raise RuleViolation(f"{len(items) - len(removable)} copies were already received; the quantity "
+                                "cannot be lower.", "quantity")
+        for item in removable:
+            db.session.delete(item)
+    db.session.flush()
+    db.session.expire(pol, ["items"])
+
+
+def defer_po_line(actor, pol: POLine, note: str = "") -> POLine:
+    _require_orderer(actor, pol.owner_library_id)
+    _transition(pol, actor, "defer", note)
+    db.session.flush()
+    return pol
+
+
+def resume_po_line(actor, pol: POLine, note: str = "") -> POLine:
+    _require_orderer(actor, pol.owner_library_id)
+    _transition(pol, actor, "resume", note)
+    db.session.flush()
+    return pol
+
+
+# -- money -------------------------------------------------------------------------------------
+
+def encumbrance_in_fund_currency(pol: POLine, share_amount: Decimal, fund: Fund, day: date) -> Decimal:
+    """A share of the line converted to the fund's currency through the currency repository."""
+    return vs.convert(share_amount, pol.currency, fund.currency, day)
+
+
+def outstanding_encumbrance(pol: POLine) -> dict[int, Decimal]:
+    """What the line still holds encumbered, per fund id (its own encumbrances less releases)."""
+    t = FundTransaction
+    amount = func.sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount))
+    rows = db.session.execute(
+        select(t.fund_id, amount).where(t.source_type == SOURCE, t.source_id == pol.id,
+                                        t.kind.in_(("encumbrance", "disencumbrance")))
+        .group_by(t.fund_id)).all()
+    return {fund_id: Decimal(total) for fund_id, total in rows if total}
+
+
+def _release(actor, pol: POLine, note: str, day: date | None = None) -> list[FundTransaction]:
+    postings = []
+    for fund_id, amount in sorted(outstanding_encumbrance(pol).items()):
+        if amount > 0:
+            postings.append(fs.Posting(db.session.get(Fund, fund_id), TransactionKind.DISENCUMBRANCE, amount))
+    return fs.post_transactions(actor, postings, reference=pol.number, note=note, on=day,
+                                source_type=SOURCE, source_id=pol.id)
+
+
+def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") -> POLine:
+    """Approve a line: encumber each fund of its distribution in the fund's currency (refused,
+    naming the fund and the shortfall, when a fund's over-encumbrance rule would break)."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("approve", pol)
+    if not pol.distribution:
+        raise RuleViolation(f"{pol.number} has no fund distribution; add the funds that pay for it.",
+                            "distribution")
+    day = on or date.today()
+    postings = []
+    for share in pol.distribution:
+        amount = encumbrance_in_fund_currency(pol, share.amount, share.fund, day)
+        share.encumbered_amount, share.encumbered_currency = amount, share.fund.currency
+        if amount:
+            postings.append(fs.Posting(share.fund, TransactionKind.ENCUMBRANCE, amount))
+    fs.post_transactions(actor, postings, reference=pol.number, note=note or "PO line approved", on=day,
+                         source_type=SOURCE, source_id=pol.id)
+    _transition(pol, actor, "approve", note)
+    pol.approved_at = _now()
+    if pol.po is not None and pol.po.status == "sent":
+        _transition(pol, actor, "resend", f"back on {pol.po.number}, which was already sent")
+    db.session.flush()
+    return pol
+
+
+# -- packaging and sending ---------------------------------------------------------------------
+
+def create_po(actor, vendor: Vendor, owner_library: Library | None, packaging: str = "manual") -> PurchaseOrder:
+    _require_orderer(actor, owner_library.id if owner_library else None)
+    po = PurchaseOrder(number=_temporary_number(), vendor=vendor, owner_library=owner_library, owner_library_id=owner_library.id
+                       if owner_library else None, packaging=packaging, created_by_id=actor.id)
+    db.session.add(po)
+    _number(po, "PO")
+    db.session.flush()
+    return po
+
+
+def open_pos_for(user, pol: POLine) -> list[PurchaseOrder]:
+    """Open (not yet sent) POs a ready line may be packaged into by hand."""
+    return db.session.scalars(select(PurchaseOrder).where(
+        PurchaseOrder.status == "open", PurchaseOrder.vendor_id == pol.vendor_id,
+        PurchaseOrder.owner_library_id.is_(None) if pol.owner_library_id is None
+        else PurchaseOrder.owner_library_id == pol.owner_library_id,
+        visible_pos_clause(user)).order_by(PurchaseOrder.id)).all()
+
+
+def package_po_line(actor, pol: POLine, po: PurchaseOrder | None = None) -> PurchaseOrder:
+    """Manual packaging: put a Ready line into an open PO of its vendor and owner (a new one
+    when ``po`` is None). The PO is sent later with :func:`send_po`."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("package_manual", pol)
+    if po is None:
+        po = create_po(actor, pol.vendor, pol.owner_library)
+    elif po.status != "open" or po.vendor_id != pol.vendor_id or po.owner_library_id != pol.owner_library_id:
+        raise RuleViolation(f"{po.number} is not an open order of {pol.vendor.code} for the same owner.", "po")
+    pol.po = po
+    _transition(pol, actor, "package_manual", f"into {po.number}")
+    db.session.flush()
+    return po
+
+
+def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[PurchaseOrder]:
+    """Automatic packaging: Ready lines marked for automatic packaging (all the actor may order,
+    or ``lines``) go into one new PO per vendor and owner, and each PO is sent."""
+    if lines is None:
+        q = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
+                                 visible_po_lines_clause(actor)).order_by(POLine.id)
+        lines = [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
+    groups: dict[tuple, list[POLine]] = defaultdict(list)
+    for pol in lines:
+        _require_orderer(actor, pol.owner_library_id)
+        refuse_unless("package_auto", pol)
+        groups[(pol.vendor_id, pol.owner_library_id)].append(pol)
+    pos = []
+    for group in groups.values():
+        po = create_po(actor, group[0].vendor, group[0].owner_library, packaging="auto")
+        for pol in group:
+            pol.po = po
+            _transition(pol, actor, "package_auto", f"into {po.number}")
+        db.session.flush()
+        send_po(actor, po)
+        pos.append(po)
+    return pos
+
+
+def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:
+    """Send an open PO to its vendor: its lines become Sent, and a ``po_sent`` event records it
+    for the ERP order export."""
+    _require_orderer(actor, po.owner_library_id)
+    if po.status != "open":
+        raise RuleViolation(f"{po.number} is {po.status_label}; only an order being packaged can be sent.", "po")
+    lines = [p for p in po.lines if p.status in PACKAGING]
+    if not lines:
+        raise RuleViolation(f"{po.number} has no lines to send.", "po")
+    now = _now()
+    for pol in lines:
+        _transition(pol, actor, "send", f"with {po.number}")
+        pol.sent_at = now
+    po.status, po.sent_at, po.sent_by_id = "sent", now, actor.id
+    record_event(actor, "po_sent", po, {"number": po.number, "vendor": po.vendor.code,
+                                        "lines": [p.number for p in lines]})
+    db.session.flush()
+    return po
+
+
+def record_event(actor, kind: str, obj, payload: dict) -> OutboxEvent:
+    event = OutboxEvent(kind=kind, object_type=obj.__tablename__, object_id=obj.id,
+                        actor_id=actor.id if actor else None, payload=payload)
+    db.session.add(event)
+    return event
+
+
+def send_po_line(actor, pol: POLine) -> PurchaseOrder:
+    """The one-button path: a Ready line is packaged (by its packaging setting) and sent; a line
+    already in a PO being packaged sends that PO."""
+    _require_orderer(actor, pol.owner_library_id)
+    if pol.status == "ready":
+        if pol.packaging == "auto":
+            return package_ready_lines(actor, [pol])[0]
+        package_po_line(actor, pol)
+    elif pol.status not in PACKAGING:
+        refuse_unless("send", pol)
+    return send_po(actor, pol.po)
+
+
+# -- receiving ---------------------------------------------------------------------------------
+
+def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: date | None = None,
+                    enumeration: str = "", chronology: str = "") -> list[Item]:
+    """Receive physical material: the chosen items (default: every one not yet received) are
+    in place from ``day``. A continuous order receives a new issue each time (its item is made
+    here). A one-time line with everything received waits for its invoice."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("receive", pol)
+    if pol.is_electronic:
+        raise RuleViolation(f"{pol.number} is electronic: activate it instead of receiving it.", "items")
+    day = day or date.today()
+    if day > date.today():
+        raise InvalidInput("The received date cannot be in the future.", "received_date")
+    pending = [i for i in pol.items if not i.is_received]
+    if items is None:
+        items = pending
+    if not pol.is_one_time and not items:
+        if not pol.holdings:
+            raise RuleViolation(f"{pol.number} has no holdings to receive into.", "items")
+        item = inv.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
+        item.po_line_id = pol.id
+        items = [item]
+    if not items:
+        raise RuleViolation(f"Everything ordered on {pol.number} was already received.", "items")
+    for item in items:
+        if item.po_line_id != pol.id:
+            raise InvalidInput(f"Item {item.barcode or item.id} does not belong to {pol.number}.", "items")
+        inv.receive_item(actor, item, day)
+    log(pol, actor, "receive", "items received", "", f"{len(items)} on {day.isoformat()}")
+    db.session.expire(pol, ["items"])
+    if pol.is_one_time and all(i.is_received for i in pol.items):
+        _transition(pol, actor, "complete_receipt", "all copies received")
+        close_if_complete(actor, pol)
+    db.session.flush()
+    return items
+
+
+def activate_po_line(actor, pol: POLine, day: date | None = None) -> POLine:
+    """Activate an electronic resource; a one-time line then waits for its invoice."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("receive", pol)
+    if not pol.is_electronic:
+        raise RuleViolation(f"{pol.number} is physical: receive its items instead.", "activation_date")
+    if pol.activation_date is not None:
+        raise RuleViolation(f"{pol.number} was already activated on {pol.activation_date.isoformat()}.",
+                            "activation_date")
+    day = day or date.today()
+    if day > date.today():
+        raise InvalidInput("The activation date cannot be in the future.", "activation_date")
+    pol.activation_date = day
+    log(pol, actor, "activate", "activation_date", None, day)
+    if pol.is_one_time:
+        _transition(pol, actor, "complete_receipt", "activated")
+        close_if_complete(actor, pol)
+    db.session.flush()
+    return pol
+
+
+def is_received(pol: POLine) -> bool:
+    if pol.is_electronic:
+        return pol.activation_date is not None
+    return bool(pol.items) and all(i.is_received for i in pol.items)
+
+
+def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None) -> POLine:
+    """Called by the invoices domain: note the line's invoicing state and close a one-time line
+    that is now received, fully invoiced and paid."""
+    for name, value in (("fully_invoiced", fully_invoiced), ("paid", paid)):
+        if value is not None and getattr(pol, name) != value:
+            log(pol, actor, "invoice", name, getattr(pol, name), value)
+            setattr(pol, name, value)
+    close_if_complete(actor, pol)
+    db.session.flush()
+    return pol
+
+
+def close_if_complete(actor, pol: POLine) -> bool:
+    """A one-time line closes by itself once it is received and paid in full."""
+    if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced and pol.paid
+            and is_received(pol)):
+        _close(actor, pol, "received, invoiced and paid")
+        return True
+    return False
+
+
+# -- renewals ----------------------------------------------------------------------------------
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def process_renewals(actor, today: date | None = None) -> dict[str, int]:
+    """The daily renewal run: a continuous Sent line whose renewal date is near (within its
+    reminder days) waits for renewal (automatic) or manual renewal; an automatic one whose
+    renewal date has come is renewed."""
+    today = today or date.today()
+    counts = {"waiting": 0, "waiting_manual": 0, "renewed": 0}
+    q = select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
+                             POLine.renewal_date.isnot(None)).order_by(POLine.id)
+    for pol in db.session.scalars(q):
+        if pol.status == "sent" and (pol.renewal_date - today).days <= pol.renewal_reminder_days:
+            action = "await_manual_renewal" if pol.manual_renewal else "await_renewal"
+            _transition(pol, actor, action, f"renewal date {pol.renewal_date.isoformat()}")
+            counts["waiting_manual" if pol.manual_renewal else "waiting"] += 1
+        if pol.status == "waiting_for_renewal" and pol.renewal_date <= today:
+            _renew(actor, pol, "renewed automatically")
+            counts["renewed"] += 1
+    db.session.flush()
+    return counts
+
+
+def _renew(actor, pol: POLine, note: str) -> None:
+    old = pol.renewal_date
+    _transition(pol, actor, "renew", note)
+    pol.renewal_date = _add_months(old, pol.renewal_period_months)
+    log(pol, actor, "renew", "renewal_date", old, pol.renewal_date)
+
+
+def renew_po_line(actor, pol: POLine, note: str = "") -> POLine:
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("renew", pol)
+    _renew(actor, pol, note or "renewed")
+    db.session.flush()
+    return pol
+
+
+# -- close, cancel, reopen ---------------------------------------------------------------------
+
+def _close(actor, pol: POLine, note: str) -> None:
+    _release(actor, pol, f"PO line closed: {note}" if note else "PO line closed")
+    _transition(pol, actor, "close", note)
+    pol.closed_at = _now()
+    _finish_po(pol.po)
+
+
+def close_po_line(actor, pol: POLine, note: str = "") -> POLine:
+    """Close a complete line: release what is still encumbered; holdings and items stay."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("close", pol)
+    _close(actor, pol, note or "closed by hand")
+    db.session.flush()
+    return pol
+
+
+def _finish_po(po: PurchaseOrder | None) -> None:
+    """A PO closes with its last open line (cancelled when every line was cancelled)."""
+    if po is None or po.status in ("closed", "cancelled"):
+        return
+    db.session.flush()
+    if any(p.is_open for p in po.lines):
+        return
+    po.status = "cancelled" if all(p.status == "cancelled" for p in po.lines) else "closed"
+    po.closed_at = _now()
+
+
+@dataclass
+class CancelPreview:
+    only_line: bool
+    items: list[Item]           # items that would be deleted
+    holdings: list[Holding]     # holdings that would be deleted
+    kept_items: list[Item]      # received/activated items that stay
+    release: list[tuple[Fund, Decimal]]
+
+    @property
+    def deletes_anything(self) -> bool:
+        return bool(self.items or self.holdings)
+
+
+def cancel_preview(pol: POLine) -> CancelPreview:
+    """What cancelling would do. Inventory is deleted only when the line is alone on its PO (or
+    on none): its items not yet received, and holdings left without items unless an electronic
+    line was activated."""
+    only = pol.po is None or all(p.id == pol.id for p in pol.po.lines)
+    release = [(db.session.get(Fund, fid), amount) for fid, amount in sorted(outstanding_encumbrance(pol).items())
+               if amount > 0]
+    kept = [i for i in pol.items if i.is_received]
+    if not only or (pol.is_electronic and pol.activation_date is not None):
+        return CancelPreview(only, [], [], kept, release)
+    items = [i for i in pol.items if not i.is_received]
+    doomed = {i.id for i in items}
+    holdings = [h for h in pol.holdings if all(i.id in doomed for i in h.items)]
+    return CancelPreview(only, items, holdings, kept, release)
+
+
+def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
+    """Cancel a line (nothing will be received or paid): release its encumbrance and delete the
+    inventory :func:`cancel_preview` lists."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("cancel", pol)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give the reason for cancelling (it is kept in the line's history).", "reason")
+    if len(reason) > 1000:
+        raise InvalidInput("The reason is longer than 1000 characters.", "reason")
+    preview = cancel_preview(pol)
+    _release(actor, pol, f"PO line cancelled: {reason}")
+    for item in preview.items:
+        log(pol, actor, "cancel", "item deleted", item.barcode or f"item {item.id}", "")
+        db.session.delete(item)
+    db.session.flush()
+    for holding in preview.holdings:
+        log(pol, actor, "cancel", "holding deleted", f"{holding.library.code} {holding.location_code}", "")
+        db.session.delete(holding)
+    pol.cancel_reason = reason
+    _transition(pol, actor, "cancel", reason)
+    pol.closed_at = _now()
+    db.session.flush()
+    db.session.expire(pol, ["items", "holdings"])
+    _finish_po(pol.po)
+    db.session.flush()
+    return preview
+
+
+def reopen_po_line(actor, pol: POLine, note: str = "") -> POLine:
+    """Reopen a closed line: back In Review to be edited and approved (and encumbered) again."""
+    _require_orderer(actor, pol.owner_library_id)
+    _transition(pol, actor, "reopen", note)
+    pol.closed_at = None
+    if pol.po is not None and pol.po.status == "closed":
+        pol.po.status, pol.po.closed_at = ("sent" if pol.po.sent_at else "open"), None
+    db.session.flush()
+    return pol
+
+
+# -- vendors -----------------------------------------------------------------------------------
+
+def _check_new_vendor(pol: POLine, vendor: Vendor, account: VendorAccount | None) -> None:
+    if vendor is None:
+        raise InvalidInput("Choose the new vendor.", "vendor")
+    if vendor.id == pol.vendor_id:
+        raise InvalidInput(f"{pol.number} is already ordered from {vendor.code}.", "vendor")
+    if vendor.status != "active":
+        raise RuleViolation(f"Vendor {vendor.code} is inactive.", "vendor")
+    if account is not None and account.vendor_id != vendor.id:
+        raise InvalidInput(f"Account {account.code} belongs to another vendor.", "vendor_account")
+
+
+def replace_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | None = None) -> POLine:
+    """Change only the line's vendor; nothing is sent."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("replace_vendor", pol)
+    _check_new_vendor(pol, vendor, account)
+    log(pol, actor, "replace_vendor", "vendor", pol.vendor.code, vendor.code)
+    pol.vendor, pol.vendor_id, pol.vendor_account = vendor, vendor.id, account
+    db.session.flush()
+    return pol
+
+
+def change_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | None = None) -> PurchaseOrder:
+    """Order from another vendor: the line moves into a new PO for ``vendor``, which is sent;
+    the old PO is deleted when it is left empty."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("change_vendor", pol)
+    _check_new_vendor(pol, vendor, account)
+    old_po = pol.po
+    log(pol, actor, "change_vendor", "vendor", pol.vendor.code, vendor.code)
+    pol.vendor, pol.vendor_id, pol.vendor_account = vendor, vendor.id, account
+    po = create_po(actor, vendor, pol.owner_library)
+    pol.po = po
+    log(pol, actor, "change_vendor", "po", old_po.number if old_po else "", po.number)
+    now = _now()
+    po.status, po.sent_at, po.sent_by_id = "sent", now, actor.id
+    record_event(actor, "po_sent", po, {"number": po.number, "vendor": vendor.code, "lines": [pol.number],
+                                        "replaces": old_po.number if old_po else None})
+    db.session.flush()
+    if old_po is not None:
+        db.session.expire(old_po, ["lines"])
+        if not old_po.lines:
+            record_event(actor, "po_deleted", old_po, {"number": old_po.number, "reason": f"{pol.number} moved "
+                                                       f"to {po.number}"})
+            db.session.delete(old_po)
+        else:
+            _finish_po(old_po)
+    db.session.flush()
+    return po
+
+
+# -- bibliographic reference -------------------------------------------------------------------
+
+def _describe_from(pol: POLine, actor, record: BibRecord, action: str) -> None:
+    for name in ("title", "author", "isbn", "issn", "publisher", "publication_date"):
+        new = getattr(record, name) or ""
+        if getattr(pol, name) != new:
+            log(pol, actor, action, name, getattr(pol, name), new)
+            setattr(pol, name, new)
+
+
+def change_reference(actor, pol: POLine, record: BibRecord) -> POLine:
+    """Refresh the line's brief description from ``record``; the line stays linked where it was."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("change_reference", pol)
+    _describe_from(pol, actor, record, "change_reference")
+    db.session.flush()
+    return pol
+
+
+def relink_po_line(actor, pol: POLine, record: BibRecord) -> POLine:
+    """Link the line, its holdings and their items to another record; the description follows."""
+    _require_orderer(actor, pol.owner_library_id)
+    refuse_unless("relink", pol)
+    if record.id == pol.bib_record_id:
+        raise RuleViolation(f"{pol.number} is already linked to this record; choose another one.", "record")
+    holdings = list(pol.holdings)
+    if holdings:
+        inv.move_holdings(actor, holdings, record)
+    log(pol, actor, "relink", "bib_record", pol.bib_record_id, record.id,
+        f"{len(holdings)} holdings moved" if holdings else "")
+    pol.bib_record, pol.bib_record_id = record, record.id
+    _describe_from(pol, actor, record, "relink")
+    db.session.flush()
+    return pol
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+SORTS = {
+    "number": (POLine.id,), "-number": (POLine.id.desc(),),
+    "title": (POLine.title, POLine.id), "-title": (POLine.title.desc(), POLine.id.desc()),
+    "created": (POLine.created_at, POLine.id), "-created": (POLine.created_at.desc(), POLine.id.desc()),
+    "status": (POLine.status, POLine.id), "-status": (POLine.status.desc(), POLine.id.desc()),
+    "price": (POLine.net_price, POLine.id), "-price": (POLine.net_price.desc(), POLine.id.desc()),
+    "expected": (POLine.expected_receipt_date, POLine.id),
+    "-expected": (POLine.expected_receipt_date.desc(), POLine.id.desc()),
+}
+
+
+@dataclass
+class LineFilter:
+    q: str = ""
+    status: str = ""
+    vendor_id: int | None = None
+    fund_id: int | None = None
+    library_id: int | None = None
+    sort: str = "-number"
+
+
+def po_lines_query(user, f: LineFilter):
+    """The POL list: visible lines matching the filter, sorted (unknown sorts fall back)."""
+    query = select(POLine).where(visible_po_lines_clause(user))
+    if f.q:
+        words = f.q.split()
+        for word in words[:8]:
+            like = f"%{word}%"
+            query = query.where(or_(POLine.title.ilike(like), POLine.number.ilike(like),
+                                    POLine.isbn.ilike(like), POLine.author.ilike(like),
+                                    POLine.vendor_reference.ilike(like)))
+    if f.status == "open":
+        query = query.where(POLine.status.in_(sorted(OPEN_STATUSES)))
+    elif f.status in POL_STATUSES:
+        query = query.where(POLine.status == f.status)
+    if f.vendor_id:
+        query = query.where(POLine.vendor_id == f.vendor_id)
+    if f.library_id:
+        query = query.where(POLine.owner_library_id == f.library_id)
+    if f.fund_id:
+        query = query.where(POLine.id.in_(select(POLineFund.po_line_id).where(POLineFund.fund_id == f.fund_id)))
+    return query.order_by(*SORTS.get(f.sort, SORTS["-number"]))
+
+
+def claims_query(user, today: date | None = None):
+    """Lines past their expected receipt date with material still to come."""
+    today = today or date.today()
+    pending_items = select(Item.id).where(Item.po_line_id == POLine.id, Item.received_date.is_(None)).exists()
+    not_arrived = or_(and_(POLine.material_form == "electronic", POLine.activation_date.is_(None)),
+                      and_(POLine.material_form == "physical", or_(pending_items, POLine.order_type == "continuous")))
+    return (select(POLine).where(visible_po_lines_clause(user), POLine.expected_receipt_date < today,
+                                 POLine.status.in_(["sent", *sorted(RENEWAL)]), not_arrived)
+            .order_by(POLine.expected_receipt_date, POLine.id))
+
