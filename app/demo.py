@@ -109,7 +109,55 @@ def load_demo() -> list[tuple[str, str]]:
                     notes="Demo fund."))
                 if amount:
                     _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
+    _orders(admin, libs)
     return listing
+
+
+# title, author, vendor, owner library, fund, price, quantity, order type, form, what happens to it
+ORDERS = [
+    ("Metadata for digital collections", "S. Miller", "HARRASS", "MAIN", "HUM-BKS", "64.90", 1, "one_time",
+     "physical", "review"),
+    ("The academic library budget handbook", "R. Okafor", "HARRASS", "MAIN", "SOC-BKS", "39.50", 2, "one_time",
+     "physical", "sent"),
+    ("Physics of quantum materials", "L. Chen", "COUTTS", "MAIN", "SCI-BKS", "112.00", 1, "one_time",
+     "physical", "received"),
+    ("Journal of Library Administration", "", "EBSCO", None, "EJOURNALS", "1480.00", 1, "continuous",
+     "electronic", "late"),
+    ("Comparative constitutional law", "T. Ginsburg", "HARRASS", "LAW", "LAW-BKS", "145.00", 1, "one_time",
+     "physical", "late"),
+    ("Atlas of human anatomy", "F. Netter", "COUTTS", "MED", "MED-BKS", "89.99", 1, "one_time",
+     "physical", "cancelled"),
+]
+
+
+def _orders(admin, libs) -> None:
+    """A few PO lines in the current period, one in each stage of their life."""
+    from datetime import timedelta
+
+    from .orders import services as os_
+    from .orders.models import POLine
+    from .vendors.models import Vendor
+    period = fs.current_fiscal_period()
+    if period is None or db.session.scalar(select(POLine.id).limit(1)):
+        return
+    today = date.today()
+    for title, author, vcode, lib, fcode, price, quantity, order_type, form, stage in ORDERS:
+        vendor = db.session.scalar(select(Vendor).filter_by(code=vcode))
+        fund = db.session.scalar(select(Fund).filter_by(code=fcode, fiscal_period_id=period.id))
+        pol = os_.create_po_line(admin, os_.POLineFields(
+            vendor=vendor, title=title, author=author, currency=vendor.currency, list_price=price,
+            quantity=quantity, order_type=order_type, material_form=form, owner_library=libs.get(lib),
+            inventory_library=libs.get(lib or "MAIN"), distribution=[os_.Share(fund, "100")],
+            renewal_date=today + timedelta(days=200) if order_type == "continuous" else None,
+            expected_receipt_date=today + (timedelta(days=-12) if stage == "late" else timedelta(days=30))))
+        if stage == "review":
+            continue
+        os_.approve_po_line(admin, pol)
+        os_.send_po_line(admin, pol)
+        if stage == "received":
+            os_.receive_po_line(admin, pol)
+        elif stage == "cancelled":
+            os_.cancel_po_line(admin, pol, "The publisher cancelled this edition.")
 
 
 def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> None:

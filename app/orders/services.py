@@ -825,6 +825,7 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
     db.session.flush()
     for holding in preview.holdings:
         log(pol, actor, "cancel", "holding deleted", f"{holding.library.code} {holding.location_code}", "")
+        db.session.expire(holding, ["items"])  # its items are gone already; do not cascade to them again
         db.session.delete(holding)
     pol.cancel_reason = reason
     _transition(pol, actor, "cancel", reason)
