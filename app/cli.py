@@ -1,4 +1,4 @@
-"""Command line: flask --app wsgi init | demo | users create/token | ledger check."""
+"""Command line: flask --app wsgi init | demo | users create/token | ledger check | orders package/renewals."""
 from __future__ import annotations
 
 import click
@@ -84,3 +84,40 @@ def register_cli(app):
             raise SystemExit(1)
         click.echo("All fund balances match their transactions.")
 
+
+    orders = click.Group("orders", help="Order runs (also run by the scheduler).")
+    app.cli.add_command(orders)
+
+    def _acting(name):
+        from .auth.models import User
+        user = db.session.scalar(db.select(User).filter_by(username=name))
+        if user is None:
+            raise click.ClickException(f"No user {name}.")
+        return user
+
+    @orders.command("package")
+    @click.option("--as", "username", default="admin", show_default=True, help="The user the run acts as.")
+    def orders_package(username):
+        """Package Ready lines marked for automatic packaging into POs per vendor and send them."""
+        from .errors import DomainError
+        from .orders.services import package_ready_lines
+        try:
+            pos = package_ready_lines(_acting(username))
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message)
+        db.session.commit()
+        for po in pos:
+            click.echo(f"{po.number} sent to {po.vendor.code} with {len(po.lines)} line(s).")
+        click.echo(f"{len(pos)} purchase order(s) sent.")
+
+    @orders.command("renewals")
+    @click.option("--as", "username", default="admin", show_default=True, help="The user the run acts as.")
+    @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Run as of this day.")
+    def orders_renewals(username, day):
+        """Move continuous lines near their renewal date to Waiting for (Manual) Renewal; renew automatic ones due."""
+        from .orders.services import process_renewals
+        counts = process_renewals(_acting(username), day.date() if day else None)
+        db.session.commit()
+        click.echo(f"{counts['waiting']} waiting for renewal, {counts['waiting_manual']} waiting for manual "
+                   f"renewal, {counts['renewed']} renewed.")

@@ -1,4 +1,4 @@
-"""The flask CLI: init, demo, users, ledger check."""
+"""The flask CLI: init, demo, users, ledger check, order runs."""
 from __future__ import annotations
 
 from app.auth.models import User
@@ -29,8 +29,12 @@ def test_init_and_demo_are_idempotent(app):
     assert counts[0] >= 20 and run(app, "ledger", "check").exit_code == 0
     from app.inventory.models import BibRecord
     from app.vendors.models import ExchangeRate, Vendor
-    assert [db.session.scalar(db.select(db.func.count()).select_from(m)) for m in (Vendor, ExchangeRate, BibRecord)] \
-        == [4, 4, 4], "the demo has vendors, rates and records, created once"
+    from app.orders.models import POLine
+    assert [db.session.scalar(db.select(db.func.count()).select_from(m))
+            for m in (Vendor, ExchangeRate, BibRecord, POLine)] == [4, 4, 4 + 6, 6], \
+        "the demo has vendors, rates, records and orders (each with its record), created once"
+    statuses = db.session.scalars(db.select(POLine.status).order_by(POLine.id)).all()
+    assert {"in_review", "sent", "waiting_for_invoice", "cancelled"} <= set(statuses)
 
 
 def test_users_create_and_token(app):
@@ -48,3 +52,21 @@ def test_users_create_and_token(app):
     assert token.startswith("acq_") and len(token) > 30
     from app.auth.services import user_for_token
     assert user_for_token(token).username == "lena"
+
+
+def test_orders_package_and_renewals(app, world):
+    from datetime import date
+    from app.orders.models import POLine
+    from app.orders import services as os_
+    from tests.orders.helpers import line, make_vendors
+    orders = make_vendors(world)
+    buyer = world.user("buyer")
+    pol = line(world, buyer, orders.eur, order_type="continuous", renewal_date=date(2030, 1, 10))
+    os_.approve_po_line(buyer, pol)
+    out = run(app, "orders", "package")
+    assert out.exit_code == 0 and "sent to EURV with 1 line(s)" in out.output and "1 purchase order(s)" in out.output
+    out = run(app, "orders", "renewals", "--date", "2030-01-01")
+    assert out.exit_code == 0 and out.output.startswith("1 waiting for renewal, 0 waiting for manual renewal")
+    db.session.expire_all()
+    assert db.session.get(POLine, pol.id).status == "waiting_for_renewal"
+    assert run(app, "orders", "renewals", "--as", "nobody").exit_code != 0

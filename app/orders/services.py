@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, false, func, or_, select, true
 
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
+from ..database import is_postgres
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds import services as fs
@@ -75,6 +76,16 @@ def _require_orderer(actor, owner_library_id: int | None) -> None:
         raise Forbidden("Only administrators and purchasing operators may change orders.")
     if not in_scope(library_scope(actor, PURCHASING), owner_library_id):
         raise Forbidden("You may only order for your own library.", "owner_library")
+
+
+def _guard(actor, pol: POLine, action: str) -> None:
+    """Check the actor may order for the line, lock the line (PostgreSQL: FOR UPDATE, so two
+    clicks on Approve never encumber twice; SQLite's BEGIN IMMEDIATE already serialises) and
+    check the transition table allows ``action`` in the line's status as it now is."""
+    _require_orderer(actor, pol.owner_library_id)
+    if is_postgres(db.session):
+        db.session.refresh(pol, with_for_update={"of": POLine})
+    refuse_unless(action, pol)
 
 
 def ordering_libraries(user) -> list[Library] | None:
@@ -416,8 +427,7 @@ def _create_inventory(actor, pol: POLine, f: POLineFields) -> None:
 
 def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
     """Edit a line In Review or Deferred (a reopened line is In Review again)."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("edit", pol)
+    _guard(actor, pol, "edit")
     if (f.owner_library.id if f.owner_library else None) != pol.owner_library_id:
         _require_orderer(actor, f.owner_library.id if f.owner_library else None)
         if pol.holdings:
@@ -455,14 +465,14 @@ def _match_items(actor, pol: POLine) -> None:
 
 
 def defer_po_line(actor, pol: POLine, note: str = "") -> POLine:
-    _require_orderer(actor, pol.owner_library_id)
+    _guard(actor, pol, "defer")
     _transition(pol, actor, "defer", note)
     db.session.flush()
     return pol
 
 
 def resume_po_line(actor, pol: POLine, note: str = "") -> POLine:
-    _require_orderer(actor, pol.owner_library_id)
+    _guard(actor, pol, "resume")
     _transition(pol, actor, "resume", note)
     db.session.flush()
     return pol
@@ -498,8 +508,7 @@ def _release(actor, pol: POLine, note: str, day: date | None = None) -> list[Fun
 def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") -> POLine:
     """Approve a line: encumber each fund of its distribution in the fund's currency (refused,
     naming the fund and the shortfall, when a fund's over-encumbrance rule would break)."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("approve", pol)
+    _guard(actor, pol, "approve")
     if not pol.distribution:
         raise RuleViolation(f"{pol.number} has no fund distribution; add the funds that pay for it.",
                             "distribution")
@@ -544,8 +553,7 @@ def open_pos_for(user, pol: POLine) -> list[PurchaseOrder]:
 def package_po_line(actor, pol: POLine, po: PurchaseOrder | None = None) -> PurchaseOrder:
     """Manual packaging: put a Ready line into an open PO of its vendor and owner (a new one
     when ``po`` is None). The PO is sent later with :func:`send_po`."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("package_manual", pol)
+    _guard(actor, pol, "package_manual")
     if po is None:
         po = create_po(actor, pol.vendor, pol.owner_library)
     elif po.status != "open" or po.vendor_id != pol.vendor_id or po.owner_library_id != pol.owner_library_id:
@@ -565,8 +573,7 @@ def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[Purcha
         lines = [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
     groups: dict[tuple, list[POLine]] = defaultdict(list)
     for pol in lines:
-        _require_orderer(actor, pol.owner_library_id)
-        refuse_unless("package_auto", pol)
+        _guard(actor, pol, "package_auto")
         groups[(pol.vendor_id, pol.owner_library_id)].append(pol)
     pos = []
     for group in groups.values():
@@ -584,6 +591,8 @@ def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:
     """Send an open PO to its vendor: its lines become Sent, and a ``po_sent`` event records it
     for the ERP order export."""
     _require_orderer(actor, po.owner_library_id)
+    if is_postgres(db.session):
+        db.session.refresh(po, with_for_update={"of": PurchaseOrder})
     if po.status != "open":
         raise RuleViolation(f"{po.number} is {po.status_label}; only an order being packaged can be sent.", "po")
     lines = [p for p in po.lines if p.status in PACKAGING]
@@ -627,8 +636,7 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
     """Receive physical material: the chosen items (default: every one not yet received) are
     in place from ``day``. A continuous order receives a new issue each time (its item is made
     here). A one-time line with everything received waits for its invoice."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("receive", pol)
+    _guard(actor, pol, "receive")
     if pol.is_electronic:
         raise RuleViolation(f"{pol.number} is electronic: activate it instead of receiving it.", "items")
     day = day or date.today()
@@ -660,8 +668,7 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
 
 def activate_po_line(actor, pol: POLine, day: date | None = None) -> POLine:
     """Activate an electronic resource; a one-time line then waits for its invoice."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("receive", pol)
+    _guard(actor, pol, "receive")
     if not pol.is_electronic:
         raise RuleViolation(f"{pol.number} is physical: receive its items instead.", "activation_date")
     if pol.activation_date is not None:
@@ -742,8 +749,7 @@ def _renew(actor, pol: POLine, note: str) -> None:
 
 
 def renew_po_line(actor, pol: POLine, note: str = "") -> POLine:
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("renew", pol)
+    _guard(actor, pol, "renew")
     _renew(actor, pol, note or "renewed")
     db.session.flush()
     return pol
@@ -760,8 +766,7 @@ def _close(actor, pol: POLine, note: str) -> None:
 
 def close_po_line(actor, pol: POLine, note: str = "") -> POLine:
     """Close a complete line: release what is still encumbered; holdings and items stay."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("close", pol)
+    _guard(actor, pol, "close")
     _close(actor, pol, note or "closed by hand")
     db.session.flush()
     return pol
@@ -810,8 +815,7 @@ def cancel_preview(pol: POLine) -> CancelPreview:
 def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
     """Cancel a line (nothing will be received or paid): release its encumbrance and delete the
     inventory :func:`cancel_preview` lists."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("cancel", pol)
+    _guard(actor, pol, "cancel")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give the reason for cancelling (it is kept in the line's history).", "reason")
@@ -839,7 +843,7 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
 
 def reopen_po_line(actor, pol: POLine, note: str = "") -> POLine:
     """Reopen a closed line: back In Review to be edited and approved (and encumbered) again."""
-    _require_orderer(actor, pol.owner_library_id)
+    _guard(actor, pol, "reopen")
     _transition(pol, actor, "reopen", note)
     pol.closed_at = None
     if pol.po is not None and pol.po.status == "closed":
@@ -863,8 +867,7 @@ def _check_new_vendor(pol: POLine, vendor: Vendor, account: VendorAccount | None
 
 def replace_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | None = None) -> POLine:
     """Change only the line's vendor; nothing is sent."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("replace_vendor", pol)
+    _guard(actor, pol, "replace_vendor")
     _check_new_vendor(pol, vendor, account)
     log(pol, actor, "replace_vendor", "vendor", pol.vendor.code, vendor.code)
     pol.vendor, pol.vendor_id, pol.vendor_account = vendor, vendor.id, account
@@ -875,8 +878,7 @@ def replace_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | 
 def change_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | None = None) -> PurchaseOrder:
     """Order from another vendor: the line moves into a new PO for ``vendor``, which is sent;
     the old PO is deleted when it is left empty."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("change_vendor", pol)
+    _guard(actor, pol, "change_vendor")
     _check_new_vendor(pol, vendor, account)
     old_po = pol.po
     log(pol, actor, "change_vendor", "vendor", pol.vendor.code, vendor.code)
@@ -913,8 +915,7 @@ def _describe_from(pol: POLine, actor, record: BibRecord, action: str) -> None:
 
 def change_reference(actor, pol: POLine, record: BibRecord) -> POLine:
     """Refresh the line's brief description from ``record``; the line stays linked where it was."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("change_reference", pol)
+    _guard(actor, pol, "change_reference")
     _describe_from(pol, actor, record, "change_reference")
     db.session.flush()
     return pol
@@ -922,8 +923,7 @@ def change_reference(actor, pol: POLine, record: BibRecord) -> POLine:
 
 def relink_po_line(actor, pol: POLine, record: BibRecord) -> POLine:
     """Link the line, its holdings and their items to another record; the description follows."""
-    _require_orderer(actor, pol.owner_library_id)
-    refuse_unless("relink", pol)
+    _guard(actor, pol, "relink")
     if record.id == pol.bib_record_id:
         raise RuleViolation(f"{pol.number} is already linked to this record; choose another one.", "record")
     holdings = list(pol.holdings)
