@@ -2,7 +2,7 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -34,6 +34,36 @@ class ItemForm(FlaskForm):
 class ReceiveForm(FlaskForm):
     received_date = DateField("Received on", default=date.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+
+
+class ItemChoiceField(SelectMultipleField):
+    """Item ids ticked in a holding's item list (checkboxes tied to the form by their form attribute).
+
+    Any id is accepted here: the binding service says which item cannot be bound, and why."""
+
+    def pre_validate(self, form):
+        pass
+
+
+class BindForm(FlaskForm):
+    items = ItemChoiceField("Items to bind", coerce=int, choices=[])
+    barcode = StringField("Barcode of the bound item", validators=[Optional(), Length(max=60)])
+    enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)], description="e.g. v.1-4")
+    chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2024-2025")
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    note = TextAreaField("Note for the bindery", validators=[Optional(), Length(max=2000)])
+
+
+class WorkOrderDoneForm(FlaskForm):
+    received_date = DateField("Back on", default=date.today, validators=[Optional()],
+                              description="Empty: today.")
+
+
+class ScanBoundItemForm(FlaskForm):
+    barcode = StringField("Barcode of the bound item",
+                          validators=[DataRequired(message="Scan or enter the barcode of the bound item."),
+                                      Length(max=60)])
+    received_date = DateField("Back on", default=date.today, validators=[Optional()])
 
 
 def suffix_ids(form, suffix: str):

@@ -87,3 +87,81 @@ class Item(db.Model):
     @property
     def is_received(self) -> bool:
         return self.received_date is not None
+
+
+# -- binding work orders -----------------------------------------------------------------------
+
+WORK_ORDER_STATUSES = {"open": "Open", "done": "Done"}
+WORK_ORDER_KINDS = {"binding": "Binding"}
+
+
+class WorkOrder(db.Model):
+    """Received items of one holding sent to be bound into one new item.
+
+    The bound items are deleted when the order is opened (what they were is kept in
+    :class:`WorkOrderItem`); the new item is in a work order, not in place, until the order is done."""
+    __tablename__ = "work_order"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(20), nullable=False, default="binding")
+    holding_id = db.Column(db.Integer, db.ForeignKey("holding.id"), nullable=False, index=True)
+    status = db.Column(db.String(10), nullable=False, default="open", index=True)
+    # The bound item; NULL only if it was deleted later (bound again into a bigger volume, say).
+    new_item_id = db.Column(db.Integer, db.ForeignKey("item.id", ondelete="SET NULL"), index=True)
+    note = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    done_at = db.Column(db.DateTime)
+    done_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    holding = db.relationship("Holding")
+    new_item = db.relationship("Item", backref=db.backref("work_orders", order_by="WorkOrder.id"))
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    done_by = db.relationship("User", foreign_keys=[done_by_id])
+    bound_items = db.relationship("WorkOrderItem", back_populates="work_order", order_by="WorkOrderItem.id",
+                                  cascade="all, delete-orphan")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('open','done')", name="status_known"),
+        db.CheckConstraint("kind IN ('binding')", name="kind_known"),
+        db.CheckConstraint("status = 'open' OR done_at IS NOT NULL", name="done_has_date"),
+    )
+
+    @property
+    def number(self) -> str:
+        return f"WO-{self.id}"
+
+    @property
+    def status_label(self) -> str:
+        return WORK_ORDER_STATUSES.get(self.status, self.status)
+
+    @property
+    def kind_label(self) -> str:
+        return WORK_ORDER_KINDS.get(self.kind, self.kind)
+
+    @property
+    def bound_summary(self) -> str:
+        """The bound items as people know them: barcodes, else enumeration, else the former id."""
+        return ", ".join(b.label for b in self.bound_items)
+
+
+class WorkOrderItem(db.Model):
+    """What one bound item was, kept after the item itself is deleted."""
+    __tablename__ = "work_order_item"
+
+    id = db.Column(db.Integer, primary_key=True)
+    work_order_id = db.Column(db.Integer, db.ForeignKey("work_order.id"), nullable=False, index=True)
+    former_item_id = db.Column(db.Integer, nullable=False)  # no foreign key: the item is deleted
+    barcode = db.Column(db.String(60))
+    enumeration = db.Column(db.String(100), nullable=False, default="")
+    chronology = db.Column(db.String(100), nullable=False, default="")
+    description = db.Column(db.String(500), nullable=False, default="")
+    received_date = db.Column(db.Date)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id"), index=True)  # the order that created it
+
+    work_order = db.relationship("WorkOrder", back_populates="bound_items")
+    po_line = db.relationship("POLine")
+
+    @property
+    def label(self) -> str:
+        return self.barcode or self.enumeration or f"item {self.former_item_id}"

@@ -251,3 +251,144 @@ def move_holdings(actor, holdings: list[Holding], target: BibRecord) -> list[Hol
         holding.bib_record = target
     db.session.flush()
     return holdings
+
+
+# -- binding -----------------------------------------------------------------------------------
+# Received items of one holding are bound into one new item through a work order: the bound items
+# are deleted at once (the work order keeps what they were), and the new item stays in the work
+# order, not in place, until the bindery returns it and the order is marked done.
+
+from ..auth.models import utcnow  # noqa: E402  (kept with the section it serves)
+from .models import WorkOrder, WorkOrderItem  # noqa: E402
+
+
+def _item_label(item: Item) -> str:
+    return item.barcode or (f"{item.enumeration} (item {item.id})" if item.enumeration else f"item {item.id}")
+
+
+def get_items(user, item_ids) -> list[Item]:
+    """The items with ``item_ids`` in ``user``'s scope, in the order given; any other id is not found."""
+    items = []
+    for item_id in item_ids:
+        item = get_item(user, item_id)
+        if item not in items:
+            items.append(item)
+    return items
+
+
+def bindable_items(holding: Holding) -> list[Item]:
+    """The items of ``holding`` that may be bound: received and in place."""
+    return [item for item in holding.items if item.received_date is not None and item.status == "in_place"]
+
+
+def _check_new_item(holding: Holding, items: list[Item], barcode: str | None, enumeration: str, chronology: str,
+                    description: str) -> None:
+    """Refuse the new item's fields before anything is deleted (add_item checks them again after)."""
+    for name, value, limit in (("enumeration", enumeration, 100), ("chronology", chronology, 100),
+                               ("description", description, 500)):
+        if len(value) > limit:
+            raise InvalidInput(f"The {name} is longer than {limit} characters.", name)
+    if barcode is not None:
+        if len(barcode) > 60 or any(c.isspace() for c in barcode):
+            raise InvalidInput("A barcode is 1–60 characters without spaces.", "barcode")
+        # A bound item's barcode may go to the new item: those items are deleted first.
+        owner = db.session.scalar(select(Item).where(Item.barcode == barcode))
+        if owner is not None and owner not in items:
+            raise Duplicate(f"Barcode {barcode} is already used by another item.", "barcode")
+
+
+def bind_items(actor, holding: Holding, items: list[Item], barcode: str | None = None, enumeration: str = "",
+               chronology: str = "", description: str = "", note: str = "") -> WorkOrder:
+    """Bind ``items`` (at least two received items in place, all of ``holding``) into one new item.
+
+    Opens a binding work order: the items are deleted, the order keeps their barcodes,
+    enumerations and order lines, and the new item (no order line of its own) is in the work
+    order, not in place, until :func:`complete_work_order`."""
+    _require_library(actor, holding.library_id)
+    chosen: list[Item] = []
+    for item in items:
+        if item not in chosen:
+            chosen.append(item)
+    if len(chosen) < 2:
+        raise InvalidInput("Choose at least two items to bind together.", "items")
+    for item in chosen:
+        if item.holding_id != holding.id:
+            raise RuleViolation(f"Item {_item_label(item)} belongs to another holding: only items of one holding "
+                                "can be bound together.", "items")
+        if item.received_date is None or item.status != "in_place":
+            raise RuleViolation(f"Item {_item_label(item)} is {item.status_label.lower()}: only received items "
+                                "that are in place can be bound.", "items")
+    barcode = (barcode or "").strip() or None
+    enumeration, chronology = (enumeration or "").strip(), (chronology or "").strip()
+    description, note = (description or "").strip(), (note or "").strip()
+    _check_new_item(holding, chosen, barcode, enumeration, chronology, description)
+
+    bound = [WorkOrderItem(former_item_id=item.id, barcode=item.barcode, enumeration=item.enumeration,
+                           chronology=item.chronology, description=item.description,
+                           received_date=item.received_date, po_line_id=item.po_line_id) for item in chosen]
+    for item in chosen:
+        holding.items.remove(item)  # delete-orphan: the item row goes
+    db.session.flush()
+    new_item = add_item(actor, holding, barcode, enumeration, chronology, description)
+    new_item.status = "in_work_order"
+    work_order = WorkOrder(kind="binding", holding=holding, new_item=new_item, status="open", note=note,
+                           created_by_id=actor.id, bound_items=bound)
+    db.session.add(work_order)
+    db.session.flush()
+    return work_order
+
+
+def complete_work_order(actor, work_order: WorkOrder, day: date | None = None) -> WorkOrder:
+    """The bound item is back: the work order is done, the item in place, received on ``day`` (default today)."""
+    _require_library(actor, work_order.holding.library_id)
+    if work_order.status != "open":
+        raise RuleViolation(f"Work order {work_order.number} was already done on {work_order.done_at:%d %b %Y}.",
+                            "status")
+    item = work_order.new_item
+    if item is None:
+        raise RuleViolation(f"The bound item of work order {work_order.number} was deleted.", "status")
+    work_order.status, work_order.done_at, work_order.done_by_id = "done", utcnow(), actor.id
+    item.status, item.received_date = "in_place", day or date.today()
+    db.session.flush()
+    return work_order
+
+
+def _visible_work_orders(user):
+    return select(WorkOrder).join(Holding, WorkOrder.holding_id == Holding.id).where(visible_holdings_clause(user))
+
+
+def get_work_order(user, work_order_id) -> WorkOrder:
+    work_order_id = parse_id(work_order_id)
+    work_order = db.session.scalar(_visible_work_orders(user).where(WorkOrder.id == work_order_id)) \
+        if work_order_id else None
+    if work_order is None:
+        raise NotFound("No such work order.")
+    return work_order
+
+
+def find_work_order_by_barcode(user, barcode: str | None) -> WorkOrder:
+    """The work order of the bound item with ``barcode`` (scanned when it comes back), in ``user``'s scope.
+
+    An open order is preferred; a done one is returned so that completing it again is refused
+    with its date."""
+    barcode = (barcode or "").strip()
+    if not barcode:
+        raise InvalidInput("Scan or enter the barcode of the bound item.", "barcode")
+    work_order = db.session.scalar(
+        _visible_work_orders(user).join(Item, WorkOrder.new_item_id == Item.id).where(Item.barcode == barcode)
+        .order_by((WorkOrder.status == "open").desc(), WorkOrder.id.desc()).limit(1))
+    if work_order is None:
+        raise NotFound(f"No work order is binding an item with barcode {barcode}.", "barcode")
+    return work_order
+
+
+def open_work_orders(user) -> list[WorkOrder]:
+    """Open work orders in ``user``'s scope, oldest first (the longest at the bindery on top)."""
+    return db.session.scalars(_visible_work_orders(user).where(WorkOrder.status == "open")
+                              .order_by(WorkOrder.created_at, WorkOrder.id)).all()
+
+
+def done_work_orders(user, limit: int = 20) -> list[WorkOrder]:
+    """The most recently done work orders in ``user``'s scope."""
+    return db.session.scalars(_visible_work_orders(user).where(WorkOrder.status == "done")
+                              .order_by(WorkOrder.done_at.desc(), WorkOrder.id.desc()).limit(limit)).all()

@@ -2,7 +2,9 @@
 
 Each HTMX fragment is the same URL asked with HX-Request: the search results (#search-results),
 the holdings of a record (#holdings, with the add-holding form open or not) and one holding
-(#holding-<id>, with its add-item or receive form open or not).
+(#holding-<id>, with its add-item, receive or bind form open or not). Binding work orders have
+a list (#work-orders, with the scan form for bound items coming back) and a page each
+(#work-order-<id>).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..htmx import render
 from . import services as inv
-from .forms import HoldingForm, ItemForm, ReceiveForm, RecordForm, suffix_ids
+from .forms import (BindForm, HoldingForm, ItemForm, ReceiveForm, RecordForm, ScanBoundItemForm,
+                    WorkOrderDoneForm, suffix_ids)
 
 bp = Blueprint("inventory", __name__)
 VIEW = ALL_ROLES
@@ -127,9 +130,11 @@ def add_holding(record_id):
 
 # -- holdings and items ------------------------------------------------------------------------
 
-def _holding_page(holding, item_form=None, receive_item=None, receive_form=None, status=200):
+def _holding_page(holding, item_form=None, receive_item=None, receive_form=None, bind_form=None,
+                  bound_work_order=None, status=200):
     return render("inventory/holding.html", "inventory/_holding.html", status=status, holding=holding,
-                  item_form=item_form, receive_item=receive_item, receive_form=receive_form)
+                  item_form=item_form, receive_item=receive_item, receive_form=receive_form, bind_form=bind_form,
+                  bindable=inv.bindable_items(holding) if bind_form else [], bound_work_order=bound_work_order)
 
 
 @bp.get("/inventory/holdings/<int:holding_id>")
@@ -191,3 +196,106 @@ def receive_item(item_id):
                 attach_error(form, exc)
         return _holding_page(item.holding, receive_item=item, receive_form=form, status=422)
     return _holding_page(item.holding, receive_item=item, receive_form=form)
+
+
+# -- binding work orders -----------------------------------------------------------------------
+
+@bp.route("/inventory/holdings/<int:holding_id>/bind", methods=["GET", "POST"])
+@roles_required(*EDIT)
+def bind_items(holding_id):
+    holding = inv.get_holding(current_user, holding_id)
+    if not inv.can_edit_library(current_user, holding.library_id):
+        abort(403)
+    form = suffix_ids(BindForm(), f"B{holding.id}")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            items = inv.get_items(current_user, form.items.data or [])  # an id out of scope is a 404
+            try:
+                work_order = inv.bind_items(current_user, holding, items, form.barcode.data, form.enumeration.data,
+                                            form.chronology.data, form.description.data, form.note.data)
+                db.session.commit()
+                if htmx:
+                    return _holding_page(inv.get_holding(current_user, holding_id), bound_work_order=work_order)
+                flash(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
+                      f"{work_order.new_item.barcode or work_order.new_item.id}.", "ok")
+                return redirect(url_for("inventory.show_work_order", work_order_id=work_order.id))
+            except DomainError as exc:
+                db.session.rollback()
+                holding = inv.get_holding(current_user, holding_id)
+                attach_error(form, exc)
+        return _holding_page(holding, bind_form=form, status=422)
+    return _holding_page(holding, bind_form=form)
+
+
+def _work_orders_page(scan_form=None, done_form=None, done_notice=None, status=200):
+    return render("inventory/work_orders.html", "inventory/_work_orders.html", status=status,
+                  open_orders=inv.open_work_orders(current_user), done_orders=inv.done_work_orders(current_user),
+                  scan_form=scan_form or ScanBoundItemForm(formdata=None), done_form=done_form,
+                  done_notice=done_notice, can_edit=inv.can_edit_records(current_user))
+
+
+def _work_order_page(work_order, done_form=None, status=200):
+    return render("inventory/work_order.html", "inventory/_work_order.html", status=status, work_order=work_order,
+                  done_form=done_form or suffix_ids(WorkOrderDoneForm(formdata=None), f"W{work_order.id}"))
+
+
+@bp.get("/inventory/work-orders")
+@roles_required(*VIEW)
+def work_orders():
+    return _work_orders_page()
+
+
+@bp.get("/inventory/work-orders/<int:work_order_id>")
+@roles_required(*VIEW)
+def show_work_order(work_order_id):
+    return _work_order_page(inv.get_work_order(current_user, work_order_id))
+
+
+@bp.post("/inventory/work-orders/<int:work_order_id>/done")
+@roles_required(*EDIT)
+def complete_work_order(work_order_id):
+    """Mark a work order done from its page, or from the list (hidden field back=list)."""
+    work_order = inv.get_work_order(current_user, work_order_id)
+    if not inv.can_edit_library(current_user, work_order.holding.library_id):
+        abort(403)
+    from_list = request.form.get("back") == "list"
+    form = suffix_ids(WorkOrderDoneForm(), f"W{work_order.id}")
+    if form.validate_on_submit():
+        try:
+            inv.complete_work_order(current_user, work_order, form.received_date.data)
+            db.session.commit()
+            work_order = inv.get_work_order(current_user, work_order_id)
+            if htmx:
+                return _work_orders_page(done_notice=work_order) if from_list else _work_order_page(work_order)
+            flash(f"Work order {work_order.number} done: item {work_order.new_item.barcode or work_order.new_item.id} "
+                  "is in place.", "ok")
+            return redirect(url_for("inventory.work_orders") if from_list
+                            else url_for("inventory.show_work_order", work_order_id=work_order_id))
+        except DomainError as exc:
+            db.session.rollback()
+            work_order = inv.get_work_order(current_user, work_order_id)
+            attach_error(form, exc)
+    if from_list:
+        return _work_orders_page(done_form=form, status=422)
+    return _work_order_page(work_order, done_form=form, status=422)
+
+
+@bp.post("/inventory/work-orders/scan")
+@roles_required(*EDIT)
+def scan_work_order():
+    """A bound item back from the bindery: its barcode, scanned or typed, marks its work order done."""
+    form = ScanBoundItemForm()
+    if form.validate_on_submit():
+        try:
+            work_order = inv.find_work_order_by_barcode(current_user, form.barcode.data)
+            inv.complete_work_order(current_user, work_order, form.received_date.data)
+            db.session.commit()
+            work_order = inv.get_work_order(current_user, work_order.id)
+            if htmx:
+                return _work_orders_page(done_notice=work_order)
+            flash(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.", "ok")
+            return redirect(url_for("inventory.work_orders"))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+    return _work_orders_page(scan_form=form, status=422)
