@@ -67,9 +67,12 @@ def _register_blueprints(app: Flask) -> None:
     from .funds.views import bp as funds_bp
     from .inventory.views import bp as inventory_bp
     from .main import bp as main_bp
+    from .orders.communications_views import bp as communications_bp
+    from .orders.views import bp as orders_bp
     from .vendors.views import bp as vendors_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, admin_bp,
+               api_bp):
         app.register_blueprint(bp)
 
 
@@ -129,12 +132,14 @@ def _register_hooks(app: Flask) -> None:
         return render_template("error.html", code=exc.status, message=exc.message), exc.status
 
     for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
-                       (400, "The request was not understood."), (405, "Method not allowed.")):
+                       (400, "The request was not understood."), (405, "Method not allowed."),
+                       (413, "The upload is too large (at most 16 MB).")):
         def handler(exc, code=code, text=text):
             message = getattr(exc, "description", None) if code == 400 else text
             if request.blueprint == "api" or request.path.startswith("/api/"):
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
-                                               405: "method_not_allowed"}[code], "message": message or text}), code
+                                               405: "method_not_allowed",
+                                               413: "too_large"}[code], "message": message or text}), code
             if extensions.htmx:
                 if code == 400 and "CSRF" in (message or ""):
                     message = "Your session changed (logged in again elsewhere?). Reload the page and try again."

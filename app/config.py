@@ -21,4 +21,13 @@ class Defaults:
     INSTITUTION_NAME = "Institution"
     INSTITUTION_CURRENCY = "EUR"
     PAGE_SIZE = 50
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
     SCHEDULER_ENABLED = False
+    # Outgoing e-mail (claims and other messages to vendors), see app/mail.py.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "acquisitions@library.invalid"
+    MAIL_TIMEOUT = 10  # seconds

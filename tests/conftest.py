@@ -125,13 +125,14 @@ def make_app(request, tmp_path, sqlite_template):
     made = []
 
     def _make(backend: str = "sqlite", **extra):
+        files = {} if "ATTACHMENT_FOLDER" in extra else {"ATTACHMENT_FOLDER": str(tmp_path / "attachments")}
         if backend == "sqlite":
             path = tmp_path / f"test{len(made)}.db"
             shutil.copy(sqlite_template, path)
-            app = create_app(base_config(f"sqlite:///{path}", **extra))
+            app = create_app(base_config(f"sqlite:///{path}", **files, **extra))
         else:
             url = request.getfixturevalue("pg_migrated")
-            app = create_app(base_config(url, **extra))
+            app = create_app(base_config(url, **files, **extra))
             _truncate_pg(app)
         with app.app_context():
             from app.setup import ensure_institution

@@ -44,3 +44,11 @@ def test_no_cdn_in_templates():
     for path in (ROOT / "app" / "templates").rglob("*.html"):
         body = path.read_text()
         assert "http://" not in body and "https://" not in body, path
+
+
+def test_oversized_upload_is_a_clear_413(app, world):
+    from tests.conftest import login
+    client = login(app.test_client(), "admin")
+    big = b"x" * (16 * 1024 * 1024 + 1)
+    resp = client.post("/currency-rates/upload", data=big, content_type="application/octet-stream")
+    assert resp.status_code == 413 and b"The upload is too large" in resp.data

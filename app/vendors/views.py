@@ -137,8 +137,21 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("account_form", AccountForm(formdata=None))
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
+    if tab == "orders":
+        forms.update(_vendor_orders(vendor))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
                   **forms)
+
+
+def _vendor_orders(vendor: Vendor, limit: int = 50) -> dict:
+    """The orders tab: the vendor's purchase orders and PO lines the user may see, newest first."""
+    from ..orders import services as orders
+    pos = db.session.scalars(db.select(orders.PurchaseOrder).where(
+        orders.PurchaseOrder.vendor_id == vendor.id, orders.visible_pos_clause(current_user))
+        .order_by(orders.PurchaseOrder.id.desc()).limit(limit)).all()
+    lines = db.session.scalars(orders.po_lines_query(current_user, orders.LineFilter(vendor_id=vendor.id))
+                               .limit(limit)).all()
+    return dict(vendor_pos=pos, vendor_lines=lines, orders_limit=limit)
 
 
 @bp.get("/vendors/<int:vendor_id>")

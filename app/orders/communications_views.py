@@ -1,0 +1,213 @@
+"""The communications tab of a PO line (claims and general messages to the vendor) and the claims list.
+
+The tab is ``/orders/lines/<number>/communications``; asked with HX-Request and HX-Target
+``communications`` it answers the fragment (#communications) that its forms swap. Writing (start,
+respond, retry) needs a purchasing role whose scope covers the line's owner; reading and
+downloading an attachment follow the line's visibility (404 outside it).
+"""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, select
+from wtforms import SelectField, StringField, TextAreaField
+
+from ..auth.permissions import ALL_ROLES, roles_required
+from ..errors import DomainError
+from ..extensions import db, htmx
+from ..forms_util import attach_error
+from ..htmx import render
+from ..inventory.forms import suffix_ids
+from . import communications as cs
+from . import services as svc
+from .models import Communication, POLine
+
+bp = Blueprint("communications", __name__)
+VIEW = ALL_ROLES
+WRITE = svc.PURCHASING
+BARE = "orders/_bare.html"
+FRAGMENT = "orders/_communications.html"
+PAGE = "orders/communications.html"
+
+
+class StartForm(FlaskForm):
+    kind = SelectField("Type", choices=list(cs.KINDS.items()))
+    to_address = StringField("To (vendor e-mail)")
+    subject = StringField("Subject")
+    body = TextAreaField("Message", render_kw={"rows": 14})
+    attachment = FileField("Attachment", description="Optional: a PDF of an earlier e-mail, a proforma invoice, "
+                                                     "a photo of a damaged item… (at most 10 MB).")
+    internal_note = TextAreaField("Internal note", render_kw={"rows": 2},
+                                  description="Kept here for colleagues; not sent to the vendor.")
+
+
+class ResponseForm(FlaskForm):
+    body = TextAreaField("Vendor's response", render_kw={"rows": 5},
+                         description="Paste the text of the vendor's e-mail, or attach it below.")
+    attachment = FileField("Attachment", description="e.g. the e-mail saved as PDF (at most 10 MB).")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _pol(number) -> POLine:
+    return svc.get_po_line(current_user, number)
+
+
+def _pol_to_write(number) -> POLine:
+    """A line the user may write about: 404 when out of sight, 403 when seen but not theirs."""
+    pol = _pol(number)
+    if not cs.can_write(current_user, pol):
+        abort(403)
+    return pol
+
+
+def _start_form(pol: POLine) -> StartForm:
+    kind = "claim" if pol.po is not None and pol.po.sent_at is not None else "general"
+    return StartForm(formdata=None, data=dict(kind=kind, to_address=cs.default_recipient(pol),
+                                              subject=cs.default_subject(pol), body=cs.default_body(pol)))
+
+
+def _response_form(comm: Communication, submitted: bool = False) -> ResponseForm:
+    """The response form of one thread (unique field ids), bound to the request when ``submitted``."""
+    return suffix_ids(ResponseForm() if submitted else ResponseForm(formdata=None), f"C{comm.id}")
+
+
+def _upload(storage) -> tuple[str, bytes] | None:
+    """The uploaded file's name and bytes; reading stops just past the size limit (the service
+    refuses it then)."""
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    return storage.filename, storage.stream.read(cs.max_attachment_bytes() + 1)
+
+
+def _page(pol: POLine, *, status: int = 200, start_form: StartForm | None = None,
+          response_forms: dict | None = None, notice: str = "", problem: str = "", open_start: bool = False):
+    can_write = cs.can_write(current_user, pol)
+    threads = cs.threads(pol)
+    forms = {c.id: _response_form(c) for c in threads} if can_write else {}
+    forms.update(response_forms or {})
+    ctx = dict(pol=pol, active_tab="communications", threads=threads, can_write=can_write,
+               start_form=(start_form or _start_form(pol)) if can_write else None, response_forms=forms,
+               notice=notice, problem=problem, open_start=open_start or (start_form is not None) or not threads)
+    if htmx and htmx.target == "communications":
+        return render(PAGE, FRAGMENT, status=status, **ctx)
+    return render(PAGE, status=status, pol_layout=BARE if htmx else "base.html", **ctx)
+
+
+def _after_post(pol: POLine, notice: str = "", problem: str = ""):
+    """HTMX: the fragment with the outcome; without JavaScript: back to the tab (post/redirect/get)."""
+    if htmx:
+        return _page(pol, notice=notice, problem=problem)
+    if notice:
+        flash(notice, "ok")
+    if problem:
+        flash(problem, "error")
+    return redirect(url_for("communications.thread", number=pol.number))
+
+
+def _delivery_problem(message) -> str:
+    return (f"The message was saved but not sent: {message.delivery_error} "
+            "Use “Retry sending” once the mail server works again.")
+
+
+# -- the communications tab --------------------------------------------------------------------
+
+@bp.get("/orders/lines/<number>/communications")
+@roles_required(*VIEW)
+def thread(number):
+    return _page(_pol(number), open_start=bool(request.args.get("start")))
+
+
+@bp.post("/orders/lines/<number>/communications")
+@roles_required(*WRITE)
+def start(number):
+    pol = _pol_to_write(number)
+    form = StartForm()
+    if form.validate_on_submit():
+        try:
+            comm = cs.start_communication(current_user, pol, form.kind.data, form.subject.data, form.body.data,
+                                          form.to_address.data, attachment=_upload(form.attachment.data),
+                                          internal_note=form.internal_note.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            return _page(_pol(number), status=422, start_form=form)
+        message = comm.messages[0]
+        if message.delivery_error:
+            return _after_post(pol, problem=_delivery_problem(message))
+        return _after_post(pol, notice=f"{cs.KINDS[comm.kind]} “{comm.subject}” sent to {message.to_address}.")
+    return _page(pol, status=422, start_form=form)
+
+
+@bp.post("/orders/lines/<number>/communications/<int:communication_id>/responses")
+@roles_required(*WRITE)
+def respond(number, communication_id):
+    pol = _pol_to_write(number)
+    comm = cs.get_communication(pol, communication_id)
+    form = _response_form(comm, submitted=True)
+    if form.validate_on_submit():
+        try:
+            cs.add_response(current_user, comm, form.body.data, attachment=_upload(form.attachment.data))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            return _page(_pol(number), status=422, response_forms={communication_id: form})
+        return _after_post(pol, notice=f"Response added to “{comm.subject}”.")
+    return _page(pol, status=422, response_forms={communication_id: form})
+
+
+@bp.post("/orders/lines/<number>/communications/messages/<int:message_id>/retry")
+@roles_required(*WRITE)
+def retry(number, message_id):
+    pol = _pol_to_write(number)
+    message = cs.get_message(pol, message_id)
+    delivered = cs.retry(current_user, message)
+    db.session.commit()
+    if delivered:
+        return _after_post(pol, notice=f"Sent to {message.to_address}.")
+    return _after_post(pol, problem=_delivery_problem(message))
+
+
+@bp.get("/orders/communications/messages/<int:message_id>/attachment")
+@roles_required(*VIEW)
+def attachment(message_id):
+    message = cs.get_visible_message(current_user, message_id)
+    resp = send_file(cs.attachment_path(message), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=message.attachment_name or "attachment", max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+# -- the claims list ---------------------------------------------------------------------------
+
+def _claims_url(page: int | None = None) -> str:
+    params = {"page": page} if page and page > 1 else {}
+    return url_for("communications.claims") + ("?" + urlencode(params) if params else "")
+
+
+def _last_claims(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
+    """Per line: how many claims were started and when the last one was."""
+    if not pol_ids:
+        return {}
+    rows = db.session.execute(
+        select(Communication.po_line_id, func.count(Communication.id), func.max(Communication.created_at))
+        .where(Communication.po_line_id.in_(pol_ids), Communication.kind == "claim")
+        .group_by(Communication.po_line_id)).all()
+    return {pol_id: (count, last) for pol_id, count, last in rows}
+
+
+@bp.get("/orders/claims")
+@roles_required(*VIEW)
+def claims():
+    today = date.today()
+    page = db.paginate(svc.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render("orders/claims.html", page=page, page_url=_claims_url, today=today,
+                  last_claims=_last_claims([p.id for p in page.items]))

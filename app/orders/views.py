@@ -1,0 +1,732 @@
+"""PO line and purchase order pages: the line list, the line form, a line with its tabs and
+actions, the cancel confirmation, vendor and reference changes, and the purchase orders.
+
+HTMX fragments are the same URLs asked with HX-Request: the list table (#pol-table), a line page
+without the layout (#pol-page, also what every action on a line answers with), the line form
+(#pol-form), the PO list (#po-table) and the record search of the form (#record-results).
+Viewing is for every role within its library scope (the services' lookups give 404 outside it);
+acting needs a purchasing role whose scope covers the line's owner.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.permissions import ALL_ROLES, library_scope, roles_required, visible_funds_clause
+from ..errors import DomainError, InvalidInput
+from ..extensions import db, htmx
+from ..forms_util import attach_error
+from ..funds.models import Fund
+from ..htmx import hx_redirect, render
+from ..inventory import services as inv
+from ..inventory.models import BibRecord
+from ..ledger.money import format_plain
+from ..org.models import Library
+from ..org.services import parse_id
+from ..vendors.models import Vendor, VendorAccount
+from . import services as svc
+from .forms import (FUND_ROWS, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
+                    VendorChangeForm)
+from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
+
+bp = Blueprint("orders", __name__)
+VIEW = ALL_ROLES
+ORDER = svc.PURCHASING
+TABS = ("summary", "funds", "inventory", "history")
+PER_PAGE = 25
+LIST_SORTS = ("number", "title", "status", "price", "expected")
+BARE = "orders/_bare.html"
+
+
+@bp.app_template_global()
+def has_endpoint(name: str) -> bool:
+    """Whether a route exists (pages link to routes other slices add only once they are there)."""
+    return name in current_app.view_functions
+
+
+@bp.app_template_global()
+def can_order_for(owner_library_id) -> bool:
+    return current_user.is_authenticated and svc.can_order(current_user, owner_library_id)
+
+
+@bp.app_template_filter("plain_percent")
+def plain_percent(value) -> str:
+    """12.50 -> "12.5", 100.00 -> "100" (never an exponent)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@bp.app_template_global()
+def line_actions(pol: POLine) -> frozenset[str]:
+    """The actions the page offers on ``pol``: allowed by its status and the user's role and scope."""
+    if not svc.can_order(current_user, pol.owner_library_id):
+        return frozenset()
+    acts = {a for a in ("edit", "approve", "defer", "resume", "renew", "close", "reopen", "cancel", "replace_vendor",
+                        "change_vendor", "change_reference", "relink") if pol.may(a)}
+    if pol.status == "ready" and pol.packaging == "manual":
+        acts.add("package")
+    if pol.status == "ready" or pol.status in PACKAGING:
+        acts.add("send")
+    if pol.may("receive"):
+        if not pol.is_electronic:
+            acts.add("receive")
+        elif pol.activation_date is None:
+            acts.add("activate")
+    return frozenset(acts)
+
+
+@bp.app_template_global()
+def open_pos(pol: POLine) -> list[PurchaseOrder]:
+    """Open POs a Ready line may be packaged into by hand."""
+    return svc.open_pos_for(current_user, pol) if pol.status == "ready" else []
+
+
+def _pol(number) -> POLine:
+    return svc.get_po_line(current_user, number)
+
+
+def _pol_to_change(number) -> POLine:
+    """A line the user may act on: 404 when out of sight, 403 when seen but not theirs to order."""
+    pol = _pol(number)
+    if not svc.can_order(current_user, pol.owner_library_id):
+        abort(403)
+    return pol
+
+
+# -- the PO line list --------------------------------------------------------------------------
+
+def _visible_libraries() -> list[Library]:
+    scope = library_scope(current_user)
+    q = select(Library).order_by(Library.code)
+    if scope is not None:
+        q = q.where(Library.id.in_(scope or [-1]))
+    return db.session.scalars(q).all()
+
+
+def _usable_funds() -> list[Fund]:
+    return db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated",
+                                                 Fund.status == "active").order_by(Fund.code, Fund.id)).all()
+
+
+@bp.get("/orders/lines/")
+@roles_required(*VIEW)
+def index():
+    args = request.args
+    f = svc.LineFilter(
+        q=(args.get("q") or "").strip()[:200],
+        status=args.get("status") if args.get("status") in (*POL_STATUSES, "open") else "",
+        vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
+        library_id=parse_id(args.get("library") or ""),
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+    page = db.paginate(svc.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+
+    def list_url(n=None, **change):
+        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+                  "sort": f.sort if f.sort != "-number" else ""}
+        params.update(change)
+        if n and n > 1:
+            params["page"] = n
+        query = urlencode({k: v for k, v in params.items() if v})
+        return url_for("orders.index") + ("?" + query if query else "")
+
+    ctx = dict(page=page, f=f, list_url=list_url, statuses=POL_STATUSES,
+               vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
+               funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
+                                                           Fund.kind == "allocated").order_by(Fund.code)).all(),
+               libraries=_visible_libraries(), can_order_any=svc.can_order(current_user, anywhere=True))
+    return render("orders/index.html", "orders/_table.html", **ctx)
+
+
+# -- create / edit -----------------------------------------------------------------------------
+
+def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
+    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
+    if pol is not None and pol.vendor not in vendors:
+        vendors.append(pol.vendor)
+    form.vendor.choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
+                                                         for v in vendors]
+    form.vendor_account.choices = [("", "None")] + [
+        (str(a.id), f"{v.code} / {a.code}" + (f" — {a.description}" if a.description else ""))
+        for v in vendors for a in v.accounts if a.status == "active" or (pol and a.id == pol.vendor_account_id)]
+    libraries = svc.ordering_libraries(current_user)
+    if libraries is None:
+        libraries = db.session.scalars(select(Library).order_by(Library.code)).all()
+        form.owner_library.choices = [("", "Institution (all libraries)")]
+    else:
+        form.owner_library.choices = []
+    form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
+    form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
+                                                                     for lib in libraries]
+    funds = _usable_funds()
+    fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
+                                  for fd in funds]
+    if pol is not None:
+        known = {c[0] for c in fund_choices}
+        fund_choices += [(str(d.fund_id), d.fund.label) for d in pol.distribution if str(d.fund_id) not in known]
+    for fund_field, _ in form.fund_rows():
+        fund_field.choices = fund_choices
+    return form
+
+
+def _fill_from(form: POLineForm, pol: POLine) -> None:
+    """The form shows the line as it is (GET of the edit page)."""
+    for name in ("order_type", "material_form", "packaging", "title", "author", "isbn", "issn", "publisher",
+                 "publication_date", "currency", "reporting_code", "vendor_reference", "note",
+                 "expected_receipt_date", "renewal_date", "manual_renewal", "distribution_method"):
+        form[name].data = getattr(pol, name)
+    form.vendor.data = str(pol.vendor_id)
+    form.vendor_account.data = str(pol.vendor_account_id or "")
+    form.owner_library.data = str(pol.owner_library_id or "")
+    form.bib_record.data = str(pol.bib_record_id or "")
+    form.list_price.data = format_plain(pol.list_price, pol.currency)
+    form.discount.data = plain_percent(pol.discount) if pol.discount else "0"
+    form.quantity.data = str(pol.quantity)
+    form.renewal_period_months.data = str(pol.renewal_period_months)
+    for (fund_field, share_field), d in zip(form.fund_rows(), pol.distribution):
+        fund_field.data = str(d.fund_id)
+        share_field.data = (plain_percent(d.percent) if pol.distribution_method == "percent"
+                            else format_plain(d.amount, pol.currency))
+
+
+def _get(model, value, field: str, what: str):
+    if not value:
+        return None
+    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
+    if obj is None:
+        raise InvalidInput(f"No such {what}.", field)
+    return obj
+
+
+def _line_fields(form: POLineForm) -> svc.POLineFields:
+    record = None
+    if (form.bib_record.data or "").strip():
+        record = _get(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
+    description = {name: (form[name].data or "").strip() for name in
+                   ("title", "author", "isbn", "issn", "publisher", "publication_date")}
+    if record is not None and not description["title"]:
+        # A picked record with no description typed: the line describes the record.
+        description = {name: getattr(record, name) or "" for name in description}
+    shares = []
+    fund_ids = {str(f.id): f for f in _usable_funds()}
+    for n, (fund_field, share_field) in enumerate(form.fund_rows(), start=1):
+        value = (share_field.data or "").strip()
+        if not fund_field.data:
+            if value:
+                raise InvalidInput(f"Choose the fund of distribution row {n}.", "distribution")
+            continue
+        fund = fund_ids.get(fund_field.data) or _get(Fund, fund_field.data, "distribution", "fund")
+        shares.append(svc.Share(fund, value))
+    return svc.POLineFields(
+        vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
+        vendor_account=_get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+        order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
+        owner_library=_get(Library, form.owner_library.data, "owner_library", "library"),
+        inventory_library=_get(Library, form.inventory_library.data, "inventory_library", "library"),
+        location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
+        list_price=(form.list_price.data or "").strip(), discount=(form.discount.data or "0").strip() or "0",
+        quantity=(form.quantity.data or "").strip(), distribution_method=form.distribution_method.data,
+        distribution=shares, reporting_code=form.reporting_code.data or "",
+        vendor_reference=form.vendor_reference.data or "", note=form.note.data or "",
+        expected_receipt_date=form.expected_receipt_date.data, renewal_date=form.renewal_date.data,
+        renewal_period_months=(form.renewal_period_months.data or "12").strip(),
+        manual_renewal=form.manual_renewal.data, **description)
+
+
+def _attach(form: POLineForm, exc: DomainError) -> None:
+    if exc.field == "distribution":
+        form.distribution_errors.append(exc.message)
+    elif exc.field == "record":
+        form.bib_record.errors = list(form.bib_record.errors) + [exc.message]
+    else:
+        attach_error(form, exc)
+
+
+def _line_form(pol: POLine | None):
+    form = _choices(POLineForm(), pol)
+    form.distribution_errors = []
+    if pol is not None and request.method == "GET":
+        _fill_from(form, pol)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                fields = _line_fields(form)
+                if pol is None:
+                    pol = svc.create_po_line(current_user, fields)
+                    message = f"{pol.number} created."
+                else:
+                    svc.update_po_line(current_user, pol, fields)
+                    message = f"{pol.number} saved."
+                db.session.commit()
+                number = pol.number
+                if request.form.get("then") == "approve":
+                    message = _approve_after_save(number, message)
+                else:
+                    flash(message, "ok")
+                url = url_for("orders.show", number=number)
+                return hx_redirect(url) if htmx else redirect(url)
+            except DomainError as exc:
+                db.session.rollback()
+                _attach(form, exc)
+                if pol is not None:
+                    pol = _pol(pol.id)
+        status = 422
+    record = None
+    if parse_id((form.bib_record.data or "").strip()):
+        record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
+    return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
+                  fund_rows=FUND_ROWS)
+
+
+def _approve_after_save(number: str, saved: str) -> str:
+    """The line is saved either way; a refused approval is reported and leaves it In Review."""
+    try:
+        svc.approve_po_line(current_user, _pol(number))
+        db.session.commit()
+        flash(f"{saved[:-1]} and approved.", "ok")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(saved, "ok")
+        flash(f"Not approved: {exc.message}", "error")
+    return saved
+
+
+@bp.route("/orders/lines/new", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def new():
+    if not svc.can_order(current_user, anywhere=True):
+        abort(403)
+    return _line_form(None)
+
+
+@bp.route("/orders/lines/<number>/edit", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def edit(number):
+    pol = _pol_to_change(number)
+    if not pol.may("edit"):
+        return _refused_redirect(pol, "edit")
+    return _line_form(pol)
+
+
+def _refused_redirect(pol: POLine, action: str):
+    """Asked for the form of an action the line's status refuses: say why on the line's page."""
+    try:
+        svc.refuse_unless(action, pol)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    url = url_for("orders.show", number=pol.number)
+    return hx_redirect(url) if htmx else redirect(url)
+
+
+# -- record search for the form ----------------------------------------------------------------
+
+@bp.get("/orders/records")
+@roles_required(*ORDER)
+def records():
+    """Repository search of the line form: the results (#record-results), or with ``pick`` the
+    record-ID field filled with that record (#bib-record-field)."""
+    q = (request.args.get("q") or "").strip()[:200]
+    picked = parse_id(request.args.get("pick") or "")
+    record = inv.get_record(picked) if picked else None
+    if record is not None and htmx:
+        return render("orders/_bib_field.html", value=str(record.id), record=record, errors=[])
+    page = inv.search_records(q, request.args.get("page", 1, type=int)) if q else None
+
+    def page_url(n):
+        return url_for("orders.records", q=q, page=n)
+
+    return render("orders/records.html", "orders/_record_results.html", q=q, page=page, page_url=page_url,
+                  record=record)
+
+
+# -- one line ----------------------------------------------------------------------------------
+
+def _line_forms(pol: POLine) -> dict:
+    receive_form = ReceiveForm(formdata=None)
+    _receive_choices(receive_form, pol)
+    receive_form.items.data = [c[0] for c in receive_form.items.choices]
+    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None))
+
+
+def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
+    form.items.choices = [(str(i.id), i.barcode or i.description or f"Item {i.id}") for i in pol.items
+                          if not i.is_received]
+
+
+def _package_choices(form: PackageForm, pol: POLine) -> None:
+    pos = svc.open_pos_for(current_user, pol) if pol.status == "ready" else []
+    form.po.choices = [("", "A new purchase order")] + [(str(po.id), f"{po.number} ({len(po.lines)} lines)")
+                                                         for po in pos]
+
+
+def _funds_rows(pol: POLine) -> list[dict]:
+    outstanding = svc.outstanding_encumbrance(pol)
+    return [dict(share=d, fund=d.fund, outstanding=outstanding.get(d.fund_id)) for d in pol.distribution]
+
+
+def _detail(pol: POLine, tab: str = "summary", status: int = 200, **ctx):
+    ctx = {**_line_forms(pol), **ctx}
+    if tab == "funds":
+        ctx["fund_rows"] = _funds_rows(pol)
+    return render("orders/show.html", status=status, pol=pol, active_tab=tab,
+                  pol_layout=BARE if htmx else "base.html", **ctx)
+
+
+@bp.get("/orders/lines/<number>")
+@roles_required(*VIEW)
+def show(number):
+    pol = _pol(number)
+    if pol.number != number:
+        return redirect(url_for("orders.show", number=pol.number, **request.args))
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else "summary"
+    return _detail(pol, tab)
+
+
+def _act(number: str, change, tab: str = "summary"):
+    """Run one action on a line and answer with the line (HTMX) or a redirect to it. A refusal
+    changes nothing: HTMX gets the message in #problems, a plain form the page with the message."""
+    pol = _pol_to_change(number)
+    try:
+        message = change(pol)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if htmx:
+            raise
+        return _detail(_pol(number), tab, exc.status, problem=exc.message)
+    pol = _pol(pol.id)
+    if htmx:
+        return _detail(pol, tab, message=message)
+    flash(message, "ok")
+    return redirect(url_for("orders.show", number=pol.number, tab=tab if tab != "summary" else None))
+
+
+def _simple_action(name: str, service, message: str):
+    def view(number):
+        def change(pol):
+            service(current_user, pol)
+            return message.format(pol=pol)
+        return _act(number, change)
+    view.__name__ = name
+    bp.add_url_rule(f"/orders/lines/<number>/{name}", name, roles_required(*ORDER)(view), methods=["POST"])
+
+
+_simple_action("approve", svc.approve_po_line, "{pol.number} approved: its funds are encumbered.")
+_simple_action("defer", svc.defer_po_line, "{pol.number} deferred.")
+_simple_action("resume", svc.resume_po_line, "{pol.number} is In Review again.")
+_simple_action("close", svc.close_po_line, "{pol.number} closed; what it still encumbered is released.")
+_simple_action("reopen", svc.reopen_po_line, "{pol.number} reopened: edit it and approve it again.")
+_simple_action("renew", svc.renew_po_line, "{pol.number} renewed until {pol.renewal_date}.")
+
+
+@bp.post("/orders/lines/<number>/send")
+@roles_required(*ORDER)
+def send(number):
+    def change(pol):
+        po = svc.send_po_line(current_user, pol)
+        return f"{pol.number} sent to {po.vendor.code} with {po.number}."
+    return _act(number, change)
+
+
+@bp.post("/orders/lines/<number>/package")
+@roles_required(*ORDER)
+def package(number):
+    def change(pol):
+        form = PackageForm()
+        _package_choices(form, pol)
+        if not form.validate_on_submit():
+            raise InvalidInput("Choose an open purchase order of the line's vendor, or a new one.", "po")
+        po = svc.get_po(current_user, form.po.data) if form.po.data else None
+        po = svc.package_po_line(current_user, pol, po)
+        return f"{pol.number} packaged into {po.number}; send the order when it is complete."
+    return _act(number, change)
+
+
+@bp.post("/orders/lines/<number>/receive")
+@roles_required(*ORDER)
+def receive(number):
+    pol = _pol_to_change(number)
+    form = ReceiveForm()
+    _receive_choices(form, pol)
+    if form.validate_on_submit():
+        chosen = set(form.items.data or [])
+        items = [i for i in pol.items if str(i.id) in chosen]
+        try:
+            if pol.is_one_time and not items:
+                raise InvalidInput("Tick the items that arrived.", "items")
+            received = svc.receive_po_line(current_user, pol, items, form.received_date.data,
+                                           form.enumeration.data or "", form.chronology.data or "")
+            db.session.commit()
+            message = f"{len(received)} item(s) of {pol.number} received on {form.received_date.data.isoformat()}."
+            pol = _pol(pol.id)
+            if htmx:
+                return _detail(pol, "inventory", message=message)
+            flash(message, "ok")
+            return redirect(url_for("orders.show", number=pol.number, tab="inventory"))
+        except DomainError as exc:
+            db.session.rollback()
+            pol = _pol(pol.id)
+            _receive_choices(form, pol)
+            attach_error(form, exc)
+    return _detail(pol, "inventory", 422, receive_form=form)
+
+
+@bp.post("/orders/lines/<number>/activate")
+@roles_required(*ORDER)
+def activate(number):
+    pol = _pol_to_change(number)
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            svc.activate_po_line(current_user, pol, form.activation_date.data)
+            db.session.commit()
+            message = f"{pol.number} activated on {form.activation_date.data.isoformat()}."
+            pol = _pol(pol.id)
+            if htmx:
+                return _detail(pol, "inventory", message=message)
+            flash(message, "ok")
+            return redirect(url_for("orders.show", number=pol.number, tab="inventory"))
+        except DomainError as exc:
+            db.session.rollback()
+            pol = _pol(pol.id)
+            attach_error(form, exc)
+    return _detail(pol, "inventory", 422, activate_form=form)
+
+
+# -- cancel ------------------------------------------------------------------------------------
+
+@bp.route("/orders/lines/<number>/cancel", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def cancel(number):
+    """GET: what cancelling would delete and release, with the reason to give; POST: cancel."""
+    pol = _pol_to_change(number)
+    if not pol.may("cancel"):
+        return _refused_redirect(pol, "cancel")
+    form = CancelForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                done = svc.cancel_po_line(current_user, pol, form.reason.data)
+                db.session.commit()
+                flash(_cancelled_message(pol.number, done), "ok")
+                url = url_for("orders.show", number=pol.number)
+                return hx_redirect(url) if htmx else redirect(url)
+            except DomainError as exc:
+                db.session.rollback()
+                pol = _pol(pol.id)
+                attach_error(form, exc)
+        status = 422
+    return render("orders/cancel.html", status=status, pol=pol, active_tab="cancel", form=form,
+                  preview=svc.cancel_preview(pol), pol_layout=BARE if htmx else "base.html")
+
+
+def _cancelled_message(number: str, done) -> str:
+    parts = [f"{number} cancelled."]
+    if done.items or done.holdings:
+        parts.append(f"{len(done.items)} item(s) and {len(done.holdings)} holding(s) deleted.")
+    if done.release:
+        parts.append("Released: " + ", ".join(f"{format_plain(amount, fund.currency)} {fund.currency} on {fund.code}"
+                                              for fund, amount in done.release) + ".")
+    return " ".join(parts)
+
+
+# -- vendor changes ----------------------------------------------------------------------------
+
+VENDOR_ACTIONS = {
+    "replace_vendor": ("Replace the vendor", "Only the vendor of the line changes; nothing is sent to anyone."),
+    "change_vendor": ("Order from another vendor", "The line moves into a new purchase order for the new vendor, "
+                      "which is sent at once. Its old order is deleted when no line is left on it."),
+}
+
+
+def _vendor_change(number: str, action: str):
+    pol = _pol_to_change(number)
+    if not pol.may(action):
+        return _refused_redirect(pol, action)
+    form = VendorChangeForm()
+    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active", Vendor.id != pol.vendor_id)
+                                 .order_by(Vendor.code)).all()
+    form.vendor.choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
+                                                         for v in vendors]
+    form.vendor_account.choices = [("", "None")] + [(str(a.id), f"{v.code} / {a.code}") for v in vendors
+                                                     for a in v.accounts if a.status == "active"]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                vendor = _get(Vendor, form.vendor.data, "vendor", "vendor")
+                account = _get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
+                old = pol.vendor.code
+                if action == "replace_vendor":
+                    svc.replace_vendor(current_user, pol, vendor, account)
+                    message = f"{pol.number}: vendor {old} replaced by {vendor.code}."
+                else:
+                    po = svc.change_vendor(current_user, pol, vendor, account)
+                    message = f"{pol.number} now ordered from {vendor.code} with {po.number}, which was sent."
+                db.session.commit()
+                flash(message, "ok")
+                url = url_for("orders.show", number=pol.number)
+                return hx_redirect(url) if htmx else redirect(url)
+            except DomainError as exc:
+                db.session.rollback()
+                pol = _pol(pol.id)
+                attach_error(form, exc)
+        status = 422
+    title, explanation = VENDOR_ACTIONS[action]
+    return render("orders/vendor_change.html", status=status, pol=pol, active_tab=action, form=form, action=action,
+                  heading=title, explanation=explanation, pol_layout=BARE if htmx else "base.html")
+
+
+@bp.route("/orders/lines/<number>/replace-vendor", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def replace_vendor(number):
+    return _vendor_change(number, "replace_vendor")
+
+
+@bp.route("/orders/lines/<number>/change-vendor", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def change_vendor(number):
+    return _vendor_change(number, "change_vendor")
+
+
+# -- bibliographic reference -------------------------------------------------------------------
+
+REFERENCE_ACTIONS = {
+    "change_reference": ("Change the bibliographic reference",
+                         "The line's title, author and identifiers are taken from the record you pick. The line "
+                         "and its inventory stay linked to the record they have now."),
+    "relink": ("Relink to another record",
+               "The line, its holdings and their items move to the record you pick; the line's description "
+               "follows the record."),
+}
+
+
+def _reference_change(number: str, action: str):
+    pol = _pol_to_change(number)
+    if not pol.may(action):
+        return _refused_redirect(pol, action)
+    status, problem = 200, None
+    if request.method == "POST":
+        try:
+            record_id = parse_id((request.form.get("record_id") or "").strip())
+            if not record_id:
+                raise InvalidInput("Pick a record from the search results.", "record")
+            record = inv.get_record(record_id)
+            if action == "relink":
+                svc.relink_po_line(current_user, pol, record)
+                message = f"{pol.number} relinked to “{record.title}”."
+            else:
+                svc.change_reference(current_user, pol, record)
+                message = f"{pol.number} now describes “{record.title}”."
+            db.session.commit()
+            flash(message, "ok")
+            url = url_for("orders.show", number=pol.number)
+            return hx_redirect(url) if htmx else redirect(url)
+        except DomainError as exc:
+            db.session.rollback()
+            pol = _pol(pol.id)
+            status, problem = exc.status, exc.message
+    q = (request.values.get("q") or "").strip()[:200]
+    page = inv.search_records(q or pol.title, request.args.get("page", 1, type=int))
+
+    def page_url(n):
+        return url_for(f"orders.{action}", number=pol.number, q=q or None, page=n)
+
+    title, explanation = REFERENCE_ACTIONS[action]
+    return render("orders/reference.html", status=status, pol=pol, active_tab=action, action=action, q=q,
+                  page=page, page_url=page_url, heading=title, explanation=explanation, problem=problem,
+                  pol_layout=BARE if htmx else "base.html")
+
+
+@bp.route("/orders/lines/<number>/change-reference", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def change_reference(number):
+    return _reference_change(number, "change_reference")
+
+
+@bp.route("/orders/lines/<number>/relink", methods=["GET", "POST"])
+@roles_required(*ORDER)
+def relink(number):
+    return _reference_change(number, "relink")
+
+
+# -- purchase orders ---------------------------------------------------------------------------
+
+@bp.get("/orders/pos/")
+@roles_required(*VIEW)
+def pos():
+    status = request.args.get("status") if request.args.get("status") in PurchaseOrder.STATUSES else ""
+    query = select(PurchaseOrder).where(svc.visible_pos_clause(current_user))
+    if status:
+        query = query.where(PurchaseOrder.status == status)
+    page = db.paginate(query.order_by(PurchaseOrder.id.desc()), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False)
+
+    def list_url(n=None, **change):
+        params = {"status": status, **change}
+        if n and n > 1:
+            params["page"] = n
+        query_string = urlencode({k: v for k, v in params.items() if v})
+        return url_for("orders.pos") + ("?" + query_string if query_string else "")
+
+    ready = db.session.scalar(select(db.func.count()).select_from(POLine).where(
+        POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
+        svc.visible_po_lines_clause(current_user)))
+    return render("orders/pos.html", "orders/_po_table.html", page=page, status_filter=status, list_url=list_url,
+                  statuses=PurchaseOrder.STATUSES, ready_count=ready,
+                  can_order_any=svc.can_order(current_user, anywhere=True))
+
+
+@bp.post("/orders/pos/package")
+@roles_required(*ORDER)
+def package_ready():
+    if not svc.can_order(current_user, anywhere=True):
+        abort(403)
+    try:
+        sent = svc.package_ready_lines(current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if htmx:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("orders.pos"))
+    if sent:
+        flash(f"{len(sent)} purchase order(s) packaged and sent: " + ", ".join(po.number for po in sent) + ".", "ok")
+    else:
+        flash("No ready lines wait for automatic packaging.", "ok")
+    url = url_for("orders.pos")
+    return hx_redirect(url) if htmx else redirect(url)
+
+
+@bp.get("/orders/pos/<po_number>")
+@roles_required(*VIEW)
+def show_po(po_number):
+    po = svc.get_po(current_user, po_number)
+    return render("orders/po.html", po=po, can_act=svc.can_order(current_user, po.owner_library_id),
+                  packaging=PACKAGING)
+
+
+@bp.post("/orders/pos/<po_number>/send")
+@roles_required(*ORDER)
+def send_po(po_number):
+    po = svc.get_po(current_user, po_number)
+    if not svc.can_order(current_user, po.owner_library_id):
+        abort(403)
+    try:
+        svc.send_po(current_user, po)
+        db.session.commit()
+        flash(f"{po.number} sent to {po.vendor.code}.", "ok")
+    except DomainError as exc:
+        db.session.rollback()
+        if htmx:
+            raise
+        flash(exc.message, "error")
+    url = url_for("orders.show_po", po_number=po.number)
+    return hx_redirect(url) if htmx else redirect(url)
+
