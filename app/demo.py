@@ -214,6 +214,8 @@ def _vendors_and_rates(admin) -> None:
             financial_sys_code=f"FS-{code}"))
         if account:
             vs.add_account(admin, vendor, account[0], account[1], f"FS-{account[0]}")
+        if code != "TAX":
+            vs.add_contact(admin, vendor, "Customer service", f"orders@{code.lower()}.example")
     from .vendors.models import ExchangeRate
     for currency, rate, day in RATES:
         if not db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):

@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 
@@ -26,11 +26,12 @@ from ..database import is_postgres
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds import services as fs
+from ..funds.distribution import Share, distribute, fund_usable, parse_money, parse_percent  # noqa: F401
 from ..funds.models import Fund, FundTransaction
 from ..inventory import services as inv
 from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
-from ..ledger.money import parse_amount, quantize, split
+from ..ledger.money import quantize
 from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors import services as vs
@@ -173,13 +174,6 @@ def _transition(pol: POLine, actor, action: str, note: str = "") -> None:
 # -- fields ------------------------------------------------------------------------------------
 
 @dataclass
-class Share:
-    """One fund of a distribution: ``value`` is a percent or an amount in the line's currency."""
-    fund: Fund
-    value: object
-
-
-@dataclass
 class POLineFields:
     vendor: Vendor | None = None
     title: str = ""
@@ -232,30 +226,6 @@ def _int(value, name: str, label: str, low: int, high: int) -> int:
     return int(text)
 
 
-def _percent(value, name: str, label: str = "percent") -> Decimal:
-    if isinstance(value, float):
-        raise TypeError("percent must not be a float")
-    try:
-        d = value if isinstance(value, Decimal) else Decimal(str(value if value is not None else "").strip())
-    except InvalidOperation:
-        raise InvalidInput(f"The {label} must be a number such as 12.5.", name) from None
-    if not d.is_finite() or d.as_tuple().exponent < -2:
-        raise InvalidInput(f"The {label} must be a number with at most two decimals.", name)
-    if not (0 <= d <= 100):
-        raise InvalidInput(f"The {label} must be between 0 and 100.", name)
-    return d.quantize(Decimal("0.01"))
-
-
-def _money(value, currency: str, name: str, label: str) -> Decimal:
-    try:
-        amount = value if isinstance(value, Decimal) else parse_amount(value, currency, field=name)
-    except ValueError as exc:
-        raise InvalidInput(f"The {label}: {exc}.", name) from None
-    if quantize(amount, currency) != amount:
-        raise InvalidInput(f"The {label} has more decimals than {currency} allows.", name)
-    return amount
-
-
 def net_price(list_price: Decimal, quantity: int, discount: Decimal, currency: str) -> Decimal:
     """List price × quantity less the discount percent, rounded once to the currency."""
     return quantize(list_price * quantity * (100 - discount) / 100, currency)
@@ -265,14 +235,6 @@ def net_price(list_price: Decimal, quantity: int, discount: Decimal, currency: s
 class _Clean:
     values: dict
     shares: list[tuple[Fund, Decimal | None, Decimal]]   # fund, percent, amount (line currency)
-
-
-def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
-    """A fund can pay for a line of ``owner_library_id`` when the library may use it."""
-    libs = fs.fund_library_ids(fund)
-    if owner_library_id is None:
-        return fund.owner_library_id is None
-    return libs is None or owner_library_id in libs
 
 
 def _clean(actor, f: POLineFields) -> _Clean:
@@ -295,11 +257,11 @@ def _clean(actor, f: POLineFields) -> _Clean:
                                        "distribution_method", "distribution method")
     currency = fs.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
     v["currency"] = currency
-    v["list_price"] = _money(f.list_price, currency, "list_price", "list price")
+    v["list_price"] = parse_money(f.list_price, currency, "list_price", "list price")
     if v["list_price"] < 0:
         raise InvalidInput("The list price must not be negative.", "list_price")
     v["quantity"] = _int(f.quantity, "quantity", "quantity", 1, 10000)
-    v["discount"] = _percent(f.discount, "discount", "discount")
+    v["discount"] = parse_percent(f.discount, "discount", "discount")
     v["net_price"] = net_price(v["list_price"], v["quantity"], v["discount"], currency)
     v["note"] = (f.note or "").strip()
     v["expected_receipt_date"] = f.expected_receipt_date
@@ -319,38 +281,8 @@ def _clean(actor, f: POLineFields) -> _Clean:
 
 def _shares(actor, f: POLineFields, v: dict) -> list[tuple[Fund, Decimal | None, Decimal]]:
     """Check the distribution and work out each fund's share of the net price exactly."""
-    rows = f.distribution or []
-    net, currency = v["net_price"], v["currency"]
-    seen = set()
-    for share in rows:
-        fund = share.fund
-        if fund is None:
-            raise InvalidInput("Choose a fund on every distribution row.", "distribution")
-        if fund.id in seen:
-            raise InvalidInput(f"Fund {fund.code} appears twice in the distribution.", "distribution")
-        seen.add(fund.id)
-        if fund.kind != "allocated":
-            raise InvalidInput(f"{fund.label} is a summary fund; choose allocated funds.", "distribution")
-        if not fund_usable(fund, v["owner_library_id"]):
-            raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", "distribution")
-        fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
-    if not rows:
-        return []
-    if v["distribution_method"] == "percent":
-        percents = [_percent(s.value, "distribution", f"percent for fund {s.fund.code}") for s in rows]
-        total = sum(percents)
-        if total != 100:
-            raise InvalidInput(f"The fund percents add up to {format(total, 'f')} %; they must make 100 %.",
-                               "distribution")
-        amounts = split(net, percents, currency) if net else [Decimal(0) * p for p in percents]
-        return [(s.fund, p, quantize(a, currency)) for s, p, a in zip(rows, percents, amounts)]
-    amounts = [_money(s.value, currency, "distribution", f"amount for fund {s.fund.code}") for s in rows]
-    if any(a < 0 for a in amounts):
-        raise InvalidInput("Fund amounts must not be negative.", "distribution")
-    if sum(amounts) != net:
-        raise InvalidInput(f"The fund amounts add up to {format(sum(amounts), 'f')} {currency}; the net price is "
-                           f"{format(net, 'f')} {currency}. They must cover it exactly.", "distribution")
-    return [(s.fund, None, a) for s, a in zip(rows, amounts)]
+    return distribute(actor, f.distribution or [], v["distribution_method"], v["net_price"], v["currency"],
+                      v["owner_library_id"])
 
 
 _TRACKED = ("title", "author", "isbn", "issn", "publisher", "publication_date", "order_type", "material_form",

@@ -1,0 +1,96 @@
+"""Fund distribution: which funds pay for an order line or an invoice line, by percent or amount.
+
+One place for the rules both orders and invoices follow: every fund allocated, usable by the
+owner and visible to the actor, no fund twice, percents making 100 (split exactly with the
+ledger's ``split``) or amounts covering the total to the cent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from ..errors import InvalidInput
+from ..ledger.money import parse_amount, quantize, split
+from . import services as fs
+from .models import Fund
+
+METHODS = {"percent": "Percent", "amount": "Amount"}
+
+
+@dataclass
+class Share:
+    """One fund of a distribution: ``value`` is a percent or an amount in the line's currency."""
+    fund: Fund
+    value: object
+
+
+def parse_percent(value, name: str, label: str = "percent") -> Decimal:
+    """A percent from 0 to 100 with at most two decimals (text or Decimal; never a float)."""
+    if isinstance(value, float):
+        raise TypeError("percent must not be a float")
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value if value is not None else "").strip())
+    except InvalidOperation:
+        raise InvalidInput(f"The {label} must be a number such as 12.5.", name) from None
+    if not d.is_finite() or d.as_tuple().exponent < -2:
+        raise InvalidInput(f"The {label} must be a number with at most two decimals.", name)
+    if not (0 <= d <= 100):
+        raise InvalidInput(f"The {label} must be between 0 and 100.", name)
+    return d.quantize(Decimal("0.01"))
+
+
+def parse_money(value, currency: str, name: str, label: str) -> Decimal:
+    """An amount in ``currency`` (text or Decimal) with no more decimals than the currency has."""
+    try:
+        amount = value if isinstance(value, Decimal) else parse_amount(value, currency, field=name)
+    except ValueError as exc:
+        raise InvalidInput(f"The {label}: {exc}.", name) from None
+    if not amount.is_finite() or quantize(amount, currency) != amount:
+        raise InvalidInput(f"The {label} has more decimals than {currency} allows.", name)
+    return amount
+
+
+def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
+    """A fund can pay for something owned by ``owner_library_id`` when that library may use it
+    (an institution-owned line needs an institution fund)."""
+    if owner_library_id is None:
+        return fund.owner_library_id is None
+    libs = fs.fund_library_ids(fund)
+    return libs is None or owner_library_id in libs
+
+
+def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: str,
+               owner_library_id: int | None, *, field: str = "distribution",
+               what: str = "the net price") -> list[tuple[Fund, Decimal | None, Decimal]]:
+    """Check a distribution and return (fund, percent or None, amount) rows covering ``total``."""
+    seen = set()
+    for share in rows:
+        fund = share.fund
+        if fund is None:
+            raise InvalidInput("Choose a fund on every distribution row.", field)
+        if fund.id in seen:
+            raise InvalidInput(f"Fund {fund.code} appears twice in the distribution.", field)
+        seen.add(fund.id)
+        if fund.kind != "allocated":
+            raise InvalidInput(f"{fund.label} is a summary fund; choose allocated funds.", field)
+        if not fund_usable(fund, owner_library_id):
+            raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", field)
+        fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
+    if not rows:
+        return []
+    if method == "percent":
+        percents = [parse_percent(s.value, field, f"percent for fund {s.fund.code}") for s in rows]
+        if sum(percents) != 100:
+            raise InvalidInput(f"The fund percents add up to {format(sum(percents), 'f')} %; they must make 100 %.",
+                               field)
+        amounts = split(total, percents, currency) if total else [quantize(Decimal(0), currency)] * len(rows)
+        return [(s.fund, p, a) for s, p, a in zip(rows, percents, amounts)]
+    if method != "amount":
+        raise InvalidInput("Distribute by 'percent' or by 'amount'.", field)
+    amounts = [parse_money(s.value, currency, field, f"amount for fund {s.fund.code}") for s in rows]
+    if any(a and (a < 0) != (total < 0) for a in amounts):
+        raise InvalidInput("Fund amounts take the sign of the total (negative only for a refund).", field)
+    if sum(amounts) != total:
+        raise InvalidInput(f"The fund amounts add up to {format(sum(amounts), 'f')} {currency}; {what} is "
+                           f"{format(total, 'f')} {currency}. They must cover it exactly.", field)
+    return [(s.fund, None, a) for s, a in zip(rows, amounts)]
