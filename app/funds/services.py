@@ -415,6 +415,8 @@ class Posting:
     kind: TransactionKind
     amount: Decimal
     counterpart: Fund | None = None
+    source_type: str | None = None   # overrides the call's source for this row
+    source_id: int | None = None
 
 
 def _require_postable(fund: Fund) -> None:
@@ -435,6 +437,28 @@ def post_transactions(actor, postings: list[Posting], *, reference: str = "", no
         return []
     funds = lock_funds(p.fund.id for p in postings)
     transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
+    after = _balances_after(funds, postings)
+    rows = []
+    for p in postings:
+        fund = funds[p.fund.id]
+        row = FundTransaction(fund_id=fund.id, kind=p.kind.value, amount=p.amount, currency=fund.currency,
+                              transaction_date=on or date.today(), reference=(reference or "")[:100],
+                              note=note or "", actor_id=actor.id if actor else None,
+                              transfer_id=transfer_id if p.kind is TransactionKind.TRANSFER else None,
+                              counterpart_fund_id=p.counterpart.id if p.counterpart else None,
+                              source_type=p.source_type or source_type,
+                              source_id=p.source_id if p.source_type else source_id)
+        db.session.add(row)
+        rows.append(row)
+    for fid, bal in after.items():
+        funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
+    db.session.flush()
+    return rows
+
+
+def _balances_after(funds: dict[int, Fund], postings: list[Posting]) -> dict[int, Balance]:
+    """Each fund's balance after ``postings`` in order, or RuleViolation naming the fund and the
+    shortfall (the combined effect on a fund is checked against its starting balance)."""
     start = {fid: f.balance for fid, f in funds.items()}
     after = dict(start)
     for p in postings:
@@ -447,21 +471,13 @@ def post_transactions(actor, postings: list[Posting], *, reference: str = "", no
                                            fund_label=fund.label, base=start[fund.id])
         except (LimitExceeded, InvalidPosting) as exc:
             raise RuleViolation(str(exc), "amount") from exc
-    rows = []
-    for p in postings:
-        fund = funds[p.fund.id]
-        row = FundTransaction(fund_id=fund.id, kind=p.kind.value, amount=p.amount, currency=fund.currency,
-                              transaction_date=on or date.today(), reference=(reference or "")[:100],
-                              note=note or "", actor_id=actor.id if actor else None,
-                              transfer_id=transfer_id if p.kind is TransactionKind.TRANSFER else None,
-                              counterpart_fund_id=p.counterpart.id if p.counterpart else None,
-                              source_type=source_type, source_id=source_id)
-        db.session.add(row)
-        rows.append(row)
-    for fid, bal in after.items():
-        funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
-    db.session.flush()
-    return rows
+    return after
+
+
+def check_postings(postings: list[Posting]) -> None:
+    """Dry run of :func:`post_transactions`: raise what posting would raise, write nothing."""
+    if postings:
+        _balances_after({p.fund.id: p.fund for p in postings}, postings)
 
 
 def _amount(value, fund: Fund) -> Decimal:

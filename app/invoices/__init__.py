@@ -1,0 +1,1 @@
+"""Invoices and the invoice workflow."""

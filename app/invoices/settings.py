@@ -1,0 +1,54 @@
+"""Institution settings for invoicing: ERP hand-off, payment handling, pro rata and accrual.
+
+Stored as key → JSON in the ``setting`` table; a key never set has its default here.
+"""
+from __future__ import annotations
+
+from ..auth.permissions import is_institution_admin
+from ..errors import Forbidden, InvalidInput
+from ..extensions import db
+from .models import Setting
+
+DEFAULTS = {
+    "invoice_skip_erp": False,           # true: approved invoices go straight to payment
+    "handle_invoice_payment": True,      # true: exported invoices wait for a payment confirmation
+    "invoice_use_pro_rata": True,        # charges spread over the lines (an invoice may override)
+    "accrual_accounting": False,         # subscription lines spread over the fiscal periods they cover
+}
+LABELS = {
+    "invoice_skip_erp": "Skip the ERP: approved invoices go straight to payment",
+    "handle_invoice_payment": "Handle invoice payment: exported invoices wait for the payment confirmation",
+    "invoice_use_pro_rata": "Spread additional charges pro rata over the invoice lines",
+    "accrual_accounting": "Accrual accounting: spread subscription lines over the fiscal periods they cover",
+}
+
+
+def get(key: str):
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
+def all_settings() -> dict:
+    stored = {row.key: row.value for row in db.session.scalars(db.select(Setting))}
+    return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+
+
+def update(actor, values: dict) -> dict:
+    """Change settings (institution administrators only); every value is a JSON boolean."""
+    if not is_institution_admin(actor):
+        raise Forbidden("Only an administrator of the whole institution may change the settings.")
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            raise InvalidInput(f"Unknown setting {key!r}; the settings are {', '.join(DEFAULTS)}.", key)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"Setting {key} is true or false.", key)
+    for key, value in values.items():
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=value, updated_by_id=actor.id))
+        else:
+            row.value, row.updated_by_id = value, actor.id
+    db.session.flush()
+    return all_settings()

@@ -1,0 +1,61 @@
+"""Invoice test data: vendors (one liable for VAT with a governmental vendor), invoices in a line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app.extensions import db
+from app.funds.distribution import Share
+from app.invoices import services as ivs
+from app.invoices.models import Invoice
+from app.vendors import services as vs
+from app.vendors.models import Vendor
+
+
+@dataclass
+class Vendors:
+    plain: Vendor      # PLAIN: not liable for VAT, no governmental vendor, EUR
+    liable: Vendor     # LIABLE: liable for VAT, no governmental vendor
+    gov: Vendor        # TAXOFF: the governmental vendor, VAT 20 %
+    taxed: Vendor      # TAXED: liable for VAT, linked to TAXOFF
+    exempt: Vendor     # EXEMPT: not liable, linked to TAXOFF
+    usd: Vendor        # USDV: invoices in USD
+
+
+def make_vendors(world) -> Vendors:
+    admin = world.user("admin")
+    mk = vs.create_vendor
+    plain = mk(admin, "PLAIN", vs.VendorFields(name="Plain books", currency="EUR"))
+    liable = mk(admin, "LIABLE", vs.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
+    gov = mk(admin, "TAXOFF", vs.VendorFields(name="Tax office", currency="EUR", is_governmental=True,
+                                             vat_percent=Decimal("20.00")))
+    taxed = mk(admin, "TAXED", vs.VendorFields(name="Taxed books", currency="EUR", liable_for_vat=True,
+                                              governmental_vendor="TAXOFF"))
+    exempt = mk(admin, "EXEMPT", vs.VendorFields(name="Exempt books", currency="EUR", governmental_vendor="TAXOFF"))
+    usd = mk(admin, "USDV", vs.VendorFields(name="Dollar books", currency="USD"))
+    vs.add_rate(admin, "USD", Decimal("0.92"), date(2026, 1, 1))
+    db.session.commit()
+    return Vendors(plain, liable, gov, taxed, exempt, usd)
+
+
+def lines(*amounts, fund=None, **kw):
+    return [ivs.LineFields(unit_price=a, distribution=[Share(fund, "100")] if fund is not None else [], **kw)
+            for a in amounts]
+
+
+def invoice(world, actor, vendor, *, number="INV-1", amounts=("100.00",), total=None, fund=None, library="a",
+            confirm=None, process=False, **kw) -> Invoice:
+    """An invoice dated 2026-03-01 whose total matches its lines unless ``total`` says otherwise."""
+    lib = {"a": world.lib_a, "b": world.lib_b, None: None}[library]
+    fund = fund or {"a": world.fund_a, "b": world.fund_b, None: world.shared}[library]
+    line_fields = kw.pop("lines", None) or lines(*amounts, fund=fund)
+    if total is None:
+        total = str(sum(Decimal(a) for a in amounts) + sum(Decimal(v) for v in kw.get("charges", {}).values()))
+    fields = ivs.InvoiceFields(number=number, vendor=vendor, invoice_date=kw.pop("invoice_date", date(2026, 3, 1)),
+                               total_amount=total, owner_library=lib, lines=line_fields, **kw)
+    inv = ivs.create_invoice(actor, fields, confirm=confirm)
+    if process:
+        ivs.process_invoice(actor, inv)
+    db.session.commit()
+    return inv
