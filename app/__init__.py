@@ -66,13 +66,16 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .funds.views import bp as funds_bp
     from .inventory.views import bp as inventory_bp
+    from .invoices.admin_views import bp as invoice_admin_bp
+    from .invoices.form_views import bp as invoice_forms_bp
+    from .invoices.views import bp as invoices_bp
     from .main import bp as main_bp
     from .orders.communications_views import bp as communications_bp
     from .orders.views import bp as orders_bp
     from .vendors.views import bp as vendors_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, admin_bp,
-               api_bp):
+    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, invoices_bp,
+               invoice_forms_bp, invoice_admin_bp, admin_bp, api_bp):
         app.register_blueprint(bp)
 
 

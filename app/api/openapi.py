@@ -234,8 +234,8 @@ def build_document() -> dict:
         },
     }
     schemas, parameters = copy.deepcopy(SCHEMAS), copy.deepcopy(PARAMETERS)
-    from . import inventory, orders, vendors  # each later domain contributes its own paths and components
-    for module in (vendors, inventory, orders):
+    from . import inventory, invoices, orders, vendors  # each later domain contributes its own paths and components
+    for module in (vendors, inventory, orders, invoices):
         paths.update(getattr(module, "OPENAPI_PATHS", {}))
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
         parameters.update(getattr(module, "OPENAPI_PARAMETERS", {}))

@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ..errors import InvalidInput
+from sqlalchemy import select
+
+from ..auth.permissions import visible_funds_clause
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
 from ..ledger.money import parse_amount, quantize, split
 from . import services as fs
 from .models import Fund
@@ -59,10 +63,23 @@ def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
     return libs is None or owner_library_id in libs
 
 
+def visible_fund_ids(actor, funds) -> set[int]:
+    """The ids of those of ``funds`` the actor may see, in one query: pass it to
+    :func:`distribute` when checking many distributions at once (an invoice's lines)."""
+    ids = {fund.id for fund in funds if fund is not None and fund.id is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Fund.id).where(Fund.id.in_(ids), visible_funds_clause(actor))))
+
+
 def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: str,
                owner_library_id: int | None, *, field: str = "distribution",
-               what: str = "the net price") -> list[tuple[Fund, Decimal | None, Decimal]]:
-    """Check a distribution and return (fund, percent or None, amount) rows covering ``total``."""
+               what: str = "the net price",
+               visible: set[int] | None = None) -> list[tuple[Fund, Decimal | None, Decimal]]:
+    """Check a distribution and return (fund, percent or None, amount) rows covering ``total``.
+
+    ``visible``: the fund ids the actor may see (:func:`visible_fund_ids`), else each fund is
+    looked up."""
     seen = set()
     for share in rows:
         fund = share.fund
@@ -75,7 +92,10 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
             raise InvalidInput(f"{fund.label} is a summary fund; choose allocated funds.", field)
         if not fund_usable(fund, owner_library_id):
             raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", field)
-        fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
+        if visible is None:
+            fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
+        elif fund.id not in visible:
+            raise NotFound("No such fund.")
     if not rows:
         return []
     if method == "percent":

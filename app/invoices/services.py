@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import false, select, true
+from sqlalchemy import case, false, func, insert, select, true
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
@@ -24,7 +26,7 @@ from ..database import is_postgres
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds import services as fs
-from ..funds.distribution import Share, distribute, parse_money, parse_percent
+from ..funds.distribution import Share, distribute, parse_money, parse_percent, visible_fund_ids
 from ..funds.models import Fund, FundTransaction
 from ..ledger import TransactionKind
 from ..ledger.invoicing import AccrualError, Period, VatCheck, accrual_split, pro_rata, vat_check, vat_of
@@ -227,7 +229,8 @@ class _Line:
 
 
 def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: int | None, vendor: Vendor,
-                types: dict) -> _Line:
+                types: dict, visible_funds: set[int] | None = None, visible_pols: set[int] | None = None) -> _Line:
+    """``visible_funds`` / ``visible_pols``: the ids the actor may see (looked up per line when None)."""
     where = f"line {n}"
     if f.line_type != "regular" and f.line_type not in types and f.line_type != "vat":
         raise InvalidInput(f"{where.capitalize()}: unknown line type {f.line_type!r}.", "lines")
@@ -241,12 +244,20 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
     if f.subscription_from and f.subscription_to and f.subscription_from >= f.subscription_to:
         raise InvalidInput(f"{where.capitalize()}: the subscription must end after it starts.", "lines")
     if f.po_line is not None:
-        orders.get_po_line(actor, f.po_line.id)  # visible, else NotFound
+        if visible_pols is None:
+            orders.get_po_line(actor, f.po_line.id)  # visible, else NotFound
+        elif f.po_line.id not in visible_pols:
+            raise NotFound("No such PO line.")
     vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines", f"VAT % on {where}")
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else \
         parse_money(f.vat_amount, currency, "lines", f"VAT amount on {where}")
-    shares = distribute(actor, f.distribution or [], f.distribution_method, total, currency, owner_library_id,
-                        field="lines", what=f"the total of {where}")
+    try:
+        shares = distribute(actor, f.distribution or [], f.distribution_method, total, currency, owner_library_id,
+                            field="lines", what=f"the total of {where}", visible=visible_funds)
+    except InvalidInput as exc:
+        if where in exc.message.lower():
+            raise
+        raise InvalidInput(f"{where.capitalize()}: {exc.message}", "lines") from None
     return _Line({"line_type": f.line_type, "po_line_id": f.po_line.id if f.po_line else None,
                   "quantity": quantity, "unit_price": unit_price, "total": total,
                   "fully_invoiced": bool(f.fully_invoiced), "price_note": (f.price_note or "").strip()[:300],
@@ -376,7 +387,11 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
 def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str | None, record: bool) -> None:
     currency, owner = header["currency"], header["owner_library_id"]
     types = charge_types()
-    lines = [_clean_line(actor, lf, n, currency, owner, f.vendor, types) for n, lf in enumerate(f.lines, 1)]
+    # Visibility of every fund and PO line in two queries, not one per line (1,000-line invoices).
+    visible_funds = visible_fund_ids(actor, (s.fund for lf in f.lines for s in lf.distribution or []))
+    visible_pols = _visible_po_line_ids(actor, (lf.po_line for lf in f.lines))
+    lines = [_clean_line(actor, lf, n, currency, owner, f.vendor, types, visible_funds, visible_pols)
+             for n, lf in enumerate(f.lines, 1)]
     vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "vat_percent", "VAT percent")
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else parse_money(f.vat_amount, currency, "vat_amount",
                                                                           "VAT amount")
@@ -405,7 +420,7 @@ def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str 
                            "own fund.", "charges")
     if charges and not any(ln.values["line_type"] == "regular" for ln in lines):
         raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
-    values = {"vat_percent": vat_percent, "vat_amount": vat_amount,
+    values = {"vat_level": header["vat_level"], "vat_percent": vat_percent, "vat_amount": vat_amount,
               "vat_confirmed": check.value if check.needs_confirmation else "",
               "pro_rata": f.pro_rata}
     for name, value in values.items():
@@ -421,6 +436,14 @@ def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str 
     check_expenditure(invoice)
 
 
+def _visible_po_line_ids(actor, pols) -> set[int]:
+    ids = {pol.id for pol in pols if pol is not None and pol.id is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(POLine.id).where(POLine.id.in_(ids),
+                                                          orders.visible_po_lines_clause(actor))))
+
+
 def _line_snapshot(line: InvoiceLine) -> str:
     funds = "; ".join(f"{d.fund.code} {format(d.amount, 'f')}" for d in line.distribution)
     return (f"{line.line_type} {line.quantity} × {format(line.unit_price, 'f')} = {format(line.total, 'f')}"
@@ -428,20 +451,64 @@ def _line_snapshot(line: InvoiceLine) -> str:
 
 
 def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) -> None:
-    before = {ln.position: _line_snapshot(ln) for ln in invoice.lines}
-    invoice.lines.clear()
-    db.session.flush()
-    for position, ln in enumerate(lines, 1):
-        line = InvoiceLine(position=position, **ln.values)
-        invoice.lines.append(line)
-        for fund, percent, amount in ln.shares:
-            line.distribution.append(InvoiceLineFund(fund=fund, fund_id=fund.id, percent=percent, amount=amount))
-    db.session.flush()
+    # The old lines with their funds and PO lines in three queries, not two per line; the list
+    # keeps them referenced (the identity map is weak) while invoice.lines loads and is cleared.
+    existing = invoice.lines if invoice.id is None else db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position)
+        .options(selectinload(InvoiceLine.distribution).selectinload(InvoiceLineFund.fund),
+                 selectinload(InvoiceLine.po_line))).all()
+    before = {ln.position: _line_snapshot(ln) for ln in existing}
+    db.session.flush()   # a new invoice gets its id
+    # Rows are written with bulk statements (per-object ORM inserts and deletes took seconds on a
+    # 1,000-line invoice); the session then holds the new lines with exactly the values given,
+    # as persistent objects, as if the ORM had inserted them.
+    if existing:
+        line_ids = select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice.id).scalar_subquery()
+        db.session.execute(InvoiceLineFund.__table__.delete().where(InvoiceLineFund.line_id.in_(line_ids)))
+        db.session.execute(InvoiceLine.__table__.delete().where(InvoiceLine.invoice_id == invoice.id))
+        for line in existing:
+            db.session.expunge(line)   # cascades to its distribution
+    new_lines = []
+    if lines:
+        db.session.execute(insert(InvoiceLine.__table__), [{"invoice_id": invoice.id, "position": position,
+                                                            **ln.values} for position, ln in enumerate(lines, 1)])
+        line_id = dict(db.session.execute(select(InvoiceLine.position, InvoiceLine.id)
+                                          .where(InvoiceLine.invoice_id == invoice.id)).all())
+        rows = [{"line_id": line_id[position], "fund_id": fund.id, "percent": percent, "amount": amount}
+                for position, ln in enumerate(lines, 1) for fund, percent, amount in ln.shares]
+        share_id = {}
+        if rows:
+            db.session.execute(insert(InvoiceLineFund.__table__), rows)
+            share_id = {(lid, fid): sid for sid, lid, fid in db.session.execute(
+                select(InvoiceLineFund.id, InvoiceLineFund.line_id, InvoiceLineFund.fund_id)
+                .where(InvoiceLineFund.line_id.in_(list(line_id.values()))))}
+        for position, ln in enumerate(lines, 1):
+            line = InvoiceLine(id=line_id[position], invoice_id=invoice.id, position=position, **ln.values)
+            shares = [InvoiceLineFund(id=share_id[(line.id, fund.id)], line_id=line.id, fund=fund, fund_id=fund.id,
+                                      percent=percent, amount=amount) for fund, percent, amount in ln.shares]
+            line.distribution = shares   # loaded, even when empty
+            make_transient_to_detached(line)
+            for share in shares:
+                make_transient_to_detached(share)
+            db.session.add(line)
+            new_lines.append(line)
+    set_committed_value(invoice, "lines", new_lines)
     if record:
         after = {ln.position: _line_snapshot(ln) for ln in invoice.lines}
-        for position in sorted(set(before) | set(after)):
-            if before.get(position) != after.get(position):
-                log(invoice, actor, "edit", "line", before.get(position), after.get(position), line=position)
+        _log_line_changes(invoice, actor, [(position, before.get(position), after.get(position))
+                                           for position in sorted(set(before) | set(after))
+                                           if before.get(position) != after.get(position)])
+
+
+def _log_line_changes(invoice: Invoice, actor, changes: list[tuple[int, str | None, str | None]]) -> None:
+    """What :func:`log` records for each changed line (position, old, new), in one statement."""
+    if not changes:
+        return
+    db.session.execute(insert(InvoiceEvent.__table__), [
+        {"invoice_id": invoice.id, "invoice_number": invoice.number, "vendor_code": invoice.vendor.code,
+         "line_position": position, "actor_id": actor.id if actor else None, "action": "edit", "field": "line",
+         "old_value": _text(old), "new_value": _text(new), "note": ""} for position, old, new in changes])
+    db.session.expire(invoice, ["history"])   # reloads with these events when read
 
 
 def _replace_charges(actor, invoice: Invoice, charges: dict, record: bool) -> None:
@@ -589,6 +656,15 @@ def _accrual_periods() -> list[Period]:
             for p in db.session.scalars(select(FiscalPeriod).where(FiscalPeriod.status == "active"))]
 
 
+def _split(total: Decimal, weights: list, currency: str) -> list[Decimal]:
+    """:func:`app.ledger.money.split`, short-cut for one positive weight (most lines have one
+    fund): the whole total, rounded, and never "-0.00", exactly what split returns."""
+    if len(weights) == 1 and isinstance(weights[0], (Decimal, int)) and weights[0] > 0:
+        whole = quantize(total, currency)
+        return [abs(whole) if whole == 0 else whole]
+    return split(total, weights, currency)
+
+
 def charges_of(invoice: Invoice) -> list[Charge]:
     """Every fund posting approval would make, exact: per line, the gross amount split over its
     funds (in proportion to their shares), spread over fiscal periods with accrual, converted to
@@ -601,9 +677,9 @@ def charges_of(invoice: Invoice) -> list[Charge]:
         if not line.distribution:
             continue
         amount = gross[line.position]
-        parts = split(amount, [abs(d.amount) or 0 for d in line.distribution], invoice.currency) \
+        parts = _split(amount, [abs(d.amount) or 0 for d in line.distribution], invoice.currency) \
             if any(d.amount for d in line.distribution) else \
-            split(amount, [1] * len(line.distribution), invoice.currency)
+            _split(amount, [1] * len(line.distribution), invoice.currency)
         pieces: list[tuple[Fund, Decimal]] = []
         for d, part in zip(line.distribution, parts):
             if accrual and line.subscription_from and line.subscription_to:
@@ -622,7 +698,7 @@ def charges_of(invoice: Invoice) -> list[Charge]:
             subtotal = sum(p for _, p in group)
             converted = vs.convert(subtotal, invoice.currency, currency, invoice.invoice_date,
                                    explicit_ratio=invoice.explicit_ratio)
-            fund_parts = split(converted, [abs(p) for _, p in group], currency) if subtotal else \
+            fund_parts = _split(converted, [abs(p) for _, p in group], currency) if subtotal else \
                 [quantize(Decimal(0), currency)] * len(group)
             rate = rate_text(invoice, currency)
             for (fund, part), fund_part in zip(group, fund_parts):
@@ -638,23 +714,41 @@ def _postings(invoice: Invoice) -> list[fs.Posting]:
     for c in charges:
         if c.line.po_line_id:
             expended_on[(c.line.po_line_id, c.fund.id)] += c.fund_amount
-    seen_pols = set()
+    fully_invoiced: dict[int, bool] = {}   # PO line id -> any of its lines fully invoices it
     for line in invoice.lines:
-        pol = line.po_line
-        if pol is None or pol.id in seen_pols:
-            continue
-        seen_pols.add(pol.id)
-        fully = any(ln.fully_invoiced for ln in invoice.lines if ln.po_line_id == pol.id)
-        for fund_id, outstanding in sorted(orders.outstanding_encumbrance(pol).items()):
+        if line.po_line_id is not None:
+            fully_invoiced[line.po_line_id] = fully_invoiced.get(line.po_line_id, False) or line.fully_invoiced
+    outstanding_by_pol = _outstanding_encumbrances(fully_invoiced)
+    for pol_id, fully in fully_invoiced.items():   # in the order of the lines
+        for fund_id, outstanding in sorted(outstanding_by_pol.get(pol_id, {}).items()):
             if outstanding <= 0:
                 continue
-            release = outstanding if fully else min(outstanding, max(expended_on.get((pol.id, fund_id), 0), 0))
+            release = outstanding if fully else min(outstanding, max(expended_on.get((pol_id, fund_id), 0), 0))
             if release:
                 releases.append(fs.Posting(db.session.get(Fund, fund_id), TransactionKind.DISENCUMBRANCE, release,
-                                           source_type=POL_SOURCE, source_id=pol.id))
+                                           source_type=POL_SOURCE, source_id=pol_id))
     expenditures = [fs.Posting(c.fund, TransactionKind.EXPENDITURE, c.fund_amount, source_type=LINE_SOURCE,
                                source_id=c.line.id) for c in charges if c.fund_amount]
     return releases + expenditures
+
+
+def _outstanding_encumbrances(pol_ids) -> dict[int, dict[int, Decimal]]:
+    """:func:`app.orders.services.outstanding_encumbrance` of many PO lines in one query:
+    PO line id -> {fund id: what it still holds encumbered}."""
+    ids = sorted(set(pol_ids))
+    result: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    if not ids:
+        return result
+    t = FundTransaction
+    amount = func.sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount))
+    rows = db.session.execute(
+        select(t.source_id, t.fund_id, amount).where(t.source_type == orders.SOURCE, t.source_id.in_(ids),
+                                                     t.kind.in_(("encumbrance", "disencumbrance")))
+        .group_by(t.source_id, t.fund_id)).all()
+    for pol_id, fund_id, total in rows:
+        if total:
+            result[pol_id][fund_id] = Decimal(total)
+    return result
 
 
 def check_expenditure(invoice: Invoice) -> None:
@@ -674,7 +768,9 @@ def review_problems(invoice: Invoice) -> list[str]:
         lines_total = sum((ln.total for ln in invoice.lines), Decimal(0))
         lines_total += sum((ln.vat_amount for ln in invoice.lines if invoice.vat_level == "line"
                             and not invoice.vat_inclusive), Decimal(0))
-        if invoice.vat_level == "invoice" and not invoice.vat_inclusive and not invoice.vat_separate_line:
+        # VAT raised as a separate invoice to the governmental vendor is not part of this total.
+        if invoice.vat_level == "invoice" and not invoice.vat_inclusive and not invoice.vat_separate_line \
+                and not _has_governmental_invoice(invoice):
             lines_total += invoice.vat_amount
         lines_total += sum((c.amount for c in invoice.charges), Decimal(0))
         if lines_total != invoice.total_amount:
@@ -910,3 +1006,173 @@ def ensure_default_rules() -> None:
             db.session.add(ReviewRule(kind=kind, active=True,
                                       threshold_percent=Decimal("10.00") if kind == "price_differs" else None))
     db.session.flush()
+
+
+# -- added for administration --
+# Review rules, approval rules and the library's own charge types: institution administrators
+# only. Approval rules keep positions 1..n without gaps, so "first match wins" reads top to bottom.
+
+MAX_OWN_CHARGE_TYPES = 5
+RESERVED_LINE_TYPES = frozenset({"regular", "vat"})
+
+
+def _require_institution_admin(actor, what: str) -> None:
+    from ..auth.permissions import is_institution_admin
+    if not is_institution_admin(actor):
+        raise Forbidden(f"Only an administrator of the whole institution may {what}.")
+
+
+def update_review_rule(actor, rule: ReviewRule, *, active: bool | None = None,
+                       threshold_percent=None) -> ReviewRule:
+    """Switch a review rule on or off, and (price rule only) set its threshold percent."""
+    _require_institution_admin(actor, "change the review rules")
+    if active is not None:
+        rule.active = bool(active)
+    if threshold_percent is not None:
+        if rule.kind != "price_differs":
+            raise InvalidInput("Only the price rule has a threshold.", "threshold_percent")
+        rule.threshold_percent = parse_percent(threshold_percent, "threshold_percent", "threshold percent")
+    db.session.flush()
+    return rule
+
+
+def review_rules() -> list[ReviewRule]:
+    order = {kind: n for n, kind in enumerate(ReviewRule.KINDS)}
+    return sorted(db.session.scalars(select(ReviewRule)), key=lambda r: order.get(r.kind, len(order)))
+
+
+@dataclass
+class ApprovalRuleFields:
+    name: str = ""
+    min_total: object = None          # compared with the invoice total as printed (its own currency)
+    max_total: object = None
+    vendor: Vendor | None = None
+    fund: Fund | None = None
+    owner_library: Library | None = None
+    channel: str | None = None
+    automatic: bool = False
+    approver_not_creator: bool = False
+
+
+def approval_rules() -> list[ApprovalRule]:
+    return db.session.scalars(select(ApprovalRule).order_by(ApprovalRule.position)).all()
+
+
+def _rule_amount(value, name: str, label: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    return parse_money(value, vs.institution_currency(), name, label)
+
+
+def _apply_rule_fields(rule: ApprovalRule, f: ApprovalRuleFields) -> None:
+    name = (f.name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("Give the rule a name (at most 100 characters).", "name")
+    min_total = _rule_amount(f.min_total, "min_total", "minimum total")
+    max_total = _rule_amount(f.max_total, "max_total", "maximum total")
+    if min_total is not None and max_total is not None and min_total > max_total:
+        raise InvalidInput("The minimum total is above the maximum total: no invoice could match.", "max_total")
+    if f.channel not in (None, "") and f.channel not in CHANNELS:
+        raise InvalidInput("Choose a creation channel: " + ", ".join(CHANNELS.values()) + ".", "channel")
+    if f.fund is not None and f.fund.kind != "allocated":
+        raise InvalidInput(f"{f.fund.code} is a summary fund; invoices are charged to allocated funds.", "fund")
+    if f.approver_not_creator and f.automatic:
+        raise InvalidInput("An automatic approval has no approver: choose manual approval to require an approver "
+                           "other than the creator.", "approver_not_creator")
+    rule.name, rule.min_total, rule.max_total = name, min_total, max_total
+    rule.vendor_id = f.vendor.id if f.vendor else None
+    rule.fund_id = f.fund.id if f.fund else None
+    rule.owner_library_id = f.owner_library.id if f.owner_library else None
+    rule.channel = f.channel or None
+    rule.automatic, rule.approver_not_creator = bool(f.automatic), bool(f.approver_not_creator)
+
+
+def create_approval_rule(actor, f: ApprovalRuleFields) -> ApprovalRule:
+    """A new rule at the end of the list (the last to be tried)."""
+    _require_institution_admin(actor, "change the approval rules")
+    last = db.session.scalar(select(db.func.max(ApprovalRule.position))) or 0
+    rule = ApprovalRule(position=last + 1)
+    _apply_rule_fields(rule, f)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def update_approval_rule(actor, rule: ApprovalRule, f: ApprovalRuleFields) -> ApprovalRule:
+    _require_institution_admin(actor, "change the approval rules")
+    _apply_rule_fields(rule, f)
+    db.session.flush()
+    return rule
+
+
+def _renumber(rules: list[ApprovalRule]) -> None:
+    # Positions are unique: park them out of the way first, then write 1..n.
+    for n, rule in enumerate(rules, 1):
+        rule.position = -n
+    db.session.flush()
+    for n, rule in enumerate(rules, 1):
+        rule.position = n
+    db.session.flush()
+
+
+def delete_approval_rule(actor, rule: ApprovalRule) -> None:
+    _require_institution_admin(actor, "change the approval rules")
+    db.session.delete(rule)
+    db.session.flush()
+    _renumber(approval_rules())
+
+
+def move_approval_rule(actor, rule: ApprovalRule, direction: str) -> ApprovalRule:
+    """One place up (tried earlier) or down; at either end nothing moves."""
+    _require_institution_admin(actor, "change the approval rules")
+    if direction not in ("up", "down"):
+        raise InvalidInput("Move a rule up or down.", "direction")
+    rules = list(approval_rules())
+    index = rules.index(rule)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(rules):
+        rules[index], rules[other] = rules[other], rules[index]
+        _renumber(rules)
+    return rule
+
+
+def own_charge_types() -> list[ChargeType]:
+    return db.session.scalars(select(ChargeType).order_by(ChargeType.active.desc(), ChargeType.code)).all()
+
+
+def _check_charge_type_room() -> None:
+    active = db.session.scalar(select(db.func.count()).select_from(ChargeType).where(ChargeType.active))
+    if active >= MAX_OWN_CHARGE_TYPES:
+        raise RuleViolation(f"The library already has {MAX_OWN_CHARGE_TYPES} charge types of its own, the most "
+                            "allowed; deactivate one first.", "code")
+
+
+def create_charge_type(actor, code: str, name: str) -> ChargeType:
+    """One of the library's own charge types (at most five active), beside the built-in four."""
+    _require_institution_admin(actor, "change the charge types")
+    code, name = (code or "").strip().lower(), (name or "").strip()
+    if not code or len(code) > 20 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in code):
+        raise InvalidInput("The code is 1–20 letters, digits, - or _ (no spaces).", "code")
+    if code in BUILT_IN_CHARGES or code in RESERVED_LINE_TYPES:
+        raise InvalidInput(f"{code} is a built-in type; choose another code.", "code")
+    if not name or len(name) > 100:
+        raise InvalidInput("Give the charge type a name (at most 100 characters).", "name")
+    existing = db.session.scalar(select(ChargeType).where(ChargeType.code == code))
+    if existing is not None:
+        state = "" if existing.active else " (inactive: activate it instead)"
+        raise Duplicate(f"There is already a charge type {code}, “{existing.name}”{state}.", "code")
+    _check_charge_type_room()
+    charge_type = ChargeType(code=code, name=name, active=True)
+    db.session.add(charge_type)
+    db.session.flush()
+    return charge_type
+
+
+def set_charge_type_active(actor, charge_type: ChargeType, active: bool) -> ChargeType:
+    """Deactivated types are no longer offered; invoices that used them keep them."""
+    _require_institution_admin(actor, "change the charge types")
+    if active and not charge_type.active:
+        _check_charge_type_room()
+    charge_type.active = bool(active)
+    db.session.flush()
+    return charge_type

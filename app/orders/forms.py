@@ -1,4 +1,4 @@
-"""Forms for PO lines (create/edit, receive, activate, cancel, vendor change) and purchase orders.
+"""Forms for PO lines (create/edit, receive, activate, cancel, vendor change, action notes) and purchase orders.
 
 Amounts, percents and quantities stay text here: the services parse them into Decimal/int and
 name the field when they refuse, so the message lands next to what was typed.
@@ -87,3 +87,9 @@ class VendorChangeForm(FlaskForm):
 
 class PackageForm(FlaskForm):
     po = SelectField("Purchase order", coerce=str, validators=[Optional()])
+
+
+class ActionNoteForm(FlaskForm):
+    """The note of the action bar, sent with approve, defer, resume, renew, close and reopen."""
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000, message="The note is longer than 1000 "
+                                                                                   "characters.")])

@@ -3,7 +3,10 @@ actions, the cancel confirmation, vendor and reference changes, and the purchase
 
 HTMX fragments are the same URLs asked with HX-Request: the list table (#pol-table), a line page
 without the layout (#pol-page, also what every action on a line answers with), the line form
-(#pol-form), the PO list (#po-table) and the record search of the form (#record-results).
+(#pol-form; the vendor select picks its #currency-field out of it again), the PO list (#po-table)
+and the record search of the form (#record-results).
+Line answers also swap the layout's message areas out of band: their own message into #status,
+and an empty #flashes, since what was flashed there belongs to an earlier request.
 Viewing is for every role within its library scope (the services' lookups give 404 outside it);
 acting needs a purchasing role whose scope covers the line's owner.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +23,7 @@ from ..errors import DomainError, InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..funds.models import Fund
-from ..htmx import hx_redirect, render
+from ..htmx import hx_redirect, is_htmx, render
 from ..inventory import services as inv
 from ..inventory.models import BibRecord
 from ..ledger.money import format_plain
@@ -28,7 +31,7 @@ from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors.models import Vendor, VendorAccount
 from . import services as svc
-from .forms import (FUND_ROWS, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
+from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
 from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 
@@ -39,6 +42,25 @@ TABS = ("summary", "funds", "inventory", "history")
 PER_PAGE = 25
 LIST_SORTS = ("number", "title", "status", "price", "expected")
 BARE = "orders/_bare.html"
+
+
+def _layout() -> str:
+    """What a line page extends: only #pol-page for HTMX, the whole layout otherwise (a history
+    restore after the back button also asks with HX-Request, and needs the whole page)."""
+    return BARE if is_htmx() else "base.html"
+
+
+def _htmx_refusal(exc: DomainError, pol: POLine, tab: str = "summary"):
+    """A refused HTMX action: the message goes to the page's alert area (#problems); out of band,
+    the line is shown as it is now (the page may be stale: someone else acted on it meanwhile) and
+    the flashed messages of an earlier request are cleared, as after a success."""
+    body = (render_template("_problem.html", message=exc.message)
+            + render_template("orders/show.html", **_detail_context(pol, tab), oob=True))
+    resp = make_response(body, exc.status)
+    resp.headers["HX-Retarget"] = "#problems"
+    resp.headers["HX-Reswap"] = "innerHTML"
+    resp.vary.add("HX-Request")
+    return resp
 
 
 @bp.app_template_global()
@@ -250,6 +272,10 @@ def _line_form(pol: POLine | None):
     form.distribution_errors = []
     if pol is not None and request.method == "GET":
         _fill_from(form, pol)
+    if request.method == "GET" and "vendor" in request.args:
+        # The vendor select asks again when it changes (HTMX picks #currency-field out of the answer).
+        form.vendor.data = request.args.get("vendor", "")
+        form.currency.data = request.args.get("currency", form.currency.data)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -279,7 +305,13 @@ def _line_form(pol: POLine | None):
     if parse_id((form.bib_record.data or "").strip()):
         record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
     return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
-                  fund_rows=FUND_ROWS)
+                  fund_rows=FUND_ROWS, vendor=_chosen_vendor(form))
+
+
+def _chosen_vendor(form: POLineForm) -> Vendor | None:
+    """The vendor picked on the form, whose currency the line takes when none is entered."""
+    vendor_id = parse_id(form.vendor.data or "")
+    return db.session.get(Vendor, vendor_id) if vendor_id else None
 
 
 def _approve_after_save(number: str, saved: str) -> str:
@@ -308,15 +340,18 @@ def new():
 def edit(number):
     pol = _pol_to_change(number)
     if not pol.may("edit"):
-        return _refused_redirect(pol, "edit")
+        return _refused(pol, "edit")
     return _line_form(pol)
 
 
-def _refused_redirect(pol: POLine, action: str):
-    """Asked for the form of an action the line's status refuses: say why on the line's page."""
+def _refused(pol: POLine, action: str):
+    """An action the line's status refuses. Asked for its form (GET): go to the line's page,
+    which says why. Posted: nothing is done; the answer is a 422 with the reason."""
     try:
         svc.refuse_unless(action, pol)
     except DomainError as exc:
+        if request.method == "POST":
+            return _htmx_refusal(exc, pol) if htmx else _detail(pol, "summary", exc.status, problem=exc.message)
         flash(exc.message, "error")
     url = url_for("orders.show", number=pol.number)
     return hx_redirect(url) if htmx else redirect(url)
@@ -368,12 +403,15 @@ def _funds_rows(pol: POLine) -> list[dict]:
     return [dict(share=d, fund=d.fund, outstanding=outstanding.get(d.fund_id)) for d in pol.distribution]
 
 
-def _detail(pol: POLine, tab: str = "summary", status: int = 200, **ctx):
+def _detail_context(pol: POLine, tab: str = "summary", **ctx) -> dict:
     ctx = {**_line_forms(pol), **ctx}
     if tab == "funds":
         ctx["fund_rows"] = _funds_rows(pol)
-    return render("orders/show.html", status=status, pol=pol, active_tab=tab,
-                  pol_layout=BARE if htmx else "base.html", **ctx)
+    return dict(pol=pol, active_tab=tab, pol_layout=_layout(), **ctx)
+
+
+def _detail(pol: POLine, tab: str = "summary", status: int = 200, **ctx):
+    return render("orders/show.html", status=status, **_detail_context(pol, tab, **ctx))
 
 
 @bp.get("/orders/lines/<number>")
@@ -388,7 +426,8 @@ def show(number):
 
 def _act(number: str, change, tab: str = "summary"):
     """Run one action on a line and answer with the line (HTMX) or a redirect to it. A refusal
-    changes nothing: HTMX gets the message in #problems, a plain form the page with the message."""
+    changes nothing: HTMX gets the message in #problems (and the line as it is now), a plain form
+    the page with the message."""
     pol = _pol_to_change(number)
     try:
         message = change(pol)
@@ -396,7 +435,7 @@ def _act(number: str, change, tab: str = "summary"):
     except DomainError as exc:
         db.session.rollback()
         if htmx:
-            raise
+            return _htmx_refusal(exc, _pol(number), tab)
         return _detail(_pol(number), tab, exc.status, problem=exc.message)
     pol = _pol(pol.id)
     if htmx:
@@ -405,11 +444,21 @@ def _act(number: str, change, tab: str = "summary"):
     return redirect(url_for("orders.show", number=pol.number, tab=tab if tab != "summary" else None))
 
 
+def _action_note() -> str:
+    """The optional note typed in the action bar; the services keep it in the line's history."""
+    form = ActionNoteForm()
+    if not form.validate_on_submit():
+        field, errors = next(iter(form.errors.items()))
+        raise InvalidInput(errors[0], field)
+    return (form.note.data or "").strip()
+
+
 def _simple_action(name: str, service, message: str):
     def view(number):
         def change(pol):
-            service(current_user, pol)
-            return message.format(pol=pol)
+            note = _action_note()
+            service(current_user, pol, note=note)
+            return message.format(pol=pol) + (" The note is kept in its history." if note else "")
         return _act(number, change)
     view.__name__ = name
     bp.add_url_rule(f"/orders/lines/<number>/{name}", name, roles_required(*ORDER)(view), methods=["POST"])
@@ -505,7 +554,7 @@ def cancel(number):
     """GET: what cancelling would delete and release, with the reason to give; POST: cancel."""
     pol = _pol_to_change(number)
     if not pol.may("cancel"):
-        return _refused_redirect(pol, "cancel")
+        return _refused(pol, "cancel")
     form = CancelForm()
     status = 200
     if request.method == "POST":
@@ -522,7 +571,7 @@ def cancel(number):
                 attach_error(form, exc)
         status = 422
     return render("orders/cancel.html", status=status, pol=pol, active_tab="cancel", form=form,
-                  preview=svc.cancel_preview(pol), pol_layout=BARE if htmx else "base.html")
+                  preview=svc.cancel_preview(pol), pol_layout=_layout())
 
 
 def _cancelled_message(number: str, done) -> str:
@@ -547,7 +596,7 @@ VENDOR_ACTIONS = {
 def _vendor_change(number: str, action: str):
     pol = _pol_to_change(number)
     if not pol.may(action):
-        return _refused_redirect(pol, action)
+        return _refused(pol, action)
     form = VendorChangeForm()
     vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active", Vendor.id != pol.vendor_id)
                                  .order_by(Vendor.code)).all()
@@ -579,7 +628,7 @@ def _vendor_change(number: str, action: str):
         status = 422
     title, explanation = VENDOR_ACTIONS[action]
     return render("orders/vendor_change.html", status=status, pol=pol, active_tab=action, form=form, action=action,
-                  heading=title, explanation=explanation, pol_layout=BARE if htmx else "base.html")
+                  heading=title, explanation=explanation, pol_layout=_layout())
 
 
 @bp.route("/orders/lines/<number>/replace-vendor", methods=["GET", "POST"])
@@ -609,7 +658,7 @@ REFERENCE_ACTIONS = {
 def _reference_change(number: str, action: str):
     pol = _pol_to_change(number)
     if not pol.may(action):
-        return _refused_redirect(pol, action)
+        return _refused(pol, action)
     status, problem = 200, None
     if request.method == "POST":
         try:
@@ -640,7 +689,7 @@ def _reference_change(number: str, action: str):
     title, explanation = REFERENCE_ACTIONS[action]
     return render("orders/reference.html", status=status, pol=pol, active_tab=action, action=action, q=q,
                   page=page, page_url=page_url, heading=title, explanation=explanation, problem=problem,
-                  pol_layout=BARE if htmx else "base.html")
+                  pol_layout=_layout())
 
 
 @bp.route("/orders/lines/<number>/change-reference", methods=["GET", "POST"])
@@ -707,9 +756,12 @@ def package_ready():
 @bp.get("/orders/pos/<po_number>")
 @roles_required(*VIEW)
 def show_po(po_number):
-    po = svc.get_po(current_user, po_number)
-    return render("orders/po.html", po=po, can_act=svc.can_order(current_user, po.owner_library_id),
-                  packaging=PACKAGING)
+    return _po_page(svc.get_po(current_user, po_number))
+
+
+def _po_page(po: PurchaseOrder, status: int = 200, problem: str | None = None):
+    return render("orders/po.html", status=status, po=po, can_act=svc.can_order(current_user, po.owner_library_id),
+                  packaging=PACKAGING, problem=problem)
 
 
 @bp.post("/orders/pos/<po_number>/send")
@@ -726,7 +778,7 @@ def send_po(po_number):
         db.session.rollback()
         if htmx:
             raise
-        flash(exc.message, "error")
+        return _po_page(svc.get_po(current_user, po_number), exc.status, problem=exc.message)
     url = url_for("orders.show_po", po_number=po.number)
     return hx_redirect(url) if htmx else redirect(url)
 

@@ -139,6 +139,8 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("contact_form", ContactForm(formdata=None))
     if tab == "orders":
         forms.update(_vendor_orders(vendor))
+    if tab == "invoices":
+        forms.update(_vendor_invoices(vendor))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
                   **forms)
 
@@ -152,6 +154,16 @@ def _vendor_orders(vendor: Vendor, limit: int = 50) -> dict:
     lines = db.session.scalars(orders.po_lines_query(current_user, orders.LineFilter(vendor_id=vendor.id))
                                .limit(limit)).all()
     return dict(vendor_pos=pos, vendor_lines=lines, orders_limit=limit)
+
+
+def _vendor_invoices(vendor: Vendor, limit: int = 50) -> dict:
+    """The invoices tab: the vendor's invoices the user may see, latest first."""
+    from ..invoices import services as invoices
+    from ..invoices.models import Invoice
+    rows = db.session.scalars(db.select(Invoice).where(Invoice.vendor_id == vendor.id,
+                                                       invoices.visible_invoices_clause(current_user))
+                              .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(limit)).all()
+    return dict(vendor_invoices=rows, invoices_limit=limit)
 
 
 @bp.get("/vendors/<int:vendor_id>")

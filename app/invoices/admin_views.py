@@ -1,0 +1,285 @@
+"""Invoicing administration: settings, review rules, approval rules, charge types.
+
+Institution administrators only (a library-scoped administrator gets 403, as on the other
+administration pages). Every change goes through :mod:`app.invoices.settings` or
+:mod:`app.invoices.services`; an HTMX request gets the changed section back, a plain form post is
+redirected to the page with a message (or the page again with the error).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..auth.models import Role
+from ..auth.permissions import is_institution_admin, roles_required
+from ..errors import DomainError, InvalidInput
+from ..extensions import db
+from ..forms_util import attach_error
+from ..funds.models import Fund
+from ..htmx import is_htmx, render
+from ..org.models import Library
+from ..vendors.models import Vendor
+from . import services as ivs
+from . import settings as invoice_settings
+from .models import BUILT_IN_CHARGES, CHANNELS, ApprovalRule, ChargeType, ReviewRule
+
+bp = Blueprint("invoice_admin", __name__, url_prefix="/admin/invoicing")
+ADMIN = (Role.ADMIN,)
+
+
+@bp.before_request
+def _institution_admins_only():
+    if current_user.is_authenticated and not is_institution_admin(current_user):
+        abort(403)
+
+
+def _flag(value: str | None) -> bool:
+    """A switch's submitted value: "true"/"on"/"1" or "false"/"off"/"0"."""
+    text = (value or "").strip().lower()
+    if text in ("true", "on", "1", "yes"):
+        return True
+    if text in ("false", "off", "0", "no"):
+        return False
+    raise InvalidInput("A switch is on or off.", "value")
+
+
+def _answer(page: str, fragment: str, redirect_to: str, message: str, **ctx):
+    """After a change: the fragment for HTMX, else back to the page with the message."""
+    if is_htmx():
+        return render(page, fragment, message=message, clear_flashes=True, **ctx)
+    flash(message, "ok")
+    return redirect(redirect_to)
+
+
+def _refused(exc: DomainError, page: str, fragment: str, **ctx):
+    db.session.rollback()
+    return render(page, fragment, status=exc.status, error=exc.message, clear_flashes=is_htmx(), **ctx)
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+def _settings_ctx() -> dict:
+    return {"values": invoice_settings.all_settings(), "labels": invoice_settings.LABELS}
+
+
+@bp.get("")
+@roles_required(*ADMIN)
+def settings():
+    return render("invoices/admin/settings.html", "invoices/admin/_settings.html", **_settings_ctx())
+
+
+@bp.post("/settings")
+@roles_required(*ADMIN)
+def update_setting():
+    key = request.form.get("key", "")
+    try:
+        if key not in invoice_settings.DEFAULTS:
+            raise InvalidInput("Unknown setting.", "key")
+        invoice_settings.update(current_user, {key: _flag(request.form.get("value"))})
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "invoices/admin/settings.html", "invoices/admin/_settings.html", **_settings_ctx())
+    state = "on" if invoice_settings.get(key) else "off"
+    return _answer("invoices/admin/settings.html", "invoices/admin/_settings.html", url_for(".settings"),
+                   f"{invoice_settings.LABELS[key].split(':')[0]}: now {state}.", **_settings_ctx())
+
+
+# -- review rules ------------------------------------------------------------------------------
+
+def _review_ctx() -> dict:
+    return {"rules": ivs.review_rules(), "kinds": ReviewRule.KINDS}
+
+
+@bp.get("/review-rules")
+@roles_required(*ADMIN)
+def review_rules():
+    return render("invoices/admin/review_rules.html", "invoices/admin/_review_rules.html", **_review_ctx())
+
+
+@bp.post("/review-rules/<int:review_rule_id>")
+@roles_required(*ADMIN)
+def update_review_rule(review_rule_id):
+    rule = db.get_or_404(ReviewRule, review_rule_id)
+    try:
+        active = _flag(request.form["active"]) if "active" in request.form else None
+        threshold = request.form.get("threshold_percent")
+        if threshold is not None and not threshold.strip():
+            raise InvalidInput("Give the threshold percent, e.g. 10.", "threshold_percent")
+        ivs.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html", **_review_ctx())
+    what = ReviewRule.KINDS.get(rule.kind, rule.kind)
+    message = (f"Threshold set to {rule.threshold_percent} %." if threshold is not None
+               else f"“{what}”: {'on' if rule.active else 'off'}.")
+    return _answer("invoices/admin/review_rules.html", "invoices/admin/_review_rules.html",
+                   url_for(".review_rules"), message, **_review_ctx())
+
+
+# -- approval rules ----------------------------------------------------------------------------
+
+class ApprovalRuleForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=100)])
+    min_total = StringField("Invoice total from", validators=[Optional()],
+                            description="Compared with the invoice total as printed; empty: no lower limit.")
+    max_total = StringField("Invoice total up to", validators=[Optional()],
+                            description="Empty: no upper limit.")
+    vendor = SelectField("Vendor", coerce=str)
+    fund = SelectField("Fund (any line charged to it)", coerce=str)
+    owner_library = SelectField("Owner", coerce=str)
+    channel = SelectField("Creation channel", coerce=str)
+    decision = SelectField("Decision", choices=[("manual", "Manual approval by an invoice manager"),
+                                                ("automatic", "Automatic approval")])
+    approver_not_creator = BooleanField("The approver must not be the invoice's creator (manual approval)")
+
+
+def _rule_form(rule: ApprovalRule | None = None) -> ApprovalRuleForm:
+    form = ApprovalRuleForm()
+    form.vendor.choices = [("", "Any vendor")] + [
+        (str(v.id), f"{v.code} — {v.name}") for v in db.session.scalars(select(Vendor).order_by(Vendor.code))]
+    funds = db.session.scalars(select(Fund).where(Fund.kind == "allocated").order_by(Fund.code)).all()
+    form.fund.choices = [("", "Any fund")] + [(str(f.id), f"{f.code} ({f.fiscal_period.code}) — {f.name}")
+                                              for f in funds]
+    form.owner_library.choices = [("", "Any owner")] + [
+        (str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(select(Library).order_by(Library.code))]
+    form.channel.choices = [("", "Any channel")] + list(CHANNELS.items())
+    if rule is not None and request.method == "GET":
+        form.name.data = rule.name
+        form.min_total.data = "" if rule.min_total is None else format(rule.min_total, "f")
+        form.max_total.data = "" if rule.max_total is None else format(rule.max_total, "f")
+        form.vendor.data = str(rule.vendor_id or "")
+        form.fund.data = str(rule.fund_id or "")
+        form.owner_library.data = str(rule.owner_library_id or "")
+        form.channel.data = rule.channel or ""
+        form.decision.data = "automatic" if rule.automatic else "manual"
+        form.approver_not_creator.data = rule.approver_not_creator
+    return form
+
+
+def _pick(model, value: str, field: str):
+    if not value:
+        return None
+    found = db.session.get(model, int(value)) if value.isdigit() else None
+    if found is None:
+        raise InvalidInput("That choice no longer exists; reload the page.", field)
+    return found
+
+
+def _rule_fields(form: ApprovalRuleForm) -> ivs.ApprovalRuleFields:
+    return ivs.ApprovalRuleFields(
+        name=form.name.data or "", min_total=(form.min_total.data or "").strip() or None,
+        max_total=(form.max_total.data or "").strip() or None, vendor=_pick(Vendor, form.vendor.data, "vendor"),
+        fund=_pick(Fund, form.fund.data, "fund"),
+        owner_library=_pick(Library, form.owner_library.data, "owner_library"),
+        channel=form.channel.data or None, automatic=form.decision.data == "automatic",
+        approver_not_creator=bool(form.approver_not_creator.data))
+
+
+def _approval_ctx() -> dict:
+    return {"rules": ivs.approval_rules(), "channels": CHANNELS}
+
+
+@bp.get("/approval-rules")
+@roles_required(*ADMIN)
+def approval_rules():
+    return render("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html", **_approval_ctx())
+
+
+@bp.route("/approval-rules/new", methods=["GET", "POST"])
+@bp.route("/approval-rules/<int:approval_rule_id>", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def edit_approval_rule(approval_rule_id=None):
+    rule = db.get_or_404(ApprovalRule, approval_rule_id) if approval_rule_id else None
+    form = _rule_form(rule)
+    if form.validate_on_submit():
+        try:
+            fields = _rule_fields(form)
+            if rule is None:
+                rule = ivs.create_approval_rule(current_user, fields)
+            else:
+                ivs.update_approval_rule(current_user, rule, fields)
+            db.session.commit()
+            flash(f"Approval rule “{rule.name}” saved (number {rule.position} in the order).", "ok")
+            return redirect(url_for(".approval_rules"))
+        except DomainError as exc:
+            db.session.rollback()
+            rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
+            attach_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render("invoices/admin/approval_rule_form.html", status=status, form=form, rule=rule)
+
+
+@bp.post("/approval-rules/<int:approval_rule_id>/move")
+@roles_required(*ADMIN)
+def move_approval_rule(approval_rule_id):
+    rule = db.get_or_404(ApprovalRule, approval_rule_id)
+    try:
+        ivs.move_approval_rule(current_user, rule, request.form.get("direction", ""))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
+                        **_approval_ctx())
+    return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
+                   url_for(".approval_rules"), f"“{rule.name}” is now number {rule.position}.", **_approval_ctx())
+
+
+@bp.post("/approval-rules/<int:approval_rule_id>/delete")
+@roles_required(*ADMIN)
+def delete_approval_rule(approval_rule_id):
+    rule = db.get_or_404(ApprovalRule, approval_rule_id)
+    name = rule.name
+    ivs.delete_approval_rule(current_user, rule)
+    db.session.commit()
+    return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
+                   url_for(".approval_rules"), f"Approval rule “{name}” deleted.", **_approval_ctx())
+
+
+# -- charge types ------------------------------------------------------------------------------
+
+class ChargeTypeForm(FlaskForm):
+    code = StringField("Code", validators=[Length(max=20)], description="Letters, digits, - or _.")
+    name = StringField("Name", validators=[Length(max=100)])
+
+
+def _charge_ctx(form: ChargeTypeForm | None = None) -> dict:
+    return {"built_in": BUILT_IN_CHARGES, "own": ivs.own_charge_types(), "form": form or ChargeTypeForm(formdata=None),
+            "limit": ivs.MAX_OWN_CHARGE_TYPES}
+
+
+@bp.route("/charge-types", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def charge_types():
+    page, fragment = "invoices/admin/charge_types.html", "invoices/admin/_charge_types.html"
+    if request.method == "GET":
+        return render(page, fragment, **_charge_ctx())
+    form = ChargeTypeForm()
+    if form.validate_on_submit():
+        try:
+            charge_type = ivs.create_charge_type(current_user, form.code.data, form.name.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+            return render(page, fragment, status=exc.status, clear_flashes=is_htmx(), **_charge_ctx(form))
+        return _answer(page, fragment, url_for(".charge_types"),
+                       f"Charge type {charge_type.code} (“{charge_type.name}”) added.", **_charge_ctx())
+    return render(page, fragment, status=400, **_charge_ctx(form))
+
+
+@bp.post("/charge-types/<int:charge_type_id>/active")
+@roles_required(*ADMIN)
+def set_charge_type_active(charge_type_id):
+    page, fragment = "invoices/admin/charge_types.html", "invoices/admin/_charge_types.html"
+    charge_type = db.get_or_404(ChargeType, charge_type_id)
+    try:
+        ivs.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, page, fragment, **_charge_ctx())
+    state = "active again" if charge_type.active else "deactivated: it is no longer offered on invoices"
+    return _answer(page, fragment, url_for(".charge_types"), f"Charge type {charge_type.code} {state}.",
+                   **_charge_ctx())

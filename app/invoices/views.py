@@ -1,0 +1,470 @@
+"""Invoice pages: list, task lists, invoice detail with tabs, workflow actions, global search.
+
+HTMX fragments are the same URLs asked with HX-Request: the list table (#invoice-table), a task
+list (#invoice-tasks), an invoice page without the layout (#invoice-page, also what every action
+on an invoice answers with). Viewing is for every role within its library scope (out-of-scope ids
+are 404); each action needs the role its service asks for, and the service checks the scope.
+A refused action changes nothing and comes back as the same fragment with the reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, or_, select
+
+from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope, roles_required, visible_funds_clause
+from ..errors import DomainError, InvalidInput, RuleViolation
+from ..extensions import db
+from ..funds.models import Fund
+from ..htmx import hx_redirect, is_htmx, render
+from ..ledger.money import format_plain
+from ..orders import services as orders
+from ..orders.models import POLine
+from ..org.models import Library
+from ..org.services import parse_id
+from ..vendors.models import Vendor
+from . import services as ivs
+from .models import CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine, InvoiceLineFund
+
+bp = Blueprint("invoices", __name__)
+VIEW = ALL_ROLES
+OPERATE = ivs.OPERATORS
+APPROVE = ivs.APPROVERS
+DELETE = ivs.DELETERS
+PER_PAGE = 25
+FIND_LIMIT = 10
+TABS = ("summary", "lines", "funds", "history")
+BARE = "orders/_bare.html"
+# task list -> (status it lists, heading)
+TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
+         "payment": ("waiting_for_payment", "Waiting for Payment")}
+# Status in workflow order, so sorting by status follows the workflow rather than the alphabet.
+STATUS_ORDER = case({s: n for n, s in enumerate(STATUSES)}, value=Invoice.status)
+SORTS = {
+    "number": (Invoice.number, Invoice.id), "-number": (Invoice.number.desc(), Invoice.id.desc()),
+    "date": (Invoice.invoice_date, Invoice.id), "-date": (Invoice.invoice_date.desc(), Invoice.id.desc()),
+    "total": (Invoice.total_amount, Invoice.id), "-total": (Invoice.total_amount.desc(), Invoice.id.desc()),
+    "status": (STATUS_ORDER, Invoice.id), "-status": (STATUS_ORDER.desc(), Invoice.id.desc()),
+    "vendor": (Vendor.code, Invoice.id), "-vendor": (Vendor.code.desc(), Invoice.id.desc()),
+}
+DEFAULT_SORT = "-date"
+
+
+# -- who may do what ---------------------------------------------------------------------------
+
+def _may(roles, invoice: Invoice) -> bool:
+    return has_any_role(current_user, roles) and in_scope(library_scope(current_user, roles),
+                                                          invoice.owner_library_id)
+
+
+@bp.app_template_global()
+def invoice_actions(invoice: Invoice) -> frozenset[str]:
+    """The actions the invoice page offers: allowed by the invoice's status and the user's role
+    and scope (the services check the same again)."""
+    acts = set()
+    status = invoice.status
+    if _may(OPERATE, invoice):
+        if status in ("in_review", "in_approval"):   # what update_invoice accepts
+            acts.add("edit")
+        if status in TRANSITIONS["to_approval"]:
+            acts.add("process")
+        if status in TRANSITIONS["paid"]:
+            acts.add("pay")
+        if status in TRANSITIONS["send_back_to_review"]:
+            acts.add("send_back")
+        acts.add("change_owner")
+    if _may(APPROVE, invoice) and status == "in_approval":
+        acts |= {"approve", "reject"}
+    if _may(DELETE, invoice) and status in ("in_review", "in_approval"):
+        acts.add("delete")
+    return frozenset(acts)
+
+
+def _owner_choices() -> list[tuple[str, str]]:
+    """Owners the user may give an invoice: the institution and every library, or their own libraries."""
+    scope = library_scope(current_user, OPERATE)
+    query = select(Library).order_by(Library.code)
+    if scope is not None:
+        query = query.where(Library.id.in_(scope or [-1]))
+    choices = [("", "Institution")] if scope is None else []
+    return choices + [(str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(query)]
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+@dataclass
+class Page:
+    """One page of rows, counted once (what the pager macro reads)."""
+    items: list
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, per_page: int = PER_PAGE) -> Page:
+    """Count the matches once, pick the page's ids with a narrow sorted query, then load those
+    invoices (sorting whole rows with their joined vendor and library is what makes a big list slow)."""
+    total = db.session.scalar(select(func.count(Invoice.id)).where(*conditions))
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    if not total:
+        return Page([], total, page, per_page)
+    ids_query = select(Invoice.id).where(*conditions)
+    if join_vendor:
+        ids_query = ids_query.join(Vendor, Vendor.id == Invoice.vendor_id)
+    ids = db.session.scalars(ids_query.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = {inv.id: inv for inv in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
+    return Page([rows[i] for i in ids], total, page, per_page)
+
+
+# -- the invoice list --------------------------------------------------------------------------
+
+@dataclass
+class InvoiceFilter:
+    q: str = ""
+    status: str = ""
+    vendor_id: int | None = None
+    fund_id: int | None = None
+    library_id: int | None = None
+    channel: str = ""
+    sort: str = DEFAULT_SORT
+
+    @property
+    def any(self) -> bool:
+        return bool(self.q or self.status or self.vendor_id or self.fund_id or self.library_id or self.channel)
+
+
+def _contains(column, word: str):
+    """Case-insensitive substring match. SQLite's LIKE already ignores (ASCII) case, and
+    SQLAlchemy's ILIKE would wrap every row's value in lower(), which costs on a big table."""
+    like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.like(like, escape="\\")
+    return column.ilike(like, escape="\\")
+
+
+def _text_condition(word: str):
+    """One search word: invoice number or reference, vendor code or name, or a line's POL number."""
+    return or_(_contains(Invoice.number, word), _contains(Invoice.reference_number, word),
+               Invoice.vendor_id.in_(select(Vendor.id).where(or_(_contains(Vendor.code, word),
+                                                                 _contains(Vendor.name, word)))),
+               Invoice.id.in_(select(InvoiceLine.invoice_id).select_from(POLine)
+                              .join(InvoiceLine, InvoiceLine.po_line_id == POLine.id)
+                              .where(_contains(POLine.number, word))))
+
+
+def invoice_conditions(user, f: InvoiceFilter) -> list:
+    conditions = [ivs.visible_invoices_clause(user)]
+    for word in f.q.split()[:8]:
+        conditions.append(_text_condition(word))
+    if f.status:
+        conditions.append(Invoice.status == f.status)
+    if f.vendor_id:
+        conditions.append(Invoice.vendor_id == f.vendor_id)
+    if f.library_id:
+        conditions.append(Invoice.owner_library_id == f.library_id)
+    if f.channel:
+        conditions.append(Invoice.channel == f.channel)
+    if f.fund_id:
+        conditions.append(Invoice.id.in_(select(InvoiceLine.invoice_id)
+                                         .join(InvoiceLineFund, InvoiceLineFund.line_id == InvoiceLine.id)
+                                         .where(InvoiceLineFund.fund_id == f.fund_id)))
+    return conditions
+
+
+def _filter_from(args) -> InvoiceFilter:
+    sort = args.get("sort") or ""
+    return InvoiceFilter(
+        q=(args.get("q") or "").strip()[:200],
+        status=args.get("status") if args.get("status") in STATUSES else "",
+        vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
+        library_id=parse_id(args.get("library") or ""),
+        channel=args.get("channel") if args.get("channel") in CHANNELS else "",
+        sort=sort if sort in SORTS else DEFAULT_SORT)
+
+
+def _visible_libraries() -> list[Library]:
+    scope = library_scope(current_user)
+    query = select(Library).order_by(Library.code)
+    if scope is not None:
+        query = query.where(Library.id.in_(scope or [-1]))
+    return db.session.scalars(query).all()
+
+
+def _task_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Invoice.status, func.count(Invoice.id))
+                              .where(Invoice.status.in_([s for s, _ in TASKS.values()]),
+                                     ivs.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
+    counts = dict(rows)
+    return {kind: counts.get(status, 0) for kind, (status, _) in TASKS.items()}
+
+
+@bp.get("/invoices/")
+@roles_required(*VIEW)
+def index():
+    f = _filter_from(request.args)
+    page = _page(invoice_conditions(current_user, f), SORTS[f.sort], request.args.get("page", 1, type=int),
+                 join_vendor=f.sort.lstrip("-") == "vendor")
+
+    def list_url(n=None, **change):
+        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+                  "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else ""}
+        params.update(change)
+        if n and n > 1:
+            params["page"] = n
+        query = urlencode({k: v for k, v in params.items() if v})
+        return url_for("invoices.index") + ("?" + query if query else "")
+
+    if is_htmx():
+        return render("invoices/index.html", "invoices/_table.html", page=page, f=f, list_url=list_url,
+                      channels=CHANNELS)
+    funds = db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated")
+                               .order_by(Fund.code, Fund.id)).all()
+    return render("invoices/index.html", page=page, f=f, list_url=list_url, statuses=STATUSES, channels=CHANNELS,
+                  vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), funds=funds,
+                  libraries=_visible_libraries(), tasks=TASKS,
+                  task_counts=_task_counts() if has_any_role(current_user, OPERATE) else None,
+                  can_create=has_any_role(current_user, OPERATE))
+
+
+# -- task lists --------------------------------------------------------------------------------
+
+def _tasks(kind: str, status: int = 200, **ctx):
+    invoice_status, heading = TASKS[kind]
+    page = _page([ivs.visible_invoices_clause(current_user), Invoice.status == invoice_status],
+                 (Invoice.invoice_date, Invoice.id), request.args.get("page", 1, type=int))
+
+    def page_url(n):
+        return url_for("invoices.tasks", kind=kind, page=n if n > 1 else None)
+
+    return render("invoices/tasks.html", "invoices/_tasks.html", status=status, kind=kind, heading=heading,
+                  page=page, page_url=page_url, tasks=TASKS, task_counts=_task_counts(), today=date.today(),
+                  plain_amount=format_plain, **ctx)
+
+
+@bp.get("/invoices/tasks/<kind>")
+@roles_required(*OPERATE)
+def tasks(kind):
+    if kind not in TASKS:
+        return render("error.html", status=404, code=404, message="No such task list: the task lists are "
+                      + ", ".join(TASKS) + ".")
+    return _tasks(kind)
+
+
+# -- one invoice -------------------------------------------------------------------------------
+
+def _invoice(invoice_id) -> Invoice:
+    return ivs.get_invoice(current_user, invoice_id)
+
+
+def _funds_context(invoice: Invoice) -> dict:
+    """The funds tab: what approval charges (or charged) each fund, and the postings made."""
+    try:
+        charges, charges_problem = ivs.charges_of(invoice), None
+    except DomainError as exc:
+        charges, charges_problem = [], exc.message
+    return dict(charges=charges, charges_problem=charges_problem, postings=ivs.postings_of(invoice))
+
+
+def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
+    if tab == "funds":
+        ctx.update(_funds_context(invoice))
+    return render("invoices/show.html", status=status, invoice=invoice, active_tab=tab,
+                  invoice_layout=BARE if is_htmx() else "base.html", owner_choices=_owner_choices(),
+                  payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=ivs.charge_types(),
+                  plain_amount=format_plain, today=date.today(), **ctx)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@roles_required(*VIEW)
+def show(invoice_id):
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else "summary"
+    return _detail(_invoice(invoice_id), tab)
+
+
+def _act(invoice_id: int, change):
+    """Run one action on an invoice: ``change(invoice)`` calls one service and returns the message.
+
+    The answer is the invoice page (or the task list named by the form's ``back``), the fragment
+    for HTMX; without JavaScript a redirect with the message flashed. A refusal rolls back and
+    answers with the same page and the reason, with the refusal's status."""
+    back = request.form.get("back") if request.form.get("back") in TASKS else None
+    tab = request.form.get("tab") if request.form.get("tab") in TABS else "summary"
+    invoice = _invoice(invoice_id)
+    try:
+        message = change(invoice)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if back:
+            return _tasks(back, exc.status, problem=exc.message)
+        return _detail(_invoice(invoice_id), tab, exc.status, problem=exc.message)
+    if back:
+        if is_htmx():
+            return _tasks(back, message=message)
+        flash(message, "ok")
+        return redirect(url_for("invoices.tasks", kind=back))
+    if is_htmx():
+        return _detail(_invoice(invoice_id), tab, message=message)
+    flash(message, "ok")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id, tab=tab if tab != "summary" else None))
+
+
+def _reason() -> str:
+    return (request.form.get("reason") or "").strip()[:1000]
+
+
+@bp.post("/invoices/<int:invoice_id>/process")
+@roles_required(*OPERATE)
+def process(invoice_id):
+    """Save and continue. Failing review rules is an outcome, not a refusal: the findings are
+    kept (they are what the reviewer fixes) and the invoice stays In Review."""
+    def change(invoice):
+        ivs.process_invoice(current_user, invoice)
+        if invoice.status == "in_review":
+            return (f"Invoice {invoice.number} stays In Review: {len(invoice.review_problems)} problem(s) to fix "
+                    "(listed on the page).")
+        if invoice.status == "in_approval":
+            return f"Invoice {invoice.number} passed the review rules; it waits for approval."
+        return (f"Invoice {invoice.number} passed the review rules and was approved automatically: it is "
+                f"{invoice.status_label}.")
+    return _act(invoice_id, change)
+
+
+@bp.post("/invoices/<int:invoice_id>/approve")
+@roles_required(*APPROVE)
+def approve(invoice_id):
+    def change(invoice):
+        ivs.approve_invoice(current_user, invoice, _reason())
+        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
+    return _act(invoice_id, change)
+
+
+@bp.post("/invoices/<int:invoice_id>/reject")
+@roles_required(*APPROVE)
+def reject(invoice_id):
+    def change(invoice):
+        ivs.reject_invoice(current_user, invoice, _reason())
+        return f"Invoice {invoice.number} rejected: it is In Review again."
+    return _act(invoice_id, change)
+
+
+@bp.post("/invoices/<int:invoice_id>/send-back")
+@roles_required(*OPERATE)
+def send_back(invoice_id):
+    def change(invoice):
+        ivs.send_back_to_review(current_user, invoice, _reason())
+        return f"Invoice {invoice.number} is In Review again; what it expended was given back to its funds."
+    return _act(invoice_id, change)
+
+
+def _parse_date(value: str, field: str, what: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"The {what} is a date (YYYY-MM-DD), not “{value[:20]}”.", field) from None
+
+
+@bp.post("/invoices/<int:invoice_id>/payment")
+@roles_required(*OPERATE)
+def pay(invoice_id):
+    def change(invoice):
+        paid_on = _parse_date(request.form.get("payment_date"), "payment_date", "payment date")
+        amount = (request.form.get("amount") or "").strip()
+        if not amount:
+            raise InvalidInput("Enter the amount paid.", "amount")
+        ivs.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
+        return (f"Payment of invoice {invoice.number} recorded (voucher {invoice.voucher_number}): "
+                f"it is {invoice.status_label}.")
+    return _act(invoice_id, change)
+
+
+@bp.post("/invoices/<int:invoice_id>/owner")
+@roles_required(*OPERATE)
+def change_owner(invoice_id):
+    def change(invoice):
+        value = request.form.get("owner") or ""
+        owner = None
+        if value:
+            owner = db.session.get(Library, parse_id(value)) if parse_id(value) else None
+            if owner is None:
+                raise InvalidInput("No such library.", "owner")
+        ivs.change_owner(current_user, invoice, owner)
+        return f"Invoice {invoice.number} now belongs to {owner.code if owner else 'the institution'}."
+    return _act(invoice_id, change)
+
+
+@bp.post("/invoices/<int:invoice_id>/delete")
+@roles_required(*DELETE)
+def delete(invoice_id):
+    invoice = _invoice(invoice_id)
+    number, vendor = invoice.number, invoice.vendor.code
+    try:
+        if request.form.get("confirm") != "yes":
+            raise RuleViolation("Tick the box to confirm the deletion.", "confirm")
+        ivs.delete_invoice(current_user, invoice, _reason())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _detail(_invoice(invoice_id), "summary", exc.status, problem=exc.message)
+    flash(f"Invoice {number} of {vendor} deleted; its history keeps a record.", "ok")
+    url = url_for("invoices.index")
+    return hx_redirect(url) if is_htmx() else redirect(url)
+
+
+# -- search on every page ----------------------------------------------------------------------
+
+@bp.get("/find")
+@roles_required(*VIEW)
+def find():
+    """Invoices, PO lines, vendors and funds matching ``q``: the first ten of each, counted, with
+    a link to the full list."""
+    from ..funds import services as fs
+
+    q = (request.args.get("q") or "").strip()[:200]
+    sections = {}
+    if q:
+        f = InvoiceFilter(q=q)
+        invoice_page = _page(invoice_conditions(current_user, f), SORTS[DEFAULT_SORT], 1, per_page=FIND_LIMIT)
+        sections["invoices"] = (invoice_page.items, invoice_page.total)
+        pol_query = orders.po_lines_query(current_user, orders.LineFilter(q=q))
+        sections["po_lines"] = (db.session.scalars(pol_query.limit(FIND_LIMIT)).all(), _count(pol_query))
+        like = f"%{q}%"
+        vendor_query = select(Vendor).where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like))) \
+            .order_by(Vendor.code)
+        sections["vendors"] = (db.session.scalars(vendor_query.limit(FIND_LIMIT)).all(), _count(vendor_query))
+        fund_query = fs.visible_funds(current_user).where(
+            Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like)) \
+            .order_by(Fund.fiscal_period_id.desc(), Fund.code)
+        sections["funds"] = (db.session.scalars(fund_query.limit(FIND_LIMIT)).all(), _count(fund_query))
+    return render("invoices/find.html", q=q, sections=sections, limit=FIND_LIMIT)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -1,0 +1,62 @@
+"""Real browser: the invoice form with HTMX — Add line, Recalculate, the VAT question as a dialog
+whose answer re-submits the form, then the invoice page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def liable_vendor(browser_app):
+    from app.auth.models import User
+    from app.extensions import db
+    from app.vendors import services as vs
+
+    app, _ = browser_app
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).filter_by(username="admin"))
+        vs.create_vendor(admin, "LIABLE", vs.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
+        db.session.commit()
+        db.session.remove()
+    return "LIABLE"
+
+
+def test_create_through_the_dialog(page, live_server, log_in, page_problems, liable_vendor, browser_app, shot):
+    _, ids = browser_app
+    log_in("invoicer")
+    page.goto(f"{live_server}/invoices/new")
+    page.locator("#number").fill("BR-1")
+    page.locator("#vendor").select_option(label="LIABLE — Liable books (EUR)")
+    page.locator("#invoice_date").fill("2026-03-01")
+    page.locator("#total_amount").fill("100.00")
+    page.locator("#owner_library").select_option(label="LIBA — Library A")
+    page.locator("#lines-0-unit_price").fill("100.00")
+    page.locator("#lines-0-fund_1").select_option(str(ids.fund_a))
+    page.locator("#lines-0-share_1").fill("100")
+
+    page.get_by_role("button", name="Add line").click()
+    expect(page.locator("#line-4")).to_be_visible()
+    expect(page.locator("#line-count")).to_have_value("4")
+    page.get_by_role("button", name="Add line").click()
+    expect(page.locator("#line-5 legend")).to_have_text("Line 5")
+
+    page.get_by_role("button", name="Recalculate").click()
+    expect(page.locator("#charges-preview table")).to_contain_text("A-BKS")
+    expect(page.locator("#charges-preview table")).to_contain_text("100.00 EUR")
+    shot("form")
+
+    page.get_by_role("button", name="Save and continue").click()
+    dialog = page.locator("#dialog dialog[open]")
+    expect(dialog).to_contain_text("LIABLE is liable for VAT, yet the invoice reports none")
+    shot("vat-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Save and continue").click()
+    page.locator("#dialog").get_by_role("button", name="Yes, save").click()
+    expect(page).to_have_url(re.compile(r"/invoices/\d+$"))
+    expect(page.locator("#flashes")).to_contain_text("Invoice BR-1 created: it is In Approval.")
+    assert page_problems == []

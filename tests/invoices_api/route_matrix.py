@@ -1,0 +1,26 @@
+"""Role rows for the invoice and settings API endpoints (merged into tests/route_matrix.py). The API has
+no pages, so MATRIX is empty. Reading is for every role; creating, processing, paying and sending
+back for invoice operators (and managers, administrators); approving, rejecting and the ERP
+hand-offs for invoice managers and administrators; changing settings for administrators."""
+from app.auth.models import Role
+from tests.route_matrix_roles import ADMIN, ALL
+
+OPERATE = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
+APPROVE = frozenset({Role.ADMIN, Role.INVOICE_MANAGER})
+
+MATRIX: dict = {}
+
+API_MATRIX = {
+    "api.get_settings": ALL,
+    "api.update_settings": ADMIN,
+    "api.list_invoices": ALL,
+    "api.get_invoice": ALL,
+    "api.create_invoice": OPERATE,
+    "api.process_invoice": OPERATE,
+    "api.approve_invoice": APPROVE,
+    "api.reject_invoice": APPROVE,
+    "api.mark_invoice_in_erp": APPROVE,
+    "api.record_invoice_payment": OPERATE,
+    "api.erp_reject_invoice": APPROVE,
+    "api.send_invoice_back_to_review": OPERATE,
+}
