@@ -26,6 +26,7 @@ from ..funds.models import Fund
 from ..htmx import hx_redirect, is_htmx, render
 from ..inventory import services as inv
 from ..inventory.models import BibRecord
+from ..invoices.services import can_edit as can_invoice
 from ..ledger.money import format_plain
 from ..org.models import Library
 from ..org.services import parse_id
@@ -761,7 +762,7 @@ def show_po(po_number):
 
 def _po_page(po: PurchaseOrder, status: int = 200, problem: str | None = None):
     return render("orders/po.html", status=status, po=po, can_act=svc.can_order(current_user, po.owner_library_id),
-                  packaging=PACKAGING, problem=problem)
+                  can_invoice=can_invoice(current_user, po.owner_library_id), packaging=PACKAGING, problem=problem)
 
 
 @bp.post("/orders/pos/<po_number>/send")

@@ -20,7 +20,7 @@
     problem("The server could not be reached. Check the connection and try again.");
   });
   document.addEventListener("htmx:beforeRequest", function () {
-    ["problems", "status"].forEach(function (id) {
+    ["problems", "status", "flashes"].forEach(function (id) {
       var box = document.getElementById(id);
       if (box) box.replaceChildren();
     });

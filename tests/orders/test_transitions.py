@@ -92,7 +92,8 @@ def _state(pol):
 
 def world_balances():
     from app.funds.models import Fund
-    return [(f.code, f.allocated, f.encumbered, f.expended) for f in db.session.scalars(db.select(Fund).order_by(Fund.id))]
+    funds = db.session.scalars(db.select(Fund).order_by(Fund.id))
+    return [(f.code, f.allocated, f.encumbered, f.expended) for f in funds]
 
 
 @pytest.mark.parametrize("order_type", ["one_time", "continuous"])
