@@ -116,6 +116,7 @@ class Invoice(db.Model):
         db.CheckConstraint("vat_level IN ('none','invoice','line')", name="vat_level_known"),
         db.CheckConstraint("explicit_ratio IS NULL OR explicit_ratio > 0", name="ratio_positive"),
         db.Index("ix_invoice_status_vendor", "status", "vendor_id", "id"),
+        db.Index("ix_invoice_date_id", "invoice_date", "id"),   # the list's default sort
     )
 
     @property

@@ -97,6 +97,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invoice_owner_library_id'), ['owner_library_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_status'), ['status'], unique=False)
         batch_op.create_index('ix_invoice_status_vendor', ['status', 'vendor_id', 'id'], unique=False)
+        batch_op.create_index('ix_invoice_date_id', ['invoice_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_vendor_id'), ['vendor_id'], unique=False)
 
     op.create_table('approval_rule',
@@ -235,6 +236,7 @@ def downgrade():
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoice_vendor_id'))
         batch_op.drop_index('ix_invoice_status_vendor')
+        batch_op.drop_index('ix_invoice_date_id')
         batch_op.drop_index(batch_op.f('ix_invoice_status'))
         batch_op.drop_index(batch_op.f('ix_invoice_owner_library_id'))
 
