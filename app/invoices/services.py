@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import case, false, func, insert, select, true
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -288,6 +289,12 @@ VAT_QUESTIONS = {
                                           "reports none. Add {gov}'s VAT of {pct} % (and raise a separate invoice "
                                           "to {gov} for it), or save without VAT?",
 }
+CONFIRMATION_LABELS = {
+    "confirm_no_vat_though_liable": "saved without VAT although the vendor is liable",
+    "confirm_vat_though_not_liable": "saved with VAT although the vendor is not liable",
+    "confirm_no_vat_governmental:add_vat": "the governmental vendor's VAT was added and invoiced to it",
+    "confirm_no_vat_governmental:no_vat": "saved without VAT although the vendor is liable",
+}
 # The answers a confirmation accepts: "yes" for the plain questions; for the governmental one
 # "add_vat" (add the configured VAT and raise the governmental invoice) or "no_vat".
 ANSWERS = {VatCheck.CONFIRM_VAT_THOUGH_NOT_LIABLE: {"yes"}, VatCheck.CONFIRM_NO_VAT_THOUGH_LIABLE: {"yes"},
@@ -421,7 +428,8 @@ def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str 
     if charges and not any(ln.values["line_type"] == "regular" for ln in lines):
         raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
     values = {"vat_level": header["vat_level"], "vat_percent": vat_percent, "vat_amount": vat_amount,
-              "vat_confirmed": check.value if check.needs_confirmation else "",
+              "vat_confirmed": (check.value + (f":{confirm}" if confirm in ("add_vat", "no_vat") else ""))
+              if check.needs_confirmation else "",
               "pro_rata": f.pro_rata}
     for name, value in values.items():
         if record and _text(getattr(invoice, name)) != _text(value):
@@ -483,14 +491,14 @@ def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) ->
                 select(InvoiceLineFund.id, InvoiceLineFund.line_id, InvoiceLineFund.fund_id)
                 .where(InvoiceLineFund.line_id.in_(list(line_id.values()))))}
         for position, ln in enumerate(lines, 1):
-            line = InvoiceLine(id=line_id[position], invoice_id=invoice.id, position=position, **ln.values)
-            shares = [InvoiceLineFund(id=share_id[(line.id, fund.id)], line_id=line.id, fund=fund, fund_id=fund.id,
-                                      percent=percent, amount=amount) for fund, percent, amount in ln.shares]
-            line.distribution = shares   # loaded, even when empty
-            make_transient_to_detached(line)
-            for share in shares:
-                make_transient_to_detached(share)
-            db.session.add(line)
+            line = _persistent(InvoiceLine, {"id": line_id[position], "invoice_id": invoice.id,
+                                             "position": position, **ln.values})
+            set_committed_value(line, "distribution", [
+                _persistent(InvoiceLineFund, {"id": share_id[(line.id, fund.id)], "line_id": line.id,
+                                              "fund_id": fund.id, "percent": percent, "amount": amount},
+                            fund=fund, line=line)
+                for fund, percent, amount in ln.shares])
+            db.session.add(line)   # with its distribution
             new_lines.append(line)
     set_committed_value(invoice, "lines", new_lines)
     if record:
@@ -498,6 +506,17 @@ def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) ->
         _log_line_changes(invoice, actor, [(position, before.get(position), after.get(position))
                                            for position in sorted(set(before) | set(after))
                                            if before.get(position) != after.get(position)])
+
+
+def _persistent(model, columns: dict, **related):
+    """A detached ``model`` object holding ``columns`` and ``related`` objects as if loaded from
+    its row: no pending change, and built without the attribute events of ``model(...)``, which
+    cost more than the insert itself on big invoices."""
+    obj = sa_inspect(model).class_manager.new_instance()
+    for key, value in (columns | related).items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)   # its key from the id; attributes not given load when read
+    return obj
 
 
 def _log_line_changes(invoice: Invoice, actor, changes: list[tuple[int, str | None, str | None]]) -> None:

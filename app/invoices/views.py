@@ -31,6 +31,12 @@ from . import services as ivs
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine, InvoiceLineFund
 
 bp = Blueprint("invoices", __name__)
+
+
+@bp.app_template_global()
+def vat_confirmation_label(value: str) -> str:
+    """What a stored VAT confirmation means, in words."""
+    return ivs.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
 VIEW = ALL_ROLES
 OPERATE = ivs.OPERATORS
 APPROVE = ivs.APPROVERS
