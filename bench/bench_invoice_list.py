@@ -1,14 +1,15 @@
 """Server time of the invoice list with 30,000 invoices, filtered by vendor and status (first page).
 
-    python -m bench.bench_invoice_list [--invoices 30000] [--runs 30] [--warmup 3] [--db bench/data/invoices.db]
-                                       [--force] [--profile] [--wait MINUTES]
+    python -m bench.bench_invoice_list [--invoices 30000] [--runs 30] [--warmup 3]
+                                       [--db bench/data/invoices.db] [--force] [--profile] [--wait MINUTES]
 
 Builds (once; reused while the build version, invoice count and schema match) a SQLite database
 with 10 libraries, 200 vendors (invoices spread unevenly over them), one fiscal period with an
 institution ledger and a ledger per library (5 funds each), and ``--invoices`` invoices spread over
-the vendors (Zipf-like: the busiest ~10 %), statuses, owners (a tenth owned by the institution), channels and two years of dates;
-each has 1–4 lines paid by one or two funds of its owner (some with a PO line), and a few have
-charges, review problems or an alert. Invoices, lines and distributions are bulk-inserted.
+the vendors (Zipf-like: the busiest has ~10 %), statuses, owners (a tenth owned by the institution),
+channels and two years of dates; each has 1–4 lines paid by one or two funds of its owner (some
+with a PO line), and a few have charges, review problems or an alert. Invoices, lines and
+distributions are bulk-inserted.
 
 Then measures the median wall time of one Flask test-client request (routing, session, queries,
 rendering; no network, no browser) of:

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, false, func, insert, select, true
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import Role
@@ -82,8 +82,21 @@ def get_invoice(user, ref) -> Invoice:
 
 
 def _lock(invoice: Invoice) -> None:
+    """PostgreSQL: lock the invoice's row and reload it. What ``refresh(invoice,
+    with_for_update=...)`` does (expire the invoice with its lines, their fund shares and its charges;
+    load it locked), but the lines and charges that were loaded come back in a few queries, not
+    one SELECT per object (4,000 statements for a 1,000-line invoice)."""
     if is_postgres(db.session):
-        db.session.refresh(invoice, with_for_update={"of": Invoice})
+        unloaded = sa_inspect(invoice).unloaded
+        reload = [selectinload(Invoice.lines).selectinload(InvoiceLine.distribution)] if "lines" not in unloaded \
+            else []
+        reload += [selectinload(Invoice.charges)] if "charges" not in unloaded else []
+        # Held during the reload so it refreshes these line objects rather than building new ones.
+        held = [] if "lines" in unloaded else list(invoice.lines)
+        db.session.expire(invoice)
+        db.session.execute(select(Invoice).where(Invoice.id == invoice.id).with_for_update(of=Invoice)
+                           .options(*reload).execution_options(populate_existing=True)).scalar_one()
+        held.clear()
 
 
 # -- history -----------------------------------------------------------------------------------
@@ -459,23 +472,17 @@ def _line_snapshot(line: InvoiceLine) -> str:
 
 
 def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) -> None:
-    # The old lines with their funds and PO lines in three queries, not two per line; the list
-    # keeps them referenced (the identity map is weak) while invoice.lines loads and is cleared.
-    existing = invoice.lines if invoice.id is None else db.session.scalars(
-        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position)
-        .options(selectinload(InvoiceLine.distribution).selectinload(InvoiceLineFund.fund),
-                 selectinload(InvoiceLine.po_line))).all()
+    # Rows are deleted and inserted with bulk statements and read back with their funds in a few
+    # queries: object by object, the ORM took seconds on a 1,000-line invoice.
+    existing = [] if invoice.id is None else _lines_with_funds(invoice.id)
     before = {ln.position: _line_snapshot(ln) for ln in existing}
     db.session.flush()   # a new invoice gets its id
-    # Rows are written with bulk statements (per-object ORM inserts and deletes took seconds on a
-    # 1,000-line invoice); the session then holds the new lines with exactly the values given,
-    # as persistent objects, as if the ORM had inserted them.
     if existing:
         line_ids = select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice.id).scalar_subquery()
         db.session.execute(InvoiceLineFund.__table__.delete().where(InvoiceLineFund.line_id.in_(line_ids)))
         db.session.execute(InvoiceLine.__table__.delete().where(InvoiceLine.invoice_id == invoice.id))
         for line in existing:
-            db.session.expunge(line)   # cascades to its distribution
+            db.session.expunge(line)   # with its distribution: those rows are gone
     new_lines = []
     if lines:
         db.session.execute(insert(InvoiceLine.__table__), [{"invoice_id": invoice.id, "position": position,
@@ -484,39 +491,32 @@ def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) ->
                                           .where(InvoiceLine.invoice_id == invoice.id)).all())
         rows = [{"line_id": line_id[position], "fund_id": fund.id, "percent": percent, "amount": amount}
                 for position, ln in enumerate(lines, 1) for fund, percent, amount in ln.shares]
-        share_id = {}
         if rows:
             db.session.execute(insert(InvoiceLineFund.__table__), rows)
-            share_id = {(lid, fid): sid for sid, lid, fid in db.session.execute(
-                select(InvoiceLineFund.id, InvoiceLineFund.line_id, InvoiceLineFund.fund_id)
-                .where(InvoiceLineFund.line_id.in_(list(line_id.values()))))}
-        for position, ln in enumerate(lines, 1):
-            line = _persistent(InvoiceLine, {"id": line_id[position], "invoice_id": invoice.id,
-                                             "position": position, **ln.values})
-            set_committed_value(line, "distribution", [
-                _persistent(InvoiceLineFund, {"id": share_id[(line.id, fund.id)], "line_id": line.id,
-                                              "fund_id": fund.id, "percent": percent, "amount": amount},
-                            fund=fund, line=line)
-                for fund, percent, amount in ln.shares])
-            db.session.add(line)   # with its distribution
-            new_lines.append(line)
+        new_lines = _lines_with_funds(invoice.id)
+        # Until the next commit the objects hold the values exactly as given (a Decimal 12.3 stays
+        # 12.3, not the 12.30 read back), as objects built from them would.
+        for line, ln in zip(new_lines, lines):
+            for key, value in ln.values.items():
+                set_committed_value(line, key, value)
+            given = {fund.id: (percent, amount) for fund, percent, amount in ln.shares}
+            for share in line.distribution:
+                set_committed_value(share, "percent", given[share.fund_id][0])
+                set_committed_value(share, "amount", given[share.fund_id][1])
     set_committed_value(invoice, "lines", new_lines)
     if record:
-        after = {ln.position: _line_snapshot(ln) for ln in invoice.lines}
+        after = {ln.position: _line_snapshot(ln) for ln in new_lines}
         _log_line_changes(invoice, actor, [(position, before.get(position), after.get(position))
                                            for position in sorted(set(before) | set(after))
                                            if before.get(position) != after.get(position)])
 
 
-def _persistent(model, columns: dict, **related):
-    """A detached ``model`` object holding ``columns`` and ``related`` objects as if loaded from
-    its row: no pending change, and built without the attribute events of ``model(...)``, which
-    cost more than the insert itself on big invoices."""
-    obj = sa_inspect(model).class_manager.new_instance()
-    for key, value in (columns | related).items():
-        set_committed_value(obj, key, value)
-    make_transient_to_detached(obj)   # its key from the id; attributes not given load when read
-    return obj
+def _lines_with_funds(invoice_id: int) -> list[InvoiceLine]:
+    """An invoice's lines with their distribution, funds and PO lines, in four queries."""
+    return db.session.scalars(
+        select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id).order_by(InvoiceLine.position)
+        .options(selectinload(InvoiceLine.distribution).selectinload(InvoiceLineFund.fund),
+                 selectinload(InvoiceLine.po_line))).all()
 
 
 def _log_line_changes(invoice: Invoice, actor, changes: list[tuple[int, str | None, str | None]]) -> None:

@@ -1,10 +1,10 @@
 """Exact money: parsing, quantising to the currency's minor unit, and the one split function."""
 from __future__ import annotations
 
+import math
 import re
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from fractions import Fraction
+from functools import lru_cache
 from typing import Sequence
 
 from babel.numbers import get_currency_precision
@@ -104,14 +104,20 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
     total = quantize(total, currency)
     sign = -1 if total < 0 else 1
     units = int((abs(total) / unit).to_integral_value())
-    # Exact shares as fractions: with Decimal division (28 digits) equal remainders of shares of
-    # different sizes (4/3 and 1/3) were cut at different places and no longer compared equal.
-    exact_ws = [Fraction(w) for w in ws]
-    exact_sum = sum(exact_ws)              # exact, unlike the Decimal sum of many-digit weights
-    exact = [units * w / exact_sum for w in exact_ws]
-    floors = [e.numerator // e.denominator for e in exact]  # e >= 0: floor
+    # Exact shares in integers: each weight as an exact ratio over one common denominator, so
+    # equal remainders of shares of different sizes compare equal (28-digit Decimal division cut
+    # them at different places), and no Fraction arithmetic on long invoices.
+    ratios = [w.as_integer_ratio() for w in ws]
+    common = math.lcm(*(d for _, d in ratios))
+    ints = [n * (common // d) for n, d in ratios]
+    int_sum = sum(ints)
+    floors, remainders = [], []
+    for w in ints:
+        q, r = divmod(units * w, int_sum)            # exact share = q + r / int_sum
+        floors.append(q)
+        remainders.append(r)
     left = units - sum(floors)
-    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(len(ints)), key=lambda i: (-remainders[i], i))
     for i in order[:left]:
         floors[i] += 1
     # sign * f in integers first: a zero part of a negative total is 0.00, not Decimal("-0.00")
