@@ -1,10 +1,11 @@
-"""Template filters: money, dates, percentages.
+"""Template filters (money, dates, percentages) and the text of values in history entries.
 
 Money uses the locale's symbols from Babel (group and decimal separators), read once per locale, and
 Python's own formatting for the digits: the dashboard prints thousands of amounts per page and
 Babel's per-call pattern handling cost 20 µs each. Grouping is by thousands, which is what the
 locales this app is used in do; `tests/test_formatting.py` checks the result equals Babel's.
 """
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
@@ -36,6 +37,19 @@ def money(amount, currency: str = "EUR", locale: str = MONEY_LOCALE) -> str:
     if symbols != {",": ",", ".": "."}:
         text = "".join(symbols.get(c, c) for c in text)
     return text
+
+
+def history_text(value) -> str:
+    """A value as a history entry shows it: dates ISO, amounts plain, booleans yes/no, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
 
 
 def register_filters(app):

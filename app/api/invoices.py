@@ -19,7 +19,6 @@ from decimal import Decimal
 from flask import jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..auth.models import Role
 from ..auth.permissions import ALL_ROLES, in_scope, library_scope, roles_required

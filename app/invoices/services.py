@@ -26,6 +26,7 @@ from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..database import is_postgres
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
+from ..formatting import history_text as _text
 from ..funds import services as fs
 from ..funds.distribution import Share, distribute, parse_money, parse_percent, visible_fund_ids
 from ..funds.models import Fund, FundTransaction
@@ -100,18 +101,6 @@ def _lock(invoice: Invoice) -> None:
 
 
 # -- history -----------------------------------------------------------------------------------
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
 
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",
         line: int | None = None) -> InvoiceEvent:

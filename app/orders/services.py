@@ -25,6 +25,7 @@ from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..database import is_postgres
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
+from ..formatting import history_text as _text
 from ..funds import services as fs
 from ..funds.distribution import Share, distribute, fund_usable, parse_money, parse_percent  # noqa: F401
 from ..funds.models import Fund, FundTransaction
@@ -99,37 +100,30 @@ def ordering_libraries(user) -> list[Library] | None:
 
 # -- lookups -----------------------------------------------------------------------------------
 
+def _by_number_or_id(model, visible, prefix: str, ref, what: str):
+    """A row by its number (``POL-000012``, any case) or its id, only when visible."""
+    q = select(model).where(visible)
+    text = str(ref or "").strip()
+    if text.upper().startswith(prefix):
+        q = q.where(model.number == text.upper())
+    else:
+        row_id = parse_id(text) if text else None
+        if not row_id:
+            raise NotFound(f"No such {what}.")
+        q = q.where(model.id == row_id)
+    row = db.session.scalar(q)
+    if row is None:
+        raise NotFound(f"No such {what}.")
+    return row
+
+
 def get_po_line(user, ref) -> POLine:
     """A line by number (``POL-000012``) or id, only when ``user`` may see it."""
-    q = select(POLine).where(visible_po_lines_clause(user))
-    text = str(ref or "").strip()
-    if text.upper().startswith("POL-"):
-        q = q.where(POLine.number == text.upper())
-    else:
-        line_id = parse_id(text) if text else None
-        if not line_id:
-            raise NotFound("No such PO line.")
-        q = q.where(POLine.id == line_id)
-    pol = db.session.scalar(q)
-    if pol is None:
-        raise NotFound("No such PO line.")
-    return pol
+    return _by_number_or_id(POLine, visible_po_lines_clause(user), "POL-", ref, "PO line")
 
 
 def get_po(user, ref) -> PurchaseOrder:
-    q = select(PurchaseOrder).where(visible_pos_clause(user))
-    text = str(ref or "").strip()
-    if text.upper().startswith("PO-"):
-        q = q.where(PurchaseOrder.number == text.upper())
-    else:
-        po_id = parse_id(text) if text else None
-        if not po_id:
-            raise NotFound("No such purchase order.")
-        q = q.where(PurchaseOrder.id == po_id)
-    po = db.session.scalar(q)
-    if po is None:
-        raise NotFound("No such purchase order.")
-    return po
+    return _by_number_or_id(PurchaseOrder, visible_pos_clause(user), "PO-", ref, "purchase order")
 
 
 def _temporary_number() -> str:
@@ -143,18 +137,6 @@ def _number(obj, prefix: str) -> None:
 
 
 # -- history -----------------------------------------------------------------------------------
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
 
 def log(pol: POLine, actor, action: str, field_name: str = "", old=None, new=None, note: str = "") -> POLineEvent:
     event = POLineEvent(po_line=pol, actor_id=actor.id if actor else None, action=action, field=field_name,
