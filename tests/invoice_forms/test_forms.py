@@ -221,7 +221,7 @@ def test_taxed_vendor_add_vat_raises_the_governmental_invoice(app, world, vendor
     resp = client.post("/invoices/new", data=data, headers=HX)
     html = resp.data.decode()
     assert resp.status_code == 409 and "pays it to TAXOFF" in html
-    assert 'value="add_vat">Add VAT and raise the VAT invoice' in html and 'value="no_vat">Save without VAT' in html
+    assert 'value="add_vat" autofocus>Add VAT and raise the VAT invoice' in html and 'value="no_vat">Save without VAT' in html
     assert 'name="confirm_then" value="continue"' in html, "the dialog keeps which save button was pressed"
 
     resp = client.post("/invoices/new", data={**data, "confirm": "add_vat", "confirm_then": "continue"},
