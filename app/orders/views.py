@@ -438,7 +438,12 @@ def _act(number: str, change, tab: str = "summary"):
         if htmx:
             return _htmx_refusal(exc, _pol(number), tab)
         return _detail(_pol(number), tab, exc.status, problem=exc.message)
-    pol = _pol(pol.id)
+    return _done(pol.id, tab, message)
+
+
+def _done(pol_id: int, tab: str, message: str):
+    """After a committed change: the line again (HTMX) or a redirect to it, with the message."""
+    pol = _pol(pol_id)
     if htmx:
         return _detail(pol, tab, message=message)
     flash(message, "ok")
@@ -511,12 +516,8 @@ def receive(number):
             received = svc.receive_po_line(current_user, pol, items, form.received_date.data,
                                            form.enumeration.data or "", form.chronology.data or "")
             db.session.commit()
-            message = f"{len(received)} item(s) of {pol.number} received on {form.received_date.data.isoformat()}."
-            pol = _pol(pol.id)
-            if htmx:
-                return _detail(pol, "inventory", message=message)
-            flash(message, "ok")
-            return redirect(url_for("orders.show", number=pol.number, tab="inventory"))
+            return _done(pol.id, "inventory", f"{len(received)} item(s) of {pol.number} received on "
+                                              f"{form.received_date.data.isoformat()}.")
         except DomainError as exc:
             db.session.rollback()
             pol = _pol(pol.id)
@@ -534,12 +535,7 @@ def activate(number):
         try:
             svc.activate_po_line(current_user, pol, form.activation_date.data)
             db.session.commit()
-            message = f"{pol.number} activated on {form.activation_date.data.isoformat()}."
-            pol = _pol(pol.id)
-            if htmx:
-                return _detail(pol, "inventory", message=message)
-            flash(message, "ok")
-            return redirect(url_for("orders.show", number=pol.number, tab="inventory"))
+            return _done(pol.id, "inventory", f"{pol.number} activated on {form.activation_date.data.isoformat()}.")
         except DomainError as exc:
             db.session.rollback()
             pol = _pol(pol.id)
