@@ -32,6 +32,7 @@ from ..org.services import parse_id
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
 from ..vendors.models import Vendor, VendorAccount
+from ..vendors.services import vendor_select_choices
 from . import services as svc
 from . import settings
 from .forms import FUND_ROWS, LINE_PREFIX, LINE_ROWS, InvoiceForm
@@ -76,14 +77,8 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict:
     """Fill the selects; returns what the line rows need (line types and fund choices)."""
-    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
-    if invoice is not None and invoice.vendor not in vendors:
-        vendors.append(invoice.vendor)
-    form.vendor.choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
-                                                         for v in vendors]
-    form.vendor_account.choices = [("", "None")] + [
-        (str(a.id), f"{v.code} / {a.code}" + (f" — {a.description}" if a.description else ""))
-        for v in vendors for a in v.accounts if a.status == "active" or (invoice and a.id == invoice.vendor_account_id)]
+    form.vendor.choices, form.vendor_account.choices = vendor_select_choices(
+        invoice.vendor if invoice is not None else None, invoice.vendor_account_id if invoice is not None else None)
     form.owner_library.choices = _owner_choices()
     default = "on" if settings.get("invoice_use_pro_rata") else "off"
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]

@@ -31,6 +31,7 @@ from ..ledger.money import format_plain
 from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors.models import Vendor, VendorAccount
+from ..vendors.services import vendor_select_choices
 from . import services as svc
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
@@ -167,14 +168,8 @@ def index():
 # -- create / edit -----------------------------------------------------------------------------
 
 def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
-    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
-    if pol is not None and pol.vendor not in vendors:
-        vendors.append(pol.vendor)
-    form.vendor.choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
-                                                         for v in vendors]
-    form.vendor_account.choices = [("", "None")] + [
-        (str(a.id), f"{v.code} / {a.code}" + (f" — {a.description}" if a.description else ""))
-        for v in vendors for a in v.accounts if a.status == "active" or (pol and a.id == pol.vendor_account_id)]
+    form.vendor.choices, form.vendor_account.choices = vendor_select_choices(
+        pol.vendor if pol is not None else None, pol.vendor_account_id if pol is not None else None)
     libraries = svc.ordering_libraries(current_user)
     if libraries is None:
         libraries = db.session.scalars(select(Library).order_by(Library.code)).all()

@@ -490,3 +490,17 @@ def rates_query(currency: str | None = None):
     if currency:
         q = q.where(ExchangeRate.currency == currency.strip().upper())
     return q.order_by(ExchangeRate.day.desc(), ExchangeRate.currency, ExchangeRate.id.desc())
+
+
+def vendor_select_choices(keep: Vendor | None = None, keep_account_id: int | None = None):
+    """Choices for a vendor select and its account select: active vendors (plus ``keep``, the one
+    a record already has) and their active accounts (plus ``keep_account_id``)."""
+    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
+    if keep is not None and keep not in vendors:
+        vendors.append(keep)
+    vendor_choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
+                                                   for v in vendors]
+    account_choices = [("", "None")] + [
+        (str(a.id), f"{v.code} / {a.code}" + (f" — {a.description}" if a.description else ""))
+        for v in vendors for a in v.accounts if a.status == "active" or a.id == keep_account_id]
+    return vendor_choices, account_choices
