@@ -194,3 +194,6 @@ def wait_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"port {port} never opened")
+
+
+from tests.erp_fixtures import ftp_server, sshd  # noqa: E402,F401  (real S/FTP servers for the ERP tests)

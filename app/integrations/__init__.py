@@ -1,0 +1,1 @@
+"""Finance (ERP) integration: connections, profiles, the five file jobs and their runs."""

@@ -1,0 +1,5 @@
+"""Placeholder: being written."""
+
+
+def export_invoices(ctx) -> None:
+    raise NotImplementedError

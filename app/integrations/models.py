@@ -1,0 +1,295 @@
+"""Finance (ERP) integration: connections, profiles and their five job sections, job runs with
+their events, and the bookkeeping that makes every exchange happen once (file hashes, export
+batches, exported orders and PO lines)."""
+from __future__ import annotations
+
+from ..auth.models import utcnow
+from ..extensions import db
+
+CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": "Local folder"}
+
+# The five sections of a finance profile, in the order the profile page shows them.
+JOBS = {
+    "import_payments": "Import payment confirmation",
+    "export_invoices": "Export invoices for payment",
+    "load_allocations": "Funds allocation loader",
+    "export_orders": "Export orders (PO)",
+    "export_po_lines": "Export PO lines (POL)",
+}
+INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
+# The command-line names of the jobs (flask jobs run NAME).
+JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
+                "load-allocations": "load_allocations", "export-orders": "export_orders",
+                "export-po-lines": "export_po_lines"}
+SCHEDULES = {"none": "Not scheduled", "hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+ALLOCATION_FILE_TYPES = {"csv": ".csv", "xls": ".xls", "xlsx": ".xlsx"}
+RUN_STATUSES = {"running": "Running", "completed": "Completed", "failed": "Failed", "skipped": "Skipped"}
+TRIGGERS = {"manual": "Run now", "schedule": "Scheduled", "catch_up": "Catch-up", "cli": "Command line",
+            "event": "On send"}
+
+
+class Connection(db.Model):
+    """Where files are exchanged: an SFTP or FTP server, or a folder on this server.
+    ``password_secret`` and ``private_key_secret`` are encrypted (app.integrations.secrets)."""
+    __tablename__ = "erp_connection"
+
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)               # sftp | ftp | local
+    host = db.Column(db.String(255), nullable=False, default="")
+    port = db.Column(db.Integer)
+    username = db.Column(db.String(100), nullable=False, default="")
+    password_secret = db.Column(db.Text, nullable=False, default="")
+    private_key_secret = db.Column(db.Text, nullable=False, default="")
+    host_key = db.Column(db.Text, nullable=False, default="")      # "ssh-ed25519 AAAA…" pinned for SFTP
+    root_path = db.Column(db.String(500), nullable=False, default="")  # local folder kind only
+    base_dir = db.Column(db.String(200), nullable=False, default="")   # sub-directory under the login/root
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    profiles = db.relationship("IntegrationProfile", back_populates="connection")
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"<Connection {self.code} {self.kind}>"
+
+    @property
+    def kind_label(self) -> str:
+        return CONNECTION_KINDS.get(self.kind, self.kind)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_secret)
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key_secret)
+
+    @property
+    def address(self) -> str:
+        if self.kind == "local":
+            return self.root_path
+        return f"{self.username}@{self.host}:{self.port or (22 if self.kind == 'sftp' else 21)}"
+
+
+class IntegrationProfile(db.Model):
+    """A finance integration profile: one connection, five job sections."""
+    __tablename__ = "integration_profile"
+
+    id = db.Column(db.Integer, primary_key=True)
+    code = db.Column(db.String(40), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
+    financial_system = db.Column(db.String(60), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    connection = db.relationship("Connection", back_populates="profiles")
+    sections = db.relationship("ProfileSection", back_populates="profile", cascade="all, delete-orphan",
+                               lazy="selectin", order_by="ProfileSection.id")
+
+    def section(self, job: str) -> "ProfileSection | None":
+        return next((s for s in self.sections if s.job == job), None)
+
+
+class ProfileSection(db.Model):
+    """One job of a profile: active or not, its folder, options and schedule. The scheduler
+    process rebuilds its jobs from these rows (``version`` changes on every save)."""
+    __tablename__ = "profile_section"
+    __table_args__ = (db.UniqueConstraint("profile_id", "job"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
+    job = db.Column(db.String(20), nullable=False)
+    active = db.Column(db.Boolean, nullable=False, default=False)
+    path = db.Column(db.String(200), nullable=False, default="")   # under the connection's base_dir
+    file_type = db.Column(db.String(5), nullable=False, default="")   # allocation loader: csv | xls | xlsx
+    split_by_owner = db.Column(db.Boolean, nullable=False, default=False)   # invoice export
+    batch_size = db.Column(db.Integer, nullable=False, default=1000)        # PO line export
+    schedule = db.Column(db.String(10), nullable=False, default="none")     # none | hourly | daily | weekly
+    schedule_time = db.Column(db.String(5), nullable=False, default="")     # HH:MM (daily, weekly)
+    schedule_day = db.Column(db.Integer)                                    # 0 = Monday (weekly)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    profile = db.relationship("IntegrationProfile", back_populates="sections")
+
+    @property
+    def label(self) -> str:
+        return JOBS[self.job]
+
+    @property
+    def is_input(self) -> bool:
+        return self.job in INPUT_JOBS
+
+    @property
+    def schedule_text(self) -> str:
+        if self.schedule == "hourly":
+            return "Hourly"
+        if self.schedule == "daily":
+            return f"Daily at {self.schedule_time}"
+        if self.schedule == "weekly" and self.schedule_day is not None:
+            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
+        return "Not scheduled"
+
+
+class JobRun(db.Model):
+    """One run of one job of one profile. ``completed`` means the run ended without a failure;
+    records it refused are counted in ``records_failed`` and listed as events."""
+    __tablename__ = "job_run"
+    # Two schedulers can never both execute one tick (manual runs have no scheduled_for).
+    __table_args__ = (db.UniqueConstraint("job", "profile_id", "scheduled_for"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    job = db.Column(db.String(20), nullable=False, index=True)
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="SET NULL"), index=True)
+    profile_code = db.Column(db.String(40), nullable=False, default="")   # kept if the profile goes
+    trigger = db.Column(db.String(10), nullable=False, default="manual")
+    scheduled_for = db.Column(db.DateTime)
+    started_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    ended_at = db.Column(db.DateTime)
+    status = db.Column(db.String(10), nullable=False, default="running", index=True)
+    files = db.Column(db.Integer, nullable=False, default=0)
+    records = db.Column(db.Integer, nullable=False, default=0)
+    records_failed = db.Column(db.Integer, nullable=False, default=0)
+    progress_done = db.Column(db.Integer, nullable=False, default=0)
+    progress_total = db.Column(db.Integer)
+    message = db.Column(db.Text, nullable=False, default="")
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    heartbeat_at = db.Column(db.DateTime)
+
+    profile = db.relationship("IntegrationProfile")
+    actor = db.relationship("User")
+    events = db.relationship("JobEvent", back_populates="run", cascade="all, delete-orphan",
+                             order_by="JobEvent.id", lazy="dynamic")
+
+    @property
+    def job_label(self) -> str:
+        return JOBS.get(self.job, self.job)
+
+    @property
+    def status_label(self) -> str:
+        if self.status == "completed" and self.records_failed:
+            return "Completed with exceptions"
+        return RUN_STATUSES.get(self.status, self.status)
+
+    @property
+    def trigger_label(self) -> str:
+        return TRIGGERS.get(self.trigger, self.trigger)
+
+
+class JobEvent(db.Model):
+    """What a run did, refused or failed at, one line each (the error report is the warnings
+    and errors of a run as CSV)."""
+    __tablename__ = "job_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    level = db.Column(db.String(7), nullable=False, default="info")   # info | warning | error
+    file_name = db.Column(db.String(255), nullable=False, default="")
+    record = db.Column(db.String(255), nullable=False, default="")     # e.g. invoice number, row 12
+    message = db.Column(db.Text, nullable=False)
+
+    run = db.relationship("JobRun", back_populates="events")
+
+
+class HandledFile(db.Model):
+    """A file an import job has taken, by the SHA-256 of its bytes: the same bytes delivered again
+    (under any name) are not applied twice."""
+    __tablename__ = "handled_file"
+    __table_args__ = (db.UniqueConstraint("job", "sha256"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    job = db.Column(db.String(20), nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    file_name = db.Column(db.String(255), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    status = db.Column(db.String(10), nullable=False)     # done | rejected
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="SET NULL"))
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
+    handled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class ExportBatch(db.Model):
+    """One invoice-export file: its name and exact bytes are fixed when the batch is made, so a
+    failed upload is retried with the same file, and the invoices move on only once it is sent."""
+    __tablename__ = "export_batch"
+
+    id = db.Column(db.Integer, primary_key=True)
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
+    file_name = db.Column(db.String(255), nullable=False, unique=True)
+    content = db.Column(db.LargeBinary, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    status = db.Column(db.String(10), nullable=False, default="pending", index=True)   # pending | sent | void
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    sent_at = db.Column(db.DateTime)
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
+
+    invoices = db.relationship("ExportBatchInvoice", back_populates="batch", cascade="all, delete-orphan")
+
+
+class ExportBatchInvoice(db.Model):
+    __tablename__ = "export_batch_invoice"
+    __table_args__ = (db.UniqueConstraint("batch_id", "invoice_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    batch_id = db.Column(db.Integer, db.ForeignKey("export_batch.id", ondelete="CASCADE"), nullable=False, index=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+
+    batch = db.relationship("ExportBatch", back_populates="invoices")
+    invoice = db.relationship("Invoice")
+
+
+class OrderExport(db.Model):
+    """A sent PO (an ``outbox_event`` of kind ``po_sent``) queued for the ERP."""
+    __tablename__ = "order_export"
+
+    id = db.Column(db.Integer, primary_key=True)
+    outbox_event_id = db.Column(db.Integer, db.ForeignKey("outbox_event.id", ondelete="CASCADE"),
+                                nullable=False, unique=True)
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="CASCADE"),
+                           nullable=False, index=True)
+    status = db.Column(db.String(10), nullable=False, default="pending", index=True)   # pending | sent | failed
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    file_name = db.Column(db.String(255), nullable=False, default="")
+    last_error = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class POLineExport(db.Model):
+    """A closed or cancelled PO line already sent to the ERP (each goes once)."""
+    __tablename__ = "po_line_export"
+
+    id = db.Column(db.Integer, primary_key=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, unique=True)
+    profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="SET NULL"))
+    file_name = db.Column(db.String(255), nullable=False)
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
+    exported_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class FiscalPeriodMapping(db.Model):
+    """The ERP's number for one of our fiscal periods (FISCAL_PERIOD_ID in allocation files)."""
+    __tablename__ = "fiscal_period_mapping"
+
+    id = db.Column(db.Integer, primary_key=True)
+    erp_id = db.Column(db.Integer, nullable=False, unique=True)
+    fiscal_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id", ondelete="CASCADE"),
+                                 nullable=False, unique=True)
+
+    fiscal_period = db.relationship("FiscalPeriod")
+
+
+class AllocationRow(db.Model):
+    """A fund allocation loaded from a file row: (file hash, row number) is applied once."""
+    __tablename__ = "allocation_row"
+    __table_args__ = (db.UniqueConstraint("file_sha256", "row_number"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    file_sha256 = db.Column(db.String(64), nullable=False)
+    row_number = db.Column(db.Integer, nullable=False)
+    fund_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"), nullable=False)

@@ -1,0 +1,5 @@
+"""Placeholder: being written."""
+
+
+def import_payments(ctx) -> None:
+    raise NotImplementedError

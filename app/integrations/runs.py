@@ -1,0 +1,236 @@
+"""Running a job of a profile: one :class:`JobRun` row per run, its events, counters and progress,
+and the guard that never lets two runs of one job of one profile overlap.
+
+Every job (scheduler, "Run now" button, ``flask jobs run``, tests) goes through :func:`execute`
+with a body ``body(ctx: JobContext)``. The body commits its units of work with ``ctx.log.commit()``
+(events and counters are written in the same transaction as the work they describe) and undoes a
+unit with ``ctx.log.rollback()`` (its events and counts go too). An exception that escapes the
+body rolls back the unfinished unit and ends the run as *failed* with the reason as an event.
+"""
+from __future__ import annotations
+
+import logging
+import secrets as pysecrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import Role, RoleAssignment, User, utcnow
+from ..database import write_intent
+from ..extensions import db
+from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
+from .transport import TransferError, open_transport
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USERNAME = "erp-integration"
+STALE_AFTER = timedelta(minutes=15)   # a "running" run without a heartbeat for this long was interrupted
+AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
+
+
+class JobRefused(Exception):
+    """The job cannot start (unknown profile, section not configured); the message says why."""
+
+
+def system_actor() -> User:
+    """The user scheduled runs act as: an institution administrator that cannot log in."""
+    user = db.session.scalar(db.select(User).filter_by(username=SYSTEM_USERNAME))
+    if user is None:
+        # Inactive and with an unusable hash: nobody can log in as it.
+        user = User(username=SYSTEM_USERNAME, full_name="ERP integration", active=False,
+                    password_hash="!disabled-" + pysecrets.token_hex(8))
+        user.assignments.append(RoleAssignment(role=Role.ADMIN.value, library_id=None))
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+@dataclass
+class _Pending:
+    level: str
+    message: str
+    file_name: str
+    record: str
+
+
+class RunLog:
+    """Events, counters and progress of one run, written at the job's commit points."""
+
+    def __init__(self, run: JobRun):
+        self.run_id = run.id
+        self.files = self.records = self.records_failed = 0
+        self.done = 0
+        self.total: int | None = None
+        self._pending: list[_Pending] = []
+        self._saved = (0, 0, 0, 0, None)
+
+    # recording
+    def info(self, message: str, file: str = "", record: str = "") -> None:
+        self._pending.append(_Pending("info", message, file, record))
+
+    def warning(self, message: str, file: str = "", record: str = "") -> None:
+        self._pending.append(_Pending("warning", message, file, record))
+
+    def error(self, message: str, file: str = "", record: str = "") -> None:
+        self._pending.append(_Pending("error", message, file, record))
+
+    def count(self, files: int = 0, records: int = 0, failed: int = 0) -> None:
+        self.files += files
+        self.records += records
+        self.records_failed += failed
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self.done = done
+        if total is not None:
+            self.total = total
+
+    # commit points
+    def _write(self, status: str | None = None, message: str | None = None) -> JobRun:
+        run = db.session.get(JobRun, self.run_id)
+        for p in self._pending:
+            db.session.add(JobEvent(run_id=self.run_id, level=p.level, message=p.message[:4000],
+                                    file_name=p.file_name[:255], record=p.record[:255]))
+        self._pending = []
+        run.files, run.records, run.records_failed = self.files, self.records, self.records_failed
+        run.progress_done, run.progress_total = self.done, self.total
+        run.heartbeat_at = utcnow()
+        if status:
+            run.status, run.ended_at = status, utcnow()
+        if message is not None:
+            run.message = message[:4000]
+        return run
+
+    def commit(self) -> None:
+        """Commit the unit of work with its events and counters."""
+        self._write()
+        db.session.commit()
+        self._saved = (self.files, self.records, self.records_failed, self.done, self.total)
+
+    def rollback(self) -> None:
+        """Undo the unit of work: its events and counts are dropped with it."""
+        db.session.rollback()
+        self._pending = []
+        self.files, self.records, self.records_failed, self.done, self.total = self._saved
+
+    def finish(self, status: str, message: str = "") -> None:
+        self._write(status, message)
+        db.session.commit()
+
+
+@dataclass
+class JobContext:
+    run: JobRun
+    profile: IntegrationProfile
+    section: ProfileSection
+    actor: User
+    log: RunLog
+    options: dict = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        return self.section.path
+
+    @contextmanager
+    def transport(self):
+        with open_transport(self.profile.connection) as t:
+            yield t
+
+
+def _interrupt_stale(job: str, profile_id: int) -> None:
+    cutoff = utcnow() - STALE_AFTER
+    for run in db.session.scalars(db.select(JobRun).filter_by(job=job, profile_id=profile_id, status="running")):
+        if (run.heartbeat_at or run.started_at) < cutoff:
+            run.status, run.ended_at = "failed", utcnow()
+            run.message = "Interrupted: the process running it stopped."
+            db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
+
+
+def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
+              scheduled_for: datetime | None = None) -> JobRun | None:
+    """Insert the run row, or record a *skipped* run when one of the same job and profile is still
+    running. Returns None when another scheduler already took this tick."""
+    section = db.session.scalar(db.select(ProfileSection).filter_by(profile_id=profile.id, job=job)
+                                .with_for_update())
+    _interrupt_stale(job, profile.id)
+    busy = db.session.scalar(db.select(JobRun.id).filter_by(job=job, profile_id=profile.id, status="running"))
+    run = JobRun(job=job, profile_id=profile.id, profile_code=profile.code, trigger=trigger,
+                 scheduled_for=scheduled_for, actor_id=actor.id, heartbeat_at=utcnow())
+    if busy:
+        run.status, run.ended_at = "skipped", utcnow()
+        run.message = f"Not started: run #{busy} of this job is still running."
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    if busy:
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    del section
+    db.session.commit()
+    return run
+
+
+def execute(app, job: str, profile_code: str, body: Callable[[JobContext], None], *, actor_id: int | None = None,
+            trigger: str = "manual", scheduled_for: datetime | None = None, run_id: int | None = None,
+            options: dict | None = None) -> int | None:
+    """Run ``body`` as job ``job`` of profile ``profile_code``; returns the run's id (None when an
+    automatic run found its section inactive or its tick already taken). ``run_id``: a run row
+    already created by :func:`start_run` (the "Run now" button creates it before the thread starts)."""
+    if job not in JOBS:
+        raise JobRefused(f"Unknown job {job!r}.")
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            return _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, options or {})
+        finally:
+            write_intent.reset(token)
+            db.session.remove()
+
+
+def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, options):
+    profile = db.session.scalar(db.select(IntegrationProfile).filter_by(code=profile_code))
+    if profile is None:
+        raise JobRefused(f"No integration profile {profile_code!r}.")
+    section = profile.section(job)
+    if section is None:
+        raise JobRefused(f"Profile {profile.code} has no section {JOBS[job]!r}.")
+    if trigger in AUTOMATIC_TRIGGERS and not section.active:
+        return None
+    actor = db.session.get(User, actor_id) if actor_id else system_actor()
+    if run_id is not None:
+        run = db.session.get(JobRun, run_id)
+    else:
+        run = start_run(job, profile, actor, trigger, scheduled_for)
+        if run is None:
+            return None
+    if run.status != "running":
+        return run.id
+    ctx = JobContext(run=run, profile=profile, section=section, actor=actor, log=RunLog(run), options=options)
+    try:
+        if not section.path:
+            raise JobRefused(f"Section {JOBS[job]!r} of profile {profile.code} has no folder configured.")
+        body(ctx)
+    except (TransferError, JobRefused) as exc:
+        ctx.log.rollback()
+        ctx.log.error(str(exc))
+        ctx.log.finish("failed", str(exc))
+    except Exception as exc:  # the run must end visibly whatever happened
+        log.exception("job %s of profile %s failed", job, profile_code)
+        ctx.log.rollback()
+        message = f"Unexpected error: {type(exc).__name__}: {exc}"
+        ctx.log.error(message)
+        ctx.log.finish("failed", message)
+    else:
+        ctx.log.finish("completed", _summary(ctx.log))
+    return run.id
+
+
+def _summary(log_: RunLog) -> str:
+    text = f"{log_.files} file(s), {log_.records} record(s)"
+    if log_.records_failed:
+        text += f", {log_.records_failed} with exceptions"
+    return text + "."

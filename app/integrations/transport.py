@@ -1,0 +1,448 @@
+"""A thin file transport over SFTP (paramiko), FTP (ftplib) or a local folder.
+
+Every transport offers the same few operations on folders relative to the connection's base
+directory: list, read, publish (upload under a temporary name, check the size, then rename onto
+the final name) and rename. Every failure becomes a :class:`TransferError` whose message says
+what went wrong in words an administrator can act on, and never contains a secret.
+"""
+from __future__ import annotations
+
+import ftplib
+import io
+import os
+import socket
+import stat as stat_mod
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import paramiko
+from flask import current_app
+
+from . import secrets
+from .paths import UnsafePath, clean_folder, is_safe_file_name, join
+
+DEFAULT_TIMEOUT = 30  # seconds, for connecting and for every network read or write
+PART_SUFFIX = ".part"
+
+
+class TransferError(Exception):
+    """A connection or transfer failed; nothing that depended on it may be treated as done."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    size: int
+    mtime: datetime | None = None
+
+
+class Transport:
+    """Operations every kind provides. ``folder`` is relative to the connection's base directory."""
+
+    def list_files(self, folder: str) -> list[RemoteFile]:
+        raise NotImplementedError
+
+    def read(self, folder: str, name: str, max_bytes: int) -> bytes:
+        raise NotImplementedError
+
+    def stat(self, folder: str, name: str) -> RemoteFile | None:
+        raise NotImplementedError
+
+    def publish(self, folder: str, name: str, data: bytes) -> None:
+        """Upload ``data`` as ``name`` so that no reader ever sees a partial file under ``name``."""
+        raise NotImplementedError
+
+    def rename(self, folder: str, old: str, new: str) -> None:
+        raise NotImplementedError
+
+    def ensure_folder(self, folder: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _check_name(name: str) -> str:
+    if not is_safe_file_name(name):
+        raise TransferError(f"Refusing the unsafe file name {name!r}.")
+    return name
+
+
+def _too_big(name: str, size: int, max_bytes: int) -> TransferError:
+    return TransferError(f"{name} is {size:,} bytes, more than the {max_bytes:,} bytes allowed.")
+
+
+# -- local folder ----------------------------------------------------------------------------------
+
+class LocalTransport(Transport):
+    def __init__(self, root: str, base_dir: str):
+        if not root or not os.path.isabs(root):
+            raise TransferError("A local-folder connection needs an absolute root folder.")
+        self.root = Path(os.path.realpath(root))
+        self.base = self.root / base_dir if base_dir else self.root
+        if not self.root.is_dir():
+            raise TransferError(f"The folder {self.root} does not exist on this server.")
+
+    def _dir(self, folder: str) -> Path:
+        path = Path(os.path.realpath(self.base / folder)) if folder else Path(os.path.realpath(self.base))
+        if path != self.root and self.root not in path.parents:
+            raise TransferError(f"The folder {folder!r} is outside the connection's root.")
+        return path
+
+    def _file(self, folder: str, name: str) -> Path:
+        return self._dir(folder) / _check_name(name)
+
+    def list_files(self, folder):
+        d = self._dir(folder)
+        if not d.is_dir():
+            raise TransferError(f"The folder {folder or '/'} does not exist under {self.base}.")
+        out = []
+        for entry in os.scandir(d):
+            if entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                out.append(RemoteFile(entry.name, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc)))
+        return sorted(out, key=lambda f: f.name)
+
+    def stat(self, folder, name):
+        p = self._file(folder, name)
+        if not p.is_file():
+            return None
+        st = p.stat()
+        return RemoteFile(name, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
+
+    def read(self, folder, name, max_bytes):
+        p = self._file(folder, name)
+        try:
+            size = p.stat().st_size
+            if size > max_bytes:
+                raise _too_big(name, size, max_bytes)
+            return p.read_bytes()
+        except OSError as exc:
+            raise TransferError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+
+    def publish(self, folder, name, data):
+        final = self._file(folder, name)
+        part = final.with_name(name + PART_SUFFIX)
+        try:
+            with open(part, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if part.stat().st_size != len(data):
+                raise TransferError(f"{name}: the written size differs from the file's size.")
+            os.replace(part, final)
+        except OSError as exc:
+            raise TransferError(f"Cannot write {name} in {folder or '/'}: {exc.strerror or exc}.") from None
+
+    def rename(self, folder, old, new):
+        try:
+            os.replace(self._file(folder, old), self._file(folder, new))
+        except OSError as exc:
+            raise TransferError(f"Cannot rename {old} to {new}: {exc.strerror or exc}.") from None
+
+    def ensure_folder(self, folder):
+        try:
+            self._dir(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransferError(f"Cannot create the folder {folder}: {exc.strerror or exc}.") from None
+
+
+# -- SFTP -------------------------------------------------------------------------------------------
+
+def load_private_key(text: str) -> paramiko.PKey:
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return cls.from_private_key(io.StringIO(text))
+        except (paramiko.SSHException, ValueError, IndexError):
+            continue
+    raise TransferError("The private key cannot be read (OpenSSH or PEM, Ed25519, ECDSA or RSA, "
+                        "without a passphrase).")
+
+
+def parse_host_key(line: str) -> paramiko.PKey:
+    """A pinned host key as written by ``ssh-keyscan`` ("[host]:port ssh-ed25519 AAAA…") or just
+    "ssh-ed25519 AAAA…"."""
+    parts = (line or "").split()
+    if len(parts) >= 3 and not parts[0].startswith(("ssh-", "ecdsa-")):
+        parts = parts[1:]
+    if len(parts) < 2:
+        raise TransferError("The pinned host key must look like 'ssh-ed25519 AAAA…'.")
+    try:
+        return paramiko.PKey.from_type_string(parts[0], __import__("base64").b64decode(parts[1]))
+    except Exception:
+        raise TransferError("The pinned host key cannot be read; paste one line of ssh-keyscan's output.") from None
+
+
+class SFTPTransport(Transport):
+    def __init__(self, host, port, username, password, private_key, host_key, base_dir, timeout):
+        self.base = base_dir
+        self.client = paramiko.SSHClient()
+        if not host_key:
+            raise TransferError("No host key is pinned for this connection: paste the server's key "
+                                "(ssh-keyscan) before connecting.")
+        key = parse_host_key(host_key)
+        known = host if port == 22 else f"[{host}]:{port}"
+        self.client.get_host_keys().add(known, key.get_name(), key)
+        self.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        pkey = load_private_key(private_key) if private_key else None
+        where = f"{host}:{port}"
+        try:
+            self.client.connect(host, port=port, username=username, password=password or None, pkey=pkey,
+                                look_for_keys=False, allow_agent=False, timeout=timeout,
+                                banner_timeout=timeout, auth_timeout=timeout, channel_timeout=timeout)
+            self.sftp = self.client.open_sftp()
+            self.sftp.get_channel().settimeout(timeout)
+        except paramiko.BadHostKeyException:
+            self.client.close()
+            raise TransferError(f"The server {where} presented a host key that differs from the pinned one; "
+                                "refusing to connect.") from None
+        except paramiko.AuthenticationException:
+            self.client.close()
+            raise TransferError(f"The server {where} refused the login of user {username!r}.") from None
+        except paramiko.SSHException as exc:
+            self.client.close()
+            if "not found in known_hosts" in str(exc):
+                raise TransferError(f"The server {where} presented a key of another type than the pinned "
+                                    "one; refusing to connect.") from None
+            raise TransferError(f"SSH with {where} failed: {exc}.") from None
+        except (OSError, socket.timeout) as exc:
+            self.client.close()
+            raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
+
+    def _path(self, folder, name=None):
+        path = join(self.base, folder)
+        if name is not None:
+            path = join(path, _check_name(name))
+        return path or "."
+
+    def _wrap(self, what: str, exc: Exception) -> TransferError:
+        if isinstance(exc, FileNotFoundError):
+            return TransferError(f"{what}: no such file or folder on the server.")
+        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+
+    def list_files(self, folder):
+        try:
+            entries = self.sftp.listdir_attr(self._path(folder))
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
+        return sorted((RemoteFile(e.filename, e.st_size or 0,
+                                  datetime.fromtimestamp(e.st_mtime, timezone.utc) if e.st_mtime else None)
+                       for e in entries if e.st_mode is not None and stat_mod.S_ISREG(e.st_mode)),
+                      key=lambda f: f.name)
+
+    def stat(self, folder, name):
+        try:
+            st = self.sftp.stat(self._path(folder, name))
+        except FileNotFoundError:
+            return None
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._wrap(f"Cannot look at {name}", exc) from None
+        return RemoteFile(name, st.st_size or 0)
+
+    def read(self, folder, name, max_bytes):
+        path = self._path(folder, name)
+        try:
+            size = self.sftp.stat(path).st_size or 0
+            if size > max_bytes:
+                raise _too_big(name, size, max_bytes)
+            buf = io.BytesIO()
+            self.sftp.getfo(path, buf)
+            return buf.getvalue()
+        except TransferError:
+            raise
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._wrap(f"Cannot download {name}", exc) from None
+
+    def publish(self, folder, name, data):
+        final = self._path(folder, name)
+        part = final + PART_SUFFIX
+        try:
+            self.sftp.putfo(io.BytesIO(data), part, file_size=len(data), confirm=True)
+            self.sftp.posix_rename(part, final)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._wrap(f"Cannot upload {name}", exc) from None
+
+    def rename(self, folder, old, new):
+        try:
+            self.sftp.posix_rename(self._path(folder, old), self._path(folder, new))
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+
+    def ensure_folder(self, folder):
+        path = ""
+        for seg in join(self.base, folder).split("/"):
+            path = join(path, seg)
+            try:
+                self.sftp.stat(path)
+            except FileNotFoundError:
+                try:
+                    self.sftp.mkdir(path)
+                except (OSError, paramiko.SSHException) as exc:
+                    raise self._wrap(f"Cannot create the folder {path}", exc) from None
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                raise self._wrap(f"Cannot look at the folder {path}", exc) from None
+
+    def close(self):
+        try:
+            self.sftp.close()
+        finally:
+            self.client.close()
+
+
+# -- FTP --------------------------------------------------------------------------------------------
+
+class FTPTransport(Transport):
+    def __init__(self, host, port, username, password, base_dir, timeout):
+        self.base = base_dir
+        where = f"{host}:{port}"
+        self.ftp = ftplib.FTP(timeout=timeout)
+        try:
+            self.ftp.connect(host, port)
+            self.ftp.login(username or "anonymous", password or "")
+        except ftplib.error_perm as exc:
+            self.ftp.close()
+            raise TransferError(f"The server {where} refused the login of user {username!r}: {exc}.") from None
+        except (OSError, EOFError, ftplib.Error) as exc:
+            self.ftp.close()
+            raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
+
+    def _path(self, folder, name=None):
+        path = join(self.base, folder)
+        if name is not None:
+            path = join(path, _check_name(name))
+        return path
+
+    def _wrap(self, what, exc):
+        if isinstance(exc, ftplib.error_perm):
+            return TransferError(f"{what}: the server answered {exc}.")
+        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+
+    def list_files(self, folder):
+        try:
+            entries = list(self.ftp.mlsd(self._path(folder) or ".", facts=["type", "size", "modify"]))
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
+        out = []
+        for name, facts in entries:
+            if facts.get("type") == "file":
+                modify = facts.get("modify")
+                mtime = datetime.strptime(modify[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc) \
+                    if modify else None
+                out.append(RemoteFile(name, int(facts.get("size", 0)), mtime))
+        return sorted(out, key=lambda f: f.name)
+
+    def stat(self, folder, name):
+        try:
+            self.ftp.voidcmd("TYPE I")
+            size = self.ftp.size(self._path(folder, name))
+        except ftplib.error_perm:
+            return None
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._wrap(f"Cannot look at {name}", exc) from None
+        return RemoteFile(name, size or 0)
+
+    def read(self, folder, name, max_bytes):
+        found = self.stat(folder, name)
+        if found is None:
+            raise TransferError(f"Cannot download {name}: no such file on the server.")
+        if found.size > max_bytes:
+            raise _too_big(name, found.size, max_bytes)
+        buf = io.BytesIO()
+        try:
+            self.ftp.retrbinary(f"RETR {self._path(folder, name)}", buf.write)
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._wrap(f"Cannot download {name}", exc) from None
+        return buf.getvalue()
+
+    def publish(self, folder, name, data):
+        final = self._path(folder, name)
+        part = final + PART_SUFFIX
+        try:
+            self.ftp.storbinary(f"STOR {part}", io.BytesIO(data))
+            self.ftp.voidcmd("TYPE I")
+            if self.ftp.size(part) != len(data):
+                raise TransferError(f"Cannot upload {name}: the server holds a different size than was sent.")
+            self.ftp.rename(part, final)
+        except TransferError:
+            raise
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._wrap(f"Cannot upload {name}", exc) from None
+
+    def rename(self, folder, old, new):
+        try:
+            self.ftp.rename(self._path(folder, old), self._path(folder, new))
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+
+    def ensure_folder(self, folder):
+        path = ""
+        for seg in join(self.base, folder).split("/"):
+            path = join(path, seg)
+            try:
+                self.ftp.mkd(path)
+            except ftplib.error_perm:
+                pass   # exists (or will fail visibly on the next operation)
+            except (OSError, EOFError, ftplib.Error) as exc:
+                raise self._wrap(f"Cannot create the folder {path}", exc) from None
+
+    def close(self):
+        try:
+            self.ftp.quit()
+        except (OSError, EOFError, ftplib.Error):
+            self.ftp.close()
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+def check_allowed(connection) -> None:
+    """On an instance that is not production, only connections on the allow-list may be used."""
+    env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
+    if env == "production":
+        return
+    allowed = current_app.config.get("ERP_CONNECTION_ALLOWLIST") or []
+    if connection.code not in allowed:
+        raise TransferError(f"This is a {env} instance: connection {connection.code} is not on its allow-list "
+                            "(ERP_CONNECTION_ALLOWLIST in instance/config.py), so it is not used.")
+
+
+def connect(connection, timeout: float | None = None) -> Transport:
+    check_allowed(connection)
+    timeout = timeout or current_app.config.get("ERP_TIMEOUT", DEFAULT_TIMEOUT)
+    try:
+        base = clean_folder(connection.base_dir, "base sub-directory")
+    except UnsafePath as exc:
+        raise TransferError(str(exc)) from None
+    try:
+        password = secrets.decrypt(connection.password_secret)
+        key = secrets.decrypt(connection.private_key_secret)
+    except secrets.SecretUnreadable as exc:
+        raise TransferError(str(exc)) from None
+    if connection.kind == "local":
+        return LocalTransport(connection.root_path, base)
+    if connection.kind == "sftp":
+        return SFTPTransport(connection.host, connection.port or 22, connection.username, password, key,
+                             connection.host_key, base, timeout)
+    if connection.kind == "ftp":
+        return FTPTransport(connection.host, connection.port or 21, connection.username, password, base, timeout)
+    raise TransferError(f"Unknown connection type {connection.kind!r}.")
+
+
+@contextmanager
+def open_transport(connection, timeout: float | None = None):
+    transport = connect(connection, timeout)
+    try:
+        yield transport
+    finally:
+        try:
+            transport.close()
+        except Exception:  # closing a dropped connection must not hide the real error
+            pass
+
+
+def check_connection(connection) -> str:
+    """Connect, list the base folder and say what was found (raises TransferError)."""
+    with open_transport(connection, timeout=10) as t:
+        files = t.list_files("")
+    return f"Connected to {connection.address}; the base folder holds {len(files)} file(s)."
