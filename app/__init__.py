@@ -65,8 +65,11 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .funds.views import bp as funds_bp
+    from .integrations.allocation_views import bp as erp_periods_bp
+    from .integrations.views import bp as integrations_bp
     from .inventory.views import bp as inventory_bp
     from .invoices.admin_views import bp as invoice_admin_bp
+    from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
     from .invoices.views import bp as invoices_bp
     from .main import bp as main_bp
@@ -75,7 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     from .vendors.views import bp as vendors_bp
 
     for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, invoices_bp,
-               invoice_forms_bp, invoice_admin_bp, admin_bp, api_bp):
+               invoice_forms_bp, invoice_admin_bp, invoice_files_bp, integrations_bp, erp_periods_bp, admin_bp,
+               api_bp):
         app.register_blueprint(bp)
 
 

@@ -9,6 +9,9 @@ from .extensions import db
 
 
 def register_cli(app):
+    from .migration.cli import migrate_group
+    app.cli.add_command(migrate_group)
+
     @app.cli.command("init")
     @click.option("--admin", "admin_name", default="admin", show_default=True)
     @click.option("--password", envvar="ACQ_ADMIN_PASSWORD", help="First administrator's password.")
