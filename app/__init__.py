@@ -49,6 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     missing = unregistered_endpoints(app)
     if missing:
         raise RuntimeError(f"routes without declared roles: {', '.join(missing)}")
+
+    from .integrations import scheduler
+    if scheduler.should_start(app):
+        scheduler.start(app)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Command line: flask --app wsgi init | demo | users create/token | ledger check | orders package/renewals."""
+"""Command line: flask --app wsgi init | demo | users create/token | ledger check | orders package/renewals |
+jobs run/scheduler | migrate aleph-budgets."""
 from __future__ import annotations
 
 import click
@@ -124,3 +125,50 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"{counts['waiting']} waiting for renewal, {counts['waiting_manual']} waiting for manual "
                    f"renewal, {counts['renewed']} renewed.")
+
+    jobs_group = click.Group("jobs", help="Finance (ERP) integration jobs.")
+    app.cli.add_command(jobs_group)
+
+    @jobs_group.command("run")
+    @click.argument("name", type=click.Choice(sorted(_job_commands())))
+    @click.option("--profile", "profile_code", required=True, help="Code of the integration profile.")
+    @click.option("--as", "username", default=None, help="The user the run acts as (default: the ERP integration user).")
+    def jobs_run(name, profile_code, username):
+        """Run one job of a profile now and print its report; exit 1 when the run failed."""
+        from jobs import runner
+        from .integrations.models import JOB_COMMANDS, JobRun
+        from .integrations.runs import JobRefused
+        actor_id = _acting(username).id if username else None
+        db.session.remove()
+        try:
+            run_id = runner(JOB_COMMANDS[name])(app, profile_code, actor_id=actor_id, trigger="cli")
+        except JobRefused as exc:
+            raise click.ClickException(str(exc))
+        run = db.session.get(JobRun, run_id)
+        click.echo(f"Run #{run.id} {run.job_label} ({run.profile_code}): {run.status_label}. {run.message}")
+        for event in run.events:
+            where = " ".join(x for x in (event.file_name, event.record) if x)
+            click.echo(f"  {event.level.upper():7} {where + ': ' if where else ''}{event.message}")
+        if run.status != "completed":
+            raise SystemExit(1)
+
+    @jobs_group.command("scheduler")
+    def jobs_scheduler():
+        """Run the scheduler in this process (for setups whose web workers run without it)."""
+        import time
+        from .integrations import scheduler
+        app.config["SCHEDULER_ENABLED"] = True
+        if not scheduler.should_start(app):
+            raise click.ClickException("Another process already runs the scheduler (instance/scheduler.lock).")
+        scheduler.start(app)
+        click.echo("Scheduler running; Ctrl-C stops it.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def _job_commands():
+    from .integrations.models import JOB_COMMANDS
+    return JOB_COMMANDS

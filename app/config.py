@@ -22,7 +22,17 @@ class Defaults:
     INSTITUTION_CURRENCY = "EUR"
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
-    SCHEDULER_ENABLED = False
+    SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)
+    SCHEDULER_TIMEZONE = None          # default: the server's zone; schedules' times are read in it
+    SCHEDULER_RECONCILE_SECONDS = 5    # how soon the scheduler follows a change of a profile
+    SCHEDULER_LOCK_FILE = None         # default: instance/scheduler.lock
+    SCHEDULE_INTERVAL_OVERRIDE_SECONDS = None   # tests only: every scheduled section runs every N seconds
+    # Finance (ERP) integration
+    INSTANCE_ENVIRONMENT = "production"  # anything else: only ERP_CONNECTION_ALLOWLIST connections are used
+    ERP_CONNECTION_ALLOWLIST: list = []  # connection codes a non-production instance may use
+    CONNECTION_SECRET_KEY = None       # Fernet key for connection secrets; default: instance/connection_key
+    ERP_TIMEOUT = 30                   # seconds for connecting and for each network read or write
+    ERP_ORDER_RETRY_SECONDS = 60       # after a failed PO export, wait this long before the next try
     # Outgoing e-mail (claims and other messages to vendors), see app/mail.py.
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25

@@ -177,3 +177,21 @@ def erp_profile(admin, connection, code: str = "ERP", *, active=(), folder_root:
             (folder_root / folder).mkdir(parents=True, exist_ok=True)
     isv.update_sections(admin, prof, fields)
     return prof
+
+
+def wait_for_run(run_id: int, timeout: float = 30):
+    """Poll until the run has ended (a "Run now" runs in a thread); returns the JobRun. The test's
+    transaction is closed between polls so the job can write (SQLite has one writer)."""
+    import time as _time
+
+    from app.extensions import db
+    from app.integrations.models import JobRun
+    deadline = _time.time() + timeout
+    while True:
+        db.session.rollback()
+        run = db.session.get(JobRun, run_id)
+        status = run.status
+        db.session.commit()
+        if status != "running" or _time.time() > deadline:
+            return run
+        _time.sleep(0.1)

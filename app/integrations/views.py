@@ -1,4 +1,455 @@
-"""Connections, finance integration profiles and Monitor Jobs: placeholder."""
-from flask import Blueprint
+"""ERP integration pages: connections, finance profiles (a two-page wizard, then a profile page
+with a switch and a "Run now" button per section) and Monitor Jobs (scheduled, running, history,
+each run's events and its error report as CSV).
+
+General system administrators of the whole institution only. Every change goes through
+:mod:`app.integrations.services`; runs started here run in a thread of this process through the
+same ``jobs.<job>.run`` the scheduler and the CLI use.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from tzlocal import get_localzone
+
+from ..auth.models import Role
+from ..auth.permissions import is_institution_admin, roles_required
+from ..errors import DomainError, InvalidInput
+from ..extensions import db
+from ..htmx import hx_redirect, is_htmx, render
+from . import scheduler
+from . import services as isv
+from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS, JobEvent,
+                     JobRun)
+from .runs import start_run
+from .transport import TransferError, check_connection
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin/erp")
+ADMIN = (Role.ADMIN,)
+FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
+RUNS_PER_PAGE = 25
+
+
+@bp.before_request
+def _institution_admins_only():
+    if current_user.is_authenticated and not is_institution_admin(current_user):
+        abort(403)
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored (naive UTC) or aware moment in the scheduler's time zone."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    tz = current_app.config.get("SCHEDULER_TIMEZONE") or get_localzone()
+    if isinstance(tz, str):
+        from zoneinfo import ZoneInfo
+        tz = ZoneInfo(tz)
+    return value.astimezone(tz).strftime(fmt)
+
+
+def _refused(exc: DomainError, page: str, fragment: str | None = None, **ctx):
+    db.session.rollback()
+    ctx["errors"] = {exc.field: exc.message} if exc.field else {}
+    return render(page, fragment, status=exc.status, error=exc.message, **ctx)
+
+
+def _done(message: str, target: str):
+    flash(message, "ok")
+    return hx_redirect(target) if is_htmx() else redirect(target)
+
+
+# -- overview ----------------------------------------------------------------------------------------
+
+@bp.get("")
+@roles_required(*ADMIN)
+def index():
+    return render("integrations/index.html", connections=isv.connections(), profiles=isv.profiles())
+
+
+# -- connections ---------------------------------------------------------------------------------------
+
+def _connection_fields(form) -> isv.ConnectionFields:
+    port = (form.get("port") or "").strip()
+    if port and not port.isdigit():
+        raise InvalidInput("The port is a number from 1 to 65535.", "port")
+    return isv.ConnectionFields(
+        code=form.get("code", ""), name=form.get("name", ""), kind=form.get("kind", ""),
+        host=form.get("host", ""), port=int(port) if port else None, username=form.get("username", ""),
+        password=form.get("password") or None, private_key=form.get("private_key") or None,
+        clear_password=form.get("clear_password") == "on", clear_private_key=form.get("clear_private_key") == "on",
+        host_key=form.get("host_key", ""), root_path=form.get("root_path", ""), base_dir=form.get("base_dir", ""))
+
+
+def _connection_ctx(conn=None, values=None) -> dict:
+    values = values if values is not None else ({
+        "code": conn.code, "name": conn.name, "kind": conn.kind, "host": conn.host, "port": conn.port or "",
+        "username": conn.username, "host_key": conn.host_key, "root_path": conn.root_path,
+        "base_dir": conn.base_dir} if conn else {"kind": "sftp"})
+    return {"connection": conn, "values": values, "kinds": CONNECTION_KINDS, "errors": {}}
+
+
+@bp.route("/connections/new", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def new_connection():
+    if request.method == "GET":
+        return render("integrations/connection_form.html", **_connection_ctx())
+    values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
+    try:
+        conn = isv.create_connection(current_user, _connection_fields(request.form))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(values=values))
+    return _done(f"Connection {conn.code} saved. Test it before you rely on it.",
+                 url_for(".index"))
+
+
+@bp.route("/connections/<int:connection_id>", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def edit_connection(connection_id):
+    conn = isv.get_connection(connection_id)
+    if request.method == "GET":
+        return render("integrations/connection_form.html", **_connection_ctx(conn))
+    values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
+    values["code"] = conn.code
+    try:
+        isv.update_connection(current_user, conn, _connection_fields(request.form))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(conn, values))
+    return _done(f"Connection {conn.code} saved.", url_for(".index"))
+
+
+@bp.post("/connections/<int:connection_id>/test")
+@roles_required(*ADMIN)
+def test_connection(connection_id):
+    conn = isv.get_connection(connection_id)
+    try:
+        message, ok = check_connection(conn), True
+    except TransferError as exc:
+        message, ok = str(exc), False
+    return render("integrations/connection_test.html", "integrations/_connection_test.html",
+                  connection=conn, message=message, ok=ok)
+
+
+@bp.post("/connections/<int:connection_id>/delete")
+@roles_required(*ADMIN)
+def delete_connection(connection_id):
+    conn = isv.get_connection(connection_id)
+    try:
+        isv.delete_connection(current_user, conn)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".index"))
+    return _done("Connection deleted.", url_for(".index"))
+
+
+# -- profiles: step 1 ------------------------------------------------------------------------------------
+
+def _profile_ctx(profile=None, values=None) -> dict:
+    values = values if values is not None else ({
+        "code": profile.code, "name": profile.name, "connection_id": str(profile.connection_id),
+        "financial_system": profile.financial_system, "description": profile.description} if profile else {})
+    return {"profile": profile, "values": values, "connections": isv.connections(),
+            "financial_systems": FINANCIAL_SYSTEMS, "errors": {}}
+
+
+def _profile_fields(form) -> isv.ProfileFields:
+    conn = form.get("connection_id", "")
+    return isv.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
+                             connection_id=int(conn) if conn.isdigit() else None,
+                             financial_system=form.get("financial_system", ""),
+                             description=form.get("description", ""))
+
+
+@bp.route("/profiles/new", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def new_profile():
+    if request.method == "GET":
+        return render("integrations/profile_form.html", **_profile_ctx())
+    try:
+        profile = isv.create_profile(current_user, _profile_fields(request.form))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
+    flash(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them on).",
+          "ok")
+    target = url_for(".profile_sections", profile_id=profile.id)
+    return hx_redirect(target) if is_htmx() else redirect(target)
+
+
+@bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def edit_profile(profile_id):
+    profile = isv.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/profile_form.html", **_profile_ctx(profile))
+    values = dict(request.form, code=profile.code)
+    try:
+        isv.update_profile(current_user, profile, _profile_fields(request.form))
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(profile, values))
+    target = url_for(".profile_sections", profile_id=profile.id)
+    return hx_redirect(target) if is_htmx() else redirect(target)
+
+
+# -- profiles: step 2 (the five sections) ------------------------------------------------------------------
+
+def _section_values(profile) -> dict:
+    return {s.job: {"active": s.active, "path": s.path, "file_type": s.file_type, "split_by_owner": s.split_by_owner,
+                    "batch_size": s.batch_size, "schedule": s.schedule, "schedule_time": s.schedule_time,
+                    "schedule_day": s.schedule_day} for s in profile.sections}
+
+
+def _sections_from_form(form) -> tuple[dict, dict]:
+    fields, values = {}, {}
+    for job in JOBS:
+        get = lambda name: form.get(f"{job}-{name}", "")  # noqa: E731
+        day = get("schedule_day")
+        batch = get("batch_size") or "1000"
+        values[job] = {"active": get("active") == "on", "path": get("path"), "file_type": get("file_type"),
+                       "split_by_owner": get("split_by_owner") == "on", "batch_size": batch,
+                       "schedule": get("schedule") or "none", "schedule_time": get("schedule_time"),
+                       "schedule_day": int(day) if day.isdigit() else None}
+        fields[job] = isv.SectionFields(
+            active=values[job]["active"], path=values[job]["path"], file_type=values[job]["file_type"],
+            split_by_owner=values[job]["split_by_owner"], batch_size=int(batch) if batch.isdigit() else 0,
+            schedule=values[job]["schedule"], schedule_time=values[job]["schedule_time"],
+            schedule_day=values[job]["schedule_day"])
+    return fields, values
+
+
+def _sections_ctx(profile, values=None) -> dict:
+    return {"profile": profile, "values": values or _section_values(profile), "jobs": JOBS,
+            "schedules": SCHEDULES, "weekdays": WEEKDAYS, "file_types": ALLOCATION_FILE_TYPES, "errors": {}}
+
+
+@bp.route("/profiles/<int:profile_id>/sections", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def profile_sections(profile_id):
+    profile = isv.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/profile_sections.html", **_sections_ctx(profile))
+    fields, values = _sections_from_form(request.form)
+    try:
+        isv.update_sections(current_user, profile, fields)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc, "integrations/profile_sections.html", **_sections_ctx(profile, values))
+    return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
+
+
+# -- the profile page ----------------------------------------------------------------------------------------
+
+def _last_runs(profile) -> dict:
+    runs = {}
+    for job in JOBS:
+        runs[job] = db.session.scalar(db.select(JobRun).filter_by(profile_id=profile.id, job=job)
+                                      .order_by(JobRun.id.desc()).limit(1))
+    return runs
+
+
+def _order_queue(profile) -> dict:
+    try:
+        from .order_export import failed_orders, pending_orders
+        return {"pending": pending_orders(profile), "failed": len(failed_orders(profile))}
+    except (ImportError, NotImplementedError):
+        return {"pending": 0, "failed": 0}
+
+
+def _profile_page_ctx(profile, **extra) -> dict:
+    return {"profile": profile, "last_runs": _last_runs(profile), "orders": _order_queue(profile),
+            "next_runs": {s.job: scheduler.next_run(current_app, s) for s in profile.sections},
+            "message": None, "error": None, **extra}
+
+
+@bp.get("/profiles/<int:profile_id>")
+@roles_required(*ADMIN)
+def show_profile(profile_id):
+    profile = isv.get_profile(profile_id)
+    return render("integrations/profile.html", "integrations/_sections_table.html", **_profile_page_ctx(profile))
+
+
+@bp.post("/profiles/<int:profile_id>/sections/<job>/active")
+@roles_required(*ADMIN)
+def set_section_active(profile_id, job):
+    profile = isv.get_profile(profile_id)
+    if job not in JOBS:
+        abort(404)
+    value = (request.form.get("active") or "").lower()
+    try:
+        if value not in ("true", "false"):
+            raise InvalidInput("A switch is on or off.", "active")
+        section = isv.set_active(current_user, profile, job, value == "true")
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if is_htmx():
+            return render("integrations/profile.html", "integrations/_sections_table.html", status=exc.status,
+                          **_profile_page_ctx(profile, error=exc.message))
+        flash(exc.message, "error")
+        return redirect(url_for(".show_profile", profile_id=profile.id))
+    message = f"{section.label}: {'active' if section.active else 'not active'}."
+    if section.active and section.schedule != "none":
+        message += " The scheduler picks it up within seconds."
+    if is_htmx():
+        return render("integrations/profile.html", "integrations/_sections_table.html",
+                      **_profile_page_ctx(profile, message=message))
+    flash(message, "ok")
+    return redirect(url_for(".show_profile", profile_id=profile.id))
+
+
+def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> None:
+    from jobs import runner
+    thread = threading.Thread(target=runner(job), args=(app, profile_code),
+                              kwargs={"run_id": run_id, "actor_id": actor_id, "trigger": "manual"},
+                              name=f"run-{run_id}", daemon=True)
+    thread.start()
+
+
+@bp.post("/profiles/<int:profile_id>/sections/<job>/run")
+@roles_required(*ADMIN)
+def run_now(profile_id, job):
+    profile = isv.get_profile(profile_id)
+    section = profile.section(job) if job in JOBS else None
+    if section is None:
+        abort(404)
+    if not section.path:
+        flash(f"Give {section.label!r} a folder first (Sections).", "error")
+        target = url_for(".show_profile", profile_id=profile.id)
+        return hx_redirect(target) if is_htmx() else redirect(target)
+    run = start_run(job, profile, current_user._get_current_object(), "manual")
+    if run.status == "running":
+        _run_in_thread(current_app._get_current_object(), job, profile.code, run.id, current_user.id)
+    else:
+        flash(run.message, "error")
+    target = url_for(".show_run", run_id=run.id)
+    return hx_redirect(target) if is_htmx() else redirect(target)
+
+
+@bp.post("/profiles/<int:profile_id>/orders/rerun")
+@roles_required(*ADMIN)
+def rerun_failed_orders(profile_id):
+    from .order_export import rerun_failed_orders as rerun
+    profile = isv.get_profile(profile_id)
+    try:
+        count = rerun(current_user, profile)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        count = None
+    if count is not None:
+        flash(f"{count} failed order export(s) queued again; they go with the next PO export run.", "ok")
+    target = url_for(".show_profile", profile_id=profile.id)
+    return hx_redirect(target) if is_htmx() else redirect(target)
+
+
+@bp.post("/profiles/<int:profile_id>/delete")
+@roles_required(*ADMIN)
+def delete_profile(profile_id):
+    profile = isv.get_profile(profile_id)
+    isv.delete_profile(current_user, profile)
+    db.session.commit()
+    return _done(f"Profile {profile.code} deleted.", url_for(".index"))
+
+
+# -- Monitor Jobs ----------------------------------------------------------------------------------------------
+
+def _scheduled() -> list[dict]:
+    rows = []
+    for profile in isv.profiles():
+        for section in profile.sections:
+            when = scheduler.next_run(current_app, section)
+            if when is not None:
+                rows.append({"profile": profile, "section": section, "next": when})
+    return sorted(rows, key=lambda r: r["next"])
+
+
+def _running() -> list[JobRun]:
+    return list(db.session.scalars(db.select(JobRun).filter_by(status="running").order_by(JobRun.id)))
+
+
+def _history_filters() -> dict:
+    return {"job": request.args.get("job", "") if request.args.get("job") in JOBS else "",
+            "status": request.args.get("status", "") if request.args.get("status") in RUN_STATUSES else "",
+            "profile": request.args.get("profile", "")}
+
+
+def _history(filters: dict, page: int):
+    q = db.select(JobRun).where(JobRun.status != "running")
+    if filters["job"]:
+        q = q.where(JobRun.job == filters["job"])
+    if filters["status"]:
+        q = q.where(JobRun.status == filters["status"])
+    if filters["profile"]:
+        q = q.where(JobRun.profile_code == filters["profile"])
+    return db.paginate(q.order_by(JobRun.id.desc()), page=page, per_page=RUNS_PER_PAGE, error_out=False)
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+@bp.get("/jobs")
+@roles_required(*ADMIN)
+def monitor():
+    filters = _history_filters()
+    beat = scheduler.heartbeat()
+    ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
+           "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": JOBS, "statuses": RUN_STATUSES, "profiles": isv.profiles(),
+           "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
+    fragment = "integrations/_history.html" if request.headers.get("HX-Target") == "history" else None
+    return render("integrations/monitor.html", fragment, **ctx)
+
+
+@bp.get("/jobs/running")
+@roles_required(*ADMIN)
+def running():
+    return render("integrations/running.html", "integrations/_running.html", running=_running())
+
+
+@bp.get("/jobs/runs/<int:run_id>")
+@roles_required(*ADMIN)
+def show_run(run_id):
+    run = db.get_or_404(JobRun, run_id)
+    events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
+                         per_page=100, error_out=False)
+    fragment = "integrations/_run_summary.html" if request.headers.get("HX-Target") == "run-summary" else None
+    return render("integrations/run.html", fragment, run=run, events=events,
+                  events_url=lambda n: url_for(".show_run", run_id=run.id, page=n))
+
+
+@bp.get("/jobs/runs/<int:run_id>/report.csv")
+@roles_required(*ADMIN)
+def run_report(run_id):
+    run = db.get_or_404(JobRun, run_id)
+    levels = ("info", "warning", "error") if request.args.get("all") else ("warning", "error")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["run", "job", "profile", "time (UTC)", "level", "file", "record", "message"])
+    for event in db.session.scalars(db.select(JobEvent).filter_by(run_id=run.id)
+                                    .where(JobEvent.level.in_(levels)).order_by(JobEvent.id)):
+        writer.writerow([run.id, run.job_label, run.profile_code, event.at.isoformat(sep=" ", timespec="seconds"),
+                         event.level, event.file_name, event.record, _csv_safe(event.message)])
+    resp = make_response(out.getvalue())
+    resp.headers["Content-Type"] = "text/csv; charset=utf-8"
+    resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{"events" if request.args.get("all") else "errors"}.csv"'
+    return resp
+
+
+def _csv_safe(text: str) -> str:
+    """Keep a spreadsheet from reading a message as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+

@@ -1,0 +1,288 @@
+"""The in-process scheduler (APScheduler 3) that runs the profiles' scheduled jobs.
+
+It runs in exactly one process: ``create_app`` starts it only when ``SCHEDULER_ENABLED`` is set,
+never in the debug reloader's watcher process, and only in the process that wins an exclusive
+lock on ``instance/scheduler.lock`` (other gunicorn workers or a second app process skip it).
+
+The database is the source of truth. A *reconcile* tick (every ``SCHEDULER_RECONCILE_SECONDS``)
+reads the profile sections and adds, retimes or removes their jobs, so an administrator's switch
+takes effect within seconds whichever worker served the click. The same tick starts the PO export
+when sent POs are waiting, and, at start-up, one catch-up run for a section whose last scheduled
+tick passed without a run (missed runs are coalesced into that one run).
+"""
+from __future__ import annotations
+
+import atexit
+import fcntl
+import logging
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from tzlocal import get_localzone
+
+from ..auth.models import utcnow
+from ..extensions import db
+from .models import JobEvent, JobRun, ProfileSection
+
+log = logging.getLogger(__name__)
+RECONCILE_ID = "reconcile"
+HEARTBEAT_KEY = "scheduler_heartbeat"
+
+
+# -- which process runs it ---------------------------------------------------------------------------
+
+def should_start(app) -> bool:
+    if not app.config.get("SCHEDULER_ENABLED"):
+        return False
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return False   # the reloader's watcher: its child serves (and schedules)
+    path = app.config.get("SCHEDULER_LOCK_FILE") or str(Path(app.instance_path) / "scheduler.lock")
+    handle = open(path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        log.info("scheduler not started in pid %s: another process holds %s", os.getpid(), path)
+        return False
+    handle.write(str(os.getpid()))
+    handle.flush()
+    app.extensions["scheduler_lock"] = handle   # held for the life of the process
+    return True
+
+
+def start(app) -> BackgroundScheduler:
+    tz = app.config.get("SCHEDULER_TIMEZONE") or get_localzone()
+    scheduler = BackgroundScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                                               "misfire_grace_time": None})
+    scheduler.app = app
+    app.extensions["scheduler"] = scheduler
+    scheduler.add_listener(lambda event: _record_skip(app, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+    scheduler.add_job(reconcile, IntervalTrigger(seconds=app.config.get("SCHEDULER_RECONCILE_SECONDS", 5)),
+                      args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
+    scheduler.start()
+    atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
+    log.warning("scheduler started in pid %s", os.getpid())
+    print(f"scheduler started in pid {os.getpid()}", flush=True)
+    return scheduler
+
+
+# -- triggers from the presets ---------------------------------------------------------------------
+
+def trigger_for(section: ProfileSection, tz, override_seconds: int | None = None):
+    if section.schedule == "none" or not section.active:
+        return None
+    if override_seconds:
+        return IntervalTrigger(seconds=override_seconds, timezone=tz,
+                               start_date=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    if section.schedule == "hourly":
+        return CronTrigger(minute=0, timezone=tz)
+    hour, minute = (int(x) for x in (section.schedule_time or "00:00").split(":"))
+    if section.schedule == "daily":
+        return CronTrigger(hour=hour, minute=minute, timezone=tz)
+    if section.schedule == "weekly" and section.schedule_day is not None:
+        return CronTrigger(day_of_week=section.schedule_day, hour=hour, minute=minute, timezone=tz)
+    return None
+
+
+def _tz(app):
+    return app.config.get("SCHEDULER_TIMEZONE") or get_localzone()
+
+
+def next_run(app, section: ProfileSection, now: datetime | None = None) -> datetime | None:
+    """When the section's job runs next (aware datetime in the scheduler's zone), from the database
+    alone, so any worker can show it."""
+    tz = _tz(app)
+    trig = trigger_for(section, tz, app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS"))
+    if trig is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    return trig.get_next_fire_time(None, now.astimezone(trig.timezone))
+
+
+def previous_tick(app, section: ProfileSection, now: datetime) -> datetime | None:
+    """The last time the section's job should have run at or before ``now`` (aware)."""
+    tz = _tz(app)
+    trig = trigger_for(section, tz, app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS"))
+    if trig is None:
+        return None
+    span = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
+    window = timedelta(seconds=app.config["SCHEDULE_INTERVAL_OVERRIDE_SECONDS"]) \
+        if app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS") else span[section.schedule]
+    tick = trig.get_next_fire_time(None, (now - window - timedelta(seconds=1)).astimezone(trig.timezone))
+    last = None
+    while tick is not None and tick <= now:
+        last = tick
+        tick = trig.get_next_fire_time(tick, tick + timedelta(microseconds=1))
+    return last
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+# -- the jobs the scheduler runs -----------------------------------------------------------------------
+
+def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> None:
+    """What APScheduler calls: the job's ``run`` with the tick it belongs to (so two schedulers
+    can never both record one tick: job_run has a unique (job, profile, scheduled_for))."""
+    from jobs import runner
+    scheduler = app.extensions.get("scheduler")
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        section = _section(job, profile_code)
+        tick = previous_tick(app, section, now) if section is not None and trigger == "schedule" else None
+    scheduled_for = _naive_utc(tick) if tick else _naive_utc(now).replace(microsecond=0)
+    try:
+        runner(job)(app, profile_code, trigger=trigger, scheduled_for=scheduled_for)
+    except Exception:  # a job must never take the scheduler down
+        log.exception("scheduled %s of %s failed to start", job, profile_code)
+    del scheduler
+
+
+def _section(job: str, profile_code: str) -> ProfileSection | None:
+    from .models import IntegrationProfile
+    return db.session.scalar(db.select(ProfileSection).join(IntegrationProfile)
+                             .where(ProfileSection.job == job, IntegrationProfile.code == profile_code))
+
+
+_state_lock = threading.Lock()
+
+
+def reconcile(app) -> None:
+    """Make the scheduler's jobs match the database (and start waiting PO exports)."""
+    scheduler = app.extensions.get("scheduler")
+    if scheduler is None:
+        return
+    with _state_lock, app.app_context():
+        try:
+            _reconcile(app, scheduler)
+        except Exception:
+            log.exception("scheduler reconcile failed")
+        finally:
+            db.session.remove()
+
+
+def _reconcile(app, scheduler) -> None:
+    from .models import IntegrationProfile
+    first = not app.extensions.get("scheduler_reconciled")
+    tz = scheduler.timezone
+    override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
+    known = app.extensions.setdefault("scheduler_versions", {})
+    wanted = {}
+    rows = db.session.execute(db.select(ProfileSection, IntegrationProfile.code).join(IntegrationProfile)).all()
+    now = datetime.now(timezone.utc)
+    for section, code in rows:
+        trig = trigger_for(section, tz, override)
+        if trig is None:
+            continue
+        job_id = f"section-{section.id}"
+        wanted[job_id] = section.version
+        if known.get(job_id) != section.version or scheduler.get_job(job_id) is None:
+            scheduler.add_job(run_section, trig, args=[app, section.job, code], id=job_id, replace_existing=True,
+                              name=f"{code}: {section.label}")
+            known[job_id] = section.version
+        if first and _missed(app, section, code, now):
+            scheduler.add_job(run_section, "date", args=[app, section.job, code, "catch_up"],
+                              id=f"catch-up-{section.id}", replace_existing=True, run_date=now)
+    for job_id in list(known):
+        if job_id not in wanted:
+            if scheduler.get_job(job_id) is not None:
+                scheduler.remove_job(job_id)
+            known.pop(job_id)
+    _start_order_exports(app, scheduler, rows)
+    _heartbeat()
+    app.extensions["scheduler_reconciled"] = True
+
+
+def _missed(app, section: ProfileSection, code: str, now: datetime) -> bool:
+    """A tick passed (while no scheduler ran) after the section was last changed, and no run
+    followed it: one catch-up run covers all the ticks missed."""
+    tick = previous_tick(app, section, now)
+    if tick is None:
+        return False
+    tick_utc = _naive_utc(tick)
+    if section.updated_at and section.updated_at > tick_utc:
+        return False
+    last = db.session.scalar(db.select(db.func.max(JobRun.started_at))
+                             .where(JobRun.job == section.job, JobRun.profile_id == section.profile_id,
+                                    JobRun.trigger.in_(("schedule", "catch_up"))))
+    return last is None or last < tick_utc
+
+
+def _start_order_exports(app, scheduler, rows) -> None:
+    """Sent POs are exported as soon as they are queued (the PO export has no schedule); after a
+    failed run, wait ``ERP_ORDER_RETRY_SECONDS`` before trying again."""
+    try:
+        from .order_export import pending_orders
+    except ImportError:
+        return
+    retry = timedelta(seconds=app.config.get("ERP_ORDER_RETRY_SECONDS", 60))
+    for section, code in rows:
+        if section.job != "export_orders" or not section.active or not section.path:
+            continue
+        job_id = f"orders-{section.id}"
+        if scheduler.get_job(job_id) is not None:
+            continue
+        last = db.session.scalar(db.select(JobRun).where(JobRun.job == "export_orders",
+                                                         JobRun.profile_id == section.profile_id)
+                                 .order_by(JobRun.id.desc()).limit(1))
+        if last is not None and (last.status == "running" or
+                                 (last.status == "failed" and utcnow() - (last.ended_at or last.started_at) < retry)):
+            continue
+        if pending_orders(section.profile):
+            scheduler.add_job(run_section, "date", args=[app, "export_orders", code, "event"], id=job_id,
+                              run_date=datetime.now(timezone.utc))
+
+
+def _heartbeat() -> None:
+    from ..invoices.models import Setting
+    row = db.session.get(Setting, HEARTBEAT_KEY)
+    value = {"pid": os.getpid(), "at": utcnow().isoformat(timespec="seconds")}
+    if row is None:
+        db.session.add(Setting(key=HEARTBEAT_KEY, value=value))
+    else:
+        row.value = value
+    db.session.commit()
+
+
+def heartbeat() -> dict | None:
+    """The scheduler process's last sign of life: {"pid", "at" (naive UTC), "age" (seconds)}."""
+    from ..invoices.models import Setting
+    row = db.session.get(Setting, HEARTBEAT_KEY)
+    if row is None:
+        return None
+    at = datetime.fromisoformat(row.value["at"])
+    return {"pid": row.value.get("pid"), "at": at, "age": (utcnow() - at).total_seconds()}
+
+
+def _record_skip(app, event) -> None:
+    """A tick that could not run (the previous run still going, or missed) is recorded, not silent."""
+    if not str(event.job_id).startswith("section-"):
+        return
+    with app.app_context():
+        try:
+            section = db.session.get(ProfileSection, int(event.job_id.split("-", 1)[1]))
+            if section is None:
+                return
+            reason = ("the previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES
+                      else "the tick was missed")
+            when = getattr(event, "scheduled_run_time", None)
+            run = JobRun(job=section.job, profile_id=section.profile_id, profile_code=section.profile.code,
+                         trigger="schedule", status="skipped", ended_at=utcnow(),
+                         scheduled_for=_naive_utc(when) if when else None,
+                         message=f"Not started: {reason}.")
+            db.session.add(run)
+            db.session.flush()
+            db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not record a skipped tick")
+        finally:
+            db.session.remove()
