@@ -213,6 +213,9 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     try:
         if not section.path:
             raise JobRefused(f"Section {JOBS[job]!r} of profile {profile.code} has no folder configured.")
+        # No transaction stays open into the body: on SQLite it would hold the write lock while the
+        # body waits on the network.
+        db.session.commit()
         body(ctx)
     except (TransferError, JobRefused) as exc:
         ctx.log.rollback()

@@ -67,7 +67,7 @@ def start(app) -> BackgroundScheduler:
                       args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
-    log.warning("scheduler started in pid %s", os.getpid())
+    log.info("scheduler started in pid %s", os.getpid())
     print(f"scheduler started in pid {os.getpid()}", flush=True)
     return scheduler
 

@@ -1,0 +1,197 @@
+"""The scheduler: one process only (lock file, debug reloader, two app processes), a switch takes
+effect within seconds, missed ticks give exactly one catch-up run, a run never overlaps itself
+and a tick that could not run is recorded, not silent (reliability FIL-10, FIL-11, FIL-12)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from app.auth.models import utcnow
+from app.extensions import db
+from app.integrations import scheduler as sched
+from app.integrations import services as isv
+from app.integrations.models import JobRun, ProfileSection
+from tests.conftest import free_port, wait_port
+from tests.erp_fixtures import erp_profile, local_connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _runs(job="import_payments"):
+    """Snapshots of the job's runs (plain objects: the scheduler's threads keep writing)."""
+    db.session.rollback()
+    rows = [SimpleNamespace(status=r.status, trigger=r.trigger, message=r.message, scheduled_for=r.scheduled_for)
+            for r in db.session.scalars(db.select(JobRun).filter_by(job=job).order_by(JobRun.id))]
+    db.session.commit()
+    return rows
+
+
+def _stop(app):
+    scheduler = app.extensions.get("scheduler")
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=True)
+    handle = app.extensions.pop("scheduler_lock", None)
+    if handle:
+        handle.close()
+
+
+def _wait(predicate, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def scheduled_app(make_app, tmp_path):
+    """An app whose scheduler runs in this process: every scheduled section ticks each second."""
+    made = []
+
+    def _make(**config):
+        app = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_RECONCILE_SECONDS=0.5,
+                       SCHEDULER_LOCK_FILE=str(tmp_path / f"sched{len(made)}.lock"), **config)
+        made.append(app)
+        return app
+    yield _make
+    for app in made:
+        _stop(app)
+
+
+def _profile(app, tmp_path, schedule="hourly", active=True):
+    from tests.factories import build_world
+    with app.app_context():
+        world = build_world()
+        conn, root = local_connection(world.user("admin"), tmp_path / "erp")
+        prof = erp_profile(world.user("admin"), conn, folder_root=root,
+                           import_payments={"schedule": schedule, "schedule_time": "02:00"})
+        if active:
+            isv.set_active(world.user("admin"), prof, "import_payments", True)
+        db.session.commit()
+        return prof.id, world.users["admin"]
+
+
+def test_switch_takes_effect_within_seconds_and_runs_never_overlap(scheduled_app, tmp_path, monkeypatch):
+    import app.integrations.payment_import as target
+    inside, peak, lock = [0], [0], threading.Lock()
+
+    def slow_body(ctx):
+        with lock:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+        time.sleep(2.5)
+        with lock:
+            inside[0] -= 1
+    monkeypatch.setattr(target, "import_payments", slow_body)
+    app = scheduled_app(SCHEDULE_INTERVAL_OVERRIDE_SECONDS=1)
+    profile_id, admin_id = _profile(app, tmp_path)
+    with app.app_context():
+        assert _wait(lambda: any(r.status == "completed" for r in _runs()))
+        assert _wait(lambda: any(r.status == "skipped" for r in _runs()))   # ticks during the slow run
+        from app.auth.models import User
+        prof = isv.get_profile(profile_id)
+        isv.set_active(db.session.get(User, admin_id), prof, "import_payments", False)
+        db.session.commit()
+        time.sleep(3.5)   # the reconcile (0.5 s) removes the job; a run in progress ends
+        settled = len(_runs())
+        time.sleep(2.5)
+        runs = _runs()
+    assert len(runs) == settled, "the scheduler kept running a section that was switched off"
+    assert peak[0] == 1, "two runs of one job were inside the job at once"
+    skipped = [r for r in runs if r.status == "skipped"]
+    assert skipped and all("still" in r.message for r in skipped)
+    ticks = [r.scheduled_for for r in runs if r.status != "skipped"]
+    assert len(ticks) == len(set(ticks))
+
+
+def test_missed_ticks_give_one_catch_up_run(scheduled_app, make_app, tmp_path):
+    # The section was set up (and last changed) 6 hours ago; the scheduler was down since.
+    seed = make_app("sqlite")
+    profile_id, _ = _profile(seed, tmp_path, schedule="hourly")
+    with seed.app_context():
+        db.session.execute(db.update(ProfileSection).values(updated_at=utcnow() - timedelta(hours=6)))
+        db.session.commit()
+        uri = seed.config["SQLALCHEMY_DATABASE_URI"]
+    app = scheduled_app(SQLALCHEMY_DATABASE_URI=uri)
+    with app.app_context():
+        assert _wait(lambda: len(_runs()) >= 1)
+        time.sleep(3)   # several reconcile ticks later: still exactly one
+        runs = _runs()
+    assert [r.trigger for r in runs] == ["catch_up"]
+
+
+def test_no_catch_up_when_the_last_tick_was_run(scheduled_app, make_app, tmp_path):
+    seed = make_app("sqlite")
+    profile_id, _ = _profile(seed, tmp_path, schedule="hourly")
+    with seed.app_context():
+        db.session.execute(db.update(ProfileSection).values(updated_at=utcnow() - timedelta(hours=6)))
+        db.session.add(JobRun(job="import_payments", profile_id=profile_id, profile_code="ERP", trigger="schedule",
+                              status="completed", started_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        uri = seed.config["SQLALCHEMY_DATABASE_URI"]
+    app = scheduled_app(SQLALCHEMY_DATABASE_URI=uri)
+    with app.app_context():
+        assert _wait(lambda: app.extensions.get("scheduler_reconciled"))
+        time.sleep(1.5)
+        assert len(_runs()) == 1
+
+
+def test_lock_file_lets_one_process_schedule(make_app, tmp_path):
+    lock = str(tmp_path / "one.lock")
+    first = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_LOCK_FILE=lock)
+    second = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_LOCK_FILE=lock)
+    try:
+        assert "scheduler" in first.extensions and "scheduler" not in second.extensions
+    finally:
+        _stop(first)
+        _stop(second)
+
+
+def _serve(env, port, debug, log):
+    cmd = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
+    if debug:
+        cmd.append("--debug")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_one_scheduler_across_the_reloader_and_two_processes(make_app, tmp_path):
+    """`flask run --debug` (watcher + serving child) and a second `flask run` on one database and
+    instance: exactly one process starts the scheduler, and no tick is run twice."""
+    seed = make_app("sqlite")
+    profile_id, _ = _profile(seed, tmp_path, schedule="hourly")
+    db_path = Path(seed.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    with seed.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    env = {**os.environ, "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "FLASK_SECRET_KEY": '"t"',
+           "FLASK_SCHEDULER_ENABLED": "true", "FLASK_SCHEDULE_INTERVAL_OVERRIDE_SECONDS": "2",
+           "FLASK_SCHEDULER_RECONCILE_SECONDS": "1", "FLASK_SCHEDULER_LOCK_FILE": f'"{tmp_path / "s.lock"}"',
+           "PYTHONUNBUFFERED": "1"}
+    logs = [open(tmp_path / f"server{i}.log", "w+") for i in range(2)]
+    ports = [free_port(), free_port()]
+    procs = [_serve(env, ports[0], True, logs[0]), _serve(env, ports[1], False, logs[1])]
+    try:
+        for port in ports:
+            wait_port(port, 30)
+        time.sleep(12)
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(15)
+    text = "".join(Path(log.name).read_text() for log in logs)
+    assert text.count("scheduler started in pid") == 1, text
+    with seed.app_context():
+        runs = [r for r in _runs() if r.trigger == "schedule"]
+    ticks = [r.scheduled_for for r in runs]
+    assert len(ticks) >= 3, text
+    assert len(ticks) == len(set(ticks)), "a tick was run twice"
