@@ -28,16 +28,19 @@ def register_cli(app):
             click.echo(f"Administrator {admin_name} created with password: {pw}")
 
     @app.cli.command("demo")
-    def demo_command():
-        """Load the demo institution (libraries, periods, ledgers, funds, users); idempotent."""
+    @click.option("--erp-dir", default=None, help="Folder of the demo ERP exchange (default: instance/erp).")
+    def demo_command(erp_dir):
+        """Load the demo institution (libraries, periods, ledgers, funds, users, a demo ERP profile); idempotent."""
         from .demo import DEMO_PASSWORD, load_demo
         upgrade()
-        users = load_demo()
+        users = load_demo(erp_dir)
         db.session.commit()
         click.echo("Demo institution ready. Log in with any of these users, password "
                    f"'{DEMO_PASSWORD}':")
         for username, label in users:
             click.echo(f"  {username:<22} {label}")
+        from .integrations.services import get_connection
+        click.echo(f"Demo ERP exchange (profile DEMO-ERP): files in {get_connection('DEMO-LOCAL').root_path}")
 
     users = click.Group("users", help="Manage users.")
     app.cli.add_command(users)
@@ -157,8 +160,7 @@ def register_cli(app):
         """Run the scheduler in this process (for setups whose web workers run without it)."""
         import time
         from .integrations import scheduler
-        app.config["SCHEDULER_ENABLED"] = True
-        if not scheduler.should_start(app):
+        if not scheduler.should_start(app, dedicated=True):
             raise click.ClickException("Another process already runs the scheduler (instance/scheduler.lock).")
         scheduler.start(app)
         click.echo("Scheduler running; Ctrl-C stops it.")

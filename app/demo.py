@@ -73,7 +73,9 @@ def _get_or_create(model, lookup: dict, **values):
     return obj
 
 
-def load_demo() -> list[tuple[str, str]]:
+def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
+    """Everything above, idempotent; ``erp_dir``: the folder of the demo ERP exchange
+    (default instance/erp)."""
     ensure_institution()
     libs = {code: _get_or_create(Library, {"code": code}, name=name) for code, name in LIBRARIES}
     types = {code: _get_or_create(FundType, {"code": code}, name=name) for code, name in FUND_TYPES}
@@ -110,7 +112,69 @@ def load_demo() -> list[tuple[str, str]]:
                 if amount:
                     _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
     _orders(admin, libs)
+    _erp(admin, erp_dir)
     return listing
+
+
+ERP_SECTIONS = {   # job: (folder, schedule, time, options)
+    "import_payments": ("payments/in", "hourly", "", {}),
+    "export_invoices": ("invoices/out", "hourly", "", {}),
+    "load_allocations": ("allocations/in", "daily", "06:00", {"file_type": "csv"}),
+    "export_orders": ("orders/out", "none", "", {}),
+    "export_po_lines": ("polines/out", "daily", "22:00", {"batch_size": 1000}),
+}
+ERP_README = """Demo ERP exchange (profile DEMO-ERP, connection DEMO-LOCAL).
+
+  invoices/out     Export invoices for payment writes payment_data XML here (one file per invoice).
+  payments/in      Import payment confirmation reads payment_confirmation_data XML from here;
+                   a handled file is renamed .handled.
+  allocations/in   The funds allocation loader reads .csv files with the columns
+                   FUND_EXTERNAL_ID,FISCAL_PERIOD_ID,AMOUNT,TRANSACTION_REFERENCE_NUMBER,TRANSACTION_NOTE
+                   (FISCAL_PERIOD_ID 25 = FY2025, 26 = FY2026). Try: cp samples/allocations.csv allocations/in/
+  orders/out       Every PO sent to a vendor is exported here as XML.
+  polines/out      Closed and cancelled PO lines are exported here in batches.
+
+Run any job from Administration > ERP integration > DEMO-ERP ("Run now"), or with
+  flask --app wsgi jobs run export-invoices --profile DEMO-ERP
+"""
+
+
+def _erp(admin, erp_dir: str | None) -> None:
+    """A local-folder connection and a finance profile with all five sections, so the whole
+    exchange with the ERP can be watched on one machine."""
+    import os
+
+    from flask import current_app
+
+    from .integrations import services as isv
+    from .integrations.models import Connection, IntegrationProfile
+
+    root = os.path.abspath(erp_dir or os.path.join(current_app.instance_path, "erp"))
+    for folder, *_ in ERP_SECTIONS.values():
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+    os.makedirs(os.path.join(root, "samples"), exist_ok=True)
+    with open(os.path.join(root, "README.txt"), "w") as fh:
+        fh.write(ERP_README)
+    with open(os.path.join(root, "samples", "allocations.csv"), "w") as fh:
+        fh.write("FUND_EXTERNAL_ID,FISCAL_PERIOD_ID,AMOUNT,TRANSACTION_REFERENCE_NUMBER,TRANSACTION_NOTE\n"
+                 "ERP-2026-HUM-BKS,26,1500.00,DEMO-ALLOC-1,Extra money for humanities\n"
+                 "SCI-BKS,26,-250.00,DEMO-ALLOC-2,Money back to the university\n")
+    conn = db.session.scalar(select(Connection).filter_by(code="DEMO-LOCAL"))
+    if conn is None:
+        conn = isv.create_connection(admin, isv.ConnectionFields(code="DEMO-LOCAL", name="Demo ERP folder",
+                                                                 kind="local", root_path=root))
+    elif conn.root_path != root:
+        isv.update_connection(admin, conn, isv.ConnectionFields(name=conn.name, kind="local", root_path=root))
+    if db.session.scalar(select(IntegrationProfile).filter_by(code="DEMO-ERP")) is None:
+        profile = isv.create_profile(admin, isv.ProfileFields(
+            code="DEMO-ERP", name="Demo finance system", connection_id=conn.id, financial_system="SAP",
+            description="Files go to a folder on this server; look at them there."))
+        isv.update_sections(admin, profile, {
+            job: isv.SectionFields(active=True, path=folder, schedule=schedule, schedule_time=at, **options)
+            for job, (folder, schedule, at, options) in ERP_SECTIONS.items()})
+    for code, erp_id in (("FY2025", 25), ("FY2026", 26)):
+        period = db.session.scalar(select(FiscalPeriod).filter_by(code=code))
+        isv.set_fiscal_period_mapping(admin, period, erp_id)
 
 
 # title, author, vendor, owner library, fund, price, quantity, order type, form, what happens to it

@@ -20,6 +20,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import click
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,8 +38,14 @@ HEARTBEAT_KEY = "scheduler_heartbeat"
 
 # -- which process runs it ---------------------------------------------------------------------------
 
-def should_start(app) -> bool:
-    if not app.config.get("SCHEDULER_ENABLED"):
+def should_start(app, dedicated: bool = False) -> bool:
+    """``dedicated``: called by ``flask jobs scheduler``. Other command-line commands (``flask
+    demo``, ``flask jobs run`` …) never start it; ``flask run`` and WSGI servers do when enabled."""
+    if not (dedicated or app.config.get("SCHEDULER_ENABLED")):
+        return False
+    ctx = click.get_current_context(silent=True)
+    if not dedicated and ctx is not None and not (ctx.info_name == "run" and ctx.parent is not None
+                                                  and ctx.parent.parent is None):
         return False
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return False   # the reloader's watcher: its child serves (and schedules)
