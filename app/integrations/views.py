@@ -71,7 +71,9 @@ def _done(message: str, target: str):
 @bp.get("")
 @roles_required(*ADMIN)
 def index():
-    return render("integrations/index.html", connections=isv.connections(), profiles=isv.profiles())
+    env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
+    return render("integrations/index.html", connections=isv.connections(), profiles=isv.profiles(),
+                  environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [])
 
 
 # -- connections ---------------------------------------------------------------------------------------

@@ -130,3 +130,14 @@ def test_library_scoped_admin_is_refused(app, world):
     client = login(app.test_client(), "admin-a")
     assert client.get("/admin/erp").status_code == 403
     assert client.get("/admin/erp/jobs").status_code == 403
+
+
+def test_a_test_instance_says_which_connections_it_may_use(app, world, tmp_path):
+    client = login(app.test_client(), "admin")
+    _connection(client, tmp_path, code="PROD-ERP")
+    app.config.update(INSTANCE_ENVIRONMENT="test", ERP_CONNECTION_ALLOWLIST=["SANDBOX-ERP"])
+    page = client.get("/admin/erp").get_data(as_text=True)
+    assert "This is a test instance" in page and "SANDBOX-ERP" in page
+    conn = db.session.scalar(db.select(Connection).filter_by(code="PROD-ERP"))
+    resp = client.post(f"/admin/erp/connections/{conn.id}/test", headers={"HX-Request": "true"})
+    assert "not on its allow-list" in resp.get_data(as_text=True)
