@@ -10,8 +10,10 @@ exceptions with messages meant for people. Callers commit.
 """
 from __future__ import annotations
 
+import contextvars
 import secrets
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -21,7 +23,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..auth.models import Role
+from ..auth.models import Role, utcnow
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..database import is_postgres
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -102,11 +104,35 @@ def _lock(invoice: Invoice) -> None:
 
 # -- history -----------------------------------------------------------------------------------
 
+_deferred_history: contextvars.ContextVar[list | None] = contextvars.ContextVar("deferred_history", default=None)
+
+
+@contextmanager
+def deferred_history():
+    """Inside, history rows of invoices that already exist are collected and written in one INSERT
+    on leaving (bulk jobs such as the ERP payment import); on an exception they are dropped with
+    the work they describe."""
+    rows: list = []
+    token = _deferred_history.set(rows)
+    try:
+        yield
+    finally:
+        _deferred_history.reset(token)
+    if rows:
+        db.session.flush()
+        db.session.execute(insert(InvoiceEvent), rows)
+
+
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",
-        line: int | None = None) -> InvoiceEvent:
-    event = InvoiceEvent(invoice=invoice, invoice_number=invoice.number, vendor_code=invoice.vendor.code,
-                         line_position=line, actor_id=actor.id if actor else None, action=action, field=field_name,
-                         old_value=_text(old), new_value=_text(new), note=note or "")
+        line: int | None = None) -> InvoiceEvent | None:
+    values = dict(invoice_number=invoice.number, vendor_code=invoice.vendor.code, line_position=line,
+                  actor_id=actor.id if actor else None, action=action, field=field_name,
+                  old_value=_text(old), new_value=_text(new), note=note or "")
+    deferred = _deferred_history.get()
+    if deferred is not None and invoice.id is not None:
+        deferred.append(dict(values, invoice_id=invoice.id, at=utcnow()))
+        return None
+    event = InvoiceEvent(invoice=invoice, **values)
     db.session.add(event)
     return event
 
@@ -926,9 +952,10 @@ def mark_exported(actor, invoice: Invoice) -> Invoice:
 
 
 def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: date, amount,
-                   currency: str | None = None) -> Invoice:
+                   currency: str | None = None, *, flush: bool = True) -> Invoice:
     """The payment (by hand or from the ERP's confirmation) closes the invoice and its POLs that
-    are received and fully invoiced."""
+    are received and fully invoiced. ``flush=False``: the caller flushes (a bulk import flushes
+    once per chunk of records)."""
     _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "record payments")
     _lock(invoice)
     refuse_unless("paid", invoice)
@@ -941,7 +968,8 @@ def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: d
     invoice.voucher_number, invoice.payment_date = voucher_number, payment_date
     invoice.payment_amount, invoice.payment_currency = parse_money(amount, currency, "amount", "amount paid"), currency
     _close(actor, invoice, f"paid: voucher {voucher_number} on {payment_date.isoformat()}")
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return invoice
 
 
