@@ -17,7 +17,6 @@ import pytest
 
 from app.auth.models import utcnow
 from app.extensions import db
-from app.integrations import scheduler as sched
 from app.integrations import services as isv
 from app.integrations.models import JobRun, ProfileSection
 from tests.conftest import free_port, wait_port

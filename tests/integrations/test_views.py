@@ -3,7 +3,7 @@ with its path checks, the active switch, "Run now", Monitor Jobs and the CSV err
 import pytest
 
 from app.extensions import db
-from app.integrations.models import Connection, IntegrationProfile, JobRun
+from app.integrations.models import Connection, IntegrationProfile
 from tests.conftest import login
 from tests.erp_fixtures import wait_for_run
 
