@@ -42,7 +42,8 @@ def free_port() -> int:
 
 def base_config(uri: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH, **extra}
+            "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH,
+            "ERP_IMPORT_MIN_AGE_SECONDS": 0, **extra}
 
 
 class IsolatedClient(FlaskClient):

@@ -64,6 +64,18 @@ class Transport:
         pass
 
 
+def settled(files: list[RemoteFile], min_age_seconds: float, now: datetime | None = None
+            ) -> tuple[list[RemoteFile], list[RemoteFile]]:
+    """(files last written at least ``min_age_seconds`` ago, files written more recently — perhaps
+    still being uploaded: leave them for the next run). Files without a time count as settled."""
+    now = now or datetime.now(timezone.utc)
+    ready, fresh = [], []
+    for f in files:
+        young = f.mtime is not None and (now - f.mtime).total_seconds() < min_age_seconds
+        (fresh if young else ready).append(f)
+    return ready, fresh
+
+
 def _check_name(name: str) -> str:
     if not is_safe_file_name(name):
         raise TransferError(f"Refusing the unsafe file name {name!r}.")

@@ -70,3 +70,13 @@ def test_non_production_instance_uses_only_allow_listed_connections(app, world, 
         check_connection(conn)
     app.config["ERP_CONNECTION_ALLOWLIST"] = ["LOCAL"]
     assert "Connected" in check_connection(conn)
+
+
+def test_a_file_written_moments_ago_is_left_for_the_next_run():
+    from datetime import datetime, timedelta, timezone
+
+    from app.integrations.transport import RemoteFile, settled
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=timezone.utc)
+    old, young, unknown = (RemoteFile("a.xml", 1, now - timedelta(seconds=11)),
+                           RemoteFile("b.xml", 1, now - timedelta(seconds=3)), RemoteFile("c.xml", 1, None))
+    assert settled([old, young, unknown], 10, now) == ([old, unknown], [young])
