@@ -20,5 +20,6 @@ def test_fresh_file_waits_for_the_next_run(app, world, tmp_path):
     assert any("Left pay.xml for the next run" in m for m in events)
     assert (root / "payments/in/pay.xml").exists() and db.session.get(JobRun, run_id).records_failed == 0
     app.config["ERP_IMPORT_MIN_AGE_SECONDS"] = 0
+    db.session.commit()
     run_id = jobs.import_payments.run(app, "ERP")
     assert (root / "payments/in/pay.xml.rejected").exists()   # now taken (and refused: not well-formed)
