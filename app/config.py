@@ -22,6 +22,7 @@ class Defaults:
     INSTITUTION_CURRENCY = "EUR"
     PAGE_SIZE = 50
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
+    INVOICE_FILE_FOLDER = None         # uploaded invoice spreadsheets between preview and load; default instance/uploads/invoice-files
     SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)
     SCHEDULER_TIMEZONE = None          # default: the server's zone; schedules' times are read in it
     SCHEDULER_RECONCILE_SECONDS = 5    # how soon the scheduler follows a change of a profile

@@ -1,4 +1,190 @@
-"""Invoices from Excel files: placeholder."""
-from flask import Blueprint
+"""Invoices from Excel files: the upload page, the template download, the preview and the load.
+
+The uploaded file is kept on the server between preview and load (never sent back by the
+browser): under ``INVOICE_FILE_FOLDER`` (default ``<instance>/uploads/invoice-files``) with a random
+token name; the token, the vendor and the uploader's id live in the signed session, so "Load"
+re-reads exactly the file that was previewed, for the same user and vendor, and checks it again.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+from wtforms import SelectField
+
+from ..auth.permissions import roles_required
+from ..errors import DomainError
+from ..extensions import db
+from ..vendors.models import Vendor
+from ..vendors.services import vendor_select_choices
+from . import file_loading as fl
+from . import services as svc
+from .models import Invoice
 
 bp = Blueprint("invoice_files", __name__, url_prefix="/invoices/files")
+EDIT = svc.OPERATORS
+SESSION_KEY = "invoice_file"
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+MAX_AGE_SECONDS = 24 * 3600
+TEMPLATE_NAME = "invoice-template.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(FlaskForm):
+    vendor = SelectField("Vendor", coerce=str, validate_choice=False)
+    file = FileField("Excel file (.xlsx or .xls)")
+
+
+# -- the kept file -----------------------------------------------------------------------------
+
+def _folder() -> Path:
+    folder = Path(current_app.config.get("INVOICE_FILE_FOLDER")
+                  or Path(current_app.instance_path) / "uploads" / "invoice-files")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _keep(data: bytes, file_name: str, vendor: Vendor) -> str:
+    """Store the upload under a new random token for this user (replacing their previous one)."""
+    _forget()
+    folder = _folder()
+    cutoff = time.time() - MAX_AGE_SECONDS
+    for old in folder.glob("*.upload"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    token = secrets.token_hex(16)
+    (folder / f"{token}.upload").write_bytes(data)
+    session[SESSION_KEY] = {"token": token, "user": current_user.id, "vendor": vendor.id, "name": file_name}
+    return token
+
+
+def _kept(token: str) -> tuple[bytes, str, Vendor] | None:
+    """The file previewed under ``token`` by this user, with its name and vendor, or None."""
+    entry = session.get(SESSION_KEY) or {}
+    if not TOKEN.match(token or "") or entry.get("token") != token or entry.get("user") != current_user.id:
+        return None
+    path = _folder() / f"{token}.upload"
+    vendor = db.session.get(Vendor, entry.get("vendor"))
+    if not path.is_file() or vendor is None:
+        return None
+    return path.read_bytes(), entry.get("name") or "", vendor
+
+
+def _forget() -> None:
+    entry = session.pop(SESSION_KEY, None) or {}
+    token = entry.get("token") or ""
+    if TOKEN.match(token):
+        (_folder() / f"{token}.upload").unlink(missing_ok=True)
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+def _form() -> UploadForm:
+    form = UploadForm()
+    form.vendor.choices = vendor_select_choices()[0]
+    return form
+
+
+def _upload_page(form: UploadForm, status: int = 200, error: str | None = None):
+    return render_template("invoices/files/upload.html", form=form, error=error,
+                           columns=fl.COLUMNS, max_lines=fl.MAX_LINES), status
+
+
+def _may_invoice_somewhere() -> bool:
+    from ..org.models import Library
+    return svc.can_edit(current_user, None) or any(
+        svc.can_edit(current_user, lib_id) for lib_id in db.session.scalars(select(Library.id)))
+
+
+@bp.get("/")
+@roles_required(*EDIT)
+def upload():
+    """Choose the vendor and the file; links to the template."""
+    if not _may_invoice_somewhere():
+        abort(403)
+    return _upload_page(_form())
+
+
+@bp.get("/template.xlsx")
+@roles_required(*EDIT)
+def template():
+    from io import BytesIO
+    return send_file(BytesIO(fl.template_workbook()), mimetype=XLSX_TYPE, as_attachment=True,
+                     download_name=TEMPLATE_NAME, max_age=0)
+
+
+@bp.post("/")
+@roles_required(*EDIT)
+def preview():
+    """Check the uploaded file and show what it would create; nothing is written."""
+    if not _may_invoice_somewhere():
+        abort(403)
+    form = _form()
+    if not form.validate():
+        return _upload_page(form, 400, "The form expired; upload the file again.")
+    vendor = db.session.get(Vendor, int(form.vendor.data)) if (form.vendor.data or "").isdigit() else None
+    upload_file = request.files.get("file")
+    if vendor is None:
+        form.vendor.errors = ["Choose the vendor the invoices are from."]
+        return _upload_page(form, 422)
+    if upload_file is None or not upload_file.filename:
+        form.file.errors = ["Choose an Excel file (.xlsx or .xls)."]
+        return _upload_page(form, 422)
+    file_name = secure_filename(upload_file.filename) or "upload"
+    data = upload_file.read(fl.MAX_FILE_BYTES + 1)
+    try:
+        check = fl.check_file(current_user, vendor, data, file_name)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "vendor":
+            form.vendor.errors = [exc.message]
+        else:
+            form.file.errors = [exc.message]
+        return _upload_page(form, 422)
+    finally:
+        db.session.rollback()   # the preview never writes; belt and braces
+    token = _keep(data, file_name, vendor) if check.valid else None
+    if not check.valid:
+        _forget()
+    return render_template("invoices/files/preview.html", check=check, token=token, form=form,
+                           load_form=FlaskForm())
+
+
+@bp.post("/load")
+@roles_required(*EDIT)
+def load():
+    """Load the valid invoices of the previewed file (checked again); list created and skipped."""
+    if not FlaskForm().validate():
+        abort(400)
+    kept = _kept(request.form.get("token", ""))
+    if kept is None:
+        form = _form()
+        return _upload_page(form, 409, "That file is no longer waiting to be loaded (it was loaded already, or "
+                                       "the session changed). Upload it again.")
+    data, file_name, vendor = kept
+    try:
+        check = fl.load_file(current_user, vendor, data, file_name)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        form = _form()
+        return _upload_page(form, 422, exc.message)
+    _forget()
+    created = db.session.scalars(select(Invoice).where(Invoice.id.in_(
+        [inv.invoice_id for inv in check.invoices if inv.invoice_id]))).all()
+    by_id = {inv.id: inv for inv in created}
+    return render_template("invoices/files/result.html", check=check, by_id=by_id,
+                           detail_endpoint="invoices.show" if "invoices.show" in current_app.view_functions
+                           else "invoice_forms.edit")
+

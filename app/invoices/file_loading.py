@@ -1,0 +1,831 @@
+"""Invoices loaded from an Excel file (.xlsx or .xls) for one vendor: parse → preview → load.
+
+One row per invoice line; the invoice's own columns are repeated on each of its rows or given
+only on its first row (a row with no invoice number continues the invoice above). Rows are
+grouped by invoice number, so the same number twice with different invoice columns is an error.
+
+:func:`check_file` (the preview) reads the rows, looks up every PO line, fund and library in bulk
+and reports each row's problems. Each invoice without one then goes through the invoice services'
+own checks without writing anything: header and line cleaning, uniqueness per vendor, the owner's
+scope, fund distribution, the vendor/VAT question, and — on an unsaved, never-added Invoice built
+from the cleaned values — the over-expenditure check, the review rules and the approval rules, so
+the preview says where each invoice would land. (The rare invoice the dry run cannot model, VAT
+raised to a governmental vendor, is tried through ``create_invoice`` in a savepoint that is rolled
+back.) :func:`load_file` creates each valid invoice with ``create_invoice(channel="file")`` then
+``process_invoice``, each in its own savepoint: one that fails is rolled back and skipped with its
+reason. The caller commits.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ..auth.permissions import visible_funds_clause
+from ..errors import DomainError, Duplicate, InvalidInput
+from ..extensions import db
+from ..funds.distribution import Share, parse_money, parse_percent, visible_fund_ids
+from ..ledger.invoicing import vat_of
+from ..funds.models import FiscalPeriod, Fund
+from ..funds import services as fs
+from ..orders import services as orders
+from ..orders.models import POLine
+from ..org.models import Library
+from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows  # noqa: F401
+from ..vendors.models import Vendor
+from . import services as svc
+from . import settings
+from .models import PAYMENT_METHODS, STATUSES, Invoice, InvoiceCharge, InvoiceLine, InvoiceLineFund
+
+MAX_LINES = 20_000
+FILE_TYPES = ("xlsx", "xls")
+CHANNEL = "file"
+VAT_ANSWERS = ("yes", "add_vat", "no_vat")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    level: str          # "invoice" or "line"
+    required: bool
+    help: str
+
+
+COLUMNS = [
+    Column("number", "Invoice number", "invoice", True, "As printed on the invoice; unique per vendor. Empty: the "
+           "row is another line of the invoice above."),
+    Column("invoice_date", "Invoice date", "invoice", True, "A date cell, or text such as 2026-03-01."),
+    Column("currency", "Currency", "invoice", False, "ISO code such as EUR. Empty: the vendor's currency."),
+    Column("total_amount", "Total amount", "invoice", True, "As printed on the invoice: the lines, the charges and "
+           "VAT added on top. Negative for a refund."),
+    Column("owner_library", "Owner library", "invoice", False, "Library code, or the institution's code. Empty: "
+           "the library of all the invoice's PO lines when they share one, else the institution."),
+    Column("payment_method", "Payment method", "invoice", False, "One of: " + ", ".join(PAYMENT_METHODS.values())
+           + ". Empty: bank transfer."),
+    Column("reference_number", "Reference", "invoice", False, "Any reference (at most 100 characters)."),
+    Column("due_date", "Due date", "invoice", False, "A date, not before the invoice date."),
+    Column("notes", "Notes", "invoice", False, "Notes on the invoice."),
+    Column("vat_code", "VAT code", "invoice", False, "VAT on the whole invoice: its code."),
+    Column("vat_percent", "VAT %", "invoice", False, "VAT on the whole invoice: its percent."),
+    Column("vat_amount", "VAT amount", "invoice", False, "VAT on the whole invoice. Empty: from the percent."),
+    Column("vat_inclusive", "Prices include VAT", "invoice", False, "yes or no (empty: no)."),
+    Column("vat_confirm", "VAT confirmation", "invoice", False, "The answer when the vendor's VAT liability and the "
+           "VAT reported disagree: yes, or add_vat / no_vat for a vendor with a governmental vendor."),
+    Column("shipment", "Shipment", "invoice", False, "Shipment charge, spread pro rata over the lines."),
+    Column("insurance", "Insurance", "invoice", False, "Insurance charge, spread pro rata over the lines."),
+    Column("overhead", "Overhead", "invoice", False, "Overhead charge, spread pro rata over the lines."),
+    Column("discount", "Discount", "invoice", False, "Discount (negative), spread pro rata over the lines."),
+    Column("po_line", "POL number", "line", False, "The order line invoiced, e.g. POL-000012."),
+    Column("quantity", "Quantity", "line", False, "A whole number. Empty: 1."),
+    Column("unit_price", "Unit price", "line", True, "Price of one item in the invoice currency."),
+    Column("line_total", "Line total", "line", False, "Empty: quantity × unit price."),
+    Column("funds", "Funds", "line", False, "Fund code, or codes with percents: A-BKS 60; SHARED 40."),
+    Column("reporting_code", "Reporting code", "line", False, "Reporting code of the line."),
+    Column("fully_invoiced", "Fully invoiced", "line", False, "yes or no (empty: yes). No leaves the PO line open."),
+    Column("subscription_from", "Subscription from", "line", False, "A date."),
+    Column("subscription_to", "Subscription to", "line", False, "A date after the start."),
+    Column("line_vat_code", "Line VAT code", "line", False, "VAT per line: its code."),
+    Column("line_vat_percent", "Line VAT %", "line", False, "VAT per line: its percent."),
+    Column("line_vat_amount", "Line VAT amount", "line", False, "VAT per line. Empty: from the percent."),
+    Column("price_note", "Price note", "line", False, "A note on the price."),
+    Column("line_note", "Line note", "line", False, "A note on the line."),
+]
+BY_KEY = {c.key: c for c in COLUMNS}
+INVOICE_KEYS = [c.key for c in COLUMNS if c.level == "invoice" and c.key != "number"]
+CHARGE_KEYS = ("shipment", "insurance", "overhead", "discount")
+YES, NO = {"yes", "y", "true", "1", "x", "on"}, {"no", "n", "false", "0", "off"}
+FUND_PART = re.compile(r"^(?P<code>\S+?)(?:\s+(?P<pct>[0-9]+(?:[.,][0-9]+)?)\s*%?)?$")
+LINE_REF = re.compile(r"\b([Ll])ine (\d+)\b")
+LINE_PREFIX_RE = re.compile(r"^Line (\d+): ")
+
+
+def _norm(text) -> str:
+    return re.sub(r"[^a-z0-9%]+", " ", str(text or "").lower()).strip()
+
+
+HEADER_NAMES = {_norm(c.label): c.key for c in COLUMNS} | {_norm(c.key): c.key for c in COLUMNS}
+
+
+# -- the downloadable template -----------------------------------------------------------------
+
+def template_workbook() -> bytes:
+    """An .xlsx with the expected columns on its first sheet, and a help sheet describing each
+    column with an example of two invoices (the second's invoice columns only on its first row)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header(ws, labels):
+        cells = []
+        for label in labels:
+            cell = WriteOnlyCell(ws, value=label)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    sheet = wb.create_sheet("Invoices")
+    for n, column in enumerate(COLUMNS):
+        sheet.column_dimensions[_letter(n)].width = max(12, len(column.label) + 2)
+    sheet.freeze_panes = "A2"
+    sheet.append(header(sheet, [c.label for c in COLUMNS]))
+
+    help_sheet = wb.create_sheet("Help")
+    help_sheet.column_dimensions["A"].width = 20
+    help_sheet.column_dimensions["B"].width = 12
+    help_sheet.column_dimensions["C"].width = 100
+    help_sheet.append(header(help_sheet, ["Column", "Required", "What to enter"]))
+    help_sheet.append(["One row per invoice line, on the first sheet; the first row holds the column names. "
+                       "Columns may be left out or put in any order, except the required ones."])
+    for column in COLUMNS:
+        help_sheet.append([column.label, "yes" if column.required else "", column.help])
+    help_sheet.append([])
+    help_sheet.append(header(help_sheet, ["Example rows"]))
+    example = [
+        {"number": "F-2026-001", "invoice_date": date(2026, 3, 2), "currency": "EUR", "total_amount": 65.5,
+         "po_line": "POL-000001", "quantity": 1, "unit_price": 40, "funds": "A-BKS"},
+        {"number": "F-2026-001", "invoice_date": date(2026, 3, 2), "currency": "EUR", "total_amount": 65.5,
+         "po_line": "POL-000002", "quantity": 1, "unit_price": 25.5, "funds": "A-BKS 50; SHARED 50"},
+        {"number": "F-2026-002", "invoice_date": date(2026, 3, 5), "total_amount": 30, "owner_library": "LIBA",
+         "quantity": 2, "unit_price": 12.5, "funds": "A-BKS", "shipment": 5},
+        {"quantity": 1, "unit_price": 0, "funds": "A-BKS", "line_note": "continues F-2026-002"},
+    ]
+    help_sheet.append([c.label for c in COLUMNS])
+    for row in example:
+        help_sheet.append([row.get(c.key) for c in COLUMNS])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(index + 1)
+
+
+# -- what the preview shows --------------------------------------------------------------------
+
+@dataclass
+class LinePreview:
+    row: int
+    po_line: str = ""
+    quantity: str = ""
+    unit_price: str = ""
+    total: str = ""
+    funds: str = ""
+    reporting_code: str = ""
+    note: str = ""
+    errors: list[str] = field(default_factory=list)
+    values: dict = field(default_factory=dict, repr=False)   # column key -> cell
+
+
+@dataclass
+class InvoicePreview:
+    number: str
+    first_row: int
+    invoice_date: str = ""
+    currency: str = ""
+    total_amount: str = ""
+    owner: str = ""
+    lines: list[LinePreview] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)      # "Row 4: ..." for the invoice's columns and the trial
+    warnings: list[str] = field(default_factory=list)    # review problems: it would stay In Review
+    outcome: str = ""                                    # the status it would reach
+    invoice_id: int | None = None                        # after loading
+    orphan: bool = False                                 # rows before any invoice number
+    fields: svc.InvoiceFields | None = field(default=None, repr=False)
+    vat_confirm: str | None = None
+    given: dict = field(default_factory=dict, repr=False)   # column key -> (row, cell): the invoice's columns
+
+    @property
+    def rows(self) -> list[int]:
+        return [ln.row for ln in self.lines]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and not any(ln.errors for ln in self.lines)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every error of the invoice and its rows, each naming its row."""
+        return self.errors + [f"Row {ln.row}: {e}" for ln in self.lines for e in ln.errors]
+
+
+@dataclass
+class FileCheck:
+    vendor: Vendor
+    file_name: str
+    invoices: list[InvoicePreview] = field(default_factory=list)
+    loaded: bool = False
+
+    @property
+    def valid(self) -> list[InvoicePreview]:
+        return [inv for inv in self.invoices if inv.valid]
+
+    @property
+    def invalid(self) -> list[InvoicePreview]:
+        return [inv for inv in self.invoices if not inv.valid]
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(inv.lines) for inv in self.invoices)
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(inv.problems) for inv in self.invoices)
+
+
+# -- reading the file --------------------------------------------------------------------------
+
+def read_file(data: bytes, file_name: str) -> list[tuple[int, dict]]:
+    """(row number as in the spreadsheet, {column key: cell value}) for each non-empty row after
+    the header row. Raises InvalidInput (field ``file``) for a refused or unusable file."""
+    file_type = file_type_of(file_name)
+    if file_type not in FILE_TYPES:
+        raise InvalidInput("Choose an Excel file: .xlsx or .xls.", "file")
+    if not data:
+        raise InvalidInput("The file is empty.", "file")
+    result: list[tuple[int, dict]] = []
+    positions: dict[int, str] | None = None
+    try:
+        for n, row in enumerate(read_rows(data, file_type, max_rows=MAX_LINES + 1), start=1):
+            if positions is None:
+                if all(_blank(v) for v in row):
+                    continue
+                positions = _header_positions(row)
+                continue
+            values = {key: row[i] for i, key in positions.items() if i < len(row)}
+            if all(_blank(v) for v in values.values()):
+                continue
+            result.append((n, values))
+    except SpreadsheetRefused as exc:
+        raise InvalidInput(f"The file was refused: {exc}", "file") from None
+    if positions is None:
+        raise InvalidInput("The file has no rows. Download the template for the expected columns.", "file")
+    if not result:
+        raise InvalidInput("The file has column names but no invoice lines.", "file")
+    if len(result) > MAX_LINES:
+        raise InvalidInput(f"The file has more than {MAX_LINES:,} lines; split it.", "file")
+    return result
+
+
+def _header_positions(row: list) -> dict[int, str]:
+    positions: dict[int, str] = {}
+    unknown = []
+    for i, value in enumerate(row):
+        if _blank(value):
+            continue
+        key = HEADER_NAMES.get(_norm(value))
+        if key is None:
+            unknown.append(str(value).strip())
+        elif key in positions.values():
+            raise InvalidInput(f"The column {BY_KEY[key].label} appears twice in the first row.", "file")
+        else:
+            positions[i] = key
+    missing = [c.label for c in COLUMNS if c.required and c.key not in positions.values()]
+    if missing:
+        found = f" (found: {', '.join(str(v).strip() for v in row if not _blank(v))[:200]})"
+        raise InvalidInput("The first row must name the columns; missing: " + ", ".join(missing) + found
+                           + ". Download the template for the expected columns.", "file")
+    if unknown:
+        raise InvalidInput("Unknown columns in the first row: " + ", ".join(unknown[:10])
+                           + ". Download the template for the expected column names.", "file")
+    return positions
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value) -> str:
+    """A cell as text: numbers without a float's noise, dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _decimal_text(value)
+    return str(value).strip()
+
+
+def _decimal_text(value: float) -> str:
+    # repr() is the shortest text that reads back as the same double: 12.3, not 12.300000000000001.
+    d = Decimal(repr(value))
+    return format(d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize(), "f")
+
+
+# -- cell parsers (raise InvalidInput with a message naming the column) -----------------------
+
+def _date(value, key: str) -> date | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{BY_KEY[key].label}: {text!r} is not a date (use a date cell or YYYY-MM-DD).",
+                           key) from None
+
+
+def _amount(value, currency: str, key: str) -> Decimal | None:
+    if _blank(value):
+        return None
+    text = _text(value)
+    try:
+        return parse_money(text, currency, key, BY_KEY[key].label.lower())
+    except InvalidInput as exc:
+        raise InvalidInput(f"{BY_KEY[key].label}: {text!r} is not an amount in {currency} ({exc.message})",
+                           key) from None
+
+
+def _percent(value, key: str) -> Decimal | None:
+    if _blank(value):
+        return None
+    return parse_percent(_text(value).replace(",", "."), key, BY_KEY[key].label)
+
+
+def _flag(value, key: str, default: bool) -> bool:
+    if _blank(value):
+        return default
+    text = _text(value).lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise InvalidInput(f"{BY_KEY[key].label}: write yes or no, not {_text(value)!r}.", key)
+
+
+def _payment_method(value) -> str:
+    if _blank(value):
+        return "bank_transfer"
+    text = _norm(value)
+    for key, label in PAYMENT_METHODS.items():
+        if text in (_norm(key), _norm(label)):
+            return key
+    raise InvalidInput(f"Payment method: {_text(value)!r} is not one of " + ", ".join(PAYMENT_METHODS.values())
+                       + ".", "payment_method")
+
+
+# -- lookups in bulk ---------------------------------------------------------------------------
+
+@dataclass
+class _Lookups:
+    pols: dict[str, POLine]
+    funds: dict[str, list[Fund]]
+    libraries: dict[str, Library]
+    periods: dict[int, FiscalPeriod]
+    institution_code: str
+
+    def fund(self, code: str, on: date | None) -> Fund | None:
+        """The fund with that code in the fiscal period of the invoice date (else the only one)."""
+        candidates = self.funds.get(code.upper(), [])
+        if on is not None:
+            dated = [f for f in candidates if self.periods[f.fiscal_period_id].start_date <= on
+                     <= self.periods[f.fiscal_period_id].end_date]
+            if dated:
+                return dated[0]
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def _lookups(actor, rows: list[tuple[int, dict]]) -> _Lookups:
+    from flask import current_app
+    pol_numbers = {_text(v.get("po_line")).upper() for _, v in rows if not _blank(v.get("po_line"))}
+    fund_codes = set()
+    for _, values in rows:
+        for part in _text(values.get("funds")).replace(",", ";").split(";"):
+            match = FUND_PART.match(part.strip())
+            if match:
+                fund_codes.add(match.group("code").upper())
+    pols = {}
+    numbers = sorted(pol_numbers)
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        pols.update({p.number: p for p in db.session.scalars(
+            select(POLine).where(POLine.number.in_(chunk), orders.visible_po_lines_clause(actor)))})
+    funds: dict[str, list[Fund]] = {}
+    codes = sorted(fund_codes)
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        for fund in db.session.scalars(select(Fund).where(func.upper(Fund.code).in_(chunk), visible_funds_clause(actor),
+                                                          Fund.kind == "allocated").order_by(Fund.id)):
+            funds.setdefault(fund.code.upper(), []).append(fund)
+    libraries = {lib.code.upper(): lib for lib in db.session.scalars(select(Library))}
+    periods = {p.id: p for p in db.session.scalars(select(FiscalPeriod))}
+    return _Lookups(pols, funds, libraries, periods, str(current_app.config.get("INSTITUTION_CODE") or "INST").upper())
+
+
+# -- grouping and checking ---------------------------------------------------------------------
+
+def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
+    """Rows grouped by invoice number (case-insensitive); a row without a number continues the
+    invoice above. Differing invoice columns for the same number are row errors."""
+    invoices: dict[str, InvoicePreview] = {}
+    current: InvoicePreview | None = None
+    orphans: list[LinePreview] = []
+    for n, values in rows:
+        number = _text(values.get("number"))
+        line = LinePreview(row=n)
+        if number:
+            key = number.lower()
+            current = invoices.get(key)
+            if current is None:
+                current = invoices[key] = InvoicePreview(number=number, first_row=n)
+        elif current is None:
+            line.errors.append("Invoice number: required on the first line of each invoice.")
+            orphans.append(line)
+            continue
+        else:
+            number = current.number
+        for key in INVOICE_KEYS:
+            value = values.get(key)
+            if _blank(value):
+                continue
+            given = current.given.get(key)
+            if given is None:
+                current.given[key] = (n, value)
+            elif _text(given[1]) != _text(value):
+                line.errors.append(f"Invoice {current.number} appears again with a different "
+                                   f"{BY_KEY[key].label.lower()} ({_text(value)}; row {given[0]} says "
+                                   f"{_text(given[1])}). An invoice number is unique per vendor: one number, one "
+                                   "invoice.")
+        line.values = values
+        current.lines.append(line)
+    result = list(invoices.values())
+    if orphans:
+        result.insert(0, InvoicePreview(number="(no invoice number)", first_row=orphans[0].row, lines=orphans,
+                                        orphan=True))
+    return result
+
+
+def _raw(inv: InvoicePreview, key: str):
+    given = inv.given.get(key)
+    return given[1] if given else None
+
+
+def _row_of(inv: InvoicePreview, key: str) -> int:
+    given = inv.given.get(key)
+    return given[0] if given else inv.first_row
+
+
+def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
+    """Parse the invoice's columns and its lines into InvoiceFields (inv.fields), recording every
+    problem on its row; the fields are left None when any row has a problem."""
+    def header_error(key: str, message: str) -> None:
+        inv.errors.append(f"Row {_row_of(inv, key)}: {message}")
+
+    for key in ("invoice_date", "total_amount"):
+        if _blank(_raw(inv, key)):
+            header_error(key, f"{BY_KEY[key].label}: required.")
+    currency = _text(_raw(inv, "currency")).upper() or vendor.currency
+    try:
+        currency = fs.check_currency(currency)
+    except InvalidInput as exc:
+        header_error("currency", f"Currency: {exc.message}")
+        currency = None
+    values: dict = {}
+    parsers = {
+        "invoice_date": lambda v: _date(v, "invoice_date"),
+        "due_date": lambda v: _date(v, "due_date"),
+        "payment_method": _payment_method,
+        "vat_percent": lambda v: _percent(v, "vat_percent"),
+        "vat_inclusive": lambda v: _flag(v, "vat_inclusive", False),
+    }
+    if currency:
+        for key in ("total_amount", "vat_amount") + CHARGE_KEYS:
+            parsers[key] = (lambda k: lambda v: _amount(v, currency, k))(key)
+    for key, parse in parsers.items():
+        try:
+            values[key] = parse(_raw(inv, key))
+        except InvalidInput as exc:
+            header_error(key, exc.message)
+    inv.invoice_date = values["invoice_date"].isoformat() if values.get("invoice_date") else \
+        _text(_raw(inv, "invoice_date"))
+    inv.currency = currency or _text(_raw(inv, "currency"))
+    inv.total_amount = format(values["total_amount"], "f") if values.get("total_amount") is not None else \
+        _text(_raw(inv, "total_amount"))
+    vat_confirm = _text(_raw(inv, "vat_confirm")).lower() or None
+    if vat_confirm is not None and vat_confirm not in VAT_ANSWERS:
+        header_error("vat_confirm", "VAT confirmation: answer yes, add_vat or no_vat.")
+    owner_code = _text(_raw(inv, "owner_library")).upper()
+    owner: Library | None = None
+    owner_given = bool(owner_code)
+    if owner_code and owner_code not in (look.institution_code, "INSTITUTION"):
+        owner = look.libraries.get(owner_code)
+        if owner is None:
+            header_error("owner_library", f"Owner library: there is no library {owner_code}.")
+    inv.vat_confirm = vat_confirm
+
+    on = values.get("invoice_date")
+    lines: list[svc.LineFields] = []
+    for line in inv.lines:
+        raw = line.values
+        line.po_line = _text(raw.get("po_line")).upper()
+        line.quantity = _text(raw.get("quantity")) or "1"
+        line.unit_price = _text(raw.get("unit_price"))
+        line.total = _text(raw.get("line_total"))
+        line.funds = _text(raw.get("funds"))
+        line.reporting_code = _text(raw.get("reporting_code"))
+        line.note = _text(raw.get("line_note"))
+        if not raw:
+            continue
+        lf = _line_fields(line, raw, currency, on, look)
+        if lf is not None:
+            lines.append(lf)
+    if inv.errors or any(ln.errors for ln in inv.lines):
+        return
+    if not owner_given:
+        owners = {lf.po_line.owner_library_id for lf in lines if lf.po_line is not None}
+        if len(owners) == 1:
+            owner_id = owners.pop()
+            owner = next((lib for lib in look.libraries.values() if lib.id == owner_id), None)
+    inv.owner = owner.code if owner else "Institution"
+    line_vat = any(lf.vat_percent is not None or lf.vat_amount is not None for lf in lines)
+    invoice_vat = values.get("vat_percent") is not None or values.get("vat_amount") is not None
+    if line_vat and invoice_vat:
+        header_error("vat_percent", "VAT is either on the whole invoice (VAT %, VAT amount) or on each line (Line "
+                     "VAT %, Line VAT amount), not both.")
+        return
+    charges = {key: values[key] for key in CHARGE_KEYS if values.get(key)}
+    inv.fields = svc.InvoiceFields(
+        number=inv.number, vendor=vendor, invoice_date=values["invoice_date"], total_amount=values["total_amount"],
+        currency=currency, due_date=values.get("due_date"), owner_library=owner,
+        payment_method=values.get("payment_method") or "bank_transfer",
+        reference_number=_text(_raw(inv, "reference_number")), notes=_text(_raw(inv, "notes")),
+        pro_rata=True if charges else None, charges=charges,
+        vat_level="invoice" if invoice_vat else ("line" if line_vat else "none"),
+        vat_inclusive=bool(values.get("vat_inclusive")), vat_code=_text(_raw(inv, "vat_code")),
+        vat_percent=values.get("vat_percent"), vat_amount=values.get("vat_amount"), lines=lines)
+
+
+def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | None,
+                 look: _Lookups) -> svc.LineFields | None:
+    pol = None
+    if line.po_line:
+        pol = look.pols.get(line.po_line)
+        if pol is None:
+            line.errors.append(f"POL number: there is no PO line {line.po_line} (or it is not yours to see).")
+    quantity = line.quantity
+    if not re.fullmatch(r"-?[0-9]+", quantity) or int(quantity) == 0:
+        line.errors.append(f"Quantity: {quantity!r} is not a whole number (not zero).")
+    if not line.unit_price:
+        line.errors.append("Unit price: required.")
+    unit_price = total = vat_amount = None
+    if currency:
+        for key, target in (("unit_price", "unit_price"), ("line_total", "total"), ("line_vat_amount", "vat")):
+            try:
+                parsed = _amount(raw.get(key), currency, key)
+            except InvalidInput as exc:
+                line.errors.append(exc.message)
+                continue
+            if target == "unit_price":
+                unit_price = parsed
+            elif target == "total":
+                total = parsed
+            else:
+                vat_amount = parsed
+    flags = {}
+    for key, default in (("fully_invoiced", True),):
+        try:
+            flags[key] = _flag(raw.get(key), key, default)
+        except InvalidInput as exc:
+            line.errors.append(exc.message)
+    dates = {}
+    for key in ("subscription_from", "subscription_to"):
+        try:
+            dates[key] = _date(raw.get(key), key)
+        except InvalidInput as exc:
+            line.errors.append(exc.message)
+    try:
+        vat_percent = _percent(raw.get("line_vat_percent"), "line_vat_percent")
+    except InvalidInput as exc:
+        line.errors.append(exc.message)
+        vat_percent = None
+    shares = _shares(line, on, look)
+    if line.errors:
+        return None
+    return svc.LineFields(
+        unit_price=unit_price, quantity=quantity, po_line=pol, total=total,
+        fully_invoiced=flags["fully_invoiced"], price_note=_text(raw.get("price_note")),
+        subscription_from=dates["subscription_from"], subscription_to=dates["subscription_to"],
+        reporting_code=line.reporting_code, vat_code=_text(raw.get("line_vat_code")), vat_percent=vat_percent,
+        vat_amount=vat_amount, distribution_method="percent", distribution=shares, note=line.note)
+
+
+def _shares(line: LinePreview, on: date | None, look: _Lookups) -> list[Share]:
+    """"A-BKS" (all of it) or "A-BKS 60; SHARED 40" (percents)."""
+    parts = [p.strip() for p in line.funds.replace(",", ";").split(";") if p.strip()] if line.funds else []
+    shares = []
+    for part in parts:
+        match = FUND_PART.match(part)
+        if match is None:
+            line.errors.append(f"Funds: {part!r} is not a fund code with a percent, such as A-BKS 60.")
+            continue
+        code, pct = match.group("code"), match.group("pct")
+        if pct is None and len(parts) > 1:
+            line.errors.append(f"Funds: give each fund its percent ({code} has none).")
+            continue
+        fund = look.fund(code, on)
+        if fund is None:
+            line.errors.append(f"Funds: there is no fund {code.upper()}"
+                               + (f" in the fiscal period of {on.isoformat()}" if on and look.funds.get(code.upper())
+                                  else "") + " (or it is not yours to use).")
+            continue
+        shares.append(Share(fund, (pct or "100").replace(",", ".")))
+    return shares
+
+
+# -- trying and loading ------------------------------------------------------------------------
+
+def _expected_total(invoice: Invoice) -> Decimal:
+    """The lines, their exclusive VAT, exclusive invoice VAT and the charges: what the printed total
+    must be (the same sum as the "total_mismatch" review rule)."""
+    total = sum((ln.total for ln in invoice.lines), Decimal(0))
+    if invoice.vat_level == "line" and not invoice.vat_inclusive:
+        total += sum((ln.vat_amount for ln in invoice.lines), Decimal(0))
+    if invoice.vat_level == "invoice" and not invoice.vat_inclusive and not invoice.vat_separate_line \
+            and not svc._has_governmental_invoice(invoice):
+        total += invoice.vat_amount
+    return total + sum((c.amount for c in invoice.charges), Decimal(0))
+
+
+def _row_message(inv: InvoicePreview, default_row: int, message: str) -> str:
+    """A service message says "Line 3: …" or "… line 3": name the spreadsheet row instead."""
+    def row_of(n: int) -> int | None:
+        return inv.lines[n - 1].row if 0 < n <= len(inv.lines) else None
+
+    leading = LINE_PREFIX_RE.match(message)
+    if leading and row_of(int(leading.group(1))):
+        return f"Row {row_of(int(leading.group(1)))}: {message[leading.end():]}"
+    return f"Row {default_row}: " + LINE_REF.sub(
+        lambda m: f"{m.group(1)}ine {m.group(2)}" + (f" (row {row_of(int(m.group(2)))})"
+                                                     if row_of(int(m.group(2))) else ""), message)
+
+
+def _try(actor, inv: InvoicePreview) -> None:
+    """Create and process the invoice in a savepoint: keep it when it passes, else roll back and
+    record why."""
+    savepoint = db.session.begin_nested()
+    try:
+        invoice = svc.create_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm)
+        _check_total(invoice)
+        svc.process_invoice(actor, invoice)
+        inv.outcome = STATUSES[invoice.status]
+        inv.warnings = list(invoice.review_problems or [])
+        inv.invoice_id = invoice.id
+        savepoint.commit()
+    except DomainError as exc:
+        savepoint.rollback()
+        _record(inv, exc)
+
+
+@dataclass
+class _Context:
+    """What every invoice's dry run needs, fetched once for the whole file."""
+    types: dict
+    visible_funds: set[int]
+    visible_pols: set[int]
+    taken: set[str]            # lower-cased numbers the vendor already has
+
+
+def _context(actor, vendor: Vendor, invoices: list[InvoicePreview]) -> _Context:
+    fields = [inv.fields for inv in invoices if inv.fields is not None]
+    funds = [s.fund for f in fields for lf in f.lines for s in lf.distribution]
+    pols = [lf.po_line for f in fields for lf in f.lines]
+    numbers = sorted({f.number.strip().lower() for f in fields})
+    taken: set[str] = set()
+    for start in range(0, len(numbers), 500):
+        taken.update(db.session.scalars(select(func.lower(Invoice.number)).where(
+            Invoice.vendor_id == vendor.id, func.lower(Invoice.number).in_(numbers[start:start + 500]))))
+    return _Context(svc.charge_types(), visible_fund_ids(actor, funds), svc._visible_po_line_ids(actor, pols), taken)
+
+
+class _NeedsTrial(Exception):
+    """The dry run cannot model this invoice; try it through create_invoice in a savepoint."""
+
+
+def _dry_run(actor, inv: InvoicePreview, ctx: _Context) -> None:
+    """The checks of create_invoice and process_invoice, writing nothing: raises their DomainErrors;
+    sets the outcome and the review problems."""
+    f = inv.fields
+    owner_id = f.owner_library.id if f.owner_library else None
+    svc._require(actor, svc.OPERATORS, owner_id, "create invoices")
+    header = svc._clean_header(f)
+    if header["number"].lower() in ctx.taken:
+        svc._check_unique(f.vendor, header["number"])
+        raise Duplicate(f"Vendor {f.vendor.code} already has invoice {header['number']}.", "number")
+    currency = header["currency"]
+    lines = [svc._clean_line(actor, lf, n, currency, owner_id, f.vendor, ctx.types, ctx.visible_funds,
+                             ctx.visible_pols) for n, lf in enumerate(f.lines, 1)]
+    vat_percent, vat_amount = f.vat_percent, f.vat_amount or Decimal(0)
+    check, add_governmental = svc._vat_decision(f.vendor, header, lines, vat_percent, vat_amount, inv.vat_confirm)
+    if add_governmental:
+        raise _NeedsTrial
+    if header["vat_level"] == "invoice" and vat_percent and not vat_amount:
+        vat_amount = vat_of(sum((ln.values["total"] for ln in lines), Decimal(0)), vat_percent, currency,
+                            header["vat_inclusive"])
+    for ln in lines:
+        if header["vat_level"] == "line" and ln.values["vat_percent"] and not ln.values["vat_amount"]:
+            ln.values["vat_amount"] = vat_of(ln.values["total"], ln.values["vat_percent"], currency,
+                                             header["vat_inclusive"])
+    if f.charges and not lines:
+        raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
+    # Never added to the session: nothing of it can be flushed.
+    invoice = Invoice(channel=CHANNEL, status="in_review", vendor=f.vendor, owner_library=f.owner_library,
+                      vat_percent=vat_percent, vat_amount=vat_amount, **header)
+    pols = {lf.po_line.id: lf.po_line for lf in f.lines if lf.po_line is not None}
+    for n, ln in enumerate(lines, 1):
+        line = InvoiceLine(position=n, **ln.values)
+        line.po_line = pols.get(ln.values["po_line_id"])
+        line.distribution = [InvoiceLineFund(fund=fund, fund_id=fund.id, percent=percent, amount=amount)
+                             for fund, percent, amount in ln.shares]
+        invoice.lines.append(line)
+    invoice.charges = [InvoiceCharge(charge_type=code, amount=amount) for code, amount in f.charges.items()]
+    _check_total(invoice)
+    svc.check_expenditure(invoice)
+    inv.warnings = svc.review_problems(invoice)
+    rule = None if inv.warnings else svc.matching_approval_rule(invoice)
+    if inv.warnings:
+        inv.outcome = STATUSES["in_review"]
+    elif rule is None or not rule.automatic:
+        inv.outcome = STATUSES["in_approval"]
+    elif invoice.skips_erp or settings.get("invoice_skip_erp"):
+        inv.outcome = STATUSES["waiting_for_payment" if settings.get("handle_invoice_payment") else "closed"]
+    else:
+        inv.outcome = STATUSES["ready_to_be_paid"]
+
+
+def _check_total(invoice: Invoice) -> None:
+    expected = _expected_total(invoice)
+    if expected != invoice.total_amount:
+        raise InvalidInput(f"The total amount {format(invoice.total_amount, 'f')} {invoice.currency} does not add "
+                           f"up: the lines, charges and VAT make {format(expected, 'f')} {invoice.currency}.",
+                           "total_amount")
+
+
+def _record(inv: InvoicePreview, exc: DomainError) -> None:
+    if isinstance(exc, svc.ConfirmationNeeded):
+        inv.errors.append(f"Row {_row_of(inv, 'vat_confirm')}: {exc.message} Answer in the VAT confirmation "
+                          f"column: {' or '.join(sorted(svc.ANSWERS[exc.check]))}.")
+        return
+    row = _row_of(inv, exc.field) if exc.field in BY_KEY else inv.first_row
+    inv.errors.append(_row_message(inv, row, exc.message))
+
+
+def _check(actor, vendor: Vendor, data: bytes, file_name: str, keep: bool) -> FileCheck:
+    if vendor is None:
+        raise InvalidInput("Choose the vendor.", "vendor")
+    rows = read_file(data, file_name)
+    result = FileCheck(vendor=vendor, file_name=file_name)
+    look = _lookups(actor, rows)
+    result.invoices = _group(rows)
+    for inv in result.invoices:
+        if not inv.orphan:
+            _build(actor, vendor, inv, look)
+    ready = [inv for inv in result.invoices if inv.valid and inv.fields is not None]
+    if keep:
+        for inv in ready:
+            _try(actor, inv)
+    else:
+        ctx = _context(actor, vendor, ready)
+        with db.session.no_autoflush:
+            for inv in ready:
+                try:
+                    _dry_run(actor, inv, ctx)
+                except DomainError as exc:
+                    _record(inv, exc)
+                except _NeedsTrial:
+                    outer = db.session.begin_nested()
+                    try:
+                        _try(actor, inv)
+                    finally:
+                        outer.rollback()
+                        inv.invoice_id = None
+    result.loaded = keep
+    return result
+
+
+def check_file(actor, vendor: Vendor, data: bytes, file_name: str) -> FileCheck:
+    """The preview: every invoice and line the file would create, with the problems of each row.
+    Nothing is written (the trial runs in a savepoint that is rolled back)."""
+    return _check(actor, vendor, data, file_name, keep=False)
+
+
+def load_file(actor, vendor: Vendor, data: bytes, file_name: str) -> FileCheck:
+    """Create (channel "file") and process every invoice of the file that has no problem; the
+    others are skipped (``FileCheck.invalid``, with their reasons). The caller commits."""
+    return _check(actor, vendor, data, file_name, keep=True)

@@ -1,0 +1,73 @@
+"""Fixtures for loading invoices from Excel files: the invoice vendors, a library-scoped invoice
+operator, spreadsheet builders (.xlsx with openpyxl, .xls with xlwt), and the real-browser fixtures."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from app.auth.models import Role
+from app.auth.services import create_user
+from app.extensions import db
+from app.invoices.file_loading import COLUMNS
+from tests.conftest import PASSWORD
+from tests.invoices.helpers import make_vendors
+
+LABELS = {c.key: c.label for c in COLUMNS}
+
+
+@pytest.fixture
+def vendors(world):
+    return make_vendors(world)
+
+
+@pytest.fixture
+def invoicer_a(world):
+    """An invoice operator of library A only."""
+    user = create_user(None, "invoicer-a", PASSWORD, full_name="Invoicer A",
+                       roles=[(Role.INVOICE_OPERATOR, world.lib_a)])
+    db.session.commit()
+    world.users[user.username] = user.id
+    return user
+
+
+def table(rows: list[dict], keys: list[str] | None = None) -> list[list]:
+    """A header row of column labels, then one list per row dict (missing keys are empty cells)."""
+    keys = keys or [c.key for c in COLUMNS if any(c.key in r for r in rows)]
+    return [[LABELS[k] for k in keys]] + [[r.get(k) for k in keys] for r in rows]
+
+
+def xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Invoices")
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def xls(rows: list[list]) -> bytes:
+    import datetime
+
+    import xlwt
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Invoices")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, datetime.date):
+                sheet.write(r, c, value, date_style)
+            else:
+                sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# The real-browser fixtures (live server with CSRF on, log_in, page_problems, shot) of tests/browser.
+from tests.browser.conftest import (browser_app, browser_context_args, browser_type_launch_args,  # noqa: E402,F401
+                                    live_server, log_in, page_problems, screenshot_dir, shot)
