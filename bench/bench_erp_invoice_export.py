@@ -1,0 +1,196 @@
+"""The "Export invoices for payment" job against a real OpenSSH server on loopback.
+
+    python -m bench.bench_erp_invoice_export [--invoices 10000] [--lines 5] [--split] [--keep]
+
+Builds a fresh SQLite database in a temporary folder (migrations, the test world: libraries LIBA and
+LIBB, fiscal period FY2026, ledgers and funds), a vendor with a payment address, and ``--invoices``
+Ready-to-be-Paid invoices of ``--lines`` regular lines each (owners alternate between LIBA, LIBB and
+the institution; each line charged to the owner's fund). The invoices are bulk-inserted with the
+models' tables, not posted through approval: the export reads invoices, lines, fund shares and
+funds, not the postings, so its files are the same as for approved invoices.
+
+Then starts an sshd (``tests.erp_fixtures.SshServer``), makes an SFTP connection and a profile on
+it, and times one run of the job (batching, XSD check, upload of one file per invoice, or per
+owner with ``--split``, and the status change of every invoice). Finally it uploads the very same
+files with raw paramiko (``putfo`` to ``<name>.part`` with ``confirm=True``, then
+``posix_rename``) into another folder and prints both rates and their ratio (target >= 0.5).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+TARGET_RATIO = 0.5
+
+
+def make_app(uri: str):
+    from app import create_app
+    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
+                       "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
+
+
+def insert_invoices(world, count: int, lines: int) -> None:
+    """``count`` Ready-to-be-Paid invoices of ``lines`` lines, bulk-inserted in chunks."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.invoices.models import Invoice, InvoiceLine, InvoiceLineFund
+    from app.vendors import services as vs
+    from app.vendors.models import VendorAddress
+
+    admin = world.user("admin")
+    vendor = vs.create_vendor(admin, "BENCHV", vs.VendorFields(name="Bench books", currency="EUR",
+                                                              financial_sys_code="ERP-42"))
+    db.session.add(VendorAddress(vendor_id=vendor.id, line1="PO Box 1", city="Town", postal_code="12345",
+                                 state="NJ", types="payment,order", preferred=True))
+    db.session.commit()
+    owners = [(world.lib_a.id, world.fund_a.id), (world.lib_b.id, world.fund_b.id), (None, world.shared.id)]
+    creator, approver = world.users["invoicer"], world.users["invmanager"]
+    now = datetime(2026, 3, 15, 12, 0)
+    line_id = 0
+    for start in range(0, count, 1000):
+        invoices, rows, shares = [], [], []
+        for n in range(start, min(count, start + 1000)):
+            owner, fund = owners[n % 3]
+            prices = [Decimal(10 + (n + k) % 90) + Decimal((n * 7 + k) % 100) / 100 for k in range(lines)]
+            invoices.append(dict(id=n + 1, number=f"B-{n + 1:06d}", vendor_id=vendor.id,
+                                 invoice_date=date(2026, 1, 1) + timedelta(days=n % 300), currency="EUR",
+                                 total_amount=sum(prices), owner_library_id=owner, status="ready_to_be_paid",
+                                 erp_identifier=str(10**15 + 7 * 10**14 + n), created_at=now,
+                                 created_by_id=creator, approved_at=now, approved_by_id=approver,
+                                 review_problems=[]))
+            for k, price in enumerate(prices, start=1):
+                line_id += 1
+                rows.append(dict(id=line_id, invoice_id=n + 1, position=k, line_type="regular", quantity=1,
+                                 unit_price=price, total=price, reporting_code=f"RC{k}"))
+                shares.append(dict(line_id=line_id, fund_id=fund, percent=Decimal("100"), amount=price))
+        db.session.execute(insert(Invoice), invoices)
+        db.session.execute(insert(InvoiceLine), rows)
+        db.session.execute(insert(InvoiceLineFund), shares)
+        db.session.commit()
+
+
+def timed_phases() -> dict[str, float]:
+    """Wrap the job's two phases to report how long each took (filled in while the job runs)."""
+    from app.integrations import invoice_export as ie
+    phases: dict[str, float] = {}
+    for label, name in (("batching (render, XSD, store)", "make_batches"), ("sending (upload, mark)", "send_pending")):
+        real = getattr(ie, name)
+
+        def wrapped(*a, _real=real, _label=label, **kw):
+            t = time.perf_counter()
+            try:
+                return _real(*a, **kw)
+            finally:
+                phases[_label] = time.perf_counter() - t
+        setattr(ie, name, wrapped)
+    return phases
+
+
+def raw_upload(sshd, folder: Path, files: list[tuple[str, bytes]]) -> float:
+    """Seconds to upload ``files`` with plain paramiko (temporary name, confirm, rename)."""
+    import paramiko
+
+    from app.integrations.transport import load_private_key, parse_host_key
+    client = paramiko.SSHClient()
+    key = parse_host_key(sshd.host_key)
+    client.get_host_keys().add(f"[127.0.0.1]:{sshd.port}", key.get_name(), key)
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    t = time.perf_counter()
+    client.connect("127.0.0.1", port=sshd.port, username=sshd.user, pkey=load_private_key(sshd.client_key),
+                   look_for_keys=False, allow_agent=False)
+    sftp = client.open_sftp()
+    where = f"{folder.parent.name}/{folder.name}"
+    for name, data in files:
+        sftp.putfo(io.BytesIO(data), f"{where}/{name}.part", file_size=len(data), confirm=True)
+        sftp.posix_rename(f"{where}/{name}.part", f"{where}/{name}")
+    sftp.close()
+    client.close()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--invoices", type=int, default=10000)
+    parser.add_argument("--lines", type=int, default=5)
+    parser.add_argument("--split", action="store_true", help="one file per owner instead of one per invoice")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, files)")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.integrations.models import ExportBatch, JobRun
+    from app.invoices.models import Invoice
+    from app.setup import ensure_institution
+    from jobs import export_invoices as job
+    import tests.conftest  # noqa: F401  (first: tests.erp_fixtures imports from it, and it from tests.erp_fixtures)
+    from tests.erp_fixtures import SshServer, erp_profile, sftp_connection
+    from tests.factories import build_world
+
+    work = Path(tempfile.mkdtemp(prefix="bench-erp-export-"))
+    sshd = SshServer(work / "sshd")
+    sshd.start()
+    try:
+        app = make_app(f"sqlite:///{work / 'bench.db'}")
+        with app.app_context():
+            upgrade()
+            ensure_institution()
+            world = build_world()
+            db.session.commit()
+            t = time.perf_counter()
+            insert_invoices(world, args.invoices, args.lines)
+            print(f"inserted {args.invoices:,} invoices x {args.lines} lines in {time.perf_counter() - t:.1f} s")
+            admin = world.user("admin")
+            conn, path = sftp_connection(admin, sshd)
+            erp_profile(admin, conn, folder_root=path, export_invoices={"split_by_owner": args.split})
+            db.session.commit()
+        out = path / "invoices" / "out"
+
+        phases = timed_phases()
+        t = time.perf_counter()
+        run_id = job.run(app, "ERP")
+        job_s = time.perf_counter() - t
+        with app.app_context():
+            run = db.session.get(JobRun, run_id)
+            status, files, records, message = run.status, run.files, run.records, run.message
+            left = db.session.scalar(select(db.func.count()).select_from(Invoice)
+                                     .where(Invoice.status == "ready_to_be_paid"))
+            batches = [(b.file_name, b.content) for b in db.session.scalars(
+                select(ExportBatch).where(ExportBatch.status == "sent").order_by(ExportBatch.id))]
+        on_disk = sorted(p.name for p in out.iterdir())
+        assert status == "completed", message
+        assert records == args.invoices and left == 0 and len(on_disk) == files == len(batches), \
+            (records, left, len(on_disk), files)
+        size = sum(len(c) for _, c in batches)
+        print(f"job: {status}, {files:,} files ({size / 1e6:.1f} MB), {records:,} invoices in {job_s:.2f} s "
+              f"-> {records / job_s:,.0f} invoices/s, {files / job_s:,.0f} files/s")
+        print("  of which " + ", ".join(f"{name} {sec:.2f} s" for name, sec in phases.items()))
+
+        raw_dir = path / "raw"
+        raw_dir.mkdir()
+        raw_s = raw_upload(sshd, raw_dir, batches)
+        assert sorted(p.name for p in raw_dir.iterdir()) == sorted(n for n, _ in batches)
+        raw_rate = len(batches) / raw_s
+        job_rate = files / job_s
+        print(f"raw paramiko putfo+posix_rename: {len(batches):,} files in {raw_s:.2f} s -> {raw_rate:,.0f} files/s")
+        ratio = job_rate / raw_rate
+        print(f"ratio job/raw (files/s): {ratio:.2f} (target >= {TARGET_RATIO}) "
+              f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    finally:
+        sshd.stop()
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
