@@ -9,10 +9,8 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 
 import contextvars
 
@@ -24,20 +22,9 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 
-REQUIRE = os.environ.get("CI") == "true"
+from tests.servers import REQUIRE, free_port, need, wait_port  # noqa: E402,F401  (re-exported for the tests)
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 PASSWORD = "correct horse battery"
-
-
-def need(ok: bool, what: str):
-    if not ok:
-        (pytest.fail if REQUIRE else pytest.skip)(f"{what} not available")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_config(uri: str, **extra) -> dict:
@@ -186,15 +173,6 @@ def login_as(app):
     return _login
 
 
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"port {port} never opened")
 
 
 from tests.erp_fixtures import ftp_server, sshd  # noqa: E402,F401  (real S/FTP servers for the ERP tests)

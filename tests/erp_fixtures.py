@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import free_port, need, wait_port
+from tests.servers import free_port, need, wait_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

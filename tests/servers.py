@@ -1,0 +1,34 @@
+"""Small helpers for tests that start servers: a free port, waiting for a port, and skipping (or,
+with CI=true, failing) when a needed program is missing. No fixtures here, so any test module or
+benchmark can import it first."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+
+REQUIRE = os.environ.get("CI") == "true"
+
+
+def need(ok: bool, what: str):
+    if not ok:
+        (pytest.fail if REQUIRE else pytest.skip)(f"{what} not available")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"port {port} never opened")
