@@ -1,0 +1,1 @@
+"""Aleph budget migration (flask migrate aleph-budgets)."""
