@@ -325,7 +325,7 @@ def _mark_sent(ctx, batch: ExportBatch, how: str) -> None:
                             "its status was left as it is.", file=batch.file_name, record=inv.number)
             ctx.log.count(failed=1)
             continue
-        ivs.mark_exported(ctx.actor, inv)
+        ivs.mark_exported(ctx.actor, inv, flush=False)   # flushed with the chunk
         ctx.log.info(f"Invoice {inv.number} of {inv.vendor.code} {how}; now {inv.status_label}.",
                      file=batch.file_name, record=inv.number)
         ctx.log.count(records=1)
@@ -406,19 +406,21 @@ def send_pending(ctx, carried_over: set[int]) -> None:
                 files = [(b.file_name, b.content, b.id in carried_over) for b in chunk]
                 for item in files[:_Uploader.AHEAD]:
                     uploader.put(*item)
-                for n, batch in enumerate(chunk):
-                    try:
-                        how = uploader.result()
-                    except TransferError:
-                        # What the server confirmed stays done; the rest waits for the next run.
-                        ctx.log.commit()
-                        raise
-                    if n + _Uploader.AHEAD < len(files):   # only after a success: the thread is alive
-                        uploader.put(*files[n + _Uploader.AHEAD])
-                    with db.session.no_autoflush:   # mark_exported flushes what it changed
-                        _mark_sent(ctx, batch, how)
-                    done += 1
-                    ctx.log.progress(done)
+                with ivs.deferred_history() as history:
+                    for n, batch in enumerate(chunk):
+                        try:
+                            how = uploader.result()
+                        except TransferError:
+                            # What the server confirmed stays done; the rest waits for the next run.
+                            history.write()
+                            ctx.log.commit()
+                            raise
+                        if n + _Uploader.AHEAD < len(files):   # only after a success: the thread is alive
+                            uploader.put(*files[n + _Uploader.AHEAD])
+                        with db.session.no_autoflush:
+                            _mark_sent(ctx, batch, how)
+                        done += 1
+                        ctx.log.progress(done)
                 ctx.log.commit()
         finally:
             uploader.stop()

@@ -104,23 +104,34 @@ def _lock(invoice: Invoice) -> None:
 
 # -- history -----------------------------------------------------------------------------------
 
-_deferred_history: contextvars.ContextVar[list | None] = contextvars.ContextVar("deferred_history", default=None)
+_deferred_history: contextvars.ContextVar["_DeferredHistory | None"] = contextvars.ContextVar(
+    "deferred_history", default=None)
+
+
+class _DeferredHistory:
+    def __init__(self):
+        self.rows: list = []
+
+    def write(self) -> None:
+        """Insert the rows collected so far (before a commit inside the block)."""
+        if self.rows:
+            db.session.flush()
+            db.session.execute(insert(InvoiceEvent), self.rows)
+            self.rows = []
 
 
 @contextmanager
 def deferred_history():
     """Inside, history rows of invoices that already exist are collected and written in one INSERT
-    on leaving (bulk jobs such as the ERP payment import); on an exception they are dropped with
-    the work they describe."""
-    rows: list = []
-    token = _deferred_history.set(rows)
+    on leaving, or by ``.write()`` (bulk jobs such as the ERP payment import and invoice export);
+    on an exception the rows not yet written are dropped with the work they describe."""
+    history = _DeferredHistory()
+    token = _deferred_history.set(history)
     try:
-        yield
+        yield history
     finally:
         _deferred_history.reset(token)
-    if rows:
-        db.session.flush()
-        db.session.execute(insert(InvoiceEvent), rows)
+    history.write()
 
 
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",
@@ -130,7 +141,7 @@ def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, ne
                   old_value=_text(old), new_value=_text(new), note=note or "")
     deferred = _deferred_history.get()
     if deferred is not None and invoice.id is not None:
-        deferred.append(dict(values, invoice_id=invoice.id, at=utcnow()))
+        deferred.rows.append(dict(values, invoice_id=invoice.id, at=utcnow()))
         return None
     event = InvoiceEvent(invoice=invoice, **values)
     db.session.add(event)
@@ -937,9 +948,9 @@ def reject_invoice(actor, invoice: Invoice, reason: str) -> Invoice:
     return invoice
 
 
-def mark_exported(actor, invoice: Invoice) -> Invoice:
+def mark_exported(actor, invoice: Invoice, *, flush: bool = True) -> Invoice:
     """Called once the ERP upload is confirmed: waiting for payment, or closed when payment is
-    not handled here."""
+    not handled here. ``flush=False``: the caller flushes (the export marks many at once)."""
     _lock(invoice)
     invoice.exported_at = _now()
     if settings.get("handle_invoice_payment"):
@@ -947,7 +958,8 @@ def mark_exported(actor, invoice: Invoice) -> Invoice:
     else:
         refuse_unless("exported_and_closed", invoice)
         _close(actor, invoice, "exported to the ERP")
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return invoice
 
 

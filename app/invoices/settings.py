@@ -26,8 +26,16 @@ LABELS = {
 def get(key: str):
     if key not in DEFAULTS:
         raise KeyError(key)
+    # A stored row stays in the session's identity map; a key never set would be asked for again on
+    # every call (thousands of times in a bulk job), so its absence is remembered for the session.
+    absent = db.session.info.setdefault("absent_settings", set())
+    if key in absent:
+        return DEFAULTS[key]
     row = db.session.get(Setting, key)
-    return DEFAULTS[key] if row is None else row.value
+    if row is None:
+        absent.add(key)
+        return DEFAULTS[key]
+    return row.value
 
 
 def all_settings() -> dict:
@@ -44,6 +52,7 @@ def update(actor, values: dict) -> dict:
             raise InvalidInput(f"Unknown setting {key!r}; the settings are {', '.join(DEFAULTS)}.", key)
         if not isinstance(value, bool):
             raise InvalidInput(f"Setting {key} is true or false.", key)
+    db.session.info.pop("absent_settings", None)
     for key, value in values.items():
         row = db.session.get(Setting, key)
         if row is None:

@@ -107,7 +107,7 @@ def test_renamed_but_not_committed_is_not_sent_again(erp_app, world, vendors, ss
     ids, folder, _ = _setup(world, vendors, sshd)
     real = ivs.mark_exported
 
-    def crash(actor, invoice):
+    def crash(actor, invoice, **kw):
         raise RuntimeError("the process died after the rename")
     monkeypatch.setattr(ivs, "mark_exported", crash)
     failed = run(erp_app)
