@@ -111,8 +111,8 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
                     notes="Demo fund."))
                 if amount:
                     _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
+    _erp(admin, erp_dir)   # before the orders: the POs the demo sends are then exported to the ERP folder
     _orders(admin, libs)
-    _erp(admin, erp_dir)
     return listing
 
 

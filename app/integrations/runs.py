@@ -66,6 +66,7 @@ class RunLog:
         self.total: int | None = None
         self._pending: list[_Pending] = []
         self._saved = (0, 0, 0, 0, None)
+        self.notes: list[str] = []   # added to the run's report line (e.g. "more remain: run again")
 
     # recording
     def info(self, message: str, file: str = "", record: str = "") -> None:
@@ -76,6 +77,10 @@ class RunLog:
 
     def error(self, message: str, file: str = "", record: str = "") -> None:
         self._pending.append(_Pending("error", message, file, record))
+
+    def note(self, text: str) -> None:
+        """A sentence for the run's report line on Monitor Jobs."""
+        self.notes.append(text)
 
     def count(self, files: int = 0, records: int = 0, failed: int = 0) -> None:
         self.files += files
@@ -236,4 +241,4 @@ def _summary(log_: RunLog) -> str:
     text = f"{log_.files} file(s), {log_.records} record(s)"
     if log_.records_failed:
         text += f", {log_.records_failed} with exceptions"
-    return text + "."
+    return " ".join([text + "."] + log_.notes)

@@ -263,8 +263,8 @@ def _check_section(section: ProfileSection, f: SectionFields, others: dict[str, 
             size = int(f.batch_size)
         except (TypeError, ValueError):
             size = 0
-        if not 1 <= size <= 100_000:
-            raise InvalidInput("The batch size is a number from 1 to 100,000.", f"{job}-batch_size")
+        if not 1 <= size <= 50_000:
+            raise InvalidInput("The batch size is a number from 1 to 50,000.", f"{job}-batch_size")
         values["batch_size"] = size
     schedule = f.schedule or "none"
     if schedule not in SCHEDULES:
