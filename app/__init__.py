@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from .integrations.views import bp as integrations_bp
     from .inventory.views import bp as inventory_bp
     from .invoices.admin_views import bp as invoice_admin_bp
+    from .invoices.edi_views import bp as edi_bp
     from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
     from .invoices.views import bp as invoices_bp
@@ -82,8 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     from .vendors.views import bp as vendors_bp
 
     for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, invoices_bp,
-               invoice_forms_bp, invoice_admin_bp, invoice_files_bp, integrations_bp, erp_periods_bp, admin_bp,
-               api_bp):
+               invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
+               admin_bp, api_bp):
         app.register_blueprint(bp)
 
 

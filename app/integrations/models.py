@@ -17,6 +17,7 @@ JOBS = {
     "export_po_lines": "Export PO lines (POL)",
 }
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
+OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices"}   # runs that belong to no profile section
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",
@@ -167,7 +168,7 @@ class JobRun(db.Model):
 
     @property
     def job_label(self) -> str:
-        return JOBS.get(self.job, self.job)
+        return JOBS.get(self.job) or OTHER_JOBS.get(self.job, self.job)
 
     @property
     def status_label(self) -> str:

@@ -197,6 +197,8 @@ def _reconcile(app, scheduler) -> None:
         if first and _missed(app, section, code, now):
             scheduler.add_job(run_section, "date", args=[app, section.job, code, "catch_up"],
                               id=f"catch-up-{section.id}", replace_existing=True, run_date=now)
+    from ..invoices.edi_services import schedule_edi_jobs   # the vendors' EDI pickups
+    schedule_edi_jobs(app, scheduler, known, wanted)
     for job_id in list(known):
         if job_id not in wanted:
             if scheduler.get_job(job_id) is not None:

@@ -24,8 +24,8 @@ from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, render
 from . import scheduler
 from . import services as isv
-from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS, JobEvent,
-                     JobRun)
+from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
+                     JobEvent, JobRun)
 from .runs import start_run
 from .transport import TransferError, check_connection
 
@@ -33,6 +33,7 @@ bp = Blueprint("integrations", __name__, url_prefix="/admin/erp")
 ADMIN = (Role.ADMIN,)
 FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
 RUNS_PER_PAGE = 25
+ALL_JOBS = {**JOBS, **OTHER_JOBS}
 
 
 @bp.before_request
@@ -374,7 +375,14 @@ def _scheduled() -> list[dict]:
         for section in profile.sections:
             when = scheduler.next_run(current_app, section)
             if when is not None:
-                rows.append({"profile": profile, "section": section, "next": when})
+                rows.append({"next": when, "job": section.label, "owner": profile.code,
+                             "schedule": section.schedule_text, "url": url_for(".show_profile", profile_id=profile.id)})
+    from ..invoices.edi_services import edi_schedules
+    for _job_id, setting in edi_schedules():
+        when = scheduler.next_run(current_app, setting)
+        if when is not None:
+            rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
+                         "schedule": setting.schedule_text, "url": None})
     return sorted(rows, key=lambda r: r["next"])
 
 
@@ -383,7 +391,7 @@ def _running() -> list[JobRun]:
 
 
 def _history_filters() -> dict:
-    return {"job": request.args.get("job", "") if request.args.get("job") in JOBS else "",
+    return {"job": request.args.get("job", "") if request.args.get("job") in ALL_JOBS else "",
             "status": request.args.get("status", "") if request.args.get("status") in RUN_STATUSES else "",
             "profile": request.args.get("profile", "")}
 
@@ -410,7 +418,8 @@ def monitor():
     filters = _history_filters()
     beat = scheduler.heartbeat()
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
-           "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": JOBS, "statuses": RUN_STATUSES, "profiles": isv.profiles(),
+           "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
+           "statuses": RUN_STATUSES, "profiles": isv.profiles(),
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
     fragment = "integrations/_history.html" if request.headers.get("HX-Target") == "history" else None
     return render("integrations/monitor.html", fragment, **ctx)
@@ -447,7 +456,8 @@ def run_report(run_id):
                          event.level, event.file_name, event.record, _csv_safe(event.message)])
     resp = make_response(out.getvalue())
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
-    resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{"events" if request.args.get("all") else "errors"}.csv"'
+    what = "events" if request.args.get("all") else "errors"
+    resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{what}.csv"'
     return resp
 
 

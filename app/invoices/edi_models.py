@@ -1,0 +1,98 @@
+"""EDI invoices: each vendor's pickup settings (connection, folder, schedule) and the EDI inbox,
+one row per message received (or per file that could not be read), always with its raw text."""
+from __future__ import annotations
+
+from ..auth.models import utcnow
+from ..extensions import db
+from ..integrations.models import WEEKDAYS
+
+MESSAGE_STATUSES = {"received": "Received", "invoice_created": "Invoice created", "failed": "Failed",
+                    "duplicate": "Duplicate file"}
+SOURCES = {"upload": "Upload", "fetch": "Fetched"}
+
+
+class VendorEdiSetting(db.Model):
+    """Where a vendor's INVOIC files are fetched from, and when. The attribute names of the
+    schedule (``active``, ``schedule``, ``schedule_time``, ``schedule_day``, ``version``) are those of
+    ``ProfileSection`` so the integration scheduler's ``trigger_for`` reads it unchanged."""
+    __tablename__ = "vendor_edi_setting"
+
+    id = db.Column(db.Integer, primary_key=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, unique=True)
+    connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
+    folder = db.Column(db.String(200), nullable=False, default="")    # under the connection's base_dir
+    active = db.Column(db.Boolean, nullable=False, default=False)
+    schedule = db.Column(db.String(10), nullable=False, default="none")   # none | hourly | daily | weekly
+    schedule_time = db.Column(db.String(5), nullable=False, default="")   # HH:MM (daily, weekly)
+    schedule_day = db.Column(db.Integer)                                  # 0 = Monday (weekly)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    vendor = db.relationship("Vendor", lazy="joined")
+    connection = db.relationship("Connection", lazy="joined")
+
+    __table_args__ = (
+        db.CheckConstraint("schedule IN ('none','hourly','daily','weekly')", name="schedule_known"),
+    )
+
+    @property
+    def job_code(self) -> str:
+        """The ``profile_code`` of this vendor's fetch runs (``JobRun``)."""
+        return f"EDI-{self.vendor.code}"
+
+    @property
+    def schedule_text(self) -> str:
+        if self.schedule == "hourly":
+            return "Hourly"
+        if self.schedule == "daily":
+            return f"Daily at {self.schedule_time}"
+        if self.schedule == "weekly" and self.schedule_day is not None:
+            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
+        return "Not scheduled"
+
+
+class EdiMessage(db.Model):
+    """One INVOIC message of a received file (``raw``: the message alone as a complete interchange),
+    or the whole file when it could not be read (``message_index`` 0), or a file received again
+    (status ``duplicate``). Nothing here is ever deleted."""
+    __tablename__ = "edi_message"
+
+    id = db.Column(db.Integer, primary_key=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="SET NULL"), index=True)
+    file_name = db.Column(db.String(255), nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False, index=True)   # of the whole file
+    message_index = db.Column(db.Integer, nullable=False, default=0)   # 1-based; 0: the whole file
+    message_ref = db.Column(db.String(35), nullable=False, default="")
+    invoice_number = db.Column(db.String(50), nullable=False, default="")
+    raw = db.Column(db.Text, nullable=False)
+    status = db.Column(db.String(20), nullable=False, default="received", index=True)
+    reason = db.Column(db.Text, nullable=False, default="")
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="SET NULL"), index=True)
+    source = db.Column(db.String(10), nullable=False, default="upload")
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
+    received_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    received_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    attempts = db.Column(db.Integer, nullable=False, default=1)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    vendor = db.relationship("Vendor", lazy="joined")
+    invoice = db.relationship("Invoice")
+    received_by = db.relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in MESSAGE_STATUSES) + ")", name="status_known"),
+        db.CheckConstraint("source IN (" + ",".join(f"'{s}'" for s in SOURCES) + ")", name="source_known"),
+        db.Index("ix_edi_message_status_id", "status", "id"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return MESSAGE_STATUSES.get(self.status, self.status)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCES.get(self.source, self.source)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == "failed"

@@ -1,0 +1,565 @@
+"""EDI invoices on the database side: vendor EDI settings, receiving an INVOIC file (uploaded or
+fetched), turning each message into an invoice, the inbox and its retry, and the fetch job.
+
+Receiving a file (:func:`receive_edi_file`): the same bytes received before are recorded as a
+*duplicate* and create nothing. Otherwise the file is decoded and read (:mod:`app.invoices.edi`);
+a file that cannot be read is kept whole as one *failed* inbox row. Each message is kept with its
+raw text, matched (vendor, POLs, unique invoice number) and created with
+``create_invoice(channel="edi")`` in a savepoint, then ``process_invoice`` (review and approval
+rules). A message that fails stays in the inbox as *failed* with the reason, and can be retried
+after the POL or the vendor is fixed. Callers commit.
+
+The owner of an EDI invoice is the library all its POLs belong to, else the institution. Each
+line gets its POL's fund distribution (as percents). Header allowances and charges become the
+invoice's charges (pro rata) or, without pro rata, lines of their charge type paid by the lines'
+funds in proportion. When the vendor/VAT check asks a question, the invoice is saved as the vendor
+reported it ("yes"; "no_vat" for the governmental case) and the question is written in its notes.
+
+The fetch job (:func:`run_edi_fetch`, ``jobs/fetch_edi.py``) lists the vendor's folder, receives
+each candidate file (``.edi``, ``.edifact``, ``.inv``, ``.txt``), commits, and only then renames
+the remote file ``<name>.handled`` (a file whose messages failed is renamed too: everything is in
+the inbox). A file over the size cap is renamed ``<name>.rejected``. Nothing is ever deleted.
+A transfer failure ends the run *failed*; files not yet committed stay in place for the next run.
+Runs are ``JobRun`` rows (job ``fetch_edi``, no profile, profile_code ``EDI-<vendor code>``); the
+integration scheduler schedules them through :func:`schedule_edi_jobs`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..auth.models import Role, User, utcnow
+from ..auth.permissions import has_any_role, library_scope
+from ..database import is_postgres, write_intent
+from ..errors import DomainError, Forbidden, InvalidInput, NotFound
+from ..extensions import db
+from ..funds.distribution import Share
+from ..integrations.models import SCHEDULES, Connection, JobEvent, JobRun
+from ..integrations.paths import UnsafePath, clean_folder, is_candidate
+from ..integrations.runs import RunLog, system_actor
+from ..integrations.transport import TransferError, open_transport
+from ..ledger.invoicing import VatCheck
+from ..ledger.money import quantize, split
+from ..orders.models import POLine
+from ..vendors.models import Vendor
+from . import edi
+from . import services as svc
+from . import settings
+from .edi_models import EdiMessage, VendorEdiSetting
+from .models import Invoice
+
+log = logging.getLogger(__name__)
+
+JOB = "fetch_edi"
+SUFFIXES = (".edi", ".edifact", ".inv", ".txt")
+MAX_FILE_BYTES = edi.MAX_BYTES
+HANDLED, REJECTED = ".handled", ".rejected"
+AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+# -- permissions -------------------------------------------------------------------------------
+
+def may_receive(user) -> bool:
+    """Institution-wide invoice operators, managers and administrators: an EDI file may hold
+    invoices of any library, and its messages are not anyone's before they are matched."""
+    return has_any_role(user, svc.OPERATORS) and library_scope(user, svc.OPERATORS) is None
+
+
+def _require_receiver(actor, what: str = "receive EDI invoices") -> None:
+    if not has_any_role(actor, svc.OPERATORS):
+        raise Forbidden(f"You may not {what}.")
+    if library_scope(actor, svc.OPERATORS) is not None:
+        raise Forbidden(f"Only invoice operators for the whole institution may {what}.")
+
+
+def may_configure(user) -> bool:
+    return has_any_role(user, {Role.ADMIN}) and library_scope(user, {Role.ADMIN}) is None
+
+
+def _require_configurer(actor) -> None:
+    if not may_configure(actor):
+        raise Forbidden("Only institution administrators may change vendor EDI settings.")
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+@dataclass
+class EdiSettingFields:
+    connection: Connection | None = None
+    folder: str = ""
+    active: bool = False
+    schedule: str = "none"
+    schedule_time: str = ""
+    schedule_day: int | None = None
+
+
+def setting_of(vendor: Vendor) -> VendorEdiSetting | None:
+    return db.session.scalar(select(VendorEdiSetting).where(VendorEdiSetting.vendor_id == vendor.id))
+
+
+def save_setting(actor, vendor: Vendor, f: EdiSettingFields) -> VendorEdiSetting:
+    """Create or change a vendor's EDI pickup; ``version`` changes on every save so the scheduler
+    process picks the change up."""
+    _require_configurer(actor)
+    if f.connection is None:
+        raise InvalidInput("Choose the connection the vendor's files are fetched from.", "connection")
+    try:
+        folder = clean_folder(f.folder, "folder", allow_empty=False)
+    except UnsafePath as exc:
+        raise InvalidInput(str(exc), "folder") from None
+    schedule = f.schedule or "none"
+    if schedule not in SCHEDULES:
+        raise InvalidInput("Choose a schedule from the list.", "schedule")
+    time_, day = "", None
+    if schedule in ("daily", "weekly"):
+        time_ = (f.schedule_time or "").strip()
+        if not _TIME.match(time_):
+            raise InvalidInput("Give the time as HH:MM (24-hour clock).", "schedule_time")
+    if schedule == "weekly":
+        if f.schedule_day is None or not 0 <= int(f.schedule_day) <= 6:
+            raise InvalidInput("Choose the day of the week.", "schedule_day")
+        day = int(f.schedule_day)
+    row = setting_of(vendor)
+    if row is None:
+        row = VendorEdiSetting(vendor=vendor, vendor_id=vendor.id, version=0)
+        db.session.add(row)
+    row.connection, row.connection_id = f.connection, f.connection.id
+    row.folder, row.active = folder, bool(f.active)
+    row.schedule, row.schedule_time, row.schedule_day = schedule, time_, day
+    row.version = (row.version or 0) + 1
+    row.updated_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def edi_schedules() -> list[tuple[str, VendorEdiSetting]]:
+    """For the integration scheduler: (job id, setting) of every active, scheduled vendor pickup."""
+    rows = db.session.scalars(select(VendorEdiSetting).where(VendorEdiSetting.active,
+                                                              VendorEdiSetting.schedule != "none")
+                              .order_by(VendorEdiSetting.id)).all()
+    return [(f"edi-{row.id}", row) for row in rows]
+
+
+def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict) -> None:
+    """The integration scheduler's reconcile tick, for the vendors' EDI pickups: add or retime a
+    job per active, scheduled setting (id ``edi-<setting id>``), recording it in ``wanted`` and
+    ``known`` (job id → version) so the tick's own clean-up removes the ones no longer wanted."""
+    from ..integrations.scheduler import trigger_for
+    override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
+    for job_id, setting in edi_schedules():
+        trig = trigger_for(setting, scheduler.timezone, override)
+        if trig is None:
+            continue
+        wanted[job_id] = setting.version
+        if known.get(job_id) != setting.version or scheduler.get_job(job_id) is None:
+            scheduler.add_job(run_edi_fetch, trig, args=[app, setting.vendor.code], kwargs={"trigger": "schedule"},
+                              id=job_id, replace_existing=True, name=f"EDI invoices of {setting.vendor.code}")
+            known[job_id] = setting.version
+
+
+# -- receiving ---------------------------------------------------------------------------------
+
+@dataclass
+class ReceiveResult:
+    file_name: str
+    sha256: str
+    messages: list[EdiMessage] = field(default_factory=list)
+    duplicate_of: EdiMessage | None = None
+
+    @property
+    def created(self) -> list[EdiMessage]:
+        return [m for m in self.messages if m.status == "invoice_created"]
+
+    @property
+    def failed(self) -> list[EdiMessage]:
+        return [m for m in self.messages if m.status == "failed"]
+
+
+def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, source: str = "upload",
+                     run_id: int | None = None) -> ReceiveResult:
+    """Keep every message of the file in the inbox and create the invoices that match.
+    ``vendor``: the vendor chosen for an upload or the fetch setting's vendor (None: matched per
+    message by its NAD+SU party id). The caller commits."""
+    _require_receiver(actor)
+    if source not in ("upload", "fetch"):
+        raise InvalidInput("Unknown source.", "source")
+    file_name = (file_name or "upload.edi").strip()[:255]
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"{file_name} is {len(data):,} bytes; an EDI file may have at most "
+                           f"{MAX_FILE_BYTES:,} bytes.", "file")
+    sha = hashlib.sha256(data).hexdigest()
+    if is_postgres(db.session):
+        # Two receipts of the same bytes at once: the second waits for the first's commit, then
+        # sees it as a duplicate. (SQLite writers are serialised by BEGIN IMMEDIATE already.)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(sha[:15], 16)})
+    result = ReceiveResult(file_name=file_name, sha256=sha)
+    content, _codec = edi.decode(data)
+    common = {"vendor_id": vendor.id if vendor else None, "file_name": file_name, "sha256": sha, "source": source,
+              "run_id": run_id, "received_by_id": actor.id}
+    earlier = db.session.scalar(select(EdiMessage).where(EdiMessage.sha256 == sha, EdiMessage.status != "duplicate")
+                                .order_by(EdiMessage.id).limit(1))
+    if earlier is not None:
+        row = EdiMessage(**common, raw=content, status="duplicate",
+                         reason=f"The same file was received already: {earlier.file_name} on "
+                                f"{earlier.received_at:%Y-%m-%d %H:%M} (inbox #{earlier.id}); nothing was created.")
+        db.session.add(row)
+        db.session.flush()
+        result.duplicate_of, result.messages = earlier, [row]
+        return result
+    try:
+        parsed = edi.parse_interchange(content)
+    except edi.EdiParseError as exc:
+        row = EdiMessage(**common, raw=content, status="failed", reason=str(exc))
+        db.session.add(row)
+        db.session.flush()
+        result.messages = [row]
+        return result
+    for message in parsed.messages:
+        row = EdiMessage(**common, message_index=message.index, message_ref=message.reference[:35],
+                         invoice_number=message.number[:50], raw=message.raw, status="received")
+        db.session.add(row)
+        db.session.flush()
+        _process(actor, row, message, vendor)
+        result.messages.append(row)
+    return result
+
+
+def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
+    """Try a failed message again (after its POL or vendor was fixed). The caller commits."""
+    _require_receiver(actor, "retry EDI messages")
+    if not message.can_retry:
+        raise InvalidInput(f"Inbox message #{message.id} is {message.status_label}; only failed ones are retried.",
+                           "status")
+    message.attempts += 1
+    try:
+        parsed = edi.parse_interchange(message.raw)
+    except edi.EdiParseError as exc:
+        message.reason = str(exc)
+        db.session.flush()
+        return message
+    if message.message_index == 0 and len(parsed.messages) > 1:
+        # A whole file kept because it could not be read, readable now: its messages get rows.
+        for one in parsed.messages:
+            row = EdiMessage(vendor_id=message.vendor_id, file_name=message.file_name, sha256=message.sha256,
+                             message_index=one.index, message_ref=one.reference[:35], invoice_number=one.number[:50],
+                             raw=one.raw, status="received", source=message.source, received_by_id=actor.id)
+            db.session.add(row)
+            db.session.flush()
+            _process(actor, row, one, message.vendor)
+        message.status, message.reason = "duplicate", "Read again: its messages are listed separately."
+        db.session.flush()
+        return message
+    one = parsed.messages[0]
+    message.message_ref, message.invoice_number = one.reference[:35], one.number[:50]
+    _process(actor, message, one, message.vendor)
+    return message
+
+
+def get_message(user, message_id) -> EdiMessage:
+    _require_receiver(user, "see the EDI inbox")
+    row = db.session.get(EdiMessage, message_id) if str(message_id).isdigit() else None
+    if row is None:
+        raise NotFound("No such EDI message.")
+    return row
+
+
+def inbox_query(status: str | None = None):
+    q = select(EdiMessage).order_by(EdiMessage.id.desc())
+    if status:
+        q = q.where(EdiMessage.status == status)
+    return q
+
+
+def inbox_counts() -> dict[str, int]:
+    return dict(db.session.execute(select(EdiMessage.status, func.count()).group_by(EdiMessage.status)).all())
+
+
+# -- one message → one invoice -----------------------------------------------------------------
+
+def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor | None) -> None:
+    """Match and create; on any domain error the row is *failed* with the reason."""
+    try:
+        vendor = _vendor_for(message, vendor)
+        row.vendor_id = vendor.id
+        fields = _fields(actor, row, message, vendor)
+        invoice = _create(actor, fields)
+    except DomainError as exc:
+        row.status, row.reason = "failed", exc.message
+        db.session.flush()
+        return
+    except SQLAlchemyError as exc:   # e.g. the same invoice number committed meanwhile by someone else
+        row.status, row.reason = "failed", f"The invoice could not be saved: {type(exc).__name__}."
+        log.warning("EDI message %s: %s", row.id, exc)
+        db.session.flush()
+        return
+    row.status, row.invoice_id, row.reason = "invoice_created", invoice.id, ""
+    try:
+        with db.session.begin_nested():
+            svc.process_invoice(actor, invoice)
+    except DomainError as exc:
+        row.reason = f"Created In Review; the workflow stopped: {exc.message}"
+    db.session.flush()
+
+
+def _identifiers(vendor: Vendor) -> set[str]:
+    return {v.strip().upper() for v in (vendor.code, vendor.financial_sys_code, vendor.edi_vendor_id,
+                                        vendor.additional_code) if v and v.strip()}
+
+
+def _vendor_for(message: edi.InvoiceMessage, vendor: Vendor | None) -> Vendor:
+    supplier = message.supplier_id.strip().upper()
+    if vendor is not None:
+        if supplier and supplier not in _identifiers(vendor):
+            raise InvalidInput(f"The supplier in NAD+SU is {message.supplier_id}, which is not vendor {vendor.code} "
+                               "(its code, financial system code or EDI id). Fix the vendor's EDI id, then retry.",
+                               "vendor")
+        return vendor
+    if not supplier:
+        raise InvalidInput("No vendor: the message has no supplier (NAD+SU) and none was chosen.", "vendor")
+    matches = [v for v in db.session.scalars(select(Vendor).where(func.upper(Vendor.code) == supplier)).all()]
+    if not matches:
+        matches = db.session.scalars(select(Vendor).where(
+            (func.upper(Vendor.edi_vendor_id) == supplier) | (func.upper(Vendor.financial_sys_code) == supplier)
+            | (func.upper(Vendor.additional_code) == supplier))).all()
+    if len(matches) != 1:
+        raise InvalidInput(f"No single vendor has the supplier id {message.supplier_id} of NAD+SU "
+                           f"({len(matches)} found). Set it as the vendor's EDI id, then retry.", "vendor")
+    return matches[0]
+
+
+def _pol_shares(pol: POLine) -> list[Share]:
+    """The POL's fund distribution as percents adding up to exactly 100."""
+    rows = list(pol.distribution)
+    if not rows:
+        return []
+    if all(d.percent is not None for d in rows):
+        percents = [d.percent for d in rows]
+    else:
+        weights = [abs(d.amount) for d in rows] if any(d.amount for d in rows) else [1] * len(rows)
+        percents = split(Decimal(100), weights, "EUR")   # two decimals, like percents
+    return [Share(d.fund, pct) for d, pct in zip(rows, percents)]
+
+
+def _fields(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor) -> svc.InvoiceFields:
+    if message.errors:
+        raise InvalidInput(" ".join(message.errors), "edi")
+    numbers = {item.order_line for item in message.items}
+    pols = {pol.number: pol for pol in db.session.scalars(select(POLine).where(POLine.number.in_(numbers)))}
+    problems = []
+    for item in message.items:
+        pol = pols.get(item.order_line)
+        if pol is None:
+            problems.append(f"Line {item.position}: order line {item.order_line} unknown.")
+        elif pol.vendor_id != vendor.id:
+            problems.append(f"Line {item.position}: order line {pol.number} is ordered from vendor {pol.vendor.code}, "
+                            f"not {vendor.code}.")
+    if problems:
+        raise InvalidInput(" ".join(problems), "lines")
+    existing = db.session.scalar(select(Invoice).where(Invoice.vendor_id == vendor.id,
+                                                       func.lower(Invoice.number) == message.number.lower()))
+    if existing is not None:
+        raise InvalidInput(f"Duplicate: invoice {existing.number} of vendor {vendor.code} already exists "
+                           f"(id {existing.id}, dated {existing.invoice_date.isoformat()}).", "number")
+    currency = message.currency or vendor.currency
+    owners = {pols[item.order_line].owner_library_id for item in message.items}
+    owner_id = owners.pop() if len(owners) == 1 else None
+    owner = next((pols[i.order_line].owner_library for i in message.items), None) if owner_id else None
+    line_vat = any(item.vat_percent or item.vat_amount for item in message.items)
+    lines = [_line(item, pols[item.order_line], currency, line_vat, message.is_credit_note) for item in message.items]
+    charges, charge_lines = _charges(message, lines, currency)
+    lines += charge_lines
+    total = message.total_amount
+    if total is None:
+        total = sum((ln.total for ln in lines), Decimal(0)) + sum(charges.values(), Decimal(0)) \
+            + (message.tax_amount or Decimal(0) if not line_vat else
+               sum((item.vat_amount or Decimal(0) for item in message.items), Decimal(0)))
+    vat_level = "line" if line_vat else ("invoice" if message.vat_percent or message.tax_amount else "none")
+    return svc.InvoiceFields(
+        number=message.number, vendor=vendor, invoice_date=message.invoice_date, total_amount=total,
+        currency=currency, owner_library=owner, reference_number=f"EDI message {message.reference}"[:100],
+        notes=f"EDI {message.document_label.lower()} from {row.file_name} (message {message.reference}).",
+        pro_rata=None, charges=charges, vat_level=vat_level,
+        vat_percent=message.vat_percent if vat_level == "invoice" else None,
+        vat_amount=message.tax_amount if vat_level == "invoice" else None, lines=lines)
+
+
+def _line(item: edi.InvoiceItem, pol: POLine, currency: str, line_vat: bool, refund: bool) -> svc.LineFields:
+    """A line on the POL with its distribution; fully invoiced when it bills every ordered copy
+    (never for a credit note)."""
+    quantity = item.quantity or 1
+    amount = item.amount
+    unit = item.unit_price if item.unit_price is not None else amount / quantity
+    unit = quantize(unit, currency)
+    total = amount if amount is not None else quantize(item.unit_price * quantity, currency)
+    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {a.label} {a.amount}"
+                      for a in item.allowances_charges)
+    return svc.LineFields(
+        unit_price=unit, quantity=quantity, po_line=pol, total=total,
+        fully_invoiced=not refund and quantity >= pol.quantity, reporting_code=pol.reporting_code,
+        price_note=(item.description or pol.title)[:300],
+        vat_percent=item.vat_percent if line_vat else None, vat_amount=item.vat_amount if line_vat else None,
+        distribution_method="percent", distribution=_pol_shares(pol),
+        note=f"EDI line {item.position}" + (f" ({notes})" if notes else ""))
+
+
+def _charges(message: edi.InvoiceMessage, lines: list[svc.LineFields], currency: str):
+    """Header allowances/charges → {charge type: amount} with pro rata, else charge lines."""
+    own = {code.upper(): code for code in svc.charge_types()}
+    summed: dict[str, Decimal] = {}
+    for alc in message.charges:
+        code = own.get(alc.code.upper(), alc.charge_type) if alc.code else alc.charge_type
+        summed[code] = summed.get(code, Decimal(0)) + alc.amount
+    summed = {code: amount for code, amount in summed.items() if amount}
+    if not summed or settings.get("invoice_use_pro_rata"):
+        return summed, []
+    weights: dict = {}
+    for ln in lines:
+        for share in ln.distribution:
+            part = abs(ln.total) * Decimal(share.value) / 100
+            weights[share.fund] = weights.get(share.fund, Decimal(0)) + part
+    funds = sorted(weights, key=lambda fund: fund.id)
+    percents = split(Decimal(100), [weights[f] for f in funds], "EUR") if funds and any(weights.values()) else []
+    shares = [Share(fund, pct) for fund, pct in zip(funds, percents) if pct]
+    return {}, [svc.LineFields(line_type=code, unit_price=amount, quantity=1, total=amount, fully_invoiced=False,
+                               price_note=f"EDI {code} charge", distribution_method="percent", distribution=shares)
+                for code, amount in summed.items()]
+
+
+def _create(actor, fields: svc.InvoiceFields) -> Invoice:
+    """create_invoice in a savepoint; the vendor/VAT question is answered with what the vendor sent."""
+    try:
+        with db.session.begin_nested():
+            return svc.create_invoice(actor, fields, channel="edi")
+    except svc.ConfirmationNeeded as exc:
+        answer = "no_vat" if exc.check is VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL else "yes"
+        fields.notes = (fields.notes + f" VAT check: {exc.message} Saved as the vendor sent it.").strip()
+        with db.session.begin_nested():
+            return svc.create_invoice(actor, fields, channel="edi", confirm=answer)
+
+
+# -- the fetch job -----------------------------------------------------------------------------
+
+def _now_naive() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class JobRefused(Exception):
+    """The fetch cannot start (no such vendor or setting); the message says why."""
+
+
+def run_edi_fetch(app, vendor_code: str, trigger: str = "schedule", scheduled_for: datetime | None = None,
+                  actor_id: int | None = None) -> int | None:
+    """Fetch a vendor's EDI files as a ``JobRun`` (job ``fetch_edi``, profile_code ``EDI-<vendor>``);
+    returns the run's id (None when an automatic run found the setting inactive or its tick taken)."""
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            return _run(vendor_code, trigger, scheduled_for, actor_id)
+        finally:
+            write_intent.reset(token)
+            db.session.remove()
+
+
+def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: datetime | None) -> JobRun | None:
+    code = setting.job_code
+    # Serialise starts of this vendor's runs (the setting row is the lock on PostgreSQL).
+    db.session.execute(select(VendorEdiSetting.id).where(VendorEdiSetting.id == setting.id).with_for_update())
+    if scheduled_for is not None and db.session.scalar(select(JobRun.id).filter_by(
+            job=JOB, profile_code=code, scheduled_for=scheduled_for)):
+        db.session.rollback()
+        return None
+    busy = db.session.scalar(select(JobRun.id).filter_by(job=JOB, profile_code=code, status="running"))
+    run = JobRun(job=JOB, profile_id=None, profile_code=code, trigger=trigger, scheduled_for=scheduled_for,
+                 actor_id=actor.id, heartbeat_at=utcnow())
+    if busy:
+        run.status, run.ended_at = "skipped", utcnow()
+        run.message = f"Not started: run #{busy} of this fetch is still running."
+    db.session.add(run)
+    db.session.flush()
+    if busy:
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    db.session.commit()
+    return run
+
+
+def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
+    setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
+    if setting is None:
+        raise JobRefused(f"Vendor {vendor_code} has no EDI settings.")
+    if trigger in AUTOMATIC_TRIGGERS and not setting.active:
+        return None
+    if trigger == "schedule" and scheduled_for is None:
+        scheduled_for = _now_naive().replace(second=0, microsecond=0)
+    actor = db.session.get(User, actor_id) if actor_id else system_actor()
+    run = _start(setting, actor, trigger, scheduled_for)
+    if run is None:
+        return None
+    if run.status != "running":
+        return run.id
+    run_log = RunLog(run)
+    try:
+        db.session.commit()   # no transaction stays open while the body waits on the network
+        fetch_files(setting, actor, run.id, run_log)
+    except (TransferError, JobRefused) as exc:
+        run_log.rollback()
+        run_log.error(str(exc))
+        run_log.finish("failed", str(exc))
+    except Exception as exc:  # the run must end visibly whatever happened
+        log.exception("EDI fetch for %s failed", vendor_code)
+        run_log.rollback()
+        message = f"Unexpected error: {type(exc).__name__}: {exc}"
+        run_log.error(message)
+        run_log.finish("failed", message)
+    else:
+        summary = f"{run_log.files} file(s), {run_log.records} message(s)"
+        if run_log.records_failed:
+            summary += f", {run_log.records_failed} failed (see the EDI inbox)"
+        run_log.finish("completed", summary + ".")
+    return run.id
+
+
+def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: RunLog) -> None:
+    """The body: each candidate file is received and committed, then renamed ``.handled``."""
+    vendor = setting.vendor
+    vendor_id, folder = vendor.id, setting.folder
+    with open_transport(setting.connection) as transport:
+        files = sorted((f for f in transport.list_files(folder) if is_candidate(f.name, SUFFIXES)),
+                       key=lambda f: f.name)
+        run_log.progress(0, len(files))
+        run_log.info(f"{len(files)} file(s) to fetch from {folder or 'the base folder'}.")
+        run_log.commit()
+        for done, remote in enumerate(files, 1):
+            if remote.size > MAX_FILE_BYTES:
+                run_log.error(f"{remote.name} is {remote.size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed; "
+                              f"renamed {remote.name}{REJECTED} and not read.", file=remote.name)
+                run_log.count(files=1, failed=1)
+                run_log.progress(done)
+                run_log.commit()
+                transport.rename(folder, remote.name, remote.name + REJECTED)
+                continue
+            data = transport.read(folder, remote.name, MAX_FILE_BYTES)
+            result = receive_edi_file(actor, db.session.get(Vendor, vendor_id), remote.name, data, "fetch", run_id)
+            failed = 0
+            for row in result.messages:
+                record = row.invoice_number or f"message {row.message_index}"
+                if row.status == "invoice_created":
+                    run_log.info(f"Invoice {row.invoice_number} created (inbox #{row.id}).", file=remote.name,
+                                 record=record)
+                elif row.status == "duplicate":
+                    run_log.warning(row.reason, file=remote.name, record=record)
+                else:
+                    failed += 1
+                    run_log.error(f"Kept in the EDI inbox (#{row.id}): {row.reason}", file=remote.name, record=record)
+            run_log.count(files=1, records=len([r for r in result.messages if r.status != "duplicate"]),
+                          failed=failed)
+            run_log.progress(done)
+            run_log.commit()   # the file's messages are safe in the inbox before the file is renamed
+            transport.rename(folder, remote.name, remote.name + HANDLED)

@@ -1,0 +1,225 @@
+"""EDI invoices: the inbox (every message received, its status and reason, its raw text, retry),
+the upload of an EDIFACT file, and each vendor's EDI pickup settings (connection, folder, schedule).
+
+The inbox and the upload are for institution-wide invoice operators, managers and administrators
+(a file may hold invoices of any library); the settings for institution administrators.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+from wtforms import BooleanField, SelectField, StringField
+
+from ..auth.models import Role
+from ..auth.permissions import roles_required
+from ..errors import DomainError
+from ..extensions import db
+from ..integrations.models import SCHEDULES, WEEKDAYS, Connection
+from ..vendors.models import Vendor
+from ..vendors.services import vendor_select_choices
+from . import edi_services as es
+from . import services as svc
+from .edi_models import MESSAGE_STATUSES, VendorEdiSetting
+
+bp = Blueprint("edi", __name__, url_prefix="/invoices/edi")
+RECEIVE = svc.OPERATORS
+PAGE_SIZE = 50
+
+
+class UploadForm(FlaskForm):
+    vendor = SelectField("Vendor", coerce=str, validate_choice=False)
+    file = FileField("EDIFACT file")
+
+
+class SettingForm(FlaskForm):
+    connection = SelectField("Connection", coerce=str, validate_choice=False)
+    folder = StringField("Folder")
+    active = BooleanField("Active (fetched by the schedule)")
+    schedule = SelectField("Schedule", choices=list(SCHEDULES.items()))
+    schedule_time = StringField("Time (HH:MM)")
+    schedule_day = SelectField("Day", coerce=str, validate_choice=False,
+                               choices=[("", "—")] + [(str(n), d) for n, d in enumerate(WEEKDAYS)])
+
+
+def _receiver_only() -> None:
+    if not es.may_receive(current_user):
+        abort(403)
+
+
+def _invoice_url(invoice_id: int) -> str:
+    endpoint = "invoices.show" if "invoices.show" in current_app.view_functions else "invoice_forms.edit"
+    return url_for(endpoint, invoice_id=invoice_id)
+
+
+# -- inbox -------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*RECEIVE)
+def inbox():
+    """Every message received, newest first; filter by status."""
+    _receiver_only()
+    status = request.args.get("status", "")
+    status = status if status in MESSAGE_STATUSES else ""
+    page = db.paginate(es.inbox_query(status or None), page=request.args.get("page", 1, type=int),
+                       per_page=PAGE_SIZE, error_out=False)
+    return render_template("invoices/edi/inbox.html", page=page, status=status, statuses=MESSAGE_STATUSES,
+                           counts=es.inbox_counts(), invoice_url=_invoice_url)
+
+
+@bp.get("/<int:edi_message_id>")
+@roles_required(*RECEIVE)
+def show(edi_message_id):
+    _receiver_only()
+    try:
+        message = es.get_message(current_user, edi_message_id)
+    except DomainError:
+        abort(404)
+    return render_template("invoices/edi/show.html", message=message, retry_form=FlaskForm(),
+                           invoice_url=_invoice_url)
+
+
+@bp.post("/<int:edi_message_id>/retry")
+@roles_required(*RECEIVE)
+def retry(edi_message_id):
+    _receiver_only()
+    if not FlaskForm().validate():
+        abort(400)
+    try:
+        message = es.get_message(current_user, edi_message_id)
+    except DomainError:
+        abort(404)
+    try:
+        es.retry_edi_message(current_user, message)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("edi.show", edi_message_id=edi_message_id))
+    if message.status == "invoice_created":
+        flash(f"Invoice {message.invoice_number} created from message #{message.id}.", "ok")
+    else:
+        flash(f"Message #{message.id} still fails: {message.reason}", "error")
+    return redirect(url_for("edi.show", edi_message_id=edi_message_id))
+
+
+# -- upload ------------------------------------------------------------------------------------
+
+def _upload_form() -> UploadForm:
+    form = UploadForm()
+    choices = vendor_select_choices()[0]
+    form.vendor.choices = [("", "Match by the supplier (NAD+SU) of each message")] + choices[1:]
+    return form
+
+
+@bp.get("/upload")
+@roles_required(*RECEIVE)
+def upload():
+    _receiver_only()
+    return render_template("invoices/edi/upload.html", form=_upload_form(), max_bytes=es.MAX_FILE_BYTES)
+
+
+@bp.post("/upload")
+@roles_required(*RECEIVE)
+def receive():
+    """Receive the file: every message goes to the inbox; matching ones become invoices."""
+    _receiver_only()
+    form = _upload_form()
+    if not form.validate():
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES,
+                               error="The form expired; upload the file again."), 400
+    vendor = db.session.get(Vendor, int(form.vendor.data)) if (form.vendor.data or "").isdigit() else None
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        form.file.errors = ["Choose an EDIFACT file."]
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
+    data = upload_file.read(es.MAX_FILE_BYTES + 1)
+    try:
+        result = es.receive_edi_file(current_user, vendor, secure_filename(upload_file.filename) or "upload.edi",
+                                     data, "upload")
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        form.file.errors = [exc.message]
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
+    return render_template("invoices/edi/result.html", result=result, invoice_url=_invoice_url)
+
+
+# -- vendor settings ---------------------------------------------------------------------------
+
+@bp.get("/settings")
+@roles_required(Role.ADMIN)
+def settings_list():
+    if not es.may_configure(current_user):
+        abort(403)
+    rows = db.session.scalars(select(VendorEdiSetting).join(Vendor).order_by(Vendor.code)).all()
+    vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
+    return render_template("invoices/edi/settings.html", rows=rows, vendors=vendors)
+
+
+def _setting_form(setting: VendorEdiSetting | None) -> SettingForm:
+    form = SettingForm(obj=None if request.method == "POST" else setting)
+    if request.method == "GET" and setting is not None:
+        form.connection.data = str(setting.connection_id)
+        form.schedule_day.data = "" if setting.schedule_day is None else str(setting.schedule_day)
+    connections = db.session.scalars(select(Connection).order_by(Connection.code)).all()
+    form.connection.choices = [("", "Choose a connection…")] + [(str(c.id), f"{c.code} — {c.name} ({c.kind_label})")
+                                                                for c in connections]
+    return form
+
+
+@bp.route("/settings/<int:edi_vendor_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_setting(edi_vendor_id):
+    if not es.may_configure(current_user):
+        abort(403)
+    vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
+    setting = es.setting_of(vendor)
+    form = _setting_form(setting)
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        connection_ref, day = form.connection.data or "", form.schedule_day.data or ""
+        connection = db.session.get(Connection, int(connection_ref)) if connection_ref.isdigit() else None
+        fields = es.EdiSettingFields(connection=connection, folder=form.folder.data, active=form.active.data,
+                                     schedule=form.schedule.data, schedule_time=form.schedule_time.data,
+                                     schedule_day=int(day) if day.isdigit() else None)
+        try:
+            es.save_setting(current_user, vendor, fields)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field, None) if exc.field else None
+            if target is not None:
+                target.errors = [exc.message]
+            else:
+                form.form_errors.append(exc.message)
+            return render_template("invoices/edi/setting_form.html", form=form, vendor=vendor, setting=setting), 422
+        flash(f"EDI settings of {vendor.code} saved.", "ok")
+        return redirect(url_for("edi.settings_list"))
+    return render_template("invoices/edi/setting_form.html", form=form, vendor=vendor, setting=setting)
+
+
+@bp.post("/settings/<int:edi_vendor_id>/fetch")
+@roles_required(Role.ADMIN)
+def fetch_now(edi_vendor_id):
+    """Fetch the vendor's files now (in this request; the run is listed with the job runs)."""
+    if not es.may_configure(current_user):
+        abort(403)
+    if not FlaskForm().validate():
+        abort(400)
+    vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
+    if es.setting_of(vendor) is None:
+        flash(f"{vendor.code} has no EDI settings yet.", "error")
+        return redirect(url_for("edi.settings_list"))
+    code, user_id = vendor.code, current_user.id
+    db.session.commit()
+    run_id = es.run_edi_fetch(current_app._get_current_object(), code, trigger="manual", actor_id=user_id)
+    from ..integrations.models import JobRun
+    run = db.session.get(JobRun, run_id) if run_id else None
+    if run is not None:
+        flash(f"Fetch for {code}: {run.status_label}. {run.message}", "ok" if run.status == "completed" else "error")
+    return redirect(url_for("edi.inbox"))

@@ -1,0 +1,37 @@
+"""Role rows for EDI invoices (merged into tests/route_matrix.py): the inbox and the upload for
+invoice operators (and extended), invoice managers and administrators (institution-wide: the pages
+refuse a library-scoped one); the vendor EDI settings for administrators."""
+from tests.invoices.route_matrix import OPERATORS
+from tests.route_matrix_roles import ADMIN
+
+MATRIX = {
+    "edi.inbox": OPERATORS,
+    "edi.show": OPERATORS,
+    "edi.retry": OPERATORS,
+    "edi.upload": OPERATORS,
+    "edi.receive": OPERATORS,
+    "edi.settings_list": ADMIN,
+    "edi.edit_setting": ADMIN,
+    "edi.fetch_now": ADMIN,
+}
+API_MATRIX: dict = {}
+
+
+def url_args(world) -> dict:
+    """One inbox row (a file that cannot be read, made once per database) and a vendor."""
+    from app.extensions import db
+    from app.invoices.edi_models import EdiMessage
+    from app.vendors import services as vs
+    from app.vendors.models import Vendor
+
+    row = db.session.scalar(db.select(EdiMessage).filter_by(file_name="matrix.edi"))
+    if row is None:
+        row = EdiMessage(file_name="matrix.edi", sha256="0" * 64, raw="not edifact", status="failed",
+                         reason="The file is not an EDIFACT interchange.", source="upload")
+        db.session.add(row)
+        db.session.commit()
+    vendor = db.session.scalar(db.select(Vendor).filter_by(code="EDIM"))
+    if vendor is None:
+        vendor = vs.create_vendor(world.user("admin"), "EDIM", vs.VendorFields(name="EDI matrix", currency="EUR"))
+        db.session.commit()
+    return {"edi_message_id": row.id, "edi_vendor_id": vendor.id}
