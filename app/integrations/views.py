@@ -437,7 +437,7 @@ def show_run(run_id):
     run = db.get_or_404(JobRun, run_id)
     events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
                          per_page=100, error_out=False)
-    fragment = "integrations/_run_summary.html" if request.headers.get("HX-Target") == "run-summary" else None
+    fragment = "integrations/_run_body.html" if request.headers.get("HX-Target") == "run-body" else None
     return render("integrations/run.html", fragment, run=run, events=events,
                   events_url=lambda n: url_for(".show_run", run_id=run.id, page=n))
 

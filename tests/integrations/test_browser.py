@@ -41,16 +41,16 @@ def test_admin_sets_up_the_erp_exchange_and_runs_the_invoice_export(page, live_s
     log_in("admin")
     page.goto(f"{live_server}/admin/erp")
     page.get_by_role("link", name="New connection").click()
-    page.get_by_label("Code").fill("UNIFIN")
-    page.get_by_label("Name").fill("University finance drop folder")
+    page.get_by_label("Code", exact=True).fill("UNIFIN")
+    page.get_by_label("Name", exact=True).fill("University finance drop folder")
     page.get_by_label("Type").select_option("local")
     page.get_by_label("Folder", exact=True).fill(str(erp))
     page.get_by_role("button", name="Save connection").click()
     expect(page.get_by_text("Connection UNIFIN saved")).to_be_visible()
 
     page.get_by_role("link", name="New profile").click()
-    page.get_by_label("Code").fill("UNIFIN-SAP")
-    page.get_by_label("Name").fill("University SAP")
+    page.get_by_label("Code", exact=True).fill("UNIFIN-SAP")
+    page.get_by_label("Name", exact=True).fill("University SAP")
     page.get_by_label("Connection").select_option(label="UNIFIN · University finance drop folder (Local folder)")
     page.get_by_label("Financial system type").fill("SAP")
     page.get_by_role("button", name="Next: sections").click()
@@ -74,7 +74,7 @@ def test_admin_sets_up_the_erp_exchange_and_runs_the_invoice_export(page, live_s
     expect(page.get_by_text("Export invoices for payment: active.")).to_be_visible()
     expect(page.get_by_role("switch", name="Export invoices for payment")).to_have_attribute("aria-checked", "true")
 
-    page.get_by_role("link", name="Monitor jobs").click()
+    page.get_by_role("navigation", name="ERP integration").get_by_role("link", name="Monitor jobs").click()
     scheduled = page.locator("section", has=page.get_by_role("heading", name="Scheduled"))
     expect(scheduled.get_by_role("row", name=re.compile("Export invoices for payment.*UNIFIN-SAP.*Daily at 23:45")))\
         .to_be_visible()
@@ -85,8 +85,9 @@ def test_admin_sets_up_the_erp_exchange_and_runs_the_invoice_export(page, live_s
     expect(summary).to_contain_text("Export invoices for payment")
     expect(summary.locator(".badge")).to_have_text("Completed", timeout=30_000)   # the page polled itself
     expect(summary).to_contain_text("1 file(s), 1 record(s)")
+    expect(page.locator("#run-events")).to_contain_text("ERP-1")   # the events came with the end of the run
     shot("run")
-    page.get_by_role("link", name="Monitor jobs").click()
+    page.get_by_role("navigation", name="ERP integration").get_by_role("link", name="Monitor jobs").click()
     history = page.locator("#history")
     expect(history.get_by_role("row", name=re.compile("Export invoices for payment.*UNIFIN-SAP.*Completed")))\
         .to_be_visible()
