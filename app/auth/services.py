@@ -161,3 +161,16 @@ def load_session_user(user_id: str) -> User | None:
 
 def purge_login_failures(older_than: datetime) -> None:
     db.session.execute(db.delete(LoginFailure).where(LoginFailure.at < older_than))
+
+
+def service_user(username: str, full_name: str) -> User:
+    """A user that jobs and migrations act as (so every change names who made it): an institution
+    administrator that is inactive and has an unusable password, so nobody can log in as it."""
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        user = User(username=username, full_name=full_name, active=False,
+                    password_hash="!disabled-" + secrets.token_hex(8))
+        user.assignments.append(RoleAssignment(role=Role.ADMIN.value, library_id=None))
+        db.session.add(user)
+        db.session.flush()
+    return user

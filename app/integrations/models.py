@@ -30,6 +30,18 @@ TRIGGERS = {"manual": "Run now", "schedule": "Scheduled", "catch_up": "Catch-up"
             "event": "On send"}
 
 
+def schedule_text(item) -> str:
+    """"Daily at 06:00" for anything with ``schedule``, ``schedule_time`` and ``schedule_day``
+    (profile sections, vendors' EDI pickups)."""
+    if item.schedule == "hourly":
+        return "Hourly"
+    if item.schedule == "daily":
+        return f"Daily at {item.schedule_time}"
+    if item.schedule == "weekly" and item.schedule_day is not None:
+        return f"Weekly on {WEEKDAYS[item.schedule_day]} at {item.schedule_time}"
+    return "Not scheduled"
+
+
 class Connection(db.Model):
     """Where files are exchanged: an SFTP or FTP server, or a folder on this server.
     ``password_secret`` and ``private_key_secret`` are encrypted (app.integrations.secrets)."""
@@ -127,13 +139,7 @@ class ProfileSection(db.Model):
 
     @property
     def schedule_text(self) -> str:
-        if self.schedule == "hourly":
-            return "Hourly"
-        if self.schedule == "daily":
-            return f"Daily at {self.schedule_time}"
-        if self.schedule == "weekly" and self.schedule_day is not None:
-            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
-        return "Not scheduled"
+        return schedule_text(self)
 
 
 class JobRun(db.Model):

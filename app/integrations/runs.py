@@ -10,7 +10,6 @@ body rolls back the unfinished unit and ends the run as *failed* with the reason
 from __future__ import annotations
 
 import logging
-import secrets as pysecrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,8 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import Role, RoleAssignment, User, utcnow
+from ..auth.models import User, utcnow
+from ..auth.services import service_user
 from ..database import write_intent
 from ..extensions import db
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
@@ -37,15 +37,7 @@ class JobRefused(Exception):
 
 def system_actor() -> User:
     """The user scheduled runs act as: an institution administrator that cannot log in."""
-    user = db.session.scalar(db.select(User).filter_by(username=SYSTEM_USERNAME))
-    if user is None:
-        # Inactive and with an unusable hash: nobody can log in as it.
-        user = User(username=SYSTEM_USERNAME, full_name="ERP integration", active=False,
-                    password_hash="!disabled-" + pysecrets.token_hex(8))
-        user.assignments.append(RoleAssignment(role=Role.ADMIN.value, library_id=None))
-        db.session.add(user)
-        db.session.flush()
-    return user
+    return service_user(SYSTEM_USERNAME, "ERP integration")
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..auth.models import utcnow
 from ..extensions import db
-from ..integrations.models import WEEKDAYS
+from ..integrations.models import schedule_text
 
 MESSAGE_STATUSES = {"received": "Received", "invoice_created": "Invoice created", "failed": "Failed",
                     "duplicate": "Duplicate file"}
@@ -42,13 +42,7 @@ class VendorEdiSetting(db.Model):
 
     @property
     def schedule_text(self) -> str:
-        if self.schedule == "hourly":
-            return "Hourly"
-        if self.schedule == "daily":
-            return f"Daily at {self.schedule_time}"
-        if self.schedule == "weekly" and self.schedule_day is not None:
-            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
-        return "Not scheduled"
+        return schedule_text(self)
 
 
 class EdiMessage(db.Model):

@@ -10,13 +10,13 @@ stays clean.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..auth.models import Role, RoleAssignment, User, utcnow
+from ..auth.services import service_user
+from ..auth.models import User, utcnow
 from ..errors import Duplicate
 from ..extensions import db
 from ..funds import services as fs
@@ -34,13 +34,7 @@ def migration_actor(username: str | None = None) -> User:
     user = db.session.scalar(select(User).filter_by(username=name))
     if user is None and username:
         raise LookupError(f"No user {username}.")
-    if user is None:
-        user = User(username=MIGRATION_USERNAME, full_name="Aleph budget migration", active=False,
-                    password_hash="!disabled-" + secrets.token_hex(8))
-        user.assignments.append(RoleAssignment(role=Role.ADMIN.value, library_id=None))
-        db.session.add(user)
-        db.session.flush()
-    return user
+    return user or service_user(MIGRATION_USERNAME, "Aleph budget migration")
 
 
 @dataclass
