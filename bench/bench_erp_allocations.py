@@ -31,6 +31,7 @@ def make_app(path: Path):
 
     from app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
+                       "ERP_IMPORT_MIN_AGE_SECONDS": 0,   # the file was written just now, on purpose
                        "CONNECTION_SECRET_KEY": Fernet.generate_key().decode(),
                        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
 
