@@ -25,6 +25,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "data" / "erp_payments.db"
 PASSWORD = "bench-password-2026"
@@ -32,13 +34,7 @@ NS = "http://com/exlibris/repository/acq/xmlbeans"
 
 
 def make_app(path: Path):
-    from cryptography.fernet import Fernet
-
-    from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
-                       "ERP_IMPORT_MIN_AGE_SECONDS": 0,   # the file was written just now, on purpose
-                       "CONNECTION_SECRET_KEY": Fernet.generate_key().decode(),
-                       "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
+    return common.make_app(path, ERP_IMPORT_MIN_AGE_SECONDS=0)   # the file is written just before the run
 
 
 def build(path: Path, records: int, seed: int = 2026) -> None:
@@ -97,22 +93,7 @@ def build(path: Path, records: int, seed: int = 2026) -> None:
 
 
 def ensure(path: Path, records: int, force: bool) -> None:
-    if path.exists() and not force:
-        import sqlite3
-
-        from alembic.script import ScriptDirectory
-        with sqlite3.connect(path) as conn:
-            try:
-                count = conn.execute("SELECT count(*) FROM invoice").fetchone()[0]
-                head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-            except sqlite3.Error:
-                count, head = -1, None
-        if count == records and head == ScriptDirectory(str(ROOT / "migrations")).get_current_head():
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    build(path, records)
-    print(f"built {path} with {records:,} invoices Waiting for Payment in {time.perf_counter() - t:.1f} s")
+    common.ensure_db(path, "invoice", records, lambda: build(path, records), "invoices Waiting for Payment", force)
 
 
 def confirmation(rows, rejected_percent: float, seed: int = 7) -> tuple[bytes, int]:

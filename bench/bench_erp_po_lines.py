@@ -27,18 +27,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "data" / "erp_pol.db"
 PASSWORD = "bench-password-2026"
 
 
 def make_app(path: Path):
-    from cryptography.fernet import Fernet
-
-    from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
-                       "CONNECTION_SECRET_KEY": Fernet.generate_key().decode(),
-                       "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
+    return common.make_app(path)
 
 
 def build(path: Path, lines: int, seed: int = 2026) -> None:
@@ -120,22 +117,7 @@ def build(path: Path, lines: int, seed: int = 2026) -> None:
 
 
 def ensure(path: Path, lines: int, force: bool) -> None:
-    if path.exists() and not force:
-        import sqlite3
-
-        from alembic.script import ScriptDirectory
-        with sqlite3.connect(path) as conn:
-            try:
-                count = conn.execute("SELECT count(*) FROM po_line").fetchone()[0]
-                head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-            except sqlite3.Error:
-                count, head = -1, None
-        if count == lines and head == ScriptDirectory(str(ROOT / "migrations")).get_current_head():
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    build(path, lines)
-    print(f"built {path} with {lines:,} PO lines in {time.perf_counter() - t:.1f} s")
+    common.ensure_db(path, "po_line", lines, lambda: build(path, lines), "closed and cancelled PO lines", force)
 
 
 def _connection_fields(kind: str, folder: Path, sshd=None):

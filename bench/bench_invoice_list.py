@@ -35,6 +35,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "data" / "invoices.db"
 PASSWORD = "bench-password-2026"
@@ -48,10 +50,7 @@ USERS = {"bench-invoicer": None, "bench-invoicer-lib01": "LIB01"}
 
 
 def make_app(path: Path):
-    from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "WTF_CSRF_ENABLED": False,
-                       "SECRET_KEY": "bench", "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8,
-                                                                       "parallelism": 1}})
+    return common.make_app(path)
 
 
 def build(path: Path, invoices: int, seed: int = 2026) -> None:
@@ -180,23 +179,7 @@ def build(path: Path, invoices: int, seed: int = 2026) -> None:
 
 
 def ensure(path: Path, invoices: int, force: bool) -> None:
-    if path.exists() and not force:
-        import sqlite3
-        with sqlite3.connect(path) as conn:
-            try:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                count = conn.execute("SELECT count(*) FROM invoice").fetchone()[0]
-                head = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-            except sqlite3.Error:
-                version, count, head = -1, -1, None
-        from alembic.script import ScriptDirectory
-        if (version, count, head) == (BUILD_VERSION, invoices,
-                                      ScriptDirectory(str(ROOT / "migrations")).get_current_head()):
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    build(path, invoices)
-    print(f"built {path} with {invoices} invoices in {time.perf_counter() - t:.1f} s")
+    common.ensure_db(path, "invoice", invoices, lambda: build(path, invoices), "invoices", force, version=BUILD_VERSION)
 
 
 def median_ms(fn, runs: int, warmup: int) -> tuple[float, list[float]]:

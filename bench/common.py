@@ -1,0 +1,47 @@
+"""What the benchmarks share: an app on a SQLite file, and reusing a generated database while it
+still matches (same row count, same Alembic head, same generator version)."""
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def make_app(path: Path, **config):
+    """The app on the SQLite file ``path`` (cheap password hashing, CSRF off for the test client, a
+    throwaway key for connection secrets)."""
+    from cryptography.fernet import Fernet
+
+    from app import create_app
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
+                       "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH,
+                       "CONNECTION_SECRET_KEY": Fernet.generate_key().decode(), **config})
+
+
+def migrations_head() -> str:
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+
+
+def ensure_db(path: Path, table: str, rows: int, build: Callable[[], None], what: str, force: bool = False,
+              version: int | None = None) -> None:
+    """Run ``build`` unless ``path`` already holds ``rows`` rows in ``table`` at the migrations' head
+    (and, when given, ``PRAGMA user_version`` = ``version``)."""
+    if path.exists() and not force:
+        with sqlite3.connect(path) as conn:
+            try:
+                found = (conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
+                         conn.execute("SELECT version_num FROM alembic_version").fetchone()[0],
+                         conn.execute("PRAGMA user_version").fetchone()[0] if version is not None else None)
+            except sqlite3.Error:
+                found = None
+        if found == (rows, migrations_head(), version):
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    build()
+    print(f"built {path} with {rows:,} {what} in {time.perf_counter() - started:.1f} s")
