@@ -194,3 +194,22 @@ def test_one_scheduler_across_the_reloader_and_two_processes(make_app, tmp_path)
     ticks = [r.scheduled_for for r in runs]
     assert len(ticks) >= 3, text
     assert len(ticks) == len(set(ticks)), "a tick was run twice"
+
+
+def test_a_sent_po_is_exported_by_the_scheduler_within_seconds(scheduled_app, tmp_path):
+    """The PO export has no schedule: the scheduler's reconcile tick starts it when sent POs wait."""
+    from tests.erp_orders.helpers import sent
+    from tests.factories import build_world
+    from tests.orders.helpers import make_vendors
+    app = scheduled_app()
+    with app.app_context():
+        world = build_world()
+        conn, root = local_connection(world.user("admin"), tmp_path / "erp")
+        erp_profile(world.user("admin"), conn, folder_root=root, active=("export_orders",))
+        db.session.commit()
+        pol = sent(world, make_vendors(world).eur)
+        po_number = pol.po.number
+        db.session.commit()
+        out = root / "orders/out"
+        assert _wait(lambda: any(p.name.startswith(f"PO_{po_number}_") for p in out.glob("*.xml")), timeout=20)
+        assert _wait(lambda: [r.trigger for r in _runs("export_orders") if r.status == "completed"] == ["event"])
