@@ -421,18 +421,17 @@ class Posting:
     note: str | None = None
 
 
-BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see _preassign_ids)
+BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see _next_ids)
 
 
-def _preassign_ids(rows: list) -> None:
-    """SQLite cannot batch an INSERT … RETURNING whose rows must come back in order, so SQLAlchemy
-    inserts one row per statement; with the ids given, it batches. Safe because every writing
-    transaction on SQLite holds the database's single write lock (BEGIN IMMEDIATE): no one else
-    can take these ids meanwhile."""
+def _next_ids(count: int) -> list[int]:
+    """The ids the next ``count`` transactions will take on SQLite. SQLite cannot batch an
+    INSERT … RETURNING whose rows must come back in order, so SQLAlchemy would insert one row per
+    statement; with the ids given, it batches. Safe because every writing transaction on SQLite
+    holds the database's single write lock (BEGIN IMMEDIATE): no one else can take these ids."""
     db.session.flush()   # rows still pending elsewhere in the session take their ids first
     last = db.session.scalar(select(func.max(FundTransaction.id))) or 0
-    for offset, row in enumerate(rows, start=1):
-        row.id = last + offset
+    return list(range(last + 1, last + 1 + count))
 
 
 def _require_postable(fund: Fund) -> None:
@@ -451,28 +450,13 @@ def post_transactions(actor, postings: list[Posting], *, reference: str = "", no
     cached balances. Either every posting is written or none is (LimitExceeded -> RuleViolation)."""
     if not postings:
         return []
-    funds = lock_funds(p.fund.id for p in postings)
-    transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
-    after = _balances_after(funds, postings)
-    rows = []
-    for p in postings:
-        fund = funds[p.fund.id]
-        row = FundTransaction(fund_id=fund.id, kind=p.kind.value, amount=p.amount, currency=fund.currency,
-                              transaction_date=on or date.today(),
-                              reference=(p.reference if p.reference is not None else reference or "")[:100],
-                              note=p.note if p.note is not None else note or "",
-                              actor_id=actor.id if actor else None,
-                              transfer_id=transfer_id if p.kind is TransactionKind.TRANSFER else None,
-                              counterpart_fund_id=p.counterpart.id if p.counterpart else None,
-                              source_type=p.source_type or source_type,
-                              source_id=p.source_id if p.source_type else source_id)
-        rows.append(row)
+    funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
+    rows = [FundTransaction(**v) for v in values]
     if len(rows) >= BULK_IDS_FROM and not is_postgres(db.session):
-        _preassign_ids(rows)
+        for row, row_id in zip(rows, _next_ids(len(rows))):
+            row.id = row_id
     db.session.add_all(rows)
-    for fid, bal in after.items():
-        funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
-    db.session.flush()
+    _cache_balances(funds, after)
     return rows
 
 
@@ -486,30 +470,42 @@ def post_transactions_bulk(actor, postings: list[Posting], *, reference: str = "
         return []
     if any(p.kind is TransactionKind.TRANSFER for p in postings):
         raise InvalidInput("Transfers are posted with post_transactions.")
-    funds = lock_funds(p.fund.id for p in postings)
-    after = _balances_after(funds, postings)
-    today, actor_id = on or date.today(), actor.id if actor else None
-    values = [{"fund_id": p.fund.id, "kind": p.kind.value, "amount": p.amount, "currency": funds[p.fund.id].currency,
-               "transaction_date": today,
-               "reference": (p.reference if p.reference is not None else reference or "")[:100],
-               "note": p.note if p.note is not None else note or "", "actor_id": actor_id,
-               "counterpart_fund_id": p.counterpart.id if p.counterpart else None,
-               "source_type": p.source_type or source_type,
-               "source_id": p.source_id if p.source_type else source_id} for p in postings]
+    funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
     db.session.flush()
     if is_postgres(db.session):
         ids = list(db.session.scalars(insert(FundTransaction).returning(FundTransaction.id,
                                                                         sort_by_parameter_order=True), values))
-    else:   # the single SQLite writer holds the lock: the next ids are ours (see _preassign_ids)
-        last = db.session.scalar(select(func.max(FundTransaction.id))) or 0
-        ids = list(range(last + 1, last + 1 + len(values)))
+    else:
+        ids = _next_ids(len(values))
         for row_id, row in zip(ids, values):
             row["id"] = row_id
         db.session.execute(insert(FundTransaction), values)
+    _cache_balances(funds, after)
+    return ids
+
+
+def _prepare(actor, postings: list[Posting], reference: str, note: str, on: date | None, source_type: str | None,
+             source_id: int | None) -> tuple[dict[int, Fund], dict[int, Balance], list[dict]]:
+    """Lock the funds, check every rule, and give the column values of each new transaction."""
+    funds = lock_funds(p.fund.id for p in postings)
+    after = _balances_after(funds, postings)
+    transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
+    day, actor_id = on or date.today(), actor.id if actor else None
+    values = [{"fund_id": p.fund.id, "kind": p.kind.value, "amount": p.amount, "currency": funds[p.fund.id].currency,
+               "transaction_date": day,
+               "reference": (p.reference if p.reference is not None else reference or "")[:100],
+               "note": p.note if p.note is not None else note or "", "actor_id": actor_id,
+               "transfer_id": transfer_id if p.kind is TransactionKind.TRANSFER else None,
+               "counterpart_fund_id": p.counterpart.id if p.counterpart else None,
+               "source_type": p.source_type or source_type,
+               "source_id": p.source_id if p.source_type else source_id} for p in postings]
+    return funds, after, values
+
+
+def _cache_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
     for fid, bal in after.items():
         funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
     db.session.flush()
-    return ids
 
 
 def _balances_after(funds: dict[int, Fund], postings: list[Posting]) -> dict[int, Balance]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import insert, select
 
 from ..auth.models import utcnow
@@ -30,7 +29,7 @@ from ..spreadsheets import MAX_FILE_BYTES
 from .formats.allocations import AllocationLine, FileError, parse_allocation_file
 from .models import AllocationRow, FiscalPeriodMapping, HandledFile
 from .paths import is_candidate, is_safe_file_name
-from .transport import settled
+from .runs import settled_inputs
 
 JOB = "load_allocations"
 HANDLED, REJECTED = ".handled", ".rejected"
@@ -49,10 +48,7 @@ def load_allocations(ctx) -> None:
     with ctx.transport() as transport:
         listing = transport.list_files(ctx.folder)
         files = [f for f in listing if is_candidate(f.name, (suffix,))]
-        files, fresh = settled(files, float(current_app.config.get("ERP_IMPORT_MIN_AGE_SECONDS", 10)))
-        for f in fresh:
-            ctx.log.info(f"Left {f.name} for the next run: it was written moments ago (perhaps still being "
-                         "uploaded).", file=f.name)
+        files = settled_inputs(ctx, files)
         for f in listing:
             if f.name.lower().endswith(suffix) and not is_safe_file_name(f.name):
                 ctx.log.warning(f"Skipped a file with an unsafe name: {f.name!r}.")

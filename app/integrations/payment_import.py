@@ -45,7 +45,8 @@ from .formats.payment_confirmation import Confirmation, parse_confirmations
 from .formats.xml import MAX_XML_BYTES, XMLRefused
 from .models import HandledFile
 from .paths import is_candidate, is_safe_file_name
-from .transport import RemoteFile, TransferError, Transport, settled
+from .runs import settled_inputs
+from .transport import RemoteFile, TransferError, Transport
 
 JOB = "import_payments"
 SUFFIXES = (".xml",)
@@ -64,10 +65,7 @@ def import_payments(ctx) -> None:
                                    current_app.config.get("ERP_IMPORT_SETTLE_SECONDS", SETTLE_SECONDS)) or 0)
     with ctx.transport() as transport:
         files = _candidates(ctx, transport.list_files(ctx.folder))
-        files, fresh = settled(files, float(current_app.config.get("ERP_IMPORT_MIN_AGE_SECONDS", 10)))
-        for f in fresh:
-            ctx.log.info(f"Left {f.name} for the next run: it was written moments ago (perhaps still being "
-                         "uploaded).", file=f.name)
+        files = settled_inputs(ctx, files)
         if files and settle > 0:
             files = _settled(ctx, transport, files, settle)
         if not files:

@@ -22,7 +22,7 @@ from ..auth.services import service_user
 from ..database import write_intent
 from ..extensions import db
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
-from .transport import TransferError, open_transport
+from .transport import TransferError, open_transport, settled
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,17 @@ class RunLog:
         db.session.commit()
 
 
+def settled_inputs(ctx: "JobContext", files: list) -> list:
+    """The input files to take now: one written in the last ``ERP_IMPORT_MIN_AGE_SECONDS`` (perhaps
+    still being uploaded) is left for the next run, and the run says so."""
+    from flask import current_app
+    ready, fresh = settled(files, float(current_app.config.get("ERP_IMPORT_MIN_AGE_SECONDS", 10)))
+    for f in fresh:
+        ctx.log.info(f"Left {f.name} for the next run: it was written moments ago (perhaps still being "
+                     "uploaded).", file=f.name)
+    return ready
+
+
 @dataclass
 class JobContext:
     run: JobRun
@@ -149,8 +160,8 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
               scheduled_for: datetime | None = None) -> JobRun | None:
     """Insert the run row, or record a *skipped* run when one of the same job and profile is still
     running. Returns None when another scheduler already took this tick."""
-    section = db.session.scalar(db.select(ProfileSection).filter_by(profile_id=profile.id, job=job)
-                                .with_for_update())
+    # The section's row is the lock that makes "is one running?" and the insert one step (PostgreSQL).
+    db.session.execute(db.select(ProfileSection.id).filter_by(profile_id=profile.id, job=job).with_for_update())
     _interrupt_stale(job, profile.id)
     busy = db.session.scalar(db.select(JobRun.id).filter_by(job=job, profile_id=profile.id, status="running"))
     run = JobRun(job=job, profile_id=profile.id, profile_code=profile.code, trigger=trigger,
@@ -166,7 +177,6 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
         return None
     if busy:
         db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-    del section
     db.session.commit()
     return run
 

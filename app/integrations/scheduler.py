@@ -139,7 +139,6 @@ def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> 
     """What APScheduler calls: the job's ``run`` with the tick it belongs to (so two schedulers
     can never both record one tick: job_run has a unique (job, profile, scheduled_for))."""
     from jobs import runner
-    scheduler = app.extensions.get("scheduler")
     now = datetime.now(timezone.utc)
     with app.app_context():
         section = _section(job, profile_code)
@@ -149,7 +148,6 @@ def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> 
         runner(job)(app, profile_code, trigger=trigger, scheduled_for=scheduled_for)
     except Exception:  # a job must never take the scheduler down
         log.exception("scheduled %s of %s failed to start", job, profile_code)
-    del scheduler
 
 
 def _section(job: str, profile_code: str) -> ProfileSection | None:
