@@ -76,21 +76,35 @@ def insert_invoices(world, count: int, lines: int) -> None:
         db.session.commit()
 
 
-def timed_phases() -> dict[str, float]:
-    """Wrap the job's two phases to report how long each took (filled in while the job runs)."""
+def timed_steps() -> dict[str, float]:
+    """Wrap the job's main steps to add up how long each took (filled in while the job runs). The
+    upload runs in a thread of its own, overlapping them."""
     from app.integrations import invoice_export as ie
-    phases: dict[str, float] = {}
-    for label, name in (("batching (render, XSD, store)", "make_batches"), ("sending (upload, mark)", "send_pending")):
+    totals: dict[str, float] = {}
+    for label, name in (("loading invoices", "_load"), ("file data", "invoice_data"),
+                        ("writing + XSD", "render"), ("recording sent files", "record_sent")):
         real = getattr(ie, name)
+        totals[label] = 0.0
 
         def wrapped(*a, _real=real, _label=label, **kw):
             t = time.perf_counter()
             try:
                 return _real(*a, **kw)
             finally:
-                phases[_label] = time.perf_counter() - t
+                totals[_label] += time.perf_counter() - t
         setattr(ie, name, wrapped)
-    return phases
+    from app.integrations.upload_worker import UploadProcess
+    real_result = UploadProcess.result
+    totals["waiting for the upload process"] = 0.0
+
+    def result(self, block):
+        t = time.perf_counter()
+        try:
+            return real_result(self, block)
+        finally:
+            totals["waiting for the upload process"] += time.perf_counter() - t
+    UploadProcess.result = result
+    return totals
 
 
 def raw_upload(sshd, folder: Path, files: list[tuple[str, bytes]]) -> float:
@@ -154,7 +168,7 @@ def main() -> None:
             db.session.commit()
         out = path / "invoices" / "out"
 
-        phases = timed_phases()
+        steps = timed_steps()
         t = time.perf_counter()
         run_id = job.run(app, "ERP")
         job_s = time.perf_counter() - t
@@ -172,15 +186,21 @@ def main() -> None:
         size = sum(len(c) for _, c in batches)
         print(f"job: {status}, {files:,} files ({size / 1e6:.1f} MB), {records:,} invoices in {job_s:.2f} s "
               f"-> {records / job_s:,.0f} invoices/s, {files / job_s:,.0f} files/s")
-        print("  of which " + ", ".join(f"{name} {sec:.2f} s" for name, sec in phases.items()))
+        print("  main thread: " + ", ".join(f"{name} {sec:.2f} s" for name, sec in steps.items()))
 
-        raw_dir = path / "raw"
-        raw_dir.mkdir()
-        raw_s = raw_upload(sshd, raw_dir, batches)
-        assert sorted(p.name for p in raw_dir.iterdir()) == sorted(n for n, _ in batches)
+        # Raw uploads vary from run to run on a shared machine: the faster of two runs is the
+        # yardstick (the stricter one for the ratio).
+        raw_times = []
+        for attempt in (1, 2):
+            raw_dir = path / f"raw{attempt}"
+            raw_dir.mkdir()
+            raw_times.append(raw_upload(sshd, raw_dir, batches))
+            assert sorted(p.name for p in raw_dir.iterdir()) == sorted(n for n, _ in batches)
+        raw_s = min(raw_times)
         raw_rate = len(batches) / raw_s
         job_rate = files / job_s
-        print(f"raw paramiko putfo+posix_rename: {len(batches):,} files in {raw_s:.2f} s -> {raw_rate:,.0f} files/s")
+        print(f"raw paramiko putfo+posix_rename: {len(batches):,} files in "
+              f"{' and '.join(f'{t:.2f} s' for t in raw_times)} -> best {raw_rate:,.0f} files/s")
         ratio = job_rate / raw_rate
         print(f"ratio job/raw (files/s): {ratio:.2f} (target >= {TARGET_RATIO}) "
               f"{'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")

@@ -9,15 +9,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import is_currency
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 
 from ..auth.permissions import can_manage_money, visible_funds_clause, visible_ledgers_clause
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
-from ..database import is_postgres
+from ..database import insert_rows, is_postgres, next_ids
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
 from ..org.services import parse_id
@@ -119,12 +120,17 @@ def _require_name(name: str) -> str:
     return name[:200]
 
 
+@lru_cache(maxsize=None)
+def _known_currency(code: str) -> bool:
+    return is_currency(code)   # Babel walks its whole currency list on every call
+
+
 def check_currency(currency: str, field: str = "currency") -> str:
     """A known ISO currency whose minor unit our money columns can hold; used by every domain."""
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise InvalidInput("A currency is a three-letter ISO code such as EUR.", field)
-    if not is_currency(currency):  # Babel's precision lookup answers 2 even for made-up codes
+    if not _known_currency(currency):  # Babel's precision lookup answers 2 even for made-up codes
         raise InvalidInput(f"Unknown currency {currency}.", field)
     digits = minor_unit(currency)
     if digits > SUPPORTED_MAX_DECIMALS:
@@ -421,17 +427,7 @@ class Posting:
     note: str | None = None
 
 
-BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see _next_ids)
-
-
-def _next_ids(count: int) -> list[int]:
-    """The ids the next ``count`` transactions will take on SQLite. SQLite cannot batch an
-    INSERT … RETURNING whose rows must come back in order, so SQLAlchemy would insert one row per
-    statement; with the ids given, it batches. Safe because every writing transaction on SQLite
-    holds the database's single write lock (BEGIN IMMEDIATE): no one else can take these ids."""
-    db.session.flush()   # rows still pending elsewhere in the session take their ids first
-    last = db.session.scalar(select(func.max(FundTransaction.id))) or 0
-    return list(range(last + 1, last + 1 + count))
+BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see database.next_ids)
 
 
 def _require_postable(fund: Fund) -> None:
@@ -453,7 +449,7 @@ def post_transactions(actor, postings: list[Posting], *, reference: str = "", no
     funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
     rows = [FundTransaction(**v) for v in values]
     if len(rows) >= BULK_IDS_FROM and not is_postgres(db.session):
-        for row, row_id in zip(rows, _next_ids(len(rows))):
+        for row, row_id in zip(rows, next_ids(db.session, FundTransaction, len(rows))):
             row.id = row_id
     db.session.add_all(rows)
     _cache_balances(funds, after)
@@ -471,15 +467,7 @@ def post_transactions_bulk(actor, postings: list[Posting], *, reference: str = "
     if any(p.kind is TransactionKind.TRANSFER for p in postings):
         raise InvalidInput("Transfers are posted with post_transactions.")
     funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
-    db.session.flush()
-    if is_postgres(db.session):
-        ids = list(db.session.scalars(insert(FundTransaction).returning(FundTransaction.id,
-                                                                        sort_by_parameter_order=True), values))
-    else:
-        ids = _next_ids(len(values))
-        for row_id, row in zip(ids, values):
-            row["id"] = row_id
-        db.session.execute(insert(FundTransaction), values)
+    ids = insert_rows(db.session, FundTransaction, values)
     _cache_balances(funds, after)
     return ids
 

@@ -16,38 +16,49 @@ Two phases, safe to retry (nothing is lost, nothing is sent twice):
 """
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import queue
 import re
 import threading
 import uuid
+from collections import deque
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Iterator
 
-from sqlalchemy import false, or_, select, true
-from sqlalchemy.orm import selectinload
+from flask import current_app
+from sqlalchemy import false, insert, or_, select, true, update
+from sqlalchemy.orm import lazyload, selectinload
 
 from ..auth.models import utcnow
+from ..database import insert_rows
 from ..extensions import db
 from ..invoices import services as ivs
-from ..invoices.models import Invoice, InvoiceLine
-from ..org.models import Institution
+from ..invoices.models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund
+from ..orders.models import POLine
+from ..org.models import Institution, Library
 from ..vendors import services as vs
 from ..vendors.models import Vendor
 from .formats import payment_data as pd
 from .formats.xml import XMLRefused, parse, schema_errors
 from .models import ExportBatch, ExportBatchInvoice
 from .runs import JobRefused
-from .transport import TransferError
+from .transport import TransferError, transport_settings
+from .upload_worker import UploadProcess
 
 SCHEMA = "payment_data.xsd"
 CHUNK = 200          # invoices rendered per commit while batching
-SEND_CHUNK = 50      # files confirmed per commit while sending (a crash in between is caught by
+SEND_CHUNK = 100     # files confirmed per commit while sending (a crash in between is caught by
                      # the next run, which finds those files on the server and does not resend them)
 PAYMENT_METHODS = {"bank_transfer": "ACCOUNTINGDEPARTMENT", "check": "ACCOUNTINGDEPARTMENT",
                    "credit_card": "CREDITCARD", "deposit_account": "DEPOSITACCOUNT", "cash": "CASH"}
 CHARGE_ELEMENTS = {"overhead": "overhead_amount", "discount": "discount_amount", "shipment": "shipment_amount",
                    "insurance": "insurance_amount"}
 OTHER_CHARGES = "miscellaneous_charge_amount"   # the library's own charge types
+UPLOAD_PROCESS_FROM = 500   # files; fewer go from a thread of the job (ERP_UPLOAD_PROCESS_FROM)
+HOW = {"exported": "exported", "already there": "was already on the server (an earlier run was interrupted)"}
 
 
 class InvalidExportFile(JobRefused):
@@ -72,14 +83,17 @@ def exportable_invoice_ids() -> list[int]:
 
 
 def _load(ids: list[int]) -> list[Invoice]:
+    """The invoices with everything their files say. Funds and libraries repeat from line to line:
+    they are loaded once per chunk, not joined to every row."""
     lines = selectinload(Invoice.lines)
-    invoices = db.session.scalars(
+    return db.session.scalars(
         select(Invoice).where(Invoice.id.in_(ids)).order_by(Invoice.id)
-        .options(lines.selectinload(InvoiceLine.distribution), lines.selectinload(InvoiceLine.po_line),
-                 selectinload(Invoice.charges), selectinload(Invoice.vendor).selectinload(Vendor.addresses),
+        .options(lines.selectinload(InvoiceLine.distribution).selectinload(InvoiceLineFund.fund),
+                 lines.selectinload(InvoiceLine.po_line).options(lazyload("*"), selectinload(POLine.owner_library)),
+                 lazyload(Invoice.owner_library), selectinload(Invoice.charges),
+                 selectinload(Invoice.vendor).selectinload(Vendor.addresses),
                  selectinload(Invoice.vendor_account), selectinload(Invoice.created_by),
                  selectinload(Invoice.approved_by))).all()
-    return invoices
 
 
 # -- from our models to the file's data -------------------------------------------------------------
@@ -193,13 +207,13 @@ def invoice_data(invoice: Invoice, institution: Institution) -> pd.InvoiceData:
 
 def render(data: list[pd.InvoiceData]) -> bytes:
     """The file for ``data``, checked against our XSD (raises :class:`InvalidExportFile`)."""
-    root = pd.build_tree(data)
-    errors = schema_errors(root, SCHEMA)
+    content = pd.build_payment_data(data)
+    errors = schema_errors(parse(content), SCHEMA)
     if errors:
         numbers = ", ".join(d.number for d in data)
         raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {SCHEMA}; nothing was "
                                 f"uploaded. {'; '.join(errors[:5])}")
-    return pd.serialize(root)
+    return content
 
 
 def render_batch(batch: ExportBatch) -> bytes:
@@ -215,10 +229,6 @@ def _name_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-") or "X"
 
 
-def _owner_key(invoice: Invoice) -> tuple[int, str]:
-    return (0, "") if invoice.owner_library is None else (1, invoice.owner_library.code)
-
-
 def _file_name(batch_id: int, invoices: list[Invoice], split: bool, institution: Institution) -> str:
     if not split:
         return f"INV_{invoices[0].erp_identifier}_{batch_id}.xml"
@@ -228,6 +238,16 @@ def _file_name(batch_id: int, invoices: list[Invoice], split: bool, institution:
 
 
 # -- phase 1: batching ------------------------------------------------------------------------------
+
+@dataclass
+class _File:
+    """A stored batch on its way to the server."""
+    batch_id: int
+    name: str
+    content: bytes
+    invoice_ids: list[int]
+    check_first: bool = False   # made by an earlier run, which may have died just after the rename
+
 
 def _still_valid(batch: ExportBatch) -> str:
     """Why a pending batch may not be sent any more ("" when it may)."""
@@ -248,35 +268,57 @@ def _still_valid(batch: ExportBatch) -> str:
     return ""
 
 
-def void_stale_batches(ctx) -> None:
+def void_stale_batches(ctx) -> list[int]:
+    """Void the pending batches that may not be sent any more; the ids of the others, in order."""
     batches = db.session.scalars(select(ExportBatch).where(ExportBatch.profile_id == ctx.profile.id,
                                                            ExportBatch.status == "pending")
                                  .order_by(ExportBatch.id)).all()
+    still = []
     for batch in batches:
         reason = _still_valid(batch)
         if reason:
             batch.status = "void"
             ctx.log.warning(f"Batch {batch.file_name} was not sent and is void: {reason}. Its other invoices "
                             "go into new files.", file=batch.file_name)
+        else:
+            still.append(batch.id)
     ctx.log.commit()
+    return still
 
 
-def make_batches(ctx) -> int:
-    """Put every exportable invoice into a new pending batch; returns the number of batches made."""
-    ids = exportable_invoice_ids()
-    if not ids:
-        return 0
+def stored_files(ctx, batch_ids: list[int]) -> Iterator[list[_File]]:
+    """Pending batches of earlier runs, as files to send, a chunk at a time."""
+    for start in range(0, len(batch_ids), CHUNK):
+        ids = batch_ids[start:start + CHUNK]
+        members: dict[int, list[int]] = {}
+        for batch_id, invoice_id in db.session.execute(
+                select(ExportBatchInvoice.batch_id, ExportBatchInvoice.invoice_id)
+                .where(ExportBatchInvoice.batch_id.in_(ids)).order_by(ExportBatchInvoice.invoice_id)):
+            members.setdefault(batch_id, []).append(invoice_id)
+        rows = db.session.execute(select(ExportBatch.id, ExportBatch.file_name, ExportBatch.content)
+                                  .where(ExportBatch.id.in_(ids)).order_by(ExportBatch.id)).all()
+        ctx.log.commit()   # no transaction (on SQLite: the write lock) held while this chunk is sent
+        yield [_File(row.id, row.file_name, row.content, members.get(row.id, []), check_first=True) for row in rows]
+
+
+def plan_files(ctx, ids: list[int]) -> list[list[int]]:
+    """The invoices to render together: chunks of one file per invoice, or one file per owner."""
+    if not ctx.section.split_by_owner:
+        return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    groups: dict[tuple[int, str], list[int]] = {}
+    for inv_id, owner_code in db.session.execute(
+            select(Invoice.id, Library.code).outerjoin(Library, Library.id == Invoice.owner_library_id)
+            .where(Invoice.id.in_(ids)).order_by(Invoice.id)):
+        groups.setdefault((0, "") if owner_code is None else (1, owner_code), []).append(inv_id)
+    return [groups[key] for key in sorted(groups)]
+
+
+def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
+    """Render and store new pending batches, committed a chunk at a time; yields each chunk's files."""
     institution = Institution.current()
     split = bool(ctx.section.split_by_owner)
     made = 0
-    if split:
-        groups: dict[tuple[int, str], list[int]] = {}
-        for inv in _load(ids):
-            groups.setdefault(_owner_key(inv), []).append(inv.id)
-        chunks = [groups[key] for key in sorted(groups)]
-    else:
-        chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
-    for chunk in chunks:
+    for chunk in plan:
         invoices = _load(chunk)
         usable = []
         for inv in invoices:
@@ -286,61 +328,62 @@ def make_batches(ctx) -> int:
                 ctx.log.count(failed=1)
                 continue
             usable.append(inv)
-        files = [usable] if split else [[inv] for inv in usable]
-        made_now = []
-        for group in files:
-            if not group:
-                continue
-            with db.session.no_autoflush:   # the new batches are flushed once, below
-                content = render([invoice_data(inv, institution) for inv in group])
-            batch = ExportBatch(profile_id=ctx.profile.id, file_name=f"new-{uuid.uuid4().hex}", content=content,
-                                sha256=hashlib.sha256(content).hexdigest(), status="pending", run_id=ctx.run.id)
-            batch.invoices = [ExportBatchInvoice(invoice_id=inv.id) for inv in group]
-            db.session.add(batch)
-            made_now.append((batch, group))
-        db.session.flush()   # the batch ids, which the file names carry
-        for batch, group in made_now:
-            batch.file_name = _file_name(batch.id, group, split, institution)
-        made += len(made_now)
+        groups = [group for group in ([usable] if split else [[inv] for inv in usable]) if group]
+        with db.session.no_autoflush:
+            contents = [render([invoice_data(inv, institution) for inv in group]) for group in groups]
+        ids = insert_rows(db.session, ExportBatch, [
+            dict(profile_id=ctx.profile.id, file_name=f"new-{uuid.uuid4().hex}", content=content,
+                 sha256=hashlib.sha256(content).hexdigest(), status="pending", run_id=ctx.run.id)
+            for content in contents])
+        files = [_File(batch_id, _file_name(batch_id, group, split, institution), content,
+                       sorted(inv.id for inv in group)) for batch_id, content, group in zip(ids, contents, groups)]
+        if files:   # the names carry the batch ids
+            db.session.execute(update(ExportBatch), [dict(id=f.batch_id, file_name=f.name) for f in files])
+            db.session.execute(insert(ExportBatchInvoice), [dict(batch_id=f.batch_id, invoice_id=inv_id)
+                                                            for f in files for inv_id in f.invoice_ids])
         ctx.log.commit()
-    return made
+        made += len(files)
+        yield files
+    if made:
+        ctx.log.info(f"{made} new file(s) prepared.")
 
 
 # -- phase 2: sending -------------------------------------------------------------------------------
 
-def _already_there(transport, folder: str, name: str, content: bytes) -> bool:
-    """The server holds this file under its final name, byte for byte."""
-    found = transport.stat(folder, name)
-    if found is None or found.size != len(content):
-        return False
-    return transport.read(folder, name, len(content) + 1) == content
-
-
-def _mark_sent(ctx, batch: ExportBatch, how: str) -> None:
-    batch.status, batch.sent_at, batch.run_id = "sent", utcnow(), ctx.run.id
-    for link in sorted(batch.invoices, key=lambda link: link.invoice_id):
-        inv = link.invoice
-        if inv.status != "ready_to_be_paid":   # changed while the file was on its way
-            ctx.log.warning(f"Invoice {inv.number} was sent in {batch.file_name} but is now {inv.status_label}; "
-                            "its status was left as it is.", file=batch.file_name, record=inv.number)
-            ctx.log.count(failed=1)
-            continue
-        ivs.mark_exported(ctx.actor, inv, flush=False)   # flushed with the chunk
-        ctx.log.info(f"Invoice {inv.number} of {inv.vendor.code} {how}; now {inv.status_label}.",
-                     file=batch.file_name, record=inv.number)
-        ctx.log.count(records=1)
-    ctx.log.count(files=1)
+def record_sent(ctx, confirmed: list[tuple[_File, str]]) -> None:
+    """The server holds these files: their batches are sent and their invoices move on."""
+    ids = [inv_id for f, _ in confirmed for inv_id in f.invoice_ids]
+    moved = ivs.mark_many_exported(ctx.actor, ids)
+    db.session.execute(update(ExportBatch).where(ExportBatch.id.in_([f.batch_id for f, _ in confirmed]))
+                       .values(status="sent", sent_at=utcnow(), run_id=ctx.run.id)
+                       .execution_options(synchronize_session=False))
+    left = {row.id: row for row in db.session.execute(
+        select(Invoice.id, Invoice.number, Invoice.status).where(Invoice.id.in_(set(ids) - set(moved))))}
+    for f, how in confirmed:
+        for inv_id in f.invoice_ids:
+            done = moved.get(inv_id)
+            if done is not None:
+                ctx.log.info(f"Invoice {done.number} of {done.vendor_code} {HOW[how]}; now {STATUSES[done.status]}.",
+                             file=f.name, record=done.number)
+                ctx.log.count(records=1)
+            else:   # changed while the file was on its way
+                row = left[inv_id]
+                ctx.log.warning(f"Invoice {row.number} was sent in {f.name} but is now {STATUSES[row.status]}; "
+                                "its status was left as it is.", file=f.name, record=row.number)
+                ctx.log.count(failed=1)
+        ctx.log.count(files=1)
+    ctx.log.progress(ctx.log.done + len(confirmed))
+    ctx.log.commit()
 
 
 class _Uploader:
-    """Uploads files in a thread of its own, in order, while the job records the ones already
-    confirmed: the network round trips overlap the database work. It stops at the first failure;
-    at most ``AHEAD`` files are queued ahead of the one being recorded."""
-    AHEAD = 4
+    """Uploads files in a thread of its own, in order, while the job renders the next ones and
+    records those already confirmed; it stops at the first failure. For a few files; many go
+    through :class:`~app.integrations.upload_worker.UploadProcess` (same methods)."""
 
     def __init__(self, transport, folder: str):
         self.transport, self.folder = transport, folder
-        self.todo: queue.Queue = queue.Queue(self.AHEAD)
+        self.todo: queue.Queue = queue.Queue()
         self.results: queue.Queue = queue.Queue()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._work, name="invoice-export-upload", daemon=True)
@@ -353,8 +396,8 @@ class _Uploader:
                 return
             name, content, check_first = job
             try:
-                if check_first and _already_there(self.transport, self.folder, name, content):
-                    self.results.put("was already on the server (an earlier run was interrupted)")
+                if check_first and self.transport.holds(self.folder, name, content):
+                    self.results.put("already there")
                 else:
                     self.transport.publish(self.folder, name, content)
                     self.results.put("exported")
@@ -365,15 +408,22 @@ class _Uploader:
     def put(self, name: str, content: bytes, check_first: bool) -> None:
         self.todo.put((name, content, check_first))
 
-    def result(self) -> str:
-        outcome = self.results.get()
+    def ready(self) -> int:
+        return self.results.qsize()
+
+    def result(self, block: bool) -> str | None:
+        """How the next file went (None: not known yet and ``block`` is false); raises its failure."""
+        try:
+            outcome = self.results.get(block)
+        except queue.Empty:
+            return None
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
 
     def stop(self) -> None:
         self.stopping.set()
-        while True:   # unblock a full queue, then wake the thread
+        while True:   # drop what is still queued, then wake the thread
             try:
                 self.todo.get_nowait()
             except queue.Empty:
@@ -382,57 +432,83 @@ class _Uploader:
         self.thread.join()
 
 
-def send_pending(ctx, carried_over: set[int]) -> None:
-    ids = db.session.scalars(select(ExportBatch.id).where(ExportBatch.profile_id == ctx.profile.id,
-                                                          ExportBatch.status == "pending")
-                             .order_by(ExportBatch.id)).all()
-    if not ids:
-        ctx.log.info("No invoice is waiting to be exported.")
-        return
-    ctx.log.progress(0, len(ids))
-    folder = ctx.folder
-    done = 0
-    with ctx.transport() as transport:
-        transport.ensure_folder(folder)
-        uploader = _Uploader(transport, folder)
+class _Sender:
+    """Hands files to the upload thread and records them as the server confirms them,
+    ``SEND_CHUNK`` per commit; at most ``IN_FLIGHT`` files are handed over and not yet recorded."""
+    IN_FLIGHT = 2 * CHUNK
+
+    def __init__(self, ctx, uploader):
+        self.ctx, self.uploader = ctx, uploader
+        self.in_flight: deque[_File] = deque()
+
+    def send(self, files: list[_File]) -> None:
+        while self.in_flight and len(self.in_flight) + len(files) > self.IN_FLIGHT:
+            self._record(wait_for=min(SEND_CHUNK, len(self.in_flight)))
+        for f in files:
+            self.in_flight.append(f)
+            self.uploader.put(f.name, f.content, f.check_first)
+        while self.uploader.ready() >= SEND_CHUNK:
+            self._record(wait_for=SEND_CHUNK)
+
+    def finish(self) -> None:
+        while self.in_flight:
+            self._record(wait_for=min(SEND_CHUNK, len(self.in_flight)))
+
+    def _record(self, wait_for: int) -> None:
+        """Wait until ``wait_for`` more files are confirmed and record them (with any others already
+        confirmed, up to ``SEND_CHUNK``). On a failure, what the server confirmed before it is
+        recorded, then the failure is raised."""
+        confirmed: list[tuple[_File, str]] = []
+        failure = None
         try:
-            for start in range(0, len(ids), SEND_CHUNK):
-                chunk = db.session.scalars(
-                    select(ExportBatch).where(ExportBatch.id.in_(ids[start:start + SEND_CHUNK]))
-                    .order_by(ExportBatch.id)
-                    .options(selectinload(ExportBatch.invoices).selectinload(ExportBatchInvoice.invoice))).all()
-                # Only a batch from an earlier run can be on the server already (the run died
-                # between the rename and its commit): look before sending those.
-                files = [(b.file_name, b.content, b.id in carried_over) for b in chunk]
-                for item in files[:_Uploader.AHEAD]:
-                    uploader.put(*item)
-                with ivs.deferred_history() as history:
-                    for n, batch in enumerate(chunk):
-                        try:
-                            how = uploader.result()
-                        except TransferError:
-                            # What the server confirmed stays done; the rest waits for the next run.
-                            history.write()
-                            ctx.log.commit()
-                            raise
-                        if n + _Uploader.AHEAD < len(files):   # only after a success: the thread is alive
-                            uploader.put(*files[n + _Uploader.AHEAD])
-                        with db.session.no_autoflush:
-                            _mark_sent(ctx, batch, how)
-                        done += 1
-                        ctx.log.progress(done)
-                ctx.log.commit()
-        finally:
-            uploader.stop()
+            while len(confirmed) < SEND_CHUNK:
+                how = self.uploader.result(block=len(confirmed) < wait_for)
+                if how is None:
+                    break
+                confirmed.append((self.in_flight.popleft(), how))
+        except BaseException as exc:
+            failure = exc
+        if confirmed:
+            record_sent(self.ctx, confirmed)
+        if failure is not None:
+            raise failure
 
 
 def export_invoices(ctx) -> None:
     """Body of the "Export invoices for payment" job (see the module docstring)."""
-    void_stale_batches(ctx)
-    carried_over = set(db.session.scalars(select(ExportBatch.id).where(ExportBatch.profile_id == ctx.profile.id,
-                                                                       ExportBatch.status == "pending")))
-    made = make_batches(ctx)
-    if made:
-        ctx.log.info(f"{made} new file(s) prepared.")
-    send_pending(ctx, carried_over)
-
+    carried_over = void_stale_batches(ctx)
+    todo = exportable_invoice_ids()
+    plan = plan_files(ctx, todo) if todo else []
+    ctx.log.commit()
+    if not carried_over and not plan:
+        ctx.log.info("No invoice is waiting to be exported.")
+        return
+    to_make = len(plan) if ctx.section.split_by_owner else sum(len(chunk) for chunk in plan)
+    ctx.log.progress(0, len(carried_over) + to_make)
+    files = itertools.chain(stored_files(ctx, carried_over), make_batches(ctx, plan))
+    # Objects alive now (the app, its mappers, caches) are left out of the collector's full passes
+    # while thousands of invoices are loaded: those passes were a fifth of the run.
+    gc.freeze()
+    try:
+        with ctx.transport() as transport:
+            transport.ensure_folder(ctx.folder)
+            count = len(carried_over) + to_make
+            if count >= current_app.config.get("ERP_UPLOAD_PROCESS_FROM", UPLOAD_PROCESS_FROM):
+                ctx.log.info(f"{count} files to send: a separate process uploads them while the next ones are "
+                             "prepared.")
+                uploader = UploadProcess(transport_settings(ctx.profile.connection), ctx.folder)
+            else:
+                uploader = _Uploader(transport, ctx.folder)
+            try:
+                sender = _Sender(ctx, uploader)
+                for chunk in files:
+                    sender.send(chunk)
+                sender.finish()
+            finally:
+                uploader.stop()
+    except TransferError:
+        for _ in files:   # the files not prepared yet are prepared now: the next run sends them
+            pass
+        raise
+    finally:
+        gc.unfreeze()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User, utcnow
@@ -46,6 +47,7 @@ class _Pending:
     message: str
     file_name: str
     record: str
+    at: datetime = field(default_factory=utcnow)
 
 
 class RunLog:
@@ -87,9 +89,10 @@ class RunLog:
     # commit points
     def _write(self, status: str | None = None, message: str | None = None) -> JobRun:
         run = db.session.get(JobRun, self.run_id)
-        for p in self._pending:
-            db.session.add(JobEvent(run_id=self.run_id, level=p.level, message=p.message[:4000],
-                                    file_name=p.file_name[:255], record=p.record[:255]))
+        if self._pending:   # one INSERT: a bulk job records an event per record
+            db.session.execute(insert(JobEvent), [
+                dict(run_id=self.run_id, at=p.at, level=p.level, message=p.message[:4000], file_name=p.file_name[:255],
+                     record=p.record[:255]) for p in self._pending])
         self._pending = []
         run.files, run.records, run.records_failed = self.files, self.records, self.records_failed
         run.progress_done, run.progress_total = self.done, self.total

@@ -63,6 +63,13 @@ class Transport:
     def close(self) -> None:
         pass
 
+    def holds(self, folder: str, name: str, data: bytes) -> bool:
+        """The server holds ``data`` under ``name``, byte for byte."""
+        found = self.stat(folder, name)
+        if found is None or found.size != len(data):
+            return False
+        return self.read(folder, name, len(data) + 1) == data
+
 
 def settled(files: list[RemoteFile], min_age_seconds: float, now: datetime | None = None
             ) -> tuple[list[RemoteFile], list[RemoteFile]]:
@@ -419,7 +426,9 @@ def check_allowed(connection) -> None:
                             "(ERP_CONNECTION_ALLOWLIST in instance/config.py), so it is not used.")
 
 
-def connect(connection, timeout: float | None = None) -> Transport:
+def transport_settings(connection, timeout: float | None = None) -> dict:
+    """What it takes to open ``connection``, secrets decrypted: for :func:`from_settings`, here or
+    in the upload process (which gets it over a pipe, never on a command line)."""
     check_allowed(connection)
     timeout = timeout or current_app.config.get("ERP_TIMEOUT", DEFAULT_TIMEOUT)
     try:
@@ -431,14 +440,26 @@ def connect(connection, timeout: float | None = None) -> Transport:
         key = secrets.decrypt(connection.private_key_secret)
     except secrets.SecretUnreadable as exc:
         raise TransferError(str(exc)) from None
-    if connection.kind == "local":
-        return LocalTransport(connection.root_path, base)
-    if connection.kind == "sftp":
-        return SFTPTransport(connection.host, connection.port or 22, connection.username, password, key,
-                             connection.host_key, base, timeout)
-    if connection.kind == "ftp":
-        return FTPTransport(connection.host, connection.port or 21, connection.username, password, base, timeout)
-    raise TransferError(f"Unknown connection type {connection.kind!r}.")
+    return dict(kind=connection.kind, host=connection.host, port=connection.port, username=connection.username,
+                password=password, private_key=key, host_key=connection.host_key, base=base,
+                root_path=connection.root_path, timeout=timeout)
+
+
+def from_settings(settings: dict) -> Transport:
+    kind = settings["kind"]
+    if kind == "local":
+        return LocalTransport(settings["root_path"], settings["base"])
+    if kind == "sftp":
+        return SFTPTransport(settings["host"], settings["port"] or 22, settings["username"], settings["password"],
+                             settings["private_key"], settings["host_key"], settings["base"], settings["timeout"])
+    if kind == "ftp":
+        return FTPTransport(settings["host"], settings["port"] or 21, settings["username"], settings["password"],
+                            settings["base"], settings["timeout"])
+    raise TransferError(f"Unknown connection type {kind!r}.")
+
+
+def connect(connection, timeout: float | None = None) -> Transport:
+    return from_settings(transport_settings(connection, timeout))
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import case, false, func, insert, select, true
+from sqlalchemy import case, false, func, insert, select, true, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,7 +43,8 @@ from ..vendors import services as vs
 from ..vendors.models import Vendor, VendorAccount
 from . import settings
 from .models import (BUILT_IN_CHARGES, CHANNELS, PAYMENT_METHODS, ApprovalRule, ChargeType, Invoice,
-                     InvoiceCharge, InvoiceEvent, InvoiceLine, InvoiceLineFund, ReviewRule, refuse_unless)
+                     TRANSITIONS, InvoiceCharge, InvoiceEvent, InvoiceLine, InvoiceLineFund, ReviewRule,
+                     refuse_unless)
 
 OPERATORS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
 DELETERS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})
@@ -134,11 +135,16 @@ def deferred_history():
     history.write()
 
 
+def _event_values(number: str, vendor_code: str, actor, action: str, field_name: str = "", old=None, new=None,
+                  note: str = "", line: int | None = None) -> dict:
+    return dict(invoice_number=number, vendor_code=vendor_code, line_position=line,
+                actor_id=actor.id if actor else None, action=action, field=field_name,
+                old_value=_text(old), new_value=_text(new), note=note or "")
+
+
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",
         line: int | None = None) -> InvoiceEvent | None:
-    values = dict(invoice_number=invoice.number, vendor_code=invoice.vendor.code, line_position=line,
-                  actor_id=actor.id if actor else None, action=action, field=field_name,
-                  old_value=_text(old), new_value=_text(new), note=note or "")
+    values = _event_values(invoice.number, invoice.vendor.code, actor, action, field_name, old, new, note, line)
     deferred = _deferred_history.get()
     if deferred is not None and invoice.id is not None:
         deferred.rows.append(dict(values, invoice_id=invoice.id, at=utcnow()))
@@ -961,6 +967,48 @@ def mark_exported(actor, invoice: Invoice, *, flush: bool = True) -> Invoice:
     if flush:
         db.session.flush()
     return invoice
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An invoice moved on by :func:`mark_many_exported`."""
+    number: str
+    vendor_code: str
+    status: str
+
+
+def mark_many_exported(actor, invoice_ids: list[int]) -> dict[int, Exported]:
+    """:func:`mark_exported` for the invoices of many confirmed export files at once; the caller
+    commits (invoices loaded in the session keep their old status until then). An invoice no longer Ready to be Paid (changed while its file was on its way) is left
+    as it is and missing from the answer. Waiting for Payment is one UPDATE and one history INSERT
+    for all; closing (``handle_invoice_payment`` off) also records the PO lines' invoicing, so
+    those go one by one through :func:`mark_exported`."""
+    if not invoice_ids:
+        return {}
+    ready = Invoice.status == "ready_to_be_paid"
+    if not settings.get("handle_invoice_payment"):
+        done = {}
+        for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids), ready)
+                                          .order_by(Invoice.id)).all():
+            mark_exported(actor, invoice, flush=False)
+            done[invoice.id] = Exported(invoice.number, invoice.vendor.code, invoice.status)
+        db.session.flush()
+        return done
+    query = (select(Invoice.id, Invoice.number, Vendor.code).join(Vendor, Vendor.id == Invoice.vendor_id)
+             .where(Invoice.id.in_(invoice_ids), ready).order_by(Invoice.id))
+    if is_postgres(db.session):
+        query = query.with_for_update(of=Invoice)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return {}
+    old, new = "ready_to_be_paid", TRANSITIONS["exported"]["ready_to_be_paid"]
+    now = _now()
+    db.session.execute(update(Invoice).where(Invoice.id.in_([r.id for r in rows]), ready)
+                       .values(status=new, exported_at=now).execution_options(synchronize_session=False))
+    db.session.execute(insert(InvoiceEvent), [
+        dict(_event_values(r.number, r.code, actor, "exported", "status", _label(old), _label(new),
+                           "exported to the ERP"), invoice_id=r.id, at=now) for r in rows])
+    return {r.id: Exported(r.number, r.code, new) for r in rows}
 
 
 def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: date, amount,

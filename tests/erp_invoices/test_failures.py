@@ -105,11 +105,11 @@ def test_uploaded_but_not_renamed(erp_app, world, vendors, sshd, monkeypatch):
 
 def test_renamed_but_not_committed_is_not_sent_again(erp_app, world, vendors, sshd, monkeypatch):
     ids, folder, _ = _setup(world, vendors, sshd)
-    real = ivs.mark_exported
+    real = ivs.mark_many_exported
 
-    def crash(actor, invoice, **kw):
+    def crash(actor, invoice_ids):
         raise RuntimeError("the process died after the rename")
-    monkeypatch.setattr(ivs, "mark_exported", crash)
+    monkeypatch.setattr(ivs, "mark_many_exported", crash)
     failed = run(erp_app)
     assert failed.status == "failed" and "died after the rename" in failed.message
     # The first file (and maybe a few queued behind it) is on the server under its final name, but
@@ -122,7 +122,7 @@ def test_renamed_but_not_committed_is_not_sent_again(erp_app, world, vendors, ss
     inodes = {name: os.stat(folder / name).st_ino for name in on_server}
     stored = {b.file_name: b.content for b in pending}
 
-    monkeypatch.setattr(ivs, "mark_exported", real)
+    monkeypatch.setattr(ivs, "mark_many_exported", real)
     uploads = []
     publish = tr.SFTPTransport.publish
     monkeypatch.setattr(tr.SFTPTransport, "publish",

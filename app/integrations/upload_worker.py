@@ -1,0 +1,215 @@
+"""Upload export files from a process of its own.
+
+A big invoice export renders and records thousands of files while they travel. In one process
+both halves take turns on Python's interpreter lock, and each network reply waits for its turn:
+the upload slows to a crawl. So from ``ERP_UPLOAD_PROCESS_FROM`` files on, the job starts this
+module as a child process (``python -m app.integrations.upload_worker``) and hands it the files:
+the two run side by side, the job on its database, the child on the network.
+
+They talk over the child's stdin and stdout in frames: four bytes of length (big-endian), then
+that many bytes. The job sends one JSON frame with the transport's settings and the folder (the
+secrets travel over the pipe, never on a command line), then per file a JSON frame
+``{"name": ..., "check_first": ...}`` followed by a frame with the file's bytes; an empty frame or
+the end of stdin means "no more". The child answers one JSON frame per file, in order:
+``{"done": "exported" | "already there"}`` once the server holds the file under its final name, or
+``{"error": "..."}``, after which it stops. Nothing is ever sent twice by the child: a file it
+reports as failed was not renamed onto its final name by it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from .transport import TransferError, from_settings
+
+_LENGTH = struct.Struct(">I")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+COMMAND = [sys.executable, "-m", "app.integrations.upload_worker"]
+NICENESS = 5
+
+
+def write_frame(out: BinaryIO, data: bytes) -> None:
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+
+
+def read_frame(inp: BinaryIO) -> bytes | None:
+    """The next frame; None at the end of the stream."""
+    head = inp.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack(head)
+    data = inp.read(length)
+    if len(data) < length:
+        return None
+    return data
+
+
+# -- the child -------------------------------------------------------------------------------------
+
+def main() -> int:
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    # Below the job and the web workers: it mostly waits on the network, and they must not wait on it.
+    os.nice(NICENESS)
+
+    def answer(message: dict) -> None:
+        write_frame(out, json.dumps(message).encode())
+        out.flush()
+
+    first = read_frame(inp)
+    if not first:
+        return 0
+    settings = json.loads(first)
+    folder = settings.pop("folder")
+    try:
+        transport = from_settings(settings)
+    except TransferError as exc:
+        answer({"error": str(exc)})
+        return 0
+    try:
+        while True:
+            head = read_frame(inp)
+            if not head:
+                return 0
+            job = json.loads(head)
+            content = read_frame(inp)
+            if content is None:
+                return 0
+            try:
+                if job["check_first"] and transport.holds(folder, job["name"], content):
+                    answer({"done": "already there"})
+                else:
+                    transport.publish(folder, job["name"], content)
+                    answer({"done": "exported"})
+            except TransferError as exc:
+                answer({"error": str(exc)})
+                return 0
+    except Exception as exc:   # the job must hear why its files stopped going
+        answer({"error": f"The upload process failed: {type(exc).__name__}: {exc}"})
+        return 1
+    finally:
+        try:
+            transport.close()
+        except Exception:
+            pass
+
+
+# -- the job's side --------------------------------------------------------------------------------
+
+class UploadProcess:
+    """The child seen from the job: :meth:`put` queues a file (a feeder thread writes it to the
+    pipe, so the job never blocks on a full pipe), :meth:`result` gives the next file's outcome
+    in order, :meth:`ready` how many outcomes can be had without waiting."""
+
+    def __init__(self, settings: dict, folder: str):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                                       os.environ.get("PYTHONPATH")])))
+        self.proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                     cwd=PROJECT_ROOT)
+        self.fd = self.proc.stdout.fileno()
+        self.buffer = bytearray()
+        self.ended = False
+        self.todo: queue.Queue = queue.Queue()
+        self.todo.put(json.dumps(dict(settings, folder=folder)).encode())
+        self.feeder = threading.Thread(target=self._feed, name="invoice-export-feed", daemon=True)
+        self.feeder.start()
+
+    def _feed(self) -> None:
+        stdin = self.proc.stdin
+        try:
+            while True:
+                frame = self.todo.get()
+                if frame is None:
+                    break
+                write_frame(stdin, frame)
+                if self.todo.empty():   # what is queued goes in one write; the last frame goes now
+                    stdin.flush()
+        except (BrokenPipeError, OSError):   # the child stopped; the job hears why from its answers
+            pass
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def put(self, name: str, content: bytes, check_first: bool) -> None:
+        self.todo.put(json.dumps({"name": name, "check_first": check_first}).encode())
+        self.todo.put(content)
+
+    def _fill(self, wait: bool) -> None:
+        if self.ended:
+            return
+        if not wait and not select.select([self.fd], [], [], 0)[0]:
+            return
+        chunk = os.read(self.fd, 1 << 16)
+        if chunk:
+            self.buffer += chunk
+        else:
+            self.ended = True
+
+    def _frame(self) -> bytes | None:
+        if len(self.buffer) < _LENGTH.size:
+            return None
+        (length,) = _LENGTH.unpack_from(self.buffer)
+        if len(self.buffer) < _LENGTH.size + length:
+            return None
+        data = bytes(self.buffer[_LENGTH.size:_LENGTH.size + length])
+        del self.buffer[:_LENGTH.size + length]
+        return data
+
+    def ready(self) -> int:
+        """Outcomes that can be had now without waiting (reads what the child has written)."""
+        self._fill(wait=False)
+        count, at = 0, 0
+        while len(self.buffer) - at >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(self.buffer, at)
+            if len(self.buffer) - at - _LENGTH.size < length:
+                break
+            count, at = count + 1, at + _LENGTH.size + length
+        return count
+
+    def result(self, block: bool) -> str | None:
+        """"exported" or "already there" for the next file (None: not known yet and ``block`` is
+        false); raises :class:`TransferError` when the file did not go."""
+        frame = self._frame()
+        while frame is None:
+            if self.ended:
+                code = self.proc.wait()
+                raise TransferError(f"The upload process stopped unexpectedly (exit code {code}); the files "
+                                  "it did not confirm are sent again by the next run.")
+            if not block and not select.select([self.fd], [], [], 0)[0]:
+                return None
+            self._fill(wait=True)
+            frame = self._frame()
+        message = json.loads(frame)
+        if "error" in message:
+            raise TransferError(message["error"])
+        return message["done"]
+
+    def stop(self) -> None:
+        """No more files: the child finishes the one it is sending and ends."""
+        while True:   # what was not handed over yet is dropped
+            try:
+                self.todo.get_nowait()
+            except queue.Empty:
+                break
+        self.todo.put(None)
+        self.feeder.join(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
