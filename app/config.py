@@ -34,6 +34,7 @@ class Defaults:
     CONNECTION_SECRET_KEY = None       # Fernet key for connection secrets; default: instance/connection_key
     ERP_TIMEOUT = 30                   # seconds for connecting and for each network read or write
     ERP_IMPORT_MIN_AGE_SECONDS = 10    # an input file written more recently is left for the next run
+    ERP_UPLOAD_PROCESS_FROM = 500      # from this many files, the invoice export uploads from a child process
     ERP_ORDER_RETRY_SECONDS = 60       # after a failed PO export, wait this long before the next try
     # Outgoing e-mail (claims and other messages to vendors), see app/mail.py.
     MAIL_SERVER = "localhost"

@@ -1,18 +1,22 @@
 """Export invoices for payment: Ready-to-be-Paid invoices go to the ERP as ``payment_data`` files.
 
-Two phases, safe to retry (nothing is lost, nothing is sent twice):
+Two steps per file, safe to retry (nothing is lost, nothing is sent twice), run as one stream so
+that files travel while the next ones are prepared:
 
-1. Batching (database only): pending batches whose invoices are no longer all Ready to be Paid
-   are voided; every exportable invoice not in a pending batch goes into a new batch (one file per
-   invoice, or one per owner). Each batch's file name and exact bytes are stored with its SHA-256,
-   after the file passed our XSD; then committed.
-2. Sending: every pending batch of the profile is published (temporary name, size check, rename),
-   by an upload thread working a few files ahead. Only once the server holds a file are its batch
-   marked sent and its invoices moved on (:func:`app.invoices.services.mark_exported`); these are
-   committed every few dozen files. A batch found already on the server with the same bytes (an
-   earlier run died between the rename and the commit) is not sent again. A transfer failure
-   ends the run failed: what was confirmed is committed, nothing else moved, the other batches
-   stay pending and the next run sends the very same files.
+1. Stored: pending batches whose invoices are no longer all Ready to be Paid are voided first.
+   Then every exportable invoice not in a pending batch goes into a new batch (one file per
+   invoice, or one per owner), a chunk of invoices at a time: each file is written, checked
+   against our XSD, and stored with its name, exact bytes and SHA-256; the chunk is committed
+   before any of its files is handed over for upload.
+2. Sent: the stored files (first those an earlier run left pending, then the new ones) are
+   published in order (temporary name, size check, rename) by an upload thread or, from
+   ``ERP_UPLOAD_PROCESS_FROM`` files on, by an upload process (:mod:`.upload_worker`). Only once
+   the server holds a file are its batch marked sent and its invoices moved on
+   (:func:`app.invoices.services.mark_many_exported`), a hundred files per commit. A batch left
+   by an earlier run is first looked for on the server: found with the same bytes (that run died
+   between the rename and its commit), it is not sent again. A transfer failure ends the run
+   failed: what the server confirmed is committed, nothing else moved, the files not prepared yet
+   are prepared, and the next run sends the very same files.
 """
 from __future__ import annotations
 
@@ -57,7 +61,6 @@ PAYMENT_METHODS = {"bank_transfer": "ACCOUNTINGDEPARTMENT", "check": "ACCOUNTING
 CHARGE_ELEMENTS = {"overhead": "overhead_amount", "discount": "discount_amount", "shipment": "shipment_amount",
                    "insurance": "insurance_amount"}
 OTHER_CHARGES = "miscellaneous_charge_amount"   # the library's own charge types
-UPLOAD_PROCESS_FROM = 500   # files; fewer go from a thread of the job (ERP_UPLOAD_PROCESS_FROM)
 HOW = {"exported": "exported", "already there": "was already on the server (an earlier run was interrupted)"}
 
 
@@ -140,15 +143,18 @@ def _address(address) -> pd.PaymentAddress:
                              types=tuple(address.type_list), country=address.country)
 
 
-def _fund_info(invoice: Invoice, charge: ivs.Charge) -> pd.FundInfo:
+def _fund_info(invoice: Invoice, charge: ivs.Charge, funds: dict) -> pd.FundInfo:
     fund = charge.fund
-    return pd.FundInfo(
-        amount=pd.Amount(invoice.currency, charge.amount), local_amount=pd.Amount(fund.currency, charge.fund_amount),
-        code=fund.code, name=fund.name, fiscal_period=fund.fiscal_period.code,
-        external_id=fund.external_id or fund.code, type=fund.kind.upper(),
-        fund_type=fund.fund_type.code if fund.fund_type else "",
-        fund_type_desc=fund.fund_type.name if fund.fund_type else "",
-        ledger_code=fund.ledger.code, ledger_name=fund.ledger.name)
+    about = funds.get(fund.id)
+    if about is None:   # the same few funds come back line after line
+        about = funds[fund.id] = dict(
+            code=fund.code, name=fund.name, fiscal_period=fund.fiscal_period.code,
+            external_id=fund.external_id or fund.code, type=fund.kind.upper(),
+            fund_type=fund.fund_type.code if fund.fund_type else "",
+            fund_type_desc=fund.fund_type.name if fund.fund_type else "",
+            ledger_code=fund.ledger.code, ledger_name=fund.ledger.name)
+    return pd.FundInfo(amount=pd.Amount(invoice.currency, charge.amount),
+                       local_amount=pd.Amount(fund.currency, charge.fund_amount), **about)
 
 
 def _po_line(pol, institution: Institution) -> pd.POLineInfo:
@@ -160,8 +166,10 @@ def _po_line(pol, institution: Institution) -> pd.POLineInfo:
                          publisher=pol.publisher, vendor_reference_number=pol.vendor_reference)
 
 
-def invoice_data(invoice: Invoice, institution: Institution) -> pd.InvoiceData:
-    """Everything the export file says about ``invoice``, from the database."""
+def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None = None) -> pd.InvoiceData:
+    """Everything the export file says about ``invoice``, from the database. ``funds``: what was
+    already read of each fund, kept between calls by a caller that exports many invoices."""
+    funds = {} if funds is None else funds
     by_line: dict[int, list[ivs.Charge]] = {}
     for charge in ivs.charges_of(invoice):
         by_line.setdefault(charge.line.position, []).append(charge)
@@ -171,7 +179,7 @@ def invoice_data(invoice: Invoice, institution: Institution) -> pd.InvoiceData:
             quantity=line.quantity, reporting_code=line.reporting_code, total_price=line.total,
             price=line.unit_price, note=line.note,
             po_line=_po_line(line.po_line, institution) if line.po_line is not None else None,
-            funds=tuple(_fund_info(invoice, c) for c in by_line.get(line.position, ())))
+            funds=tuple(_fund_info(invoice, c, funds) for c in by_line.get(line.position, ())))
         for line in invoice.lines)
     fund_currencies = sorted({c.fund.currency for cs in by_line.values() for c in cs} - {invoice.currency})
     creator = invoice.created_by.username if invoice.created_by else ""
@@ -317,7 +325,7 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
     """Render and store new pending batches, committed a chunk at a time; yields each chunk's files."""
     institution = Institution.current()
     split = bool(ctx.section.split_by_owner)
-    made = 0
+    made, funds = 0, {}
     for chunk in plan:
         invoices = _load(chunk)
         usable = []
@@ -330,7 +338,7 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
             usable.append(inv)
         groups = [group for group in ([usable] if split else [[inv] for inv in usable]) if group]
         with db.session.no_autoflush:
-            contents = [render([invoice_data(inv, institution) for inv in group]) for group in groups]
+            contents = [render([invoice_data(inv, institution, funds) for inv in group]) for group in groups]
         ids = insert_rows(db.session, ExportBatch, [
             dict(profile_id=ctx.profile.id, file_name=f"new-{uuid.uuid4().hex}", content=content,
                  sha256=hashlib.sha256(content).hexdigest(), status="pending", run_id=ctx.run.id)
@@ -435,7 +443,7 @@ class _Uploader:
 class _Sender:
     """Hands files to the upload thread and records them as the server confirms them,
     ``SEND_CHUNK`` per commit; at most ``IN_FLIGHT`` files are handed over and not yet recorded."""
-    IN_FLIGHT = 2 * CHUNK
+    IN_FLIGHT = 5 * CHUNK
 
     def __init__(self, ctx, uploader):
         self.ctx, self.uploader = ctx, uploader
@@ -493,7 +501,7 @@ def export_invoices(ctx) -> None:
         with ctx.transport() as transport:
             transport.ensure_folder(ctx.folder)
             count = len(carried_over) + to_make
-            if count >= current_app.config.get("ERP_UPLOAD_PROCESS_FROM", UPLOAD_PROCESS_FROM):
+            if count >= current_app.config["ERP_UPLOAD_PROCESS_FROM"]:
                 ctx.log.info(f"{count} files to send: a separate process uploads them while the next ones are "
                              "prepared.")
                 uploader = UploadProcess(transport_settings(ctx.profile.connection), ctx.folder)

@@ -235,8 +235,8 @@ def test_invalid_file_fails_the_run_and_uploads_nothing(erp_app, world, vendors,
     folder = _sftp_profile(world, sshd)
     real = invoice_export.invoice_data
 
-    def broken(invoice, institution):
-        data = real(invoice, institution)
+    def broken(invoice, institution, *rest):
+        data = real(invoice, institution, *rest)
         return data.__class__(**{**data.__dict__, "unique_identifier": "12AB"})
     monkeypatch.setattr(invoice_export, "invoice_data", broken)
     result = run(erp_app)

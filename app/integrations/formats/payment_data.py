@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 NAMESPACE = "http://com/exlibris/repository/acq/invoice/xmlbeans"
 # Characters XML 1.0 cannot carry (control characters other than tab, newline, carriage return).
@@ -257,19 +258,27 @@ def _address(w: _Writer, address: PaymentAddress) -> None:
 
 
 def _fund(w: _Writer, fund: FundInfo) -> None:
-    w.open("fund_info")
-    _amount(w, "amount", fund.amount)
-    _amount(w, "local_amount", fund.local_amount)
-    w.leaf("code", fund.code)
-    w.leaf("name", fund.name)
-    w.leaf("fiscal_period", fund.fiscal_period)
-    w.leaf("external_id", fund.external_id)
-    w.leaf("type", fund.type)
-    w.leaf("fund_type", fund.fund_type)
-    w.leaf("fund_type_desc", fund.fund_type_desc)
-    w.leaf("ledger_code", fund.ledger_code)
-    w.leaf("ledger_name", fund.ledger_name)
-    w.close("fund_info")
+    # The hottest element (one per line and fund): written in one piece, its fund part cached.
+    p = w.pad
+    q, r = p + "  ", p + "    "
+    w.parts.append(
+        f"{p}<fund_info>\n"
+        f"{q}<amount>\n{r}<currency>{_escaped(fund.amount.currency)}</currency>\n"
+        f"{r}<sum>{money(fund.amount.sum)}</sum>\n{q}</amount>\n"
+        f"{q}<local_amount>\n{r}<currency>{_escaped(fund.local_amount.currency)}</currency>\n"
+        f"{r}<sum>{money(fund.local_amount.sum)}</sum>\n{q}</local_amount>\n"
+        + _fund_fields(q, fund.code, fund.name, fund.fiscal_period, fund.external_id, fund.type, fund.fund_type,
+                       fund.fund_type_desc, fund.ledger_code, fund.ledger_name)
+        + f"{p}</fund_info>\n")
+
+
+@lru_cache(maxsize=1024)
+def _fund_fields(pad: str, *values: str) -> str:
+    return "".join(f"{pad}<{tag}>{_escaped(value)}</{tag}>\n" for tag, value in zip(_FUND_FIELDS, values))
+
+
+_FUND_FIELDS = ("code", "name", "fiscal_period", "external_id", "type", "fund_type", "fund_type_desc", "ledger_code",
+                "ledger_name")
 
 
 def _po_line(w: _Writer, pol: POLineInfo) -> None:
@@ -360,8 +369,8 @@ def _invoice(w: _Writer, inv: InvoiceData) -> None:
     w.close("vat_info")
     zero = Decimal("0.00")
     w.open("additional_charges")
-    for tag in CHARGE_ELEMENTS:
-        w.leaf(tag, money(inv.charges.get(tag, zero)))
+    pad = w.pad
+    w.parts.append("".join(f"{pad}<{tag}>{money(inv.charges.get(tag, zero))}</{tag}>\n" for tag in CHARGE_ELEMENTS))
     w.close("additional_charges")
     w.many("invoice_exchange_rate_list", inv.exchange_rates, _rate)
     w.many("invoice_line_list", inv.lines, _line)
