@@ -245,7 +245,7 @@ def _file_name(batch_id: int, invoices: list[Invoice], split: bool, institution:
     return f"{_name_part(code)}_{kind}_{batch_id}.xml"
 
 
-# -- phase 1: batching ------------------------------------------------------------------------------
+# -- storing the files ------------------------------------------------------------------------------
 
 @dataclass
 class _File:
@@ -356,7 +356,7 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
         ctx.log.info(f"{made} new file(s) prepared.")
 
 
-# -- phase 2: sending -------------------------------------------------------------------------------
+# -- sending them -----------------------------------------------------------------------------------
 
 def record_sent(ctx, confirmed: list[tuple[_File, str]]) -> None:
     """The server holds these files: their batches are sent and their invoices move on."""
@@ -374,10 +374,12 @@ def record_sent(ctx, confirmed: list[tuple[_File, str]]) -> None:
                 ctx.log.info(f"Invoice {done.number} of {done.vendor_code} {HOW[how]}; now {STATUSES[done.status]}.",
                              file=f.name, record=done.number)
                 ctx.log.count(records=1)
-            else:   # changed while the file was on its way
-                row = left[inv_id]
-                ctx.log.warning(f"Invoice {row.number} was sent in {f.name} but is now {STATUSES[row.status]}; "
-                                "its status was left as it is.", file=f.name, record=row.number)
+            else:   # changed (or deleted) while the file was on its way
+                row = left.get(inv_id)
+                now = f"is now {STATUSES[row.status]}" if row else "no longer exists"
+                number = row.number if row else f"#{inv_id}"
+                ctx.log.warning(f"Invoice {number} was sent in {f.name} but {now}; its status was left as it is.",
+                                file=f.name, record=number)
                 ctx.log.count(failed=1)
         ctx.log.count(files=1)
     ctx.log.progress(ctx.log.done + len(confirmed))

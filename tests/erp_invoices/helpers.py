@@ -46,6 +46,10 @@ def errors(run_: JobRun) -> list[str]:
     return [e.message for e in db.session.scalars(select(JobEvent).filter_by(run_id=run_.id, level="error"))]
 
 
+def warnings(run_: JobRun) -> list[str]:
+    return [e.message for e in db.session.scalars(select(JobEvent).filter_by(run_id=run_.id, level="warning"))]
+
+
 def statuses(ids) -> dict[int, str]:
     return {i: db.session.get(Invoice, i).status for i in ids}
 

@@ -18,7 +18,8 @@ from app.invoices import settings
 from app.invoices.models import Invoice
 from app.org.models import Institution
 from tests.erp_fixtures import erp_profile, ftp_connection, local_connection, sftp_connection
-from tests.erp_invoices.helpers import batches, errors, export_marks, final_files, ready, run, statuses
+from tests.erp_invoices.helpers import (batches, errors, export_marks, final_files, ready, run, statuses,
+                                        warnings)
 
 NS = {"p": NAMESPACE}
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -244,3 +245,23 @@ def test_invalid_file_fails_the_run_and_uploads_nothing(erp_app, world, vendors,
     assert "does not match payment_data.xsd" in result.message and "unique_identifier" in result.message
     assert list(folder.iterdir()) == [] and batches() == []
     assert set(statuses(ids).values()) == {"ready_to_be_paid"}
+
+
+@SQLITE
+def test_invoice_changed_while_its_file_travels_is_left_as_it_is(erp_app, world, vendors, sshd, monkeypatch):
+    from app.integrations import transport as tr
+    ids = ready(world, vendors.plain, 1)
+    folder = _sftp_profile(world, sshd)
+    engine, real = db.engine, tr.SFTPTransport.publish
+
+    def publish_while_sent_back(self, folder_, name, data):
+        with engine.begin() as conn:   # someone else, meanwhile, on their own connection
+            conn.execute(update(Invoice).where(Invoice.id == ids[0]).values(status="in_review"))
+        return real(self, folder_, name, data)
+    monkeypatch.setattr(tr.SFTPTransport, "publish", publish_while_sent_back)
+    result = run(erp_app)
+    assert result.status == "completed" and result.files == 1
+    assert result.records == 0 and result.records_failed == 1
+    assert any("was sent in" in m and "is now In Review" in m for m in warnings(result))
+    assert statuses(ids) == {ids[0]: "in_review"} and export_marks(ids[0]) == 0
+    assert len(batches("sent")) == 1 and len(final_files(folder)) == 1
