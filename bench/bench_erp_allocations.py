@@ -18,11 +18,12 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-PASSWORD = "bench-password-2026"
+from bench import common
+
+PASSWORD = common.PASSWORD
 PERIOD_NUMBER = 23
 
 
@@ -40,21 +41,13 @@ def build(app, funds: int) -> int:
     """The database; returns the admin's id."""
     from flask_migrate import upgrade
 
-    from app.auth.models import Role
-    from app.auth.services import create_user
     from app.extensions import db
     from app.funds import services as fs
     from app.integrations import services as isv
-    from app.org.models import Institution, Library
 
     with app.app_context():
         upgrade()
-        db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-        lib = Library(code="LIB01", name="Library 1")
-        db.session.add(lib)
-        db.session.flush()
-        admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
-        period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
+        admin, period, [lib] = common.bench_institution(1)
         isv.set_fiscal_period_mapping(admin, period, PERIOD_NUMBER)
         ledger = fs.create_ledger(admin, "INST", "Institution", period, "EUR")
         for n in range(funds):

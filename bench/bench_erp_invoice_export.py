@@ -29,13 +29,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
+
 TARGET_RATIO = 0.5
-
-
-def make_app(uri: str):
-    from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-                       "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
 
 
 def insert_invoices(world, count: int, lines: int) -> None:
@@ -173,7 +169,7 @@ def main() -> None:
     sshd = SshServer(work / "sshd")
     sshd.start()
     try:
-        app = make_app(f"sqlite:///{work / 'bench.db'}")
+        app = common.make_app(work / "bench.db")
         with app.app_context():
             upgrade()
             ensure_institution()

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "data" / "erp_payments.db"
-PASSWORD = "bench-password-2026"
+PASSWORD = common.PASSWORD
 NS = "http://com/exlibris/repository/acq/xmlbeans"
 
 
@@ -41,12 +41,9 @@ def build(path: Path, records: int, seed: int = 2026) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
-    from app.auth.models import Role
-    from app.auth.services import create_user
     from app.extensions import db
     from app.funds import services as fs
     from app.invoices.models import Invoice, InvoiceLine
-    from app.org.models import Institution, Library
     from app.vendors import services as vs
 
     tmp = path.with_suffix(".tmp")
@@ -55,12 +52,7 @@ def build(path: Path, records: int, seed: int = 2026) -> None:
     rng = random.Random(seed)
     with app.app_context():
         upgrade()
-        db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-        lib = Library(code="LIB01", name="Library 1")
-        db.session.add(lib)
-        db.session.flush()
-        admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
-        period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
+        admin, period, [lib] = common.bench_institution(1)
         ledger = fs.create_ledger(admin, lib.code, lib.name, period, "EUR", owner=lib)
         fs.create_fund(admin, ledger, "LIB01-BKS", fs.FundFields(name="Books"))
         vendors = [vs.create_vendor(admin, f"V{n:03d}", vs.VendorFields(name=f"Vendor {n}", currency="EUR"))

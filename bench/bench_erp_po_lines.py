@@ -23,7 +23,7 @@ import resource
 import shutil
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "bench" / "data" / "erp_pol.db"
-PASSWORD = "bench-password-2026"
+PASSWORD = common.PASSWORD
 
 
 def make_app(path: Path):
@@ -42,12 +42,9 @@ def build(path: Path, lines: int, seed: int = 2026) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
-    from app.auth.models import Role
-    from app.auth.services import create_user
     from app.extensions import db
     from app.funds import services as fs
     from app.orders.models import POLine, POLineEvent, POLineFund, PurchaseOrder
-    from app.org.models import Institution, Library
     from app.vendors import services as vs
 
     tmp = path.with_suffix(".tmp")
@@ -56,12 +53,7 @@ def build(path: Path, lines: int, seed: int = 2026) -> None:
     rng = random.Random(seed)
     with app.app_context():
         upgrade()
-        db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-        libs = [Library(code=f"LIB{n:02d}", name=f"Library {n}") for n in range(1, 11)]
-        db.session.add_all(libs)
-        db.session.flush()
-        admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
-        period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
+        admin, period, libs = common.bench_institution(10)
         funds = []
         for lib in libs:
             ledger = fs.create_ledger(admin, lib.code, lib.name, period, "EUR", owner=lib)

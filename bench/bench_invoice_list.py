@@ -39,7 +39,7 @@ from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "data" / "invoices.db"
-PASSWORD = "bench-password-2026"
+PASSWORD = common.PASSWORD
 BUILD_VERSION = 2
 TARGET_MS = 100.0
 LIBRARIES, VENDORS, FUNDS_PER_LEDGER = 10, 200, 5
@@ -64,7 +64,6 @@ def build(path: Path, invoices: int, seed: int = 2026) -> None:
     from app.invoices.models import Invoice, InvoiceCharge, InvoiceLine, InvoiceLineFund
     from app.invoices.services import ensure_default_rules
     from app.orders.models import POLine
-    from app.org.models import Institution, Library
     from app.vendors import services as vs
 
     tmp = path.with_suffix(".tmp")
@@ -73,15 +72,10 @@ def build(path: Path, invoices: int, seed: int = 2026) -> None:
     rng = random.Random(seed)
     with app.app_context():
         upgrade()
-        db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-        libs = [Library(code=f"LIB{n:02d}", name=f"Library {n}") for n in range(1, LIBRARIES + 1)]
-        db.session.add_all(libs)
-        db.session.flush()
-        admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
+        admin, period, libs = common.bench_institution(LIBRARIES)
         for username, lib_code in USERS.items():
             lib = next((lib for lib in libs if lib.code == lib_code), None)
             create_user(None, username, PASSWORD, roles=[(Role.INVOICE_OPERATOR, lib)])
-        period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
         funds: dict[int | None, list[int]] = {}
         for owner in (None, *libs):
             code = owner.code if owner else "INST"

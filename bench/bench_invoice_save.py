@@ -35,9 +35,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from bench import common
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "data" / "invoice_save.db"
-PASSWORD = "bench-password-2026"
+PASSWORD = common.PASSWORD
 BUILD_VERSION = 1
 TARGET_S = 1.0
 LINES, POLS, FUNDS_PER_LEDGER = 1000, 300, 8
@@ -135,17 +137,11 @@ def build_data() -> None:
     from app.invoices.models import ApprovalRule
     from app.orders import services as orders
     from app.orders.models import POLine
-    from app.org.models import Institution, Library
     from app.vendors import services as vs
 
-    db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-    libs = [Library(code=f"LIB{n:02d}", name=f"Library {n}") for n in range(1, 4)]
-    db.session.add_all(libs)
-    db.session.flush()
-    admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
+    admin, period, libs = common.bench_institution(3)
     create_user(None, OPERATOR, PASSWORD, roles=[(Role.INVOICE_OPERATOR, None)])
     buyer = create_user(None, "bench-buyer", PASSWORD, roles=[(Role.PURCHASING_OPERATOR, None)])
-    period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
     for code, owner in (("INST", None), *((lib.code, lib) for lib in libs)):
         ledger = fs.create_ledger(admin, code, f"{code} ledger", period, "EUR", owner=owner)
         for n in range(1, FUNDS_PER_LEDGER + 1):

@@ -21,7 +21,7 @@ import os
 import random
 import statistics
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from bench import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "data" / "pol.db"
-PASSWORD = "bench-password-2026"
+PASSWORD = common.PASSWORD
 TARGET_MS = 100.0
 STATUS_WEIGHTS = {"in_review": 4, "deferred": 1, "ready": 1, "auto_packaging": 1, "manual_packaging": 1, "sent": 30,
                   "waiting_for_invoice": 12, "waiting_for_renewal": 2, "waiting_for_manual_renewal": 1,
@@ -49,7 +49,6 @@ def build(path: Path, lines: int, seed: int = 2026) -> None:
     from app.extensions import db
     from app.funds import services as fs
     from app.orders.models import POLine, POLineFund
-    from app.org.models import Institution, Library
     from app.vendors import services as vs
 
     tmp = path.with_suffix(".tmp")
@@ -58,14 +57,9 @@ def build(path: Path, lines: int, seed: int = 2026) -> None:
     rng = random.Random(seed)
     with app.app_context():
         upgrade()
-        db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
-        libs = [Library(code=f"LIB{n:02d}", name=f"Library {n}") for n in range(1, 11)]
-        db.session.add_all(libs)
-        db.session.flush()
-        admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
+        admin, period, libs = common.bench_institution(10)
         create_user(None, "bench-buyer", PASSWORD, roles=[(Role.PURCHASING_OPERATOR, None)])
         create_user(None, "bench-buyer-lib01", PASSWORD, roles=[(Role.PURCHASING_OPERATOR, libs[0])])
-        period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
         funds = []
         for lib in libs:
             ledger = fs.create_ledger(admin, lib.code, lib.name, period, "EUR", owner=lib)

@@ -9,6 +9,7 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+PASSWORD = "bench-password-2026"
 
 
 def make_app(path: Path, **config):
@@ -45,3 +46,23 @@ def ensure_db(path: Path, table: str, rows: int, build: Callable[[], None], what
     started = time.perf_counter()
     build()
     print(f"built {path} with {rows:,} {what} in {time.perf_counter() - started:.1f} s")
+
+
+def bench_institution(libraries: int):
+    """Institution BENCH with libraries LIB01.., the user bench-admin (administrator) and the fiscal
+    period BENCH2026; returns (admin, period, libraries). Call inside the app context."""
+    from datetime import date
+
+    from app.auth.models import Role
+    from app.auth.services import create_user
+    from app.extensions import db
+    from app.funds import services as fs
+    from app.org.models import Institution, Library
+
+    db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
+    libs = [Library(code=f"LIB{n:02d}", name=f"Library {n}") for n in range(1, libraries + 1)]
+    db.session.add_all(libs)
+    db.session.flush()
+    admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
+    period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
+    return admin, period, libs

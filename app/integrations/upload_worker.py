@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 from typing import BinaryIO
 
@@ -115,7 +116,8 @@ class UploadProcess:
         self.proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                      cwd=PROJECT_ROOT)
         self.fd = self.proc.stdout.fileno()
-        self.buffer = bytearray()
+        self.buffer = bytearray()          # what the child wrote, short of a whole frame
+        self.frames: deque[bytes] = deque()   # whole answers not taken yet
         self.ended = False
         self.todo: queue.Queue = queue.Queue()
         self.todo.put(json.dumps(dict(settings, folder=folder)).encode())
@@ -144,52 +146,40 @@ class UploadProcess:
         self.todo.put(json.dumps({"name": name, "check_first": check_first}).encode())
         self.todo.put(content)
 
-    def _fill(self, wait: bool) -> None:
-        if self.ended:
-            return
-        if not wait and not select.select([self.fd], [], [], 0)[0]:
+    def _read(self, wait: bool) -> None:
+        """Take what the child has written (waiting for some if ``wait``) and split off whole frames."""
+        if self.ended or (not wait and not select.select([self.fd], [], [], 0)[0]):
             return
         chunk = os.read(self.fd, 1 << 16)
-        if chunk:
-            self.buffer += chunk
-        else:
+        if not chunk:
             self.ended = True
-
-    def _frame(self) -> bytes | None:
-        if len(self.buffer) < _LENGTH.size:
-            return None
-        (length,) = _LENGTH.unpack_from(self.buffer)
-        if len(self.buffer) < _LENGTH.size + length:
-            return None
-        data = bytes(self.buffer[_LENGTH.size:_LENGTH.size + length])
-        del self.buffer[:_LENGTH.size + length]
-        return data
+            return
+        self.buffer += chunk
+        while len(self.buffer) >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(self.buffer)
+            if len(self.buffer) < _LENGTH.size + length:
+                break
+            self.frames.append(bytes(self.buffer[_LENGTH.size:_LENGTH.size + length]))
+            del self.buffer[:_LENGTH.size + length]
 
     def ready(self) -> int:
-        """Outcomes that can be had now without waiting (reads what the child has written)."""
-        self._fill(wait=False)
-        count, at = 0, 0
-        while len(self.buffer) - at >= _LENGTH.size:
-            (length,) = _LENGTH.unpack_from(self.buffer, at)
-            if len(self.buffer) - at - _LENGTH.size < length:
-                break
-            count, at = count + 1, at + _LENGTH.size + length
-        return count
+        """Outcomes that can be had now without waiting."""
+        self._read(wait=False)
+        return len(self.frames)
 
     def result(self, block: bool) -> str | None:
         """"exported" or "already there" for the next file (None: not known yet and ``block`` is
         false); raises :class:`TransferError` when the file did not go."""
-        frame = self._frame()
-        while frame is None:
+        self._read(wait=False)
+        while not self.frames:
             if self.ended:
                 code = self.proc.wait()
                 raise TransferError(f"The upload process stopped unexpectedly (exit code {code}); the files "
-                                  "it did not confirm are sent again by the next run.")
-            if not block and not select.select([self.fd], [], [], 0)[0]:
+                                    "it did not confirm are sent again by the next run.")
+            if not block:
                 return None
-            self._fill(wait=True)
-            frame = self._frame()
-        message = json.loads(frame)
+            self._read(wait=True)
+        message = json.loads(self.frames.popleft())
         if "error" in message:
             raise TransferError(message["error"])
         return message["done"]
