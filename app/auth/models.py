@@ -81,6 +81,15 @@ class RoleAssignment(db.Model):
         return str(self.library) if self.library else "Institution"
 
 
+class LoginSession(db.Model):
+    """One login in one browser. The session cookie carries a random token and this row only its
+    SHA-256. Logging out deletes the row, so every copy of that cookie stops working at once."""
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, index=True)
+
+
 class LoginFailure(db.Model):
     """Failed logins, kept for throttling (per account and per address)."""
     id = db.Column(db.Integer, primary_key=True)
