@@ -91,7 +91,8 @@ class LoginSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """Failed logins, kept for throttling (per account and per address)."""
+    """Failed logins, kept for throttling (app/auth/services.py: authenticate). An attempt is
+    recorded before its password is checked and deleted when the password was right."""
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(64), nullable=False, index=True)
     remote_addr = db.Column(db.String(64), nullable=False, index=True)

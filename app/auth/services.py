@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
-from ..database import write_intent
+from ..database import is_postgres
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
 from ..org.models import Library
@@ -121,52 +121,63 @@ def _refusal(times: list[datetime], limit: int, now: datetime) -> int | None:
     return max(1, math.ceil((ages_out - now).total_seconds()))
 
 
-def authenticate(username: str, password: str, remote_addr: str) -> User | None:
-    """The user when the password is right; None otherwise (the failure is recorded for the caller
-    to commit). Wrong user and wrong password take the same time and give the same answer.
+_LOGIN_LOCK_SPACE = 0x4C4F47  # PostgreSQL advisory locks (space, key) taken per login address
 
-    Failures in the last LOGIN_FAILURE_WINDOW are counted three ways. Per user name and address,
-    and per address, past their limits the attempt is refused (LoginThrottled). Per user name from
-    any address, the login is only slowed down (login_delay), so an attacker's guesses cannot lock
-    the owner out. The counts are read in a read-only transaction that is ended (committed) before
-    waiting and hashing, so no database write lock is held meanwhile."""
+
+def _minutes(seconds: int) -> str:
+    n = max(1, math.ceil(seconds / 60))
+    return "1 minute" if n == 1 else f"{n} minutes"
+
+
+def authenticate(username: str, password: str, remote_addr: str) -> User | None:
+    """The user when the password is right, else None. Wrong user and wrong password take the
+    same time and give the same answer. Commits its own short transactions: call it first.
+
+    Attempts in the last LOGIN_FAILURE_WINDOW that did not succeed are counted three ways. Per
+    user name and address, and per address, past their limits the attempt is refused
+    (LoginThrottled). Per user name from any address, the login is only slowed down
+    (login_delay), so an attacker's guesses cannot lock the owner out.
+
+    Each attempt is counted and recorded in one short write transaction, serialised per address
+    (SQLite's write lock, a PostgreSQL advisory lock) so simultaneous guesses cannot slip past a
+    limit, and committed before the wait and the password
+    check so no write lock is held meanwhile; a right password then deletes that record along with
+    earlier failures of the same user name from the same address."""
     cfg = current_app.config
     username, remote_addr = username[:64], remote_addr[:64]
     now = utcnow()
     since = now - cfg["LOGIN_FAILURE_WINDOW"]
+    if is_postgres(db.session):  # SQLite's write lock already serialises this transaction
+        db.session.execute(db.text("SELECT pg_advisory_xact_lock(:space, hashtext(:addr))"),
+                           {"space": _LOGIN_LOCK_SPACE, "addr": remote_addr})
     recent = db.select(LoginFailure.at).where(LoginFailure.at >= since).order_by(LoginFailure.at)
-    intent = write_intent.set(False)
-    try:
-        from_address = list(db.session.scalars(recent.where(LoginFailure.remote_addr == remote_addr)))
-        pair = list(db.session.scalars(recent.where(LoginFailure.remote_addr == remote_addr,
-                                                    LoginFailure.username == username)))
-        for_account = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure)
-                                        .where(LoginFailure.at >= since, LoginFailure.username == username))
-        user = db.session.scalar(db.select(User).filter_by(username=username))
-        user_id, stored_hash = (user.id, user.password_hash) if user and user.active else (None, None)
-        db.session.commit()
-    finally:
-        write_intent.reset(intent)
-
-    minutes = lambda seconds: max(1, math.ceil(seconds / 60))  # noqa: E731
+    from_address = list(db.session.scalars(recent.where(LoginFailure.remote_addr == remote_addr)))
+    pair = list(db.session.scalars(recent.where(LoginFailure.remote_addr == remote_addr,
+                                                LoginFailure.username == username)))
     wait = _refusal(pair, cfg["LOGIN_MAX_FAILURES"], now)
     if wait:
+        db.session.rollback()
         raise LoginThrottled("Too many failed attempts for this user name from your address. "
-                             f"Try again in {minutes(wait)} minutes.", wait)
+                             f"Try again in {_minutes(wait)}.", wait)
     wait = _refusal(from_address, cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"], now)
     if wait:
-        raise LoginThrottled(f"Too many failed logins from your address. Try again in {minutes(wait)} minutes.",
-                             wait)
+        db.session.rollback()
+        raise LoginThrottled(f"Too many failed logins from your address. Try again in {_minutes(wait)}.", wait)
+    for_account = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure)
+                                    .where(LoginFailure.at >= since, LoginFailure.username == username))
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    user_id, stored_hash = (user.id, user.password_hash) if user and user.active else (None, None)
+    db.session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))
+    db.session.commit()
+
     delay = login_delay(for_account)
     if delay:
         sleep(delay)
-
     try:
         ok = _hasher.verify(stored_hash or _hasher.dummy_hash, password) and user_id is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        db.session.add(LoginFailure(username=username, remote_addr=remote_addr, at=utcnow()))
         return None
     db.session.execute(db.delete(LoginFailure).where(LoginFailure.username == username,
                                                      LoginFailure.remote_addr == remote_addr))

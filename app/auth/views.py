@@ -34,7 +34,6 @@ def login():
             start_session(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        db.session.commit()  # keep the failure record for throttling
         form.form_errors.append("Unknown user name or wrong password.")
         return render("auth/login.html", form=form, status=401)
     return render("auth/login.html", form=form, status=400 if request.method == "POST" else 200)

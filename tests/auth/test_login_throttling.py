@@ -4,6 +4,7 @@ delay, so an attacker cannot lock the owner out. Clock and sleep are driven by h
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -100,3 +101,39 @@ def test_H12_10_a_successful_login_forgets_that_addresss_typos(sqlite_app, clock
     for _ in range(4):
         assert _login(app, "viewer", WRONG, OWNER).status_code == 401
     assert _login(app, "viewer", PASSWORD, OWNER).status_code == 302
+
+
+def test_H12_10_simultaneous_guesses_do_not_slip_past_the_limit(app, clock):
+    """Counting and recording an attempt happen in one transaction serialised per address, so 20
+    guesses sent at once from one address for one account still get only LOGIN_MAX_FAILURES tries."""
+    build_world()
+    start = threading.Barrier(20)
+    codes = []
+
+    def guess():
+        client = app.test_client()
+        start.wait()
+        codes.append(client.post("/login", data={"username": "admin", "password": WRONG},
+                                 environ_base={"REMOTE_ADDR": ATTACKER}).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(codes) == [401] * app.config["LOGIN_MAX_FAILURES"] + [429] * 15
+
+
+def test_H12_10_behind_a_proxy_the_forwarded_address_counts(make_app, clock):
+    app = make_app("sqlite", PROXY_FIX_X_FOR=1)
+    with app.app_context():
+        build_world()
+
+    def via_proxy(password, addr):
+        return app.test_client().post("/login", data={"username": "admin", "password": password},
+                                      headers={"X-Forwarded-For": addr}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for _ in range(5):
+        assert via_proxy(WRONG, ATTACKER).status_code == 401
+    assert via_proxy(PASSWORD, ATTACKER).status_code == 429
+    assert via_proxy(PASSWORD, OWNER).status_code == 302
