@@ -12,10 +12,17 @@ class Defaults:
     SESSION_COOKIE_SECURE = False  # set True when served over HTTPS
     SESSION_COOKIE_NAME = "acq_session"
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # idle timeout; refreshed on each request
+    # Sessions and logins (app/auth/services.py). A login lasts at most PERMANENT_SESSION_LIFETIME
+    # from the moment of logging in, and ends sooner when unused for SESSION_IDLE_TIMEOUT.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=7)
+    SESSION_IDLE_TIMEOUT = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)  # failed logins count this long
+    LOGIN_MAX_FAILURES = 5                # per user name and address: more are refused until they age out
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30   # per address, any user name: likewise
+    LOGIN_MAX_DELAY = 4.0                 # seconds: past LOGIN_MAX_FAILURES for a user name from anywhere,
+                                          # its logins wait 0.5 s, 1 s, 2 s ... up to this (nobody is refused)
+    PROXY_FIX_X_FOR = 0                   # behind N reverse proxies: trust N X-Forwarded-For hops for the address
     PASSWORD_MIN_LENGTH = 12
     INSTITUTION_CODE = "INST"
     INSTITUTION_NAME = "Institution"

@@ -1,5 +1,5 @@
 """Imports every model module so metadata (and Alembic) sees all tables."""
-from .auth.models import LoginFailure, RoleAssignment, User  # noqa: F401
+from .auth.models import LoginFailure, LoginSession, RoleAssignment, User  # noqa: F401
 from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger  # noqa: F401
 from .inventory import models as _inventory  # noqa: F401
 from .org.models import Institution, Library  # noqa: F401

@@ -81,8 +81,18 @@ class RoleAssignment(db.Model):
         return str(self.library) if self.library else "Institution"
 
 
+class LoginSession(db.Model):
+    """One login in one browser. The session cookie carries a random token and this row only its
+    SHA-256. Logging out deletes the row, so every copy of that cookie stops working at once."""
+    id = db.Column(db.Integer, primary_key=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, index=True)
+
+
 class LoginFailure(db.Model):
-    """Failed logins, kept for throttling (per account and per address)."""
+    """Failed logins, kept for throttling (app/auth/services.py: authenticate). An attempt is
+    recorded before its password is checked and deleted when the password was right."""
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(64), nullable=False, index=True)
     remote_addr = db.Column(db.String(64), nullable=False, index=True)

@@ -1,14 +1,13 @@
 """Log in and out."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import Blueprint, flash, redirect, request, url_for
 
 from ..extensions import db
 from ..htmx import render
 from .forms import LoginForm
 from .permissions import ALL_ROLES, public, roles_required
-from .services import LoginThrottled, authenticate
+from .services import LoginThrottled, authenticate, end_session, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -23,33 +22,27 @@ def _safe_next(target: str | None) -> str:
 @public
 def login():
     form = LoginForm()
-    status = 200
     if form.validate_on_submit():
         try:
             user = authenticate(form.username.data.strip(), form.password.data, request.remote_addr or "?")
-        except LoginThrottled:
-            user = None
-            form.form_errors.append("Too many failed attempts. Wait 15 minutes and try again.")
-            status = 429
+        except LoginThrottled as exc:
+            form.form_errors.append(exc.message)
+            resp = render("auth/login.html", form=form, status=429)
+            resp.headers["Retry-After"] = str(exc.retry_after)
+            return resp
         if user is not None:
-            session.clear()  # a fresh session (and CSRF token) at login
-            login_user(user)
-            session.permanent = True
+            start_session(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        db.session.commit()  # keep the failure record for throttling
-        if status == 200:
-            form.form_errors.append("Unknown user name or wrong password.")
-            status = 401
-    elif request.method == "POST":
-        status = 400
-    return render("auth/login.html", form=form, status=status)
+        form.form_errors.append("Unknown user name or wrong password.")
+        return render("auth/login.html", form=form, status=401)
+    return render("auth/login.html", form=form, status=400 if request.method == "POST" else 200)
 
 
 @bp.post("/logout")
 @roles_required(*ALL_ROLES)
 def logout():
-    logout_user()
-    session.clear()
+    end_session()
+    db.session.commit()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
