@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import Role
-from ..auth.permissions import ALL_ROLES, in_scope, library_scope, roles_required
+from ..auth.permissions import ALL_ROLES, in_scope, institution_roles_required, library_scope, roles_required
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..funds import services as fs
@@ -391,7 +391,7 @@ def get_settings():
 
 
 @bp.put("/settings")
-@roles_required(Role.ADMIN)
+@institution_roles_required(Role.ADMIN)
 def update_settings():
     body = ser.read_body(SETTINGS_IN)
     values = invoice_settings.update(current_user, {key: body[key] for key in SETTINGS_IN if key in body.given})
