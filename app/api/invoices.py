@@ -343,7 +343,8 @@ def summary_json(invoice: Invoice) -> dict:
             "invoice_date": invoice.invoice_date.isoformat(), "due_date": _day(invoice.due_date),
             "currency": currency, "total_amount": format_plain(invoice.total_amount, currency),
             "owner_library": invoice.owner_library.code if invoice.owner_library else None,
-            "channel": invoice.channel, "review_problems": list(invoice.review_problems or []),
+            "channel": invoice.channel,
+            "review_problems": [p.text for p in ivs.review_problems_for(current_user, invoice)],
             "alert": invoice.alert, "created_at": ser._timestamp(invoice.created_at),
             "allowed_actions": allowed_actions(invoice)}
 
@@ -559,7 +560,8 @@ def _openapi():
                                                                      "institution."},
         "channel": {"type": "string", "enum": ["manual", "po", "file", "edi", "api"]},
         "review_problems": {"type": "array", "items": string, "description": "Why the review rules keep it In "
-                                                                             "Review."},
+                            "Review, as you may read them: a possible duplicate in a library outside your scope "
+                            "is not named."},
         "alert": {"type": "string", "description": "E.g. the reason it was rejected or sent back."},
         "created_at": moment,
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},
