@@ -56,9 +56,8 @@ def institution_roles_required(*roles: Role):
 
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if current_user.is_authenticated and has_any_role(current_user, allowed) \
-                    and not can_change_institution_data(current_user, allowed):
-                abort(403)
+            if current_user.is_authenticated and has_any_role(current_user, allowed):
+                require_institution_role(current_user, allowed)  # 403 with the reason
             return guarded(*args, **kwargs)
         wrapper.allowed_roles = allowed
         wrapper.institution_wide = True
@@ -89,13 +88,16 @@ def can_change_institution_data(user, roles) -> bool:
                                     for a in getattr(user, "assignments", ()))
 
 
-def require_institution_role(actor, roles, what: str) -> None:
-    """Refuse (:class:`Forbidden`) unless ``actor`` may change institution-wide data with ``roles``;
-    ``what`` completes "… may <what>"."""
+def require_institution_role(actor, roles, what: str | None = None) -> None:
+    """Refuse (:class:`Forbidden`, a 403 with the reason) unless ``actor`` may change institution-wide
+    data with ``roles``; ``what`` completes "… may <what>"."""
     if not can_change_institution_data(actor, roles):
         names = sorted(Role(r).label.lower() for r in roles)
         who = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-        raise Forbidden(f"Only a {who} for the whole institution may {what}: every library shares it.")
+        if what:
+            raise Forbidden(f"Only a {who} for the whole institution may {what}: every library shares it.")
+        raise Forbidden(f"Only a {who} for the whole institution may do this: it changes what every library "
+                        "shares.")
 
 
 def library_scope(user, roles=ALL_ROLES) -> set[int] | None:
