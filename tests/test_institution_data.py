@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.auth.services import create_user, issue_api_token
 from app.errors import Forbidden
 from app.extensions import db
@@ -36,9 +36,9 @@ def app(make_app):
 
 def _scoped(world, name, role, library="a"):
     lib = {"a": world.lib_a, "b": world.lib_b}[library]
-    create_user(None, name, PASSWORD, full_name=name.title(), roles=[(role, lib)])
+    user = create_user(None, name, PASSWORD, full_name=name.title(), roles=[(role, lib)])
     db.session.commit()
-    return db.session.scalar(db.select(User).filter_by(username=name))
+    return user
 
 
 def _api(app, user):
