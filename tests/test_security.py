@@ -237,3 +237,68 @@ def test_user_without_roles_sees_nothing(app, world):
     assert client.get("/funds/").status_code == 403
     assert Decimal("1000.00") == db.session.get(Fund, world.shared.id).allocated
     assert db.session.scalar(db.select(User).filter_by(username="norole")).assignments == []
+
+
+# -- H12-05: the scope dimension of the matrix ---------------------------------------------------------
+
+def _row_counts() -> dict[str, int]:
+    return {t.name: db.session.scalar(db.select(db.func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def test_H12_05_institution_wide_routes_refuse_library_scoped_holders(make_app):
+    """Every institution-wide route (pages and API) refuses a library-scoped holder of each role it
+    allows, with 403 and no change, while the institution-wide holder of the same role reaches it;
+    reading institution-wide data stays open to both. Only these routes get the library-scoped pass
+    (SQLite only: the rule does not depend on the database)."""
+    from app.auth.services import create_user, issue_api_token
+    from tests.factories import build_world
+    from tests.route_matrix import API_INSTITUTION_WIDE, API_MATRIX, API_READ, API_WRITE, INSTITUTION_WIDE
+
+    app = make_app("sqlite")
+    with app.app_context():
+        world = build_world()
+        url_args = _url_args(world, None)
+        for role in Role:
+            create_user(None, f"lib-{role.value}", PASSWORD, roles=[(role, world.lib_a)])
+        db.session.commit()
+        library_clients = {role: login(app.test_client(), f"lib-{role.value}") for role in Role}
+        institution_clients = {role: login(app.test_client(), ROLE_USERS[role]) for role in Role}
+        before = _row_counts()
+
+        pages = [rule for rule in _routes(app) if rule.endpoint in INSTITUTION_WIDE]
+        assert {rule.endpoint for rule in pages} == INSTITUTION_WIDE, "INSTITUTION_WIDE names a route that is gone"
+        for rule in pages:
+            url = rule.build(url_args, append_unknown=False)[1]
+            for role in MATRIX[rule.endpoint]:
+                for method in sorted(rule.methods & {"GET", "POST"}):
+                    for headers in ({}, {"HX-Request": "true"}):
+                        status = library_clients[role].open(url, method=method, headers=headers,
+                                                            data={}).status_code
+                        assert status == 403, (rule.endpoint, role, method, headers, status)
+                if "GET" in rule.methods:
+                    status = institution_clients[role].get(url).status_code
+                    assert status in (200, 204, 302), (rule.endpoint, role, "institution", status)
+
+        assert _row_counts() == before, "a refused request changed something"
+
+        users = {role: db.session.scalar(db.select(User).filter_by(username=f"lib-{role.value}")) for role in Role}
+        tokens = {role: {"Authorization": f"Bearer {issue_api_token(None, user)}"} for role, user in users.items()}
+        db.session.commit()
+        before = _row_counts()
+        api_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint in API_INSTITUTION_WIDE]
+        assert {rule.endpoint for rule in api_rules} == API_INSTITUTION_WIDE
+        client = app.test_client()
+        for rule in api_rules:
+            url = rule.build(url_args, append_unknown=False)[1]
+            method = next(iter(rule.methods & {"POST", "PUT", "PATCH", "DELETE"}))
+            for role in API_MATRIX.get(rule.endpoint, API_WRITE):
+                resp = client.open(url, method=method, headers=tokens[role], json={})
+                assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden", \
+                    (rule.endpoint, role, resp.status_code)
+        for path in ("/api/v1/vendors", "/api/v1/currency-rates", "/api/v1/fiscal-periods", "/api/v1/settings"):
+            for role in API_READ:
+                assert client.get(path, headers=tokens[role]).status_code == 200, (path, role)
+        assert _row_counts() == before, "a refused request changed something"
+
+        marked = {endpoint for endpoint, view in app.view_functions.items() if getattr(view, "institution_wide", False)}
+        assert marked <= INSTITUTION_WIDE | API_INSTITUTION_WIDE, "add the route to INSTITUTION_WIDE in the matrix"

@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import Role
-from ..auth.permissions import ALL_ROLES, in_scope, library_scope, roles_required
+from ..auth.permissions import ALL_ROLES, in_scope, institution_roles_required, library_scope, roles_required
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..funds import services as fs
@@ -343,7 +343,8 @@ def summary_json(invoice: Invoice) -> dict:
             "invoice_date": invoice.invoice_date.isoformat(), "due_date": _day(invoice.due_date),
             "currency": currency, "total_amount": format_plain(invoice.total_amount, currency),
             "owner_library": invoice.owner_library.code if invoice.owner_library else None,
-            "channel": invoice.channel, "review_problems": list(invoice.review_problems or []),
+            "channel": invoice.channel,
+            "review_problems": [p.text for p in ivs.review_problems_for(current_user, invoice)],
             "alert": invoice.alert, "created_at": ser._timestamp(invoice.created_at),
             "allowed_actions": allowed_actions(invoice)}
 
@@ -391,7 +392,7 @@ def get_settings():
 
 
 @bp.put("/settings")
-@roles_required(Role.ADMIN)
+@institution_roles_required(Role.ADMIN)
 def update_settings():
     body = ser.read_body(SETTINGS_IN)
     values = invoice_settings.update(current_user, {key: body[key] for key in SETTINGS_IN if key in body.given})
@@ -559,7 +560,8 @@ def _openapi():
                                                                      "institution."},
         "channel": {"type": "string", "enum": ["manual", "po", "file", "edi", "api"]},
         "review_problems": {"type": "array", "items": string, "description": "Why the review rules keep it In "
-                                                                             "Review."},
+                            "Review, as you may read them: a possible duplicate in a library outside your scope "
+                            "is not named."},
         "alert": {"type": "string", "description": "E.g. the reason it was rejected or sent back."},
         "created_at": moment,
         "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},

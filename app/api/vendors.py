@@ -1,9 +1,14 @@
-"""API v1: vendors and currency rates."""
+"""API v1: vendors and currency rates.
+
+Creating vendors and rates needs the role held for the whole institution; a library-scoped
+purchasing operator may PUT a vendor whose shared fields stay as they are (the notes change).
+"""
 from __future__ import annotations
 
 from flask import request, url_for
 from flask_login import current_user
 
+from ..auth.permissions import institution_roles_required
 from ..extensions import db
 from ..vendors import services as vs
 from . import serializers as ser
@@ -34,13 +39,16 @@ RATE_IN = {
 }
 
 
-def _fields(body) -> vs.VendorFields:
+def _fields(body, vendor=None) -> vs.VendorFields:
+    """The vendor's fields from ``body``; those the API does not carry (EDI) stay as ``vendor`` has them."""
     vat = ser.parse_percent(body["vat_percent"], "vat_percent") if body["vat_percent"] is not None else None
-    return vs.VendorFields(name=body["name"], status=body["status"], currency=body["currency"],
-                           financial_sys_code=body["financial_sys_code"], additional_code=body["additional_code"],
-                           national_tax_id=body["national_tax_id"], liable_for_vat=body["liable_for_vat"],
-                           governmental_vendor=body["governmental_vendor"], is_governmental=body["is_governmental"],
-                           vat_percent=vat, notes=body["notes"])
+    fields = vs.VendorFields.of(vendor) if vendor is not None else vs.VendorFields()
+    fields.name, fields.status, fields.currency = body["name"], body["status"], body["currency"]
+    fields.financial_sys_code, fields.additional_code = body["financial_sys_code"], body["additional_code"]
+    fields.national_tax_id, fields.liable_for_vat = body["national_tax_id"], body["liable_for_vat"]
+    fields.governmental_vendor, fields.is_governmental = body["governmental_vendor"], body["is_governmental"]
+    fields.vat_percent, fields.notes = vat, body["notes"]
+    return fields
 
 
 def vendor_json(v) -> dict:
@@ -71,7 +79,7 @@ def list_vendors():
 
 
 @bp.post("/vendors")
-@roles_required(*vs.VENDOR_EDITORS)
+@institution_roles_required(*vs.VENDOR_EDITORS)
 def create_vendor():
     body = ser.read_body(VENDOR_IN)
     vendor = vs.create_vendor(current_user, body["code"], _fields(body))
@@ -90,7 +98,7 @@ def get_vendor(code):
 def update_vendor(code):
     vendor = vs.find_vendor(code)
     body = ser.read_body(VENDOR_UPDATE)
-    vs.update_vendor(current_user, vendor, _fields(body))
+    vs.update_vendor(current_user, vendor, _fields(body, vendor))
     db.session.commit()
     return vendor_json(vendor)
 
@@ -105,7 +113,7 @@ def list_rates():
 
 
 @bp.post("/currency-rates")
-@roles_required(*vs.RATE_EDITORS)
+@institution_roles_required(*vs.RATE_EDITORS)
 def create_rate():
     body = ser.read_body(RATE_IN)
     row = vs.add_rate(current_user, body["currency"], body["rate"], body["date"])
@@ -143,13 +151,15 @@ def _openapi():
         "CurrencyRateInput": _input_schema(RATE_IN, "A new exchange rate."),
     }
     del nullable
-    edit = "admin or purchasing_operator"
-    rates = "admin, fund_manager or invoice_manager"
+    create = "admin or purchasing_operator, held for the whole institution"
+    edit = ("admin or purchasing_operator; one scoped to a library may change only the notes (a change of any "
+            "other field is a 403)")
+    rates = "admin, fund_manager or invoice_manager, held for the whole institution"
     read = "any role"
     paths = {
         "/api/v1/vendors": {
             "get": _operation("listVendors", "List vendors by code", read, ("200", "VendorList", "The vendors.")),
-            "post": _operation("createVendor", "Create a vendor", edit, ("201", "Vendor", "Created."),
+            "post": _operation("createVendor", "Create a vendor", create, ("201", "Vendor", "Created."),
                                ("400", "409", "422"), body="VendorInput"),
         },
         "/api/v1/vendors/{code}": {

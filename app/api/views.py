@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import ALL_ROLES, MONEY_MANAGERS, can_manage_money, roles_required, visible_funds_clause
+from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_manage_money, institution_roles_required,
+                                roles_required, visible_funds_clause)
 from ..auth.services import user_for_token
 from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound
 from ..extensions import csrf, db
@@ -143,7 +144,7 @@ def list_fiscal_periods():
 
 
 @bp.post("/fiscal-periods")
-@roles_required(*MANAGE)
+@institution_roles_required(*MANAGE)
 def create_fiscal_period():
     body = ser.read_body(ser.FISCAL_PERIOD_IN)
     fp = fs.create_fiscal_period(current_user, body["code"], body["name"], body["start_date"],

@@ -4,6 +4,12 @@ Every view declares its roles with :func:`roles_required` (or :func:`public`); c
 to start when a route declares neither. Scope: a role assignment covers the whole institution
 (library NULL) or one library; queries go through the ``visible_*`` filters so an out-of-scope
 id is simply not found (404), never a 403 that confirms it exists.
+
+Institution-wide data (currency rates, vendors' shared and financial fields, fiscal periods,
+institution ledgers, settings, users and libraries) is read by everyone but changed only under one
+rule, :func:`can_change_institution_data`: the user holds one of the roles *for the institution*
+(a role row without a library). Services call :func:`require_institution_role`; views that only
+change such data use :func:`institution_roles_required`.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import false, or_, select, true
 
+from ..errors import Forbidden
 from .models import Role
 
 ALL_ROLES = frozenset(Role)
@@ -38,6 +45,26 @@ def roles_required(*roles: Role):
     return decorator
 
 
+def institution_roles_required(*roles: Role):
+    """Like :func:`roles_required`, but the role must be held for the whole institution: the view
+    changes data every library shares. A library-scoped holder gets 403 (GET included: the form is
+    of no use to them)."""
+    allowed = frozenset(Role(r) for r in roles)
+
+    def decorator(view):
+        guarded = roles_required(*allowed)(view)
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user.is_authenticated and has_any_role(current_user, allowed):
+                require_institution_role(current_user, allowed)  # 403 with the reason
+            return guarded(*args, **kwargs)
+        wrapper.allowed_roles = allowed
+        wrapper.institution_wide = True
+        return wrapper
+    return decorator
+
+
 def public(view):
     """Mark a view as reachable without logging in (login page, health check)."""
     view.is_public = True
@@ -52,6 +79,25 @@ def unregistered_endpoints(app) -> list[str]:
 
 def has_any_role(user, roles) -> bool:
     return any(Role(a.role) in roles for a in user.assignments)
+
+
+def can_change_institution_data(user, roles) -> bool:
+    """THE rule for institution-wide data: ``user`` holds one of ``roles`` for the whole institution."""
+    roles = frozenset(Role(r) for r in roles)
+    return user is not None and any(a.library_id is None and Role(a.role) in roles
+                                    for a in getattr(user, "assignments", ()))
+
+
+def require_institution_role(actor, roles, what: str | None = None) -> None:
+    """Refuse (:class:`Forbidden`, a 403 with the reason) unless ``actor`` may change institution-wide
+    data with ``roles``; ``what`` completes "… may <what>"."""
+    if not can_change_institution_data(actor, roles):
+        names = sorted(Role(r).label.lower() for r in roles)
+        who = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        if what:
+            raise Forbidden(f"Only a {who} for the whole institution may {what}: every library shares it.")
+        raise Forbidden(f"Only a {who} for the whole institution may do this: it changes what every library "
+                        "shares.")
 
 
 def library_scope(user, roles=ALL_ROLES) -> set[int] | None:
@@ -99,9 +145,12 @@ def visible_ledgers_clause(user):
 
 
 def can_manage_money(user, owner_library_id: int | None) -> bool:
-    """Fund managers and administrators manage what their scope owns."""
+    """Fund managers and administrators manage what their scope owns (the institution's: the rule
+    for institution-wide data)."""
+    if owner_library_id is None:
+        return can_change_institution_data(user, MONEY_MANAGERS)
     return in_scope(library_scope(user, MONEY_MANAGERS), owner_library_id) and has_any_role(user, MONEY_MANAGERS)
 
 
 def is_institution_admin(user) -> bool:
-    return library_scope(user, {Role.ADMIN}) is None and has_any_role(user, {Role.ADMIN})
+    return can_change_institution_data(user, {Role.ADMIN})

@@ -15,7 +15,8 @@ from babel.numbers import is_currency
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 
-from ..auth.permissions import can_manage_money, visible_funds_clause, visible_ledgers_clause
+from ..auth.permissions import (MONEY_MANAGERS, can_manage_money, require_institution_role, visible_funds_clause,
+                                visible_ledgers_clause)
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..database import insert_rows, is_postgres, next_ids
@@ -147,7 +148,7 @@ def _require_manager(actor, owner_library_id):
 
 def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date: date,
                          status: str = "active") -> FiscalPeriod:
-    _require_manager(actor, None)
+    require_institution_role(actor, MONEY_MANAGERS, "create fiscal periods")
     code = _require_code(code, "fiscal period", 20)
     if db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == code)):
         raise Duplicate(f"A fiscal period with code {code} already exists.", "code")
@@ -160,7 +161,7 @@ def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date
 
 def update_fiscal_period(actor, fp: FiscalPeriod, name: str, start_date: date, end_date: date,
                          status: str) -> FiscalPeriod:
-    _require_manager(actor, None)
+    require_institution_role(actor, MONEY_MANAGERS, "change fiscal periods")
     _apply_period_fields(fp, name, start_date, end_date, status)
     db.session.flush()
     return fp
@@ -187,7 +188,7 @@ def fund_types() -> list[FundType]:
 
 
 def create_fund_type(actor, code: str, name: str) -> FundType:
-    _require_manager(actor, None)
+    require_institution_role(actor, MONEY_MANAGERS, "add fund types")
     code = _require_code(code, "fund type", 20).upper()
     if db.session.scalar(select(FundType).where(FundType.code == code)):
         raise Duplicate(f"Fund type {code} already exists.", "code")

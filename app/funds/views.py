@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.permissions import ALL_ROLES, MONEY_MANAGERS, can_manage_money, roles_required
+from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
+                                institution_roles_required, roles_required)
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db, htmx
 from ..forms_util import attach_error
@@ -248,6 +249,12 @@ def transfer(fund_id):
 
 # -- fiscal periods ---------------------------------------------------------------------------
 
+@bp.app_template_global()
+def can_edit_fiscal_periods() -> bool:
+    """Fiscal periods are the institution's: the money managers' role held for the whole institution."""
+    return current_user.is_authenticated and can_change_institution_data(current_user, MANAGE)
+
+
 @bp.get("/fiscal-periods/")
 @roles_required(*VIEW)
 def fiscal_periods():
@@ -256,7 +263,7 @@ def fiscal_periods():
 
 @bp.route("/fiscal-periods/new", methods=["GET", "POST"])
 @bp.route("/fiscal-periods/<int:period_id>/edit", methods=["GET", "POST"])
-@roles_required(*MANAGE)
+@institution_roles_required(*MANAGE)
 def edit_fiscal_period(period_id=None):
     period = db.get_or_404(FiscalPeriod, period_id) if period_id else None
     form = FiscalPeriodForm(obj=period)
@@ -287,6 +294,13 @@ def _library_choices():
             db.session.scalars(select(Library).order_by(Library.code))]
 
 
+def _owner_choices():
+    """The owners the user may give a ledger: the institution only with the institution-wide role."""
+    owners = [("", "Institution")] + _library_choices()
+    return [(value, label) for value, label in owners
+            if can_manage_money(current_user, parse_id(value) if value else None)]
+
+
 def _libraries(ids) -> list[Library]:
     found = (db.session.get(Library, lid) for lid in map(parse_id, ids or []) if lid)
     return [lib for lib in found if lib is not None]
@@ -308,9 +322,13 @@ def ledgers():
 @roles_required(*MANAGE)
 def edit_ledger(ledger_id=None):
     ledger = fs.get_ledger(current_user, ledger_id) if ledger_id else None
+    if ledger and not can_manage_money(current_user, ledger.owner_library_id):
+        abort(403)  # visible (an institution ledger shared with the library) but not theirs to change
     form = LedgerForm()
     form.fiscal_period.choices = [(str(p.id), f"{p.code} — {p.name}") for p in fs.fiscal_periods()]
-    form.owner.choices = [("", "Institution")] + _library_choices()
+    form.owner.choices = _owner_choices()
+    if request.method == "POST" and request.form.get("owner", "") not in {v for v, _ in form.owner.choices}:
+        abort(403)  # an owner the form did not offer: the institution or another library
     form.libraries.choices = _library_choices()
     if request.method == "GET" and ledger:
         form.code.data, form.name.data, form.currency.data = ledger.code, ledger.name, ledger.currency

@@ -685,7 +685,7 @@ def _try(actor, inv: InvoicePreview) -> None:
         _check_total(invoice)
         svc.process_invoice(actor, invoice)
         inv.outcome = STATUSES[invoice.status]
-        inv.warnings = list(invoice.review_problems or [])
+        inv.warnings = [p.text for p in svc.review_problems_for(actor, invoice)]
         inv.invoice_id = invoice.id
         savepoint.commit()
     except DomainError as exc:
@@ -757,7 +757,7 @@ def _dry_run(actor, inv: InvoicePreview, ctx: _Context) -> None:
     invoice.charges = [InvoiceCharge(charge_type=code, amount=amount) for code, amount in f.charges.items()]
     _check_total(invoice)
     svc.check_expenditure(invoice)
-    inv.warnings = svc.review_problems(invoice)
+    inv.warnings = [p.text for p in svc.review_problems_for(actor, invoice, svc.review_problems(invoice))]
     rule = None if inv.warnings else svc.matching_approval_rule(invoice)
     if inv.warnings:
         inv.outcome = STATUSES["in_review"]

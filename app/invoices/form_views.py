@@ -380,8 +380,8 @@ def _after_save(invoice_id: int, message: str, then: str) -> str:
             flash(f"Not processed: {exc.message}", "error")
             return _detail_url(invoice_id)
     flash(message, "ok")
-    for problem in invoice.review_problems or []:
-        flash(f"Review: {problem}", "error")
+    for problem in svc.review_problems_for(current_user, invoice):
+        flash(f"Review: {problem.text}", "error")
     return _detail_url(invoice_id)
 
 

@@ -11,6 +11,7 @@ exceptions with messages meant for people. Callers commit.
 from __future__ import annotations
 
 import contextvars
+import re
 import secrets
 from collections import defaultdict
 from contextlib import contextmanager
@@ -847,13 +848,58 @@ def review_problems(invoice: Invoice) -> list[str]:
             vs.rate_on(currency, invoice.invoice_date)
         except vs.MissingRate:
             problems.append(f"No exchange rate for {currency} on or before {invoice.invoice_date.isoformat()}.")
-    if "possible_duplicate" in rules:
-        other = db.session.scalar(select(Invoice).where(
-            Invoice.vendor_id == invoice.vendor_id, Invoice.id != invoice.id,
-            Invoice.total_amount == invoice.total_amount, Invoice.invoice_date == invoice.invoice_date))
-        if other is not None:
-            problems.append(f"Possible duplicate of invoice {other.number}: same vendor, total and date.")
+    if "possible_duplicate" in rules and db.session.scalar(_duplicates(invoice).limit(1)) is not None:
+        problems.append(POSSIBLE_DUPLICATE)
     return problems
+
+
+# The duplicate may belong to a library the reader may not see, so what is stored (the invoice's
+# problems, its history) names no invoice; review_problems_for() words it for each reader.
+POSSIBLE_DUPLICATE = "Possible duplicate: another invoice of the vendor has the same total and date."
+_DUPLICATE_SENTENCE = re.compile(r"Possible duplicate(?: of invoice .+)?: (?:same vendor, total and date|another "
+                                 r"invoice of the vendor has the same total and date)\.", re.S)
+
+
+def _duplicates(invoice: Invoice):
+    """Other invoices of the vendor with the same total and date, in every library."""
+    vendor_id = invoice.vendor_id if invoice.vendor_id is not None else getattr(invoice.vendor, "id", None)
+    return select(Invoice.id, Invoice.number).where(
+        Invoice.vendor_id == vendor_id, Invoice.id != invoice.id, Invoice.total_amount == invoice.total_amount,
+        Invoice.invoice_date == invoice.invoice_date).order_by(Invoice.id)
+
+
+@dataclass(frozen=True)
+class ReviewProblem:
+    """One review problem as a reader may see it; ``invoice_id``: the possible duplicate to link to."""
+    text: str
+    invoice_id: int | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def review_problems_for(viewer, invoice: Invoice, problems: list[str] | None = None) -> list[ReviewProblem]:
+    """``problems`` (by default the invoice's stored ones) as ``viewer`` may read them: a possible
+    duplicate is named only when the viewer may see it; otherwise it "exists in another library"."""
+    out = []
+    for text in invoice.review_problems if problems is None else problems:
+        if _DUPLICATE_SENTENCE.fullmatch(text or ""):
+            text, invoice_id = _duplicate_for(viewer, invoice)
+            out.append(ReviewProblem(text, invoice_id))
+        else:
+            out.append(ReviewProblem(text))
+    return out
+
+
+def _duplicate_for(viewer, invoice: Invoice) -> tuple[str, int | None]:
+    query = _duplicates(invoice)
+    seen = db.session.execute(query.where(visible_invoices_clause(viewer)).limit(1)).first()
+    if seen is not None:
+        return f"Possible duplicate of invoice {seen.number}: same vendor, total and date.", seen.id
+    if db.session.execute(query.limit(1)).first() is not None:
+        return "A possible duplicate exists in another library: an invoice of the vendor with the same total " \
+               "and date.", None
+    return POSSIBLE_DUPLICATE, None  # gone since the check ran
 
 
 def matching_approval_rule(invoice: Invoice) -> ApprovalRule | None:

@@ -37,6 +37,13 @@ bp = Blueprint("invoices", __name__)
 def vat_confirmation_label(value: str) -> str:
     """What a stored VAT confirmation means, in words."""
     return ivs.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
+
+
+@bp.app_template_global()
+def review_problems_of(invoice: Invoice) -> list:
+    """The invoice's review problems as the current user may read them (a possible duplicate in a
+    library they may not see is not named)."""
+    return ivs.review_problems_for(current_user, invoice)
 VIEW = ALL_ROLES
 OPERATE = ivs.OPERATORS
 APPROVE = ivs.APPROVERS

@@ -2,6 +2,11 @@
 
 They take an explicit ``actor``, check the rules, flush, and raise :mod:`app.errors` exceptions with
 messages meant for people. Callers commit.
+
+Vendors and exchange rates are the institution's, shared by every library: creating a vendor,
+changing its :data:`SHARED_VENDOR_FIELDS`, its accounts and addresses, and adding rates need the role
+held for the whole institution (:func:`app.auth.permissions.require_institution_role`). A
+library-scoped buyer may still change a vendor's notes and its contacts.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from ..auth.models import Role
-from ..auth.permissions import has_any_role
+from ..auth.permissions import can_change_institution_data, has_any_role, require_institution_role
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
@@ -29,6 +34,32 @@ RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
 RATE_SCALE = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RATE = re.compile(r"^\d{1,10}(\.\d+)?$")
+
+
+# What every library shares: these go into the ERP's order and payment files (name, the codes, the
+# tax ID, VAT liability; the accounts and the addresses too) or decide how every library's orders and
+# invoices are handled (status, currency, the governmental vendor and its VAT, the EDI exchange).
+SHARED_VENDOR_FIELDS = {
+    "name": "name", "status": "status", "currency": "currency", "financial_sys_code": "financial-system code",
+    "additional_code": "additional code", "national_tax_id": "national tax ID", "liable_for_vat": "VAT liability",
+    "is_governmental": "governmental vendor mark", "vat_percent": "VAT percent",
+    "governmental_vendor": "governmental vendor", "edi_enabled": "EDI settings", "edi_vendor_id": "EDI vendor ID",
+    "edi_id_qualifier": "EDI ID qualifier", "edi_folder": "EDI folder",
+}
+
+
+def may_change_shared_vendor_data(user) -> bool:
+    """Create vendors, change their shared fields, accounts and addresses."""
+    return can_change_institution_data(user, VENDOR_EDITORS)
+
+
+def may_add_rates(user) -> bool:
+    return can_change_institution_data(user, RATE_EDITORS)
+
+
+def _require_shared(actor, what: str) -> None:
+    _require(actor, VENDOR_EDITORS, what)
+    require_institution_role(actor, VENDOR_EDITORS, what)
 
 
 class MissingRate(RuleViolation):
@@ -105,7 +136,7 @@ def _check_code(code) -> str:
 
 
 def create_vendor(actor, code: str, data: VendorFields) -> Vendor:
-    _require(actor, VENDOR_EDITORS, "create vendors")
+    _require_shared(actor, "create vendors")
     code = _check_code(code)
     if db.session.scalar(select(Vendor.id).where(Vendor.code == code)):
         raise Duplicate(f"A vendor with code {code} already exists.", "code")
@@ -116,8 +147,28 @@ def create_vendor(actor, code: str, data: VendorFields) -> Vendor:
     return vendor
 
 
+def _comparable(name: str, value):
+    if isinstance(value, str):
+        value = value.strip().upper() if name == "currency" else value.strip()
+    if name == "governmental_vendor":
+        return value or None
+    return value
+
+
+def changed_shared_fields(vendor: Vendor, data: VendorFields) -> list[str]:
+    """The shared fields whose value ``data`` would change."""
+    current = VendorFields.of(vendor)
+    return [name for name in SHARED_VENDOR_FIELDS
+            if _comparable(name, getattr(data, name)) != _comparable(name, getattr(current, name))]
+
+
 def update_vendor(actor, vendor: Vendor, data: VendorFields) -> Vendor:
     _require(actor, VENDOR_EDITORS, "change vendors")
+    if not may_change_shared_vendor_data(actor):
+        changed = changed_shared_fields(vendor, data)
+        if changed:
+            require_institution_role(actor, VENDOR_EDITORS,
+                                     f"change a vendor's {SHARED_VENDOR_FIELDS[changed[0]]}")
     _apply(vendor, data)
     db.session.flush()
     return vendor
@@ -200,7 +251,7 @@ def _account_fields(account, vendor, code, description, financial_sys_code, stat
 
 def add_account(actor, vendor: Vendor, code: str, description: str = "", financial_sys_code: str = "",
                 status: str = "active") -> VendorAccount:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's accounts")
     account = VendorAccount()
     _account_fields(account, vendor, code, description, financial_sys_code, status)
     vendor.accounts.append(account)
@@ -210,7 +261,7 @@ def add_account(actor, vendor: Vendor, code: str, description: str = "", financi
 
 def update_account(actor, vendor: Vendor, account_id: int, code: str, description: str = "",
                    financial_sys_code: str = "", status: str = "active") -> VendorAccount:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's accounts")
     account = _child(VendorAccount, vendor, account_id, "account")
     _account_fields(account, vendor, code, description, financial_sys_code, status)
     db.session.flush()
@@ -218,7 +269,7 @@ def update_account(actor, vendor: Vendor, account_id: int, code: str, descriptio
 
 
 def remove_account(actor, vendor: Vendor, account_id: int) -> None:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's accounts")
     vendor.accounts.remove(_child(VendorAccount, vendor, account_id, "account"))
     db.session.flush()
 
@@ -254,7 +305,7 @@ def _address_fields(address: VendorAddress, vendor: Vendor, d: AddressFields) ->
 
 
 def add_address(actor, vendor: Vendor, data: AddressFields) -> VendorAddress:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's addresses")
     address = VendorAddress()
     _address_fields(address, vendor, data)
     vendor.addresses.append(address)
@@ -263,7 +314,7 @@ def add_address(actor, vendor: Vendor, data: AddressFields) -> VendorAddress:
 
 
 def update_address(actor, vendor: Vendor, address_id: int, data: AddressFields) -> VendorAddress:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's addresses")
     address = _child(VendorAddress, vendor, address_id, "address")
     _address_fields(address, vendor, data)
     db.session.flush()
@@ -271,7 +322,7 @@ def update_address(actor, vendor: Vendor, address_id: int, data: AddressFields) 
 
 
 def remove_address(actor, vendor: Vendor, address_id: int) -> None:
-    _require(actor, VENDOR_EDITORS, "change vendors")
+    _require_shared(actor, "change a vendor's addresses")
     vendor.addresses.remove(_child(VendorAddress, vendor, address_id, "address"))
     db.session.flush()
 
@@ -353,6 +404,7 @@ def _existing(currency: str, day: date) -> ExchangeRate | None:
 
 def add_rate(actor, currency: str, rate, day: date) -> ExchangeRate:
     _require(actor, RATE_EDITORS, "add exchange rates")
+    require_institution_role(actor, RATE_EDITORS, "add exchange rates")
     currency, rate, day = _check_new_rate(currency, rate, day)
     existing = _existing(currency, day)
     if existing is not None:
@@ -420,6 +472,7 @@ def load_rates_csv(actor, data: bytes) -> LoadReport:
 
     Row numbers count the header as row 1 (as a spreadsheet shows them)."""
     _require(actor, RATE_EDITORS, "add exchange rates")
+    require_institution_role(actor, RATE_EDITORS, "add exchange rates")
     report = LoadReport()
     if len(data) > MAX_CSV_BYTES:
         report.errors.append(RowError(0, "The file is larger than 2 MB."))

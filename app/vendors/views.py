@@ -1,4 +1,9 @@
-"""Vendor pages (list, vendor with tabs, forms, accounts/addresses/contacts) and the currency rates page."""
+"""Vendor pages (list, vendor with tabs, forms, accounts/addresses/contacts) and the currency rates page.
+
+Vendors and rates are the institution's: a library-scoped buyer sees the vendor form with the shared
+fields disabled and may save the notes (a posted shared field is checked by the service: 403 when it
+would change); creating vendors, accounts, addresses and rates is for the institution-wide role.
+"""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -7,9 +12,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_
+from werkzeug.datastructures import MultiDict
 
-from ..auth.permissions import ALL_ROLES, has_any_role, roles_required
-from ..errors import DomainError, InvalidInput
+from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_required, roles_required
+from ..errors import DomainError, Forbidden, InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..htmx import hx_redirect, render
@@ -32,8 +38,13 @@ def can_edit_vendors() -> bool:
 
 
 @bp.app_template_global()
+def can_change_shared_vendor_data() -> bool:
+    return current_user.is_authenticated and vs.may_change_shared_vendor_data(current_user)
+
+
+@bp.app_template_global()
 def can_add_rates() -> bool:
-    return current_user.is_authenticated and has_any_role(current_user, RATES)
+    return current_user.is_authenticated and vs.may_add_rates(current_user)
 
 
 # -- list --------------------------------------------------------------------------------------
@@ -85,8 +96,35 @@ def _vendor_fields(form: VendorForm) -> vs.VendorFields:
         edi_id_qualifier=form.edi_id_qualifier.data, edi_folder=form.edi_folder.data)
 
 
+def _kept_formdata(vendor: Vendor) -> MultiDict:
+    """The vendor's shared fields as they are, with what was posted on top: the fields a
+    library-scoped buyer's browser does not send (disabled) keep their values; any that was sent is
+    checked by the service."""
+    current = vs.VendorFields.of(vendor)
+    data = MultiDict()
+    for name in vs.SHARED_VENDOR_FIELDS:
+        value = getattr(current, name)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "y"
+        elif name == "vat_percent":
+            data[name] = f"{value:f}" if value is not None else ""
+        else:
+            data[name] = value or ""
+    for key in request.form:
+        data.setlist(key, request.form.getlist(key))
+    return data
+
+
 def _vendor_form(vendor: Vendor | None):
-    form = VendorForm(obj=vendor) if vendor else VendorForm()
+    shared = vs.may_change_shared_vendor_data(current_user)
+    if vendor is not None and not shared and request.method == "POST":
+        form = VendorForm(formdata=_kept_formdata(vendor), obj=vendor)
+    else:
+        form = VendorForm(obj=vendor) if vendor else VendorForm()
+    if not shared:
+        for name in vs.SHARED_VENDOR_FIELDS:
+            getattr(form, name).render_kw = {"disabled": True}
     if vendor is not None and request.method == "GET":
         form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
         form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
@@ -110,17 +148,21 @@ def _vendor_form(vendor: Vendor | None):
                 flash(message, "ok")
                 url = url_for("vendors.show", vendor_id=vendor.id)
                 return hx_redirect(url) if htmx else redirect(url)
+            except Forbidden:
+                db.session.rollback()
+                raise  # a shared field posted by a library-scoped buyer: 403, nothing saved
             except DomainError as exc:
                 db.session.rollback()
                 attach_error(form, exc)
                 if vendor is not None:
                     vendor = vs.get_vendor(vendor.id)
         status = 422
-    return render("vendors/form.html", "vendors/_form.html", status=status, form=form, vendor=vendor)
+    return render("vendors/form.html", "vendors/_form.html", status=status, form=form, vendor=vendor,
+                  shared_editable=shared)
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])
-@roles_required(*EDIT)
+@institution_roles_required(*EDIT)
 def new():
     return _vendor_form(None)
 
@@ -198,7 +240,7 @@ def _child_change(vendor_id, tab: str, form_name: str, form, change):
 
 
 @bp.post("/vendors/<int:vendor_id>/accounts")
-@roles_required(*EDIT)
+@institution_roles_required(*EDIT)
 def add_account(vendor_id):
     form = AccountForm()
 
@@ -210,7 +252,7 @@ def add_account(vendor_id):
 
 
 @bp.post("/vendors/<int:vendor_id>/accounts/<int:account_id>/remove")
-@roles_required(*EDIT)
+@institution_roles_required(*EDIT)
 def remove_account(vendor_id, account_id):
     def change(vendor):
         vs.remove_account(current_user, vendor, account_id)
@@ -219,7 +261,7 @@ def remove_account(vendor_id, account_id):
 
 
 @bp.post("/vendors/<int:vendor_id>/addresses")
-@roles_required(*EDIT)
+@institution_roles_required(*EDIT)
 def add_address(vendor_id):
     form = AddressForm()
 
@@ -233,7 +275,7 @@ def add_address(vendor_id):
 
 
 @bp.post("/vendors/<int:vendor_id>/addresses/<int:address_id>/remove")
-@roles_required(*EDIT)
+@institution_roles_required(*EDIT)
 def remove_address(vendor_id, address_id):
     def change(vendor):
         vs.remove_address(current_user, vendor, address_id)
@@ -285,7 +327,7 @@ def rates():
 
 
 @bp.post("/currency-rates/")
-@roles_required(*RATES)
+@institution_roles_required(*RATES)
 def add_rate():
     form = RateForm()
     if form.validate_on_submit():
@@ -304,7 +346,7 @@ def add_rate():
 
 
 @bp.post("/currency-rates/upload")
-@roles_required(*RATES)
+@institution_roles_required(*RATES)
 def upload_rates():
     form = RateUploadForm()
     upload = request.files.get("file")

@@ -7,6 +7,7 @@ MATRIX: dict = {
     "erp_periods.save": ADMIN,
 }
 API_MATRIX: dict = {}
+INSTITUTION_WIDE = set(MATRIX)  # the ERP fiscal period numbers
 
 
 def url_args(world) -> dict:

@@ -22,6 +22,7 @@ MATRIX: dict = {
     "integrations.run_report": ADMIN,
 }
 API_MATRIX: dict = {}
+INSTITUTION_WIDE = set(MATRIX)  # the ERP connections and profiles serve every library
 
 
 def url_args(world) -> dict:

@@ -15,6 +15,7 @@ MATRIX: dict = {
     "invoice_admin.set_charge_type_active": ADMIN,
 }
 API_MATRIX: dict = {}
+INSTITUTION_WIDE = set(MATRIX)  # the institution's settings and rules
 
 
 def url_args(world) -> dict:

@@ -15,6 +15,7 @@ MATRIX = {
     "edi.fetch_now": ADMIN,
 }
 API_MATRIX: dict = {}
+INSTITUTION_WIDE = {"edi.settings_list", "edi.edit_setting", "edi.fetch_now"}  # vendors' EDI settings
 
 
 def url_args(world) -> dict:

@@ -24,3 +24,4 @@ API_MATRIX = {
     "api.erp_reject_invoice": APPROVE,
     "api.send_invoice_back_to_review": OPERATE,
 }
+API_INSTITUTION_WIDE = {"api.update_settings"}  # the institution's invoicing settings

@@ -26,14 +26,26 @@ API_MATRIX = {
     "api.update_vendor": PURCHASING,
     "api.create_rate": RATES,
 }
+# Vendors and rates are the institution's (H12-05): creating a vendor, its accounts and addresses (all go
+# to the ERP's payment file) and rates need the role held for the whole institution. Editing a vendor is
+# open to a library-scoped buyer for the notes only (tests/test_institution_data.py), contacts too.
+INSTITUTION_WIDE = {"vendors.new", "vendors.add_account", "vendors.remove_account", "vendors.add_address",
+                    "vendors.remove_address", "vendors.add_rate", "vendors.upload_rates"}
+API_INSTITUTION_WIDE = {"api.create_vendor", "api.create_rate"}
 
 
 def url_args(world) -> dict:
-    """URL values for the vendor routes in the role matrix (one vendor, made once per database)."""
+    """URL values for the vendor routes in the role matrix (one vendor with an account, an address and a
+    contact, made once per database)."""
     from app.extensions import db
     from app.vendors import services as vs
     vendor = db.session.scalar(db.select(vs.Vendor).filter_by(code="SECV"))
     if vendor is None:
-        vendor = vs.create_vendor(world.user("admin"), "SECV", vs.VendorFields(name="Matrix vendor", currency="EUR"))
+        admin = world.user("admin")
+        vendor = vs.create_vendor(admin, "SECV", vs.VendorFields(name="Matrix vendor", currency="EUR"))
+        vs.add_account(admin, vendor, "MATRIX")
+        vs.add_address(admin, vendor, vs.AddressFields(line1="1 Matrix Road", types=["payment"]))
+        vs.add_contact(admin, vendor, "Matrix contact")
         db.session.commit()
-    return {"vendor_id": vendor.id, "code": vendor.code}
+    return {"vendor_id": vendor.id, "code": vendor.code, "account_id": vendor.accounts[0].id,
+            "address_id": vendor.addresses[0].id, "contact_id": vendor.contacts[0].id}
