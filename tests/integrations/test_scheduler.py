@@ -35,12 +35,8 @@ def _runs(job="import_payments"):
 
 
 def _stop(app):
-    scheduler = app.extensions.get("scheduler")
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=True)
-    handle = app.extensions.pop("scheduler_lock", None)
-    if handle:
-        handle.close()
+    from app.integrations import scheduler
+    scheduler.stop(app)
 
 
 def _wait(predicate, timeout=15):
