@@ -88,7 +88,7 @@ class AdvisoryLock:
         self._conn = None
 
     def __str__(self) -> str:
-        return "the database's scheduler lock (PostgreSQL advisory lock)"
+        return "the scheduler's advisory lock on the PostgreSQL database"
 
     def acquire(self) -> bool:
         try:

@@ -169,8 +169,13 @@ def interrupt_dead_runs(**where) -> list[int]:
     """Mark as interrupted every running run (of ``where``: job, profile_id, profile_code …) whose
     process is gone; their ids. The caller commits."""
     ended = []
-    for run in db.session.scalars(db.select(JobRun).filter_by(status="running", **where).order_by(JobRun.id)):
+    for run in db.session.scalars(db.select(JobRun).filter_by(status="running", **where).order_by(JobRun.id)).all():
         if not owner_gone(run):
+            continue
+        # Lock it and look again: another process may be ending it at this moment (PostgreSQL).
+        run = db.session.scalar(db.select(JobRun).filter_by(id=run.id, status="running").with_for_update()
+                                .execution_options(populate_existing=True))
+        if run is None:
             continue
         last = (run.heartbeat_at or run.started_at).isoformat(sep=" ", timespec="seconds")
         owner = f"pid {run.owner_pid} on {run.owner_host}" if run.owner_pid else "the process running it"
@@ -237,6 +242,9 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
     if run_id is not None:
         run = db.session.get(JobRun, run_id)
+        if run.status == "running":   # created elsewhere (a web request): this process runs it
+            me = processes.current()
+            run.owner_host, run.owner_pid, run.owner_mark = me.host, me.pid, me.mark
     else:
         run = start_run(job, profile, actor, trigger, scheduled_for)
         if run is None:

@@ -257,8 +257,8 @@ def _reconcile(app, scheduler) -> None:
     from .models import IntegrationProfile
     from .runs import interrupt_dead_runs
     first = not app.extensions.get("scheduler_reconciled")
-    if interrupt_dead_runs():   # of any job: the next run of theirs must not wait
-        db.session.commit()
+    interrupt_dead_runs()   # of any job: the next run of theirs must not wait
+    db.session.commit()
     tz = scheduler.timezone
     override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
     known = app.extensions.setdefault("scheduler_versions", {})

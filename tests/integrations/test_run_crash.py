@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,6 @@ from tests.integrations.test_scheduler import ROOT, _profile, _runs, _wait, sche
 BLOCKING_RUN = """
 import sys, threading
 from datetime import datetime
-from pathlib import Path
 import app.integrations.payment_import as target
 from app import create_app
 from jobs import runner
