@@ -25,6 +25,7 @@ from tests.integrations.test_scheduler import ROOT, _profile, _runs, _wait, sche
 BLOCKING_RUN = """
 import sys, threading
 from datetime import datetime
+from pathlib import Path
 import app.integrations.payment_import as target
 from app import create_app
 from jobs import runner
