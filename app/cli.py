@@ -157,18 +157,19 @@ def register_cli(app):
 
     @jobs_group.command("scheduler")
     def jobs_scheduler():
-        """Run the scheduler in this process (for setups whose web workers run without it)."""
-        import time
+        """Run the scheduler in this process (for setups whose web workers run without it). When
+        another process runs it, wait and take over when that one stops."""
+        import threading
         from .integrations import scheduler
-        if not scheduler.should_start(app, dedicated=True):
-            raise click.ClickException("Another process already runs the scheduler (instance/scheduler.lock).")
-        scheduler.start(app)
-        click.echo("Scheduler running; Ctrl-C stops it.")
+        if scheduler.should_start(app, dedicated=True):
+            scheduler.start(app)
+            click.echo("Scheduler running; Ctrl-C stops it.")
+        else:
+            click.echo("Another process runs the scheduler; this one takes over when it stops. Ctrl-C stops it.")
         try:
-            while True:
-                time.sleep(3600)
+            threading.Event().wait()
         except KeyboardInterrupt:
-            pass
+            scheduler.stop(app)
 
 
 def _job_commands():

@@ -33,7 +33,8 @@ class Defaults:
     SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)
     SCHEDULER_TIMEZONE = None          # default: the server's zone; schedules' times are read in it
     SCHEDULER_RECONCILE_SECONDS = 5    # how soon the scheduler follows a change of a profile
-    SCHEDULER_LOCK_FILE = None         # default: instance/scheduler.lock
+    SCHEDULER_LOCK_FILE = None         # default: instance/scheduler.lock (SQLite; PostgreSQL uses an advisory lock)
+    SCHEDULER_LEADER_RETRY_SECONDS = 10   # how soon another process takes over when the scheduler's process stops
     SCHEDULE_INTERVAL_OVERRIDE_SECONDS = None   # tests only: every scheduled section runs every N seconds
     # Finance (ERP) integration
     INSTANCE_ENVIRONMENT = "production"  # anything else: only ERP_CONNECTION_ALLOWLIST connections are used

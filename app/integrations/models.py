@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..auth.models import utcnow
 from ..extensions import db
+from . import processes
 
 CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": "Local folder"}
 
@@ -166,6 +167,12 @@ class JobRun(db.Model):
     message = db.Column(db.Text, nullable=False, default="")
     actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     heartbeat_at = db.Column(db.DateTime)
+    # The process running it (set on insert by whichever process creates the run): when that
+    # process is gone, the run is marked interrupted at once instead of blocking the next runs.
+    owner_host = db.Column(db.String(255), default=lambda: processes.current().host)
+    owner_pid = db.Column(db.Integer, default=lambda: processes.current().pid)
+    owner_mark = db.Column(db.String(100), default=lambda: processes.current().mark)
+    interrupted = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     profile = db.relationship("IntegrationProfile")
     actor = db.relationship("User")
@@ -178,6 +185,8 @@ class JobRun(db.Model):
 
     @property
     def status_label(self) -> str:
+        if self.interrupted:
+            return "Interrupted"
         if self.status == "completed" and self.records_failed:
             return "Completed with exceptions"
         return RUN_STATUSES.get(self.status, self.status)

@@ -6,6 +6,12 @@ with a body ``body(ctx: JobContext)``. The body commits its units of work with `
 (events and counters are written in the same transaction as the work they describe) and undoes a
 unit with ``ctx.log.rollback()`` (its events and counts go too). An exception that escapes the
 body rolls back the unfinished unit and ends the run as *failed* with the reason as an event.
+
+A run records the process running it (:mod:`.processes`). When a run of the same job is found
+"running" but its process is gone (killed, crashed, server restarted), it is marked *interrupted*
+at once, with an event saying so, and the new run starts: a crash never blocks the next runs. A run
+owned by another host cannot be looked up; it counts as interrupted after ``STALE_AFTER`` without a
+heartbeat (every commit of the run is one).
 """
 from __future__ import annotations
 
@@ -22,13 +28,14 @@ from ..auth.models import User, utcnow
 from ..auth.services import service_user
 from ..database import write_intent
 from ..extensions import db
+from . import processes
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
 from .transport import TransferError, open_transport, settled
 
 log = logging.getLogger(__name__)
 
 SYSTEM_USERNAME = "erp-integration"
-STALE_AFTER = timedelta(minutes=15)   # a "running" run without a heartbeat for this long was interrupted
+STALE_AFTER = timedelta(minutes=15)   # a run of another host without a heartbeat for this long was interrupted
 AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
 
 
@@ -150,13 +157,35 @@ class JobContext:
             yield t
 
 
-def _interrupt_stale(job: str, profile_id: int) -> None:
-    cutoff = utcnow() - STALE_AFTER
-    for run in db.session.scalars(db.select(JobRun).filter_by(job=job, profile_id=profile_id, status="running")):
-        if (run.heartbeat_at or run.started_at) < cutoff:
-            run.status, run.ended_at = "failed", utcnow()
-            run.message = "Interrupted: the process running it stopped."
-            db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
+def owner_gone(run: JobRun) -> bool:
+    """The process running ``run`` has ended (looked up on this host; elsewhere, by the heartbeat)."""
+    gone = processes.is_gone(run.owner_host, run.owner_pid, run.owner_mark)
+    if gone is None:
+        return (run.heartbeat_at or run.started_at) < utcnow() - STALE_AFTER
+    return gone
+
+
+def interrupt_dead_runs(**where) -> list[int]:
+    """Mark as interrupted every running run (of ``where``: job, profile_id, profile_code …) whose
+    process is gone; their ids. The caller commits."""
+    ended = []
+    for run in db.session.scalars(db.select(JobRun).filter_by(status="running", **where).order_by(JobRun.id)).all():
+        if not owner_gone(run):
+            continue
+        # Lock it and look again: another process may be ending it at this moment (PostgreSQL).
+        run = db.session.scalar(db.select(JobRun).filter_by(id=run.id, status="running").with_for_update()
+                                .execution_options(populate_existing=True))
+        if run is None:
+            continue
+        last = (run.heartbeat_at or run.started_at).isoformat(sep=" ", timespec="seconds")
+        owner = f"pid {run.owner_pid} on {run.owner_host}" if run.owner_pid else "the process running it"
+        run.status, run.ended_at, run.interrupted = "failed", utcnow(), True
+        run.message = (f"Interrupted: {owner} stopped before the run ended (last sign of life {last} UTC). "
+                       "What it had committed is kept; a new run can start now.")
+        db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
+        log.warning("run #%s (%s of %s) interrupted: %s is gone", run.id, run.job, run.profile_code, owner)
+        ended.append(run.id)
+    return ended
 
 
 def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
@@ -165,7 +194,7 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
     running. Returns None when another scheduler already took this tick."""
     # The section's row is the lock that makes "is one running?" and the insert one step (PostgreSQL).
     db.session.execute(db.select(ProfileSection.id).filter_by(profile_id=profile.id, job=job).with_for_update())
-    _interrupt_stale(job, profile.id)
+    interrupt_dead_runs(job=job, profile_id=profile.id)
     busy = db.session.scalar(db.select(JobRun.id).filter_by(job=job, profile_id=profile.id, status="running"))
     run = JobRun(job=job, profile_id=profile.id, profile_code=profile.code, trigger=trigger,
                  scheduled_for=scheduled_for, actor_id=actor.id, heartbeat_at=utcnow())
@@ -213,6 +242,9 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
     if run_id is not None:
         run = db.session.get(JobRun, run_id)
+        if run.status == "running":   # created elsewhere (a web request): this process runs it
+            me = processes.current()
+            run.owner_host, run.owner_pid, run.owner_mark = me.host, me.pid, me.mark
     else:
         run = start_run(job, profile, actor, trigger, scheduled_for)
         if run is None:

@@ -1,24 +1,31 @@
 """The in-process scheduler (APScheduler 3) that runs the profiles' scheduled jobs.
 
 It runs in exactly one process: ``create_app`` starts it only when ``SCHEDULER_ENABLED`` is set,
-never in the debug reloader's watcher process, and only in the process that wins an exclusive
-lock on ``instance/scheduler.lock`` (other gunicorn workers or a second app process skip it).
+never in the debug reloader's watcher process, and only in the process that holds the scheduler
+lock (:mod:`.leadership`): ``instance/scheduler.lock`` on SQLite, a PostgreSQL advisory lock on
+PostgreSQL, so gunicorn workers, a second app process or a second app server never run it twice.
+The other processes say in the log which process runs it, and take over when it stops.
 
 The database is the source of truth. A *reconcile* tick (every ``SCHEDULER_RECONCILE_SECONDS``)
 reads the profile sections and adds, retimes or removes their jobs, so an administrator's switch
 takes effect within seconds whichever worker served the click. The same tick starts the PO export
-when sent POs are waiting, and, at start-up, one catch-up run for a section whose last scheduled
-tick passed without a run (missed runs are coalesced into that one run).
+when sent POs are waiting, ends the runs whose process died (interrupted), and, at start-up, one
+catch-up run for a section whose last scheduled tick passed without a run (missed runs are
+coalesced into that one run) or whose scheduled run was interrupted.
+
+Other jobs join through :func:`register`: a hook called on every reconcile tick that adds, retimes
+or removes its own jobs (the vendors' EDI pickups are one).
 """
 from __future__ import annotations
 
 import atexit
-import fcntl
 import logging
 import os
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import click
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -29,6 +36,8 @@ from tzlocal import get_localzone
 
 from ..auth.models import utcnow
 from ..extensions import db
+from . import processes
+from .leadership import AdvisoryLock, Elector, FileLock
 from .models import JobEvent, JobRun, ProfileSection
 
 log = logging.getLogger(__name__)
@@ -39,7 +48,9 @@ HEARTBEAT_KEY = "scheduler_heartbeat"
 # -- which process runs it ---------------------------------------------------------------------------
 
 def should_start(app, dedicated: bool = False) -> bool:
-    """``dedicated``: called by ``flask jobs scheduler``. Other command-line commands (``flask
+    """True when this process won the scheduler lock (the caller then calls :func:`start`). A
+    process that lost waits for the lock in the background and starts the scheduler when it wins.
+    ``dedicated``: called by ``flask jobs scheduler``. Other command-line commands (``flask
     demo``, ``flask jobs run`` …) never start it; ``flask run`` and WSGI servers do when enabled."""
     if not (dedicated or app.config.get("SCHEDULER_ENABLED")):
         return False
@@ -49,34 +60,83 @@ def should_start(app, dedicated: bool = False) -> bool:
         return False
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return False   # the reloader's watcher: its child serves (and schedules)
-    path = app.config.get("SCHEDULER_LOCK_FILE") or str(Path(app.instance_path) / "scheduler.lock")
-    handle = open(path, "w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        log.info("scheduler not started in pid %s: another process holds %s", os.getpid(), path)
-        return False
-    handle.write(str(os.getpid()))
-    handle.flush()
-    app.extensions["scheduler_lock"] = handle   # held for the life of the process
-    return True
+    _make_visible()
+    elector = Elector(_lock(app), float(app.config.get("SCHEDULER_LEADER_RETRY_SECONDS") or 10),
+                      on_lead=lambda: start(app), on_lose=lambda: _shutdown(app))
+    app.extensions["scheduler_elector"] = elector
+    if elector.try_lead():
+        return True
+    log.info("scheduler not started in pid %s: %s runs it (it holds %s); this process takes over "
+             "if it stops", os.getpid(), elector.lock.owner(), elector.lock)
+    elector.watch()
+    return False
+
+
+def _lock(app):
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLock(engine.url)
+    return FileLock(app.config.get("SCHEDULER_LOCK_FILE") or str(Path(app.instance_path) / "scheduler.lock"))
+
+
+def _make_visible() -> None:
+    """Under gunicorn or ``flask run`` no logging is configured, and an app logger's INFO lines go
+    nowhere. Then the scheduler's go to stderr, in gunicorn's format (whose own handler we reuse
+    when there is one). Logging configured by the operator (or pytest) is left alone."""
+    if log.handlers or logging.getLogger().handlers:
+        return
+    ours = logging.getLogger("gunicorn.error").handlers
+    if ours:
+        handler = ours[0]
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"))
+    for name in (__name__, "app.integrations.leadership", "app.integrations.runs"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.propagate = False
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def start(app) -> BackgroundScheduler:
+    """Start the scheduler in this process (which holds the scheduler lock)."""
     tz = app.config.get("SCHEDULER_TIMEZONE") or get_localzone()
     scheduler = BackgroundScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
                                                                "misfire_grace_time": None})
     scheduler.app = app
     app.extensions["scheduler"] = scheduler
+    app.extensions.pop("scheduler_reconciled", None)
+    app.extensions.pop("scheduler_versions", None)
     scheduler.add_listener(lambda event: _record_skip(app, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     scheduler.add_job(reconcile, IntervalTrigger(seconds=app.config.get("SCHEDULER_RECONCILE_SECONDS", 5)),
                       args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
-    log.info("scheduler started in pid %s", os.getpid())
-    print(f"scheduler started in pid {os.getpid()}", flush=True)
+    elector = app.extensions.get("scheduler_elector")
+    if elector is not None:
+        elector.watch()
+    log.info("scheduler started in pid %s on %s (it holds %s)", os.getpid(), processes.current().host,
+             elector.lock if elector else "no lock")
     return scheduler
+
+
+def _shutdown(app, wait: bool = False) -> None:
+    scheduler = app.extensions.pop("scheduler", None)
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=wait)
+
+
+def stop(app) -> None:
+    """Stop the scheduler and give up the lock (or stop waiting for it): tests, and a clean exit."""
+    elector = app.extensions.pop("scheduler_elector", None)
+    if elector is not None:
+        elector.stop()   # no takeover from here on
+    _shutdown(app, wait=True)
+    if elector is not None:
+        elector.lock.release()
+        elector.leading = False
 
 
 # -- triggers from the presets ---------------------------------------------------------------------
@@ -158,6 +218,26 @@ def _section(job: str, profile_code: str) -> ProfileSection | None:
 
 _state_lock = threading.Lock()
 
+Hook = Callable[..., None]
+HOOKS: list[Hook] = []
+
+
+def register(hook: Hook) -> Hook:
+    """Add ``hook(app, scheduler, known, wanted)`` to every reconcile tick. It adds or retimes its
+    jobs (``scheduler.add_job(..., id=job_id, replace_existing=True)`` when ``known[job_id]``
+    differs from the version it wants) and puts each job it wants into ``wanted`` (job id ->
+    version); the reconcile removes the jobs no hook wants any more. Usable as a decorator."""
+    if hook not in HOOKS:
+        HOOKS.append(hook)
+    return hook
+
+
+@register
+def _edi_pickups(app, scheduler, known: dict, wanted: dict) -> None:
+    """The vendors' EDI pickups (app.invoices.edi_services)."""
+    from ..invoices.edi_services import schedule_edi_jobs
+    schedule_edi_jobs(app, scheduler, known, wanted)
+
 
 def reconcile(app) -> None:
     """Make the scheduler's jobs match the database (and start waiting PO exports)."""
@@ -175,7 +255,10 @@ def reconcile(app) -> None:
 
 def _reconcile(app, scheduler) -> None:
     from .models import IntegrationProfile
+    from .runs import interrupt_dead_runs
     first = not app.extensions.get("scheduler_reconciled")
+    interrupt_dead_runs()   # of any job: the next run of theirs must not wait
+    db.session.commit()
     tz = scheduler.timezone
     override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
     known = app.extensions.setdefault("scheduler_versions", {})
@@ -195,8 +278,8 @@ def _reconcile(app, scheduler) -> None:
         if first and _missed(app, section, code, now):
             scheduler.add_job(run_section, "date", args=[app, section.job, code, "catch_up"],
                               id=f"catch-up-{section.id}", replace_existing=True, run_date=now)
-    from ..invoices.edi_services import schedule_edi_jobs   # the vendors' EDI pickups
-    schedule_edi_jobs(app, scheduler, known, wanted)
+    for hook in HOOKS:
+        hook(app, scheduler, known, wanted)
     for job_id in list(known):
         if job_id not in wanted:
             if scheduler.get_job(job_id) is not None:
@@ -209,7 +292,8 @@ def _reconcile(app, scheduler) -> None:
 
 def _missed(app, section: ProfileSection, code: str, now: datetime) -> bool:
     """A tick passed (while no scheduler ran) after the section was last changed, and no run
-    followed it: one catch-up run covers all the ticks missed."""
+    followed it, or its run was interrupted: one catch-up run covers all the ticks missed (an
+    interrupted catch-up is not caught up again: a job that kills its process does not loop)."""
     tick = previous_tick(app, section, now)
     if tick is None:
         return False
@@ -218,7 +302,8 @@ def _missed(app, section: ProfileSection, code: str, now: datetime) -> bool:
         return False
     last = db.session.scalar(db.select(db.func.max(JobRun.started_at))
                              .where(JobRun.job == section.job, JobRun.profile_id == section.profile_id,
-                                    JobRun.trigger.in_(("schedule", "catch_up"))))
+                                    JobRun.trigger.in_(("schedule", "catch_up")),
+                                    db.or_(JobRun.interrupted.is_(False), JobRun.trigger == "catch_up")))
     return last is None or last < tick_utc
 
 
@@ -250,7 +335,7 @@ def _start_order_exports(app, scheduler, rows) -> None:
 def _heartbeat() -> None:
     from ..invoices.models import Setting
     row = db.session.get(Setting, HEARTBEAT_KEY)
-    value = {"pid": os.getpid(), "at": utcnow().isoformat(timespec="seconds")}
+    value = {"pid": os.getpid(), "host": processes.current().host, "at": utcnow().isoformat(timespec="seconds")}
     if row is None:
         db.session.add(Setting(key=HEARTBEAT_KEY, value=value))
     else:
@@ -265,7 +350,8 @@ def heartbeat() -> dict | None:
     if row is None:
         return None
     at = datetime.fromisoformat(row.value["at"])
-    return {"pid": row.value.get("pid"), "at": at, "age": (utcnow() - at).total_seconds()}
+    return {"pid": row.value.get("pid"), "host": row.value.get("host"), "at": at,
+            "age": (utcnow() - at).total_seconds()}
 
 
 def _record_skip(app, event) -> None:

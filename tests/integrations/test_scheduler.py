@@ -1,14 +1,17 @@
-"""The scheduler: one process only (lock file, debug reloader, two app processes), a switch takes
-effect within seconds, missed ticks give exactly one catch-up run, a run never overlaps itself
-and a tick that could not run is recorded, not silent (reliability FIL-10, FIL-11, FIL-12)."""
+"""The scheduler: one process only (lock file, debug reloader, two app processes, gunicorn workers,
+two app servers on one PostgreSQL with takeover when the owner dies), a switch takes effect within
+seconds, missed ticks give exactly one catch-up run, a run never overlaps itself and a tick that
+could not run is recorded, not silent (reliability FIL-10, FIL-11, FIL-12; issue 12)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,12 +38,8 @@ def _runs(job="import_payments"):
 
 
 def _stop(app):
-    scheduler = app.extensions.get("scheduler")
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=True)
-    handle = app.extensions.pop("scheduler_lock", None)
-    if handle:
-        handle.close()
+    from app.integrations import scheduler
+    scheduler.stop(app)
 
 
 def _wait(predicate, timeout=15):
@@ -213,3 +212,132 @@ def test_a_sent_po_is_exported_by_the_scheduler_within_seconds(scheduled_app, tm
         out = root / "orders/out"
         assert _wait(lambda: any(p.name.startswith(f"PO_{po_number}_") for p in out.glob("*.xml")), timeout=20)
         assert _wait(lambda: [r.trigger for r in _runs("export_orders") if r.status == "completed"] == ["event"])
+
+
+# -- which process runs the scheduler: gunicorn workers, two app servers (issue 12) ---------------------
+
+STARTED = re.compile(r"\[(\d+)\] \[INFO\] scheduler started in pid (\d+) ")
+WAITING = re.compile(r"\[(\d+)\] \[INFO\] scheduler not started in pid (\d+): pid (\d+)(?: on \S+)? runs it")
+
+
+def _scheduler_pid(app):
+    """The pid in the scheduler's heartbeat (written by its reconcile tick)."""
+    from app.integrations.scheduler import heartbeat
+    with app.app_context():
+        db.session.remove()
+        beat = heartbeat()
+        db.session.remove()
+    return beat and beat["pid"]
+
+
+def _sqlite_file(app) -> Path:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+
+def test_H12_serve_runs_the_scheduler_in_exactly_one_gunicorn_worker(make_app, tmp_path):
+    """scripts/serve with 3 workers: one runs the scheduler, the lock file names it, every worker
+    says in gunicorn's log who runs it; when that worker is killed, another one takes over."""
+    seed = make_app("sqlite")
+    lock = tmp_path / "instance" / "scheduler.lock"
+    lock.parent.mkdir()
+    env = {**os.environ, "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{_sqlite_file(seed)}",
+           "FLASK_SECRET_KEY": '"t"', "FLASK_SCHEDULER_LOCK_FILE": f'"{lock}"', "FLASK_SCHEDULER_RECONCILE_SECONDS": "1",
+           "FLASK_SCHEDULER_LEADER_RETRY_SECONDS": "1", "PYTHON": sys.executable}
+    env.pop("GUNICORN_CMD_ARGS", None)
+    port, log_path = free_port(), tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(ROOT / "scripts/serve"), "--workers", "3", "--bind", f"127.0.0.1:{port}"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_port(port, 60)
+        text = lambda: log_path.read_text()   # noqa: E731
+        workers = lambda: re.findall(r"Booting worker with pid: (\d+)", text())   # noqa: E731
+        assert _wait(lambda: len(workers()) == 3 and len(STARTED.findall(text())) + len(WAITING.findall(text())) == 3,
+                     timeout=120), text()
+        started, waiting = STARTED.findall(text()), WAITING.findall(text())
+        assert len(started) == 1, text()
+        leader = started[0][1]
+        assert started[0][0] == leader and leader in workers()
+        assert sorted(w[1] for w in waiting) == sorted(set(workers()) - {leader})
+        assert all(w[0] == w[1] and w[2] == leader for w in waiting), text()   # each worker names the owner
+        assert lock.read_text().strip() == leader
+        assert _wait(lambda: _scheduler_pid(seed) == int(leader), timeout=30)
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30).status == 200
+
+        os.kill(int(leader), signal.SIGKILL)   # gunicorn starts a new worker; one process takes over
+        assert _wait(lambda: len(STARTED.findall(text())) == 2, timeout=120), text()
+        successor = STARTED.findall(text())[1][1]
+        assert successor != leader and successor in workers()
+        assert lock.read_text().strip() == successor
+        assert _wait(lambda: _scheduler_pid(seed) == int(successor), timeout=30)
+        time.sleep(3)   # a few election rounds (1 s) later: still one scheduler
+        assert len(STARTED.findall(text())) == 2, text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+def _flask_run(env, port, log):
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _lock_holder(app) -> str | None:
+    from app.integrations.leadership import AdvisoryLock
+    with app.app_context():
+        name = db.session.scalar(db.text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid::bigint = :key"), {"key": AdvisoryLock.KEY})
+        db.session.remove()
+    return name
+
+
+def test_H12_two_app_servers_on_one_postgresql_run_one_scheduler_and_fail_over(make_app, tmp_path):
+    """Two app processes with different instance folders (so their lock files never meet) on one
+    PostgreSQL database: the advisory lock lets exactly one run the scheduler; when it is killed,
+    the other takes over within a bounded time."""
+    seed = make_app("postgresql")
+    with seed.app_context():
+        db.session.remove()
+    logs, procs, ports = [], [], []
+    for name in ("a", "b"):
+        instance = tmp_path / f"instance-{name}"
+        instance.mkdir()
+        env = {**os.environ, "FLASK_SQLALCHEMY_DATABASE_URI": f'"{seed.config["SQLALCHEMY_DATABASE_URI"]}"',
+               "FLASK_SECRET_KEY": '"t"', "FLASK_SCHEDULER_ENABLED": "true", "FLASK_SCHEDULER_RECONCILE_SECONDS": "1",
+               "FLASK_SCHEDULER_LOCK_FILE": f'"{instance / "scheduler.lock"}"',
+               "FLASK_SCHEDULER_LEADER_RETRY_SECONDS": "0.5", "PYTHONUNBUFFERED": "1"}
+        logs.append(tmp_path / f"server-{name}.log")
+        ports.append(free_port())
+        with open(logs[-1], "w") as log:
+            procs.append(_flask_run(env, ports[-1], log))
+    text = lambda: "".join(p.read_text() for p in logs)   # noqa: E731
+    try:
+        for port in ports:
+            wait_port(port, 60)
+        assert _wait(lambda: len(STARTED.findall(text())) + len(WAITING.findall(text())) == 2, timeout=60), text()
+        started = STARTED.findall(text())
+        assert len(started) == 1, text()
+        leader = int(started[0][1])
+        follower = next(p for p in procs if p.pid != leader)
+        assert {leader, follower.pid} == {p.pid for p in procs}
+        assert WAITING.findall(text()) == [(str(follower.pid), str(follower.pid), str(leader))]
+        assert f"pid {leader} " in (_lock_holder(seed) or "")
+        assert _wait(lambda: _scheduler_pid(seed) == leader, timeout=30)
+
+        os.killpg(leader, signal.SIGKILL)
+        killed = time.monotonic()
+        assert _wait(lambda: len(STARTED.findall(text())) == 2, timeout=30), text()
+        took = time.monotonic() - killed
+        assert sorted(pid for _, pid in STARTED.findall(text())) == sorted([str(leader), str(follower.pid)])
+        assert f"pid {follower.pid} " in (_lock_holder(seed) or "")
+        assert _wait(lambda: _scheduler_pid(seed) == follower.pid, timeout=30)
+        print(f"the follower took over {took:.1f} s after the leader was killed")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(15)
