@@ -72,11 +72,18 @@ def start(app) -> BackgroundScheduler:
     scheduler.add_listener(lambda event: _record_skip(app, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     scheduler.add_job(reconcile, IntervalTrigger(seconds=app.config.get("SCHEDULER_RECONCILE_SECONDS", 5)),
                       args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
+    _schedule_backup(app, scheduler)
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     log.info("scheduler started in pid %s", os.getpid())
     print(f"scheduler started in pid {os.getpid()}", flush=True)
     return scheduler
+
+
+def _schedule_backup(app, scheduler) -> None:
+    """The daily backup at BACKUP_SCHEDULE (app/backup/runs.py)."""
+    from ..backup.runs import schedule_backup
+    schedule_backup(app, scheduler)
 
 
 # -- triggers from the presets ---------------------------------------------------------------------
