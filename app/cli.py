@@ -1,5 +1,5 @@
 """Command line: flask --app wsgi init | demo | users create/token | ledger check | orders package/renewals |
-jobs run/scheduler | migrate aleph-budgets."""
+jobs run/scheduler | migrate aleph-budgets | backup | restore."""
 from __future__ import annotations
 
 import click
@@ -12,6 +12,9 @@ from .extensions import db
 def register_cli(app):
     from .migration.cli import migrate_group
     app.cli.add_command(migrate_group)
+    from .backup.cli import backup_command, restore_command
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
     @app.cli.command("init")
     @click.option("--admin", "admin_name", default="admin", show_default=True)

@@ -52,3 +52,7 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_SENDER = "acquisitions@library.invalid"
     MAIL_TIMEOUT = 10  # seconds
+    # Backups (app/backup): `flask backup`, `flask restore`, and the scheduler's daily backup.
+    BACKUP_FOLDER = None               # default: instance/backups (better: a folder on another disk)
+    BACKUP_SCHEDULE = "02:00"          # the scheduler's daily backup, HH:MM in SCHEDULER_TIMEZONE; "" for none
+    BACKUP_KEEP = 14                   # the daily backup keeps the newest N archives in BACKUP_FOLDER

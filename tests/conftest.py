@@ -30,7 +30,7 @@ PASSWORD = "correct horse battery"
 def base_config(uri: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH,
-            "ERP_IMPORT_MIN_AGE_SECONDS": 0, **extra}
+            "ERP_IMPORT_MIN_AGE_SECONDS": 0, "BACKUP_SCHEDULE": "", **extra}
 
 
 class IsolatedClient(FlaskClient):

@@ -383,6 +383,11 @@ def _scheduled() -> list[dict]:
         if when is not None:
             rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
                          "schedule": setting.schedule_text, "url": None})
+    from ..backup.runs import next_backup
+    when = next_backup(current_app)
+    if when is not None:
+        rows.append({"next": when, "job": OTHER_JOBS["backup"], "owner": "",
+                     "schedule": f"Daily at {current_app.config['BACKUP_SCHEDULE'].strip()}", "url": None})
     return sorted(rows, key=lambda r: r["next"])
 
 
