@@ -341,13 +341,12 @@ def test_H12_the_scheduler_runs_a_daily_backup_recorded_as_a_job_run(make_app, t
     folder = tmp_path / "daily"
     app = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_LOCK_FILE=str(tmp_path / "sched.lock"),
                    BACKUP_SCHEDULE="03:15", BACKUP_FOLDER=str(folder), BACKUP_KEEP=2)
-    scheduler = app.extensions["scheduler"]
+    from app.integrations import scheduler as app_scheduler
     try:
-        job = scheduler.get_job("backup")
+        job = app.extensions["scheduler"].get_job("backup")
         assert job is not None and "hour='3'" in str(job.trigger) and "minute='15'" in str(job.trigger)
     finally:
-        scheduler.shutdown(wait=True)
-        app.extensions.pop("scheduler_lock").close()
+        app_scheduler.stop(app)
     app.instance_path = str(tmp_path / "inst")
     pathlib.Path(app.instance_path).mkdir()
     with app.app_context():
