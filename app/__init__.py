@@ -27,6 +27,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
+    # Uploaded workbooks: never start when openpyxl would parse their XML without defusedxml.
+    from .spreadsheets import xml_defences
+    if (problem := xml_defences()) is not None:
+        raise RuntimeError(problem)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)

@@ -424,6 +424,10 @@ def load_rates_csv(actor, data: bytes) -> LoadReport:
     if len(data) > MAX_CSV_BYTES:
         report.errors.append(RowError(0, "The file is larger than 2 MB."))
         return report
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):   # .xlsx (zip) or .xls: never parsed here
+        report.errors.append(RowError(0, "This is an Excel workbook; rates are loaded from a CSV file "
+                                         "(currency,rate,date). Save the sheet as CSV and upload that."))
+        return report
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
