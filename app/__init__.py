@@ -111,6 +111,10 @@ def _register_hooks(app: Flask) -> None:
             return resp
         return redirect(target)
 
+    # Free text over the shared limit (app/limits.py) is refused before any view sees it.
+    from .limits import refuse_long_text
+    app.before_request(refuse_long_text)
+
     @app.before_request
     def _read_only_unless_posting():
         g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))

@@ -28,7 +28,7 @@ VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
 RATE_SCALE = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_RATE = re.compile(r"^\d{1,10}(\.\d+)?$")
+_RATE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")   # ASCII digits: Decimal() would read any script's
 
 
 class MissingRate(RuleViolation):
@@ -460,7 +460,7 @@ def load_rates_csv(actor, data: bytes) -> LoadReport:
         except InvalidInput as exc:
             rate, _ = None, problems.append(exc.message)
         try:
-            day = date.fromisoformat(raw_day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day) else None
+            day = date.fromisoformat(raw_day) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw_day) else None
         except ValueError:
             day = None
         if day is None:
