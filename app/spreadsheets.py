@@ -19,12 +19,12 @@ from typing import Iterator
 from xml.parsers import expat
 
 _MB = 1024 * 1024
-_CHUNK = 64 * 1024          # read size when looking at a part
+_CHUNK = 64 * 1024                  # read size when looking at a part
 MAX_FILE_BYTES = 20 * _MB
 MAX_UNCOMPRESSED_BYTES = 200 * _MB  # all parts of an .xlsx together
-MAX_PART_BYTES = 50 * _MB            # one part (a 20,000-line invoice sheet is about 10 MB)
+MAX_PART_BYTES = 50 * _MB           # one part (a full 20,000-line invoice sheet is about 25 MB)
 MAX_PARTS = 1000
-MAX_RATIO = 100            # uncompressed / compressed, per archive member
+MAX_RATIO = 100                     # uncompressed / compressed, per archive member
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 FILE_TYPES = ("csv", "xls", "xlsx")
