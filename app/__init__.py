@@ -30,6 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
 
+    # Uploaded workbooks: never start when openpyxl would parse their XML without defusedxml.
+    from .spreadsheets import xml_defences
+    if (problem := xml_defences()) is not None:
+        raise RuntimeError(problem)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
@@ -108,6 +113,10 @@ def _register_hooks(app: Flask) -> None:
             resp.headers["HX-Redirect"] = target
             return resp
         return redirect(target)
+
+    # Free text over the shared limit (app/limits.py) is refused before any view sees it.
+    from .limits import refuse_long_text
+    app.before_request(refuse_long_text)
 
     @app.before_request
     def _read_only_unless_posting():

@@ -1,9 +1,14 @@
 """Reading rows from CSV, .xls (xlrd) and .xlsx (openpyxl, read-only) files that come from outside,
-with limits checked before the file can exhaust memory: total size, the uncompressed size and
-compression ratio of an .xlsx archive (zip bombs), and the number of rows.
+with limits checked before the file can exhaust memory: total size, the uncompressed size of each
+part of an .xlsx archive and of all of them, the compression ratio (zip bombs), the number of parts,
+and the number of rows. Every XML part of an .xlsx is looked at before openpyxl reads it: a part with
+a DTD (``<!DOCTYPE``: entity expansion such as the billion laughs, external entities) is refused.
+Excel never writes one. openpyxl itself parses with defusedxml (a second line: ``xml_defences``).
 
 ``read_rows`` yields each row as a list of cell values (str for CSV; str, int, float, datetime or
 None for workbooks) from the first sheet; callers validate the values themselves.
+
+Writing: ``safe_cell`` makes a cell of a CSV file or workbook the app writes inert.
 """
 from __future__ import annotations
 
@@ -11,10 +16,15 @@ import csv
 import io
 import zipfile
 from typing import Iterator
+from xml.parsers import expat
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_RATIO = 100            # uncompressed / compressed, per archive member
+_MB = 1024 * 1024
+_CHUNK = 64 * 1024                  # read size when looking at a part
+MAX_FILE_BYTES = 20 * _MB
+MAX_UNCOMPRESSED_BYTES = 200 * _MB  # all parts of an .xlsx together
+MAX_PART_BYTES = 50 * _MB           # one part (a full 20,000-line invoice sheet is about 25 MB)
+MAX_PARTS = 1000
+MAX_RATIO = 100                     # uncompressed / compressed, per archive member
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
 FILE_TYPES = ("csv", "xls", "xlsx")
@@ -65,35 +75,114 @@ def _csv_rows(data: bytes) -> Iterator[list]:
 
 
 def check_xlsx_archive(data: bytes) -> None:
-    """Refuse an .xlsx whose members would inflate beyond the limits (zip bomb), before reading."""
+    """Refuse an .xlsx whose parts would inflate beyond the limits (zip bomb), or any of whose XML
+    parts carries a DTD, before openpyxl reads it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise SpreadsheetRefused("The file is not an .xlsx workbook (not a zip archive).") from None
     with archive:
+        parts = archive.infolist()
+        if len(parts) > MAX_PARTS:
+            raise SpreadsheetRefused(f"The workbook has more than {MAX_PARTS:,} parts; it is refused.")
         total = 0
-        for info in archive.infolist():
+        for info in parts:
             total += info.file_size
             if info.file_size > MAX_UNCOMPRESSED_BYTES or total > MAX_UNCOMPRESSED_BYTES:
                 raise SpreadsheetRefused("The workbook would inflate to more than "
-                                         f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB; it is refused.")
-            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                                         f"{MAX_UNCOMPRESSED_BYTES // _MB} MB; it is refused.")
+            if info.file_size > MAX_PART_BYTES:
+                raise SpreadsheetRefused(f"The workbook part {info.filename} would inflate to "
+                                         f"{info.file_size / _MB:.0f} MB; a part may hold at most "
+                                         f"{MAX_PART_BYTES // _MB} MB. It is refused.")
+            if info.file_size > _MB and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 raise SpreadsheetRefused(f"The workbook member {info.filename} is compressed more than "
                                          f"{MAX_RATIO}:1 (a zip bomb?); it is refused.")
+        try:
+            for info in parts:
+                if not info.is_dir():
+                    _refuse_dtd(archive, info)
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+            # damaged, encrypted or oddly compressed parts: nothing openpyxl could read either
+            raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {exc}.") from None
+
+
+
+class _PrologDone(Exception):
+    """The root element began: a DTD can no longer come."""
+
+
+def _refuse_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Read an XML part up to its root element (streamed, so memory stays flat) and refuse it when
+    it declares a DTD. Expat reads the part's own encoding (UTF-16 too), which a byte search for
+    "<!DOCTYPE" would miss; a part that looks like XML but that expat cannot read before its root
+    element (an encoding it does not know, say) is refused as well, since another parser might read
+    it. Parts that do not look like XML (images, binary parts) are left to openpyxl."""
+    def doctype(*_args):
+        raise SpreadsheetRefused(f"The workbook part {info.filename} declares a DTD (<!DOCTYPE …>). Excel "
+                                 "never writes one, and a DTD can expand entities without limit; the file "
+                                 "is refused. Save it again from Excel or LibreOffice.")
+
+    def root(*_args):
+        raise _PrologDone
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    with archive.open(info) as part:
+        chunk = part.read(_CHUNK)
+        if not _looks_like_xml(chunk):
+            return
+        try:
+            while chunk:
+                parser.Parse(chunk, False)
+                chunk = part.read(_CHUNK)
+            parser.Parse(b"", True)
+        except _PrologDone:
+            return
+        except expat.ExpatError as exc:
+            raise SpreadsheetRefused(f"The workbook part {info.filename} is not well-formed XML "
+                                     f"({expat.ErrorString(exc.code)}, line {exc.lineno}); it is refused.") from None
+        except (LookupError, UnicodeError):   # an encoding Python has no codec for, or bytes not in it
+            raise SpreadsheetRefused(f"The workbook part {info.filename} is not XML in an encoding this "
+                                     "server reads (Excel writes UTF-8); it is refused.") from None
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    """Starts with "<" after an optional byte order mark and white space (NULs: UTF-16 or UTF-32)."""
+    return head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<"
+
+
+def xml_defences() -> str | None:
+    """What is wrong when openpyxl would parse workbooks without defusedxml, else None. The app
+    refuses to start then (checked by create_app)."""
+    import openpyxl
+    from openpyxl.xml import functions
+    if not openpyxl.DEFUSEDXML or not functions.iterparse.__module__.startswith("defusedxml"):
+        return ("openpyxl would parse uploaded workbooks without defusedxml: install it (see requirements.txt) "
+                "and leave OPENPYXL_DEFUSEDXML unset.")
+    return None
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list]:
     check_xlsx_archive(data)
     from openpyxl import load_workbook
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {type(exc).__name__}.") from None
     try:
         ws = wb.worksheets[0] if wb.worksheets else None
         if ws is None:
             return
-        for row in ws.iter_rows(values_only=True):
+        rows = ws.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # a damaged sheet (a shared string that is not there, …)
+                raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {type(exc).__name__}.") from None
+            if row is None:
+                return
             yield list(row)
     finally:
         wb.close()
@@ -123,3 +212,22 @@ def _xls_rows(data: bytes) -> Iterator[list]:
             yield row
     finally:
         book.release_resources()
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def safe_cell(value):
+    """A cell value for a CSV file or workbook the app writes: text starting with a character a
+    spreadsheet reads as the start of a formula (=, +, -, @, tab, CR, NUL) gets a leading single
+    quote, so it shows as the text it is and never runs. Numbers, dates and None are kept as they
+    are (a negative amount stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def safe_row(values) -> list:
+    return [safe_cell(v) for v in values]

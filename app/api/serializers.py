@@ -23,8 +23,8 @@ from ..ledger import AmountError, Balance, TransactionKind, format_plain, parse_
 # NUMERIC(14,2) columns hold at most 12 integer digits; bigger amounts are refused up front
 # (parse_amount alone accepts 15, which PostgreSQL would then reject with a server error).
 MAX_MONEY = Decimal("1e12")
-_DECIMAL = re.compile(r"^[+-]?\d{1,15}(\.\d+)?$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]+)?$")   # ASCII digits only
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 # -- reading bodies ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from wtforms import (BooleanField, DateField, SelectField, SelectMultipleField, 
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..limits import free_text
+
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
 
 
@@ -42,7 +44,7 @@ class LedgerForm(FlaskForm):
     owner = SelectField("Owner", coerce=str)
     available_to_all = BooleanField("Available to all libraries", default=True)
     libraries = MultiCheckboxField("Available to these libraries", coerce=str)
-    notes = TextAreaField("Notes", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), free_text()])
 
 
 class FundForm(FlaskForm):
@@ -61,4 +63,4 @@ class FundForm(FlaskForm):
     overexpenditure_limit = StringField("Over-expenditure limit (amount)", default="0.00")
     available_to_all = BooleanField("Available to all libraries of the ledger", default=True)
     libraries = MultiCheckboxField("Available to these libraries", coerce=str)
-    notes = TextAreaField("Notes", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), free_text()])

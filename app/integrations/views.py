@@ -22,6 +22,7 @@ from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, render
+from ..spreadsheets import safe_row
 from . import scheduler
 from . import services as isv
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
@@ -457,16 +458,11 @@ def run_report(run_id):
     writer.writerow(["run", "job", "profile", "time (UTC)", "level", "file", "record", "message"])
     for event in db.session.scalars(db.select(JobEvent).filter_by(run_id=run.id)
                                     .where(JobEvent.level.in_(levels)).order_by(JobEvent.id)):
-        writer.writerow([run.id, run.job_label, run.profile_code, event.at.isoformat(sep=" ", timespec="seconds"),
-                         event.level, event.file_name, event.record, _csv_safe(event.message)])
+        writer.writerow(safe_row([run.id, run.job_label, run.profile_code,
+                                  event.at.isoformat(sep=" ", timespec="seconds"), event.level, event.file_name,
+                                  event.record, event.message]))
     resp = make_response(out.getvalue())
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     what = "events" if request.args.get("all") else "errors"
     resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{what}.csv"'
     return resp
-
-
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from reading a message as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-

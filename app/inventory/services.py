@@ -27,8 +27,8 @@ from .models import BibRecord, Holding, Item, normalize_standard_number
 
 EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 PER_PAGE = 20
-_ISBN = re.compile(r"^(\d{9}[\dX]|\d{13})$")
-_ISSN = re.compile(r"^\d{7}[\dX]$")
+_ISBN = re.compile(r"^([0-9]{9}[0-9X]|[0-9]{13})$")
+_ISSN = re.compile(r"^[0-9]{7}[0-9X]$")
 
 
 # -- scope -------------------------------------------------------------------------------------

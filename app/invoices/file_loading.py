@@ -35,7 +35,7 @@ from ..funds import services as fs
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
-from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows  # noqa: F401
+from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows, safe_cell, safe_row  # noqa: F401
 from ..vendors.models import Vendor
 from . import services as svc
 from . import settings
@@ -126,7 +126,7 @@ def template_workbook() -> bytes:
     def header(ws, labels):
         cells = []
         for label in labels:
-            cell = WriteOnlyCell(ws, value=label)
+            cell = WriteOnlyCell(ws, value=safe_cell(label))
             cell.font = bold
             cells.append(cell)
         return cells
@@ -142,10 +142,10 @@ def template_workbook() -> bytes:
     help_sheet.column_dimensions["B"].width = 12
     help_sheet.column_dimensions["C"].width = 100
     help_sheet.append(header(help_sheet, ["Column", "Required", "What to enter"]))
-    help_sheet.append(["One row per invoice line, on the first sheet; the first row holds the column names. "
-                       "Columns may be left out or put in any order, except the required ones."])
+    help_sheet.append(safe_row(["One row per invoice line, on the first sheet; the first row holds the column names. "
+                       "Columns may be left out or put in any order, except the required ones."]))
     for column in COLUMNS:
-        help_sheet.append([column.label, "yes" if column.required else "", column.help])
+        help_sheet.append(safe_row([column.label, "yes" if column.required else "", column.help]))
     help_sheet.append([])
     help_sheet.append(header(help_sheet, ["Example rows"]))
     example = [
@@ -157,9 +157,9 @@ def template_workbook() -> bytes:
          "quantity": 2, "unit_price": 12.5, "funds": "A-BKS", "shipment": 5},
         {"quantity": 1, "unit_price": 0, "funds": "A-BKS", "line_note": "continues F-2026-002"},
     ]
-    help_sheet.append([c.label for c in COLUMNS])
+    help_sheet.append(safe_row(c.label for c in COLUMNS))
     for row in example:
-        help_sheet.append([row.get(c.key) for c in COLUMNS])
+        help_sheet.append(safe_row(row.get(c.key) for c in COLUMNS))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..limits import free_text
 from .models import PAYMENT_METHODS
 
 FUND_ROWS = 4
@@ -59,7 +60,7 @@ class InvoiceForm(FlaskForm):
     owner_library = SelectField("Owner", coerce=str, validate_choice=False)  # the service checks the scope
     payment_method = SelectField("Payment method", default="bank_transfer", choices=list(PAYMENT_METHODS.items()))
     reference_number = StringField("Reference number", validators=[Optional(), Length(max=100)])
-    notes = TextAreaField("Notes", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), free_text()])
     prepaid = BooleanField("Prepaid")
     export_prepaid = BooleanField("Export to the ERP although prepaid")
     internal_copy = BooleanField("Internal copy (never exported to the ERP)")

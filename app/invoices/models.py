@@ -111,6 +111,8 @@ class Invoice(db.Model):
 
     __table_args__ = (
         db.UniqueConstraint("vendor_id", "number", name="uq_invoice_vendor_number"),
+        # What the service checks: unique per vendor whatever the letter case (lower() of the database).
+        db.Index("uq_invoice_vendor_number_nocase", "vendor_id", db.func.lower(number), unique=True),
         db.CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         db.CheckConstraint("channel IN (" + ",".join(f"'{c}'" for c in CHANNELS) + ")", name="channel_known"),
         db.CheckConstraint("vat_level IN ('none','invoice','line')", name="vat_level_known"),

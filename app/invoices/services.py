@@ -36,6 +36,7 @@ from ..funds.models import Fund, FundTransaction
 from ..ledger import TransactionKind
 from ..ledger.invoicing import AccrualError, Period, VatCheck, accrual_split, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize, split
+from ..limits import MAX_TEXT_LENGTH, check_length
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
@@ -244,6 +245,7 @@ def _clean_header(f: InvoiceFields) -> dict:
     for name, limit in (("reference_number", 100), ("vat_code", 20)):
         if len(getattr(f, name) or "") > limit:
             raise InvalidInput(f"The {name.replace('_', ' ')} is longer than {limit} characters.", name)
+    check_length(f.notes, "notes")
     return {
         "number": number, "vendor_id": f.vendor.id, "vendor_account_id": f.vendor_account.id if f.vendor_account
         else None, "invoice_date": f.invoice_date, "due_date": f.due_date, "currency": currency,
@@ -259,7 +261,8 @@ def _clean_header(f: InvoiceFields) -> dict:
 
 def _check_unique(vendor: Vendor, number: str, invoice_id: int | None = None) -> None:
     """The same number for the same vendor is refused, naming the invoice that has it."""
-    q = select(Invoice).where(Invoice.vendor_id == vendor.id, db.func.lower(Invoice.number) == number.lower())
+    # lower() on both sides in SQL: exactly the comparison of the unique index uq_invoice_vendor_number_nocase.
+    q = select(Invoice).where(Invoice.vendor_id == vendor.id, db.func.lower(Invoice.number) == db.func.lower(number))
     if invoice_id is not None:
         q = q.where(Invoice.id != invoice_id)
     existing = db.session.scalar(q)
@@ -290,6 +293,8 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
         parse_money(f.total, currency, "lines", f"total on {where}")
     if f.subscription_from and f.subscription_to and f.subscription_from >= f.subscription_to:
         raise InvalidInput(f"{where.capitalize()}: the subscription must end after it starts.", "lines")
+    if len(f.note or "") > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"{where.capitalize()}: the note is longer than {MAX_TEXT_LENGTH:,} characters.", "lines")
     if f.po_line is not None:
         if visible_pols is None:
             orders.get_po_line(actor, f.po_line.id)  # visible, else NotFound

@@ -87,7 +87,7 @@ class AlephInputError(Exception):
 
 # -- values ------------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"\d+\.\d{1,2}")
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]{1,2}")
 
 
 def parse_aleph_number(text: str) -> Decimal:
@@ -108,7 +108,7 @@ def parse_aleph_date(text: str) -> date | None:
     text = text.strip()
     if not text or set(text) == {"0"}:
         return None
-    if not re.fullmatch(r"\d{8}", text):
+    if not re.fullmatch(r"[0-9]{8}", text):
         raise ValueError(f"{text!r} is not a date YYYYMMDD")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))

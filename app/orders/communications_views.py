@@ -23,6 +23,7 @@ from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..htmx import render
 from ..inventory.forms import suffix_ids
+from ..limits import free_text
 from . import communications as cs
 from . import services as svc
 from .models import Communication, POLine
@@ -39,15 +40,15 @@ class StartForm(FlaskForm):
     kind = SelectField("Type", choices=list(cs.KINDS.items()))
     to_address = StringField("To (vendor e-mail)")
     subject = StringField("Subject")
-    body = TextAreaField("Message", render_kw={"rows": 14})
+    body = TextAreaField("Message", validators=[free_text()], render_kw={"rows": 14})
     attachment = FileField("Attachment", description="Optional: a PDF of an earlier e-mail, a proforma invoice, "
                                                      "a photo of a damaged item… (at most 10 MB).")
-    internal_note = TextAreaField("Internal note", render_kw={"rows": 2},
+    internal_note = TextAreaField("Internal note", validators=[free_text()], render_kw={"rows": 2},
                                   description="Kept here for colleagues; not sent to the vendor.")
 
 
 class ResponseForm(FlaskForm):
-    body = TextAreaField("Vendor's response", render_kw={"rows": 5},
+    body = TextAreaField("Vendor's response", validators=[free_text()], render_kw={"rows": 5},
                          description="Paste the text of the vendor's e-mail, or attach it below.")
     attachment = FileField("Attachment", description="e.g. the e-mail saved as PDF (at most 10 MB).")
 

@@ -10,6 +10,7 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..limits import free_text
 from .models import MATERIAL_FORMS, ORDER_TYPES
 
 FUND_ROWS = 5
@@ -45,7 +46,7 @@ class POLineForm(FlaskForm):
                                                ("amount", "Amount in the line's currency")])
     reporting_code = StringField("Reporting code", validators=[Optional(), Length(max=40)])
     vendor_reference = StringField("Vendor reference number", validators=[Optional(), Length(max=100)])
-    note = TextAreaField("Note", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), free_text()])
     expected_receipt_date = DateField("Expected receipt", validators=[Optional()])
     renewal_date = DateField("Renewal date", validators=[Optional()])
     renewal_period_months = StringField("Renewal period (months)", default="12", validators=[Optional()])

@@ -5,6 +5,7 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..limits import free_text
 from .models import ADDRESS_TYPES
 
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
@@ -27,7 +28,7 @@ class VendorForm(FlaskForm):
     governmental_vendor = SelectField("Governmental vendor", coerce=str)
     is_governmental = BooleanField("This is a governmental vendor (tax authority)")
     vat_percent = StringField("VAT percent (governmental vendors)", validators=[Optional()])
-    notes = TextAreaField("Notes", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), free_text()])
     edi_enabled = BooleanField("EDI enabled")
     edi_vendor_id = StringField("EDI vendor ID (SAN/EAN)", validators=[Optional(), Length(max=50)])
     edi_id_qualifier = StringField("EDI ID qualifier", validators=[Optional(), Length(max=10)])
@@ -56,7 +57,7 @@ class ContactForm(FlaskForm):
     name = StringField("Contact name", validators=[DataRequired(message="A contact name is required.")])
     email = StringField("Email", validators=[Optional()])
     phone = StringField("Phone", validators=[Optional()])
-    note = StringField("Note", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), free_text()])
 
 
 class RateForm(FlaskForm):

@@ -33,7 +33,7 @@ VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
 RATE_SCALE = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_RATE = re.compile(r"^\d{1,10}(\.\d+)?$")
+_RATE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")   # ASCII digits: Decimal() would read any script's
 
 
 # What every library shares: these go into the ERP's order and payment files (name, the codes, the
@@ -477,6 +477,10 @@ def load_rates_csv(actor, data: bytes) -> LoadReport:
     if len(data) > MAX_CSV_BYTES:
         report.errors.append(RowError(0, "The file is larger than 2 MB."))
         return report
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):   # .xlsx (zip) or .xls: never parsed here
+        report.errors.append(RowError(0, "This is an Excel workbook; rates are loaded from a CSV file "
+                                         "(currency,rate,date). Save the sheet as CSV and upload that."))
+        return report
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -509,7 +513,7 @@ def load_rates_csv(actor, data: bytes) -> LoadReport:
         except InvalidInput as exc:
             rate, _ = None, problems.append(exc.message)
         try:
-            day = date.fromisoformat(raw_day) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day) else None
+            day = date.fromisoformat(raw_day) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw_day) else None
         except ValueError:
             day = None
         if day is None:

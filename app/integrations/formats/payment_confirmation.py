@@ -25,9 +25,9 @@ ROOT = "payment_confirmation_data"
 STATUSES = ("PAID", "REJECTED")
 TEXT_FIELDS = ("invoice_number", "unique_identifier", "vendor_code", "invoice_date", "payment_status",
                "payment_note", "payment_voucher_date", "payment_voucher_number")
-_AMOUNT = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
+_AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")   # ASCII digits only, as in the API
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-_DATE = re.compile(r"^\d{8}$")
+_DATE = re.compile(r"^[0-9]{8}$")
 
 
 @dataclass
