@@ -6,7 +6,7 @@ with an alert on the invoice and a history entry, so the index can be built; the
 number. The case-sensitive constraint uq_invoice_vendor_number stays (implied by the new index).
 
 Revision ID: 0010_invoice_number_nocase
-Revises: 0008_edi
+Revises: 0012_run_owner
 """
 from datetime import datetime, timezone
 
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_invoice_number_nocase"
-down_revision = "0008_edi"
+down_revision = "0012_run_owner"
 branch_labels = None
 depends_on = None
 
