@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Callable
 
@@ -30,6 +31,22 @@ from .runs import RunLog
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "Interrupted: the process running it stopped. Load the same input again to carry on."
+
+
+@contextmanager
+def reading():
+    """A stretch of reading, parsing and checking that takes no write lock: on SQLite it runs in a
+    deferred transaction (readers never block writers in WAL mode), ended before and after."""
+    db.session.commit()
+    token = write_intent.set(False)
+    try:
+        yield
+        db.session.commit()   # ends the read transaction; nothing was written
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        write_intent.reset(token)
 
 
 class LoadRefused(Exception):

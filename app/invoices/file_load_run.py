@@ -18,7 +18,6 @@ import hashlib
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..database import write_intent
 from ..errors import DomainError
 from ..extensions import db
 from ..integrations import loads
@@ -56,9 +55,7 @@ def start_load(app, actor: User, vendor: Vendor, data: bytes, file_name: str) ->
 def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id: int, data: bytes,
                         file_name: str) -> str:
     """The run's body; returns its report line."""
-    # Reading, looking up and checking take no write lock (a deferred transaction on SQLite).
-    token = write_intent.set(False)
-    try:
+    with loads.reading():   # reading, looking up and checking take no write lock
         actor, vendor = db.session.get(User, actor_id), db.session.get(Vendor, vendor_id)
         earlier = {row: run_id for row, run_id in db.session.execute(
             select(BulkLoadInvoice.first_row, BulkLoadInvoice.run_id).filter_by(load_id=load_id))}
@@ -67,9 +64,6 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
         except DomainError as exc:
             raise loads.LoadRefused(f"{file_name}: {exc.message}") from None
         vendor_code = vendor.code
-        db.session.commit()
-    finally:
-        write_intent.reset(token)
 
     todo = fl.ready(check)
     run_log.count(files=1)
