@@ -12,11 +12,12 @@ class Defaults:
     SQLITE_JOB_BUSY_TIMEOUT_MS = 60000     # jobs, background runs, CLI commands on SQLite
     DB_LOCK_TIMEOUT_MS = 5000              # PostgreSQL lock_timeout of web requests (0: none)
     BUSY_RETRY_AFTER_SECONDS = 2           # Retry-After of a 503 "busy" answer
-    # Big loads (Excel invoice files, allocation files, the Aleph migration) commit in chunks: each
-    # holds its locks about this long, then (on SQLite) pauses so that waiting writers get the lock.
-    LOAD_CHUNK_SECONDS = 0.25
+    # Big loads (Excel invoice files, the Aleph migration) commit in chunks: each holds its locks
+    # about this long, then (on SQLite) pauses so that writers waiting for the lock get it.
+    LOAD_CHUNK_SECONDS = 0.1
     LOAD_PAUSE_SECONDS = 0.1
     LOAD_STALE_SECONDS = 300               # a load run silent this long is taken as interrupted
+    LOAD_PROCESS_FROM_BYTES = 100_000      # an Excel invoice file this big loads in a process of its own
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True when served over HTTPS

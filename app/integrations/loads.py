@@ -8,6 +8,9 @@ about ``LOAD_CHUNK_SECONDS``, then commits with the run's events and progress; o
 then pauses ``LOAD_PAUSE_SECONDS`` so that writers waiting for the write lock (SQLite retries a
 busy lock by sleeping, it keeps no queue) get it before the next chunk.
 
+A big input runs in a process of its own (:mod:`.load_worker`), so its Python work never takes
+turns on the interpreter lock with the pages of the web process that started it.
+
 A :class:`BulkLoad` row keyed by the input's SHA-256 remembers how far a load got; a run that
 dies part-way leaves it behind, and loading the same input again carries on from there. A run
 still "running" whose heartbeat is older than ``LOAD_STALE_SECONDS`` is taken as interrupted.
@@ -65,8 +68,9 @@ class Chunks:
     @classmethod
     def for_app(cls, run_log: RunLog) -> "Chunks":
         cfg = current_app.config
+        # PostgreSQL queues lock waiters fairly; SQLite's waiters retry on a timer and need the gap.
         pause = float(cfg.get("LOAD_PAUSE_SECONDS", 0.1)) if db.engine.dialect.name == "sqlite" else 0.0
-        return cls(run_log, float(cfg.get("LOAD_CHUNK_SECONDS", 0.25)), pause)
+        return cls(run_log, float(cfg.get("LOAD_CHUNK_SECONDS", 0.1)), pause)
 
     def due(self) -> bool:
         return time.monotonic() - self._started >= self.chunk_seconds
@@ -93,9 +97,9 @@ def _alive(run: JobRun | None) -> bool:
     return (run.heartbeat_at or run.started_at) >= utcnow() - stale
 
 
-def interrupt(run: JobRun) -> None:
-    run.status, run.ended_at, run.message = "failed", utcnow(), INTERRUPTED
-    db.session.add(JobEvent(run_id=run.id, level="error", message=INTERRUPTED))
+def interrupt(run: JobRun, message: str = INTERRUPTED) -> None:
+    run.status, run.ended_at, run.message = "failed", utcnow(), message
+    db.session.add(JobEvent(run_id=run.id, level="error", message=message))
 
 
 def start(job: str, owner: str, actor: User, kind: str, key: str, name: str,
@@ -163,8 +167,12 @@ def _load_status(run_id: int, status: str) -> None:
         db.session.commit()
 
 
-def in_background(app, run_id: int, body: Callable[..., str], *args) -> threading.Thread:
-    """Start :func:`execute` in a thread of this process (the web request answers at once)."""
-    thread = threading.Thread(target=execute, args=(app, run_id, body, *args), name=f"run-{run_id}", daemon=True)
-    thread.start()
-    return thread
+def in_background(app, run_id: int, body: Callable[..., str], *args, own_process: bool = False) -> None:
+    """Start :func:`execute` in a thread of this process, or with ``own_process`` in a child process
+    (:mod:`.load_worker`: a big load must not slow the pages this process serves); the web request
+    answers at once either way."""
+    if own_process:
+        from .load_worker import spawn
+        spawn(app, run_id, body, *args)
+        return
+    threading.Thread(target=execute, args=(app, run_id, body, *args), name=f"run-{run_id}", daemon=True).start()

@@ -48,7 +48,9 @@ def start_load(app, actor: User, vendor: Vendor, data: bytes, file_name: str) ->
     loaded by a live run already, that run with ``started`` False."""
     run, load, started = loads.start(JOB, f"FILE-{vendor.code}", actor, KIND, load_key(vendor, data), file_name)
     if started:
-        loads.in_background(app, run.id, load_file_in_chunks, load.id, actor.id, vendor.id, data, file_name)
+        big = len(data) >= int(app.config.get("LOAD_PROCESS_FROM_BYTES", 100_000))
+        loads.in_background(app, run.id, load_file_in_chunks, load.id, actor.id, vendor.id, data, file_name,
+                            own_process=big)
     return run, started
 
 

@@ -26,6 +26,7 @@ from werkzeug.utils import secure_filename
 from wtforms import SelectField
 
 from ..auth.permissions import is_institution_admin, roles_required
+from ..database import write_intent
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import is_htmx, render
@@ -134,6 +135,19 @@ def template():
 @roles_required(*EDIT)
 def preview():
     """Check the uploaded file and show what it would create; nothing is written."""
+    # The preview of a big file takes seconds (checking, then a long page) and writes nothing: it
+    # must not hold SQLite's write lock meanwhile (a POST opens its transaction with BEGIN
+    # IMMEDIATE), so it ends that transaction and reads in plain ones from here on.
+    db.session.rollback()
+    token = write_intent.set(False)
+    try:
+        return _preview()
+    finally:
+        db.session.rollback()   # the preview never writes; belt and braces
+        write_intent.reset(token)
+
+
+def _preview():
     if not _may_invoice_somewhere():
         abort(403)
     form = _form()
@@ -158,8 +172,7 @@ def preview():
         else:
             form.file.errors = [exc.message]
         return _upload_page(form, 422)
-    finally:
-        db.session.rollback()   # the preview never writes; belt and braces
+    db.session.rollback()
     token = _keep(data, file_name, vendor) if check.valid else None
     if not check.valid:
         _forget()

@@ -4,14 +4,19 @@ whole invoices only and the same file loaded again loads the rest, never an invo
 from __future__ import annotations
 
 import io
+import os
 import re
+import signal
+import sqlite3
 import threading
+import time
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.integrations.models import BulkLoad, BulkLoadInvoice, JobRun
+from app.integrations.models import BulkLoad, BulkLoadInvoice, JobEvent, JobRun
 from app.invoices import file_loading as fl
 from app.invoices import services as svc
 from app.invoices.models import Invoice, InvoiceLine
@@ -182,3 +187,96 @@ def test_H12_01_only_the_starter_and_the_institutions_invoice_staff_follow_a_loa
     assert login(app.test_client(), "invmanager").get(f"/invoices/files/runs/{run_id}").status_code == 200
     assert login(app.test_client(), "invoicer").get("/invoices/files/runs/999999").status_code == 404
 
+
+
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _wait_for(predicate, timeout: float = 120, what: str = "it"):
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        value = predicate()
+        db.session.rollback()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} did not happen in {timeout} s"
+        time.sleep(0.05)
+
+
+@sqlite_only
+def test_H12_01_a_big_file_loads_in_its_own_process_and_a_kill_mid_load_is_resumed(app, world, vendors):
+    """The load runs in a child process (its Python work never competes with the pages of the web
+    process). SIGKILL it part-way: the run is marked interrupted at once, every invoice is whole or
+    absent, and the same file loaded again creates the rest, never one twice."""
+    app.config.update(LOAD_PROCESS_FROM_BYTES=0, LOAD_CHUNK_SECONDS=0, LOAD_PAUSE_SECONDS=0)
+    count = 300
+    data = xlsx(table(_rows(count)))
+    client = login(app.test_client(), "invoicer")
+    _page, token = _preview(client, vendors.plain, data)
+    resp = client.post("/invoices/files/load", data={"token": token})
+    assert resp.status_code == 303
+    run_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    started = _wait_for(lambda: db.session.scalar(select(JobEvent.message).where(
+        JobEvent.run_id == run_id, JobEvent.message.like("Running in a process of its own%"))), what="the child")
+    pid = int(re.search(r"pid (\d+)", started).group(1))
+    assert pid != os.getpid()
+    _wait_for(lambda: db.session.scalar(select(func.count()).select_from(BulkLoadInvoice)) >= 5,
+              what="five invoices")
+    os.kill(pid, signal.SIGKILL)
+    message = _wait_for(lambda: db.session.scalar(select(JobRun.message).where(JobRun.id == run_id,
+                                                                                JobRun.status == "failed")),
+                        what="the run marked interrupted")
+    assert "the load process stopped" in message
+    kept = _numbers()
+    assert 5 <= len(kept) < count, len(kept)
+    db.session.commit()
+    lines = dict(db.session.execute(select(Invoice.number, func.count(InvoiceLine.id)).join(InvoiceLine)
+                                    .group_by(Invoice.number)).all())
+    assert set(lines) == set(kept) and set(lines.values()) == {3}   # whole invoices only
+    assert db.session.scalar(select(func.count()).select_from(BulkLoadInvoice)) == len(kept)
+    db.session.commit()
+
+    page, token = _preview(client, vendors.plain, data)
+    assert f"{len(kept)} invoices of this file were loaded earlier" in page
+    page = follow_load(client, client.post("/invoices/files/load", data={"token": token}), timeout=300)
+    assert f"{count - len(kept)} invoices created for vendor PLAIN; {len(kept)} loaded earlier from this file." in page
+    numbers = _numbers()
+    assert len(numbers) == count and len(set(numbers)) == count
+
+
+@sqlite_only
+def test_H12_01_the_preview_of_a_file_holds_no_write_lock(app, world, vendors, monkeypatch):
+    """Previewing a big file takes seconds; meanwhile anyone else may write (before, the POST's
+    transaction held SQLite's write lock from the check to the end of the page)."""
+    from app.invoices import file_views
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    seen = []
+
+    def can_write(where: str) -> None:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            seen.append((where, "free"))
+        except sqlite3.OperationalError as exc:
+            seen.append((where, str(exc)))
+        finally:
+            other.close()
+
+    real_check, real_render = fl.check_file, file_views.render_template
+
+    def check(*args, **kw):
+        result = real_check(*args, **kw)
+        can_write("after the check")
+        return result
+
+    def render(*args, **kw):
+        can_write("while rendering")
+        return real_render(*args, **kw)
+
+    monkeypatch.setattr(fl, "check_file", check)
+    monkeypatch.setattr(file_views, "render_template", render)
+    client = login(app.test_client(), "invoicer")
+    _preview(client, vendors.plain, xlsx(table(_rows(3))))
+    assert seen == [("after the check", "free"), ("while rendering", "free")]
