@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Callable
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User, utcnow
 from ..database import write_intent
@@ -108,6 +109,14 @@ def start(job: str, owner: str, actor: User, kind: str, key: str, name: str,
     ``(run, load, started)``. When a live run is loading the same input already, that run is
     returned with ``started`` False. A dead one is marked interrupted and this run carries on."""
     assert job in OTHER_JOBS, job
+    try:
+        return _start(job, owner, actor, kind, key, name, trigger)
+    except IntegrityError:   # the same input started twice at once: the other start made the row
+        db.session.rollback()
+        return _start(job, owner, actor, kind, key, name, trigger)
+
+
+def _start(job, owner, actor, kind, key, name, trigger) -> tuple[JobRun, BulkLoad, bool]:
     load = db.session.scalar(db.select(BulkLoad).filter_by(kind=kind, key=key).with_for_update())
     if load is not None and load.run is not None and load.run.status == "running":
         if _alive(load.run):

@@ -336,10 +336,8 @@ def migrate_in_chunks(run_log, chunks, load_id: int, plan: Plan, actor_id: int, 
     if load.stage != "history":
         try:
             applied = apply_structure(plan, actor, currency)
-        except (Duplicate, LookupError) as exc:
+        except (DomainError, LookupError) as exc:
             raise LoadRefused(f"Refused, nothing written: {getattr(exc, 'message', exc)}") from None
-        except DomainError as exc:
-            raise LoadRefused(f"Refused, nothing written: {exc.message}") from None
         load.stage, load.progress, start = "history", 0, 0
         run_log.info(f"Created {len(applied.periods) - len(applied.reused_periods)} fiscal period(s), "
                      f"{len(plan.ledgers)} ledger(s), {len(plan.funds)} fund(s); {total} transaction(s) to post.")
