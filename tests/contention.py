@@ -51,7 +51,6 @@ def build(lines: int = 20_000, per_invoice: int = 100, approvals: int = 120) -> 
     from app.auth.services import issue_api_token
     from app.extensions import db
     from app.funds import services as fs
-    from app.invoices import services as ivs
     from app.invoices.models import Invoice
     from app.vendors import services as vs
     from tests.factories import build_world
