@@ -46,10 +46,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers every table)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_JOB_BUSY_TIMEOUT_MS"],
+                         app.config["DB_LOCK_TIMEOUT_MS"])
 
     _register_blueprints(app)
     _register_hooks(app)
+    from .busy import register_busy_handling
+    register_busy_handling(app)
     from .cli import register_cli
     register_cli(app)
 

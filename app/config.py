@@ -6,7 +6,18 @@ class Defaults:
     SECRET_KEY = None  # create_app generates one into instance/secret_key when none is configured
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/acq.db
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Waiting for locks (app/database.py, app/busy.py). A web request waits this long, then answers
+    # 503 "busy, try again"; jobs, background runs and commands wait longer.
+    SQLITE_BUSY_TIMEOUT_MS = 5000          # web requests on SQLite
+    SQLITE_JOB_BUSY_TIMEOUT_MS = 60000     # jobs, background runs, CLI commands on SQLite
+    DB_LOCK_TIMEOUT_MS = 5000              # PostgreSQL lock_timeout of web requests (0: none)
+    BUSY_RETRY_AFTER_SECONDS = 2           # Retry-After of a 503 "busy" answer
+    # Big loads (Excel invoice files, the Aleph migration) commit in chunks: each holds its locks
+    # about this long, then (on SQLite) pauses so that writers waiting for the lock get it.
+    LOAD_CHUNK_SECONDS = 0.1
+    LOAD_PAUSE_SECONDS = 0.1
+    LOAD_STALE_SECONDS = 300               # a load run silent this long is taken as interrupted
+    LOAD_PROCESS_FROM_BYTES = 100_000      # an Excel invoice file this big loads in a process of its own
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True when served over HTTPS

@@ -1,41 +1,88 @@
-"""Database engine behaviour: SQLite pragmas and write transactions, PostgreSQL row locks.
+"""Database engine behaviour: SQLite pragmas and write transactions, PostgreSQL row locks, and
+how long anyone waits for a lock.
 
 SQLite: WAL, foreign keys, a busy timeout, and every transaction of a state-changing request
 (or of a CLI command or job) opened with ``BEGIN IMMEDIATE``, so two writers queue for the write
 lock instead of one failing with "database is locked" after reading stale balances. Read-only
 requests (GET/HEAD) open a plain deferred transaction and never block writers (WAL).
 PostgreSQL: the services lock fund rows with ``SELECT ... FOR UPDATE`` in id order.
+
+Waiting: a web request waits briefly for a lock (``SQLITE_BUSY_TIMEOUT_MS`` on SQLite,
+``DB_LOCK_TIMEOUT_MS`` as ``lock_timeout`` on PostgreSQL) and then answers 503 "busy" (see
+:mod:`app.busy`); jobs, background runs and commands are patient (``SQLITE_JOB_BUSY_TIMEOUT_MS``,
+no lock timeout). :data:`short_waits` says which kind of work the current context does.
 """
 from __future__ import annotations
 
 import contextvars
+import logging
 import sqlite3
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
+
 # False only inside read-only requests; CLI commands, jobs and tests write by default.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+# True inside web requests (and the scheduler's reconcile tick): wait briefly for a lock, then give
+# up with a "busy" error. A new thread starts with the default: patient, as jobs are.
+short_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_waits", default=False)
+
+# SQLite's messages when the busy timeout ran out; PostgreSQL's SQLSTATEs for a lock wait that
+# gave up (lock_timeout) and for a deadlock victim: all mean "try again in a moment".
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+_PG_BUSY = {"55P03", "40P01"}
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+def is_busy_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (a SQLAlchemy error or a driver's) means the database was busy."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return any(m in text for m in _SQLITE_BUSY)
+    return getattr(orig, "sqlstate", None) in _PG_BUSY
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int, job_busy_timeout_ms: int | None = None,
+                     lock_timeout_ms: int = 0) -> None:
+    """``busy_timeout_ms``: how long a web request waits for SQLite's write lock;
+    ``job_busy_timeout_ms``: the same for everything else (default: the same);
+    ``lock_timeout_ms``: PostgreSQL's ``lock_timeout`` in web requests (0: wait as long as it takes)."""
+    web_ms = int(busy_timeout_ms)
+    job_ms = int(job_busy_timeout_ms if job_busy_timeout_ms is not None else busy_timeout_ms)
+    if engine.dialect.name == "postgresql" and lock_timeout_ms:
+        @event.listens_for(engine, "begin")
+        def _pg_begin(conn):
+            if short_waits.get():
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        return
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # pragma: no branch
+    def _on_connect(dbapi_conn, record):  # pragma: no branch
         if not isinstance(dbapi_conn, sqlite3.Connection):
             return
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal" and engine.url.database not in (None, "", ":memory:"):
+            log.warning("SQLite refused WAL mode (journal_mode is %s): readers and writers will block each "
+                        "other", mode)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute(f"PRAGMA busy_timeout={job_ms}")
         cur.close()
+        record.info["busy_timeout_ms"] = job_ms
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        wanted = web_ms if short_waits.get() else job_ms
+        info = conn.info   # the pooled DBAPI connection's own dict (outlives this checkout)
+        if info.get("busy_timeout_ms") != wanted:   # a pragma, no I/O: cheap, but skip it when unchanged
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
+            info["busy_timeout_ms"] = wanted
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 

@@ -25,7 +25,13 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch, sqlite_tem
         pragmas = {name: db.session.execute(text(f"PRAGMA {name}")).scalar()
                    for name in ("journal_mode", "foreign_keys", "busy_timeout")}
         db.session.rollback()
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 15000}
+    # outside a web request (jobs, commands): patient
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 60000}
+    # inside a web request: a short wait, then a 503 "busy" (tests/test_busy.py)
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        db.session.rollback()
 
 
 def test_secret_key_generated_into_instance_when_missing(tmp_path, sqlite_template):

@@ -142,6 +142,7 @@ _ERRORS = {
     "404": ("NotFound", "No such object, or not one you can see (code not_found)."),
     "409": ("Conflict", "The code is already used (code duplicate)."),
     "422": ("Unprocessable", "A rule refused it, e.g. over a fund's limit (code rule_violation)."),
+    "503": ("Busy", "The database is busy; nothing was done. Try again after Retry-After seconds (code busy)."),
 }
 RESPONSES = {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
              for name, text in _ERRORS.values()}
@@ -175,7 +176,7 @@ def _operation(op_id: str, summary: str, roles: str, ok: tuple[str, str, str], e
           "responses": {status: {"description": text,
                                  "content": {"application/json": {"schema": _ref(schema)}}},
                         **{code: {"$ref": f"#/components/responses/{_ERRORS[code][0]}"}
-                           for code in ("401", "403", *errors)}}}
+                           for code in ("401", "403", *errors, "503")}}}
     if status == "201" and schema == "Fund":
         op["responses"][status]["headers"] = {"Location": {"description": "The new fund's URL.",
                                                            "schema": {"type": "string"}}}

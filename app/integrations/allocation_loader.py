@@ -7,6 +7,10 @@ of all rows on each fund: a reduction may not take a fund below what is committe
 rejects the file: nothing is posted, each bad row is reported, and the file is renamed
 ``<name>.rejected`` so it stays on the server for correction. A good file is posted in one unit
 of work and renamed ``<name>.handled``. The same bytes are never loaded twice, under any name.
+
+A file stays all or nothing, so its postings are one transaction; everything before them (reading
+the bytes, parsing, finding the funds, checking every row) takes no write lock (see
+:func:`app.integrations.loads.reading`), so other writers wait only for the bulk insert itself.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import insert, select
+from sqlalchemy import inspect as sa_inspect
 
 from ..auth.models import utcnow
 from ..auth.permissions import can_manage_money, visible_funds_clause
@@ -29,6 +34,7 @@ from ..spreadsheets import MAX_FILE_BYTES
 from .formats.allocations import AllocationLine, FileError, parse_allocation_file
 from .models import AllocationRow, FiscalPeriodMapping, HandledFile
 from .paths import is_candidate, is_safe_file_name
+from .loads import reading
 from .runs import settled_inputs
 
 JOB = "load_allocations"
@@ -73,15 +79,20 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
         return
     data = transport.read(folder, name, MAX_FILE_BYTES)
     sha256 = hashlib.sha256(data).hexdigest()
-    seen = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=sha256))
+    with reading():
+        seen = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=sha256))
+        if seen is not None and seen.status == "done":
+            ctx.log.info(f"Already loaded on {seen.handled_at:%Y-%m-%d %H:%M} UTC as {seen.file_name}: "
+                         "the same file again, nothing loaded.", file=name)
+        else:
+            lines, errors = parse_allocation_file(data, file_type)
+            resolved, problems = _resolve(ctx.actor, lines) if lines else ([], [])
+            errors = sorted(errors + problems, key=lambda e: (e.row or 0))
     if seen is not None and seen.status == "done":
-        ctx.log.info(f"Already loaded on {seen.handled_at:%Y-%m-%d %H:%M} UTC as {seen.file_name}: "
-                     "the same file again, nothing loaded.", file=name)
         _finish(ctx, transport, name, _free_name(ctx, transport, name, HANDLED))
         return
-    lines, errors = parse_allocation_file(data, file_type)
-    resolved, problems = _resolve(ctx.actor, lines) if lines else ([], [])
-    errors = sorted(errors + problems, key=lambda e: (e.row or 0))
+    # The target names are found before the postings: no network wait inside the write transaction.
+    handled, rejected = _free_name(ctx, transport, name, HANDLED), _free_name(ctx, transport, name, REJECTED)
     if not errors:
         try:
             _post(ctx.actor, resolved, sha256)
@@ -91,16 +102,15 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
             seen = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=sha256))
             errors = [FileError(None, exc.message)]
     if errors:
-        target = _free_name(ctx, transport, name, REJECTED)
-        _reject(ctx, name, target, data, sha256, seen, lines, errors)
-        _finish(ctx, transport, name, target)
+        _reject(ctx, name, rejected, data, sha256, seen, lines, errors)
+        _finish(ctx, transport, name, rejected)
         return
     total = sum((r.amount for r in resolved), Decimal("0"))
     _remember(ctx, seen, name, data, sha256, "done")
     ctx.log.count(records=len(resolved))
     ctx.log.info(f"Loaded {len(resolved)} allocation row(s), {total:f} in all, into "
                  f"{len({r.fund.id for r in resolved})} fund(s).", file=name)
-    _finish(ctx, transport, name, _free_name(ctx, transport, name, HANDLED))
+    _finish(ctx, transport, name, handled)
 
 
 def _free_name(ctx, transport, name: str, suffix: str) -> str:
@@ -225,6 +235,8 @@ def _post(actor, resolved: list[_Resolved], sha256: str) -> None:
     with its row's reference and note, and the row keys that make (file, row) load once."""
     if not resolved:
         return
+    # One query reloads every fund checked while reading (each would reload on its own otherwise).
+    fs.lock_funds({sa_inspect(r.fund).identity[0] for r in resolved})
     ordered = _in_posting_order(resolved)
     postings = [fs.Posting(r.fund, TransactionKind.ALLOCATION, r.amount, reference=r.line.reference,
                            note=r.line.note, source_type="allocation_file") for r in ordered]

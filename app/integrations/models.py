@@ -20,6 +20,8 @@ JOBS = {
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices",    # runs that belong to no profile section
               "backup": "Backup"}                   # app/backup
+# Big loads started from a page or a command run as background runs too (app/integrations/loads.py).
+OTHER_JOBS.update({"invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"})
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",
@@ -310,3 +312,38 @@ class AllocationRow(db.Model):
     file_sha256 = db.Column(db.String(64), nullable=False)
     row_number = db.Column(db.Integer, nullable=False)
     fund_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"), nullable=False)
+
+
+class BulkLoad(db.Model):
+    """One big load (an Excel invoice file for a vendor, an Aleph migration) by what it loads: the
+    SHA-256 ``key`` of its input. Its runs commit in chunks; a run that dies part-way leaves this
+    row and its progress, and loading the same input again carries on where it stopped."""
+    __tablename__ = "bulk_load"
+    __table_args__ = (db.UniqueConstraint("kind", "key"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(20), nullable=False)       # invoice_file | aleph_budgets
+    key = db.Column(db.String(64), nullable=False)
+    name = db.Column(db.String(255), nullable=False, default="")   # file name(s), for people
+    status = db.Column(db.String(10), nullable=False, default="running")   # running | done | failed
+    stage = db.Column(db.String(20), nullable=False, default="")   # how far a multi-step load got
+    progress = db.Column(db.Integer, nullable=False, default=0)    # units committed in that stage
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))   # the latest run
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    run = db.relationship("JobRun")
+
+
+class BulkLoadInvoice(db.Model):
+    """An invoice a file load created, by the spreadsheet row it starts on: committed with the
+    invoice, so a rerun of the same file never creates it again."""
+    __tablename__ = "bulk_load_invoice"
+    __table_args__ = (db.UniqueConstraint("load_id", "first_row"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    load_id = db.Column(db.Integer, db.ForeignKey("bulk_load.id", ondelete="CASCADE"), nullable=False)
+    first_row = db.Column(db.Integer, nullable=False)
+    number = db.Column(db.String(50), nullable=False)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="SET NULL"), index=True)
+    run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"), index=True)

@@ -34,7 +34,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from tzlocal import get_localzone
 
+from sqlalchemy.exc import OperationalError
+
 from ..auth.models import utcnow
+from ..database import is_busy_error, short_waits
 from ..extensions import db
 from . import processes
 from .leadership import AdvisoryLock, Elector, FileLock
@@ -224,6 +227,7 @@ def _section(job: str, profile_code: str) -> ProfileSection | None:
 
 
 _state_lock = threading.Lock()
+_busy_ticks = [0]   # reconcile ticks in a row that found the database busy
 
 Hook = Callable[..., None]
 HOOKS: list[Hook] = []
@@ -247,16 +251,32 @@ def _edi_pickups(app, scheduler, known: dict, wanted: dict) -> None:
 
 
 def reconcile(app) -> None:
-    """Make the scheduler's jobs match the database (and start waiting PO exports)."""
+    """Make the scheduler's jobs match the database (and start waiting PO exports). A busy
+    database is no failure: the tick waits only briefly, says so in one log line (no traceback,
+    once per busy spell) and the next tick tries again."""
     scheduler = app.extensions.get("scheduler")
     if scheduler is None:
         return
     with _state_lock, app.app_context():
+        token = short_waits.set(True)
         try:
             _reconcile(app, scheduler)
+            if _busy_ticks[0]:
+                log.info("scheduler reconcile done again after %s busy tick(s)", _busy_ticks[0])
+                _busy_ticks[0] = 0
+        except OperationalError as exc:
+            db.session.rollback()
+            if not is_busy_error(exc):
+                log.exception("scheduler reconcile failed")
+            else:
+                _busy_ticks[0] += 1
+                if _busy_ticks[0] == 1:
+                    log.warning("scheduler reconcile: the database is busy (%s); trying again at the next tick",
+                                str(getattr(exc, "orig", exc)).splitlines()[0])
         except Exception:
             log.exception("scheduler reconcile failed")
         finally:
+            short_waits.reset(token)
             db.session.remove()
 
 

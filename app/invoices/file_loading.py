@@ -199,6 +199,7 @@ class InvoicePreview:
     warnings: list[str] = field(default_factory=list)    # review problems: it would stay In Review
     outcome: str = ""                                    # the status it would reach
     invoice_id: int | None = None                        # after loading
+    loaded_earlier: int | None = None                    # the run that loaded it from this file before
     orphan: bool = False                                 # rows before any invoice number
     fields: svc.InvoiceFields | None = field(default=None, repr=False)
     vat_confirm: str | None = None
@@ -210,7 +211,8 @@ class InvoicePreview:
 
     @property
     def valid(self) -> bool:
-        return not self.errors and not any(ln.errors for ln in self.lines)
+        """To be loaded: no problem, and not loaded from this file before."""
+        return not self.errors and not any(ln.errors for ln in self.lines) and self.loaded_earlier is None
 
     @property
     def problems(self) -> list[str]:
@@ -231,7 +233,12 @@ class FileCheck:
 
     @property
     def invalid(self) -> list[InvoicePreview]:
-        return [inv for inv in self.invoices if not inv.valid]
+        return [inv for inv in self.invoices if not inv.valid and inv.loaded_earlier is None]
+
+    @property
+    def earlier(self) -> list[InvoicePreview]:
+        """Invoices an earlier (perhaps interrupted) load of this same file created already."""
+        return [inv for inv in self.invoices if inv.loaded_earlier is not None]
 
     @property
     def line_count(self) -> int:
@@ -786,24 +793,48 @@ def _record(inv: InvoicePreview, exc: DomainError) -> None:
     inv.errors.append(_row_message(inv, row, exc.message))
 
 
-def _check(actor, vendor: Vendor, data: bytes, file_name: str, keep: bool) -> FileCheck:
+def prepare(actor, vendor: Vendor, data: bytes, file_name: str, earlier: dict[int, int] | None = None) -> FileCheck:
+    """Read the file, look everything up and build each invoice's fields; writes nothing. The
+    invoices of :func:`ready` are then loaded one by one with :func:`load_invoice`. ``earlier``:
+    first row -> run, for the invoices an earlier load of this same file created (left out)."""
     if vendor is None:
         raise InvalidInput("Choose the vendor.", "vendor")
     rows = read_file(data, file_name)
     result = FileCheck(vendor=vendor, file_name=file_name)
-    look = _lookups(actor, rows)
     result.invoices = _group(rows)
     for inv in result.invoices:
-        if not inv.orphan:
+        if earlier and inv.first_row in earlier and not inv.orphan:
+            inv.loaded_earlier = earlier[inv.first_row]
+    look = _lookups(actor, rows)
+    for inv in result.invoices:
+        if not inv.orphan and inv.loaded_earlier is None:
             _build(actor, vendor, inv, look)
-    ready = [inv for inv in result.invoices if inv.valid and inv.fields is not None]
+    return result
+
+
+def ready(check: FileCheck) -> list[InvoicePreview]:
+    """The invoices of a prepared file that have no problem so far, in file order."""
+    return [inv for inv in check.invoices if inv.valid and inv.fields is not None]
+
+
+def load_invoice(actor, inv: InvoicePreview) -> bool:
+    """Create and process one prepared invoice in a savepoint: all of it or, with its reasons in
+    ``inv.errors``, nothing. The caller commits."""
+    _try(actor, inv)
+    return inv.invoice_id is not None
+
+
+def _check(actor, vendor: Vendor, data: bytes, file_name: str, keep: bool,
+           earlier: dict[int, int] | None = None) -> FileCheck:
+    result = prepare(actor, vendor, data, file_name, earlier)
+    ready_ = ready(result)
     if keep:
-        for inv in ready:
+        for inv in ready_:
             _try(actor, inv)
     else:
-        ctx = _context(actor, vendor, ready)
+        ctx = _context(actor, vendor, ready_)
         with db.session.no_autoflush:
-            for inv in ready:
+            for inv in ready_:
                 try:
                     _dry_run(actor, inv, ctx)
                 except DomainError as exc:
@@ -819,13 +850,16 @@ def _check(actor, vendor: Vendor, data: bytes, file_name: str, keep: bool) -> Fi
     return result
 
 
-def check_file(actor, vendor: Vendor, data: bytes, file_name: str) -> FileCheck:
+def check_file(actor, vendor: Vendor, data: bytes, file_name: str,
+               earlier: dict[int, int] | None = None) -> FileCheck:
     """The preview: every invoice and line the file would create, with the problems of each row.
-    Nothing is written (the trial runs in a savepoint that is rolled back)."""
-    return _check(actor, vendor, data, file_name, keep=False)
+    Nothing is written (the trial runs in a savepoint that is rolled back). ``earlier`` as for
+    :func:`prepare`."""
+    return _check(actor, vendor, data, file_name, keep=False, earlier=earlier)
 
 
 def load_file(actor, vendor: Vendor, data: bytes, file_name: str) -> FileCheck:
     """Create (channel "file") and process every invoice of the file that has no problem; the
-    others are skipped (``FileCheck.invalid``, with their reasons). The caller commits."""
+    others are skipped (``FileCheck.invalid``, with their reasons). The caller commits. (The page
+    loads a file as a background run committing in chunks instead: :mod:`.file_load_run`.)"""
     return _check(actor, vendor, data, file_name, keep=True)

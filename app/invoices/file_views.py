@@ -4,6 +4,11 @@ The uploaded file is kept on the server between preview and load (never sent bac
 browser): under ``INVOICE_FILE_FOLDER`` (default ``<instance>/uploads/invoice-files``) with a random
 token name; the token, the vendor and the uploader's id live in the signed session, so "Load"
 re-reads exactly the file that was previewed, for the same user and vendor, and checks it again.
+
+"Load" starts a background run (:mod:`.file_load_run`) and answers at once with the run's status
+(a redirect to its page, or the fragment for HTMX); the status polls itself every second until the
+run ends, then shows the report. The status of a load may be seen by whoever started it and by the
+institution's invoice staff.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file, session
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,14 +25,16 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms import SelectField
 
-from ..auth.permissions import roles_required
+from ..auth.permissions import is_institution_admin, roles_required
+from ..database import write_intent
 from ..errors import DomainError
 from ..extensions import db
+from ..htmx import is_htmx, render
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
+from . import file_load_run as runs
 from . import file_loading as fl
 from . import services as svc
-from .models import Invoice
 
 bp = Blueprint("invoice_files", __name__, url_prefix="/invoices/files")
 EDIT = svc.OPERATORS
@@ -128,6 +135,19 @@ def template():
 @roles_required(*EDIT)
 def preview():
     """Check the uploaded file and show what it would create; nothing is written."""
+    # The preview of a big file takes seconds (checking, then a long page) and writes nothing: it
+    # must not hold SQLite's write lock meanwhile (a POST opens its transaction with BEGIN
+    # IMMEDIATE), so it ends that transaction and reads in plain ones from here on.
+    db.session.rollback()
+    token = write_intent.set(False)
+    try:
+        return _preview()
+    finally:
+        db.session.rollback()   # the preview never writes; belt and braces
+        write_intent.reset(token)
+
+
+def _preview():
     if not _may_invoice_somewhere():
         abort(403)
     form = _form()
@@ -144,7 +164,7 @@ def preview():
     file_name = secure_filename(upload_file.filename) or "upload"
     data = upload_file.read(fl.MAX_FILE_BYTES + 1)
     try:
-        check = fl.check_file(current_user, vendor, data, file_name)
+        check = fl.check_file(current_user, vendor, data, file_name, runs.loaded_earlier(vendor, data))
     except DomainError as exc:
         db.session.rollback()
         if exc.field == "vendor":
@@ -152,8 +172,7 @@ def preview():
         else:
             form.file.errors = [exc.message]
         return _upload_page(form, 422)
-    finally:
-        db.session.rollback()   # the preview never writes; belt and braces
+    db.session.rollback()
     token = _keep(data, file_name, vendor) if check.valid else None
     if not check.valid:
         _forget()
@@ -164,7 +183,8 @@ def preview():
 @bp.post("/load")
 @roles_required(*EDIT)
 def load():
-    """Load the valid invoices of the previewed file (checked again); list created and skipped."""
+    """Start loading the valid invoices of the previewed file (checked again) as a background run;
+    answer at once with its status."""
     if not FlaskForm().validate():
         abort(400)
     kept = _kept(request.form.get("token", ""))
@@ -173,18 +193,29 @@ def load():
         return _upload_page(form, 409, "That file is no longer waiting to be loaded (it was loaded already, or "
                                        "the session changed). Upload it again.")
     data, file_name, vendor = kept
-    try:
-        check = fl.load_file(current_user, vendor, data, file_name)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        form = _form()
-        return _upload_page(form, 422, exc.message)
+    run, _started = runs.start_load(current_app._get_current_object(), current_user._get_current_object(), vendor,
+                                    data, file_name)
     _forget()
-    created = db.session.scalars(select(Invoice).where(Invoice.id.in_(
-        [inv.invoice_id for inv in check.invoices if inv.invoice_id]))).all()
-    by_id = {inv.id: inv for inv in created}
-    return render_template("invoices/files/result.html", check=check, by_id=by_id,
-                           detail_endpoint="invoices.show" if "invoices.show" in current_app.view_functions
-                           else "invoice_forms.edit")
+    if is_htmx():
+        return _status(run)
+    return redirect(url_for(".load_status", load_run_id=run.id), 303)
 
+
+def _may_follow(run) -> bool:
+    return run.actor_id == current_user.id or svc.can_edit(current_user, None) or is_institution_admin(current_user)
+
+
+def _status(run):
+    return render("invoices/files/load_run.html", "invoices/files/_load_run.html", may_monitor=is_institution_admin(
+        current_user), detail_endpoint="invoices.show" if "invoices.show" in current_app.view_functions
+        else "invoice_forms.edit", **runs.status_context(run))
+
+
+@bp.get("/runs/<int:load_run_id>")
+@roles_required(*EDIT)
+def load_status(load_run_id):
+    """The status of a load: progress while it runs (the fragment polls itself), then the report."""
+    run = runs.run_of(load_run_id)
+    if run is None or not _may_follow(run):
+        abort(404)
+    return _status(run)

@@ -663,11 +663,12 @@ def _postings(plan: Plan, transactions, by_number, year_of) -> None:
             transfer_id=transfer_id, counterpart=other.budget if other is not None else None))
 
 
-def fund_balances(plan: Plan) -> dict[str, Balance]:
-    """Each budget's fund balance after its postings (what the cached balance columns are set to)."""
-    out = {number: [Decimal(0)] * 3 for number in plan.fund_of_budget}
-    for p in plan.postings:
-        slot = out[p.budget]
+def fund_balances(plan: Plan, postings: list | None = None) -> dict[str, Balance]:
+    """Each budget's fund balance after its postings (what the cached balance columns come to);
+    with ``postings`` (a part of the plan's), what those add, for the budgets they touch."""
+    out = {number: [Decimal(0)] * 3 for number in plan.fund_of_budget} if postings is None else {}
+    for p in plan.postings if postings is None else postings:
+        slot = out.setdefault(p.budget, [Decimal(0)] * 3)
         if p.kind in ("allocation", "transfer"):
             slot[0] += p.amount
         elif p.kind == "encumbrance":

@@ -5,19 +5,24 @@ transactions are written in bulk (one INSERT batch per tree level, then batches 
 transactions) because the posting services lock, check and flush one posting at a time and
 refuse postings on inactive funds and closed periods: Aleph's history already happened, so it
 is migrated as it stands, limits included, and the limits apply to new postings from then on.
-The cached balance columns are set to the sums of the inserted rows, so ``flask ledger check``
-stays clean.
+
+Two steps, so that no step holds the database for long: :func:`apply_structure` creates the
+periods, types, ledgers and funds (cached balances zero) in one transaction, so a clash refuses
+the whole migration with nothing written; :func:`post_history` then inserts the transactions in
+chunks, each committed with the cached balances of its funds raised by the plan's amounts (so
+``flask ledger check`` is clean at every commit) and the count done so far. A migration that dies
+part-way carries on from there when run again with the same files (see :mod:`.run`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from ..auth.services import service_user
 from ..auth.models import User, utcnow
-from ..errors import Duplicate
+from ..errors import DomainError, Duplicate
 from ..extensions import db
 from ..funds import services as fs
 from ..funds.models import FiscalPeriod, Fund, FundTransaction, FundType
@@ -94,8 +99,9 @@ def _insert_many(table, rows: list[dict]) -> None:
         connection.exec_driver_sql(sql, converted[start:start + BATCH])
 
 
-def apply_plan(plan: Plan, actor: User, currency: str) -> Applied:
-    """Create everything in the current transaction (the caller commits or rolls back)."""
+def apply_structure(plan: Plan, actor: User, currency: str) -> Applied:
+    """Create the periods, fund types, ledgers and funds (cached balances zero) in the current
+    transaction (the caller commits or rolls back); the transactions come with :func:`post_history`."""
     currency = fs.check_currency(currency)
     periods, reused = {}, []
     for year, yp in sorted(plan.years.items()):
@@ -123,7 +129,6 @@ def apply_plan(plan: Plan, actor: User, currency: str) -> Applied:
             raise Duplicate(f"Fund code {f.code} already exists in fiscal period {periods[f.year].code} "
                             f"(from Aleph budget {f.budget}).")
 
-    balances = fund_balances(plan)
     ids: dict[tuple[int, str], int] = {}
     levels: dict[int, list] = {}
     for f in plan.funds:
@@ -132,7 +137,6 @@ def apply_plan(plan: Plan, actor: User, currency: str) -> Applied:
     for depth in sorted(levels):  # parents get their ids before the next level refers to them
         values = []
         for f in levels[depth]:
-            bal = balances.get(f.budget, Balance()) if f.kind == "allocated" else Balance()
             values.append({
                 "code": f.code, "name": f.name[:200], "fiscal_period_id": periods[f.year].id,
                 "ledger_id": ledgers[f.year, f.ledger].id,
@@ -142,18 +146,76 @@ def apply_plan(plan: Plan, actor: User, currency: str) -> Applied:
                 "overencumbrance_limit_percent": f.overencumbrance_limit_percent,
                 "overexpenditure_allowed": f.overexpenditure_allowed, "overexpenditure_limit": f.overexpenditure_limit,
                 "owner_library_id": None, "available_to_all": True,
-                "allocated": bal.allocated, "encumbered": bal.encumbered, "expended": bal.expended})
+                "allocated": Decimal(0), "encumbered": Decimal(0), "expended": Decimal(0)})
         _insert_many(Fund.__table__, values)
         # codes are unique per fiscal period, so the new ids are found by (period, code)
         for fund_id, period_id, code in db.session.execute(
                 select(Fund.id, Fund.fiscal_period_id, Fund.code).where(Fund.fiscal_period_id.in_(year_of_period))):
             ids.setdefault((year_of_period[period_id], code), fund_id)
     fund_ids = {f.budget: ids[f.year, f.code] for f in plan.funds if f.kind == "allocated"}
-
-    rows = transaction_rows(plan, fund_ids, actor.id, currency)
-    _insert_many(FundTransaction.__table__, rows)
     return Applied(periods, reused, created_types, fund_ids,
-                   sum(1 for f in plan.funds if f.kind == "summary"), len(rows))
+                   sum(1 for f in plan.funds if f.kind == "summary"), len(plan.postings))
+
+
+def planned_fund_ids(plan: Plan) -> dict[str, int]:
+    """Budget number -> its allocated fund's id, for funds :func:`apply_structure` created before."""
+    codes = {(f"{plan.years[f.year].code}", f.code): f.budget for f in plan.funds if f.kind == "allocated"}
+    found = {}
+    periods = sorted({period for period, _code in codes})
+    for fund_id, period, code in db.session.execute(
+            select(Fund.id, FiscalPeriod.code, Fund.code).join(FiscalPeriod, Fund.fiscal_period_id == FiscalPeriod.id)
+            .where(FiscalPeriod.code.in_(periods))):
+        if (period, code) in codes:
+            found[codes[period, code]] = fund_id
+    missing = sorted(set(codes.values()) - set(found))
+    if missing:
+        raise LookupError(f"The funds of Aleph budgets {', '.join(missing[:5])} are gone; the migration cannot "
+                          "carry on.")
+    return found
+
+
+def chunk_ends(plan: Plan, size: int) -> list[int]:
+    """Where the chunks of :func:`post_history` end (exclusive indexes into ``plan.postings``):
+    about ``size`` postings each, never parting the two legs of a transfer."""
+    last_leg: dict[str, int] = {}
+    for i, p in enumerate(plan.postings):
+        if p.transfer_id:
+            last_leg[p.transfer_id] = i
+    ends, open_until, start = [], -1, 0
+    for i, p in enumerate(plan.postings):
+        if p.transfer_id:
+            open_until = max(open_until, last_leg[p.transfer_id])
+        if i + 1 - start >= size and i >= open_until:
+            ends.append(i + 1)
+            start = i + 1
+    if start < len(plan.postings):
+        ends.append(len(plan.postings))
+    return ends
+
+
+def post_history(plan: Plan, fund_ids: dict[str, int], actor_id: int, currency: str, start: int,
+                 on_chunk, size: int = 1000) -> int:
+    """Insert ``plan.postings[start:]`` in chunks of about ``size``: each chunk's rows, and its
+    funds' cached balances raised by the plan's amounts, then ``on_chunk(done)`` (which commits).
+    Returns the number of postings done."""
+    rows = transaction_rows(plan, fund_ids, actor_id, currency)
+    fund = Fund.__table__
+    raise_balances = (update(fund).where(fund.c.id == bindparam("fid"))
+                      .values(allocated=fund.c.allocated + bindparam("da", type_=fund.c.allocated.type),
+                              encumbered=fund.c.encumbered + bindparam("de", type_=fund.c.encumbered.type),
+                              expended=fund.c.expended + bindparam("dx", type_=fund.c.expended.type)))
+    done = start
+    for end in chunk_ends(plan, size):
+        if end <= start:
+            continue
+        _insert_many(FundTransaction.__table__, rows[done:end])
+        sums = fund_balances(plan, plan.postings[done:end])
+        db.session.execute(raise_balances, [{"fid": fund_ids[number], "da": b.allocated, "de": b.encumbered,
+                                             "dx": b.expended} for number, b in sums.items()
+                                            if b != Balance()])
+        done = end
+        on_chunk(done)
+    return done
 
 
 @dataclass
@@ -252,3 +314,49 @@ def plan_report(plan: Plan, applied: Applied | None, currency: str, dry_run: boo
         lines.append(f"{title} ({len(items)}):")
         lines.extend(f"  {item}" for item in items)
     return lines
+
+
+# -- the migration as a run --------------------------------------------------------------------
+
+JOB = KIND = "aleph_budgets"
+CHUNK_POSTINGS = 1000
+
+
+def migrate_in_chunks(run_log, chunks, load_id: int, plan: Plan, actor_id: int, currency: str, result: dict) -> str:
+    """The body of an ``aleph_budgets`` run (:mod:`app.integrations.loads`): the structure in one
+    transaction, then the history in chunks; carries on after the last committed chunk when the
+    same files were being migrated by a run that died. ``result["applied"]`` tells the caller
+    what was created (for its report)."""
+    from ..integrations.loads import LoadRefused
+    from ..integrations.models import BulkLoad
+
+    load = db.session.get(BulkLoad, load_id)
+    actor = db.session.get(User, actor_id)
+    total = len(plan.postings)
+    if load.stage != "history":
+        try:
+            applied = apply_structure(plan, actor, currency)
+        except (DomainError, LookupError) as exc:
+            raise LoadRefused(f"Refused, nothing written: {getattr(exc, 'message', exc)}") from None
+        load.stage, load.progress, start = "history", 0, 0
+        run_log.info(f"Created {len(applied.periods) - len(applied.reused_periods)} fiscal period(s), "
+                     f"{len(plan.ledgers)} ledger(s), {len(plan.funds)} fund(s); {total} transaction(s) to post.")
+    else:
+        start = load.progress
+        applied = Applied({}, [], [], planned_fund_ids(plan), sum(1 for f in plan.funds if f.kind == "summary"), total)
+        run_log.info(f"Carrying on: the funds and {start} of {total} transaction(s) were written by an earlier "
+                     "run of these files.")
+        result["resumed_from"] = start
+    result["applied"] = applied
+    run_log.progress(start, total)
+    chunks.commit()
+
+    def on_chunk(done: int) -> None:
+        run_log.count(records=done - run_log.done)
+        run_log.progress(done)
+        db.session.get(BulkLoad, load_id).progress = done   # committed with the chunk
+        chunks.maybe_commit()
+
+    post_history(plan, applied.fund_ids, actor_id, currency, start, on_chunk, CHUNK_POSTINGS)
+    return (f"{len(plan.fund_of_budget)} budget(s) migrated, {total} transaction(s) posted"
+            + (f" ({total - start} by this run)" if start else "") + ".")

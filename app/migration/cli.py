@@ -1,5 +1,13 @@
-"""flask --app wsgi migrate aleph-budgets Z76_FILE Z601_FILE [--dry-run] [--local-currency USD]"""
+"""flask --app wsgi migrate aleph-budgets Z76_FILE Z601_FILE [--dry-run] [--local-currency USD]
+
+A real migration is a run (job ``aleph_budgets``, on Monitor Jobs) executed in the foreground: the
+structure in one transaction, then the transactions in chunks, so the database is never held for
+long. Run again with the same files after an interruption, it carries on where it stopped.
+"""
+import hashlib
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
@@ -17,6 +25,15 @@ def _read(path, reader, *args):
         raise AlephInputError(name, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
+def _key(z76_file, z601_file, currency: str) -> str:
+    digest = hashlib.sha256()
+    for path in (z76_file, z601_file):
+        with open(path, "rb") as stream:
+            digest.update(hashlib.sha256(stream.read()).digest())
+    digest.update(currency.encode())
+    return digest.hexdigest()
+
+
 @migrate_group.command("aleph-budgets")
 @click.argument("z76_file", type=click.Path(exists=True, dir_okay=False))
 @click.argument("z601_file", type=click.Path(exists=True, dir_okay=False))
@@ -31,9 +48,12 @@ def aleph_budgets(z76_file, z601_file, dry_run, local_currency, report_file, use
     """Migrate Aleph budgets (Z76) and budget transactions (Z601) exported as CSV into fiscal periods,
     ledgers and funds; a real run ends with a reconciliation per budget and exits 1 on any difference."""
     from ..errors import DomainError
+    from ..integrations import loads
+    from ..integrations.models import BulkLoad, JobRun
     from ..org.models import Institution
     from .aleph import AlephInputError, plan_migration, read_z601, read_z76
-    from .budgets import apply_plan, migration_actor, plan_report, reconcile, reconciliation_lines
+    from .budgets import (JOB, KIND, apply_structure, migrate_in_chunks, migration_actor, plan_report, reconcile,
+                          reconciliation_lines)
 
     lines: list[str] = []
 
@@ -55,18 +75,41 @@ def aleph_budgets(z76_file, z601_file, dry_run, local_currency, report_file, use
     currency = (local_currency or (institution.currency if institution else "")).upper()
     try:
         actor = migration_actor(username)
-        applied = apply_plan(plan, actor, currency)
+        if dry_run:   # the structure is tried and rolled back; the history cannot be refused
+            applied = apply_structure(plan, actor, currency)
+            db.session.rollback()
+            emit(plan_report(plan, applied, currency, True))
+            return
+        db.session.commit()
     except (DomainError, LookupError) as exc:
         db.session.rollback()
         raise click.ClickException(f"Refused, nothing written: {getattr(exc, 'message', exc)}")
-    report = plan_report(plan, applied, currency, dry_run)
-    if dry_run:
-        db.session.rollback()
-        emit(report)
-        return
-    db.session.commit()
+
+    key = _key(z76_file, z601_file, currency)
+    done = db.session.scalar(db.select(BulkLoad).filter_by(kind=KIND, key=key, status="done"))
+    if done is not None:
+        raise click.ClickException(f"Refused, nothing written: these files were migrated already (run #{done.run_id}).")
+    run, load, started = loads.start(JOB, "ALEPH", actor, KIND, key,
+                                     f"{click.format_filename(z76_file)}, {click.format_filename(z601_file)}",
+                                     trigger="cli")
+    if not started:
+        raise click.ClickException(f"Refused, nothing written: run #{run.id} is migrating these files right now.")
+    run_id, load_id, actor_id = run.id, load.id, actor.id
+    db.session.commit()   # this command's own transaction must not hold the lock the run needs
+    click.echo(f"Run #{run_id} (Monitor Jobs) migrating…", err=True)
+    result: dict = {}
+    loads.execute(current_app._get_current_object(), run_id, migrate_in_chunks, load_id, plan, actor_id, currency,
+                  result)
     db.session.expire_all()
-    rows = reconcile(plan, applied.fund_ids)
+    run = db.session.get(JobRun, run_id)
+    if run.status != "completed":
+        raise click.ClickException(run.message)
+    report = plan_report(plan, result["applied"], currency, False)
+    if "resumed_from" in result:
+        report.insert(1, f"Carried on after an interrupted run: {result['resumed_from']} transaction(s) had been "
+                         "posted before.")
+    with loads.reading():
+        rows = reconcile(plan, result["applied"].fund_ids)
     emit(report + ["", "Reconciliation (Aleph Z601 totals beside the migrated funds):"] + reconciliation_lines(rows))
     if any(not r.matches for r in rows):
         raise SystemExit(1)

@@ -12,7 +12,8 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr.status;
     if (evt.detail.xhr.getResponseHeader("HX-Retarget")) return;  // the server sent its own message
-    var text = {403: "You do not have permission to do this.", 404: "That no longer exists (or is not yours to see)."}[status]
+    var text = {403: "You do not have permission to do this.", 404: "That no longer exists (or is not yours to see).",
+                503: "The database is busy; nothing was saved. Try again in a moment."}[status]
       || "The server could not do this (error " + status + "). Nothing was changed; try again or reload the page.";
     problem(text);
   });

@@ -3,6 +3,7 @@ operator, spreadsheet builders (.xlsx with openpyxl, .xls with xlwt), and the re
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -66,6 +67,20 @@ def xls(rows: list[list]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def follow_load(client, resp, timeout: float = 60) -> str:
+    """After POST /invoices/files/load (a 303 to the run's status page): poll the status fragment
+    as the page does until the run ends; the full status page then."""
+    assert resp.status_code == 303, resp.status_code
+    url = resp.headers["Location"]
+    deadline = time.monotonic() + timeout
+    while 'hx-trigger="every 1s"' in client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True):
+        assert time.monotonic() < deadline, "the load did not end in time"
+        time.sleep(0.05)
+    page = client.get(url)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
 
 
 # The real-browser fixtures (live server with CSRF on, log_in, page_problems, shot) of tests/browser.

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.invoices.models import Invoice
-from tests.invoice_files.conftest import table, xls, xlsx
+from tests.invoice_files.conftest import follow_load, table, xls, xlsx
 
 
 def _count() -> int:
@@ -59,9 +59,8 @@ def test_preview_then_load_the_valid_invoices(app, world, vendors, login_as, tmp
     # another user cannot load this user's file
     other = login_as("invoicer-ext").post("/invoices/files/load", data={"token": token})
     assert other.status_code == 409 and _count() == before
-    resp = client.post("/invoices/files/load", data={"token": token})
-    page = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "1 invoice created for vendor PLAIN; 1 skipped" in page
+    page = follow_load(client, client.post("/invoices/files/load", data={"token": token}))
+    assert "1 invoice created for vendor PLAIN; 1 skipped" in page
     created = db.session.scalar(select(Invoice).filter_by(number="PG-1"))
     assert created.channel == "file" and f"/invoices/{created.id}" in page
     assert "PG-2" in page and "there is no fund NOFUND" in page
@@ -107,6 +106,6 @@ def test_scoped_operator_page_loads_only_own_library(app, world, vendors, invoic
             dict(ROWS[0], number="SB-1", funds="SHARED", owner_library="LIBB")]
     page = _preview(client, vendors.plain, xlsx(table(rows))).get_data(as_text=True)
     assert "You may only create invoices for your own library" in page
-    page = client.post("/invoices/files/load", data={"token": _token(page)}).get_data(as_text=True)
+    page = follow_load(client, client.post("/invoices/files/load", data={"token": _token(page)}))
     assert "1 invoice created" in page
     assert db.session.scalars(select(Invoice.number).where(Invoice.channel == "file")).all() == ["SA-1"]

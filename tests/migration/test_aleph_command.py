@@ -158,3 +158,60 @@ def test_existing_fiscal_period_is_reused_and_clashing_fund_refused(app):
     assert "Fund code ART already exists in fiscal period FY2004 (from Aleph budget ART-2004)" in result.output
     db.session.expire_all()
     assert counts() == before
+
+
+def test_H12_01_migration_commits_in_chunks_and_carries_on_after_dying_part_way(app, monkeypatch):
+    """Finding 1 of issue 12: the history goes in chunks, each committed with its funds' cached
+    balances (the ledger checks clean at every commit); a run that dies part-way keeps what it
+    committed, and the same command again posts the rest, never a transaction twice."""
+    from app.integrations.models import BulkLoad, JobRun
+    from app.migration import budgets
+
+    app.config.update(LOAD_CHUNK_SECONDS=0, LOAD_PAUSE_SECONDS=0)   # commit every chunk of postings
+    monkeypatch.setattr(budgets, "CHUNK_POSTINGS", 4)
+    real, inserts = budgets._insert_many, []
+
+    def dies_on_the_third_chunk(table, rows):
+        if table.name == "fund_transaction":
+            inserts.append(len(rows))
+            if len(inserts) == 3:
+                raise OSError("disk full")
+        return real(table, rows)
+
+    monkeypatch.setattr(budgets, "_insert_many", dies_on_the_third_chunk)
+    result = run(app, Z76, Z601, "--local-currency", "usd")
+    assert result.exit_code != 0 and "disk full" in result.output
+    db.session.expire_all()
+    posted = db.session.scalar(select(func.count()).select_from(FundTransaction))
+    assert posted == sum(inserts[:2]) and 0 < posted < 18   # two chunks committed, the third rolled back
+    assert check_ledger() == []    # cached balances follow exactly what was committed
+    load = db.session.scalar(select(BulkLoad))
+    assert (load.kind, load.stage, load.progress, load.status) == ("aleph_budgets", "history", posted, "failed")
+    failed = db.session.get(JobRun, load.run_id)
+    assert failed.status == "failed" and failed.progress_done == posted and failed.job == "aleph_budgets"
+    db.session.commit()
+
+    monkeypatch.setattr(budgets, "_insert_many", real)
+    result = run(app, Z76, Z601, "--local-currency", "usd")
+    assert result.exit_code == 0, result.output
+    assert f"{posted} transaction(s) had been posted before" in result.output
+    assert "10 budget(s) reconciled, 0 differ." in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(FundTransaction)) == 18
+    legs = db.session.scalars(select(FundTransaction).where(FundTransaction.kind == "transfer")).all()
+    assert len(legs) == 2 and legs[0].transfer_id == legs[1].transfer_id
+    assert check_ledger() == []
+    assert db.session.scalar(select(BulkLoad.status)) == "done"
+    again = run(app, Z76, Z601, "--local-currency", "usd")
+    assert again.exit_code != 0 and "nothing written" in again.output
+    assert db.session.scalar(select(func.count()).select_from(FundTransaction)) == 18
+
+
+def test_H12_01_chunks_never_part_the_legs_of_a_transfer():
+    from types import SimpleNamespace
+    from app.migration.budgets import chunk_ends
+    postings = [SimpleNamespace(transfer_id=t) for t in [None, "a", None, None, "a", None, "b", "b", None]]
+    plan = SimpleNamespace(postings=postings)
+    assert chunk_ends(plan, 2) == [5, 8, 9]   # "a" holds the first chunk open to 5, "b" the second to 8
+    assert chunk_ends(plan, 100) == [9]
+    assert chunk_ends(SimpleNamespace(postings=[]), 3) == []
