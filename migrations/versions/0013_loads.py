@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import app.types  # noqa: F401
 
 revision = '0013_loads'
-down_revision = '0008_edi'
+down_revision = "0010_invoice_number_nocase"
 branch_labels = None
 depends_on = None
 
