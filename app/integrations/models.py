@@ -17,7 +17,8 @@ JOBS = {
     "export_po_lines": "Export PO lines (POL)",
 }
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
-OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices"}   # runs that belong to no profile section
+OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices",   # runs that belong to no profile section
+              "upload_edi": "Upload EDI invoices"}
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",

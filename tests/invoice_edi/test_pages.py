@@ -13,16 +13,20 @@ from app.extensions import db
 from app.invoices.edi_models import EdiMessage, VendorEdiSetting
 from app.invoices.models import Invoice
 from tests.conftest import PASSWORD
-from tests.erp_fixtures import local_connection
+from tests.erp_fixtures import local_connection, wait_for_run
 from tests.invoice_edi.conftest import interchange, invoic, pol
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _upload(client, vendor, data: bytes, name: str = "inv.edi"):
-    return client.post("/invoices/edi/upload", data={"vendor": str(vendor.id) if vendor else "",
+    """Upload, wait for the background run to end, and answer its page."""
+    resp = client.post("/invoices/edi/upload", data={"vendor": str(vendor.id) if vendor else "",
                                                      "file": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    wait_for_run(int(resp.headers["Location"].rsplit("/", 1)[1]))
+    return client.get(resp.headers["Location"])
 
 
 @SQLITE
