@@ -52,7 +52,7 @@ CHARGE_CODES = {"DL": "shipment", "FC": "shipment", "FI": "shipment", "PC": "shi
                 "IN": "insurance", "HD": "overhead", "AEO": "overhead"}
 TOTAL_QUALIFIERS = ("77", "86", "9")   # invoice amount, message total, amount due: the first found
 DATE_FORMATS = {"102": ("%Y%m%d", 8), "101": ("%y%m%d", 6), "203": ("%Y%m%d%H%M", 12), "204": ("%Y%m%d%H%M%S", 14)}
-_NUMBER = re.compile(r"^-?(\d+([.,]\d*)?|[.,]\d+)$")
+_NUMBER = re.compile(r"^-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)$")   # ASCII digits only, as everywhere
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -229,7 +229,7 @@ def _scan(text: str) -> tuple[list[_Segment], int, str]:
             end = found.start() + 2   # the escape and the character it makes ordinary
             if end > size:
                 return segments, empty, text[start:]
-        body = text[start:end].strip(" \t\r\n")
+        body = text[start:end]   # not stripped: a trailing space may be escaped ("? ")
         pos = end + 1
         if not body:
             empty += 1   # a stray terminator ('' in the file)
@@ -358,8 +358,10 @@ def _standalone(unit: _Unit) -> str:
 
 
 def _syntax_message(exc: Exception) -> str:
-    text = str(exc).replace("EDIFACT Syntax Error: ", "").strip() or type(exc).__name__
-    if "Invalid segment name" in text:
+    text = str(exc).replace("EDIFACT Syntax Error: ", "").strip()
+    if isinstance(exc, (IndexError, AssertionError, KeyError, TypeError)) or not text:
+        text = "its interchange header (UNB) or message header (UNH) lacks an element it must have."
+    elif "Invalid segment name" in text:
         text = "a segment name is broken (a separator where the three-letter tag should be)."
     elif "Unexpected end" in text:
         text = "it ends in the middle of a segment (the last segment has no terminator)."
@@ -438,10 +440,13 @@ def _qualifier(segment) -> str:
     return _first(_el(segment, 0))
 
 
-def _decimal(value: str, what: str, errors: list[str]) -> Decimal | None:
+def _decimal(value: str, what: str, errors: list[str], money: bool = True) -> Decimal | None:
     text = (value or "").strip()
     if not text:
         errors.append(f"{what}: no value.")
+        return None
+    if len(text) > 64:
+        errors.append(f"{what}: a number of {len(text)} characters is too long to be read.")
         return None
     if not _NUMBER.match(text):
         errors.append(f"{what}: {text!r} is not a number.")
@@ -451,7 +456,7 @@ def _decimal(value: str, what: str, errors: list[str]) -> Decimal | None:
     except InvalidOperation:
         errors.append(f"{what}: {text!r} is not a number.")
         return None
-    return _in_range(value, what, errors)
+    return _in_range(value, what, errors) if money else value
 
 
 def _in_range(value: Decimal, what: str, errors: list[str]) -> Decimal | None:
@@ -516,7 +521,7 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
         elif tag == "QTY" and item is not None:
             element = _el(segment, 0)
             if _comp(element, 0) == "47":
-                value = _decimal(_comp(element, 1), f"{where}QTY+47", errors)
+                value = _decimal(_comp(element, 1), f"{where}QTY+47", errors, money=False)
                 if value is not None:
                     if value != value.to_integral_value() or value == 0:
                         errors.append(f"{where}the invoiced quantity {value} is not a whole number above zero.")
@@ -604,7 +609,7 @@ def _date(value: str, fmt: str, errors: list[str]) -> date | None:
     pattern, length = DATE_FORMATS[fmt]
     value = value.strip()
     try:
-        if len(value) != length or not value.isdigit():
+        if len(value) != length or not (value.isascii() and value.isdigit()):
             raise ValueError(value)
         return datetime.strptime(value, pattern).date()
     except ValueError:
