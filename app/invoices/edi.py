@@ -30,11 +30,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange, Message
 
 from ..ledger.money import AmountError, check_range
 
 log = logging.getLogger(__name__)
+# pydifact warns on every segment that it has no segment directory to validate against, and on
+# empty segments; said once here (catch_warnings per call is not thread-safe, and runs are threads).
+warnings.filterwarnings("ignore", category=MissingImplementationWarning, module="pydifact")
+warnings.filterwarnings("ignore", category=SyntaxWarning, module="pydifact")
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_MESSAGES = 2000
@@ -393,9 +398,7 @@ def _read(unit: _Unit, index: int) -> InvoiceMessage:
         return _refused(unit, index, _standalone(unit) if unit.unb else _join(unit.segments), unit.refused)
     raw = _standalone(unit)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # pydifact warns that it has no segment directory
-            [message] = list(Interchange.from_str(raw).get_messages())
+        [message] = list(Interchange.from_str(raw).get_messages())
     except Exception as exc:  # noqa: BLE001 - whatever pydifact raises, only this message is refused
         return _refused(unit, index, raw, _syntax_message(exc))
     try:

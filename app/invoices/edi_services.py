@@ -202,8 +202,28 @@ def _lock_message(sha: str, index: int) -> bool:
                                                          EdiMessage.status != "duplicate").limit(1)) is None
 
 
+@dataclass
+class ReadFile:
+    """A file read without the database (:func:`read_file`): a run reads it before it takes the
+    write lock, so a big file's parsing never holds up other writers."""
+    sha256: str
+    content: str
+    messages: list[edi.InvoiceMessage]
+    refusal: str = ""   # why the file as a whole is not EDIFACT (then ``messages`` is empty)
+
+
+def read_file(data: bytes) -> ReadFile:
+    content, _codec = edi.decode(data)
+    try:
+        messages, refusal = edi.parse_file(content).messages, ""
+    except edi.EdiParseError as exc:
+        messages, refusal = [], str(exc)
+    return ReadFile(hashlib.sha256(data).hexdigest(), content, messages, refusal)
+
+
 def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, source: str = "upload",
-                     run_id: int | None = None, *, on_parsed: Callable[[int], None] | None = None,
+                     run_id: int | None = None, *, read: ReadFile | None = None,
+                     on_parsed: Callable[[int], None] | None = None,
                      on_message: Callable[[EdiMessage], None] | None = None) -> ReceiveResult:
     """Keep every message of the file in the inbox and create the invoices that match.
     ``vendor``: the vendor chosen for an upload or the fetch setting's vendor (None: matched per
@@ -218,15 +238,11 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput(f"{file_name} is {len(data):,} bytes; an EDI file may have at most "
                            f"{MAX_FILE_BYTES:,} bytes.", "file")
-    sha = hashlib.sha256(data).hexdigest()
+    read = read or read_file(data)
+    sha, content, messages = read.sha256, read.content, read.messages
     result = ReceiveResult(file_name=file_name, sha256=sha)
-    content, _codec = edi.decode(data)
     common = {"vendor_id": vendor.id if vendor else None, "file_name": file_name, "sha256": sha, "source": source,
               "run_id": run_id, "received_by_id": actor.id}
-    try:
-        messages = edi.parse_file(content).messages
-    except edi.EdiParseError as exc:
-        messages, whole = [], str(exc)
     kept = _kept_indexes(sha)
     if kept and (not messages or 0 in kept or all(m.index in kept for m in messages)):
         return _duplicate(result, common, content)
@@ -234,7 +250,7 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
         on_parsed(len(messages) or 1)
     if not messages:   # not EDIFACT at all: the file is kept whole
         if _lock_message(sha, 0):
-            row = EdiMessage(**common, raw=content, status="failed", reason=whole)
+            row = EdiMessage(**common, raw=content, status="failed", reason=read.refusal)
             db.session.add(row)
             db.session.flush()
             result.messages, result.rejected = [row], True
@@ -619,20 +635,19 @@ def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: Ru
                 transport.rename(folder, remote.name, remote.name + REJECTED)
                 continue
             data = transport.read(folder, remote.name, MAX_FILE_BYTES)
-            rejected = receive_logged(actor, db.session.get(Vendor, vendor_id), remote.name, data, "fetch", run_id,
-                                      run_log)
+            rejected = receive_logged(actor, vendor_id, remote.name, data, "fetch", run_id, run_log)
             run_log.count(files=1)
             run_log.progress(done)
             run_log.commit()   # the file's messages are safe in the inbox before the file is renamed
             transport.rename(folder, remote.name, remote.name + (REJECTED if rejected else HANDLED))
 
 
-def receive_logged(actor, vendor: Vendor | None, file_name: str, data: bytes, source: str, run_id: int,
+def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, source: str, run_id: int,
                    run_log: RunLog, *, message_progress: bool = False) -> bool:
-    """:func:`receive_edi_file` inside a run: an event and a commit per message. A failure that is
-    not the file's content (a bug) rolls back the unfinished message and keeps the file whole in the
-    inbox. True when the file holds something refused (it is set aside as ``.rejected``)."""
-    vendor_id = vendor.id if vendor else None
+    """:func:`receive_edi_file` inside a run: the file read before any database work (no write lock
+    held meanwhile), then an event and a commit per message. A failure that is not the file's
+    content (a bug) rolls back the unfinished message and keeps the file whole in the inbox. True
+    when the file holds something refused (it is set aside as ``.rejected``)."""
 
     def parsed(count: int) -> None:
         run_log.info(f"{file_name}: {count} message(s).", file=file_name)
@@ -655,7 +670,9 @@ def receive_logged(actor, vendor: Vendor | None, file_name: str, data: bytes, so
         run_log.commit()
 
     try:
-        result = receive_edi_file(actor, vendor, file_name, data, source, run_id,
+        read = read_file(data) if len(data) <= MAX_FILE_BYTES else None
+        vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
+        result = receive_edi_file(actor, vendor, file_name, data, source, run_id, read=read,
                                   on_parsed=parsed, on_message=one)
     except TransferError:
         raise
@@ -715,9 +732,8 @@ def run_edi_upload(app, run_id: int, vendor_id: int | None, file_name: str, data
             run_log = RunLog(run)
             try:
                 actor = db.session.get(User, run.actor_id)
-                vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
                 db.session.commit()
-                receive_logged(actor, vendor, file_name, data, "upload", run_id, run_log, message_progress=True)
+                receive_logged(actor, vendor_id, file_name, data, "upload", run_id, run_log, message_progress=True)
             except Exception as exc:  # noqa: BLE001 - the run must end visibly whatever happened
                 log.exception("EDI upload %s failed", file_name)
                 run_log.rollback()

@@ -71,3 +71,8 @@ def several_interchanges(*parts: bytes, between: bytes = b"\n") -> bytes:
 TRUNCATED = b"UNA:+.? '"   # the file ends right after the service string advice: pydifact's StopIteration
 TRUNCATED_AFTER_UNB = b"UNA:+.? 'UNB+UNOC:3+SUPPLIERGLN:14+OURLIB:14+260310:0900+IC9'UNH+1+INVOIC:D:96A:UN'BGM+380"
 OVERFLOW = "12345678901234567890"   # MOA+203 beyond NUMERIC(14,2) and beyond SQLite's 64-bit cents
+
+
+# The real-browser fixtures (live server with CSRF on, log_in, page_problems, shot) of tests/browser.
+from tests.browser.conftest import (browser_app, browser_context_args, browser_type_launch_args,  # noqa: E402,F401
+                                    live_server, log_in, page_problems, screenshot_dir, shot)

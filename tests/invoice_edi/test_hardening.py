@@ -237,3 +237,35 @@ def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(a
     assert "hx-trigger" not in page and "<strong>2</strong> invoice(s) created" in page
     assert "BG-1" in page and "BG-2" in page
     assert _invoices("BG-1", "BG-2") == ["BG-1", "BG-2"]
+
+
+@SQLITE
+def test_H12_04_a_pickup_reads_each_file_without_holding_the_write_lock(app, world, vendors, tmp_path, monkeypatch):
+    """Parsing a big file takes seconds: meanwhile another writer must get SQLite's write lock at
+    once (the run commits per message and takes the lock only to write)."""
+    import sqlite3
+    admin = world.user("admin")
+    conn, root = local_connection(admin, tmp_path / "vendor")
+    (root / "in").mkdir()
+    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=conn, folder="in", active=True))
+    p = pol(world, vendors.eur, quantity=10)
+    for name in ("a.edi", "b.edi"):
+        (root / "in" / name).write_bytes(interchange(good_message(f"LOCK-{name[0]}", p.number)))
+    db.session.commit()
+    path = db.engine.url.database
+    real, tried = edi.parse_file, []
+
+    def parse_while_someone_writes(text):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")   # "database is locked" at once if the run held the lock
+            other.execute("ROLLBACK")
+            tried.append("free")
+        finally:
+            other.close()
+        return real(text)
+    monkeypatch.setattr(edi, "parse_file", parse_while_someone_writes)
+    run = _fetch(app)
+    assert run.status == "completed" and run.records_failed == 0, run.message
+    assert tried == ["free", "free"]
+    assert _invoices("LOCK-a", "LOCK-b") == ["LOCK-a", "LOCK-b"]
