@@ -542,13 +542,14 @@ class JobRefused(Exception):
 
 
 def run_edi_fetch(app, vendor_code: str, trigger: str = "schedule", scheduled_for: datetime | None = None,
-                  actor_id: int | None = None) -> int | None:
+                  actor_id: int | None = None, run_id: int | None = None) -> int | None:
     """Fetch a vendor's EDI files as a ``JobRun`` (job ``fetch_edi``, profile_code ``EDI-<vendor>``);
-    returns the run's id (None when an automatic run found the setting inactive or its tick taken)."""
+    returns the run's id (None when an automatic run found the setting inactive or its tick taken).
+    ``run_id``: a run :func:`start_fetch` created already (the "Fetch now" button, before its thread)."""
     with app.app_context():
         token = write_intent.set(True)
         try:
-            return _run(vendor_code, trigger, scheduled_for, actor_id)
+            return _run(vendor_code, trigger, scheduled_for, actor_id, run_id)
         finally:
             write_intent.reset(token)
             db.session.remove()
@@ -576,7 +577,17 @@ def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: 
     return run
 
 
-def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
+def start_fetch(actor, vendor: Vendor) -> JobRun:
+    """The run of a "Fetch now" (committed; *skipped* when one of this vendor is still running): the
+    page shows it at once while a thread does the work (:func:`run_edi_fetch` with its id)."""
+    _require_configurer(actor)
+    setting = setting_of(vendor)
+    if setting is None:
+        raise InvalidInput(f"{vendor.code} has no EDI settings yet.", "vendor")
+    return _start(setting, actor, "manual", None)
+
+
+def _run(vendor_code, trigger, scheduled_for, actor_id, run_id=None) -> int | None:
     setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
     if setting is None:
         raise JobRefused(f"Vendor {vendor_code} has no EDI settings.")
@@ -585,7 +596,7 @@ def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
     if trigger == "schedule" and scheduled_for is None:
         scheduled_for = _now_naive().replace(second=0, microsecond=0)
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
-    run = _start(setting, actor, trigger, scheduled_for)
+    run = db.session.get(JobRun, run_id) if run_id else _start(setting, actor, trigger, scheduled_for)
     if run is None:
         return None
     if run.status != "running":

@@ -22,7 +22,7 @@ from ..auth.permissions import roles_required
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import render
-from ..integrations.models import SCHEDULES, WEEKDAYS, Connection, JobRun
+from ..integrations.models import SCHEDULES, WEEKDAYS, Connection
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
 from . import edi_services as es
@@ -229,19 +229,22 @@ def edit_setting(edi_vendor_id):
 @bp.post("/settings/<int:edi_vendor_id>/fetch")
 @roles_required(Role.ADMIN)
 def fetch_now(edi_vendor_id):
-    """Fetch the vendor's files now (in this request; the run is listed with the job runs)."""
+    """Fetch the vendor's files now, in a background run: its page (Monitor Jobs) follows it."""
     if not es.may_configure(current_user):
         abort(403)
     if not FlaskForm().validate():
         abort(400)
     vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
-    if es.setting_of(vendor) is None:
-        flash(f"{vendor.code} has no EDI settings yet.", "error")
+    try:
+        run = es.start_fetch(current_user, vendor)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
         return redirect(url_for("edi.settings_list"))
-    code, user_id = vendor.code, current_user.id
-    db.session.commit()
-    run_id = es.run_edi_fetch(current_app._get_current_object(), code, trigger="manual", actor_id=user_id)
-    run = db.session.get(JobRun, run_id) if run_id else None
-    if run is not None:
-        flash(f"Fetch for {code}: {run.status_label}. {run.message}", "ok" if run.status == "completed" else "error")
-    return redirect(url_for("edi.inbox"))
+    if run.status == "running":
+        threading.Thread(target=es.run_edi_fetch, args=(current_app._get_current_object(), vendor.code),
+                         kwargs={"trigger": "manual", "actor_id": current_user.id, "run_id": run.id},
+                         name=f"edi-fetch-{run.id}", daemon=True).start()
+    else:
+        flash(run.message, "error")
+    return redirect(url_for("integrations.show_run", run_id=run.id))

@@ -97,5 +97,8 @@ def test_settings_form(app, world, vendors, login_as, tmp_path):
     # the form shows the saved values; "Fetch now" runs the job (the folder is empty)
     assert 'value="edi/eurv"' in client.get(url).get_data(as_text=True)
     (tmp_path / "edi" / "eurv").mkdir(parents=True)
-    resp = client.post(f"/invoices/edi/settings/{vendors.eur.id}/fetch", follow_redirects=True)
-    assert "Fetch for EURV: Completed" in resp.get_data(as_text=True)
+    resp = client.post(f"/invoices/edi/settings/{vendors.eur.id}/fetch")   # a background run: its page
+    assert resp.status_code == 302 and "/jobs/runs/" in resp.headers["Location"]
+    run = wait_for_run(int(resp.headers["Location"].rsplit("/", 1)[1]))
+    assert (run.status, run.job, run.trigger, run.profile_code) == ("completed", "fetch_edi", "manual", "EDI-EURV")
+    assert "Fetch EDI invoices" in client.get(resp.headers["Location"]).get_data(as_text=True)
