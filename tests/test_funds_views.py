@@ -166,3 +166,18 @@ def test_admin_adds_libraries_with_validation(app, world):
     assert client.post("/admin/libraries", data={"code": "law", "name": "Law Library"}).status_code == 302
     resp = client.post("/admin/libraries", data={"code": "LAW", "name": "Again"})
     assert resp.status_code == 422 and "Library LAW already exists." in resp.data.decode()
+
+
+def test_H12_04_an_over_expenditure_limit_beyond_the_money_columns_is_an_error_under_the_field(app, world):
+    """The fund form's money field: 13 digits (PostgreSQL answered 500) and three decimals (500 on
+    both databases) come back as messages under the field."""
+    client = login(app.test_client(), "fundmgr")
+    data = {"code": "SHARED", "name": "Shared books", "ledger": str(world.gen.id), "kind": "allocated",
+            "parent": str(world.books.id), "external_id": "", "fund_type": "", "status": "active",
+            "overexpenditure_allowed": "y", "overencumbrance_limit_percent": "0", "available_to_all": "y"}
+    for limit, message in (("1000000000000", "1000000000000 is too large"), ("1.005", "at most 2 decimals")):
+        resp = client.post(f"/funds/{world.shared.id}/edit", data={**data, "overexpenditure_limit": limit})
+        html = resp.data.decode()
+        assert resp.status_code == 422 and 'id="overexpenditure_limit-err"' in html and message in html, limit
+    db.session.expire_all()
+    assert world.shared.overexpenditure_limit == Decimal("0")

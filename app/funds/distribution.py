@@ -44,14 +44,12 @@ def parse_percent(value, name: str, label: str = "percent") -> Decimal:
 
 
 def parse_money(value, currency: str, name: str, label: str) -> Decimal:
-    """An amount in ``currency`` (text or Decimal) with no more decimals than the currency has."""
+    """An amount in ``currency`` (text, or a Decimal a file gave or a service computed) with no more
+    decimals than the currency has and within the money columns' range (``parse_amount`` checks both)."""
     try:
-        amount = value if isinstance(value, Decimal) else parse_amount(value, currency, field=name)
+        return parse_amount(value, currency, field=name)
     except ValueError as exc:
         raise InvalidInput(f"The {label}: {exc}.", name) from None
-    if not amount.is_finite() or quantize(amount, currency) != amount:
-        raise InvalidInput(f"The {label} has more decimals than {currency} allows.", name)
-    return amount
 
 
 def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:

@@ -365,7 +365,11 @@ def _apply_fund_fields(fund: Fund, f: FundFields) -> None:
     fund.external_id = (f.external_id or "").strip()[:100]
     fund.fund_type = f.fund_type
     fund.notes = f.notes or ""
-    pct, limit = Decimal(f.overencumbrance_limit_percent or 0), Decimal(f.overexpenditure_limit or 0)
+    pct = Decimal(f.overencumbrance_limit_percent or 0)
+    try:   # a money column: the same parsing and range as every amount
+        limit = parse_amount(f.overexpenditure_limit or Decimal(0), fund.ledger.currency)
+    except ValueError as exc:
+        raise InvalidInput(f"The over-expenditure limit: {exc}.", "overexpenditure_limit") from None
     if pct < 0 or pct > 1000:
         raise InvalidInput("The over-encumbrance limit is a percent between 0 and 1000.", "overencumbrance_limit_percent")
     if limit < 0:

@@ -19,6 +19,7 @@ JOBS = {
 }
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices",    # runs that belong to no profile section
+              "upload_edi": "Upload EDI invoices",
               "backup": "Backup"}                   # app/backup
 # Big loads started from a page or a command run as background runs too (app/integrations/loads.py).
 OTHER_JOBS.update({"invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"})

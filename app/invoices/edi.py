@@ -1,14 +1,20 @@
-"""EDIFACT INVOIC interchanges read with pydifact and mapped to plain dataclasses (no database).
+"""EDIFACT INVOIC files read with pydifact and mapped to plain dataclasses (no database).
 
 :func:`decode` turns the file's bytes into text using the character set its UNB declares
-(UNOA/UNOB/UNOC… → Latin-1 family, UNOW/UNOY → UTF-8), leniently. :func:`parse_interchange`
-reads the interchange with pydifact; a syntax error (broken segment, UNH without UNT, …) raises
-:class:`EdiParseError` with a message for people. Each INVOIC message becomes an
-:class:`InvoiceMessage`: header (BGM number and document type, DTM+137 date, NAD+SU/BY, CUX),
-one :class:`InvoiceItem` per LIN group (RFF+LI order line reference, QTY+47, PRI+AAA/AAB, MOA+203,
-TAX+7 with MOA+124/125, ALC), allowances and charges, and the UNS summary (MOA+77/86/9 total,
-MOA+124 tax). What is missing or unreadable in a message goes to its ``errors``; the other
-messages of the interchange are unaffected.
+(UNOA/UNOB/UNOC… → Latin-1 family, UNOW/UNOY → UTF-8), leniently. :func:`parse_file` reads every
+message of every interchange of the file: real vendor files hold several interchanges one after
+another, stray empty segments between them, or a message without lines. The file is cut into
+segments and messages here; pydifact reads each message alone, wrapped in its interchange's
+UNA/UNB, so a part that cannot be read (cut short, no UNT, a broken segment) is refused alone:
+an :class:`InvoiceMessage` with ``refused`` set and its raw text. Only a file that is not EDIFACT
+at all raises :class:`EdiParseError`. Nothing else ever escapes: a fuzz test holds us to it.
+
+Each INVOIC message becomes an :class:`InvoiceMessage`: header (BGM number and document type,
+DTM+137 date, NAD+SU/BY, CUX), one :class:`InvoiceItem` per LIN group (RFF+LI order line
+reference, QTY+47, PRI+AAA/AAB, MOA+203, TAX+7 with MOA+124/125, ALC), allowances and charges,
+and the UNS summary (MOA+77/86/9 total, MOA+124 tax). What is missing or unreadable in a message
+goes to its ``errors``, among them an amount beyond the money columns' range (the ledger's
+``check_range``); the other messages are unaffected.
 
 Amounts are Decimal. A credit note (document type 381) carries positive amounts in EDIFACT; they
 are negated here, so a credit note maps to a refund (negative totals). Line-level allowances and
@@ -16,17 +22,28 @@ charges are kept for information only: MOA+203 is the line's net amount, after t
 """
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-from pydifact.exceptions import EDISyntaxError, ValidationError
+from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange, Message
+
+from ..ledger.money import AmountError, check_range
+
+log = logging.getLogger(__name__)
+# pydifact warns on every segment that it has no segment directory to validate against, and on
+# empty segments; said once here (catch_warnings per call is not thread-safe, and runs are threads).
+warnings.filterwarnings("ignore", category=MissingImplementationWarning, module="pydifact")
+warnings.filterwarnings("ignore", category=SyntaxWarning, module="pydifact")
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_MESSAGES = 2000
+MAX_QUANTITY = 100_000   # copies on one invoice line (the invoice services refuse more)
 INVOICE, CREDIT_NOTE = "380", "381"
 DOCUMENT_TYPES = {"380": "Commercial invoice", "381": "Credit note", "383": "Debit note", "384": "Corrected invoice",
                   "389": "Self-billed invoice"}
@@ -40,7 +57,7 @@ CHARGE_CODES = {"DL": "shipment", "FC": "shipment", "FI": "shipment", "PC": "shi
                 "IN": "insurance", "HD": "overhead", "AEO": "overhead"}
 TOTAL_QUALIFIERS = ("77", "86", "9")   # invoice amount, message total, amount due: the first found
 DATE_FORMATS = {"102": ("%Y%m%d", 8), "101": ("%y%m%d", 6), "203": ("%Y%m%d%H%M", 12), "204": ("%Y%m%d%H%M%S", 14)}
-_NUMBER = re.compile(r"^-?(\d+([.,]\d*)?|[.,]\d+)$")
+_NUMBER = re.compile(r"^-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)$")   # ASCII digits only, as everywhere
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -99,6 +116,12 @@ class InvoiceMessage:
     taxable_amount: Decimal | None = None
     lines_amount: Decimal | None = None   # MOA+79
     errors: list[str] = field(default_factory=list)
+    refused: str = ""                     # this part of the file could not be read at all: why
+
+    @property
+    def problems(self) -> list[str]:
+        """What the parser refuses in the message as sent (empty: readable and complete)."""
+        return [self.refused] if self.refused else self.errors
 
     @property
     def is_credit_note(self) -> bool:
@@ -107,15 +130,6 @@ class InvoiceMessage:
     @property
     def document_label(self) -> str:
         return DOCUMENT_TYPES.get(self.document_type, self.document_type)
-
-
-@dataclass
-class ParsedInterchange:
-    sender: str
-    recipient: str
-    control_reference: str
-    syntax: str
-    messages: list[InvoiceMessage]
 
 
 # -- bytes → text ------------------------------------------------------------------------------
@@ -144,53 +158,263 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 # -- text → messages ---------------------------------------------------------------------------
+#
+# The file is cut into segments here (escape-aware), then grouped into interchanges and messages;
+# pydifact reads each message alone, wrapped in its own interchange. So a broken part refuses only
+# itself, and a file of several interchanges, or with stray empty segments, is read whole.
+
+DEFAULT_CHARACTERS = ":+.? '"   # component, data, decimal, escape, reserved, terminator (no UNA)
+ENVELOPE_TAGS = ("UNG", "UNE")  # functional groups: their messages are read, the group envelope ignored
+UNEXPECTED = "The message could not be read (an internal error, logged)"
+
+
+@dataclass
+class _Segment:
+    text: str         # as sent, without its terminator (escapes kept)
+    tag: str
+    una: str          # the six service characters in force
+
+
+@dataclass
+class _Unit:
+    """A message (UNH … UNT) of a complete interchange, or a part of the file that cannot be read."""
+    segments: list[_Segment]
+    unb: _Segment | None = None
+    refused: str = ""
+
+
+@dataclass
+class ParsedFile:
+    messages: list[InvoiceMessage]   # in file order; a part that cannot be read has ``refused`` set
+    interchanges: int = 0
+    empty_segments: int = 0          # stray terminators skipped
+
+
+@lru_cache(maxsize=32)
+def _stops(una: str) -> re.Pattern:
+    return re.compile("[" + re.escape(una[3] + una[5]) + "]")
+
+
+def _tag(text: str, una: str) -> str:
+    end = len(text)
+    for sep in (una[0], una[1]):
+        at = text.find(sep)
+        if at >= 0:
+            end = min(end, at)
+    return text[:end]
+
+
+def _scan(text: str) -> tuple[list[_Segment], int, str]:
+    """(segments, empty segments skipped, what is left after the last terminator)."""
+    una = DEFAULT_CHARACTERS
+    segments: list[_Segment] = []
+    empty = pos = 0
+    size = len(text)
+    while True:
+        while pos < size and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= size:
+            return segments, empty, ""
+        if text.startswith("UNA", pos):
+            if size - pos < 9:
+                return segments, empty, text[pos:]
+            una = text[pos + 3:pos + 9]
+            segments.append(_Segment(text[pos:pos + 9], "UNA", una))
+            pos += 9
+            continue
+        escape, terminator, stops = una[3], una[5], _stops(una)
+        start = end = pos
+        while True:
+            found = stops.search(text, end)
+            if found is None:
+                return segments, empty, text[start:]
+            if found.group() == terminator:
+                end = found.start()
+                break
+            end = found.start() + 2   # the escape and the character it makes ordinary
+            if end > size:
+                return segments, empty, text[start:]
+        body = text[start:end]   # not stripped: a trailing space may be escaped ("? ")
+        pos = end + 1
+        if not body:
+            empty += 1   # a stray terminator ('' in the file)
+            continue
+        segments.append(_Segment(body, _tag(body, una), una))
+
+
+def _split(text: str, sep: str, escape: str) -> list[str]:
+    """The parts of a segment or element between unescaped ``sep``, escapes resolved."""
+    parts, current, i = [], [], 0
+    while i < len(text):
+        c = text[i]
+        if c == escape and i + 1 < len(text):
+            current.append(text[i + 1])
+            i += 2
+            continue
+        if c == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _join(segments: list[_Segment]) -> str:
+    """Segments as text again, one a line (the raw text kept in the inbox)."""
+    return "".join((s.text if s.tag == "UNA" else s.text + s.una[5]) + "\n" for s in segments)
+
+
+def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
+    """Group the segments into the messages of complete interchanges; what does not fit becomes a
+    refused unit with its reason."""
+    units: list[_Unit] = []
+    interchanges = 0
+    una: _Segment | None = None        # a UNA waiting for its UNB
+    unb: _Segment | None = None        # the open interchange's header
+    opened: list[_Segment] = []        # every segment of the open interchange
+    first = 0                          # index of the open interchange's first unit
+    message: list[_Segment] | None = None
+    stray: list[_Segment] = []
+
+    def refuse(parts: list[_Segment], reason: str) -> None:
+        units.append(_Unit(list(parts), refused=reason))
+
+    def flush_stray() -> None:
+        if stray:
+            tags = ", ".join(s.tag[:10] or "?" for s in stray[:5]) + ("…" if len(stray) > 5 else "")
+            refuse(stray, f"{len(stray)} segment(s) outside any message ({tags}): no UNH before them, "
+                          "or no UNB (the interchange header) before that; they were not read.")
+            stray.clear()
+
+    def close_unfinished(reason: str) -> None:
+        nonlocal unb, opened, message
+        del units[first:]   # the interchange never ended: everything of it is one refusal
+        refuse(opened, reason)
+        unb, opened, message = None, [], None
+
+    for seg in segments:
+        if seg.tag in ("UNA", "UNB") and unb is not None:
+            close_unfinished("The interchange has no UNZ (its end) before the next one starts; nothing of it "
+                             "was read.")
+        if seg.tag == "UNA":
+            flush_stray()
+            if una is not None:
+                refuse([una], "A UNA with no interchange (UNB) after it.")
+            una = seg
+            continue
+        if seg.tag == "UNB":
+            flush_stray()
+            unb, first, message = seg, len(units), None
+            opened = ([una] if una else []) + [seg]
+            una = None
+            continue
+        if unb is None:
+            stray.append(seg)
+            continue
+        opened.append(seg)
+        if seg.tag == "UNZ":
+            if message is not None:
+                refuse(message, "The message has no UNT (its end): it was not read.")
+            flush_stray()
+            for unit in units[first:]:
+                unit.unb = unb
+            interchanges += 1
+            unb, opened, message = None, [], None
+        elif seg.tag == "UNH":
+            if message is not None:
+                refuse(message, "The message has no UNT (its end) before the next UNH: it was not read.")
+            flush_stray()
+            message = [seg]
+        elif seg.tag == "UNT":
+            if message is None:
+                stray.append(seg)
+                continue
+            message.append(seg)
+            units.append(_Unit(message))
+            message = None
+        elif message is not None:
+            message.append(seg)
+        elif seg.tag not in ENVELOPE_TAGS:
+            stray.append(seg)
+    cut = _Segment(tail.strip(), "", (unb or una or _Segment("", "", DEFAULT_CHARACTERS)).una) if tail.strip() else None
+    if unb is not None:
+        opened += [cut] if cut else []
+        close_unfinished("The file is cut short: the interchange has no UNZ (its end); nothing of it was read."
+                         + (" Its last segment has no terminator." if cut else ""))
+    else:
+        flush_stray()
+        if una is not None or cut is not None:
+            refuse(([una] if una else []) + ([cut] if cut else []),
+                   "The file is cut short: it ends in the middle of a segment." if cut else
+                   "The file is cut short: it ends after its UNA, before any interchange (UNB).")
+    return units, interchanges
+
+
+def _standalone(unit: _Unit) -> str:
+    """The message wrapped in its interchange's UNA/UNB and a UNZ: a text that reads again alone."""
+    una = unit.unb.una
+    elements = _split(unit.unb.text, una[1], una[3])
+    control = elements[5] if len(elements) > 5 else ""
+    control = "".join(una[3] + c if c in (una[0], una[1], una[3], una[5]) else c for c in control)
+    unz = _Segment(f"UNZ{una[1]}1{una[1]}{control}", "UNZ", una)
+    return _join([_Segment("UNA" + una, "UNA", una), unit.unb, *unit.segments, unz])
+
 
 def _syntax_message(exc: Exception) -> str:
-    text = str(exc).replace("EDIFACT Syntax Error: ", "")
-    if "Invalid segment name" in text:
+    text = str(exc).replace("EDIFACT Syntax Error: ", "").strip()
+    if isinstance(exc, (IndexError, AssertionError, KeyError, TypeError)) or not text:
+        text = "its interchange header (UNB) or message header (UNH) lacks an element it must have."
+    elif "Invalid segment name" in text:
         text = "a segment name is broken (a separator where the three-letter tag should be)."
     elif "Unexpected end" in text:
         text = "it ends in the middle of a segment (the last segment has no terminator)."
-    return f"The file is not a readable EDIFACT interchange: {text}"
+    return f"The message is not readable EDIFACT: {text}"
 
 
-def parse_interchange(text: str) -> ParsedInterchange:
-    """Read an interchange (UNA/UNB … UNZ) with one or more messages; raises EdiParseError."""
+def parse_file(text: str) -> ParsedFile:
+    """Every message of every interchange of the file, in order. A part that cannot be read comes
+    back as a message with ``refused`` (the reason) and its raw text; :class:`EdiParseError` only
+    when the file as a whole is not EDIFACT (empty, not starting with UNA/UNB, no message, too many)."""
     text = text.strip()
     if not text:
         raise EdiParseError("The file is empty.")
     if not (text.startswith("UNA") or text.startswith("UNB")):
         raise EdiParseError("The file is not an EDIFACT interchange: it must start with UNA or UNB.")
+    segments, empty, tail = _scan(text)
+    units, interchanges = _units(segments, tail)
+    if not units:
+        raise EdiParseError("The file holds no message (no UNH … UNT).")
+    if len(units) > MAX_MESSAGES:
+        raise EdiParseError(f"The file holds {len(units)} messages; at most {MAX_MESSAGES} are read at once. "
+                            "Ask the vendor for smaller files.")
+    return ParsedFile(messages=[_read(unit, n) for n, unit in enumerate(units, 1)], interchanges=interchanges,
+                      empty_segments=empty)
+
+
+def _read(unit: _Unit, index: int) -> InvoiceMessage:
+    if unit.refused:   # inside a complete interchange: wrapped in it, so a retry reads the same
+        return _refused(unit, index, _standalone(unit) if unit.unb else _join(unit.segments), unit.refused)
+    raw = _standalone(unit)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # pydifact warns that it has no segment directory
-            interchange = Interchange.from_str(text)
-            messages = list(interchange.get_messages())
-    except (EDISyntaxError, ValidationError, AssertionError, IndexError, ValueError, TypeError,
-            AttributeError) as exc:
-        raise EdiParseError(_syntax_message(exc)) from None
-    if not messages:
-        raise EdiParseError("The interchange holds no message (no UNH … UNT).")
-    if len(messages) > MAX_MESSAGES:
-        raise EdiParseError(f"The interchange holds {len(messages)} messages; at most {MAX_MESSAGES} are read.")
-    syntax = interchange.syntax_identifier[0] if interchange.syntax_identifier else ""
-    parsed = [_message(interchange, m, n) for n, m in enumerate(messages, 1)]
-    return ParsedInterchange(sender=_first(interchange.sender), recipient=_first(interchange.recipient),
-                             control_reference=_text(interchange.control_reference), syntax=syntax, messages=parsed)
+        [message] = list(Interchange.from_str(raw).get_messages())
+    except Exception as exc:  # noqa: BLE001 - whatever pydifact raises, only this message is refused
+        return _refused(unit, index, raw, _syntax_message(exc))
+    try:
+        return _message(message, index, raw)
+    except Exception as exc:  # noqa: BLE001 - a safety net: a bug here must not stop the other messages
+        log.exception("EDI message %s could not be mapped", index)
+        return _refused(unit, index, raw, f"{UNEXPECTED}: {type(exc).__name__}.")
 
 
-def _standalone(interchange: Interchange, message: Message) -> str:
-    """The message wrapped in its interchange's UNA/UNB and a UNZ: a text :func:`parse_interchange`
-    reads again on its own (a retry from the inbox), one segment per line."""
-    single = Interchange(sender=interchange.sender, recipient=interchange.recipient,
-                         control_reference=interchange.control_reference,
-                         syntax_identifier=interchange.syntax_identifier, timestamp=interchange.timestamp,
-                         characters=interchange.characters, extra_header_elements=interchange.extra_header_elements)
-    single.has_una_segment = interchange.has_una_segment
-    single.add_message(message)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return single.serialize(break_lines=True)
+def _refused(unit: _Unit, index: int, raw: str, reason: str) -> InvoiceMessage:
+    head = next((s for s in unit.segments if s.tag == "UNH"), None)
+    reference = ""
+    if head is not None:
+        parts = _split(head.text, head.una[1], head.una[3])
+        reference = parts[1].strip()[:35] if len(parts) > 1 else ""
+    return InvoiceMessage(index=index, reference=reference, message_type="", raw=raw, refused=reason)
 
 
 # -- element helpers ---------------------------------------------------------------------------
@@ -219,18 +443,31 @@ def _qualifier(segment) -> str:
     return _first(_el(segment, 0))
 
 
-def _decimal(value: str, what: str, errors: list[str]) -> Decimal | None:
+def _decimal(value: str, what: str, errors: list[str], money: bool = True) -> Decimal | None:
     text = (value or "").strip()
     if not text:
         errors.append(f"{what}: no value.")
+        return None
+    if len(text) > 64:
+        errors.append(f"{what}: a number of {len(text)} characters is too long to be read.")
         return None
     if not _NUMBER.match(text):
         errors.append(f"{what}: {text!r} is not a number.")
         return None
     try:
-        return Decimal(text.replace(",", "."))
+        value = Decimal(text.replace(",", "."))
     except InvalidOperation:
         errors.append(f"{what}: {text!r} is not a number.")
+        return None
+    return _in_range(value, what, errors) if money else value
+
+
+def _in_range(value: Decimal, what: str, errors: list[str]) -> Decimal | None:
+    """The money columns' range, checked where every amount is (app.ledger.money.check_range)."""
+    try:
+        return check_range(value)
+    except AmountError as exc:
+        errors.append(f"{what}: {exc}.")
         return None
 
 
@@ -242,9 +479,9 @@ def _moa(segment, errors: list[str], where: str) -> tuple[str, Decimal | None]:
 
 # -- one message -------------------------------------------------------------------------------
 
-def _message(interchange: Interchange, message: Message, index: int) -> InvoiceMessage:
-    msg = InvoiceMessage(index=index, reference=_text(message.reference_number),
-                         message_type=_first(message.identifier), raw=_standalone(interchange, message))
+def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
+    msg = InvoiceMessage(index=index, reference=_text(message.reference_number)[:35],
+                         message_type=_first(message.identifier), raw=raw)
     errors = msg.errors
     if msg.message_type != "INVOIC":
         errors.append(f"Message {msg.reference} is {msg.message_type or 'of no type'}, not INVOIC.")
@@ -287,10 +524,12 @@ def _message(interchange: Interchange, message: Message, index: int) -> InvoiceM
         elif tag == "QTY" and item is not None:
             element = _el(segment, 0)
             if _comp(element, 0) == "47":
-                value = _decimal(_comp(element, 1), f"{where}QTY+47", errors)
+                value = _decimal(_comp(element, 1), f"{where}QTY+47", errors, money=False)
                 if value is not None:
                     if value != value.to_integral_value() or value == 0:
                         errors.append(f"{where}the invoiced quantity {value} is not a whole number above zero.")
+                    elif abs(value) > MAX_QUANTITY:
+                        errors.append(f"{where}the invoiced quantity {value} is more than {MAX_QUANTITY:,}.")
                     else:
                         item.quantity = int(value)
         elif tag == "PRI" and item is not None:
@@ -301,7 +540,7 @@ def _message(interchange: Interchange, message: Message, index: int) -> InvoiceM
                 basis = _comp(element, 4)
                 if value is not None and basis:
                     per = _decimal(basis, f"{where}PRI+{kind} price basis", errors)
-                    value = value / per if per else value
+                    value = _in_range(value / per, f"{where}PRI+{kind} per unit", errors) if per else value
                 if value is not None and (kind == "AAA" or item.unit_price is None):
                     item.unit_price = value
         elif tag == "RFF":
@@ -373,7 +612,7 @@ def _date(value: str, fmt: str, errors: list[str]) -> date | None:
     pattern, length = DATE_FORMATS[fmt]
     value = value.strip()
     try:
-        if len(value) != length or not value.isdigit():
+        if len(value) != length or not (value.isascii() and value.isdigit()):
             raise ValueError(value)
         return datetime.strptime(value, pattern).date()
     except ValueError:

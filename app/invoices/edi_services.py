@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Callable
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -173,6 +174,8 @@ class ReceiveResult:
     sha256: str
     messages: list[EdiMessage] = field(default_factory=list)
     duplicate_of: EdiMessage | None = None
+    resumed: int = 0         # messages an earlier, unfinished receipt of the same bytes kept already
+    rejected: bool = False   # something in the file itself was refused: the fetch renames it .rejected
 
     @property
     def created(self) -> list[EdiMessage]:
@@ -183,11 +186,51 @@ class ReceiveResult:
         return [m for m in self.messages if m.status == "failed"]
 
 
+def _kept_indexes(sha: str) -> set[int]:
+    return set(db.session.scalars(select(EdiMessage.message_index).where(EdiMessage.sha256 == sha,
+                                                                          EdiMessage.status != "duplicate")))
+
+
+def _lock_message(sha: str, index: int) -> bool:
+    """Take the message of these bytes for this receipt: False when another receipt kept it already.
+    PostgreSQL: two receipts of the same bytes at once queue on an advisory lock per message, the
+    second then sees the first's row. (SQLite writers are serialised by BEGIN IMMEDIATE already.)"""
+    if is_postgres(db.session):
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:file, :message)"),
+                           {"file": int(sha[:7], 16), "message": index})
+    return db.session.scalar(select(EdiMessage.id).where(EdiMessage.sha256 == sha, EdiMessage.message_index == index,
+                                                         EdiMessage.status != "duplicate").limit(1)) is None
+
+
+@dataclass
+class ReadFile:
+    """A file read without the database (:func:`read_file`): a run reads it before it takes the
+    write lock, so a big file's parsing never holds up other writers."""
+    sha256: str
+    content: str
+    messages: list[edi.InvoiceMessage]
+    refusal: str = ""   # why the file as a whole is not EDIFACT (then ``messages`` is empty)
+
+
+def read_file(data: bytes) -> ReadFile:
+    content, _codec = edi.decode(data)
+    try:
+        messages, refusal = edi.parse_file(content).messages, ""
+    except edi.EdiParseError as exc:
+        messages, refusal = [], str(exc)
+    return ReadFile(hashlib.sha256(data).hexdigest(), content, messages, refusal)
+
+
 def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, source: str = "upload",
-                     run_id: int | None = None) -> ReceiveResult:
+                     run_id: int | None = None, *, read: ReadFile | None = None,
+                     on_parsed: Callable[[int], None] | None = None,
+                     on_message: Callable[[EdiMessage], None] | None = None) -> ReceiveResult:
     """Keep every message of the file in the inbox and create the invoices that match.
     ``vendor``: the vendor chosen for an upload or the fetch setting's vendor (None: matched per
-    message by its NAD+SU party id). The caller commits."""
+    message by its NAD+SU party id). ``on_parsed(count)`` is told how many messages the file holds;
+    ``on_message(row)`` is called after each message: a background run commits there, so a big
+    file is written message by message, and the same bytes received again after a crash take up
+    the messages not yet kept (never one twice). Without it, the caller commits."""
     _require_receiver(actor)
     if source not in ("upload", "fetch"):
         raise InvalidInput("Unknown source.", "source")
@@ -195,41 +238,69 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput(f"{file_name} is {len(data):,} bytes; an EDI file may have at most "
                            f"{MAX_FILE_BYTES:,} bytes.", "file")
-    sha = hashlib.sha256(data).hexdigest()
-    if is_postgres(db.session):
-        # Two receipts of the same bytes at once: the second waits for the first's commit, then
-        # sees it as a duplicate. (SQLite writers are serialised by BEGIN IMMEDIATE already.)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(sha[:15], 16)})
+    read = read or read_file(data)
+    sha, content, messages = read.sha256, read.content, read.messages
     result = ReceiveResult(file_name=file_name, sha256=sha)
-    content, _codec = edi.decode(data)
     common = {"vendor_id": vendor.id if vendor else None, "file_name": file_name, "sha256": sha, "source": source,
               "run_id": run_id, "received_by_id": actor.id}
-    earlier = db.session.scalar(select(EdiMessage).where(EdiMessage.sha256 == sha, EdiMessage.status != "duplicate")
-                                .order_by(EdiMessage.id).limit(1))
-    if earlier is not None:
-        row = EdiMessage(**common, raw=content, status="duplicate",
-                         reason=f"The same file was received already: {earlier.file_name} on "
-                                f"{earlier.received_at:%Y-%m-%d %H:%M} (inbox #{earlier.id}); nothing was created.")
-        db.session.add(row)
-        db.session.flush()
-        result.duplicate_of, result.messages = earlier, [row]
-        return result
-    try:
-        parsed = edi.parse_interchange(content)
-    except edi.EdiParseError as exc:
-        row = EdiMessage(**common, raw=content, status="failed", reason=str(exc))
-        db.session.add(row)
-        db.session.flush()
-        result.messages = [row]
-        return result
-    for message in parsed.messages:
+    kept = _kept_indexes(sha)
+    if kept and (not messages or 0 in kept or all(m.index in kept for m in messages)):
+        return _duplicate(result, common, content)
+    if on_parsed is not None:
+        on_parsed(len(messages) or 1)
+    if not messages:   # not EDIFACT at all: the file is kept whole
+        if _lock_message(sha, 0):
+            row = EdiMessage(**common, raw=content, status="failed", reason=read.refusal)
+            db.session.add(row)
+            db.session.flush()
+            result.messages, result.rejected = [row], True
+            if on_message is not None:
+                on_message(row)
+        return result if result.messages else _duplicate(result, common, content)
+    for message in messages:
+        if message.index in kept or not _lock_message(sha, message.index):
+            result.resumed += 1
+            continue
         row = EdiMessage(**common, message_index=message.index, message_ref=message.reference[:35],
                          invoice_number=message.number[:50], raw=message.raw, status="received")
         db.session.add(row)
         db.session.flush()
-        _process(actor, row, message, vendor)
+        if _process(actor, row, message, vendor):
+            result.rejected = True
         result.messages.append(row)
+        if on_message is not None:
+            on_message(row)
+    return result if result.messages else _duplicate(result, common, content)
+
+
+def _duplicate(result: ReceiveResult, common: dict, content: str) -> ReceiveResult:
+    """The same bytes were received before (every message of them is kept): one *duplicate* row."""
+    earlier = db.session.scalar(select(EdiMessage).where(EdiMessage.sha256 == result.sha256,
+                                                         EdiMessage.status != "duplicate")
+                                .order_by(EdiMessage.id).limit(1))
+    row = EdiMessage(**common, raw=content, status="duplicate",
+                     reason=f"The same file was received already: {earlier.file_name} on "
+                            f"{earlier.received_at:%Y-%m-%d %H:%M} (inbox #{earlier.id}); nothing was created.")
+    db.session.add(row)
+    db.session.flush()
+    result.duplicate_of, result.messages, result.resumed = earlier, [row], 0
     return result
+
+
+def keep_unprocessed(actor, vendor_id: int | None, file_name: str, data: bytes, source: str, run_id: int | None,
+                     error: Exception) -> EdiMessage:
+    """A file whose receipt failed unexpectedly (a bug, not the file's content as far as we know):
+    kept whole as *failed* with the error, so nothing is lost and the pickup goes on."""
+    content, _codec = edi.decode(data)
+    row = EdiMessage(vendor_id=vendor_id, file_name=(file_name or "upload.edi")[:255],
+                     sha256=hashlib.sha256(data).hexdigest(), raw=content, status="failed", source=source,
+                     run_id=run_id, received_by_id=actor.id if actor else None,
+                     reason=error.message if isinstance(error, DomainError) else
+                     f"The file could not be processed (an internal error, logged): {type(error).__name__}: "
+                     f"{str(error)[:500]}")
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
@@ -240,7 +311,7 @@ def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
                            "status")
     message.attempts += 1
     try:
-        parsed = edi.parse_interchange(message.raw)
+        parsed = edi.parse_file(message.raw)
     except edi.EdiParseError as exc:
         message.reason = str(exc)
         db.session.flush()
@@ -284,8 +355,14 @@ def inbox_counts() -> dict[str, int]:
 
 # -- one message → one invoice -----------------------------------------------------------------
 
-def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor | None) -> None:
-    """Match and create; on any domain error the row is *failed* with the reason."""
+def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor | None) -> bool:
+    """Match and create; on any error the row is *failed* with the reason. True when the message
+    itself was refused (unreadable, incomplete, amounts out of range) or broke something of ours:
+    not a matter of fixing a POL or a vendor and retrying."""
+    if message.refused:
+        row.status, row.reason = "failed", message.refused
+        db.session.flush()
+        return True
     try:
         vendor = _vendor_for(message, vendor)
         row.vendor_id = vendor.id
@@ -294,19 +371,28 @@ def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor
     except DomainError as exc:
         row.status, row.reason = "failed", exc.message
         db.session.flush()
-        return
+        return bool(message.errors)
     except SQLAlchemyError as exc:   # e.g. the same invoice number committed meanwhile by someone else
         row.status, row.reason = "failed", f"The invoice could not be saved: {type(exc).__name__}."
         log.warning("EDI message %s: %s", row.id, exc)
         db.session.flush()
-        return
+        return False
+    except Exception as exc:  # noqa: BLE001 - a bug must stop neither the other messages nor the pickup
+        log.exception("EDI message %s could not be processed", row.id)
+        row.status, row.reason = "failed", f"{edi.UNEXPECTED}: {type(exc).__name__}."
+        db.session.flush()
+        return True
     row.status, row.invoice_id, row.reason = "invoice_created", invoice.id, ""
     try:
         with db.session.begin_nested():
             svc.process_invoice(actor, invoice)
     except DomainError as exc:
         row.reason = f"Created In Review; the workflow stopped: {exc.message}"
+    except Exception as exc:  # noqa: BLE001 - as above: the invoice stays In Review
+        log.exception("EDI message %s: the workflow failed", row.id)
+        row.reason = f"Created In Review; the workflow stopped (an internal error, logged): {type(exc).__name__}."
     db.session.flush()
+    return False
 
 
 def _identifiers(vendor: Vendor) -> set[str]:
@@ -456,13 +542,14 @@ class JobRefused(Exception):
 
 
 def run_edi_fetch(app, vendor_code: str, trigger: str = "schedule", scheduled_for: datetime | None = None,
-                  actor_id: int | None = None) -> int | None:
+                  actor_id: int | None = None, run_id: int | None = None) -> int | None:
     """Fetch a vendor's EDI files as a ``JobRun`` (job ``fetch_edi``, profile_code ``EDI-<vendor>``);
-    returns the run's id (None when an automatic run found the setting inactive or its tick taken)."""
+    returns the run's id (None when an automatic run found the setting inactive or its tick taken).
+    ``run_id``: a run :func:`start_fetch` created already (the "Fetch now" button, before its thread)."""
     with app.app_context():
         token = write_intent.set(True)
         try:
-            return _run(vendor_code, trigger, scheduled_for, actor_id)
+            return _run(vendor_code, trigger, scheduled_for, actor_id, run_id)
         finally:
             write_intent.reset(token)
             db.session.remove()
@@ -490,7 +577,17 @@ def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: 
     return run
 
 
-def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
+def start_fetch(actor, vendor: Vendor) -> JobRun:
+    """The run of a "Fetch now" (committed; *skipped* when one of this vendor is still running): the
+    page shows it at once while a thread does the work (:func:`run_edi_fetch` with its id)."""
+    _require_configurer(actor)
+    setting = setting_of(vendor)
+    if setting is None:
+        raise InvalidInput(f"{vendor.code} has no EDI settings yet.", "vendor")
+    return _start(setting, actor, "manual", None)
+
+
+def _run(vendor_code, trigger, scheduled_for, actor_id, run_id=None) -> int | None:
     setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
     if setting is None:
         raise JobRefused(f"Vendor {vendor_code} has no EDI settings.")
@@ -499,7 +596,7 @@ def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
     if trigger == "schedule" and scheduled_for is None:
         scheduled_for = _now_naive().replace(second=0, microsecond=0)
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
-    run = _start(setting, actor, trigger, scheduled_for)
+    run = db.session.get(JobRun, run_id) if run_id else _start(setting, actor, trigger, scheduled_for)
     if run is None:
         return None
     if run.status != "running":
@@ -527,7 +624,10 @@ def _run(vendor_code, trigger, scheduled_for, actor_id) -> int | None:
 
 
 def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: RunLog) -> None:
-    """The body: each candidate file is received and committed, then renamed ``.handled``."""
+    """The body: each candidate file is received message by message (a commit after each), then
+    renamed ``.handled``, or ``.rejected`` when something in it was refused as sent (see the EDI
+    inbox). Whatever goes wrong with one file, the run goes on with the next; only a transfer
+    failure ends it (files not yet renamed are taken up again by the next run)."""
     vendor = setting.vendor
     vendor_id, folder = vendor.id, setting.folder
     with open_transport(setting.connection) as transport:
@@ -546,20 +646,117 @@ def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: Ru
                 transport.rename(folder, remote.name, remote.name + REJECTED)
                 continue
             data = transport.read(folder, remote.name, MAX_FILE_BYTES)
-            result = receive_edi_file(actor, db.session.get(Vendor, vendor_id), remote.name, data, "fetch", run_id)
-            failed = 0
-            for row in result.messages:
-                record = row.invoice_number or f"message {row.message_index}"
-                if row.status == "invoice_created":
-                    run_log.info(f"Invoice {row.invoice_number} created (inbox #{row.id}).", file=remote.name,
-                                 record=record)
-                elif row.status == "duplicate":
-                    run_log.warning(row.reason, file=remote.name, record=record)
-                else:
-                    failed += 1
-                    run_log.error(f"Kept in the EDI inbox (#{row.id}): {row.reason}", file=remote.name, record=record)
-            run_log.count(files=1, records=len([r for r in result.messages if r.status != "duplicate"]),
-                          failed=failed)
+            rejected = receive_logged(actor, vendor_id, remote.name, data, "fetch", run_id, run_log)
+            run_log.count(files=1)
             run_log.progress(done)
             run_log.commit()   # the file's messages are safe in the inbox before the file is renamed
-            transport.rename(folder, remote.name, remote.name + HANDLED)
+            transport.rename(folder, remote.name, remote.name + (REJECTED if rejected else HANDLED))
+
+
+def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, source: str, run_id: int,
+                   run_log: RunLog, *, message_progress: bool = False) -> bool:
+    """:func:`receive_edi_file` inside a run: the file read before any database work (no write lock
+    held meanwhile), then an event and a commit per message. A failure that is not the file's
+    content (a bug) rolls back the unfinished message and keeps the file whole in the inbox. True
+    when the file holds something refused (it is set aside as ``.rejected``)."""
+
+    def parsed(count: int) -> None:
+        run_log.info(f"{file_name}: {count} message(s).", file=file_name)
+        if message_progress:
+            run_log.progress(0, count)
+        run_log.commit()
+
+    def one(row: EdiMessage) -> None:
+        if message_progress:
+            run_log.progress(run_log.done + 1)
+        record = row.invoice_number or f"message {row.message_index}"
+        if row.status == "invoice_created":
+            run_log.info(f"Invoice {row.invoice_number} created (inbox #{row.id}).", file=file_name, record=record)
+            run_log.count(records=1)
+        elif row.status == "duplicate":
+            run_log.warning(row.reason, file=file_name, record=record)
+        else:
+            run_log.error(f"Kept in the EDI inbox (#{row.id}): {row.reason}", file=file_name, record=record)
+            run_log.count(records=1, failed=1)
+        run_log.commit()
+
+    try:
+        read = read_file(data) if len(data) <= MAX_FILE_BYTES else None
+        vendor = db.session.get(Vendor, vendor_id) if vendor_id else None
+        result = receive_edi_file(actor, vendor, file_name, data, source, run_id, read=read,
+                                  on_parsed=parsed, on_message=one)
+    except TransferError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - never let one file stop the others
+        log.exception("EDI file %s could not be received", file_name)
+        run_log.rollback()
+        row = keep_unprocessed(actor, vendor_id, file_name, data, source, run_id, exc)
+        one(row)
+        return True
+    if result.duplicate_of is not None:
+        one(result.messages[0])   # the duplicate row (not yet logged: it comes without on_message)
+    if result.resumed:
+        run_log.info(f"{result.resumed} message(s) of {file_name} were kept by an earlier, unfinished receipt "
+                     "and are not read again.", file=file_name)
+    return result.rejected
+
+
+# -- an uploaded file, received as a background run --------------------------------------------
+
+UPLOAD_JOB = "upload_edi"
+
+
+def start_upload(actor, vendor: Vendor | None, file_name: str, data: bytes) -> JobRun:
+    """The run that receives an uploaded file (job ``upload_edi``, listed on Monitor Jobs): the page
+    answers at once and follows the run; :func:`run_edi_upload` does the work. The caller commits,
+    then starts it."""
+    _require_receiver(actor)
+    file_name = (file_name or "upload.edi").strip()[:255]
+    if not data:
+        raise InvalidInput(f"{file_name} is empty.", "file")
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"{file_name} is more than {MAX_FILE_BYTES:,} bytes, the most an EDI file may have.", "file")
+    run = JobRun(job=UPLOAD_JOB, profile_id=None, profile_code=f"EDI-{vendor.code}" if vendor else "EDI",
+                 trigger="manual", actor_id=actor.id, heartbeat_at=utcnow(), message=f"Receiving {file_name}.")
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def get_upload(user, run_id) -> tuple[JobRun, list[EdiMessage]]:
+    """An upload's run and the inbox rows it wrote so far."""
+    _require_receiver(user, "see EDI uploads")
+    run = db.session.get(JobRun, run_id) if str(run_id).isdigit() else None
+    if run is None or run.job != UPLOAD_JOB:
+        raise NotFound("No such EDI upload.")
+    rows = db.session.scalars(select(EdiMessage).where(EdiMessage.run_id == run.id).order_by(EdiMessage.id)).all()
+    return run, list(rows)
+
+
+def run_edi_upload(app, run_id: int, vendor_id: int | None, file_name: str, data: bytes) -> None:
+    """The body of an upload run, in its own thread and session: every message committed as it is
+    read. An upload that dies part-way is finished by uploading the same file again."""
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            run = db.session.get(JobRun, run_id)
+            run_log = RunLog(run)
+            try:
+                actor = db.session.get(User, run.actor_id)
+                db.session.commit()
+                receive_logged(actor, vendor_id, file_name, data, "upload", run_id, run_log, message_progress=True)
+            except Exception as exc:  # noqa: BLE001 - the run must end visibly whatever happened
+                log.exception("EDI upload %s failed", file_name)
+                run_log.rollback()
+                message = f"Unexpected error: {type(exc).__name__}: {exc}"
+                run_log.error(message, file=file_name)
+                run_log.finish("failed", message)
+            else:
+                run_log.count(files=1)
+                summary = f"{file_name}: {run_log.records} message(s) read"
+                if run_log.records_failed:
+                    summary += f", {run_log.records_failed} kept in the EDI inbox as failed"
+                run_log.finish("completed", summary + ".")
+        finally:
+            write_intent.reset(token)
+            db.session.remove()

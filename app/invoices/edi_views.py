@@ -1,10 +1,13 @@
 """EDI invoices: the inbox (every message received, its status and reason, its raw text, retry),
-the upload of an EDIFACT file, and each vendor's EDI pickup settings (connection, folder, schedule).
+the upload of an EDIFACT file (received by a background run whose page polls itself by HTMX until
+it ends), and each vendor's EDI pickup settings (connection, folder, schedule).
 
 The inbox and the upload are for institution-wide invoice operators, managers and administrators
 (a file may hold invoices of any library); the settings for institution administrators.
 """
 from __future__ import annotations
+
+import threading
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,6 +21,7 @@ from ..auth.models import Role
 from ..auth.permissions import roles_required
 from ..errors import DomainError
 from ..extensions import db
+from ..htmx import render
 from ..integrations.models import SCHEDULES, WEEKDAYS, Connection
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
@@ -125,7 +129,8 @@ def upload():
 @bp.post("/upload")
 @roles_required(*RECEIVE)
 def receive():
-    """Receive the file: every message goes to the inbox; matching ones become invoices."""
+    """Start the run that receives the file (every message to the inbox, matching ones become
+    invoices) and show its page, which follows it."""
     _receiver_only()
     form = _upload_form()
     if not form.validate():
@@ -137,15 +142,33 @@ def receive():
         form.file.errors = ["Choose an EDIFACT file."]
         return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
     data = upload_file.read(es.MAX_FILE_BYTES + 1)
+    file_name = secure_filename(upload_file.filename) or "upload.edi"
     try:
-        result = es.receive_edi_file(current_user, vendor, secure_filename(upload_file.filename) or "upload.edi",
-                                     data, "upload")
+        run = es.start_upload(current_user, vendor, file_name, data)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         form.file.errors = [exc.message]
         return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
-    return render_template("invoices/edi/result.html", result=result, invoice_url=_invoice_url)
+    threading.Thread(target=es.run_edi_upload, args=(current_app._get_current_object(), run.id,
+                                                     vendor.id if vendor else None, file_name, data),
+                     name=f"edi-upload-{run.id}", daemon=True).start()
+    return redirect(url_for("edi.upload_status", upload_run_id=run.id), 303)
+
+
+@bp.get("/uploads/<int:upload_run_id>")
+@roles_required(*RECEIVE)
+def upload_status(upload_run_id):
+    """An upload's run: its progress while it goes (the fragment polls itself), then what became of
+    each message."""
+    _receiver_only()
+    try:
+        run, messages = es.get_upload(current_user, upload_run_id)
+    except DomainError:
+        abort(404)
+    return render("invoices/edi/upload_status.html", "invoices/edi/_upload_status.html", run=run,
+                  messages=messages, created=[m for m in messages if m.status == "invoice_created"],
+                  failed=[m for m in messages if m.status == "failed"], invoice_url=_invoice_url)
 
 
 # -- vendor settings ---------------------------------------------------------------------------
@@ -206,20 +229,22 @@ def edit_setting(edi_vendor_id):
 @bp.post("/settings/<int:edi_vendor_id>/fetch")
 @roles_required(Role.ADMIN)
 def fetch_now(edi_vendor_id):
-    """Fetch the vendor's files now (in this request; the run is listed with the job runs)."""
+    """Fetch the vendor's files now, in a background run: its page (Monitor Jobs) follows it."""
     if not es.may_configure(current_user):
         abort(403)
     if not FlaskForm().validate():
         abort(400)
     vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
-    if es.setting_of(vendor) is None:
-        flash(f"{vendor.code} has no EDI settings yet.", "error")
+    try:
+        run = es.start_fetch(current_user, vendor)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
         return redirect(url_for("edi.settings_list"))
-    code, user_id = vendor.code, current_user.id
-    db.session.commit()
-    run_id = es.run_edi_fetch(current_app._get_current_object(), code, trigger="manual", actor_id=user_id)
-    from ..integrations.models import JobRun
-    run = db.session.get(JobRun, run_id) if run_id else None
-    if run is not None:
-        flash(f"Fetch for {code}: {run.status_label}. {run.message}", "ok" if run.status == "completed" else "error")
-    return redirect(url_for("edi.inbox"))
+    if run.status == "running":
+        threading.Thread(target=es.run_edi_fetch, args=(current_app._get_current_object(), vendor.code),
+                         kwargs={"trigger": "manual", "actor_id": current_user.id, "run_id": run.id},
+                         name=f"edi-fetch-{run.id}", daemon=True).start()
+    else:
+        flash(run.message, "error")
+    return redirect(url_for("integrations.show_run", run_id=run.id))

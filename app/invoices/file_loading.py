@@ -329,7 +329,8 @@ def _text(value) -> str:
 def _decimal_text(value: float) -> str:
     # repr() is the shortest text that reads back as the same double: 12.3, not 12.300000000000001.
     d = Decimal(repr(value))
-    return format(d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize(), "f")
+    # to_integral_value, not quantize: a huge cell (1e30) must reach the range check, not overflow here.
+    return format(d.to_integral_value() if d == d.to_integral_value() else d.normalize(), "f")
 
 
 # -- cell parsers (raise InvalidInput with a message naming the column) -----------------------

@@ -289,8 +289,9 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
         raise InvalidInput(f"{where.capitalize()}: the quantity is a whole number (not zero).", "lines")
     quantity = int(text)
     unit_price = parse_money(f.unit_price, currency, "lines", f"unit price on {where}")
-    total = quantize(unit_price * quantity, currency) if f.total in (None, "") else \
-        parse_money(f.total, currency, "lines", f"total on {where}")
+    # A computed total goes through the same range check as a typed one (quantity × price can pass it).
+    total = parse_money(quantize(unit_price * quantity, currency) if f.total in (None, "") else f.total, currency,
+                        "lines", f"total on {where}")
     if f.subscription_from and f.subscription_to and f.subscription_from >= f.subscription_to:
         raise InvalidInput(f"{where.capitalize()}: the subscription must end after it starts.", "lines")
     if len(f.note or "") > MAX_TEXT_LENGTH:

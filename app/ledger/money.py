@@ -11,6 +11,9 @@ from babel.numbers import get_currency_precision
 
 _PLAIN_AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")  # ASCII digits only
 MAX_INTEGER_DIGITS = 12  # the money columns are NUMERIC(14,2)
+# Every amount stored must stay below this in magnitude: NUMERIC(14,2) on PostgreSQL; SQLite keeps
+# integer cents, which would overflow its 64-bit integers only far above, but one limit holds for both.
+MAX_AMOUNT = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 class AmountError(ValueError):
@@ -42,6 +45,27 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
 
 
+def check_range(value: Decimal, field: str = "amount") -> Decimal:
+    """``value`` itself, or :class:`AmountError` when it is beyond what the money columns hold.
+
+    The one range check: :func:`parse_amount` calls it for every amount typed or read from a
+    file, the invoice services for amounts they compute (quantity × price), the ledger for
+    postings and the balances they lead to."""
+    if not value.is_finite():
+        raise AmountError("not a number", field)
+    if abs(value) >= MAX_AMOUNT:
+        raise AmountError(f"{_plain_digits(value)} is too large (at most {MAX_INTEGER_DIGITS} digits before the "
+                          "decimal point)", field)
+    return value
+
+
+def _plain_digits(value: Decimal) -> str:
+    """A huge amount for a message: its digits when short enough, else its order of magnitude."""
+    if value.adjusted() < 40:
+        return f"{value:f}"
+    return f"{'-' if value < 0 else ''}a number of {value.adjusted() + 1} digits"
+
+
 def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
     """Parse what a person or a file typed as an amount, refusing anything inexact.
 
@@ -61,14 +85,14 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
         raw = ("" if text is None else str(text)).strip()
         if not raw:
             raise AmountError("an amount is required", field)
-        if len(raw) > 64 or not _PLAIN_AMOUNT.match(raw):
-            raise AmountError(f"\"{raw}\" is not an amount (use digits and a decimal point, e.g. 1234.50)", field)
+        if len(raw) > 1000 or not _PLAIN_AMOUNT.match(raw):
+            shown = raw if len(raw) <= 64 else raw[:60] + "…"
+            raise AmountError(f"\"{shown}\" is not an amount (use digits and a decimal point, e.g. 1234.50)", field)
         try:
             value = Decimal(raw)
         except InvalidOperation:  # pragma: no cover - the pattern already excludes this
-            raise AmountError(f"\"{raw}\" is not an amount", field) from None
-    if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
-        raise AmountError(f"{value} is too large (at most {MAX_INTEGER_DIGITS} digits before the decimal point)", field)
+            raise AmountError(f"\"{raw[:64]}\" is not an amount", field) from None
+    check_range(value, field)
     digits = minor_unit(currency)
     if value.as_tuple().exponent < -digits and value != value.quantize(_exponent(currency)):
         raise AmountError(f"{currency} amounts have at most {digits} decimals, got {value}", field)

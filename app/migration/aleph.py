@@ -17,7 +17,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from ..ledger import Balance
+from ..ledger import Balance, check_range
 
 CENT = Decimal("0.01")
 MAX_PERCENT = Decimal("1000")  # the funds services accept over-encumbrance percents up to 1000
@@ -96,9 +96,9 @@ def parse_aleph_number(text: str) -> Decimal:
     text = text.strip()
     if text.isdigit() and text.isascii():
         text = text.zfill(3)
-        return Decimal(f"{text[:-2]}.{text[-2:]}")
-    if _DECIMAL.fullmatch(text):
-        return Decimal(text).quantize(CENT)
+        return check_range(Decimal(f"{text[:-2]}.{text[-2:]}"))   # AmountError is a ValueError
+    if _DECIMAL.fullmatch(text) and text.isascii():
+        return check_range(Decimal(text)).quantize(CENT)
     raise ValueError(f"{text!r} is not an amount (digits with 2 implied decimals, or 1234.56)")
 
 

@@ -203,3 +203,17 @@ def test_out_of_scope_transactions_are_not_found(world, api):
     error_of(api("viewer-a").get(f"/funds/{world.fund_b.id}/transactions"), 404, "not_found")
     assert api("viewer-a").get(f"/funds/{world.fund_a.id}/transactions").get_json()["total"] == 1
     assert api("viewer-b").get(f"/funds/{world.fund_b.id}/transactions").get_json()["total"] == 1
+
+
+def test_H12_04_a_balance_beyond_the_money_columns_is_refused_not_a_500(world, api):
+    """SHARED holds 1,000.00: one more allocation of 999,999,999,999.00 would make its allocated
+    total 13 digits long, which NUMERIC(14,2) cannot hold (PostgreSQL answered 500)."""
+    client = api("fundmgr")
+    before = balances(client, world.shared.id)
+    err = error_of(post_tx(client, world.shared.id, type="allocation", amount="999999999999.00"), 422,
+                   "rule_violation")
+    assert "allocated total would be 1000000000999.00 EUR" in err["message"]
+    assert "beyond the largest amount the ledger holds" in err["message"] and err["field"] == "amount"
+    assert balances(client, world.shared.id) == before
+    err = error_of(post_tx(client, world.shared.id, type="allocation", amount="1000000000000.00"), 400, "invalid")
+    assert "too large" in err["message"]

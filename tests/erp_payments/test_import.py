@@ -272,3 +272,15 @@ def test_a_record_the_service_refuses_undoes_only_itself(app, world, vendors, er
     errors = res.messages("error")
     assert "record 3" in errors[0] and "voucher number" in errors[0] and "record 4" in errors[1], res.text()
     assert len(res.events) == len(set((e.level, e.message) for e in res.events))   # nothing reported twice
+
+
+@SQLITE
+def test_H12_04_a_voucher_amount_beyond_the_money_columns_is_a_record_error(app, world, vendors, erp):
+    big, fine = waiting(world, vendors.plain, ["BIG-1", "FINE-1"])
+    drop(erp.inbox, "big.xml", confirmation([paid(big, amount="999999999999999.00"), paid(fine, voucher="V-2")]))
+    res = run_import(app)
+    assert res.run.status == "completed" and (res.run.records, res.run.records_failed) == (2, 1), res.text()
+    [error] = res.messages("error")
+    assert "999999999999999.00 is too large" in error, error
+    assert _get(big).status == "waiting_for_payment" and _get(big).payment_amount is None
+    assert _get(fine).status == "closed"

@@ -52,3 +52,27 @@ def interchange(*messages: list[str], syntax: str = "UNOC", control: str = "IC00
     segments.append(f"UNZ+{len(messages)}+{control}")
     text = "UNA:+.? '" + "\n".join(s + "'" for s in segments) + "\n"
     return text.encode("utf-8" if syntax in ("UNOW", "UNOY") else "latin-1")
+
+
+# -- untidy and broken files (issue 12, finding 4) ---------------------------------------------
+
+def good_message(number: str, pol_number: str, ref: str = "1", amount: str = "40.00") -> list[str]:
+    """One readable INVOIC message: two copies of ``pol_number`` at 20.00 (amount 40.00)."""
+    return invoic(number, [(pol_number, 2, "20.00", amount, None, None)], ref=ref, total=amount)
+
+
+def several_interchanges(*parts: bytes, between: bytes = b"\n") -> bytes:
+    """Interchanges one after another in one file, ``between`` each (stray terminators, blank lines).
+    Every interchange but the first loses its UNA, as most senders write them; pass raw bytes to keep it."""
+    out = [parts[0]] + [p[9:] if p.startswith(b"UNA") else p for p in parts[1:]]
+    return between.join(out)
+
+
+TRUNCATED = b"UNA:+.? '"   # the file ends right after the service string advice: pydifact's StopIteration
+TRUNCATED_AFTER_UNB = b"UNA:+.? 'UNB+UNOC:3+SUPPLIERGLN:14+OURLIB:14+260310:0900+IC9'UNH+1+INVOIC:D:96A:UN'BGM+380"
+OVERFLOW = "12345678901234567890"   # MOA+203 beyond NUMERIC(14,2) and beyond SQLite's 64-bit cents
+
+
+# The real-browser fixtures (live server with CSRF on, log_in, page_problems, shot) of tests/browser.
+from tests.browser.conftest import (browser_app, browser_context_args, browser_type_launch_args,  # noqa: E402,F401
+                                    live_server, log_in, page_problems, screenshot_dir, shot)

@@ -73,7 +73,8 @@ def test_failed_messages_stay_in_the_inbox_and_the_file_is_handled(app, world, v
     assert [(r.file_name, r.status) for r in rows] == [("bad.edi", "failed"), ("junk.txt", "failed")]
     assert rows[0].reason == "Line 1: order line POL-999999 unknown."
     assert rows[1].raw == "this is not edifact"
-    assert sorted(f.name for f in pickup.iterdir()) == ["bad.edi.handled", "junk.txt.handled"]
+    # the message that fails matching is ours to fix (retry from the inbox): handled; junk is set aside
+    assert sorted(f.name for f in pickup.iterdir()) == ["bad.edi.handled", "junk.txt.rejected"]
     errors = [e.message for e in db.session.scalars(select(JobEvent).filter_by(run_id=run.id, level="error"))]
     assert any("POL-999999 unknown" in e for e in errors)
 

@@ -13,16 +13,20 @@ from app.extensions import db
 from app.invoices.edi_models import EdiMessage, VendorEdiSetting
 from app.invoices.models import Invoice
 from tests.conftest import PASSWORD
-from tests.erp_fixtures import local_connection
+from tests.erp_fixtures import local_connection, wait_for_run
 from tests.invoice_edi.conftest import interchange, invoic, pol
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _upload(client, vendor, data: bytes, name: str = "inv.edi"):
-    return client.post("/invoices/edi/upload", data={"vendor": str(vendor.id) if vendor else "",
+    """Upload, wait for the background run to end, and answer its page."""
+    resp = client.post("/invoices/edi/upload", data={"vendor": str(vendor.id) if vendor else "",
                                                      "file": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    wait_for_run(int(resp.headers["Location"].rsplit("/", 1)[1]))
+    return client.get(resp.headers["Location"])
 
 
 @SQLITE
@@ -93,5 +97,8 @@ def test_settings_form(app, world, vendors, login_as, tmp_path):
     # the form shows the saved values; "Fetch now" runs the job (the folder is empty)
     assert 'value="edi/eurv"' in client.get(url).get_data(as_text=True)
     (tmp_path / "edi" / "eurv").mkdir(parents=True)
-    resp = client.post(f"/invoices/edi/settings/{vendors.eur.id}/fetch", follow_redirects=True)
-    assert "Fetch for EURV: Completed" in resp.get_data(as_text=True)
+    resp = client.post(f"/invoices/edi/settings/{vendors.eur.id}/fetch")   # a background run: its page
+    assert resp.status_code == 302 and "/jobs/runs/" in resp.headers["Location"]
+    run = wait_for_run(int(resp.headers["Location"].rsplit("/", 1)[1]))
+    assert (run.status, run.job, run.trigger, run.profile_code) == ("completed", "fetch_edi", "manual", "EDI-EURV")
+    assert "Fetch EDI invoices" in client.get(resp.headers["Location"]).get_data(as_text=True)

@@ -16,7 +16,7 @@ LINES = [("POL-000012", 2, "20.00", "40.00", "7", "2.80"),
 
 
 def _one(data: bytes) -> edi.InvoiceMessage:
-    parsed = edi.parse_interchange(edi.decode(data)[0])
+    parsed = edi.parse_file(edi.decode(data)[0])
     assert len(parsed.messages) == 1
     return parsed.messages[0]
 
@@ -55,10 +55,10 @@ def test_credit_note_amounts_are_negative():
 def test_two_messages_each_raw_text_reads_again_alone():
     data = interchange(invoic("A-1", LINES[:1], ref="1", total="42.80"),
                        invoic("A-2", LINES[1:2], ref="2", total="37.99"))
-    parsed = edi.parse_interchange(edi.decode(data)[0])
+    parsed = edi.parse_file(edi.decode(data)[0])
     assert [m.number for m in parsed.messages] == ["A-1", "A-2"]
     assert [m.reference for m in parsed.messages] == ["1", "2"]
-    again = edi.parse_interchange(parsed.messages[1].raw)
+    again = edi.parse_file(parsed.messages[1].raw)
     assert [m.number for m in again.messages] == ["A-2"]
     assert again.messages[0].items[0].amount == Decimal("35.50")
     assert "Supplier?'s books" in parsed.messages[0].raw   # the escape is kept in the raw text
@@ -67,18 +67,29 @@ def test_two_messages_each_raw_text_reads_again_alone():
 @pytest.mark.parametrize("text, reason", [
     ("", "empty"),
     ("HELLO WORLD", "must start with UNA or UNB"),
-    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNZ+1+1'",
-     "UNH segment was not closed"),
-    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNT+3+1'UNZ+1+1",
-     "the last segment has no terminator"),
-    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'LIN:1+380'UNT+3+1'UNZ+1+1'",
-     "a segment name is broken"),
     ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNZ+0+1'", "no message"),
 ])
-def test_syntax_errors_are_refused_with_a_clear_reason(text, reason):
+def test_a_file_that_is_not_edifact_at_all_is_refused_whole(text, reason):
     with pytest.raises(edi.EdiParseError) as caught:
-        edi.parse_interchange(text)
+        edi.parse_file(text)
     assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNZ+1+1'",
+     "The message has no UNT"),
+    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNT+3+1'UNZ+1+1",
+     "Its last segment has no terminator"),
+    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'LIN:1+380'UNT+3+1'UNZ+1+1'",
+     "a segment name is broken"),
+    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'", "has no UNZ"),
+    ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'XXH+1+INVOIC'BGM+380+X+9'UNT+3+1'UNZ+1+1'",
+     "outside any message"),
+])
+def test_syntax_errors_refuse_the_part_with_a_clear_reason(text, reason):
+    [part] = edi.parse_file(text).messages
+    assert reason in part.refused and part.problems == [part.refused]
+    assert part.raw
 
 
 @pytest.mark.parametrize("change, problem", [
@@ -101,7 +112,7 @@ def test_message_errors(change, problem):
 
 def test_one_bad_message_does_not_spoil_the_other():
     bad = [s.replace("RFF+LI:POL-000012", "RFF+ZZ:1") for s in invoic("B-1", LINES[:1], ref="1")]
-    parsed = edi.parse_interchange(edi.decode(interchange(bad, invoic("B-2", LINES[:1], ref="2")))[0])
+    parsed = edi.parse_file(edi.decode(interchange(bad, invoic("B-2", LINES[:1], ref="2")))[0])
     assert parsed.messages[0].errors and parsed.messages[1].errors == []
 
 

@@ -189,11 +189,22 @@ def test_vendor_matched_from_the_supplier_when_none_chosen(app, world, vendors):
 
 @SQLITE
 def test_unreadable_file_is_kept_whole(app, world, vendors):
+    data = b"HELLO, this is no EDIFACT"
+    result = _receive(world, vendors.eur, data, "broken.edi")
+    [row] = result.messages
+    assert row.status == "failed" and row.message_index == 0 and result.rejected
+    assert "must start with UNA or UNB" in row.reason
+    assert row.raw == data.decode("latin-1")
+    assert _invoices() == 0
+
+
+@SQLITE
+def test_unreadable_message_is_kept_with_its_reason(app, world, vendors):
     data = b"UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNZ+1+1'"
     [row] = _receive(world, vendors.eur, data, "broken.edi").messages
-    assert row.status == "failed" and row.message_index == 0
-    assert "UNH segment was not closed with a UNT segment" in row.reason
-    assert row.raw == data.decode("latin-1")
+    assert row.status == "failed" and row.message_index == 1 and row.message_ref == "1"
+    assert "The message has no UNT" in row.reason
+    assert "BGM+380+X+9'" in row.raw
     assert _invoices() == 0
 
 

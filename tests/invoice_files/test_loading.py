@@ -263,3 +263,28 @@ def test_governmental_vat_is_tried_in_a_rolled_back_savepoint(app, world, vendor
     loaded = db.session.scalar(select(Invoice).filter_by(number="G-1"))
     assert loaded.channel == "file" and loaded.vat_amount == Decimal("2.00")
     assert _count() == before + 2   # with the VAT invoice to the governmental vendor
+
+
+# -- issue 12, finding 4: amounts beyond the money columns --------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_H12_04_excel_amounts_beyond_the_money_columns_are_row_errors(app, world, vendors):
+    """A 1e30 cell (decimal.InvalidOperation before) and 100,000 × 999,999,999,999 (SQLite's
+    OverflowError on loading before) are row errors; the good invoice beside them loads."""
+    day = datetime(2026, 3, 2)
+    rows = [{"number": "HUGE-1", "invoice_date": day, "total_amount": 1e30, "unit_price": 1e30, "funds": "A-BKS",
+             "owner_library": "LIBA"},
+            {"number": "HUGE-2", "invoice_date": day, "total_amount": 10, "unit_price": 999999999999,
+             "quantity": 100000, "funds": "A-BKS", "owner_library": "LIBA"},
+            {"number": "FINE-1", "invoice_date": day, "total_amount": 10, "unit_price": 10, "funds": "A-BKS",
+             "owner_library": "LIBA"}]
+    data = xlsx(table(rows))
+    for run in (fl.check_file, fl.load_file):
+        check = run(world.user("invoicer"), vendors.plain, data, "huge.xlsx")
+        problems = {inv.number: " ".join(inv.problems) for inv in check.invoices}
+        assert "Total amount: '1000000000000000000000000000000' is not an amount in EUR" in problems["HUGE-1"]
+        assert "is too large" in problems["HUGE-1"]
+        assert "99999999999900000.00 is too large" in problems["HUGE-2"], problems["HUGE-2"]
+        assert problems["FINE-1"] == ""
+    db.session.commit()
+    assert sorted(db.session.scalars(select(Invoice.number))) == ["FINE-1"]

@@ -397,3 +397,21 @@ def test_library_operator_cannot_choose_another_library(app, world, vendors, inv
                                                                             "lines-1-share_1": "100",
                                                                             "lines-1-share_2": ""}))
     assert resp.status_code == 302 and _invoice("F-100").owner_library_id == world.lib_a.id
+
+
+# -- issue 12, finding 4: amounts beyond the money columns --------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_H12_04_amounts_beyond_the_money_columns_are_errors_under_their_field(app, world, vendors):
+    """A typed total and a computed one (100,000 × 999,999,999,999.00, which SQLite's 64-bit cents
+    cannot hold either: OverflowError before) come back as messages on the form; nothing is saved."""
+    client = login(app.test_client(), "invoicer")
+    html = client.post("/invoices/new", data=_form(world, vendors.plain, total_amount="1000000000000.00")).data.decode()
+    assert re.search(r'id="total_amount-err"[^>]*>[^<]*1000000000000.00 is too large', html), html[-3000:]
+    resp = client.post("/invoices/new", data=_form(world, vendors.plain, **{
+        "lines-0-quantity": "100000", "lines-0-unit_price": "999999999999.00"}))
+    html = resp.data.decode()
+    assert resp.status_code == 422
+    assert re.search(r'class="invoice-line has-error" id="line-1"', html)
+    assert "The total on line 1: 99999999999900000.00 is too large" in html
+    assert _count() == 0

@@ -380,3 +380,13 @@ def test_roles_follow_the_matrix(app, world, vendors, api):
     assert db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)) == 3   # the world's allocations
     error_of(app.test_client().get("/api/v1/invoices"), 401, "unauthorized")
     error_of(app.test_client().put("/api/v1/settings", json={}), 401, "unauthorized")
+
+
+def test_H12_04_invoice_amounts_beyond_the_money_columns_are_400(world, vendors, api):
+    client = api("invoicer")
+    for over in ({"total_amount": "1000000000000.00"},
+                 {"lines": [{"price": "999999999999.00", "quantity": 100000,
+                             "funds": [{"fund": "A-BKS", "percent": "100"}]}]}):
+        err = error_of(client.post("/invoices", json=body(**over)), 400, "invalid")
+        assert "below 1000000000000" in err["message"] or "too large" in err["message"]
+    assert invoice_count() == 0

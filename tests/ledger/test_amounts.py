@@ -213,3 +213,18 @@ def test_non_ascii_digits_and_negative_zero():
     assert format_plain(Decimal("-0.004"), "EUR") == "0.00"
     with pytest.raises(TypeError):
         split(Decimal("1.00"), [0.5, 0.5], "EUR")
+
+
+# -- issue 12, finding 4: one range check, for typed, read and computed amounts ----------------
+
+@pytest.mark.parametrize("value", [Decimal("1E+12"), Decimal("-1000000000000.00"), Decimal("12345678901234567890"),
+                                   Decimal("1E+400"), "1" + "0" * 300])
+def test_H12_04_the_money_range_is_checked_once_for_text_and_decimals(value):
+    from app.ledger import MAX_AMOUNT, check_range
+    assert MAX_AMOUNT == Decimal(10) ** INT_DIGITS   # the limit is the column's
+    with pytest.raises(AmountError, match="too large"):
+        parse_amount(value, "EUR", field="total")
+    if isinstance(value, Decimal):
+        with pytest.raises(AmountError, match="too large"):
+            check_range(value)
+    assert check_range(Decimal("999999999999.99")) == Decimal("999999999999.99")

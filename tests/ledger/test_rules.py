@@ -295,3 +295,19 @@ def test_LED07_check_posting_matches_the_model(alloc, enc, exp, enc_ok, pct_h, e
     else:
         assert outcome == "ok", (start, kind, amount, rules, after)
         assert after == Balance(*(D(c).scaleb(-2) for c in detail))
+
+
+# -- issue 12, finding 4: nothing the ledger posts or totals leaves the money columns' range ---
+
+@pytest.mark.parametrize("start, kind, amount, what", [
+    (bal(), K.ALLOCATION, "1000000000000.00", "beyond the largest amount"),
+    (bal("999999999999.00"), K.ALLOCATION, "1.00", "allocated total would be 1000000000000.00"),
+    (bal("-999999999999.00"), K.TRANSFER, "-1.00", "allocated total would be -1000000000000.00"),
+    (bal("999999999999.99", "999999999999.00"), K.ENCUMBRANCE, "1.00", "encumbered total"),
+    (bal("999999999999.99", expended="999999999999.50"), K.EXPENDITURE, "0.50", "expended total"),
+    (bal(), K.EXPENDITURE, "-99999999999999999999999", "beyond the largest amount"),
+])
+def test_H12_04_postings_beyond_the_money_columns_are_invalid(start, kind, amount, what):
+    with pytest.raises(InvalidPosting, match=what):
+        post(start, kind, amount, BOTH)
+    assert post(bal("999999999998.00"), K.ALLOCATION, "1.99", BOTH) == bal("999999999999.99")

@@ -42,6 +42,15 @@ def test_amounts_follow_the_implied_decimals_rule():
             parse_aleph_number(bad)
 
 
+def test_H12_04_aleph_amounts_beyond_the_money_columns_are_refused():
+    assert parse_aleph_number("99999999999999") == Decimal("999999999999.99")
+    for bad in ("100000000000000", "12345678901234567890", "1000000000000.00", "٥.00"):
+        with pytest.raises(ValueError, match="too large|not an amount"):
+            parse_aleph_number(bad)
+    with pytest.raises(AlephInputError, match="z601.csv row 2: transaction X-2010/1: .*too large"):
+        plan_of("X-2010,Name,20101231,AC,A,,\n", "X-2010,1,ALC,C,12345678901234567890,20100101,\n")
+
+
 def test_fiscal_period_from_suffix_valid_to_or_latest_created():
     plan = fixture_plan()
     year_of = {b: f.year for b, f in plan.fund_of_budget.items()}

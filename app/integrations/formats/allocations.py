@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from ...ledger.money import MAX_AMOUNT
 from ...spreadsheets import SpreadsheetRefused, read_rows
 
 FUND = "FUND_EXTERNAL_ID"
@@ -24,7 +25,6 @@ HEADERS = (FUND, PERIOD, AMOUNT, REFERENCE, NOTE)
 MAX_FUND_REF = 100
 MAX_REFERENCE = 100
 MAX_NOTE = 2000
-MAX_INTEGER_DIGITS = 12          # money columns are NUMERIC(14,2)
 CENT = Decimal("0.01")
 _PLAIN_DECIMAL = re.compile(r"^[+-]?[0-9]{1,20}(\.[0-9]{1,20})?$")
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
@@ -195,7 +195,7 @@ def plain_amount(value) -> tuple[Decimal | None, str | None]:
         return None, f"\"{text[:40]}\" is not a plain amount."
     if amount != amount.quantize(CENT):
         return None, f"{text} has more than two decimals."
-    if abs(amount) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+    if abs(amount) >= MAX_AMOUNT:
         return None, f"{text} is too large."
     if amount == 0:
         return None, "must not be zero."
