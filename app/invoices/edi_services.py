@@ -44,7 +44,7 @@ from ..extensions import db
 from ..funds.distribution import Share
 from ..integrations.models import SCHEDULES, Connection, JobEvent, JobRun
 from ..integrations.paths import UnsafePath, clean_folder, is_candidate
-from ..integrations.runs import RunLog, system_actor
+from ..integrations.runs import RunLog, interrupt_dead_runs, system_actor
 from ..integrations.transport import TransferError, open_transport
 from ..ledger.invoicing import VatCheck
 from ..ledger.money import quantize, split
@@ -563,6 +563,7 @@ def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: 
             job=JOB, profile_code=code, scheduled_for=scheduled_for)):
         db.session.rollback()
         return None
+    interrupt_dead_runs(job=JOB, profile_code=code)   # a fetch whose process died must not block this one
     busy = db.session.scalar(select(JobRun.id).filter_by(job=JOB, profile_code=code, status="running"))
     run = JobRun(job=JOB, profile_id=None, profile_code=code, trigger=trigger, scheduled_for=scheduled_for,
                  actor_id=actor.id, heartbeat_at=utcnow())

@@ -185,3 +185,23 @@ def _hook_steps(app, world, vendors, scheduler):
     wanted = {}
     es.schedule_edi_jobs(app, scheduler, known, wanted)
     assert wanted == {}   # the reconcile tick removes what is known but no longer wanted
+
+
+@SQLITE
+def test_H12_07_fetch_now_starts_at_once_when_the_running_fetch_lost_its_process(app, world, vendors, pickup):
+    """A fetch left "running" by a process that is gone (here: this pid with another start mark,
+    i.e. a reused pid) is marked interrupted when "Fetch now" is pressed, and the new fetch starts."""
+    from app.integrations import processes
+    me = processes.current()
+    if not me.mark:
+        pytest.skip("no /proc: the start mark cannot be read here")
+    boot, ns, _start = me.mark.split("|")
+    dead = JobRun(job=es.JOB, profile_code=es.setting_of(vendors.eur).job_code, trigger="manual")
+    db.session.add(dead)
+    db.session.flush()
+    dead.owner_pid, dead.owner_mark = me.pid, f"{boot}|{ns}|1"
+    db.session.commit()
+    run = es.start_fetch(world.user("admin"), vendors.eur)
+    assert run.status == "running", run.message
+    db.session.refresh(dead)
+    assert (dead.status, dead.interrupted) == ("failed", True)
