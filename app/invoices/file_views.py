@@ -23,6 +23,7 @@ from wtforms import SelectField
 from ..auth.permissions import roles_required
 from ..errors import DomainError
 from ..extensions import db
+from ..idempotency import AlreadyDone, claim_form_token
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
 from . import file_loading as fl
@@ -174,8 +175,14 @@ def load():
                                        "the session changed). Upload it again.")
     data, file_name, vendor = kept
     try:
+        # The preview's token is spent with the load: a second post of this form loads nothing.
+        claim_form_token(current_user, f"invoice-file:{request.form['token']}")
         check = fl.load_file(current_user, vendor, data, file_name)
         db.session.commit()
+    except AlreadyDone:
+        db.session.rollback()
+        return _upload_page(_form(), 409, "Already done: that file was loaded once; sending the form again "
+                                          "loads nothing. The invoices list shows what it created.")
     except DomainError as exc:
         db.session.rollback()
         form = _form()
