@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
-import pytest
 import requests
 from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
