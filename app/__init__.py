@@ -156,7 +156,8 @@ def _register_hooks(app: Flask) -> None:
             return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
         if extensions.htmx:
             return _htmx_problem(exc.message, exc.status)
-        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+        return render_template("error.html", code=exc.status, message=exc.message,
+                               title=getattr(exc, "title", None)), exc.status
 
     for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
                        (400, "The request was not understood."), (405, "Method not allowed."),
@@ -186,3 +187,5 @@ def _register_hooks(app: Flask) -> None:
     from .forms_util import first_invalid
     register_filters(app)
     app.jinja_env.globals["first_invalid"] = first_invalid
+    from .idempotency import form_token_field  # money forms' one-time token (issue 12, finding 8)
+    app.jinja_env.globals["form_token_field"] = form_token_field

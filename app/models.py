@@ -8,3 +8,4 @@ from .orders import models as _orders  # noqa: F401
 from .invoices import models as _invoices  # noqa: F401
 from .integrations import models as _integrations  # noqa: F401
 from .invoices import edi_models as _edi  # noqa: F401
+from . import idempotency as _idempotency  # noqa: F401

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
+from app.idempotency import new_form_token
 from tests.conftest import login
 
 HX = {"HX-Request": "true"}
@@ -30,7 +31,7 @@ def test_allocate_via_htmx_returns_updated_rows_out_of_band(app, world):
     client = login(app.test_client(), "fundmgr")
     form = client.get(f"/funds/{world.shared.id}/allocate", headers=HX).data.decode()
     assert form.lstrip().startswith(f'<tr id="move-F{world.shared.id}"')
-    resp = client.post(f"/funds/{world.shared.id}/allocate", data={"amount": "250.00", "reference": "R-9"},
+    resp = client.post(f"/funds/{world.shared.id}/allocate", data={"amount": "250.00", "reference": "R-9", "form_token": new_form_token()},
                        headers={**HX, "HX-Current-URL": f"http://x/funds/?period=FY2026&open=L{world.gen.id}"})
     body = resp.data.decode()
     assert resp.status_code == 200
@@ -55,10 +56,10 @@ def test_htmx_errors_go_to_the_alert_area(app, world):
 def test_money_form_errors_come_back_inline(app, world):
     client = login(app.test_client(), "fundmgr")
     resp = client.post(f"/funds/{world.shared.id}/transfer", headers=HX,
-                       data={"amount": "5000.00", "target": str(world.fund_a.id)})
+                       data={"amount": "5000.00", "target": str(world.fund_a.id), "form_token": new_form_token()})
     assert resp.status_code == 422
     assert "cannot transfer out 5000.00 EUR: it is short by 4000.00 EUR" in resp.data.decode()
-    resp = client.post(f"/funds/{world.shared.id}/allocate", headers=HX, data={"amount": "12,50"})
+    resp = client.post(f"/funds/{world.shared.id}/allocate", headers=HX, data={"amount": "12,50", "form_token": new_form_token()})
     assert resp.status_code == 422 and "is not an amount" in resp.data.decode()
     resp = client.post(f"/funds/{world.shared.id}/allocate", headers=HX, data={"amount": ""})
     assert resp.status_code == 422 and "Enter an amount." in resp.data.decode()
@@ -67,7 +68,7 @@ def test_money_form_errors_come_back_inline(app, world):
 
 def test_allocate_without_javascript_redirects_to_fund_page(app, world):
     client = login(app.test_client(), "fundmgr")
-    resp = client.post(f"/funds/{world.fund_a.id}/allocate", data={"amount": "-100.00"})
+    resp = client.post(f"/funds/{world.fund_a.id}/allocate", data={"amount": "-100.00", "form_token": new_form_token()})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/funds/{world.fund_a.id}")
     page = client.get(resp.headers["Location"]).data.decode()
     assert "Took back 100.00 EUR from A-BKS." in page and "900.00" in page

@@ -11,6 +11,7 @@ from app.auth.models import Role, User
 from app.auth.permissions import unregistered_endpoints
 from app.extensions import db
 from app.funds.models import Fund, FundTransaction
+from app.idempotency import new_form_token
 from tests.conftest import PASSWORD, login
 from tests.route_matrix import MATRIX, PUBLIC
 
@@ -125,9 +126,10 @@ def test_SEC04_fund_manager_of_a_cannot_move_bs_or_institution_money(app, world)
                        headers={"HX-Request": "true"}).status_code == 404
     assert client.post(f"/funds/{world.shared.id}/allocate", data={"amount": "5.00"}).status_code == 403
     assert client.post(f"/funds/{world.fund_a.id}/transfer",
-                       data={"amount": "5.00", "target": str(world.fund_b.id)}).status_code in (404, 422)
+                       data={"amount": "5.00", "target": str(world.fund_b.id), "form_token": new_form_token()}).status_code in (404, 422)
     assert _transaction_count() == 3
-    assert client.post(f"/funds/{world.fund_a.id}/allocate", data={"amount": "5.00"}).status_code == 302
+    assert client.post(f"/funds/{world.fund_a.id}/allocate",
+                       data={"amount": "5.00", "form_token": new_form_token()}).status_code == 302
     assert _transaction_count() == 4
 
 
@@ -155,7 +157,8 @@ def test_SEC05_csrf_required_on_state_changes(make_app, backend):
         assert _transaction_count() == 3
         dash = client.get("/funds/").data.decode()
         header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', dash).group(1)
-        resp = client.post(url, data={"amount": "10.00"}, headers={"HX-Request": "true", "X-CSRFToken": header_token})
+        resp = client.post(url, data={"amount": "10.00", "form_token": new_form_token()},
+                           headers={"HX-Request": "true", "X-CSRFToken": header_token})
         assert resp.status_code == 200
         assert _transaction_count() == 4
 

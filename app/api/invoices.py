@@ -26,6 +26,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..funds import services as fs
 from ..funds.models import FiscalPeriod, Fund
+from ..idempotency import idempotent
 from ..invoices import services as ivs
 from ..invoices import settings as invoice_settings
 from ..invoices.models import PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine
@@ -433,6 +434,7 @@ def get_invoice(id):  # noqa: A002 - the path parameter is {id}
 
 @bp.post("/invoices")
 @roles_required(*OPERATE)
+@idempotent
 def create_invoice():
     body = _read(ser.json_object(), INVOICE_IN)
     fields = _invoice_fields(body)
@@ -468,18 +470,21 @@ def _act(invoice_id: int, action: str, run):
 
 @bp.post("/invoices/<int:id>/actions/process")
 @roles_required(*OPERATE)
+@idempotent
 def process_invoice(id):  # noqa: A002
     return _act(id, "process", lambda inv, body: ivs.process_invoice(current_user, inv))
 
 
 @bp.post("/invoices/<int:id>/actions/approve")
 @roles_required(*APPROVE)
+@idempotent
 def approve_invoice(id):  # noqa: A002
     return _act(id, "approve", lambda inv, body: ivs.approve_invoice(current_user, inv, body["note"]))
 
 
 @bp.post("/invoices/<int:id>/actions/reject")
 @roles_required(*APPROVE)
+@idempotent
 def reject_invoice(id):  # noqa: A002
     return _act(id, "reject", lambda inv, body: ivs.reject_invoice(current_user, inv, body["reason"]))
 
@@ -491,12 +496,14 @@ def _mark_in_erp(invoice: Invoice, body) -> None:
 
 @bp.post("/invoices/<int:id>/actions/mark_in_erp")
 @roles_required(*APPROVE)
+@idempotent
 def mark_invoice_in_erp(id):  # noqa: A002
     return _act(id, "mark_in_erp", _mark_in_erp)
 
 
 @bp.post("/invoices/<int:id>/actions/paid")
 @roles_required(*OPERATE)
+@idempotent
 def record_invoice_payment(id):  # noqa: A002
     return _act(id, "paid", lambda inv, body: ivs.record_payment(
         current_user, inv, body["voucher_number"], body["payment_date"], body["amount"], body["currency"]))
@@ -509,12 +516,14 @@ def _erp_rejected(invoice: Invoice, body) -> None:
 
 @bp.post("/invoices/<int:id>/actions/rejected")
 @roles_required(*APPROVE)
+@idempotent
 def erp_reject_invoice(id):  # noqa: A002
     return _act(id, "rejected", _erp_rejected)
 
 
 @bp.post("/invoices/<int:id>/actions/send_back_to_review")
 @roles_required(*OPERATE)
+@idempotent
 def send_invoice_back_to_review(id):  # noqa: A002
     return _act(id, "send_back_to_review",
                 lambda inv, body: ivs.send_back_to_review(current_user, inv, body["reason"]))

@@ -162,7 +162,28 @@ PARAMETERS = {
               "description": "Transactions dated on or after this day."},
     "Until": {"name": "until", "in": "query", "required": False, "schema": DATE,
               "description": "Transactions dated on or before this day."},
+    "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"},
+                       "description": "Optional; a key you choose (a UUID, say) to send the request again safely. "
+                                      "The first request with it does the work and its answer is kept; a repeat "
+                                      "with the same key (same user, method, path and body) changes nothing and "
+                                      "gets that answer again, with the header Idempotent-Replayed: true. The same "
+                                      "key with another request is refused (422, code idempotency_key_reused). "
+                                      "A refused request (4xx) is not kept: the key stays free."},
 }
+
+# The POSTs that honour Idempotency-Key (the views decorated with app.idempotency.idempotent).
+IDEMPOTENT_POSTS = ("/api/v1/funds/{id}/transactions", "/api/v1/invoices", "/api/v1/invoices/{id}/actions/",
+                    "/api/v1/po-lines", "/api/v1/po-lines/{number}/actions/")
+
+
+def _with_idempotency_keys(paths: dict) -> dict:
+    paths = copy.deepcopy(paths)  # the domains' path items are module constants
+    for path, item in paths.items():
+        op = item.get("post")
+        if op and any(path == p or (p.endswith("/") and path.startswith(p)) for p in IDEMPOTENT_POSTS):
+            op.setdefault("parameters", []).append(_param("IdempotencyKey"))
+    return paths
 
 
 def _param(name: str) -> dict:
@@ -249,7 +270,7 @@ def build_document() -> dict:
                                 "are `{\"error\": {\"code\", \"message\"}}`. References to a ledger or a fund "
                                 "take an id (a JSON integer) or a code (a JSON string)."},
         "security": [{"bearerAuth": []}],
-        "paths": paths,
+        "paths": _with_idempotency_keys(paths),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token issued to a user."}},

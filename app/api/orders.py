@@ -19,6 +19,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..funds import services as fs
 from ..funds.models import Fund
+from ..idempotency import idempotent
 from ..inventory.models import BibRecord
 from ..ledger import format_plain
 from ..orders import services as svc
@@ -366,6 +367,7 @@ def get_po_line(number):
 
 @bp.post("/po-lines")
 @roles_required(*ORDER)
+@idempotent
 def create_po_line():
     pol = svc.create_po_line(current_user, _fields(_read_body(PO_LINE_IN)))
     _commit()
@@ -385,6 +387,7 @@ def _act(number: str, spec: dict[str, Field], run):
 
 @bp.post("/po-lines/<number>/actions/approve")
 @roles_required(*ORDER)
+@idempotent
 def approve_po_line(number):
     return _act(number, APPROVE_IN,
                 lambda pol, body: svc.approve_po_line(current_user, pol, on=body["date"], note=body["note"]))
@@ -392,6 +395,7 @@ def approve_po_line(number):
 
 @bp.post("/po-lines/<number>/actions/send")
 @roles_required(*ORDER)
+@idempotent
 def send_po_line(number):
     return _act(number, SEND_IN, lambda pol, body: svc.send_po_line(current_user, pol))
 
@@ -421,24 +425,28 @@ def _receive(pol: POLine, body: ser.Body) -> None:
 
 @bp.post("/po-lines/<number>/actions/receive")
 @roles_required(*ORDER)
+@idempotent
 def receive_po_line(number):
     return _act(number, RECEIVE_IN, _receive)
 
 
 @bp.post("/po-lines/<number>/actions/cancel")
 @roles_required(*ORDER)
+@idempotent
 def cancel_po_line(number):
     return _act(number, CANCEL_IN, lambda pol, body: svc.cancel_po_line(current_user, pol, body["reason"]))
 
 
 @bp.post("/po-lines/<number>/actions/close")
 @roles_required(*ORDER)
+@idempotent
 def close_po_line(number):
     return _act(number, CLOSE_IN, lambda pol, body: svc.close_po_line(current_user, pol, body["note"]))
 
 
 @bp.post("/po-lines/<number>/actions/reopen")
 @roles_required(*ORDER)
+@idempotent
 def reopen_po_line(number):
     return _act(number, REOPEN_IN, lambda pol, body: svc.reopen_po_line(current_user, pol, body["note"]))
 

@@ -17,6 +17,7 @@ from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_manage_money, ins
                                 roles_required, visible_funds_clause)
 from ..auth.services import user_for_token
 from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound
+from .. import idempotency
 from ..extensions import csrf, db
 from ..funds import services as fs
 from ..funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
@@ -72,7 +73,7 @@ def _integrity_error(exc: IntegrityError):
 
 
 def _commit() -> None:
-    db.session.commit()
+    idempotency.commit()  # only a flush when an Idempotency-Key request commits with its stored answer
 
 
 # -- lookups -----------------------------------------------------------------------------------
@@ -273,6 +274,7 @@ def list_transactions(id):  # noqa: A002
 
 @bp.post("/funds/<int:id>/transactions")
 @roles_required(*MANAGE)
+@idempotency.idempotent
 def post_transaction(id):  # noqa: A002
     fund = fs.get_fund(current_user, id)
     if not can_manage_money(current_user, fund.owner_library_id):

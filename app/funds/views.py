@@ -15,6 +15,7 @@ from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..htmx import render
+from ..idempotency import AlreadyDone, StaleForm, claim_form_token
 from ..org.models import Library
 from ..org.services import parse_id
 from . import services as fs
@@ -194,6 +195,7 @@ def _money_form(fund_id, form_cls, action: str):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
+                claim_form_token(current_user)  # a second post of this form changes nothing
                 if isinstance(form, TransferForm):
                     target = fs.get_fund(current_user, form.target.data)
                     rows = fs.transfer(current_user, fund, target, form.amount.data, form.reference.data,
@@ -211,6 +213,9 @@ def _money_form(fund_id, form_cls, action: str):
                     return _money_moved_response(message, *moved)
                 flash(message, "ok")
                 return redirect(url_for("funds.show", fund_id=fund.id))
+            except (AlreadyDone, StaleForm):
+                db.session.rollback()
+                raise  # the problem area (HTMX) or the error page, 409 / 400
             except DomainError as exc:
                 db.session.rollback()
                 fund = fs.get_fund(current_user, fund_id)

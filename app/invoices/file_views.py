@@ -30,6 +30,7 @@ from ..database import write_intent
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import is_htmx, render
+from ..idempotency import AlreadyDone, claim_form_token
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
 from . import file_load_run as runs
@@ -193,6 +194,14 @@ def load():
         return _upload_page(form, 409, "That file is no longer waiting to be loaded (it was loaded already, or "
                                        "the session changed). Upload it again.")
     data, file_name, vendor = kept
+    try:
+        # The preview's token is spent with the start of the load (start_load commits it): a second
+        # post of this form starts nothing.
+        claim_form_token(current_user, f"invoice-file:{request.form['token']}")
+    except AlreadyDone:
+        db.session.rollback()
+        return _upload_page(_form(), 409, "Already done: that file was loaded once; sending the form again "
+                                          "loads nothing. The invoices list shows what it created.")
     run, _started = runs.start_load(current_app._get_current_object(), current_user._get_current_object(), vendor,
                                     data, file_name)
     _forget()

@@ -21,6 +21,7 @@ from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
 from ..funds.models import Fund
 from ..htmx import hx_redirect, is_htmx, render
+from ..idempotency import AlreadyDone, StaleForm, claim_form_token
 from ..ledger.money import format_plain
 from ..orders import services as orders
 from ..orders.models import POLine
@@ -318,18 +319,25 @@ def show(invoice_id):
     return _detail(_invoice(invoice_id), tab)
 
 
-def _act(invoice_id: int, change):
+def _act(invoice_id: int, change, once: bool = False):
     """Run one action on an invoice: ``change(invoice)`` calls one service and returns the message.
 
     The answer is the invoice page (or the task list named by the form's ``back``), the fragment
     for HTMX; without JavaScript a redirect with the message flashed. A refusal rolls back and
-    answers with the same page and the reason, with the refusal's status."""
+    answers with the same page and the reason, with the refusal's status. A money action
+    (``once``) spends the form's one-time token with the change: a second post of that form is
+    answered "already done" (409) and changes nothing."""
     back = request.form.get("back") if request.form.get("back") in TASKS else None
     tab = request.form.get("tab") if request.form.get("tab") in TABS else "summary"
     invoice = _invoice(invoice_id)
     try:
+        if once:
+            claim_form_token(current_user)
         message = change(invoice)
         db.session.commit()
+    except (AlreadyDone, StaleForm):
+        db.session.rollback()
+        raise  # the problem area (HTMX) or the error page
     except DomainError as exc:
         db.session.rollback()
         if back:
@@ -364,7 +372,7 @@ def process(invoice_id):
             return f"Invoice {invoice.number} passed the review rules; it waits for approval."
         return (f"Invoice {invoice.number} passed the review rules and was approved automatically: it is "
                 f"{invoice.status_label}.")
-    return _act(invoice_id, change)
+    return _act(invoice_id, change, once=True)
 
 
 @bp.post("/invoices/<int:invoice_id>/approve")
@@ -373,7 +381,7 @@ def approve(invoice_id):
     def change(invoice):
         ivs.approve_invoice(current_user, invoice, _reason())
         return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
-    return _act(invoice_id, change)
+    return _act(invoice_id, change, once=True)
 
 
 @bp.post("/invoices/<int:invoice_id>/reject")
@@ -391,7 +399,7 @@ def send_back(invoice_id):
     def change(invoice):
         ivs.send_back_to_review(current_user, invoice, _reason())
         return f"Invoice {invoice.number} is In Review again; what it expended was given back to its funds."
-    return _act(invoice_id, change)
+    return _act(invoice_id, change, once=True)
 
 
 def _parse_date(value: str, field: str, what: str) -> date | None:
@@ -415,7 +423,7 @@ def pay(invoice_id):
         ivs.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
         return (f"Payment of invoice {invoice.number} recorded (voucher {invoice.voucher_number}): "
                 f"it is {invoice.status_label}.")
-    return _act(invoice_id, change)
+    return _act(invoice_id, change, once=True)
 
 
 @bp.post("/invoices/<int:invoice_id>/owner")

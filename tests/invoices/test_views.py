@@ -10,6 +10,7 @@ from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
 from app.funds.models import Fund
+from app.idempotency import new_form_token
 from app.invoices import services as ivs
 from app.invoices.models import Invoice, InvoiceEvent
 from app.vendors import services as vs
@@ -171,7 +172,7 @@ def test_inline_task_actions_answer_with_the_task_list(app, world, vendors):
     assert refused.status_code == 400 and 'id="invoice-tasks"' in text and "Give the reason for rejecting" in text
     assert _inv(other.id).status == "in_approval"
 
-    resp = manager.post(f"/invoices/{waiting.id}/approve", data={"back": "approval"}, headers=HX)
+    resp = manager.post(f"/invoices/{waiting.id}/approve", data={"back": "approval", "form_token": new_form_token()}, headers=HX)
     text = resp.data.decode()
     assert resp.status_code == 200 and text.lstrip().startswith('<div id="invoice-tasks">')
     assert "Invoice WAIT-1 approved" in text and _numbers(text) == ["WAIT-2"]
@@ -184,7 +185,7 @@ def test_inline_task_actions_answer_with_the_task_list(app, world, vendors):
     ivs.mark_exported(None, _inv(waiting.id))
     db.session.commit()
     resp = manager.post(f"/invoices/{waiting.id}/payment", headers=HX, data={
-        "back": "payment", "voucher_number": "V-77", "payment_date": "2026-03-20", "amount": "60.00"})
+        "back": "payment", "voucher_number": "V-77", "payment_date": "2026-03-20", "amount": "60.00", "form_token": new_form_token()})
     assert resp.status_code == 200 and "voucher V-77" in resp.data.decode()
     paid = _inv(waiting.id)
     assert (paid.status, paid.voucher_number, paid.payment_date, paid.payment_amount) == (
@@ -260,7 +261,7 @@ def test_workflow_through_the_pages(app, world, vendors):
     operator = login(app.test_client(), "invoicer")
     manager = login(app.test_client(), "invmanager")
 
-    resp = operator.post(f"/invoices/{inv.id}/process")
+    resp = operator.post(f"/invoices/{inv.id}/process", data={"form_token": new_form_token()})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/invoices/{inv.id}")
     assert _inv(inv.id).status == "in_approval"
     assert "waits for approval" in operator.get(f"/invoices/{inv.id}").data.decode(), "the message is flashed"
@@ -273,26 +274,29 @@ def test_workflow_through_the_pages(app, world, vendors):
     assert no_reason.status_code == 400 and "Give the reason for rejecting" in no_reason.data.decode()
     assert _inv(inv.id).status == "in_approval"
 
-    resp = manager.post(f"/invoices/{inv.id}/approve", data={"tab": "funds"}, headers=HX)
+    resp = manager.post(f"/invoices/{inv.id}/approve", data={"tab": "funds", "form_token": new_form_token()}, headers=HX)
     text = resp.data.decode()
     assert resp.status_code == 200 and text.lstrip().startswith('<div id="invoice-page">')
     assert "Invoice INV-1 approved" in text and 'hx-swap-oob="true"' in text and "expenditure" in text
     assert _inv(inv.id).status == "ready_to_be_paid" and _expended(world.fund_a) == Decimal("100.00")
 
     bad_date = operator.post(f"/invoices/{inv.id}/payment", headers=HX,
-                             data={"voucher_number": "V-1", "payment_date": "20.3.2026", "amount": "100.00"})
+                             data={"voucher_number": "V-1", "payment_date": "20.3.2026", "amount": "100.00",
+                                   "form_token": new_form_token()})
     assert bad_date.status_code == 400 and "is a date (YYYY-MM-DD)" in bad_date.data.decode()
     assert _inv(inv.id).status == "ready_to_be_paid"
     resp = operator.post(f"/invoices/{inv.id}/payment",
-                         data={"voucher_number": "V-1", "payment_date": "2026-03-20", "amount": "100.00"})
+                         data={"voucher_number": "V-1", "payment_date": "2026-03-20", "amount": "100.00", "form_token": new_form_token()})
     assert resp.status_code == 302 and _inv(inv.id).status == "closed"
     again = operator.post(f"/invoices/{inv.id}/payment", headers=HX,
-                          data={"voucher_number": "V-2", "payment_date": "2026-03-21", "amount": "100.00"})
+                          data={"voucher_number": "V-2", "payment_date": "2026-03-21", "amount": "100.00",
+                                "form_token": new_form_token()})
     assert again.status_code == 422 and "Invoice INV-1 is Closed" in again.data.decode()
     assert _inv(inv.id).voucher_number == "V-1"
 
-    assert operator.post(f"/invoices/{inv.id}/send-back", data={"reason": ""}).status_code == 400
-    resp = operator.post(f"/invoices/{inv.id}/send-back", data={"reason": "wrong price"}, headers=HX)
+    assert operator.post(f"/invoices/{inv.id}/send-back", data={"reason": "", "form_token": new_form_token()}).status_code == 400
+    resp = operator.post(f"/invoices/{inv.id}/send-back", data={"reason": "wrong price", "form_token": new_form_token()},
+                         headers=HX)
     assert resp.status_code == 200 and "Sent back to review: wrong price" in resp.data.decode()
     back = _inv(inv.id)
     assert back.status == "in_review" and back.alert == "Sent back to review: wrong price"
@@ -301,7 +305,8 @@ def test_workflow_through_the_pages(app, world, vendors):
 
 def test_process_keeps_a_failing_invoice_in_review_with_its_reasons(app, world, vendors):
     inv = invoice(world, world.user("invoicer"), vendors.plain, amounts=("100.00",), total="90.00")
-    resp = login(app.test_client(), "invoicer").post(f"/invoices/{inv.id}/process", headers=HX)
+    resp = login(app.test_client(), "invoicer").post(f"/invoices/{inv.id}/process", headers=HX,
+                                                       data={"form_token": new_form_token()})
     text = resp.data.decode()
     assert resp.status_code == 200 and "stays In Review: 1 problem(s)" in text
     assert "differs from its lines and charges" in text
