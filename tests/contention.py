@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -198,7 +199,8 @@ class Writer:
             else:
                 invoice_id = self.approvals.pop(0)
                 start = time.monotonic()
-                resp = session.post(f"{self.base}/invoices/{invoice_id}/approve", data={"tab": "summary"},
+                resp = session.post(f"{self.base}/invoices/{invoice_id}/approve",
+                                    data={"tab": "summary", "form_token": secrets.token_urlsafe(18)},
                                     headers={"HX-Request": "true", "X-CSRFToken": csrf}, timeout=60)
                 if resp.status_code == 503:
                     self.approvals.append(invoice_id)   # not approved: try it again later

@@ -19,6 +19,7 @@ from app.auth.services import issue_api_token
 from app.extensions import db
 from app.funds import services as fs
 from app.funds.models import Fund, FundTransaction
+from app.idempotency import new_form_token
 from tests.conftest import login
 
 SHORT = {"SQLITE_BUSY_TIMEOUT_MS": 200, "DB_LOCK_TIMEOUT_MS": 200}
@@ -94,8 +95,9 @@ def test_H12_01_busy_database_answers_a_friendly_page_and_htmx_message(busy_app)
     before = _count()
     url = f"/funds/{fund_id}/allocate"
     with locked(app, fund_id):
-        page = client.post(url, data={"amount": "5.00", "reference": "R"})
-        fragment = client.post(url, data={"amount": "5.00", "reference": "R"}, headers={"HX-Request": "true"})
+        page = client.post(url, data={"amount": "5.00", "reference": "R", "form_token": new_form_token()})
+        fragment = client.post(url, data={"amount": "5.00", "reference": "R", "form_token": new_form_token()},
+                               headers={"HX-Request": "true"})
     assert page.status_code == 503 and page.mimetype == "text/html"
     text = page.get_data(as_text=True)
     assert "The database is busy" in text and "Try again in a moment" in text and "<html" in text
