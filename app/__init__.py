@@ -168,12 +168,27 @@ def _register_hooks(app: Flask) -> None:
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
                                                405: "method_not_allowed",
                                                413: "too_large"}[code], "message": message or text}), code
+            if code == 400 and "CSRF" in (message or ""):
+                from flask_login import current_user
+                if not current_user.is_authenticated:
+                    # A page opened before logging out (say, in another tab): its session is gone.
+                    from flask import flash
+                    flash("You were logged out (here or in another tab); nothing was saved. Log in again.", "error")
+                    return login_manager.unauthorized()
+                message = "Your session changed (logged in again elsewhere?). Reload the page and try again."
             if extensions.htmx:
-                if code == 400 and "CSRF" in (message or ""):
-                    message = "Your session changed (logged in again elsewhere?). Reload the page and try again."
                 return _htmx_problem(message or text, code)
             return render_template("error.html", code=code, message=message or text), code
         app.register_error_handler(code, handler)
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        message = "Something went wrong on the server; nothing was saved. Try again, or tell your administrator."
+        if request.blueprint == "api" or request.path.startswith("/api/"):
+            return jsonify(error={"code": "server_error", "message": message}), 500
+        if extensions.htmx:
+            return _htmx_problem(message, 500)
+        return render_template("error.html", code=500, message=message, title="Server error"), 500
 
     @app.context_processor
     def _globals():

@@ -551,11 +551,14 @@ def _replace_lines(actor, invoice: Invoice, lines: list[_Line], record: bool) ->
 
 
 def _lines_with_funds(invoice_id: int) -> list[InvoiceLine]:
-    """An invoice's lines with their distribution, funds and PO lines, in four queries."""
+    """An invoice's lines with their distribution, funds and PO lines, in four queries. Loaded afresh
+    (populate_existing): after a rolled-back savepoint (the file preview's trials) SQLite hands the
+    same line ids out again, and the session may still hold the rolled-back lines under them."""
     return db.session.scalars(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id).order_by(InvoiceLine.position)
         .options(selectinload(InvoiceLine.distribution).selectinload(InvoiceLineFund.fund),
-                 selectinload(InvoiceLine.po_line))).all()
+                 selectinload(InvoiceLine.po_line))
+        .execution_options(populate_existing=True)).all()
 
 
 def _log_line_changes(invoice: Invoice, actor, changes: list[tuple[int, str | None, str | None]]) -> None:

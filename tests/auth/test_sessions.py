@@ -115,3 +115,33 @@ def test_H12_02_session_ends_at_its_absolute_age_even_when_busy(sqlite_world, cl
     assert client.get("/funds/").status_code == 200
     clock.advance(hours=5)
     assert client.get("/funds/").status_code == 200, "a new login starts a new lifetime"
+
+
+def test_H12_02_a_form_sent_from_another_tab_after_logout_goes_to_the_login_page(make_app):
+    """With CSRF on, a form of a page opened before logging out (in another tab) fails its CSRF check
+    because the session is gone: the answer sends the person to the login page saying why, instead
+    of a 400 "session changed" under a page that still shows them logged in."""
+    import re
+    app = make_app("sqlite", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        world = build_world()
+        db.session.commit()
+        fund_id = world.shared.id
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"username": "fundmgr", "password": "correct horse battery",
+                                       "csrf_token": token}).status_code == 302
+    page = client.get(f"/funds/{fund_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code in (302, 303)
+    with app.app_context():
+        before = _transactions()
+    data = {"amount": "5.00", "csrf_token": token, "form_token": "x" * 24}
+    fragment = client.post(f"/funds/{fund_id}/allocate", data=data, headers=HX)
+    assert _htmx_sent_to_login(fragment)
+    resp = client.post(f"/funds/{fund_id}/allocate", data=data)
+    assert _sent_to_login(resp)
+    assert "You were logged out" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert _transactions() == before

@@ -288,3 +288,21 @@ def test_H12_04_excel_amounts_beyond_the_money_columns_are_row_errors(app, world
         assert problems["FINE-1"] == ""
     db.session.commit()
     assert sorted(db.session.scalars(select(Invoice.number))) == ["FINE-1"]
+
+
+def test_two_governmental_vat_invoices_with_their_own_funds_preview_and_load(app, world, vendors):
+    """Each invoice of the file tried in its own rolled-back savepoint: the second one's lines (which
+    may take the first one's ids again) carry their own funds, not the first one's (was a KeyError,
+    a 500 on the preview page)."""
+    rows = [{"number": "G-1", "invoice_date": date(2026, 3, 2), "total_amount": 10, "unit_price": 10,
+             "funds": "A-BKS", "owner_library": "LIBA", "vat_percent": 20},
+            {"number": "G-2", "invoice_date": date(2026, 3, 2), "total_amount": 10, "unit_price": 10,
+             "funds": "SHARED", "vat_percent": 20}]
+    check = fl.check_file(world.user("invoicer"), vendors.taxed, xlsx(table(rows)), "a.xlsx")
+    db.session.rollback()
+    assert [inv.valid for inv in check.invoices] == [True, True], [inv.problems for inv in check.invoices]
+    fl.load_file(world.user("invoicer"), vendors.taxed, xlsx(table(rows)), "a.xlsx")
+    db.session.commit()
+    funds = {inv.number: [share.fund.code for line in inv.lines for share in line.distribution]
+             for inv in db.session.scalars(select(Invoice).where(Invoice.number.in_(["G-1", "G-2"])))}
+    assert funds == {"G-1": ["A-BKS"], "G-2": ["SHARED"]}
