@@ -296,8 +296,8 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
 
     for seg in segments:
         if seg.tag in ("UNA", "UNB") and unb is not None:
-            close_unfinished("The interchange has no UNZ (its end) before the next one starts; nothing of it "
-                             "was read.")
+            close_unfinished("The interchange stops before its end (it has no UNZ segment before the next one "
+                             "starts): no invoice of it was created. Ask the vendor to send it again.")
         if seg.tag == "UNA":
             flush_stray()
             if una is not None:
@@ -341,8 +341,9 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
     cut = _Segment(tail.strip(), "", (unb or una or _Segment("", "", DEFAULT_CHARACTERS)).una) if tail.strip() else None
     if unb is not None:
         opened += [cut] if cut else []
-        close_unfinished("The file is cut short: the interchange has no UNZ (its end); nothing of it was read."
-                         + (" Its last segment has no terminator." if cut else ""))
+        close_unfinished("The file is cut short: the interchange stops before its end (it has no UNZ "
+                         "segment), so no invoice of it was created. Ask the vendor to send the file again."
+                         + (" (Its last segment is cut off too.)" if cut else ""))
     else:
         flush_stray()
         if una is not None or cut is not None:

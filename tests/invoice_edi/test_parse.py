@@ -79,7 +79,7 @@ def test_a_file_that_is_not_edifact_at_all_is_refused_whole(text, reason):
     ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNZ+1+1'",
      "The message has no UNT"),
     ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNT+3+1'UNZ+1+1",
-     "Its last segment has no terminator"),
+     "last segment is cut off"),
     ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'LIN:1+380'UNT+3+1'UNZ+1+1'",
      "a segment name is broken"),
     ("UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'", "has no UNZ"),
