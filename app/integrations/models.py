@@ -23,6 +23,8 @@ OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices",    # runs that belong to no pro
               "backup": "Backup"}                   # app/backup
 # Big loads started from a page or a command run as background runs too (app/integrations/loads.py).
 OTHER_JOBS.update({"invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"})
+# Runs a person starts from a page by sending a file, not with "Run now".
+PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load"}
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",
@@ -197,6 +199,8 @@ class JobRun(db.Model):
 
     @property
     def trigger_label(self) -> str:
+        if self.trigger == "manual" and self.job in PAGE_STARTED_JOBS:
+            return PAGE_STARTED_JOBS[self.job]
         return TRIGGERS.get(self.trigger, self.trigger)
 
 
