@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request
 
 from .config import Defaults
-from .database import configure_engine, write_intent
+from .database import after_commit_reads, configure_engine, write_intent
 from . import extensions
 from .extensions import csrf, db, login_manager, migrate
 
@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers every table)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_JOB_BUSY_TIMEOUT_MS"],
-                         app.config["DB_LOCK_TIMEOUT_MS"])
+                         app.config["DB_LOCK_TIMEOUT_MS"], strict=app.config.get("TESTING", False))
 
     _register_blueprints(app)
     _register_hooks(app)
@@ -124,12 +124,16 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def _read_only_unless_posting():
         g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g._after_commit_token = after_commit_reads.set(False)
 
     @app.teardown_request
     def _reset_intent(_exc):
         token = g.pop("_write_token", None)
         if token is not None:
             write_intent.reset(token)
+        token = g.pop("_after_commit_token", None)
+        if token is not None:
+            after_commit_reads.reset(token)
 
     @app.after_request
     def _security_headers(resp):

@@ -20,11 +20,43 @@ import sqlite3
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 # False only inside read-only requests; CLI commands, jobs and tests write by default.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+# True in a web request once it has committed its change (set by the session's after_commit).
+after_commit_reads: contextvars.ContextVar[bool] = contextvars.ContextVar("after_commit_reads", default=False)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def reading_from_now() -> None:
+    """The current request has committed its change: what it does next (read what it shows, render
+    the page or the answer) only reads, so on SQLite its transactions begin deferred and never wait
+    for the write lock. Waiting there could end in a 503 "nothing was saved" for a change that was
+    saved. The request's teardown restores both values it started with."""
+    write_intent.set(False)
+    after_commit_reads.set(True)
+
+
+def writing_again() -> None:
+    """For the rare request that writes again after a commit (a login records the attempt first,
+    then the session): its next transaction takes the write lock up front again."""
+    write_intent.set(True)
+    after_commit_reads.set(False)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(_session) -> None:
+    if short_waits.get() and write_intent.get():
+        from flask import has_request_context
+        if has_request_context():
+            reading_from_now()
+
+
 # True inside web requests (and the scheduler's reconcile tick): wait briefly for a lock, then give
 # up with a "busy" error. A new thread starts with the default: patient, as jobs are.
 short_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_waits", default=False)
@@ -45,10 +77,12 @@ def is_busy_error(exc: BaseException) -> bool:
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int, job_busy_timeout_ms: int | None = None,
-                     lock_timeout_ms: int = 0) -> None:
+                     lock_timeout_ms: int = 0, strict: bool = False) -> None:
     """``busy_timeout_ms``: how long a web request waits for SQLite's write lock;
     ``job_busy_timeout_ms``: the same for everything else (default: the same);
-    ``lock_timeout_ms``: PostgreSQL's ``lock_timeout`` in web requests (0: wait as long as it takes)."""
+    ``lock_timeout_ms``: PostgreSQL's ``lock_timeout`` in web requests (0: wait as long as it takes);
+    ``strict``: a write after a request's commit without :func:`writing_again` raises (tests) instead
+    of being logged."""
     web_ms = int(busy_timeout_ms)
     job_ms = int(job_busy_timeout_ms if job_busy_timeout_ms is not None else busy_timeout_ms)
     if engine.dialect.name == "postgresql" and lock_timeout_ms:
@@ -84,6 +118,17 @@ def configure_engine(engine: Engine, busy_timeout_ms: int, job_busy_timeout_ms: 
             conn.exec_driver_sql(f"PRAGMA busy_timeout={wanted}")
             info["busy_timeout_ms"] = wanted
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        info["after_commit_reads"] = not write_intent.get() and after_commit_reads.get()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_writes_after_the_commit(conn, _cursor, statement, *_args):
+        # A write in a transaction begun deferred after the request's commit would not hold the
+        # write lock up front (next_ids relies on it): such a request must call writing_again().
+        if conn.info.get("after_commit_reads") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            message = f"a write after this request's commit without writing_again(): {statement[:80]}"
+            if strict:
+                raise RuntimeError(message)
+            log.warning(message)
 
 
 def is_postgres(session) -> bool:

@@ -143,3 +143,55 @@ def test_H12_01_jobs_wait_patiently_while_requests_give_up(make_app):
         assert thread.is_alive(), outcome   # the job still waits
     thread.join(30)
     assert outcome == {"job": "ok"}
+
+
+@contextmanager
+def lock_taken_after_each_commit(app):
+    """Right after a request's commit, another connection takes SQLite's write lock (a busy moment
+    that starts just then); released when the block ends."""
+    from flask import has_request_context
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    held = []
+
+    def take(_session):
+        if has_request_context() and not held:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("BEGIN IMMEDIATE")
+            held.append(conn)
+
+    event.listen(Session, "after_commit", take)
+    try:
+        yield held
+    finally:
+        event.remove(Session, "after_commit", take)
+        for conn in held:
+            conn.rollback()
+            conn.close()
+
+
+def test_H12_01_a_write_committed_just_before_the_database_got_busy_answers_its_success(make_app):
+    """What a request renders after its commit only reads: it must not wait for the write lock and
+    answer 503 "nothing was saved" for a change that was saved (a client would send it again)."""
+    app = make_app("sqlite", **SHORT)
+    with app.app_context():
+        from tests.factories import build_world
+        world = build_world()
+        token = issue_api_token(None, world.user("fundmgr"))
+        db.session.commit()
+        fund_id = world.shared.id
+        before = _count()
+        client = app.test_client()
+        with lock_taken_after_each_commit(app) as held:
+            resp = client.post(f"/api/v1/funds/{fund_id}/transactions", json={"type": "allocation", "amount": "5.00"},
+                               headers={"Authorization": f"Bearer {token}"})
+        assert held, "the lock was taken after the commit"
+        assert resp.status_code == 201, resp.get_data(as_text=True)[:300]
+        assert resp.get_json()["items"][0]["amount"] == "5.00"
+        browser = login(app.test_client(), "fundmgr")
+        with lock_taken_after_each_commit(app) as held:
+            page = browser.post(f"/funds/{fund_id}/allocate", headers={"HX-Request": "true"},
+                                data={"amount": "7.00", "reference": "R", "form_token": new_form_token()})
+        assert held and page.status_code == 200, page.get_data(as_text=True)[:300]
+        assert _count() == before + 2

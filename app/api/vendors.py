@@ -13,7 +13,7 @@ from ..extensions import db
 from ..vendors import services as vs
 from . import serializers as ser
 from .serializers import Field
-from .views import bp, roles_required, READ  # noqa: F401  (routes are added to the one API blueprint)
+from .views import _commit, bp, roles_required, READ  # noqa: F401  (routes are added to the one API blueprint)
 
 VENDOR_IN = {
     "code": Field("str", "1–20 characters without spaces; unique.", required=True, max_length=20),
@@ -83,7 +83,7 @@ def list_vendors():
 def create_vendor():
     body = ser.read_body(VENDOR_IN)
     vendor = vs.create_vendor(current_user, body["code"], _fields(body))
-    db.session.commit()
+    _commit()
     return vendor_json(vendor), 201, {"Location": url_for("api.get_vendor", code=vendor.code)}
 
 
@@ -99,7 +99,7 @@ def update_vendor(code):
     vendor = vs.find_vendor(code)
     body = ser.read_body(VENDOR_UPDATE)
     vs.update_vendor(current_user, vendor, _fields(body, vendor))
-    db.session.commit()
+    _commit()
     return vendor_json(vendor)
 
 
@@ -117,7 +117,7 @@ def list_rates():
 def create_rate():
     body = ser.read_body(RATE_IN)
     row = vs.add_rate(current_user, body["currency"], body["rate"], body["date"])
-    db.session.commit()
+    _commit()
     return rate_json(row), 201
 
 

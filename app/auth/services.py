@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
-from ..database import is_postgres
+from ..database import is_postgres, writing_again
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
 from ..org.models import Library
@@ -179,6 +179,7 @@ def authenticate(username: str, password: str, remote_addr: str) -> User | None:
         ok = False
     if not ok:
         return None
+    writing_again()   # the attempt was committed above; forgetting the failures and the session are writes
     db.session.execute(db.delete(LoginFailure).where(LoginFailure.username == username,
                                                      LoginFailure.remote_addr == remote_addr))
     user = db.session.get(User, user_id)
