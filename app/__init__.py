@@ -174,7 +174,7 @@ def _register_hooks(app: Flask) -> None:
                                                413: "too_large"}[code], "message": message or text}), code
             if code == 400 and "CSRF" in (message or ""):
                 from flask_login import current_user
-                if not current_user.is_authenticated:
+                if not current_user.is_authenticated and request.endpoint != "auth.login":
                     # A page opened before logging out (say, in another tab): its session is gone.
                     from flask import flash
                     flash("You were logged out (here or in another tab); nothing was saved. Log in again.", "error")

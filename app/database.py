@@ -44,7 +44,11 @@ def reading_from_now() -> None:
 
 def writing_again() -> None:
     """For the rare request that writes again after a commit (a login records the attempt first,
-    then the session): its next transaction takes the write lock up front again."""
+    then the session): its next transaction takes the write lock up front again. A read-only
+    transaction opened since the commit (say, to read the saved object's number) is ended first."""
+    from .extensions import db
+    if db.session().in_transaction():
+        db.session.commit()
     write_intent.set(True)
     after_commit_reads.set(False)
 

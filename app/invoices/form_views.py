@@ -21,6 +21,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.permissions import roles_required, visible_funds_clause
 from ..errors import DomainError, InvalidInput, NotFound
+from ..database import writing_again
 from ..extensions import db
 from ..forms_util import attach_error
 from ..funds.distribution import Share, distribute
@@ -368,6 +369,8 @@ def _then() -> str:
 
 
 def _after_save(invoice_id: int, message: str, then: str) -> str:
+    if then == "continue":
+        writing_again()   # the save was committed: processing is a second write
     invoice = svc.get_invoice(current_user, invoice_id)
     if then == "continue":
         try:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required, visible_funds_clause
 from ..errors import DomainError, InvalidInput
+from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..funds.models import Fund
@@ -312,6 +313,7 @@ def _chosen_vendor(form: POLineForm) -> Vendor | None:
 
 def _approve_after_save(number: str, saved: str) -> str:
     """The line is saved either way; a refused approval is reported and leaves it In Review."""
+    writing_again()   # the save was committed: the approval is a second write
     try:
         svc.approve_po_line(current_user, _pol(number))
         db.session.commit()
