@@ -144,11 +144,17 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def log_in(base: str, username: str) -> requests.Session:
+def log_in(base: str, username: str, tries: int = 10) -> requests.Session:
+    """A logged-in session; a login answered 503 (busy) is tried again after its Retry-After, as a
+    person would."""
     s = requests.Session()
-    token = CSRF.search(s.get(f"{base}/login", timeout=60).text).group(1)
-    resp = s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False, timeout=60)
+    for _ in range(tries):
+        token = CSRF.search(s.get(f"{base}/login", timeout=60).text).group(1)
+        resp = s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                      allow_redirects=False, timeout=60)
+        if resp.status_code != 503:
+            break
+        time.sleep(float(resp.headers.get("Retry-After", "1")))
     assert resp.status_code == 302, (username, resp.status_code, resp.text[:300])
     return s
 
