@@ -18,7 +18,8 @@ from typing import Any
 from flask import request
 
 from ..errors import InvalidInput
-from ..ledger import MAX_AMOUNT, AmountError, Balance, TransactionKind, format_plain, parse_amount
+from ..ledger import (MAX_AMOUNT, AmountError, Balance, TransactionKind, format_plain, has_percent_precision,
+                      parse_amount, quantize_percent)
 
 # The money columns' limit (app.ledger.money, where parse_amount checks it): decimal text fields
 # checked before their currency is known use it too.
@@ -146,9 +147,9 @@ def parse_percent(value: str, name: str) -> Decimal:
     if not _DECIMAL.match(raw):
         raise InvalidInput(f"{name}: \"{raw}\" is not a decimal number (e.g. 10.5).", name)
     number = Decimal(raw)
-    if number != number.quantize(Decimal("0.01")):
+    if not has_percent_precision(number):
         raise InvalidInput(f"{name}: at most 2 decimals, got {raw}.", name)
-    return number.quantize(Decimal("0.01"))
+    return quantize_percent(number)
 
 
 # -- request bodies ----------------------------------------------------------------------------

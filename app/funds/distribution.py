@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..auth.permissions import visible_funds_clause
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..ledger.money import parse_amount, quantize, split
+from ..ledger.money import parse_amount, quantize, quantize_percent, split
 from . import services as fs
 from .models import Fund
 
@@ -40,7 +40,7 @@ def parse_percent(value, name: str, label: str = "percent") -> Decimal:
         raise InvalidInput(f"The {label} must be a number with at most two decimals.", name)
     if not (0 <= d <= 100):
         raise InvalidInput(f"The {label} must be between 0 and 100.", name)
-    return d.quantize(Decimal("0.01"))
+    return quantize_percent(d)
 
 
 def parse_money(value, currency: str, name: str, label: str) -> Decimal:

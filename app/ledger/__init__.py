@@ -4,7 +4,8 @@ Pure Python on purpose (no Flask, no SQLAlchemy): every service, job and test us
 functions, and they can be tested without an application.
 """
 from .money import (  # noqa: F401
-    AmountError, MAX_AMOUNT, check_range, minor_unit, parse_amount, quantize, split, format_plain,
+    AmountError, MAX_AMOUNT, check_range, has_percent_precision, minor_unit, parse_amount, quantize,
+    quantize_percent, split, format_plain,
 )
 from .balances import (  # noqa: F401
     Balance, FundRules, InvalidPosting, LimitExceeded, TransactionKind, check_posting, effect_of,

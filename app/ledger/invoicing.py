@@ -11,10 +11,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Sequence
 
-from .money import quantize, split
+from .money import quantize, quantize_percent, split
 
 HUNDRED = Decimal(100)
-PERCENT_STEP = Decimal("0.01")
 
 
 def pro_rata(charge: Decimal, line_totals: Sequence[Decimal], currency: str) -> list[Decimal]:
@@ -74,7 +73,7 @@ def accrual_split(amount: Decimal, currency: str, sub_from: date, sub_to: date,
         if boundary > sub_to:  # the last period covered takes the remainder
             parts.append(AccrualPart(period, HUNDRED - given_percent, quantize(amount - given_amount, currency)))
             return parts
-        cumulative = (Decimal((boundary - sub_from).days) / total_days * HUNDRED).quantize(PERCENT_STEP)
+        cumulative = quantize_percent(Decimal((boundary - sub_from).days) / total_days * HUNDRED)
         percent = cumulative - given_percent
         share = quantize(amount * percent / HUNDRED, currency)
         parts.append(AccrualPart(period, percent, share))

@@ -45,6 +45,19 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
 
 
+PERCENT_STEP = Decimal("0.01")   # percentages (VAT, fund shares, accrual shares) have two decimals
+
+
+def quantize_percent(value: Decimal) -> Decimal:
+    """A percentage to two decimals (Decimal's default rounding, half to even)."""
+    return value.quantize(PERCENT_STEP)
+
+
+def has_percent_precision(value: Decimal) -> bool:
+    """Whether ``value`` has at most two decimals, as every stored percentage must."""
+    return value == value.quantize(PERCENT_STEP)
+
+
 def check_range(value: Decimal, field: str = "amount") -> Decimal:
     """``value`` itself, or :class:`AmountError` when it is beyond what the money columns hold.
 

@@ -24,7 +24,7 @@ from ..auth.permissions import can_change_institution_data, has_any_role, requir
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
-from ..ledger.money import quantize
+from ..ledger.money import has_percent_precision, quantize
 from ..org.models import Institution
 from ..org.services import parse_id
 from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
@@ -181,7 +181,7 @@ def _apply(vendor: Vendor, d: VendorFields) -> None:
     vat = d.vat_percent
     if vat is not None:
         if not isinstance(vat, Decimal) or not vat.is_finite() or vat < 0 or vat > 100 \
-                or vat != vat.quantize(Decimal("0.01")):
+                or not has_percent_precision(vat):
             raise InvalidInput("The VAT percent is a number from 0 to 100 with at most 2 decimals.", "vat_percent")
     if d.is_governmental and vat is None:
         raise InvalidInput("A governmental vendor needs its VAT percent.", "vat_percent")
