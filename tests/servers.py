@@ -1,11 +1,13 @@
-"""Small helpers for tests that start servers: a free port, waiting for a port, and skipping (or,
-with CI=true, failing) when a needed program is missing. No fixtures here, so any test module or
+"""Small helpers for tests that start servers: a free port, waiting for a port, an app served in a
+thread, and skipping (or, with CI=true, failing) when a needed program is missing. No fixtures here, so any test module or
 benchmark can import it first."""
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -32,3 +34,23 @@ def wait_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"port {port} never opened")
+
+
+@contextmanager
+def served(app):
+    """The base URL of ``app`` served by werkzeug on 127.0.0.1 (a free port) in a thread, quietly."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):
+            pass
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    thread = threading.Thread(target=srv.serve_forever, name="served-app", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(10)
+        srv.server_close()

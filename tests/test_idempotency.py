@@ -12,13 +12,11 @@ import re
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.auth.services import issue_api_token
 from app.extensions import db
@@ -30,29 +28,12 @@ from app.invoices import services as ivs
 from app.invoices.models import Invoice
 from tests.conftest import PASSWORD, login
 from tests.factories import build_world
+from tests.servers import served
 from tests.invoices.helpers import invoice, make_vendors
 
 HX = {"HX-Request": "true"}
 RACERS = 30
 POOL = {"pool_size": RACERS + 5, "max_overflow": 5}
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-@contextmanager
-def served(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(10)
-        srv.server_close()
 
 
 def _hidden(page: str, name: str) -> str:

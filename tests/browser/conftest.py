@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import pathlib
-import threading
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import PASSWORD, need
+from tests.servers import served
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -61,11 +60,6 @@ def shot(page, screenshot_dir, request):
     return _shot
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):  # errors still go through log_error
-        pass
-
-
 @pytest.fixture
 def browser_app(make_app):
     """(app, ids): an app with CSRF enabled on the standard world; ``ids`` holds plain ids."""
@@ -85,15 +79,8 @@ def browser_app(make_app):
 def live_server(browser_app):
     """Base URL of ``browser_app`` served by werkzeug on 127.0.0.1 (a free port), in a thread."""
     app, _ = browser_app
-    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=srv.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(10)
-        srv.server_close()
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture
