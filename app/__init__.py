@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from .auth.services import load_session_user
     from .errors import DomainError
+    from .htmx import is_api_request
 
     login_manager.user_loader(load_session_user)
 
@@ -165,13 +166,15 @@ def _register_hooks(app: Flask) -> None:
 
     for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
                        (400, "The request was not understood."), (405, "Method not allowed."),
-                       (413, "The upload is too large (at most 16 MB).")):
+                       (413, "The upload is too large (at most 16 MB)."),
+                       (500, "Something went wrong on the server; nothing was saved. Try again, or tell your "
+                             "administrator.")):
         def handler(exc, code=code, text=text):
             message = getattr(exc, "description", None) if code == 400 else text
-            if request.blueprint == "api" or request.path.startswith("/api/"):
+            if is_api_request():
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
-                                               405: "method_not_allowed",
-                                               413: "too_large"}[code], "message": message or text}), code
+                                               405: "method_not_allowed", 413: "too_large",
+                                               500: "server_error"}[code], "message": message or text}), code
             if code == 400 and "CSRF" in (message or ""):
                 from flask_login import current_user
                 if not current_user.is_authenticated and request.endpoint != "auth.login":
@@ -184,15 +187,6 @@ def _register_hooks(app: Flask) -> None:
                 return _htmx_problem(message or text, code)
             return render_template("error.html", code=code, message=message or text), code
         app.register_error_handler(code, handler)
-
-    @app.errorhandler(500)
-    def _server_error(_exc):
-        message = "Something went wrong on the server; nothing was saved. Try again, or tell your administrator."
-        if request.blueprint == "api" or request.path.startswith("/api/"):
-            return jsonify(error={"code": "server_error", "message": message}), 500
-        if extensions.htmx:
-            return _htmx_problem(message, 500)
-        return render_template("error.html", code=500, message=message, title="Server error"), 500
 
     @app.context_processor
     def _globals():

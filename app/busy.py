@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from .database import is_busy_error, short_waits, write_intent
 from .extensions import db, htmx
+from .htmx import is_api_request
 
 log = logging.getLogger(__name__)
 MESSAGE = "The database is busy; nothing was saved. Try again in a moment."
@@ -44,7 +45,7 @@ def register_busy_handling(app) -> None:
         db.session.rollback()
         log.warning("database busy: %s %s answered 503", request.method, request.path)
         retry = str(app.config.get("BUSY_RETRY_AFTER_SECONDS", 2))
-        if request.blueprint == "api" or request.path.startswith("/api/"):
+        if is_api_request():
             resp = jsonify(error={"code": "busy", "message": MESSAGE})
             resp.status_code = 503
         else:

@@ -16,7 +16,6 @@ class Defaults:
     # about this long, then (on SQLite) pauses so that writers waiting for the lock get it.
     LOAD_CHUNK_SECONDS = 0.1
     LOAD_PAUSE_SECONDS = 0.1
-    LOAD_STALE_SECONDS = 300               # a load run silent this long is taken as interrupted
     LOAD_PROCESS_FROM_BYTES = 100_000      # an Excel invoice file this big loads in a process of its own
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

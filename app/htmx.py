@@ -1,7 +1,13 @@
-"""HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it."""
-from flask import Response, make_response, render_template
+"""HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it; and which
+kind of request is being answered (API, HTMX or a page)."""
+from flask import Response, make_response, render_template, request
 
 from .extensions import htmx
+
+
+def is_api_request() -> bool:
+    """A request to the JSON API: errors answer in its JSON shape, never as HTML."""
+    return request.blueprint == "api" or request.path.startswith("/api/")
 
 
 def is_htmx() -> bool:

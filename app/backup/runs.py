@@ -15,7 +15,7 @@ from tzlocal import get_localzone
 from sqlalchemy.exc import OperationalError
 
 from ..auth.models import utcnow
-from ..database import write_intent
+from ..database import is_busy_error, write_intent
 from ..extensions import db
 from ..integrations.models import JobEvent, JobRun
 from . import BackupError
@@ -57,7 +57,7 @@ def _record(change) -> int:
                 return run.id
             except OperationalError as exc:
                 db.session.rollback()
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not is_busy_error(exc) or time.monotonic() > deadline:
                     raise
     finally:
         write_intent.reset(token)
@@ -99,7 +99,7 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
             def change():
                 # Holding the lock, any backup still marked running has lost its process.
                 for stale in db.session.scalars(db.select(JobRun).filter_by(job=JOB, status="running")):
-                    stale.status, stale.ended_at = "failed", utcnow()
+                    stale.status, stale.ended_at, stale.interrupted = "failed", utcnow(), True
                     stale.message = "Interrupted: the process running it stopped."
                     db.session.add(JobEvent(run_id=stale.id, level="error", message=stale.message))
                 return _new_run(trigger, scheduled_for, started_at=started, heartbeat_at=utcnow())

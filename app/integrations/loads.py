@@ -13,7 +13,7 @@ turns on the interpreter lock with the pages of the web process that started it.
 
 A :class:`BulkLoad` row keyed by the input's SHA-256 remembers how far a load got; a run that
 dies part-way leaves it behind, and loading the same input again carries on from there. A run
-still "running" whose heartbeat is older than ``LOAD_STALE_SECONDS`` is taken as interrupted.
+still "running" whose process is gone (:func:`.runs.owner_gone`) is marked interrupted.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Callable
 
 from flask import current_app
@@ -31,7 +30,7 @@ from ..auth.models import User, utcnow
 from ..database import write_intent
 from ..extensions import db
 from .models import OTHER_JOBS, BulkLoad, JobEvent, JobRun
-from .runs import RunLog
+from .runs import RunLog, claim, owner_gone
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "Interrupted: the process running it stopped. Load the same input again to carry on."
@@ -91,15 +90,8 @@ class Chunks:
         self._started = time.monotonic()
 
 
-def _alive(run: JobRun | None) -> bool:
-    if run is None or run.status != "running":
-        return False
-    stale = timedelta(seconds=float(current_app.config.get("LOAD_STALE_SECONDS", 300)))
-    return (run.heartbeat_at or run.started_at) >= utcnow() - stale
-
-
 def interrupt(run: JobRun, message: str = INTERRUPTED) -> None:
-    run.status, run.ended_at, run.message = "failed", utcnow(), message
+    run.status, run.ended_at, run.message, run.interrupted = "failed", utcnow(), message, True
     db.session.add(JobEvent(run_id=run.id, level="error", message=message))
 
 
@@ -119,7 +111,7 @@ def start(job: str, owner: str, actor: User, kind: str, key: str, name: str,
 def _start(job, owner, actor, kind, key, name, trigger) -> tuple[JobRun, BulkLoad, bool]:
     load = db.session.scalar(db.select(BulkLoad).filter_by(kind=kind, key=key).with_for_update())
     if load is not None and load.run is not None and load.run.status == "running":
-        if _alive(load.run):
+        if not owner_gone(load.run):
             db.session.commit()
             return load.run, load, False
         interrupt(load.run)
@@ -143,6 +135,7 @@ def execute(app, run_id: int, body: Callable[..., str], *args) -> None:
         token = write_intent.set(True)
         try:
             run = db.session.get(JobRun, run_id)
+            claim(run)   # in a load process of its own, that process is the owner
             run_log = RunLog(run)
             chunks = Chunks.for_app(run_log)
             db.session.commit()

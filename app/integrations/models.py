@@ -18,11 +18,10 @@ JOBS = {
     "export_po_lines": "Export PO lines (POL)",
 }
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
-OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices",    # runs that belong to no profile section
-              "upload_edi": "Upload EDI invoices",
-              "backup": "Backup"}                   # app/backup
-# Big loads started from a page or a command run as background runs too (app/integrations/loads.py).
-OTHER_JOBS.update({"invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"})
+# Runs that belong to no profile section; big loads started from a page or a command are among
+# them (app/integrations/loads.py).
+OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices", "upload_edi": "Upload EDI invoices", "backup": "Backup",
+              "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"}
 # Runs a person starts from a page by sending a file, not with "Run now".
 PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load"}
 # The command-line names of the jobs (flask jobs run NAME).

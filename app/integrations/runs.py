@@ -165,6 +165,12 @@ def owner_gone(run: JobRun) -> bool:
     return gone
 
 
+def claim(run: JobRun) -> None:
+    """This process runs ``run`` (created by another, say a web request): it becomes its owner."""
+    me = processes.current()
+    run.owner_host, run.owner_pid, run.owner_mark = me.host, me.pid, me.mark
+
+
 def interrupt_dead_runs(**where) -> list[int]:
     """Mark as interrupted every running run (of ``where``: job, profile_id, profile_code …) whose
     process is gone; their ids. The caller commits."""
@@ -243,8 +249,7 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     if run_id is not None:
         run = db.session.get(JobRun, run_id)
         if run.status == "running":   # created elsewhere (a web request): this process runs it
-            me = processes.current()
-            run.owner_host, run.owner_pid, run.owner_mark = me.host, me.pid, me.mark
+            claim(run)
     else:
         run = start_run(job, profile, actor, trigger, scheduled_for)
         if run is None:

@@ -115,7 +115,8 @@ def start(app) -> BackgroundScheduler:
     scheduler.add_listener(lambda event: _record_skip(app, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     scheduler.add_job(reconcile, IntervalTrigger(seconds=app.config.get("SCHEDULER_RECONCILE_SECONDS", 5)),
                       args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
-    _schedule_backup(app, scheduler)
+    from ..backup.runs import schedule_backup
+    schedule_backup(app, scheduler)   # the daily backup at BACKUP_SCHEDULE
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     elector = app.extensions.get("scheduler_elector")
@@ -141,12 +142,6 @@ def stop(app) -> None:
     if elector is not None:
         elector.lock.release()
         elector.leading = False
-
-
-def _schedule_backup(app, scheduler) -> None:
-    """The daily backup at BACKUP_SCHEDULE (app/backup/runs.py)."""
-    from ..backup.runs import schedule_backup
-    schedule_backup(app, scheduler)
 
 
 # -- triggers from the presets ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
-from .money import MAX_AMOUNT, _plain_digits, format_plain, quantize
+from .money import MAX_AMOUNT, _plain_digits, format_plain, quantize, within_range
 
 ZERO = Decimal("0")
 
@@ -100,13 +100,13 @@ def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal
     balance.
     """
     kind = TransactionKind(kind)
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+    if not within_range(amount):
         raise InvalidPosting(f"{_plain_digits(amount)} {currency} is beyond the largest amount the ledger holds "
                              f"(below {format_plain(MAX_AMOUNT, currency)}).")
     after = balance + effect_of(kind, amount)
     for name in ("allocated", "encumbered", "expended"):
         total = getattr(after, name)
-        if abs(total) >= MAX_AMOUNT:
+        if not within_range(total):
             raise InvalidPosting(f"Fund {fund_label} cannot take {format_plain(amount, currency)} {currency}: its "
                                  f"{name} total would be {format_plain(total, currency)} {currency}, beyond the "
                                  f"largest amount the ledger holds (below {format_plain(MAX_AMOUNT, currency)}).")

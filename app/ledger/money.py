@@ -58,6 +58,11 @@ def has_percent_precision(value: Decimal) -> bool:
     return value == value.quantize(PERCENT_STEP)
 
 
+def within_range(value: Decimal) -> bool:
+    """Whether the money columns can hold ``value`` (finite, fewer than 13 digits before the point)."""
+    return value.is_finite() and abs(value) < MAX_AMOUNT
+
+
 def check_range(value: Decimal, field: str = "amount") -> Decimal:
     """``value`` itself, or :class:`AmountError` when it is beyond what the money columns hold.
 
@@ -66,7 +71,7 @@ def check_range(value: Decimal, field: str = "amount") -> Decimal:
     postings and the balances they lead to."""
     if not value.is_finite():
         raise AmountError("not a number", field)
-    if abs(value) >= MAX_AMOUNT:
+    if not within_range(value):
         raise AmountError(f"{_plain_digits(value)} is too large (at most {MAX_INTEGER_DIGITS} digits before the "
                           "decimal point)", field)
     return value

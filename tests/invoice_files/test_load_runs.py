@@ -141,17 +141,26 @@ def test_H12_01_a_load_failing_part_way_keeps_whole_invoices_and_the_same_file_l
     assert _numbers() == [f"RUN-{n}" for n in range(1, 7)]
 
 
+def _gone_pid() -> int:
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
 def test_H12_01_a_run_that_died_without_a_word_is_taken_over_by_the_next_load(app, world, vendors):
-    """A run whose process was killed stays "running"; once its heartbeat is older than
-    LOAD_STALE_SECONDS, loading the same file marks it interrupted and carries on."""
+    """A run whose process was killed stays "running"; loading the same file finds its process gone,
+    marks it interrupted and carries on."""
     from app.integrations import loads
     from app.invoices import file_load_run as runs
-    app.config["LOAD_STALE_SECONDS"] = 0
     data = xlsx(table(_rows(2)))
     actor, vendor = world.user("invoicer"), vendors.plain
     dead, load, started = loads.start(runs.JOB, "FILE-PLAIN", actor, runs.KIND, runs.load_key(vendor, data), "x.xlsx")
     dead_id = dead.id
     assert started   # (and its thread never ran: as if the process died at once)
+    dead.owner_pid = _gone_pid()   # its process: one that has ended
+    db.session.commit()
     client = login(app.test_client(), "invoicer")
     _page, token = _preview(client, vendor, data)
     page = follow_load(client, client.post("/invoices/files/load", data={"token": token}))
