@@ -78,6 +78,21 @@ def test_nested_summaries_roll_up(world, api):
     assert (listed["BOOKS"], listed["SUB"], listed["LEAF"]) == ("1000.10", "0.10", "0.10")
 
 
+def test_a_hidden_summary_level_is_climbed_past(world, api):
+    admin = world.user("admin")
+    hidden = fs.create_fund(admin, world.gen, "HID", fs.FundFields(name="Hidden", kind="summary", parent=world.books,
+                                                                  available_to_all=False, libraries=[world.lib_b]))
+    leaf = fs.create_fund(admin, world.gen, "UNDER", fs.FundFields(name="Under hidden", parent=hidden))
+    fs.allocate(admin, leaf, Decimal("12.34"))
+    fs.post(admin, leaf, "encumbrance", Decimal("1.01"))
+    db.session.commit()
+    listed = {f["code"]: f["balances"] for f in api("viewer-a").get("/funds").get_json()["items"]}
+    assert "HID" not in listed
+    assert listed["BOOKS"] == {"allocated": "1012.34", "encumbered": "1.01", "expended": "0.00",
+                               "available": "1011.33"}
+    assert api("viewer-b").get(f"/funds/{hidden.id}").get_json()["balances"]["available"] == "11.33"
+
+
 # -- creating funds ---------------------------------------------------------------------------------
 
 NEW = {"code": "SERIALS", "name": "Serials", "ledger": "GEN", "parent": "BOOKS", "type": "allocated",
