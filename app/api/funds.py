@@ -21,8 +21,8 @@ from ..funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
 from ..ledger import Balance, TransactionKind, format_plain
 from ..org.models import Library
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_STRING, PERCENT_PATTERN, READ, STATUS,
-                   STRING, by_code, choice_arg, input_schema, list_of, named, object_schema, operation, page_args,
-                   page_of, param, path_param, query_param, ref, register_openapi, saved, bp)
+                   STRING, bp, by_code, choice_arg, input_schema, list_of, named, object_schema, operation, page_args,
+                   page_of, param, path_param, query_param, ref, register_openapi, saved)
 from .serializers import Field, parse_date, parse_money, parse_percent, percent_text, read_body, timestamp
 
 MANAGE = MONEY_MANAGERS
