@@ -1,10 +1,10 @@
-"""API v1 wire format: reading request bodies strictly, and the JSON shapes of what is returned.
+"""API v1 wire format: reading request bodies strictly, and the plain texts answers are made of.
 
-Bodies are read against a declared set of fields (:data:`FISCAL_PERIOD_IN`, ...): an unknown or
+Bodies are read against a declared set of fields (each module's ``*_IN``): an unknown or
 missing field, a wrong JSON type or a bad value is an ``InvalidInput`` (400) naming the field.
 Money and limits travel as decimal strings ("1234.50"); a JSON number is refused, because it
 may have been a binary float on the client's side. The same field declarations produce the
-request schemas of the OpenAPI document (:mod:`app.api.openapi`), so the two cannot drift.
+request schemas of the OpenAPI document (:func:`app.api.base.field_schema`), so the two cannot drift.
 """
 from __future__ import annotations
 
@@ -18,13 +18,12 @@ from typing import Any
 from flask import request
 
 from ..errors import InvalidInput
-from ..ledger import (MAX_AMOUNT, AmountError, Balance, TransactionKind, format_plain, has_percent_precision,
-                      parse_amount, quantize_percent)
+from ..ledger import MAX_AMOUNT, AmountError, has_percent_precision, parse_amount, quantize_percent
 
 # The money columns' limit (app.ledger.money, where parse_amount checks it): decimal text fields
 # checked before their currency is known use it too.
 MAX_MONEY = MAX_AMOUNT
-_DECIMAL = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]+)?$")   # ASCII digits only
+DECIMAL = re.compile(r"^[+-]?[0-9]{1,15}(\.[0-9]+)?$")   # ASCII digits only
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -32,7 +31,15 @@ _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 @dataclass(frozen=True)
 class Field:
-    """One field of a request body. ``kind``: str, bool, date, decimal, ref, str_list, enum."""
+    """One field of a request body, read by :func:`read_object` and documented by
+    :func:`app.api.base.field_schema`.
+
+    ``kind``: str, bool, date, enum, ref (an id or a code), str_list, int, int_list, decimal (a
+    decimal string the service parses), number (a decimal string checked at once: digits, below
+    :data:`MAX_MONEY`), amounts (code → number), shares (fund rows with a percent or an amount),
+    object (``spec`` nested), objects (a list of ``spec``, each reported as "``label`` n").
+    ``component``: the OpenAPI schema(s) an object's, or a list's items, refer to. ``schema``:
+    JSON Schema keywords the service enforces (documented here, checked there)."""
     kind: str
     description: str = ""
     required: bool = False
@@ -40,6 +47,10 @@ class Field:
     default: Any = None
     max_length: int | None = None
     choices: tuple[str, ...] = ()
+    spec: dict | None = None
+    label: str = ""
+    component: str | tuple[str, ...] = ""
+    schema: dict | None = None
 
 
 class Body(dict):
@@ -72,27 +83,53 @@ def json_object() -> dict:
     return data
 
 
-def read_body(spec: dict[str, Field]) -> Body:
-    data = json_object()
+def read_body(spec: dict[str, Field], *, optional: bool = False) -> Body:
+    """The request body read against ``spec``; ``optional``: an empty body reads as {}."""
+    data = {} if optional and not request.get_data(cache=True).strip() else json_object()
+    return read_object(data, spec)
+
+
+def read_object(data, spec: dict[str, Field], where: str | None = None, field: str | None = None) -> Body:
+    """Check an object against ``spec``. A nested one (``where`` "Line 2", ``field`` "lines")
+    reports its problems prefixed with where it is, on the top-level field."""
+    def refuse(message: str, name: str):
+        raise InvalidInput(f"{where}: {message}" if where else message, field or name)
+
+    if not isinstance(data, dict):
+        refuse("must be a JSON object.", "")
     unknown = sorted(set(data) - set(spec))
     if unknown:
         names = ", ".join(f'"{k}"' for k in unknown)
-        raise InvalidInput(f"Unknown field{'s' if len(unknown) > 1 else ''} {names}; "
-                           f"allowed: {', '.join(spec)}.", unknown[0])
+        allowed = f"allowed: {', '.join(spec)}" if spec else "this action takes no fields"
+        refuse(f"Unknown field{'s' if len(unknown) > 1 else ''} {names}; {allowed}.", unknown[0])
     missing = [k for k, f in spec.items() if f.required and k not in data]
     if missing:
         names = ", ".join(f'"{k}"' for k in missing)
-        raise InvalidInput(f"Missing required field{'s' if len(missing) > 1 else ''} {names}.", missing[0])
+        refuse(f"Missing required field{'s' if len(missing) > 1 else ''} {names}.", missing[0])
     values = {}
     for name, f in spec.items():
-        values[name] = _check(name, f, data[name]) if name in data else f.default
+        if name not in data:
+            values[name] = f.default
+            continue
+        value = data[name]
+        if value is None and f.nullable:
+            values[name] = None
+            continue
+        try:
+            values[name] = _check(name, f, value)
+        except InvalidInput as exc:
+            refuse(exc.message, name)
+        if f.kind == "number":  # reported as it is, outside any nesting
+            values[name] = number_text(values[name], name)
     return Body(values, set(data))
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check(name: str, f: Field, value):
     if value is None:
-        if f.nullable:
-            return None
         raise InvalidInput(f"Field \"{name}\" must not be null.", name)
     kind = f.kind
     if kind == "bool":
@@ -108,7 +145,25 @@ def _check(name: str, f: Field, value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InvalidInput(f"Field \"{name}\" must be a list of codes (strings).", name)
         return value
-    if kind == "decimal":
+    if kind == "int":
+        if not _whole(value):
+            raise InvalidInput(f"Field \"{name}\" must be a whole number (a JSON integer).", name)
+        return value
+    if kind == "int_list":
+        if not isinstance(value, list) or not all(_whole(v) for v in value):
+            raise InvalidInput(f"Field \"{name}\" must be a list of ids (JSON integers).", name)
+        return value
+    if kind == "shares":
+        return _share_rows(name, value)
+    if kind == "amounts":
+        return _amounts(name, value)
+    if kind == "object":
+        return read_object(value, f.spec, name, name)
+    if kind == "objects":
+        if not isinstance(value, list):
+            raise InvalidInput(f"Field \"{name}\" must be a list of {f.label.lower()} objects.", name)
+        return [read_object(item, f.spec, f"{f.label} {n}", name) for n, item in enumerate(value, 1)]
+    if kind in ("decimal", "number"):
         if not isinstance(value, str):
             raise InvalidInput(f"Field \"{name}\" must be a decimal string such as \"12.50\", "
                                "not a JSON number.", name)
@@ -121,6 +176,58 @@ def _check(name: str, f: Field, value):
         raise InvalidInput(f"Field \"{name}\" must be one of: {', '.join(f.choices)}.", name)
     if kind == "date":
         return parse_date(value, name)
+    return value
+
+
+def number_text(value: str, name: str) -> str:
+    """A decimal string, stripped, refused unless it is digits below :data:`MAX_MONEY`."""
+    text = value.strip()
+    if not DECIMAL.match(text):
+        raise InvalidInput(f"Field \"{name}\": \"{value}\" is not a decimal number such as \"12.50\".", name)
+    if abs(Decimal(text)) >= MAX_MONEY:
+        raise InvalidInput(f"Field \"{name}\" must be below {MAX_MONEY:f}.", name)
+    return text
+
+
+def _amounts(name: str, value) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidInput(f"Field \"{name}\" must be an object of charge type code → amount, such as "
+                           "{\"shipment\": \"10.00\"}.", name)
+    for code, amount in value.items():
+        if not isinstance(amount, str):
+            raise InvalidInput(f"Charge \"{code}\" must be a decimal string such as \"10.00\", not a JSON "
+                               "number.", name)
+        number_text(amount, name)
+    return {code: amount.strip() for code, amount in value.items()}
+
+
+def _share_rows(name: str, value) -> list[dict]:
+    """Check the shape of each row: {"fund": id or code, "percent" or "amount": decimal string}."""
+    if not isinstance(value, list):
+        raise InvalidInput(f"Field \"{name}\" must be a list of {{\"fund\", \"percent\" or \"amount\"}} objects.",
+                           name)
+    for n, row in enumerate(value, 1):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"Distribution row {n} must be an object such as {{\"fund\": \"SHARED\", "
+                               "\"percent\": \"100\"}.", name)
+        unknown = sorted(set(row) - {"fund", "percent", "amount"})
+        if unknown:
+            raise InvalidInput(f"Distribution row {n}: unknown field \"{unknown[0]}\"; allowed: fund, percent, "
+                               "amount.", name)
+        fund = row.get("fund")
+        if isinstance(fund, bool) or not isinstance(fund, (int, str)) or fund == "" or (
+                isinstance(fund, int) and fund <= 0):
+            raise InvalidInput(f"Distribution row {n}: \"fund\" must be a fund id (an integer) or code (a string).",
+                               name)
+        given = [k for k in ("percent", "amount") if k in row]
+        if len(given) != 1:
+            raise InvalidInput(f"Distribution row {n}: give either \"percent\" or \"amount\".", name)
+        share = row[given[0]]
+        if not isinstance(share, str):
+            raise InvalidInput(f"Distribution row {n}: \"{given[0]}\" must be a decimal string such as \"50\", "
+                               "not a JSON number.", name)
+        if not DECIMAL.match(share.strip()):
+            raise InvalidInput(f"Distribution row {n}: \"{share}\" is not a decimal number.", name)
     return value
 
 
@@ -144,7 +251,7 @@ def parse_money(value: str, currency: str, name: str) -> Decimal:
 
 def parse_percent(value: str, name: str) -> Decimal:
     raw = value.strip()
-    if not _DECIMAL.match(raw):
+    if not DECIMAL.match(raw):
         raise InvalidInput(f"{name}: \"{raw}\" is not a decimal number (e.g. 10.5).", name)
     number = Decimal(raw)
     if not has_percent_precision(number):
@@ -152,125 +259,18 @@ def parse_percent(value: str, name: str) -> Decimal:
     return quantize_percent(number)
 
 
-# -- request bodies ----------------------------------------------------------------------------
-
-_CODE = "A code: 1–{n} characters without spaces."
-_REF = "An id (integer) or a code (string)."
-
-FISCAL_PERIOD_IN = {
-    "code": Field("str", _CODE.format(n=20), required=True, max_length=20),
-    "name": Field("str", "A name.", required=True, max_length=200),
-    "start_date": Field("date", "First day (YYYY-MM-DD).", required=True),
-    "end_date": Field("date", "Last day (YYYY-MM-DD).", required=True),
-    "status": Field("enum", "Active or inactive (closed).", default="active", choices=("active", "inactive")),
-}
-
-LEDGER_IN = {
-    "code": Field("str", _CODE.format(n=40) + " Unique within the fiscal period.", required=True, max_length=40),
-    "name": Field("str", "A name.", required=True, max_length=200),
-    "fiscal_period": Field("str", "The fiscal period's code.", required=True),
-    "currency": Field("str", "A three-letter ISO currency code with at most 2 decimals.", required=True),
-    "owner": Field("str", "The owning library's code; null (the default): the institution.", nullable=True),
-    "available_to_all": Field("bool", "Whether every library may use it. Default: true unless `libraries` "
-                                      "are given. Only for institution ledgers."),
-    "libraries": Field("str_list", "Codes of the libraries it is available to, with available_to_all false. "
-                                   "Only for institution ledgers.", default=()),
-    "notes": Field("str", "Free notes.", default=""),
-}
-
-FUND_IN = {
-    "code": Field("str", _CODE.format(n=40) + " Unique within the fiscal period.", required=True, max_length=40),
-    "name": Field("str", "A name.", required=True, max_length=200),
-    "ledger": Field("ref", "The ledger: its id (integer) or its code (string; unique among the ledgers you "
-                           "can see, or give fiscal_period).", required=True),
-    "fiscal_period": Field("str", "Code of the fiscal period, to resolve a ledger code.", nullable=True),
-    "parent": Field("ref", "The parent summary fund (id or code, in the ledger's fiscal period); "
-                           "null: directly under the ledger.", nullable=True),
-    "type": Field("enum", "Summary funds group funds; allocated funds hold money.", default="allocated",
-                  choices=("allocated", "summary")),
-    "external_id": Field("str", "An identifier in another system.", default="", max_length=100),
-    "fund_type": Field("str", "A fund type code, or null.", nullable=True),
-    "status": Field("enum", "Active or inactive.", default="active", choices=("active", "inactive")),
-    "notes": Field("str", "Free notes.", default=""),
-    "overencumbrance_allowed": Field("bool", "May orders encumber beyond what is available?", default=False),
-    "overencumbrance_limit_percent": Field("decimal", "How far, as a percent of the allocation "
-                                                      "(decimal string, 0–1000).", default="0"),
-    "overexpenditure_allowed": Field("bool", "May invoices expend beyond what is available?", default=False),
-    "overexpenditure_limit": Field("decimal", "How far, as an amount (decimal string).", default="0"),
-    "available_to_all": Field("bool", "Whether every library may use it (institution ledgers only). "
-                                      "Default: the ledger's availability."),
-    "libraries": Field("str_list", "Codes of the libraries it is available to, with available_to_all false; "
-                                   "within the ledger's.", default=()),
-}
-
-TRANSACTION_IN = {
-    "type": Field("enum", "An allocation gives money to the fund (negative: takes it back); a transfer "
-                          "moves money from this fund to target_fund.", required=True,
-                  choices=("allocation", "transfer")),
-    "amount": Field("decimal", "A decimal string such as \"250.00\"; a transfer's is positive.", required=True),
-    "target_fund": Field("ref", "For a transfer: the receiving fund (id or code in the same fiscal period).",
-                         nullable=True),
-    "reference": Field("str", "A short reference.", default="", max_length=100),
-    "note": Field("str", "A note.", default=""),
-}
-
-
 # -- what the API returns ----------------------------------------------------------------------
 
-def _percent(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.01')):f}"
+def percent_text(value: Decimal | None) -> str | None:
+    """A percent as the API shows it ("12.50"); None stays None."""
+    return f"{quantize_percent(Decimal(value)):f}" if value is not None else None
 
 
-def _timestamp(value: datetime | None) -> str | None:
+def timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat() + ("Z" if value.tzinfo is None else "")
 
 
-def fiscal_period_json(fp) -> dict:
-    return {"id": fp.id, "code": fp.code, "name": fp.name, "start_date": fp.start_date.isoformat(),
-            "end_date": fp.end_date.isoformat(), "status": fp.status}
-
-
-def ledger_json(ledger) -> dict:
-    return {"id": ledger.id, "code": ledger.code, "name": ledger.name,
-            "fiscal_period": ledger.fiscal_period.code, "currency": ledger.currency,
-            "owner": ledger.owner.code if ledger.owner else None,
-            "available_to_all": ledger.available_to_all,
-            "libraries": [lib.code for lib in ledger.libraries],
-            "status": ledger.status, "notes": ledger.notes}
-
-
-def balances_json(balance: Balance, currency: str) -> dict:
-    return {"allocated": format_plain(balance.allocated, currency),
-            "encumbered": format_plain(balance.encumbered, currency),
-            "expended": format_plain(balance.expended, currency),
-            "available": format_plain(balance.available, currency)}
-
-
-def fund_json(fund, balance: Balance) -> dict:
-    currency = fund.currency
-    return {"id": fund.id, "code": fund.code, "name": fund.name,
-            "fiscal_period": fund.fiscal_period.code,
-            "ledger": fund.ledger.code, "ledger_id": fund.ledger_id,
-            "parent": fund.parent.code if fund.parent else None, "parent_id": fund.parent_id,
-            "type": fund.kind, "status": fund.status, "currency": currency,
-            "external_id": fund.external_id,
-            "fund_type": fund.fund_type.code if fund.fund_type else None,
-            "notes": fund.notes,
-            "owner": fund.owner.code if fund.owner else None,
-            "available_to_all": fund.available_to_all,
-            "libraries": [lib.code for lib in fund.libraries],
-            "overencumbrance_allowed": fund.overencumbrance_allowed,
-            "overencumbrance_limit_percent": _percent(fund.overencumbrance_limit_percent),
-            "overexpenditure_allowed": fund.overexpenditure_allowed,
-            "overexpenditure_limit": format_plain(fund.overexpenditure_limit, currency),
-            "balances": balances_json(balance, currency)}
-
-
-def transaction_json(tx) -> dict:
-    return {"id": tx.id, "fund": tx.fund_id, "type": TransactionKind(tx.kind).value,
-            "amount": format_plain(tx.amount, tx.currency), "currency": tx.currency,
-            "date": tx.transaction_date.isoformat(), "reference": tx.reference, "note": tx.note,
-            "actor": tx.actor.username if tx.actor else None, "transfer_id": tx.transfer_id,
-            "counterpart_fund": tx.counterpart_fund_id, "created_at": _timestamp(tx.created_at)}
+def iso_day(value) -> str | None:
+    return value.isoformat() if value is not None else None

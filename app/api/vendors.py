@@ -8,12 +8,12 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_login import current_user
 
-from ..auth.permissions import institution_roles_required
+from ..auth.permissions import institution_roles_required, roles_required
 from ..extensions import db
-from ..vendors import services as vs
-from . import serializers as ser
-from .serializers import Field
-from .views import _commit, bp, roles_required, READ  # noqa: F401  (routes are added to the one API blueprint)
+from ..vendors import services as vendors
+from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, READ, STATUS, STRING, bp, input_schema, list_of,
+                   object_schema, operation, param, path_param, query_param, register_openapi, saved)
+from .serializers import Field, parse_percent, read_body
 
 VENDOR_IN = {
     "code": Field("str", "1–20 characters without spaces; unique.", required=True, max_length=20),
@@ -39,10 +39,10 @@ RATE_IN = {
 }
 
 
-def _fields(body, vendor=None) -> vs.VendorFields:
+def _fields(body, vendor=None) -> vendors.VendorFields:
     """The vendor's fields from ``body``; those the API does not carry (EDI) stay as ``vendor`` has them."""
-    vat = ser.parse_percent(body["vat_percent"], "vat_percent") if body["vat_percent"] is not None else None
-    fields = vs.VendorFields.of(vendor) if vendor is not None else vs.VendorFields()
+    vat = parse_percent(body["vat_percent"], "vat_percent") if body["vat_percent"] is not None else None
+    fields = vendors.VendorFields.of(vendor) if vendor is not None else vendors.VendorFields()
     fields.name, fields.status, fields.currency = body["name"], body["status"], body["currency"]
     fields.financial_sys_code, fields.additional_code = body["financial_sys_code"], body["additional_code"]
     fields.national_tax_id, fields.liable_for_vat = body["national_tax_id"], body["liable_for_vat"]
@@ -74,33 +74,31 @@ def rate_json(r) -> dict:
 @bp.get("/vendors")
 @roles_required(*READ)
 def list_vendors():
-    vendors = db.session.scalars(db.select(vs.Vendor).order_by(vs.Vendor.code)).all()
-    return {"items": [vendor_json(v) for v in vendors]}
+    rows = db.session.scalars(db.select(vendors.Vendor).order_by(vendors.Vendor.code)).all()
+    return {"items": [vendor_json(v) for v in rows]}
 
 
 @bp.post("/vendors")
-@institution_roles_required(*vs.VENDOR_EDITORS)
+@institution_roles_required(*vendors.VENDOR_EDITORS)
 def create_vendor():
-    body = ser.read_body(VENDOR_IN)
-    vendor = vs.create_vendor(current_user, body["code"], _fields(body))
-    _commit()
-    return vendor_json(vendor), 201, {"Location": url_for("api.get_vendor", code=vendor.code)}
+    body = read_body(VENDOR_IN)
+    vendor = vendors.create_vendor(current_user, body["code"], _fields(body))
+    return saved(vendor, vendor_json, 201, lambda v: url_for("api.get_vendor", code=v.code))
 
 
 @bp.get("/vendors/<code>")
 @roles_required(*READ)
 def get_vendor(code):
-    return vendor_json(vs.find_vendor(code))
+    return vendor_json(vendors.find_vendor(code))
 
 
 @bp.put("/vendors/<code>")
-@roles_required(*vs.VENDOR_EDITORS)
+@roles_required(*vendors.VENDOR_EDITORS)
 def update_vendor(code):
-    vendor = vs.find_vendor(code)
-    body = ser.read_body(VENDOR_UPDATE)
-    vs.update_vendor(current_user, vendor, _fields(body, vendor))
-    _commit()
-    return vendor_json(vendor)
+    vendor = vendors.find_vendor(code)
+    body = read_body(VENDOR_UPDATE)
+    vendors.update_vendor(current_user, vendor, _fields(body, vendor))
+    return saved(vendor, vendor_json)
 
 
 @bp.get("/currency-rates")
@@ -108,81 +106,71 @@ def update_vendor(code):
 def list_rates():
     currency = request.args.get("currency")
     if currency:
-        currency = vs.check_currency(currency)
-    return {"items": [rate_json(r) for r in db.session.scalars(vs.rates_query(currency).limit(1000))]}
+        currency = vendors.check_currency(currency)
+    return {"items": [rate_json(r) for r in db.session.scalars(vendors.rates_query(currency).limit(1000))]}
 
 
 @bp.post("/currency-rates")
-@institution_roles_required(*vs.RATE_EDITORS)
+@institution_roles_required(*vendors.RATE_EDITORS)
 def create_rate():
-    body = ser.read_body(RATE_IN)
-    row = vs.add_rate(current_user, body["currency"], body["rate"], body["date"])
-    _commit()
-    return rate_json(row), 201
+    body = read_body(RATE_IN)
+    row = vendors.add_rate(current_user, body["currency"], body["rate"], body["date"])
+    return saved(row, rate_json, 201)
 
 
 # -- OpenAPI -------------------------------------------------------------------------------------
 
-def _openapi():
-    from .openapi import STRING, BOOLEAN, INTEGER, DATE, STATUS, _input_schema, _list_of, _object, _operation
-    nullable = {"type": ["string", "null"]}
-    schemas = {
-        "Vendor": _object({
-            "id": INTEGER, "code": STRING, "name": STRING, "status": STATUS,
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}, "financial_sys_code": STRING,
-            "additional_code": STRING, "national_tax_id": STRING, "liable_for_vat": BOOLEAN,
+_CREATE = "admin or purchasing_operator, held for the whole institution"
+_EDIT = ("admin or purchasing_operator; one scoped to a library may change only the notes (a change of any other "
+         "field is a 403)")
+_RATES = "admin, fund_manager or invoice_manager, held for the whole institution"
+
+register_openapi(
+    schemas={
+        "Vendor": object_schema({
+            "id": INTEGER, "code": STRING, "name": STRING, "status": STATUS, "currency": CURRENCY,
+            "financial_sys_code": STRING, "additional_code": STRING, "national_tax_id": STRING,
+            "liable_for_vat": BOOLEAN,
             "governmental_vendor": {"type": ["string", "null"], "description": "The governmental vendor's code."},
             "is_governmental": BOOLEAN,
             "vat_percent": {"type": ["string", "null"], "description": "Decimal string."}, "notes": STRING,
-            "accounts": {"type": "array", "items": _object({"code": STRING, "description": STRING,
-                                                            "financial_sys_code": STRING, "status": STATUS})},
-            "addresses": {"type": "array", "items": _object({
+            "accounts": {"type": "array", "items": object_schema({"code": STRING, "description": STRING,
+                                                                  "financial_sys_code": STRING, "status": STATUS})},
+            "addresses": {"type": "array", "items": object_schema({
                 "line1": STRING, "line2": STRING, "city": STRING, "state": STRING, "postal_code": STRING,
                 "country": STRING, "types": {"type": "array", "items": STRING}, "preferred": BOOLEAN})},
-            "contacts": {"type": "array", "items": _object({"name": STRING, "email": STRING, "phone": STRING,
-                                                            "note": STRING})}}),
-        "VendorList": _list_of("Vendor"),
-        "VendorInput": _input_schema(VENDOR_IN, "A new vendor."),
-        "VendorUpdate": _input_schema(VENDOR_UPDATE, "The vendor's fields (all of them are replaced; absent "
-                                                     "optional fields take their defaults)."),
-        "CurrencyRate": _object({"currency": STRING, "rate": {"type": "string", "pattern": r"^\d+\.\d{8}$"},
-                                 "date": DATE}, "1 unit of currency = rate units of the institution's currency."),
-        "CurrencyRateList": _list_of("CurrencyRate"),
-        "CurrencyRateInput": _input_schema(RATE_IN, "A new exchange rate."),
-    }
-    del nullable
-    create = "admin or purchasing_operator, held for the whole institution"
-    edit = ("admin or purchasing_operator; one scoped to a library may change only the notes (a change of any "
-            "other field is a 403)")
-    rates = "admin, fund_manager or invoice_manager, held for the whole institution"
-    read = "any role"
-    paths = {
+            "contacts": {"type": "array", "items": object_schema({"name": STRING, "email": STRING, "phone": STRING,
+                                                                  "note": STRING})}}),
+        "VendorList": list_of("Vendor"),
+        "VendorInput": input_schema(VENDOR_IN, "A new vendor."),
+        "VendorUpdate": input_schema(VENDOR_UPDATE, "The vendor's fields (all of them are replaced; absent "
+                                                    "optional fields take their defaults)."),
+        "CurrencyRate": object_schema({"currency": STRING, "rate": {"type": "string", "pattern": r"^\d+\.\d{8}$"},
+                                       "date": DATE}, "1 unit of currency = rate units of the institution's currency."),
+        "CurrencyRateList": list_of("CurrencyRate"),
+        "CurrencyRateInput": input_schema(RATE_IN, "A new exchange rate."),
+    },
+    parameters={
+        "VendorCode": path_param("code", "The vendor's code.", STRING),
+        "CurrencyFilter": query_param("currency", STRING, "Only rates of this currency."),
+    },
+    paths={
         "/api/v1/vendors": {
-            "get": _operation("listVendors", "List vendors by code", read, ("200", "VendorList", "The vendors.")),
-            "post": _operation("createVendor", "Create a vendor", create, ("201", "Vendor", "Created."),
-                               ("400", "409", "422"), body="VendorInput"),
+            "get": operation("listVendors", "List vendors by code", "any role", ("200", "VendorList", "The vendors.")),
+            "post": operation("createVendor", "Create a vendor", _CREATE, ("201", "Vendor", "Created."),
+                              ("400", "409", "422"), body="VendorInput"),
         },
         "/api/v1/vendors/{code}": {
-            "parameters": [{"$ref": "#/components/parameters/VendorCode"}],
-            "get": _operation("getVendor", "One vendor with accounts, addresses and contacts", read,
-                              ("200", "Vendor", "The vendor."), ("404",)),
-            "put": _operation("updateVendor", "Replace a vendor's fields", edit, ("200", "Vendor", "Saved."),
-                              ("400", "404", "422"), body="VendorUpdate"),
+            "parameters": [param("VendorCode")],
+            "get": operation("getVendor", "One vendor with accounts, addresses and contacts", "any role",
+                             ("200", "Vendor", "The vendor."), ("404",)),
+            "put": operation("updateVendor", "Replace a vendor's fields", _EDIT, ("200", "Vendor", "Saved."),
+                             ("400", "404", "422"), body="VendorUpdate"),
         },
         "/api/v1/currency-rates": {
-            "get": _operation("listCurrencyRates", "Exchange rates, newest first (at most 1000)", read,
-                              ("200", "CurrencyRateList", "The rates."), ("400",), params=("CurrencyFilter",)),
-            "post": _operation("createCurrencyRate", "Add an exchange rate", rates,
-                               ("201", "CurrencyRate", "Created."), ("400", "409"), body="CurrencyRateInput"),
+            "get": operation("listCurrencyRates", "Exchange rates, newest first (at most 1000)", "any role",
+                             ("200", "CurrencyRateList", "The rates."), ("400",), params=("CurrencyFilter",)),
+            "post": operation("createCurrencyRate", "Add an exchange rate", _RATES,
+                              ("201", "CurrencyRate", "Created."), ("400", "409"), body="CurrencyRateInput"),
         },
-    }
-    parameters = {
-        "VendorCode": {"name": "code", "in": "path", "required": True, "schema": STRING,
-                       "description": "The vendor's code."},
-        "CurrencyFilter": {"name": "currency", "in": "query", "required": False, "schema": STRING,
-                           "description": "Only rates of this currency."},
-    }
-    return paths, schemas, parameters
-
-
-OPENAPI_PATHS, OPENAPI_SCHEMAS, OPENAPI_PARAMETERS = _openapi()
+    })

@@ -62,7 +62,28 @@ def build_tree(user, fiscal_period: FiscalPeriod) -> list[Node]:
     ledgers = db.session.scalars(
         select(Ledger).where(Ledger.fiscal_period_id == fiscal_period.id, visible_ledgers_clause(user))
         .order_by(Ledger.code)).all()
-    currency = {ledger.id: ledger.currency for ledger in ledgers}
+    roots = {ledger.id: Node(ledger, 0) for ledger in ledgers}
+    for node in _fund_nodes(user, fiscal_period, {ledger.id: ledger.currency for ledger in ledgers}):
+        if node.obj.ledger_id in roots:
+            roots[node.obj.ledger_id].children.append(node)
+    result = list(roots.values())
+    for root in result:
+        _settle(root, 0)
+    return result
+
+
+def rolled_up(user, fiscal_period: FiscalPeriod) -> dict[int, Balance]:
+    """Every visible fund's balance as the tree shows it (a summary fund: the sum over the visible
+    funds below it), whether or not the user can see its ledger."""
+    tops = _fund_nodes(user, fiscal_period, {})
+    for top in tops:
+        _settle(top, 0)
+    return {node.obj.id: node.balance for top in tops for node in top.walk()}
+
+
+def _fund_nodes(user, fiscal_period: FiscalPeriod, currency: dict[int, str]) -> list[Node]:
+    """The visible funds of the period, each under its nearest visible ancestor; returns those
+    without one (in code order), which hang under their ledger."""
     rows = db.session.execute(
         select(Fund.id, Fund.code, Fund.name, Fund.kind, Fund.status, Fund.parent_id, Fund.ledger_id,
                Fund.owner_library_id, Fund.allocated, Fund.encumbered, Fund.expended)
@@ -72,7 +93,7 @@ def build_tree(user, fiscal_period: FiscalPeriod) -> list[Node]:
         balance = Balance(alloc, enc, exp) if kind == "allocated" else ZERO
         nodes[fid] = Node(FundRow(fid, code, name, kind, status, parent_id, ledger_id, owner, balance,
                                   currency.get(ledger_id, "")), 0)
-    roots = {ledger.id: Node(ledger, 0) for ledger in ledgers}
+    tops = []
     all_parents = None
     for node in nodes.values():
         parent_id = node.obj.parent_id
@@ -84,21 +105,18 @@ def build_tree(user, fiscal_period: FiscalPeriod) -> list[Node]:
                 parent_id = all_parents.get(parent_id)
         if parent_id is not None:
             nodes[parent_id].children.append(node)
-        elif node.obj.ledger_id in roots:
-            roots[node.obj.ledger_id].children.append(node)
+        else:
+            tops.append(node)
+    return tops
 
-    def settle(node: Node, depth: int) -> Balance:
-        node.depth = depth
-        total = ZERO if node.is_ledger else node.obj.balance
-        for child in node.children:
-            total = total + settle(child, depth + 1)
-        node.balance = total
-        return total
 
-    result = list(roots.values())
-    for root in result:
-        settle(root, 0)
-    return result
+def _settle(node: Node, depth: int) -> Balance:
+    node.depth = depth
+    total = ZERO if node.is_ledger else node.obj.balance
+    for child in node.children:
+        total = total + _settle(child, depth + 1)
+    node.balance = total
+    return total
 
 
 def visible_rows(roots: list[Node], open_keys: set[str], expand_all: bool = False):

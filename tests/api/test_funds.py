@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 
 from .conftest import conforms, each_case, error_of
 
@@ -50,11 +50,11 @@ def test_out_of_scope_fund_is_not_found(world, api):
 
 def test_summary_balances_roll_up_what_the_user_sees(world, api):
     admin = world.user("admin")
-    lib_b_only = fs.create_fund(admin, world.gen, "B-ONLY", fs.FundFields(
+    lib_b_only = funds.create_fund(admin, world.gen, "B-ONLY", funds.FundFields(
         name="B only", parent=world.books, available_to_all=False, libraries=[world.lib_b]))
-    fs.allocate(admin, lib_b_only, Decimal("500.00"))
-    fs.post(admin, world.shared, "encumbrance", Decimal("120.50"))
-    fs.post(admin, world.shared, "expenditure", Decimal("79.50"))
+    funds.allocate(admin, lib_b_only, Decimal("500.00"))
+    funds.post(admin, world.shared, "encumbrance", Decimal("120.50"))
+    funds.post(admin, world.shared, "expenditure", Decimal("79.50"))
     db.session.commit()
     books = {"viewer": api("viewer").get(f"/funds/{world.books.id}").get_json()["balances"],
              "viewer-a": api("viewer-a").get(f"/funds/{world.books.id}").get_json()["balances"],
@@ -70,12 +70,27 @@ def test_summary_balances_roll_up_what_the_user_sees(world, api):
 
 def test_nested_summaries_roll_up(world, api):
     admin = world.user("admin")
-    sub = fs.create_fund(admin, world.gen, "SUB", fs.FundFields(name="Sub", kind="summary", parent=world.books))
-    leaf = fs.create_fund(admin, world.gen, "LEAF", fs.FundFields(name="Leaf", parent=sub))
-    fs.allocate(admin, leaf, Decimal("0.10"))
+    sub = funds.create_fund(admin, world.gen, "SUB", funds.FundFields(name="Sub", kind="summary", parent=world.books))
+    leaf = funds.create_fund(admin, world.gen, "LEAF", funds.FundFields(name="Leaf", parent=sub))
+    funds.allocate(admin, leaf, Decimal("0.10"))
     db.session.commit()
     listed = {f["code"]: f["balances"]["allocated"] for f in api("viewer").get("/funds").get_json()["items"]}
     assert (listed["BOOKS"], listed["SUB"], listed["LEAF"]) == ("1000.10", "0.10", "0.10")
+
+
+def test_a_hidden_summary_level_is_climbed_past(world, api):
+    admin = world.user("admin")
+    hidden = funds.create_fund(admin, world.gen, "HID", funds.FundFields(name="Hidden", kind="summary", parent=world.books,
+                                                                  available_to_all=False, libraries=[world.lib_b]))
+    leaf = funds.create_fund(admin, world.gen, "UNDER", funds.FundFields(name="Under hidden", parent=hidden))
+    funds.allocate(admin, leaf, Decimal("12.34"))
+    funds.post(admin, leaf, "encumbrance", Decimal("1.01"))
+    db.session.commit()
+    listed = {f["code"]: f["balances"] for f in api("viewer-a").get("/funds").get_json()["items"]}
+    assert "HID" not in listed
+    assert listed["BOOKS"] == {"allocated": "1012.34", "encumbered": "1.01", "expended": "0.00",
+                               "available": "1011.33"}
+    assert api("viewer-b").get(f"/funds/{hidden.id}").get_json()["balances"]["available"] == "11.33"
 
 
 # -- creating funds ---------------------------------------------------------------------------------
@@ -102,7 +117,7 @@ def test_create_fund(world, api):
 
 
 def test_create_fund_with_ids_and_a_fund_type(world, api):
-    fs.create_fund_type(world.user("admin"), "GIFT", "Gifts")
+    funds.create_fund_type(world.user("admin"), "GIFT", "Gifts")
     db.session.commit()
     resp = api("admin").post("/funds", json={"code": "TOP", "name": "Top", "ledger": world.gen.id,
                                              "type": "summary", "fund_type": "gift", "status": "inactive"})
@@ -129,7 +144,7 @@ def test_numeric_codes_are_codes_not_ids(world, api):
 
 def test_fund_in_restricted_ledger_inherits_its_availability(world, api):
     admin = world.user("admin")
-    fs.create_ledger(admin, "GIFTS", "Gifts", world.period, "EUR", available_to_all=False, libraries=[world.lib_a])
+    funds.create_ledger(admin, "GIFTS", "Gifts", world.period, "EUR", available_to_all=False, libraries=[world.lib_a])
     db.session.commit()
     resp = api("fundmgr").post("/funds", json={"code": "G1", "name": "G1", "ledger": "GIFTS"})
     assert resp.status_code == 201, resp.get_json()
@@ -157,8 +172,8 @@ def test_library_fund_manager_creates_funds_in_own_ledger_only(world, api):
 
 def test_ambiguous_ledger_code_needs_the_fiscal_period(world, api):
     admin = world.user("admin")
-    fy27 = fs.create_fiscal_period(admin, "FY2027", "2027", date(2027, 1, 1), date(2027, 12, 31))
-    fs.create_ledger(admin, "GEN", "General 2027", fy27, "EUR")
+    fy27 = funds.create_fiscal_period(admin, "FY2027", "2027", date(2027, 1, 1), date(2027, 12, 31))
+    funds.create_ledger(admin, "GEN", "General 2027", fy27, "EUR")
     db.session.commit()
     client = api("admin")
     err = error_of(client.post("/funds", json={"code": "F", "name": "F", "ledger": "GEN"}), 400, "invalid")

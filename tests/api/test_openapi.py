@@ -5,7 +5,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from app.api import serializers as ser
+from app.api import funds as funds_api
 from app.api.openapi import build_document
 
 from .conftest import PREFIX, error_of
@@ -69,8 +69,8 @@ def test_every_operation_has_an_id_and_the_auth_responses(app):
 
 def test_request_schemas_match_what_the_views_read():
     schemas = build_document()["components"]["schemas"]
-    for name, spec in (("FiscalPeriodInput", ser.FISCAL_PERIOD_IN), ("LedgerInput", ser.LEDGER_IN),
-                       ("FundInput", ser.FUND_IN), ("TransactionInput", ser.TRANSACTION_IN)):
+    for name, spec in (("FiscalPeriodInput", funds_api.FISCAL_PERIOD_IN), ("LedgerInput", funds_api.LEDGER_IN),
+                       ("FundInput", funds_api.FUND_IN), ("TransactionInput", funds_api.TRANSACTION_IN)):
         schema = schemas[name]
         assert set(schema["properties"]) == set(spec), name
         assert schema["required"] == [k for k, f in spec.items() if f.required], name

@@ -1,0 +1,363 @@
+"""What every API v1 module builds on: the blueprint and its token auth, error answers, the commit
+of a view's one service call, query parameters and paging, and the OpenAPI helpers with which
+each module registers its own paths and schemas (:mod:`app.api.openapi` serves them together).
+
+Token auth only (``Authorization: Bearer <token>``); the same roles as the pages (every view
+declares them), the same scope filters (an out-of-scope id is a 404) and the same services for
+every change. Errors are ``{"error": {"code", "message"[, "field"]}}`` with 400/401/403/404/409/422.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import idempotency
+from ..auth.permissions import ALL_ROLES, roles_required
+from ..auth.services import user_for_token
+from ..errors import DomainError, Duplicate, InvalidInput, NotFound
+from ..extensions import csrf, db
+from ..vendors.models import Vendor
+from .serializers import Field, read_body
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # token-authenticated only: no cookies are accepted here, so no CSRF either
+
+READ = ALL_ROLES
+MAX_PAGE = 10_000_000
+
+
+@bp.before_request
+def _token_auth():
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    # Replace whatever a session cookie would have loaded: the API trusts the token alone.
+    g._login_user = user_for_token(token) if token else None
+    if g._login_user is None:
+        g._login_user = AnonymousUserMixin()
+
+
+@bp.after_request
+def _api_headers(resp):
+    resp.headers.setdefault("Cache-Control", "no-store")
+    if resp.status_code == 401:
+        resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return resp
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+def refusal(exc: DomainError, **extra):
+    """The answer to a refused request: the session rolled back (undoing whatever the service had
+    already added), ``{"error": {"code", "message"[, "field"], **extra}}`` with the error's status."""
+    db.session.rollback()
+    error = {"code": exc.code, "message": exc.message}
+    field = extra.pop("field", exc.field)
+    if field:
+        error["field"] = field
+    return jsonify(error={**error, **extra}), exc.status
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return refusal(exc)
+
+
+@bp.errorhandler(IntegrityError)
+def _integrity_error(exc: IntegrityError):
+    # The services check codes before writing; a unique constraint can still fire when two
+    # requests create the same code at the same moment.
+    db.session.rollback()
+    return jsonify(error={"code": Duplicate.code, "message": "It conflicts with something saved at the same "
+                          "time (most likely the same code); reload and check."}), Duplicate.status
+
+
+def commit() -> None:
+    idempotency.commit()  # only a flush when an Idempotency-Key request commits with its stored answer
+
+
+def saved(obj, to_json: Callable[[Any], dict], status: int = 200, location: Callable[[Any], str] | None = None):
+    """Commit the view's service call and answer ``to_json(obj)`` (with ``location(obj)`` as the
+    Location header), both read after the commit.
+
+    A refused call never gets here: its DomainError is answered by :func:`refusal` (rolled back),
+    and an ``Idempotency-Key`` request stores this answer with the change (:mod:`app.idempotency`)."""
+    commit()
+    resp = jsonify(to_json(obj))
+    resp.status_code = status
+    if location is not None:
+        resp.headers["Location"] = location(obj)
+    return resp
+
+
+def action_routes(rule: str, find: Callable[..., Any], to_json: Callable[[Any], dict],
+                  actions: dict[str, tuple[str, Any, dict[str, Field], Callable[[Any, Any], Any]]]) -> None:
+    """Add ``POST rule/<action>`` for each action: (endpoint, roles, body spec, ``service(obj, body)``).
+
+    Each view finds its object with ``find(**path arguments)`` (so a 404 comes before a 400), reads
+    the optional body against the spec, runs the one service, commits and answers ``to_json(obj)``
+    (:func:`saved`); each honours an Idempotency-Key."""
+    for action, (endpoint, roles, spec, service) in actions.items():
+        view = _action_view(find, to_json, spec, service)
+        view.__name__ = endpoint
+        bp.add_url_rule(f"{rule}/{action}", endpoint, roles_required(*roles)(idempotency.idempotent(view)),
+                        methods=["POST"])
+
+
+def _action_view(find, to_json, spec, service):
+    def view(**path):
+        obj = find(**path)
+        service(obj, read_body(spec, optional=True))
+        return saved(obj, to_json)
+    return view
+
+
+# -- query parameters --------------------------------------------------------------------------
+
+def int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(f"Parameter {name} must be a whole number between 1 and {maximum}.", name)
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The ``page`` and ``per_page`` parameters of a list, and the page answer."""
+    number: int
+    size: int
+    max_size: int
+
+    def of(self, query, to_json: Callable[[Any], dict]) -> dict:
+        return self.answer(db.paginate(query, page=self.number, per_page=self.size, max_per_page=self.max_size,
+                                       error_out=False), to_json)
+
+    def answer(self, result, to_json: Callable[[Any], dict]) -> dict:
+        return {"items": [to_json(row) for row in result.items], "page": self.number, "per_page": self.size,
+                "total": result.total}
+
+
+def page_args(default_size: int, max_size: int) -> Page:
+    return Page(int_arg("page", 1, MAX_PAGE), int_arg("per_page", default_size, max_size), max_size)
+
+
+def choice_arg(name: str, choices) -> str:
+    """A query parameter that must be one of ``choices`` when given ("" when not)."""
+    value = request.args.get(name, "")
+    if value and value not in choices:
+        raise InvalidInput(f"Parameter {name} must be one of: {', '.join(choices)}.", name)
+    return value
+
+
+def by_code(model, code: str, what: str):
+    """The row with this code, for a filter or a path: NotFound when there is none."""
+    found = db.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise NotFound(f"No {what} {code}.")
+    return found
+
+
+def named(model, code: str, field: str, what: str):
+    """The row a body names by its code: InvalidInput on ``field`` when there is none."""
+    found = db.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise InvalidInput(f"No {what} {code}.", field)
+    return found
+
+
+def vendor_and_account(body) -> tuple:
+    """The vendor a body names ("vendor", a code) and the account of it it names, if any ("vendor_account")."""
+    vendor = named(Vendor, body["vendor"], "vendor", "vendor")
+    account = None
+    if body["vendor_account"] is not None:
+        account = next((a for a in vendor.accounts if a.code == body["vendor_account"]), None)
+        if account is None:
+            raise InvalidInput(f"Vendor {vendor.code} has no account {body['vendor_account']}.", "vendor_account")
+    return vendor, account
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+# What each module registers, gathered into one document by app.api.openapi.
+PATHS: dict[str, dict] = {}
+SCHEMAS: dict[str, dict] = {}
+PARAMETERS: dict[str, dict] = {}
+
+
+def register_openapi(paths=None, schemas=None, parameters=None) -> None:
+    """Add a module's paths and components to the document; a name means one thing only."""
+    for registry, new in ((PATHS, paths), (SCHEMAS, schemas), (PARAMETERS, parameters)):
+        for name, value in (new or {}).items():
+            if registry.get(name, value) != value:
+                raise ValueError(f"OpenAPI: {name} is registered twice, differently")
+            registry[name] = value
+
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATE = {"type": "string", "format": "date"}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+MOMENT = {"type": "string", "format": "date-time"}
+NULLABLE_MOMENT = {"type": ["string", "null"], "format": "date-time"}
+STATUS = {"type": "string", "enum": ["active", "inactive"]}
+CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
+PERCENT_PATTERN = r"^\d+\.\d{2}$"
+DECIMAL_PATTERN = r"^\s*[+-]?\d{1,15}(\.\d+)?\s*$"
+DECIMAL_IN = {"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["250.00"],
+              "description": "A decimal string. JSON numbers are refused (400)."}
+
+ERRORS = {
+    "400": ("BadRequest", "Invalid input: malformed or unknown/missing field, bad value (code invalid)."),
+    "401": ("Unauthorized", "No valid bearer token (code unauthorized)."),
+    "403": ("Forbidden", "Your roles or library scope do not allow it (code forbidden)."),
+    "404": ("NotFound", "No such object, or not one you can see (code not_found)."),
+    "409": ("Conflict", "The code is already used (code duplicate)."),
+    "422": ("Unprocessable", "A rule refused it, e.g. over a fund's limit (code rule_violation)."),
+    "503": ("Busy", "The database is busy; nothing was done. Try again after Retry-After seconds (code busy)."),
+}
+ACTION_NOTE = "The body is optional. A status that does not allow the action is refused (422) and nothing changes."
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def param(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def object_schema(properties: dict, description: str = "") -> dict:
+    schema = {"type": "object", "additionalProperties": False, "required": list(properties),
+              "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def list_of(name: str) -> dict:
+    return object_schema({"items": {"type": "array", "items": ref(name)}})
+
+
+def page_of(name: str, rows: str) -> dict:
+    """One page of ``name`` objects; ``rows``: what the total counts ("Invoices")."""
+    return object_schema({"items": {"type": "array", "items": ref(name)}, "page": INTEGER, "per_page": INTEGER,
+                          "total": {"type": "integer", "description": f"{rows} over all pages."}})
+
+
+def path_param(name: str, description: str, schema: dict = INTEGER) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def query_param(name: str, schema: dict, description: str = "") -> dict:
+    parameter = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def per_page_param(maximum: int, default: int) -> dict:
+    return query_param("per_page", {"type": "integer", "minimum": 1, "maximum": maximum, "default": default})
+
+
+def field_schema(f: Field) -> dict:
+    """The JSON Schema of a body field, from the declaration the body is read with."""
+    kind = f.kind
+    if kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "date":
+        schema = dict(DATE)
+    elif kind in ("decimal", "number"):
+        schema = dict(DECIMAL_IN)
+    elif kind == "ref":
+        schema = {"oneOf": [{"type": "integer", "minimum": 1, "description": "an id"},
+                            {"type": "string", "minLength": 1, "description": "a code"}]}
+    elif kind == "str_list":
+        schema = {"type": "array", "items": {"type": "string"}}
+    elif kind == "enum":
+        schema = {"type": "string", "enum": list(f.choices)}
+    elif kind == "int":
+        schema = {"type": "integer"}
+    elif kind == "int_list":
+        schema = {"type": "array", "items": {"type": "integer"}}
+    elif kind == "shares":
+        schema = {"type": "array", "items": {"oneOf": [ref(f"{f.component}PercentInput"),
+                                                       ref(f"{f.component}AmountInput")]}}
+    elif kind == "amounts":
+        schema = {"type": "object", "additionalProperties": {"type": "string", "pattern": DECIMAL_PATTERN}}
+    elif kind == "object":
+        schema = ref(f.component)
+    elif kind == "objects":
+        schema = {"type": "array", "items": ref(f.component)}
+    else:
+        schema = {"type": "string"}
+        if f.max_length:
+            schema["maxLength"] = f.max_length
+    if f.nullable:
+        if "oneOf" in schema:
+            schema["oneOf"].append({"type": "null"})
+        elif "$ref" in schema:
+            schema = {"oneOf": [schema, {"type": "null"}]}
+        else:
+            schema["type"] = [schema["type"], "null"]
+    if f.description:
+        schema["description"] = f.description
+    if f.default is not None:
+        schema["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
+    schema.update(f.schema or {})
+    return schema
+
+
+def input_schema(spec: dict[str, Field], description: str) -> dict:
+    return {"type": "object", "description": description, "additionalProperties": False,
+            "required": [name for name, f in spec.items() if f.required],
+            "properties": {name: field_schema(f) for name, f in spec.items()}}
+
+
+def share_schemas(prefix: str, code: str, percent: str, amount: str, notes: tuple[str, str] = ("", "")) -> dict:
+    """The two row shapes of a ``shares`` field (``prefix``PercentInput, ``prefix``AmountInput)."""
+    fund = {"oneOf": [{"type": "integer", "minimum": 1, "description": "the fund's id"},
+                      {"type": "string", "minLength": 1, "description": code}]}
+    share = {"type": "string", "pattern": DECIMAL_PATTERN}
+    return {f"{prefix}PercentInput": object_schema({"fund": fund, "percent": {**share, "description": percent}},
+                                                   notes[0]),
+            f"{prefix}AmountInput": object_schema({"fund": fund, "amount": {**share, "description": amount}},
+                                                  notes[1])}
+
+
+def operation(op_id: str, summary: str, roles: str, ok: tuple[str, str, str], errors=(), body: str | None = None,
+              params=(), *, location: str | None = None, idempotent: bool = False, body_required: bool = True,
+              note: str = "", responses: dict | None = None) -> dict:
+    """One operation: ``ok`` is (status, schema, text); ``errors`` the statuses besides 401, 403 and
+    503; ``location`` describes the Location header of a 201; ``idempotent``: the view honours an
+    Idempotency-Key (:func:`app.idempotency.idempotent`); ``responses``: answers described otherwise."""
+    status, schema, text = ok
+    op = {"operationId": op_id, "summary": summary, "description": f"Roles: {roles}." + (f" {note}" if note else ""),
+          "responses": {status: {"description": text,
+                                 "content": {"application/json": {"schema": ref(schema)}}},
+                        **{code: {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+                           for code in ("401", "403", *errors, "503")}}}
+    op["responses"].update(responses or {})
+    if location:
+        op["responses"][status]["headers"] = {"Location": {"description": location, "schema": {"type": "string"}}}
+    parameters = [param(p) for p in params] + ([param("IdempotencyKey")] if idempotent else [])
+    if parameters:
+        op["parameters"] = parameters
+    if body:
+        op["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": ref(body)}}}
+    return op
+
+
+def action_paths(base: str, path_param_name: str, actions: dict[str, tuple[str, str, str, str]],
+                 ok: tuple[str, str, str]) -> dict:
+    """``base``/<action> for each action: (operationId, summary, roles, body schema), all idempotent
+    POSTs with an optional body answering ``ok``."""
+    return {f"{base}/{action}": {"parameters": [param(path_param_name)],
+                                 "post": operation(op_id, summary, roles, ok, ("400", "404", "422"), body=body,
+                                                   idempotent=True, body_required=False, note=ACTION_NOTE)}
+            for action, (op_id, summary, roles, body) in actions.items()}
