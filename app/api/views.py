@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_manage_money, institution_roles_required,
-                                roles_required, visible_funds_clause)
+from ..auth.permissions import ALL_ROLES, MONEY_MANAGERS, can_manage_money, institution_roles_required, roles_required
 from ..auth.services import user_for_token
 from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound
 from .. import idempotency
 from ..extensions import csrf, db
 from ..funds import services as fs
 from ..funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
+from ..funds.scope import visible_funds_clause
 from ..ledger import Balance, TransactionKind
 from ..org.models import Library
 from . import serializers as ser

@@ -23,11 +23,12 @@ from sqlalchemy import insert, select
 from sqlalchemy import inspect as sa_inspect
 
 from ..auth.models import utcnow
-from ..auth.permissions import can_manage_money, visible_funds_clause
+from ..auth.permissions import can_manage_money
 from ..errors import DomainError
 from ..extensions import db
 from ..funds import services as fs
 from ..funds.models import Fund
+from ..funds.scope import visible_funds_clause
 from ..ledger import InvalidPosting, LimitExceeded, TransactionKind, check_posting
 from ..ledger.money import AmountError, parse_amount
 from ..spreadsheets import MAX_FILE_BYTES
