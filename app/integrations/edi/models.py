@@ -2,9 +2,9 @@
 one row per message received (or per file that could not be read), always with its raw text."""
 from __future__ import annotations
 
-from ..auth.models import utcnow
-from ..extensions import db
-from ..integrations.models import schedule_text
+from ...auth.models import utcnow
+from ...extensions import db
+from ..models import schedule_text
 
 MESSAGE_STATUSES = {"received": "Received", "invoice_created": "Invoice created", "failed": "Failed",
                     "duplicate": "Duplicate file"}
