@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Callable, Mapping
 
 from flask import Flask, g, jsonify, render_template, request
 
@@ -13,8 +14,12 @@ from . import extensions
 from .extensions import csrf, db, login_manager, migrate
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | None = None) -> Flask:
+    """The app. ``jobs``: the finance jobs' ``run`` functions by name (``jobs.JOBS``, handed over by
+    ``wsgi.py`` and the tests) that the scheduler, the pages and ``flask jobs run`` start; the app
+    never imports them itself."""
     app = Flask(__name__, instance_relative_config=True)
+    app.extensions["jobs"] = dict(jobs or {})
     app.config.from_object(Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -81,10 +86,10 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .funds.views import bp as funds_bp
     from .integrations.allocation_views import bp as erp_periods_bp
+    from .integrations.edi.views import bp as edi_bp
     from .integrations.views import bp as integrations_bp
     from .inventory.views import bp as inventory_bp
     from .invoices.admin_views import bp as invoice_admin_bp
-    from .invoices.edi_views import bp as edi_bp
     from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
     from .invoices.views import bp as invoices_bp

@@ -141,13 +141,13 @@ def register_cli(app):
     @click.option("--as", "username", default=None, help="The user the run acts as (default: the ERP integration user).")
     def jobs_run(name, profile_code, username):
         """Run one job of a profile now and print its report; exit 1 when the run failed."""
-        from jobs import runner
         from .integrations.models import JOB_COMMANDS, JobRun
-        from .integrations.runs import JobRefused
+        from .integrations.runs import JobRefused, job_runner
         actor_id = _acting(username).id if username else None
         db.session.remove()
         try:
-            run_id = runner(JOB_COMMANDS[name])(app, profile_code, actor_id=actor_id, trigger="cli")
+            job = job_runner(app, JOB_COMMANDS[name])
+            run_id = job(app, profile_code, actor_id=actor_id, trigger="cli")
         except JobRefused as exc:
             raise click.ClickException(str(exc))
         run = db.session.get(JobRun, run_id)

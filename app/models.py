@@ -7,5 +7,5 @@ from .vendors import models as _vendors  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .invoices import models as _invoices  # noqa: F401
 from .integrations import models as _integrations  # noqa: F401
-from .invoices import edi_models as _edi  # noqa: F401
+from .integrations.edi import models as _edi  # noqa: F401
 from . import idempotency as _idempotency  # noqa: F401

@@ -43,7 +43,7 @@ FROM fund_transaction
 {where}
 GROUP BY fund_id
 """
-# The funds a library-scoped user sees (app.auth.permissions.visible_funds_clause, written out).
+# The funds a library-scoped user sees (app.funds.scope.visible_funds_clause, written out).
 SCOPED_WHERE = """
 WHERE fund_id IN (
     SELECT id FROM fund

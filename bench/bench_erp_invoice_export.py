@@ -78,7 +78,7 @@ def insert_invoices(world, count: int, lines: int) -> None:
 def timed_steps() -> dict[str, float]:
     """Wrap the job's main steps to add up how long each took (filled in while the job runs). The
     upload runs in a thread of its own, overlapping them."""
-    from app.integrations import invoice_export as ie
+    from jobs import export_invoices as ie
     totals: dict[str, float] = {}
     for label, name in (("loading invoices", "_load"), ("file data", "invoice_data"),
                         ("writing + XSD", "render"), ("recording sent files", "record_sent")):

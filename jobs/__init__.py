@@ -1,16 +1,13 @@
-"""The five finance-integration jobs, one module each, every one with ``run(app, profile_code, **kw)``:
-the function the scheduler, the "Run now" button, ``flask jobs run`` and the tests all call."""
-from importlib import import_module
+"""The finance jobs, one module each holding the job's body and its ``run(app, code, **kw)``: the
+one function the scheduler, the "Run now" and "Fetch now" buttons, ``flask jobs run`` and the tests
+call. ``JOBS`` is handed to ``create_app`` (see ``wsgi.py``): ``app/`` never imports ``jobs/``."""
+from . import export_invoices, export_orders, export_po_lines, fetch_edi, import_payments, load_allocations
 
-MODULES = {
-    "import_payments": "jobs.import_payments",
-    "export_invoices": "jobs.export_invoices",
-    "load_allocations": "jobs.load_allocations",
-    "export_orders": "jobs.export_orders",
-    "export_po_lines": "jobs.export_po_lines",
+JOBS = {
+    "import_payments": import_payments.run,
+    "export_invoices": export_invoices.run,
+    "load_allocations": load_allocations.run,
+    "export_orders": export_orders.run,
+    "export_po_lines": export_po_lines.run,
+    "fetch_edi": fetch_edi.run,
 }
-
-
-def runner(job: str):
-    """The ``run`` function of ``job`` (a key of app.integrations.models.JOBS)."""
-    return import_module(MODULES[job]).run

@@ -1,7 +1,355 @@
-"""Import payment confirmations from the ERP (the work is in app.integrations.payment_import)."""
-from app.integrations.runs import execute
+"""The "Import payment confirmation" job: the ERP says which exported invoices it paid or rejected.
+
+For every ``.xml`` file in the section's folder (oldest first):
+
+1. Names from the listing are untrusted: unsafe names are skipped and logged, ``.part``/``.tmp``
+   uploads are left alone, and (when a settle time is set) a file whose size or time changes
+   between two listings is left for the next run.
+2. The bytes are read (size capped) and hashed. The same bytes already handled (under any name)
+   apply nothing: the file is only renamed ``<name>.handled``.
+3. A file that is not a safe, well-formed confirmation is refused as a whole: nothing changes, an
+   error names the file, and it is renamed ``<name>.rejected`` (kept on the server, never retried
+   by itself; rename it back to retry).
+4. Each record is applied as if inside its own savepoint, so a refused record undoes only itself
+   (for speed a chunk of records shares one savepoint until a service refuses one; that chunk is
+   then redone with a savepoint per record). The whole file (records, its :class:`HandledFile`
+   row, events and counters) is committed as ONE unit; only then is the file renamed. A crash
+   before the commit leaves nothing applied and the file in place, so the rerun equals a clean
+   run; a failed rename is retried by the next run, which finds the hash and applies nothing.
+
+Matching follows Alma: ``unique_identifier`` first; without it ``invoice_number`` + ``vendor_code``
+(``invoice_number`` alone when the vendor is not given; several matches are reported as ambiguous).
+Only invoices Waiting for Payment or Ready to be Paid change; a record for an invoice in another
+status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
+error). The voucher fields are stored for information only; when the ERP leaves them out the
+payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.errors import DomainError
+from app.extensions import db
+from app.integrations.formats.payment_confirmation import Confirmation, parse_confirmations
+from app.integrations.formats.xml import MAX_XML_BYTES, XMLRefused
+from app.integrations.models import HandledFile
+from app.integrations.paths import is_candidate, is_safe_file_name
+from app.integrations.runs import execute, settled_inputs
+from app.integrations.transport import RemoteFile, TransferError, Transport
+from app.invoices import services as invoices
+from app.invoices.models import STATUSES, Invoice, InvoiceLine
+from app.vendors.models import Vendor
+
+JOB = "import_payments"
+SUFFIXES = (".xml",)
+MAX_FILE_BYTES = MAX_XML_BYTES          # ERP_PAYMENT_MAX_BYTES in the config overrides it
+SETTLE_SECONDS = 0                      # ERP_IMPORT_SETTLE_SECONDS / option settle_seconds override it
+PAYABLE = ("waiting_for_payment", "ready_to_be_paid")
+REJECTION_NOTE = "Rejected by the financial system"
+_IN_CHUNK = 500                         # ids per IN (...) when prefetching invoices
+CHUNK = 100                             # records sharing one savepoint while none is refused
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def import_payments(ctx) -> None:
+    limit = int(current_app.config.get("ERP_PAYMENT_MAX_BYTES") or MAX_FILE_BYTES)
+    settle = float(ctx.options.get("settle_seconds",
+                                   current_app.config.get("ERP_IMPORT_SETTLE_SECONDS", SETTLE_SECONDS)) or 0)
+    with ctx.transport() as transport:
+        files = _candidates(ctx, transport.list_files(ctx.folder))
+        files = settled_inputs(ctx, files)
+        if files and settle > 0:
+            files = _settled(ctx, transport, files, settle)
+        if not files:
+            ctx.log.info("No payment confirmation file to import.")
+        for remote in sorted(files, key=lambda f: (f.mtime or _EPOCH, f.name)):
+            _import_file(ctx, transport, remote, limit)
+
+
+# -- picking files ---------------------------------------------------------------------------------
+
+def _candidates(ctx, listing: list[RemoteFile]) -> list[RemoteFile]:
+    out = []
+    for f in listing:
+        lower = f.name.lower()
+        if is_candidate(f.name, SUFFIXES):
+            out.append(f)
+        elif not is_safe_file_name(f.name):
+            ctx.log.warning(f"Skipped the file {f.name!r}: not a safe file name (hidden, control characters, "
+                            "'..' or a path). Rename it on the server to import it.", file=repr(f.name)[:255])
+        elif lower.endswith((".part", ".tmp", ".filepart")):
+            ctx.log.info(f"Left {f.name} alone: a file still being uploaded.", file=f.name)
+        # other files (.handled, .rejected, other suffixes) are silently not ours
+    return out
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _settled(ctx, transport: Transport, files: list[RemoteFile], seconds: float) -> list[RemoteFile]:
+    """The files whose size and time did not change while we waited ``seconds``."""
+    _sleep(seconds)
+    again = {f.name: f for f in transport.list_files(ctx.folder)}
+    out = []
+    for f in files:
+        now = again.get(f.name)
+        if now is not None and (now.size, now.mtime) == (f.size, f.mtime):
+            out.append(f)
+        elif now is not None:
+            ctx.log.info(f"Left {f.name} for the next run: it is still changing (being written?).", file=f.name)
+    return out
+
+
+# -- one file --------------------------------------------------------------------------------------
+
+def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> None:
+    name, folder = remote.name, ctx.folder
+    ctx.log.count(files=1)
+    if remote.size > limit:
+        _refuse(ctx, transport, name, None, remote.size,
+                f"it is {remote.size:,} bytes, more than the {limit:,} bytes allowed")
+        return
+    data = transport.read(folder, name, limit)
+    digest = hashlib.sha256(data).hexdigest()
+    handled = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=digest))
+    if handled is not None and handled.status == "done":
+        same = "" if handled.file_name == name else f" as {handled.file_name}"
+        ctx.log.info(f"{name} was already handled (same content{same}); nothing applied again.", file=name)
+        ctx.log.commit()
+        _rename(ctx, transport, name, ".handled")
+        return
+    try:
+        records = parse_confirmations(data, limit)
+    except XMLRefused as exc:
+        _refuse(ctx, transport, name, (digest, handled), len(data), str(exc).rstrip("."))
+        return
+    for warning in records.warnings:
+        ctx.log.warning(f"{name}: {warning}", file=name)
+    ctx.log.progress(0, len(records))
+    outcome = _apply_all(ctx, name, records)
+    if handled is None:
+        handled = HandledFile(job=JOB, sha256=digest)
+        db.session.add(handled)
+    handled.file_name, handled.size, handled.status = name[:255], len(data), "done"
+    handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
+    handled.handled_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    ctx.log.info(f"{name}: {outcome}", file=name)
+    ctx.log.commit()
+    _rename(ctx, transport, name, ".handled")
+
+
+def _refuse(ctx, transport: Transport, name: str, hashed, size: int, reason: str) -> None:
+    """The whole file is refused: nothing applied; it is kept on the server as ``<name>.rejected``."""
+    if hashed is not None:
+        digest, handled = hashed
+        if handled is None:
+            handled = HandledFile(job=JOB, sha256=digest)
+            db.session.add(handled)
+        handled.file_name, handled.size, handled.status = name[:255], size, "rejected"
+        handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
+    ctx.log.error(f"{name} was refused: {reason}. Nothing was changed; the file is kept on the server as "
+                  f"{name}.rejected (rename it back to import it again).", file=name)
+    ctx.log.commit()
+    _rename(ctx, transport, name, ".rejected")
+
+
+def _rename(ctx, transport: Transport, name: str, suffix: str) -> None:
+    """Rename ``name`` to ``name + suffix`` without overwriting an earlier file of that name."""
+    target = name + suffix
+    try:
+        n = 1
+        while transport.stat(ctx.folder, target) is not None:
+            n += 1
+            target = f"{name}.{n}{suffix}" if n <= 50 else f"{name}.run{ctx.run.id}-{n}{suffix}"
+            if n > 60:
+                raise TransferError(f"too many earlier copies of {name}{suffix}")
+        transport.rename(ctx.folder, name, target)
+    except TransferError as exc:
+        ctx.log.warning(f"Could not rename {name} to {target}: {exc} The next run will see it was handled "
+                        "and only retry the rename.", file=name)
+        ctx.log.commit()
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+class _Outcome:
+    def __init__(self):
+        self.paid = self.rejected = self.unchanged = self.failed = 0
+        self.fallbacks: dict[str, int] = defaultdict(int)
+
+    def __str__(self):
+        parts = [f"{self.paid} paid", f"{self.rejected} rejected"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} changed nothing")
+        if self.failed:
+            parts.append(f"{self.failed} with errors")
+        return ", ".join(parts) + "."
+
+
+@dataclass
+class _Result:
+    """What one record did: ``kind`` paid | rejected | unchanged | failed, and what to report."""
+    kind: str
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """A service refused a record while a whole chunk shared one savepoint."""
+
+
+def _apply_all(ctx, file_name: str, records: list[Confirmation]) -> _Outcome:
+    """Apply the records, each as if inside its own savepoint. For speed a chunk of records shares
+    one savepoint; when a service refuses one of them, the chunk is undone and redone with one
+    savepoint per record, so a refused record still undoes only itself."""
+    outcome = _Outcome()
+    by_uid, by_number = _prefetch(records)
+    for start in range(0, len(records), CHUNK):
+        chunk = records[start:start + CHUNK]
+        try:
+            with db.session.begin_nested(), invoices.deferred_history():
+                results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=True) for rec in chunk]
+        except _Refused:
+            results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=False) for rec in chunk]
+        for rec, result in zip(chunk, results):
+            _report(ctx, file_name, rec, result, outcome)
+        ctx.log.progress(start + len(chunk))
+    ctx.log.progress(len(records))
+    ctx.log.count(records=len(records), failed=outcome.failed)
+    for what, count in outcome.fallbacks.items():
+        ctx.log.info(f"{count} paid record(s) had no {what}.", file=file_name)
+    return outcome
+
+
+def _report(ctx, file_name: str, rec: Confirmation, result: _Result, outcome: _Outcome) -> None:
+    for warning in result.warnings:
+        ctx.log.warning(f"{rec.where}: {warning}", file=file_name, record=rec.label)
+    for what in result.fallbacks:
+        outcome.fallbacks[what] += 1
+    if result.kind == "failed":
+        outcome.failed += 1
+        ctx.log.error(f"{rec.where}: {result.error}", file=file_name, record=rec.label)
+    else:
+        setattr(outcome, result.kind, getattr(outcome, result.kind) + 1)
+
+
+def _prefetch(records: list[Confirmation]):
+    """The invoices the file can refer to, in a few queries (with their lines, which closing needs)."""
+    uids = sorted({r.unique_identifier for r in records if r.unique_identifier})
+    numbers = sorted({r.invoice_number for r in records if r.invoice_number and not r.unique_identifier})
+    opts = (selectinload(Invoice.lines).selectinload(InvoiceLine.po_line),)
+    by_uid: dict[str, Invoice] = {}
+    by_number: dict[str, list[Invoice]] = defaultdict(list)
+    for i in range(0, len(uids), _IN_CHUNK):
+        for inv in db.session.scalars(select(Invoice).where(Invoice.erp_identifier.in_(uids[i:i + _IN_CHUNK]))
+                                      .options(*opts)):
+            by_uid[inv.erp_identifier] = inv
+    for i in range(0, len(numbers), _IN_CHUNK):
+        for inv in db.session.scalars(select(Invoice).join(Vendor, Invoice.vendor_id == Vendor.id)
+                                      .where(Invoice.number.in_(numbers[i:i + _IN_CHUNK])).options(*opts)):
+            by_number[inv.number].append(inv)
+    return by_uid, by_number
+
+
+def _match(rec: Confirmation, by_uid, by_number) -> tuple[Invoice | None, str]:
+    if rec.unique_identifier:
+        inv = by_uid.get(rec.unique_identifier)
+        if inv is None:
+            return None, f"unknown invoice: no invoice has the unique identifier {rec.unique_identifier}."
+        if (rec.invoice_number and rec.invoice_number != inv.number) or \
+                (rec.vendor_code and rec.vendor_code != inv.vendor.code):
+            return None, (f"the unique identifier {rec.unique_identifier} belongs to invoice {inv.number} of vendor "
+                          f"{inv.vendor.code}, not to the invoice number/vendor given; nothing changed.")
+        return inv, ""
+    found = by_number.get(rec.invoice_number, [])
+    if rec.vendor_code:
+        found = [inv for inv in found if inv.vendor.code == rec.vendor_code]
+    if not found:
+        vendor = f" of vendor {rec.vendor_code}" if rec.vendor_code else ""
+        return None, f"unknown invoice: no invoice {rec.invoice_number}{vendor}."
+    if len(found) > 1:
+        vendors = ", ".join(sorted(inv.vendor.code for inv in found))
+        return None, (f"ambiguous: {len(found)} invoices are numbered {rec.invoice_number} (vendors {vendors}); "
+                      "the ERP must send the unique identifier or the vendor code. Nothing changed.")
+    return found[0], ""
+
+
+def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared: bool) -> _Result:
+    """Apply one record. ``shared``: the caller's savepoint covers a chunk, so a refusal must undo the
+    chunk (raise :class:`_Refused`); otherwise the record gets its own savepoint."""
+    if rec.errors:
+        return _Result("failed", "; ".join(rec.errors) + ". Nothing changed.")
+    result = _Result("paid" if rec.payment_status == "PAID" else "rejected",
+                     warnings=[f"{w}." for w in rec.warnings])
+    inv, problem = _match(rec, by_uid, by_number)
+    if problem:
+        return _Result("failed", problem, result.warnings)
+    if inv.status not in PAYABLE:
+        return _not_payable(rec, inv, result)
+    try:
+        if shared:
+            _change(ctx, file_name, rec, inv, result)
+        else:
+            with db.session.begin_nested():
+                _change(ctx, file_name, rec, inv, result)
+    except DomainError as exc:
+        if shared:
+            raise _Refused() from exc
+        return _Result("failed", f"invoice {inv.number} ({inv.vendor.code}): {exc} Nothing changed.",
+                       result.warnings)
+    return result
+
+
+def _change(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) -> None:
+    if rec.payment_status == "PAID":
+        _pay(ctx, file_name, rec, inv, result)
+    else:
+        invoices.send_back_to_review(ctx.actor, inv, rec.payment_note or REJECTION_NOTE, erp=True)
+
+
+def _not_payable(rec: Confirmation, inv: Invoice, result: _Result) -> _Result:
+    repeat = (rec.payment_status == "PAID" and inv.status == "closed") or \
+             (rec.payment_status == "REJECTED" and inv.status in ("in_review", "in_approval"))
+    if repeat:
+        state = "already closed" if inv.status == "closed" else f"already {STATUSES[inv.status]}"
+        result.warnings.append(f"invoice {inv.number} ({inv.vendor.code}) is {state}; nothing changed.")
+        result.kind = "unchanged"
+        return result
+    verb = "paid" if rec.payment_status == "PAID" else "rejected"
+    return _Result("failed", f"the ERP says {verb}, but invoice {inv.number} ({inv.vendor.code}) is "
+                   f"{STATUSES[inv.status]}; nothing changed. Check it with the financial system.", result.warnings)
+
+
+def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) -> None:
+    voucher = rec.voucher_number
+    if not voucher:
+        voucher = f"ERP {file_name}"[:50]
+        result.fallbacks.append(f"payment_voucher_number (stored '{voucher}')")
+    on = rec.voucher_date
+    if on is None:
+        on = date.today()
+        result.fallbacks.append("payment_voucher_date (stored the import date)")
+    amount, currency = rec.amount, rec.currency
+    if amount is None:
+        amount, currency = inv.total_amount, inv.currency
+        result.fallbacks.append("voucher_amount (stored the invoice total)")
+    currency = currency or inv.currency
+    invoices.record_payment(ctx.actor, inv, voucher, on, amount, currency, flush=False)   # the savepoint flushes
+    if currency == inv.currency and inv.payment_amount != inv.total_amount:
+        result.warnings.append(f"invoice {inv.number} ({inv.vendor.code}) paid {inv.payment_amount} {currency}, "
+                               f"its total is {inv.total_amount}; recorded as sent (for information only).")
 
 
 def run(app, profile_code: str, **kw) -> int | None:
-    from app.integrations.payment_import import import_payments
+    """:func:`import_payments` as a run of the profile (:func:`app.integrations.runs.execute`)."""
     return execute(app, "import_payments", profile_code, import_payments, **kw)

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from jobs import JOBS
 
 from tests.servers import REQUIRE, free_port, need, wait_port  # noqa: E402,F401  (re-exported for the tests)
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -117,10 +118,10 @@ def make_app(request, tmp_path, sqlite_template):
         if backend == "sqlite":
             path = tmp_path / f"test{len(made)}.db"
             shutil.copy(sqlite_template, path)
-            app = create_app(base_config(f"sqlite:///{path}", **files, **extra))
+            app = create_app(base_config(f"sqlite:///{path}", **files, **extra), jobs=JOBS)
         else:
             url = request.getfixturevalue("pg_migrated")
-            app = create_app(base_config(url, **files, **extra))
+            app = create_app(base_config(url, **files, **extra), jobs=JOBS)
             _truncate_pg(app)
         with app.app_context():
             from app.setup import ensure_institution

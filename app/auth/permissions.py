@@ -2,8 +2,9 @@
 
 Every view declares its roles with :func:`roles_required` (or :func:`public`); create_app refuses
 to start when a route declares neither. Scope: a role assignment covers the whole institution
-(library NULL) or one library; queries go through the ``visible_*`` filters so an out-of-scope
-id is simply not found (404), never a 403 that confirms it exists.
+(library NULL) or one library (:func:`library_scope`); each domain's ``visible_*`` filters (e.g.
+:mod:`app.funds.scope`) build on it so an out-of-scope id is simply not found (404), never a 403
+that confirms it exists.
 
 Institution-wide data (currency rates, vendors' shared and financial fields, fiscal periods,
 institution ledgers, settings, users and libraries) is read by everyone but changed only under one
@@ -17,7 +18,6 @@ from functools import wraps
 
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import false, or_, select, true
 
 from ..errors import Forbidden
 from .models import Role
@@ -114,34 +114,6 @@ def library_scope(user, roles=ALL_ROLES) -> set[int] | None:
 def in_scope(scope: set[int] | None, library_id: int | None) -> bool:
     """Whether an object owned by ``library_id`` (None: the institution) is inside ``scope``."""
     return scope is None or (library_id is not None and library_id in scope)
-
-
-# -- row filters ---------------------------------------------------------------------------
-
-def visible_funds_clause(user):
-    from ..funds.models import Fund, fund_availability
-    scope = library_scope(user)
-    if scope is None:
-        return true()
-    if not scope:
-        return false()
-    shared = Fund.owner_library_id.is_(None) & (
-        Fund.available_to_all | Fund.id.in_(
-            select(fund_availability.c.fund_id).where(fund_availability.c.library_id.in_(scope))))
-    return or_(Fund.owner_library_id.in_(scope), shared)
-
-
-def visible_ledgers_clause(user):
-    from ..funds.models import Ledger, ledger_availability
-    scope = library_scope(user)
-    if scope is None:
-        return true()
-    if not scope:
-        return false()
-    shared = Ledger.owner_library_id.is_(None) & (
-        Ledger.available_to_all | Ledger.id.in_(
-            select(ledger_availability.c.ledger_id).where(ledger_availability.c.library_id.in_(scope))))
-    return or_(Ledger.owner_library_id.in_(scope), shared)
 
 
 def can_manage_money(user, owner_library_id: int | None) -> bool:

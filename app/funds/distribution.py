@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from ..auth.permissions import visible_funds_clause
+from .scope import visible_funds_clause
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..ledger.money import parse_amount, quantize, quantize_percent, split

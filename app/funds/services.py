@@ -15,8 +15,8 @@ from babel.numbers import is_currency
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 
-from ..auth.permissions import (MONEY_MANAGERS, can_manage_money, require_institution_role, visible_funds_clause,
-                                visible_ledgers_clause)
+from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institution_role
+from .scope import visible_funds_clause, visible_ledgers_clause
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..database import insert_rows, is_postgres, next_ids

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..auth.permissions import visible_funds_clause, visible_ledgers_clause
+from .scope import visible_funds_clause, visible_ledgers_clause
 from ..extensions import db
 from ..ledger import Balance
 from .models import FiscalPeriod, Fund, Ledger

@@ -8,8 +8,9 @@ about ``LOAD_CHUNK_SECONDS``, then commits with the run's events and progress; o
 then pauses ``LOAD_PAUSE_SECONDS`` so that writers waiting for the write lock (SQLite retries a
 busy lock by sleeping, it keeps no queue) get it before the next chunk.
 
-A big input runs in a process of its own (:mod:`.load_worker`), so its Python work never takes
-turns on the interpreter lock with the pages of the web process that started it.
+A big input runs in a process of its own (:mod:`.load_worker`; the child is ``jobs/load_worker.py``),
+so its Python work never takes turns on the interpreter lock with the pages of the web process
+that started it.
 
 A :class:`BulkLoad` row keyed by the input's SHA-256 remembers how far a load got; a run that
 dies part-way leaves it behind, and loading the same input again carries on from there. A run
@@ -30,6 +31,7 @@ from ..auth.models import User, utcnow
 from ..database import write_intent
 from ..extensions import db
 from .models import OTHER_JOBS, BulkLoad, JobEvent, JobRun
+from .load_worker import spawn
 from .runs import RunLog, claim, owner_gone
 
 log = logging.getLogger(__name__)
@@ -174,7 +176,27 @@ def in_background(app, run_id: int, body: Callable[..., str], *args, own_process
     (:mod:`.load_worker`: a big load must not slow the pages this process serves); the web request
     answers at once either way."""
     if own_process:
-        from .load_worker import spawn
-        spawn(app, run_id, body, *args)
+        spawn(app, run_id, body, *args, on_exit=lambda code: process_ended(app, run_id, code))
         return
     threading.Thread(target=execute, args=(app, run_id, body, *args), name=f"run-{run_id}", daemon=True).start()
+
+
+def process_ended(app, run_id: int, code: int) -> None:
+    """The child process of run ``run_id`` ended with exit ``code``: a run it left "running" (killed,
+    out of memory) is marked interrupted at once and its load failed; loading the same input
+    again carries on from the last committed chunk."""
+    with app.app_context():
+        try:
+            run = db.session.get(JobRun, run_id)
+            if run is not None and run.status == "running":
+                interrupt(run, f"Interrupted: the load process stopped (exit code {code}). Load the same "
+                               "input again to carry on.")
+                load = db.session.scalar(db.select(BulkLoad).filter_by(run_id=run_id))
+                if load is not None:
+                    load.status = "failed"
+                db.session.commit()
+        except Exception:  # noqa: BLE001 (a reaper must not die noisily; the run then looks stale)
+            db.session.rollback()
+            log.exception("could not mark run #%s interrupted", run_id)
+        finally:
+            db.session.remove()

@@ -36,16 +36,26 @@ TRIGGERS = {"manual": "Run now", "schedule": "Scheduled", "catch_up": "Catch-up"
             "event": "On send"}
 
 
-def schedule_text(item) -> str:
-    """"Daily at 06:00" for anything with ``schedule``, ``schedule_time`` and ``schedule_day``
-    (profile sections, vendors' EDI pickups)."""
-    if item.schedule == "hourly":
-        return "Hourly"
-    if item.schedule == "daily":
-        return f"Daily at {item.schedule_time}"
-    if item.schedule == "weekly" and item.schedule_day is not None:
-        return f"Weekly on {WEEKDAYS[item.schedule_day]} at {item.schedule_time}"
-    return "Not scheduled"
+class Scheduled:
+    """The schedule of a profile's section or a vendor's EDI pickup (read by :mod:`.schedules`):
+    ``version`` changes on every save, so the scheduler process picks the change up."""
+    active = db.Column(db.Boolean, nullable=False, default=False)
+    schedule = db.Column(db.String(10), nullable=False, default="none")     # none | hourly | daily | weekly
+    schedule_time = db.Column(db.String(5), nullable=False, default="")     # HH:MM (daily, weekly)
+    schedule_day = db.Column(db.Integer)                                    # 0 = Monday (weekly)
+    version = db.Column(db.Integer, nullable=False, default=1)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def schedule_text(self) -> str:
+        """"Daily at 06:00"."""
+        if self.schedule == "hourly":
+            return "Hourly"
+        if self.schedule == "daily":
+            return f"Daily at {self.schedule_time}"
+        if self.schedule == "weekly" and self.schedule_day is not None:
+            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
+        return "Not scheduled"
 
 
 class Connection(db.Model):
@@ -112,7 +122,7 @@ class IntegrationProfile(db.Model):
         return next((s for s in self.sections if s.job == job), None)
 
 
-class ProfileSection(db.Model):
+class ProfileSection(Scheduled, db.Model):
     """One job of a profile: active or not, its folder, options and schedule. The scheduler
     process rebuilds its jobs from these rows (``version`` changes on every save)."""
     __tablename__ = "profile_section"
@@ -122,16 +132,10 @@ class ProfileSection(db.Model):
     profile_id = db.Column(db.Integer, db.ForeignKey("integration_profile.id", ondelete="CASCADE"),
                            nullable=False, index=True)
     job = db.Column(db.String(20), nullable=False)
-    active = db.Column(db.Boolean, nullable=False, default=False)
     path = db.Column(db.String(200), nullable=False, default="")   # under the connection's base_dir
     file_type = db.Column(db.String(5), nullable=False, default="")   # allocation loader: csv | xls | xlsx
     split_by_owner = db.Column(db.Boolean, nullable=False, default=False)   # invoice export
     batch_size = db.Column(db.Integer, nullable=False, default=1000)        # PO line export
-    schedule = db.Column(db.String(10), nullable=False, default="none")     # none | hourly | daily | weekly
-    schedule_time = db.Column(db.String(5), nullable=False, default="")     # HH:MM (daily, weekly)
-    schedule_day = db.Column(db.Integer)                                    # 0 = Monday (weekly)
-    version = db.Column(db.Integer, nullable=False, default=1)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     profile = db.relationship("IntegrationProfile", back_populates="sections")
 
@@ -142,10 +146,6 @@ class ProfileSection(db.Model):
     @property
     def is_input(self) -> bool:
         return self.job in INPUT_JOBS
-
-    @property
-    def schedule_text(self) -> str:
-        return schedule_text(self)
 
 
 class JobRun(db.Model):

@@ -1,4 +1,6 @@
-"""The two order jobs of a finance profile: *Export orders (PO)* and *Export PO lines (POL)*.
+"""What the two order jobs of a finance profile send, and what waits for them: *Export orders
+(PO)* and *Export PO lines (POL)* (their bodies: ``jobs/export_orders.py``,
+``jobs/export_po_lines.py``). The pages and the scheduler read the queues from here.
 
 Export orders: every ``po_sent`` / ``po_deleted`` outbox event recorded since the profile was
 created is queued once (an :class:`OrderExport` row), then each queued event becomes its own file
@@ -24,7 +26,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from lxml import etree
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import utcnow
@@ -36,9 +38,8 @@ from ..org.models import Institution
 from .formats import orders as fmt
 from .formats import xml
 from .models import IntegrationProfile, OrderExport, POLineExport
-from .runs import JobContext, JobRefused
+from .runs import JobRefused
 from .services import require_admin
-from .transport import TransferError
 
 ORDER_EVENT_KINDS = ("po_sent", "po_deleted")
 FINISHED_STATUSES = ("closed", "cancelled")
@@ -82,7 +83,7 @@ def _fund_info(pol: POLine, share: POLineFund | None, fund: Fund, balances: tupl
                         ledger_name=fund.ledger.name, encumbered=encumbered, expended=expended)
 
 
-def _checked(data: bytes, xsd: str, file_name: str) -> bytes:
+def checked_file(data: bytes, xsd: str, file_name: str) -> bytes:
     """``data`` parsed back safely and valid against ``xsd``, or the run stops before any upload.
     Validated while streaming (elements are dropped once read), so a 50,000-line file is never
     held as a second tree."""
@@ -100,11 +101,11 @@ def _checked(data: bytes, xsd: str, file_name: str) -> bytes:
     return data
 
 
-def _safe_part(text: str) -> str:
+def safe_part(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text or "")[:80] or "unknown"
 
 
-def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i:i + size]
 
@@ -126,7 +127,7 @@ def queue_orders(profile: IntegrationProfile) -> int:
     return len(ids)
 
 
-def _event_number(event: OutboxEvent) -> str:
+def event_number(event: OutboxEvent) -> str:
     return str((event.payload or {}).get("number") or f"order event {event.id}")
 
 
@@ -134,11 +135,11 @@ def order_of(event: OutboxEvent) -> fmt.Order | fmt.DeletedOrder:
     """The file content of one order event (raises :class:`fmt.FormatError` on a data problem)."""
     payload = event.payload or {}
     if event.kind == "po_deleted":
-        return fmt.DeletedOrder(_event_number(event), event.occurred_at.date(), str(payload.get("reason") or ""))
+        return fmt.DeletedOrder(event_number(event), event.occurred_at.date(), str(payload.get("reason") or ""))
     po = db.session.get(PurchaseOrder, event.object_id, options=[
         selectinload(PurchaseOrder.lines).selectinload(POLine.distribution)])
     if po is None:
-        raise fmt.FormatError(f"{_event_number(event)} was deleted before it was exported; there is nothing to "
+        raise fmt.FormatError(f"{event_number(event)} was deleted before it was exported; there is nothing to "
                               f"send (the deletion is exported on its own).")
     wanted = set(payload.get("lines") or ())
     lines = [p for p in po.lines if not wanted or p.number in wanted]
@@ -154,69 +155,6 @@ def order_of(event: OutboxEvent) -> fmt.Order | fmt.DeletedOrder:
                              funds=[_fund_info(p, s, s.fund) for s in p.distribution],
                              reporting_code=p.reporting_code, vendor_reference=p.vendor_reference)
                for p in lines])
-
-
-@dataclass
-class _File:
-    export_id: int
-    number: str
-    name: str
-    data: bytes
-
-
-def export_orders(ctx: JobContext) -> None:
-    profile, log = ctx.profile, ctx.log
-    queued = queue_orders(profile)
-    if queued:
-        log.info(f"{queued} new order event(s) queued for export.")
-    log.commit()
-    rows = db.session.execute(
-        select(OrderExport, OutboxEvent).join(OutboxEvent, OutboxEvent.id == OrderExport.outbox_event_id)
-        .where(OrderExport.profile_id == profile.id, OrderExport.status == "pending")
-        .order_by(OrderExport.outbox_event_id)).all()
-    if not rows:
-        log.info("No order to export.")
-        return
-    files: list[_File] = []
-    for row, event in rows:
-        number = _event_number(event)
-        try:
-            order = order_of(event)
-            number = order.number
-            data = fmt.build_po_data([order])
-        except fmt.FormatError as exc:
-            row.status, row.attempts, row.last_error = "failed", row.attempts + 1, str(exc)
-            log.error(str(exc), record=number)
-            log.count(records=1, failed=1)
-            log.commit()
-            continue
-        name = f"PO_{_safe_part(number)}_{event.id}.xml"
-        files.append(_File(row.id, number, name, _checked(data, fmt.PO_XSD, name)))
-    if not files:
-        return
-    log.progress(0, len(files))
-    done: set[int] = set()
-    try:
-        with ctx.transport() as transport:
-            for n, f in enumerate(files, 1):
-                transport.publish(ctx.folder, f.name, f.data)
-                row = db.session.get(OrderExport, f.export_id)
-                row.status, row.file_name, row.last_error = "sent", f.name, ""
-                row.attempts += 1
-                log.info(f"{f.number} exported.", file=f.name, record=f.number)
-                log.count(files=1, records=1)
-                log.progress(n)
-                log.commit()
-                done.add(f.export_id)
-    except TransferError as exc:
-        log.rollback()
-        left = [f for f in files if f.export_id not in done]
-        for f in left:
-            row = db.session.get(OrderExport, f.export_id)
-            row.attempts += 1
-            row.last_error = str(exc)
-        log.commit()
-        raise TransferError(f"{exc} {len(left)} order file(s) not sent; the next run sends them.") from None
 
 
 def rerun_failed_orders(actor, profile: IntegrationProfile) -> int:
@@ -253,32 +191,27 @@ def failed_orders(profile: IntegrationProfile) -> list[FailedOrder]:
         select(OrderExport, OutboxEvent).join(OutboxEvent, OutboxEvent.id == OrderExport.outbox_event_id)
         .where(OrderExport.profile_id == profile.id, OrderExport.status == "failed")
         .order_by(OrderExport.outbox_event_id)).all()
-    return [FailedOrder(r.id, e.id, _event_number(e), e.kind, r.attempts, r.last_error, r.updated_at)
+    return [FailedOrder(r.id, e.id, event_number(e), e.kind, r.attempts, r.last_error, r.updated_at)
             for r, e in rows]
 
 
 # -- export PO lines (POL) ----------------------------------------------------------------------
 
-def _unexported_lines():
+def unexported_lines():
     return (select(POLine.id)
             .outerjoin(POLineExport, POLineExport.po_line_id == POLine.id)
             .where(POLine.status.in_(FINISHED_STATUSES), POLineExport.id.is_(None)))
 
 
 def unexported_po_lines() -> int:
-    return db.session.scalar(select(func.count()).select_from(_unexported_lines().subquery())) or 0
-
-
-def _next_line_ids(limit: int) -> list[int]:
-    oldest_first = (func.coalesce(POLine.closed_at, POLine.updated_at), POLine.id)
-    return list(db.session.scalars(_unexported_lines().order_by(*oldest_first).limit(limit)))
+    return db.session.scalar(select(func.count()).select_from(unexported_lines().subquery())) or 0
 
 
 def _expended(ids: list[int]) -> dict[int, dict[int, Decimal]]:
     """PO line id -> {fund id: expended on its invoice lines, fund currency}."""
     t = FundTransaction
     out: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         q = (select(InvoiceLine.po_line_id, t.fund_id, func.sum(t.amount))
              .join(InvoiceLine, and_(t.source_type == "invoice_line", t.source_id == InvoiceLine.id))
              .where(t.kind == "expenditure", InvoiceLine.po_line_id.in_(chunk))
@@ -292,7 +225,7 @@ def _close_notes(ids: list[int]) -> dict[int, str]:
     """PO line id -> the note of its last close."""
     e = POLineEvent
     out: dict[int, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         last = (select(func.max(e.id)).where(e.po_line_id.in_(chunk), e.action == "close", e.field == "status")
                 .group_by(e.po_line_id))
         rows = db.session.execute(select(e.po_line_id, e.note).where(e.id.in_(last)))
@@ -307,7 +240,7 @@ def finished_lines(ids: list[int]) -> list[fmt.FinishedLine]:
     result: list[fmt.FinishedLine] = []
     institution: list = []
     funds: dict[int, Fund] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         q = select(POLine).where(POLine.id.in_(chunk)).options(
             selectinload(POLine.distribution), selectinload(POLine.po))
         by_id = {p.id: p for p in db.session.scalars(q)}
@@ -337,34 +270,3 @@ def _finished_line(p: POLine, spent: dict[int, Decimal], close_note: str, funds:
         status_date=when.date(), reason=reason or "", owner=owner, owner_code=owner_code,
         vendor=_vendor(p.vendor), order_type=p.order_type, quantity=p.quantity,
         price=fmt.Amount(p.currency, p.net_price), funds=infos)
-
-
-def export_po_lines(ctx: JobContext) -> None:
-    log = ctx.log
-    batch = max(1, ctx.section.batch_size or DEFAULT_BATCH)
-    waiting = unexported_po_lines()
-    if not waiting:
-        log.info("No closed or cancelled PO line to export.")
-        return
-    ids = _next_line_ids(batch)
-    log.progress(0, len(ids))
-    name = f"POL_{ctx.run.id}.xml"
-    data = _checked(fmt.build_po_line_data(finished_lines(ids)), fmt.POL_XSD, name)
-    log.info(f"{name} written: {len(ids)} PO line(s), {len(data):,} bytes.", file=name)
-    log.commit()   # a heartbeat before the upload: a big batch takes a while to write
-    with ctx.transport() as transport:
-        transport.publish(ctx.folder, name, data)
-    # The file is on the server: record its lines as exported in one unit.
-    now, run_id, profile_id = utcnow(), ctx.run.id, ctx.profile.id
-    for chunk in _chunks(ids, 5000):
-        db.session.execute(insert(POLineExport), [
-            {"po_line_id": i, "profile_id": profile_id, "file_name": name, "run_id": run_id, "exported_at": now}
-            for i in chunk])
-    log.count(files=1, records=len(ids))
-    log.progress(len(ids))
-    log.info(f"{len(ids)} PO line(s) exported.", file=name)
-    remaining = waiting - len(ids)
-    if remaining > 0:
-        log.warning(f"{remaining} PO lines remain: run again.")
-        log.note(f"{remaining} PO lines remain: run again.")
-    log.commit()

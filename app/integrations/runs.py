@@ -43,6 +43,16 @@ class JobRefused(Exception):
     """The job cannot start (unknown profile, section not configured); the message says why."""
 
 
+def job_runner(app, job: str) -> Callable[..., int | None]:
+    """The ``run`` of ``job`` among the jobs handed to ``create_app`` (``jobs.JOBS``): the one
+    function the scheduler, the "Run now" and "Fetch now" buttons, ``flask jobs run`` and the
+    tests call."""
+    try:
+        return app.extensions["jobs"][job]
+    except KeyError:
+        raise JobRefused(f"Job {job!r} is not among the jobs this app was created with.") from None
+
+
 def system_actor() -> User:
     """The user scheduled runs act as: an institution administrator that cannot log in."""
     return service_user(SYSTEM_USERNAME, "ERP integration")

@@ -30,7 +30,6 @@ from typing import Callable
 import click
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from tzlocal import get_localzone
 
@@ -42,6 +41,8 @@ from ..extensions import db
 from . import processes
 from .leadership import AdvisoryLock, Elector, FileLock
 from .models import JobEvent, JobRun, ProfileSection
+from .runs import job_runner
+from .schedules import previous_tick, trigger_for
 
 log = logging.getLogger(__name__)
 RECONCILE_ID = "reconcile"
@@ -144,56 +145,6 @@ def stop(app) -> None:
         elector.leading = False
 
 
-# -- triggers from the presets ---------------------------------------------------------------------
-
-def trigger_for(section: ProfileSection, tz, override_seconds: int | None = None):
-    if section.schedule == "none" or not section.active:
-        return None
-    if override_seconds:
-        return IntervalTrigger(seconds=override_seconds, timezone=tz,
-                               start_date=datetime(2000, 1, 1, tzinfo=timezone.utc))
-    if section.schedule == "hourly":
-        return CronTrigger(minute=0, timezone=tz)
-    hour, minute = (int(x) for x in (section.schedule_time or "00:00").split(":"))
-    if section.schedule == "daily":
-        return CronTrigger(hour=hour, minute=minute, timezone=tz)
-    if section.schedule == "weekly" and section.schedule_day is not None:
-        return CronTrigger(day_of_week=section.schedule_day, hour=hour, minute=minute, timezone=tz)
-    return None
-
-
-def _tz(app):
-    return app.config.get("SCHEDULER_TIMEZONE") or get_localzone()
-
-
-def next_run(app, section: ProfileSection, now: datetime | None = None) -> datetime | None:
-    """When the section's job runs next (aware datetime in the scheduler's zone), from the database
-    alone, so any worker can show it."""
-    tz = _tz(app)
-    trig = trigger_for(section, tz, app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS"))
-    if trig is None:
-        return None
-    now = now or datetime.now(timezone.utc)
-    return trig.get_next_fire_time(None, now.astimezone(trig.timezone))
-
-
-def previous_tick(app, section: ProfileSection, now: datetime) -> datetime | None:
-    """The last time the section's job should have run at or before ``now`` (aware)."""
-    tz = _tz(app)
-    trig = trigger_for(section, tz, app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS"))
-    if trig is None:
-        return None
-    span = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(days=7)}
-    window = timedelta(seconds=app.config["SCHEDULE_INTERVAL_OVERRIDE_SECONDS"]) \
-        if app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS") else span[section.schedule]
-    tick = trig.get_next_fire_time(None, (now - window - timedelta(seconds=1)).astimezone(trig.timezone))
-    last = None
-    while tick is not None and tick <= now:
-        last = tick
-        tick = trig.get_next_fire_time(tick, tick + timedelta(microseconds=1))
-    return last
-
-
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
@@ -203,14 +154,13 @@ def _naive_utc(moment: datetime) -> datetime:
 def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> None:
     """What APScheduler calls: the job's ``run`` with the tick it belongs to (so two schedulers
     can never both record one tick: job_run has a unique (job, profile, scheduled_for))."""
-    from jobs import runner
     now = datetime.now(timezone.utc)
     with app.app_context():
         section = _section(job, profile_code)
         tick = previous_tick(app, section, now) if section is not None and trigger == "schedule" else None
     scheduled_for = _naive_utc(tick) if tick else _naive_utc(now).replace(microsecond=0)
     try:
-        runner(job)(app, profile_code, trigger=trigger, scheduled_for=scheduled_for)
+        job_runner(app, job)(app, profile_code, trigger=trigger, scheduled_for=scheduled_for)
     except Exception:  # a job must never take the scheduler down
         log.exception("scheduled %s of %s failed to start", job, profile_code)
 
@@ -240,8 +190,8 @@ def register(hook: Hook) -> Hook:
 
 @register
 def _edi_pickups(app, scheduler, known: dict, wanted: dict) -> None:
-    """The vendors' EDI pickups (app.invoices.edi_services)."""
-    from ..invoices.edi_services import schedule_edi_jobs
+    """The vendors' EDI pickups (app.integrations.edi.services)."""
+    from .edi.services import schedule_edi_jobs
     schedule_edi_jobs(app, scheduler, known, wanted)
 
 

@@ -58,16 +58,25 @@ class ConnectionFields:
     base_dir: str = ""
 
 
+def _all(model) -> list:
+    return list(db.session.scalars(db.select(model).order_by(model.code)))
+
+
+def _get(model, ref, missing: str):
+    """The row of ``model`` with the id or the code ``ref``."""
+    row = db.session.get(model, ref) if isinstance(ref, int) or str(ref).isdigit() else None
+    row = row or db.session.scalar(db.select(model).filter_by(code=str(ref)))
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def connections() -> list[Connection]:
-    return list(db.session.scalars(db.select(Connection).order_by(Connection.code)))
+    return _all(Connection)
 
 
 def get_connection(ref) -> Connection:
-    conn = db.session.get(Connection, ref) if isinstance(ref, int) or str(ref).isdigit() else None
-    conn = conn or db.session.scalar(db.select(Connection).filter_by(code=str(ref)))
-    if conn is None:
-        raise NotFound("No such connection.")
-    return conn
+    return _get(Connection, ref, "No such connection.")
 
 
 def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
@@ -127,23 +136,34 @@ def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
             raise InvalidInput("Give the FTP password.", "password")
 
 
-def create_connection(actor, f: ConnectionFields) -> Connection:
+def _create(actor, model, what: str, f, apply):
+    """A new ``model`` row (``what``: its name in messages) with the unique code ``f.code``,
+    filled in by ``apply(row, f)``; the caller flushes."""
     require_admin(actor)
-    code = _code(f.code, "connection")
-    if db.session.scalar(db.select(Connection.id).filter_by(code=code)):
-        raise Duplicate(f"A connection {code} already exists.", "code")
-    conn = Connection(code=code)
-    _apply_connection(conn, f)
-    db.session.add(conn)
+    code = _code(f.code, what)
+    if db.session.scalar(db.select(model.id).filter_by(code=code)):
+        raise Duplicate(f"A {what} {code} already exists.", "code")
+    row = model(code=code)
+    apply(row, f)
+    db.session.add(row)
+    return row
+
+
+def _update(actor, row, f, apply):
+    require_admin(actor)
+    apply(row, f)
+    db.session.flush()
+    return row
+
+
+def create_connection(actor, f: ConnectionFields) -> Connection:
+    conn = _create(actor, Connection, "connection", f, _apply_connection)
     db.session.flush()
     return conn
 
 
 def update_connection(actor, conn: Connection, f: ConnectionFields) -> Connection:
-    require_admin(actor)
-    _apply_connection(conn, f)
-    db.session.flush()
-    return conn
+    return _update(actor, conn, f, _apply_connection)
 
 
 def delete_connection(actor, conn: Connection) -> None:
@@ -158,15 +178,11 @@ def delete_connection(actor, conn: Connection) -> None:
 # -- profiles -------------------------------------------------------------------------------------
 
 def profiles() -> list[IntegrationProfile]:
-    return list(db.session.scalars(db.select(IntegrationProfile).order_by(IntegrationProfile.code)))
+    return _all(IntegrationProfile)
 
 
 def get_profile(ref) -> IntegrationProfile:
-    prof = db.session.get(IntegrationProfile, ref) if isinstance(ref, int) or str(ref).isdigit() else None
-    prof = prof or db.session.scalar(db.select(IntegrationProfile).filter_by(code=str(ref)))
-    if prof is None:
-        raise NotFound("No such integration profile.")
-    return prof
+    return _get(IntegrationProfile, ref, "No such integration profile.")
 
 
 @dataclass
@@ -194,24 +210,15 @@ def _apply_profile(prof: IntegrationProfile, f: ProfileFields) -> None:
 
 def create_profile(actor, f: ProfileFields) -> IntegrationProfile:
     """Step one of the wizard: the profile with its five sections, all non-active."""
-    require_admin(actor)
-    code = _code(f.code, "profile")
-    if db.session.scalar(db.select(IntegrationProfile.id).filter_by(code=code)):
-        raise Duplicate(f"A profile {code} already exists.", "code")
-    prof = IntegrationProfile(code=code)
-    _apply_profile(prof, f)
+    prof = _create(actor, IntegrationProfile, "profile", f, _apply_profile)
     for job in JOBS:
         prof.sections.append(ProfileSection(job=job, file_type="csv" if job == "load_allocations" else ""))
-    db.session.add(prof)
     db.session.flush()
     return prof
 
 
 def update_profile(actor, prof: IntegrationProfile, f: ProfileFields) -> IntegrationProfile:
-    require_admin(actor)
-    _apply_profile(prof, f)
-    db.session.flush()
-    return prof
+    return _update(actor, prof, f, _apply_profile)
 
 
 def delete_profile(actor, prof: IntegrationProfile) -> None:

@@ -4,7 +4,7 @@ each run's events and its error report as CSV).
 
 General system administrators of the whole institution only. Every change goes through
 :mod:`app.integrations.services`; runs started here run in a thread of this process through the
-same ``jobs.<job>.run`` the scheduler and the CLI use.
+same ``run`` of ``jobs.JOBS`` the scheduler and the CLI use (handed to ``create_app``).
 """
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, render
 from ..spreadsheets import safe_row
 from . import scheduler
-from . import services as isv
+from . import services as integrations
+from .edi.services import edi_schedules
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
-from .runs import start_run
+from .runs import job_runner, start_run
+from .schedules import next_run
 from .transport import TransferError, check_connection
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin/erp")
@@ -74,17 +76,17 @@ def _done(message: str, target: str):
 @roles_required(*ADMIN)
 def index():
     env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
-    return render("integrations/index.html", connections=isv.connections(), profiles=isv.profiles(),
+    return render("integrations/index.html", connections=integrations.connections(), profiles=integrations.profiles(),
                   environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [])
 
 
 # -- connections ---------------------------------------------------------------------------------------
 
-def _connection_fields(form) -> isv.ConnectionFields:
+def _connection_fields(form) -> integrations.ConnectionFields:
     port = (form.get("port") or "").strip()
     if port and not port.isdigit():
         raise InvalidInput("The port is a number from 1 to 65535.", "port")
-    return isv.ConnectionFields(
+    return integrations.ConnectionFields(
         code=form.get("code", ""), name=form.get("name", ""), kind=form.get("kind", ""),
         host=form.get("host", ""), port=int(port) if port else None, username=form.get("username", ""),
         password=form.get("password") or None, private_key=form.get("private_key") or None,
@@ -107,7 +109,7 @@ def new_connection():
         return render("integrations/connection_form.html", **_connection_ctx())
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
     try:
-        conn = isv.create_connection(current_user, _connection_fields(request.form))
+        conn = integrations.create_connection(current_user, _connection_fields(request.form))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "integrations/connection_form.html", **_connection_ctx(values=values))
@@ -118,13 +120,13 @@ def new_connection():
 @bp.route("/connections/<int:connection_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def edit_connection(connection_id):
-    conn = isv.get_connection(connection_id)
+    conn = integrations.get_connection(connection_id)
     if request.method == "GET":
         return render("integrations/connection_form.html", **_connection_ctx(conn))
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
     values["code"] = conn.code
     try:
-        isv.update_connection(current_user, conn, _connection_fields(request.form))
+        integrations.update_connection(current_user, conn, _connection_fields(request.form))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "integrations/connection_form.html", **_connection_ctx(conn, values))
@@ -134,7 +136,7 @@ def edit_connection(connection_id):
 @bp.post("/connections/<int:connection_id>/test")
 @roles_required(*ADMIN)
 def test_connection(connection_id):
-    conn = isv.get_connection(connection_id)
+    conn = integrations.get_connection(connection_id)
     try:
         message, ok = check_connection(conn), True
     except TransferError as exc:
@@ -146,9 +148,9 @@ def test_connection(connection_id):
 @bp.post("/connections/<int:connection_id>/delete")
 @roles_required(*ADMIN)
 def delete_connection(connection_id):
-    conn = isv.get_connection(connection_id)
+    conn = integrations.get_connection(connection_id)
     try:
-        isv.delete_connection(current_user, conn)
+        integrations.delete_connection(current_user, conn)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -163,13 +165,13 @@ def _profile_ctx(profile=None, values=None) -> dict:
     values = values if values is not None else ({
         "code": profile.code, "name": profile.name, "connection_id": str(profile.connection_id),
         "financial_system": profile.financial_system, "description": profile.description} if profile else {})
-    return {"profile": profile, "values": values, "connections": isv.connections(),
+    return {"profile": profile, "values": values, "connections": integrations.connections(),
             "financial_systems": FINANCIAL_SYSTEMS, "errors": {}}
 
 
-def _profile_fields(form) -> isv.ProfileFields:
+def _profile_fields(form) -> integrations.ProfileFields:
     conn = form.get("connection_id", "")
-    return isv.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
+    return integrations.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
                              connection_id=int(conn) if conn.isdigit() else None,
                              financial_system=form.get("financial_system", ""),
                              description=form.get("description", ""))
@@ -181,7 +183,7 @@ def new_profile():
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx())
     try:
-        profile = isv.create_profile(current_user, _profile_fields(request.form))
+        profile = integrations.create_profile(current_user, _profile_fields(request.form))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
@@ -194,12 +196,12 @@ def new_profile():
 @bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def edit_profile(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx(profile))
     values = dict(request.form, code=profile.code)
     try:
-        isv.update_profile(current_user, profile, _profile_fields(request.form))
+        integrations.update_profile(current_user, profile, _profile_fields(request.form))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "integrations/profile_form.html", **_profile_ctx(profile, values))
@@ -225,7 +227,7 @@ def _sections_from_form(form) -> tuple[dict, dict]:
                        "split_by_owner": get("split_by_owner") == "on", "batch_size": batch,
                        "schedule": get("schedule") or "none", "schedule_time": get("schedule_time"),
                        "schedule_day": int(day) if day.isdigit() else None}
-        fields[job] = isv.SectionFields(
+        fields[job] = integrations.SectionFields(
             active=values[job]["active"], path=values[job]["path"], file_type=values[job]["file_type"],
             split_by_owner=values[job]["split_by_owner"], batch_size=int(batch) if batch.isdigit() else 0,
             schedule=values[job]["schedule"], schedule_time=values[job]["schedule_time"],
@@ -241,12 +243,12 @@ def _sections_ctx(profile, values=None) -> dict:
 @bp.route("/profiles/<int:profile_id>/sections", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def profile_sections(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if request.method == "GET":
         return render("integrations/profile_sections.html", **_sections_ctx(profile))
     fields, values = _sections_from_form(request.form)
     try:
-        isv.update_sections(current_user, profile, fields)
+        integrations.update_sections(current_user, profile, fields)
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "integrations/profile_sections.html", **_sections_ctx(profile, values))
@@ -273,28 +275,28 @@ def _order_queue(profile) -> dict:
 
 def _profile_page_ctx(profile, **extra) -> dict:
     return {"profile": profile, "last_runs": _last_runs(profile), "orders": _order_queue(profile),
-            "next_runs": {s.job: scheduler.next_run(current_app, s) for s in profile.sections},
+            "next_runs": {s.job: next_run(current_app, s) for s in profile.sections},
             "message": None, "error": None, **extra}
 
 
 @bp.get("/profiles/<int:profile_id>")
 @roles_required(*ADMIN)
 def show_profile(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     return render("integrations/profile.html", "integrations/_sections_table.html", **_profile_page_ctx(profile))
 
 
 @bp.post("/profiles/<int:profile_id>/sections/<job>/active")
 @roles_required(*ADMIN)
 def set_section_active(profile_id, job):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if job not in JOBS:
         abort(404)
     value = (request.form.get("active") or "").lower()
     try:
         if value not in ("true", "false"):
             raise InvalidInput("A switch is on or off.", "active")
-        section = isv.set_active(current_user, profile, job, value == "true")
+        section = integrations.set_active(current_user, profile, job, value == "true")
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -314,8 +316,7 @@ def set_section_active(profile_id, job):
 
 
 def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> None:
-    from jobs import runner
-    thread = threading.Thread(target=runner(job), args=(app, profile_code),
+    thread = threading.Thread(target=job_runner(app, job), args=(app, profile_code),
                               kwargs={"run_id": run_id, "actor_id": actor_id, "trigger": "manual"},
                               name=f"run-{run_id}", daemon=True)
     thread.start()
@@ -324,7 +325,7 @@ def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int)
 @bp.post("/profiles/<int:profile_id>/sections/<job>/run")
 @roles_required(*ADMIN)
 def run_now(profile_id, job):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     section = profile.section(job) if job in JOBS else None
     if section is None:
         abort(404)
@@ -345,7 +346,7 @@ def run_now(profile_id, job):
 @roles_required(*ADMIN)
 def rerun_failed_orders(profile_id):
     from .order_export import rerun_failed_orders as rerun
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     try:
         count = rerun(current_user, profile)
         db.session.commit()
@@ -362,8 +363,8 @@ def rerun_failed_orders(profile_id):
 @bp.post("/profiles/<int:profile_id>/delete")
 @roles_required(*ADMIN)
 def delete_profile(profile_id):
-    profile = isv.get_profile(profile_id)
-    isv.delete_profile(current_user, profile)
+    profile = integrations.get_profile(profile_id)
+    integrations.delete_profile(current_user, profile)
     db.session.commit()
     return _done(f"Profile {profile.code} deleted.", url_for(".index"))
 
@@ -372,15 +373,14 @@ def delete_profile(profile_id):
 
 def _scheduled() -> list[dict]:
     rows = []
-    for profile in isv.profiles():
+    for profile in integrations.profiles():
         for section in profile.sections:
-            when = scheduler.next_run(current_app, section)
+            when = next_run(current_app, section)
             if when is not None:
                 rows.append({"next": when, "job": section.label, "owner": profile.code,
                              "schedule": section.schedule_text, "url": url_for(".show_profile", profile_id=profile.id)})
-    from ..invoices.edi_services import edi_schedules
     for _job_id, setting in edi_schedules():
-        when = scheduler.next_run(current_app, setting)
+        when = next_run(current_app, setting)
         if when is not None:
             rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
                          "schedule": setting.schedule_text, "url": None})
@@ -425,7 +425,7 @@ def monitor():
     beat = scheduler.heartbeat()
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
-           "statuses": RUN_STATUSES, "profiles": isv.profiles(),
+           "statuses": RUN_STATUSES, "profiles": integrations.profiles(),
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
     fragment = "integrations/_history.html" if request.headers.get("HX-Target") == "history" else None
     return render("integrations/monitor.html", fragment, **ctx)

@@ -25,10 +25,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..auth.permissions import visible_funds_clause
 from ..errors import DomainError, Duplicate, InvalidInput
 from ..extensions import db
 from ..funds.distribution import Share, parse_money, parse_percent, visible_fund_ids
+from ..funds.scope import visible_funds_clause
 from ..ledger.invoicing import vat_of
 from ..funds.models import FiscalPeriod, Fund
 from ..funds import services as fs

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
-from ..auth.permissions import roles_required, visible_funds_clause
+from ..auth.permissions import roles_required
 from ..errors import DomainError, InvalidInput, NotFound
 from ..database import writing_again
 from ..extensions import db
 from ..forms_util import attach_error
 from ..funds.distribution import Share, distribute
 from ..funds.models import Fund
+from ..funds.scope import visible_funds_clause
 from ..htmx import hx_redirect, is_htmx, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library

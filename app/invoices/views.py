@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
-from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope, roles_required, visible_funds_clause
+from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
 from ..funds.models import Fund
+from ..funds.scope import visible_funds_clause
 from ..htmx import hx_redirect, is_htmx, render
 from ..idempotency import AlreadyDone, StaleForm, claim_form_token
 from ..ledger.money import format_plain
@@ -28,6 +29,7 @@ from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors.models import Vendor
+from ..vendors.services import get_vendor
 from . import services as ivs
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine, InvoiceLineFund
 
@@ -50,6 +52,7 @@ OPERATE = ivs.OPERATORS
 APPROVE = ivs.APPROVERS
 DELETE = ivs.DELETERS
 PER_PAGE = 25
+VENDOR_TAB_LIMIT = 50
 FIND_LIMIT = 10
 TABS = ("summary", "lines", "funds", "history")
 BARE = "orders/_bare.html"
@@ -234,6 +237,19 @@ def _task_counts() -> dict[str, int]:
                                      ivs.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
     counts = dict(rows)
     return {kind: counts.get(status, 0) for kind, (status, _) in TASKS.items()}
+
+
+@bp.get("/invoices/by-vendor/<int:vendor_id>")
+@roles_required(*VIEW)
+def vendor_invoices(vendor_id):
+    """The Invoices tab of a vendor's page (which loads this fragment): the vendor's invoices the user
+    may see, the latest ``VENDOR_TAB_LIMIT``."""
+    vendor = get_vendor(vendor_id)
+    rows = db.session.scalars(select(Invoice).where(Invoice.vendor_id == vendor.id,
+                                                    ivs.visible_invoices_clause(current_user))
+                              .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(VENDOR_TAB_LIMIT)).all()
+    return render_template("invoices/_vendor_invoices.html", vendor=vendor, vendor_invoices=rows,
+                           invoices_limit=VENDOR_TAB_LIMIT)
 
 
 @bp.get("/invoices/")

@@ -18,12 +18,13 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.permissions import ALL_ROLES, library_scope, roles_required, visible_funds_clause
+from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error
 from ..funds.models import Fund
+from ..funds.scope import visible_funds_clause
 from ..htmx import hx_redirect, is_htmx, render
 from ..inventory import services as inv
 from ..inventory.models import BibRecord
@@ -32,7 +33,7 @@ from ..ledger.money import format_plain
 from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors.models import Vendor, VendorAccount
-from ..vendors.services import vendor_select_choices
+from ..vendors.services import get_vendor, vendor_select_choices
 from . import services as svc
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
@@ -40,6 +41,7 @@ from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
+VENDOR_TAB_LIMIT = 50
 ORDER = svc.PURCHASING
 TABS = ("summary", "funds", "inventory", "history")
 PER_PAGE = 25
@@ -723,6 +725,21 @@ def pos():
     return render("orders/pos.html", "orders/_po_table.html", page=page, status_filter=status, list_url=list_url,
                   statuses=PurchaseOrder.STATUSES, ready_count=ready,
                   can_order_any=svc.can_order(current_user, anywhere=True))
+
+
+@bp.get("/orders/by-vendor/<int:vendor_id>")
+@roles_required(*VIEW)
+def vendor_orders(vendor_id):
+    """The Orders tab of a vendor's page (which loads this fragment): the vendor's purchase orders
+    and PO lines the user may see, the latest ``VENDOR_TAB_LIMIT`` of each."""
+    vendor = get_vendor(vendor_id)
+    pos = db.session.scalars(select(PurchaseOrder).where(
+        PurchaseOrder.vendor_id == vendor.id, svc.visible_pos_clause(current_user))
+        .order_by(PurchaseOrder.id.desc()).limit(VENDOR_TAB_LIMIT)).all()
+    lines = db.session.scalars(svc.po_lines_query(current_user, svc.LineFilter(vendor_id=vendor.id))
+                               .limit(VENDOR_TAB_LIMIT)).all()
+    return render_template("orders/_vendor_orders.html", vendor=vendor, vendor_pos=pos, vendor_lines=lines,
+                           orders_limit=VENDOR_TAB_LIMIT)
 
 
 @bp.post("/orders/pos/package")

@@ -106,6 +106,17 @@ def test_order_from_form_to_receipt_then_cancel_another(page: Page, live_server,
     page.goto(f"{live_server}/funds/{ids.fund_a}")
     expect(page.locator("dl.figures")).to_contain_text("110.00")
 
+    # the vendor's Orders and Invoices tabs load the orders' and invoices' own fragments
+    page.goto(f"{live_server}/vendors/")
+    page.get_by_role("link", name="EURV", exact=True).click()
+    vendor_tabs = page.get_by_role("navigation", name="Vendor sections")
+    vendor_tabs.get_by_role("link", name="Orders").click()
+    expect(page.locator("#tab-panel")).to_contain_text(number)
+    expect(page.locator("#tab-panel")).to_contain_text("PO-")
+    shot("vendor-orders")
+    vendor_tabs.get_by_role("link", name="Invoices").click()
+    expect(page.locator("#tab-panel .vendor-invoices")).to_contain_text("No invoices yet.")
+
     # -- cancel the other line: the confirmation warns that inventory will be deleted
     page.goto(f"{live_server}/orders/lines/{order_data}")
     expect(badge(page)).to_have_text("Ready")

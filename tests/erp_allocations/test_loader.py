@@ -202,7 +202,7 @@ def test_missing_folder_fails_the_run_visibly(local_loader):
 def test_refusal_at_posting_time_rejects_the_file(local_loader, world, monkeypatch):
     """Should the funds change between the check and the posting, the ledger's own refusal rejects
     the file as a whole (here the check is switched off to let the reduction reach the ledger)."""
-    from app.integrations import allocation_loader
+    from jobs import load_allocations as allocation_loader
     monkeypatch.setattr(allocation_loader, "_balance_errors", lambda resolved: [])
     loader = local_loader("csv")
     _commit_encumbrance(world)

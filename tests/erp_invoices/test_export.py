@@ -10,7 +10,7 @@ from lxml import etree
 from sqlalchemy import update
 
 from app.extensions import db
-from app.integrations import invoice_export
+from jobs import export_invoices as invoice_export
 from app.integrations.formats.payment_data import NAMESPACE
 from app.integrations.formats.xml import parse, schema_errors
 from app.invoices import services as ivs

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.integrations import payment_import
+from jobs import import_payments as payment_import
 from app.integrations.models import HandledFile
 from app.invoices import services as ivs
 from app.invoices.models import Invoice

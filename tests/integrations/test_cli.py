@@ -9,7 +9,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def test_jobs_run_prints_the_report_and_fails_visibly(app, world, tmp_path, monkeypatch):
-    import app.integrations.allocation_loader as loader
+    import jobs.load_allocations as loader
     conn, root = local_connection(world.user("admin"), tmp_path / "erp")
     erp_profile(world.user("admin"), conn, folder_root=root)
     db.session.commit()

@@ -26,9 +26,9 @@ BLOCKING_RUN = """
 import sys, threading
 from datetime import datetime
 from pathlib import Path
-import app.integrations.payment_import as target
+import jobs.import_payments as target
 from app import create_app
-from jobs import runner
+from jobs import JOBS
 
 uri, started, trigger, tick = sys.argv[1:5]
 
@@ -39,9 +39,9 @@ def body(ctx):
     threading.Event().wait()
 
 target.import_payments = body
-app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "t", "TESTING": True})
-runner("import_payments")(app, "ERP", trigger=trigger,
-                          scheduled_for=datetime.fromisoformat(tick) if tick != "-" else None)
+app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "t", "TESTING": True}, jobs=JOBS)
+JOBS["import_payments"](app, "ERP", trigger=trigger,
+                       scheduled_for=datetime.fromisoformat(tick) if tick != "-" else None)
 """
 
 

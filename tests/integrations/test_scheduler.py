@@ -80,7 +80,7 @@ def _profile(app, tmp_path, schedule="hourly", active=True):
 
 
 def test_switch_takes_effect_within_seconds_and_runs_never_overlap(scheduled_app, tmp_path, monkeypatch):
-    import app.integrations.payment_import as target
+    import jobs.import_payments as target
     inside, peak, lock = [0], [0], threading.Lock()
 
     def slow_body(ctx):

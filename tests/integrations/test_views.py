@@ -89,7 +89,7 @@ def test_connection_secrets_are_never_shown_back(app, world, sshd):
 
 
 def test_switch_run_now_monitor_and_error_report(app, world, tmp_path, monkeypatch):
-    import app.integrations.invoice_export as export
+    import jobs.export_invoices as export
 
     def body(ctx):
         ctx.log.count(files=1, records=3, failed=1)

@@ -23,7 +23,7 @@ def url_args(world) -> dict:
     """One inbox row (a file that cannot be read, made once per database), a vendor and an ended
     upload run."""
     from app.extensions import db
-    from app.invoices.edi_models import EdiMessage
+    from app.integrations.edi.models import EdiMessage
     from app.vendors import services as vs
     from app.vendors.models import Vendor
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from app.invoices import edi_services as es
+from app.integrations.edi import services as es
 from tests.invoice_edi.conftest import OVERFLOW, good_message, interchange
 
 pytestmark = pytest.mark.browser

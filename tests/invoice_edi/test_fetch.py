@@ -10,8 +10,8 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.integrations.models import JobEvent, JobRun
 from app.integrations.scheduler import trigger_for
-from app.invoices import edi_services as es
-from app.invoices.edi_models import EdiMessage
+from app.integrations.edi import services as es
+from app.integrations.edi.models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
 from tests.erp_fixtures import sftp_connection

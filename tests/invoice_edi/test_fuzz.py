@@ -1,6 +1,6 @@
 """Issue 12, finding 4: the EDI parser fuzzed with mutated real messages and with random text.
 
-Whatever the bytes, :func:`app.invoices.edi.parse_file` either refuses the file as a whole with its
+Whatever the bytes, :func:`app.integrations.edi.format.parse_file` either refuses the file as a whole with its
 own :class:`EdiParseError` or returns every part of it, each readable or refused with a reason;
 no other exception, no amount beyond the money columns, and no part that only the safety net
 caught (that would be a bug). Receiving such files never raises either (so never a 500, never a
@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 
 from app.errors import DomainError
 from app.extensions import db
-from app.invoices import edi
-from app.invoices import edi_services as es
-from app.invoices.edi_models import EdiMessage
+from app.integrations.edi import format as edi
+from app.integrations.edi import services as es
+from app.integrations.edi.models import EdiMessage
 from app.ledger.money import MAX_AMOUNT
 from tests.invoice_edi.conftest import OVERFLOW, good_message, interchange, invoic, pol, several_interchanges
 
-# pydifact warns about the empty segments mutations make (app/invoices/edi.py silences it once at
+# pydifact warns about the empty segments mutations make (app/integrations/edi/format.py silences it once at
 # import; pytest resets warning filters per test).
 pytestmark = pytest.mark.filterwarnings("ignore:Segment .* is empty:SyntaxWarning")
 PARSER = settings(max_examples=1000, deadline=None, database=None)

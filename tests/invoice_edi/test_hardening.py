@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.integrations.models import JobRun
-from app.invoices import edi
-from app.invoices import edi_services as es
-from app.invoices.edi_models import EdiMessage
+from app.integrations.edi import format as edi
+from app.integrations.edi import services as es
+from app.integrations.edi.models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
 from tests.erp_fixtures import local_connection, wait_for_run

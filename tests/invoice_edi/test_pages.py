@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
-from app.invoices.edi_models import EdiMessage, VendorEdiSetting
+from app.integrations.edi.models import EdiMessage, VendorEdiSetting
 from app.invoices.models import Invoice
 from tests.conftest import PASSWORD
 from tests.erp_fixtures import local_connection, wait_for_run

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.invoices import edi
+from app.integrations.edi import format as edi
 from tests.invoice_edi.conftest import interchange, invoic
 
 LINES = [("POL-000012", 2, "20.00", "40.00", "7", "2.80"),

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
-from app.invoices import edi_services as es
-from app.invoices.edi_models import EdiMessage
+from app.integrations.edi import services as es
+from app.integrations.edi.models import EdiMessage
 from app.invoices.models import Invoice
 from app.vendors.models import Vendor
 

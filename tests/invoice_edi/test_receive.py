@@ -11,9 +11,9 @@ from app.auth.models import Role
 from app.auth.services import create_user
 from app.errors import Forbidden
 from app.extensions import db
-from app.invoices import edi_services as es
+from app.integrations.edi import services as es
 from app.invoices import settings
-from app.invoices.edi_models import EdiMessage
+from app.integrations.edi.models import EdiMessage
 from app.invoices.models import Invoice
 from app.orders.models import POLine
 from tests.conftest import PASSWORD

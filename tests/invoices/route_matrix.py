@@ -9,6 +9,7 @@ DELETERS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})
 MATRIX = {
     "invoices.index": ALL,
     "invoices.show": ALL,
+    "invoices.vendor_invoices": ALL,
     "invoices.find": ALL,
     "invoices.tasks": OPERATORS,
     "invoices.process": OPERATORS,

@@ -409,8 +409,14 @@ def test_vendor_invoices_tab(app, world, vendors):
     invoice(world, op, vendors.plain, number="V-A", library="a")
     invoice(world, op, vendors.plain, number="V-B", library="b")
     invoice(world, op, vendors.liable, number="OTHER", confirm="yes")
-    tab = login(app.test_client(), "viewer").get(f"/vendors/{vendors.plain.id}?tab=invoices", headers=HX).data.decode()
+    viewer = login(app.test_client(), "viewer")
+    tab = viewer.get(f"/vendors/{vendors.plain.id}?tab=invoices", headers=HX).data.decode()
+    # the tab loads the invoices' own fragment for this vendor
+    fragment = f"/invoices/by-vendor/{vendors.plain.id}"
+    assert f'hx-get="{fragment}"' in tab
+    tab = viewer.get(fragment, headers=HX).data.decode()
     assert set(_numbers(tab)) == {"V-A", "V-B"} and f'href="/invoices/?vendor={vendors.plain.id}"' in tab
-    scoped = login(app.test_client(), "viewer-a").get(f"/vendors/{vendors.plain.id}?tab=invoices").data.decode()
-    assert set(_numbers(scoped)) == {"V-A"}
-    assert 'aria-current="page">Invoices' in scoped
+    scoped_client = login(app.test_client(), "viewer-a")
+    scoped = scoped_client.get(f"/vendors/{vendors.plain.id}?tab=invoices").data.decode()
+    assert 'aria-current="page">Invoices' in scoped and f'hx-get="{fragment}"' in scoped
+    assert set(_numbers(scoped_client.get(fragment).data.decode())) == {"V-A"}

@@ -7,6 +7,7 @@ MATRIX: dict = {
     "orders.show": ALL,
     "orders.pos": ALL,
     "orders.show_po": ALL,
+    "orders.vendor_orders": ALL,
     "orders.new": PURCHASING,
     "orders.edit": PURCHASING,
     "orders.records": PURCHASING,

@@ -239,6 +239,8 @@ def test_manual_packaging_and_po_pages(app, world, orders):
     assert po_number not in client.get("/orders/pos/?status=open", headers=HX).data.decode()
     # the vendor's orders tab lists both
     tab = client.get(f"/vendors/{orders.eur.id}?tab=orders").data.decode()
+    assert f'hx-get="/orders/by-vendor/{orders.eur.id}"' in tab   # it loads the orders' own fragment
+    tab = client.get(f"/orders/by-vendor/{orders.eur.id}", headers={"HX-Request": "true"}).data.decode()
     assert po_number in tab and one.number in tab and auto.number in tab
 
 

@@ -94,7 +94,9 @@ def test_pages_list_fragment_tabs_and_forms(app, world):
     assert text.lstrip().startswith('<div id="vendor-list">') and "ZED" in text and "ACME" not in text
     assert "<html" not in text
     tab = client.get(f"/vendors/{v.id}?tab=orders", headers=HX).get_data(as_text=True)
-    assert tab.lstrip().startswith('<section id="tab-panel"') and "No purchase orders yet." in tab
+    assert tab.lstrip().startswith('<section id="tab-panel"') and f'hx-get="/orders/by-vendor/{v.id}"' in tab
+    # the tab loads the orders' own fragment for this vendor
+    assert "No purchase orders yet." in client.get(f"/orders/by-vendor/{v.id}", headers=HX).get_data(as_text=True)
     assert b"Accounts" in client.get(f"/vendors/{v.id}?tab=accounts").data
     assert client.post("/vendors/new", data={"code": "X", "name": "X", "currency": "EUR"}).status_code == 403
     assert client.post(f"/vendors/{v.id}/accounts", data={"code": "A"}).status_code == 403

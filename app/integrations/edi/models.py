@@ -2,31 +2,24 @@
 one row per message received (or per file that could not be read), always with its raw text."""
 from __future__ import annotations
 
-from ..auth.models import utcnow
-from ..extensions import db
-from ..integrations.models import schedule_text
+from ...auth.models import utcnow
+from ...extensions import db
+from ..models import Scheduled
 
 MESSAGE_STATUSES = {"received": "Received", "invoice_created": "Invoice created", "failed": "Failed",
                     "duplicate": "Duplicate file"}
 SOURCES = {"upload": "Upload", "fetch": "Fetched"}
 
 
-class VendorEdiSetting(db.Model):
-    """Where a vendor's INVOIC files are fetched from, and when. The attribute names of the
-    schedule (``active``, ``schedule``, ``schedule_time``, ``schedule_day``, ``version``) are those of
-    ``ProfileSection`` so the integration scheduler's ``trigger_for`` reads it unchanged."""
+class VendorEdiSetting(Scheduled, db.Model):
+    """Where a vendor's INVOIC files are fetched from, and when (its schedule is a profile
+    section's: :class:`~app.integrations.models.Scheduled`)."""
     __tablename__ = "vendor_edi_setting"
 
     id = db.Column(db.Integer, primary_key=True)
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, unique=True)
     connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
     folder = db.Column(db.String(200), nullable=False, default="")    # under the connection's base_dir
-    active = db.Column(db.Boolean, nullable=False, default=False)
-    schedule = db.Column(db.String(10), nullable=False, default="none")   # none | hourly | daily | weekly
-    schedule_time = db.Column(db.String(5), nullable=False, default="")   # HH:MM (daily, weekly)
-    schedule_day = db.Column(db.Integer)                                  # 0 = Monday (weekly)
-    version = db.Column(db.Integer, nullable=False, default=1)
-    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     vendor = db.relationship("Vendor", lazy="joined")
     connection = db.relationship("Connection", lazy="joined")
@@ -39,10 +32,6 @@ class VendorEdiSetting(db.Model):
     def job_code(self) -> str:
         """The ``profile_code`` of this vendor's fetch runs (``JobRun``)."""
         return f"EDI-{self.vendor.code}"
-
-    @property
-    def schedule_text(self) -> str:
-        return schedule_text(self)
 
 
 class EdiMessage(db.Model):

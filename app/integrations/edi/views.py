@@ -17,20 +17,20 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms import BooleanField, SelectField, StringField
 
-from ..auth.models import Role
-from ..auth.permissions import roles_required
-from ..errors import DomainError
-from ..extensions import db
-from ..htmx import render
-from ..integrations.models import SCHEDULES, WEEKDAYS, Connection
-from ..vendors.models import Vendor
-from ..vendors.services import vendor_select_choices
-from . import edi_services as es
-from . import services as svc
-from .edi_models import MESSAGE_STATUSES, VendorEdiSetting
+from ...auth.models import Role
+from ...auth.permissions import roles_required
+from ...errors import DomainError
+from ...extensions import db
+from ...htmx import render
+from ...invoices import services as invoices
+from ...vendors.models import Vendor
+from ...vendors.services import vendor_select_choices
+from ..models import SCHEDULES, WEEKDAYS, Connection
+from . import services as edi
+from .models import MESSAGE_STATUSES, VendorEdiSetting
 
 bp = Blueprint("edi", __name__, url_prefix="/invoices/edi")
-RECEIVE = svc.OPERATORS
+RECEIVE = invoices.OPERATORS
 PAGE_SIZE = 50
 
 
@@ -50,7 +50,7 @@ class SettingForm(FlaskForm):
 
 
 def _receiver_only() -> None:
-    if not es.may_receive(current_user):
+    if not edi.may_receive(current_user):
         abort(403)
 
 
@@ -68,10 +68,10 @@ def inbox():
     _receiver_only()
     status = request.args.get("status", "")
     status = status if status in MESSAGE_STATUSES else ""
-    page = db.paginate(es.inbox_query(status or None), page=request.args.get("page", 1, type=int),
+    page = db.paginate(edi.inbox_query(status or None), page=request.args.get("page", 1, type=int),
                        per_page=PAGE_SIZE, error_out=False)
     return render_template("invoices/edi/inbox.html", page=page, status=status, statuses=MESSAGE_STATUSES,
-                           counts=es.inbox_counts(), invoice_url=_invoice_url)
+                           counts=edi.inbox_counts(), invoice_url=_invoice_url)
 
 
 @bp.get("/<int:edi_message_id>")
@@ -79,7 +79,7 @@ def inbox():
 def show(edi_message_id):
     _receiver_only()
     try:
-        message = es.get_message(current_user, edi_message_id)
+        message = edi.get_message(current_user, edi_message_id)
     except DomainError:
         abort(404)
     return render_template("invoices/edi/show.html", message=message, retry_form=FlaskForm(),
@@ -93,11 +93,11 @@ def retry(edi_message_id):
     if not FlaskForm().validate():
         abort(400)
     try:
-        message = es.get_message(current_user, edi_message_id)
+        message = edi.get_message(current_user, edi_message_id)
     except DomainError:
         abort(404)
     try:
-        es.retry_edi_message(current_user, message)
+        edi.retry_edi_message(current_user, message)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -123,7 +123,7 @@ def _upload_form() -> UploadForm:
 @roles_required(*RECEIVE)
 def upload():
     _receiver_only()
-    return render_template("invoices/edi/upload.html", form=_upload_form(), max_bytes=es.MAX_FILE_BYTES)
+    return render_template("invoices/edi/upload.html", form=_upload_form(), max_bytes=edi.MAX_FILE_BYTES)
 
 
 @bp.post("/upload")
@@ -134,23 +134,23 @@ def receive():
     _receiver_only()
     form = _upload_form()
     if not form.validate():
-        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES,
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES,
                                error="The form expired; upload the file again."), 400
     vendor = db.session.get(Vendor, int(form.vendor.data)) if (form.vendor.data or "").isdigit() else None
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         form.file.errors = ["Choose an EDIFACT file."]
-        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
-    data = upload_file.read(es.MAX_FILE_BYTES + 1)
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES), 422
+    data = upload_file.read(edi.MAX_FILE_BYTES + 1)
     file_name = secure_filename(upload_file.filename) or "upload.edi"
     try:
-        run = es.start_upload(current_user, vendor, file_name, data)
+        run = edi.start_upload(current_user, vendor, file_name, data)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         form.file.errors = [exc.message]
-        return render_template("invoices/edi/upload.html", form=form, max_bytes=es.MAX_FILE_BYTES), 422
-    threading.Thread(target=es.run_edi_upload, args=(current_app._get_current_object(), run.id,
+        return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES), 422
+    threading.Thread(target=edi.run_edi_upload, args=(current_app._get_current_object(), run.id,
                                                      vendor.id if vendor else None, file_name, data),
                      name=f"edi-upload-{run.id}", daemon=True).start()
     return redirect(url_for("edi.upload_status", upload_run_id=run.id), 303)
@@ -163,7 +163,7 @@ def upload_status(upload_run_id):
     each message."""
     _receiver_only()
     try:
-        run, messages = es.get_upload(current_user, upload_run_id)
+        run, messages = edi.get_upload(current_user, upload_run_id)
     except DomainError:
         abort(404)
     return render("invoices/edi/upload_status.html", "invoices/edi/_upload_status.html", run=run,
@@ -176,7 +176,7 @@ def upload_status(upload_run_id):
 @bp.get("/settings")
 @roles_required(Role.ADMIN)
 def settings_list():
-    if not es.may_configure(current_user):
+    if not edi.may_configure(current_user):
         abort(403)
     rows = db.session.scalars(select(VendorEdiSetting).join(Vendor).order_by(Vendor.code)).all()
     vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active").order_by(Vendor.code)).all()
@@ -197,21 +197,21 @@ def _setting_form(setting: VendorEdiSetting | None) -> SettingForm:
 @bp.route("/settings/<int:edi_vendor_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_setting(edi_vendor_id):
-    if not es.may_configure(current_user):
+    if not edi.may_configure(current_user):
         abort(403)
     vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
-    setting = es.setting_of(vendor)
+    setting = edi.setting_of(vendor)
     form = _setting_form(setting)
     if request.method == "POST":
         if not form.validate():
             abort(400)
         connection_ref, day = form.connection.data or "", form.schedule_day.data or ""
         connection = db.session.get(Connection, int(connection_ref)) if connection_ref.isdigit() else None
-        fields = es.EdiSettingFields(connection=connection, folder=form.folder.data, active=form.active.data,
+        fields = edi.EdiSettingFields(connection=connection, folder=form.folder.data, active=form.active.data,
                                      schedule=form.schedule.data, schedule_time=form.schedule_time.data,
                                      schedule_day=int(day) if day.isdigit() else None)
         try:
-            es.save_setting(current_user, vendor, fields)
+            edi.save_setting(current_user, vendor, fields)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -230,19 +230,19 @@ def edit_setting(edi_vendor_id):
 @roles_required(Role.ADMIN)
 def fetch_now(edi_vendor_id):
     """Fetch the vendor's files now, in a background run: its page (Monitor Jobs) follows it."""
-    if not es.may_configure(current_user):
+    if not edi.may_configure(current_user):
         abort(403)
     if not FlaskForm().validate():
         abort(400)
     vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
     try:
-        run = es.start_fetch(current_user, vendor)
+        run = edi.start_fetch(current_user, vendor)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("edi.settings_list"))
     if run.status == "running":
-        threading.Thread(target=es.run_edi_fetch, args=(current_app._get_current_object(), vendor.code),
+        threading.Thread(target=edi.fetch_run, args=(current_app._get_current_object(), vendor.code),
                          kwargs={"trigger": "manual", "actor_id": current_user.id, "run_id": run.id},
                          name=f"edi-fetch-{run.id}", daemon=True).start()
     else:

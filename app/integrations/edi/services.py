@@ -1,8 +1,9 @@
 """EDI invoices on the database side: vendor EDI settings, receiving an INVOIC file (uploaded or
-fetched), turning each message into an invoice, the inbox and its retry, and the fetch job.
+fetched), turning each message into an invoice, the inbox and its retry, and the runs of the fetch
+job (whose body is ``jobs/fetch_edi.py``).
 
 Receiving a file (:func:`receive_edi_file`): the same bytes received before are recorded as a
-*duplicate* and create nothing. Otherwise the file is decoded and read (:mod:`app.invoices.edi`);
+*duplicate* and create nothing. Otherwise the file is decoded and read (:mod:`.format`);
 a file that cannot be read is kept whole as one *failed* inbox row. Each message is kept with its
 raw text, matched (vendor, POLs, unique invoice number) and created with
 ``create_invoice(channel="edi")`` in a savepoint, then ``process_invoice`` (review and approval
@@ -15,13 +16,13 @@ invoice's charges (pro rata) or, without pro rata, lines of their charge type pa
 funds in proportion. When the vendor/VAT check asks a question, the invoice is saved as the vendor
 reported it ("yes"; "no_vat" for the governmental case) and the question is written in its notes.
 
-The fetch job (:func:`run_edi_fetch`, ``jobs/fetch_edi.py``) lists the vendor's folder, receives
-each candidate file (``.edi``, ``.edifact``, ``.inv``, ``.txt``), commits, and only then renames
-the remote file ``<name>.handled`` (a file whose messages failed is renamed too: everything is in
-the inbox). A file over the size cap is renamed ``<name>.rejected``. Nothing is ever deleted.
-A transfer failure ends the run *failed*; files not yet committed stay in place for the next run.
-Runs are ``JobRun`` rows (job ``fetch_edi``, no profile, profile_code ``EDI-<vendor code>``); the
-integration scheduler schedules them through :func:`schedule_edi_jobs`.
+The fetch job (``jobs/fetch_edi.py``) lists the vendor's folder, receives each candidate file
+(``.edi``, ``.edifact``, ``.inv``, ``.txt``) with :func:`receive_logged`, commits, and only then
+renames the remote file ``<name>.handled`` (a file whose messages failed is renamed too:
+everything is in the inbox). A file over the size cap is renamed ``<name>.rejected``. Nothing is
+ever deleted. Runs are ``JobRun`` rows (job ``fetch_edi``, no profile, profile_code
+``EDI-<vendor code>``) started by :func:`start_run`; the integration scheduler schedules them
+through :func:`schedule_edi_jobs`, and both it and the "Fetch now" button call :func:`fetch_run`.
 """
 from __future__ import annotations
 
@@ -29,40 +30,40 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..auth.models import Role, User, utcnow
-from ..auth.permissions import has_any_role, library_scope
-from ..database import is_postgres, write_intent
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound
-from ..extensions import db
-from ..funds.distribution import Share
-from ..integrations.models import SCHEDULES, Connection, JobEvent, JobRun
-from ..integrations.paths import UnsafePath, clean_folder, is_candidate
-from ..integrations.runs import RunLog, interrupt_dead_runs, system_actor
-from ..integrations.transport import TransferError, open_transport
-from ..ledger.invoicing import VatCheck
-from ..ledger.money import quantize, split
-from ..orders.models import POLine
-from ..vendors.models import Vendor
-from . import edi
-from . import services as svc
-from . import settings
-from .edi_models import EdiMessage, VendorEdiSetting
-from .models import Invoice
+from ...auth.models import Role, User, utcnow
+from ...auth.permissions import has_any_role, library_scope
+from ...database import is_postgres, write_intent
+from ...errors import DomainError, Forbidden, InvalidInput, NotFound
+from ...extensions import db
+from ...funds.distribution import Share
+from ...invoices import services as invoices
+from ...invoices import settings
+from ...invoices.models import Invoice
+from ...ledger.invoicing import VatCheck
+from ...ledger.money import quantize, split
+from ...orders.models import POLine
+from ...vendors.models import Vendor
+from ..models import SCHEDULES, Connection, JobEvent, JobRun
+from ..paths import UnsafePath, clean_folder
+from ..runs import RunLog, interrupt_dead_runs, job_runner
+from ..schedules import trigger_for
+from ..transport import TransferError
+from . import format as edifact
+from .models import EdiMessage, VendorEdiSetting
 
 log = logging.getLogger(__name__)
 
 JOB = "fetch_edi"
 SUFFIXES = (".edi", ".edifact", ".inv", ".txt")
-MAX_FILE_BYTES = edi.MAX_BYTES
+MAX_FILE_BYTES = edifact.MAX_BYTES
 HANDLED, REJECTED = ".handled", ".rejected"
-AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -71,13 +72,13 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 def may_receive(user) -> bool:
     """Institution-wide invoice operators, managers and administrators: an EDI file may hold
     invoices of any library, and its messages are not anyone's before they are matched."""
-    return has_any_role(user, svc.OPERATORS) and library_scope(user, svc.OPERATORS) is None
+    return has_any_role(user, invoices.OPERATORS) and library_scope(user, invoices.OPERATORS) is None
 
 
 def _require_receiver(actor, what: str = "receive EDI invoices") -> None:
-    if not has_any_role(actor, svc.OPERATORS):
+    if not has_any_role(actor, invoices.OPERATORS):
         raise Forbidden(f"You may not {what}.")
-    if library_scope(actor, svc.OPERATORS) is not None:
+    if library_scope(actor, invoices.OPERATORS) is not None:
         raise Forbidden(f"Only invoice operators for the whole institution may {what}.")
 
 
@@ -153,7 +154,6 @@ def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict) -> None:
     """The integration scheduler's reconcile tick, for the vendors' EDI pickups: add or retime a
     job per active, scheduled setting (id ``edi-<setting id>``), recording it in ``wanted`` and
     ``known`` (job id → version) so the tick's own clean-up removes the ones no longer wanted."""
-    from ..integrations.scheduler import trigger_for
     override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
     for job_id, setting in edi_schedules():
         trig = trigger_for(setting, scheduler.timezone, override)
@@ -161,7 +161,7 @@ def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict) -> None:
             continue
         wanted[job_id] = setting.version
         if known.get(job_id) != setting.version or scheduler.get_job(job_id) is None:
-            scheduler.add_job(run_edi_fetch, trig, args=[app, setting.vendor.code], kwargs={"trigger": "schedule"},
+            scheduler.add_job(fetch_run, trig, args=[app, setting.vendor.code], kwargs={"trigger": "schedule"},
                               id=job_id, replace_existing=True, name=f"EDI invoices of {setting.vendor.code}")
             known[job_id] = setting.version
 
@@ -208,15 +208,15 @@ class ReadFile:
     write lock, so a big file's parsing never holds up other writers."""
     sha256: str
     content: str
-    messages: list[edi.InvoiceMessage]
+    messages: list[edifact.InvoiceMessage]
     refusal: str = ""   # why the file as a whole is not EDIFACT (then ``messages`` is empty)
 
 
 def read_file(data: bytes) -> ReadFile:
-    content, _codec = edi.decode(data)
+    content, _codec = edifact.decode(data)
     try:
-        messages, refusal = edi.parse_file(content).messages, ""
-    except edi.EdiParseError as exc:
+        messages, refusal = edifact.parse_file(content).messages, ""
+    except edifact.EdiParseError as exc:
         messages, refusal = [], str(exc)
     return ReadFile(hashlib.sha256(data).hexdigest(), content, messages, refusal)
 
@@ -291,7 +291,7 @@ def keep_unprocessed(actor, vendor_id: int | None, file_name: str, data: bytes, 
                      error: Exception) -> EdiMessage:
     """A file whose receipt failed unexpectedly (a bug, not the file's content as far as we know):
     kept whole as *failed* with the error, so nothing is lost and the pickup goes on."""
-    content, _codec = edi.decode(data)
+    content, _codec = edifact.decode(data)
     row = EdiMessage(vendor_id=vendor_id, file_name=(file_name or "upload.edi")[:255],
                      sha256=hashlib.sha256(data).hexdigest(), raw=content, status="failed", source=source,
                      run_id=run_id, received_by_id=actor.id if actor else None,
@@ -311,8 +311,8 @@ def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
                            "status")
     message.attempts += 1
     try:
-        parsed = edi.parse_file(message.raw)
-    except edi.EdiParseError as exc:
+        parsed = edifact.parse_file(message.raw)
+    except edifact.EdiParseError as exc:
         message.reason = str(exc)
         db.session.flush()
         return message
@@ -355,7 +355,7 @@ def inbox_counts() -> dict[str, int]:
 
 # -- one message → one invoice -----------------------------------------------------------------
 
-def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor | None) -> bool:
+def _process(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Vendor | None) -> bool:
     """Match and create; on any error the row is *failed* with the reason. True when the message
     itself was refused (unreadable, incomplete, amounts out of range) or broke something of ours:
     not a matter of fixing a POL or a vendor and retrying."""
@@ -379,13 +379,13 @@ def _process(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor
         return False
     except Exception as exc:  # noqa: BLE001 - a bug must stop neither the other messages nor the pickup
         log.exception("EDI message %s could not be processed", row.id)
-        row.status, row.reason = "failed", f"{edi.UNEXPECTED}: {type(exc).__name__}."
+        row.status, row.reason = "failed", f"{edifact.UNEXPECTED}: {type(exc).__name__}."
         db.session.flush()
         return True
     row.status, row.invoice_id, row.reason = "invoice_created", invoice.id, ""
     try:
         with db.session.begin_nested():
-            svc.process_invoice(actor, invoice)
+            invoices.process_invoice(actor, invoice)
     except DomainError as exc:
         row.reason = f"Created In Review; the workflow stopped: {exc.message}"
     except Exception as exc:  # noqa: BLE001 - as above: the invoice stays In Review
@@ -400,7 +400,7 @@ def _identifiers(vendor: Vendor) -> set[str]:
                                         vendor.additional_code) if v and v.strip()}
 
 
-def _vendor_for(message: edi.InvoiceMessage, vendor: Vendor | None) -> Vendor:
+def _vendor_for(message: edifact.InvoiceMessage, vendor: Vendor | None) -> Vendor:
     supplier = message.supplier_id.strip().upper()
     if vendor is not None:
         if supplier and supplier not in _identifiers(vendor):
@@ -434,7 +434,7 @@ def _pol_shares(pol: POLine) -> list[Share]:
     return [Share(d.fund, pct) for d, pct in zip(rows, percents)]
 
 
-def _fields(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor) -> svc.InvoiceFields:
+def _fields(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Vendor) -> invoices.InvoiceFields:
     if message.errors:
         raise InvalidInput(" ".join(message.errors), "edi")
     numbers = {item.order_line for item in message.items}
@@ -468,7 +468,7 @@ def _fields(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor)
             + (message.tax_amount or Decimal(0) if not line_vat else
                sum((item.vat_amount or Decimal(0) for item in message.items), Decimal(0)))
     vat_level = "line" if line_vat else ("invoice" if message.vat_percent or message.tax_amount else "none")
-    return svc.InvoiceFields(
+    return invoices.InvoiceFields(
         number=message.number, vendor=vendor, invoice_date=message.invoice_date, total_amount=total,
         currency=currency, owner_library=owner, reference_number=f"EDI message {message.reference}"[:100],
         notes=f"EDI {message.document_label.lower()} from {row.file_name} (message {message.reference}).",
@@ -477,7 +477,7 @@ def _fields(actor, row: EdiMessage, message: edi.InvoiceMessage, vendor: Vendor)
         vat_amount=message.tax_amount if vat_level == "invoice" else None, lines=lines)
 
 
-def _line(item: edi.InvoiceItem, pol: POLine, currency: str, line_vat: bool, refund: bool) -> svc.LineFields:
+def _line(item: edifact.InvoiceItem, pol: POLine, currency: str, line_vat: bool, refund: bool) -> invoices.LineFields:
     """A line on the POL with its distribution; fully invoiced when it bills every ordered copy
     (never for a credit note)."""
     quantity = item.quantity or 1
@@ -487,7 +487,7 @@ def _line(item: edi.InvoiceItem, pol: POLine, currency: str, line_vat: bool, ref
     total = amount if amount is not None else quantize(item.unit_price * quantity, currency)
     notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {a.label} {a.amount}"
                       for a in item.allowances_charges)
-    return svc.LineFields(
+    return invoices.LineFields(
         unit_price=unit, quantity=quantity, po_line=pol, total=total,
         fully_invoiced=not refund and quantity >= pol.quantity, reporting_code=pol.reporting_code,
         price_note=(item.description or pol.title)[:300],
@@ -496,9 +496,9 @@ def _line(item: edi.InvoiceItem, pol: POLine, currency: str, line_vat: bool, ref
         note=f"EDI line {item.position}" + (f" ({notes})" if notes else ""))
 
 
-def _charges(message: edi.InvoiceMessage, lines: list[svc.LineFields], currency: str):
+def _charges(message: edifact.InvoiceMessage, lines: list[invoices.LineFields], currency: str):
     """Header allowances/charges → {charge type: amount} with pro rata, else charge lines."""
-    own = {code.upper(): code for code in svc.charge_types()}
+    own = {code.upper(): code for code in invoices.charge_types()}
     summed: dict[str, Decimal] = {}
     for alc in message.charges:
         code = own.get(alc.code.upper(), alc.charge_type) if alc.code else alc.charge_type
@@ -514,48 +514,32 @@ def _charges(message: edi.InvoiceMessage, lines: list[svc.LineFields], currency:
     funds = sorted(weights, key=lambda fund: fund.id)
     percents = split(Decimal(100), [weights[f] for f in funds], "EUR") if funds and any(weights.values()) else []
     shares = [Share(fund, pct) for fund, pct in zip(funds, percents) if pct]
-    return {}, [svc.LineFields(line_type=code, unit_price=amount, quantity=1, total=amount, fully_invoiced=False,
+    return {}, [invoices.LineFields(line_type=code, unit_price=amount, quantity=1, total=amount, fully_invoiced=False,
                                price_note=f"EDI {code} charge", distribution_method="percent", distribution=shares)
                 for code, amount in summed.items()]
 
 
-def _create(actor, fields: svc.InvoiceFields) -> Invoice:
+def _create(actor, fields: invoices.InvoiceFields) -> Invoice:
     """create_invoice in a savepoint; the vendor/VAT question is answered with what the vendor sent."""
     try:
         with db.session.begin_nested():
-            return svc.create_invoice(actor, fields, channel="edi")
-    except svc.ConfirmationNeeded as exc:
+            return invoices.create_invoice(actor, fields, channel="edi")
+    except invoices.ConfirmationNeeded as exc:
         answer = "no_vat" if exc.check is VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL else "yes"
         fields.notes = (fields.notes + f" VAT check: {exc.message} Saved as the vendor sent it.").strip()
         with db.session.begin_nested():
-            return svc.create_invoice(actor, fields, channel="edi", confirm=answer)
+            return invoices.create_invoice(actor, fields, channel="edi", confirm=answer)
 
 
-# -- the fetch job -----------------------------------------------------------------------------
+# -- the fetch job (its body: jobs/fetch_edi.py) ---------------------------------------------------
 
-def _now_naive() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class JobRefused(Exception):
-    """The fetch cannot start (no such vendor or setting); the message says why."""
+def fetch_run(app, vendor_code: str, **kw) -> int | None:
+    """What the scheduler and the "Fetch now" button start: the ``fetch_edi`` job handed to
+    ``create_app`` (``jobs.fetch_edi.run``)."""
+    return job_runner(app, JOB)(app, vendor_code, **kw)
 
 
-def run_edi_fetch(app, vendor_code: str, trigger: str = "schedule", scheduled_for: datetime | None = None,
-                  actor_id: int | None = None, run_id: int | None = None) -> int | None:
-    """Fetch a vendor's EDI files as a ``JobRun`` (job ``fetch_edi``, profile_code ``EDI-<vendor>``);
-    returns the run's id (None when an automatic run found the setting inactive or its tick taken).
-    ``run_id``: a run :func:`start_fetch` created already (the "Fetch now" button, before its thread)."""
-    with app.app_context():
-        token = write_intent.set(True)
-        try:
-            return _run(vendor_code, trigger, scheduled_for, actor_id, run_id)
-        finally:
-            write_intent.reset(token)
-            db.session.remove()
-
-
-def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: datetime | None) -> JobRun | None:
+def start_run(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: datetime | None) -> JobRun | None:
     code = setting.job_code
     # Serialise starts of this vendor's runs (the setting row is the lock on PostgreSQL).
     db.session.execute(select(VendorEdiSetting.id).where(VendorEdiSetting.id == setting.id).with_for_update())
@@ -580,78 +564,12 @@ def _start(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_for: 
 
 def start_fetch(actor, vendor: Vendor) -> JobRun:
     """The run of a "Fetch now" (committed; *skipped* when one of this vendor is still running): the
-    page shows it at once while a thread does the work (:func:`run_edi_fetch` with its id)."""
+    page shows it at once while a thread does the work (:func:`fetch_run` with its id)."""
     _require_configurer(actor)
     setting = setting_of(vendor)
     if setting is None:
         raise InvalidInput(f"{vendor.code} has no EDI settings yet.", "vendor")
-    return _start(setting, actor, "manual", None)
-
-
-def _run(vendor_code, trigger, scheduled_for, actor_id, run_id=None) -> int | None:
-    setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
-    if setting is None:
-        raise JobRefused(f"Vendor {vendor_code} has no EDI settings.")
-    if trigger in AUTOMATIC_TRIGGERS and not setting.active:
-        return None
-    if trigger == "schedule" and scheduled_for is None:
-        scheduled_for = _now_naive().replace(second=0, microsecond=0)
-    actor = db.session.get(User, actor_id) if actor_id else system_actor()
-    run = db.session.get(JobRun, run_id) if run_id else _start(setting, actor, trigger, scheduled_for)
-    if run is None:
-        return None
-    if run.status != "running":
-        return run.id
-    run_log = RunLog(run)
-    try:
-        db.session.commit()   # no transaction stays open while the body waits on the network
-        fetch_files(setting, actor, run.id, run_log)
-    except (TransferError, JobRefused) as exc:
-        run_log.rollback()
-        run_log.error(str(exc))
-        run_log.finish("failed", str(exc))
-    except Exception as exc:  # the run must end visibly whatever happened
-        log.exception("EDI fetch for %s failed", vendor_code)
-        run_log.rollback()
-        message = f"Unexpected error: {type(exc).__name__}: {exc}"
-        run_log.error(message)
-        run_log.finish("failed", message)
-    else:
-        summary = f"{run_log.files} file(s), {run_log.records} message(s)"
-        if run_log.records_failed:
-            summary += f", {run_log.records_failed} failed (see the EDI inbox)"
-        run_log.finish("completed", summary + ".")
-    return run.id
-
-
-def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: RunLog) -> None:
-    """The body: each candidate file is received message by message (a commit after each), then
-    renamed ``.handled``, or ``.rejected`` when something in it was refused as sent (see the EDI
-    inbox). Whatever goes wrong with one file, the run goes on with the next; only a transfer
-    failure ends it (files not yet renamed are taken up again by the next run)."""
-    vendor = setting.vendor
-    vendor_id, folder = vendor.id, setting.folder
-    with open_transport(setting.connection) as transport:
-        files = sorted((f for f in transport.list_files(folder) if is_candidate(f.name, SUFFIXES)),
-                       key=lambda f: f.name)
-        run_log.progress(0, len(files))
-        run_log.info(f"{len(files)} file(s) to fetch from {folder or 'the base folder'}.")
-        run_log.commit()
-        for done, remote in enumerate(files, 1):
-            if remote.size > MAX_FILE_BYTES:
-                run_log.error(f"{remote.name} is {remote.size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed; "
-                              f"renamed {remote.name}{REJECTED} and not read.", file=remote.name)
-                run_log.count(files=1, failed=1)
-                run_log.progress(done)
-                run_log.commit()
-                transport.rename(folder, remote.name, remote.name + REJECTED)
-                continue
-            data = transport.read(folder, remote.name, MAX_FILE_BYTES)
-            rejected = receive_logged(actor, vendor_id, remote.name, data, "fetch", run_id, run_log)
-            run_log.count(files=1)
-            run_log.progress(done)
-            run_log.commit()   # the file's messages are safe in the inbox before the file is renamed
-            transport.rename(folder, remote.name, remote.name + (REJECTED if rejected else HANDLED))
+    return start_run(setting, actor, "manual", None)
 
 
 def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, source: str, run_id: int,

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange, Message
 
-from ..ledger.money import AmountError, check_range
+from ...ledger.money import AmountError, check_range
 
 log = logging.getLogger(__name__)
 # pydifact warns on every segment that it has no segment directory to validate against, and on
