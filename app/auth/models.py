@@ -1,9 +1,9 @@
 """Users and their role assignments, each scoped to the institution or to one library."""
-from datetime import datetime, timezone
 from enum import Enum
 
 from flask_login import UserMixin
 
+from ..clock import utcnow
 from ..extensions import db
 
 
@@ -30,10 +30,6 @@ ROLE_LABELS = {
     Role.INVOICE_MANAGER: "Invoice manager",
     Role.VIEWER: "Viewer",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):

@@ -30,12 +30,13 @@ import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from flask import current_app
 
+from ..clock import utcnow
 from ..extensions import db
 from . import BackupError
 from . import database as dbcopy
@@ -172,7 +173,7 @@ def create_backup(folder: Path | None = None, keep: int | None = None,
     for leftover in folder.glob(f".{PREFIX}*"):   # from a backup that died part-way
         if time.time() - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS:   # not another server's, going on
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
-    now = datetime.now(timezone.utc)
+    now = utcnow(aware=True)
     name = _archive_name(folder, now)
     staging = Path(tempfile.mkdtemp(prefix=f".{PREFIX}", dir=folder))
     partial = folder / f".{name}.part"

@@ -20,6 +20,7 @@ from pathlib import Path
 import paramiko
 from flask import current_app
 
+from ..clock import utcnow
 from . import secrets
 from .paths import UnsafePath, clean_folder, is_safe_file_name, join
 
@@ -75,7 +76,7 @@ def settled(files: list[RemoteFile], min_age_seconds: float, now: datetime | Non
             ) -> tuple[list[RemoteFile], list[RemoteFile]]:
     """(files last written at least ``min_age_seconds`` ago, files written more recently — perhaps
     still being uploaded: leave them for the next run). Files without a time count as settled."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow(aware=True)
     ready, fresh = [], []
     for f in files:
         young = f.mtime is not None and (now - f.mtime).total_seconds() < min_age_seconds

@@ -5,7 +5,7 @@ called from ``app.invoices.services``.
 """
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
 from ..types import Fixed, Money, Percent

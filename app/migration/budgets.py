@@ -21,7 +21,8 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, update
 
 from ..auth.services import service_user
-from ..auth.models import User, utcnow
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import DomainError, Duplicate
 from ..extensions import db
 from ..funds import services as fs

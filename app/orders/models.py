@@ -5,7 +5,7 @@ services in ``app.orders.services`` are the only callers.
 """
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
 from ..types import Money, Percent
