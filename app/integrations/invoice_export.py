@@ -36,7 +36,7 @@ from flask import current_app
 from sqlalchemy import false, insert, or_, select, true, update
 from sqlalchemy.orm import lazyload, selectinload
 
-from ..clock import utcnow
+from ..auth.models import utcnow
 from ..database import insert_rows
 from ..extensions import db
 from ..invoices import services as ivs

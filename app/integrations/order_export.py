@@ -27,7 +27,7 @@ from lxml import etree
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from ..clock import utcnow
+from ..auth.models import utcnow
 from ..extensions import db
 from ..funds.models import Fund, FundTransaction
 from ..invoices.models import InvoiceLine

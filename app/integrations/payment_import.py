@@ -36,7 +36,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..invoices import services as ivs
@@ -142,7 +141,7 @@ def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> N
         db.session.add(handled)
     handled.file_name, handled.size, handled.status = name[:255], len(data), "done"
     handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
-    handled.handled_at = utcnow()
+    handled.handled_at = datetime.now(timezone.utc).replace(tzinfo=None)
     ctx.log.info(f"{name}: {outcome}", file=name)
     ctx.log.commit()
     _rename(ctx, transport, name, ".handled")

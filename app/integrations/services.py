@@ -32,32 +32,6 @@ def _code(value: str, what: str) -> str:
     return value
 
 
-def _find(model, ref, missing: str):
-    """The connection or profile ``ref`` (its id or its code)."""
-    found = db.session.get(model, ref) if isinstance(ref, int) or str(ref).isdigit() else None
-    found = found or db.session.scalar(db.select(model).filter_by(code=str(ref)))
-    if found is None:
-        raise NotFound(missing)
-    return found
-
-
-def _new(actor, model, code: str, what: str):
-    """A new connection or profile, its code checked and not in use yet."""
-    require_admin(actor)
-    code = _code(code, what)
-    if db.session.scalar(db.select(model.id).filter_by(code=code)):
-        raise Duplicate(f"A {what} {code} already exists.", "code")
-    return model(code=code)
-
-
-def _saved(record, f, apply):
-    """``record`` with the fields ``f`` applied (``apply`` checks them), added and flushed."""
-    apply(record, f)
-    db.session.add(record)
-    db.session.flush()
-    return record
-
-
 def _name(value: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > 200:
@@ -89,7 +63,11 @@ def connections() -> list[Connection]:
 
 
 def get_connection(ref) -> Connection:
-    return _find(Connection, ref, "No such connection.")
+    conn = db.session.get(Connection, ref) if isinstance(ref, int) or str(ref).isdigit() else None
+    conn = conn or db.session.scalar(db.select(Connection).filter_by(code=str(ref)))
+    if conn is None:
+        raise NotFound("No such connection.")
+    return conn
 
 
 def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
@@ -150,12 +128,22 @@ def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
 
 
 def create_connection(actor, f: ConnectionFields) -> Connection:
-    return _saved(_new(actor, Connection, f.code, "connection"), f, _apply_connection)
+    require_admin(actor)
+    code = _code(f.code, "connection")
+    if db.session.scalar(db.select(Connection.id).filter_by(code=code)):
+        raise Duplicate(f"A connection {code} already exists.", "code")
+    conn = Connection(code=code)
+    _apply_connection(conn, f)
+    db.session.add(conn)
+    db.session.flush()
+    return conn
 
 
 def update_connection(actor, conn: Connection, f: ConnectionFields) -> Connection:
     require_admin(actor)
-    return _saved(conn, f, _apply_connection)
+    _apply_connection(conn, f)
+    db.session.flush()
+    return conn
 
 
 def delete_connection(actor, conn: Connection) -> None:
@@ -174,7 +162,11 @@ def profiles() -> list[IntegrationProfile]:
 
 
 def get_profile(ref) -> IntegrationProfile:
-    return _find(IntegrationProfile, ref, "No such integration profile.")
+    prof = db.session.get(IntegrationProfile, ref) if isinstance(ref, int) or str(ref).isdigit() else None
+    prof = prof or db.session.scalar(db.select(IntegrationProfile).filter_by(code=str(ref)))
+    if prof is None:
+        raise NotFound("No such integration profile.")
+    return prof
 
 
 @dataclass
@@ -202,15 +194,24 @@ def _apply_profile(prof: IntegrationProfile, f: ProfileFields) -> None:
 
 def create_profile(actor, f: ProfileFields) -> IntegrationProfile:
     """Step one of the wizard: the profile with its five sections, all non-active."""
-    prof = _new(actor, IntegrationProfile, f.code, "profile")
+    require_admin(actor)
+    code = _code(f.code, "profile")
+    if db.session.scalar(db.select(IntegrationProfile.id).filter_by(code=code)):
+        raise Duplicate(f"A profile {code} already exists.", "code")
+    prof = IntegrationProfile(code=code)
+    _apply_profile(prof, f)
     for job in JOBS:
         prof.sections.append(ProfileSection(job=job, file_type="csv" if job == "load_allocations" else ""))
-    return _saved(prof, f, _apply_profile)
+    db.session.add(prof)
+    db.session.flush()
+    return prof
 
 
 def update_profile(actor, prof: IntegrationProfile, f: ProfileFields) -> IntegrationProfile:
     require_admin(actor)
-    return _saved(prof, f, _apply_profile)
+    _apply_profile(prof, f)
+    db.session.flush()
+    return prof
 
 
 def delete_profile(actor, prof: IntegrationProfile) -> None:
