@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .auth.models import Role, User
 from .auth.services import create_user, password_matches
 from .extensions import db
-from .funds import services as fs
+from .funds import services as funds
 from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 from .ledger import TransactionKind
 from .org.models import Library
@@ -93,16 +93,16 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
     _inventory(admin, libs)
     for index, (pcode, pname, start, end) in enumerate(PERIODS):
         period = db.session.scalar(select(FiscalPeriod).filter_by(code=pcode)) or \
-            fs.create_fiscal_period(admin, pcode, pname, start, end)
-        for lcode, lname, owner, funds in TREE:
+            funds.create_fiscal_period(admin, pcode, pname, start, end)
+        for lcode, lname, owner, fund_rows in TREE:
             ledger = db.session.scalar(select(Ledger).filter_by(code=lcode, fiscal_period_id=period.id)) or \
-                fs.create_ledger(admin, lcode, lname, period, "EUR", owner=libs.get(owner))
-            for code, name, parent, kind, ftype, amount in funds:
+                funds.create_ledger(admin, lcode, lname, period, "EUR", owner=libs.get(owner))
+            for code, name, parent, kind, ftype, amount in fund_rows:
                 if db.session.scalar(select(Fund).filter_by(code=code, fiscal_period_id=period.id)):
                     continue
                 parent_fund = db.session.scalar(select(Fund).filter_by(code=parent, fiscal_period_id=period.id)) \
                     if parent else None
-                fund = fs.create_fund(admin, ledger, code, fs.FundFields(
+                fund = funds.create_fund(admin, ledger, code, funds.FundFields(
                     name=name, kind=kind, parent=parent_fund, external_id=f"ERP-{pcode[-4:]}-{code}",
                     fund_type=types.get(ftype), overencumbrance_allowed=code == "EJOURNALS",
                     overencumbrance_limit_percent=Decimal("5") if code == "EJOURNALS" else Decimal("0"),
@@ -146,7 +146,7 @@ def _erp(admin, erp_dir: str | None) -> None:
 
     from flask import current_app
 
-    from .integrations import services as isv
+    from .integrations import services as integrations
     from .integrations.models import Connection, IntegrationProfile
 
     root = os.path.abspath(erp_dir or os.path.join(current_app.instance_path, "erp"))
@@ -161,20 +161,21 @@ def _erp(admin, erp_dir: str | None) -> None:
                  "SCI-BKS,26,-250.00,DEMO-ALLOC-2,Money back to the university\n")
     conn = db.session.scalar(select(Connection).filter_by(code="DEMO-LOCAL"))
     if conn is None:
-        conn = isv.create_connection(admin, isv.ConnectionFields(code="DEMO-LOCAL", name="Demo ERP folder",
-                                                                 kind="local", root_path=root))
+        conn = integrations.create_connection(admin, integrations.ConnectionFields(
+            code="DEMO-LOCAL", name="Demo ERP folder", kind="local", root_path=root))
     elif conn.root_path != root:
-        isv.update_connection(admin, conn, isv.ConnectionFields(name=conn.name, kind="local", root_path=root))
+        integrations.update_connection(admin, conn, integrations.ConnectionFields(
+            name=conn.name, kind="local", root_path=root))
     if db.session.scalar(select(IntegrationProfile).filter_by(code="DEMO-ERP")) is None:
-        profile = isv.create_profile(admin, isv.ProfileFields(
+        profile = integrations.create_profile(admin, integrations.ProfileFields(
             code="DEMO-ERP", name="Demo finance system", connection_id=conn.id, financial_system="SAP",
             description="Files go to a folder on this server; look at them there."))
-        isv.update_sections(admin, profile, {
-            job: isv.SectionFields(active=True, path=folder, schedule=schedule, schedule_time=at, **options)
+        integrations.update_sections(admin, profile, {
+            job: integrations.SectionFields(active=True, path=folder, schedule=schedule, schedule_time=at, **options)
             for job, (folder, schedule, at, options) in ERP_SECTIONS.items()})
     for code, erp_id in (("FY2025", 25), ("FY2026", 26)):
         period = db.session.scalar(select(FiscalPeriod).filter_by(code=code))
-        isv.set_fiscal_period_mapping(admin, period, erp_id)
+        integrations.set_fiscal_period_mapping(admin, period, erp_id)
 
 
 # title, author, vendor, owner library, fund, price, quantity, order type, form, what happens to it
@@ -198,36 +199,36 @@ def _orders(admin, libs) -> None:
     """A few PO lines in the current period, one in each stage of their life."""
     from datetime import timedelta
 
-    from .orders import services as os_
+    from .orders import services as orders
     from .orders.models import POLine
     from .vendors.models import Vendor
-    period = fs.current_fiscal_period()
+    period = funds.current_fiscal_period()
     if period is None or db.session.scalar(select(POLine.id).limit(1)):
         return
     today = date.today()
     for title, author, vcode, lib, fcode, price, quantity, order_type, form, stage in ORDERS:
         vendor = db.session.scalar(select(Vendor).filter_by(code=vcode))
         fund = db.session.scalar(select(Fund).filter_by(code=fcode, fiscal_period_id=period.id))
-        pol = os_.create_po_line(admin, os_.POLineFields(
+        pol = orders.create_po_line(admin, orders.POLineFields(
             vendor=vendor, title=title, author=author, currency=vendor.currency, list_price=price,
             quantity=quantity, order_type=order_type, material_form=form, owner_library=libs.get(lib),
-            inventory_library=libs.get(lib or "MAIN"), distribution=[os_.Share(fund, "100")],
+            inventory_library=libs.get(lib or "MAIN"), distribution=[orders.Share(fund, "100")],
             renewal_date=today + timedelta(days=200) if order_type == "continuous" else None,
             expected_receipt_date=today + (timedelta(days=-12) if stage == "late" else timedelta(days=30))))
         if stage == "review":
             continue
-        os_.approve_po_line(admin, pol)
-        os_.send_po_line(admin, pol)
+        orders.approve_po_line(admin, pol)
+        orders.send_po_line(admin, pol)
         if stage == "received":
-            os_.receive_po_line(admin, pol)
+            orders.receive_po_line(admin, pol)
         elif stage == "cancelled":
-            os_.cancel_po_line(admin, pol, "The publisher cancelled this edition.")
+            orders.cancel_po_line(admin, pol, "The publisher cancelled this edition.")
 
 
 def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> None:
     if db.session.scalar(select(FundTransaction.id).where(FundTransaction.fund_id == fund.id).limit(1)):
         return
-    fs.allocate(admin, fund, amount, reference="BUDGET", note="Initial allocation", on=start)
+    funds.allocate(admin, fund, amount, reference="BUDGET", note="Initial allocation", on=start)
     share_enc, share_exp = (Decimal(s) for s in SPENDING.get(fund.code, ("0", "0")))
     if not earlier:
         share_enc, share_exp = share_enc / 3, share_exp / 4
@@ -239,10 +240,10 @@ def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> 
             day = date(start.year + (start.month + 2 * month - 1) // 12, (start.month + 2 * month - 1) % 12 + 1, 15)
             if day > date.today():
                 day = date.today()
-            fs.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"INV-DEMO-{fund.code}-{month + 1}",
+            funds.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"INV-DEMO-{fund.code}-{month + 1}",
                     note="Demo invoice", on=day)
     if encumbered:
-        fs.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
+        funds.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
                 note="Demo open orders", on=min(date.today(), start.replace(day=20)))
 
 
@@ -267,35 +268,35 @@ RECORDS = [  # title, author, isbn, publisher, date, library, location, barcode
 
 
 def _vendors_and_rates(admin) -> None:
-    from .vendors import services as vs
+    from .vendors import services as vendors
     from .vendors.models import Vendor
     for code, name, currency, liable, gov, account in VENDORS:
         if db.session.scalar(select(Vendor).filter_by(code=code)):
             continue
-        vendor = vs.create_vendor(admin, code, vs.VendorFields(
+        vendor = vendors.create_vendor(admin, code, vendors.VendorFields(
             name=name, currency=currency, liable_for_vat=liable, governmental_vendor=gov,
             is_governmental=code == "TAX", vat_percent=Decimal("20.00") if code == "TAX" else None,
             financial_sys_code=f"FS-{code}"))
         if account:
-            vs.add_account(admin, vendor, account[0], account[1], f"FS-{account[0]}")
+            vendors.add_account(admin, vendor, account[0], account[1], f"FS-{account[0]}")
         if code != "TAX":
-            vs.add_contact(admin, vendor, "Customer service", f"orders@{code.lower()}.example")
+            vendors.add_contact(admin, vendor, "Customer service", f"orders@{code.lower()}.example")
     from .vendors.models import ExchangeRate
     for currency, rate, day in RATES:
         if not db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):
-            vs.add_rate(admin, currency, rate, day)
+            vendors.add_rate(admin, currency, rate, day)
 
 
 def _inventory(admin, libs) -> None:
-    from .inventory import services as inv
+    from .inventory import services as inventory
     from .inventory.models import Item
     for title, author, isbn, publisher, year, lib, location, barcode in RECORDS:
         if db.session.scalar(select(Item).filter_by(barcode=barcode)):
             continue
-        record = inv.create_record(admin, inv.RecordFields(title=title, author=author, isbn=isbn,
+        record = inventory.create_record(admin, inventory.RecordFields(title=title, author=author, isbn=isbn,
                                                            publisher=publisher, publication_date=year))
-        holding = inv.add_holding(admin, record, libs[lib], location)
-        inv.add_item(admin, holding, barcode=barcode)
+        holding = inventory.add_holding(admin, record, libs[lib], location)
+        inventory.add_item(admin, holding, barcode=barcode)
 
 
 def fs_split(total: Decimal, parts: int) -> list[Decimal]:

@@ -31,7 +31,7 @@ from sqlalchemy import UniqueConstraint, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .auth.models import utcnow
+from .clock import utcnow
 from .errors import DomainError
 from .extensions import db
 

@@ -37,7 +37,7 @@ from flask import current_app
 from sqlalchemy import false, insert, or_, select, true, update
 from sqlalchemy.orm import lazyload, selectinload
 
-from app.auth.models import utcnow
+from app.clock import utcnow
 from app.database import insert_rows
 from app.extensions import db
 from app.integrations.formats import payment_data as pd

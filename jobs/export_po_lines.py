@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, insert
 
-from app.auth.models import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.integrations.formats import orders as fmt
 from app.integrations.models import POLineExport

@@ -11,11 +11,12 @@ run *failed*; files not yet committed stay in place for the next run. Runs are `
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.clock import utcnow
 from app.database import write_intent
 from app.extensions import db
 from app.integrations.edi import services as edi
@@ -51,7 +52,7 @@ def _run(vendor_code, trigger, scheduled_for, actor_id, run_id=None) -> int | No
     if trigger in AUTOMATIC_TRIGGERS and not setting.active:
         return None
     if trigger == "schedule" and scheduled_for is None:
-        scheduled_for = datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        scheduled_for = utcnow().replace(second=0, microsecond=0)
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
     run = db.session.get(JobRun, run_id) if run_id else edi.start_run(setting, actor, trigger, scheduled_for)
     if run is None:

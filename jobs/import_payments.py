@@ -36,6 +36,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.integrations.formats.payment_confirmation import Confirmation, parse_confirmations
@@ -141,7 +142,7 @@ def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> N
         db.session.add(handled)
     handled.file_name, handled.size, handled.status = name[:255], len(data), "done"
     handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
-    handled.handled_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    handled.handled_at = utcnow()
     ctx.log.info(f"{name}: {outcome}", file=name)
     ctx.log.commit()
     _rename(ctx, transport, name, ".handled")

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy import inspect as sa_inspect
 
-from app.auth.models import utcnow
+from app.clock import utcnow
 from app.auth.permissions import can_manage_money
 from app.errors import DomainError
 from app.extensions import db
@@ -119,7 +118,7 @@ def _free_name(ctx, transport, name: str, suffix: str) -> str:
     same name was handled already (it is kept, not overwritten)."""
     target = name + suffix
     if transport.stat(ctx.folder, target) is not None:
-        target = f"{name}.{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}{suffix}"
+        target = f"{name}.{utcnow(aware=True):%Y%m%dT%H%M%S%f}{suffix}"
     return target
 
 

@@ -1,9 +1,10 @@
 """Users and their role assignments, each scoped to the institution or to one library."""
-from datetime import datetime, timezone
 from enum import Enum
 
 from flask_login import UserMixin
+from sqlalchemy.orm import declared_attr
 
+from ..clock import utcnow
 from ..extensions import db
 
 
@@ -32,10 +33,6 @@ ROLE_LABELS = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 class User(UserMixin, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(64), nullable=False, unique=True)
@@ -60,6 +57,21 @@ class User(UserMixin, db.Model):
 
     def __str__(self):
         return self.full_name or self.username
+
+
+class HistoryEntry:
+    """The columns of a history table's entry: who did what when, and for a field change old → new."""
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    action = db.Column(db.String(40), nullable=False)
+    field = db.Column(db.String(60), nullable=False, default="")
+    old_value = db.Column(db.Text, nullable=False, default="")
+    new_value = db.Column(db.Text, nullable=False, default="")
+    note = db.Column(db.Text, nullable=False, default="")
+
+    @declared_attr
+    def actor(cls):
+        return db.relationship("User", lazy="joined")
 
 
 class RoleAssignment(db.Model):

@@ -12,11 +12,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, flash, session
 from flask_login import login_user, logout_user
 
+from ..clock import utcnow
 from ..database import is_postgres, writing_again
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
 from ..org.models import Library
-from .models import LoginFailure, LoginSession, Role, RoleAssignment, User, utcnow
+from .models import LoginFailure, LoginSession, Role, RoleAssignment, User
 
 _hashers: dict = {}
 

@@ -30,15 +30,16 @@ import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from flask import current_app
 
+from ..clock import utcnow
 from ..extensions import db
 from . import BackupError
-from . import database as dbcopy
+from . import database
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -162,7 +163,7 @@ def _tarinfo(name: str, size: int, mtime: float) -> tarfile.TarInfo:
 
 def create_backup(folder: Path | None = None, keep: int | None = None,
                   note: Callable[[str], None] = lambda _text: None,
-                  on_copied: Callable[[dbcopy.Snapshot], int | None] = lambda _snap: None) -> BackupResult:
+                  on_copied: Callable[[database.Snapshot], int | None] = lambda _snap: None) -> BackupResult:
     """Write a new archive into ``folder`` (default ``BACKUP_FOLDER``); with ``keep``, then remove
     all but the newest ``keep`` archives there. The caller holds :func:`backup_lock`.
     ``on_copied(snapshot)`` is called once the database is copied and may return the id of the
@@ -172,12 +173,12 @@ def create_backup(folder: Path | None = None, keep: int | None = None,
     for leftover in folder.glob(f".{PREFIX}*"):   # from a backup that died part-way
         if time.time() - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS:   # not another server's, going on
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
-    now = datetime.now(timezone.utc)
+    now = utcnow(aware=True)
     name = _archive_name(folder, now)
     staging = Path(tempfile.mkdtemp(prefix=f".{PREFIX}", dir=folder))
     partial = folder / f".{name}.part"
     try:
-        snap = dbcopy.dump(db.engine, staging, current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+        snap = database.dump(db.engine, staging, current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
         note(f"Database copied ({snap.kind}, {len(snap.row_counts)} tables, "
              f"{sum(snap.row_counts.values())} rows).")
         run_id = on_copied(snap)
@@ -213,7 +214,7 @@ def create_backup(folder: Path | None = None, keep: int | None = None,
         sidecar = folder / f"{name}.sha256"
         sidecar.write_text(f"{out.digest.hexdigest()}  {name}\n")
         sidecar.chmod(0o600)
-        dbcopy._fsync_dir(folder)
+        database._fsync_dir(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         partial.unlink(missing_ok=True)
@@ -380,9 +381,9 @@ def restore_archive(archive: Path) -> RestoreReport:
     instance files and attachments back, then run the ledger check and compare row counts."""
     archive = Path(archive)
     engine = db.engine
-    target_kind = dbcopy.kind(engine)
-    where = dbcopy.describe(engine)
-    occupied = dbcopy.rows_present(engine)
+    target_kind = database.kind(engine)
+    where = database.describe(engine)
+    occupied = database.rows_present(engine)
     db.session.remove()
     if occupied:
         sample = ", ".join(f"{name} ({n})" for name, n in list(occupied.items())[:5])
@@ -398,9 +399,9 @@ def restore_archive(archive: Path) -> RestoreReport:
                               f"{target_kind} ({where}): nothing was restored.")
         copy = staging / manifest["database"]["member"]
         if target_kind == "sqlite":
-            dbcopy.restore_sqlite(engine, copy)
+            database.restore_sqlite(engine, copy)
         else:
-            dbcopy.restore_postgresql(engine, copy)
+            database.restore_postgresql(engine, copy)
         report = RestoreReport(manifest, where)
         _restore_files(manifest, staging, instance, report)
     finally:
@@ -429,8 +430,8 @@ def _restore_files(manifest: dict, staging: Path, instance: Path, report: Restor
 def _verify_restored(manifest: dict, report: RestoreReport) -> None:
     from ..funds.services import check_ledger
     with db.engine.connect() as conn:
-        counts = dbcopy.table_counts(conn)
-        restored_revision = dbcopy.revision(conn)
+        counts = database.table_counts(conn)
+        restored_revision = database.revision(conn)
     expected = manifest["row_counts"]
     report.tables = len(expected)
     for table in sorted(set(expected) | set(counts)):

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
@@ -14,7 +14,7 @@ from flask import current_app
 from tzlocal import get_localzone
 from sqlalchemy.exc import OperationalError
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..database import is_busy_error, write_intent
 from ..extensions import db
 from ..integrations.models import JobEvent, JobRun
@@ -168,5 +168,5 @@ def next_backup(app, now: datetime | None = None) -> datetime | None:
         return None
     if trigger is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow(aware=True)
     return trigger.get_next_fire_time(None, now.astimezone(trigger.timezone))

@@ -15,7 +15,7 @@ from .scope import visible_funds_clause
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..ledger.money import parse_amount, quantize, quantize_percent, split
-from . import services as fs
+from . import services as funds
 from .models import Fund
 
 METHODS = {"percent": "Percent", "amount": "Amount"}
@@ -57,7 +57,7 @@ def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
     (an institution-owned line needs an institution fund)."""
     if owner_library_id is None:
         return fund.owner_library_id is None
-    libs = fs.fund_library_ids(fund)
+    libs = funds.fund_library_ids(fund)
     return libs is None or owner_library_id in libs
 
 
@@ -91,7 +91,7 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
         if not fund_usable(fund, owner_library_id):
             raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", field)
         if visible is None:
-            fs.get_fund(actor, fund.id)  # visible to the actor, else NotFound
+            funds.get_fund(actor, fund.id)  # visible to the actor, else NotFound
         elif fund.id not in visible:
             raise NotFound("No such fund.")
     if not rows:

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import event
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..ledger import Balance, FundRules
 from ..types import Money, Percent

@@ -27,7 +27,8 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import User, utcnow
+from ..auth.models import User
+from ..clock import utcnow
 from ..database import write_intent
 from ..extensions import db
 from .models import OTHER_JOBS, BulkLoad, JobEvent, JobRun

@@ -3,7 +3,7 @@ their events, and the bookkeeping that makes every exchange happen once (file ha
 batches, exported orders and PO lines)."""
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from . import processes
 

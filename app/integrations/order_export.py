@@ -29,7 +29,7 @@ from lxml import etree
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..funds.models import Fund, FundTransaction
 from ..invoices.models import InvoiceLine

@@ -24,7 +24,8 @@ from typing import Callable
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import User, utcnow
+from ..auth.models import User
+from ..clock import utcnow
 from ..auth.services import service_user
 from ..database import write_intent
 from ..extensions import db

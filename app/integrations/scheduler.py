@@ -35,7 +35,7 @@ from tzlocal import get_localzone
 
 from sqlalchemy.exc import OperationalError
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..database import is_busy_error, short_waits
 from ..extensions import db
 from . import processes
@@ -154,7 +154,7 @@ def _naive_utc(moment: datetime) -> datetime:
 def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> None:
     """What APScheduler calls: the job's ``run`` with the tick it belongs to (so two schedulers
     can never both record one tick: job_run has a unique (job, profile, scheduled_for))."""
-    now = datetime.now(timezone.utc)
+    now = utcnow(aware=True)
     with app.app_context():
         section = _section(job, profile_code)
         tick = previous_tick(app, section, now) if section is not None and trigger == "schedule" else None
@@ -236,7 +236,7 @@ def _reconcile(app, scheduler) -> None:
     known = app.extensions.setdefault("scheduler_versions", {})
     wanted = {}
     rows = db.session.execute(db.select(ProfileSection, IntegrationProfile.code).join(IntegrationProfile)).all()
-    now = datetime.now(timezone.utc)
+    now = utcnow(aware=True)
     for section, code in rows:
         trig = trigger_for(section, tz, override)
         if trig is None:
@@ -301,7 +301,7 @@ def _start_order_exports(app, scheduler, rows) -> None:
             continue
         if pending_orders(section.profile):
             scheduler.add_job(run_section, "date", args=[app, "export_orders", code, "event"], id=job_id,
-                              run_date=datetime.now(timezone.utc))
+                              run_date=utcnow(aware=True))
 
 
 def _heartbeat() -> None:

@@ -10,6 +10,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from tzlocal import get_localzone
 
+from ..clock import utcnow
+
 
 def trigger_for(section, tz, override_seconds: int | None = None):
     if section.schedule == "none" or not section.active:
@@ -38,7 +40,7 @@ def next_run(app, section, now: datetime | None = None) -> datetime | None:
     trig = trigger_for(section, tz, app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS"))
     if trig is None:
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow(aware=True)
     return trig.get_next_fire_time(None, now.astimezone(trig.timezone))
 
 

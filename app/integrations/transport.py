@@ -20,6 +20,7 @@ from pathlib import Path
 import paramiko
 from flask import current_app
 
+from ..clock import utcnow
 from . import secrets
 from .paths import UnsafePath, clean_folder, is_safe_file_name, join
 
@@ -75,7 +76,7 @@ def settled(files: list[RemoteFile], min_age_seconds: float, now: datetime | Non
             ) -> tuple[list[RemoteFile], list[RemoteFile]]:
     """(files last written at least ``min_age_seconds`` ago, files written more recently — perhaps
     still being uploaded: leave them for the next run). Files without a time count as settled."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow(aware=True)
     ready, fresh = [], []
     for f in files:
         young = f.mtime is not None and (now - f.mtime).total_seconds() < min_age_seconds
@@ -168,6 +169,60 @@ class LocalTransport(Transport):
             raise TransferError(f"Cannot create the folder {folder}: {exc.strerror or exc}.") from None
 
 
+class _RemoteTransport(Transport):
+    """What SFTP and FTP share: paths under the base directory, renaming, creating folders, and
+    failures in words."""
+    base: str
+    FAILURES: tuple[type[Exception], ...]   # what the protocol raises when an operation fails
+
+    def _path(self, folder: str, name: str | None = None) -> str:
+        path = join(self.base, folder)
+        if name is not None:
+            path = join(path, _check_name(name))
+        return path
+
+    def _answer(self, exc: Exception) -> str | None:
+        """What the server answered, when ``exc`` is its refusal rather than a lost connection."""
+        return None
+
+    def _wrap(self, what: str, exc: Exception) -> TransferError:
+        answer = self._answer(exc)
+        if answer is not None:
+            return TransferError(f"{what}: {answer}.")
+        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+
+    def _upload(self, path: str, data: bytes, name: str) -> None:
+        raise NotImplementedError
+
+    def _rename(self, old_path: str, new_path: str) -> None:
+        raise NotImplementedError
+
+    def _make_folder(self, path: str) -> None:
+        """Create ``path`` unless it exists (its parent does)."""
+        raise NotImplementedError
+
+    def publish(self, folder, name, data):
+        final = self._path(folder, name)
+        part = final + PART_SUFFIX
+        try:
+            self._upload(part, data, name)
+            self._rename(part, final)
+        except self.FAILURES as exc:
+            raise self._wrap(f"Cannot upload {name}", exc) from None
+
+    def rename(self, folder, old, new):
+        try:
+            self._rename(self._path(folder, old), self._path(folder, new))
+        except self.FAILURES as exc:
+            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+
+    def ensure_folder(self, folder):
+        path = ""
+        for seg in join(self.base, folder).split("/"):
+            path = join(path, seg)
+            self._make_folder(path)
+
+
 # -- SFTP -------------------------------------------------------------------------------------------
 
 def load_private_key(text: str) -> paramiko.PKey:
@@ -194,7 +249,9 @@ def parse_host_key(line: str) -> paramiko.PKey:
         raise TransferError("The pinned host key cannot be read; paste one line of ssh-keyscan's output.") from None
 
 
-class SFTPTransport(Transport):
+class SFTPTransport(_RemoteTransport):
+    FAILURES = (OSError, EOFError, paramiko.SSHException)
+
     def __init__(self, host, port, username, password, private_key, host_key, base_dir, timeout):
         self.base = base_dir
         self.client = paramiko.SSHClient()
@@ -230,21 +287,13 @@ class SFTPTransport(Transport):
             self.client.close()
             raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
 
-    def _path(self, folder, name=None):
-        path = join(self.base, folder)
-        if name is not None:
-            path = join(path, _check_name(name))
-        return path or "."
-
-    def _wrap(self, what: str, exc: Exception) -> TransferError:
-        if isinstance(exc, FileNotFoundError):
-            return TransferError(f"{what}: no such file or folder on the server.")
-        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+    def _answer(self, exc):
+        return "no such file or folder on the server" if isinstance(exc, FileNotFoundError) else None
 
     def list_files(self, folder):
         try:
-            entries = self.sftp.listdir_attr(self._path(folder))
-        except (OSError, EOFError, paramiko.SSHException) as exc:
+            entries = self.sftp.listdir_attr(self._path(folder) or ".")
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
         return sorted((RemoteFile(e.filename, e.st_size or 0,
                                   datetime.fromtimestamp(e.st_mtime, timezone.utc) if e.st_mtime else None)
@@ -256,7 +305,7 @@ class SFTPTransport(Transport):
             st = self.sftp.stat(self._path(folder, name))
         except FileNotFoundError:
             return None
-        except (OSError, EOFError, paramiko.SSHException) as exc:
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot look at {name}", exc) from None
         return RemoteFile(name, st.st_size or 0)
 
@@ -271,37 +320,25 @@ class SFTPTransport(Transport):
             return buf.getvalue()
         except TransferError:
             raise
-        except (OSError, EOFError, paramiko.SSHException) as exc:
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot download {name}", exc) from None
 
-    def publish(self, folder, name, data):
-        final = self._path(folder, name)
-        part = final + PART_SUFFIX
-        try:
-            self.sftp.putfo(io.BytesIO(data), part, file_size=len(data), confirm=True)
-            self.sftp.posix_rename(part, final)
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._wrap(f"Cannot upload {name}", exc) from None
+    def _upload(self, path, data, name):
+        self.sftp.putfo(io.BytesIO(data), path, file_size=len(data), confirm=True)
 
-    def rename(self, folder, old, new):
-        try:
-            self.sftp.posix_rename(self._path(folder, old), self._path(folder, new))
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+    def _rename(self, old_path, new_path):
+        self.sftp.posix_rename(old_path, new_path)
 
-    def ensure_folder(self, folder):
-        path = ""
-        for seg in join(self.base, folder).split("/"):
-            path = join(path, seg)
+    def _make_folder(self, path):
+        try:
+            self.sftp.stat(path)
+        except FileNotFoundError:
             try:
-                self.sftp.stat(path)
-            except FileNotFoundError:
-                try:
-                    self.sftp.mkdir(path)
-                except (OSError, paramiko.SSHException) as exc:
-                    raise self._wrap(f"Cannot create the folder {path}", exc) from None
-            except (OSError, EOFError, paramiko.SSHException) as exc:
-                raise self._wrap(f"Cannot look at the folder {path}", exc) from None
+                self.sftp.mkdir(path)
+            except (OSError, paramiko.SSHException) as exc:
+                raise self._wrap(f"Cannot create the folder {path}", exc) from None
+        except self.FAILURES as exc:
+            raise self._wrap(f"Cannot look at the folder {path}", exc) from None
 
     def close(self):
         try:
@@ -312,7 +349,9 @@ class SFTPTransport(Transport):
 
 # -- FTP --------------------------------------------------------------------------------------------
 
-class FTPTransport(Transport):
+class FTPTransport(_RemoteTransport):
+    FAILURES = (OSError, EOFError, ftplib.Error)
+
     def __init__(self, host, port, username, password, base_dir, timeout):
         self.base = base_dir
         where = f"{host}:{port}"
@@ -327,21 +366,13 @@ class FTPTransport(Transport):
             self.ftp.close()
             raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
 
-    def _path(self, folder, name=None):
-        path = join(self.base, folder)
-        if name is not None:
-            path = join(path, _check_name(name))
-        return path
-
-    def _wrap(self, what, exc):
-        if isinstance(exc, ftplib.error_perm):
-            return TransferError(f"{what}: the server answered {exc}.")
-        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+    def _answer(self, exc):
+        return f"the server answered {exc}" if isinstance(exc, ftplib.error_perm) else None
 
     def list_files(self, folder):
         try:
             entries = list(self.ftp.mlsd(self._path(folder) or ".", facts=["type", "size", "modify"]))
-        except (OSError, EOFError, ftplib.Error) as exc:
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
         out = []
         for name, facts in entries:
@@ -358,7 +389,7 @@ class FTPTransport(Transport):
             size = self.ftp.size(self._path(folder, name))
         except ftplib.error_perm:
             return None
-        except (OSError, EOFError, ftplib.Error) as exc:
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot look at {name}", exc) from None
         return RemoteFile(name, size or 0)
 
@@ -371,40 +402,26 @@ class FTPTransport(Transport):
         buf = io.BytesIO()
         try:
             self.ftp.retrbinary(f"RETR {self._path(folder, name)}", buf.write)
-        except (OSError, EOFError, ftplib.Error) as exc:
+        except self.FAILURES as exc:
             raise self._wrap(f"Cannot download {name}", exc) from None
         return buf.getvalue()
 
-    def publish(self, folder, name, data):
-        final = self._path(folder, name)
-        part = final + PART_SUFFIX
-        try:
-            self.ftp.storbinary(f"STOR {part}", io.BytesIO(data))
-            self.ftp.voidcmd("TYPE I")
-            if self.ftp.size(part) != len(data):
-                raise TransferError(f"Cannot upload {name}: the server holds a different size than was sent.")
-            self.ftp.rename(part, final)
-        except TransferError:
-            raise
-        except (OSError, EOFError, ftplib.Error) as exc:
-            raise self._wrap(f"Cannot upload {name}", exc) from None
+    def _upload(self, path, data, name):
+        self.ftp.storbinary(f"STOR {path}", io.BytesIO(data))
+        self.ftp.voidcmd("TYPE I")
+        if self.ftp.size(path) != len(data):
+            raise TransferError(f"Cannot upload {name}: the server holds a different size than was sent.")
 
-    def rename(self, folder, old, new):
-        try:
-            self.ftp.rename(self._path(folder, old), self._path(folder, new))
-        except (OSError, EOFError, ftplib.Error) as exc:
-            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+    def _rename(self, old_path, new_path):
+        self.ftp.rename(old_path, new_path)
 
-    def ensure_folder(self, folder):
-        path = ""
-        for seg in join(self.base, folder).split("/"):
-            path = join(path, seg)
-            try:
-                self.ftp.mkd(path)
-            except ftplib.error_perm:
-                pass   # exists (or will fail visibly on the next operation)
-            except (OSError, EOFError, ftplib.Error) as exc:
-                raise self._wrap(f"Cannot create the folder {path}", exc) from None
+    def _make_folder(self, path):
+        try:
+            self.ftp.mkd(path)
+        except ftplib.error_perm:
+            pass   # exists (or will fail visibly on the next operation)
+        except self.FAILURES as exc:
+            raise self._wrap(f"Cannot create the folder {path}", exc) from None
 
     def close(self):
         try:

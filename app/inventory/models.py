@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 
 ITEM_STATUSES = {

@@ -258,7 +258,7 @@ def move_holdings(actor, holdings: list[Holding], target: BibRecord) -> list[Hol
 # are deleted at once (the work order keeps what they were), and the new item stays in the work
 # order, not in place, until the bindery returns it and the order is marked done.
 
-from ..auth.models import utcnow  # noqa: E402  (kept with the section it serves)
+from ..clock import utcnow  # noqa: E402  (kept with the section it serves)
 from .models import WorkOrder, WorkOrderItem  # noqa: E402
 
 

@@ -5,7 +5,8 @@ called from ``app.invoices.services``.
 """
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..auth.models import HistoryEntry
+from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
 from ..types import Fixed, Money, Percent
@@ -234,7 +235,7 @@ class ChargeType(db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)
 
 
-class InvoiceEvent(db.Model):
+class InvoiceEvent(HistoryEntry, db.Model):
     """History: who changed what when (field old → new), on the invoice or one of its lines."""
     __tablename__ = "invoice_event"
 
@@ -243,16 +244,8 @@ class InvoiceEvent(db.Model):
     invoice_number = db.Column(db.String(50), nullable=False)   # kept when the invoice is deleted
     vendor_code = db.Column(db.String(20), nullable=False)
     line_position = db.Column(db.Integer)
-    at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    action = db.Column(db.String(40), nullable=False)
-    field = db.Column(db.String(60), nullable=False, default="")
-    old_value = db.Column(db.Text, nullable=False, default="")
-    new_value = db.Column(db.Text, nullable=False, default="")
-    note = db.Column(db.Text, nullable=False, default="")
 
     invoice = db.relationship("Invoice", back_populates="history")
-    actor = db.relationship("User", lazy="joined")
 
 
 class Setting(db.Model):

@@ -577,33 +577,32 @@ def plan_migration(budgets: list[Budget], transactions: list[AlephTransaction]) 
 
 def _limits(plan: Plan, b: Budget, fund: FundPlan, tx: list[AlephTransaction]) -> None:
     """Over-encumbrance becomes a percent, over-expenditure an absolute sum, both against the estimated balance."""
-    est = None
     percent, limit = b.over_committed, b.over_expenditure
-    if b.over_committed and not b.limits_in_percent:
-        est = estimated_balance(tx)
-        if est <= 0:
-            percent = Decimal("0")
-            plan.warnings.append(f"{b.number}: over-encumbrance {b.over_committed} (absolute) not converted: the "
-                                 f"estimated balance is {est}; no over-encumbrance allowed")
-        else:
-            percent = absolute_to_percent(b.over_committed, est)
-            plan.conversions.append(f"{b.number}: over-encumbrance {b.over_committed} absolute / estimated balance "
-                                    f"{est} x 100 = {percent} %")
-    if b.over_expenditure and b.limits_in_percent:
-        est = estimated_balance(tx) if est is None else est
-        if est <= 0:
-            limit = Decimal("0")
-            plan.warnings.append(f"{b.number}: over-expenditure {b.over_expenditure} % not converted: the estimated "
-                                 f"balance is {est}; no over-expenditure allowed")
-        else:
-            limit = percent_to_absolute(b.over_expenditure, est)
-            plan.conversions.append(f"{b.number}: over-expenditure {b.over_expenditure} % x estimated balance "
-                                    f"{est} / 100 = {limit}")
+    to_percent = b.over_committed and not b.limits_in_percent
+    to_absolute = b.over_expenditure and b.limits_in_percent
+    est = estimated_balance(tx) if to_percent or to_absolute else None
+    if to_percent:
+        percent = absolute_to_percent(b.over_committed, est) if est > 0 else Decimal("0")
+        _converted(plan, b.number, est, "over-encumbrance", f"{b.over_committed} (absolute)",
+                   f"{b.over_committed} absolute / estimated balance {est} x 100 = {percent} %")
+    if to_absolute:
+        limit = percent_to_absolute(b.over_expenditure, est) if est > 0 else Decimal("0")
+        _converted(plan, b.number, est, "over-expenditure", f"{b.over_expenditure} %",
+                   f"{b.over_expenditure} % x estimated balance {est} / 100 = {limit}")
     if percent > MAX_PERCENT:
         plan.warnings.append(f"{b.number}: over-encumbrance {percent} % capped at {MAX_PERCENT} %")
         percent = MAX_PERCENT
     fund.overencumbrance_allowed, fund.overencumbrance_limit_percent = percent > 0, percent
     fund.overexpenditure_allowed, fund.overexpenditure_limit = limit > 0, limit
+
+
+def _converted(plan: Plan, number: str, est: Decimal, limit: str, given: str, conversion: str) -> None:
+    """Report how a limit was converted, or that it could not be (the estimated balance is not positive)."""
+    if est > 0:
+        plan.conversions.append(f"{number}: {limit} {conversion}")
+    else:
+        plan.warnings.append(f"{number}: {limit} {given} not converted: the estimated balance is {est}; "
+                             f"no {limit} allowed")
 
 
 _TRANSFER_TARGET = re.compile(r"transf\w*\s+to\s+(\S+)", re.IGNORECASE)

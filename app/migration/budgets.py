@@ -21,10 +21,11 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, update
 
 from ..auth.services import service_user
-from ..auth.models import User, utcnow
+from ..auth.models import User
+from ..clock import utcnow
 from ..errors import DomainError, Duplicate
 from ..extensions import db
-from ..funds import services as fs
+from ..funds import services as funds
 from ..funds.models import FiscalPeriod, Fund, FundTransaction, FundType
 from ..ledger import Balance
 from .aleph import Plan, fund_balances
@@ -102,12 +103,12 @@ def _insert_many(table, rows: list[dict]) -> None:
 def apply_structure(plan: Plan, actor: User, currency: str) -> Applied:
     """Create the periods, fund types, ledgers and funds (cached balances zero) in the current
     transaction (the caller commits or rolls back); the transactions come with :func:`post_history`."""
-    currency = fs.check_currency(currency)
+    currency = funds.check_currency(currency)
     periods, reused = {}, []
     for year, yp in sorted(plan.years.items()):
         fp = db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == yp.code))
         if fp is None:
-            fp = fs.create_fiscal_period(actor, yp.code, f"Fiscal year {year}", yp.start, yp.end, yp.status)
+            fp = funds.create_fiscal_period(actor, yp.code, f"Fiscal year {year}", yp.start, yp.end, yp.status)
         else:
             reused.append(yp.code)
         periods[year] = fp
@@ -116,12 +117,12 @@ def apply_structure(plan: Plan, actor: User, currency: str) -> Applied:
     for code in plan.fund_types:
         ft = db.session.scalar(select(FundType).where(FundType.code == code))
         if ft is None:
-            ft = fs.create_fund_type(actor, code, code)
+            ft = funds.create_fund_type(actor, code, code)
             created_types.append(code)
         types[code] = ft
     ledgers = {}
     for lp in plan.ledgers:
-        ledgers[lp.year, lp.code] = fs.create_ledger(actor, lp.code, lp.name, periods[lp.year], currency)
+        ledgers[lp.year, lp.code] = funds.create_ledger(actor, lp.code, lp.name, periods[lp.year], currency)
     taken = {(fp_id, code) for fp_id, code in db.session.execute(
         select(Fund.fiscal_period_id, Fund.code).where(Fund.fiscal_period_id.in_([p.id for p in periods.values()])))}
     for f in plan.funds:
@@ -242,7 +243,7 @@ def reconcile(plan: Plan, fund_ids: dict[str, int]) -> list[ReconciledBudget]:
              .where(Fund.id.in_(ids[start:start + BATCH])))
         for fund_id, code, period, a, e, x in db.session.execute(q):
             cached[fund_id] = (code, period, Balance(a, e, x))
-    rebuilt = fs.recomputed_balances(ids if len(ids) <= BATCH else None)
+    rebuilt = funds.recomputed_balances(ids if len(ids) <= BATCH else None)
     out = []
     for number, fund_id in fund_ids.items():
         code, period, balance = cached[fund_id]

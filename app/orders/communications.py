@@ -13,13 +13,13 @@ import os
 import re
 import secrets
 import unicodedata
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import mail
+from ..clock import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger.money import format_plain
@@ -35,10 +35,6 @@ MAX_ATTACHMENT_NAME = 200
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 _EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+")
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 # -- defaults for a new message ----------------------------------------------------------------
@@ -225,7 +221,7 @@ def _deliver(message: CommunicationMessage) -> bool:
     except mail.DeliveryFailed as exc:
         message.delivery_error = exc.message
         return False
-    message.sent_at, message.delivery_error = _now(), ""
+    message.sent_at, message.delivery_error = utcnow(), ""
     return True
 
 

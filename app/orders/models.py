@@ -5,7 +5,8 @@ services in ``app.orders.services`` are the only callers.
 """
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..auth.models import HistoryEntry
+from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
 from ..types import Money, Percent
@@ -268,22 +269,14 @@ class POLineFund(db.Model):
     __table_args__ = (db.UniqueConstraint("po_line_id", "fund_id"),)
 
 
-class POLineEvent(db.Model):
+class POLineEvent(HistoryEntry, db.Model):
     """One entry of a line's history: who did what when, and for a field change old → new."""
     __tablename__ = "po_line_event"
 
     id = db.Column(db.Integer, primary_key=True)
     po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)
-    at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    action = db.Column(db.String(40), nullable=False)
-    field = db.Column(db.String(60), nullable=False, default="")
-    old_value = db.Column(db.Text, nullable=False, default="")
-    new_value = db.Column(db.Text, nullable=False, default="")
-    note = db.Column(db.Text, nullable=False, default="")
 
     po_line = db.relationship("POLine", back_populates="history")
-    actor = db.relationship("User", lazy="joined")
 
 
 class OutboxEvent(db.Model):

@@ -1,7 +1,7 @@
 """Vendors (accounts, payment addresses, contacts, EDI details) and the currency repository."""
 from __future__ import annotations
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..types import Fixed, Percent
 

@@ -2,7 +2,7 @@
 one row per message received (or per file that could not be read), always with its raw text."""
 from __future__ import annotations
 
-from ...auth.models import utcnow
+from ...clock import utcnow
 from ...extensions import db
 from ..models import Scheduled
 

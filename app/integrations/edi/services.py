@@ -37,7 +37,8 @@ from typing import Callable
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ...auth.models import Role, User, utcnow
+from ...auth.models import Role, User
+from ...clock import utcnow
 from ...auth.permissions import has_any_role, library_scope
 from ...database import is_postgres, write_intent
 from ...errors import DomainError, Forbidden, InvalidInput, NotFound

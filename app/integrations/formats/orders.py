@@ -20,6 +20,8 @@ from typing import Iterable, Sequence
 
 from lxml import etree
 
+from .payment_data import Amount, us_date  # the same amount block and dates as the invoice export
+
 PO_NAMESPACE = "http://acquisitions.invalid/erp/po/v1"
 POL_NAMESPACE = "http://acquisitions.invalid/erp/pol/v1"
 PO_XSD = "po_data.xsd"
@@ -28,12 +30,6 @@ POL_XSD = "po_line_data.xsd"
 
 class FormatError(ValueError):
     """The data cannot be written in this format; the message says what to fix."""
-
-
-@dataclass(frozen=True)
-class Amount:
-    currency: str
-    sum: Decimal
 
 
 @dataclass(frozen=True)
@@ -133,10 +129,6 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def date_text(day: date) -> str:
-    return day.strftime("%m/%d/%Y")
-
-
 class _Writer:
     def __init__(self, namespace: str):
         self.ns = namespace
@@ -218,7 +210,7 @@ def po_data_tree(orders: Sequence[Order | DeletedOrder]):
             w.el(po, "po_status", "SENT")
             w.el(po, "po_owner", order.owner)
             w.el(po, "po_owner_code", order.owner_code)
-            w.el(po, "sent_date", date_text(order.sent_date))
+            w.el(po, "sent_date", us_date(order.sent_date))
             w.vendor(po, order.vendor)
             w.el(po, "currency", total.currency)
             w.amount(po, "po_amount", total)
@@ -242,7 +234,7 @@ def po_data_tree(orders: Sequence[Order | DeletedOrder]):
             node = w.el(del_list, "deleted_po")
             w.el(node, "po_number", order.number)
             w.el(node, "po_status", "DELETED")
-            w.el(node, "deleted_date", date_text(order.deleted_date))
+            w.el(node, "deleted_date", us_date(order.deleted_date))
             w.el(node, "reason", order.reason)
     return root
 
@@ -265,7 +257,7 @@ def po_line_data_tree(lines: Sequence[FinishedLine]):
         w.el(node, "po_number", line.po_number)
         w.el(node, "po_line_title", line.title)
         w.el(node, "po_line_status", line.status.upper())
-        w.el(node, "status_date", date_text(line.status_date))
+        w.el(node, "status_date", us_date(line.status_date))
         w.el(node, "reason", line.reason)
         w.el(node, "po_line_owner", line.owner)
         w.el(node, "po_line_owner_code", line.owner_code)
