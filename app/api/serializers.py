@@ -218,7 +218,7 @@ TRANSACTION_IN = {
 # -- what the API returns ----------------------------------------------------------------------
 
 def _percent(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.01')):f}"
+    return f"{quantize_percent(Decimal(value)):f}"
 
 
 def _timestamp(value: datetime | None) -> str | None:
