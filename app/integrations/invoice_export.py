@@ -40,7 +40,9 @@ from ..auth.models import utcnow
 from ..database import insert_rows
 from ..extensions import db
 from ..invoices import services as ivs
+from ..invoices.charges import Charge, charges_of
 from ..invoices.models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund
+from ..ledger.money import quantize_rate
 from ..orders.models import POLine
 from ..org.models import Institution, Library
 from ..vendors import services as vs
@@ -106,7 +108,7 @@ def _rate(invoice: Invoice, currency: str) -> Decimal:
         ratio = invoice.explicit_ratio
     else:
         ratio = vs.rate_on(invoice.currency, invoice.invoice_date) / vs.rate_on(currency, invoice.invoice_date)
-    return ratio.quantize(Decimal("0.00000001")).normalize()
+    return quantize_rate(ratio).normalize()
 
 
 def _vat(invoice: Invoice) -> pd.VatInfo:
@@ -143,7 +145,7 @@ def _address(address) -> pd.PaymentAddress:
                              types=tuple(address.type_list), country=address.country)
 
 
-def _fund_info(invoice: Invoice, charge: ivs.Charge, funds: dict) -> pd.FundInfo:
+def _fund_info(invoice: Invoice, charge: Charge, funds: dict) -> pd.FundInfo:
     fund = charge.fund
     about = funds.get(fund.id)
     if about is None:   # the same few funds come back line after line
@@ -170,8 +172,8 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
     """Everything the export file says about ``invoice``, from the database. ``funds``: what was
     already read of each fund, kept between calls by a caller that exports many invoices."""
     funds = {} if funds is None else funds
-    by_line: dict[int, list[ivs.Charge]] = {}
-    for charge in ivs.charges_of(invoice):
+    by_line: dict[int, list[Charge]] = {}
+    for charge in charges_of(invoice):
         by_line.setdefault(charge.line.position, []).append(charge)
     lines = tuple(
         pd.InvoiceLineData(

@@ -39,6 +39,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import DomainError
 from ..extensions import db
 from ..invoices import services as ivs
+from ..invoices.history import deferred_history
 from ..invoices.models import STATUSES, Invoice, InvoiceLine
 from ..vendors.models import Vendor
 from .formats.payment_confirmation import Confirmation, parse_confirmations
@@ -217,7 +218,7 @@ def _apply_all(ctx, file_name: str, records: list[Confirmation]) -> _Outcome:
     for start in range(0, len(records), CHUNK):
         chunk = records[start:start + CHUNK]
         try:
-            with db.session.begin_nested(), ivs.deferred_history():
+            with db.session.begin_nested(), deferred_history():
                 results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=True) for rec in chunk]
         except _Refused:
             results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=False) for rec in chunk]
