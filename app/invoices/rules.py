@@ -90,7 +90,20 @@ def duplicates_of(invoice: Invoice):
         Invoice.invoice_date == invoice.invoice_date).order_by(Invoice.id)
 
 
+def ensure_default_rules() -> None:
+    """Ship the example review rules (all active; a price may differ from the order by 10 %)."""
+    existing = set(db.session.scalars(select(ReviewRule.kind)))
+    for kind in ReviewRule.KINDS:
+        if kind not in existing:
+            db.session.add(ReviewRule(kind=kind, active=True,
+                                      threshold_percent=Decimal("10.00") if kind == "price_differs" else None))
+    db.session.flush()
+
+
+# -- approval rules ----------------------------------------------------------------------------
+
 def matching_approval_rule(invoice: Invoice) -> ApprovalRule | None:
+    """The first approval rule, in position order, whose conditions the invoice meets."""
     funds = {d.fund_id for ln in invoice.lines for d in ln.distribution}
     for rule in db.session.scalars(select(ApprovalRule).order_by(ApprovalRule.position)):
         if rule.min_total is not None and invoice.total_amount < rule.min_total:
@@ -109,17 +122,7 @@ def matching_approval_rule(invoice: Invoice) -> ApprovalRule | None:
     return None
 
 
-def ensure_default_rules() -> None:
-    """Ship the example review rules (all active; a price may differ from the order by 10 %)."""
-    existing = set(db.session.scalars(select(ReviewRule.kind)))
-    for kind in ReviewRule.KINDS:
-        if kind not in existing:
-            db.session.add(ReviewRule(kind=kind, active=True,
-                                      threshold_percent=Decimal("10.00") if kind == "price_differs" else None))
-    db.session.flush()
-
-
-# -- administration ----------------------------------------------------------------------
+# -- administration ----------------------------------------------------------------------------
 
 def _require_institution_admin(actor, what: str) -> None:
     if not is_institution_admin(actor):
@@ -240,6 +243,12 @@ def move_approval_rule(actor, rule: ApprovalRule, direction: str) -> ApprovalRul
     return rule
 
 
+def charge_types() -> dict[str, str]:
+    """Built-in charge types and the library's own active ones (code -> name)."""
+    own = db.session.scalars(select(ChargeType).where(ChargeType.active).order_by(ChargeType.code)).all()
+    return {**BUILT_IN_CHARGES, **{c.code: c.name for c in own}}
+
+
 def own_charge_types() -> list[ChargeType]:
     return db.session.scalars(select(ChargeType).order_by(ChargeType.active.desc(), ChargeType.code)).all()
 
@@ -281,8 +290,3 @@ def set_charge_type_active(actor, charge_type: ChargeType, active: bool) -> Char
     db.session.flush()
     return charge_type
 
-
-def charge_types() -> dict[str, str]:
-    """Built-in charge types and the library's own active ones (code -> name)."""
-    own = db.session.scalars(select(ChargeType).where(ChargeType.active).order_by(ChargeType.code)).all()
-    return {**BUILT_IN_CHARGES, **{c.code: c.name for c in own}}
