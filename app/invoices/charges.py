@@ -24,7 +24,7 @@ from ..ledger.money import Rate, quantize_rate
 from ..orders import services as orders
 from ..vendors import services as vendors
 from . import settings
-from .models import Invoice, InvoicePosting, InvoiceLine
+from .models import Invoice, InvoiceLine, InvoicePosting
 
 LINE_SOURCE, POL_SOURCE = "invoice_line", "po_line"
 

@@ -35,8 +35,8 @@ from ..orders.models import PurchaseOrder
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import vendor_select_choices
 from . import services as svc
-from .charges import charges_of
 from . import settings
+from .charges import charges_of
 from .forms import FUND_ROWS, LINE_PREFIX, LINE_ROWS, InvoiceForm
 from .models import Invoice
 

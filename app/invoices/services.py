@@ -43,9 +43,9 @@ from ..org.services import get_one
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from . import charges, history, rules, settings
-from .rules import charge_types
 from .models import (CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceCharge, InvoiceEvent,
                      InvoiceLine, InvoiceLineFund, refuse_unless)
+from .rules import charge_types
 
 OPERATORS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
 DELETERS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})

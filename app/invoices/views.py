@@ -28,8 +28,8 @@ from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import parse_id
 from ..vendors.models import Vendor
-from .charges import charges_of, postings_of
 from . import services as ivs
+from .charges import charges_of, postings_of
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine, InvoiceLineFund
 
 bp = Blueprint("invoices", __name__)
