@@ -15,6 +15,7 @@ from .extensions import db
 from .funds import services as funds
 from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 from .ledger import TransactionKind
+from .ledger.money import to_cents
 from .org.models import Library
 from .setup import ensure_institution
 
@@ -232,8 +233,8 @@ def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> 
     share_enc, share_exp = (Decimal(s) for s in SPENDING.get(fund.code, ("0", "0")))
     if not earlier:
         share_enc, share_exp = share_enc / 3, share_exp / 4
-    expended = (amount * share_exp).quantize(Decimal("0.01"))
-    encumbered = (amount * share_enc).quantize(Decimal("0.01"))
+    expended = to_cents(amount * share_exp)
+    encumbered = to_cents(amount * share_enc)
     # spread the spending over a few months so the fund's chart has a shape
     for month, part in enumerate(fs_split(expended, 4)):
         if part:

@@ -19,7 +19,7 @@ def ensure_institution() -> Institution:
                            currency=cfg["INSTITUTION_CURRENCY"])
         db.session.add(inst)
         db.session.flush()
-    from .invoices.services import ensure_default_rules
+    from .invoices.rules import ensure_default_rules
     ensure_default_rules()
     return inst
 

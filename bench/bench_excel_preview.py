@@ -46,7 +46,7 @@ def build(app, pol_count: int):
 
     from app.extensions import db
     from app.funds import services as fs
-    from app.invoices import services as ivs
+    from app.invoices import rules
     from app.orders import services as os_
     from app.setup import ensure_institution
     from app.vendors import services as vs
@@ -58,7 +58,7 @@ def build(app, pol_count: int):
     admin = world.user("admin")
     for fund in (world.fund_a, world.fund_b, world.shared):
         fs.allocate(admin, fund, Decimal("100000000.00"))
-    ivs.ensure_default_rules()
+    rules.ensure_default_rules()
     vendor = vs.create_vendor(admin, "BENCHV", vs.VendorFields(name="Bench books", currency="EUR"))
     buyer = world.user("buyer")
     pols = []

@@ -62,7 +62,7 @@ def build(path: Path, invoices: int, seed: int = 2026) -> None:
     from app.extensions import db
     from app.funds import services as fs
     from app.invoices.models import Invoice, InvoiceCharge, InvoiceLine, InvoiceLineFund
-    from app.invoices.services import ensure_default_rules
+    from app.invoices.rules import ensure_default_rules
     from app.orders.models import POLine
     from app.vendors import services as vs
 

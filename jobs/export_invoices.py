@@ -47,7 +47,9 @@ from app.integrations.runs import JobRefused, execute
 from app.integrations.transport import TransferError, transport_settings
 from app.integrations.upload_worker import UploadProcess
 from app.invoices import services as invoice_services
+from app.invoices.charges import Charge, charges_of
 from app.invoices.models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund
+from app.ledger.money import quantize_rate
 from app.orders.models import POLine
 from app.org.models import Institution, Library
 from app.vendors.models import Vendor
@@ -107,7 +109,7 @@ def _rate(invoice: Invoice, currency: str) -> Decimal:
         ratio = invoice.explicit_ratio
     else:
         ratio = rate_on(invoice.currency, invoice.invoice_date) / rate_on(currency, invoice.invoice_date)
-    return ratio.quantize(Decimal("0.00000001")).normalize()
+    return quantize_rate(ratio).normalize()
 
 
 def _vat(invoice: Invoice) -> pd.VatInfo:
@@ -144,7 +146,7 @@ def _address(address) -> pd.PaymentAddress:
                              types=tuple(address.type_list), country=address.country)
 
 
-def _fund_info(invoice: Invoice, charge: invoice_services.Charge, funds: dict) -> pd.FundInfo:
+def _fund_info(invoice: Invoice, charge: Charge, funds: dict) -> pd.FundInfo:
     fund = charge.fund
     about = funds.get(fund.id)
     if about is None:   # the same few funds come back line after line
@@ -171,8 +173,8 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
     """Everything the export file says about ``invoice``, from the database. ``funds``: what was
     already read of each fund, kept between calls by a caller that exports many invoices."""
     funds = {} if funds is None else funds
-    by_line: dict[int, list[invoice_services.Charge]] = {}
-    for charge in invoice_services.charges_of(invoice):
+    by_line: dict[int, list[Charge]] = {}
+    for charge in charges_of(invoice):
         by_line.setdefault(charge.line.position, []).append(charge)
     lines = tuple(
         pd.InvoiceLineData(

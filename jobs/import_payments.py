@@ -46,6 +46,7 @@ from app.integrations.paths import is_candidate, is_safe_file_name
 from app.integrations.runs import execute, settled_inputs
 from app.integrations.transport import RemoteFile, TransferError, Transport
 from app.invoices import services as invoices
+from app.invoices.history import deferred_history
 from app.invoices.models import STATUSES, Invoice, InvoiceLine
 from app.vendors.models import Vendor
 
@@ -218,7 +219,7 @@ def _apply_all(ctx, file_name: str, records: list[Confirmation]) -> _Outcome:
     for start in range(0, len(records), CHUNK):
         chunk = records[start:start + CHUNK]
         try:
-            with db.session.begin_nested(), invoices.deferred_history():
+            with db.session.begin_nested(), deferred_history():
                 results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=True) for rec in chunk]
         except _Refused:
             results = [_apply(ctx, file_name, rec, by_uid, by_number, shared=False) for rec in chunk]

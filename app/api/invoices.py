@@ -27,9 +27,10 @@ from ..extensions import db
 from ..funds import services as funds
 from ..funds.models import FiscalPeriod, Fund
 from ..idempotency import idempotent
+from ..invoices import charges
 from ..invoices import services as invoices
 from ..invoices import settings as invoice_settings
-from ..invoices.models import PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine
+from ..invoices.models import PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine
 from ..ledger import format_plain
 from ..orders import services as orders
 from ..org.models import Library
@@ -205,19 +206,14 @@ def _invoice_fields(body: Body) -> invoices.InvoiceFields:
 
 # -- what the API returns ----------------------------------------------------------------------
 
+# The actions the API names otherwise than the pages (app.invoices.services.ACTIONS).
+ACTION_NAMES = {"paid": "pay", "rejected": "erp_rejected", "send_back_to_review": "send_back"}
+
+
 def allowed_actions(invoice: Invoice) -> list[str]:
     """The actions the invoice's status allows (roles, scope and the rules still apply)."""
-    status = invoice.status
-    allowed = {
-        "process": status in TRANSITIONS["to_approval"],
-        "approve": status == "in_approval",
-        "reject": status in TRANSITIONS["reject"],
-        "mark_in_erp": status in TRANSITIONS["exported"],
-        "paid": status in TRANSITIONS["paid"],
-        "rejected": status in TRANSITIONS["erp_rejected"],
-        "send_back_to_review": status in TRANSITIONS["send_back_to_review"],
-    }
-    return [a for a in ACTIONS if allowed[a]]
+    allowed = invoices.invoice_actions(None, invoice)
+    return [a for a in ACTIONS if ACTION_NAMES.get(a, a) in allowed]
 
 
 def line_json(line: InvoiceLine, currency: str) -> dict:
@@ -236,7 +232,7 @@ def line_json(line: InvoiceLine, currency: str) -> dict:
 
 
 def posting_json(tx, positions: dict[int, int]) -> dict:
-    line = positions.get(tx.source_id) if tx.source_type == invoices.LINE_SOURCE else None
+    line = positions.get(tx.source_id) if tx.source_type == charges.LINE_SOURCE else None
     return {"id": tx.id, "fund": tx.fund.code, "fund_id": tx.fund_id, "type": tx.kind,
             "amount": format_plain(tx.amount, tx.currency), "currency": tx.currency,
             "date": tx.transaction_date.isoformat(), "line": line}
@@ -276,7 +272,7 @@ def invoice_json(invoice: Invoice) -> dict:
         "erp_identifier": invoice.erp_identifier,
         "lines": [line_json(line, currency) for line in invoice.lines],
         "charges": {c.charge_type: format_plain(c.amount, currency) for c in invoice.charges},
-        "postings": [posting_json(tx, positions) for tx in invoices.postings_of(invoice)],
+        "postings": [posting_json(tx, positions) for tx in charges.postings_of(invoice)],
         "created_by": invoice.created_by.username if invoice.created_by else None,
         "approved_at": timestamp(invoice.approved_at),
         "approved_by": invoice.approved_by.username if invoice.approved_by else None,

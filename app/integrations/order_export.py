@@ -33,6 +33,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..funds.models import Fund, FundTransaction
 from ..invoices.models import InvoiceLine
+from ..ledger.money import to_cents
 from ..orders.models import OutboxEvent, POLine, POLineEvent, POLineFund, PurchaseOrder
 from ..org.models import Institution
 from .formats import orders as fmt
@@ -217,7 +218,7 @@ def _expended(ids: list[int]) -> dict[int, dict[int, Decimal]]:
              .where(t.kind == "expenditure", InvoiceLine.po_line_id.in_(chunk))
              .group_by(InvoiceLine.po_line_id, t.fund_id))
         for pol_id, fund_id, total in db.session.execute(q):
-            out[pol_id][fund_id] = Decimal(total).quantize(Decimal("0.01"))
+            out[pol_id][fund_id] = to_cents(Decimal(total))
     return out
 
 

@@ -80,21 +80,13 @@ def get_record(record_id) -> BibRecord:
 
 
 def get_holding(user, holding_id) -> Holding:
-    holding_id = parse_id(holding_id)
-    holding = db.session.scalar(select(Holding).where(Holding.id == holding_id, visible_holdings_clause(user))) \
-        if holding_id else None
-    if holding is None:
-        raise NotFound("No such holding.")
-    return holding
+    return org.get_one(holding_id, lambda i: select(Holding).where(Holding.id == i, visible_holdings_clause(user)),
+                       "holding")
 
 
 def get_item(user, item_id) -> Item:
-    item_id = parse_id(item_id)
-    item = db.session.scalar(select(Item).join(Holding).where(Item.id == item_id, visible_holdings_clause(user))) \
-        if item_id else None
-    if item is None:
-        raise NotFound("No such item.")
-    return item
+    return org.get_one(item_id, lambda i: select(Item).join(Holding).where(Item.id == i,
+                                                                           visible_holdings_clause(user)), "item")
 
 
 def visible_holdings(user, record: BibRecord) -> list[Holding]:

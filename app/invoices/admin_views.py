@@ -2,7 +2,7 @@
 
 Institution administrators only (a library-scoped administrator gets 403, as on the other
 administration pages). Every change goes through :mod:`app.invoices.settings` or
-:mod:`app.invoices.services`; an HTMX request gets the changed section back, a plain form post is
+:mod:`app.invoices.rules`; an HTMX request gets the changed section back, a plain form post is
 redirected to the page with a message (or the page again with the error).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..funds.models import Fund
 from ..htmx import is_htmx, render
 from ..org.models import Library
 from ..vendors.models import Vendor
-from . import services as ivs
+from . import rules
 from . import settings as invoice_settings
 from .models import BUILT_IN_CHARGES, CHANNELS, ApprovalRule, ChargeType, ReviewRule
 
@@ -91,7 +91,7 @@ def update_setting():
 # -- review rules ------------------------------------------------------------------------------
 
 def _review_ctx() -> dict:
-    return {"rules": ivs.review_rules(), "kinds": ReviewRule.KINDS}
+    return {"rules": rules.review_rules(), "kinds": ReviewRule.KINDS}
 
 
 @bp.get("/review-rules")
@@ -109,7 +109,7 @@ def update_review_rule(review_rule_id):
         threshold = request.form.get("threshold_percent")
         if threshold is not None and not threshold.strip():
             raise InvalidInput("Give the threshold percent, e.g. 10.", "threshold_percent")
-        ivs.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
+        rules.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html", **_review_ctx())
@@ -169,8 +169,8 @@ def _pick(model, value: str, field: str):
     return found
 
 
-def _rule_fields(form: ApprovalRuleForm) -> ivs.ApprovalRuleFields:
-    return ivs.ApprovalRuleFields(
+def _rule_fields(form: ApprovalRuleForm) -> rules.ApprovalRuleFields:
+    return rules.ApprovalRuleFields(
         name=form.name.data or "", min_total=(form.min_total.data or "").strip() or None,
         max_total=(form.max_total.data or "").strip() or None, vendor=_pick(Vendor, form.vendor.data, "vendor"),
         fund=_pick(Fund, form.fund.data, "fund"),
@@ -180,7 +180,7 @@ def _rule_fields(form: ApprovalRuleForm) -> ivs.ApprovalRuleFields:
 
 
 def _approval_ctx() -> dict:
-    return {"rules": ivs.approval_rules(), "channels": CHANNELS}
+    return {"rules": rules.approval_rules(), "channels": CHANNELS}
 
 
 @bp.get("/approval-rules")
@@ -199,9 +199,9 @@ def edit_approval_rule(approval_rule_id=None):
         try:
             fields = _rule_fields(form)
             if rule is None:
-                rule = ivs.create_approval_rule(current_user, fields)
+                rule = rules.create_approval_rule(current_user, fields)
             else:
-                ivs.update_approval_rule(current_user, rule, fields)
+                rules.update_approval_rule(current_user, rule, fields)
             db.session.commit()
             flash(f"Approval rule “{rule.name}” saved (number {rule.position} in the order).", "ok")
             return redirect(url_for(".approval_rules"))
@@ -218,7 +218,7 @@ def edit_approval_rule(approval_rule_id=None):
 def move_approval_rule(approval_rule_id):
     rule = db.get_or_404(ApprovalRule, approval_rule_id)
     try:
-        ivs.move_approval_rule(current_user, rule, request.form.get("direction", ""))
+        rules.move_approval_rule(current_user, rule, request.form.get("direction", ""))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
@@ -232,7 +232,7 @@ def move_approval_rule(approval_rule_id):
 def delete_approval_rule(approval_rule_id):
     rule = db.get_or_404(ApprovalRule, approval_rule_id)
     name = rule.name
-    ivs.delete_approval_rule(current_user, rule)
+    rules.delete_approval_rule(current_user, rule)
     db.session.commit()
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                    url_for(".approval_rules"), f"Approval rule “{name}” deleted.", **_approval_ctx())
@@ -246,8 +246,8 @@ class ChargeTypeForm(FlaskForm):
 
 
 def _charge_ctx(form: ChargeTypeForm | None = None) -> dict:
-    return {"built_in": BUILT_IN_CHARGES, "own": ivs.own_charge_types(), "form": form or ChargeTypeForm(formdata=None),
-            "limit": ivs.MAX_OWN_CHARGE_TYPES}
+    return {"built_in": BUILT_IN_CHARGES, "own": rules.own_charge_types(),
+            "form": form or ChargeTypeForm(formdata=None), "limit": rules.MAX_OWN_CHARGE_TYPES}
 
 
 @bp.route("/charge-types", methods=["GET", "POST"])
@@ -259,7 +259,7 @@ def charge_types():
     form = ChargeTypeForm()
     if form.validate_on_submit():
         try:
-            charge_type = ivs.create_charge_type(current_user, form.code.data, form.name.data)
+            charge_type = rules.create_charge_type(current_user, form.code.data, form.name.data)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -276,7 +276,7 @@ def set_charge_type_active(charge_type_id):
     page, fragment = "invoices/admin/charge_types.html", "invoices/admin/_charge_types.html"
     charge_type = db.get_or_404(ChargeType, charge_type_id)
     try:
-        ivs.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
+        rules.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
         db.session.commit()
     except DomainError as exc:
         return _refused(exc, page, fragment, **_charge_ctx())

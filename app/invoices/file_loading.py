@@ -6,9 +6,9 @@ grouped by invoice number, so the same number twice with different invoice colum
 
 :func:`check_file` (the preview) reads the rows, looks up every PO line, fund and library in bulk
 and reports each row's problems. Each invoice without one then goes through the invoice services'
-own checks without writing anything: header and line cleaning, uniqueness per vendor, the owner's
-scope, fund distribution, the vendor/VAT question, and — on an unsaved, never-added Invoice built
-from the cleaned values — the over-expenditure check, the review rules and the approval rules, so
+own checks without writing anything (``validate_invoice``: header and line cleaning, uniqueness per
+vendor, the owner's scope, fund distribution, the vendor/VAT question), and — on the unsaved,
+never-added Invoice it answers — the over-expenditure check, the review rules and the approval rules, so
 the preview says where each invoice would land. (The rare invoice the dry run cannot model, VAT
 raised to a governmental vendor, is tried through ``create_invoice`` in a savepoint that is rolled
 back.) :func:`load_file` creates each valid invoice with ``create_invoice(channel="file")`` then
@@ -25,21 +25,20 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..errors import DomainError, Duplicate, InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..funds.distribution import Share, parse_money, parse_percent, visible_fund_ids
+from ..funds import services as funds
+from ..funds.distribution import Share, parse_money, parse_percent
 from ..funds.scope import visible_funds_clause
-from ..ledger.invoicing import vat_of
 from ..funds.models import FiscalPeriod, Fund
-from ..funds import services as fs
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows, safe_cell, safe_row  # noqa: F401
 from ..vendors.models import Vendor
-from . import services as svc
-from . import settings
-from .models import PAYMENT_METHODS, STATUSES, Invoice, InvoiceCharge, InvoiceLine, InvoiceLineFund
+from . import charges, rules, settings
+from . import services as invoices
+from .models import PAYMENT_METHODS, STATUSES, Invoice
 
 MAX_LINES = 20_000
 FILE_TYPES = ("xlsx", "xls")
@@ -201,7 +200,7 @@ class InvoicePreview:
     invoice_id: int | None = None                        # after loading
     loaded_earlier: int | None = None                    # the run that loaded it from this file before
     orphan: bool = False                                 # rows before any invoice number
-    fields: svc.InvoiceFields | None = field(default=None, repr=False)
+    fields: invoices.InvoiceFields | None = field(default=None, repr=False)
     vat_confirm: str | None = None
     given: dict = field(default_factory=dict, repr=False)   # column key -> (row, cell): the invoice's columns
 
@@ -442,7 +441,7 @@ def _lookups(actor, rows: list[tuple[int, dict]]) -> _Lookups:
 def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
     """Rows grouped by invoice number (case-insensitive); a row without a number continues the
     invoice above. Differing invoice columns for the same number are row errors."""
-    invoices: dict[str, InvoicePreview] = {}
+    by_number: dict[str, InvoicePreview] = {}
     current: InvoicePreview | None = None
     orphans: list[LinePreview] = []
     for n, values in rows:
@@ -450,9 +449,9 @@ def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
         line = LinePreview(row=n)
         if number:
             key = number.lower()
-            current = invoices.get(key)
+            current = by_number.get(key)
             if current is None:
-                current = invoices[key] = InvoicePreview(number=number, first_row=n)
+                current = by_number[key] = InvoicePreview(number=number, first_row=n)
         elif current is None:
             line.errors.append("Invoice number: required on the first line of each invoice.")
             orphans.append(line)
@@ -473,7 +472,7 @@ def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
                                    "invoice.")
         line.values = values
         current.lines.append(line)
-    result = list(invoices.values())
+    result = list(by_number.values())
     if orphans:
         result.insert(0, InvoicePreview(number="(no invoice number)", first_row=orphans[0].row, lines=orphans,
                                         orphan=True))
@@ -501,7 +500,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
             header_error(key, f"{BY_KEY[key].label}: required.")
     currency = _text(_raw(inv, "currency")).upper() or vendor.currency
     try:
-        currency = fs.check_currency(currency)
+        currency = funds.check_currency(currency)
     except InvalidInput as exc:
         header_error("currency", f"Currency: {exc.message}")
         currency = None
@@ -539,7 +538,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
     inv.vat_confirm = vat_confirm
 
     on = values.get("invoice_date")
-    lines: list[svc.LineFields] = []
+    lines: list[invoices.LineFields] = []
     for line in inv.lines:
         raw = line.values
         line.po_line = _text(raw.get("po_line")).upper()
@@ -569,7 +568,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
                      "VAT %, Line VAT amount), not both.")
         return
     charges = {key: values[key] for key in CHARGE_KEYS if values.get(key)}
-    inv.fields = svc.InvoiceFields(
+    inv.fields = invoices.InvoiceFields(
         number=inv.number, vendor=vendor, invoice_date=values["invoice_date"], total_amount=values["total_amount"],
         currency=currency, due_date=values.get("due_date"), owner_library=owner,
         payment_method=values.get("payment_method") or "bank_transfer",
@@ -581,7 +580,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
 
 
 def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | None,
-                 look: _Lookups) -> svc.LineFields | None:
+                 look: _Lookups) -> invoices.LineFields | None:
     pol = None
     if line.po_line:
         pol = look.pols.get(line.po_line)
@@ -626,7 +625,7 @@ def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | 
     shares = _shares(line, on, look)
     if line.errors:
         return None
-    return svc.LineFields(
+    return invoices.LineFields(
         unit_price=unit_price, quantity=quantity, po_line=pol, total=total,
         fully_invoiced=flags["fully_invoiced"], price_note=_text(raw.get("price_note")),
         subscription_from=dates["subscription_from"], subscription_to=dates["subscription_to"],
@@ -659,18 +658,6 @@ def _shares(line: LinePreview, on: date | None, look: _Lookups) -> list[Share]:
 
 # -- trying and loading ------------------------------------------------------------------------
 
-def _expected_total(invoice: Invoice) -> Decimal:
-    """The lines, their exclusive VAT, exclusive invoice VAT and the charges: what the printed total
-    must be (the same sum as the "total_mismatch" review rule)."""
-    total = sum((ln.total for ln in invoice.lines), Decimal(0))
-    if invoice.vat_level == "line" and not invoice.vat_inclusive:
-        total += sum((ln.vat_amount for ln in invoice.lines), Decimal(0))
-    if invoice.vat_level == "invoice" and not invoice.vat_inclusive and not invoice.vat_separate_line \
-            and not svc._has_governmental_invoice(invoice):
-        total += invoice.vat_amount
-    return total + sum((c.amount for c in invoice.charges), Decimal(0))
-
-
 def _row_message(inv: InvoicePreview, default_row: int, message: str) -> str:
     """A service message says "Line 3: …" or "… line 3": name the spreadsheet row instead."""
     def row_of(n: int) -> int | None:
@@ -689,11 +676,11 @@ def _try(actor, inv: InvoicePreview) -> None:
     record why."""
     savepoint = db.session.begin_nested()
     try:
-        invoice = svc.create_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm)
+        invoice = invoices.create_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm)
         _check_total(invoice)
-        svc.process_invoice(actor, invoice)
+        invoices.process_invoice(actor, invoice)
         inv.outcome = STATUSES[invoice.status]
-        inv.warnings = [p.text for p in svc.review_problems_for(actor, invoice)]
+        inv.warnings = [p.text for p in invoices.review_problems_for(actor, invoice)]
         inv.invoice_id = invoice.id
         savepoint.commit()
     except DomainError as exc:
@@ -701,72 +688,21 @@ def _try(actor, inv: InvoicePreview) -> None:
         _record(inv, exc)
 
 
-@dataclass
-class _Context:
-    """What every invoice's dry run needs, fetched once for the whole file."""
-    types: dict
-    visible_funds: set[int]
-    visible_pols: set[int]
-    taken: set[str]            # lower-cased numbers the vendor already has
-
-
-def _context(actor, vendor: Vendor, invoices: list[InvoicePreview]) -> _Context:
-    fields = [inv.fields for inv in invoices if inv.fields is not None]
-    funds = [s.fund for f in fields for lf in f.lines for s in lf.distribution]
-    pols = [lf.po_line for f in fields for lf in f.lines]
-    numbers = sorted({f.number.strip().lower() for f in fields})
-    taken: set[str] = set()
-    for start in range(0, len(numbers), 500):
-        taken.update(db.session.scalars(select(func.lower(Invoice.number)).where(
-            Invoice.vendor_id == vendor.id, func.lower(Invoice.number).in_(numbers[start:start + 500]))))
-    return _Context(svc.charge_types(), visible_fund_ids(actor, funds), svc._visible_po_line_ids(actor, pols), taken)
-
-
 class _NeedsTrial(Exception):
     """The dry run cannot model this invoice; try it through create_invoice in a savepoint."""
 
 
-def _dry_run(actor, inv: InvoicePreview, ctx: _Context) -> None:
+def _dry_run(actor, inv: InvoicePreview, look: invoices.Lookups) -> None:
     """The checks of create_invoice and process_invoice, writing nothing: raises their DomainErrors;
     sets the outcome and the review problems."""
-    f = inv.fields
-    owner_id = f.owner_library.id if f.owner_library else None
-    svc._require(actor, svc.OPERATORS, owner_id, "create invoices")
-    header = svc._clean_header(f)
-    if header["number"].lower() in ctx.taken:
-        svc._check_unique(f.vendor, header["number"])
-        raise Duplicate(f"Vendor {f.vendor.code} already has invoice {header['number']}.", "number")
-    currency = header["currency"]
-    lines = [svc._clean_line(actor, lf, n, currency, owner_id, f.vendor, ctx.types, ctx.visible_funds,
-                             ctx.visible_pols) for n, lf in enumerate(f.lines, 1)]
-    vat_percent, vat_amount = f.vat_percent, f.vat_amount or Decimal(0)
-    check, add_governmental = svc._vat_decision(f.vendor, header, lines, vat_percent, vat_amount, inv.vat_confirm)
-    if add_governmental:
+    checked = invoices.validate_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm, look=look)
+    if checked.governmental_vat:
         raise _NeedsTrial
-    if header["vat_level"] == "invoice" and vat_percent and not vat_amount:
-        vat_amount = vat_of(sum((ln.values["total"] for ln in lines), Decimal(0)), vat_percent, currency,
-                            header["vat_inclusive"])
-    for ln in lines:
-        if header["vat_level"] == "line" and ln.values["vat_percent"] and not ln.values["vat_amount"]:
-            ln.values["vat_amount"] = vat_of(ln.values["total"], ln.values["vat_percent"], currency,
-                                             header["vat_inclusive"])
-    if f.charges and not lines:
-        raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
-    # Never added to the session: nothing of it can be flushed.
-    invoice = Invoice(channel=CHANNEL, status="in_review", vendor=f.vendor, owner_library=f.owner_library,
-                      vat_percent=vat_percent, vat_amount=vat_amount, **header)
-    pols = {lf.po_line.id: lf.po_line for lf in f.lines if lf.po_line is not None}
-    for n, ln in enumerate(lines, 1):
-        line = InvoiceLine(position=n, **ln.values)
-        line.po_line = pols.get(ln.values["po_line_id"])
-        line.distribution = [InvoiceLineFund(fund=fund, fund_id=fund.id, percent=percent, amount=amount)
-                             for fund, percent, amount in ln.shares]
-        invoice.lines.append(line)
-    invoice.charges = [InvoiceCharge(charge_type=code, amount=amount) for code, amount in f.charges.items()]
+    invoice = checked.invoice
     _check_total(invoice)
-    svc.check_expenditure(invoice)
-    inv.warnings = [p.text for p in svc.review_problems_for(actor, invoice, svc.review_problems(invoice))]
-    rule = None if inv.warnings else svc.matching_approval_rule(invoice)
+    charges.check_expenditure(invoice)
+    inv.warnings = [p.text for p in invoices.review_problems_for(actor, invoice, rules.review_problems(invoice))]
+    rule = None if inv.warnings else rules.matching_approval_rule(invoice)
     if inv.warnings:
         inv.outcome = STATUSES["in_review"]
     elif rule is None or not rule.automatic:
@@ -778,7 +714,7 @@ def _dry_run(actor, inv: InvoicePreview, ctx: _Context) -> None:
 
 
 def _check_total(invoice: Invoice) -> None:
-    expected = _expected_total(invoice)
+    expected = rules.expected_total(invoice)
     if expected != invoice.total_amount:
         raise InvalidInput(f"The total amount {format(invoice.total_amount, 'f')} {invoice.currency} does not add "
                            f"up: the lines, charges and VAT make {format(expected, 'f')} {invoice.currency}.",
@@ -786,9 +722,9 @@ def _check_total(invoice: Invoice) -> None:
 
 
 def _record(inv: InvoicePreview, exc: DomainError) -> None:
-    if isinstance(exc, svc.ConfirmationNeeded):
+    if isinstance(exc, invoices.ConfirmationNeeded):
         inv.errors.append(f"Row {_row_of(inv, 'vat_confirm')}: {exc.message} Answer in the VAT confirmation "
-                          f"column: {' or '.join(sorted(svc.ANSWERS[exc.check]))}.")
+                          f"column: {' or '.join(sorted(invoices.ANSWERS[exc.check]))}.")
         return
     row = _row_of(inv, exc.field) if exc.field in BY_KEY else inv.first_row
     inv.errors.append(_row_message(inv, row, exc.message))
@@ -833,11 +769,11 @@ def _check(actor, vendor: Vendor, data: bytes, file_name: str, keep: bool,
         for inv in ready_:
             _try(actor, inv)
     else:
-        ctx = _context(actor, vendor, ready_)
+        look = invoices.lookups(actor, [inv.fields for inv in ready_], vendor)
         with db.session.no_autoflush:
             for inv in ready_:
                 try:
-                    _dry_run(actor, inv, ctx)
+                    _dry_run(actor, inv, look)
                 except DomainError as exc:
                     _record(inv, exc)
                 except _NeedsTrial:

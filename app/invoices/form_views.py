@@ -37,6 +37,7 @@ from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import vendor_select_choices
 from . import services as svc
 from . import settings
+from .charges import charges_of
 from .forms import FUND_ROWS, LINE_PREFIX, LINE_ROWS, InvoiceForm
 from .models import Invoice
 
@@ -335,7 +336,7 @@ def _preview(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | 
             savepoint = db.session.begin_nested()
             result["note"] = f"Saving will ask: {exc.message}"
             saved = _save(invoice, fields, "no_vat" if "no_vat" in svc.ANSWERS[exc.check] else "yes", channel)
-        for charge in svc.charges_of(saved):
+        for charge in charges_of(saved):
             result["rows"].append({
                 "line": charge.line.position, "line_type": charge.line.line_type, "fund": charge.fund.code,
                 "fund_name": charge.fund.name, "period": charge.fund.fiscal_period.code, "amount": charge.amount,

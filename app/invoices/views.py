@@ -16,7 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
-from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope, roles_required
+from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
 from ..funds.models import Fund
@@ -31,7 +31,8 @@ from ..org.services import parse_id
 from ..vendors.models import Vendor
 from ..vendors.services import get_vendor
 from . import services as ivs
-from .models import CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine, InvoiceLineFund
+from .charges import charges_of, postings_of
+from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine, InvoiceLineFund
 
 bp = Blueprint("invoices", __name__)
 
@@ -73,32 +74,10 @@ DEFAULT_SORT = "-date"
 
 # -- who may do what ---------------------------------------------------------------------------
 
-def _may(roles, invoice: Invoice) -> bool:
-    return has_any_role(current_user, roles) and in_scope(library_scope(current_user, roles),
-                                                          invoice.owner_library_id)
-
-
 @bp.app_template_global()
 def invoice_actions(invoice: Invoice) -> frozenset[str]:
-    """The actions the invoice page offers: allowed by the invoice's status and the user's role
-    and scope (the services check the same again)."""
-    acts = set()
-    status = invoice.status
-    if _may(OPERATE, invoice):
-        if status in ("in_review", "in_approval"):   # what update_invoice accepts
-            acts.add("edit")
-        if status in TRANSITIONS["to_approval"]:
-            acts.add("process")
-        if status in TRANSITIONS["paid"]:
-            acts.add("pay")
-        if status in TRANSITIONS["send_back_to_review"]:
-            acts.add("send_back")
-        acts.add("change_owner")
-    if _may(APPROVE, invoice) and status == "in_approval":
-        acts |= {"approve", "reject"}
-    if _may(DELETE, invoice) and status in ("in_review", "in_approval"):
-        acts.add("delete")
-    return frozenset(acts)
+    """The actions the invoice page offers the user (:func:`app.invoices.services.invoice_actions`)."""
+    return ivs.invoice_actions(current_user, invoice)
 
 
 def _owner_choices() -> list[tuple[str, str]]:
@@ -313,10 +292,10 @@ def _invoice(invoice_id) -> Invoice:
 def _funds_context(invoice: Invoice) -> dict:
     """The funds tab: what approval charges (or charged) each fund, and the postings made."""
     try:
-        charges, charges_problem = ivs.charges_of(invoice), None
+        charges, charges_problem = charges_of(invoice), None
     except DomainError as exc:
         charges, charges_problem = [], exc.message
-    return dict(charges=charges, charges_problem=charges_problem, postings=ivs.postings_of(invoice))
+    return dict(charges=charges, charges_problem=charges_problem, postings=postings_of(invoice))
 
 
 def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):

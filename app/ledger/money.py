@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Sequence
@@ -45,12 +46,32 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP)
 
 
-PERCENT_STEP = Decimal("0.01")   # percentages (VAT, fund shares, accrual shares) have two decimals
+CENT = Decimal("0.01")   # two decimals: the scale of the money columns, whatever the currency's minor unit
+PERCENT_STEP = CENT      # percentages (VAT, fund shares, accrual shares) have two decimals
+RATE_SCALE = 8           # exchange rates and explicit ratios have at most eight decimals
+RATE_STEP = Decimal(1).scaleb(-RATE_SCALE)
 
 
-def quantize_percent(value: Decimal) -> Decimal:
-    """A percentage to two decimals (Decimal's default rounding, half to even)."""
-    return value.quantize(PERCENT_STEP)
+def to_cents(value: Decimal, rounding: str | None = None) -> Decimal:
+    """``value`` with exactly two decimals, as the money columns hold it (file formats and sums
+    read back that carry no currency; :func:`quantize` rounds to a currency's own minor unit).
+    Decimal's default rounding, half to even, unless ``rounding`` says otherwise."""
+    return value.quantize(CENT, rounding=rounding)
+
+
+def has_cent_precision(value: Decimal) -> bool:
+    """Whether ``value`` has at most two decimals."""
+    return value == value.quantize(CENT)
+
+
+def quantize_rate(value: Decimal) -> Decimal:
+    """An exchange rate or ratio to eight decimals (Decimal's default rounding, half to even)."""
+    return value.quantize(RATE_STEP)
+
+
+def quantize_percent(value: Decimal, rounding: str | None = None) -> Decimal:
+    """A percentage to two decimals (Decimal's default rounding, half to even, unless given)."""
+    return value.quantize(PERCENT_STEP, rounding=rounding)
 
 
 def has_percent_precision(value: Decimal) -> bool:
@@ -136,6 +157,9 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
         raise ValueError("split needs at least one weight")
     if any(isinstance(w, float) for w in weights):
         raise TypeError("split weights must be Decimal or int, not float")
+    if len(weights) == 1 and weights[0] > 0:   # one part takes it all (most invoice lines have one fund)
+        whole = quantize(total, currency)
+        return [abs(whole) if whole == 0 else whole]
     ws = [Decimal(w) for w in weights]
     if any(w < 0 for w in ws):
         raise ValueError("split weights must not be negative")
@@ -164,3 +188,20 @@ def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> li
         floors[i] += 1
     # sign * f in integers first: a zero part of a negative total is 0.00, not Decimal("-0.00")
     return [(Decimal(sign * f) * unit).quantize(unit) for f in floors]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """An exchange from one currency to another: ``amount × times / per``, rounded once at the end
+    (an explicit ratio, or the rates of both currencies against the institution's)."""
+    times: Decimal
+    per: Decimal = Decimal(1)
+
+    def convert(self, amount: Decimal, currency: str) -> Decimal:
+        """``amount`` in the target ``currency``, rounded half-up to its minor unit."""
+        return quantize(amount * self.times / self.per, currency)
+
+    @property
+    def ratio(self) -> Decimal:
+        """Units of the target currency for one unit of the source."""
+        return self.times / self.per

@@ -18,8 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from ..ledger import Balance, check_range
+from ..ledger.money import quantize_percent, to_cents
 
-CENT = Decimal("0.01")
 MAX_PERCENT = Decimal("1000")  # the funds services accept over-encumbrance percents up to 1000
 MAX_CODE = 40
 GENERAL_LEDGER = "GENERAL"
@@ -98,7 +98,7 @@ def parse_aleph_number(text: str) -> Decimal:
         text = text.zfill(3)
         return check_range(Decimal(f"{text[:-2]}.{text[-2:]}"))   # AmountError is a ValueError
     if _DECIMAL.fullmatch(text) and text.isascii():
-        return check_range(Decimal(text)).quantize(CENT)
+        return to_cents(check_range(Decimal(text)))
     raise ValueError(f"{text!r} is not an amount (digits with 2 implied decimals, or 1234.56)")
 
 
@@ -391,11 +391,11 @@ def estimated_balance(transactions) -> Decimal:
 
 
 def absolute_to_percent(amount: Decimal, estimated: Decimal) -> Decimal:
-    return (amount * 100 / estimated).quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantize_percent(amount * 100 / estimated, ROUND_HALF_UP)
 
 
 def percent_to_absolute(percent: Decimal, estimated: Decimal) -> Decimal:
-    return (percent * estimated / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(percent * estimated / 100, ROUND_HALF_UP)
 
 
 def _code_and_year(budget: Budget) -> tuple[str, int | None, str | None]:

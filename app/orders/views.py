@@ -28,7 +28,8 @@ from ..funds.scope import visible_funds_clause
 from ..htmx import hx_redirect, is_htmx, render
 from ..inventory import services as inv
 from ..inventory.models import BibRecord
-from ..invoices.services import can_edit as can_invoice
+from ..invoices.models import Invoice
+from ..invoices.services import invoice_actions
 from ..ledger.money import format_plain
 from ..org.models import Library
 from ..org.services import parse_id
@@ -771,8 +772,9 @@ def show_po(po_number):
 
 
 def _po_page(po: PurchaseOrder, status: int = 200, problem: str | None = None):
+    may_invoice = "create" in invoice_actions(current_user, Invoice(owner_library_id=po.owner_library_id))
     return render("orders/po.html", status=status, po=po, can_act=svc.can_order(current_user, po.owner_library_id),
-                  can_invoice=can_invoice(current_user, po.owner_library_id), packaging=PACKAGING, problem=problem)
+                  can_invoice=may_invoice, packaging=PACKAGING, problem=problem)
 
 
 @bp.post("/orders/pos/<po_number>/send")

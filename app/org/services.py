@@ -1,7 +1,7 @@
 """Libraries of the institution."""
 from sqlalchemy import select
 
-from ..errors import Duplicate, InvalidInput
+from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
 from .models import Library
 
@@ -30,6 +30,16 @@ def parse_id(value) -> int | None:
 
 
 MAX_ID = 2**31 - 1  # INTEGER primary keys: a bigger id cannot exist (and would fail the query)
+
+
+def get_one(ref, query, what: str):
+    """The object ``query(id)`` selects for the id in ``ref`` (see :func:`parse_id`); NotFound
+    ("No such <what>.") when there is none, or none the query lets the user see."""
+    object_id = parse_id(ref)
+    found = db.session.scalar(query(object_id)) if object_id else None
+    if found is None:
+        raise NotFound(f"No such {what}.")
+    return found
 
 
 def get_library(ref, field: str = "library") -> Library | None:

@@ -24,14 +24,13 @@ from ..auth.permissions import can_change_institution_data, has_any_role, requir
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
-from ..ledger.money import has_percent_precision, quantize
+from ..ledger.money import RATE_SCALE, Rate, has_percent_precision, quantize_rate
 from ..org.models import Institution
 from ..org.services import parse_id
 from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 
 VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
-RATE_SCALE = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RATE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")   # ASCII digits: Decimal() would read any script's
 
@@ -383,7 +382,7 @@ def parse_rate(value, field_name: str = "rate") -> Decimal:
         raise InvalidInput(f"\"{text}\" is not a number.", field_name) from None
     if rate <= 0:
         raise InvalidInput("A rate must be greater than zero.", field_name)
-    if rate != rate.quantize(Decimal(1).scaleb(-RATE_SCALE)):
+    if rate != quantize_rate(rate):
         raise InvalidInput(f"A rate has at most {RATE_SCALE} decimals; got {text}.", field_name)
     return rate
 
@@ -429,6 +428,19 @@ def rate_on(currency: str, day: date) -> Decimal:
     return rate
 
 
+def exchange(from_currency: str, to_currency: str, day: date, explicit_ratio: Decimal | None = None) -> Rate:
+    """The rate :func:`convert` applies: ``explicit_ratio`` when given, otherwise through the
+    institution's currency, rate(from) / rate(to) on ``day`` (:class:`MissingRate` without one)."""
+    from_currency, to_currency = check_currency(from_currency), check_currency(to_currency)
+    if explicit_ratio is not None:
+        if not isinstance(explicit_ratio, Decimal) or not explicit_ratio.is_finite() or explicit_ratio <= 0:
+            raise InvalidInput("The explicit ratio must be a positive decimal.", "explicit_ratio")
+        return Rate(explicit_ratio)
+    if from_currency == to_currency:
+        return Rate(Decimal(1))
+    return Rate(rate_on(from_currency, day), rate_on(to_currency, day))
+
+
 def convert(amount: Decimal, from_currency: str, to_currency: str, day: date,
             explicit_ratio: Decimal | None = None) -> Decimal:
     """``amount`` in ``to_currency``, rounded half-up to its minor unit.
@@ -437,15 +449,7 @@ def convert(amount: Decimal, from_currency: str, to_currency: str, day: date,
     amount × rate(from) / rate(to), rounded once at the end."""
     if not isinstance(amount, Decimal):
         raise TypeError("amount must be a Decimal")
-    from_currency, to_currency = check_currency(from_currency), check_currency(to_currency)
-    if explicit_ratio is not None:
-        if not isinstance(explicit_ratio, Decimal) or not explicit_ratio.is_finite() or explicit_ratio <= 0:
-            raise InvalidInput("The explicit ratio must be a positive decimal.", "explicit_ratio")
-        return quantize(amount * explicit_ratio, to_currency)
-    if from_currency == to_currency:
-        return quantize(amount, to_currency)
-    value = amount * rate_on(from_currency, day) / rate_on(to_currency, day)
-    return quantize(value, to_currency)
+    return exchange(from_currency, to_currency, day, explicit_ratio).convert(amount, check_currency(to_currency))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from app.integrations.formats.payment_data import NAMESPACE
 from app.integrations.formats.xml import parse, schema_errors
 from app.invoices import services as ivs
 from app.invoices import settings
+from app.invoices.charges import charges_of, postings_of
 from app.invoices.models import Invoice
 from app.org.models import Institution
 from tests.erp_fixtures import erp_profile, ftp_connection, local_connection, sftp_connection
@@ -44,8 +45,8 @@ def _sums_match_database(root) -> int:
         funds = el.findall("p:invoice_line_list/p:invoice_line/p:fund_info_list/p:fund_info", NS)
         charged = sum(Decimal(f.findtext("p:amount/p:sum", namespaces=NS)) for f in funds)
         local = sum(Decimal(f.findtext("p:local_amount/p:sum", namespaces=NS)) for f in funds)
-        assert charged == sum(c.amount for c in ivs.charges_of(inv))
-        assert local == sum(t.amount for t in ivs.postings_of(inv) if t.kind == "expenditure")
+        assert charged == sum(c.amount for c in charges_of(inv))
+        assert local == sum(t.amount for t in postings_of(inv) if t.kind == "expenditure")
         lines = el.findall("p:invoice_line_list/p:invoice_line", NS)
         assert sum(Decimal(x.findtext("p:total_price", namespaces=NS)) for x in lines) == sum(
             line.total for line in inv.lines)

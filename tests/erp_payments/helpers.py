@@ -16,6 +16,7 @@ from app.extensions import db
 from app.funds.models import FundTransaction
 from app.integrations.models import JobEvent, JobRun
 from app.invoices import services as ivs
+from app.invoices.charges import postings_of
 from app.invoices.models import Invoice
 from jobs import import_payments
 from tests.invoices.helpers import invoice as make_invoice
@@ -122,7 +123,7 @@ def state(invoices) -> list[tuple]:
     for inv in invoices:
         inv = db.session.get(Invoice, inv.id)
         out.append((inv.number, inv.status, inv.voucher_number, inv.payment_date, inv.payment_amount, inv.alert,
-                    sorted((r.kind, r.amount) for r in ivs.postings_of(inv))))
+                    sorted((r.kind, r.amount) for r in postings_of(inv))))
     return out
 
 

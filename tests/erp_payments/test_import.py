@@ -12,6 +12,7 @@ from app.extensions import db
 from jobs import import_payments as payment_import
 from app.integrations.models import HandledFile
 from app.invoices import services as ivs
+from app.invoices.charges import postings_of
 from app.invoices.models import Invoice
 from tests.erp_payments.helpers import (NS, confirmation, drop, expenditure_total, paid, rejected, run_import,
                                         state, waiting)
@@ -36,7 +37,7 @@ def test_paid_closes_and_rejected_goes_back_to_review(app, world, vendors, erp):
     assert a.status == "closed" and a.voucher_number == "V-77" and a.payment_date == date(2026, 4, 10)
     assert a.payment_amount == Decimal("9.50") and a.payment_currency == "EUR"
     assert b.status == "in_review" and "Wrong IBAN" in b.alert
-    assert sum(r.amount for r in ivs.postings_of(b) if r.kind == "expenditure") == 0
+    assert sum(r.amount for r in postings_of(b) if r.kind == "expenditure") == 0
     assert expenditure_total() == spent - Decimal("10.00")
     assert any("paid 9.50" in m for m in res.messages("warning"))   # differs from the total: information only
     assert not (erp.inbox / "pay.xml").exists()

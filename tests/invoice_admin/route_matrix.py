@@ -22,14 +22,14 @@ def url_args(world) -> dict:
     """URL values for the pages: one approval rule (made once per database), a review rule and a
     charge type of the library's own."""
     from app.extensions import db
-    from app.invoices import services as ivs
+    from app.invoices import rules
     from app.invoices.models import ApprovalRule, ChargeType, ReviewRule
 
     rule = db.session.scalar(db.select(ApprovalRule).filter_by(name="Matrix rule"))
     if rule is None:
         admin = world.user("admin")
-        rule = ivs.create_approval_rule(admin, ivs.ApprovalRuleFields(name="Matrix rule"))
-        ivs.create_charge_type(admin, "matrix", "Matrix charge")
+        rule = rules.create_approval_rule(admin, rules.ApprovalRuleFields(name="Matrix rule"))
+        rules.create_charge_type(admin, "matrix", "Matrix charge")
         db.session.commit()
     return {"approval_rule_id": rule.id,
             "review_rule_id": db.session.scalar(db.select(ReviewRule.id).order_by(ReviewRule.id)),

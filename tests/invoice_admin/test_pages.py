@@ -8,7 +8,7 @@ from decimal import Decimal
 from markupsafe import escape
 
 from app.extensions import db
-from app.invoices import services as ivs
+from app.invoices import rules
 from app.invoices import settings
 from app.invoices.models import ApprovalRule, ChargeType, ReviewRule
 from tests.conftest import login
@@ -25,7 +25,7 @@ def _rule(kind: str) -> ReviewRule:
 
 def _rules() -> list[tuple[int, str]]:
     db.session.expire_all()
-    return [(r.position, r.name) for r in ivs.approval_rules()]
+    return [(r.position, r.name) for r in rules.approval_rules()]
 
 
 def _forms_work_without_javascript(html: str) -> None:
@@ -216,7 +216,7 @@ def test_approval_rule_form_refusals(app, world, vendors):
 
 def _own() -> list[tuple[str, bool]]:
     db.session.expire_all()
-    return [(c.code, c.active) for c in ivs.own_charge_types()]
+    return [(c.code, c.active) for c in rules.own_charge_types()]
 
 
 def test_charge_types_built_in_read_only_and_at_most_five_of_the_librarys_own(app, world):
@@ -227,7 +227,7 @@ def test_charge_types_built_in_read_only_and_at_most_five_of_the_librarys_own(ap
     resp = client.post("/admin/invoicing/charge-types", data={"code": "Binding", "name": "Binding costs"})
     assert resp.status_code == 302
     assert "Binding costs" in client.get("/admin/invoicing/charge-types").get_data(as_text=True)
-    assert ivs.charge_types()["binding"] == "Binding costs"
+    assert rules.charge_types()["binding"] == "Binding costs"
     for code, name in (("postage", "Postage"), ("handling", "Handling"), ("customs", "Customs")):
         assert client.post("/admin/invoicing/charge-types", data={"code": code, "name": name},
                            headers=HX).status_code == 200
@@ -246,7 +246,7 @@ def test_charge_types_built_in_read_only_and_at_most_five_of_the_librarys_own(ap
     binding = db.session.scalar(db.select(ChargeType).filter_by(code="binding"))
     resp = client.post(f"/admin/invoicing/charge-types/{binding.id}/active", data={"active": "false"}, headers=HX)
     assert resp.status_code == 200 and "deactivated" in resp.get_data(as_text=True)
-    assert ("binding", False) in _own() and "binding" not in ivs.charge_types()
+    assert ("binding", False) in _own() and "binding" not in rules.charge_types()
     assert client.post("/admin/invoicing/charge-types", data={"code": "sixth", "name": "Sixth"}).status_code == 302
     resp = client.post(f"/admin/invoicing/charge-types/{binding.id}/active", data={"active": "true"}, headers=HX)
     assert resp.status_code == 422 and "deactivate one first" in resp.get_data(as_text=True)

@@ -119,9 +119,9 @@ def test_load_creates_only_the_valid_invoices_through_the_workflow(app, world, v
 
 
 def test_automatic_approval_rule_for_the_file_channel(app, world, vendors):
-    from app.invoices import services as ivs
-    ivs.create_approval_rule(world.user("admin"), ivs.ApprovalRuleFields(name="Files", channel="file",
-                                                                         automatic=True))
+    from app.invoices import rules
+    rules.create_approval_rule(world.user("admin"), rules.ApprovalRuleFields(name="Files", channel="file",
+                                                                             automatic=True))
     db.session.commit()
     rows = [{"number": "AUTO-1", "invoice_date": date(2026, 3, 2), "total_amount": 12.3, "unit_price": 12.3,
              "funds": "SHARED"}]
@@ -187,8 +187,8 @@ def test_service_messages_name_the_row(app, world, vendors):
 
 
 def test_over_expenditure_refused_in_preview(app, world, vendors):
-    from app.invoices import services as ivs
-    ivs.create_approval_rule(world.user("admin"), ivs.ApprovalRuleFields(name="Files", automatic=True))
+    from app.invoices import rules
+    rules.create_approval_rule(world.user("admin"), rules.ApprovalRuleFields(name="Files", automatic=True))
     db.session.commit()
     rows = [{"number": "BIG-1", "invoice_date": date(2026, 3, 2), "total_amount": 1200, "unit_price": 1200,
              "funds": "A-BKS", "owner_library": "LIBA"}]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from app.extensions import db
 from app.funds.distribution import Share
 from app.invoices import services as ivs
+from app.invoices.charges import charges_of, line_gross
 from app.invoices.models import InvoiceLine, InvoiceLineFund
 from app.ledger.money import quantize
 from app.vendors import services as vs
@@ -36,9 +37,9 @@ def test_charging_never_makes_or_loses_a_cent(app, world, vendors, prices, shipm
         _discard()
         return
     try:
-        charges = ivs.charges_of(inv)
+        charges = charges_of(inv)
         assert sum(c.amount for c in charges) == sum(prices) + shipment
-        gross = ivs.line_gross(inv)
+        gross = line_gross(inv)
         for line in inv.lines:
             converted = vs.convert(gross[line.position], "USD", "EUR", inv.invoice_date, explicit_ratio=ratio)
             assert sum(c.fund_amount for c in charges if c.line is line) == quantize(converted, "EUR")

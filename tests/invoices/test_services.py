@@ -12,6 +12,7 @@ from app.extensions import db
 from app.funds import services as fs
 from app.invoices import services as ivs
 from app.invoices import settings
+from app.invoices.charges import charges_of, line_gross, postings_of
 from app.invoices.models import ApprovalRule, Invoice, InvoiceEvent
 from app.orders import services as os_
 from tests.invoices.helpers import invoice, lines
@@ -39,17 +40,17 @@ def test_explicit_ratio_charges_the_fund_in_its_currency(app, world, vendors):
     db.session.commit()
     inv = invoice(world, world.user("invoicer"), vendors.usd, currency="USD", explicit_ratio="2.5", fund=kzt,
                   library=None)
-    [charge] = ivs.charges_of(inv)
+    [charge] = charges_of(inv)
     assert (charge.amount, charge.fund_amount, charge.rate_text) == (Decimal("100.00"), Decimal("250.00"),
                                                                      "1 USD = 2.5 KZT")
     _approved(world, inv)
     assert kzt.expended == Decimal("250.00")
-    assert [(t.kind, t.amount, t.currency) for t in ivs.postings_of(inv)] == [("expenditure", Decimal("250.00"), "KZT")]
+    assert [(t.kind, t.amount, t.currency) for t in postings_of(inv)] == [("expenditure", Decimal("250.00"), "KZT")]
 
 
 def test_repository_rate_when_no_explicit_ratio(app, world, vendors):
     inv = invoice(world, world.user("invoicer"), vendors.usd, currency="USD", amounts=("123.45",))
-    [charge] = ivs.charges_of(inv)
+    [charge] = charges_of(inv)
     assert (charge.fund_amount, charge.rate_text) == (Decimal("113.57"), "1 USD = 0.92 EUR")
 
 
@@ -67,7 +68,7 @@ def test_accrual_exact_example(app, world, vendors):
                   invoice_date=date(2018, 6, 1),
                   lines=lines("3500.00", fund=funds[2018], subscription_from=date(2018, 6, 1),
                               subscription_to=date(2019, 5, 31)))
-    assert [(c.fund.fiscal_period.code, c.fund_amount) for c in ivs.charges_of(inv)] == [
+    assert [(c.fund.fiscal_period.code, c.fund_amount) for c in charges_of(inv)] == [
         ("FY2018", Decimal("2057.65")), ("FY2019", Decimal("1442.35"))]
     _approved(world, inv)
     assert (funds[2018].expended, funds[2019].expended) == (Decimal("2057.65"), Decimal("1442.35"))
@@ -98,7 +99,7 @@ def test_invoice_number_is_unique_per_vendor(app, world, vendors):
 def test_pro_rata_charges_add_up_exactly(app, world, vendors):
     inv = invoice(world, world.user("invoicer"), vendors.plain, amounts=("33.33", "33.33", "33.34"),
                   charges={"shipment": "10.00", "discount": "-0.01"})
-    gross = ivs.line_gross(inv)
+    gross = line_gross(inv)
     assert sum(gross.values()) == Decimal("109.99")
     assert gross == {1: Decimal("36.66"), 2: Decimal("36.66"), 3: Decimal("36.67")}
 
@@ -180,7 +181,7 @@ def test_governmental_row_saved_without_vat_raises_nothing(app, world, vendors):
 def test_exclusive_invoice_vat_is_expended_from_the_lines_funds(app, world, vendors):
     inv = invoice(world, world.user("invoicer"), vendors.liable, amounts=("100.00",), total="120.00",
                   vat_level="invoice", vat_percent="20")
-    assert inv.vat_amount == Decimal("20.00") and ivs.line_gross(inv) == {1: Decimal("120.00")}
+    assert inv.vat_amount == Decimal("20.00") and line_gross(inv) == {1: Decimal("120.00")}
     separate = invoice(world, world.user("invoicer"), vendors.liable, number="INV-2", amounts=("50.00",),
                        total="60.00", vat_level="invoice", vat_percent="20", vat_separate_line=True)
     assert [(ln.line_type, ln.total) for ln in separate.lines] == [("regular", Decimal("50.00")),
@@ -188,6 +189,22 @@ def test_exclusive_invoice_vat_is_expended_from_the_lines_funds(app, world, vend
 
 
 # -- workflow ----------------------------------------------------------------------------------
+
+def test_invoice_actions_follow_status_role_and_scope(app, world, vendors):
+    """One answer for the pages, the API (no user: what the status allows) and a PO's "Create invoice"."""
+    inv = invoice(world, world.user("invoicer"), vendors.plain, library=None)
+    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"edit", "process", "change_owner"}
+    assert ivs.invoice_actions(world.user("invoicer-ext"), inv) == {"edit", "process", "change_owner", "delete"}
+    assert ivs.invoice_actions(world.user("viewer"), inv) == set()
+    assert ivs.invoice_actions(None, inv) == {"edit", "process", "change_owner", "delete"}
+    ivs.process_invoice(world.user("invoicer"), inv)
+    assert ivs.invoice_actions(world.user("invmanager"), inv) == {"edit", "approve", "reject", "change_owner"}
+    ivs.approve_invoice(_manager(world), inv)
+    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"pay", "send_back", "change_owner"}
+    assert ivs.invoice_actions(None, inv) == {"mark_in_erp", "pay", "erp_rejected", "send_back", "change_owner"}
+    assert ivs.invoice_actions(world.user("invoicer"), Invoice(owner_library_id=world.lib_a.id)) == {"create"}
+    assert ivs.invoice_actions(world.user("viewer-a"), Invoice(owner_library_id=world.lib_a.id)) == set()
+
 
 def test_review_rules_keep_it_in_review_with_reasons(app, world, vendors):
     op = world.user("invoicer")
@@ -229,7 +246,7 @@ def test_reject_then_send_back_to_review_reverses_postings(app, world, vendors):
     ivs.send_back_to_review(_manager(world), inv, "price corrected")
     db.session.commit()
     assert inv.status == "in_review" and world.fund_a.expended == Decimal("0.00")
-    assert [t.amount for t in ivs.postings_of(inv)] == [Decimal("100.00"), Decimal("-100.00")]
+    assert [t.amount for t in postings_of(inv)] == [Decimal("100.00"), Decimal("-100.00")]
     assert fs.check_ledger() == []
 
 

@@ -255,9 +255,9 @@ def test_every_action_through_the_api(world, vendors, api):
 
 
 def test_approval_rule_wanting_another_approver_is_forbidden_to_the_creator(world, vendors, api):
-    from app.invoices import services as ivs
-    ivs.create_approval_rule(world.user("admin"), ivs.ApprovalRuleFields(name="Four eyes",
-                                                                         approver_not_creator=True))
+    from app.invoices import rules
+    rules.create_approval_rule(world.user("admin"), rules.ApprovalRuleFields(name="Four eyes",
+                                                                             approver_not_creator=True))
     db.session.commit()
     invoice_id = create(api("invmanager"))["id"]
     error = error_of(api("invmanager").post(f"/invoices/{invoice_id}/actions/approve", json={}), 403, "forbidden")

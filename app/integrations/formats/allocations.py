@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ...ledger.money import MAX_AMOUNT
+from ...ledger.money import MAX_AMOUNT, has_cent_precision, to_cents
 from ...spreadsheets import SpreadsheetRefused, read_rows
 
 FUND = "FUND_EXTERNAL_ID"
@@ -25,7 +25,6 @@ HEADERS = (FUND, PERIOD, AMOUNT, REFERENCE, NOTE)
 MAX_FUND_REF = 100
 MAX_REFERENCE = 100
 MAX_NOTE = 2000
-CENT = Decimal("0.01")
 _PLAIN_DECIMAL = re.compile(r"^[+-]?[0-9]{1,20}(\.[0-9]{1,20})?$")
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
 
@@ -193,10 +192,10 @@ def plain_amount(value) -> tuple[Decimal | None, str | None]:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern allows only plain decimals
         return None, f"\"{text[:40]}\" is not a plain amount."
-    if amount != amount.quantize(CENT):
+    if not has_cent_precision(amount):
         return None, f"{text} has more than two decimals."
     if abs(amount) >= MAX_AMOUNT:
         return None, f"{text} is too large."
     if amount == 0:
         return None, "must not be zero."
-    return amount.quantize(CENT), None
+    return to_cents(amount), None
