@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import false, insert, select, true, update
@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
+from ..clock import utcnow
 from ..database import is_postgres
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
@@ -50,10 +51,6 @@ from .rules import charge_types
 OPERATORS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
 DELETERS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})
 APPROVERS = frozenset({Role.ADMIN, Role.INVOICE_MANAGER})
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 # -- scope -------------------------------------------------------------------------------------
@@ -730,7 +727,7 @@ def _approve(actor, invoice: Invoice, note: str) -> None:
                                    note=f"Invoice {invoice.number} of {invoice.vendor.code}", on=invoice.invoice_date)
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "approve", note)
-    invoice.approved_at, invoice.approved_by_id = _now(), actor.id
+    invoice.approved_at, invoice.approved_by_id = utcnow(), actor.id
     for line in invoice.lines:
         if line.po_line is not None and line.fully_invoiced:
             orders.record_invoicing(actor, line.po_line, fully_invoiced=True)
@@ -757,7 +754,7 @@ def mark_exported(actor, invoice: Invoice, *, flush: bool = True) -> Invoice:
     """Called once the ERP upload is confirmed: waiting for payment, or closed when payment is
     not handled here. ``flush=False``: the caller flushes (the export marks many at once)."""
     _lock(invoice)
-    invoice.exported_at = _now()
+    invoice.exported_at = utcnow()
     if settings.get("handle_invoice_payment"):
         history.transition(invoice, actor, "exported", "exported to the ERP")
     else:
@@ -802,7 +799,7 @@ def mark_many_exported(actor, invoice_ids: list[int]) -> dict[int, Exported]:
     if not rows:
         return {}
     old, new = "ready_to_be_paid", TRANSITIONS["exported"]["ready_to_be_paid"]
-    now = _now()
+    now = utcnow()
     db.session.execute(update(Invoice).where(Invoice.id.in_([r.id for r in rows]), ready)
                        .values(status=new, exported_at=now).execution_options(synchronize_session=False))
     db.session.execute(insert(InvoiceEvent), [
@@ -837,7 +834,7 @@ def _close(actor, invoice: Invoice, note: str) -> None:
     action = "paid" if invoice.status in ("ready_to_be_paid", "waiting_for_payment") and invoice.voucher_number \
         else ("exported_and_closed" if invoice.status == "ready_to_be_paid" else "paid")
     history.transition(invoice, actor, action, note)
-    invoice.closed_at = _now()
+    invoice.closed_at = utcnow()
     for line in invoice.lines:
         if line.po_line is not None:
             orders.record_invoicing(actor, line.po_line, fully_invoiced=line.fully_invoiced or None, paid=True)

@@ -15,37 +15,34 @@ import calendar
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
+from ..clock import utcnow
 from ..database import is_postgres
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..formatting import history_text as _text
-from ..funds import services as fs
-from ..funds.distribution import Share, distribute, fund_usable, parse_money, parse_percent  # noqa: F401
+from ..funds import services as funds
+from ..funds.distribution import Share, distribute, parse_money, parse_percent
 from ..funds.models import Fund, FundTransaction
-from ..inventory import services as inv
+from ..inventory import services as inventory
 from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
 from ..ledger.money import quantize
 from ..org.models import Library
 from ..org.services import parse_id
-from ..vendors import services as vs
+from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from .models import (MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL,
                      OutboxEvent, POLine, POLineEvent, POLineFund, PurchaseOrder, refuse_unless)
 
 PURCHASING = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 SOURCE = "po_line"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 # -- scope -------------------------------------------------------------------------------------
@@ -237,7 +234,7 @@ def _clean(actor, f: POLineFields) -> _Clean:
     v["packaging"] = _choice(f.packaging, {"auto": 1, "manual": 1}, "packaging", "packaging")
     v["distribution_method"] = _choice(f.distribution_method, {"percent": 1, "amount": 1},
                                        "distribution_method", "distribution method")
-    currency = fs.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
+    currency = funds.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
     v["currency"] = currency
     v["list_price"] = parse_money(f.list_price, currency, "list_price", "list price")
     if v["list_price"] < 0:
@@ -310,7 +307,7 @@ def create_po_line(actor, f: POLineFields) -> POLine:
     _apply(pol, actor, clean, record_changes=False)
     record = f.bib_record
     if record is None:
-        record = inv.create_record(actor, inv.RecordFields(
+        record = inventory.create_record(actor, inventory.RecordFields(
             title=clean.values["title"], author=clean.values["author"], isbn=clean.values["isbn"],
             issn=clean.values["issn"], publisher=clean.values["publisher"],
             publication_date=clean.values["publication_date"]))
@@ -329,12 +326,12 @@ def _create_inventory(actor, pol: POLine, f: POLineFields) -> None:
     if pol.owner_library_id is not None and library.id != pol.owner_library_id:
         raise InvalidInput("A library's order is received by that library.", "inventory_library")
     location = (f.location_code or "").strip() or ("ONLINE" if pol.is_electronic else "ACQ")
-    holding = inv.add_holding(actor, pol.bib_record, library, location,
+    holding = inventory.add_holding(actor, pol.bib_record, library, location,
                               "Electronic access" if pol.is_electronic else "On order")
     holding.po_line_id = pol.id
     if pol.material_form == "physical" and pol.is_one_time:
         for n in range(pol.quantity):
-            item = inv.add_item(actor, holding, description=f"Copy {n + 1}" if pol.quantity > 1 else "")
+            item = inventory.add_item(actor, holding, description=f"Copy {n + 1}" if pol.quantity > 1 else "")
             item.po_line_id = pol.id
     db.session.flush()
 
@@ -364,7 +361,7 @@ def _match_items(actor, pol: POLine) -> None:
     items = list(pol.items)
     if len(items) < pol.quantity:
         for n in range(len(items), pol.quantity):
-            item = inv.add_item(actor, pol.holdings[0], description=f"Copy {n + 1}")
+            item = inventory.add_item(actor, pol.holdings[0], description=f"Copy {n + 1}")
             item.po_line_id = pol.id
     elif len(items) > pol.quantity:
         surplus = len(items) - pol.quantity
@@ -396,7 +393,7 @@ def resume_po_line(actor, pol: POLine, note: str = "") -> POLine:
 
 def encumbrance_in_fund_currency(pol: POLine, share_amount: Decimal, fund: Fund, day: date) -> Decimal:
     """A share of the line converted to the fund's currency through the currency repository."""
-    return vs.convert(share_amount, pol.currency, fund.currency, day)
+    return vendors.convert(share_amount, pol.currency, fund.currency, day)
 
 
 def outstanding_encumbrance(pol: POLine) -> dict[int, Decimal]:
@@ -414,8 +411,8 @@ def _release(actor, pol: POLine, note: str, day: date | None = None) -> list[Fun
     postings = []
     for fund_id, amount in sorted(outstanding_encumbrance(pol).items()):
         if amount > 0:
-            postings.append(fs.Posting(db.session.get(Fund, fund_id), TransactionKind.DISENCUMBRANCE, amount))
-    return fs.post_transactions(actor, postings, reference=pol.number, note=note, on=day,
+            postings.append(funds.Posting(db.session.get(Fund, fund_id), TransactionKind.DISENCUMBRANCE, amount))
+    return funds.post_transactions(actor, postings, reference=pol.number, note=note, on=day,
                                 source_type=SOURCE, source_id=pol.id)
 
 
@@ -432,11 +429,11 @@ def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") 
         amount = encumbrance_in_fund_currency(pol, share.amount, share.fund, day)
         share.encumbered_amount, share.encumbered_currency = amount, share.fund.currency
         if amount:
-            postings.append(fs.Posting(share.fund, TransactionKind.ENCUMBRANCE, amount))
-    fs.post_transactions(actor, postings, reference=pol.number, note=note or "PO line approved", on=day,
+            postings.append(funds.Posting(share.fund, TransactionKind.ENCUMBRANCE, amount))
+    funds.post_transactions(actor, postings, reference=pol.number, note=note or "PO line approved", on=day,
                          source_type=SOURCE, source_id=pol.id)
     _transition(pol, actor, "approve", note)
-    pol.approved_at = _now()
+    pol.approved_at = utcnow()
     if pol.po is not None and pol.po.status == "sent":
         _transition(pol, actor, "resend", f"back on {pol.po.number}, which was already sent")
     db.session.flush()
@@ -512,7 +509,7 @@ def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:
     lines = [p for p in po.lines if p.status in PACKAGING]
     if not lines:
         raise RuleViolation(f"{po.number} has no lines to send.", "po")
-    now = _now()
+    now = utcnow()
     for pol in lines:
         _transition(pol, actor, "send", f"with {po.number}")
         pol.sent_at = now
@@ -562,7 +559,7 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
     if not pol.is_one_time and not items:
         if not pol.holdings:
             raise RuleViolation(f"{pol.number} has no holdings to receive into.", "items")
-        item = inv.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
+        item = inventory.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
         item.po_line_id = pol.id
         items = [item]
     if not items:
@@ -570,7 +567,7 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
     for item in items:
         if item.po_line_id != pol.id:
             raise InvalidInput(f"Item {item.barcode or item.id} does not belong to {pol.number}.", "items")
-        inv.receive_item(actor, item, day)
+        inventory.receive_item(actor, item, day)
     log(pol, actor, "receive", "items received", "", f"{len(items)} on {day.isoformat()}")
     db.session.expire(pol, ["items"])
     if pol.is_one_time and all(i.is_received for i in pol.items):
@@ -674,7 +671,7 @@ def renew_po_line(actor, pol: POLine, note: str = "") -> POLine:
 def _close(actor, pol: POLine, note: str) -> None:
     _release(actor, pol, f"PO line closed: {note}" if note else "PO line closed")
     _transition(pol, actor, "close", note)
-    pol.closed_at = _now()
+    pol.closed_at = utcnow()
     _finish_po(pol.po)
 
 
@@ -694,7 +691,7 @@ def _finish_po(po: PurchaseOrder | None) -> None:
     if any(p.is_open for p in po.lines):
         return
     po.status = "cancelled" if all(p.status == "cancelled" for p in po.lines) else "closed"
-    po.closed_at = _now()
+    po.closed_at = utcnow()
 
 
 @dataclass
@@ -747,7 +744,7 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
         db.session.delete(holding)
     pol.cancel_reason = reason
     _transition(pol, actor, "cancel", reason)
-    pol.closed_at = _now()
+    pol.closed_at = utcnow()
     db.session.flush()
     db.session.expire(pol, ["items", "holdings"])
     _finish_po(pol.po)
@@ -800,7 +797,7 @@ def change_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | N
     po = create_po(actor, vendor, pol.owner_library)
     pol.po = po
     log(pol, actor, "change_vendor", "po", old_po.number if old_po else "", po.number)
-    now = _now()
+    now = utcnow()
     po.status, po.sent_at, po.sent_by_id = "sent", now, actor.id
     record_event(actor, "po_sent", po, {"number": po.number, "vendor": vendor.code, "lines": [pol.number],
                                         "replaces": old_po.number if old_po else None})
@@ -842,7 +839,7 @@ def relink_po_line(actor, pol: POLine, record: BibRecord) -> POLine:
         raise RuleViolation(f"{pol.number} is already linked to this record; choose another one.", "record")
     holdings = list(pol.holdings)
     if holdings:
-        inv.move_holdings(actor, holdings, record)
+        inventory.move_holdings(actor, holdings, record)
     log(pol, actor, "relink", "bib_record", pol.bib_record_id, record.id,
         f"{len(holdings)} holdings moved" if holdings else "")
     pol.bib_record, pol.bib_record_id = record, record.id
