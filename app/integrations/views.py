@@ -21,10 +21,11 @@ from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import is_htmx, redirect_to, render
+from ..saving import saving
 from ..spreadsheets import safe_row
 from . import scheduler
-from . import services as isv
+from . import services as integrations
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
 from .runs import start_run
@@ -58,14 +59,14 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def _refused(exc: DomainError, page: str, fragment: str | None = None, **ctx):
-    db.session.rollback()
+    """The form again with the refusal: its message on top and next to the field it names."""
     ctx["errors"] = {exc.field: exc.message} if exc.field else {}
     return render(page, fragment, status=exc.status, error=exc.message, **ctx)
 
 
 def _done(message: str, target: str):
     flash(message, "ok")
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    return redirect_to(target)
 
 
 # -- overview ----------------------------------------------------------------------------------------
@@ -74,17 +75,17 @@ def _done(message: str, target: str):
 @roles_required(*ADMIN)
 def index():
     env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
-    return render("integrations/index.html", connections=isv.connections(), profiles=isv.profiles(),
+    return render("integrations/index.html", connections=integrations.connections(), profiles=integrations.profiles(),
                   environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [])
 
 
 # -- connections ---------------------------------------------------------------------------------------
 
-def _connection_fields(form) -> isv.ConnectionFields:
+def _connection_fields(form) -> integrations.ConnectionFields:
     port = (form.get("port") or "").strip()
     if port and not port.isdigit():
         raise InvalidInput("The port is a number from 1 to 65535.", "port")
-    return isv.ConnectionFields(
+    return integrations.ConnectionFields(
         code=form.get("code", ""), name=form.get("name", ""), kind=form.get("kind", ""),
         host=form.get("host", ""), port=int(port) if port else None, username=form.get("username", ""),
         password=form.get("password") or None, private_key=form.get("private_key") or None,
@@ -106,11 +107,10 @@ def new_connection():
     if request.method == "GET":
         return render("integrations/connection_form.html", **_connection_ctx())
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
-    try:
-        conn = isv.create_connection(current_user, _connection_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(values=values))
+    with saving() as saved:
+        conn = integrations.create_connection(current_user, _connection_fields(request.form))
+    if not saved:
+        return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(values=values))
     return _done(f"Connection {conn.code} saved. Test it before you rely on it.",
                  url_for(".index"))
 
@@ -118,23 +118,22 @@ def new_connection():
 @bp.route("/connections/<int:connection_id>", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def edit_connection(connection_id):
-    conn = isv.get_connection(connection_id)
+    conn = integrations.get_connection(connection_id)
     if request.method == "GET":
         return render("integrations/connection_form.html", **_connection_ctx(conn))
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
     values["code"] = conn.code
-    try:
-        isv.update_connection(current_user, conn, _connection_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(conn, values))
+    with saving() as saved:
+        integrations.update_connection(current_user, conn, _connection_fields(request.form))
+    if not saved:
+        return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(conn, values))
     return _done(f"Connection {conn.code} saved.", url_for(".index"))
 
 
 @bp.post("/connections/<int:connection_id>/test")
 @roles_required(*ADMIN)
 def test_connection(connection_id):
-    conn = isv.get_connection(connection_id)
+    conn = integrations.get_connection(connection_id)
     try:
         message, ok = check_connection(conn), True
     except TransferError as exc:
@@ -146,13 +145,11 @@ def test_connection(connection_id):
 @bp.post("/connections/<int:connection_id>/delete")
 @roles_required(*ADMIN)
 def delete_connection(connection_id):
-    conn = isv.get_connection(connection_id)
-    try:
-        isv.delete_connection(current_user, conn)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    conn = integrations.get_connection(connection_id)
+    with saving() as saved:
+        integrations.delete_connection(current_user, conn)
+    if not saved:
+        flash(saved.message, "error")
         return redirect(url_for(".index"))
     return _done("Connection deleted.", url_for(".index"))
 
@@ -163,13 +160,13 @@ def _profile_ctx(profile=None, values=None) -> dict:
     values = values if values is not None else ({
         "code": profile.code, "name": profile.name, "connection_id": str(profile.connection_id),
         "financial_system": profile.financial_system, "description": profile.description} if profile else {})
-    return {"profile": profile, "values": values, "connections": isv.connections(),
+    return {"profile": profile, "values": values, "connections": integrations.connections(),
             "financial_systems": FINANCIAL_SYSTEMS, "errors": {}}
 
 
-def _profile_fields(form) -> isv.ProfileFields:
+def _profile_fields(form) -> integrations.ProfileFields:
     conn = form.get("connection_id", "")
-    return isv.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
+    return integrations.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
                              connection_id=int(conn) if conn.isdigit() else None,
                              financial_system=form.get("financial_system", ""),
                              description=form.get("description", ""))
@@ -180,31 +177,26 @@ def _profile_fields(form) -> isv.ProfileFields:
 def new_profile():
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx())
-    try:
-        profile = isv.create_profile(current_user, _profile_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
-    flash(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them on).",
-          "ok")
-    target = url_for(".profile_sections", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    with saving() as saved:
+        profile = integrations.create_profile(current_user, _profile_fields(request.form))
+    if not saved:
+        return _refused(saved.error, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
+    return _done(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them "
+                 "on).", url_for(".profile_sections", profile_id=profile.id))
 
 
 @bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def edit_profile(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx(profile))
     values = dict(request.form, code=profile.code)
-    try:
-        isv.update_profile(current_user, profile, _profile_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(profile, values))
-    target = url_for(".profile_sections", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    with saving() as saved:
+        integrations.update_profile(current_user, profile, _profile_fields(request.form))
+    if not saved:
+        return _refused(saved.error, "integrations/profile_form.html", **_profile_ctx(profile, values))
+    return redirect_to(url_for(".profile_sections", profile_id=profile.id))
 
 
 # -- profiles: step 2 (the five sections) ------------------------------------------------------------------
@@ -225,7 +217,7 @@ def _sections_from_form(form) -> tuple[dict, dict]:
                        "split_by_owner": get("split_by_owner") == "on", "batch_size": batch,
                        "schedule": get("schedule") or "none", "schedule_time": get("schedule_time"),
                        "schedule_day": int(day) if day.isdigit() else None}
-        fields[job] = isv.SectionFields(
+        fields[job] = integrations.SectionFields(
             active=values[job]["active"], path=values[job]["path"], file_type=values[job]["file_type"],
             split_by_owner=values[job]["split_by_owner"], batch_size=int(batch) if batch.isdigit() else 0,
             schedule=values[job]["schedule"], schedule_time=values[job]["schedule_time"],
@@ -241,15 +233,14 @@ def _sections_ctx(profile, values=None) -> dict:
 @bp.route("/profiles/<int:profile_id>/sections", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def profile_sections(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if request.method == "GET":
         return render("integrations/profile_sections.html", **_sections_ctx(profile))
     fields, values = _sections_from_form(request.form)
-    try:
-        isv.update_sections(current_user, profile, fields)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_sections.html", **_sections_ctx(profile, values))
+    with saving() as saved:
+        integrations.update_sections(current_user, profile, fields)
+    if not saved:
+        return _refused(saved.error, "integrations/profile_sections.html", **_sections_ctx(profile, values))
     return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
 
 
@@ -280,36 +271,31 @@ def _profile_page_ctx(profile, **extra) -> dict:
 @bp.get("/profiles/<int:profile_id>")
 @roles_required(*ADMIN)
 def show_profile(profile_id):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     return render("integrations/profile.html", "integrations/_sections_table.html", **_profile_page_ctx(profile))
 
 
 @bp.post("/profiles/<int:profile_id>/sections/<job>/active")
 @roles_required(*ADMIN)
 def set_section_active(profile_id, job):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     if job not in JOBS:
         abort(404)
     value = (request.form.get("active") or "").lower()
-    try:
+    with saving() as saved:
         if value not in ("true", "false"):
             raise InvalidInput("A switch is on or off.", "active")
-        section = isv.set_active(current_user, profile, job, value == "true")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if is_htmx():
-            return render("integrations/profile.html", "integrations/_sections_table.html", status=exc.status,
-                          **_profile_page_ctx(profile, error=exc.message))
-        flash(exc.message, "error")
-        return redirect(url_for(".show_profile", profile_id=profile.id))
-    message = f"{section.label}: {'active' if section.active else 'not active'}."
-    if section.active and section.schedule != "none":
-        message += " The scheduler picks it up within seconds."
+        section = integrations.set_active(current_user, profile, job, value == "true")
+    if saved:
+        message, problem = f"{section.label}: {'active' if section.active else 'not active'}.", None
+        if section.active and section.schedule != "none":
+            message += " The scheduler picks it up within seconds."
+    else:
+        message, problem = None, saved.message
     if is_htmx():
-        return render("integrations/profile.html", "integrations/_sections_table.html",
-                      **_profile_page_ctx(profile, message=message))
-    flash(message, "ok")
+        return render("integrations/profile.html", "integrations/_sections_table.html", status=saved.status,
+                      **_profile_page_ctx(profile, message=message, error=problem))
+    flash(message or problem, "ok" if saved else "error")
     return redirect(url_for(".show_profile", profile_id=profile.id))
 
 
@@ -324,46 +310,40 @@ def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int)
 @bp.post("/profiles/<int:profile_id>/sections/<job>/run")
 @roles_required(*ADMIN)
 def run_now(profile_id, job):
-    profile = isv.get_profile(profile_id)
+    profile = integrations.get_profile(profile_id)
     section = profile.section(job) if job in JOBS else None
     if section is None:
         abort(404)
     if not section.path:
         flash(f"Give {section.label!r} a folder first (Sections).", "error")
-        target = url_for(".show_profile", profile_id=profile.id)
-        return hx_redirect(target) if is_htmx() else redirect(target)
+        return redirect_to(url_for(".show_profile", profile_id=profile.id))
     run = start_run(job, profile, current_user._get_current_object(), "manual")
     if run.status == "running":
         _run_in_thread(current_app._get_current_object(), job, profile.code, run.id, current_user.id)
     else:
         flash(run.message, "error")
-    target = url_for(".show_run", run_id=run.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    return redirect_to(url_for(".show_run", run_id=run.id))
 
 
 @bp.post("/profiles/<int:profile_id>/orders/rerun")
 @roles_required(*ADMIN)
 def rerun_failed_orders(profile_id):
     from .order_export import rerun_failed_orders as rerun
-    profile = isv.get_profile(profile_id)
-    try:
+    profile = integrations.get_profile(profile_id)
+    with saving() as saved:
         count = rerun(current_user, profile)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        count = None
-    if count is not None:
+    if saved:
         flash(f"{count} failed order export(s) queued again; they go with the next PO export run.", "ok")
-    target = url_for(".show_profile", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    else:
+        flash(saved.message, "error")
+    return redirect_to(url_for(".show_profile", profile_id=profile.id))
 
 
 @bp.post("/profiles/<int:profile_id>/delete")
 @roles_required(*ADMIN)
 def delete_profile(profile_id):
-    profile = isv.get_profile(profile_id)
-    isv.delete_profile(current_user, profile)
+    profile = integrations.get_profile(profile_id)
+    integrations.delete_profile(current_user, profile)
     db.session.commit()
     return _done(f"Profile {profile.code} deleted.", url_for(".index"))
 
@@ -372,7 +352,7 @@ def delete_profile(profile_id):
 
 def _scheduled() -> list[dict]:
     rows = []
-    for profile in isv.profiles():
+    for profile in integrations.profiles():
         for section in profile.sections:
             when = scheduler.next_run(current_app, section)
             if when is not None:
@@ -425,10 +405,9 @@ def monitor():
     beat = scheduler.heartbeat()
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
-           "statuses": RUN_STATUSES, "profiles": isv.profiles(),
+           "statuses": RUN_STATUSES, "profiles": integrations.profiles(),
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
-    fragment = "integrations/_history.html" if request.headers.get("HX-Target") == "history" else None
-    return render("integrations/monitor.html", fragment, **ctx)
+    return render("integrations/monitor.html", "integrations/_history.html", **ctx)   # HTMX: its filters, pager
 
 
 @bp.get("/jobs/running")
@@ -443,8 +422,7 @@ def show_run(run_id):
     run = db.get_or_404(JobRun, run_id)
     events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
                          per_page=100, error_out=False)
-    fragment = "integrations/_run_body.html" if request.headers.get("HX-Target") == "run-body" else None
-    return render("integrations/run.html", fragment, run=run, events=events,
+    return render("integrations/run.html", "integrations/_run_body.html", run=run, events=events,   # HTMX: the poll
                   events_url=lambda n: url_for(".show_run", run_id=run.id, page=n))
 
 

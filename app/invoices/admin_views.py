@@ -18,12 +18,12 @@ from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..forms_util import attach_error
 from ..funds.models import Fund
 from ..htmx import is_htmx, render
 from ..org.models import Library
+from ..saving import saving
 from ..vendors.models import Vendor
-from . import services as ivs
+from . import services as invoices
 from . import settings as invoice_settings
 from .models import BUILT_IN_CHARGES, CHANNELS, ApprovalRule, ChargeType, ReviewRule
 
@@ -56,7 +56,7 @@ def _answer(page: str, fragment: str, redirect_to: str, message: str, **ctx):
 
 
 def _refused(exc: DomainError, page: str, fragment: str, **ctx):
-    db.session.rollback()
+    """The section again with the refusal's message and status."""
     return render(page, fragment, status=exc.status, error=exc.message, clear_flashes=is_htmx(), **ctx)
 
 
@@ -76,13 +76,13 @@ def settings():
 @roles_required(*ADMIN)
 def update_setting():
     key = request.form.get("key", "")
-    try:
+    with saving() as saved:
         if key not in invoice_settings.DEFAULTS:
             raise InvalidInput("Unknown setting.", "key")
         invoice_settings.update(current_user, {key: _flag(request.form.get("value"))})
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/settings.html", "invoices/admin/_settings.html", **_settings_ctx())
+    if not saved:
+        return _refused(saved.error, "invoices/admin/settings.html", "invoices/admin/_settings.html",
+                        **_settings_ctx())
     state = "on" if invoice_settings.get(key) else "off"
     return _answer("invoices/admin/settings.html", "invoices/admin/_settings.html", url_for(".settings"),
                    f"{invoice_settings.LABELS[key].split(':')[0]}: now {state}.", **_settings_ctx())
@@ -91,7 +91,7 @@ def update_setting():
 # -- review rules ------------------------------------------------------------------------------
 
 def _review_ctx() -> dict:
-    return {"rules": ivs.review_rules(), "kinds": ReviewRule.KINDS}
+    return {"rules": invoices.review_rules(), "kinds": ReviewRule.KINDS}
 
 
 @bp.get("/review-rules")
@@ -104,15 +104,15 @@ def review_rules():
 @roles_required(*ADMIN)
 def update_review_rule(review_rule_id):
     rule = db.get_or_404(ReviewRule, review_rule_id)
-    try:
+    threshold = request.form.get("threshold_percent")
+    with saving() as saved:
         active = _flag(request.form["active"]) if "active" in request.form else None
-        threshold = request.form.get("threshold_percent")
         if threshold is not None and not threshold.strip():
             raise InvalidInput("Give the threshold percent, e.g. 10.", "threshold_percent")
-        ivs.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html", **_review_ctx())
+        invoices.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
+    if not saved:
+        return _refused(saved.error, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html",
+                        **_review_ctx())
     what = ReviewRule.KINDS.get(rule.kind, rule.kind)
     message = (f"Threshold set to {rule.threshold_percent} %." if threshold is not None
                else f"“{what}”: {'on' if rule.active else 'off'}.")
@@ -169,8 +169,8 @@ def _pick(model, value: str, field: str):
     return found
 
 
-def _rule_fields(form: ApprovalRuleForm) -> ivs.ApprovalRuleFields:
-    return ivs.ApprovalRuleFields(
+def _rule_fields(form: ApprovalRuleForm) -> invoices.ApprovalRuleFields:
+    return invoices.ApprovalRuleFields(
         name=form.name.data or "", min_total=(form.min_total.data or "").strip() or None,
         max_total=(form.max_total.data or "").strip() or None, vendor=_pick(Vendor, form.vendor.data, "vendor"),
         fund=_pick(Fund, form.fund.data, "fund"),
@@ -180,7 +180,7 @@ def _rule_fields(form: ApprovalRuleForm) -> ivs.ApprovalRuleFields:
 
 
 def _approval_ctx() -> dict:
-    return {"rules": ivs.approval_rules(), "channels": CHANNELS}
+    return {"rules": invoices.approval_rules(), "channels": CHANNELS}
 
 
 @bp.get("/approval-rules")
@@ -196,19 +196,16 @@ def edit_approval_rule(approval_rule_id=None):
     rule = db.get_or_404(ApprovalRule, approval_rule_id) if approval_rule_id else None
     form = _rule_form(rule)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             fields = _rule_fields(form)
             if rule is None:
-                rule = ivs.create_approval_rule(current_user, fields)
+                rule = invoices.create_approval_rule(current_user, fields)
             else:
-                ivs.update_approval_rule(current_user, rule, fields)
-            db.session.commit()
+                invoices.update_approval_rule(current_user, rule, fields)
+        if saved:
             flash(f"Approval rule “{rule.name}” saved (number {rule.position} in the order).", "ok")
             return redirect(url_for(".approval_rules"))
-        except DomainError as exc:
-            db.session.rollback()
-            rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
-            attach_error(form, exc)
+        rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
     status = 422 if request.method == "POST" else 200
     return render("invoices/admin/approval_rule_form.html", status=status, form=form, rule=rule)
 
@@ -217,11 +214,10 @@ def edit_approval_rule(approval_rule_id=None):
 @roles_required(*ADMIN)
 def move_approval_rule(approval_rule_id):
     rule = db.get_or_404(ApprovalRule, approval_rule_id)
-    try:
-        ivs.move_approval_rule(current_user, rule, request.form.get("direction", ""))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
+    with saving() as saved:
+        invoices.move_approval_rule(current_user, rule, request.form.get("direction", ""))
+    if not saved:
+        return _refused(saved.error, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                         **_approval_ctx())
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                    url_for(".approval_rules"), f"“{rule.name}” is now number {rule.position}.", **_approval_ctx())
@@ -232,7 +228,7 @@ def move_approval_rule(approval_rule_id):
 def delete_approval_rule(approval_rule_id):
     rule = db.get_or_404(ApprovalRule, approval_rule_id)
     name = rule.name
-    ivs.delete_approval_rule(current_user, rule)
+    invoices.delete_approval_rule(current_user, rule)
     db.session.commit()
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                    url_for(".approval_rules"), f"Approval rule “{name}” deleted.", **_approval_ctx())
@@ -246,8 +242,8 @@ class ChargeTypeForm(FlaskForm):
 
 
 def _charge_ctx(form: ChargeTypeForm | None = None) -> dict:
-    return {"built_in": BUILT_IN_CHARGES, "own": ivs.own_charge_types(), "form": form or ChargeTypeForm(formdata=None),
-            "limit": ivs.MAX_OWN_CHARGE_TYPES}
+    return {"built_in": BUILT_IN_CHARGES, "own": invoices.own_charge_types(),
+            "form": form or ChargeTypeForm(formdata=None), "limit": invoices.MAX_OWN_CHARGE_TYPES}
 
 
 @bp.route("/charge-types", methods=["GET", "POST"])
@@ -258,13 +254,10 @@ def charge_types():
         return render(page, fragment, **_charge_ctx())
     form = ChargeTypeForm()
     if form.validate_on_submit():
-        try:
-            charge_type = ivs.create_charge_type(current_user, form.code.data, form.name.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            return render(page, fragment, status=exc.status, clear_flashes=is_htmx(), **_charge_ctx(form))
+        with saving(form) as saved:
+            charge_type = invoices.create_charge_type(current_user, form.code.data, form.name.data)
+        if not saved:
+            return render(page, fragment, status=saved.status, clear_flashes=is_htmx(), **_charge_ctx(form))
         return _answer(page, fragment, url_for(".charge_types"),
                        f"Charge type {charge_type.code} (“{charge_type.name}”) added.", **_charge_ctx())
     return render(page, fragment, status=400, **_charge_ctx(form))
@@ -275,11 +268,10 @@ def charge_types():
 def set_charge_type_active(charge_type_id):
     page, fragment = "invoices/admin/charge_types.html", "invoices/admin/_charge_types.html"
     charge_type = db.get_or_404(ChargeType, charge_type_id)
-    try:
-        ivs.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, page, fragment, **_charge_ctx())
+    with saving() as saved:
+        invoices.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
+    if not saved:
+        return _refused(saved.error, page, fragment, **_charge_ctx())
     state = "active again" if charge_type.active else "deactivated: it is no longer offered on invoices"
     return _answer(page, fragment, url_for(".charge_types"), f"Charge type {charge_type.code} {state}.",
                    **_charge_ctx())

@@ -26,21 +26,22 @@ from ..extensions import db
 from ..forms_util import attach_error
 from ..funds.distribution import Share, distribute
 from ..funds.models import Fund
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
 from ..org.services import parse_id
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
+from ..saving import saving
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import vendor_select_choices
-from . import services as svc
+from . import services as invoices
 from . import settings
 from .forms import FUND_ROWS, LINE_PREFIX, LINE_ROWS, InvoiceForm
 from .models import Invoice
 
 bp = Blueprint("invoice_forms", __name__)
-EDIT = svc.OPERATORS
+EDIT = invoices.OPERATORS
 EDITABLE = ("in_review", "in_approval")
 PAGE, EDITOR = "invoices/form.html", "invoices/_form.html"
 LINE_KEY = re.compile(rf"^{LINE_PREFIX}-([0-9]{{1,6}})-(.+)$")   # ASCII, bounded: int() of it is safe
@@ -69,9 +70,9 @@ def _usable_funds() -> list[Fund]:
 
 def _owner_choices() -> list[tuple[str, str]]:
     """The institution and the libraries the user may invoice for."""
-    choices = [("", "Institution (all libraries)")] if svc.can_edit(current_user, None) else []
+    choices = [("", "Institution (all libraries)")] if invoices.can_edit(current_user, None) else []
     for lib in db.session.scalars(select(Library).order_by(Library.code)):
-        if svc.can_edit(current_user, lib.id):
+        if invoices.can_edit(current_user, lib.id):
             choices.append((str(lib.id), f"{lib.code} — {lib.name}"))
     return choices
 
@@ -83,7 +84,7 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
     form.owner_library.choices = _owner_choices()
     default = "on" if settings.get("invoice_use_pro_rata") else "off"
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
-    types = svc.charge_types()
+    types = invoices.charge_types()
     line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
     funds = _usable_funds()
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
@@ -137,7 +138,7 @@ def _charge_values(types: dict) -> dict[str, str]:
     return {code: (request.form.get(f"charge-{code}") or "").strip() for code in types}
 
 
-def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
+def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
     funds = {str(f.id): f for f in _usable_funds()}
     lines = []
     for n, entry in enumerate(form.lines, start=1):
@@ -159,7 +160,7 @@ def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
                 continue
             fund = funds.get(fund_field.data) or _get(Fund, fund_field.data, "lines", "fund")
             shares.append(Share(fund, value))
-        lines.append(svc.LineFields(
+        lines.append(invoices.LineFields(
             unit_price=(lf.unit_price.data or "").strip(), quantity=(lf.quantity.data or "").strip(),
             line_type=lf.line_type.data or "regular", po_line=pol, total=(lf.total.data or "").strip() or None,
             fully_invoiced=lf.fully_invoiced.data, price_note=lf.price_note.data or "",
@@ -167,7 +168,7 @@ def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
             reporting_code=lf.reporting_code.data or "", vat_code=lf.vat_code.data or "",
             vat_percent=(lf.vat_percent.data or "").strip() or None, vat_amount=(lf.vat_amount.data or "").strip()
             or None, distribution_method=lf.distribution_method.data, distribution=shares))
-    return svc.InvoiceFields(
+    return invoices.InvoiceFields(
         number=form.number.data or "", vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
         invoice_date=form.invoice_date.data, total_amount=(form.total_amount.data or "").strip(),
         currency=(form.currency.data or "").strip(),
@@ -190,7 +191,7 @@ def _new_errors(form: InvoiceForm) -> InvoiceForm:
     return form
 
 
-def _locate_line(fields: svc.InvoiceFields | None, exc: DomainError) -> int | None:
+def _locate_line(fields: invoices.InvoiceFields | None, exc: DomainError) -> int | None:
     """The line a distribution message (which does not say) belongs to: check each line's
     distribution alone and find the one refused with the same message."""
     if fields is None or fields.vendor is None:
@@ -213,7 +214,7 @@ def _locate_line(fields: svc.InvoiceFields | None, exc: DomainError) -> int | No
     return None
 
 
-def _attach(form: InvoiceForm, exc: DomainError, fields: svc.InvoiceFields | None = None) -> None:
+def _attach(form: InvoiceForm, exc: DomainError, fields: invoices.InvoiceFields | None = None) -> None:
     if exc.field in ("lines", "distribution"):
         found = LINE_NUMBER.search(exc.message)
         number = int(found.group(1)) if found else _locate_line(fields, exc)
@@ -315,26 +316,26 @@ def _detail_url(invoice_id: int) -> str:
     return url_for("invoice_forms.edit", invoice_id=invoice_id)
 
 
-def _save(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | None, channel: str) -> Invoice:
+def _save(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: str | None, channel: str) -> Invoice:
     if invoice is None:
-        return svc.create_invoice(current_user, fields, channel=channel, confirm=confirm)
-    return svc.update_invoice(current_user, invoice, fields, confirm=confirm)
+        return invoices.create_invoice(current_user, fields, channel=channel, confirm=confirm)
+    return invoices.update_invoice(current_user, invoice, fields, confirm=confirm)
 
 
-def _preview(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | None, channel: str) -> dict:
+def _preview(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: str | None, channel: str) -> dict:
     """What saving would charge each fund, computed by saving in a savepoint that is rolled back."""
     result = {"rows": [], "error": None, "note": None}
     savepoint = db.session.begin_nested()
     try:
         try:
             saved = _save(invoice, fields, confirm, channel)
-        except svc.ConfirmationNeeded as exc:
+        except invoices.ConfirmationNeeded as exc:
             # Preview as if the VAT stays as entered; saving asks the question.
             savepoint.rollback()
             savepoint = db.session.begin_nested()
             result["note"] = f"Saving will ask: {exc.message}"
-            saved = _save(invoice, fields, "no_vat" if "no_vat" in svc.ANSWERS[exc.check] else "yes", channel)
-        for charge in svc.charges_of(saved):
+            saved = _save(invoice, fields, "no_vat" if "no_vat" in invoices.ANSWERS[exc.check] else "yes", channel)
+        for charge in invoices.charges_of(saved):
             result["rows"].append({
                 "line": charge.line.position, "line_type": charge.line.line_type, "fund": charge.fund.code,
                 "fund_name": charge.fund.name, "period": charge.fund.fiscal_period.code, "amount": charge.amount,
@@ -350,7 +351,7 @@ def _preview(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | 
 
 
 def _dialog_response(ctx: dict, question: str, check):
-    answers = sorted(svc.ANSWERS[check])
+    answers = sorted(invoices.ANSWERS[check])
     dialog = {"question": question, "governmental": "add_vat" in answers, "then": _then()}
     if is_htmx():
         resp = make_response(render_template("invoices/_vat_dialog.html", dialog=dialog), 409)
@@ -371,19 +372,17 @@ def _then() -> str:
 def _after_save(invoice_id: int, message: str, then: str) -> str:
     if then == "continue":
         writing_again()   # the save was committed: processing is a second write
-    invoice = svc.get_invoice(current_user, invoice_id)
+    invoice = invoices.get_invoice(current_user, invoice_id)
     if then == "continue":
-        try:
-            svc.process_invoice(current_user, invoice)
-            db.session.commit()
-            message = f"{message[:-1]}: it is {invoice.status_label}."
-        except DomainError as exc:
-            db.session.rollback()
+        with saving() as processed:
+            invoices.process_invoice(current_user, invoice)
+        if not processed:
             flash(message, "ok")
-            flash(f"Not processed: {exc.message}", "error")
+            flash(f"Not processed: {processed.message}", "error")
             return _detail_url(invoice_id)
+        message = f"{message[:-1]}: it is {invoice.status_label}."
     flash(message, "ok")
-    for problem in svc.review_problems_for(current_user, invoice):
+    for problem in invoices.review_problems_for(current_user, invoice):
         flash(f"Review: {problem.text}", "error")
     return _detail_url(invoice_id)
 
@@ -421,31 +420,28 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     if not form.validate():
         form.form_errors.append("The invoice was not saved: see the messages below.")
         return _refused(form, ctx)
+    recalculate = "recalculate" in request.form   # a preview: checked, never committed
     fields = None
-    try:
+    with saving(commit=not recalculate) as saved:
         fields = _fields(form, ctx["charge_types"])
-        if "recalculate" in request.form:
+        if recalculate:
             ctx["preview"] = _preview(invoice, fields, request.form.get("confirm") or None, channel)
-            if invoice is not None:
-                invoice = ctx["invoice"] = svc.get_invoice(current_user, invoice.id)
-            if is_htmx():
-                return render("invoices/_lines_preview.html", preview=ctx["preview"])
-            return render(PAGE, **ctx)
-        confirm = request.form.get("confirm") or None
-        saved = _save(invoice, fields, confirm, channel)
-        db.session.commit()
-    except svc.ConfirmationNeeded as exc:
-        db.session.rollback()
-        ctx["invoice"] = svc.get_invoice(current_user, invoice.id) if invoice is not None else None
-        return _dialog_response(ctx, exc.message, exc.check)
-    except DomainError as exc:
-        db.session.rollback()
-        _attach(form, exc, fields)
-        ctx["invoice"] = svc.get_invoice(current_user, invoice.id) if invoice is not None else None
+        else:
+            stored = _save(invoice, fields, request.form.get("confirm") or None, channel)
+    if not saved:
+        ctx["invoice"] = invoices.get_invoice(current_user, invoice.id) if invoice is not None else None
+        if isinstance(saved.error, invoices.ConfirmationNeeded):
+            return _dialog_response(ctx, saved.message, saved.error.check)
+        _attach(form, saved.error, fields)
         return _refused(form, ctx)
+    if recalculate:
+        if invoice is not None:
+            ctx["invoice"] = invoices.get_invoice(current_user, invoice.id)
+        if is_htmx():
+            return render("invoices/_lines_preview.html", preview=ctx["preview"])
+        return render(PAGE, **ctx)
     verb = "created" if invoice is None else "saved"
-    url = _after_save(saved.id, f"Invoice {saved.number} {verb}.", _then())
-    return hx_redirect(url) if is_htmx() else redirect(url)
+    return redirect_to(_after_save(stored.id, f"Invoice {stored.number} {verb}.", _then()))
 
 
 def _refused(form: InvoiceForm, ctx: dict):
@@ -469,8 +465,8 @@ def new():
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def edit(invoice_id):
-    invoice = svc.get_invoice(current_user, invoice_id)
-    if not svc.can_edit(current_user, invoice.owner_library_id):
+    invoice = invoices.get_invoice(current_user, invoice_id)
+    if not invoices.can_edit(current_user, invoice.owner_library_id):
         abort(403)
     if request.method == "GET" and invoice.status not in EDITABLE:
         locked = (f"Invoice {invoice.number} is {invoice.status_label}: it can be edited only In Review or In "

@@ -20,15 +20,15 @@ from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope,
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
 from ..funds.models import Fund
-from ..htmx import hx_redirect, is_htmx, render
-from ..idempotency import AlreadyDone, StaleForm, claim_form_token
+from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import parse_id
+from ..saving import saving
 from ..vendors.models import Vendor
-from . import services as ivs
+from . import services as invoices
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceLine, InvoiceLineFund
 
 bp = Blueprint("invoices", __name__)
@@ -37,18 +37,18 @@ bp = Blueprint("invoices", __name__)
 @bp.app_template_global()
 def vat_confirmation_label(value: str) -> str:
     """What a stored VAT confirmation means, in words."""
-    return ivs.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
+    return invoices.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
 
 
 @bp.app_template_global()
 def review_problems_of(invoice: Invoice) -> list:
     """The invoice's review problems as the current user may read them (a possible duplicate in a
     library they may not see is not named)."""
-    return ivs.review_problems_for(current_user, invoice)
+    return invoices.review_problems_for(current_user, invoice)
 VIEW = ALL_ROLES
-OPERATE = ivs.OPERATORS
-APPROVE = ivs.APPROVERS
-DELETE = ivs.DELETERS
+OPERATE = invoices.OPERATORS
+APPROVE = invoices.APPROVERS
+DELETE = invoices.DELETERS
 PER_PAGE = 25
 FIND_LIMIT = 10
 TABS = ("summary", "lines", "funds", "history")
@@ -191,7 +191,7 @@ def _text_condition(word: str):
 
 
 def invoice_conditions(user, f: InvoiceFilter) -> list:
-    conditions = [ivs.visible_invoices_clause(user)]
+    conditions = [invoices.visible_invoices_clause(user)]
     for word in f.q.split()[:8]:
         conditions.append(_text_condition(word))
     if f.status:
@@ -231,7 +231,7 @@ def _visible_libraries() -> list[Library]:
 def _task_counts() -> dict[str, int]:
     rows = db.session.execute(select(Invoice.status, func.count(Invoice.id))
                               .where(Invoice.status.in_([s for s, _ in TASKS.values()]),
-                                     ivs.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
+                                     invoices.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
     counts = dict(rows)
     return {kind: counts.get(status, 0) for kind, (status, _) in TASKS.items()}
 
@@ -268,7 +268,7 @@ def index():
 
 def _tasks(kind: str, status: int = 200, **ctx):
     invoice_status, heading = TASKS[kind]
-    page = _page([ivs.visible_invoices_clause(current_user), Invoice.status == invoice_status],
+    page = _page([invoices.visible_invoices_clause(current_user), Invoice.status == invoice_status],
                  (Invoice.invoice_date, Invoice.id), request.args.get("page", 1, type=int))
 
     def page_url(n):
@@ -291,16 +291,16 @@ def tasks(kind):
 # -- one invoice -------------------------------------------------------------------------------
 
 def _invoice(invoice_id) -> Invoice:
-    return ivs.get_invoice(current_user, invoice_id)
+    return invoices.get_invoice(current_user, invoice_id)
 
 
 def _funds_context(invoice: Invoice) -> dict:
     """The funds tab: what approval charges (or charged) each fund, and the postings made."""
     try:
-        charges, charges_problem = ivs.charges_of(invoice), None
+        charges, charges_problem = invoices.charges_of(invoice), None
     except DomainError as exc:
         charges, charges_problem = [], exc.message
-    return dict(charges=charges, charges_problem=charges_problem, postings=ivs.postings_of(invoice))
+    return dict(charges=charges, charges_problem=charges_problem, postings=invoices.postings_of(invoice))
 
 
 def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
@@ -308,7 +308,7 @@ def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
         ctx.update(_funds_context(invoice))
     return render("invoices/show.html", status=status, invoice=invoice, active_tab=tab,
                   invoice_layout=BARE if is_htmx() else "base.html", owner_choices=_owner_choices(),
-                  payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=ivs.charge_types(),
+                  payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=invoices.charge_types(),
                   plain_amount=format_plain, today=date.today(), **ctx)
 
 
@@ -330,19 +330,12 @@ def _act(invoice_id: int, change, once: bool = False):
     back = request.form.get("back") if request.form.get("back") in TASKS else None
     tab = request.form.get("tab") if request.form.get("tab") in TABS else "summary"
     invoice = _invoice(invoice_id)
-    try:
-        if once:
-            claim_form_token(current_user)
+    with saving(once=once) as saved:   # "already done" goes to the problem area (HTMX) or the error page
         message = change(invoice)
-        db.session.commit()
-    except (AlreadyDone, StaleForm):
-        db.session.rollback()
-        raise  # the problem area (HTMX) or the error page
-    except DomainError as exc:
-        db.session.rollback()
+    if not saved:
         if back:
-            return _tasks(back, exc.status, problem=exc.message)
-        return _detail(_invoice(invoice_id), tab, exc.status, problem=exc.message)
+            return _tasks(back, saved.status, problem=saved.message)
+        return _detail(_invoice(invoice_id), tab, saved.status, problem=saved.message)
     if back:
         if is_htmx():
             return _tasks(back, message=message)
@@ -364,7 +357,7 @@ def process(invoice_id):
     """Save and continue. Failing review rules is an outcome, not a refusal: the findings are
     kept (they are what the reviewer fixes) and the invoice stays In Review."""
     def change(invoice):
-        ivs.process_invoice(current_user, invoice)
+        invoices.process_invoice(current_user, invoice)
         if invoice.status == "in_review":
             return (f"Invoice {invoice.number} stays In Review: {len(invoice.review_problems)} problem(s) to fix "
                     "(listed on the page).")
@@ -379,7 +372,7 @@ def process(invoice_id):
 @roles_required(*APPROVE)
 def approve(invoice_id):
     def change(invoice):
-        ivs.approve_invoice(current_user, invoice, _reason())
+        invoices.approve_invoice(current_user, invoice, _reason())
         return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
     return _act(invoice_id, change, once=True)
 
@@ -388,7 +381,7 @@ def approve(invoice_id):
 @roles_required(*APPROVE)
 def reject(invoice_id):
     def change(invoice):
-        ivs.reject_invoice(current_user, invoice, _reason())
+        invoices.reject_invoice(current_user, invoice, _reason())
         return f"Invoice {invoice.number} rejected: it is In Review again."
     return _act(invoice_id, change)
 
@@ -397,7 +390,7 @@ def reject(invoice_id):
 @roles_required(*OPERATE)
 def send_back(invoice_id):
     def change(invoice):
-        ivs.send_back_to_review(current_user, invoice, _reason())
+        invoices.send_back_to_review(current_user, invoice, _reason())
         return f"Invoice {invoice.number} is In Review again; what it expended was given back to its funds."
     return _act(invoice_id, change, once=True)
 
@@ -420,7 +413,7 @@ def pay(invoice_id):
         amount = (request.form.get("amount") or "").strip()
         if not amount:
             raise InvalidInput("Enter the amount paid.", "amount")
-        ivs.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
+        invoices.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
         return (f"Payment of invoice {invoice.number} recorded (voucher {invoice.voucher_number}): "
                 f"it is {invoice.status_label}.")
     return _act(invoice_id, change, once=True)
@@ -436,7 +429,7 @@ def change_owner(invoice_id):
             owner = db.session.get(Library, parse_id(value)) if parse_id(value) else None
             if owner is None:
                 raise InvalidInput("No such library.", "owner")
-        ivs.change_owner(current_user, invoice, owner)
+        invoices.change_owner(current_user, invoice, owner)
         return f"Invoice {invoice.number} now belongs to {owner.code if owner else 'the institution'}."
     return _act(invoice_id, change)
 
@@ -446,17 +439,14 @@ def change_owner(invoice_id):
 def delete(invoice_id):
     invoice = _invoice(invoice_id)
     number, vendor = invoice.number, invoice.vendor.code
-    try:
+    with saving() as saved:
         if request.form.get("confirm") != "yes":
             raise RuleViolation("Tick the box to confirm the deletion.", "confirm")
-        ivs.delete_invoice(current_user, invoice, _reason())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _detail(_invoice(invoice_id), "summary", exc.status, problem=exc.message)
+        invoices.delete_invoice(current_user, invoice, _reason())
+    if not saved:
+        return _detail(_invoice(invoice_id), "summary", saved.status, problem=saved.message)
     flash(f"Invoice {number} of {vendor} deleted; its history keeps a record.", "ok")
-    url = url_for("invoices.index")
-    return hx_redirect(url) if is_htmx() else redirect(url)
+    return redirect_to(url_for("invoices.index"))
 
 
 # -- search on every page ----------------------------------------------------------------------
@@ -466,7 +456,7 @@ def delete(invoice_id):
 def find():
     """Invoices, PO lines, vendors and funds matching ``q``: the first ten of each, counted, with
     a link to the full list."""
-    from ..funds import services as fs
+    from ..funds import services as funds
 
     q = (request.args.get("q") or "").strip()[:200]
     sections = {}
@@ -480,7 +470,7 @@ def find():
         vendor_query = select(Vendor).where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like))) \
             .order_by(Vendor.code)
         sections["vendors"] = (db.session.scalars(vendor_query.limit(FIND_LIMIT)).all(), _count(vendor_query))
-        fund_query = fs.visible_funds(current_user).where(
+        fund_query = funds.visible_funds(current_user).where(
             Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like)) \
             .order_by(Fund.fiscal_period_id.desc(), Fund.code)
         sections["funds"] = (db.session.scalars(fund_query.limit(FIND_LIMIT)).all(), _count(fund_query))

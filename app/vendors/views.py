@@ -15,18 +15,18 @@ from sqlalchemy import or_
 from werkzeug.datastructures import MultiDict
 
 from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_required, roles_required
-from ..errors import DomainError, Forbidden, InvalidInput
+from ..errors import Forbidden, InvalidInput
 from ..extensions import db, htmx
-from ..forms_util import attach_error
-from ..htmx import hx_redirect, render
-from . import services as vs
+from ..htmx import redirect_to, render
+from ..saving import saving
+from . import services as vendors
 from .forms import AccountForm, AddressForm, ContactForm, RateForm, RateUploadForm, VendorForm
 from .models import Vendor
 
 bp = Blueprint("vendors", __name__)
 VIEW = ALL_ROLES
-EDIT = vs.VENDOR_EDITORS
-RATES = vs.RATE_EDITORS
+EDIT = vendors.VENDOR_EDITORS
+RATES = vendors.RATE_EDITORS
 TABS = ("details", "accounts", "orders", "invoices")
 SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
          "-name": (Vendor.name.desc(), Vendor.code)}
@@ -39,12 +39,12 @@ def can_edit_vendors() -> bool:
 
 @bp.app_template_global()
 def can_change_shared_vendor_data() -> bool:
-    return current_user.is_authenticated and vs.may_change_shared_vendor_data(current_user)
+    return current_user.is_authenticated and vendors.may_change_shared_vendor_data(current_user)
 
 
 @bp.app_template_global()
 def can_add_rates() -> bool:
-    return current_user.is_authenticated and vs.may_add_rates(current_user)
+    return current_user.is_authenticated and vendors.may_add_rates(current_user)
 
 
 # -- list --------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def index():
 
 # -- create / edit -----------------------------------------------------------------------------
 
-def _vendor_fields(form: VendorForm) -> vs.VendorFields:
+def _vendor_fields(form: VendorForm) -> vendors.VendorFields:
     raw = (form.vat_percent.data or "").strip()
     vat = None
     if raw:
@@ -86,7 +86,7 @@ def _vendor_fields(form: VendorForm) -> vs.VendorFields:
             vat = Decimal(raw)
         except InvalidOperation:
             raise InvalidInput(f"\"{raw}\" is not a number.", "vat_percent") from None
-    return vs.VendorFields(
+    return vendors.VendorFields(
         name=form.name.data, status=form.status.data, currency=form.currency.data,
         financial_sys_code=form.financial_sys_code.data, additional_code=form.additional_code.data,
         national_tax_id=form.national_tax_id.data, liable_for_vat=form.liable_for_vat.data,
@@ -100,9 +100,9 @@ def _kept_formdata(vendor: Vendor) -> MultiDict:
     """The vendor's shared fields as they are, with what was posted on top: the fields a
     library-scoped buyer's browser does not send (disabled) keep their values; any that was sent is
     checked by the service."""
-    current = vs.VendorFields.of(vendor)
+    current = vendors.VendorFields.of(vendor)
     data = MultiDict()
-    for name in vs.SHARED_VENDOR_FIELDS:
+    for name in vendors.SHARED_VENDOR_FIELDS:
         value = getattr(current, name)
         if isinstance(value, bool):
             if value:
@@ -117,45 +117,39 @@ def _kept_formdata(vendor: Vendor) -> MultiDict:
 
 
 def _vendor_form(vendor: Vendor | None):
-    shared = vs.may_change_shared_vendor_data(current_user)
+    shared = vendors.may_change_shared_vendor_data(current_user)
     if vendor is not None and not shared and request.method == "POST":
         form = VendorForm(formdata=_kept_formdata(vendor), obj=vendor)
     else:
         form = VendorForm(obj=vendor) if vendor else VendorForm()
     if not shared:
-        for name in vs.SHARED_VENDOR_FIELDS:
+        for name in vendors.SHARED_VENDOR_FIELDS:
             getattr(form, name).render_kw = {"disabled": True}
     if vendor is not None and request.method == "GET":
         form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
         form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
     form.governmental_vendor.choices = [("", "None")] + [
-        (v.code, f"{v.code} — {v.name} ({v.vat_percent:f}% VAT)") for v in vs.governmental_vendors()
+        (v.code, f"{v.code} — {v.name} ({v.vat_percent:f}% VAT)") for v in vendors.governmental_vendors()
         if vendor is None or v.id != vendor.id]
     if vendor is not None:
         form.code.data = vendor.code  # the code never changes
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            # A shared field posted by a library-scoped buyer (Forbidden): 403, nothing saved.
+            with saving(form, reraise=(Forbidden,)) as saved:
                 data = _vendor_fields(form)
                 if vendor is None:
-                    vendor = vs.create_vendor(current_user, form.code.data, data)
+                    vendor = vendors.create_vendor(current_user, form.code.data, data)
                     message = f"Vendor {vendor.code} created."
                 else:
-                    vs.update_vendor(current_user, vendor, data)
+                    vendors.update_vendor(current_user, vendor, data)
                     message = f"Vendor {vendor.code} saved."
-                db.session.commit()
+            if saved:
                 flash(message, "ok")
-                url = url_for("vendors.show", vendor_id=vendor.id)
-                return hx_redirect(url) if htmx else redirect(url)
-            except Forbidden:
-                db.session.rollback()
-                raise  # a shared field posted by a library-scoped buyer: 403, nothing saved
-            except DomainError as exc:
-                db.session.rollback()
-                attach_error(form, exc)
-                if vendor is not None:
-                    vendor = vs.get_vendor(vendor.id)
+                return redirect_to(url_for("vendors.show", vendor_id=vendor.id))
+            if vendor is not None:
+                vendor = vendors.get_vendor(vendor.id)
         status = 422
     return render("vendors/form.html", "vendors/_form.html", status=status, form=form, vendor=vendor,
                   shared_editable=shared)
@@ -170,7 +164,7 @@ def new():
 @bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def edit(vendor_id):
-    return _vendor_form(vs.get_vendor(vendor_id))
+    return _vendor_form(vendors.get_vendor(vendor_id))
 
 
 # -- one vendor with its tabs ------------------------------------------------------------------
@@ -211,32 +205,26 @@ def _vendor_invoices(vendor: Vendor, limit: int = 50) -> dict:
 @bp.get("/vendors/<int:vendor_id>")
 @roles_required(*VIEW)
 def show(vendor_id):
-    vendor = vs.get_vendor(vendor_id)
+    vendor = vendors.get_vendor(vendor_id)
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "details"
     return _tab_panel(vendor, tab)
 
 
 def _child_change(vendor_id, tab: str, form_name: str, form, change):
     """Run one add/remove on a vendor's child rows; answer with the tab panel (422 with errors)."""
-    vendor = vs.get_vendor(vendor_id)
-    status = 200
+    vendor = vendors.get_vendor(vendor_id)
     if form is None or form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             message = change(vendor)
-            db.session.commit()
-            if not htmx:
-                flash(message, "ok")
-                return redirect(url_for("vendors.show", vendor_id=vendor_id, tab=tab))
-            vendor = vs.get_vendor(vendor_id)
+        if saved and not htmx:
+            flash(message, "ok")
+            return redirect(url_for("vendors.show", vendor_id=vendor_id, tab=tab))
+        vendor = vendors.get_vendor(vendor_id)
+        if saved:
             return _tab_panel(vendor, tab, message=message)
-        except DomainError as exc:
-            db.session.rollback()
-            vendor = vs.get_vendor(vendor_id)
-            if form is None:
-                return _tab_panel(vendor, tab, 422, message=exc.message)
-            attach_error(form, exc)
-    status = 422
-    return _tab_panel(vendor, tab, status, **{form_name: form})
+        if form is None:
+            return _tab_panel(vendor, tab, 422, message=saved.message)
+    return _tab_panel(vendor, tab, 422, **{form_name: form})
 
 
 @bp.post("/vendors/<int:vendor_id>/accounts")
@@ -245,7 +233,7 @@ def add_account(vendor_id):
     form = AccountForm()
 
     def change(vendor):
-        a = vs.add_account(current_user, vendor, form.code.data, form.description.data,
+        a = vendors.add_account(current_user, vendor, form.code.data, form.description.data,
                            form.financial_sys_code.data, form.status.data)
         return f"Account {a.code} added."
     return _child_change(vendor_id, "accounts", "account_form", form, change)
@@ -255,7 +243,7 @@ def add_account(vendor_id):
 @institution_roles_required(*EDIT)
 def remove_account(vendor_id, account_id):
     def change(vendor):
-        vs.remove_account(current_user, vendor, account_id)
+        vendors.remove_account(current_user, vendor, account_id)
         return "Account removed."
     return _child_change(vendor_id, "accounts", None, None, change)
 
@@ -266,7 +254,7 @@ def add_address(vendor_id):
     form = AddressForm()
 
     def change(vendor):
-        vs.add_address(current_user, vendor, vs.AddressFields(
+        vendors.add_address(current_user, vendor, vendors.AddressFields(
             line1=form.line1.data, line2=form.line2.data, city=form.city.data, state=form.state.data,
             postal_code=form.postal_code.data, country=form.country.data, types=form.types.data or [],
             preferred=form.preferred.data))
@@ -278,7 +266,7 @@ def add_address(vendor_id):
 @institution_roles_required(*EDIT)
 def remove_address(vendor_id, address_id):
     def change(vendor):
-        vs.remove_address(current_user, vendor, address_id)
+        vendors.remove_address(current_user, vendor, address_id)
         return "Address removed."
     return _child_change(vendor_id, "details", None, None, change)
 
@@ -289,7 +277,7 @@ def add_contact(vendor_id):
     form = ContactForm()
 
     def change(vendor):
-        c = vs.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data)
+        c = vendors.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data)
         return f"Contact {c.name} added."
     return _child_change(vendor_id, "details", "contact_form", form, change)
 
@@ -298,7 +286,7 @@ def add_contact(vendor_id):
 @roles_required(*EDIT)
 def remove_contact(vendor_id, contact_id):
     def change(vendor):
-        vs.remove_contact(current_user, vendor, contact_id)
+        vendors.remove_contact(current_user, vendor, contact_id)
         return "Contact removed."
     return _child_change(vendor_id, "details", None, None, change)
 
@@ -307,7 +295,7 @@ def remove_contact(vendor_id, contact_id):
 
 def _rates_page(status: int = 200, fragment: str = "vendors/_rates.html", **extra):
     currency = (request.args.get("currency") or "").strip().upper()[:3]
-    page = db.paginate(vs.rates_query(currency or None), page=request.args.get("page", 1, type=int),
+    page = db.paginate(vendors.rates_query(currency or None), page=request.args.get("page", 1, type=int),
                        per_page=50, error_out=False)
 
     def rates_url(n=None):
@@ -317,7 +305,7 @@ def _rates_page(status: int = 200, fragment: str = "vendors/_rates.html", **extr
     extra.setdefault("rate_form", RateForm(formdata=None))
     extra.setdefault("upload_form", RateUploadForm(formdata=None))
     return render("vendors/rates.html", fragment, status=status, page=page, currency=currency,
-                  rates_url=rates_url, institution_currency=vs.institution_currency(), **extra)
+                  rates_url=rates_url, institution_currency=vendors.institution_currency(), **extra)
 
 
 @bp.get("/currency-rates/")
@@ -331,17 +319,14 @@ def rates():
 def add_rate():
     form = RateForm()
     if form.validate_on_submit():
-        try:
-            row = vs.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
-            db.session.commit()
+        with saving(form) as saved:
+            row = vendors.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
+        if saved:
             message = f"Rate for {row.currency} on {row.day.isoformat()} added."
             if not htmx:
                 flash(message, "ok")
                 return redirect(url_for("vendors.rates"))
             return _rates_page(fragment="vendors/_rates_body.html", message=message)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     return _rates_page(422, "vendors/_rates_body.html", rate_form=form)
 
 
@@ -351,9 +336,9 @@ def upload_rates():
     form = RateUploadForm()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        report = vs.LoadReport(errors=[vs.RowError(0, "Choose a CSV file to upload.")])
+        report = vendors.LoadReport(errors=[vendors.RowError(0, "Choose a CSV file to upload.")])
     else:
-        report = vs.load_rates_csv(current_user, upload.read(vs.MAX_CSV_BYTES + 1))
+        report = vendors.load_rates_csv(current_user, upload.read(vendors.MAX_CSV_BYTES + 1))
     if report.ok:
         db.session.commit()
     else:
