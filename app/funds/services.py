@@ -32,6 +32,12 @@ def visible_funds(user):
     return select(Fund).where(visible_funds_clause(user))
 
 
+def chargeable_funds(user) -> list[Fund]:
+    """The active allocated funds ``user`` may see: what an order or an invoice line may be charged to."""
+    return db.session.scalars(visible_funds(user).where(Fund.kind == "allocated", Fund.status == "active")
+                              .order_by(Fund.code, Fund.id)).all()
+
+
 def get_fund(user, fund_id) -> Fund:
     fund_id = parse_id(fund_id)
     fund = db.session.scalar(visible_funds(user).where(Fund.id == fund_id)) if fund_id else None

@@ -13,7 +13,7 @@ from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institutio
                                 institution_roles_required, roles_required)
 from ..errors import InvalidInput
 from ..extensions import db, htmx
-from ..htmx import is_htmx, render
+from ..htmx import changed, is_htmx, render
 from ..org.models import Library
 from ..org.services import parse_id
 from ..saving import saving
@@ -220,10 +220,8 @@ def _money_form(fund_id, form_cls, action: str):
                     message = (f"{verb} {money(abs(row.amount), fund.currency)} {fund.currency} "
                                f"{'to' if row.amount > 0 else 'from'} {fund.code}.")
             if saved:
-                if htmx:
-                    return _money_moved_response(message, *moved)
-                flash(message, "ok")
-                return redirect(url_for("funds.show", fund_id=fund.id))
+                return changed(message, url_for("funds.show", fund_id=fund.id),
+                               lambda: _money_moved_response(message, *moved))
             fund = funds.get_fund(current_user, fund_id)
         status = 422
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,

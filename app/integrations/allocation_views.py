@@ -7,7 +7,7 @@ plain form post; with HTMX the form section is swapped in place.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from ..auth.models import Role
@@ -15,7 +15,7 @@ from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError
 from ..extensions import db
 from ..funds import services as funds
-from ..htmx import is_htmx, render
+from ..htmx import changed, is_htmx, render
 from ..saving import saving
 from . import services as integrations
 
@@ -83,12 +83,12 @@ def save():
         if others and wanted.get(p.id) != current.get(p.id):
             errors[p.id] = f"Number {number} already stands for {others[0].code}."
     if not errors:
-        changed = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
+        renumbered = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
         with saving(commit=False) as saved:   # committed below, when no number was refused
             # Free the old numbers first, so two periods can swap theirs in one save.
-            for p in changed:
+            for p in renumbered:
                 integrations.set_fiscal_period_mapping(current_user, p, None)
-            for p in changed:
+            for p in renumbered:
                 try:
                     integrations.set_fiscal_period_mapping(current_user, p, wanted[p.id])
                 except DomainError as exc:
@@ -102,7 +102,4 @@ def save():
         return _page(submitted, errors, error="Nothing was saved: correct the numbers marked below.", status=422)
     db.session.commit()
     message = "The ERP's fiscal period numbers are saved."
-    if is_htmx():
-        return _page(_current_values(), message=message)
-    flash(message, "ok")
-    return redirect(url_for("erp_periods.index"))
+    return changed(message, url_for("erp_periods.index"), lambda: _page(_current_values(), message=message))

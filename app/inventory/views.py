@@ -14,8 +14,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.permissions import ALL_ROLES, roles_required
-from ..extensions import htmx
-from ..htmx import render
+from ..htmx import changed, render
 from ..saving import saving
 from . import services as inventory
 from .forms import (BindForm, HoldingForm, ItemForm, ReceiveForm, RecordForm, ScanBoundItemForm,
@@ -71,8 +70,7 @@ def edit_record(record_id=None):
             flash(f"Record “{record.title}” saved.", "ok")
             return redirect(url_for("inventory.show_record", record_id=record.id))
         record = inventory.get_record(record_id) if record_id else None
-    status = 422 if request.method == "POST" else 200
-    return render("inventory/record_form.html", status=status, form=form, record=record)
+    return render("inventory/record_form.html", status=_form_status(), form=form, record=record)
 
 
 def _holding_form(record) -> HoldingForm:
@@ -100,20 +98,16 @@ def show_record(record_id):
 def add_holding(record_id):
     record = inventory.get_record(record_id)
     form = _holding_form(record)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            with saving(form) as saved:
-                holding = inventory.add_holding(current_user, record, inventory.get_library(form.library.data),
-                                                form.location_code.data, form.location_name.data,
-                                                form.call_number.data)
-            if saved:
-                if htmx:
-                    return _record_page(inventory.get_record(record_id))
-                flash(f"Holding {holding.location_label} added.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=record_id))
-            record = inventory.get_record(record_id)
-        return _record_page(record, form, 422)
-    return _record_page(record, form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            holding = inventory.add_holding(current_user, record, inventory.get_library(form.library.data),
+                                            form.location_code.data, form.location_name.data, form.call_number.data)
+        if saved:
+            return changed(f"Holding {holding.location_label} added.",
+                           url_for("inventory.show_record", record_id=record_id),
+                           lambda: _record_page(inventory.get_record(record_id)))
+        record = inventory.get_record(record_id)
+    return _record_page(record, form, _form_status())
 
 
 # -- holdings and items ------------------------------------------------------------------------
@@ -125,6 +119,25 @@ def _holding_page(holding, item_form=None, receive_item=None, receive_form=None,
                   bindable=inventory.bindable_items(holding) if bind_form else [], bound_work_order=bound_work_order)
 
 
+def _editable(holding):
+    """``holding`` when the user may change its library's inventory; 403 otherwise."""
+    if not inventory.can_edit_library(current_user, holding.library_id):
+        abort(403)
+    return holding
+
+
+def _in_holding(holding_id: int, form_class, prefix: str):
+    """A holding the user may change (403 otherwise) and a form that opens inside it (ids made
+    unique on the page with ``prefix``)."""
+    holding = _editable(inventory.get_holding(current_user, holding_id))
+    return holding, suffix_ids(form_class(), f"{prefix}{holding.id}")
+
+
+def _form_status() -> int:
+    """A form shown again after a POST was refused or invalid: 422; asked for (GET): 200."""
+    return 422 if request.method == "POST" else 200
+
+
 @bp.get("/inventory/holdings/<int:holding_id>")
 @roles_required(*VIEW)
 def show_holding(holding_id):
@@ -134,23 +147,17 @@ def show_holding(holding_id):
 @bp.route("/inventory/holdings/<int:holding_id>/items/new", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def add_item(holding_id):
-    holding = inventory.get_holding(current_user, holding_id)
-    if not inventory.can_edit_library(current_user, holding.library_id):
-        abort(403)
-    form = suffix_ids(ItemForm(), f"H{holding.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            with saving(form) as saved:
-                item = inventory.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
-                                          form.chronology.data, form.description.data)
-            if saved:
-                if htmx:
-                    return _holding_page(inventory.get_holding(current_user, holding_id))
-                flash(f"Item {item.barcode or item.id} added.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=holding.bib_record_id))
-            holding = inventory.get_holding(current_user, holding_id)
-        return _holding_page(holding, item_form=form, status=422)
-    return _holding_page(holding, item_form=form)
+    holding, form = _in_holding(holding_id, ItemForm, "H")
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            item = inventory.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
+                                      form.chronology.data, form.description.data)
+        if saved:
+            return changed(f"Item {item.barcode or item.id} added.",
+                           url_for("inventory.show_record", record_id=holding.bib_record_id),
+                           lambda: _holding_page(inventory.get_holding(current_user, holding_id)))
+        holding = inventory.get_holding(current_user, holding_id)
+    return _holding_page(holding, item_form=form, status=_form_status())
 
 
 @bp.get("/inventory/items/<int:item_id>")
@@ -163,21 +170,17 @@ def show_item(item_id):
 @roles_required(*EDIT)
 def receive_item(item_id):
     item = inventory.get_item(current_user, item_id)
-    if not inventory.can_edit_library(current_user, item.holding.library_id):
-        abort(403)
+    _editable(item.holding)
     form = suffix_ids(ReceiveForm(), f"I{item.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            with saving(form) as saved:
-                inventory.receive_item(current_user, item, form.received_date.data)
-            if saved:
-                if htmx:
-                    return _holding_page(inventory.get_holding(current_user, item.holding_id))
-                flash(f"Item {item.barcode or item.id} received.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=item.holding.bib_record_id))
-            item = inventory.get_item(current_user, item_id)
-        return _holding_page(item.holding, receive_item=item, receive_form=form, status=422)
-    return _holding_page(item.holding, receive_item=item, receive_form=form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            inventory.receive_item(current_user, item, form.received_date.data)
+        if saved:
+            return changed(f"Item {item.barcode or item.id} received.",
+                           url_for("inventory.show_record", record_id=item.holding.bib_record_id),
+                           lambda: _holding_page(inventory.get_holding(current_user, item.holding_id)))
+        item = inventory.get_item(current_user, item_id)
+    return _holding_page(item.holding, receive_item=item, receive_form=form, status=_form_status())
 
 
 # -- binding work orders -----------------------------------------------------------------------
@@ -185,26 +188,20 @@ def receive_item(item_id):
 @bp.route("/inventory/holdings/<int:holding_id>/bind", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def bind_items(holding_id):
-    holding = inventory.get_holding(current_user, holding_id)
-    if not inventory.can_edit_library(current_user, holding.library_id):
-        abort(403)
-    form = suffix_ids(BindForm(), f"B{holding.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            items = inventory.get_items(current_user, form.items.data or [])  # an id out of scope is a 404
-            with saving(form) as saved:
-                work_order = inventory.bind_items(current_user, holding, items, form.barcode.data,
-                                                  form.enumeration.data, form.chronology.data, form.description.data,
-                                                  form.note.data)
-            if saved:
-                if htmx:
-                    return _holding_page(inventory.get_holding(current_user, holding_id), bound_work_order=work_order)
-                flash(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
-                      f"{work_order.new_item.barcode or work_order.new_item.id}.", "ok")
-                return redirect(url_for("inventory.show_work_order", work_order_id=work_order.id))
-            holding = inventory.get_holding(current_user, holding_id)
-        return _holding_page(holding, bind_form=form, status=422)
-    return _holding_page(holding, bind_form=form)
+    holding, form = _in_holding(holding_id, BindForm, "B")
+    if form.validate_on_submit():
+        items = inventory.get_items(current_user, form.items.data or [])  # an id out of scope is a 404
+        with saving(form) as saved:
+            work_order = inventory.bind_items(current_user, holding, items, form.barcode.data, form.enumeration.data,
+                                              form.chronology.data, form.description.data, form.note.data)
+        if saved:
+            return changed(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
+                           f"{work_order.new_item.barcode or work_order.new_item.id}.",
+                           url_for("inventory.show_work_order", work_order_id=work_order.id),
+                           lambda: _holding_page(inventory.get_holding(current_user, holding_id),
+                                                 bound_work_order=work_order))
+        holding = inventory.get_holding(current_user, holding_id)
+    return _holding_page(holding, bind_form=form, status=_form_status())
 
 
 def _work_orders_page(scan_form=None, done_form=None, done_notice=None, status=200):
@@ -237,8 +234,7 @@ def show_work_order(work_order_id):
 def complete_work_order(work_order_id):
     """Mark a work order done from its page, or from the list (hidden field back=list)."""
     work_order = inventory.get_work_order(current_user, work_order_id)
-    if not inventory.can_edit_library(current_user, work_order.holding.library_id):
-        abort(403)
+    _editable(work_order.holding)
     from_list = request.form.get("back") == "list"
     form = suffix_ids(WorkOrderDoneForm(), f"W{work_order.id}")
     if form.validate_on_submit():
@@ -246,12 +242,13 @@ def complete_work_order(work_order_id):
             inventory.complete_work_order(current_user, work_order, form.received_date.data)
         work_order = inventory.get_work_order(current_user, work_order_id)
         if saved:
-            if htmx:
-                return _work_orders_page(done_notice=work_order) if from_list else _work_order_page(work_order)
-            flash(f"Work order {work_order.number} done: item {work_order.new_item.barcode or work_order.new_item.id} "
-                  "is in place.", "ok")
-            return redirect(url_for("inventory.work_orders") if from_list
-                            else url_for("inventory.show_work_order", work_order_id=work_order_id))
+            message = (f"Work order {work_order.number} done: item "
+                       f"{work_order.new_item.barcode or work_order.new_item.id} is in place.")
+            if from_list:
+                return changed(message, url_for("inventory.work_orders"),
+                               lambda: _work_orders_page(done_notice=work_order))
+            return changed(message, url_for("inventory.show_work_order", work_order_id=work_order_id),
+                           lambda: _work_order_page(work_order))
     if from_list:
         return _work_orders_page(done_form=form, status=422)
     return _work_order_page(work_order, done_form=form, status=422)
@@ -268,8 +265,6 @@ def scan_work_order():
             inventory.complete_work_order(current_user, work_order, form.received_date.data)
         if saved:
             work_order = inventory.get_work_order(current_user, work_order.id)
-            if htmx:
-                return _work_orders_page(done_notice=work_order)
-            flash(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.", "ok")
-            return redirect(url_for("inventory.work_orders"))
+            return changed(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.",
+                           url_for("inventory.work_orders"), lambda: _work_orders_page(done_notice=work_order))
     return _work_orders_page(scan_form=form, status=422)

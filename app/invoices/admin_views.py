@@ -19,7 +19,7 @@ from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..funds.models import Fund
-from ..htmx import is_htmx, render
+from ..htmx import changed, is_htmx, render
 from ..org.models import Library
 from ..saving import saving
 from ..vendors.models import Vendor
@@ -49,10 +49,7 @@ def _flag(value: str | None) -> bool:
 
 def _answer(page: str, fragment: str, redirect_to: str, message: str, **ctx):
     """After a change: the fragment for HTMX, else back to the page with the message."""
-    if is_htmx():
-        return render(page, fragment, message=message, clear_flashes=True, **ctx)
-    flash(message, "ok")
-    return redirect(redirect_to)
+    return changed(message, redirect_to, lambda: render(page, fragment, message=message, clear_flashes=True, **ctx))
 
 
 def _refused(exc: DomainError, page: str, fragment: str, **ctx):

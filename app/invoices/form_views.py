@@ -19,17 +19,17 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
-from ..auth.permissions import roles_required, visible_funds_clause
+from ..auth.permissions import roles_required
 from ..errors import DomainError, InvalidInput, NotFound
 from ..database import writing_again
 from ..extensions import db
-from ..forms_util import attach_error
-from ..funds.distribution import Share, distribute
-from ..funds.models import Fund
+from ..forms_util import attach_error, chosen
+from ..funds import services as funds
+from ..funds.distribution import distribute
+from ..funds.forms import distribution_shares
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
-from ..org.services import parse_id
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
 from ..saving import saving
@@ -63,11 +63,6 @@ def _plain(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _usable_funds() -> list[Fund]:
-    return db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated",
-                                                 Fund.status == "active").order_by(Fund.code, Fund.id)).all()
-
-
 def _owner_choices() -> list[tuple[str, str]]:
     """The institution and the libraries the user may invoice for."""
     choices = [("", "Institution (all libraries)")] if invoices.can_edit(current_user, None) else []
@@ -86,9 +81,9 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
     types = invoices.charge_types()
     line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
-    funds = _usable_funds()
+    usable = funds.chargeable_funds(current_user)
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
-                                  for f in funds]
+                                  for f in usable]
     known = {c[0] for c in fund_choices}
     for fund in extra_funds:
         if str(fund.id) not in known:
@@ -125,21 +120,12 @@ def _compacted(formdata: MultiDict) -> MultiDict:
     return plain
 
 
-def _get(model, value, field: str, what: str):
-    if not value:
-        return None
-    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
-    if obj is None:
-        raise InvalidInput(f"No such {what}.", field)
-    return obj
-
-
 def _charge_values(types: dict) -> dict[str, str]:
     return {code: (request.form.get(f"charge-{code}") or "").strip() for code in types}
 
 
 def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
-    funds = {str(f.id): f for f in _usable_funds()}
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
     lines = []
     for n, entry in enumerate(form.lines, start=1):
         lf = entry.form
@@ -151,15 +137,8 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
             except NotFound:
                 raise InvalidInput(f"Line {n}: there is no PO line {pol_number} (or it is not yours to see).",
                                    "lines") from None
-        shares = []
-        for row, (fund_field, share_field) in enumerate(lf.fund_rows(), start=1):
-            value = (share_field.data or "").strip()
-            if not fund_field.data:
-                if value:
-                    raise InvalidInput(f"Line {n}: choose the fund of distribution row {row}.", "lines")
-                continue
-            fund = funds.get(fund_field.data) or _get(Fund, fund_field.data, "lines", "fund")
-            shares.append(Share(fund, value))
+        shares = distribution_shares(lf.fund_rows(), usable, "lines",
+                                     f"Line {n}: choose the fund of distribution row {{row}}.")
         lines.append(invoices.LineFields(
             unit_price=(lf.unit_price.data or "").strip(), quantity=(lf.quantity.data or "").strip(),
             line_type=lf.line_type.data or "regular", po_line=pol, total=(lf.total.data or "").strip() or None,
@@ -169,11 +148,11 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
             vat_percent=(lf.vat_percent.data or "").strip() or None, vat_amount=(lf.vat_amount.data or "").strip()
             or None, distribution_method=lf.distribution_method.data, distribution=shares))
     return invoices.InvoiceFields(
-        number=form.number.data or "", vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
+        number=form.number.data or "", vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         invoice_date=form.invoice_date.data, total_amount=(form.total_amount.data or "").strip(),
         currency=(form.currency.data or "").strip(),
-        vendor_account=_get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
-        due_date=form.due_date.data, owner_library=_get(Library, form.owner_library.data, "owner_library", "library"),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+        due_date=form.due_date.data, owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
         payment_method=form.payment_method.data, reference_number=form.reference_number.data or "",
         notes=form.notes.data or "", prepaid=form.prepaid.data, export_prepaid=form.export_prepaid.data,
         internal_copy=form.internal_copy.data, explicit_ratio=(form.explicit_ratio.data or "").strip() or None,

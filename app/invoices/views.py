@@ -19,6 +19,7 @@ from sqlalchemy import case, func, or_, select
 from ..auth.permissions import ALL_ROLES, has_any_role, in_scope, library_scope, roles_required, visible_funds_clause
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
+from ..forms_util import chosen
 from ..funds.models import Fund
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
@@ -368,31 +369,32 @@ def process(invoice_id):
     return _act(invoice_id, change, once=True)
 
 
+def _with_reason(invoice_id: int, service, message: str, once: bool = False):
+    """An action whose only input is the typed reason: ``service(actor, invoice, reason)``."""
+    def change(invoice):
+        service(current_user, invoice, _reason())
+        return message.format(invoice=invoice)
+    return _act(invoice_id, change, once=once)
+
+
 @bp.post("/invoices/<int:invoice_id>/approve")
 @roles_required(*APPROVE)
 def approve(invoice_id):
-    def change(invoice):
-        invoices.approve_invoice(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
-    return _act(invoice_id, change, once=True)
+    return _with_reason(invoice_id, invoices.approve_invoice,
+                        "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
 
 
 @bp.post("/invoices/<int:invoice_id>/reject")
 @roles_required(*APPROVE)
 def reject(invoice_id):
-    def change(invoice):
-        invoices.reject_invoice(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} rejected: it is In Review again."
-    return _act(invoice_id, change)
+    return _with_reason(invoice_id, invoices.reject_invoice, "Invoice {invoice.number} rejected: it is In Review again.")
 
 
 @bp.post("/invoices/<int:invoice_id>/send-back")
 @roles_required(*OPERATE)
 def send_back(invoice_id):
-    def change(invoice):
-        invoices.send_back_to_review(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} is In Review again; what it expended was given back to its funds."
-    return _act(invoice_id, change, once=True)
+    return _with_reason(invoice_id, invoices.send_back_to_review, "Invoice {invoice.number} is In Review again; what it "
+                        "expended was given back to its funds.", once=True)
 
 
 def _parse_date(value: str, field: str, what: str) -> date | None:
@@ -423,12 +425,7 @@ def pay(invoice_id):
 @roles_required(*OPERATE)
 def change_owner(invoice_id):
     def change(invoice):
-        value = request.form.get("owner") or ""
-        owner = None
-        if value:
-            owner = db.session.get(Library, parse_id(value)) if parse_id(value) else None
-            if owner is None:
-                raise InvalidInput("No such library.", "owner")
+        owner = chosen(Library, request.form.get("owner") or "", "owner", "library")
         invoices.change_owner(current_user, invoice, owner)
         return f"Invoice {invoice.number} now belongs to {owner.code if owner else 'the institution'}."
     return _act(invoice_id, change)

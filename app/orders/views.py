@@ -22,7 +22,9 @@ from ..auth.permissions import ALL_ROLES, library_scope, roles_required, visible
 from ..errors import DomainError, InvalidInput
 from ..database import writing_again
 from ..extensions import db, htmx
-from ..forms_util import attach_error
+from ..forms_util import attach_error, chosen
+from ..funds import services as funds
+from ..funds.forms import distribution_shares
 from ..funds.models import Fund
 from ..htmx import is_htmx, redirect_to, render
 from ..inventory import services as inventory
@@ -132,11 +134,6 @@ def _visible_libraries() -> list[Library]:
     return db.session.scalars(q).all()
 
 
-def _usable_funds() -> list[Fund]:
-    return db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated",
-                                                 Fund.status == "active").order_by(Fund.code, Fund.id)).all()
-
-
 @bp.get("/orders/lines/")
 @roles_required(*VIEW)
 def index():
@@ -181,9 +178,9 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
                                                                      for lib in libraries]
-    funds = _usable_funds()
+    usable = funds.chargeable_funds(current_user)
     fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
-                                  for fd in funds]
+                                  for fd in usable]
     if pol is not None:
         known = {c[0] for c in fund_choices}
         fund_choices += [(str(d.fund_id), d.fund.label) for d in pol.distribution if str(d.fund_id) not in known]
@@ -212,40 +209,23 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
                             else format_plain(d.amount, pol.currency))
 
 
-def _get(model, value, field: str, what: str):
-    if not value:
-        return None
-    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
-    if obj is None:
-        raise InvalidInput(f"No such {what}.", field)
-    return obj
-
-
 def _line_fields(form: POLineForm) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
-        record = _get(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
+        record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
     description = {name: (form[name].data or "").strip() for name in
                    ("title", "author", "isbn", "issn", "publisher", "publication_date")}
     if record is not None and not description["title"]:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
-    shares = []
-    fund_ids = {str(f.id): f for f in _usable_funds()}
-    for n, (fund_field, share_field) in enumerate(form.fund_rows(), start=1):
-        value = (share_field.data or "").strip()
-        if not fund_field.data:
-            if value:
-                raise InvalidInput(f"Choose the fund of distribution row {n}.", "distribution")
-            continue
-        fund = fund_ids.get(fund_field.data) or _get(Fund, fund_field.data, "distribution", "fund")
-        shares.append(orders.Share(fund, value))
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
+    shares = distribution_shares(form.fund_rows(), usable, "distribution")
     return orders.POLineFields(
-        vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
-        vendor_account=_get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+        vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
-        owner_library=_get(Library, form.owner_library.data, "owner_library", "library"),
-        inventory_library=_get(Library, form.inventory_library.data, "inventory_library", "library"),
+        owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
+        inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
         list_price=(form.list_price.data or "").strip(), discount=(form.discount.data or "0").strip() or "0",
         quantity=(form.quantity.data or "").strip(), distribution_method=form.distribution_method.data,
@@ -589,8 +569,8 @@ def _vendor_change(number: str, action: str):
     if request.method == "POST":
         if form.validate_on_submit():
             with saving(form) as saved:
-                vendor = _get(Vendor, form.vendor.data, "vendor", "vendor")
-                account = _get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
+                vendor = chosen(Vendor, form.vendor.data, "vendor", "vendor")
+                account = chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
                 old = pol.vendor.code
                 if action == "replace_vendor":
                     orders.replace_vendor(current_user, pol, vendor, account)

@@ -9,15 +9,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_
 from werkzeug.datastructures import MultiDict
 
 from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_required, roles_required
 from ..errors import Forbidden, InvalidInput
-from ..extensions import db, htmx
-from ..htmx import redirect_to, render
+from ..extensions import db
+from ..htmx import changed, redirect_to, render
 from ..saving import saving
 from . import services as vendors
 from .forms import AccountForm, AddressForm, ContactForm, RateForm, RateUploadForm, VendorForm
@@ -216,12 +216,10 @@ def _child_change(vendor_id, tab: str, form_name: str, form, change):
     if form is None or form.validate_on_submit():
         with saving(form) as saved:
             message = change(vendor)
-        if saved and not htmx:
-            flash(message, "ok")
-            return redirect(url_for("vendors.show", vendor_id=vendor_id, tab=tab))
-        vendor = vendors.get_vendor(vendor_id)
         if saved:
-            return _tab_panel(vendor, tab, message=message)
+            return changed(message, url_for("vendors.show", vendor_id=vendor_id, tab=tab),
+                           lambda: _tab_panel(vendors.get_vendor(vendor_id), tab, message=message))
+        vendor = vendors.get_vendor(vendor_id)
         if form is None:
             return _tab_panel(vendor, tab, 422, message=saved.message)
     return _tab_panel(vendor, tab, 422, **{form_name: form})
@@ -323,10 +321,8 @@ def add_rate():
             row = vendors.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
         if saved:
             message = f"Rate for {row.currency} on {row.day.isoformat()} added."
-            if not htmx:
-                flash(message, "ok")
-                return redirect(url_for("vendors.rates"))
-            return _rates_page(fragment="vendors/_rates_body.html", message=message)
+            return changed(message, url_for("vendors.rates"),
+                           lambda: _rates_page(fragment="vendors/_rates_body.html", message=message))
     return _rates_page(422, "vendors/_rates_body.html", rate_form=form)
 
 
