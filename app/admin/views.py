@@ -43,6 +43,7 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_user(user_id=None):
+    """A new user (a password is required) or an existing one: name, e-mail, password, active."""
     user = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user)
     if user:

@@ -434,6 +434,7 @@ def change_owner(invoice_id):
 @bp.post("/invoices/<int:invoice_id>/delete")
 @roles_required(*DELETE)
 def delete(invoice_id):
+    """Delete an invoice (the confirmation box ticked): it goes, its history keeps a record."""
     invoice = _invoice(invoice_id)
     number, vendor = invoice.number, invoice.vendor.code
     with saving() as saved:

@@ -483,8 +483,8 @@ def receive(number):
     form = ReceiveForm()
     _receive_choices(form, pol)
     if form.validate_on_submit():
-        chosen = set(form.items.data or [])
-        items = [i for i in pol.items if str(i.id) in chosen]
+        ticked = set(form.items.data or [])
+        items = [i for i in pol.items if str(i.id) in ticked]
         with saving(form) as saved:
             if pol.is_one_time and not items:
                 raise InvalidInput("Tick the items that arrived.", "items")
