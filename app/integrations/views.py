@@ -167,9 +167,9 @@ def _profile_ctx(profile=None, values=None) -> dict:
 def _profile_fields(form) -> integrations.ProfileFields:
     conn = form.get("connection_id", "")
     return integrations.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
-                             connection_id=int(conn) if conn.isdigit() else None,
-                             financial_system=form.get("financial_system", ""),
-                             description=form.get("description", ""))
+                                      connection_id=int(conn) if conn.isdigit() else None,
+                                      financial_system=form.get("financial_system", ""),
+                                      description=form.get("description", ""))
 
 
 @bp.route("/profiles/new", methods=["GET", "POST"])

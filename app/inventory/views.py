@@ -50,8 +50,8 @@ def search():
 
 def _record_fields(form: RecordForm) -> inventory.RecordFields:
     return inventory.RecordFields(title=form.title.data, author=form.author.data, isbn=form.isbn.data,
-                            issn=form.issn.data, publisher=form.publisher.data,
-                            publication_date=form.publication_date.data)
+                                  issn=form.issn.data, publisher=form.publisher.data,
+                                  publication_date=form.publication_date.data)
 
 
 @bp.route("/inventory/records/new", methods=["GET", "POST"])

@@ -369,32 +369,24 @@ def process(invoice_id):
     return _act(invoice_id, change, once=True)
 
 
-def _with_reason(invoice_id: int, service, message: str, once: bool = False):
-    """An action whose only input is the typed reason: ``service(actor, invoice, reason)``."""
-    def change(invoice):
-        service(current_user, invoice, _reason())
-        return message.format(invoice=invoice)
-    return _act(invoice_id, change, once=once)
+def _reason_action(name: str, path: str, roles, service, message: str, once: bool = False) -> None:
+    """Register an action whose only input is the typed reason: ``service(actor, invoice, reason)``,
+    then ``message`` (formatted with the invoice) on the page."""
+    def view(invoice_id):
+        def change(invoice):
+            service(current_user, invoice, _reason())
+            return message.format(invoice=invoice)
+        return _act(invoice_id, change, once=once)
+    view.__name__ = name
+    bp.add_url_rule(f"/invoices/<int:invoice_id>/{path}", name, roles_required(*roles)(view), methods=["POST"])
 
 
-@bp.post("/invoices/<int:invoice_id>/approve")
-@roles_required(*APPROVE)
-def approve(invoice_id):
-    return _with_reason(invoice_id, invoices.approve_invoice,
-                        "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
-
-
-@bp.post("/invoices/<int:invoice_id>/reject")
-@roles_required(*APPROVE)
-def reject(invoice_id):
-    return _with_reason(invoice_id, invoices.reject_invoice, "Invoice {invoice.number} rejected: it is In Review again.")
-
-
-@bp.post("/invoices/<int:invoice_id>/send-back")
-@roles_required(*OPERATE)
-def send_back(invoice_id):
-    return _with_reason(invoice_id, invoices.send_back_to_review, "Invoice {invoice.number} is In Review again; what it "
-                        "expended was given back to its funds.", once=True)
+_reason_action("approve", "approve", APPROVE, invoices.approve_invoice,
+               "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
+_reason_action("reject", "reject", APPROVE, invoices.reject_invoice,
+               "Invoice {invoice.number} rejected: it is In Review again.")
+_reason_action("send_back", "send-back", OPERATE, invoices.send_back_to_review,
+               "Invoice {invoice.number} is In Review again; what it expended was given back to its funds.", once=True)
 
 
 def _parse_date(value: str, field: str, what: str) -> date | None:

@@ -232,7 +232,7 @@ def add_account(vendor_id):
 
     def change(vendor):
         a = vendors.add_account(current_user, vendor, form.code.data, form.description.data,
-                           form.financial_sys_code.data, form.status.data)
+                                form.financial_sys_code.data, form.status.data)
         return f"Account {a.code} added."
     return _child_change(vendor_id, "accounts", "account_form", form, change)
 
