@@ -1,7 +1,21 @@
-"""Putting a service's refusal next to the form field it concerns, and focus on the first to fix."""
-from .errors import DomainError
+"""Form helpers: the object a select names, a service's refusal next to the form field it concerns,
+and focus on the first field to fix."""
+from .errors import DomainError, InvalidInput
+from .extensions import db
+from .ids import parse_id
 
 FIELD_ALIASES = {"type": "kind", "target_fund": "target"}
+
+
+def chosen(model, value, field: str, what: str):
+    """The ``model`` row a form's choice ``value`` names; None when nothing is chosen; refused
+    ("No such <what>.", on ``field``) when it names nothing."""
+    if not value:
+        return None
+    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
+    if obj is None:
+        raise InvalidInput(f"No such {what}.", field)
+    return obj
 
 
 def attach_error(form, exc: DomainError) -> None:

@@ -1,6 +1,6 @@
-"""HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it; and which
-kind of request is being answered (API, HTMX or a page)."""
-from flask import Response, make_response, render_template, request
+"""HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it; the answer
+to a committed change; and which kind of request is being answered (API, HTMX or a page)."""
+from flask import Response, flash, make_response, redirect, render_template, request
 
 from .extensions import htmx
 
@@ -26,3 +26,17 @@ def hx_redirect(url: str) -> Response:
     resp = make_response("", 204)
     resp.headers["HX-Redirect"] = url
     return resp
+
+
+def redirect_to(url: str) -> Response:
+    """Go to ``url`` after a change: a whole page load for HTMX (``HX-Redirect``), a 302 otherwise."""
+    return hx_redirect(url) if htmx else redirect(url)
+
+
+def changed(message: str, url: str, fragment) -> Response:
+    """The answer to a committed change: HTMX gets ``fragment()`` (the part of the page that changed,
+    which shows the outcome), a plain form a redirect to ``url`` with ``message`` flashed."""
+    if htmx:
+        return fragment()
+    flash(message, "ok")
+    return redirect(url)

@@ -10,6 +10,7 @@ MATRIX = {
     "auth.login": PUBLIC,
     "auth.logout": ALL,
     "funds.dashboard": ALL,
+    "funds.ledger_rows": ALL,
     "funds.search": ALL,
     "funds.show": ALL,
     "funds.cancel_form": ALL,

@@ -6,13 +6,13 @@ from sqlalchemy import select
 from ..auth import services as auth
 from ..auth.models import Role, User
 from ..auth.permissions import is_institution_admin, roles_required
-from ..errors import DomainError, Duplicate
+from ..errors import DomainError
 from ..extensions import db
-from ..forms_util import attach_error
-from ..funds import services as fs
+from ..funds import services as funds
 from ..htmx import render
 from ..org.models import Library
 from ..org.services import create_library
+from ..saving import saving
 from .forms import FundTypeForm, LibraryForm, RoleForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,12 +43,13 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_user(user_id=None):
+    """A new user (a password is required) or an existing one: name, e-mail, password, active."""
     user = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user)
     if user:
         form.username.render_kw = {"readonly": True}
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             if user is None:
                 if not form.password.data:
                     raise DomainError("Give the new user a password.", "password")
@@ -60,12 +61,9 @@ def edit_user(user_id=None):
                     auth.set_password(current_user, user, form.password.data)
                 if bool(form.active.data) != user.active:
                     auth.set_active(current_user, user, bool(form.active.data))
-            db.session.commit()
+        if saved:
             flash(f"User {user.username} saved.", "ok")
             return redirect(url_for("admin.edit_user", user_id=user.id))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render("admin/user_form.html", status=status, form=form, user=user, role_form=_role_form())
 
@@ -76,13 +74,9 @@ def add_role(user_id):
     user = db.get_or_404(User, user_id)
     form = _role_form()
     if form.validate_on_submit():
-        try:
+        with saving(form):
             library = db.session.get(Library, int(form.library.data)) if form.library.data else None
             auth.add_role(current_user, user, Role(form.role.data), library)
-            db.session.commit()
-        except (DomainError, Duplicate) as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     return render("admin/user_form.html", "admin/_roles.html", status=200 if not form.errors and not form.form_errors
                   else 422, user=db.session.get(User, user_id), role_form=form, form=UserForm(obj=user))
 
@@ -101,14 +95,11 @@ def remove_role(user_id, assignment_id):
 def libraries():
     form = LibraryForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             library = create_library(current_user, form.code.data, form.name.data)
-            db.session.commit()
+        if saved:
             flash(f"Library {library.code} added.", "ok")
             return redirect(url_for("admin.libraries"))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     rows = db.session.scalars(select(Library).order_by(Library.code)).all()
     return render("admin/libraries.html", status=422 if form.errors or form.form_errors else 200, form=form,
                   libraries=rows)
@@ -119,12 +110,9 @@ def libraries():
 def fund_types():
     form = FundTypeForm()
     if form.validate_on_submit():
-        try:
-            ft = fs.create_fund_type(current_user, form.code.data, form.name.data)
-            db.session.commit()
-            flash(f"Fund type {ft.code} added.", "ok")
+        with saving(form) as saved:
+            fund_type = funds.create_fund_type(current_user, form.code.data, form.name.data)
+        if saved:
+            flash(f"Fund type {fund_type.code} added.", "ok")
             return redirect(url_for("admin.fund_types"))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-    return render("admin/fund_types.html", status=422 if form.errors else 200, form=form, types=fs.fund_types())
+    return render("admin/fund_types.html", status=422 if form.errors else 200, form=form, types=funds.fund_types())

@@ -23,7 +23,7 @@ from ..ledger import format_plain
 from ..orders import services as orders
 from ..orders.models import POL_STATUSES, POLine
 from ..org.models import Library
-from ..org.services import MAX_ID
+from ..ids import MAX_ID
 from ..vendors.models import Vendor
 from .base import (BOOLEAN, CURRENCY, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
                    PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, choice_arg, input_schema,

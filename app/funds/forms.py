@@ -1,10 +1,15 @@
-"""Forms for fiscal periods, ledgers, funds, allocations and transfers."""
+"""Forms for fiscal periods, ledgers, funds, allocations and transfers, and the distribution rows
+(fund, share) of the order and invoice forms."""
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..errors import InvalidInput
+from ..forms_util import chosen
 from ..limits import free_text
+from .distribution import Share
+from .models import Fund
 
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
 
@@ -64,3 +69,20 @@ class FundForm(FlaskForm):
     available_to_all = BooleanField("Available to all libraries of the ledger", default=True)
     libraries = MultiCheckboxField("Available to these libraries", coerce=str)
     notes = TextAreaField("Notes", validators=[Optional(), free_text()])
+
+
+def distribution_shares(rows, usable: dict, field: str,
+                        missing: str = "Choose the fund of distribution row {row}.") -> list[Share]:
+    """The shares of a form's distribution rows ((fund field, share field) pairs): a row with
+    neither is skipped, a share without its fund is refused (``missing`` on ``field``). ``usable``:
+    the funds the form offers, by id; another fund id is looked up (it may be one the line had)."""
+    shares = []
+    for row, (fund_field, share_field) in enumerate(rows, start=1):
+        value = (share_field.data or "").strip()
+        if not fund_field.data:
+            if value:
+                raise InvalidInput(missing.format(row=row), field)
+            continue
+        fund = usable.get(fund_field.data) or chosen(Fund, fund_field.data, field, "fund")
+        shares.append(Share(fund, value))
+    return shares

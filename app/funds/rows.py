@@ -51,7 +51,8 @@ class RowView:
     tags: list
     ledger_id: int
     show_url: str | None
-    toggle_href: str | None
+    toggle_href: str | None   # the dashboard with this node opened or closed (pushed to the history)
+    rows_href: str | None     # the same for the ledger's rows alone (what the toggle asks for)
     is_open: bool
     cells: list          # (css class, text) for allocated, encumbered, expended, available
     bar: Bar | None
@@ -66,6 +67,8 @@ class RowBuilder:
         self._manage: dict = {}
         self._urls = {ep: [str(escape(part)) for part in url_for(ep, fund_id=MARKER).split(str(MARKER))]
                       for ep in ("funds.show", "funds.allocate", "funds.transfer")}
+        self._rows_url = [str(escape(part)) for part in
+                          url_for("funds.ledger_rows", ledger_id=MARKER).split(str(MARKER))]
 
     def _url(self, endpoint: str, fund_id: int) -> Markup:
         head, tail = self._urls[endpoint]
@@ -83,10 +86,13 @@ class RowBuilder:
         obj, b, is_ledger = node.obj, node.balance, node.is_ledger
         currency = obj.currency
         can = self._can_manage(obj.owner_library_id)
-        toggle = is_open = None
+        ledger_id = obj.id if is_ledger else obj.ledger_id
+        toggle = rows = is_open = None
         if node.children:
             is_open = self.expand_all or node.key in self.open_keys
             toggle = escape(self.dashboard_url(self.period, self.open_keys, self.expand_all, node.key))
+            head, tail = self._rows_url
+            rows = Markup(f"{head}{ledger_id}{tail}?{toggle.partition('?')[2]}")
         cells = [("num negative" if v < 0 else "num", Markup(money(v, currency)))  # digits, separators, minus
                  for v in (b.allocated, b.encumbered, b.expended)]
         cells.append(("num available negative" if b.available < 0 else "num available",
@@ -107,5 +113,4 @@ class RowBuilder:
             show_url = self._url("funds.show", obj.id)
             css = obj.kind + (" inactive" if obj.status != "active" else "")
         return RowView(obj.id, node.key, node.depth, css, is_ledger, escape(obj.code), escape(obj.name), tags,
-                       obj.id if is_ledger else obj.ledger_id, show_url, toggle, bool(is_open), cells,
-                       spent_bar(b), actions, slot)
+                       ledger_id, show_url, toggle, rows, bool(is_open), cells, spent_bar(b), actions, slot)

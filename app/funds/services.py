@@ -22,7 +22,7 @@ from ..extensions import db
 from ..database import insert_rows, is_postgres, next_ids
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
-from ..org.services import parse_id
+from ..ids import parse_id
 from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
@@ -30,6 +30,12 @@ SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
 
 def visible_funds(user):
     return select(Fund).where(visible_funds_clause(user))
+
+
+def chargeable_funds(user) -> list[Fund]:
+    """The active allocated funds ``user`` may see: what an order or an invoice line may be charged to."""
+    return db.session.scalars(visible_funds(user).where(Fund.kind == "allocated", Fund.status == "active")
+                              .order_by(Fund.code, Fund.id)).all()
 
 
 def get_fund(user, fund_id) -> Fund:

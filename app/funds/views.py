@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, roles_required)
-from ..errors import DomainError, InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..extensions import db, htmx
-from ..forms_util import attach_error
-from ..htmx import render
-from ..idempotency import AlreadyDone, StaleForm, claim_form_token
+from ..htmx import changed, is_htmx, render
 from ..org.models import Library
-from ..org.services import parse_id
-from . import services as fs
+from ..ids import parse_id
+from ..saving import saving
+from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
@@ -58,7 +57,13 @@ def dashboard_url(period: FiscalPeriod, open_keys: set[str], expand_all=False, t
 
 
 def _period_or_current(code) -> FiscalPeriod | None:
-    return fs.get_fiscal_period(code) if code else fs.current_fiscal_period()
+    return funds.get_fiscal_period(code) if code else funds.current_fiscal_period()
+
+
+def _dashboard_context(period: FiscalPeriod, open_keys: set[str], expand_all: bool) -> dict:
+    return dict(period=period, periods=funds.fiscal_periods(), roots=build_tree(current_user, period),
+                open_keys=open_keys, expand_all=expand_all, dashboard_url=dashboard_url,
+                builder=RowBuilder(current_user, period, open_keys, expand_all, dashboard_url))
 
 
 @bp.get("/funds/")
@@ -68,31 +73,37 @@ def dashboard():
     period = _period_or_current(code)
     if period is None:
         return render("funds/no_periods.html")
-    roots = build_tree(current_user, period)
-    ctx = dict(period=period, periods=fs.fiscal_periods(), roots=roots, open_keys=open_keys,
-               expand_all=expand_all, dashboard_url=dashboard_url,
-               builder=RowBuilder(current_user, period, open_keys, expand_all, dashboard_url))
-    target = htmx.target if htmx else None
-    if target and target.startswith("ledger-"):
-        ledger_root = next((r for r in roots if f"ledger-{r.obj.id}" == target), None)
-        if ledger_root is None:
-            abort(404)
-        return render("funds/dashboard.html", "funds/_ledger_rows.html", root=ledger_root, **ctx)
-    return render("funds/dashboard.html", **ctx)
+    return render("funds/dashboard.html", **_dashboard_context(period, open_keys, expand_all))
+
+
+@bp.get("/funds/ledgers/<int:ledger_id>/rows")
+@roles_required(*VIEW)
+def ledger_rows(ledger_id):
+    """One ledger's rows of the dashboard (#ledger-<id>), asked by the toggles inside it with the
+    dashboard's query; without HTMX, the dashboard itself."""
+    code, open_keys, expand_all = _dashboard_state()
+    period = _period_or_current(code)
+    if period is None:
+        return render("funds/no_periods.html")
+    ctx = _dashboard_context(period, open_keys, expand_all)
+    root = next((r for r in ctx["roots"] if r.obj.id == ledger_id), None)
+    if root is None:
+        abort(404)
+    return render("funds/dashboard.html", "funds/_ledger_rows.html", root=root, **ctx)
 
 
 @bp.get("/funds/search")
 @roles_required(*VIEW)
 def search():
     q = (request.args.get("q") or "").strip()
-    funds = []
+    found = []
     if q:
         like = f"%{q}%"
-        funds = db.session.scalars(
-            fs.visible_funds(current_user).where(
+        found = db.session.scalars(
+            funds.visible_funds(current_user).where(
                 Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like))
             .order_by(Fund.fiscal_period_id.desc(), Fund.code).limit(100)).all()
-    return render("funds/search.html", q=q, funds=funds)
+    return render("funds/search.html", q=q, funds=found)
 
 
 # -- one fund ----------------------------------------------------------------------------------
@@ -115,12 +126,12 @@ SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
 @bp.get("/funds/<int:fund_id>")
 @roles_required(*VIEW)
 def show(fund_id):
-    fund = fs.get_fund(current_user, fund_id)
+    fund = funds.get_fund(current_user, fund_id)
     args = request.args
     filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
                    until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
     sort = args.get("sort") if args.get("sort") in SORTS else "-date"
-    q = fs.transactions_query(fund, **filters).order_by(*SORTS[sort])
+    q = funds.transactions_query(fund, **filters).order_by(*SORTS[sort])
     page = db.paginate(q, page=args.get("page", 1, type=int), per_page=25, error_out=False)
 
     def page_url(n=None, **change):
@@ -133,7 +144,7 @@ def show(fund_id):
 
     ctx = dict(fund=fund, page=page, filters=args, sort=sort, page_url=page_url,
                can_manage=can_manage_money(current_user, fund.owner_library_id))
-    if htmx and htmx.target == "transactions":
+    if is_htmx():   # the transactions' filters, sort links and pager (#transactions)
         return render("funds/show.html", "funds/_transactions.html", **ctx)
     children = []
     if fund.is_summary:
@@ -176,7 +187,7 @@ def _money_moved_response(message: str, fund: Fund, *others: Fund):
 
 
 def _money_form(fund_id, form_cls, action: str):
-    fund = fs.get_fund(current_user, fund_id)
+    fund = funds.get_fund(current_user, fund_id)
     if not can_manage_money(current_user, fund.owner_library_id):
         abort(403)
     form = form_cls()
@@ -185,8 +196,8 @@ def _money_form(fund_id, form_cls, action: str):
             field.id = field.label.field_id = f"{field.name}-F{fund.id}"
     if isinstance(form, TransferForm):
         targets = db.session.scalars(
-            fs.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
-                                                 Fund.kind == "allocated", Fund.id != fund.id)
+            funds.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
+                                                    Fund.kind == "allocated", Fund.id != fund.id)
             .order_by(Fund.code)).all()
         form.target.choices = [("", "Choose a fund…")] + [
             (str(f.id), f"{f.code} — {f.name} ({f.ledger.currency})") for f in targets
@@ -194,32 +205,24 @@ def _money_form(fund_id, form_cls, action: str):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                claim_form_token(current_user)  # a second post of this form changes nothing
+            with saving(form, once=True) as saved:
                 if isinstance(form, TransferForm):
-                    target = fs.get_fund(current_user, form.target.data)
-                    rows = fs.transfer(current_user, fund, target, form.amount.data, form.reference.data,
-                                       form.note.data)
+                    target = funds.get_fund(current_user, form.target.data)
+                    rows = funds.transfer(current_user, fund, target, form.amount.data, form.reference.data,
+                                          form.note.data)
                     moved = (fund, target)
                     message = (f"Transferred {money(rows[1].amount, fund.currency)} {fund.currency} "
                                f"from {fund.code} to {target.code}.")
                 else:
-                    row = fs.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
+                    row = funds.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
                     moved = (fund,)
                     verb = "Allocated" if row.amount > 0 else "Took back"
-                    message = f"{verb} {money(abs(row.amount), fund.currency)} {fund.currency} {'to' if row.amount > 0 else 'from'} {fund.code}."
-                db.session.commit()
-                if htmx:
-                    return _money_moved_response(message, *moved)
-                flash(message, "ok")
-                return redirect(url_for("funds.show", fund_id=fund.id))
-            except (AlreadyDone, StaleForm):
-                db.session.rollback()
-                raise  # the problem area (HTMX) or the error page, 409 / 400
-            except DomainError as exc:
-                db.session.rollback()
-                fund = fs.get_fund(current_user, fund_id)
-                attach_error(form, exc)
+                    message = (f"{verb} {money(abs(row.amount), fund.currency)} {fund.currency} "
+                               f"{'to' if row.amount > 0 else 'from'} {fund.code}.")
+            if saved:
+                return changed(message, url_for("funds.show", fund_id=fund.id),
+                               lambda: _money_moved_response(message, *moved))
+            fund = funds.get_fund(current_user, fund_id)
         status = 422
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
                   action=action)
@@ -229,7 +232,7 @@ def _money_form(fund_id, form_cls, action: str):
 @roles_required(*VIEW)
 def cancel_form(fund_id):
     """Closing the inline money form: nothing for HTMX to show; the fund page otherwise."""
-    fund = fs.get_fund(current_user, fund_id)
+    fund = funds.get_fund(current_user, fund_id)
     if htmx:
         return render("funds/_move_slot.html", fund_id=fund.id)
     return redirect(url_for("funds.show", fund_id=fund.id))
@@ -263,7 +266,7 @@ def can_edit_fiscal_periods() -> bool:
 @bp.get("/fiscal-periods/")
 @roles_required(*VIEW)
 def fiscal_periods():
-    return render("funds/fiscal_periods.html", periods=fs.fiscal_periods())
+    return render("funds/fiscal_periods.html", periods=funds.fiscal_periods())
 
 
 @bp.route("/fiscal-periods/new", methods=["GET", "POST"])
@@ -275,19 +278,16 @@ def edit_fiscal_period(period_id=None):
     if period:
         form.code.render_kw = {"readonly": True}
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             if period:
-                fs.update_fiscal_period(current_user, period, form.name.data, form.start_date.data,
-                                        form.end_date.data, form.status.data)
+                funds.update_fiscal_period(current_user, period, form.name.data, form.start_date.data,
+                                           form.end_date.data, form.status.data)
             else:
-                period = fs.create_fiscal_period(current_user, form.code.data, form.name.data, form.start_date.data,
-                                                 form.end_date.data, form.status.data)
-            db.session.commit()
+                period = funds.create_fiscal_period(current_user, form.code.data, form.name.data,
+                                                    form.start_date.data, form.end_date.data, form.status.data)
+        if saved:
             flash(f"Fiscal period {period.code} saved.", "ok")
             return redirect(url_for("funds.fiscal_periods"))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render("funds/fiscal_period_form.html", status=status, form=form, period=period)
 
@@ -319,18 +319,18 @@ def ledgers():
     rows = []
     if period:
         rows = build_tree(current_user, period)
-    return render("funds/ledgers.html", period=period, periods=fs.fiscal_periods(), roots=rows)
+    return render("funds/ledgers.html", period=period, periods=funds.fiscal_periods(), roots=rows)
 
 
 @bp.route("/ledgers/new", methods=["GET", "POST"])
 @bp.route("/ledgers/<int:ledger_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGE)
 def edit_ledger(ledger_id=None):
-    ledger = fs.get_ledger(current_user, ledger_id) if ledger_id else None
+    ledger = funds.get_ledger(current_user, ledger_id) if ledger_id else None
     if ledger and not can_manage_money(current_user, ledger.owner_library_id):
         abort(403)  # visible (an institution ledger shared with the library) but not theirs to change
     form = LedgerForm()
-    form.fiscal_period.choices = [(str(p.id), f"{p.code} — {p.name}") for p in fs.fiscal_periods()]
+    form.fiscal_period.choices = [(str(p.id), f"{p.code} — {p.name}") for p in funds.fiscal_periods()]
     form.owner.choices = _owner_choices()
     if request.method == "POST" and request.form.get("owner", "") not in {v for v, _ in form.owner.choices}:
         abort(403)  # an owner the form did not offer: the institution or another library
@@ -343,35 +343,33 @@ def edit_ledger(ledger_id=None):
         form.libraries.data = [str(lib.id) for lib in ledger.libraries]
         form.notes.data = ledger.notes
     elif request.method == "GET":
-        current = fs.current_fiscal_period()
+        current = funds.current_fiscal_period()
         form.fiscal_period.data = request.args.get("period_id") or (str(current.id) if current else None)
     if ledger:
         for f in (form.code, form.fiscal_period, form.currency):
             f.render_kw = {"disabled": True}
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             owner = db.session.get(Library, int(form.owner.data)) if form.owner.data else None
             libs = _libraries(form.libraries.data)
             if ledger:
-                fs.update_ledger(current_user, ledger, form.name.data, owner, form.available_to_all.data, libs,
-                                 form.notes.data)
+                funds.update_ledger(current_user, ledger, form.name.data, owner, form.available_to_all.data, libs,
+                                    form.notes.data)
             else:
-                period = fs.get_fiscal_period(form.fiscal_period.data)
-                ledger = fs.create_ledger(current_user, form.code.data, form.name.data, period, form.currency.data,
-                                          owner, form.available_to_all.data, libs, form.notes.data)
-            db.session.commit()
+                period = funds.get_fiscal_period(form.fiscal_period.data)
+                ledger = funds.create_ledger(current_user, form.code.data, form.name.data, period,
+                                             form.currency.data, owner, form.available_to_all.data, libs,
+                                             form.notes.data)
+        if saved:
             flash(f"Ledger {ledger.code} saved.", "ok")
             return redirect(url_for("funds.ledgers", period=ledger.fiscal_period.code))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render("funds/ledger_form.html", status=status, form=form, ledger=ledger)
 
 
 # -- fund create/edit --------------------------------------------------------------------------
 
-def _fund_fields(form: FundForm) -> fs.FundFields:
+def _fund_fields(form: FundForm) -> funds.FundFields:
     def dec(field, what):
         try:
             value = Decimal((field.data or "0").strip())
@@ -380,10 +378,10 @@ def _fund_fields(form: FundForm) -> fs.FundFields:
             return value
         except InvalidOperation:
             raise InvalidInput(f"The {what} must be a number.", field.name) from None
-    parent = fs.get_fund(current_user, form.parent.data) if form.parent.data else None
-    return fs.FundFields(
+    parent = funds.get_fund(current_user, form.parent.data) if form.parent.data else None
+    return funds.FundFields(
         name=form.name.data, kind=form.kind.data, parent=parent, external_id=form.external_id.data,
-        fund_type=fs.get_fund_type(form.fund_type.data), status=form.status.data, notes=form.notes.data,
+        fund_type=funds.get_fund_type(form.fund_type.data), status=form.status.data, notes=form.notes.data,
         overencumbrance_allowed=form.overencumbrance_allowed.data,
         overencumbrance_limit_percent=dec(form.overencumbrance_limit_percent, "over-encumbrance limit"),
         overexpenditure_allowed=form.overexpenditure_allowed.data,
@@ -395,7 +393,7 @@ def _fund_fields(form: FundForm) -> fs.FundFields:
 @bp.route("/funds/<int:fund_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGE)
 def edit_fund(fund_id=None):
-    fund = fs.get_fund(current_user, fund_id) if fund_id else None
+    fund = funds.get_fund(current_user, fund_id) if fund_id else None
     if fund and not can_manage_money(current_user, fund.owner_library_id):
         abort(403)
     form = FundForm()
@@ -404,15 +402,15 @@ def edit_fund(fund_id=None):
         flash("Create a fiscal period first.", "error")
         return redirect(url_for("funds.fiscal_periods"))
     ledgers = db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == period.id,
-                                                      fs.visible_ledgers_clause(current_user))
+                                                      funds.visible_ledgers_clause(current_user))
                                  .order_by(Ledger.code)).all()
     form.ledger.choices = [(str(lg.id), f"{lg.code} — {lg.name} ({lg.currency})") for lg in ledgers
                            if can_manage_money(current_user, lg.owner_library_id)]
-    summaries = db.session.scalars(fs.visible_funds(current_user).where(
+    summaries = db.session.scalars(funds.visible_funds(current_user).where(
         Fund.fiscal_period_id == period.id, Fund.kind == "summary").order_by(Fund.code)).all()
     form.parent.choices = [("", "— directly under the ledger —")] + [
         (str(f.id), f"{f.code} — {f.name} (ledger {f.ledger.code})") for f in summaries if not fund or f.id != fund.id]
-    form.fund_type.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in fs.fund_types()]
+    form.fund_type.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in funds.fund_types()]
     form.libraries.choices = _library_choices()
     if request.method == "GET":
         if fund:
@@ -431,20 +429,17 @@ def edit_fund(fund_id=None):
     if fund:
         form.code.render_kw = {"readonly": True}
     if form.validate_on_submit():
-        try:
-            ledger = fs.get_ledger(current_user, int(form.ledger.data)) if form.ledger.data else None
+        with saving(form) as saved:
+            ledger = funds.get_ledger(current_user, int(form.ledger.data)) if form.ledger.data else None
             if ledger is None:
                 raise InvalidInput("Choose a ledger.", "ledger")
             fields = _fund_fields(form)
             if fund:
-                fs.update_fund(current_user, fund, fields, ledger=ledger)
+                funds.update_fund(current_user, fund, fields, ledger=ledger)
             else:
-                fund = fs.create_fund(current_user, ledger, form.code.data, fields)
-            db.session.commit()
+                fund = funds.create_fund(current_user, ledger, form.code.data, fields)
+        if saved:
             flash(f"Fund {fund.code} saved.", "ok")
             return redirect(url_for("funds.show", fund_id=fund.id))
-        except (DomainError, NotFound) as exc:
-            db.session.rollback()
-            attach_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render("funds/fund_form.html", status=status, form=form, fund=fund, period=period)

@@ -7,16 +7,17 @@ plain form post; with HTMX the form section is swapped in place.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError
 from ..extensions import db
-from ..funds import services as fs
-from ..htmx import is_htmx, render
-from . import services as isv
+from ..funds import services as funds
+from ..htmx import changed, is_htmx, render
+from ..saving import saving
+from . import services as integrations
 
 bp = Blueprint("erp_periods", __name__, url_prefix="/admin/erp/fiscal-periods")
 PAGE, FRAGMENT = "integrations/fiscal_periods.html", "integrations/fiscal_periods_form.html"
@@ -33,12 +34,12 @@ def _field(period) -> str:
 
 
 def _current_values() -> dict[int, str]:
-    return {m.fiscal_period_id: str(m.erp_id) for m in isv.fiscal_period_mappings()}
+    return {m.fiscal_period_id: str(m.erp_id) for m in integrations.fiscal_period_mappings()}
 
 
 def _page(values: dict[int, str], errors: dict[int, str] | None = None, message: str | None = None,
           error: str | None = None, status: int = 200):
-    return render(PAGE, FRAGMENT, status=status, periods=fs.fiscal_periods(), values=values,
+    return render(PAGE, FRAGMENT, status=status, periods=funds.fiscal_periods(), values=values,
                   errors=errors or {}, message=message, error=error, field_name=_field,
                   clear_flashes=is_htmx())
 
@@ -61,7 +62,7 @@ def _parse(text: str) -> tuple[int | None, str | None]:
 @bp.post("")
 @roles_required(Role.ADMIN)
 def save():
-    periods = fs.fiscal_periods()
+    periods = funds.fiscal_periods()
     current_text = _current_values()
     # A period whose field was not sent keeps its number; an empty field removes it.
     submitted = {p.id: (request.form[_field(p)] if _field(p) in request.form else current_text.get(p.id, "")).strip()
@@ -82,27 +83,23 @@ def save():
         if others and wanted.get(p.id) != current.get(p.id):
             errors[p.id] = f"Number {number} already stands for {others[0].code}."
     if not errors:
-        changed = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
-        try:
+        renumbered = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
+        with saving(commit=False) as saved:   # committed below, when no number was refused
             # Free the old numbers first, so two periods can swap theirs in one save.
-            for p in changed:
-                isv.set_fiscal_period_mapping(current_user, p, None)
-            for p in changed:
+            for p in renumbered:
+                integrations.set_fiscal_period_mapping(current_user, p, None)
+            for p in renumbered:
                 try:
-                    isv.set_fiscal_period_mapping(current_user, p, wanted[p.id])
+                    integrations.set_fiscal_period_mapping(current_user, p, wanted[p.id])
                 except DomainError as exc:
                     if exc.field != "erp_id":
                         raise
                     errors[p.id] = exc.message
-        except DomainError as exc:
-            db.session.rollback()
-            return _page(submitted, error=exc.message, status=exc.status)
+        if not saved:
+            return _page(submitted, error=saved.message, status=saved.status)
     if errors:
         db.session.rollback()
         return _page(submitted, errors, error="Nothing was saved: correct the numbers marked below.", status=422)
     db.session.commit()
     message = "The ERP's fiscal period numbers are saved."
-    if is_htmx():
-        return _page(_current_values(), message=message)
-    flash(message, "ok")
-    return redirect(url_for("erp_periods.index"))
+    return changed(message, url_for("erp_periods.index"), lambda: _page(_current_values(), message=message))

@@ -21,7 +21,8 @@ from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import is_htmx, redirect_to, render
+from ..saving import saving
 from ..spreadsheets import safe_row
 from . import scheduler
 from . import services as integrations
@@ -60,14 +61,14 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def _refused(exc: DomainError, page: str, fragment: str | None = None, **ctx):
-    db.session.rollback()
+    """The form again with the refusal: its message on top and next to the field it names."""
     ctx["errors"] = {exc.field: exc.message} if exc.field else {}
     return render(page, fragment, status=exc.status, error=exc.message, **ctx)
 
 
 def _done(message: str, target: str):
     flash(message, "ok")
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    return redirect_to(target)
 
 
 # -- overview ----------------------------------------------------------------------------------------
@@ -108,11 +109,10 @@ def new_connection():
     if request.method == "GET":
         return render("integrations/connection_form.html", **_connection_ctx())
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
-    try:
+    with saving() as saved:
         conn = integrations.create_connection(current_user, _connection_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(values=values))
+    if not saved:
+        return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(values=values))
     return _done(f"Connection {conn.code} saved. Test it before you rely on it.",
                  url_for(".index"))
 
@@ -125,11 +125,10 @@ def edit_connection(connection_id):
         return render("integrations/connection_form.html", **_connection_ctx(conn))
     values = {k: v for k, v in request.form.items() if k not in ("password", "private_key", "csrf_token")}
     values["code"] = conn.code
-    try:
+    with saving() as saved:
         integrations.update_connection(current_user, conn, _connection_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/connection_form.html", **_connection_ctx(conn, values))
+    if not saved:
+        return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(conn, values))
     return _done(f"Connection {conn.code} saved.", url_for(".index"))
 
 
@@ -149,12 +148,10 @@ def test_connection(connection_id):
 @roles_required(*ADMIN)
 def delete_connection(connection_id):
     conn = integrations.get_connection(connection_id)
-    try:
+    with saving() as saved:
         integrations.delete_connection(current_user, conn)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not saved:
+        flash(saved.message, "error")
         return redirect(url_for(".index"))
     return _done("Connection deleted.", url_for(".index"))
 
@@ -172,9 +169,9 @@ def _profile_ctx(profile=None, values=None) -> dict:
 def _profile_fields(form) -> integrations.ProfileFields:
     conn = form.get("connection_id", "")
     return integrations.ProfileFields(code=form.get("code", ""), name=form.get("name", ""),
-                             connection_id=int(conn) if conn.isdigit() else None,
-                             financial_system=form.get("financial_system", ""),
-                             description=form.get("description", ""))
+                                      connection_id=int(conn) if conn.isdigit() else None,
+                                      financial_system=form.get("financial_system", ""),
+                                      description=form.get("description", ""))
 
 
 @bp.route("/profiles/new", methods=["GET", "POST"])
@@ -182,15 +179,12 @@ def _profile_fields(form) -> integrations.ProfileFields:
 def new_profile():
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx())
-    try:
+    with saving() as saved:
         profile = integrations.create_profile(current_user, _profile_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
-    flash(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them on).",
-          "ok")
-    target = url_for(".profile_sections", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    if not saved:
+        return _refused(saved.error, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
+    return _done(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them "
+                 "on).", url_for(".profile_sections", profile_id=profile.id))
 
 
 @bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
@@ -200,13 +194,11 @@ def edit_profile(profile_id):
     if request.method == "GET":
         return render("integrations/profile_form.html", **_profile_ctx(profile))
     values = dict(request.form, code=profile.code)
-    try:
+    with saving() as saved:
         integrations.update_profile(current_user, profile, _profile_fields(request.form))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_form.html", **_profile_ctx(profile, values))
-    target = url_for(".profile_sections", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    if not saved:
+        return _refused(saved.error, "integrations/profile_form.html", **_profile_ctx(profile, values))
+    return redirect_to(url_for(".profile_sections", profile_id=profile.id))
 
 
 # -- profiles: step 2 (the five sections) ------------------------------------------------------------------
@@ -247,11 +239,10 @@ def profile_sections(profile_id):
     if request.method == "GET":
         return render("integrations/profile_sections.html", **_sections_ctx(profile))
     fields, values = _sections_from_form(request.form)
-    try:
+    with saving() as saved:
         integrations.update_sections(current_user, profile, fields)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "integrations/profile_sections.html", **_sections_ctx(profile, values))
+    if not saved:
+        return _refused(saved.error, "integrations/profile_sections.html", **_sections_ctx(profile, values))
     return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
 
 
@@ -293,25 +284,20 @@ def set_section_active(profile_id, job):
     if job not in JOBS:
         abort(404)
     value = (request.form.get("active") or "").lower()
-    try:
+    with saving() as saved:
         if value not in ("true", "false"):
             raise InvalidInput("A switch is on or off.", "active")
         section = integrations.set_active(current_user, profile, job, value == "true")
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if is_htmx():
-            return render("integrations/profile.html", "integrations/_sections_table.html", status=exc.status,
-                          **_profile_page_ctx(profile, error=exc.message))
-        flash(exc.message, "error")
-        return redirect(url_for(".show_profile", profile_id=profile.id))
-    message = f"{section.label}: {'active' if section.active else 'not active'}."
-    if section.active and section.schedule != "none":
-        message += " The scheduler picks it up within seconds."
+    if saved:
+        message, problem = f"{section.label}: {'active' if section.active else 'not active'}.", None
+        if section.active and section.schedule != "none":
+            message += " The scheduler picks it up within seconds."
+    else:
+        message, problem = None, saved.message
     if is_htmx():
-        return render("integrations/profile.html", "integrations/_sections_table.html",
-                      **_profile_page_ctx(profile, message=message))
-    flash(message, "ok")
+        return render("integrations/profile.html", "integrations/_sections_table.html", status=saved.status,
+                      **_profile_page_ctx(profile, message=message, error=problem))
+    flash(message or problem, "ok" if saved else "error")
     return redirect(url_for(".show_profile", profile_id=profile.id))
 
 
@@ -331,15 +317,13 @@ def run_now(profile_id, job):
         abort(404)
     if not section.path:
         flash(f"Give {section.label!r} a folder first (Sections).", "error")
-        target = url_for(".show_profile", profile_id=profile.id)
-        return hx_redirect(target) if is_htmx() else redirect(target)
+        return redirect_to(url_for(".show_profile", profile_id=profile.id))
     run = start_run(job, profile, current_user._get_current_object(), "manual")
     if run.status == "running":
         _run_in_thread(current_app._get_current_object(), job, profile.code, run.id, current_user.id)
     else:
         flash(run.message, "error")
-    target = url_for(".show_run", run_id=run.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    return redirect_to(url_for(".show_run", run_id=run.id))
 
 
 @bp.post("/profiles/<int:profile_id>/orders/rerun")
@@ -347,17 +331,13 @@ def run_now(profile_id, job):
 def rerun_failed_orders(profile_id):
     from .order_export import rerun_failed_orders as rerun
     profile = integrations.get_profile(profile_id)
-    try:
+    with saving() as saved:
         count = rerun(current_user, profile)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        count = None
-    if count is not None:
+    if saved:
         flash(f"{count} failed order export(s) queued again; they go with the next PO export run.", "ok")
-    target = url_for(".show_profile", profile_id=profile.id)
-    return hx_redirect(target) if is_htmx() else redirect(target)
+    else:
+        flash(saved.message, "error")
+    return redirect_to(url_for(".show_profile", profile_id=profile.id))
 
 
 @bp.post("/profiles/<int:profile_id>/delete")
@@ -427,8 +407,7 @@ def monitor():
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
            "statuses": RUN_STATUSES, "profiles": integrations.profiles(),
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
-    fragment = "integrations/_history.html" if request.headers.get("HX-Target") == "history" else None
-    return render("integrations/monitor.html", fragment, **ctx)
+    return render("integrations/monitor.html", "integrations/_history.html", **ctx)   # HTMX: its filters, pager
 
 
 @bp.get("/jobs/running")
@@ -443,8 +422,7 @@ def show_run(run_id):
     run = db.get_or_404(JobRun, run_id)
     events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
                          per_page=100, error_out=False)
-    fragment = "integrations/_run_body.html" if request.headers.get("HX-Target") == "run-body" else None
-    return render("integrations/run.html", fragment, run=run, events=events,
+    return render("integrations/run.html", "integrations/_run_body.html", run=run, events=events,   # HTMX: the poll
                   events_url=lambda n: url_for(".show_run", run_id=run.id, page=n))
 
 

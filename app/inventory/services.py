@@ -22,7 +22,7 @@ from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..org import services as org
 from ..org.models import Library
-from ..org.services import parse_id
+from ..ids import parse_id
 from .models import BibRecord, Holding, Item, normalize_standard_number
 
 EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})

@@ -14,22 +14,20 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.permissions import ALL_ROLES, roles_required
-from ..errors import DomainError
-from ..extensions import db, htmx
-from ..forms_util import attach_error
-from ..htmx import render
-from . import services as inv
+from ..htmx import changed, render
+from ..saving import saving
+from . import services as inventory
 from .forms import (BindForm, HoldingForm, ItemForm, ReceiveForm, RecordForm, ScanBoundItemForm,
                     WorkOrderDoneForm, suffix_ids)
 
 bp = Blueprint("inventory", __name__)
 VIEW = ALL_ROLES
-EDIT = inv.EDITORS
+EDIT = inventory.EDITORS
 
 
 @bp.app_template_global()
 def can_edit_inventory_library(library_id) -> bool:
-    return inv.can_edit_library(current_user, library_id)
+    return inventory.can_edit_library(current_user, library_id)
 
 
 # -- search ------------------------------------------------------------------------------------
@@ -43,89 +41,73 @@ def search_url(q: str, page: int | None = None) -> str:
 @roles_required(*VIEW)
 def search():
     q = (request.args.get("q") or "").strip()
-    page = inv.search_records(q, request.args.get("page", 1, type=int))
-    fragment = "inventory/_results.html" if htmx and htmx.target == "search-results" else None
-    return render("inventory/search.html", fragment, q=q, page=page,
-                  page_url=lambda n: search_url(q, n), can_edit=inv.can_edit_records(current_user))
+    page = inventory.search_records(q, request.args.get("page", 1, type=int))
+    return render("inventory/search.html", "inventory/_results.html", q=q, page=page,
+                  page_url=lambda n: search_url(q, n), can_edit=inventory.can_edit_records(current_user))
 
 
 # -- records -----------------------------------------------------------------------------------
 
-def _record_fields(form: RecordForm) -> inv.RecordFields:
-    return inv.RecordFields(title=form.title.data, author=form.author.data, isbn=form.isbn.data,
-                            issn=form.issn.data, publisher=form.publisher.data,
-                            publication_date=form.publication_date.data)
+def _record_fields(form: RecordForm) -> inventory.RecordFields:
+    return inventory.RecordFields(title=form.title.data, author=form.author.data, isbn=form.isbn.data,
+                                  issn=form.issn.data, publisher=form.publisher.data,
+                                  publication_date=form.publication_date.data)
 
 
 @bp.route("/inventory/records/new", methods=["GET", "POST"])
 @bp.route("/inventory/records/<int:record_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def edit_record(record_id=None):
-    record = inv.get_record(record_id) if record_id else None
+    record = inventory.get_record(record_id) if record_id else None
     form = RecordForm(obj=record)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             if record:
-                inv.update_record(current_user, record, _record_fields(form))
+                inventory.update_record(current_user, record, _record_fields(form))
             else:
-                record = inv.create_record(current_user, _record_fields(form))
-            db.session.commit()
+                record = inventory.create_record(current_user, _record_fields(form))
+        if saved:
             flash(f"Record “{record.title}” saved.", "ok")
             return redirect(url_for("inventory.show_record", record_id=record.id))
-        except DomainError as exc:
-            db.session.rollback()
-            record = inv.get_record(record_id) if record_id else None
-            attach_error(form, exc)
-    status = 422 if request.method == "POST" else 200
-    return render("inventory/record_form.html", status=status, form=form, record=record)
+        record = inventory.get_record(record_id) if record_id else None
+    return render("inventory/record_form.html", status=_form_status(), form=form, record=record)
 
 
 def _holding_form(record) -> HoldingForm:
     form = HoldingForm()
-    libraries = inv.editable_libraries(current_user)
+    libraries = inventory.editable_libraries(current_user)
     form.library.choices = [("", "Choose a library…")] * (len(libraries) != 1) + [
         (str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     return suffix_ids(form, f"R{record.id}")
 
 
 def _record_page(record, holding_form=None, status=200):
-    ctx = dict(record=record, holdings=inv.visible_holdings(current_user, record), holding_form=holding_form,
-               can_edit=inv.can_edit_records(current_user))
+    ctx = dict(record=record, holdings=inventory.visible_holdings(current_user, record), holding_form=holding_form,
+               can_edit=inventory.can_edit_records(current_user))
     return render("inventory/record.html", "inventory/_holdings.html", status=status, **ctx)
 
 
 @bp.get("/inventory/records/<int:record_id>")
 @roles_required(*VIEW)
 def show_record(record_id):
-    record = inv.get_record(record_id)
-    if htmx and htmx.target == "holdings":
-        return _record_page(record)
-    return render("inventory/record.html", record=record, holdings=inv.visible_holdings(current_user, record),
-                  holding_form=None, can_edit=inv.can_edit_records(current_user))  # the whole page
+    return _record_page(inventory.get_record(record_id))   # for HTMX the holdings (the add form's Cancel)
 
 
 @bp.route("/inventory/records/<int:record_id>/holdings/new", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def add_holding(record_id):
-    record = inv.get_record(record_id)
+    record = inventory.get_record(record_id)
     form = _holding_form(record)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                holding = inv.add_holding(current_user, record, inv.get_library(form.library.data),
-                                          form.location_code.data, form.location_name.data,
-                                          form.call_number.data)
-                db.session.commit()
-                if htmx:
-                    return _record_page(inv.get_record(record_id))
-                flash(f"Holding {holding.location_label} added.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=record_id))
-            except DomainError as exc:
-                db.session.rollback()
-                record = inv.get_record(record_id)
-                attach_error(form, exc)
-        return _record_page(record, form, 422)
-    return _record_page(record, form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            holding = inventory.add_holding(current_user, record, inventory.get_library(form.library.data),
+                                            form.location_code.data, form.location_name.data, form.call_number.data)
+        if saved:
+            return changed(f"Holding {holding.location_label} added.",
+                           url_for("inventory.show_record", record_id=record_id),
+                           lambda: _record_page(inventory.get_record(record_id)))
+        record = inventory.get_record(record_id)
+    return _record_page(record, form, _form_status())
 
 
 # -- holdings and items ------------------------------------------------------------------------
@@ -134,68 +116,71 @@ def _holding_page(holding, item_form=None, receive_item=None, receive_form=None,
                   bound_work_order=None, status=200):
     return render("inventory/holding.html", "inventory/_holding.html", status=status, holding=holding,
                   item_form=item_form, receive_item=receive_item, receive_form=receive_form, bind_form=bind_form,
-                  bindable=inv.bindable_items(holding) if bind_form else [], bound_work_order=bound_work_order)
+                  bindable=inventory.bindable_items(holding) if bind_form else [], bound_work_order=bound_work_order)
+
+
+def _editable(holding):
+    """``holding`` when the user may change its library's inventory; 403 otherwise."""
+    if not inventory.can_edit_library(current_user, holding.library_id):
+        abort(403)
+    return holding
+
+
+def _in_holding(holding_id: int, form_class, prefix: str):
+    """A holding the user may change (403 otherwise) and a form that opens inside it (ids made
+    unique on the page with ``prefix``)."""
+    holding = _editable(inventory.get_holding(current_user, holding_id))
+    return holding, suffix_ids(form_class(), f"{prefix}{holding.id}")
+
+
+def _form_status() -> int:
+    """A form shown again after a POST was refused or invalid: 422; asked for (GET): 200."""
+    return 422 if request.method == "POST" else 200
 
 
 @bp.get("/inventory/holdings/<int:holding_id>")
 @roles_required(*VIEW)
 def show_holding(holding_id):
-    return _holding_page(inv.get_holding(current_user, holding_id))
+    return _holding_page(inventory.get_holding(current_user, holding_id))
 
 
 @bp.route("/inventory/holdings/<int:holding_id>/items/new", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def add_item(holding_id):
-    holding = inv.get_holding(current_user, holding_id)
-    if not inv.can_edit_library(current_user, holding.library_id):
-        abort(403)
-    form = suffix_ids(ItemForm(), f"H{holding.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                item = inv.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
-                                    form.chronology.data, form.description.data)
-                db.session.commit()
-                if htmx:
-                    return _holding_page(inv.get_holding(current_user, holding_id))
-                flash(f"Item {item.barcode or item.id} added.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=holding.bib_record_id))
-            except DomainError as exc:
-                db.session.rollback()
-                holding = inv.get_holding(current_user, holding_id)
-                attach_error(form, exc)
-        return _holding_page(holding, item_form=form, status=422)
-    return _holding_page(holding, item_form=form)
+    holding, form = _in_holding(holding_id, ItemForm, "H")
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            item = inventory.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
+                                      form.chronology.data, form.description.data)
+        if saved:
+            return changed(f"Item {item.barcode or item.id} added.",
+                           url_for("inventory.show_record", record_id=holding.bib_record_id),
+                           lambda: _holding_page(inventory.get_holding(current_user, holding_id)))
+        holding = inventory.get_holding(current_user, holding_id)
+    return _holding_page(holding, item_form=form, status=_form_status())
 
 
 @bp.get("/inventory/items/<int:item_id>")
 @roles_required(*VIEW)
 def show_item(item_id):
-    return render("inventory/item.html", item=inv.get_item(current_user, item_id))
+    return render("inventory/item.html", item=inventory.get_item(current_user, item_id))
 
 
 @bp.route("/inventory/items/<int:item_id>/receive", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def receive_item(item_id):
-    item = inv.get_item(current_user, item_id)
-    if not inv.can_edit_library(current_user, item.holding.library_id):
-        abort(403)
+    item = inventory.get_item(current_user, item_id)
+    _editable(item.holding)
     form = suffix_ids(ReceiveForm(), f"I{item.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                inv.receive_item(current_user, item, form.received_date.data)
-                db.session.commit()
-                if htmx:
-                    return _holding_page(inv.get_holding(current_user, item.holding_id))
-                flash(f"Item {item.barcode or item.id} received.", "ok")
-                return redirect(url_for("inventory.show_record", record_id=item.holding.bib_record_id))
-            except DomainError as exc:
-                db.session.rollback()
-                item = inv.get_item(current_user, item_id)
-                attach_error(form, exc)
-        return _holding_page(item.holding, receive_item=item, receive_form=form, status=422)
-    return _holding_page(item.holding, receive_item=item, receive_form=form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            inventory.receive_item(current_user, item, form.received_date.data)
+        if saved:
+            return changed(f"Item {item.barcode or item.id} received.",
+                           url_for("inventory.show_record", record_id=item.holding.bib_record_id),
+                           lambda: _holding_page(inventory.get_holding(current_user, item.holding_id)))
+        item = inventory.get_item(current_user, item_id)
+    return _holding_page(item.holding, receive_item=item, receive_form=form, status=_form_status())
 
 
 # -- binding work orders -----------------------------------------------------------------------
@@ -203,35 +188,28 @@ def receive_item(item_id):
 @bp.route("/inventory/holdings/<int:holding_id>/bind", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def bind_items(holding_id):
-    holding = inv.get_holding(current_user, holding_id)
-    if not inv.can_edit_library(current_user, holding.library_id):
-        abort(403)
-    form = suffix_ids(BindForm(), f"B{holding.id}")
-    if request.method == "POST":
-        if form.validate_on_submit():
-            items = inv.get_items(current_user, form.items.data or [])  # an id out of scope is a 404
-            try:
-                work_order = inv.bind_items(current_user, holding, items, form.barcode.data, form.enumeration.data,
-                                            form.chronology.data, form.description.data, form.note.data)
-                db.session.commit()
-                if htmx:
-                    return _holding_page(inv.get_holding(current_user, holding_id), bound_work_order=work_order)
-                flash(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
-                      f"{work_order.new_item.barcode or work_order.new_item.id}.", "ok")
-                return redirect(url_for("inventory.show_work_order", work_order_id=work_order.id))
-            except DomainError as exc:
-                db.session.rollback()
-                holding = inv.get_holding(current_user, holding_id)
-                attach_error(form, exc)
-        return _holding_page(holding, bind_form=form, status=422)
-    return _holding_page(holding, bind_form=form)
+    holding, form = _in_holding(holding_id, BindForm, "B")
+    if form.validate_on_submit():
+        items = inventory.get_items(current_user, form.items.data or [])  # an id out of scope is a 404
+        with saving(form) as saved:
+            work_order = inventory.bind_items(current_user, holding, items, form.barcode.data, form.enumeration.data,
+                                              form.chronology.data, form.description.data, form.note.data)
+        if saved:
+            return changed(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
+                           f"{work_order.new_item.barcode or work_order.new_item.id}.",
+                           url_for("inventory.show_work_order", work_order_id=work_order.id),
+                           lambda: _holding_page(inventory.get_holding(current_user, holding_id),
+                                                 bound_work_order=work_order))
+        holding = inventory.get_holding(current_user, holding_id)
+    return _holding_page(holding, bind_form=form, status=_form_status())
 
 
 def _work_orders_page(scan_form=None, done_form=None, done_notice=None, status=200):
     return render("inventory/work_orders.html", "inventory/_work_orders.html", status=status,
-                  open_orders=inv.open_work_orders(current_user), done_orders=inv.done_work_orders(current_user),
+                  open_orders=inventory.open_work_orders(current_user),
+                  done_orders=inventory.done_work_orders(current_user),
                   scan_form=scan_form or ScanBoundItemForm(formdata=None), done_form=done_form,
-                  done_notice=done_notice, can_edit=inv.can_edit_records(current_user))
+                  done_notice=done_notice, can_edit=inventory.can_edit_records(current_user))
 
 
 def _work_order_page(work_order, done_form=None, status=200):
@@ -248,33 +226,29 @@ def work_orders():
 @bp.get("/inventory/work-orders/<int:work_order_id>")
 @roles_required(*VIEW)
 def show_work_order(work_order_id):
-    return _work_order_page(inv.get_work_order(current_user, work_order_id))
+    return _work_order_page(inventory.get_work_order(current_user, work_order_id))
 
 
 @bp.post("/inventory/work-orders/<int:work_order_id>/done")
 @roles_required(*EDIT)
 def complete_work_order(work_order_id):
     """Mark a work order done from its page, or from the list (hidden field back=list)."""
-    work_order = inv.get_work_order(current_user, work_order_id)
-    if not inv.can_edit_library(current_user, work_order.holding.library_id):
-        abort(403)
+    work_order = inventory.get_work_order(current_user, work_order_id)
+    _editable(work_order.holding)
     from_list = request.form.get("back") == "list"
     form = suffix_ids(WorkOrderDoneForm(), f"W{work_order.id}")
     if form.validate_on_submit():
-        try:
-            inv.complete_work_order(current_user, work_order, form.received_date.data)
-            db.session.commit()
-            work_order = inv.get_work_order(current_user, work_order_id)
-            if htmx:
-                return _work_orders_page(done_notice=work_order) if from_list else _work_order_page(work_order)
-            flash(f"Work order {work_order.number} done: item {work_order.new_item.barcode or work_order.new_item.id} "
-                  "is in place.", "ok")
-            return redirect(url_for("inventory.work_orders") if from_list
-                            else url_for("inventory.show_work_order", work_order_id=work_order_id))
-        except DomainError as exc:
-            db.session.rollback()
-            work_order = inv.get_work_order(current_user, work_order_id)
-            attach_error(form, exc)
+        with saving(form) as saved:
+            inventory.complete_work_order(current_user, work_order, form.received_date.data)
+        work_order = inventory.get_work_order(current_user, work_order_id)
+        if saved:
+            message = (f"Work order {work_order.number} done: item "
+                       f"{work_order.new_item.barcode or work_order.new_item.id} is in place.")
+            if from_list:
+                return changed(message, url_for("inventory.work_orders"),
+                               lambda: _work_orders_page(done_notice=work_order))
+            return changed(message, url_for("inventory.show_work_order", work_order_id=work_order_id),
+                           lambda: _work_order_page(work_order))
     if from_list:
         return _work_orders_page(done_form=form, status=422)
     return _work_order_page(work_order, done_form=form, status=422)
@@ -286,16 +260,11 @@ def scan_work_order():
     """A bound item back from the bindery: its barcode, scanned or typed, marks its work order done."""
     form = ScanBoundItemForm()
     if form.validate_on_submit():
-        try:
-            work_order = inv.find_work_order_by_barcode(current_user, form.barcode.data)
-            inv.complete_work_order(current_user, work_order, form.received_date.data)
-            db.session.commit()
-            work_order = inv.get_work_order(current_user, work_order.id)
-            if htmx:
-                return _work_orders_page(done_notice=work_order)
-            flash(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.", "ok")
-            return redirect(url_for("inventory.work_orders"))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
+        with saving(form) as saved:
+            work_order = inventory.find_work_order_by_barcode(current_user, form.barcode.data)
+            inventory.complete_work_order(current_user, work_order, form.received_date.data)
+        if saved:
+            work_order = inventory.get_work_order(current_user, work_order.id)
+            return changed(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.",
+                           url_for("inventory.work_orders"), lambda: _work_orders_page(done_notice=work_order))
     return _work_orders_page(scan_form=form, status=422)

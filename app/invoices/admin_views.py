@@ -18,10 +18,10 @@ from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
-from ..forms_util import attach_error
 from ..funds.models import Fund
-from ..htmx import is_htmx, render
+from ..htmx import changed, is_htmx, render
 from ..org.models import Library
+from ..saving import saving
 from ..vendors.models import Vendor
 from . import rules
 from . import settings as invoice_settings
@@ -49,14 +49,11 @@ def _flag(value: str | None) -> bool:
 
 def _answer(page: str, fragment: str, redirect_to: str, message: str, **ctx):
     """After a change: the fragment for HTMX, else back to the page with the message."""
-    if is_htmx():
-        return render(page, fragment, message=message, clear_flashes=True, **ctx)
-    flash(message, "ok")
-    return redirect(redirect_to)
+    return changed(message, redirect_to, lambda: render(page, fragment, message=message, clear_flashes=True, **ctx))
 
 
 def _refused(exc: DomainError, page: str, fragment: str, **ctx):
-    db.session.rollback()
+    """The section again with the refusal's message and status."""
     return render(page, fragment, status=exc.status, error=exc.message, clear_flashes=is_htmx(), **ctx)
 
 
@@ -76,13 +73,13 @@ def settings():
 @roles_required(*ADMIN)
 def update_setting():
     key = request.form.get("key", "")
-    try:
+    with saving() as saved:
         if key not in invoice_settings.DEFAULTS:
             raise InvalidInput("Unknown setting.", "key")
         invoice_settings.update(current_user, {key: _flag(request.form.get("value"))})
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/settings.html", "invoices/admin/_settings.html", **_settings_ctx())
+    if not saved:
+        return _refused(saved.error, "invoices/admin/settings.html", "invoices/admin/_settings.html",
+                        **_settings_ctx())
     state = "on" if invoice_settings.get(key) else "off"
     return _answer("invoices/admin/settings.html", "invoices/admin/_settings.html", url_for(".settings"),
                    f"{invoice_settings.LABELS[key].split(':')[0]}: now {state}.", **_settings_ctx())
@@ -104,15 +101,15 @@ def review_rules():
 @roles_required(*ADMIN)
 def update_review_rule(review_rule_id):
     rule = db.get_or_404(ReviewRule, review_rule_id)
-    try:
+    threshold = request.form.get("threshold_percent")
+    with saving() as saved:
         active = _flag(request.form["active"]) if "active" in request.form else None
-        threshold = request.form.get("threshold_percent")
         if threshold is not None and not threshold.strip():
             raise InvalidInput("Give the threshold percent, e.g. 10.", "threshold_percent")
         rules.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html", **_review_ctx())
+    if not saved:
+        return _refused(saved.error, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html",
+                        **_review_ctx())
     what = ReviewRule.KINDS.get(rule.kind, rule.kind)
     message = (f"Threshold set to {rule.threshold_percent} %." if threshold is not None
                else f"“{what}”: {'on' if rule.active else 'off'}.")
@@ -196,19 +193,16 @@ def edit_approval_rule(approval_rule_id=None):
     rule = db.get_or_404(ApprovalRule, approval_rule_id) if approval_rule_id else None
     form = _rule_form(rule)
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             fields = _rule_fields(form)
             if rule is None:
                 rule = rules.create_approval_rule(current_user, fields)
             else:
                 rules.update_approval_rule(current_user, rule, fields)
-            db.session.commit()
+        if saved:
             flash(f"Approval rule “{rule.name}” saved (number {rule.position} in the order).", "ok")
             return redirect(url_for(".approval_rules"))
-        except DomainError as exc:
-            db.session.rollback()
-            rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
-            attach_error(form, exc)
+        rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
     status = 422 if request.method == "POST" else 200
     return render("invoices/admin/approval_rule_form.html", status=status, form=form, rule=rule)
 
@@ -217,11 +211,10 @@ def edit_approval_rule(approval_rule_id=None):
 @roles_required(*ADMIN)
 def move_approval_rule(approval_rule_id):
     rule = db.get_or_404(ApprovalRule, approval_rule_id)
-    try:
+    with saving() as saved:
         rules.move_approval_rule(current_user, rule, request.form.get("direction", ""))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
+    if not saved:
+        return _refused(saved.error, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                         **_approval_ctx())
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                    url_for(".approval_rules"), f"“{rule.name}” is now number {rule.position}.", **_approval_ctx())
@@ -258,13 +251,10 @@ def charge_types():
         return render(page, fragment, **_charge_ctx())
     form = ChargeTypeForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             charge_type = rules.create_charge_type(current_user, form.code.data, form.name.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            return render(page, fragment, status=exc.status, clear_flashes=is_htmx(), **_charge_ctx(form))
+        if not saved:
+            return render(page, fragment, status=saved.status, clear_flashes=is_htmx(), **_charge_ctx(form))
         return _answer(page, fragment, url_for(".charge_types"),
                        f"Charge type {charge_type.code} (“{charge_type.name}”) added.", **_charge_ctx())
     return render(page, fragment, status=400, **_charge_ctx(form))
@@ -275,11 +265,10 @@ def charge_types():
 def set_charge_type_active(charge_type_id):
     page, fragment = "invoices/admin/charge_types.html", "invoices/admin/_charge_types.html"
     charge_type = db.get_or_404(ChargeType, charge_type_id)
-    try:
+    with saving() as saved:
         rules.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(exc, page, fragment, **_charge_ctx())
+    if not saved:
+        return _refused(saved.error, page, fragment, **_charge_ctx())
     state = "active again" if charge_type.active else "deactivated: it is no longer offered on invoices"
     return _answer(page, fragment, url_for(".charge_types"), f"Charge type {charge_type.code} {state}.",
                    **_charge_ctx())

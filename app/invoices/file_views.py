@@ -31,14 +31,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..idempotency import AlreadyDone, claim_form_token
+from ..saving import saving
 from ..vendors.models import Vendor
 from ..vendors.services import vendor_select_choices
 from . import file_load_run as runs
-from . import file_loading as fl
-from . import services as svc
+from . import file_loading
+from . import services as invoices
 
 bp = Blueprint("invoice_files", __name__, url_prefix="/invoices/files")
-EDIT = svc.OPERATORS
+EDIT = invoices.OPERATORS
 SESSION_KEY = "invoice_file"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 MAX_AGE_SECONDS = 24 * 3600
@@ -106,13 +107,18 @@ def _form() -> UploadForm:
 
 def _upload_page(form: UploadForm, status: int = 200, error: str | None = None):
     return render_template("invoices/files/upload.html", form=form, error=error,
-                           columns=fl.COLUMNS, max_lines=fl.MAX_LINES), status
+                           columns=file_loading.COLUMNS, max_lines=file_loading.MAX_LINES), status
+
+
+def _attach(form: UploadForm, exc: DomainError) -> None:
+    """A refused file: the message goes under the vendor it names, else under the file."""
+    (form.vendor if exc.field == "vendor" else form.file).errors = [exc.message]
 
 
 def _may_invoice_somewhere() -> bool:
     from ..org.models import Library
-    return svc.can_edit(current_user, None) or any(
-        svc.can_edit(current_user, lib_id) for lib_id in db.session.scalars(select(Library.id)))
+    return invoices.can_edit(current_user, None) or any(
+        invoices.can_edit(current_user, lib_id) for lib_id in db.session.scalars(select(Library.id)))
 
 
 @bp.get("/")
@@ -128,7 +134,7 @@ def upload():
 @roles_required(*EDIT)
 def template():
     from io import BytesIO
-    return send_file(BytesIO(fl.template_workbook()), mimetype=XLSX_TYPE, as_attachment=True,
+    return send_file(BytesIO(file_loading.template_workbook()), mimetype=XLSX_TYPE, as_attachment=True,
                      download_name=TEMPLATE_NAME, max_age=0)
 
 
@@ -163,15 +169,10 @@ def _preview():
         form.file.errors = ["Choose an Excel file (.xlsx or .xls)."]
         return _upload_page(form, 422)
     file_name = secure_filename(upload_file.filename) or "upload"
-    data = upload_file.read(fl.MAX_FILE_BYTES + 1)
-    try:
-        check = fl.check_file(current_user, vendor, data, file_name, runs.loaded_earlier(vendor, data))
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.field == "vendor":
-            form.vendor.errors = [exc.message]
-        else:
-            form.file.errors = [exc.message]
+    data = upload_file.read(file_loading.MAX_FILE_BYTES + 1)
+    with saving(form, attach=_attach, commit=False) as checked:   # a check: nothing to commit
+        check = file_loading.check_file(current_user, vendor, data, file_name, runs.loaded_earlier(vendor, data))
+    if not checked:
         return _upload_page(form, 422)
     db.session.rollback()
     token = _keep(data, file_name, vendor) if check.valid else None
@@ -211,7 +212,8 @@ def load():
 
 
 def _may_follow(run) -> bool:
-    return run.actor_id == current_user.id or svc.can_edit(current_user, None) or is_institution_admin(current_user)
+    return (run.actor_id == current_user.id or invoices.can_edit(current_user, None)
+            or is_institution_admin(current_user))
 
 
 def _status(run):

@@ -23,26 +23,26 @@ from ..auth.permissions import roles_required
 from ..errors import DomainError, InvalidInput, NotFound
 from ..database import writing_again
 from ..extensions import db
-from ..forms_util import attach_error
-from ..funds.distribution import Share, distribute
-from ..funds.models import Fund
-from ..funds.scope import visible_funds_clause
-from ..htmx import hx_redirect, is_htmx, render
+from ..forms_util import attach_error, chosen
+from ..funds import services as funds
+from ..funds.distribution import distribute
+from ..funds.forms import distribution_shares
+from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
-from ..org.services import parse_id
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
+from ..saving import saving
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import vendor_select_choices
-from . import services as svc
+from . import services as invoices
 from . import settings
 from .charges import charges_of
 from .forms import FUND_ROWS, LINE_PREFIX, LINE_ROWS, InvoiceForm
 from .models import Invoice
 
 bp = Blueprint("invoice_forms", __name__)
-EDIT = svc.OPERATORS
+EDIT = invoices.OPERATORS
 EDITABLE = ("in_review", "in_approval")
 PAGE, EDITOR = "invoices/form.html", "invoices/_form.html"
 LINE_KEY = re.compile(rf"^{LINE_PREFIX}-([0-9]{{1,6}})-(.+)$")   # ASCII, bounded: int() of it is safe
@@ -64,16 +64,11 @@ def _plain(value: Decimal | None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _usable_funds() -> list[Fund]:
-    return db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated",
-                                                 Fund.status == "active").order_by(Fund.code, Fund.id)).all()
-
-
 def _owner_choices() -> list[tuple[str, str]]:
     """The institution and the libraries the user may invoice for."""
-    choices = [("", "Institution (all libraries)")] if svc.can_edit(current_user, None) else []
+    choices = [("", "Institution (all libraries)")] if invoices.can_edit(current_user, None) else []
     for lib in db.session.scalars(select(Library).order_by(Library.code)):
-        if svc.can_edit(current_user, lib.id):
+        if invoices.can_edit(current_user, lib.id):
             choices.append((str(lib.id), f"{lib.code} — {lib.name}"))
     return choices
 
@@ -85,11 +80,11 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
     form.owner_library.choices = _owner_choices()
     default = "on" if settings.get("invoice_use_pro_rata") else "off"
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
-    types = svc.charge_types()
+    types = invoices.charge_types()
     line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
-    funds = _usable_funds()
+    usable = funds.chargeable_funds(current_user)
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
-                                  for f in funds]
+                                  for f in usable]
     known = {c[0] for c in fund_choices}
     for fund in extra_funds:
         if str(fund.id) not in known:
@@ -126,21 +121,12 @@ def _compacted(formdata: MultiDict) -> MultiDict:
     return plain
 
 
-def _get(model, value, field: str, what: str):
-    if not value:
-        return None
-    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
-    if obj is None:
-        raise InvalidInput(f"No such {what}.", field)
-    return obj
-
-
 def _charge_values(types: dict) -> dict[str, str]:
     return {code: (request.form.get(f"charge-{code}") or "").strip() for code in types}
 
 
-def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
-    funds = {str(f.id): f for f in _usable_funds()}
+def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
     lines = []
     for n, entry in enumerate(form.lines, start=1):
         lf = entry.form
@@ -152,16 +138,9 @@ def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
             except NotFound:
                 raise InvalidInput(f"Line {n}: there is no PO line {pol_number} (or it is not yours to see).",
                                    "lines") from None
-        shares = []
-        for row, (fund_field, share_field) in enumerate(lf.fund_rows(), start=1):
-            value = (share_field.data or "").strip()
-            if not fund_field.data:
-                if value:
-                    raise InvalidInput(f"Line {n}: choose the fund of distribution row {row}.", "lines")
-                continue
-            fund = funds.get(fund_field.data) or _get(Fund, fund_field.data, "lines", "fund")
-            shares.append(Share(fund, value))
-        lines.append(svc.LineFields(
+        shares = distribution_shares(lf.fund_rows(), usable, "lines",
+                                     f"Line {n}: choose the fund of distribution row {{row}}.")
+        lines.append(invoices.LineFields(
             unit_price=(lf.unit_price.data or "").strip(), quantity=(lf.quantity.data or "").strip(),
             line_type=lf.line_type.data or "regular", po_line=pol, total=(lf.total.data or "").strip() or None,
             fully_invoiced=lf.fully_invoiced.data, price_note=lf.price_note.data or "",
@@ -169,12 +148,12 @@ def _fields(form: InvoiceForm, types: dict) -> svc.InvoiceFields:
             reporting_code=lf.reporting_code.data or "", vat_code=lf.vat_code.data or "",
             vat_percent=(lf.vat_percent.data or "").strip() or None, vat_amount=(lf.vat_amount.data or "").strip()
             or None, distribution_method=lf.distribution_method.data, distribution=shares))
-    return svc.InvoiceFields(
-        number=form.number.data or "", vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
+    return invoices.InvoiceFields(
+        number=form.number.data or "", vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         invoice_date=form.invoice_date.data, total_amount=(form.total_amount.data or "").strip(),
         currency=(form.currency.data or "").strip(),
-        vendor_account=_get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
-        due_date=form.due_date.data, owner_library=_get(Library, form.owner_library.data, "owner_library", "library"),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+        due_date=form.due_date.data, owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
         payment_method=form.payment_method.data, reference_number=form.reference_number.data or "",
         notes=form.notes.data or "", prepaid=form.prepaid.data, export_prepaid=form.export_prepaid.data,
         internal_copy=form.internal_copy.data, explicit_ratio=(form.explicit_ratio.data or "").strip() or None,
@@ -192,7 +171,7 @@ def _new_errors(form: InvoiceForm) -> InvoiceForm:
     return form
 
 
-def _locate_line(fields: svc.InvoiceFields | None, exc: DomainError) -> int | None:
+def _locate_line(fields: invoices.InvoiceFields | None, exc: DomainError) -> int | None:
     """The line a distribution message (which does not say) belongs to: check each line's
     distribution alone and find the one refused with the same message."""
     if fields is None or fields.vendor is None:
@@ -215,7 +194,7 @@ def _locate_line(fields: svc.InvoiceFields | None, exc: DomainError) -> int | No
     return None
 
 
-def _attach(form: InvoiceForm, exc: DomainError, fields: svc.InvoiceFields | None = None) -> None:
+def _attach(form: InvoiceForm, exc: DomainError, fields: invoices.InvoiceFields | None = None) -> None:
     if exc.field in ("lines", "distribution"):
         found = LINE_NUMBER.search(exc.message)
         number = int(found.group(1)) if found else _locate_line(fields, exc)
@@ -317,25 +296,25 @@ def _detail_url(invoice_id: int) -> str:
     return url_for("invoice_forms.edit", invoice_id=invoice_id)
 
 
-def _save(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | None, channel: str) -> Invoice:
+def _save(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: str | None, channel: str) -> Invoice:
     if invoice is None:
-        return svc.create_invoice(current_user, fields, channel=channel, confirm=confirm)
-    return svc.update_invoice(current_user, invoice, fields, confirm=confirm)
+        return invoices.create_invoice(current_user, fields, channel=channel, confirm=confirm)
+    return invoices.update_invoice(current_user, invoice, fields, confirm=confirm)
 
 
-def _preview(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | None, channel: str) -> dict:
+def _preview(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: str | None, channel: str) -> dict:
     """What saving would charge each fund, computed by saving in a savepoint that is rolled back."""
     result = {"rows": [], "error": None, "note": None}
     savepoint = db.session.begin_nested()
     try:
         try:
             saved = _save(invoice, fields, confirm, channel)
-        except svc.ConfirmationNeeded as exc:
+        except invoices.ConfirmationNeeded as exc:
             # Preview as if the VAT stays as entered; saving asks the question.
             savepoint.rollback()
             savepoint = db.session.begin_nested()
             result["note"] = f"Saving will ask: {exc.message}"
-            saved = _save(invoice, fields, "no_vat" if "no_vat" in svc.ANSWERS[exc.check] else "yes", channel)
+            saved = _save(invoice, fields, "no_vat" if "no_vat" in invoices.ANSWERS[exc.check] else "yes", channel)
         for charge in charges_of(saved):
             result["rows"].append({
                 "line": charge.line.position, "line_type": charge.line.line_type, "fund": charge.fund.code,
@@ -352,7 +331,7 @@ def _preview(invoice: Invoice | None, fields: svc.InvoiceFields, confirm: str | 
 
 
 def _dialog_response(ctx: dict, question: str, check):
-    answers = sorted(svc.ANSWERS[check])
+    answers = sorted(invoices.ANSWERS[check])
     dialog = {"question": question, "governmental": "add_vat" in answers, "then": _then()}
     if is_htmx():
         resp = make_response(render_template("invoices/_vat_dialog.html", dialog=dialog), 409)
@@ -373,19 +352,17 @@ def _then() -> str:
 def _after_save(invoice_id: int, message: str, then: str) -> str:
     if then == "continue":
         writing_again()   # the save was committed: processing is a second write
-    invoice = svc.get_invoice(current_user, invoice_id)
+    invoice = invoices.get_invoice(current_user, invoice_id)
     if then == "continue":
-        try:
-            svc.process_invoice(current_user, invoice)
-            db.session.commit()
-            message = f"{message[:-1]}: it is {invoice.status_label}."
-        except DomainError as exc:
-            db.session.rollback()
+        with saving() as processed:
+            invoices.process_invoice(current_user, invoice)
+        if not processed:
             flash(message, "ok")
-            flash(f"Not processed: {exc.message}", "error")
+            flash(f"Not processed: {processed.message}", "error")
             return _detail_url(invoice_id)
+        message = f"{message[:-1]}: it is {invoice.status_label}."
     flash(message, "ok")
-    for problem in svc.review_problems_for(current_user, invoice):
+    for problem in invoices.review_problems_for(current_user, invoice):
         flash(f"Review: {problem.text}", "error")
     return _detail_url(invoice_id)
 
@@ -423,31 +400,28 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     if not form.validate():
         form.form_errors.append("The invoice was not saved: see the messages below.")
         return _refused(form, ctx)
+    recalculate = "recalculate" in request.form   # a preview: checked, never committed
     fields = None
-    try:
+    with saving(commit=not recalculate) as saved:
         fields = _fields(form, ctx["charge_types"])
-        if "recalculate" in request.form:
+        if recalculate:
             ctx["preview"] = _preview(invoice, fields, request.form.get("confirm") or None, channel)
-            if invoice is not None:
-                invoice = ctx["invoice"] = svc.get_invoice(current_user, invoice.id)
-            if is_htmx():
-                return render("invoices/_lines_preview.html", preview=ctx["preview"])
-            return render(PAGE, **ctx)
-        confirm = request.form.get("confirm") or None
-        saved = _save(invoice, fields, confirm, channel)
-        db.session.commit()
-    except svc.ConfirmationNeeded as exc:
-        db.session.rollback()
-        ctx["invoice"] = svc.get_invoice(current_user, invoice.id) if invoice is not None else None
-        return _dialog_response(ctx, exc.message, exc.check)
-    except DomainError as exc:
-        db.session.rollback()
-        _attach(form, exc, fields)
-        ctx["invoice"] = svc.get_invoice(current_user, invoice.id) if invoice is not None else None
+        else:
+            stored = _save(invoice, fields, request.form.get("confirm") or None, channel)
+    if not saved:
+        ctx["invoice"] = invoices.get_invoice(current_user, invoice.id) if invoice is not None else None
+        if isinstance(saved.error, invoices.ConfirmationNeeded):
+            return _dialog_response(ctx, saved.message, saved.error.check)
+        _attach(form, saved.error, fields)
         return _refused(form, ctx)
+    if recalculate:
+        if invoice is not None:
+            ctx["invoice"] = invoices.get_invoice(current_user, invoice.id)
+        if is_htmx():
+            return render("invoices/_lines_preview.html", preview=ctx["preview"])
+        return render(PAGE, **ctx)
     verb = "created" if invoice is None else "saved"
-    url = _after_save(saved.id, f"Invoice {saved.number} {verb}.", _then())
-    return hx_redirect(url) if is_htmx() else redirect(url)
+    return redirect_to(_after_save(stored.id, f"Invoice {stored.number} {verb}.", _then()))
 
 
 def _refused(form: InvoiceForm, ctx: dict):
@@ -471,8 +445,8 @@ def new():
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDIT)
 def edit(invoice_id):
-    invoice = svc.get_invoice(current_user, invoice_id)
-    if not svc.can_edit(current_user, invoice.owner_library_id):
+    invoice = invoices.get_invoice(current_user, invoice_id)
+    if not invoices.can_edit(current_user, invoice.owner_library_id):
         abort(403)
     if request.method == "GET" and invoice.status not in EDITABLE:
         locked = (f"Invoice {invoice.number} is {invoice.status_label}: it can be edited only In Review or In "

@@ -19,18 +19,19 @@ from sqlalchemy import case, func, or_, select
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
+from ..forms_util import chosen
 from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
-from ..htmx import hx_redirect, is_htmx, render
-from ..idempotency import AlreadyDone, StaleForm, claim_form_token
+from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
-from ..org.services import parse_id
+from ..ids import parse_id
+from ..saving import saving
 from ..vendors.models import Vendor
 from ..vendors.services import get_vendor
-from . import services as ivs
+from . import services as invoices
 from .charges import charges_of, postings_of
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine, InvoiceLineFund
 
@@ -40,18 +41,18 @@ bp = Blueprint("invoices", __name__)
 @bp.app_template_global()
 def vat_confirmation_label(value: str) -> str:
     """What a stored VAT confirmation means, in words."""
-    return ivs.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
+    return invoices.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
 
 
 @bp.app_template_global()
 def review_problems_of(invoice: Invoice) -> list:
     """The invoice's review problems as the current user may read them (a possible duplicate in a
     library they may not see is not named)."""
-    return ivs.review_problems_for(current_user, invoice)
+    return invoices.review_problems_for(current_user, invoice)
 VIEW = ALL_ROLES
-OPERATE = ivs.OPERATORS
-APPROVE = ivs.APPROVERS
-DELETE = ivs.DELETERS
+OPERATE = invoices.OPERATORS
+APPROVE = invoices.APPROVERS
+DELETE = invoices.DELETERS
 PER_PAGE = 25
 VENDOR_TAB_LIMIT = 50
 FIND_LIMIT = 10
@@ -77,7 +78,7 @@ DEFAULT_SORT = "-date"
 @bp.app_template_global()
 def invoice_actions(invoice: Invoice) -> frozenset[str]:
     """The actions the invoice page offers the user (:func:`app.invoices.services.invoice_actions`)."""
-    return ivs.invoice_actions(current_user, invoice)
+    return invoices.invoice_actions(current_user, invoice)
 
 
 def _owner_choices() -> list[tuple[str, str]]:
@@ -173,7 +174,7 @@ def _text_condition(word: str):
 
 
 def invoice_conditions(user, f: InvoiceFilter) -> list:
-    conditions = [ivs.visible_invoices_clause(user)]
+    conditions = [invoices.visible_invoices_clause(user)]
     for word in f.q.split()[:8]:
         conditions.append(_text_condition(word))
     if f.status:
@@ -213,7 +214,7 @@ def _visible_libraries() -> list[Library]:
 def _task_counts() -> dict[str, int]:
     rows = db.session.execute(select(Invoice.status, func.count(Invoice.id))
                               .where(Invoice.status.in_([s for s, _ in TASKS.values()]),
-                                     ivs.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
+                                     invoices.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
     counts = dict(rows)
     return {kind: counts.get(status, 0) for kind, (status, _) in TASKS.items()}
 
@@ -225,7 +226,7 @@ def vendor_invoices(vendor_id):
     may see, the latest ``VENDOR_TAB_LIMIT``."""
     vendor = get_vendor(vendor_id)
     rows = db.session.scalars(select(Invoice).where(Invoice.vendor_id == vendor.id,
-                                                    ivs.visible_invoices_clause(current_user))
+                                                    invoices.visible_invoices_clause(current_user))
                               .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(VENDOR_TAB_LIMIT)).all()
     return render_template("invoices/_vendor_invoices.html", vendor=vendor, vendor_invoices=rows,
                            invoices_limit=VENDOR_TAB_LIMIT)
@@ -263,7 +264,7 @@ def index():
 
 def _tasks(kind: str, status: int = 200, **ctx):
     invoice_status, heading = TASKS[kind]
-    page = _page([ivs.visible_invoices_clause(current_user), Invoice.status == invoice_status],
+    page = _page([invoices.visible_invoices_clause(current_user), Invoice.status == invoice_status],
                  (Invoice.invoice_date, Invoice.id), request.args.get("page", 1, type=int))
 
     def page_url(n):
@@ -286,7 +287,7 @@ def tasks(kind):
 # -- one invoice -------------------------------------------------------------------------------
 
 def _invoice(invoice_id) -> Invoice:
-    return ivs.get_invoice(current_user, invoice_id)
+    return invoices.get_invoice(current_user, invoice_id)
 
 
 def _funds_context(invoice: Invoice) -> dict:
@@ -303,7 +304,7 @@ def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
         ctx.update(_funds_context(invoice))
     return render("invoices/show.html", status=status, invoice=invoice, active_tab=tab,
                   invoice_layout=BARE if is_htmx() else "base.html", owner_choices=_owner_choices(),
-                  payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=ivs.charge_types(),
+                  payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=invoices.charge_types(),
                   plain_amount=format_plain, today=date.today(), **ctx)
 
 
@@ -325,19 +326,12 @@ def _act(invoice_id: int, change, once: bool = False):
     back = request.form.get("back") if request.form.get("back") in TASKS else None
     tab = request.form.get("tab") if request.form.get("tab") in TABS else "summary"
     invoice = _invoice(invoice_id)
-    try:
-        if once:
-            claim_form_token(current_user)
+    with saving(once=once) as saved:   # "already done" goes to the problem area (HTMX) or the error page
         message = change(invoice)
-        db.session.commit()
-    except (AlreadyDone, StaleForm):
-        db.session.rollback()
-        raise  # the problem area (HTMX) or the error page
-    except DomainError as exc:
-        db.session.rollback()
+    if not saved:
         if back:
-            return _tasks(back, exc.status, problem=exc.message)
-        return _detail(_invoice(invoice_id), tab, exc.status, problem=exc.message)
+            return _tasks(back, saved.status, problem=saved.message)
+        return _detail(_invoice(invoice_id), tab, saved.status, problem=saved.message)
     if back:
         if is_htmx():
             return _tasks(back, message=message)
@@ -359,7 +353,7 @@ def process(invoice_id):
     """Save and continue. Failing review rules is an outcome, not a refusal: the findings are
     kept (they are what the reviewer fixes) and the invoice stays In Review."""
     def change(invoice):
-        ivs.process_invoice(current_user, invoice)
+        invoices.process_invoice(current_user, invoice)
         if invoice.status == "in_review":
             return (f"Invoice {invoice.number} stays In Review: {len(invoice.review_problems)} problem(s) to fix "
                     "(listed on the page).")
@@ -370,31 +364,24 @@ def process(invoice_id):
     return _act(invoice_id, change, once=True)
 
 
-@bp.post("/invoices/<int:invoice_id>/approve")
-@roles_required(*APPROVE)
-def approve(invoice_id):
-    def change(invoice):
-        ivs.approve_invoice(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
-    return _act(invoice_id, change, once=True)
+def _reason_action(name: str, path: str, roles, service, message: str, once: bool = False) -> None:
+    """Register an action whose only input is the typed reason: ``service(actor, invoice, reason)``,
+    then ``message`` (formatted with the invoice) on the page."""
+    def view(invoice_id):
+        def change(invoice):
+            service(current_user, invoice, _reason())
+            return message.format(invoice=invoice)
+        return _act(invoice_id, change, once=once)
+    view.__name__ = name
+    bp.add_url_rule(f"/invoices/<int:invoice_id>/{path}", name, roles_required(*roles)(view), methods=["POST"])
 
 
-@bp.post("/invoices/<int:invoice_id>/reject")
-@roles_required(*APPROVE)
-def reject(invoice_id):
-    def change(invoice):
-        ivs.reject_invoice(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} rejected: it is In Review again."
-    return _act(invoice_id, change)
-
-
-@bp.post("/invoices/<int:invoice_id>/send-back")
-@roles_required(*OPERATE)
-def send_back(invoice_id):
-    def change(invoice):
-        ivs.send_back_to_review(current_user, invoice, _reason())
-        return f"Invoice {invoice.number} is In Review again; what it expended was given back to its funds."
-    return _act(invoice_id, change, once=True)
+_reason_action("approve", "approve", APPROVE, invoices.approve_invoice,
+               "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
+_reason_action("reject", "reject", APPROVE, invoices.reject_invoice,
+               "Invoice {invoice.number} rejected: it is In Review again.")
+_reason_action("send_back", "send-back", OPERATE, invoices.send_back_to_review,
+               "Invoice {invoice.number} is In Review again; what it expended was given back to its funds.", once=True)
 
 
 def _parse_date(value: str, field: str, what: str) -> date | None:
@@ -415,7 +402,7 @@ def pay(invoice_id):
         amount = (request.form.get("amount") or "").strip()
         if not amount:
             raise InvalidInput("Enter the amount paid.", "amount")
-        ivs.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
+        invoices.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
         return (f"Payment of invoice {invoice.number} recorded (voucher {invoice.voucher_number}): "
                 f"it is {invoice.status_label}.")
     return _act(invoice_id, change, once=True)
@@ -425,13 +412,8 @@ def pay(invoice_id):
 @roles_required(*OPERATE)
 def change_owner(invoice_id):
     def change(invoice):
-        value = request.form.get("owner") or ""
-        owner = None
-        if value:
-            owner = db.session.get(Library, parse_id(value)) if parse_id(value) else None
-            if owner is None:
-                raise InvalidInput("No such library.", "owner")
-        ivs.change_owner(current_user, invoice, owner)
+        owner = chosen(Library, request.form.get("owner") or "", "owner", "library")
+        invoices.change_owner(current_user, invoice, owner)
         return f"Invoice {invoice.number} now belongs to {owner.code if owner else 'the institution'}."
     return _act(invoice_id, change)
 
@@ -439,19 +421,17 @@ def change_owner(invoice_id):
 @bp.post("/invoices/<int:invoice_id>/delete")
 @roles_required(*DELETE)
 def delete(invoice_id):
+    """Delete an invoice (the confirmation box ticked): it goes, its history keeps a record."""
     invoice = _invoice(invoice_id)
     number, vendor = invoice.number, invoice.vendor.code
-    try:
+    with saving() as saved:
         if request.form.get("confirm") != "yes":
             raise RuleViolation("Tick the box to confirm the deletion.", "confirm")
-        ivs.delete_invoice(current_user, invoice, _reason())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _detail(_invoice(invoice_id), "summary", exc.status, problem=exc.message)
+        invoices.delete_invoice(current_user, invoice, _reason())
+    if not saved:
+        return _detail(_invoice(invoice_id), "summary", saved.status, problem=saved.message)
     flash(f"Invoice {number} of {vendor} deleted; its history keeps a record.", "ok")
-    url = url_for("invoices.index")
-    return hx_redirect(url) if is_htmx() else redirect(url)
+    return redirect_to(url_for("invoices.index"))
 
 
 # -- search on every page ----------------------------------------------------------------------
@@ -461,7 +441,7 @@ def delete(invoice_id):
 def find():
     """Invoices, PO lines, vendors and funds matching ``q``: the first ten of each, counted, with
     a link to the full list."""
-    from ..funds import services as fs
+    from ..funds import services as funds
 
     q = (request.args.get("q") or "").strip()[:200]
     sections = {}
@@ -475,7 +455,7 @@ def find():
         vendor_query = select(Vendor).where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like))) \
             .order_by(Vendor.code)
         sections["vendors"] = (db.session.scalars(vendor_query.limit(FIND_LIMIT)).all(), _count(vendor_query))
-        fund_query = fs.visible_funds(current_user).where(
+        fund_query = funds.visible_funds(current_user).where(
             Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like)) \
             .order_by(Fund.fiscal_period_id.desc(), Fund.code)
         sections["funds"] = (db.session.scalars(fund_query.limit(FIND_LIMIT)).all(), _count(fund_query))

@@ -1,9 +1,10 @@
 """The communications tab of a PO line (claims and general messages to the vendor) and the claims list.
 
-The tab is ``/orders/lines/<number>/communications``; asked with HX-Request and HX-Target
-``communications`` it answers the fragment (#communications) that its forms swap. Writing (start,
-respond, retry) needs a purchasing role whose scope covers the line's owner; reading and
-downloading an attachment follow the line's visibility (404 outside it).
+The tab is ``/orders/lines/<number>/communications`` (asked with HX-Request: the line page without
+the layout, #pol-page). Its forms (start, respond, retry) post to their own URLs, which answer an
+HTMX request with the fragment they swap (#communications). Writing needs a purchasing role whose
+scope covers the line's owner; reading and downloading an attachment follow the line's visibility
+(404 outside it).
 """
 from __future__ import annotations
 
@@ -18,26 +19,25 @@ from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 
 from ..auth.permissions import ALL_ROLES, roles_required
-from ..errors import DomainError
 from ..extensions import db, htmx
-from ..forms_util import attach_error
 from ..htmx import render
 from ..inventory.forms import suffix_ids
 from ..limits import free_text
-from . import communications as cs
-from . import services as svc
+from ..saving import saving
+from . import communications
+from . import services as orders
 from .models import Communication, POLine
 
 bp = Blueprint("communications", __name__)
 VIEW = ALL_ROLES
-WRITE = svc.PURCHASING
+WRITE = orders.PURCHASING
 BARE = "orders/_bare.html"
 FRAGMENT = "orders/_communications.html"
 PAGE = "orders/communications.html"
 
 
 class StartForm(FlaskForm):
-    kind = SelectField("Type", choices=list(cs.KINDS.items()))
+    kind = SelectField("Type", choices=list(communications.KINDS.items()))
     to_address = StringField("To (vendor e-mail)")
     subject = StringField("Subject")
     body = TextAreaField("Message", validators=[free_text()], render_kw={"rows": 14})
@@ -56,21 +56,22 @@ class ResponseForm(FlaskForm):
 # -- helpers -----------------------------------------------------------------------------------
 
 def _pol(number) -> POLine:
-    return svc.get_po_line(current_user, number)
+    return orders.get_po_line(current_user, number)
 
 
 def _pol_to_write(number) -> POLine:
     """A line the user may write about: 404 when out of sight, 403 when seen but not theirs."""
     pol = _pol(number)
-    if not cs.can_write(current_user, pol):
+    if not communications.can_write(current_user, pol):
         abort(403)
     return pol
 
 
 def _start_form(pol: POLine) -> StartForm:
     kind = "claim" if pol.po is not None and pol.po.sent_at is not None else "general"
-    return StartForm(formdata=None, data=dict(kind=kind, to_address=cs.default_recipient(pol),
-                                              subject=cs.default_subject(pol), body=cs.default_body(pol)))
+    return StartForm(formdata=None, data=dict(kind=kind, to_address=communications.default_recipient(pol),
+                                              subject=communications.default_subject(pol),
+                                              body=communications.default_body(pol)))
 
 
 def _response_form(comm: Communication, submitted: bool = False) -> ResponseForm:
@@ -83,19 +84,22 @@ def _upload(storage) -> tuple[str, bytes] | None:
     refuses it then)."""
     if storage is None or not getattr(storage, "filename", ""):
         return None
-    return storage.filename, storage.stream.read(cs.max_attachment_bytes() + 1)
+    return storage.filename, storage.stream.read(communications.max_attachment_bytes() + 1)
 
 
 def _page(pol: POLine, *, status: int = 200, start_form: StartForm | None = None,
-          response_forms: dict | None = None, notice: str = "", problem: str = "", open_start: bool = False):
-    can_write = cs.can_write(current_user, pol)
-    threads = cs.threads(pol)
+          response_forms: dict | None = None, notice: str = "", problem: str = "", open_start: bool = False,
+          fragment: bool = True):
+    """The tab: for HTMX the #communications fragment (what the forms swap), or with ``fragment=False``
+    (the tab itself) the line page without the layout; the whole page otherwise."""
+    can_write = communications.can_write(current_user, pol)
+    threads = communications.threads(pol)
     forms = {c.id: _response_form(c) for c in threads} if can_write else {}
     forms.update(response_forms or {})
     ctx = dict(pol=pol, active_tab="communications", threads=threads, can_write=can_write,
                start_form=(start_form or _start_form(pol)) if can_write else None, response_forms=forms,
                notice=notice, problem=problem, open_start=open_start or (start_form is not None) or not threads)
-    if htmx and htmx.target == "communications":
+    if htmx and fragment:
         return render(PAGE, FRAGMENT, status=status, **ctx)
     return render(PAGE, status=status, pol_layout=BARE if htmx else "base.html", **ctx)
 
@@ -121,7 +125,7 @@ def _delivery_problem(message) -> str:
 @bp.get("/orders/lines/<number>/communications")
 @roles_required(*VIEW)
 def thread(number):
-    return _page(_pol(number), open_start=bool(request.args.get("start")))
+    return _page(_pol(number), open_start=bool(request.args.get("start")), fragment=False)
 
 
 @bp.post("/orders/lines/<number>/communications")
@@ -130,19 +134,17 @@ def start(number):
     pol = _pol_to_write(number)
     form = StartForm()
     if form.validate_on_submit():
-        try:
-            comm = cs.start_communication(current_user, pol, form.kind.data, form.subject.data, form.body.data,
-                                          form.to_address.data, attachment=_upload(form.attachment.data),
-                                          internal_note=form.internal_note.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
+        with saving(form) as saved:
+            comm = communications.start_communication(
+                current_user, pol, form.kind.data, form.subject.data, form.body.data, form.to_address.data,
+                attachment=_upload(form.attachment.data), internal_note=form.internal_note.data)
+        if not saved:
             return _page(_pol(number), status=422, start_form=form)
         message = comm.messages[0]
         if message.delivery_error:
             return _after_post(pol, problem=_delivery_problem(message))
-        return _after_post(pol, notice=f"{cs.KINDS[comm.kind]} “{comm.subject}” sent to {message.to_address}.")
+        return _after_post(pol, notice=f"{communications.KINDS[comm.kind]} “{comm.subject}” sent to "
+                                       f"{message.to_address}.")
     return _page(pol, status=422, start_form=form)
 
 
@@ -150,15 +152,12 @@ def start(number):
 @roles_required(*WRITE)
 def respond(number, communication_id):
     pol = _pol_to_write(number)
-    comm = cs.get_communication(pol, communication_id)
+    comm = communications.get_communication(pol, communication_id)
     form = _response_form(comm, submitted=True)
     if form.validate_on_submit():
-        try:
-            cs.add_response(current_user, comm, form.body.data, attachment=_upload(form.attachment.data))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
+        with saving(form) as saved:
+            communications.add_response(current_user, comm, form.body.data, attachment=_upload(form.attachment.data))
+        if not saved:
             return _page(_pol(number), status=422, response_forms={communication_id: form})
         return _after_post(pol, notice=f"Response added to “{comm.subject}”.")
     return _page(pol, status=422, response_forms={communication_id: form})
@@ -168,8 +167,8 @@ def respond(number, communication_id):
 @roles_required(*WRITE)
 def retry(number, message_id):
     pol = _pol_to_write(number)
-    message = cs.get_message(pol, message_id)
-    delivered = cs.retry(current_user, message)
+    message = communications.get_message(pol, message_id)
+    delivered = communications.retry(current_user, message)
     db.session.commit()
     if delivered:
         return _after_post(pol, notice=f"Sent to {message.to_address}.")
@@ -179,8 +178,8 @@ def retry(number, message_id):
 @bp.get("/orders/communications/messages/<int:message_id>/attachment")
 @roles_required(*VIEW)
 def attachment(message_id):
-    message = cs.get_visible_message(current_user, message_id)
-    resp = send_file(cs.attachment_path(message), mimetype="application/octet-stream", as_attachment=True,
+    message = communications.get_visible_message(current_user, message_id)
+    resp = send_file(communications.attachment_path(message), mimetype="application/octet-stream", as_attachment=True,
                      download_name=message.attachment_name or "attachment", max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
@@ -208,7 +207,7 @@ def _last_claims(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
 @roles_required(*VIEW)
 def claims():
     today = date.today()
-    page = db.paginate(svc.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
+    page = db.paginate(orders.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render("orders/claims.html", page=page, page_url=_claims_url, today=today,
                   last_claims=_last_claims([p.id for p in page.items]))

@@ -35,7 +35,7 @@ from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
 from ..ledger.money import quantize
 from ..org.models import Library
-from ..org.services import parse_id
+from ..ids import parse_id
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from .models import (MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL,

@@ -22,20 +22,23 @@ from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..database import writing_again
 from ..extensions import db, htmx
-from ..forms_util import attach_error
+from ..forms_util import attach_error, chosen
+from ..funds import services as funds
+from ..funds.forms import distribution_shares
 from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
-from ..htmx import hx_redirect, is_htmx, render
-from ..inventory import services as inv
+from ..htmx import is_htmx, redirect_to, render
+from ..inventory import services as inventory
 from ..inventory.models import BibRecord
 from ..invoices.models import Invoice
 from ..invoices.services import invoice_actions
 from ..ledger.money import format_plain
 from ..org.models import Library
-from ..org.services import parse_id
+from ..ids import parse_id
+from ..saving import saving
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
-from . import services as svc
+from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
 from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
@@ -43,7 +46,7 @@ from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
 VENDOR_TAB_LIMIT = 50
-ORDER = svc.PURCHASING
+ORDER = orders.PURCHASING
 TABS = ("summary", "funds", "inventory", "history")
 PER_PAGE = 25
 LIST_SORTS = ("number", "title", "status", "price", "expected")
@@ -77,7 +80,7 @@ def has_endpoint(name: str) -> bool:
 
 @bp.app_template_global()
 def can_order_for(owner_library_id) -> bool:
-    return current_user.is_authenticated and svc.can_order(current_user, owner_library_id)
+    return current_user.is_authenticated and orders.can_order(current_user, owner_library_id)
 
 
 @bp.app_template_filter("plain_percent")
@@ -90,7 +93,7 @@ def plain_percent(value) -> str:
 @bp.app_template_global()
 def line_actions(pol: POLine) -> frozenset[str]:
     """The actions the page offers on ``pol``: allowed by its status and the user's role and scope."""
-    if not svc.can_order(current_user, pol.owner_library_id):
+    if not orders.can_order(current_user, pol.owner_library_id):
         return frozenset()
     acts = {a for a in ("edit", "approve", "defer", "resume", "renew", "close", "reopen", "cancel", "replace_vendor",
                         "change_vendor", "change_reference", "relink") if pol.may(a)}
@@ -109,17 +112,17 @@ def line_actions(pol: POLine) -> frozenset[str]:
 @bp.app_template_global()
 def open_pos(pol: POLine) -> list[PurchaseOrder]:
     """Open POs a Ready line may be packaged into by hand."""
-    return svc.open_pos_for(current_user, pol) if pol.status == "ready" else []
+    return orders.open_pos_for(current_user, pol) if pol.status == "ready" else []
 
 
 def _pol(number) -> POLine:
-    return svc.get_po_line(current_user, number)
+    return orders.get_po_line(current_user, number)
 
 
 def _pol_to_change(number) -> POLine:
     """A line the user may act on: 404 when out of sight, 403 when seen but not theirs to order."""
     pol = _pol(number)
-    if not svc.can_order(current_user, pol.owner_library_id):
+    if not orders.can_order(current_user, pol.owner_library_id):
         abort(403)
     return pol
 
@@ -134,22 +137,17 @@ def _visible_libraries() -> list[Library]:
     return db.session.scalars(q).all()
 
 
-def _usable_funds() -> list[Fund]:
-    return db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated",
-                                                 Fund.status == "active").order_by(Fund.code, Fund.id)).all()
-
-
 @bp.get("/orders/lines/")
 @roles_required(*VIEW)
 def index():
     args = request.args
-    f = svc.LineFilter(
+    f = orders.LineFilter(
         q=(args.get("q") or "").strip()[:200],
         status=args.get("status") if args.get("status") in (*POL_STATUSES, "open") else "",
         vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
         library_id=parse_id(args.get("library") or ""),
         sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
-    page = db.paginate(svc.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
+    page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)
 
     def list_url(n=None, **change):
@@ -165,7 +163,7 @@ def index():
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
-               libraries=_visible_libraries(), can_order_any=svc.can_order(current_user, anywhere=True))
+               libraries=_visible_libraries(), can_order_any=orders.can_order(current_user, anywhere=True))
     return render("orders/index.html", "orders/_table.html", **ctx)
 
 
@@ -174,7 +172,7 @@ def index():
 def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     form.vendor.choices, form.vendor_account.choices = vendor_select_choices(
         pol.vendor if pol is not None else None, pol.vendor_account_id if pol is not None else None)
-    libraries = svc.ordering_libraries(current_user)
+    libraries = orders.ordering_libraries(current_user)
     if libraries is None:
         libraries = db.session.scalars(select(Library).order_by(Library.code)).all()
         form.owner_library.choices = [("", "Institution (all libraries)")]
@@ -183,9 +181,9 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
                                                                      for lib in libraries]
-    funds = _usable_funds()
+    usable = funds.chargeable_funds(current_user)
     fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
-                                  for fd in funds]
+                                  for fd in usable]
     if pol is not None:
         known = {c[0] for c in fund_choices}
         fund_choices += [(str(d.fund_id), d.fund.label) for d in pol.distribution if str(d.fund_id) not in known]
@@ -214,40 +212,23 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
                             else format_plain(d.amount, pol.currency))
 
 
-def _get(model, value, field: str, what: str):
-    if not value:
-        return None
-    obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
-    if obj is None:
-        raise InvalidInput(f"No such {what}.", field)
-    return obj
-
-
-def _line_fields(form: POLineForm) -> svc.POLineFields:
+def _line_fields(form: POLineForm) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
-        record = _get(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
+        record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
     description = {name: (form[name].data or "").strip() for name in
                    ("title", "author", "isbn", "issn", "publisher", "publication_date")}
     if record is not None and not description["title"]:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
-    shares = []
-    fund_ids = {str(f.id): f for f in _usable_funds()}
-    for n, (fund_field, share_field) in enumerate(form.fund_rows(), start=1):
-        value = (share_field.data or "").strip()
-        if not fund_field.data:
-            if value:
-                raise InvalidInput(f"Choose the fund of distribution row {n}.", "distribution")
-            continue
-        fund = fund_ids.get(fund_field.data) or _get(Fund, fund_field.data, "distribution", "fund")
-        shares.append(svc.Share(fund, value))
-    return svc.POLineFields(
-        vendor=_get(Vendor, form.vendor.data, "vendor", "vendor"),
-        vendor_account=_get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
+    shares = distribution_shares(form.fund_rows(), usable, "distribution")
+    return orders.POLineFields(
+        vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
-        owner_library=_get(Library, form.owner_library.data, "owner_library", "library"),
-        inventory_library=_get(Library, form.inventory_library.data, "inventory_library", "library"),
+        owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
+        inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
         list_price=(form.list_price.data or "").strip(), discount=(form.discount.data or "0").strip() or "0",
         quantity=(form.quantity.data or "").strip(), distribution_method=form.distribution_method.data,
@@ -279,27 +260,23 @@ def _line_form(pol: POLine | None):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with saving(form, attach=_attach) as saved:
                 fields = _line_fields(form)
                 if pol is None:
-                    pol = svc.create_po_line(current_user, fields)
+                    pol = orders.create_po_line(current_user, fields)
                     message = f"{pol.number} created."
                 else:
-                    svc.update_po_line(current_user, pol, fields)
+                    orders.update_po_line(current_user, pol, fields)
                     message = f"{pol.number} saved."
-                db.session.commit()
+            if saved:
                 number = pol.number
                 if request.form.get("then") == "approve":
-                    message = _approve_after_save(number, message)
+                    _approve_after_save(number, message)
                 else:
                     flash(message, "ok")
-                url = url_for("orders.show", number=number)
-                return hx_redirect(url) if htmx else redirect(url)
-            except DomainError as exc:
-                db.session.rollback()
-                _attach(form, exc)
-                if pol is not None:
-                    pol = _pol(pol.id)
+                return redirect_to(url_for("orders.show", number=number))
+            if pol is not None:
+                pol = _pol(pol.id)
         status = 422
     record = None
     if parse_id((form.bib_record.data or "").strip()):
@@ -314,24 +291,22 @@ def _chosen_vendor(form: POLineForm) -> Vendor | None:
     return db.session.get(Vendor, vendor_id) if vendor_id else None
 
 
-def _approve_after_save(number: str, saved: str) -> str:
+def _approve_after_save(number: str, message: str) -> None:
     """The line is saved either way; a refused approval is reported and leaves it In Review."""
     writing_again()   # the save was committed: the approval is a second write
-    try:
-        svc.approve_po_line(current_user, _pol(number))
-        db.session.commit()
-        flash(f"{saved[:-1]} and approved.", "ok")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(saved, "ok")
-        flash(f"Not approved: {exc.message}", "error")
-    return saved
+    with saving() as approved:
+        orders.approve_po_line(current_user, _pol(number))
+    if approved:
+        flash(f"{message[:-1]} and approved.", "ok")
+    else:
+        flash(message, "ok")
+        flash(f"Not approved: {approved.message}", "error")
 
 
 @bp.route("/orders/lines/new", methods=["GET", "POST"])
 @roles_required(*ORDER)
 def new():
-    if not svc.can_order(current_user, anywhere=True):
+    if not orders.can_order(current_user, anywhere=True):
         abort(403)
     return _line_form(None)
 
@@ -349,13 +324,12 @@ def _refused(pol: POLine, action: str):
     """An action the line's status refuses. Asked for its form (GET): go to the line's page,
     which says why. Posted: nothing is done; the answer is a 422 with the reason."""
     try:
-        svc.refuse_unless(action, pol)
+        orders.refuse_unless(action, pol)
     except DomainError as exc:
         if request.method == "POST":
             return _htmx_refusal(exc, pol) if htmx else _detail(pol, "summary", exc.status, problem=exc.message)
         flash(exc.message, "error")
-    url = url_for("orders.show", number=pol.number)
-    return hx_redirect(url) if htmx else redirect(url)
+    return redirect_to(url_for("orders.show", number=pol.number))
 
 
 # -- record search for the form ----------------------------------------------------------------
@@ -367,10 +341,10 @@ def records():
     record-ID field filled with that record (#bib-record-field)."""
     q = (request.args.get("q") or "").strip()[:200]
     picked = parse_id(request.args.get("pick") or "")
-    record = inv.get_record(picked) if picked else None
+    record = inventory.get_record(picked) if picked else None
     if record is not None and htmx:
         return render("orders/_bib_field.html", value=str(record.id), record=record, errors=[])
-    page = inv.search_records(q, request.args.get("page", 1, type=int)) if q else None
+    page = inventory.search_records(q, request.args.get("page", 1, type=int)) if q else None
 
     def page_url(n):
         return url_for("orders.records", q=q, page=n)
@@ -394,13 +368,13 @@ def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
 
 
 def _package_choices(form: PackageForm, pol: POLine) -> None:
-    pos = svc.open_pos_for(current_user, pol) if pol.status == "ready" else []
+    pos = orders.open_pos_for(current_user, pol) if pol.status == "ready" else []
     form.po.choices = [("", "A new purchase order")] + [(str(po.id), f"{po.number} ({len(po.lines)} lines)")
                                                          for po in pos]
 
 
 def _funds_rows(pol: POLine) -> list[dict]:
-    outstanding = svc.outstanding_encumbrance(pol)
+    outstanding = orders.outstanding_encumbrance(pol)
     return [dict(share=d, fund=d.fund, outstanding=outstanding.get(d.fund_id)) for d in pol.distribution]
 
 
@@ -430,15 +404,19 @@ def _act(number: str, change, tab: str = "summary"):
     changes nothing: HTMX gets the message in #problems (and the line as it is now), a plain form
     the page with the message."""
     pol = _pol_to_change(number)
-    try:
+    with saving() as saved:
         message = change(pol)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    if not saved:
         if htmx:
-            return _htmx_refusal(exc, _pol(number), tab)
-        return _detail(_pol(number), tab, exc.status, problem=exc.message)
+            return _htmx_refusal(saved.error, _pol(number), tab)
+        return _detail(_pol(number), tab, saved.status, problem=saved.message)
     return _done(pol.id, tab, message)
+
+
+def _to_line(pol: POLine, message: str):
+    """After a committed change made on its own page (a form): the line's page, with the message."""
+    flash(message, "ok")
+    return redirect_to(url_for("orders.show", number=pol.number))
 
 
 def _done(pol_id: int, tab: str, message: str):
@@ -470,19 +448,19 @@ def _simple_action(name: str, service, message: str):
     bp.add_url_rule(f"/orders/lines/<number>/{name}", name, roles_required(*ORDER)(view), methods=["POST"])
 
 
-_simple_action("approve", svc.approve_po_line, "{pol.number} approved: its funds are encumbered.")
-_simple_action("defer", svc.defer_po_line, "{pol.number} deferred.")
-_simple_action("resume", svc.resume_po_line, "{pol.number} is In Review again.")
-_simple_action("close", svc.close_po_line, "{pol.number} closed; what it still encumbered is released.")
-_simple_action("reopen", svc.reopen_po_line, "{pol.number} reopened: edit it and approve it again.")
-_simple_action("renew", svc.renew_po_line, "{pol.number} renewed until {pol.renewal_date}.")
+_simple_action("approve", orders.approve_po_line, "{pol.number} approved: its funds are encumbered.")
+_simple_action("defer", orders.defer_po_line, "{pol.number} deferred.")
+_simple_action("resume", orders.resume_po_line, "{pol.number} is In Review again.")
+_simple_action("close", orders.close_po_line, "{pol.number} closed; what it still encumbered is released.")
+_simple_action("reopen", orders.reopen_po_line, "{pol.number} reopened: edit it and approve it again.")
+_simple_action("renew", orders.renew_po_line, "{pol.number} renewed until {pol.renewal_date}.")
 
 
 @bp.post("/orders/lines/<number>/send")
 @roles_required(*ORDER)
 def send(number):
     def change(pol):
-        po = svc.send_po_line(current_user, pol)
+        po = orders.send_po_line(current_user, pol)
         return f"{pol.number} sent to {po.vendor.code} with {po.number}."
     return _act(number, change)
 
@@ -495,8 +473,8 @@ def package(number):
         _package_choices(form, pol)
         if not form.validate_on_submit():
             raise InvalidInput("Choose an open purchase order of the line's vendor, or a new one.", "po")
-        po = svc.get_po(current_user, form.po.data) if form.po.data else None
-        po = svc.package_po_line(current_user, pol, po)
+        po = orders.get_po(current_user, form.po.data) if form.po.data else None
+        po = orders.package_po_line(current_user, pol, po)
         return f"{pol.number} packaged into {po.number}; send the order when it is complete."
     return _act(number, change)
 
@@ -508,21 +486,18 @@ def receive(number):
     form = ReceiveForm()
     _receive_choices(form, pol)
     if form.validate_on_submit():
-        chosen = set(form.items.data or [])
-        items = [i for i in pol.items if str(i.id) in chosen]
-        try:
+        ticked = set(form.items.data or [])
+        items = [i for i in pol.items if str(i.id) in ticked]
+        with saving(form) as saved:
             if pol.is_one_time and not items:
                 raise InvalidInput("Tick the items that arrived.", "items")
-            received = svc.receive_po_line(current_user, pol, items, form.received_date.data,
-                                           form.enumeration.data or "", form.chronology.data or "")
-            db.session.commit()
+            received = orders.receive_po_line(current_user, pol, items, form.received_date.data,
+                                              form.enumeration.data or "", form.chronology.data or "")
+        if saved:
             return _done(pol.id, "inventory", f"{len(received)} item(s) of {pol.number} received on "
                                               f"{form.received_date.data.isoformat()}.")
-        except DomainError as exc:
-            db.session.rollback()
-            pol = _pol(pol.id)
-            _receive_choices(form, pol)
-            attach_error(form, exc)
+        pol = _pol(pol.id)
+        _receive_choices(form, pol)
     return _detail(pol, "inventory", 422, receive_form=form)
 
 
@@ -532,14 +507,11 @@ def activate(number):
     pol = _pol_to_change(number)
     form = ActivateForm()
     if form.validate_on_submit():
-        try:
-            svc.activate_po_line(current_user, pol, form.activation_date.data)
-            db.session.commit()
+        with saving(form) as saved:
+            orders.activate_po_line(current_user, pol, form.activation_date.data)
+        if saved:
             return _done(pol.id, "inventory", f"{pol.number} activated on {form.activation_date.data.isoformat()}.")
-        except DomainError as exc:
-            db.session.rollback()
-            pol = _pol(pol.id)
-            attach_error(form, exc)
+        pol = _pol(pol.id)
     return _detail(pol, "inventory", 422, activate_form=form)
 
 
@@ -556,19 +528,14 @@ def cancel(number):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                done = svc.cancel_po_line(current_user, pol, form.reason.data)
-                db.session.commit()
-                flash(_cancelled_message(pol.number, done), "ok")
-                url = url_for("orders.show", number=pol.number)
-                return hx_redirect(url) if htmx else redirect(url)
-            except DomainError as exc:
-                db.session.rollback()
-                pol = _pol(pol.id)
-                attach_error(form, exc)
+            with saving(form) as saved:
+                done = orders.cancel_po_line(current_user, pol, form.reason.data)
+            if saved:
+                return _to_line(pol, _cancelled_message(pol.number, done))
+            pol = _pol(pol.id)
         status = 422
     return render("orders/cancel.html", status=status, pol=pol, active_tab="cancel", form=form,
-                  preview=svc.cancel_preview(pol), pol_layout=_layout())
+                  preview=orders.cancel_preview(pol), pol_layout=_layout())
 
 
 def _cancelled_message(number: str, done) -> str:
@@ -604,24 +571,19 @@ def _vendor_change(number: str, action: str):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                vendor = _get(Vendor, form.vendor.data, "vendor", "vendor")
-                account = _get(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
+            with saving(form) as saved:
+                vendor = chosen(Vendor, form.vendor.data, "vendor", "vendor")
+                account = chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
                 old = pol.vendor.code
                 if action == "replace_vendor":
-                    svc.replace_vendor(current_user, pol, vendor, account)
+                    orders.replace_vendor(current_user, pol, vendor, account)
                     message = f"{pol.number}: vendor {old} replaced by {vendor.code}."
                 else:
-                    po = svc.change_vendor(current_user, pol, vendor, account)
+                    po = orders.change_vendor(current_user, pol, vendor, account)
                     message = f"{pol.number} now ordered from {vendor.code} with {po.number}, which was sent."
-                db.session.commit()
-                flash(message, "ok")
-                url = url_for("orders.show", number=pol.number)
-                return hx_redirect(url) if htmx else redirect(url)
-            except DomainError as exc:
-                db.session.rollback()
-                pol = _pol(pol.id)
-                attach_error(form, exc)
+            if saved:
+                return _to_line(pol, message)
+            pol = _pol(pol.id)
         status = 422
     title, explanation = VENDOR_ACTIONS[action]
     return render("orders/vendor_change.html", status=status, pol=pol, active_tab=action, form=form, action=action,
@@ -658,27 +620,23 @@ def _reference_change(number: str, action: str):
         return _refused(pol, action)
     status, problem = 200, None
     if request.method == "POST":
-        try:
+        with saving() as saved:
             record_id = parse_id((request.form.get("record_id") or "").strip())
             if not record_id:
                 raise InvalidInput("Pick a record from the search results.", "record")
-            record = inv.get_record(record_id)
+            record = inventory.get_record(record_id)
             if action == "relink":
-                svc.relink_po_line(current_user, pol, record)
+                orders.relink_po_line(current_user, pol, record)
                 message = f"{pol.number} relinked to “{record.title}”."
             else:
-                svc.change_reference(current_user, pol, record)
+                orders.change_reference(current_user, pol, record)
                 message = f"{pol.number} now describes “{record.title}”."
-            db.session.commit()
-            flash(message, "ok")
-            url = url_for("orders.show", number=pol.number)
-            return hx_redirect(url) if htmx else redirect(url)
-        except DomainError as exc:
-            db.session.rollback()
-            pol = _pol(pol.id)
-            status, problem = exc.status, exc.message
+        if saved:
+            return _to_line(pol, message)
+        pol = _pol(pol.id)
+        status, problem = saved.status, saved.message
     q = (request.values.get("q") or "").strip()[:200]
-    page = inv.search_records(q or pol.title, request.args.get("page", 1, type=int))
+    page = inventory.search_records(q or pol.title, request.args.get("page", 1, type=int))
 
     def page_url(n):
         return url_for(f"orders.{action}", number=pol.number, q=q or None, page=n)
@@ -707,7 +665,7 @@ def relink(number):
 @roles_required(*VIEW)
 def pos():
     status = request.args.get("status") if request.args.get("status") in PurchaseOrder.STATUSES else ""
-    query = select(PurchaseOrder).where(svc.visible_pos_clause(current_user))
+    query = select(PurchaseOrder).where(orders.visible_pos_clause(current_user))
     if status:
         query = query.where(PurchaseOrder.status == status)
     page = db.paginate(query.order_by(PurchaseOrder.id.desc()), page=request.args.get("page", 1, type=int),
@@ -722,10 +680,10 @@ def pos():
 
     ready = db.session.scalar(select(db.func.count()).select_from(POLine).where(
         POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
-        svc.visible_po_lines_clause(current_user)))
+        orders.visible_po_lines_clause(current_user)))
     return render("orders/pos.html", "orders/_po_table.html", page=page, status_filter=status, list_url=list_url,
                   statuses=PurchaseOrder.STATUSES, ready_count=ready,
-                  can_order_any=svc.can_order(current_user, anywhere=True))
+                  can_order_any=orders.can_order(current_user, anywhere=True))
 
 
 @bp.get("/orders/by-vendor/<int:vendor_id>")
@@ -735,9 +693,9 @@ def vendor_orders(vendor_id):
     and PO lines the user may see, the latest ``VENDOR_TAB_LIMIT`` of each."""
     vendor = get_vendor(vendor_id)
     pos = db.session.scalars(select(PurchaseOrder).where(
-        PurchaseOrder.vendor_id == vendor.id, svc.visible_pos_clause(current_user))
+        PurchaseOrder.vendor_id == vendor.id, orders.visible_pos_clause(current_user))
         .order_by(PurchaseOrder.id.desc()).limit(VENDOR_TAB_LIMIT)).all()
-    lines = db.session.scalars(svc.po_lines_query(current_user, svc.LineFilter(vendor_id=vendor.id))
+    lines = db.session.scalars(orders.po_lines_query(current_user, orders.LineFilter(vendor_id=vendor.id))
                                .limit(VENDOR_TAB_LIMIT)).all()
     return render_template("orders/_vendor_orders.html", vendor=vendor, vendor_pos=pos, vendor_lines=lines,
                            orders_limit=VENDOR_TAB_LIMIT)
@@ -746,52 +704,46 @@ def vendor_orders(vendor_id):
 @bp.post("/orders/pos/package")
 @roles_required(*ORDER)
 def package_ready():
-    if not svc.can_order(current_user, anywhere=True):
+    if not orders.can_order(current_user, anywhere=True):
         abort(403)
-    try:
-        sent = svc.package_ready_lines(current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    with saving() as saved:
+        sent = orders.package_ready_lines(current_user)
+    if not saved:
         if htmx:
-            raise
-        flash(exc.message, "error")
+            raise saved.error
+        flash(saved.message, "error")
         return redirect(url_for("orders.pos"))
     if sent:
         flash(f"{len(sent)} purchase order(s) packaged and sent: " + ", ".join(po.number for po in sent) + ".", "ok")
     else:
         flash("No ready lines wait for automatic packaging.", "ok")
-    url = url_for("orders.pos")
-    return hx_redirect(url) if htmx else redirect(url)
+    return redirect_to(url_for("orders.pos"))
 
 
 @bp.get("/orders/pos/<po_number>")
 @roles_required(*VIEW)
 def show_po(po_number):
-    return _po_page(svc.get_po(current_user, po_number))
+    return _po_page(orders.get_po(current_user, po_number))
 
 
 def _po_page(po: PurchaseOrder, status: int = 200, problem: str | None = None):
     may_invoice = "create" in invoice_actions(current_user, Invoice(owner_library_id=po.owner_library_id))
-    return render("orders/po.html", status=status, po=po, can_act=svc.can_order(current_user, po.owner_library_id),
+    return render("orders/po.html", status=status, po=po, can_act=orders.can_order(current_user, po.owner_library_id),
                   can_invoice=may_invoice, packaging=PACKAGING, problem=problem)
 
 
 @bp.post("/orders/pos/<po_number>/send")
 @roles_required(*ORDER)
 def send_po(po_number):
-    po = svc.get_po(current_user, po_number)
-    if not svc.can_order(current_user, po.owner_library_id):
+    po = orders.get_po(current_user, po_number)
+    if not orders.can_order(current_user, po.owner_library_id):
         abort(403)
-    try:
-        svc.send_po(current_user, po)
-        db.session.commit()
-        flash(f"{po.number} sent to {po.vendor.code}.", "ok")
-    except DomainError as exc:
-        db.session.rollback()
+    with saving() as saved:
+        orders.send_po(current_user, po)
+    if not saved:
         if htmx:
-            raise
-        return _po_page(svc.get_po(current_user, po_number), exc.status, problem=exc.message)
-    url = url_for("orders.show_po", po_number=po.number)
-    return hx_redirect(url) if htmx else redirect(url)
+            raise saved.error
+        return _po_page(orders.get_po(current_user, po_number), saved.status, problem=saved.message)
+    flash(f"{po.number} sent to {po.vendor.code}.", "ok")
+    return redirect_to(url_for("orders.show_po", po_number=po.number))
 

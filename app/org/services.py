@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
+from ..ids import parse_id
 from .models import Library
 
 
@@ -18,18 +19,6 @@ def create_library(actor, code: str, name: str) -> Library:
     db.session.add(library)
     db.session.flush()
     return library
-
-
-def parse_id(value) -> int | None:
-    """An id from a URL, form or JSON value; None when it cannot be one (so: not found)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
-
-
-MAX_ID = 2**31 - 1  # INTEGER primary keys: a bigger id cannot exist (and would fail the query)
 
 
 def get_one(ref, query, what: str):

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..funds.services import check_currency  # noqa: F401  (one currency rule for every domain)
 from ..ledger.money import RATE_SCALE, Rate, has_percent_precision, quantize_rate
 from ..org.models import Institution
-from ..org.services import parse_id
+from ..ids import parse_id
 from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 
 VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})

@@ -9,16 +9,16 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_
 from werkzeug.datastructures import MultiDict
 
 from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_required, roles_required
-from ..errors import DomainError, Forbidden, InvalidInput
-from ..extensions import db, htmx
-from ..forms_util import attach_error
-from ..htmx import hx_redirect, render
+from ..errors import Forbidden, InvalidInput
+from ..extensions import db
+from ..htmx import changed, redirect_to, render
+from ..saving import saving
 from . import services as vendors
 from .forms import AccountForm, AddressForm, ContactForm, RateForm, RateUploadForm, VendorForm
 from .models import Vendor
@@ -136,7 +136,8 @@ def _vendor_form(vendor: Vendor | None):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            # A shared field posted by a library-scoped buyer (Forbidden): 403, nothing saved.
+            with saving(form, reraise=(Forbidden,)) as saved:
                 data = _vendor_fields(form)
                 if vendor is None:
                     vendor = vendors.create_vendor(current_user, form.code.data, data)
@@ -144,18 +145,11 @@ def _vendor_form(vendor: Vendor | None):
                 else:
                     vendors.update_vendor(current_user, vendor, data)
                     message = f"Vendor {vendor.code} saved."
-                db.session.commit()
+            if saved:
                 flash(message, "ok")
-                url = url_for("vendors.show", vendor_id=vendor.id)
-                return hx_redirect(url) if htmx else redirect(url)
-            except Forbidden:
-                db.session.rollback()
-                raise  # a shared field posted by a library-scoped buyer: 403, nothing saved
-            except DomainError as exc:
-                db.session.rollback()
-                attach_error(form, exc)
-                if vendor is not None:
-                    vendor = vendors.get_vendor(vendor.id)
+                return redirect_to(url_for("vendors.show", vendor_id=vendor.id))
+            if vendor is not None:
+                vendor = vendors.get_vendor(vendor.id)
         status = 422
     return render("vendors/form.html", "vendors/_form.html", status=status, form=form, vendor=vendor,
                   shared_editable=shared)
@@ -196,24 +190,16 @@ def show(vendor_id):
 def _child_change(vendor_id, tab: str, form_name: str, form, change):
     """Run one add/remove on a vendor's child rows; answer with the tab panel (422 with errors)."""
     vendor = vendors.get_vendor(vendor_id)
-    status = 200
     if form is None or form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             message = change(vendor)
-            db.session.commit()
-            if not htmx:
-                flash(message, "ok")
-                return redirect(url_for("vendors.show", vendor_id=vendor_id, tab=tab))
-            vendor = vendors.get_vendor(vendor_id)
-            return _tab_panel(vendor, tab, message=message)
-        except DomainError as exc:
-            db.session.rollback()
-            vendor = vendors.get_vendor(vendor_id)
-            if form is None:
-                return _tab_panel(vendor, tab, 422, message=exc.message)
-            attach_error(form, exc)
-    status = 422
-    return _tab_panel(vendor, tab, status, **{form_name: form})
+        if saved:
+            return changed(message, url_for("vendors.show", vendor_id=vendor_id, tab=tab),
+                           lambda: _tab_panel(vendors.get_vendor(vendor_id), tab, message=message))
+        vendor = vendors.get_vendor(vendor_id)
+        if form is None:
+            return _tab_panel(vendor, tab, 422, message=saved.message)
+    return _tab_panel(vendor, tab, 422, **{form_name: form})
 
 
 @bp.post("/vendors/<int:vendor_id>/accounts")
@@ -223,7 +209,7 @@ def add_account(vendor_id):
 
     def change(vendor):
         a = vendors.add_account(current_user, vendor, form.code.data, form.description.data,
-                           form.financial_sys_code.data, form.status.data)
+                                form.financial_sys_code.data, form.status.data)
         return f"Account {a.code} added."
     return _child_change(vendor_id, "accounts", "account_form", form, change)
 
@@ -308,17 +294,12 @@ def rates():
 def add_rate():
     form = RateForm()
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             row = vendors.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
-            db.session.commit()
+        if saved:
             message = f"Rate for {row.currency} on {row.day.isoformat()} added."
-            if not htmx:
-                flash(message, "ok")
-                return redirect(url_for("vendors.rates"))
-            return _rates_page(fragment="vendors/_rates_body.html", message=message)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
+            return changed(message, url_for("vendors.rates"),
+                           lambda: _rates_page(fragment="vendors/_rates_body.html", message=message))
     return _rates_page(422, "vendors/_rates_body.html", rate_form=form)
 
 
