@@ -22,6 +22,7 @@ from ...auth.permissions import roles_required
 from ...errors import DomainError
 from ...extensions import db
 from ...htmx import render
+from ...saving import saving
 from ...invoices import services as invoices
 from ...vendors.models import Vendor
 from ...vendors.services import vendor_select_choices
@@ -96,12 +97,10 @@ def retry(edi_message_id):
         message = edi.get_message(current_user, edi_message_id)
     except DomainError:
         abort(404)
-    try:
+    with saving() as saved:
         edi.retry_edi_message(current_user, message)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not saved:
+        flash(saved.message, "error")
         return redirect(url_for("edi.show", edi_message_id=edi_message_id))
     if message.status == "invoice_created":
         flash(f"Invoice {message.invoice_number} created from message #{message.id}.", "ok")
@@ -143,12 +142,10 @@ def receive():
         return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES), 422
     data = upload_file.read(edi.MAX_FILE_BYTES + 1)
     file_name = secure_filename(upload_file.filename) or "upload.edi"
-    try:
+    with saving() as saved:
         run = edi.start_upload(current_user, vendor, file_name, data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        form.file.errors = [exc.message]
+    if not saved:
+        form.file.errors = [saved.message]
         return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES), 422
     threading.Thread(target=edi.run_edi_upload, args=(current_app._get_current_object(), run.id,
                                                      vendor.id if vendor else None, file_name, data),
@@ -210,16 +207,9 @@ def edit_setting(edi_vendor_id):
         fields = edi.EdiSettingFields(connection=connection, folder=form.folder.data, active=form.active.data,
                                      schedule=form.schedule.data, schedule_time=form.schedule_time.data,
                                      schedule_day=int(day) if day.isdigit() else None)
-        try:
+        with saving(form) as saved:
             edi.save_setting(current_user, vendor, fields)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors = [exc.message]
-            else:
-                form.form_errors.append(exc.message)
+        if not saved:
             return render_template("invoices/edi/setting_form.html", form=form, vendor=vendor, setting=setting), 422
         flash(f"EDI settings of {vendor.code} saved.", "ok")
         return redirect(url_for("edi.settings_list"))
@@ -235,11 +225,10 @@ def fetch_now(edi_vendor_id):
     if not FlaskForm().validate():
         abort(400)
     vendor = db.session.get(Vendor, edi_vendor_id) or abort(404)
-    try:
+    with saving() as saved:
         run = edi.start_fetch(current_user, vendor)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if not saved:
+        flash(saved.message, "error")
         return redirect(url_for("edi.settings_list"))
     if run.status == "running":
         threading.Thread(target=edi.fetch_run, args=(current_app._get_current_object(), vendor.code),
