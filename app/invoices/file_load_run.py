@@ -23,7 +23,7 @@ from ..extensions import db
 from ..integrations import loads
 from ..integrations.models import BulkLoad, BulkLoadInvoice, JobEvent, JobRun
 from ..vendors.models import Vendor
-from . import file_loading as fl
+from . import file_loading
 from .models import Invoice
 
 JOB = KIND = "invoice_file"
@@ -62,12 +62,12 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
         earlier = {row: run_id for row, run_id in db.session.execute(
             select(BulkLoadInvoice.first_row, BulkLoadInvoice.run_id).filter_by(load_id=load_id))}
         try:
-            check = fl.prepare(actor, vendor, data, file_name, earlier)
+            check = file_loading.prepare(actor, vendor, data, file_name, earlier)
         except DomainError as exc:
             raise loads.LoadRefused(f"{file_name}: {exc.message}") from None
         vendor_code = vendor.code
 
-    todo = fl.ready(check)
+    todo = file_loading.ready(check)
     run_log.count(files=1)
     for inv in check.invalid:
         run_log.warning(" ".join(inv.problems) or "Not loaded.", file=file_name, record=inv.number[:255])
@@ -81,7 +81,7 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
     chunks.commit()
     created = 0
     for done, inv in enumerate(todo, 1):
-        if fl.load_invoice(actor, inv):
+        if file_loading.load_invoice(actor, inv):
             created += 1
             db.session.add(BulkLoadInvoice(load_id=load_id, first_row=inv.first_row, number=inv.number[:50],
                                            invoice_id=inv.invoice_id, run_id=run_log.run_id))
