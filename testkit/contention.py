@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"   # tests.conftest.PASSWORD
+from testkit import PASSWORD
 FAST_HASH = '{"time_cost": 1, "memory_cost": 1024, "parallelism": 1}'
 OK = {"api": 201, "login": 302, "approve": 200}
 KINDS = ("api", "login", "approve")
@@ -54,8 +54,8 @@ def build(lines: int = 20_000, per_invoice: int = 100, approvals: int = 120) -> 
     from app.funds import services as fs
     from app.invoices.models import Invoice
     from app.vendors import services as vs
-    from tests.factories import build_world
-    from tests.invoices.helpers import invoice
+    from testkit.world import build_world
+    from testkit.invoices import invoice
 
     world = build_world()
     admin = world.user("admin")
@@ -102,7 +102,7 @@ class Server:
     """``flask --app wsgi run`` on a free port, serving ``db_path``."""
 
     def __init__(self, db_path: Path, work: Path, **config: str):
-        from tests.servers import free_port
+        from testkit.net import free_port
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / "server.log"
@@ -117,7 +117,7 @@ class Server:
                                      start_new_session=True)
 
     def __enter__(self) -> "Server":
-        from tests.servers import wait_port
+        from testkit.net import wait_port
         wait_port(self.port, 60)
         return self
 

@@ -3,7 +3,9 @@
 Library A ("LIBA") and library B ("LIBB"); an institution ledger GEN available to all with funds
 SHARED (allocated, 1,000.00) under summary BOOKS, plus one ledger owned by each library with
 funds A-BKS and B-BKS. Users: admin, fundmgr (institution), fundmgr-a / fundmgr-b (library
-scoped), viewer, viewer-a, viewer-b, and one institution-wide user per other role.
+scoped), viewer, viewer-a, viewer-b, and one institution-wide user per other role; every password
+is PASSWORD. ``build_world`` makes it (in an app context, on a database with its institution);
+``load_world`` finds it again in a database that was copied from one where it was built.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from app.extensions import db
 from app.funds import services as fs
 from app.funds.models import FiscalPeriod, Fund, Ledger
 from app.org.models import Library
-from tests.conftest import PASSWORD
+from testkit import PASSWORD
+
 
 
 @dataclass
@@ -68,3 +71,16 @@ def build_world() -> World:
         fs.allocate(admin, fund, Decimal("1000.00"), reference="INIT")
     db.session.commit()
     return World(lib_a, lib_b, period, gen, ledger_a, ledger_b, books, shared, fund_a, fund_b, ids)
+
+
+
+def load_world() -> World:
+    """The World of a database copied from one where :func:`build_world` ran (found by code)."""
+    def one(model, **by):
+        return db.session.scalars(db.select(model).filter_by(**by)).one()
+    names = [name for name, _, _ in USERS]
+    users = dict(db.session.execute(db.select(User.username, User.id).where(User.username.in_(names))).all())
+    return World(one(Library, code="LIBA"), one(Library, code="LIBB"), one(FiscalPeriod, code="FY2026"),
+                 one(Ledger, code="GEN"), one(Ledger, code="LEDA"), one(Ledger, code="LEDB"), one(Fund, code="BOOKS"),
+                 one(Fund, code="SHARED"), one(Fund, code="A-BKS"), one(Fund, code="B-BKS"),
+                 {name: users[name] for name in names})

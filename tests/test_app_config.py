@@ -53,7 +53,7 @@ def test_no_cdn_in_templates():
 
 
 def test_oversized_upload_is_a_clear_413(app, world):
-    from tests.conftest import login
+    from tests.helpers import login
     client = login(app.test_client(), "admin")
     big = b"x" * (16 * 1024 * 1024 + 1)
     resp = client.post("/currency-rates/upload", data=big, content_type="application/octet-stream")

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.funds import services as fs
 from app.funds.models import Fund, FundTransaction
 from app.idempotency import new_form_token
-from tests.conftest import login
+from tests.helpers import login
 
 SHORT = {"SQLITE_BUSY_TIMEOUT_MS": 200, "DB_LOCK_TIMEOUT_MS": 200}
 
@@ -29,7 +29,7 @@ SHORT = {"SQLITE_BUSY_TIMEOUT_MS": 200, "DB_LOCK_TIMEOUT_MS": 200}
 def busy_app(request, make_app):
     app = make_app(request.param, **SHORT)
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         yield app, world
 
@@ -114,7 +114,7 @@ def test_H12_01_jobs_wait_patiently_while_requests_give_up(make_app):
     SQLITE_JOB_BUSY_TIMEOUT_MS and gets through once the lock is released."""
     app = make_app("sqlite", SQLITE_BUSY_TIMEOUT_MS=200, SQLITE_JOB_BUSY_TIMEOUT_MS=30000)
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         fund_id, actor_id = world.shared.id, world.users["fundmgr"]
         token = issue_api_token(None, world.user("fundmgr"))
@@ -176,7 +176,7 @@ def test_H12_01_a_write_committed_just_before_the_database_got_busy_answers_its_
     answer 503 "nothing was saved" for a change that was saved (a client would send it again)."""
     app = make_app("sqlite", **SHORT)
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         token = issue_api_token(None, world.user("fundmgr"))
         db.session.commit()

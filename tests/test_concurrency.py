@@ -54,7 +54,7 @@ def _race(app, fund_id: int, actor_id: int, spends: int, amount: Decimal):
 
 def _setup(app):
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         return world.shared.id, world.users["fundmgr"]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from app.extensions import db
 from app.funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
 from app.idempotency import new_form_token
-from tests.conftest import login
+from tests.helpers import login
 
 HX = {"HX-Request": "true"}
 

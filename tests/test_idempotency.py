@@ -26,9 +26,9 @@ from app.idempotency import IdempotencyKey, new_form_token
 from app.integrations.models import JobRun
 from app.invoices import services as ivs
 from app.invoices.models import Invoice
-from tests.conftest import PASSWORD, login
-from tests.factories import build_world
-from tests.servers import served
+from tests.helpers import PASSWORD, login
+from testkit.world import build_world
+from tests.helpers import served
 from tests.invoices.helpers import invoice, make_vendors
 
 HX = {"HX-Request": "true"}
@@ -222,7 +222,7 @@ def test_H12_08_invoice_approve_and_payment_forms_work_once(app, world):
 
 
 def test_H12_08_the_invoice_file_load_form_loads_once(make_app, backend, tmp_path):
-    from tests.invoice_files.conftest import table, xlsx
+    from tests.invoice_files.helpers import table, xlsx
     app, ids, _ = _app(make_app, backend, setup=lambda world: make_vendors(world).plain.id)
     app.config["INVOICE_FILE_FOLDER"] = str(tmp_path)
     vendor_id = ids["setup"]

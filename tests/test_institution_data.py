@@ -22,7 +22,7 @@ from app.funds import services as fs
 from app.funds.models import FiscalPeriod, Ledger
 from app.vendors import services as vs
 from app.vendors.models import ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
 HX = {"HX-Request": "true"}
 

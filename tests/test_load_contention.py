@@ -4,14 +4,14 @@ logins, HTMX approvals). Every other write succeeds or answers 503, none waits l
 2 s), the load completes, and nothing is lost or written twice.
 
 Before the fix the load ran inside its web request in one transaction: the others waited until
-SQLite's busy timeout and answered 500. See tests/contention.py for the set-up.
+SQLite's busy timeout and answered 500. See testkit/contention.py for the set-up.
 """
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from tests import contention
+from testkit import contention
 
 LINES, PER_INVOICE, WRITERS, P95_LIMIT = 20_000, 100, 20, 2.0
 

@@ -12,7 +12,7 @@ from app.auth.permissions import unregistered_endpoints
 from app.extensions import db
 from app.funds.models import Fund, FundTransaction
 from app.idempotency import new_form_token
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.route_matrix import MATRIX, PUBLIC
 
 API_PREFIX = "api."
@@ -141,7 +141,7 @@ def _form_token(client):
 def test_SEC05_csrf_required_on_state_changes(make_app, backend):
     app = make_app(backend, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         client = app.test_client()
         token = _form_token(client)
@@ -254,7 +254,7 @@ def test_H12_05_institution_wide_routes_refuse_library_scoped_holders(make_app):
     reading institution-wide data stays open to both. Only these routes get the library-scoped pass
     (SQLite only: the rule does not depend on the database)."""
     from app.auth.services import create_user, issue_api_token
-    from tests.factories import build_world
+    from testkit.world import build_world
     from tests.route_matrix import API_INSTITUTION_WIDE, API_MATRIX, API_READ, API_WRITE, INSTITUTION_WIDE
 
     app = make_app("sqlite")

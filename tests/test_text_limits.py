@@ -14,8 +14,8 @@ from app.invoices import services as ivs
 from app.invoices.models import Invoice
 from app.limits import MAX_TEXT_LENGTH
 from app.vendors.models import Vendor
-from tests.api.conftest import api, error_of  # noqa: F401  (api: a fixture)
-from tests.conftest import login
+from tests.api.helpers import error_of  # noqa: F401  (api: a fixture)
+from tests.helpers import login
 from tests.invoices.helpers import lines, make_vendors
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.factories import build_world
+from tests.helpers import PASSWORD
+from testkit.world import build_world
 
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.funds.models import FundTransaction
 from app.invoices.models import Invoice
-from tests.conftest import login
-from tests.factories import build_world
+from tests.helpers import login
+from testkit.world import build_world
 from tests.invoices.helpers import invoice, make_vendors
 
 COOKIE = "acq_session"

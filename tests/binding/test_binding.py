@@ -11,7 +11,7 @@ from app.extensions import db
 from app.inventory import services as inv
 from app.inventory.models import Item, WorkOrder, WorkOrderItem
 from tests.binding.helpers import bind
-from tests.conftest import login
+from tests.helpers import login
 from tests.orders.helpers import line, make_vendors
 
 HX = {"HX-Request": "true"}

@@ -32,7 +32,7 @@ VAT_QUESTION = "LIAB is liable for VAT, yet the invoice reports none. Save it wi
 def browser_app(make_app, backend):
     """The standard world with CSRF on, on each backend (the shared fixture serves SQLite only)."""
     from app.extensions import db
-    from tests.factories import build_world
+    from testkit.world import build_world
 
     app = make_app(backend, WTF_CSRF_ENABLED=True)
     with app.app_context():

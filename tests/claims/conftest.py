@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from app.extensions import db
 from app.orders import services as os_
 from app.vendors import services as vs
-from tests.conftest import free_port
+from tests.helpers import free_port
 from tests.orders.helpers import line, make_vendors
 
 

@@ -1,75 +1,18 @@
-"""Fixtures of the allocation loader tests: the ERP's number 23 for FY2026, a finance profile on a
-local folder or on the real sshd, and a way to drop a file in its input folder and run the job."""
+"""Fixtures of the allocation loader tests: a loader (tests/erp_allocations/helpers.py) on a finance
+profile on a local folder or on the real sshd."""
 from __future__ import annotations
-
-import pathlib
-from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 
-from app.auth.models import Role
-from app.auth.services import create_user
-from app.extensions import db
-from app.funds.models import Fund
-from app.integrations import services as isv
-from app.integrations.models import JobRun
-from tests.conftest import PASSWORD
-from tests.erp_fixtures import erp_profile, local_connection, sftp_connection
-
-FOLDER = "allocations/in"
-PERIOD_NUMBER = 23
-
-
-@dataclass
-class Loader:
-    app: object
-    root: pathlib.Path        # the connection's base folder on this machine
-    admin_id: int
-
-    @property
-    def folder(self) -> pathlib.Path:
-        return self.root / FOLDER
-
-    def drop(self, name: str, data: bytes) -> pathlib.Path:
-        path = self.folder / name
-        path.write_bytes(data)
-        return path
-
-    def run(self, actor: str | None = None, world=None) -> JobRun:
-        import jobs.load_allocations
-        db.session.commit()
-        actor_id = world.users[actor] if actor else self.admin_id
-        run_id = jobs.load_allocations.run(self.app, "ERP", actor_id=actor_id)
-        db.session.expire_all()
-        return db.session.get(JobRun, run_id)
-
-    def names(self) -> list[str]:
-        return sorted(p.name for p in self.folder.iterdir())
-
-
-def allocated(*codes: str) -> dict[str, Decimal]:
-    db.session.expire_all()
-    return {f.code: f.allocated for f in db.session.scalars(db.select(Fund).where(Fund.code.in_(codes)))}
-
-
-def errors_of(run: JobRun) -> list[tuple[str, str]]:
-    return [(e.record, e.message) for e in run.events if e.level == "error"]
-
-
-def _loader(app, world, connection, root, file_type) -> Loader:
-    admin = world.user("admin")
-    isv.set_fiscal_period_mapping(admin, world.period, PERIOD_NUMBER)
-    erp_profile(admin, connection, folder_root=root, load_allocations={"file_type": file_type})
-    db.session.commit()
-    return Loader(app, root, admin.id)
+from tests.erp_allocations.helpers import Loader, make_loader
+from testkit.erp import local_connection, sftp_connection
 
 
 @pytest.fixture
 def local_loader(app, world, tmp_path):
     def make(file_type: str = "csv") -> Loader:
         conn, root = local_connection(world.user("admin"), tmp_path / "erp")
-        return _loader(app, world, conn, root, file_type)
+        return make_loader(app, world, conn, root, file_type)
     return make
 
 
@@ -77,14 +20,5 @@ def local_loader(app, world, tmp_path):
 def sftp_loader(app, world, sshd):
     def make(file_type: str = "csv") -> Loader:
         conn, root = sftp_connection(world.user("admin"), sshd)
-        return _loader(app, world, conn, root, file_type)
+        return make_loader(app, world, conn, root, file_type)
     return make
-
-
-@pytest.fixture
-def admin_a(world):
-    """An administrator of library A only: not an institution administrator."""
-    user = create_user(None, "admin-a", PASSWORD, full_name="Admin A", roles=[(Role.ADMIN, world.lib_a)])
-    db.session.commit()
-    world.users[user.username] = user.id
-    return user

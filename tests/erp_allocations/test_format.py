@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from app.integrations.formats.allocations import parse_allocation_file, plain_amount, whole_number
-from tests.erp_allocations.files import HEADER, allocation_file
+from testkit.allocation_files import HEADER, allocation_file
 
 FORMATS = ("csv", "xls", "xlsx")
 

@@ -7,8 +7,8 @@ import pytest
 
 from app.integrations.formats.allocations import parse_allocation_file
 from app.spreadsheets import MAX_PART_BYTES
-from tests.erp_allocations.conftest import PERIOD_NUMBER, allocated, errors_of
-from tests.erp_allocations.files import HEADER
+from tests.erp_allocations.helpers import PERIOD_NUMBER, allocated, errors_of
+from testkit.allocation_files import HEADER
 from tests.hostile_workbooks import hostile, oversized_part, peak_memory
 
 ROWS = [HEADER, ["EXT-1", PERIOD_NUMBER, 1.5, "R-1", "note"]]

@@ -9,7 +9,7 @@ from datetime import date
 from app.extensions import db
 from app.funds import services as fs
 from app.integrations import services as isv
-from tests.conftest import login
+from tests.helpers import login
 
 URL = "/admin/erp/fiscal-periods"
 HX = {"HX-Request": "true"}
@@ -95,10 +95,10 @@ def test_not_a_number_and_swapping(app, world, login_as):
 
 def test_the_form_carries_its_csrf_token(make_app, backend):
     """With CSRF protection on: a post without the token changes nothing, the page's own token works."""
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
     app = make_app(backend, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         world = build_world()
         client = app.test_client()
         login_page = client.get("/login").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Fixtures for the invoice export tests: vendors, Ready-to-be-Paid invoices, and a TCP proxy in
+"""Fixtures for the invoice export tests: the app with a short ERP timeout, and a TCP proxy in
 front of the test sshd that can cut a connection after a given number of bytes."""
 from __future__ import annotations
 
@@ -7,12 +7,6 @@ import threading
 
 import pytest
 
-from tests.invoices.helpers import make_vendors
-
-
-@pytest.fixture
-def vendors(world):
-    return make_vendors(world)
 
 
 @pytest.fixture

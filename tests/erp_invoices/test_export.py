@@ -17,7 +17,7 @@ from app.invoices import services as ivs
 from app.invoices import settings
 from app.invoices.models import Invoice
 from app.org.models import Institution
-from tests.erp_fixtures import erp_profile, ftp_connection, local_connection, sftp_connection
+from testkit.erp import erp_profile, ftp_connection, local_connection, sftp_connection
 from tests.erp_invoices.helpers import (batches, errors, export_marks, final_files, ready, run, statuses,
                                         warnings)
 

@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.integrations import transport as tr
 from app.invoices import services as ivs
-from tests.erp_fixtures import erp_profile, sftp_connection
+from testkit.erp import erp_profile, sftp_connection
 from tests.erp_invoices.helpers import batches, errors, export_marks, final_files, ready, run, statuses
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

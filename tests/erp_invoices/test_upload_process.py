@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.integrations import upload_worker
 from app.integrations.models import JobEvent
-from tests.erp_fixtures import erp_profile, sftp_connection
+from testkit.erp import erp_profile, sftp_connection
 from tests.erp_invoices.helpers import batches, errors, export_marks, final_files, ready, run, statuses
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

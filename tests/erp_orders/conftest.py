@@ -1,14 +1,8 @@
-"""Fixtures of the order export tests: vendors and a finance profile on the test sshd."""
+"""Fixtures of the order export tests: a finance profile on the test sshd."""
 import pytest
 
 from app.extensions import db
-from tests.erp_fixtures import erp_profile, sftp_connection
-from tests.orders.helpers import make_vendors
-
-
-@pytest.fixture
-def orders(world):
-    return make_vendors(world)
+from testkit.erp import erp_profile, sftp_connection
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from app.integrations.formats import orders as fmt
 from app.integrations.models import OrderExport
 from app.orders import services as os_
 from app.orders.models import OutboxEvent
-from tests.erp_fixtures import erp_profile, sftp_connection
+from testkit.erp import erp_profile, sftp_connection
 from tests.erp_orders.helpers import dec, files, messages, read_po, run_job, sent, text
 from tests.orders.helpers import line
 

@@ -1,21 +1,19 @@
-"""Fixtures: vendors, and a finance profile on the real test sshd whose payments folder is ``inbox``."""
+"""Fixtures: a second plain vendor, and a finance profile on the real test sshd whose payments folder is ``inbox``."""
 from types import SimpleNamespace
 
 import pytest
 
 from app.extensions import db
-from app.vendors import services as vs
-from tests.erp_fixtures import erp_profile, sftp_connection
-from tests.invoices.helpers import make_vendors
+from app.vendors import services as vendors_service
+from testkit.erp import erp_profile, sftp_connection
 
 
 @pytest.fixture
-def vendors(world):
-    found = make_vendors(world)
-    # A second plain EUR vendor (PLAIN2): for numbers reused across vendors.
-    found.other = vs.create_vendor(world.user("admin"), "PLAIN2", vs.VendorFields(name="Other books", currency="EUR"))
+def other_vendor(vendors, world):
+    """A second plain EUR vendor (PLAIN2): for numbers reused across vendors."""
+    vendor = vendors_service.create_vendor(world.user("admin"), "PLAIN2", vendors_service.VendorFields(name="Other books", currency="EUR"))
     db.session.commit()
-    return found
+    return vendor
 
 
 @pytest.fixture

@@ -124,9 +124,9 @@ def test_crash_mid_import_then_rerun_equals_clean_run(app, world, vendors, erp, 
 
 
 @SQLITE
-def test_crash_rerun_matches_a_clean_run_exactly(app, world, vendors, erp, monkeypatch):
+def test_crash_rerun_matches_a_clean_run_exactly(app, world, vendors, other_vendor, erp, monkeypatch):
     """The same file once cleanly (profile ERP) and once after a crash (profile ERP2) ends equal."""
-    from tests.erp_fixtures import erp_profile, local_connection
+    from testkit.erp import erp_profile, local_connection
     clean = _clean_final_state(app, world, vendors, erp, 4)
     run_import(app)
     clean_state = [s[1:] for s in state(clean)]
@@ -134,7 +134,7 @@ def test_crash_rerun_matches_a_clean_run_exactly(app, world, vendors, erp, monke
     admin = world.user("admin")
     conn, root = local_connection(admin, erp.root.parent / (erp.root.name + "-b"), code="LOCAL2")
     erp_profile(admin, conn, code="ERP2", folder_root=root)
-    other = waiting(world, vendors.other, [f"K-{i}" for i in range(4)], amount="5.00")
+    other = waiting(world, other_vendor, [f"K-{i}" for i in range(4)], amount="5.00")
     records = [paid(inv, voucher=f"V-{i}") if i % 3 else rejected(inv) for i, inv in enumerate(other)]
     drop(root / "payments" / "in", "pay.xml", confirmation(records))
     real, calls = ivs.record_payment, {"n": 0}
@@ -153,11 +153,11 @@ def test_crash_rerun_matches_a_clean_run_exactly(app, world, vendors, erp, monke
 
 
 @SQLITE
-def test_mixed_file_applies_the_valid_records(app, world, vendors, erp):
+def test_mixed_file_applies_the_valid_records(app, world, vendors, other_vendor, erp):
     """FIL-06: valid, unknown, ambiguous, already closed, bad value, uid/number conflict."""
     ok1, ok2, closed_one = waiting(world, vendors.plain, ["M-1", "M-2", "M-3"])
     twin_a, = waiting(world, vendors.plain, ["SAME"])
-    twin_b, = waiting(world, vendors.other, ["SAME"])
+    twin_b, = waiting(world, other_vendor, ["SAME"])
     ivs.record_payment(world.user("admin"), closed_one, "V-0", date(2026, 4, 1), "10.00")
     db.session.commit()
     records = [paid(ok1), {"unique_identifier": "9999999999999999", "payment_status": "PAID"},

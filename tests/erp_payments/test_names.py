@@ -9,7 +9,7 @@ from app.integrations import payment_import
 from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate
 from app.invoices.models import Invoice
-from tests.erp_fixtures import erp_profile, local_connection
+from testkit.erp import erp_profile, local_connection
 from tests.erp_payments.helpers import confirmation, drop, paid, run_import, waiting
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

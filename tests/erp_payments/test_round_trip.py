@@ -16,9 +16,9 @@ PAYMENT_DATA_NS = "{http://com/exlibris/repository/acq/invoice/xmlbeans}"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_export_then_confirm_closes_every_invoice(app, world, vendors, erp):
+def test_export_then_confirm_closes_every_invoice(app, world, vendors, other_vendor, erp):
     ids = []
-    for n, vendor in enumerate([vendors.plain, vendors.plain, vendors.other]):
+    for n, vendor in enumerate([vendors.plain, vendors.plain, other_vendor]):
         inv = invoice(world, world.user("invoicer"), vendor, number=f"RT-{n}", amounts=("12.30",),
                       invoice_date=date(2026, 5, 1) + timedelta(days=n))
         ivs.process_invoice(world.user("invoicer"), inv)

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.invoices import services as ivs
 from app.invoices import settings
 from app.invoices.models import ApprovalRule, ChargeType, ReviewRule
-from tests.conftest import login
+from tests.helpers import login
 from tests.invoices.helpers import invoice
 
 HX = {"HX-Request": "true"}

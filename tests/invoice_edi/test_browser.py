@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.invoices import edi_services as es
-from tests.invoice_edi.conftest import OVERFLOW, good_message, interchange
+from tests.invoice_edi.helpers import OVERFLOW, good_message, interchange
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.browser
 def browser_app(make_app):
     """The standard world with CSRF on, the EDI vendors and one PO line of EURV to invoice."""
     from app.extensions import db
-    from tests.factories import build_world
-    from tests.invoice_edi.conftest import pol
+    from testkit.world import build_world
+    from tests.invoice_edi.helpers import pol
     from tests.orders.helpers import make_vendors
 
     app = make_app("sqlite", WTF_CSRF_ENABLED=True)

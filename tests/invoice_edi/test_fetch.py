@@ -14,20 +14,20 @@ from app.invoices import edi_services as es
 from app.invoices.edi_models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
-from tests.erp_fixtures import sftp_connection
-from tests.invoice_edi.conftest import interchange, invoic, pol
+from testkit.erp import sftp_connection
+from tests.invoice_edi.helpers import interchange, invoic, pol
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def pickup(app, world, vendors, sshd):
+def pickup(app, world, orders, sshd):
     """EURV's EDI settings on the real sshd, folder ``edi/in`` (returned as a local Path)."""
     admin = world.user("admin")
     conn, root = sftp_connection(admin, sshd, code="EDISFTP")
     folder = root / "edi" / "in"
     folder.mkdir(parents=True)
-    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=conn, folder="edi/in", active=True,
+    es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=conn, folder="edi/in", active=True,
                                                             schedule="daily", schedule_time="06:30"))
     db.session.commit()
     return folder
@@ -39,8 +39,8 @@ def _run(app, **kw) -> JobRun:
     return db.session.get(JobRun, run_id)
 
 
-def test_fetch_creates_the_invoice_and_renames_the_file(app, world, vendors, pickup):
-    p = pol(world, vendors.eur)
+def test_fetch_creates_the_invoice_and_renames_the_file(app, world, orders, pickup):
+    p = pol(world, orders.eur)
     data = interchange(invoic("F-1", [(p.number, 2, "20.00", "40.00", None, None)], total="40.00"))
     (pickup / "march.edi").write_bytes(data)
     (pickup / "notes.pdf").write_bytes(b"%PDF")          # not a candidate: left alone
@@ -61,7 +61,7 @@ def test_fetch_creates_the_invoice_and_renames_the_file(app, world, vendors, pic
 
 
 @SQLITE
-def test_failed_messages_stay_in_the_inbox_and_the_file_is_handled(app, world, vendors, pickup):
+def test_failed_messages_stay_in_the_inbox_and_the_file_is_handled(app, world, orders, pickup):
     (pickup / "bad.edi").write_bytes(interchange(invoic("F-2", [("POL-999999", 1, "1.00", "1.00", None, None)],
                                                         total="1.00")))
     (pickup / "junk.txt").write_bytes(b"this is not edifact")
@@ -80,8 +80,8 @@ def test_failed_messages_stay_in_the_inbox_and_the_file_is_handled(app, world, v
 
 
 @SQLITE
-def test_server_down_fails_the_run_and_the_next_run_picks_the_file_up(app, world, vendors, pickup, sshd):
-    p = pol(world, vendors.eur)
+def test_server_down_fails_the_run_and_the_next_run_picks_the_file_up(app, world, orders, pickup, sshd):
+    p = pol(world, orders.eur)
     (pickup / "later.edi").write_bytes(interchange(invoic("F-3", [(p.number, 2, "20.00", "40.00", None, None)],
                                                           total="40.00")))
     db.session.commit()
@@ -100,9 +100,9 @@ def test_server_down_fails_the_run_and_the_next_run_picks_the_file_up(app, world
 
 
 @SQLITE
-def test_rename_failure_after_commit_is_not_applied_twice(app, world, vendors, pickup, monkeypatch):
+def test_rename_failure_after_commit_is_not_applied_twice(app, world, orders, pickup, monkeypatch):
     from app.integrations import transport
-    p = pol(world, vendors.eur)
+    p = pol(world, orders.eur)
     (pickup / "twice.edi").write_bytes(interchange(invoic("F-4", [(p.number, 2, "20.00", "40.00", None, None)],
                                                           total="40.00")))
     db.session.commit()
@@ -123,7 +123,7 @@ def test_rename_failure_after_commit_is_not_applied_twice(app, world, vendors, p
 
 
 @SQLITE
-def test_oversized_remote_file_is_renamed_rejected(app, world, vendors, pickup, monkeypatch):
+def test_oversized_remote_file_is_renamed_rejected(app, world, orders, pickup, monkeypatch):
     monkeypatch.setattr(es, "MAX_FILE_BYTES", 50)
     (pickup / "huge.edi").write_bytes(b"U" * 51)
     db.session.commit()
@@ -132,14 +132,14 @@ def test_oversized_remote_file_is_renamed_rejected(app, world, vendors, pickup, 
 
 
 @SQLITE
-def test_schedules_for_the_scheduler(app, world, vendors, pickup):
+def test_schedules_for_the_scheduler(app, world, orders, pickup):
     from zoneinfo import ZoneInfo
     [(job_id, setting)] = es.edi_schedules()
     assert job_id == f"edi-{setting.id}" and setting.version == 1
     trig = trigger_for(setting, ZoneInfo("UTC"))
     assert "hour='6'" in str(trig) and "minute='30'" in str(trig)
     admin = world.user("admin")
-    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=setting.connection, folder="edi/in",
+    es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=setting.connection, folder="edi/in",
                                                             active=False, schedule="daily", schedule_time="06:30"))
     db.session.commit()
     assert es.edi_schedules() == [] and setting.version == 2
@@ -147,39 +147,39 @@ def test_schedules_for_the_scheduler(app, world, vendors, pickup):
     db.session.commit()
     assert fetch_edi.run(app, "EURV", trigger="schedule") is None
     with pytest.raises(InvalidInput, match="HH:MM"):
-        es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=setting.connection, folder="edi",
+        es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=setting.connection, folder="edi",
                                                                 schedule="daily", schedule_time="25:00"))
     with pytest.raises(InvalidInput):
-        es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=setting.connection, folder="../etc"))
+        es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=setting.connection, folder="../etc"))
 
 
 @SQLITE
-def test_scheduler_hook_adds_retimes_and_drops_the_vendor_jobs(app, world, vendors, pickup):
+def test_scheduler_hook_adds_retimes_and_drops_the_vendor_jobs(app, world, orders, pickup):
     from apscheduler.schedulers.background import BackgroundScheduler
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)   # jobs are stored and retimed; nothing runs
     try:
-        _hook_steps(app, world, vendors, scheduler)
+        _hook_steps(app, world, orders, scheduler)
     finally:
         scheduler.shutdown(wait=False)
 
 
-def _hook_steps(app, world, vendors, scheduler):
+def _hook_steps(app, world, orders, scheduler):
     known: dict = {}
     wanted: dict = {}
     es.schedule_edi_jobs(app, scheduler, known, wanted)
-    setting = es.setting_of(vendors.eur)
+    setting = es.setting_of(orders.eur)
     job_id = f"edi-{setting.id}"
     assert wanted == known == {job_id: 1}
     job = scheduler.get_job(job_id)
     assert job.args[1] == "EURV" and job.kwargs == {"trigger": "schedule"} and "minute='30'" in str(job.trigger)
-    es.save_setting(world.user("admin"), vendors.eur, es.EdiSettingFields(
+    es.save_setting(world.user("admin"), orders.eur, es.EdiSettingFields(
         connection=setting.connection, folder="edi/in", active=True, schedule="hourly"))
     db.session.commit()
     wanted = {}
     es.schedule_edi_jobs(app, scheduler, known, wanted)
     assert wanted == {job_id: 2} and "minute='0'" in str(scheduler.get_job(job_id).trigger)
-    es.save_setting(world.user("admin"), vendors.eur, es.EdiSettingFields(
+    es.save_setting(world.user("admin"), orders.eur, es.EdiSettingFields(
         connection=setting.connection, folder="edi/in", active=False, schedule="hourly"))
     db.session.commit()
     wanted = {}
@@ -188,7 +188,7 @@ def _hook_steps(app, world, vendors, scheduler):
 
 
 @SQLITE
-def test_H12_07_fetch_now_starts_at_once_when_the_running_fetch_lost_its_process(app, world, vendors, pickup):
+def test_H12_07_fetch_now_starts_at_once_when_the_running_fetch_lost_its_process(app, world, orders, pickup):
     """A fetch left "running" by a process that is gone (here: this pid with another start mark,
     i.e. a reused pid) is marked interrupted when "Fetch now" is pressed, and the new fetch starts."""
     from app.integrations import processes
@@ -196,12 +196,12 @@ def test_H12_07_fetch_now_starts_at_once_when_the_running_fetch_lost_its_process
     if not me.mark:
         pytest.skip("no /proc: the start mark cannot be read here")
     boot, ns, _start = me.mark.split("|")
-    dead = JobRun(job=es.JOB, profile_code=es.setting_of(vendors.eur).job_code, trigger="manual")
+    dead = JobRun(job=es.JOB, profile_code=es.setting_of(orders.eur).job_code, trigger="manual")
     db.session.add(dead)
     db.session.flush()
     dead.owner_pid, dead.owner_mark = me.pid, f"{boot}|{ns}|1"
     db.session.commit()
-    run = es.start_fetch(world.user("admin"), vendors.eur)
+    run = es.start_fetch(world.user("admin"), orders.eur)
     assert run.status == "running", run.message
     db.session.refresh(dead)
     assert (dead.status, dead.interrupted) == ("failed", True)

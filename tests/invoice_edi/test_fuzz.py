@@ -22,14 +22,15 @@ from app.invoices import edi
 from app.invoices import edi_services as es
 from app.invoices.edi_models import EdiMessage
 from app.ledger.money import MAX_AMOUNT
-from tests.invoice_edi.conftest import OVERFLOW, good_message, interchange, invoic, pol, several_interchanges
+from tests.invoice_edi.helpers import OVERFLOW, good_message, interchange, invoic, pol, several_interchanges
+from tests.helpers import examples
 
 # pydifact warns about the empty segments mutations make (app/invoices/edi.py silences it once at
 # import; pytest resets warning filters per test).
 pytestmark = pytest.mark.filterwarnings("ignore:Segment .* is empty:SyntaxWarning")
-PARSER = settings(max_examples=1000, deadline=None, database=None)
-RANDOM = settings(max_examples=300, deadline=None, database=None)
-RECEIPTS = settings(max_examples=120, deadline=None, database=None,
+PARSER = settings(max_examples=examples(1000), deadline=None, database=None)
+RANDOM = settings(max_examples=examples(300), deadline=None, database=None)
+RECEIPTS = settings(max_examples=examples(120), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 LINES = [("POL-000001", 2, "20.00", "40.00", "7", "2.80"), ("POL-000002", 1, "35.50", "35.50", None, None)]
@@ -135,9 +136,9 @@ def test_H12_04_fuzz_parser_with_random_text(text):
 
 
 @pytest.fixture
-def pols(world, vendors):
+def pols(world, orders):
     """The order lines the seed messages name, so mutated messages that stay readable become invoices."""
-    made = [pol(world, vendors.eur, quantity=1000, price="20.00"), pol(world, vendors.eur, quantity=1000,
+    made = [pol(world, orders.eur, quantity=1000, price="20.00"), pol(world, orders.eur, quantity=1000,
                                                                        price="35.50")]
     assert [p.number for p in made] == ["POL-000001", "POL-000002"]
     return made
@@ -147,11 +148,11 @@ def pols(world, vendors):
 @RECEIPTS
 @given(data=st.builds(lambda text, n: text.replace("S-", f"S{n}-").encode("utf-8", "replace"),
                       mutated() | odd_numbers(), st.integers(0, 10**9)) | st.binary(max_size=300))
-def test_H12_04_fuzz_receipts_never_raise(app, world, vendors, pols, data):
+def test_H12_04_fuzz_receipts_never_raise(app, world, orders, pols, data):
     """Receiving any bytes keeps every part in the inbox; nothing raises; the session stays usable."""
     before = db.session.scalar(select(func.count()).select_from(EdiMessage))
     try:
-        result = es.receive_edi_file(world.user("invoicer"), vendors.eur, "fuzz.edi", data)
+        result = es.receive_edi_file(world.user("invoicer"), orders.eur, "fuzz.edi", data)
         db.session.commit()
     except DomainError as exc:   # the service's own refusals (none expected for these sizes)
         db.session.rollback()

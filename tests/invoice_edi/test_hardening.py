@@ -21,8 +21,8 @@ from app.invoices import edi_services as es
 from app.invoices.edi_models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
-from tests.erp_fixtures import local_connection, wait_for_run
-from tests.invoice_edi.conftest import (OVERFLOW, TRUNCATED, TRUNCATED_AFTER_UNB, good_message, interchange, invoic,
+from testkit.erp import local_connection, wait_for_run
+from tests.invoice_edi.helpers import (OVERFLOW, TRUNCATED, TRUNCATED_AFTER_UNB, good_message, interchange, invoic,
                                         pol, several_interchanges)
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -51,21 +51,21 @@ def _invoices(*numbers) -> list[str]:
     (TRUNCATED_AFTER_UNB, "cut short"),
     (b"UNA:+.? 'UNB+UNOC:3+S:14+R:14+260310:0900+1'UNH+1+INVOIC:D:96A:UN'BGM+380+X+9'UNZ+1+1'", "no UNT"),
 ])
-def test_H12_04_a_file_cut_short_is_a_refusal_in_the_inbox(app, world, vendors, data, reason):
-    result = _receive(world, vendors.eur, data, "cut.edi")
+def test_H12_04_a_file_cut_short_is_a_refusal_in_the_inbox(app, world, orders, data, reason):
+    result = _receive(world, orders.eur, data, "cut.edi")
     assert result.rejected
     [row] = result.messages
     assert row.status == "failed" and reason in row.reason, row.reason
     assert row.raw and db.session.scalar(select(func.count()).select_from(Invoice)) == 0
 
 
-def test_H12_04_amount_beyond_the_money_columns_is_a_per_message_refusal(app, world, vendors):
-    p = pol(world, vendors.eur)
+def test_H12_04_amount_beyond_the_money_columns_is_a_per_message_refusal(app, world, orders):
+    p = pol(world, orders.eur)
     data = interchange(good_message("BIG-1", p.number, ref="1", amount=OVERFLOW),
                        invoic("BIG-2", [(p.number, 1, "1.00", "1.00", None, None)], ref="2",
                               total="1000000000000.00"),
                        good_message("OK-1", p.number, ref="3"))
-    big, big_total, ok = _receive(world, vendors.eur, data).messages
+    big, big_total, ok = _receive(world, orders.eur, data).messages
     assert big.status == "failed" and f"MOA+203: {OVERFLOW} is too large" in big.reason, big.reason
     assert big_total.status == "failed" and "MOA+77: 1000000000000.00 is too large" in big_total.reason
     assert ok.status == "invoice_created", ok.reason
@@ -73,10 +73,10 @@ def test_H12_04_amount_beyond_the_money_columns_is_a_per_message_refusal(app, wo
 
 
 @SQLITE
-def test_H12_04_untidy_files_are_read_interchange_by_interchange(app, world, vendors):
+def test_H12_04_untidy_files_are_read_interchange_by_interchange(app, world, orders):
     """Three interchanges in one file, stray empty segments between them, one with its own UNA, a
     message without lines: every message is read, each alone."""
-    p = pol(world, vendors.eur, quantity=10)
+    p = pol(world, orders.eur, quantity=10)
     empty = [s for s in good_message("EMPTY-1", p.number, ref="2")
              if not s.startswith(("LIN", "IMD", "QTY", "MOA+203", "PRI", "RFF"))]
     data = several_interchanges(
@@ -87,7 +87,7 @@ def test_H12_04_untidy_files_are_read_interchange_by_interchange(app, world, ven
     parsed = edi.parse_file(edi.decode(data)[0])
     assert [(m.index, m.number) for m in parsed.messages] == [(1, "T-1"), (2, "T-2"), (3, "EMPTY-1"), (4, "T-3")]
     assert parsed.interchanges == 3
-    result = _receive(world, vendors.eur, data, "untidy.edi")
+    result = _receive(world, orders.eur, data, "untidy.edi")
     assert [(r.message_index, r.invoice_number, r.status) for r in result.messages] == [
         (1, "T-1", "invoice_created"), (2, "T-2", "invoice_created"), (3, "EMPTY-1", "failed"),
         (4, "T-3", "invoice_created")]
@@ -98,10 +98,10 @@ def test_H12_04_untidy_files_are_read_interchange_by_interchange(app, world, ven
         assert again.number == row.invoice_number and not again.refused
 
 
-def test_H12_04_receipt_commits_per_message_and_a_rerun_loads_the_rest_once(app, world, vendors):
+def test_H12_04_receipt_commits_per_message_and_a_rerun_loads_the_rest_once(app, world, orders):
     """A receipt that dies after its first message: the first is kept, the rerun loads the others
     and never the first again."""
-    p = pol(world, vendors.eur, quantity=10)
+    p = pol(world, orders.eur, quantity=10)
     data = interchange(*(good_message(f"R-{n}", p.number, ref=str(n)) for n in (1, 2, 3)))
     seen = []
 
@@ -112,15 +112,15 @@ def test_H12_04_receipt_commits_per_message_and_a_rerun_loads_the_rest_once(app,
         db.session.commit()
 
     with pytest.raises(RuntimeError):
-        es.receive_edi_file(world.user("invoicer"), vendors.eur, "r.edi", data, on_message=crash_on_second)
+        es.receive_edi_file(world.user("invoicer"), orders.eur, "r.edi", data, on_message=crash_on_second)
     db.session.rollback()
     assert _invoices("R-1", "R-2", "R-3") == ["R-1"]
-    result = _receive(world, vendors.eur, data, "r-again.edi")
+    result = _receive(world, orders.eur, data, "r-again.edi")
     assert [(r.invoice_number, r.status) for r in result.messages] == [("R-2", "invoice_created"),
                                                                       ("R-3", "invoice_created")]
     assert result.resumed == 1
     assert _invoices("R-1", "R-2", "R-3") == ["R-1", "R-2", "R-3"]
-    again = _receive(world, vendors.eur, data, "r-third.edi")
+    again = _receive(world, orders.eur, data, "r-third.edi")
     assert [r.status for r in again.messages] == ["duplicate"]
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 3
 
@@ -128,14 +128,14 @@ def test_H12_04_receipt_commits_per_message_and_a_rerun_loads_the_rest_once(app,
 # -- the pickup: the poison file is set aside, the good one handled, the next run not blocked ----
 
 @SQLITE
-def test_H12_04_pickup_handles_the_good_file_beside_poison_ones(app, world, vendors, tmp_path):
+def test_H12_04_pickup_handles_the_good_file_beside_poison_ones(app, world, orders, tmp_path):
     admin = world.user("admin")
     conn, root = local_connection(admin, tmp_path / "vendor")
     folder = root / "edi" / "in"
     folder.mkdir(parents=True)
-    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=conn, folder="edi/in", active=True,
+    es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=conn, folder="edi/in", active=True,
                                                             schedule="hourly"))
-    p = pol(world, vendors.eur, quantity=10)
+    p = pol(world, orders.eur, quantity=10)
     (folder / "a-cut.edi").write_bytes(TRUNCATED)
     (folder / "b-overflow.edi").write_bytes(interchange(good_message("OVER-1", p.number, amount=OVERFLOW)))
     (folder / "c-good.edi").write_bytes(interchange(good_message("GOOD-1", p.number)))
@@ -160,13 +160,13 @@ def test_H12_04_pickup_handles_the_good_file_beside_poison_ones(app, world, vend
 
 
 @SQLITE
-def test_H12_04_pickup_survives_an_unexpected_error_in_one_file(app, world, vendors, tmp_path, monkeypatch):
+def test_H12_04_pickup_survives_an_unexpected_error_in_one_file(app, world, orders, tmp_path, monkeypatch):
     """Whatever goes wrong with one file (here: a bug in the parser), the run goes on with the next."""
     admin = world.user("admin")
     conn, root = local_connection(admin, tmp_path / "vendor")
     (root / "in").mkdir()
-    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=conn, folder="in", active=True))
-    p = pol(world, vendors.eur)
+    es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=conn, folder="in", active=True))
+    p = pol(world, orders.eur)
     (root / "in" / "a.edi").write_bytes(interchange(good_message("BUG-1", p.number)))
     (root / "in" / "b.edi").write_bytes(interchange(good_message("FINE-1", p.number)))
     db.session.commit()
@@ -199,11 +199,11 @@ def _run_of(resp) -> int:
 
 
 @SQLITE
-def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, vendors, login_as):
+def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, orders, login_as):
     client = login_as("invoicer")
     for data, reason in ((TRUNCATED, "cut short"), (interchange(good_message("X-1", "POL-000001", amount=OVERFLOW)),
                                                     "is too large")):
-        resp = _upload(client, vendors.eur, data, "poison.edi")
+        resp = _upload(client, orders.eur, data, "poison.edi")
         run = wait_for_run(_run_of(resp))
         assert run.status == "completed" and run.records_failed == 1
         page = client.get(resp.headers["Location"])
@@ -212,9 +212,9 @@ def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, vend
 
 
 @SQLITE
-def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(app, world, vendors, login_as,
+def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(app, world, orders, login_as,
                                                                              monkeypatch):
-    p = pol(world, vendors.eur, quantity=10)
+    p = pol(world, orders.eur, quantity=10)
     data = interchange(*(good_message(f"BG-{n}", p.number, ref=str(n)) for n in (1, 2)))
     release = threading.Event()
     real = es._process
@@ -224,7 +224,7 @@ def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(a
         return real(*args, **kw)
     monkeypatch.setattr(es, "_process", held)
     client = login_as("invoicer")
-    resp = _upload(client, vendors.eur, data, "two.edi")
+    resp = _upload(client, orders.eur, data, "two.edi")
     run_id = _run_of(resp)   # the answer came while the run waits: it is not in the request
     assert not release.is_set()
     fragment = client.get(resp.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -240,15 +240,15 @@ def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(a
 
 
 @SQLITE
-def test_H12_04_a_pickup_reads_each_file_without_holding_the_write_lock(app, world, vendors, tmp_path, monkeypatch):
+def test_H12_04_a_pickup_reads_each_file_without_holding_the_write_lock(app, world, orders, tmp_path, monkeypatch):
     """Parsing a big file takes seconds: meanwhile another writer must get SQLite's write lock at
     once (the run commits per message and takes the lock only to write)."""
     import sqlite3
     admin = world.user("admin")
     conn, root = local_connection(admin, tmp_path / "vendor")
     (root / "in").mkdir()
-    es.save_setting(admin, vendors.eur, es.EdiSettingFields(connection=conn, folder="in", active=True))
-    p = pol(world, vendors.eur, quantity=10)
+    es.save_setting(admin, orders.eur, es.EdiSettingFields(connection=conn, folder="in", active=True))
+    p = pol(world, orders.eur, quantity=10)
     for name in ("a.edi", "b.edi"):
         (root / "in" / name).write_bytes(interchange(good_message(f"LOCK-{name[0]}", p.number)))
     db.session.commit()

@@ -19,8 +19,8 @@ from app.vendors.models import Vendor
 def test_same_file_at_once_creates_one_invoice(make_app):
     app = make_app("postgresql", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 2})
     with app.app_context():
-        from tests.factories import build_world
-        from tests.invoice_edi.conftest import interchange, invoic, pol
+        from testkit.world import build_world
+        from tests.invoice_edi.helpers import interchange, invoic, pol
         from tests.orders.helpers import make_vendors
         world = build_world()
         vendors = make_vendors(world)

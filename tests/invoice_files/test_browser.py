@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.invoice_files.conftest import table, xlsx
+from tests.invoice_files.helpers import table, xlsx
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def _vendor(app) -> None:
     from app.extensions import db
     from app.vendors import services as vs
-    from tests.factories import User
+    from testkit.world import User
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
         vs.create_vendor(admin, "BRW", vs.VendorFields(name="Browser books", currency="EUR"))

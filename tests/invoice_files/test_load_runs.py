@@ -20,8 +20,8 @@ from app.integrations.models import BulkLoad, BulkLoadInvoice, JobEvent, JobRun
 from app.invoices import file_loading as fl
 from app.invoices import services as svc
 from app.invoices.models import Invoice, InvoiceLine
-from tests.conftest import login
-from tests.invoice_files.conftest import follow_load, table, xlsx
+from tests.helpers import login
+from tests.invoice_files.helpers import follow_load, table, xlsx
 
 
 def _rows(count: int, lines: int = 3) -> list[dict]:

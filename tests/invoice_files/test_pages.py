@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.invoices.models import Invoice
-from tests.invoice_files.conftest import follow_load, table, xls, xlsx
+from tests.invoice_files.helpers import follow_load, table, xls, xlsx
 
 
 def _count() -> int:
@@ -100,7 +100,7 @@ def test_a_forged_token_is_refused(app, world, vendors, login_as):
 
 
 def test_scoped_operator_page_loads_only_own_library(app, world, vendors, invoicer_a):
-    from tests.conftest import login
+    from tests.helpers import login
     client = login(app.test_client(), "invoicer-a")
     rows = [dict(ROWS[0], number="SA-1", funds="A-BKS", owner_library="LIBA"),
             dict(ROWS[0], number="SB-1", funds="SHARED", owner_library="LIBB")]

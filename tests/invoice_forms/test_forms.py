@@ -16,7 +16,7 @@ from app.extensions import db
 from app.invoices import services as ivs
 from app.invoices.models import Invoice, InvoiceEvent
 from app.orders import services as os_
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.invoices.helpers import invoice
 from tests.orders.helpers import line as pol_line
 

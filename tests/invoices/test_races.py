@@ -19,7 +19,7 @@ from app.invoices.models import Invoice, ReviewRule
 def test_100_concurrent_invoice_approvals_on_postgresql(make_app):
     app = make_app("postgresql", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 105, "max_overflow": 5})
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         from tests.invoices.helpers import invoice, make_vendors
         world = build_world()
         vendors = make_vendors(world)

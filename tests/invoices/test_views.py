@@ -14,7 +14,7 @@ from app.idempotency import new_form_token
 from app.invoices import services as ivs
 from app.invoices.models import Invoice, InvoiceEvent
 from app.vendors import services as vs
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line as pol_line
 

@@ -1,4 +1,4 @@
-"""Fixtures of the invoice API tests: the invoice vendors, a tenge fund, scoped users, and PUT."""
+"""Fixtures of the invoice API tests: a tenge fund and scoped users."""
 from decimal import Decimal
 
 import pytest
@@ -7,14 +7,7 @@ from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
 from app.funds import services as fs
-from tests.api.conftest import PREFIX, api  # noqa: F401  (the token client of the API tests)
-from tests.conftest import PASSWORD
-from tests.invoices.helpers import make_vendors
-
-
-@pytest.fixture
-def vendors(world):
-    return make_vendors(world)
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture
@@ -41,10 +34,3 @@ def scoped_users(world):
     return [_scoped(world, "invoicer-a", Role.INVOICE_OPERATOR, world.lib_a),
             _scoped(world, "invoicer-b", Role.INVOICE_OPERATOR, world.lib_b),
             _scoped(world, "admin-a", Role.ADMIN, world.lib_a)]
-
-
-def put(client, path, json=None, **kw):
-    """PUT with the token of an ``api(...)`` client (which only knows GET and POST)."""
-    if json is not None:
-        kw["json"] = json
-    return client.client.put(PREFIX + path, headers=client.headers, **kw)

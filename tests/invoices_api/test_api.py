@@ -7,9 +7,9 @@ from app.extensions import db
 from app.funds.models import FundTransaction
 from app.invoices import settings
 from app.invoices.models import Invoice, InvoiceEvent
-from tests.api.conftest import conforms, each_case, error_of
+from tests.api.helpers import conforms, each_case, error_of
 from tests.invoices.helpers import invoice as make_invoice
-from tests.invoices_api.conftest import put
+from tests.invoices_api.helpers import put
 from tests.invoices_api.route_matrix import API_MATRIX
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the PO-line API tests: the world's vendors, scoped buyers and a third fund."""
+"""Fixtures of the PO-line API tests: a buyer of library B and a third fund."""
 from decimal import Decimal
 
 import pytest
@@ -7,23 +7,7 @@ from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
 from app.funds import services as fs
-from tests.api.conftest import api  # noqa: F401  (the token client of the API tests)
-from tests.conftest import PASSWORD
-from tests.inventory.helpers import make_buyer_a
-from tests.orders.helpers import make_vendors
-
-
-@pytest.fixture
-def orders(world):
-    return make_vendors(world)
-
-
-@pytest.fixture
-def buyer_a(world):
-    """A purchasing operator scoped to library A, known to ``api("buyer-a")``."""
-    user = make_buyer_a(world)
-    world.users[user.username] = user.id
-    return user
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

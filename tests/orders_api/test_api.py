@@ -9,7 +9,7 @@ from app.funds.models import FundTransaction
 from app.orders import services as os_
 from app.orders.models import POLine, POLineEvent
 from app.vendors import services as vs
-from tests.api.conftest import conforms, each_case, error_of
+from tests.api.helpers import conforms, each_case, error_of
 from tests.inventory.helpers import record
 from tests.orders.helpers import line
 from tests.orders_api.route_matrix import API_MATRIX

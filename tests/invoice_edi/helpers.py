@@ -1,17 +1,9 @@
-"""Fixtures for EDI invoices: vendors and PO lines to invoice, an institution-wide invoice operator,
-and builders for our own EDIFACT INVOIC test interchanges."""
+"""EDI invoice helpers: PO lines to invoice and builders for our own EDIFACT INVOIC test
+interchanges (the vendors are the ``orders`` fixture's)."""
 from __future__ import annotations
 
-import pytest
-
 from app.extensions import db
-from tests.orders.helpers import line, make_vendors
-
-
-@pytest.fixture
-def vendors(world):
-    """EURV (EUR), USDV (USD), OTHV (EUR): see tests/orders/helpers.py."""
-    return make_vendors(world)
+from tests.orders.helpers import line
 
 
 def pol(world, vendor, **kw):
@@ -71,8 +63,3 @@ def several_interchanges(*parts: bytes, between: bytes = b"\n") -> bytes:
 TRUNCATED = b"UNA:+.? '"   # the file ends right after the service string advice: pydifact's StopIteration
 TRUNCATED_AFTER_UNB = b"UNA:+.? 'UNB+UNOC:3+SUPPLIERGLN:14+OURLIB:14+260310:0900+IC9'UNH+1+INVOIC:D:96A:UN'BGM+380"
 OVERFLOW = "12345678901234567890"   # MOA+203 beyond NUMERIC(14,2) and beyond SQLite's 64-bit cents
-
-
-# The real-browser fixtures (live server with CSRF on, log_in, page_problems, shot) of tests/browser.
-from tests.browser.conftest import (browser_app, browser_context_args, browser_type_launch_args,  # noqa: E402,F401
-                                    live_server, log_in, page_problems, screenshot_dir, shot)

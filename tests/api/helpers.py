@@ -1,13 +1,10 @@
-"""API test helpers: a client that sends a user's bearer token, and a schema check of bodies
-against the served OpenAPI document."""
+"""API test helpers: a client that sends a user's bearer token (the ``api`` fixture makes one), and
+a schema check of bodies against the served OpenAPI document."""
 from __future__ import annotations
 
-import pytest
 from jsonschema import Draft202012Validator
 
 from app.api.openapi import build_document
-from app.auth.services import issue_api_token
-from app.extensions import db
 
 PREFIX = "/api/v1"
 
@@ -24,16 +21,6 @@ class ApiClient:
         if json is not None:
             kw["json"] = json
         return self.client.post(PREFIX + path, headers=self.headers, **kw)
-
-
-@pytest.fixture
-def api(app, world):
-    """api("fundmgr") -> a client authenticated with a fresh token of that world user."""
-    def _api(username: str) -> ApiClient:
-        token = issue_api_token(None, world.user(username))
-        db.session.commit()
-        return ApiClient(app.test_client(), token)
-    return _api
 
 
 _DOC = build_document()

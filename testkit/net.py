@@ -1,22 +1,10 @@
-"""Small helpers for tests that start servers: a free port, waiting for a port, an app served in a
-thread, and skipping (or, with CI=true, failing) when a needed program is missing. No fixtures here, so any test module or
-benchmark can import it first."""
+"""Ports and servers on 127.0.0.1: a free port, waiting for a port, an app served in a thread."""
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from contextlib import contextmanager
-
-import pytest
-
-REQUIRE = os.environ.get("CI") == "true"
-
-
-def need(ok: bool, what: str):
-    if not ok:
-        (pytest.fail if REQUIRE else pytest.skip)(f"{what} not available")
 
 
 def free_port() -> int:
@@ -26,8 +14,8 @@ def free_port() -> int:
 
 
 def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return
