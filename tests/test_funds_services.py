@@ -13,6 +13,8 @@ from app.funds import services as fs
 from app.funds.models import AppendOnlyError, Fund, FundTransaction
 from app.ledger import TransactionKind
 
+pytestmark = pytest.mark.postgres
+
 
 def count():
     return db.session.scalar(db.select(db.func.count()).select_from(FundTransaction))

@@ -7,6 +7,8 @@ file and on PostgreSQL.
 """
 from __future__ import annotations
 
+import pytest
+
 import io
 import re
 import threading
@@ -30,6 +32,8 @@ from tests.helpers import PASSWORD, login
 from testkit.world import build_world
 from tests.helpers import served
 from tests.invoices.helpers import invoice, make_vendors
+
+pytestmark = pytest.mark.postgres
 
 HX = {"HX-Request": "true"}
 RACERS = 30

@@ -1,10 +1,13 @@
 """The Alembic migrations create exactly the schema the models describe, and downgrade cleanly."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app.extensions import db
+
+pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
 
 def test_models_and_migrations_agree(app):

@@ -103,6 +103,8 @@ def test_H12_10_a_successful_login_forgets_that_addresss_typos(sqlite_app, clock
     assert _login(app, "viewer", PASSWORD, OWNER).status_code == 302
 
 
+@pytest.mark.committing
+@pytest.mark.postgres
 def test_H12_10_simultaneous_guesses_do_not_slip_past_the_limit(app, clock):
     """Counting and recording an attempt happen in one transaction serialised per address, so 20
     guesses sent at once from one address for one account still get only LOGIN_MAX_FAILURES tries."""

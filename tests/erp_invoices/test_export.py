@@ -247,6 +247,7 @@ def test_invalid_file_fails_the_run_and_uploads_nothing(erp_app, world, vendors,
     assert set(statuses(ids).values()) == {"ready_to_be_paid"}
 
 
+@pytest.mark.committing
 @SQLITE
 def test_invoice_changed_while_its_file_travels_is_left_as_it_is(erp_app, world, vendors, sshd, monkeypatch):
     from app.integrations import transport as tr

@@ -123,10 +123,11 @@ def test_switch_takes_effect_within_seconds_and_runs_never_overlap(scheduled_app
         from app.auth.models import User
         prof = isv.get_profile(profile_id)
         isv.set_active(db.session.get(User, admin_id), prof, "import_payments", False)
+        job_id = f"section-{prof.section('import_payments').id}"
         db.session.commit()
         scheduler = app.extensions["scheduler"]
         # The reconcile removes the job within a tick; a run in progress ends.
-        assert _wait(lambda: scheduler.get_job(f"section-{prof.section('import_payments').id}") is None, timeout=5)
+        assert _wait(lambda: scheduler.get_job(job_id) is None, timeout=5)
         assert _wait(lambda: inside[0] == 0)
         settled = len(_runs())
         ticks = _reconciles(app)

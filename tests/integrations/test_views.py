@@ -88,6 +88,7 @@ def test_connection_secrets_are_never_shown_back(app, world, sshd):
     assert resp.status_code == 400 and "host key" in resp.get_data(as_text=True)
 
 
+@pytest.mark.committing
 def test_switch_run_now_monitor_and_error_report(app, world, tmp_path, monkeypatch):
     import app.integrations.invoice_export as export
 

@@ -198,6 +198,7 @@ def _run_of(resp) -> int:
     return int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
 
+@pytest.mark.committing
 @SQLITE
 def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, orders, login_as):
     client = login_as("invoicer")
@@ -211,6 +212,7 @@ def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, orde
         assert page.status_code == 200 and reason in html and "kept in the inbox" in html
 
 
+@pytest.mark.committing
 @SQLITE
 def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(app, world, orders, login_as,
                                                                              monkeypatch):

@@ -29,6 +29,7 @@ def _upload(client, vendor, data: bytes, name: str = "inv.edi"):
     return client.get(resp.headers["Location"])
 
 
+@pytest.mark.committing
 @SQLITE
 def test_upload_creates_invoices_and_lists_the_failures(app, world, orders, login_as):
     p = pol(world, orders.eur)
@@ -57,6 +58,7 @@ def test_upload_creates_invoices_and_lists_the_failures(app, world, orders, logi
     assert "Retry" in page and "RFF+LI:POL-999999" in page and "order line POL-999999 unknown" in page
 
 
+@pytest.mark.committing
 @SQLITE
 def test_upload_refusals(app, world, orders, login_as):
     client = login_as("invoicer")
@@ -77,6 +79,7 @@ def test_who_sees_the_pages(app, world, orders, login_as):
     assert login_as("admin").get("/invoices/edi/settings").status_code == 200
 
 
+@pytest.mark.committing
 @SQLITE
 def test_settings_form(app, world, orders, login_as, tmp_path):
     conn, _root = local_connection(world.user("admin"), tmp_path)

@@ -19,6 +19,8 @@ from app.orders.models import POLine
 from tests.helpers import PASSWORD
 from tests.invoice_edi.helpers import interchange, invoic, pol
 
+pytestmark = pytest.mark.postgres
+
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 

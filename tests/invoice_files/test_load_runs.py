@@ -23,6 +23,8 @@ from app.invoices.models import Invoice, InvoiceLine
 from tests.helpers import login
 from tests.invoice_files.helpers import follow_load, table, xlsx
 
+pytestmark = pytest.mark.committing
+
 
 def _rows(count: int, lines: int = 3) -> list[dict]:
     rows = []

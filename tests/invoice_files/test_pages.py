@@ -44,6 +44,7 @@ def test_upload_page_and_template(app, world, login_as):
     assert login_as("viewer").get("/invoices/files/").status_code == 403
 
 
+@pytest.mark.committing
 def test_preview_then_load_the_valid_invoices(app, world, vendors, login_as, tmp_path):
     app.config["INVOICE_FILE_FOLDER"] = str(tmp_path)
     client = login_as("invoicer")
@@ -99,6 +100,7 @@ def test_a_forged_token_is_refused(app, world, vendors, login_as):
         assert client.post("/invoices/files/load", data={"token": token}).status_code == 409
 
 
+@pytest.mark.committing
 def test_scoped_operator_page_loads_only_own_library(app, world, vendors, invoicer_a):
     from tests.helpers import login
     client = login(app.test_client(), "invoicer-a")

@@ -17,6 +17,8 @@ from app.orders import services as os_
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line as pol_line
 
+pytestmark = pytest.mark.postgres
+
 
 def _manager(world):
     return world.user("invmanager")

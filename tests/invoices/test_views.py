@@ -2,6 +2,8 @@
 each workflow action through its form, library scope, the search page and the vendor's invoices tab."""
 from __future__ import annotations
 
+import pytest
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -45,6 +47,7 @@ def _scoped_operator(world, name="invoicer-a", library="a"):
 
 # -- list --------------------------------------------------------------------------------------
 
+@pytest.mark.postgres
 def test_list_search_filters_sort_and_fragment(app, world, vendors):
     op = world.user("invoicer")
     pol = pol_line(world, world.user("admin"), vendors.plain, title="Ordered atlas")
