@@ -51,17 +51,17 @@ def build(lines: int = 20_000, per_invoice: int = 100, approvals: int = 120) -> 
     a vendor, invoices waiting for approval and the Excel file of the load."""
     from app.auth.services import issue_api_token
     from app.extensions import db
-    from app.funds import services as fs
+    from app.funds import services as funds
     from app.invoices.models import Invoice
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from testkit.world import build_world
     from testkit.invoices import invoice
 
     world = build_world()
     admin = world.user("admin")
-    fs.allocate(admin, world.shared, Decimal("100000000.00"), "BUDGET")
-    vendor = vs.create_vendor(admin, "BIG", vs.VendorFields(name="Big books", currency="EUR"))
-    small = vs.create_vendor(admin, "SMALL", vs.VendorFields(name="Small books", currency="EUR"))
+    funds.allocate(admin, world.shared, Decimal("100000000.00"), "BUDGET")
+    vendor = vendors.create_vendor(admin, "BIG", vendors.VendorFields(name="Big books", currency="EUR"))
+    small = vendors.create_vendor(admin, "SMALL", vendors.VendorFields(name="Small books", currency="EUR"))
     token = issue_api_token(None, world.user("fundmgr"))
     waiting = []
     for n in range(approvals):

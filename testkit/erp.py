@@ -10,28 +10,28 @@ from testkit.servers import FtpServer, SshServer  # noqa: F401  (the types of th
 
 def sftp_connection(admin, sshd: SshServer, code: str = "SFTP", **overrides):
     """A connection to the test sshd with a fresh base folder; returns (connection, folder path)."""
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     name, path = sshd.folder()
-    fields = isv.ConnectionFields(code=code, name="Test SFTP", kind="sftp", host="127.0.0.1", port=sshd.port,
+    fields = integrations.ConnectionFields(code=code, name="Test SFTP", kind="sftp", host="127.0.0.1", port=sshd.port,
                                   username=sshd.user, private_key=sshd.client_key, host_key=sshd.host_key,
                                   base_dir=name)
     for key, value in overrides.items():
         setattr(fields, key, value)
-    return isv.create_connection(admin, fields), path
+    return integrations.create_connection(admin, fields), path
 
 
 def ftp_connection(admin, ftp: FtpServer, code: str = "FTP"):
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     name, path = ftp.folder()
-    fields = isv.ConnectionFields(code=code, name="Test FTP", kind="ftp", host="127.0.0.1", port=ftp.port,
+    fields = integrations.ConnectionFields(code=code, name="Test FTP", kind="ftp", host="127.0.0.1", port=ftp.port,
                                   username=ftp.user, password=ftp.password, base_dir=name)
-    return isv.create_connection(admin, fields), path
+    return integrations.create_connection(admin, fields), path
 
 
 def local_connection(admin, root: pathlib.Path, code: str = "LOCAL"):
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     root.mkdir(parents=True, exist_ok=True)
-    return isv.create_connection(admin, isv.ConnectionFields(code=code, name="Local folder", kind="local",
+    return integrations.create_connection(admin, integrations.ConnectionFields(code=code, name="Local folder", kind="local",
                                                              root_path=str(root))), root
 
 
@@ -45,17 +45,17 @@ def erp_profile(admin, connection, code: str = "ERP", *, active=(), folder_root:
     """A finance profile on ``connection`` with every section given its folder (created under
     ``folder_root`` when given). ``active``: jobs to turn on. ``section_options``:
     ``{job: {"file_type": "xlsx", ...}}``."""
-    from app.integrations import services as isv
-    prof = isv.create_profile(admin, isv.ProfileFields(code=code, name=f"Profile {code}",
+    from app.integrations import services as integrations
+    prof = integrations.create_profile(admin, integrations.ProfileFields(code=code, name=f"Profile {code}",
                                                        connection_id=connection.id, financial_system="SAP"))
     fields = {}
     for job, folder in DEFAULT_FOLDERS.items():
         opts = {"file_type": "csv"} if job == "load_allocations" else {}
         opts.update(section_options.get(job, {}))
-        fields[job] = isv.SectionFields(path=folder, active=job in active, **opts)
+        fields[job] = integrations.SectionFields(path=folder, active=job in active, **opts)
         if folder_root is not None:
             (folder_root / folder).mkdir(parents=True, exist_ok=True)
-    isv.update_sections(admin, prof, fields)
+    integrations.update_sections(admin, prof, fields)
     return prof
 
 

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.funds.distribution import Share
-from app.invoices import services as ivs
+from app.invoices import services as invoices
 from app.invoices.models import Invoice
 
 
 def lines(*amounts, fund=None, **kw):
-    return [ivs.LineFields(unit_price=a, distribution=[Share(fund, "100")] if fund is not None else [], **kw)
+    return [invoices.LineFields(unit_price=a, distribution=[Share(fund, "100")] if fund is not None else [], **kw)
             for a in amounts]
 
 
@@ -24,10 +24,10 @@ def invoice(world, actor, vendor, *, number="INV-1", amounts=("100.00",), total=
     line_fields = kw.pop("lines", None) or lines(*amounts, fund=fund)
     if total is None:
         total = str(sum(Decimal(a) for a in amounts) + sum(Decimal(v) for v in kw.get("charges", {}).values()))
-    fields = ivs.InvoiceFields(number=number, vendor=vendor, invoice_date=kw.pop("invoice_date", date(2026, 3, 1)),
+    fields = invoices.InvoiceFields(number=number, vendor=vendor, invoice_date=kw.pop("invoice_date", date(2026, 3, 1)),
                                total_amount=total, owner_library=lib, lines=line_fields, **kw)
-    inv = ivs.create_invoice(actor, fields, confirm=confirm)
+    inv = invoices.create_invoice(actor, fields, confirm=confirm)
     if process:
-        ivs.process_invoice(actor, inv)
+        invoices.process_invoice(actor, inv)
     db.session.commit()
     return inv

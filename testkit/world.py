@@ -16,7 +16,7 @@ from decimal import Decimal
 from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from app.funds.models import FiscalPeriod, Fund, Ledger
 from app.org.models import Library
 from testkit import PASSWORD
@@ -59,28 +59,30 @@ def build_world() -> World:
     for name, role, lib in USERS:
         ids[name] = create_user(None, name, PASSWORD, full_name=name.title(), roles=[(role, libs[lib])]).id
     admin = db.session.get(User, ids["admin"])
-    period = fs.create_fiscal_period(admin, "FY2026", "Fiscal year 2026", date(2026, 1, 1), date(2026, 12, 31))
-    gen = fs.create_ledger(admin, "GEN", "General", period, "EUR")
-    ledger_a = fs.create_ledger(admin, "LEDA", "Ledger of A", period, "EUR", owner=lib_a)
-    ledger_b = fs.create_ledger(admin, "LEDB", "Ledger of B", period, "EUR", owner=lib_b)
-    books = fs.create_fund(admin, gen, "BOOKS", fs.FundFields(name="Books", kind="summary"))
-    shared = fs.create_fund(admin, gen, "SHARED", fs.FundFields(name="Shared books", parent=books, external_id="EXT-1"))
-    fund_a = fs.create_fund(admin, ledger_a, "A-BKS", fs.FundFields(name="A books"))
-    fund_b = fs.create_fund(admin, ledger_b, "B-BKS", fs.FundFields(name="B books"))
+    period = funds.create_fiscal_period(admin, "FY2026", "Fiscal year 2026", date(2026, 1, 1), date(2026, 12, 31))
+    gen = funds.create_ledger(admin, "GEN", "General", period, "EUR")
+    ledger_a = funds.create_ledger(admin, "LEDA", "Ledger of A", period, "EUR", owner=lib_a)
+    ledger_b = funds.create_ledger(admin, "LEDB", "Ledger of B", period, "EUR", owner=lib_b)
+    books = funds.create_fund(admin, gen, "BOOKS", funds.FundFields(name="Books", kind="summary"))
+    shared = funds.create_fund(admin, gen, "SHARED", funds.FundFields(name="Shared books", parent=books, external_id="EXT-1"))
+    fund_a = funds.create_fund(admin, ledger_a, "A-BKS", funds.FundFields(name="A books"))
+    fund_b = funds.create_fund(admin, ledger_b, "B-BKS", funds.FundFields(name="B books"))
     for fund in (shared, fund_a, fund_b):
-        fs.allocate(admin, fund, Decimal("1000.00"), reference="INIT")
+        funds.allocate(admin, fund, Decimal("1000.00"), reference="INIT")
     db.session.commit()
     return World(lib_a, lib_b, period, gen, ledger_a, ledger_b, books, shared, fund_a, fund_b, ids)
 
 
-
 def load_world() -> World:
-    """The World of a database copied from one where :func:`build_world` ran (found by code)."""
+    """The World of a database copied from one where :func:`build_world` ran (found by code); its
+    objects load again on next access, as after build_world."""
     def one(model, **by):
         return db.session.scalars(db.select(model).filter_by(**by)).one()
     names = [name for name, _, _ in USERS]
     users = dict(db.session.execute(db.select(User.username, User.id).where(User.username.in_(names))).all())
-    return World(one(Library, code="LIBA"), one(Library, code="LIBB"), one(FiscalPeriod, code="FY2026"),
-                 one(Ledger, code="GEN"), one(Ledger, code="LEDA"), one(Ledger, code="LEDB"), one(Fund, code="BOOKS"),
-                 one(Fund, code="SHARED"), one(Fund, code="A-BKS"), one(Fund, code="B-BKS"),
-                 {name: users[name] for name in names})
+    world = World(one(Library, code="LIBA"), one(Library, code="LIBB"), one(FiscalPeriod, code="FY2026"),
+                  one(Ledger, code="GEN"), one(Ledger, code="LEDA"), one(Ledger, code="LEDB"), one(Fund, code="BOOKS"),
+                  one(Fund, code="SHARED"), one(Fund, code="A-BKS"), one(Fund, code="B-BKS"),
+                  {name: users[name] for name in names})
+    db.session.commit()   # like build_world: no transaction left open (on SQLite it would hold the write lock)
+    return world

@@ -43,15 +43,16 @@ INSTITUTION_WIDE = {
 }
 API_INSTITUTION_WIDE = {"api.create_fiscal_period"}
 
-# Each later domain keeps its rows in tests/<domain>/route_matrix.py (a MATRIX dict like this one).
+# Each later domain keeps its rows in tests/<domain>/[<part>/]route_matrix.py (a MATRIX dict like this one).
 import importlib  # noqa: E402
 import pathlib  # noqa: E402
 
 # A domain module may also define API_MATRIX (API endpoint -> roles, where they differ from
 # API_READ/API_WRITE), INSTITUTION_WIDE / API_INSTITUTION_WIDE (sets of endpoints) and
 # url_args(world) -> URL values for its routes' parameters.
-DOMAINS = [importlib.import_module(f"tests.{path.parent.name}.route_matrix")
-           for path in sorted(pathlib.Path(__file__).parent.glob("*/route_matrix.py"))]
+_TESTS = pathlib.Path(__file__).parent
+DOMAINS = [importlib.import_module(".".join(("tests", *path.relative_to(_TESTS).with_suffix("").parts)))
+           for path in sorted(_TESTS.glob("*/**/route_matrix.py"))]
 API_MATRIX: dict = {}
 for _domain in DOMAINS:
     MATRIX.update(_domain.MATRIX)

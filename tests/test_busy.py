@@ -27,10 +27,10 @@ SHORT = {"SQLITE_BUSY_TIMEOUT_MS": 200, "DB_LOCK_TIMEOUT_MS": 200}
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)])
 def busy_app(request, make_app):
-    app = make_app(request.param, **SHORT)
+    app = make_app(request.param, world=True, **SHORT)
     with app.app_context():
-        from testkit.world import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         yield app, world
 
 
@@ -112,10 +112,10 @@ def test_H12_01_busy_database_answers_a_friendly_page_and_htmx_message(busy_app)
 def test_H12_01_jobs_wait_patiently_while_requests_give_up(make_app):
     """A request gives up after SQLITE_BUSY_TIMEOUT_MS; a job (any other thread) waits up to
     SQLITE_JOB_BUSY_TIMEOUT_MS and gets through once the lock is released."""
-    app = make_app("sqlite", SQLITE_BUSY_TIMEOUT_MS=200, SQLITE_JOB_BUSY_TIMEOUT_MS=30000)
+    app = make_app("sqlite", world=True, SQLITE_BUSY_TIMEOUT_MS=200, SQLITE_JOB_BUSY_TIMEOUT_MS=30000)
     with app.app_context():
-        from testkit.world import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         fund_id, actor_id = world.shared.id, world.users["fundmgr"]
         token = issue_api_token(None, world.user("fundmgr"))
         db.session.commit()
@@ -174,10 +174,10 @@ def lock_taken_after_each_commit(app):
 def test_H12_01_a_write_committed_just_before_the_database_got_busy_answers_its_success(make_app):
     """What a request renders after its commit only reads: it must not wait for the write lock and
     answer 503 "nothing was saved" for a change that was saved (a client would send it again)."""
-    app = make_app("sqlite", **SHORT)
+    app = make_app("sqlite", world=True, **SHORT)
     with app.app_context():
-        from testkit.world import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         token = issue_api_token(None, world.user("fundmgr"))
         db.session.commit()
         fund_id = world.shared.id

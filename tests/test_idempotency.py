@@ -29,7 +29,7 @@ from app.integrations.models import JobRun
 from app.invoices import services as ivs
 from app.invoices.models import Invoice
 from tests.helpers import PASSWORD, login
-from testkit.world import build_world
+from testkit.world import load_world
 from tests.helpers import served
 from tests.invoices.helpers import invoice, make_vendors
 
@@ -83,9 +83,9 @@ def _app(make_app, backend, setup=None):
     """A CSRF-protected app on the standard world; plain ids, what ``setup(world)`` returned, and
     an API token of the fund manager."""
     extra = {"SQLALCHEMY_ENGINE_OPTIONS": POOL} if backend == "postgresql" else {}
-    app = make_app(backend, WTF_CSRF_ENABLED=True, **extra)
+    app = make_app(backend, world=True, WTF_CSRF_ENABLED=True, **extra)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         ids = {"shared": world.shared.id, "fund_a": world.fund_a.id, "setup": setup(world) if setup else None}
         token = issue_api_token(None, world.user("fundmgr"))
         db.session.commit()

@@ -27,13 +27,6 @@ from tests.helpers import PASSWORD, login
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def app(make_app):
-    app = make_app("sqlite")
-    with app.app_context():
-        yield app
-
-
 def _scoped(world, name, role, library="a"):
     lib = {"a": world.lib_a, "b": world.lib_b}[library]
     user = create_user(None, name, PASSWORD, full_name=name.title(), roles=[(role, lib)])

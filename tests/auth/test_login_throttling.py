@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from tests.helpers import PASSWORD
-from testkit.world import build_world
+from testkit.world import build_world, load_world
 
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -18,9 +18,9 @@ WRONG = "not the password"
 
 @pytest.fixture
 def sqlite_app(make_app):
-    app = make_app("sqlite")
+    app = make_app("sqlite", world=True)
     with app.app_context():
-        build_world()
+        load_world()
         yield app
 
 
@@ -127,9 +127,9 @@ def test_H12_10_simultaneous_guesses_do_not_slip_past_the_limit(app, clock):
 
 
 def test_H12_10_behind_a_proxy_the_forwarded_address_counts(make_app, clock):
-    app = make_app("sqlite", PROXY_FIX_X_FOR=1)
+    app = make_app("sqlite", world=True, PROXY_FIX_X_FOR=1)
     with app.app_context():
-        build_world()
+        load_world()
 
     def via_proxy(password, addr):
         return app.test_client().post("/login", data={"username": "admin", "password": password},

@@ -96,10 +96,10 @@ def test_not_a_number_and_swapping(app, world, login_as):
 def test_the_form_carries_its_csrf_token(make_app, backend):
     """With CSRF protection on: a post without the token changes nothing, the page's own token works."""
     from tests.helpers import PASSWORD
-    app = make_app(backend, WTF_CSRF_ENABLED=True)
+    app = make_app(backend, world=True, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from testkit.world import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         client = app.test_client()
         login_page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)

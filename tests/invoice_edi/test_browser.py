@@ -20,13 +20,13 @@ pytestmark = pytest.mark.browser
 def browser_app(make_app):
     """The standard world with CSRF on, the EDI vendors and one PO line of EURV to invoice."""
     from app.extensions import db
-    from testkit.world import build_world
+    from testkit.world import load_world
     from tests.invoice_edi.helpers import pol
     from tests.orders.helpers import make_vendors
 
-    app = make_app("sqlite", WTF_CSRF_ENABLED=True)
+    app = make_app("sqlite", world=True, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         vendors = make_vendors(world)
         ids = SimpleNamespace(pol=pol(world, vendors.eur, quantity=10).number)
         db.session.remove()

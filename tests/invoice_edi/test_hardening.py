@@ -241,6 +241,7 @@ def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(a
     assert _invoices("BG-1", "BG-2") == ["BG-1", "BG-2"]
 
 
+@pytest.mark.committing
 @SQLITE
 def test_H12_04_a_pickup_reads_each_file_without_holding_the_write_lock(app, world, orders, tmp_path, monkeypatch):
     """Parsing a big file takes seconds: meanwhile another writer must get SQLite's write lock at

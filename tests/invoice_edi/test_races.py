@@ -17,12 +17,12 @@ from app.vendors.models import Vendor
 
 @pytest.mark.postgres_only
 def test_same_file_at_once_creates_one_invoice(make_app):
-    app = make_app("postgresql", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 2})
+    app = make_app("postgresql", world=True, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 2})
     with app.app_context():
-        from testkit.world import build_world
+        from testkit.world import load_world
         from tests.invoice_edi.helpers import interchange, invoic, pol
         from tests.orders.helpers import make_vendors
-        world = build_world()
+        world = load_world()
         vendors = make_vendors(world)
         p = pol(world, vendors.eur)
         data = interchange(invoic("RACE-1", [(p.number, 2, "20.00", "40.00", None, None)], total="40.00"))

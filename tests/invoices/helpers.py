@@ -6,9 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 from app.extensions import db
-from app.funds.distribution import Share
-from app.invoices import services as ivs
-from app.invoices.models import Invoice
 from app.vendors import services as vs
 from app.vendors.models import Vendor
 from testkit.invoices import invoice, lines  # noqa: F401  (for the tests)

@@ -23,13 +23,6 @@ LAW_NUMBER = "LAW-7731"
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app("sqlite")
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
 def pair(world, vendors):
     """(the Law invoice of library B, the Medical invoice of library A processed by an institution operator)."""
     operator = world.user("invoicer")
