@@ -1,5 +1,5 @@
 """A big load while other writers post, through a real server: shared by
-``tests/test_load_contention.py`` (finding 1 of issue 12) and ``bench/bench_load_contention.py``.
+``tests/invoices/files/test_load_contention.py`` (finding 1 of issue 12) and ``bench/bench_load_contention.py``.
 
 The app runs as its own process (``flask --app wsgi run``, threaded, CSRF on) on a SQLite file
 built here. An invoice operator uploads an Excel file of ``lines`` invoice lines, previews it and

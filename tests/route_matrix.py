@@ -35,7 +35,7 @@ API_READ, API_WRITE = ALL, MONEY
 # them: tests/test_security.py::test_H12_05_institution_wide_routes_refuse_library_scoped_holders gives
 # each of them a pass with a library-scoped holder of every role they allow (403, nothing changed).
 # Routes where a library-scoped holder may change only part of an object (a vendor's notes, a
-# ledger of their own library) are checked field by field in tests/test_institution_data.py.
+# ledger of their own library) are checked field by field in tests/org/test_institution_data.py.
 INSTITUTION_WIDE = {
     "funds.edit_fiscal_period",
     "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",

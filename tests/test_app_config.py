@@ -27,7 +27,7 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch, sqlite_tem
         db.session.rollback()
     # outside a web request (jobs, commands): patient
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 60000}
-    # inside a web request: a short wait, then a 503 "busy" (tests/test_busy.py)
+    # inside a web request: a short wait, then a 503 "busy" (tests/database/test_busy.py)
     with app.test_request_context("/"):
         app.preprocess_request()
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000

@@ -226,7 +226,7 @@ def test_H12_08_invoice_approve_and_payment_forms_work_once(app, world):
 
 
 def test_H12_08_the_invoice_file_load_form_loads_once(make_app, backend, tmp_path):
-    from tests.invoice_files.helpers import table, xlsx
+    from tests.invoices.files.helpers import table, xlsx
     app, ids, _ = _app(make_app, backend, setup=lambda world: make_vendors(world).plain.id)
     app.config["INVOICE_FILE_FOLDER"] = str(tmp_path)
     vendor_id = ids["setup"]

@@ -232,7 +232,7 @@ def test_one_scheduler_across_the_reloader_and_two_processes(make_app, tmp_path)
 
 def test_a_sent_po_is_exported_by_the_scheduler_within_seconds(scheduled_app, tmp_path):
     """The PO export has no schedule: the scheduler's reconcile tick starts it when sent POs wait."""
-    from tests.erp_orders.helpers import sent
+    from tests.integrations.order_export.helpers import sent
     from testkit.world import build_world
     from tests.orders.helpers import make_vendors
     app = scheduled_app()

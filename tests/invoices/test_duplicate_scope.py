@@ -107,7 +107,7 @@ def test_H12_09_loading_a_file_names_no_duplicate_of_another_library(app, world,
     from datetime import date
 
     from app.invoices import file_loading as fl
-    from tests.invoice_files.helpers import table, xlsx
+    from tests.invoices.files.helpers import table, xlsx
     invoice(world, world.user("invoicer"), vendors.plain, number="LAW-2", library="b", amounts=("77.00",))
     rows = [{"number": "MED-FILE", "invoice_date": date(2026, 3, 1), "total_amount": 77, "owner_library": "LIBA",
              "unit_price": 77, "funds": "A-BKS"}]

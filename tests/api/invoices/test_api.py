@@ -9,8 +9,8 @@ from app.invoices import settings
 from app.invoices.models import Invoice, InvoiceEvent
 from tests.api.helpers import conforms, each_case, error_of
 from tests.invoices.helpers import invoice as make_invoice
-from tests.invoices_api.helpers import put
-from tests.invoices_api.route_matrix import API_MATRIX
+from tests.api.invoices.helpers import put
+from tests.api.invoices.route_matrix import API_MATRIX
 
 
 def body(**overrides) -> dict:

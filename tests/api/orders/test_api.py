@@ -12,7 +12,7 @@ from app.vendors import services as vs
 from tests.api.helpers import conforms, each_case, error_of
 from tests.inventory.helpers import record
 from tests.orders.helpers import line
-from tests.orders_api.route_matrix import API_MATRIX
+from tests.api.orders.route_matrix import API_MATRIX
 
 TODAY = date.today().isoformat()
 

@@ -1,10 +1,10 @@
-"""Fixtures of the allocation loader tests: a loader (tests/erp_allocations/helpers.py) on a finance
+"""Fixtures of the allocation loader tests: a loader (tests/integrations/allocations/helpers.py) on a finance
 profile on a local folder or on the real sshd."""
 from __future__ import annotations
 
 import pytest
 
-from tests.erp_allocations.helpers import Loader, make_loader
+from tests.integrations.allocations.helpers import Loader, make_loader
 from testkit.erp import local_connection, sftp_connection
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.integrations.formats.allocations import parse_allocation_file
 from app.spreadsheets import MAX_FILE_BYTES, MAX_ROWS
-from tests.erp_allocations.helpers import PERIOD_NUMBER, allocated, errors_of
+from tests.integrations.allocations.helpers import PERIOD_NUMBER, allocated, errors_of
 from testkit.allocation_files import HEADER, allocation_file
 
 SHEET = "xl/worksheets/sheet1.xml"

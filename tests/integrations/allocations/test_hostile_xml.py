@@ -7,7 +7,7 @@ import pytest
 
 from app.integrations.formats.allocations import parse_allocation_file
 from app.spreadsheets import MAX_PART_BYTES
-from tests.erp_allocations.helpers import PERIOD_NUMBER, allocated, errors_of
+from tests.integrations.allocations.helpers import PERIOD_NUMBER, allocated, errors_of
 from testkit.allocation_files import HEADER
 from tests.hostile_workbooks import hostile, oversized_part, peak_memory
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.funds import services as fs
 from app.funds.models import FundTransaction
 from app.integrations.models import AllocationRow, HandledFile
-from tests.erp_allocations.helpers import PERIOD_NUMBER, allocated, errors_of
+from tests.integrations.allocations.helpers import PERIOD_NUMBER, allocated, errors_of
 from testkit.allocation_files import allocation_file
 
 FORMATS = ("csv", "xls", "xlsx")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.invoices import edi_services as es
-from tests.invoice_edi.helpers import OVERFLOW, good_message, interchange
+from tests.integrations.edi.helpers import OVERFLOW, good_message, interchange
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def browser_app(make_app):
     """The standard world with CSRF on, the EDI vendors and one PO line of EURV to invoice."""
     from app.extensions import db
     from testkit.world import load_world
-    from tests.invoice_edi.helpers import pol
+    from tests.integrations.edi.helpers import pol
     from tests.orders.helpers import make_vendors
 
     app = make_app("sqlite", world=True, WTF_CSRF_ENABLED=True)

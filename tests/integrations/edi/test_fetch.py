@@ -15,7 +15,7 @@ from app.invoices.edi_models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
 from testkit.erp import sftp_connection
-from tests.invoice_edi.helpers import interchange, invoic, pol
+from tests.integrations.edi.helpers import interchange, invoic, pol
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -22,7 +22,7 @@ from app.invoices import edi
 from app.invoices import edi_services as es
 from app.invoices.edi_models import EdiMessage
 from app.ledger.money import MAX_AMOUNT
-from tests.invoice_edi.helpers import OVERFLOW, good_message, interchange, invoic, pol, several_interchanges
+from tests.integrations.edi.helpers import OVERFLOW, good_message, interchange, invoic, pol, several_interchanges
 from tests.helpers import examples
 
 # pydifact warns about the empty segments mutations make (app/invoices/edi.py silences it once at

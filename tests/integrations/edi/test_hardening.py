@@ -22,7 +22,7 @@ from app.invoices.edi_models import EdiMessage
 from app.invoices.models import Invoice
 from jobs import fetch_edi
 from testkit.erp import local_connection, wait_for_run
-from tests.invoice_edi.helpers import (OVERFLOW, TRUNCATED, TRUNCATED_AFTER_UNB, good_message, interchange, invoic,
+from tests.integrations.edi.helpers import (OVERFLOW, TRUNCATED, TRUNCATED_AFTER_UNB, good_message, interchange, invoic,
                                         pol, several_interchanges)
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -14,7 +14,7 @@ from app.invoices.edi_models import EdiMessage, VendorEdiSetting
 from app.invoices.models import Invoice
 from tests.helpers import PASSWORD
 from testkit.erp import local_connection, wait_for_run
-from tests.invoice_edi.helpers import interchange, invoic, pol
+from tests.integrations.edi.helpers import interchange, invoic, pol
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.invoices import edi
-from tests.invoice_edi.helpers import interchange, invoic
+from tests.integrations.edi.helpers import interchange, invoic
 
 LINES = [("POL-000012", 2, "20.00", "40.00", "7", "2.80"),
          ("POL-000013", 1, "35.50", "35.50", "7", "2.49"),

@@ -20,7 +20,7 @@ def test_same_file_at_once_creates_one_invoice(make_app):
     app = make_app("postgresql", world=True, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 2})
     with app.app_context():
         from testkit.world import load_world
-        from tests.invoice_edi.helpers import interchange, invoic, pol
+        from tests.integrations.edi.helpers import interchange, invoic, pol
         from tests.orders.helpers import make_vendors
         world = load_world()
         vendors = make_vendors(world)

@@ -17,7 +17,7 @@ from app.invoices.edi_models import EdiMessage
 from app.invoices.models import Invoice
 from app.orders.models import POLine
 from tests.helpers import PASSWORD
-from tests.invoice_edi.helpers import interchange, invoic, pol
+from tests.integrations.edi.helpers import interchange, invoic, pol
 
 pytestmark = pytest.mark.postgres
 

@@ -18,7 +18,7 @@ from app.invoices import settings
 from app.invoices.models import Invoice
 from app.org.models import Institution
 from testkit.erp import erp_profile, ftp_connection, local_connection, sftp_connection
-from tests.erp_invoices.helpers import (batches, errors, export_marks, final_files, ready, run, statuses,
+from tests.integrations.invoice_export.helpers import (batches, errors, export_marks, final_files, ready, run, statuses,
                                         warnings)
 
 NS = {"p": NAMESPACE}

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.integrations import transport as tr
 from app.invoices import services as ivs
 from testkit.erp import erp_profile, sftp_connection
-from tests.erp_invoices.helpers import batches, errors, export_marks, final_files, ready, run, statuses
+from tests.integrations.invoice_export.helpers import batches, errors, export_marks, final_files, ready, run, statuses
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.integrations import upload_worker
 from app.integrations.models import JobEvent
 from testkit.erp import erp_profile, sftp_connection
-from tests.erp_invoices.helpers import batches, errors, export_marks, final_files, ready, run, statuses
+from tests.integrations.invoice_export.helpers import batches, errors, export_marks, final_files, ready, run, statuses
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 COUNT = 12

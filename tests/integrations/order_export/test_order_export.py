@@ -17,7 +17,7 @@ from app.integrations.models import OrderExport
 from app.orders import services as os_
 from app.orders.models import OutboxEvent
 from testkit.erp import erp_profile, sftp_connection
-from tests.erp_orders.helpers import dec, files, messages, read_po, run_job, sent, text
+from tests.integrations.order_export.helpers import dec, files, messages, read_po, run_job, sent, text
 from tests.orders.helpers import line
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

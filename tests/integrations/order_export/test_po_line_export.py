@@ -13,7 +13,7 @@ from app.integrations import order_export
 from app.integrations import services as isv
 from app.integrations.formats import orders as fmt
 from app.integrations.models import POLineExport
-from tests.erp_orders.helpers import POL, cancelled, closed, dec, files, messages, read_pol, run_job, sent, text
+from tests.integrations.order_export.helpers import POL, cancelled, closed, dec, files, messages, read_pol, run_job, sent, text
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

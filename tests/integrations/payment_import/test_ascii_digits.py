@@ -7,7 +7,7 @@ import pytest
 from app.integrations.formats.payment_confirmation import parse_confirmations
 from app.invoices.models import Invoice
 from app.extensions import db
-from tests.erp_payments.helpers import confirmation, drop, paid, run_import, waiting
+from tests.integrations.payment_import.helpers import confirmation, drop, paid, run_import, waiting
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 EXTENDED = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")     # Persian forms

@@ -13,9 +13,9 @@ from app.integrations import payment_import
 from app.integrations.models import HandledFile
 from app.invoices import services as ivs
 from app.invoices.models import Invoice
-from tests.erp_payments.helpers import (NS, confirmation, drop, expenditure_total, paid, rejected, run_import,
+from tests.integrations.payment_import.helpers import (NS, confirmation, drop, expenditure_total, paid, rejected, run_import,
                                         state, waiting)
-from tests.erp_payments.test_parse import BOMB, XXE
+from tests.integrations.payment_import.test_parse import BOMB, XXE
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

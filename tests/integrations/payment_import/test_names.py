@@ -10,7 +10,7 @@ from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate
 from app.invoices.models import Invoice
 from testkit.erp import erp_profile, local_connection
-from tests.erp_payments.helpers import confirmation, drop, paid, run_import, waiting
+from tests.integrations.payment_import.helpers import confirmation, drop, paid, run_import, waiting
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.integrations.formats.payment_confirmation import parse_confirmations
 from app.integrations.formats.xml import XMLRefused
-from tests.erp_payments.helpers import NS, confirmation
+from tests.integrations.payment_import.helpers import NS, confirmation
 
 REC = {"invoice_number": "INV-7", "unique_identifier": "1234567890123456", "vendor_code": "PLAIN",
        "invoice_date": "20260301", "payment_status": "paid", "payment_note": "ok",

@@ -9,7 +9,7 @@ from app.integrations.formats.xml import parse
 from app.invoices import services as ivs
 from app.invoices.models import Invoice
 from jobs import export_invoices
-from tests.erp_payments.helpers import confirmation, drop, run_import
+from tests.integrations.payment_import.helpers import confirmation, drop, run_import
 from tests.invoices.helpers import invoice
 
 PAYMENT_DATA_NS = "{http://com/exlibris/repository/acq/invoice/xmlbeans}"

@@ -1,7 +1,7 @@
 """Binding fixtures: bindable journal issues in library A and in library B."""
 import pytest
 
-from tests.binding.helpers import make_bindable
+from tests.inventory.binding.helpers import make_bindable
 
 
 @pytest.fixture

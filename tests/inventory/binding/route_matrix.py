@@ -15,7 +15,7 @@ def url_args(world) -> dict:
     database: later calls return the same one. (The bind route's holding_id comes from the inventory rows.)"""
     from app.extensions import db
     from app.inventory.models import Item, WorkOrder
-    from tests.binding.helpers import make_bindable, bind
+    from tests.inventory.binding.helpers import make_bindable, bind
     work_order = db.session.scalar(db.select(WorkOrder).join(Item, WorkOrder.new_item_id == Item.id)
                                    .where(Item.barcode == "MATRIX-BOUND"))
     if work_order is None:

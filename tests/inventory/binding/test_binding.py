@@ -10,7 +10,7 @@ from app.errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolati
 from app.extensions import db
 from app.inventory import services as inv
 from app.inventory.models import Item, WorkOrder, WorkOrderItem
-from tests.binding.helpers import bind
+from tests.inventory.binding.helpers import bind
 from tests.helpers import login
 from tests.orders.helpers import line, make_vendors
 

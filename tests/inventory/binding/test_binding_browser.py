@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from app.auth.models import User
 from app.extensions import db
 from app.org.models import Library
-from tests.binding.helpers import make_bindable
+from tests.inventory.binding.helpers import make_bindable
 
 pytestmark = pytest.mark.browser
 

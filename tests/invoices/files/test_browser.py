@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.invoice_files.helpers import table, xlsx
+from tests.invoices.files.helpers import table, xlsx
 
 pytestmark = pytest.mark.browser
 

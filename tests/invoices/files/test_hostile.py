@@ -11,7 +11,7 @@ import pytest
 
 from app.errors import InvalidInput
 from app.invoices import file_loading as fl
-from tests.invoice_files.helpers import table, xlsx
+from tests.invoices.files.helpers import table, xlsx
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 SHEET = "xl/worksheets/sheet1.xml"

@@ -13,7 +13,7 @@ from app.invoices import file_loading as fl
 from app.invoices.models import Invoice
 from app.spreadsheets import MAX_PART_BYTES
 from tests.hostile_workbooks import hostile, oversized_part, peak_memory
-from tests.invoice_files.helpers import LABELS
+from tests.invoices.files.helpers import LABELS
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 ROWS = [[LABELS["number"], LABELS["invoice_date"], LABELS["total_amount"], LABELS["unit_price"]],

@@ -21,7 +21,7 @@ from app.invoices import file_loading as fl
 from app.invoices import services as svc
 from app.invoices.models import Invoice, InvoiceLine
 from tests.helpers import login
-from tests.invoice_files.helpers import follow_load, table, xlsx
+from tests.invoices.files.helpers import follow_load, table, xlsx
 
 pytestmark = pytest.mark.committing
 

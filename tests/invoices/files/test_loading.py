@@ -12,7 +12,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.invoices import file_loading as fl
 from app.invoices.models import Invoice, InvoiceEvent, InvoiceLine
-from tests.invoice_files.helpers import table, xls, xlsx
+from tests.invoices.files.helpers import table, xls, xlsx
 from tests.invoices.helpers import invoice
 from tests.orders.helpers import line as pol_line
 

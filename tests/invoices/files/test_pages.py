@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.invoices.models import Invoice
-from tests.invoice_files.helpers import follow_load, table, xls, xlsx
+from tests.invoices.files.helpers import follow_load, table, xls, xlsx
 
 
 def _count() -> int:

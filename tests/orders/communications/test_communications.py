@@ -14,7 +14,7 @@ from app.extensions import db
 from app.orders import communications as cs
 from app.orders import services as os_
 from app.orders.models import Communication, CommunicationMessage, POLine, POLineEvent
-from tests.claims.conftest import sent_line
+from tests.orders.communications.conftest import sent_line
 from tests.helpers import login
 from tests.inventory.helpers import make_buyer_a
 from tests.orders.helpers import line
