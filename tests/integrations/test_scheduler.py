@@ -265,6 +265,16 @@ def _scheduler_pid(app):
     return beat and beat["pid"]
 
 
+def _heartbeat_at(app):
+    """When the scheduler's reconcile tick last wrote its heartbeat (to the second)."""
+    from app.integrations.scheduler import heartbeat
+    with app.app_context():
+        db.session.remove()
+        beat = heartbeat()
+        db.session.remove()
+    return beat and beat["at"]
+
+
 def _sqlite_file(app) -> Path:
     with app.app_context():
         db.session.remove()
@@ -308,7 +318,10 @@ def test_H12_serve_runs_the_scheduler_in_exactly_one_gunicorn_worker(make_app, t
         assert successor != leader and successor in workers()
         assert lock.read_text().strip() == successor
         assert _wait(lambda: _scheduler_pid(seed) == int(successor), timeout=30)
-        time.sleep(3)   # a few election rounds (1 s) later: still one scheduler
+        # Three more reconcile ticks of the successor (its heartbeat, once a second), a few election
+        # rounds (1 s) later: still one scheduler.
+        beats = set()
+        assert _wait(lambda: beats.add(_heartbeat_at(seed)) or len(beats) >= 4, timeout=30)
         assert len(STARTED.findall(text())) == 2, text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
