@@ -124,6 +124,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int, job_busy_timeout_ms: 
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
         info["after_commit_reads"] = not write_intent.get() and after_commit_reads.get()
 
+    if strict:
+        # Tests run most requests inside one outer transaction whose sessions only open SAVEPOINTs:
+        # each SAVEPOINT stands for the transaction a request would begin, so it gets the same flag
+        # (restored when it ends).
+        @event.listens_for(engine, "begin")
+        def _no_savepoints_yet(conn):
+            conn.info.pop("after_commit_reads_outer", None)
+
+        @event.listens_for(engine, "savepoint")
+        def _on_savepoint(conn, _name):
+            conn.info.setdefault("after_commit_reads_outer", []).append(conn.info.get("after_commit_reads"))
+            conn.info["after_commit_reads"] = not write_intent.get() and after_commit_reads.get()
+
+        @event.listens_for(engine, "release_savepoint")
+        @event.listens_for(engine, "rollback_savepoint")
+        def _savepoint_ended(conn, _name, _context):
+            outer = conn.info.get("after_commit_reads_outer")
+            if outer:
+                conn.info["after_commit_reads"] = outer.pop()
+
     @event.listens_for(engine, "before_cursor_execute")
     def _no_writes_after_the_commit(conn, _cursor, statement, *_args):
         # A write in a transaction begun deferred after the request's commit would not hold the

@@ -73,7 +73,7 @@ def rows_for(count: int, funds: int, seed: int) -> tuple[list[list], dict[str, D
 
 
 def write(file_type: str, rows: list[list]) -> bytes:
-    from tests.erp_allocations.files import allocation_file
+    from testkit.allocation_files import allocation_file
     if file_type != "csv":   # amounts as numbers, the way a spreadsheet holds them
         rows = [[r[0], r[1], float(r[2]), r[3], r[4]] for r in rows]
     return allocation_file(file_type, rows)
@@ -177,8 +177,7 @@ def main() -> None:
                     stats.print_callers(args.callers)
             seed += 1
         if args.sftp:
-            import tests.conftest  # noqa: F401  (tests.erp_fixtures is imported through it)
-            from tests.erp_fixtures import SshServer
+            from testkit.servers import SshServer
             sshd = SshServer(work / "sshd")
             sshd.start()
             for file_type in args.formats.split(","):

@@ -9,7 +9,7 @@ the institution; each line charged to the owner's fund). The invoices are bulk-i
 models' tables, not posted through approval: the export reads invoices, lines, fund shares and
 funds, not the postings, so its files are the same as for approved invoices.
 
-Then starts an sshd (``tests.erp_fixtures.SshServer``), makes an SFTP connection and a profile on
+Then starts an sshd (``testkit.servers.SshServer``), makes an SFTP connection and a profile on
 it, and times one run of the job (batching, XSD check, upload of one file per invoice, or per
 owner with ``--split``, and the status change of every invoice). Finally it uploads the very same
 files with raw paramiko (``putfo`` to ``<name>.part`` with ``confirm=True``, then
@@ -161,9 +161,9 @@ def main() -> None:
     from app.invoices.models import Invoice
     from app.setup import ensure_institution
     from jobs import export_invoices as job
-    import tests.conftest  # noqa: F401  (first: tests.erp_fixtures imports from it, and it from tests.erp_fixtures)
-    from tests.erp_fixtures import SshServer, erp_profile, sftp_connection
-    from tests.factories import build_world
+    from testkit.erp import erp_profile, sftp_connection
+    from testkit.servers import SshServer
+    from testkit.world import build_world
 
     work = Path(tempfile.mkdtemp(prefix="bench-erp-export-"))
     sshd = SshServer(work / "sshd")

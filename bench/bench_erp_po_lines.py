@@ -199,8 +199,7 @@ def main() -> None:
     for batch in ([] if args.no_local else batches):
         scenario(args.db, args.lines, batch, "local")
     if args.sftp:
-        import tests.conftest  # noqa: F401  (loads tests.erp_fixtures in the order it expects)
-        from tests.erp_fixtures import SshServer
+        from testkit.servers import SshServer
         base = Path(tempfile.mkdtemp(prefix="bench-sshd-"))
         server = SshServer(base)
         server.start()

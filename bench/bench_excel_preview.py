@@ -50,7 +50,7 @@ def build(app, pol_count: int):
     from app.orders import services as os_
     from app.setup import ensure_institution
     from app.vendors import services as vs
-    from tests.factories import build_world
+    from testkit.world import build_world
 
     upgrade()
     ensure_institution()

@@ -11,7 +11,7 @@ invoice operator previews and loads an Excel file of ``--lines`` lines (the back
 committing in chunks). Prints, for both phases, the posts, their p50 / p95 / max answer time and how
 many answered 503 (busy), and the time the load took. The target of issue 12: every other write
 succeeds or gets 503, and the p95 stays under 2 s. Machinery shared with the test:
-``tests/contention.py``.
+``testkit/contention.py``.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def main() -> int:
     from app.extensions import db
     from app.setup import ensure_institution
     from bench import common
-    from tests import contention
+    from testkit import contention
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-contention-"))
     folder.mkdir(parents=True, exist_ok=True)

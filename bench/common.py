@@ -1,11 +1,10 @@
 """What the benchmarks share: an app on a SQLite file, reusing a generated database while it
 still matches (same row count, same Alembic head, same generator version), and a throwaway
-PostgreSQL cluster for the load test."""
+PostgreSQL cluster for the load test (testkit/postgres.py, shared with the tests)."""
 from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -70,56 +69,6 @@ def bench_institution(libraries: int):
     return admin, period, libs
 
 
-# -- a throwaway PostgreSQL (the recipe of tests/conftest.py, which benchmarks do not import) -------
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    import socket
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-@contextmanager
-def postgres_cluster(durable: bool = False):
-    """A new PostgreSQL cluster on 127.0.0.1 (a free port) in a temporary folder, removed at the end;
-    yields its SQLAlchemy URL. Not ``durable``: fsync and synchronous commit off, like the tests."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not bins:
-        raise SystemExit("PostgreSQL is not installed (Debian package postgresql)")
-    pgbin = bins[-1].parent
-    folder = Path(tempfile.mkdtemp(prefix="acq-bench-pg-"))
-    folder.chmod(0o755)
-    data, port = folder / "data", free_port()
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_pg:
-        shutil.chown(folder, "postgres", "postgres")
-    subprocess.run(as_pg + [str(pgbin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                            "--locale=C.UTF-8"], check=True, capture_output=True)
-    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c max_connections=250"
-    if not durable:
-        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o", opts,
-                            "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(as_pg + [str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+# A free port, waiting for one, and a throwaway PostgreSQL cluster: the recipes the tests use too.
+from testkit.net import free_port, wait_port  # noqa: E402,F401
+from testkit.postgres import postgres_cluster  # noqa: E402,F401

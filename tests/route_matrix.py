@@ -36,7 +36,7 @@ API_READ, API_WRITE = ALL, MONEY
 # them: tests/test_security.py::test_H12_05_institution_wide_routes_refuse_library_scoped_holders gives
 # each of them a pass with a library-scoped holder of every role they allow (403, nothing changed).
 # Routes where a library-scoped holder may change only part of an object (a vendor's notes, a
-# ledger of their own library) are checked field by field in tests/test_institution_data.py.
+# ledger of their own library) are checked field by field in tests/org/test_institution_data.py.
 INSTITUTION_WIDE = {
     "funds.edit_fiscal_period",
     "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
@@ -44,15 +44,16 @@ INSTITUTION_WIDE = {
 }
 API_INSTITUTION_WIDE = {"api.create_fiscal_period"}
 
-# Each later domain keeps its rows in tests/<domain>/route_matrix.py (a MATRIX dict like this one).
+# Each later domain keeps its rows in tests/<domain>/[<part>/]route_matrix.py (a MATRIX dict like this one).
 import importlib  # noqa: E402
 import pathlib  # noqa: E402
 
 # A domain module may also define API_MATRIX (API endpoint -> roles, where they differ from
 # API_READ/API_WRITE), INSTITUTION_WIDE / API_INSTITUTION_WIDE (sets of endpoints) and
 # url_args(world) -> URL values for its routes' parameters.
-DOMAINS = [importlib.import_module(f"tests.{path.parent.name}.route_matrix")
-           for path in sorted(pathlib.Path(__file__).parent.glob("*/route_matrix.py"))]
+_TESTS = pathlib.Path(__file__).parent
+DOMAINS = [importlib.import_module(".".join(("tests", *path.relative_to(_TESTS).with_suffix("").parts)))
+           for path in sorted(_TESTS.glob("*/**/route_matrix.py"))]
 API_MATRIX: dict = {}
 for _domain in DOMAINS:
     MATRIX.update(_domain.MATRIX)

@@ -27,7 +27,7 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch, sqlite_tem
         db.session.rollback()
     # outside a web request (jobs, commands): patient
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 60000}
-    # inside a web request: a short wait, then a 503 "busy" (tests/test_busy.py)
+    # inside a web request: a short wait, then a 503 "busy" (tests/database/test_busy.py)
     with app.test_request_context("/"):
         app.preprocess_request()
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
@@ -53,7 +53,7 @@ def test_no_cdn_in_templates():
 
 
 def test_oversized_upload_is_a_clear_413(app, world):
-    from tests.conftest import login
+    from tests.helpers import login
     client = login(app.test_client(), "admin")
     big = b"x" * (16 * 1024 * 1024 + 1)
     resp = client.post("/currency-rates/upload", data=big, content_type="application/octet-stream")

@@ -1,10 +1,14 @@
 """The flask CLI: init, demo, users, ledger check, order runs."""
 from __future__ import annotations
 
+import pytest
+
 from app.auth.models import User
 from app.extensions import db
 from app.funds.models import Fund, FundTransaction
 from app.org.models import Library
+
+pytestmark = pytest.mark.committing
 
 
 def run(app, *args):

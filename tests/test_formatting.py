@@ -7,9 +7,10 @@ from hypothesis import given, settings, strategies as st
 
 from app.formatting import money
 from app.ledger import minor_unit
+from tests.helpers import examples
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.integers(-10**14, 10**14), st.sampled_from(["EUR", "USD", "JPY", "KZT"]),
        st.sampled_from(["en", "de", "fr", "sv"]))
 def test_money_matches_babel(units, currency, locale):

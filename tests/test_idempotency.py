@@ -7,6 +7,8 @@ file and on PostgreSQL.
 """
 from __future__ import annotations
 
+import pytest
+
 import io
 import re
 import threading
@@ -26,10 +28,12 @@ from app.idempotency import IdempotencyKey, new_form_token
 from app.integrations.models import JobRun
 from app.invoices import services as ivs
 from app.invoices.models import Invoice
-from tests.conftest import PASSWORD, login
-from tests.factories import build_world
-from tests.servers import served
+from tests.helpers import PASSWORD, login
+from testkit.world import load_world
+from tests.helpers import served
 from tests.invoices.helpers import invoice, make_vendors
+
+pytestmark = pytest.mark.postgres
 
 HX = {"HX-Request": "true"}
 RACERS = 30
@@ -79,9 +83,9 @@ def _app(make_app, backend, setup=None):
     """A CSRF-protected app on the standard world; plain ids, what ``setup(world)`` returned, and
     an API token of the fund manager."""
     extra = {"SQLALCHEMY_ENGINE_OPTIONS": POOL} if backend == "postgresql" else {}
-    app = make_app(backend, WTF_CSRF_ENABLED=True, **extra)
+    app = make_app(backend, world=True, WTF_CSRF_ENABLED=True, **extra)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         ids = {"shared": world.shared.id, "fund_a": world.fund_a.id, "setup": setup(world) if setup else None}
         token = issue_api_token(None, world.user("fundmgr"))
         db.session.commit()
@@ -222,7 +226,7 @@ def test_H12_08_invoice_approve_and_payment_forms_work_once(app, world):
 
 
 def test_H12_08_the_invoice_file_load_form_loads_once(make_app, backend, tmp_path):
-    from tests.invoice_files.conftest import table, xlsx
+    from tests.invoices.files.helpers import table, xlsx
     app, ids, _ = _app(make_app, backend, setup=lambda world: make_vendors(world).plain.id)
     app.config["INVOICE_FILE_FOLDER"] = str(tmp_path)
     vendor_id = ids["setup"]

@@ -40,7 +40,7 @@ def test_H12_06_safe_cell_examples():
 def test_H12_06_monitor_jobs_error_report_csv_is_inert(app, world):
     from app.extensions import db
     from app.integrations.models import JobEvent, JobRun
-    from tests.conftest import login
+    from tests.helpers import login
     run = JobRun(job="load_allocations", profile_code="-ERP", status="completed", records_failed=len(HOSTILE),
                  started_at=datetime(2026, 3, 1, 8, 0))
     db.session.add(run)

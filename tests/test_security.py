@@ -12,7 +12,7 @@ from app.auth.permissions import unregistered_endpoints
 from app.extensions import db
 from app.funds.models import Fund, FundTransaction
 from app.idempotency import new_form_token
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.route_matrix import MATRIX, PUBLIC
 
 API_PREFIX = "api."
@@ -139,10 +139,10 @@ def _form_token(client):
 
 
 def test_SEC05_csrf_required_on_state_changes(make_app, backend):
-    app = make_app(backend, WTF_CSRF_ENABLED=True)
+    app = make_app(backend, world=True, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from tests.factories import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         client = app.test_client()
         token = _form_token(client)
         assert client.post("/login", data={"username": "fundmgr", "password": PASSWORD}).status_code == 400
@@ -254,12 +254,12 @@ def test_H12_05_institution_wide_routes_refuse_library_scoped_holders(make_app):
     reading institution-wide data stays open to both. Only these routes get the library-scoped pass
     (SQLite only: the rule does not depend on the database)."""
     from app.auth.services import create_user, issue_api_token
-    from tests.factories import build_world
+    from testkit.world import load_world
     from tests.route_matrix import API_INSTITUTION_WIDE, API_MATRIX, API_READ, API_WRITE, INSTITUTION_WIDE
 
-    app = make_app("sqlite")
+    app = make_app("sqlite", world=True)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         url_args = _url_args(world, None)
         for role in Role:
             create_user(None, f"lib-{role.value}", PASSWORD, roles=[(role, world.lib_a)])

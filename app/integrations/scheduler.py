@@ -129,7 +129,10 @@ def start(app) -> BackgroundScheduler:
 
 
 def _shutdown(app, wait: bool = False) -> None:
-    scheduler = app.extensions.pop("scheduler", None)
+    # After a reconcile tick in progress: it looks jobs up, which APScheduler's shutdown(wait=True)
+    # blocks while it waits for the running jobs (a deadlock); later ticks find no scheduler.
+    with _state_lock:
+        scheduler = app.extensions.pop("scheduler", None)
     if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=wait)
 
@@ -199,10 +202,10 @@ def reconcile(app) -> None:
     """Make the scheduler's jobs match the database (and start waiting PO exports). A busy
     database is no failure: the tick waits only briefly, says so in one log line (no traceback,
     once per busy spell) and the next tick tries again."""
-    scheduler = app.extensions.get("scheduler")
-    if scheduler is None:
-        return
     with _state_lock, app.app_context():
+        scheduler = app.extensions.get("scheduler")
+        if scheduler is None:
+            return
         token = short_waits.set(True)
         try:
             _reconcile(app, scheduler)

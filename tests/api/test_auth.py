@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from app.auth.services import create_user, issue_api_token, set_active
 from app.extensions import db
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 
-from .conftest import PREFIX, ApiClient, error_of
+from tests.api.helpers import PREFIX, ApiClient, error_of
 
 
 def api_rules(app):

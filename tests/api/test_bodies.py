@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PREFIX, error_of
+from tests.api.helpers import PREFIX, error_of
 
 ENDPOINTS = ["/fiscal-periods", "/ledgers", "/funds", "/funds/{shared}/transactions"]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from app.extensions import db
 from app.funds import services as funds
 
-from .conftest import conforms, each_case, error_of
+from tests.api.helpers import conforms, each_case, error_of
 
 ZERO = {"allocated": "0.00", "encumbered": "0.00", "expended": "0.00", "available": "0.00"}
 THOUSAND = {"allocated": "1000.00", "encumbered": "0.00", "expended": "0.00", "available": "1000.00"}

@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from app.api import funds as funds_api
 from app.api.openapi import build_document
 
-from .conftest import PREFIX, error_of
+from tests.api.helpers import PREFIX, error_of
 
 
 def test_document_is_valid_openapi_31(world, api):

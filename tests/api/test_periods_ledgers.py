@@ -1,7 +1,7 @@
 """Fiscal periods and ledgers through the API."""
 from __future__ import annotations
 
-from .conftest import conforms, each_case, error_of
+from tests.api.helpers import conforms, each_case, error_of
 
 FY2027 = {"code": "FY2027", "name": "Fiscal year 2027", "start_date": "2027-01-01", "end_date": "2027-12-31"}
 

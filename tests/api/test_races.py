@@ -11,15 +11,15 @@ from app.auth.services import issue_api_token
 from app.extensions import db
 from app.funds.models import Fund
 
-from .conftest import PREFIX
+from tests.api.helpers import PREFIX
 
 
 @pytest.mark.postgres_only
 def test_same_fund_code_created_concurrently_is_a_409(make_app):
-    app = make_app("postgresql")
+    app = make_app("postgresql", world=True)
     with app.app_context():
-        from tests.factories import build_world
-        world = build_world()
+        from testkit.world import load_world
+        world = load_world()
         token = issue_api_token(None, world.user("admin"))
         db.session.commit()
         gen_id, period_id = world.gen.id, world.period.id

@@ -6,7 +6,7 @@ from decimal import Decimal
 from app.extensions import db
 from app.funds import services as fs
 
-from .conftest import conforms, each_case, error_of
+from tests.api.helpers import conforms, each_case, error_of
 
 
 def balances(client, fund_id):

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.factories import build_world
+from tests.helpers import PASSWORD
+from testkit.world import build_world, load_world
 
 ATTACKER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -18,9 +18,9 @@ WRONG = "not the password"
 
 @pytest.fixture
 def sqlite_app(make_app):
-    app = make_app("sqlite")
+    app = make_app("sqlite", world=True)
     with app.app_context():
-        build_world()
+        load_world()
         yield app
 
 
@@ -103,6 +103,8 @@ def test_H12_10_a_successful_login_forgets_that_addresss_typos(sqlite_app, clock
     assert _login(app, "viewer", PASSWORD, OWNER).status_code == 302
 
 
+@pytest.mark.committing
+@pytest.mark.postgres
 def test_H12_10_simultaneous_guesses_do_not_slip_past_the_limit(app, clock):
     """Counting and recording an attempt happen in one transaction serialised per address, so 20
     guesses sent at once from one address for one account still get only LOGIN_MAX_FAILURES tries."""
@@ -125,9 +127,9 @@ def test_H12_10_simultaneous_guesses_do_not_slip_past_the_limit(app, clock):
 
 
 def test_H12_10_behind_a_proxy_the_forwarded_address_counts(make_app, clock):
-    app = make_app("sqlite", PROXY_FIX_X_FOR=1)
+    app = make_app("sqlite", world=True, PROXY_FIX_X_FOR=1)
     with app.app_context():
-        build_world()
+        load_world()
 
     def via_proxy(password, addr):
         return app.test_client().post("/login", data={"username": "admin", "password": password},

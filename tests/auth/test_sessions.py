@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.funds.models import FundTransaction
 from app.invoices.models import Invoice
-from tests.conftest import login
-from tests.factories import build_world
+from tests.helpers import login
+from testkit.world import build_world, load_world
 from tests.invoices.helpers import invoice, make_vendors
 
 COOKIE = "acq_session"
@@ -74,9 +74,9 @@ def test_H12_02_session_lifetimes_default_to_8_hours_idle_and_7_days(make_app):
 
 @pytest.fixture
 def sqlite_world(make_app):
-    app = make_app("sqlite")
+    app = make_app("sqlite", world=True)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         yield app, world
 
 
@@ -122,9 +122,9 @@ def test_H12_02_a_form_sent_from_another_tab_after_logout_goes_to_the_login_page
     because the session is gone: the answer sends the person to the login page saying why, instead
     of a 400 "session changed" under a page that still shows them logged in."""
     import re
-    app = make_app("sqlite", WTF_CSRF_ENABLED=True)
+    app = make_app("sqlite", world=True, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        world = build_world()
+        world = load_world()
         db.session.commit()
         fund_id = world.shared.id
     client = app.test_client()

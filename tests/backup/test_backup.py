@@ -28,7 +28,7 @@ from app.extensions import db
 from app.funds import services as fs
 from app.funds.models import Fund, FundTransaction
 from app.integrations.models import JobRun
-from tests.conftest import IsolatedClient, _upgrade, base_config, login
+from tests.helpers import IsolatedClient, base_config, login, upgrade as _upgrade
 
 WRITERS = 20
 
@@ -50,7 +50,7 @@ def _source(make_app, tmp_path, backend="sqlite", **config):
     attachments.mkdir()
     (attachments / ("ab" * 16)).write_bytes(b"%PDF- a claim letter")
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         build_world()
     return app
 
@@ -350,7 +350,7 @@ def test_H12_the_scheduler_runs_a_daily_backup_recorded_as_a_job_run(make_app, t
     app.instance_path = str(tmp_path / "inst")
     pathlib.Path(app.instance_path).mkdir()
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import build_world
         build_world()
     ticks = [datetime(2026, 3, day, 3, 15) for day in (1, 1, 2, 3)]
     ids = [run_backup(app, scheduled_for=tick) for tick in ticks]

@@ -8,8 +8,8 @@ pre-filled form and saves and continues; the vendor/VAT check asks (liable, no V
 manager approves it (Ready to be Paid) and records the payment (Closed); the PO line is Closed and
 A-BKS shows 100.00 expended and nothing encumbered.
 
-Runs on SQLite and on PostgreSQL (``browser_app`` is overridden here with the ``backend``
-parameter). Screenshots go to test-results/ (and a copy to /tmp/e2e-shots). Every wait is one of
+Runs on SQLite and on PostgreSQL (marked ``postgres``; ``browser_app`` is overridden here with the
+``backend`` parameter). Screenshots go to test-results/ (and a copy to /tmp/e2e-shots). Every wait is one of
 Playwright's auto-waiting assertions.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 SHOT_COPIES = Path("/tmp/e2e-shots")
 VAT_QUESTION = "LIAB is liable for VAT, yet the invoice reports none. Save it without VAT?"
@@ -32,11 +32,11 @@ VAT_QUESTION = "LIAB is liable for VAT, yet the invoice reports none. Save it wi
 def browser_app(make_app, backend):
     """The standard world with CSRF on, on each backend (the shared fixture serves SQLite only)."""
     from app.extensions import db
-    from tests.factories import build_world
+    from testkit.world import load_world
 
-    app = make_app(backend, WTF_CSRF_ENABLED=True)
+    app = make_app(backend, world=True, WTF_CSRF_ENABLED=True)
     with app.app_context():
-        w = build_world()
+        w = load_world()
         ids = SimpleNamespace(fund_a=w.fund_a.id)
         db.session.remove()
     return app, ids

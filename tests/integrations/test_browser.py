@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.invoices import services as ivs
-from tests.factories import World
+from testkit.world import World
 from tests.invoices.helpers import invoice, make_vendors
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from app.extensions import db
 from app.integrations.models import JobRun
-from tests.erp_fixtures import erp_profile, local_connection
+from testkit.erp import erp_profile, local_connection
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

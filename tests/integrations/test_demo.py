@@ -5,7 +5,7 @@ import pytest
 from app.extensions import db
 from app.integrations.models import FiscalPeriodMapping, IntegrationProfile
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.parametrize("backend", ["sqlite"], indirect=True), pytest.mark.committing]
 
 
 def test_demo_creates_the_erp_profile_in_the_given_folder(app, tmp_path):

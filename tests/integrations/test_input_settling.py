@@ -4,7 +4,7 @@ import pytest
 import jobs.import_payments
 from app.extensions import db
 from app.integrations.models import JobEvent, JobRun
-from tests.erp_fixtures import erp_profile, local_connection
+from testkit.erp import erp_profile, local_connection
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -17,9 +17,9 @@ from app.extensions import db
 from app.integrations import processes
 from app.integrations.models import JobEvent, JobRun, ProfileSection
 from app.integrations.runs import interrupt_dead_runs
-from tests.conftest import login
-from tests.erp_fixtures import wait_for_run
-from tests.integrations.test_scheduler import ROOT, _profile, _runs, _wait, scheduled_app  # noqa: F401
+from tests.helpers import login
+from testkit.erp import wait_for_run
+from tests.integrations.test_scheduler import ROOT, _profile, _reconciles, _runs, _wait, scheduled_app  # noqa: F401
 
 # A process that starts a payment import whose body commits once, says so, then blocks for ever.
 BLOCKING_RUN = """
@@ -133,7 +133,7 @@ def test_H12_07_a_scheduled_run_killed_with_its_process_is_caught_up_when_the_sc
     app = scheduled_app(SQLALCHEMY_DATABASE_URI=seed.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
         assert _wait(lambda: any(r.status == "completed" for r in _runs()), timeout=30), _runs()
-        time.sleep(2)   # several reconcile ticks (0.5 s) later: still one catch-up
+        _reconciles(app).wait(4)   # several reconcile ticks later: still one catch-up
         runs = _runs()
         assert [(r.trigger, r.status) for r in runs] == [("schedule", "failed"), ("catch_up", "completed")]
         assert _run(dead_id).interrupted

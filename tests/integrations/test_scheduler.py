@@ -22,8 +22,8 @@ from app.auth.models import utcnow
 from app.extensions import db
 from app.integrations import services as isv
 from app.integrations.models import JobRun, ProfileSection
-from tests.conftest import free_port, wait_port
-from tests.erp_fixtures import erp_profile, local_connection
+from tests.helpers import free_port, wait_port
+from testkit.erp import erp_profile, local_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,21 +43,43 @@ def _stop(app):
 
 
 def _wait(predicate, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    """Poll ``predicate`` (a cheap look at files or rows) until it holds; whether it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.2)
+        time.sleep(0.05)
     return False
+
+
+def _reconciles(app):
+    """Counts the reconcile ticks of ``app``'s scheduler from now on: ``.wait(n)`` returns once n
+    more ticks have ended (APScheduler's job-executed event: no guessing how long a tick takes)."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+    from app.integrations.scheduler import RECONCILE_ID
+    done = threading.Semaphore(0)
+
+    def _ended(event):
+        if event.job_id == RECONCILE_ID:
+            done.release()
+    app.extensions["scheduler"].add_listener(_ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    class Ticks:
+        @staticmethod
+        def wait(count: int, timeout: float = 30) -> None:
+            for _ in range(count):
+                assert done.acquire(timeout=timeout), "the scheduler's reconcile stopped ticking"
+    return Ticks
 
 
 @pytest.fixture
 def scheduled_app(make_app, tmp_path):
-    """An app whose scheduler runs in this process: every scheduled section ticks each second."""
+    """An app whose scheduler runs in this process; it follows the database every 0.2 s."""
     made = []
 
     def _make(**config):
-        app = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_RECONCILE_SECONDS=0.5,
+        app = make_app("sqlite", SCHEDULER_ENABLED=True, SCHEDULER_RECONCILE_SECONDS=0.2,
                        SCHEDULER_LOCK_FILE=str(tmp_path / f"sched{len(made)}.lock"), **config)
         made.append(app)
         return app
@@ -67,7 +89,7 @@ def scheduled_app(make_app, tmp_path):
 
 
 def _profile(app, tmp_path, schedule="hourly", active=True):
-    from tests.factories import build_world
+    from testkit.world import build_world
     with app.app_context():
         world = build_world()
         conn, root = local_connection(world.user("admin"), tmp_path / "erp")
@@ -82,27 +104,34 @@ def _profile(app, tmp_path, schedule="hourly", active=True):
 def test_switch_takes_effect_within_seconds_and_runs_never_overlap(scheduled_app, tmp_path, monkeypatch):
     import jobs.import_payments as target
     inside, peak, lock = [0], [0], threading.Lock()
+    release = threading.Event()   # a run lasts until the test has seen ticks skipped during it
 
     def slow_body(ctx):
         with lock:
             inside[0] += 1
             peak[0] = max(peak[0], inside[0])
-        time.sleep(2.5)
+        release.wait(30)
         with lock:
             inside[0] -= 1
     monkeypatch.setattr(target, "import_payments", slow_body)
     app = scheduled_app(SCHEDULE_INTERVAL_OVERRIDE_SECONDS=1)
     profile_id, admin_id = _profile(app, tmp_path)
     with app.app_context():
-        assert _wait(lambda: any(r.status == "completed" for r in _runs()))
         assert _wait(lambda: any(r.status == "skipped" for r in _runs()))   # ticks during the slow run
+        release.set()
+        assert _wait(lambda: any(r.status == "completed" for r in _runs()))
         from app.auth.models import User
         prof = isv.get_profile(profile_id)
         isv.set_active(db.session.get(User, admin_id), prof, "import_payments", False)
+        job_id = f"section-{prof.section('import_payments').id}"
         db.session.commit()
-        time.sleep(3.5)   # the reconcile (0.5 s) removes the job; a run in progress ends
+        scheduler = app.extensions["scheduler"]
+        # The reconcile removes the job within a tick; a run in progress ends.
+        assert _wait(lambda: scheduler.get_job(job_id) is None, timeout=5)
+        assert _wait(lambda: inside[0] == 0)
         settled = len(_runs())
-        time.sleep(2.5)
+        ticks = _reconciles(app)
+        ticks.wait(6)   # more than a second: the section would have ticked again
         runs = _runs()
     assert len(runs) == settled, "the scheduler kept running a section that was switched off"
     assert peak[0] == 1, "two runs of one job were inside the job at once"
@@ -123,7 +152,7 @@ def test_missed_ticks_give_one_catch_up_run(scheduled_app, make_app, tmp_path):
     app = scheduled_app(SQLALCHEMY_DATABASE_URI=uri)
     with app.app_context():
         assert _wait(lambda: len(_runs()) >= 1)
-        time.sleep(3)   # several reconcile ticks later: still exactly one
+        _reconciles(app).wait(3)   # several reconcile ticks later: still exactly one
         runs = _runs()
     assert [r.trigger for r in runs] == ["catch_up"]
 
@@ -140,7 +169,7 @@ def test_no_catch_up_when_the_last_tick_was_run(scheduled_app, make_app, tmp_pat
     app = scheduled_app(SQLALCHEMY_DATABASE_URI=uri)
     with app.app_context():
         assert _wait(lambda: app.extensions.get("scheduler_reconciled"))
-        time.sleep(1.5)
+        _reconciles(app).wait(3)
         assert len(_runs()) == 1
 
 
@@ -178,18 +207,24 @@ def test_one_scheduler_across_the_reloader_and_two_processes(make_app, tmp_path)
     logs = [open(tmp_path / f"server{i}.log", "w+") for i in range(2)]
     ports = [free_port(), free_port()]
     procs = [_serve(env, ports[0], True, logs[0]), _serve(env, ports[1], False, logs[1])]
+    text = lambda: "".join(Path(log.name).read_text() for log in logs)   # noqa: E731
+
+    def scheduled():
+        with seed.app_context():
+            return [r for r in _runs() if r.trigger == "schedule"]
     try:
         for port in ports:
             wait_port(port, 30)
-        time.sleep(12)
+        # Both serving processes have said whether they run the scheduler, and it ran 3 ticks.
+        assert _wait(lambda: text().count("scheduler started in pid") + text().count("scheduler not started") >= 2
+                     and len(scheduled()) >= 3, timeout=60), text()
     finally:
         for p in procs:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(15)
-    text = "".join(Path(log.name).read_text() for log in logs)
+    text = text()
     assert text.count("scheduler started in pid") == 1, text
-    with seed.app_context():
-        runs = [r for r in _runs() if r.trigger == "schedule"]
+    runs = scheduled()
     ticks = [r.scheduled_for for r in runs]
     assert len(ticks) >= 3, text
     assert len(ticks) == len(set(ticks)), "a tick was run twice"
@@ -197,8 +232,8 @@ def test_one_scheduler_across_the_reloader_and_two_processes(make_app, tmp_path)
 
 def test_a_sent_po_is_exported_by_the_scheduler_within_seconds(scheduled_app, tmp_path):
     """The PO export has no schedule: the scheduler's reconcile tick starts it when sent POs wait."""
-    from tests.erp_orders.helpers import sent
-    from tests.factories import build_world
+    from tests.integrations.order_export.helpers import sent
+    from testkit.world import build_world
     from tests.orders.helpers import make_vendors
     app = scheduled_app()
     with app.app_context():
@@ -228,6 +263,16 @@ def _scheduler_pid(app):
         beat = heartbeat()
         db.session.remove()
     return beat and beat["pid"]
+
+
+def _heartbeat_at(app):
+    """When the scheduler's reconcile tick last wrote its heartbeat (to the second)."""
+    from app.integrations.scheduler import heartbeat
+    with app.app_context():
+        db.session.remove()
+        beat = heartbeat()
+        db.session.remove()
+    return beat and beat["at"]
 
 
 def _sqlite_file(app) -> Path:
@@ -273,7 +318,10 @@ def test_H12_serve_runs_the_scheduler_in_exactly_one_gunicorn_worker(make_app, t
         assert successor != leader and successor in workers()
         assert lock.read_text().strip() == successor
         assert _wait(lambda: _scheduler_pid(seed) == int(successor), timeout=30)
-        time.sleep(3)   # a few election rounds (1 s) later: still one scheduler
+        # Three more reconcile ticks of the successor (its heartbeat, once a second), a few election
+        # rounds (1 s) later: still one scheduler.
+        beats = set()
+        assert _wait(lambda: beats.add(_heartbeat_at(seed)) or len(beats) >= 4, timeout=30)
         assert len(STARTED.findall(text())) == 2, text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.integrations.transport import TransferError, check_connection, open_transport
-from tests.erp_fixtures import ftp_connection, local_connection, sftp_connection
+from testkit.erp import ftp_connection, local_connection, sftp_connection
 
 
 def _roundtrip(conn, path):

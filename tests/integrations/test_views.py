@@ -4,8 +4,8 @@ import pytest
 
 from app.extensions import db
 from app.integrations.models import Connection, IntegrationProfile
-from tests.conftest import login
-from tests.erp_fixtures import wait_for_run
+from tests.helpers import login
+from testkit.erp import wait_for_run
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -88,6 +88,7 @@ def test_connection_secrets_are_never_shown_back(app, world, sshd):
     assert resp.status_code == 400 and "host key" in resp.get_data(as_text=True)
 
 
+@pytest.mark.committing
 def test_switch_run_now_monitor_and_error_report(app, world, tmp_path, monkeypatch):
     import jobs.export_invoices as export
 
@@ -124,7 +125,7 @@ def test_switch_run_now_monitor_and_error_report(app, world, tmp_path, monkeypat
 def test_library_scoped_admin_is_refused(app, world):
     from app.auth.models import Role
     from app.auth.services import create_user
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
     create_user(None, "admin-a", PASSWORD, roles=[(Role.ADMIN, world.lib_a)])
     db.session.commit()
     client = login(app.test_client(), "admin-a")

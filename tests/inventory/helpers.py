@@ -8,7 +8,7 @@ from app.auth.services import create_user
 from app.extensions import db
 from app.inventory import services as inv
 from app.inventory.models import BibRecord, Holding, Item
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.inventory.models import BibRecord
-from tests.api.conftest import conforms, error_of
+from tests.api.helpers import conforms, error_of
 from tests.inventory.helpers import record
 
 

@@ -5,7 +5,7 @@ import re
 
 from app.extensions import db
 from app.inventory.models import BibRecord, Holding, Item
-from tests.conftest import login
+from tests.helpers import login
 from tests.inventory.helpers import record
 
 HX = {"HX-Request": "true"}

@@ -15,18 +15,11 @@ from app.auth.services import create_user, issue_api_token
 from app.extensions import db
 from app.invoices import services as ivs
 from app.invoices.models import Invoice, InvoiceEvent
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.invoices.helpers import invoice
 
 HX = {"HX-Request": "true"}
 LAW_NUMBER = "LAW-7731"
-
-
-@pytest.fixture
-def app(make_app):
-    app = make_app("sqlite")
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture
@@ -114,7 +107,7 @@ def test_H12_09_loading_a_file_names_no_duplicate_of_another_library(app, world,
     from datetime import date
 
     from app.invoices import file_loading as fl
-    from tests.invoice_files.conftest import table, xlsx
+    from tests.invoices.files.helpers import table, xlsx
     invoice(world, world.user("invoicer"), vendors.plain, number="LAW-2", library="b", amounts=("77.00",))
     rows = [{"number": "MED-FILE", "invoice_date": date(2026, 3, 1), "total_amount": 77, "owner_library": "LIBA",
              "unit_price": 77, "funds": "A-BKS"}]

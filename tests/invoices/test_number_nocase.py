@@ -15,6 +15,8 @@ from app.extensions import db
 from app.invoices.models import Invoice, InvoiceEvent
 from tests.invoices.helpers import invoice
 
+pytestmark = pytest.mark.postgres
+
 REVISION = "0010_invoice_number_nocase"
 
 
@@ -64,6 +66,7 @@ def _before_0010() -> str:
     return ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
 
 
+@pytest.mark.committing
 def test_H12_12_migration_renumbers_earlier_case_duplicates(app, world, vendors):
     from flask_migrate import downgrade, upgrade
     plain, liable = vendors.plain.id, vendors.liable.id

@@ -15,12 +15,13 @@ from app.invoices.charges import charges_of, line_gross
 from app.invoices.models import InvoiceLine, InvoiceLineFund
 from app.ledger.money import quantize
 from app.vendors import services as vs
+from tests.helpers import examples
 
 COUNTER = itertools.count()
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000.00"), places=2)
 
 
-@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(prices=st.lists(money, min_size=1, max_size=6), shipment=st.decimals(min_value=Decimal("0"),
        max_value=Decimal("99.99"), places=2), percent=st.integers(1, 99),
        ratio=st.one_of(st.none(), st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("400"), places=4)))

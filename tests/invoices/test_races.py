@@ -17,11 +17,11 @@ from app.invoices.models import Invoice, ReviewRule
 
 @pytest.mark.postgres_only
 def test_100_concurrent_invoice_approvals_on_postgresql(make_app):
-    app = make_app("postgresql", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 105, "max_overflow": 5})
+    app = make_app("postgresql", world=True, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 105, "max_overflow": 5})
     with app.app_context():
-        from tests.factories import build_world
+        from testkit.world import load_world
         from tests.invoices.helpers import invoice, make_vendors
-        world = build_world()
+        world = load_world()
         vendors = make_vendors(world)
         db.session.execute(db.update(ReviewRule).values(active=False))  # 100 look-alike invoices
         op = world.user("invoicer")

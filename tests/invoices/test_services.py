@@ -18,6 +18,8 @@ from app.orders import services as os_
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line as pol_line
 
+pytestmark = pytest.mark.postgres
+
 
 def _manager(world):
     return world.user("invmanager")
@@ -308,7 +310,7 @@ def test_scope_of_invoices(app, world, vendors):
     inv_b = invoice(world, world.user("invoicer"), vendors.plain, library="b")
     from app.auth.models import Role
     from app.auth.services import create_user
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
     op_a = create_user(None, "invoicer-a", PASSWORD, roles=[(Role.INVOICE_OPERATOR, world.lib_a)])
     db.session.commit()
     with pytest.raises(Exception, match="No such invoice"):

@@ -2,6 +2,8 @@
 each workflow action through its form, library scope, the search page and the vendor's invoices tab."""
 from __future__ import annotations
 
+import pytest
+
 import re
 from datetime import date
 from decimal import Decimal
@@ -14,7 +16,7 @@ from app.idempotency import new_form_token
 from app.invoices import services as ivs
 from app.invoices.models import Invoice, InvoiceEvent
 from app.vendors import services as vs
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line as pol_line
 
@@ -45,6 +47,7 @@ def _scoped_operator(world, name="invoicer-a", library="a"):
 
 # -- list --------------------------------------------------------------------------------------
 
+@pytest.mark.postgres
 def test_list_search_filters_sort_and_fragment(app, world, vendors):
     op = world.user("invoicer")
     pol = pol_line(world, world.user("admin"), vendors.plain, title="Ordered atlas")

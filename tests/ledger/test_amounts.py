@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 
 from app.ledger import AmountError, format_plain, minor_unit, parse_amount, quantize
 from app.types import Money
+from tests.helpers import examples
 
 DECIMALS = {"EUR": 2, "JPY": 0, "KWD": 3}
 # An amount must fit the money columns (NUMERIC(14,2): 12 digits before the decimal point);
 # taken from the column type, not from app.ledger.
 INT_DIGITS = Money().precision - Money().scale
-AMOUNT_SETTINGS = settings(max_examples=1000, deadline=None, database=None)
+AMOUNT_SETTINGS = settings(max_examples=examples(1000), deadline=None, database=None)
 
 
 @st.composite

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from app.ledger import Balance, FundRules, LimitExceeded, TransactionKind, check_posting
+from tests.helpers import examples
 
 K = TransactionKind
 PLACES = {"EUR": 2, "JPY": 0}
@@ -263,6 +264,6 @@ class LedgerMachine(RuleBasedStateMachine):
         assert len(self.rows) == self.accepted + sum(1 for _, k, a in self.rows if k is K.TRANSFER and a > 0)
 
 
-LedgerMachine.TestCase.settings = settings(max_examples=500, stateful_step_count=30, deadline=None,
+LedgerMachine.TestCase.settings = settings(max_examples=examples(500), stateful_step_count=30, deadline=None,
                                            database=None)
 TestLedgerMachine = LedgerMachine.TestCase

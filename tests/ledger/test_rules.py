@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from app.ledger import (
     Balance, FundRules, InvalidPosting, LimitExceeded, TransactionKind, check_posting, effect_of,
 )
+from tests.helpers import examples
 
 K = TransactionKind
 LABEL = "ENG-BOOKS (Engineering books)"
@@ -172,7 +173,7 @@ rules_strategy = st.builds(
     st.booleans(), st.integers(0, 10**7).map(lambda c: D(c).scaleb(-2)))
 
 
-@settings(max_examples=500, deadline=None, database=None)
+@settings(max_examples=examples(500), deadline=None, database=None)
 @given(st.integers(-10**9, 10**9), cents, st.integers(-10**9, 10**9), rules_strategy, st.data())
 def test_LED07_releases_and_refunds_are_always_accepted(alloc, enc, exp, rules, data):
     """Whatever the balance (even far over every limit), releasing what is encumbered and
@@ -270,7 +271,7 @@ def model_outcome(alloc, enc, exp, rules_c, kind, amount):
     return ("ok", new) if -after <= allowed else ("refused", -after - allowed)
 
 
-@settings(max_examples=2000, deadline=None, database=None)
+@settings(max_examples=examples(2000), deadline=None, database=None)
 @given(st.integers(-10**7, 10**7), st.integers(0, 10**7), st.integers(-10**7, 10**7),
        st.booleans(), st.integers(0, 20000), st.booleans(), st.integers(0, 10**6),
        st.sampled_from(list(K)), st.integers(1, 2 * 10**7), st.booleans())

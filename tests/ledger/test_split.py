@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.ledger import split
+from tests.helpers import examples
 
 DECIMALS = {"EUR": 2, "JPY": 0}
-SPLIT_SETTINGS = settings(max_examples=2000, deadline=None, database=None,
+SPLIT_SETTINGS = settings(max_examples=examples(2000), deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 
 # A weight: zero (often, so zero weights are exercised), a non-negative integer, or a
@@ -109,7 +110,7 @@ def check_largest_remainder(total, ws, parts, currency):
             assert rem[i] > rem[j] or (rem[i] == rem[j] and i < j), (i, j, rem[i], rem[j])
 
 
-@settings(SPLIT_SETTINGS, max_examples=1000)
+@settings(SPLIT_SETTINGS, max_examples=examples(1000))
 @given(st.sampled_from(sorted(DECIMALS)), st.integers(min_value=-200, max_value=200),
        st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=8).filter(any))
 def test_LED02_split_ties_with_small_numbers(currency, units, ws):
@@ -121,7 +122,7 @@ def test_LED02_split_ties_with_small_numbers(currency, units, ws):
     check_largest_remainder(total, ws, parts, currency)
 
 
-@settings(SPLIT_SETTINGS, max_examples=500)
+@settings(SPLIT_SETTINGS, max_examples=examples(500))
 @given(split_inputs(), st.integers(min_value=1, max_value=1000))
 def test_LED02_split_ignores_weight_scale(data, factor):
     """Multiplying every weight by the same positive integer changes nothing."""

@@ -31,6 +31,7 @@ def fund(year, code) -> Fund:
                                                                    Fund.code == code))
 
 
+@pytest.mark.postgres
 def test_migration_applies_every_rule_and_reconciles(app):
     result = run(app, Z76, Z601, "--local-currency", "usd")
     assert result.exit_code == 0, result.output
@@ -160,6 +161,7 @@ def test_existing_fiscal_period_is_reused_and_clashing_fund_refused(app):
     assert counts() == before
 
 
+@pytest.mark.postgres
 def test_H12_01_migration_commits_in_chunks_and_carries_on_after_dying_part_way(app, monkeypatch):
     """Finding 1 of issue 12: the history goes in chunks, each committed with its funds' cached
     balances (the ledger checks clean at every commit); a run that dies part-way keeps what it

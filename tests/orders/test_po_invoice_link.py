@@ -1,7 +1,7 @@
 """The PO page offers "Create invoice" (pre-filled from the PO) to invoice operators once it was sent."""
 from app.extensions import db
 from app.orders import services as os_
-from tests.conftest import login
+from tests.helpers import login
 from tests.orders.helpers import line
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import User
@@ -12,6 +13,8 @@ from app.extensions import db
 from app.funds.models import FundTransaction
 from app.orders import services as os_
 from tests.orders.helpers import line, make_vendors
+
+pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
 
 def _race(app, action, pol_id: int, actor_id: int, n: int) -> list[str]:

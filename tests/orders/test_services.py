@@ -18,6 +18,8 @@ from app.orders.models import OutboxEvent, PurchaseOrder
 from tests.inventory.helpers import make_buyer_a
 from tests.orders.helpers import line
 
+pytestmark = pytest.mark.postgres
+
 
 def _sent(world, buyer, vendor, **kw):
     pol = line(world, buyer, vendor, **kw)

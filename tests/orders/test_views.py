@@ -9,7 +9,7 @@ from app.funds.models import Fund, FundTransaction
 from app.inventory.models import Holding, Item
 from app.orders import services as os_
 from app.orders.models import POLine, POLineEvent, PurchaseOrder
-from tests.conftest import login
+from tests.helpers import login
 from tests.inventory.helpers import make_buyer_a, record
 from tests.orders.helpers import line
 
@@ -276,7 +276,7 @@ def test_viewer_and_other_librarys_buyer_see_no_buttons_and_are_refused(app, wor
     # buyer-a also views the institution: sees the institution line but may not order for it
     from app.auth.models import Role
     from app.auth.services import add_role, create_user
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
     watcher = create_user(None, "buyer-a-viewer", PASSWORD, roles=[(Role.PURCHASING_OPERATOR, world.lib_a)])
     add_role(None, watcher, Role.VIEWER, None)
     db.session.commit()

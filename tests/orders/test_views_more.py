@@ -13,7 +13,7 @@ from app.funds.models import Fund, FundTransaction
 from app.inventory.models import Holding
 from app.orders import services as os_
 from app.orders.models import POLine, POLineEvent, PurchaseOrder
-from tests.conftest import login
+from tests.helpers import login
 from tests.inventory.helpers import record
 from tests.orders.helpers import line
 

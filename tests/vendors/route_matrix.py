@@ -28,7 +28,7 @@ API_MATRIX = {
 }
 # Vendors and rates are the institution's (H12-05): creating a vendor, its accounts and addresses (all go
 # to the ERP's payment file) and rates need the role held for the whole institution. Editing a vendor is
-# open to a library-scoped buyer for the notes only (tests/test_institution_data.py), contacts too.
+# open to a library-scoped buyer for the notes only (tests/org/test_institution_data.py), contacts too.
 INSTITUTION_WIDE = {"vendors.new", "vendors.add_account", "vendors.remove_account", "vendors.add_address",
                     "vendors.remove_address", "vendors.add_rate", "vendors.upload_rates"}
 API_INSTITUTION_WIDE = {"api.create_vendor", "api.create_rate"}

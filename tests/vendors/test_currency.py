@@ -14,8 +14,9 @@ from app.ledger.money import minor_unit
 from app.org.models import Institution
 from app.vendors import services as vs
 from app.vendors.models import ExchangeRate
-from tests.api.conftest import api, conforms, error_of  # noqa: F401  (api: a fixture)
-from tests.conftest import login
+from tests.api.helpers import conforms, error_of  # noqa: F401  (api: a fixture)
+from tests.helpers import login
+from tests.helpers import examples
 
 D = Decimal
 
@@ -67,7 +68,7 @@ def test_convert_with_other_institution_currency(app, world):
     assert vs.convert(D("1.25"), "USD", "KZT", date(2026, 1, 2)) == D("625.00")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(amount=st.decimals(min_value=D("-1000000"), max_value=D("1000000"), places=2),
        ratio=st.decimals(min_value=D("0.00000001"), max_value=D("10000"), places=8),
        target=st.sampled_from(["EUR", "JPY", "USD", "KZT"]))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.vendors.models import ExchangeRate
-from tests.conftest import login
+from tests.helpers import login
 from tests.hostile_workbooks import hostile, peak_memory
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

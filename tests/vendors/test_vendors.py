@@ -9,8 +9,8 @@ from app.errors import Duplicate, Forbidden, InvalidInput, RuleViolation
 from app.extensions import db
 from app.vendors import services as vs
 from app.vendors.models import Vendor, VendorAddress
-from tests.api.conftest import api, conforms, error_of  # noqa: F401  (api: a fixture)
-from tests.conftest import login
+from tests.api.helpers import conforms, error_of  # noqa: F401  (api: a fixture)
+from tests.helpers import login
 
 HX = {"HX-Request": "true"}
 

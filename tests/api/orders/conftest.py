@@ -1,0 +1,29 @@
+"""Fixtures of the PO-line API tests: a buyer of library B and a third fund."""
+from decimal import Decimal
+
+import pytest
+
+from app.auth.models import Role
+from app.auth.services import create_user
+from app.extensions import db
+from app.funds import services as fs
+from tests.helpers import PASSWORD
+
+
+@pytest.fixture
+def buyer_b(world):
+    """A purchasing operator scoped to library B, known to ``api("buyer-b")``."""
+    user = create_user(None, "buyer-b", PASSWORD, full_name="Buyer B", roles=[(Role.PURCHASING_OPERATOR, world.lib_b)])
+    db.session.commit()
+    world.users[user.username] = user.id
+    return user
+
+
+@pytest.fixture
+def extra_fund(world):
+    """A third fund library A's lines may use: EXTRA in the institution ledger, 1000.00 EUR."""
+    admin = world.user("admin")
+    fund = fs.create_fund(admin, world.gen, "EXTRA", fs.FundFields(name="Extra books", parent=world.books))
+    fs.allocate(admin, fund, Decimal("1000.00"))
+    db.session.commit()
+    return fund

@@ -1,0 +1,73 @@
+"""Constants and plain helpers of the tests (no fixtures: those live in tests/fixtures/).
+
+``PASSWORD`` is every world user's password; ``login`` logs a test client in; ``need`` skips a test
+(or, with CI=true, fails it) when a program it needs is missing; ``examples`` scales a Hypothesis
+example count to the profile in force (see tests/conftest.py)."""
+from __future__ import annotations
+
+import contextvars
+import os
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from testkit.net import free_port, served, wait_port  # noqa: F401  (for the tests)
+from testkit import FAST_HASH, PASSWORD  # noqa: F401
+
+REQUIRE = os.environ.get("CI") == "true"
+
+
+def need(ok: bool, what: str):
+    if not ok:
+        (pytest.fail if REQUIRE else pytest.skip)(f"{what} not available")
+
+
+def base_config(uri: str, **extra) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH,
+            "ERP_IMPORT_MIN_AGE_SECONDS": 0, "BACKUP_SCHEDULE": "", **extra}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, like a separate server process.
+
+    Without this, a test holding an app context would share ``g`` (Flask-Login's cached user,
+    the CSRF token) and the SQLAlchemy session with every request it makes. The test's own
+    session is committed first, so its transaction never holds SQLite's write lock across a
+    request; its objects reload on next access."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            from app.extensions import db
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    resp = client.post("/login", data={"username": username, "password": password})
+    assert resp.status_code == 302, f"login of {username} failed: {resp.status_code}"
+    return client
+
+
+def full_hypothesis() -> bool:
+    from hypothesis import settings
+    return settings._current_profile == "ci"
+
+
+def examples(count: int) -> int:
+    """``count`` examples in the full (CI) Hypothesis profile, a tenth of them (at least 10) in the
+    quick one used while developing."""
+    return count if full_hypothesis() else max(10, count // 10)
+
+
+def upgrade(uri: str) -> None:
+    """Bring the database at ``uri`` to the migrations' head (``flask db upgrade``)."""
+    from flask_migrate import upgrade as flask_upgrade
+
+    from app import create_app
+    from app.extensions import db
+    app = create_app(base_config(uri))
+    with app.app_context():
+        flask_upgrade()
+        db.engine.dispose()

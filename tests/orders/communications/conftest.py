@@ -1,0 +1,105 @@
+"""Claims fixtures: a real SMTP server on 127.0.0.1 (aiosmtpd), the app's mail settings pointing at
+it, attachments in the test's own folder, and a PO line that was sent and is overdue."""
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app.extensions import db
+from app.orders import services as os_
+from app.vendors import services as vs
+from tests.helpers import free_port
+from tests.orders.helpers import line, make_vendors
+
+
+@dataclass
+class Collector:
+    """An aiosmtpd handler keeping every envelope the server accepted."""
+    envelopes: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
+
+
+class SmtpServer:
+    def __init__(self, port: int):
+        self.port, self.handler, self.controller = port, Collector(), None
+
+    def start(self, **options) -> "SmtpServer":
+        """``options`` go to aiosmtpd's Controller (e.g. an authenticator)."""
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def envelopes(self):
+        return self.handler.envelopes
+
+    @property
+    def messages(self):
+        return self.handler.messages
+
+
+@pytest.fixture
+def mail_port(app, tmp_path):
+    """A free port the app sends mail to (nothing listens until ``smtp`` starts), and attachments
+    kept under the test's temporary folder."""
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
+                      ATTACHMENT_FOLDER=str(tmp_path / "attachments"))
+    return port
+
+
+@pytest.fixture
+def smtp_down(mail_port):
+    """The SMTP server, not started yet: the app's mail goes to a closed port until ``.start()``."""
+    server = SmtpServer(mail_port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_down):
+    return smtp_down.start()
+
+
+@dataclass
+class Claims:
+    overdue: object       # POL of library A, sent, expected 10 days ago, nothing received
+    vendor_email: str
+
+
+def sent_line(world, actor, vendor, **kw):
+    pol = line(world, actor, vendor, **kw)
+    os_.approve_po_line(actor, pol)
+    os_.send_po_line(actor, pol)
+    db.session.commit()
+    return pol
+
+
+@pytest.fixture
+def claims(world, mail_port) -> Claims:
+    orders = make_vendors(world)
+    admin = world.user("admin")
+    vs.add_contact(admin, orders.eur, "No e-mail", phone="+1 555 0100")
+    vs.add_contact(admin, orders.eur, "Claims desk", email="claims@eurobooks.example")
+    db.session.commit()
+    pol = sent_line(world, world.user("buyer"), orders.eur, title="The Claimed Book", isbn="978-3-16-148410-0",
+                    vendor_reference="EB-4711", quantity=2, price="25.00",
+                    expected_receipt_date=date.today() - timedelta(days=10))
+    return Claims(pol, "claims@eurobooks.example")
