@@ -42,7 +42,7 @@ def test_H12_04_the_upload_page_follows_its_background_run(page, browser_app, li
     def held(*args, **kw):   # the run waits until the page has shown it running
         release.wait(30)
         return real(*args, **kw)
-    monkeypatch.setattr(es, "_process", held)
+    monkeypatch.setattr(edi, "_process", held)
     path = tmp_path / "march.edi"
     path.write_bytes(interchange(good_message("BRW-1", ids.pol, ref="1"),
                                  good_message("BRW-2", ids.pol, ref="2", amount=OVERFLOW)))
