@@ -43,12 +43,12 @@ def build(app, funds: int) -> int:
 
     from app.extensions import db
     from app.funds import services as fs
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
 
     with app.app_context():
         upgrade()
         admin, period, [lib] = common.bench_institution(1)
-        isv.set_fiscal_period_mapping(admin, period, PERIOD_NUMBER)
+        integrations.set_fiscal_period_mapping(admin, period, PERIOD_NUMBER)
         ledger = fs.create_ledger(admin, "INST", "Institution", period, "EUR")
         for n in range(funds):
             fund = fs.create_fund(admin, ledger, f"F{n:04d}", fs.FundFields(
@@ -88,20 +88,20 @@ def run_one(app, admin_id: int, connection_fields, root: Path, code: str, file_t
 
     from app.extensions import db
     from app.funds.models import Fund
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     from app.integrations.models import JobRun
 
     with app.app_context():
         from app.auth.models import User
         admin = db.session.get(User, admin_id)
-        conn = isv.create_connection(admin, connection_fields)
-        prof = isv.create_profile(admin, isv.ProfileFields(code=code, name=code, connection_id=conn.id,
+        conn = integrations.create_connection(admin, connection_fields)
+        prof = integrations.create_profile(admin, integrations.ProfileFields(code=code, name=code, connection_id=conn.id,
                                                            financial_system="PeopleSoft"))
-        fields = {job: isv.SectionFields(path=f"{job}/x", file_type=file_type if job == "load_allocations" else "")
+        fields = {job: integrations.SectionFields(path=f"{job}/x", file_type=file_type if job == "load_allocations" else "")
                   for job in ("import_payments", "export_invoices", "load_allocations", "export_orders",
                               "export_po_lines")}
         fields["load_allocations"].path = "alloc/in"
-        isv.update_sections(admin, prof, fields)
+        integrations.update_sections(admin, prof, fields)
         before = dict(db.session.execute(select(Fund.code, Fund.allocated)).all())
         db.session.commit()
     data_rows, sums = rows_for(rows, funds, seed)
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="cProfile order (cumulative, tottime)")
     args = parser.parse_args()
 
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
 
     work = Path(tempfile.mkdtemp(prefix="bench-erp-alloc-"))
     sshd = None
@@ -161,7 +161,7 @@ def main() -> None:
         for file_type in args.formats.split(","):
             root = work / f"local-{file_type}"
             root.mkdir()
-            fields = isv.ConnectionFields(code=f"L-{file_type}", name="Bench folder", kind="local",
+            fields = integrations.ConnectionFields(code=f"L-{file_type}", name="Bench folder", kind="local",
                                           root_path=str(root))
             if args.profile and seed == 1:
                 import cProfile
@@ -182,7 +182,7 @@ def main() -> None:
             sshd.start()
             for file_type in args.formats.split(","):
                 name, root = sshd.folder()
-                fields = isv.ConnectionFields(code=f"S-{file_type}", name="Bench SFTP", kind="sftp",
+                fields = integrations.ConnectionFields(code=f"S-{file_type}", name="Bench SFTP", kind="sftp",
                                               host="127.0.0.1", port=sshd.port, username=sshd.user,
                                               private_key=sshd.client_key, host_key=sshd.host_key, base_dir=name)
                 run_one(app, admin_id, fields, root, f"SFTP-{file_type}", file_type, args.rows, args.funds, seed)

@@ -40,11 +40,11 @@ def insert_invoices(world, count: int, lines: int) -> None:
 
     from app.extensions import db
     from app.invoices.models import Invoice, InvoiceLine, InvoiceLineFund
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from app.vendors.models import VendorAddress
 
     admin = world.user("admin")
-    vendor = vs.create_vendor(admin, "BENCHV", vs.VendorFields(name="Bench books", currency="EUR",
+    vendor = vendors.create_vendor(admin, "BENCHV", vendors.VendorFields(name="Bench books", currency="EUR",
                                                               financial_sys_code="ERP-42"))
     db.session.add(VendorAddress(vendor_id=vendor.id, line1="PO Box 1", city="Town", postal_code="12345",
                                  state="NJ", types="payment,order", preferred=True))

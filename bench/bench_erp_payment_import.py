@@ -42,7 +42,7 @@ def build(path: Path, records: int, seed: int = 2026) -> None:
     from sqlalchemy import insert
 
     from app.extensions import db
-    from app.funds import services as fs
+    from app.funds import services as funds
     from app.invoices.models import Invoice, InvoiceLine
     from app.vendors import services as vs
 
@@ -53,8 +53,8 @@ def build(path: Path, records: int, seed: int = 2026) -> None:
     with app.app_context():
         upgrade()
         admin, period, [lib] = common.bench_institution(1)
-        ledger = fs.create_ledger(admin, lib.code, lib.name, period, "EUR", owner=lib)
-        fs.create_fund(admin, ledger, "LIB01-BKS", fs.FundFields(name="Books"))
+        ledger = funds.create_ledger(admin, lib.code, lib.name, period, "EUR", owner=lib)
+        funds.create_fund(admin, ledger, "LIB01-BKS", funds.FundFields(name="Books"))
         vendors = [vs.create_vendor(admin, f"V{n:03d}", vs.VendorFields(name=f"Vendor {n}", currency="EUR"))
                    for n in range(1, 51)]
         db.session.commit()
@@ -117,7 +117,7 @@ def scenario(db_file: Path, records: int, rejected_percent: float, trace: bool =
 
     from app.auth.models import User
     from app.extensions import db
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     from app.integrations.models import JobRun
     from app.invoices.models import Invoice
     from app.vendors.models import Vendor
@@ -131,15 +131,15 @@ def scenario(db_file: Path, records: int, rejected_percent: float, trace: bool =
         (files / "payments/in").mkdir(parents=True)
         with app.app_context():
             admin = db.session.scalar(select(User).filter_by(username="bench-admin"))
-            conn = isv.create_connection(admin, isv.ConnectionFields(code="BENCH", name="Bench folder", kind="local",
+            conn = integrations.create_connection(admin, integrations.ConnectionFields(code="BENCH", name="Bench folder", kind="local",
                                                                      root_path=str(files)))
-            prof = isv.create_profile(admin, isv.ProfileFields(code="BENCH", name="Bench", connection_id=conn.id,
+            prof = integrations.create_profile(admin, integrations.ProfileFields(code="BENCH", name="Bench", connection_id=conn.id,
                                                                financial_system="SAP"))
-            fields = {job: isv.SectionFields(path=f"{job}/x", file_type="csv" if job == "load_allocations" else "")
+            fields = {job: integrations.SectionFields(path=f"{job}/x", file_type="csv" if job == "load_allocations" else "")
                       for job in ("import_payments", "export_invoices", "load_allocations", "export_orders",
                                   "export_po_lines")}
             fields["import_payments"].path = "payments/in"
-            isv.update_sections(admin, prof, fields)
+            integrations.update_sections(admin, prof, fields)
             rows = db.session.execute(select(Invoice.number, Vendor.code, Invoice.erp_identifier, Invoice.total_amount)
                                       .join(Vendor, Invoice.vendor_id == Vendor.id).order_by(Invoice.id)).all()
             admin_id = admin.id

@@ -113,11 +113,11 @@ def ensure(path: Path, lines: int, force: bool) -> None:
 
 
 def _connection_fields(kind: str, folder: Path, sshd=None):
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     if kind == "local":
-        return isv.ConnectionFields(code="BENCH", name="Bench folder", kind="local", root_path=str(folder))
+        return integrations.ConnectionFields(code="BENCH", name="Bench folder", kind="local", root_path=str(folder))
     name = folder.name
-    return isv.ConnectionFields(code="BENCH", name="Bench SFTP", kind="sftp", host="127.0.0.1", port=sshd.port,
+    return integrations.ConnectionFields(code="BENCH", name="Bench SFTP", kind="sftp", host="127.0.0.1", port=sshd.port,
                                 username=sshd.user, private_key=sshd.client_key, host_key=sshd.host_key,
                                 base_dir=name)
 
@@ -128,7 +128,7 @@ def scenario(db_file: Path, lines: int, batch: int, kind: str, sshd=None) -> Non
 
     from app.auth.models import User
     from app.extensions import db
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     from app.integrations.models import JobRun, POLineExport
 
     work = Path(tempfile.mkdtemp(prefix="bench-erp-pol-"))
@@ -140,16 +140,16 @@ def scenario(db_file: Path, lines: int, batch: int, kind: str, sshd=None) -> Non
         app = make_app(copy)
         with app.app_context():
             admin = db.session.scalar(select(User).filter_by(username="bench-admin"))
-            conn = isv.create_connection(admin, _connection_fields(kind, work / "files" if kind == "local" else work,
+            conn = integrations.create_connection(admin, _connection_fields(kind, work / "files" if kind == "local" else work,
                                                                     sshd))
-            prof = isv.create_profile(admin, isv.ProfileFields(code="BENCH", name="Bench", connection_id=conn.id,
+            prof = integrations.create_profile(admin, integrations.ProfileFields(code="BENCH", name="Bench", connection_id=conn.id,
                                                                financial_system="SAP"))
-            fields = {job: isv.SectionFields(path=f"{job}/out", file_type="csv" if job == "load_allocations" else "",
+            fields = {job: integrations.SectionFields(path=f"{job}/out", file_type="csv" if job == "load_allocations" else "",
                                              batch_size=batch)
                       for job in ("import_payments", "export_invoices", "load_allocations", "export_orders",
                                   "export_po_lines")}
             fields["import_payments"].path, fields["load_allocations"].path = "payments/in", "allocations/in"
-            isv.update_sections(admin, prof, fields)
+            integrations.update_sections(admin, prof, fields)
             db.session.commit()
         times, runs = [], 0
         t0, cpu0 = time.perf_counter(), time.process_time()

@@ -47,9 +47,9 @@ def build(app, pol_count: int):
     from app.extensions import db
     from app.funds import services as fs
     from app.invoices import rules
-    from app.orders import services as os_
+    from app.orders import services as orders
     from app.setup import ensure_institution
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from testkit.world import build_world
 
     upgrade()
@@ -59,14 +59,14 @@ def build(app, pol_count: int):
     for fund in (world.fund_a, world.fund_b, world.shared):
         fs.allocate(admin, fund, Decimal("100000000.00"))
     rules.ensure_default_rules()
-    vendor = vs.create_vendor(admin, "BENCHV", vs.VendorFields(name="Bench books", currency="EUR"))
+    vendor = vendors.create_vendor(admin, "BENCHV", vendors.VendorFields(name="Bench books", currency="EUR"))
     buyer = world.user("buyer")
     pols = []
     for n in range(pol_count):
-        pols.append(os_.create_po_line(buyer, os_.POLineFields(
+        pols.append(orders.create_po_line(buyer, orders.POLineFields(
             vendor=vendor, title=f"Book {n}", currency="EUR", list_price=f"{10 + n % 90}.00", quantity=1,
             owner_library=world.lib_a, inventory_library=world.lib_a, distribution_method="percent",
-            distribution=[os_.Share(world.fund_a, "100")])).number)
+            distribution=[orders.Share(world.fund_a, "100")])).number)
         if n % 200 == 199:
             db.session.commit()
     db.session.commit()

@@ -97,7 +97,7 @@ def line_specs(seed: int = 2026) -> list[LineSpec]:
 def invoice_fields(specs: list[LineSpec], funds: list, pols: list, vendor, library, bump: Decimal):
     """InvoiceFields for the bench invoice with every unit price raised by ``bump``."""
     from app.funds.distribution import Share
-    from app.invoices import services as ivs
+    from app.invoices import services as invoices
     lines = []
     for spec in specs:
         price = spec.price + bump
@@ -107,12 +107,12 @@ def invoice_fields(specs: list[LineSpec], funds: list, pols: list, vendor, libra
             shares = [Share(funds[spec.shares[0][0]], first), Share(funds[spec.shares[1][0]], total - first)]
         else:
             shares = [Share(funds[i], value) for i, value in spec.shares]
-        lines.append(ivs.LineFields(unit_price=price, quantity=spec.quantity,
+        lines.append(invoices.LineFields(unit_price=price, quantity=spec.quantity,
                                     po_line=pols[spec.pol] if spec.pol is not None else None,
                                     distribution_method=spec.method, distribution=shares,
                                     price_note="bench" if bump else ""))
     total = sum((ln.unit_price * ln.quantity for ln in lines), Decimal(0)) + sum(CHARGES.values())
-    return ivs.InvoiceFields(number=INVOICE_NUMBER, vendor=vendor, invoice_date=INVOICE_DATE, total_amount=total,
+    return invoices.InvoiceFields(number=INVOICE_NUMBER, vendor=vendor, invoice_date=INVOICE_DATE, total_amount=total,
                              currency="EUR", owner_library=library, charges=dict(CHARGES), pro_rata=True, lines=lines)
 
 
@@ -134,11 +134,11 @@ def build_data() -> None:
     from app.funds import services as fs
     from app.funds.distribution import Share
     from app.invoices import rules
-    from app.invoices import services as ivs
+    from app.invoices import services as invoices
     from app.invoices.models import ApprovalRule
     from app.orders import services as orders
     from app.orders.models import POLine
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
 
     admin, period, libs = common.bench_institution(3)
     create_user(None, OPERATOR, PASSWORD, roles=[(Role.INVOICE_OPERATOR, None)])
@@ -148,7 +148,7 @@ def build_data() -> None:
         for n in range(1, FUNDS_PER_LEDGER + 1):
             fund = fs.create_fund(admin, ledger, f"{code}-F{n:02d}", fs.FundFields(name=f"{code} fund {n}"))
             fs.allocate(admin, fund, Decimal("5000000.00"))
-    vendor = vs.create_vendor(admin, "V001", vs.VendorFields(name="Bench books", currency="EUR"))
+    vendor = vendors.create_vendor(admin, "V001", vendors.VendorFields(name="Bench books", currency="EUR"))
     db.session.commit()
     funds = usable_funds()
     for n, (price, fund_idx) in enumerate(pol_prices(), 1):
@@ -165,7 +165,7 @@ def build_data() -> None:
     db.session.commit()
     pols = db.session.scalars(select(POLine).order_by(POLine.id)).all()
     op = db.session.scalar(select(User).where(User.username == OPERATOR))
-    ivs.create_invoice(op, invoice_fields(line_specs(), funds, pols, vendor, libs[0], Decimal(0)))
+    invoices.create_invoice(op, invoice_fields(line_specs(), funds, pols, vendor, libs[0], Decimal(0)))
     db.session.commit()
 
 
@@ -239,7 +239,7 @@ class SaveRun:
         from sqlalchemy import select
         from app.auth.models import User
         from app.extensions import db
-        from app.invoices import services as ivs
+        from app.invoices import services as invoices
         from app.invoices.charges import charges_of
         from app.orders.models import POLine
         self.n += 1
@@ -248,16 +248,16 @@ class SaveRun:
             try:
                 t0 = time.perf_counter()
                 actor = db.session.get(User, self.user_id)
-                invoice = ivs.get_invoice(actor, self.invoice_id)
+                invoice = invoices.get_invoice(actor, self.invoice_id)
                 funds = usable_funds()
                 pols = db.session.scalars(select(POLine).order_by(POLine.id)).all()
                 fields = invoice_fields(self.specs, funds, pols, invoice.vendor, invoice.owner_library, bump)
                 t1 = time.perf_counter()
-                ivs.update_invoice(actor, invoice, fields)
+                invoices.update_invoice(actor, invoice, fields)
                 t2 = time.perf_counter()
                 charges = charges_of(invoice)
                 t3 = time.perf_counter()
-                ivs.process_invoice(actor, invoice)
+                invoices.process_invoice(actor, invoice)
                 db.session.flush()
                 t4 = time.perf_counter()
                 self.last = (invoice.status, list(invoice.review_problems), len(invoice.lines), len(charges),

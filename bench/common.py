@@ -57,7 +57,7 @@ def bench_institution(libraries: int):
     from app.auth.models import Role
     from app.auth.services import create_user
     from app.extensions import db
-    from app.funds import services as fs
+    from app.funds import services as funds
     from app.org.models import Institution, Library
 
     db.session.add(Institution(code="BENCH", name="Bench University", currency="EUR"))
@@ -65,7 +65,7 @@ def bench_institution(libraries: int):
     db.session.add_all(libs)
     db.session.flush()
     admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
-    period = fs.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
+    period = funds.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
     return admin, period, libs
 
 

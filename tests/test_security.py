@@ -205,9 +205,9 @@ def test_SEC07_password_policy(app, world):
 
 
 def test_SEC14_escaping_and_headers(app, world):
-    from app.funds import services as fs
+    from app.funds import services as funds
     fund = db.session.get(Fund, world.shared.id)
-    fs.update_fund(world.user("admin"), fund, fs.FundFields(name="<img src=x onerror=alert(1)>", parent=world.books,
+    funds.update_fund(world.user("admin"), fund, funds.FundFields(name="<img src=x onerror=alert(1)>", parent=world.books,
                                                             notes="{{7*7}}"))
     db.session.commit()
     client = login(app.test_client(), "viewer")

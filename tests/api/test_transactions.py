@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 
 from tests.api.helpers import conforms, each_case, error_of
 
@@ -33,7 +33,7 @@ def test_allocate(world, api):
     resp = post_tx(client, world.shared.id, type="allocation", amount="-100.5")
     assert resp.status_code == 201 and resp.get_json()["items"][0]["amount"] == "-100.50"
     assert balances(client, world.shared.id)["available"] == "1149.50"
-    assert fs.check_ledger() == []
+    assert funds.check_ledger() == []
 
 
 def test_transfer(world, api):
@@ -55,7 +55,7 @@ def test_transfer(world, api):
 
 def test_library_fund_manager_moves_own_money_only(world, api):
     admin = world.user("admin")
-    a2 = fs.create_fund(admin, world.ledger_a, "A-2", fs.FundFields(name="A two"))
+    a2 = funds.create_fund(admin, world.ledger_a, "A-2", funds.FundFields(name="A two"))
     db.session.commit()
     client = api("fundmgr-a")
     resp = post_tx(client, world.fund_a.id, type="transfer", amount="40.00", target_fund="A-2")
@@ -83,7 +83,7 @@ def test_over_limit_is_refused_naming_fund_and_shortfall(world, api):
     assert "SHARED" in err["message"] and "200.00" in err["message"]
     err = error_of(post_tx(client, world.fund_a.id, type="allocation", amount="-1000.01"), 422, "rule_violation")
     assert "A-BKS" in err["message"] and "0.01" in err["message"]
-    fs.post(world.user("admin"), world.shared, "encumbrance", Decimal("900.00"))
+    funds.post(world.user("admin"), world.shared, "encumbrance", Decimal("900.00"))
     db.session.commit()
     err = error_of(post_tx(client, world.shared.id, type="allocation", amount="-150.00"), 422, "rule_violation")
     assert "SHARED" in err["message"] and "50.00" in err["message"]
@@ -92,13 +92,13 @@ def test_over_limit_is_refused_naming_fund_and_shortfall(world, api):
                                                  "expended": "0.00", "available": "100.00"}
     assert balances(client, world.fund_a.id)["allocated"] == "1000.00"
     assert client.get(f"/funds/{world.fund_a.id}/transactions").get_json()["total"] == 1
-    assert fs.check_ledger() == []
+    assert funds.check_ledger() == []
 
 
 def test_transfer_between_currencies_is_refused(world, api):
     admin = world.user("admin")
-    usd = fs.create_ledger(admin, "USD", "Dollars", world.period, "USD")
-    dollars = fs.create_fund(admin, usd, "DOLLARS", fs.FundFields(name="Dollars"))
+    usd = funds.create_ledger(admin, "USD", "Dollars", world.period, "USD")
+    dollars = funds.create_fund(admin, usd, "DOLLARS", funds.FundFields(name="Dollars"))
     db.session.commit()
     err = error_of(post_tx(api("fundmgr"), world.shared.id, type="transfer", amount="100.00",
                            target_fund=dollars.id), 422, "rule_violation")
@@ -149,7 +149,7 @@ def test_transaction_errors(world, api):
         assert client.get(f"/funds/{world.shared.id}/transactions").get_json()["total"] == 1
         assert balances(client, world.shared.id)["allocated"] == "1000.00"
     each_case(TRANSACTION_ERRORS, check)
-    assert fs.check_ledger() == []
+    assert funds.check_ledger() == []
 
 
 def test_unknown_fund(world, api):

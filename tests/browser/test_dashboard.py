@@ -212,7 +212,7 @@ def shared_history(browser_app):
     33 transactions in all, so two pages of 25."""
     from app.auth.models import User
     from app.extensions import db
-    from app.funds import services as fs
+    from app.funds import services as funds
     from app.funds.models import Fund
     from sqlalchemy import select
 
@@ -221,9 +221,9 @@ def shared_history(browser_app):
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         shared, fund_a = db.session.get(Fund, ids.shared), db.session.get(Fund, ids.fund_a)
         for i in range(1, 31):
-            fs.allocate(admin, shared, Decimal(i), reference=f"R{i:02d}")
-        fs.transfer(admin, shared, fund_a, Decimal("10.00"), reference="T1")
-        fs.transfer(admin, shared, fund_a, Decimal("20.00"), reference="T2")
+            funds.allocate(admin, shared, Decimal(i), reference=f"R{i:02d}")
+        funds.transfer(admin, shared, fund_a, Decimal("10.00"), reference="T1")
+        funds.transfer(admin, shared, fund_a, Decimal("20.00"), reference="T2")
         db.session.commit()
         db.session.remove()
     return ids

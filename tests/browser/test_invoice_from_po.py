@@ -49,23 +49,23 @@ def received_line(browser_app):
     from app.auth.models import User
     from app.extensions import db
     from app.funds.models import Fund
-    from app.orders import services as os_
+    from app.orders import services as orders
     from app.org.models import Library
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
 
     app, ids = browser_app
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
         lib_a = db.session.scalar(db.select(Library).filter_by(code="LIBA"))
-        vendor = vs.create_vendor(admin, "LIAB", vs.VendorFields(name="Liable Books", currency="EUR",
+        vendor = vendors.create_vendor(admin, "LIAB", vendors.VendorFields(name="Liable Books", currency="EUR",
                                                                  liable_for_vat=True))
-        pol = os_.create_po_line(admin, os_.POLineFields(
+        pol = orders.create_po_line(admin, orders.POLineFields(
             vendor=vendor, title="Atlas of invoices", list_price="100.00", quantity=1, order_type="one_time",
             material_form="physical", owner_library=lib_a, inventory_library=lib_a,
-            distribution=[os_.Share(db.session.get(Fund, ids.fund_a), "100")]))
-        os_.approve_po_line(admin, pol)
-        po = os_.send_po_line(admin, pol)
-        os_.receive_po_line(admin, pol)
+            distribution=[orders.Share(db.session.get(Fund, ids.fund_a), "100")]))
+        orders.approve_po_line(admin, pol)
+        po = orders.send_po_line(admin, pol)
+        orders.receive_po_line(admin, pol)
         db.session.commit()
         assert pol.status == "waiting_for_invoice" and vendor.governmental_vendor is None
         data = SimpleNamespace(pol=pol.number, po=po.number, pol_id=pol.id, fund_a=ids.fund_a,

@@ -25,10 +25,10 @@ def invoice_data(browser_app):
     from app.extensions import db
     from app.funds.distribution import Share
     from app.funds.models import Fund
-    from app.invoices import services as ivs
-    from app.orders import services as os_
+    from app.invoices import services as invoices
+    from app.orders import services as orders
     from app.org.models import Library
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
 
     app, ids = browser_app
     with app.app_context():
@@ -37,16 +37,16 @@ def invoice_data(browser_app):
         admin = user("admin")
         lib_a = db.session.scalar(db.select(Library).filter_by(code="LIBA"))
         fund_a = db.session.get(Fund, ids.fund_a)
-        vendor = vs.create_vendor(admin, "EURV", vs.VendorFields(name="Euro Books", currency="EUR"))
-        pol = os_.create_po_line(admin, os_.POLineFields(
+        vendor = vendors.create_vendor(admin, "EURV", vendors.VendorFields(name="Euro Books", currency="EUR"))
+        pol = orders.create_po_line(admin, orders.POLineFields(
             vendor=vendor, title="Invoiced atlas", list_price="100.00", quantity=1, owner_library=lib_a,
-            inventory_library=lib_a, distribution=[os_.Share(fund_a, "100")]))
-        os_.approve_po_line(admin, pol)
-        os_.send_po_line(admin, pol)
-        os_.receive_po_line(admin, pol)
-        inv = ivs.create_invoice(user("invoicer"), ivs.InvoiceFields(
+            inventory_library=lib_a, distribution=[orders.Share(fund_a, "100")]))
+        orders.approve_po_line(admin, pol)
+        orders.send_po_line(admin, pol)
+        orders.receive_po_line(admin, pol)
+        inv = invoices.create_invoice(user("invoicer"), invoices.InvoiceFields(
             number="INV-77", vendor=vendor, invoice_date=date(2026, 3, 1), total_amount="100.00",
-            owner_library=lib_a, lines=[ivs.LineFields(unit_price="100.00", po_line=pol,
+            owner_library=lib_a, lines=[invoices.LineFields(unit_price="100.00", po_line=pol,
                                                        distribution=[Share(fund_a, "100")])]))
         db.session.commit()
         data = SimpleNamespace(invoice_id=inv.id, pol=pol.number, fund_a=ids.fund_a)

@@ -21,19 +21,19 @@ def order_data(browser_app):
     from app.auth.models import User
     from app.extensions import db
     from app.funds.models import Fund
-    from app.orders import services as os_
+    from app.orders import services as orders
     from app.org.models import Library
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
 
     app, ids = browser_app
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
         lib_a = db.session.scalar(db.select(Library).filter_by(code="LIBA"))
-        vendor = vs.create_vendor(admin, "EURV", vs.VendorFields(name="Euro Books", currency="EUR"))
-        pol = os_.create_po_line(admin, os_.POLineFields(
+        vendor = vendors.create_vendor(admin, "EURV", vendors.VendorFields(name="Euro Books", currency="EUR"))
+        pol = orders.create_po_line(admin, orders.POLineFields(
             vendor=vendor, title="A line to cancel", list_price="30.00", quantity=2, owner_library=lib_a,
-            inventory_library=lib_a, distribution=[os_.Share(db.session.get(Fund, ids.fund_a), "100")]))
-        os_.approve_po_line(admin, pol)
+            inventory_library=lib_a, distribution=[orders.Share(db.session.get(Fund, ids.fund_a), "100")]))
+        orders.approve_po_line(admin, pol)
         db.session.commit()
         number = pol.number
         db.session.remove()

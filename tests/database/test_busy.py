@@ -17,7 +17,7 @@ import pytest
 
 from app.auth.services import issue_api_token
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from app.funds.models import Fund, FundTransaction
 from app.idempotency import new_form_token
 from tests.helpers import login
@@ -125,7 +125,7 @@ def test_H12_01_jobs_wait_patiently_while_requests_give_up(make_app):
         with app.app_context():
             from app.auth.models import User
             try:
-                fs.allocate(db.session.get(User, actor_id), db.session.get(Fund, fund_id), Decimal("1.00"),
+                funds.allocate(db.session.get(User, actor_id), db.session.get(Fund, fund_id), Decimal("1.00"),
                             "JOB")
                 db.session.commit()
                 outcome["job"] = "ok"

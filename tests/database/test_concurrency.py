@@ -14,7 +14,7 @@ import pytest
 from app.auth.models import User
 from app.errors import RuleViolation
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from app.funds.models import Fund, FundTransaction
 from app.ledger import TransactionKind
 
@@ -30,7 +30,7 @@ def _race(app, fund_id: int, actor_id: int, spends: int, amount: Decimal):
             db.session.commit()  # end the read; the posting opens its own write transaction
             barrier.wait()
             try:
-                fs.post(actor, fund, TransactionKind.EXPENDITURE, amount, reference="RACE")
+                funds.post(actor, fund, TransactionKind.EXPENDITURE, amount, reference="RACE")
                 db.session.commit()
                 outcome = "ok"
             except RuleViolation as exc:
@@ -73,7 +73,7 @@ def test_LED08_100_concurrent_spends_on_postgresql(make_app, run):
     with app.app_context():
         fund = db.session.get(Fund, fund_id)
         assert fund.balance.available == Decimal("10.00")
-        assert fs.check_ledger() == []
+        assert funds.check_ledger() == []
         assert db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)
                                  .where(FundTransaction.reference == "RACE")) == 66
 
@@ -82,7 +82,7 @@ def test_LED10_concurrent_spends_on_sqlite(make_app):
     app = make_app("sqlite")
     fund_id, actor_id = _setup(app)
     with app.app_context():
-        fs.post(db.session.get(User, actor_id), db.session.get(Fund, fund_id), TransactionKind.EXPENDITURE,
+        funds.post(db.session.get(User, actor_id), db.session.get(Fund, fund_id), TransactionKind.EXPENDITURE,
                 Decimal("900.00"))
         db.session.commit()
     results = _race(app, fund_id, actor_id, 16, Decimal("15.00"))
@@ -90,4 +90,4 @@ def test_LED10_concurrent_spends_on_sqlite(make_app):
     assert results.count("ok") == 6
     with app.app_context():
         assert db.session.get(Fund, fund_id).balance.available == Decimal("10.00")
-        assert fs.check_ledger() == []
+        assert funds.check_ledger() == []

@@ -79,10 +79,10 @@ def test_allocate_without_javascript_redirects_to_fund_page(app, world):
 
 
 def test_fund_page_transactions_filter_sort_page(app, world):
-    from app.funds import services as fs
+    from app.funds import services as funds
     admin = world.user("admin")
     for i in range(30):
-        fs.post(admin, world.shared, "expenditure", Decimal("1.00") + i, reference=f"INV-{i:02d}")
+        funds.post(admin, world.shared, "expenditure", Decimal("1.00") + i, reference=f"INV-{i:02d}")
     db.session.commit()
     client = login(app.test_client(), "viewer")
     page = client.get(f"/funds/{world.shared.id}").data.decode()

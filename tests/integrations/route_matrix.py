@@ -30,15 +30,15 @@ def url_args(world) -> dict:
     import tempfile
 
     from app.extensions import db
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     from app.integrations.models import IntegrationProfile, JobRun
 
     profile = db.session.scalar(db.select(IntegrationProfile).filter_by(code="MATRIX"))
     if profile is None:
         admin = world.user("admin")
-        conn = isv.create_connection(admin, isv.ConnectionFields(code="MATRIX", name="Matrix", kind="local",
+        conn = integrations.create_connection(admin, integrations.ConnectionFields(code="MATRIX", name="Matrix", kind="local",
                                                                  root_path=tempfile.mkdtemp()))
-        profile = isv.create_profile(admin, isv.ProfileFields(code="MATRIX", name="Matrix", connection_id=conn.id,
+        profile = integrations.create_profile(admin, integrations.ProfileFields(code="MATRIX", name="Matrix", connection_id=conn.id,
                                                               financial_system="SAP"))
         db.session.add(JobRun(job="export_invoices", profile_id=profile.id, profile_code="MATRIX",
                               status="completed"))

@@ -20,7 +20,7 @@ import pytest
 
 from app.auth.models import utcnow
 from app.extensions import db
-from app.integrations import services as isv
+from app.integrations import services as integrations
 from app.integrations.models import JobRun, ProfileSection
 from tests.helpers import free_port, wait_port
 from testkit.erp import erp_profile, local_connection
@@ -96,7 +96,7 @@ def _profile(app, tmp_path, schedule="hourly", active=True):
         prof = erp_profile(world.user("admin"), conn, folder_root=root,
                            import_payments={"schedule": schedule, "schedule_time": "02:00"})
         if active:
-            isv.set_active(world.user("admin"), prof, "import_payments", True)
+            integrations.set_active(world.user("admin"), prof, "import_payments", True)
         db.session.commit()
         return prof.id, world.users["admin"]
 
@@ -121,8 +121,8 @@ def test_switch_takes_effect_within_seconds_and_runs_never_overlap(scheduled_app
         release.set()
         assert _wait(lambda: any(r.status == "completed" for r in _runs()))
         from app.auth.models import User
-        prof = isv.get_profile(profile_id)
-        isv.set_active(db.session.get(User, admin_id), prof, "import_payments", False)
+        prof = integrations.get_profile(profile_id)
+        integrations.set_active(db.session.get(User, admin_id), prof, "import_payments", False)
         job_id = f"section-{prof.section('import_payments').id}"
         db.session.commit()
         scheduler = app.extensions["scheduler"]

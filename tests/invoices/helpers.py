@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.extensions import db
-from app.vendors import services as vs
+from app.vendors import services as vendors
 from app.vendors.models import Vendor
 from testkit.invoices import invoice, lines  # noqa: F401  (for the tests)
 
@@ -23,16 +23,16 @@ class Vendors:
 
 def make_vendors(world) -> Vendors:
     admin = world.user("admin")
-    mk = vs.create_vendor
-    plain = mk(admin, "PLAIN", vs.VendorFields(name="Plain books", currency="EUR"))
-    liable = mk(admin, "LIABLE", vs.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
-    gov = mk(admin, "TAXOFF", vs.VendorFields(name="Tax office", currency="EUR", is_governmental=True,
+    mk = vendors.create_vendor
+    plain = mk(admin, "PLAIN", vendors.VendorFields(name="Plain books", currency="EUR"))
+    liable = mk(admin, "LIABLE", vendors.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
+    gov = mk(admin, "TAXOFF", vendors.VendorFields(name="Tax office", currency="EUR", is_governmental=True,
                                              vat_percent=Decimal("20.00")))
-    taxed = mk(admin, "TAXED", vs.VendorFields(name="Taxed books", currency="EUR", liable_for_vat=True,
+    taxed = mk(admin, "TAXED", vendors.VendorFields(name="Taxed books", currency="EUR", liable_for_vat=True,
                                               governmental_vendor="TAXOFF"))
-    exempt = mk(admin, "EXEMPT", vs.VendorFields(name="Exempt books", currency="EUR", governmental_vendor="TAXOFF"))
-    usd = mk(admin, "USDV", vs.VendorFields(name="Dollar books", currency="USD"))
-    vs.add_rate(admin, "USD", Decimal("0.92"), date(2026, 1, 1))
+    exempt = mk(admin, "EXEMPT", vendors.VendorFields(name="Exempt books", currency="EUR", governmental_vendor="TAXOFF"))
+    usd = mk(admin, "USDV", vendors.VendorFields(name="Dollar books", currency="USD"))
+    vendors.add_rate(admin, "USD", Decimal("0.92"), date(2026, 1, 1))
     db.session.commit()
     return Vendors(plain, liable, gov, taxed, exempt, usd)
 

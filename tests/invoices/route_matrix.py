@@ -28,11 +28,11 @@ def url_args(world) -> dict:
     every institution-wide user; made once per database (later calls find it by number)."""
     from app.extensions import db
     from app.invoices.models import Invoice
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from tests.invoices.helpers import invoice
 
     found = db.session.scalar(db.select(Invoice).filter_by(number="MATRIX-1"))
     if found is None:
-        vendor = vs.create_vendor(world.user("admin"), "INVM", vs.VendorFields(name="Invoice matrix", currency="EUR"))
+        vendor = vendors.create_vendor(world.user("admin"), "INVM", vendors.VendorFields(name="Invoice matrix", currency="EUR"))
         found = invoice(world, world.user("admin"), vendor, number="MATRIX-1", library=None)
     return {"invoice_id": found.id, "kind": "review"}

@@ -13,7 +13,7 @@ import pytest
 from app.auth.models import Role, User
 from app.auth.services import create_user, issue_api_token
 from app.extensions import db
-from app.invoices import services as ivs
+from app.invoices import services as invoices
 from app.invoices.models import Invoice, InvoiceEvent
 from tests.helpers import PASSWORD, login
 from tests.invoices.helpers import invoice
@@ -90,7 +90,7 @@ def test_H12_09_a_reader_who_may_see_the_duplicate_gets_its_number_and_link(app,
     assert LAW_NUMBER in client.get(f"/invoices/{med.id}?tab=lines", headers=HX).get_data(as_text=True)
     assert LAW_NUMBER in _api_get(app, "viewer", f"/invoices/{med.id}")
     # for a Law reader (who may not open the Medical invoice) the duplicate would be named: it is theirs
-    problems = ivs.review_problems_for(world.user("viewer-b"), med)
+    problems = invoices.review_problems_for(world.user("viewer-b"), med)
     assert any(LAW_NUMBER in p.text for p in problems)
 
 

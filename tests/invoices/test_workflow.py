@@ -8,7 +8,7 @@ import pytest
 
 from app.errors import RuleViolation
 from app.extensions import db
-from app.invoices import services as ivs
+from app.invoices import services as invoices
 from app.invoices import settings
 from app.invoices.models import STATUSES
 from tests.invoices.helpers import invoice
@@ -28,13 +28,13 @@ ALLOWED = {
 def _run(action, inv, world):
     manager = world.user("invmanager")
     return {
-        "process": lambda: ivs.process_invoice(world.user("invoicer"), inv),
-        "approve": lambda: ivs.approve_invoice(manager, inv),
-        "reject": lambda: ivs.reject_invoice(manager, inv, "no"),
-        "mark_exported": lambda: ivs.mark_exported(None, inv),
-        "paid": lambda: ivs.record_payment(manager, inv, "V1", date(2026, 3, 5), inv.total_amount),
-        "send_back": lambda: ivs.send_back_to_review(manager, inv, "check again"),
-        "erp_rejected": lambda: ivs.send_back_to_review(None, inv, "ERP says no", erp=True),
+        "process": lambda: invoices.process_invoice(world.user("invoicer"), inv),
+        "approve": lambda: invoices.approve_invoice(manager, inv),
+        "reject": lambda: invoices.reject_invoice(manager, inv, "no"),
+        "mark_exported": lambda: invoices.mark_exported(None, inv),
+        "paid": lambda: invoices.record_payment(manager, inv, "V1", date(2026, 3, 5), inv.total_amount),
+        "send_back": lambda: invoices.send_back_to_review(manager, inv, "check again"),
+        "erp_rejected": lambda: invoices.send_back_to_review(None, inv, "ERP says no", erp=True),
     }[action]()
 
 
@@ -76,14 +76,14 @@ KINDS = {"normal": {}, "internal_copy": {"internal_copy": True}, "prepaid": {"pr
 def test_path_after_approval(app, world, vendors, skip_erp, handle_payment, kind):
     settings.update(world.user("admin"), {"invoice_skip_erp": skip_erp, "handle_invoice_payment": handle_payment})
     inv = invoice(world, world.user("invoicer"), vendors.plain, process=True, **KINDS[kind])
-    ivs.approve_invoice(world.user("invmanager"), inv)
+    invoices.approve_invoice(world.user("invmanager"), inv)
     skips = skip_erp or kind in ("internal_copy", "prepaid")
     if skips:
         assert inv.status == ("waiting_for_payment" if handle_payment else "closed")
     else:
         assert inv.status == "ready_to_be_paid"
-        ivs.mark_exported(None, inv)
+        invoices.mark_exported(None, inv)
         assert inv.status == ("waiting_for_payment" if handle_payment else "closed")
     if inv.status == "waiting_for_payment":
-        ivs.record_payment(world.user("invmanager"), inv, "V9", date(2026, 3, 9), "100.00")
+        invoices.record_payment(world.user("invmanager"), inv, "V9", date(2026, 3, 9), "100.00")
     assert inv.status == "closed"

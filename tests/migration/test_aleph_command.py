@@ -147,12 +147,12 @@ def test_malformed_file_is_refused_and_nothing_written(app, tmp_path):
 @sqlite_only
 def test_existing_fiscal_period_is_reused_and_clashing_fund_refused(app):
     from datetime import date
-    from app.funds import services as fs
+    from app.funds import services as funds
     from app.migration.budgets import migration_actor
     actor = migration_actor()
-    fp = fs.create_fiscal_period(actor, "FY2004", "Already there", date(2003, 7, 1), date(2004, 6, 30))
-    other = fs.create_ledger(actor, "OLD", "Old ledger", fp, "EUR")
-    fs.create_fund(actor, other, "ART", fs.FundFields(name="Art (made by hand)"))
+    fp = funds.create_fiscal_period(actor, "FY2004", "Already there", date(2003, 7, 1), date(2004, 6, 30))
+    other = funds.create_ledger(actor, "OLD", "Old ledger", fp, "EUR")
+    funds.create_fund(actor, other, "ART", funds.FundFields(name="Art (made by hand)"))
     before = counts()
     result = run(app, Z76, Z601)
     assert result.exit_code != 0

@@ -36,19 +36,19 @@ def url_args(world) -> dict:
     """URL values for the orders routes: one PO line of library A In Review and one sent PO, made once
     per database (later calls find them by title)."""
     from app.extensions import db
-    from app.orders import services as os_
+    from app.orders import services as orders
     from app.orders.models import POLine, PurchaseOrder
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from tests.orders.helpers import line
 
     pol = db.session.scalar(db.select(POLine).filter_by(title="Matrix order"))
     if pol is None:
         admin = world.user("admin")
-        vendor = vs.create_vendor(admin, "SECO", vs.VendorFields(name="Matrix order vendor", currency="EUR"))
+        vendor = vendors.create_vendor(admin, "SECO", vendors.VendorFields(name="Matrix order vendor", currency="EUR"))
         line(world, admin, vendor, title="Matrix order")
         sent = line(world, admin, vendor, title="Matrix sent order")
-        os_.approve_po_line(admin, sent)
-        os_.send_po_line(admin, sent)
+        orders.approve_po_line(admin, sent)
+        orders.send_po_line(admin, sent)
         db.session.commit()
         pol = db.session.scalar(db.select(POLine).filter_by(title="Matrix order"))
     po = db.session.scalar(db.select(PurchaseOrder).order_by(PurchaseOrder.id))

@@ -18,9 +18,9 @@ from app.auth.models import Role
 from app.auth.services import create_user, issue_api_token
 from app.errors import Forbidden
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from app.funds.models import FiscalPeriod, Ledger
-from app.vendors import services as vs
+from app.vendors import services as vendors
 from app.vendors.models import ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 from tests.helpers import PASSWORD, login
 
@@ -71,9 +71,9 @@ def test_H12_05_a_library_fund_manager_cannot_add_currency_rates(app, world):
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden"
     assert api.get("/api/v1/currency-rates", headers=headers).status_code == 200, "reading stays open"
     with pytest.raises(Forbidden):
-        vs.add_rate(law, "GBP", "201", date(2026, 1, 1))
+        vendors.add_rate(law, "GBP", "201", date(2026, 1, 1))
     with pytest.raises(Forbidden):
-        vs.load_rates_csv(law, b"currency,rate,date\nGBP,201,2026-01-01\n")
+        vendors.load_rates_csv(law, b"currency,rate,date\nGBP,201,2026-01-01\n")
     db.session.rollback()
     assert _count(ExchangeRate) == 0
     # the same role held for the institution may
@@ -91,10 +91,10 @@ SHARED = {"name": "Evil Books", "status": "inactive", "currency": "USD", "financ
 
 
 def _acme(world) -> Vendor:
-    vendor = vs.create_vendor(world.user("admin"), "ACME", vs.VendorFields(
+    vendor = vendors.create_vendor(world.user("admin"), "ACME", vendors.VendorFields(
         name="Acme Books", currency="EUR", financial_sys_code="FIN-1", additional_code="ADD-1",
         national_tax_id="TAX-1", notes="old note"))
-    vs.add_account(world.user("admin"), vendor, "MAIN", "Main account", "ACC-FIN-1")
+    vendors.add_account(world.user("admin"), vendor, "MAIN", "Main account", "ACC-FIN-1")
     db.session.commit()
     return vendor
 
@@ -145,10 +145,10 @@ def test_H12_05_a_library_buyer_cannot_change_a_vendors_shared_or_financial_fiel
     resp = api.put("/api/v1/vendors/ACME", headers=headers, json=dict(body, notes="From the API."))
     assert resp.status_code == 200, resp.get_json()
     assert _unchanged(vendor.id).notes == "From the API."
-    data = vs.VendorFields.of(vendor)
+    data = vendors.VendorFields.of(vendor)
     data.financial_sys_code = "FIN-EVIL"
     with pytest.raises(Forbidden):
-        vs.update_vendor(buyer, vendor, data)
+        vendors.update_vendor(buyer, vendor, data)
     db.session.rollback()
     _unchanged(vendor.id)
 
@@ -164,7 +164,7 @@ def test_H12_05_a_library_buyer_cannot_change_a_vendors_shared_or_financial_fiel
 
 def test_H12_05_a_library_buyer_cannot_create_vendors_nor_change_accounts_or_addresses(app, world):
     vendor = _acme(world)
-    vs.add_address(world.user("admin"), vendor, vs.AddressFields(line1="1 Pay Road", types=["payment"]))
+    vendors.add_address(world.user("admin"), vendor, vendors.AddressFields(line1="1 Pay Road", types=["payment"]))
     db.session.commit()
     address_id, account_id = vendor.addresses[0].id, vendor.accounts[0].id
     buyer = _scoped(world, "buyer-a", Role.PURCHASING_OPERATOR)
@@ -191,9 +191,9 @@ def test_H12_05_a_library_buyer_cannot_create_vendors_nor_change_accounts_or_add
             assert client.post(url, data=data, headers=headers).status_code == 403, (url, headers)
     assert (_count(VendorAccount), _count(VendorAddress)) == (1, 1)
     with pytest.raises(Forbidden):
-        vs.add_account(buyer, vendor, "EVIL", financial_sys_code="FIN-EVIL")
+        vendors.add_account(buyer, vendor, "EVIL", financial_sys_code="FIN-EVIL")
     with pytest.raises(Forbidden):
-        vs.create_vendor(buyer, "NEW", vs.VendorFields(name="New", currency="EUR"))
+        vendors.create_vendor(buyer, "NEW", vendors.VendorFields(name="New", currency="EUR"))
     db.session.rollback()
 
     assert client.post(f"/vendors/{vendor.id}/contacts", data={"name": "Sam Sales"}).status_code == 302
@@ -244,7 +244,7 @@ def test_H12_05_a_library_fund_manager_keeps_to_the_ledgers_of_their_library(app
     assert db.session.scalar(db.select(Ledger).filter_by(code="INST2")).owner_library_id == world.lib_a.id
     assert db.session.get(Ledger, world.gen.id).name == "General"
     with pytest.raises(Forbidden):
-        fs.create_ledger(world.user("fundmgr-a"), "INST3", "x", world.period, "EUR")
+        funds.create_ledger(world.user("fundmgr-a"), "INST3", "x", world.period, "EUR")
 
 
 # -- settings ----------------------------------------------------------------------------------------

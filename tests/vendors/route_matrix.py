@@ -38,14 +38,14 @@ def url_args(world) -> dict:
     """URL values for the vendor routes in the role matrix (one vendor with an account, an address and a
     contact, made once per database)."""
     from app.extensions import db
-    from app.vendors import services as vs
-    vendor = db.session.scalar(db.select(vs.Vendor).filter_by(code="SECV"))
+    from app.vendors import services as vendors
+    vendor = db.session.scalar(db.select(vendors.Vendor).filter_by(code="SECV"))
     if vendor is None:
         admin = world.user("admin")
-        vendor = vs.create_vendor(admin, "SECV", vs.VendorFields(name="Matrix vendor", currency="EUR"))
-        vs.add_account(admin, vendor, "MATRIX")
-        vs.add_address(admin, vendor, vs.AddressFields(line1="1 Matrix Road", types=["payment"]))
-        vs.add_contact(admin, vendor, "Matrix contact")
+        vendor = vendors.create_vendor(admin, "SECV", vendors.VendorFields(name="Matrix vendor", currency="EUR"))
+        vendors.add_account(admin, vendor, "MATRIX")
+        vendors.add_address(admin, vendor, vendors.AddressFields(line1="1 Matrix Road", types=["payment"]))
+        vendors.add_contact(admin, vendor, "Matrix contact")
         db.session.commit()
     return {"vendor_id": vendor.id, "code": vendor.code, "account_id": vendor.accounts[0].id,
             "address_id": vendor.addresses[0].id, "contact_id": vendor.contacts[0].id}

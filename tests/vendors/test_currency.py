@@ -12,7 +12,7 @@ from app.errors import Duplicate, InvalidInput
 from app.extensions import db
 from app.ledger.money import minor_unit
 from app.org.models import Institution
-from app.vendors import services as vs
+from app.vendors import services as vendors
 from app.vendors.models import ExchangeRate
 from tests.api.helpers import conforms, error_of  # noqa: F401  (api: a fixture)
 from tests.helpers import login
@@ -23,49 +23,49 @@ D = Decimal
 
 def _rates(world, *rows):
     for currency, rate, day in rows:
-        vs.add_rate(world.user("fundmgr"), currency, rate, day)
+        vendors.add_rate(world.user("fundmgr"), currency, rate, day)
     db.session.commit()
 
 
 def test_rate_on_latest_on_or_before_missing_and_own_currency(app, world):
     _rates(world, ("USD", "0.9", date(2026, 1, 1)), ("USD", "0.92", date(2026, 2, 1)))
-    assert vs.rate_on("USD", date(2026, 1, 31)) == D("0.9")
-    assert vs.rate_on("USD", date(2026, 2, 1)) == D("0.92")
-    assert vs.rate_on("USD", date(2027, 1, 1)) == D("0.92")
-    assert vs.rate_on("EUR", date(1990, 1, 1)) == 1
-    with pytest.raises(vs.MissingRate, match=r"^No exchange rate for USD on or before 2025-12-31\.$"):
-        vs.rate_on("USD", date(2025, 12, 31))
-    with pytest.raises(vs.MissingRate, match="GBP"):
-        vs.convert(D("1.00"), "GBP", "EUR", date(2026, 3, 1))
+    assert vendors.rate_on("USD", date(2026, 1, 31)) == D("0.9")
+    assert vendors.rate_on("USD", date(2026, 2, 1)) == D("0.92")
+    assert vendors.rate_on("USD", date(2027, 1, 1)) == D("0.92")
+    assert vendors.rate_on("EUR", date(1990, 1, 1)) == 1
+    with pytest.raises(vendors.MissingRate, match=r"^No exchange rate for USD on or before 2025-12-31\.$"):
+        vendors.rate_on("USD", date(2025, 12, 31))
+    with pytest.raises(vendors.MissingRate, match="GBP"):
+        vendors.convert(D("1.00"), "GBP", "EUR", date(2026, 3, 1))
     with pytest.raises(Duplicate, match="already a rate for USD on 2026-01-01: 0.9"):
         _rates(world, ("USD", "1", date(2026, 1, 1)))
     db.session.rollback()
     for bad in ("0", "-1", "abc", "1.123456789", "1e3"):
         with pytest.raises(InvalidInput, match="rate|decimals|zero"):
-            vs.add_rate(world.user("fundmgr"), "USD", bad, date(2026, 5, 1))
+            vendors.add_rate(world.user("fundmgr"), "USD", bad, date(2026, 5, 1))
     with pytest.raises(InvalidInput, match="institution's currency"):
-        vs.add_rate(world.user("fundmgr"), "EUR", "1", date(2026, 5, 1))
+        vendors.add_rate(world.user("fundmgr"), "EUR", "1", date(2026, 5, 1))
 
 
 def test_convert_exact_examples(app, world):
-    assert vs.convert(D("100.00"), "USD", "KZT", date(2026, 3, 1), explicit_ratio=D("2.5")) == D("250.00")
+    assert vendors.convert(D("100.00"), "USD", "KZT", date(2026, 3, 1), explicit_ratio=D("2.5")) == D("250.00")
     _rates(world, ("USD", "0.9", date(2026, 1, 1)), ("GBP", "1.2", date(2026, 1, 1)),
            ("JPY", "0.006", date(2026, 1, 1)))
-    assert vs.convert(D("10.00"), "USD", "EUR", date(2026, 3, 1)) == D("9.00")
-    assert vs.convert(D("9.00"), "EUR", "USD", date(2026, 3, 1)) == D("10.00")
+    assert vendors.convert(D("10.00"), "USD", "EUR", date(2026, 3, 1)) == D("9.00")
+    assert vendors.convert(D("9.00"), "EUR", "USD", date(2026, 3, 1)) == D("10.00")
     # USD -> GBP through EUR: 0.10 × 0.9 / 1.2 = 0.075 -> 0.08 (half up)
-    assert vs.convert(D("0.10"), "USD", "GBP", date(2026, 3, 1)) == D("0.08")
+    assert vendors.convert(D("0.10"), "USD", "GBP", date(2026, 3, 1)) == D("0.08")
     # GBP -> JPY: 1.00 × 1.2 / 0.006 = 200 yen, no decimals
-    assert vs.convert(D("1.00"), "GBP", "JPY", date(2026, 3, 1)) == D("200")
-    assert vs.convert(D("0.05"), "EUR", "JPY", date(2026, 3, 1)) == D("8")  # 8.333.. -> 8
+    assert vendors.convert(D("1.00"), "GBP", "JPY", date(2026, 3, 1)) == D("200")
+    assert vendors.convert(D("0.05"), "EUR", "JPY", date(2026, 3, 1)) == D("8")  # 8.333.. -> 8
 
 
 def test_convert_with_other_institution_currency(app, world):
     Institution.current().currency = "KZT"
     db.session.commit()
     _rates(world, ("USD", "500", date(2026, 1, 1)))
-    assert vs.rate_on("KZT", date(2026, 1, 1)) == 1
-    assert vs.convert(D("1.25"), "USD", "KZT", date(2026, 1, 2)) == D("625.00")
+    assert vendors.rate_on("KZT", date(2026, 1, 1)) == 1
+    assert vendors.convert(D("1.25"), "USD", "KZT", date(2026, 1, 2)) == D("625.00")
 
 
 @settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
@@ -73,14 +73,14 @@ def test_convert_with_other_institution_currency(app, world):
        ratio=st.decimals(min_value=D("0.00000001"), max_value=D("10000"), places=8),
        target=st.sampled_from(["EUR", "JPY", "USD", "KZT"]))
 def test_convert_never_returns_more_decimals_than_the_target(amount, ratio, target):
-    result = vs.convert(amount, "USD", target, date(2026, 1, 1), explicit_ratio=ratio)
+    result = vendors.convert(amount, "USD", target, date(2026, 1, 1), explicit_ratio=ratio)
     assert -result.as_tuple().exponent <= minor_unit(target)
     assert abs(result - amount * ratio) <= D(1).scaleb(-minor_unit(target)) / 2
 
 
 def test_three_decimal_currencies_are_refused_like_everywhere_else(app, world):
     with pytest.raises(InvalidInput, match="KWD has 3 decimals"):
-        vs.convert(D("1.00"), "USD", "KWD", date(2026, 1, 1), explicit_ratio=D("0.3"))
+        vendors.convert(D("1.00"), "USD", "KWD", date(2026, 1, 1), explicit_ratio=D("0.3"))
 
 
 def test_csv_all_or_nothing_with_row_report(app, world):
@@ -88,7 +88,7 @@ def test_csv_all_or_nothing_with_row_report(app, world):
     bad = (b"currency,rate,date\nGBP,1.2,2026-01-01\nXYZ,1,2026-01-01\nCHF,abc,2026-01-01\n"
            b"CHF,-1,2026-01-01\nCHF,1.123456789,2026-01-01\nCHF,1,2026-13-01\nUSD,0.95,2026-01-01\n"
            b"GBP,1.3,2026-01-01\n")
-    report = vs.load_rates_csv(world.user("invmanager"), bad)
+    report = vendors.load_rates_csv(world.user("invmanager"), bad)
     db.session.rollback()
     assert not report.ok and report.loaded == 0
     assert [e.row for e in report.errors] == [3, 4, 5, 6, 7, 8, 9]
@@ -98,10 +98,10 @@ def test_csv_all_or_nothing_with_row_report(app, world):
     assert "Duplicate of row 2" in msgs[9]
     assert db.session.scalar(db.select(db.func.count()).select_from(ExchangeRate)) == 1
     good = b"currency,rate,date\nGBP,1.2,2026-01-01\nCHF,1.05,2026-01-02\n"
-    report = vs.load_rates_csv(world.user("invmanager"), good)
+    report = vendors.load_rates_csv(world.user("invmanager"), good)
     db.session.commit()
-    assert report.ok and report.loaded == 2 and vs.rate_on("CHF", date(2026, 2, 1)) == D("1.05")
-    assert vs.load_rates_csv(world.user("invmanager"), b"cur,rate\n").errors[0].row == 1
+    assert report.ok and report.loaded == 2 and vendors.rate_on("CHF", date(2026, 2, 1)) == D("1.05")
+    assert vendors.load_rates_csv(world.user("invmanager"), b"cur,rate\n").errors[0].row == 1
 
 
 def test_rates_page_form_and_upload(app, world):

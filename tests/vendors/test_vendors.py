@@ -7,7 +7,7 @@ import pytest
 
 from app.errors import Duplicate, Forbidden, InvalidInput, RuleViolation
 from app.extensions import db
-from app.vendors import services as vs
+from app.vendors import services as vendors
 from app.vendors.models import Vendor, VendorAddress
 from tests.api.helpers import conforms, error_of  # noqa: F401  (api: a fixture)
 from tests.helpers import login
@@ -16,8 +16,8 @@ HX = {"HX-Request": "true"}
 
 
 def _vendor(world, code="ACME", user="buyer", **kw):
-    data = vs.VendorFields(name=kw.pop("name", "Acme Books"), currency=kw.pop("currency", "EUR"), **kw)
-    v = vs.create_vendor(world.user(user), code, data)
+    data = vendors.VendorFields(name=kw.pop("name", "Acme Books"), currency=kw.pop("currency", "EUR"), **kw)
+    v = vendors.create_vendor(world.user(user), code, data)
     db.session.commit()
     return v
 
@@ -33,13 +33,13 @@ def test_create_update_and_duplicate(app, world):
             _vendor(world, code=code)
     with pytest.raises(InvalidInput, match="currency"):
         _vendor(world, code="BAD", currency="XYZ")
-    data = vs.VendorFields.of(v)
+    data = vendors.VendorFields.of(v)
     data.name, data.status = "Acme Ltd", "inactive"
-    vs.update_vendor(world.user("admin"), v, data)
+    vendors.update_vendor(world.user("admin"), v, data)
     db.session.commit()
     assert db.session.get(Vendor, v.id).name == "Acme Ltd"
     with pytest.raises(Forbidden):
-        vs.update_vendor(world.user("viewer"), v, data)
+        vendors.update_vendor(world.user("viewer"), v, data)
 
 
 def test_governmental_vendor_rules(app, world):
@@ -52,10 +52,10 @@ def test_governmental_vendor_rules(app, world):
     with pytest.raises(RuleViolation, match="not marked as a governmental"):
         _vendor(world, "OTHER", governmental_vendor="ACME")
     db.session.rollback()
-    data = vs.VendorFields.of(tax)
+    data = vendors.VendorFields.of(tax)
     data.governmental_vendor, data.is_governmental = "TAX", False
     with pytest.raises(RuleViolation):
-        vs.update_vendor(world.user("admin"), tax, data)
+        vendors.update_vendor(world.user("admin"), tax, data)
     db.session.rollback()
     with pytest.raises(InvalidInput, match="needs its VAT percent"):
         _vendor(world, "TAX3", is_governmental=True)
@@ -64,21 +64,21 @@ def test_governmental_vendor_rules(app, world):
 def test_accounts_addresses_contacts_and_preferred(app, world):
     v = _vendor(world)
     buyer = world.user("buyer")
-    vs.add_account(buyer, v, "MAIN", "Main account", "FIN-1")
+    vendors.add_account(buyer, v, "MAIN", "Main account", "FIN-1")
     with pytest.raises(Duplicate):
-        vs.add_account(buyer, v, "MAIN")
-    a1 = vs.add_address(buyer, v, vs.AddressFields(line1="1 Road", types=["billing", "order"], preferred=True))
-    a2 = vs.add_address(buyer, v, vs.AddressFields(line1="2 Road", preferred=True))
+        vendors.add_account(buyer, v, "MAIN")
+    a1 = vendors.add_address(buyer, v, vendors.AddressFields(line1="1 Road", types=["billing", "order"], preferred=True))
+    a2 = vendors.add_address(buyer, v, vendors.AddressFields(line1="2 Road", preferred=True))
     db.session.commit()
     prefs = db.session.scalars(db.select(VendorAddress.preferred).order_by(VendorAddress.id)).all()
     assert prefs == [False, True] and a1.type_list == ["billing", "order"]
     with pytest.raises(InvalidInput, match="Unknown address type"):
-        vs.add_address(buyer, v, vs.AddressFields(line1="x", types=["bogus"]))
+        vendors.add_address(buyer, v, vendors.AddressFields(line1="x", types=["bogus"]))
     with pytest.raises(InvalidInput, match="not an email"):
-        vs.add_contact(buyer, v, "Ann", "not-an-email")
-    c = vs.add_contact(buyer, v, "Ann", "ann@example.org", "+1 555")
-    vs.remove_address(buyer, v, a2.id)
-    vs.remove_contact(buyer, v, c.id)
+        vendors.add_contact(buyer, v, "Ann", "not-an-email")
+    c = vendors.add_contact(buyer, v, "Ann", "ann@example.org", "+1 555")
+    vendors.remove_address(buyer, v, a2.id)
+    vendors.remove_contact(buyer, v, c.id)
     db.session.commit()
     assert [a.line1 for a in v.addresses] == ["1 Road"] and v.contacts == []
 

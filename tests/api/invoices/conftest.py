@@ -6,7 +6,7 @@ import pytest
 from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from tests.helpers import PASSWORD
 
 
@@ -14,9 +14,9 @@ from tests.helpers import PASSWORD
 def kzt_fund(world):
     """KZT-BKS: an institution fund in tenge (ledger KZL, FY2026) with 100,000.00 KZT."""
     admin = world.user("admin")
-    ledger = fs.create_ledger(admin, "KZL", "Tenge ledger", world.period, "KZT")
-    fund = fs.create_fund(admin, ledger, "KZT-BKS", fs.FundFields(name="Tenge books"))
-    fs.allocate(admin, fund, Decimal("100000.00"))
+    ledger = funds.create_ledger(admin, "KZL", "Tenge ledger", world.period, "KZT")
+    fund = funds.create_fund(admin, ledger, "KZT-BKS", funds.FundFields(name="Tenge books"))
+    funds.allocate(admin, fund, Decimal("100000.00"))
     db.session.commit()
     return fund
 

@@ -6,7 +6,7 @@ import pytest
 from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from tests.helpers import PASSWORD
 
 
@@ -23,7 +23,7 @@ def buyer_b(world):
 def extra_fund(world):
     """A third fund library A's lines may use: EXTRA in the institution ledger, 1000.00 EUR."""
     admin = world.user("admin")
-    fund = fs.create_fund(admin, world.gen, "EXTRA", fs.FundFields(name="Extra books", parent=world.books))
-    fs.allocate(admin, fund, Decimal("1000.00"))
+    fund = funds.create_fund(admin, world.gen, "EXTRA", funds.FundFields(name="Extra books", parent=world.books))
+    funds.allocate(admin, fund, Decimal("1000.00"))
     db.session.commit()
     return fund

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.funds.models import Fund
-from app.integrations import services as isv
+from app.integrations import services as integrations
 from app.integrations.models import JobRun
 from testkit.erp import erp_profile
 
@@ -54,7 +54,7 @@ def errors_of(run: JobRun) -> list[tuple[str, str]]:
 
 def make_loader(app, world, connection, root, file_type) -> Loader:
     admin = world.user("admin")
-    isv.set_fiscal_period_mapping(admin, world.period, PERIOD_NUMBER)
+    integrations.set_fiscal_period_mapping(admin, world.period, PERIOD_NUMBER)
     erp_profile(admin, connection, folder_root=root, load_allocations={"file_type": file_type})
     db.session.commit()
     return Loader(app, root, admin.id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from app.funds import services as fs
+from app.funds import services as funds
 from app.funds.models import FundTransaction
 from app.integrations.models import AllocationRow, HandledFile
 from tests.integrations.allocations.helpers import PERIOD_NUMBER, allocated, errors_of
@@ -59,7 +59,7 @@ def test_valid_file_changes_allocations_by_its_amounts(file_type, where, local_l
     assert txs[3].fund_id == world.fund_a.id and txs[2].actor_id == loader.admin_id
     handled = db.session.scalar(db.select(HandledFile))
     assert (handled.status, handled.file_name, handled.job) == ("done", f"alloc.{file_type}", "load_allocations")
-    assert fs.check_ledger() == []
+    assert funds.check_ledger() == []
 
 
 @pytest.mark.parametrize("file_type", ["csv", "xlsx"])
@@ -73,7 +73,7 @@ def test_header_only_file_is_handled_with_nothing_to_do(file_type, local_loader)
 
 
 def _commit_encumbrance(world, amount="900.00"):
-    fs.post(world.user("admin"), world.shared, "encumbrance", Decimal(amount))
+    funds.post(world.user("admin"), world.shared, "encumbrance", Decimal(amount))
     db.session.commit()
 
 
@@ -134,7 +134,7 @@ def test_rows_of_one_fund_are_judged_together(local_loader, world):
     run = loader.run()
     assert errors_of(run) == [] and run.records == 2
     assert allocated("SHARED") == {"SHARED": Decimal("950.00")}
-    assert fs.check_ledger() == []
+    assert funds.check_ledger() == []
 
 
 def test_library_scope_of_the_actor_is_respected(local_loader, world):
@@ -167,14 +167,14 @@ def test_same_file_twice_loads_once(file_type, local_loader):
 
 def test_rejected_file_loads_once_corrected_elsewhere(local_loader, world):
     """A file refused for a missing fiscal period mapping loads when sent again after the mapping is given."""
-    from app.integrations import services as isv
+    from app.integrations import services as integrations
     from app.funds.models import FiscalPeriod
     loader = local_loader("csv")
     data = allocation_file("csv", [["EXT-1", 24, "10.00", "", ""]])
     loader.drop("a.csv", data)
     assert loader.run().records_failed == 1
     admin = world.user("admin")
-    isv.set_fiscal_period_mapping(admin, db.session.get(FiscalPeriod, world.period.id), 24)
+    integrations.set_fiscal_period_mapping(admin, db.session.get(FiscalPeriod, world.period.id), 24)
     loader.drop("a-again.csv", data)
     run = loader.run()
     assert errors_of(run) == [] and run.records == 1

@@ -7,8 +7,8 @@ import re
 from datetime import date
 
 from app.extensions import db
-from app.funds import services as fs
-from app.integrations import services as isv
+from app.funds import services as funds
+from app.integrations import services as integrations
 from tests.helpers import login
 
 URL = "/admin/erp/fiscal-periods"
@@ -17,11 +17,11 @@ HX = {"HX-Request": "true"}
 
 def _numbers() -> dict[str, int]:
     db.session.expire_all()
-    return {m.fiscal_period.code: m.erp_id for m in isv.fiscal_period_mappings()}
+    return {m.fiscal_period.code: m.erp_id for m in integrations.fiscal_period_mappings()}
 
 
 def _second_period(world):
-    fp = fs.create_fiscal_period(world.user("admin"), "FY2027", "Fiscal year 2027", date(2027, 1, 1),
+    fp = funds.create_fiscal_period(world.user("admin"), "FY2027", "Fiscal year 2027", date(2027, 1, 1),
                                  date(2027, 12, 31))
     db.session.commit()
     return fp
@@ -62,7 +62,7 @@ def test_saving_numbers(app, world, login_as):
 
 def test_duplicate_number_is_refused_next_to_its_field(app, world, login_as):
     fy27 = _second_period(world)
-    isv.set_fiscal_period_mapping(world.user("admin"), world.period, 23)
+    integrations.set_fiscal_period_mapping(world.user("admin"), world.period, 23)
     db.session.commit()
     client = login_as("admin")
     # Both fields sent: FY2027 takes FY2026's number.

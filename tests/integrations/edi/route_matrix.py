@@ -24,7 +24,7 @@ def url_args(world) -> dict:
     upload run."""
     from app.extensions import db
     from app.integrations.edi.models import EdiMessage
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from app.vendors.models import Vendor
 
     row = db.session.scalar(db.select(EdiMessage).filter_by(file_name="matrix.edi"))
@@ -35,7 +35,7 @@ def url_args(world) -> dict:
         db.session.commit()
     vendor = db.session.scalar(db.select(Vendor).filter_by(code="EDIM"))
     if vendor is None:
-        vendor = vs.create_vendor(world.user("admin"), "EDIM", vs.VendorFields(name="EDI matrix", currency="EUR"))
+        vendor = vendors.create_vendor(world.user("admin"), "EDIM", vendors.VendorFields(name="EDI matrix", currency="EUR"))
         db.session.commit()
     from app.integrations.models import JobRun
     run = db.session.scalar(db.select(JobRun).filter_by(job="upload_edi", profile_code="EDI-MATRIX"))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.integrations.models import ExportBatch, JobEvent, JobRun
-from app.invoices import services as ivs
+from app.invoices import services as invoices
 from app.invoices.models import Invoice, InvoiceEvent
 from jobs import export_invoices as job
 from tests.invoices.helpers import invoice
@@ -26,9 +26,9 @@ def ready(world, vendor, count: int = 1, *, prefix: str = "E", library="a", amou
         day = kw.get("invoice_date", date(2026, 1, 1)) + timedelta(days=next(_days) % 360)
         inv = invoice(world, world.user("invoicer"), vendor, number=f"{prefix}-{n + 1}", library=library,
                       amounts=amounts, **{**kw, "invoice_date": day})
-        ivs.process_invoice(world.user("invoicer"), inv)
+        invoices.process_invoice(world.user("invoicer"), inv)
         if inv.status == "in_approval":
-            ivs.approve_invoice(world.user("invmanager"), inv)
+            invoices.approve_invoice(world.user("invmanager"), inv)
         db.session.commit()
         assert inv.status in ("ready_to_be_paid", "waiting_for_payment"), (inv.number, inv.status, inv.review_problems)
         ids.append(inv.id)

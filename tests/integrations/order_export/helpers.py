@@ -10,7 +10,7 @@ from app.extensions import db
 from app.integrations.formats import xml
 from app.integrations.formats.orders import PO_NAMESPACE, POL_NAMESPACE, POL_XSD, PO_XSD
 from app.integrations.models import JobEvent, JobRun
-from app.orders import services as os_
+from app.orders import services as orders
 from tests.orders.helpers import line
 
 PO = {"p": PO_NAMESPACE}
@@ -21,8 +21,8 @@ def sent(world, vendor, **kw):
     """A PO line approved and sent (in its own PO)."""
     buyer = world.user("buyer")
     pol = line(world, buyer, vendor, **kw)
-    os_.approve_po_line(buyer, pol)
-    os_.send_po_line(buyer, pol)
+    orders.approve_po_line(buyer, pol)
+    orders.send_po_line(buyer, pol)
     db.session.commit()
     return pol
 
@@ -30,8 +30,8 @@ def sent(world, vendor, **kw):
 def closed(world, vendor, note="all received", **kw):
     buyer = world.user("buyer")
     pol = sent(world, vendor, **kw)
-    os_.receive_po_line(buyer, pol)
-    os_.close_po_line(buyer, pol, note)
+    orders.receive_po_line(buyer, pol)
+    orders.close_po_line(buyer, pol, note)
     db.session.commit()
     return pol
 
@@ -39,7 +39,7 @@ def closed(world, vendor, note="all received", **kw):
 def cancelled(world, vendor, reason="vendor out of stock", **kw):
     buyer = world.user("buyer")
     pol = sent(world, vendor, **kw)
-    os_.cancel_po_line(buyer, pol, reason)
+    orders.cancel_po_line(buyer, pol, reason)
     db.session.commit()
     return pol
 

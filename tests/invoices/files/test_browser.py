@@ -14,11 +14,11 @@ pytestmark = pytest.mark.browser
 
 def _vendor(app) -> None:
     from app.extensions import db
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from testkit.world import User
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
-        vs.create_vendor(admin, "BRW", vs.VendorFields(name="Browser books", currency="EUR"))
+        vendors.create_vendor(admin, "BRW", vendors.VendorFields(name="Browser books", currency="EUR"))
         db.session.commit()
         db.session.remove()
 

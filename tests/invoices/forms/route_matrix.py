@@ -16,12 +16,12 @@ def url_args(world) -> dict:
     institution-wide operator may edit; made once per database (later calls find it by number)."""
     from app.extensions import db
     from app.invoices.models import Invoice
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from tests.invoices.helpers import invoice
 
     found = db.session.scalar(db.select(Invoice).filter_by(number="MATRIX-F1"))
     if found is None:
-        vendor = vs.create_vendor(world.user("admin"), "INVF", vs.VendorFields(name="Invoice form matrix",
+        vendor = vendors.create_vendor(world.user("admin"), "INVF", vendors.VendorFields(name="Invoice form matrix",
                                                                                 currency="EUR"))
         found = invoice(world, world.user("admin"), vendor, number="MATRIX-F1", library=None)
     return {"invoice_id": found.id}

@@ -14,12 +14,12 @@ pytestmark = pytest.mark.browser
 def liable_vendor(browser_app):
     from app.auth.models import User
     from app.extensions import db
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
 
     app, _ = browser_app
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
-        vs.create_vendor(admin, "LIABLE", vs.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
+        vendors.create_vendor(admin, "LIABLE", vendors.VendorFields(name="Liable books", currency="EUR", liable_for_vat=True))
         db.session.commit()
         db.session.remove()
     return "LIABLE"

@@ -25,13 +25,13 @@ def url_args(world) -> dict:
     from app.extensions import db
     from app.orders import communications as cs
     from app.orders.models import Communication, CommunicationMessage, POLine
-    from app.vendors import services as vs
+    from app.vendors import services as vendors
     from app.vendors.models import Vendor
     from tests.orders.helpers import line
 
     vendor = db.session.scalar(db.select(Vendor).filter_by(code="CLMV"))
     if vendor is None:
-        vendor = vs.create_vendor(world.user("admin"), "CLMV", vs.VendorFields(name="Claims matrix", currency="EUR"))
+        vendor = vendors.create_vendor(world.user("admin"), "CLMV", vendors.VendorFields(name="Claims matrix", currency="EUR"))
         db.session.commit()
     message = db.session.scalar(db.select(CommunicationMessage).join(Communication).join(POLine)
                                 .where(POLine.vendor_id == vendor.id).order_by(CommunicationMessage.id))

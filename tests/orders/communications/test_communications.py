@@ -12,7 +12,7 @@ import pytest
 from app.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 from app.orders import communications as cs
-from app.orders import services as os_
+from app.orders import services as orders
 from app.orders.models import Communication, CommunicationMessage, POLine, POLineEvent
 from tests.orders.communications.conftest import sent_line
 from tests.helpers import login
@@ -258,9 +258,9 @@ def test_claims_query_lists_overdue_lines_only(app, world, claims):
     vendor = claims.overdue.vendor
     not_due = sent_line(world, buyer, vendor, title="Not due", expected_receipt_date=date.today() + timedelta(days=5))
     received = sent_line(world, buyer, vendor, title="Received", expected_receipt_date=date.today() - timedelta(days=3))
-    os_.receive_po_line(buyer, received)
+    orders.receive_po_line(buyer, received)
     db.session.commit()
-    titles = [p.title for p in db.session.scalars(os_.claims_query(buyer))]
+    titles = [p.title for p in db.session.scalars(orders.claims_query(buyer))]
     assert titles == ["The Claimed Book"]
     assert not_due.title not in titles
 
@@ -401,7 +401,7 @@ def test_claims_list_shows_overdue_lines_only(app, world, claims, smtp):
     sent_line(world, buyer, vendor, title="Not yet due", expected_receipt_date=date.today() + timedelta(days=5))
     received = sent_line(world, buyer, vendor, title="Already received",
                          expected_receipt_date=date.today() - timedelta(days=30))
-    os_.receive_po_line(buyer, received)
+    orders.receive_po_line(buyer, received)
     sent_line(world, buyer, vendor, title="Overdue in B", library="b",
               expected_receipt_date=date.today() - timedelta(days=2))
     line(world, buyer, vendor, title="Never sent", expected_receipt_date=date.today() - timedelta(days=40))
