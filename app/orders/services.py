@@ -34,6 +34,7 @@ from ..inventory import services as inventory
 from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
 from ..ledger.money import quantize
+from ..listing import ListFilter
 from ..org.models import Library
 from ..ids import parse_id
 from ..vendors import services as vendors
@@ -862,12 +863,7 @@ SORTS = {
 
 
 @dataclass
-class LineFilter:
-    q: str = ""
-    status: str = ""
-    vendor_id: int | None = None
-    fund_id: int | None = None
-    library_id: int | None = None
+class LineFilter(ListFilter):
     sort: str = "-number"
 
 
