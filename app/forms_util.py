@@ -1,5 +1,5 @@
-"""Form helpers: the object a select names, a service's refusal next to the form field it concerns,
-and focus on the first field to fix."""
+"""Form helpers: the object a select names, the row an edit form shows, a service's refusal next
+to the form field it concerns, and focus on the first field to fix."""
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .ids import parse_id
@@ -16,6 +16,16 @@ def chosen(model, value, field: str, what: str):
     if obj is None:
         raise InvalidInput(f"No such {what}.", field)
     return obj
+
+
+def edit_form(form_class, model, row_id, key: str):
+    """The ``model`` row ``row_id`` names (404 when none; None for a new one) and its form, whose
+    ``key`` field is read-only once the row exists."""
+    row = db.get_or_404(model, row_id) if row_id else None
+    form = form_class(obj=row)
+    if row:
+        getattr(form, key).render_kw = {"readonly": True}
+    return row, form
 
 
 def attach_error(form, exc: DomainError) -> None:

@@ -8,6 +8,7 @@ from ..auth.models import Role, User
 from ..auth.permissions import is_institution_admin, roles_required
 from ..errors import DomainError
 from ..extensions import db
+from ..forms_util import edit_form
 from ..funds import services as funds
 from ..htmx import render
 from ..org.models import Library
@@ -44,10 +45,7 @@ def users():
 @roles_required(Role.ADMIN)
 def edit_user(user_id=None):
     """A new user (a password is required) or an existing one: name, e-mail, password, active."""
-    user = db.get_or_404(User, user_id) if user_id else None
-    form = UserForm(obj=user)
-    if user:
-        form.username.render_kw = {"readonly": True}
+    user, form = edit_form(UserForm, User, user_id, "username")
     if form.validate_on_submit():
         with saving(form) as saved:
             if user is None:

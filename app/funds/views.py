@@ -13,6 +13,7 @@ from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institutio
                                 institution_roles_required, roles_required)
 from ..errors import InvalidInput
 from ..extensions import db, htmx
+from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, render
 from ..org.models import Library
 from ..ids import parse_id
@@ -273,10 +274,7 @@ def fiscal_periods():
 @bp.route("/fiscal-periods/<int:period_id>/edit", methods=["GET", "POST"])
 @institution_roles_required(*MANAGE)
 def edit_fiscal_period(period_id=None):
-    period = db.get_or_404(FiscalPeriod, period_id) if period_id else None
-    form = FiscalPeriodForm(obj=period)
-    if period:
-        form.code.render_kw = {"readonly": True}
+    period, form = edit_form(FiscalPeriodForm, FiscalPeriod, period_id, "code")
     if form.validate_on_submit():
         with saving(form) as saved:
             if period:

@@ -138,7 +138,7 @@ def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
 
 def _create(actor, model, what: str, f, apply):
     """A new ``model`` row (``what``: its name in messages) with the unique code ``f.code``,
-    filled in by ``apply(row, f)``; the caller flushes."""
+    filled in by ``apply(row, f)``, flushed."""
     require_admin(actor)
     code = _code(f.code, what)
     if db.session.scalar(db.select(model.id).filter_by(code=code)):
@@ -146,6 +146,7 @@ def _create(actor, model, what: str, f, apply):
     row = model(code=code)
     apply(row, f)
     db.session.add(row)
+    db.session.flush()
     return row
 
 
@@ -157,9 +158,7 @@ def _update(actor, row, f, apply):
 
 
 def create_connection(actor, f: ConnectionFields) -> Connection:
-    conn = _create(actor, Connection, "connection", f, _apply_connection)
-    db.session.flush()
-    return conn
+    return _create(actor, Connection, "connection", f, _apply_connection)
 
 
 def update_connection(actor, conn: Connection, f: ConnectionFields) -> Connection:
@@ -210,11 +209,13 @@ def _apply_profile(prof: IntegrationProfile, f: ProfileFields) -> None:
 
 def create_profile(actor, f: ProfileFields) -> IntegrationProfile:
     """Step one of the wizard: the profile with its five sections, all non-active."""
-    prof = _create(actor, IntegrationProfile, "profile", f, _apply_profile)
+    return _create(actor, IntegrationProfile, "profile", f, _new_profile)
+
+
+def _new_profile(prof: IntegrationProfile, f: ProfileFields) -> None:
+    _apply_profile(prof, f)
     for job in JOBS:
         prof.sections.append(ProfileSection(job=job, file_type="csv" if job == "load_allocations" else ""))
-    db.session.flush()
-    return prof
 
 
 def update_profile(actor, prof: IntegrationProfile, f: ProfileFields) -> IntegrationProfile:

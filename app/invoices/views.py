@@ -24,10 +24,10 @@ from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
+from ..listing import ListFilter
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
-from ..ids import parse_id
 from ..saving import saving
 from ..vendors.models import Vendor
 from ..vendors.services import get_vendor
@@ -140,12 +140,7 @@ def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, p
 # -- the invoice list --------------------------------------------------------------------------
 
 @dataclass
-class InvoiceFilter:
-    q: str = ""
-    status: str = ""
-    vendor_id: int | None = None
-    fund_id: int | None = None
-    library_id: int | None = None
+class InvoiceFilter(ListFilter):
     channel: str = ""
     sort: str = DEFAULT_SORT
 
@@ -194,13 +189,9 @@ def invoice_conditions(user, f: InvoiceFilter) -> list:
 
 def _filter_from(args) -> InvoiceFilter:
     sort = args.get("sort") or ""
-    return InvoiceFilter(
-        q=(args.get("q") or "").strip()[:200],
-        status=args.get("status") if args.get("status") in STATUSES else "",
-        vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
-        library_id=parse_id(args.get("library") or ""),
-        channel=args.get("channel") if args.get("channel") in CHANNELS else "",
-        sort=sort if sort in SORTS else DEFAULT_SORT)
+    return InvoiceFilter.from_args(args, STATUSES,
+                                   channel=args.get("channel") if args.get("channel") in CHANNELS else "",
+                                   sort=sort if sort in SORTS else DEFAULT_SORT)
 
 
 def _visible_libraries() -> list[Library]:

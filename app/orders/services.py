@@ -34,6 +34,7 @@ from ..inventory import services as inventory
 from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
 from ..ledger.money import quantize
+from ..listing import ListFilter
 from ..org.models import Library
 from ..ids import parse_id
 from ..vendors import services as vendors
@@ -153,9 +154,10 @@ def _transition(pol: POLine, actor, action: str, note: str = "") -> None:
 # -- fields ------------------------------------------------------------------------------------
 
 @dataclass
-class POLineFields:
+class POLineFields(inventory.RecordFields):
+    """A line's brief description (the fields of a bibliographic record) and its order's fields."""
+    title: str = ""  # optional here, like every field of the line; _clean asks for it
     vendor: Vendor | None = None
-    title: str = ""
     currency: str = ""
     list_price: object = "0"
     quantity: object = 1
@@ -166,11 +168,6 @@ class POLineFields:
     owner_library: Library | None = None
     vendor_account: VendorAccount | None = None
     bib_record: BibRecord | None = None
-    author: str = ""
-    isbn: str = ""
-    issn: str = ""
-    publisher: str = ""
-    publication_date: str = ""
     distribution_method: str = "percent"
     distribution: list[Share] = field(default_factory=list)
     reporting_code: str = ""
@@ -862,12 +859,7 @@ SORTS = {
 
 
 @dataclass
-class LineFilter:
-    q: str = ""
-    status: str = ""
-    vendor_id: int | None = None
-    fund_id: int | None = None
-    library_id: int | None = None
+class LineFilter(ListFilter):
     sort: str = "-number"
 
 

@@ -141,11 +141,8 @@ def _visible_libraries() -> list[Library]:
 @roles_required(*VIEW)
 def index():
     args = request.args
-    f = orders.LineFilter(
-        q=(args.get("q") or "").strip()[:200],
-        status=args.get("status") if args.get("status") in (*POL_STATUSES, "open") else "",
-        vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
-        library_id=parse_id(args.get("library") or ""),
+    f = orders.LineFilter.from_args(
+        args, (*POL_STATUSES, "open"),
         sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
     page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)

@@ -46,9 +46,15 @@ class Vendor(db.Model):
         return f"{self.name} ({self.code})"
 
 
-class VendorAccount(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, index=True)
+class VendorPart:
+    """The first columns of a vendor's accounts, addresses and contacts: their id and the vendor they
+    belong to (deleted with it)."""
+    id = db.mapped_column(db.Integer, primary_key=True, sort_order=-2)
+    vendor_id = db.mapped_column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False,
+                                 index=True, sort_order=-1)
+
+
+class VendorAccount(VendorPart, db.Model):
     code = db.Column(db.String(40), nullable=False)
     description = db.Column(db.String(200), nullable=False, default="")
     financial_sys_code = db.Column(db.String(50), nullable=False, default="")
@@ -62,9 +68,7 @@ class VendorAccount(db.Model):
     )
 
 
-class VendorAddress(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, index=True)
+class VendorAddress(VendorPart, db.Model):
     line1 = db.Column(db.String(200), nullable=False)
     line2 = db.Column(db.String(200), nullable=False, default="")
     city = db.Column(db.String(100), nullable=False, default="")
@@ -86,9 +90,7 @@ class VendorAddress(db.Model):
         return ", ".join(p for p in parts if p)
 
 
-class VendorContact(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, index=True)
+class VendorContact(VendorPart, db.Model):
     name = db.Column(db.String(200), nullable=False)
     email = db.Column(db.String(200), nullable=False, default="")
     phone = db.Column(db.String(50), nullable=False, default="")
