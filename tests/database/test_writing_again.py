@@ -1,12 +1,16 @@
 """The tests' guard against a write after a request's commit without ``writing_again()``
 (app/database.py) works whether the test runs in a rolled-back transaction (where each request only
-opens a SAVEPOINT) or on a database of its own (where each request begins a real transaction)."""
+opens a SAVEPOINT) or on a database of its own (where each request begins a real transaction).
+The guard is SQLite's (its write transactions take the lock up front): these run on SQLite even
+with ``--all-databases``."""
 from __future__ import annotations
 
 import pytest
 
 from app.database import writing_again
 from app.extensions import db
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _post_that_writes_twice(app, world, again: bool) -> None:
