@@ -71,3 +71,44 @@ def upgrade(uri: str) -> None:
     with app.app_context():
         flask_upgrade()
         db.engine.dispose()
+
+
+def race(app, runs: list, load, act, done=lambda _result: "ok") -> list[str]:
+    """Run ``act(*load(run))`` for every item of ``runs`` at once, each in its own thread, app
+    context, session and connection, released together by a barrier after ``load`` has read what it
+    needs (that read is committed first, so each ``act`` opens its own write transaction). Returns
+    each thread's outcome, in the order they ended: ``done(result)`` when its change was committed,
+    the message of a refusal (RuleViolation), or ``"ERROR <type>: <message>"`` for anything else."""
+    import threading
+
+    from app.errors import RuleViolation
+    from app.extensions import db
+
+    barrier, results, lock = threading.Barrier(len(runs)), [], threading.Lock()
+
+    def one(run):
+        with app.app_context():
+            args = load(run)
+            db.session.commit()
+            barrier.wait()
+            try:
+                result = act(*args)
+                db.session.commit()
+                outcome = done(result)
+            except RuleViolation as exc:
+                db.session.rollback()
+                outcome = exc.message
+            except Exception as exc:  # anything else is a failure of the test
+                db.session.rollback()
+                outcome = f"ERROR {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=one, args=(run,)) for run in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results

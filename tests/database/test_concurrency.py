@@ -6,50 +6,25 @@ SQLite with BEGIN IMMEDIATE.
 """
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 
 from app.auth.models import User
-from app.errors import RuleViolation
 from app.extensions import db
 from app.funds import services as funds
 from app.funds.models import Fund, FundTransaction
 from app.ledger import TransactionKind
+from tests.helpers import race
 
 
 def _race(app, fund_id: int, actor_id: int, spends: int, amount: Decimal):
-    barrier = threading.Barrier(spends)
-    results, lock = [], threading.Lock()
+    def load(_n):
+        return db.session.get(User, actor_id), db.session.get(Fund, fund_id)
 
-    def spend():
-        with app.app_context():
-            actor = db.session.get(User, actor_id)
-            fund = db.session.get(Fund, fund_id)
-            db.session.commit()  # end the read; the posting opens its own write transaction
-            barrier.wait()
-            try:
-                funds.post(actor, fund, TransactionKind.EXPENDITURE, amount, reference="RACE")
-                db.session.commit()
-                outcome = "ok"
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcome = exc.message
-            except Exception as exc:  # anything else is a failure of the test
-                db.session.rollback()
-                outcome = f"ERROR {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(outcome)
-
-    threads = [threading.Thread(target=spend) for _ in range(spends)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    def spend(actor, fund):
+        funds.post(actor, fund, TransactionKind.EXPENDITURE, amount, reference="RACE")
+    return race(app, range(spends), load, spend)
 
 
 def _setup(app):

@@ -1,52 +1,26 @@
 """Two people pressing Approve (or Send) on one line at once: the line is encumbered once."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.errors import RuleViolation
 from app.extensions import db
 from app.funds.models import FundTransaction
 from app.orders import services as os_
+from tests.helpers import race
 from tests.orders.helpers import line, make_vendors
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
 
 def _race(app, action, pol_id: int, actor_id: int, n: int) -> list[str]:
-    barrier, results, lock = threading.Barrier(n), [], threading.Lock()
-
-    def run():
-        with app.app_context():
-            actor = db.session.get(User, actor_id)
-            pol = os_.get_po_line(actor, pol_id)
-            db.session.commit()
-            barrier.wait()
-            try:
-                action(actor, pol)
-                db.session.commit()
-                outcome = "ok"
-            except RuleViolation as exc:
-                db.session.rollback()
-                outcome = exc.message
-            except Exception as exc:  # anything else fails the test
-                db.session.rollback()
-                outcome = f"ERROR {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-            with lock:
-                results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    def load(_n):
+        actor = db.session.get(User, actor_id)
+        return actor, os_.get_po_line(actor, pol_id)
+    return race(app, range(n), load, action)
 
 
 def test_concurrent_approvals_encumber_once(app, world):
