@@ -32,6 +32,8 @@ from testkit import PASSWORD
 FAST_HASH = '{"time_cost": 1, "memory_cost": 1024, "parallelism": 1}'
 OK = {"api": 201, "login": 302, "approve": 200}
 KINDS = ("api", "login", "approve")
+LOGIN_USERS = ("viewer", "viewer-a", "viewer-b", "fundmgr", "fundmgr-a", "fundmgr-b", "buyer", "invoicer",
+               "invoicer-ext")
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 HX_CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
@@ -174,6 +176,7 @@ class Writer:
     world: World
     think: float
     approvals: list[int] = field(default_factory=list)
+    username: str = "viewer"   # who a login writer logs in as
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -195,7 +198,7 @@ class Writer:
                 s = requests.Session()
                 token = CSRF.search(s.get(f"{self.base}/login", timeout=60).text).group(1)
                 start = time.monotonic()
-                resp = s.post(f"{self.base}/login", data={"username": "viewer", "password": PASSWORD,
+                resp = s.post(f"{self.base}/login", data={"username": self.username, "password": PASSWORD,
                                                           "csrf_token": token}, allow_redirects=False, timeout=60)
             elif kind == "api":
                 start = time.monotonic()
@@ -219,6 +222,11 @@ class Writer:
 def writers(base: str, world: World, count: int = 20, think: float = 0.5) -> list[Writer]:
     """``count`` writers, the kinds in turn; each approving writer has its own invoices."""
     made = [Writer(KINDS[n % 3], base, world, think) for n in range(count)]
+    # Each login writer logs in as its own user: an attempt counts as a failure until its password is
+    # checked, so five logins of one user name from one address in flight at once are throttled (429),
+    # which is the login throttle working, not the contention this measures.
+    for n, writer in enumerate(w for w in made if w.kind == "login"):
+        writer.username = LOGIN_USERS[n % len(LOGIN_USERS)]
     approving = [w for w in made if w.kind == "approve"]
     for n, invoice_id in enumerate(world.approvals):
         approving[n % len(approving)].approvals.append(invoice_id)
