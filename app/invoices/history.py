@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import insert
 
-from ..auth.models import utcnow
+from ..clock import utcnow
 from ..extensions import db
 from ..formatting import history_text
 from .models import STATUSES, Invoice, InvoiceEvent, InvoiceLine

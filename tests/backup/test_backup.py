@@ -369,7 +369,7 @@ def test_H12_the_scheduler_runs_a_daily_backup_recorded_as_a_job_run(make_app, t
 
 
 def test_H12_a_second_backup_at_once_is_skipped_and_a_dead_one_is_marked_interrupted(make_app, tmp_path):
-    from app.auth.models import utcnow
+    from app.clock import utcnow
     from app.backup.archive import backup_lock
     from app.backup.runs import run_backup
     app = make_app("sqlite", BACKUP_FOLDER=str(tmp_path / "b"))

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.auth.models import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.integrations import processes
 from app.integrations.models import JobEvent, JobRun, ProfileSection

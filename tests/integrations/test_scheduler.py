@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.auth.models import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from app.integrations import services as integrations
 from app.integrations.models import JobRun, ProfileSection
