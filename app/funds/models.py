@@ -211,6 +211,9 @@ class Rollover(db.Model):
     status = db.Column(db.String(10), nullable=False, default="committed")
     fund_rules = db.Column(db.JSON, nullable=False, default=dict)    # app.ledger.rollover.LedgerRules.to_dict()
     line_rules = db.Column(db.JSON, nullable=False, default=dict)    # app.ledger.rollover.LineRules.to_dict()
+    # The highest fund transaction id before it posted: anything later on its target funds that is
+    # not its own was posted by someone else, and undo is refused.
+    watermark = db.Column(db.Integer, nullable=False, default=0)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     undone_at = db.Column(db.DateTime)

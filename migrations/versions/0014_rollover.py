@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('fund_rules', sa.JSON(), nullable=False),
     sa.Column('line_rules', sa.JSON(), nullable=False),
+    sa.Column('watermark', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('undone_at', sa.DateTime(), nullable=True),

@@ -1,0 +1,398 @@
+"""The fiscal-year rollover: ledgers, the fund tree, the money left and the open PO lines carried
+from a source period into a later one; previewed, committed all at once, and undone.
+
+:func:`preview` and :func:`commit` run the same function (:func:`_run`); the preview runs it inside
+a SAVEPOINT that is rolled back, so both give the same :class:`Report`. The figures come from the
+pure planner in :mod:`app.ledger.rollover`; the money moves through
+:func:`app.funds.services.post_transactions_bulk`, which checks every rule again. Callers commit.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import lazyload
+
+from ..auth.permissions import MONEY_MANAGERS, require_institution_role
+from ..clock import utcnow
+from ..database import is_postgres
+from ..errors import Duplicate, RuleViolation
+from ..extensions import db
+from ..ledger import TransactionKind
+from ..ledger import rollover as plan
+from ..orders import services as orders
+from ..orders.models import ENCUMBERING, POLine, POLineFund
+from . import services as funds
+from .models import (FiscalPeriod, Fund, FundTransaction, Ledger, Rollover, RolloverFund, RolloverLedger,
+                     RolloverLine)
+
+SOURCE = "rollover"   # FundTransaction.source_type of the allocations it posts (source_id: the rollover)
+
+
+class AlreadyRolledOver(Duplicate):
+    """A second commit (or preview) of a rollover already committed: nothing was changed."""
+
+    def __init__(self, rollover: Rollover):
+        super().__init__(f"Fiscal period {rollover.source_period.code} was already rolled over to "
+                         f"{rollover.target_period.code} (rollover {rollover.id}, "
+                         f"{rollover.created_at:%Y-%m-%d %H:%M}); nothing was changed. Undo it first to run it again.")
+        self.rollover = rollover
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FundRow:
+    code: str
+    ledger: str
+    kind: str
+    allocated: Decimal
+    expended: Decimal
+    encumbered: Decimal
+    left: Decimal
+    carried: Decimal
+    not_carried: Decimal
+    new_allocation: Decimal
+    skipped: str | None      # a key of app.ledger.rollover.REASONS
+    created: bool            # the target fund was made by this rollover (else it existed)
+
+    @property
+    def reason(self) -> str:
+        return plan.REASONS.get(self.skipped, "") if self.skipped else ""
+
+
+@dataclass(frozen=True)
+class LineRow:
+    po_line: str             # its number
+    order_type: str
+    old_fund: str
+    new_fund: str | None
+    remaining: Decimal
+    released: Decimal
+    encumbered: Decimal
+    reason: str | None       # None: moved
+    detail: str = ""
+
+    @property
+    def moved(self) -> bool:
+        return self.reason is None
+
+
+@dataclass
+class Report:
+    """What a rollover did (or, previewed, would do); the same for a preview and its commit."""
+    source: str
+    target: str
+    status: str              # preview | committed | undone
+    rollover_id: int | None
+    funds: list[FundRow] = field(default_factory=list)
+    lines: list[LineRow] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        t = defaultdict(Decimal)
+        for f in self.funds:
+            for name in ("allocated", "expended", "encumbered", "left", "carried", "not_carried", "new_allocation"):
+                t[name] += getattr(f, name)
+        for line in self.lines:
+            t["released"] += line.released
+            t["reencumbered"] += line.encumbered
+            if not line.moved:
+                t["not_moved"] += line.remaining
+        return dict(t)
+
+    @property
+    def reported_lines(self) -> list[LineRow]:
+        return [line for line in self.lines if not line.moved]
+
+    def figures(self) -> tuple:
+        """Everything but the status and id: what a preview and its commit must share."""
+        return (self.source, self.target, tuple(self.funds), tuple(self.lines))
+
+
+def report_of(rollover: Rollover) -> Report:
+    rows = [FundRow(r.code, r.ledger_code, r.kind, r.allocated, r.expended, r.encumbered, r.left, r.carried,
+                    r.not_carried, r.new_allocation, r.skip_reason, r.created) for r in rollover.funds]
+    lines = [LineRow(r.po_line.number, r.order_type, r.source_fund.code, r.target_fund.code if r.target_fund else None,
+                     r.remaining, r.released, r.encumbered, r.reason, r.detail) for r in rollover.lines]
+    return Report(rollover.source_period.code, rollover.target_period.code, rollover.status, rollover.id, rows, lines)
+
+
+# -- entry points -------------------------------------------------------------------------------
+
+def preview(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules) -> Report:
+    """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back."""
+    savepoint = db.session.begin_nested()
+    try:
+        report = _run(actor, source, target, fund_rules, line_rules, "preview")
+    finally:
+        savepoint.rollback()
+    report.rollover_id = None
+    return report
+
+
+def commit(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules) -> Report:
+    """Roll ``source`` over to ``target``: all of it, or (on any error) nothing. The caller commits."""
+    savepoint = db.session.begin_nested()
+    try:
+        report = _run(actor, source, target, fund_rules, line_rules, "committed")
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return report
+
+
+def committed_rollover(source: FiscalPeriod, target: FiscalPeriod) -> Rollover | None:
+    return db.session.scalar(select(Rollover).where(Rollover.source_period_id == source.id,
+                                                    Rollover.target_period_id == target.id,
+                                                    Rollover.status == "committed"))
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+def _check_periods(source: FiscalPeriod, target: FiscalPeriod) -> None:
+    if source.id == target.id:
+        raise RuleViolation("Choose a target period other than the source.", "target")
+    if target.start_date <= source.end_date:
+        raise RuleViolation(f"Fiscal period {target.code} must start after {source.code} ends "
+                            f"({source.end_date.isoformat()}).", "target")
+
+
+def _lock_period(period: FiscalPeriod) -> None:
+    """Serialise rollovers of one source period (SQLite's BEGIN IMMEDIATE already does)."""
+    if is_postgres(db.session):
+        db.session.execute(select(FiscalPeriod.id).where(FiscalPeriod.id == period.id).with_for_update())
+
+
+def _run(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules, status: str) -> Report:
+    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
+    _check_periods(source, target)
+    _lock_period(source)
+    existing = committed_rollover(source, target)
+    if existing is not None:
+        raise AlreadyRolledOver(existing)
+    rollover = Rollover(source_period=source, target_period=target, status=status, fund_rules=fund_rules.to_dict(),
+                        line_rules=line_rules.to_dict(), created_by_id=actor.id if actor else None,
+                        watermark=db.session.scalar(select(func.coalesce(func.max(FundTransaction.id), 0))))
+    db.session.add(rollover)
+    db.session.flush()
+    day = max(target.start_date, min(date.today(), target.end_date))
+    ledgers = _copy_ledgers(rollover, source, target)
+    _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day)
+    _roll_lines(actor, rollover, source, target, line_rules, day)
+    db.session.flush()
+    return report_of(rollover)
+
+
+def _copy_ledgers(rollover: Rollover, source: FiscalPeriod, target: FiscalPeriod) -> dict[int, Ledger]:
+    """Each source ledger's counterpart in the target (same code): found, or made as a copy."""
+    existing = {lg.code: lg for lg in db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == target.id))}
+    result = {}
+    for lg in db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == source.id).order_by(Ledger.code)):
+        copy = existing.get(lg.code)
+        created = copy is None
+        if created:
+            copy = Ledger(code=lg.code, name=lg.name, fiscal_period=target, currency=lg.currency,
+                          owner_library_id=lg.owner_library_id, available_to_all=lg.available_to_all,
+                          libraries=list(lg.libraries), notes=lg.notes)
+            db.session.add(copy)
+        result[lg.id] = copy
+        db.session.flush()
+        db.session.add(RolloverLedger(rollover_id=rollover.id, source_ledger_id=lg.id, target_ledger_id=copy.id,
+                                      created=created))
+    return result
+
+
+def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rules: plan.LedgerRules, day) -> None:
+    sources = db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id)
+                                 .options(lazyload(Fund.fiscal_period), lazyload(Fund.fund_type))).all()
+    by_code = {f.code: f for f in sources}
+    currencies = {f.ledger.code: f.ledger.currency for f in sources}
+    planned = plan.plan_funds([plan.SourceFund(f.code, f.ledger.code, f.kind, f.parent.code if f.parent else None,
+                                               f.allocated, f.expended, f.encumbered, f.status == "active",
+                                               not f.do_not_roll_over) for f in sources], rules, currencies)
+    existing = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
+    rows, postings, posted_for = [], [], []
+    for p in planned:
+        src = by_code[p.code]
+        copy, created = existing.get(p.code), False
+        if p.skipped is None and copy is None:
+            copy, created = _copy_fund(src, target, ledgers[src.ledger_id], existing), True
+            existing[p.code] = copy
+        row = RolloverFund(rollover_id=rollover.id, source_fund_id=src.id, target_fund=copy if p.skipped is None else None,
+                           code=src.code, ledger_code=src.ledger.code, kind=src.kind, created=created,
+                           allocated=src.allocated, expended=src.expended, encumbered=src.encumbered,
+                           new_allocation=p.allocation, carried=p.carried, not_carried=p.not_carried,
+                           skip_reason=p.skipped)
+        db.session.add(row)
+        rows.append(row)
+        if p.allocation:
+            postings.append(funds.Posting(copy, TransactionKind.ALLOCATION, p.allocation,
+                                          reference=f"rollover from {source.code}",
+                                          note=f"allocation rolled over from {source.code}"))
+            posted_for.append((row, "allocation_transaction_id"))
+        if p.carried:
+            postings.append(funds.Posting(copy, TransactionKind.ALLOCATION, p.carried,
+                                          reference=f"carried over from {source.code}",
+                                          note=f"carried over from {source.code}"))
+            posted_for.append((row, "carry_transaction_id"))
+    db.session.add_all(rows)
+    db.session.flush()
+    ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
+    for (row, attr), tid in zip(posted_for, ids):
+        setattr(row, attr, tid)
+
+
+def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[str, Fund]) -> Fund:
+    parent = existing.get(src.parent.code) if src.parent is not None else None
+    copy = Fund(code=src.code, name=src.name, fiscal_period_id=target.id, ledger=ledger, parent=parent, kind=src.kind,
+                external_id=src.external_id, fund_type_id=src.fund_type_id, status=src.status, notes=src.notes,
+                overencumbrance_allowed=src.overencumbrance_allowed,
+                overencumbrance_limit_percent=src.overencumbrance_limit_percent,
+                overexpenditure_allowed=src.overexpenditure_allowed, overexpenditure_limit=src.overexpenditure_limit,
+                owner_library_id=src.owner_library_id, available_to_all=src.available_to_all,
+                libraries=list(src.libraries), do_not_roll_over=src.do_not_roll_over,
+                allocated=Decimal("0"), encumbered=Decimal("0"), expended=Decimal("0"))
+    db.session.add(copy)
+    db.session.flush()
+    return copy
+
+
+def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> None:
+    """Open, approved PO lines charging funds of the source: each moved whole or reported as it is."""
+    shares = db.session.execute(
+        select(POLineFund, POLine.id, POLine.order_type, POLine.number, Fund.code)
+        .join(POLine, POLine.id == POLineFund.po_line_id).join(Fund, Fund.id == POLineFund.fund_id)
+        .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)))
+        .order_by(POLine.id, POLineFund.id)).all()
+    if not shares:
+        return
+    t = FundTransaction
+    outstanding = {(pol_id, fund_id): Decimal(total) for pol_id, fund_id, total in db.session.execute(
+        select(t.source_id, t.fund_id, func.sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount)))
+        .join(Fund, Fund.id == t.fund_id)
+        .where(Fund.fiscal_period_id == source.id, t.source_type == orders.SOURCE,
+               t.kind.in_(("encumbrance", "disencumbrance")))
+        .group_by(t.source_id, t.fund_id))}
+    by_line: dict[int, list] = defaultdict(list)
+    info = {}
+    for share, pol_id, order_type, number, code in shares:
+        by_line[pol_id].append((share, code))
+        info[pol_id] = (order_type, number)
+    source_lines = [plan.SourceLine(pol_id, info[pol_id][0], tuple(
+        plan.LineShare(code, outstanding.get((pol_id, share.fund_id), Decimal("0.00")),
+                       share.encumbered_amount or Decimal("0.00")) for share, code in by_line[pol_id]))
+        for pol_id in by_line]
+    targets = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
+    planned = plan.plan_lines(source_lines, rules, {
+        code: plan.TargetFund(code, f.currency, f.balance, f.rules,
+                              f.kind == "allocated" and f.status == "active" and target.status == "active")
+        for code, f in targets.items()})
+    releases, encumbrances, rows_for = [], [], []
+    rows = []
+    for p in planned:
+        pol_id = p.line.key
+        for (share, code), move in zip(by_line[pol_id], p.shares):
+            tf = targets.get(code)
+            row = RolloverLine(rollover_id=rollover.id, po_line_id=pol_id, distribution_id=share.id,
+                               order_type=p.line.order_type, source_fund_id=share.fund_id,
+                               target_fund_id=tf.id if tf is not None and p.moved else None,
+                               remaining=outstanding.get((pol_id, share.fund_id), Decimal("0.00")),
+                               old_encumbered_amount=share.encumbered_amount, released=move.released,
+                               encumbered=move.encumbered, reason=p.reason,
+                               detail=p.detail or (plan.REASONS[p.reason] + f" ({p.fund_code})" if p.reason else ""))
+            db.session.add(row)
+            rows.append(row)
+            if not p.moved:
+                continue
+            number = info[pol_id][1]
+            note = f"PO line rolled over from {source.code} to {target.code}"
+            if move.released:
+                releases.append(funds.Posting(share.fund, TransactionKind.DISENCUMBRANCE, move.released, counterpart=tf,
+                                              source_type=orders.SOURCE, source_id=pol_id, reference=number, note=note))
+                rows_for.append((row, "release_transaction_id"))
+            if move.encumbered:
+                encumbrances.append(funds.Posting(tf, TransactionKind.ENCUMBRANCE, move.encumbered,
+                                                  counterpart=share.fund, source_type=orders.SOURCE, source_id=pol_id,
+                                                  reference=number, note=note))
+            old_code = code
+            share.fund_id, share.fund = tf.id, tf
+            share.encumbered_amount, share.encumbered_currency = move.encumbered, tf.currency
+            orders.log(share.po_line, actor, "rollover", "fund", old_code, f"{tf.code} ({target.code})", note)
+    db.session.add_all(rows)
+    db.session.flush()
+    ids = funds.post_transactions_bulk(actor, releases + encumbrances, on=day)
+    rel_ids, enc_ids = ids[:len(releases)], ids[len(releases):]
+    for (row, attr), tid in zip(rows_for, rel_ids):
+        setattr(row, attr, tid)
+    enc_rows = [r for r in rows if r.reason is None and r.encumbered]
+    for row, tid in zip(enc_rows, enc_ids):
+        row.encumbrance_transaction_id = tid
+
+
+# -- undo ---------------------------------------------------------------------------------------
+
+def undo(actor, rollover: Rollover) -> Report:
+    """Reverse a committed rollover while nothing else was posted to its target funds: the PO
+    lines point at their old funds again with their old encumbrance, the target funds give back
+    what they were given (new entries: the ledger is append-only). The funds and ledgers it made
+    stay, empty, and a new rollover uses them again. The caller commits."""
+    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    _lock_period(rollover.source_period)
+    db.session.refresh(rollover)
+    if rollover.status != "committed":
+        raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
+                            "committed rollover can be undone.", "status")
+    own = set()
+    for r in rollover.funds:
+        own.update(i for i in (r.allocation_transaction_id, r.carry_transaction_id) if i)
+    for r in rollover.lines:
+        own.update(i for i in (r.encumbrance_transaction_id,) if i)
+    target_ids = {r.target_fund_id for r in rollover.funds if r.target_fund_id} | \
+                 {r.target_fund_id for r in rollover.lines if r.target_fund_id}
+    funds.lock_funds(target_ids | {r.source_fund_id for r in rollover.lines if r.moved})
+    t = FundTransaction
+    others = db.session.execute(
+        select(t.id, Fund.code).join(Fund, Fund.id == t.fund_id)
+        .where(t.fund_id.in_(sorted(target_ids)), t.id > rollover.watermark, t.id.notin_(sorted(own)))
+        .order_by(t.id).limit(5)).all() if target_ids else []
+    if others:
+        raise RuleViolation(f"Rollover {rollover.id} cannot be undone: fund {others[0][1]} of "
+                            f"{rollover.target_period.code} has had other transactions since.", "status")
+    source = rollover.source_period
+    note = f"rollover from {source.code} to {rollover.target_period.code} undone"
+    releases, allocations, restores = [], [], []
+    for r in rollover.lines:
+        if not r.moved:
+            continue
+        share = db.session.get(POLineFund, r.distribution_id)
+        pol = share.po_line
+        if r.encumbered:
+            releases.append(funds.Posting(r.target_fund, TransactionKind.DISENCUMBRANCE, r.encumbered,
+                                          counterpart=r.source_fund, source_type=orders.SOURCE, source_id=pol.id,
+                                          reference=pol.number, note=note))
+        if r.released:
+            restores.append(funds.Posting(r.source_fund, TransactionKind.ENCUMBRANCE, r.released,
+                                          counterpart=r.target_fund, source_type=orders.SOURCE, source_id=pol.id,
+                                          reference=pol.number, note=note))
+        new_code = share.fund.code
+        share.fund_id, share.fund = r.source_fund_id, r.source_fund
+        share.encumbered_amount = r.old_encumbered_amount
+        share.encumbered_currency = r.source_fund.currency if r.old_encumbered_amount is not None else None
+        orders.log(pol, actor, "rollover_undone", "fund", f"{new_code} ({rollover.target_period.code})",
+                   r.source_fund.code, note)
+    for r in rollover.funds:
+        for amount, what in ((r.carried, "carried over"), (r.new_allocation, "allocation")):
+            if amount:
+                allocations.append(funds.Posting(r.target_fund, TransactionKind.ALLOCATION, -amount,
+                                                 reference=f"undo rollover {rollover.id}", note=f"{what}: {note}"))
+    funds.post_transactions_bulk(actor, releases + allocations + restores, source_type=SOURCE,
+                                 source_id=rollover.id)
+    rollover.status, rollover.undone_at, rollover.undone_by_id = "undone", utcnow(), actor.id if actor else None
+    db.session.flush()
+    return report_of(rollover)
