@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
@@ -269,7 +269,7 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
         select(POLineFund, POLine.id, POLine.order_type, POLine.number, Fund.code)
         .join(POLine, POLine.id == POLineFund.po_line_id).join(Fund, Fund.id == POLineFund.fund_id)
         .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)))
-        .order_by(POLine.id, POLineFund.id)).all()
+        .options(contains_eager(POLineFund.po_line)).order_by(POLine.id, POLineFund.id)).all()
     if not shares:
         return
     t = FundTransaction
