@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import event
 
+from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..extensions import db
 from ..ledger import Balance, FundRules
@@ -20,7 +21,14 @@ fund_availability = db.Table(
 )
 
 
+PERIOD_STATUSES = {"active": "Active", "inactive": "Inactive", "closed": "Closed"}
+
+
 class FiscalPeriod(db.Model):
+    """A fiscal year. *active*: open for every posting; *inactive*: takes no postings at all;
+    *closed* (the year is over, set by an administrator): takes no new encumbrances, allocations or
+    transfers, releases still go through, and an expenditure only when an administrator approves it
+    with a reason (a late invoice)."""
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(20), nullable=False, unique=True)
     name = db.Column(db.String(200), nullable=False)
@@ -30,14 +38,37 @@ class FiscalPeriod(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("start_date < end_date", name="dates_ordered"),
-        db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
+        db.CheckConstraint("status IN ('active','inactive','closed')", name="status_known"),
     )
+
+    history = db.relationship("FiscalPeriodEvent", back_populates="fiscal_period",
+                              order_by="FiscalPeriodEvent.id.desc()", lazy="select")
+
+    @property
+    def is_open(self) -> bool:
+        """Open for new orders, invoices, allocations and transfers."""
+        return self.status == "active"
+
+    @property
+    def status_label(self) -> str:
+        return PERIOD_STATUSES.get(self.status, self.status)
 
     def contains(self, day) -> bool:
         return self.start_date <= day <= self.end_date
 
     def __str__(self):
         return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+
+
+class FiscalPeriodEvent(HistoryEntry, db.Model):
+    """A fiscal period's history: closed, reopened (with the reason in ``note``)."""
+    __tablename__ = "fiscal_period_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    fiscal_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id", ondelete="CASCADE"), nullable=False,
+                                 index=True)
+
+    fiscal_period = db.relationship("FiscalPeriod", back_populates="history")
 
 
 class FundType(db.Model):
