@@ -9,8 +9,9 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
-                                institution_roles_required, roles_required)
+                                institution_roles_required, is_institution_admin, roles_required)
 from ..errors import InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import edit_form
@@ -264,10 +265,48 @@ def can_edit_fiscal_periods() -> bool:
     return current_user.is_authenticated and can_change_institution_data(current_user, MANAGE)
 
 
+@bp.app_template_global()
+def can_close_fiscal_periods() -> bool:
+    """Closing and reopening a fiscal period: an administrator for the whole institution."""
+    return current_user.is_authenticated and is_institution_admin(current_user)
+
+
 @bp.get("/fiscal-periods/")
 @roles_required(*VIEW)
 def fiscal_periods():
     return render("funds/fiscal_periods.html", periods=funds.fiscal_periods())
+
+
+def _period_status_change(period_id: int, change) -> object:
+    """Close or reopen (``change(period)`` calls the service and answers the message), then the
+    list of periods with the message, or with the refusal and its status."""
+    period = db.get_or_404(FiscalPeriod, period_id)
+    with saving() as saved:
+        message = change(period)
+    if saved:
+        flash(message, "ok")
+        return redirect(url_for("funds.fiscal_periods"))
+    return render("funds/fiscal_periods.html", status=saved.status, periods=funds.fiscal_periods(),
+                  problem=saved.message, problem_period=period.id)
+
+
+@bp.post("/fiscal-periods/<int:period_id>/close")
+@institution_roles_required(Role.ADMIN)
+def close_fiscal_period(period_id):
+    def change(period):
+        funds.close_fiscal_period(current_user, period, request.form.get("note") or "")
+        return (f"Fiscal period {period.code} closed: it takes no new encumbrances, allocations or transfers; "
+                "a late invoice expends on it only when an administrator approves it with a reason.")
+    return _period_status_change(period_id, change)
+
+
+@bp.post("/fiscal-periods/<int:period_id>/reopen")
+@institution_roles_required(Role.ADMIN)
+def reopen_fiscal_period(period_id):
+    def change(period):
+        funds.reopen_fiscal_period(current_user, period, request.form.get("reason") or "")
+        return f"Fiscal period {period.code} reopened: it is active again."
+    return _period_status_change(period_id, change)
 
 
 @bp.route("/fiscal-periods/new", methods=["GET", "POST"])
@@ -275,6 +314,8 @@ def fiscal_periods():
 @institution_roles_required(*MANAGE)
 def edit_fiscal_period(period_id=None):
     period, form = edit_form(FiscalPeriodForm, FiscalPeriod, period_id, "code")
+    if period is not None and period.status == "closed":   # reopened on the list, not here
+        form.status.choices = [("closed", "Closed")]
     if form.validate_on_submit():
         with saving(form) as saved:
             if period:

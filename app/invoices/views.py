@@ -76,6 +76,16 @@ DEFAULT_SORT = "-date"
 # -- who may do what ---------------------------------------------------------------------------
 
 @bp.app_template_global()
+def late_approval(invoice: Invoice) -> dict | None:
+    """When approving ``invoice`` would expend on a closed fiscal period: the periods' codes and
+    whether the user may do it (an administrator, giving a reason); None otherwise."""
+    periods = invoices.late_periods(invoice)
+    if not periods:
+        return None
+    return {"codes": ", ".join(fp.code for fp in periods), "allowed": invoices.may_approve_late(current_user, invoice)}
+
+
+@bp.app_template_global()
 def invoice_actions(invoice: Invoice) -> frozenset[str]:
     """The actions the invoice page offers the user (:func:`app.invoices.services.invoice_actions`)."""
     return invoices.invoice_actions(current_user, invoice)
@@ -367,8 +377,16 @@ def _reason_action(name: str, path: str, roles, service, message: str, once: boo
     bp.add_url_rule(f"/invoices/<int:invoice_id>/{path}", name, roles_required(*roles)(view), methods=["POST"])
 
 
-_reason_action("approve", "approve", APPROVE, invoices.approve_invoice,
-               "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
+@bp.post("/invoices/<int:invoice_id>/approve")
+@roles_required(*APPROVE)
+def approve(invoice_id):
+    """Approve; a late invoice (expending on a closed fiscal period) also needs the
+    administrator's reason (``late_reason``, asked only then)."""
+    def change(invoice):
+        invoices.approve_invoice(current_user, invoice, _reason(),
+                                 (request.form.get("late_reason") or "").strip()[:1000])
+        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
+    return _act(invoice_id, change, once=True)
 _reason_action("reject", "reject", APPROVE, invoices.reject_invoice,
                "Invoice {invoice.number} rejected: it is In Review again.")
 _reason_action("send_back", "send-back", OPERATE, invoices.send_back_to_review,
