@@ -199,7 +199,8 @@ def _money_form(fund_id, form_cls, action: str):
     if isinstance(form, TransferForm):
         targets = db.session.scalars(
             funds.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
-                                                    Fund.kind == "allocated", Fund.id != fund.id)
+                                                    Fund.kind == "allocated", Fund.status == "active",
+                                                    Fund.id != fund.id)
             .order_by(Fund.code)).all()
         form.target.choices = [("", "Choose a fund…")] + [
             (str(f.id), f"{f.code} — {f.name} ({f.ledger.currency})") for f in targets

@@ -10,6 +10,7 @@ buttons re-render the whole page.
 """
 from __future__ import annotations
 
+from datetime import date
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +27,7 @@ from ..extensions import db
 from ..forms_util import attach_error, chosen
 from ..funds import services as funds
 from ..funds.distribution import distribute
-from ..funds.forms import distribution_shares
+from ..funds.forms import distribution_shares, mark_other_period_funds
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
@@ -82,7 +83,8 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
     types = invoices.charge_types()
     line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
-    usable = funds.chargeable_funds(current_user)
+    day = _document_day(form)   # funds of the open period covering the invoice date
+    usable = funds.chargeable_funds(current_user, day)
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
                                   for f in usable]
     known = {c[0] for c in fund_choices}
@@ -92,7 +94,14 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
             known.add(str(fund.id))
     for entry in form.lines:
         _line_choices(entry.form, line_types, fund_choices)
+        mark_other_period_funds(entry.form.fund_rows(), day)
     return {"line_types": line_types, "fund_choices": fund_choices, "charge_types": types}
+
+
+def _document_day(form: InvoiceForm) -> date:
+    """The day whose open fiscal period the form's funds come from: the invoice date, else today."""
+    day = form.invoice_date.data
+    return day if isinstance(day, date) else date.today()
 
 
 def _line_choices(line_form, line_types, fund_choices) -> None:
@@ -126,7 +135,7 @@ def _charge_values(types: dict) -> dict[str, str]:
 
 
 def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
-    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user, _document_day(form))}
     lines = []
     for n, entry in enumerate(form.lines, start=1):
         lf = entry.form
@@ -421,7 +430,12 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
             return render("invoices/_lines_preview.html", preview=ctx["preview"])
         return render(PAGE, **ctx)
     verb = "created" if invoice is None else "saved"
-    return redirect_to(_after_save(stored.id, f"Invoice {stored.number} {verb}.", _then()))
+    url = _after_save(stored.id, f"Invoice {stored.number} {verb}.", _then())
+    for entry in form.lines:   # funds chosen on purpose outside the open period of the invoice date
+        for fund_field, _ in entry.form.fund_rows():
+            if fund_field.description:
+                flash(fund_field.description, "warning")
+    return redirect_to(url)
 
 
 def _refused(form: InvoiceForm, ctx: dict):
