@@ -1,0 +1,149 @@
+"""Closing a fiscal period (issue 14, point 7): who closes and reopens, what a closed period still
+takes (releases; a late invoice's expenditure when an administrator gives a reason) and refuses
+(encumbrances, allocations, transfers), and which funds the pickers offer."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.errors import Forbidden, InvalidInput, RuleViolation
+from app.extensions import db
+from app.funds import services as fs
+from app.funds.models import FiscalPeriodEvent
+from app.invoices import services as invoices
+from app.orders import services as os_
+from tests.invoices.helpers import invoice
+from tests.orders.helpers import line
+
+pytestmark = pytest.mark.postgres
+
+
+def _close(world, note="year end"):
+    fs.close_fiscal_period(world.user("admin"), world.period, note)
+    db.session.commit()
+
+
+def test_only_an_institution_admin_closes_and_reopening_needs_a_reason(world):
+    for name in ("fundmgr", "buyer", "invmanager"):
+        with pytest.raises(Forbidden):
+            fs.close_fiscal_period(world.user(name), world.period)
+    _close(world, "books closed")
+    assert world.period.status == "closed" and not world.period.is_open
+    with pytest.raises(RuleViolation, match="already closed"):
+        fs.close_fiscal_period(world.user("admin"), world.period)
+    with pytest.raises(InvalidInput, match="reason"):
+        fs.reopen_fiscal_period(world.user("admin"), world.period, "  ")
+    with pytest.raises(RuleViolation, match="closed"):   # the edit form cannot reopen it
+        fs.update_fiscal_period(world.user("admin"), world.period, world.period.name, world.period.start_date,
+                                world.period.end_date, "active")
+    db.session.rollback()
+    fs.reopen_fiscal_period(world.user("admin"), world.period, "a late credit note")
+    db.session.commit()
+    events = db.session.scalars(db.select(FiscalPeriodEvent).order_by(FiscalPeriodEvent.id)).all()
+    assert [(e.action, e.old_value, e.new_value, e.note) for e in events] == [
+        ("close", "Active", "Closed", "books closed"), ("reopen", "Closed", "Active", "a late credit note")]
+    assert world.period.status == "active"
+
+
+def test_a_closed_period_takes_no_allocation_transfer_or_encumbrance(world, orders):
+    admin = world.user("admin")
+    pol = line(world, admin, orders.eur)
+    _close(world)
+    with pytest.raises(RuleViolation, match="Fiscal period FY2026 is closed: fund A-BKS takes no allocations"):
+        fs.allocate(admin, world.fund_a, "5.00")
+    with pytest.raises(RuleViolation, match="FY2026 is closed: fund SHARED takes no transfers"):
+        fs.transfer(admin, world.shared, world.fund_a, "5.00")
+    with pytest.raises(RuleViolation, match="FY2026 is closed: fund A-BKS takes no new encumbrances"):
+        os_.approve_po_line(admin, pol)
+    db.session.rollback()
+    assert (world.fund_a.allocated, world.fund_a.encumbered) == (Decimal("1000.00"), Decimal("0.00"))
+    assert fs.check_ledger() == []
+
+
+def test_releases_still_go_through_on_a_closed_period(world, orders):
+    admin = world.user("admin")
+    pol = line(world, admin, orders.eur)
+    os_.approve_po_line(admin, pol)
+    db.session.commit()
+    assert world.fund_a.encumbered == Decimal("100.00")
+    _close(world)
+    os_.cancel_po_line(admin, pol, "not published")
+    db.session.commit()
+    assert world.fund_a.encumbered == Decimal("0.00")
+    assert fs.check_ledger() == []
+
+
+def test_a_late_invoice_needs_an_administrator_and_a_reason(world, vendors):
+    inv = invoice(world, world.user("invoicer"), vendors.plain, amounts=("250.00",))
+    _close(world)
+    invoices.process_invoice(world.user("invoicer"), inv)   # never approved automatically
+    db.session.commit()
+    assert inv.status == "in_approval"
+    assert [fp.code for fp in invoices.late_periods(inv)] == ["FY2026"]
+    with pytest.raises(RuleViolation, match="closed fiscal period FY2026: an administrator must approve it "
+                                            "with a reason"):
+        invoices.approve_invoice(world.user("invmanager"), inv)
+    db.session.rollback()
+    with pytest.raises(InvalidInput, match="give the reason"):
+        invoices.approve_invoice(world.user("admin"), inv)
+    db.session.rollback()
+    assert world.fund_a.expended == Decimal("0.00")
+    invoices.approve_invoice(world.user("admin"), inv, late_reason="the vendor's invoice came in January")
+    db.session.commit()
+    assert world.fund_a.expended == Decimal("250.00")
+    late = [e for e in inv.history if e.action == "late_expenditure"]
+    assert [(e.new_value, e.note, e.actor.username) for e in late] == [
+        ("FY2026", "the vendor's invoice came in January", "admin")]
+    assert fs.check_ledger() == []
+
+
+def test_pickers_offer_funds_of_open_periods_covering_the_day(world):
+    admin = world.user("admin")
+    fy27 = fs.create_fiscal_period(admin, "FY2027", "Fiscal year 2027", date(2027, 1, 1), date(2027, 12, 31))
+    ledger = fs.create_ledger(admin, "GEN", "General", fy27, "EUR")
+    fs.create_fund(admin, ledger, "NEWBKS", fs.FundFields(name="Books 2027"))
+    db.session.commit()
+    codes = lambda day: sorted(f.code for f in fs.chargeable_funds(admin, day))  # noqa: E731
+    assert codes(date(2026, 12, 5)) == ["A-BKS", "B-BKS", "SHARED"]
+    assert codes(date(2027, 1, 2)) == ["NEWBKS"]
+    _close(world)
+    assert codes(date(2026, 12, 5)) == []
+    assert fs.other_period_warning(world.fund_a, date(2027, 1, 2)).startswith(
+        "Fund A-BKS belongs to fiscal period FY2026 (2026-01-01 – 2026-12-31, closed)")
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+def test_admin_closes_on_the_page_and_the_po_line_form_stops_offering_its_funds(app, world):
+    from tests.helpers import login
+    buyer = login(app.test_client(), "buyer")
+    assert "A-BKS — " in buyer.get("/orders/lines/new").data.decode()
+    manager = login(app.test_client(), "fundmgr")
+    assert "Close…" not in manager.get("/fiscal-periods/").data.decode()
+    assert manager.post(f"/fiscal-periods/{world.period.id}/close", data={"note": "x"}).status_code == 403
+    admin = login(app.test_client(), "admin")
+    assert "Close FY2026" in admin.get("/fiscal-periods/").data.decode()
+    resp = admin.post(f"/fiscal-periods/{world.period.id}/close", data={"note": "year end"}, follow_redirects=True)
+    page = resp.data.decode()
+    assert resp.status_code == 200 and "Fiscal period FY2026 closed" in page and "Reopen FY2026" in page
+    assert "year end" in page
+    assert "A-BKS — " not in buyer.get("/orders/lines/new").data.decode()
+    resp = admin.post(f"/fiscal-periods/{world.period.id}/reopen", data={"reason": ""})
+    assert resp.status_code == 400 and "Give the reason for reopening" in resp.data.decode()
+    admin.post(f"/fiscal-periods/{world.period.id}/reopen", data={"reason": "late credit"})
+    db.session.expire_all()
+    assert world.period.status == "active"
+
+
+def test_the_approve_form_asks_an_administrator_for_the_reason_only_when_needed(app, world, vendors):
+    from tests.helpers import login
+    inv = invoice(world, world.user("invoicer"), vendors.plain, process=True)
+    admin = login(app.test_client(), "admin")
+    assert 'name="late_reason"' not in admin.get(f"/invoices/{inv.id}").data.decode()
+    _close(world)
+    assert 'name="late_reason"' in admin.get(f"/invoices/{inv.id}").data.decode()
+    manager = login(app.test_client(), "invmanager")
+    page = manager.get(f"/invoices/{inv.id}").data.decode()
+    assert 'name="late_reason"' not in page and "an administrator must approve it with a reason" in page
