@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0015_period_closed"
-down_revision = "0011_idempotency"
+down_revision = "0014_rollover"
 branch_labels = None
 depends_on = None
 
