@@ -105,3 +105,27 @@ def distribution_shares(rows, usable: dict, field: str,
                                 f"{fund.fiscal_period.status_label.lower()}: choose a fund of an open period.", field)
         shares.append(Share(fund, value))
     return shares
+
+
+class RolloverForm(FlaskForm):
+    """Fiscal period closure: the periods and the default rules of a rollover (the services take
+    overrides per ledger and per fund; the page sets the default for all)."""
+    source = SelectField("From fiscal period", coerce=str, validators=[DataRequired(message="Choose the period to close.")])
+    target = SelectField("To fiscal period", coerce=str,
+                         validators=[DataRequired(message="Choose the period to roll over to.")])
+    allocation = SelectField("New allocation", choices=[("same", "The same as this year"),
+                                                        ("adjust", "This year's adjusted by a percent"),
+                                                        ("none", "None")], default="same")
+    percent = StringField("Adjust by %", default="0", validators=[Optional(), Length(max=12)],
+                          description="For an adjusted allocation: +3 or -5.")
+    carry = SelectField("Carry over what is left", choices=[("none", "Nothing"),
+                                                             ("cash", "The cash balance (allocated − expended)"),
+                                                             ("available", "The available balance (− encumbered too)")],
+                        default="none")
+    one_time = SelectField("One-time PO lines", choices=[("remaining", "Re-encumber the remaining encumbrance"),
+                                                         ("initial", "Re-encumber the initial amount"),
+                                                         ("none", "Move without encumbrance")], default="remaining")
+    continuous = SelectField("Continuous PO lines", choices=[("remaining", "Re-encumber the remaining encumbrance"),
+                                                             ("initial", "Re-encumber the initial amount"),
+                                                             ("none", "Move without encumbrance")], default="remaining")
+    increase = StringField("Increase continuous lines by %", default="0", validators=[Optional(), Length(max=12)])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager, lazyload
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
 from ..database import is_postgres
-from ..errors import Duplicate, RuleViolation
+from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger import TransactionKind
 from ..ledger import rollover as plan
@@ -396,3 +396,46 @@ def undo(actor, rollover: Rollover) -> Report:
     rollover.status, rollover.undone_at, rollover.undone_by_id = "undone", utcnow(), actor.id if actor else None
     db.session.flush()
     return report_of(rollover)
+
+
+# -- rules from a form or a request -------------------------------------------------------------
+
+def _percent(text, field: str) -> Decimal:
+    raw = str(text if text is not None else "").strip().replace(" ", "") or "0"
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise InvalidInput(f"\"{text}\" is not a percent (a number such as 3 or -2.5).", field) from None
+    if not value.is_finite() or abs(value) > 1000:
+        raise InvalidInput("A percent between -100 and 1000.", field)
+    return value
+
+
+def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_time: str = "remaining",
+               continuous: str = "remaining", increase="0") -> tuple[plan.LedgerRules, plan.LineRules]:
+    """The default rules of a rollover from plain values (a form, a request body): InvalidInput
+    naming the field when one makes no sense."""
+    pct = _percent(percent, "percent") if allocation == "adjust" else Decimal("0")
+    try:
+        fund_rule = plan.FundRule(allocation, pct, carry)
+    except plan.RuleError as exc:
+        raise InvalidInput(f"The rules make no sense: {exc}.", "percent" if "percent" in str(exc) else "allocation") \
+            from None
+    try:
+        lines = plan.LineRules(plan.EncumbranceRule(one_time),
+                               plan.EncumbranceRule(continuous, _percent(increase, "increase")))
+    except plan.RuleError as exc:
+        raise InvalidInput(f"The PO line rules make no sense: {exc}.", "increase") from None
+    return plan.LedgerRules(fund_rule), lines
+
+
+def rollovers() -> list[Rollover]:
+    """Stored rollovers (committed and undone), latest first."""
+    return db.session.scalars(select(Rollover).order_by(Rollover.id.desc())).all()
+
+
+def get_rollover(rollover_id) -> Rollover:
+    rollover = db.session.get(Rollover, rollover_id) if isinstance(rollover_id, int) else None
+    if rollover is None:
+        raise NotFound(f"No rollover {rollover_id}.")
+    return rollover

@@ -15,15 +15,17 @@ from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institutio
 from ..errors import InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import edit_form
-from ..htmx import changed, is_htmx, render
+from ..htmx import changed, is_htmx, redirect_to, render
+from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
+from . import rollover
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
-from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
-from .models import FiscalPeriod, Fund, FundTransaction, Ledger
+from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, RolloverForm, TransferForm
+from .models import FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
 from .rows import RowBuilder, spent_bar
 from .tree import build_tree
 
@@ -483,3 +485,82 @@ def edit_fund(fund_id=None):
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 422 if request.method == "POST" else 200
     return render("funds/fund_form.html", status=status, form=form, fund=fund, period=period)
+
+
+# -- fiscal period closure (the rollover) -------------------------------------------------------
+
+def _rollover_form() -> RolloverForm:
+    form = RolloverForm()
+    periods = funds.fiscal_periods()
+    choices = [("", "Choose…")] + [(p.code, f"{p.code} — {p.name} ({p.start_date:%Y-%m-%d} – {p.end_date:%Y-%m-%d})")
+                                   for p in periods]
+    form.source.choices = form.target.choices = choices
+    if request.method == "GET" and periods:
+        ordered = sorted(periods, key=lambda p: p.start_date)
+        current = funds.current_fiscal_period()
+        if current is not None and not form.source.data:
+            later = [p for p in ordered if p.start_date > current.end_date]
+            form.source.data = current.code
+            form.target.data = later[0].code if later else ""
+    return form
+
+
+@bp.app_template_global()
+def rollover_reason(key: str) -> str:
+    return REASONS.get(key, key)
+
+
+def _rollover_page(form, report=None, status=200, problem=""):
+    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, report=report,
+                  problem=problem, rollovers=rollover.rollovers())
+
+
+@bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
+@institution_roles_required(Role.ADMIN)
+def rollovers():
+    """Fiscal period closure: choose the periods and rules, Preview (HTMX: the report only), Commit
+    (then the stored report's page), and the past rollovers. The commit runs in the request."""
+    form = _rollover_form()
+    if request.method == "GET":
+        return _rollover_page(form)
+    if not form.validate_on_submit():
+        return _rollover_page(form, status=422)
+    committing = request.form.get("action") == "commit"
+    report = None
+    with saving(form, commit=committing) as saved:
+        fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
+                                                     form.one_time.data, form.continuous.data, form.increase.data)
+        run = rollover.commit if committing else rollover.preview
+        report = run(current_user, form.source.data, form.target.data, fund_rules, line_rules)
+    if not saved:
+        return _rollover_page(form, status=saved.status, problem=saved.message)
+    if committing:
+        message = (f"Fiscal period {report.source} rolled over to {report.target}: {len(report.funds)} funds, "
+                   f"{len(report.lines) - len(report.reported_lines)} PO lines moved, "
+                   f"{len(report.reported_lines)} reported.")
+        flash(message, "ok")
+        return redirect_to(url_for("funds.show_rollover", rollover_id=report.rollover_id))
+    db.session.rollback()   # a preview leaves nothing behind
+    return _rollover_page(form, report=report)
+
+
+@bp.get("/fiscal-periods/closure/<int:rollover_id>")
+@institution_roles_required(Role.ADMIN)
+def show_rollover(rollover_id):
+    stored = db.get_or_404(Rollover, rollover_id)
+    return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored))
+
+
+@bp.post("/fiscal-periods/closure/<int:rollover_id>/undo")
+@institution_roles_required(Role.ADMIN)
+def undo_rollover(rollover_id):
+    stored = db.get_or_404(Rollover, rollover_id)
+    with saving() as saved:
+        rollover.undo(current_user, stored)
+    if saved:
+        flash(f"Rollover {rollover_id} from {stored.source_period.code} to {stored.target_period.code} undone: "
+              "the PO lines are back on their old funds, and what it gave the new funds is taken back.", "ok")
+        return redirect_to(url_for("funds.show_rollover", rollover_id=rollover_id))
+    stored = db.session.get(Rollover, rollover_id)
+    return render("funds/rollover_show.html", status=saved.status, rollover=stored,
+                  report=rollover.report_of(stored), problem=saved.message)

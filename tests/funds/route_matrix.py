@@ -1,0 +1,30 @@
+"""Role rows for the fiscal period closure pages (merged into tests/route_matrix.py): institution
+administrators only."""
+from tests.route_matrix_roles import ADMIN
+
+MATRIX: dict = {
+    "funds.rollovers": ADMIN,
+    "funds.show_rollover": ADMIN,
+    "funds.undo_rollover": ADMIN,
+}
+API_MATRIX: dict = {"api.create_rollover": ADMIN, "api.get_rollover": ADMIN}
+INSTITUTION_WIDE = set(MATRIX)   # a rollover changes every library's funds
+API_INSTITUTION_WIDE = {"api.create_rollover"}
+
+
+def url_args(world) -> dict:
+    """An undone rollover row (no money moved), made once per database."""
+    from app.extensions import db
+    from app.funds.models import FiscalPeriod, Rollover
+
+    rollover_id = db.session.scalar(db.select(Rollover.id).order_by(Rollover.id).limit(1))
+    if rollover_id is None:
+        from datetime import date
+        target = FiscalPeriod(code="FY-MATRIX", name="Matrix", start_date=date(2099, 1, 1), end_date=date(2099, 12, 31))
+        db.session.add(target)
+        db.session.flush()
+        stored = Rollover(source_period_id=world.period.id, target_period_id=target.id, status="undone")
+        db.session.add(stored)
+        db.session.commit()
+        rollover_id = stored.id
+    return {"rollover_id": rollover_id}
