@@ -1,0 +1,77 @@
+"""Real browser (issue 14): an administrator opens Fiscal period closure from the fiscal periods
+page, previews a rollover of FY2026 into FY2027 (the report comes in place, nothing changes),
+commits it and sees the stored report, with Undo offered. Every wait is one of Playwright's
+auto-waiting assertions."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def next_year(browser_app):
+    """FY2027 exists; A-BKS has spent 250.00 of its 1,000.00 and a line of 40.00 is open on it."""
+    from app.auth.models import User
+    from app.extensions import db
+    from app.funds import services as funds
+    from app.funds.models import Fund
+    from app.orders import services as orders
+    from app.org.models import Library
+    from app.vendors import services as vendors
+
+    app, ids = browser_app
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).filter_by(username="admin"))
+        lib_a = db.session.scalar(db.select(Library).filter_by(code="LIBA"))
+        fund_a = db.session.get(Fund, ids.fund_a)
+        funds.post(admin, fund_a, "expenditure", "250.00", reference="INV-1")
+        vendor = vendors.create_vendor(admin, "EURV", vendors.VendorFields(name="Euro Books", currency="EUR"))
+        pol = orders.create_po_line(admin, orders.POLineFields(
+            vendor=vendor, title="A line to roll over", list_price="40.00", quantity=1, owner_library=lib_a,
+            inventory_library=lib_a, distribution=[orders.Share(fund_a, "100")]))
+        orders.approve_po_line(admin, pol)
+        funds.create_fiscal_period(admin, "FY2027", "Fiscal year 2027", date(2027, 1, 1), date(2027, 12, 31))
+        db.session.commit()
+        number = pol.number
+        db.session.remove()
+    return number
+
+
+def test_admin_previews_commits_and_sees_the_report(page: Page, live_server, next_year, log_in, shot,
+                                                     page_problems):
+    log_in("admin")
+    page.goto(f"{live_server}/fiscal-periods/")
+    page.get_by_role("link", name="Fiscal period closure").click()
+    expect(page.get_by_role("heading", name="Fiscal period closure")).to_be_visible()
+    page.select_option("#source", "FY2026")
+    page.select_option("#target", "FY2027")
+    page.select_option("#allocation", "adjust")
+    page.locator("#percent").fill("3")
+    page.select_option("#carry", "available")
+    page.evaluate("window.__marker = 1")
+
+    page.get_by_role("button", name="Preview").click()
+    report = page.locator("#rollover-figures")
+    expect(report).to_contain_text("Preview — nothing was changed")
+    fund_a = report.locator('tr[data-fund="A-BKS"]')
+    # A-BKS: 1,000.00 allocated, 250.00 expended, 40.00 encumbered: 710.00 carried, 1,030.00 new
+    expect(fund_a.locator(".carried")).to_have_text("710.00")
+    expect(fund_a.locator(".new-allocation")).to_have_text("1,030.00")
+    expect(report.locator(f'tr[data-line="{next_year}"]')).to_contain_text("Moved")
+    assert page.evaluate("window.__marker") == 1, "the preview reloaded the page"
+    expect(page.locator("#source")).to_have_value("FY2026")   # the form kept its choices
+    shot("rollover-preview")
+
+    page.get_by_role("button", name="Commit").click()
+    expect(page.get_by_role("heading", name="Rollover")).to_contain_text("FY2026 → FY2027")
+    expect(page.locator(".flash.ok")).to_contain_text("rolled over to FY2027")
+    committed = page.locator("#rollover-figures")
+    expect(committed).to_contain_text("Committed")
+    expect(committed.locator('tr[data-fund="A-BKS"] .carried')).to_have_text("710.00")
+    expect(page.get_by_role("button", name="Undo this rollover")).to_be_visible()
+    shot("rollover-committed")
+    assert page_problems == []
