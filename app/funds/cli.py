@@ -1,4 +1,5 @@
-"""``flask --app wsgi ledger check``: every balance recomputed from the transactions."""
+"""``flask --app wsgi ledger check``: every balance recomputed from the transactions; ``rollover
+ledgers | po-lines``: the fiscal-year rollover (app.funds.rollover) in two jobs."""
 from __future__ import annotations
 
 import click
@@ -18,3 +19,156 @@ def ledger_check():
         click.echo(f"{len(diffs)} fund(s) differ from their transactions.")
         raise SystemExit(1)
     click.echo("All fund balances match their transactions.")
+
+
+# -- the fiscal-year rollover -------------------------------------------------------------------
+
+rollover_group = AppGroup("rollover", help="Fiscal-year rollover: the ledgers first, then the open PO lines.")
+
+_common = [
+    click.option("--from", "source", required=True, metavar="CODE", help="The fiscal period rolled over."),
+    click.option("--to", "target", required=True, metavar="CODE",
+                 help="The later fiscal period it rolls into (create it first)."),
+    click.option("--preview", is_flag=True, help="Run it and report, then roll everything back: nothing changes."),
+    click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True), default=None,
+                 help="Write the report to FILE: an .xlsx workbook when FILE ends in .xlsx, else CSV."),
+    click.option("--as", "username", default="admin", show_default=True, help="The user the rollover acts as."),
+]
+
+
+def _with_common(f):
+    for option in reversed(_common):
+        f = option(f)
+    return f
+
+
+def _allocation(value: str):
+    """none | same | a signed percent (+3, -2.5, +3%): this year's allocation adjusted by it."""
+    from decimal import Decimal, InvalidOperation
+    v = value.strip().lower()
+    if v in ("none", "same"):
+        return v, Decimal("0")
+    try:
+        return "adjust", Decimal(v.rstrip("%").strip())
+    except InvalidOperation:
+        raise click.BadParameter(f"none, same or a percent such as +3 or -2.5, not {value!r}")
+
+
+def _fund_rule(allocation: str, carry: str):
+    from ..ledger.rollover import FundRule, RuleError
+    mode, percent = _allocation(allocation)
+    try:
+        return FundRule(mode, percent, carry)
+    except RuleError as exc:
+        raise click.BadParameter(str(exc))
+
+
+def _run(username, source, target, preview, fund_rules, line_rules):
+    from ..auth.cli import user_named
+    from ..errors import DomainError
+    from ..extensions import db
+    from . import rollover
+    actor = user_named(username)
+    try:
+        report = (rollover.preview if preview else rollover.commit)(actor, source, target, fund_rules, line_rules)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
+    if preview:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return report
+
+
+def _money(amount) -> str:
+    return f"{amount:,.2f}"
+
+
+def _finish(report, report_file) -> None:
+    from . import rollover_report
+    if report_file:
+        rollover_report.write(report, report_file)
+        click.echo(f"Report written to {report_file}.")
+    if report.status == "preview":
+        click.echo("Preview only: nothing was changed.")
+
+
+@rollover_group.command("ledgers")
+@_with_common
+@click.option("--allocation", default="same", show_default=True, metavar="none|same|±N",
+              help="The new allocation: none, the same as this year, or this year's adjusted by N percent (+3, -2.5).")
+@click.option("--carry", type=click.Choice(["none", "cash", "available"]), default="none", show_default=True,
+              help="Carry over what is left: nothing, the cash balance (allocated − expended) or the available "
+                   "balance (− encumbered too), posted as its own allocation 'carried over from <period>'.")
+@click.option("--ledger", "ledger_rules", multiple=True, nargs=3, metavar="CODE ALLOCATION CARRY",
+              help="Other rules for one ledger's funds (repeatable), e.g. --ledger LAW +5 available.")
+@click.option("--fund", "fund_rules", multiple=True, nargs=3, metavar="CODE ALLOCATION CARRY",
+              help="Other rules for one fund (repeatable; wins over --ledger), e.g. --fund RESERVE none cash.")
+def rollover_ledgers(source, target, preview, report_file, username, allocation, carry, ledger_rules, fund_rules):
+    """Copy the ledgers and the fund tree of period --from into period --to, with new allocations and
+    what is left carried over. Inactive funds and funds marked "do not roll over" are skipped and reported."""
+    from ..ledger.rollover import CARRY_MODES, LedgerRules
+    for _code, _alloc, c in (*ledger_rules, *fund_rules):
+        if c not in CARRY_MODES:
+            raise click.BadParameter(f"carry is one of {', '.join(CARRY_MODES)}, not {c!r}")
+    rules = LedgerRules(_fund_rule(allocation, carry),
+                        {code: _fund_rule(a, c) for code, a, c in ledger_rules},
+                        {code: _fund_rule(a, c) for code, a, c in fund_rules})
+    report = _run(username, source, target, preview, rules, None)
+    rolled = [f for f in report.funds if f.skipped is None]
+    skipped = [f for f in report.funds if f.skipped is not None]
+    verb = "would roll" if preview else "rolled"
+    click.echo(f"Ledgers of {report.source} {verb} over to {report.target}: {len(rolled)} fund(s) "
+               f"({sum(f.created for f in rolled)} created), {len(skipped)} skipped.")
+    from .rollover_report import totals_by_currency
+    for currency, t in totals_by_currency(report).items():
+        click.echo(f"  {currency}: new allocations {_money(t['new_allocation'])}, carried over {_money(t['carried'])}, "
+                   f"not carried {_money(t['not_carried'])} (left {_money(t['left'])}).")
+    for f in skipped:
+        click.echo(f"  skipped {f.code}: {f.reason}")
+    _finish(report, report_file)
+
+
+@rollover_group.command("po-lines")
+@_with_common
+@click.option("--one-time", "one_time", type=click.Choice(["remaining", "initial", "none"]), default="remaining",
+              show_default=True, help="What one-time lines re-encumber: the remaining encumbrance, the initial "
+                                      "amount, or nothing (the line moves with no encumbrance).")
+@click.option("--continuous", type=click.Choice(["remaining", "initial", "none"]), default="remaining",
+              show_default=True, help="What continuous lines re-encumber.")
+@click.option("--increase", default="0", show_default=True, metavar="N",
+              help="Continuous lines' new encumbrance increased by N percent (a price rise).")
+def rollover_po_lines(source, target, preview, report_file, username, one_time, continuous, increase):
+    """Move every open PO line encumbering funds of period --from to the funds of the same code in
+    period --to (run `rollover ledgers` first). A line that cannot move whole is reported and left as
+    it was; the exit status is then 1."""
+    from decimal import Decimal, InvalidOperation
+
+    from ..ledger.rollover import EncumbranceRule, LineRules, RuleError
+    try:
+        rules = LineRules(EncumbranceRule(one_time), EncumbranceRule(continuous, Decimal(increase.rstrip("%"))))
+    except (InvalidOperation, RuleError) as exc:
+        raise click.BadParameter(f"--increase: a percent such as 5, not {increase!r} ({exc})")
+    report = _run(username, source, target, preview, None, rules)
+    lines = {ln.po_line for ln in report.lines}
+    left = {ln.po_line for ln in report.reported_lines}
+    verb = "would move" if preview else "moved"
+    click.echo(f"PO lines of {report.source} {verb} to {report.target}: {len(lines) - len(left)} moved, "
+               f"{len(left)} not moved.")
+    from .rollover_report import totals_by_currency
+    for currency, t in totals_by_currency(report).items():
+        click.echo(f"  {currency}: released {_money(t['released'])}, re-encumbered {_money(t['reencumbered'])}, "
+                   f"left encumbered on lines not moved {_money(t['not_moved'])}.")
+    shown = set()
+    for ln in report.reported_lines:
+        if ln.po_line in shown:
+            continue
+        shown.add(ln.po_line)
+        if len(shown) > 20:
+            click.echo(f"  … and {len(left) - 20} more (see the report).")
+            break
+        click.echo(f"  not moved {ln.po_line} ({ln.old_fund}): {ln.detail}")
+    _finish(report, report_file)
+    if left:
+        raise SystemExit(1)

@@ -58,6 +58,7 @@ class FundRow:
     new_allocation: Decimal
     skipped: str | None      # a key of app.ledger.rollover.REASONS
     created: bool            # the target fund was made by this rollover (else it existed)
+    currency: str = ""       # the source ledger's
 
     @property
     def reason(self) -> str:
@@ -75,6 +76,7 @@ class LineRow:
     encumbered: Decimal
     reason: str | None       # None: moved
     detail: str = ""
+    currency: str = ""       # the source fund's
 
     @property
     def moved(self) -> bool:
@@ -115,15 +117,17 @@ class Report:
 
 def report_of(rollover: Rollover) -> Report:
     rows = [FundRow(r.code, r.ledger_code, r.kind, r.allocated, r.expended, r.encumbered, r.left, r.carried,
-                    r.not_carried, r.new_allocation, r.skip_reason, r.created) for r in rollover.funds]
+                    r.not_carried, r.new_allocation, r.skip_reason, r.created, r.source_fund.currency)
+            for r in rollover.funds]
     lines = [LineRow(r.po_line.number, r.order_type, r.source_fund.code, r.target_fund.code if r.target_fund else None,
-                     r.remaining, r.released, r.encumbered, r.reason, r.detail) for r in rollover.lines]
+                     r.remaining, r.released, r.encumbered, r.reason, r.detail, r.source_fund.currency)
+             for r in rollover.lines]
     return Report(rollover.source_period.code, rollover.target_period.code, rollover.status, rollover.id, rows, lines)
 
 
 # -- entry points -------------------------------------------------------------------------------
 
-def preview(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules) -> Report:
+def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None) -> Report:
     """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back."""
     savepoint = db.session.begin_nested()
     try:
@@ -134,8 +138,11 @@ def preview(actor, source, target, fund_rules: plan.LedgerRules, line_rules: pla
     return report
 
 
-def commit(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules) -> Report:
-    """Roll ``source`` over to ``target``: all of it, or (on any error) nothing. The caller commits."""
+def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None) -> Report:
+    """Roll ``source`` over to ``target``: all of it, or (on any error) nothing. The caller commits.
+
+    Either part may be left out (its rules ``None``), to run them as two jobs: the ledgers first
+    (``line_rules=None``), then the PO lines (``fund_rules=None``), which need the target funds."""
     savepoint = db.session.begin_nested()
     try:
         report = _run(actor, source, target, fund_rules, line_rules, "committed")
@@ -146,10 +153,17 @@ def commit(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan
     return report
 
 
-def committed_rollover(source: FiscalPeriod, target: FiscalPeriod) -> Rollover | None:
-    return db.session.scalar(select(Rollover).where(Rollover.source_period_id == source.id,
-                                                    Rollover.target_period_id == target.id,
-                                                    Rollover.status == "committed"))
+def parts_of(rollover: Rollover) -> set[str]:
+    """What a rollover did: "ledgers", "lines" or both (a part left out is stored with empty rules)."""
+    return {name for name, rules in (("ledgers", rollover.fund_rules), ("lines", rollover.line_rules)) if rules}
+
+
+def committed_rollover(source: FiscalPeriod, target: FiscalPeriod, parts=("ledgers", "lines")) -> Rollover | None:
+    """The committed rollover of ``source`` to ``target`` that did any of ``parts``, if any."""
+    found = db.session.scalars(select(Rollover).where(Rollover.source_period_id == source.id,
+                                                      Rollover.target_period_id == target.id,
+                                                      Rollover.status == "committed").order_by(Rollover.id))
+    return next((r for r in found if parts_of(r) & set(parts)), None)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -168,23 +182,31 @@ def _lock_period(period: FiscalPeriod) -> None:
         db.session.execute(select(FiscalPeriod.id).where(FiscalPeriod.id == period.id).with_for_update())
 
 
-def _run(actor, source, target, fund_rules: plan.LedgerRules, line_rules: plan.LineRules, status: str) -> Report:
+def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
+         status: str) -> Report:
     require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    if fund_rules is None and line_rules is None:
+        raise RuleViolation("Choose what to roll over: the ledgers, the PO lines or both.", "parts")
     source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
     _check_periods(source, target)
     _lock_period(source)
-    existing = committed_rollover(source, target)
+    parts = [name for name, rules in (("ledgers", fund_rules), ("lines", line_rules)) if rules is not None]
+    existing = committed_rollover(source, target, parts)
     if existing is not None:
         raise AlreadyRolledOver(existing)
-    rollover = Rollover(source_period=source, target_period=target, status=status, fund_rules=fund_rules.to_dict(),
-                        line_rules=line_rules.to_dict(), created_by_id=actor.id if actor else None,
+    rollover = Rollover(source_period=source, target_period=target, status=status,
+                        fund_rules=fund_rules.to_dict() if fund_rules is not None else {},
+                        line_rules=line_rules.to_dict() if line_rules is not None else {},
+                        created_by_id=actor.id if actor else None,
                         watermark=db.session.scalar(select(func.coalesce(func.max(FundTransaction.id), 0))))
     db.session.add(rollover)
     db.session.flush()
     day = max(target.start_date, min(date.today(), target.end_date))
-    ledgers = _copy_ledgers(rollover, source, target)
-    _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day)
-    _roll_lines(actor, rollover, source, target, line_rules, day)
+    if fund_rules is not None:
+        ledgers = _copy_ledgers(rollover, source, target)
+        _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day)
+    if line_rules is not None:
+        _roll_lines(actor, rollover, source, target, line_rules, day)
     db.session.flush()
     return report_of(rollover)
 
