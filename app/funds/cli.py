@@ -92,6 +92,8 @@ def _finish(report, report_file) -> None:
         click.echo(f"Report written to {report_file}.")
     if report.status == "preview":
         click.echo("Preview only: nothing was changed.")
+    else:
+        click.echo(f"Rollover {report.rollover_id} committed (undo: flask --app wsgi rollover undo {report.rollover_id}).")
 
 
 @rollover_group.command("ledgers")
@@ -172,3 +174,27 @@ def rollover_po_lines(source, target, preview, report_file, username, one_time, 
     _finish(report, report_file)
     if left:
         raise SystemExit(1)
+
+
+@rollover_group.command("undo")
+@click.argument("rollover_id", type=int)
+@click.option("--as", "username", default="admin", show_default=True, help="The user the undo acts as.")
+def rollover_undo(rollover_id, username):
+    """Undo committed rollover ROLLOVER_ID (its id is printed by the commit) while nothing else was
+    posted to the funds it gave money to: undo the PO lines' rollover before the ledgers'."""
+    from ..auth.cli import user_named
+    from ..errors import DomainError
+    from ..extensions import db
+    from . import rollover
+    from .models import Rollover
+    actor = user_named(username)
+    found = db.session.get(Rollover, rollover_id)
+    if found is None:
+        raise click.ClickException(f"No rollover {rollover_id}.")
+    try:
+        report = rollover.undo(actor, found)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
+    db.session.commit()
+    click.echo(f"Rollover {rollover_id} of {report.source} to {report.target} undone.")

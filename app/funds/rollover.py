@@ -359,6 +359,16 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
 
 # -- undo ---------------------------------------------------------------------------------------
 
+def _own_transactions(rollover: Rollover) -> set[int]:
+    """The ids of what a rollover posted on its target funds."""
+    own = set()
+    for r in rollover.funds:
+        own.update(i for i in (r.allocation_transaction_id, r.carry_transaction_id) if i)
+    for r in rollover.lines:
+        own.update(i for i in (r.encumbrance_transaction_id,) if i)
+    return own
+
+
 def undo(actor, rollover: Rollover) -> Report:
     """Reverse a committed rollover while nothing else was posted to its target funds: the PO
     lines point at their old funds again with their old encumbrance, the target funds give back
@@ -370,24 +380,28 @@ def undo(actor, rollover: Rollover) -> Report:
     if rollover.status != "committed":
         raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
                             "committed rollover can be undone.", "status")
-    own = set()
-    for r in rollover.funds:
-        own.update(i for i in (r.allocation_transaction_id, r.carry_transaction_id) if i)
-    for r in rollover.lines:
-        own.update(i for i in (r.encumbrance_transaction_id,) if i)
+    own = _own_transactions(rollover)
     target_ids = {r.target_fund_id for r in rollover.funds if r.target_fund_id} | \
                  {r.target_fund_id for r in rollover.lines if r.target_fund_id}
     funds.lock_funds(target_ids | {r.source_fund_id for r in rollover.lines if r.moved})
     t = FundTransaction
+    source = rollover.source_period
+    note = f"rollover from {source.code} to {rollover.target_period.code} undone"
+    # A later rollover of the same periods that was undone since (the PO lines' after the ledgers')
+    # left nothing on these funds: its own transactions and those of its undo do not count.
+    later = db.session.scalars(select(Rollover).where(
+        Rollover.source_period_id == rollover.source_period_id, Rollover.target_period_id == rollover.target_period_id,
+        Rollover.id > rollover.id, Rollover.status == "undone")).all()
+    for r in later:
+        own |= _own_transactions(r)
     others = db.session.execute(
         select(t.id, Fund.code).join(Fund, Fund.id == t.fund_id)
-        .where(t.fund_id.in_(sorted(target_ids)), t.id > rollover.watermark, t.id.notin_(sorted(own)))
+        .where(t.fund_id.in_(sorted(target_ids)), t.id > rollover.watermark, t.id.notin_(sorted(own)),
+               *([~((t.note == note) | t.note.endswith(f": {note}"))] if later else []))
         .order_by(t.id).limit(5)).all() if target_ids else []
     if others:
         raise RuleViolation(f"Rollover {rollover.id} cannot be undone: fund {others[0][1]} of "
                             f"{rollover.target_period.code} has had other transactions since.", "status")
-    source = rollover.source_period
-    note = f"rollover from {source.code} to {rollover.target_period.code} undone"
     releases, allocations, restores = [], [], []
     for r in rollover.lines:
         if not r.moved:

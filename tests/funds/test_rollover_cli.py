@@ -172,3 +172,18 @@ def test_report_cells_are_inert(world, tmp_path):
     for read in (read_csv(tmp_path / "r.csv"), read_xlsx(tmp_path / "r.xlsx")):
         assert read["Funds"][0]["Fund"] == "'=HYPERLINK(1)"
         assert (read["PO lines"][0]["Old fund"], read["PO lines"][0]["Detail"]) == ("'=A1", "'+cmd")
+
+
+def test_undo_lines_then_ledgers(app, world, books):
+    before = state()
+    assert run(app, *LEDGERS).exit_code == 0
+    out = run(app, *LINES)
+    [ledgers_id, lines_id] = db.session.scalars(select(Rollover.id).order_by(Rollover.id)).all()
+    assert f"Rollover {lines_id} committed (undo: flask --app wsgi rollover undo {lines_id})" in out.output
+    refused = app.test_cli_runner().invoke(args=["rollover", "undo", str(ledgers_id)])
+    assert refused.exit_code == 1 and "cannot be undone" in refused.output
+    assert run(app, "rollover", "undo", str(lines_id)).exit_code == 0
+    assert run(app, "rollover", "undo", str(ledgers_id)).exit_code == 0
+    assert fund("BOOKS", "FY2026").encumbered == D("1200.00") and fund("BOOKS", "FY2027").allocated == 0
+    assert state()[2] == before[2] and fs.check_ledger() == []
+    assert app.test_cli_runner().invoke(args=["rollover", "undo", "999"]).exit_code == 1
