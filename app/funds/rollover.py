@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm import aliased, contains_eager, lazyload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
@@ -116,12 +116,19 @@ class Report:
 
 
 def report_of(rollover: Rollover) -> Report:
-    rows = [FundRow(r.code, r.ledger_code, r.kind, r.allocated, r.expended, r.encumbered, r.left, r.carried,
-                    r.not_carried, r.new_allocation, r.skip_reason, r.created, r.source_fund.currency)
-            for r in rollover.funds]
-    lines = [LineRow(r.po_line.number, r.order_type, r.source_fund.code, r.target_fund.code if r.target_fund else None,
-                     r.remaining, r.released, r.encumbered, r.reason, r.detail, r.source_fund.currency)
-             for r in rollover.lines]
+    """The stored report of ``rollover``, read in two queries (not one row, PO line and fund at a time)."""
+    src, tgt, lg, rf, rl = aliased(Fund), aliased(Fund), aliased(Ledger), RolloverFund, RolloverLine
+    rows = [FundRow(code, ledger, kind, allocated, expended, encumbered, allocated - expended, *rest)
+            for code, ledger, kind, allocated, expended, encumbered, *rest in db.session.execute(
+        select(rf.code, rf.ledger_code, rf.kind, rf.allocated, rf.expended, rf.encumbered, rf.carried,
+               rf.not_carried, rf.new_allocation, rf.skip_reason, rf.created, lg.currency)
+        .join(src, src.id == rf.source_fund_id).join(lg, lg.id == src.ledger_id).where(rf.rollover_id == rollover.id).order_by(rf.id))]
+    lines = [LineRow(*r) for r in db.session.execute(
+        select(POLine.number, rl.order_type, src.code, tgt.code, rl.remaining, rl.released, rl.encumbered, rl.reason,
+               rl.detail, lg.currency)
+        .join(POLine, POLine.id == rl.po_line_id).join(src, src.id == rl.source_fund_id)
+        .join(lg, lg.id == src.ledger_id)
+        .outerjoin(tgt, tgt.id == rl.target_fund_id).where(rl.rollover_id == rollover.id).order_by(rl.id))]
     return Report(rollover.source_period.code, rollover.target_period.code, rollover.status, rollover.id, rows, lines)
 
 
