@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import aliased, contains_eager, lazyload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
-from ..database import is_postgres
+from ..database import insert_rows, is_postgres
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger import TransactionKind
 from ..ledger import rollover as plan
 from ..orders import services as orders
-from ..orders.models import ENCUMBERING, POLine, POLineFund
+from ..orders.models import ENCUMBERING, POLine, POLineEvent, POLineFund
 from . import services as funds
 from .models import (FiscalPeriod, Fund, FundTransaction, Ledger, Rollover, RolloverFund, RolloverLedger,
                      RolloverLine)
@@ -293,12 +293,17 @@ def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[s
 
 
 def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> None:
-    """Open, approved PO lines charging funds of the source: each moved whole or reported as it is."""
+    """Open, approved PO lines charging funds of the source: each moved whole or reported as it is.
+
+    Tens of thousands of rows: read as plain columns and written with batched statements (the
+    rollover rows, the PO line history, the distributions' new funds), so the session holds no
+    ORM object per line."""
     shares = db.session.execute(
-        select(POLineFund, POLine.id, POLine.order_type, POLine.number, Fund.code)
+        select(POLineFund.id, POLineFund.fund_id, POLineFund.encumbered_amount, POLine.id, POLine.order_type,
+               POLine.number, Fund.code)
         .join(POLine, POLine.id == POLineFund.po_line_id).join(Fund, Fund.id == POLineFund.fund_id)
         .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)))
-        .options(contains_eager(POLineFund.po_line)).order_by(POLine.id, POLineFund.id)).all()
+        .order_by(POLine.id, POLineFund.id)).all()
     if not shares:
         return
     t = FundTransaction
@@ -310,58 +315,84 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
         .group_by(t.source_id, t.fund_id))}
     by_line: dict[int, list] = defaultdict(list)
     info = {}
-    for share, pol_id, order_type, number, code in shares:
-        by_line[pol_id].append((share, code))
+    for share_id, fund_id, enc_amount, pol_id, order_type, number, code in shares:
+        by_line[pol_id].append((share_id, fund_id, enc_amount, code))
         info[pol_id] = (order_type, number)
+    del shares
     source_lines = [plan.SourceLine(pol_id, info[pol_id][0], tuple(
-        plan.LineShare(code, outstanding.get((pol_id, share.fund_id), Decimal("0.00")),
-                       share.encumbered_amount or Decimal("0.00")) for share, code in by_line[pol_id]))
+        plan.LineShare(code, outstanding.get((pol_id, fund_id), Decimal("0.00")), enc_amount or Decimal("0.00"))
+        for _sid, fund_id, enc_amount, code in by_line[pol_id]))
         for pol_id in by_line]
     targets = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
-    planned = plan.plan_lines(source_lines, rules, {
-        code: plan.TargetFund(code, f.currency, f.balance, f.rules,
-                              f.kind == "allocated" and f.status == "active" and target.status == "active")
-        for code, f in targets.items()})
-    releases, encumbrances, rows_for = [], [], []
-    rows = []
-    for p in planned:
-        pol_id = p.line.key
-        for (share, code), move in zip(by_line[pol_id], p.shares):
-            tf = targets.get(code)
-            row = RolloverLine(rollover_id=rollover.id, po_line_id=pol_id, distribution_id=share.id,
-                               order_type=p.line.order_type, source_fund_id=share.fund_id,
-                               target_fund_id=tf.id if tf is not None and p.moved else None,
-                               remaining=outstanding.get((pol_id, share.fund_id), Decimal("0.00")),
-                               old_encumbered_amount=share.encumbered_amount, released=move.released,
-                               encumbered=move.encumbered, reason=p.reason,
-                               detail=p.detail or (plan.REASONS[p.reason] + f" ({p.fund_code})" if p.reason else ""))
-            db.session.add(row)
-            rows.append(row)
-            if not p.moved:
-                continue
-            number = info[pol_id][1]
-            note = f"PO line rolled over from {source.code} to {target.code}"
-            if move.released:
-                releases.append(funds.Posting(share.fund, TransactionKind.DISENCUMBRANCE, move.released, counterpart=tf,
-                                              source_type=orders.SOURCE, source_id=pol_id, reference=number, note=note))
-                rows_for.append((row, "release_transaction_id"))
-            if move.encumbered:
-                encumbrances.append(funds.Posting(tf, TransactionKind.ENCUMBRANCE, move.encumbered,
-                                                  counterpart=share.fund, source_type=orders.SOURCE, source_id=pol_id,
-                                                  reference=number, note=note))
-            old_code = code
-            share.fund_id, share.fund = tf.id, tf
-            share.encumbered_amount, share.encumbered_currency = move.encumbered, tf.currency
-            orders.log(share.po_line, actor, "rollover", "fund", old_code, f"{tf.code} ({target.code})", note)
-    db.session.add_all(rows)
-    db.session.flush()
+    with db.session.no_autoflush:
+        planned = plan.plan_lines(source_lines, rules, {
+            code: plan.TargetFund(code, f.currency, f.balance, f.rules,
+                                  f.kind == "allocated" and f.status == "active" and target.status == "active")
+            for code, f in targets.items()})
+        del source_lines
+        source_funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id))}
+        releases, encumbrances, rows, moves, events = [], [], [], [], []
+        posted = []     # per row: the index of its release in releases, of its encumbrance in encumbrances
+        note = f"PO line rolled over from {source.code} to {target.code}"
+        actor_id, now = (actor.id if actor else None), utcnow()
+        for p in planned:
+            pol_id = p.line.key
+            for (share_id, fund_id, enc_amount, code), move in zip(by_line[pol_id], p.shares):
+                tf = targets.get(code)
+                rows.append({"rollover_id": rollover.id, "po_line_id": pol_id, "distribution_id": share_id,
+                             "order_type": p.line.order_type, "source_fund_id": fund_id,
+                             "target_fund_id": tf.id if tf is not None and p.moved else None,
+                             "remaining": outstanding.get((pol_id, fund_id), Decimal("0.00")),
+                             "old_encumbered_amount": enc_amount, "released": move.released,
+                             "encumbered": move.encumbered, "reason": p.reason,
+                             "detail": p.detail or (plan.REASONS[p.reason] + f" ({p.fund_code})" if p.reason else ""),
+                             "release_transaction_id": None, "encumbrance_transaction_id": None})
+                if not p.moved:
+                    posted.append((None, None))
+                    continue
+                number = info[pol_id][1]
+                src = source_funds[fund_id]
+                rel = enc = None
+                if move.released:
+                    rel = len(releases)
+                    releases.append(funds.Posting(src, TransactionKind.DISENCUMBRANCE, move.released, counterpart=tf,
+                                                  source_type=orders.SOURCE, source_id=pol_id, reference=number,
+                                                  note=note))
+                if move.encumbered:
+                    enc = len(encumbrances)
+                    encumbrances.append(funds.Posting(tf, TransactionKind.ENCUMBRANCE, move.encumbered,
+                                                      counterpart=src, source_type=orders.SOURCE, source_id=pol_id,
+                                                      reference=number, note=note))
+                posted.append((rel, enc))
+                moves.append({"id": share_id, "fund_id": tf.id, "encumbered_amount": move.encumbered,
+                              "encumbered_currency": tf.currency})
+                events.append({"po_line_id": pol_id, "actor_id": actor_id, "action": "rollover", "field": "fund",
+                               "old_value": code, "new_value": f"{tf.code} ({target.code})", "note": note,
+                               "at": now})
+    del planned, by_line
     ids = funds.post_transactions_bulk(actor, releases + encumbrances, on=day)
     rel_ids, enc_ids = ids[:len(releases)], ids[len(releases):]
-    for (row, attr), tid in zip(rows_for, rel_ids):
-        setattr(row, attr, tid)
-    enc_rows = [r for r in rows if r.reason is None and r.encumbered]
-    for row, tid in zip(enc_rows, enc_ids):
-        row.encumbrance_transaction_id = tid
+    for row, (rel, enc) in zip(rows, posted):
+        if rel is not None:
+            row["release_transaction_id"] = rel_ids[rel]
+        if enc is not None:
+            row["encumbrance_transaction_id"] = enc_ids[enc]
+    insert_rows(db.session, RolloverLine, rows)
+    insert_rows(db.session, POLineEvent, events)
+    if moves:
+        db.session.execute(update(POLineFund), moves)
+    _expire_loaded(POLineFund, {m["id"] for m in moves})
+    _expire_loaded(POLine, {e["po_line_id"] for e in events}, ["history", "distribution"])
+    db.session.expire(rollover, ["lines"])
+
+
+def _expire_loaded(model, ids: set[int], attrs: list[str] | None = None) -> None:
+    """Expire the objects of ``model`` among ``ids`` that the session holds (written around the ORM)."""
+    held = db.session.identity_map
+    for key in [k for k in held.keys() if k[0] is model and k[1][0] in ids]:
+        obj = held.get(key)
+        if obj is not None:
+            db.session.expire(obj, attrs)
 
 
 # -- undo ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.committing
 ROOT = Path(__file__).resolve().parents[2]
 
 # The real CLI in its own process; once the rollover has written its first rows (still inside its
-# transaction) it says so in a file, and carries on.
+# transaction: after its first INSERT of rollover rows) it says so in a file, and carries on.
 CLI = """
 import sys
 from pathlib import Path
@@ -36,9 +36,12 @@ from app.funds.models import RolloverFund, RolloverLine
 uri, started, *args = sys.argv[1:]
 app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "t", "TESTING": True})
 with app.app_context():
-    @event.listens_for(db.session, "after_flush")
-    def mark(session, context):
-        if any(isinstance(o, (RolloverFund, RolloverLine)) for o in session.new) and not Path(started).exists():
+    tables = (RolloverFund.__tablename__, RolloverLine.__tablename__)
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def mark(conn, cursor, statement, *rest):   # rows are written as ORM objects or batched INSERTs
+        words = statement.split(None, 3)
+        if words[:2] == ["INSERT", "INTO"] and words[2].strip('"') in tables and not Path(started).exists():
             Path(started).write_text("running")
 app.cli.main(args=args, prog_name="flask", obj=ScriptInfo(create_app=lambda: app))
 """
