@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import aliased, contains_eager, lazyload
+from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
@@ -239,7 +239,9 @@ def _copy_ledgers(rollover: Rollover, source: FiscalPeriod, target: FiscalPeriod
 
 def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rules: plan.LedgerRules, day) -> None:
     sources = db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id)
-                                 .options(lazyload(Fund.fiscal_period), lazyload(Fund.fund_type))).all()
+                                 .options(lazyload(Fund.fiscal_period), lazyload(Fund.fund_type),
+                                          selectinload(Fund.libraries), selectinload(Fund.parent),
+                                          selectinload(Fund.ledger))).all()
     by_code = {f.code: f for f in sources}
     currencies = {f.ledger.code: f.ledger.currency for f in sources}
     planned = plan.plan_funds([plan.SourceFund(f.code, f.ledger.code, f.kind, f.parent.code if f.parent else None,
@@ -247,6 +249,16 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
                                                not f.do_not_roll_over) for f in sources], rules, currencies)
     existing = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
     rows, postings, posted_for = [], [], []
+    with db.session.no_autoflush:   # the copies are written together, by the flush below
+        _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, rows, postings, posted_for)
+    db.session.add_all(rows)
+    db.session.flush()
+    ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
+    for (row, attr), tid in zip(posted_for, ids):
+        setattr(row, attr, tid)
+
+
+def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, rows, postings, posted_for) -> None:
     for p in planned:
         src = by_code[p.code]
         copy, created = existing.get(p.code), False
@@ -270,11 +282,6 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
                                           reference=f"carried over from {source.code}",
                                           note=f"carried over from {source.code}"))
             posted_for.append((row, "carry_transaction_id"))
-    db.session.add_all(rows)
-    db.session.flush()
-    ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
-    for (row, attr), tid in zip(posted_for, ids):
-        setattr(row, attr, tid)
 
 
 def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[str, Fund]) -> Fund:
@@ -288,7 +295,6 @@ def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[s
                 libraries=list(src.libraries), do_not_roll_over=src.do_not_roll_over,
                 allocated=Decimal("0"), encumbered=Decimal("0"), expended=Decimal("0"))
     db.session.add(copy)
-    db.session.flush()
     return copy
 
 
