@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
-from . import rollover
+from . import rollover, rollover_report
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -549,6 +549,26 @@ def rollovers():
 def show_rollover(rollover_id):
     stored = db.get_or_404(Rollover, rollover_id)
     return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored))
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/fiscal-periods/closure/<int:rollover_id>/report.<any(csv, xlsx):file_type>")
+@institution_roles_required(Role.ADMIN)
+def rollover_report_file(rollover_id, file_type):
+    """The stored report of a rollover as a CSV file or an .xlsx workbook (app.funds.rollover_report)."""
+    stored = db.get_or_404(Rollover, rollover_id)
+    report = rollover.report_of(stored)
+    name = f"rollover-{stored.id}-{report.source}-{report.target}.{file_type}"
+    if file_type == "csv":
+        body, mimetype = rollover_report.csv_text(report).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = rollover_report.xlsx_bytes(report), XLSX_TYPE
+    resp = Response(body, mimetype=mimetype)
+    resp.headers.set("Content-Disposition", "attachment", filename=name)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/fiscal-periods/closure/<int:rollover_id>/undo")

@@ -6,6 +6,7 @@ MATRIX: dict = {
     "funds.rollovers": ADMIN,
     "funds.show_rollover": ADMIN,
     "funds.undo_rollover": ADMIN,
+    "funds.rollover_report_file": ADMIN,
 }
 API_MATRIX: dict = {"api.create_rollover": ADMIN, "api.get_rollover": ADMIN}
 INSTITUTION_WIDE = set(MATRIX)   # a rollover changes every library's funds
@@ -27,4 +28,4 @@ def url_args(world) -> dict:
         db.session.add(stored)
         db.session.commit()
         rollover_id = stored.id
-    return {"rollover_id": rollover_id}
+    return {"rollover_id": rollover_id, "file_type": "csv"}
