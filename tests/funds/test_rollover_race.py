@@ -109,6 +109,7 @@ def test_rollover_commit_racing_invoice_approvals_stays_exact(make_app, delay):
         assert (old.encumbered, new.encumbered) == (D("0.00"), LINES * PRICE)
         # no transaction posted twice: one expenditure per invoice, one release per line
         t = FundTransaction
-        assert db.session.scalar(select(func.count()).where(t.fund_id == shared_id, t.kind == "expenditure")) == INVOICES
+        assert db.session.scalar(select(func.count()).where(t.fund_id == shared_id,
+                                                           t.kind == "expenditure")) == INVOICES
         assert db.session.scalar(select(func.count()).where(t.fund_id == shared_id,
                                                            t.kind == "disencumbrance")) == LINES
