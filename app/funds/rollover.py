@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Callable
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import aliased, lazyload, selectinload
@@ -30,6 +31,14 @@ from .models import (FiscalPeriod, Fund, FundTransaction, Ledger, Rollover, Roll
                      RolloverLine)
 
 SOURCE = "rollover"   # FundTransaction.source_type of the allocations it posts (source_id: the rollover)
+
+# Told how far a run got: progress(step, done, total), e.g. ("PO lines", 12000, 50000). Called
+# from inside the run's transaction: it must not write through the session (see app.funds.runs).
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    pass
 
 
 class AlreadyRolledOver(Duplicate):
@@ -134,25 +143,27 @@ def report_of(rollover: Rollover) -> Report:
 
 # -- entry points -------------------------------------------------------------------------------
 
-def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None) -> Report:
+def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
+            progress: Progress = _no_progress) -> Report:
     """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back."""
     savepoint = db.session.begin_nested()
     try:
-        report = _run(actor, source, target, fund_rules, line_rules, "preview")
+        report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
     finally:
         savepoint.rollback()
     report.rollover_id = None
     return report
 
 
-def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None) -> Report:
+def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
+           progress: Progress = _no_progress) -> Report:
     """Roll ``source`` over to ``target``: all of it, or (on any error) nothing. The caller commits.
 
     Either part may be left out (its rules ``None``), to run them as two jobs: the ledgers first
     (``line_rules=None``), then the PO lines (``fund_rules=None``), which need the target funds."""
     savepoint = db.session.begin_nested()
     try:
-        report = _run(actor, source, target, fund_rules, line_rules, "committed")
+        report = _run(actor, source, target, fund_rules, line_rules, "committed", progress)
     except BaseException:
         savepoint.rollback()
         raise
@@ -190,7 +201,7 @@ def _lock_period(period: FiscalPeriod) -> None:
 
 
 def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
-         status: str) -> Report:
+         status: str, progress: Progress) -> Report:
     require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
     if fund_rules is None and line_rules is None:
         raise RuleViolation("Choose what to roll over: the ledgers, the PO lines or both.", "parts")
@@ -211,11 +222,14 @@ def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules:
     day = max(target.start_date, min(date.today(), target.end_date))
     if fund_rules is not None:
         ledgers = _copy_ledgers(rollover, source, target)
-        _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day)
+        _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day, progress)
     if line_rules is not None:
-        _roll_lines(actor, rollover, source, target, line_rules, day)
+        _roll_lines(actor, rollover, source, target, line_rules, day, progress)
     db.session.flush()
-    return report_of(rollover)
+    progress("Report", 0, 1)
+    report = report_of(rollover)
+    progress("Report", 1, 1)
+    return report
 
 
 def _copy_ledgers(rollover: Rollover, source: FiscalPeriod, target: FiscalPeriod) -> dict[int, Ledger]:
@@ -237,7 +251,8 @@ def _copy_ledgers(rollover: Rollover, source: FiscalPeriod, target: FiscalPeriod
     return result
 
 
-def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rules: plan.LedgerRules, day) -> None:
+def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rules: plan.LedgerRules, day,
+                progress: Progress) -> None:
     sources = db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id)
                                  .options(lazyload(Fund.fiscal_period), lazyload(Fund.fund_type),
                                           selectinload(Fund.libraries), selectinload(Fund.parent),
@@ -247,6 +262,7 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
     planned = plan.plan_funds([plan.SourceFund(f.code, f.ledger.code, f.kind, f.parent.code if f.parent else None,
                                                f.allocated, f.expended, f.encumbered, f.status == "active",
                                                not f.do_not_roll_over) for f in sources], rules, currencies)
+    progress("Funds", 0, len(planned))
     existing = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
     rows, postings, posted_for = [], [], []
     with db.session.no_autoflush:   # the copies are written together, by the flush below
@@ -256,6 +272,7 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
     ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
     for (row, attr), tid in zip(posted_for, ids):
         setattr(row, attr, tid)
+    progress("Funds", len(planned), len(planned))
 
 
 def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, rows, postings, posted_for) -> None:
@@ -298,7 +315,7 @@ def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[s
     return copy
 
 
-def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> None:
+def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, progress: Progress) -> None:
     """Open, approved PO lines charging funds of the source: each moved whole or reported as it is.
 
     Tens of thousands of rows: read as plain columns and written with batched statements (the
@@ -312,6 +329,8 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
         .order_by(POLine.id, POLineFund.id)).all()
     if not shares:
         return
+    total = len({s[3] for s in shares})
+    progress("PO lines", 0, total)
     t = FundTransaction
     outstanding = {(pol_id, fund_id): Decimal(total) for pol_id, fund_id, total in db.session.execute(
         select(t.source_id, t.fund_id, func.sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount)))
@@ -376,6 +395,7 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
                                "old_value": code, "new_value": f"{tf.code} ({target.code})", "note": note,
                                "at": now})
     del planned, by_line
+    progress("PO lines", total // 2, total)   # planned; now the writing
     ids = funds.post_transactions_bulk(actor, releases + encumbrances, on=day)
     rel_ids, enc_ids = ids[:len(releases)], ids[len(releases):]
     for row, (rel, enc) in zip(rows, posted):
@@ -390,6 +410,7 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day) -> 
     _expire_loaded(POLineFund, {m["id"] for m in moves})
     _expire_loaded(POLine, {e["po_line_id"] for e in events}, ["history", "distribution"])
     db.session.expire(rollover, ["lines"])
+    progress("PO lines", total, total)
 
 
 def _expire_loaded(model, ids: set[int], attrs: list[str] | None = None) -> None:
