@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
-from ..errors import InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, redirect_to, render
@@ -20,7 +20,7 @@ from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
-from . import rollover, rollover_report
+from . import rollover, rollover_report, rollover_rules
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -502,6 +502,10 @@ def _rollover_form() -> RolloverForm:
             later = [p for p in ordered if p.start_date > current.end_date]
             form.source.data = current.code
             form.target.data = later[0].code if later else ""
+    refresh = {"hx-post": url_for("funds.rollover_rules_table"), "hx-trigger": "change",
+               "hx-target": "#rollover-rules", "hx-swap": "outerHTML"}   # the rules table follows them
+    for name in ("source",) + RULE_FIELDS:
+        form[name].render_kw = refresh
     return form
 
 
@@ -510,9 +514,44 @@ def rollover_reason(key: str) -> str:
     return REASONS.get(key, key)
 
 
-def _rollover_page(form, report=None, status=200, problem=""):
+RULE_FIELDS = ("allocation", "percent", "carry")
+
+
+def _rules_table(form, fields=None, problem_field: str | None = None, add: bool = False,
+                 remove: int | None = None) -> rollover_rules.RulesTable | None:
+    """The rules per ledger and fund as the form shows them: the source period's ledgers and the
+    fund overrides typed so far (one more with ``add``, row ``remove`` taken out); None until a
+    source period is chosen."""
+    code = form.source.data
+    if not code:
+        return None
+    try:
+        choices = rollover_rules.source_choices(code)
+    except DomainError:
+        return None
+    fields = dict((fields if fields is not None else request.form).items())
+    for name in RULE_FIELDS:   # the default rule: as the form holds it (its defaults on a GET)
+        fields[name] = getattr(form, name).data or ""
+    return rollover_rules.rules_table(fields, choices, problem_field=problem_field, add=add, remove=remove)
+
+
+def _rollover_page(form, report=None, status=200, problem="", problem_field=None):
     return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, report=report,
-                  problem=problem, rollovers=rollover.rollovers())
+                  problem=problem, rollovers=rollover.rollovers(),
+                  rules=_rules_table(form, problem_field=problem_field))
+
+
+@bp.route("/fiscal-periods/closure/rules", methods=["GET", "POST"])
+@institution_roles_required(Role.ADMIN)
+def rollover_rules_table():
+    """The rules per ledger and fund of the closure form (#rollover-rules), asked again when the
+    source period or the default rule changes, or a fund override is added or removed; the whole
+    page without HTMX (the buttons' formaction) and on a GET."""
+    form = _rollover_form()
+    remove = request.form.get("remove_fund", type=int)
+    rules = _rules_table(form, add=bool(request.form.get("add_fund")), remove=remove)
+    return render("funds/rollover.html", "funds/_rollover_rules.html", form=form, report=None, problem="",
+                  rollovers=rollover.rollovers(), rules=rules)
 
 
 @bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
@@ -530,10 +569,11 @@ def rollovers():
     with saving(form, commit=committing) as saved:
         fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
                                                      form.one_time.data, form.continuous.data, form.increase.data)
+        fund_rules = rollover_rules.rules_for_period(request.form, form.source.data)
         run = rollover.commit if committing else rollover.preview
         report = run(current_user, form.source.data, form.target.data, fund_rules, line_rules)
     if not saved:
-        return _rollover_page(form, status=saved.status, problem=saved.message)
+        return _rollover_page(form, status=saved.status, problem=saved.message, problem_field=saved.error.field)
     if committing:
         message = (f"Fiscal period {report.source} rolled over to {report.target}: {len(report.funds)} funds, "
                    f"{len(report.lines) - len(report.reported_lines)} PO lines moved, "
