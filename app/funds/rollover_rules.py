@@ -223,6 +223,8 @@ class RuleRow:
     values: RuleFields
     gets: str = ""          # the rule it gets, for a person ("" while the fields do not parse)
     name: str = ""          # a ledger's name and currency
+    error: str = ""         # what is wrong with its fields, if anything
+    kind: str = "ledger"    # or "fund" (an override)
 
     def field(self, kind: str, name: str) -> str:
         return f"{kind}-{self.index}-{name}"
@@ -257,20 +259,23 @@ def rules_table(fields: Mapping[str, str], choices: SourceChoices, problem_field
         shown.update({f"fund-{i}-code": code, f"fund-{i}-allocation": values.allocation,
                       f"fund-{i}-percent": values.percent, f"fund-{i}-carry": values.carry})
     fund_ledgers = choices.fund_ledgers
+    error_row, error = "", ""
     try:
         parsed = ledger_rules_from(shown, [c for c, _n, _cur in choices.ledgers], fund_ledgers)
-    except InvalidInput:
-        parsed = None
+    except InvalidInput as exc:
+        parsed, error = None, exc.message
+        error_row = "-".join((exc.field or "").split("-")[:2])   # "ledger-2", "fund-0" or "" (the default)
     ledgers = []
     for i, (code, name, currency) in enumerate(choices.ledgers):
         gets = ""
         if parsed is not None:
             gets = parsed.rule_for(code, "").label() + ("" if code in parsed.ledgers else " (the default)")
-        ledgers.append(RuleRow(i, code, typed.ledgers.get(code, RuleFields()), gets, f"{name} ({currency})"))
+        ledgers.append(RuleRow(i, code, typed.ledgers.get(code, RuleFields()), gets, f"{name} ({currency})",
+                               error if error_row == f"ledger-{i}" else ""))
     funds = []
     for i, (code, values) in enumerate(overrides):
         gets = parsed.rule_for(fund_ledgers[code], code).label() if parsed is not None and code else ""
-        funds.append(RuleRow(i, code, values, gets))
+        funds.append(RuleRow(i, code, values, gets, error=error if error_row == f"fund-{i}" else "", kind="fund"))
     groups: dict[str, list[tuple[str, str]]] = {}
     for code, name, ledger in choices.funds:
         groups.setdefault(ledger, []).append((code, name))

@@ -502,10 +502,11 @@ def _rollover_form() -> RolloverForm:
             later = [p for p in ordered if p.start_date > current.end_date]
             form.source.data = current.code
             form.target.data = later[0].code if later else ""
-    refresh = {"hx-post": url_for("funds.rollover_rules_table"), "hx-trigger": "change",
-               "hx-target": "#rollover-rules", "hx-swap": "outerHTML"}   # the rules table follows them
-    for name in ("source",) + RULE_FIELDS:
-        form[name].render_kw = refresh
+    url = url_for("funds.rollover_rules_table")   # the rules table follows the source period
+    form.source.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-target": "#rollover-rules",
+                             "hx-swap": "outerHTML"}
+    for name in RULE_FIELDS:   # and says what the default rule is
+        form[name].render_kw = {"hx-post": url + "?part=gets", "hx-trigger": "change", "hx-swap": "none"}
     return form
 
 
@@ -541,16 +542,18 @@ def _rollover_page(form, report=None, status=200, problem="", problem_field=None
                   rules=_rules_table(form, problem_field=problem_field))
 
 
-@bp.route("/fiscal-periods/closure/rules", methods=["GET", "POST"])
+@bp.post("/fiscal-periods/closure/rules")
 @institution_roles_required(Role.ADMIN)
 def rollover_rules_table():
     """The rules per ledger and fund of the closure form (#rollover-rules), asked again when the
-    source period or the default rule changes, or a fund override is added or removed; the whole
-    page without HTMX (the buttons' formaction) and on a GET."""
+    source period changes or a fund override is added or removed; with ``?part=gets`` (a field of
+    the rules changed) only what each row gets, out of band. The whole page without HTMX (the
+    buttons' formaction)."""
     form = _rollover_form()
     remove = request.form.get("remove_fund", type=int)
     rules = _rules_table(form, add=bool(request.form.get("add_fund")), remove=remove)
-    return render("funds/rollover.html", "funds/_rollover_rules.html", form=form, report=None, problem="",
+    fragment = "funds/_rollover_rules_gets.html" if request.args.get("part") == "gets" else "funds/_rollover_rules.html"
+    return render("funds/rollover.html", fragment, form=form, report=None, problem="",
                   rollovers=rollover.rollovers(), rules=rules)
 
 

@@ -161,6 +161,20 @@ def test_the_rules_table_lists_the_source_ledgers_and_adds_and_removes_overrides
     assert "<html" in full and 'name="fund-0-code"' in full
 
 
+def test_a_changed_field_asks_only_what_each_row_gets_out_of_band(app, world, books):
+    client = login(app.test_client(), "admin")
+    html = client.post("/fiscal-periods/closure/rules?part=gets", data={**FORM, **OVERRIDES},
+                       headers=HX).get_data(as_text=True)
+    assert "<select" not in html and "<input" not in html    # the fields being typed in are left alone
+    assert '<span id="rules-default" hx-swap-oob="true">allocation +3 %, carry available</span>' in html
+    assert '<span id="gets-ledger-1" hx-swap-oob="true">same allocation</span>' in html
+    assert '<span id="gets-ledger-0" hx-swap-oob="true">allocation +3 %, carry available (the default)</span>' in html
+    assert '<span id="gets-fund-0" hx-swap-oob="true">no allocation, carry cash balance</span>' in html
+    html = unescape(client.post("/fiscal-periods/closure/rules?part=gets", headers=HX, data={
+        **FORM, **OVERRIDES, "ledger-1-allocation": "adjust", "ledger-1-percent": "ten"}).get_data(as_text=True))
+    assert '<span id="gets-ledger-1" hx-swap-oob="true" class="error">Ledger LEDA: "ten" is not a percent' in html
+
+
 def test_preview_and_commit_on_the_page_follow_the_overrides(app, world, books):
     client = login(app.test_client(), "admin")
     resp = client.post("/fiscal-periods/closure", data={**FORM, **OVERRIDES, "action": "preview"}, headers=HX)
