@@ -20,7 +20,7 @@ from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
-from . import rollover, rollover_report, rollover_rules
+from . import closing, rollover, rollover_report, rollover_rules
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -282,13 +282,17 @@ def fiscal_periods():
 
 def _period_status_change(period_id: int, change) -> object:
     """Close or reopen (``change(period)`` calls the service and answers the message), then the
-    list of periods with the message, or with the refusal and its status."""
+    list of periods with the message, or with the refusal and its status; a close that needs
+    confirming (documents still open) with the question and the note kept."""
     period = db.get_or_404(FiscalPeriod, period_id)
     with saving() as saved:
         message = change(period)
     if saved:
         flash(message, "ok")
         return redirect(url_for("funds.fiscal_periods"))
+    if isinstance(saved.error, closing.CloseNeedsConfirmation):
+        return render("funds/fiscal_periods.html", status=200, periods=funds.fiscal_periods(),
+                      confirm_close=period, confirm_message=saved.message, note=request.form.get("note") or "")
     return render("funds/fiscal_periods.html", status=saved.status, periods=funds.fiscal_periods(),
                   problem=saved.message, problem_period=period.id)
 
@@ -296,8 +300,10 @@ def _period_status_change(period_id: int, change) -> object:
 @bp.post("/fiscal-periods/<int:period_id>/close")
 @institution_roles_required(Role.ADMIN)
 def close_fiscal_period(period_id):
+    """Close a period; with PO lines or invoices still open on it, asked first (confirm=1 closes)."""
     def change(period):
-        funds.close_fiscal_period(current_user, period, request.form.get("note") or "")
+        closing.close_period(current_user, period, request.form.get("note") or "",
+                             confirmed=request.form.get("confirm") == "1")
         return (f"Fiscal period {period.code} closed: it takes no new encumbrances, allocations or transfers; "
                 "a late invoice expends on it only when an administrator approves it with a reason.")
     return _period_status_change(period_id, change)
