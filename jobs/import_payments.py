@@ -23,6 +23,14 @@ Only invoices Waiting for Payment or Ready to be Paid change; a record for an in
 status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
 error). The voucher fields are stored for information only; when the ERP leaves them out the
 payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+
+Closed fiscal periods: a payment confirmation posts no money (the invoice expended when it was
+approved), so an invoice expended on a closed period is paid and closed as any other. A
+*rejection* would give the expenditure back to the closed year (and restore its PO lines'
+encumbrances there), so it is refused for that invoice: the record is reported as an error naming
+the invoice and the closed period, the invoice stays as it was, and the run goes on with the
+other records (:class:`app.invoices.services.RejectedOnClosedPeriod`). A closed year's figures
+change only when a person reopens it with a reason; the rejection can then be imported again.
 """
 from __future__ import annotations
 

@@ -63,6 +63,26 @@ def _fund_rule(allocation: str, carry: str):
         raise click.BadParameter(str(exc))
 
 
+def _rules_from_file(rules_file, source: str, allocation: str, carry: str):
+    """A --rules FILE.json, read by the closure page's parser (app.funds.rollover_rules)."""
+    import json
+
+    from ..errors import DomainError
+    from . import rollover_rules
+    try:
+        data = json.load(rules_file)
+    except ValueError as exc:
+        raise click.BadParameter(f"{rules_file.name} is not JSON: {exc}", param_hint="--rules")
+    try:
+        fields = rollover_rules.fields_from_json(data)
+        if not isinstance(data.get("default"), dict):
+            mode, percent = _allocation(allocation)
+            fields.update({"allocation": mode, "percent": f"{percent:f}", "carry": carry})
+        return rollover_rules.rules_for_period(fields, source)
+    except DomainError as exc:
+        raise click.BadParameter(exc.message, param_hint="--rules")
+
+
 def _run(username, source, target, preview, fund_rules, line_rules):
     from ..auth.cli import user_named
     from ..errors import DomainError
@@ -107,16 +127,33 @@ def _finish(report, report_file) -> None:
               help="Other rules for one ledger's funds (repeatable), e.g. --ledger LAW +5 available.")
 @click.option("--fund", "fund_rules", multiple=True, nargs=3, metavar="CODE ALLOCATION CARRY",
               help="Other rules for one fund (repeatable; wins over --ledger), e.g. --fund RESERVE none cash.")
-def rollover_ledgers(source, target, preview, report_file, username, allocation, carry, ledger_rules, fund_rules):
+@click.option("--rules", "rules_file", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE.json",
+              help="Read the rules from a JSON file instead of --ledger and --fund (the closure page's rules): "
+                   '{"default": {"allocation": "adjust", "percent": "3", "carry": "available"}, '
+                   '"ledgers": {"LAW": {"allocation": "same", "carry": "none"}}, '
+                   '"funds": {"RESERVE": {"allocation": "none", "carry": "cash"}}}. '
+                   "allocation: none, same or adjust (with percent); carry: none, cash or available; a field "
+                   "left out follows the rule above it (a fund's its ledger's, a ledger's the default); "
+                   'without "default", --allocation and --carry give it.')
+def rollover_ledgers(source, target, preview, report_file, username, allocation, carry, ledger_rules, fund_rules,
+                     rules_file):
     """Copy the ledgers and the fund tree of period --from into period --to, with new allocations and
-    what is left carried over. Inactive funds and funds marked "do not roll over" are skipped and reported."""
+    what is left carried over. Inactive funds and funds marked "do not roll over" are skipped and reported.
+
+    Rules: a default (--allocation, --carry), other rules per ledger (--ledger) and per fund (--fund),
+    or all of them from a JSON file (--rules FILE.json); the most specific wins."""
     from ..ledger.rollover import CARRY_MODES, LedgerRules
     for _code, _alloc, c in (*ledger_rules, *fund_rules):
         if c not in CARRY_MODES:
             raise click.BadParameter(f"carry is one of {', '.join(CARRY_MODES)}, not {c!r}")
-    rules = LedgerRules(_fund_rule(allocation, carry),
-                        {code: _fund_rule(a, c) for code, a, c in ledger_rules},
-                        {code: _fund_rule(a, c) for code, a, c in fund_rules})
+    if rules_file is not None:
+        if ledger_rules or fund_rules:
+            raise click.UsageError("Give the rules either in --rules FILE.json or with --ledger and --fund.")
+        rules = _rules_from_file(rules_file, source, allocation, carry)
+    else:
+        rules = LedgerRules(_fund_rule(allocation, carry),
+                            {code: _fund_rule(a, c) for code, a, c in ledger_rules},
+                            {code: _fund_rule(a, c) for code, a, c in fund_rules})
     report = _run(username, source, target, preview, rules, None)
     rolled = [f for f in report.funds if f.skipped is None]
     skipped = [f for f in report.funds if f.skipped is not None]

@@ -68,6 +68,7 @@ class FundRow:
     skipped: str | None      # a key of app.ledger.rollover.REASONS
     created: bool            # the target fund was made by this rollover (else it existed)
     currency: str = ""       # the source ledger's
+    rule: str = ""           # the rule it got ("+3 % (ledger LEDA)"); "" when skipped or a summary fund
 
     @property
     def reason(self) -> str:
@@ -127,7 +128,13 @@ class Report:
 def report_of(rollover: Rollover) -> Report:
     """The stored report of ``rollover``, read in two queries (not one row, PO line and fund at a time)."""
     src, tgt, lg, rf, rl = aliased(Fund), aliased(Fund), aliased(Ledger), RolloverFund, RolloverLine
-    rows = [FundRow(code, ledger, kind, allocated, expended, encumbered, allocated - expended, *rest)
+    rules = plan.LedgerRules.from_dict(rollover.fund_rules or {})
+
+    def rule(ledger, code, kind, skipped) -> str:
+        return "" if skipped or kind == "summary" else rules.label(ledger, code)
+
+    rows = [FundRow(code, ledger, kind, allocated, expended, encumbered, allocated - expended, *rest,
+                    rule=rule(ledger, code, kind, rest[3]))
             for code, ledger, kind, allocated, expended, encumbered, *rest in db.session.execute(
         select(rf.code, rf.ledger_code, rf.kind, rf.allocated, rf.expended, rf.encumbered, rf.carried,
                rf.not_carried, rf.new_allocation, rf.skip_reason, rf.created, lg.currency)

@@ -3,6 +3,8 @@ header row, separated by an empty row) and XLSX (one sheet per section).
 
 - *Funds*: per source fund its allocation, expended, encumbered, what it had left (allocated −
   expended), what was carried over and not, and the target's new allocation, or why it was skipped;
+  then the rule it got ("allocation +3 %, carry available", "same allocation (ledger LEDA)", "no
+  allocation (override)");
 - *PO lines*: per fund of an open line's distribution the old and new fund, the outstanding
   encumbrance, what was released and re-encumbered, and "moved" or the reason it was left as it was;
 - *Totals*, per currency, with a column saying whether they reconcile (left = allocated −
@@ -24,7 +26,7 @@ from ..ledger import rollover as plan
 from ..spreadsheets import safe_cell
 
 FUND_COLUMNS = ("Ledger", "Fund", "Type", "Currency", "Source allocation", "Expended", "Encumbered", "Left",
-                "Carried over", "Not carried", "New allocation", "Result")
+                "Carried over", "Not carried", "New allocation", "Result", "Rule")
 LINE_COLUMNS = ("PO line", "Order type", "Old fund", "New fund", "Currency", "Remaining", "Released",
                 "Re-encumbered", "Result", "Detail")
 TOTAL_COLUMNS = ("Currency", "Source allocation", "Expended", "Encumbered", "Left", "Carried over", "Not carried",
@@ -36,7 +38,7 @@ CENTS = Decimal("0.01")
 
 def fund_rows(report) -> list[list]:
     return [[f.ledger, f.code, f.kind, f.currency, f.allocated, f.expended, f.encumbered, f.left, f.carried,
-             f.not_carried, f.new_allocation, f.reason or ("created" if f.created else "existing fund")]
+             f.not_carried, f.new_allocation, f.reason or ("created" if f.created else "existing fund"), f.rule]
             for f in report.funds]
 
 

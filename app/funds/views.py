@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
-from ..errors import InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, redirect_to, render
@@ -20,7 +20,7 @@ from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
-from . import rollover, rollover_report
+from . import closing, rollover, rollover_report, rollover_rules
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -282,13 +282,17 @@ def fiscal_periods():
 
 def _period_status_change(period_id: int, change) -> object:
     """Close or reopen (``change(period)`` calls the service and answers the message), then the
-    list of periods with the message, or with the refusal and its status."""
+    list of periods with the message, or with the refusal and its status; a close that needs
+    confirming (documents still open) with the question and the note kept."""
     period = db.get_or_404(FiscalPeriod, period_id)
     with saving() as saved:
         message = change(period)
     if saved:
         flash(message, "ok")
         return redirect(url_for("funds.fiscal_periods"))
+    if isinstance(saved.error, closing.CloseNeedsConfirmation):
+        return render("funds/fiscal_periods.html", status=200, periods=funds.fiscal_periods(),
+                      confirm_close=period, confirm_message=saved.message, note=request.form.get("note") or "")
     return render("funds/fiscal_periods.html", status=saved.status, periods=funds.fiscal_periods(),
                   problem=saved.message, problem_period=period.id)
 
@@ -296,8 +300,10 @@ def _period_status_change(period_id: int, change) -> object:
 @bp.post("/fiscal-periods/<int:period_id>/close")
 @institution_roles_required(Role.ADMIN)
 def close_fiscal_period(period_id):
+    """Close a period; with PO lines or invoices still open on it, asked first (confirm=1 closes)."""
     def change(period):
-        funds.close_fiscal_period(current_user, period, request.form.get("note") or "")
+        closing.close_period(current_user, period, request.form.get("note") or "",
+                             confirmed=request.form.get("confirm") == "1")
         return (f"Fiscal period {period.code} closed: it takes no new encumbrances, allocations or transfers; "
                 "a late invoice expends on it only when an administrator approves it with a reason.")
     return _period_status_change(period_id, change)
@@ -502,6 +508,11 @@ def _rollover_form() -> RolloverForm:
             later = [p for p in ordered if p.start_date > current.end_date]
             form.source.data = current.code
             form.target.data = later[0].code if later else ""
+    url = url_for("funds.rollover_rules_table")   # the rules table follows the source period
+    form.source.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-target": "#rollover-rules",
+                             "hx-swap": "outerHTML"}
+    for name in RULE_FIELDS:   # and says what the default rule is
+        form[name].render_kw = {"hx-post": url + "?part=gets", "hx-trigger": "change", "hx-swap": "none"}
     return form
 
 
@@ -510,9 +521,46 @@ def rollover_reason(key: str) -> str:
     return REASONS.get(key, key)
 
 
-def _rollover_page(form, report=None, status=200, problem=""):
+RULE_FIELDS = ("allocation", "percent", "carry")
+
+
+def _rules_table(form, fields=None, problem_field: str | None = None, add: bool = False,
+                 remove: int | None = None) -> rollover_rules.RulesTable | None:
+    """The rules per ledger and fund as the form shows them: the source period's ledgers and the
+    fund overrides typed so far (one more with ``add``, row ``remove`` taken out); None until a
+    source period is chosen."""
+    code = form.source.data
+    if not code:
+        return None
+    try:
+        choices = rollover_rules.source_choices(code)
+    except DomainError:
+        return None
+    fields = dict((fields if fields is not None else request.form).items())
+    for name in RULE_FIELDS:   # the default rule: as the form holds it (its defaults on a GET)
+        fields[name] = getattr(form, name).data or ""
+    return rollover_rules.rules_table(fields, choices, problem_field=problem_field, add=add, remove=remove)
+
+
+def _rollover_page(form, report=None, status=200, problem="", problem_field=None):
     return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, report=report,
-                  problem=problem, rollovers=rollover.rollovers())
+                  problem=problem, rollovers=rollover.rollovers(),
+                  rules=_rules_table(form, problem_field=problem_field))
+
+
+@bp.post("/fiscal-periods/closure/rules")
+@institution_roles_required(Role.ADMIN)
+def rollover_rules_table():
+    """The rules per ledger and fund of the closure form (#rollover-rules), asked again when the
+    source period changes or a fund override is added or removed; with ``?part=gets`` (a field of
+    the rules changed) only what each row gets, out of band. The whole page without HTMX (the
+    buttons' formaction)."""
+    form = _rollover_form()
+    remove = request.form.get("remove_fund", type=int)
+    rules = _rules_table(form, add=bool(request.form.get("add_fund")), remove=remove)
+    fragment = "funds/_rollover_rules_gets.html" if request.args.get("part") == "gets" else "funds/_rollover_rules.html"
+    return render("funds/rollover.html", fragment, form=form, report=None, problem="",
+                  rollovers=rollover.rollovers(), rules=rules)
 
 
 @bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
@@ -530,10 +578,11 @@ def rollovers():
     with saving(form, commit=committing) as saved:
         fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
                                                      form.one_time.data, form.continuous.data, form.increase.data)
+        fund_rules = rollover_rules.rules_for_period(request.form, form.source.data)
         run = rollover.commit if committing else rollover.preview
         report = run(current_user, form.source.data, form.target.data, fund_rules, line_rules)
     if not saved:
-        return _rollover_page(form, status=saved.status, problem=saved.message)
+        return _rollover_page(form, status=saved.status, problem=saved.message, problem_field=saved.error.field)
     if committing:
         message = (f"Fiscal period {report.source} rolled over to {report.target}: {len(report.funds)} funds, "
                    f"{len(report.lines) - len(report.reported_lines)} PO lines moved, "

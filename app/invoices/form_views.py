@@ -5,8 +5,10 @@ One form page serves ``/invoices/new`` (``?po=PO-000012`` pre-fills it from a pu
 continue" (then the review and approval rules), "Recalculate" (the funds charged, computed in a
 savepoint that is rolled back), "Add line". HTMX fragments: the whole editor (#invoice-editor,
 answered to a refused save), one more line (#invoice-lines gets it appended), the preview
-(#charges-preview) and the VAT question (#dialog, status 409). Without JavaScript the same
-buttons re-render the whole page.
+(#charges-preview), the VAT question (#dialog, status 409) and, when the invoice date changes,
+every line's fund pickers for the open period covering it (out of band, by id; what was chosen
+stays chosen, with its warning when of another period). Without JavaScript the same buttons
+re-render the whole page.
 """
 from __future__ import annotations
 
@@ -94,8 +96,23 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
             known.add(str(fund.id))
     for entry in form.lines:
         _line_choices(entry.form, line_types, fund_choices)
+        _keep_chosen(entry.form, known)
         mark_other_period_funds(entry.form.fund_rows(), day)
     return {"line_types": line_types, "fund_choices": fund_choices, "charge_types": types}
+
+
+def _keep_chosen(line_form, known: set[str]) -> None:
+    """A fund chosen on a row that the choices (of the invoice date's period) do not hold stays
+    chosen, added to that row's choices: picked on purpose, or before the invoice date changed
+    (the row then says which period it is of)."""
+    for fund_field, _ in line_form.fund_rows():
+        value = fund_field.data
+        if value and str(value) not in known:
+            try:
+                fund = funds.get_fund(current_user, value)
+            except NotFound:
+                continue
+            fund_field.choices = list(fund_field.choices) + [(str(fund.id), fund.label)]
 
 
 def _document_day(form: InvoiceForm) -> date:
@@ -378,12 +395,18 @@ def _after_save(invoice_id: int, message: str, then: str) -> str:
 
 def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     posted = request.method == "POST"
+    refresh_funds = posted and "refresh_funds" in request.form
     if posted:
-        # "Add line" keeps the empty lines; everything else drops them (see _compacted).
-        formdata = request.form if "add_line" in request.form else _compacted(request.form)
+        # "Add line" keeps the empty lines, as does a change of the invoice date (its answer swaps the
+        # fund pickers by their ids); everything else drops them (see _compacted).
+        keep = "add_line" in request.form or refresh_funds
+        formdata = request.form if keep else _compacted(request.form)
         form = _new_errors(InvoiceForm(formdata=formdata))
     else:
         form = _new_errors(InvoiceForm(formdata=None))
+    url = request.full_path.rstrip("?")   # this form's own URL, asked again when the invoice date changes
+    form.invoice_date.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-swap": "none",
+                                   "hx-vals": '{"refresh_funds": "1"}'}
     charge_values: dict[str, str] = {}
     if not posted:
         if invoice is not None:
@@ -401,8 +424,12 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
                dialog=None, fund_rows=FUND_ROWS)
     if not posted:
         return render(PAGE, EDITOR, **ctx)
+    if refresh_funds and is_htmx():
+        # the invoice date changed: every line's fund pickers for its period, out of band (the
+        # rest of the form, being typed in, stays as it is); what was chosen stays chosen
+        return render(PAGE, "invoices/_fund_pickers.html", **ctx)
 
-    if "add_line" in request.form:
+    if "add_line" in request.form or refresh_funds:
         form.lines.append_entry()
         _choices(form, invoice, extra_funds)
         return render(PAGE, EDITOR, **ctx)
@@ -480,6 +507,10 @@ def line_row():
     form = InvoiceForm(formdata=None)
     form.lines.last_index = index - 1   # the new entry is named lines-<index>-…
     form.lines.append_entry()
+    try:   # its funds: of the period covering the form's invoice date
+        form.invoice_date.data = date.fromisoformat(request.args.get("invoice_date") or "")
+    except ValueError:
+        pass
     _choices(form, None)
     return render("invoices/_lines_row.html", line=form.lines[-1].form, number=index + 1, line_count=index + 1,
                   line_errors={}, fund_rows=FUND_ROWS)

@@ -880,10 +880,25 @@ def _close(actor, invoice: Invoice, note: str) -> None:
             orders.record_invoicing(actor, line.po_line, fully_invoiced=line.fully_invoiced or None, paid=True)
 
 
+class RejectedOnClosedPeriod(RuleViolation):
+    """The ERP rejected an invoice that expended on a closed fiscal period: not applied by itself."""
+
+    def __init__(self, invoice: Invoice, periods: list[str]):
+        names = ", ".join(periods)
+        super().__init__(f"Invoice {invoice.number} expended on closed fiscal period {names}: the ERP's rejection "
+                         f"is not applied to a closed year by itself, and the invoice stays {invoice.status_label}. "
+                         f"To take it, reopen {names} (with a reason) and send the invoice back to review.", "status")
+        self.periods = periods
+
+
 def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = False) -> Invoice:
     """Back to review from Ready to be Paid, Waiting for Payment or Closed: the invoice's
     postings are reversed by new entries (expenditure back, PO line encumbrance restored), so
-    approving again posts afresh. ``erp``: the ERP rejected it; the reason becomes its alert."""
+    approving again posts afresh. ``erp``: the ERP rejected it; the reason becomes its alert.
+
+    An ERP rejection of an invoice that expended on a *closed* fiscal period is refused
+    (:class:`RejectedOnClosedPeriod`, nothing changed): a closed year's figures change only by a
+    person's decision (reopening it with a reason), never by an import; the job reports it."""
     if not erp:
         _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "send invoices back to review")
     _lock(invoice)
@@ -891,7 +906,12 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
     if not reason:
         raise InvalidInput("Give the reason (the reviewer sees it).", "reason")
     refuse_unless("erp_rejected" if erp else "send_back_to_review", invoice)
-    rows = funds.post_transactions(actor, charges.reversals(invoice), reference=invoice.number[:100],
+    reversals = charges.reversals(invoice)
+    if erp:
+        closed = sorted({p.fund.fiscal_period.code for p in reversals if p.fund.fiscal_period.status == "closed"})
+        if closed:
+            raise RejectedOnClosedPeriod(invoice, closed)
+    rows = funds.post_transactions(actor, reversals, reference=invoice.number[:100],
                                    note=f"Invoice {invoice.number} back to review", on=date.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)

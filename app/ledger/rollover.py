@@ -69,6 +69,16 @@ class FundRule:
     def to_dict(self) -> dict:
         return {"allocation": self.allocation, "percent": f"{self.percent:f}", "carry": self.carry}
 
+    def label(self) -> str:
+        """"same allocation", "allocation +3 %", "allocation -2.5 %" or "no allocation", then
+        ", carry cash balance" or ", carry available" (a word first: a spreadsheet takes no formula)."""
+        if self.allocation == "adjust":
+            pct = self.percent.normalize() if self.percent != self.percent.to_integral() else self.percent.to_integral()
+            text = f"allocation {'+' if pct >= 0 else ''}{pct:f} %"
+        else:
+            text = {"none": "no allocation", "same": "same allocation"}[self.allocation]
+        return text + {"none": "", "cash": ", carry cash balance", "available": ", carry available"}[self.carry]
+
     @classmethod
     def from_dict(cls, d: Mapping) -> "FundRule":
         return cls(d.get("allocation", "same"), Decimal(str(d.get("percent", "0"))), d.get("carry", "none"))
@@ -83,6 +93,18 @@ class LedgerRules:
 
     def rule_for(self, ledger_code: str, fund_code: str) -> FundRule:
         return self.funds.get(fund_code) or self.ledgers.get(ledger_code) or self.default
+
+    def origin(self, ledger_code: str, fund_code: str) -> str:
+        """Where a fund's rule comes from: "fund" (an override), "ledger" or "default"."""
+        return "fund" if fund_code in self.funds else "ledger" if ledger_code in self.ledgers else "default"
+
+    def label(self, ledger_code: str, fund_code: str) -> str:
+        """The rule a fund gets, for a person: "same allocation, carry available", "allocation +3 %
+        (ledger LEDA)", "no allocation, carry cash balance (override)"."""
+        text = self.rule_for(ledger_code, fund_code).label()
+        origin = self.origin(ledger_code, fund_code)
+        return text if origin == "default" else f"{text} (override)" if origin == "fund" \
+            else f"{text} (ledger {ledger_code})"
 
     def to_dict(self) -> dict:
         return {"default": self.default.to_dict(),

@@ -75,3 +75,56 @@ def test_admin_previews_commits_and_sees_the_report(page: Page, live_server, nex
     expect(page.get_by_role("button", name="Undo this rollover")).to_be_visible()
     shot("rollover-committed")
     assert page_problems == []
+
+
+def test_admin_sets_a_ledger_rule_and_overrides_a_fund_with_the_keyboard(page: Page, live_server, next_year, log_in,
+                                                                           shot, page_problems):
+    page.set_viewport_size({"width": 1024, "height": 800})
+    log_in("admin")
+    page.goto(f"{live_server}/fiscal-periods/closure")
+    page.select_option("#source", "FY2026")
+    page.select_option("#target", "FY2027")
+    rules = page.locator("#rollover-rules")
+    expect(rules.locator('tr[data-ledger="LEDB"]')).to_be_visible()
+    page.evaluate("window.__marker = 1")
+    # LEDB: +10 %, carry nothing
+    page.select_option("#ledger-2-allocation", "adjust")
+    page.locator("#ledger-2-percent").fill("10")
+    page.locator("#ledger-2-percent").press("Tab")
+    page.select_option("#ledger-2-carry", "none")
+    expect(rules.locator('tr[data-ledger="LEDB"] .rule-gets')).to_have_text("allocation +10 %")
+    # Override a fund, by keyboard: the new row's fund select takes the focus
+    page.get_by_role("button", name="Override a fund").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#fund-0-code")).to_be_focused()
+    page.select_option("#fund-0-code", "A-BKS")
+    page.locator("#fund-0-code").press("Tab")
+    expect(page.locator("#fund-0-allocation")).to_be_focused()
+    page.select_option("#fund-0-allocation", "none")
+    page.select_option("#fund-0-carry", "cash")
+    expect(rules.locator('tr[data-override="0"] .rule-gets')).to_have_text("no allocation, carry cash balance")
+    # a second override, then removed again: the focus goes back to "Override a fund"
+    page.get_by_role("button", name="Override a fund").click()
+    expect(page.locator("#fund-1-code")).to_be_focused()
+    page.get_by_role("button", name="Remove override 2").click()
+    expect(rules.locator("tr[data-override]")).to_have_count(1)
+    expect(page.get_by_role("button", name="Override a fund")).to_be_focused()
+    expect(page.locator("#fund-0-code")).to_have_value("A-BKS")
+    shot("rules-table-1024")
+
+    page.get_by_role("button", name="Preview").click()
+    report = page.locator("#rollover-figures")
+    expect(report).to_contain_text("Preview — nothing was changed")
+    # A-BKS: 1,000.00 allocated, 250.00 expended: no allocation, its cash balance 750.00 carried
+    expect(report.locator('tr[data-fund="A-BKS"] .carried')).to_have_text("750.00")
+    expect(report.locator('tr[data-fund="A-BKS"] .new-allocation')).to_have_text("0.00")
+    expect(report.locator('tr[data-fund="A-BKS"] .rule')).to_have_text("no allocation, carry cash balance (override)")
+    expect(report.locator('tr[data-fund="B-BKS"] .new-allocation')).to_have_text("1,100.00")
+    expect(report.locator('tr[data-fund="B-BKS"] .rule')).to_have_text("allocation +10 % (ledger LEDB)")
+    expect(page.locator("#fund-0-code")).to_have_value("A-BKS")     # the form kept the overrides
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    shot("rules-preview-1024")
+    assert width <= 1024, f"the page is {width} px wide at 1024"
+    shot("rules-preview-1024")
+    assert page_problems == []

@@ -4,6 +4,7 @@ from tests.route_matrix_roles import ADMIN
 
 MATRIX: dict = {
     "funds.rollovers": ADMIN,
+    "funds.rollover_rules_table": ADMIN,
     "funds.show_rollover": ADMIN,
     "funds.undo_rollover": ADMIN,
     "funds.rollover_report_file": ADMIN,

@@ -147,3 +147,49 @@ def test_the_approve_form_asks_an_administrator_for_the_reason_only_when_needed(
     manager = login(app.test_client(), "invmanager")
     page = manager.get(f"/invoices/{inv.id}").data.decode()
     assert 'name="late_reason"' not in page and "an administrator must approve it with a reason" in page
+
+
+# -- closing with documents still open -----------------------------------------------------------
+
+def test_closing_with_open_po_lines_and_invoices_asks_first(world, orders):
+    from app.funds import closing
+    admin = world.user("admin")
+    assert not closing.open_documents(world.period)
+    pol = line(world, admin, orders.eur)            # 100.00 on A-BKS
+    os_.approve_po_line(admin, pol)
+    invoice(world, world.user("invoicer"), orders.eur, amounts=("250.00",))   # in review, on A-BKS
+    db.session.commit()
+    found = closing.open_documents(world.period)
+    assert (found.po_lines, found.invoices, found.encumbered) == (1, 1, {"EUR": Decimal("100.00")})
+    assert found.describe() == "1 open PO line (encumbering 100.00 EUR) and 1 invoice not yet closed"
+    with pytest.raises(Forbidden):
+        closing.close_period(world.user("fundmgr"), world.period, "year end", confirmed=True)
+    with pytest.raises(closing.CloseNeedsConfirmation, match="FY2026 still has 1 open PO line .* and 1 invoice"):
+        closing.close_period(admin, world.period, "year end")
+    db.session.rollback()
+    assert world.period.status == "active"
+    closing.close_period(admin, world.period, "year end", confirmed=True)
+    db.session.commit()
+    assert world.period.status == "closed" and world.period.history[0].note == "year end"
+
+
+def test_the_page_warns_with_the_counts_and_a_link_and_closes_once_confirmed(app, world, orders):
+    from tests.helpers import login
+    admin_user = world.user("admin")
+    for _ in range(2):
+        os_.approve_po_line(admin_user, line(world, admin_user, orders.eur))
+    db.session.commit()
+    admin = login(app.test_client(), "admin")
+    resp = admin.post(f"/fiscal-periods/{world.period.id}/close", data={"note": "year end"})
+    page = resp.data.decode()
+    assert resp.status_code == 200 and 'id="close-confirm"' in page
+    assert "FY2026 still has 2 open PO lines (encumbering 200.00 EUR) on its funds" in page
+    assert 'href="/fiscal-periods/closure"' in page and "Close FY2026 anyway" in page
+    assert 'name="confirm" value="1"' in page and 'name="note" value="year end"' in page
+    db.session.expire_all()
+    assert world.period.status == "active"
+    resp = admin.post(f"/fiscal-periods/{world.period.id}/close", data={"note": "year end", "confirm": "1"},
+                      follow_redirects=True)
+    assert resp.status_code == 200 and "Fiscal period FY2026 closed" in resp.data.decode()
+    db.session.expire_all()
+    assert world.period.status == "closed"

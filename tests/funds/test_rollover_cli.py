@@ -79,7 +79,8 @@ def test_ledgers_then_lines_issue_figures_and_csv(app, world, books, tmp_path):
     assert books_row == {"Ledger": "GEN", "Fund": "BOOKS", "Type": "allocated", "Currency": "EUR",
                          "Source allocation": "10000.00", "Expended": "6250.50", "Encumbered": "1200.00",
                          "Left": "3749.50", "Carried over": "2549.50", "Not carried": "1200.00",
-                         "New allocation": "10300.00", "Result": "created"}
+                         "New allocation": "10300.00", "Result": "created",
+                         "Rule": "allocation +3 %, carry available"}
     [total] = report["Totals"]
     assert total["Reconciles"] == "yes"
     assert D(total["Left"]) == D(total["Carried over"]) + D(total["Not carried"])

@@ -24,15 +24,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # adjust +3 %, carry the available balance, continuous lines +5 %: BOOKS left 3,749.50 of which
 # 2,549.50 carried (1,200.00 is encumbered and moves with the lines), new allocation 10,300.00.
 FUNDS = [
-    ["GEN", "MONO", "summary", "EUR", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "created"],
+    ["GEN", "MONO", "summary", "EUR", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "created", ""],
     ["GEN", "BOOKS", "allocated", "EUR", "10000.00", "6250.50", "1200.00", "3749.50", "2549.50", "1200.00",
-     "10300.00", "created"],
+     "10300.00", "created", "allocation +3 %, carry available"],
     ["GEN", "SHARED", "allocated", "EUR", "1000.00", "0.00", "0.00", "1000.00", "1000.00", "0.00", "1030.00",
-     "created"],
+     "created", "allocation +3 %, carry available"],
     ["LEDA", "A-BKS", "allocated", "EUR", "1000.00", "0.00", "0.00", "1000.00", "1000.00", "0.00", "1030.00",
-     "created"],
+     "created", "allocation +3 %, carry available"],
     ["LEDB", "B-BKS", "allocated", "EUR", "1000.00", "0.00", "0.00", "1000.00", "1000.00", "0.00", "1030.00",
-     "created"],
+     "created", "allocation +3 %, carry available"],
 ]
 LINES = [   # the PO line numbers are the lines' (PostgreSQL's sequences run on between tests)
     ["POL-000001", "one-time", "BOOKS", "BOOKS", "EUR", "700.00", "700.00", "700.00", "moved", ""],
