@@ -13,14 +13,23 @@ from flask_login import current_user
 from .. import idempotency
 from ..auth.models import Role
 from ..auth.permissions import institution_roles_required, require_institution_role, roles_required
+from ..errors import InvalidInput
 from ..extensions import db
-from ..funds import rollover
+from ..funds import rollover, rollover_rules
 from ..ledger.rollover import ALLOCATION_MODES, CARRY_MODES, ENCUMBRANCE_BASES
 from .base import (NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, input_schema, object_schema,
                    operation, param, path_param, ref, register_openapi, saved)
 from .serializers import Field, read_body, timestamp
 
 ADMIN = (Role.ADMIN,)
+
+RULE_IN = {
+    "code": Field("str", "The ledger's or fund's code in the source period.", required=True, max_length=20),
+    "allocation": Field("enum", "none, same or adjust (by `percent`); left out: as the rule above it.",
+                        choices=ALLOCATION_MODES),
+    "percent": Field("decimal", "With allocation \"adjust\": a percent such as \"3\" or \"-2.5\"."),
+    "carry": Field("enum", "none, cash or available; left out: as the rule above it.", choices=CARRY_MODES),
+}
 
 ROLLOVER_IN = {
     "source": Field("str", "The code of the fiscal period to roll over (close).", required=True, max_length=20),
@@ -39,7 +48,34 @@ ROLLOVER_IN = {
     "continuous": Field("enum", "Continuous PO lines: the same choices.", default="remaining",
                         choices=ENCUMBRANCE_BASES),
     "increase": Field("decimal", "Continuous lines' new encumbrance raised by this percent.", default="0"),
+    "parts": Field("enum", "What to roll over: the ledgers (fund tree and money) and the PO lines together, "
+                           "or one of them (the ledgers first, then the PO lines, as two rollovers).",
+                   default="all", choices=("all", "ledgers", "po_lines")),
+    "ledgers": Field("objects", "Rules of single ledgers of the source period, instead of the default above.",
+                     default=(), spec=RULE_IN, label="Ledger rule", component="RolloverRuleInput"),
+    "funds": Field("objects", "Rules of single funds of the source period, instead of their ledger's rule.",
+                   default=(), spec=RULE_IN, label="Fund rule", component="RolloverRuleInput"),
 }
+
+
+def _rules(body):
+    """The rollover's rules from the request: the default, then per ledger and per fund, checked
+    against the source period's codes as the page checks them (app.funds.rollover_rules)."""
+    fund_rules, line_rules = rollover.rules_from(body["allocation"], body["percent"], body["carry"],
+                                                 body["one_time"], body["continuous"], body["increase"])
+    if body["ledgers"] or body["funds"]:
+        choices = rollover_rules.source_choices(body["source"])
+        data = {"default": {"allocation": body["allocation"], "percent": body["percent"], "carry": body["carry"]}}
+        for group in ("ledgers", "funds"):
+            data[group] = {}
+            for rule in body[group]:
+                if rule["code"] in data[group]:
+                    raise InvalidInput(f"{group[:-1].capitalize()} {rule['code']} has two rules.", group)
+                data[group][rule["code"]] = {k: v for k, v in rule.items() if k != "code" and v is not None}
+        fund_rules = rollover_rules.ledger_rules_from_json(data, [code for code, _n, _c in choices.ledgers],
+                                                           choices.fund_ledgers)
+    parts = body["parts"]
+    return (None if parts == "po_lines" else fund_rules), (None if parts == "ledgers" else line_rules)
 
 
 def _answer(report) -> dict:
@@ -52,8 +88,7 @@ def _answer(report) -> dict:
 @idempotency.idempotent
 def create_rollover():
     body = read_body(ROLLOVER_IN)
-    fund_rules, line_rules = rollover.rules_from(body["allocation"], body["percent"], body["carry"],
-                                                 body["one_time"], body["continuous"], body["increase"])
+    fund_rules, line_rules = _rules(body)
     if body["mode"] == "commit":
         report = rollover.commit(current_user, body["source"], body["target"], fund_rules, line_rules)
         return saved(report, _answer, 201, lambda r: url_for("api.get_rollover", id=r.rollover_id))
@@ -91,7 +126,7 @@ def report_json(report, stored=None) -> dict:
                    "expended": _money(f.expended), "encumbered": _money(f.encumbered), "left": _money(f.left),
                    "carried": _money(f.carried), "not_carried": _money(f.not_carried),
                    "new_allocation": _money(f.new_allocation), "skipped": f.skipped, "reason": f.reason or None,
-                   "created": f.created} for f in report.funds],
+                   "created": f.created, "rule": f.rule} for f in report.funds],
         "po_lines": [{"po_line": line.po_line, "order_type": line.order_type, "old_fund": line.old_fund,
                       "new_fund": line.new_fund, "remaining": _money(line.remaining),
                       "released": _money(line.released), "encumbered": _money(line.encumbered),
@@ -116,7 +151,8 @@ register_openapi(
             "carried": _MONEY, "not_carried": _MONEY, "new_allocation": _MONEY,
             "skipped": {**NULLABLE_STRING, "description": "Why it was not rolled over (a key), or null."},
             "reason": NULLABLE_STRING, "created": {"type": "boolean", "description": "The target fund was made "
-                                                                                      "by this rollover."}}),
+                                                                                      "by this rollover."},
+            "rule": {**STRING, "description": "The rule the fund got, and where it came from (ledger, override)."}}),
         "RolloverLineRow": object_schema({
             "po_line": STRING, "order_type": {"type": "string", "enum": ["one_time", "continuous"]},
             "old_fund": STRING, "new_fund": NULLABLE_STRING, "remaining": _MONEY, "released": _MONEY,
@@ -133,6 +169,7 @@ register_openapi(
             "po_lines": {"type": "array", "items": ref("RolloverLineRow")},
             "totals": object_schema({name: _MONEY for name in TOTALS})}, "What a rollover did, or would do."),
         "RolloverInput": input_schema(ROLLOVER_IN, "The periods and the rules of a rollover."),
+        "RolloverRuleInput": input_schema(RULE_IN, "The rule of one ledger or one fund."),
     },
     parameters={"RolloverId": path_param("id", "The rollover's id.")},
     paths={

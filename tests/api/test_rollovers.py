@@ -75,3 +75,41 @@ def test_admins_only_and_bad_bodies(world, books, api):
     assert db.session.scalar(select(func.count()).select_from(Rollover)) == 0
     stored = client.post("/rollovers", json={**BODY, "mode": "commit"}).get_json()
     error_of(api("fundmgr").get(f"/rollovers/{stored['id']}"), 403, "forbidden")
+
+
+def test_rules_per_ledger_and_fund_and_one_part_at_a_time(world, books, api):
+    """A fund's own rule wins over its ledger's, which wins over the default; unknown codes and a
+    fund given twice are refused naming them; "parts" runs the ledgers, then the PO lines."""
+    client = api("admin")
+    body = {**BODY, "ledgers": [{"code": "GEN", "allocation": "same", "carry": "cash"}],
+            "funds": [{"code": "A-BKS", "allocation": "none"}]}
+    resp = client.post("/rollovers", json={**body, "parts": "ledgers"})
+    assert resp.status_code == 200, resp.get_json()
+    report = conforms(resp.get_json(), "Rollover")
+    assert report["po_lines"] == []
+    rows = {f["code"]: f for f in report["funds"]}
+    # BOOKS is in GEN: the same allocation, the cash balance carried (3,749.50).
+    assert (rows["BOOKS"]["new_allocation"], rows["BOOKS"]["carried"]) == ("10000.00", "3749.50")
+    assert "ledger GEN" in rows["BOOKS"]["rule"]
+    # A-BKS (LEDA): no allocation; carry as its ledger, i.e. the default (available: 1,000.00).
+    assert (rows["A-BKS"]["new_allocation"], rows["A-BKS"]["carried"]) == ("0.00", "1000.00")
+    assert "override" in rows["A-BKS"]["rule"]
+    # B-BKS (LEDB): the default, +3 %.
+    assert rows["B-BKS"]["new_allocation"] == "1030.00"
+
+    error = error_of(client.post("/rollovers", json={**BODY, "funds": [{"code": "NOPE", "allocation": "none"}]}),
+                     400, "invalid")
+    assert "NOPE" in error["message"]
+    twice = [{"code": "A-BKS", "allocation": "none"}, {"code": "A-BKS", "allocation": "same"}]
+    assert "A-BKS" in error_of(client.post("/rollovers", json={**BODY, "funds": twice}), 400, "invalid")["message"]
+    assert error_of(client.post("/rollovers", json={**BODY, "funds": [{"allocation": "none"}]}), 400,
+                    "invalid")["field"] == "funds"
+
+    ledgers = client.post("/rollovers", json={**body, "parts": "ledgers", "mode": "commit"})
+    assert ledgers.status_code == 201, ledgers.get_json()
+    assert ledgers.get_json()["po_lines"] == [] and fund("BOOKS", "FY2026").encumbered == D("1200.00")
+    lines = client.post("/rollovers", json={**BODY, "parts": "po_lines", "mode": "commit"})
+    assert lines.status_code == 201, lines.get_json()
+    assert lines.get_json()["funds"] == [] and len(lines.get_json()["po_lines"]) == 2
+    assert (fund("BOOKS", "FY2026").encumbered, fund("BOOKS", "FY2027").encumbered) == (D("0.00"), D("1225.00"))
+    assert fs.check_ledger() == []
