@@ -229,8 +229,10 @@ def _money_form(fund_id, form_cls, action: str):
                                lambda: _money_moved_response(message, *moved))
             fund = funds.get_fund(current_user, fund_id)
         status = 422
+    # A fund of a period that does not cover today (next year's budget, a closed year): chosen on
+    # purpose, but said so.
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
-                  action=action)
+                  action=action, period_warning=funds.other_period_warning(fund, date.today()))
 
 
 @bp.get("/funds/<int:fund_id>/form-closed")

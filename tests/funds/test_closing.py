@@ -193,3 +193,32 @@ def test_the_page_warns_with_the_counts_and_a_link_and_closes_once_confirmed(app
     assert resp.status_code == 200 and "Fiscal period FY2026 closed" in resp.data.decode()
     db.session.expire_all()
     assert world.period.status == "closed"
+
+
+def test_the_money_forms_and_the_po_line_form_say_when_a_fund_is_of_another_period(app, world, orders):
+    """Next year's budget may be allocated and transferred today, and a line kept on last year's
+    fund may be edited: each form says so next to the fund instead of staying silent."""
+    from tests.helpers import login
+    admin = world.user("admin")
+    fy27 = fs.create_fiscal_period(admin, "FY2027", "Fiscal year 2027", date(2027, 1, 1), date(2027, 12, 31))
+    ledger = fs.create_ledger(admin, "GEN", "General", fy27, "EUR")
+    nxt = fs.create_fund(admin, ledger, "NEWBKS", fs.FundFields(name="Books 2027"))
+    fs.create_fund(admin, ledger, "NEWSER", fs.FundFields(name="Serials 2027"))
+    fy25 = fs.create_fiscal_period(admin, "FY2025", "Fiscal year 2025", date(2025, 1, 1), date(2025, 12, 31))
+    old_fund = fs.create_fund(admin, fs.create_ledger(admin, "GEN", "General", fy25, "EUR"), "OLDBKS",
+                              fs.FundFields(name="Books 2025"))
+    fs.allocate(admin, old_fund, "100.00")
+    old_line = line(world, world.user("buyer"), orders.eur, price="10.00", funds=[(old_fund, "100")], library=None)
+    db.session.commit()
+    manager = login(app.test_client(), "fundmgr")
+    today = date.today()
+    for action in ("transfer", "allocate"):
+        page = manager.get(f"/funds/{nxt.id}/{action}").data.decode()
+        if fy27.contains(today):
+            assert "belongs to fiscal period" not in page
+        else:
+            assert "Fund NEWBKS belongs to fiscal period FY2027" in page
+    assert "belongs to fiscal period" not in manager.get(f"/funds/{world.fund_a.id}/transfer").data.decode() \
+        or not world.period.contains(today)
+    edit = login(app.test_client(), "buyer").get(f"/orders/lines/{old_line.id}/edit").data.decode()
+    assert "Fund OLDBKS belongs to fiscal period FY2025" in edit
