@@ -12,8 +12,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import is_currency
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import Role
 from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institution_role
@@ -550,7 +551,7 @@ def post_transactions_bulk(actor, postings: list[Posting], *, reference: str = "
         raise InvalidInput("Transfers are posted with post_transactions.")
     funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
     ids = insert_rows(db.session, FundTransaction, values)
-    _cache_balances(funds, after)
+    _store_balances(funds, after)
     return ids
 
 
@@ -577,6 +578,21 @@ def _cache_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
     for fid, bal in after.items():
         funds[fid].allocated, funds[fid].encumbered, funds[fid].expended = bal.allocated, bal.encumbered, bal.expended
     db.session.flush()
+
+
+def _store_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
+    """:func:`_cache_balances` for thousands of funds: one batched UPDATE of the balances that
+    changed (not a unit-of-work flush of each fund), and the loaded funds told their new values."""
+    changed = {fid: bal for fid, bal in after.items() if bal != funds[fid].balance}
+    if not changed:
+        return
+    db.session.flush()
+    db.session.execute(update(Fund).execution_options(synchronize_session=False),
+                       [{"id": fid, "allocated": bal.allocated, "encumbered": bal.encumbered, "expended": bal.expended}
+                        for fid, bal in changed.items()])
+    for fid, bal in changed.items():
+        for name in ("allocated", "encumbered", "expended"):
+            set_committed_value(funds[fid], name, getattr(bal, name))
 
 
 def _balances_after(funds: dict[int, Fund], postings: list[Posting],
