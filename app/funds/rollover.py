@@ -14,12 +14,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
-from ..database import insert_rows, is_postgres
+from ..database import insert_rows, is_postgres, update_rows
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger import TransactionKind
@@ -450,8 +450,7 @@ def _roll_line_chunk(actor, rollover, source, target, planner: plan.LinePlanner,
             row["encumbrance_transaction_id"] = enc_ids[enc]
     insert_rows(db.session, RolloverLine, rows)
     insert_rows(db.session, POLineEvent, events)
-    if moves:
-        db.session.execute(update(POLineFund), moves)
+    update_rows(db.session, POLineFund, moves)
     _expire_loaded(POLineFund, {m["id"] for m in moves})
     return {e["po_line_id"] for e in events}
 
@@ -599,7 +598,7 @@ def _undo_lines(actor, rollover: Rollover, locked: dict[int, Fund], note: str, p
         del chunk
         funds.post_transactions_bulk(actor, releases + restores, source_type=SOURCE, source_id=rollover.id)
         insert_rows(db.session, POLineEvent, events)
-        db.session.execute(update(POLineFund), moves)
+        update_rows(db.session, POLineFund, moves)
         _expire_loaded(POLineFund, {m["id"] for m in moves})
         progress("PO lines", len(done), total)
     _expire_loaded(POLine, done, ["history", "distribution"])

@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import is_currency
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +21,7 @@ from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institu
 from .scope import visible_funds_clause, visible_ledgers_clause
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
-from ..database import insert_rows, is_postgres, next_ids
+from ..database import insert_rows, is_postgres, next_ids, update_rows
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
 from ..ids import parse_id
@@ -586,10 +586,8 @@ def _store_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
     changed = {fid: bal for fid, bal in after.items() if bal != funds[fid].balance}
     if not changed:
         return
-    db.session.flush()
-    db.session.execute(update(Fund).execution_options(synchronize_session=False),
-                       [{"id": fid, "allocated": bal.allocated, "encumbered": bal.encumbered, "expended": bal.expended}
-                        for fid, bal in changed.items()])
+    update_rows(db.session, Fund, [{"id": fid, "allocated": bal.allocated, "encumbered": bal.encumbered,
+                                    "expended": bal.expended} for fid, bal in changed.items()])
     for fid, bal in changed.items():
         for name in ("allocated", "encumbered", "expended"):
             set_committed_value(funds[fid], name, getattr(bal, name))
