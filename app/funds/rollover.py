@@ -151,6 +151,9 @@ def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rul
         report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
     finally:
         savepoint.rollback()
+        # The bulk postings told the funds held their new balances without marking them changed
+        # (see services._store_balances), so the rollback above would not expire them.
+        db.session.expire_all()
     report.rollover_id = None
     return report
 
@@ -166,6 +169,7 @@ def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rule
         report = _run(actor, source, target, fund_rules, line_rules, "committed", progress)
     except BaseException:
         savepoint.rollback()
+        db.session.expire_all()   # as in preview
         raise
     savepoint.commit()
     return report

@@ -582,7 +582,9 @@ def _cache_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
 
 def _store_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
     """:func:`_cache_balances` for thousands of funds: one batched UPDATE of the balances that
-    changed (not a unit-of-work flush of each fund), and the loaded funds told their new values."""
+    changed (not a unit-of-work flush of each fund), and the loaded funds told their new values as
+    if loaded. A SAVEPOINT rolled back afterwards does not expire them: its caller must (the
+    rollover preview expires the session)."""
     changed = {fid: bal for fid, bal in after.items() if bal != funds[fid].balance}
     if not changed:
         return

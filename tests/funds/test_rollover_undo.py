@@ -114,3 +114,12 @@ def test_lines_in_chunks_have_the_figures_of_one_pass(world, books, monkeypatch)
         assert [e.action for e in pol.history][-2:] == ["rollover", "rollover_undone"] or \
             "rollover" not in [e.action for e in pol.history]
         assert os_.outstanding_encumbrance(pol) == {fund("BOOKS", "FY2026").id: pol.distribution[0].encumbered_amount}
+
+
+def test_after_a_preview_the_session_shows_the_funds_as_they_are(world, books):
+    """The preview posts (in bulk) inside a SAVEPOINT it rolls back: the funds the session holds
+    must not keep the balances it posted."""
+    before = books.balance
+    ro.preview(world.user("admin"), "FY2026", "FY2027", rules("available"), LINES)
+    assert books.balance == before and books.encumbered == D("1200.00")
+    assert db.session.scalars(select(Fund).where(Fund.fiscal_period.has(code="FY2027"))).all() == []
