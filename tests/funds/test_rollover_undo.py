@@ -15,7 +15,10 @@ from app.funds.models import Fund, Ledger, Rollover, RolloverLedger
 from app.ledger.rollover import FundRule, LedgerRules
 from app.orders import services as os_
 from app.orders.models import POLine
-from tests.funds.test_rollover import LINES, books, fund, rules, state  # noqa: F401  (books: a fixture)
+from tests.funds import test_rollover as base
+from tests.funds.test_rollover import LINES, fund, rules, state
+
+books = base.books   # the fixture
 
 pytestmark = pytest.mark.postgres
 
