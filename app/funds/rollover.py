@@ -14,12 +14,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
-from ..database import insert_rows, is_postgres
+from ..database import insert_rows, is_postgres, update_rows
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger import TransactionKind
@@ -158,6 +158,9 @@ def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rul
         report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
     finally:
         savepoint.rollback()
+        # The bulk postings told the funds held their new balances without marking them changed
+        # (see services._store_balances), so the rollback above would not expire them.
+        db.session.expire_all()
     report.rollover_id = None
     return report
 
@@ -173,6 +176,7 @@ def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rule
         report = _run(actor, source, target, fund_rules, line_rules, "committed", progress)
     except BaseException:
         savepoint.rollback()
+        db.session.expire_all()   # as in preview
         raise
     savepoint.commit()
     return report
@@ -240,17 +244,25 @@ def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules:
 
 
 def _copy_ledgers(rollover: Rollover, source: FiscalPeriod, target: FiscalPeriod) -> dict[int, Ledger]:
-    """Each source ledger's counterpart in the target (same code): found, or made as a copy."""
+    """Each source ledger's counterpart in the target (same code): found, or made as a copy. One
+    that an undone rollover made and that holds no fund in use is made again: its fields copied
+    anew, and reported as created."""
     existing = {lg.code: lg for lg in db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == target.id))}
+    reusable = set(db.session.scalars(
+        select(RolloverLedger.target_ledger_id).join(Rollover, Rollover.id == RolloverLedger.rollover_id)
+        .where(Rollover.target_period_id == target.id, Rollover.status == "undone", RolloverLedger.created)
+        .where(~select(Fund.id).where(Fund.ledger_id == RolloverLedger.target_ledger_id,
+                                      Fund.status == "active").exists())))
     result = {}
     for lg in db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == source.id).order_by(Ledger.code)):
         copy = existing.get(lg.code)
-        created = copy is None
-        if created:
-            copy = Ledger(code=lg.code, name=lg.name, fiscal_period=target, currency=lg.currency,
-                          owner_library_id=lg.owner_library_id, available_to_all=lg.available_to_all,
-                          libraries=list(lg.libraries), notes=lg.notes)
+        created = copy is None or copy.id in reusable
+        if copy is None:
+            copy = Ledger(code=lg.code, fiscal_period=target)
             db.session.add(copy)
+        if created:
+            copy.name, copy.currency, copy.owner_library_id = lg.name, lg.currency, lg.owner_library_id
+            copy.available_to_all, copy.libraries, copy.notes = lg.available_to_all, list(lg.libraries), lg.notes
         result[lg.id] = copy
         db.session.flush()
         db.session.add(RolloverLedger(rollover_id=rollover.id, source_ledger_id=lg.id, target_ledger_id=copy.id,
@@ -271,9 +283,16 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
                                                not f.do_not_roll_over) for f in sources], rules, currencies)
     progress("Funds", 0, len(planned))
     existing = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
+    # Funds an undone rollover made, out of use since (inactive): taken back and reported as created.
+    reusable = set(db.session.scalars(
+        select(RolloverFund.target_fund_id).join(Rollover, Rollover.id == RolloverFund.rollover_id)
+        .join(Fund, Fund.id == RolloverFund.target_fund_id)
+        .where(Rollover.target_period_id == target.id, Rollover.status == "undone", RolloverFund.created,
+               Fund.status == "inactive")))
     rows, postings, posted_for = [], [], []
     with db.session.no_autoflush:   # the copies are written together, by the flush below
-        _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, rows, postings, posted_for)
+        _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, reusable, rows, postings,
+                   posted_for)
     db.session.add_all(rows)
     db.session.flush()
     ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
@@ -282,13 +301,17 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
     progress("Funds", len(planned), len(planned))
 
 
-def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, rows, postings, posted_for) -> None:
+def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, reusable, rows, postings,
+               posted_for) -> None:
     for p in planned:
         src = by_code[p.code]
         copy, created = existing.get(p.code), False
         if p.skipped is None and copy is None:
             copy, created = _copy_fund(src, target, ledgers[src.ledger_id], existing), True
             existing[p.code] = copy
+        elif p.skipped is None and copy.id in reusable:
+            _copy_fields(src, copy, ledgers[src.ledger_id], existing)
+            created = True
         row = RolloverFund(rollover_id=rollover.id, source_fund_id=src.id, target_fund=copy if p.skipped is None else None,
                            code=src.code, ledger_code=src.ledger.code, kind=src.kind, created=created,
                            allocated=src.allocated, expended=src.expended, encumbered=src.encumbered,
@@ -309,41 +332,79 @@ def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, ro
 
 
 def _copy_fund(src: Fund, target: FiscalPeriod, ledger: Ledger, existing: dict[str, Fund]) -> Fund:
-    parent = existing.get(src.parent.code) if src.parent is not None else None
-    copy = Fund(code=src.code, name=src.name, fiscal_period_id=target.id, ledger=ledger, parent=parent, kind=src.kind,
-                external_id=src.external_id, fund_type_id=src.fund_type_id, status=src.status, notes=src.notes,
-                overencumbrance_allowed=src.overencumbrance_allowed,
-                overencumbrance_limit_percent=src.overencumbrance_limit_percent,
-                overexpenditure_allowed=src.overexpenditure_allowed, overexpenditure_limit=src.overexpenditure_limit,
-                owner_library_id=src.owner_library_id, available_to_all=src.available_to_all,
-                libraries=list(src.libraries), do_not_roll_over=src.do_not_roll_over,
-                allocated=Decimal("0"), encumbered=Decimal("0"), expended=Decimal("0"))
+    copy = Fund(code=src.code, fiscal_period_id=target.id, allocated=Decimal("0"), encumbered=Decimal("0"),
+                expended=Decimal("0"))
+    _copy_fields(src, copy, ledger, existing)
     db.session.add(copy)
     return copy
+
+
+def _copy_fields(src: Fund, copy: Fund, ledger: Ledger, existing: dict[str, Fund]) -> None:
+    """What a target fund takes from its source (not its code, period or balances)."""
+    copy.name, copy.ledger, copy.kind, copy.status, copy.notes = src.name, ledger, src.kind, src.status, src.notes
+    copy.parent = existing.get(src.parent.code) if src.parent is not None else None
+    copy.external_id, copy.fund_type_id = src.external_id, src.fund_type_id
+    copy.overencumbrance_allowed = src.overencumbrance_allowed
+    copy.overencumbrance_limit_percent = src.overencumbrance_limit_percent
+    copy.overexpenditure_allowed, copy.overexpenditure_limit = src.overexpenditure_allowed, src.overexpenditure_limit
+    copy.owner_library_id, copy.available_to_all = src.owner_library_id, src.available_to_all
+    copy.libraries, copy.do_not_roll_over = list(src.libraries), src.do_not_roll_over
+
+
+LINE_CHUNK = 5000   # PO lines planned, posted and written at a time (the memory a run needs stays flat)
 
 
 def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, progress: Progress) -> None:
     """Open, approved PO lines charging funds of the source: each moved whole or reported as it is.
 
-    Tens of thousands of rows: read as plain columns and written with batched statements (the
-    rollover rows, the PO line history, the distributions' new funds), so the session holds no
-    ORM object per line."""
+    Tens of thousands of lines, taken :data:`LINE_CHUNK` at a time in PO line order: read as plain
+    columns, planned, posted and written with batched statements (the rollover rows, the PO line
+    history, the distributions' new funds), then let go, so the session holds no ORM object per
+    line and the memory does not grow with their number. All chunks run in the caller's
+    transaction (a commit stays all or nothing), and the planner carries the target funds'
+    balances from one chunk to the next: the figures are those of one pass over every line."""
+    pol_ids = db.session.scalars(
+        select(POLine.id).join(POLineFund, POLineFund.po_line_id == POLine.id)
+        .join(Fund, Fund.id == POLineFund.fund_id)
+        .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)))
+        .distinct().order_by(POLine.id)).all()
+    if not pol_ids:
+        return
+    total = len(pol_ids)
+    progress("PO lines", 0, total)
+    targets = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
+    source_funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id))}
+    planner = plan.LinePlanner(rules, {
+        code: plan.TargetFund(code, f.currency, f.balance, f.rules,
+                              f.kind == "allocated" and f.status == "active" and target.status == "active")
+        for code, f in targets.items()})
+    moved_pols = set()
+    for start in range(0, total, LINE_CHUNK):
+        chunk = pol_ids[start:start + LINE_CHUNK]
+        moved_pols.update(_roll_line_chunk(actor, rollover, source, target, planner, targets, source_funds,
+                                           chunk[0], chunk[-1], day))
+        progress("PO lines", start + len(chunk), total)
+    _expire_loaded(POLine, moved_pols, ["history", "distribution"])
+    db.session.expire(rollover, ["lines"])
+
+
+def _roll_line_chunk(actor, rollover, source, target, planner: plan.LinePlanner, targets: dict[str, Fund],
+                     source_funds: dict[int, Fund], first: int, last: int, day) -> set[int]:
+    """The open lines with ids from ``first`` to ``last``: planned, posted, written. Returns the
+    ids of the lines moved."""
+    in_chunk = (POLine.id >= first, POLine.id <= last)
     shares = db.session.execute(
         select(POLineFund.id, POLineFund.fund_id, POLineFund.encumbered_amount, POLine.id, POLine.order_type,
                POLine.number, Fund.code)
         .join(POLine, POLine.id == POLineFund.po_line_id).join(Fund, Fund.id == POLineFund.fund_id)
-        .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)))
+        .where(Fund.fiscal_period_id == source.id, POLine.status.in_(sorted(ENCUMBERING)), *in_chunk)
         .order_by(POLine.id, POLineFund.id)).all()
-    if not shares:
-        return
-    total = len({s[3] for s in shares})
-    progress("PO lines", 0, total)
     t = FundTransaction
-    outstanding = {(pol_id, fund_id): Decimal(total) for pol_id, fund_id, total in db.session.execute(
+    outstanding = {(pol_id, fund_id): Decimal(amount) for pol_id, fund_id, amount in db.session.execute(
         select(t.source_id, t.fund_id, func.sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount)))
         .join(Fund, Fund.id == t.fund_id)
         .where(Fund.fiscal_period_id == source.id, t.source_type == orders.SOURCE,
-               t.kind.in_(("encumbrance", "disencumbrance")))
+               t.kind.in_(("encumbrance", "disencumbrance")), t.source_id >= first, t.source_id <= last)
         .group_by(t.source_id, t.fund_id))}
     by_line: dict[int, list] = defaultdict(list)
     info = {}
@@ -351,58 +412,46 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, pro
         by_line[pol_id].append((share_id, fund_id, enc_amount, code))
         info[pol_id] = (order_type, number)
     del shares
-    source_lines = [plan.SourceLine(pol_id, info[pol_id][0], tuple(
-        plan.LineShare(code, outstanding.get((pol_id, fund_id), Decimal("0.00")), enc_amount or Decimal("0.00"))
-        for _sid, fund_id, enc_amount, code in by_line[pol_id]))
-        for pol_id in by_line]
-    targets = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
-    with db.session.no_autoflush:
-        planned = plan.plan_lines(source_lines, rules, {
-            code: plan.TargetFund(code, f.currency, f.balance, f.rules,
-                                  f.kind == "allocated" and f.status == "active" and target.status == "active")
-            for code, f in targets.items()})
-        del source_lines
-        source_funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id))}
-        releases, encumbrances, rows, moves, events = [], [], [], [], []
-        posted = []     # per row: the index of its release in releases, of its encumbrance in encumbrances
-        note = f"PO line rolled over from {source.code} to {target.code}"
-        actor_id, now = (actor.id if actor else None), utcnow()
-        for p in planned:
-            pol_id = p.line.key
-            for (share_id, fund_id, enc_amount, code), move in zip(by_line[pol_id], p.shares):
-                tf = targets.get(code)
-                rows.append({"rollover_id": rollover.id, "po_line_id": pol_id, "distribution_id": share_id,
-                             "order_type": p.line.order_type, "source_fund_id": fund_id,
-                             "target_fund_id": tf.id if tf is not None and p.moved else None,
-                             "remaining": outstanding.get((pol_id, fund_id), Decimal("0.00")),
-                             "old_encumbered_amount": enc_amount, "released": move.released,
-                             "encumbered": move.encumbered, "reason": p.reason,
-                             "detail": p.detail or (plan.REASONS[p.reason] + f" ({p.fund_code})" if p.reason else ""),
-                             "release_transaction_id": None, "encumbrance_transaction_id": None})
-                if not p.moved:
-                    posted.append((None, None))
-                    continue
-                number = info[pol_id][1]
-                src = source_funds[fund_id]
-                rel = enc = None
-                if move.released:
-                    rel = len(releases)
-                    releases.append(funds.Posting(src, TransactionKind.DISENCUMBRANCE, move.released, counterpart=tf,
-                                                  source_type=orders.SOURCE, source_id=pol_id, reference=number,
-                                                  note=note))
-                if move.encumbered:
-                    enc = len(encumbrances)
-                    encumbrances.append(funds.Posting(tf, TransactionKind.ENCUMBRANCE, move.encumbered,
-                                                      counterpart=src, source_type=orders.SOURCE, source_id=pol_id,
-                                                      reference=number, note=note))
-                posted.append((rel, enc))
-                moves.append({"id": share_id, "fund_id": tf.id, "encumbered_amount": move.encumbered,
-                              "encumbered_currency": tf.currency})
-                events.append({"po_line_id": pol_id, "actor_id": actor_id, "action": "rollover", "field": "fund",
-                               "old_value": code, "new_value": f"{tf.code} ({target.code})", "note": note,
-                               "at": now})
-    del planned, by_line
-    progress("PO lines", total // 2, total)   # planned; now the writing
+    releases, encumbrances, rows, moves, events = [], [], [], [], []
+    posted = []     # per row: the index of its release in releases, of its encumbrance in encumbrances
+    note = f"PO line rolled over from {source.code} to {target.code}"
+    actor_id, now = (actor.id if actor else None), utcnow()
+    for pol_id, pol_shares in by_line.items():
+        p = planner.plan_line(plan.SourceLine(pol_id, info[pol_id][0], tuple(
+            plan.LineShare(code, outstanding.get((pol_id, fund_id), Decimal("0.00")), enc_amount or Decimal("0.00"))
+            for _sid, fund_id, enc_amount, code in pol_shares)))
+        for (share_id, fund_id, enc_amount, code), move in zip(pol_shares, p.shares):
+            tf = targets.get(code)
+            rows.append({"rollover_id": rollover.id, "po_line_id": pol_id, "distribution_id": share_id,
+                         "order_type": p.line.order_type, "source_fund_id": fund_id,
+                         "target_fund_id": tf.id if tf is not None and p.moved else None,
+                         "remaining": outstanding.get((pol_id, fund_id), Decimal("0.00")),
+                         "old_encumbered_amount": enc_amount, "released": move.released,
+                         "encumbered": move.encumbered, "reason": p.reason,
+                         "detail": p.detail or (plan.REASONS[p.reason] + f" ({p.fund_code})" if p.reason else ""),
+                         "release_transaction_id": None, "encumbrance_transaction_id": None})
+            if not p.moved:
+                posted.append((None, None))
+                continue
+            number = info[pol_id][1]
+            src = source_funds[fund_id]
+            rel = enc = None
+            if move.released:
+                rel = len(releases)
+                releases.append(funds.Posting(src, TransactionKind.DISENCUMBRANCE, move.released, counterpart=tf,
+                                              source_type=orders.SOURCE, source_id=pol_id, reference=number,
+                                              note=note))
+            if move.encumbered:
+                enc = len(encumbrances)
+                encumbrances.append(funds.Posting(tf, TransactionKind.ENCUMBRANCE, move.encumbered,
+                                                  counterpart=src, source_type=orders.SOURCE, source_id=pol_id,
+                                                  reference=number, note=note))
+            posted.append((rel, enc))
+            moves.append({"id": share_id, "fund_id": tf.id, "encumbered_amount": move.encumbered,
+                          "encumbered_currency": tf.currency})
+            events.append({"po_line_id": pol_id, "actor_id": actor_id, "action": "rollover", "field": "fund",
+                           "old_value": code, "new_value": f"{tf.code} ({target.code})", "note": note,
+                           "at": now})
     ids = funds.post_transactions_bulk(actor, releases + encumbrances, on=day)
     rel_ids, enc_ids = ids[:len(releases)], ids[len(releases):]
     for row, (rel, enc) in zip(rows, posted):
@@ -412,12 +461,9 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, pro
             row["encumbrance_transaction_id"] = enc_ids[enc]
     insert_rows(db.session, RolloverLine, rows)
     insert_rows(db.session, POLineEvent, events)
-    if moves:
-        db.session.execute(update(POLineFund), moves)
+    update_rows(db.session, POLineFund, moves)
     _expire_loaded(POLineFund, {m["id"] for m in moves})
-    _expire_loaded(POLine, {e["po_line_id"] for e in events}, ["history", "distribution"])
-    db.session.expire(rollover, ["lines"])
-    progress("PO lines", total, total)
+    return {e["po_line_id"] for e in events}
 
 
 def _expire_loaded(model, ids: set[int], attrs: list[str] | None = None) -> None:
@@ -431,79 +477,142 @@ def _expire_loaded(model, ids: set[int], attrs: list[str] | None = None) -> None
 
 # -- undo ---------------------------------------------------------------------------------------
 
-def _own_transactions(rollover: Rollover) -> set[int]:
-    """The ids of what a rollover posted on its target funds."""
+def _own_transactions(rollover_ids: list[int]) -> set[int]:
+    """The ids of what the rollovers ``rollover_ids`` posted on their target funds (plain ids, read
+    in three queries, not an ORM row per PO line)."""
+    rf, rl = RolloverFund, RolloverLine
     own = set()
-    for r in rollover.funds:
-        own.update(i for i in (r.allocation_transaction_id, r.carry_transaction_id) if i)
-    for r in rollover.lines:
-        own.update(i for i in (r.encumbrance_transaction_id,) if i)
+    for column, model in ((rf.allocation_transaction_id, rf), (rf.carry_transaction_id, rf),
+                          (rl.encumbrance_transaction_id, rl)):
+        own.update(db.session.scalars(select(column).where(model.rollover_id.in_(rollover_ids), column.isnot(None))))
     return own
 
 
-def undo(actor, rollover: Rollover) -> Report:
+def undone_note(rollover: Rollover) -> str:
+    """What undo appends to the notes of the funds and ledgers ``rollover`` made."""
+    return (f"Made by rollover {rollover.id} ({rollover.source_period.code} to {rollover.target_period.code}) "
+            f"and emptied by its undo on {utcnow():%Y-%m-%d}: not in use until a new rollover of "
+            f"{rollover.source_period.code} uses it again.")
+
+
+def _append(notes: str, text: str) -> str:
+    return f"{notes}\n{text}" if notes else text
+
+
+def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report:
     """Reverse a committed rollover while nothing else was posted to its target funds: the PO
     lines point at their old funds again with their old encumbrance, the target funds give back
-    what they were given (new entries: the ledger is append-only). The funds and ledgers it made
-    stay, empty, and a new rollover uses them again. The caller commits."""
+    what they were given (new entries: the ledger is append-only), and the funds it made are set
+    inactive, with a note, so no picker offers them (the ledgers it made get the note). A later
+    rollover of the same periods takes them back into use and reports them as created. Set-based
+    like the commit: the PO lines are read as plain columns and reversed :data:`LINE_CHUNK` at a
+    time. The caller commits."""
     require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
     _lock_period(rollover.source_period)
     db.session.refresh(rollover)
     if rollover.status != "committed":
         raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
                             "committed rollover can be undone.", "status")
-    own = _own_transactions(rollover)
-    target_ids = {r.target_fund_id for r in rollover.funds if r.target_fund_id} | \
-                 {r.target_fund_id for r in rollover.lines if r.target_fund_id}
-    funds.lock_funds(target_ids | {r.source_fund_id for r in rollover.lines if r.moved})
-    t = FundTransaction
-    source = rollover.source_period
-    note = f"rollover from {source.code} to {rollover.target_period.code} undone"
+    rf, rl, t = RolloverFund, RolloverLine, FundTransaction
+    source, target = rollover.source_period, rollover.target_period
+    target_ids = set(db.session.scalars(select(rf.target_fund_id).where(rf.rollover_id == rollover.id,
+                                                                        rf.target_fund_id.isnot(None)))) | \
+        set(db.session.scalars(select(rl.target_fund_id).distinct().where(rl.rollover_id == rollover.id,
+                                                                          rl.target_fund_id.isnot(None))))
+    source_ids = set(db.session.scalars(select(rl.source_fund_id).distinct().where(rl.rollover_id == rollover.id,
+                                                                                   rl.reason.is_(None))))
+    locked = funds.lock_funds(target_ids | source_ids)
+    note = f"rollover from {source.code} to {target.code} undone"
     # A later rollover of the same periods that was undone since (the PO lines' after the ledgers')
     # left nothing on these funds: its own transactions and those of its undo do not count.
-    later = db.session.scalars(select(Rollover).where(
+    later = list(db.session.scalars(select(Rollover.id).where(
         Rollover.source_period_id == rollover.source_period_id, Rollover.target_period_id == rollover.target_period_id,
-        Rollover.id > rollover.id, Rollover.status == "undone")).all()
-    for r in later:
-        own |= _own_transactions(r)
-    others = db.session.execute(
-        select(t.id, Fund.code).join(Fund, Fund.id == t.fund_id)
-        .where(t.fund_id.in_(sorted(target_ids)), t.id > rollover.watermark, t.id.notin_(sorted(own)),
-               *([~((t.note == note) | t.note.endswith(f": {note}"))] if later else []))
-        .order_by(t.id).limit(5)).all() if target_ids else []
-    if others:
-        raise RuleViolation(f"Rollover {rollover.id} cannot be undone: fund {others[0][1]} of "
-                            f"{rollover.target_period.code} has had other transactions since.", "status")
-    releases, allocations, restores = [], [], []
-    for r in rollover.lines:
-        if not r.moved:
-            continue
-        share = db.session.get(POLineFund, r.distribution_id)
-        pol = share.po_line
-        if r.encumbered:
-            releases.append(funds.Posting(r.target_fund, TransactionKind.DISENCUMBRANCE, r.encumbered,
-                                          counterpart=r.source_fund, source_type=orders.SOURCE, source_id=pol.id,
-                                          reference=pol.number, note=note))
-        if r.released:
-            restores.append(funds.Posting(r.source_fund, TransactionKind.ENCUMBRANCE, r.released,
-                                          counterpart=r.target_fund, source_type=orders.SOURCE, source_id=pol.id,
-                                          reference=pol.number, note=note))
-        new_code = share.fund.code
-        share.fund_id, share.fund = r.source_fund_id, r.source_fund
-        share.encumbered_amount = r.old_encumbered_amount
-        share.encumbered_currency = r.source_fund.currency if r.old_encumbered_amount is not None else None
-        orders.log(pol, actor, "rollover_undone", "fund", f"{new_code} ({rollover.target_period.code})",
-                   r.source_fund.code, note)
-    for r in rollover.funds:
-        for amount, what in ((r.carried, "carried over"), (r.new_allocation, "allocation")):
-            if amount:
-                allocations.append(funds.Posting(r.target_fund, TransactionKind.ALLOCATION, -amount,
-                                                 reference=f"undo rollover {rollover.id}", note=f"{what}: {note}"))
-    funds.post_transactions_bulk(actor, releases + allocations + restores, source_type=SOURCE,
-                                 source_id=rollover.id)
+        Rollover.id > rollover.id, Rollover.status == "undone")))
+    own = _own_transactions([rollover.id, *later])
+    if target_ids:
+        since = db.session.execute(
+            select(t.id, Fund.code).join(Fund, Fund.id == t.fund_id)
+            .where(t.fund_id.in_(sorted(target_ids)), t.id > rollover.watermark,
+                   *([~((t.note == note) | t.note.endswith(f": {note}"))] if later else []))
+            .order_by(t.id).execution_options(yield_per=LINE_CHUNK))
+        other = next((code for tid, code in since if tid not in own), None)
+        since.close()
+        if other is not None:
+            raise RuleViolation(f"Rollover {rollover.id} cannot be undone: fund {other} of "
+                                f"{target.code} has had other transactions since.", "status")
+    del own
+    _undo_lines(actor, rollover, locked, note, progress)
+    rows = db.session.execute(select(rf.target_fund_id, rf.carried, rf.new_allocation, rf.created)
+                              .where(rf.rollover_id == rollover.id, rf.target_fund_id.isnot(None)).order_by(rf.id)).all()
+    progress("Funds", 0, len(rows))
+    allocations = [funds.Posting(locked[fund_id], TransactionKind.ALLOCATION, -amount,
+                                 reference=f"undo rollover {rollover.id}", note=f"{what}: {note}")
+                   for fund_id, carried, allocation, _created in rows
+                   for amount, what in ((carried, "carried over"), (allocation, "allocation")) if amount]
+    funds.post_transactions_bulk(actor, allocations, source_type=SOURCE, source_id=rollover.id)
+    made = undone_note(rollover)
+    for fund_id, _carried, _allocation, created in rows:
+        if created:
+            fund = locked[fund_id]
+            fund.status, fund.notes = "inactive", _append(fund.notes, made)
+    for ledger in db.session.scalars(select(Ledger).join(RolloverLedger, RolloverLedger.target_ledger_id == Ledger.id)
+                                     .where(RolloverLedger.rollover_id == rollover.id, RolloverLedger.created)):
+        ledger.notes = _append(ledger.notes, made)
+    progress("Funds", len(rows), len(rows))
     rollover.status, rollover.undone_at, rollover.undone_by_id = "undone", utcnow(), actor.id if actor else None
     db.session.flush()
-    return report_of(rollover)
+    progress("Report", 0, 1)
+    report = report_of(rollover)
+    progress("Report", 1, 1)
+    return report
+
+
+def _undo_lines(actor, rollover: Rollover, locked: dict[int, Fund], note: str, progress: Progress) -> None:
+    """The moved PO lines of ``rollover`` back on their old funds, :data:`LINE_CHUNK` rows at a time:
+    the target encumbrance released, the source one restored, the distribution and its history."""
+    rl, current = RolloverLine, aliased(Fund)
+    total = db.session.scalar(select(func.count(func.distinct(rl.po_line_id))).where(
+        rl.rollover_id == rollover.id, rl.reason.is_(None))) or 0
+    if not total:
+        return
+    progress("PO lines", 0, total)
+    target_code, actor_id, now = rollover.target_period.code, (actor.id if actor else None), utcnow()
+    last, done = 0, set()
+    while True:
+        chunk = db.session.execute(
+            select(rl.id, rl.po_line_id, rl.distribution_id, rl.source_fund_id, rl.target_fund_id, rl.released,
+                   rl.encumbered, rl.old_encumbered_amount, POLine.number, current.code)
+            .join(POLine, POLine.id == rl.po_line_id).join(POLineFund, POLineFund.id == rl.distribution_id)
+            .join(current, current.id == POLineFund.fund_id)
+            .where(rl.rollover_id == rollover.id, rl.reason.is_(None), rl.id > last)
+            .order_by(rl.id).limit(LINE_CHUNK)).all()
+        if not chunk:
+            break
+        releases, restores, moves, events = [], [], [], []
+        for _id, pol_id, share_id, source_id, target_id, released, encumbered, old_amount, number, now_code in chunk:
+            src, tgt = locked[source_id], locked[target_id]
+            if encumbered:
+                releases.append(funds.Posting(tgt, TransactionKind.DISENCUMBRANCE, encumbered, counterpart=src,
+                                              source_type=orders.SOURCE, source_id=pol_id, reference=number,
+                                              note=note))
+            if released:
+                restores.append(funds.Posting(src, TransactionKind.ENCUMBRANCE, released, counterpart=tgt,
+                                              source_type=orders.SOURCE, source_id=pol_id, reference=number,
+                                              note=note))
+            moves.append({"id": share_id, "fund_id": source_id, "encumbered_amount": old_amount,
+                          "encumbered_currency": src.currency if old_amount is not None else None})
+            events.append({"po_line_id": pol_id, "actor_id": actor_id, "action": "rollover_undone", "field": "fund",
+                           "old_value": f"{now_code} ({target_code})", "new_value": src.code, "note": note,
+                           "at": now})
+            done.add(pol_id)
+        last = chunk[-1][0]
+        del chunk
+        funds.post_transactions_bulk(actor, releases + restores, source_type=SOURCE, source_id=rollover.id)
+        insert_rows(db.session, POLineEvent, events)
+        update_rows(db.session, POLineFund, moves)
+        _expire_loaded(POLineFund, {m["id"] for m in moves})
+        progress("PO lines", len(done), total)
+    _expire_loaded(POLine, done, ["history", "distribution"])
 
 
 # -- rules from a form or a request -------------------------------------------------------------

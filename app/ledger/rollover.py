@@ -335,35 +335,42 @@ def plan_lines(lines: Iterable[SourceLine], rules: LineRules, targets: Mapping[s
     left exactly as it is. Lines are taken in the order given; each moved line's encumbrances count
     against the target funds' balance for the lines after it, under the funds' over-encumbrance
     rules (the same check the posting makes)."""
-    balances = {code: t.balance for code, t in targets.items()}
-    plans = []
-    for line in lines:
-        rule = rules.rule_for(line.order_type)
+    return LinePlanner(rules, targets).plan(lines)
+
+
+class LinePlanner:
+    """:func:`plan_lines` a batch at a time: the target funds' balances carry from one call of
+    :meth:`plan` to the next, so planning lines in batches gives the plans of one pass over them."""
+
+    def __init__(self, rules: LineRules, targets: Mapping[str, TargetFund]):
+        self.rules, self.targets = rules, targets
+        self.balances = {code: t.balance for code, t in targets.items()}
+
+    def plan(self, lines: Iterable[SourceLine]) -> list[LinePlan]:
+        return [self.plan_line(line) for line in lines]
+
+    def plan_line(self, line: SourceLine) -> LinePlan:
+        targets, balances = self.targets, self.balances
         stay = tuple(ShareMove(s.fund_code, ZERO * s.remaining, ZERO * s.remaining, s.remaining) for s in line.shares)
         missing = next((s for s in line.shares if s.fund_code not in targets), None)
         if missing is not None:
-            plans.append(LinePlan(line, stay, NO_COUNTERPART, missing.fund_code))
-            continue
+            return LinePlan(line, stay, NO_COUNTERPART, missing.fund_code)
         unusable = next((s for s in line.shares if not targets[s.fund_code].usable), None)
         if unusable is not None:
-            plans.append(LinePlan(line, stay, TARGET_UNUSABLE, unusable.fund_code))
-            continue
-        after = dict(balances)
-        moves, refused = [], None
+            return LinePlan(line, stay, TARGET_UNUSABLE, unusable.fund_code)
+        rule = self.rules.rule_for(line.order_type)
+        after: dict[str, Balance] = {}     # the balances this line changes, kept only if all of it fits
+        moves = []
         for s in line.shares:
             t = targets[s.fund_code]
             amount = new_encumbrance(s, rule, t.currency)
             if amount > 0:
                 try:
-                    after[t.code] = check_posting(after[t.code], TransactionKind.ENCUMBRANCE, amount, t.rules,
-                                                  currency=t.currency, fund_label=t.code, base=balances[t.code])
+                    after[t.code] = check_posting(after.get(t.code, balances[t.code]), TransactionKind.ENCUMBRANCE,
+                                                  amount, t.rules, currency=t.currency, fund_label=t.code,
+                                                  base=balances[t.code])
                 except (LimitExceeded, InvalidPosting) as exc:
-                    refused = (s.fund_code, str(exc))
-                    break
+                    return LinePlan(line, stay, INSUFFICIENT, s.fund_code, str(exc))
             moves.append(ShareMove(s.fund_code, s.remaining, amount, s.remaining - s.remaining))
-        if refused:
-            plans.append(LinePlan(line, stay, INSUFFICIENT, refused[0], refused[1]))
-            continue
-        balances = after
-        plans.append(LinePlan(line, tuple(moves)))
-    return plans
+        balances.update(after)
+        return LinePlan(line, tuple(moves))
