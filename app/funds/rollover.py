@@ -5,6 +5,13 @@ from a source period into a later one; previewed, committed all at once, and und
 a SAVEPOINT that is rolled back, so both give the same :class:`Report`. The figures come from the
 pure planner in :mod:`app.ledger.rollover`; the money moves through
 :func:`app.funds.services.post_transactions_bulk`, which checks every rule again. Callers commit.
+
+A preview may be kept (``keep=True``: the page's runs, :mod:`app.funds.runs`): its rows are read
+before the SAVEPOINT is rolled back and written again after it as a :class:`Rollover` of status
+"preview", so its report can be shown once the run has ended. What the rollover made inside the
+SAVEPOINT (target funds and ledgers it created, its transactions) is gone then: those references
+are stored empty, and :func:`report_of` gives a moved line the fund code it had (the rollover moves a
+line to the fund of the same code). Only the latest ``KEEP_PREVIEWS`` previews are kept.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
@@ -31,6 +38,7 @@ from .models import (FiscalPeriod, Fund, FundTransaction, Ledger, Rollover, Roll
                      RolloverLine)
 
 SOURCE = "rollover"   # FundTransaction.source_type of the allocations it posts (source_id: the rollover)
+KEEP_PREVIEWS = 5     # kept previews (status "preview"); an older one goes when a new one is kept
 
 # Told how far a run got: progress(step, done, total), e.g. ("PO lines", 12000, 50000). Called
 # from inside the run's transaction: it must not write through the session (see app.funds.runs).
@@ -132,8 +140,11 @@ def report_of(rollover: Rollover) -> Report:
         select(rf.code, rf.ledger_code, rf.kind, rf.allocated, rf.expended, rf.encumbered, rf.carried,
                rf.not_carried, rf.new_allocation, rf.skip_reason, rf.created, lg.currency)
         .join(src, src.id == rf.source_fund_id).join(lg, lg.id == src.ledger_id).where(rf.rollover_id == rollover.id).order_by(rf.id))]
+    # A kept preview's new funds may be gone (made inside its rolled-back SAVEPOINT): a moved line's
+    # new fund has its old fund's code.
+    new_fund = func.coalesce(tgt.code, case((rl.reason.is_(None), src.code)))
     lines = [LineRow(*r) for r in db.session.execute(
-        select(POLine.number, rl.order_type, src.code, tgt.code, rl.remaining, rl.released, rl.encumbered, rl.reason,
+        select(POLine.number, rl.order_type, src.code, new_fund, rl.remaining, rl.released, rl.encumbered, rl.reason,
                rl.detail, lg.currency)
         .join(POLine, POLine.id == rl.po_line_id).join(src, src.id == rl.source_fund_id)
         .join(lg, lg.id == src.ledger_id)
@@ -144,15 +155,71 @@ def report_of(rollover: Rollover) -> Report:
 # -- entry points -------------------------------------------------------------------------------
 
 def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
-            progress: Progress = _no_progress) -> Report:
-    """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back."""
+            progress: Progress = _no_progress, keep: bool = False) -> Report:
+    """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back. With
+    ``keep`` the preview is stored afterwards (status "preview", its id on the report); the caller
+    commits."""
     savepoint = db.session.begin_nested()
     try:
         report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
+        rows = _rows_of(report.rollover_id) if keep else None
     finally:
         savepoint.rollback()
-    report.rollover_id = None
+    report.rollover_id = _keep_preview(*rows) if keep else None
     return report
+
+
+def _rows_of(rollover_id: int) -> tuple[dict, list[tuple], list[tuple]]:
+    """A rollover's own row and those of its funds and lines, as plain values."""
+    rollover = db.session.execute(select(Rollover.__table__).where(Rollover.id == rollover_id)).mappings().one()
+    funds_ = db.session.execute(select(RolloverFund.__table__).where(RolloverFund.rollover_id == rollover_id)
+                                .order_by(RolloverFund.id)).all()
+    lines = db.session.execute(select(RolloverLine.__table__).where(RolloverLine.rollover_id == rollover_id)
+                               .order_by(RolloverLine.id)).all()
+    return dict(rollover), funds_, lines
+
+
+_MADE_INSIDE = ("allocation_transaction_id", "carry_transaction_id", "release_transaction_id",
+                "encumbrance_transaction_id")
+
+
+def _keep_preview(rollover: dict, fund_rows: list[tuple], line_rows: list[tuple]) -> int:
+    """Store a preview's rows again after its SAVEPOINT was rolled back; its id. References to what
+    the preview made (target funds it created, its transactions) are stored empty; the ledgers'
+    rows are not kept (their targets may not exist). Older previews beyond ``KEEP_PREVIEWS`` go."""
+    _drop_old_previews(KEEP_PREVIEWS - 1)
+    values = {k: v for k, v in rollover.items() if k != "id"}
+    values["status"] = "preview"
+    new_id = insert_rows(db.session, Rollover, [values])[0]
+    targets = {r.target_fund_id for r in fund_rows} | {r.target_fund_id for r in line_rows}
+    targets.discard(None)
+    existing = set(db.session.scalars(select(Fund.id).where(Fund.id.in_(sorted(targets))))) if targets else set()
+    for model, rows in ((RolloverFund, fund_rows), (RolloverLine, line_rows)):
+        for start in range(0, len(rows), 5000):
+            batch = []
+            for row in rows[start:start + 5000]:
+                values = {k: v for k, v in row._asdict().items() if k != "id"}
+                values["rollover_id"] = new_id
+                if values["target_fund_id"] not in existing:
+                    values["target_fund_id"] = None
+                for name in _MADE_INSIDE:
+                    if name in values:
+                        values[name] = None
+                batch.append(values)
+            insert_rows(db.session, model, batch)
+    return new_id
+
+
+def _drop_old_previews(keep: int) -> None:
+    old = db.session.scalars(select(Rollover.id).where(Rollover.status == "preview")
+                             .order_by(Rollover.id.desc()).offset(keep)).all()
+    if not old:
+        return
+    for model in (RolloverLine, RolloverFund, RolloverLedger):
+        db.session.execute(delete(model).where(model.rollover_id.in_(old)))
+    db.session.execute(delete(Rollover).where(Rollover.id.in_(old)))
+    for obj in [o for o in db.session.identity_map.values() if isinstance(o, Rollover) and o.id in old]:
+        db.session.expunge(obj)
 
 
 def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
@@ -185,6 +252,15 @@ def committed_rollover(source: FiscalPeriod, target: FiscalPeriod, parts=("ledge
 
 
 # -- the run ------------------------------------------------------------------------------------
+
+def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
+    """The two periods of a rollover ``actor`` is about to run, checked as the run checks them
+    (before a page starts a run, so a mistake is answered on the form)."""
+    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
+    _check_periods(source, target)
+    return source, target
+
 
 def _check_periods(source: FiscalPeriod, target: FiscalPeriod) -> None:
     if source.id == target.id:
@@ -434,6 +510,15 @@ def _own_transactions(rollover: Rollover) -> set[int]:
     return own
 
 
+def check_undoable(actor, rollover: Rollover) -> None:
+    """Refuse at once what :func:`undo` would refuse before looking at the funds (before a page
+    starts an undo run)."""
+    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    if rollover.status != "committed":
+        raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
+                            "committed rollover can be undone.", "status")
+
+
 def undo(actor, rollover: Rollover) -> Report:
     """Reverse a committed rollover while nothing else was posted to its target funds: the PO
     lines point at their old funds again with their old encumbrance, the target funds give back
@@ -531,7 +616,7 @@ def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_t
 
 
 def rollovers() -> list[Rollover]:
-    """Stored rollovers (committed and undone), latest first."""
+    """Stored rollovers (committed, undone and the kept previews), latest first."""
     return db.session.scalars(select(Rollover).order_by(Rollover.id.desc())).all()
 
 

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,8 +19,9 @@ from ..htmx import changed, is_htmx, redirect_to, render
 from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
+from ..integrations.models import JobRun
 from ..saving import saving
-from . import rollover, rollover_report
+from . import rollover, rollover_report, runs
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -510,45 +511,76 @@ def rollover_reason(key: str) -> str:
     return REASONS.get(key, key)
 
 
-def _rollover_page(form, report=None, status=200, problem=""):
-    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, report=report,
-                  problem=problem, rollovers=rollover.rollovers())
+def _rollover_page(form, status=200, problem="", run=None, started=True):
+    ctx = _run_context(run) if run is not None else {"run": None, "report": None}
+    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, problem=problem,
+                  rollovers=rollover.rollovers(), started=started, running=runs.running(), **ctx)
 
 
 @bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
 @institution_roles_required(Role.ADMIN)
 def rollovers():
-    """Fiscal period closure: choose the periods and rules, Preview (HTMX: the report only), Commit
-    (then the stored report's page), and the past rollovers. The commit runs in the request."""
+    """Fiscal period closure: choose the periods and rules, Preview or Commit, and the past rollovers.
+    Preview and Commit start a run (app.funds.runs, on Monitor Jobs) and answer at once (HTMX: the
+    form with the run's progress, which polls itself; else the run's page)."""
     form = _rollover_form()
     if request.method == "GET":
         return _rollover_page(form)
     if not form.validate_on_submit():
         return _rollover_page(form, status=422)
     committing = request.form.get("action") == "commit"
-    report = None
-    with saving(form, commit=committing) as saved:
+    with saving(form, commit=False) as saved:
         fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
                                                      form.one_time.data, form.continuous.data, form.increase.data)
-        run = rollover.commit if committing else rollover.preview
-        report = run(current_user, form.source.data, form.target.data, fund_rules, line_rules)
+        source, target = rollover.check_periods(current_user, form.source.data, form.target.data)
     if not saved:
         return _rollover_page(form, status=saved.status, problem=saved.message)
-    if committing:
-        message = (f"Fiscal period {report.source} rolled over to {report.target}: {len(report.funds)} funds, "
-                   f"{len(report.lines) - len(report.reported_lines)} PO lines moved, "
-                   f"{len(report.reported_lines)} reported.")
-        flash(message, "ok")
-        return redirect_to(url_for("funds.show_rollover", rollover_id=report.rollover_id))
-    db.session.rollback()   # a preview leaves nothing behind
-    return _rollover_page(form, report=report)
+    task = runs.Task("commit" if committing else "preview", source.code, target.code, fund_rules, line_rules)
+    return _start_run(task, form)
+
+
+def _start_run(task, form=None):
+    actor = current_user._get_current_object()
+    run, started = runs.start(actor, task)
+    if started:
+        run_id, actor_id = run.id, actor.id
+        db.session.commit()   # no transaction of this request stays open around the run
+        runs.in_background(current_app._get_current_object(), run_id, task, actor_id)
+        db.session.expire_all()   # what the run wrote, when it ran here (tests)
+    if is_htmx() and form is not None:
+        return _rollover_page(form, run=run, started=started)
+    return redirect(url_for("funds.rollover_run", run_id=run.id), 303)
+
+
+def _run_context(run) -> dict:
+    """What the run's fragment shows: its progress, or once ended its outcome (and a preview's report)."""
+    stored_id = runs.rollover_id_of(run)
+    stored = db.session.get(Rollover, stored_id) if stored_id else None
+    report = rollover.report_of(stored) if stored is not None and stored.status == "preview" else None
+    return {"run": run, "ended": run.status != "running", "stored": stored, "report": report}
+
+
+@bp.get("/fiscal-periods/closure/runs/<int:run_id>")
+@institution_roles_required(Role.ADMIN)
+def rollover_run(run_id):
+    """A rollover's run: its progress while it goes (the fragment polls itself every second), then a
+    preview's report, or (a commit, an undo) the stored rollover's page."""
+    run = db.get_or_404(JobRun, run_id)
+    if run.job not in runs.JOBS:
+        abort(404)
+    ctx = _run_context(run)
+    if ctx["stored"] is not None and ctx["stored"].status != "preview" and run.status == "completed":
+        flash(run.message, "ok")
+        return redirect_to(url_for("funds.show_rollover", rollover_id=ctx["stored"].id))
+    return render("funds/rollover_run.html", "funds/_rollover_run.html", started=True, **ctx)
 
 
 @bp.get("/fiscal-periods/closure/<int:rollover_id>")
 @institution_roles_required(Role.ADMIN)
 def show_rollover(rollover_id):
     stored = db.get_or_404(Rollover, rollover_id)
-    return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored))
+    return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored),
+                  run=runs.run_of_rollover(stored.id))
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -574,13 +606,13 @@ def rollover_report_file(rollover_id, file_type):
 @bp.post("/fiscal-periods/closure/<int:rollover_id>/undo")
 @institution_roles_required(Role.ADMIN)
 def undo_rollover(rollover_id):
+    """Undo a committed rollover: a run (job rollover_undo), followed on its page."""
     stored = db.get_or_404(Rollover, rollover_id)
-    with saving() as saved:
-        rollover.undo(current_user, stored)
+    with saving(commit=False) as saved:
+        rollover.check_undoable(current_user, stored)
     if saved:
-        flash(f"Rollover {rollover_id} from {stored.source_period.code} to {stored.target_period.code} undone: "
-              "the PO lines are back on their old funds, and what it gave the new funds is taken back.", "ok")
-        return redirect_to(url_for("funds.show_rollover", rollover_id=rollover_id))
+        return _start_run(runs.Task("undo", stored.source_period.code, stored.target_period.code,
+                                    rollover_id=stored.id))
     stored = db.session.get(Rollover, rollover_id)
     return render("funds/rollover_show.html", status=saved.status, rollover=stored,
-                  report=rollover.report_of(stored), problem=saved.message)
+                  report=rollover.report_of(stored), problem=saved.message, run=runs.run_of_rollover(stored.id))
