@@ -15,6 +15,7 @@ line to the fund of the same code). Only the latest ``KEEP_PREVIEWS`` previews a
 """
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -162,51 +163,66 @@ def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rul
     savepoint = db.session.begin_nested()
     try:
         report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
-        rows = _rows_of(report.rollover_id) if keep else None
+        kept = _rows_of(report.rollover_id) if keep else None
     finally:
         savepoint.rollback()
-    report.rollover_id = _keep_preview(*rows) if keep else None
+    report.rollover_id = None
+    if keep:
+        progress("Keeping the preview", 0, 1)
+        report.rollover_id = _keep_preview(kept)
+        progress("Keeping the preview", 1, 1)
     return report
 
 
-def _rows_of(rollover_id: int) -> tuple[dict, list[tuple], list[tuple]]:
-    """A rollover's own row and those of its funds and lines, as plain values."""
-    rollover = db.session.execute(select(Rollover.__table__).where(Rollover.id == rollover_id)).mappings().one()
-    funds_ = db.session.execute(select(RolloverFund.__table__).where(RolloverFund.rollover_id == rollover_id)
-                                .order_by(RolloverFund.id)).all()
-    lines = db.session.execute(select(RolloverLine.__table__).where(RolloverLine.rollover_id == rollover_id)
-                               .order_by(RolloverLine.id)).all()
-    return dict(rollover), funds_, lines
+@dataclass
+class _Kept:
+    """A preview's rows read before its SAVEPOINT is rolled back, compactly (pickled batches of plain
+    values: tens of thousands of lines cost a few MB, not a Python object per value)."""
+    rollover: dict
+    tables: list[tuple[type, list[str], list[bytes]]]
+    targets: set[int]
 
 
-_MADE_INSIDE = ("allocation_transaction_id", "carry_transaction_id", "release_transaction_id",
-                "encumbrance_transaction_id")
+# What the preview made inside its SAVEPOINT (gone after it): not kept.
+_MADE_INSIDE = {"id", "rollover_id", "allocation_transaction_id", "carry_transaction_id", "release_transaction_id",
+                "encumbrance_transaction_id"}
+_BATCH = 5000
 
 
-def _keep_preview(rollover: dict, fund_rows: list[tuple], line_rows: list[tuple]) -> int:
+def _rows_of(rollover_id: int) -> _Kept:
+    rollover = dict(db.session.execute(select(Rollover.__table__).where(Rollover.id == rollover_id)).mappings().one())
+    kept = _Kept(rollover, [], set())
+    for model in (RolloverFund, RolloverLine):
+        columns = [c for c in model.__table__.columns if c.name not in _MADE_INSIDE]
+        names = [c.name for c in columns]
+        target = names.index("target_fund_id")
+        batches = []
+        for part in db.session.execute(select(*columns).where(model.rollover_id == rollover_id).order_by(model.id)
+                                       .execution_options(yield_per=_BATCH)).partitions():
+            rows = [tuple(r) for r in part]
+            kept.targets.update(r[target] for r in rows if r[target] is not None)
+            batches.append(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        kept.tables.append((model, names, batches))
+    return kept
+
+
+def _keep_preview(kept: _Kept) -> int:
     """Store a preview's rows again after its SAVEPOINT was rolled back; its id. References to what
     the preview made (target funds it created, its transactions) are stored empty; the ledgers'
     rows are not kept (their targets may not exist). Older previews beyond ``KEEP_PREVIEWS`` go."""
     _drop_old_previews(KEEP_PREVIEWS - 1)
-    values = {k: v for k, v in rollover.items() if k != "id"}
+    values = {k: v for k, v in kept.rollover.items() if k != "id"}
     values["status"] = "preview"
     new_id = insert_rows(db.session, Rollover, [values])[0]
-    targets = {r.target_fund_id for r in fund_rows} | {r.target_fund_id for r in line_rows}
-    targets.discard(None)
-    existing = set(db.session.scalars(select(Fund.id).where(Fund.id.in_(sorted(targets))))) if targets else set()
-    for model, rows in ((RolloverFund, fund_rows), (RolloverLine, line_rows)):
-        for start in range(0, len(rows), 5000):
-            batch = []
-            for row in rows[start:start + 5000]:
-                values = {k: v for k, v in row._asdict().items() if k != "id"}
-                values["rollover_id"] = new_id
-                if values["target_fund_id"] not in existing:
-                    values["target_fund_id"] = None
-                for name in _MADE_INSIDE:
-                    if name in values:
-                        values[name] = None
-                batch.append(values)
-            insert_rows(db.session, model, batch)
+    existing = set(db.session.scalars(select(Fund.id).where(Fund.id.in_(sorted(kept.targets))))) \
+        if kept.targets else set()
+    for model, names, batches in kept.tables:
+        target = names.index("target_fund_id")
+        while batches:
+            rows = pickle.loads(batches.pop(0))   # our own bytes, made above
+            insert_rows(db.session, model, [
+                dict(zip(names, (*row[:target], row[target] if row[target] in existing else None, *row[target + 1:])),
+                     rollover_id=new_id) for row in rows])
     return new_id
 
 

@@ -178,7 +178,7 @@ def body(run_log: RunLog, _chunks, task: Task, actor_id: int, result: dict | Non
 # -- what the run says ----------------------------------------------------------------------------
 
 def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _totals(items, names) -> str:
@@ -208,8 +208,8 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
     reported = {ln.po_line for ln in report.reported_lines}
     parts = {name for name, rules in (("ledgers", task.fund_rules), ("lines", task.line_rules)) if rules is not None}
     if "ledgers" in parts:
-        run_log.info(f"Funds: {len(rolled)} {'would be rolled' if would else 'rolled'} over to {tgt} "
-                     f"({sum(f.created for f in rolled)} {'new' if would else 'created'}), {len(skipped)} skipped. "
+        run_log.info(f"Funds: {len(rolled):,} {'would be rolled' if would else 'rolled'} over to {tgt} "
+                     f"({sum(f.created for f in rolled):,} {'new' if would else 'created'}), {len(skipped):,} skipped. "
                      + _totals(rolled, {"new_allocation": "new allocations", "carried": "carried over",
                                         "not_carried": "not carried"}) + ".")
         for f in skipped[:SHOWN]:
@@ -217,8 +217,8 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
         if len(skipped) > SHOWN:
             run_log.info(f"… and {len(skipped) - SHOWN} more fund(s) skipped (see the report).")
     if "lines" in parts:
-        run_log.info(f"PO lines: {len(moved)} {'would move' if would else 'moved'} to the funds of {tgt}, "
-                     f"{len(reported)} left as they were. "
+        run_log.info(f"PO lines: {len(moved):,} {'would move' if would else 'moved'} to the funds of {tgt}, "
+                     f"{len(reported):,} left as they were. "
                      + _totals([ln for ln in report.lines if ln.moved], {"released": "released",
                                                                           "encumbered": "re-encumbered"}) + ".")
         reasons = Counter()
@@ -230,8 +230,8 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
             if len(examples[ln.reason]) < SHOWN:
                 examples[ln.reason].append(ln.po_line)
         for reason, count in reasons.most_common():
-            more = f" and {count - SHOWN} more" if count > SHOWN else ""
-            run_log.warning(f"{count} PO line(s) left as they were: {plan.REASONS.get(reason, reason)} "
+            more = f" and {count - SHOWN:,} more" if count > SHOWN else ""
+            run_log.warning(f"{count:,} PO line(s) left as they were: {plan.REASONS.get(reason, reason)} "
                             f"({', '.join(examples[reason])}{more}).", record=examples[reason][0])
     run_log.count(records=len(report.funds) + len(moved | reported), failed=len(reported))
     done = len(report.funds) + len(moved | reported)
@@ -240,7 +240,7 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
     if "ledgers" in parts:
         counts.append(_n(len(rolled), "fund"))
     if "lines" in parts:
-        counts.append(f"{_n(len(moved), 'PO line')} {'would move' if would else 'moved'}, {len(reported)} "
+        counts.append(f"{_n(len(moved), 'PO line')} {'would move' if would else 'moved'}, {len(reported):,} "
                       f"{'would be reported' if would else 'reported'}")
     if would:
         kept = f" (kept as preview {rid})" if rid else ""

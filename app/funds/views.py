@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -552,11 +553,27 @@ def _start_run(task, form=None):
     return redirect(url_for("funds.rollover_run", run_id=run.id), 303)
 
 
+LINES_SHOWN = 1000   # PO line rows a report shows in the page (the reported ones first); the files hold them all
+
+
+def _shown(report):
+    """``report`` as the page shows it: at most ``LINES_SHOWN`` PO line rows (tens of thousands would
+    make a page of many MB), with the totals of all of them and ``more``: how many are left out."""
+    if len(report.lines) <= LINES_SHOWN:
+        return report
+    reported = [i for i, ln in enumerate(report.lines) if not ln.moved][:LINES_SHOWN]
+    moved = [i for i, ln in enumerate(report.lines) if ln.moved][:LINES_SHOWN - len(reported)]
+    keep = sorted(reported + moved)
+    return SimpleNamespace(source=report.source, target=report.target, status=report.status,
+                           rollover_id=report.rollover_id, funds=report.funds, totals=report.totals,
+                           lines=[report.lines[i] for i in keep], more=len(report.lines) - len(keep))
+
+
 def _run_context(run) -> dict:
     """What the run's fragment shows: its progress, or once ended its outcome (and a preview's report)."""
     stored_id = runs.rollover_id_of(run)
     stored = db.session.get(Rollover, stored_id) if stored_id else None
-    report = rollover.report_of(stored) if stored is not None and stored.status == "preview" else None
+    report = _shown(rollover.report_of(stored)) if stored is not None and stored.status == "preview" else None
     return {"run": run, "ended": run.status != "running", "stored": stored, "report": report}
 
 
@@ -579,7 +596,7 @@ def rollover_run(run_id):
 @institution_roles_required(Role.ADMIN)
 def show_rollover(rollover_id):
     stored = db.get_or_404(Rollover, rollover_id)
-    return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored),
+    return render("funds/rollover_show.html", rollover=stored, report=_shown(rollover.report_of(stored)),
                   run=runs.run_of_rollover(stored.id))
 
 
@@ -615,4 +632,5 @@ def undo_rollover(rollover_id):
                                     rollover_id=stored.id))
     stored = db.session.get(Rollover, rollover_id)
     return render("funds/rollover_show.html", status=saved.status, rollover=stored,
-                  report=rollover.report_of(stored), problem=saved.message, run=runs.run_of_rollover(stored.id))
+                  report=_shown(rollover.report_of(stored)), problem=saved.message,
+                  run=runs.run_of_rollover(stored.id))

@@ -209,6 +209,17 @@ def test_the_command_line_records_its_runs(app, world, books, reported):
     assert found[2].records_failed == 1 and found[2].trigger_label == "Command line"
 
 
+def test_the_page_shows_the_reported_lines_of_a_long_report_first(app, world, books, reported, monkeypatch):
+    from app.funds import views
+    app.config["ROLLOVER_RUNS_IN_FOREGROUND"] = True
+    monkeypatch.setattr(views, "LINES_SHOWN", 1)
+    client = login(app.test_client(), "admin")
+    html = client.post("/fiscal-periods/closure", data={**FORM, "action": "preview"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert html.count("data-line=") == 1 and f'data-line="{reported.number}"' in html
+    assert "… and 2 more rows, all in the totals" in html and "1,225.00" in html   # re-encumbered, both moved
+
+
 # -- the page, with the run in its background thread ------------------------------------------------
 
 def poll(client, fragment: str):
