@@ -154,7 +154,7 @@ def body(run_log: RunLog, _chunks, task: Task, actor_id: int, result: dict | Non
     progress = Progress(run_log.run_id)
     try:
         if task.action == "undo":
-            progress("Undo", 0, 0)
+            progress(f"Undoing rollover {task.rollover_id}", 0, 0)
             stored = rollover.get_rollover(task.rollover_id)
             report = rollover.undo(actor, stored)
         elif task.action == "preview":
