@@ -17,7 +17,7 @@ Progress: the rollover calls ``progress(step, done, total)`` from inside its own
 so the run's row cannot carry it (on SQLite that transaction holds the write lock until the end).
 The figures go to :mod:`app.integrations.live`, read by the pages this process serves; on
 PostgreSQL they are also written to the ``job_run`` row through a connection of their own, in a
-short transaction of their own, at most every ``WRITE_EVERY_SECONDS``, so every server process sees
+short transaction of their own, at most every half second (``WRITE_EVERY_NS``), so every server process sees
 them. The row gets the final figures with the run's end.
 
 Limitation: on SQLite with several server processes, a page served by a process other than the one
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 JOB, UNDO_JOB = "rollover", "rollover_undo"
 JOBS = (JOB, UNDO_JOB)
-WRITE_EVERY_SECONDS = 0.5   # PostgreSQL: the row's progress is written at most this often
+WRITE_EVERY_NS = 500_000_000   # PostgreSQL: the row's progress is written at most every 0.5 s
 SHOWN = 10                  # examples named per kind of reported line, skipped funds named one by one
 RECORD = "rollover {}"      # the record of the event naming the rollover a run made or undid
 
@@ -127,13 +127,13 @@ class Progress:
         engine = db.engine
         # In tests whose database is one connection, db.engine is that connection: no second one.
         self.engine = engine if isinstance(engine, Engine) and engine.dialect.name == "postgresql" else None
-        self._written = 0.0
+        self._written = 0   # time.monotonic_ns() of the last write (integers: this is money code, no floats)
 
     def __call__(self, step: str, done: int, total: int) -> None:
         live.report(self.run_id, step, done, total)
-        if self.engine is None or time.monotonic() - self._written < WRITE_EVERY_SECONDS:
+        if self.engine is None or time.monotonic_ns() - self._written < WRITE_EVERY_NS:
             return
-        self._written = time.monotonic()
+        self._written = time.monotonic_ns()
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SET LOCAL lock_timeout = 200")   # never wait behind anyone

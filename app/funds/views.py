@@ -550,7 +550,7 @@ def _start_run(task, form=None):
         db.session.expire_all()   # what the run wrote, when it ran here (tests)
     if is_htmx() and form is not None:
         return _rollover_page(form, run=run, started=started)
-    return redirect(url_for("funds.rollover_run", run_id=run.id), 303)
+    return redirect(url_for("funds.rollover_run", rollover_run_id=run.id), 303)
 
 
 LINES_SHOWN = 1000   # PO line rows a report shows in the page (the reported ones first); the files hold them all
@@ -577,12 +577,12 @@ def _run_context(run) -> dict:
     return {"run": run, "ended": run.status != "running", "stored": stored, "report": report}
 
 
-@bp.get("/fiscal-periods/closure/runs/<int:run_id>")
+@bp.get("/fiscal-periods/closure/runs/<int:rollover_run_id>")
 @institution_roles_required(Role.ADMIN)
-def rollover_run(run_id):
+def rollover_run(rollover_run_id):
     """A rollover's run: its progress while it goes (the fragment polls itself every second), then a
     preview's report, or (a commit, an undo) the stored rollover's page."""
-    run = db.get_or_404(JobRun, run_id)
+    run = db.get_or_404(JobRun, rollover_run_id)
     if run.job not in runs.JOBS:
         abort(404)
     ctx = _run_context(run)

@@ -297,7 +297,7 @@ def test_postgresql_progress_reaches_the_run_row_at_once(app, world, books, monk
             assert go.wait(60), "the test never let the run go on"
 
     monkeypatch.setattr(runs.Progress, "__call__", held)
-    monkeypatch.setattr(runs, "WRITE_EVERY_SECONDS", 0)
+    monkeypatch.setattr(runs, "WRITE_EVERY_NS", 0)
     admin = world.user("admin")
     task = runs.Task("commit", "FY2026", "FY2027", RULES, LINES)
     run, _ = runs.start(admin, task)
