@@ -1,5 +1,6 @@
 """``flask --app wsgi ledger check``: every balance recomputed from the transactions; ``rollover
-ledgers | po-lines``: the fiscal-year rollover (app.funds.rollover) in two jobs."""
+ledgers | po-lines``: the fiscal-year rollover (app.funds.rollover) in two jobs, each a run on
+Monitor Jobs (app.funds.runs, trigger "cli")."""
 from __future__ import annotations
 
 import click
@@ -84,21 +85,41 @@ def _rules_from_file(rules_file, source: str, allocation: str, carry: str):
 
 
 def _run(username, source, target, preview, fund_rules, line_rules):
+    """The rollover as a run on Monitor Jobs (trigger "cli", app.funds.runs) in this process; its report."""
     from ..auth.cli import user_named
     from ..errors import DomainError
     from ..extensions import db
-    from . import rollover
+    from . import rollover, runs
     actor = user_named(username)
     try:
-        report = (rollover.preview if preview else rollover.commit)(actor, source, target, fund_rules, line_rules)
+        source, target = rollover.check_periods(actor, source, target)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message)
-    if preview:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    return report
+    task = runs.Task("preview" if preview else "commit", source.code, target.code, fund_rules, line_rules,
+                     keep=False)
+    return _as_run(actor, task)["report"]
+
+
+def _as_run(actor, task) -> dict:
+    from flask import current_app
+
+    from ..extensions import db
+    from ..integrations.models import JobRun
+    from . import runs
+    run, started = runs.start(actor, task, trigger="cli")
+    if not started:
+        raise click.ClickException(f"Run #{run.id} ({run.job_label} {run.profile_code}) is going on right now; "
+                                   "nothing was changed.")
+    run_id, actor_id = run.id, actor.id
+    db.session.commit()   # this command's own transaction must not hold the lock the run needs
+    result: dict = {}
+    runs.execute(current_app._get_current_object(), run_id, task, actor_id, result)
+    db.session.expire_all()
+    run = db.session.get(JobRun, run_id)
+    if run.status != "completed":
+        raise click.ClickException(run.message)
+    return result
 
 
 def _money(amount) -> str:
@@ -222,16 +243,17 @@ def rollover_undo(rollover_id, username):
     from ..auth.cli import user_named
     from ..errors import DomainError
     from ..extensions import db
-    from . import rollover
+    from . import rollover, runs
     from .models import Rollover
     actor = user_named(username)
     found = db.session.get(Rollover, rollover_id)
     if found is None:
         raise click.ClickException(f"No rollover {rollover_id}.")
     try:
-        report = rollover.undo(actor, found)
+        rollover.check_undoable(actor, found)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message)
-    db.session.commit()
+    task = runs.Task("undo", found.source_period.code, found.target_period.code, rollover_id=found.id)
+    report = _as_run(actor, task)["report"]
     click.echo(f"Rollover {rollover_id} of {report.source} to {report.target} undone.")

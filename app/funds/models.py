@@ -233,7 +233,8 @@ def _refuse_delete(mapper, connection, target):
 class Rollover(db.Model):
     """One rollover from a source to a later target period: its rules, who ran it, and (in its
     rows) everything it made, so the report can be shown again and the rollover undone. A preview
-    runs the same code and is rolled back, so only committed (and undone) rollovers are stored."""
+    runs the same code and is rolled back; the page's previews are then kept as status "preview"
+    (app.funds.rollover: without the ledgers' rows, nor what the preview made)."""
     STATUSES = {"preview": "Preview", "committed": "Committed", "undone": "Undone"}
 
     id = db.Column(db.Integer, primary_key=True)

@@ -5,16 +5,24 @@ from a source period into a later one; previewed, committed all at once, and und
 a SAVEPOINT that is rolled back, so both give the same :class:`Report`. The figures come from the
 pure planner in :mod:`app.ledger.rollover`; the money moves through
 :func:`app.funds.services.post_transactions_bulk`, which checks every rule again. Callers commit.
+
+A preview may be kept (``keep=True``: the page's runs, :mod:`app.funds.runs`): its rows are read
+before the SAVEPOINT is rolled back and written again after it as a :class:`Rollover` of status
+"preview", so its report can be shown once the run has ended. What the rollover made inside the
+SAVEPOINT (target funds and ledgers it created, its transactions) is gone then: those references
+are stored empty, and :func:`report_of` gives a moved line the fund code it had (the rollover moves a
+line to the fund of the same code). Only the latest ``KEEP_PREVIEWS`` previews are kept.
 """
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import aliased, lazyload, selectinload
 
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
@@ -31,6 +39,7 @@ from .models import (FiscalPeriod, Fund, FundTransaction, Ledger, Rollover, Roll
                      RolloverLine)
 
 SOURCE = "rollover"   # FundTransaction.source_type of the allocations it posts (source_id: the rollover)
+KEEP_PREVIEWS = 5     # kept previews (status "preview"); an older one goes when a new one is kept
 
 # Told how far a run got: progress(step, done, total), e.g. ("PO lines", 12000, 50000). Called
 # from inside the run's transaction: it must not write through the session (see app.funds.runs).
@@ -139,8 +148,11 @@ def report_of(rollover: Rollover) -> Report:
         select(rf.code, rf.ledger_code, rf.kind, rf.allocated, rf.expended, rf.encumbered, rf.carried,
                rf.not_carried, rf.new_allocation, rf.skip_reason, rf.created, lg.currency)
         .join(src, src.id == rf.source_fund_id).join(lg, lg.id == src.ledger_id).where(rf.rollover_id == rollover.id).order_by(rf.id))]
+    # A kept preview's new funds may be gone (made inside its rolled-back SAVEPOINT): a moved line's
+    # new fund has its old fund's code.
+    new_fund = func.coalesce(tgt.code, case((rl.reason.is_(None), src.code)))
     lines = [LineRow(*r) for r in db.session.execute(
-        select(POLine.number, rl.order_type, src.code, tgt.code, rl.remaining, rl.released, rl.encumbered, rl.reason,
+        select(POLine.number, rl.order_type, src.code, new_fund, rl.remaining, rl.released, rl.encumbered, rl.reason,
                rl.detail, lg.currency)
         .join(POLine, POLine.id == rl.po_line_id).join(src, src.id == rl.source_fund_id)
         .join(lg, lg.id == src.ledger_id)
@@ -151,18 +163,89 @@ def report_of(rollover: Rollover) -> Report:
 # -- entry points -------------------------------------------------------------------------------
 
 def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
-            progress: Progress = _no_progress) -> Report:
-    """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back."""
+            progress: Progress = _no_progress, keep: bool = False) -> Report:
+    """What :func:`commit` would do, by doing it inside a SAVEPOINT that is then rolled back. With
+    ``keep`` the preview is stored afterwards (status "preview", its id on the report); the caller
+    commits."""
     savepoint = db.session.begin_nested()
     try:
         report = _run(actor, source, target, fund_rules, line_rules, "preview", progress)
+        kept = _rows_of(report.rollover_id) if keep else None
     finally:
         savepoint.rollback()
         # The bulk postings told the funds held their new balances without marking them changed
         # (see services._store_balances), so the rollback above would not expire them.
         db.session.expire_all()
     report.rollover_id = None
+    if keep:
+        progress("Keeping the preview", 0, 1)
+        report.rollover_id = _keep_preview(kept)
+        progress("Keeping the preview", 1, 1)
     return report
+
+
+@dataclass
+class _Kept:
+    """A preview's rows read before its SAVEPOINT is rolled back, compactly (pickled batches of plain
+    values: tens of thousands of lines cost a few MB, not a Python object per value)."""
+    rollover: dict
+    tables: list[tuple[type, list[str], list[bytes]]]
+    targets: set[int]
+
+
+# What the preview made inside its SAVEPOINT (gone after it): not kept.
+_MADE_INSIDE = {"id", "rollover_id", "allocation_transaction_id", "carry_transaction_id", "release_transaction_id",
+                "encumbrance_transaction_id"}
+_BATCH = 5000
+
+
+def _rows_of(rollover_id: int) -> _Kept:
+    rollover = dict(db.session.execute(select(Rollover.__table__).where(Rollover.id == rollover_id)).mappings().one())
+    kept = _Kept(rollover, [], set())
+    for model in (RolloverFund, RolloverLine):
+        columns = [c for c in model.__table__.columns if c.name not in _MADE_INSIDE]
+        names = [c.name for c in columns]
+        target = names.index("target_fund_id")
+        batches = []
+        for part in db.session.execute(select(*columns).where(model.rollover_id == rollover_id).order_by(model.id)
+                                       .execution_options(yield_per=_BATCH)).partitions():
+            rows = [tuple(r) for r in part]
+            kept.targets.update(r[target] for r in rows if r[target] is not None)
+            batches.append(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        kept.tables.append((model, names, batches))
+    return kept
+
+
+def _keep_preview(kept: _Kept) -> int:
+    """Store a preview's rows again after its SAVEPOINT was rolled back; its id. References to what
+    the preview made (target funds it created, its transactions) are stored empty; the ledgers'
+    rows are not kept (their targets may not exist). Older previews beyond ``KEEP_PREVIEWS`` go."""
+    _drop_old_previews(KEEP_PREVIEWS - 1)
+    values = {k: v for k, v in kept.rollover.items() if k != "id"}
+    values["status"] = "preview"
+    new_id = insert_rows(db.session, Rollover, [values])[0]
+    existing = set(db.session.scalars(select(Fund.id).where(Fund.id.in_(sorted(kept.targets))))) \
+        if kept.targets else set()
+    for model, names, batches in kept.tables:
+        target = names.index("target_fund_id")
+        while batches:
+            rows = pickle.loads(batches.pop(0))   # our own bytes, made above
+            insert_rows(db.session, model, [
+                dict(zip(names, (*row[:target], row[target] if row[target] in existing else None, *row[target + 1:])),
+                     rollover_id=new_id) for row in rows])
+    return new_id
+
+
+def _drop_old_previews(keep: int) -> None:
+    old = db.session.scalars(select(Rollover.id).where(Rollover.status == "preview")
+                             .order_by(Rollover.id.desc()).offset(keep)).all()
+    if not old:
+        return
+    for model in (RolloverLine, RolloverFund, RolloverLedger):
+        db.session.execute(delete(model).where(model.rollover_id.in_(old)))
+    db.session.execute(delete(Rollover).where(Rollover.id.in_(old)))
+    for obj in [o for o in db.session.identity_map.values() if isinstance(o, Rollover) and o.id in old]:
+        db.session.expunge(obj)
 
 
 def commit(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
@@ -196,6 +279,15 @@ def committed_rollover(source: FiscalPeriod, target: FiscalPeriod, parts=("ledge
 
 
 # -- the run ------------------------------------------------------------------------------------
+
+def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
+    """The two periods of a rollover ``actor`` is about to run, checked as the run checks them
+    (before a page starts a run, so a mistake is answered on the form)."""
+    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
+    _check_periods(source, target)
+    return source, target
+
 
 def _check_periods(source: FiscalPeriod, target: FiscalPeriod) -> None:
     if source.id == target.id:
@@ -499,6 +591,15 @@ def _append(notes: str, text: str) -> str:
     return f"{notes}\n{text}" if notes else text
 
 
+def check_undoable(actor, rollover: Rollover) -> None:
+    """Refuse at once what :func:`undo` would refuse before looking at the funds (before a page
+    starts an undo run)."""
+    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    if rollover.status != "committed":
+        raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
+                            "committed rollover can be undone.", "status")
+
+
 def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report:
     """Reverse a committed rollover while nothing else was posted to its target funds: the PO
     lines point at their old funds again with their old encumbrance, the target funds give back
@@ -647,7 +748,7 @@ def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_t
 
 
 def rollovers() -> list[Rollover]:
-    """Stored rollovers (committed and undone), latest first."""
+    """Stored rollovers (committed, undone and the kept previews), latest first."""
     return db.session.scalars(select(Rollover).order_by(Rollover.id.desc())).all()
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,8 +20,9 @@ from ..htmx import changed, is_htmx, redirect_to, render
 from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
+from ..integrations.models import JobRun
 from ..saving import saving
-from . import closing, rollover, rollover_report, rollover_rules
+from . import closing, rollover, rollover_report, rollover_rules, runs
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
@@ -544,10 +546,11 @@ def _rules_table(form, fields=None, problem_field: str | None = None, add: bool 
     return rollover_rules.rules_table(fields, choices, problem_field=problem_field, add=add, remove=remove)
 
 
-def _rollover_page(form, report=None, status=200, problem="", problem_field=None):
-    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, report=report,
-                  problem=problem, rollovers=rollover.rollovers(),
-                  rules=_rules_table(form, problem_field=problem_field))
+def _rollover_page(form, status=200, problem="", problem_field=None, run=None, started=True):
+    ctx = _run_context(run) if run is not None else {"run": None, "report": None}
+    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, problem=problem,
+                  rollovers=rollover.rollovers(), started=started, running=runs.running(),
+                  rules=_rules_table(form, problem_field=problem_field), **ctx)
 
 
 @bp.post("/fiscal-periods/closure/rules")
@@ -561,45 +564,91 @@ def rollover_rules_table():
     remove = request.form.get("remove_fund", type=int)
     rules = _rules_table(form, add=bool(request.form.get("add_fund")), remove=remove)
     fragment = "funds/_rollover_rules_gets.html" if request.args.get("part") == "gets" else "funds/_rollover_rules.html"
-    return render("funds/rollover.html", fragment, form=form, report=None, problem="",
-                  rollovers=rollover.rollovers(), rules=rules)
+    return render("funds/rollover.html", fragment, form=form, report=None, run=None, problem="", started=True,
+                  running=runs.running(), rollovers=rollover.rollovers(), rules=rules)
 
 
 @bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
 @institution_roles_required(Role.ADMIN)
 def rollovers():
-    """Fiscal period closure: choose the periods and rules, Preview (HTMX: the report only), Commit
-    (then the stored report's page), and the past rollovers. The commit runs in the request."""
+    """Fiscal period closure: choose the periods and rules, Preview or Commit, and the past rollovers.
+    Preview and Commit start a run (app.funds.runs, on Monitor Jobs) and answer at once (HTMX: the
+    form with the run's progress, which polls itself; else the run's page)."""
     form = _rollover_form()
     if request.method == "GET":
         return _rollover_page(form)
     if not form.validate_on_submit():
         return _rollover_page(form, status=422)
     committing = request.form.get("action") == "commit"
-    report = None
-    with saving(form, commit=committing) as saved:
+    with saving(form, commit=False) as saved:
         fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
                                                      form.one_time.data, form.continuous.data, form.increase.data)
         fund_rules = rollover_rules.rules_for_period(request.form, form.source.data)
-        run = rollover.commit if committing else rollover.preview
-        report = run(current_user, form.source.data, form.target.data, fund_rules, line_rules)
+        source, target = rollover.check_periods(current_user, form.source.data, form.target.data)
     if not saved:
         return _rollover_page(form, status=saved.status, problem=saved.message, problem_field=saved.error.field)
-    if committing:
-        message = (f"Fiscal period {report.source} rolled over to {report.target}: {len(report.funds)} funds, "
-                   f"{len(report.lines) - len(report.reported_lines)} PO lines moved, "
-                   f"{len(report.reported_lines)} reported.")
-        flash(message, "ok")
-        return redirect_to(url_for("funds.show_rollover", rollover_id=report.rollover_id))
-    db.session.rollback()   # a preview leaves nothing behind
-    return _rollover_page(form, report=report)
+    task = runs.Task("commit" if committing else "preview", source.code, target.code, fund_rules, line_rules)
+    return _start_run(task, form)
+
+
+def _start_run(task, form=None):
+    actor = current_user._get_current_object()
+    run, started = runs.start(actor, task)
+    if started:
+        run_id, actor_id = run.id, actor.id
+        db.session.commit()   # no transaction of this request stays open around the run
+        runs.in_background(current_app._get_current_object(), run_id, task, actor_id)
+        db.session.expire_all()   # what the run wrote, when it ran here (tests)
+    if is_htmx() and form is not None:
+        return _rollover_page(form, run=run, started=started)
+    return redirect(url_for("funds.rollover_run", rollover_run_id=run.id), 303)
+
+
+LINES_SHOWN = 1000   # PO line rows a report shows in the page (the reported ones first); the files hold them all
+
+
+def _shown(report):
+    """``report`` as the page shows it: at most ``LINES_SHOWN`` PO line rows (tens of thousands would
+    make a page of many MB), with the totals of all of them and ``more``: how many are left out."""
+    if len(report.lines) <= LINES_SHOWN:
+        return report
+    reported = [i for i, ln in enumerate(report.lines) if not ln.moved][:LINES_SHOWN]
+    moved = [i for i, ln in enumerate(report.lines) if ln.moved][:LINES_SHOWN - len(reported)]
+    keep = sorted(reported + moved)
+    return SimpleNamespace(source=report.source, target=report.target, status=report.status,
+                           rollover_id=report.rollover_id, funds=report.funds, totals=report.totals,
+                           lines=[report.lines[i] for i in keep], more=len(report.lines) - len(keep))
+
+
+def _run_context(run) -> dict:
+    """What the run's fragment shows: its progress, or once ended its outcome (and a preview's report)."""
+    stored_id = runs.rollover_id_of(run)
+    stored = db.session.get(Rollover, stored_id) if stored_id else None
+    report = _shown(rollover.report_of(stored)) if stored is not None and stored.status == "preview" else None
+    return {"run": run, "ended": run.status != "running", "stored": stored, "report": report}
+
+
+@bp.get("/fiscal-periods/closure/runs/<int:rollover_run_id>")
+@institution_roles_required(Role.ADMIN)
+def rollover_run(rollover_run_id):
+    """A rollover's run: its progress while it goes (the fragment polls itself every second), then a
+    preview's report, or (a commit, an undo) the stored rollover's page."""
+    run = db.get_or_404(JobRun, rollover_run_id)
+    if run.job not in runs.JOBS:
+        abort(404)
+    ctx = _run_context(run)
+    if ctx["stored"] is not None and ctx["stored"].status != "preview" and run.status == "completed":
+        flash(run.message, "ok")
+        return redirect_to(url_for("funds.show_rollover", rollover_id=ctx["stored"].id))
+    return render("funds/rollover_run.html", "funds/_rollover_run.html", started=True, **ctx)
 
 
 @bp.get("/fiscal-periods/closure/<int:rollover_id>")
 @institution_roles_required(Role.ADMIN)
 def show_rollover(rollover_id):
     stored = db.get_or_404(Rollover, rollover_id)
-    return render("funds/rollover_show.html", rollover=stored, report=rollover.report_of(stored))
+    return render("funds/rollover_show.html", rollover=stored, report=_shown(rollover.report_of(stored)),
+                  run=runs.run_of_rollover(stored.id))
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -625,13 +674,14 @@ def rollover_report_file(rollover_id, file_type):
 @bp.post("/fiscal-periods/closure/<int:rollover_id>/undo")
 @institution_roles_required(Role.ADMIN)
 def undo_rollover(rollover_id):
+    """Undo a committed rollover: a run (job rollover_undo), followed on its page."""
     stored = db.get_or_404(Rollover, rollover_id)
-    with saving() as saved:
-        rollover.undo(current_user, stored)
+    with saving(commit=False) as saved:
+        rollover.check_undoable(current_user, stored)
     if saved:
-        flash(f"Rollover {rollover_id} from {stored.source_period.code} to {stored.target_period.code} undone: "
-              "the PO lines are back on their old funds, and what it gave the new funds is taken back.", "ok")
-        return redirect_to(url_for("funds.show_rollover", rollover_id=rollover_id))
+        return _start_run(runs.Task("undo", stored.source_period.code, stored.target_period.code,
+                                    rollover_id=stored.id))
     stored = db.session.get(Rollover, rollover_id)
     return render("funds/rollover_show.html", status=saved.status, rollover=stored,
-                  report=rollover.report_of(stored), problem=saved.message)
+                  report=_shown(rollover.report_of(stored)), problem=saved.message,
+                  run=runs.run_of_rollover(stored.id))

@@ -1,9 +1,11 @@
 """Real browser (issue 14): an administrator opens Fiscal period closure from the fiscal periods
-page, previews a rollover of FY2026 into FY2027 (the report comes in place, nothing changes),
-commits it and sees the stored report, with Undo offered. Every wait is one of Playwright's
+page, previews a rollover of FY2026 into FY2027 (a run in the server's background thread: its
+progress, then the report come in place, nothing changes), commits it (another run) and sees the
+stored report, with Undo offered and the run on Monitor Jobs. Every wait is one of Playwright's
 auto-waiting assertions."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -55,8 +57,12 @@ def test_admin_previews_commits_and_sees_the_report(page: Page, live_server, nex
     page.evaluate("window.__marker = 1")
 
     page.get_by_role("button", name="Preview").click()
-    report = page.locator("#rollover-figures")
+    run = page.locator("#rollover-run")
+    expect(run).to_contain_text("Fiscal period rollover · FY2026→FY2027")
+    report = run.locator("#rollover-figures")
     expect(report).to_contain_text("Preview — nothing was changed")
+    expect(run.locator(".flash.ok")).to_contain_text("Nothing was changed.")
+    expect(run.get_by_role("link", name=re.compile(r"Run #\d+ with its events"))).to_be_visible()
     fund_a = report.locator('tr[data-fund="A-BKS"]')
     # A-BKS: 1,000.00 allocated, 250.00 expended, 40.00 encumbered: 710.00 carried, 1,030.00 new
     expect(fund_a.locator(".carried")).to_have_text("710.00")
@@ -67,13 +73,19 @@ def test_admin_previews_commits_and_sees_the_report(page: Page, live_server, nex
     shot("rollover-preview")
 
     page.get_by_role("button", name="Commit").click()
-    expect(page.get_by_role("heading", name="Rollover")).to_contain_text("FY2026 → FY2027")
+    expect(page).to_have_url(re.compile(r"/fiscal-periods/closure/\d+$"))   # the run ended: its rollover
+    expect(page.get_by_role("heading", level=1)).to_contain_text("FY2026 → FY2027")
     expect(page.locator(".flash.ok")).to_contain_text("rolled over to FY2027")
     committed = page.locator("#rollover-figures")
     expect(committed).to_contain_text("Committed")
     expect(committed.locator('tr[data-fund="A-BKS"] .carried')).to_have_text("710.00")
     expect(page.get_by_role("button", name="Undo this rollover")).to_be_visible()
     shot("rollover-committed")
+
+    page.get_by_role("link", name=re.compile(r"run #\d+")).click()   # the run on Monitor Jobs, and back
+    expect(page.locator("#run-summary")).to_contain_text("Fiscal period rollover")
+    page.get_by_role("link", name=re.compile(r"Report: rollover \d+")).click()
+    expect(page.get_by_role("button", name="Undo this rollover")).to_be_visible()
     assert page_problems == []
 
 

@@ -8,6 +8,7 @@ MATRIX: dict = {
     "funds.show_rollover": ADMIN,
     "funds.undo_rollover": ADMIN,
     "funds.rollover_report_file": ADMIN,
+    "funds.rollover_run": ADMIN,
 }
 API_MATRIX: dict = {"api.create_rollover": ADMIN, "api.get_rollover": ADMIN}
 INSTITUTION_WIDE = set(MATRIX)   # a rollover changes every library's funds
@@ -15,9 +16,10 @@ API_INSTITUTION_WIDE = {"api.create_rollover"}
 
 
 def url_args(world) -> dict:
-    """An undone rollover row (no money moved), made once per database."""
+    """An undone rollover row (no money moved) and a failed rollover run, made once per database."""
     from app.extensions import db
     from app.funds.models import FiscalPeriod, Rollover
+    from app.integrations.models import JobRun
 
     rollover_id = db.session.scalar(db.select(Rollover.id).order_by(Rollover.id).limit(1))
     if rollover_id is None:
@@ -29,4 +31,10 @@ def url_args(world) -> dict:
         db.session.add(stored)
         db.session.commit()
         rollover_id = stored.id
-    return {"rollover_id": rollover_id, "file_type": "csv"}
+    run_id = db.session.scalar(db.select(JobRun.id).filter_by(job="rollover", profile_code="MATRIX"))
+    if run_id is None:
+        run = JobRun(job="rollover", profile_code="MATRIX", status="failed", message="Matrix: nothing was changed.")
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+    return {"rollover_id": rollover_id, "file_type": "csv", "rollover_run_id": run_id}

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.funds.models import Rollover
 from app.orders.models import POLine
 from tests.funds.test_rollover import books  # noqa: F401 - the fixture
-from tests.funds.test_rollover_views import FORM
+from tests.funds.test_rollover_views import FORM, follow, foreground  # noqa: F401 - the fixture
 from tests.helpers import login
 
 pytestmark = pytest.mark.postgres
@@ -45,7 +45,7 @@ TOTALS = [["EUR", "13000.00", "6250.50", "1200.00", "6749.50", "5549.50", "1200.
 @pytest.fixture
 def committed(app, world, books):
     client = login(app.test_client(), "admin")
-    assert client.post("/fiscal-periods/closure", data={**FORM, "action": "commit"}).status_code == 302
+    assert follow(client, client.post("/fiscal-periods/closure", data={**FORM, "action": "commit"})).status_code == 302
     return client, db.session.scalar(select(Rollover.id))
 
 
@@ -113,7 +113,7 @@ def test_xlsx_download_has_the_exact_figures_as_numbers(committed):
 
 def test_undone_rollover_downloads_say_so(committed):
     client, rid = committed
-    assert client.post(f"/fiscal-periods/closure/{rid}/undo").status_code == 302
+    assert follow(client, client.post(f"/fiscal-periods/closure/{rid}/undo")).status_code == 302
     text = client.get(f"/fiscal-periods/closure/{rid}/report.csv").get_data(as_text=True)
     assert text.startswith("Rollover FY2026 to FY2027 (undone)") and "2549.50" in text
 

@@ -1,5 +1,7 @@
 """The "Fiscal period closure" page (issue 14, point 8): who may use it, Preview shows the report
-and changes nothing, Commit stores it and shows its report, Undo; the issue's exact figures."""
+and changes nothing, Commit stores it and shows its report, Undo; the issue's exact figures. Preview,
+Commit and Undo are runs (app.funds.runs); here they run in the request (ROLLOVER_RUNS_IN_FOREGROUND),
+tests/funds/test_rollover_runs.py runs them in their background thread."""
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -19,8 +21,20 @@ FORM = {"source": "FY2026", "target": "FY2027", "allocation": "adjust", "percent
         "one_time": "remaining", "continuous": "remaining", "increase": "5"}
 
 
-def rollover_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Rollover))
+@pytest.fixture(autouse=True)
+def foreground(app):
+    app.config["ROLLOVER_RUNS_IN_FOREGROUND"] = True
+
+
+def rollover_count(status: str = "committed") -> int:
+    return db.session.scalar(select(func.count()).select_from(Rollover).where(Rollover.status == status))
+
+
+def follow(client, resp, status: int = 303):
+    """The run's page a non-HTMX Preview, Commit or Undo answers with."""
+    assert resp.status_code == status, resp.get_data(as_text=True)[:2000]
+    assert "/fiscal-periods/closure/runs/" in resp.headers["Location"]
+    return client.get(resp.headers["Location"])
 
 
 def test_only_institution_admins_reach_the_page(app, world, books):
@@ -45,18 +59,21 @@ def test_preview_shows_the_report_and_changes_nothing(app, world, books):
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert html.lstrip().startswith("<section id=\"rollover\">") and "<html" not in html   # the fragment only
-    assert "Preview — nothing was changed" in html
+    assert "Preview — nothing was changed" in html and 'id="rollover-run"' in html
+    assert 'hx-trigger="every 1s"' not in html   # the run has ended: no more polling
     # BOOKS: allocated 10,000.00, expended 6,250.50, encumbered 1,200.00, carried 2,549.50, new 10,300.00
     for figure in ("10,000.00", "6,250.50", "1,200.00", "2,549.50", "10,300.00", "525.00", "700.00"):
         assert figure in html, figure
-    assert state() == before and rollover_count() == 0
-    full = client.post("/fiscal-periods/closure", data={**FORM, "action": "preview"}).get_data(as_text=True)
-    assert "<html" in full and "2,549.50" in full
+    assert state() == before and rollover_count() == 0 and rollover_count("preview") == 1
+    full = follow(client, client.post("/fiscal-periods/closure", data={**FORM, "action": "preview"}))
+    full = full.get_data(as_text=True)
+    assert "<html" in full and "2,549.50" in full and "Nothing was changed." in full
+    assert state() == before and rollover_count() == 0 and rollover_count("preview") == 2
 
 
 def test_commit_stores_the_rollover_with_the_issue_figures_and_undo_restores(app, world, books):
     client = login(app.test_client(), "admin")
-    resp = client.post("/fiscal-periods/closure", data={**FORM, "action": "commit"})
+    resp = follow(client, client.post("/fiscal-periods/closure", data={**FORM, "action": "commit"}))
     assert resp.status_code == 302
     stored = db.session.scalar(select(Rollover))
     assert resp.headers["Location"].endswith(f"/fiscal-periods/closure/{stored.id}")
@@ -65,15 +82,17 @@ def test_commit_stores_the_rollover_with_the_issue_figures_and_undo_restores(app
     assert fs.check_ledger() == []
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "rolled over to FY2027" in page and "Committed" in page and "2,549.50" in page and "Undo" in page
-    # HTMX commit of the same periods: refused, said so, nothing changed
+    # HTMX commit of the same periods: its run ends refused, saying so; nothing changed
     before = state()
     again = client.post("/fiscal-periods/closure", data={**FORM, "action": "commit"}, headers={"HX-Request": "true"})
-    assert again.status_code == 409 and "already rolled over" in again.get_data(as_text=True)
-    assert state() == before
+    text = again.get_data(as_text=True)
+    assert again.status_code == 200 and "already rolled over" in text and "nothing was changed" in text
+    assert "Failed" in text
+    assert state() == before and rollover_count() == 1
     listing = client.get("/fiscal-periods/closure").get_data(as_text=True)
     assert f'id="rollover-{stored.id}"' in listing and "Undo" in listing
-    undone = client.post(f"/fiscal-periods/closure/{stored.id}/undo")
-    assert undone.status_code == 302
+    undone = follow(client, client.post(f"/fiscal-periods/closure/{stored.id}/undo"))
+    assert undone.status_code == 302 and undone.headers["Location"].endswith(f"/fiscal-periods/closure/{stored.id}")
     db.session.expire_all()
     assert db.session.get(Rollover, stored.id).status == "undone"
     assert fund("BOOKS", "FY2027").allocated == 0 and fund("BOOKS", "FY2026").encumbered == D("1200.00")
