@@ -38,12 +38,13 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -347,7 +348,7 @@ def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) 
         result.fallbacks.append(f"payment_voucher_number (stored '{voucher}')")
     on = rec.voucher_date
     if on is None:
-        on = date.today()
+        on = clock.today()
         result.fallbacks.append("payment_voucher_date (stored the import date)")
     amount, currency = rec.amount, rec.currency
     if amount is None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import pickle
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Callable
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import aliased, lazyload, selectinload
 
+from .. import clock
 from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
 from ..database import insert_rows, is_postgres, update_rows
@@ -322,7 +322,7 @@ def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules:
                         watermark=db.session.scalar(select(func.coalesce(func.max(FundTransaction.id), 0))))
     db.session.add(rollover)
     db.session.flush()
-    day = max(target.start_date, min(date.today(), target.end_date))
+    day = max(target.start_date, min(clock.today(), target.end_date))
     if fund_rules is not None:
         ledgers = _copy_ledgers(rollover, source, target)
         _roll_funds(actor, rollover, source, target, ledgers, fund_rules, day, progress)

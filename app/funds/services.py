@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institution_role
 from .scope import visible_funds_clause, visible_ledgers_clause
@@ -121,7 +122,7 @@ def fiscal_periods() -> list[FiscalPeriod]:
 
 
 def current_fiscal_period(today: date | None = None) -> FiscalPeriod | None:
-    today = today or date.today()
+    today = today or clock.today()
     periods = fiscal_periods()
     for fp in periods:
         if fp.contains(today):
@@ -562,7 +563,7 @@ def _prepare(actor, postings: list[Posting], reference: str, note: str, on: date
     funds = lock_funds(p.fund.id for p in postings)
     after = _balances_after(funds, postings, late_expenditure)
     transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
-    day, actor_id = on or date.today(), actor.id if actor else None
+    day, actor_id = on or clock.today(), actor.id if actor else None
     values = [{"fund_id": p.fund.id, "kind": p.kind.value, "amount": p.amount, "currency": funds[p.fund.id].currency,
                "transaction_date": day,
                "reference": (p.reference if p.reference is not None else reference or "")[:100],

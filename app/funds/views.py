@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
@@ -234,7 +235,7 @@ def _money_form(fund_id, form_cls, action: str):
     # A fund of a period that does not cover today (next year's budget, a closed year): chosen on
     # purpose, but said so.
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
-                  action=action, period_warning=funds.other_period_warning(fund, date.today()))
+                  action=action, period_warning=funds.other_period_warning(fund, clock.today()))
 
 
 @bp.get("/funds/<int:fund_id>/form-closed")

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from .. import clock
 from ..auth.permissions import roles_required
 from ..errors import DomainError, InvalidInput, NotFound
 from ..database import writing_again
@@ -118,7 +119,7 @@ def _keep_chosen(line_form, known: set[str]) -> None:
 def _document_day(form: InvoiceForm) -> date:
     """The day whose open fiscal period the form's funds come from: the invoice date, else today."""
     day = form.invoice_date.data
-    return day if isinstance(day, date) else date.today()
+    return day if isinstance(day, date) else clock.today()
 
 
 def _line_choices(line_form, line_types, fund_choices) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..clock import utcnow
@@ -912,7 +913,7 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
         if closed:
             raise RejectedOnClosedPeriod(invoice, closed)
     rows = funds.post_transactions(actor, reversals, reference=invoice.number[:100],
-                                   note=f"Invoice {invoice.number} back to review", on=date.today())
+                                   note=f"Invoice {invoice.number} back to review", on=clock.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)
     invoice.alert = f"ERP rejected it: {reason}" if erp else f"Sent back to review: {reason}"

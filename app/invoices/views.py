@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
@@ -272,7 +273,7 @@ def _tasks(kind: str, status: int = 200, **ctx):
         return url_for("invoices.tasks", kind=kind, page=n if n > 1 else None)
 
     return render("invoices/tasks.html", "invoices/_tasks.html", status=status, kind=kind, heading=heading,
-                  page=page, page_url=page_url, tasks=TASKS, task_counts=_task_counts(), today=date.today(),
+                  page=page, page_url=page_url, tasks=TASKS, task_counts=_task_counts(), today=clock.today(),
                   plain_amount=format_plain, **ctx)
 
 
@@ -306,7 +307,7 @@ def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
     return render("invoices/show.html", status=status, invoice=invoice, active_tab=tab,
                   invoice_layout=BARE if is_htmx() else "base.html", owner_choices=_owner_choices(),
                   payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=invoices.charge_types(),
-                  plain_amount=format_plain, today=date.today(), **ctx)
+                  plain_amount=format_plain, today=clock.today(), **ctx)
 
 
 @bp.get("/invoices/<int:invoice_id>")

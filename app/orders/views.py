@@ -12,14 +12,13 @@ acting needs a purchasing role whose scope covers the line's owner.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..database import writing_again
@@ -180,7 +179,7 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
                                                                      for lib in libraries]
-    usable = funds.chargeable_funds(current_user, date.today())   # a PO line is ordered today
+    usable = funds.chargeable_funds(current_user, clock.today())   # a PO line is ordered today
     fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
                                   for fd in usable]
     if pol is not None:
@@ -193,7 +192,7 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
 
 def mark_funds(form: POLineForm) -> POLineForm:
     """Warn next to each fund not of the open period covering today (call once the form holds its data)."""
-    mark_other_period_funds(form.fund_rows(), date.today())
+    mark_other_period_funds(form.fund_rows(), clock.today())
     return form
 
 
@@ -226,7 +225,7 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
     if record is not None and not description["title"]:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
-    usable = {str(f.id): f for f in funds.chargeable_funds(current_user, date.today())}
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user, clock.today())}
     shares = distribution_shares(form.fund_rows(), usable, "distribution", refuse_closed=True, kept=kept_funds)
     return orders.POLineFields(
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),

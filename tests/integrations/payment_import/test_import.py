@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from jobs import import_payments as payment_import
 from app.integrations.models import HandledFile
@@ -53,7 +54,7 @@ def test_number_and_vendor_fallback_with_empty_uid_and_no_namespace(app, world, 
     drop(erp.inbox, "nons.xml", confirmation([rec], "none", seed=5))
     res = run_import(app)
     a = _get(a)
-    assert a.status == "closed" and a.voucher_number == "ERP nons.xml" and a.payment_date == date.today()
+    assert a.status == "closed" and a.voucher_number == "ERP nons.xml" and a.payment_date == clock.today()
     assert a.payment_amount == a.total_amount
     assert any("no namespace" in m for m in res.messages("warning")), res.text()
     assert any("had no payment_voucher_number" in m for m in res.messages("info"))
