@@ -1,5 +1,5 @@
 """Command line: ``flask --app wsgi init | demo`` here, and each domain's own group (users, ledger,
-orders, jobs, migrate, backup, restore) added by ``register_cli``."""
+rollover, orders, jobs, migrate, backup, restore) added by ``register_cli``."""
 from __future__ import annotations
 
 import click
@@ -12,12 +12,12 @@ from .extensions import db
 def register_cli(app):
     from .auth.cli import users_group
     from .backup.cli import backup_command, restore_command
-    from .funds.cli import ledger_group
+    from .funds.cli import ledger_group, rollover_group
     from .integrations.cli import jobs_group
     from .migration.cli import migrate_group
     from .orders.cli import orders_group
-    for command in (init_command, demo_command, users_group, ledger_group, orders_group, jobs_group, migrate_group,
-                    backup_command, restore_command):
+    for command in (init_command, demo_command, users_group, ledger_group, rollover_group, orders_group, jobs_group,
+                    migrate_group, backup_command, restore_command):
         app.cli.add_command(command)
 
 

@@ -18,7 +18,7 @@ import contextvars
 import logging
 import sqlite3
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -160,22 +160,97 @@ def is_postgres(session) -> bool:
 
 
 def next_ids(session, model, count: int) -> list[int]:
-    """The ids the next ``count`` rows of ``model`` will take on SQLite. SQLite cannot batch an
-    INSERT … RETURNING whose rows must come back in order, so SQLAlchemy would insert one row per
-    statement; with the ids given, it batches. Safe because every writing transaction on SQLite
-    holds the database's single write lock (BEGIN IMMEDIATE): no one else can take these ids."""
+    """The ids the next ``count`` rows of ``model`` will take, so that many rows go in one batch.
+
+    SQLite cannot batch an INSERT … RETURNING whose rows must come back in order, so SQLAlchemy
+    would insert one row per statement; with the ids given, it batches. Safe because every writing
+    transaction on SQLite holds the database's single write lock (BEGIN IMMEDIATE): no one else can
+    take these ids. PostgreSQL: taken from the table's sequence in one query (never handed out twice)."""
     session.flush()   # rows still pending elsewhere in the session take their ids first
+    if is_postgres(session):
+        return sorted(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                           "FROM generate_series(1, :count)"),
+                                      {"table": model.__table__.name, "count": count}))
     last = session.scalar(select(func.max(model.id))) or 0
     return list(range(last + 1, last + 1 + count))
 
 
+UNNEST_FROM = 100   # PostgreSQL: from this many rows, insert_rows sends one INSERT … SELECT FROM unnest(arrays)
+
+
 def insert_rows(session, model, values: list[dict]) -> list[int]:
-    """Insert ``values`` as rows of ``model`` in batched statements; their ids, in order."""
+    """Insert ``values`` as rows of ``model`` in batched statements; their ids, in order.
+
+    PostgreSQL, many rows: the ids are taken from the sequence first and the rows sent as one
+    array per column in a single ``INSERT … SELECT FROM unnest(…)``. (SQLAlchemy's batched
+    INSERT … RETURNING sends statements of thousands of parameters, which the driver parses in
+    Python, and an ``executemany`` makes the server run one INSERT per row: both are several
+    times slower at tens of thousands of rows.)"""
     if not values:
         return []
     if is_postgres(session):
-        session.flush()
-        return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values))
+        if len(values) < UNNEST_FROM:
+            session.flush()
+            return list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values))
+        ids = next_ids(session, model, len(values))
+        _insert_unnest(session, model.__table__, values, ids)
+        return ids
     ids = next_ids(session, model, len(values))
     session.execute(insert(model), [dict(row, id=row_id) for row, row_id in zip(values, ids)])
     return ids
+
+
+def _insert_unnest(session, table, values: list[dict], ids: list[int]) -> None:
+    """The rows (with their ``ids``) as one INSERT of unnested arrays, one per column: the values
+    given, else the column's Python default (as SQLAlchemy would fill it in), else the server's."""
+    dialect = session.get_bind().dialect
+    given = set().union(*values)
+    names, casts, params = [], [], {}
+    for n, col in enumerate(table.columns):
+        if col.key == "id":
+            data = ids
+        elif col.key in given:
+            data = [row.get(col.key) for row in values]
+        elif col.default is not None and col.default.is_scalar:
+            data = [col.default.arg] * len(values)
+        elif col.default is not None and col.default.is_callable:
+            data = [col.default.arg(None) for _ in values]
+        else:
+            continue   # the server's default, or NULL
+        process = col.type.bind_processor(dialect)
+        if process is not None:
+            data = [process(v) for v in data]
+        names.append(dialect.identifier_preparer.quote(col.name))
+        casts.append(f"CAST(:c{n} AS {col.type.compile(dialect=dialect)}[])")
+        params[f"c{n}"] = data
+    session.execute(text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(names)}) "
+                         f"SELECT * FROM unnest({', '.join(casts)})"), params)
+
+
+def update_rows(session, model, values: list[dict]) -> None:
+    """Update rows of ``model`` by primary key: each dict holds ``id`` and the columns to set (the
+    same in every dict). PostgreSQL, many rows: one ``UPDATE … FROM unnest(…)`` (an
+    ``executemany`` makes the server run one UPDATE per row); else SQLAlchemy's bulk UPDATE. Objects
+    the session holds are not refreshed: expire them, or set their loaded values."""
+    if not values:
+        return
+    if not is_postgres(session) or len(values) < UNNEST_FROM:
+        session.execute(update(model).execution_options(synchronize_session=False), values)
+        return
+    session.flush()
+    dialect = session.get_bind().dialect
+    table, quote = model.__table__, dialect.identifier_preparer.quote
+    columns = [table.c.id] + [table.columns[k] for k in values[0] if k != "id"]
+    casts, params = [], {}
+    for n, col in enumerate(columns):
+        data = [row[col.key] for row in values]
+        process = col.type.bind_processor(dialect)
+        if process is not None:
+            data = [process(v) for v in data]
+        casts.append(f"CAST(:c{n} AS {col.type.compile(dialect=dialect)}[])")
+        params[f"c{n}"] = data
+    names = [quote(col.name) for col in columns]
+    session.execute(text(
+        f"UPDATE {dialect.identifier_preparer.format_table(table)} AS t "
+        f"SET {', '.join(f'{name} = v.{name}' for name in names[1:])} "
+        f"FROM unnest({', '.join(casts)}) AS v({', '.join(names)}) WHERE t.{names[0]} = v.{names[0]}"), params)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from . import clock
 from .auth.models import Role, User
 from .auth.services import create_user, password_matches
 from .extensions import db
@@ -206,7 +207,7 @@ def _orders(admin, libs) -> None:
     period = funds.current_fiscal_period()
     if period is None or db.session.scalar(select(POLine.id).limit(1)):
         return
-    today = date.today()
+    today = clock.today()
     for title, author, vcode, lib, fcode, price, quantity, order_type, form, stage in ORDERS:
         vendor = db.session.scalar(select(Vendor).filter_by(code=vcode))
         fund = db.session.scalar(select(Fund).filter_by(code=fcode, fiscal_period_id=period.id))
@@ -239,13 +240,13 @@ def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> 
     for month, part in enumerate(fs_split(expended, 4)):
         if part:
             day = date(start.year + (start.month + 2 * month - 1) // 12, (start.month + 2 * month - 1) % 12 + 1, 15)
-            if day > date.today():
-                day = date.today()
+            if day > clock.today():
+                day = clock.today()
             funds.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"INV-DEMO-{fund.code}-{month + 1}",
                     note="Demo invoice", on=day)
     if encumbered:
         funds.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
-                note="Demo open orders", on=min(date.today(), start.replace(day=20)))
+                note="Demo open orders", on=min(clock.today(), start.replace(day=20)))
 
 
 VENDORS = [  # code, name, currency, liable for VAT, governmental vendor, account

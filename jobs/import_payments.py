@@ -23,6 +23,14 @@ Only invoices Waiting for Payment or Ready to be Paid change; a record for an in
 status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
 error). The voucher fields are stored for information only; when the ERP leaves them out the
 payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+
+Closed fiscal periods: a payment confirmation posts no money (the invoice expended when it was
+approved), so an invoice expended on a closed period is paid and closed as any other. A
+*rejection* would give the expenditure back to the closed year (and restore its PO lines'
+encumbrances there), so it is refused for that invoice: the record is reported as an error naming
+the invoice and the closed period, the invoice stays as it was, and the run goes on with the
+other records (:class:`app.invoices.services.RejectedOnClosedPeriod`). A closed year's figures
+change only when a person reopens it with a reason; the rejection can then be imported again.
 """
 from __future__ import annotations
 
@@ -30,12 +38,13 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -339,7 +348,7 @@ def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) 
         result.fallbacks.append(f"payment_voucher_number (stored '{voucher}')")
     on = rec.voucher_date
     if on is None:
-        on = date.today()
+        on = clock.today()
         result.fallbacks.append("payment_voucher_date (stored the import date)")
     amount, currency = rec.amount, rec.currency
     if amount is None:

@@ -10,12 +10,24 @@ Constants and plain helpers (``PASSWORD``, ``login``, ``need``, ``free_port``...
 Hypothesis: the profile "dev" (the default) runs a tenth of the examples each property asks for
 (``examples(n)`` in tests/helpers.py; 10 where a test names no count); "ci" (CI=true, or HYPOTHESIS_PROFILE=ci) runs them all.
 With CI=true a missing PostgreSQL, Chromium or sshd fails the run instead of skipping.
+
+Today: the world's fiscal period is FY2026, so the whole session pins the app's business day
+(``app.clock.today()``) to ``TODAY`` through ``ACQ_TODAY``, set here before any app code runs, in
+every xdist worker and inherited by every process the tests start (CLI, servers, load workers): the
+suite gives the same result on any real date. ``pin_today(day)`` moves it for one test.
 """
 from __future__ import annotations
 
 import os
+from datetime import date
 
+import pytest
 from hypothesis import settings
+
+from app import clock
+
+TODAY = date(2026, 12, 5)
+os.environ[clock.ENV_VAR] = TODAY.isoformat()
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.data", "tests.fixtures.servers",
                   "tests.fixtures.browser"]
@@ -23,3 +35,17 @@ pytest_plugins = ["tests.fixtures.database", "tests.fixtures.data", "tests.fixtu
 settings.register_profile("ci", print_blob=True)
 settings.register_profile("dev", max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev"))
+
+
+@pytest.fixture
+def pin_today(monkeypatch):
+    """``pin_today(day)``: today is ``day`` for the rest of the test, in this process (its threads,
+    live servers included) and in the processes it starts."""
+    pins = []
+
+    def pin(day: date) -> None:
+        pins.append(clock.freeze_today(day))
+        monkeypatch.setenv(clock.ENV_VAR, day.isoformat())
+    yield pin
+    for frozen in reversed(pins):
+        frozen.__exit__(None, None, None)

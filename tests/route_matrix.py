@@ -18,6 +18,8 @@ MATRIX = {
     "funds.transfer": MONEY,
     "funds.fiscal_periods": ALL,
     "funds.edit_fiscal_period": MONEY,
+    "funds.close_fiscal_period": ADMIN,
+    "funds.reopen_fiscal_period": ADMIN,
     "funds.ledgers": ALL,
     "funds.edit_ledger": MONEY,
     "funds.edit_fund": MONEY,
@@ -39,6 +41,8 @@ API_READ, API_WRITE = ALL, MONEY
 # ledger of their own library) are checked field by field in tests/org/test_institution_data.py.
 INSTITUTION_WIDE = {
     "funds.edit_fiscal_period",
+    "funds.close_fiscal_period",
+    "funds.reopen_fiscal_period",
     "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
     "admin.fund_types",
 }

@@ -26,6 +26,7 @@ from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_STRING, PE
 from .serializers import Field, parse_date, parse_money, parse_percent, percent_text, read_body, timestamp
 
 MANAGE = MONEY_MANAGERS
+PERIOD_STATUS = {"type": "string", "enum": ["active", "inactive", "closed"]}   # a ledger's too
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 
 # -- request bodies ----------------------------------------------------------------------------
@@ -37,7 +38,9 @@ FISCAL_PERIOD_IN = {
     "name": Field("str", "A name.", required=True, max_length=200),
     "start_date": Field("date", "First day (YYYY-MM-DD).", required=True),
     "end_date": Field("date", "Last day (YYYY-MM-DD).", required=True),
-    "status": Field("enum", "Active or inactive (closed).", default="active", choices=("active", "inactive")),
+    "status": Field("enum", "Active or inactive (no postings at all). A period is closed (status \"closed\" when "
+                    "read: no new encumbrances, allocations or transfers) by an administrator on its page.",
+                    default="active", choices=("active", "inactive")),
 }
 
 LEDGER_IN = {
@@ -335,12 +338,12 @@ register_openapi(
                                   "available = allocated - encumbered - expended. For a summary fund: the sum over "
                                   "the allocated funds below it that the caller can see."),
         "FiscalPeriod": object_schema({"id": INTEGER, "code": STRING, "name": STRING, "start_date": DATE,
-                                       "end_date": DATE, "status": STATUS}),
+                                       "end_date": DATE, "status": PERIOD_STATUS}),
         "Ledger": object_schema({
             "id": INTEGER, "code": STRING, "name": STRING,
             "fiscal_period": {"type": "string", "description": "The fiscal period's code."}, "currency": CURRENCY,
             "owner": {"type": ["string", "null"], "description": "Owning library's code; null: the institution."},
-            "available_to_all": BOOLEAN, "libraries": {"type": "array", "items": STRING}, "status": STATUS,
+            "available_to_all": BOOLEAN, "libraries": {"type": "array", "items": STRING}, "status": PERIOD_STATUS,
             "notes": STRING}),
         "Fund": object_schema({
             "id": INTEGER, "code": STRING, "name": STRING,

@@ -120,7 +120,10 @@ INVOICE_IN = {
 _NOTE = Field("str", "A note kept in the invoice's history.", default="", max_length=1000)
 _REASON = Field("str", "Why (kept in the history and shown to the reviewer).", required=True, max_length=1000)
 PROCESS_IN: dict[str, Field] = {}
-APPROVE_IN = {"note": _NOTE}
+APPROVE_IN = {"note": _NOTE,
+              "late_reason": Field("str", "Needed when the invoice expends on a closed fiscal period: an "
+                                   "administrator's reason, kept in the invoice's history.", default="",
+                                   max_length=1000)}
 REJECT_IN = {"reason": _REASON}
 MARK_IN_ERP_IN: dict[str, Field] = {}
 PAID_IN = {
@@ -356,7 +359,7 @@ action_routes("/invoices/<int:id>/actions", lambda id: invoices.get_invoice(curr
     "process": ("process_invoice", OPERATE, PROCESS_IN,
                 lambda inv, body: invoices.process_invoice(current_user, inv)),
     "approve": ("approve_invoice", APPROVE, APPROVE_IN,
-                lambda inv, body: invoices.approve_invoice(current_user, inv, body["note"])),
+                lambda inv, body: invoices.approve_invoice(current_user, inv, body["note"], body["late_reason"])),
     "reject": ("reject_invoice", APPROVE, REJECT_IN,
                lambda inv, body: invoices.reject_invoice(current_user, inv, body["reason"])),
     "mark_in_erp": ("mark_invoice_in_erp", APPROVE, MARK_IN_ERP_IN, _mark_in_erp),

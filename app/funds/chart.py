@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..ledger import effect_of
 from .models import Fund, FundTransaction
@@ -63,7 +64,7 @@ def spending_chart(fund: Fund) -> Chart:
             pts.append(f"{x(step[0])},{y(last)}")
             pts.append(f"{x(step[0])},{y(value)}")
             last = value
-        stop = min(date.today(), end) if start <= date.today() else end
+        stop = min(clock.today(), end) if start <= clock.today() else end
         pts.append(f"{x(max(stop, steps[-1][0]) if steps else stop)},{y(last)}")
         return " ".join(pts)
 
@@ -73,7 +74,7 @@ def spending_chart(fund: Fund) -> Chart:
         if month >= start:
             x_ticks.append((x(month), month.strftime("%b")))
         month = (month + timedelta(days=32)).replace(day=1)
-    today = date.today()
+    today = clock.today()
     return Chart(WIDTH, HEIGHT, line(1), line(2), line(3), y_ticks, x_ticks, (x0, y0, x1, y1),
                  x(today) if start <= today <= end else None, not steps)
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import event
 
+from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..extensions import db
 from ..ledger import Balance, FundRules
@@ -20,7 +21,14 @@ fund_availability = db.Table(
 )
 
 
+PERIOD_STATUSES = {"active": "Active", "inactive": "Inactive", "closed": "Closed"}
+
+
 class FiscalPeriod(db.Model):
+    """A fiscal year. *active*: open for every posting; *inactive*: takes no postings at all;
+    *closed* (the year is over, set by an administrator): takes no new encumbrances, allocations or
+    transfers, releases still go through, and an expenditure only when an administrator approves it
+    with a reason (a late invoice)."""
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(20), nullable=False, unique=True)
     name = db.Column(db.String(200), nullable=False)
@@ -30,14 +38,37 @@ class FiscalPeriod(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("start_date < end_date", name="dates_ordered"),
-        db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
+        db.CheckConstraint("status IN ('active','inactive','closed')", name="status_known"),
     )
+
+    history = db.relationship("FiscalPeriodEvent", back_populates="fiscal_period",
+                              order_by="FiscalPeriodEvent.id.desc()", lazy="select")
+
+    @property
+    def is_open(self) -> bool:
+        """Open for new orders, invoices, allocations and transfers."""
+        return self.status == "active"
+
+    @property
+    def status_label(self) -> str:
+        return PERIOD_STATUSES.get(self.status, self.status)
 
     def contains(self, day) -> bool:
         return self.start_date <= day <= self.end_date
 
     def __str__(self):
         return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+
+
+class FiscalPeriodEvent(HistoryEntry, db.Model):
+    """A fiscal period's history: closed, reopened (with the reason in ``note``)."""
+    __tablename__ = "fiscal_period_event"
+
+    id = db.Column(db.Integer, primary_key=True)
+    fiscal_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id", ondelete="CASCADE"), nullable=False,
+                                 index=True)
+
+    fiscal_period = db.relationship("FiscalPeriod", back_populates="history")
 
 
 class FundType(db.Model):
@@ -96,6 +127,8 @@ class Fund(db.Model):
     overexpenditure_limit = db.Column(Money(), nullable=False, default=Decimal("0"))
     owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"))  # follows the ledger's owner
     available_to_all = db.Column(db.Boolean, nullable=False, default=True)
+    # Left out of the fiscal-year rollover (with its subtree); the rollover report says so.
+    do_not_roll_over = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # Balances cached from fund_transaction, updated in the same transaction as each posting
     # under the fund's lock; `flask ledger check` rebuilds them and reports any difference.
     allocated = db.Column(Money(), nullable=False, default=Decimal("0"))
@@ -193,3 +226,116 @@ def _refuse_update(mapper, connection, target):
 @event.listens_for(FundTransaction, "before_delete")
 def _refuse_delete(mapper, connection, target):
     raise AppendOnlyError("fund transactions are append-only; post a correcting transaction instead")
+
+
+# -- fiscal-year rollover ----------------------------------------------------------------------
+
+class Rollover(db.Model):
+    """One rollover from a source to a later target period: its rules, who ran it, and (in its
+    rows) everything it made, so the report can be shown again and the rollover undone. A preview
+    runs the same code and is rolled back; the page's previews are then kept as status "preview"
+    (app.funds.rollover: without the ledgers' rows, nor what the preview made)."""
+    STATUSES = {"preview": "Preview", "committed": "Committed", "undone": "Undone"}
+
+    id = db.Column(db.Integer, primary_key=True)
+    source_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id"), nullable=False, index=True)
+    target_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id"), nullable=False, index=True)
+    status = db.Column(db.String(10), nullable=False, default="committed")
+    fund_rules = db.Column(db.JSON, nullable=False, default=dict)    # app.ledger.rollover.LedgerRules.to_dict()
+    line_rules = db.Column(db.JSON, nullable=False, default=dict)    # app.ledger.rollover.LineRules.to_dict()
+    # The highest fund transaction id before it posted: anything later on its target funds that is
+    # not its own was posted by someone else, and undo is refused.
+    watermark = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    undone_at = db.Column(db.DateTime)
+    undone_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    source_period = db.relationship("FiscalPeriod", foreign_keys=[source_period_id], lazy="joined")
+    target_period = db.relationship("FiscalPeriod", foreign_keys=[target_period_id], lazy="joined")
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    undone_by = db.relationship("User", foreign_keys=[undone_by_id])
+    ledgers = db.relationship("RolloverLedger", back_populates="rollover", order_by="RolloverLedger.id",
+                              cascade="all, delete-orphan")
+    funds = db.relationship("RolloverFund", back_populates="rollover", order_by="RolloverFund.id",
+                            cascade="all, delete-orphan")
+    lines = db.relationship("RolloverLine", back_populates="rollover", order_by="RolloverLine.id",
+                            cascade="all, delete-orphan")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('preview','committed','undone')", name="status_known"),
+        db.CheckConstraint("source_period_id <> target_period_id", name="periods_differ"),
+    )
+
+
+class RolloverLedger(db.Model):
+    """A ledger of the source and its counterpart in the target (``created``: made by the rollover)."""
+    id = db.Column(db.Integer, primary_key=True)
+    rollover_id = db.Column(db.Integer, db.ForeignKey("rollover.id", ondelete="CASCADE"), nullable=False, index=True)
+    source_ledger_id = db.Column(db.Integer, db.ForeignKey("ledger.id"), nullable=False)
+    target_ledger_id = db.Column(db.Integer, db.ForeignKey("ledger.id"), nullable=False)
+    created = db.Column(db.Boolean, nullable=False, default=False)
+
+    rollover = db.relationship("Rollover", back_populates="ledgers")
+    source_ledger = db.relationship("Ledger", foreign_keys=[source_ledger_id])
+    target_ledger = db.relationship("Ledger", foreign_keys=[target_ledger_id])
+
+
+class RolloverFund(db.Model):
+    """One fund of the source: its figures, what the target was given, or why it was skipped.
+    ``left`` (allocated − expended) = ``carried`` + ``not_carried``."""
+    id = db.Column(db.Integer, primary_key=True)
+    rollover_id = db.Column(db.Integer, db.ForeignKey("rollover.id", ondelete="CASCADE"), nullable=False, index=True)
+    source_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"), nullable=False)
+    target_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"))    # NULL: skipped
+    code = db.Column(db.String(40), nullable=False)
+    ledger_code = db.Column(db.String(40), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)
+    created = db.Column(db.Boolean, nullable=False, default=False)
+    allocated = db.Column(Money(), nullable=False)      # the source's figures at the rollover
+    expended = db.Column(Money(), nullable=False)
+    encumbered = db.Column(Money(), nullable=False)
+    new_allocation = db.Column(Money(), nullable=False)
+    carried = db.Column(Money(), nullable=False)
+    not_carried = db.Column(Money(), nullable=False)
+    skip_reason = db.Column(db.String(40))              # app.ledger.rollover.REASONS
+    allocation_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"))
+    carry_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"))
+
+    rollover = db.relationship("Rollover", back_populates="funds")
+    source_fund = db.relationship("Fund", foreign_keys=[source_fund_id])
+    target_fund = db.relationship("Fund", foreign_keys=[target_fund_id])
+
+    @property
+    def left(self) -> Decimal:
+        return self.allocated - self.expended
+
+
+class RolloverLine(db.Model):
+    """One fund of an open PO line's distribution: moved (released in the source, encumbered in the
+    target, the distribution pointed at the target fund) or reported with its reason and left as it
+    was. ``old_encumbered_amount`` is what the distribution row held before, for undo."""
+    id = db.Column(db.Integer, primary_key=True)
+    rollover_id = db.Column(db.Integer, db.ForeignKey("rollover.id", ondelete="CASCADE"), nullable=False, index=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id"), nullable=False, index=True)
+    distribution_id = db.Column(db.Integer, db.ForeignKey("po_line_fund.id"), nullable=False)
+    order_type = db.Column(db.String(12), nullable=False)
+    source_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"), nullable=False)
+    target_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"))    # NULL: no counterpart
+    remaining = db.Column(Money(), nullable=False)      # outstanding in the source before
+    old_encumbered_amount = db.Column(Money())
+    released = db.Column(Money(), nullable=False)
+    encumbered = db.Column(Money(), nullable=False)
+    reason = db.Column(db.String(40))                   # NULL: moved; else app.ledger.rollover.REASONS
+    detail = db.Column(db.Text, nullable=False, default="")
+    release_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"))
+    encumbrance_transaction_id = db.Column(db.Integer, db.ForeignKey("fund_transaction.id"))
+
+    rollover = db.relationship("Rollover", back_populates="lines")
+    po_line = db.relationship("POLine")
+    source_fund = db.relationship("Fund", foreign_keys=[source_fund_id])
+    target_fund = db.relationship("Fund", foreign_keys=[target_fund_id])
+
+    @property
+    def moved(self) -> bool:
+        return self.reason is None

@@ -14,16 +14,19 @@ from functools import lru_cache
 from babel.numbers import is_currency
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
+from ..auth.models import Role
 from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institution_role
 from .scope import visible_funds_clause, visible_ledgers_clause
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
-from ..database import insert_rows, is_postgres, next_ids
+from ..database import insert_rows, is_postgres, next_ids, update_rows
 from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
 from ..ids import parse_id
-from .models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
+from .models import PERIOD_STATUSES, FiscalPeriod, FiscalPeriodEvent, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
 # -- lookups honouring scope ------------------------------------------------------------------
@@ -32,10 +35,26 @@ def visible_funds(user):
     return select(Fund).where(visible_funds_clause(user))
 
 
-def chargeable_funds(user) -> list[Fund]:
-    """The active allocated funds ``user`` may see: what an order or an invoice line may be charged to."""
-    return db.session.scalars(visible_funds(user).where(Fund.kind == "allocated", Fund.status == "active")
-                              .order_by(Fund.code, Fund.id)).all()
+def chargeable_funds(user, on: date | None = None) -> list[Fund]:
+    """The active allocated funds ``user`` may see in open fiscal periods (active, not closed):
+    what an order or an invoice line may be charged to. ``on``: only the periods covering that day
+    (the document's date: today for a PO line or a transfer, an invoice's invoice date)."""
+    q = (visible_funds(user).join(FiscalPeriod, FiscalPeriod.id == Fund.fiscal_period_id)
+         .where(Fund.kind == "allocated", Fund.status == "active", FiscalPeriod.status == "active"))
+    if on is not None:
+        q = q.where(FiscalPeriod.start_date <= on, FiscalPeriod.end_date >= on)
+    return db.session.scalars(q.order_by(Fund.code, Fund.id)).all()
+
+
+def other_period_warning(fund: Fund, on: date) -> str:
+    """What a form says next to a fund chosen on purpose outside the open period covering ``on``
+    ("" when the fund is of such a period)."""
+    period = fund.fiscal_period
+    if period.is_open and period.contains(on):
+        return ""
+    return (f"Fund {fund.code} belongs to fiscal period {period.code} ({period.start_date.isoformat()} – "
+            f"{period.end_date.isoformat()}, {period.status_label.lower()}), not to an open period covering "
+            f"{on.isoformat()}.")
 
 
 def get_fund(user, fund_id) -> Fund:
@@ -103,7 +122,7 @@ def fiscal_periods() -> list[FiscalPeriod]:
 
 
 def current_fiscal_period(today: date | None = None) -> FiscalPeriod | None:
-    today = today or date.today()
+    today = today or clock.today()
     periods = fiscal_periods()
     for fp in periods:
         if fp.contains(today):
@@ -178,13 +197,50 @@ def _apply_period_fields(fp, name, start_date, end_date, status):
         raise InvalidInput("Start and end dates are required (YYYY-MM-DD).", "start_date")
     if start_date >= end_date:
         raise InvalidInput("The end date must come after the start date.", "end_date")
-    if status not in ("active", "inactive"):
+    if fp.status == "closed" and status != "closed":
+        raise RuleViolation(f"Fiscal period {fp.code} is closed: an administrator reopens it (with a reason) "
+                            "before its status can change.", "status")
+    if status == "closed" and fp.status != "closed":
+        raise RuleViolation("An administrator closes a fiscal period with its Close button.", "status")
+    if status not in PERIOD_STATUSES:
         raise InvalidInput("Status is active or inactive.", "status")
     overlap = db.session.scalar(select(FiscalPeriod).where(
         FiscalPeriod.id != (fp.id or -1), FiscalPeriod.start_date <= end_date, FiscalPeriod.end_date >= start_date))
     if overlap:
         raise RuleViolation(f"The dates overlap fiscal period {overlap.code}.", "start_date")
     fp.name, fp.start_date, fp.end_date, fp.status = _require_name(name), start_date, end_date, status
+
+
+def close_fiscal_period(actor, fp: FiscalPeriod, note: str = "") -> FiscalPeriod:
+    """Close the year: no new encumbrances, allocations or transfers; releases still go through and
+    a late invoice expends only when an administrator approves it with a reason."""
+    require_institution_role(actor, {Role.ADMIN}, "close fiscal periods")
+    if fp.status == "closed":
+        raise RuleViolation(f"Fiscal period {fp.code} is already closed.", "status")
+    _set_period_status(actor, fp, "closed", "close", (note or "").strip())
+    return fp
+
+
+def reopen_fiscal_period(actor, fp: FiscalPeriod, reason: str) -> FiscalPeriod:
+    """Make a closed period active again; the reason is kept in its history."""
+    require_institution_role(actor, {Role.ADMIN}, "reopen fiscal periods")
+    if fp.status != "closed":
+        raise RuleViolation(f"Fiscal period {fp.code} is not closed.", "status")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(f"Give the reason for reopening fiscal period {fp.code} (it is kept in its history).",
+                           "reason")
+    _set_period_status(actor, fp, "active", "reopen", reason)
+    return fp
+
+
+def _set_period_status(actor, fp: FiscalPeriod, status: str, action: str, note: str) -> None:
+    old = fp.status
+    fp.status = status
+    db.session.add(FiscalPeriodEvent(fiscal_period=fp, actor_id=actor.id if actor else None, action=action,
+                                     field="status", old_value=PERIOD_STATUSES[old],
+                                     new_value=PERIOD_STATUSES[status], note=note[:2000]))
+    db.session.flush()
 
 
 # -- fund types ---------------------------------------------------------------------------------
@@ -441,23 +497,40 @@ class Posting:
 BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see database.next_ids)
 
 
-def _require_postable(fund: Fund) -> None:
+CLOSED_PERIOD_TAKES = {TransactionKind.ALLOCATION: "no allocations", TransactionKind.TRANSFER: "no transfers",
+                       TransactionKind.ENCUMBRANCE: "no new encumbrances"}
+
+
+def _require_postable(fund: Fund, kind: TransactionKind, late_expenditure: bool = False) -> None:
+    """A summary fund, an inactive fund or a fund of an inactive period takes nothing. A fund of a
+    closed period takes releases of encumbrances (and expenditure reversals), and expenditures only
+    with ``late_expenditure`` (an administrator approving a late invoice with a reason)."""
     if fund.kind != "allocated":
         raise RuleViolation(f"{fund.label} is a summary fund; money is held by allocated funds.", "fund")
     if fund.status != "active":
         raise RuleViolation(f"Fund {fund.label} is inactive.", "fund")
-    if fund.fiscal_period.status != "active":
-        raise RuleViolation(f"Fiscal period {fund.fiscal_period.code} of fund {fund.code} is closed.", "fund")
+    period = fund.fiscal_period
+    if period.status == "closed":
+        if kind in CLOSED_PERIOD_TAKES:
+            raise RuleViolation(f"Fiscal period {period.code} is closed: fund {fund.code} takes "
+                                f"{CLOSED_PERIOD_TAKES[kind]}.", "fund")
+        if kind is TransactionKind.EXPENDITURE and not late_expenditure:
+            raise RuleViolation(f"Fiscal period {period.code} is closed: only an administrator, giving a reason, "
+                                f"may expend on fund {fund.code}.", "fund")
+    elif period.status != "active":
+        raise RuleViolation(f"Fiscal period {period.code} of fund {fund.code} is inactive.", "fund")
 
 
 def post_transactions(actor, postings: list[Posting], *, reference: str = "", note: str = "",
                       on: date | None = None, source_type: str | None = None,
-                      source_id: int | None = None) -> list[FundTransaction]:
+                      source_id: int | None = None, late_expenditure: bool = False) -> list[FundTransaction]:
     """Append transactions atomically: lock the funds, check every rule, then write rows and
-    cached balances. Either every posting is written or none is (LimitExceeded -> RuleViolation)."""
+    cached balances. Either every posting is written or none is (LimitExceeded -> RuleViolation).
+    ``late_expenditure``: expenditures may go to funds of closed periods (the caller checked that
+    an administrator gave a reason)."""
     if not postings:
         return []
-    funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
+    funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id, late_expenditure)
     rows = [FundTransaction(**v) for v in values]
     if len(rows) >= BULK_IDS_FROM and not is_postgres(db.session):
         for row, row_id in zip(rows, next_ids(db.session, FundTransaction, len(rows))):
@@ -479,17 +552,18 @@ def post_transactions_bulk(actor, postings: list[Posting], *, reference: str = "
         raise InvalidInput("Transfers are posted with post_transactions.")
     funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
     ids = insert_rows(db.session, FundTransaction, values)
-    _cache_balances(funds, after)
+    _store_balances(funds, after)
     return ids
 
 
 def _prepare(actor, postings: list[Posting], reference: str, note: str, on: date | None, source_type: str | None,
-             source_id: int | None) -> tuple[dict[int, Fund], dict[int, Balance], list[dict]]:
+             source_id: int | None, late_expenditure: bool = False
+             ) -> tuple[dict[int, Fund], dict[int, Balance], list[dict]]:
     """Lock the funds, check every rule, and give the column values of each new transaction."""
     funds = lock_funds(p.fund.id for p in postings)
-    after = _balances_after(funds, postings)
+    after = _balances_after(funds, postings, late_expenditure)
     transfer_id = str(uuid.uuid4()) if any(p.kind is TransactionKind.TRANSFER for p in postings) else None
-    day, actor_id = on or date.today(), actor.id if actor else None
+    day, actor_id = on or clock.today(), actor.id if actor else None
     values = [{"fund_id": p.fund.id, "kind": p.kind.value, "amount": p.amount, "currency": funds[p.fund.id].currency,
                "transaction_date": day,
                "reference": (p.reference if p.reference is not None else reference or "")[:100],
@@ -507,14 +581,30 @@ def _cache_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
     db.session.flush()
 
 
-def _balances_after(funds: dict[int, Fund], postings: list[Posting]) -> dict[int, Balance]:
+def _store_balances(funds: dict[int, Fund], after: dict[int, Balance]) -> None:
+    """:func:`_cache_balances` for thousands of funds: one batched UPDATE of the balances that
+    changed (not a unit-of-work flush of each fund), and the loaded funds told their new values as
+    if loaded. A SAVEPOINT rolled back afterwards does not expire them: its caller must (the
+    rollover preview expires the session)."""
+    changed = {fid: bal for fid, bal in after.items() if bal != funds[fid].balance}
+    if not changed:
+        return
+    update_rows(db.session, Fund, [{"id": fid, "allocated": bal.allocated, "encumbered": bal.encumbered,
+                                    "expended": bal.expended} for fid, bal in changed.items()])
+    for fid, bal in changed.items():
+        for name in ("allocated", "encumbered", "expended"):
+            set_committed_value(funds[fid], name, getattr(bal, name))
+
+
+def _balances_after(funds: dict[int, Fund], postings: list[Posting],
+                    late_expenditure: bool = False) -> dict[int, Balance]:
     """Each fund's balance after ``postings`` in order, or RuleViolation naming the fund and the
     shortfall (the combined effect on a fund is checked against its starting balance)."""
     start = {fid: f.balance for fid, f in funds.items()}
     after = dict(start)
     for p in postings:
         fund = funds[p.fund.id]
-        _require_postable(fund)
+        _require_postable(fund, p.kind if p.amount > 0 else _reversal_of(p.kind), late_expenditure)
         if p.amount == 0:
             raise InvalidInput("The amount must not be zero.", "amount")
         try:
@@ -525,10 +615,16 @@ def _balances_after(funds: dict[int, Fund], postings: list[Posting]) -> dict[int
     return after
 
 
-def check_postings(postings: list[Posting]) -> None:
+def _reversal_of(kind: TransactionKind) -> TransactionKind:
+    """A negative expenditure gives money back (an invoice sent back to review): a closed period
+    takes it like a release. Negative allocations and transfers stay what they are."""
+    return TransactionKind.DISENCUMBRANCE if kind is TransactionKind.EXPENDITURE else kind
+
+
+def check_postings(postings: list[Posting], late_expenditure: bool = False) -> None:
     """Dry run of :func:`post_transactions`: raise what posting would raise, write nothing."""
     if postings:
-        _balances_after({p.fund.id: p.fund for p in postings}, postings)
+        _balances_after({p.fund.id: p.fund for p in postings}, postings, late_expenditure)
 
 
 def _amount(value, fund: Fund) -> Decimal:

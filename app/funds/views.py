@@ -2,27 +2,33 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
+from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
-                                institution_roles_required, roles_required)
-from ..errors import InvalidInput
+                                institution_roles_required, is_institution_admin, roles_required)
+from ..errors import DomainError, InvalidInput
 from ..extensions import db, htmx
 from ..forms_util import edit_form
-from ..htmx import changed, is_htmx, render
+from ..htmx import changed, is_htmx, redirect_to, render
+from ..ledger.rollover import REASONS
 from ..org.models import Library
 from ..ids import parse_id
+from ..integrations.models import JobRun
 from ..saving import saving
+from . import closing, rollover, rollover_report, rollover_rules, runs
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
-from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, TransferForm
-from .models import FiscalPeriod, Fund, FundTransaction, Ledger
+from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, RolloverForm, TransferForm
+from .models import FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
 from .rows import RowBuilder, spent_bar
 from .tree import build_tree
 
@@ -198,7 +204,8 @@ def _money_form(fund_id, form_cls, action: str):
     if isinstance(form, TransferForm):
         targets = db.session.scalars(
             funds.visible_funds(current_user).where(Fund.fiscal_period_id == fund.fiscal_period_id,
-                                                    Fund.kind == "allocated", Fund.id != fund.id)
+                                                    Fund.kind == "allocated", Fund.status == "active",
+                                                    Fund.id != fund.id)
             .order_by(Fund.code)).all()
         form.target.choices = [("", "Choose a fund…")] + [
             (str(f.id), f"{f.code} — {f.name} ({f.ledger.currency})") for f in targets
@@ -225,8 +232,10 @@ def _money_form(fund_id, form_cls, action: str):
                                lambda: _money_moved_response(message, *moved))
             fund = funds.get_fund(current_user, fund_id)
         status = 422
+    # A fund of a period that does not cover today (next year's budget, a closed year): chosen on
+    # purpose, but said so.
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
-                  action=action)
+                  action=action, period_warning=funds.other_period_warning(fund, clock.today()))
 
 
 @bp.get("/funds/<int:fund_id>/form-closed")
@@ -264,10 +273,54 @@ def can_edit_fiscal_periods() -> bool:
     return current_user.is_authenticated and can_change_institution_data(current_user, MANAGE)
 
 
+@bp.app_template_global()
+def can_close_fiscal_periods() -> bool:
+    """Closing and reopening a fiscal period: an administrator for the whole institution."""
+    return current_user.is_authenticated and is_institution_admin(current_user)
+
+
 @bp.get("/fiscal-periods/")
 @roles_required(*VIEW)
 def fiscal_periods():
     return render("funds/fiscal_periods.html", periods=funds.fiscal_periods())
+
+
+def _period_status_change(period_id: int, change) -> object:
+    """Close or reopen (``change(period)`` calls the service and answers the message), then the
+    list of periods with the message, or with the refusal and its status; a close that needs
+    confirming (documents still open) with the question and the note kept."""
+    period = db.get_or_404(FiscalPeriod, period_id)
+    with saving() as saved:
+        message = change(period)
+    if saved:
+        flash(message, "ok")
+        return redirect(url_for("funds.fiscal_periods"))
+    if isinstance(saved.error, closing.CloseNeedsConfirmation):
+        return render("funds/fiscal_periods.html", status=200, periods=funds.fiscal_periods(),
+                      confirm_close=period, confirm_message=saved.message, note=request.form.get("note") or "")
+    return render("funds/fiscal_periods.html", status=saved.status, periods=funds.fiscal_periods(),
+                  problem=saved.message, problem_period=period.id)
+
+
+@bp.post("/fiscal-periods/<int:period_id>/close")
+@institution_roles_required(Role.ADMIN)
+def close_fiscal_period(period_id):
+    """Close a period; with PO lines or invoices still open on it, asked first (confirm=1 closes)."""
+    def change(period):
+        closing.close_period(current_user, period, request.form.get("note") or "",
+                             confirmed=request.form.get("confirm") == "1")
+        return (f"Fiscal period {period.code} closed: it takes no new encumbrances, allocations or transfers; "
+                "a late invoice expends on it only when an administrator approves it with a reason.")
+    return _period_status_change(period_id, change)
+
+
+@bp.post("/fiscal-periods/<int:period_id>/reopen")
+@institution_roles_required(Role.ADMIN)
+def reopen_fiscal_period(period_id):
+    def change(period):
+        funds.reopen_fiscal_period(current_user, period, request.form.get("reason") or "")
+        return f"Fiscal period {period.code} reopened: it is active again."
+    return _period_status_change(period_id, change)
 
 
 @bp.route("/fiscal-periods/new", methods=["GET", "POST"])
@@ -275,6 +328,8 @@ def fiscal_periods():
 @institution_roles_required(*MANAGE)
 def edit_fiscal_period(period_id=None):
     period, form = edit_form(FiscalPeriodForm, FiscalPeriod, period_id, "code")
+    if period is not None and period.status == "closed":   # reopened on the list, not here
+        form.status.choices = [("closed", "Closed")]
     if form.validate_on_submit():
         with saving(form) as saved:
             if period:
@@ -441,3 +496,193 @@ def edit_fund(fund_id=None):
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 422 if request.method == "POST" else 200
     return render("funds/fund_form.html", status=status, form=form, fund=fund, period=period)
+
+
+# -- fiscal period closure (the rollover) -------------------------------------------------------
+
+def _rollover_form() -> RolloverForm:
+    form = RolloverForm()
+    periods = funds.fiscal_periods()
+    choices = [("", "Choose…")] + [(p.code, f"{p.code} — {p.name} ({p.start_date:%Y-%m-%d} – {p.end_date:%Y-%m-%d})")
+                                   for p in periods]
+    form.source.choices = form.target.choices = choices
+    if request.method == "GET" and periods:
+        ordered = sorted(periods, key=lambda p: p.start_date)
+        current = funds.current_fiscal_period()
+        if current is not None and not form.source.data:
+            later = [p for p in ordered if p.start_date > current.end_date]
+            form.source.data = current.code
+            form.target.data = later[0].code if later else ""
+    url = url_for("funds.rollover_rules_table")   # the rules table follows the source period
+    form.source.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-target": "#rollover-rules",
+                             "hx-swap": "outerHTML"}
+    for name in RULE_FIELDS:   # and says what the default rule is
+        form[name].render_kw = {"hx-post": url + "?part=gets", "hx-trigger": "change", "hx-swap": "none"}
+    return form
+
+
+@bp.app_template_global()
+def rollover_reason(key: str) -> str:
+    return REASONS.get(key, key)
+
+
+RULE_FIELDS = ("allocation", "percent", "carry")
+
+
+def _rules_table(form, fields=None, problem_field: str | None = None, add: bool = False,
+                 remove: int | None = None) -> rollover_rules.RulesTable | None:
+    """The rules per ledger and fund as the form shows them: the source period's ledgers and the
+    fund overrides typed so far (one more with ``add``, row ``remove`` taken out); None until a
+    source period is chosen."""
+    code = form.source.data
+    if not code:
+        return None
+    try:
+        choices = rollover_rules.source_choices(code)
+    except DomainError:
+        return None
+    fields = dict((fields if fields is not None else request.form).items())
+    for name in RULE_FIELDS:   # the default rule: as the form holds it (its defaults on a GET)
+        fields[name] = getattr(form, name).data or ""
+    return rollover_rules.rules_table(fields, choices, problem_field=problem_field, add=add, remove=remove)
+
+
+def _rollover_page(form, status=200, problem="", problem_field=None, run=None, started=True):
+    ctx = _run_context(run) if run is not None else {"run": None, "report": None}
+    return render("funds/rollover.html", "funds/_rollover_report.html", status=status, form=form, problem=problem,
+                  rollovers=rollover.rollovers(), started=started, running=runs.running(),
+                  rules=_rules_table(form, problem_field=problem_field), **ctx)
+
+
+@bp.post("/fiscal-periods/closure/rules")
+@institution_roles_required(Role.ADMIN)
+def rollover_rules_table():
+    """The rules per ledger and fund of the closure form (#rollover-rules), asked again when the
+    source period changes or a fund override is added or removed; with ``?part=gets`` (a field of
+    the rules changed) only what each row gets, out of band. The whole page without HTMX (the
+    buttons' formaction)."""
+    form = _rollover_form()
+    remove = request.form.get("remove_fund", type=int)
+    rules = _rules_table(form, add=bool(request.form.get("add_fund")), remove=remove)
+    fragment = "funds/_rollover_rules_gets.html" if request.args.get("part") == "gets" else "funds/_rollover_rules.html"
+    return render("funds/rollover.html", fragment, form=form, report=None, run=None, problem="", started=True,
+                  running=runs.running(), rollovers=rollover.rollovers(), rules=rules)
+
+
+@bp.route("/fiscal-periods/closure", methods=["GET", "POST"])
+@institution_roles_required(Role.ADMIN)
+def rollovers():
+    """Fiscal period closure: choose the periods and rules, Preview or Commit, and the past rollovers.
+    Preview and Commit start a run (app.funds.runs, on Monitor Jobs) and answer at once (HTMX: the
+    form with the run's progress, which polls itself; else the run's page)."""
+    form = _rollover_form()
+    if request.method == "GET":
+        return _rollover_page(form)
+    if not form.validate_on_submit():
+        return _rollover_page(form, status=422)
+    committing = request.form.get("action") == "commit"
+    with saving(form, commit=False) as saved:
+        fund_rules, line_rules = rollover.rules_from(form.allocation.data, form.percent.data, form.carry.data,
+                                                     form.one_time.data, form.continuous.data, form.increase.data)
+        fund_rules = rollover_rules.rules_for_period(request.form, form.source.data)
+        source, target = rollover.check_periods(current_user, form.source.data, form.target.data)
+    if not saved:
+        return _rollover_page(form, status=saved.status, problem=saved.message, problem_field=saved.error.field)
+    task = runs.Task("commit" if committing else "preview", source.code, target.code, fund_rules, line_rules)
+    return _start_run(task, form)
+
+
+def _start_run(task, form=None):
+    actor = current_user._get_current_object()
+    run, started = runs.start(actor, task)
+    if started:
+        run_id, actor_id = run.id, actor.id
+        db.session.commit()   # no transaction of this request stays open around the run
+        runs.in_background(current_app._get_current_object(), run_id, task, actor_id)
+        db.session.expire_all()   # what the run wrote, when it ran here (tests)
+    if is_htmx() and form is not None:
+        return _rollover_page(form, run=run, started=started)
+    return redirect(url_for("funds.rollover_run", rollover_run_id=run.id), 303)
+
+
+LINES_SHOWN = 1000   # PO line rows a report shows in the page (the reported ones first); the files hold them all
+
+
+def _shown(report):
+    """``report`` as the page shows it: at most ``LINES_SHOWN`` PO line rows (tens of thousands would
+    make a page of many MB), with the totals of all of them and ``more``: how many are left out."""
+    if len(report.lines) <= LINES_SHOWN:
+        return report
+    reported = [i for i, ln in enumerate(report.lines) if not ln.moved][:LINES_SHOWN]
+    moved = [i for i, ln in enumerate(report.lines) if ln.moved][:LINES_SHOWN - len(reported)]
+    keep = sorted(reported + moved)
+    return SimpleNamespace(source=report.source, target=report.target, status=report.status,
+                           rollover_id=report.rollover_id, funds=report.funds, totals=report.totals,
+                           lines=[report.lines[i] for i in keep], more=len(report.lines) - len(keep))
+
+
+def _run_context(run) -> dict:
+    """What the run's fragment shows: its progress, or once ended its outcome (and a preview's report)."""
+    stored_id = runs.rollover_id_of(run)
+    stored = db.session.get(Rollover, stored_id) if stored_id else None
+    report = _shown(rollover.report_of(stored)) if stored is not None and stored.status == "preview" else None
+    return {"run": run, "ended": run.status != "running", "stored": stored, "report": report}
+
+
+@bp.get("/fiscal-periods/closure/runs/<int:rollover_run_id>")
+@institution_roles_required(Role.ADMIN)
+def rollover_run(rollover_run_id):
+    """A rollover's run: its progress while it goes (the fragment polls itself every second), then a
+    preview's report, or (a commit, an undo) the stored rollover's page."""
+    run = db.get_or_404(JobRun, rollover_run_id)
+    if run.job not in runs.JOBS:
+        abort(404)
+    ctx = _run_context(run)
+    if ctx["stored"] is not None and ctx["stored"].status != "preview" and run.status == "completed":
+        flash(run.message, "ok")
+        return redirect_to(url_for("funds.show_rollover", rollover_id=ctx["stored"].id))
+    return render("funds/rollover_run.html", "funds/_rollover_run.html", started=True, **ctx)
+
+
+@bp.get("/fiscal-periods/closure/<int:rollover_id>")
+@institution_roles_required(Role.ADMIN)
+def show_rollover(rollover_id):
+    stored = db.get_or_404(Rollover, rollover_id)
+    return render("funds/rollover_show.html", rollover=stored, report=_shown(rollover.report_of(stored)),
+                  run=runs.run_of_rollover(stored.id))
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/fiscal-periods/closure/<int:rollover_id>/report.<any(csv, xlsx):file_type>")
+@institution_roles_required(Role.ADMIN)
+def rollover_report_file(rollover_id, file_type):
+    """The stored report of a rollover as a CSV file or an .xlsx workbook (app.funds.rollover_report)."""
+    stored = db.get_or_404(Rollover, rollover_id)
+    report = rollover.report_of(stored)
+    name = f"rollover-{stored.id}-{report.source}-{report.target}.{file_type}"
+    if file_type == "csv":
+        body, mimetype = rollover_report.csv_text(report).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = rollover_report.xlsx_bytes(report), XLSX_TYPE
+    resp = Response(body, mimetype=mimetype)
+    resp.headers.set("Content-Disposition", "attachment", filename=name)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/fiscal-periods/closure/<int:rollover_id>/undo")
+@institution_roles_required(Role.ADMIN)
+def undo_rollover(rollover_id):
+    """Undo a committed rollover: a run (job rollover_undo), followed on its page."""
+    stored = db.get_or_404(Rollover, rollover_id)
+    with saving(commit=False) as saved:
+        rollover.check_undoable(current_user, stored)
+    if saved:
+        return _start_run(runs.Task("undo", stored.source_period.code, stored.target_period.code,
+                                    rollover_id=stored.id))
+    stored = db.session.get(Rollover, rollover_id)
+    return render("funds/rollover_show.html", status=saved.status, rollover=stored,
+                  report=_shown(rollover.report_of(stored)), problem=saved.message,
+                  run=runs.run_of_rollover(stored.id))

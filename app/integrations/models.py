@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
-from . import processes
+from . import live, processes
 
 CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": "Local folder"}
 
@@ -21,9 +21,11 @@ INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 # Runs that belong to no profile section; big loads started from a page or a command are among
 # them (app/integrations/loads.py).
 OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices", "upload_edi": "Upload EDI invoices", "backup": "Backup",
-              "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration"}
-# Runs a person starts from a page by sending a file, not with "Run now".
-PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load"}
+              "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration",
+              "rollover": "Fiscal period rollover", "rollover_undo": "Rollover undo"}
+# Runs a person starts from a page (by sending a file, with its own button), not with "Run now".
+PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load", "rollover": "Fiscal period closure",
+                     "rollover_undo": "Fiscal period closure"}
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",
@@ -187,6 +189,13 @@ class JobRun(db.Model):
     @property
     def job_label(self) -> str:
         return JOBS.get(self.job) or OTHER_JOBS.get(self.job, self.job)
+
+    @property
+    def live_progress(self) -> tuple[str, int, int | None]:
+        """``(step, done, total)``: while this process runs the run, its live figures (:mod:`.live`),
+        else the row's (``step`` then empty)."""
+        found = live.of(self.id) if self.status == "running" and self.id is not None else None
+        return found or ("", self.progress_done or 0, self.progress_total)
 
     @property
     def status_label(self) -> str:

@@ -40,6 +40,17 @@ STALE_AFTER = timedelta(minutes=15)   # a run of another host without a heartbea
 AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
 
 
+# Where a run's outcome is shown beyond Monitor Jobs: job -> function(run) -> (label, url) or None,
+# registered by the domain whose runs they are (app.funds.runs: a rollover's stored report).
+RESULT_LINKS: dict[str, Callable[[JobRun], tuple[str, str] | None]] = {}
+
+
+def result_link(run: JobRun) -> tuple[str, str] | None:
+    """``(label, url)`` of the page showing what ``run`` did, when its job has one."""
+    found = RESULT_LINKS.get(run.job)
+    return found(run) if found is not None else None
+
+
 class JobRefused(Exception):
     """The job cannot start (unknown profile, section not configured); the message says why."""
 

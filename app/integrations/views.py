@@ -29,7 +29,7 @@ from . import services as integrations
 from .edi.services import edi_schedules
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
-from .runs import job_runner, start_run
+from .runs import job_runner, result_link, start_run
 from .schedules import next_run
 from .transport import TransferError, check_connection
 
@@ -423,7 +423,7 @@ def show_run(run_id):
     events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
                          per_page=100, error_out=False)
     return render("integrations/run.html", "integrations/_run_body.html", run=run, events=events,   # HTMX: the poll
-                  events_url=lambda n: url_for(".show_run", run_id=run.id, page=n))
+                  events_url=lambda n: url_for(".show_run", run_id=run.id, page=n), result_link=result_link(run))
 
 
 @bp.get("/jobs/runs/<int:run_id>/report.csv")

@@ -1,9 +1,9 @@
 """Forms for bibliographic records, holdings, items and receiving."""
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from .. import clock
 
 
 class RecordForm(FlaskForm):
@@ -32,7 +32,7 @@ class ItemForm(FlaskForm):
 
 
 class ReceiveForm(FlaskForm):
-    received_date = DateField("Received on", default=date.today,
+    received_date = DateField("Received on", default=clock.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 
@@ -55,7 +55,7 @@ class BindForm(FlaskForm):
 
 
 class WorkOrderDoneForm(FlaskForm):
-    received_date = DateField("Back on", default=date.today, validators=[Optional()],
+    received_date = DateField("Back on", default=clock.today, validators=[Optional()],
                               description="Empty: today.")
 
 
@@ -63,7 +63,7 @@ class ScanBoundItemForm(FlaskForm):
     barcode = StringField("Barcode of the bound item",
                           validators=[DataRequired(message="Scan or enter the barcode of the bound item."),
                                       Length(max=60)])
-    received_date = DateField("Back on", default=date.today, validators=[Optional()])
+    received_date = DateField("Back on", default=clock.today, validators=[Optional()])
 
 
 def suffix_ids(form, suffix: str):

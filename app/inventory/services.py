@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import and_, or_, select, true
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -220,7 +221,7 @@ def receive_item(actor, item: Item, day: date | None = None) -> Item:
     if item.received_date is not None or item.status != "not_in_place":
         when = f" on {item.received_date:%d %b %Y}" if item.received_date else ""
         raise RuleViolation(f"This item was already received{when}.", "received_date")
-    item.status, item.received_date = "in_place", day or date.today()
+    item.status, item.received_date = "in_place", day or clock.today()
     db.session.flush()
     return item
 
@@ -340,7 +341,7 @@ def complete_work_order(actor, work_order: WorkOrder, day: date | None = None) -
     if item is None:
         raise RuleViolation(f"The bound item of work order {work_order.number} was deleted.", "status")
     work_order.status, work_order.done_at, work_order.done_by_id = "done", utcnow(), actor.id
-    item.status, item.received_date = "in_place", day or date.today()
+    item.status, item.received_date = "in_place", day or clock.today()
     db.session.flush()
     return work_order
 

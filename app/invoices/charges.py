@@ -90,7 +90,9 @@ def charges_of(invoice: Invoice) -> list[Charge]:
     funds (in proportion to their shares), spread over fiscal periods with accrual, converted to
     each fund's currency once per currency and split again, so no cent is made or lost."""
     accrual = settings.get("accrual_accounting")
-    periods = db.session.scalars(select(FiscalPeriod).where(FiscalPeriod.status == "active")).all() if accrual \
+    # closed periods too: a late invoice's share of a closed year expends there (by an administrator)
+    periods = db.session.scalars(select(FiscalPeriod).where(FiscalPeriod.status.in_(("active", "closed")))).all() \
+        if accrual \
         else []
     lines = _charged_lines(invoice)
     accrued = {line.key for line in lines if accrual and line.subscription}
@@ -177,8 +179,22 @@ def _outstanding_encumbrances(pol_ids) -> dict[int, dict[int, Decimal]]:
 
 def check_expenditure(invoice: Invoice) -> None:
     """Refuse an invoice that would take a fund past what it permits, naming the fund and the
-    shortfall (the invoice's own PO line encumbrance counted back in)."""
-    funds.check_postings(approval_postings(invoice))
+    shortfall (the invoice's own PO line encumbrance counted back in). A late invoice expending on
+    a closed period may be saved: approving it is what needs an administrator and a reason."""
+    funds.check_postings(approval_postings(invoice), late_expenditure=True)
+
+
+def closed_periods(postings: list[funds.Posting]) -> list[FiscalPeriod]:
+    """The closed fiscal periods the expenditures of ``postings`` would go to, by code."""
+    found = {p.fund.fiscal_period.id: p.fund.fiscal_period for p in postings
+             if p.kind is TransactionKind.EXPENDITURE and p.amount > 0 and p.fund.fiscal_period.status == "closed"}
+    return sorted(found.values(), key=lambda fp: fp.code)
+
+
+def late_periods(invoice: Invoice) -> list[FiscalPeriod]:
+    """The closed fiscal periods approving ``invoice`` would expend on (an administrator approves
+    it, giving a reason)."""
+    return closed_periods(approval_postings(invoice))
 
 
 def reversals(invoice: Invoice) -> list[funds.Posting]:

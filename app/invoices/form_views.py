@@ -5,11 +5,14 @@ One form page serves ``/invoices/new`` (``?po=PO-000012`` pre-fills it from a pu
 continue" (then the review and approval rules), "Recalculate" (the funds charged, computed in a
 savepoint that is rolled back), "Add line". HTMX fragments: the whole editor (#invoice-editor,
 answered to a refused save), one more line (#invoice-lines gets it appended), the preview
-(#charges-preview) and the VAT question (#dialog, status 409). Without JavaScript the same
-buttons re-render the whole page.
+(#charges-preview), the VAT question (#dialog, status 409) and, when the invoice date changes,
+every line's fund pickers for the open period covering it (out of band, by id; what was chosen
+stays chosen, with its warning when of another period). Without JavaScript the same buttons
+re-render the whole page.
 """
 from __future__ import annotations
 
+from datetime import date
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from .. import clock
 from ..auth.permissions import roles_required
 from ..errors import DomainError, InvalidInput, NotFound
 from ..database import writing_again
@@ -26,7 +30,7 @@ from ..extensions import db
 from ..forms_util import attach_error, chosen
 from ..funds import services as funds
 from ..funds.distribution import distribute
-from ..funds.forms import distribution_shares
+from ..funds.forms import distribution_shares, mark_other_period_funds
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
@@ -82,7 +86,8 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
     form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
     types = invoices.charge_types()
     line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
-    usable = funds.chargeable_funds(current_user)
+    day = _document_day(form)   # funds of the open period covering the invoice date
+    usable = funds.chargeable_funds(current_user, day)
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
                                   for f in usable]
     known = {c[0] for c in fund_choices}
@@ -92,7 +97,29 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
             known.add(str(fund.id))
     for entry in form.lines:
         _line_choices(entry.form, line_types, fund_choices)
+        _keep_chosen(entry.form, known)
+        mark_other_period_funds(entry.form.fund_rows(), day)
     return {"line_types": line_types, "fund_choices": fund_choices, "charge_types": types}
+
+
+def _keep_chosen(line_form, known: set[str]) -> None:
+    """A fund chosen on a row that the choices (of the invoice date's period) do not hold stays
+    chosen, added to that row's choices: picked on purpose, or before the invoice date changed
+    (the row then says which period it is of)."""
+    for fund_field, _ in line_form.fund_rows():
+        value = fund_field.data
+        if value and str(value) not in known:
+            try:
+                fund = funds.get_fund(current_user, value)
+            except NotFound:
+                continue
+            fund_field.choices = list(fund_field.choices) + [(str(fund.id), fund.label)]
+
+
+def _document_day(form: InvoiceForm) -> date:
+    """The day whose open fiscal period the form's funds come from: the invoice date, else today."""
+    day = form.invoice_date.data
+    return day if isinstance(day, date) else clock.today()
 
 
 def _line_choices(line_form, line_types, fund_choices) -> None:
@@ -126,7 +153,7 @@ def _charge_values(types: dict) -> dict[str, str]:
 
 
 def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
-    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user, _document_day(form))}
     lines = []
     for n, entry in enumerate(form.lines, start=1):
         lf = entry.form
@@ -369,12 +396,18 @@ def _after_save(invoice_id: int, message: str, then: str) -> str:
 
 def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     posted = request.method == "POST"
+    refresh_funds = posted and "refresh_funds" in request.form
     if posted:
-        # "Add line" keeps the empty lines; everything else drops them (see _compacted).
-        formdata = request.form if "add_line" in request.form else _compacted(request.form)
+        # "Add line" keeps the empty lines, as does a change of the invoice date (its answer swaps the
+        # fund pickers by their ids); everything else drops them (see _compacted).
+        keep = "add_line" in request.form or refresh_funds
+        formdata = request.form if keep else _compacted(request.form)
         form = _new_errors(InvoiceForm(formdata=formdata))
     else:
         form = _new_errors(InvoiceForm(formdata=None))
+    url = request.full_path.rstrip("?")   # this form's own URL, asked again when the invoice date changes
+    form.invoice_date.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-swap": "none",
+                                   "hx-vals": '{"refresh_funds": "1"}'}
     charge_values: dict[str, str] = {}
     if not posted:
         if invoice is not None:
@@ -392,8 +425,12 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
                dialog=None, fund_rows=FUND_ROWS)
     if not posted:
         return render(PAGE, EDITOR, **ctx)
+    if refresh_funds and is_htmx():
+        # the invoice date changed: every line's fund pickers for its period, out of band (the
+        # rest of the form, being typed in, stays as it is); what was chosen stays chosen
+        return render(PAGE, "invoices/_fund_pickers.html", **ctx)
 
-    if "add_line" in request.form:
+    if "add_line" in request.form or refresh_funds:
         form.lines.append_entry()
         _choices(form, invoice, extra_funds)
         return render(PAGE, EDITOR, **ctx)
@@ -421,7 +458,12 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
             return render("invoices/_lines_preview.html", preview=ctx["preview"])
         return render(PAGE, **ctx)
     verb = "created" if invoice is None else "saved"
-    return redirect_to(_after_save(stored.id, f"Invoice {stored.number} {verb}.", _then()))
+    url = _after_save(stored.id, f"Invoice {stored.number} {verb}.", _then())
+    for entry in form.lines:   # funds chosen on purpose outside the open period of the invoice date
+        for fund_field, _ in entry.form.fund_rows():
+            if fund_field.description:
+                flash(fund_field.description, "warning")
+    return redirect_to(url)
 
 
 def _refused(form: InvoiceForm, ctx: dict):
@@ -466,6 +508,10 @@ def line_row():
     form = InvoiceForm(formdata=None)
     form.lines.last_index = index - 1   # the new entry is named lines-<index>-…
     form.lines.append_entry()
+    try:   # its funds: of the period covering the form's invoice date
+        form.invoice_date.data = date.fromisoformat(request.args.get("invoice_date") or "")
+    except ValueError:
+        pass
     _choices(form, None)
     return render("invoices/_lines_row.html", line=form.lines[-1].form, number=index + 1, line_count=index + 1,
                   line_errors={}, fund_rows=FUND_ROWS)

@@ -24,11 +24,12 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..clock import utcnow
 from ..database import is_postgres
-from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
+from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..formatting import history_text
 from ..funds import services as funds
@@ -697,7 +698,12 @@ def process_invoice(actor, invoice: Invoice) -> Invoice:
         return invoice
     invoice.alert = ""
     rule = rules.matching_approval_rule(invoice)
-    if rule is not None and rule.automatic:
+    late = charges.late_periods(invoice) if rule is not None and rule.automatic else []
+    if late:
+        history.transition(invoice, actor, "to_approval",
+                           f"it expends on closed fiscal period {_codes(late)}: an administrator approves it "
+                           "with a reason")
+    elif rule is not None and rule.automatic:
         _approve(actor, invoice, f"approved automatically by rule “{rule.name}”")
     else:
         history.transition(invoice, actor, "to_approval",
@@ -706,8 +712,10 @@ def process_invoice(actor, invoice: Invoice) -> Invoice:
     return invoice
 
 
-def approve_invoice(actor, invoice: Invoice, note: str = "") -> Invoice:
-    """An invoice manager approves: the funds are expended and the PO lines' encumbrance released."""
+def approve_invoice(actor, invoice: Invoice, note: str = "", late_reason: str = "") -> Invoice:
+    """An invoice manager approves: the funds are expended and the PO lines' encumbrance released.
+    An invoice expending on a closed fiscal period (a late invoice) is approved only by an
+    administrator giving ``late_reason``, which its history keeps."""
     _require(actor, APPROVERS, invoice.owner_library_id, "approve invoices")
     _lock(invoice)
     refuse_unless("approve", invoice)
@@ -716,16 +724,49 @@ def approve_invoice(actor, invoice: Invoice, note: str = "") -> Invoice:
     rule = rules.matching_approval_rule(invoice)
     if rule is not None and rule.approver_not_creator and invoice.created_by_id == actor.id:
         raise Forbidden(f"Rule “{rule.name}” needs an approver other than the invoice's creator.")
-    _approve(actor, invoice, note or "approved")
+    _approve(actor, invoice, note or "approved", late_reason)
     db.session.flush()
     return invoice
 
 
-def _approve(actor, invoice: Invoice, note: str) -> None:
+def _codes(periods) -> str:
+    return ", ".join(fp.code for fp in periods)
+
+
+def late_periods(invoice: Invoice) -> list:
+    """The closed fiscal periods approving ``invoice`` would expend on ([] when its charges cannot
+    be worked out now: approving says why)."""
+    if invoice.status != "in_approval":
+        return []
+    try:
+        return charges.late_periods(invoice)
+    except DomainError:
+        return []
+
+
+def may_approve_late(user, invoice: Invoice) -> bool:
+    """Whether ``user`` may approve ``invoice`` when it expends on a closed fiscal period."""
+    return _may(user, {Role.ADMIN}, invoice.owner_library_id)
+
+
+def _approve(actor, invoice: Invoice, note: str, late_reason: str = "") -> None:
     postings = charges.approval_postings(invoice)
+    late = charges.closed_periods(postings)
+    late_reason = (late_reason or "").strip()
+    if late:
+        if not may_approve_late(actor, invoice):
+            raise RuleViolation(f"Invoice {invoice.number} expends on closed fiscal period {_codes(late)}: "
+                                "an administrator must approve it with a reason.", "late_reason")
+        if not late_reason:
+            raise InvalidInput(f"Fiscal period {_codes(late)} is closed: give the reason for expending invoice "
+                               f"{invoice.number} on it (its history keeps it).", "late_reason")
+        check_length(late_reason, "late_reason")
     rows = funds.post_transactions(actor, postings, reference=invoice.number[:100],
-                                   note=f"Invoice {invoice.number} of {invoice.vendor.code}", on=invoice.invoice_date)
+                                   note=f"Invoice {invoice.number} of {invoice.vendor.code}", on=invoice.invoice_date,
+                                   late_expenditure=bool(late))
     charges.remember(invoice, rows)
+    if late:
+        history.log(invoice, actor, "late_expenditure", "fiscal_period", "", _codes(late), late_reason)
     history.transition(invoice, actor, "approve", note)
     invoice.approved_at, invoice.approved_by_id = utcnow(), actor.id
     for line in invoice.lines:
@@ -840,10 +881,25 @@ def _close(actor, invoice: Invoice, note: str) -> None:
             orders.record_invoicing(actor, line.po_line, fully_invoiced=line.fully_invoiced or None, paid=True)
 
 
+class RejectedOnClosedPeriod(RuleViolation):
+    """The ERP rejected an invoice that expended on a closed fiscal period: not applied by itself."""
+
+    def __init__(self, invoice: Invoice, periods: list[str]):
+        names = ", ".join(periods)
+        super().__init__(f"Invoice {invoice.number} expended on closed fiscal period {names}: the ERP's rejection "
+                         f"is not applied to a closed year by itself, and the invoice stays {invoice.status_label}. "
+                         f"To take it, reopen {names} (with a reason) and send the invoice back to review.", "status")
+        self.periods = periods
+
+
 def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = False) -> Invoice:
     """Back to review from Ready to be Paid, Waiting for Payment or Closed: the invoice's
     postings are reversed by new entries (expenditure back, PO line encumbrance restored), so
-    approving again posts afresh. ``erp``: the ERP rejected it; the reason becomes its alert."""
+    approving again posts afresh. ``erp``: the ERP rejected it; the reason becomes its alert.
+
+    An ERP rejection of an invoice that expended on a *closed* fiscal period is refused
+    (:class:`RejectedOnClosedPeriod`, nothing changed): a closed year's figures change only by a
+    person's decision (reopening it with a reason), never by an import; the job reports it."""
     if not erp:
         _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "send invoices back to review")
     _lock(invoice)
@@ -851,8 +907,13 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
     if not reason:
         raise InvalidInput("Give the reason (the reviewer sees it).", "reason")
     refuse_unless("erp_rejected" if erp else "send_back_to_review", invoice)
-    rows = funds.post_transactions(actor, charges.reversals(invoice), reference=invoice.number[:100],
-                                   note=f"Invoice {invoice.number} back to review", on=date.today())
+    reversals = charges.reversals(invoice)
+    if erp:
+        closed = sorted({p.fund.fiscal_period.code for p in reversals if p.fund.fiscal_period.status == "closed"})
+        if closed:
+            raise RejectedOnClosedPeriod(invoice, closed)
+    rows = funds.post_transactions(actor, reversals, reference=invoice.number[:100],
+                                   note=f"Invoice {invoice.number} back to review", on=clock.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)
     invoice.alert = f"ERP rejected it: {reason}" if erp else f"Sent back to review: {reason}"

@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..extensions import db
@@ -74,6 +75,16 @@ DEFAULT_SORT = "-date"
 
 
 # -- who may do what ---------------------------------------------------------------------------
+
+@bp.app_template_global()
+def late_approval(invoice: Invoice) -> dict | None:
+    """When approving ``invoice`` would expend on a closed fiscal period: the periods' codes and
+    whether the user may do it (an administrator, giving a reason); None otherwise."""
+    periods = invoices.late_periods(invoice)
+    if not periods:
+        return None
+    return {"codes": ", ".join(fp.code for fp in periods), "allowed": invoices.may_approve_late(current_user, invoice)}
+
 
 @bp.app_template_global()
 def invoice_actions(invoice: Invoice) -> frozenset[str]:
@@ -262,7 +273,7 @@ def _tasks(kind: str, status: int = 200, **ctx):
         return url_for("invoices.tasks", kind=kind, page=n if n > 1 else None)
 
     return render("invoices/tasks.html", "invoices/_tasks.html", status=status, kind=kind, heading=heading,
-                  page=page, page_url=page_url, tasks=TASKS, task_counts=_task_counts(), today=date.today(),
+                  page=page, page_url=page_url, tasks=TASKS, task_counts=_task_counts(), today=clock.today(),
                   plain_amount=format_plain, **ctx)
 
 
@@ -296,7 +307,7 @@ def _detail(invoice: Invoice, tab: str = "summary", status: int = 200, **ctx):
     return render("invoices/show.html", status=status, invoice=invoice, active_tab=tab,
                   invoice_layout=BARE if is_htmx() else "base.html", owner_choices=_owner_choices(),
                   payment_methods=PAYMENT_METHODS, channels=CHANNELS, charge_names=invoices.charge_types(),
-                  plain_amount=format_plain, today=date.today(), **ctx)
+                  plain_amount=format_plain, today=clock.today(), **ctx)
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -367,8 +378,16 @@ def _reason_action(name: str, path: str, roles, service, message: str, once: boo
     bp.add_url_rule(f"/invoices/<int:invoice_id>/{path}", name, roles_required(*roles)(view), methods=["POST"])
 
 
-_reason_action("approve", "approve", APPROVE, invoices.approve_invoice,
-               "Invoice {invoice.number} approved: its funds are expended ({invoice.status_label}).", once=True)
+@bp.post("/invoices/<int:invoice_id>/approve")
+@roles_required(*APPROVE)
+def approve(invoice_id):
+    """Approve; a late invoice (expending on a closed fiscal period) also needs the
+    administrator's reason (``late_reason``, asked only then)."""
+    def change(invoice):
+        invoices.approve_invoice(current_user, invoice, _reason(),
+                                 (request.form.get("late_reason") or "").strip()[:1000])
+        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
+    return _act(invoice_id, change, once=True)
 _reason_action("reject", "reject", APPROVE, invoices.reject_invoice,
                "Invoice {invoice.number} rejected: it is In Review again.")
 _reason_action("send_back", "send-back", OPERATE, invoices.send_back_to_review,

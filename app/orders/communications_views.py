@@ -8,7 +8,6 @@ scope covers the line's owner; reading and downloading an attachment follow the 
 """
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
@@ -18,6 +17,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..extensions import db, htmx
 from ..htmx import render
@@ -206,7 +206,7 @@ def _last_claims(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
 @bp.get("/orders/claims")
 @roles_required(*VIEW)
 def claims():
-    today = date.today()
+    today = clock.today()
     page = db.paginate(orders.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render("orders/claims.html", page=page, page_url=_claims_url, today=today,

@@ -3,13 +3,12 @@
 Amounts, percents and quantities stay text here: the services parse them into Decimal/int and
 name the field when they refuse, so the message lands next to what was typed.
 """
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import clock
 from ..limits import free_text
 from .models import MATERIAL_FORMS, ORDER_TYPES
 
@@ -64,14 +63,14 @@ for _n in range(1, FUND_ROWS + 1):
 
 class ReceiveForm(FlaskForm):
     items = MultiCheckboxField("Items", coerce=str, validators=[Optional()])
-    received_date = DateField("Received on", default=date.today,
+    received_date = DateField("Received on", default=clock.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
     enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)], description="e.g. v.2 or no.4")
     chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2026")
 
 
 class ActivateForm(FlaskForm):
-    activation_date = DateField("Activated on", default=date.today,
+    activation_date = DateField("Activated on", default=clock.today,
                                 validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 
+from .. import clock
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..clock import utcnow
@@ -420,7 +421,7 @@ def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") 
     if not pol.distribution:
         raise RuleViolation(f"{pol.number} has no fund distribution; add the funds that pay for it.",
                             "distribution")
-    day = on or date.today()
+    day = on or clock.today()
     postings = []
     for share in pol.distribution:
         amount = encumbrance_in_fund_currency(pol, share.amount, share.fund, day)
@@ -547,8 +548,8 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
     _guard(actor, pol, "receive")
     if pol.is_electronic:
         raise RuleViolation(f"{pol.number} is electronic: activate it instead of receiving it.", "items")
-    day = day or date.today()
-    if day > date.today():
+    day = day or clock.today()
+    if day > clock.today():
         raise InvalidInput("The received date cannot be in the future.", "received_date")
     pending = [i for i in pol.items if not i.is_received]
     if items is None:
@@ -582,8 +583,8 @@ def activate_po_line(actor, pol: POLine, day: date | None = None) -> POLine:
     if pol.activation_date is not None:
         raise RuleViolation(f"{pol.number} was already activated on {pol.activation_date.isoformat()}.",
                             "activation_date")
-    day = day or date.today()
-    if day > date.today():
+    day = day or clock.today()
+    if day > clock.today():
         raise InvalidInput("The activation date cannot be in the future.", "activation_date")
     pol.activation_date = day
     log(pol, actor, "activate", "activation_date", None, day)
@@ -633,7 +634,7 @@ def process_renewals(actor, today: date | None = None) -> dict[str, int]:
     """The daily renewal run: a continuous Sent line whose renewal date is near (within its
     reminder days) waits for renewal (automatic) or manual renewal; an automatic one whose
     renewal date has come is renewed."""
-    today = today or date.today()
+    today = today or clock.today()
     counts = {"waiting": 0, "waiting_manual": 0, "renewed": 0}
     q = select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
                              POLine.renewal_date.isnot(None)).order_by(POLine.id)
@@ -888,7 +889,7 @@ def po_lines_query(user, f: LineFilter):
 
 def claims_query(user, today: date | None = None):
     """Lines past their expected receipt date with material still to come."""
-    today = today or date.today()
+    today = today or clock.today()
     pending_items = select(Item.id).where(Item.po_line_id == POLine.id, Item.received_date.is_(None)).exists()
     not_arrived = or_(and_(POLine.material_form == "electronic", POLine.activation_date.is_(None)),
                       and_(POLine.material_form == "physical", or_(pending_items, POLine.order_type == "continuous")))

@@ -18,13 +18,14 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error, chosen
 from ..funds import services as funds
-from ..funds.forms import distribution_shares
+from ..funds.forms import distribution_shares, mark_other_period_funds
 from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
@@ -178,7 +179,7 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
                                                                      for lib in libraries]
-    usable = funds.chargeable_funds(current_user)
+    usable = funds.chargeable_funds(current_user, clock.today())   # a PO line is ordered today
     fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
                                   for fd in usable]
     if pol is not None:
@@ -186,6 +187,12 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
         fund_choices += [(str(d.fund_id), d.fund.label) for d in pol.distribution if str(d.fund_id) not in known]
     for fund_field, _ in form.fund_rows():
         fund_field.choices = fund_choices
+    return form
+
+
+def mark_funds(form: POLineForm) -> POLineForm:
+    """Warn next to each fund not of the open period covering today (call once the form holds its data)."""
+    mark_other_period_funds(form.fund_rows(), clock.today())
     return form
 
 
@@ -209,7 +216,7 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
                             else format_plain(d.amount, pol.currency))
 
 
-def _line_fields(form: POLineForm) -> orders.POLineFields:
+def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
         record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
@@ -218,8 +225,8 @@ def _line_fields(form: POLineForm) -> orders.POLineFields:
     if record is not None and not description["title"]:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
-    usable = {str(f.id): f for f in funds.chargeable_funds(current_user)}
-    shares = distribution_shares(form.fund_rows(), usable, "distribution")
+    usable = {str(f.id): f for f in funds.chargeable_funds(current_user, clock.today())}
+    shares = distribution_shares(form.fund_rows(), usable, "distribution", refuse_closed=True, kept=kept_funds)
     return orders.POLineFields(
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
@@ -257,8 +264,9 @@ def _line_form(pol: POLine | None):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            warnings = [f.description for f, _ in mark_funds(form).fund_rows() if f.description]
             with saving(form, attach=_attach) as saved:
-                fields = _line_fields(form)
+                fields = _line_fields(form, [d.fund_id for d in pol.distribution] if pol is not None else ())
                 if pol is None:
                     pol = orders.create_po_line(current_user, fields)
                     message = f"{pol.number} created."
@@ -271,6 +279,8 @@ def _line_form(pol: POLine | None):
                     _approve_after_save(number, message)
                 else:
                     flash(message, "ok")
+                for warning in warnings:   # a fund chosen on purpose outside the open period of today
+                    flash(warning, "warning")
                 return redirect_to(url_for("orders.show", number=number))
             if pol is not None:
                 pol = _pol(pol.id)
@@ -278,6 +288,7 @@ def _line_form(pol: POLine | None):
     record = None
     if parse_id((form.bib_record.data or "").strip()):
         record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
+    mark_funds(form)
     return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
                   fund_rows=FUND_ROWS, vendor=_chosen_vendor(form))
 

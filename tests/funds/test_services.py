@@ -153,14 +153,14 @@ def test_library_scoped_tree_rolls_up_only_visible_funds(world):
     assert roots["LEDA"].balance.allocated == Decimal("1000.00")
 
 
-def test_inactive_fund_and_closed_period_refuse_postings(world, admin):
+def test_inactive_fund_and_inactive_period_refuse_postings(world, admin):
     world.fund_a.status = "inactive"
     with pytest.raises(RuleViolation, match="inactive"):
         fs.allocate(admin, world.fund_a, "1.00")
     db.session.rollback()
     world.period.status = "inactive"
     db.session.commit()
-    with pytest.raises(RuleViolation, match="closed"):
+    with pytest.raises(RuleViolation, match="Fiscal period FY2026 of fund SHARED is inactive"):
         fs.allocate(admin, world.shared, "1.00")
 
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from app import clock
 from app.errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 from app.inventory import services as inv
@@ -136,7 +137,7 @@ def test_receive_item_once(app, world, stock, buyer_a):
         inv.receive_item(world.user("admin"), item, date(2026, 3, 3))
     with pytest.raises(Forbidden):
         inv.receive_item(buyer_a, stock.item_b)
-    assert inv.receive_item(world.user("buyer"), stock.item_b).received_date == date.today()
+    assert inv.receive_item(world.user("buyer"), stock.item_b).received_date == clock.today()
 
 
 def test_move_holdings_with_their_items(app, world, stock):

@@ -5,9 +5,10 @@ HTMX answer clears, and the currency the vendor select shows on the line form.""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from app import clock
 from app.extensions import db
 from app.funds.models import Fund, FundTransaction
 from app.inventory.models import Holding
@@ -93,10 +94,10 @@ def _edit_form(world, pol: POLine, **change) -> dict:
 
 def test_renew_a_line_waiting_for_manual_renewal(app, world, orders):
     admin = world.user("admin")
-    due = date.today() + timedelta(days=10)
+    due = clock.today() + timedelta(days=10)
     pol = _sent(world, admin, orders.eur, order_type="continuous", renewal_date=due, manual_renewal=True,
                 title="Journal of renewals")
-    assert os_.process_renewals(admin, date.today())["waiting_manual"] == 1
+    assert os_.process_renewals(admin, clock.today())["waiting_manual"] == 1
     db.session.commit()
     client = login(app.test_client(), "buyer")
     page = _page(client, pol.number)
@@ -115,7 +116,7 @@ def test_renew_a_line_waiting_for_manual_renewal(app, world, orders):
 
 def test_renew_is_refused_while_the_line_is_sent(app, world, orders):
     pol = _sent(world, world.user("admin"), orders.eur, order_type="continuous",
-                renewal_date=date.today() + timedelta(days=200))
+                renewal_date=clock.today() + timedelta(days=200))
     client = login(app.test_client(), "buyer")
     page = _page(client, pol.number)
     assert "renew" not in _actions_in(page, pol.number) and "close" in _actions_in(page, pol.number)
@@ -359,7 +360,7 @@ def test_reference_changes_refused_by_status(app, world, orders):
     better = record(admin, "Definitive title")
     cancelled = line(world, admin, orders.eur)
     os_.cancel_po_line(admin, cancelled, "Not needed")
-    serial = _sent(world, admin, orders.eur, order_type="continuous", renewal_date=date.today() + timedelta(days=200))
+    serial = _sent(world, admin, orders.eur, order_type="continuous", renewal_date=clock.today() + timedelta(days=200))
     db.session.commit()
     client = login(app.test_client(), "buyer")
     assert "change-reference" not in _actions_in(_page(client, cancelled.number), cancelled.number)

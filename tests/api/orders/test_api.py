@@ -1,8 +1,7 @@
 """PO lines through the API: create and read back, strict bodies, every action, encumbrances, scope."""
 from __future__ import annotations
 
-from datetime import date
-
+from app import clock
 from app.auth.models import Role
 from app.extensions import db
 from app.funds.models import FundTransaction
@@ -14,7 +13,7 @@ from tests.inventory.helpers import record
 from tests.orders.helpers import line
 from tests.api.orders.route_matrix import API_MATRIX
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 
 def body(**overrides) -> dict:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from jobs import import_payments as payment_import
 from app.integrations.models import HandledFile
@@ -53,7 +54,7 @@ def test_number_and_vendor_fallback_with_empty_uid_and_no_namespace(app, world, 
     drop(erp.inbox, "nons.xml", confirmation([rec], "none", seed=5))
     res = run_import(app)
     a = _get(a)
-    assert a.status == "closed" and a.voucher_number == "ERP nons.xml" and a.payment_date == date.today()
+    assert a.status == "closed" and a.voucher_number == "ERP nons.xml" and a.payment_date == clock.today()
     assert a.payment_amount == a.total_amount
     assert any("no namespace" in m for m in res.messages("warning")), res.text()
     assert any("had no payment_voucher_number" in m for m in res.messages("info"))
@@ -285,3 +286,28 @@ def test_H12_04_a_voucher_amount_beyond_the_money_columns_is_a_record_error(app,
     assert "999999999999999.00 is too large" in error, error
     assert _get(big).status == "waiting_for_payment" and _get(big).payment_amount is None
     assert _get(fine).status == "closed"
+
+
+def test_a_rejection_of_an_invoice_expended_on_a_closed_period_is_refused_and_the_run_goes_on(
+        app, world, vendors, erp):
+    from app.funds import services as fs
+    a, b = waiting(world, vendors.plain, ["C-1", "C-2"])        # expended on A-BKS of FY2026
+    fs.close_fiscal_period(world.user("admin"), world.period, "year end")
+    spent = expenditure_total()
+    before = state([a])
+    drop(erp.inbox, "late.xml", confirmation([rejected(a, note="Wrong IBAN"), paid(b, voucher="V-9")]))
+    res = run_import(app)
+    assert res.run.status == "completed", res.text()
+    assert (res.run.records, res.run.records_failed) == (2, 1)
+    [error] = res.messages("error")
+    assert ("invoice C-1 (PLAIN): Invoice C-1 expended on closed fiscal period FY2026: the ERP's rejection is not "
+            "applied to a closed year by itself, and the invoice stays Waiting for Payment.") in error
+    assert "reopen FY2026" in error
+    assert state([a]) == before and expenditure_total() == spent      # nothing posted on the closed year
+    assert _get(b).status == "closed" and _get(b).voucher_number == "V-9"   # a payment posts nothing: it goes on
+    # reopened (a person's decision, with a reason), the same rejection is taken
+    fs.reopen_fiscal_period(world.user("admin"), db.session.get(type(world.period), world.period.id), "ERP rejection")
+    drop(erp.inbox, "again.xml", confirmation([rejected(a, note="Wrong IBAN, again")]))
+    res = run_import(app)
+    assert res.run.records_failed == 0, res.text()
+    assert _get(a).status == "in_review" and expenditure_total() == spent - Decimal("10.00")

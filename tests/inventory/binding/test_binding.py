@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app import clock
 from app.errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 from app.inventory import services as inv
@@ -67,7 +68,7 @@ def test_done_without_a_day_is_today_and_the_bound_item_may_be_bound_again(app, 
     first = bind(admin, journal)
     assert first.new_item.barcode is None
     inv.complete_work_order(admin, first)
-    assert first.new_item.received_date == date.today()
+    assert first.new_item.received_date == clock.today()
     extra = inv.add_item(admin, journal.holding, "A4")
     inv.receive_item(admin, extra)
     first_item_id = first.new_item_id
@@ -257,7 +258,7 @@ def test_work_order_list_and_done_from_a_row(app, world, journal, journal_b):
     assert resp.status_code == 200 and "<html" not in body and 'id="work-orders"' in body
     assert f"Work order <a href=\"/inventory/work-orders/{open_a.id}\">WO-{open_a.id}</a> done" in body
     item = _item("A-BOUND")
-    assert (item.status, item.received_date) == ("in_place", date.today())
+    assert (item.status, item.received_date) == ("in_place", clock.today())
     again = client.post(done_url, data={"back": "list"}, headers=HX)
     assert again.status_code == 422 and b"was already done on" in again.data
     plain = client.post(f"/inventory/work-orders/{open_b.id}/done", data={"back": "list"})

@@ -60,3 +60,39 @@ def test_create_through_the_dialog(page, live_server, log_in, page_problems, lia
     expect(page).to_have_url(re.compile(r"/invoices/\d+$"))
     expect(page.locator("#flashes")).to_contain_text("Invoice BR-1 created: it is In Approval.")
     assert page_problems == []
+
+
+def test_changing_the_invoice_date_refreshes_the_fund_pickers(page, live_server, log_in, page_problems, browser_app,
+                                                               shot):
+    from datetime import date
+
+    from app.auth.models import User
+    from app.extensions import db
+    from app.funds import services as fs
+
+    app, ids = browser_app
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).filter_by(username="admin"))
+        fy27 = fs.create_fiscal_period(admin, "FY2027", "Fiscal year 2027", date(2027, 1, 1), date(2027, 12, 31))
+        ledger = fs.create_ledger(admin, "LEDA", "Ledger of A", fy27, "EUR")
+        new_id = fs.create_fund(admin, ledger, "A-BKS", fs.FundFields(name="A books 2027")).id
+        db.session.commit()
+        db.session.remove()
+    log_in("invoicer")
+    page.goto(f"{live_server}/invoices/new")
+    page.locator("#number").fill("BR-DATE")
+    with page.expect_response(lambda r: r.url.endswith("/invoices/new") and r.request.method == "POST"):
+        page.locator("#invoice_date").fill("2026-03-01")     # the pickers asked again: FY2026's
+    page.locator("#lines-0-fund_1").select_option(str(ids.fund_a))
+    page.evaluate("window.__marker = 1")
+    page.locator("#invoice_date").fill("2027-01-15")
+    page.locator("#invoice_date").press("Tab")
+    # FY2027's funds on every picker; the one chosen stays, with its warning
+    expect(page.locator(f'#lines-1-fund_1 option[value="{new_id}"]')).to_have_count(1)
+    expect(page.locator(f'#lines-1-fund_1 option[value="{ids.shared}"]')).to_have_count(0)
+    expect(page.locator("#lines-0-fund_1")).to_have_value(str(ids.fund_a))
+    expect(page.locator("#lines-0-fund_1-warn")).to_contain_text("belongs to fiscal period FY2026")
+    expect(page.locator("#number")).to_have_value("BR-DATE")       # the rest of the form as it was
+    assert page.evaluate("window.__marker") == 1, "the page reloaded"
+    shot("date-changed")
+    assert page_problems == []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from app import clock
 from app.extensions import db
 from app.orders import services as os_
 from app.vendors import services as vs
@@ -101,5 +102,5 @@ def claims(world, mail_port) -> Claims:
     db.session.commit()
     pol = sent_line(world, world.user("buyer"), orders.eur, title="The Claimed Book", isbn="978-3-16-148410-0",
                     vendor_reference="EB-4711", quantity=2, price="25.00",
-                    expected_receipt_date=date.today() - timedelta(days=10))
+                    expected_receipt_date=clock.today() - timedelta(days=10))
     return Claims(pol, "claims@eurobooks.example")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app import clock
 from app.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
 from app.orders import communications as cs
@@ -256,8 +257,8 @@ def test_a_tampered_stored_path_is_never_followed(app, world, claims, smtp):
 def test_claims_query_lists_overdue_lines_only(app, world, claims):
     buyer = world.user("buyer")
     vendor = claims.overdue.vendor
-    not_due = sent_line(world, buyer, vendor, title="Not due", expected_receipt_date=date.today() + timedelta(days=5))
-    received = sent_line(world, buyer, vendor, title="Received", expected_receipt_date=date.today() - timedelta(days=3))
+    not_due = sent_line(world, buyer, vendor, title="Not due", expected_receipt_date=clock.today() + timedelta(days=5))
+    received = sent_line(world, buyer, vendor, title="Received", expected_receipt_date=clock.today() - timedelta(days=3))
     orders.receive_po_line(buyer, received)
     db.session.commit()
     titles = [p.title for p in db.session.scalars(orders.claims_query(buyer))]
@@ -370,7 +371,7 @@ def test_responses_from_the_page_and_scoped_downloads(app, world, claims, smtp):
 
     # a LIBB line's attachment is not there for library A's buyer
     line_b = sent_line(world, world.user("buyer"), pol.vendor, library="b",
-                       expected_receipt_date=date.today() - timedelta(days=1))
+                       expected_receipt_date=clock.today() - timedelta(days=1))
     comm_b = cs.start_communication(world.user("buyer"), line_b, "claim", "B claim", "Body", claims.vendor_email,
                                     attachment=("b.pdf", b"B secret"))
     db.session.commit()
@@ -398,13 +399,13 @@ def test_readers_see_threads_but_no_forms(app, world, claims, smtp):
 def test_claims_list_shows_overdue_lines_only(app, world, claims, smtp):
     buyer = world.user("buyer")
     vendor = claims.overdue.vendor
-    sent_line(world, buyer, vendor, title="Not yet due", expected_receipt_date=date.today() + timedelta(days=5))
+    sent_line(world, buyer, vendor, title="Not yet due", expected_receipt_date=clock.today() + timedelta(days=5))
     received = sent_line(world, buyer, vendor, title="Already received",
-                         expected_receipt_date=date.today() - timedelta(days=30))
+                         expected_receipt_date=clock.today() - timedelta(days=30))
     orders.receive_po_line(buyer, received)
     sent_line(world, buyer, vendor, title="Overdue in B", library="b",
-              expected_receipt_date=date.today() - timedelta(days=2))
-    line(world, buyer, vendor, title="Never sent", expected_receipt_date=date.today() - timedelta(days=40))
+              expected_receipt_date=clock.today() - timedelta(days=2))
+    line(world, buyer, vendor, title="Never sent", expected_receipt_date=clock.today() - timedelta(days=40))
     cs.start_communication(buyer, claims.overdue, "claim", "First claim", "Body", claims.vendor_email)
     db.session.commit()
 
@@ -427,7 +428,7 @@ def test_claims_list_shows_overdue_lines_only(app, world, claims, smtp):
 def test_claims_list_pages(app, world, claims):
     app.config["PAGE_SIZE"] = 1
     sent_line(world, world.user("buyer"), claims.overdue.vendor, title="Second overdue",
-              expected_receipt_date=date.today() - timedelta(days=1))
+              expected_receipt_date=clock.today() - timedelta(days=1))
     client = login(app.test_client(), "buyer")
     first = client.get("/orders/claims").get_data(as_text=True)
     assert "The Claimed Book" in first and "Second overdue" not in first and 'href="/orders/claims?page=2"' in first
