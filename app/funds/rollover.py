@@ -718,14 +718,23 @@ def _undo_lines(actor, rollover: Rollover, locked: dict[int, Fund], note: str, p
 
 # -- rules from a form or a request -------------------------------------------------------------
 
-def _percent(text, field: str) -> Decimal:
-    raw = str(text if text is not None else "").strip().replace(" ", "") or "0"
+MAX_PERCENT = Decimal(1000)
+
+
+def parse_percent(text, field: str, where: str = "", label: str = "", low: Decimal = -MAX_PERCENT) -> Decimal:
+    """A percent typed by a person ("3", "-2.5", "5 %"), between ``low`` and :data:`MAX_PERCENT`;
+    InvalidInput on ``field`` otherwise, its message starting with ``where`` (a ledger, a fund) and
+    naming the ``label`` of the field when given. The one parser of the page, the CLI and the API."""
+    prefix, about = (f"{where}: " if where else ""), (f" for \"{label}\"" if label else "")
+    raw = str(text if text is not None else "").strip().replace(" ", "").rstrip("%") or "0"
     try:
         value = Decimal(raw)
     except ArithmeticError:
-        raise InvalidInput(f"\"{text}\" is not a percent (a number such as 3 or -2.5).", field) from None
-    if not value.is_finite() or abs(value) > 1000:
-        raise InvalidInput("A percent between -100 and 1000.", field)
+        raise InvalidInput(f"{prefix}\"{text}\" is not a percent{about} (a number such as 3 or -2.5).", field) \
+            from None
+    if not value.is_finite() or value < low or value > MAX_PERCENT:
+        what = f"\"{label}\" is a percent" if label else "A percent"
+        raise InvalidInput(f"{prefix}{what} between -100 and {MAX_PERCENT}.", field)
     return value
 
 
@@ -733,7 +742,7 @@ def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_t
                continuous: str = "remaining", increase="0") -> tuple[plan.LedgerRules, plan.LineRules]:
     """The default rules of a rollover from plain values (a form, a request body): InvalidInput
     naming the field when one makes no sense."""
-    pct = _percent(percent, "percent") if allocation == "adjust" else Decimal("0")
+    pct = parse_percent(percent, "percent") if allocation == "adjust" else Decimal("0")
     try:
         fund_rule = plan.FundRule(allocation, pct, carry)
     except plan.RuleError as exc:
@@ -741,7 +750,7 @@ def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_t
             from None
     try:
         lines = plan.LineRules(plan.EncumbranceRule(one_time),
-                               plan.EncumbranceRule(continuous, _percent(increase, "increase")))
+                               plan.EncumbranceRule(continuous, parse_percent(increase, "increase")))
     except plan.RuleError as exc:
         raise InvalidInput(f"The PO line rules make no sense: {exc}.", "increase") from None
     return plan.LedgerRules(fund_rule), lines

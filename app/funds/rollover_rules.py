@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable, Mapping
 
 from sqlalchemy import select
@@ -35,10 +35,10 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..ledger.rollover import ALLOCATION_MODES, CARRY_MODES, FundRule, LedgerRules
 from . import services
+from .rollover import parse_percent
 from .models import Fund, Ledger
 
 ROW = re.compile(r"^(ledger|fund)-(\d{1,4})-(code|allocation|percent|carry)$")
-MAX_PERCENT = Decimal(1000)
 
 
 @dataclass
@@ -80,18 +80,6 @@ def typed_rules(fields: Mapping[str, str]) -> TypedRules:
     return typed
 
 
-def _percent(text: str, where: str, name: str) -> Decimal:
-    raw = (text or "").strip().replace(" ", "").rstrip("%") or "0"
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{where}: \"{text}\" is not a percent for \"adjust by %\" (a number such as 3 or "
-                           "-2.5).", name) from None
-    if not value.is_finite() or value < -100 or value > MAX_PERCENT:
-        raise InvalidInput(f"{where}: \"adjust by %\" is a percent between -100 and {MAX_PERCENT}.", name)
-    return value
-
-
 def rule_from(values: RuleFields, above: FundRule, where: str, prefix: str) -> FundRule:
     """One rule from its typed fields; "" takes ``above``'s. ``where`` names it in the messages
     ("Ledger LEDA", "Fund A-BKS"), ``prefix`` its form fields ("ledger-0-")."""
@@ -108,7 +96,8 @@ def rule_from(values: RuleFields, above: FundRule, where: str, prefix: str) -> F
             raise InvalidInput(f"{where}: \"adjust by %\" needs the new allocation \"adjusted by a percent\".",
                                prefix + "percent")
     elif allocation == "adjust":
-        mode, percent = "adjust", _percent(values.percent, where, prefix + "percent")
+        mode, percent = "adjust", parse_percent(values.percent, prefix + "percent", where, "adjust by %",
+                                                low=Decimal(-100))
     else:
         mode, percent = allocation, Decimal("0")
     return FundRule(mode, percent, carry or above.carry)
