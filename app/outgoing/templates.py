@@ -1,5 +1,6 @@
 """Which letter templates are in use: an administrator's saved parts (:class:`LetterTemplate`) over
-the built-in ones of :mod:`app.letters`, and whether a kind of letter is made at all."""
+the built-in ones of :mod:`app.letters`, and whether a kind of letter is made at all; and their
+editing by an institution administrator (check, preview on demo data, save, reset, send a test)."""
 from __future__ import annotations
 
 from html.parser import HTMLParser
