@@ -23,6 +23,8 @@ Only invoices Waiting for Payment or Ready to be Paid change; a record for an in
 status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
 error). The voucher fields are stored for information only; when the ERP leaves them out the
 payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+When the payment notice letter is switched on, the paid invoices of a file get one notice per vendor
+and voucher (:func:`app.invoices.services.notify_payment`), queued in the file's transaction.
 
 Closed fiscal periods: a payment confirmation posts no money (the invoice expended when it was
 approved), so an invoice expended on a closed period is paid and closed as any other. A
