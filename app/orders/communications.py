@@ -13,6 +13,8 @@ import os
 import re
 import secrets
 import unicodedata
+from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 from flask import current_app
@@ -23,6 +25,11 @@ from ..clock import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger.money import format_plain
+from ..letters.data import Party, order_context
+from ..letters.render import LetterTemplateError, render_letter
+from ..org.models import Institution
+from ..outgoing import queue as letters
+from ..outgoing import templates
 from .models import Communication, CommunicationMessage, POLine
 from .services import can_order, log, visible_po_lines_clause
 
@@ -39,9 +46,61 @@ _UNSAFE_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
 # -- defaults for a new message ----------------------------------------------------------------
 
+def _claim_letter(pol: POLine):
+    """The claim letter of ``pol`` (the administrator's template, else the built-in one), signed by
+    the line's library."""
+    sent = pol.sent_at or (pol.po.sent_at if pol.po is not None else None)
+    letter = letters.order_letter(vendor=pol.vendor, account=pol.vendor_account,
+                                  po_number=pol.po.number if pol.po is not None else "", lines=[pol],
+                                  owner_library=pol.owner_library, ordered_on=sent.date() if sent else None)
+    if pol.owner_library is not None:
+        institution = Institution.current()
+        name = ", ".join(n for n in (institution.name if institution else "", pol.owner_library.name) if n)
+        letter = replace(letter, institution=Party(name, letter.institution.lines, letter.institution.email))
+    context = order_context(letter)
+    try:
+        return render_letter("claim", context, templates.sources("claim"))
+    except LetterTemplateError:   # a saved template that fails on this line: the built-in one still claims
+        return render_letter("claim", context)
+
+
 def default_subject(pol: POLine) -> str:
-    title = pol.title if len(pol.title) <= 80 else pol.title[:79] + "…"
-    return f"Order {pol.number}: {title}"
+    return _claim_letter(pol).subject[:MAX_SUBJECT]
+
+
+class _Text(HTMLParser):
+    """HTML to plain text: paragraphs and list items on their own lines, ``<br>`` a line break."""
+    BLOCKS = {"p", "div", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "section"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BLOCKS:
+            self.out.append("\n\n")
+        elif tag == "li":
+            self.out.append("\n- ")
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag in ("td", "th"):
+            self.out.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        self.out.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.out).split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _ordered_on(pol: POLine):
@@ -59,17 +118,13 @@ def order_details(pol: POLine) -> list[tuple[str, str]]:
 
 
 def default_body(pol: POLine) -> str:
-    details = "\n".join(f"{label}: {value}" for label, value in order_details(pol))
-    ordered_by = pol.owner_library.name if pol.owner_library else current_app.config["INSTITUTION_NAME"]
-    return (f"Dear {pol.vendor.name},\n\n"
-            f"We have not yet received the material of the order below.\n\n{details}\n\n"
-            "Please let us know when it will be delivered, or why it cannot be.\n\n"
-            f"Kind regards,\n{ordered_by}\n")
+    """The claim letter's body as plain text (the person sending it may still edit it)."""
+    return html_to_text(_claim_letter(pol).body_html)
 
 
 def default_recipient(pol: POLine) -> str:
-    """The e-mail address of the vendor's first contact that has one (addresses carry none)."""
-    return next((c.email for c in pol.vendor.contacts if c.email.strip()), "")
+    """The e-mail address of the vendor's claims contact, else of its first contact that has one."""
+    return letters.recipient_for(pol.vendor, "claim")
 
 
 # -- reading -----------------------------------------------------------------------------------

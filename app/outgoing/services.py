@@ -16,7 +16,7 @@ from ..ids import parse_id
 from ..orders.models import POLine, PurchaseOrder
 from ..orders.services import _scope_clause, can_order, log
 from .models import OPEN_STATUSES, PROBLEM_STATUSES, VendorMessage, message_line
-from .queue import mark_for_delivery
+from .queue import mark_for_delivery, reroute
 
 
 def visible_clause(user):
@@ -58,28 +58,33 @@ def problems(user, limit: int = 50) -> list[VendorMessage]:
 
 
 def resend(actor, message: VendorMessage) -> VendorMessage:
-    """Send a message again: a new message with the same content through the vendor's channel as
-    it was then (the original keeps its record). One still waiting for delivery is not doubled."""
+    """Send a message again: a new message with the same letter through the vendor's channel and
+    address as they are now (so a fixed address or EDI set-up is used; the original keeps its record).
+    One still waiting for delivery is not doubled; one that still cannot go says what to set."""
     if not can_send(actor, message):
         raise Forbidden("Only administrators and purchasing operators of the order's library may send "
                         "letters to the vendor.")
     if message.status in OPEN_STATUSES:
         raise RuleViolation(f"This {message.kind_label.lower()} is still waiting to be sent "
                             f"({message.status_label.lower()}); it will not be sent twice.", "message")
-    if message.channel == "none":
+    # The vendor's channel and address as they are now: sending again is how a fixed address is used.
+    way, payload = reroute(message)
+    if way.channel == "none":
         raise RuleViolation("This vendor orders by phone or on its site: nothing is sent to it.", "message")
-    copy = VendorMessage(kind=message.kind, channel=message.channel, status="queued", vendor_id=message.vendor_id,
+    if way.problem:
+        raise RuleViolation(way.problem, "message")
+    copy = VendorMessage(kind=message.kind, channel=way.channel, status="queued", vendor_id=message.vendor_id,
                          vendor_account_id=message.vendor_account_id, po_id=message.po_id,
                          po_number=message.po_number, owner_library_id=message.owner_library_id,
-                         reason=f"sent again (message {message.id})", to_address=message.to_address,
-                         payload=message.payload, resend_of_id=message.id, created_by_id=actor.id,
+                         reason=f"sent again (message {message.id})", to_address=way.to_address,
+                         payload=payload, resend_of_id=message.id, created_by_id=actor.id,
                          next_attempt_at=utcnow())
     copy.lines = list(message.lines)
     db.session.add(copy)
     db.session.flush()
     for pol in copy.lines:
         log(pol, actor, "letter_resend", "", "", "", f"{message.kind_label} {message.po_number} sent again "
-            f"by {message.channel_label.lower()}")
+            f"by {copy.channel_label.lower()}" + (f" to {copy.to_address}" if copy.to_address else ""))
     mark_for_delivery()
     db.session.flush()
     return copy
