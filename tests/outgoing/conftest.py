@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from app.extensions import db
+from app.outgoing.models import VendorMessage
+from app.vendors import services as vs
 from tests.helpers import free_port
 from tests.orders.communications.conftest import SmtpServer
 from tests.orders.helpers import make_vendors
@@ -32,6 +35,11 @@ def letters(world, letter_folder) -> Letters:
     orders = make_vendors(world)
     po_a = sent_po(world, orders.eur, library="a", title="Book of A")
     po_b = sent_po(world, orders.eur, library="b", title="Book of B")
+    # The sends above recorded letters (the vendor orders by phone); these tests use their own
+    # messages, and "send again" needs a vendor reachable by e-mail.
+    db.session.execute(db.delete(VendorMessage))
+    orders.eur.order_channel = "email"
+    vs.add_contact(world.user("admin"), orders.eur, "Orders desk", email="orders@eur.example").roles = "order"
     sent_a = message(po_a, pdf=b"%PDF-1.4 stored letter of A", edi=b"UNA:+.? 'UNB+UNOC:3+A'",
                      created_by=world.user("buyer"))
     failed_b = message(po_b, status="failed", last_error="The mail server refused the recipient x@y.example.")
