@@ -146,15 +146,16 @@ def _after_commit(session) -> None:
         in_background(app)
 
 
-def _forget_kick(session, *_args) -> None:
-    session.info.pop(KICK, None)
+def _forget_kick(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:   # the transaction itself, not a savepoint inside it
+        session.info.pop(KICK, None)
 
 
 def register_kick() -> None:
     """Listen for commits that queued letters (idempotent; called by ``create_app``)."""
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _forget_kick)
+        event.listen(Session, "after_soft_rollback", _forget_kick)
 
 
 def schedule_delivery(app, scheduler) -> None:

@@ -59,6 +59,7 @@ def test_po_email_reaches_the_server_with_html_text_and_the_pdf(app, world, orde
     assert str(delivery.deliver_due()) == "nothing to send" and len(smtp.envelopes) == 1
 
 
+@pytest.mark.postgres
 def test_server_down_keeps_it_queued_then_delivers_it_exactly_once(app, world, orders, smtp_down):
     m = queued(orders.eur)
     before = utcnow()
