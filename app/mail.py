@@ -126,9 +126,9 @@ def _text(answer) -> str:
 
 def _refused(recipients: dict) -> DeliveryFailed:
     """``recipients``: address -> (code, answer), as smtplib gives them."""
-    answers = "; ".join(f"{address}: {code} {_text(answer)}" for address, (code, answer) in recipients.items())
+    answers = ", ".join(f"{address} ({code} {_text(answer)})" for address, (code, answer) in recipients.items())
     permanent = all(_permanent(code) for code, _ in recipients.values())
-    return DeliveryFailed(f"The mail server refused the recipient ({answers}).", permanent=permanent)
+    return DeliveryFailed(f"The mail server refused the recipient {answers}.", permanent=permanent)
 
 
 def _reason(exc: Exception) -> str:
