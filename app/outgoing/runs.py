@@ -61,9 +61,25 @@ def _anything_due() -> bool:
     return found
 
 
+def _idle() -> bool:
+    """Nothing due and nothing "sending": read without taking SQLite's write lock (the scheduler
+    asks every minute)."""
+    token = write_intent.set(False)
+    try:
+        db.session.commit()
+        idle = not due(utcnow(), 1) and not db.session.scalar(
+            select(VendorMessage.id).where(VendorMessage.status == "sending").limit(1))
+        db.session.commit()
+        return idle
+    finally:
+        write_intent.reset(token)
+
+
 def _start(trigger: str, actor_id: int | None, force: bool) -> tuple[JobRun | None, list]:
     """The new run, committed (None when another is alive, or nothing is to do and not ``force``),
     and the letters it found interrupted."""
+    if not force and _idle():
+        return None, []
     if is_postgres(db.session):
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     interrupt_dead_runs(job=JOB)
