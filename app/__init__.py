@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | N
     register_busy_handling(app)
     from .cli import register_cli
     register_cli(app)
+    from .outgoing.runs import register_kick
+    register_kick()   # a commit that queued letters to vendors starts their delivery
 
     from .auth.permissions import unregistered_endpoints
     missing = unregistered_endpoints(app)

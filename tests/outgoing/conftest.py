@@ -1,18 +1,83 @@
-"""Letters fixtures: the stored letter files in the test's folder, vendors with POs of libraries A
-and B (each with a message), and a real SMTP server (aiosmtpd) for "send a test to me"."""
+"""Outbox fixtures: letter files and the mail catch-all under the test's own folder, a real SMTP
+server on 127.0.0.1 (aiosmtpd) that can refuse recipients, :func:`queued`, which stores a queued
+letter straight from the demo order's snapshot (not through the queue functions), and ``letters``:
+vendors with POs of libraries A and B, each with a message, for the pages' tests."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import email
+import email.policy
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from app.clock import utcnow
 from app.extensions import db
+from app.integrations.edi import orders as edi
+from app.letters.data import demo_order
+from app.outgoing import snapshot
 from app.outgoing.models import VendorMessage
 from app.vendors import services as vs
 from tests.helpers import free_port
-from tests.orders.communications.conftest import SmtpServer
 from tests.orders.helpers import make_vendors
 from tests.outgoing.helpers import message, sent_po
+
+REFUSED = "nobody@vendor.example"        # the test server answers 550 for it
+BUSY = "busy@vendor.example"             # ... and 450 (try later) for this one
+
+
+@pytest.fixture(autouse=True)
+def letter_files(app, tmp_path):
+    """Letters' files and caught mail under the test's folder; a one-minute back-off base."""
+    app.config.update(LETTER_FOLDER=str(tmp_path / "letters"), MAIL_CATCH_ALL_FOLDER=str(tmp_path / "mail"),
+                      OUTGOING_RETRY_SECONDS=60, OUTGOING_MAX_ATTEMPTS=8, MAIL_SERVER="")
+    return tmp_path
+
+
+@dataclass
+class Collector:
+    """An aiosmtpd handler keeping every envelope the server accepted."""
+    envelopes: list = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == REFUSED:
+            return "550 5.1.1 No such user here"
+        if address == BUSY:
+            return "450 4.2.1 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
+
+
+class SmtpServer:
+    def __init__(self, port: int):
+        self.port, self.handler, self.controller = port, Collector(), None
+
+    def start(self) -> "SmtpServer":
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def envelopes(self):
+        return self.handler.envelopes
+
+    @property
+    def messages(self):
+        return self.handler.messages
 
 
 @pytest.fixture
@@ -47,9 +112,42 @@ def letters(world, letter_folder) -> Letters:
 
 
 @pytest.fixture
-def smtp(app):
-    port = free_port()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5)
-    server = SmtpServer(port).start()
+def smtp_down(app, letter_files):
+    """The SMTP server, not started yet: mail goes to a closed port until ``.start()``."""
+    server = SmtpServer(free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_down):
+    return smtp_down.start()
+
+
+BUYER = edi.Party("5412345000013", "14", "Demo University Library")
+SUPPLIER = edi.Party("4012345000009", "14", "Demo Books Ltd")
+
+
+def edi_parts(letter, **kw) -> snapshot.EdiParts:
+    return snapshot.EdiParts(buyer=kw.pop("buyer", BUYER), supplier=kw.pop("supplier", SUPPLIER),
+                             lines=tuple(snapshot.EdiLine(line.number, ("A-BKS",), "LIBA") for line in letter.lines),
+                             account="ACC-42", **kw)
+
+
+def queued(vendor, channel: str = "email", kind: str = "po", to: str = "orders@vendor.example", lines: int = 2,
+           letter=None, parts=None, **columns) -> VendorMessage:
+    """A queued message of ``vendor`` made from the demo order (``lines`` lines) and committed."""
+    letter = letter or demo_order(lines)
+    if channel == "edi" and parts is None:
+        parts = edi_parts(letter)
+    columns = {"status": "queued", "next_attempt_at": utcnow(), **columns}
+    message = VendorMessage(kind=kind, channel=channel, vendor_id=vendor.id, po_number=letter.po_number,
+                            to_address=to, payload=snapshot.dump_order(letter, parts), **columns)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def total(letter) -> Decimal:
+    return sum((line.net_price for line in letter.lines), Decimal(0))
