@@ -10,7 +10,7 @@ purchasing role over the PO's library (403).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -25,12 +25,12 @@ from ..invoices.models import Invoice
 from ..invoices.services import invoice_actions
 from ..letters import KINDS, PARTS
 from ..letters import pdf as letter_pdf
-from ..letters.data import demo_context, order_context, payment_context
-from ..letters.render import LetterTemplateError, default_source, render_letter
+from ..letters.data import demo_context
+from ..letters.render import LetterTemplateError, default_source
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
 from ..saving import saving
-from . import files, services, snapshot
+from . import delivery, files, runs, services
 from . import templates as letters
 from .models import PROBLEM_STATUSES, VendorMessage
 
@@ -75,6 +75,32 @@ def pos_with_message_problems(pos) -> set[int]:
 @bp.app_template_global()
 def can_send_message(message: VendorMessage) -> bool:
     return services.can_send(current_user, message)
+
+
+@bp.app_template_global()
+def letters_on_monitor() -> dict:
+    """Monitor Jobs' card: letters waiting by status, and those that failed or were interrupted."""
+    return {"waiting": runs.waiting(), "problems": services.problems(current_user),
+            "interval": int(current_app.config.get("OUTGOING_INTERVAL_SECONDS") or 60)}
+
+
+@bp.post("/outgoing/send-now")
+@roles_required(Role.ADMIN)
+def send_now():
+    """Monitor Jobs' "Send waiting letters now": a delivery run in the background (awaited by the
+    request when background runs are off, ``OUTGOING_KICK`` False, as in the tests)."""
+    if not is_institution_admin(current_user):
+        abort(403)
+    if not FlaskForm().validate():
+        abort(400)
+    db.session.commit()   # end this request's transaction: on SQLite it would hold the lock the run needs
+    thread = runs.in_background(current_app._get_current_object(), trigger="manual")
+    if current_app.config.get("OUTGOING_KICK", True):
+        flash("Sending the letters that wait; the run appears below when it has sent or tried any.", "ok")
+    else:
+        thread.join(timeout=120)
+        flash("The letters that waited were sent or tried: see the run below.", "ok")
+    return redirect(url_for("integrations.monitor"))
 
 
 # -- letter templates (administrators) ---------------------------------------------------------
@@ -246,18 +272,6 @@ def _pdf_response(content: bytes, name: str, inline: bool = False):
     return resp
 
 
-def pdf_bytes(message: VendorMessage) -> bytes:
-    """The message's PDF: the stored one, else rendered from its snapshot with today's templates
-    (a message the background job has not rendered yet)."""
-    if message.pdf_file:
-        return files.read(message.pdf_file)
-    if message.payload.get("type") == "payment":
-        context = payment_context(snapshot.load_payment(message.payload))
-    else:
-        context = order_context(snapshot.load_order(message.payload)[0])
-    return letter_pdf.render_pdf(render_letter(message.kind, context, letters.sources(message.kind)).pdf_html)
-
-
 def _messages(*, po: PurchaseOrder | None = None, pol=None, status: int = 200, notice: str = "", problem: str = ""):
     """The messages of ``po`` (its Communications tab: the PO page with the tab open, or for HTMX the
     #vendor-messages fragment) or of the line ``pol`` (the fragment only: the line's own tab holds it)."""
@@ -284,7 +298,7 @@ def message_pdf(vendor_message_id):
     if message.kind not in KINDS:
         raise NotFound("This message has no PDF.")
     name = f"{message.kind}-{message.po_number or message.id}-{message.id}.pdf"
-    return _pdf_response(pdf_bytes(message), name)
+    return _pdf_response(delivery.pdf_bytes(message), name)
 
 
 @bp.get("/outgoing/messages/<int:vendor_message_id>/edi")

@@ -14,11 +14,12 @@ MATRIX = {
     "outgoing.message_pdf": ALL,
     "outgoing.message_edi": ALL,
     "outgoing.resend": PURCHASING,
+    "outgoing.send_now": ADMIN,
     "admin.institution": ADMIN,
     "admin.library_address": ADMIN,
 }
 INSTITUTION_WIDE = {"outgoing.templates", "outgoing.set_active", "outgoing.edit", "outgoing.preview",
-                    "outgoing.preview_pdf", "outgoing.reset", "outgoing.send_test", "admin.institution",
+                    "outgoing.preview_pdf", "outgoing.reset", "outgoing.send_test", "outgoing.send_now", "admin.institution",
                     "admin.library_address"}
 
 

@@ -297,3 +297,31 @@ def test_library_delivery_address_saves(app, world, admin_a):
     assert "Goods entrance" in client.get("/admin/libraries").data.decode()
     assert login(app.test_client(), "admin-a").post(f"/admin/libraries/{a}/address",
                                                     data={f"l{a}-address": "x"}).status_code == 403
+
+
+# -- Monitor Jobs ------------------------------------------------------------------------------
+
+@pytest.mark.committing
+def test_monitor_jobs_lists_letters_that_failed_and_sends_the_waiting_ones(app, world, letters):
+    client = login(app.test_client(), "admin")
+    page = client.get("/admin/erp/jobs").data.decode()
+    card = page[page.index('id="letters-monitor"'):]
+    card = card[:card.index("</section>")]
+    assert "failed: 1" in card and letters.po_b.number in card
+    assert "The mail server refused the recipient x@y.example." in card
+    assert f'/orders/pos/{letters.po_b.number}/communications' in card, "links to where Send again is"
+    # "Send again" queues a copy; "Send waiting letters now" delivers it (catch-all mail here)
+    client.post(f"/outgoing/messages/{letters.failed_b.id}/resend")
+    resp = client.post("/outgoing/send-now")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    copy = _messages(letters.po_b)[-1]
+    assert copy.status == "sent" and copy.to_address == "orders@eur.example"
+    page = client.get("/admin/erp/jobs").data.decode()
+    assert "Send letters to vendors" in page, "the run is on Monitor Jobs"
+
+
+def test_only_institution_administrators_send_the_waiting_letters(app, world, letters, admin_a):
+    for user in ("buyer", "admin-a"):
+        client = login(app.test_client(), user)
+        assert client.post("/outgoing/send-now").status_code == 403, user
