@@ -346,6 +346,10 @@ def _letters(admin, libs, erp_dir: str | None) -> None:
                 db.session.add(VendorEdiSetting(vendor=vendor, connection=connection, folder="edi/coutts"))
                 root = os.path.abspath(erp_dir or os.path.join(current_app.instance_path, "erp"))
                 os.makedirs(os.path.join(root, "edi", "coutts", "orders"), exist_ok=True)
+    # The demo shows every letter: the payment notice (off in a new institution) is turned on.
+    from .outgoing.models import LetterTemplate
+    if db.session.scalar(select(LetterTemplate).filter_by(kind="payment_notice")) is None:
+        db.session.add(LetterTemplate(kind="payment_notice", active=True, updated_by_id=admin.id))
     db.session.flush()
 
 

@@ -282,7 +282,7 @@ def _remote(vendor_id: int) -> tuple[dict | None, str]:
         settings = transport_settings(setting.connection)
     except (UnsafePath, TransferError) as exc:
         return None, f"The vendor's EDI settings cannot be used: {exc}"
-    return dict(settings, folder=folder, address=setting.connection.address), ""
+    return dict(settings, folder=folder, where=f"{setting.connection.name} ({setting.connection.address})"), ""
 
 
 def _send_edi(work: _Work) -> str:
@@ -352,7 +352,7 @@ def _record(work: _Work, status: str, reason: str = "", next_at: datetime | None
         if status == "sent":
             values["sent_at"] = now
         if work.channel == "edi" and work.remote:
-            values["to_address"] = f"{work.remote['address']} {work.remote['folder'] or '/'}"[:300]
+            values["to_address"] = f"{work.remote['where']}: {join(work.remote['folder'], work.edi_name or '')}"[:300]
     if next_at is not None:
         values["next_attempt_at"] = next_at
     result = db.session.execute(update(VendorMessage).where(VendorMessage.id == work.id,
