@@ -66,6 +66,8 @@ class Defaults:
     MAIL_TIMEOUT = 10  # seconds
     # Letters to vendors (app/outgoing): stored first, delivered by the send_letters job.
     LETTER_FOLDER = None               # their PDFs and EDI files; default: instance/letters
+    # "Package and send" packages in the request up to this many ready lines, else as a background run.
+    PACKAGE_IN_REQUEST_MAX_LINES = 100
     OUTGOING_KICK = True               # start a delivery right after the commit that queued a letter
     OUTGOING_INTERVAL_SECONDS = 60     # the scheduler's send_letters run (retries and missed kicks)
     OUTGOING_RETRY_SECONDS = 60        # back-off base: a failed attempt waits 60 s, 120 s, 240 s ... at most 1 h

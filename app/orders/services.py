@@ -474,19 +474,37 @@ def package_po_line(actor, pol: POLine, po: PurchaseOrder | None = None) -> Purc
     return po
 
 
-def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[PurchaseOrder]:
-    """Automatic packaging: Ready lines marked for automatic packaging (all the actor may order,
-    or ``lines``) go into one new PO per vendor and owner, and each PO is sent."""
-    if lines is None:
-        q = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
-                                 visible_po_lines_clause(actor)).order_by(POLine.id)
-        lines = [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
+def ready_for_packaging(actor) -> list[POLine]:
+    """Ready lines marked for automatic packaging that ``actor`` may order, oldest first."""
+    q = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
+                             visible_po_lines_clause(actor)).order_by(POLine.id)
+    return [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
+
+
+def ready_for_packaging_count(actor) -> int:
+    """How many lines :func:`ready_for_packaging` gives, counted by the database."""
+    scope = library_scope(actor, PURCHASING)
+    mine = true() if scope is None else (POLine.owner_library_id.in_(scope) if scope else false())
+    return db.session.scalar(select(func.count()).select_from(POLine).where(
+        POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None), mine))
+
+
+def packaging_groups(actor, lines: list[POLine]) -> list[list[POLine]]:
+    """``lines`` by vendor and owner (one PO each), each checked for automatic packaging."""
     groups: dict[tuple, list[POLine]] = defaultdict(list)
     for pol in lines:
         _guard(actor, pol, "package_auto")
         groups[(pol.vendor_id, pol.owner_library_id)].append(pol)
+    return list(groups.values())
+
+
+def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[PurchaseOrder]:
+    """Automatic packaging: Ready lines marked for automatic packaging (all the actor may order,
+    or ``lines``) go into one new PO per vendor and owner, and each PO is sent."""
+    if lines is None:
+        lines = ready_for_packaging(actor)
     pos = []
-    for group in groups.values():
+    for group in packaging_groups(actor, lines):
         po = create_po(actor, group[0].vendor, group[0].owner_library, packaging="auto")
         for pol in group:
             pol.po = po
