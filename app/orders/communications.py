@@ -9,9 +9,7 @@ reading follows the line's visibility. Every action is written to the line's his
 """
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -20,7 +18,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from .. import mail
+from .. import mail, storage
 from ..clock import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
@@ -39,7 +37,6 @@ MAX_SUBJECT = 300
 MAX_BODY = 100_000
 MAX_NOTE = 5_000
 MAX_ATTACHMENT_NAME = 200
-_STORED_NAME = re.compile(r"[0-9a-f]{32}")
 _EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+")
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
@@ -238,24 +235,13 @@ def attachments_folder() -> Path:
 
 
 def _store(content: bytes) -> str:
-    folder = attachments_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = secrets.token_hex(16)
-    fd = os.open(folder / stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    return stored
+    return storage.store(attachments_folder(), content)
 
 
 def attachment_path(message: CommunicationMessage) -> Path:
     """The stored file of ``message``; NotFound when it has none or the file is missing."""
-    stored = message.attachment_path or ""
-    if not _STORED_NAME.fullmatch(stored):
-        raise NotFound("This message has no attachment.")
-    path = attachments_folder() / stored
-    if not path.is_file():
-        raise NotFound("The attached file is missing from the server.")
-    return path
+    return storage.stored(attachments_folder(), message.attachment_path, "This message has no attachment.",
+                          "The attached file is missing from the server.")
 
 
 def _attach(message: CommunicationMessage, attachment: tuple[str, bytes] | None) -> None:

@@ -47,6 +47,7 @@ from ..letters.pdf import render_pdf
 from ..letters.render import Letter, LetterTemplateError, render_letter
 from . import files, snapshot, templates
 from .models import VendorMessage
+from .queue import orders_folder
 from .services import due
 
 log = logging.getLogger(__name__)
@@ -277,8 +278,7 @@ def _remote(vendor_id: int) -> tuple[dict | None, str]:
     if setting is None:
         return None, "The vendor has no EDI settings (a connection and a folder): add them on the vendor's page."
     try:
-        folder = (clean_folder(setting.orders_folder, "orders folder") if setting.orders_folder
-                  else join(clean_folder(setting.folder, "folder"), "orders"))
+        folder = clean_folder(orders_folder(setting), "orders folder")
         settings = transport_settings(setting.connection)
     except (UnsafePath, TransferError) as exc:
         return None, f"The vendor's EDI settings cannot be used: {exc}"

@@ -110,10 +110,12 @@ def _admin_only() -> None:
         abort(403)
 
 
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
+def _template_kind(letter: str) -> str:
+    """The letter kind of the URL, for an institution administrator (else 403; an unknown kind 404)."""
+    _admin_only()
+    if letter not in KINDS:
         abort(404)
-    return kind
+    return letter
 
 
 def _parts(form: TemplateForm) -> dict[str, str]:
@@ -162,13 +164,12 @@ def templates():
 @bp.post("/admin/letters/<letter>/active")
 @roles_required(Role.ADMIN)
 def set_active(letter):
-    kind = letter
-    _admin_only()
+    kind = _template_kind(letter)
     if not FlaskForm().validate():
         abort(400)
     active = request.form.get("active") == "1"
     with saving():
-        letters.set_active(current_user, _kind(kind), active)
+        letters.set_active(current_user, kind, active)
     flash(f"{KINDS[kind]}: {'active' if active else 'not made'}.", "ok")
     if htmx:
         return render("outgoing/templates.html", "outgoing/_templates_table.html", kinds=letters.all_kinds())
@@ -178,9 +179,7 @@ def set_active(letter):
 @bp.route("/admin/letters/<letter>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit(letter):
-    kind = letter
-    _admin_only()
-    _kind(kind)
+    kind = _template_kind(letter)
     if request.method == "GET":
         return _editor(kind)
     form = TemplateForm()
@@ -200,10 +199,8 @@ def edit(letter):
 @bp.post("/admin/letters/<letter>/preview")
 @roles_required(Role.ADMIN)
 def preview(letter):
-    kind = letter
     """The live preview of the text being typed (#letter-preview): nothing is saved."""
-    _admin_only()
-    _kind(kind)
+    kind = _template_kind(letter)
     form = TemplateForm()
     if not form.validate():
         abort(400)
@@ -215,9 +212,7 @@ def preview(letter):
 @bp.post("/admin/letters/<letter>/preview.pdf")
 @roles_required(Role.ADMIN)
 def preview_pdf(letter):
-    kind = letter
-    _admin_only()
-    _kind(kind)
+    kind = _template_kind(letter)
     form = TemplateForm()
     if not form.validate():
         abort(400)
@@ -231,9 +226,7 @@ def preview_pdf(letter):
 @bp.post("/admin/letters/<letter>/reset")
 @roles_required(Role.ADMIN)
 def reset(letter):
-    kind = letter
-    _admin_only()
-    _kind(kind)
+    kind = _template_kind(letter)
     if not FlaskForm().validate():
         abort(400)
     with saving():
@@ -245,10 +238,8 @@ def reset(letter):
 @bp.post("/admin/letters/<letter>/test")
 @roles_required(Role.ADMIN)
 def send_test(letter):
-    kind = letter
     """E-mail the demo letter of the text on the page (saved or not) to the administrator."""
-    _admin_only()
-    _kind(kind)
+    kind = _template_kind(letter)
     form = TemplateForm()
     if not form.validate_on_submit():
         return _editor(kind, form, 422)

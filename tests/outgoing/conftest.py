@@ -4,13 +4,10 @@ letter straight from the demo order's snapshot (not through the queue functions)
 vendors with POs of libraries A and B, each with a message, for the pages' tests."""
 from __future__ import annotations
 
-import email
-import email.policy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.clock import utcnow
 from app.extensions import db
@@ -22,6 +19,7 @@ from app.vendors import services as vs
 from tests.helpers import free_port
 from tests.orders.helpers import make_vendors
 from tests.outgoing.helpers import message, sent_po
+from testkit.mail import SmtpServer
 
 REFUSED = "nobody@vendor.example"        # the test server answers 550 for it
 BUSY = "busy@vendor.example"             # ... and 450 (try later) for this one
@@ -33,51 +31,6 @@ def letter_files(app, tmp_path):
     app.config.update(LETTER_FOLDER=str(tmp_path / "letters"), MAIL_CATCH_ALL_FOLDER=str(tmp_path / "mail"),
                       OUTGOING_RETRY_SECONDS=60, OUTGOING_MAX_ATTEMPTS=8, MAIL_SERVER="")
     return tmp_path
-
-
-@dataclass
-class Collector:
-    """An aiosmtpd handler keeping every envelope the server accepted."""
-    envelopes: list = field(default_factory=list)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == REFUSED:
-            return "550 5.1.1 No such user here"
-        if address == BUSY:
-            return "450 4.2.1 Mailbox busy, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    @property
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-
-class SmtpServer:
-    def __init__(self, port: int):
-        self.port, self.handler, self.controller = port, Collector(), None
-
-    def start(self) -> "SmtpServer":
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    @property
-    def envelopes(self):
-        return self.handler.envelopes
-
-    @property
-    def messages(self):
-        return self.handler.messages
 
 
 @pytest.fixture
@@ -114,7 +67,8 @@ def letters(world, letter_folder) -> Letters:
 @pytest.fixture
 def smtp_down(app, letter_files):
     """The SMTP server, not started yet: mail goes to a closed port until ``.start()``."""
-    server = SmtpServer(free_port())
+    server = SmtpServer(free_port(), refuse={REFUSED: "550 5.1.1 No such user here",
+                                            BUSY: "450 4.2.1 Mailbox busy, try again later"})
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
     yield server
     server.stop()

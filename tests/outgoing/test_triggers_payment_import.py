@@ -5,31 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
 from app.extensions import db
 from app.outgoing import snapshot
-from app.vendors import services as vs
-from testkit.erp import erp_profile, sftp_connection
+from tests.integrations.payment_import.conftest import erp, other_vendor  # noqa: F401  (fixtures)
 from tests.integrations.payment_import.helpers import confirmation, drop, paid, rejected, run_import, waiting
 from tests.outgoing.helpers import contact, messages, switch
 
 
 @pytest.fixture
-def erp(app, world, sshd):
-    admin = world.user("admin")
-    conn, root = sftp_connection(admin, sshd)
-    profile = erp_profile(admin, conn, folder_root=root, active=("import_payments",))
-    db.session.commit()
-    return SimpleNamespace(root=root, inbox=root / "payments" / "in", profile=profile)
-
-
-@pytest.fixture
-def two_vendors(world, vendors):
-    admin = world.user("admin")
-    other = vs.create_vendor(admin, "PLAIN2", vs.VendorFields(name="Other books", currency="EUR"))
+def two_vendors(world, vendors, other_vendor):
+    admin, other = world.user("admin"), other_vendor
     for vendor, address in ((vendors.plain, "ap@plain.example"), (other, "ap@other.example")):
         vendor.order_channel = "email"
         contact(admin, vendor, "Accounts", address, "payment")
