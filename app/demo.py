@@ -86,7 +86,9 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
         note = ""
         existing = db.session.scalar(select(User).filter_by(username=username))
         if existing is None:
-            create_user(None, username, DEMO_PASSWORD, full_name=full_name, roles=[(role, libs.get(lib))])
+            # an e-mail each, so "send a test to me" works (the demo's mail stays in instance/mail/)
+            create_user(None, username, DEMO_PASSWORD, full_name=full_name, email=f"{username}@library.example",
+                        roles=[(role, libs.get(lib))])
         elif not password_matches(existing, DEMO_PASSWORD):
             note = " (existed before the demo: its own password)"
         listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
@@ -316,6 +318,8 @@ def _letters(admin, libs, erp_dir: str | None) -> None:
     from .vendors.models import Vendor
 
     institution = Institution.current()
+    if institution.name == "Institution":   # the configuration's default: letters deserve a real name
+        institution.name = "Demo University Library"
     for name, value in INSTITUTION.items():
         if not getattr(institution, name):
             setattr(institution, name, value)
