@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 from flask import current_app
@@ -24,6 +23,7 @@ from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger.money import format_plain
 from ..letters.data import Party, order_context
+from ..letters.pdf import render_pdf
 from ..letters.render import LetterTemplateError, render_letter
 from ..org.models import Institution
 from ..outgoing import queue as letters
@@ -65,41 +65,6 @@ def default_subject(pol: POLine) -> str:
     return _claim_letter(pol).subject[:MAX_SUBJECT]
 
 
-class _Text(HTMLParser):
-    """HTML to plain text: paragraphs and list items on their own lines, ``<br>`` a line break."""
-    BLOCKS = {"p", "div", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "section"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.BLOCKS:
-            self.out.append("\n\n")
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag == "br":
-            self.out.append("\n")
-        elif tag in ("td", "th"):
-            self.out.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in self.BLOCKS:
-            self.out.append("\n\n")
-
-    def handle_data(self, data):
-        self.out.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.out).split("\n")]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-
-
 def _ordered_on(pol: POLine):
     sent = pol.sent_at or (pol.po.sent_at if pol.po is not None else None)
     return sent.date().isoformat() if sent else "not sent yet"
@@ -116,7 +81,7 @@ def order_details(pol: POLine) -> list[tuple[str, str]]:
 
 def default_body(pol: POLine) -> str:
     """The claim letter's body as plain text (the person sending it may still edit it)."""
-    return html_to_text(_claim_letter(pol).body_html)
+    return mail.html_to_text(_claim_letter(pol).body_html)
 
 
 def default_recipient(pol: POLine) -> str:
@@ -278,7 +243,8 @@ def start_communication(actor, pol: POLine, kind: str, subject: str, body: str, 
                         attachment: tuple[str, bytes] | None = None, internal_note: str = "",
                         send: bool = True) -> Communication:
     """A new thread with its first message to the vendor, e-mailed when ``send``. A failed delivery
-    keeps the message with its error (see :func:`retry`) rather than raising."""
+    keeps the message with its error (see :func:`retry`) rather than raising. A claim without an
+    attachment of its own carries the claim letter's PDF (unless that letter is switched off)."""
     _require_writer(actor, pol)
     if kind not in KINDS:
         raise InvalidInput("Choose the type: " + " or ".join(KINDS.values()) + ".", "kind")
@@ -291,6 +257,8 @@ def start_communication(actor, pol: POLine, kind: str, subject: str, body: str, 
         raise InvalidInput("Write the message to the vendor.", "body")
     to_address = check_address(to_address)
     note = _text(internal_note, "internal_note", "internal note", MAX_NOTE)
+    if kind == "claim" and attachment is None and templates.is_active("claim"):
+        attachment = (f"claim-{pol.number}.pdf", render_pdf(_claim_letter(pol).pdf_html))   # the claim letter
     attachment = _check_attachment(attachment)
 
     comm = Communication(po_line=pol, po_line_id=pol.id, kind=kind, subject=subject, internal_note=note,

@@ -3,7 +3,6 @@ the built-in ones of :mod:`app.letters`, and whether a kind of letter is made at
 editing by an institution administrator (check, preview on demo data, save, reset, send a test)."""
 from __future__ import annotations
 
-from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -128,7 +127,7 @@ def send_test(actor, kind: str, parts: dict[str, str | None]) -> str:
                             "user (Administration › Users) and send it again.", "email")
     letter = preview(kind, parts)
     pdf_bytes = pdf.render_pdf(letter.pdf_html)
-    msg = mail.build_message(to, f"[Test] {letter.subject}", html_text(letter.body_html))
+    msg = mail.build_message(to, f"[Test] {letter.subject}", mail.html_to_text(letter.body_html))
     msg.add_alternative(letter.body_html, subtype="html")
     msg.add_attachment(pdf_bytes, maintype="application", subtype="pdf", filename=f"{kind}-test.pdf")
     try:
@@ -138,32 +137,3 @@ def send_test(actor, kind: str, parts: dict[str, str | None]) -> str:
     return to
 
 
-class _Text(HTMLParser):
-    _BREAKS = {"p", "br", "div", "tr", "li", "h1", "h2", "h3", "table"}
-
-    def __init__(self):
-        super().__init__()
-        self.out: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script", "head"):
-            self._skip += 1
-        elif tag in self._BREAKS:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "script", "head") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.out.append(data)
-
-
-def html_text(body_html: str) -> str:
-    """A plain-text version of a letter's HTML body (the text part of its e-mail)."""
-    parser = _Text()
-    parser.feed(body_html)
-    lines = [" ".join(line.split()) for line in "".join(parser.out).splitlines()]
-    return "\n".join(line for line in lines if line).strip() + "\n"

@@ -77,6 +77,25 @@ def test_claim_is_emailed_with_its_attachment(app, world, claims, smtp):
     assert "sent to claims@eurobooks.example" in event.note and "proforma.pdf" in event.note
 
 
+def test_a_claim_without_an_attachment_carries_the_claim_letter(app, world, claims, smtp):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from app.outgoing.models import LetterTemplate
+    pol, buyer = claims.overdue, world.user("buyer")
+    cs.start_communication(buyer, pol, "claim", cs.default_subject(pol), cs.default_body(pol), cs.default_recipient(pol))
+    db.session.commit()
+    [(name, content)] = _attachment_parts(smtp.messages[0])
+    text = " ".join("".join(p.extract_text() for p in PdfReader(BytesIO(content)).pages).split())
+    assert name == f"claim-{pol.number}.pdf" and pol.number in text and "The Claimed Book" in text
+    # the claim letter switched off: the claim goes as the text alone
+    db.session.add(LetterTemplate(kind="claim", active=False))
+    cs.start_communication(buyer, pol, "claim", "Again", "Where is it?", cs.default_recipient(pol))
+    db.session.commit()
+    assert _attachment_parts(smtp.messages[1]) == []
+
+
 def test_delivery_failure_keeps_the_message_and_retry_sends_it(app, world, claims, smtp_down):
     pol, buyer = claims.overdue, world.user("buyer")
     comm = cs.start_communication(buyer, pol, "claim", "Where is it? " + pol.number, "Please deliver.",
@@ -356,7 +375,7 @@ def test_responses_from_the_page_and_scoped_downloads(app, world, claims, smtp):
     db.session.expire_all()
     comm = db.session.get(Communication, comm.id)
     assert [(m.direction, m.body, m.attachment_name) for m in comm.messages] == [
-        ("out", "Please deliver.", None), ("in", "Shipped on Monday.", None), ("in", "", "reply.pdf")]
+        ("out", "Please deliver.", f"claim-{claims.overdue.number}.pdf"), ("in", "Shipped on Monday.", None), ("in", "", "reply.pdf")]
     page = client.get(_thread_url(pol)).get_data(as_text=True)
     assert "Shipped on Monday." in page and "reply.pdf" in page
     download = f"/orders/communications/messages/{comm.messages[2].id}/attachment"
