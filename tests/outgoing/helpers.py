@@ -18,7 +18,7 @@ from app.outgoing import files, snapshot
 from app.outgoing.models import LetterTemplate, VendorMessage
 from app.vendors import services as vs
 from app.vendors.models import Vendor
-from tests.orders.helpers import line
+from tests.orders.helpers import line, sent_line as sent  # noqa: F401  (tests import sent from here)
 
 
 @dataclass
@@ -81,12 +81,6 @@ def switch(kind: str, active: bool) -> None:
     db.session.flush()
 
 
-def sent(world, actor, vendor, **kw):
-    pol = line(world, actor, vendor, **kw)
-    os_.approve_po_line(actor, pol)
-    os_.send_po_line(actor, pol)
-    db.session.commit()
-    return pol
 
 
 def messages(**where) -> list[VendorMessage]:

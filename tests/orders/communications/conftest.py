@@ -9,10 +9,9 @@ import pytest
 
 from app import clock
 from app.extensions import db
-from app.orders import services as os_
 from app.vendors import services as vs
 from tests.helpers import free_port
-from tests.orders.helpers import line, make_vendors
+from tests.orders.helpers import make_vendors, sent_line
 from testkit.mail import SmtpServer
 
 
@@ -45,12 +44,6 @@ class Claims:
     vendor_email: str
 
 
-def sent_line(world, actor, vendor, **kw):
-    pol = line(world, actor, vendor, **kw)
-    os_.approve_po_line(actor, pol)
-    os_.send_po_line(actor, pol)
-    db.session.commit()
-    return pol
 
 
 @pytest.fixture
