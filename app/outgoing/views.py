@@ -321,13 +321,15 @@ def resend(vendor_message_id):
         copy = services.resend(current_user, message)
     notice = f"{copy.kind_label} {copy.po_number} queued to be sent again." if saved else ""
     problem = "" if saved else saved.message
-    if pol is not None:
+    if request.args.get("from") == "monitor" and is_institution_admin(current_user):
+        back = url_for("integrations.monitor")
+    elif pol is not None:
         back = url_for("communications.thread", number=pol.number)
     elif po is not None:
         back = url_for("outgoing.po_messages", po_number=po.number)
     else:
         back = url_for("orders.pos")
-    if not htmx or (pol is None and po is None):
+    if not htmx or (pol is None and po is None) or request.args.get("from") == "monitor":
         flash(notice or problem, "ok" if saved else "error")
         return redirect(back)
     return _messages(po=po, pol=pol, status=200 if saved else saved.status, notice=notice, problem=problem)

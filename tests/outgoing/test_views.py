@@ -310,8 +310,10 @@ def test_monitor_jobs_lists_letters_that_failed_and_sends_the_waiting_ones(app, 
     assert "failed: 1" in card and letters.po_b.number in card
     assert "The mail server refused the recipient x@y.example." in card
     assert f'/orders/pos/{letters.po_b.number}/communications' in card, "links to where Send again is"
-    # "Send again" queues a copy; "Send waiting letters now" delivers it (catch-all mail here)
-    client.post(f"/outgoing/messages/{letters.failed_b.id}/resend")
+    # "Send again" (on the card) queues a copy; "Send waiting letters now" delivers it (catch-all mail here)
+    assert f'/outgoing/messages/{letters.failed_b.id}/resend?from=monitor' in card
+    resp = client.post(f"/outgoing/messages/{letters.failed_b.id}/resend?from=monitor")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/erp/jobs")
     resp = client.post("/outgoing/send-now")
     assert resp.status_code == 302
     db.session.expire_all()
