@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | N
     register_busy_handling(app)
     from .cli import register_cli
     register_cli(app)
+    from .outgoing.runs import register_kick
+    register_kick()   # a commit that queued letters to vendors starts their delivery
 
     from .auth.permissions import unregistered_endpoints
     missing = unregistered_endpoints(app)
@@ -96,10 +98,11 @@ def _register_blueprints(app: Flask) -> None:
     from .main import bp as main_bp
     from .orders.communications_views import bp as communications_bp
     from .orders.views import bp as orders_bp
+    from .outgoing.views import bp as outgoing_bp
     from .vendors.views import bp as vendors_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, invoices_bp,
-               invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
+    for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, outgoing_bp,
+               invoices_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
                admin_bp, api_bp):
         app.register_blueprint(bp)
 

@@ -16,8 +16,9 @@ def register_cli(app):
     from .integrations.cli import jobs_group
     from .migration.cli import migrate_group
     from .orders.cli import orders_group
+    from .outgoing.cli import letters_group
     for command in (init_command, demo_command, users_group, ledger_group, rollover_group, orders_group, jobs_group,
-                    migrate_group, backup_command, restore_command):
+                    migrate_group, backup_command, restore_command, letters_group):
         app.cli.add_command(command)
 
 

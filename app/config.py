@@ -54,14 +54,24 @@ class Defaults:
     ERP_IMPORT_MIN_AGE_SECONDS = 10    # an input file written more recently is left for the next run
     ERP_UPLOAD_PROCESS_FROM = 500      # from this many files, the invoice export uploads from a child process
     ERP_ORDER_RETRY_SECONDS = 60       # after a failed PO export, wait this long before the next try
-    # Outgoing e-mail (claims and other messages to vendors), see app/mail.py.
-    MAIL_SERVER = "localhost"
+    # Outgoing e-mail (claims and letters to vendors), see app/mail.py. MAIL_SERVER "" (the default)
+    # sends nothing: each message is written as a .eml file to MAIL_CATCH_ALL_FOLDER instead.
+    MAIL_SERVER = ""
+    MAIL_CATCH_ALL_FOLDER = None       # default: instance/mail
     MAIL_PORT = 25
     MAIL_USE_TLS = False  # STARTTLS after connecting
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_SENDER = "acquisitions@library.invalid"
     MAIL_TIMEOUT = 10  # seconds
+    # Letters to vendors (app/outgoing): stored first, delivered by the send_letters job.
+    LETTER_FOLDER = None               # their PDFs and EDI files; default: instance/letters
+    # "Package and send" packages in the request up to this many ready lines, else as a background run.
+    PACKAGE_IN_REQUEST_MAX_LINES = 100
+    OUTGOING_KICK = True               # start a delivery right after the commit that queued a letter
+    OUTGOING_INTERVAL_SECONDS = 60     # the scheduler's send_letters run (retries and missed kicks)
+    OUTGOING_RETRY_SECONDS = 60        # back-off base: a failed attempt waits 60 s, 120 s, 240 s ... at most 1 h
+    OUTGOING_MAX_ATTEMPTS = 8          # then the letter is marked failed (Monitor Jobs, the PO's page: send again)
     # Backups (app/backup): `flask backup`, `flask restore`, and the scheduler's daily backup.
     BACKUP_FOLDER = None               # default: instance/backups (better: a folder on another disk)
     BACKUP_SCHEDULE = "02:00"          # the scheduler's daily backup, HH:MM in SCHEDULER_TIMEZONE; "" for none

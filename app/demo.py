@@ -86,7 +86,9 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
         note = ""
         existing = db.session.scalar(select(User).filter_by(username=username))
         if existing is None:
-            create_user(None, username, DEMO_PASSWORD, full_name=full_name, roles=[(role, libs.get(lib))])
+            # an e-mail each, so "send a test to me" works (the demo's mail stays in instance/mail/)
+            create_user(None, username, DEMO_PASSWORD, full_name=full_name, email=f"{username}@library.example",
+                        roles=[(role, libs.get(lib))])
         elif not password_matches(existing, DEMO_PASSWORD):
             note = " (existed before the demo: its own password)"
         listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
@@ -114,6 +116,7 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
                 if amount:
                     _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
     _erp(admin, erp_dir)   # before the orders: the POs the demo sends are then exported to the ERP folder
+    _letters(admin, libs, erp_dir)   # before the orders too: sending them makes their letters
     _orders(admin, libs)
     return listing
 
@@ -135,6 +138,7 @@ ERP_README = """Demo ERP exchange (profile DEMO-ERP, connection DEMO-LOCAL).
                    (FISCAL_PERIOD_ID 25 = FY2025, 26 = FY2026). Try: cp samples/allocations.csv allocations/in/
   orders/out       Every PO sent to a vendor is exported here as XML.
   polines/out      Closed and cancelled PO lines are exported here in batches.
+  edi/coutts       The EDI vendor's folder: its EDIFACT ORDERS files go to edi/coutts/orders.
 
 Run any job from Administration > ERP integration > DEMO-ERP ("Run now"), or with
   flask --app wsgi jobs run export-invoices --profile DEMO-ERP
@@ -287,6 +291,70 @@ def _vendors_and_rates(admin) -> None:
     for currency, rate, day in RATES:
         if not db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):
             vendors.add_rate(admin, currency, rate, day)
+
+
+# How each demo vendor gets its orders (app.outgoing): e-mail, EDI, print; the tax office keeps
+# "none" (nothing is sent: an order would be made by phone or on the vendor's site).
+CHANNELS = {"HARRASS": "email", "COUTTS": "edi", "EBSCO": "print", "TAX": "none"}
+INSTITUTION = dict(address="1 University Square\n1000 Demo City", email="acquisitions@library.example",
+                   billing_address="Accounts Payable\n1 University Square\n1000 Demo City",
+                   edi_id="5412345000013", edi_id_qualifier="14")
+LIBRARY_ADDRESSES = {"MAIN": "Main Library, Goods In\n1 University Square\n1000 Demo City",
+                     "LAW": "Law Library\n12 Court Street\n1000 Demo City",
+                     "MED": "Medical Library, Acquisitions\n3 Hospital Road\n1001 Demo City"}
+
+
+def _letters(admin, libs, erp_dir: str | None) -> None:
+    """The letterhead (institution and library addresses, EDI id) and each vendor's order channel,
+    contacts and addresses, so sending a demo PO makes its letter. Fills only what is still empty."""
+    import os
+
+    from flask import current_app
+
+    from .integrations.edi.models import VendorEdiSetting
+    from .integrations.models import Connection
+    from .org.models import Institution
+    from .vendors import services as vendors
+    from .vendors.models import Vendor
+
+    institution = Institution.current()
+    if institution.name == "Institution":   # the configuration's default: letters deserve a real name
+        institution.name = "Demo University Library"
+    for name, value in INSTITUTION.items():
+        if not getattr(institution, name):
+            setattr(institution, name, value)
+    for code, address in LIBRARY_ADDRESSES.items():
+        if code in libs and not libs[code].address:
+            libs[code].address = address
+    for code, channel in CHANNELS.items():
+        vendor = db.session.scalar(select(Vendor).filter_by(code=code))
+        if vendor is None or vendor.order_channel != "none" or channel == "none":
+            continue   # set already (or by someone): left alone
+        vendor.order_channel = channel
+        if not vendor.addresses:
+            vendors.add_address(admin, vendor, vendors.AddressFields(
+                line1=f"{vendor.name}, Order Department", line2="10 Trade Street", city="Vendorville",
+                postal_code="2000", country="Germany" if code == "HARRASS" else "United Kingdom",
+                types=["order", "billing"], preferred=True))
+        for contact in vendor.contacts:
+            if not contact.roles:
+                contact.roles = "order,claim"
+        if code == "HARRASS":
+            payment = vendors.add_contact(admin, vendor, "Accounts receivable", "accounts@harrass.example")
+            payment.roles = "payment"
+        if channel == "edi":
+            vendor.edi_enabled, vendor.edi_vendor_id, vendor.edi_id_qualifier = True, "5030670000006", "14"
+            connection = db.session.scalar(select(Connection).filter_by(code="DEMO-LOCAL"))
+            if connection is not None and db.session.scalar(select(VendorEdiSetting).filter_by(
+                    vendor_id=vendor.id)) is None:
+                db.session.add(VendorEdiSetting(vendor=vendor, connection=connection, folder="edi/coutts"))
+                root = os.path.abspath(erp_dir or os.path.join(current_app.instance_path, "erp"))
+                os.makedirs(os.path.join(root, "edi", "coutts", "orders"), exist_ok=True)
+    # The demo shows every letter: the payment notice (off in a new institution) is turned on.
+    from .outgoing.models import LetterTemplate
+    if db.session.scalar(select(LetterTemplate).filter_by(kind="payment_notice")) is None:
+        db.session.add(LetterTemplate(kind="payment_notice", active=True, updated_by_id=admin.id))
+    db.session.flush()
 
 
 def _inventory(admin, libs) -> None:

@@ -9,3 +9,4 @@ from .invoices import models as _invoices  # noqa: F401
 from .integrations import models as _integrations  # noqa: F401
 from .integrations.edi import models as _edi  # noqa: F401
 from . import idempotency as _idempotency  # noqa: F401
+from .outgoing import models as _outgoing  # noqa: F401

@@ -23,6 +23,8 @@ Only invoices Waiting for Payment or Ready to be Paid change; a record for an in
 status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
 error). The voucher fields are stored for information only; when the ERP leaves them out the
 payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+When the payment notice letter is switched on, the paid invoices of a file get one notice per vendor
+and voucher (:func:`app.invoices.services.notify_payment`), queued in the file's transaction.
 
 Closed fiscal periods: a payment confirmation posts no money (the invoice expended when it was
 approved), so an invoice expended on a closed period is paid and closed as any other. A
@@ -147,6 +149,9 @@ def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> N
         ctx.log.warning(f"{name}: {warning}", file=name)
     ctx.log.progress(0, len(records))
     outcome = _apply_all(ctx, name, records)
+    notices = invoices.notify_payment(ctx.actor, outcome.paid_invoices)   # in the file's transaction
+    if notices:
+        ctx.log.info(f"{name}: {len(notices)} payment notice(s) queued for the vendors.", file=name)
     if handled is None:
         handled = HandledFile(job=JOB, sha256=digest)
         db.session.add(handled)
@@ -196,6 +201,7 @@ class _Outcome:
     def __init__(self):
         self.paid = self.rejected = self.unchanged = self.failed = 0
         self.fallbacks: dict[str, int] = defaultdict(int)
+        self.paid_invoices: list[Invoice] = []   # for the payment notices, once the file is applied
 
     def __str__(self):
         parts = [f"{self.paid} paid", f"{self.rejected} rejected"]
@@ -213,6 +219,7 @@ class _Result:
     error: str = ""
     warnings: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
+    invoice: Invoice | None = None
 
 
 class _Refused(Exception):
@@ -252,6 +259,8 @@ def _report(ctx, file_name: str, rec: Confirmation, result: _Result, outcome: _O
         ctx.log.error(f"{rec.where}: {result.error}", file=file_name, record=rec.label)
     else:
         setattr(outcome, result.kind, getattr(outcome, result.kind) + 1)
+        if result.kind == "paid" and result.invoice is not None:
+            outcome.paid_invoices.append(result.invoice)
 
 
 def _prefetch(records: list[Confirmation]):
@@ -318,6 +327,8 @@ def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared:
             raise _Refused() from exc
         return _Result("failed", f"invoice {inv.number} ({inv.vendor.code}): {exc} Nothing changed.",
                        result.warnings)
+    if result.kind == "paid":
+        result.invoice = inv
     return result
 
 
@@ -355,7 +366,8 @@ def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) 
         amount, currency = inv.total_amount, inv.currency
         result.fallbacks.append("voucher_amount (stored the invoice total)")
     currency = currency or inv.currency
-    invoices.record_payment(ctx.actor, inv, voucher, on, amount, currency, flush=False)   # the savepoint flushes
+    invoices.record_payment(ctx.actor, inv, voucher, on, amount, currency, flush=False,   # the savepoint flushes
+                            notify=False)   # one notice per vendor and voucher, once the file is applied
     if currency == inv.currency and inv.payment_amount != inv.total_amount:
         result.warnings.append(f"invoice {inv.number} ({inv.vendor.code}) paid {inv.payment_amount} {currency}, "
                                f"its total is {inv.total_amount}; recorded as sent (for information only).")

@@ -26,7 +26,8 @@ def need(ok: bool, what: str):
 def base_config(uri: str, **extra) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_PARAMS": FAST_HASH,
-            "ERP_IMPORT_MIN_AGE_SECONDS": 0, "BACKUP_SCHEDULE": "", **extra}
+            "ERP_IMPORT_MIN_AGE_SECONDS": 0, "BACKUP_SCHEDULE": "", "OUTGOING_KICK": False,
+            "PACKAGE_RUNS_IN_FOREGROUND": True, **extra}
 
 
 class IsolatedClient(FlaskClient):

@@ -1,6 +1,6 @@
 """Administration forms."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.models import ROLE_LABELS
@@ -32,3 +32,21 @@ class LibraryForm(FlaskForm):
 class FundTypeForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=20)])
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+
+
+class InstitutionForm(FlaskForm):
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)], render_kw={"rows": 4},
+                            description="Printed on letters to vendors; one line per line. Also the delivery "
+                                        "address of libraries that have none.")
+    billing_address = TextAreaField("Billing address", validators=[Optional(), Length(max=1000)],
+                                    render_kw={"rows": 4}, description="Empty: the address above.")
+    email = StringField("E-mail", validators=[Optional(), Length(max=200)],
+                        description="Printed on letters; vendors answer to it.")
+    edi_id = StringField("EDI id", validators=[Optional(), Length(max=35)],
+                         description="The institution in EDI orders (SAN, GLN…).")
+    edi_id_qualifier = StringField("EDI id qualifier", validators=[Optional(), Length(max=4)],
+                                   description="e.g. 31B for a SAN, 14 for a GLN.")
+
+
+class LibraryAddressForm(FlaskForm):
+    address = TextAreaField("Delivery address", validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})

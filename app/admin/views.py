@@ -1,4 +1,5 @@
-"""Administrator pages: users with roles and scopes, libraries, fund types."""
+"""Administrator pages: users with roles and scopes, libraries (with their delivery addresses), fund
+types, and the institution's details printed on letters to vendors."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,10 +12,10 @@ from ..extensions import db
 from ..forms_util import edit_form
 from ..funds import services as funds
 from ..htmx import render
-from ..org.models import Library
-from ..org.services import create_library
+from ..org.models import Institution, Library
+from ..org.services import create_library, set_library_address, update_institution
 from ..saving import saving
-from .forms import FundTypeForm, LibraryForm, RoleForm, UserForm
+from .forms import FundTypeForm, InstitutionForm, LibraryAddressForm, LibraryForm, RoleForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -98,9 +99,47 @@ def libraries():
         if saved:
             flash(f"Library {library.code} added.", "ok")
             return redirect(url_for("admin.libraries"))
+    return _libraries_page(form, status=422 if form.errors or form.form_errors else 200)
+
+
+def _libraries_page(form: LibraryForm, status: int = 200, address_forms: dict | None = None):
     rows = db.session.scalars(select(Library).order_by(Library.code)).all()
-    return render("admin/libraries.html", status=422 if form.errors or form.form_errors else 200, form=form,
-                  libraries=rows)
+    forms = {lib.id: LibraryAddressForm(formdata=None, prefix=f"l{lib.id}", data={"address": lib.address})
+             for lib in rows}
+    forms.update(address_forms or {})
+    return render("admin/libraries.html", status=status, form=form, libraries=rows, address_forms=forms)
+
+
+@bp.post("/libraries/<int:library_id>/address")
+@roles_required(Role.ADMIN)
+def library_address(library_id):
+    library = db.get_or_404(Library, library_id)
+    form = LibraryAddressForm(prefix=f"l{library.id}")
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            set_library_address(current_user, library, form.address.data)
+        if saved:
+            flash(f"Delivery address of {library.code} saved.", "ok")
+            return redirect(url_for("admin.libraries"))
+    return _libraries_page(LibraryForm(formdata=None), 422, {library.id: form})
+
+
+@bp.route("/institution", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def institution():
+    """The institution's addresses, e-mail and EDI id (its name comes from the set-up and is shown only)."""
+    inst = Institution.current() or abort(404)
+    form = InstitutionForm(obj=inst) if request.method == "GET" else InstitutionForm()
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            update_institution(current_user, inst, address=form.address.data, billing_address=form.billing_address.data,
+                               email=form.email.data, edi_id=form.edi_id.data,
+                               edi_id_qualifier=form.edi_id_qualifier.data)
+        if saved:
+            flash("Institution details saved.", "ok")
+            return redirect(url_for("admin.institution"))
+    return render("admin/institution.html", status=422 if request.method == "POST" else 200, form=form,
+                  institution=inst)
 
 
 @bp.route("/fund-types", methods=["GET", "POST"])

@@ -118,6 +118,8 @@ def start(app) -> BackgroundScheduler:
                       args=[app], id=RECONCILE_ID, next_run_time=datetime.now(scheduler.timezone))
     from ..backup.runs import schedule_backup
     schedule_backup(app, scheduler)   # the daily backup at BACKUP_SCHEDULE
+    from ..outgoing.runs import schedule_delivery
+    schedule_delivery(app, scheduler)   # letters to vendors: retries, and what no kick delivered
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     elector = app.extensions.get("scheduler_elector")

@@ -42,6 +42,7 @@ from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import get_one
+from ..outgoing import queue as letters
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from . import charges, history, rules, settings
@@ -850,10 +851,12 @@ def mark_many_exported(actor, invoice_ids: list[int]) -> dict[int, Exported]:
 
 
 def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: date, amount,
-                   currency: str | None = None, *, flush: bool = True) -> Invoice:
+                   currency: str | None = None, *, flush: bool = True, notify: bool = True) -> Invoice:
     """The payment (by hand or from the ERP's confirmation) closes the invoice and its POLs that
-    are received and fully invoiced. ``flush=False``: the caller flushes (a bulk import flushes
-    once per chunk of records)."""
+    are received and fully invoiced, and (when the payment notice is switched on) queues the
+    vendor's payment notice. ``flush=False``: the caller flushes (a bulk import flushes once per
+    chunk of records). ``notify=False``: the caller sends the notices (the ERP import sends one per
+    vendor and voucher, :func:`notify_payment`)."""
     _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "record payments")
     _lock(invoice)
     refuse_unless("paid", invoice)
@@ -868,7 +871,27 @@ def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: d
     _close(actor, invoice, f"paid: voucher {voucher_number} on {payment_date.isoformat()}")
     if flush:
         db.session.flush()
+    if notify:
+        notify_payment(actor, [invoice])
     return invoice
+
+
+def notify_payment(actor, paid: list[Invoice]) -> list:
+    """Queue the payment notices of invoices just paid: one per vendor and voucher (number and
+    date), naming its invoices; nothing when the payment notice is switched off. Each is noted in
+    its invoices' history."""
+    groups: dict[tuple, list[Invoice]] = defaultdict(list)
+    for invoice in paid:
+        groups[(invoice.vendor_id, invoice.voucher_number, invoice.payment_date)].append(invoice)
+    made = []
+    for (_, voucher, day), group in groups.items():
+        message = letters.queue_payment_notice(actor, group[0].vendor, group, voucher, day)
+        if message is None:
+            continue
+        made.append(message)
+        for invoice in group:
+            history.log(invoice, actor, "payment_notice", note=letters.outcome(message))
+    return made
 
 
 def _close(actor, invoice: Invoice, note: str) -> None:

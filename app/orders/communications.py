@@ -9,20 +9,25 @@ reading follows the line's visibility. Every action is written to the line's his
 """
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import mail
+from .. import mail, storage
 from ..clock import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..ledger.money import format_plain
+from ..letters.data import Party, order_context
+from ..letters.pdf import render_pdf
+from ..letters.render import LetterTemplateError, render_letter
+from ..org.models import Institution
+from ..outgoing import queue as letters
+from ..outgoing import templates
 from .models import Communication, CommunicationMessage, POLine
 from .services import can_order, log, visible_po_lines_clause
 
@@ -32,16 +37,32 @@ MAX_SUBJECT = 300
 MAX_BODY = 100_000
 MAX_NOTE = 5_000
 MAX_ATTACHMENT_NAME = 200
-_STORED_NAME = re.compile(r"[0-9a-f]{32}")
 _EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+")
 _UNSAFE_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 
 
 # -- defaults for a new message ----------------------------------------------------------------
 
+def _claim_letter(pol: POLine):
+    """The claim letter of ``pol`` (the administrator's template, else the built-in one), signed by
+    the line's library."""
+    sent = pol.sent_at or (pol.po.sent_at if pol.po is not None else None)
+    letter = letters.order_letter(vendor=pol.vendor, account=pol.vendor_account,
+                                  po_number=pol.po.number if pol.po is not None else "", lines=[pol],
+                                  owner_library=pol.owner_library, ordered_on=sent.date() if sent else None)
+    if pol.owner_library is not None:
+        institution = Institution.current()
+        name = ", ".join(n for n in (institution.name if institution else "", pol.owner_library.name) if n)
+        letter = replace(letter, institution=Party(name, letter.institution.lines, letter.institution.email))
+    context = order_context(letter)
+    try:
+        return render_letter("claim", context, templates.sources("claim"))
+    except LetterTemplateError:   # a saved template that fails on this line: the built-in one still claims
+        return render_letter("claim", context)
+
+
 def default_subject(pol: POLine) -> str:
-    title = pol.title if len(pol.title) <= 80 else pol.title[:79] + "…"
-    return f"Order {pol.number}: {title}"
+    return _claim_letter(pol).subject[:MAX_SUBJECT]
 
 
 def _ordered_on(pol: POLine):
@@ -59,17 +80,13 @@ def order_details(pol: POLine) -> list[tuple[str, str]]:
 
 
 def default_body(pol: POLine) -> str:
-    details = "\n".join(f"{label}: {value}" for label, value in order_details(pol))
-    ordered_by = pol.owner_library.name if pol.owner_library else current_app.config["INSTITUTION_NAME"]
-    return (f"Dear {pol.vendor.name},\n\n"
-            f"We have not yet received the material of the order below.\n\n{details}\n\n"
-            "Please let us know when it will be delivered, or why it cannot be.\n\n"
-            f"Kind regards,\n{ordered_by}\n")
+    """The claim letter's body as plain text (the person sending it may still edit it)."""
+    return mail.html_to_text(_claim_letter(pol).body_html)
 
 
 def default_recipient(pol: POLine) -> str:
-    """The e-mail address of the vendor's first contact that has one (addresses carry none)."""
-    return next((c.email for c in pol.vendor.contacts if c.email.strip()), "")
+    """The e-mail address of the vendor's claims contact, else of its first contact that has one."""
+    return letters.recipient_for(pol.vendor, "claim")
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -183,24 +200,13 @@ def attachments_folder() -> Path:
 
 
 def _store(content: bytes) -> str:
-    folder = attachments_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = secrets.token_hex(16)
-    fd = os.open(folder / stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    return stored
+    return storage.store(attachments_folder(), content)
 
 
 def attachment_path(message: CommunicationMessage) -> Path:
     """The stored file of ``message``; NotFound when it has none or the file is missing."""
-    stored = message.attachment_path or ""
-    if not _STORED_NAME.fullmatch(stored):
-        raise NotFound("This message has no attachment.")
-    path = attachments_folder() / stored
-    if not path.is_file():
-        raise NotFound("The attached file is missing from the server.")
-    return path
+    return storage.stored(attachments_folder(), message.attachment_path, "This message has no attachment.",
+                          "The attached file is missing from the server.")
 
 
 def _attach(message: CommunicationMessage, attachment: tuple[str, bytes] | None) -> None:
@@ -237,7 +243,8 @@ def start_communication(actor, pol: POLine, kind: str, subject: str, body: str, 
                         attachment: tuple[str, bytes] | None = None, internal_note: str = "",
                         send: bool = True) -> Communication:
     """A new thread with its first message to the vendor, e-mailed when ``send``. A failed delivery
-    keeps the message with its error (see :func:`retry`) rather than raising."""
+    keeps the message with its error (see :func:`retry`) rather than raising. A claim without an
+    attachment of its own carries the claim letter's PDF (unless that letter is switched off)."""
     _require_writer(actor, pol)
     if kind not in KINDS:
         raise InvalidInput("Choose the type: " + " or ".join(KINDS.values()) + ".", "kind")
@@ -250,6 +257,8 @@ def start_communication(actor, pol: POLine, kind: str, subject: str, body: str, 
         raise InvalidInput("Write the message to the vendor.", "body")
     to_address = check_address(to_address)
     note = _text(internal_note, "internal_note", "internal note", MAX_NOTE)
+    if kind == "claim" and attachment is None and templates.is_active("claim"):
+        attachment = (f"claim-{pol.number}.pdf", render_pdf(_claim_letter(pol).pdf_html))   # the claim letter
     attachment = _check_attachment(attachment)
 
     comm = Communication(po_line=pol, po_line_id=pol.id, kind=kind, subject=subject, internal_note=note,

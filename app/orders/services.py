@@ -37,6 +37,7 @@ from ..ledger import TransactionKind
 from ..ledger.money import quantize
 from ..listing import ListFilter
 from ..org.models import Library
+from ..outgoing import queue as letters
 from ..ids import parse_id
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
@@ -473,19 +474,37 @@ def package_po_line(actor, pol: POLine, po: PurchaseOrder | None = None) -> Purc
     return po
 
 
-def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[PurchaseOrder]:
-    """Automatic packaging: Ready lines marked for automatic packaging (all the actor may order,
-    or ``lines``) go into one new PO per vendor and owner, and each PO is sent."""
-    if lines is None:
-        q = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
-                                 visible_po_lines_clause(actor)).order_by(POLine.id)
-        lines = [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
+def ready_for_packaging(actor) -> list[POLine]:
+    """Ready lines marked for automatic packaging that ``actor`` may order, oldest first."""
+    q = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
+                             visible_po_lines_clause(actor)).order_by(POLine.id)
+    return [p for p in db.session.scalars(q) if can_order(actor, p.owner_library_id)]
+
+
+def ready_for_packaging_count(actor) -> int:
+    """How many lines :func:`ready_for_packaging` gives, counted by the database."""
+    scope = library_scope(actor, PURCHASING)
+    mine = true() if scope is None else (POLine.owner_library_id.in_(scope) if scope else false())
+    return db.session.scalar(select(func.count()).select_from(POLine).where(
+        POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None), mine))
+
+
+def packaging_groups(actor, lines: list[POLine]) -> list[list[POLine]]:
+    """``lines`` by vendor and owner (one PO each), each checked for automatic packaging."""
     groups: dict[tuple, list[POLine]] = defaultdict(list)
     for pol in lines:
         _guard(actor, pol, "package_auto")
         groups[(pol.vendor_id, pol.owner_library_id)].append(pol)
+    return list(groups.values())
+
+
+def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[PurchaseOrder]:
+    """Automatic packaging: Ready lines marked for automatic packaging (all the actor may order,
+    or ``lines``) go into one new PO per vendor and owner, and each PO is sent."""
+    if lines is None:
+        lines = ready_for_packaging(actor)
     pos = []
-    for group in groups.values():
+    for group in packaging_groups(actor, lines):
         po = create_po(actor, group[0].vendor, group[0].owner_library, packaging="auto")
         for pol in group:
             pol.po = po
@@ -515,6 +534,7 @@ def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:
     record_event(actor, "po_sent", po, {"number": po.number, "vendor": po.vendor.code,
                                         "lines": [p.number for p in lines]})
     db.session.flush()
+    letters.queue_po(actor, po, lines, "packaged automatically" if po.packaging == "auto" else "sent")
     return po
 
 
@@ -731,6 +751,7 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
     if len(reason) > 1000:
         raise InvalidInput("The reason is longer than 1000 characters.", "reason")
     preview = cancel_preview(pol)
+    cancellation = _cancellation_of(pol, reason) if _was_sent(pol) else None
     _release(actor, pol, f"PO line cancelled: {reason}")
     for item in preview.items:
         log(pol, actor, "cancel", "item deleted", item.barcode or f"item {item.id}", "")
@@ -747,6 +768,9 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
     db.session.expire(pol, ["items", "holdings"])
     _finish_po(pol.po)
     db.session.flush()
+    if cancellation is not None:
+        letters.queue_cancellation(actor, vendor=pol.vendor, account=pol.vendor_account, po=pol.po,
+                                   po_number=pol.po.number, lines=[pol], reason=reason, payload=cancellation)
     return preview
 
 
@@ -774,13 +798,35 @@ def _check_new_vendor(pol: POLine, vendor: Vendor, account: VendorAccount | None
         raise InvalidInput(f"Account {account.code} belongs to another vendor.", "vendor_account")
 
 
+def _was_sent(pol: POLine) -> bool:
+    """The vendor was sent this line: its PO went out with it."""
+    return pol.po is not None and pol.po.sent_at is not None and pol.sent_at is not None
+
+
+def _cancellation_of(pol: POLine, reason: str) -> dict:
+    """The cancellation letter of ``pol`` as ordered now (before its vendor or PO changes)."""
+    po = pol.po
+    return letters.cancellation_payload(vendor=pol.vendor, account=pol.vendor_account, po_number=po.number,
+                                        lines=[pol], owner_library=po.owner_library,
+                                        ordered_on=po.sent_at.date() if po.sent_at else None, reason=reason)
+
+
 def replace_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | None = None) -> POLine:
-    """Change only the line's vendor; nothing is sent."""
+    """Change the line's vendor, keeping it on its PO. A line already sent is ordered from the new
+    vendor and cancelled with the old one."""
     _guard(actor, pol, "replace_vendor")
     _check_new_vendor(pol, vendor, account)
+    sent = _was_sent(pol)
+    old_vendor, old_account = pol.vendor, pol.vendor_account
+    reason = f"The order moves to another vendor ({vendor.name})."
+    cancellation = _cancellation_of(pol, reason) if sent else None
     log(pol, actor, "replace_vendor", "vendor", pol.vendor.code, vendor.code)
     pol.vendor, pol.vendor_id, pol.vendor_account = vendor, vendor.id, account
     db.session.flush()
+    if sent:
+        letters.queue_po(actor, pol.po, [pol], f"replace vendor: was {old_vendor.code}", vendor=vendor)
+        letters.queue_cancellation(actor, vendor=old_vendor, account=old_account, po=pol.po,
+                                   po_number=pol.po.number, lines=[pol], reason=reason, payload=cancellation)
     return pol
 
 
@@ -790,6 +836,10 @@ def change_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | N
     _guard(actor, pol, "change_vendor")
     _check_new_vendor(pol, vendor, account)
     old_po = pol.po
+    old_vendor, old_account = pol.vendor, pol.vendor_account
+    reason = f"The order moves to another vendor ({vendor.name})."
+    old_number = old_po.number if old_po is not None else ""
+    cancellation = _cancellation_of(pol, reason) if _was_sent(pol) else None   # before the old PO may go
     log(pol, actor, "change_vendor", "vendor", pol.vendor.code, vendor.code)
     pol.vendor, pol.vendor_id, pol.vendor_account = vendor, vendor.id, account
     po = create_po(actor, vendor, pol.owner_library)
@@ -806,9 +856,14 @@ def change_vendor(actor, pol: POLine, vendor: Vendor, account: VendorAccount | N
             record_event(actor, "po_deleted", old_po, {"number": old_po.number, "reason": f"{pol.number} moved "
                                                        f"to {po.number}"})
             db.session.delete(old_po)
+            old_po = None
         else:
             _finish_po(old_po)
     db.session.flush()
+    letters.queue_po(actor, po, [pol], f"change vendor: replaces {old_number}" if old_number else "change vendor")
+    if cancellation is not None:
+        letters.queue_cancellation(actor, vendor=old_vendor, account=old_account, po=old_po, po_number=old_number,
+                                   lines=[pol], reason=reason, payload=cancellation)
     return po
 
 

@@ -39,6 +39,7 @@ from ..ids import parse_id
 from ..saving import saving
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
+from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
@@ -714,6 +715,17 @@ def vendor_orders(vendor_id):
 def package_ready():
     if not orders.can_order(current_user, anywhere=True):
         abort(403)
+    waiting = orders.ready_for_packaging_count(current_user)
+    if not package_run.in_request(waiting):
+        actor_id = current_user.id
+        run_id, started = package_run.start(current_user)
+        if started:
+            package_run.in_background(current_app._get_current_object(), run_id, actor_id)
+        flash(f"Packaging {waiting:,} ready lines in the background: the orders appear in this list as they are "
+              f"sent (run #{run_id}), and their letters follow." if started else
+              f"Ready lines are being packaged already (run #{run_id}): the orders appear in this list as they "
+              "are sent.", "ok")
+        return redirect_to(url_for("orders.pos"))
     with saving() as saved:
         sent = orders.package_ready_lines(current_user)
     if not saved:

@@ -7,6 +7,13 @@ class Institution(db.Model):
     code = db.Column(db.String(20), nullable=False, unique=True)
     name = db.Column(db.String(200), nullable=False)
     currency = db.Column(db.String(3), nullable=False)
+    # Printed on letters to vendors; the billing address defaults to the address.
+    address = db.Column(db.Text, nullable=False, default="")
+    billing_address = db.Column(db.Text, nullable=False, default="")
+    email = db.Column(db.String(200), nullable=False, default="")
+    # The institution in EDI files it sends (UNB sender, NAD+BY): SAN, GLN/EAN, ...
+    edi_id = db.Column(db.String(35), nullable=False, default="")
+    edi_id_qualifier = db.Column(db.String(4), nullable=False, default="")
 
     @classmethod
     def current(cls) -> "Institution | None":
@@ -17,6 +24,7 @@ class Library(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     code = db.Column(db.String(20), nullable=False, unique=True)
     name = db.Column(db.String(200), nullable=False)
+    address = db.Column(db.Text, nullable=False, default="")   # delivery address of its orders
 
     def __str__(self):
         return f"{self.name} ({self.code})"

@@ -1,6 +1,8 @@
 """Libraries of the institution."""
 from sqlalchemy import select
 
+from ..auth.models import Role
+from ..auth.permissions import require_institution_role
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
 from ..ids import parse_id
@@ -42,3 +44,37 @@ def get_library(ref, field: str = "library") -> Library | None:
     if lib is None:
         raise InvalidInput(f"No library {ref}.", field)
     return lib
+
+
+def _text(value, limit: int, field: str, label: str) -> str:
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) > limit:
+        raise InvalidInput(f"{label} is at most {limit} characters.", field)
+    return text
+
+
+def update_institution(actor, institution, *, address: str, billing_address: str, email: str, edi_id: str,
+                       edi_id_qualifier: str):
+    """The institution's details printed on letters to vendors and sent in EDI orders (its name and
+    currency are set when it is created and are not changed here)."""
+    require_institution_role(actor, {Role.ADMIN}, "change the institution's details")
+    email = _text(email, 200, "email", "The e-mail address")
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        raise InvalidInput("Give one e-mail address, like acquisitions@library.example.", "email")
+    edi_id = _text(edi_id, 35, "edi_id", "The EDI id")
+    qualifier = _text(edi_id_qualifier, 4, "edi_id_qualifier", "The EDI id qualifier")
+    if edi_id and not qualifier:
+        raise InvalidInput("Give the qualifier of the EDI id (e.g. 31B for a SAN, 14 for a GLN).", "edi_id_qualifier")
+    institution.address = _text(address, 1000, "address", "The address")
+    institution.billing_address = _text(billing_address, 1000, "billing_address", "The billing address")
+    institution.email, institution.edi_id, institution.edi_id_qualifier = email, edi_id, qualifier
+    db.session.flush()
+    return institution
+
+
+def set_library_address(actor, library: Library, address: str) -> Library:
+    """A library's delivery address (printed on its orders; empty: the institution's address)."""
+    require_institution_role(actor, {Role.ADMIN}, "change a library's delivery address")
+    library.address = _text(address, 1000, "address", "The delivery address")
+    db.session.flush()
+    return library

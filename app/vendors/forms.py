@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..limits import free_text
-from .models import ADDRESS_TYPES
+from .models import ADDRESS_TYPES, CONTACT_ROLES
+from .services import ORDER_CHANNELS
 
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
 
@@ -33,6 +34,9 @@ class VendorForm(FlaskForm):
     edi_vendor_id = StringField("EDI vendor ID (SAN/EAN)", validators=[Optional(), Length(max=50)])
     edi_id_qualifier = StringField("EDI ID qualifier", validators=[Optional(), Length(max=10)])
     edi_folder = StringField("EDI folder", validators=[Optional(), Length(max=200)])
+    order_channel = SelectField("Order channel", choices=list(ORDER_CHANNELS.items()), default="none",
+                                description="How orders, cancellations and claims reach this vendor; an "
+                                            "account may use another.")
 
 
 class AccountForm(FlaskForm):
@@ -40,6 +44,17 @@ class AccountForm(FlaskForm):
     description = StringField("Description", validators=[Optional()])
     financial_sys_code = StringField("Financial-system code", validators=[Optional()])
     status = SelectField("Status", choices=STATUS_CHOICES)
+    order_channel = SelectField("Order channel", choices=[("", "The vendor's")] + list(ORDER_CHANNELS.items()),
+                                default="")
+
+
+class AccountChannelForm(FlaskForm):
+    order_channel = SelectField("Order channel", choices=[("", "The vendor's")] + list(ORDER_CHANNELS.items()),
+                                default="")
+
+
+class ContactRolesForm(FlaskForm):
+    roles = MultiCheckboxField("Receives", choices=list(CONTACT_ROLES.items()))
 
 
 class AddressForm(FlaskForm):
@@ -58,6 +73,8 @@ class ContactForm(FlaskForm):
     email = StringField("Email", validators=[Optional()])
     phone = StringField("Phone", validators=[Optional()])
     note = StringField("Note", validators=[Optional(), free_text()])
+    roles = MultiCheckboxField("Receives", choices=list(CONTACT_ROLES.items()),
+                               description="The letters sent to this contact's e-mail.")
 
 
 class RateForm(FlaskForm):

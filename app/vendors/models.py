@@ -6,6 +6,11 @@ from ..extensions import db
 from ..types import Fixed, Percent
 
 ADDRESS_TYPES = ("billing", "payment", "order", "claim", "returns", "shipping")
+# How orders, cancellations and claims reach the vendor (app.outgoing); an account may override it.
+ORDER_CHANNELS = {"email": "E-mail", "edi": "EDI", "print": "Print (PDF to post)",
+                  "none": "None (ordered by phone or on the vendor's site)"}
+# What a contact receives: orders and cancellations, claims, payment notices.
+CONTACT_ROLES = {"order": "Orders", "claim": "Claims", "payment": "Payment notices"}
 
 
 class Vendor(db.Model):
@@ -27,6 +32,7 @@ class Vendor(db.Model):
     edi_vendor_id = db.Column(db.String(50), nullable=False, default="")  # SAN, EAN, ...
     edi_id_qualifier = db.Column(db.String(10), nullable=False, default="")
     edi_folder = db.Column(db.String(200), nullable=False, default="")
+    order_channel = db.Column(db.String(10), nullable=False, default="none")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     governmental_vendor = db.relationship("Vendor", remote_side=[id], lazy="joined", join_depth=1)
@@ -40,6 +46,7 @@ class Vendor(db.Model):
     __table_args__ = (
         db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
         db.CheckConstraint("governmental_vendor_id IS NULL OR governmental_vendor_id <> id", name="not_self_linked"),
+        db.CheckConstraint("order_channel IN ('email','edi','print','none')", name="order_channel_known"),
     )
 
     def __str__(self):
@@ -59,12 +66,15 @@ class VendorAccount(VendorPart, db.Model):
     description = db.Column(db.String(200), nullable=False, default="")
     financial_sys_code = db.Column(db.String(50), nullable=False, default="")
     status = db.Column(db.String(10), nullable=False, default="active")
+    order_channel = db.Column(db.String(10))  # NULL: the vendor's
 
     vendor = db.relationship("Vendor", back_populates="accounts")
 
     __table_args__ = (
         db.UniqueConstraint("vendor_id", "code"),
         db.CheckConstraint("status IN ('active','inactive')", name="status_known"),
+        db.CheckConstraint("order_channel IS NULL OR order_channel IN ('email','edi','print','none')",
+                           name="order_channel_known"),
     )
 
 
@@ -95,8 +105,13 @@ class VendorContact(VendorPart, db.Model):
     email = db.Column(db.String(200), nullable=False, default="")
     phone = db.Column(db.String(50), nullable=False, default="")
     note = db.Column(db.Text, nullable=False, default="")
+    roles = db.Column(db.String(100), nullable=False, default="")  # comma-separated CONTACT_ROLES
 
     vendor = db.relationship("Vendor", back_populates="contacts")
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
 
 
 class ExchangeRate(db.Model):

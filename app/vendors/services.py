@@ -27,7 +27,7 @@ from ..funds.services import check_currency  # noqa: F401  (one currency rule fo
 from ..ledger.money import RATE_SCALE, Rate, has_percent_precision, quantize_rate
 from ..org.models import Institution
 from ..ids import parse_id
-from .models import ADDRESS_TYPES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
+from .models import ADDRESS_TYPES, CONTACT_ROLES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 
 VENDOR_EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 RATE_EDITORS = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
@@ -43,8 +43,11 @@ SHARED_VENDOR_FIELDS = {
     "additional_code": "additional code", "national_tax_id": "national tax ID", "liable_for_vat": "VAT liability",
     "is_governmental": "governmental vendor mark", "vat_percent": "VAT percent",
     "governmental_vendor": "governmental vendor", "edi_enabled": "EDI settings", "edi_vendor_id": "EDI vendor ID",
-    "edi_id_qualifier": "EDI ID qualifier", "edi_folder": "EDI folder",
+    "edi_id_qualifier": "EDI ID qualifier", "edi_folder": "EDI folder", "order_channel": "order channel",
 }
+# How orders, cancellations and claims reach a vendor (app.outgoing delivers them); an account may differ.
+ORDER_CHANNELS = {"email": "E-mail (to the order contact)", "edi": "EDI (EDIFACT ORDERS)",
+                  "print": "Print (a PDF to post)", "none": "None (ordered by phone or on the vendor's site)"}
 
 
 def may_change_shared_vendor_data(user) -> bool:
@@ -104,6 +107,7 @@ class VendorFields:
     edi_vendor_id: str = ""
     edi_id_qualifier: str = ""
     edi_folder: str = ""
+    order_channel: str = "none"
 
     @classmethod
     def of(cls, vendor: Vendor) -> "VendorFields":
@@ -217,6 +221,15 @@ def _apply(vendor: Vendor, d: VendorFields) -> None:
     vendor.edi_folder = _text(d.edi_folder, "edi_folder", 200, label="The EDI folder")
     if vendor.edi_enabled and not vendor.edi_vendor_id:
         raise InvalidInput("EDI needs the vendor's EDI ID (SAN or EAN).", "edi_vendor_id")
+    vendor.order_channel = _channel(d.order_channel or "none", "order_channel")
+    if vendor.order_channel == "edi" and not vendor.edi_vendor_id:
+        raise InvalidInput("EDI orders need the vendor's EDI ID (SAN or EAN).", "edi_vendor_id")
+
+
+def _channel(value: str | None, field: str) -> str | None:
+    if value is not None and value not in ORDER_CHANNELS:
+        raise InvalidInput("Choose an order channel from the list.", field)
+    return value
 
 
 def governmental_vendors() -> list[Vendor]:
@@ -233,7 +246,7 @@ def _child(model, vendor: Vendor, child_id, what: str):
     return row
 
 
-def _account_fields(account, vendor, code, description, financial_sys_code, status):
+def _account_fields(account, vendor, code, description, financial_sys_code, status, order_channel=None):
     code = (code or "").strip()
     if not code or len(code) > 40 or any(c.isspace() for c in code):
         raise InvalidInput("An account code is 1–40 characters without spaces.", "code")
@@ -246,13 +259,15 @@ def _account_fields(account, vendor, code, description, financial_sys_code, stat
     account.financial_sys_code = _text(financial_sys_code, "financial_sys_code", 50,
                                        label="The financial-system code")
     account.status = _status(status)
+    account.order_channel = _channel(order_channel or None, "order_channel")
 
 
 def add_account(actor, vendor: Vendor, code: str, description: str = "", financial_sys_code: str = "",
-                status: str = "active") -> VendorAccount:
+                status: str = "active", order_channel: str | None = None) -> VendorAccount:
+    """``order_channel`` None: the vendor's."""
     _require_shared(actor, "change a vendor's accounts")
     account = VendorAccount()
-    _account_fields(account, vendor, code, description, financial_sys_code, status)
+    _account_fields(account, vendor, code, description, financial_sys_code, status, order_channel)
     vendor.accounts.append(account)
     db.session.flush()
     return account
@@ -336,10 +351,33 @@ def _contact_fields(contact, name, email, phone, note):
     contact.note = (note or "").strip()
 
 
-def add_contact(actor, vendor: Vendor, name: str, email: str = "", phone: str = "", note: str = "") -> VendorContact:
+def set_account_channel(actor, vendor: Vendor, account_id: int, order_channel: str | None) -> VendorAccount:
+    """The account's own order channel (None or "": the vendor's)."""
+    _require_shared(actor, "change a vendor's accounts")
+    account = _child(VendorAccount, vendor, account_id, "account")
+    account.order_channel = _channel(order_channel or None, "order_channel")
+    if account.order_channel == "edi" and not vendor.edi_vendor_id:
+        raise InvalidInput("EDI orders need the vendor's EDI ID (SAN or EAN): set it on the vendor first.",
+                           "order_channel")
+    db.session.flush()
+    return account
+
+
+def _roles(roles) -> str:
+    roles = [r for r in (roles or ()) if r]
+    unknown = [r for r in roles if r not in CONTACT_ROLES]
+    if unknown:
+        raise InvalidInput(f"Unknown contact role {unknown[0]!r}.", "roles")
+    return ",".join(r for r in CONTACT_ROLES if r in roles)
+
+
+def add_contact(actor, vendor: Vendor, name: str, email: str = "", phone: str = "", note: str = "",
+                roles=()) -> VendorContact:
+    """``roles``: what the contact receives (CONTACT_ROLES: orders, claims, payment notices)."""
     _require(actor, VENDOR_EDITORS, "change vendors")
     contact = VendorContact()
     _contact_fields(contact, name, email, phone, note)
+    contact.roles = _roles(roles)
     vendor.contacts.append(contact)
     db.session.flush()
     return contact
@@ -350,6 +388,14 @@ def update_contact(actor, vendor: Vendor, contact_id: int, name: str, email: str
     _require(actor, VENDOR_EDITORS, "change vendors")
     contact = _child(VendorContact, vendor, contact_id, "contact")
     _contact_fields(contact, name, email, phone, note)
+    db.session.flush()
+    return contact
+
+
+def set_contact_roles(actor, vendor: Vendor, contact_id: int, roles) -> VendorContact:
+    _require(actor, VENDOR_EDITORS, "change vendors")
+    contact = _child(VendorContact, vendor, contact_id, "contact")
+    contact.roles = _roles(roles)
     db.session.flush()
     return contact
 

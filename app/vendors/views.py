@@ -20,8 +20,9 @@ from ..extensions import db
 from ..htmx import changed, redirect_to, render
 from ..saving import saving
 from . import services as vendors
-from .forms import AccountForm, AddressForm, ContactForm, RateForm, RateUploadForm, VendorForm
-from .models import Vendor
+from .forms import (AccountChannelForm, AccountForm, AddressForm, ContactForm, ContactRolesForm, RateForm,
+                    RateUploadForm, VendorForm)
+from .models import CONTACT_ROLES, Vendor
 
 bp = Blueprint("vendors", __name__)
 VIEW = ALL_ROLES
@@ -93,7 +94,8 @@ def _vendor_fields(form: VendorForm) -> vendors.VendorFields:
         is_governmental=form.is_governmental.data, vat_percent=vat,
         governmental_vendor=form.governmental_vendor.data or None, notes=form.notes.data,
         edi_enabled=form.edi_enabled.data, edi_vendor_id=form.edi_vendor_id.data,
-        edi_id_qualifier=form.edi_id_qualifier.data, edi_folder=form.edi_folder.data)
+        edi_id_qualifier=form.edi_id_qualifier.data, edi_folder=form.edi_folder.data,
+        order_channel=form.order_channel.data or "none")
 
 
 def _kept_formdata(vendor: Vendor) -> MultiDict:
@@ -176,7 +178,7 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
-                  **forms)
+                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, **forms)
 
 
 @bp.get("/vendors/<int:vendor_id>")
@@ -209,9 +211,20 @@ def add_account(vendor_id):
 
     def change(vendor):
         a = vendors.add_account(current_user, vendor, form.code.data, form.description.data,
-                                form.financial_sys_code.data, form.status.data)
+                                form.financial_sys_code.data, form.status.data, form.order_channel.data or None)
         return f"Account {a.code} added."
     return _child_change(vendor_id, "accounts", "account_form", form, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/accounts/<int:account_id>/channel")
+@institution_roles_required(*EDIT)
+def account_channel(vendor_id, account_id):
+    form = AccountChannelForm(prefix=f"a{account_id}")
+
+    def change(vendor):
+        a = vendors.set_account_channel(current_user, vendor, account_id, form.order_channel.data or None)
+        return f"Order channel of account {a.code} saved."
+    return _child_change(vendor_id, "accounts", "row_form", form, change)
 
 
 @bp.post("/vendors/<int:vendor_id>/accounts/<int:account_id>/remove")
@@ -252,9 +265,21 @@ def add_contact(vendor_id):
     form = ContactForm()
 
     def change(vendor):
-        c = vendors.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data)
+        c = vendors.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data,
+                                roles=form.roles.data or [])
         return f"Contact {c.name} added."
     return _child_change(vendor_id, "details", "contact_form", form, change)
+
+
+@bp.post("/vendors/<int:vendor_id>/contacts/<int:contact_id>/roles")
+@roles_required(*EDIT)
+def contact_roles(vendor_id, contact_id):
+    form = ContactRolesForm(prefix=f"c{contact_id}")
+
+    def change(vendor):
+        c = vendors.set_contact_roles(current_user, vendor, contact_id, form.roles.data or [])
+        return f"What {c.name} receives saved."
+    return _child_change(vendor_id, "details", "row_form", form, change)
 
 
 @bp.post("/vendors/<int:vendor_id>/contacts/<int:contact_id>/remove")

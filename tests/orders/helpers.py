@@ -46,3 +46,12 @@ def line(world, actor, vendor, *, price="100.00", quantity=1, funds=None, method
     pol = os_.create_po_line(actor, fields)
     db.session.commit()
     return pol
+
+
+def sent_line(world, actor, vendor, **kw) -> POLine:
+    """A PO line (see :func:`line`) approved and sent by ``actor``, in its own PO; committed."""
+    pol = line(world, actor, vendor, **kw)
+    os_.approve_po_line(actor, pol)
+    os_.send_po_line(actor, pol)
+    db.session.commit()
+    return pol

@@ -16,17 +16,11 @@ from app.inventory.models import Holding, Item
 from app.orders import services as os_
 from app.orders.models import OutboxEvent, PurchaseOrder
 from tests.inventory.helpers import make_buyer_a
-from tests.orders.helpers import line
+from tests.orders.helpers import line, sent_line as _sent
 
 pytestmark = pytest.mark.postgres
 
 
-def _sent(world, buyer, vendor, **kw):
-    pol = line(world, buyer, vendor, **kw)
-    os_.approve_po_line(buyer, pol)
-    os_.send_po_line(buyer, pol)
-    db.session.commit()
-    return pol
 
 
 def _item_ids(pol):

@@ -16,7 +16,7 @@ from app.orders import services as os_
 from app.orders.models import POLine, POLineEvent, PurchaseOrder
 from tests.helpers import login
 from tests.inventory.helpers import record
-from tests.orders.helpers import line
+from tests.orders.helpers import line, sent_line as _sent
 
 HX = {"HX-Request": "true"}
 CLEAR_FLASHES = '<div id="flashes" class="flashes" hx-swap-oob="true"></div>'
@@ -36,12 +36,6 @@ def _count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
-def _sent(world, actor, vendor, **kw) -> POLine:
-    pol = line(world, actor, vendor, **kw)
-    os_.approve_po_line(actor, pol)
-    os_.send_po_line(actor, pol)
-    db.session.commit()
-    return pol
 
 
 def _actions_in(html, number):

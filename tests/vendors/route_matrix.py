@@ -12,10 +12,12 @@ MATRIX = {
     "vendors.edit": PURCHASING,
     "vendors.add_account": PURCHASING,
     "vendors.remove_account": PURCHASING,
+    "vendors.account_channel": PURCHASING,
     "vendors.add_address": PURCHASING,
     "vendors.remove_address": PURCHASING,
     "vendors.add_contact": PURCHASING,
     "vendors.remove_contact": PURCHASING,
+    "vendors.contact_roles": PURCHASING,
     "vendors.rates": ALL,
     "vendors.add_rate": RATES,
     "vendors.upload_rates": RATES,
@@ -29,7 +31,7 @@ API_MATRIX = {
 # Vendors and rates are the institution's (H12-05): creating a vendor, its accounts and addresses (all go
 # to the ERP's payment file) and rates need the role held for the whole institution. Editing a vendor is
 # open to a library-scoped buyer for the notes only (tests/org/test_institution_data.py), contacts too.
-INSTITUTION_WIDE = {"vendors.new", "vendors.add_account", "vendors.remove_account", "vendors.add_address",
+INSTITUTION_WIDE = {"vendors.new", "vendors.add_account", "vendors.remove_account", "vendors.account_channel", "vendors.add_address",
                     "vendors.remove_address", "vendors.add_rate", "vendors.upload_rates"}
 API_INSTITUTION_WIDE = {"api.create_vendor", "api.create_rate"}
 

@@ -20,12 +20,16 @@ class VendorEdiSetting(Scheduled, db.Model):
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id", ondelete="CASCADE"), nullable=False, unique=True)
     connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
     folder = db.Column(db.String(200), nullable=False, default="")    # under the connection's base_dir
+    # Where ORDERS files are uploaded ("" = the "orders" folder inside ``folder``), and their syntax.
+    orders_folder = db.Column(db.String(200), nullable=False, default="")
+    syntax = db.Column(db.String(4), nullable=False, default="UNOC")
 
     vendor = db.relationship("Vendor", lazy="joined")
     connection = db.relationship("Connection", lazy="joined")
 
     __table_args__ = (
         db.CheckConstraint("schedule IN ('none','hourly','daily','weekly')", name="schedule_known"),
+        db.CheckConstraint("syntax IN ('UNOC','UNOW')", name="syntax_known"),
     )
 
     @property

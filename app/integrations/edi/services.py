@@ -102,6 +102,8 @@ class EdiSettingFields:
     schedule: str = "none"
     schedule_time: str = ""
     schedule_day: int | None = None
+    orders_folder: str = ""            # where EDI ORDERS go ("" = "<folder>/orders")
+    syntax: str = "UNOC"               # of the ORDERS files: UNOC (Latin-1) or UNOW (UTF-8)
 
 
 def setting_of(vendor: Vendor) -> VendorEdiSetting | None:
@@ -130,6 +132,12 @@ def save_setting(actor, vendor: Vendor, f: EdiSettingFields) -> VendorEdiSetting
         if f.schedule_day is None or not 0 <= int(f.schedule_day) <= 6:
             raise InvalidInput("Choose the day of the week.", "schedule_day")
         day = int(f.schedule_day)
+    try:
+        orders_folder = clean_folder(f.orders_folder or "", "orders folder", allow_empty=True)
+    except UnsafePath as exc:
+        raise InvalidInput(str(exc), "orders_folder") from None
+    if f.syntax not in ("UNOC", "UNOW"):
+        raise InvalidInput("Choose the syntax UNOC (Latin-1) or UNOW (UTF-8).", "syntax")
     row = setting_of(vendor)
     if row is None:
         row = VendorEdiSetting(vendor=vendor, vendor_id=vendor.id, version=0)
@@ -137,6 +145,7 @@ def save_setting(actor, vendor: Vendor, f: EdiSettingFields) -> VendorEdiSetting
     row.connection, row.connection_id = f.connection, f.connection.id
     row.folder, row.active = folder, bool(f.active)
     row.schedule, row.schedule_time, row.schedule_day = schedule, time_, day
+    row.orders_folder, row.syntax = orders_folder, f.syntax
     row.version = (row.version or 0) + 1
     row.updated_at = utcnow()
     db.session.flush()

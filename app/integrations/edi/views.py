@@ -48,6 +48,9 @@ class SettingForm(FlaskForm):
     schedule_time = StringField("Time (HH:MM)")
     schedule_day = SelectField("Day", coerce=str, validate_choice=False,
                                choices=[("", "—")] + [(str(n), d) for n, d in enumerate(WEEKDAYS)])
+    orders_folder = StringField("Orders folder")
+    syntax = SelectField("Syntax of orders", choices=[("UNOC", "UNOC (Latin-1)"), ("UNOW", "UNOW (UTF-8)")],
+                         default="UNOC")
 
 
 def _receiver_only() -> None:
@@ -206,7 +209,8 @@ def edit_setting(edi_vendor_id):
         connection = db.session.get(Connection, int(connection_ref)) if connection_ref.isdigit() else None
         fields = edi.EdiSettingFields(connection=connection, folder=form.folder.data, active=form.active.data,
                                      schedule=form.schedule.data, schedule_time=form.schedule_time.data,
-                                     schedule_day=int(day) if day.isdigit() else None)
+                                     schedule_day=int(day) if day.isdigit() else None,
+                                     orders_folder=form.orders_folder.data or "", syntax=form.syntax.data)
         with saving(form) as saved:
             edi.save_setting(current_user, vendor, fields)
         if not saved:

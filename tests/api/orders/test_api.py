@@ -238,9 +238,9 @@ def test_every_action_through_the_api(world, orders, api):
     assert len(line_["items"]) == 2  # received copies stay
     act(client, number, "cancel", {"reason": "again"}, status=422)
     actions = [e.action for e in db.session.scalar(db.select(POLine).filter_by(number=number)).history]
-    # refused actions left no trace
-    assert actions == ["create", "approve", "package_auto", "send", "receive", "receive", "complete_receipt", "close",
-                       "reopen", "cancel"]
+    # refused actions left no trace; sending and cancelling a sent line each made a letter to the vendor
+    assert actions == ["create", "approve", "package_auto", "send", "letter", "receive", "receive", "complete_receipt",
+                       "close", "reopen", "cancel", "letter"]
 
 
 def test_action_bodies_are_strict_and_unknown_actions_not_found(world, orders, api):

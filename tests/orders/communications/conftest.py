@@ -2,58 +2,17 @@
 it, attachments in the test's own folder, and a PO line that was sent and is overdue."""
 from __future__ import annotations
 
-import email
-import email.policy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app import clock
 from app.extensions import db
-from app.orders import services as os_
 from app.vendors import services as vs
 from tests.helpers import free_port
-from tests.orders.helpers import line, make_vendors
-
-
-@dataclass
-class Collector:
-    """An aiosmtpd handler keeping every envelope the server accepted."""
-    envelopes: list = field(default_factory=list)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    @property
-    def messages(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes]
-
-
-class SmtpServer:
-    def __init__(self, port: int):
-        self.port, self.handler, self.controller = port, Collector(), None
-
-    def start(self, **options) -> "SmtpServer":
-        """``options`` go to aiosmtpd's Controller (e.g. an authenticator)."""
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    @property
-    def envelopes(self):
-        return self.handler.envelopes
-
-    @property
-    def messages(self):
-        return self.handler.messages
+from tests.orders.helpers import make_vendors, sent_line
+from testkit.mail import SmtpServer
 
 
 @pytest.fixture
@@ -85,12 +44,6 @@ class Claims:
     vendor_email: str
 
 
-def sent_line(world, actor, vendor, **kw):
-    pol = line(world, actor, vendor, **kw)
-    os_.approve_po_line(actor, pol)
-    os_.send_po_line(actor, pol)
-    db.session.commit()
-    return pol
 
 
 @pytest.fixture

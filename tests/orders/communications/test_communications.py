@@ -38,7 +38,7 @@ def test_defaults_name_the_line_and_its_order_details(app, world, claims):
     assert pol.number in cs.default_subject(pol)
     body = cs.default_body(pol)
     for expected in (pol.number, pol.po.number, "The Claimed Book", "978-3-16-148410-0", "EB-4711",
-                     "Quantity:", "2", "50.00 EUR", pol.po.sent_at.date().isoformat(),
+                     "quantity 2", "50.00 EUR", pol.po.sent_at.date().isoformat(),
                      pol.expected_receipt_date.isoformat(), "Euro Books", "Library A"):
         assert expected in body, expected
     assert cs.default_recipient(pol) == claims.vendor_email, "the first contact that has an e-mail"
@@ -75,6 +75,25 @@ def test_claim_is_emailed_with_its_attachment(app, world, claims, smtp):
     assert comm.kind == "claim" and comm.internal_note == "Paid in advance; see the proforma."
     [event] = _history(pol, "claim")
     assert "sent to claims@eurobooks.example" in event.note and "proforma.pdf" in event.note
+
+
+def test_a_claim_without_an_attachment_carries_the_claim_letter(app, world, claims, smtp):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from app.outgoing.models import LetterTemplate
+    pol, buyer = claims.overdue, world.user("buyer")
+    cs.start_communication(buyer, pol, "claim", cs.default_subject(pol), cs.default_body(pol), cs.default_recipient(pol))
+    db.session.commit()
+    [(name, content)] = _attachment_parts(smtp.messages[0])
+    text = " ".join("".join(p.extract_text() for p in PdfReader(BytesIO(content)).pages).split())
+    assert name == f"claim-{pol.number}.pdf" and pol.number in text and "The Claimed Book" in text
+    # the claim letter switched off: the claim goes as the text alone
+    db.session.add(LetterTemplate(kind="claim", active=False))
+    cs.start_communication(buyer, pol, "claim", "Again", "Where is it?", cs.default_recipient(pol))
+    db.session.commit()
+    assert _attachment_parts(smtp.messages[1]) == []
 
 
 def test_delivery_failure_keeps_the_message_and_retry_sends_it(app, world, claims, smtp_down):
@@ -356,7 +375,7 @@ def test_responses_from_the_page_and_scoped_downloads(app, world, claims, smtp):
     db.session.expire_all()
     comm = db.session.get(Communication, comm.id)
     assert [(m.direction, m.body, m.attachment_name) for m in comm.messages] == [
-        ("out", "Please deliver.", None), ("in", "Shipped on Monday.", None), ("in", "", "reply.pdf")]
+        ("out", "Please deliver.", f"claim-{claims.overdue.number}.pdf"), ("in", "Shipped on Monday.", None), ("in", "", "reply.pdf")]
     page = client.get(_thread_url(pol)).get_data(as_text=True)
     assert "Shipped on Monday." in page and "reply.pdf" in page
     download = f"/orders/communications/messages/{comm.messages[2].id}/attachment"
