@@ -116,9 +116,13 @@ class IntegrationProfile(db.Model):
     connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
     financial_system = db.Column(db.String(60), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
+    # Run-end e-mail (app.notifications): never, after every run, or only after a failed one; to
+    # ``recipients``.
+    notify_when = db.Column(db.String(10), nullable=False, default="off")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     connection = db.relationship("Connection", back_populates="profiles")
+    recipients = db.relationship("User", secondary="profile_recipient", order_by="User.username")
     sections = db.relationship("ProfileSection", back_populates="profile", cascade="all, delete-orphan",
                                lazy="selectin", order_by="ProfileSection.id")
 
