@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 
 from ..auth.permissions import ALL_ROLES, roles_required
-from ..extensions import db
 from ..htmx import is_htmx, render
 from ..saving import saving
 from . import services as work
