@@ -38,6 +38,7 @@ class Defaults:
     INSTITUTION_NAME = "Institution"
     INSTITUTION_CURRENCY = "EUR"
     PAGE_SIZE = 50
+    WORK_WAITING_FOR_PAYMENT_DAYS = 30   # My work lists invoices Waiting for Payment for longer than this
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
     INVOICE_FILE_FOLDER = None         # uploaded invoice spreadsheets between preview and load; default instance/uploads/invoice-files
     SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -19,6 +19,7 @@ from tzlocal import get_localzone
 
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
+from ..clock import utcnow
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
@@ -38,6 +39,7 @@ ADMIN = (Role.ADMIN,)
 FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
 RUNS_PER_PAGE = 25
 ALL_JOBS = {**JOBS, **OTHER_JOBS}
+HISTORY_DAYS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}   # runs started since
 
 
 @bp.before_request
@@ -379,7 +381,8 @@ def _running() -> list[JobRun]:
 def _history_filters() -> dict:
     return {"job": request.args.get("job", "") if request.args.get("job") in ALL_JOBS else "",
             "status": request.args.get("status", "") if request.args.get("status") in RUN_STATUSES else "",
-            "profile": request.args.get("profile", "")}
+            "profile": request.args.get("profile", ""),
+            "days": request.args.get("days", "") if request.args.get("days") in HISTORY_DAYS else ""}
 
 
 def _history(filters: dict, page: int):
@@ -390,6 +393,8 @@ def _history(filters: dict, page: int):
         q = q.where(JobRun.status == filters["status"])
     if filters["profile"]:
         q = q.where(JobRun.profile_code == filters["profile"])
+    if filters["days"]:
+        q = q.where(JobRun.started_at >= utcnow() - timedelta(days=int(filters["days"])))
     return db.paginate(q.order_by(JobRun.id.desc()), page=page, per_page=RUNS_PER_PAGE, error_out=False)
 
 
@@ -405,7 +410,7 @@ def monitor():
     beat = scheduler.heartbeat()
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
-           "statuses": RUN_STATUSES, "profiles": integrations.profiles(),
+           "statuses": RUN_STATUSES, "profiles": integrations.profiles(), "history_days": HISTORY_DAYS,
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
     return render("integrations/monitor.html", "integrations/_history.html", **ctx)   # HTMX: its filters, pager
 

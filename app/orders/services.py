@@ -931,6 +931,8 @@ def po_lines_query(user, f: LineFilter):
                                     POLine.vendor_reference.ilike(like)))
     if f.status == "open":
         query = query.where(POLine.status.in_(sorted(OPEN_STATUSES)))
+    elif f.status == "renewal":
+        query = query.where(POLine.status.in_(sorted(RENEWAL)))
     elif f.status in POL_STATUSES:
         query = query.where(POLine.status == f.status)
     if f.vendor_id:
