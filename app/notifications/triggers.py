@@ -9,10 +9,10 @@ library) is told only to institution-wide holders. Nobody is told what they just
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import clock
 from ..auth.models import Role, RoleAssignment, User
@@ -96,11 +96,11 @@ def edi_unmatched(actor, message) -> list[Notification]:
 REMINDED = frozenset({Role.PURCHASING_OPERATOR})
 
 
-def _last_reminded(kind: str) -> dict[int, date]:
-    """PO line id -> the day it was last reminded of (``kind``), in one query."""
-    rows = db.session.execute(select(Notification.object_id, func.max(Notification.created_at)).where(
-        Notification.kind == kind, Notification.object_type == "po_line").group_by(Notification.object_id))
-    return {pol_id: at.date() for pol_id, at in rows}
+def _reminded(kind: str) -> set[tuple[int, str]]:
+    """(PO line id, title) of every reminder of ``kind`` made so far, in one query."""
+    rows = db.session.execute(select(Notification.object_id, Notification.title).where(
+        Notification.kind == kind, Notification.object_type == "po_line").distinct())
+    return {(pol_id, title) for pol_id, title in rows}
 
 
 def _claim(pol) -> tuple[str, str]:
@@ -119,24 +119,23 @@ def _renewal(pol) -> tuple[str, str]:
 def reminders(today: date | None = None) -> dict[str, int]:
     """Remind the purchasing operators in each PO line's scope of its claim due (past its expected
     receipt date, material still to come) and of its renewal due (waiting for renewal). Once per
-    line and occasion: a line reminded of since it became due (the day after its expected receipt
-    date; its renewal date less its reminder days) is not reminded again, so a second run the same
-    day (or the next) tells nobody twice, while a new expected or renewal date is a new occasion.
-    Returns how many lines were reminded of, per kind. The caller commits."""
+    line and occasion: the title names the due date, and a line already reminded of under the same
+    title is not reminded again, so a second run the same day (or any later day) tells nobody
+    twice, while a new expected or renewal date is a new occasion. Returns how many lines were
+    reminded of, per kind. The caller commits."""
     today = today or clock.today()
     counts = {"claim_due": 0, "renewal_due": 0}
     claims = db.session.scalars(orders.claims_query(None, today)).all()
     renewals = db.session.scalars(select(POLine).where(POLine.status.in_(sorted(RENEWAL)),
                                                        POLine.renewal_date.isnot(None))
                                   .order_by(POLine.renewal_date, POLine.id)).all()
-    for kind, lines, became_due, words in (
-            ("claim_due", claims, lambda p: p.expected_receipt_date + timedelta(days=1), _claim),
-            ("renewal_due", renewals, lambda p: p.renewal_date - timedelta(days=p.renewal_reminder_days), _renewal)):
-        last = _last_reminded(kind)
+    for kind, lines, words in (("claim_due", claims, _claim), ("renewal_due", renewals, _renewal)):
+        done = _reminded(kind)
         for pol in lines:
-            if pol.id in last and last[pol.id] >= min(became_due(pol), today):
-                continue
             title, body = words(pol)
+            title = " ".join(title.split())[:300]   # as notify() keeps it
+            if (pol.id, title) in done:
+                continue
             if notify(kind, holders(REMINDED, pol.owner_library_id), title, body=body,
                       url=f"/orders/lines/{quote(pol.number, safe='')}", obj=pol, library_id=pol.owner_library_id):
                 counts[kind] += 1
