@@ -38,6 +38,7 @@ from ..funds.models import Fund
 from ..ledger.invoicing import VatCheck, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize
 from ..limits import MAX_TEXT_LENGTH, check_length
+from ..notifications import triggers as tell
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
@@ -701,16 +702,38 @@ def process_invoice(actor, invoice: Invoice) -> Invoice:
     rule = rules.matching_approval_rule(invoice)
     late = charges.late_periods(invoice) if rule is not None and rule.automatic else []
     if late:
+        why = f"It expends on closed fiscal period {_codes(late)}: an administrator approves it with a reason."
         history.transition(invoice, actor, "to_approval",
                            f"it expends on closed fiscal period {_codes(late)}: an administrator approves it "
                            "with a reason")
+        tell.approval_waiting(actor, invoice, approvers_of(invoice, rule, late=True), why)
     elif rule is not None and rule.automatic:
         _approve(actor, invoice, f"approved automatically by rule “{rule.name}”")
     else:
         history.transition(invoice, actor, "to_approval",
                            f"rule “{rule.name}”" if rule else "no rule: manual approval")
+        tell.approval_waiting(actor, invoice, approvers_of(invoice, rule),
+                              f"Approval rule “{rule.name}”." if rule else "No approval rule matched: manual approval.")
     db.session.flush()
     return invoice
+
+
+def approvers_of(invoice: Invoice, rule=None, *, late: bool = False) -> list:
+    """The active users who may approve ``invoice`` under ``rule`` (its matching approval rule):
+    the approvers (administrators, invoice managers) whose scope holds its library; only
+    administrators when it expends on a closed fiscal period (``late``); never its creator when
+    the rule asks for an approver other than the creator. What :func:`approve_invoice` checks."""
+    users = tell.holders({Role.ADMIN} if late else APPROVERS, invoice.owner_library_id)
+    if rule is not None and rule.approver_not_creator:
+        users = [u for u in users if u.id != invoice.created_by_id]
+    return users
+
+
+def _sent_for_approval_by(invoice: Invoice):
+    """Who last sent ``invoice`` for approval (None when nobody did)."""
+    return db.session.scalar(select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id,
+                                                        InvoiceEvent.action == "to_approval")
+                             .order_by(InvoiceEvent.id.desc()).limit(1))
 
 
 def approve_invoice(actor, invoice: Invoice, note: str = "", late_reason: str = "") -> Invoice:
@@ -837,6 +860,8 @@ def reject_invoice(actor, invoice: Invoice, reason: str) -> Invoice:
     history.transition(invoice, actor, "reject", reason)
     invoice.alert = f"Rejected: {reason}"
     db.session.flush()
+    sent = _sent_for_approval_by(invoice)
+    tell.invoice_returned(actor, invoice, sent.actor if sent else None, "rejected", reason)
     return invoice
 
 
@@ -990,6 +1015,11 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
     invoice.alert = f"{ERP_REJECTED}{reason}" if erp else f"Sent back to review: {reason}"
     invoice.approved_at = invoice.approved_by_id = invoice.closed_at = None
     db.session.flush()
+    if erp:
+        tell.erp_rejected(actor, invoice, reason, {Role.INVOICE_MANAGER})
+    else:
+        sent = _sent_for_approval_by(invoice)
+        tell.invoice_returned(actor, invoice, sent.actor if sent else None, "sent back to review", reason)
     return invoice
 
 

@@ -945,12 +945,14 @@ def po_lines_query(user, f: LineFilter):
 
 
 def claims_query(user, today: date | None = None):
-    """Lines past their expected receipt date with material still to come."""
+    """Lines past their expected receipt date with material still to come (``user`` None: every
+    library's, for the daily reminders)."""
     today = today or clock.today()
     pending_items = select(Item.id).where(Item.po_line_id == POLine.id, Item.received_date.is_(None)).exists()
     not_arrived = or_(and_(POLine.material_form == "electronic", POLine.activation_date.is_(None)),
                       and_(POLine.material_form == "physical", or_(pending_items, POLine.order_type == "continuous")))
-    return (select(POLine).where(visible_po_lines_clause(user), POLine.expected_receipt_date < today,
+    visible = visible_po_lines_clause(user) if user is not None else true()
+    return (select(POLine).where(visible, POLine.expected_receipt_date < today,
                                  POLine.status.in_(["sent", *sorted(RENEWAL)]), not_arrived)
             .order_by(POLine.expected_receipt_date, POLine.id))
 

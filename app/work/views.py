@@ -14,6 +14,8 @@ from wtforms import RadioField
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..htmx import is_htmx, render
 from ..saving import saving
+from ..notifications import services as notifications
+from ..notifications.models import KINDS, MODES
 from . import services as work
 
 bp = Blueprint("work", __name__)
@@ -47,7 +49,8 @@ def _home_form() -> HomeForm:
 @bp.get("/me")
 @roles_required(*ALL_ROLES)
 def me():
-    return render("work/me.html", home_form=_home_form(), any_work=work.has_work(current_user))
+    return render("work/me.html", home_form=_home_form(), any_work=work.has_work(current_user),
+                  kinds=KINDS, modes_available=MODES, modes=notifications.preferences(current_user))
 
 
 @bp.post("/me/home")
@@ -56,12 +59,14 @@ def set_home():
     form = _home_form()
     if not form.validate():
         return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
-                      any_work=work.has_work(current_user))
+                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
+                      modes=notifications.preferences(current_user))
     with saving(form) as saved:
         work.set_home(current_user, form.home.data)
     if not saved:
         return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
-                      any_work=work.has_work(current_user))
+                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
+                      modes=notifications.preferences(current_user))
     message = f"After logging in you will see {work.HOMES[current_user.home]}."
     if is_htmx():
         return render("work/_home_setting.html", home_form=form, any_work=work.has_work(current_user), saved=message)
