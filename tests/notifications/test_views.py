@@ -114,3 +114,8 @@ def test_preferences_per_kind(app, world, login_as):
     assert notes.preferences(world.user("buyer"))["renewal_due"] == "now", "nothing saved"
     assert db.session.scalar(select(db.func.count()).select_from(NotificationPreference).where(
         NotificationPreference.user_id == world.users["fundmgr"])) == 0, "another user's untouched"
+
+
+def test_the_users_page_shows_the_preferences_beside_the_home_choice(app, world, login_as):
+    html = login_as("buyer").get("/me").get_data(as_text=True)
+    assert 'id="home-setting"' in html and 'id="notification-preferences"' in html
