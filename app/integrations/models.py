@@ -23,7 +23,8 @@ INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices", "upload_edi": "Upload EDI invoices", "backup": "Backup",
               "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration",
               "rollover": "Fiscal period rollover", "rollover_undo": "Rollover undo",
-              "send_letters": "Send letters to vendors", "package_orders": "Package and send orders"}
+              "send_letters": "Send letters to vendors", "package_orders": "Package and send orders",
+              "renewals": "Process renewals", "digest": "Daily digest of notifications"}
 # Runs a person starts from a page (by sending a file, with its own button), not with "Run now".
 PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load", "rollover": "Fiscal period closure",
                      "package_orders": "Package and send",

@@ -267,9 +267,13 @@ def _order_queue(profile) -> dict:
 
 
 def _profile_page_ctx(profile, **extra) -> dict:
+    from ..notifications.job_mail import candidates
+    from ..notifications.models import NOTIFY_WHEN
     return {"profile": profile, "last_runs": _last_runs(profile), "orders": _order_queue(profile),
             "next_runs": {s.job: next_run(current_app, s) for s in profile.sections},
-            "message": None, "error": None, **extra}
+            "notify_choices": NOTIFY_WHEN, "recipient_choices": candidates(),
+            "notify_values": {"notify_when": profile.notify_when, "recipients": {u.id for u in profile.recipients}},
+            "notify_error": None, "message": None, "error": None, **extra}
 
 
 @bp.get("/profiles/<int:profile_id>")
@@ -277,6 +281,23 @@ def _profile_page_ctx(profile, **extra) -> dict:
 def show_profile(profile_id):
     profile = integrations.get_profile(profile_id)
     return render("integrations/profile.html", "integrations/_sections_table.html", **_profile_page_ctx(profile))
+
+
+@bp.post("/profiles/<int:profile_id>/notifications")
+@roles_required(*ADMIN)
+def set_notifications(profile_id):
+    """Who is told when the profile's runs end (the job-end e-mail), and when."""
+    from ..notifications.job_mail import set_recipients
+    profile = integrations.get_profile(profile_id)
+    chosen = request.form.getlist("recipients")
+    with saving() as saved:
+        set_recipients(current_user, profile, request.form.get("notify_when", ""), chosen)
+    if saved:
+        return _done(f"Profile {profile.code}: who is told when its jobs end saved.",
+                     url_for(".show_profile", profile_id=profile.id))
+    values = {"notify_when": request.form.get("notify_when", ""), "recipients": {int(c) for c in chosen if c.isdigit()}}
+    return render("integrations/profile.html", status=saved.status,
+                  **_profile_page_ctx(profile, notify_values=values, notify_error=saved.message))
 
 
 @bp.post("/profiles/<int:profile_id>/sections/<job>/active")
@@ -366,6 +387,12 @@ def _scheduled() -> list[dict]:
         if when is not None:
             rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
                          "schedule": setting.schedule_text, "url": None})
+    from .daily import DAILY, next_time, time_of
+    for job in DAILY:
+        when = next_time(current_app, job)
+        if when is not None:
+            rows.append({"next": when, "job": OTHER_JOBS[job], "owner": "Institution",
+                         "schedule": f"Daily at {time_of(job)}", "url": url_for("admin.institution")})
     from ..backup.runs import next_backup
     when = next_backup(current_app)
     if when is not None:

@@ -650,22 +650,34 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def renewal_candidates():
+    """A select of the continuous lines the renewal run looks at, oldest first."""
+    return select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
+                                POLine.renewal_date.isnot(None)).order_by(POLine.id)
+
+
+def process_renewal(actor, pol: POLine, today: date) -> list[str]:
+    """One line of the renewal run: what happened to it (``waiting``, ``waiting_manual``, ``renewed``)."""
+    done = []
+    if pol.status == "sent" and (pol.renewal_date - today).days <= pol.renewal_reminder_days:
+        action = "await_manual_renewal" if pol.manual_renewal else "await_renewal"
+        _transition(pol, actor, action, f"renewal date {pol.renewal_date.isoformat()}")
+        done.append("waiting_manual" if pol.manual_renewal else "waiting")
+    if pol.status == "waiting_for_renewal" and pol.renewal_date <= today:
+        _renew(actor, pol, "renewed automatically")
+        done.append("renewed")
+    return done
+
+
 def process_renewals(actor, today: date | None = None) -> dict[str, int]:
     """The daily renewal run: a continuous Sent line whose renewal date is near (within its
     reminder days) waits for renewal (automatic) or manual renewal; an automatic one whose
     renewal date has come is renewed."""
     today = today or clock.today()
     counts = {"waiting": 0, "waiting_manual": 0, "renewed": 0}
-    q = select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
-                             POLine.renewal_date.isnot(None)).order_by(POLine.id)
-    for pol in db.session.scalars(q):
-        if pol.status == "sent" and (pol.renewal_date - today).days <= pol.renewal_reminder_days:
-            action = "await_manual_renewal" if pol.manual_renewal else "await_renewal"
-            _transition(pol, actor, action, f"renewal date {pol.renewal_date.isoformat()}")
-            counts["waiting_manual" if pol.manual_renewal else "waiting"] += 1
-        if pol.status == "waiting_for_renewal" and pol.renewal_date <= today:
-            _renew(actor, pol, "renewed automatically")
-            counts["renewed"] += 1
+    for pol in db.session.scalars(renewal_candidates()):
+        for what in process_renewal(actor, pol, today):
+            counts[what] += 1
     db.session.flush()
     return counts
 
