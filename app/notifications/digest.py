@@ -1,11 +1,10 @@
 """The daily digest (job ``digest`` on Monitor Jobs, at the institution's ``digest_at``): first the
-day's reminders (claims and renewals due, when :mod:`app.notifications.triggers` has them), then
+day's reminders (claims and renewals due: :func:`app.notifications.triggers.reminders`), then
 one e-mail per user with their notifications to be mailed in the digest and not mailed yet,
 grouped by kind, each with its link. The e-mail and the notifications' ``mailed_at`` are one
 commit, so nothing is mailed twice; a user with nothing gets nothing."""
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from html import escape
 from itertools import groupby
@@ -17,19 +16,10 @@ from ..clock import utcnow
 from ..extensions import db
 from ..outgoing.queue import queue_notice
 from .models import KINDS, Notification
-from .services import _absolute
+from .services import absolute_url
+from .triggers import reminders
 
 MAX_PER_KIND = 50   # more are counted, not listed (the bell lists them all)
-
-
-def _reminders(today: date):
-    """``triggers.reminders(today)`` when that module exists (claims and renewals due)."""
-    try:
-        triggers = importlib.import_module(f"{__package__}.triggers")
-    except ModuleNotFoundError:
-        return None
-    reminders = getattr(triggers, "reminders", None)
-    return reminders(today) if reminders is not None else None
 
 
 def waiting(user_id: int | None = None):
@@ -48,7 +38,7 @@ def digest_html(items: list[Notification]) -> str:
         parts.append(f"<h3>{escape(KINDS[kind])} ({len(group)})</h3><ul>")
         for n in group[:MAX_PER_KIND]:
             title = escape(n.title)
-            line = f'<a href="{escape(_absolute(n.url))}">{title}</a>' if n.url else title
+            line = f'<a href="{escape(absolute_url(n.url))}">{title}</a>' if n.url else title
             parts.append(f"<li>{line}</li>")
         if len(group) > MAX_PER_KIND:
             parts.append(f"<li>… and {len(group) - MAX_PER_KIND} more (see your notifications in the app).</li>")
@@ -61,9 +51,9 @@ def subject(count: int, today: date) -> str:
 
 
 def body(run_log, actor: User, today: date) -> str:
-    found = _reminders(today)
-    if found is not None:
-        run_log.info(f"Reminders of {today.isoformat()} made: {found}.")
+    found = reminders(today)
+    run_log.info(f"Reminders of {today.isoformat()}: {found['claim_due']} claim(s) due, "
+                 f"{found['renewal_due']} renewal(s) due.")
     run_log.commit()
     user_ids = list(db.session.scalars(select(Notification.user_id).where(
         Notification.delivery == "digest", Notification.mailed_at.is_(None)).distinct().order_by(Notification.user_id)))

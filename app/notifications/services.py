@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
 
 from ..auth.models import User
@@ -50,14 +50,17 @@ def set_preferences(user, modes: dict[str, str]) -> None:
 
 # -- making ----------------------------------------------------------------------------------------
 
-def _absolute(url: str) -> str:
-    base = (current_app.config.get("APP_BASE_URL") or "").rstrip("/")
+def absolute_url(url: str) -> str:
+    """``url`` (a path in the app) as a link an e-mail can carry: under ``APP_BASE_URL``, else under
+    the address of the request being served; a scheduled job without either keeps the path."""
+    base = current_app.config.get("APP_BASE_URL") or (request.url_root if has_request_context() else "")
+    base = (base or "").rstrip("/")
     return f"{base}{url}" if base and url.startswith("/") else url
 
 
 def notice_html(n: Notification) -> str:
     """The body of the e-mail of one notification."""
-    link = f'<p><a href="{escape(_absolute(n.url))}">{escape(_absolute(n.url))}</a></p>' if n.url else ""
+    link = f'<p><a href="{escape(absolute_url(n.url))}">{escape(absolute_url(n.url))}</a></p>' if n.url else ""
     body = "".join(f"<p>{escape(p)}</p>" for p in n.body.split("\n\n") if p.strip())
     return f"<p><strong>{escape(n.title)}</strong></p>{body}{link}"
 
