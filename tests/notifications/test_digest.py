@@ -1,10 +1,8 @@
 """The daily digest: one e-mail per user with the day's "digest" notifications grouped by kind, with
 links (real SMTP through the outbox), each notification mailed once, nobody mailed for nothing;
-the reminders of the day are made first when app.notifications.triggers has them."""
+the reminders of the day are made first."""
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date
 
 import pytest
@@ -14,6 +12,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.integrations.daily import run_daily
 from app.integrations.models import JobEvent, JobRun
+from app.notifications import digest
 from app.notifications import services as notes
 from app.notifications.models import Notification
 from app.outgoing import delivery
@@ -33,7 +32,7 @@ def smtp(app):
 @pytest.fixture(autouse=True)
 def no_reminders(monkeypatch):
     """The reminders of claims and renewals due are another test's: none here, unless a test says."""
-    monkeypatch.setitem(sys.modules, "app.notifications.triggers", types.SimpleNamespace(reminders=lambda today: 0))
+    monkeypatch.setattr(digest, "reminders", lambda today: {"claim_due": 0, "renewal_due": 0})
 
 
 @pytest.fixture
@@ -101,8 +100,8 @@ def test_the_reminders_of_the_day_come_first(app, world, people, monkeypatch):
     def reminders(today):   # in the run's session, as the real one is
         days.append(today)
         notes.notify("claim_due", [db.session.get(User, fm_id)], "A claim is due for POL-8")
-        return 1
-    monkeypatch.setitem(sys.modules, "app.notifications.triggers", types.SimpleNamespace(reminders=reminders))
+        return {"claim_due": 1, "renewal_due": 0}
+    monkeypatch.setattr(digest, "reminders", reminders)
     run = db.session.get(JobRun, run_daily(app, "digest", trigger="manual", today=date(2026, 6, 15)))
     assert days == [date(2026, 6, 15)]
     assert run.message == "1 digest(s) mailed with 1 notification(s)."
