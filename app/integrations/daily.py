@@ -27,8 +27,8 @@ from ..database import is_postgres, write_intent
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..org.models import Institution
-from .models import JobEvent, JobRun
-from .runs import RunLog, interrupt_dead_runs, system_actor
+from .models import JobRun
+from .runs import RunLog, new_run, system_actor
 from .schedules import daily_next, daily_previous, daily_trigger
 
 log = logging.getLogger(__name__)
@@ -121,19 +121,7 @@ def _start(job: str, trigger: str, scheduled_for: datetime | None, actor: User) 
                                     JobRun.status != "skipped", JobRun.interrupted.is_(False)).limit(1)):
         db.session.commit()
         return None
-    interrupt_dead_runs(job=job)
-    busy = db.session.scalar(select(JobRun.id).where(JobRun.job == job, JobRun.status == "running").limit(1))
-    run = JobRun(job=job, profile_id=None, profile_code="", trigger=trigger, scheduled_for=scheduled_for,
-                 actor_id=actor.id, heartbeat_at=utcnow())
-    if busy:
-        run.status, run.ended_at = "skipped", utcnow()
-        run.message = f"Not started: run #{busy} of this job is still running."
-    db.session.add(run)
-    db.session.flush()
-    if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-    db.session.commit()
-    return run
+    return new_run(job, "", actor, trigger, scheduled_for, "this job", any_owner=True)   # a page's run too
 
 
 def _execute(job: str, run: JobRun, actor: User, today: date) -> int:

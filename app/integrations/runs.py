@@ -231,6 +231,28 @@ def interrupt_dead_runs(**where) -> list[int]:
     return ended
 
 
+def new_run(job: str, owner: str, actor: User, trigger: str, scheduled_for: datetime | None, what: str,
+            any_owner: bool = False) -> JobRun:
+    """A new run of ``job`` for ``owner`` (a run of no profile), committed: *skipped*, with a warning
+    saying so, while another of the same job (and owner, unless ``any_owner``) is still running
+    (``what`` names it in the message, e.g. "this fetch"). A run whose process is gone is marked
+    interrupted first."""
+    same = {"job": job} if any_owner else {"job": job, "profile_code": owner}
+    interrupt_dead_runs(**same)
+    busy = db.session.scalar(db.select(JobRun.id).filter_by(status="running", **same).limit(1))
+    run = JobRun(job=job, profile_id=None, profile_code=owner, trigger=trigger, scheduled_for=scheduled_for,
+                 actor_id=actor.id, heartbeat_at=utcnow())
+    if busy:
+        run.status, run.ended_at = "skipped", utcnow()
+        run.message = f"Not started: run #{busy} of {what} is still running."
+    db.session.add(run)
+    db.session.flush()
+    if busy:
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    db.session.commit()
+    return run
+
+
 def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
               scheduled_for: datetime | None = None) -> JobRun | None:
     """Insert the run row, or record a *skipped* run when one of the same job and profile is still

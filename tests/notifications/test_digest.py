@@ -16,17 +16,6 @@ from app.notifications import digest
 from app.notifications import services as notes
 from app.notifications.models import Notification
 from app.outgoing import delivery
-from tests.helpers import free_port
-from testkit.mail import SmtpServer
-
-
-@pytest.fixture
-def smtp(app):
-    server = SmtpServer(free_port())
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

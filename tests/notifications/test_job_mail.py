@@ -18,18 +18,7 @@ from app.notifications import job_mail
 from app.notifications import services as notes
 from app.notifications.models import Notification
 from app.outgoing import delivery
-from tests.helpers import free_port
 from testkit.erp import erp_profile, local_connection
-from testkit.mail import SmtpServer
-
-
-@pytest.fixture
-def smtp(app):
-    server = SmtpServer(free_port())
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

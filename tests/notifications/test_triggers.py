@@ -20,11 +20,10 @@ from app.notifications import triggers
 from app.notifications.models import Notification
 from app.orders import services as os_
 from app.outgoing import delivery
-from tests.helpers import PASSWORD, free_port
+from tests.helpers import PASSWORD
 from tests.integrations.edi.helpers import interchange, invoic
 from tests.invoices.helpers import invoice
 from tests.orders.helpers import sent_line
-from testkit.mail import SmtpServer
 
 SCOPED = [("admin-a", Role.ADMIN, "a"), ("invmanager-a", Role.INVOICE_MANAGER, "a"),
           ("invmanager-b", Role.INVOICE_MANAGER, "b"), ("invoicer-a", Role.INVOICE_OPERATOR, "a"),
@@ -42,15 +41,6 @@ def people(world):
         user.email = f"{user.username}@lib.example"
     db.session.commit()
     return world
-
-
-@pytest.fixture
-def smtp(app):
-    server = SmtpServer(free_port())
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
-    server.start()
-    yield server
-    server.stop()
 
 
 def told(kind: str) -> list[str]:

@@ -52,9 +52,9 @@ from ...ledger.money import quantize, split
 from ...notifications import triggers as tell
 from ...orders.models import POLine
 from ...vendors.models import Vendor
-from ..models import SCHEDULES, Connection, JobEvent, JobRun
+from ..models import SCHEDULES, Connection, JobRun
 from ..paths import UnsafePath, clean_folder
-from ..runs import RunLog, interrupt_dead_runs, job_runner
+from ..runs import RunLog, job_runner, new_run
 from ..schedules import trigger_for
 from ..transport import TransferError
 from . import format as edifact
@@ -561,19 +561,7 @@ def start_run(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_fo
             job=JOB, profile_code=code, scheduled_for=scheduled_for)):
         db.session.rollback()
         return None
-    interrupt_dead_runs(job=JOB, profile_code=code)   # a fetch whose process died must not block this one
-    busy = db.session.scalar(select(JobRun.id).filter_by(job=JOB, profile_code=code, status="running"))
-    run = JobRun(job=JOB, profile_id=None, profile_code=code, trigger=trigger, scheduled_for=scheduled_for,
-                 actor_id=actor.id, heartbeat_at=utcnow())
-    if busy:
-        run.status, run.ended_at = "skipped", utcnow()
-        run.message = f"Not started: run #{busy} of this fetch is still running."
-    db.session.add(run)
-    db.session.flush()
-    if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-    db.session.commit()
-    return run
+    return new_run(JOB, code, actor, trigger, scheduled_for, "this fetch")   # a dead fetch is interrupted first
 
 
 def start_fetch(actor, vendor: Vendor) -> JobRun:
