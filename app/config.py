@@ -38,6 +38,7 @@ class Defaults:
     INSTITUTION_NAME = "Institution"
     INSTITUTION_CURRENCY = "EUR"
     PAGE_SIZE = 50
+    WORK_WAITING_FOR_PAYMENT_DAYS = 30   # My work lists invoices Waiting for Payment for longer than this
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
     INVOICE_FILE_FOLDER = None         # uploaded invoice spreadsheets between preview and load; default instance/uploads/invoice-files
     SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)
@@ -68,6 +69,9 @@ class Defaults:
     LETTER_FOLDER = None               # their PDFs and EDI files; default: instance/letters
     # "Package and send" packages in the request up to this many ready lines, else as a background run.
     PACKAGE_IN_REQUEST_MAX_LINES = 100
+    # The app's address as people reach it (e.g. "https://acq.library.example"): the links in e-mailed
+    # notifications and digests; without it they are paths (a request's own address is used when there is one).
+    APP_BASE_URL = ""
     OUTGOING_KICK = True               # start a delivery right after the commit that queued a letter
     OUTGOING_INTERVAL_SECONDS = 60     # the scheduler's send_letters run (retries and missed kicks)
     OUTGOING_RETRY_SECONDS = 60        # back-off base: a failed attempt waits 60 s, 120 s, 240 s ... at most 1 h

@@ -118,6 +118,7 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
     _erp(admin, erp_dir)   # before the orders: the POs the demo sends are then exported to the ERP folder
     _letters(admin, libs, erp_dir)   # before the orders too: sending them makes their letters
     _orders(admin, libs)
+    _work_waiting(admin)
     return listing
 
 
@@ -229,6 +230,52 @@ def _orders(admin, libs) -> None:
             orders.receive_po_line(admin, pol)
         elif stage == "cancelled":
             orders.cancel_po_line(admin, pol, "The publisher cancelled this edition.")
+
+
+DEMO_INVOICE = "DEMO-APPROVE-1"
+
+
+def _work_waiting(admin) -> None:
+    """Work waiting for the demo users, so "My work" and the notifications show something: an
+    invoice In Approval that the invoice manager may approve (the late PO lines above have claims
+    due), and a failed ERP run that told the administrator (DEMO-ERP's recipient on failure)."""
+    from .integrations.models import IntegrationProfile, JobEvent, JobRun
+    from .invoices import services as invoices
+    from .invoices.models import Invoice
+    from .notifications import job_mail
+    from .vendors.models import Vendor
+    period = funds.current_fiscal_period()
+    vendor = db.session.scalar(select(Vendor).filter_by(code="EBSCO"))   # not liable for VAT: no question asked
+    fund = db.session.scalar(select(Fund).filter_by(code="DATABASES", fiscal_period_id=period.id)) if period else None
+    if fund is not None and vendor is not None and \
+            db.session.scalar(select(Invoice.id).filter_by(number=DEMO_INVOICE)) is None:
+        inv = invoices.create_invoice(admin, invoices.InvoiceFields(
+            number=DEMO_INVOICE, vendor=vendor, invoice_date=clock.today(), total_amount="250.00",
+            currency=vendor.currency, lines=[invoices.LineFields(
+                unit_price="250.00", distribution=[funds_share(fund)])]))
+        invoices.process_invoice(admin, inv)
+    profile = db.session.scalar(select(IntegrationProfile).filter_by(code="DEMO-ERP"))
+    if profile is None:
+        return
+    if profile.notify_when == "off" and not profile.recipients:
+        job_mail.set_recipients(admin, profile, "failure", [admin.id])
+    if db.session.scalar(select(JobRun.id).filter_by(profile_id=profile.id, status="failed").limit(1)) is None:
+        from .clock import utcnow
+        run = JobRun(job="export_invoices", profile_id=profile.id, profile_code=profile.code, trigger="schedule",
+                     status="failed", files=0, records=1, records_failed=1, ended_at=utcnow(),
+                     message="The ERP folder invoices/out could not be written: permission denied (demo).")
+        db.session.add(run)
+        db.session.flush()
+        db.session.add(JobEvent(run_id=run.id, level="error", record="DEMO-INV-7",
+                                message="Not exported: the vendor has no ERP vendor code (demo)."))
+        db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
+        db.session.flush()
+        job_mail.run_ended(run)
+
+
+def funds_share(fund: Fund):
+    from .funds.distribution import Share
+    return Share(fund, "100")
 
 
 def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> None:

@@ -1,7 +1,9 @@
 """Home and health check."""
 from flask import Blueprint, redirect, url_for
+from flask_login import current_user
 
 from .auth.permissions import ALL_ROLES, public, roles_required
+from .work.services import home_endpoint
 
 bp = Blueprint("main", __name__)
 
@@ -9,7 +11,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @roles_required(*ALL_ROLES)
 def index():
-    return redirect(url_for("funds.dashboard"))
+    """The user's home: My work, or the fund dashboard when they chose it (app.work.services.home_endpoint)."""
+    return redirect(url_for(home_endpoint(current_user)))
 
 
 @bp.get("/health")

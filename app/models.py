@@ -10,3 +10,4 @@ from .integrations import models as _integrations  # noqa: F401
 from .integrations.edi import models as _edi  # noqa: F401
 from . import idempotency as _idempotency  # noqa: F401
 from .outgoing import models as _outgoing  # noqa: F401
+from .notifications import models as _notifications  # noqa: F401

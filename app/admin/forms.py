@@ -46,6 +46,16 @@ class InstitutionForm(FlaskForm):
                          description="The institution in EDI orders (SAN, GLN…).")
     edi_id_qualifier = StringField("EDI id qualifier", validators=[Optional(), Length(max=4)],
                                    description="e.g. 31B for a SAN, 14 for a GLN.")
+    # The daily jobs (app.integrations.daily): HH:MM in the scheduler's time zone, empty for none.
+    renewals_at = StringField("Process renewals at", validators=[Optional(), Length(max=5)],
+                              render_kw={"placeholder": "HH:MM", "inputmode": "numeric"},
+                              description="Each day; empty: not scheduled (flask orders renewals still works).")
+    packaging_at = StringField("Package and send orders at", validators=[Optional(), Length(max=5)],
+                               render_kw={"placeholder": "HH:MM", "inputmode": "numeric"},
+                               description="Ready lines marked for automatic packaging; empty: not scheduled.")
+    digest_at = StringField("Daily digest of notifications at", validators=[Optional(), Length(max=5)],
+                            render_kw={"placeholder": "HH:MM", "inputmode": "numeric"},
+                            description="One e-mail per user with their digest notifications; empty: none.")
 
 
 class LibraryAddressForm(FlaskForm):

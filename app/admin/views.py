@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms_util import edit_form
 from ..funds import services as funds
 from ..htmx import render
+from ..integrations.daily import TIME_LABELS, set_times
 from ..org.models import Institution, Library
 from ..org.services import create_library, set_library_address, update_institution
 from ..saving import saving
@@ -127,7 +128,8 @@ def library_address(library_id):
 @bp.route("/institution", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def institution():
-    """The institution's addresses, e-mail and EDI id (its name comes from the set-up and is shown only)."""
+    """The institution's addresses, e-mail and EDI id (its name comes from the set-up and is shown only),
+    and when its daily jobs run (renewals, packaging, the digest of notifications)."""
     inst = Institution.current() or abort(404)
     form = InstitutionForm(obj=inst) if request.method == "GET" else InstitutionForm()
     if form.validate_on_submit():
@@ -135,6 +137,8 @@ def institution():
             update_institution(current_user, inst, address=form.address.data, billing_address=form.billing_address.data,
                                email=form.email.data, edi_id=form.edi_id.data,
                                edi_id_qualifier=form.edi_id_qualifier.data)
+            set_times(current_user, inst, {name: getattr(form, name).data or "" for name in TIME_LABELS
+                                                    if name in request.form})
         if saved:
             flash("Institution details saved.", "ok")
             return redirect(url_for("admin.institution"))

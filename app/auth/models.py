@@ -43,6 +43,7 @@ class User(UserMixin, db.Model):
     # Bumped on password or role change: sessions carrying an older epoch are logged out.
     session_epoch = db.Column(db.Integer, nullable=False, default=0)
     api_token_hash = db.Column(db.String(64), unique=True)
+    home = db.Column(db.String(10), nullable=False, default="work")   # after login: "work" (My work) or "funds"
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     assignments = db.relationship("RoleAssignment", back_populates="user", cascade="all, delete-orphan",

@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("funds.dashboard")
+    return url_for("main.index")   # the user's home
 
 
 @bp.route("/login", methods=["GET", "POST"])

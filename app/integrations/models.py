@@ -23,7 +23,8 @@ INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices", "upload_edi": "Upload EDI invoices", "backup": "Backup",
               "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration",
               "rollover": "Fiscal period rollover", "rollover_undo": "Rollover undo",
-              "send_letters": "Send letters to vendors", "package_orders": "Package and send orders"}
+              "send_letters": "Send letters to vendors", "package_orders": "Package and send orders",
+              "renewals": "Process renewals", "digest": "Daily digest of notifications"}
 # Runs a person starts from a page (by sending a file, with its own button), not with "Run now".
 PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load", "rollover": "Fiscal period closure",
                      "package_orders": "Package and send",
@@ -116,9 +117,13 @@ class IntegrationProfile(db.Model):
     connection_id = db.Column(db.Integer, db.ForeignKey("erp_connection.id"), nullable=False, index=True)
     financial_system = db.Column(db.String(60), nullable=False)
     description = db.Column(db.Text, nullable=False, default="")
+    # Run-end e-mail (app.notifications): never, after every run, or only after a failed one; to
+    # ``recipients``.
+    notify_when = db.Column(db.String(10), nullable=False, default="off")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     connection = db.relationship("Connection", back_populates="profiles")
+    recipients = db.relationship("User", secondary="profile_recipient", order_by="User.username")
     sections = db.relationship("ProfileSection", back_populates="profile", cascade="all, delete-orphan",
                                lazy="selectin", order_by="ProfileSection.id")
 

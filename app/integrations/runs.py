@@ -145,7 +145,8 @@ class RunLog:
         self.files, self.records, self.records_failed, self.done, self.total = self._saved
 
     def finish(self, status: str, message: str = "") -> None:
-        self._write(status, message)
+        run = self._write(status, message)
+        tell_ended(run)
         db.session.commit()
 
 
@@ -177,6 +178,19 @@ class JobContext:
     def transport(self):
         with open_transport(self.profile.connection) as t:
             yield t
+
+
+def tell_ended(run: JobRun) -> None:
+    """The job-end e-mail of ``run``'s profile (:mod:`app.notifications.job_mail`), in the
+    transaction that ends the run. A failure to tell never keeps a run from ending: it is logged."""
+    if run.profile_id is None:
+        return
+    from ..notifications.job_mail import run_ended
+    try:
+        with db.session.begin_nested():
+            run_ended(run)
+    except Exception:  # noqa: BLE001 (the run's end matters more than its e-mail)
+        log.exception("could not tell the recipients that run #%s ended", run.id)
 
 
 def owner_gone(run: JobRun) -> bool:
@@ -212,8 +226,31 @@ def interrupt_dead_runs(**where) -> list[int]:
                        "What it had committed is kept; a new run can start now.")
         db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
         log.warning("run #%s (%s of %s) interrupted: %s is gone", run.id, run.job, run.profile_code, owner)
+        tell_ended(run)
         ended.append(run.id)
     return ended
+
+
+def new_run(job: str, owner: str, actor: User, trigger: str, scheduled_for: datetime | None, what: str,
+            any_owner: bool = False) -> JobRun:
+    """A new run of ``job`` for ``owner`` (a run of no profile), committed: *skipped*, with a warning
+    saying so, while another of the same job (and owner, unless ``any_owner``) is still running
+    (``what`` names it in the message, e.g. "this fetch"). A run whose process is gone is marked
+    interrupted first."""
+    same = {"job": job} if any_owner else {"job": job, "profile_code": owner}
+    interrupt_dead_runs(**same)
+    busy = db.session.scalar(db.select(JobRun.id).filter_by(status="running", **same).limit(1))
+    run = JobRun(job=job, profile_id=None, profile_code=owner, trigger=trigger, scheduled_for=scheduled_for,
+                 actor_id=actor.id, heartbeat_at=utcnow())
+    if busy:
+        run.status, run.ended_at = "skipped", utcnow()
+        run.message = f"Not started: run #{busy} of {what} is still running."
+    db.session.add(run)
+    db.session.flush()
+    if busy:
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    db.session.commit()
+    return run
 
 
 def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,

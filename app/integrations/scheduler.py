@@ -14,7 +14,8 @@ catch-up run for a section whose last scheduled tick passed without a run (misse
 coalesced into that one run) or whose scheduled run was interrupted.
 
 Other jobs join through :func:`register`: a hook called on every reconcile tick that adds, retimes
-or removes its own jobs (the vendors' EDI pickups are one).
+or removes its own jobs (the vendors' EDI pickups, the institution's daily jobs: renewals,
+packaging and the notification digest, :mod:`.daily`).
 """
 from __future__ import annotations
 
@@ -198,6 +199,14 @@ def _edi_pickups(app, scheduler, known: dict, wanted: dict) -> None:
     """The vendors' EDI pickups (app.integrations.edi.services)."""
     from .edi.services import schedule_edi_jobs
     schedule_edi_jobs(app, scheduler, known, wanted)
+
+
+@register
+def _daily_jobs(app, scheduler, known: dict, wanted: dict) -> None:
+    """The institution's daily jobs (renewals, packaging, the digest; app.integrations.daily);
+    their catch-up at the first tick."""
+    from .daily import schedule_daily_jobs
+    schedule_daily_jobs(app, scheduler, known, wanted, first=not app.extensions.get("scheduler_reconciled"))
 
 
 def reconcile(app) -> None:

@@ -59,3 +59,35 @@ def previous_tick(app, section, now: datetime) -> datetime | None:
         last = tick
         tick = trig.get_next_fire_time(tick, tick + timedelta(microseconds=1))
     return last
+
+
+# -- the institution's daily jobs (renewals, packaging, the digest) at a time of day -----------------
+
+def daily_trigger(at: str, tz):
+    """The trigger of a daily job at ``at`` ("HH:MM"; "" or anything else: not scheduled)."""
+    try:
+        hour, minute = (int(x) for x in (at or "").split(":"))
+    except ValueError:
+        return None
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        return None
+    return CronTrigger(hour=hour, minute=minute, timezone=tz)
+
+
+def daily_next(at: str, tz, now: datetime) -> datetime | None:
+    """When a daily job at ``at`` runs next after ``now`` (aware)."""
+    trig = daily_trigger(at, tz)
+    return trig.get_next_fire_time(None, now.astimezone(trig.timezone)) if trig else None
+
+
+def daily_previous(at: str, tz, now: datetime) -> datetime | None:
+    """The last tick of a daily job at ``at`` at or before ``now`` (aware): within the last day."""
+    trig = daily_trigger(at, tz)
+    if trig is None:
+        return None
+    tick = trig.get_next_fire_time(None, (now - timedelta(days=1, seconds=1)).astimezone(trig.timezone))
+    last = None
+    while tick is not None and tick <= now:
+        last = tick
+        tick = trig.get_next_fire_time(tick, tick + timedelta(microseconds=1))
+    return last

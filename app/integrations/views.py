@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -19,6 +19,7 @@ from tzlocal import get_localzone
 
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
+from ..clock import utcnow
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
@@ -38,6 +39,7 @@ ADMIN = (Role.ADMIN,)
 FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
 RUNS_PER_PAGE = 25
 ALL_JOBS = {**JOBS, **OTHER_JOBS}
+HISTORY_DAYS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}   # runs started since
 
 
 @bp.before_request
@@ -265,9 +267,13 @@ def _order_queue(profile) -> dict:
 
 
 def _profile_page_ctx(profile, **extra) -> dict:
+    from ..notifications.job_mail import candidates
+    from ..notifications.models import NOTIFY_WHEN
     return {"profile": profile, "last_runs": _last_runs(profile), "orders": _order_queue(profile),
             "next_runs": {s.job: next_run(current_app, s) for s in profile.sections},
-            "message": None, "error": None, **extra}
+            "notify_choices": NOTIFY_WHEN, "recipient_choices": candidates(),
+            "notify_values": {"notify_when": profile.notify_when, "recipients": {u.id for u in profile.recipients}},
+            "notify_error": None, "message": None, "error": None, **extra}
 
 
 @bp.get("/profiles/<int:profile_id>")
@@ -275,6 +281,23 @@ def _profile_page_ctx(profile, **extra) -> dict:
 def show_profile(profile_id):
     profile = integrations.get_profile(profile_id)
     return render("integrations/profile.html", "integrations/_sections_table.html", **_profile_page_ctx(profile))
+
+
+@bp.post("/profiles/<int:profile_id>/notifications")
+@roles_required(*ADMIN)
+def set_notifications(profile_id):
+    """Who is told when the profile's runs end (the job-end e-mail), and when."""
+    from ..notifications.job_mail import set_recipients
+    profile = integrations.get_profile(profile_id)
+    chosen = request.form.getlist("recipients")
+    with saving() as saved:
+        set_recipients(current_user, profile, request.form.get("notify_when", ""), chosen)
+    if saved:
+        return _done(f"Profile {profile.code}: who is told when its jobs end saved.",
+                     url_for(".show_profile", profile_id=profile.id))
+    values = {"notify_when": request.form.get("notify_when", ""), "recipients": {int(c) for c in chosen if c.isdigit()}}
+    return render("integrations/profile.html", status=saved.status,
+                  **_profile_page_ctx(profile, notify_values=values, notify_error=saved.message))
 
 
 @bp.post("/profiles/<int:profile_id>/sections/<job>/active")
@@ -364,6 +387,12 @@ def _scheduled() -> list[dict]:
         if when is not None:
             rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
                          "schedule": setting.schedule_text, "url": None})
+    from .daily import DAILY, next_time, time_of
+    for job in DAILY:
+        when = next_time(current_app, job)
+        if when is not None:
+            rows.append({"next": when, "job": OTHER_JOBS[job], "owner": "Institution",
+                         "schedule": f"Daily at {time_of(job)}", "url": url_for("admin.institution")})
     from ..backup.runs import next_backup
     when = next_backup(current_app)
     if when is not None:
@@ -379,7 +408,8 @@ def _running() -> list[JobRun]:
 def _history_filters() -> dict:
     return {"job": request.args.get("job", "") if request.args.get("job") in ALL_JOBS else "",
             "status": request.args.get("status", "") if request.args.get("status") in RUN_STATUSES else "",
-            "profile": request.args.get("profile", "")}
+            "profile": request.args.get("profile", ""),
+            "days": request.args.get("days", "") if request.args.get("days") in HISTORY_DAYS else ""}
 
 
 def _history(filters: dict, page: int):
@@ -390,6 +420,8 @@ def _history(filters: dict, page: int):
         q = q.where(JobRun.status == filters["status"])
     if filters["profile"]:
         q = q.where(JobRun.profile_code == filters["profile"])
+    if filters["days"]:
+        q = q.where(JobRun.started_at >= utcnow() - timedelta(days=int(filters["days"])))
     return db.paginate(q.order_by(JobRun.id.desc()), page=page, per_page=RUNS_PER_PAGE, error_out=False)
 
 
@@ -405,7 +437,7 @@ def monitor():
     beat = scheduler.heartbeat()
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
-           "statuses": RUN_STATUSES, "profiles": integrations.profiles(),
+           "statuses": RUN_STATUSES, "profiles": integrations.profiles(), "history_days": HISTORY_DAYS,
            "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
     return render("integrations/monitor.html", "integrations/_history.html", **ctx)   # HTMX: its filters, pager
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import false, insert, select, true, update
+from sqlalchemy import and_, false, func, insert, select, true, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,6 +38,7 @@ from ..funds.models import Fund
 from ..ledger.invoicing import VatCheck, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize
 from ..limits import MAX_TEXT_LENGTH, check_length
+from ..notifications import triggers as tell
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
@@ -701,16 +702,38 @@ def process_invoice(actor, invoice: Invoice) -> Invoice:
     rule = rules.matching_approval_rule(invoice)
     late = charges.late_periods(invoice) if rule is not None and rule.automatic else []
     if late:
+        why = f"It expends on closed fiscal period {_codes(late)}: an administrator approves it with a reason."
         history.transition(invoice, actor, "to_approval",
                            f"it expends on closed fiscal period {_codes(late)}: an administrator approves it "
                            "with a reason")
+        tell.approval_waiting(actor, invoice, approvers_of(invoice, rule, late=True), why)
     elif rule is not None and rule.automatic:
         _approve(actor, invoice, f"approved automatically by rule “{rule.name}”")
     else:
         history.transition(invoice, actor, "to_approval",
                            f"rule “{rule.name}”" if rule else "no rule: manual approval")
+        tell.approval_waiting(actor, invoice, approvers_of(invoice, rule),
+                              f"Approval rule “{rule.name}”." if rule else "No approval rule matched: manual approval.")
     db.session.flush()
     return invoice
+
+
+def approvers_of(invoice: Invoice, rule=None, *, late: bool = False) -> list:
+    """The active users who may approve ``invoice`` under ``rule`` (its matching approval rule):
+    the approvers (administrators, invoice managers) whose scope holds its library; only
+    administrators when it expends on a closed fiscal period (``late``); never its creator when
+    the rule asks for an approver other than the creator. What :func:`approve_invoice` checks."""
+    users = tell.holders({Role.ADMIN} if late else APPROVERS, invoice.owner_library_id)
+    if rule is not None and rule.approver_not_creator:
+        users = [u for u in users if u.id != invoice.created_by_id]
+    return users
+
+
+def _sent_for_approval_by(invoice: Invoice):
+    """Who last sent ``invoice`` for approval (None when nobody did)."""
+    return db.session.scalar(select(InvoiceEvent).where(InvoiceEvent.invoice_id == invoice.id,
+                                                        InvoiceEvent.action == "to_approval")
+                             .order_by(InvoiceEvent.id.desc()).limit(1))
 
 
 def approve_invoice(actor, invoice: Invoice, note: str = "", late_reason: str = "") -> Invoice:
@@ -723,11 +746,59 @@ def approve_invoice(actor, invoice: Invoice, note: str = "", late_reason: str = 
     if invoice.status == "in_review":
         raise RuleViolation(f"Invoice {invoice.number} is In Review: save and continue it first.", "status")
     rule = rules.matching_approval_rule(invoice)
-    if rule is not None and rule.approver_not_creator and invoice.created_by_id == actor.id:
+    if _creator_refused(rule, invoice, actor):
         raise Forbidden(f"Rule “{rule.name}” needs an approver other than the invoice's creator.")
     _approve(actor, invoice, note or "approved", late_reason)
     db.session.flush()
     return invoice
+
+
+def _creator_refused(rule, invoice: Invoice, user) -> bool:
+    return rule is not None and rule.approver_not_creator and invoice.created_by_id == user.id
+
+
+def may_approve(user, invoice: Invoice) -> bool:
+    """Whether ``user`` may approve ``invoice`` now: its status, the user's roles and library scope
+    (:func:`invoice_actions`), and its approval rule (one asking for an approver other than the
+    creator). A late invoice may still need an administrator: :func:`may_approve_late`."""
+    if "approve" not in invoice_actions(user, invoice) or invoice.status != "in_approval":
+        return False
+    return not _creator_refused(rules.matching_approval_rule(invoice), invoice, user)
+
+
+def approvable_clause(user):
+    """The invoices In Approval ``user`` may approve, as one SQL condition (:func:`may_approve` for
+    each of them): in the approvers' scope, less those the user created whose rule needs another
+    approver (only the user's own invoices are looked at one by one)."""
+    if not has_any_role(user, APPROVERS):
+        return false()
+    scope = library_scope(user, APPROVERS)
+    conditions = [Invoice.status == "in_approval", visible_invoices_clause(user)]
+    if scope is not None:
+        conditions.append(Invoice.owner_library_id.in_(scope) if scope else false())
+    own = db.session.scalars(select(Invoice).where(*conditions, Invoice.created_by_id == user.id)).all()
+    refused = [inv.id for inv in own if not may_approve(user, inv)]
+    if refused:
+        conditions.append(Invoice.id.notin_(refused))
+    return and_(*conditions)
+
+
+ERP_REJECTED = "ERP rejected it: "   # the alert of an invoice the ERP sent back (send_back_to_review)
+
+
+def erp_rejected_clause():
+    """Invoices the ERP rejected and nobody has saved and continued since (their alert stays until then)."""
+    return and_(Invoice.status == "in_review", Invoice.alert.startswith(ERP_REJECTED, autoescape=True))
+
+
+def waiting_since():
+    """When an invoice began waiting for payment: its export, or its approval when it skipped the ERP."""
+    return func.coalesce(Invoice.exported_at, Invoice.approved_at)
+
+
+def waiting_longer_clause(days: int):
+    """Invoices Waiting for Payment for more than ``days`` days."""
+    return and_(Invoice.status == "waiting_for_payment", waiting_since() < utcnow() - timedelta(days=days))
 
 
 def _codes(periods) -> str:
@@ -789,6 +860,8 @@ def reject_invoice(actor, invoice: Invoice, reason: str) -> Invoice:
     history.transition(invoice, actor, "reject", reason)
     invoice.alert = f"Rejected: {reason}"
     db.session.flush()
+    sent = _sent_for_approval_by(invoice)
+    tell.invoice_returned(actor, invoice, sent.actor if sent else None, "rejected", reason)
     return invoice
 
 
@@ -939,9 +1012,14 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
                                    note=f"Invoice {invoice.number} back to review", on=clock.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)
-    invoice.alert = f"ERP rejected it: {reason}" if erp else f"Sent back to review: {reason}"
+    invoice.alert = f"{ERP_REJECTED}{reason}" if erp else f"Sent back to review: {reason}"
     invoice.approved_at = invoice.approved_by_id = invoice.closed_at = None
     db.session.flush()
+    if erp:
+        tell.erp_rejected(actor, invoice, reason, {Role.INVOICE_MANAGER})
+    else:
+        sent = _sent_for_approval_by(invoice)
+        tell.invoice_returned(actor, invoice, sent.actor if sent else None, "sent back to review", reason)
     return invoice
 
 

@@ -154,10 +154,33 @@ def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, p
 class InvoiceFilter(ListFilter):
     channel: str = ""
     sort: str = DEFAULT_SORT
+    # What "My work" links to: the invoices the user may approve, those the ERP rejected, those
+    # Waiting for Payment for more than so many days.
+    approvable: bool = False
+    erp_rejected: bool = False
+    waiting_days: int | None = None
 
     @property
     def any(self) -> bool:
-        return bool(self.q or self.status or self.vendor_id or self.fund_id or self.library_id or self.channel)
+        return bool(self.q or self.status or self.vendor_id or self.fund_id or self.library_id or self.channel
+                    or self.narrowed)
+
+    @property
+    def narrowed(self) -> list[str]:
+        """The filters the form has no field for, in words (the page names them, with a way out)."""
+        words = []
+        if self.approvable:
+            words.append("In Approval, that you may approve")
+        if self.erp_rejected:
+            words.append("rejected by the ERP")
+        if self.waiting_days is not None:
+            words.append(f"Waiting for Payment for more than {self.waiting_days} days")
+        return words
+
+    @property
+    def narrowing_params(self) -> dict:
+        return {"approvable": 1 if self.approvable else "", "erp_rejected": 1 if self.erp_rejected else "",
+                "waiting_days": self.waiting_days if self.waiting_days is not None else ""}
 
 
 def _contains(column, word: str):
@@ -191,6 +214,12 @@ def invoice_conditions(user, f: InvoiceFilter) -> list:
         conditions.append(Invoice.owner_library_id == f.library_id)
     if f.channel:
         conditions.append(Invoice.channel == f.channel)
+    if f.approvable:
+        conditions.append(invoices.approvable_clause(user))
+    if f.erp_rejected:
+        conditions.append(invoices.erp_rejected_clause())
+    if f.waiting_days is not None:
+        conditions.append(invoices.waiting_longer_clause(f.waiting_days))
     if f.fund_id:
         conditions.append(Invoice.id.in_(select(InvoiceLine.invoice_id)
                                          .join(InvoiceLineFund, InvoiceLineFund.line_id == InvoiceLine.id)
@@ -198,11 +227,18 @@ def invoice_conditions(user, f: InvoiceFilter) -> list:
     return conditions
 
 
+def _days(value) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 4 else None
+
+
 def _filter_from(args) -> InvoiceFilter:
     sort = args.get("sort") or ""
     return InvoiceFilter.from_args(args, STATUSES,
                                    channel=args.get("channel") if args.get("channel") in CHANNELS else "",
-                                   sort=sort if sort in SORTS else DEFAULT_SORT)
+                                   sort=sort if sort in SORTS else DEFAULT_SORT,
+                                   approvable=args.get("approvable") == "1", erp_rejected=args.get("erp_rejected") == "1",
+                                   waiting_days=_days(args.get("waiting_days")))
 
 
 def _visible_libraries() -> list[Library]:
@@ -243,7 +279,7 @@ def index():
 
     def list_url(n=None, **change):
         params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else ""}
+                  "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else "", **f.narrowing_params}
         params.update(change)
         if n and n > 1:
             params["page"] = n

@@ -6,6 +6,9 @@ usual day: the result is on the page at once); more start this run in a thread o
 (``PACKAGE_RUNS_IN_FOREGROUND``: in the request, for tests). The run commits as it goes (every
 PO is whole: its lines, its status and its letter in one commit), records one event per vendor it
 could not package, and its letters are delivered by the ``send_letters`` run as usual.
+
+The same body is the daily packaging at the institution's ``packaging_at`` (scheduled by
+:mod:`app.integrations.daily`) and ``flask orders package``.
 """
 from __future__ import annotations
 
@@ -82,3 +85,8 @@ def body(run_log, chunks, actor_id: int) -> str:
         run_log.progress(done, len(groups))
         chunks.maybe_commit()
     return f"{sent:,} purchase order(s) packaged and sent" + (f"; {failed:,} vendor(s) refused" if failed else "") + "."
+
+
+def daily_body(run_log, actor: User, today) -> str:
+    """The scheduled (and command-line) packaging: the same run, as ``actor``."""
+    return body(run_log, loads.Chunks.for_app(run_log), actor.id)

@@ -650,22 +650,34 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def renewal_candidates():
+    """A select of the continuous lines the renewal run looks at, oldest first."""
+    return select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
+                                POLine.renewal_date.isnot(None)).order_by(POLine.id)
+
+
+def process_renewal(actor, pol: POLine, today: date) -> list[str]:
+    """One line of the renewal run: what happened to it (``waiting``, ``waiting_manual``, ``renewed``)."""
+    done = []
+    if pol.status == "sent" and (pol.renewal_date - today).days <= pol.renewal_reminder_days:
+        action = "await_manual_renewal" if pol.manual_renewal else "await_renewal"
+        _transition(pol, actor, action, f"renewal date {pol.renewal_date.isoformat()}")
+        done.append("waiting_manual" if pol.manual_renewal else "waiting")
+    if pol.status == "waiting_for_renewal" and pol.renewal_date <= today:
+        _renew(actor, pol, "renewed automatically")
+        done.append("renewed")
+    return done
+
+
 def process_renewals(actor, today: date | None = None) -> dict[str, int]:
     """The daily renewal run: a continuous Sent line whose renewal date is near (within its
     reminder days) waits for renewal (automatic) or manual renewal; an automatic one whose
     renewal date has come is renewed."""
     today = today or clock.today()
     counts = {"waiting": 0, "waiting_manual": 0, "renewed": 0}
-    q = select(POLine).where(POLine.order_type == "continuous", POLine.status.in_(["sent", "waiting_for_renewal"]),
-                             POLine.renewal_date.isnot(None)).order_by(POLine.id)
-    for pol in db.session.scalars(q):
-        if pol.status == "sent" and (pol.renewal_date - today).days <= pol.renewal_reminder_days:
-            action = "await_manual_renewal" if pol.manual_renewal else "await_renewal"
-            _transition(pol, actor, action, f"renewal date {pol.renewal_date.isoformat()}")
-            counts["waiting_manual" if pol.manual_renewal else "waiting"] += 1
-        if pol.status == "waiting_for_renewal" and pol.renewal_date <= today:
-            _renew(actor, pol, "renewed automatically")
-            counts["renewed"] += 1
+    for pol in db.session.scalars(renewal_candidates()):
+        for what in process_renewal(actor, pol, today):
+            counts[what] += 1
     db.session.flush()
     return counts
 
@@ -931,6 +943,8 @@ def po_lines_query(user, f: LineFilter):
                                     POLine.vendor_reference.ilike(like)))
     if f.status == "open":
         query = query.where(POLine.status.in_(sorted(OPEN_STATUSES)))
+    elif f.status == "renewal":
+        query = query.where(POLine.status.in_(sorted(RENEWAL)))
     elif f.status in POL_STATUSES:
         query = query.where(POLine.status == f.status)
     if f.vendor_id:
@@ -943,12 +957,14 @@ def po_lines_query(user, f: LineFilter):
 
 
 def claims_query(user, today: date | None = None):
-    """Lines past their expected receipt date with material still to come."""
+    """Lines past their expected receipt date with material still to come (``user`` None: every
+    library's, for the daily reminders)."""
     today = today or clock.today()
     pending_items = select(Item.id).where(Item.po_line_id == POLine.id, Item.received_date.is_(None)).exists()
     not_arrived = or_(and_(POLine.material_form == "electronic", POLine.activation_date.is_(None)),
                       and_(POLine.material_form == "physical", or_(pending_items, POLine.order_type == "continuous")))
-    return (select(POLine).where(visible_po_lines_clause(user), POLine.expected_receipt_date < today,
+    visible = visible_po_lines_clause(user) if user is not None else true()
+    return (select(POLine).where(visible, POLine.expected_receipt_date < today,
                                  POLine.status.in_(["sent", *sorted(RENEWAL)]), not_arrived)
             .order_by(POLine.expected_receipt_date, POLine.id))
 

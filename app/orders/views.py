@@ -144,7 +144,7 @@ def _visible_libraries() -> list[Library]:
 def index():
     args = request.args
     f = orders.LineFilter.from_args(
-        args, (*POL_STATUSES, "open"),
+        args, (*POL_STATUSES, "open", "renewal"),
         sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
     page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)

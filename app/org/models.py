@@ -14,6 +14,11 @@ class Institution(db.Model):
     # The institution in EDI files it sends (UNB sender, NAD+BY): SAN, GLN/EAN, ...
     edi_id = db.Column(db.String(35), nullable=False, default="")
     edi_id_qualifier = db.Column(db.String(4), nullable=False, default="")
+    # Times of day (HH:MM, local; "" = not scheduled) of the daily jobs: renewals, automatic
+    # packaging, the notification digest.
+    renewals_at = db.Column(db.String(5), nullable=False, default="06:00")
+    packaging_at = db.Column(db.String(5), nullable=False, default="")
+    digest_at = db.Column(db.String(5), nullable=False, default="07:00")
 
     @classmethod
     def current(cls) -> "Institution | None":

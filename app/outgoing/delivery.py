@@ -47,6 +47,8 @@ from ..letters.pdf import render_pdf
 from ..letters.render import Letter, LetterTemplateError, render_letter
 from . import files, snapshot, templates
 from .models import VendorMessage
+
+NOTICE = "notice"   # a notification e-mail to a user (app.notifications): subject and body made when queued
 from .queue import orders_folder
 from .services import due
 
@@ -196,7 +198,7 @@ def _render(work: _Work, now: datetime | None = None) -> dict:
     """The parts of ``work`` not rendered yet, made (files stored) and set on ``work``; returns the
     changed columns. Raises :class:`RenderFailed`."""
     changed: dict = {}
-    need_pdf = work.channel in PDF_CHANNELS and not work.pdf_file
+    need_pdf = work.kind != NOTICE and work.channel in PDF_CHANNELS and not work.pdf_file
     if not work.subject or need_pdf:
         letter = _letter(work)
         if not work.subject:
@@ -256,13 +258,15 @@ def _attachment_name(work: _Work) -> str:
 
 def _send_email(work: _Work) -> str:
     to = _recipient(work.to_address)
+    attachments = ()
+    if work.kind != NOTICE:   # a notice to a user has no PDF
+        try:
+            attachments = (mail.Attachment(_attachment_name(work), files.read(work.pdf_file)),)
+        except Exception as exc:  # noqa: BLE001 (NotFound: the stored file went missing)
+            raise AttemptFailed(f"The letter's PDF is missing from the server ({exc}).", permanent=True) from None
     try:
-        pdf = files.read(work.pdf_file)
-    except Exception as exc:  # noqa: BLE001 (NotFound: the stored file went missing)
-        raise AttemptFailed(f"The letter's PDF is missing from the server ({exc}).", permanent=True) from None
-    try:
-        msg = mail.build_message(to, work.subject, mail.html_to_text(work.body_html),
-                                 (mail.Attachment(_attachment_name(work), pdf),), html=work.body_html)
+        msg = mail.build_message(to, work.subject, mail.html_to_text(work.body_html), attachments,
+                                 html=work.body_html)
     except (ValueError, TypeError) as exc:
         raise AttemptFailed(f"The e-mail cannot be written ({exc}).", permanent=True) from None
     try:

@@ -12,6 +12,9 @@ from ..clock import utcnow
 from ..extensions import db
 from ..letters import KINDS
 
+# What a message is: one of the letters to vendors, or a notice to a user (app.notifications: an
+# e-mail with its subject and body made when queued, no PDF).
+MESSAGE_KINDS = {**KINDS, "notice": "Notice"}
 CHANNELS = {"email": "E-mail", "edi": "EDI", "print": "Print", "none": "None (ordered by phone or on the web)"}
 # queued: waiting for its (next) attempt; sending: an attempt started (a process that died there
 # leaves it "interrupted": it may have reached the vendor, so it is never retried on its own);
@@ -36,7 +39,8 @@ class VendorMessage(db.Model):
     kind = db.Column(db.String(20), nullable=False)
     channel = db.Column(db.String(10), nullable=False)
     status = db.Column(db.String(12), nullable=False, default="queued")
-    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"), nullable=False, index=True)
+    vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"), index=True)   # NULL: a notice to a user
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"), index=True)  # a notice's reader
     vendor_account_id = db.Column(db.Integer, db.ForeignKey("vendor_account.id", ondelete="SET NULL"))
     po_id = db.Column(db.Integer, db.ForeignKey("purchase_order.id", ondelete="SET NULL"), index=True)
     po_number = db.Column(db.String(20), nullable=False, default="")   # kept when the PO is deleted
@@ -66,7 +70,8 @@ class VendorMessage(db.Model):
     lines = db.relationship("POLine", secondary=message_line, order_by="POLine.id")
 
     __table_args__ = (
-        db.CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in KINDS) + ")", name="kind_known"),
+        db.CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in MESSAGE_KINDS) + ")", name="kind_known"),
+        db.CheckConstraint("vendor_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"),
         db.CheckConstraint("channel IN (" + ",".join(f"'{c}'" for c in CHANNELS) + ")", name="channel_known"),
         db.CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         db.Index("ix_vendor_message_due", "status", "next_attempt_at"),
@@ -74,7 +79,7 @@ class VendorMessage(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KINDS[self.kind]
+        return MESSAGE_KINDS[self.kind]
 
     @property
     def channel_label(self) -> str:

@@ -335,3 +335,20 @@ def reroute(message: VendorMessage) -> tuple[Route, dict]:
             parts = edi_parts(vendor=vendor, account=account, lines=list(message.lines), function=function)
             payload = dict(payload, edi=snapshot.dump_order(snapshot.load_order(payload)[0], parts)["edi"])
     return way, payload
+
+
+# -- notices to users (app.notifications) ------------------------------------------------------------
+
+def queue_notice(user, subject: str, body_html: str, to_address: str | None = None) -> VendorMessage | None:
+    """An e-mail to ``user`` (a notification or a digest), rendered already: stored in the outbox and
+    delivered like the letters (retries, never twice). None when the user has no e-mail address."""
+    address = (to_address if to_address is not None else user.email or "").strip()
+    if not address:
+        return None
+    message = VendorMessage(kind="notice", channel="email", status="queued", user_id=user.id, to_address=address,
+                            subject=" ".join(subject.split())[:300], body_html=body_html,
+                            payload={"type": "notice"}, reason="notification", next_attempt_at=utcnow())
+    db.session.add(message)
+    db.session.flush()
+    mark_for_delivery()
+    return message

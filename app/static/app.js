@@ -20,10 +20,29 @@
   document.addEventListener("htmx:sendError", function () {
     problem("The server could not be reached. Check the connection and try again.");
   });
-  document.addEventListener("htmx:beforeRequest", function () {
+  // The invoice form asks for fresh fund pickers when the invoice date changes; a fund chosen while
+  // that answer was on its way must stay chosen (the answer knew only the choices made before).
+  var fundsAtRequest = null;
+  document.addEventListener("htmx:beforeRequest", function (evt) {
     ["problems", "status", "flashes"].forEach(function (id) {
       var box = document.getElementById(id);
       if (box) box.replaceChildren();
     });
+    if (evt.detail.elt && evt.detail.elt.id === "invoice_date") {
+      fundsAtRequest = {};
+      document.querySelectorAll(".fund-pick select").forEach(function (s) { fundsAtRequest[s.id] = s.value; });
+    }
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var old = evt.detail.target, fresh = evt.detail.fragment;
+    if (!fundsAtRequest || !old || !old.classList || !old.classList.contains("fund-pick") || !fresh) return;
+    var before = old.querySelector("select");
+    if (!before || !(before.id in fundsAtRequest) || fundsAtRequest[before.id] === before.value) return;
+    var select = fresh.querySelector ? fresh.querySelector("select") : null;
+    if (!select) return;
+    var keep = Array.prototype.find.call(select.options, function (o) { return o.value === before.value; });
+    if (!keep) return;
+    Array.prototype.forEach.call(select.options, function (o) { o.removeAttribute("selected"); });
+    keep.setAttribute("selected", "selected");
   });
 })();

@@ -13,6 +13,7 @@ MATRIX: dict = {
     "integrations.profile_sections": ADMIN,
     "integrations.show_profile": ADMIN,
     "integrations.set_section_active": ADMIN,
+    "integrations.set_notifications": ADMIN,
     "integrations.run_now": ADMIN,
     "integrations.rerun_failed_orders": ADMIN,
     "integrations.delete_profile": ADMIN,

@@ -49,11 +49,12 @@ from ...invoices import settings
 from ...invoices.models import Invoice
 from ...ledger.invoicing import VatCheck
 from ...ledger.money import quantize, split
+from ...notifications import triggers as tell
 from ...orders.models import POLine
 from ...vendors.models import Vendor
-from ..models import SCHEDULES, Connection, JobEvent, JobRun
+from ..models import SCHEDULES, Connection, JobRun
 from ..paths import UnsafePath, clean_folder
-from ..runs import RunLog, interrupt_dead_runs, job_runner
+from ..runs import RunLog, job_runner, new_run
 from ..schedules import trigger_for
 from ..transport import TransferError
 from . import format as edifact
@@ -263,6 +264,7 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
             row = EdiMessage(**common, raw=content, status="failed", reason=read.refusal)
             db.session.add(row)
             db.session.flush()
+            tell.edi_unmatched(actor, row)
             result.messages, result.rejected = [row], True
             if on_message is not None:
                 on_message(row)
@@ -368,30 +370,32 @@ def inbox_counts() -> dict[str, int]:
 def _process(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Vendor | None) -> bool:
     """Match and create; on any error the row is *failed* with the reason. True when the message
     itself was refused (unreadable, incomplete, amounts out of range) or broke something of ours:
-    not a matter of fixing a POL or a vendor and retrying."""
-    if message.refused:
-        row.status, row.reason = "failed", message.refused
+    not a matter of fixing a POL or a vendor and retrying. A message that newly fails is told to
+    the EDI inbox's operators (a retry that fails again is not told twice)."""
+    was_failed = row.status == "failed"
+
+    def failed(reason: str, refused: bool) -> bool:
+        row.status, row.reason = "failed", reason
         db.session.flush()
-        return True
+        if not was_failed:
+            tell.edi_unmatched(actor, row)
+        return refused
+
+    if message.refused:
+        return failed(message.refused, True)
     try:
         vendor = _vendor_for(message, vendor)
         row.vendor_id = vendor.id
         fields = _fields(actor, row, message, vendor)
         invoice = _create(actor, fields)
     except DomainError as exc:
-        row.status, row.reason = "failed", exc.message
-        db.session.flush()
-        return bool(message.errors)
+        return failed(exc.message, bool(message.errors))
     except SQLAlchemyError as exc:   # e.g. the same invoice number committed meanwhile by someone else
-        row.status, row.reason = "failed", f"The invoice could not be saved: {type(exc).__name__}."
         log.warning("EDI message %s: %s", row.id, exc)
-        db.session.flush()
-        return False
+        return failed(f"The invoice could not be saved: {type(exc).__name__}.", False)
     except Exception as exc:  # noqa: BLE001 - a bug must stop neither the other messages nor the pickup
         log.exception("EDI message %s could not be processed", row.id)
-        row.status, row.reason = "failed", f"{edifact.UNEXPECTED}: {type(exc).__name__}."
-        db.session.flush()
-        return True
+        return failed(f"{edifact.UNEXPECTED}: {type(exc).__name__}.", True)
     row.status, row.invoice_id, row.reason = "invoice_created", invoice.id, ""
     try:
         with db.session.begin_nested():
@@ -557,19 +561,7 @@ def start_run(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_fo
             job=JOB, profile_code=code, scheduled_for=scheduled_for)):
         db.session.rollback()
         return None
-    interrupt_dead_runs(job=JOB, profile_code=code)   # a fetch whose process died must not block this one
-    busy = db.session.scalar(select(JobRun.id).filter_by(job=JOB, profile_code=code, status="running"))
-    run = JobRun(job=JOB, profile_id=None, profile_code=code, trigger=trigger, scheduled_for=scheduled_for,
-                 actor_id=actor.id, heartbeat_at=utcnow())
-    if busy:
-        run.status, run.ended_at = "skipped", utcnow()
-        run.message = f"Not started: run #{busy} of this fetch is still running."
-    db.session.add(run)
-    db.session.flush()
-    if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-    db.session.commit()
-    return run
+    return new_run(JOB, code, actor, trigger, scheduled_for, "this fetch")   # a dead fetch is interrupted first
 
 
 def start_fetch(actor, vendor: Vendor) -> JobRun:

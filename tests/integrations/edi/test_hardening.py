@@ -236,7 +236,7 @@ def test_H12_04_upload_runs_in_the_background_and_its_page_polls_until_the_end(a
     run = wait_for_run(run_id)
     assert (run.status, run.job, run.records, run.records_failed) == ("completed", "upload_edi", 2, 0)
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "hx-trigger" not in page and "<strong>2</strong> invoice(s) created" in page
+    assert 'hx-trigger="every 2s"' not in page and "<strong>2</strong> invoice(s) created" in page
     assert "BG-1" in page and "BG-2" in page
     assert _invoices("BG-1", "BG-2") == ["BG-1", "BG-2"]
 

@@ -79,7 +79,7 @@ def test_H12_01_load_answers_at_once_and_its_status_polls_until_the_report(app, 
     finally:
         go.set()
     page = follow_load(client, _Redirect(f"/invoices/files/runs/{run_id}"))
-    assert "2 invoices created for vendor PLAIN." in page and 'hx-trigger' not in page
+    assert "2 invoices created for vendor PLAIN." in page and 'hx-trigger="every 1s"' not in page
     assert "RUN-1" in page and "RUN-2" in page and "Monitor jobs" not in page   # not an administrator
     assert _numbers() == ["RUN-1", "RUN-2"]
     run = db.session.get(JobRun, run_id)

@@ -96,3 +96,34 @@ def test_changing_the_invoice_date_refreshes_the_fund_pickers(page, live_server,
     assert page.evaluate("window.__marker") == 1, "the page reloaded"
     shot("date-changed")
     assert page_problems == []
+
+
+def test_a_fund_chosen_while_the_date_answer_is_on_its_way_stays_chosen(page, live_server, log_in, page_problems,
+                                                                        liable_vendor, browser_app):
+    """The fund pickers' refresh after a date change was asked before the fund was chosen: its late
+    answer must not undo the choice (held back here until the fund is chosen)."""
+    _, ids = browser_app
+    log_in("invoicer")
+    held = []
+
+    def hold_refresh(route):
+        if route.request.method == "POST" and "refresh_funds" in (route.request.post_data or ""):
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+    page.route(re.compile(r".*/invoices/new$"), hold_refresh)
+    page.goto(f"{live_server}/invoices/new")
+    page.locator("#invoice_date").fill("2026-03-01")
+    page.locator("#invoice_date").press("Tab")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the refresh was asked"
+    page.locator("#lines-0-fund_1").select_option(str(ids.fund_a))
+    page.evaluate("document.getElementById('lines-0-fund_1-pick').dataset.before = '1'")
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator("#lines-0-fund_1-pick:not([data-before])")).to_be_attached()   # swapped by the answer
+    expect(page.locator("#lines-0-fund_1")).to_have_value(str(ids.fund_a))
+    assert page_problems == []

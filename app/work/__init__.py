@@ -1,0 +1,1 @@
+"""My work: what waits for each user, and where they land after logging in."""

@@ -1,0 +1,74 @@
+"""My work (``/work``), the home page (``/`` and after logging in: My work or the fund dashboard)
+and the user's own page (``/me``) where they choose it.
+
+Every role may open both pages; what My work lists follows the user's roles and library scope
+(:mod:`app.work.services`). ``/me`` holds one section per setting, each its own fragment.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+
+from ..auth.permissions import ALL_ROLES, roles_required
+from ..htmx import is_htmx, render
+from ..saving import saving
+from ..notifications import services as notifications
+from ..notifications.models import KINDS, MODES
+from . import services as work
+
+bp = Blueprint("work", __name__)
+
+
+@bp.app_template_global("has_work")
+def has_work() -> bool:
+    """Whether the header shows My work: the user's roles have something on it."""
+    return current_user.is_authenticated and work.has_work(current_user)
+
+
+class HomeForm(FlaskForm):
+    home = RadioField("After logging in, show", choices=list(work.HOMES.items()))
+
+
+@bp.get("/work")
+@roles_required(*ALL_ROLES)
+def index():
+    days = int(current_app.config["WORK_WAITING_FOR_PAYMENT_DAYS"])
+    return render("work/index.html", sections=work.sections(current_user, waiting_for_days=days),
+                  any_work=work.has_work(current_user))
+
+
+def _home_form() -> HomeForm:
+    form = HomeForm()
+    if not form.is_submitted():
+        form.home.data = current_user.home if current_user.home in work.HOMES else "work"
+    return form
+
+
+@bp.get("/me")
+@roles_required(*ALL_ROLES)
+def me():
+    return render("work/me.html", home_form=_home_form(), any_work=work.has_work(current_user),
+                  kinds=KINDS, modes_available=MODES, modes=notifications.preferences(current_user))
+
+
+@bp.post("/me/home")
+@roles_required(*ALL_ROLES)
+def set_home():
+    form = _home_form()
+    if not form.validate():
+        return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
+                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
+                      modes=notifications.preferences(current_user))
+    with saving(form) as saved:
+        work.set_home(current_user, form.home.data)
+    if not saved:
+        return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
+                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
+                      modes=notifications.preferences(current_user))
+    message = f"After logging in you will see {work.HOMES[current_user.home]}."
+    if is_htmx():
+        return render("work/_home_setting.html", home_form=form, any_work=work.has_work(current_user), saved=message)
+    flash(message, "ok")
+    return redirect(url_for(".me"))

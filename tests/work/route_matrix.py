@@ -1,0 +1,8 @@
+"""Role rows for My work and the user's own page (merged into tests/route_matrix.py)."""
+from tests.route_matrix_roles import ALL
+
+MATRIX: dict = {
+    "work.index": ALL,
+    "work.me": ALL,
+    "work.set_home": ALL,
+}
