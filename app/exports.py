@@ -93,8 +93,10 @@ class Columns:
 
 
 def rows_of(query, chunk: int = CHUNK_ROWS) -> Iterator:
-    """Every row of the ORM ``query`` (a select of one entity), read ``chunk`` at a time."""
-    return iter(db.session.scalars(query.execution_options(yield_per=chunk)))
+    """Every row of the ORM ``query`` (a select of one entity), read ``chunk`` at a time. Lazy: the
+    query runs when the first row is asked for, i.e. while the response is sent, in the session of
+    the context :func:`flask.stream_with_context` pushes again then (the view's session is gone)."""
+    yield from db.session.scalars(query.execution_options(yield_per=chunk))
 
 
 # -- values ------------------------------------------------------------------------------------
