@@ -19,7 +19,7 @@ import io
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator
