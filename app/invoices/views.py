@@ -19,6 +19,7 @@ from sqlalchemy import case, func, or_, select
 from .. import clock
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
+from ..exports import Column, Columns, export_response, rows_of
 from ..extensions import db
 from ..forms_util import chosen
 from ..funds.models import Fund
@@ -241,6 +242,12 @@ def _filter_from(args) -> InvoiceFilter:
                                    waiting_days=_days(args.get("waiting_days")))
 
 
+def _filter_params(f: InvoiceFilter) -> dict:
+    """The query string of the list of ``f`` (the default sort left out)."""
+    return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+            "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else "", **f.narrowing_params}
+
+
 def _visible_libraries() -> list[Library]:
     scope = library_scope(current_user)
     query = select(Library).order_by(Library.code)
@@ -278,24 +285,58 @@ def index():
                  join_vendor=f.sort.lstrip("-") == "vendor")
 
     def list_url(n=None, **change):
-        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else "", **f.narrowing_params}
+        params = _filter_params(f)
         params.update(change)
         if n and n > 1:
             params["page"] = n
         query = urlencode({k: v for k, v in params.items() if v})
         return url_for("invoices.index") + ("?" + query if query else "")
 
+    def export_url(fmt):
+        return url_for("invoices.export", fmt=fmt, **{k: v for k, v in _filter_params(f).items() if v})
+
     if is_htmx():
         return render("invoices/index.html", "invoices/_table.html", page=page, f=f, list_url=list_url,
-                      channels=CHANNELS)
+                      export_url=export_url, channels=CHANNELS)
     funds = db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated")
                                .order_by(Fund.code, Fund.id)).all()
-    return render("invoices/index.html", page=page, f=f, list_url=list_url, statuses=STATUSES, channels=CHANNELS,
+    return render("invoices/index.html", page=page, f=f, list_url=list_url, export_url=export_url, statuses=STATUSES,
+                  channels=CHANNELS,
                   vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), funds=funds,
                   libraries=_visible_libraries(), tasks=TASKS,
                   task_counts=_task_counts() if has_any_role(current_user, OPERATE) else None,
                   can_create=has_any_role(current_user, OPERATE))
+
+
+INVOICE_COLUMNS = Columns([
+    Column("number", "Invoice"),
+    Column("reference_number", "Reference"),
+    Column("invoice_date", "Invoice date", "date"),
+    Column("vendor", "Vendor", value=lambda inv: inv.vendor.code),
+    Column("vendor_name", "Vendor name", value=lambda inv: inv.vendor.name),
+    Column("status", "Status", value=lambda inv: STATUSES.get(inv.status, inv.status)),
+    Column("currency", "Currency"),
+    Column("total_amount", "Total", "money", currency="currency"),
+    Column("owner", "Owner", value=lambda inv: inv.owner_library.code if inv.owner_library else "Institution"),
+    Column("channel", "Channel", value=lambda inv: CHANNELS.get(inv.channel, inv.channel)),
+    Column("due_date", "Due", "date"),
+    Column("payment_date", "Paid on", "date"),
+    Column("voucher_number", "Voucher"),
+    Column("created_at", "Created (UTC)", "datetime"),
+])
+
+
+@bp.get("/invoices/export.csv", defaults={"fmt": "csv"})
+@bp.get("/invoices/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export(fmt):
+    """Every invoice of the list's filter and sort the user may see, as a file."""
+    f = _filter_from(request.args)
+    query = select(Invoice).where(*invoice_conditions(current_user, f))
+    if f.sort.lstrip("-") == "vendor":
+        query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
+    return export_response(rows_of(query.order_by(*SORTS[f.sort])), INVOICE_COLUMNS.all, fmt, "invoices",
+                           sheet="Invoices")
 
 
 # -- task lists --------------------------------------------------------------------------------

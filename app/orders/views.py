@@ -17,10 +17,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
+from ..exports import Column, Columns, export_response, rows_of
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error, chosen
@@ -43,7 +45,7 @@ from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
-from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
+from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -139,31 +141,73 @@ def _visible_libraries() -> list[Library]:
     return db.session.scalars(q).all()
 
 
+def _line_filter(args) -> orders.LineFilter:
+    return orders.LineFilter.from_args(
+        args, (*POL_STATUSES, "open", "renewal"),
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+
+
+def _line_filter_params(f: orders.LineFilter) -> dict:
+    return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+            "sort": f.sort if f.sort != "-number" else ""}
+
+
 @bp.get("/orders/lines/")
 @roles_required(*VIEW)
 def index():
     args = request.args
-    f = orders.LineFilter.from_args(
-        args, (*POL_STATUSES, "open", "renewal"),
-        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+    f = _line_filter(args)
     page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)
 
     def list_url(n=None, **change):
-        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "sort": f.sort if f.sort != "-number" else ""}
+        params = _line_filter_params(f)
         params.update(change)
         if n and n > 1:
             params["page"] = n
         query = urlencode({k: v for k, v in params.items() if v})
         return url_for("orders.index") + ("?" + query if query else "")
 
-    ctx = dict(page=page, f=f, list_url=list_url, statuses=POL_STATUSES,
+    def export_url(fmt):
+        return url_for("orders.export_lines", fmt=fmt, **{k: v for k, v in _line_filter_params(f).items() if v})
+
+    ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
                libraries=_visible_libraries(), can_order_any=orders.can_order(current_user, anywhere=True))
     return render("orders/index.html", "orders/_table.html", **ctx)
+
+
+LINE_COLUMNS = Columns([
+    Column("number", "PO line"),
+    Column("title", "Title"),
+    Column("author", "Author"),
+    Column("isbn", "ISBN"),
+    Column("vendor", "Vendor", value=lambda pol: pol.vendor.code),
+    Column("status", "Status", value=lambda pol: POL_STATUSES.get(pol.status, pol.status)),
+    Column("order_type", "Order type", value=lambda pol: ORDER_TYPES.get(pol.order_type, pol.order_type)),
+    Column("material_form", "Material", value=lambda pol: MATERIAL_FORMS.get(pol.material_form, pol.material_form)),
+    Column("owner", "Owner", value=lambda pol: pol.owner_library.code if pol.owner_library else "Institution"),
+    Column("funds", "Funds", value=lambda pol: ", ".join(d.fund.code for d in pol.distribution)),
+    Column("currency", "Currency"),
+    Column("list_price", "List price", "money", currency="currency"),
+    Column("quantity", "Quantity", "number"),
+    Column("net_price", "Net price", "money", currency="currency"),
+    Column("vendor_reference", "Vendor reference"),
+    Column("reporting_code", "Reporting code"),
+    Column("expected_receipt_date", "Expected receipt", "date"),
+    Column("created_at", "Created (UTC)", "datetime"),
+])
+
+
+@bp.get("/orders/lines/export.csv", defaults={"fmt": "csv"})
+@bp.get("/orders/lines/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_lines(fmt):
+    """Every PO line of the list's filter and sort the user may see, as a file."""
+    query = orders.po_lines_query(current_user, _line_filter(request.args)).options(selectinload(POLine.distribution))
+    return export_response(rows_of(query), LINE_COLUMNS.all, fmt, "po-lines", sheet="PO lines")
 
 
 # -- create / edit -----------------------------------------------------------------------------

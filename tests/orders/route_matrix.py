@@ -4,6 +4,7 @@ from tests.route_matrix_roles import ALL, PURCHASING
 
 MATRIX: dict = {
     "orders.index": ALL,
+    "orders.export_lines": ALL,
     "orders.show": ALL,
     "orders.pos": ALL,
     "orders.show_po": ALL,
