@@ -180,3 +180,31 @@ def test_a_page_costs_the_same_queries_whatever_its_rows(app, world, vendors):
     assert queries_many == queries_one, statements
     # the login's three, the count, the rows, their funds, the charge types; the test's savepoint pair
     assert queries_many <= 9, "\n".join(s[:150] for s in statements)
+
+
+@pytest.mark.postgres
+def test_the_query_streams_for_an_export(app, world, vendors):
+    """What the export will do: stream every matching line in batches (``yield_per``), funds loaded
+    per batch, not per row."""
+    op = world.user("invoicer")
+    from app.funds.distribution import Share
+    many = [ivs.LineFields(unit_price="1.00", price_note=f"note {n}",
+                           distribution=[Share(world.fund_a, "50"), Share(world.shared, "50")]) for n in range(25)]
+    invoice(world, op, vendors.plain, number="STREAM", lines=many, amounts=("1.00",) * 25)
+    db.session.expunge_all()
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        query = ivs.invoice_lines_query(world.user("viewer"), ivs.InvoiceLineFilter(sort="number"))
+        rows = [(ln.invoice.number, ln.invoice.vendor.code, ln.price_note, [d.fund.code for d in ln.distribution])
+                for ln in db.session.scalars(query.execution_options(yield_per=10))]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(rows) == 25 and rows[0] == ("STREAM", "PLAIN", "note 0", ["A-BKS", "SHARED"])
+    assert rows[-1][2] == "note 24"
+    fund_queries = [s for s in statements if s.lstrip().startswith("SELECT invoice_line_fund")]
+    assert len(fund_queries) == 3, "one per batch of 10"
