@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from .invoices.admin_views import bp as invoice_admin_bp
     from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
+    from .invoices.line_views import bp as invoice_lines_bp
     from .invoices.views import bp as invoices_bp
     from .main import bp as main_bp
     from .notifications.views import bp as notifications_bp
@@ -104,7 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from .work.views import bp as work_bp
 
     for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, outgoing_bp,
-               invoices_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
+               invoices_bp, invoice_lines_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
                admin_bp, notifications_bp, api_bp, work_bp):
         app.register_blueprint(bp)
 

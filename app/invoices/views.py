@@ -26,7 +26,8 @@ from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
-from ..listing import ListFilter
+from ..listing import ListFilter, Page
+from ..listing import contains as _contains
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
@@ -105,35 +106,6 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 # -- paging ------------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    """One page of rows, counted once (what the pager macro reads)."""
-    items: list
-    total: int
-    page: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, per_page: int = PER_PAGE) -> Page:
     """Count the matches once, pick the page's ids with a narrow sorted query, then load those
     invoices (sorting whole rows with their joined vendor and library is what makes a big list slow)."""
@@ -182,15 +154,6 @@ class InvoiceFilter(ListFilter):
     def narrowing_params(self) -> dict:
         return {"approvable": 1 if self.approvable else "", "erp_rejected": 1 if self.erp_rejected else "",
                 "waiting_days": self.waiting_days if self.waiting_days is not None else ""}
-
-
-def _contains(column, word: str):
-    """Case-insensitive substring match. SQLite's LIKE already ignores (ASCII) case, and
-    SQLAlchemy's ILIKE would wrap every row's value in lower(), which costs on a big table."""
-    like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if db.session.get_bind().dialect.name == "sqlite":
-        return column.like(like, escape="\\")
-    return column.ilike(like, escape="\\")
 
 
 def _text_condition(word: str):
