@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import event
 
 from app import exports
@@ -31,6 +32,7 @@ def _queries_and_rows(client, url) -> tuple[int, list[list[str]]]:
     return len(statements), list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"), newline="")))
 
 
+@pytest.mark.postgres    # PostgreSQL streams the rows with a server-side cursor while the funds are read
 def test_po_line_export_takes_as_many_queries_for_many_lines_as_for_few(app, world, orders, monkeypatch):
     admin = world.user("admin")
     first, second = sorted([world.fund_a, world.shared], key=lambda f: f.code, reverse=True)
@@ -55,6 +57,7 @@ def test_po_line_export_takes_as_many_queries_for_many_lines_as_for_few(app, wor
     assert len(rows) == 1 + 12 and chunked == few + 2
 
 
+@pytest.mark.postgres
 def test_invoice_export_takes_the_same_queries_whatever_the_sort(app, world, vendors):
     op = world.user("invoicer")
     invoice(world, op, vendors.plain, number="F-1", amounts=("10.00",))
