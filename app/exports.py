@@ -10,7 +10,12 @@ text cell goes through :func:`app.spreadsheets.safe_cell`, so a title starting w
 CSV is UTF-8 with a byte order mark (Excel reads it as UTF-8 then), one header row, CRLF line
 ends, sent in chunks as the rows come. The workbook is a write-only openpyxl workbook spooled to a
 temporary file (openpyxl writes each row out as it is appended) and sent in chunks once saved.
-Rows come from :func:`rows_of`, which reads a query in batches (``yield_per``).
+Rows come from :func:`rows_of`: the list's own query (its filter, sort and scope untouched) with
+its selected columns replaced by the export's SQL values, read as plain tuples ``CHUNK_ROWS`` at a
+time (``yield_per``; PostgreSQL streams them with a server-side cursor). No ORM object is loaded: a
+column's ``sql`` gives its value (default: the attribute ``key`` of the list's entity), and a column
+with a ``lookup`` (e.g. a line's fund codes, in distribution order) gets its values in one more
+query per chunk, so an export costs 1 + 1 per chunk and lookup column queries, never one per row.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import csv
 import io
 import re
 import tempfile
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,6 +31,8 @@ from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from flask import Response, stream_with_context
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from . import clock
 from .extensions import db
@@ -47,12 +55,20 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 @dataclass(frozen=True)
 class Column:
     """One column of an export. ``value`` reads the cell from a row (default: the attribute
-    ``key``); ``currency``, for money, is the key of the column holding the row's currency."""
+    ``key``); ``currency``, for money, is the key of the column holding the row's currency.
+
+    Read from a query (:func:`rows_of`), a row has one attribute per column, named by its key and
+    holding its ``sql`` value (a SQL expression; default: the attribute ``key`` of the query's
+    entity); ``value`` may then turn it into the cell (e.g. a status code into its label). With a
+    ``lookup``, the ``sql`` value is a key instead: ``lookup`` takes the keys of a chunk of rows and
+    returns ``{key: value}`` (missing keys give ``""``), read in one query for the whole chunk."""
     key: str
     header: str
     kind: str = "text"
     value: Callable[[Any], Any] | None = None
     currency: str | None = None
+    sql: Any = None
+    lookup: Callable[[list], dict] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -92,11 +108,43 @@ class Columns:
         return tuple(out)
 
 
-def rows_of(query, chunk: int = CHUNK_ROWS) -> Iterator:
-    """Every row of the ORM ``query`` (a select of one entity), read ``chunk`` at a time. Lazy: the
-    query runs when the first row is asked for, i.e. while the response is sent, in the session of
-    the context :func:`flask.stream_with_context` pushes again then (the view's session is gone)."""
-    yield from db.session.scalars(query.execution_options(yield_per=chunk))
+def rows_of(query, columns: Iterable[Column], chunk: int | None = None) -> Iterator:
+    """Every row of ``query`` (the list's select of one entity, filtered, scoped and sorted) as a
+    plain tuple of the ``columns``' SQL values, attributes named by their keys, read ``chunk`` at a
+    time. The query keeps its WHERE, joins and ORDER BY; only what it selects is replaced. Lazy:
+    the query runs when the first row is asked for, i.e. while the response is sent, in the
+    session of the context :func:`flask.stream_with_context` pushes again then (the view's session
+    is gone)."""
+    columns = tuple(columns)
+    chunk = chunk or CHUNK_ROWS
+    entity = query.column_descriptions[0]["entity"]
+    selected = [(c.sql if c.sql is not None else getattr(entity, c.key)).label(c.key) for c in columns]
+    query = query.with_only_columns(*selected, maintain_column_froms=True)
+    looked_up = [(i, c.lookup) for i, c in enumerate(columns) if c.lookup]
+    Row = namedtuple("Row", [c.key for c in columns])
+    result = db.session.execute(query.execution_options(yield_per=chunk, stream_results=True))
+    try:
+        for part in result.partitions():
+            if not looked_up:
+                yield from part
+                continue
+            rows = [list(r) for r in part]
+            for i, lookup in looked_up:
+                found = lookup(list({r[i] for r in rows if r[i] is not None}))
+                for r in rows:
+                    r[i] = found.get(r[i], "")
+            for r in rows:
+                yield Row._make(r)
+    finally:
+        result.close()
+
+
+def related(model, fk, attr: str = "code"):
+    """``attr`` of the row of ``model`` that ``fk`` points to, as a correlated scalar subquery over
+    an alias of ``model`` (so it never correlates with a join of the list's own query, e.g. the
+    vendor joined to sort by it)."""
+    other = aliased(model)
+    return select(getattr(other, attr)).where(other.id == fk).correlate_except(other).scalar_subquery()
 
 
 # -- values ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, or_, select
 from .. import clock
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
-from ..exports import Column, Columns, export_response, rows_of
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..forms_util import chosen
 from ..funds.models import Fund
@@ -275,13 +275,13 @@ INVOICE_COLUMNS = Columns([
     Column("number", "Invoice"),
     Column("reference_number", "Reference"),
     Column("invoice_date", "Invoice date", "date"),
-    Column("vendor", "Vendor", value=lambda inv: inv.vendor.code),
-    Column("vendor_name", "Vendor name", value=lambda inv: inv.vendor.name),
-    Column("status", "Status", value=lambda inv: STATUSES.get(inv.status, inv.status)),
+    Column("vendor", "Vendor", sql=related(Vendor, Invoice.vendor_id)),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, Invoice.vendor_id, "name")),
+    Column("status", "Status", value=lambda r: STATUSES.get(r.status, r.status)),
     Column("currency", "Currency"),
     Column("total_amount", "Total", "money", currency="currency"),
-    Column("owner", "Owner", value=lambda inv: inv.owner_library.code if inv.owner_library else "Institution"),
-    Column("channel", "Channel", value=lambda inv: CHANNELS.get(inv.channel, inv.channel)),
+    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution"),
+    Column("channel", "Channel", value=lambda r: CHANNELS.get(r.channel, r.channel)),
     Column("due_date", "Due", "date"),
     Column("payment_date", "Paid on", "date"),
     Column("voucher_number", "Voucher"),
@@ -298,8 +298,8 @@ def export(fmt):
     query = select(Invoice).where(*invoice_conditions(current_user, f))
     if f.sort.lstrip("-") == "vendor":
         query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
-    return export_response(rows_of(query.order_by(*SORTS[f.sort])), INVOICE_COLUMNS.all, fmt, "invoices",
-                           sheet="Invoices")
+    return export_response(rows_of(query.order_by(*SORTS[f.sort]), INVOICE_COLUMNS.all), INVOICE_COLUMNS.all, fmt,
+                           "invoices", sheet="Invoices")
 
 
 # -- task lists --------------------------------------------------------------------------------

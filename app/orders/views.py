@@ -17,12 +17,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
-from ..exports import Column, Columns, export_response, rows_of
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error, chosen
@@ -45,7 +44,7 @@ from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
-from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, PurchaseOrder
+from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -179,17 +178,27 @@ def index():
     return render("orders/index.html", "orders/_table.html", **ctx)
 
 
+def _fund_codes(line_ids: list) -> dict:
+    """``{line id: "FUND-A, FUND-B"}``, each line's funds in distribution order."""
+    codes: dict = {}
+    rows = db.session.execute(select(POLineFund.po_line_id, Fund.code).join(Fund, Fund.id == POLineFund.fund_id)
+                              .where(POLineFund.po_line_id.in_(line_ids)).order_by(POLineFund.id))
+    for line_id, code in rows:
+        codes[line_id] = f"{codes[line_id]}, {code}" if line_id in codes else code
+    return codes
+
+
 LINE_COLUMNS = Columns([
     Column("number", "PO line"),
     Column("title", "Title"),
     Column("author", "Author"),
     Column("isbn", "ISBN"),
-    Column("vendor", "Vendor", value=lambda pol: pol.vendor.code),
-    Column("status", "Status", value=lambda pol: POL_STATUSES.get(pol.status, pol.status)),
-    Column("order_type", "Order type", value=lambda pol: ORDER_TYPES.get(pol.order_type, pol.order_type)),
-    Column("material_form", "Material", value=lambda pol: MATERIAL_FORMS.get(pol.material_form, pol.material_form)),
-    Column("owner", "Owner", value=lambda pol: pol.owner_library.code if pol.owner_library else "Institution"),
-    Column("funds", "Funds", value=lambda pol: ", ".join(d.fund.code for d in pol.distribution)),
+    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id)),
+    Column("status", "Status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
+    Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type)),
+    Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form)),
+    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution"),
+    Column("funds", "Funds", sql=POLine.id, lookup=_fund_codes),
     Column("currency", "Currency"),
     Column("list_price", "List price", "money", currency="currency"),
     Column("quantity", "Quantity", "number"),
@@ -206,8 +215,8 @@ LINE_COLUMNS = Columns([
 @roles_required(*VIEW)
 def export_lines(fmt):
     """Every PO line of the list's filter and sort the user may see, as a file."""
-    query = orders.po_lines_query(current_user, _line_filter(request.args)).options(selectinload(POLine.distribution))
-    return export_response(rows_of(query), LINE_COLUMNS.all, fmt, "po-lines", sheet="PO lines")
+    query = orders.po_lines_query(current_user, _line_filter(request.args))
+    return export_response(rows_of(query, LINE_COLUMNS.all), LINE_COLUMNS.all, fmt, "po-lines", sheet="PO lines")
 
 
 # -- create / edit -----------------------------------------------------------------------------
