@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..formatting import money
-from ..ledger.money import quantize
+from ..ledger.money import quantize, quantize_percent
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _day(d: date | None) -> str:
 
 
 def _percent(value: Decimal) -> str:
-    text = format(Decimal(value).quantize(Decimal("0.01")), "f").rstrip("0").rstrip(".")
+    text = format(quantize_percent(Decimal(value)), "f").rstrip("0").rstrip(".")
     return f"{text}%"
 
 

@@ -129,6 +129,7 @@ def reminders(today: date | None = None) -> dict[str, int]:
     renewals = db.session.scalars(select(POLine).where(POLine.status.in_(sorted(RENEWAL)),
                                                        POLine.renewal_date.isnot(None))
                                   .order_by(POLine.renewal_date, POLine.id)).all()
+    told: dict[int | None, list[User]] = {}   # library -> its purchasing operators (one query per library)
     for kind, lines, words in (("claim_due", claims, _claim), ("renewal_due", renewals, _renewal)):
         done = _reminded(kind)
         for pol in lines:
@@ -136,7 +137,9 @@ def reminders(today: date | None = None) -> dict[str, int]:
             title = " ".join(title.split())[:300]   # as notify() keeps it
             if (pol.id, title) in done:
                 continue
-            if notify(kind, holders(REMINDED, pol.owner_library_id), title, body=body,
+            if pol.owner_library_id not in told:
+                told[pol.owner_library_id] = holders(REMINDED, pol.owner_library_id)
+            if notify(kind, told[pol.owner_library_id], title, body=body,
                       url=f"/orders/lines/{quote(pol.number, safe='')}", obj=pol, library_id=pol.owner_library_id):
                 counts[kind] += 1
     return counts

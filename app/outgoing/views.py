@@ -154,6 +154,16 @@ def _editor(kind: str, form: TemplateForm | None = None, status: int = 200, erro
                   notice=notice, problem=problem, user_email=current_user.email or "")
 
 
+def _posted(kind: str):
+    """The template form posted for ``kind``, and the editor's 422 answer naming each part's problem
+    (None when every part renders)."""
+    form = TemplateForm()
+    if not form.validate_on_submit():
+        return form, _editor(kind, form, 422)
+    errors = letters.check(kind, _parts(form))
+    return form, (_editor(kind, form, 422, errors) if errors else None)
+
+
 @bp.get("/admin/letters")
 @roles_required(Role.ADMIN)
 def templates():
@@ -182,12 +192,9 @@ def edit(letter):
     kind = _template_kind(letter)
     if request.method == "GET":
         return _editor(kind)
-    form = TemplateForm()
-    if not form.validate_on_submit():
-        return _editor(kind, form, 422)
-    errors = letters.check(kind, _parts(form))
-    if errors:
-        return _editor(kind, form, 422, errors)
+    form, refused = _posted(kind)
+    if refused is not None:
+        return refused
     with saving(form) as saved:
         letters.save(current_user, kind, _parts(form), form.active.data)
     if not saved:
@@ -240,12 +247,9 @@ def reset(letter):
 def send_test(letter):
     """E-mail the demo letter of the text on the page (saved or not) to the administrator."""
     kind = _template_kind(letter)
-    form = TemplateForm()
-    if not form.validate_on_submit():
-        return _editor(kind, form, 422)
-    errors = letters.check(kind, _parts(form))
-    if errors:
-        return _editor(kind, form, 422, errors)
+    form, refused = _posted(kind)
+    if refused is not None:
+        return refused
     try:
         to = letters.send_test(current_user, kind, _parts(form))
     except DomainError as exc:
