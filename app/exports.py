@@ -61,7 +61,12 @@ class Column:
     holding its ``sql`` value (a SQL expression; default: the attribute ``key`` of the query's
     entity); ``value`` may then turn it into the cell (e.g. a status code into its label). With a
     ``lookup``, the ``sql`` value is a key instead: ``lookup`` takes the keys of a chunk of rows and
-    returns ``{key: value}`` (missing keys give ``""``), read in one query for the whole chunk."""
+    returns ``{key: value}`` (missing keys give ``""``), read in one query for the whole chunk.
+
+    The same column is one the list's page may show (:mod:`app.list_columns`): ``cell`` reads its
+    value from the page's ORM object (default: the attribute ``key``), ``sort`` is the list's sort key
+    when the header sorts, ``css`` the cell's class, ``shown`` whether the page shows it until the user
+    chooses, ``fixed`` that it cannot be hidden (the column that links to the row)."""
     key: str
     header: str
     kind: str = "text"
@@ -69,6 +74,11 @@ class Column:
     currency: str | None = None
     sql: Any = None
     lookup: Callable[[list], dict] | None = None
+    cell: Callable[[Any], Any] | None = None
+    sort: str | None = None
+    css: str = ""
+    shown: bool = True
+    fixed: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -78,6 +88,14 @@ class Column:
 
     def read(self, row) -> Any:
         return (self.value or attrgetter(self.key))(row)
+
+    def show(self, obj) -> Any:
+        """The value the page shows for the ORM object ``obj``."""
+        return self.cell(obj) if self.cell else getattr(obj, self.key)
+
+    @property
+    def classes(self) -> str:
+        return " ".join(filter(None, ("num" if self.kind in ("money", "number") else "", self.css)))
 
 
 class Columns:
@@ -91,6 +109,15 @@ class Columns:
         for c in self.all:
             if c.currency and c.currency not in self.by_key:
                 raise ValueError(f"Column {c.key}: its currency column {c.currency!r} is not among the columns.")
+
+    def pick(self, keys: Iterable[str]) -> tuple[Column, ...]:
+        """The columns ``keys`` name, in that order (unknown keys and repeats left out)."""
+        out: list[Column] = []
+        for key in keys:
+            column = self.by_key.get(key)
+            if column is not None and column not in out:
+                out.append(column)
+        return tuple(out)
 
     def chosen(self, keys: Iterable[str] | None = None) -> tuple[Column, ...]:
         """The columns ``keys`` name, in that order (unknown keys left out; None: all), with the

@@ -115,3 +115,13 @@ def race(app, runs: list, load, act, done=lambda _result: "ok") -> list[str]:
     for t in threads:
         t.join(120)
     return results
+
+
+def show_columns(user, list_name: str, keys=None) -> None:
+    """Let ``user`` show ``keys`` (default: every column) on the list ``list_name``, as the column
+    chooser would, and commit."""
+    from app import list_columns
+    from app.extensions import db
+    table = list_columns.TABLES[list_name]
+    list_columns.save(user, table, keys if keys is not None else [c.key for c in table.columns.all])
+    db.session.commit()

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, list_columns
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
@@ -156,8 +157,11 @@ def _line_filter_params(f: orders.LineFilter) -> dict:
 def index():
     args = request.args
     f = _line_filter(args)
-    page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
+    columns = list_columns.shown(current_user, LINE_TABLE)
+    query = orders.po_lines_query(current_user, f)
+    if any(c.key == "funds" for c in columns):
+        query = query.options(selectinload(POLine.distribution).joinedload(POLineFund.fund))
+    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
 
     def list_url(n=None, **change):
         params = _line_filter_params(f)
@@ -171,6 +175,7 @@ def index():
         return url_for("orders.export_lines", fmt=fmt, **{k: v for k, v in _line_filter_params(f).items() if v})
 
     ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
+               table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
@@ -189,34 +194,39 @@ def _fund_codes(line_ids: list) -> dict:
 
 
 LINE_COLUMNS = Columns([
-    Column("number", "PO line"),
-    Column("title", "Title"),
+    Column("number", "PO line", sort="number", fixed=True),
+    Column("title", "Title", sort="title"),
     Column("author", "Author"),
-    Column("isbn", "ISBN"),
-    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id)),
-    Column("status", "Status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
-    Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type)),
-    Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form)),
-    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution"),
-    Column("funds", "Funds", sql=POLine.id, lookup=_fund_codes),
-    Column("currency", "Currency"),
-    Column("list_price", "List price", "money", currency="currency"),
-    Column("quantity", "Quantity", "number"),
-    Column("net_price", "Net price", "money", currency="currency"),
-    Column("vendor_reference", "Vendor reference"),
-    Column("reporting_code", "Reporting code"),
-    Column("expected_receipt_date", "Expected receipt", "date"),
-    Column("created_at", "Created (UTC)", "datetime"),
+    Column("isbn", "ISBN", shown=False),
+    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
+    Column("status", "Status", sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
+    Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
+           cell=lambda p: p.order_type_label, shown=False),
+    Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
+           cell=lambda p: p.material_form_label, shown=False),
+    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
+           cell=lambda p: p.owner_library.code if p.owner_library else "Institution"),
+    Column("funds", "Funds", sql=POLine.id, lookup=_fund_codes, shown=False),
+    Column("currency", "Currency", shown=False),
+    Column("list_price", "List price", "money", currency="currency", shown=False),
+    Column("quantity", "Quantity", "number", shown=False),
+    Column("net_price", "Net price", "money", currency="currency", sort="price"),
+    Column("vendor_reference", "Vendor reference", shown=False),
+    Column("reporting_code", "Reporting code", shown=False),
+    Column("expected_receipt_date", "Expected receipt", "date", sort="expected"),
+    Column("created_at", "Created (UTC)", "datetime", shown=False),
 ])
+LINE_TABLE = list_columns.register("po_lines", "PO lines", LINE_COLUMNS)
 
 
 @bp.get("/orders/lines/export.csv", defaults={"fmt": "csv"})
 @bp.get("/orders/lines/export.xlsx", defaults={"fmt": "xlsx"})
 @roles_required(*VIEW)
 def export_lines(fmt):
-    """Every PO line of the list's filter and sort the user may see, as a file."""
+    """Every PO line of the list's filter and sort the user may see, in the columns they show, as a file."""
     query = orders.po_lines_query(current_user, _line_filter(request.args))
-    return export_response(rows_of(query, LINE_COLUMNS.all), LINE_COLUMNS.all, fmt, "po-lines", sheet="PO lines")
+    columns = list_columns.exported(current_user, LINE_TABLE)
+    return export_response(rows_of(query, columns), columns, fmt, "po-lines", sheet="PO lines")
 
 
 # -- create / edit -----------------------------------------------------------------------------

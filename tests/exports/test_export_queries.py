@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from app import exports
 from app.extensions import db
-from tests.helpers import login
+from tests.helpers import login, show_columns
 from tests.invoices.helpers import invoice
 from tests.orders.helpers import line
 
@@ -39,6 +39,7 @@ def test_po_line_export_takes_as_many_queries_for_many_lines_as_for_few(app, wor
     expected = f"{first.code}, {second.code}"
     for n in range(3):
         line(world, admin, orders.eur, title=f"Few {n}", funds=[(first, "40"), (second, "60")])
+    show_columns(world.user("viewer"), "po_lines")
     client = login(app.test_client(), "viewer")
     few, rows = _queries_and_rows(client, "/orders/lines/export.csv")
     assert len(rows) == 1 + 3

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.invoices import services as ivs
 from app.orders import services as os_
-from tests.helpers import login
+from tests.helpers import login, show_columns
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line
 
@@ -52,6 +52,7 @@ def test_po_line_export_has_every_matching_line_typed_and_inert(app, world, orde
     for title in HOSTILE:
         line(world, admin, orders.eur, title=title, price="5.00")
     total = 27 + 1 + len(HOSTILE)
+    show_columns(world.user("viewer"), "po_lines")
     client = login(app.test_client(), "viewer")
     html = client.get("/orders/lines/").data.decode()
     assert f"Export {total} lines" in html

@@ -1,0 +1,27 @@
+"""list columns: the columns each user shows on each list, in order ("Manage column display")
+
+Revision ID: 0018_list_columns
+Revises: 0017_notifications
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0018_list_columns"
+down_revision = "0017_notifications"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('list_columns',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('list_name', sa.String(length=40), nullable=False),
+    sa.Column('keys', sa.String(length=1000), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_list_columns_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'list_name', name=op.f('pk_list_columns'))
+    )
+
+
+def downgrade():
+    op.drop_table('list_columns')
