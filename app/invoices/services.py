@@ -1107,12 +1107,18 @@ def invoice_lines_query(user, f: InvoiceLineFilter):
     the latest invoice date first). Each row is an :class:`InvoiceLine` whose invoice, vendor, owner and
     PO line come with it (one statement) and whose fund distribution is loaded for all the rows at
     once: a page or a streamed export (``yield_per``) costs a fixed number of queries, not one a row."""
-    return (select(InvoiceLine).join(InvoiceLine.invoice).join(Invoice.vendor).outerjoin(InvoiceLine.po_line)
-            .where(*_line_conditions(user, f))
+    return (invoice_lines_select(user, f)
             .options(contains_eager(InvoiceLine.invoice).contains_eager(Invoice.vendor),
                      contains_eager(InvoiceLine.po_line),
                      # the funds' code and name, without what a fund loads with it (period, availability)
-                     selectinload(InvoiceLine.distribution).joinedload(InvoiceLineFund.fund).lazyload("*"))
+                     selectinload(InvoiceLine.distribution).joinedload(InvoiceLineFund.fund).lazyload("*")))
+
+
+def invoice_lines_select(user, f: InvoiceLineFilter):
+    """:func:`invoice_lines_query` without its loading options: the lines joined to their invoice,
+    vendor and PO line, filtered and sorted (what an export selects its own values from)."""
+    return (select(InvoiceLine).join(InvoiceLine.invoice).join(Invoice.vendor).outerjoin(InvoiceLine.po_line)
+            .where(*_line_conditions(user, f))
             .order_by(*LINE_SORTS.get(f.sort, LINE_SORTS[DEFAULT_LINE_SORT])))
 
 

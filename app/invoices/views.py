@@ -16,7 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
-from .. import clock
+from .. import clock, list_columns
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
 from ..exports import Column, Columns, export_response, related, rows_of
@@ -258,9 +258,10 @@ def index():
     def export_url(fmt):
         return url_for("invoices.export", fmt=fmt, **{k: v for k, v in _filter_params(f).items() if v})
 
+    columns = dict(table=INVOICE_TABLE, columns=list_columns.shown(current_user, INVOICE_TABLE))
     if is_htmx():
         return render("invoices/index.html", "invoices/_table.html", page=page, f=f, list_url=list_url,
-                      export_url=export_url, channels=CHANNELS)
+                      export_url=export_url, channels=CHANNELS, **columns)
     funds = db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated")
                                .order_by(Fund.code, Fund.id)).all()
     return render("invoices/index.html", page=page, f=f, list_url=list_url, export_url=export_url, statuses=STATUSES,
@@ -268,38 +269,43 @@ def index():
                   vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), funds=funds,
                   libraries=_visible_libraries(), tasks=TASKS,
                   task_counts=_task_counts() if has_any_role(current_user, OPERATE) else None,
-                  can_create=has_any_role(current_user, OPERATE))
+                  can_create=has_any_role(current_user, OPERATE),
+                  column_choices=list_columns.choices(current_user, INVOICE_TABLE), **columns)
 
 
 INVOICE_COLUMNS = Columns([
-    Column("number", "Invoice"),
-    Column("reference_number", "Reference"),
-    Column("invoice_date", "Invoice date", "date"),
-    Column("vendor", "Vendor", sql=related(Vendor, Invoice.vendor_id)),
-    Column("vendor_name", "Vendor name", sql=related(Vendor, Invoice.vendor_id, "name")),
-    Column("status", "Status", value=lambda r: STATUSES.get(r.status, r.status)),
-    Column("currency", "Currency"),
-    Column("total_amount", "Total", "money", currency="currency"),
-    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution"),
-    Column("channel", "Channel", value=lambda r: CHANNELS.get(r.channel, r.channel)),
+    Column("number", "Invoice", sort="number", fixed=True),
+    Column("reference_number", "Reference", shown=False),
+    Column("invoice_date", "Invoice date", "date", sort="date"),
+    Column("vendor", "Vendor", sql=related(Vendor, Invoice.vendor_id), sort="vendor", cell=lambda i: i.vendor.code),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, Invoice.vendor_id, "name"), cell=lambda i: i.vendor.name),
+    Column("status", "Status", value=lambda r: STATUSES.get(r.status, r.status), sort="status"),
+    Column("currency", "Currency", shown=False),
+    Column("total_amount", "Total", "money", currency="currency", sort="total"),
+    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution",
+           cell=lambda i: i.owner_library.code if i.owner_library else "Institution"),
+    Column("channel", "Channel", value=lambda r: CHANNELS.get(r.channel, r.channel),
+           cell=lambda i: CHANNELS.get(i.channel, i.channel)),
     Column("due_date", "Due", "date"),
-    Column("payment_date", "Paid on", "date"),
-    Column("voucher_number", "Voucher"),
-    Column("created_at", "Created (UTC)", "datetime"),
+    Column("payment_date", "Paid on", "date", shown=False),
+    Column("voucher_number", "Voucher", shown=False),
+    Column("created_at", "Created (UTC)", "datetime", shown=False),
 ])
+INVOICE_TABLE = list_columns.register("invoices", "Invoices", INVOICE_COLUMNS)
 
 
 @bp.get("/invoices/export.csv", defaults={"fmt": "csv"})
 @bp.get("/invoices/export.xlsx", defaults={"fmt": "xlsx"})
 @roles_required(*VIEW)
 def export(fmt):
-    """Every invoice of the list's filter and sort the user may see, as a file."""
+    """Every invoice of the list's filter and sort the user may see, in the columns they show, as a file."""
     f = _filter_from(request.args)
     query = select(Invoice).where(*invoice_conditions(current_user, f))
     if f.sort.lstrip("-") == "vendor":
         query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
-    return export_response(rows_of(query.order_by(*SORTS[f.sort]), INVOICE_COLUMNS.all), INVOICE_COLUMNS.all, fmt,
-                           "invoices", sheet="Invoices")
+    columns = list_columns.exported(current_user, INVOICE_TABLE)
+    return export_response(rows_of(query.order_by(*SORTS[f.sort]), columns), columns, fmt, "invoices",
+                           sheet="Invoices")
 
 
 # -- task lists --------------------------------------------------------------------------------

@@ -121,6 +121,7 @@ def test_invoice_export_has_every_matching_invoice_typed_and_scoped(app, world, 
     hostile = invoice(world, op, vendors.plain, number="H-1", reference_number=HOSTILE[0], amounts=("99.99",))
     usd = invoice(world, op, vendors.usd, number="USD-1", currency="USD", amounts=("-30.10",), library="b",
                   invoice_date=date(2026, 6, 30))
+    show_columns(world.user("viewer"), "invoices")
     client = login(app.test_client(), "viewer")
     assert "Export 28 invoices" in client.get("/invoices/").data.decode()
     rows = _sheet(client.get("/invoices/export.xlsx"))

@@ -1,7 +1,9 @@
-"""Real browser: from the invoices page to the invoice line list, filter by vendor, then show the
-price note; each change swaps the table alone and keeps the choice in the URL."""
+"""Real browser: from the invoices page to the invoice line list, filter by vendor, then choose the
+columns (show the price note, hide Funds, move Total first); each change swaps the table alone, the
+choice is remembered, and the downloaded workbook has exactly those columns."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -34,7 +36,7 @@ def two_vendors(browser_app):
     return "PLAIN"
 
 
-def test_filter_by_vendor_and_show_the_price_note(page, live_server, log_in, page_problems, two_vendors, shot):
+def test_filter_choose_columns_and_export_them(page, live_server, log_in, page_problems, two_vendors, shot):
     log_in("invoicer")
     page.goto(f"{live_server}/invoices/")
     page.get_by_role("link", name="Invoice lines").click()
@@ -48,14 +50,35 @@ def test_filter_by_vendor_and_show_the_price_note(page, live_server, log_in, pag
     expect(table).to_contain_text("P-1")
     expect(page).to_have_url(re.compile(r"/invoices/lines/\?.*vendor=\d+"))
 
-    page.get_by_label("Show price note").check()
+    page.get_by_text("Columns", exact=True).click()
+    menu = page.locator("#columns-invoice_lines")
+    menu.get_by_role("checkbox", name="Price note").check()
     expect(table.locator("th", has_text="Price note")).to_be_visible()
     expect(table).to_contain_text("Early bird price")
-    expect(page).to_have_url(re.compile(r"price_note=1"))
-    shot("price-note")
+    expect(table).not_to_contain_text("O-1"), "the filter stays"
+    menu = page.locator("#columns-invoice_lines")
+    menu.get_by_role("checkbox", name="Funds").uncheck()
+    expect(table.locator("th", has_text="Funds")).to_have_count(0)
+    for place in range(7, -1, -1):   # Total up to the top, by keyboard: focus stays on its button
+        page.locator("#col-invoice_lines-total-up").focus()
+        page.keyboard.press("Enter")
+        expect(table.locator("th").nth(place)).to_have_text("Total")
+        expect(page.locator("#col-invoice_lines-total-up")).to_be_focused()
+    expect(table.locator("th").nth(0)).to_have_text("Total")
+    shot("columns")
 
-    page.reload()   # the choice lives in the URL
-    expect(page.get_by_label("Show price note")).to_be_checked()
-    expect(page.locator("#invoice-line-table")).to_contain_text("Early bird price")
+    headers = [h.strip(" ↑↓") for h in table.locator("th").all_text_contents()]
+    assert "Price note" in headers and "Funds" not in headers and headers[0] == "Total", headers
+    with page.expect_download() as download:
+        table.get_by_role("link", name="Excel (.xlsx)").click()
+    from openpyxl import load_workbook
+    rows = list(load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active.iter_rows(values_only=True))
+    expected = [h for h in headers]
+    expected.insert(0, "Currency")   # an amount brings its currency, shown or not
+    assert list(rows[0]) == expected and len(rows) == 2, rows
+    assert "Early bird price" in rows[1] and 10 in rows[1]
+
+    page.reload()   # the choice is remembered
+    expect(page.locator("#invoice-line-table").locator("th", has_text="Price note")).to_be_visible()
     expect(page.locator("#invoice-line-table")).not_to_contain_text("O-1")
     assert page_problems == []

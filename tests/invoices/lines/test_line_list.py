@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
+from app import list_columns
 from app.extensions import db
 from app.invoices import services as ivs
-from tests.helpers import login
+from tests.helpers import login, show_columns
 from tests.invoices.helpers import invoice, lines
 from tests.orders.helpers import line as pol_line
 
@@ -54,7 +55,7 @@ def test_columns_filters_and_fragment(app, world, vendors, data):
     assert _rows(html) == ["GAMMA-3#1", "ALPHA-1#1", "ALPHA-1#2", "BETA-2#1"], "latest invoice date first"
     pol = data["pol"]
     assert f'<a class="code pol" href="/orders/lines/{pol.number}">{pol.number}</a>' in html
-    assert "Ordered atlas" in html and "RC-9" in html and "2026-01-01 – 2026-12-31" in html
+    assert "Ordered atlas" in html and "RC-9" in html and "2026-01-01" in html and "2026-12-31" in html
     assert "A-BKS" in html and "SHARED" in html and "In Approval" in html and "USDV" in html
     assert "Hidden discount" not in html and "Price note</th>" not in html, "the price note is hidden by default"
 
@@ -82,20 +83,21 @@ def test_columns_filters_and_fragment(app, world, vendors, data):
     fragment = client.get(f"{URL}?vendor={vendors.plain.id}", headers=HX)
     text = fragment.data.decode()
     assert fragment.status_code == 200 and "<html" not in text
-    assert text.lstrip().startswith('<div id="invoice-line-table">')
+    assert text.lstrip().startswith('<div id="invoice-line-table"')
     assert set(_rows(text)) == {"ALPHA-1#1", "ALPHA-1#2", "GAMMA-3#1"}
 
 
-def test_price_note_only_when_chosen_and_kept_in_the_links(app, world, vendors, data):
+def test_price_note_only_when_chosen_and_kept_while_sorting(app, world, vendors, data):
+    viewer = world.user("viewer")
+    table = list_columns.TABLES["invoice_lines"]
     client = login(app.test_client(), "viewer")
-    html = client.get(f"{URL}?price_note=1&sort=total").data.decode()
+    assert "Hidden discount" not in client.get(URL).data.decode(), "hidden by default"
+    show_columns(viewer, "invoice_lines", [*table.default_keys, "price_note"])
+    html = client.get(f"{URL}?sort=total").data.decode()
     assert "Price note</th>" in html and '<td class="price-note">Hidden discount 7%</td>' in html
-    assert 'id="line-price-note" name="price_note" type="checkbox" value="1" checked' in html
-    assert 'href="/invoices/lines/?sort=-total&amp;price_note=1"' in html, "sorting keeps the choice"
-    fragment = client.get(f"{URL}?price_note=1", headers=HX).data.decode()
-    assert "Price note</th>" in fragment and "Hidden discount 7%" in fragment
-    for off in ("", "?price_note=0", "?price_note=yes"):
-        assert "Hidden discount" not in client.get(URL + off).data.decode(), off
+    assert 'href="/invoices/lines/?sort=-total"' in html
+    assert "Hidden discount 7%" in client.get(f"{URL}?sort=-total", headers=HX).data.decode(), "sorting keeps it"
+    assert "Hidden discount" not in login(app.test_client(), "viewer-a").get(URL).data.decode(), "per user"
 
 
 @pytest.mark.postgres
@@ -134,7 +136,7 @@ def test_pages_by_50(app, world, vendors):
 def test_a_library_scoped_user_sees_only_its_librarys_lines(app, world, vendors, data):
     client = login(app.test_client(), "viewer-a")
     for query in ("", f"?vendor={vendors.usd.id}", f"?library={world.lib_b.id}", "?q=BETA-2", "?q=GAMMA-3",
-                  "?status=in_approval", f"?fund={world.fund_b.id}", "?price_note=1&sort=-total"):
+                  "?status=in_approval", f"?fund={world.fund_b.id}", "?sort=-total"):
         rows = set(_rows(client.get(URL + query).data.decode()))
         assert rows <= {"ALPHA-1#1", "ALPHA-1#2"}, query
     assert set(_rows(client.get(URL).data.decode())) == {"ALPHA-1#1", "ALPHA-1#2"}
@@ -158,6 +160,7 @@ def test_a_page_costs_the_same_queries_whatever_its_rows(app, world, vendors):
     many = [ivs.LineFields(unit_price="2.00", po_line=pols[n % 3], price_note=f"note {n}",
                            distribution=[Share(world.fund_a, "50"), Share(world.shared, "50")]) for n in range(60)]
     invoice(world, op, vendors.usd, number="MANY", currency="USD", lines=many, amounts=("2.00",) * 60, invoice_date=date(2026, 3, 2))
+    show_columns(world.user("viewer"), "invoice_lines")
     client = login(app.test_client(), "viewer")
     statements = []
 
@@ -174,12 +177,13 @@ def test_a_page_costs_the_same_queries_whatever_its_rows(app, world, vendors):
             event.remove(db.engine, "before_cursor_execute", count)
         return len(_rows(html)), len(statements)
 
-    rows_one, queries_one = queries(f"?vendor={vendors.plain.id}&price_note=1")
-    rows_many, queries_many = queries(f"?vendor={vendors.usd.id}&price_note=1")
+    rows_one, queries_one = queries(f"?vendor={vendors.plain.id}")
+    rows_many, queries_many = queries(f"?vendor={vendors.usd.id}")
     assert (rows_one, rows_many) == (1, 50)
     assert queries_many == queries_one, statements
-    # the login's three, the count, the rows, their funds, the charge types; the test's savepoint pair
-    assert queries_many <= 9, "\n".join(s[:150] for s in statements)
+    # the login's three, the count, the rows, their funds, the charge types, the user's columns; the
+    # test's savepoint pair
+    assert queries_many <= 10, "\n".join(s[:150] for s in statements)
 
 
 @pytest.mark.postgres
