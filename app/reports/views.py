@@ -44,10 +44,10 @@ def _months(f):
         series, [r.month.strftime("%b") for r in rows],
         [[r.cum_allocated for r in rows], [r.cum_encumbered for r in rows], [r.cum_expended for r in rows]],
         fmt=lambda v: money(v, cur))
-    columns = [col("month", "Month"), CURRENCY, col("allocated", "Allocated in month", "money"),
-               col("encumbered", "Encumbered in month (net)", "money"), col("expended", "Expended in month", "money"),
-               col("cum_allocated", "Allocated to date", "money"), col("cum_encumbered", "Encumbered to date", "money"),
-               col("cum_expended", "Expended to date", "money"), col("available", "Available", "money")]
+    columns = [col("month", "Month"), CURRENCY, col("allocated", "Allocated", "money"),
+               col("encumbered", "Encumbered (net)", "money"), col("expended", "Expended", "money"),
+               col("cum_allocated", "Allocated, to date", "money"), col("cum_encumbered", "Encumbered, to date", "money"),
+               col("cum_expended", "Expended, to date", "money"), col("available", "Available", "money")]
     data = [dict(month=r.label, currency=cur, allocated=r.allocated, encumbered=r.encumbered, expended=r.expended,
                  cum_allocated=r.cum_allocated, cum_encumbered=r.cum_encumbered, cum_expended=r.cum_expended,
                  available=r.available) for r in rows]

@@ -99,7 +99,7 @@ def test_exports_read_back_and_are_scoped(app, spending):
     rows = list(ws.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     assert len(body) == table_rows == 12
-    assert header[:3] == ("Month", "Currency", "Allocated in month")
+    assert header[:3] == ("Month", "Currency", "Allocated")
     apr = body[3]
     assert apr[0] == "Apr 2026" and apr[1] == "EUR" and isinstance(apr[4], (int, float)) and apr[4] == 50
     assert body[-1][6:9] == (pytest.approx(329.99), pytest.approx(290.55), pytest.approx(2379.46))
