@@ -11,6 +11,7 @@ MATRIX = {
     "auth.logout": ALL,
     "funds.dashboard": ALL,
     "funds.ledger_rows": ALL,
+    "funds.export_dashboard": ALL,
     "funds.search": ALL,
     "funds.show": ALL,
     "funds.cancel_form": ALL,

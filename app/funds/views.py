@@ -10,11 +10,12 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, list_columns
 from ..auth.models import Role
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
 from ..errors import DomainError, InvalidInput
+from ..exports import export_response
 from ..extensions import db, htmx
 from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, redirect_to, render
@@ -29,7 +30,7 @@ from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, RolloverForm, TransferForm
 from .models import FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
-from .rows import RowBuilder, spent_bar
+from .rows import DASHBOARD_TABLE, RowBuilder, export_columns, export_rows, spent_bar
 from .tree import build_tree
 
 bp = Blueprint("funds", __name__)
@@ -67,10 +68,19 @@ def _period_or_current(code) -> FiscalPeriod | None:
     return funds.get_fiscal_period(code) if code else funds.current_fiscal_period()
 
 
+def _builder(period: FiscalPeriod, open_keys: set[str], expand_all: bool, roots) -> RowBuilder:
+    return RowBuilder(current_user, period, open_keys, expand_all, dashboard_url,
+                      list_columns.shown(current_user, DASHBOARD_TABLE), roots)
+
+
 def _dashboard_context(period: FiscalPeriod, open_keys: set[str], expand_all: bool) -> dict:
-    return dict(period=period, periods=funds.fiscal_periods(), roots=build_tree(current_user, period),
-                open_keys=open_keys, expand_all=expand_all, dashboard_url=dashboard_url,
-                builder=RowBuilder(current_user, period, open_keys, expand_all, dashboard_url))
+    roots = build_tree(current_user, period)
+    builder = _builder(period, open_keys, expand_all, roots)
+    return dict(period=period, periods=funds.fiscal_periods(), roots=roots, open_keys=open_keys,
+                expand_all=expand_all, dashboard_url=dashboard_url, builder=builder, table=DASHBOARD_TABLE,
+                column_choices=list_columns.choices(current_user, DASHBOARD_TABLE),
+                export_count=sum(1 for root in roots for _ in root.walk()),
+                export_url=lambda fmt: url_for("funds.export_dashboard", fmt=fmt, period=period.code))
 
 
 @bp.get("/funds/")
@@ -97,6 +107,21 @@ def ledger_rows(ledger_id):
     if root is None:
         abort(404)
     return render("funds/dashboard.html", "funds/_ledger_rows.html", root=root, **ctx)
+
+
+@bp.get("/funds/export.csv", defaults={"fmt": "csv"})
+@bp.get("/funds/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_dashboard(fmt):
+    """The whole tree of the period the user may see (every ledger and fund, open or not), one row
+    each, in the columns they show on the dashboard."""
+    period = _period_or_current(request.args.get("period"))
+    if period is None:
+        abort(404)
+    roots = build_tree(current_user, period)
+    columns = export_columns(list_columns.exported(current_user, DASHBOARD_TABLE))
+    return export_response(export_rows(roots, period, columns), columns, fmt, f"funds-{period.code}",
+                           sheet=f"Funds {period.code}")
 
 
 @bp.get("/funds/search")
@@ -188,9 +213,9 @@ def _money_moved_response(message: str, fund: Fund, *others: Fund):
         for root in roots:
             for node in _path_to(root, f.id):
                 nodes[node.key] = node
-    builder = RowBuilder(current_user, period, open_keys | set(nodes), expand_all, dashboard_url)
+    builder = _builder(period, open_keys | set(nodes), expand_all, roots)
     return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), fund=fund,
-                  builder=builder, message=message)
+                  builder=builder, message=message, roots=roots)
 
 
 def _money_form(fund_id, form_cls, action: str):
@@ -234,8 +259,9 @@ def _money_form(fund_id, form_cls, action: str):
         status = 422
     # A fund of a period that does not cover today (next year's budget, a closed year): chosen on
     # purpose, but said so.
+    span = len(list_columns.shown(current_user, DASHBOARD_TABLE)) + 1   # the row's columns: chosen + actions
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
-                  action=action, period_warning=funds.other_period_warning(fund, clock.today()))
+                  action=action, span=span, period_warning=funds.other_period_warning(fund, clock.today()))
 
 
 @bp.get("/funds/<int:fund_id>/form-closed")
@@ -249,8 +275,8 @@ def cancel_form(fund_id):
 
 
 @bp.app_template_global()
-def spent_bar_of(balance):
-    return spent_bar(balance)
+def spent_bar_of(balance, currency: str = ""):
+    return spent_bar(balance, currency)
 
 
 @bp.route("/funds/<int:fund_id>/allocate", methods=["GET", "POST"])
