@@ -13,6 +13,7 @@ MATRIX = {
     "funds.ledger_rows": ALL,
     "funds.search": ALL,
     "funds.show": ALL,
+    "funds.export_transactions": ALL,
     "funds.cancel_form": ALL,
     "funds.allocate": MONEY,
     "funds.transfer": MONEY,
