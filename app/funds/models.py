@@ -208,6 +208,10 @@ class FundTransaction(db.Model):
 
     __table_args__ = (
         db.Index("ix_fund_transaction_fund_id_id", "fund_id", "id"),
+        # The reports (app/reports): every column they read, in date order, so the spending by month
+        # groups without sorting and no report reads the table's wide rows.
+        db.Index("ix_fund_transaction_report", "transaction_date", "kind", "currency", "fund_id", "amount",
+                 "source_type", "source_id"),
         db.CheckConstraint("kind IN ('allocation','transfer','encumbrance','disencumbrance','expenditure')",
                            name="kind_known"),
         db.CheckConstraint("amount <> 0", name="amount_nonzero"),

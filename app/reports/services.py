@@ -10,8 +10,9 @@ ledgers of several currencies are never added together. What a report reads:
   the sums of their transactions (``app.funds.services.check_ledger``);
 * invoices: the invoices in scope, by status and by days in their current status.
 
-SQLite has no hash aggregation: a GROUP BY sorts its input, so each report groups as few rows as it
-can (the vendor report sorts only the transactions that name a PO line or an invoice line).
+SQLite has no hash aggregation: a GROUP BY sorts its input, so each report reads the transactions
+once and groups as few rows as it can; the month report reads them in date order from the index
+``ix_fund_transaction_report``, which holds every column it needs, and so sorts nothing.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, literal, select, type_coerce
 
 from .. import clock
 from ..auth.permissions import library_scope
@@ -225,28 +226,24 @@ def by_vendor(actor, f: Filters, top: int = TOP_VENDORS) -> list[VendorRow]:
     from_pol = select(POLine.vendor_id).where(POLine.id == t.source_id).scalar_subquery()
     vendor = case((t.source_type == "invoice_line", from_invoice), (t.source_type == "po_line", from_pol))
     spending = t.kind.in_(("encumbrance", "disencumbrance", "expenditure"))
-    sourced = t.source_type.in_(("invoice_line", "po_line"))
+    # One pass: the postings no line caused fall in the group of no vendor.
     grouped = db.session.execute(
         select(vendor.label("vendor_id"), _sum(enc), _sum(exp))
-        .where(_in_funds(actor, f), spending, sourced).group_by(vendor)).all()
-    direct_enc, direct_exp = db.session.execute(
-        select(_sum(enc), _sum(exp)).where(_in_funds(actor, f), spending,
-                                           or_(t.source_type.is_(None), ~sourced))).one()
+        .where(_in_funds(actor, f), spending).group_by(vendor)).all()
     names = dict((vid, (code, name)) for vid, code, name in db.session.execute(
         select(Vendor.id, Vendor.code, Vendor.name).where(Vendor.id.in_([g[0] for g in grouped if g[0]]))))
-    rows, orphan_enc, orphan_exp = [], ZERO, ZERO
+    rows, direct_enc, direct_exp = [], ZERO, ZERO
     for vid, e, x in grouped:
         if vid in names:
             rows.append(VendorRow(*names[vid], e, x))
-        else:       # the line is gone: count it with the direct postings
-            orphan_enc, orphan_exp = orphan_enc + e, orphan_exp + x
+        else:       # a direct posting, or the line is gone
+            direct_enc, direct_exp = direct_enc + e, direct_exp + x
     rows = [r for r in rows if r.encumbered or r.expended]
     rows.sort(key=lambda r: (-r.total, r.code))
     out, rest = rows[:top], rows[top:]
     if rest:
         out.append(VendorRow("", f"Other vendors ({len(rest)})", sum((r.encumbered for r in rest), ZERO),
                              sum((r.expended for r in rest), ZERO), "others"))
-    direct_enc, direct_exp = direct_enc + orphan_enc, direct_exp + orphan_exp
     if direct_enc or direct_exp:
         out.append(VendorRow("", "No vendor (direct postings)", direct_enc, direct_exp, "none"))
     return out

@@ -1,4 +1,5 @@
-"""list columns: the columns each user shows on each list, in order ("Manage column display")
+"""list columns: the columns each user shows on each list, in order ("Manage column display"); an
+index of the fund transactions holding every column the reports read, in date order
 
 Revision ID: 0018_list_columns
 Revises: 0017_notifications
@@ -21,7 +22,10 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_list_columns_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'list_name', name=op.f('pk_list_columns'))
     )
+    op.create_index('ix_fund_transaction_report', 'fund_transaction',
+                    ['transaction_date', 'kind', 'currency', 'fund_id', 'amount', 'source_type', 'source_id'])
 
 
 def downgrade():
+    op.drop_index('ix_fund_transaction_report', table_name='fund_transaction')
     op.drop_table('list_columns')
