@@ -126,7 +126,8 @@ def test_every_report_page_has_a_well_formed_labelled_chart(app, spending, name)
     if name in ("invoices", "waiting") and svg is None:     # no invoice in this world
         assert "No figures to chart" in body
         return
-    root = etree.fromstring(svg.group(0).encode())
+    # An inline <svg> is in the SVG namespace in HTML without saying so; as XML it must say it.
+    root = etree.fromstring(svg.group(0).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1).encode())
     ns = {"s": "http://www.w3.org/2000/svg"}
     assert root.find("s:title", ns).text and root.find("s:desc", ns).text
     texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
