@@ -94,18 +94,20 @@ def _register_blueprints(app: Flask) -> None:
     from .invoices.admin_views import bp as invoice_admin_bp
     from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
+    from .invoices.line_views import bp as invoice_lines_bp
     from .invoices.views import bp as invoices_bp
     from .main import bp as main_bp
     from .notifications.views import bp as notifications_bp
     from .orders.communications_views import bp as communications_bp
     from .orders.views import bp as orders_bp
     from .outgoing.views import bp as outgoing_bp
+    from .reports.views import bp as reports_bp
     from .vendors.views import bp as vendors_bp
     from .work.views import bp as work_bp
 
     for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, outgoing_bp,
-               invoices_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
-               admin_bp, notifications_bp, api_bp, work_bp):
+               invoices_bp, invoice_lines_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
+               admin_bp, notifications_bp, api_bp, work_bp, reports_bp):
         app.register_blueprint(bp)
 
 

@@ -1,7 +1,12 @@
-"""The filters the order-line and invoice lists share (words, status, vendor, fund, library) and
-how a list page reads them from its query string."""
+"""What the list pages share: the filters (words, status, vendor, fund, library) read from a query
+string, a case-insensitive substring match, one page of a sorted query, counted once, and the
+links of a list and of its export."""
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from flask import url_for
+
+from .extensions import db
 from .ids import parse_id
 
 
@@ -21,3 +26,66 @@ class ListFilter:
                    status=args.get("status") if args.get("status") in statuses else "",
                    vendor_id=parse_id(args.get("vendor") or ""), fund_id=parse_id(args.get("fund") or ""),
                    library_id=parse_id(args.get("library") or ""), **more)
+
+
+def contains(column, word: str):
+    """Case-insensitive substring match. SQLite's LIKE already ignores (ASCII) case, and
+    SQLAlchemy's ILIKE would wrap every row's value in lower(), which costs on a big table."""
+    like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.like(like, escape="\\")
+    return column.ilike(like, escape="\\")
+
+
+@dataclass
+class Page:
+    """One page of rows, counted once (what the pager macro reads)."""
+    items: list
+    total: int
+    page: int
+    per_page: int = 25
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def page_of(query, total: int, number: int, per_page: int) -> Page:
+    """Page ``number`` (kept within the pages there are) of the sorted ``query`` that has ``total`` rows."""
+    number = min(max(number, 1), max(1, -(-total // per_page)))
+    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all() if total else []
+    return Page(items, total, number, per_page)
+
+
+def list_links(endpoint: str, export_endpoint: str, params: dict, **values):
+    """``(list_url, export_url)`` of a list whose filter and sort are ``params`` (empty values left
+    out of the links): ``list_url(n=None, **change)`` is page ``n`` with some parameters changed (a
+    new sort starts again at the first page), ``export_url(fmt)`` the export of the same rows.
+    ``values``: what the endpoints' routes need besides (e.g. the fund's id)."""
+    def list_url(n=None, **change):
+        query = {**params, **change}
+        if n and n > 1:
+            query["page"] = n
+        query = urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        return url_for(endpoint, **values) + ("?" + query if query else "")
+
+    def export_url(fmt):
+        return url_for(export_endpoint, fmt=fmt, **values, **{k: v for k, v in params.items() if v not in (None, "")})
+
+    return list_url, export_url

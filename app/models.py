@@ -11,3 +11,4 @@ from .integrations.edi import models as _edi  # noqa: F401
 from . import idempotency as _idempotency  # noqa: F401
 from .outgoing import models as _outgoing  # noqa: F401
 from .notifications import models as _notifications  # noqa: F401
+from . import list_columns as _list_columns  # noqa: F401

@@ -36,12 +36,14 @@ class IsolatedClient(FlaskClient):
     Without this, a test holding an app context would share ``g`` (Flask-Login's cached user,
     the CSRF token) and the SQLAlchemy session with every request it makes. The test's own
     session is committed first, so its transaction never holds SQLite's write lock across a
-    request; its objects reload on next access."""
+    request; its objects reload on next access. The answer is read whole inside that context too
+    (``buffered``): a streamed one (app/exports.py) pushes the request's contexts again as it is read."""
 
     def open(self, *args, **kwargs):
         if has_app_context():
             from app.extensions import db
             db.session.commit()
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -113,3 +115,13 @@ def race(app, runs: list, load, act, done=lambda _result: "ok") -> list[str]:
     for t in threads:
         t.join(120)
     return results
+
+
+def show_columns(user, list_name: str, keys=None) -> None:
+    """Let ``user`` show ``keys`` (default: every column) on the list ``list_name``, as the column
+    chooser would, and commit."""
+    from app import list_columns
+    from app.extensions import db
+    table = list_columns.TABLES[list_name]
+    list_columns.save(user, table, keys if keys is not None else [c.key for c in table.columns.all])
+    db.session.commit()

@@ -1,6 +1,7 @@
 """Fund dashboard, fund pages, allocate and transfer, fiscal period / ledger / fund forms."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
@@ -10,11 +11,12 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
-from ..auth.models import Role
+from .. import clock, list_columns
+from ..auth.models import Role, User
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
 from ..errors import DomainError, InvalidInput
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db, htmx
 from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, redirect_to, render
@@ -29,7 +31,7 @@ from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, RolloverForm, TransferForm
 from .models import FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
-from .rows import RowBuilder, spent_bar
+from .rows import DASHBOARD_TABLE, RowBuilder, export_columns, export_rows, spent_bar
 from .tree import build_tree
 
 bp = Blueprint("funds", __name__)
@@ -67,10 +69,19 @@ def _period_or_current(code) -> FiscalPeriod | None:
     return funds.get_fiscal_period(code) if code else funds.current_fiscal_period()
 
 
+def _builder(period: FiscalPeriod, open_keys: set[str], expand_all: bool, roots) -> RowBuilder:
+    return RowBuilder(current_user, period, open_keys, expand_all, dashboard_url,
+                      list_columns.shown(current_user, DASHBOARD_TABLE), roots)
+
+
 def _dashboard_context(period: FiscalPeriod, open_keys: set[str], expand_all: bool) -> dict:
-    return dict(period=period, periods=funds.fiscal_periods(), roots=build_tree(current_user, period),
-                open_keys=open_keys, expand_all=expand_all, dashboard_url=dashboard_url,
-                builder=RowBuilder(current_user, period, open_keys, expand_all, dashboard_url))
+    roots = build_tree(current_user, period)
+    builder = _builder(period, open_keys, expand_all, roots)
+    return dict(period=period, periods=funds.fiscal_periods(), roots=roots, open_keys=open_keys,
+                expand_all=expand_all, dashboard_url=dashboard_url, builder=builder, table=DASHBOARD_TABLE,
+                column_choices=list_columns.choices(current_user, DASHBOARD_TABLE),
+                export_count=sum(1 for root in roots for _ in root.walk()),
+                export_url=lambda fmt: url_for("funds.export_dashboard", fmt=fmt, period=period.code))
 
 
 @bp.get("/funds/")
@@ -97,6 +108,21 @@ def ledger_rows(ledger_id):
     if root is None:
         abort(404)
     return render("funds/dashboard.html", "funds/_ledger_rows.html", root=root, **ctx)
+
+
+@bp.get("/funds/export.csv", defaults={"fmt": "csv"})
+@bp.get("/funds/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_dashboard(fmt):
+    """The whole tree of the period the user may see (every ledger and fund, open or not), one row
+    each, in the columns they show on the dashboard."""
+    period = _period_or_current(request.args.get("period"))
+    if period is None:
+        abort(404)
+    roots = build_tree(current_user, period)
+    columns = export_columns(list_columns.exported(current_user, DASHBOARD_TABLE))
+    return export_response(export_rows(roots, period, columns), columns, fmt, f"funds-{period.code}",
+                           sheet=f"Funds {period.code}")
 
 
 @bp.get("/funds/search")
@@ -130,26 +156,60 @@ SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
          "-amount": (FundTransaction.amount.desc(), FundTransaction.id.desc())}
 
 
+KINDS = ("allocation", "transfer", "encumbrance", "disencumbrance", "expenditure")
+TRANSACTION_COLUMNS = Columns([
+    Column("transaction_date", "Date", "date", sort="date", fixed=True),
+    Column("kind", "Type"),
+    Column("currency", "Currency", shown=False),
+    Column("amount", "Amount", "money", currency="currency", sort="amount"),
+    Column("reference", "Reference"),
+    Column("note", "Note"),
+    Column("counterpart", "Other fund", sql=related(Fund, FundTransaction.counterpart_fund_id),
+           cell=lambda t: t.counterpart_fund.code if t.counterpart_fund else ""),
+    Column("actor", "By", sql=related(User, FundTransaction.actor_id, "username"), value=lambda r: r.actor or "system",
+           cell=lambda t: t.actor.username if t.actor else "system"),
+    Column("fund", "Fund", sql=related(Fund, FundTransaction.fund_id), cell=lambda t: t.fund.code, shown=False),
+    Column("source_type", "Source", shown=False),
+    Column("source_id", "Source id", "number", shown=False),
+    Column("created_at", "Recorded (UTC)", "datetime", shown=False),
+])
+TRANSACTION_TABLE = list_columns.register("fund_transactions", "Fund transactions", TRANSACTION_COLUMNS)
+
+
+def _transactions(fund: Fund, args):
+    """The fund's transactions of the list's filters, in its sort, and the sort."""
+    filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
+                   until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
+    sort = args.get("sort") if args.get("sort") in SORTS else "-date"
+    return funds.transactions_query(fund, **filters).order_by(*SORTS[sort]), sort
+
+
 @bp.get("/funds/<int:fund_id>")
 @roles_required(*VIEW)
 def show(fund_id):
     fund = funds.get_fund(current_user, fund_id)
     args = request.args
-    filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
-                   until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
-    sort = args.get("sort") if args.get("sort") in SORTS else "-date"
-    q = funds.transactions_query(fund, **filters).order_by(*SORTS[sort])
+    q, sort = _transactions(fund, args)
     page = db.paginate(q, page=args.get("page", 1, type=int), per_page=25, error_out=False)
 
     def page_url(n=None, **change):
         params = {k: v for k, v in args.items() if v}
+        if "sort" in change:   # a new sort starts at the first page
+            params.pop("page", None)
         params.update({k: v for k, v in change.items()})
         if n:
             params["page"] = n
         params = {k: v for k, v in params.items() if v not in (None, "")}
         return url_for("funds.show", fund_id=fund.id, **params)
 
-    ctx = dict(fund=fund, page=page, filters=args, sort=sort, page_url=page_url,
+    def export_url(fmt):
+        params = {k: v for k, v in args.items() if v and k in ("kind", "since", "until", "q", "sort")}
+        return url_for("funds.export_transactions", fund_id=fund.id, fmt=fmt, **params)
+
+    ctx = dict(fund=fund, page=page, filters=args, sort=sort, f={"sort": sort}, page_url=page_url,
+               export_url=export_url, kinds=KINDS, table=TRANSACTION_TABLE,
+               columns=list_columns.shown(current_user, TRANSACTION_TABLE),
+               column_choices=list_columns.choices(current_user, TRANSACTION_TABLE),
                can_manage=can_manage_money(current_user, fund.owner_library_id))
     if is_htmx():   # the transactions' filters, sort links and pager (#transactions)
         return render("funds/show.html", "funds/_transactions.html", **ctx)
@@ -157,6 +217,19 @@ def show(fund_id):
     if fund.is_summary:
         children = [n for n in _subtree(fund)]
     return render("funds/show.html", chart=spending_chart(fund), children=children, **ctx)
+
+
+@bp.get("/funds/<int:fund_id>/transactions/export.csv", defaults={"fmt": "csv"})
+@bp.get("/funds/<int:fund_id>/transactions/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_transactions(fund_id, fmt):
+    """Every transaction of the fund (404 outside the user's sight) of the list's filters and sort,
+    in the columns the user shows, as a file."""
+    fund = funds.get_fund(current_user, fund_id)
+    query, _ = _transactions(fund, request.args)
+    columns = list_columns.exported(current_user, TRANSACTION_TABLE)
+    return export_response(rows_of(query, columns), columns, fmt, "fund-" + re.sub(r"[^A-Za-z0-9_-]", "_", fund.code) + "-transactions",
+                           sheet=f"{fund.code} transactions")
 
 
 def _subtree(fund: Fund):
@@ -188,9 +261,9 @@ def _money_moved_response(message: str, fund: Fund, *others: Fund):
         for root in roots:
             for node in _path_to(root, f.id):
                 nodes[node.key] = node
-    builder = RowBuilder(current_user, period, open_keys | set(nodes), expand_all, dashboard_url)
+    builder = _builder(period, open_keys | set(nodes), expand_all, roots)
     return render("funds/dashboard.html", "funds/_moved.html", nodes=list(nodes.values()), fund=fund,
-                  builder=builder, message=message)
+                  builder=builder, message=message, roots=roots)
 
 
 def _money_form(fund_id, form_cls, action: str):
@@ -234,8 +307,9 @@ def _money_form(fund_id, form_cls, action: str):
         status = 422
     # A fund of a period that does not cover today (next year's budget, a closed year): chosen on
     # purpose, but said so.
+    span = len(list_columns.shown(current_user, DASHBOARD_TABLE)) + 1   # the row's columns: chosen + actions
     return render("funds/money_form.html", "funds/_money_form.html", status=status, form=form, fund=fund,
-                  action=action, period_warning=funds.other_period_warning(fund, clock.today()))
+                  action=action, span=span, period_warning=funds.other_period_warning(fund, clock.today()))
 
 
 @bp.get("/funds/<int:fund_id>/form-closed")
@@ -249,8 +323,8 @@ def cancel_form(fund_id):
 
 
 @bp.app_template_global()
-def spent_bar_of(balance):
-    return spent_bar(balance)
+def spent_bar_of(balance, currency: str = ""):
+    return spent_bar(balance, currency)
 
 
 @bp.route("/funds/<int:fund_id>/allocate", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """ERP integration pages: connections, finance profiles (a two-page wizard, then a profile page
 with a switch and a "Run now" button per section) and Monitor Jobs (scheduled, running, history,
-each run's events and its error report as CSV).
+each run's events and its error report as CSV; the history and a run's events exported as CSV or XLSX
+in the columns the user shows).
 
 General system administrators of the whole institution only. Every change goes through
 :mod:`app.integrations.services`; runs started here run in a thread of this process through the
@@ -17,10 +18,12 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import current_user
 from tzlocal import get_localzone
 
+from .. import list_columns
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
 from ..clock import utcnow
 from ..errors import DomainError, InvalidInput
+from ..exports import Column, Columns, export_response
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
@@ -412,7 +415,7 @@ def _history_filters() -> dict:
             "days": request.args.get("days", "") if request.args.get("days") in HISTORY_DAYS else ""}
 
 
-def _history(filters: dict, page: int):
+def _history_query(filters: dict):
     q = db.select(JobRun).where(JobRun.status != "running")
     if filters["job"]:
         q = q.where(JobRun.job == filters["job"])
@@ -422,7 +425,48 @@ def _history(filters: dict, page: int):
         q = q.where(JobRun.profile_code == filters["profile"])
     if filters["days"]:
         q = q.where(JobRun.started_at >= utcnow() - timedelta(days=int(filters["days"])))
-    return db.paginate(q.order_by(JobRun.id.desc()), page=page, per_page=RUNS_PER_PAGE, error_out=False)
+    return q.order_by(JobRun.id.desc())
+
+
+def _history(filters: dict, page: int):
+    return db.paginate(_history_query(filters), page=page, per_page=RUNS_PER_PAGE, error_out=False)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A stored UTC moment as the pages show it (the scheduler's time zone), without its zone."""
+    return datetime.strptime(local_time(value), "%Y-%m-%d %H:%M:%S") if value else None
+
+
+RUN_COLUMNS = Columns([
+    Column("id", "Run", "number", fixed=True),
+    Column("job", "Job", value=lambda r: r.job_label, cell=lambda r: r.job_label),
+    Column("profile_code", "Profile"),
+    Column("trigger", "Trigger", value=lambda r: r.trigger_label, cell=lambda r: r.trigger_label),
+    Column("scheduled_for", "Scheduled for", "datetime", value=lambda r: _local(r.scheduled_for), shown=False),
+    Column("started_at", "Started", "datetime", value=lambda r: _local(r.started_at)),
+    Column("ended_at", "Ended", "datetime", value=lambda r: _local(r.ended_at)),
+    Column("status", "Status", value=lambda r: r.status_label),
+    Column("files", "Files", "number"),
+    Column("records", "Records", "number"),
+    Column("records_failed", "With exceptions", "number"),
+    Column("message", "Message", shown=False),
+])
+RUN_TABLE = list_columns.register("job_runs", "Job runs", RUN_COLUMNS)
+EVENT_COLUMNS = Columns([
+    Column("id", "Event", "number", shown=False),
+    Column("at", "Time", "datetime", value=lambda e: _local(e.at), fixed=True),
+    Column("level", "Level"),
+    Column("file_name", "File"),
+    Column("record", "Record"),
+    Column("message", "Message"),
+])
+EVENT_TABLE = list_columns.register("job_events", "Run events", EVENT_COLUMNS)
+
+
+def _streamed(query):
+    """The ORM objects of ``query``, read a chunk at a time once the response is being sent (a run
+    or event reads its labels from its own properties, as the page does)."""
+    yield from db.session.scalars(query.execution_options(yield_per=1000))
 
 
 def _page_arg() -> int:
@@ -438,8 +482,20 @@ def monitor():
     ctx = {"scheduled": _scheduled(), "running": _running(), "history": _history(filters, _page_arg()),
            "filters": filters, "history_url": lambda n: url_for(".monitor", page=n, **filters), "jobs": ALL_JOBS,
            "statuses": RUN_STATUSES, "profiles": integrations.profiles(), "history_days": HISTORY_DAYS,
-           "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60}
+           "heartbeat": beat, "scheduler_alive": beat is not None and beat["age"] < 60,
+           "table": RUN_TABLE, "columns": list_columns.shown(current_user, RUN_TABLE),
+           "column_choices": list_columns.choices(current_user, RUN_TABLE),
+           "export_url": lambda fmt: url_for(".export_runs", fmt=fmt, **{k: v for k, v in filters.items() if v})}
     return render("integrations/monitor.html", "integrations/_history.html", **ctx)   # HTMX: its filters, pager
+
+
+@bp.get("/jobs/export.csv", defaults={"fmt": "csv"})
+@bp.get("/jobs/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*ADMIN)
+def export_runs(fmt):
+    """Every run of the history's filter (newest first), in the columns the user shows."""
+    columns = list_columns.exported(current_user, RUN_TABLE)
+    return export_response(_streamed(_history_query(_history_filters())), columns, fmt, "job-runs", sheet="Job runs")
 
 
 @bp.get("/jobs/running")
@@ -455,7 +511,21 @@ def show_run(run_id):
     events = db.paginate(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id), page=_page_arg(),
                          per_page=100, error_out=False)
     return render("integrations/run.html", "integrations/_run_body.html", run=run, events=events,   # HTMX: the poll
-                  events_url=lambda n: url_for(".show_run", run_id=run.id, page=n), result_link=result_link(run))
+                  events_url=lambda n: url_for(".show_run", run_id=run.id, page=n), result_link=result_link(run),
+                  table=EVENT_TABLE, columns=list_columns.shown(current_user, EVENT_TABLE),
+                  column_choices=list_columns.choices(current_user, EVENT_TABLE),
+                  export_url=lambda fmt: url_for(".export_events", run_id=run.id, fmt=fmt))
+
+
+@bp.get("/jobs/runs/<int:run_id>/events.csv", defaults={"fmt": "csv"})
+@bp.get("/jobs/runs/<int:run_id>/events.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*ADMIN)
+def export_events(run_id, fmt):
+    """Every event of the run, in order, in the columns the user shows."""
+    run = db.get_or_404(JobRun, run_id)
+    columns = list_columns.exported(current_user, EVENT_TABLE)
+    return export_response(_streamed(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id)), columns,
+                           fmt, f"run-{run.id}-events", sheet=f"Run {run.id} events")
 
 
 @bp.get("/jobs/runs/<int:run_id>/report.csv")

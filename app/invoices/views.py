@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 
-from .. import clock
+from .. import clock, list_columns
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
 from ..errors import DomainError, InvalidInput, RuleViolation
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..forms_util import chosen
 from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
-from ..listing import ListFilter
+from ..listing import ListFilter, Page, list_links
+from ..listing import contains as _contains
 from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
@@ -104,35 +105,6 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 # -- paging ------------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    """One page of rows, counted once (what the pager macro reads)."""
-    items: list
-    total: int
-    page: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, per_page: int = PER_PAGE) -> Page:
     """Count the matches once, pick the page's ids with a narrow sorted query, then load those
     invoices (sorting whole rows with their joined vendor and library is what makes a big list slow)."""
@@ -181,15 +153,6 @@ class InvoiceFilter(ListFilter):
     def narrowing_params(self) -> dict:
         return {"approvable": 1 if self.approvable else "", "erp_rejected": 1 if self.erp_rejected else "",
                 "waiting_days": self.waiting_days if self.waiting_days is not None else ""}
-
-
-def _contains(column, word: str):
-    """Case-insensitive substring match. SQLite's LIKE already ignores (ASCII) case, and
-    SQLAlchemy's ILIKE would wrap every row's value in lower(), which costs on a big table."""
-    like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if db.session.get_bind().dialect.name == "sqlite":
-        return column.like(like, escape="\\")
-    return column.ilike(like, escape="\\")
 
 
 def _text_condition(word: str):
@@ -241,6 +204,12 @@ def _filter_from(args) -> InvoiceFilter:
                                    waiting_days=_days(args.get("waiting_days")))
 
 
+def _filter_params(f: InvoiceFilter) -> dict:
+    """The query string of the list of ``f`` (the default sort left out)."""
+    return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+            "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else "", **f.narrowing_params}
+
+
 def _visible_libraries() -> list[Library]:
     scope = library_scope(current_user)
     query = select(Library).order_by(Library.code)
@@ -277,25 +246,56 @@ def index():
     page = _page(invoice_conditions(current_user, f), SORTS[f.sort], request.args.get("page", 1, type=int),
                  join_vendor=f.sort.lstrip("-") == "vendor")
 
-    def list_url(n=None, **change):
-        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "channel": f.channel, "sort": f.sort if f.sort != DEFAULT_SORT else "", **f.narrowing_params}
-        params.update(change)
-        if n and n > 1:
-            params["page"] = n
-        query = urlencode({k: v for k, v in params.items() if v})
-        return url_for("invoices.index") + ("?" + query if query else "")
+    list_url, export_url = list_links("invoices.index", "invoices.export", _filter_params(f))
 
+    columns = dict(table=INVOICE_TABLE, columns=list_columns.shown(current_user, INVOICE_TABLE))
     if is_htmx():
         return render("invoices/index.html", "invoices/_table.html", page=page, f=f, list_url=list_url,
-                      channels=CHANNELS)
+                      export_url=export_url, channels=CHANNELS, **columns)
     funds = db.session.scalars(select(Fund).where(visible_funds_clause(current_user), Fund.kind == "allocated")
                                .order_by(Fund.code, Fund.id)).all()
-    return render("invoices/index.html", page=page, f=f, list_url=list_url, statuses=STATUSES, channels=CHANNELS,
+    return render("invoices/index.html", page=page, f=f, list_url=list_url, export_url=export_url, statuses=STATUSES,
+                  channels=CHANNELS,
                   vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), funds=funds,
                   libraries=_visible_libraries(), tasks=TASKS,
                   task_counts=_task_counts() if has_any_role(current_user, OPERATE) else None,
-                  can_create=has_any_role(current_user, OPERATE))
+                  can_create=has_any_role(current_user, OPERATE),
+                  column_choices=list_columns.choices(current_user, INVOICE_TABLE), **columns)
+
+
+INVOICE_COLUMNS = Columns([
+    Column("number", "Invoice", sort="number", fixed=True),
+    Column("reference_number", "Reference", shown=False),
+    Column("invoice_date", "Invoice date", "date", sort="date"),
+    Column("vendor", "Vendor", sql=related(Vendor, Invoice.vendor_id), sort="vendor", cell=lambda i: i.vendor.code),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, Invoice.vendor_id, "name"), cell=lambda i: i.vendor.name),
+    Column("status", "Status", value=lambda r: STATUSES.get(r.status, r.status), sort="status"),
+    Column("currency", "Currency", shown=False),
+    Column("total_amount", "Total", "money", currency="currency", sort="total"),
+    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution",
+           cell=lambda i: i.owner_library.code if i.owner_library else "Institution"),
+    Column("channel", "Channel", value=lambda r: CHANNELS.get(r.channel, r.channel),
+           cell=lambda i: CHANNELS.get(i.channel, i.channel)),
+    Column("due_date", "Due", "date"),
+    Column("payment_date", "Paid on", "date", shown=False),
+    Column("voucher_number", "Voucher", shown=False),
+    Column("created_at", "Created (UTC)", "datetime", shown=False),
+])
+INVOICE_TABLE = list_columns.register("invoices", "Invoices", INVOICE_COLUMNS)
+
+
+@bp.get("/invoices/export.csv", defaults={"fmt": "csv"})
+@bp.get("/invoices/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export(fmt):
+    """Every invoice of the list's filter and sort the user may see, in the columns they show, as a file."""
+    f = _filter_from(request.args)
+    query = select(Invoice).where(*invoice_conditions(current_user, f))
+    if f.sort.lstrip("-") == "vendor":
+        query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
+    columns = list_columns.exported(current_user, INVOICE_TABLE)
+    return export_response(rows_of(query.order_by(*SORTS[f.sort]), columns), columns, fmt, "invoices",
+                           sheet="Invoices")
 
 
 # -- task lists --------------------------------------------------------------------------------

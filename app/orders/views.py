@@ -12,15 +12,17 @@ acting needs a purchasing role whose scope covers the line's owner.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, select, type_coerce
+from sqlalchemy.orm import selectinload
 
-from .. import clock
+from .. import clock, list_columns
+from ..auth.models import User
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
+from ..exports import Column, Columns, export_response, joined, related, rows_of
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error, chosen
@@ -36,14 +38,16 @@ from ..invoices.services import invoice_actions
 from ..ledger.money import format_plain
 from ..org.models import Library
 from ..ids import parse_id
+from ..listing import list_links
 from ..saving import saving
+from ..types import Money
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
 from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
-from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
+from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -139,31 +143,79 @@ def _visible_libraries() -> list[Library]:
     return db.session.scalars(q).all()
 
 
+def _line_filter(args) -> orders.LineFilter:
+    return orders.LineFilter.from_args(
+        args, (*POL_STATUSES, "open", "renewal"),
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+
+
+def _line_filter_params(f: orders.LineFilter) -> dict:
+    return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
+            "sort": f.sort if f.sort != "-number" else ""}
+
+
 @bp.get("/orders/lines/")
 @roles_required(*VIEW)
 def index():
     args = request.args
-    f = orders.LineFilter.from_args(
-        args, (*POL_STATUSES, "open", "renewal"),
-        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
-    page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
+    f = _line_filter(args)
+    columns = list_columns.shown(current_user, LINE_TABLE)
+    query = orders.po_lines_query(current_user, f)
+    if any(c.key == "funds" for c in columns):
+        query = query.options(selectinload(POLine.distribution).joinedload(POLineFund.fund))
+    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
 
-    def list_url(n=None, **change):
-        params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "sort": f.sort if f.sort != "-number" else ""}
-        params.update(change)
-        if n and n > 1:
-            params["page"] = n
-        query = urlencode({k: v for k, v in params.items() if v})
-        return url_for("orders.index") + ("?" + query if query else "")
+    list_url, export_url = list_links("orders.index", "orders.export_lines", _line_filter_params(f))
 
-    ctx = dict(page=page, f=f, list_url=list_url, statuses=POL_STATUSES,
+    ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
+               table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
                libraries=_visible_libraries(), can_order_any=orders.can_order(current_user, anywhere=True))
     return render("orders/index.html", "orders/_table.html", **ctx)
+
+
+def _fund_codes(line_ids: list) -> dict:
+    """``{line id: "FUND-A, FUND-B"}``, each line's funds in distribution order."""
+    return joined(db.session.execute(select(POLineFund.po_line_id, Fund.code).join(Fund, Fund.id == POLineFund.fund_id)
+                                     .where(POLineFund.po_line_id.in_(line_ids)).order_by(POLineFund.id)))
+
+
+LINE_COLUMNS = Columns([
+    Column("number", "PO line", sort="number", fixed=True),
+    Column("title", "Title", sort="title"),
+    Column("author", "Author"),
+    Column("isbn", "ISBN", shown=False),
+    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
+    Column("status", "Status", sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
+    Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
+           cell=lambda p: p.order_type_label, shown=False),
+    Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
+           cell=lambda p: p.material_form_label, shown=False),
+    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
+           cell=lambda p: p.owner_library.code if p.owner_library else "Institution"),
+    Column("funds", "Funds", sql=POLine.id, lookup=_fund_codes, shown=False),
+    Column("currency", "Currency", shown=False),
+    Column("list_price", "List price", "money", currency="currency", shown=False),
+    Column("quantity", "Quantity", "number", shown=False),
+    Column("net_price", "Net price", "money", currency="currency", sort="price"),
+    Column("vendor_reference", "Vendor reference", shown=False),
+    Column("reporting_code", "Reporting code", shown=False),
+    Column("expected_receipt_date", "Expected receipt", "date", sort="expected"),
+    Column("created_at", "Created (UTC)", "datetime", shown=False),
+])
+LINE_TABLE = list_columns.register("po_lines", "PO lines", LINE_COLUMNS)
+
+
+@bp.get("/orders/lines/export.csv", defaults={"fmt": "csv"})
+@bp.get("/orders/lines/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_lines(fmt):
+    """Every PO line of the list's filter and sort the user may see, in the columns they show, as a file."""
+    query = orders.po_lines_query(current_user, _line_filter(request.args))
+    columns = list_columns.exported(current_user, LINE_TABLE)
+    return export_response(rows_of(query, columns), columns, fmt, "po-lines", sheet="PO lines")
 
 
 # -- create / edit -----------------------------------------------------------------------------
@@ -670,29 +722,95 @@ def relink(number):
 
 # -- purchase orders ---------------------------------------------------------------------------
 
-@bp.get("/orders/pos/")
-@roles_required(*VIEW)
-def pos():
-    status = request.args.get("status") if request.args.get("status") in PurchaseOrder.STATUSES else ""
+def _po_sums_sql(*columns):
+    """A scalar subquery over the lines of the list's purchase order."""
+    return select(*columns).where(POLine.po_id == PurchaseOrder.id).correlate(PurchaseOrder).scalar_subquery()
+
+
+def _single(value):
+    """``value`` when a PO's lines are all in one currency, else NULL (their sum means nothing)."""
+    return case((func.count(distinct(POLine.currency)) == 1, value))
+
+
+def _po_sums(po_ids: list) -> dict:
+    """``{po id: (lines, net total or None, currency or "")}`` for a page of purchase orders, in one query."""
+    if not po_ids:
+        return {}
+    rows = db.session.execute(
+        select(POLine.po_id, func.count(POLine.id), _single(func.sum(POLine.net_price)),
+               _single(func.min(POLine.currency))).where(POLine.po_id.in_(po_ids)).group_by(POLine.po_id))
+    return {po_id: (n, total, currency or "") for po_id, n, total, currency in rows}
+
+
+def _usernames(user_ids: set) -> dict:
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
+
+
+PO_COLUMNS = Columns([
+    Column("number", "Number", fixed=True),
+    Column("vendor", "Vendor", sql=related(Vendor, PurchaseOrder.vendor_id), cell=lambda po: po.vendor.code),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, PurchaseOrder.vendor_id, "name"),
+           cell=lambda po: po.vendor.name, shown=False),
+    Column("owner", "Owner", sql=related(Library, PurchaseOrder.owner_library_id),
+           value=lambda r: r.owner or "Institution",
+           cell=lambda po: po.owner_library.code if po.owner_library else "Institution"),
+    Column("status", "Status", value=lambda r: PurchaseOrder.STATUSES.get(r.status, r.status)),
+    Column("packaging", "Packaging"),
+    Column("lines", "Lines", "number", sql=_po_sums_sql(func.count(POLine.id))),
+    Column("currency", "Currency", sql=_po_sums_sql(_single(func.min(POLine.currency))), shown=False),
+    Column("total", "Net total", "money", currency="currency",
+           sql=type_coerce(_po_sums_sql(_single(func.sum(POLine.net_price))), Money()), shown=False),
+    Column("created_at", "Created", "datetime"),
+    Column("sent_at", "Sent", "datetime"),
+    Column("closed_at", "Closed", "datetime", shown=False),
+    Column("created_by", "Created by", sql=related(User, PurchaseOrder.created_by_id, "username"), shown=False),
+    Column("sent_by", "Sent by", sql=related(User, PurchaseOrder.sent_by_id, "username"), shown=False),
+    Column("note", "Note", shown=False),
+])
+PO_TABLE = list_columns.register("purchase_orders", "Purchase orders", PO_COLUMNS)
+
+
+def _po_status(args) -> str:
+    return args.get("status") if args.get("status") in PurchaseOrder.STATUSES else ""
+
+
+def _pos_query(status: str):
+    """The purchase orders the user may see, of ``status`` (any when empty), newest first."""
     query = select(PurchaseOrder).where(orders.visible_pos_clause(current_user))
     if status:
         query = query.where(PurchaseOrder.status == status)
-    page = db.paginate(query.order_by(PurchaseOrder.id.desc()), page=request.args.get("page", 1, type=int),
+    return query.order_by(PurchaseOrder.id.desc())
+
+
+@bp.get("/orders/pos/")
+@roles_required(*VIEW)
+def pos():
+    status = _po_status(request.args)
+    page = db.paginate(_pos_query(status), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
 
-    def list_url(n=None, **change):
-        params = {"status": status, **change}
-        if n and n > 1:
-            params["page"] = n
-        query_string = urlencode({k: v for k, v in params.items() if v})
-        return url_for("orders.pos") + ("?" + query_string if query_string else "")
+    list_url, export_url = list_links("orders.pos", "orders.export_pos", {"status": status})
 
     ready = db.session.scalar(select(db.func.count()).select_from(POLine).where(
         POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
         orders.visible_po_lines_clause(current_user)))
     return render("orders/pos.html", "orders/_po_table.html", page=page, status_filter=status, list_url=list_url,
-                  statuses=PurchaseOrder.STATUSES, ready_count=ready,
+                  export_url=export_url, statuses=PurchaseOrder.STATUSES, ready_count=ready,
+                  table=PO_TABLE, columns=list_columns.shown(current_user, PO_TABLE),
+                  column_choices=list_columns.choices(current_user, PO_TABLE), f={"sort": ""},
+                  sums=_po_sums([po.id for po in page.items]),
+                  usernames=_usernames({i for po in page.items for i in (po.created_by_id, po.sent_by_id) if i}),
                   can_order_any=orders.can_order(current_user, anywhere=True))
+
+
+@bp.get("/orders/pos/export.csv", defaults={"fmt": "csv"})
+@bp.get("/orders/pos/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_pos(fmt):
+    """Every purchase order of the list's filter the user may see, in the columns they show, as a file."""
+    columns = list_columns.exported(current_user, PO_TABLE)
+    return export_response(rows_of(_pos_query(_po_status(request.args)), columns), columns, fmt,
+                           "purchase-orders", sheet="Purchase orders")
 
 
 @bp.get("/orders/by-vendor/<int:vendor_id>")

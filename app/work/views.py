@@ -1,17 +1,20 @@
 """My work (``/work``), the home page (``/`` and after logging in: My work or the fund dashboard)
-and the user's own page (``/me``) where they choose it.
+and the user's own page (``/me``) where they choose it; the columns a user shows on a list
+(``/me/columns/<list>``, posted by the list's column chooser).
 
 Every role may open both pages; what My work lists follows the user's roles and library scope
 (:mod:`app.work.services`). ``/me`` holds one section per setting, each its own fragment.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 
+from .. import list_columns
 from ..auth.permissions import ALL_ROLES, roles_required
+from ..extensions import db
 from ..htmx import is_htmx, render
 from ..saving import saving
 from ..notifications import services as notifications
@@ -72,3 +75,43 @@ def set_home():
         return render("work/_home_setting.html", home_form=form, any_work=work.has_work(current_user), saved=message)
     flash(message, "ok")
     return redirect(url_for(".me"))
+
+
+def _back_to(url: str | None) -> str:
+    """``url`` when it is a path of this site, else the home page (never another site)."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return url_for("main.index")
+
+
+@bp.post("/me/columns/<list_name>")
+@roles_required(*ALL_ROLES)
+def set_columns(list_name):
+    """Save the columns the user shows on the list ``list_name``: ``order`` (every column, in the order
+    the chooser lists them), ``show`` (the ticked ones), ``move`` (``key:-1`` or ``key:1``) or
+    ``reset``. HTMX gets the chooser again, and the list (listening for ``columnsChanged``)
+    reloads its table; a plain form goes back to ``next``."""
+    table = list_columns.TABLES.get(list_name)
+    if table is None:
+        abort(404)
+    form = request.form
+    if form.get("reset"):
+        keys = table.default_keys
+    else:
+        order = form.getlist("order")[:200]
+        key, _, step = (form.get("move") or "").partition(":")
+        if key and step in ("-1", "1"):
+            order = list_columns.moved(order, key, int(step))
+        ticked = set(form.getlist("show")[:200])
+        keys = [k for k in order if k in ticked]
+    list_columns.save(current_user, table, keys)
+    db.session.commit()
+    if not is_htmx():
+        flash(f"Columns of {table.title} saved.", "ok")
+        return redirect(_back_to(form.get("next")))
+    focus = form.get("move") or ""
+    resp = current_app.make_response(render("_columns_menu.html", table=table, open=True, focus=focus,
+                                            choices=list_columns.choices(current_user, table),
+                                            next=form.get("next") or ""))
+    resp.headers["HX-Trigger"] = "columnsChanged"
+    return resp

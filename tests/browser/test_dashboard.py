@@ -56,7 +56,7 @@ def expect_figures(page: Page, key: str, allocated: str, encumbered="0.00", expe
                    available: str | None = None) -> None:
     """The row's Allocated, Encumbered, Expended and Available cells, as displayed."""
     row = page.locator(f"#row-{key}")
-    expect(row.locator("td.num")).to_have_text([allocated, encumbered, expended, available or allocated])
+    expect(row.locator("td.money")).to_have_text([allocated, encumbered, expended, available or allocated])
     expect(row.locator("td.available")).to_have_text(available or allocated)
 
 

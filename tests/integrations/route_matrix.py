@@ -21,6 +21,8 @@ MATRIX: dict = {
     "integrations.running": ADMIN,
     "integrations.show_run": ADMIN,
     "integrations.run_report": ADMIN,
+    "integrations.export_runs": ADMIN,
+    "integrations.export_events": ADMIN,
 }
 API_MATRIX: dict = {}
 INSTITUTION_WIDE = set(MATRIX)  # the ERP connections and profiles serve every library

@@ -8,6 +8,7 @@ DELETERS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})
 
 MATRIX = {
     "invoices.index": ALL,
+    "invoices.export": ALL,
     "invoices.show": ALL,
     "invoices.vendor_invoices": ALL,
     "invoices.find": ALL,

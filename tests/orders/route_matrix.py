@@ -4,8 +4,10 @@ from tests.route_matrix_roles import ALL, PURCHASING
 
 MATRIX: dict = {
     "orders.index": ALL,
+    "orders.export_lines": ALL,
     "orders.show": ALL,
     "orders.pos": ALL,
+    "orders.export_pos": ALL,
     "orders.show_po": ALL,
     "orders.vendor_orders": ALL,
     "orders.new": PURCHASING,

@@ -5,4 +5,9 @@ MATRIX: dict = {
     "work.index": ALL,
     "work.me": ALL,
     "work.set_home": ALL,
+    "work.set_columns": ALL,
 }
+
+
+def url_args(world) -> dict:
+    return {"list_name": "po_lines"}
