@@ -688,7 +688,33 @@ def _duplicate_for(viewer, invoice: Invoice) -> tuple[str, int | None]:
 
 def process_invoice(actor, invoice: Invoice) -> Invoice:
     """Save and continue: run the review rules (any problem keeps it In Review with the reasons),
-    then the approval rules (automatic approval, or In Approval for an invoice manager)."""
+    then the approval rules (automatic approval, or In Approval for an invoice manager). The VAT
+    invoice raised to the governmental vendor for it, still In Review, is processed once this one
+    has passed its review (:func:`_process_governmental`)."""
+    _run_rules(actor, invoice)
+    _process_governmental(actor, invoice)
+    return invoice
+
+
+def _process_governmental(actor, invoice: Invoice) -> None:
+    """The governmental VAT invoice follows its invoice into the workflow, like any invoice after
+    its creation: review rules, then approval rules. When that fails (e.g. its fund cannot take the
+    VAT), it stays In Review with the reason in its history, and its own invoice is not held back."""
+    if invoice.status == "in_review":
+        return
+    vat_invoice = db.session.scalar(select(Invoice).where(Invoice.governmental_for_id == invoice.id,
+                                                          Invoice.status == "in_review"))
+    if vat_invoice is None or not in_scope(library_scope(actor, OPERATORS), vat_invoice.owner_library_id):
+        return
+    try:
+        with db.session.begin_nested():
+            _run_rules(actor, vat_invoice)
+    except DomainError as exc:
+        history.log(vat_invoice, actor, "review", "problems", "", "not processed", exc.message)
+        db.session.flush()
+
+
+def _run_rules(actor, invoice: Invoice) -> Invoice:
     _require(actor, OPERATORS, invoice.owner_library_id, "process invoices")
     _lock(invoice)
     refuse_unless("to_approval", invoice)
@@ -872,6 +898,7 @@ def mark_exported(actor, invoice: Invoice, *, flush: bool = True) -> Invoice:
     invoice.exported_at = utcnow()
     if settings.get("handle_invoice_payment"):
         history.transition(invoice, actor, "exported", "exported to the ERP")
+        _mark_po_lines_sent(actor, invoice.lines)
     else:
         refuse_unless("exported_and_closed", invoice)
         _close(actor, invoice, "exported to the ERP")
@@ -920,7 +947,28 @@ def mark_many_exported(actor, invoice_ids: list[int]) -> dict[int, Exported]:
     db.session.execute(insert(InvoiceEvent), [
         dict(history.event_values(r.number, r.code, actor, "exported", "status", STATUSES[old], STATUSES[new],
                                   "exported to the ERP"), invoice_id=r.id, at=now) for r in rows])
+    _mark_po_lines_sent(actor, db.session.scalars(
+        select(InvoiceLine).join(POLine, POLine.id == InvoiceLine.po_line_id)
+        .where(InvoiceLine.invoice_id.in_([r.id for r in rows]), InvoiceLine.fully_invoiced,
+               POLine.invoice_sent == false(), POLine.status != "closed")
+        .options(selectinload(InvoiceLine.po_line)).order_by(InvoiceLine.id)).all())
     return {r.id: Exported(r.number, r.code, new) for r in rows}
+
+
+def _mark_po_lines_sent(actor, lines) -> None:
+    """The invoice went to the ERP: each PO line it fully invoices notes it, and closes when it is
+    also received (as a paid one would); once per PO line, in its history."""
+    for line in lines:
+        if line.po_line is not None and line.fully_invoiced and not line.po_line.invoice_sent:
+            orders.record_invoicing(actor, line.po_line, fully_invoiced=True, sent=True)
+
+
+def _unmark_po_lines_sent(actor, invoice: Invoice) -> None:
+    """Back to review: the PO lines still open no longer count this invoice as sent."""
+    for line in invoice.lines:
+        pol = line.po_line
+        if pol is not None and line.fully_invoiced and pol.invoice_sent and pol.status != "closed":
+            orders.record_invoicing(actor, pol, sent=False)
 
 
 def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: date, amount,
@@ -1012,6 +1060,7 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
                                    note=f"Invoice {invoice.number} back to review", on=clock.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)
+    _unmark_po_lines_sent(actor, invoice)
     invoice.alert = f"{ERP_REJECTED}{reason}" if erp else f"Sent back to review: {reason}"
     invoice.approved_at = invoice.approved_by_id = invoice.closed_at = None
     db.session.flush()

@@ -1,0 +1,154 @@
+"""Details from the seeds (issue 18): a PO line closes when its invoice is sent to the ERP, the
+governmental VAT invoice goes through the workflow, closed lines' notes stay editable, VAT on a
+chosen tax fund, owner changes."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import Forbidden, InvalidInput, RuleViolation
+from app.extensions import db
+from app.invoices import services as ivs
+from app.invoices import settings
+from app.invoices.models import ApprovalRule, Invoice
+from app.orders import services as os_
+from tests.invoices.helpers import invoice, lines
+from tests.orders.helpers import line as pol_line
+
+pytestmark = pytest.mark.postgres
+
+
+def _approved(world, inv):
+    ivs.process_invoice(world.user("invoicer"), inv)
+    ivs.approve_invoice(world.user("invmanager"), inv)
+    db.session.commit()
+    return inv
+
+
+def _pol(world, vendor, *, received=True):
+    buyer = world.user("buyer")
+    pol = pol_line(world, buyer, vendor, price="90.00")
+    os_.approve_po_line(buyer, pol)
+    os_.send_po_line(buyer, pol)
+    if received:
+        os_.receive_po_line(buyer, pol)
+    db.session.commit()
+    return pol
+
+
+def _pol_invoice(world, vendors, pol, number="INV-1", day=1):
+    return _approved(world, invoice(world, world.user("invoicer"), vendors.plain, number=number, amounts=("90.00",),
+                                    invoice_date=date(2026, 3, day), lines=lines("90.00", fund=world.fund_a, po_line=pol)))
+
+
+def _events(pol, field_name):
+    return [(e.old_value, e.new_value) for e in pol.history if e.field == field_name]
+
+
+# -- 1. sent to the ERP closes the PO line ------------------------------------------------------
+
+def test_a_received_po_line_closes_when_its_invoice_is_sent_to_the_erp(app, world, vendors):
+    pol = _pol(world, vendors.plain)
+    inv = _pol_invoice(world, vendors, pol)
+    assert pol.status == "waiting_for_invoice"
+    ivs.mark_exported(world.user("invmanager"), inv)
+    db.session.commit()
+    assert inv.status == "waiting_for_payment"
+    assert pol.status == "closed" and pol.invoice_sent and not pol.paid
+    assert len(_events(pol, "invoice_sent")) == 1
+    closes = [e for e in pol.history if e.action == "close"]
+    assert len(closes) == 1 and "sent to the ERP" in closes[0].note
+    assert world.fund_a.encumbered == Decimal("0.00")
+    # the payment later closes the invoice; the PO line, closed already, is not closed again
+    ivs.record_payment(world.user("invmanager"), inv, "V-1", date(2026, 3, 10), "90.00")
+    db.session.commit()
+    assert inv.status == "closed" and len([e for e in pol.history if e.action == "close"]) == 1
+
+
+def test_sent_before_receipt_closes_the_po_line_at_receipt(app, world, vendors):
+    pol = _pol(world, vendors.plain, received=False)
+    inv = _pol_invoice(world, vendors, pol)
+    ivs.mark_exported(None, inv)
+    db.session.commit()
+    assert pol.status == "sent" and pol.invoice_sent
+    os_.receive_po_line(world.user("buyer"), pol)
+    db.session.commit()
+    assert pol.status == "closed"
+
+
+def test_the_export_job_marking_many_closes_their_po_lines(app, world, vendors):
+    pols = [_pol(world, vendors.plain) for _ in range(2)]
+    invs = [_pol_invoice(world, vendors, pol, number=f"INV-{n}", day=n + 1) for n, pol in enumerate(pols)]
+    moved = ivs.mark_many_exported(world.user("admin"), [inv.id for inv in invs])
+    db.session.commit()
+    assert {m.status for m in moved.values()} == {"waiting_for_payment"}
+    for pol in pols:
+        db.session.refresh(pol)
+        assert pol.status == "closed" and len(_events(pol, "invoice_sent")) == 1
+
+
+def test_without_payment_handling_the_export_closes_as_before(app, world, vendors):
+    settings.update(world.user("admin"), {"handle_invoice_payment": False})
+    pol = _pol(world, vendors.plain)
+    inv = _pol_invoice(world, vendors, pol)
+    ivs.mark_exported(None, inv)
+    db.session.commit()
+    assert inv.status == "closed" and pol.status == "closed" and pol.paid
+
+
+def test_a_partial_invoice_sent_leaves_the_po_line_open(app, world, vendors):
+    pol = _pol(world, vendors.plain)
+    inv = _approved(world, invoice(world, world.user("invoicer"), vendors.plain, amounts=("90.00",),
+                                   lines=lines("90.00", fund=world.fund_a, po_line=pol, fully_invoiced=False)))
+    ivs.mark_exported(None, inv)
+    db.session.commit()
+    assert pol.status == "waiting_for_invoice" and not pol.invoice_sent
+
+
+def test_back_to_review_takes_the_sent_mark_back(app, world, vendors):
+    pol = _pol(world, vendors.plain, received=False)
+    inv = _pol_invoice(world, vendors, pol)
+    ivs.mark_exported(None, inv)
+    ivs.send_back_to_review(None, inv, "Unknown vendor code", erp=True)
+    db.session.commit()
+    assert not pol.invoice_sent
+    os_.receive_po_line(world.user("buyer"), pol)
+    db.session.commit()
+    assert pol.status == "waiting_for_invoice"
+
+
+# -- 6. the governmental VAT invoice is processed ------------------------------------------------
+
+def _vat_invoice(vendors):
+    return db.session.scalar(select(Invoice).where(Invoice.vendor_id == vendors.gov.id))
+
+
+def test_the_governmental_vat_invoice_follows_its_invoice_through_the_workflow(app, world, vendors):
+    op = world.user("invoicer")
+    inv = invoice(world, op, vendors.taxed, confirm="add_vat", process=True)
+    vat_inv = _vat_invoice(vendors)
+    assert (inv.status, vat_inv.status) == ("in_approval", "in_approval")
+    assert [e.action for e in vat_inv.history] == ["create", "to_approval"]
+    manager = world.user("invmanager")
+    ivs.approve_invoice(manager, vat_inv)
+    ivs.mark_exported(None, vat_inv)
+    ivs.record_payment(manager, vat_inv, "TAX-1", date(2026, 3, 31), "20.00")
+    db.session.commit()
+    assert vat_inv.status == "closed" and world.fund_a.expended == Decimal("20.00")
+
+
+def test_the_vat_invoice_is_approved_automatically_when_a_rule_says_so(app, world, vendors):
+    db.session.add(ApprovalRule(position=1, name="Tax office", vendor_id=vendors.gov.id, automatic=True))
+    db.session.commit()
+    invoice(world, world.user("invoicer"), vendors.taxed, confirm="add_vat", process=True)
+    assert _vat_invoice(vendors).status == "ready_to_be_paid"
+
+
+def test_the_vat_invoice_waits_while_its_invoice_has_review_problems(app, world, vendors):
+    op = world.user("invoicer")
+    inv = invoice(world, op, vendors.taxed, confirm="add_vat", total="999.00", process=True)   # total mismatch
+    assert inv.status == "in_review" and inv.review_problems
+    assert _vat_invoice(vendors).status == "in_review"
