@@ -87,6 +87,7 @@ ACTIONS = {
     "erp_rejected": (APPROVERS, tuple(TRANSITIONS["erp_rejected"])),
     "send_back": (OPERATORS, tuple(TRANSITIONS["send_back_to_review"])),
     "change_owner": (OPERATORS, tuple(STATUSES)),
+    "edit_line_notes": (OPERATORS, ("ready_to_be_paid", "waiting_for_payment", "closed")),
     "delete": (DELETERS, EDITABLE),
 }
 
@@ -394,6 +395,44 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
         invoice.owner_library_id, invoice.owner_library = new, owner
     db.session.flush()
     return invoice
+
+
+# What stays editable on the lines of an invoice past approval (closed included): never money,
+# funds or PO lines. Field -> (label, longest).
+LINE_NOTE_FIELDS = {"price_note": ("price note", 300), "reporting_code": ("reporting code", 40),
+                    "note": ("note", MAX_TEXT_LENGTH)}
+
+
+def edit_line_notes(actor, invoice: Invoice, position: int, values: dict) -> InvoiceLine:
+    """Change the price note, reporting code or note of one line of an invoice that is approved,
+    exported or closed (the full edit needs it back in review); each change goes to the history.
+    Any other field is refused: what was expended stays as it was."""
+    _require(actor, OPERATORS, invoice.owner_library_id, "edit invoice lines")
+    _lock(invoice)
+    if invoice.status not in ACTIONS["edit_line_notes"][1]:
+        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: edit its lines with the invoice "
+                            "itself.", "status")
+    others = sorted(set(values) - set(LINE_NOTE_FIELDS))
+    if others:
+        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: only the price note, reporting "
+                            f"code and note of its lines can change, not {', '.join(others)}. Send it back to "
+                            "review to change more.", others[0])
+    line = next((ln for ln in invoice.lines if ln.position == position), None)
+    if line is None:
+        raise NotFound(f"Invoice {invoice.number} has no line {position}.")
+    cleaned = {}
+    for name, value in values.items():
+        label, longest = LINE_NOTE_FIELDS[name]
+        value = (value or "").strip()
+        if len(value) > longest:
+            raise InvalidInput(f"Line {position}: the {label} is longer than {longest:,} characters.", name)
+        cleaned[name] = value
+    for name, value in cleaned.items():
+        if getattr(line, name) != value:
+            history.log(invoice, actor, "edit", name, getattr(line, name), value, line=position)
+            setattr(line, name, value)
+    db.session.flush()
+    return line
 
 
 @dataclass

@@ -152,3 +152,60 @@ def test_the_vat_invoice_waits_while_its_invoice_has_review_problems(app, world,
     inv = invoice(world, op, vendors.taxed, confirm="add_vat", total="999.00", process=True)   # total mismatch
     assert inv.status == "in_review" and inv.review_problems
     assert _vat_invoice(vendors).status == "in_review"
+
+
+# -- 3. notes of closed lines ------------------------------------------------------------------
+
+def _closed(world, vendors):
+    inv = _approved(world, invoice(world, world.user("invoicer"), vendors.plain,
+                                   lines=lines("100.00", fund=world.fund_a, price_note="list price",
+                                               reporting_code="R1")))
+    ivs.mark_exported(None, inv)
+    ivs.record_payment(world.user("invmanager"), inv, "V-1", date(2026, 3, 10), "100.00")
+    db.session.commit()
+    return inv
+
+
+def test_a_closed_lines_notes_change_with_history_and_nothing_else(app, world, vendors):
+    inv = _closed(world, vendors)
+    op = world.user("invoicer")
+    ivs.edit_line_notes(op, inv, 1, {"price_note": "publisher's price", "reporting_code": "R2", "note": "checked"})
+    db.session.commit()
+    [line] = inv.lines
+    assert (line.price_note, line.reporting_code, line.note) == ("publisher's price", "R2", "checked")
+    edits = [(e.field, e.old_value, e.new_value, e.line_position, e.actor_id) for e in inv.history
+             if e.action == "edit"]
+    assert edits == [("price_note", "list price", "publisher's price", 1, op.id), ("reporting_code", "R1", "R2", 1, op.id),
+                     ("note", "", "checked", 1, op.id)]
+    with pytest.raises(RuleViolation, match="only the price note, reporting code and note .* not total, unit_price"):
+        ivs.edit_line_notes(op, inv, 1, {"note": "x", "unit_price": "1.00", "total": "1.00"})
+    db.session.rollback()
+    assert (line.total, line.note, inv.status) == (Decimal("100.00"), "checked", "closed")
+    assert world.fund_a.expended == Decimal("100.00")
+    with pytest.raises(InvalidInput, match="longer than 40"):
+        ivs.edit_line_notes(op, inv, 1, {"reporting_code": "R" * 41})
+    db.session.rollback()
+    with pytest.raises(Forbidden):
+        ivs.edit_line_notes(world.user("viewer"), inv, 1, {"note": "x"})
+    db.session.rollback()
+    in_review = invoice(world, op, vendors.plain, number="INV-2")
+    with pytest.raises(RuleViolation, match="edit its lines with the invoice"):
+        ivs.edit_line_notes(op, in_review, 1, {"note": "x"})
+
+
+def test_the_lines_tab_of_a_closed_invoice_edits_a_lines_notes(app, world, vendors):
+    from tests.helpers import login
+    inv = _closed(world, vendors)
+    client = login(app.test_client(), "invoicer")
+    page = client.get(f"/invoices/{inv.id}?tab=lines").data.decode()
+    assert f'/invoices/{inv.id}/lines/1/notes' in page and 'name="reporting_code"' in page
+    resp = client.post(f"/invoices/{inv.id}/lines/1/notes", headers={"HX-Request": "true"},
+                       data={"price_note": "net", "reporting_code": "R9", "note": "seen"})
+    assert resp.status_code == 200 and "Line 1 of invoice INV-1 saved" in resp.data.decode()
+    db.session.expire_all()
+    assert db.session.get(Invoice, inv.id).lines[0].reporting_code == "R9"
+    history = client.get(f"/invoices/{inv.id}?tab=history").data.decode()
+    assert "line 1: reporting code" in history and "R9" in history
+    viewer = login(app.test_client(), "viewer")
+    assert f'/lines/1/notes' not in viewer.get(f"/invoices/{inv.id}?tab=lines").data.decode()
+    assert viewer.post(f"/invoices/{inv.id}/lines/1/notes", data={"note": "x"}).status_code == 403
