@@ -176,6 +176,7 @@ class InvoiceFields:
     vat_percent: object = None
     vat_amount: object = None
     vat_separate_line: bool = False
+    vat_fund: Fund | None = None      # the separate VAT line's (or governmental invoice's) fund; None: the lines'
     lines: list[LineFields] = field(default_factory=list)
 
 
@@ -499,11 +500,25 @@ def _clean_body(actor, f: InvoiceFields, header: dict, confirm: str | None, look
                            "own fund.", "charges")
     if amounts and not any(ln.values["line_type"] == "regular" for ln in lines):
         raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
-    values = {"vat_level": vat_level, "vat_percent": vat_percent, "vat_amount": vat_amount,
+    vat_fund = _clean_vat_fund(actor, f, header, vat_level, add_governmental)
+    values = {"vat_level": vat_level, "vat_percent": vat_percent, "vat_amount": vat_amount, "vat_fund": vat_fund,
               "vat_confirmed": (check.value + (f":{confirm}" if confirm in ("add_vat", "no_vat") else ""))
               if check.needs_confirmation else "",
               "pro_rata": f.pro_rata}
     return _Body(lines, values, amounts, add_governmental)
+
+
+def _clean_vat_fund(actor, f: InvoiceFields, header: dict, vat_level: str, governmental: bool) -> Fund | None:
+    """The fund chosen for the VAT (a "tax" fund), instead of the lines' funds: only for exclusive
+    VAT on the whole invoice posted on its own line or raised to the governmental vendor."""
+    if f.vat_fund is None:
+        return None
+    if vat_level != "invoice" or header["vat_inclusive"] or not (header["vat_separate_line"] or governmental):
+        raise InvalidInput("A VAT fund takes exclusive VAT on the whole invoice, posted as a separate VAT line: "
+                           "choose those, or leave the VAT fund empty to charge the lines' funds.", "vat_fund")
+    distribute(actor, [Share(f.vat_fund, "100")], "percent", Decimal(0), header["currency"],
+               header["owner_library_id"], field="vat_fund", what="the VAT")
+    return f.vat_fund
 
 
 def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str | None, record: bool) -> bool:
@@ -677,7 +692,10 @@ def _raise_governmental_invoice(actor, invoice: Invoice) -> Invoice:
 
 
 def _vat_parts(invoice: Invoice, refusal: str) -> list[tuple[Fund, Decimal]]:
-    """The invoice's VAT over the funds of its regular lines, in proportion to their amounts there."""
+    """The invoice's VAT on its chosen VAT fund, else over the funds of its regular lines, in
+    proportion to their amounts there."""
+    if invoice.vat_fund is not None:
+        return [(invoice.vat_fund, invoice.vat_amount)]
     weights = defaultdict(Decimal)
     for line in invoice.lines:
         if line.line_type == "regular":

@@ -207,5 +207,63 @@ def test_the_lines_tab_of_a_closed_invoice_edits_a_lines_notes(app, world, vendo
     history = client.get(f"/invoices/{inv.id}?tab=history").data.decode()
     assert "line 1: reporting code" in history and "R9" in history
     viewer = login(app.test_client(), "viewer")
-    assert f'/lines/1/notes' not in viewer.get(f"/invoices/{inv.id}?tab=lines").data.decode()
+    assert '/lines/1/notes' not in viewer.get(f"/invoices/{inv.id}?tab=lines").data.decode()
     assert viewer.post(f"/invoices/{inv.id}/lines/1/notes", data={"note": "x"}).status_code == 403
+
+
+# -- 7. VAT on a tax fund ----------------------------------------------------------------------
+
+def _tax_fund(world, amount="50.00"):
+    from app.funds import services as fs
+    admin = world.user("admin")
+    tax = fs.create_fund(admin, world.ledger_a, "A-TAX", fs.FundFields(name="A taxes"))
+    fs.allocate(admin, tax, Decimal(amount))
+    db.session.commit()
+    return tax
+
+
+def test_a_separate_vat_line_on_a_tax_fund_expends_it_exactly(app, world, vendors):
+    from app.funds import services as fs
+    from app.invoices.charges import postings_of
+    tax = _tax_fund(world)
+    inv = invoice(world, world.user("invoicer"), vendors.liable, amounts=("100.00", "33.33"), total="160.00",
+                  vat_level="invoice", vat_percent="20", vat_separate_line=True, vat_fund=tax)
+    assert [(ln.line_type, ln.total, [(d.fund.code, d.amount) for d in ln.distribution]) for ln in inv.lines] == [
+        ("regular", Decimal("100.00"), [("A-BKS", Decimal("100.00"))]),
+        ("regular", Decimal("33.33"), [("A-BKS", Decimal("33.33"))]),
+        ("vat", Decimal("26.67"), [("A-TAX", Decimal("26.67"))])]
+    _approved(world, inv)
+    assert (world.fund_a.expended, tax.expended) == (Decimal("133.33"), Decimal("26.67"))
+    assert (tax.allocated, tax.encumbered, tax.balance.available) == (Decimal("50.00"), Decimal("0.00"),
+                                                                     Decimal("23.33"))
+    assert sorted((t.fund.code, t.kind, t.amount) for t in postings_of(inv)) == [
+        ("A-BKS", "expenditure", Decimal("33.33")), ("A-BKS", "expenditure", Decimal("100.00")),
+        ("A-TAX", "expenditure", Decimal("26.67"))]
+    ivs.send_back_to_review(world.user("invoicer"), inv, "wrong rate")
+    db.session.commit()
+    assert (world.fund_a.expended, tax.expended, tax.balance.available) == (Decimal("0.00"), Decimal("0.00"),
+                                                                            Decimal("50.00"))
+    assert fs.check_ledger() == []
+
+
+def test_the_tax_fund_takes_the_governmental_vat_invoice_too(app, world, vendors):
+    tax = _tax_fund(world)
+    inv = invoice(world, world.user("invoicer"), vendors.taxed, confirm="add_vat", vat_fund=tax)
+    vat_inv = _vat_invoice(vendors)
+    assert inv.vat_fund_id == tax.id
+    assert [(d.fund.code, d.amount) for d in vat_inv.lines[0].distribution] == [("A-TAX", Decimal("20.00"))]
+
+
+def test_a_vat_fund_is_refused_where_it_cannot_apply(app, world, vendors):
+    op = world.user("invoicer")
+    tax = _tax_fund(world)
+    with pytest.raises(InvalidInput, match="separate VAT line"):
+        invoice(world, op, vendors.liable, total="120.00", vat_level="invoice", vat_percent="20", vat_fund=tax)
+    db.session.rollback()
+    with pytest.raises(InvalidInput, match="not available"):
+        invoice(world, op, vendors.liable, total="120.00", vat_level="invoice", vat_percent="20",
+                vat_separate_line=True, vat_fund=world.fund_b)
+    db.session.rollback()
+    with pytest.raises(RuleViolation, match="A-TAX"):   # the tax fund cannot expend more than it holds
+        invoice(world, op, vendors.liable, amounts=("500.00",), total="600.00", vat_level="invoice",
+                vat_percent="20", vat_separate_line=True, vat_fund=tax)
