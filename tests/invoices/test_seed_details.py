@@ -267,3 +267,28 @@ def test_a_vat_fund_is_refused_where_it_cannot_apply(app, world, vendors):
     with pytest.raises(RuleViolation, match="A-TAX"):   # the tax fund cannot expend more than it holds
         invoice(world, op, vendors.liable, amounts=("500.00",), total="600.00", vat_level="invoice",
                 vat_percent="20", vat_separate_line=True, vat_fund=tax)
+
+
+# -- 8. the vendor's Invoices tab opens editable invoices ----------------------------------------
+
+def test_the_vendor_invoices_tab_links_editable_invoices_to_their_edit_page(app, world, vendors):
+    from tests.helpers import login
+    op = world.user("invoicer")
+    open_one = invoice(world, op, vendors.plain, number="V-OPEN")
+    spent = _approved(world, invoice(world, op, vendors.plain, number="V-SPENT", amounts=("90.00",),
+                                     invoice_date=date(2026, 3, 2)))
+    theirs = invoice(world, op, vendors.plain, number="V-B", library="b", invoice_date=date(2026, 3, 3))
+    fragment = f"/invoices/by-vendor/{vendors.plain.id}"
+    html = login(app.test_client(), "invoicer").get(fragment).data.decode()
+    assert f'href="/invoices/{open_one.id}/edit"' in html and f'href="/invoices/{theirs.id}/edit"' in html
+    assert f'href="/invoices/{spent.id}/edit"' not in html
+    # the link leads to the edit form
+    assert 'id="invoice-form"' in login(app.test_client(), "invoicer").get(f"/invoices/{open_one.id}/edit").data.decode()
+    assert "/edit\"" not in login(app.test_client(), "viewer").get(fragment).data.decode()
+    from app.auth.models import Role
+    from app.auth.services import create_user
+    from tests.helpers import PASSWORD
+    create_user(None, "invoicer-a", PASSWORD, full_name="A", roles=[(Role.INVOICE_OPERATOR, world.lib_a)])
+    db.session.commit()
+    scoped = login(app.test_client(), "invoicer-a").get(fragment).data.decode()
+    assert f'href="/invoices/{open_one.id}/edit"' in scoped and "V-B" not in scoped
