@@ -33,7 +33,7 @@ from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound, 
 from ..extensions import db
 from ..formatting import history_text
 from ..funds import services as funds
-from ..funds.distribution import Share, distribute, parse_money, parse_percent, visible_fund_ids
+from ..funds.distribution import Share, distribute, fund_usable, parse_money, parse_percent, visible_fund_ids
 from ..funds.models import Fund
 from ..ledger.invoicing import VatCheck, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize
@@ -389,7 +389,16 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
     _require(actor, OPERATORS, invoice.owner_library_id, "change the owner of invoices")
     new = owner.id if owner else None
     _require(actor, OPERATORS, new, "change the owner of invoices")
+    _lock(invoice)
     if new != invoice.owner_library_id:
+        unusable = sorted({d.fund.code for line in invoice.lines for d in line.distribution
+                           if not fund_usable(d.fund, new)}
+                          | ({invoice.vat_fund.code} if invoice.vat_fund and not fund_usable(invoice.vat_fund, new)
+                             else set()))
+        if unusable:
+            raise RuleViolation(f"Fund {', '.join(unusable)} of invoice {invoice.number} is not available to "
+                                f"{owner.code if owner else 'the whole institution'}: change the lines' funds first "
+                                "(or choose another owner).", "owner")
         history.log(invoice, actor, "edit", "owner",
                     invoice.owner_library.code if invoice.owner_library else "Institution",
                     owner.code if owner else "Institution")

@@ -292,3 +292,39 @@ def test_the_vendor_invoices_tab_links_editable_invoices_to_their_edit_page(app,
     db.session.commit()
     scoped = login(app.test_client(), "invoicer-a").get(fragment).data.decode()
     assert f'href="/invoices/{open_one.id}/edit"' in scoped and "V-B" not in scoped
+
+
+# -- 2. changing the owner ---------------------------------------------------------------------
+
+def test_the_owner_changes_after_creation_whatever_the_status_within_scope(app, world, vendors):
+    op = world.user("invoicer")
+    inv = _approved(world, invoice(world, op, vendors.plain, library=None, fund=world.shared))
+    ivs.mark_exported(None, inv)
+    ivs.record_payment(world.user("invmanager"), inv, "V-1", date(2026, 3, 10), "100.00")
+    db.session.commit()
+    ivs.change_owner(op, inv, world.lib_a)
+    db.session.commit()
+    assert inv.owner_library_id == world.lib_a.id and inv.status == "closed"
+    [event] = [e for e in inv.history if e.field == "owner"]
+    assert (event.old_value, event.new_value, event.actor_id) == ("Institution", "LIBA", op.id)
+    # a fund of library A cannot pay for library B's invoice
+    mine = invoice(world, op, vendors.plain, number="INV-2", amounts=("90.00",))
+    with pytest.raises(RuleViolation, match="Fund A-BKS of invoice INV-2 is not available to LIBB"):
+        ivs.change_owner(op, mine, world.lib_b)
+    db.session.rollback()
+    from app.auth.models import Role
+    from app.auth.services import create_user
+    from tests.helpers import PASSWORD
+    scoped = create_user(None, "invoicer-a", PASSWORD, full_name="A", roles=[(Role.INVOICE_OPERATOR, world.lib_a)])
+    db.session.commit()
+    with pytest.raises(Forbidden):
+        ivs.change_owner(scoped, inv, None)
+
+
+def test_an_edi_invoice_may_change_owner_like_any_other(app, world, vendors):
+    inv = invoice(world, world.user("invoicer"), vendors.plain, library=None, fund=world.shared)
+    inv.channel = "edi"
+    db.session.commit()
+    assert "change_owner" in ivs.invoice_actions(world.user("invoicer"), inv)
+    ivs.change_owner(world.user("invoicer"), inv, world.lib_b)
+    assert inv.owner_library_id == world.lib_b.id
