@@ -31,6 +31,7 @@ from ..forms_util import attach_error, chosen
 from ..funds import services as funds
 from ..funds.distribution import distribute
 from ..funds.forms import distribution_shares, mark_other_period_funds
+from ..funds.models import Fund
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
@@ -95,6 +96,13 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
         if str(fund.id) not in known:
             fund_choices.append((str(fund.id), fund.label))
             known.add(str(fund.id))
+    form.vat_fund.choices = [("", "The lines' funds")] + fund_choices[1:]
+    if form.vat_fund.data and str(form.vat_fund.data) not in known:
+        try:
+            fund = funds.get_fund(current_user, form.vat_fund.data)
+            form.vat_fund.choices.append((str(fund.id), fund.label))
+        except NotFound:
+            pass
     for entry in form.lines:
         _line_choices(entry.form, line_types, fund_choices)
         _keep_chosen(entry.form, known)
@@ -188,7 +196,7 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
         vat_level=form.vat_level.data, vat_inclusive=form.vat_inclusive.data, vat_code=form.vat_code.data or "",
         vat_percent=(form.vat_percent.data or "").strip() or None,
         vat_amount=(form.vat_amount.data or "").strip() or None, vat_separate_line=form.vat_separate_line.data,
-        lines=lines)
+        vat_fund=chosen(Fund, form.vat_fund.data, "vat_fund", "fund"), lines=lines)
 
 
 # -- errors on the form ------------------------------------------------------------------------
@@ -257,6 +265,7 @@ def _fill_from_invoice(form: InvoiceForm, invoice: Invoice) -> dict[str, str]:
     form.pro_rata.data = {None: "", True: "on", False: "off"}[invoice.pro_rata]
     form.vat_percent.data = _plain(invoice.vat_percent)
     form.vat_amount.data = format_plain(invoice.vat_amount, currency) if invoice.vat_amount else ""
+    form.vat_fund.data = str(invoice.vat_fund_id or "")
     for line in invoice.lines:
         if line.line_type == "vat":   # the separate VAT line: the service adds it again on saving
             continue

@@ -74,4 +74,5 @@ class InvoiceForm(FlaskForm):
     vat_percent = StringField("VAT %")
     vat_amount = StringField("VAT amount", description="Empty: computed from the percent.")
     vat_separate_line = BooleanField("Post the VAT as a separate adjustment line")
+    vat_fund = SelectField("VAT fund", coerce=str, validate_choice=False)   # the service checks the fund
     lines = FieldList(FormField(InvoiceLineForm), min_entries=0)

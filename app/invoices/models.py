@@ -82,6 +82,7 @@ class Invoice(db.Model):
     vat_percent = db.Column(Percent())
     vat_amount = db.Column(Money(), nullable=False, default=0)
     vat_separate_line = db.Column(db.Boolean, nullable=False, default=False)  # else expended from the lines' funds
+    vat_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"))   # the separate VAT line's fund (a "tax" fund)
     vat_confirmed = db.Column(db.String(40), nullable=False, default="")      # the confirmation given, if any
     governmental_for_id = db.Column(db.Integer, db.ForeignKey("invoice.id"))  # VAT invoice raised for this one
     erp_identifier = db.Column(db.String(16), unique=True)   # stable 16-digit id for the ERP export
@@ -109,6 +110,7 @@ class Invoice(db.Model):
     history = db.relationship("InvoiceEvent", back_populates="invoice", order_by="InvoiceEvent.id",
                               cascade="save-update, merge")
     governmental_for = db.relationship("Invoice", remote_side=[id])
+    vat_fund = db.relationship("Fund")
 
     __table_args__ = (
         db.UniqueConstraint("vendor_id", "number", name="uq_invoice_vendor_number"),

@@ -474,6 +474,17 @@ def change_owner(invoice_id):
     return _act(invoice_id, change)
 
 
+@bp.post("/invoices/<int:invoice_id>/lines/<int:line_position>/notes")
+@roles_required(*OPERATE)
+def edit_line_notes(invoice_id, line_position):
+    """The price note, reporting code and note of a line of an approved, exported or closed invoice."""
+    def change(invoice):
+        invoices.edit_line_notes(current_user, invoice, line_position,
+                                 {name: request.form.get(name, "") for name in invoices.LINE_NOTE_FIELDS})
+        return f"Line {line_position} of invoice {invoice.number} saved (its history keeps the change)."
+    return _act(invoice_id, change)
+
+
 @bp.post("/invoices/<int:invoice_id>/delete")
 @roles_required(*DELETE)
 def delete(invoice_id):

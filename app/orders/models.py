@@ -177,9 +177,11 @@ class POLine(db.Model):
     manual_renewal = db.Column(db.Boolean, nullable=False, default=False)
     # Electronic lines are activated rather than received.
     activation_date = db.Column(db.Date)
-    # Set by the invoices domain; a received one-time line closes once both are true.
+    # Set by the invoices domain; a received one-time line closes once it is fully invoiced and
+    # its invoice is paid or sent to the ERP.
     fully_invoiced = db.Column(db.Boolean, nullable=False, default=False)
     paid = db.Column(db.Boolean, nullable=False, default=False)
+    invoice_sent = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     cancel_reason = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))

@@ -621,10 +621,11 @@ def is_received(pol: POLine) -> bool:
     return bool(pol.items) and all(i.is_received for i in pol.items)
 
 
-def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None) -> POLine:
-    """Called by the invoices domain: note the line's invoicing state and close a one-time line
-    that is now received, fully invoiced and paid."""
-    for name, value in (("fully_invoiced", fully_invoiced), ("paid", paid)):
+def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None,
+                     sent: bool | None = None) -> POLine:
+    """Called by the invoices domain: note the line's invoicing state (``sent``: its invoice went
+    to the ERP) and close a one-time line that is now received, fully invoiced and paid or sent."""
+    for name, value in (("fully_invoiced", fully_invoiced), ("paid", paid), ("invoice_sent", sent)):
         if value is not None and getattr(pol, name) != value:
             log(pol, actor, "invoice", name, getattr(pol, name), value)
             setattr(pol, name, value)
@@ -634,10 +635,11 @@ def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, 
 
 
 def close_if_complete(actor, pol: POLine) -> bool:
-    """A one-time line closes by itself once it is received and paid in full."""
-    if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced and pol.paid
-            and is_received(pol)):
-        _close(actor, pol, "received, invoiced and paid")
+    """A one-time line closes by itself once it is received and fully invoiced, and its invoice
+    is paid or sent to the ERP."""
+    if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced
+            and (pol.paid or pol.invoice_sent) and is_received(pol)):
+        _close(actor, pol, "received, invoiced and paid" if pol.paid else "received, invoiced and sent to the ERP")
         return True
     return False
 

@@ -202,8 +202,9 @@ def test_invoice_actions_follow_status_role_and_scope(app, world, vendors):
     ivs.process_invoice(world.user("invoicer"), inv)
     assert ivs.invoice_actions(world.user("invmanager"), inv) == {"edit", "approve", "reject", "change_owner"}
     ivs.approve_invoice(_manager(world), inv)
-    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"pay", "send_back", "change_owner"}
-    assert ivs.invoice_actions(None, inv) == {"mark_in_erp", "pay", "erp_rejected", "send_back", "change_owner"}
+    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"pay", "send_back", "change_owner", "edit_line_notes"}
+    assert ivs.invoice_actions(None, inv) == {"mark_in_erp", "pay", "erp_rejected", "send_back", "change_owner",
+                                              "edit_line_notes"}
     assert ivs.invoice_actions(world.user("invoicer"), Invoice(owner_library_id=world.lib_a.id)) == {"create"}
     assert ivs.invoice_actions(world.user("viewer-a"), Invoice(owner_library_id=world.lib_a.id)) == set()
 
