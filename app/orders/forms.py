@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
 from ..limits import free_text
-from .models import MATERIAL_FORMS, ORDER_TYPES
+from .models import ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES
 
 FUND_ROWS = 5
 
@@ -25,6 +25,8 @@ class POLineForm(FlaskForm):
     vendor_account = SelectField("Vendor account", coerce=str, validators=[Optional()])
     order_type = SelectField("Order type", choices=list(ORDER_TYPES.items()), default="one_time")
     material_form = SelectField("Material form", choices=list(MATERIAL_FORMS.items()), default="physical")
+    acquisition_method = SelectField("Acquisition method", choices=list(ACQUISITION_METHODS.items()),
+                                     default="purchase")
     packaging = SelectField("Packaging", default="auto", choices=[("auto", "Automatic"), ("manual", "Manual")])
     owner_library = SelectField("Owner", coerce=str, validators=[Optional()])
     inventory_library = SelectField("Receiving library", coerce=str, validators=[Optional()])
@@ -37,7 +39,7 @@ class POLineForm(FlaskForm):
     publisher = StringField("Publisher", validators=[Optional(), Length(max=300)])
     publication_date = StringField("Publication date", validators=[Optional(), Length(max=40)])
     currency = StringField("Currency", validators=[Optional(), Length(max=3)])
-    list_price = StringField("List price", validators=[DataRequired(message="Enter the list price.")])
+    list_price = StringField("List price", validators=[Optional()])   # required for purchases (the service says)
     discount = StringField("Discount %", default="0", validators=[Optional()])
     quantity = StringField("Quantity", default="1", validators=[DataRequired(message="Enter the quantity.")])
     distribution_method = SelectField("Distribution by", default="percent",

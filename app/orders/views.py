@@ -43,7 +43,7 @@ from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
                     VendorChangeForm)
-from .models import PACKAGING, POL_STATUSES, POLine, PurchaseOrder
+from .models import ACQUISITION_METHODS, PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -145,20 +145,21 @@ def index():
     args = request.args
     f = orders.LineFilter.from_args(
         args, (*POL_STATUSES, "open", "renewal"),
-        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number",
+        method=args.get("method") if args.get("method") in (*ACQUISITION_METHODS, "unpaid") else "")
     page = db.paginate(orders.po_lines_query(current_user, f), page=args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)
 
     def list_url(n=None, **change):
         params = {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-                  "sort": f.sort if f.sort != "-number" else ""}
+                  "method": f.method, "sort": f.sort if f.sort != "-number" else ""}
         params.update(change)
         if n and n > 1:
             params["page"] = n
         query = urlencode({k: v for k, v in params.items() if v})
         return url_for("orders.index") + ("?" + query if query else "")
 
-    ctx = dict(page=page, f=f, list_url=list_url, statuses=POL_STATUSES,
+    ctx = dict(page=page, f=f, list_url=list_url, statuses=POL_STATUSES, methods=ACQUISITION_METHODS,
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
@@ -199,7 +200,7 @@ def mark_funds(form: POLineForm) -> POLineForm:
 
 def _fill_from(form: POLineForm, pol: POLine) -> None:
     """The form shows the line as it is (GET of the edit page)."""
-    for name in ("order_type", "material_form", "packaging", "title", "author", "isbn", "issn", "publisher",
+    for name in ("order_type", "material_form", "acquisition_method", "packaging", "title", "author", "isbn", "issn", "publisher",
                  "publication_date", "currency", "reporting_code", "vendor_reference", "note",
                  "expected_receipt_date", "renewal_date", "manual_renewal", "distribution_method"):
         form[name].data = getattr(pol, name)
@@ -232,6 +233,7 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
+        acquisition_method=form.acquisition_method.data,
         owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
         inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
