@@ -41,8 +41,8 @@ from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
 from . import package_run
 from . import services as orders
-from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
-                    VendorChangeForm)
+from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
+                    ReceiveForm, VendorChangeForm)
 from .models import ACQUISITION_METHODS, PACKAGING, POL_STATUSES, POLine, PurchaseOrder
 
 bp = Blueprint("orders", __name__)
@@ -369,13 +369,33 @@ def records():
 def _line_forms(pol: POLine) -> dict:
     receive_form = ReceiveForm(formdata=None)
     _receive_choices(receive_form, pol)
-    receive_form.items.data = [c[0] for c in receive_form.items.choices]
-    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None))
+    if pol.is_one_time:   # the copies ordered usually come together; issues come one by one
+        receive_form.items.data = [c[0] for c in receive_form.items.choices]
+    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None),
+                next_form=ReceiveForm(formdata=None, prefix="next"), pattern_form=_pattern_form(pol, formdata=None),
+                next_issue=orders.next_predicted(pol))
+
+
+def _item_label(item) -> str:
+    words = [item.barcode or item.description, item.enumeration, f"({item.chronology})" if item.chronology else ""]
+    text = " ".join(w for w in words if w)
+    if item.is_predicted and item.expected_date:
+        text += f", expected {item.expected_date.isoformat()}"
+    return text or f"Item {item.id}"
 
 
 def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
-    form.items.choices = [(str(i.id), i.barcode or i.description or f"Item {i.id}") for i in pol.items
-                          if not i.is_received]
+    form.items.choices = [(str(i.id), _item_label(i)) for i in pol.items if not i.is_received]
+
+
+def _pattern_form(pol: POLine, formdata=None) -> PatternForm:
+    """The pattern form, showing the line's pattern when it has one (``formdata=None``: ignore the request)."""
+    p = pol.pattern
+    if p is None:
+        return PatternForm(formdata=formdata)
+    return PatternForm(formdata=formdata, frequency=p.frequency, first_date=p.first_date, chronology=p.chronology,
+                       first_volume=str(p.first_volume or ""), first_issue=str(p.first_issue),
+                       issues_per_volume=str(p.issues_per_volume or ""), predict_ahead=str(p.predict_ahead))
 
 
 def _package_choices(form: PackageForm, pol: POLine) -> None:
@@ -510,6 +530,52 @@ def receive(number):
         pol = _pol(pol.id)
         _receive_choices(form, pol)
     return _detail(pol, "inventory", 422, receive_form=form)
+
+
+@bp.post("/orders/lines/<number>/receive-next")
+@roles_required(*ORDER)
+def receive_next(number):
+    """Receive the next issue of a continuous order (its next predicted item, else a new one)."""
+    pol = _pol_to_change(number)
+    form = ReceiveForm(prefix="next")
+    form.items.choices = []
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            item = orders.receive_next_issue(current_user, pol, form.received_date.data, form.enumeration.data or "",
+                                             form.chronology.data or "")
+            label = " ".join(w for w in (item.enumeration, f"({item.chronology})" if item.chronology else "") if w)
+        if saved:
+            return _done(pol.id, "inventory", f"Issue {label or item.id} of {pol.number} received on "
+                                              f"{form.received_date.data.isoformat()}.")
+        pol = _pol(pol.id)
+    return _detail(pol, "inventory", 422, next_form=form)
+
+
+@bp.post("/orders/lines/<number>/pattern")
+@roles_required(*ORDER)
+def pattern(number):
+    """Save a continuous order's publication pattern: its next issues are predicted again. A
+    refused pattern comes back as the pattern card (#pattern-card) with its messages."""
+    pol = _pol_to_change(number)
+    form = _pattern_form(pol, formdata=request.form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            orders.save_pattern(current_user, pol, orders.PatternFields(
+                frequency=form.frequency.data, first_date=form.first_date.data, first_volume=form.first_volume.data,
+                first_issue=form.first_issue.data, issues_per_volume=form.issues_per_volume.data,
+                chronology=form.chronology.data, predict_ahead=form.predict_ahead.data))
+        if saved:
+            resp = _done(pol.id, "inventory", f"Publication pattern of {pol.number} saved; its next "
+                                              f"{pol.pattern.predict_ahead} issues are predicted.")
+            if htmx:
+                resp.headers["HX-Retarget"], resp.headers["HX-Reswap"] = "#pol-page", "outerHTML"
+            return resp
+        pol = _pol(pol.id)
+    if htmx:
+        resp = make_response(render_template("orders/_pattern.html", pol=pol, pattern_form=form), 422)
+        resp.vary.add("HX-Request")
+        return resp
+    return _detail(pol, "inventory", 422, pattern_form=form)
 
 
 @bp.post("/orders/lines/<number>/activate")
