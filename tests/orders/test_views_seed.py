@@ -30,7 +30,7 @@ def _transactions() -> int:
 def test_a_gift_is_saved_without_price_or_fund_and_approved_without_encumbrance(app, world, orders):
     client = login(app.test_client(), "buyer")
     form = client.get("/orders/lines/new").data.decode()
-    assert 'name="acquisition_method"' in form and "no price or fund is needed" in form
+    assert 'name="acquisition_method"' in form and "not paid for (no price or fund needed)" in form
     before = _transactions()
     resp = client.post("/orders/lines/new", data=_form(world, orders, acquisition_method="gift", list_price="",
                                                         fund_1="", share_1="", then="approve"))
@@ -137,3 +137,18 @@ def test_pattern_and_receive_next_need_a_buyer_of_the_lines_library(app, world, 
     tab = viewer.get(f"/orders/lines/{pol.number}?tab=inventory").data.decode()
     assert 'id="pattern-card"' in tab and 'id="pattern-form"' not in tab and 'id="receive-next-form"' not in tab
     assert _pol(pol.number).pattern is None
+
+
+def test_an_invoice_made_from_a_po_leaves_out_its_unpaid_lines(app, world, orders):
+    buyer = world.user("buyer")
+    bought = line(world, buyer, orders.eur, title="Bought book")
+    gift = line(world, buyer, orders.eur, title="Given book", price="", funds=[], acquisition_method="gift")
+    po = os_.create_po(buyer, orders.eur, world.lib_a)
+    for pol in (bought, gift):
+        os_.approve_po_line(buyer, pol)
+        os_.package_po_line(buyer, pol, po)
+    os_.send_po(buyer, po)
+    db.session.commit()
+    client = login(app.test_client(), "invoicer")
+    html = client.get(f"/invoices/new?po={po.number}").data.decode()
+    assert f'value="{bought.number}"' in html and f'value="{gift.number}"' not in html
