@@ -152,3 +152,13 @@ def test_an_invoice_made_from_a_po_leaves_out_its_unpaid_lines(app, world, order
     client = login(app.test_client(), "invoicer")
     html = client.get(f"/invoices/new?po={po.number}").data.decode()
     assert f'value="{bought.number}"' in html and f'value="{gift.number}"' not in html
+
+
+def test_the_item_page_says_a_predicted_issue_is_predicted(app, world, orders):
+    pol = _serial(world, orders)
+    os_.save_pattern(world.user("buyer"), pol, os_.PatternFields(frequency="annual", first_date=date(2027, 3, 1),
+                                                                 predict_ahead="1"))
+    db.session.commit()
+    item = pol.items[0]
+    page = login(app.test_client(), "viewer").get(f"/inventory/items/{item.id}").data.decode()
+    assert "<dt>Predicted</dt>" in page and "expected 2027-03-01" in page
