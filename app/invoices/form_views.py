@@ -298,7 +298,7 @@ def _percents(distribution, net_price: Decimal) -> list[Decimal]:
 
 def _fill_from_po(form: InvoiceForm, po: PurchaseOrder) -> None:
     """Vendor, currency and owner of the PO, one line per open PO line (all editable before saving)."""
-    open_lines = [pol for pol in po.lines if pol.is_open]
+    open_lines = [pol for pol in po.lines if pol.is_open and not pol.is_unpaid]   # a gift is never invoiced
     form.vendor.data = str(po.vendor_id)
     form.owner_library.data = str(po.owner_library_id or "")
     form.currency.data = open_lines[0].currency if open_lines else po.vendor.currency

@@ -255,6 +255,8 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
         raise InvalidInput(f"{where.capitalize()}: the note is longer than {MAX_TEXT_LENGTH:,} characters.", "lines")
     if f.po_line is not None and f.po_line.id not in look.visible_pols:
         raise NotFound("No such PO line.")
+    if f.po_line is not None:
+        orders.refuse_invoicing(f.po_line, where)
     vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines", f"VAT % on {where}")
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else \
         parse_money(f.vat_amount, currency, "lines", f"VAT amount on {where}")

@@ -43,9 +43,10 @@ from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
 from . import package_run
 from . import services as orders
-from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
-                    VendorChangeForm)
-from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund, PurchaseOrder
+from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
+                    ReceiveForm, VendorChangeForm)
+from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund,
+                     PurchaseOrder)
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -144,12 +145,13 @@ def _visible_libraries() -> list[Library]:
 def _line_filter(args) -> orders.LineFilter:
     return orders.LineFilter.from_args(
         args, (*POL_STATUSES, "open", "renewal"),
-        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number",
+        method=args.get("method") if args.get("method") in (*ACQUISITION_METHODS, "unpaid") else "")
 
 
 def _line_filter_params(f: orders.LineFilter) -> dict:
     return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-            "sort": f.sort if f.sort != "-number" else ""}
+            "method": f.method, "sort": f.sort if f.sort != "-number" else ""}
 
 
 @bp.get("/orders/lines/")
@@ -175,7 +177,7 @@ def index():
         return url_for("orders.export_lines", fmt=fmt, **{k: v for k, v in _line_filter_params(f).items() if v})
 
     ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
-               table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
+               methods=ACQUISITION_METHODS, table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
@@ -202,6 +204,9 @@ LINE_COLUMNS = Columns([
     Column("status", "Status", sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
     Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
            cell=lambda p: p.order_type_label, shown=False),
+    Column("acquisition_method", "Acquisition method",
+           value=lambda r: ACQUISITION_METHODS.get(r.acquisition_method, r.acquisition_method),
+           cell=lambda p: p.acquisition_method_label, shown=False),
     Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
            cell=lambda p: p.material_form_label, shown=False),
     Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
@@ -262,7 +267,7 @@ def mark_funds(form: POLineForm) -> POLineForm:
 
 def _fill_from(form: POLineForm, pol: POLine) -> None:
     """The form shows the line as it is (GET of the edit page)."""
-    for name in ("order_type", "material_form", "packaging", "title", "author", "isbn", "issn", "publisher",
+    for name in ("order_type", "material_form", "acquisition_method", "packaging", "title", "author", "isbn", "issn", "publisher",
                  "publication_date", "currency", "reporting_code", "vendor_reference", "note",
                  "expected_receipt_date", "renewal_date", "manual_renewal", "distribution_method"):
         form[name].data = getattr(pol, name)
@@ -295,6 +300,7 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
+        acquisition_method=form.acquisition_method.data,
         owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
         inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
@@ -430,13 +436,33 @@ def records():
 def _line_forms(pol: POLine) -> dict:
     receive_form = ReceiveForm(formdata=None)
     _receive_choices(receive_form, pol)
-    receive_form.items.data = [c[0] for c in receive_form.items.choices]
-    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None))
+    if pol.is_one_time:   # the copies ordered usually come together; issues come one by one
+        receive_form.items.data = [c[0] for c in receive_form.items.choices]
+    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None),
+                next_form=ReceiveForm(formdata=None, prefix="next"), pattern_form=_pattern_form(pol, formdata=None),
+                next_issue=orders.next_predicted(pol))
+
+
+def _item_label(item) -> str:
+    words = [item.barcode or item.description, item.enumeration, f"({item.chronology})" if item.chronology else ""]
+    text = " ".join(w for w in words if w)
+    if item.is_predicted and item.expected_date:
+        text += f", expected {item.expected_date.isoformat()}"
+    return text or f"Item {item.id}"
 
 
 def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
-    form.items.choices = [(str(i.id), i.barcode or i.description or f"Item {i.id}") for i in pol.items
-                          if not i.is_received]
+    form.items.choices = [(str(i.id), _item_label(i)) for i in pol.items if not i.is_received]
+
+
+def _pattern_form(pol: POLine, formdata=None) -> PatternForm:
+    """The pattern form, showing the line's pattern when it has one (``formdata=None``: ignore the request)."""
+    p = pol.pattern
+    if p is None:
+        return PatternForm(formdata=formdata)
+    return PatternForm(formdata=formdata, frequency=p.frequency, first_date=p.first_date, chronology=p.chronology,
+                       first_volume=str(p.first_volume or ""), first_issue=str(p.first_issue),
+                       issues_per_volume=str(p.issues_per_volume or ""), predict_ahead=str(p.predict_ahead))
 
 
 def _package_choices(form: PackageForm, pol: POLine) -> None:
@@ -571,6 +597,52 @@ def receive(number):
         pol = _pol(pol.id)
         _receive_choices(form, pol)
     return _detail(pol, "inventory", 422, receive_form=form)
+
+
+@bp.post("/orders/lines/<number>/receive-next")
+@roles_required(*ORDER)
+def receive_next(number):
+    """Receive the next issue of a continuous order (its next predicted item, else a new one)."""
+    pol = _pol_to_change(number)
+    form = ReceiveForm(prefix="next")
+    form.items.choices = []
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            item = orders.receive_next_issue(current_user, pol, form.received_date.data, form.enumeration.data or "",
+                                             form.chronology.data or "")
+            label = " ".join(w for w in (item.enumeration, f"({item.chronology})" if item.chronology else "") if w)
+        if saved:
+            return _done(pol.id, "inventory", f"Issue {label or item.id} of {pol.number} received on "
+                                              f"{form.received_date.data.isoformat()}.")
+        pol = _pol(pol.id)
+    return _detail(pol, "inventory", 422, next_form=form)
+
+
+@bp.post("/orders/lines/<number>/pattern")
+@roles_required(*ORDER)
+def pattern(number):
+    """Save a continuous order's publication pattern: its next issues are predicted again. A
+    refused pattern comes back as the pattern card (#pattern-card) with its messages."""
+    pol = _pol_to_change(number)
+    form = _pattern_form(pol, formdata=request.form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            orders.save_pattern(current_user, pol, orders.PatternFields(
+                frequency=form.frequency.data, first_date=form.first_date.data, first_volume=form.first_volume.data,
+                first_issue=form.first_issue.data, issues_per_volume=form.issues_per_volume.data,
+                chronology=form.chronology.data, predict_ahead=form.predict_ahead.data))
+        if saved:
+            resp = _done(pol.id, "inventory", f"Publication pattern of {pol.number} saved; its next "
+                                              f"{pol.pattern.predict_ahead} issues are predicted.")
+            if htmx:
+                resp.headers["HX-Retarget"], resp.headers["HX-Reswap"] = "#pol-page", "outerHTML"
+            return resp
+        pol = _pol(pol.id)
+    if htmx:
+        resp = make_response(render_template("orders/_pattern.html", pol=pol, pattern_form=form), 422)
+        resp.vary.add("HX-Request")
+        return resp
+    return _detail(pol, "inventory", 422, pattern_form=form)
 
 
 @bp.post("/orders/lines/<number>/activate")

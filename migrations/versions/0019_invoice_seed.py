@@ -2,13 +2,13 @@
 closes once received, as when paid); an invoice's separate VAT line may go to a chosen fund
 
 Revision ID: 0019_invoice_seed
-Revises: 0017_notifications
+Revises: 0018_list_columns
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0019_invoice_seed"
-down_revision = "0017_notifications"
+down_revision = "0018_list_columns"
 branch_labels = None
 depends_on = None
 

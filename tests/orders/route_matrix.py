@@ -21,6 +21,8 @@ MATRIX: dict = {
     "orders.send": PURCHASING,
     "orders.package": PURCHASING,
     "orders.receive": PURCHASING,
+    "orders.receive_next": PURCHASING,
+    "orders.pattern": PURCHASING,
     "orders.activate": PURCHASING,
     "orders.cancel": PURCHASING,
     "orders.replace_vendor": PURCHASING,
