@@ -14,6 +14,7 @@ MATRIX = {
     "funds.export_dashboard": ALL,
     "funds.search": ALL,
     "funds.show": ALL,
+    "funds.export_transactions": ALL,
     "funds.cancel_form": ALL,
     "funds.allocate": MONEY,
     "funds.transfer": MONEY,

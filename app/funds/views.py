@@ -1,6 +1,7 @@
 """Fund dashboard, fund pages, allocate and transfer, fiscal period / ledger / fund forms."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
@@ -11,11 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import clock, list_columns
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..auth.permissions import (ALL_ROLES, MONEY_MANAGERS, can_change_institution_data, can_manage_money,
                                 institution_roles_required, is_institution_admin, roles_required)
 from ..errors import DomainError, InvalidInput
-from ..exports import export_response
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db, htmx
 from ..forms_util import edit_form
 from ..htmx import changed, is_htmx, redirect_to, render
@@ -155,26 +156,60 @@ SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
          "-amount": (FundTransaction.amount.desc(), FundTransaction.id.desc())}
 
 
+KINDS = ("allocation", "transfer", "encumbrance", "disencumbrance", "expenditure")
+TRANSACTION_COLUMNS = Columns([
+    Column("transaction_date", "Date", "date", sort="date", fixed=True),
+    Column("kind", "Type"),
+    Column("currency", "Currency", shown=False),
+    Column("amount", "Amount", "money", currency="currency", sort="amount"),
+    Column("reference", "Reference"),
+    Column("note", "Note"),
+    Column("counterpart", "Other fund", sql=related(Fund, FundTransaction.counterpart_fund_id),
+           cell=lambda t: t.counterpart_fund.code if t.counterpart_fund else ""),
+    Column("actor", "By", sql=related(User, FundTransaction.actor_id, "username"), value=lambda r: r.actor or "system",
+           cell=lambda t: t.actor.username if t.actor else "system"),
+    Column("fund", "Fund", sql=related(Fund, FundTransaction.fund_id), cell=lambda t: t.fund.code, shown=False),
+    Column("source_type", "Source", shown=False),
+    Column("source_id", "Source id", "number", shown=False),
+    Column("created_at", "Recorded (UTC)", "datetime", shown=False),
+])
+TRANSACTION_TABLE = list_columns.register("fund_transactions", "Fund transactions", TRANSACTION_COLUMNS)
+
+
+def _transactions(fund: Fund, args):
+    """The fund's transactions of the list's filters, in its sort, and the sort."""
+    filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
+                   until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
+    sort = args.get("sort") if args.get("sort") in SORTS else "-date"
+    return funds.transactions_query(fund, **filters).order_by(*SORTS[sort]), sort
+
+
 @bp.get("/funds/<int:fund_id>")
 @roles_required(*VIEW)
 def show(fund_id):
     fund = funds.get_fund(current_user, fund_id)
     args = request.args
-    filters = dict(kind=args.get("kind") or None, since=_parse_day(args.get("since")),
-                   until=_parse_day(args.get("until")), text=(args.get("q") or "").strip() or None)
-    sort = args.get("sort") if args.get("sort") in SORTS else "-date"
-    q = funds.transactions_query(fund, **filters).order_by(*SORTS[sort])
+    q, sort = _transactions(fund, args)
     page = db.paginate(q, page=args.get("page", 1, type=int), per_page=25, error_out=False)
 
     def page_url(n=None, **change):
         params = {k: v for k, v in args.items() if v}
+        if "sort" in change:   # a new sort starts at the first page
+            params.pop("page", None)
         params.update({k: v for k, v in change.items()})
         if n:
             params["page"] = n
         params = {k: v for k, v in params.items() if v not in (None, "")}
         return url_for("funds.show", fund_id=fund.id, **params)
 
-    ctx = dict(fund=fund, page=page, filters=args, sort=sort, page_url=page_url,
+    def export_url(fmt):
+        params = {k: v for k, v in args.items() if v and k in ("kind", "since", "until", "q", "sort")}
+        return url_for("funds.export_transactions", fund_id=fund.id, fmt=fmt, **params)
+
+    ctx = dict(fund=fund, page=page, filters=args, sort=sort, f={"sort": sort}, page_url=page_url,
+               export_url=export_url, kinds=KINDS, table=TRANSACTION_TABLE,
+               columns=list_columns.shown(current_user, TRANSACTION_TABLE),
+               column_choices=list_columns.choices(current_user, TRANSACTION_TABLE),
                can_manage=can_manage_money(current_user, fund.owner_library_id))
     if is_htmx():   # the transactions' filters, sort links and pager (#transactions)
         return render("funds/show.html", "funds/_transactions.html", **ctx)
@@ -182,6 +217,19 @@ def show(fund_id):
     if fund.is_summary:
         children = [n for n in _subtree(fund)]
     return render("funds/show.html", chart=spending_chart(fund), children=children, **ctx)
+
+
+@bp.get("/funds/<int:fund_id>/transactions/export.csv", defaults={"fmt": "csv"})
+@bp.get("/funds/<int:fund_id>/transactions/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_transactions(fund_id, fmt):
+    """Every transaction of the fund (404 outside the user's sight) of the list's filters and sort,
+    in the columns the user shows, as a file."""
+    fund = funds.get_fund(current_user, fund_id)
+    query, _ = _transactions(fund, request.args)
+    columns = list_columns.exported(current_user, TRANSACTION_TABLE)
+    return export_response(rows_of(query, columns), columns, fmt, "fund-" + re.sub(r"[^A-Za-z0-9_-]", "_", fund.code) + "-transactions",
+                           sheet=f"{fund.code} transactions")
 
 
 def _subtree(fund: Fund):

@@ -17,16 +17,19 @@ from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 
-from .. import clock
+from .. import clock, list_columns
 from ..auth.permissions import ALL_ROLES, roles_required
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db, htmx
 from ..htmx import render
 from ..inventory.forms import suffix_ids
 from ..limits import free_text
+from ..org.models import Library
 from ..saving import saving
+from ..vendors.models import Vendor
 from . import communications
 from . import services as orders
-from .models import Communication, POLine
+from .models import POL_STATUSES, Communication, POLine
 
 bp = Blueprint("communications", __name__)
 VIEW = ALL_ROLES
@@ -203,11 +206,57 @@ def _last_claims(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
     return {pol_id: (count, last) for pol_id, count, last in rows}
 
 
+def _of_claims(value):
+    """``value`` over the claims started on the list's line, as a scalar subquery."""
+    return (select(value).where(Communication.po_line_id == POLine.id, Communication.kind == "claim")
+            .correlate(POLine).scalar_subquery())
+
+
+def _overdue(expected) -> int:
+    return (clock.today() - expected).days
+
+
+CLAIM_COLUMNS = Columns([
+    Column("number", "PO line", fixed=True),
+    Column("title", "Title"),
+    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, POLine.vendor_id, "name"),
+           cell=lambda p: p.vendor.name, shown=False),
+    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
+           cell=lambda p: p.owner_library.code if p.owner_library else "Institution"),
+    Column("status", "Status", value=lambda r: POL_STATUSES.get(r.status, r.status),
+           cell=lambda p: POL_STATUSES.get(p.status, p.status), shown=False),
+    Column("vendor_reference", "Vendor reference", shown=False),
+    Column("currency", "Currency", shown=False),
+    Column("net_price", "Net price", "money", currency="currency", shown=False),
+    Column("sent_at", "Sent (UTC)", "datetime", shown=False),
+    Column("expected_receipt_date", "Expected", "date"),
+    Column("days_overdue", "Days overdue", "number", sql=POLine.expected_receipt_date,
+           value=lambda r: _overdue(r.days_overdue), cell=lambda p: _overdue(p.expected_receipt_date)),
+    Column("claims", "Claims", "number", sql=_of_claims(func.count(Communication.id))),
+    Column("last_claim", "Last claim (UTC)", "datetime", sql=_of_claims(func.max(Communication.created_at))),
+])
+CLAIM_TABLE = list_columns.register("claims", "Claims", CLAIM_COLUMNS)
+
+
 @bp.get("/orders/claims")
 @roles_required(*VIEW)
 def claims():
     today = clock.today()
     page = db.paginate(orders.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render("orders/claims.html", page=page, page_url=_claims_url, today=today,
-                  last_claims=_last_claims([p.id for p in page.items]))
+    return render("orders/claims.html", "orders/_claims_table.html", page=page, page_url=_claims_url, today=today,
+                  last_claims=_last_claims([p.id for p in page.items]), table=CLAIM_TABLE,
+                  columns=list_columns.shown(current_user, CLAIM_TABLE),
+                  column_choices=list_columns.choices(current_user, CLAIM_TABLE),
+                  export_url=lambda fmt: url_for("communications.export_claims", fmt=fmt))
+
+
+@bp.get("/orders/claims/export.csv", defaults={"fmt": "csv"})
+@bp.get("/orders/claims/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_claims(fmt):
+    """Every overdue line of the claims list the user may see, oldest first, in the columns they show."""
+    columns = list_columns.exported(current_user, CLAIM_TABLE)
+    return export_response(rows_of(orders.claims_query(current_user, clock.today()), columns), columns, fmt,
+                           "claims", sheet="Claims")

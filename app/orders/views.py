@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from .. import clock, list_columns
+from ..auth.models import User
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
@@ -39,6 +40,7 @@ from ..ledger.money import format_plain
 from ..org.models import Library
 from ..ids import parse_id
 from ..saving import saving
+from ..types import Money
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
 from . import package_run
@@ -805,14 +807,71 @@ def relink(number):
 
 # -- purchase orders ---------------------------------------------------------------------------
 
-@bp.get("/orders/pos/")
-@roles_required(*VIEW)
-def pos():
-    status = request.args.get("status") if request.args.get("status") in PurchaseOrder.STATUSES else ""
+def _po_sums_sql(*columns):
+    """A scalar subquery over the lines of the list's purchase order."""
+    return select(*columns).where(POLine.po_id == PurchaseOrder.id).correlate(PurchaseOrder).scalar_subquery()
+
+
+def _single(value):
+    """``value`` when a PO's lines are all in one currency, else NULL (their sum means nothing)."""
+    return case((func.count(distinct(POLine.currency)) == 1, value))
+
+
+def _po_sums(po_ids: list) -> dict:
+    """``{po id: (lines, net total or None, currency or "")}`` for a page of purchase orders, in one query."""
+    if not po_ids:
+        return {}
+    rows = db.session.execute(
+        select(POLine.po_id, func.count(POLine.id), _single(func.sum(POLine.net_price)),
+               _single(func.min(POLine.currency))).where(POLine.po_id.in_(po_ids)).group_by(POLine.po_id))
+    return {po_id: (n, total, currency or "") for po_id, n, total, currency in rows}
+
+
+def _usernames(user_ids: set) -> dict:
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
+
+
+PO_COLUMNS = Columns([
+    Column("number", "Number", fixed=True),
+    Column("vendor", "Vendor", sql=related(Vendor, PurchaseOrder.vendor_id), cell=lambda po: po.vendor.code),
+    Column("vendor_name", "Vendor name", sql=related(Vendor, PurchaseOrder.vendor_id, "name"),
+           cell=lambda po: po.vendor.name, shown=False),
+    Column("owner", "Owner", sql=related(Library, PurchaseOrder.owner_library_id),
+           value=lambda r: r.owner or "Institution",
+           cell=lambda po: po.owner_library.code if po.owner_library else "Institution"),
+    Column("status", "Status", value=lambda r: PurchaseOrder.STATUSES.get(r.status, r.status)),
+    Column("packaging", "Packaging"),
+    Column("lines", "Lines", "number", sql=_po_sums_sql(func.count(POLine.id))),
+    Column("currency", "Currency", sql=_po_sums_sql(_single(func.min(POLine.currency))), shown=False),
+    Column("total", "Net total", "money", currency="currency",
+           sql=type_coerce(_po_sums_sql(_single(func.sum(POLine.net_price))), Money()), shown=False),
+    Column("created_at", "Created", "datetime"),
+    Column("sent_at", "Sent", "datetime"),
+    Column("closed_at", "Closed", "datetime", shown=False),
+    Column("created_by", "Created by", sql=related(User, PurchaseOrder.created_by_id, "username"), shown=False),
+    Column("sent_by", "Sent by", sql=related(User, PurchaseOrder.sent_by_id, "username"), shown=False),
+    Column("note", "Note", shown=False),
+])
+PO_TABLE = list_columns.register("purchase_orders", "Purchase orders", PO_COLUMNS)
+
+
+def _po_status(args) -> str:
+    return args.get("status") if args.get("status") in PurchaseOrder.STATUSES else ""
+
+
+def _pos_query(status: str):
+    """The purchase orders the user may see, of ``status`` (any when empty), newest first."""
     query = select(PurchaseOrder).where(orders.visible_pos_clause(current_user))
     if status:
         query = query.where(PurchaseOrder.status == status)
-    page = db.paginate(query.order_by(PurchaseOrder.id.desc()), page=request.args.get("page", 1, type=int),
+    return query.order_by(PurchaseOrder.id.desc())
+
+
+@bp.get("/orders/pos/")
+@roles_required(*VIEW)
+def pos():
+    status = _po_status(request.args)
+    page = db.paginate(_pos_query(status), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
 
     def list_url(n=None, **change):
@@ -822,12 +881,29 @@ def pos():
         query_string = urlencode({k: v for k, v in params.items() if v})
         return url_for("orders.pos") + ("?" + query_string if query_string else "")
 
+    def export_url(fmt):
+        return url_for("orders.export_pos", fmt=fmt, **({"status": status} if status else {}))
+
     ready = db.session.scalar(select(db.func.count()).select_from(POLine).where(
         POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),
         orders.visible_po_lines_clause(current_user)))
     return render("orders/pos.html", "orders/_po_table.html", page=page, status_filter=status, list_url=list_url,
-                  statuses=PurchaseOrder.STATUSES, ready_count=ready,
+                  export_url=export_url, statuses=PurchaseOrder.STATUSES, ready_count=ready,
+                  table=PO_TABLE, columns=list_columns.shown(current_user, PO_TABLE),
+                  column_choices=list_columns.choices(current_user, PO_TABLE), f={"sort": ""},
+                  sums=_po_sums([po.id for po in page.items]),
+                  usernames=_usernames({i for po in page.items for i in (po.created_by_id, po.sent_by_id) if i}),
                   can_order_any=orders.can_order(current_user, anywhere=True))
+
+
+@bp.get("/orders/pos/export.csv", defaults={"fmt": "csv"})
+@bp.get("/orders/pos/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export_pos(fmt):
+    """Every purchase order of the list's filter the user may see, in the columns they show, as a file."""
+    columns = list_columns.exported(current_user, PO_TABLE)
+    return export_response(rows_of(_pos_query(_po_status(request.args)), columns), columns, fmt,
+                           "purchase-orders", sheet="Purchase orders")
 
 
 @bp.get("/orders/by-vendor/<int:vendor_id>")

@@ -11,18 +11,20 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import case, func, literal, or_, select
 from werkzeug.datastructures import MultiDict
 
+from .. import list_columns
 from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_required, roles_required
 from ..errors import Forbidden, InvalidInput
+from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..htmx import changed, redirect_to, render
 from ..saving import saving
 from . import services as vendors
 from .forms import (AccountChannelForm, AccountForm, AddressForm, ContactForm, ContactRolesForm, RateForm,
                     RateUploadForm, VendorForm)
-from .models import CONTACT_ROLES, Vendor
+from .models import CONTACT_ROLES, ORDER_CHANNELS, Vendor, VendorAccount
 
 bp = Blueprint("vendors", __name__)
 VIEW = ALL_ROLES
@@ -50,21 +52,75 @@ def can_add_rates() -> bool:
 
 # -- list --------------------------------------------------------------------------------------
 
-@bp.get("/vendors/")
-@roles_required(*VIEW)
-def index():
-    args = request.args
+def _yes_no(value) -> str:
+    return "yes" if value else "no"
+
+
+def _governmental(v: Vendor) -> str:
+    if v.is_governmental:
+        return f"is one ({v.vat_percent}%)" if v.vat_percent is not None else "is one"
+    return v.governmental_vendor.code if v.governmental_vendor else "—"
+
+
+VENDOR_COLUMNS = Columns([
+    Column("code", "Code", sort="code", fixed=True),
+    Column("name", "Name", sort="name"),
+    Column("status", "Status"),
+    Column("currency", "Currency"),
+    Column("liable_for_vat", "Liable for VAT", value=lambda r: _yes_no(r.liable_for_vat),
+           cell=lambda v: _yes_no(v.liable_for_vat)),
+    # A governmental vendor collects the VAT itself ("is one"); other vendors may name theirs.
+    Column("governmental", "Governmental vendor",
+           sql=case((Vendor.is_governmental, literal("is one")), else_=related(Vendor, Vendor.governmental_vendor_id)),
+           cell=_governmental),
+    Column("vat_percent", "VAT %", "number", shown=False),
+    Column("order_channel", "Order channel", value=lambda r: ORDER_CHANNELS.get(r.order_channel, r.order_channel),
+           cell=lambda v: ORDER_CHANNELS.get(v.order_channel, v.order_channel), shown=False),
+    Column("edi_enabled", "EDI", value=lambda r: _yes_no(r.edi_enabled), cell=lambda v: _yes_no(v.edi_enabled),
+           shown=False),
+    Column("edi_vendor_id", "EDI vendor id", shown=False),
+    Column("financial_sys_code", "Financial system code", shown=False),
+    Column("additional_code", "Additional code", shown=False),
+    Column("national_tax_id", "National tax id", shown=False),
+    Column("accounts", "Accounts", "number",
+           sql=select(func.count(VendorAccount.id)).where(VendorAccount.vendor_id == Vendor.id)
+           .correlate(Vendor).scalar_subquery(), shown=False),
+    Column("notes", "Notes", shown=False),
+    Column("created_at", "Created (UTC)", "datetime", shown=False),
+])
+VENDOR_TABLE = list_columns.register("vendors", "Vendors", VENDOR_COLUMNS)
+
+
+def _list_args(args) -> tuple[str, str, str]:
     q = (args.get("q") or "").strip()
     status = args.get("status") if args.get("status") in ("active", "inactive") else ""
     sort = args.get("sort") if args.get("sort") in SORTS else "code"
+    return q, status, sort
+
+
+def _vendors_query(q: str, status: str, sort: str):
     query = db.select(Vendor)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like)))
     if status:
         query = query.where(Vendor.status == status)
-    page = db.paginate(query.order_by(*SORTS[sort]), page=args.get("page", 1, type=int), per_page=25,
+    return query.order_by(*SORTS[sort])
+
+
+@bp.get("/vendors/")
+@roles_required(*VIEW)
+def index():
+    args = request.args
+    q, status, sort = _list_args(args)
+    columns = list_columns.shown(current_user, VENDOR_TABLE)
+    page = db.paginate(_vendors_query(q, status, sort), page=args.get("page", 1, type=int), per_page=25,
                        error_out=False)
+    accounts = {}
+    if any(c.key == "accounts" for c in columns) and page.items:
+        accounts = dict(db.session.execute(
+            select(VendorAccount.vendor_id, func.count(VendorAccount.id))
+            .where(VendorAccount.vendor_id.in_([v.id for v in page.items])).group_by(VendorAccount.vendor_id)).all())
 
     def list_url(n=None, **change):
         params = {"q": q, "status": status, "sort": sort}
@@ -73,8 +129,25 @@ def index():
             params["page"] = n
         return url_for("vendors.index") + "?" + urlencode({k: v for k, v in params.items() if v})
 
-    ctx = dict(page=page, q=q, status_filter=status, sort=sort, list_url=list_url)
+    def export_url(fmt):
+        params = {"q": q, "status": status, "sort": sort if sort != "code" else ""}
+        return url_for("vendors.export", fmt=fmt, **{k: v for k, v in params.items() if v})
+
+    ctx = dict(page=page, q=q, status_filter=status, sort=sort, f={"sort": sort}, list_url=list_url,
+               export_url=export_url, table=VENDOR_TABLE, columns=columns, accounts=accounts,
+               column_choices=list_columns.choices(current_user, VENDOR_TABLE))
     return render("vendors/index.html", "vendors/_list.html", **ctx)
+
+
+@bp.get("/vendors/export.csv", defaults={"fmt": "csv"})
+@bp.get("/vendors/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*VIEW)
+def export(fmt):
+    """Every vendor of the list's filter and sort (vendors are the institution's: every user sees
+    them all), in the columns the user shows, as a file."""
+    columns = list_columns.exported(current_user, VENDOR_TABLE)
+    return export_response(rows_of(_vendors_query(*_list_args(request.args)), columns), columns, fmt, "vendors",
+                           sheet="Vendors")
 
 
 # -- create / edit -----------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_fund_page_transactions_filter_sort_page(app, world):
     assert "svg" in page and 'class="chart"' in page and "Page 1 of 2" in page
     frag = client.get(f"/funds/{world.shared.id}?kind=allocation", headers={**HX, "HX-Target": "transactions"})
     body = frag.data.decode()
-    assert body.lstrip().startswith('<div id="transactions">') and "INIT" in body and "INV-" not in body
+    assert body.lstrip().startswith('<div id="transactions" ') and "INIT" in body and "INV-" not in body
     frag = client.get(f"/funds/{world.shared.id}?sort=-amount&q=INV", headers={**HX, "HX-Target": "transactions"})
     amounts = re.findall(r'<td class="num">([\d,.]+)</td>', frag.data.decode())
     assert amounts[:2] == ["30.00", "29.00"]

@@ -7,6 +7,7 @@ MATRIX: dict = {
     "orders.export_lines": ALL,
     "orders.show": ALL,
     "orders.pos": ALL,
+    "orders.export_pos": ALL,
     "orders.show_po": ALL,
     "orders.vendor_orders": ALL,
     "orders.new": PURCHASING,

@@ -7,6 +7,7 @@ RATES = frozenset({Role.ADMIN, Role.FUND_MANAGER, Role.INVOICE_MANAGER})
 
 MATRIX = {
     "vendors.index": ALL,
+    "vendors.export": ALL,
     "vendors.show": ALL,
     "vendors.new": PURCHASING,
     "vendors.edit": PURCHASING,

@@ -13,13 +13,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
+from sqlalchemy import String, case, cast, literal, select
+from sqlalchemy.orm import joinedload
 from werkzeug.utils import secure_filename
 from wtforms import BooleanField, SelectField, StringField
 
-from ...auth.models import Role
+from ... import list_columns
+from ...auth.models import Role, User
 from ...auth.permissions import roles_required
 from ...errors import DomainError
+from ...exports import Column, Columns, export_response, related, rows_of
 from ...extensions import db
 from ...htmx import render
 from ...saving import saving
@@ -28,7 +31,7 @@ from ...vendors.models import Vendor
 from ...vendors.services import vendor_select_choices
 from ..models import SCHEDULES, WEEKDAYS, Connection
 from . import services as edi
-from .models import MESSAGE_STATUSES, VendorEdiSetting
+from .models import MESSAGE_STATUSES, SOURCES, EdiMessage, VendorEdiSetting
 
 bp = Blueprint("edi", __name__, url_prefix="/invoices/edi")
 RECEIVE = invoices.OPERATORS
@@ -65,17 +68,70 @@ def _invoice_url(invoice_id: int) -> str:
 
 # -- inbox -------------------------------------------------------------------------------------
 
+def _message_label(m: EdiMessage) -> str:
+    return m.message_ref or ("whole file" if m.message_index == 0 else str(m.message_index))
+
+
+INBOX_COLUMNS = Columns([
+    Column("id", "#", "number", fixed=True),
+    Column("received_at", "Received (UTC)", "datetime"),
+    Column("source", "Source", value=lambda r: SOURCES.get(r.source, r.source), cell=lambda m: m.source_label,
+           shown=False),
+    Column("file_name", "File"),
+    Column("message", "Message", cell=_message_label,
+           sql=case((EdiMessage.message_ref != "", EdiMessage.message_ref),
+                    (EdiMessage.message_index == 0, literal("whole file")),
+                    else_=cast(EdiMessage.message_index, String))),
+    Column("vendor", "Vendor", sql=related(Vendor, EdiMessage.vendor_id),
+           cell=lambda m: m.vendor.code if m.vendor else ""),
+    Column("invoice_number", "Invoice number"),
+    Column("status", "Status", value=lambda r: MESSAGE_STATUSES.get(r.status, r.status), cell=lambda m: m.status_label),
+    Column("reason", "Reason"),
+    Column("attempts", "Attempts", "number", shown=False),
+    Column("received_by", "Received by", sql=related(User, EdiMessage.received_by_id, "username"),
+           cell=lambda m: m.received_by.username if m.received_by else "", shown=False),
+    Column("updated_at", "Updated (UTC)", "datetime", shown=False),
+    Column("sha256", "File SHA-256", shown=False),
+])
+INBOX_TABLE = list_columns.register("edi_inbox", "EDI inbox", INBOX_COLUMNS)
+
+
+def _inbox_status(args) -> str:
+    status = args.get("status", "")
+    return status if status in MESSAGE_STATUSES else ""
+
+
 @bp.get("/")
 @roles_required(*RECEIVE)
 def inbox():
     """Every message received, newest first; filter by status."""
     _receiver_only()
-    status = request.args.get("status", "")
-    status = status if status in MESSAGE_STATUSES else ""
-    page = db.paginate(edi.inbox_query(status or None), page=request.args.get("page", 1, type=int),
-                       per_page=PAGE_SIZE, error_out=False)
-    return render_template("invoices/edi/inbox.html", page=page, status=status, statuses=MESSAGE_STATUSES,
-                           counts=edi.inbox_counts(), invoice_url=_invoice_url)
+    status = _inbox_status(request.args)
+    columns = list_columns.shown(current_user, INBOX_TABLE)
+    query = edi.inbox_query(status or None)
+    if any(c.key == "received_by" for c in columns):
+        query = query.options(joinedload(EdiMessage.received_by))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+
+    def list_url(n=None, **change):
+        return url_for("edi.inbox", status=status or None, page=n if n and n > 1 else None)
+
+    return render("invoices/edi/inbox.html", "invoices/edi/_inbox_table.html", page=page, status_filter=status,
+                  statuses=MESSAGE_STATUSES, counts=edi.inbox_counts(), invoice_url=_invoice_url,
+                  list_url=list_url, table=INBOX_TABLE, columns=columns,
+                  column_choices=list_columns.choices(current_user, INBOX_TABLE),
+                  export_url=lambda fmt: url_for("edi.export_inbox", fmt=fmt, status=status or None))
+
+
+@bp.get("/export.csv", defaults={"fmt": "csv"})
+@bp.get("/export.xlsx", defaults={"fmt": "xlsx"})
+@roles_required(*RECEIVE)
+def export_inbox(fmt):
+    """Every message of the inbox's status filter, newest first, in the columns the user shows."""
+    _receiver_only()
+    columns = list_columns.exported(current_user, INBOX_TABLE)
+    return export_response(rows_of(edi.inbox_query(_inbox_status(request.args) or None), columns), columns, fmt,
+                           "edi-inbox", sheet="EDI inbox")
 
 
 @bp.get("/<int:edi_message_id>")

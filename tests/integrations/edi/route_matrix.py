@@ -6,6 +6,7 @@ from tests.route_matrix_roles import ADMIN
 
 MATRIX = {
     "edi.inbox": OPERATORS,
+    "edi.export_inbox": OPERATORS,
     "edi.show": OPERATORS,
     "edi.retry": OPERATORS,
     "edi.upload": OPERATORS,

@@ -3,4 +3,5 @@ from tests.route_matrix_roles import ALL
 
 MATRIX = {
     "invoice_lines.index": ALL,
+    "invoice_lines.export": ALL,
 }

@@ -8,6 +8,7 @@ MATRIX = {
     "communications.retry": PURCHASING,
     "communications.attachment": ALL,
     "communications.claims": ALL,
+    "communications.export_claims": ALL,
 }
 
 

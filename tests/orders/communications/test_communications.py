@@ -433,7 +433,7 @@ def test_claims_list_shows_overdue_lines_only(app, world, claims, smtp):
     for absent in ("Not yet due", "Already received", "Never sent"):
         assert absent not in page, absent
     row = page[page.index(claims.overdue.number):].split("</tr>")[0]
-    assert '<td class="num">10</td>' in row and "EURV" in row and "1 · last" in row
+    assert '<td class="num">10</td>' in row and "EURV" in row and '<td class="num">1</td>' in row
     assert f'href="{_thread_url(claims.overdue)}?start=claim#start"' in row and "Start a claim" in row
     assert page.index("The Claimed Book") < page.index("Overdue in B"), "the longest overdue first"
 
