@@ -84,14 +84,14 @@ def _back_to(url: str | None) -> str:
     return url_for("main.index")
 
 
-@bp.post("/me/columns/<name>")
+@bp.post("/me/columns/<list_name>")
 @roles_required(*ALL_ROLES)
-def set_columns(name):
-    """Save the columns the user shows on the list ``name``: ``order`` (every column, in the order
+def set_columns(list_name):
+    """Save the columns the user shows on the list ``list_name``: ``order`` (every column, in the order
     the chooser lists them), ``show`` (the ticked ones), ``move`` (``key:-1`` or ``key:1``) or
     ``reset``. HTMX gets the chooser again, and the list (listening for ``columnsChanged``)
     reloads its table; a plain form goes back to ``next``."""
-    table = list_columns.TABLES.get(name)
+    table = list_columns.TABLES.get(list_name)
     if table is None:
         abort(404)
     form = request.form

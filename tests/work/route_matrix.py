@@ -10,4 +10,4 @@ MATRIX: dict = {
 
 
 def url_args(world) -> dict:
-    return {"name": "po_lines"}
+    return {"list_name": "po_lines"}
