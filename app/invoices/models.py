@@ -297,3 +297,44 @@ class ApprovalRule(db.Model):
     vendor = db.relationship("Vendor")
     fund = db.relationship("Fund")
     owner_library = db.relationship("Library")
+
+
+class InvoiceNote(db.Model):
+    """A dated note on an invoice (the Notes tab; e.g. the payment terms for the ERP), with its
+    author. Edited or deleted only by its author or an administrator; the history keeps each change."""
+    __tablename__ = "invoice_note"
+
+    id = db.Column(db.Integer, primary_key=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = db.Column(db.Text, nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    edited_at = db.Column(db.DateTime)
+    edited_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    invoice = db.relationship("Invoice", backref=db.backref("dated_notes", order_by="InvoiceNote.id",
+                                                            cascade="all, delete-orphan", passive_deletes=True))
+    author = db.relationship("User", foreign_keys=[author_id], lazy="joined")
+    edited_by = db.relationship("User", foreign_keys=[edited_by_id])
+
+
+class InvoiceAttachment(db.Model):
+    """A file attached to an invoice: kept under a random name in the attachments folder
+    (:mod:`app.storage`); ``file_name`` is the cleaned name the person gave it."""
+    __tablename__ = "invoice_attachment"
+
+    id = db.Column(db.Integer, primary_key=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+    file_name = db.Column(db.String(200), nullable=False)
+    stored_name = db.Column(db.String(32), nullable=False, unique=True)
+    content_type = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    invoice = db.relationship("Invoice", backref=db.backref("attachments", order_by="InvoiceAttachment.id",
+                                                            cascade="all, delete-orphan", passive_deletes=True))
+    uploaded_by = db.relationship("User", lazy="joined")
+
+    __table_args__ = (db.CheckConstraint("size > 0", name="size_positive"),)
