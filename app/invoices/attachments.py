@@ -5,7 +5,7 @@ often agreed late); only its author or an administrator (within their library sc
 delete it. Attachments: added and deleted by those who may edit the invoice; a file must be of an
 allowed type, checked on its content as well as its extension (:data:`FILE_TYPES`), no bigger than
 ``INVOICE_ATTACHMENT_MAX_BYTES``, with a plain file name. Files live under random names in
-``INVOICE_ATTACHMENT_FOLDER`` (:mod:`app.storage`). Every change goes to the invoice's history.
+``ATTACHMENT_FOLDER/invoices`` (:mod:`app.storage`). Every change goes to the invoice's history.
 
 Functions take an explicit ``actor``, flush and raise :mod:`app.errors` exceptions; callers commit.
 A file is written before the commit and removed again if the transaction rolls back; a deleted
@@ -261,8 +261,10 @@ def limit_text() -> str:
 
 
 def folder() -> Path:
-    configured = current_app.config.get("INVOICE_ATTACHMENT_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "invoice-attachments"
+    """``invoices/`` under the attachments folder (``ATTACHMENT_FOLDER``, default
+    ``instance/attachments``), so a backup carries them with the other attachments."""
+    configured = current_app.config.get("ATTACHMENT_FOLDER")
+    return (Path(configured) if configured else Path(current_app.instance_path) / "attachments") / "invoices"
 
 
 def add_attachment(actor, invoice: Invoice, name, content: bytes) -> InvoiceAttachment:

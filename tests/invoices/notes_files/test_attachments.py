@@ -24,8 +24,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 @pytest.fixture
 def folder(app, tmp_path):
-    app.config["INVOICE_ATTACHMENT_FOLDER"] = str(tmp_path / "files")
-    return tmp_path / "files"
+    app.config["ATTACHMENT_FOLDER"] = str(tmp_path / "files")
+    return tmp_path / "files" / "invoices"
 
 
 def _stored(folder) -> list:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_notes_and_attachments_tabs(browser_app, live_server, page, log_in, shot, page_problems, tmp_path):
     app, _ = browser_app
-    app.config["INVOICE_ATTACHMENT_FOLDER"] = str(tmp_path / "files")
+    app.config["ATTACHMENT_FOLDER"] = str(tmp_path / "files")
     with app.app_context():
         from testkit.world import load_world
         from app.vendors import services as vendors

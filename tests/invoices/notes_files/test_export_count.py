@@ -18,7 +18,7 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_export_counts_attachments_and_carries_notes(app, world, vendors, tmp_path):
-    app.config["INVOICE_ATTACHMENT_FOLDER"] = str(tmp_path / "files")
+    app.config["ATTACHMENT_FOLDER"] = str(tmp_path / "files")
     three, none = ready(world, vendors.plain, 2, prefix="ATX")
     op = world.user("invoicer")
     from app.invoices.models import Invoice
