@@ -330,9 +330,11 @@ def _line_form(pol: POLine | None):
     if pol is not None and request.method == "GET":
         _fill_from(form, pol)
     if request.method == "GET" and "vendor" in request.args:
-        # The vendor select asks again when it changes (HTMX picks #currency-field out of the answer).
+        # The vendor select asks again when it changes (HTMX picks #currency-field and
+        # #vendor-account-field out of the answer).
         form.vendor.data = request.args.get("vendor", "")
         form.currency.data = request.args.get("currency", form.currency.data)
+        form.vendor_account.data = request.args.get("vendor_account", form.vendor_account.data)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -361,8 +363,23 @@ def _line_form(pol: POLine | None):
     if parse_id((form.bib_record.data or "").strip()):
         record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
     mark_funds(form)
+    _accounts_of_chosen_vendor(form, keep_chosen=request.method == "POST")
     return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
                   fund_rows=FUND_ROWS, vendor=_chosen_vendor(form))
+
+
+def _accounts_of_chosen_vendor(form: POLineForm, keep_chosen: bool) -> None:
+    """Offer only the chosen vendor's accounts. A posted account of another vendor stays listed (and
+    chosen) next to the service's refusal; after a vendor change it is dropped."""
+    vendor_id = parse_id(form.vendor.data or "")
+    ids = set()
+    if vendor_id:
+        ids = {str(i) for i in db.session.scalars(select(VendorAccount.id).where(VendorAccount.vendor_id == vendor_id))}
+    chosen_id = form.vendor_account.data or ""
+    form.vendor_account.choices = [(value, label) for value, label in form.vendor_account.choices
+                                   if value == "" or value in ids or (keep_chosen and value == chosen_id)]
+    if chosen_id not in {value for value, _ in form.vendor_account.choices}:
+        form.vendor_account.data = ""
 
 
 def _chosen_vendor(form: POLineForm) -> Vendor | None:
