@@ -47,6 +47,10 @@ def pages_data(browser_app):
             number="NARROW-1", vendor=vendor, invoice_date=date(2026, 3, 1), total_amount="100.00",
             owner_library=lib_a, lines=[invoices.LineFields(unit_price="100.00", po_line=pol,
                                                        distribution=[Share(fund_a, "100")])]))
+        ready = orders.create_po_line(admin, orders.POLineFields(
+            vendor=vendor, title="Waiting to be packaged", list_price="12.50", quantity=2, owner_library=lib_a,
+            inventory_library=lib_a, distribution=[Share(fund_a, "100")]))
+        orders.approve_po_line(admin, ready)
         db.session.commit()
         data = SimpleNamespace(invoice_id=inv.id, pol=pol.number, vendor_id=vendor.id, po=pol.po.number)
         db.session.remove()
@@ -75,7 +79,7 @@ def test_main_pages_fit_1024_px(page: Page, live_server, pages_data, log_in, sho
         "vendor": f"/vendors/{d.vendor_id}", "po-line": f"/orders/lines/{d.pol}", "po": f"/orders/pos/{d.po}",
         "invoice": f"/invoices/{d.invoice_id}", "new-po-line": "/orders/lines/new",
         "new-invoice": "/invoices/new", "monitor-jobs": "/admin/erp/jobs", "reports": "/reports/",
-        "administration": "/admin", "search": f"/find?q={d.po}",
+        "administration": "/admin", "search": f"/find?q={d.po}", "package-preview": "/orders/pos/package",
     }
     too_wide = {}
     for name, url in pages.items():
