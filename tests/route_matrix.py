@@ -25,6 +25,7 @@ MATRIX = {
     "funds.ledgers": ALL,
     "funds.edit_ledger": MONEY,
     "funds.edit_fund": MONEY,
+    "admin.index": ADMIN,
     "admin.users": ADMIN,
     "admin.edit_user": ADMIN,
     "admin.add_role": ADMIN,
@@ -45,7 +46,7 @@ INSTITUTION_WIDE = {
     "funds.edit_fiscal_period",
     "funds.close_fiscal_period",
     "funds.reopen_fiscal_period",
-    "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
+    "admin.index", "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
     "admin.fund_types",
 }
 API_INSTITUTION_WIDE = {"api.create_fiscal_period"}

@@ -16,7 +16,7 @@ from datetime import date
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -369,14 +369,10 @@ def _preview(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: s
 def _dialog_response(ctx: dict, question: str, check):
     answers = sorted(invoices.ANSWERS[check])
     dialog = {"question": question, "governmental": "add_vat" in answers, "then": _then()}
-    if is_htmx():
-        resp = make_response(render_template("invoices/_vat_dialog.html", dialog=dialog), 409)
-        resp.headers["HX-Retarget"] = "#dialog"
-        resp.headers["HX-Reswap"] = "innerHTML"
-        resp.vary.add("HX-Request")
-        return resp
     ctx["dialog"] = dialog
-    return render(PAGE, status=409, **ctx)
+    # HTMX gets the whole editor (the form as posted, now valid, with the question): messages of an
+    # earlier refusal under fields since filled in must not stay on the page behind the dialog.
+    return _refused(ctx["form"], ctx, status=409)
 
 
 def _then() -> str:
@@ -475,11 +471,11 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     return redirect_to(url)
 
 
-def _refused(form: InvoiceForm, ctx: dict):
+def _refused(form: InvoiceForm, ctx: dict, status: int = 422):
     while not form.lines:
         form.lines.append_entry()
         _line_choices(form.lines[-1].form, ctx["line_types"], ctx["fund_choices"])
-    return render(PAGE, EDITOR, status=422, **ctx)
+    return render(PAGE, EDITOR, status=status, **ctx)
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ acting needs a purchasing role whose scope covers the line's owner.
 """
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -330,9 +331,11 @@ def _line_form(pol: POLine | None):
     if pol is not None and request.method == "GET":
         _fill_from(form, pol)
     if request.method == "GET" and "vendor" in request.args:
-        # The vendor select asks again when it changes (HTMX picks #currency-field out of the answer).
+        # The vendor select asks again when it changes (HTMX picks #currency-field and
+        # #vendor-account-field out of the answer).
         form.vendor.data = request.args.get("vendor", "")
         form.currency.data = request.args.get("currency", form.currency.data)
+        form.vendor_account.data = request.args.get("vendor_account", form.vendor_account.data)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -361,8 +364,23 @@ def _line_form(pol: POLine | None):
     if parse_id((form.bib_record.data or "").strip()):
         record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
     mark_funds(form)
+    _accounts_of_chosen_vendor(form, keep_chosen=request.method == "POST")
     return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
                   fund_rows=FUND_ROWS, vendor=_chosen_vendor(form))
+
+
+def _accounts_of_chosen_vendor(form: POLineForm, keep_chosen: bool) -> None:
+    """Offer only the chosen vendor's accounts. A posted account of another vendor stays listed (and
+    chosen) next to the service's refusal; after a vendor change it is dropped."""
+    vendor_id = parse_id(form.vendor.data or "")
+    ids = set()
+    if vendor_id:
+        ids = {str(i) for i in db.session.scalars(select(VendorAccount.id).where(VendorAccount.vendor_id == vendor_id))}
+    chosen_id = form.vendor_account.data or ""
+    form.vendor_account.choices = [(value, label) for value, label in form.vendor_account.choices
+                                   if value == "" or value in ids or (keep_chosen and value == chosen_id)]
+    if chosen_id not in {value for value, _ in form.vendor_account.choices}:
+        form.vendor_account.data = ""
 
 
 def _chosen_vendor(form: POLineForm) -> Vendor | None:
@@ -921,11 +939,67 @@ def vendor_orders(vendor_id):
                            orders_limit=VENDOR_TAB_LIMIT)
 
 
+PREVIEW_LINES = 100   # lines listed one by one on the packaging preview (all are counted and summed)
+
+
+def _ready_query():
+    """What "Package and send" would take: the lines of orders.ready_for_packaging_count, in id order."""
+    scope = library_scope(current_user, orders.PURCHASING)
+    query = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None))
+    if scope is not None:
+        query = query.where(POLine.owner_library_id.in_(scope or [-1]))
+    return query.order_by(POLine.id)
+
+
+def _ready_fingerprint() -> str:
+    """Names the set of ready lines the preview showed: a confirmation of another set is refused."""
+    ids = db.session.scalars(_ready_query().with_only_columns(POLine.id)).all()
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+def _package_preview(status: int = 200, problem: str | None = None):
+    """The orders "Package and send" would make: one per vendor and owner, with its lines and totals."""
+    ready = _ready_query().subquery()
+    group_rows = db.session.execute(
+        select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
+        .group_by(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency)).all()
+    vendors_by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(
+        Vendor.id.in_([r[0] for r in group_rows] or [-1])))}
+    libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
+    groups, totals = {}, {}
+    for vendor_id, library_id, currency, count, total in group_rows:
+        group = groups.setdefault((vendor_id, library_id), {
+            "vendor": vendors_by_id[vendor_id], "library": libraries.get(library_id), "lines": 0, "totals": {}})
+        group["lines"] += count
+        group["totals"][currency] = group["totals"].get(currency, 0) + (total or 0)
+        totals[currency] = totals.get(currency, 0) + (total or 0)
+    groups = sorted(groups.values(), key=lambda g: (g["vendor"].code, g["library"].code if g["library"] else ""))
+    line_count = sum(g["lines"] for g in groups)
+    lines = db.session.scalars(_ready_query().limit(PREVIEW_LINES)).all()
+    return render("orders/package.html", status=status, groups=groups, totals=dict(sorted(totals.items())),
+                  lines=lines, line_count=line_count, fingerprint=_ready_fingerprint(), problem=problem,
+                  in_background=not package_run.in_request(line_count), limit=PREVIEW_LINES)
+
+
+@bp.get("/orders/pos/package")
+@roles_required(*ORDER)
+def package_preview():
+    """What "Package and send ready lines" would send (lines, vendors, totals per currency), to confirm."""
+    if not orders.can_order(current_user, anywhere=True):
+        abort(403)
+    return _package_preview()
+
+
 @bp.post("/orders/pos/package")
 @roles_required(*ORDER)
 def package_ready():
+    """Package and send the ready lines the preview showed (``ready`` names that set): when they
+    changed since, nothing is sent and the preview shows them again."""
     if not orders.can_order(current_user, anywhere=True):
         abort(403)
+    if request.form.get("ready") != _ready_fingerprint():
+        return _package_preview(409, "The ready lines changed since you looked (or you did not confirm): check "
+                                     "them again, then confirm.")
     waiting = orders.ready_for_packaging_count(current_user)
     if not package_run.in_request(waiting):
         actor_id = current_user.id

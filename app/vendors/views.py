@@ -19,7 +19,7 @@ from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_requir
 from ..errors import Forbidden, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
-from ..htmx import changed, redirect_to, render
+from ..htmx import changed, is_htmx, redirect_to, render
 from ..saving import saving
 from . import services as vendors
 from .forms import (AccountChannelForm, AccountForm, AddressForm, ContactForm, ContactRolesForm, RateForm,
@@ -251,7 +251,7 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
-                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, **forms)
+                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, nav_oob=is_htmx(), **forms)
 
 
 @bp.get("/vendors/<int:vendor_id>")

@@ -30,6 +30,7 @@ MATRIX: dict = {
     "orders.change_vendor": PURCHASING,
     "orders.change_reference": PURCHASING,
     "orders.relink": PURCHASING,
+    "orders.package_preview": PURCHASING,
     "orders.package_ready": PURCHASING,
     "orders.send_po": PURCHASING,
 }
