@@ -161,7 +161,8 @@ ERP_README = """Demo ERP exchange (profile DEMO-ERP, connection DEMO-LOCAL).
 
   invoices/out     Export invoices for payment writes payment_data XML here (one file per invoice).
   payments/in      Import payment confirmation reads payment_confirmation_data XML from here;
-                   a handled file is renamed .handled.
+                   a handled file is renamed .handled. Try: cp samples/payment_confirmation.xml payments/in/
+                   (it pays the demo's invoice Waiting for Payment; payments/in/README.txt says what counts).
   allocations/in   The funds allocation loader reads .csv files with the columns
                    FUND_EXTERNAL_ID,FISCAL_PERIOD_ID,AMOUNT,TRANSACTION_REFERENCE_NUMBER,TRANSACTION_NOTE
                    (FISCAL_PERIOD_ID {ids}). Try: cp samples/allocations.csv allocations/in/

@@ -96,6 +96,7 @@ def test_the_sample_payment_confirmation_pays_the_waiting_invoice(app, tmp_path)
     erp = tmp_path / "erp"
     readme = (erp / "payments" / "in" / "README.txt").read_text()
     assert "ERP_IMPORT_MIN_AGE_SECONDS" in readme and "payment_voucher_number" in readme and WAITING_INVOICE in readme
+    assert "cp samples/payment_confirmation.xml payments/in/" in (erp / "README.txt").read_text()
     target = erp / "payments" / "in" / "payment_confirmation.xml"
     shutil.copy(erp / "samples" / "payment_confirmation.xml", target)
     os.utime(target, (target.stat().st_mtime - 3600,) * 2)
