@@ -7,6 +7,7 @@ from tests.route_matrix_roles import ADMIN, ALL, MONEY, PUBLIC  # noqa: F401
 MATRIX = {
     "main.index": ALL,
     "main.health": PUBLIC,
+    "api_page.index": ALL,
     "auth.login": PUBLIC,
     "auth.logout": ALL,
     "funds.dashboard": ALL,

@@ -231,6 +231,11 @@ def _check_unique(vendor: Vendor, number: str, invoice_id: int | None = None) ->
                         "unique per vendor.", "number")
 
 
+def check_number_free(vendor: Vendor, number: str) -> None:
+    """:class:`Duplicate` when ``vendor`` already has an invoice ``number`` (any case)."""
+    _check_unique(vendor, (number or "").strip())
+
+
 @dataclass
 class _Line:
     values: dict

@@ -118,7 +118,7 @@ def test_charges_without_pro_rata_must_be_lines(app, world, vendors):
 
 
 def test_over_expenditure_is_refused_naming_the_fund(app, world, vendors):
-    with pytest.raises(RuleViolation, match=r"Fund .*A-BKS.* cannot expend 1200\.00 EUR: it is short by 200\.00 EUR"):
+    with pytest.raises(RuleViolation, match=r"Fund .*A-BKS.* cannot expend 1,200\.00 EUR: it is short by 200\.00 EUR"):
         invoice(world, world.user("invoicer"), vendors.plain, amounts=("1200.00",))
     db.session.rollback()
     assert db.session.scalar(select(Invoice.id)) is None
