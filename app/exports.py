@@ -166,6 +166,15 @@ def rows_of(query, columns: Iterable[Column], chunk: int | None = None) -> Itera
         result.close()
 
 
+def joined(rows) -> dict:
+    """``{key: "A, B"}`` from ``(key, value)`` rows: each key's values in the rows' order (e.g. a
+    line's fund codes in distribution order, for a ``lookup``)."""
+    out: dict = {}
+    for key, value in rows:
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
 def related(model, fk, attr: str = "code"):
     """``attr`` of the row of ``model`` that ``fk`` points to, as a correlated scalar subquery over
     an alias of ``model`` (so it never correlates with a join of the list's own query, e.g. the

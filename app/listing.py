@@ -1,6 +1,10 @@
 """What the list pages share: the filters (words, status, vendor, fund, library) read from a query
-string, a case-insensitive substring match, and one page of a sorted query, counted once."""
+string, a case-insensitive substring match, one page of a sorted query, counted once, and the
+links of a list and of its export."""
 from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import url_for
 
 from .extensions import db
 from .ids import parse_id
@@ -67,3 +71,21 @@ def page_of(query, total: int, number: int, per_page: int) -> Page:
     number = min(max(number, 1), max(1, -(-total // per_page)))
     items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all() if total else []
     return Page(items, total, number, per_page)
+
+
+def list_links(endpoint: str, export_endpoint: str, params: dict, **values):
+    """``(list_url, export_url)`` of a list whose filter and sort are ``params`` (empty values left
+    out of the links): ``list_url(n=None, **change)`` is page ``n`` with some parameters changed (a
+    new sort starts again at the first page), ``export_url(fmt)`` the export of the same rows.
+    ``values``: what the endpoints' routes need besides (e.g. the fund's id)."""
+    def list_url(n=None, **change):
+        query = {**params, **change}
+        if n and n > 1:
+            query["page"] = n
+        query = urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        return url_for(endpoint, **values) + ("?" + query if query else "")
+
+    def export_url(fmt):
+        return url_for(export_endpoint, fmt=fmt, **values, **{k: v for k, v in params.items() if v not in (None, "")})
+
+    return list_url, export_url

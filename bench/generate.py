@@ -44,7 +44,7 @@ ADMIN, MANAGER = "bench-admin", "bench-manager"
 MANAGER_LIBRARY = "LIB01"
 PASSWORD = "bench-password-2026"
 N_LIBRARIES = 10
-GENERATOR_VERSION = 1  # stored in PRAGMA user_version; bump when the data's shape changes
+GENERATOR_VERSION = 3  # stored in PRAGMA user_version; bump when the data's shape changes
 FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 SUBJECTS = ["Art History", "Biology", "Chemistry", "Classics", "Computer Science", "Economics", "Education",

@@ -5,20 +5,19 @@ table alone (#invoice-line-table)."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import list_columns
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
-from ..exports import Column, Columns, export_response, related, rows_of
+from ..exports import Column, Columns, export_response, joined, related, rows_of
 from ..extensions import db
 from ..funds.models import Fund
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, render
-from ..listing import page_of
+from ..listing import list_links, page_of
 from ..org.models import Library
 from ..orders.models import POLine
 from ..vendors.models import Vendor
@@ -54,12 +53,9 @@ def _visible_libraries() -> list[Library]:
 
 def _fund_codes(line_ids: list) -> dict:
     """``{line id: "FUND-A, FUND-B"}``, each line's funds in distribution order."""
-    codes: dict = {}
-    rows = db.session.execute(select(InvoiceLineFund.line_id, Fund.code).join(Fund, Fund.id == InvoiceLineFund.fund_id)
-                              .where(InvoiceLineFund.line_id.in_(line_ids)).order_by(InvoiceLineFund.id))
-    for line_id, code in rows:
-        codes[line_id] = f"{codes[line_id]}, {code}" if line_id in codes else code
-    return codes
+    return joined(db.session.execute(
+        select(InvoiceLineFund.line_id, Fund.code).join(Fund, Fund.id == InvoiceLineFund.fund_id)
+        .where(InvoiceLineFund.line_id.in_(line_ids)).order_by(InvoiceLineFund.id)))
 
 
 def _line_types(types: list) -> dict:
@@ -111,16 +107,7 @@ def index():
     page = page_of(invoices.invoice_lines_query(current_user, f), invoices.count_invoice_lines(current_user, f),
                    request.args.get("page", 1, type=int), PER_PAGE)
 
-    def list_url(n=None, **change):
-        params = _list_params(f)
-        params.update(change)
-        if n and n > 1:
-            params["page"] = n
-        query = urlencode({k: v for k, v in params.items() if v})
-        return url_for("invoice_lines.index") + ("?" + query if query else "")
-
-    def export_url(fmt):
-        return url_for("invoice_lines.export", fmt=fmt, **{k: v for k, v in _list_params(f).items() if v})
+    list_url, export_url = list_links("invoice_lines.index", "invoice_lines.export", _list_params(f))
 
     ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, charge_names=invoices.charge_types(),
                table=LINE_TABLE, columns=list_columns.shown(current_user, LINE_TABLE))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -26,7 +25,7 @@ from ..funds.models import Fund, FundTransaction
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
-from ..listing import ListFilter, Page
+from ..listing import ListFilter, Page, list_links
 from ..listing import contains as _contains
 from ..orders import services as orders
 from ..orders.models import POLine, PurchaseOrder
@@ -247,16 +246,7 @@ def index():
     page = _page(invoice_conditions(current_user, f), SORTS[f.sort], request.args.get("page", 1, type=int),
                  join_vendor=f.sort.lstrip("-") == "vendor")
 
-    def list_url(n=None, **change):
-        params = _filter_params(f)
-        params.update(change)
-        if n and n > 1:
-            params["page"] = n
-        query = urlencode({k: v for k, v in params.items() if v})
-        return url_for("invoices.index") + ("?" + query if query else "")
-
-    def export_url(fmt):
-        return url_for("invoices.export", fmt=fmt, **{k: v for k, v in _filter_params(f).items() if v})
+    list_url, export_url = list_links("invoices.index", "invoices.export", _filter_params(f))
 
     columns = dict(table=INVOICE_TABLE, columns=list_columns.shown(current_user, INVOICE_TABLE))
     if is_htmx():

@@ -13,7 +13,6 @@ acting needs a purchasing role whose scope covers the line's owner.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -24,7 +23,7 @@ from .. import clock, list_columns
 from ..auth.models import User
 from ..auth.permissions import ALL_ROLES, library_scope, roles_required
 from ..errors import DomainError, InvalidInput
-from ..exports import Column, Columns, export_response, related, rows_of
+from ..exports import Column, Columns, export_response, joined, related, rows_of
 from ..database import writing_again
 from ..extensions import db, htmx
 from ..forms_util import attach_error, chosen
@@ -40,6 +39,7 @@ from ..invoices.services import invoice_actions
 from ..ledger.money import format_plain
 from ..org.models import Library
 from ..ids import parse_id
+from ..listing import list_links
 from ..saving import saving
 from ..types import Money
 from ..vendors.models import Vendor, VendorAccount
@@ -168,16 +168,7 @@ def index():
         query = query.options(selectinload(POLine.distribution).joinedload(POLineFund.fund))
     page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
 
-    def list_url(n=None, **change):
-        params = _line_filter_params(f)
-        params.update(change)
-        if n and n > 1:
-            params["page"] = n
-        query = urlencode({k: v for k, v in params.items() if v})
-        return url_for("orders.index") + ("?" + query if query else "")
-
-    def export_url(fmt):
-        return url_for("orders.export_lines", fmt=fmt, **{k: v for k, v in _line_filter_params(f).items() if v})
+    list_url, export_url = list_links("orders.index", "orders.export_lines", _line_filter_params(f))
 
     ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
                methods=ACQUISITION_METHODS, table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
@@ -190,12 +181,8 @@ def index():
 
 def _fund_codes(line_ids: list) -> dict:
     """``{line id: "FUND-A, FUND-B"}``, each line's funds in distribution order."""
-    codes: dict = {}
-    rows = db.session.execute(select(POLineFund.po_line_id, Fund.code).join(Fund, Fund.id == POLineFund.fund_id)
-                              .where(POLineFund.po_line_id.in_(line_ids)).order_by(POLineFund.id))
-    for line_id, code in rows:
-        codes[line_id] = f"{codes[line_id]}, {code}" if line_id in codes else code
-    return codes
+    return joined(db.session.execute(select(POLineFund.po_line_id, Fund.code).join(Fund, Fund.id == POLineFund.fund_id)
+                                     .where(POLineFund.po_line_id.in_(line_ids)).order_by(POLineFund.id)))
 
 
 LINE_COLUMNS = Columns([
@@ -892,15 +879,7 @@ def pos():
     page = db.paginate(_pos_query(status), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
 
-    def list_url(n=None, **change):
-        params = {"status": status, **change}
-        if n and n > 1:
-            params["page"] = n
-        query_string = urlencode({k: v for k, v in params.items() if v})
-        return url_for("orders.pos") + ("?" + query_string if query_string else "")
-
-    def export_url(fmt):
-        return url_for("orders.export_pos", fmt=fmt, **({"status": status} if status else {}))
+    list_url, export_url = list_links("orders.pos", "orders.export_pos", {"status": status})
 
     ready = db.session.scalar(select(db.func.count()).select_from(POLine).where(
         POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None),

@@ -29,11 +29,20 @@ class Bar:
     text_x: float
 
 
+LABEL_CHARS = 28        # what fits in LABEL_W at the category labels' size
+
+
 @dataclass
 class BarGroup:
     label: str
     y: float            # baseline of the category label
     bars: list = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        """The label as drawn: cut with an ellipsis when longer than the space for it (the whole
+        label is in each bar's title and in the table)."""
+        return self.label if len(self.label) <= LABEL_CHARS else self.label[:LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass

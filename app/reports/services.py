@@ -10,8 +10,9 @@ ledgers of several currencies are never added together. What a report reads:
   the sums of their transactions (``app.funds.services.check_ledger``);
 * invoices: the invoices in scope, by status and by days in their current status.
 
-SQLite has no hash aggregation: a GROUP BY sorts its input, so each report groups as few rows as it
-can (the vendor report sorts only the transactions that name a PO line or an invoice line).
+SQLite has no hash aggregation: a GROUP BY sorts its input, so each report reads the transactions
+once and groups as few rows as it can; the month report reads them in date order from the index
+``ix_fund_transaction_report``, which holds every column it needs, and so sorts nothing.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import and_, case, func, literal, select, type_coerce
 
 from .. import clock
 from ..auth.permissions import library_scope
@@ -220,33 +221,36 @@ def by_vendor(actor, f: Filters, top: int = TOP_VENDORS) -> list[VendorRow]:
     "Other vendors", then what no PO line or invoice line caused (direct postings)."""
     t = FundTransaction
     _, enc, exp = _measures()
-    from_invoice = (select(Invoice.vendor_id).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-                    .where(InvoiceLine.id == t.source_id).scalar_subquery())
-    from_pol = select(POLine.vendor_id).where(POLine.id == t.source_id).scalar_subquery()
-    vendor = case((t.source_type == "invoice_line", from_invoice), (t.source_type == "po_line", from_pol))
     spending = t.kind.in_(("encumbrance", "disencumbrance", "expenditure"))
-    sourced = t.source_type.in_(("invoice_line", "po_line"))
+    # First per line, in the order of the index ix_fund_transaction_sourced (no sort), then the
+    # lines (far fewer than their postings) per vendor.
+    per_line = (select(t.source_type.label("type"), t.source_id.label("id"), _sum(enc).label("enc"),
+                       _sum(exp).label("exp"))
+                .where(t.source_id.is_not(None), _in_funds(actor, f), spending)
+                .group_by(t.source_type, t.source_id).subquery())
+    from_invoice = (select(Invoice.vendor_id).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+                    .where(InvoiceLine.id == per_line.c.id).scalar_subquery())
+    from_pol = select(POLine.vendor_id).where(POLine.id == per_line.c.id).scalar_subquery()
+    vendor = case((per_line.c.type == "invoice_line", from_invoice), (per_line.c.type == "po_line", from_pol))
     grouped = db.session.execute(
-        select(vendor.label("vendor_id"), _sum(enc), _sum(exp))
-        .where(_in_funds(actor, f), spending, sourced).group_by(vendor)).all()
-    direct_enc, direct_exp = db.session.execute(
-        select(_sum(enc), _sum(exp)).where(_in_funds(actor, f), spending,
-                                           or_(t.source_type.is_(None), ~sourced))).one()
+        select(vendor.label("vendor_id"), type_coerce(func.sum(per_line.c.enc), Money()),
+               type_coerce(func.sum(per_line.c.exp), Money())).group_by(vendor)).all()
+    by_hand = db.session.execute(select(_sum(enc), _sum(exp)).where(t.source_id.is_(None), _in_funds(actor, f),
+                                                                    spending)).one()
     names = dict((vid, (code, name)) for vid, code, name in db.session.execute(
         select(Vendor.id, Vendor.code, Vendor.name).where(Vendor.id.in_([g[0] for g in grouped if g[0]]))))
-    rows, orphan_enc, orphan_exp = [], ZERO, ZERO
+    rows, (direct_enc, direct_exp) = [], by_hand
     for vid, e, x in grouped:
         if vid in names:
             rows.append(VendorRow(*names[vid], e, x))
-        else:       # the line is gone: count it with the direct postings
-            orphan_enc, orphan_exp = orphan_enc + e, orphan_exp + x
+        else:       # a direct posting, or the line is gone
+            direct_enc, direct_exp = direct_enc + e, direct_exp + x
     rows = [r for r in rows if r.encumbered or r.expended]
     rows.sort(key=lambda r: (-r.total, r.code))
     out, rest = rows[:top], rows[top:]
     if rest:
         out.append(VendorRow("", f"Other vendors ({len(rest)})", sum((r.encumbered for r in rest), ZERO),
                              sum((r.expended for r in rest), ZERO), "others"))
-    direct_enc, direct_exp = direct_enc + orphan_enc, direct_exp + orphan_exp
     if direct_enc or direct_exp:
         out.append(VendorRow("", "No vendor (direct postings)", direct_enc, direct_exp, "none"))
     return out
@@ -297,21 +301,23 @@ def by_age(actor, f: Filters, today: date | None = None) -> list[AgeRow]:
     An order is its PO line (or, for a posting without one, its reference)."""
     today = today or clock.today()
     t = FundTransaction
-    key = case((t.source_id.is_not(None), t.source_type + ":" + func.cast(t.source_id, db.String)),
-               else_="ref:" + t.reference)
-    open_ = _sum(case((t.kind == "encumbrance", t.amount), else_=-t.amount))
-    per_order = (select(key.label("k"), t.fund_id, open_.label("open"), func.min(t.transaction_date).label("since"))
-                 .where(_in_funds(actor, f), t.kind.in_(("encumbrance", "disencumbrance")))
-                 .group_by(key, t.fund_id).having(func.sum(case((t.kind == "encumbrance", t.amount),
-                                                                else_=-t.amount)) > 0)
-                 .subquery())
-    whens = []
-    for i, (low, high, _) in enumerate(AGE_BUCKETS):
-        if high is not None:
-            whens.append((per_order.c.since >= today - timedelta(days=high), i))
-    bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
-    found = {b: (n, amount) for b, n, amount in db.session.execute(
-        select(bucket, func.count(), type_coerce(func.sum(per_order.c.open), Money())).group_by(bucket))}
+    signed = case((t.kind == "encumbrance", t.amount), else_=-t.amount)
+    found: dict = {}
+    # An order caused by a line is its source; one posted by hand, its reference. Each kind is
+    # grouped in the order of its own index (ix_fund_transaction_sourced / _by_hand), so neither sorts.
+    for keys, which in (((t.source_type, t.source_id), t.source_id.is_not(None)),
+                        ((t.reference,), t.source_id.is_(None))):
+        per_order = (select(*keys, t.fund_id, _sum(signed).label("open"), func.min(t.transaction_date).label("since"))
+                     .where(which, _in_funds(actor, f), t.kind.in_(("encumbrance", "disencumbrance")))
+                     .group_by(*keys, t.fund_id).having(func.sum(signed) > 0)
+                     .subquery())
+        whens = [(per_order.c.since >= today - timedelta(days=high), i)
+                 for i, (_, high, _) in enumerate(AGE_BUCKETS) if high is not None]
+        bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
+        for b, n, amount in db.session.execute(
+                select(bucket, func.count(), type_coerce(func.sum(per_order.c.open), Money())).group_by(bucket)):
+            count, total = found.get(b, (0, ZERO))
+            found[b] = (count + n, total + amount)
     return [AgeRow(label, low, high, *found.get(i, (0, ZERO))) for i, (low, high, label) in enumerate(AGE_BUCKETS)]
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..exports import Column, export_response
 from ..formatting import money
@@ -38,11 +39,13 @@ def _months(f):
     rows = reports.by_month(current_user, f)
     cur = f.currency
     series = [Series("alloc", "Allocated"), Series("enc", "Encumbered"), Series("exp", "Expended")]
+    # The lines stop at this month: the months to come have nothing yet.
+    past = [r for r in rows if r.month <= clock.today()] or rows[:1]
     chart = line_chart(
         "Running totals by month", f"Allocated, encumbered and expended amounts in {cur}, added up month by month "
-        f"over {f.period.name}; the table below gives each month's figures.",
+        f"over {f.period.name} up to this month; the table below gives each month's figures.",
         series, [r.month.strftime("%b") for r in rows],
-        [[r.cum_allocated for r in rows], [r.cum_encumbered for r in rows], [r.cum_expended for r in rows]],
+        [[r.cum_allocated for r in past], [r.cum_encumbered for r in past], [r.cum_expended for r in past]],
         fmt=lambda v: money(v, cur))
     columns = [col("month", "Month"), CURRENCY, col("allocated", "Allocated", "money"),
                col("encumbered", "Encumbered (net)", "money"), col("expended", "Expended", "money"),
@@ -63,7 +66,7 @@ def _vendors(f):
     chart = bar_chart("Spending by vendor", f"Expended and still encumbered amounts in {cur} for the "
                       f"{reports.TOP_VENDORS} vendors with most spending, the other vendors together, and postings "
                       "without a vendor.", series,
-                      [(r.name if r.kind != "vendor" else f"{r.code} {r.name}"[:30], [r.expended, r.encumbered])
+                      [(r.name if r.kind != "vendor" else r.name or r.code, [r.expended, r.encumbered])
                        for r in rows], fmt=lambda v: money(v, cur))
     columns = [col("vendor", "Vendor code"), col("name", "Vendor"), CURRENCY, col("expended", "Expended", "money"),
                col("encumbered", "Encumbered", "money"), col("total", "Expended + encumbered", "money")]

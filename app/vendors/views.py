@@ -20,6 +20,7 @@ from ..errors import Forbidden, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..htmx import changed, is_htmx, redirect_to, render
+from ..listing import list_links
 from ..saving import saving
 from . import services as vendors
 from .forms import (AccountChannelForm, AccountForm, AddressForm, ContactForm, ContactRolesForm, RateForm,
@@ -122,16 +123,8 @@ def index():
             select(VendorAccount.vendor_id, func.count(VendorAccount.id))
             .where(VendorAccount.vendor_id.in_([v.id for v in page.items])).group_by(VendorAccount.vendor_id)).all())
 
-    def list_url(n=None, **change):
-        params = {"q": q, "status": status, "sort": sort}
-        params.update(change)
-        if n:
-            params["page"] = n
-        return url_for("vendors.index") + "?" + urlencode({k: v for k, v in params.items() if v})
-
-    def export_url(fmt):
-        params = {"q": q, "status": status, "sort": sort if sort != "code" else ""}
-        return url_for("vendors.export", fmt=fmt, **{k: v for k, v in params.items() if v})
+    list_url, export_url = list_links("vendors.index", "vendors.export",
+                                      {"q": q, "status": status, "sort": sort if sort != "code" else ""})
 
     ctx = dict(page=page, q=q, status_filter=status, sort=sort, f={"sort": sort}, list_url=list_url,
                export_url=export_url, table=VENDOR_TABLE, columns=columns, accounts=accounts,

@@ -80,7 +80,7 @@ def test_list_search_filters_sort_and_fragment(app, world, orders):
     assert frag.status_code == 200 and "<html" not in text and text.strip().startswith('<div id="pol-table"')
     assert beta.number in text and alpha.number not in text
     # sorting links keep the filter and are real links that HTMX also follows
-    sorted_url = "/orders/lines/?q=botany&amp;sort=price"
+    sorted_url = "/orders/lines/?q=botany&amp;sort=-price"   # an amount: largest first
     assert f'href="{sorted_url}"' in text and f'hx-get="{sorted_url}"' in text
     # a library-scoped viewer sees only its library's lines
     mine = numbers_for(app, "viewer-a", "/orders/lines/")
