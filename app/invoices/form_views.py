@@ -411,8 +411,8 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     else:
         form = _new_errors(InvoiceForm(formdata=None))
     url = request.full_path.rstrip("?")   # this form's own URL, asked again when the invoice date changes
-    form.invoice_date.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-swap": "none",
-                                   "hx-vals": '{"refresh_funds": "1"}'}
+    form.invoice_date.render_kw = {**form.invoice_date.render_kw, "hx-post": url, "hx-trigger": "change",
+                                   "hx-swap": "none", "hx-vals": '{"refresh_funds": "1"}'}
     charge_values: dict[str, str] = {}
     if not posted:
         if invoice is not None:

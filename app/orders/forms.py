@@ -4,11 +4,12 @@ Amounts, percents and quantities stay text here: the services parse them into De
 name the field when they refuse, so the message lands next to what was typed.
 """
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
+from ..forms_util import IsoDateField
 from ..limits import free_text
 from .models import ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES
 from .prediction import CHRONOLOGIES, FREQUENCIES
@@ -49,8 +50,8 @@ class POLineForm(FlaskForm):
     reporting_code = StringField("Reporting code", validators=[Optional(), Length(max=40)])
     vendor_reference = StringField("Vendor reference number", validators=[Optional(), Length(max=100)])
     note = TextAreaField("Note", validators=[Optional(), free_text()])
-    expected_receipt_date = DateField("Expected receipt", validators=[Optional()])
-    renewal_date = DateField("Renewal date", validators=[Optional()])
+    expected_receipt_date = IsoDateField("Expected receipt", validators=[Optional()])
+    renewal_date = IsoDateField("Renewal date", validators=[Optional()])
     renewal_period_months = StringField("Renewal period (months)", default="12", validators=[Optional()])
     manual_renewal = BooleanField("Renew by hand (otherwise renewed automatically)")
 
@@ -66,7 +67,7 @@ for _n in range(1, FUND_ROWS + 1):
 
 class ReceiveForm(FlaskForm):
     items = MultiCheckboxField("Items", coerce=str, validators=[Optional()])
-    received_date = DateField("Received on", default=clock.today,
+    received_date = IsoDateField("Received on", default=clock.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
     enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)], description="e.g. v.2 or no.4")
     chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2026")
@@ -75,7 +76,7 @@ class ReceiveForm(FlaskForm):
 class PatternForm(FlaskForm):
     """A continuous order's publication pattern (the services check the numbers and name the field)."""
     frequency = SelectField("Frequency", default="monthly", choices=[(k, v[0]) for k, v in FREQUENCIES.items()])
-    first_date = DateField("Next issue expected on", validators=[Optional()],
+    first_date = IsoDateField("Next issue expected on", validators=[Optional()],
                            description="The first issue to predict (not needed for an irregular serial).")
     chronology = SelectField("Chronology", default="month", choices=list(CHRONOLOGIES.items()))
     first_volume = StringField("Its volume", validators=[Optional(), Length(max=6)],
@@ -88,7 +89,7 @@ class PatternForm(FlaskForm):
 
 
 class ActivateForm(FlaskForm):
-    activation_date = DateField("Activated on", default=clock.today,
+    activation_date = IsoDateField("Activated on", default=clock.today,
                                 validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 

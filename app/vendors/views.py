@@ -192,7 +192,7 @@ def _vendor_form(vendor: Vendor | None):
         form = VendorForm(obj=vendor) if vendor else VendorForm()
     if not shared:
         for name in vendors.SHARED_VENDOR_FIELDS:
-            getattr(form, name).render_kw = {"disabled": True}
+            getattr(form, name).render_kw = {**(getattr(form, name).render_kw or {}), "disabled": True}
     if vendor is not None and request.method == "GET":
         form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
         form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
