@@ -153,10 +153,12 @@ class RunLog:
         self._pending = []
         self.files, self.records, self.records_failed, self.done, self.total, self.not_applied = self._saved
 
-    def finish(self, status: str, message: str = "") -> None:
+    def finish(self, status: str, message: str = "", *, refusals_fail: bool = True) -> None:
         """``completed`` becomes ``failed`` when the run applied nothing because every record it
-        was given was refused (Monitor Jobs shows it red, and the failure notice goes out)."""
-        if status == "completed" and self.applied_nothing:
+        was given was refused (Monitor Jobs shows it red, and the failure notice goes out).
+        ``refusals_fail=False``: a job whose failed records wait to be tried again (letters not
+        yet delivered) is never failed for them alone."""
+        if status == "completed" and refusals_fail and self.applied_nothing:
             status = "failed"
         run = self._write(status, message)
         tell_ended(run)

@@ -95,3 +95,8 @@ def test_the_api_page_lists_every_route_of_the_document(app, world, login_as):
             if method in item:
                 assert path in html and item[method]["summary"].replace("'", "&#39;") in html, (method, path)
     assert app.test_client().get("/api").status_code == 302   # not logged in: to the login page
+
+
+def test_the_users_page_links_to_the_api_page(app, world, login_as):
+    html = login_as("viewer-b").get("/me").get_data(as_text=True)
+    assert 'href="/api"' in html and 'href="/api/v1/openapi.json"' in html

@@ -94,4 +94,8 @@ def test_main_pages_fit_1024_px(page: Page, live_server, pages_data, log_in, sho
         elif m["whoHeight"] > 2 * m["whoFont"]:
             too_wide[name] = f"user name wraps ({m['whoHeight']:.0f} px high)"
     assert not too_wide, "\n".join(f"{name} ({pages[name]}): {problem}" for name, problem in too_wide.items())
+    # The fund dashboard's default columns, actions included, fit without scrolling its box, every row open.
+    page.goto(live_server + "/funds/?expand=all")
+    box = page.evaluate("() => { const b = document.querySelector('.tree-box'); return [b.scrollWidth, b.clientWidth]; }")
+    assert box[0] <= box[1], f"the dashboard scrolls sideways at 1024 px: {box}"
     assert page_problems == []
