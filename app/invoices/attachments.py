@@ -86,11 +86,16 @@ def add_note(actor, invoice: Invoice, text) -> InvoiceNote:
     return note
 
 
+def _of_invoice(model, invoice: Invoice, row_id: int, what: str):
+    """The ``model`` row ``row_id`` of ``invoice``; NotFound when it is another invoice's or gone."""
+    row = db.session.get(model, row_id)
+    if row is None or row.invoice_id != invoice.id:
+        raise NotFound(f"Invoice {invoice.number} has no such {what} (deleted?).")
+    return row
+
+
 def get_note(invoice: Invoice, note_id: int) -> InvoiceNote:
-    note = db.session.get(InvoiceNote, note_id)
-    if note is None or note.invoice_id != invoice.id:
-        raise NotFound(f"Invoice {invoice.number} has no such note (deleted?).")
-    return note
+    return _of_invoice(InvoiceNote, invoice, note_id, "note")
 
 
 def _require_change(actor, note: InvoiceNote, what: str) -> None:
@@ -293,10 +298,7 @@ def add_attachment(actor, invoice: Invoice, name, content: bytes) -> InvoiceAtta
 
 
 def get_attachment(invoice: Invoice, attachment_id: int) -> InvoiceAttachment:
-    attachment = db.session.get(InvoiceAttachment, attachment_id)
-    if attachment is None or attachment.invoice_id != invoice.id:
-        raise NotFound(f"Invoice {invoice.number} has no such attachment (deleted?).")
-    return attachment
+    return _of_invoice(InvoiceAttachment, invoice, attachment_id, "attachment")
 
 
 def attachment_path(attachment: InvoiceAttachment) -> Path:
