@@ -85,13 +85,16 @@ def _instance_secret(app: Flask) -> str:
 def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
+    from .api.page import bp as api_page_bp
     from .auth.views import bp as auth_bp
     from .funds.views import bp as funds_bp
     from .integrations.allocation_views import bp as erp_periods_bp
+    from .integrations.allowed_host_views import bp as erp_allowed_bp
     from .integrations.edi.views import bp as edi_bp
     from .integrations.views import bp as integrations_bp
     from .inventory.views import bp as inventory_bp
     from .invoices.admin_views import bp as invoice_admin_bp
+    from .invoices.attachment_views import bp as invoice_notes_bp
     from .invoices.file_views import bp as invoice_files_bp
     from .invoices.form_views import bp as invoice_forms_bp
     from .invoices.line_views import bp as invoice_lines_bp
@@ -106,8 +109,9 @@ def _register_blueprints(app: Flask) -> None:
     from .work.views import bp as work_bp
 
     for bp in (main_bp, auth_bp, funds_bp, vendors_bp, inventory_bp, orders_bp, communications_bp, outgoing_bp,
-               invoices_bp, invoice_lines_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, edi_bp, integrations_bp, erp_periods_bp,
-               admin_bp, notifications_bp, api_bp, work_bp, reports_bp):
+               invoices_bp, invoice_lines_bp, invoice_forms_bp, invoice_admin_bp, invoice_files_bp, invoice_notes_bp,
+               edi_bp, integrations_bp, erp_periods_bp, erp_allowed_bp, admin_bp, notifications_bp, api_bp, api_page_bp,
+               work_bp, reports_bp):
         app.register_blueprint(bp)
 
 

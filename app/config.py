@@ -41,6 +41,7 @@ class Defaults:
     WORK_WAITING_FOR_PAYMENT_DAYS = 30   # My work lists invoices Waiting for Payment for longer than this
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413
     INVOICE_FILE_FOLDER = None         # uploaded invoice spreadsheets between preview and load; default instance/uploads/invoice-files
+    INVOICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024   # the largest file that may be attached to an invoice
     SCHEDULER_ENABLED = False          # start the in-process scheduler (one process only: see app/integrations/scheduler.py)
     SCHEDULER_TIMEZONE = None          # default: the server's zone; schedules' times are read in it
     SCHEDULER_RECONCILE_SECONDS = 5    # how soon the scheduler follows a change of a profile

@@ -16,7 +16,7 @@ from .extensions import db
 from .funds import services as funds
 from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 from .ledger import TransactionKind
-from .ledger.money import to_cents
+from .ledger import quantize
 from .org.models import Library
 from .setup import ensure_institution
 
@@ -24,8 +24,19 @@ DEMO_PASSWORD = "library-demo-2026"
 
 LIBRARIES = [("MAIN", "Main Library"), ("LAW", "Law Library"), ("MED", "Medical Library")]
 FUND_TYPES = [("ENDOW", "Endowment"), ("GIFT", "Gift"), ("GRANT", "Grant"), ("STATE", "State budget")]
-PERIODS = [("FY2025", "Fiscal year 2025/26", date(2025, 9, 1), date(2026, 8, 31)),
-           ("FY2026", "Fiscal year 2026/27", date(2026, 9, 1), date(2027, 8, 31))]
+
+
+def periods(today: date) -> list[tuple[str, str, date, date]]:
+    """The last fiscal year and the current one (September to August) around ``today``."""
+    year = today.year if today.month >= 9 else today.year - 1
+    return [(f"FY{y}", f"Fiscal year {y}/{(y + 1) % 100:02d}", date(y, 9, 1), date(y + 1, 8, 31))
+            for y in (year - 1, year)]
+
+
+def erp_period_id(code: str) -> int:
+    """The ERP's number of a demo fiscal period: FY2026 -> 26."""
+    return int(code[-2:])
+
 USERS = [
     ("admin", "Ada Admin", Role.ADMIN, None),
     ("fundmanager", "Farid Funds", Role.FUND_MANAGER, None),
@@ -93,14 +104,17 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
             note = " (existed before the demo: its own password)"
         listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
     admin = db.session.scalar(select(User).filter_by(username="admin"))
-    _vendors_and_rates(admin)
+    currency = institution_currency()
+    scale = _scale(currency)
+    fiscal_periods = periods(clock.today())
+    _vendors_and_rates(admin, fiscal_periods)
     _inventory(admin, libs)
-    for index, (pcode, pname, start, end) in enumerate(PERIODS):
+    for index, (pcode, pname, start, end) in enumerate(fiscal_periods):
         period = db.session.scalar(select(FiscalPeriod).filter_by(code=pcode)) or \
             funds.create_fiscal_period(admin, pcode, pname, start, end)
         for lcode, lname, owner, fund_rows in TREE:
             ledger = db.session.scalar(select(Ledger).filter_by(code=lcode, fiscal_period_id=period.id)) or \
-                funds.create_ledger(admin, lcode, lname, period, "EUR", owner=libs.get(owner))
+                funds.create_ledger(admin, lcode, lname, period, currency, owner=libs.get(owner))
             for code, name, parent, kind, ftype, amount in fund_rows:
                 if db.session.scalar(select(Fund).filter_by(code=code, fiscal_period_id=period.id)):
                     continue
@@ -111,15 +125,29 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
                     fund_type=types.get(ftype), overencumbrance_allowed=code == "EJOURNALS",
                     overencumbrance_limit_percent=Decimal("5") if code == "EJOURNALS" else Decimal("0"),
                     overexpenditure_allowed=code == "DATABASES",
-                    overexpenditure_limit=Decimal("500.00") if code == "DATABASES" else Decimal("0"),
+                    overexpenditure_limit=Decimal(500 * scale) if code == "DATABASES" else Decimal("0"),
                     notes="Demo fund."))
                 if amount:
-                    _fund_it(admin, fund, Decimal(amount), start, earlier=index == 0)
-    _erp(admin, erp_dir)   # before the orders: the POs the demo sends are then exported to the ERP folder
+                    _fund_it(admin, fund, Decimal(amount) * scale, start, earlier=index == 0)
+    _erp(admin, erp_dir, fiscal_periods)   # before the orders: the POs the demo sends are then exported to the ERP folder
     _letters(admin, libs, erp_dir)   # before the orders too: sending them makes their letters
     _orders(admin, libs)
     _work_waiting(admin)
+    _invoices(admin)
+    _payment_sample(erp_dir)
     return listing
+
+
+def institution_currency() -> str:
+    from .vendors.services import institution_currency
+    return institution_currency()
+
+
+def _scale(currency: str) -> int:
+    """The demo's amounts are written for a currency with cents; one without (JPY, KRW) gets a
+    hundred times more units, so that a fund still buys more than a book."""
+    from .ledger import minor_unit
+    return 1 if minor_unit(currency) else 100
 
 
 ERP_SECTIONS = {   # job: (folder, schedule, time, options)
@@ -133,10 +161,11 @@ ERP_README = """Demo ERP exchange (profile DEMO-ERP, connection DEMO-LOCAL).
 
   invoices/out     Export invoices for payment writes payment_data XML here (one file per invoice).
   payments/in      Import payment confirmation reads payment_confirmation_data XML from here;
-                   a handled file is renamed .handled.
+                   a handled file is renamed .handled. Try: cp samples/payment_confirmation.xml payments/in/
+                   (it pays the demo's invoice Waiting for Payment; payments/in/README.txt says what counts).
   allocations/in   The funds allocation loader reads .csv files with the columns
                    FUND_EXTERNAL_ID,FISCAL_PERIOD_ID,AMOUNT,TRANSACTION_REFERENCE_NUMBER,TRANSACTION_NOTE
-                   (FISCAL_PERIOD_ID 25 = FY2025, 26 = FY2026). Try: cp samples/allocations.csv allocations/in/
+                   (FISCAL_PERIOD_ID {ids}). Try: cp samples/allocations.csv allocations/in/
   orders/out       Every PO sent to a vendor is exported here as XML.
   polines/out      Closed and cancelled PO lines are exported here in batches.
   edi/coutts       The EDI vendor's folder: its EDIFACT ORDERS files go to edi/coutts/orders.
@@ -146,7 +175,7 @@ Run any job from Administration > ERP integration > DEMO-ERP ("Run now"), or wit
 """
 
 
-def _erp(admin, erp_dir: str | None) -> None:
+def _erp(admin, erp_dir: str | None, fiscal_periods) -> None:
     """A local-folder connection and a finance profile with all five sections, so the whole
     exchange with the ERP can be watched on one machine."""
     import os
@@ -161,11 +190,14 @@ def _erp(admin, erp_dir: str | None) -> None:
         os.makedirs(os.path.join(root, folder), exist_ok=True)
     os.makedirs(os.path.join(root, "samples"), exist_ok=True)
     with open(os.path.join(root, "README.txt"), "w") as fh:
-        fh.write(ERP_README)
+        fh.write(ERP_README.format(ids=", ".join(f"{erp_period_id(code)} = {code}" for code, *_ in fiscal_periods)))
+    current = fiscal_periods[-1][0]
+    scale = _scale(institution_currency())
     with open(os.path.join(root, "samples", "allocations.csv"), "w") as fh:
         fh.write("FUND_EXTERNAL_ID,FISCAL_PERIOD_ID,AMOUNT,TRANSACTION_REFERENCE_NUMBER,TRANSACTION_NOTE\n"
-                 "ERP-2026-HUM-BKS,26,1500.00,DEMO-ALLOC-1,Extra money for humanities\n"
-                 "SCI-BKS,26,-250.00,DEMO-ALLOC-2,Money back to the university\n")
+                 f"ERP-{current[-4:]}-HUM-BKS,{erp_period_id(current)},{1500 * scale}.00,DEMO-ALLOC-1,"
+                 "Extra money for humanities\n"
+                 f"SCI-BKS,{erp_period_id(current)},-{250 * scale}.00,DEMO-ALLOC-2,Money back to the university\n")
     conn = db.session.scalar(select(Connection).filter_by(code="DEMO-LOCAL"))
     if conn is None:
         conn = integrations.create_connection(admin, integrations.ConnectionFields(
@@ -180,9 +212,10 @@ def _erp(admin, erp_dir: str | None) -> None:
         integrations.update_sections(admin, profile, {
             job: integrations.SectionFields(active=True, path=folder, schedule=schedule, schedule_time=at, **options)
             for job, (folder, schedule, at, options) in ERP_SECTIONS.items()})
-    for code, erp_id in (("FY2025", 25), ("FY2026", 26)):
+    for code, *_ in fiscal_periods:
         period = db.session.scalar(select(FiscalPeriod).filter_by(code=code))
-        integrations.set_fiscal_period_mapping(admin, period, erp_id)
+        if period is not None:
+            integrations.set_fiscal_period_mapping(admin, period, erp_period_id(code))
 
 
 # title, author, vendor, owner library, fund, price, quantity, order type, form, what happens to it
@@ -214,6 +247,7 @@ def _orders(admin, libs) -> None:
         return
     today = clock.today()
     for title, author, vcode, lib, fcode, price, quantity, order_type, form, stage in ORDERS:
+        ordered = ORDERED_DAYS_AGO[stage]
         vendor = db.session.scalar(select(Vendor).filter_by(code=vcode))
         fund = db.session.scalar(select(Fund).filter_by(code=fcode, fiscal_period_id=period.id))
         pol = orders.create_po_line(admin, orders.POLineFields(
@@ -221,7 +255,7 @@ def _orders(admin, libs) -> None:
             quantity=quantity, order_type=order_type, material_form=form, owner_library=libs.get(lib),
             inventory_library=libs.get(lib or "MAIN"), distribution=[orders.Share(fund, "100")],
             renewal_date=today + timedelta(days=200) if order_type == "continuous" else None,
-            expected_receipt_date=today + (timedelta(days=-12) if stage == "late" else timedelta(days=30))))
+            expected_receipt_date=today + timedelta(days=EXPECTED_AFTER_DAYS[stage] - ordered)))
         if stage == "review":
             continue
         orders.approve_po_line(admin, pol)
@@ -230,6 +264,34 @@ def _orders(admin, libs) -> None:
             orders.receive_po_line(admin, pol)
         elif stage == "cancelled":
             orders.cancel_po_line(admin, pol, "The publisher cancelled this edition.")
+        _backdate(pol, ordered)
+
+
+# How long ago the demo's lines were ordered, and when after that their material was expected: a
+# late line was ordered weeks ago and is now past its expected date, so its claim is due.
+ORDERED_DAYS_AGO = {"review": 0, "sent": 10, "received": 40, "late": 45, "cancelled": 20}
+EXPECTED_AFTER_DAYS = {"review": 30, "sent": 40, "received": 30, "late": 33, "cancelled": 30}
+
+
+def _backdate(pol, days: int) -> None:
+    """The demo's history happened over the last weeks: the line, its PO and its history entries
+    are moved ``days`` back (the services stamp the real time)."""
+    from datetime import timedelta
+
+    from .orders.models import POLineEvent
+    if not days:
+        return
+    back = timedelta(days=days)
+    for name in ("created_at", "approved_at", "sent_at", "closed_at"):
+        if getattr(pol, name) is not None:
+            setattr(pol, name, getattr(pol, name) - back)
+    if pol.po is not None:   # its PO was made and sent with it (a PO of several lines: the earliest)
+        for name in ("created_at", "sent_at", "closed_at"):
+            if getattr(pol.po, name) is not None and getattr(pol, name) is not None:
+                setattr(pol.po, name, min(getattr(pol.po, name), getattr(pol, name)))
+    for event in db.session.scalars(select(POLineEvent).filter_by(po_line_id=pol.id)):
+        event.at -= back
+    db.session.flush()
 
 
 DEMO_INVOICE = "DEMO-APPROVE-1"
@@ -273,6 +335,131 @@ def _work_waiting(admin) -> None:
         job_mail.run_ended(run)
 
 
+# number, vendor, the PO line it bills (title; None: none), fund, unit price, quantity, days ago, status it
+# ends in. With DEMO_INVOICE (In Approval, above) the invoice list shows every status; "rejected":
+# an invoice manager sent it back, so it is In Review again with the reason; "problem": its total
+# does not match its lines, so its review keeps it In Review.
+INVOICES = [
+    ("EB-2026-0412", "EBSCO", None, "DATABASES", "1205.00", 1, 3, "problem"),
+    ("EB-2026-0398", "EBSCO", None, "EJOURNALS", "640.00", 1, 9, "rejected"),
+    ("EB-2026-0377", "EBSCO", None, "DATABASES", "2100.00", 1, 14, "ready_to_be_paid"),
+    ("EB-2026-0351", "EBSCO", None, "EJOURNALS", "1480.00", 1, 25, "waiting_for_payment"),
+    ("CO-88231", "COUTTS", "Physics of quantum materials", "SCI-BKS", "112.00", 1, 30, "closed"),
+]
+WAITING_INVOICE = "EB-2026-0351"   # the sample payment confirmation pays it
+
+
+def _invoices(admin) -> None:
+    """Invoices in every status, made the way people make them: the invoice operator enters them,
+    the invoice manager approves (or rejects) them, the ERP export and its payment move them on.
+    Approving expends the funds, so the fund transactions name invoices that exist."""
+    from datetime import timedelta
+
+    from .invoices import services as invoices
+    from .invoices.models import Invoice
+    from .orders.models import POLine
+    from .vendors.models import Vendor
+    period = funds.current_fiscal_period()
+    if period is None or db.session.scalar(select(Invoice.id).filter_by(number=INVOICES[0][0])):
+        return
+    operator = db.session.scalar(select(User).filter_by(username="invoicer")) or admin
+    manager = db.session.scalar(select(User).filter_by(username="invoice-manager")) or admin
+    today = clock.today()
+    for number, vcode, title, fcode, price, quantity, days, outcome in INVOICES:
+        vendor = db.session.scalar(select(Vendor).filter_by(code=vcode))
+        fund = db.session.scalar(select(Fund).filter_by(code=fcode, fiscal_period_id=period.id))
+        pol = db.session.scalar(select(POLine).filter_by(title=title)) if title else None
+        day = max(today - timedelta(days=days), period.start_date)
+        total = Decimal(price) * quantity
+        vat = {}
+        if vendor.liable_for_vat:   # its VAT, on the invoice
+            vat = dict(vat_level="invoice", vat_percent="20", vat_amount=f"{quantize(total / 5, vendor.currency):f}")
+        inv = invoices.create_invoice(operator, invoices.InvoiceFields(
+            number=number, vendor=vendor, invoice_date=day, due_date=day + timedelta(days=30),
+            total_amount=f"{total + 2 if outcome == 'problem' else total:f}", currency=vendor.currency,
+            reference_number=pol.number if pol else "", **vat,
+            lines=[invoices.LineFields(unit_price=price, quantity=quantity, po_line=pol,
+                                       distribution=[funds_share(fund)])]))
+        invoices.process_invoice(operator, inv)
+        if outcome == "problem":
+            continue
+        if outcome == "rejected":
+            invoices.reject_invoice(manager, inv, "The price is not the one in our licence: ask EBSCO for a "
+                                    "corrected invoice.")
+            continue
+        invoices.approve_invoice(manager, inv)
+        if outcome == "ready_to_be_paid":
+            continue
+        invoices.mark_exported(admin, inv)
+        if outcome == "closed":
+            invoices.record_payment(manager, inv, f"VCH-{day.year}-{inv.id:05d}", min(today, day + timedelta(days=20)),
+                                    inv.total_amount)
+
+
+PAYMENT_SAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<payment_confirmation_data xmlns="http://com/exlibris/repository/acq/xmlbeans">
+  <invoice_list>
+    <invoice>
+      <unique_identifier>{uid}</unique_identifier>
+      <invoice_number>{number}</invoice_number>
+      <vendor_code>{vendor}</vendor_code>
+      <invoice_date>{invoice_date}</invoice_date>
+      <payment_status>PAID</payment_status>
+      <payment_voucher_date>{paid_on}</payment_voucher_date>
+      <payment_voucher_number>VCH-DEMO-{uid}</payment_voucher_number>
+      <voucher_amount>
+        <currency>{currency}</currency>
+        <sum>{amount}</sum>
+      </voucher_amount>
+      <payment_note>Paid by the demo's ERP</payment_note>
+    </invoice>
+  </invoice_list>
+</payment_confirmation_data>
+"""
+PAYMENTS_README = """Payment confirmations from the ERP (job "Import payment confirmation", profile DEMO-ERP).
+
+Put payment_confirmation_data XML files here. Try:
+  cp ../samples/payment_confirmation.xml .
+The sample pays invoice {number} of {vendor}, which the demo leaves Waiting for Payment.
+
+What the import reads of each <invoice> element:
+  unique_identifier         the invoice's ERP identifier (shown on the invoice); found first by it
+  invoice_number, vendor_code   used to find the invoice when there is no unique_identifier
+  payment_status            PAID closes the invoice; REJECTED sends it back to review
+  payment_voucher_number    the voucher, kept on the invoice
+  payment_voucher_date      YYYYMMDD
+  voucher_amount            <sum> (a plain decimal such as 1480.00) and <currency>
+  payment_note              kept in the invoice's history
+Other elements are ignored.
+
+A file written less than ERP_IMPORT_MIN_AGE_SECONDS ({min_age} s) ago may still be being written:
+the run leaves it for the next run (hourly, or "Run now" on the profile's page). A handled file is
+renamed .handled; Monitor Jobs shows what each record did.
+"""
+
+
+def _payment_sample(erp_dir: str | None) -> None:
+    """samples/payment_confirmation.xml: the ERP paying the demo's invoice Waiting for Payment, and
+    payments/in/README.txt on what the import reads."""
+    import os
+
+    from flask import current_app
+
+    from .invoices.models import Invoice
+    root = os.path.abspath(erp_dir or os.path.join(current_app.instance_path, "erp"))
+    inv = db.session.scalar(select(Invoice).filter_by(number=WAITING_INVOICE))
+    if inv is None:
+        return
+    day = inv.invoice_date.strftime("%Y%m%d")
+    with open(os.path.join(root, "samples", "payment_confirmation.xml"), "w") as fh:
+        fh.write(PAYMENT_SAMPLE.format(uid=inv.erp_identifier, number=inv.number, vendor=inv.vendor.code,
+                                       invoice_date=day, paid_on=clock.today().strftime("%Y%m%d"),
+                                       currency=inv.currency, amount=f"{inv.total_amount:f}"))
+    with open(os.path.join(root, "payments", "in", "README.txt"), "w") as fh:
+        fh.write(PAYMENTS_README.format(number=inv.number, vendor=inv.vendor.code,
+                                        min_age=current_app.config["ERP_IMPORT_MIN_AGE_SECONDS"]))
+
+
 def funds_share(fund: Fund):
     from .funds.distribution import Share
     return Share(fund, "100")
@@ -285,19 +472,22 @@ def _fund_it(admin, fund: Fund, amount: Decimal, start: date, earlier: bool) -> 
     share_enc, share_exp = (Decimal(s) for s in SPENDING.get(fund.code, ("0", "0")))
     if not earlier:
         share_enc, share_exp = share_enc / 3, share_exp / 4
-    expended = to_cents(amount * share_exp)
-    encumbered = to_cents(amount * share_enc)
-    # spread the spending over a few months so the fund's chart has a shape
-    for month, part in enumerate(fs_split(expended, 4)):
+    currency = fund.ledger.currency
+    expended = quantize(amount * share_exp, currency)
+    encumbered = quantize(amount * share_enc, currency)
+    # Spread the spending over a few months so the fund's chart has a shape. It stands for what was
+    # spent before the library used this app (brought over from the ERP), so it names no invoice:
+    # the demo's invoices (_invoices) are real ones and post their own transactions.
+    for month, part in enumerate(fs_split(expended, 4, currency)):
         if part:
             day = date(start.year + (start.month + 2 * month - 1) // 12, (start.month + 2 * month - 1) % 12 + 1, 15)
             if day > clock.today():
                 day = clock.today()
-            funds.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"INV-DEMO-{fund.code}-{month + 1}",
-                    note="Demo invoice", on=day)
+            funds.post(admin, fund, TransactionKind.EXPENDITURE, part, reference=f"HIST-{fund.code}-{month + 1}",
+                    note="Spent before this system (from the ERP)", on=day)
     if encumbered:
-        funds.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"POL-DEMO-{fund.code}",
-                note="Demo open orders", on=min(clock.today(), start.replace(day=20)))
+        funds.post(admin, fund, TransactionKind.ENCUMBRANCE, encumbered, reference=f"HIST-{fund.code}",
+                note="Orders open before this system (from the ERP)", on=min(clock.today(), start.replace(day=20)))
 
 
 VENDORS = [  # code, name, currency, liable for VAT, governmental vendor, account
@@ -306,8 +496,9 @@ VENDORS = [  # code, name, currency, liable for VAT, governmental vendor, accoun
     ("COUTTS", "ProQuest Books (Coutts)", "GBP", True, "TAX", ("C-STD", "Standing orders")),
     ("EBSCO", "EBSCO Information Services", "USD", False, None, ("E-SUB", "Subscriptions")),
 ]
-RATES = [("USD", "0.92", date(2025, 9, 1)), ("USD", "0.94", date(2026, 9, 1)),
-         ("GBP", "1.17", date(2025, 9, 1)), ("GBP", "1.15", date(2026, 9, 1))]
+# euros for one unit of each currency, in the earlier and the current fiscal period: the demo's
+# rates are these, relative to the institution's currency
+EURO_VALUES = {"EUR": ("1", "1"), "USD": ("0.92", "0.94"), "GBP": ("1.17", "1.15"), "JPY": ("0.0062", "0.0060")}
 RECORDS = [  # title, author, isbn, publisher, date, library, location, barcode
     ("Library acquisitions: a practical guide", "Mara Keller", "978-0-8389-1234-5", "ALA Editions", "2024",
      "MAIN", "STACKS", "MAIN0001"),
@@ -320,7 +511,7 @@ RECORDS = [  # title, author, isbn, publisher, date, library, location, barcode
 ]
 
 
-def _vendors_and_rates(admin) -> None:
+def _vendors_and_rates(admin, fiscal_periods) -> None:
     from .vendors import services as vendors
     from .vendors.models import Vendor
     for code, name, currency, liable, gov, account in VENDORS:
@@ -335,9 +526,14 @@ def _vendors_and_rates(admin) -> None:
         if code != "TAX":
             vendors.add_contact(admin, vendor, "Customer service", f"orders@{code.lower()}.example")
     from .vendors.models import ExchangeRate
-    for currency, rate, day in RATES:
-        if not db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):
-            vendors.add_rate(admin, currency, rate, day)
+    from .ledger.money import quantize_rate
+    home = institution_currency()
+    for index, (_code, _name, day, _end) in enumerate(fiscal_periods):
+        home_value = Decimal(EURO_VALUES.get(home, ("1", "1"))[index])
+        for currency, values in EURO_VALUES.items():
+            if currency == home or db.session.scalar(select(ExchangeRate).filter_by(currency=currency, day=day)):
+                continue
+            vendors.add_rate(admin, currency, f"{quantize_rate(Decimal(values[index]) / home_value):f}", day)
 
 
 # How each demo vendor gets its orders (app.outgoing): e-mail, EDI, print; the tax office keeps
@@ -416,6 +612,6 @@ def _inventory(admin, libs) -> None:
         inventory.add_item(admin, holding, barcode=barcode)
 
 
-def fs_split(total: Decimal, parts: int) -> list[Decimal]:
+def fs_split(total: Decimal, parts: int, currency: str) -> list[Decimal]:
     from .ledger import split
-    return split(total, [1] * parts, "EUR") if total else []
+    return split(total, [1] * parts, currency) if total else []

@@ -95,7 +95,8 @@ class Column:
 
     @property
     def classes(self) -> str:
-        return " ".join(filter(None, ("num" if self.kind in ("money", "number") else "", self.css)))
+        kind = {"money": "num", "number": "num", "date": "date", "datetime": "datetime"}.get(self.kind, "")
+        return " ".join(filter(None, (kind, self.css)))
 
 
 class Columns:

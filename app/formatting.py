@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-from .ledger import minor_unit, quantize
+from .ledger import format_money
 
 MONEY_LOCALE = "en"
 
@@ -23,16 +23,11 @@ def _symbols(locale: str) -> dict:
     return {",": symbols["group"], ".": symbols["decimal"]}  # Babel's patterns keep an ASCII minus
 
 
-@lru_cache(maxsize=None)
-def _spec(currency: str) -> str:
-    return f",.{minor_unit(currency)}f"
-
-
 def money(amount, currency: str = "EUR", locale: str = MONEY_LOCALE) -> str:
     """1234.5 EUR -> '1,234.50' (grouped, exact, with the currency's number of decimals)."""
     if amount is None:
         return ""
-    text = format(quantize(Decimal(amount), currency), _spec(currency))
+    text = format_money(Decimal(amount), currency)   # what the ledger's messages print too
     symbols = _symbols(locale)
     if symbols != {",": ",", ".": "."}:
         text = "".join(symbols.get(c, c) for c in text)

@@ -1,10 +1,25 @@
 """Form helpers: the object a select names, the row an edit form shows, a service's refusal next
-to the form field it concerns, and focus on the first field to fix."""
+to the form field it concerns, focus on the first field to fix, and the date field."""
+from wtforms import DateField
+from wtforms.widgets import TextInput
+
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .ids import parse_id
 
 FIELD_ALIASES = {"type": "kind", "target_fund": "target"}
+# What every date input carries: typed as the pages show dates (YYYY-MM-DD), not in the browser's
+# own format (a native date input shows 12/05/2026 in one browser and 05.12.2026 in another).
+DATE_INPUT = {"inputmode": "numeric", "pattern": r"\d{4}-\d{2}-\d{2}", "placeholder": "YYYY-MM-DD", "size": 10,
+              "autocomplete": "off", "title": "A date as YYYY-MM-DD, e.g. 2026-12-31"}
+
+
+class IsoDateField(DateField):
+    """A date typed as YYYY-MM-DD in a text input (see :data:`DATE_INPUT`)."""
+    widget = TextInput()
+
+    def __init__(self, *args, render_kw=None, **kwargs):
+        super().__init__(*args, render_kw={**DATE_INPUT, **(render_kw or {})}, **kwargs)
 
 
 def chosen(model, value, field: str, what: str):
@@ -24,7 +39,7 @@ def edit_form(form_class, model, row_id, key: str):
     row = db.get_or_404(model, row_id) if row_id else None
     form = form_class(obj=row)
     if row:
-        getattr(form, key).render_kw = {"readonly": True}
+        getattr(form, key).render_kw = {**(getattr(form, key).render_kw or {}), "readonly": True}
     return row, form
 
 

@@ -48,7 +48,7 @@ from app.integrations.transport import TransferError, transport_settings
 from app.integrations.upload_worker import UploadProcess
 from app.invoices import services as invoice_services
 from app.invoices.charges import Charge, charges_of
-from app.invoices.models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund
+from app.invoices.models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund, InvoiceNote
 from app.ledger.money import quantize_rate
 from app.orders.models import POLine
 from app.org.models import Institution, Library
@@ -99,7 +99,8 @@ def _load(ids: list[int]) -> list[Invoice]:
                  lazyload(Invoice.owner_library), selectinload(Invoice.charges),
                  selectinload(Invoice.vendor).selectinload(Vendor.addresses),
                  selectinload(Invoice.vendor_account), selectinload(Invoice.created_by),
-                 selectinload(Invoice.approved_by))).all()
+                 selectinload(Invoice.approved_by), selectinload(Invoice.attachments).lazyload("*"),
+                 selectinload(Invoice.dated_notes).options(lazyload("*"), selectinload(InvoiceNote.author)))).all()
 
 
 # -- from our models to the file's data -------------------------------------------------------------
@@ -169,6 +170,14 @@ def _po_line(pol, institution: Institution) -> pd.POLineInfo:
                          publisher=pol.publisher, vendor_reference_number=pol.vendor_reference)
 
 
+def _note(note: InvoiceNote, customer: str) -> pd.Note:
+    author = note.author.username if note.author else ""
+    return pd.Note(note.text, pd.Audit(created_by=author, creation_date=note.created_at.date(), customer_id=customer,
+                                       institution_id=customer,
+                                       modified_by=note.edited_by.username if note.edited_by else author,
+                                       modification_date=(note.edited_at or note.created_at).date()))
+
+
 def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None = None) -> pd.InvoiceData:
     """Everything the export file says about ``invoice``, from the database. ``funds``: what was
     already read of each fund, kept between calls by a caller that exports many invoices."""
@@ -196,6 +205,7 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
         notes = (pd.Note(invoice.notes, pd.Audit(created_by=creator, creation_date=invoice.created_at.date(),
                                                  customer_id=customer, institution_id=customer,
                                                  modified_by=audit.modified_by, modification_date=changed)),)
+    notes += tuple(_note(n, customer) for n in invoice.dated_notes)   # the Notes tab (e.g. payment terms)
     vendor, account = invoice.vendor, invoice.vendor_account
     return pd.InvoiceData(
         number=invoice.number, reference_number=invoice.reference_number,
@@ -210,7 +220,7 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
         vendor_account_financial_sys_code=account.financial_sys_code if account else "",
         unique_identifier=invoice.erp_identifier, invoice_date=invoice.invoice_date, due_date=invoice.due_date,
         payment_method=PAYMENT_METHODS.get(invoice.payment_method, invoice.payment_method.upper()),
-        number_of_attachments=0, notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
+        number_of_attachments=len(invoice.attachments), notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
         exchange_rates=tuple(pd.ExchangeRateInfo(_rate(invoice, c), c, invoice.explicit_ratio is not None)
                              for c in fund_currencies),
         lines=lines)

@@ -36,6 +36,7 @@ from app.integrations.runs import execute, settled_inputs
 from app.ledger import InvalidPosting, LimitExceeded, TransactionKind, check_posting
 from app.ledger.money import AmountError, parse_amount
 from app.spreadsheets import MAX_FILE_BYTES
+from app.vendors.services import institution_currency
 
 JOB = "load_allocations"
 HANDLED, REJECTED = ".handled", ".rejected"
@@ -85,8 +86,9 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
             ctx.log.info(f"Already loaded on {seen.handled_at:%Y-%m-%d %H:%M} UTC as {seen.file_name}: "
                          "the same file again, nothing loaded.", file=name)
         else:
-            lines, errors = parse_allocation_file(data, file_type)
-            resolved, problems = _resolve(ctx.actor, lines) if lines else ([], [])
+            flawed: list[AllocationLine] = []
+            lines, errors = parse_allocation_file(data, file_type, flawed=flawed)
+            resolved, problems = _resolve(ctx.actor, lines, flawed) if lines or flawed else ([], [])
             errors = sorted(errors + problems, key=lambda e: (e.row or 0))
     if seen is not None and seen.status == "done":
         _finish(ctx, transport, name, _free_name(ctx, transport, name, HANDLED))
@@ -143,16 +145,20 @@ def _reject(ctx, name, target, data, sha256, seen, lines, errors: list[FileError
         ctx.log.error(e.message, file=name, record=e.record)
     bad_rows = {e.row for e in errors if e.row is not None}
     rows = len({ln.row for ln in lines} | bad_rows)
-    ctx.log.count(records=rows, failed=max(len(bad_rows), 1))
+    failed = max(len(bad_rows), 1)
+    ctx.log.count(records=rows, failed=failed, not_applied=max(rows - failed, 0))   # all or nothing
     what = f"{len(bad_rows)} of {rows} row(s) refused" if bad_rows else "the file cannot be loaded"
     ctx.log.error(f"File rejected ({what}); nothing was loaded. It is kept as {target}.", file=name)
     _remember(ctx, seen, name, data, sha256, "rejected")
 
 
-def _resolve(actor, lines: list[AllocationLine]) -> tuple[list[_Resolved], list[FileError]]:
-    """Fund and amount of every row, then the ledger rules for all rows together."""
+def _resolve(actor, lines: list[AllocationLine], flawed: list[AllocationLine] = ()
+             ) -> tuple[list[_Resolved], list[FileError]]:
+    """Fund and amount of every row, then the ledger rules for all rows together. ``flawed``: rows
+    the parser refused; their period and fund are checked too (every problem of a row is
+    reported), and they are never resolved."""
     periods = {m.erp_id: m.fiscal_period for m in db.session.scalars(select(FiscalPeriodMapping))}
-    wanted = {periods[ln.period_number].id for ln in lines if ln.period_number in periods}
+    wanted = {periods[ln.period_number].id for ln in [*lines, *flawed] if ln.period_number in periods}
     by_external: dict[tuple[int, str], list[Fund]] = {}
     by_code: dict[tuple[int, str], Fund] = {}
     if wanted:
@@ -163,31 +169,38 @@ def _resolve(actor, lines: list[AllocationLine]) -> tuple[list[_Resolved], list[
             by_code[(fund.fiscal_period_id, fund.code)] = fund
     resolved, errors = [], []
     fund_problems: dict[int, str | None] = {}
-    for ln in lines:
+    refused = {id(ln) for ln in flawed}
+    for ln in sorted([*lines, *flawed], key=lambda x: x.row):   # every problem of a row, not only its first
+        row_errors: list[str] = []
+        fund = None
         period = periods.get(ln.period_number)
-        if period is None:
-            errors.append(FileError(ln.row, f"FISCAL_PERIOD_ID {ln.period_number} stands for none of our "
-                                            "fiscal periods (see ERP fiscal periods in the administration)."))
-            continue
-        matches = by_external.get((period.id, ln.fund_ref)) or []
-        if len(matches) > 1:
-            errors.append(FileError(ln.row, f"External ID {ln.fund_ref} belongs to several funds in "
-                                            f"{period.code}: {', '.join(sorted(f.code for f in matches))}."))
-            continue
-        fund = matches[0] if matches else by_code.get((period.id, ln.fund_ref))
-        if fund is None:
-            errors.append(FileError(ln.row, f"No fund with external ID or code {ln.fund_ref} in {period.code}."))
-            continue
-        if fund.id not in fund_problems:
-            fund_problems[fund.id] = _not_postable(actor, fund)
-        problem = fund_problems[fund.id]
-        if problem:
-            errors.append(FileError(ln.row, problem))
-            continue
-        try:
-            amount = parse_amount(ln.amount, fund.currency)
-        except AmountError as exc:
-            errors.append(FileError(ln.row, f"AMOUNT: {exc}."))
+        if ln.period_number is None:
+            pass   # the parser said why
+        elif period is None:
+            row_errors.append(f"FISCAL_PERIOD_ID {ln.period_number} stands for none of our "
+                              "fiscal periods (see ERP fiscal periods in the administration).")
+        elif ln.fund_ref:
+            matches = by_external.get((period.id, ln.fund_ref)) or []
+            if len(matches) > 1:
+                row_errors.append(f"External ID {ln.fund_ref} belongs to several funds in "
+                                  f"{period.code}: {', '.join(sorted(f.code for f in matches))}.")
+            else:
+                fund = matches[0] if matches else by_code.get((period.id, ln.fund_ref))
+                if fund is None:
+                    row_errors.append(f"No fund with external ID or code {ln.fund_ref} in {period.code}.")
+        if fund is not None:
+            if fund.id not in fund_problems:
+                fund_problems[fund.id] = _not_postable(actor, fund)
+            if fund_problems[fund.id]:
+                row_errors.append(fund_problems[fund.id])
+        amount = None
+        if ln.amount is not None:   # without a fund, still checked (in the institution's currency)
+            try:
+                amount = parse_amount(ln.amount, fund.currency if fund is not None else institution_currency())
+            except AmountError as exc:
+                row_errors.append(f"AMOUNT: {exc}.")
+        if row_errors or id(ln) in refused:
+            errors.extend(FileError(ln.row, message) for message in row_errors)
             continue
         resolved.append(_Resolved(ln, fund, amount))
     errors.extend(_balance_errors(resolved))

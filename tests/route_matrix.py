@@ -7,6 +7,7 @@ from tests.route_matrix_roles import ADMIN, ALL, MONEY, PUBLIC  # noqa: F401
 MATRIX = {
     "main.index": ALL,
     "main.health": PUBLIC,
+    "api_page.index": ALL,
     "auth.login": PUBLIC,
     "auth.logout": ALL,
     "funds.dashboard": ALL,
@@ -25,6 +26,7 @@ MATRIX = {
     "funds.ledgers": ALL,
     "funds.edit_ledger": MONEY,
     "funds.edit_fund": MONEY,
+    "admin.index": ADMIN,
     "admin.users": ADMIN,
     "admin.edit_user": ADMIN,
     "admin.add_role": ADMIN,
@@ -45,7 +47,7 @@ INSTITUTION_WIDE = {
     "funds.edit_fiscal_period",
     "funds.close_fiscal_period",
     "funds.reopen_fiscal_period",
-    "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
+    "admin.index", "admin.users", "admin.edit_user", "admin.add_role", "admin.remove_role", "admin.libraries",
     "admin.fund_types",
 }
 API_INSTITUTION_WIDE = {"api.create_fiscal_period"}

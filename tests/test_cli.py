@@ -35,10 +35,11 @@ def test_init_and_demo_are_idempotent(app):
     from app.vendors.models import ExchangeRate, Vendor
     from app.orders.models import POLine
     assert [db.session.scalar(db.select(db.func.count()).select_from(m))
-            for m in (Vendor, ExchangeRate, BibRecord, POLine)] == [4, 4, 4 + 6, 6], \
-        "the demo has vendors, rates, records and orders (each with its record), created once"
+            for m in (Vendor, ExchangeRate, BibRecord, POLine)] == [4, 2 * 3, 4 + 6, 6], \
+        "the demo has vendors, rates (USD, GBP, JPY in two periods), records and orders (each with its record), " \
+        "created once"
     statuses = db.session.scalars(db.select(POLine.status).order_by(POLine.id)).all()
-    assert {"in_review", "sent", "waiting_for_invoice", "cancelled"} <= set(statuses)
+    assert {"in_review", "sent", "closed", "cancelled"} <= set(statuses)   # received and paid: closed
 
 
 def test_users_create_and_token(app):

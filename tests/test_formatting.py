@@ -1,4 +1,5 @@
 """Money formatting equals Babel's own formatting, for several currencies and locales."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -25,3 +26,23 @@ def test_money_matches_babel(units, currency, locale):
                                                   ("1000", "JPY", "1,000"), ("0", "USD", "0.00")])
 def test_money_examples(amount, currency, text):
     assert money(Decimal(amount), currency) == text
+
+
+def test_date_inputs_are_typed_as_the_pages_show_dates():
+    """Pages show dates as YYYY-MM-DD; a native date input would show the browser's own format
+    (12/05/2026 here, 05.12.2026 there). Every date input is a text input asking for YYYY-MM-DD."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent / "app"
+    for path in (root / "templates").rglob("*.html"):
+        assert 'type="date"' not in path.read_text(), path
+    for path in root.rglob("*.py"):
+        assert not re.search(r"(?<!Iso)DateField\(", path.read_text()), f"{path}: use forms_util.IsoDateField"
+
+
+def test_a_date_field_renders_as_text_with_the_iso_pattern(app, world):
+    from tests.helpers import login
+    html = login(app.test_client(), "invoicer").get("/invoices/new").data.decode()
+    field = re.search(r'<input[^>]*id="invoice_date"[^>]*>', html).group(0)
+    assert 'type="text"' in field and 'placeholder="YYYY-MM-DD"' in field and 'hx-post=' in field
+    assert 'pattern="\\d{4}-\\d{2}-\\d{2}"' in field

@@ -1,4 +1,4 @@
-"""Administrator pages: users with roles and scopes, libraries (with their delivery addresses), fund
+"""Administrator pages: the index of every administration page, users with roles and scopes, libraries (with their delivery addresses), fund
 types, and the institution's details printed on letters to vendors."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -26,6 +26,13 @@ def _institution_admins_only():
     # Administration is institution-wide: a library-scoped administrator may not manage users.
     if current_user.is_authenticated and not is_institution_admin(current_user):
         abort(403)
+
+
+@bp.get("")
+@roles_required(Role.ADMIN)
+def index():
+    """The administration index: every administration page, grouped (a page not installed is left out)."""
+    return render("admin/index.html")
 
 
 def _role_form() -> RoleForm:

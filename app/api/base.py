@@ -31,10 +31,17 @@ READ = ALL_ROLES
 MAX_PAGE = 10_000_000
 
 
+# Read-only routes a logged-in person may open in the browser: the session's user is kept there
+# when no token comes (no change is possible, so no CSRF either).
+SESSION_READABLE = frozenset({"api.openapi_document"})
+
+
 @bp.before_request
 def _token_auth():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not token and request.method in ("GET", "HEAD") and request.endpoint in SESSION_READABLE:
+        return   # the session's user, loaded as on the pages (none: 401 as ever)
     # Replace whatever a session cookie would have loaded: the API trusts the token alone.
     g._login_user = user_for_token(token) if token else None
     if g._login_user is None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from .scope import visible_funds_clause
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..ledger.money import parse_amount, quantize, quantize_percent, split
+from ..ledger.money import format_money, parse_amount, quantize, quantize_percent, split
 from . import services as funds
 from .models import Fund
 
@@ -109,6 +109,6 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
     if any(a and (a < 0) != (total < 0) for a in amounts):
         raise InvalidInput("Fund amounts take the sign of the total (negative only for a refund).", field)
     if sum(amounts) != total:
-        raise InvalidInput(f"The fund amounts add up to {format(sum(amounts), 'f')} {currency}; {what} is "
-                           f"{format(total, 'f')} {currency}. They must cover it exactly.", field)
+        raise InvalidInput(f"The fund amounts add up to {format_money(sum(amounts), currency)} {currency}; {what} is "
+                           f"{format_money(total, currency)} {currency}. They must cover it exactly.", field)
     return [(s.fund, None, a) for s, a in zip(rows, amounts)]

@@ -1,13 +1,13 @@
 """Forms for fiscal periods, ledgers, funds, allocations and transfers, and the distribution rows
 (fund, share) of the order and invoice forms."""
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..errors import InvalidInput, RuleViolation
 from ..extensions import db
-from ..forms_util import chosen
+from ..forms_util import IsoDateField, chosen
 from ..ids import parse_id
 from ..limits import free_text
 from .distribution import Share
@@ -39,8 +39,8 @@ class TransferForm(FlaskForm):
 class FiscalPeriodForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=20)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    start_date = DateField("Start date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
-    end_date = DateField("End date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    start_date = IsoDateField("Start date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    end_date = IsoDateField("End date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
     status = SelectField("Status", choices=STATUS_CHOICES)
 
 

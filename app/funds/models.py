@@ -57,7 +57,7 @@ class FiscalPeriod(db.Model):
         return self.start_date <= day <= self.end_date
 
     def __str__(self):
-        return f"{self.name} ({self.start_date:%d %b %Y} – {self.end_date:%d %b %Y})"
+        return f"{self.name} ({self.start_date.isoformat()} – {self.end_date.isoformat()})"   # ISO, as pages show dates
 
 
 class FiscalPeriodEvent(HistoryEntry, db.Model):

@@ -474,7 +474,7 @@ def edit_ledger(ledger_id=None):
         form.fiscal_period.data = request.args.get("period_id") or (str(current.id) if current else None)
     if ledger:
         for f in (form.code, form.fiscal_period, form.currency):
-            f.render_kw = {"disabled": True}
+            f.render_kw = {**(f.render_kw or {}), "disabled": True}
     if form.validate_on_submit():
         with saving(form) as saved:
             owner = db.session.get(Library, int(form.owner.data)) if form.owner.data else None

@@ -367,3 +367,29 @@ class BulkLoadInvoice(db.Model):
     number = db.Column(db.String(50), nullable=False)
     invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="SET NULL"), index=True)
     run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"), index=True)
+
+
+class AllowedHost(db.Model):
+    """An S/FTP server a test (not production) instance may connect to: ``host`` with ``port``, or
+    any port when it is NULL. Beside ERP_CONNECTION_ALLOWLIST (connection codes in the config file).
+    A removed entry is kept with who removed it and when (``removed_at``), so the page can say so."""
+    __tablename__ = "erp_allowed_host"
+
+    id = db.Column(db.Integer, primary_key=True)
+    host = db.Column(db.String(255), nullable=False)      # lower case
+    port = db.Column(db.Integer)
+    note = db.Column(db.String(200), nullable=False, default="")
+    added_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    added_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    removed_at = db.Column(db.DateTime)
+    removed_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    added_by = db.relationship("User", foreign_keys=[added_by_id])
+    removed_by = db.relationship("User", foreign_keys=[removed_by_id])
+
+    __table_args__ = (db.CheckConstraint("port IS NULL OR port BETWEEN 1 AND 65535", name="port_in_range"),)
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port else host

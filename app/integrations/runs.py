@@ -85,10 +85,11 @@ class RunLog:
     def __init__(self, run: JobRun):
         self.run_id = run.id
         self.files = self.records = self.records_failed = 0
+        self.not_applied = 0   # records without a problem of their own, refused with their file
         self.done = 0
         self.total: int | None = None
         self._pending: list[_Pending] = []
-        self._saved = (0, 0, 0, 0, None)
+        self._saved = (0, 0, 0, 0, None, 0)
         self.notes: list[str] = []   # added to the run's report line (e.g. "more remain: run again")
 
     # recording
@@ -105,10 +106,18 @@ class RunLog:
         """A sentence for the run's report line on Monitor Jobs."""
         self.notes.append(text)
 
-    def count(self, files: int = 0, records: int = 0, failed: int = 0) -> None:
+    def count(self, files: int = 0, records: int = 0, failed: int = 0, not_applied: int = 0) -> None:
+        """``failed``: records refused for a problem of their own; ``not_applied``: good records
+        refused with them (a file loaded all or nothing)."""
         self.files += files
         self.records += records
         self.records_failed += failed
+        self.not_applied += not_applied
+
+    @property
+    def applied_nothing(self) -> bool:
+        """Every record (or the only file) was refused: the run changed nothing it was given."""
+        return self.records_failed > 0 and self.records_failed + self.not_applied >= self.records
 
     def progress(self, done: int, total: int | None = None) -> None:
         self.done = done
@@ -136,15 +145,21 @@ class RunLog:
         """Commit the unit of work with its events and counters."""
         self._write()
         db.session.commit()
-        self._saved = (self.files, self.records, self.records_failed, self.done, self.total)
+        self._saved = (self.files, self.records, self.records_failed, self.done, self.total, self.not_applied)
 
     def rollback(self) -> None:
         """Undo the unit of work: its events and counts are dropped with it."""
         db.session.rollback()
         self._pending = []
-        self.files, self.records, self.records_failed, self.done, self.total = self._saved
+        self.files, self.records, self.records_failed, self.done, self.total, self.not_applied = self._saved
 
-    def finish(self, status: str, message: str = "") -> None:
+    def finish(self, status: str, message: str = "", *, refusals_fail: bool = True) -> None:
+        """``completed`` becomes ``failed`` when the run applied nothing because every record it
+        was given was refused (Monitor Jobs shows it red, and the failure notice goes out).
+        ``refusals_fail=False``: a job whose failed records wait to be tried again (letters not
+        yet delivered) is never failed for them alone."""
+        if status == "completed" and refusals_fail and self.applied_nothing:
+            status = "failed"
         run = self._write(status, message)
         tell_ended(run)
         db.session.commit()

@@ -21,7 +21,7 @@ import paramiko
 from flask import current_app
 
 from ..clock import utcnow
-from . import secrets
+from . import allowed_hosts, secrets
 from .paths import UnsafePath, clean_folder, is_safe_file_name, join
 
 DEFAULT_TIMEOUT = 30  # seconds, for connecting and for every network read or write
@@ -433,14 +433,11 @@ class FTPTransport(_RemoteTransport):
 # -- opening ---------------------------------------------------------------------------------------
 
 def check_allowed(connection) -> None:
-    """On an instance that is not production, only connections on the allow-list may be used."""
-    env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
-    if env == "production":
-        return
-    allowed = current_app.config.get("ERP_CONNECTION_ALLOWLIST") or []
-    if connection.code not in allowed:
-        raise TransferError(f"This is a {env} instance: connection {connection.code} is not on its allow-list "
-                            "(ERP_CONNECTION_ALLOWLIST in instance/config.py), so it is not used.")
+    """On an instance that is not production, only allowed connections may be used: their code in
+    ERP_CONNECTION_ALLOWLIST or their server on the allowed servers' list (:mod:`.allowed_hosts`)."""
+    refused = allowed_hosts.refusal(connection)
+    if refused:
+        raise TransferError(refused)
 
 
 def transport_settings(connection, timeout: float | None = None) -> dict:

@@ -28,7 +28,7 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
 from ..spreadsheets import safe_row
-from . import scheduler
+from . import allowed_hosts, scheduler
 from . import services as integrations
 from .edi.services import edi_schedules
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
@@ -82,8 +82,10 @@ def _done(message: str, target: str):
 @roles_required(*ADMIN)
 def index():
     env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
-    return render("integrations/index.html", connections=integrations.connections(), profiles=integrations.profiles(),
-                  environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [])
+    connections = integrations.connections()
+    return render("integrations/index.html", connections=connections, profiles=integrations.profiles(),
+                  environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [],
+                  allowed={c.id: allowed_hosts.why_allowed(c) for c in connections})
 
 
 # -- connections ---------------------------------------------------------------------------------------

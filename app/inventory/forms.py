@@ -1,9 +1,10 @@
 """Forms for bibliographic records, holdings, items and receiving."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import clock
+from ..forms_util import IsoDateField
 
 
 class RecordForm(FlaskForm):
@@ -32,7 +33,7 @@ class ItemForm(FlaskForm):
 
 
 class ReceiveForm(FlaskForm):
-    received_date = DateField("Received on", default=clock.today,
+    received_date = IsoDateField("Received on", default=clock.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 
@@ -55,7 +56,7 @@ class BindForm(FlaskForm):
 
 
 class WorkOrderDoneForm(FlaskForm):
-    received_date = DateField("Back on", default=clock.today, validators=[Optional()],
+    received_date = IsoDateField("Back on", default=clock.today, validators=[Optional()],
                               description="Empty: today.")
 
 
@@ -63,7 +64,7 @@ class ScanBoundItemForm(FlaskForm):
     barcode = StringField("Barcode of the bound item",
                           validators=[DataRequired(message="Scan or enter the barcode of the bound item."),
                                       Length(max=60)])
-    received_date = DateField("Back on", default=clock.today, validators=[Optional()])
+    received_date = IsoDateField("Back on", default=clock.today, validators=[Optional()])
 
 
 def suffix_ids(form, suffix: str):

@@ -71,6 +71,9 @@ class Item(db.Model):
     status = db.Column(db.String(20), nullable=False, default="not_in_place")
     received_date = db.Column(db.Date)
     po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id"), index=True)  # the order that created it
+    # An issue predicted by its order's publication pattern (kept true once it is received).
+    predicted = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    expected_date = db.Column(db.Date)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     holding = db.relationship("Holding", back_populates="items")
@@ -87,6 +90,11 @@ class Item(db.Model):
     @property
     def is_received(self) -> bool:
         return self.received_date is not None
+
+    @property
+    def is_predicted(self) -> bool:
+        """Predicted and still to come."""
+        return self.predicted and self.received_date is None
 
 
 # -- binding work orders -----------------------------------------------------------------------

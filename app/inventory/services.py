@@ -219,7 +219,7 @@ def receive_item(actor, item: Item, day: date | None = None) -> Item:
     """Mark an ordered item as arrived: in place, received on ``day`` (default today)."""
     _require_library(actor, item.holding.library_id)
     if item.received_date is not None or item.status != "not_in_place":
-        when = f" on {item.received_date:%d %b %Y}" if item.received_date else ""
+        when = f" on {item.received_date.isoformat()}" if item.received_date else ""
         raise RuleViolation(f"This item was already received{when}.", "received_date")
     item.status, item.received_date = "in_place", day or clock.today()
     db.session.flush()
@@ -335,7 +335,7 @@ def complete_work_order(actor, work_order: WorkOrder, day: date | None = None) -
     """The bound item is back: the work order is done, the item in place, received on ``day`` (default today)."""
     _require_library(actor, work_order.holding.library_id)
     if work_order.status != "open":
-        raise RuleViolation(f"Work order {work_order.number} was already done on {work_order.done_at:%d %b %Y}.",
+        raise RuleViolation(f"Work order {work_order.number} was already done on {work_order.done_at:%Y-%m-%d}.",
                             "status")
     item = work_order.new_item
     if item is None:

@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from ..errors import DomainError, InvalidInput
+from ..errors import DomainError, Duplicate, InvalidInput
 from ..extensions import db
 from ..funds import services as funds
 from ..funds.distribution import Share, parse_money, parse_percent
 from ..funds.scope import visible_funds_clause
+from ..ledger import format_money
 from ..funds.models import FiscalPeriod, Fund
 from ..orders import services as orders
 from ..orders.models import POLine
@@ -523,7 +525,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
     inv.invoice_date = values["invoice_date"].isoformat() if values.get("invoice_date") else \
         _text(_raw(inv, "invoice_date"))
     inv.currency = currency or _text(_raw(inv, "currency"))
-    inv.total_amount = format(values["total_amount"], "f") if values.get("total_amount") is not None else \
+    inv.total_amount = format_money(values["total_amount"], currency) if values.get("total_amount") is not None else \
         _text(_raw(inv, "total_amount"))
     vat_confirm = _text(_raw(inv, "vat_confirm")).lower() or None
     if vat_confirm is not None and vat_confirm not in VAT_ANSWERS:
@@ -554,6 +556,10 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
         if lf is not None:
             lines.append(lf)
     if inv.errors or any(ln.errors for ln in inv.lines):
+        try:   # every problem of the row: the number too, though the invoice is not tried
+            invoices.check_number_free(vendor, inv.number)
+        except DomainError as exc:
+            header_error("number", exc.message)
         return
     if not owner_given:
         owners = {lf.po_line.owner_library_id for lf in lines if lf.po_line is not None}
@@ -601,8 +607,12 @@ def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | 
                 continue
             if target == "unit_price":
                 unit_price = parsed
+                if parsed is not None:   # shown as the pages show money: 79 -> 79.00
+                    line.unit_price = format_money(parsed, currency)
             elif target == "total":
                 total = parsed
+                if parsed is not None:
+                    line.total = format_money(parsed, currency)
             else:
                 vat_amount = parsed
     flags = {}
@@ -653,6 +663,13 @@ def _shares(line: LinePreview, on: date | None, look: _Lookups) -> list[Share]:
                                   else "") + " (or it is not yours to use).")
             continue
         shares.append(Share(fund, (pct or "100").replace(",", ".")))
+    try:   # here too (as the invoice services would), beside the row's other problems
+        total = sum(parse_percent(s.value, "funds", "percent") for s in shares)
+    except InvalidInput as exc:
+        line.errors.append(f"Funds: {exc.message}")
+    else:
+        if shares and len(shares) == len(parts) and total != 100:
+            line.errors.append(f"The fund percents add up to {format(total, 'f')} %; they must make 100 %.")
     return shares
 
 
@@ -695,12 +712,29 @@ class _NeedsTrial(Exception):
 def _dry_run(actor, inv: InvoicePreview, look: invoices.Lookups) -> None:
     """The checks of create_invoice and process_invoice, writing nothing: raises their DomainErrors;
     sets the outcome and the review problems."""
-    checked = invoices.validate_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm, look=look)
-    if checked.governmental_vat:
+    duplicate = False
+    try:
+        checked = invoices.validate_invoice(actor, inv.fields, channel=CHANNEL, confirm=inv.vat_confirm, look=look)
+    except Duplicate as exc:   # the number is taken: still check the rest of its rows
+        _record(inv, exc)
+        duplicate = True
+        checked = invoices.validate_invoice(actor, replace(inv.fields, number=f"preview-{uuid.uuid4().hex[:16]}"),
+                                            channel=CHANNEL, confirm=inv.vat_confirm)
+    if checked.governmental_vat and not duplicate:
         raise _NeedsTrial
+    problems: list[DomainError] = []
     invoice = checked.invoice
-    _check_total(invoice)
-    charges.check_expenditure(invoice)
+    for check in (_check_total, charges.check_expenditure):   # each problem, not only the first
+        try:
+            check(invoice)
+        except DomainError as exc:
+            problems.append(exc)
+    if problems:
+        for exc in problems[:-1]:
+            _record(inv, exc)
+        raise problems[-1]
+    if duplicate:
+        return
     inv.warnings = [p.text for p in invoices.review_problems_for(actor, invoice, rules.review_problems(invoice))]
     rule = None if inv.warnings else rules.matching_approval_rule(invoice)
     if inv.warnings:
@@ -716,8 +750,8 @@ def _dry_run(actor, inv: InvoicePreview, look: invoices.Lookups) -> None:
 def _check_total(invoice: Invoice) -> None:
     expected = rules.expected_total(invoice)
     if expected != invoice.total_amount:
-        raise InvalidInput(f"The total amount {format(invoice.total_amount, 'f')} {invoice.currency} does not add "
-                           f"up: the lines, charges and VAT make {format(expected, 'f')} {invoice.currency}.",
+        raise InvalidInput(f"The total amount {format_money(invoice.total_amount, invoice.currency)} {invoice.currency} does not add "
+                           f"up: the lines, charges and VAT make {format_money(expected, invoice.currency)} {invoice.currency}.",
                            "total_amount")
 
 

@@ -16,7 +16,7 @@ from datetime import date
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -31,6 +31,7 @@ from ..forms_util import attach_error, chosen
 from ..funds import services as funds
 from ..funds.distribution import distribute
 from ..funds.forms import distribution_shares, mark_other_period_funds
+from ..funds.models import Fund
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain, quantize, split
 from ..org.models import Library
@@ -95,6 +96,13 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
         if str(fund.id) not in known:
             fund_choices.append((str(fund.id), fund.label))
             known.add(str(fund.id))
+    form.vat_fund.choices = [("", "The lines' funds")] + fund_choices[1:]
+    if form.vat_fund.data and str(form.vat_fund.data) not in known:
+        try:
+            fund = funds.get_fund(current_user, form.vat_fund.data)
+            form.vat_fund.choices.append((str(fund.id), fund.label))
+        except NotFound:
+            pass
     for entry in form.lines:
         _line_choices(entry.form, line_types, fund_choices)
         _keep_chosen(entry.form, known)
@@ -188,7 +196,7 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
         vat_level=form.vat_level.data, vat_inclusive=form.vat_inclusive.data, vat_code=form.vat_code.data or "",
         vat_percent=(form.vat_percent.data or "").strip() or None,
         vat_amount=(form.vat_amount.data or "").strip() or None, vat_separate_line=form.vat_separate_line.data,
-        lines=lines)
+        vat_fund=chosen(Fund, form.vat_fund.data, "vat_fund", "fund"), lines=lines)
 
 
 # -- errors on the form ------------------------------------------------------------------------
@@ -257,6 +265,7 @@ def _fill_from_invoice(form: InvoiceForm, invoice: Invoice) -> dict[str, str]:
     form.pro_rata.data = {None: "", True: "on", False: "off"}[invoice.pro_rata]
     form.vat_percent.data = _plain(invoice.vat_percent)
     form.vat_amount.data = format_plain(invoice.vat_amount, currency) if invoice.vat_amount else ""
+    form.vat_fund.data = str(invoice.vat_fund_id or "")
     for line in invoice.lines:
         if line.line_type == "vat":   # the separate VAT line: the service adds it again on saving
             continue
@@ -289,7 +298,7 @@ def _percents(distribution, net_price: Decimal) -> list[Decimal]:
 
 def _fill_from_po(form: InvoiceForm, po: PurchaseOrder) -> None:
     """Vendor, currency and owner of the PO, one line per open PO line (all editable before saving)."""
-    open_lines = [pol for pol in po.lines if pol.is_open]
+    open_lines = [pol for pol in po.lines if pol.is_open and not pol.is_unpaid]   # a gift is never invoiced
     form.vendor.data = str(po.vendor_id)
     form.owner_library.data = str(po.owner_library_id or "")
     form.currency.data = open_lines[0].currency if open_lines else po.vendor.currency
@@ -360,14 +369,10 @@ def _preview(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: s
 def _dialog_response(ctx: dict, question: str, check):
     answers = sorted(invoices.ANSWERS[check])
     dialog = {"question": question, "governmental": "add_vat" in answers, "then": _then()}
-    if is_htmx():
-        resp = make_response(render_template("invoices/_vat_dialog.html", dialog=dialog), 409)
-        resp.headers["HX-Retarget"] = "#dialog"
-        resp.headers["HX-Reswap"] = "innerHTML"
-        resp.vary.add("HX-Request")
-        return resp
     ctx["dialog"] = dialog
-    return render(PAGE, status=409, **ctx)
+    # HTMX gets the whole editor (the form as posted, now valid, with the question): messages of an
+    # earlier refusal under fields since filled in must not stay on the page behind the dialog.
+    return _refused(ctx["form"], ctx, status=409)
 
 
 def _then() -> str:
@@ -406,8 +411,8 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     else:
         form = _new_errors(InvoiceForm(formdata=None))
     url = request.full_path.rstrip("?")   # this form's own URL, asked again when the invoice date changes
-    form.invoice_date.render_kw = {"hx-post": url, "hx-trigger": "change", "hx-swap": "none",
-                                   "hx-vals": '{"refresh_funds": "1"}'}
+    form.invoice_date.render_kw = {**form.invoice_date.render_kw, "hx-post": url, "hx-trigger": "change",
+                                   "hx-swap": "none", "hx-vals": '{"refresh_funds": "1"}'}
     charge_values: dict[str, str] = {}
     if not posted:
         if invoice is not None:
@@ -466,11 +471,11 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
     return redirect_to(url)
 
 
-def _refused(form: InvoiceForm, ctx: dict):
+def _refused(form: InvoiceForm, ctx: dict, status: int = 422):
     while not form.lines:
         form.lines.append_entry()
         _line_choices(form.lines[-1].form, ctx["line_types"], ctx["fund_choices"])
-    return render(PAGE, EDITOR, status=422, **ctx)
+    return render(PAGE, EDITOR, status=status, **ctx)
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])

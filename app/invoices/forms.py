@@ -5,9 +5,10 @@ name the field (or the line) when they refuse, so the message lands next to what
 Choices (vendors, owners, funds, line types) are filled per request by the view.
 """
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..forms_util import IsoDateField
 from ..limits import free_text
 from .models import PAYMENT_METHODS
 
@@ -27,8 +28,8 @@ class InvoiceLineForm(Form):
     total = StringField("Total", description="Empty: quantity × unit price")
     fully_invoiced = BooleanField("Fully invoiced", default=True)
     price_note = StringField("Price note", validators=[Optional(), Length(max=300)])
-    subscription_from = DateField("Subscription from", validators=[Optional()])
-    subscription_to = DateField("Subscription to", validators=[Optional()])
+    subscription_from = IsoDateField("Subscription from", validators=[Optional()])
+    subscription_to = IsoDateField("Subscription to", validators=[Optional()])
     reporting_code = StringField("Reporting code", validators=[Optional(), Length(max=40)])
     vat_code = StringField("VAT code", validators=[Optional(), Length(max=20)])
     vat_percent = StringField("VAT %")
@@ -53,8 +54,8 @@ class InvoiceForm(FlaskForm):
     number = StringField("Invoice number", validators=[Length(max=50)])
     vendor = SelectField("Vendor", coerce=str, validate_choice=False)
     vendor_account = SelectField("Vendor account", coerce=str, validate_choice=False)
-    invoice_date = DateField("Invoice date", validators=[Optional()])
-    due_date = DateField("Due date", validators=[Optional()])
+    invoice_date = IsoDateField("Invoice date", validators=[Optional()])
+    due_date = IsoDateField("Due date", validators=[Optional()])
     currency = StringField("Currency", validators=[Optional(), Length(max=3)], description="Empty: the vendor's")
     total_amount = StringField("Total amount", description="As printed on the invoice; negative for a refund.")
     owner_library = SelectField("Owner", coerce=str, validate_choice=False)  # the service checks the scope
@@ -74,4 +75,5 @@ class InvoiceForm(FlaskForm):
     vat_percent = StringField("VAT %")
     vat_amount = StringField("VAT amount", description="Empty: computed from the percent.")
     vat_separate_line = BooleanField("Post the VAT as a separate adjustment line")
+    vat_fund = SelectField("VAT fund", coerce=str, validate_choice=False)   # the service checks the fund
     lines = FieldList(FormField(InvoiceLineForm), min_entries=0)

@@ -82,6 +82,7 @@ class Invoice(db.Model):
     vat_percent = db.Column(Percent())
     vat_amount = db.Column(Money(), nullable=False, default=0)
     vat_separate_line = db.Column(db.Boolean, nullable=False, default=False)  # else expended from the lines' funds
+    vat_fund_id = db.Column(db.Integer, db.ForeignKey("fund.id"))   # the separate VAT line's fund (a "tax" fund)
     vat_confirmed = db.Column(db.String(40), nullable=False, default="")      # the confirmation given, if any
     governmental_for_id = db.Column(db.Integer, db.ForeignKey("invoice.id"))  # VAT invoice raised for this one
     erp_identifier = db.Column(db.String(16), unique=True)   # stable 16-digit id for the ERP export
@@ -109,6 +110,7 @@ class Invoice(db.Model):
     history = db.relationship("InvoiceEvent", back_populates="invoice", order_by="InvoiceEvent.id",
                               cascade="save-update, merge")
     governmental_for = db.relationship("Invoice", remote_side=[id])
+    vat_fund = db.relationship("Fund")
 
     __table_args__ = (
         db.UniqueConstraint("vendor_id", "number", name="uq_invoice_vendor_number"),
@@ -295,3 +297,44 @@ class ApprovalRule(db.Model):
     vendor = db.relationship("Vendor")
     fund = db.relationship("Fund")
     owner_library = db.relationship("Library")
+
+
+class InvoiceNote(db.Model):
+    """A dated note on an invoice (the Notes tab; e.g. the payment terms for the ERP), with its
+    author. Edited or deleted only by its author or an administrator; the history keeps each change."""
+    __tablename__ = "invoice_note"
+
+    id = db.Column(db.Integer, primary_key=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = db.Column(db.Text, nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    edited_at = db.Column(db.DateTime)
+    edited_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    invoice = db.relationship("Invoice", backref=db.backref("dated_notes", order_by="InvoiceNote.id",
+                                                            cascade="all, delete-orphan", passive_deletes=True))
+    author = db.relationship("User", foreign_keys=[author_id], lazy="joined")
+    edited_by = db.relationship("User", foreign_keys=[edited_by_id])
+
+
+class InvoiceAttachment(db.Model):
+    """A file attached to an invoice: kept under a random name in the attachments folder
+    (:mod:`app.storage`); ``file_name`` is the cleaned name the person gave it."""
+    __tablename__ = "invoice_attachment"
+
+    id = db.Column(db.Integer, primary_key=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="CASCADE"), nullable=False, index=True)
+    file_name = db.Column(db.String(200), nullable=False)
+    stored_name = db.Column(db.String(32), nullable=False, unique=True)
+    content_type = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    invoice = db.relationship("Invoice", backref=db.backref("attachments", order_by="InvoiceAttachment.id",
+                                                            cascade="all, delete-orphan", passive_deletes=True))
+    uploaded_by = db.relationship("User", lazy="joined")
+
+    __table_args__ = (db.CheckConstraint("size > 0", name="size_positive"),)

@@ -16,6 +16,7 @@ from ..errors import Duplicate, Forbidden, InvalidInput, RuleViolation
 from ..extensions import db
 from ..funds.distribution import parse_money, parse_percent
 from ..funds.models import Fund
+from ..ledger import format_money
 from ..org.models import Library
 from ..vendors import services as vendors
 from ..vendors.models import Vendor
@@ -48,8 +49,8 @@ def review_problems(invoice: Invoice) -> list[str]:
     if "total_mismatch" in rules:
         lines_total = expected_total(invoice)
         if lines_total != invoice.total_amount:
-            problems.append(f"The invoice total {format(invoice.total_amount, 'f')} {currency} differs from its "
-                            f"lines and charges, {format(lines_total, 'f')} {currency}.")
+            problems.append(f"The invoice total {format_money(invoice.total_amount, currency)} {currency} differs from its "
+                            f"lines and charges, {format_money(lines_total, currency)} {currency}.")
     for line in invoice.lines:
         if "line_without_funds" in rules and not line.distribution:
             problems.append(f"Line {line.position} has no fund.")
@@ -62,8 +63,8 @@ def review_problems(invoice: Invoice) -> list[str]:
             threshold = rule.threshold_percent or Decimal(0)
             difference = abs(line.total - pol.net_price) / pol.net_price * 100
             if difference > threshold:
-                problems.append(f"Line {line.position}: {format(line.total, 'f')} {currency} differs from the "
-                                f"price of {pol.number}, {format(pol.net_price, 'f')} {currency}, by "
+                problems.append(f"Line {line.position}: {format_money(line.total, currency)} {currency} differs from the "
+                                f"price of {pol.number}, {format_money(pol.net_price, currency)} {currency}, by "
                                 f"{difference.quantize(Decimal('0.1'))} % (more than {format(threshold, 'f')} %).")
     if "no_exchange_rate" in rules and invoice.explicit_ratio is None:
         try:

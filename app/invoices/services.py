@@ -33,7 +33,7 @@ from ..errors import DomainError, Duplicate, Forbidden, InvalidInput, NotFound, 
 from ..extensions import db
 from ..formatting import history_text
 from ..funds import services as funds
-from ..funds.distribution import Share, distribute, parse_money, parse_percent, visible_fund_ids
+from ..funds.distribution import Share, distribute, fund_usable, parse_money, parse_percent, visible_fund_ids
 from ..funds.models import Fund
 from ..ledger.invoicing import VatCheck, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize
@@ -88,6 +88,7 @@ ACTIONS = {
     "erp_rejected": (APPROVERS, tuple(TRANSITIONS["erp_rejected"])),
     "send_back": (OPERATORS, tuple(TRANSITIONS["send_back_to_review"])),
     "change_owner": (OPERATORS, tuple(STATUSES)),
+    "edit_line_notes": (OPERATORS, ("ready_to_be_paid", "waiting_for_payment", "closed")),
     "delete": (DELETERS, EDITABLE),
 }
 
@@ -176,6 +177,7 @@ class InvoiceFields:
     vat_percent: object = None
     vat_amount: object = None
     vat_separate_line: bool = False
+    vat_fund: Fund | None = None      # the separate VAT line's (or governmental invoice's) fund; None: the lines'
     lines: list[LineFields] = field(default_factory=list)
 
 
@@ -229,6 +231,11 @@ def _check_unique(vendor: Vendor, number: str, invoice_id: int | None = None) ->
                         "unique per vendor.", "number")
 
 
+def check_number_free(vendor: Vendor, number: str) -> None:
+    """:class:`Duplicate` when ``vendor`` already has an invoice ``number`` (any case)."""
+    _check_unique(vendor, (number or "").strip())
+
+
 @dataclass
 class _Line:
     values: dict
@@ -253,6 +260,8 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
         raise InvalidInput(f"{where.capitalize()}: the note is longer than {MAX_TEXT_LENGTH:,} characters.", "lines")
     if f.po_line is not None and f.po_line.id not in look.visible_pols:
         raise NotFound("No such PO line.")
+    if f.po_line is not None:
+        orders.refuse_invoicing(f.po_line, where)
     vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines", f"VAT % on {where}")
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else \
         parse_money(f.vat_amount, currency, "lines", f"VAT amount on {where}")
@@ -388,13 +397,60 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
     _require(actor, OPERATORS, invoice.owner_library_id, "change the owner of invoices")
     new = owner.id if owner else None
     _require(actor, OPERATORS, new, "change the owner of invoices")
+    _lock(invoice)
     if new != invoice.owner_library_id:
+        unusable = sorted({d.fund.code for line in invoice.lines for d in line.distribution
+                           if not fund_usable(d.fund, new)}
+                          | ({invoice.vat_fund.code} if invoice.vat_fund and not fund_usable(invoice.vat_fund, new)
+                             else set()))
+        if unusable:
+            raise RuleViolation(f"Fund {', '.join(unusable)} of invoice {invoice.number} is not available to "
+                                f"{owner.code if owner else 'the whole institution'}: change the lines' funds first "
+                                "(or choose another owner).", "owner")
         history.log(invoice, actor, "edit", "owner",
                     invoice.owner_library.code if invoice.owner_library else "Institution",
                     owner.code if owner else "Institution")
         invoice.owner_library_id, invoice.owner_library = new, owner
     db.session.flush()
     return invoice
+
+
+# What stays editable on the lines of an invoice past approval (closed included): never money,
+# funds or PO lines. Field -> (label, longest).
+LINE_NOTE_FIELDS = {"price_note": ("price note", 300), "reporting_code": ("reporting code", 40),
+                    "note": ("note", MAX_TEXT_LENGTH)}
+
+
+def edit_line_notes(actor, invoice: Invoice, position: int, values: dict) -> InvoiceLine:
+    """Change the price note, reporting code or note of one line of an invoice that is approved,
+    exported or closed (the full edit needs it back in review); each change goes to the history.
+    Any other field is refused: what was expended stays as it was."""
+    _require(actor, OPERATORS, invoice.owner_library_id, "edit invoice lines")
+    _lock(invoice)
+    if invoice.status not in ACTIONS["edit_line_notes"][1]:
+        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: edit its lines with the invoice "
+                            "itself.", "status")
+    others = sorted(set(values) - set(LINE_NOTE_FIELDS))
+    if others:
+        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: only the price note, reporting "
+                            f"code and note of its lines can change, not {', '.join(others)}. Send it back to "
+                            "review to change more.", others[0])
+    line = next((ln for ln in invoice.lines if ln.position == position), None)
+    if line is None:
+        raise NotFound(f"Invoice {invoice.number} has no line {position}.")
+    cleaned = {}
+    for name, value in values.items():
+        label, longest = LINE_NOTE_FIELDS[name]
+        value = (value or "").strip()
+        if len(value) > longest:
+            raise InvalidInput(f"Line {position}: the {label} is longer than {longest:,} characters.", name)
+        cleaned[name] = value
+    for name, value in cleaned.items():
+        if getattr(line, name) != value:
+            history.log(invoice, actor, "edit", name, getattr(line, name), value, line=position)
+            setattr(line, name, value)
+    db.session.flush()
+    return line
 
 
 @dataclass
@@ -461,11 +517,25 @@ def _clean_body(actor, f: InvoiceFields, header: dict, confirm: str | None, look
                            "own fund.", "charges")
     if amounts and not any(ln.values["line_type"] == "regular" for ln in lines):
         raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
-    values = {"vat_level": vat_level, "vat_percent": vat_percent, "vat_amount": vat_amount,
+    vat_fund = _clean_vat_fund(actor, f, header, vat_level, add_governmental)
+    values = {"vat_level": vat_level, "vat_percent": vat_percent, "vat_amount": vat_amount, "vat_fund": vat_fund,
               "vat_confirmed": (check.value + (f":{confirm}" if confirm in ("add_vat", "no_vat") else ""))
               if check.needs_confirmation else "",
               "pro_rata": f.pro_rata}
     return _Body(lines, values, amounts, add_governmental)
+
+
+def _clean_vat_fund(actor, f: InvoiceFields, header: dict, vat_level: str, governmental: bool) -> Fund | None:
+    """The fund chosen for the VAT (a "tax" fund), instead of the lines' funds: only for exclusive
+    VAT on the whole invoice posted on its own line or raised to the governmental vendor."""
+    if f.vat_fund is None:
+        return None
+    if vat_level != "invoice" or header["vat_inclusive"] or not (header["vat_separate_line"] or governmental):
+        raise InvalidInput("A VAT fund takes exclusive VAT on the whole invoice, posted as a separate VAT line: "
+                           "choose those, or leave the VAT fund empty to charge the lines' funds.", "vat_fund")
+    distribute(actor, [Share(f.vat_fund, "100")], "percent", Decimal(0), header["currency"],
+               header["owner_library_id"], field="vat_fund", what="the VAT")
+    return f.vat_fund
 
 
 def _fill(actor, invoice: Invoice, f: InvoiceFields, header: dict, confirm: str | None, record: bool) -> bool:
@@ -639,7 +709,10 @@ def _raise_governmental_invoice(actor, invoice: Invoice) -> Invoice:
 
 
 def _vat_parts(invoice: Invoice, refusal: str) -> list[tuple[Fund, Decimal]]:
-    """The invoice's VAT over the funds of its regular lines, in proportion to their amounts there."""
+    """The invoice's VAT on its chosen VAT fund, else over the funds of its regular lines, in
+    proportion to their amounts there."""
+    if invoice.vat_fund is not None:
+        return [(invoice.vat_fund, invoice.vat_amount)]
     weights = defaultdict(Decimal)
     for line in invoice.lines:
         if line.line_type == "regular":
@@ -689,7 +762,33 @@ def _duplicate_for(viewer, invoice: Invoice) -> tuple[str, int | None]:
 
 def process_invoice(actor, invoice: Invoice) -> Invoice:
     """Save and continue: run the review rules (any problem keeps it In Review with the reasons),
-    then the approval rules (automatic approval, or In Approval for an invoice manager)."""
+    then the approval rules (automatic approval, or In Approval for an invoice manager). The VAT
+    invoice raised to the governmental vendor for it, still In Review, is processed once this one
+    has passed its review (:func:`_process_governmental`)."""
+    _run_rules(actor, invoice)
+    _process_governmental(actor, invoice)
+    return invoice
+
+
+def _process_governmental(actor, invoice: Invoice) -> None:
+    """The governmental VAT invoice follows its invoice into the workflow, like any invoice after
+    its creation: review rules, then approval rules. When that fails (e.g. its fund cannot take the
+    VAT), it stays In Review with the reason in its history, and its own invoice is not held back."""
+    if invoice.status == "in_review":
+        return
+    vat_invoice = db.session.scalar(select(Invoice).where(Invoice.governmental_for_id == invoice.id,
+                                                          Invoice.status == "in_review"))
+    if vat_invoice is None or not in_scope(library_scope(actor, OPERATORS), vat_invoice.owner_library_id):
+        return
+    try:
+        with db.session.begin_nested():
+            _run_rules(actor, vat_invoice)
+    except DomainError as exc:
+        history.log(vat_invoice, actor, "review", "problems", "", "not processed", exc.message)
+        db.session.flush()
+
+
+def _run_rules(actor, invoice: Invoice) -> Invoice:
     _require(actor, OPERATORS, invoice.owner_library_id, "process invoices")
     _lock(invoice)
     refuse_unless("to_approval", invoice)
@@ -873,6 +972,7 @@ def mark_exported(actor, invoice: Invoice, *, flush: bool = True) -> Invoice:
     invoice.exported_at = utcnow()
     if settings.get("handle_invoice_payment"):
         history.transition(invoice, actor, "exported", "exported to the ERP")
+        _mark_po_lines_sent(actor, invoice.lines)
     else:
         refuse_unless("exported_and_closed", invoice)
         _close(actor, invoice, "exported to the ERP")
@@ -921,7 +1021,28 @@ def mark_many_exported(actor, invoice_ids: list[int]) -> dict[int, Exported]:
     db.session.execute(insert(InvoiceEvent), [
         dict(history.event_values(r.number, r.code, actor, "exported", "status", STATUSES[old], STATUSES[new],
                                   "exported to the ERP"), invoice_id=r.id, at=now) for r in rows])
+    _mark_po_lines_sent(actor, db.session.scalars(
+        select(InvoiceLine).join(POLine, POLine.id == InvoiceLine.po_line_id)
+        .where(InvoiceLine.invoice_id.in_([r.id for r in rows]), InvoiceLine.fully_invoiced,
+               POLine.invoice_sent == false(), POLine.status != "closed")
+        .options(selectinload(InvoiceLine.po_line)).order_by(InvoiceLine.id)).all())
     return {r.id: Exported(r.number, r.code, new) for r in rows}
+
+
+def _mark_po_lines_sent(actor, lines) -> None:
+    """The invoice went to the ERP: each PO line it fully invoices notes it, and closes when it is
+    also received (as a paid one would); once per PO line, in its history."""
+    for line in lines:
+        if line.po_line is not None and line.fully_invoiced and not line.po_line.invoice_sent:
+            orders.record_invoicing(actor, line.po_line, fully_invoiced=True, sent=True)
+
+
+def _unmark_po_lines_sent(actor, invoice: Invoice) -> None:
+    """Back to review: the PO lines still open no longer count this invoice as sent."""
+    for line in invoice.lines:
+        pol = line.po_line
+        if pol is not None and line.fully_invoiced and pol.invoice_sent and pol.status != "closed":
+            orders.record_invoicing(actor, pol, sent=False)
 
 
 def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: date, amount,
@@ -1013,6 +1134,7 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
                                    note=f"Invoice {invoice.number} back to review", on=clock.today())
     charges.remember(invoice, rows)
     history.transition(invoice, actor, "erp_rejected" if erp else "send_back_to_review", reason)
+    _unmark_po_lines_sent(actor, invoice)
     invoice.alert = f"{ERP_REJECTED}{reason}" if erp else f"Sent back to review: {reason}"
     invoice.approved_at = invoice.approved_by_id = invoice.closed_at = None
     db.session.flush()

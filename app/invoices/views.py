@@ -21,14 +21,14 @@ from ..errors import DomainError, InvalidInput, RuleViolation
 from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..forms_util import chosen
-from ..funds.models import Fund
+from ..funds.models import Fund, FundTransaction
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
 from ..listing import ListFilter, Page, list_links
 from ..listing import contains as _contains
 from ..orders import services as orders
-from ..orders.models import POLine
+from ..orders.models import POLine, PurchaseOrder
 from ..org.models import Library
 from ..saving import saving
 from ..vendors.models import Vendor
@@ -464,6 +464,17 @@ def change_owner(invoice_id):
     return _act(invoice_id, change)
 
 
+@bp.post("/invoices/<int:invoice_id>/lines/<int:line_position>/notes")
+@roles_required(*OPERATE)
+def edit_line_notes(invoice_id, line_position):
+    """The price note, reporting code and note of a line of an approved, exported or closed invoice."""
+    def change(invoice):
+        invoices.edit_line_notes(current_user, invoice, line_position,
+                                 {name: request.form.get(name, "") for name in invoices.LINE_NOTE_FIELDS})
+        return f"Line {line_position} of invoice {invoice.number} saved (its history keeps the change)."
+    return _act(invoice_id, change)
+
+
 @bp.post("/invoices/<int:invoice_id>/delete")
 @roles_required(*DELETE)
 def delete(invoice_id):
@@ -485,8 +496,8 @@ def delete(invoice_id):
 @bp.get("/find")
 @roles_required(*VIEW)
 def find():
-    """Invoices, PO lines, vendors and funds matching ``q``: the first ten of each, counted, with
-    a link to the full list."""
+    """Invoices, PO lines, purchase orders, vendors, funds and fund transactions (by reference)
+    matching ``q``: the first ten of each, counted, with a link to the full list where there is one."""
     from ..funds import services as funds
 
     q = (request.args.get("q") or "").strip()[:200]
@@ -505,6 +516,15 @@ def find():
             Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like)) \
             .order_by(Fund.fiscal_period_id.desc(), Fund.code)
         sections["funds"] = (db.session.scalars(fund_query.limit(FIND_LIMIT)).all(), _count(fund_query))
+        po_query = select(PurchaseOrder).where(orders.visible_pos_clause(current_user),
+                                               PurchaseOrder.number.ilike(like)).order_by(PurchaseOrder.id.desc())
+        sections["pos"] = (db.session.scalars(po_query.limit(FIND_LIMIT)).all(), _count(po_query))
+        # A transaction's reference names what caused it (an invoice, a PO line, a transfer…).
+        transaction_query = select(FundTransaction).where(
+            FundTransaction.fund_id.in_(select(Fund.id).where(visible_funds_clause(current_user))),
+            FundTransaction.reference.ilike(like)).order_by(FundTransaction.id.desc())
+        sections["transactions"] = (db.session.scalars(transaction_query.limit(FIND_LIMIT)).all(),
+                                    _count(transaction_query))
     return render("invoices/find.html", q=q, sections=sections, limit=FIND_LIMIT)
 
 

@@ -5,7 +5,7 @@ functions, and they can be tested without an application.
 """
 from .money import (  # noqa: F401
     AmountError, MAX_AMOUNT, check_range, has_percent_precision, minor_unit, parse_amount, quantize,
-    quantize_percent, split, format_plain,
+    quantize_percent, split, format_plain, format_money,
 )
 from .balances import (  # noqa: F401
     Balance, FundRules, InvalidPosting, LimitExceeded, TransactionKind, check_posting, effect_of,

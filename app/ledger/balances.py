@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
-from .money import MAX_AMOUNT, _plain_digits, format_plain, quantize, within_range
+from .money import MAX_AMOUNT, _plain_digits, format_money, quantize, within_range
 
 ZERO = Decimal("0")
 
@@ -79,10 +79,10 @@ class LimitExceeded(Exception):
             TransactionKind.TRANSFER: "transfer out",
             TransactionKind.ALLOCATION: "give back",
         }.get(kind, "release")
-        sum_text = f" {format_plain(abs(amount), currency)} {currency}" if amount is not None else " this amount"
+        sum_text = f" {format_money(abs(amount), currency)} {currency}" if amount is not None else " this amount"
         super().__init__(
             f"Fund {fund_label} cannot {what}{sum_text}: it is short by "
-            f"{format_plain(shortfall, currency)} {currency}.")
+            f"{format_money(shortfall, currency)} {currency}.")
 
 
 class InvalidPosting(ValueError):
@@ -102,17 +102,17 @@ def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal
     kind = TransactionKind(kind)
     if not within_range(amount):
         raise InvalidPosting(f"{_plain_digits(amount)} {currency} is beyond the largest amount the ledger holds "
-                             f"(below {format_plain(MAX_AMOUNT, currency)}).")
+                             f"(below {format_money(MAX_AMOUNT, currency)}).")
     after = balance + effect_of(kind, amount)
     for name in ("allocated", "encumbered", "expended"):
         total = getattr(after, name)
         if not within_range(total):
-            raise InvalidPosting(f"Fund {fund_label} cannot take {format_plain(amount, currency)} {currency}: its "
-                                 f"{name} total would be {format_plain(total, currency)} {currency}, beyond the "
-                                 f"largest amount the ledger holds (below {format_plain(MAX_AMOUNT, currency)}).")
+            raise InvalidPosting(f"Fund {fund_label} cannot take {format_money(amount, currency)} {currency}: its "
+                                 f"{name} total would be {format_money(total, currency)} {currency}, beyond the "
+                                 f"largest amount the ledger holds (below {format_money(MAX_AMOUNT, currency)}).")
     if kind is TransactionKind.DISENCUMBRANCE and (amount < 0 or after.encumbered < 0):
-        raise InvalidPosting(f"Fund {fund_label} has only {format_plain(balance.encumbered, currency)} {currency} "
-                             f"encumbered; it cannot release {format_plain(amount, currency)} {currency}.")
+        raise InvalidPosting(f"Fund {fund_label} has only {format_money(balance.encumbered, currency)} {currency} "
+                             f"encumbered; it cannot release {format_money(amount, currency)} {currency}.")
     if kind is TransactionKind.ENCUMBRANCE and amount < 0:
         raise InvalidPosting("An encumbrance is positive; release money with a disencumbrance.")
     start = base or balance

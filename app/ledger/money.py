@@ -144,6 +144,14 @@ def format_plain(amount: Decimal, currency: str) -> str:
     return f"{value.copy_abs() if value == 0 else value:f}"  # never "-0.00"
 
 
+def format_money(amount: Decimal, currency: str) -> str:
+    """The amount as a person reads it, on pages and in messages alike: thousands grouped, the
+    currency's decimals ("1,234.50"; JPY "1,235"). ``app.formatting.money`` gives it the locale's
+    symbols; files and the API carry :func:`format_plain`."""
+    value = quantize(Decimal(amount), currency)
+    return format(value.copy_abs() if value == 0 else value, f",.{minor_unit(currency)}f")
+
+
 def split(total: Decimal, weights: Sequence[Decimal | int], currency: str) -> list[Decimal]:
     """Split ``total`` in proportion to ``weights`` so that the parts add up exactly.
 

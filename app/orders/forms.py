@@ -4,13 +4,15 @@ Amounts, percents and quantities stay text here: the services parse them into De
 name the field when they refuse, so the message lands next to what was typed.
 """
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
+from ..forms_util import IsoDateField
 from ..limits import free_text
-from .models import MATERIAL_FORMS, ORDER_TYPES
+from .models import ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES
+from .prediction import CHRONOLOGIES, FREQUENCIES
 
 FUND_ROWS = 5
 
@@ -25,6 +27,8 @@ class POLineForm(FlaskForm):
     vendor_account = SelectField("Vendor account", coerce=str, validators=[Optional()])
     order_type = SelectField("Order type", choices=list(ORDER_TYPES.items()), default="one_time")
     material_form = SelectField("Material form", choices=list(MATERIAL_FORMS.items()), default="physical")
+    acquisition_method = SelectField("Acquisition method", choices=list(ACQUISITION_METHODS.items()),
+                                     default="purchase")
     packaging = SelectField("Packaging", default="auto", choices=[("auto", "Automatic"), ("manual", "Manual")])
     owner_library = SelectField("Owner", coerce=str, validators=[Optional()])
     inventory_library = SelectField("Receiving library", coerce=str, validators=[Optional()])
@@ -37,7 +41,7 @@ class POLineForm(FlaskForm):
     publisher = StringField("Publisher", validators=[Optional(), Length(max=300)])
     publication_date = StringField("Publication date", validators=[Optional(), Length(max=40)])
     currency = StringField("Currency", validators=[Optional(), Length(max=3)])
-    list_price = StringField("List price", validators=[DataRequired(message="Enter the list price.")])
+    list_price = StringField("List price", validators=[Optional()])   # required for purchases (the service says)
     discount = StringField("Discount %", default="0", validators=[Optional()])
     quantity = StringField("Quantity", default="1", validators=[DataRequired(message="Enter the quantity.")])
     distribution_method = SelectField("Distribution by", default="percent",
@@ -46,8 +50,8 @@ class POLineForm(FlaskForm):
     reporting_code = StringField("Reporting code", validators=[Optional(), Length(max=40)])
     vendor_reference = StringField("Vendor reference number", validators=[Optional(), Length(max=100)])
     note = TextAreaField("Note", validators=[Optional(), free_text()])
-    expected_receipt_date = DateField("Expected receipt", validators=[Optional()])
-    renewal_date = DateField("Renewal date", validators=[Optional()])
+    expected_receipt_date = IsoDateField("Expected receipt", validators=[Optional()])
+    renewal_date = IsoDateField("Renewal date", validators=[Optional()])
     renewal_period_months = StringField("Renewal period (months)", default="12", validators=[Optional()])
     manual_renewal = BooleanField("Renew by hand (otherwise renewed automatically)")
 
@@ -63,14 +67,29 @@ for _n in range(1, FUND_ROWS + 1):
 
 class ReceiveForm(FlaskForm):
     items = MultiCheckboxField("Items", coerce=str, validators=[Optional()])
-    received_date = DateField("Received on", default=clock.today,
+    received_date = IsoDateField("Received on", default=clock.today,
                               validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
     enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)], description="e.g. v.2 or no.4")
     chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2026")
 
 
+class PatternForm(FlaskForm):
+    """A continuous order's publication pattern (the services check the numbers and name the field)."""
+    frequency = SelectField("Frequency", default="monthly", choices=[(k, v[0]) for k, v in FREQUENCIES.items()])
+    first_date = IsoDateField("Next issue expected on", validators=[Optional()],
+                           description="The first issue to predict (not needed for an irregular serial).")
+    chronology = SelectField("Chronology", default="month", choices=list(CHRONOLOGIES.items()))
+    first_volume = StringField("Its volume", validators=[Optional(), Length(max=6)],
+                               description="Empty: issues are numbered without volumes.")
+    first_issue = StringField("Its issue number", default="1", validators=[Optional(), Length(max=6)])
+    issues_per_volume = StringField("Issues per volume", validators=[Optional(), Length(max=4)],
+                                    description="The issue number starts again at 1 in each volume.")
+    predict_ahead = StringField("Issues predicted ahead", default="3", validators=[Optional(), Length(max=2)],
+                                description="1 to 24; one more is predicted each time an issue is received.")
+
+
 class ActivateForm(FlaskForm):
-    activation_date = DateField("Activated on", default=clock.today,
+    activation_date = IsoDateField("Activated on", default=clock.today,
                                 validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 

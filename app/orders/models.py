@@ -10,6 +10,7 @@ from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
 from ..types import Money, Percent
+from .prediction import CHRONOLOGIES, FREQUENCIES, Pattern
 
 POL_STATUSES = {
     "in_review": "In Review",
@@ -33,6 +34,17 @@ EDITABLE = frozenset({"in_review", "deferred"})
 
 ORDER_TYPES = {"one_time": "One-time", "continuous": "Continuous"}
 MATERIAL_FORMS = {"physical": "Physical", "electronic": "Electronic"}
+ACQUISITION_METHODS = {
+    "purchase": "Purchase",
+    "gift": "Gift",
+    "exchange": "Exchange",
+    "approval": "Approval plan",
+    "depository": "Depository",
+    "technical": "Technical",
+}
+# Material that comes without being paid for: no price, fund or invoice is needed, nothing is
+# encumbered, and the line is complete once received (an approval plan is bought like a purchase).
+UNPAID_METHODS = frozenset({"gift", "exchange", "depository", "technical"})
 
 # (action, order type or None for both) -> {from status: to status}. A status missing from an
 # action's map means the action is refused there; nothing else changes a line's status.
@@ -147,6 +159,7 @@ class POLine(db.Model):
     status = db.Column(db.String(30), nullable=False, default="in_review", index=True)
     order_type = db.Column(db.String(12), nullable=False, default="one_time")
     material_form = db.Column(db.String(12), nullable=False, default="physical")
+    acquisition_method = db.Column(db.String(12), nullable=False, default="purchase", server_default="purchase")
     packaging = db.Column(db.String(10), nullable=False, default="auto")  # how it will be packaged
     owner_library_id = db.Column(db.Integer, db.ForeignKey("library.id"), index=True)  # NULL: institution
     vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"), nullable=False, index=True)
@@ -177,9 +190,11 @@ class POLine(db.Model):
     manual_renewal = db.Column(db.Boolean, nullable=False, default=False)
     # Electronic lines are activated rather than received.
     activation_date = db.Column(db.Date)
-    # Set by the invoices domain; a received one-time line closes once both are true.
+    # Set by the invoices domain; a received one-time line closes once it is fully invoiced and
+    # its invoice is paid or sent to the ERP.
     fully_invoiced = db.Column(db.Boolean, nullable=False, default=False)
     paid = db.Column(db.Boolean, nullable=False, default=False)
+    invoice_sent = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     cancel_reason = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
@@ -200,12 +215,16 @@ class POLine(db.Model):
                               cascade="all, delete-orphan")
     holdings = db.relationship("Holding", order_by="Holding.id", foreign_keys="Holding.po_line_id")
     items = db.relationship("Item", order_by="Item.id", foreign_keys="Item.po_line_id")
+    pattern = db.relationship("PublicationPattern", back_populates="po_line", uselist=False,
+                              cascade="all, delete-orphan")
 
     __table_args__ = (
         db.CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in POL_STATUSES) + ")", name="status_known"),
         db.CheckConstraint("order_type IN ('one_time','continuous')", name="order_type_known"),
         db.CheckConstraint("material_form IN ('physical','electronic')", name="material_form_known"),
         db.CheckConstraint("packaging IN ('auto','manual')", name="packaging_known"),
+        db.CheckConstraint("acquisition_method IN (" + ",".join(f"'{m}'" for m in ACQUISITION_METHODS) + ")",
+                           name="acquisition_method_known"),
         db.CheckConstraint("distribution_method IN ('percent','amount')", name="distribution_method_known"),
         db.CheckConstraint("quantity > 0", name="quantity_positive"),
         db.CheckConstraint("list_price >= 0 AND net_price >= 0", name="prices_not_negative"),
@@ -223,6 +242,15 @@ class POLine(db.Model):
     @property
     def material_form_label(self) -> str:
         return MATERIAL_FORMS[self.material_form]
+
+    @property
+    def acquisition_method_label(self) -> str:
+        return ACQUISITION_METHODS[self.acquisition_method]
+
+    @property
+    def is_unpaid(self) -> bool:
+        """Gift, exchange, depository or technical: never encumbered nor invoiced."""
+        return self.acquisition_method in UNPAID_METHODS
 
     @property
     def is_open(self) -> bool:
@@ -248,6 +276,43 @@ class POLine(db.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+
+class PublicationPattern(db.Model):
+    """How the issues of a continuous physical order come, to predict its next items
+    (:mod:`app.orders.prediction`). ``next_sequence`` is the first issue not yet predicted."""
+    __tablename__ = "publication_pattern"
+
+    id = db.Column(db.Integer, primary_key=True)
+    po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, unique=True)
+    frequency = db.Column(db.String(12), nullable=False)
+    first_date = db.Column(db.Date)
+    first_volume = db.Column(db.Integer)
+    first_issue = db.Column(db.Integer, nullable=False, default=1)
+    issues_per_volume = db.Column(db.Integer)
+    chronology = db.Column(db.String(8), nullable=False, default="month")
+    predict_ahead = db.Column(db.Integer, nullable=False, default=3)
+    next_sequence = db.Column(db.Integer, nullable=False, default=0)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    po_line = db.relationship("POLine", back_populates="pattern")
+
+    __table_args__ = (
+        db.CheckConstraint("frequency IN (" + ",".join(f"'{k}'" for k in FREQUENCIES) + ")", name="frequency_known"),
+        db.CheckConstraint("chronology IN (" + ",".join(f"'{k}'" for k in CHRONOLOGIES) + ")",
+                           name="chronology_known"),
+        db.CheckConstraint("first_issue >= 1 AND predict_ahead BETWEEN 1 AND 24 AND next_sequence >= 0",
+                           name="counts_in_range"),
+    )
+
+    def as_pattern(self) -> Pattern:
+        return Pattern(self.frequency, self.first_date, self.first_issue, self.first_volume, self.issues_per_volume,
+                       self.chronology)
+
+    @property
+    def frequency_label(self) -> str:
+        return FREQUENCIES[self.frequency][0]
 
 
 class POLineFund(db.Model):

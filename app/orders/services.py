@@ -41,8 +41,10 @@ from ..outgoing import queue as letters
 from ..ids import parse_id
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
-from .models import (MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL,
-                     OutboxEvent, POLine, POLineEvent, POLineFund, PurchaseOrder, refuse_unless)
+from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES,
+                     RENEWAL, UNPAID_METHODS, OutboxEvent, POLine, POLineEvent, POLineFund, PublicationPattern,
+                     PurchaseOrder, refuse_unless)
+from . import prediction
 
 PURCHASING = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
 SOURCE = "po_line"
@@ -166,6 +168,7 @@ class POLineFields(inventory.RecordFields):
     discount: object = "0"
     order_type: str = "one_time"
     material_form: str = "physical"
+    acquisition_method: str = "purchase"
     packaging: str = "auto"
     owner_library: Library | None = None
     vendor_account: VendorAccount | None = None
@@ -231,11 +234,20 @@ def _clean(actor, f: POLineFields) -> _Clean:
     v["order_type"] = _choice(f.order_type, ORDER_TYPES, "order_type", "order type")
     v["material_form"] = _choice(f.material_form, MATERIAL_FORMS, "material_form", "material form")
     v["packaging"] = _choice(f.packaging, {"auto": 1, "manual": 1}, "packaging", "packaging")
+    v["acquisition_method"] = _choice(f.acquisition_method or "purchase", ACQUISITION_METHODS, "acquisition_method",
+                                      "acquisition method")
+    unpaid = v["acquisition_method"] in UNPAID_METHODS
     v["distribution_method"] = _choice(f.distribution_method, {"percent": 1, "amount": 1},
                                        "distribution_method", "distribution method")
     currency = funds.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
     v["currency"] = currency
-    v["list_price"] = parse_money(f.list_price, currency, "list_price", "list price")
+    price_text = str(f.list_price if f.list_price is not None else "").strip()
+    if not price_text:
+        if not unpaid:
+            raise InvalidInput("Enter the list price (a gift, exchange, depository or technical order needs none).",
+                               "list_price")
+        price_text = "0"
+    v["list_price"] = parse_money(price_text, currency, "list_price", "list price")
     if v["list_price"] < 0:
         raise InvalidInput("The list price must not be negative.", "list_price")
     v["quantity"] = _int(f.quantity, "quantity", "quantity", 1, 10000)
@@ -254,6 +266,12 @@ def _clean(actor, f: POLineFields) -> _Clean:
             raise InvalidInput("A continuous order needs its renewal date.", "renewal_date")
     else:
         v["renewal_date"], v["manual_renewal"] = None, False
+    if unpaid:
+        if f.distribution:
+            label = ACQUISITION_METHODS[v["acquisition_method"]]
+            raise InvalidInput(f"A {label.lower()} order is not paid for, so it takes no fund: clear the fund rows, "
+                               "or choose Purchase as the acquisition method.", "distribution")
+        return _Clean(v, [])
     return _Clean(v, _shares(actor, f, v))
 
 
@@ -264,7 +282,7 @@ def _shares(actor, f: POLineFields, v: dict) -> list[tuple[Fund, Decimal | None,
 
 
 _TRACKED = ("title", "author", "isbn", "issn", "publisher", "publication_date", "order_type", "material_form",
-            "packaging", "currency", "list_price", "quantity", "discount", "net_price", "distribution_method",
+            "acquisition_method", "packaging", "currency", "list_price", "quantity", "discount", "net_price", "distribution_method",
             "reporting_code", "vendor_reference", "note", "expected_receipt_date", "renewal_date",
             "renewal_period_months", "manual_renewal", "vendor_id", "vendor_account_id", "owner_library_id")
 
@@ -348,6 +366,8 @@ def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
             raise RuleViolation("An order that was approved keeps its order type and material form.", "order_type")
     clean = _clean(actor, f)
     _apply(pol, actor, clean, record_changes=True)
+    if pol.pattern is not None and (pol.is_one_time or pol.is_electronic):
+        _drop_pattern(actor, pol)
     _match_items(actor, pol)
     db.session.flush()
     return pol
@@ -417,8 +437,16 @@ def _release(actor, pol: POLine, note: str, day: date | None = None) -> list[Fun
 
 def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") -> POLine:
     """Approve a line: encumber each fund of its distribution in the fund's currency (refused,
-    naming the fund and the shortfall, when a fund's over-encumbrance rule would break)."""
+    naming the fund and the shortfall, when a fund's over-encumbrance rule would break). A line
+    that is not paid for (a gift, say) encumbers nothing."""
     _guard(actor, pol, "approve")
+    if pol.is_unpaid:
+        _transition(pol, actor, "approve", note or f"{pol.acquisition_method_label}: nothing to encumber")
+        pol.approved_at = utcnow()
+        if pol.po is not None and pol.po.status == "sent":
+            _transition(pol, actor, "resend", f"back on {pol.po.number}, which was already sent")
+        db.session.flush()
+        return pol
     if not pol.distribution:
         raise RuleViolation(f"{pol.number} has no fund distribution; add the funds that pay for it.",
                             "distribution")
@@ -573,13 +601,9 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
         raise InvalidInput("The received date cannot be in the future.", "received_date")
     pending = [i for i in pol.items if not i.is_received]
     if items is None:
-        items = pending
+        items = pending if pol.is_one_time else []
     if not pol.is_one_time and not items:
-        if not pol.holdings:
-            raise RuleViolation(f"{pol.number} has no holdings to receive into.", "items")
-        item = inventory.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
-        item.po_line_id = pol.id
-        items = [item]
+        items = [_next_issue(actor, pol, enumeration, chronology)]
     if not items:
         raise RuleViolation(f"Everything ordered on {pol.number} was already received.", "items")
     for item in items:
@@ -588,11 +612,42 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
         inventory.receive_item(actor, item, day)
     log(pol, actor, "receive", "items received", "", f"{len(items)} on {day.isoformat()}")
     db.session.expire(pol, ["items"])
+    if pol.pattern is not None:
+        _predict(actor, pol)
     if pol.is_one_time and all(i.is_received for i in pol.items):
         _transition(pol, actor, "complete_receipt", "all copies received")
         close_if_complete(actor, pol)
     db.session.flush()
     return items
+
+
+def receive_next_issue(actor, pol: POLine, day: date | None = None, enumeration: str = "",
+                       chronology: str = "") -> Item:
+    """Receive the next issue of a continuous order: its first predicted item (enumeration and
+    chronology as predicted unless others are given), else a new item; the pattern then predicts
+    one more, so the ones after it stay predicted."""
+    if pol.is_one_time:
+        raise RuleViolation(f"{pol.number} is a one-time order: tick the copies that arrived instead.", "items")
+    return receive_po_line(actor, pol, [], day, enumeration, chronology)[0]
+
+
+def _next_issue(actor, pol: POLine, enumeration: str, chronology: str) -> Item:
+    """The item the next issue of a continuous line is received on."""
+    item = next_predicted(pol)
+    if item is not None:
+        for name, value in (("enumeration", enumeration), ("chronology", chronology)):
+            value = (value or "").strip()
+            if value and value != getattr(item, name):
+                if len(value) > 100:
+                    raise InvalidInput(f"The {name} is longer than 100 characters.", name)
+                log(pol, actor, "receive", name, getattr(item, name), value)
+                setattr(item, name, value)
+        return item
+    if not pol.holdings:
+        raise RuleViolation(f"{pol.number} has no holdings to receive into.", "items")
+    item = inventory.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
+    item.po_line_id = pol.id
+    return item
 
 
 def activate_po_line(actor, pol: POLine, day: date | None = None) -> POLine:
@@ -621,10 +676,21 @@ def is_received(pol: POLine) -> bool:
     return bool(pol.items) and all(i.is_received for i in pol.items)
 
 
-def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None) -> POLine:
-    """Called by the invoices domain: note the line's invoicing state and close a one-time line
-    that is now received, fully invoiced and paid."""
-    for name, value in (("fully_invoiced", fully_invoiced), ("paid", paid)):
+def refuse_invoicing(pol: POLine, where: str = "") -> None:
+    """Called by the invoices domain before an invoice line charges ``pol``: a line that is not
+    paid for cannot be invoiced."""
+    if pol.is_unpaid:
+        label = pol.acquisition_method_label.lower()
+        raise RuleViolation(f"{where.capitalize() + ': ' if where else ''}{pol.number} is a {label} order, which is "
+                            f"not paid for, so it cannot be invoiced. Remove it from the invoice, or reopen the PO "
+                            f"line and change its acquisition method to Purchase.", "lines")
+
+
+def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None,
+                     sent: bool | None = None) -> POLine:
+    """Called by the invoices domain: note the line's invoicing state (``sent``: its invoice went
+    to the ERP) and close a one-time line that is now received, fully invoiced and paid or sent."""
+    for name, value in (("fully_invoiced", fully_invoiced), ("paid", paid), ("invoice_sent", sent)):
         if value is not None and getattr(pol, name) != value:
             log(pol, actor, "invoice", name, getattr(pol, name), value)
             setattr(pol, name, value)
@@ -634,12 +700,120 @@ def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, 
 
 
 def close_if_complete(actor, pol: POLine) -> bool:
-    """A one-time line closes by itself once it is received and paid in full."""
-    if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced and pol.paid
-            and is_received(pol)):
-        _close(actor, pol, "received, invoiced and paid")
+    """A one-time line closes by itself once it is received and fully invoiced, and its invoice
+    is paid or sent to the ERP; one that is not paid for (a gift, say) once it is received."""
+    if pol.is_one_time and pol.is_unpaid and pol.status == "waiting_for_invoice" and is_received(pol):
+        _close(actor, pol, f"received ({pol.acquisition_method_label.lower()}: no invoice expected)")
+        return True
+    if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced
+            and (pol.paid or pol.invoice_sent) and is_received(pol)):
+        _close(actor, pol, "received, invoiced and paid" if pol.paid else "received, invoiced and sent to the ERP")
         return True
     return False
+
+
+# -- publication patterns and predicted issues --------------------------------------------------
+
+def next_predicted(pol: POLine) -> Item | None:
+    """The first predicted issue still to come."""
+    pending = [i for i in pol.items if i.is_predicted]
+    return min(pending, key=lambda i: (i.expected_date is None, i.expected_date or date.min, i.id), default=None)
+
+
+@dataclass
+class PatternFields:
+    frequency: str = "monthly"
+    first_date: date | None = None
+    first_volume: object = ""          # empty: numbered without volumes
+    first_issue: object = 1
+    issues_per_volume: object = ""
+    chronology: str = "month"
+    predict_ahead: object = 3
+
+
+def _optional_int(value, name: str, label: str, low: int, high: int) -> int | None:
+    text = str(value if value is not None else "").strip()
+    return _int(text, name, label, low, high) if text else None
+
+
+def save_pattern(actor, pol: POLine, f: PatternFields) -> PublicationPattern:
+    """Give a continuous physical line its publication pattern (or change it). Issues still
+    predicted are predicted again from the pattern's first issue, which is the next one expected;
+    received issues stay as they are."""
+    _require_orderer(actor, pol.owner_library_id)
+    if pol.is_one_time or pol.is_electronic:
+        raise RuleViolation(f"{pol.number} is {pol.order_type_label.lower()} and {pol.material_form_label.lower()}: "
+                            "only a continuous physical order has issues to predict.", "frequency")
+    if not pol.is_open:
+        raise RuleViolation(f"{pol.number} is {pol.status_label}: reopen it before predicting its issues.",
+                            "frequency")
+    if not pol.holdings:
+        raise RuleViolation(f"{pol.number} has no holdings for its issues.", "frequency")
+    ipv = _optional_int(f.issues_per_volume, "issues_per_volume", "issues per volume", 1, 1000)
+    volume = _optional_int(f.first_volume, "first_volume", "first volume", 1, 100000)
+    values = dict(frequency=f.frequency, first_date=f.first_date, first_volume=volume,
+                  first_issue=_int(f.first_issue, "first_issue", "first issue number", 1, 100000),
+                  issues_per_volume=ipv if volume is not None else None, chronology=f.chronology or "month")
+    problem = prediction.problems(prediction.Pattern(**values))
+    if problem:
+        raise InvalidInput(problem[0][1], problem[0][0])
+    values["predict_ahead"] = _int(f.predict_ahead, "predict_ahead", "number of issues predicted ahead", 1, 24)
+    pattern = pol.pattern
+    if pattern is None:
+        pattern = PublicationPattern(po_line=pol)
+        db.session.add(pattern)
+        log(pol, actor, "pattern", "publication pattern", "", _pattern_text(values))
+    else:
+        old = _pattern_text({k: getattr(pattern, k) for k in values})
+        if old != _pattern_text(values):
+            log(pol, actor, "pattern", "publication pattern", old, _pattern_text(values))
+    for name, value in values.items():
+        setattr(pattern, name, value)
+    pattern.next_sequence, pattern.updated_by_id = 0, actor.id
+    dropped = [i for i in pol.items if i.is_predicted]
+    for item in dropped:
+        db.session.delete(item)
+    db.session.flush()
+    db.session.expire(pol, ["items"])
+    _predict(actor, pol)
+    return pattern
+
+
+def _drop_pattern(actor, pol: POLine) -> None:
+    """A line that is no longer a continuous physical order loses its pattern and the issues still predicted."""
+    for item in [i for i in pol.items if i.is_predicted]:
+        db.session.delete(item)
+    log(pol, actor, "pattern", "publication pattern", "set", "removed (no longer a continuous physical order)")
+    db.session.delete(pol.pattern)
+    db.session.flush()
+    db.session.expire(pol, ["items", "pattern"])
+
+
+def _pattern_text(v: dict) -> str:
+    p = prediction.Pattern(v["frequency"], v["first_date"], v["first_issue"], v["first_volume"],
+                           v["issues_per_volume"], v["chronology"])
+    first = prediction.issue(p, 0)
+    when = f" from {first.expected.isoformat()}" if first.expected else ""
+    return f"{prediction.FREQUENCIES[p.frequency][0].lower()}{when}, first {first.enumeration}, "            f"{v.get('predict_ahead', 3)} ahead"
+
+
+def _predict(actor, pol: POLine) -> list[Item]:
+    """Predict issues until ``predict_ahead`` of them are still to come (an open line only)."""
+    pattern = pol.pattern
+    if pattern is None or not pol.is_open or not pol.holdings:
+        return []
+    missing = pattern.predict_ahead - sum(1 for i in pol.items if i.is_predicted)
+    if missing <= 0:
+        return []
+    made = []
+    for issue in prediction.predict(pattern.as_pattern(), pattern.next_sequence, missing):
+        item = inventory.add_item(actor, pol.holdings[0], enumeration=issue.enumeration, chronology=issue.chronology)
+        item.po_line_id, item.predicted, item.expected_date = pol.id, True, issue.expected
+        made.append(item)
+    pattern.next_sequence += missing
+    db.session.flush()
+    db.session.expire(pol, ["items"])
+    return made
 
 
 # -- renewals ----------------------------------------------------------------------------------
@@ -929,6 +1103,7 @@ SORTS = {
 @dataclass
 class LineFilter(ListFilter):
     sort: str = "-number"
+    method: str = ""    # an acquisition method, "unpaid" (any not paid for), or "" for any
 
 
 def po_lines_query(user, f: LineFilter):
@@ -949,6 +1124,10 @@ def po_lines_query(user, f: LineFilter):
         query = query.where(POLine.status == f.status)
     if f.vendor_id:
         query = query.where(POLine.vendor_id == f.vendor_id)
+    if f.method == "unpaid":
+        query = query.where(POLine.acquisition_method.in_(sorted(UNPAID_METHODS)))
+    elif f.method in ACQUISITION_METHODS:
+        query = query.where(POLine.acquisition_method == f.method)
     if f.library_id:
         query = query.where(POLine.owner_library_id == f.library_id)
     if f.fund_id:

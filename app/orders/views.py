@@ -12,6 +12,7 @@ acting needs a purchasing role whose scope covers the line's owner.
 """
 from __future__ import annotations
 
+import hashlib
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -45,9 +46,10 @@ from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
 from . import package_run
 from . import services as orders
-from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, POLineForm, ReceiveForm,
-                    VendorChangeForm)
-from .models import MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund, PurchaseOrder
+from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
+                    ReceiveForm, VendorChangeForm)
+from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund,
+                     PurchaseOrder)
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -146,12 +148,13 @@ def _visible_libraries() -> list[Library]:
 def _line_filter(args) -> orders.LineFilter:
     return orders.LineFilter.from_args(
         args, (*POL_STATUSES, "open", "renewal"),
-        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number")
+        sort=args.get("sort") if (args.get("sort") or "").lstrip("-") in LIST_SORTS else "-number",
+        method=args.get("method") if args.get("method") in (*ACQUISITION_METHODS, "unpaid") else "")
 
 
 def _line_filter_params(f: orders.LineFilter) -> dict:
     return {"q": f.q, "status": f.status, "vendor": f.vendor_id, "fund": f.fund_id, "library": f.library_id,
-            "sort": f.sort if f.sort != "-number" else ""}
+            "method": f.method, "sort": f.sort if f.sort != "-number" else ""}
 
 
 @bp.get("/orders/lines/")
@@ -168,7 +171,7 @@ def index():
     list_url, export_url = list_links("orders.index", "orders.export_lines", _line_filter_params(f))
 
     ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, statuses=POL_STATUSES,
-               table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
+               methods=ACQUISITION_METHODS, table=LINE_TABLE, columns=columns, column_choices=list_columns.choices(current_user, LINE_TABLE),
                vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(),
                funds=db.session.scalars(select(Fund).where(visible_funds_clause(current_user),
                                                            Fund.kind == "allocated").order_by(Fund.code)).all(),
@@ -191,6 +194,9 @@ LINE_COLUMNS = Columns([
     Column("status", "Status", sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
     Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
            cell=lambda p: p.order_type_label, shown=False),
+    Column("acquisition_method", "Acquisition method",
+           value=lambda r: ACQUISITION_METHODS.get(r.acquisition_method, r.acquisition_method),
+           cell=lambda p: p.acquisition_method_label, shown=False),
     Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
            cell=lambda p: p.material_form_label, shown=False),
     Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
@@ -251,7 +257,7 @@ def mark_funds(form: POLineForm) -> POLineForm:
 
 def _fill_from(form: POLineForm, pol: POLine) -> None:
     """The form shows the line as it is (GET of the edit page)."""
-    for name in ("order_type", "material_form", "packaging", "title", "author", "isbn", "issn", "publisher",
+    for name in ("order_type", "material_form", "acquisition_method", "packaging", "title", "author", "isbn", "issn", "publisher",
                  "publication_date", "currency", "reporting_code", "vendor_reference", "note",
                  "expected_receipt_date", "renewal_date", "manual_renewal", "distribution_method"):
         form[name].data = getattr(pol, name)
@@ -284,6 +290,7 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
+        acquisition_method=form.acquisition_method.data,
         owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
         inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
@@ -311,9 +318,11 @@ def _line_form(pol: POLine | None):
     if pol is not None and request.method == "GET":
         _fill_from(form, pol)
     if request.method == "GET" and "vendor" in request.args:
-        # The vendor select asks again when it changes (HTMX picks #currency-field out of the answer).
+        # The vendor select asks again when it changes (HTMX picks #currency-field and
+        # #vendor-account-field out of the answer).
         form.vendor.data = request.args.get("vendor", "")
         form.currency.data = request.args.get("currency", form.currency.data)
+        form.vendor_account.data = request.args.get("vendor_account", form.vendor_account.data)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -342,8 +351,23 @@ def _line_form(pol: POLine | None):
     if parse_id((form.bib_record.data or "").strip()):
         record = db.session.get(BibRecord, parse_id(form.bib_record.data.strip()))
     mark_funds(form)
+    _accounts_of_chosen_vendor(form, keep_chosen=request.method == "POST")
     return render("orders/form.html", "orders/_form.html", status=status, form=form, pol=pol, record=record,
                   fund_rows=FUND_ROWS, vendor=_chosen_vendor(form))
+
+
+def _accounts_of_chosen_vendor(form: POLineForm, keep_chosen: bool) -> None:
+    """Offer only the chosen vendor's accounts. A posted account of another vendor stays listed (and
+    chosen) next to the service's refusal; after a vendor change it is dropped."""
+    vendor_id = parse_id(form.vendor.data or "")
+    ids = set()
+    if vendor_id:
+        ids = {str(i) for i in db.session.scalars(select(VendorAccount.id).where(VendorAccount.vendor_id == vendor_id))}
+    chosen_id = form.vendor_account.data or ""
+    form.vendor_account.choices = [(value, label) for value, label in form.vendor_account.choices
+                                   if value == "" or value in ids or (keep_chosen and value == chosen_id)]
+    if chosen_id not in {value for value, _ in form.vendor_account.choices}:
+        form.vendor_account.data = ""
 
 
 def _chosen_vendor(form: POLineForm) -> Vendor | None:
@@ -419,13 +443,33 @@ def records():
 def _line_forms(pol: POLine) -> dict:
     receive_form = ReceiveForm(formdata=None)
     _receive_choices(receive_form, pol)
-    receive_form.items.data = [c[0] for c in receive_form.items.choices]
-    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None))
+    if pol.is_one_time:   # the copies ordered usually come together; issues come one by one
+        receive_form.items.data = [c[0] for c in receive_form.items.choices]
+    return dict(receive_form=receive_form, activate_form=ActivateForm(formdata=None),
+                next_form=ReceiveForm(formdata=None, prefix="next"), pattern_form=_pattern_form(pol, formdata=None),
+                next_issue=orders.next_predicted(pol))
+
+
+def _item_label(item) -> str:
+    words = [item.barcode or item.description, item.enumeration, f"({item.chronology})" if item.chronology else ""]
+    text = " ".join(w for w in words if w)
+    if item.is_predicted and item.expected_date:
+        text += f", expected {item.expected_date.isoformat()}"
+    return text or f"Item {item.id}"
 
 
 def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
-    form.items.choices = [(str(i.id), i.barcode or i.description or f"Item {i.id}") for i in pol.items
-                          if not i.is_received]
+    form.items.choices = [(str(i.id), _item_label(i)) for i in pol.items if not i.is_received]
+
+
+def _pattern_form(pol: POLine, formdata=None) -> PatternForm:
+    """The pattern form, showing the line's pattern when it has one (``formdata=None``: ignore the request)."""
+    p = pol.pattern
+    if p is None:
+        return PatternForm(formdata=formdata)
+    return PatternForm(formdata=formdata, frequency=p.frequency, first_date=p.first_date, chronology=p.chronology,
+                       first_volume=str(p.first_volume or ""), first_issue=str(p.first_issue),
+                       issues_per_volume=str(p.issues_per_volume or ""), predict_ahead=str(p.predict_ahead))
 
 
 def _package_choices(form: PackageForm, pol: POLine) -> None:
@@ -560,6 +604,52 @@ def receive(number):
         pol = _pol(pol.id)
         _receive_choices(form, pol)
     return _detail(pol, "inventory", 422, receive_form=form)
+
+
+@bp.post("/orders/lines/<number>/receive-next")
+@roles_required(*ORDER)
+def receive_next(number):
+    """Receive the next issue of a continuous order (its next predicted item, else a new one)."""
+    pol = _pol_to_change(number)
+    form = ReceiveForm(prefix="next")
+    form.items.choices = []
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            item = orders.receive_next_issue(current_user, pol, form.received_date.data, form.enumeration.data or "",
+                                             form.chronology.data or "")
+            label = " ".join(w for w in (item.enumeration, f"({item.chronology})" if item.chronology else "") if w)
+        if saved:
+            return _done(pol.id, "inventory", f"Issue {label or item.id} of {pol.number} received on "
+                                              f"{form.received_date.data.isoformat()}.")
+        pol = _pol(pol.id)
+    return _detail(pol, "inventory", 422, next_form=form)
+
+
+@bp.post("/orders/lines/<number>/pattern")
+@roles_required(*ORDER)
+def pattern(number):
+    """Save a continuous order's publication pattern: its next issues are predicted again. A
+    refused pattern comes back as the pattern card (#pattern-card) with its messages."""
+    pol = _pol_to_change(number)
+    form = _pattern_form(pol, formdata=request.form)
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            orders.save_pattern(current_user, pol, orders.PatternFields(
+                frequency=form.frequency.data, first_date=form.first_date.data, first_volume=form.first_volume.data,
+                first_issue=form.first_issue.data, issues_per_volume=form.issues_per_volume.data,
+                chronology=form.chronology.data, predict_ahead=form.predict_ahead.data))
+        if saved:
+            resp = _done(pol.id, "inventory", f"Publication pattern of {pol.number} saved; its next "
+                                              f"{pol.pattern.predict_ahead} issues are predicted.")
+            if htmx:
+                resp.headers["HX-Retarget"], resp.headers["HX-Reswap"] = "#pol-page", "outerHTML"
+            return resp
+        pol = _pol(pol.id)
+    if htmx:
+        resp = make_response(render_template("orders/_pattern.html", pol=pol, pattern_form=form), 422)
+        resp.vary.add("HX-Request")
+        return resp
+    return _detail(pol, "inventory", 422, pattern_form=form)
 
 
 @bp.post("/orders/lines/<number>/activate")
@@ -828,11 +918,67 @@ def vendor_orders(vendor_id):
                            orders_limit=VENDOR_TAB_LIMIT)
 
 
+PREVIEW_LINES = 100   # lines listed one by one on the packaging preview (all are counted and summed)
+
+
+def _ready_query():
+    """What "Package and send" would take: the lines of orders.ready_for_packaging_count, in id order."""
+    scope = library_scope(current_user, orders.PURCHASING)
+    query = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None))
+    if scope is not None:
+        query = query.where(POLine.owner_library_id.in_(scope or [-1]))
+    return query.order_by(POLine.id)
+
+
+def _ready_fingerprint() -> str:
+    """Names the set of ready lines the preview showed: a confirmation of another set is refused."""
+    ids = db.session.scalars(_ready_query().with_only_columns(POLine.id)).all()
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+def _package_preview(status: int = 200, problem: str | None = None):
+    """The orders "Package and send" would make: one per vendor and owner, with its lines and totals."""
+    ready = _ready_query().subquery()
+    group_rows = db.session.execute(
+        select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
+        .group_by(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency)).all()
+    vendors_by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(
+        Vendor.id.in_([r[0] for r in group_rows] or [-1])))}
+    libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
+    groups, totals = {}, {}
+    for vendor_id, library_id, currency, count, total in group_rows:
+        group = groups.setdefault((vendor_id, library_id), {
+            "vendor": vendors_by_id[vendor_id], "library": libraries.get(library_id), "lines": 0, "totals": {}})
+        group["lines"] += count
+        group["totals"][currency] = group["totals"].get(currency, 0) + (total or 0)
+        totals[currency] = totals.get(currency, 0) + (total or 0)
+    groups = sorted(groups.values(), key=lambda g: (g["vendor"].code, g["library"].code if g["library"] else ""))
+    line_count = sum(g["lines"] for g in groups)
+    lines = db.session.scalars(_ready_query().limit(PREVIEW_LINES)).all()
+    return render("orders/package.html", status=status, groups=groups, totals=dict(sorted(totals.items())),
+                  lines=lines, line_count=line_count, fingerprint=_ready_fingerprint(), problem=problem,
+                  in_background=not package_run.in_request(line_count), limit=PREVIEW_LINES)
+
+
+@bp.get("/orders/pos/package")
+@roles_required(*ORDER)
+def package_preview():
+    """What "Package and send ready lines" would send (lines, vendors, totals per currency), to confirm."""
+    if not orders.can_order(current_user, anywhere=True):
+        abort(403)
+    return _package_preview()
+
+
 @bp.post("/orders/pos/package")
 @roles_required(*ORDER)
 def package_ready():
+    """Package and send the ready lines the preview showed (``ready`` names that set): when they
+    changed since, nothing is sent and the preview shows them again."""
     if not orders.can_order(current_user, anywhere=True):
         abort(403)
+    if request.form.get("ready") != _ready_fingerprint():
+        return _package_preview(409, "The ready lines changed since you looked (or you did not confirm): check "
+                                     "them again, then confirm.")
     waiting = orders.ready_for_packaging_count(current_user)
     if not package_run.in_request(waiting):
         actor_id = current_user.id

@@ -135,7 +135,7 @@ def _run(trigger, actor_id, limit, force) -> int | None:
         run_log.error(message)
         run_log.finish("failed", message)
         return run_log.run_id
-    run_log.finish("completed", f"Letters to vendors: {summary}.")
+    run_log.finish("completed", f"Letters to vendors: {summary}.", refusals_fail=False)
     return run_log.run_id
 
 

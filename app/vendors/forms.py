@@ -1,10 +1,11 @@
 """Forms for vendors, their accounts, addresses and contacts, and exchange rates."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms_util import IsoDateField
 from ..limits import free_text
 from .models import ADDRESS_TYPES, CONTACT_ROLES
 from .services import ORDER_CHANNELS
@@ -80,7 +81,7 @@ class ContactForm(FlaskForm):
 class RateForm(FlaskForm):
     currency = StringField("Currency", validators=[DataRequired(message="A currency is required.")])
     rate = StringField("Rate", validators=[DataRequired(message="A rate is required.")])
-    date = DateField("Date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    date = IsoDateField("Date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
 
 
 class RateUploadForm(FlaskForm):

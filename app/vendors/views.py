@@ -19,7 +19,7 @@ from ..auth.permissions import ALL_ROLES, has_any_role, institution_roles_requir
 from ..errors import Forbidden, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
-from ..htmx import changed, redirect_to, render
+from ..htmx import changed, is_htmx, redirect_to, render
 from ..listing import list_links
 from ..saving import saving
 from . import services as vendors
@@ -192,7 +192,7 @@ def _vendor_form(vendor: Vendor | None):
         form = VendorForm(obj=vendor) if vendor else VendorForm()
     if not shared:
         for name in vendors.SHARED_VENDOR_FIELDS:
-            getattr(form, name).render_kw = {"disabled": True}
+            getattr(form, name).render_kw = {**(getattr(form, name).render_kw or {}), "disabled": True}
     if vendor is not None and request.method == "GET":
         form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
         form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
@@ -244,7 +244,7 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
-                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, **forms)
+                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, nav_oob=is_htmx(), **forms)
 
 
 @bp.get("/vendors/<int:vendor_id>")

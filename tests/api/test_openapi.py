@@ -76,3 +76,27 @@ def test_request_schemas_match_what_the_views_read():
         assert schema["required"] == [k for k, f in spec.items() if f.required], name
         assert schema["additionalProperties"] is False
     assert schemas["TransactionInput"]["properties"]["amount"]["type"] == "string"
+
+
+def test_a_logged_in_session_reads_the_document_in_the_browser(app, world, login_as):
+    client = login_as("viewer-b")
+    resp = client.get(PREFIX + "/openapi.json")
+    assert resp.status_code == 200 and resp.get_json() == build_document()
+    # only the document: the rest of the API still wants a token
+    error_of(client.get(PREFIX + "/fiscal-periods"), 401, "unauthorized")
+
+
+def test_the_api_page_lists_every_route_of_the_document(app, world, login_as):
+    html = login_as("viewer-b").get("/api").get_data(as_text=True)
+    doc = build_document()
+    assert "cdn" not in html.lower() and 'href="/api/v1/openapi.json"' in html
+    for path, item in doc["paths"].items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            if method in item:
+                assert path in html and item[method]["summary"].replace("'", "&#39;") in html, (method, path)
+    assert app.test_client().get("/api").status_code == 302   # not logged in: to the login page
+
+
+def test_the_users_page_links_to_the_api_page(app, world, login_as):
+    html = login_as("viewer-b").get("/me").get_data(as_text=True)
+    assert 'href="/api"' in html and 'href="/api/v1/openapi.json"' in html

@@ -212,7 +212,7 @@ def test_H12_04_a_balance_beyond_the_money_columns_is_refused_not_a_500(world, a
     before = balances(client, world.shared.id)
     err = error_of(post_tx(client, world.shared.id, type="allocation", amount="999999999999.00"), 422,
                    "rule_violation")
-    assert "allocated total would be 1000000000999.00 EUR" in err["message"]
+    assert "allocated total would be 1,000,000,000,999.00 EUR" in err["message"]
     assert "beyond the largest amount the ledger holds" in err["message"] and err["field"] == "amount"
     assert balances(client, world.shared.id) == before
     err = error_of(post_tx(client, world.shared.id, type="allocation", amount="1000000000000.00"), 400, "invalid")

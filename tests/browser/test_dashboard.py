@@ -148,7 +148,7 @@ def test_allocate_updates_rows_in_place_and_refusals_stay_inline(page: Page, liv
     error = form_row.locator(".field.has-error .error")
     expect(error).to_have_count(1)
     expect(error).to_contain_text("SHARED")
-    expect(error).to_contain_text("short by 3750.00 EUR")
+    expect(error).to_contain_text("short by 3,750.00 EUR")
     expect(amount).to_have_attribute("aria-invalid", "true")
     expect(amount).to_have_attribute("aria-describedby", f"amount-F{ids.shared}-err")
     expect(error).to_have_id(f"amount-F{ids.shared}-err")

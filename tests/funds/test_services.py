@@ -237,7 +237,7 @@ def test_over_encumbrance_and_over_expenditure_rules(world, admin):
     with pytest.raises(RuleViolation, match="short by 0.01 EUR"):
         fs.post(admin, fund, "encumbrance", Decimal("0.01"))
     db.session.rollback()
-    with pytest.raises(RuleViolation, match="only 1100.00 EUR encumbered"):
+    with pytest.raises(RuleViolation, match="only 1,100.00 EUR encumbered"):
         fs.post(admin, fund, "disencumbrance", Decimal("1100.01"))
     db.session.rollback()
     fs.post(admin, fund, "disencumbrance", Decimal("1100.00"))

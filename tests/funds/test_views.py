@@ -62,7 +62,7 @@ def test_money_form_errors_come_back_inline(app, world):
     resp = client.post(f"/funds/{world.shared.id}/transfer", headers=HX,
                        data={"amount": "5000.00", "target": str(world.fund_a.id), "form_token": new_form_token()})
     assert resp.status_code == 422
-    assert "cannot transfer out 5000.00 EUR: it is short by 4000.00 EUR" in resp.data.decode()
+    assert "cannot transfer out 5,000.00 EUR: it is short by 4,000.00 EUR" in resp.data.decode()
     resp = client.post(f"/funds/{world.shared.id}/allocate", headers=HX, data={"amount": "12,50", "form_token": new_form_token()})
     assert resp.status_code == 422 and "is not an amount" in resp.data.decode()
     resp = client.post(f"/funds/{world.shared.id}/allocate", headers=HX, data={"amount": ""})

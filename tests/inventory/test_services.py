@@ -133,7 +133,7 @@ def test_receive_item_once(app, world, stock, buyer_a):
     db.session.commit()
     item = db.session.get(Item, stock.item.id)
     assert (item.status, item.received_date) == ("in_place", date(2026, 3, 2))
-    with pytest.raises(RuleViolation, match="already received on 02 Mar 2026"):
+    with pytest.raises(RuleViolation, match="already received on 2026-03-02"):
         inv.receive_item(world.user("admin"), item, date(2026, 3, 3))
     with pytest.raises(Forbidden):
         inv.receive_item(buyer_a, stock.item_b)

@@ -19,6 +19,7 @@ MATRIX = {
     "invoices.send_back": OPERATORS,
     "invoices.pay": OPERATORS,
     "invoices.change_owner": OPERATORS,
+    "invoices.edit_line_notes": OPERATORS,
     "invoices.delete": DELETERS,
 }
 API_MATRIX: dict = {}
@@ -36,4 +37,4 @@ def url_args(world) -> dict:
     if found is None:
         vendor = vendors.create_vendor(world.user("admin"), "INVM", vendors.VendorFields(name="Invoice matrix", currency="EUR"))
         found = invoice(world, world.user("admin"), vendor, number="MATRIX-1", library=None)
-    return {"invoice_id": found.id, "kind": "review"}
+    return {"invoice_id": found.id, "kind": "review", "line_position": 1}

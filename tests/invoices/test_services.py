@@ -118,7 +118,7 @@ def test_charges_without_pro_rata_must_be_lines(app, world, vendors):
 
 
 def test_over_expenditure_is_refused_naming_the_fund(app, world, vendors):
-    with pytest.raises(RuleViolation, match=r"Fund .*A-BKS.* cannot expend 1200\.00 EUR: it is short by 200\.00 EUR"):
+    with pytest.raises(RuleViolation, match=r"Fund .*A-BKS.* cannot expend 1,200\.00 EUR: it is short by 200\.00 EUR"):
         invoice(world, world.user("invoicer"), vendors.plain, amounts=("1200.00",))
     db.session.rollback()
     assert db.session.scalar(select(Invoice.id)) is None
@@ -202,8 +202,9 @@ def test_invoice_actions_follow_status_role_and_scope(app, world, vendors):
     ivs.process_invoice(world.user("invoicer"), inv)
     assert ivs.invoice_actions(world.user("invmanager"), inv) == {"edit", "approve", "reject", "change_owner"}
     ivs.approve_invoice(_manager(world), inv)
-    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"pay", "send_back", "change_owner"}
-    assert ivs.invoice_actions(None, inv) == {"mark_in_erp", "pay", "erp_rejected", "send_back", "change_owner"}
+    assert ivs.invoice_actions(world.user("invoicer"), inv) == {"pay", "send_back", "change_owner", "edit_line_notes"}
+    assert ivs.invoice_actions(None, inv) == {"mark_in_erp", "pay", "erp_rejected", "send_back", "change_owner",
+                                              "edit_line_notes"}
     assert ivs.invoice_actions(world.user("invoicer"), Invoice(owner_library_id=world.lib_a.id)) == {"create"}
     assert ivs.invoice_actions(world.user("viewer-a"), Invoice(owner_library_id=world.lib_a.id)) == set()
 

@@ -101,9 +101,9 @@ class LedgerMachine(RuleBasedStateMachine):
         return Decimal(units).scaleb(-self.places)
 
     def text(self, units: int) -> str:
-        """The plain rendering of a non-negative amount, written out independently."""
+        """How a message prints a non-negative amount (thousands grouped), written out independently."""
         whole, frac = divmod(units, 10 ** self.places)
-        return f"{whole}.{frac:0{self.places}d}" if self.places else str(whole)
+        return f"{whole:,}.{frac:0{self.places}d}" if self.places else f"{whole:,}"
 
     def sut_post(self, legs):
         """Post legs [(fund, kind, units)] all or nothing. Returns the LimitExceeded or None."""

@@ -133,7 +133,7 @@ def test_LED07_boundaries(start, rules, kind, amount, ok, shortfall):
 def test_LED07_message_names_fund_action_amount_and_shortfall():
     with pytest.raises(LimitExceeded) as info:
         post(bal("1000.00"), K.EXPENDITURE, "1000.01")
-    assert str(info.value) == f"Fund {LABEL} cannot expend 1000.01 EUR: it is short by 0.01 EUR."
+    assert str(info.value) == f"Fund {LABEL} cannot expend 1,000.01 EUR: it is short by 0.01 EUR."
     assert info.value.kind is K.EXPENDITURE and info.value.currency == "EUR"
     with pytest.raises(LimitExceeded) as info:
         post(bal("10.00"), K.TRANSFER, "-12.00")
@@ -143,7 +143,7 @@ def test_LED07_message_names_fund_action_amount_and_shortfall():
     assert "give back 1.00 EUR" in str(info.value)
     with pytest.raises(LimitExceeded) as info:
         post(bal("1000.00"), K.ENCUMBRANCE, "1234.56", OVERENC_10)
-    assert "encumber 1234.56 EUR" in str(info.value) and "short by 134.56 EUR" in str(info.value)
+    assert "encumber 1,234.56 EUR" in str(info.value) and "short by 134.56 EUR" in str(info.value)
 
 
 def test_LED07_jpy_has_no_decimals():
@@ -292,7 +292,7 @@ def test_LED07_check_posting_matches_the_model(alloc, enc, exp, enc_ok, pct_h, e
     except LimitExceeded as exc:
         assert outcome == "refused", (start, kind, amount, rules)
         assert exc.shortfall == D(detail).scaleb(-2)
-        assert f"short by {D(detail).scaleb(-2)} EUR" in str(exc)
+        assert f"short by {D(detail).scaleb(-2):,} EUR" in str(exc)
     else:
         assert outcome == "ok", (start, kind, amount, rules, after)
         assert after == Balance(*(D(c).scaleb(-2) for c in detail))
@@ -302,8 +302,8 @@ def test_LED07_check_posting_matches_the_model(alloc, enc, exp, enc_ok, pct_h, e
 
 @pytest.mark.parametrize("start, kind, amount, what", [
     (bal(), K.ALLOCATION, "1000000000000.00", "beyond the largest amount"),
-    (bal("999999999999.00"), K.ALLOCATION, "1.00", "allocated total would be 1000000000000.00"),
-    (bal("-999999999999.00"), K.TRANSFER, "-1.00", "allocated total would be -1000000000000.00"),
+    (bal("999999999999.00"), K.ALLOCATION, "1.00", "allocated total would be 1,000,000,000,000.00"),
+    (bal("-999999999999.00"), K.TRANSFER, "-1.00", "allocated total would be -1,000,000,000,000.00"),
     (bal("999999999999.99", "999999999999.00"), K.ENCUMBRANCE, "1.00", "encumbered total"),
     (bal("999999999999.99", expended="999999999999.50"), K.EXPENDITURE, "0.50", "expended total"),
     (bal(), K.EXPENDITURE, "-99999999999999999999999", "beyond the largest amount"),

@@ -55,3 +55,10 @@ def sent_line(world, actor, vendor, **kw) -> POLine:
     os_.send_po_line(actor, pol)
     db.session.commit()
     return pol
+
+
+def confirmed(client) -> str:
+    """The ``ready`` value of the packaging preview's confirm form (what "Package and send" posts)."""
+    import re
+    html = client.get("/orders/pos/package").data.decode()
+    return re.search(r'name="ready" value="([0-9a-f]+)"', html).group(1)

@@ -13,7 +13,7 @@ from app.orders import services as os_
 from app.orders.models import POLine, PurchaseOrder
 from app.outgoing.models import VendorMessage
 from tests.helpers import login
-from tests.orders.helpers import line, make_vendors
+from tests.orders.helpers import confirmed, line, make_vendors
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_many_ready_lines_are_packaged_by_a_run_and_the_page_answers_at_once(app
     app.config["PACKAGE_IN_REQUEST_MAX_LINES"] = 2
     orders, lines = ready
     client = login(app.test_client(), "buyer")
-    resp = client.post("/orders/pos/package", follow_redirects=True)
+    resp = client.post("/orders/pos/package", data={"ready": confirmed(client)}, follow_redirects=True)
     page = resp.data.decode()
     db.session.expire_all()
     run = db.session.scalar(select(JobRun).where(JobRun.job == "package_orders"))
@@ -79,7 +79,7 @@ def test_a_vendor_that_cannot_be_packaged_is_reported_and_the_others_go(app, wor
 
 def test_few_ready_lines_are_packaged_in_the_request(app, world, ready):
     client = login(app.test_client(), "buyer")
-    page = client.post("/orders/pos/package", follow_redirects=True).data.decode()
+    page = client.post("/orders/pos/package", data={"ready": confirmed(client)}, follow_redirects=True).data.decode()
     assert "2 purchase order(s) packaged and sent" in page
     assert db.session.scalar(select(JobRun).where(JobRun.job == "package_orders")) is None
 

@@ -96,7 +96,7 @@ def test_missing_rate_is_a_clear_error(app, world, orders):
 def test_over_encumbrance_is_refused_naming_fund_and_shortfall(app, world, orders):
     buyer = world.user("buyer")
     pol = line(world, buyer, orders.eur, price="1500.00")
-    with pytest.raises(RuleViolation, match=r"A-BKS.*cannot encumber 1500\.00 EUR: it is short by 500\.00 EUR"):
+    with pytest.raises(RuleViolation, match=r"A-BKS.*cannot encumber 1,500\.00 EUR: it is short by 500\.00 EUR"):
         os_.approve_po_line(buyer, pol)
     db.session.rollback()
     assert pol.status == "in_review" and world.fund_a.encumbered == 0

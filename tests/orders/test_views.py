@@ -11,7 +11,7 @@ from app.orders import services as os_
 from app.orders.models import POLine, POLineEvent, PurchaseOrder
 from tests.helpers import login
 from tests.inventory.helpers import make_buyer_a, record
-from tests.orders.helpers import line
+from tests.orders.helpers import confirmed, line
 
 HX = {"HX-Request": "true"}
 
@@ -231,7 +231,7 @@ def test_manual_packaging_and_po_pages(app, world, orders):
     assert f'action="/orders/pos/{po_number}/send"' in po_page
     listing = client.get("/orders/pos/").data.decode()
     assert po_number in listing and "Package and send ready lines (1)" in listing
-    assert client.post("/orders/pos/package").status_code == 302
+    assert client.post("/orders/pos/package", data={"ready": confirmed(client)}).status_code == 302
     assert _pol(auto.number).status == "sent"
     assert client.post(f"/orders/pos/{po_number}/send").status_code == 302
     assert _pol(one.number).status == "sent"

@@ -420,7 +420,7 @@ def test_history_restore_gets_the_whole_page(app, world, orders):
 def test_currency_follows_the_chosen_vendor(app, world, orders):
     client = login(app.test_client(), "buyer")
     form = client.get("/orders/lines/new").data.decode()
-    assert 'hx-select="#currency-field"' in form and 'hx-include="#currency"' in form
+    assert 'hx-select="#currency-field"' in form and 'hx-include="#currency, #vendor_account"' in form
     assert re.search(r'<input id="currency" [^>]*placeholder=""', form) and "Empty: the vendor's currency." in form
 
     fragment = client.get(f"/orders/lines/new?vendor={orders.usd.id}&currency=", headers=HX).data.decode()

@@ -19,7 +19,8 @@ def test_the_demo_sends_letters_through_each_channel(app, tmp_path):
         assert result.exit_code == 0, result.output
         counts.append(db.session.scalar(db.select(db.func.count(VendorMessage.id))
                                         .where(VendorMessage.vendor_id.is_not(None))))   # letters, not notices
-    assert counts == [6, 6], "five POs sent (HARRASS twice) and one cancellation; the second run made no more"
+    assert counts == [7, 7], "five POs sent (HARRASS twice), one cancellation and the payment notice of the " \
+        "paid demo invoice; the second run made no more"
     institution = Institution.current()
     assert institution.address and institution.billing_address and institution.email and institution.edi_id
     assert all(lib.address for lib in db.session.scalars(db.select(Library)))
@@ -34,5 +35,6 @@ def test_the_demo_sends_letters_through_each_channel(app, tmp_path):
     assert made[("COUTTS", "po")].to_address == "Demo ERP folder: edi/coutts/orders"
     assert made[("COUTTS", "po_cancellation")].channel == "edi", "the cancelled demo line was sent first"
     assert made[("EBSCO", "po")].channel == "print"
+    assert made[("COUTTS", "payment_notice")]   # the demo's paid invoice
     assert all(m.status == "queued" for m in made.values()), [(k, m.last_error) for k, m in made.items()]
     assert (tmp_path / "erp" / "edi" / "coutts" / "orders").is_dir()

@@ -50,10 +50,11 @@ class FileError:
         return f"row {self.row}" if self.row is not None else ""
 
 
-def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None = None
-                          ) -> tuple[list[AllocationLine], list[FileError]]:
+def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None = None,
+                          flawed: list | None = None) -> tuple[list[AllocationLine], list[FileError]]:
     """The file's rows, or the reasons it cannot be loaded. Any error means nothing may be
-    loaded from the file; row errors are all collected so the report covers the whole file."""
+    loaded from the file; row errors are all collected so the report covers the whole file.
+    ``flawed``: a list that receives the rows with errors, as far as they could be read."""
     limits = {"max_rows": max_rows} if max_rows else {}
     lines: list[AllocationLine] = []
     errors: list[FileError] = []
@@ -72,6 +73,8 @@ def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None =
             line, row_errors = _line(number, cells, columns)
             if row_errors:
                 errors.extend(FileError(number, m) for m in row_errors)
+                if flawed is not None:
+                    flawed.append(line)
             else:
                 lines.append(line)
     except SpreadsheetRefused as exc:
@@ -133,9 +136,9 @@ def _line(number: int, cells: list, columns: dict[str, int]) -> tuple[Allocation
         errors.append(f"{REFERENCE} is longer than {MAX_REFERENCE} characters.")
     if len(note) > MAX_NOTE:
         errors.append(f"{NOTE} is longer than {MAX_NOTE} characters.")
-    if errors:
-        return None, errors
-    return AllocationLine(number, fund_ref, period, amount, reference, note), []
+    # with errors too: what could be read (None where it could not), so the loader reports the
+    # row's other problems (its fund, its period) as well
+    return AllocationLine(number, fund_ref, period, amount, reference, note), errors
 
 
 def _text(value) -> str:

@@ -283,7 +283,7 @@ def test_over_encumbrance_is_refused_and_nothing_is_posted(world, orders, api):
     client = api("buyer")
     number = create(client, list_price="1000.01")["number"]
     error = act(client, number, "approve", status=422)["error"]
-    assert error["message"] == "Fund A-BKS (A books) cannot encumber 1000.01 EUR: it is short by 0.01 EUR."
+    assert error["message"] == "Fund A-BKS (A books) cannot encumber 1,000.01 EUR: it is short by 0.01 EUR."
     assert client.get(f"/po-lines/{number}").get_json()["status"] == "in_review"
     assert db.session.scalar(db.select(db.func.count()).select_from(FundTransaction)
                              .where(FundTransaction.kind == "encumbrance")) == 0

@@ -96,7 +96,7 @@ def test_hostile_workbooks_are_rejected_by_the_job(local_loader):
     loader.drop("wide.xlsx", wide_sheet())
     loader.drop("fake.xlsx", b"PK\x03\x04 this is no workbook")
     run = loader.run()
-    assert run.status == "completed" and (run.files, run.records_failed) == (3, 3)
+    assert run.status == "failed" and (run.files, run.records_failed) == (3, 3)
     report = errors_of(run)
     assert sum("nothing was loaded" in m for _, m in report) == 3, report
     assert allocated("SHARED") == before

@@ -31,7 +31,7 @@ def test_H12_03_the_allocation_job_rejects_hostile_workbooks(local_loader):
     loader.drop("external.xlsx", hostile(ROWS, "external_entity"))
     loader.drop("big.xlsx", oversized_part(ROWS, MAX_PART_BYTES + 4 * MB))
     run = loader.run()
-    assert run.status == "completed" and (run.files, run.records_failed) == (3, 3)
+    assert run.status == "failed" and (run.files, run.records_failed) == (3, 3)
     report = {}
     for event in run.events:
         if event.level == "error":

@@ -100,7 +100,7 @@ def test_one_bad_row_rejects_the_whole_file(case, file_type, local_loader, world
     data = allocation_file(file_type, rows)
     loader.drop(f"bad.{file_type}", data)
     run = loader.run()
-    assert run.status == "completed" and run.status_label == "Completed with exceptions"
+    assert run.status == "failed" and run.status_label == "Failed"   # nothing was loaded
     assert (run.files, run.records, run.records_failed) == (1, 3, 1)
     report = errors_of(run)
     assert report[0][0] == "row 3" and expected in report[0][1], report
@@ -111,6 +111,16 @@ def test_one_bad_row_rejects_the_whole_file(case, file_type, local_loader, world
     assert db.session.scalar(db.select(HandledFile.status)) == "rejected"
 
 
+def test_a_run_that_loaded_one_file_of_two_is_completed_with_exceptions(local_loader, world):
+    """Only a run that applied nothing is Failed: a good file beside a rejected one is not."""
+    loader = local_loader("csv")
+    loader.drop("a-good.csv", allocation_file("csv", [["A-BKS", P, "5.00", "", ""]]))
+    loader.drop("b-bad.csv", allocation_file("csv", [["NO-SUCH", P, "5.00", "", ""], ["A-BKS", P, "1.00", "", ""]]))
+    run = loader.run()
+    assert run.status == "completed" and run.status_label == "Completed with exceptions"
+    assert (run.files, run.records, run.records_failed) == (2, 3, 1)
+
+
 def test_every_bad_row_is_reported(local_loader, world):
     loader = local_loader("csv")
     rows = [["NO-SUCH", P, "5.00", "", ""], ["A-BKS", P, "5.00", "", ""], ["EXT-1", P, "x", "", ""],
@@ -119,6 +129,22 @@ def test_every_bad_row_is_reported(local_loader, world):
     run = loader.run()
     assert [r for r, _ in errors_of(run)] == ["row 2", "row 4", "row 5", ""]
     assert (run.records, run.records_failed) == (4, 3)
+
+
+def test_every_problem_of_a_row_is_reported(local_loader, world):
+    """A row's fund, period and amount are each checked, whatever else is wrong with it."""
+    loader = local_loader("csv")
+    rows = [["NO-SUCH", P, "x", "", ""],          # no fund and not an amount
+            ["BOOKS", P, "1.234", "", ""],        # a summary fund and three decimals
+            ["A-BKS", 99, "y", "", ""]]           # no such period and not an amount
+    loader.drop("bad.csv", allocation_file("csv", rows))
+    report = errors_of(loader.run())
+    by_row = {}
+    for row, message in report:
+        by_row.setdefault(row, []).append(message)
+    assert any("NO-SUCH" in m for m in by_row["row 2"]) and any("AMOUNT" in m for m in by_row["row 2"]), report
+    assert any("summary fund" in m for m in by_row["row 3"]) and any("decimals" in m for m in by_row["row 3"]), report
+    assert any("99" in m for m in by_row["row 4"]) and any("AMOUNT" in m for m in by_row["row 4"]), report
 
 
 def test_rows_of_one_fund_are_judged_together(local_loader, world):
@@ -210,7 +236,7 @@ def test_refusal_at_posting_time_rejects_the_file(local_loader, world, monkeypat
     loader.drop("a.csv", allocation_file("csv", [["A-BKS", P, "5.00", "", ""], ["EXT-1", P, "-200.00", "", ""]]))
     run = loader.run()
     report = errors_of(run)
-    assert run.status == "completed" and run.records_failed == 1 and "SHARED" in report[0][1], report
+    assert run.status == "failed" and run.records_failed == 1 and "SHARED" in report[0][1], report
     assert "nothing was loaded" in report[-1][1] and (run.files, run.records) == (1, 2)
     assert _count(FundTransaction) == txs and _count(AllocationRow) == 0
     assert allocated("A-BKS", "SHARED") == {"A-BKS": Decimal("1000.00"), "SHARED": Decimal("1000.00")}

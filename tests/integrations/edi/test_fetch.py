@@ -67,7 +67,7 @@ def test_failed_messages_stay_in_the_inbox_and_the_file_is_handled(app, world, o
     (pickup / "junk.txt").write_bytes(b"this is not edifact")
     db.session.commit()
     run = _run(app)
-    assert run.status == "completed" and run.status_label == "Completed with exceptions"
+    assert run.status == "failed" and run.status_label == "Failed"   # every message refused: nothing applied
     assert (run.files, run.records, run.records_failed) == (2, 2, 2)
     rows = db.session.scalars(select(EdiMessage).order_by(EdiMessage.file_name)).all()
     assert [(r.file_name, r.status) for r in rows] == [("bad.edi", "failed"), ("junk.txt", "failed")]

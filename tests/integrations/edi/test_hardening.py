@@ -206,7 +206,7 @@ def test_H12_04_upload_of_a_poison_file_answers_a_clear_message(app, world, orde
                                                     "is too large")):
         resp = _upload(client, orders.eur, data, "poison.edi")
         run = wait_for_run(_run_of(resp))
-        assert run.status == "completed" and run.records_failed == 1
+        assert run.status == "failed" and run.records_failed == 1   # nothing applied: Failed
         page = client.get(resp.headers["Location"])
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and reason in html and "kept in the inbox" in html

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 def test_switch_a_setting_and_order_approval_rules(page, live_server, log_in, page_problems, shot):
     log_in("admin")
     page.get_by_role("link", name="Administration").click()
-    page.get_by_role("link", name="Invoicing").click()
+    page.get_by_role("link", name="Invoicing", exact=True).click()
     switch = page.get_by_role("switch", name="Skip the ERP: approved invoices go straight to payment")
     expect(switch).to_have_attribute("aria-checked", "false")
     switch.click()

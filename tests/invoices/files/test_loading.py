@@ -306,3 +306,36 @@ def test_two_governmental_vat_invoices_with_their_own_funds_preview_and_load(app
     funds = {inv.number: [share.fund.code for line in inv.lines for share in line.distribution]
              for inv in db.session.scalars(select(Invoice).where(Invoice.number.in_(["G-1", "G-2"])))}
     assert funds == {"G-1": ["A-BKS"], "G-2": ["SHARED"]}
+
+
+def test_every_problem_of_a_row_is_reported(app, world, vendors):
+    """Not only the first: a taken number, a total that does not add up and a fund too short, or
+    a taken number and fund percents that do not make 100 %, each on the row."""
+    from app.invoices import rules
+    rules.create_approval_rule(world.user("admin"), rules.ApprovalRuleFields(name="Files", automatic=True))
+    invoice(world, world.user("invoicer"), vendors.plain, number="OLD-1", library=None)
+    invoice(world, world.user("invoicer"), vendors.plain, number="OLD-2", library=None)
+    db.session.commit()
+    rows = [{"number": "OLD-1", "invoice_date": date(2026, 3, 2), "total_amount": 1300, "unit_price": 1200,
+             "funds": "A-BKS", "owner_library": "LIBA"},
+            {"number": "OLD-2", "invoice_date": date(2026, 3, 2), "total_amount": 10, "unit_price": 10,
+             "funds": "A-BKS 50; SHARED 40"}]
+    check = fl.check_file(world.user("invoicer"), vendors.plain, xlsx(table(rows)), "a.xlsx")
+    first, second = (inv.problems for inv in check.invoices)
+    assert len(first) == 3, first
+    assert "Row 2: Vendor PLAIN already has invoice OLD-1" in first[0]
+    assert "Row 2: The total amount 1,300.00 EUR does not add up: the lines, charges and VAT make 1,200.00 EUR." \
+        in first
+    assert any("A-BKS" in p and "cannot expend 1,200.00 EUR" in p and "short by 200.00 EUR" in p for p in first), first
+    assert len(second) == 2 and "already has invoice OLD-2" in second[0]
+    assert second[1] == "Row 3: The fund percents add up to 90.00 %; they must make 100 %.", second
+
+
+def test_preview_shows_amounts_as_the_pages_do(app, world, vendors):
+    rows = [{"number": "F-1", "invoice_date": date(2026, 3, 2), "total_amount": 1079, "owner_library": "LIBA",
+             "unit_price": 79, "funds": "A-BKS"},
+            {"quantity": 1, "unit_price": "1000", "line_total": 1000, "funds": "A-BKS"}]
+    check = fl.check_file(world.user("invoicer"), vendors.plain, xlsx(table(rows)), "a.xlsx")
+    inv = check.invoices[0]
+    assert inv.total_amount == "1,079.00"
+    assert [(ln.unit_price, ln.total) for ln in inv.lines] == [("79.00", ""), ("1,000.00", "1,000.00")]

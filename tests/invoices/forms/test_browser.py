@@ -83,6 +83,7 @@ def test_changing_the_invoice_date_refreshes_the_fund_pickers(page, live_server,
     page.locator("#number").fill("BR-DATE")
     with page.expect_response(lambda r: r.url.endswith("/invoices/new") and r.request.method == "POST"):
         page.locator("#invoice_date").fill("2026-03-01")     # the pickers asked again: FY2026's
+        page.locator("#invoice_date").press("Tab")
     page.locator("#lines-0-fund_1").select_option(str(ids.fund_a))
     page.evaluate("window.__marker = 1")
     page.locator("#invoice_date").fill("2027-01-15")

@@ -202,8 +202,11 @@ def test_liable_vendor_without_vat_asks_then_saves_with_yes(app, world, vendors)
     data = _form(world, vendors.liable)
     resp = client.post("/invoices/new", data=data, headers=HX)
     html = resp.data.decode()
-    assert resp.status_code == 409 and resp.headers["HX-Retarget"] == "#dialog"
-    assert html.lstrip().startswith("<dialog open") and "LIABLE is liable for VAT, yet the invoice reports none" in html
+    # the whole editor (the form as posted, no stale messages) with the question in its #dialog
+    assert resp.status_code == 409 and "HX-Retarget" not in resp.headers
+    assert html.lstrip().startswith('<div id="invoice-editor"') and 'class="error"' not in html
+    assert html.index('<div id="dialog"') < html.index("<dialog open") < html.index('id="invoice-form"')
+    assert "LIABLE is liable for VAT, yet the invoice reports none" in html
     assert re.search(r'<button type="submit"[^>]*form="invoice-form" name="confirm" value="yes"', html)
     assert 'value="add_vat"' not in html and 'method="dialog"' in html
     # without JavaScript: the whole page, the question above the form that keeps the values

@@ -1,0 +1,36 @@
+"""The API page (/api): the routes of the OpenAPI document, readable in the browser by anyone
+logged in, server-rendered from the same document /api/v1/openapi.json serves (no CDN)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ..auth.permissions import roles_required
+from .base import READ
+from .openapi import build_document
+
+bp = Blueprint("api_page", __name__)
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def operations(doc: dict) -> list[dict]:
+    """One row per path and method, in the document's order, grouped by their first tag or path segment."""
+    rows = []
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            parameters = [p.get("name") or p.get("$ref", "").rsplit("/", 1)[-1]
+                          for p in [*item.get("parameters", []), *op.get("parameters", [])]]
+            rows.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                         "description": op.get("description", ""), "parameters": parameters,
+                         "body": "requestBody" in op, "responses": sorted(op.get("responses", {})),
+                         "group": (op.get("tags") or [path.removeprefix("/api/v1/").split("/")[0]])[0]})
+    return rows
+
+
+@bp.get("/api")
+@roles_required(*READ)
+def index():
+    doc = build_document()
+    return render_template("api/index.html", doc=doc, operations=operations(doc))
