@@ -20,8 +20,7 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 UNSCHEDULABLE = frozenset({"export_orders"})   # runs when a PO is sent
 # The invoice export's element sets (app.integrations.formats.payment_data.VERSIONS). "Version 1" is
 # our name for the shape of Alma's 2016/2017 files; Alma documents no such switch.
-XSD_VERSIONS = {"current": "Current (fuller, 2021-style files)",
-                "v1": "Version 1 (the 2016/2017 files' elements)"}
+XSD_VERSIONS = {"current": "Current", "v1": "Version 1"}
 
 
 def require_admin(actor) -> None:
