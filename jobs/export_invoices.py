@@ -5,8 +5,8 @@ that files travel while the next ones are prepared:
 
 1. Stored: pending batches whose invoices are no longer all Ready to be Paid are voided first.
    Then every exportable invoice not in a pending batch goes into a new batch (one file per
-   invoice, or one per owner), a chunk of invoices at a time: each file is written, checked
-   against our XSD, and stored with its name, exact bytes and SHA-256; the chunk is committed
+   invoice, or one per owner), a chunk of invoices at a time: each file is written in the
+   section's element set (``xsd_version``), checked against that version's XSD, and stored with its name, exact bytes and SHA-256; the chunk is committed
    before any of its files is handed over for upload.
 2. Sent: the stored files (first those an earlier run left pending, then the new ones) are
    published in order (temporary name, size check, rename) by an upload thread or, from
@@ -42,7 +42,7 @@ from app.database import insert_rows
 from app.extensions import db
 from app.integrations.formats import payment_data as pd
 from app.integrations.formats.xml import XMLRefused, parse, schema_errors
-from app.integrations.models import ExportBatch, ExportBatchInvoice
+from app.integrations.models import ExportBatch, ExportBatchInvoice, IntegrationProfile
 from app.integrations.runs import JobRefused, execute
 from app.integrations.transport import TransferError, transport_settings
 from app.integrations.upload_worker import UploadProcess
@@ -55,7 +55,6 @@ from app.org.models import Institution, Library
 from app.vendors.models import Vendor
 from app.vendors.services import rate_on
 
-SCHEMA = "payment_data.xsd"
 CHUNK = 200          # invoices rendered per commit while batching
 SEND_CHUNK = 100     # files confirmed per commit while sending (a crash in between is caught by
                      # the next run, which finds those files on the server and does not resend them)
@@ -220,28 +219,35 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
         vendor_account_financial_sys_code=account.financial_sys_code if account else "",
         unique_identifier=invoice.erp_identifier, invoice_date=invoice.invoice_date, due_date=invoice.due_date,
         payment_method=PAYMENT_METHODS.get(invoice.payment_method, invoice.payment_method.upper()),
-        number_of_attachments=len(invoice.attachments), notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
+        number_of_attachments=len(invoice.attachments), prepaid=invoice.prepaid, notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
         exchange_rates=tuple(pd.ExchangeRateInfo(_rate(invoice, c), c, invoice.explicit_ratio is not None)
                              for c in fund_currencies),
         lines=lines)
 
 
-def render(data: list[pd.InvoiceData]) -> bytes:
-    """The file for ``data``, checked against our XSD (raises :class:`InvalidExportFile`)."""
-    content = pd.build_payment_data(data)
-    errors = schema_errors(parse(content), SCHEMA)
+def render(data: list[pd.InvoiceData], version: str = "current") -> bytes:
+    """The file for ``data`` in element set ``version``, checked against that version's XSD (raises
+    :class:`InvalidExportFile`)."""
+    content = pd.build_payment_data(data, version)
+    schema = pd.schema_name(version)
+    errors = schema_errors(parse(content), schema)
     if errors:
         numbers = ", ".join(d.number for d in data)
-        raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {SCHEMA}; nothing was "
+        raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {schema}; nothing was "
                                 f"uploaded. {'; '.join(errors[:5])}")
     return content
+
+
+def _version(profile_id: int) -> str:
+    section = db.session.get(IntegrationProfile, profile_id).section("export_invoices")
+    return section.xsd_version if section is not None else "current"
 
 
 def render_batch(batch: ExportBatch) -> bytes:
     """Render a batch's invoices again from the database (what was stored, if nothing changed)."""
     institution = Institution.current()
     invoices = _load([link.invoice_id for link in batch.invoices])
-    return render([invoice_data(inv, institution) for inv in invoices])
+    return render([invoice_data(inv, institution) for inv in invoices], _version(batch.profile_id))
 
 
 # -- file names -------------------------------------------------------------------------------------
@@ -270,8 +276,9 @@ class _File:
     check_first: bool = False   # made by an earlier run, which may have died just after the rename
 
 
-def _still_valid(batch: ExportBatch) -> str:
-    """Why a pending batch may not be sent any more ("" when it may)."""
+def _still_valid(batch: ExportBatch, version: str) -> str:
+    """Why a pending batch may not be sent any more ("" when it may). A file of the other XSD
+    version (the profile's was changed since) no longer matches: it is voided and written again."""
     for link in batch.invoices:
         inv = link.invoice
         if inv.status != "ready_to_be_paid":
@@ -280,12 +287,13 @@ def _still_valid(batch: ExportBatch) -> str:
             return f"invoice {inv.number} is no longer meant for the ERP"
     if hashlib.sha256(batch.content).hexdigest() != batch.sha256:
         return "its stored content does not match its checksum"
+    schema = pd.schema_name(version)
     try:
-        errors = schema_errors(parse(batch.content), SCHEMA)
+        errors = schema_errors(parse(batch.content), schema)
     except XMLRefused as exc:
         errors = [str(exc)]
     if errors:
-        return f"its file does not match {SCHEMA} ({errors[0]})"
+        return f"its file does not match {schema} ({errors[0]})"
     return ""
 
 
@@ -296,7 +304,7 @@ def void_stale_batches(ctx) -> list[int]:
                                  .order_by(ExportBatch.id)).all()
     still = []
     for batch in batches:
-        reason = _still_valid(batch)
+        reason = _still_valid(batch, ctx.section.xsd_version)
         if reason:
             batch.status = "void"
             ctx.log.warning(f"Batch {batch.file_name} was not sent and is void: {reason}. Its other invoices "
@@ -351,7 +359,8 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
             usable.append(inv)
         groups = [group for group in ([usable] if split else [[inv] for inv in usable]) if group]
         with db.session.no_autoflush:
-            contents = [render([invoice_data(inv, institution, funds) for inv in group]) for group in groups]
+            contents = [render([invoice_data(inv, institution, funds) for inv in group], ctx.section.xsd_version)
+                        for group in groups]
         ids = insert_rows(db.session, ExportBatch, [
             dict(profile_id=ctx.profile.id, file_name=f"new-{uuid.uuid4().hex}", content=content,
                  sha256=hashlib.sha256(content).hexdigest(), status="pending", run_id=ctx.run.id)

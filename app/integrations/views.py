@@ -212,7 +212,7 @@ def edit_profile(profile_id):
 
 def _section_values(profile) -> dict:
     return {s.job: {"active": s.active, "path": s.path, "file_type": s.file_type, "split_by_owner": s.split_by_owner,
-                    "batch_size": s.batch_size, "schedule": s.schedule, "schedule_time": s.schedule_time,
+                    "xsd_version": s.xsd_version, "batch_size": s.batch_size, "schedule": s.schedule, "schedule_time": s.schedule_time,
                     "schedule_day": s.schedule_day} for s in profile.sections}
 
 
@@ -223,12 +223,14 @@ def _sections_from_form(form) -> tuple[dict, dict]:
         day = get("schedule_day")
         batch = get("batch_size") or "1000"
         values[job] = {"active": get("active") == "on", "path": get("path"), "file_type": get("file_type"),
-                       "split_by_owner": get("split_by_owner") == "on", "batch_size": batch,
+                       "split_by_owner": get("split_by_owner") == "on", "xsd_version": get("xsd_version") or "current",
+                       "batch_size": batch,
                        "schedule": get("schedule") or "none", "schedule_time": get("schedule_time"),
                        "schedule_day": int(day) if day.isdigit() else None}
         fields[job] = integrations.SectionFields(
             active=values[job]["active"], path=values[job]["path"], file_type=values[job]["file_type"],
-            split_by_owner=values[job]["split_by_owner"], batch_size=int(batch) if batch.isdigit() else 0,
+            split_by_owner=values[job]["split_by_owner"], xsd_version=values[job]["xsd_version"],
+            batch_size=int(batch) if batch.isdigit() else 0,
             schedule=values[job]["schedule"], schedule_time=values[job]["schedule_time"],
             schedule_day=values[job]["schedule_day"])
     return fields, values
@@ -236,7 +238,8 @@ def _sections_from_form(form) -> tuple[dict, dict]:
 
 def _sections_ctx(profile, values=None) -> dict:
     return {"profile": profile, "values": values or _section_values(profile), "jobs": JOBS,
-            "schedules": SCHEDULES, "weekdays": WEEKDAYS, "file_types": ALLOCATION_FILE_TYPES, "errors": {}}
+            "schedules": SCHEDULES, "weekdays": WEEKDAYS, "file_types": ALLOCATION_FILE_TYPES,
+            "xsd_versions": integrations.XSD_VERSIONS, "errors": {}}
 
 
 @bp.route("/profiles/<int:profile_id>/sections", methods=["GET", "POST"])
