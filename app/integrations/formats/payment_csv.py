@@ -145,11 +145,14 @@ def check_date_format(fmt: str) -> None:
     if "%" in leftover or len(fmt) > 30:
         raise MappingError(f"The date format {fmt[:40]!r} may use only %d, %m (or %b, %B), %Y (or %y) and "
                            "separators, e.g. %d.%m.%Y or %Y-%m-%d.", "date_format")
-    if not (("%Y" in fmt or "%y" in fmt) and ("%m" in fmt or "%b" in fmt or "%B" in fmt) and "%d" in fmt):
-        raise MappingError(f"The date format {fmt!r} needs a day (%d), a month (%m) and a year (%Y).", "date_format")
+    used = _DATE_DIRECTIVES.findall(fmt)
+    counts = [sum(used.count(d) for d in group) for group in (("%d",), ("%m", "%b", "%B"), ("%Y", "%y"))]
+    if counts != [1, 1, 1]:
+        raise MappingError(f"The date format {fmt!r} needs a day (%d), a month (%m) and a year (%Y), each once.",
+                           "date_format")
     try:
         ok = datetime.strptime(_SAMPLE_DAY.strftime(fmt), fmt).date() == _SAMPLE_DAY
-    except ValueError:
+    except (ValueError, re.error):
         ok = False
     if not ok:
         raise MappingError(f"The date format {fmt!r} cannot be read back unambiguously; put a separator or "
