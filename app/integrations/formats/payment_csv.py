@@ -171,7 +171,8 @@ def _header_index(header: list[str], mapping: CsvMapping) -> dict[str, int]:
     names = [h.strip().casefold() for h in header]
     where: dict[str, int] = {}
     missing = []
-    for key, wanted in mapping.columns.items():
+    for key in (k for k in FIELDS if k in mapping.columns):
+        wanted = mapping.columns[key]
         hits = [i for i, n in enumerate(names) if n == wanted.casefold()]
         if not hits:
             missing.append(f"{wanted!r} ({FIELDS[key]})")
