@@ -256,6 +256,55 @@ def profile_sections(profile_id):
     return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
 
 
+# -- the payment confirmation section's format (XML, or CSV through a column mapping) -------------------------
+
+def _payment_format_from_form(form):
+    from .formats.payment_csv import FIELDS, CsvMapping
+    from .payment_format import PaymentFormat
+    mapping = CsvMapping(columns={key: form.get(f"col_{key}", "") for key in FIELDS},
+                         separator={"tab": "\t"}.get(form.get("separator", ""), form.get("separator", "")),
+                         date_format=form.get("date_format", ""), decimal=form.get("decimal", ""),
+                         paid_values=form.get("paid_values", ""), rejected_values=form.get("rejected_values", ""))
+    return PaymentFormat(form.get("confirmation_format", ""), form.get("amount_mismatch", ""), mapping)
+
+
+def _joined(words) -> str:
+    return words if isinstance(words, str) else ", ".join(words)   # as typed, or the stored list
+
+
+def _payment_format_ctx(profile, value, **extra) -> dict:
+    from .formats.payment_csv import DECIMAL_MARKS, FIELDS, SEPARATORS
+    from .payment_format import FORMATS, MISMATCH
+    m = value.mapping
+    values = {"confirmation_format": value.confirmation_format, "amount_mismatch": value.amount_mismatch,
+              "separator": "tab" if m.separator == "\t" else m.separator, "date_format": m.date_format,
+              "decimal": m.decimal, "paid_values": _joined(m.paid_values), "rejected_values": _joined(m.rejected_values),
+              **{f"col_{k}": m.columns.get(k, "") for k in FIELDS}}
+    return {"profile": profile, "values": values, "fields": FIELDS, "formats": FORMATS, "mismatch": MISMATCH,
+            "separators": {("tab" if k == "\t" else k): v for k, v in SEPARATORS.items()},
+            "decimal_marks": DECIMAL_MARKS, "errors": {}, **extra}
+
+
+@bp.route("/profiles/<int:profile_id>/payment-format", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def payment_format(profile_id):
+    """The payment confirmation section's format: XML, or CSV with its column mapping; and what a
+    paid amount other than the invoice total does."""
+    from . import payment_format as formats
+    profile = integrations.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/payment_format.html",
+                      **_payment_format_ctx(profile, formats.current(formats.section_of(profile))))
+    value = _payment_format_from_form(request.form)
+    with saving() as saved:
+        formats.set_payment_format(current_user, profile, value)
+    if not saved:
+        return _refused(saved.error, "integrations/payment_format.html", **_payment_format_ctx(profile, value))
+    what = "CSV with its column mapping" if value.confirmation_format == "csv" else "XML"
+    return _done(f"Profile {profile.code}: payment confirmations are read as {what}.",
+                 url_for(".show_profile", profile_id=profile.id))
+
+
 # -- the profile page ----------------------------------------------------------------------------------------
 
 def _last_runs(profile) -> dict:

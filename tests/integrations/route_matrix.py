@@ -14,6 +14,7 @@ MATRIX: dict = {
     "integrations.show_profile": ADMIN,
     "integrations.set_section_active": ADMIN,
     "integrations.set_notifications": ADMIN,
+    "integrations.payment_format": ADMIN,
     "integrations.run_now": ADMIN,
     "integrations.rerun_failed_orders": ADMIN,
     "integrations.delete_profile": ADMIN,
