@@ -621,6 +621,22 @@ def export_invoices(ctx) -> None:
             transformer.close()
 
 
+def sample_file(limit: int = 20) -> tuple[bytes, int] | None:
+    """An export file of the first ``limit`` invoices the next run would export, and how many it
+    holds (None: there are none); nothing is stored and no invoice moves. For the stylesheet's
+    preview page, which reaches it as ``run.sample_file`` (the app never imports ``jobs/``)."""
+    usable = [inv for inv in _load(exportable_invoice_ids()[:limit])
+              if (inv.erp_identifier or "").isdigit() and len(inv.erp_identifier) == 16]
+    if not usable:
+        return None
+    institution = Institution.current()
+    with db.session.no_autoflush:
+        return render([invoice_data(inv, institution) for inv in usable]), len(usable)
+
+
 def run(app, profile_code: str, **kw) -> int | None:
     """:func:`export_invoices` as a run of the profile (:func:`app.integrations.runs.execute`)."""
     return execute(app, "export_invoices", profile_code, export_invoices, **kw)
+
+
+run.sample_file = sample_file
