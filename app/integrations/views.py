@@ -28,9 +28,10 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
 from ..spreadsheets import safe_row
-from . import allowed_hosts, scheduler
+from . import allowed_hosts, scheduler, stylesheets
 from . import services as integrations
 from .edi.services import edi_schedules
+from .formats import xslt
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
 from .runs import job_runner, result_link, start_run
@@ -303,6 +304,105 @@ def payment_format(profile_id):
     what = "CSV with its column mapping" if value.confirmation_format == "csv" else "XML"
     return _done(f"Profile {profile.code}: payment confirmations are read as {what}.",
                  url_for(".show_profile", profile_id=profile.id))
+
+
+# -- the invoice export's campus stylesheet ---------------------------------------------------------------
+
+PREVIEW_TIMEOUT = 10              # seconds: the page waits no longer on a stylesheet
+PREVIEW_OUTPUT = 5 * 1024 * 1024
+PREVIEW_SHOWN = 200_000           # characters of each side shown
+
+
+def _stylesheet_from_form(form, files) -> str:
+    """The uploaded file when one is chosen, else the pasted text."""
+    upload = files.get("xslt_file")
+    if upload is not None and upload.filename:
+        data = upload.stream.read(xslt.MAX_STYLESHEET_BYTES + 1)
+        if len(data) > xslt.MAX_STYLESHEET_BYTES:
+            raise InvalidInput(f"The stylesheet file is larger than {xslt.MAX_STYLESHEET_BYTES:,} bytes.", "xslt")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("The stylesheet file is not UTF-8 text.", "xslt") from None
+    return form.get("xslt", "")
+
+
+def _stylesheet_ctx(profile, values=None, preview=None) -> dict:
+    section = stylesheets.export_section(profile)
+    values = values or {"xslt": section.xslt, "keep_original": section.xslt_keep_original, "source": ""}
+    return {"profile": profile, "section": section, "values": values, "files": stylesheets.recent_files(profile),
+            "preview": preview, "errors": {}, "timeout": int(xslt.TIMEOUT_SECONDS)}
+
+
+@bp.route("/profiles/<int:profile_id>/stylesheet", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def section_stylesheet(profile_id):
+    """The invoice export's campus stylesheet: pasted or uploaded, checked on save."""
+    profile = integrations.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/stylesheet.html", **_stylesheet_ctx(profile))
+    values = {"xslt": request.form.get("xslt", ""), "keep_original": request.form.get("keep_original") == "on",
+              "source": request.form.get("source", "")}
+    with saving() as saved:
+        text = _stylesheet_from_form(request.form, request.files)
+        values["xslt"] = text
+        section = stylesheets.set_stylesheet(current_user, profile, text, values["keep_original"])
+    if not saved:
+        return _refused(saved.error, "integrations/stylesheet.html", **_stylesheet_ctx(profile, values))
+    message = (f"Profile {profile.code}: the invoice files are now transformed by the stylesheet into "
+               f".{xslt.check(section.xslt)} files." if section.xslt else
+               f"Profile {profile.code}: no stylesheet; the invoice files are uploaded as they are.")
+    return _done(message, url_for(".show_profile", profile_id=profile.id))
+
+
+def _preview(profile, stylesheet: str, source: str) -> dict:
+    """What the preview shows: the chosen export file and the stylesheet's output, or why not."""
+    preview = {"source": source, "original": "", "output": "", "extension": "", "error": None, "label": ""}
+    if source == "sample":
+        sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
+        made = sample() if sample is not None else None
+        if made is None:
+            preview["error"] = "No invoice is Ready to be Paid for the ERP: choose an exported file instead."
+            return preview
+        content, count = made
+        preview["label"] = f"A sample of {count} Ready to be Paid invoice(s) (nothing is stored or marked)"
+    elif source.startswith("batch-") and source[6:].isdigit():
+        batch = stylesheets.export_file(profile, int(source[6:]))
+        content, preview["label"] = batch.content, batch.file_name
+    else:
+        preview["error"] = "Choose an exported file or the sample of Ready to be Paid invoices."
+        return preview
+    preview["original"] = content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
+    if not stylesheet.strip():
+        preview["error"] = "Paste or upload a stylesheet first."
+        return preview
+    try:
+        out = xslt.transform(stylesheet, content, timeout=PREVIEW_TIMEOUT, max_output=PREVIEW_OUTPUT)
+    except xslt.XSLTError as exc:
+        preview["error"] = str(exc)
+        return preview
+    preview["output"] = out.content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
+    preview["extension"] = out.extension
+    preview["truncated"] = len(out.content) > PREVIEW_SHOWN or len(content) > PREVIEW_SHOWN
+    return preview
+
+
+@bp.post("/profiles/<int:profile_id>/stylesheet/preview")
+@roles_required(*ADMIN)
+def preview_stylesheet(profile_id):
+    """A chosen export file beside its transformed output; nothing is saved."""
+    profile = integrations.get_profile(profile_id)
+    source = request.form.get("source", "")
+    values = {"xslt": request.form.get("xslt", ""), "keep_original": request.form.get("keep_original") == "on",
+              "source": source}
+    try:
+        values["xslt"] = _stylesheet_from_form(request.form, request.files)
+        preview = _preview(profile, values["xslt"], source)
+    except DomainError as exc:
+        preview = {"source": source, "error": exc.message, "original": "", "output": ""}
+    db.session.rollback()   # a preview changes nothing
+    return render("integrations/stylesheet.html", "integrations/_stylesheet_preview.html",
+                  **_stylesheet_ctx(profile, values, preview))
 
 
 # -- the profile page ----------------------------------------------------------------------------------------

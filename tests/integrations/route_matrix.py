@@ -11,6 +11,8 @@ MATRIX: dict = {
     "integrations.new_profile": ADMIN,
     "integrations.edit_profile": ADMIN,
     "integrations.profile_sections": ADMIN,
+    "integrations.section_stylesheet": ADMIN,
+    "integrations.preview_stylesheet": ADMIN,
     "integrations.show_profile": ADMIN,
     "integrations.set_section_active": ADMIN,
     "integrations.set_notifications": ADMIN,
