@@ -140,3 +140,19 @@ def test_the_stored_json_round_trips_and_a_broken_one_is_refused():
                        ('{"columns": {"invoice_number": "N"}}', "status")):
         with pytest.raises(MappingError, match=says):
             CsvMapping.from_json(text)
+
+
+def test_the_readmes_example_reads_as_it_says():
+    """README, "Payment confirmations as CSV": the file and the mapping shown there."""
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    header, row = re.search(r"\n {7}(Voucher;Paid on;[^\n]+)\n {7}([^\n]+)\n", readme).groups()
+    example = CsvMapping(columns={"voucher_number": "Voucher", "voucher_date": "Paid on", "invoice_number": "Invoice",
+                                  "vendor_code": "Supplier", "payment_status": "Status", "amount": "Amount",
+                                  "currency": "Cur"},
+                         separator=";", date_format="%d.%m.%Y", decimal=",", paid_values="PAID").check()
+    [rec] = parse_csv_confirmations(f"{header}\n{row}\n".encode(), example)
+    assert (rec.voucher_number, rec.voucher_date, rec.invoice_number, rec.vendor_code, rec.amount, rec.currency) == (
+        "V-2026-0042", date(2026, 12, 5), "EB-2026-0351", "EBSCO", Decimal("1480.00"), "USD")
+    assert rec.errors == []
