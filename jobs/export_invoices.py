@@ -5,8 +5,8 @@ that files travel while the next ones are prepared:
 
 1. Stored: pending batches whose invoices are no longer all Ready to be Paid are voided first.
    Then every exportable invoice not in a pending batch goes into a new batch (one file per
-   invoice, or one per owner), a chunk of invoices at a time: each file is written, checked
-   against our XSD, and stored with its name, exact bytes and SHA-256; the chunk is committed
+   invoice, or one per owner), a chunk of invoices at a time: each file is written in the
+   section's element set (``xsd_version``), checked against that version's XSD, and stored with its name, exact bytes and SHA-256; the chunk is committed
    before any of its files is handed over for upload.
 2. Sent: the stored files (first those an earlier run left pending, then the new ones) are
    published in order (temporary name, size check, rename) by an upload thread or, from
@@ -18,6 +18,12 @@ that files travel while the next ones are prepared:
    between the rename and its commit), it is not sent again. A transfer failure ends the run
    failed: what the server confirmed is committed, nothing else moved, the files not prepared yet
    are prepared, and the next run sends the very same files.
+
+With a campus stylesheet on the section (:mod:`app.integrations.formats.xslt`), what is uploaded
+is each stored file transformed (named with the output's extension), and, when the section keeps
+originals, the stored file itself first, in ``original/``. A chunk's files are all transformed
+before any of them is handed over: a failing transform ends the run failed with its reason; the
+files the server confirmed before it are recorded, no other invoice moves.
 """
 from __future__ import annotations
 
@@ -41,8 +47,9 @@ from app.clock import utcnow
 from app.database import insert_rows
 from app.extensions import db
 from app.integrations.formats import payment_data as pd
+from app.integrations.formats import xslt
 from app.integrations.formats.xml import XMLRefused, parse, schema_errors
-from app.integrations.models import ExportBatch, ExportBatchInvoice
+from app.integrations.models import ExportBatch, ExportBatchInvoice, IntegrationProfile
 from app.integrations.runs import JobRefused, execute
 from app.integrations.transport import TransferError, transport_settings
 from app.integrations.upload_worker import UploadProcess
@@ -55,7 +62,6 @@ from app.org.models import Institution, Library
 from app.vendors.models import Vendor
 from app.vendors.services import rate_on
 
-SCHEMA = "payment_data.xsd"
 CHUNK = 200          # invoices rendered per commit while batching
 SEND_CHUNK = 100     # files confirmed per commit while sending (a crash in between is caught by
                      # the next run, which finds those files on the server and does not resend them)
@@ -64,11 +70,16 @@ PAYMENT_METHODS = {"bank_transfer": "ACCOUNTINGDEPARTMENT", "check": "ACCOUNTING
 CHARGE_ELEMENTS = {"overhead": "overhead_amount", "discount": "discount_amount", "shipment": "shipment_amount",
                    "insurance": "insurance_amount"}
 OTHER_CHARGES = "miscellaneous_charge_amount"   # the library's own charge types
+ORIGINALS = "original"   # the sub-folder the untransformed files go to, when kept
 HOW = {"exported": "exported", "already there": "was already on the server (an earlier run was interrupted)"}
 
 
 class InvalidExportFile(JobRefused):
     """A file we rendered does not match our XSD: nothing is uploaded."""
+
+
+class TransformFailed(JobRefused):
+    """The section's campus stylesheet cannot be used, or failed on a file: that file is not uploaded."""
 
 
 # -- which invoices ---------------------------------------------------------------------------------
@@ -220,28 +231,35 @@ def invoice_data(invoice: Invoice, institution: Institution, funds: dict | None 
         vendor_account_financial_sys_code=account.financial_sys_code if account else "",
         unique_identifier=invoice.erp_identifier, invoice_date=invoice.invoice_date, due_date=invoice.due_date,
         payment_method=PAYMENT_METHODS.get(invoice.payment_method, invoice.payment_method.upper()),
-        number_of_attachments=len(invoice.attachments), notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
+        number_of_attachments=len(invoice.attachments), prepaid=invoice.prepaid, notes=notes, audit=audit, vat=_vat(invoice), charges=_charges(invoice),
         exchange_rates=tuple(pd.ExchangeRateInfo(_rate(invoice, c), c, invoice.explicit_ratio is not None)
                              for c in fund_currencies),
         lines=lines)
 
 
-def render(data: list[pd.InvoiceData]) -> bytes:
-    """The file for ``data``, checked against our XSD (raises :class:`InvalidExportFile`)."""
-    content = pd.build_payment_data(data)
-    errors = schema_errors(parse(content), SCHEMA)
+def render(data: list[pd.InvoiceData], version: str = "current") -> bytes:
+    """The file for ``data`` in element set ``version``, checked against that version's XSD (raises
+    :class:`InvalidExportFile`)."""
+    content = pd.build_payment_data(data, version)
+    schema = pd.schema_name(version)
+    errors = schema_errors(parse(content), schema)
     if errors:
         numbers = ", ".join(d.number for d in data)
-        raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {SCHEMA}; nothing was "
+        raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {schema}; nothing was "
                                 f"uploaded. {'; '.join(errors[:5])}")
     return content
+
+
+def _version(profile_id: int) -> str:
+    section = db.session.get(IntegrationProfile, profile_id).section("export_invoices")
+    return section.xsd_version if section is not None else "current"
 
 
 def render_batch(batch: ExportBatch) -> bytes:
     """Render a batch's invoices again from the database (what was stored, if nothing changed)."""
     institution = Institution.current()
     invoices = _load([link.invoice_id for link in batch.invoices])
-    return render([invoice_data(inv, institution) for inv in invoices])
+    return render([invoice_data(inv, institution) for inv in invoices], _version(batch.profile_id))
 
 
 # -- file names -------------------------------------------------------------------------------------
@@ -268,10 +286,12 @@ class _File:
     content: bytes
     invoice_ids: list[int]
     check_first: bool = False   # made by an earlier run, which may have died just after the rename
+    original: tuple[str, bytes] | None = None   # when transformed and kept: the stored name and bytes
 
 
-def _still_valid(batch: ExportBatch) -> str:
-    """Why a pending batch may not be sent any more ("" when it may)."""
+def _still_valid(batch: ExportBatch, version: str) -> str:
+    """Why a pending batch may not be sent any more ("" when it may). A file of the other XSD
+    version (the profile's was changed since) no longer matches: it is voided and written again."""
     for link in batch.invoices:
         inv = link.invoice
         if inv.status != "ready_to_be_paid":
@@ -280,12 +300,13 @@ def _still_valid(batch: ExportBatch) -> str:
             return f"invoice {inv.number} is no longer meant for the ERP"
     if hashlib.sha256(batch.content).hexdigest() != batch.sha256:
         return "its stored content does not match its checksum"
+    schema = pd.schema_name(version)
     try:
-        errors = schema_errors(parse(batch.content), SCHEMA)
+        errors = schema_errors(parse(batch.content), schema)
     except XMLRefused as exc:
         errors = [str(exc)]
     if errors:
-        return f"its file does not match {SCHEMA} ({errors[0]})"
+        return f"its file does not match {schema} ({errors[0]})"
     return ""
 
 
@@ -296,7 +317,7 @@ def void_stale_batches(ctx) -> list[int]:
                                  .order_by(ExportBatch.id)).all()
     still = []
     for batch in batches:
-        reason = _still_valid(batch)
+        reason = _still_valid(batch, ctx.section.xsd_version)
         if reason:
             batch.status = "void"
             ctx.log.warning(f"Batch {batch.file_name} was not sent and is void: {reason}. Its other invoices "
@@ -351,7 +372,8 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
             usable.append(inv)
         groups = [group for group in ([usable] if split else [[inv] for inv in usable]) if group]
         with db.session.no_autoflush:
-            contents = [render([invoice_data(inv, institution, funds) for inv in group]) for group in groups]
+            contents = [render([invoice_data(inv, institution, funds) for inv in group], ctx.section.xsd_version)
+                        for group in groups]
         ids = insert_rows(db.session, ExportBatch, [
             dict(profile_id=ctx.profile.id, file_name=f"new-{uuid.uuid4().hex}", content=content,
                  sha256=hashlib.sha256(content).hexdigest(), status="pending", run_id=ctx.run.id)
@@ -417,19 +439,20 @@ class _Uploader:
             job = self.todo.get()
             if job is None or self.stopping.is_set():
                 return
-            name, content, check_first = job
+            name, content, check_first, sub = job
+            folder = f"{self.folder}/{sub}" if sub else self.folder
             try:
-                if check_first and self.transport.holds(self.folder, name, content):
+                if check_first and self.transport.holds(folder, name, content):
                     self.results.put("already there")
                 else:
-                    self.transport.publish(self.folder, name, content)
+                    self.transport.publish(folder, name, content)
                     self.results.put("exported")
             except BaseException as exc:   # handed to the job's thread, which raises it
                 self.results.put(exc)
                 return
 
-    def put(self, name: str, content: bytes, check_first: bool) -> None:
-        self.todo.put((name, content, check_first))
+    def put(self, name: str, content: bytes, check_first: bool, sub: str = "") -> None:
+        self.todo.put((name, content, check_first, sub))
 
     def ready(self) -> int:
         return self.results.qsize()
@@ -455,21 +478,78 @@ class _Uploader:
         self.thread.join()
 
 
+class _WithOriginals:
+    """In front of an uploader: a file carrying its original has the original uploaded to
+    ``original/`` first; one outcome per file (the file's), as if it were one upload."""
+
+    def __init__(self, uploader):
+        self.uploader = uploader
+        self.uploads: deque[int] = deque()   # uploads per file handed over, in order
+
+    def put(self, name: str, content: bytes, check_first: bool, original: tuple[str, bytes] | None = None) -> None:
+        if original is not None:
+            self.uploader.put(original[0], original[1], check_first, sub=ORIGINALS)
+        self.uploader.put(name, content, check_first)
+        self.uploads.append(2 if original is not None else 1)
+
+    def ready(self) -> int:
+        available, files = self.uploader.ready(), 0
+        for count in self.uploads:
+            if count > available:
+                break
+            available -= count
+            files += 1
+        return files
+
+    def result(self, block: bool) -> str | None:
+        if not self.uploads:
+            return None
+        if not block and self.ready() == 0:
+            return None
+        count = self.uploads.popleft()
+        outcome = None
+        for _ in range(count):   # the uploader stops at its first failure, which is raised here
+            outcome = self.uploader.result(True)
+        return outcome
+
+    def stop(self) -> None:
+        self.uploader.stop()
+
+
 class _Sender:
     """Hands files to the upload thread and records them as the server confirms them,
     ``SEND_CHUNK`` per commit; at most ``IN_FLIGHT`` files are handed over and not yet recorded."""
     IN_FLIGHT = 5 * CHUNK
 
-    def __init__(self, ctx, uploader):
-        self.ctx, self.uploader = ctx, uploader
+    def __init__(self, ctx, uploader, transformer: xslt.Transformer | None = None, keep_original: bool = False):
+        self.ctx, self.transformer, self.keep_original = ctx, transformer, keep_original
+        self.uploader = _WithOriginals(uploader) if transformer is not None and keep_original else uploader
         self.in_flight: deque[_File] = deque()
 
+    def _transform(self, files: list[_File]) -> None:
+        """Each file becomes the stylesheet's output, all of the chunk before any is handed over."""
+        for f in files:
+            try:
+                out = self.transformer.apply(f.content)
+            except xslt.XSLTError as exc:
+                self.finish()   # what the server already holds is recorded; nothing else moves
+                raise TransformFailed(f"The campus stylesheet failed on {f.name}, so it and the files after it "
+                                      f"were not uploaded and their invoices did not move: {exc}") from None
+            if self.keep_original:
+                f.original = (f.name, f.content)
+            f.name, f.content = xslt.renamed(f.name, out.extension), out.content
+
     def send(self, files: list[_File]) -> None:
+        if self.transformer is not None:
+            self._transform(files)
         while self.in_flight and len(self.in_flight) + len(files) > self.IN_FLIGHT:
             self._record(wait_for=min(SEND_CHUNK, len(self.in_flight)))
         for f in files:
             self.in_flight.append(f)
-            self.uploader.put(f.name, f.content, f.check_first)
+            if f.original is not None:
+                self.uploader.put(f.name, f.content, f.check_first, original=f.original)
+            else:
+                self.uploader.put(f.name, f.content, f.check_first)
         while self.uploader.ready() >= SEND_CHUNK:
             self._record(wait_for=SEND_CHUNK)
 
@@ -508,6 +588,15 @@ def export_invoices(ctx) -> None:
         return
     to_make = len(plan) if ctx.section.split_by_owner else sum(len(chunk) for chunk in plan)
     ctx.log.progress(0, len(carried_over) + to_make)
+    transformer = None
+    if ctx.section.xslt.strip():
+        try:
+            transformer = xslt.Transformer(ctx.section.xslt)
+        except xslt.XSLTError as exc:
+            raise TransformFailed(f"The section's campus stylesheet cannot be used, so nothing was uploaded: "
+                                  f"{exc}") from None
+        ctx.log.info(f"Each file is transformed by the campus stylesheet into a .{transformer.extension} file"
+                     + (f"; the originals go to {ORIGINALS}/." if ctx.section.xslt_keep_original else "."))
     files = itertools.chain(stored_files(ctx, carried_over), make_batches(ctx, plan))
     # Objects alive now (the app, its mappers, caches) are left out of the collector's full passes
     # while thousands of invoices are loaded: those passes were a fifth of the run.
@@ -515,6 +604,8 @@ def export_invoices(ctx) -> None:
     try:
         with ctx.transport() as transport:
             transport.ensure_folder(ctx.folder)
+            if transformer is not None and ctx.section.xslt_keep_original:
+                transport.ensure_folder(f"{ctx.folder}/{ORIGINALS}")
             count = len(carried_over) + to_make
             if count >= current_app.config["ERP_UPLOAD_PROCESS_FROM"]:
                 ctx.log.info(f"{count} files to send: a separate process uploads them while the next ones are "
@@ -523,7 +614,7 @@ def export_invoices(ctx) -> None:
             else:
                 uploader = _Uploader(transport, ctx.folder)
             try:
-                sender = _Sender(ctx, uploader)
+                sender = _Sender(ctx, uploader, transformer, bool(ctx.section.xslt_keep_original))
                 for chunk in files:
                     sender.send(chunk)
                 sender.finish()
@@ -535,8 +626,26 @@ def export_invoices(ctx) -> None:
         raise
     finally:
         gc.unfreeze()
+        if transformer is not None:
+            transformer.close()
+
+
+def sample_file(limit: int = 20) -> tuple[bytes, int] | None:
+    """An export file of the first ``limit`` invoices the next run would export, and how many it
+    holds (None: there are none); nothing is stored and no invoice moves. For the stylesheet's
+    preview page, which reaches it as ``run.sample_file`` (the app never imports ``jobs/``)."""
+    usable = [inv for inv in _load(exportable_invoice_ids()[:limit])
+              if (inv.erp_identifier or "").isdigit() and len(inv.erp_identifier) == 16]
+    if not usable:
+        return None
+    institution = Institution.current()
+    with db.session.no_autoflush:
+        return render([invoice_data(inv, institution) for inv in usable]), len(usable)
 
 
 def run(app, profile_code: str, **kw) -> int | None:
     """:func:`export_invoices` as a run of the profile (:func:`app.integrations.runs.execute`)."""
     return execute(app, "export_invoices", profile_code, export_invoices, **kw)
+
+
+run.sample_file = sample_file

@@ -1,8 +1,15 @@
 """Export closed and cancelled PO lines to the ERP: the lines not yet sent, oldest first, at most
 the section's batch size per run, in one file ``POL_<run id>.xml`` (``po_line_data``) checked
 against its XSD; the lines are recorded as exported only after the upload is confirmed (what the
-file says of each line: :func:`app.integrations.order_export.finished_lines`)."""
+file says of each line: :func:`app.integrations.order_export.iter_finished_lines`).
+
+The file is written element by element into a temporary file while the lines are read in chunks
+(:func:`app.integrations.formats.orders.write_po_line_data`), then checked and uploaded from that file
+while streaming, so neither the rows, an XML tree nor the bytes of the whole batch are ever in
+memory."""
 from __future__ import annotations
+
+import tempfile
 
 from sqlalchemy import func, insert
 
@@ -10,8 +17,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.integrations.formats import orders as fmt
 from app.integrations.models import POLineExport
-from app.integrations.order_export import (DEFAULT_BATCH, checked_file, chunks, finished_lines, unexported_lines,
-                                           unexported_po_lines)
+from app.integrations.order_export import (DEFAULT_BATCH, checked_file, chunks, iter_finished_lines,
+                                           unexported_lines, unexported_po_lines)
 from app.integrations.runs import JobContext, execute
 from app.orders.models import POLine
 
@@ -31,11 +38,14 @@ def export_po_lines(ctx: JobContext) -> None:
     ids = _next_line_ids(batch)
     log.progress(0, len(ids))
     name = f"POL_{ctx.run.id}.xml"
-    data = checked_file(fmt.build_po_line_data(finished_lines(ids)), fmt.POL_XSD, name)
-    log.info(f"{name} written: {len(ids)} PO line(s), {len(data):,} bytes.", file=name)
-    log.commit()   # a heartbeat before the upload: a big batch takes a while to write
-    with ctx.transport() as transport:
-        transport.publish(ctx.folder, name, data)
+    with tempfile.TemporaryFile(prefix="pol-") as spool:
+        fmt.write_po_line_data(spool, iter_finished_lines(ids))
+        checked_file(spool, fmt.POL_XSD, name)
+        size = spool.seek(0, 2)
+        log.info(f"{name} written: {len(ids)} PO line(s), {size:,} bytes.", file=name)
+        log.commit()   # a heartbeat before the upload: a big batch takes a while to write
+        with ctx.transport() as transport:
+            transport.publish(ctx.folder, name, spool)   # from the file: never the whole file in memory
     # The file is on the server: record its lines as exported in one unit.
     now, run_id, profile_id = utcnow(), ctx.run.id, ctx.profile.id
     for chunk in chunks(ids, 5000):

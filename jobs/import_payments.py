@@ -1,6 +1,8 @@
 """The "Import payment confirmation" job: the ERP says which exported invoices it paid or rejected.
 
-For every ``.xml`` file in the section's folder (oldest first):
+For every ``.xml`` file in the section's folder (oldest first; ``.csv`` files instead when the
+section takes CSV confirmations, read through its column mapping into the same records,
+:mod:`app.integrations.formats.payment_csv`; an unusable mapping fails the run before any file):
 
 1. Names from the listing are untrusted: unsafe names are skipped and logged, ``.part``/``.tmp``
    uploads are left alone, and (when a settle time is set) a file whose size or time changes
@@ -18,11 +20,15 @@ For every ``.xml`` file in the section's folder (oldest first):
    run; a failed rename is retried by the next run, which finds the hash and applies nothing.
 
 Matching follows Alma: ``unique_identifier`` first; without it ``invoice_number`` + ``vendor_code``
-(``invoice_number`` alone when the vendor is not given; several matches are reported as ambiguous).
+(``invoice_number`` alone when the vendor is not given; a CSV file may give the vendor's ERP code
+instead; several matches are reported as ambiguous).
 Only invoices Waiting for Payment or Ready to be Paid change; a record for an invoice in another
 status changes nothing and is reported (a repeat of an applied record is a warning, a conflict an
 error). The voucher fields are stored for information only; when the ERP leaves them out the
 payment is recorded with the file's name as voucher number, the import date, and the invoice total.
+A PAID record whose amount (or currency) differs from the invoice total is reported in the run;
+the section's ``amount_mismatch`` decides: *warn* records it (the invoice page flags the
+difference), *refuse* records nothing (an error for that record; the invoice stays as it was).
 When the payment notice letter is switched on, the paid invoices of a file get one notice per vendor
 and voucher (:func:`app.invoices.services.notify_payment`), queued in the file's transaction.
 
@@ -51,18 +57,21 @@ from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.integrations.formats.payment_confirmation import Confirmation, parse_confirmations
+from app.integrations.formats.payment_csv import CsvMapping, MappingError, parse_csv_confirmations
 from app.integrations.formats.xml import MAX_XML_BYTES, XMLRefused
 from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate, is_safe_file_name
-from app.integrations.runs import execute, settled_inputs
+from app.integrations.runs import JobRefused, execute, settled_inputs
 from app.integrations.transport import RemoteFile, TransferError, Transport
 from app.invoices import services as invoices
 from app.invoices.history import deferred_history
 from app.invoices.models import STATUSES, Invoice, InvoiceLine
+from app.ledger.money import format_money
 from app.vendors.models import Vendor
 
 JOB = "import_payments"
 SUFFIXES = (".xml",)
+CSV_SUFFIXES = (".csv",)
 MAX_FILE_BYTES = MAX_XML_BYTES          # ERP_PAYMENT_MAX_BYTES in the config overrides it
 SETTLE_SECONDS = 0                      # ERP_IMPORT_SETTLE_SECONDS / option settle_seconds override it
 PAYABLE = ("waiting_for_payment", "ready_to_be_paid")
@@ -76,24 +85,38 @@ def import_payments(ctx) -> None:
     limit = int(current_app.config.get("ERP_PAYMENT_MAX_BYTES") or MAX_FILE_BYTES)
     settle = float(ctx.options.get("settle_seconds",
                                    current_app.config.get("ERP_IMPORT_SETTLE_SECONDS", SETTLE_SECONDS)) or 0)
+    reader, suffixes = _reader(ctx)
     with ctx.transport() as transport:
-        files = _candidates(ctx, transport.list_files(ctx.folder))
+        files = _candidates(ctx, transport.list_files(ctx.folder), suffixes)
         files = settled_inputs(ctx, files)
         if files and settle > 0:
             files = _settled(ctx, transport, files, settle)
         if not files:
             ctx.log.info("No payment confirmation file to import.")
         for remote in sorted(files, key=lambda f: (f.mtime or _EPOCH, f.name)):
-            _import_file(ctx, transport, remote, limit)
+            _import_file(ctx, transport, remote, limit, reader)
+
+
+def _reader(ctx):
+    """How the section's files are read (bytes, limit -> records), and the file names it takes."""
+    if ctx.section.confirmation_format != "csv":
+        return parse_confirmations, SUFFIXES
+    try:
+        mapping = CsvMapping.from_json(ctx.section.csv_mapping)
+    except MappingError as exc:
+        raise JobRefused(f"The section takes CSV payment confirmations, but its column mapping cannot be used: "
+                         f"{exc.message} Fix it on the profile's Payment confirmation format page; no file was "
+                         "read.") from None
+    return (lambda data, limit: parse_csv_confirmations(data, mapping, limit)), CSV_SUFFIXES
 
 
 # -- picking files ---------------------------------------------------------------------------------
 
-def _candidates(ctx, listing: list[RemoteFile]) -> list[RemoteFile]:
+def _candidates(ctx, listing: list[RemoteFile], suffixes=SUFFIXES) -> list[RemoteFile]:
     out = []
     for f in listing:
         lower = f.name.lower()
-        if is_candidate(f.name, SUFFIXES):
+        if is_candidate(f.name, suffixes):
             out.append(f)
         elif not is_safe_file_name(f.name):
             ctx.log.warning(f"Skipped the file {f.name!r}: not a safe file name (hidden, control characters, "
@@ -124,7 +147,7 @@ def _settled(ctx, transport: Transport, files: list[RemoteFile], seconds: float)
 
 # -- one file --------------------------------------------------------------------------------------
 
-def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> None:
+def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int, reader=parse_confirmations) -> None:
     name, folder = remote.name, ctx.folder
     ctx.log.count(files=1)
     if remote.size > limit:
@@ -141,7 +164,7 @@ def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int) -> N
         _rename(ctx, transport, name, ".handled")
         return
     try:
-        records = parse_confirmations(data, limit)
+        records = reader(data, limit)
     except XMLRefused as exc:
         _refuse(ctx, transport, name, (digest, handled), len(data), str(exc).rstrip("."))
         return
@@ -200,11 +223,14 @@ def _rename(ctx, transport: Transport, name: str, suffix: str) -> None:
 class _Outcome:
     def __init__(self):
         self.paid = self.rejected = self.unchanged = self.failed = 0
+        self.differing = 0                        # paid with an amount other than the invoice total
         self.fallbacks: dict[str, int] = defaultdict(int)
         self.paid_invoices: list[Invoice] = []   # for the payment notices, once the file is applied
 
     def __str__(self):
         parts = [f"{self.paid} paid", f"{self.rejected} rejected"]
+        if self.differing:
+            parts.append(f"{self.differing} paid with an amount other than the invoice total")
         if self.unchanged:
             parts.append(f"{self.unchanged} changed nothing")
         if self.failed:
@@ -220,6 +246,7 @@ class _Result:
     warnings: list[str] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
     invoice: Invoice | None = None
+    differing: bool = False
 
 
 class _Refused(Exception):
@@ -261,6 +288,8 @@ def _report(ctx, file_name: str, rec: Confirmation, result: _Result, outcome: _O
         setattr(outcome, result.kind, getattr(outcome, result.kind) + 1)
         if result.kind == "paid" and result.invoice is not None:
             outcome.paid_invoices.append(result.invoice)
+        if result.differing:
+            outcome.differing += 1
 
 
 def _prefetch(records: list[Confirmation]):
@@ -281,21 +310,25 @@ def _prefetch(records: list[Confirmation]):
     return by_uid, by_number
 
 
+def _same_vendor(rec: Confirmation, inv: Invoice) -> bool:
+    return (not rec.vendor_code or rec.vendor_code == inv.vendor.code) and \
+        (not rec.erp_vendor_code or rec.erp_vendor_code == inv.vendor.financial_sys_code)
+
+
 def _match(rec: Confirmation, by_uid, by_number) -> tuple[Invoice | None, str]:
     if rec.unique_identifier:
         inv = by_uid.get(rec.unique_identifier)
         if inv is None:
             return None, f"unknown invoice: no invoice has the unique identifier {rec.unique_identifier}."
-        if (rec.invoice_number and rec.invoice_number != inv.number) or \
-                (rec.vendor_code and rec.vendor_code != inv.vendor.code):
+        if (rec.invoice_number and rec.invoice_number != inv.number) or not _same_vendor(rec, inv):
             return None, (f"the unique identifier {rec.unique_identifier} belongs to invoice {inv.number} of vendor "
                           f"{inv.vendor.code}, not to the invoice number/vendor given; nothing changed.")
         return inv, ""
-    found = by_number.get(rec.invoice_number, [])
-    if rec.vendor_code:
-        found = [inv for inv in found if inv.vendor.code == rec.vendor_code]
+    found = [inv for inv in by_number.get(rec.invoice_number, []) if _same_vendor(rec, inv)]
     if not found:
         vendor = f" of vendor {rec.vendor_code}" if rec.vendor_code else ""
+        if rec.erp_vendor_code:
+            vendor += f" of the vendor with ERP code {rec.erp_vendor_code}"
         return None, f"unknown invoice: no invoice {rec.invoice_number}{vendor}."
     if len(found) > 1:
         vendors = ", ".join(sorted(inv.vendor.code for inv in found))
@@ -316,6 +349,13 @@ def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared:
         return _Result("failed", problem, result.warnings)
     if inv.status not in PAYABLE:
         return _not_payable(rec, inv, result)
+    difference = _difference(rec, inv)
+    if difference and ctx.section.amount_mismatch == "refuse":
+        return _Result("failed", f"{difference}; refused, as the profile's setting for differing amounts says. "
+                       f"Nothing changed: the invoice stays {STATUSES[inv.status]}.", result.warnings)
+    if difference:
+        result.differing = True
+        result.warnings.append(f"{difference}; recorded as sent (the invoice page shows the difference).")
     try:
         if shared:
             _change(ctx, file_name, rec, inv, result)
@@ -368,9 +408,17 @@ def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) 
     currency = currency or inv.currency
     invoices.record_payment(ctx.actor, inv, voucher, on, amount, currency, flush=False,   # the savepoint flushes
                             notify=False)   # one notice per vendor and voucher, once the file is applied
-    if currency == inv.currency and inv.payment_amount != inv.total_amount:
-        result.warnings.append(f"invoice {inv.number} ({inv.vendor.code}) paid {inv.payment_amount} {currency}, "
-                               f"its total is {inv.total_amount}; recorded as sent (for information only).")
+
+
+def _difference(rec: Confirmation, inv: Invoice) -> str:
+    """How a PAID record's amount differs from the invoice total ("" when it does not, or gives none)."""
+    if rec.payment_status != "PAID" or rec.amount is None:
+        return ""
+    currency = rec.currency or inv.currency
+    if currency == inv.currency and rec.amount == inv.total_amount:
+        return ""
+    paid, total = format_money(rec.amount, currency), format_money(inv.total_amount, inv.currency)
+    return f"invoice {inv.number} ({inv.vendor.code}) paid {paid} {currency}, its total is {total} {inv.currency}"
 
 
 def run(app, profile_code: str, **kw) -> int | None:

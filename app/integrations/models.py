@@ -145,6 +145,18 @@ class ProfileSection(Scheduled, db.Model):
     file_type = db.Column(db.String(5), nullable=False, default="")   # allocation loader: csv | xls | xlsx
     split_by_owner = db.Column(db.Boolean, nullable=False, default=False)   # invoice export
     batch_size = db.Column(db.Integer, nullable=False, default=1000)        # PO line export
+    # Invoice export: the element set written ("current", or "v1": the 2016/2017 files' set), and a
+    # campus stylesheet (XSLT 1.0) each file is transformed by before upload (the original kept
+    # in a sub-folder too when asked).
+    xsd_version = db.Column(db.String(10), nullable=False, default="current")
+    xslt = db.Column(db.Text, nullable=False, default="")
+    xslt_keep_original = db.Column(db.Boolean, nullable=False, default=False)
+    # Payment confirmations: "xml" (the ERP's payment confirmation files) or "csv" read through
+    # ``csv_mapping`` (JSON: which column holds what, the date format, the separator); what a PAID
+    # record whose amount differs from the invoice's does: "warn" (recorded, flagged) or "refuse".
+    confirmation_format = db.Column(db.String(5), nullable=False, default="xml")
+    csv_mapping = db.Column(db.Text, nullable=False, default="")
+    amount_mismatch = db.Column(db.String(10), nullable=False, default="warn")
 
     profile = db.relationship("IntegrationProfile", back_populates="sections")
 

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from lxml import etree
 from sqlalchemy import and_, exists, func, select, update
@@ -84,14 +84,18 @@ def _fund_info(pol: POLine, share: POLineFund | None, fund: Fund, balances: tupl
                         ledger_name=fund.ledger.name, encumbered=encumbered, expended=expended)
 
 
-def checked_file(data: bytes, xsd: str, file_name: str) -> bytes:
-    """``data`` parsed back safely and valid against ``xsd``, or the run stops before any upload.
-    Validated while streaming (elements are dropped once read), so a 50,000-line file is never
-    held as a second tree."""
-    if b"<!DOCTYPE" in data[:4096]:
+def checked_file(data, xsd: str, file_name: str):
+    """``data`` (bytes, or a binary file read from its start) parsed back safely and valid against
+    ``xsd``, or the run stops before any upload; returns ``data``. Validated while streaming
+    (elements are dropped once read), so a 50,000-line file is never held as a second tree."""
+    source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    source.seek(0)
+    head = source.read(4096)
+    source.seek(0)
+    if b"<!DOCTYPE" in head:
         raise JobRefused(f"{file_name} declares a DTD; nothing was uploaded.")
     try:
-        for _, element in etree.iterparse(io.BytesIO(data), events=("end",), schema=xml.schema(xsd),
+        for _, element in etree.iterparse(source, events=("end",), schema=xml.schema(xsd),
                                           resolve_entities=False, no_network=True, load_dtd=False,
                                           huge_tree=False, remove_comments=True, remove_pis=True):
             element.clear(keep_tail=False)
@@ -99,6 +103,8 @@ def checked_file(data: bytes, xsd: str, file_name: str) -> bytes:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:   # not well-formed, or not valid: both are our bug
         raise JobRefused(f"{file_name} does not match {xsd}: {exc}. Nothing was uploaded.") from None
+    finally:
+        source.seek(0)
     return data
 
 
@@ -235,10 +241,15 @@ def _close_notes(ids: list[int]) -> dict[int, str]:
 
 
 def finished_lines(ids: list[int]) -> list[fmt.FinishedLine]:
-    """The file content of these closed or cancelled lines, in the order of ``ids``: a fixed number
-    of queries per chunk of 1,000 lines (no query per line). Only one chunk of ORM rows is alive
-    at a time (the session holds unchanged rows weakly)."""
-    result: list[fmt.FinishedLine] = []
+    """:func:`iter_finished_lines` as a list (small batches, tests)."""
+    return list(iter_finished_lines(ids))
+
+
+def iter_finished_lines(ids: list[int]) -> Iterator[fmt.FinishedLine]:
+    """The file content of these closed or cancelled lines, in the order of ``ids``, yielded as
+    they are read: a fixed number of queries per chunk of 1,000 lines (no query per line). Only
+    one chunk of ORM rows is alive at a time (the session holds unchanged rows weakly), and a
+    writer that consumes the lines as they come never holds more than a chunk."""
     institution: list = []
     funds: dict[int, Fund] = {}
     for chunk in chunks(ids):
@@ -251,10 +262,10 @@ def finished_lines(ids: list[int]) -> list[fmt.FinishedLine]:
         missing = {fid for per_fund in expended.values() for fid in per_fund} - set(funds)
         if missing:
             funds.update((f.id, f) for f in db.session.scalars(select(Fund).where(Fund.id.in_(missing))))
-        for pol_id in chunk:
-            p = by_id[pol_id]
-            result.append(_finished_line(p, expended.get(pol_id, {}), notes.get(pol_id, ""), funds, institution))
-    return result
+        lines = [_finished_line(by_id[pol_id], expended.get(pol_id, {}), notes.get(pol_id, ""), funds, institution)
+                 for pol_id in chunk]
+        del by_id
+        yield from lines
 
 
 def _finished_line(p: POLine, spent: dict[int, Decimal], close_note: str, funds: dict[int, Fund],

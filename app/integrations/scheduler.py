@@ -196,9 +196,9 @@ def register(hook: Hook) -> Hook:
 
 @register
 def _edi_pickups(app, scheduler, known: dict, wanted: dict) -> None:
-    """The vendors' EDI pickups (app.integrations.edi.services)."""
+    """The vendors' EDI pickups (app.integrations.edi.services); their catch-up at the first tick."""
     from .edi.services import schedule_edi_jobs
-    schedule_edi_jobs(app, scheduler, known, wanted)
+    schedule_edi_jobs(app, scheduler, known, wanted, first=not app.extensions.get("scheduler_reconciled"))
 
 
 @register
@@ -340,8 +340,23 @@ def heartbeat() -> dict | None:
             "age": (utcnow() - at).total_seconds()}
 
 
+def _event_tick(event) -> datetime | None:
+    """The tick an APScheduler event is about: a missed job's ``scheduled_run_time``, or the last of
+    the ``scheduled_run_times`` a job still running could not take."""
+    when = getattr(event, "scheduled_run_time", None)
+    if when is None:
+        times = getattr(event, "scheduled_run_times", None) or ()
+        when = max(times) if times else None
+    return when
+
+
 def _record_skip(app, event) -> None:
     """A tick that could not run (the previous run still going, or missed) is recorded, not silent."""
+    if str(event.job_id).startswith("edi-"):
+        from .edi.services import record_skip
+        record_skip(app, event.job_id, "the previous fetch is still going" if event.code == EVENT_JOB_MAX_INSTANCES
+                    else "the tick was missed", _event_tick(event))
+        return
     if not str(event.job_id).startswith("section-"):
         return
     with app.app_context():
@@ -351,7 +366,7 @@ def _record_skip(app, event) -> None:
                 return
             reason = ("the previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES
                       else "the tick was missed")
-            when = getattr(event, "scheduled_run_time", None)
+            when = _event_tick(event)
             run = JobRun(job=section.job, profile_id=section.profile_id, profile_code=section.profile.code,
                          trigger="schedule", status="skipped", ended_at=utcnow(),
                          scheduled_for=_naive_utc(when) if when else None,

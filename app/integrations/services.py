@@ -18,6 +18,9 @@ _CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _HOST = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,255}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 UNSCHEDULABLE = frozenset({"export_orders"})   # runs when a PO is sent
+# The invoice export's element sets (app.integrations.formats.payment_data.VERSIONS). "Version 1" is
+# our name for the shape of Alma's 2016/2017 files; Alma documents no such switch.
+XSD_VERSIONS = {"current": "Current", "v1": "Version 1"}
 
 
 def require_admin(actor) -> None:
@@ -234,6 +237,7 @@ class SectionFields:
     path: str = ""
     file_type: str = ""
     split_by_owner: bool = False
+    xsd_version: str = "current"
     batch_size: int = 1000
     schedule: str = "none"
     schedule_time: str = ""
@@ -266,6 +270,9 @@ def _check_section(section: ProfileSection, f: SectionFields, others: dict[str, 
         values["file_type"] = f.file_type
     if job == "export_invoices":
         values["split_by_owner"] = bool(f.split_by_owner)
+        if f.xsd_version not in XSD_VERSIONS:
+            raise InvalidInput("Choose the XSD version: current or version 1.", f"{job}-xsd_version")
+        values["xsd_version"] = f.xsd_version
     if job == "export_po_lines":
         try:
             size = int(f.batch_size)

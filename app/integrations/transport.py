@@ -10,12 +10,14 @@ from __future__ import annotations
 import ftplib
 import io
 import os
+import shutil
 import socket
 import stat as stat_mod
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 import paramiko
 from flask import current_app
@@ -51,8 +53,9 @@ class Transport:
     def stat(self, folder: str, name: str) -> RemoteFile | None:
         raise NotImplementedError
 
-    def publish(self, folder: str, name: str, data: bytes) -> None:
-        """Upload ``data`` as ``name`` so that no reader ever sees a partial file under ``name``."""
+    def publish(self, folder: str, name: str, data: bytes | BinaryIO) -> None:
+        """Upload ``data`` (bytes, or a binary file read from its start: a big file need not be in
+        memory) as ``name`` so that no reader ever sees a partial file under ``name``."""
         raise NotImplementedError
 
     def rename(self, folder: str, old: str, new: str) -> None:
@@ -82,6 +85,15 @@ def settled(files: list[RemoteFile], min_age_seconds: float, now: datetime | Non
         young = f.mtime is not None and (now - f.mtime).total_seconds() < min_age_seconds
         (fresh if young else ready).append(f)
     return ready, fresh
+
+
+def _source(data) -> tuple[BinaryIO, int]:
+    """(a binary file at its start, its size) of bytes or an open, seekable binary file."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return io.BytesIO(data), len(data)
+    size = data.seek(0, os.SEEK_END)
+    data.seek(0)
+    return data, size
 
 
 def _check_name(name: str) -> str:
@@ -145,12 +157,13 @@ class LocalTransport(Transport):
     def publish(self, folder, name, data):
         final = self._file(folder, name)
         part = final.with_name(name + PART_SUFFIX)
+        src, size = _source(data)
         try:
             with open(part, "wb") as fh:
-                fh.write(data)
+                shutil.copyfileobj(src, fh, 1024 * 1024)
                 fh.flush()
                 os.fsync(fh.fileno())
-            if part.stat().st_size != len(data):
+            if part.stat().st_size != size:
                 raise TransferError(f"{name}: the written size differs from the file's size.")
             os.replace(part, final)
         except OSError as exc:
@@ -191,7 +204,7 @@ class _RemoteTransport(Transport):
             return TransferError(f"{what}: {answer}.")
         return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
 
-    def _upload(self, path: str, data: bytes, name: str) -> None:
+    def _upload(self, path: str, data: bytes | BinaryIO, name: str) -> None:
         raise NotImplementedError
 
     def _rename(self, old_path: str, new_path: str) -> None:
@@ -324,7 +337,8 @@ class SFTPTransport(_RemoteTransport):
             raise self._wrap(f"Cannot download {name}", exc) from None
 
     def _upload(self, path, data, name):
-        self.sftp.putfo(io.BytesIO(data), path, file_size=len(data), confirm=True)
+        src, size = _source(data)
+        self.sftp.putfo(src, path, file_size=size, confirm=True)
 
     def _rename(self, old_path, new_path):
         self.sftp.posix_rename(old_path, new_path)
@@ -407,9 +421,10 @@ class FTPTransport(_RemoteTransport):
         return buf.getvalue()
 
     def _upload(self, path, data, name):
-        self.ftp.storbinary(f"STOR {path}", io.BytesIO(data))
+        src, size = _source(data)
+        self.ftp.storbinary(f"STOR {path}", src)
         self.ftp.voidcmd("TYPE I")
-        if self.ftp.size(path) != len(data):
+        if self.ftp.size(path) != size:
             raise TransferError(f"Cannot upload {name}: the server holds a different size than was sent.")
 
     def _rename(self, old_path, new_path):

@@ -9,7 +9,7 @@ the two run side by side, the job on its database, the child on the network.
 They talk over the child's stdin and stdout in frames: four bytes of length (big-endian), then
 that many bytes. The job sends one JSON frame with the transport's settings and the folder (the
 secrets travel over the pipe, never on a command line), then per file a JSON frame
-``{"name": ..., "check_first": ...}`` followed by a frame with the file's bytes; an empty frame or
+``{"name": ..., "check_first": ..., "sub": ...}`` (``sub``: a sub-folder of the folder, or "") followed by a frame with the file's bytes; an empty frame or
 the end of stdin means "no more". The child answers one JSON frame per file, in order:
 ``{"done": "exported" | "already there"}`` once the server holds the file under its final name, or
 ``{"error": "..."}``, after which it stops. Nothing is ever sent twice by the child: a file it
@@ -84,11 +84,12 @@ def main() -> int:
             content = read_frame(inp)
             if content is None:
                 return 0
+            where = f"{folder}/{job['sub']}" if job.get("sub") else folder   # e.g. original/
             try:
-                if job["check_first"] and transport.holds(folder, job["name"], content):
+                if job["check_first"] and transport.holds(where, job["name"], content):
                     answer({"done": "already there"})
                 else:
-                    transport.publish(folder, job["name"], content)
+                    transport.publish(where, job["name"], content)
                     answer({"done": "exported"})
             except TransferError as exc:
                 answer({"error": str(exc)})
@@ -142,8 +143,8 @@ class UploadProcess:
             except OSError:
                 pass
 
-    def put(self, name: str, content: bytes, check_first: bool) -> None:
-        self.todo.put(json.dumps({"name": name, "check_first": check_first}).encode())
+    def put(self, name: str, content: bytes, check_first: bool, sub: str = "") -> None:
+        self.todo.put(json.dumps({"name": name, "check_first": check_first, "sub": sub}).encode())
         self.todo.put(content)
 
     def _read(self, wait: bool) -> None:

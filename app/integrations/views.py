@@ -28,9 +28,10 @@ from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
 from ..spreadsheets import safe_row
-from . import allowed_hosts, scheduler
+from . import allowed_hosts, scheduler, stylesheets
 from . import services as integrations
 from .edi.services import edi_schedules
+from .formats import xslt
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
 from .runs import job_runner, result_link, start_run
@@ -212,7 +213,7 @@ def edit_profile(profile_id):
 
 def _section_values(profile) -> dict:
     return {s.job: {"active": s.active, "path": s.path, "file_type": s.file_type, "split_by_owner": s.split_by_owner,
-                    "batch_size": s.batch_size, "schedule": s.schedule, "schedule_time": s.schedule_time,
+                    "xsd_version": s.xsd_version, "batch_size": s.batch_size, "schedule": s.schedule, "schedule_time": s.schedule_time,
                     "schedule_day": s.schedule_day} for s in profile.sections}
 
 
@@ -223,12 +224,14 @@ def _sections_from_form(form) -> tuple[dict, dict]:
         day = get("schedule_day")
         batch = get("batch_size") or "1000"
         values[job] = {"active": get("active") == "on", "path": get("path"), "file_type": get("file_type"),
-                       "split_by_owner": get("split_by_owner") == "on", "batch_size": batch,
+                       "split_by_owner": get("split_by_owner") == "on", "xsd_version": get("xsd_version") or "current",
+                       "batch_size": batch,
                        "schedule": get("schedule") or "none", "schedule_time": get("schedule_time"),
                        "schedule_day": int(day) if day.isdigit() else None}
         fields[job] = integrations.SectionFields(
             active=values[job]["active"], path=values[job]["path"], file_type=values[job]["file_type"],
-            split_by_owner=values[job]["split_by_owner"], batch_size=int(batch) if batch.isdigit() else 0,
+            split_by_owner=values[job]["split_by_owner"], xsd_version=values[job]["xsd_version"],
+            batch_size=int(batch) if batch.isdigit() else 0,
             schedule=values[job]["schedule"], schedule_time=values[job]["schedule_time"],
             schedule_day=values[job]["schedule_day"])
     return fields, values
@@ -236,7 +239,8 @@ def _sections_from_form(form) -> tuple[dict, dict]:
 
 def _sections_ctx(profile, values=None) -> dict:
     return {"profile": profile, "values": values or _section_values(profile), "jobs": JOBS,
-            "schedules": SCHEDULES, "weekdays": WEEKDAYS, "file_types": ALLOCATION_FILE_TYPES, "errors": {}}
+            "schedules": SCHEDULES, "weekdays": WEEKDAYS, "file_types": ALLOCATION_FILE_TYPES,
+            "xsd_versions": integrations.XSD_VERSIONS, "errors": {}}
 
 
 @bp.route("/profiles/<int:profile_id>/sections", methods=["GET", "POST"])
@@ -251,6 +255,154 @@ def profile_sections(profile_id):
     if not saved:
         return _refused(saved.error, "integrations/profile_sections.html", **_sections_ctx(profile, values))
     return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
+
+
+# -- the payment confirmation section's format (XML, or CSV through a column mapping) -------------------------
+
+def _payment_format_from_form(form):
+    from .formats.payment_csv import FIELDS, CsvMapping
+    from .payment_format import PaymentFormat
+    mapping = CsvMapping(columns={key: form.get(f"col_{key}", "") for key in FIELDS},
+                         separator={"tab": "\t"}.get(form.get("separator", ""), form.get("separator", "")),
+                         date_format=form.get("date_format", ""), decimal=form.get("decimal", ""),
+                         paid_values=form.get("paid_values", ""), rejected_values=form.get("rejected_values", ""))
+    return PaymentFormat(form.get("confirmation_format", ""), form.get("amount_mismatch", ""), mapping)
+
+
+def _joined(words) -> str:
+    return words if isinstance(words, str) else ", ".join(words)   # as typed, or the stored list
+
+
+def _payment_format_ctx(profile, value, **extra) -> dict:
+    from .formats.payment_csv import DECIMAL_MARKS, FIELDS, SEPARATORS
+    from .payment_format import FORMATS, MISMATCH
+    m = value.mapping
+    values = {"confirmation_format": value.confirmation_format, "amount_mismatch": value.amount_mismatch,
+              "separator": "tab" if m.separator == "\t" else m.separator, "date_format": m.date_format,
+              "decimal": m.decimal, "paid_values": _joined(m.paid_values), "rejected_values": _joined(m.rejected_values),
+              **{f"col_{k}": m.columns.get(k, "") for k in FIELDS}}
+    return {"profile": profile, "values": values, "fields": FIELDS, "formats": FORMATS, "mismatch": MISMATCH,
+            "separators": {("tab" if k == "\t" else k): v for k, v in SEPARATORS.items()},
+            "decimal_marks": DECIMAL_MARKS, "errors": {}, **extra}
+
+
+@bp.route("/profiles/<int:profile_id>/payment-format", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def payment_format(profile_id):
+    """The payment confirmation section's format: XML, or CSV with its column mapping; and what a
+    paid amount other than the invoice total does."""
+    from . import payment_format as formats
+    profile = integrations.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/payment_format.html",
+                      **_payment_format_ctx(profile, formats.current(formats.section_of(profile))))
+    value = _payment_format_from_form(request.form)
+    with saving() as saved:
+        formats.set_payment_format(current_user, profile, value)
+    if not saved:
+        return _refused(saved.error, "integrations/payment_format.html", **_payment_format_ctx(profile, value))
+    what = "CSV with its column mapping" if value.confirmation_format == "csv" else "XML"
+    return _done(f"Profile {profile.code}: payment confirmations are read as {what}.",
+                 url_for(".show_profile", profile_id=profile.id))
+
+
+# -- the invoice export's campus stylesheet ---------------------------------------------------------------
+
+PREVIEW_TIMEOUT = 10              # seconds: the page waits no longer on a stylesheet
+PREVIEW_OUTPUT = 5 * 1024 * 1024
+PREVIEW_SHOWN = 200_000           # characters of each side shown
+
+
+def _stylesheet_from_form(form, files) -> str:
+    """The uploaded file when one is chosen, else the pasted text."""
+    upload = files.get("xslt_file")
+    if upload is not None and upload.filename:
+        data = upload.stream.read(xslt.MAX_STYLESHEET_BYTES + 1)
+        if len(data) > xslt.MAX_STYLESHEET_BYTES:
+            raise InvalidInput(f"The stylesheet file is larger than {xslt.MAX_STYLESHEET_BYTES:,} bytes.", "xslt")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("The stylesheet file is not UTF-8 text.", "xslt") from None
+    return form.get("xslt", "")
+
+
+def _stylesheet_ctx(profile, values=None, preview=None) -> dict:
+    section = stylesheets.export_section(profile)
+    values = values or {"xslt": section.xslt, "keep_original": section.xslt_keep_original, "source": ""}
+    return {"profile": profile, "section": section, "values": values, "files": stylesheets.recent_files(profile),
+            "preview": preview, "errors": {}, "timeout": int(xslt.TIMEOUT_SECONDS)}
+
+
+@bp.route("/profiles/<int:profile_id>/stylesheet", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def section_stylesheet(profile_id):
+    """The invoice export's campus stylesheet: pasted or uploaded, checked on save."""
+    profile = integrations.get_profile(profile_id)
+    if request.method == "GET":
+        return render("integrations/stylesheet.html", **_stylesheet_ctx(profile))
+    values = {"xslt": request.form.get("xslt", ""), "keep_original": request.form.get("keep_original") == "on",
+              "source": request.form.get("source", "")}
+    with saving() as saved:
+        text = _stylesheet_from_form(request.form, request.files)
+        values["xslt"] = text
+        section = stylesheets.set_stylesheet(current_user, profile, text, values["keep_original"])
+    if not saved:
+        return _refused(saved.error, "integrations/stylesheet.html", **_stylesheet_ctx(profile, values))
+    message = (f"Profile {profile.code}: the invoice files are now transformed by the stylesheet into "
+               f".{xslt.check(section.xslt)} files." if section.xslt else
+               f"Profile {profile.code}: no stylesheet; the invoice files are uploaded as they are.")
+    return _done(message, url_for(".show_profile", profile_id=profile.id))
+
+
+def _preview(profile, stylesheet: str, source: str) -> dict:
+    """What the preview shows: the chosen export file and the stylesheet's output, or why not."""
+    preview = {"source": source, "original": "", "output": "", "extension": "", "error": None, "label": ""}
+    if source == "sample":
+        sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
+        made = sample() if sample is not None else None
+        if made is None:
+            preview["error"] = "No invoice is Ready to be Paid for the ERP: choose an exported file instead."
+            return preview
+        content, count = made
+        preview["label"] = f"A sample of {count} Ready to be Paid invoice(s) (nothing is stored or marked)"
+    elif source.startswith("batch-") and source[6:].isdigit():
+        batch = stylesheets.export_file(profile, int(source[6:]))
+        content, preview["label"] = batch.content, batch.file_name
+    else:
+        preview["error"] = "Choose an exported file or the sample of Ready to be Paid invoices."
+        return preview
+    preview["original"] = content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
+    if not stylesheet.strip():
+        preview["error"] = "Paste or upload a stylesheet first."
+        return preview
+    try:
+        out = xslt.transform(stylesheet, content, timeout=PREVIEW_TIMEOUT, max_output=PREVIEW_OUTPUT)
+    except xslt.XSLTError as exc:
+        preview["error"] = str(exc)
+        return preview
+    preview["output"] = out.content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
+    preview["extension"] = out.extension
+    preview["truncated"] = len(out.content) > PREVIEW_SHOWN or len(content) > PREVIEW_SHOWN
+    return preview
+
+
+@bp.post("/profiles/<int:profile_id>/stylesheet/preview")
+@roles_required(*ADMIN)
+def preview_stylesheet(profile_id):
+    """A chosen export file beside its transformed output; nothing is saved."""
+    profile = integrations.get_profile(profile_id)
+    source = request.form.get("source", "")
+    values = {"xslt": request.form.get("xslt", ""), "keep_original": request.form.get("keep_original") == "on",
+              "source": source}
+    try:
+        values["xslt"] = _stylesheet_from_form(request.form, request.files)
+        preview = _preview(profile, values["xslt"], source)
+    except DomainError as exc:
+        preview = {"source": source, "error": exc.message, "original": "", "output": ""}
+    db.session.rollback()   # a preview changes nothing
+    return render("integrations/stylesheet.html", "integrations/_stylesheet_preview.html",
+                  **_stylesheet_ctx(profile, values, preview))
 
 
 # -- the profile page ----------------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ everything is in the inbox). A file over the size cap is renamed ``<name>.reject
 ever deleted. Runs are ``JobRun`` rows (job ``fetch_edi``, no profile, profile_code
 ``EDI-<vendor code>``) started by :func:`start_run`; the integration scheduler schedules them
 through :func:`schedule_edi_jobs`, and both it and the "Fetch now" button call :func:`fetch_run`.
+Like a profile's section, a pickup's fetch carries the tick it belongs to (one fetch per tick), a
+tick that could not run is recorded *skipped*, and after downtime one catch-up fetch covers the
+ticks missed.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
@@ -52,10 +55,10 @@ from ...ledger.money import quantize, split
 from ...notifications import triggers as tell
 from ...orders.models import POLine
 from ...vendors.models import Vendor
-from ..models import SCHEDULES, Connection, JobRun
+from ..models import SCHEDULES, Connection, JobEvent, JobRun
 from ..paths import UnsafePath, clean_folder
 from ..runs import RunLog, job_runner, new_run
-from ..schedules import trigger_for
+from ..schedules import previous_tick, trigger_for
 from ..transport import TransferError
 from . import format as edifact
 from .models import EdiMessage, VendorEdiSetting
@@ -161,20 +164,91 @@ def edi_schedules() -> list[tuple[str, VendorEdiSetting]]:
     return [(f"edi-{row.id}", row) for row in rows]
 
 
-def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict) -> None:
+def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict, first: bool = False) -> None:
     """The integration scheduler's reconcile tick, for the vendors' EDI pickups: add or retime a
     job per active, scheduled setting (id ``edi-<setting id>``), recording it in ``wanted`` and
-    ``known`` (job id → version) so the tick's own clean-up removes the ones no longer wanted."""
+    ``known`` (job id → version) so the tick's own clean-up removes the ones no longer wanted. At
+    the scheduler's ``first`` tick, one catch-up fetch for each pickup whose last tick passed
+    without a run (:func:`missed_tick`), as the profiles' sections have."""
     override = app.config.get("SCHEDULE_INTERVAL_OVERRIDE_SECONDS")
+    now = utcnow(aware=True)
     for job_id, setting in edi_schedules():
         trig = trigger_for(setting, scheduler.timezone, override)
         if trig is None:
             continue
         wanted[job_id] = setting.version
         if known.get(job_id) != setting.version or scheduler.get_job(job_id) is None:
-            scheduler.add_job(fetch_run, trig, args=[app, setting.vendor.code], kwargs={"trigger": "schedule"},
+            scheduler.add_job(scheduled_fetch, trig, args=[app, setting.vendor.code], kwargs={"trigger": "schedule"},
                               id=job_id, replace_existing=True, name=f"EDI invoices of {setting.vendor.code}")
             known[job_id] = setting.version
+        if first:
+            tick = missed_tick(app, setting, now)
+            if tick is not None:
+                scheduler.add_job(scheduled_fetch, "date", args=[app, setting.vendor.code],
+                                  kwargs={"trigger": "catch_up", "tick": tick}, id=f"catch-up-{job_id}",
+                                  replace_existing=True, run_date=now)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def missed_tick(app, setting: VendorEdiSetting, now: datetime | None = None) -> datetime | None:
+    """The tick (aware) a catch-up fetch is due for: the pickup's last tick at or before ``now``
+    passed (while no scheduler ran) after the setting was last saved, and no scheduled or catch-up
+    fetch started since, or the scheduled one was interrupted. One catch-up covers all the ticks
+    missed; an interrupted catch-up is not caught up again (a fetch that kills its process does not
+    loop)."""
+    tick = previous_tick(app, setting, now or utcnow(aware=True))
+    if tick is None:
+        return None
+    tick_utc = _naive_utc(tick)
+    if setting.updated_at and setting.updated_at > tick_utc:
+        return None
+    last = db.session.scalar(select(func.max(JobRun.started_at)).where(
+        JobRun.job == JOB, JobRun.profile_code == setting.job_code, JobRun.trigger.in_(("schedule", "catch_up")),
+        JobRun.status != "skipped", db.or_(JobRun.interrupted.is_(False), JobRun.trigger == "catch_up")))
+    return tick if last is None or last < tick_utc else None
+
+
+def scheduled_fetch(app, vendor_code: str, trigger: str = "schedule", tick: datetime | None = None) -> int | None:
+    """What APScheduler calls at a pickup's tick (and for a catch-up, with the missed ``tick``):
+    the fetch, carrying the tick it belongs to, so a tick has one fetch however it was started
+    (two schedulers, a catch-up meeting the scheduled run of the same tick)."""
+    try:
+        if tick is None:
+            with app.app_context():
+                setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
+                tick = previous_tick(app, setting, utcnow(aware=True)) if setting is not None else None
+                db.session.remove()
+        scheduled_for = _naive_utc(tick) if tick is not None else utcnow().replace(second=0, microsecond=0)
+        return fetch_run(app, vendor_code, trigger=trigger, scheduled_for=scheduled_for)
+    except Exception:  # a job must never take the scheduler down
+        log.exception("scheduled EDI fetch of %s failed to start", vendor_code)
+        return None
+
+
+def record_skip(app, job_id: str, reason: str, when: datetime | None) -> None:
+    """A pickup's tick that could not run (its previous fetch still going, or missed) is recorded as a
+    *skipped* fetch with a warning, as a section's is. Called by the scheduler's listener."""
+    with app.app_context():
+        try:
+            setting = db.session.get(VendorEdiSetting, int(job_id.split("-", 1)[1]))
+            if setting is None:
+                return
+            run = JobRun(job=JOB, profile_id=None, profile_code=setting.job_code, trigger="schedule",
+                         status="skipped", ended_at=utcnow(),
+                         scheduled_for=_naive_utc(when) if when else None,
+                         message=f"Not started: {reason}.")
+            db.session.add(run)
+            db.session.flush()
+            db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not record a skipped EDI tick")
+        finally:
+            db.session.remove()
 
 
 # -- receiving ---------------------------------------------------------------------------------
@@ -557,8 +631,10 @@ def start_run(setting: VendorEdiSetting, actor: User, trigger: str, scheduled_fo
     code = setting.job_code
     # Serialise starts of this vendor's runs (the setting row is the lock on PostgreSQL).
     db.session.execute(select(VendorEdiSetting.id).where(VendorEdiSetting.id == setting.id).with_for_update())
-    if scheduled_for is not None and db.session.scalar(select(JobRun.id).filter_by(
-            job=JOB, profile_code=code, scheduled_for=scheduled_for)):
+    # A tick has its fetch once; a skipped or interrupted one leaves the tick to a catch-up.
+    if scheduled_for is not None and db.session.scalar(select(JobRun.id).where(
+            JobRun.job == JOB, JobRun.profile_code == code, JobRun.scheduled_for == scheduled_for,
+            JobRun.status != "skipped", JobRun.interrupted.is_(False)).limit(1)):
         db.session.rollback()
         return None
     return new_run(JOB, code, actor, trigger, scheduled_for, "this fetch")   # a dead fetch is interrupted first

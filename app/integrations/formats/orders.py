@@ -8,15 +8,19 @@ our own, written in the style of Alma's ``payment_data`` invoice export (the sam
 ``xsd/po_data.xsd`` and ``xsd/po_line_data.xsd``.
 
 Pure: dataclasses in, UTF-8 bytes out; no database, no Flask. The same input always gives the
-same bytes.
+same bytes. The PO line file is written element by element (:func:`write_po_line_data`), so a
+50,000-line batch never exists as a tree.
 """
 from __future__ import annotations
 
+import io
+import itertools
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import BinaryIO, Iterable, Sequence
 
 from lxml import etree
 
@@ -244,6 +248,8 @@ def build_po_data(orders: Sequence[Order | DeletedOrder]) -> bytes:
 
 
 def po_line_data_tree(lines: Sequence[FinishedLine]):
+    """The whole ``po_line_data`` tree at once: the reference :func:`write_po_line_data` is tested
+    against (the job streams)."""
     w = _Writer(POL_NAMESPACE)
     root = w.el(None, "po_line_data")
     if not lines:
@@ -269,5 +275,116 @@ def po_line_data_tree(lines: Sequence[FinishedLine]):
     return root
 
 
-def build_po_line_data(lines: Sequence[FinishedLine]) -> bytes:
-    return _bytes(po_line_data_tree(lines))
+def build_po_line_data(lines: Iterable[FinishedLine]) -> bytes:
+    """:func:`write_po_line_data` into memory (small files and tests)."""
+    out = io.BytesIO()
+    write_po_line_data(out, lines)
+    return out.getvalue()
+
+
+class _Stream:
+    """Elements written one at a time into an ``etree.xmlfile``, indented as lxml's pretty print
+    indents a tree (two spaces a level, a leaf's text on its line), so the bytes are those of
+    :func:`_bytes` of the same tree (an empty list is written ``<x></x>`` rather than ``<x/>``)."""
+
+    def __init__(self, xf, namespace: str):
+        self.xf = xf
+        self.depth = 0
+        self._qnames: dict[str, str] = {}
+        self.ns = namespace
+
+    def _q(self, tag: str) -> str:
+        qname = self._qnames.get(tag)
+        if qname is None:
+            qname = self._qnames[tag] = f"{{{self.ns}}}{tag}"
+        return qname
+
+    def _indent(self) -> None:
+        if self.depth:
+            self.xf.write("\n" + "  " * self.depth)
+
+    @contextmanager
+    def open(self, tag: str, **kw):
+        self._indent()
+        with self.xf.element(self._q(tag), **kw):
+            self.depth += 1
+            wrote = [False]
+            yield wrote
+            self.depth -= 1
+            if wrote[0]:
+                self.xf.write("\n" + "  " * self.depth)
+
+    def leaf(self, parent_wrote: list, tag: str, text) -> None:
+        parent_wrote[0] = True
+        self._indent()
+        with self.xf.element(self._q(tag)):
+            self.xf.write(_clean_text(str(text)))
+
+    def amount(self, parent_wrote: list, tag: str, amount: Amount) -> None:
+        parent_wrote[0] = True
+        with self.open(tag) as inner:
+            self.leaf(inner, "currency", amount.currency)
+            self.leaf(inner, "sum", decimal_text(amount.sum))
+
+
+def _stream_line(s: _Stream, wrote: list, line: FinishedLine) -> None:
+    if line.status not in ("closed", "cancelled"):
+        raise FormatError(f"{line.number} is neither closed nor cancelled.")
+    wrote[0] = True
+    with s.open("po_line") as node:
+        s.leaf(node, "po_line_number", line.number)
+        s.leaf(node, "po_number", line.po_number)
+        s.leaf(node, "po_line_title", line.title)
+        s.leaf(node, "po_line_status", line.status.upper())
+        s.leaf(node, "status_date", us_date(line.status_date))
+        s.leaf(node, "reason", line.reason)
+        s.leaf(node, "po_line_owner", line.owner)
+        s.leaf(node, "po_line_owner_code", line.owner_code)
+        s.leaf(node, "vendor_code", line.vendor.code)
+        s.leaf(node, "vendor_name", line.vendor.name)
+        s.leaf(node, "vendor_FinancialSys_Code", line.vendor.financial_sys_code)
+        s.leaf(node, "order_type", line.order_type.upper())
+        s.leaf(node, "quantity", int(line.quantity))
+        s.amount(node, "po_line_price", line.price)
+        node[0] = True
+        with s.open("fund_info_list") as lst:
+            for f in line.funds:
+                if f.encumbered is None or f.expended is None:
+                    raise FormatError(f"Fund {f.code}: encumbered and expended amounts are required.")
+                lst[0] = True
+                with s.open("fund_info") as fi:
+                    s.amount(fi, "amount", f.amount)
+                    if f.local_amount is not None:
+                        s.amount(fi, "local_amount", f.local_amount)
+                    if f.percent is not None:
+                        s.leaf(fi, "percent", decimal_text(f.percent))
+                    s.amount(fi, "encumbered", f.encumbered)
+                    s.amount(fi, "expended", f.expended)
+                    for tag, value in (("code", f.code), ("name", f.name), ("fiscal_period", f.fiscal_period),
+                                       ("external_id", f.external_id), ("ledger_code", f.ledger_code),
+                                       ("ledger_name", f.ledger_name)):
+                        s.leaf(fi, tag, value)
+
+
+def write_po_line_data(out: BinaryIO, lines: Iterable[FinishedLine]) -> int:
+    """Write the ``po_line_data`` file of ``lines`` (any iterable: a generator reading the rows in
+    chunks keeps memory flat) to the binary file ``out``, one line at a time; the number of lines.
+    An empty ``lines`` raises :class:`FormatError` before anything is written."""
+    it = iter(lines)
+    first = next(it, None)
+    if first is None:
+        raise FormatError("Nothing to export.")
+    out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    count = 0
+    with etree.xmlfile(out, encoding="UTF-8", buffered=True) as xf:
+        s = _Stream(xf, POL_NAMESPACE)
+        with s.open("po_line_data", nsmap={None: POL_NAMESPACE}) as root:
+            root[0] = True
+            with s.open("po_line_list") as lst:
+                for line in itertools.chain((first,), it):
+                    _stream_line(s, lst, line)
+                    count += 1
+                    if count % 500 == 0:
+                        xf.flush()
+    out.write(b"\n")
+    return count

@@ -39,6 +39,7 @@ class Confirmation:
     invoice_number: str | None = None
     unique_identifier: str | None = None
     vendor_code: str | None = None
+    erp_vendor_code: str | None = None   # the vendor's code in the ERP (CSV files only)
     invoice_date: date | None = None
     payment_status: str | None = None
     payment_note: str | None = None
@@ -54,7 +55,8 @@ class Confirmation:
         """How reports name the record: its invoice number and/or unique identifier, else its position."""
         parts = []
         if self.invoice_number:
-            parts.append(self.invoice_number + (f" ({self.vendor_code})" if self.vendor_code else ""))
+            vendor = self.vendor_code or self.erp_vendor_code
+            parts.append(self.invoice_number + (f" ({vendor})" if vendor else ""))
         if self.unique_identifier:
             parts.append(f"uid {self.unique_identifier}")
         return " / ".join(parts) or f"record {self.position}"

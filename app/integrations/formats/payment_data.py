@@ -2,10 +2,20 @@
 data: no database, no clock. The same invoices always give the same bytes, so a batch can be
 rendered again and compared, and a failed upload is retried with an identical file.
 
-Element names and order follow the 2021-style export (see the project's format notes): default
-namespace, ``invoice_list/invoice*``, dates MM/DD/YYYY, plain decimal amounts, ``true``/``false``,
-a 16-digit ``unique_identifier``, every additional charge written (zeros included). Our own XSD
-``xsd/payment_data.xsd`` describes exactly what is written here.
+Element names and order follow Alma's real files: default namespace, ``invoice_list/invoice*``,
+plain decimal amounts, ``true``/``false``, a 16-digit ``unique_identifier``, every additional charge
+written (zeros included). Like Alma, an optional element without a value is left out rather than
+written empty (a loader reading an element's first child fails on an empty one); the list
+containers Alma keeps when empty (``vendor_payment_address_list``, ``invoice_line_list``) stay.
+
+Two element sets (a profile's ``xsd_version``), each described exactly by our own XSD:
+
+- ``current`` (``xsd/payment_data.xsd``): the 2021-style files, with ``approved_by``,
+  ``vendor_national_tax_id``, ``vendor_account_code``, ``number_of_attachments`` and, per fund,
+  ``local_amount``, ``ledger_code`` and ``ledger_name``; every date MM/DD/YYYY.
+- ``v1`` (``xsd/payment_data_v1.xsd``): the 2016/2017 files, without those additions (``approved_by``
+  stays, written when set, as in those files), with ``prepaid_ind``, and audit dates as YYYYMMDD.
+  "Version 1" is our name for that shape; Alma documents no such switch.
 """
 from __future__ import annotations
 
@@ -16,6 +26,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 NAMESPACE = "http://com/exlibris/repository/acq/invoice/xmlbeans"
+VERSIONS = {"current": "payment_data.xsd", "v1": "payment_data_v1.xsd"}   # element set -> its XSD
 # Characters XML 1.0 cannot carry (control characters other than tab, newline, carriage return).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -156,6 +167,15 @@ class InvoiceData:
     notes: tuple[Note, ...] = ()
     charges: dict[str, Decimal] = field(default_factory=dict)   # CHARGE_ELEMENTS name -> amount
     exchange_rates: tuple[ExchangeRateInfo, ...] = ()
+    prepaid: bool = False           # written in version 1 only (prepaid_ind)
+
+
+def schema_name(version: str) -> str:
+    """The XSD (under ``formats/xsd``) that files of element set ``version`` are checked against."""
+    try:
+        return VERSIONS[version]
+    except KeyError:
+        raise ValueError(f"Unknown XSD version {version!r}; use one of {', '.join(VERSIONS)}.") from None
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -170,6 +190,11 @@ def money(value: Decimal | int) -> str:
 
 def us_date(day: date) -> str:
     return day.strftime("%m/%d/%Y")
+
+
+def compact_date(day: date) -> str:
+    """YYYYMMDD: the audit dates of the 2016/2017 files (version 1)."""
+    return day.strftime("%Y%m%d")
 
 
 def _bool(value: bool) -> str:
@@ -192,14 +217,22 @@ class _Writer:
     """Indented XML text, laid out as lxml's pretty printer does (two spaces per level, a leaf on
     one line, an element without content as ``<tag/>``). Writing text directly is several times
     faster than building an element tree, and the export writes hundreds of elements per invoice."""
-    __slots__ = ("parts", "pad")
+    __slots__ = ("parts", "pad", "v1", "audit_date")
 
-    def __init__(self):
+    def __init__(self, version: str = "current"):
+        schema_name(version)
         self.parts: list[str] = []
         self.pad = ""
+        self.v1 = version == "v1"
+        self.audit_date = compact_date if self.v1 else us_date
 
     def leaf(self, tag: str, text: str) -> None:
         self.parts.append(f"{self.pad}<{tag}>{_escaped(text)}</{tag}>\n")
+
+    def optional(self, tag: str, text: str) -> None:
+        """``tag`` when it has a value; left out (as Alma does) when it has none."""
+        if text:
+            self.leaf(tag, text)
 
     def empty(self, tag: str) -> None:
         self.parts.append(f"{self.pad}<{tag}/>\n")
@@ -212,10 +245,12 @@ class _Writer:
         self.pad = self.pad[:-2]
         self.parts.append(f"{self.pad}</{tag}>\n")
 
-    def many(self, tag: str, items, write) -> None:
-        """``tag`` holding ``write(self, item)`` for each item (``<tag/>`` when there is none)."""
+    def many(self, tag: str, items, write, keep_empty: bool = True) -> None:
+        """``tag`` holding ``write(self, item)`` for each item; when there is none, ``<tag/>``
+        (``keep_empty``) or nothing."""
         if not items:
-            self.empty(tag)
+            if keep_empty:
+                self.empty(tag)
             return
         self.open(tag)
         for item in items:
@@ -233,11 +268,11 @@ def _amount(w: _Writer, tag: str, amount: Amount) -> None:
 def _audit(w: _Writer, tag: str, audit: Audit) -> None:
     w.open(tag)
     w.leaf("createdBy", audit.created_by)
-    w.leaf("creationDate", us_date(audit.creation_date))
+    w.leaf("creationDate", w.audit_date(audit.creation_date))
     w.leaf("customerId", audit.customer_id)
     w.leaf("institutionId", audit.institution_id)
     if audit.modification_date is not None:
-        w.leaf("modificationDate", us_date(audit.modification_date))
+        w.leaf("modificationDate", w.audit_date(audit.modification_date))
     w.leaf("modifiedBy", audit.modified_by)
     w.close(tag)
 
@@ -246,13 +281,11 @@ def _address(w: _Writer, address: PaymentAddress) -> None:
     w.open("payment_address", f' preferred="{_bool(address.preferred)}"')
     for n, text in enumerate(address.lines[:5], start=1):
         w.leaf(f"line{n}", text)
-    w.leaf("city", address.city)
-    if address.country:
-        w.leaf("country", address.country)
-    if address.note:
-        w.leaf("note", address.note)
-    w.leaf("postalCode", address.postal_code)
-    w.leaf("stateProvince", address.state_province)
+    w.optional("city", address.city)
+    w.optional("country", address.country)
+    w.optional("note", address.note)
+    w.optional("postalCode", address.postal_code)
+    w.optional("stateProvince", address.state_province)
     w.many("types", address.types, lambda w, t: w.leaf("type", t))
     w.close("payment_address")
 
@@ -261,24 +294,29 @@ def _fund(w: _Writer, fund: FundInfo) -> None:
     # The hottest element (one per line and fund): written in one piece, its fund part cached.
     p = w.pad
     q, r = p + "  ", p + "    "
+    local = "" if w.v1 else (
+        f"{q}<local_amount>\n{r}<currency>{_escaped(fund.local_amount.currency)}</currency>\n"
+        f"{r}<sum>{money(fund.local_amount.sum)}</sum>\n{q}</local_amount>\n")
     w.parts.append(
         f"{p}<fund_info>\n"
         f"{q}<amount>\n{r}<currency>{_escaped(fund.amount.currency)}</currency>\n"
         f"{r}<sum>{money(fund.amount.sum)}</sum>\n{q}</amount>\n"
-        f"{q}<local_amount>\n{r}<currency>{_escaped(fund.local_amount.currency)}</currency>\n"
-        f"{r}<sum>{money(fund.local_amount.sum)}</sum>\n{q}</local_amount>\n"
-        + _fund_fields(q, fund.code, fund.name, fund.fiscal_period, fund.external_id, fund.type, fund.fund_type,
+        + local
+        + _fund_fields(q, w.v1, fund.code, fund.name, fund.fiscal_period, fund.external_id, fund.type, fund.fund_type,
                        fund.fund_type_desc, fund.ledger_code, fund.ledger_name)
         + f"{p}</fund_info>\n")
 
 
 @lru_cache(maxsize=1024)
-def _fund_fields(pad: str, *values: str) -> str:
-    return "".join(f"{pad}<{tag}>{_escaped(value)}</{tag}>\n" for tag, value in zip(_FUND_FIELDS, values))
+def _fund_fields(pad: str, v1: bool, *values: str) -> str:
+    return "".join(f"{pad}<{tag}>{_escaped(value)}</{tag}>\n" for tag, value in zip(_FUND_FIELDS, values)
+                   if (value or tag not in _FUND_OPTIONAL) and not (v1 and tag in _FUND_2021))
 
 
 _FUND_FIELDS = ("code", "name", "fiscal_period", "external_id", "type", "fund_type", "fund_type_desc", "ledger_code",
                 "ledger_name")
+_FUND_OPTIONAL = {"fund_type", "fund_type_desc", "ledger_name"}   # left out when they have no value
+_FUND_2021 = {"ledger_code", "ledger_name"}                          # not in version 1
 
 
 def _po_line(w: _Writer, pol: POLineInfo) -> None:
@@ -305,12 +343,12 @@ def _line(w: _Writer, line: InvoiceLineData) -> None:
     if line.note:
         w.leaf("note", line.note)
     w.leaf("quantity", str(line.quantity))
-    w.leaf("reporting_code", line.reporting_code)
+    w.optional("reporting_code", line.reporting_code)
     w.leaf("total_price", money(line.total_price))
     w.leaf("price", money(line.price))
     if line.po_line is not None:
         _po_line(w, line.po_line)
-    w.many("fund_info_list", line.funds, _fund)
+    w.many("fund_info_list", line.funds, _fund, keep_empty=False)   # absent on a line without funds
     w.close("invoice_line")
 
 
@@ -338,24 +376,29 @@ def _invoice(w: _Writer, inv: InvoiceData) -> None:
     if inv.reference_number:
         w.leaf("invoice_ref_num", inv.reference_number)
     w.leaf("invoice_owner", inv.owner)
-    w.leaf("approved_by", inv.approved_by)
+    w.optional("approved_by", inv.approved_by)
     _amount(w, "invoice_amount", inv.amount)
     w.leaf("vendor_code", inv.vendor_code)
     w.leaf("vendor_name", inv.vendor_name)
-    w.leaf("vendor_additional_code", inv.vendor_additional_code)
-    w.leaf("vendor_FinancialSys_Code", inv.vendor_financial_sys_code)
+    w.optional("vendor_additional_code", inv.vendor_additional_code)
+    w.optional("vendor_FinancialSys_Code", inv.vendor_financial_sys_code)
     w.leaf("vendor_liable_for_vat", _bool(inv.vendor_liable_for_vat))
-    w.leaf("vendor_national_tax_id", inv.vendor_national_tax_id)
+    if not w.v1:
+        w.optional("vendor_national_tax_id", inv.vendor_national_tax_id)
     w.many("vendor_payment_address_list", inv.payment_addresses, _address)
-    w.leaf("vendor_account_code", inv.vendor_account_code)
-    w.leaf("vendor_account_FinancialSys_Code", inv.vendor_account_financial_sys_code)
+    if not w.v1:
+        w.optional("vendor_account_code", inv.vendor_account_code)
+    w.optional("vendor_account_FinancialSys_Code", inv.vendor_account_financial_sys_code)
     w.leaf("unique_identifier", inv.unique_identifier)
     w.leaf("invoice_date", us_date(inv.invoice_date))
     if inv.due_date is not None:
         w.leaf("invoice_due_date", us_date(inv.due_date))
     w.leaf("payment_method", inv.payment_method)
-    w.leaf("number_of_attachments", str(inv.number_of_attachments))
-    w.many("noteList", inv.notes, _note)
+    if w.v1:
+        w.leaf("prepaid_ind", _bool(inv.prepaid))
+    else:
+        w.leaf("number_of_attachments", str(inv.number_of_attachments))
+    w.many("noteList", inv.notes, _note, keep_empty=False)
     _audit(w, "invoice_ownered_entity", inv.audit)
     w.open("vat_info")
     w.leaf("expended_from_fund_ind", _bool(inv.vat.expended_from_fund))
@@ -372,17 +415,18 @@ def _invoice(w: _Writer, inv: InvoiceData) -> None:
     pad = w.pad
     w.parts.append("".join(f"{pad}<{tag}>{money(inv.charges.get(tag, zero))}</{tag}>\n" for tag in CHARGE_ELEMENTS))
     w.close("additional_charges")
-    w.many("invoice_exchange_rate_list", inv.exchange_rates, _rate)
+    w.many("invoice_exchange_rate_list", inv.exchange_rates, _rate, keep_empty=False)
     w.many("invoice_line_list", inv.lines, _line)
     w.close("invoice")
 
 
-def build_payment_data(invoices) -> bytes:
-    """The export file for ``invoices`` (at least one): UTF-8 with an XML declaration."""
+def build_payment_data(invoices, version: str = "current") -> bytes:
+    """The export file for ``invoices`` (at least one) in element set ``version`` (see
+    :data:`VERSIONS`): UTF-8 with an XML declaration."""
     invoices = list(invoices)
     if not invoices:
         raise ValueError("An export file holds at least one invoice.")
-    w = _Writer()
+    w = _Writer(version)
     w.parts.append('<?xml version="1.0" encoding="UTF-8"?>\n')
     w.open("payment_data", f' xmlns="{NAMESPACE}"')
     w.many("invoice_list", invoices, _invoice)

@@ -2,6 +2,7 @@
 once, the "run again" report, and nothing recorded when the upload fails or the file is invalid."""
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -116,14 +117,20 @@ def test_upload_failure_records_nothing_and_the_next_run_sends_all(app, world, o
 def test_an_invalid_file_is_not_uploaded_and_nothing_is_recorded(app, world, orders, erp, monkeypatch):
     profile, root = erp
     closed(world, orders.eur)
-    real = fmt.build_po_line_data
-    monkeypatch.setattr(fmt, "build_po_line_data", lambda lines: real(lines).replace(b"CLOSED", b"FINISHED"))
+    real = fmt.write_po_line_data
+
+    def spoiled(old: bytes, new: bytes):
+        def write(out, lines):
+            good = io.BytesIO()
+            real(good, lines)
+            out.write(good.getvalue().replace(old, new))
+        return write
+    monkeypatch.setattr(fmt, "write_po_line_data", spoiled(b"CLOSED", b"FINISHED"))
     run = run_job(app, jobs.export_po_lines)
     assert run.status == "failed" and "does not match po_line_data.xsd" in run.message
     assert files(root / "polines/out") == []
     assert db.session.scalar(select(func.count(POLineExport.id))) == 0
-    monkeypatch.setattr(fmt, "build_po_line_data",
-                        lambda lines: real(lines).replace(b"</po_line_list>", b"</po_line_lst>"))   # not well-formed
+    monkeypatch.setattr(fmt, "write_po_line_data", spoiled(b"</po_line_list>", b"</po_line_lst>"))   # not well-formed
     run = run_job(app, jobs.export_po_lines)
     assert run.status == "failed" and "does not match po_line_data.xsd" in run.message
     assert "Nothing was uploaded" in run.message
