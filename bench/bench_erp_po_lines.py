@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,14 +35,6 @@ DEFAULT_DB = ROOT / "bench" / "data" / "erp_pol.db"
 PASSWORD = common.PASSWORD
 TARGET_MB = 200   # peak resident memory of one run of 50,000 lines
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ``ru_maxrss``, not carried over from the
-    parent across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_app(path: Path):
@@ -163,7 +154,7 @@ def scenario(db_file: Path, lines: int, batch: int, kind: str, sshd=None) -> Non
             fields["import_payments"].path, fields["load_allocations"].path = "payments/in", "allocations/in"
             integrations.update_sections(admin, prof, fields)
             db.session.commit()
-        before_mb = peak_rss_mb()
+        before_mb = common.peak_rss_mb()
         times, runs = [], 0
         t0, cpu0 = time.perf_counter(), time.process_time()
         while True:
@@ -191,8 +182,8 @@ def scenario(db_file: Path, lines: int, batch: int, kind: str, sshd=None) -> Non
               f"{busy:6.1f} s in runs ({total:.1f} s wall), {lines / busy:7.0f} lines/s, "
               f"slowest run {max(times):.2f} s, median run {sorted(times)[len(times) // 2]:.2f} s; "
               f"CPU of this process {cpu:.1f} s ({lines / cpu:.0f} lines per CPU-second), "
-              f"peak resident memory {peak_rss_mb():.0f} MB ({before_mb:.0f} MB before the first run)"
-              + (f" (target <= {TARGET_MB} MB for one run: {'meets' if peak_rss_mb() <= TARGET_MB else 'MISSES'})"
+              f"peak resident memory {common.peak_rss_mb():.0f} MB ({before_mb:.0f} MB before the first run)"
+              + (f" (target <= {TARGET_MB} MB for one run: {'meets' if common.peak_rss_mb() <= TARGET_MB else 'MISSES'})"
                  if runs == 1 else ""))
     finally:
         shutil.rmtree(work, ignore_errors=True)

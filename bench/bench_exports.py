@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import resource
 import subprocess
 import sys
 import time
@@ -44,14 +43,6 @@ def show_every_column(app, username: str, list_name: str) -> None:
         db.session.commit()
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ``ru_maxrss``, not carried over from the
-    parent across exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
 
 def invoice_lines_child(path: Path) -> None:
     """In this fresh process: export every invoice line to XLSX once; print seconds, rows, MB, peak RSS."""
@@ -62,12 +53,12 @@ def invoice_lines_child(path: Path) -> None:
     resp = client.post("/login", data={"username": "bench-invoicer", "password": common.PASSWORD})
     assert resp.status_code == 302, resp.status_code
     client.get("/invoices/lines/export.xlsx?q=nothing-matches", buffered=True)
-    before_mb = peak_rss_mb()
+    before_mb = common.peak_rss_mb()
     t = time.perf_counter()
     resp = client.get("/invoices/lines/export.xlsx", buffered=True)
     seconds = time.perf_counter() - t
     assert resp.status_code == 200, resp.status_code
-    peak_mb = peak_rss_mb()
+    peak_mb = common.peak_rss_mb()
     size = len(resp.data)
     rows = sum(1 for _ in load_workbook(io.BytesIO(resp.data), read_only=True).active.iter_rows(values_only=True)) - 1
     print(f"{seconds} {rows} {size} {peak_mb} {before_mb}")

@@ -3,6 +3,7 @@ still matches (same row count, same Alembic head, same generator version), and a
 PostgreSQL cluster for the load test (testkit/postgres.py, shared with the tests)."""
 from __future__ import annotations
 
+import resource
 import sqlite3
 import time
 from pathlib import Path
@@ -67,6 +68,15 @@ def bench_institution(libraries: int):
     admin = create_user(None, "bench-admin", PASSWORD, roles=[(Role.ADMIN, None)])
     period = funds.create_fiscal_period(admin, "BENCH2026", "Bench 2026", date(2026, 1, 1), date(2026, 12, 31))
     return admin, period, libs
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM: unlike ``ru_maxrss``, not carried over
+    from the parent across exec, so a fresh subprocess measures only itself)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # A free port, waiting for one, and a throwaway PostgreSQL cluster: the recipes the tests use too.

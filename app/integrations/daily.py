@@ -28,7 +28,7 @@ from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..org.models import Institution
 from .models import JobRun
-from .runs import RunLog, new_run, system_actor
+from .runs import RunLog, naive_utc, new_run, system_actor
 from .schedules import daily_next, daily_previous, daily_trigger
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,6 @@ def _tz(app):
 def _local():
     from tzlocal import get_localzone
     return get_localzone()
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def time_of(job: str) -> str:
@@ -155,7 +151,7 @@ def scheduled(app, job: str, trigger: str = "schedule", tick: datetime | None = 
             tick = daily_previous(at, _tz(app), utcnow(aware=True))
             if tick is None:
                 return None   # the time was changed (or cleared) since this job fired
-        return run_daily(app, job, trigger=trigger, scheduled_for=_naive_utc(tick).replace(second=0, microsecond=0))
+        return run_daily(app, job, trigger=trigger, scheduled_for=naive_utc(tick).replace(second=0, microsecond=0))
     except Exception:  # a job must never take the scheduler down
         log.exception("daily job %s failed to start", job)
         return None
@@ -172,7 +168,7 @@ def missed(app, job: str, now: datetime | None = None) -> datetime | None:
     last = db.session.scalar(select(db.func.max(JobRun.started_at)).where(
         JobRun.job == job, JobRun.trigger.in_(("schedule", "catch_up", "cli")), JobRun.status != "skipped",
         db.or_(JobRun.interrupted.is_(False), JobRun.trigger == "catch_up")))
-    return tick if last is None or last < _naive_utc(tick) else None
+    return tick if last is None or last < naive_utc(tick) else None
 
 
 def schedule_daily_jobs(app, scheduler, known: dict, wanted: dict, first: bool) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import insert
@@ -244,6 +244,23 @@ def interrupt_dead_runs(**where) -> list[int]:
         tell_ended(run)
         ended.append(run.id)
     return ended
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """An aware moment as the naive UTC the runs store."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def record_skipped(job: str, profile_id: int | None, profile_code: str, when: datetime | None, reason: str) -> None:
+    """A scheduler tick of ``job`` that did not start (``when``: its time, aware), as a *skipped*
+    run with a warning saying why; committed."""
+    run = JobRun(job=job, profile_id=profile_id, profile_code=profile_code, trigger="schedule", status="skipped",
+                 ended_at=utcnow(), scheduled_for=naive_utc(when) if when else None,
+                 message=f"Not started: {reason}.")
+    db.session.add(run)
+    db.session.flush()
+    db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    db.session.commit()
 
 
 def new_run(job: str, owner: str, actor: User, trigger: str, scheduled_for: datetime | None, what: str,

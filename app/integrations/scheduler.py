@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -41,8 +41,8 @@ from ..database import is_busy_error, short_waits
 from ..extensions import db
 from . import processes
 from .leadership import AdvisoryLock, Elector, FileLock
-from .models import JobEvent, JobRun, ProfileSection
-from .runs import job_runner
+from .models import JobRun, ProfileSection
+from .runs import job_runner, naive_utc, record_skipped
 from .schedules import previous_tick, trigger_for
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,6 @@ def stop(app) -> None:
         elector.leading = False
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 # -- the jobs the scheduler runs -----------------------------------------------------------------------
 
 def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> None:
@@ -164,7 +160,7 @@ def run_section(app, job: str, profile_code: str, trigger: str = "schedule") -> 
     with app.app_context():
         section = _section(job, profile_code)
         tick = previous_tick(app, section, now) if section is not None and trigger == "schedule" else None
-    scheduled_for = _naive_utc(tick) if tick else _naive_utc(now).replace(microsecond=0)
+    scheduled_for = naive_utc(tick) if tick else naive_utc(now).replace(microsecond=0)
     try:
         job_runner(app, job)(app, profile_code, trigger=trigger, scheduled_for=scheduled_for)
     except Exception:  # a job must never take the scheduler down
@@ -283,7 +279,7 @@ def _missed(app, section: ProfileSection, code: str, now: datetime) -> bool:
     tick = previous_tick(app, section, now)
     if tick is None:
         return False
-    tick_utc = _naive_utc(tick)
+    tick_utc = naive_utc(tick)
     if section.updated_at and section.updated_at > tick_utc:
         return False
     last = db.session.scalar(db.select(db.func.max(JobRun.started_at))
@@ -366,15 +362,7 @@ def _record_skip(app, event) -> None:
                 return
             reason = ("the previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES
                       else "the tick was missed")
-            when = _event_tick(event)
-            run = JobRun(job=section.job, profile_id=section.profile_id, profile_code=section.profile.code,
-                         trigger="schedule", status="skipped", ended_at=utcnow(),
-                         scheduled_for=_naive_utc(when) if when else None,
-                         message=f"Not started: {reason}.")
-            db.session.add(run)
-            db.session.flush()
-            db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-            db.session.commit()
+            record_skipped(section.job, section.profile_id, section.profile.code, _event_tick(event), reason)
         except Exception:
             db.session.rollback()
             log.exception("could not record a skipped tick")

@@ -33,7 +33,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
@@ -55,9 +55,9 @@ from ...ledger.money import quantize, split
 from ...notifications import triggers as tell
 from ...orders.models import POLine
 from ...vendors.models import Vendor
-from ..models import SCHEDULES, Connection, JobEvent, JobRun
+from ..models import SCHEDULES, Connection, JobRun
 from ..paths import UnsafePath, clean_folder
-from ..runs import RunLog, job_runner, new_run
+from ..runs import RunLog, job_runner, naive_utc, new_run, record_skipped
 from ..schedules import previous_tick, trigger_for
 from ..transport import TransferError
 from . import format as edifact
@@ -189,10 +189,6 @@ def schedule_edi_jobs(app, scheduler, known: dict, wanted: dict, first: bool = F
                                   replace_existing=True, run_date=now)
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def missed_tick(app, setting: VendorEdiSetting, now: datetime | None = None) -> datetime | None:
     """The tick (aware) a catch-up fetch is due for: the pickup's last tick at or before ``now``
     passed (while no scheduler ran) after the setting was last saved, and no scheduled or catch-up
@@ -202,7 +198,7 @@ def missed_tick(app, setting: VendorEdiSetting, now: datetime | None = None) -> 
     tick = previous_tick(app, setting, now or utcnow(aware=True))
     if tick is None:
         return None
-    tick_utc = _naive_utc(tick)
+    tick_utc = naive_utc(tick)
     if setting.updated_at and setting.updated_at > tick_utc:
         return None
     last = db.session.scalar(select(func.max(JobRun.started_at)).where(
@@ -221,7 +217,7 @@ def scheduled_fetch(app, vendor_code: str, trigger: str = "schedule", tick: date
                 setting = db.session.scalar(select(VendorEdiSetting).join(Vendor).where(Vendor.code == vendor_code))
                 tick = previous_tick(app, setting, utcnow(aware=True)) if setting is not None else None
                 db.session.remove()
-        scheduled_for = _naive_utc(tick) if tick is not None else utcnow().replace(second=0, microsecond=0)
+        scheduled_for = naive_utc(tick) if tick is not None else utcnow().replace(second=0, microsecond=0)
         return fetch_run(app, vendor_code, trigger=trigger, scheduled_for=scheduled_for)
     except Exception:  # a job must never take the scheduler down
         log.exception("scheduled EDI fetch of %s failed to start", vendor_code)
@@ -236,14 +232,7 @@ def record_skip(app, job_id: str, reason: str, when: datetime | None) -> None:
             setting = db.session.get(VendorEdiSetting, int(job_id.split("-", 1)[1]))
             if setting is None:
                 return
-            run = JobRun(job=JOB, profile_id=None, profile_code=setting.job_code, trigger="schedule",
-                         status="skipped", ended_at=utcnow(),
-                         scheduled_for=_naive_utc(when) if when else None,
-                         message=f"Not started: {reason}.")
-            db.session.add(run)
-            db.session.flush()
-            db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
-            db.session.commit()
+            record_skipped(JOB, None, setting.job_code, when, reason)
         except Exception:
             db.session.rollback()
             log.exception("could not record a skipped EDI tick")
