@@ -37,7 +37,7 @@ from ..org.models import Library
 from ..vendors.models import Vendor
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
                    PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, choice_arg, input_schema,
-                   named, object_schema, operation, page_args, page_of, param, path_param, per_page_param,
+                   match, named, object_schema, one, operation, page_args, page_of, param, path_param, per_page_param,
                    query_param, ref, refusal, register_openapi, saved, share_schemas, vendor_and_account)
 from .serializers import MAX_MONEY, Body, Field, iso_day, percent_text, read_body, timestamp
 
@@ -292,13 +292,14 @@ def invoice_json(invoice: Invoice) -> dict:
 @bp.get("/settings")
 @roles_required(*READ)
 def get_settings():
-    return invoice_settings.all_settings()
+    return one(invoice_settings.all_settings(), dict)
 
 
 @bp.put("/settings")
 @institution_roles_required(Role.ADMIN)
 def update_settings():
     body = read_body(SETTINGS_IN)
+    match(invoice_settings.all_settings)
     values = invoice_settings.update(current_user, {key: body[key] for key in SETTINGS_IN if key in body.given})
     return saved(values, dict)
 
@@ -475,9 +476,10 @@ register_openapi(
     paths={
         "/api/v1/settings": {
             "get": operation("getInvoiceSettings", "The invoicing settings", "any role",
-                             ("200", "InvoiceSettings", "The settings.")),
+                             ("200", "InvoiceSettings", "The settings."), etag=True),
             "put": operation("updateInvoiceSettings", "Change invoicing settings", "admin of the whole institution",
-                             ("200", "InvoiceSettings", "The settings now."), ("400",), body="InvoiceSettingsInput"),
+                             ("200", "InvoiceSettings", "The settings now."), ("400",), body="InvoiceSettingsInput",
+                             if_match="required", note="Only the settings sent change."),
         },
         "/api/v1/invoices": {
             "get": operation("listInvoices", "The invoices you can see, newest first, paged", _READ,

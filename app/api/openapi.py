@@ -23,13 +23,23 @@ register_openapi(
             "type": "object", "additionalProperties": False, "required": ["code", "message"],
             "properties": {
                 "code": {"type": "string", "examples": ["invalid", "unauthorized", "forbidden", "not_found",
-                                                        "duplicate", "rule_violation", "method_not_allowed"]},
+                                                        "duplicate", "precondition_failed", "precondition_required",
+                                                        "rule_violation", "method_not_allowed"]},
                 "message": {"type": "string", "description": "Meant for people."},
                 "field": {"type": "string", "description": "The request field at fault, when there is one."}}}}),
         "Money": MONEY,
     },
     parameters={
         "Page": query_param("page", {"type": "integer", "minimum": 1, "default": 1}),
+        "IfMatch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "Optional here: the ETag you read; when sent and the object changed since, "
+                                   "the request is refused (412) and nothing changes."},
+        "IfMatchRequired": {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                            "description": "The ETag you read (from a GET, or the answer to your last change); "
+                                           "412 when the object changed since, 428 when missing. `*` matches any "
+                                           "version (overwrite on purpose)."},
+        "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                        "description": "An ETag you hold: 304 with no body when the object is unchanged."},
         "IdempotencyKey": {
             "name": "Idempotency-Key", "in": "header", "required": False,
             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"},

@@ -11,9 +11,10 @@ from flask_login import current_user
 from ..auth.permissions import institution_roles_required, roles_required
 from ..extensions import db
 from ..vendors import services as vendors
-from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, READ, STATUS, STRING, bp, input_schema, list_of,
-                   object_schema, operation, param, path_param, query_param, register_openapi, saved)
-from .serializers import Field, parse_percent, read_body
+from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, READ, STATUS, STRING, bp, check_match, input_schema,
+                   list_of, object_schema, one, operation, patch_schema, param, path_param, query_param, register_openapi,
+                   saved)
+from .serializers import Field, parse_percent, read_body, read_patch
 
 VENDOR_IN = {
     "code": Field("str", "1–20 characters without spaces; unique.", required=True, max_length=20),
@@ -49,6 +50,12 @@ def _fields(body, vendor=None) -> vendors.VendorFields:
     fields.governmental_vendor, fields.is_governmental = body["governmental_vendor"], body["is_governmental"]
     fields.vat_percent, fields.notes = vat, body["notes"]
     return fields
+
+
+def _as_input(v) -> dict:
+    """The vendor as :data:`VENDOR_UPDATE` reads it: what a PATCH leaves as it is."""
+    data = vendor_json(v)
+    return {name: data[name] for name in VENDOR_UPDATE}
 
 
 def vendor_json(v) -> dict:
@@ -89,7 +96,7 @@ def create_vendor():
 @bp.get("/vendors/<code>")
 @roles_required(*READ)
 def get_vendor(code):
-    return vendor_json(vendors.find_vendor(code))
+    return one(vendors.find_vendor(code), vendor_json)
 
 
 @bp.put("/vendors/<code>")
@@ -97,6 +104,17 @@ def get_vendor(code):
 def update_vendor(code):
     vendor = vendors.find_vendor(code)
     body = read_body(VENDOR_UPDATE)
+    check_match(vendor, vendor_json)
+    vendors.update_vendor(current_user, vendor, _fields(body, vendor))
+    return saved(vendor, vendor_json)
+
+
+@bp.patch("/vendors/<code>")
+@roles_required(*vendors.VENDOR_EDITORS)
+def patch_vendor(code):
+    vendor = vendors.find_vendor(code)
+    check_match(vendor, vendor_json)
+    body = read_patch(VENDOR_UPDATE, _as_input(vendor))
     vendors.update_vendor(current_user, vendor, _fields(body, vendor))
     return saved(vendor, vendor_json)
 
@@ -142,6 +160,7 @@ register_openapi(
             "contacts": {"type": "array", "items": object_schema({"name": STRING, "email": STRING, "phone": STRING,
                                                                   "note": STRING})}}),
         "VendorList": list_of("Vendor"),
+        "VendorPatch": patch_schema(VENDOR_UPDATE, "Some of the vendor's fields; those not sent stay as they are."),
         "VendorInput": input_schema(VENDOR_IN, "A new vendor."),
         "VendorUpdate": input_schema(VENDOR_UPDATE, "The vendor's fields (all of them are replaced; absent "
                                                     "optional fields take their defaults)."),
@@ -163,9 +182,12 @@ register_openapi(
         "/api/v1/vendors/{code}": {
             "parameters": [param("VendorCode")],
             "get": operation("getVendor", "One vendor with accounts, addresses and contacts", "any role",
-                             ("200", "Vendor", "The vendor."), ("404",)),
+                             ("200", "Vendor", "The vendor."), ("404",), etag=True),
             "put": operation("updateVendor", "Replace a vendor's fields", _EDIT, ("200", "Vendor", "Saved."),
-                             ("400", "404", "422"), body="VendorUpdate"),
+                             ("400", "404", "422"), body="VendorUpdate", if_match="required"),
+            "patch": operation("patchVendor", "Change some of a vendor's fields", _EDIT, ("200", "Vendor", "Saved."),
+                               ("400", "404", "422"), body="VendorPatch", if_match="required",
+                               note="Only the fields sent change."),
         },
         "/api/v1/currency-rates": {
             "get": operation("listCurrencyRates", "Exchange rates, newest first (at most 1000)", "any role",
