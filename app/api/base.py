@@ -60,6 +60,8 @@ def _token_auth():
 @bp.after_request
 def _api_headers(resp):
     resp.headers.setdefault("Cache-Control", "no-store")
+    if resp.headers.get("Idempotent-Replayed") and resp.status_code in (200, 201) and resp.is_json:
+        resp.headers.setdefault("ETag", etag_of(resp.get_json()))   # the stored answer's object, as first answered
     if resp.status_code == 401:
         resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
     return resp

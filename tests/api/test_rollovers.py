@@ -51,6 +51,7 @@ def test_preview_then_commit_with_the_issue_figures(world, books, api):
     after = state()
     replay = keyed(client, {**BODY, "mode": "commit"}, "roll-1")
     assert replay.status_code == 201 and replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.headers["ETag"] == resp.headers["ETag"]   # the stored answer, with its version
     error = error_of(client.post("/rollovers", json={**BODY, "mode": "commit"}), 409, "duplicate")
     assert "already rolled over" in error["message"]
     assert state() == after
