@@ -64,11 +64,16 @@ def build_document() -> dict:
     return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {"title": "Library acquisitions and finance API", "version": API_VERSION,
-                 "description": "Fiscal periods, ledgers, funds and fund money. Authenticate with "
-                                "`Authorization: Bearer <token>` (a session cookie is not accepted). Money "
-                                "travels as decimal strings such as \"1234.50\", never as JSON numbers. Errors "
-                                "are `{\"error\": {\"code\", \"message\"}}`. References to a ledger or a fund "
-                                "take an id (a JSON integer) or a code (a JSON string)."},
+                 "description": "Everything the pages do, for scripts: funds and their money, vendors, orders, "
+                                "receiving, invoices, the ERP exchange and the year's rollover. Authenticate with "
+                                "`Authorization: Bearer <token>` (a session cookie only opens this document). Money "
+                                "travels as decimal strings such as \"1234.50\", never as JSON numbers; dates as "
+                                "YYYY-MM-DD. Errors are `{\"error\": {\"code\", \"message\"}}`. Every answer "
+                                "carrying one object has an `ETag`: send it back as `If-Match` to change the object "
+                                "(PUT, PATCH and DELETE need it; 412 when someone changed it meanwhile). A POST that "
+                                "creates something or moves money takes an optional `Idempotency-Key`, so a retry "
+                                "after a lost answer does the work once. References to another object take its "
+                                "code (a JSON string) or, where it has none, its id."},
         "security": [{"bearerAuth": []}],
         "paths": PATHS,
         "components": {
