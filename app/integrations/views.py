@@ -9,10 +9,7 @@ same ``run`` of ``jobs.JOBS`` the scheduler and the CLI use (handed to ``create_
 """
 from __future__ import annotations
 
-import csv
-import io
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -21,20 +18,21 @@ from tzlocal import get_localzone
 from .. import list_columns
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
-from ..clock import utcnow
 from ..errors import DomainError, InvalidInput
 from ..exports import Column, Columns, export_response
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
-from ..spreadsheets import safe_row
 from . import allowed_hosts, scheduler, stylesheets
+from . import monitor as monitor_queries
 from . import services as integrations
 from .edi.services import edi_schedules
 from .formats import xslt
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
-from .runs import job_runner, result_link, start_run
+from .monitor import HISTORY_DAYS
+from .runs import result_link
+from .runs import run_now as start_run_now
 from .schedules import next_run
 from .transport import TransferError, check_connection
 
@@ -43,7 +41,6 @@ ADMIN = (Role.ADMIN,)
 FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
 RUNS_PER_PAGE = 25
 ALL_JOBS = {**JOBS, **OTHER_JOBS}
-HISTORY_DAYS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}   # runs started since
 
 
 @bp.before_request
@@ -481,27 +478,18 @@ def set_section_active(profile_id, job):
     return redirect(url_for(".show_profile", profile_id=profile.id))
 
 
-def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> None:
-    thread = threading.Thread(target=job_runner(app, job), args=(app, profile_code),
-                              kwargs={"run_id": run_id, "actor_id": actor_id, "trigger": "manual"},
-                              name=f"run-{run_id}", daemon=True)
-    thread.start()
-
-
 @bp.post("/profiles/<int:profile_id>/sections/<job>/run")
 @roles_required(*ADMIN)
 def run_now(profile_id, job):
     profile = integrations.get_profile(profile_id)
-    section = profile.section(job) if job in JOBS else None
-    if section is None:
+    if job not in JOBS or profile.section(job) is None:
         abort(404)
-    if not section.path:
-        flash(f"Give {section.label!r} a folder first (Sections).", "error")
+    try:
+        run = start_run_now(current_app._get_current_object(), profile, job, current_user._get_current_object())
+    except DomainError as exc:
+        flash(exc.message, "error")
         return redirect_to(url_for(".show_profile", profile_id=profile.id))
-    run = start_run(job, profile, current_user._get_current_object(), "manual")
-    if run.status == "running":
-        _run_in_thread(current_app._get_current_object(), job, profile.code, run.id, current_user.id)
-    else:
+    if run.status != "running":
         flash(run.message, "error")
     return redirect_to(url_for(".show_run", run_id=run.id))
 
@@ -559,7 +547,7 @@ def _scheduled() -> list[dict]:
 
 
 def _running() -> list[JobRun]:
-    return list(db.session.scalars(db.select(JobRun).filter_by(status="running").order_by(JobRun.id)))
+    return monitor_queries.running()
 
 
 def _history_filters() -> dict:
@@ -570,16 +558,7 @@ def _history_filters() -> dict:
 
 
 def _history_query(filters: dict):
-    q = db.select(JobRun).where(JobRun.status != "running")
-    if filters["job"]:
-        q = q.where(JobRun.job == filters["job"])
-    if filters["status"]:
-        q = q.where(JobRun.status == filters["status"])
-    if filters["profile"]:
-        q = q.where(JobRun.profile_code == filters["profile"])
-    if filters["days"]:
-        q = q.where(JobRun.started_at >= utcnow() - timedelta(days=int(filters["days"])))
-    return q.order_by(JobRun.id.desc())
+    return monitor_queries.history_query(filters)
 
 
 def _history(filters: dict, page: int):
@@ -686,16 +665,7 @@ def export_events(run_id, fmt):
 @roles_required(*ADMIN)
 def run_report(run_id):
     run = db.get_or_404(JobRun, run_id)
-    levels = ("info", "warning", "error") if request.args.get("all") else ("warning", "error")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["run", "job", "profile", "time (UTC)", "level", "file", "record", "message"])
-    for event in db.session.scalars(db.select(JobEvent).filter_by(run_id=run.id)
-                                    .where(JobEvent.level.in_(levels)).order_by(JobEvent.id)):
-        writer.writerow(safe_row([run.id, run.job_label, run.profile_code,
-                                  event.at.isoformat(sep=" ", timespec="seconds"), event.level, event.file_name,
-                                  event.record, event.message]))
-    resp = make_response(out.getvalue())
+    resp = make_response(monitor_queries.report_csv(run, bool(request.args.get("all"))))
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     what = "events" if request.args.get("all") else "errors"
     resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{what}.csv"'
