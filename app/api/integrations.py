@@ -20,6 +20,7 @@ from ..auth.permissions import institution_roles_required, require_institution_r
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..idempotency import idempotent
+from ..ids import MAX_ID
 from ..integrations import allowed_hosts, payment_format, runs, stylesheets
 from ..integrations import services as integrations
 from ..integrations.formats import xslt
@@ -105,8 +106,15 @@ def _connection_fields(body, code: str = "") -> integrations.ConnectionFields:
         host_key=body["host_key"], root_path=body["root_path"], base_dir=body["base_dir"])
 
 
+def _ref(ref: str, what: str):
+    """A path's code or id: an id beyond the ids' range (or in other digits) is no object at all."""
+    if ref.isdigit() and not (ref.isascii() and int(ref) <= MAX_ID):
+        raise NotFound(f"No such {what}.")
+    return ref
+
+
 def _connection(connection_code: str) -> Connection:
-    return integrations.get_connection(connection_code)
+    return integrations.get_connection(_ref(connection_code, "connection"))
 
 
 @bp.get("/erp/connections")
@@ -208,7 +216,7 @@ def profile_json(p) -> dict:
 
 
 def _profile(profile_code: str):
-    return integrations.get_profile(profile_code)
+    return integrations.get_profile(_ref(profile_code, "integration profile"))
 
 
 def _section(profile_code: str, job: str):
@@ -305,7 +313,6 @@ action_routes("/erp/profiles/<profile_code>/sections/<job>/actions", _section, s
 @admin_action
 def run_erp_section(profile_code, job):
     """"Run now": the run starts in this process at once; 202 with the run (Location: the run)."""
-    from .integrations_runs import run_json
     section = _section(profile_code, job)
     read_body({}, optional=True)
     run = runs.run_now(current_app._get_current_object(), section.profile, job, current_user._get_current_object())
@@ -313,6 +320,16 @@ def run_erp_section(profile_code, job):
     resp.status_code = 202
     resp.headers["Location"] = url_for("api.get_erp_run", run_id=run.id)
     return resp
+
+
+def run_json(r) -> dict:
+    return {"id": r.id, "job": r.job, "job_label": r.job_label, "profile": r.profile_code or None,
+            "trigger": r.trigger, "trigger_label": r.trigger_label, "scheduled_for": timestamp(r.scheduled_for),
+            "started_at": timestamp(r.started_at), "ended_at": timestamp(r.ended_at), "status": r.status,
+            "status_label": r.status_label, "interrupted": r.interrupted, "files": r.files or 0,
+            "records": r.records or 0, "records_failed": r.records_failed or 0,
+            "progress_done": r.progress_done or 0, "progress_total": r.progress_total, "message": r.message or "",
+            "actor": r.actor.username if r.actor else None}
 
 
 # -- who is told when a run ends ------------------------------------------------------------------

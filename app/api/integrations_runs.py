@@ -18,7 +18,7 @@ from ..integrations.models import JOBS, OTHER_JOBS, RUN_STATUSES, AllowedHost, J
 from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, check_match, choice_arg,
                    deleted, input_schema, list_of, object_schema, one, operation, page_args, page_of, param,
                    path_param, per_page_param, query_param, ref, register_openapi, saved)
-from .integrations import admin_read
+from .integrations import admin_read, run_json
 from .serializers import Field, read_body, timestamp
 
 ADMIN = (Role.ADMIN,)
@@ -26,16 +26,6 @@ ALL_JOBS = {**JOBS, **OTHER_JOBS}
 ENDED = tuple(s for s in RUN_STATUSES if s != "running")
 RUNS_PER_PAGE, MAX_RUNS_PER_PAGE = 25, 200
 EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE = 100, 1000
-
-
-def run_json(r: JobRun) -> dict:
-    return {"id": r.id, "job": r.job, "job_label": r.job_label, "profile": r.profile_code or None,
-            "trigger": r.trigger, "trigger_label": r.trigger_label, "scheduled_for": timestamp(r.scheduled_for),
-            "started_at": timestamp(r.started_at), "ended_at": timestamp(r.ended_at), "status": r.status,
-            "status_label": r.status_label, "interrupted": r.interrupted, "files": r.files or 0,
-            "records": r.records or 0, "records_failed": r.records_failed or 0,
-            "progress_done": r.progress_done or 0, "progress_total": r.progress_total, "message": r.message or "",
-            "actor": r.actor.username if r.actor else None}
 
 
 def event_json(e) -> dict:

@@ -47,6 +47,13 @@ def _versions_are_checked(client, path, body):
 def test_connections_local(app, world, admin, tmp_path):
     resp = _local(admin, tmp_path)
     body = conforms(resp.get_json(), "ErpConnection")
+    again = admin.post("/erp/connections", json={"code": "KEYED", "name": "Local", "kind": "local",
+                                                 "root_path": str(tmp_path)}, headers={"Idempotency-Key": "conn-1"})
+    replay = admin.post("/erp/connections", json={"code": "KEYED", "name": "Local", "kind": "local",
+                                                  "root_path": str(tmp_path)}, headers={"Idempotency-Key": "conn-1"})
+    assert (again.status_code, replay.status_code, replay.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    assert replay.get_json() == again.get_json()
+    assert admin.change("delete", "/erp/connections/KEYED").status_code == 204
     assert resp.headers["Location"].endswith("/api/v1/erp/connections/LOC") and resp.headers["ETag"]
     assert (body["kind"], body["root_path"], body["address"], body["has_password"], body["usable_here"]) == \
         ("local", str(tmp_path), str(tmp_path), False, True)
@@ -64,7 +71,8 @@ def test_connections_local(app, world, admin, tmp_path):
     assert got.status_code == 200 and conforms(got.get_json(), "ErpConnection") == body
     by_id = admin.get(f"/erp/connections/{body['id']}")
     assert by_id.get_json()["code"] == "LOC"
-    error_of(admin.get("/erp/connections/NOPE"), 404, "not_found")
+    for missing in ("NOPE", "999999", "99999999999999999999", "\u0661\u0662"):
+        error_of(admin.get(f"/erp/connections/{missing}"), 404, "not_found")
 
     changed = admin.change("patch", "/erp/connections/LOC", {"name": "Folder", "base_dir": "erp"})
     assert changed.status_code == 200, changed.get_json()
@@ -136,7 +144,8 @@ def test_profiles_and_sections(app, world, admin, tmp_path):
                                                       "financial_system": "SAP"}), 400, "invalid")["field"] == "connection"
     assert [p["code"] for p in conforms(admin.get("/erp/profiles").get_json(), "ErpProfileList")["items"]] == ["ERP"]
     assert conforms(admin.get("/erp/profiles/ERP").get_json(), "ErpProfile")["id"] == body["id"]
-    error_of(admin.get("/erp/profiles/NOPE"), 404, "not_found")
+    for missing in ("NOPE", "999999", "99999999999999999999", "\u0661\u0662"):
+        error_of(admin.get(f"/erp/profiles/{missing}"), 404, "not_found")
 
     patched = admin.change("patch", "/erp/profiles/ERP", {"description": "Nightly exchange"})
     assert patched.status_code == 200 and conforms(patched.get_json(), "ErpProfile")["description"] == \
