@@ -3,7 +3,9 @@ one run with its events and its error report as CSV — and the S/FTP servers a 
 connect to. Institution administrators only, as on the pages (:mod:`app.api.integrations`)."""
 from __future__ import annotations
 
-from flask import make_response, request, url_for
+from datetime import timezone
+
+from flask import current_app, make_response, request, url_for
 from flask_login import current_user
 
 from ..auth.models import Role
@@ -13,7 +15,7 @@ from ..extensions import db
 from ..idempotency import idempotent
 from ..ids import MAX_ID
 from ..integrations import allowed_hosts
-from ..integrations import monitor
+from ..integrations import monitor, scheduler
 from ..integrations.models import JOBS, OTHER_JOBS, RUN_STATUSES, AllowedHost, JobRun
 from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, check_match, choice_arg,
                    deleted, input_schema, list_of, object_schema, one, operation, page_args, page_of, param,
@@ -26,6 +28,7 @@ ALL_JOBS = {**JOBS, **OTHER_JOBS}
 ENDED = tuple(s for s in RUN_STATUSES if s != "running")
 RUNS_PER_PAGE, MAX_RUNS_PER_PAGE = 25, 200
 EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE = 100, 1000
+SCHEDULER_ALIVE_SECONDS = 60   # as Monitor Jobs: a heartbeat older than this, no scheduler runs
 
 
 def event_json(e) -> dict:
@@ -54,6 +57,23 @@ def list_erp_runs():
 @admin_read
 def list_running_erp_runs():
     return {"items": [run_json(r) for r in monitor.running()]}
+
+
+def _utc(moment) -> str | None:
+    """An aware moment (the scheduler's zone) as the API writes moments: UTC, with Z."""
+    return timestamp(moment.astimezone(timezone.utc).replace(tzinfo=None)) if moment is not None else None
+
+
+@bp.get("/erp/scheduled")
+@admin_read
+def list_scheduled_erp_runs():
+    """Monitor Jobs' "Scheduled", and whether a scheduler is running (its heartbeat)."""
+    beat = scheduler.heartbeat()
+    return {"scheduler": {"alive": beat is not None and beat["age"] < SCHEDULER_ALIVE_SECONDS,
+                          "last_seen": timestamp(beat["at"]) if beat else None},
+            "items": [{"next": _utc(row["next"]), "job": row["job"], "job_label": row["job_label"],
+                       "owner": row["owner"], "schedule": row["schedule"]}
+                      for row in monitor.scheduled(current_app)]}
 
 
 @bp.get("/erp/runs/<int:run_id>")
@@ -157,6 +177,16 @@ register_openapi(
                                       "level": {"type": "string", "enum": ["info", "warning", "error"]},
                                       "file": STRING, "record": STRING, "message": STRING}),
         "ErpRunEventPage": page_of("ErpRunEvent", "Events"),
+        "ErpScheduled": object_schema({
+            "scheduler": object_schema({
+                "alive": {**BOOLEAN, "description": "A scheduler process gave a sign of life in the last minute; "
+                                                    "without one, scheduled jobs do not start (Run now still works)."},
+                "last_seen": NULLABLE_MOMENT}),
+            "items": {"type": "array", "items": object_schema({
+                "next": MOMENT, "job": {"type": "string", "enum": list(ALL_JOBS)}, "job_label": STRING,
+                "owner": {**STRING, "description": "A profile's code, EDI-<vendor code>, Institution, or \"\"."},
+                "schedule": STRING})}},
+            "What the scheduler runs next, soonest first."),
         "ErpAllowedServer": object_schema({
             "id": INTEGER, "host": STRING, "port": {"type": ["integer", "null"], "description": "null: any port."},
             "address": STRING, "note": STRING, "added_at": MOMENT, "added_by": NULLABLE_STRING,
@@ -193,6 +223,10 @@ register_openapi(
         "/api/v1/erp/runs/running": {
             "get": operation("listRunningErpRuns", "The runs going on now", _ADMIN,
                              ("200", "ErpRunList", "The running runs, oldest first.")),
+        },
+        "/api/v1/erp/scheduled": {
+            "get": operation("listScheduledErpRuns", "What the scheduler runs next, and whether it runs", _ADMIN,
+                             ("200", "ErpScheduled", "The scheduled jobs.")),
         },
         "/api/v1/erp/runs/{run_id}": {
             "parameters": [param("ErpRunId")],

@@ -48,3 +48,41 @@ def report_csv(run: JobRun, all_levels: bool = False) -> str:
                                   event.at.isoformat(sep=" ", timespec="seconds"), event.level, event.file_name,
                                   event.record, event.message]))
     return out.getvalue()
+
+
+def scheduled(app) -> list[dict]:
+    """Monitor Jobs' "Scheduled": what the scheduler runs next, soonest first. Each row: ``next``
+    (aware, the scheduler's zone), ``job`` (its key) and ``job_label``, ``owner`` (a profile's code,
+    EDI-<vendor>, Institution or ""), ``schedule`` (as the page says it), ``kind`` (profile, edi,
+    daily or backup) and ``profile_id`` (a profile's section's)."""
+    from ..backup.runs import next_backup
+    from . import services as integrations
+    from .daily import DAILY, next_time, time_of
+    from .edi.services import edi_schedules
+    from .models import OTHER_JOBS
+    from .schedules import next_run
+
+    def row(when, job, label, owner, schedule, kind, profile_id=None):
+        return {"next": when, "job": job, "job_label": label, "owner": owner, "schedule": schedule, "kind": kind,
+                "profile_id": profile_id}
+    rows = []
+    for profile in integrations.profiles():
+        for section in profile.sections:
+            when = next_run(app, section)
+            if when is not None:
+                rows.append(row(when, section.job, section.label, profile.code, section.schedule_text, "profile",
+                                profile.id))
+    for _job_id, setting in edi_schedules():
+        when = next_run(app, setting)
+        if when is not None:
+            rows.append(row(when, "fetch_edi", OTHER_JOBS["fetch_edi"], f"EDI-{setting.vendor.code}",
+                            setting.schedule_text, "edi"))
+    for job in DAILY:
+        when = next_time(app, job)
+        if when is not None:
+            rows.append(row(when, job, OTHER_JOBS[job], "Institution", f"Daily at {time_of(job)}", "daily"))
+    when = next_backup(app)
+    if when is not None:
+        rows.append(row(when, "backup", OTHER_JOBS["backup"], "", f"Daily at {app.config['BACKUP_SCHEDULE'].strip()}",
+                        "backup"))
+    return sorted(rows, key=lambda r: r["next"])

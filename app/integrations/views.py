@@ -26,7 +26,6 @@ from ..saving import saving
 from . import allowed_hosts, scheduler, stylesheets
 from . import monitor as monitor_queries
 from . import services as integrations
-from .edi.services import edi_schedules
 from .formats import xslt
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
@@ -520,30 +519,11 @@ def delete_profile(profile_id):
 # -- Monitor Jobs ----------------------------------------------------------------------------------------------
 
 def _scheduled() -> list[dict]:
-    rows = []
-    for profile in integrations.profiles():
-        for section in profile.sections:
-            when = next_run(current_app, section)
-            if when is not None:
-                rows.append({"next": when, "job": section.label, "owner": profile.code,
-                             "schedule": section.schedule_text, "url": url_for(".show_profile", profile_id=profile.id)})
-    for _job_id, setting in edi_schedules():
-        when = next_run(current_app, setting)
-        if when is not None:
-            rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
-                         "schedule": setting.schedule_text, "url": None})
-    from .daily import DAILY, next_time, time_of
-    for job in DAILY:
-        when = next_time(current_app, job)
-        if when is not None:
-            rows.append({"next": when, "job": OTHER_JOBS[job], "owner": "Institution",
-                         "schedule": f"Daily at {time_of(job)}", "url": url_for("admin.institution")})
-    from ..backup.runs import next_backup
-    when = next_backup(current_app)
-    if when is not None:
-        rows.append({"next": when, "job": OTHER_JOBS["backup"], "owner": "",
-                     "schedule": f"Daily at {current_app.config['BACKUP_SCHEDULE'].strip()}", "url": None})
-    return sorted(rows, key=lambda r: r["next"])
+    links = {"profile": lambda row: url_for(".show_profile", profile_id=row["profile_id"]),
+             "daily": lambda row: url_for("admin.institution")}
+    return [{"next": row["next"], "job": row["job_label"], "owner": row["owner"], "schedule": row["schedule"],
+             "url": links[row["kind"]](row) if row["kind"] in links else None}
+            for row in monitor_queries.scheduled(current_app)]
 
 
 def _running() -> list[JobRun]:

@@ -113,6 +113,24 @@ def _join(run_id: int) -> None:
             thread.join()
 
 
+def test_scheduled_runs_and_the_scheduler(app, world, api, tmp_path):
+    admin = api("admin")
+    empty = conforms(admin.get("/erp/scheduled").get_json(), "ErpScheduled")
+    assert empty["scheduler"] == {"alive": False, "last_seen": None}
+    assert [row["job"] for row in empty["items"] if row["owner"] == "ERP"] == []
+    conn, _root = local_connection(world.user("admin"), tmp_path)
+    erp_profile(world.user("admin"), conn, active=("export_invoices",),
+                export_invoices={"schedule": "daily", "schedule_time": "02:30"})
+    db.session.commit()
+    rows = [row for row in admin.get("/erp/scheduled").get_json()["items"] if row["owner"] == "ERP"]
+    assert [(row["job"], row["job_label"], row["schedule"]) for row in rows] == [
+        ("export_invoices", "Export invoices for payment", "Daily at 02:30")]
+    assert rows[0]["next"].endswith("Z")
+    conforms(admin.get("/erp/scheduled").get_json(), "ErpScheduled")
+    admin.post("/erp/profiles/ERP/sections/export_invoices/actions/deactivate")
+    assert [row for row in admin.get("/erp/scheduled").get_json()["items"] if row["owner"] == "ERP"] == []
+
+
 def test_allowed_servers(app, world, api):
     admin = api("admin")
     start = conforms(admin.get("/erp/allowed-servers").get_json(), "ErpAllowedServers")
