@@ -1,12 +1,12 @@
-"""API v1: the finance (ERP) integration — connections, integration profiles with their five
-sections (settings, the on/off switch, "Run now"), who is told when a run ends, the invoice
-export's campus stylesheet, the payment confirmation format, and failed order exports queued again.
+"""API v1: the finance (ERP) integration — connections (with the page's test) and integration
+profiles with their five sections (settings, the on/off switch, "Run now").
 
 Institution administrators only, as on the ERP pages (a library-scoped administrator gets 403);
 every change goes through :mod:`app.integrations.services` and its neighbours, as the pages'.
 Connections and profiles are named in paths by their code (or their id). Secrets are write-only:
 a connection answers ``has_password`` and ``has_private_key``, never the password or the key.
-Runs and the allowed S/FTP servers: :mod:`app.api.integrations_runs`.
+A profile's other settings: :mod:`app.api.integrations_settings`; runs and the allowed S/FTP
+servers: :mod:`app.api.integrations_runs`.
 """
 from __future__ import annotations
 
@@ -15,21 +15,17 @@ from functools import wraps
 from flask import current_app, jsonify, url_for
 from flask_login import current_user
 
-from ..auth.models import Role, User
+from ..auth.models import Role
 from ..auth.permissions import institution_roles_required, require_institution_role, roles_required
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..idempotency import idempotent
 from ..ids import MAX_ID
-from ..integrations import allowed_hosts, payment_format, runs, stylesheets
+from ..integrations import allowed_hosts, runs
 from ..integrations import services as integrations
-from ..integrations.formats import xslt
-from ..integrations.formats.payment_csv import DECIMAL_MARKS, FIELDS, SEPARATORS, CsvMapping
 from ..integrations.models import ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, SCHEDULES, Connection
-from ..integrations.order_export import rerun_failed_orders
-from ..notifications.job_mail import set_recipients
 from ..notifications.models import NOTIFY_WHEN
-from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_STRING, STRING, action_routes, bp, check_match, deleted,
+from .base import (BOOLEAN, INTEGER, MOMENT, STRING, action_routes, bp, check_match, deleted,
                    input_schema, list_of, named, object_schema, one, operation, param, patch_schema, path_param,
                    ref, register_openapi, saved)
 from .serializers import Field, read_body, read_patch, timestamp
@@ -52,7 +48,7 @@ def admin_action(view):
     return admin_read(view)
 
 
-def _refs(exc: InvalidInput, prefix: str) -> InvalidInput:
+def page_field(exc: InvalidInput, prefix: str) -> InvalidInput:
     """A section's refusal names the page's field ("export_invoices-path"): the API's is "path"."""
     field = exc.field[len(prefix):] if exc.field and exc.field.startswith(prefix) else exc.field
     return InvalidInput(exc.message, field)
@@ -215,12 +211,12 @@ def profile_json(p) -> dict:
             "sections": [section_json(s) for s in p.sections]}
 
 
-def _profile(profile_code: str):
+def profile_of(profile_code: str):
     return integrations.get_profile(_ref(profile_code, "integration profile"))
 
 
 def _section(profile_code: str, job: str):
-    profile = _profile(profile_code)
+    profile = profile_of(profile_code)
     section = profile.section(job) if job in JOBS else None
     if section is None:
         raise NotFound(f"No section {job} (the sections are: {', '.join(JOBS)}).")
@@ -251,13 +247,13 @@ def create_erp_profile():
 @bp.get("/erp/profiles/<profile_code>")
 @admin_read
 def get_erp_profile(profile_code):
-    return one(_profile(profile_code), profile_json)
+    return one(profile_of(profile_code), profile_json)
 
 
 @bp.patch("/erp/profiles/<profile_code>")
 @institution_roles_required(*ADMIN)
 def patch_erp_profile(profile_code):
-    profile = _profile(profile_code)
+    profile = profile_of(profile_code)
     check_match(profile, profile_json)
     current = profile_json(profile)
     body = read_patch(PROFILE_UPDATE, {name: current[name] for name in PROFILE_UPDATE})
@@ -268,7 +264,7 @@ def patch_erp_profile(profile_code):
 @bp.delete("/erp/profiles/<profile_code>")
 @institution_roles_required(*ADMIN)
 def delete_erp_profile(profile_code):
-    profile = _profile(profile_code)
+    profile = profile_of(profile_code)
     check_match(profile, profile_json)
     integrations.delete_profile(current_user, profile)
     return deleted()
@@ -297,7 +293,7 @@ def patch_erp_section(profile_code, job):
     try:
         integrations.update_sections(current_user, section.profile, {job: fields})
     except InvalidInput as exc:
-        raise _refs(exc, f"{job}-") from None
+        raise page_field(exc, f"{job}-") from None
     return saved(section, section_json)
 
 
@@ -332,147 +328,9 @@ def run_json(r) -> dict:
             "actor": r.actor.username if r.actor else None}
 
 
-# -- who is told when a run ends ------------------------------------------------------------------
-
-NOTIFICATIONS_IN = {
-    "notify_when": Field("enum", "off (never), always (after every run) or failure (only after a failed one).",
-                         required=True, choices=tuple(NOTIFY_WHEN)),
-    "recipients": Field("str_list", "The user names of the active users told (at least one unless off).",
-                        default=()),
-}
-
-
-def notifications_json(p) -> dict:
-    return {"profile": p.code, "notify_when": p.notify_when, "recipients": [u.username for u in p.recipients]}
-
-
-@bp.get("/erp/profiles/<profile_code>/notifications")
-@admin_read
-def get_erp_notifications(profile_code):
-    return one(_profile(profile_code), notifications_json)
-
-
-@bp.patch("/erp/profiles/<profile_code>/notifications")
-@institution_roles_required(*ADMIN)
-def patch_erp_notifications(profile_code):
-    profile = _profile(profile_code)
-    check_match(profile, notifications_json)
-    body = read_patch(NOTIFICATIONS_IN, notifications_json(profile))
-    ids = []
-    for name in body["recipients"]:
-        user = db.session.scalar(db.select(User).filter_by(username=name))
-        if user is None:
-            raise InvalidInput(f"No user {name}.", "recipients")
-        ids.append(user.id)
-    set_recipients(current_user, profile, body["notify_when"], ids)
-    return saved(profile, notifications_json)
-
-
-# -- the invoice export's campus stylesheet -------------------------------------------------------
-
-STYLESHEET_IN = {
-    "xslt": Field("str", "An XSLT 1.0 stylesheet each invoice export file is transformed by before upload; \"\" "
-                         "removes it. One that does not compile is refused (400) and nothing changes.",
-                  default="", max_length=xslt.MAX_STYLESHEET_BYTES),
-    "keep_original": Field("bool", "Keep the untransformed file in a sub-folder too.", default=False),
-}
-
-
-def stylesheet_json(section) -> dict:
-    return {"profile": section.profile.code, "xslt": section.xslt, "keep_original": section.xslt_keep_original,
-            "output_extension": xslt.check(section.xslt) if section.xslt else None}
-
-
-@bp.get("/erp/profiles/<profile_code>/stylesheet")
-@admin_read
-def get_erp_stylesheet(profile_code):
-    return one(stylesheets.export_section(_profile(profile_code)), stylesheet_json)
-
-
-@bp.patch("/erp/profiles/<profile_code>/stylesheet")
-@institution_roles_required(*ADMIN)
-def patch_erp_stylesheet(profile_code):
-    section = stylesheets.export_section(_profile(profile_code))
-    check_match(section, stylesheet_json)
-    current = stylesheet_json(section)
-    body = read_patch(STYLESHEET_IN, {"xslt": current["xslt"], "keep_original": current["keep_original"]})
-    stylesheets.set_stylesheet(current_user, section.profile, body["xslt"], body["keep_original"])
-    return saved(section, stylesheet_json)
-
-
-# -- the payment confirmation format --------------------------------------------------------------
-
-COLUMNS_IN = {key: Field("str", f"The header of the column with the {label.lower()}; \"\": none.", default="",
-                         max_length=100) for key, label in FIELDS.items()}
-PAYMENT_FORMAT_IN = {
-    "confirmation_format": Field("enum", "xml (Alma's payment_confirmation_data) or csv (read through the "
-                                         "mapping below).", required=True, choices=tuple(payment_format.FORMATS)),
-    "amount_mismatch": Field("enum", "A PAID record whose amount is not the invoice total: warn (recorded, "
-                                     "flagged) or refuse (the invoice stays Waiting for Payment).", default="warn",
-                             choices=tuple(payment_format.MISMATCH)),
-    "columns": Field("object", "CSV: which column holds what, by header (a PATCH replaces the whole mapping).",
-                     default={}, spec=COLUMNS_IN, component="ErpCsvColumnsInput"),
-    "separator": Field("enum", "CSV: the separator.", default=",", choices=tuple(SEPARATORS)),
-    "date_format": Field("str", "CSV: the voucher date's format (strftime), e.g. %Y%m%d or %d.%m.%Y.",
-                         default="%Y%m%d", max_length=40),
-    "decimal": Field("enum", "CSV: the decimal mark.", default=".", choices=tuple(DECIMAL_MARKS)),
-    "paid_values": Field("str_list", "CSV: the ERP's words for paid.", default=("PAID",)),
-    "rejected_values": Field("str_list", "CSV: the ERP's words for rejected.", default=("REJECTED",)),
-}
-
-
-def payment_format_json(section) -> dict:
-    value = payment_format.current(section)
-    m = value.mapping
-
-    def words(v):
-        return [w.strip() for w in v.split(",") if w.strip()] if isinstance(v, str) else list(v)
-    return {"profile": section.profile.code, "confirmation_format": value.confirmation_format,
-            "amount_mismatch": value.amount_mismatch, "columns": {k: m.columns.get(k, "") for k in FIELDS},
-            "separator": m.separator, "date_format": m.date_format, "decimal": m.decimal,
-            "paid_values": words(m.paid_values), "rejected_values": words(m.rejected_values)}
-
-
-@bp.get("/erp/profiles/<profile_code>/payment-format")
-@admin_read
-def get_erp_payment_format(profile_code):
-    return one(payment_format.section_of(_profile(profile_code)), payment_format_json)
-
-
-@bp.patch("/erp/profiles/<profile_code>/payment-format")
-@institution_roles_required(*ADMIN)
-def patch_erp_payment_format(profile_code):
-    section = payment_format.section_of(_profile(profile_code))
-    check_match(section, payment_format_json)
-    current = payment_format_json(section)
-    body = read_patch(PAYMENT_FORMAT_IN, {name: current[name] for name in PAYMENT_FORMAT_IN})
-    mapping = CsvMapping(columns=dict(body["columns"]), separator=body["separator"], date_format=body["date_format"],
-                         decimal=body["decimal"], paid_values=list(body["paid_values"]),
-                         rejected_values=list(body["rejected_values"]))
-    try:
-        payment_format.set_payment_format(current_user, section.profile, payment_format.PaymentFormat(
-            body["confirmation_format"], body["amount_mismatch"], mapping))
-    except InvalidInput as exc:
-        raise _refs(exc, "col_") from None
-    return saved(section, payment_format_json)
-
-
-# -- failed order exports -------------------------------------------------------------------------
-
-@bp.post("/erp/profiles/<profile_code>/actions/rerun-failed-orders")
-@institution_roles_required(*ADMIN)
-@idempotent
-def rerun_failed_erp_orders(profile_code):
-    """The profile page's "Queue failed orders again": they go with the next PO export run."""
-    profile = _profile(profile_code)
-    read_body({}, optional=True)
-    count = rerun_failed_orders(current_user, profile)
-    return saved(profile, lambda p: {"profile": p.code, "queued": count})
-
-
 # -- OpenAPI ---------------------------------------------------------------------------------------
 
-_ADMIN = "admin, held for the whole institution"
+ADMIN_TEXT = "admin, held for the whole institution"
 _SECTION = {"type": "string", "enum": list(JOBS)}
 
 register_openapi(
@@ -511,29 +369,6 @@ register_openapi(
         "ErpProfileList": list_of("ErpProfile"),
         "ErpProfileInput": input_schema(PROFILE_IN, "A new profile; its five sections start off, without folders."),
         "ErpProfilePatch": patch_schema(PROFILE_UPDATE, "Some of the profile's fields."),
-        "ErpNotifications": object_schema({"profile": STRING, "notify_when": {"type": "string",
-                                                                              "enum": list(NOTIFY_WHEN)},
-                                           "recipients": {"type": "array", "items": STRING}},
-                                          "Who is told (e-mail and notification) when the profile's runs end."),
-        "ErpNotificationsPatch": patch_schema(NOTIFICATIONS_IN, "When, and whom, to tell."),
-        "ErpStylesheet": object_schema({"profile": STRING, "xslt": STRING, "keep_original": BOOLEAN,
-                                        "output_extension": {**NULLABLE_STRING,
-                                                             "description": "The transformed files' extension."}},
-                                       "The invoice export's campus stylesheet (\"\": none)."),
-        "ErpStylesheetPatch": patch_schema(STYLESHEET_IN, "The stylesheet, or whether to keep the original."),
-        "ErpPaymentFormat": object_schema({
-            "profile": STRING, "confirmation_format": {"type": "string", "enum": list(payment_format.FORMATS)},
-            "amount_mismatch": {"type": "string", "enum": list(payment_format.MISMATCH)},
-            "columns": object_schema({key: STRING for key in FIELDS}), "separator": STRING, "date_format": STRING,
-            "decimal": STRING, "paid_values": {"type": "array", "items": STRING},
-            "rejected_values": {"type": "array", "items": STRING}},
-            "How payment confirmations are read: XML, or CSV through a column mapping."),
-        "ErpCsvColumnsInput": input_schema(COLUMNS_IN, "Column headers by field; the status and the invoice number "
-                                                       "or unique identifier are needed for CSV."),
-        "ErpPaymentFormatPatch": patch_schema(PAYMENT_FORMAT_IN, "Some of the format's settings; a CSV format is "
-                                                                 "checked whole."),
-        "ErpRequeued": object_schema({"profile": STRING, "queued": {**INTEGER, "description": "Failed order exports "
-                                                                                              "queued again."}}),
         "ErpSectionActionInput": input_schema({}, "Nothing to give."),
     },
     parameters={
@@ -543,104 +378,73 @@ register_openapi(
     },
     paths={
         "/api/v1/erp/connections": {
-            "get": operation("listErpConnections", "ERP connections by code", _ADMIN,
+            "get": operation("listErpConnections", "ERP connections by code", ADMIN_TEXT,
                              ("200", "ErpConnectionList", "The connections (never their secrets).")),
-            "post": operation("createErpConnection", "Create an ERP connection", _ADMIN,
+            "post": operation("createErpConnection", "Create an ERP connection", ADMIN_TEXT,
                               ("201", "ErpConnection", "Created (Location: the connection)."), ("400", "409"),
                               body="ErpConnectionInput", location="The connection's URL.", idempotent=True),
         },
         "/api/v1/erp/connections/{connection_code}": {
             "parameters": [param("ErpConnectionCode")],
-            "get": operation("getErpConnection", "One ERP connection", _ADMIN, ("200", "ErpConnection", "It."),
+            "get": operation("getErpConnection", "One ERP connection", ADMIN_TEXT, ("200", "ErpConnection", "It."),
                              ("404",), etag=True),
-            "patch": operation("patchErpConnection", "Change some of a connection's fields", _ADMIN,
+            "patch": operation("patchErpConnection", "Change some of a connection's fields", ADMIN_TEXT,
                                ("200", "ErpConnection", "Saved."), ("400", "404"), body="ErpConnectionPatch",
                                if_match="required", note="Only the fields sent change; a secret left out is kept."),
-            "delete": operation("deleteErpConnection", "Delete a connection no profile uses", _ADMIN,
+            "delete": operation("deleteErpConnection", "Delete a connection no profile uses", ADMIN_TEXT,
                                 ("204", None, "Deleted."), ("404", "422"), if_match="required",
                                 note="A connection a profile uses is refused (422)."),
         },
         "/api/v1/erp/connections/{connection_code}/actions/test": {
             "parameters": [param("ErpConnectionCode")],
-            "post": operation("testErpConnection", "Test a connection: log in and look at its base folder", _ADMIN,
+            "post": operation("testErpConnection", "Test a connection: log in and look at its base folder", ADMIN_TEXT,
                               ("200", "ErpConnectionTest", "What the test found."), ("400", "404"),
                               body="ErpSectionActionInput", body_required=False),
         },
         "/api/v1/erp/profiles": {
-            "get": operation("listErpProfiles", "Integration profiles by code, with their sections", _ADMIN,
+            "get": operation("listErpProfiles", "Integration profiles by code, with their sections", ADMIN_TEXT,
                              ("200", "ErpProfileList", "The profiles.")),
-            "post": operation("createErpProfile", "Create an integration profile (its sections off)", _ADMIN,
+            "post": operation("createErpProfile", "Create an integration profile (its sections off)", ADMIN_TEXT,
                               ("201", "ErpProfile", "Created (Location: the profile)."), ("400", "409"),
                               body="ErpProfileInput", location="The profile's URL.", idempotent=True),
         },
         "/api/v1/erp/profiles/{profile_code}": {
             "parameters": [param("ErpProfileCode")],
-            "get": operation("getErpProfile", "One integration profile with its sections", _ADMIN,
+            "get": operation("getErpProfile", "One integration profile with its sections", ADMIN_TEXT,
                              ("200", "ErpProfile", "It."), ("404",), etag=True),
-            "patch": operation("patchErpProfile", "Change some of a profile's fields", _ADMIN,
+            "patch": operation("patchErpProfile", "Change some of a profile's fields", ADMIN_TEXT,
                                ("200", "ErpProfile", "Saved."), ("400", "404"), body="ErpProfilePatch",
                                if_match="required"),
-            "delete": operation("deleteErpProfile", "Delete a profile (its runs stay, under its code)", _ADMIN,
+            "delete": operation("deleteErpProfile", "Delete a profile (its runs stay, under its code)", ADMIN_TEXT,
                                 ("204", None, "Deleted."), ("404",), if_match="required"),
         },
         "/api/v1/erp/profiles/{profile_code}/sections/{job}": {
             "parameters": [param("ErpProfileCode"), param("ErpJob")],
-            "get": operation("getErpSection", "One section of a profile", _ADMIN, ("200", "ErpSection", "It."),
+            "get": operation("getErpSection", "One section of a profile", ADMIN_TEXT, ("200", "ErpSection", "It."),
                              ("404",), etag=True),
-            "patch": operation("patchErpSection", "Change some of a section's settings", _ADMIN,
+            "patch": operation("patchErpSection", "Change some of a section's settings", ADMIN_TEXT,
                                ("200", "ErpSection", "Saved; the scheduler follows within seconds."), ("400", "404"),
                                body="ErpSectionPatch", if_match="required"),
         },
         "/api/v1/erp/profiles/{profile_code}/sections/{job}/actions/activate": {
             "parameters": [param("ErpProfileCode"), param("ErpJob")],
             "post": operation("activateErpSection", "Turn a section on (the scheduler runs it on its schedule)",
-                              _ADMIN, ("200", "ErpSection", "It is on."), ("400", "404", "422"),
+                              ADMIN_TEXT, ("200", "ErpSection", "It is on."), ("400", "404", "422"),
                               body="ErpSectionActionInput", idempotent=True, body_required=False,
                               if_match="optional", note="A section without a folder is refused (422)."),
         },
         "/api/v1/erp/profiles/{profile_code}/sections/{job}/actions/deactivate": {
             "parameters": [param("ErpProfileCode"), param("ErpJob")],
-            "post": operation("deactivateErpSection", "Turn a section off (the scheduler drops it)", _ADMIN,
+            "post": operation("deactivateErpSection", "Turn a section off (the scheduler drops it)", ADMIN_TEXT,
                               ("200", "ErpSection", "It is off."), ("400", "404"), body="ErpSectionActionInput",
                               idempotent=True, body_required=False, if_match="optional"),
         },
         "/api/v1/erp/profiles/{profile_code}/sections/{job}/actions/run": {
             "parameters": [param("ErpProfileCode"), param("ErpJob")],
-            "post": operation("runErpSection", "Run a section now, as the profile page's Run now button", _ADMIN,
+            "post": operation("runErpSection", "Run a section now, as the profile page's Run now button", ADMIN_TEXT,
                               ("202", "ErpRun", "Started; follow it at Location. Its status is skipped when a run of "
                                                 "the same job is still going."), ("400", "404", "422"),
                               body="ErpSectionActionInput", body_required=False, location="The run's URL.",
                               note="Active or not, the section runs once; one without a folder is refused (422)."),
-        },
-        "/api/v1/erp/profiles/{profile_code}/notifications": {
-            "parameters": [param("ErpProfileCode")],
-            "get": operation("getErpNotifications", "Who is told when the profile's runs end", _ADMIN,
-                             ("200", "ErpNotifications", "The setting."), ("404",), etag=True),
-            "patch": operation("patchErpNotifications", "Change who is told, and when", _ADMIN,
-                               ("200", "ErpNotifications", "Saved."), ("400", "404"), body="ErpNotificationsPatch",
-                               if_match="required"),
-        },
-        "/api/v1/erp/profiles/{profile_code}/stylesheet": {
-            "parameters": [param("ErpProfileCode")],
-            "get": operation("getErpStylesheet", "The invoice export's campus stylesheet", _ADMIN,
-                             ("200", "ErpStylesheet", "The stylesheet."), ("404",), etag=True),
-            "patch": operation("patchErpStylesheet", "Set, change or remove the campus stylesheet", _ADMIN,
-                               ("200", "ErpStylesheet", "Saved."), ("400", "404"), body="ErpStylesheetPatch",
-                               if_match="required", note="A stylesheet that does not compile is refused (400)."),
-        },
-        "/api/v1/erp/profiles/{profile_code}/payment-format": {
-            "parameters": [param("ErpProfileCode")],
-            "get": operation("getErpPaymentFormat", "How payment confirmations are read", _ADMIN,
-                             ("200", "ErpPaymentFormat", "The format."), ("404",), etag=True),
-            "patch": operation("patchErpPaymentFormat", "Change how payment confirmations are read", _ADMIN,
-                               ("200", "ErpPaymentFormat", "Saved."), ("400", "404"), body="ErpPaymentFormatPatch",
-                               if_match="required", note="A CSV mapping that cannot be used is refused (400, the "
-                                                         "field named)."),
-        },
-        "/api/v1/erp/profiles/{profile_code}/actions/rerun-failed-orders": {
-            "parameters": [param("ErpProfileCode")],
-            "post": operation("rerunFailedErpOrders", "Queue the profile's failed order exports again", _ADMIN,
-                              ("200", "ErpRequeued", "How many were queued; they go with the next PO export run."),
-                              ("400", "404"), body="ErpSectionActionInput", body_required=False, idempotent=True),
         },
     })

@@ -304,11 +304,6 @@ def payment_format(profile_id):
 
 # -- the invoice export's campus stylesheet ---------------------------------------------------------------
 
-PREVIEW_TIMEOUT = 10              # seconds: the page waits no longer on a stylesheet
-PREVIEW_OUTPUT = 5 * 1024 * 1024
-PREVIEW_SHOWN = 200_000           # characters of each side shown
-
-
 def _stylesheet_from_form(form, files) -> str:
     """The uploaded file when one is chosen, else the pasted text."""
     upload = files.get("xslt_file")
@@ -353,34 +348,8 @@ def section_stylesheet(profile_id):
 
 def _preview(profile, stylesheet: str, source: str) -> dict:
     """What the preview shows: the chosen export file and the stylesheet's output, or why not."""
-    preview = {"source": source, "original": "", "output": "", "extension": "", "error": None, "label": ""}
-    if source == "sample":
-        sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
-        made = sample() if sample is not None else None
-        if made is None:
-            preview["error"] = "No invoice is Ready to be Paid for the ERP: choose an exported file instead."
-            return preview
-        content, count = made
-        preview["label"] = f"A sample of {count} Ready to be Paid invoice(s) (nothing is stored or marked)"
-    elif source.startswith("batch-") and source[6:].isdigit():
-        batch = stylesheets.export_file(profile, int(source[6:]))
-        content, preview["label"] = batch.content, batch.file_name
-    else:
-        preview["error"] = "Choose an exported file or the sample of Ready to be Paid invoices."
-        return preview
-    preview["original"] = content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
-    if not stylesheet.strip():
-        preview["error"] = "Paste or upload a stylesheet first."
-        return preview
-    try:
-        out = xslt.transform(stylesheet, content, timeout=PREVIEW_TIMEOUT, max_output=PREVIEW_OUTPUT)
-    except xslt.XSLTError as exc:
-        preview["error"] = str(exc)
-        return preview
-    preview["output"] = out.content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
-    preview["extension"] = out.extension
-    preview["truncated"] = len(out.content) > PREVIEW_SHOWN or len(content) > PREVIEW_SHOWN
-    return preview
+    sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
+    return stylesheets.preview(profile, stylesheet, source, sample)
 
 
 @bp.post("/profiles/<int:profile_id>/stylesheet/preview")

@@ -284,3 +284,51 @@ def test_only_institution_administrators(app, world, admin, api, tmp_path):
     error_of(scoped.post("/erp/connections/LOC/actions/test"), 403, "forbidden")
     error_of(scoped.patch("/erp/profiles/ERP", json={"name": "x"}, headers={"If-Match": "*"}), 403, "forbidden")
     assert admin.get("/erp/profiles/ERP").get_json()["name"] == "Finance"
+
+
+def test_stylesheet_preview_and_export_files(app, world, admin, tmp_path):
+    import hashlib
+    from pathlib import Path
+
+    from app.integrations.models import ExportBatch
+    from tests.integrations.xslt.samples import several
+    voucher = (Path(__file__).resolve().parents[3] / "docs" / "xslt" / "voucher-csv.xsl").read_text()
+    _local(admin, tmp_path)
+    profile_id = _profile(admin).get_json()["id"]
+    _profile(admin, code="OTHER")
+    content = several()
+    batch = ExportBatch(profile_id=profile_id, file_name="INV_1000000000000001_7.xml", content=content,
+                        sha256=hashlib.sha256(content).hexdigest(), status="sent")
+    db.session.add(batch)
+    db.session.commit()
+    files = conforms(admin.get("/erp/profiles/ERP/export-files").get_json(), "ErpExportFileList")["items"]
+    assert [(f["file_name"], f["source"], f["status"]) for f in files] == [
+        ("INV_1000000000000001_7.xml", f"batch-{batch.id}", "sent")]
+    assert admin.get("/erp/profiles/OTHER/export-files").get_json() == {"items": []}
+    error_of(admin.get("/erp/profiles/NOPE/export-files"), 404, "not_found")
+
+    url = "/erp/profiles/ERP/stylesheet/actions/preview"
+    shown = admin.post(url, json={"source": f"batch-{batch.id}", "xslt": voucher})
+    assert shown.status_code == 200, shown.get_json()
+    body = conforms(shown.get_json(), "ErpStylesheetPreview")
+    assert "<invoice_number>INV-1</invoice_number>" in body["original"]
+    assert "1000000000000001,INV-1,ACME,2026-03-02,,EUR,1,F-BOOKS,100.00" in body["output"]
+    assert (body["extension"], body["error"], body["label"]) == ("csv", None, "INV_1000000000000001_7.xml")
+    assert admin.get("/erp/profiles/ERP/stylesheet").get_json()["xslt"] == ""     # a preview saves nothing
+    # Without a stylesheet given, the saved one (none yet): the file, and why there is no output.
+    nothing = conforms(admin.post(url, json={"source": f"batch-{batch.id}"}).get_json(), "ErpStylesheetPreview")
+    assert nothing["output"] == "" and nothing["error"] == "Paste or upload a stylesheet first."
+    failing = voucher.replace('<xsl:template match="/">', '<xsl:template match="/"><xsl:message terminate="yes">'
+                              'Stop here</xsl:message>', 1)
+    failed = conforms(admin.post(url, json={"source": f"batch-{batch.id}", "xslt": failing}).get_json(),
+                      "ErpStylesheetPreview")
+    assert "Stop here" in failed["error"] and failed["output"] == ""
+    sample = conforms(admin.post(url, json={"source": "sample", "xslt": voucher}).get_json(), "ErpStylesheetPreview")
+    assert sample["error"].startswith("No invoice is Ready to be Paid")
+    assert error_of(admin.post(url, json={"source": f"batch-{batch.id}", "xslt": "<xsl:"}), 400,
+                    "invalid")["field"] == "xslt"
+    error_of(admin.post(url, json={"xslt": voucher}), 400, "invalid")
+    error_of(admin.post("/erp/profiles/OTHER/stylesheet/actions/preview", json={"source": f"batch-{batch.id}"}),
+             404, "not_found")
+    error_of(admin.post(url, json={"source": "batch-99999999999999999999"}), 404, "not_found")
+    error_of(admin.post("/erp/profiles/NOPE/stylesheet/actions/preview", json={"source": "sample"}), 404, "not_found")
