@@ -33,19 +33,15 @@ from .serializers import Field, read_body, read_patch, timestamp
 ADMIN = (Role.ADMIN,)
 
 
-def admin_read(view):
-    """A read of the ERP integration: an administrator of the whole institution (403 otherwise)."""
+def institution_admin(view):
+    """A read of the ERP integration, a connection test, a preview or a run started: an administrator
+    of the whole institution (403 otherwise). Changes of shared settings use
+    ``institution_roles_required`` instead, which marks them institution-wide for the role matrix."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        require_institution_role(current_user, frozenset(ADMIN), "read the ERP integration")
+        require_institution_role(current_user, frozenset(ADMIN), "use the ERP integration")
         return view(*args, **kwargs)
     return roles_required(*ADMIN)(wrapper)
-
-
-def admin_action(view):
-    """A POST that changes nothing shared (a connection test) or starts a run: administrators of the
-    whole institution, refused with 403 like :func:`admin_read`."""
-    return admin_read(view)
 
 
 def page_field(exc: InvalidInput, prefix: str) -> InvalidInput:
@@ -114,7 +110,7 @@ def _connection(connection_code: str) -> Connection:
 
 
 @bp.get("/erp/connections")
-@admin_read
+@institution_admin
 def list_erp_connections():
     return {"items": [connection_json(c) for c in integrations.connections()]}
 
@@ -129,7 +125,7 @@ def create_erp_connection():
 
 
 @bp.get("/erp/connections/<connection_code>")
-@admin_read
+@institution_admin
 def get_erp_connection(connection_code):
     return one(_connection(connection_code), connection_json)
 
@@ -154,7 +150,7 @@ def delete_erp_connection(connection_code):
 
 
 @bp.post("/erp/connections/<connection_code>/actions/test")
-@admin_action
+@institution_admin
 def test_erp_connection(connection_code):
     """The page's "Test": log in, look at the base folder; nothing is changed."""
     from ..integrations.transport import TransferError, check_connection
@@ -230,7 +226,7 @@ def _profile_fields(body, code: str = "") -> integrations.ProfileFields:
 
 
 @bp.get("/erp/profiles")
-@admin_read
+@institution_admin
 def list_erp_profiles():
     return {"items": [profile_json(p) for p in integrations.profiles()]}
 
@@ -245,7 +241,7 @@ def create_erp_profile():
 
 
 @bp.get("/erp/profiles/<profile_code>")
-@admin_read
+@institution_admin
 def get_erp_profile(profile_code):
     return one(profile_of(profile_code), profile_json)
 
@@ -273,7 +269,7 @@ def delete_erp_profile(profile_code):
 # -- sections ------------------------------------------------------------------------------------
 
 @bp.get("/erp/profiles/<profile_code>/sections/<job>")
-@admin_read
+@institution_admin
 def get_erp_section(profile_code, job):
     return one(_section(profile_code, job), section_json)
 
@@ -306,7 +302,7 @@ action_routes("/erp/profiles/<profile_code>/sections/<job>/actions", _section, s
 
 
 @bp.post("/erp/profiles/<profile_code>/sections/<job>/actions/run")
-@admin_action
+@institution_admin
 def run_erp_section(profile_code, job):
     """"Run now": the run starts in this process at once; 202 with the run (Location: the run)."""
     section = _section(profile_code, job)

@@ -20,7 +20,7 @@ from ..integrations.models import JOBS, OTHER_JOBS, RUN_STATUSES, AllowedHost, J
 from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, check_match, choice_arg,
                    deleted, input_schema, list_of, object_schema, one, operation, page_args, page_of, param,
                    path_param, per_page_param, query_param, ref, register_openapi, saved)
-from .integrations import admin_read, run_json
+from .integrations import institution_admin, run_json
 from .serializers import Field, read_body, timestamp
 
 ADMIN = (Role.ADMIN,)
@@ -44,7 +44,7 @@ def _run(run_id: int) -> JobRun:
 
 
 @bp.get("/erp/runs")
-@admin_read
+@institution_admin
 def list_erp_runs():
     """Monitor Jobs' history: ended runs, newest first."""
     page = page_args(RUNS_PER_PAGE, MAX_RUNS_PER_PAGE)
@@ -54,7 +54,7 @@ def list_erp_runs():
 
 
 @bp.get("/erp/runs/running")
-@admin_read
+@institution_admin
 def list_running_erp_runs():
     return {"items": [run_json(r) for r in monitor.running()]}
 
@@ -65,7 +65,7 @@ def _utc(moment) -> str | None:
 
 
 @bp.get("/erp/scheduled")
-@admin_read
+@institution_admin
 def list_scheduled_erp_runs():
     """Monitor Jobs' "Scheduled", and whether a scheduler is running (its heartbeat)."""
     beat = scheduler.heartbeat()
@@ -77,13 +77,13 @@ def list_scheduled_erp_runs():
 
 
 @bp.get("/erp/runs/<int:run_id>")
-@admin_read
+@institution_admin
 def get_erp_run(run_id):
     return one(_run(run_id), run_json)
 
 
 @bp.get("/erp/runs/<int:run_id>/events")
-@admin_read
+@institution_admin
 def list_erp_run_events(run_id):
     run = _run(run_id)
     page = page_args(EVENTS_PER_PAGE, MAX_EVENTS_PER_PAGE)
@@ -91,7 +91,7 @@ def list_erp_run_events(run_id):
 
 
 @bp.get("/erp/runs/<int:run_id>/report.csv")
-@admin_read
+@institution_admin
 def get_erp_run_report(run_id):
     run = _run(run_id)
     every = choice_arg("all", ("true", "false")) == "true"
@@ -124,7 +124,7 @@ def _server(entry_id: int) -> AllowedHost:
 
 
 @bp.get("/erp/allowed-servers")
-@admin_read
+@institution_admin
 def list_erp_allowed_servers():
     return {"environment": allowed_hosts.environment(), "config_codes": allowed_hosts.config_codes(),
             "items": [server_json(e) for e in allowed_hosts.active()],
@@ -141,7 +141,7 @@ def add_erp_allowed_server():
 
 
 @bp.get("/erp/allowed-servers/<int:entry_id>")
-@admin_read
+@institution_admin
 def get_erp_allowed_server(entry_id):
     return one(_server(entry_id), server_json)
 

@@ -25,7 +25,7 @@ from ..notifications.job_mail import set_recipients
 from ..notifications.models import NOTIFY_WHEN
 from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_STRING, STRING, bp, by_code, check_match, input_schema,
                    list_of, object_schema, one, operation, param, patch_schema, path_param, register_openapi, saved)
-from .integrations import ADMIN, ADMIN_TEXT, admin_action, admin_read, page_field, profile_of
+from .integrations import ADMIN, ADMIN_TEXT, institution_admin, page_field, profile_of
 from .serializers import Field, read_body, read_patch, timestamp
 
 
@@ -47,14 +47,14 @@ def _period(code: str):
 
 
 @bp.get("/erp/fiscal-periods")
-@admin_read
+@institution_admin
 def list_erp_fiscal_periods():
     """Every fiscal period with the ERP's number for it (null: none yet)."""
     return {"items": [mapping_json(p) for p in funds.fiscal_periods()]}
 
 
 @bp.get("/erp/fiscal-periods/<fiscal_period_code>")
-@admin_read
+@institution_admin
 def get_erp_fiscal_period(fiscal_period_code):
     return one(_period(fiscal_period_code), mapping_json)
 
@@ -84,7 +84,7 @@ def notifications_json(p) -> dict:
 
 
 @bp.get("/erp/profiles/<profile_code>/notifications")
-@admin_read
+@institution_admin
 def get_erp_notifications(profile_code):
     return one(profile_of(profile_code), notifications_json)
 
@@ -121,7 +121,7 @@ def stylesheet_json(section) -> dict:
 
 
 @bp.get("/erp/profiles/<profile_code>/stylesheet")
-@admin_read
+@institution_admin
 def get_erp_stylesheet(profile_code):
     return one(stylesheets.export_section(profile_of(profile_code)), stylesheet_json)
 
@@ -152,14 +152,14 @@ def export_file_json(batch) -> dict:
 
 
 @bp.get("/erp/profiles/<profile_code>/export-files")
-@admin_read
+@institution_admin
 def list_erp_export_files(profile_code):
     """The profile's latest invoice export files, newest first: what a preview may transform."""
     return {"items": [export_file_json(b) for b in stylesheets.recent_files(profile_of(profile_code))]}
 
 
 @bp.post("/erp/profiles/<profile_code>/stylesheet/actions/preview")
-@admin_action
+@institution_admin
 def preview_erp_stylesheet(profile_code):
     """The stylesheet page's preview: an export file beside its transformed output; nothing is saved."""
     section = stylesheets.export_section(profile_of(profile_code))
@@ -207,7 +207,7 @@ def payment_format_json(section) -> dict:
 
 
 @bp.get("/erp/profiles/<profile_code>/payment-format")
-@admin_read
+@institution_admin
 def get_erp_payment_format(profile_code):
     return one(payment_format.section_of(profile_of(profile_code)), payment_format_json)
 
