@@ -15,4 +15,8 @@ API_MATRIX = {
     "api.cancel_po_line": PURCHASING,
     "api.close_po_line": PURCHASING,
     "api.reopen_po_line": PURCHASING,
+    "api.patch_po_line": PURCHASING,
+    **{f"api.{action}_po_line": PURCHASING
+       for action in ("defer", "resume", "renew", "package", "receive_next", "activate", "replace_vendor",
+                      "change_vendor", "change_reference", "relink", "pattern")},
 }
