@@ -12,6 +12,7 @@ only on lines owned by their libraries. Functions take an explicit ``actor``, fl
 from __future__ import annotations
 
 import calendar
+import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -541,6 +542,59 @@ def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[Purcha
         send_po(actor, po)
         pos.append(po)
     return pos
+
+
+def pos_query(user, status: str = "", vendor_id: int | None = None):
+    """The purchase orders ``user`` may see, of ``status`` (any when empty) and vendor, newest first."""
+    query = select(PurchaseOrder).where(visible_pos_clause(user))
+    if status:
+        query = query.where(PurchaseOrder.status == status)
+    if vendor_id:
+        query = query.where(PurchaseOrder.vendor_id == vendor_id)
+    return query.order_by(PurchaseOrder.id.desc())
+
+
+def ready_query(user):
+    """What "Package and send" would take: the lines of :func:`ready_for_packaging_count`, in id order."""
+    scope = library_scope(user, PURCHASING)
+    query = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None))
+    if scope is not None:
+        query = query.where(POLine.owner_library_id.in_(scope or [-1]))
+    return query.order_by(POLine.id)
+
+
+def ready_fingerprint(user) -> str:
+    """Names the set of ready lines a preview showed: a confirmation of another set is refused."""
+    ids = db.session.scalars(ready_query(user).with_only_columns(POLine.id)).all()
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+@dataclass
+class PackagePreview:
+    """The orders "Package and send" would make: one group per vendor and owner (``vendor``,
+    ``library``, ``lines`` and ``totals`` per currency), the totals per currency, how many lines."""
+    groups: list[dict]
+    totals: dict[str, Decimal]
+    line_count: int
+
+
+def package_preview(user) -> PackagePreview:
+    ready = ready_query(user).subquery()
+    group_rows = db.session.execute(
+        select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
+        .group_by(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency)).all()
+    vendors_by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(
+        Vendor.id.in_([r[0] for r in group_rows] or [-1])))}
+    libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
+    groups, totals = {}, {}
+    for vendor_id, library_id, currency, count, total in group_rows:
+        group = groups.setdefault((vendor_id, library_id), {
+            "vendor": vendors_by_id[vendor_id], "library": libraries.get(library_id), "lines": 0, "totals": {}})
+        group["lines"] += count
+        group["totals"][currency] = group["totals"].get(currency, 0) + (total or 0)
+        totals[currency] = totals.get(currency, 0) + (total or 0)
+    ordered = sorted(groups.values(), key=lambda g: (g["vendor"].code, g["library"].code if g["library"] else ""))
+    return PackagePreview(ordered, dict(sorted(totals.items())), sum(g["lines"] for g in ordered))
 
 
 def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:

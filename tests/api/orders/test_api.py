@@ -11,7 +11,7 @@ from app.vendors import services as vs
 from tests.api.helpers import conforms, each_case, error_of
 from tests.inventory.helpers import record
 from tests.orders.helpers import line
-from tests.api.orders.route_matrix import API_MATRIX
+from tests.api.orders.route_matrix import PO_LINE_API as API_MATRIX
 
 TODAY = clock.today().isoformat()
 
