@@ -17,6 +17,7 @@ from .. import clock
 from ..auth.permissions import roles_required
 from ..errors import NotFound
 from ..idempotency import idempotent
+from ..ids import parse_id
 from ..ledger import format_plain
 from ..letters import KINDS as LETTER_KINDS
 from ..orders import communications
@@ -105,6 +106,17 @@ def _line(number):
     return orders.get_po_line(current_user, number)
 
 
+def _id(value: int) -> int:
+    """A path's id, which may be any number of digits: one no row can have is not found."""
+    if parse_id(value) is None:
+        raise NotFound("No such object.")
+    return value
+
+
+def _thread(number, communication_id) -> Communication:
+    return communications.get_communication(_line(number), _id(communication_id))
+
+
 @bp.get("/po-lines/<number>/communications")
 @roles_required(*READ)
 def list_communications(number):
@@ -114,7 +126,7 @@ def list_communications(number):
 @bp.get("/po-lines/<number>/communications/<int:communication_id>")
 @roles_required(*READ)
 def get_communication(number, communication_id):
-    return one(communications.get_communication(_line(number), communication_id), thread_json)
+    return one(_thread(number, communication_id), thread_json)
 
 
 def _thread_url(c: Communication) -> str:
@@ -142,14 +154,14 @@ def start_communication(number):
 @roles_required(*WRITE)
 @idempotent
 def add_response(number, communication_id):
-    comm = communications.get_communication(_line(number), communication_id)
+    comm = _thread(number, communication_id)
     body = read_body(RESPONSE_IN)
     communications.add_response(current_user, comm, body["body"])
     return saved(comm, thread_json, 201, _thread_url)
 
 
 def _line_message(number, message_id):
-    return communications.get_message(_line(number), message_id)
+    return communications.get_message(_line(number), _id(message_id))
 
 
 action_routes("/po-lines/<number>/communications/messages/<int:message_id>/actions", _line_message, message_json, {
@@ -176,7 +188,15 @@ def list_po_line_messages(number):
 @bp.get("/vendor-messages/<int:message_id>")
 @roles_required(*READ)
 def get_vendor_message(message_id):
-    return one(outbox.get_message(current_user, message_id), vendor_message_json)
+    return one(_vendor_message(message_id), vendor_message_json)
+
+
+def _vendor_message(message_id) -> VendorMessage:
+    """A letter to a vendor the user may see (a notice to a user is not one: not found)."""
+    message = outbox.get_message(current_user, message_id)
+    if message.vendor_id is None:
+        raise NotFound("No such message to a vendor.")
+    return message
 
 
 def _download(content: bytes, mimetype: str, name: str):
@@ -190,7 +210,7 @@ def _download(content: bytes, mimetype: str, name: str):
 @bp.get("/vendor-messages/<int:message_id>/pdf")
 @roles_required(*READ)
 def vendor_message_pdf(message_id):
-    message = outbox.get_message(current_user, message_id)
+    message = _vendor_message(message_id)
     if message.kind not in LETTER_KINDS:
         raise NotFound("This message has no PDF.")
     return _download(delivery.pdf_bytes(message), "application/pdf",
@@ -200,7 +220,7 @@ def vendor_message_pdf(message_id):
 @bp.get("/vendor-messages/<int:message_id>/edi")
 @roles_required(*READ)
 def vendor_message_edi(message_id):
-    message = outbox.get_message(current_user, message_id)
+    message = _vendor_message(message_id)
     if not message.edi_file:
         raise NotFound("This message has no EDI file (yet).")
     return _download(files.read(message.edi_file), "application/edifact",
@@ -210,7 +230,7 @@ def vendor_message_edi(message_id):
 @bp.get("/communication-messages/<int:message_id>/attachment")
 @roles_required(*READ)
 def communication_attachment(message_id):
-    message = communications.get_visible_message(current_user, message_id)
+    message = communications.get_visible_message(current_user, _id(message_id))
     resp = send_file(communications.attachment_path(message), mimetype="application/octet-stream",
                      as_attachment=True, download_name=message.attachment_name or "attachment", max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
@@ -223,7 +243,7 @@ def communication_attachment(message_id):
 def resend_vendor_message(message_id):
     """Send a message again: a new message (answered, 200) through the vendor's channel and address
     as they are now; the original keeps its record."""
-    message = outbox.get_message(current_user, message_id)
+    message = _vendor_message(message_id)
     read_body(RESEND_IN, optional=True)
     check_match(message, vendor_message_json, required=False)
     return saved(outbox.resend(current_user, message), vendor_message_json)
@@ -306,8 +326,9 @@ register_openapi(
         "/api/v1/po-lines/{number}/communications/{communication_id}/responses": {
             "parameters": [param("POLineNumber"), param("CommunicationId")],
             "post": operation("addCommunicationResponse", "Record the vendor's response on a thread", _WRITE,
-                              ("201", "Communication", "Recorded (Location: the thread)."), ("400", "404"),
-                              body="CommunicationResponseInput", location="The thread's URL.", idempotent=True),
+                              ("201", "Communication", "Recorded (Location: the thread)."), ("400", "404", "422"),
+                              body="CommunicationResponseInput", location="The thread's URL.", idempotent=True,
+                              note="422: an Idempotency-Key already used for another request."),
         },
         **{path: {**item, "parameters": [param("POLineNumber"), *item["parameters"]]}
            for path, item in action_paths("/api/v1/po-lines/{number}/communications/messages/{message_id}/actions",

@@ -59,7 +59,21 @@ def test_claims_list_and_a_claim_with_the_letters_defaults(app, world, claims, s
     assert len(smtp.envelopes) == 1 and viewer.etag(path) != tag
     error_of(viewer.get(f"/communication-messages/{answered['messages'][1]['id']}/attachment"), 404, "not_found")
 
+    # an Idempotency-Key: a repeat gets the same answer and records nothing more; another request with it is 422
+    key = {"Idempotency-Key": "response-1"}
+    first = client.post(f"{path}/responses", json={"body": "Again."}, headers=key)
+    replay = client.post(f"{path}/responses", json={"body": "Again."}, headers=key)
+    assert (first.status_code, replay.status_code, replay.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    assert replay.get_json() == first.get_json() and len(first.get_json()["messages"]) == 3
+    error_of(client.post(f"{path}/responses", json={"body": "Other."}, headers=key), 422, "idempotency_key_reused")
+    assert len(db.session.get(Communication, thread["id"]).messages) == 3
+
     # the documented errors
+    huge = 10 ** 20
+    for url in (f"/po-lines/{number}/communications/{huge}", f"/communication-messages/{huge}/attachment",
+                f"/vendor-messages/{huge}"):
+        error_of(viewer.get(url), 404, "not_found")
+    error_of(client.post(f"/po-lines/{number}/communications/messages/{huge}/actions/retry"), 404, "not_found")
     error_of(client.post(f"{path}/responses", json={}), 400, "invalid")
     error_of(client.post(f"{path}/responses", json={"body": "  "}), 400, "invalid")
     error_of(client.post(f"/po-lines/{number}/communications/999999/responses", json={"body": "x"}), 404,
@@ -136,6 +150,14 @@ def test_a_purchase_orders_messages_and_their_files(app, world, letters, api):
     error_of(viewer.get(f"/vendor-messages/{broken.id}/pdf"), 422, "rule_violation")
     notice = message(letters.po_a, kind="notice")
     error_of(viewer.get(f"/vendor-messages/{notice.id}/pdf"), 404, "not_found")
+    # a notice to a user is no letter to a vendor: not found, whoever asks
+    to_user = VendorMessage(kind="notice", channel="email", status="sent", user_id=world.user("buyer").id,
+                            to_address="buyer@library.example", subject="Your digest", payload={})
+    db.session.add(to_user)
+    db.session.commit()
+    for url in (f"/vendor-messages/{to_user.id}", f"/vendor-messages/{to_user.id}/pdf"):
+        error_of(api("admin").get(url), 404, "not_found")
+    error_of(api("admin").post(f"/vendor-messages/{to_user.id}/actions/resend"), 404, "not_found")
 
     # scope: library A's viewer sees neither B's order nor its messages
     viewer_a = api("viewer-a")
