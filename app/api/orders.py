@@ -39,6 +39,7 @@ from .serializers import Body, Field, iso_day, parse_percent, percent_text, read
 
 ORDER = orders.PURCHASING
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 200
+METHOD_FILTERS = (*ACQUISITION_METHODS, "unpaid")
 ACTIONS = ("approve", "defer", "resume", "renew", "send", "package", "receive", "receive-next", "activate", "cancel",
            "close", "reopen", "replace-vendor", "change-vendor", "change-reference", "relink")
 
@@ -321,11 +322,11 @@ def list_po_lines():
     page = page_args(DEFAULT_PER_PAGE, MAX_PER_PAGE)
     args = request.args
     status = args.get("status", "")
-    if status and status != "open" and status not in POL_STATUSES:
-        raise InvalidInput(f"Parameter status must be open or one of: {', '.join(POL_STATUSES)}.", "status")
+    if status and status not in ("open", "renewal") and status not in POL_STATUSES:
+        raise InvalidInput(f"Parameter status must be open, renewal or one of: {', '.join(POL_STATUSES)}.", "status")
     sort = choice_arg("sort", orders.SORTS) or "-number"
     line_filter = orders.LineFilter(
-        q=args.get("q", "").strip(), status=status, sort=sort,
+        q=args.get("q", "").strip(), status=status, sort=sort, method=choice_arg("method", METHOD_FILTERS),
         vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
         fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
         library_id=by_code(Library, args["library"], "library").id if args.get("library") else None)
@@ -556,8 +557,12 @@ register_openapi(
     },
     parameters={
         _LINE: path_param("number", "The line's number, e.g. POL-000012 (or its id).", STRING),
-        "POLineStatusFilter": query_param("status", {"type": "string", "enum": ["open", *POL_STATUSES]},
-                                          "Only lines in this status; open: every status but closed and cancelled."),
+        "POLineStatusFilter": query_param("status", {"type": "string", "enum": ["open", "renewal", *POL_STATUSES]},
+                                          "Only lines in this status; open: every status but closed and cancelled; "
+                                          "renewal: waiting for (manual) renewal."),
+        "POLineMethodFilter": query_param("method", {"type": "string", "enum": list(METHOD_FILTERS)},
+                                          "Only lines of this acquisition method; unpaid: every method not paid for "
+                                          "(gift, exchange, …)."),
         "POLineVendorFilter": query_param("vendor", STRING, "Only lines ordered from the vendor with this code."),
         "POLineFundFilter": query_param("fund", STRING, "Only lines paid (in part) by this fund: its code, or its id."),
         "POLineLibraryFilter": query_param("library", STRING, "Only lines owned by the library with this code."),
@@ -570,8 +575,9 @@ register_openapi(
         "/api/v1/po-lines": {
             "get": operation("listPOLines", "The PO lines you can see, newest first, paged", _READ,
                              ("200", "POLinePage", "One page of lines."), ("400", "404"),
-                             params=("POLineStatusFilter", "POLineVendorFilter", "POLineFundFilter",
-                                     "POLineLibraryFilter", "POLineQuery", "POLineSort", "Page", "POLinePerPage")),
+                             params=("POLineStatusFilter", "POLineMethodFilter", "POLineVendorFilter",
+                                     "POLineFundFilter", "POLineLibraryFilter", "POLineQuery", "POLineSort", "Page",
+                                     "POLinePerPage")),
             "post": operation("createPOLine", "Create a PO line (In Review)", _ORDER,
                               ("201", "POLine", "Created (Location: the line)."), ("400", "422"), body="POLineInput",
                               location="The new line's URL.", idempotent=True),

@@ -30,5 +30,6 @@ def extra_fund(world):
 
 
 # The claims' mail fixtures and the outbox's letters, as their own folders' tests use them.
-from tests.orders.communications.conftest import claims, mail_port, smtp, smtp_down  # noqa: E402,F401
-from tests.outgoing.conftest import letter_folder, letters  # noqa: E402,F401
+from tests.orders.communications.conftest import claims, mail_port, smtp, smtp_down  # noqa: E402
+from tests.outgoing.conftest import letter_folder, letters  # noqa: E402
+__all__ = ["buyer_b", "extra_fund", "claims", "mail_port", "smtp", "smtp_down", "letter_folder", "letters"]

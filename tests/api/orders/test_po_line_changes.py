@@ -235,3 +235,38 @@ def test_every_line_action_answers_its_documented_errors(world, orders, api):
     assert client.etag(f"/po-lines/{number}") == tag
     db.session.expire_all()
     assert len(db.session.get(POLine, pol.id).history) == history
+
+
+def test_acquisition_method_and_the_pages_list_filters(world, orders, api):
+    client = api("buyer")
+    resp = client.post("/po-lines", json={"vendor": "EURV", "owner_library": "LIBA", "title": "A gift",
+                                          "list_price": "0", "acquisition_method": "gift"})
+    assert resp.status_code == 201, resp.get_json()
+    gift = conforms(resp.get_json(), "POLine")
+    assert (gift["acquisition_method"], gift["distribution"]) == ("gift", [])
+    error = error_of(client.post("/po-lines", json={"vendor": "EURV", "owner_library": "LIBA", "title": "x",
+                                                    "list_price": "0", "acquisition_method": "gift",
+                                                    "distribution": [{"fund": "A-BKS", "percent": "100"}]}),
+                     400, "invalid")
+    assert error["field"] == "distribution" and "not paid for" in error["message"]
+    bought = line(world, world.user("buyer"), orders.eur).number
+    continuous = sent_line(world, world.user("buyer"), orders.eur, order_type="continuous", manual_renewal=True,
+                           renewal_date=TODAY + timedelta(days=5))
+    os_.process_renewal(world.user("admin"), continuous, TODAY)
+    db.session.commit()
+
+    def numbers(query):
+        resp = client.get("/po-lines" + query)
+        assert resp.status_code == 200, resp.get_json()
+        return [p["number"] for p in conforms(resp.get_json(), "POLinePage")["items"]]
+
+    assert numbers("?method=gift") == numbers("?method=unpaid") == [gift["number"]]
+    assert numbers("?method=purchase") == [continuous.number, bought]
+    assert numbers("?status=renewal") == [continuous.number]
+    assert error_of(client.get("/po-lines?method=stolen"), 400, "invalid")["field"] == "method"
+    # a gift may become a purchase by PATCH, with its funds
+    resp = client.change("patch", f"/po-lines/{gift['number']}", json={
+        "acquisition_method": "purchase", "list_price": "20.00", "distribution": [{"fund": "A-BKS", "percent": "100"}]})
+    assert resp.status_code == 200, resp.get_json()
+    assert (resp.get_json()["acquisition_method"], resp.get_json()["distribution"][0]["amount"]) == ("purchase",
+                                                                                                   "20.00")
