@@ -10,12 +10,12 @@ it); writing needs a purchasing role over the owner library (403).
 """
 from __future__ import annotations
 
-from flask import make_response, send_file, url_for
+from flask import make_response, request, send_file, url_for
 from flask_login import current_user
 
 from .. import clock
 from ..auth.permissions import roles_required
-from ..errors import NotFound
+from ..errors import InvalidInput, NotFound
 from ..idempotency import idempotent
 from ..ids import parse_id
 from ..ledger import format_plain
@@ -29,7 +29,7 @@ from ..outgoing.models import CHANNELS, MESSAGE_KINDS, STATUSES, VendorMessage
 from .base import (INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, READ, STRING, action_paths, action_routes, bp,
                    check_match, input_schema, list_of, object_schema, one, operation, page_args, page_of, param,
                    path_param, per_page_param, register_openapi, saved)
-from .serializers import Field, iso_day, read_body, timestamp
+from .serializers import Body, Field, iso_day, read_body, read_object, timestamp
 
 WRITE = orders.PURCHASING
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 200
@@ -44,7 +44,8 @@ START_IN = {
     "internal_note": Field("str", "Kept for colleagues; not sent to the vendor.", default=""),
 }
 RESPONSE_IN = {
-    "body": Field("str", "The vendor's answer, e.g. the text of its e-mail.", required=True),
+    "body": Field("str", "The vendor's answer, e.g. the text of its e-mail (it may be left out when a file is "
+                         "attached).", default=""),
 }
 RETRY_IN: dict[str, Field] = {}
 RESEND_IN: dict[str, Field] = {}
@@ -102,6 +103,25 @@ def list_claims():
     return result
 
 
+def _read(spec: dict[str, Field]) -> tuple[Body, tuple[str, bytes] | None]:
+    """The body (optional: an empty one reads as {}) and the attachment, if any: a JSON object, or
+    multipart/form-data with the same fields as text and the attachment as its ``file`` part."""
+    if request.mimetype != "multipart/form-data":
+        return read_body(spec, optional=True), None
+    twice = next((k for k in request.form if len(request.form.getlist(k)) > 1), None)
+    if twice is not None:
+        raise InvalidInput(f"Field \"{twice}\" appears twice in the request body.", twice)
+    others = sorted(set(request.files) - {"file"})
+    if others or len(request.files.getlist("file")) > 1:
+        raise InvalidInput("Attach one file, as the part named \"file\".", others[0] if others else "file")
+    body = read_object(request.form.to_dict(), spec)
+    storage = request.files.get("file")
+    if storage is None or not storage.filename:
+        return body, None
+    # reading stops just past the size limit (the service refuses it then)
+    return body, (storage.filename, storage.stream.read(communications.max_attachment_bytes() + 1))
+
+
 def _line(number):
     return orders.get_po_line(current_user, number)
 
@@ -140,12 +160,12 @@ def start_communication(number):
     """Start a thread: its first message is e-mailed at once. A delivery the mail server refused is
     kept with its delivery_error (retry it); the thread is created either way."""
     pol = _line(number)
-    body = read_body(START_IN, optional=True)
+    body, attachment = _read(START_IN)
     kind = body["kind"] or ("claim" if pol.po is not None and pol.po.sent_at is not None else "general")
     subject = body["subject"] if body["subject"] is not None else communications.default_subject(pol)
     text = body["body"] if body["body"] is not None else communications.default_body(pol)
     to = body["to_address"] if body["to_address"] is not None else communications.default_recipient(pol)
-    comm = communications.start_communication(current_user, pol, kind, subject, text, to,
+    comm = communications.start_communication(current_user, pol, kind, subject, text, to, attachment=attachment,
                                               internal_note=body["internal_note"])
     return saved(comm, thread_json, 201, _thread_url)
 
@@ -155,8 +175,8 @@ def start_communication(number):
 @idempotent
 def add_response(number, communication_id):
     comm = _thread(number, communication_id)
-    body = read_body(RESPONSE_IN)
-    communications.add_response(current_user, comm, body["body"])
+    body, attachment = _read(RESPONSE_IN)
+    communications.add_response(current_user, comm, body["body"], attachment=attachment)
     return saved(comm, thread_json, 201, _thread_url)
 
 
@@ -255,6 +275,16 @@ _READ = "any role; lines and orders outside your library scope are not found"
 _WRITE = "admin or purchasing_operator, within your library scope"
 _FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
 
+def _with_file(op: dict, spec: dict[str, Field]) -> dict:
+    """``op`` taking, besides its JSON body, the same fields as multipart/form-data with a ``file``."""
+    fields = {name: {"type": "string", **({"enum": list(f.choices)} if f.choices else {}),
+                     **({"description": f.description} if f.description else {})} for name, f in spec.items()}
+    op["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+        "type": "object", "additionalProperties": False, "required": [n for n, f in spec.items() if f.required],
+        "properties": {**fields, "file": {**_FILE, "description": "An attachment (at most 10 MB)."}}}}
+    return op
+
+
 register_openapi(
     schemas={
         "Claim": object_schema({
@@ -311,12 +341,14 @@ register_openapi(
             "parameters": [param("POLineNumber")],
             "get": operation("listCommunications", "A line's communications with the vendor, newest first", _READ,
                              ("200", "CommunicationList", "The threads."), ("404",)),
-            "post": operation("startCommunication", "Start a claim or a general message (e-mailed at once)", _WRITE,
+            "post": _with_file(operation("startCommunication", "Start a claim or a general message (e-mailed at once)", _WRITE,
                               ("201", "Communication", "Created (Location: the thread). A message the mail server "
                                                        "did not take has its delivery_error."),
                               ("400", "404", "422"), body="CommunicationStartInput", body_required=False,
                               location="The thread's URL.", idempotent=True,
-                              note="422: a claim on a line not sent to the vendor yet."),
+                              note="422: a claim on a line not sent to the vendor yet (or an Idempotency-Key "
+                                   "already used for another request). Send JSON, or multipart/form-data with the "
+                                   "same fields and the attachment as the part named file."), START_IN),
         },
         "/api/v1/po-lines/{number}/communications/{communication_id}": {
             "parameters": [param("POLineNumber"), param("CommunicationId")],
@@ -325,10 +357,12 @@ register_openapi(
         },
         "/api/v1/po-lines/{number}/communications/{communication_id}/responses": {
             "parameters": [param("POLineNumber"), param("CommunicationId")],
-            "post": operation("addCommunicationResponse", "Record the vendor's response on a thread", _WRITE,
+            "post": _with_file(operation("addCommunicationResponse", "Record the vendor's response on a thread", _WRITE,
                               ("201", "Communication", "Recorded (Location: the thread)."), ("400", "404", "422"),
                               body="CommunicationResponseInput", location="The thread's URL.", idempotent=True,
-                              note="422: an Idempotency-Key already used for another request."),
+                              note="Send JSON, or multipart/form-data with the text and the file attached (the "
+                                   "part named file). 422: an Idempotency-Key already used for another request."),
+                               RESPONSE_IN),
         },
         **{path: {**item, "parameters": [param("POLineNumber"), *item["parameters"]]}
            for path, item in action_paths("/api/v1/po-lines/{number}/communications/messages/{message_id}/actions",

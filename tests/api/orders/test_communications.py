@@ -212,3 +212,34 @@ def test_roles_follow_the_matrix(app, world, letters, api):
         "api.resend_vendor_message": ("post", f"/vendor-messages/{letters.failed_b.id}/actions/resend", wrong),
     }, COMMUNICATION_API)
     assert comm_count() == 1 and len(db.session.get(Communication, thread.id).messages) == 1
+
+
+def test_attachments_go_as_multipart_form_data(app, world, claims, smtp, api):
+    import io
+    client = api("buyer")
+    number = claims.overdue.number
+    resp = client.post(f"/po-lines/{number}/communications", content_type="multipart/form-data", data={
+        "kind": "general", "subject": "Damaged copy", "body": "See the photo.",
+        "file": (io.BytesIO(b"JPEG bytes"), "../photo of it.jpg")})
+    assert resp.status_code == 201, resp.get_json()
+    thread = conforms(resp.get_json(), "Communication")
+    [sent] = thread["messages"]
+    assert (thread["subject"], sent["body"], sent["attachment_name"]) == ("Damaged copy", "See the photo.",
+                                                                          "photo of it.jpg")
+    assert api("viewer").get(f"/communication-messages/{sent['id']}/attachment").data == b"JPEG bytes"
+    assert len(smtp.envelopes) == 1
+
+    path = f"/po-lines/{number}/communications/{thread['id']}/responses"
+    resp = client.post(path, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"%PDF-1.4 their mail"), "answer.pdf")})   # a file alone will do
+    assert resp.status_code == 201, resp.get_json()
+    answer = conforms(resp.get_json(), "Communication")["messages"][1]
+    assert (answer["direction"], answer["body"], answer["attachment_name"]) == ("in", "", "answer.pdf")
+
+    for data, field in (({"colour": "red", "file": (io.BytesIO(b"x"), "a.txt")}, "colour"),
+                        ({"body": "x", "other": (io.BytesIO(b"x"), "b.txt")}, "other"),
+                        ({"body": "x", "file": (io.BytesIO(b""), "empty.txt")}, "attachment")):
+        error = error_of(client.post(path, content_type="multipart/form-data", data=data), 400, "invalid")
+        assert error["field"] == field, error
+    error_of(client.post(path, content_type="multipart/form-data", data={}), 400, "invalid")
+    assert len(db.session.get(Communication, thread["id"]).messages) == 2
