@@ -123,6 +123,8 @@ def test_continuous_order_pattern_receive_next_and_manual_renewal(world, orders,
     assert [i["enumeration"] for i in line_["items"]] == ["v.3 no.1", "v.3 no.2"]
     error = act(client, number, "pattern", {"frequency": "monthly", "first_date": None}, status=400)["error"]
     assert error["field"] == "first_date"
+    error = act(client, number, "pattern", {"frequency": "weekly", "first_date": "9999-12-31"}, status=400)["error"]
+    assert error["field"] == "first_date" and "before the year 9000" in error["message"]
     error = act(client, number, "pattern", {"frequency": "fortnightly"}, status=400)["error"]
     assert error["field"] == "frequency"
 
