@@ -205,7 +205,10 @@ register_openapi(
                               note="409 (code ready_lines_changed): the Ready lines are not the set the preview "
                                    "showed; nothing was sent. Sending the same confirmation twice is refused the "
                                    "same way, so a retry cannot send twice.",
-                              responses={"202": {"description": "Many lines: a background run packages them (see "
+                              responses={"409": {"description": "The Ready lines changed since the preview (code "
+                                                                "ready_lines_changed): nothing was sent.",
+                                                 "content": {"application/json": {"schema": ref("Error")}}},
+                                         "202": {"description": "Many lines: a background run packages them (see "
                                                                 "the run on Monitor Jobs).",
                                                  "content": {"application/json": {"schema": ref("PackageResult")}}}}),
         },

@@ -579,6 +579,7 @@ class PackagePreview:
 
 
 def package_preview(user) -> PackagePreview:
+    """What "Package and send" would make for ``user`` (the lines of :func:`ready_query`)."""
     ready = ready_query(user).subquery()
     group_rows = db.session.execute(
         select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
