@@ -126,11 +126,12 @@ def _line(number):
     return orders.get_po_line(current_user, number)
 
 
-def _id(value: int) -> int:
-    """A path's id, which may be any number of digits: one no row can have is not found."""
-    if parse_id(value) is None:
+def _id(value: str) -> int:
+    """A path's id: anything but the id a row can have (digits, not too big) is not found."""
+    found = parse_id(value)
+    if found is None:
         raise NotFound("No such object.")
-    return value
+    return found
 
 
 def _thread(number, communication_id) -> Communication:
@@ -143,7 +144,7 @@ def list_communications(number):
     return {"items": [thread_json(c) for c in communications.threads(_line(number))]}
 
 
-@bp.get("/po-lines/<number>/communications/<int:communication_id>")
+@bp.get("/po-lines/<number>/communications/<communication_id>")
 @roles_required(*READ)
 def get_communication(number, communication_id):
     return one(_thread(number, communication_id), thread_json)
@@ -170,7 +171,7 @@ def start_communication(number):
     return saved(comm, thread_json, 201, _thread_url)
 
 
-@bp.post("/po-lines/<number>/communications/<int:communication_id>/responses")
+@bp.post("/po-lines/<number>/communications/<communication_id>/responses")
 @roles_required(*WRITE)
 @idempotent
 def add_response(number, communication_id):
@@ -184,7 +185,7 @@ def _line_message(number, message_id):
     return communications.get_message(_line(number), _id(message_id))
 
 
-action_routes("/po-lines/<number>/communications/messages/<int:message_id>/actions", _line_message, message_json, {
+action_routes("/po-lines/<number>/communications/messages/<message_id>/actions", _line_message, message_json, {
     "retry": ("retry_communication_message", WRITE, RETRY_IN,
               lambda message, body: communications.retry(current_user, message)),
 })
@@ -205,7 +206,7 @@ def list_po_line_messages(number):
     return {"items": [vendor_message_json(m) for m in outbox.messages_for_line(current_user, _line(number))]}
 
 
-@bp.get("/vendor-messages/<int:message_id>")
+@bp.get("/vendor-messages/<message_id>")
 @roles_required(*READ)
 def get_vendor_message(message_id):
     return one(_vendor_message(message_id), vendor_message_json)
@@ -213,7 +214,7 @@ def get_vendor_message(message_id):
 
 def _vendor_message(message_id) -> VendorMessage:
     """A letter to a vendor the user may see (a notice to a user is not one: not found)."""
-    message = outbox.get_message(current_user, message_id)
+    message = outbox.get_message(current_user, _id(message_id))
     if message.vendor_id is None:
         raise NotFound("No such message to a vendor.")
     return message
@@ -227,7 +228,7 @@ def _download(content: bytes, mimetype: str, name: str):
     return resp
 
 
-@bp.get("/vendor-messages/<int:message_id>/pdf")
+@bp.get("/vendor-messages/<message_id>/pdf")
 @roles_required(*READ)
 def vendor_message_pdf(message_id):
     message = _vendor_message(message_id)
@@ -237,7 +238,7 @@ def vendor_message_pdf(message_id):
                      f"{message.kind}-{message.po_number or message.id}-{message.id}.pdf")
 
 
-@bp.get("/vendor-messages/<int:message_id>/edi")
+@bp.get("/vendor-messages/<message_id>/edi")
 @roles_required(*READ)
 def vendor_message_edi(message_id):
     message = _vendor_message(message_id)
@@ -247,7 +248,7 @@ def vendor_message_edi(message_id):
                      message.edi_name or f"orders-{message.id}.edi")
 
 
-@bp.get("/communication-messages/<int:message_id>/attachment")
+@bp.get("/communication-messages/<message_id>/attachment")
 @roles_required(*READ)
 def communication_attachment(message_id):
     message = communications.get_visible_message(current_user, _id(message_id))
@@ -257,7 +258,7 @@ def communication_attachment(message_id):
     return resp
 
 
-@bp.post("/vendor-messages/<int:message_id>/actions/resend")
+@bp.post("/vendor-messages/<message_id>/actions/resend")
 @roles_required(*WRITE)
 @idempotent
 def resend_vendor_message(message_id):
