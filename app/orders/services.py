@@ -276,6 +276,17 @@ def _clean(actor, f: POLineFields) -> _Clean:
     return _Clean(v, _shares(actor, f, v))
 
 
+def refuse_closed_periods(f: POLineFields, kept=()) -> None:
+    """A fund of a fiscal period that is not open (closed, or inactive) is refused, unless the line
+    had it already (ids in ``kept``): new orders are charged to open periods."""
+    for share in f.distribution or []:
+        fund = share.fund
+        if fund is not None and not fund.fiscal_period.is_open and fund.id not in set(kept):
+            raise RuleViolation(f"Fund {fund.code} belongs to fiscal period {fund.fiscal_period.code}, which is "
+                                f"{fund.fiscal_period.status_label.lower()}: choose a fund of an open period.",
+                                "distribution")
+
+
 def _shares(actor, f: POLineFields, v: dict) -> list[tuple[Fund, Decimal | None, Decimal]]:
     """Check the distribution and work out each fund's share of the net price exactly."""
     return distribute(actor, f.distribution or [], v["distribution_method"], v["net_price"], v["currency"],
@@ -319,6 +330,7 @@ def create_po_line(actor, f: POLineFields) -> POLine:
     description when none is chosen) and its inventory: a holding, and for a one-time physical
     order one item per copy, not in place until received."""
     _require_orderer(actor, f.owner_library.id if f.owner_library else None)
+    refuse_closed_periods(f)
     clean = _clean(actor, f)
     pol = POLine(number=_temporary_number(), created_by_id=actor.id, status="in_review")
     db.session.add(pol)
@@ -365,6 +377,7 @@ def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
     if f.order_type != pol.order_type or f.material_form != pol.material_form:
         if pol.po_id is not None or pol.approved_at is not None:
             raise RuleViolation("An order that was approved keeps its order type and material form.", "order_type")
+    refuse_closed_periods(f, [d.fund_id for d in pol.distribution])
     clean = _clean(actor, f)
     _apply(pol, actor, clean, record_changes=True)
     if pol.pattern is not None and (pol.is_one_time or pol.is_electronic):

@@ -273,7 +273,7 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
                             else format_plain(d.amount, pol.currency))
 
 
-def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
+def _line_fields(form: POLineForm) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
         record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
@@ -283,7 +283,8 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
     usable = {str(f.id): f for f in funds.chargeable_funds(current_user, clock.today())}
-    shares = distribution_shares(form.fund_rows(), usable, "distribution", refuse_closed=True, kept=kept_funds)
+    # a fund of a period that is not open: the services refuse it, unless the line had it already
+    shares = distribution_shares(form.fund_rows(), usable, "distribution")
     return orders.POLineFields(
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
@@ -326,7 +327,7 @@ def _line_form(pol: POLine | None):
         if form.validate_on_submit():
             warnings = [f.description for f, _ in mark_funds(form).fund_rows() if f.description]
             with saving(form, attach=_attach) as saved:
-                fields = _line_fields(form, [d.fund_id for d in pol.distribution] if pol is not None else ())
+                fields = _line_fields(form)
                 if pol is None:
                     pol = orders.create_po_line(current_user, fields)
                     message = f"{pol.number} created."

@@ -272,3 +272,22 @@ def test_acquisition_method_and_the_pages_list_filters(world, orders, api):
     assert resp.status_code == 200, resp.get_json()
     assert (resp.get_json()["acquisition_method"], resp.get_json()["distribution"][0]["amount"]) == ("purchase",
                                                                                                    "20.00")
+
+
+def test_a_fund_of_a_period_not_open_is_refused_unless_the_line_had_it(world, orders, api):
+    client = api("buyer")
+    number = line(world, world.user("buyer"), orders.eur).number   # paid by A-BKS of FY2026
+    world.period.status = "inactive"
+    db.session.commit()
+    error = error_of(client.post("/po-lines", json={
+        "vendor": "EURV", "owner_library": "LIBA", "title": "New", "list_price": "10.00",
+        "distribution": [{"fund": "A-BKS", "percent": "100"}]}), 422, "rule_violation")
+    assert error["field"] == "distribution" and "FY2026, which is inactive" in error["message"]
+    # the line keeps the fund it had: editing it still works
+    resp = client.change("patch", f"/po-lines/{number}", json={"title": "Renamed", "list_price": "80.00"})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["distribution"][0]["fund"] == "A-BKS"
+    # ... but adding another fund of that period is refused
+    error = error_of(client.change("patch", f"/po-lines/{number}", json={"distribution": [
+        {"fund": "A-BKS", "percent": "50"}, {"fund": "SHARED", "percent": "50"}]}), 422, "rule_violation")
+    assert "SHARED" in error["message"]
