@@ -3,3 +3,4 @@ from .base import bp  # noqa: F401
 # Each module adds its routes and its OpenAPI paths to the one blueprint.
 from . import funds, inventory, invoices, openapi, orders, rollovers, vendors  # noqa: F401,E402
 from . import integrations, integrations_runs, integrations_settings  # noqa: F401,E402
+from . import communications, purchase_orders  # noqa: F401,E402
