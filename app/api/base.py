@@ -295,7 +295,8 @@ ERRORS = {
     "401": ("Unauthorized", "No valid bearer token (code unauthorized)."),
     "403": ("Forbidden", "Your roles or library scope do not allow it (code forbidden)."),
     "404": ("NotFound", "No such object, or not one you can see (code not_found)."),
-    "409": ("Conflict", "The code is already used (code duplicate)."),
+    "409": ("Conflict", "A conflict with what is saved: the code is already used (code duplicate), it was "
+                        "already done (already_done), or the set it acts on changed meanwhile (see the code)."),
     "412": ("PreconditionFailed", "The object changed since you read it: its ETag no longer matches If-Match "
                                   "(code precondition_failed). GET it again."),
     "422": ("Unprocessable", "A rule refused it, e.g. over a fund's limit (code rule_violation)."),
