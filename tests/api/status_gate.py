@@ -19,7 +19,11 @@ with no ``-k``, ``-m``, ``--deselect``, ``--ignore`` of anything in it, no ``pat
 early stop (``-x``, ``--maxfail``). Then a finding fails the run (exit status 1) and the report is
 printed in the terminal summary ("API status gate"). Running one file, or a -k selection, is not
 gated. ``API_STATUS_GATE`` overrides it: ``report`` prints the report of whatever ran (and never
-fails: use it to see what a partial run reaches), ``off`` disables the gate.
+fails: use it to see what a partial run reaches), ``gate`` gates whatever ran (a CI that splits the
+tree over jobs would gather the reports instead), ``off`` disables the gate.
+
+Each xdist worker hands what it observed to the controller with the worker's final report
+(``workeroutput``), so no files pass between them; a run without xdist records in its one process.
 
 The report is also written to test-results/api-status-gate.json (observed, missing, undocumented)
 whenever the gate ran or was asked for.
@@ -95,8 +99,8 @@ def mode(config) -> str:
     wanted = os.environ.get(ENV, "").strip().lower()
     if wanted in ("off", "0", "no"):
         return ""
-    if wanted == "report":
-        return "report"
+    if wanted in ("report", "gate"):
+        return wanted
     return "gate" if whole_tree(config) else ""
 
 
@@ -106,11 +110,11 @@ def whole_tree(config) -> bool:
     if (getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None)
             or getattr(option, "maxfail", 0) or getattr(option, "lf", False)):
         return False
+    root = Path(str(config.invocation_params.dir))
     for ignored in (getattr(option, "ignore", None) or []) + (getattr(option, "ignore_glob", None) or []):
-        base = Path(str(ignored).split("*")[0]).resolve()
+        base = (root / str(ignored).split("*")[0]).resolve()
         if base == API_TESTS or API_TESTS in base.parents or base in API_TESTS.parents:
             return False
-    root = Path(str(config.invocation_params.dir))
     for arg in config.args:
         if "::" in arg:
             continue

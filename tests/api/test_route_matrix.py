@@ -40,14 +40,15 @@ MISSING_NUMBER, MISSING_KEY = 999999, "NOPE"
 BOGUS = {"__bogus__": ["not", "a", "field"]}
 
 
-def api_routes(app) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) of every API route and method, its path parameters naming nothing."""
+def api_routes(app, number=MISSING_NUMBER) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) of every API route and method, its path parameters naming nothing
+    (a number parameter is ``number``)."""
     routes = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(PREFIX + "/"):
             continue
         converters = dict((name, kind) for kind, name in re.findall(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule.rule))
-        values = {name: MISSING_NUMBER if converters.get(name) in ("int", "float") else MISSING_KEY
+        values = {name: number if converters.get(name) in ("int", "float") else MISSING_KEY
                   for name in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         routes += [(rule.endpoint, method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
@@ -120,6 +121,20 @@ def test_every_api_route_is_called(app):
     assert len(routes) == sum(len(r.methods - {"HEAD", "OPTIONS"}) for r in rules)
     assert ("api.get_fund", "GET", f"{PREFIX}/funds/{MISSING_NUMBER}") in routes
     assert ("api.get_vendor", "GET", f"{PREFIX}/vendors/{MISSING_KEY}") in routes
+
+
+def test_an_id_past_what_the_database_holds_is_not_found(app, world):
+    """2**63 in a number path parameter: 404 like any id that does not exist, never a server error
+    (SQLite cannot even take it as a query parameter)."""
+    token = issue_api_token(None, world.user("admin"))
+    db.session.commit()
+    client, huge = app.test_client(), 2 ** 63
+    checked = 0
+    for endpoint, method, url in api_routes(app, number=huge):
+        if str(huge) in url:
+            error_of(send(client, method, url, token), 404, "not_found")
+            checked += 1
+    assert checked >= 10
 
 
 @pytest.mark.committing
