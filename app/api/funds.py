@@ -392,7 +392,7 @@ register_openapi(
             "get": operation("listLedgers", "List the ledgers you can see", _READ,
                              ("200", "LedgerList", "The ledgers."), ("404",), params=("FiscalPeriodFilter",)),
             "post": operation("createLedger", "Create a ledger", _MANAGE, ("201", "Ledger", "Created."),
-                              ("400", "404", "409", "422"), body="LedgerInput"),
+                              ("400", "404", "409"), body="LedgerInput"),
         },
         "/api/v1/funds": {
             "get": operation("listFunds", "List the funds you can see, with balances", _READ,

@@ -487,7 +487,7 @@ register_openapi(
                              params=("InvoiceStatusFilter", "InvoiceVendorFilter", "Page", "InvoicePerPage")),
             "post": operation(
                 "createInvoice", "Create an invoice (channel api) and process it", _OPERATE,
-                ("201", "Invoice", "Created (Location: the invoice)."), ("400", "404", "409", "422"),
+                ("201", "Invoice", "Created (Location: the invoice)."), ("400", "409", "422"),
                 body="InvoiceInput", location="The new invoice's URL.", idempotent=True,
                 note="409: the number is already used for the vendor (duplicate, naming the invoice), or the "
                      "vendor/VAT check needs an answer (confirmation_required: send it again with confirm). 422: "

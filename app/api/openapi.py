@@ -54,7 +54,9 @@ register_openapi(
             "get": {"operationId": "getOpenAPIDocument", "summary": "This document", "description": "Roles: any role.",
                     "responses": {"200": {"description": "The OpenAPI 3.1 document.",
                                           "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "401": {"$ref": "#/components/responses/Unauthorized"}}},
+                                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                                  "403": {"$ref": "#/components/responses/Forbidden"},
+                                  "503": {"$ref": "#/components/responses/Busy"}}},
         },
     })
 
