@@ -1,4 +1,4 @@
 """JSON API v1: token auth, the same roles, scopes and services as the pages."""
 from .base import bp  # noqa: F401
 # Each module adds its routes and its OpenAPI paths to the one blueprint.
-from . import funds, funds_edit, inventory, invoices, openapi, orders, org, reports, rollovers, vendors  # noqa: F401,E402
+from . import exports, funds, funds_edit, inventory, invoices, openapi, orders, org, reports, rollovers, vendors  # noqa: F401,E402

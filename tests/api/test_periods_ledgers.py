@@ -192,6 +192,9 @@ def test_close_and_reopen_a_fiscal_period(world, api):
     assert error_of(admin.post("/fiscal-periods/FY2026/actions/reopen"), 400, "invalid")["field"] == "reason"
     error_of(admin.post("/fiscal-periods/FY2026/actions/reopen", json={"reason": "  "}), 400, "invalid")
     error_of(admin.post("/fiscal-periods/FY1999/actions/reopen", json={"reason": "x"}), 404, "not_found")
+    error_of(admin.post("/fiscal-periods/FY1999/actions/close"), 404, "not_found")
+    error_of(admin.post("/fiscal-periods/FY2026/actions/reopen", json={"reason": "x"}, headers={"If-Match": tag}),
+             412, "precondition_failed")
     resp = admin.post("/fiscal-periods/FY2026/actions/reopen", json={"reason": "a late invoice"})
     assert resp.status_code == 200 and conforms(resp.get_json(), "FiscalPeriod")["status"] == "active"
     error_of(admin.post("/fiscal-periods/FY2026/actions/reopen", json={"reason": "again"}), 422, "rule_violation")
