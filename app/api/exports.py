@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ..auth.models import Role
 from ..auth.permissions import ALL_ROLES, roles_required
+from ..errors import NotFound
 from ..exports import FORMATS
+from ..ids import parse_id
 from ..invoices.services import OPERATORS
 from .base import STRING, bp, operation, param, path_param, query_param, register_openapi
 
@@ -74,6 +76,8 @@ def _endpoint(name: str) -> str:
 
 def _add(name: str, roles) -> None:
     def view(fmt, **path):
+        if not all(map(parse_id, path.values())):
+            raise NotFound("No such " + ("fund." if "fund_id" in path else "run."))
         return page_views()[name](fmt=fmt, **path)
     view.__name__ = _endpoint(name)
     guarded = roles_required(*roles)(view)

@@ -21,6 +21,7 @@ from ..auth.permissions import institution_roles_required, require_institution_r
 from ..errors import InvalidInput, NotFound, RuleViolation
 from ..extensions import db
 from ..funds import services as funds
+from ..ids import parse_id
 from ..integrations import services as integrations
 from ..integrations.daily import TIME_LABELS, set_times
 from ..org.models import Institution, Library
@@ -34,9 +35,10 @@ ADMIN = (Role.ADMIN,)
 ROLES = tuple(r.value for r in Role)
 
 USER_IN = {
-    "username": Field("str", "1–64 characters without spaces; unique.", required=True, max_length=64),
+    "username": Field("str", "1–64 characters without spaces; unique.", required=True, max_length=64,
+                      schema={"pattern": r"^\S+$"}),
     "password": Field("str", "At least the installation's minimum length (12 by default), at most 256.",
-                      required=True, max_length=256),
+                      required=True, max_length=256, schema={"minLength": 12}),
     "full_name": Field("str", "The person's name.", default="", max_length=200),
     "email": Field("str", "E-mail address.", default="", max_length=200),
 }
@@ -53,8 +55,9 @@ ROLE_IN = {
                      nullable=True),
 }
 LIBRARY_IN = {
-    "code": Field("str", "1–20 characters without spaces; unique (kept in capitals).", required=True, max_length=20),
-    "name": Field("str", "A name.", required=True, max_length=200),
+    "code": Field("str", "1–20 characters without spaces; unique (kept in capitals).", required=True, max_length=20,
+                  schema={"pattern": r"^\s*\S+\s*$"}),
+    "name": Field("str", "A name.", required=True, max_length=200, schema={"pattern": r"\S"}),
 }
 LIBRARY_UPDATE = {"address": Field("str", "Delivery address printed on its orders; empty: the institution's.",
                                    max_length=1000)}
@@ -68,8 +71,9 @@ INSTITUTION_UPDATE = {
                    max_length=5) for name, label in TIME_LABELS.items()},
 }
 FUND_TYPE_IN = {
-    "code": Field("str", "1–20 characters without spaces; unique (kept in capitals).", required=True, max_length=20),
-    "name": Field("str", "A name.", required=True, max_length=100),
+    "code": Field("str", "1–20 characters without spaces; unique (kept in capitals).", required=True, max_length=20,
+                  schema={"pattern": r"^\s*\S+\s*$"}),
+    "name": Field("str", "A name.", required=True, max_length=100, schema={"pattern": r"\S"}),
 }
 ERP_PERIOD_IN = {
     "fiscal_period": Field("str", "The fiscal period's code.", required=True),
@@ -94,7 +98,8 @@ def user_json(user: User) -> dict:
 
 
 def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user_id = parse_id(user_id)
+    user = db.session.get(User, user_id) if user_id else None
     if user is None:
         raise NotFound("No such user.")
     return user
@@ -295,6 +300,7 @@ def patch_erp_fiscal_periods():
 # -- OpenAPI -----------------------------------------------------------------------------------
 
 _ADMIN = "an institution-wide admin (a library-scoped one: 403)"
+_KEY_NOTE = "422 (code idempotency_key_reused): the Idempotency-Key was used for another request."
 ROLE_ENUM = {"type": "string", "enum": list(ROLES)}
 
 register_openapi(
@@ -343,7 +349,7 @@ register_openapi(
             "get": operation("listUsers", "Users with their roles, by user name", _ADMIN,
                              ("200", "UserList", "The users.")),
             "post": operation("createUser", "Create a user", _ADMIN, ("201", "User", "Created (Location: the user)."),
-                              ("400", "409"), body="UserInput", location="The user's URL.", idempotent=True),
+                              ("400", "409", "422"), body="UserInput", note=_KEY_NOTE, location="The user's URL.", idempotent=True),
         },
         "/api/v1/users/{user_id}": {
             "parameters": [param("UserId")],
@@ -357,9 +363,9 @@ register_openapi(
         "/api/v1/users/{user_id}/roles": {
             "parameters": [param("UserId")],
             "post": operation("addUserRole", "Give a user a role, institution-wide or for one library", _ADMIN,
-                              ("201", "User", "The user with the new role."), ("400", "404", "409"),
+                              ("201", "User", "The user with the new role."), ("400", "404", "409", "422"),
                               body="RoleAssignmentInput", location="The user's URL.", idempotent=True,
-                              note="409: the user has that role for that scope already."),
+                              note="409: the user has that role for that scope already. " + _KEY_NOTE),
         },
         "/api/v1/users/{user_id}/roles/{assignment_id}": {
             "parameters": [param("UserId"), param("AssignmentId")],
@@ -370,8 +376,8 @@ register_openapi(
             "get": operation("listLibraries", "Libraries with their delivery addresses", _ADMIN,
                              ("200", "LibraryList", "The libraries.")),
             "post": operation("createLibrary", "Add a library", _ADMIN,
-                              ("201", "Library", "Created (Location: the library)."), ("400", "409"),
-                              body="LibraryInput", location="The library's URL.", idempotent=True),
+                              ("201", "Library", "Created (Location: the library)."), ("400", "409", "422"),
+                              body="LibraryInput", note=_KEY_NOTE, location="The library's URL.", idempotent=True),
         },
         "/api/v1/libraries/{library_code}": {
             "parameters": [param("LibraryCode")],
@@ -391,7 +397,7 @@ register_openapi(
         "/api/v1/fund-types": {
             "get": operation("listFundTypes", "Fund types by code", _ADMIN, ("200", "FundTypeList", "The fund types.")),
             "post": operation("createFundType", "Add a fund type", _ADMIN, ("201", "FundType", "Created."),
-                              ("400", "409"), body="FundTypeInput", idempotent=True),
+                              ("400", "409", "422"), body="FundTypeInput", note=_KEY_NOTE, idempotent=True),
         },
         "/api/v1/erp/fiscal-periods": {
             "get": operation("getErpFiscalPeriods", "The ERP's numbers of the fiscal periods", _ADMIN,

@@ -17,6 +17,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..funds import rollover, rollover_report, rollover_rules, runs
 from ..funds.models import FiscalPeriod
+from ..ids import parse_id
 from ..integrations.models import JobRun
 from ..ledger.rollover import ALLOCATION_MODES, CARRY_MODES, ENCUMBRANCE_BASES
 from .base import (INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, by_code, check_match, input_schema,
@@ -197,7 +198,7 @@ def get_rollover_run(rollover_run_id):
     """A rollover run (started on the closure page, or by the CLI): its progress, then its outcome and
     the rollover it made or undid."""
     _admin_reads("read rollover runs")
-    run = db.session.get(JobRun, rollover_run_id)
+    run = db.session.get(JobRun, rollover_run_id) if parse_id(rollover_run_id) else None
     if run is None or run.job not in runs.JOBS:
         raise NotFound(f"No rollover run {rollover_run_id}.")
     return one(run, run_json)

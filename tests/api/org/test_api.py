@@ -190,3 +190,21 @@ def test_erp_fiscal_period_numbers(world, api):
              412, "precondition_failed")
     cleared = admin.change("patch", path, {"periods": [{"fiscal_period": "FY2027", "erp_id": None}]})
     assert numbers(cleared.get_json()) == [("FY2027", None), ("FY2026", 27)]
+
+
+def test_creating_with_an_idempotency_key_replays(world, api):
+    admin = api("admin")
+    for path, body in (("/users", {"username": "once", "password": NEW_PASSWORD}),
+                       ("/libraries", {"code": "ONCE", "name": "Once"}),
+                       ("/fund-types", {"code": "ONCE", "name": "Once"}),
+                       (f"/users/{world.users['viewer']}/roles", {"role": "purchasing_operator"})):
+        first = admin.post(path, json=body, headers={"Idempotency-Key": "k-" + path})
+        assert first.status_code == 201, (path, first.get_json())
+        again = admin.post(path, json=body, headers={"Idempotency-Key": "k-" + path})
+        assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true", path
+        assert again.get_json() == first.get_json()
+        other = {**body, "name" if "name" in body else "role": "Other" if "name" in body else "viewer"}
+        error_of(admin.post(path, json=other, headers={"Idempotency-Key": "k-" + path}), 422,
+                 "idempotency_key_reused")
+    error_of(admin.post("/users/999999999999999999999/roles", json={"role": "viewer"}), 404, "not_found")
+    error_of(admin.get("/users/999999999999999999999"), 404, "not_found")
