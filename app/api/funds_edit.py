@@ -18,6 +18,7 @@ from ..auth.permissions import can_manage_money, institution_roles_required, rol
 from ..errors import Forbidden
 from ..funds import closing
 from ..funds import services as funds
+from ..funds.models import FiscalPeriod
 from .base import (READ, STRING, bp, by_code, check_match, input_schema, one, operation, param, patch_schema,
                    path_param, register_openapi, saved)
 from .funds import FISCAL_PERIOD_IN, LEDGER_IN, MANAGE, _libraries, fiscal_period_json, ledger_json
@@ -41,7 +42,7 @@ def _as_input(data: dict, spec: dict) -> dict:
 # -- fiscal periods ----------------------------------------------------------------------------
 
 def _period(period_code: str):
-    return by_code(funds.FiscalPeriod, period_code, "fiscal period")
+    return by_code(FiscalPeriod, period_code, "fiscal period")
 
 
 @bp.get("/fiscal-periods/<period_code>")
