@@ -1,8 +1,8 @@
-"""API v1: the ERP's number of each fiscal period, and the settings of an integration profile beyond
-its sections — who is told when a run ends, the invoice export's campus stylesheet (with its
-preview on an export file), the payment confirmation format — and the failed order exports queued
-again. Same rules as
-:mod:`app.api.integrations` (institution administrators, the pages' services)."""
+"""API v1: the settings of an integration profile beyond its sections — who is told when a run ends,
+the invoice export's campus stylesheet (with its preview on an export file), the payment
+confirmation format — and the failed order exports queued again. Same rules as
+:mod:`app.api.integrations` (institution administrators, the pages' services). The ERP's fiscal
+period numbers are in :mod:`app.api.org`."""
 from __future__ import annotations
 
 from flask import current_app
@@ -13,60 +13,16 @@ from ..auth.permissions import institution_roles_required
 from ..errors import InvalidInput
 from ..extensions import db
 from ..idempotency import idempotent
-from ..funds import services as funds
-from ..funds.models import FiscalPeriod
 from ..integrations import payment_format, stylesheets
-from ..integrations import services as integrations
-from ..integrations.models import FiscalPeriodMapping
 from ..integrations.formats import xslt
 from ..integrations.formats.payment_csv import DECIMAL_MARKS, FIELDS, SEPARATORS, CsvMapping
 from ..integrations.order_export import rerun_failed_orders
 from ..notifications.job_mail import set_recipients
 from ..notifications.models import NOTIFY_WHEN
-from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_STRING, STRING, bp, by_code, check_match, input_schema,
-                   list_of, object_schema, one, operation, param, patch_schema, path_param, register_openapi, saved)
+from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_STRING, STRING, bp, check_match, input_schema,
+                   list_of, object_schema, one, operation, param, patch_schema, register_openapi, saved)
 from .integrations import ADMIN, ADMIN_TEXT, institution_admin, page_field, profile_of
 from .serializers import Field, read_body, read_patch, timestamp
-
-
-# -- the ERP's fiscal period numbers (FISCAL_PERIOD_ID of allocation files) -----------------------
-
-MAPPING_UPDATE = {
-    "erp_id": Field("int", "The ERP's number for the fiscal period (0–999999), unique; null: none.", nullable=True,
-                    schema={"minimum": 0, "maximum": 999999}),
-}
-
-
-def mapping_json(period) -> dict:
-    found = db.session.scalar(db.select(FiscalPeriodMapping).filter_by(fiscal_period_id=period.id))
-    return {"fiscal_period": period.code, "erp_id": found.erp_id if found else None}
-
-
-def _period(code: str):
-    return by_code(FiscalPeriod, code, "fiscal period")
-
-
-@bp.get("/erp/fiscal-periods")
-@institution_admin
-def list_erp_fiscal_periods():
-    """Every fiscal period with the ERP's number for it (null: none yet)."""
-    return {"items": [mapping_json(p) for p in funds.fiscal_periods()]}
-
-
-@bp.get("/erp/fiscal-periods/<fiscal_period_code>")
-@institution_admin
-def get_erp_fiscal_period(fiscal_period_code):
-    return one(_period(fiscal_period_code), mapping_json)
-
-
-@bp.patch("/erp/fiscal-periods/<fiscal_period_code>")
-@institution_roles_required(*ADMIN)
-def patch_erp_fiscal_period(fiscal_period_code):
-    period = _period(fiscal_period_code)
-    check_match(period, mapping_json)
-    body = read_patch(MAPPING_UPDATE, {"erp_id": mapping_json(period)["erp_id"]})
-    integrations.set_fiscal_period_mapping(current_user, period, body["erp_id"])
-    return saved(period, mapping_json)
 
 
 # -- who is told when a run ends ------------------------------------------------------------------
@@ -245,12 +201,6 @@ def rerun_failed_erp_orders(profile_code):
 
 register_openapi(
     schemas={
-        "ErpFiscalPeriod": object_schema({"fiscal_period": {**STRING, "description": "Our fiscal period's code."},
-                                          "erp_id": {"type": ["integer", "null"],
-                                                     "description": "The ERP's number for it (FISCAL_PERIOD_ID)."}},
-                                         "The ERP's number for one of our fiscal periods."),
-        "ErpFiscalPeriodList": list_of("ErpFiscalPeriod"),
-        "ErpFiscalPeriodPatch": patch_schema(MAPPING_UPDATE, "The ERP's number."),
         "ErpNotifications": object_schema({"profile": STRING, "notify_when": {"type": "string",
                                                                               "enum": list(NOTIFY_WHEN)},
                                            "recipients": {"type": "array", "items": STRING}},
@@ -289,21 +239,7 @@ register_openapi(
         "ErpRequeued": object_schema({"profile": STRING, "queued": {**INTEGER, "description": "Failed order exports "
                                                                                               "queued again."}}),
     },
-    parameters={"ErpFiscalPeriodCode": path_param("fiscal_period_code", "The fiscal period's code.", STRING)},
     paths={
-        "/api/v1/erp/fiscal-periods": {
-            "get": operation("listErpFiscalPeriods", "The ERP's number of each fiscal period", ADMIN_TEXT,
-                             ("200", "ErpFiscalPeriodList", "Every fiscal period.")),
-        },
-        "/api/v1/erp/fiscal-periods/{fiscal_period_code}": {
-            "parameters": [param("ErpFiscalPeriodCode")],
-            "get": operation("getErpFiscalPeriod", "The ERP's number of one fiscal period", ADMIN_TEXT,
-                             ("200", "ErpFiscalPeriod", "It."), ("404",), etag=True),
-            "patch": operation("patchErpFiscalPeriod", "Give a fiscal period its ERP number (or none)", ADMIN_TEXT,
-                               ("200", "ErpFiscalPeriod", "Saved."), ("400", "404", "409"),
-                               body="ErpFiscalPeriodPatch", if_match="required",
-                               note="A number another period has is refused (409): give that one another first."),
-        },
         "/api/v1/erp/profiles/{profile_code}/notifications": {
             "parameters": [param("ErpProfileCode")],
             "get": operation("getErpNotifications", "Who is told when the profile's runs end", ADMIN_TEXT,

@@ -131,11 +131,7 @@ def search():
     q = (request.args.get("q") or "").strip()
     found = []
     if q:
-        like = f"%{q}%"
-        found = db.session.scalars(
-            funds.visible_funds(current_user).where(
-                Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like))
-            .order_by(Fund.fiscal_period_id.desc(), Fund.code).limit(100)).all()
+        found = db.session.scalars(funds.search_funds(current_user, q)).all()
     return render("funds/search.html", q=q, funds=found)
 
 

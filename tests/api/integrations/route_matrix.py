@@ -13,7 +13,7 @@ _ENDPOINTS = (
     "get_erp_section", "patch_erp_section", "activate_erp_section", "deactivate_erp_section", "run_erp_section",
     "get_erp_notifications", "patch_erp_notifications", "get_erp_stylesheet", "patch_erp_stylesheet",
     "get_erp_payment_format", "patch_erp_payment_format", "rerun_failed_erp_orders", "list_erp_export_files",
-    "preview_erp_stylesheet", "list_erp_fiscal_periods", "get_erp_fiscal_period", "patch_erp_fiscal_period",
+    "preview_erp_stylesheet",
     "list_erp_runs", "list_running_erp_runs", "list_scheduled_erp_runs", "get_erp_run", "list_erp_run_events",
     "get_erp_run_report",
     "list_erp_allowed_servers", "add_erp_allowed_server", "get_erp_allowed_server", "remove_erp_allowed_server",
@@ -23,7 +23,7 @@ API_INSTITUTION_WIDE = {f"api.{name}" for name in (
     "create_erp_connection", "patch_erp_connection", "delete_erp_connection",
     "create_erp_profile", "patch_erp_profile", "delete_erp_profile", "patch_erp_section",
     "patch_erp_notifications", "patch_erp_stylesheet", "patch_erp_payment_format", "rerun_failed_erp_orders",
-    "add_erp_allowed_server", "remove_erp_allowed_server", "patch_erp_fiscal_period")}
+    "add_erp_allowed_server", "remove_erp_allowed_server")}
 
 
 def url_args(world) -> dict:

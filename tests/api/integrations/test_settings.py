@@ -332,27 +332,3 @@ def test_stylesheet_preview_and_export_files(app, world, admin, tmp_path):
              404, "not_found")
     error_of(admin.post(url, json={"source": "batch-99999999999999999999"}), 404, "not_found")
     error_of(admin.post("/erp/profiles/NOPE/stylesheet/actions/preview", json={"source": "sample"}), 404, "not_found")
-
-
-def test_the_erps_fiscal_period_numbers(app, world, admin):
-    listed = conforms(admin.get("/erp/fiscal-periods").get_json(), "ErpFiscalPeriodList")
-    assert listed["items"] == [{"fiscal_period": "FY2026", "erp_id": None}]
-    admin.post("/fiscal-periods", json={"code": "FY2027", "name": "2027", "start_date": "2027-01-01",
-                                        "end_date": "2027-12-31"})
-    path = "/erp/fiscal-periods/FY2026"
-    done = admin.change("patch", path, {"erp_id": 26})
-    assert done.status_code == 200 and conforms(done.get_json(), "ErpFiscalPeriod") == {"fiscal_period": "FY2026",
-                                                                                        "erp_id": 26}
-    assert conforms(admin.get(path).get_json(), "ErpFiscalPeriod")["erp_id"] == 26
-    taken = error_of(admin.change("patch", "/erp/fiscal-periods/FY2027", {"erp_id": 26}), 409, "duplicate")
-    assert "FY2026" in taken["message"]
-    assert error_of(admin.change("patch", path, {"erp_id": 1_000_000}), 400, "invalid")["field"] == "erp_id"
-    error_of(admin.change("patch", path, {"erp_id": "26"}), 400, "invalid")
-    _versions_are_checked(admin, path, {"erp_id": 1})
-    error_of(admin.get("/erp/fiscal-periods/FY1999"), 404, "not_found")
-    error_of(admin.patch("/erp/fiscal-periods/FY1999", json={"erp_id": 1}, headers={"If-Match": "*"}), 404,
-             "not_found")
-    assert admin.change("patch", path, {"erp_id": None}).get_json()["erp_id"] is None
-    assert admin.change("patch", "/erp/fiscal-periods/FY2027", {"erp_id": 26}).get_json()["erp_id"] == 26
-    assert [(m["fiscal_period"], m["erp_id"]) for m in admin.get("/erp/fiscal-periods").get_json()["items"]] == \
-        [("FY2027", 26), ("FY2026", None)]
