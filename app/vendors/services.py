@@ -246,6 +246,22 @@ def _child(model, vendor: Vendor, child_id, what: str):
     return row
 
 
+def get_account(vendor: Vendor, code: str) -> VendorAccount:
+    """The vendor's account with this code (NotFound when it has none)."""
+    account = next((a for a in vendor.accounts if a.code == code), None)
+    if account is None:
+        raise NotFound(f"Vendor {vendor.code} has no account {code}.")
+    return account
+
+
+def get_address(vendor: Vendor, address_id) -> VendorAddress:
+    return _child(VendorAddress, vendor, address_id, "address")
+
+
+def get_contact(vendor: Vendor, contact_id) -> VendorContact:
+    return _child(VendorContact, vendor, contact_id, "contact")
+
+
 def _account_fields(account, vendor, code, description, financial_sys_code, status, order_channel=None):
     code = (code or "").strip()
     if not code or len(code) > 40 or any(c.isspace() for c in code):
