@@ -8,7 +8,7 @@ refused (400, naming the part and its line) and nothing is saved. A kind has no 
 first changed, so its version (ETag) is that of the kind as answered."""
 from __future__ import annotations
 
-from flask import make_response
+from flask import current_app, make_response
 from flask_login import current_user
 
 from ..auth.models import Role
@@ -18,7 +18,8 @@ from ..idempotency import idempotent
 from ..letters import KINDS, PARTS
 from ..letters import pdf as letter_pdf
 from ..letters.render import default_source
-from ..outgoing import templates
+from ..extensions import db
+from ..outgoing import runs, templates
 from .base import (BOOLEAN, NULLABLE_MOMENT, NULLABLE_STRING, STRING, bp, input_schema, list_of, match,
                    object_schema, one, operation, param, patch_schema, path_param, register_openapi, saved)
 from .serializers import Field, read_body, read_patch, timestamp
@@ -142,6 +143,22 @@ _letter_action("preview_letter_pdf", "preview_pdf", PREVIEW_IN, _preview_pdf, ke
 _letter_action("send_test_letter", "send_test", PREVIEW_IN, _send_test)
 
 
+# -- sending the waiting letters now (Monitor Jobs' button) ---------------------------------------
+
+@bp.post("/outgoing/actions/send_now")
+@institution_roles_required(Role.ADMIN)
+def send_waiting_letters():
+    """A delivery run in the background, as Monitor Jobs' "Send waiting letters now" starts it (awaited
+    when background runs are off, ``OUTGOING_KICK`` False)."""
+    read_body({}, optional=True)
+    db.session.commit()   # end this request's transaction: on SQLite it would hold the lock the run needs
+    thread = runs.in_background(current_app._get_current_object(), trigger="manual")
+    done = not current_app.config.get("OUTGOING_KICK", True)
+    if done:
+        thread.join(timeout=120)
+    return {"done": done, "letters": runs.waiting()}
+
+
 # -- OpenAPI -----------------------------------------------------------------------------------
 
 _ROLES = "admin of the whole institution"
@@ -170,11 +187,23 @@ register_openapi(
         "LetterPreviewInput": input_schema(PREVIEW_IN, "The parts to try; those not sent are the ones in use."),
         "LetterPreview": object_schema({"kind": STRING, "subject": STRING, "body_html": STRING, "pdf_html": STRING},
                                        "The letter the parts make with the demo data."),
+        "LettersSending": object_schema({
+            "done": {"type": "boolean", "description": "Whether the run ended before this answer (false: it goes on "
+                                                       "in the background; Monitor Jobs shows it)."},
+            "letters": {"type": "object", "additionalProperties": {"type": "integer"},
+                        "description": "The letters to vendors by status (queued, sending, sent, failed, ...)."}}),
+        "SendNowInput": {"type": "object", "additionalProperties": False, "properties": {},
+                         "description": "Nothing to give."},
         "LetterTestSent": object_schema({"kind": STRING, "sent_to": {"type": "string",
                                                                      "description": "Your e-mail address."}}),
     },
     parameters={"LetterKind": path_param("letter", "The kind of letter.", {"type": "string", "enum": list(KINDS)})},
     paths={
+        "/api/v1/outgoing/actions/send_now": {
+            "post": operation("sendWaitingLetters", "Send the waiting letters to vendors now (a delivery run)", _ROLES,
+                              ("200", "LettersSending", "The run started (or ended)."), ("400",), body="SendNowInput",
+                              body_required=False),
+        },
         "/api/v1/letters": {
             "get": operation("listLetters", "The kinds of letter to vendors with their templates", _ROLES,
                              ("200", "LetterList", "Every kind.")),

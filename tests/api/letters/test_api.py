@@ -142,6 +142,27 @@ def test_send_test_to_oneself(world, api, mail_folder):
     assert saved_row("claim") is None
 
 
+# -- sending the waiting letters now -------------------------------------------------------------
+
+@pytest.mark.committing
+def test_send_now_delivers_the_waiting_letters(app, world, api, tmp_path, admin_a):
+    from tests.outgoing.conftest import queued
+    from tests.orders.helpers import make_vendors
+    app.config.update(LETTER_FOLDER=str(tmp_path / "letters"), MAIL_CATCH_ALL_FOLDER=str(tmp_path / "mail"),
+                      MAIL_SERVER="", OUTGOING_KICK=False)
+    message = queued(make_vendors(world).eur)
+    error_of(api("admin-a").post("/outgoing/actions/send_now"), 403, "forbidden")
+    error_of(api("admin").post("/outgoing/actions/send_now", json={"now": True}), 400, "invalid")
+    db.session.expire_all()
+    assert db.session.get(type(message), message.id).status == "queued"
+    resp = api("admin").post("/outgoing/actions/send_now")
+    assert resp.status_code == 200, resp.get_json()
+    assert conforms(resp.get_json(), "LettersSending") == {"done": True, "letters": {"sent": 1}}
+    db.session.expire_all()
+    assert db.session.get(type(message), message.id).status == "sent"
+    assert len(list((tmp_path / "mail").iterdir())) == 1
+
+
 def test_roles_follow_the_matrix(app, world, api):
     requests = {
         "api.list_letters": ("get", "/letters", None),
@@ -151,6 +172,7 @@ def test_roles_follow_the_matrix(app, world, api):
            for action in ("reset", "activate", "deactivate", "send_test")},
         "api.preview_letter": ("post", "/letters/po/actions/preview", {"surprise": 1}),
         "api.preview_letter_pdf": ("post", "/letters/po/actions/preview_pdf", {"surprise": 1}),
+        "api.send_waiting_letters": ("post", "/outgoing/actions/send_now", {"surprise": 1}),
     }
     walk_roles(api, API_MATRIX, requests, allowed=(200, 400, 428))
     assert saved_row() is None
