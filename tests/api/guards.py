@@ -1,6 +1,6 @@
 """Checks shared by the API tests of inventory, vendors' parts, letters and notifications: a change
-that needs If-Match (428 without it, 412 with a stale one, nothing changed either way), and the
-role × route walk over a domain's API_MATRIX."""
+that needs If-Match (428 without it, 412 with a stale one, nothing changed either way), a 304 for
+an ETag still current, and the role × route walk over a domain's API_MATRIX."""
 from __future__ import annotations
 
 from app.auth.models import Role
@@ -22,6 +22,12 @@ def needs_if_match(client, method: str, path: str, json=None, read: str | None =
     error_of(send(path, json=json), 428, "precondition_required")
     error_of(send(path, json=json, headers={"If-Match": STALE}), 412, "precondition_failed")
     assert client.etag(read) == before
+
+
+def not_modified(client, url) -> bool:
+    """A GET with the ETag just read as If-None-Match: 304, no body."""
+    resp = client.get(url, headers={"If-None-Match": client.etag(url)})
+    return resp.status_code == 304 and resp.get_data() == b""
 
 
 def stale_action(client, path: str, json=None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.inventory.models import BibRecord, Holding, Item, WorkOrder
-from tests.api.guards import needs_if_match, stale_action, walk_roles
+from tests.api.guards import needs_if_match, not_modified, stale_action, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.inventory.route_matrix import API_MATRIX
 from tests.conftest import TODAY
@@ -66,6 +66,7 @@ def test_holding_and_item_add_read_receive(world, stock, api, buyer_a):
             holding["bib_record_id"]) == ("LIBA", "REF", "", [], stock.record.id)
     assert resp.headers["Location"] == f"/api/v1/holdings/{holding['id']}"
     assert conforms(client.get(f"/holdings/{holding['id']}").get_json(), "Holding") == holding
+    assert not_modified(client, f"/holdings/{holding['id']}")
 
     resp = client.post(f"/holdings/{holding['id']}/items", json={"barcode": "A0100", "enumeration": "v.2"})
     assert resp.status_code == 201, resp.get_json()
@@ -73,6 +74,7 @@ def test_holding_and_item_add_read_receive(world, stock, api, buyer_a):
     assert (item["barcode"], item["status"], item["received_date"]) == ("A0100", "not_in_place", None)
     assert resp.headers["Location"] == f"/api/v1/items/{item['id']}"
     assert api("viewer").get(f"/items/{item['id']}").get_json() == item
+    assert not_modified(client, f"/items/{item['id']}")
     no_barcode = client.post(f"/holdings/{holding['id']}/items", json={})
     assert no_barcode.status_code == 201 and no_barcode.get_json()["barcode"] is None
 
@@ -140,6 +142,7 @@ def test_bind_list_complete_and_scan(world, api, buyer_a):
     assert count(Item) == 1   # the bound items are gone: the new one stays
     url = f"/work-orders/{wo['id']}"
     assert conforms(api("viewer").get(url).get_json(), "WorkOrder") == wo
+    assert not_modified(client, url)
     listed = conforms(api("viewer").get("/work-orders?status=open").get_json(), "WorkOrderPage")
     assert [w["id"] for w in listed["items"]] == [wo["id"]] and listed["total"] == 1
     assert api("viewer").get("/work-orders?status=done").get_json()["total"] == 0

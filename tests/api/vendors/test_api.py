@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.vendors import services as vs
 from app.vendors.models import ExchangeRate, VendorAccount, VendorAddress, VendorContact
-from tests.api.guards import needs_if_match, walk_roles
+from tests.api.guards import needs_if_match, not_modified, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.vendors.route_matrix import API_MATRIX
 
@@ -41,6 +41,7 @@ def test_accounts_add_read_set_channel_remove(world, acme, api):
     assert resp.headers["Location"] == "/api/v1/vendors/ACME/accounts/BOOKS"
     got = api("viewer").get("/vendors/ACME/accounts/BOOKS")
     assert got.get_json() == resp.get_json() and got.headers["ETag"] == resp.headers["ETag"]
+    assert not_modified(api("viewer"), "/vendors/ACME/accounts/BOOKS")
     vendor = conforms(client.get("/vendors/ACME").get_json(), "Vendor")
     assert [a["code"] for a in vendor["accounts"]] == ["BOOKS", "MAIN"]
 
@@ -115,6 +116,7 @@ def test_addresses_add_read_remove(world, acme, api):
     assert resp.headers["Location"] == f"/api/v1/vendors/ACME/addresses/{address['id']}"
     assert conforms(api("viewer").get(f"/vendors/ACME/addresses/{address['id']}").get_json(),
                     "VendorAddress") == address
+    assert not_modified(client, f"/vendors/ACME/addresses/{address['id']}")
     assert [a["preferred"] for a in client.get("/vendors/ACME").get_json()["addresses"]] == [False, True]
     assert client.change("delete", f"/vendors/ACME/addresses/{address['id']}").status_code == 204
     error_of(client.get(f"/vendors/ACME/addresses/{address['id']}"), 404, "not_found")
@@ -156,6 +158,7 @@ def test_contacts_add_set_roles_remove_by_a_library_buyer(world, acme, api, buye
     assert done.status_code == 200 and conforms(done.get_json(), "VendorContact")["roles"] == ["payment"]
     assert done.get_json()["name"] == "Cy Claims"
     assert api("viewer").get(url).get_json() == done.get_json()
+    assert not_modified(client, url)
     assert client.change("delete", url).status_code == 204
     error_of(client.get(url), 404, "not_found")
     assert count(VendorContact) == 1
