@@ -14,8 +14,8 @@ from ..extensions import db
 from ..idempotency import idempotent
 from ..vendors import services as vendors
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, PARAMETERS, READ, STATUS, STRING, bp, check_match,
-                   commit, deleted, input_schema, list_of, object_schema, one, operation, param, patch_schema,
-                   path_param, query_param, ref, register_openapi, saved)
+                   choice_arg, commit, deleted, input_schema, list_of, object_schema, one, operation, param,
+                   patch_schema, path_param, query_param, ref, register_openapi, saved)
 from .serializers import Field, parse_percent, read_body, read_patch
 
 VENDOR_IN = {
@@ -32,6 +32,12 @@ VENDOR_IN = {
     "vat_percent": Field("decimal", "The VAT percent a governmental vendor collects (decimal string).",
                          nullable=True),
     "notes": Field("str", "Free notes.", default=""),
+    "order_channel": Field("enum", "How orders, cancellations and claims reach the vendor (an account may use "
+                                   "another).", default="none", choices=tuple(vendors.ORDER_CHANNELS)),
+    "edi_enabled": Field("bool", "Whether the vendor exchanges EDI messages.", default=False),
+    "edi_vendor_id": Field("str", "The vendor's EDI ID (SAN or EAN); needed for EDI.", default="", max_length=50),
+    "edi_id_qualifier": Field("str", "The EDI ID qualifier.", default="", max_length=10),
+    "edi_folder": Field("str", "The vendor's EDI folder.", default="", max_length=200),
 }
 VENDOR_UPDATE = {k: v for k, v in VENDOR_IN.items() if k != "code"}
 RATE_IN = {
@@ -43,7 +49,7 @@ RATE_IN = {
 
 
 def _fields(body, vendor=None) -> vendors.VendorFields:
-    """The vendor's fields from ``body``; those the API does not carry (EDI) stay as ``vendor`` has them."""
+    """The vendor's fields from ``body`` (the vendor form's, EDI included)."""
     vat = parse_percent(body["vat_percent"], "vat_percent") if body["vat_percent"] is not None else None
     fields = vendors.VendorFields.of(vendor) if vendor is not None else vendors.VendorFields()
     fields.name, fields.status, fields.currency = body["name"], body["status"], body["currency"]
@@ -51,6 +57,9 @@ def _fields(body, vendor=None) -> vendors.VendorFields:
     fields.national_tax_id, fields.liable_for_vat = body["national_tax_id"], body["liable_for_vat"]
     fields.governmental_vendor, fields.is_governmental = body["governmental_vendor"], body["is_governmental"]
     fields.vat_percent, fields.notes = vat, body["notes"]
+    fields.order_channel, fields.edi_enabled, fields.edi_vendor_id = (body["order_channel"], body["edi_enabled"],
+                                                                      body["edi_vendor_id"])
+    fields.edi_id_qualifier, fields.edi_folder = body["edi_id_qualifier"], body["edi_folder"]
     return fields
 
 
@@ -67,6 +76,8 @@ def vendor_json(v) -> dict:
             "governmental_vendor": v.governmental_vendor.code if v.governmental_vendor else None,
             "is_governmental": v.is_governmental,
             "vat_percent": f"{v.vat_percent:f}" if v.vat_percent is not None else None, "notes": v.notes,
+            "order_channel": v.order_channel, "edi_enabled": v.edi_enabled, "edi_vendor_id": v.edi_vendor_id,
+            "edi_id_qualifier": v.edi_id_qualifier, "edi_folder": v.edi_folder,
             "accounts": [account_json(a) for a in v.accounts],
             "addresses": [address_json(a) for a in v.addresses],
             "contacts": [contact_json(c) for c in v.contacts]}
@@ -93,8 +104,11 @@ def rate_json(r) -> dict:
 @bp.get("/vendors")
 @roles_required(*READ)
 def list_vendors():
-    rows = db.session.scalars(db.select(vendors.Vendor).order_by(vendors.Vendor.code)).all()
-    return {"items": [vendor_json(v) for v in rows]}
+    """The vendors list's filters and sort (the page's query), every vendor at once."""
+    q = request.args.get("q", "").strip()
+    status = choice_arg("status", ("active", "inactive"))
+    sort = choice_arg("sort", tuple(vendors.VENDOR_SORTS)) or "code"
+    return {"items": [vendor_json(v) for v in db.session.scalars(vendors.vendors_query(q, status, sort))]}
 
 
 @bp.post("/vendors")
@@ -153,14 +167,13 @@ def create_rate():
 # (by code) and addresses are the institution's (the role held for the whole institution), contacts
 # any buyer's.
 
-CHANNELS = tuple(vendors.ORDER_CHANNELS)
 ACCOUNT_IN = {
     "code": Field("str", "1–40 characters without spaces; unique for the vendor.", required=True, max_length=40),
     "description": Field("str", "A description.", default="", max_length=200),
     "financial_sys_code": Field("str", "Code in the financial system.", default="", max_length=50),
     "status": Field("enum", "Active or inactive.", default="active", choices=("active", "inactive")),
     "order_channel": Field("enum", "How orders on this account reach the vendor; null: the vendor's channel.",
-                           nullable=True, choices=CHANNELS),
+                           nullable=True, choices=tuple(vendors.ORDER_CHANNELS)),
 }
 ACCOUNT_PATCH = {"order_channel": ACCOUNT_IN["order_channel"]}
 ADDRESS_IN = {
@@ -336,6 +349,8 @@ register_openapi(
             "governmental_vendor": {"type": ["string", "null"], "description": "The governmental vendor's code."},
             "is_governmental": BOOLEAN,
             "vat_percent": {"type": ["string", "null"], "description": "Decimal string."}, "notes": STRING,
+            "order_channel": {"type": "string", "enum": list(vendors.ORDER_CHANNELS)}, "edi_enabled": BOOLEAN,
+            "edi_vendor_id": STRING, "edi_id_qualifier": STRING, "edi_folder": STRING,
             "accounts": {"type": "array", "items": ref("VendorAccount")},
             "addresses": {"type": "array", "items": ref("VendorAddress")},
             "contacts": {"type": "array", "items": ref("VendorContact")}}),
@@ -352,10 +367,16 @@ register_openapi(
     parameters={
         "VendorCode": path_param("code", "The vendor's code.", STRING),
         "CurrencyFilter": query_param("currency", STRING, "Only rates of this currency."),
+        "VendorQuery": query_param("q", STRING, "Only vendors with this in their code or name (case-insensitive)."),
+        "VendorStatusFilter": query_param("status", STATUS, "Only active, or only inactive, vendors."),
+        "VendorSort": query_param("sort", {"type": "string", "enum": list(vendors.VENDOR_SORTS), "default": "code"},
+                                  "The order; a leading minus reverses it."),
     },
     paths={
         "/api/v1/vendors": {
-            "get": operation("listVendors", "List vendors by code", "any role", ("200", "VendorList", "The vendors.")),
+            "get": operation("listVendors", "List vendors (by code, unless sorted otherwise)", "any role",
+                             ("200", "VendorList", "The vendors."), ("400",),
+                             params=("VendorQuery", "VendorStatusFilter", "VendorSort")),
             "post": operation("createVendor", "Create a vendor", _CREATE, ("201", "Vendor", "Created."),
                               ("400", "409", "422"), body="VendorInput"),
         },
@@ -422,7 +443,7 @@ register_openapi(
     schemas={
         "VendorAccount": object_schema({
             "code": STRING, "description": STRING, "financial_sys_code": STRING, "status": STATUS,
-            "order_channel": {"type": ["string", "null"], "enum": [*CHANNELS, None],
+            "order_channel": {"type": ["string", "null"], "enum": [*vendors.ORDER_CHANNELS, None],
                               "description": "null: orders go by the vendor's channel."}}),
         "VendorAddress": object_schema({
             "id": INTEGER, "line1": STRING, "line2": STRING, "city": STRING, "state": STRING, "postal_code": STRING,

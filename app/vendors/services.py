@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..auth.models import Role
 from ..auth.permissions import can_change_institution_data, has_any_role, require_institution_role
@@ -230,6 +230,22 @@ def _channel(value: str | None, field: str) -> str | None:
     if value is not None and value not in ORDER_CHANNELS:
         raise InvalidInput("Choose an order channel from the list.", field)
     return value
+
+
+VENDOR_SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
+                "-name": (Vendor.name.desc(), Vendor.code)}
+
+
+def vendors_query(q: str = "", status: str = "", sort: str = "code"):
+    """The vendors list's select: ``q`` in the code or the name (case-insensitive), of ``status``
+    (active, inactive; "": both), in the order ``sort`` (:data:`VENDOR_SORTS`)."""
+    query = select(Vendor)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like)))
+    if status:
+        query = query.where(Vendor.status == status)
+    return query.order_by(*VENDOR_SORTS[sort])
 
 
 def governmental_vendors() -> list[Vendor]:

@@ -30,6 +30,48 @@ def count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
+# -- the list's filters and sort (the vendors page's) -------------------------------------------
+
+def test_vendor_list_filters_and_sorts_as_the_page(world, acme, api):
+    admin = world.user("admin")
+    vs.create_vendor(admin, "ZED", vs.VendorFields(name="Acme Zed", currency="EUR", status="inactive"))
+    vs.create_vendor(admin, "BETA", vs.VendorFields(name="Beta", currency="USD"))
+    db.session.commit()
+    client = api("viewer")
+
+    def codes(query):
+        return [v["code"] for v in conforms(client.get("/vendors" + query).get_json(), "VendorList")["items"]]
+
+    assert codes("") == ["ACME", "BETA", "ZED"]
+    assert codes("?q=acme") == ["ACME", "ZED"] and codes("?q=acme&sort=-code") == ["ZED", "ACME"]
+    assert codes("?status=active&sort=-name") == ["BETA", "ACME"] and codes("?status=inactive") == ["ZED"]
+    assert error_of(client.get("/vendors?status=gone"), 400, "invalid")["field"] == "status"
+    assert error_of(client.get("/vendors?sort=currency"), 400, "invalid")["field"] == "sort"
+
+
+# -- the vendor's order channel and EDI details (the vendor form) -------------------------------
+
+def test_vendor_order_channel_and_edi(world, acme, api, buyer_a):
+    client = api("buyer")
+    vendor = conforms(client.get("/vendors/ACME").get_json(), "Vendor")
+    assert (vendor["order_channel"], vendor["edi_enabled"], vendor["edi_vendor_id"]) == ("none", False, "")
+    error = error_of(client.change("patch", "/vendors/ACME", json={"edi_enabled": True}), 400, "invalid")
+    assert error["field"] == "edi_vendor_id"
+    error_of(client.change("patch", "/vendors/ACME", json={"order_channel": "fax"}), 400, "invalid")
+    error = error_of(api("buyer-a").change("patch", "/vendors/ACME", json={"order_channel": "print"}), 403, "forbidden")
+    assert "order channel" in error["message"]
+    done = client.change("patch", "/vendors/ACME", json={"edi_enabled": True, "edi_vendor_id": "5012345678900",
+                                                         "edi_id_qualifier": "14", "edi_folder": "acme",
+                                                         "order_channel": "edi"})
+    assert done.status_code == 200, done.get_json()
+    body = conforms(done.get_json(), "Vendor")
+    assert (body["order_channel"], body["edi_enabled"], body["edi_vendor_id"], body["edi_id_qualifier"],
+            body["edi_folder"], body["name"]) == ("edi", True, "5012345678900", "14", "acme", "Acme")
+    # now an account may order by EDI too
+    done = client.change("patch", "/vendors/ACME/accounts/MAIN", json={"order_channel": "edi"})
+    assert done.status_code == 200 and done.get_json()["order_channel"] == "edi"
+
+
 # -- accounts ----------------------------------------------------------------------------------
 
 def test_accounts_add_read_set_channel_remove(world, acme, api):
