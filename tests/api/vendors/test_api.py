@@ -30,6 +30,30 @@ def count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
+# -- the vendor itself: each documented refusal ------------------------------------------------
+
+def test_vendor_create_and_update_refusals(world, acme, api):
+    client = api("admin")
+    body = {"code": "NEW", "name": "New", "currency": "EUR"}
+    error_of(client.post("/vendors", json={"name": "No code", "currency": "EUR"}), 400, "invalid")
+    error_of(client.post("/vendors", json=dict(body, currency="EURO")), 400, "invalid")
+    error_of(client.post("/vendors", json=dict(body, code="ACME")), 409, "duplicate")
+    error = error_of(client.post("/vendors", json=dict(body, governmental_vendor="ACME")), 422, "rule_violation")
+    assert error["field"] == "governmental_vendor" and "not marked" in error["message"]
+    put = {"name": "Acme", "currency": "EUR"}
+    tag = client.etag("/vendors/ACME")
+    error_of(client.put("/vendors/ACME", json={"currency": "EUR"}, headers={"If-Match": tag}), 400, "invalid")
+    error_of(client.put("/vendors/NOPE", json=put, headers={"If-Match": tag}), 404, "not_found")
+    error_of(client.put("/vendors/ACME", json=dict(put, governmental_vendor="ACME"), headers={"If-Match": tag}), 422,
+             "rule_violation")
+    error_of(client.patch("/vendors/ACME", json={"governmental_vendor": "ACME"}, headers={"If-Match": tag}), 422,
+             "rule_violation")
+    needs_if_match(client, "put", "/vendors/ACME", put)
+    needs_if_match(client, "patch", "/vendors/ACME", {"name": "X"})
+    assert client.etag("/vendors/ACME") == tag and count(vs.Vendor) == 1
+    error_of(client.get("/currency-rates?currency=EURO"), 400, "invalid")
+
+
 # -- the list's filters and sort (the vendors page's) -------------------------------------------
 
 def test_vendor_list_filters_and_sorts_as_the_page(world, acme, api):
