@@ -148,6 +148,7 @@ _READ = "any role; holdings outside your library scope are left out"
 _READ_ONE = "any role; outside your library scope it is not found"
 _EDIT_RECORDS = "admin or purchasing_operator"
 _EDIT_LIBRARY = "admin or purchasing_operator of the holding's library"
+_KEY_REUSED = "422: the Idempotency-Key was used for another request."
 _RECORD = {"id": INTEGER, "title": STRING, "author": STRING, "isbn": STRING, "issn": STRING, "publisher": STRING,
            "publication_date": STRING, "created_at": MOMENT}
 
@@ -188,8 +189,9 @@ register_openapi(
                              ("200", "BibRecordPage", "One page of records."), ("400",),
                              params=("BibRecordQuery", "Page", "BibRecordPerPage")),
             "post": operation("createBibRecord", "Create a bibliographic record", _EDIT_RECORDS,
-                              ("201", "BibRecordWithHoldings", "Created (Location: the record)."), ("400",),
-                              body="BibRecordInput", location="The new record's URL.", idempotent=True),
+                              ("201", "BibRecordWithHoldings", "Created (Location: the record)."), ("400", "422"),
+                              body="BibRecordInput", location="The new record's URL.", idempotent=True,
+                              note=_KEY_REUSED),
         },
         "/api/v1/bib-records/{id}": {
             "parameters": [param("BibRecordId")],
@@ -202,9 +204,9 @@ register_openapi(
         "/api/v1/bib-records/{id}/holdings": {
             "parameters": [param("BibRecordId")],
             "post": operation("createHolding", "Add a holding to a record", _EDIT_LIBRARY,
-                              ("201", "Holding", "Created (Location: the holding)."), ("400", "404"),
+                              ("201", "Holding", "Created (Location: the holding)."), ("400", "404", "422"),
                               body="HoldingInput", location="The new holding's URL.", idempotent=True,
-                              note="403: the library is not one whose inventory you may change."),
+                              note="403: the library is not one whose inventory you may change. " + _KEY_REUSED),
         },
         "/api/v1/holdings/{id}": {
             "parameters": [param("HoldingId")],
@@ -214,9 +216,9 @@ register_openapi(
         "/api/v1/holdings/{id}/items": {
             "parameters": [param("HoldingId")],
             "post": operation("createItem", "Add an item to a holding", _EDIT_LIBRARY,
-                              ("201", "Item", "Created (Location: the item)."), ("400", "404", "409"),
+                              ("201", "Item", "Created (Location: the item)."), ("400", "404", "409", "422"),
                               body="ItemInput", location="The new item's URL.", idempotent=True,
-                              note="409: the barcode is another item's."),
+                              note="409: the barcode is another item's. " + _KEY_REUSED),
         },
         "/api/v1/items/{id}": {
             "parameters": [param("ItemId")],

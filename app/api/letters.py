@@ -168,6 +168,8 @@ _PREVIEW_NOTE = ("The parts sent are rendered (the others as in use) with the de
 
 def _action(op_id: str, summary: str, ok: tuple, errors=("400", "404"), body: str | None = None, note: str = "",
             idempotent: bool = True) -> dict:
+    if idempotent and "422" not in errors:
+        errors, note = (*errors, "422"), f"{note} 422: the Idempotency-Key was used for another request.".strip()
     return {"parameters": [param("LetterKind")],
             "post": operation(op_id, summary, _ROLES, ok, errors, body=body, idempotent=idempotent,
                               body_required=False, note=note, if_match="optional")}

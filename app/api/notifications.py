@@ -86,6 +86,7 @@ def patch_notification_preferences():
 
 _ROLES = "any role; your own notifications only (another user's is not found)"
 _MODE = {"type": "string", "enum": list(MODES)}
+_KEY_REUSED = "422: the Idempotency-Key was used for another request."
 
 register_openapi(
     schemas={
@@ -124,15 +125,15 @@ register_openapi(
         },
         **{f"/api/v1/notifications/{{id}}/actions/{action}": {
             "parameters": [param("NotificationId")],
-            "post": operation(op_id, summary, _ROLES, ("200", "Notification", "The notification."), ("400", "404"),
-                              body="NotificationActionInput", idempotent=True, body_required=False,
-                              if_match="optional", note="The body is optional.")}
+            "post": operation(op_id, summary, _ROLES, ("200", "Notification", "The notification."),
+                              ("400", "404", "422"), body="NotificationActionInput", idempotent=True,
+                              body_required=False, if_match="optional", note="The body is optional. " + _KEY_REUSED)}
            for action, op_id, summary in (("read", "readNotification", "Mark a notification read"),
                                           ("unread", "unreadNotification", "Mark a notification unread"))},
         "/api/v1/notifications/actions/read_all": {
             "post": operation("readAllNotifications", "Mark all your notifications read", "any role",
-                              ("200", "NotificationsMarked", "Done."), ("400",), body="NotificationActionInput",
-                              body_required=False, idempotent=True),
+                              ("200", "NotificationsMarked", "Done."), ("400", "422"), body="NotificationActionInput",
+                              body_required=False, idempotent=True, note=_KEY_REUSED),
         },
         "/api/v1/me/notification-preferences": {
             "get": operation("getNotificationPreferences", "How you hear of each kind of notification by e-mail",

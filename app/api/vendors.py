@@ -402,6 +402,7 @@ register_openapi(
 _SHARED = "admin or purchasing_operator, held for the whole institution"
 _CONTACTS = "admin or purchasing_operator (a library-scoped one too)"
 _DELETED = ("204", None, "Deleted.")
+_KEY_REUSED = "422: the Idempotency-Key was used for another request."
 _UPLOAD = {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
@@ -433,8 +434,8 @@ def _sub(base: str, name: str, key_param: str, what: str, get_id: str, create: t
         f"/api/v1/vendors/{{code}}/{base}": {
             "parameters": [param("VendorCode")],
             "post": operation(create_id, f"Add a {what} to a vendor", create_roles, ("201", name, "Created."),
-                              create_errors, body=f"{name}Input", location=f"The new {what}'s URL.",
-                              idempotent=True)},
+                              (*create_errors, "422"), body=f"{name}Input", location=f"The new {what}'s URL.",
+                              idempotent=True, note=_KEY_REUSED)},
         f"/api/v1/vendors/{{code}}/{base}/{{{PARAMETERS[key_param]['name']}}}": item,
     }
 

@@ -3,6 +3,8 @@ that needs If-Match (428 without it, 412 with a stale one, nothing changed eithe
 an ETag still current, and the role × route walk over a domain's API_MATRIX."""
 from __future__ import annotations
 
+import uuid
+
 from app.auth.models import Role
 from tests.api.helpers import error_of
 
@@ -33,6 +35,15 @@ def not_modified(client, url) -> bool:
 def stale_action(client, path: str, json=None) -> None:
     """An action with a stale If-Match is refused (412)."""
     error_of(client.post(path, json=json, headers={"If-Match": STALE}), 412, "precondition_failed")
+
+
+def key_reused(client, first: tuple[str, dict | None], second: tuple[str, dict | None]) -> None:
+    """POST ``first`` (path, body) with a new Idempotency-Key succeeds; ``second`` with the same key is
+    another request: refused (422 idempotency_key_reused) and not done."""
+    key = f"key-{uuid.uuid4()}"
+    resp = client.post(first[0], json=first[1], headers={"Idempotency-Key": key})
+    assert 200 <= resp.status_code < 300, (resp.status_code, resp.get_data(as_text=True)[:300])
+    error_of(client.post(second[0], json=second[1], headers={"Idempotency-Key": key}), 422, "idempotency_key_reused")
 
 
 def walk_roles(api, matrix: dict, requests: dict, allowed=(200, 400)) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.inventory.models import BibRecord, Holding, Item, WorkOrder
-from tests.api.guards import needs_if_match, not_modified, stale_action, walk_roles
+from tests.api.guards import key_reused, needs_if_match, not_modified, stale_action, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.inventory.route_matrix import API_MATRIX
 from tests.conftest import TODAY
@@ -211,6 +211,27 @@ def test_binding_errors(world, api, buyer_a):
     assert error_of(client.post("/work-orders/actions/scan", json={"barcode": " "}), 400, "invalid")["field"] == "barcode"
     error_of(client.post("/work-orders/actions/scan", json={}), 400, "invalid")
     assert db.session.get(WorkOrder, b_order.id).status == "open"
+
+
+def test_an_idempotency_key_is_for_one_request(world, stock, api):
+    client = api("buyer")
+    key_reused(client, ("/bib-records", {"title": "Once"}), ("/bib-records", {"title": "Twice"}))
+    key_reused(client, (f"/bib-records/{stock.record.id}/holdings", {"library": "LIBA", "location_code": "K1"}),
+               (f"/bib-records/{stock.record.id}/holdings", {"library": "LIBA", "location_code": "K2"}))
+    key_reused(client, (f"/holdings/{stock.holding.id}/items", {"barcode": "K1"}),
+               (f"/holdings/{stock.holding.id}/items", {"barcode": "K2"}))
+    key_reused(client, (f"/items/{stock.item.id}/actions/receive", None), (f"/items/{stock.item_b.id}/actions/receive", None))
+    first, second = make_bindable(world, "J"), make_bindable(world, "L")
+    key_reused(client, (f"/holdings/{first.holding.id}/work-orders", {"items": [i.id for i in first.items],
+                                                                      "barcode": "J-BOUND"}),
+               (f"/holdings/{second.holding.id}/work-orders", {"items": [i.id for i in second.items]}))
+    other = bind(world.user("admin"), second, barcode="L-BOUND")
+    db.session.commit()
+    key_reused(client, ("/work-orders/actions/scan", {"barcode": "J-BOUND"}),
+               ("/work-orders/actions/scan", {"barcode": "L-BOUND"}))
+    key_reused(client, (f"/work-orders/{other.id}/actions/done", None), ("/work-orders/1/actions/done", None))
+    assert db.session.get(Item, stock.item_b.id).status == "not_in_place"
+    assert (count(BibRecord), count(WorkOrder)) == (4, 2)
 
 
 # -- roles -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.letters.render import default_source
 from app.outgoing.models import LetterTemplate
-from tests.api.guards import needs_if_match, stale_action, walk_roles
+from tests.api.guards import key_reused, needs_if_match, stale_action, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.letters.route_matrix import API_MATRIX
 
@@ -140,6 +140,16 @@ def test_send_test_to_oneself(world, api, mail_folder):
     assert msg["To"] == "me@library.example" and msg["Subject"] == "[Test] Claim PO-000001 test"
     error_of(client.post("/letters/claim/actions/send_test", json={"subject": "{% if %}"}), 400, "invalid")
     assert saved_row("claim") is None
+
+
+def test_an_idempotency_key_is_for_one_request(world, api, mail_folder):
+    world.user("admin").email = "me@library.example"
+    db.session.commit()
+    client = api("admin")
+    for action in ("reset", "activate", "deactivate", "preview", "send_test"):
+        key_reused(client, (f"/letters/po/actions/{action}", None), (f"/letters/claim/actions/{action}", None))
+    assert len(list(mail_folder.iterdir())) == 1
+    assert client.get("/letters/claim").get_json()["active"] is True
 
 
 # -- sending the waiting letters now -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.notifications import services as notes
 from app.notifications.models import KINDS, Notification
-from tests.api.guards import needs_if_match, stale_action, walk_roles
+from tests.api.guards import key_reused, needs_if_match, stale_action, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.notifications.route_matrix import API_MATRIX
 
@@ -71,6 +71,16 @@ def test_bad_requests(world, api):
         stale_action(client, f"/notifications/{mine.id}/actions/{action}")
     error_of(client.post("/notifications/actions/read_all", json={"x": 1}), 400, "invalid")
     assert unread(world.user("fundmgr")) == 1
+
+
+def test_an_idempotency_key_is_for_one_request(world, api):
+    first, second = make(world, n=2)
+    client = api("fundmgr")
+    for action in ("read", "unread"):
+        key_reused(client, (f"/notifications/{first.id}/actions/{action}", None),
+                   (f"/notifications/{second.id}/actions/{action}", None))
+    key_reused(client, ("/notifications/actions/read_all", None), ("/notifications/actions/read_all", {}))
+    assert db.session.get(Notification, second.id).read_at is not None   # the first read_all
 
 
 def test_preferences(world, api):

@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.vendors import services as vs
 from app.vendors.models import ExchangeRate, VendorAccount, VendorAddress, VendorContact
-from tests.api.guards import needs_if_match, not_modified, walk_roles
+from tests.api.guards import key_reused, needs_if_match, not_modified, walk_roles
 from tests.api.helpers import conforms, each_case, error_of
 from tests.api.vendors.route_matrix import API_MATRIX
 
@@ -160,6 +160,14 @@ def test_account_errors(world, acme, api, buyer_a):
              403, "forbidden")
     error_of(scoped.delete("/vendors/ACME/accounts/MAIN", headers={"If-Match": tag}), 403, "forbidden")
     assert client.etag("/vendors/ACME/accounts/MAIN") == tag and count(VendorAccount) == 1
+
+
+def test_an_idempotency_key_is_for_one_request(world, acme, api):
+    client = api("buyer")
+    key_reused(client, ("/vendors/ACME/accounts", {"code": "K1"}), ("/vendors/ACME/accounts", {"code": "K2"}))
+    key_reused(client, ("/vendors/ACME/addresses", {"line1": "1 Key St"}), ("/vendors/ACME/addresses", {"line1": "2"}))
+    key_reused(client, ("/vendors/ACME/contacts", {"name": "Kay"}), ("/vendors/ACME/contacts", {"name": "Lee"}))
+    assert (count(VendorAccount), count(VendorAddress), count(VendorContact)) == (2, 2, 2)
 
 
 def test_account_creation_is_idempotent(world, acme, api):
