@@ -5,3 +5,4 @@ from . import exports, funds, funds_edit, inventory, invoices, openapi, orders, 
 from . import vendors  # noqa: F401,E402
 from . import integrations, integrations_runs, integrations_settings  # noqa: F401,E402
 from . import communications, purchase_orders  # noqa: F401,E402
+from . import inventory_binding, letters, notifications  # noqa: F401,E402
