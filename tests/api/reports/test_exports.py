@@ -72,6 +72,7 @@ def test_fund_dashboard_and_transactions(world, api):
     assert xlsx_rows(client.get(path + ".xlsx")) == total
     assert csv_rows(client.get(path + ".csv?kind=transfer")) == []
     error_of(client.get(path + ".csv?since=yesterday"), 400, "invalid")
+    error_of(client.get(path + ".xlsx?since=yesterday"), 400, "invalid")
     error_of(client.get(f"/exports/funds/{world.fund_b.id}/transactions.csv"), 404, "not_found")   # not in sight
 
 
