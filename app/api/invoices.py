@@ -36,10 +36,11 @@ from ..orders import services as orders
 from ..org.models import Library
 from ..vendors.models import Vendor
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
-                   PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, choice_arg, input_schema,
-                   match, named, object_schema, one, operation, page_args, page_of, param, path_param, per_page_param,
-                   query_param, ref, refusal, register_openapi, saved, share_schemas, vendor_and_account)
-from .serializers import MAX_MONEY, Body, Field, iso_day, percent_text, read_body, timestamp
+                   PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, check_match, choice_arg,
+                   deleted, input_schema, match, named, object_schema, one, operation, page_args, page_of, param,
+                   patch_schema, path_param, per_page_param, query_param, ref, refusal, register_openapi, saved,
+                   share_schemas, vendor_and_account)
+from .serializers import MAX_MONEY, Body, Field, iso_day, percent_text, read_body, read_patch, timestamp
 
 OPERATE = invoices.OPERATORS
 APPROVE = invoices.APPROVERS
@@ -82,6 +83,9 @@ VAT_IN = {
     "amount": Field("number", "Invoice-level VAT amount; null: computed from the percent.", nullable=True),
     "separate_line": Field("bool", "Post invoice-level VAT as a separate adjustment line (else it is expended "
                                    "from the lines' funds).", default=False),
+    "fund": Field("ref", "The fund that takes exclusive invoice-level VAT posted on a separate line (or raised to "
+                         "the governmental vendor): its id, or its code in the fiscal period of the invoice date; "
+                         "null (the default): the lines' funds.", nullable=True),
 }
 INVOICE_IN = {
     "number": Field("str", "The vendor's invoice number, unique per vendor.", required=True, max_length=50),
@@ -135,6 +139,16 @@ PAID_IN = {
 REJECTED_IN = {"reason": Field("str", "The ERP's rejection note: it becomes the invoice's alert.", required=True,
                                max_length=1000)}
 SEND_BACK_IN = {"reason": _REASON}
+CHANGE_OWNER_IN = {"owner": Field("str", "The new owner library's code; null: the institution.", required=True,
+                                  nullable=True)}
+# PATCH /invoices/{id}: the fields of the edit page; lines, charges and vat, when sent, replace the
+# invoice's whole list (map, object).
+INVOICE_UPDATE = {**{k: f for k, f in INVOICE_IN.items() if k != "process"},
+                  "process": Field("bool", "Run the review and approval rules right after saving (\"save and "
+                                           "continue\"); false (the default): save only.", default=False)}
+# PATCH /invoices/{id}/lines/{position}: what stays editable on the lines past approval.
+LINE_NOTES_IN = {name: Field("str", f"The line's {label}.", max_length=longest)
+                 for name, (label, longest) in invoices.LINE_NOTE_FIELDS.items()}
 ACTION_BODIES = {"process": PROCESS_IN, "approve": APPROVE_IN, "reject": REJECT_IN, "mark_in_erp": MARK_IN_ERP_IN,
                  "paid": PAID_IN, "rejected": REJECTED_IN, "send_back_to_review": SEND_BACK_IN}
 
@@ -145,21 +159,21 @@ def _period_of(day: date) -> FiscalPeriod | None:
                              .order_by(FiscalPeriod.start_date))
 
 
-def _fund(ref, day: date, where: str) -> Fund:
+def _fund(ref, day: date, where: str, field: str = "lines") -> Fund:
     """A visible fund by id, or by code in the fiscal period of the invoice date."""
     if isinstance(ref, int):
         try:
             return funds.get_fund(current_user, ref)
         except NotFound:
-            raise InvalidInput(f"{where}: no fund with id {ref}.", "lines") from None
+            raise InvalidInput(f"{where}: no fund with id {ref}.", field) from None
     period = _period_of(day)
     if period is None:
         raise InvalidInput(f"{where}: no fiscal period holds the invoice date {day.isoformat()}, so fund {ref} "
-                           "cannot be found by its code; give its id.", "lines")
+                           "cannot be found by its code; give its id.", field)
     fund = db.session.scalar(funds.visible_funds(current_user).where(Fund.code == ref,
                                                                      Fund.fiscal_period_id == period.id))
     if fund is None:
-        raise InvalidInput(f"{where}: no fund {ref} in fiscal period {period.code} (the invoice date's).", "lines")
+        raise InvalidInput(f"{where}: no fund {ref} in fiscal period {period.code} (the invoice date's).", field)
     return fund
 
 
@@ -192,7 +206,7 @@ def _line_fields(body: Body, n: int, day: date) -> invoices.LineFields:
 def _invoice_fields(body: Body) -> invoices.InvoiceFields:
     vendor, account = vendor_and_account(body)
     vat = body["vat"] or Body({"level": "none", "inclusive": False, "code": "", "percent": None,
-                                   "amount": None, "separate_line": False}, set())
+                                   "amount": None, "separate_line": False, "fund": None}, set())
     day = body["invoice_date"]
     return invoices.InvoiceFields(
         number=body["number"], vendor=vendor, invoice_date=day, total_amount=body["total_amount"],
@@ -204,6 +218,7 @@ def _invoice_fields(body: Body) -> invoices.InvoiceFields:
         explicit_ratio=body["explicit_ratio"], pro_rata=body["pro_rata"], charges=dict(body["charges"]),
         vat_level=vat["level"], vat_inclusive=vat["inclusive"], vat_code=vat["code"], vat_percent=vat["percent"],
         vat_amount=vat["amount"], vat_separate_line=vat["separate_line"],
+        vat_fund=_fund(vat["fund"], day, "VAT", "vat") if vat["fund"] is not None else None,
         lines=[_line_fields(line, n, day) for n, line in enumerate(body["lines"], 1)])
 
 
@@ -270,7 +285,8 @@ def invoice_json(invoice: Invoice) -> dict:
         "pro_rata": invoice.pro_rata,
         "vat": {"level": invoice.vat_level, "inclusive": invoice.vat_inclusive, "code": invoice.vat_code,
                 "percent": percent_text(invoice.vat_percent), "amount": format_plain(invoice.vat_amount, currency),
-                "separate_line": invoice.vat_separate_line, "confirmed": invoice.vat_confirmed},
+                "separate_line": invoice.vat_separate_line, "confirmed": invoice.vat_confirmed,
+                "fund": invoice.vat_fund.code if invoice.vat_fund else None},
         "governmental_for": invoice.governmental_for_id, "governmental_invoice": governmental,
         "erp_identifier": invoice.erp_identifier,
         "lines": [line_json(line, currency) for line in invoice.lines],
@@ -284,6 +300,50 @@ def invoice_json(invoice: Invoice) -> dict:
                      "amount": format_plain(invoice.payment_amount, invoice.payment_currency or currency),
                      "currency": invoice.payment_currency or currency} if paid else None),
         "closed_at": timestamp(invoice.closed_at),
+    }
+
+
+def _line_input(line: InvoiceLine, currency: str) -> dict:
+    """A line as :data:`LINE_IN` reads it (funds by id): what a PATCH without ``lines`` keeps."""
+    method = line.distribution_method
+    return {
+        "type": line.line_type, "quantity": line.quantity, "price": format_plain(line.unit_price, currency),
+        # a total that is just quantity × price stays null, so a changed price changes it (as on the page)
+        "total": None if line.total == line.unit_price * line.quantity else format_plain(line.total, currency),
+        "po_line": line.po_line.number if line.po_line else None, "fully_invoiced": line.fully_invoiced,
+        "price_note": line.price_note, "subscription_from": line.subscription_from,
+        "subscription_to": line.subscription_to, "reporting_code": line.reporting_code, "note": line.note,
+        FUND_ROWS: [{"fund": d.fund_id, method: (percent_text(d.percent) if method == "percent"
+                                                 else format_plain(d.amount, currency))}
+                    for d in line.distribution],
+        "vat_code": line.vat_code, "vat_percent": percent_text(line.vat_percent),
+        "vat_amount": format_plain(line.vat_amount, currency) if line.vat_amount else None,
+    }
+
+
+def _as_input(invoice: Invoice) -> dict:
+    """The invoice as :data:`INVOICE_UPDATE` reads it: what a PATCH leaves as it is. The separate VAT
+    line is left out (saving adds it again), as on the edit page; ``confirm`` is asked again."""
+    currency = invoice.currency
+    return {
+        "number": invoice.number, "vendor": invoice.vendor.code,
+        "vendor_account": invoice.vendor_account.code if invoice.vendor_account else None,
+        "invoice_date": invoice.invoice_date, "due_date": invoice.due_date, "currency": currency,
+        "total_amount": format_plain(invoice.total_amount, currency),
+        "owner_library": invoice.owner_library.code if invoice.owner_library else None,
+        "payment_method": invoice.payment_method, "reference_number": invoice.reference_number,
+        "notes": invoice.notes, "prepaid": invoice.prepaid, "export_prepaid": invoice.export_prepaid,
+        "internal_copy": invoice.internal_copy,
+        "explicit_ratio": (format(invoice.explicit_ratio.normalize(), "f")
+                           if invoice.explicit_ratio is not None else None),
+        "pro_rata": invoice.pro_rata,
+        "charges": {c.charge_type: format_plain(c.amount, currency) for c in invoice.charges},
+        "vat": {"level": invoice.vat_level, "inclusive": invoice.vat_inclusive, "code": invoice.vat_code,
+                "percent": percent_text(invoice.vat_percent),
+                "amount": format_plain(invoice.vat_amount, currency) if invoice.vat_amount else None,
+                "separate_line": invoice.vat_separate_line, "fund": invoice.vat_fund_id},
+        "lines": [_line_input(line, currency) for line in invoice.lines if line.line_type != "vat"],
+        "confirm": None, "process": False,
     }
 
 
@@ -301,6 +361,16 @@ def update_settings():
     body = read_body(SETTINGS_IN)
     match(invoice_settings.all_settings)
     values = invoice_settings.update(current_user, {key: body[key] for key in SETTINGS_IN if key in body.given})
+    return saved(values, dict)
+
+
+@bp.patch("/settings")
+@institution_roles_required(Role.ADMIN)
+def patch_settings():
+    """The same partial update as PUT (which changes only the settings sent, too)."""
+    match(invoice_settings.all_settings)
+    body = read_patch(SETTINGS_IN, invoice_settings.all_settings())
+    values = invoice_settings.update(current_user, {key: body[key] for key in body.given})
     return saved(values, dict)
 
 
@@ -322,7 +392,71 @@ def list_invoices():
 @bp.get("/invoices/<int:id>")
 @roles_required(*READ)
 def get_invoice(id):  # noqa: A002 - the path parameter is {id}
-    return invoice_json(invoices.get_invoice(current_user, id))
+    return one(invoices.get_invoice(current_user, id), invoice_json)
+
+
+def _confirmation_needed(exc: invoices.ConfirmationNeeded):
+    return refusal(exc, field="confirm", check=exc.check.value, answers=sorted(invoices.ANSWERS[exc.check]))
+
+
+@bp.patch("/invoices/<int:id>")
+@roles_required(*OPERATE)
+def patch_invoice(id):  # noqa: A002
+    """The edit page's save: the fields sent replace the invoice's (lines as a whole list)."""
+    invoice = invoices.get_invoice(current_user, id)
+    if not invoices.can_edit(current_user, invoice.owner_library_id):   # as the edit page: 403
+        raise Forbidden("You may only edit invoices for your own library.", "owner_library")
+    check_match(invoice, invoice_json)
+    body = read_patch(INVOICE_UPDATE, _as_input(invoice))
+    fields = _invoice_fields(body)
+    try:
+        invoices.update_invoice(current_user, invoice, fields, confirm=body["confirm"])
+    except invoices.ConfirmationNeeded as exc:
+        return _confirmation_needed(exc)
+    if body["process"]:
+        invoices.process_invoice(current_user, invoice)
+    return saved(invoice, invoice_json)
+
+
+@bp.delete("/invoices/<int:id>")
+@roles_required(*invoices.DELETERS)
+def delete_invoice(id):  # noqa: A002
+    invoice = invoices.get_invoice(current_user, id)
+    reason = request.args.get("reason", "").strip()
+    if len(reason) > 1000:
+        raise InvalidInput("Parameter reason is longer than 1000 characters.", "reason")
+    check_match(invoice, invoice_json)
+    invoices.delete_invoice(current_user, invoice, reason)
+    return deleted()
+
+
+def _line_of(invoice: Invoice, position: int) -> InvoiceLine:
+    line = next((ln for ln in invoice.lines if ln.position == position), None)
+    if line is None:
+        raise NotFound(f"Invoice {invoice.number} has no line {position}.")
+    return line
+
+
+@bp.get("/invoices/<int:id>/lines/<int:position>")
+@roles_required(*READ)
+def get_invoice_line(id, position):  # noqa: A002
+    invoice = invoices.get_invoice(current_user, id)
+    return one(_line_of(invoice, position), lambda ln: line_json(ln, invoice.currency))
+
+
+@bp.patch("/invoices/<int:id>/lines/<int:position>")
+@roles_required(*OPERATE)
+def patch_invoice_line(id, position):  # noqa: A002
+    """The notes of a line of an approved, exported or closed invoice (the page's line notes form)."""
+    invoice = invoices.get_invoice(current_user, id)
+    line = _line_of(invoice, position)
+
+    def to_json(ln):
+        return line_json(ln, invoice.currency)
+    check_match(line, to_json)
+    body = read_patch(LINE_NOTES_IN, {name: getattr(line, name) for name in LINE_NOTES_IN})
+    line = invoices.edit_line_notes(current_user, invoice, position, {name: body[name] for name in body.given})
+    return saved(line, to_json)
 
 
 @bp.post("/invoices")
@@ -334,7 +468,7 @@ def create_invoice():
     try:
         invoice = invoices.create_invoice(current_user, fields, channel="api", confirm=body["confirm"])
     except invoices.ConfirmationNeeded as exc:
-        return refusal(exc, field="confirm", check=exc.check.value, answers=sorted(invoices.ANSWERS[exc.check]))
+        return _confirmation_needed(exc)
     if body["process"]:
         invoices.process_invoice(current_user, invoice)
     return saved(invoice, invoice_json, 201, lambda inv: url_for("api.get_invoice", id=inv.id))
@@ -372,12 +506,27 @@ action_routes("/invoices/<int:id>/actions", lambda id: invoices.get_invoice(curr
 })
 
 
+def _change_owner(invoice: Invoice, body: Body) -> None:
+    owner = named(Library, body["owner"], "owner", "library") if body["owner"] is not None else None
+    invoices.change_owner(current_user, invoice, owner)
+
+
+# Not among allowed_actions: every status allows it.
+action_routes("/invoices/<int:id>/actions", lambda id: invoices.get_invoice(current_user, id), invoice_json, {
+    "change_owner": ("change_invoice_owner", OPERATE, CHANGE_OWNER_IN, _change_owner),
+})
+
+
 # -- OpenAPI -----------------------------------------------------------------------------------
 
 _READ = "any role; invoices outside your library scope are not found"
 _OPERATE = "admin, invoice_operator, invoice_operator_extended or invoice_manager, within your library scope"
 _APPROVE = "admin or invoice_manager, within your library scope"
+_DELETE = "admin or invoice_operator_extended, within your library scope"
 _INVOICE = "InvoiceId"
+_CONFIRM_409 = {"409": {"description": "Duplicate invoice number, or a confirmation is needed.",
+                        "content": {"application/json": {"schema": {"anyOf": [
+                            ref("Error"), ref("InvoiceConfirmationRequired")]}}}}}
 _NULLABLE_PERCENT = {"type": ["string", "null"], "pattern": PERCENT_PATTERN}
 
 
@@ -404,6 +553,7 @@ register_openapi(
         "InvoiceSettings": object_schema({key: BOOLEAN for key in invoice_settings.DEFAULTS},
                                          "The institution's invoicing settings."),
         "InvoiceSettingsInput": input_schema(SETTINGS_IN, "Any of the settings, as true or false."),
+        "InvoiceSettingsPatch": patch_schema(SETTINGS_IN, "Some of the settings, as true or false."),
         "InvoiceLineFund": object_schema({
             "fund": {"type": "string", "description": "The fund's code."}, "fund_id": INTEGER,
             "percent": _NULLABLE_PERCENT,
@@ -431,7 +581,10 @@ register_openapi(
                                   "inclusive": BOOLEAN, "code": STRING, "percent": _NULLABLE_PERCENT,
                                   "amount": ref("Money"), "separate_line": BOOLEAN,
                                   "confirmed": {"type": "string", "description": "The vendor/VAT check confirmed, "
-                                                                                 "if any."}}),
+                                                                                 "if any."},
+                                  "fund": {"type": ["string", "null"],
+                                           "description": "The code of the fund that takes the VAT; null: the "
+                                                          "lines' funds."}}),
             "governmental_for": {"type": ["integer", "null"], "description": "For a VAT invoice raised to a "
                                                                              "governmental vendor: the invoice it is "
                                                                              "for."},
@@ -452,6 +605,11 @@ register_openapi(
         "InvoicePage": page_of("InvoiceSummary", "Invoices"),
         "InvoiceInput": input_schema(INVOICE_IN, "A new invoice, In Review (then processed unless process is false)."),
         "InvoiceLineInput": input_schema(LINE_IN, "An invoice line."),
+        "InvoicePatch": patch_schema(INVOICE_UPDATE, "Some of the invoice's fields; those not sent stay as they "
+                                                     "are. lines, charges and vat, when sent, replace the whole "
+                                                     "list, map or object."),
+        "InvoiceLineNotesPatch": patch_schema(LINE_NOTES_IN, "Some of the line's notes."),
+        "InvoiceChangeOwnerInput": input_schema(CHANGE_OWNER_IN, "The new owner."),
         "InvoiceVatInput": input_schema(VAT_IN, "The invoice's VAT."),
         **share_schemas("InvoiceFund", "the fund's code, in the fiscal period of the invoice date",
                         "Percent of the line, e.g. \"50\".", "Amount in the invoice currency."),
@@ -472,6 +630,9 @@ register_openapi(
                                            "Only invoices in this status."),
         "InvoiceVendorFilter": query_param("vendor", STRING, "Only invoices of the vendor with this code."),
         "InvoicePerPage": per_page_param(MAX_PER_PAGE, DEFAULT_PER_PAGE),
+        "InvoiceLinePosition": path_param("position", "The line's position on the invoice (1, 2, …)."),
+        "InvoiceDeleteReason": query_param("reason", {"type": "string", "maxLength": 1000},
+                                           "Why it is deleted (kept in the history)."),
     },
     paths={
         "/api/v1/settings": {
@@ -480,6 +641,10 @@ register_openapi(
             "put": operation("updateInvoiceSettings", "Change invoicing settings", "admin of the whole institution",
                              ("200", "InvoiceSettings", "The settings now."), ("400",), body="InvoiceSettingsInput",
                              if_match="required", note="Only the settings sent change."),
+            "patch": operation("patchInvoiceSettings", "Change invoicing settings (as PUT)",
+                               "admin of the whole institution", ("200", "InvoiceSettings", "The settings now."),
+                               ("400",), body="InvoiceSettingsPatch", if_match="required",
+                               note="Only the settings sent change."),
         },
         "/api/v1/invoices": {
             "get": operation("listInvoices", "The invoices you can see, newest first, paged", _READ,
@@ -492,15 +657,41 @@ register_openapi(
                 note="409: the number is already used for the vendor (duplicate, naming the invoice), or the "
                      "vendor/VAT check needs an answer (confirmation_required: send it again with confirm). 422: "
                      "e.g. a fund would be over-expended.",
-                responses={"409": {"description": "Duplicate invoice number, or a confirmation is needed.",
-                                   "content": {"application/json": {"schema": {"anyOf": [
-                                       ref("Error"), ref("InvoiceConfirmationRequired")]}}}}}),
+                responses=_CONFIRM_409),
         },
         "/api/v1/invoices/{id}": {
             "parameters": [param(_INVOICE)],
             "get": operation("getInvoice", "One invoice with its lines, charges and postings", _READ,
-                             ("200", "Invoice", "The invoice."), ("404",)),
+                             ("200", "Invoice", "The invoice."), ("404",), etag=True),
+            "patch": operation(
+                "patchInvoice", "Edit an invoice In Review or In Approval (the edit page's save)", _OPERATE,
+                ("200", "Invoice", "Saved (In Review; processed when process is true)."),
+                ("400", "404", "409", "422"), body="InvoicePatch", if_match="required", responses=_CONFIRM_409,
+                note="Only the fields sent change; lines, when sent, replace all the lines (the separate VAT line "
+                     "is made again by saving), charges all the charges, vat the whole VAT. An invoice In "
+                     "Approval goes back to In Review. 409 as on creation: a duplicate number, or "
+                     "confirmation_required (send the change again with confirm). 422: its status does not "
+                     "allow editing, or a rule refused it. 403: your role is not for its library."),
+            "delete": operation(
+                "deleteInvoice", "Delete an invoice that has expended nothing (its history keeps a record)", _DELETE,
+                ("204", None, "Deleted."), ("400", "404", "422"), if_match="required",
+                params=("InvoiceDeleteReason",),
+                note="422: it has expended money (send it back to review first)."),
         },
+        "/api/v1/invoices/{id}/lines/{position}": {
+            "parameters": [param(_INVOICE), param("InvoiceLinePosition")],
+            "get": operation("getInvoiceLine", "One line of an invoice", _READ, ("200", "InvoiceLine", "The line."),
+                             ("404",), etag=True),
+            "patch": operation(
+                "patchInvoiceLineNotes", "Change the notes of a line of an approved, exported or closed invoice",
+                _OPERATE, ("200", "InvoiceLine", "Saved (the history keeps the change)."), ("400", "404", "422"),
+                body="InvoiceLineNotesPatch", if_match="required",
+                note="Only price_note, reporting_code and note; 422 while the invoice can still be edited whole "
+                     "(edit it with PATCH /invoices/{id})."),
+        },
+        **action_paths("/api/v1/invoices/{id}/actions", _INVOICE, {
+            "change_owner": ("invoiceActionChangeOwner", "Give the invoice to another library (or the institution)",
+                             _OPERATE, "InvoiceChangeOwnerInput")}, ("200", "Invoice", "The updated invoice.")),
         **action_paths("/api/v1/invoices/{id}/actions", _INVOICE, {
             action: (f"invoiceAction{_camel(action)}", summary, roles, f"Invoice{_camel(action)}Input")
             for action, (summary, roles) in {

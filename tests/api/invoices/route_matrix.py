@@ -7,6 +7,7 @@ from tests.route_matrix_roles import ADMIN, ALL
 
 OPERATE = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
 APPROVE = frozenset({Role.ADMIN, Role.INVOICE_MANAGER})
+DELETE = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR_EXTENDED})
 
 MATRIX: dict = {}
 
@@ -23,5 +24,11 @@ API_MATRIX = {
     "api.record_invoice_payment": OPERATE,
     "api.erp_reject_invoice": APPROVE,
     "api.send_invoice_back_to_review": OPERATE,
+    "api.patch_settings": ADMIN,
+    "api.patch_invoice": OPERATE,
+    "api.delete_invoice": DELETE,
+    "api.get_invoice_line": ALL,
+    "api.patch_invoice_line": OPERATE,
+    "api.change_invoice_owner": OPERATE,
 }
-API_INSTITUTION_WIDE = {"api.update_settings"}  # the institution's invoicing settings
+API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings"}  # the institution's invoicing settings
