@@ -3,6 +3,30 @@ endpoints beyond the invoice itself: method, URL and body of each endpoint. An a
 200, 400 (the body is refused) or 412 (a stale If-Match), the others 403, and nothing changes."""
 from __future__ import annotations
 
+from app.extensions import db
+from app.invoices import attachments
+from app.invoices.models import Invoice
 
-def more_requests(invoice_id: int) -> dict:
-    return {}
+SURPRISE = {"surprise": 1}
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
+    app.config["ATTACHMENT_FOLDER"] = str(tmp_path / "files")
+    invoice = db.session.get(Invoice, invoice_id)
+    admin = world.user("admin")
+    note = attachments.add_note(admin, invoice, "A note")
+    attachment = attachments.add_attachment(admin, invoice, "scan.pdf", PDF)
+    db.session.commit()
+    notes, files = f"/invoices/{invoice_id}/notes", f"/invoices/{invoice_id}/attachments"
+    return {
+        "api.list_invoice_notes": ("get", notes, None),
+        "api.add_invoice_note": ("post", notes, SURPRISE),
+        "api.get_invoice_note": ("get", f"{notes}/{note.id}", None),
+        "api.patch_invoice_note": ("patch", f"{notes}/{note.id}", SURPRISE),
+        "api.delete_invoice_note": ("delete", f"{notes}/{note.id}", None),
+        "api.list_invoice_attachments": ("get", files, None),
+        "api.upload_invoice_attachment": ("upload", files, None),
+        "api.download_invoice_attachment": ("get", f"{files}/{attachment.id}", None),
+        "api.delete_invoice_attachment": ("delete", f"{files}/{attachment.id}", None),
+    }

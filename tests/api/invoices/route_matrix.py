@@ -30,5 +30,14 @@ API_MATRIX = {
     "api.get_invoice_line": ALL,
     "api.patch_invoice_line": OPERATE,
     "api.change_invoice_owner": OPERATE,
+    "api.list_invoice_notes": ALL,
+    "api.add_invoice_note": OPERATE,
+    "api.get_invoice_note": ALL,
+    "api.patch_invoice_note": OPERATE,
+    "api.delete_invoice_note": OPERATE,
+    "api.list_invoice_attachments": ALL,
+    "api.upload_invoice_attachment": OPERATE,
+    "api.download_invoice_attachment": ALL,
+    "api.delete_invoice_attachment": OPERATE,
 }
 API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings"}  # the institution's invoicing settings

@@ -352,7 +352,7 @@ ROLE_USERS = {Role.ADMIN: "admin", Role.FUND_MANAGER: "fundmgr", Role.VIEWER: "v
               Role.INVOICE_OPERATOR_EXTENDED: "invoicer-ext", Role.INVOICE_MANAGER: "invmanager"}
 
 
-def test_roles_follow_the_matrix(app, world, vendors, api):
+def test_roles_follow_the_matrix(app, world, vendors, api, tmp_path):
     invoice_id = make_invoice(world, world.user("invoicer"), vendors.plain).id
     surprise = {"surprise": 1}   # allowed roles get 400 for it, the others 403
     actions = {"process": "process_invoice", "approve": "approve_invoice", "reject": "reject_invoice",
@@ -372,7 +372,7 @@ def test_roles_follow_the_matrix(app, world, vendors, api):
         "api.delete_invoice": ("delete", f"/invoices/{invoice_id}", None),   # a stale If-Match: 412 when allowed
         "api.get_invoice_line": ("get", f"/invoices/{invoice_id}/lines/1", None),
         "api.patch_invoice_line": ("patch", f"/invoices/{invoice_id}/lines/1", surprise),
-        **more_requests(invoice_id),
+        **more_requests(app, world, invoice_id, tmp_path),
     }
     assert set(requests) == set(API_MATRIX)
     for role, username in ROLE_USERS.items():
