@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.invoices import attachments
+from app.integrations.models import JobRun
 from app.invoices.models import Invoice
 
 SURPRISE = {"surprise": 1}
@@ -17,6 +18,9 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
     admin = world.user("admin")
     note = attachments.add_note(admin, invoice, "A note")
     attachment = attachments.add_attachment(admin, invoice, "scan.pdf", PDF)
+    run = JobRun(job="invoice_file", profile_code="FILE-PLAIN", status="completed", message="Nothing.",
+                 actor_id=admin.id)
+    db.session.add(run)
     db.session.commit()
     notes, files = f"/invoices/{invoice_id}/notes", f"/invoices/{invoice_id}/attachments"
     return {
@@ -29,4 +33,8 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
         "api.upload_invoice_attachment": ("upload", files, None),
         "api.download_invoice_attachment": ("get", f"{files}/{attachment.id}", None),
         "api.delete_invoice_attachment": ("delete", f"{files}/{attachment.id}", None),
+        "api.invoice_file_template": ("get", "/invoice-files/template", None),
+        "api.preview_invoice_file": ("upload", "/invoice-files/actions/preview", None),
+        "api.load_invoice_file": ("upload", "/invoice-files/loads", None),
+        "api.get_invoice_file_run": ("get", f"/invoice-files/runs/{run.id}", None),
     }

@@ -39,5 +39,9 @@ API_MATRIX = {
     "api.upload_invoice_attachment": OPERATE,
     "api.download_invoice_attachment": ALL,
     "api.delete_invoice_attachment": OPERATE,
+    "api.invoice_file_template": OPERATE,
+    "api.preview_invoice_file": OPERATE,
+    "api.load_invoice_file": OPERATE,
+    "api.get_invoice_file_run": OPERATE,
 }
 API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings"}  # the institution's invoicing settings
