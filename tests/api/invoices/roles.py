@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.invoices import attachments
+from app.integrations.edi.models import EdiMessage
 from app.integrations.models import JobRun
 from app.invoices.models import Invoice
 
@@ -20,7 +21,10 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
     attachment = attachments.add_attachment(admin, invoice, "scan.pdf", PDF)
     run = JobRun(job="invoice_file", profile_code="FILE-PLAIN", status="completed", message="Nothing.",
                  actor_id=admin.id)
-    db.session.add(run)
+    upload = JobRun(job="upload_edi", profile_code="EDI", status="completed", message="x.edi", actor_id=admin.id)
+    message = EdiMessage(file_name="x.edi", sha256="0" * 64, raw="not edifact", status="failed",
+                         reason="The file is not an EDIFACT interchange.", source="upload")
+    db.session.add_all([run, upload, message])
     db.session.commit()
     notes, files = f"/invoices/{invoice_id}/notes", f"/invoices/{invoice_id}/attachments"
     return {
@@ -37,4 +41,13 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
         "api.preview_invoice_file": ("upload", "/invoice-files/actions/preview", None),
         "api.load_invoice_file": ("upload", "/invoice-files/loads", None),
         "api.get_invoice_file_run": ("get", f"/invoice-files/runs/{run.id}", None),
+        "api.list_edi_messages": ("get", "/edi/messages", None),
+        "api.get_edi_message": ("get", f"/edi/messages/{message.id}", None),
+        "api.retry_edi_message": ("post", f"/edi/messages/{message.id}/actions/retry", SURPRISE),
+        "api.upload_edi_file": ("upload", "/edi/uploads", None),
+        "api.get_edi_upload": ("get", f"/edi/uploads/{upload.id}", None),
+        "api.list_edi_settings": ("get", "/edi/settings", None),
+        "api.get_edi_setting": ("get", "/edi/settings/PLAIN", None),
+        "api.patch_edi_setting": ("patch", "/edi/settings/PLAIN", SURPRISE),
+        "api.fetch_edi_now": ("post", "/edi/settings/PLAIN/actions/fetch", SURPRISE),
     }

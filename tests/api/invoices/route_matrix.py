@@ -43,5 +43,21 @@ API_MATRIX = {
     "api.preview_invoice_file": OPERATE,
     "api.load_invoice_file": OPERATE,
     "api.get_invoice_file_run": OPERATE,
+    "api.list_edi_messages": OPERATE,
+    "api.get_edi_message": OPERATE,
+    "api.retry_edi_message": OPERATE,
+    "api.upload_edi_file": OPERATE,
+    "api.get_edi_upload": OPERATE,
+    "api.list_edi_settings": ADMIN,
+    "api.get_edi_setting": ADMIN,
+    "api.patch_edi_setting": ADMIN,
+    "api.fetch_edi_now": ADMIN,
 }
-API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings"}  # the institution's invoicing settings
+# The institution's settings; the EDI inbox's changes and the vendors' EDI settings (as the pages).
+API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings", "api.retry_edi_message", "api.upload_edi_file",
+                        "api.patch_edi_setting", "api.fetch_edi_now"}
+
+
+def url_args(world) -> dict:
+    """URL values of the API routes the page matrix does not give (a vendor's code)."""
+    return {"vendor_code": "PLAIN"}  # the institution's invoicing settings
