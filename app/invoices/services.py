@@ -75,6 +75,9 @@ def can_edit(user, owner_library_id: int | None) -> bool:
 
 
 EDITABLE = ("in_review", "in_approval")   # what update_invoice and delete_invoice accept
+# The task lists (the pages' and the API's): kind -> (the status it lists, its heading).
+TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
+         "payment": ("waiting_for_payment", "Waiting for Payment")}
 # action -> (the roles that may take it, the statuses that allow it). "create": an invoice not
 # saved yet (no status), for the library that would own it.
 ACTIONS = {

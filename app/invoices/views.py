@@ -60,9 +60,7 @@ VENDOR_TAB_LIMIT = 50
 FIND_LIMIT = 10
 TABS = ("summary", "lines", "funds", "history")
 BARE = "orders/_bare.html"
-# task list -> (status it lists, heading)
-TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
-         "payment": ("waiting_for_payment", "Waiting for Payment")}
+TASKS = invoices.TASKS   # task list -> (status it lists, heading)
 # Status in workflow order, so sorting by status follows the workflow rather than the alphabet.
 STATUS_ORDER = case({s: n for n, s in enumerate(STATUSES)}, value=Invoice.status)
 SORTS = {

@@ -41,6 +41,8 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
         "api.preview_invoice_file": ("upload", "/invoice-files/actions/preview", None),
         "api.load_invoice_file": ("upload", "/invoice-files/loads", None),
         "api.get_invoice_file_run": ("get", f"/invoice-files/runs/{run.id}", None),
+        "api.list_invoice_tasks": ("get", "/invoices/tasks/review", None),
+        "api.list_invoice_lines": ("get", "/invoice-lines", None),
         "api.list_edi_messages": ("get", "/edi/messages", None),
         "api.get_edi_message": ("get", f"/edi/messages/{message.id}", None),
         "api.retry_edi_message": ("post", f"/edi/messages/{message.id}/actions/retry", SURPRISE),

@@ -43,6 +43,8 @@ API_MATRIX = {
     "api.preview_invoice_file": OPERATE,
     "api.load_invoice_file": OPERATE,
     "api.get_invoice_file_run": OPERATE,
+    "api.list_invoice_tasks": OPERATE,
+    "api.list_invoice_lines": ALL,
     "api.list_edi_messages": OPERATE,
     "api.get_edi_message": OPERATE,
     "api.retry_edi_message": OPERATE,
