@@ -4,7 +4,7 @@ endpoints beyond the invoice itself: method, URL and body of each endpoint. An a
 from __future__ import annotations
 
 from app.extensions import db
-from app.invoices import attachments
+from app.invoices import attachments, rules
 from app.integrations.edi.models import EdiMessage
 from app.integrations.models import JobRun
 from app.invoices.models import Invoice
@@ -25,6 +25,8 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
     message = EdiMessage(file_name="x.edi", sha256="0" * 64, raw="not edifact", status="failed",
                          reason="The file is not an EDIFACT interchange.", source="upload")
     db.session.add_all([run, upload, message])
+    rule = rules.create_approval_rule(admin, rules.ApprovalRuleFields(name="Roles rule"))
+    rules.create_charge_type(admin, "roles", "Roles charge")
     db.session.commit()
     notes, files = f"/invoices/{invoice_id}/notes", f"/invoices/{invoice_id}/attachments"
     return {
@@ -52,4 +54,18 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
         "api.get_edi_setting": ("get", "/edi/settings/PLAIN", None),
         "api.patch_edi_setting": ("patch", "/edi/settings/PLAIN", SURPRISE),
         "api.fetch_edi_now": ("post", "/edi/settings/PLAIN/actions/fetch", SURPRISE),
+        "api.list_review_rules": ("get", "/invoicing/review-rules", None),
+        "api.get_review_rule": ("get", "/invoicing/review-rules/price_differs", None),
+        "api.patch_review_rule": ("patch", "/invoicing/review-rules/price_differs", SURPRISE),
+        "api.list_approval_rules": ("get", "/invoicing/approval-rules", None),
+        "api.create_approval_rule": ("post", "/invoicing/approval-rules", SURPRISE),
+        "api.get_approval_rule": ("get", f"/invoicing/approval-rules/{rule.id}", None),
+        "api.patch_approval_rule": ("patch", f"/invoicing/approval-rules/{rule.id}", SURPRISE),
+        "api.delete_approval_rule": ("delete", f"/invoicing/approval-rules/{rule.id}", None),
+        "api.move_approval_rule": ("post", f"/invoicing/approval-rules/{rule.id}/actions/move", SURPRISE),
+        "api.list_charge_types": ("get", "/invoicing/charge-types", None),
+        "api.create_charge_type": ("post", "/invoicing/charge-types", SURPRISE),
+        "api.get_charge_type": ("get", "/invoicing/charge-types/roles", None),
+        "api.activate_charge_type": ("post", "/invoicing/charge-types/roles/actions/activate", SURPRISE),
+        "api.deactivate_charge_type": ("post", "/invoicing/charge-types/roles/actions/deactivate", SURPRISE),
     }

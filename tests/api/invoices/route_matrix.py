@@ -54,12 +54,29 @@ API_MATRIX = {
     "api.get_edi_setting": ADMIN,
     "api.patch_edi_setting": ADMIN,
     "api.fetch_edi_now": ADMIN,
+    "api.list_review_rules": ADMIN,
+    "api.get_review_rule": ADMIN,
+    "api.patch_review_rule": ADMIN,
+    "api.list_approval_rules": ADMIN,
+    "api.create_approval_rule": ADMIN,
+    "api.get_approval_rule": ADMIN,
+    "api.patch_approval_rule": ADMIN,
+    "api.delete_approval_rule": ADMIN,
+    "api.move_approval_rule": ADMIN,
+    "api.list_charge_types": ADMIN,
+    "api.create_charge_type": ADMIN,
+    "api.get_charge_type": ADMIN,
+    "api.activate_charge_type": ADMIN,
+    "api.deactivate_charge_type": ADMIN,
 }
-# The institution's settings; the EDI inbox's changes and the vendors' EDI settings (as the pages).
+# The institution's settings and rules; the EDI inbox's changes and the vendors' EDI settings (as the pages).
 API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings", "api.retry_edi_message", "api.upload_edi_file",
-                        "api.patch_edi_setting", "api.fetch_edi_now"}
+                        "api.patch_edi_setting", "api.fetch_edi_now", "api.patch_review_rule",
+                        "api.create_approval_rule", "api.patch_approval_rule", "api.delete_approval_rule",
+                        "api.move_approval_rule", "api.create_charge_type", "api.activate_charge_type",
+                        "api.deactivate_charge_type"}
 
 
 def url_args(world) -> dict:
-    """URL values of the API routes the page matrix does not give (a vendor's code)."""
-    return {"vendor_code": "PLAIN"}  # the institution's invoicing settings
+    """URL values of the API routes the page matrices do not give (codes; the routes refuse before looking)."""
+    return {"vendor_code": "PLAIN", "review_rule_kind": "price_differs", "charge_type_code": "matrix"}  # the institution's invoicing settings
