@@ -30,7 +30,7 @@ from ..idempotency import idempotent
 from ..invoices import charges
 from ..invoices import services as invoices
 from ..invoices import settings as invoice_settings
-from ..invoices.models import PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine
+from ..invoices.models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine
 from ..ledger import format_plain
 from ..orders import services as orders
 from ..org.models import Library
@@ -40,6 +40,7 @@ from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULL
                    deleted, input_schema, match, named, object_schema, one, operation, page_args, page_of, param,
                    patch_schema, path_param, per_page_param, query_param, ref, refusal, register_openapi, saved,
                    share_schemas, vendor_and_account)
+from .orders import _filter_fund
 from .serializers import MAX_MONEY, Body, Field, iso_day, percent_text, read_body, read_patch, timestamp
 
 OPERATE = invoices.OPERATORS
@@ -379,14 +380,37 @@ def patch_settings():
 @bp.get("/invoices")
 @roles_required(*READ)
 def list_invoices():
+    """The invoice list's filters and sorts (newest first when no sort is given)."""
     page = page_args(DEFAULT_PER_PAGE, MAX_PER_PAGE)
-    query = select(Invoice).where(invoices.visible_invoices_clause(current_user))
-    status = choice_arg("status", STATUSES)
-    if status:
-        query = query.where(Invoice.status == status)
-    if request.args.get("vendor"):
-        query = query.where(Invoice.vendor_id == by_code(Vendor, request.args["vendor"], "vendor").id)
-    return page.of(query.order_by(Invoice.id.desc()), summary_json)
+    args = request.args
+    sort = choice_arg("sort", invoices.INVOICE_SORTS)
+    invoice_filter = invoices.InvoiceFilter(
+        q=args.get("q", "").strip()[:200], status=choice_arg("status", STATUSES),
+        vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
+        fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
+        library_id=by_code(Library, args["library"], "library").id if args.get("library") else None,
+        channel=choice_arg("channel", CHANNELS), approvable=_flag_arg("approvable"),
+        erp_rejected=_flag_arg("erp_rejected"), waiting_days=_days_arg("waiting_days"))
+    query = select(Invoice).where(*invoices.invoice_conditions(current_user, invoice_filter))
+    if sort.lstrip("-") == "vendor":
+        query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
+    return page.of(query.order_by(*(invoices.INVOICE_SORTS[sort] if sort else (Invoice.id.desc(),))), summary_json)
+
+
+def _flag_arg(name: str) -> bool:
+    value = request.args.get(name, "")
+    if value not in ("", "true", "false", "1", "0"):
+        raise InvalidInput(f"Parameter {name} must be true or false.", name)
+    return value in ("true", "1")
+
+
+def _days_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 4):
+        raise InvalidInput(f"Parameter {name} must be a whole number of days from 0 to 9999.", name)
+    return int(value)
 
 
 @bp.get("/invoices/<int:id>")
@@ -629,6 +653,20 @@ register_openapi(
         "InvoiceStatusFilter": query_param("status", {"type": "string", "enum": list(STATUSES)},
                                            "Only invoices in this status."),
         "InvoiceVendorFilter": query_param("vendor", STRING, "Only invoices of the vendor with this code."),
+        "InvoiceQuery": query_param("q", STRING, "Every word in the invoice number or reference, the vendor's code "
+                                                 "or name, or a line's PO line number."),
+        "InvoiceFundFilter": query_param("fund", STRING, "Only invoices with a line paid by this fund: its code, or "
+                                                         "its id."),
+        "InvoiceLibraryFilter": query_param("library", STRING, "Only invoices owned by this library (its code)."),
+        "InvoiceChannelFilter": query_param("channel", {"type": "string", "enum": list(CHANNELS)},
+                                            "Only invoices created this way."),
+        "InvoiceApprovableFilter": query_param("approvable", BOOLEAN, "Only invoices In Approval that you may "
+                                                                      "approve."),
+        "InvoiceErpRejectedFilter": query_param("erp_rejected", BOOLEAN, "Only invoices the ERP rejected."),
+        "InvoiceWaitingDaysFilter": query_param("waiting_days", {"type": "integer", "minimum": 0, "maximum": 9999},
+                                                "Only invoices Waiting for Payment for more than this many days."),
+        "InvoiceSort": query_param("sort", {"type": "string", "enum": list(invoices.INVOICE_SORTS)},
+                                   "The order (a leading minus reverses it); none: newest first."),
         "InvoicePerPage": per_page_param(MAX_PER_PAGE, DEFAULT_PER_PAGE),
         "InvoiceLinePosition": path_param("position", "The line's position on the invoice (1, 2, …)."),
         "InvoiceDeleteReason": query_param("reason", {"type": "string", "maxLength": 1000},
@@ -647,9 +685,12 @@ register_openapi(
                                note="Only the settings sent change."),
         },
         "/api/v1/invoices": {
-            "get": operation("listInvoices", "The invoices you can see, newest first, paged", _READ,
+            "get": operation("listInvoices", "The invoices you can see, newest first (or sorted), paged", _READ,
                              ("200", "InvoicePage", "One page of invoices."), ("400", "404"),
-                             params=("InvoiceStatusFilter", "InvoiceVendorFilter", "Page", "InvoicePerPage")),
+                             params=("InvoiceQuery", "InvoiceStatusFilter", "InvoiceVendorFilter", "InvoiceFundFilter",
+                                     "InvoiceLibraryFilter", "InvoiceChannelFilter", "InvoiceApprovableFilter",
+                                     "InvoiceErpRejectedFilter", "InvoiceWaitingDaysFilter", "InvoiceSort", "Page",
+                                     "InvoicePerPage")),
             "post": operation(
                 "createInvoice", "Create an invoice (channel api) and process it", _OPERATE,
                 ("201", "Invoice", "Created (Location: the invoice)."), ("400", "404", "409", "422"),

@@ -108,6 +108,7 @@ def test_vendor_settings_and_fetch_now(world, orders, admin_a, api, tmp_path):
     never = conforms(admin.get(path).get_json(), "EdiSetting")
     assert (never["configured"], never["connection"], never["schedule"]) == (False, None, "none")
     error_of(admin.get("/edi/settings/NOPE"), 404, "not_found")
+    error_of(admin.patch("/edi/settings/NOPE", json={"active": True}, headers={"If-Match": "*"}), 404, "not_found")
     error_of(api("invoicer").get(path), 403, "forbidden")
     error_of(api("admin-a").get("/edi/settings"), 403, "forbidden")
     error = error_of(admin.post(f"{path}/actions/fetch"), 400, "invalid")

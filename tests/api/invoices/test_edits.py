@@ -185,6 +185,9 @@ def test_settings_patch_is_the_same_partial_update(world, admin_a, api):
     error_of(admin.patch("/settings", json={"accrual_accounting": False}, headers={"If-Match": '"old"'}), 412,
              "precondition_failed")
     error_of(admin.change("patch", "/settings", {}), 400, "invalid")
+    error_of(admin.put("/settings", json={"accrual_accounting": False}), 428, "precondition_required")
+    error_of(admin.put("/settings", json={"accrual_accounting": False}, headers={"If-Match": '"old"'}), 412,
+             "precondition_failed")
     error_of(admin.change("patch", "/settings", {"accrual_accounting": "no"}), 400, "invalid")
     error_of(api("admin-a").change("patch", "/settings", {"accrual_accounting": False}), 403, "forbidden")
     assert admin.get("/settings").get_json()["accrual_accounting"] is True

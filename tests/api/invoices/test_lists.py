@@ -74,3 +74,33 @@ def test_invoice_line_list(world, vendors, scoped_users, api):
         assert error_of(client.get("/invoice-lines" + query), 400, "invalid")["field"] == field
     for query in ("?vendor=NOPE", "?fund=NOPE", "?library=NOPE"):
         error_of(client.get("/invoice-lines" + query), 404, "not_found")
+
+
+def test_invoice_list_filters_and_sorts_as_the_page(world, vendors, scoped_users, api):
+    op = world.user("invoicer")
+    make_invoice(world, op, vendors.plain, number="S-1", amounts=("10.00",), reference_number="REF-77")
+    make_invoice(world, op, vendors.liable, number="S-2", amounts=("30.00",), confirm="yes", process=True,
+                 invoice_date=date(2026, 3, 4))
+    make_invoice(world, op, vendors.plain, number="S-3", amounts=("20.00",), library="b",
+                 invoice_date=date(2026, 3, 2))
+    client = api("viewer")
+
+    def numbers(query, expected, user_client=client):
+        resp = user_client.get("/invoices" + query)
+        assert resp.status_code == 200, resp.get_json()
+        assert [i["number"] for i in conforms(resp.get_json(), "InvoicePage")["items"]] == expected
+
+    each_case([
+        ("?q=REF-77", ["S-1"]), ("?q=liable", ["S-2"]), ("?fund=B-BKS", ["S-3"]), ("?library=LIBA", ["S-2", "S-1"]),
+        ("?channel=manual", ["S-3", "S-2", "S-1"]), ("?channel=edi", []),
+        ("?sort=date", ["S-1", "S-3", "S-2"]), ("?sort=-total", ["S-2", "S-3", "S-1"]),
+        ("?sort=vendor", ["S-2", "S-1", "S-3"]), ("?sort=status", ["S-1", "S-3", "S-2"]),
+        ("?erp_rejected=true", []), ("?waiting_days=0", []), ("?approvable=false", ["S-3", "S-2", "S-1"]),
+    ], lambda query, expected: numbers(query, expected))
+    numbers("?approvable=true", ["S-2"], api("invmanager"))
+    numbers("?approvable=1", [], api("invoicer"))
+    for query, field in (("?sort=colour", "sort"), ("?channel=fax", "channel"), ("?approvable=yes", "approvable"),
+                         ("?waiting_days=-1", "waiting_days"), ("?waiting_days=10000", "waiting_days")):
+        assert error_of(client.get("/invoices" + query), 400, "invalid")["field"] == field
+    for query in ("?fund=NOPE", "?library=NOPE"):
+        error_of(client.get("/invoices" + query), 404, "not_found")

@@ -48,6 +48,8 @@ def test_notes_author_or_admin(world, vendors, scoped_users, api):
     error_of(api("viewer").post(base, json={"text": "x"}), 403, "forbidden")
     error_of(api("invoicer-b").post(base, json={"text": "x"}), 404, "not_found")
     error_of(author.post("/invoices/999999/notes", json={"text": "x"}), 404, "not_found")
+    error_of(author.get("/invoices/999999/notes"), 404, "not_found")
+    error_of(author.get("/invoices/999999/attachments"), 404, "not_found")
     assert count(InvoiceNote) == 1
 
     # only its author or an administrator changes it
@@ -66,6 +68,8 @@ def test_notes_author_or_admin(world, vendors, scoped_users, api):
     resp = api("admin").change("patch", path, {"text": "Pay within 90 days"})
     assert resp.status_code == 200 and resp.get_json()["edited_by"] == "admin"
     error_of(author.delete(path), 428, "precondition_required")
+    error_of(author.delete(path, headers={"If-Match": '"stale"'}), 412, "precondition_failed")
+    error_of(author.patch(f"{base}/999999", json={"text": "x"}, headers={"If-Match": "*"}), 404, "not_found")
     assert author.change("delete", path).status_code == 204
     error_of(author.get(path), 404, "not_found")
     error_of(author.delete(path, headers={"If-Match": "*"}), 404, "not_found")
