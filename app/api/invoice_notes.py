@@ -1,4 +1,4 @@
-"""API v1: an invoice's dated notes and attached files (the Notes and Attachments tabs).
+"""API v1: an invoice's dated notes and attached files (the Notes and Attachments tabs), and its history.
 
 Reading and downloading are for every role within its library scope (an invoice out of scope, or
 a note or file of another invoice, is 404); adding, editing and deleting need the roles and scope
@@ -86,6 +86,21 @@ def delete_invoice_note(id, note_id):  # noqa: A002
     return deleted()
 
 
+# -- history -----------------------------------------------------------------------------------
+
+def event_json(e) -> dict:
+    return {"at": timestamp(e.at), "actor": e.actor.username if e.actor else None, "action": e.action,
+            "field": e.field, "line": e.line_position, "old_value": e.old_value, "new_value": e.new_value,
+            "note": e.note}
+
+
+@bp.get("/invoices/<int:id>/history")
+@roles_required(*READ)
+def list_invoice_history(id):  # noqa: A002
+    """The History tab: every change of the invoice, newest first."""
+    return {"items": [event_json(e) for e in reversed(_invoice(id).history)]}
+
+
 # -- attachments -------------------------------------------------------------------------------
 
 @bp.get("/invoices/<int:id>/attachments")
@@ -164,6 +179,12 @@ register_openapi(
             "sha256": STRING, "uploaded_by": NULLABLE_STRING, "uploaded_at": MOMENT},
             "A file attached to an invoice."),
         "InvoiceAttachmentList": list_of("InvoiceAttachment"),
+        "InvoiceEvent": object_schema({
+            "at": MOMENT, "actor": {"type": ["string", "null"], "description": "null: the system."},
+            "action": STRING, "field": STRING, "line": {"type": ["integer", "null"], "description": "The line's "
+                                                                                              "position."},
+            "old_value": STRING, "new_value": STRING, "note": STRING}, "One change of an invoice."),
+        "InvoiceEventList": list_of("InvoiceEvent"),
     },
     parameters={
         _NOTE: path_param("note_id", "The note's id."),
@@ -187,6 +208,11 @@ register_openapi(
                                body="InvoiceNotePatch", if_match="required"),
             "delete": operation("deleteInvoiceNote", "Delete a note (the history keeps its text)", _CHANGE_NOTE,
                                 ("204", None, "Deleted."), ("404",), if_match="required"),
+        },
+        "/api/v1/invoices/{id}/history": {
+            "parameters": [param(_INVOICE)],
+            "get": operation("listInvoiceHistory", "An invoice's history, newest first", _READ,
+                             ("200", "InvoiceEventList", "The changes."), ("404",)),
         },
         "/api/v1/invoices/{id}/attachments": {
             "parameters": [param(_INVOICE)],

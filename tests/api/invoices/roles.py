@@ -31,6 +31,7 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
     notes, files = f"/invoices/{invoice_id}/notes", f"/invoices/{invoice_id}/attachments"
     return {
         "api.list_invoice_notes": ("get", notes, None),
+        "api.list_invoice_history": ("get", f"/invoices/{invoice_id}/history", None),
         "api.add_invoice_note": ("post", notes, SURPRISE),
         "api.get_invoice_note": ("get", f"{notes}/{note.id}", None),
         "api.patch_invoice_note": ("patch", f"{notes}/{note.id}", SURPRISE),

@@ -31,6 +31,7 @@ API_MATRIX = {
     "api.patch_invoice_line": OPERATE,
     "api.change_invoice_owner": OPERATE,
     "api.list_invoice_notes": ALL,
+    "api.list_invoice_history": ALL,
     "api.add_invoice_note": OPERATE,
     "api.get_invoice_note": ALL,
     "api.patch_invoice_note": OPERATE,

@@ -75,6 +75,14 @@ def test_notes_author_or_admin(world, vendors, scoped_users, api):
     error_of(author.delete(path, headers={"If-Match": "*"}), 404, "not_found")
     assert count(InvoiceNote) == 0
 
+    history = conforms(author.get(f"/invoices/{inv.id}/history").get_json(), "InvoiceEventList")["items"]
+    assert [(e["action"], e["actor"]) for e in history[:4]] == [
+        ("delete_note", "invoicer"), ("edit_note", "admin"), ("edit_note", "invoicer"), ("add_note", "invoicer")]
+    assert (history[1]["old_value"], history[1]["new_value"]) == ("Pay within 60 days", "Pay within 90 days")
+    assert history[-1]["action"] == "create"
+    error_of(author.get("/invoices/999999/history"), 404, "not_found")
+    error_of(api("invoicer-b").get(f"/invoices/{inv.id}/history"), 404, "not_found")
+
 
 def test_attachments_upload_download_delete(world, vendors, scoped_users, api, folder):
     inv = make_invoice(world, world.user("invoicer"), vendors.plain, number="F-1")
