@@ -11,13 +11,15 @@ from flask import request, send_file, url_for
 from flask_login import current_user
 
 from ..auth.permissions import roles_required
+from ..errors import DomainError
 from ..idempotency import idempotent
-from ..invoices import attachments
+from ..invoices import attachments, charges
 from ..invoices import services as invoices
 from ..invoices.models import InvoiceAttachment, InvoiceNote
+from ..ledger import format_plain
 from .base import (BOOLEAN, INTEGER, MOMENT, NULLABLE_MOMENT, NULLABLE_STRING, READ, STRING, bp, check_match, deleted,
                    etag_of, input_schema, list_of, object_schema, one, operation, param, patch_schema, path_param,
-                   register_openapi, saved)
+                   ref, register_openapi, saved)
 from .serializers import Field, read_body, read_patch, timestamp
 
 WRITE = invoices.OPERATORS
@@ -84,6 +86,29 @@ def delete_invoice_note(id, note_id):  # noqa: A002
     check_match(note, note_json)
     attachments.delete_note(current_user, note)
     return deleted()
+
+
+# -- funds tab ---------------------------------------------------------------------------------
+
+def _charge_json(charge, currency: str) -> dict:
+    return {"line": charge.line.position, "line_type": charge.line.line_type, "fund": charge.fund.code,
+            "fund_id": charge.fund.id, "period": charge.fund.fiscal_period.code,
+            "amount": format_plain(charge.amount, currency), "fund_amount": format_plain(charge.fund_amount,
+                                                                                      charge.fund.currency),
+            "fund_currency": charge.fund.currency, "rate": charge.rate_text}
+
+
+@bp.get("/invoices/<int:id>/charges")
+@roles_required(*READ)
+def list_invoice_charges(id):  # noqa: A002
+    """The Funds tab: what approval charges (or charged) each fund; ``problem`` when it cannot be
+    worked out yet (e.g. no exchange rate)."""
+    invoice = _invoice(id)
+    try:
+        rows, problem = charges.charges_of(invoice), None
+    except DomainError as exc:
+        rows, problem = [], exc.message
+    return {"items": [_charge_json(c, invoice.currency) for c in rows], "problem": problem}
 
 
 # -- history -----------------------------------------------------------------------------------
@@ -185,6 +210,18 @@ register_openapi(
                                                                                               "position."},
             "old_value": STRING, "new_value": STRING, "note": STRING}, "One change of an invoice."),
         "InvoiceEventList": list_of("InvoiceEvent"),
+        "InvoiceCharge": object_schema({
+            "line": {"type": "integer", "description": "The line's position."}, "line_type": STRING,
+            "fund": STRING, "fund_id": INTEGER, "period": {"type": "string", "description": "The fund's fiscal "
+                                                                                           "period."},
+            "amount": {"allOf": [ref("Money")], "description": "In the invoice currency."},
+            "fund_amount": {"allOf": [ref("Money")], "description": "In the fund's currency."},
+            "fund_currency": STRING,
+            "rate": {"type": "string", "description": "\"1 USD = 2.5 KZT\" when converted, else empty."}},
+            "One posting approval makes: a line's part charged to one fund."),
+        "InvoiceChargeList": object_schema({
+            "items": {"type": "array", "items": ref("InvoiceCharge")},
+            "problem": {"type": ["string", "null"], "description": "Why the charges cannot be worked out yet."}}),
     },
     parameters={
         _NOTE: path_param("note_id", "The note's id."),
@@ -208,6 +245,11 @@ register_openapi(
                                body="InvoiceNotePatch", if_match="required"),
             "delete": operation("deleteInvoiceNote", "Delete a note (the history keeps its text)", _CHANGE_NOTE,
                                 ("204", None, "Deleted."), ("404",), if_match="required"),
+        },
+        "/api/v1/invoices/{id}/charges": {
+            "parameters": [param(_INVOICE)],
+            "get": operation("listInvoiceCharges", "What approving the invoice charges (or charged) each fund", _READ,
+                             ("200", "InvoiceChargeList", "The postings, exact, in both currencies."), ("404",)),
         },
         "/api/v1/invoices/{id}/history": {
             "parameters": [param(_INVOICE)],

@@ -32,6 +32,7 @@ def more_requests(app, world, invoice_id: int, tmp_path) -> dict:
     return {
         "api.list_invoice_notes": ("get", notes, None),
         "api.list_invoice_history": ("get", f"/invoices/{invoice_id}/history", None),
+        "api.list_invoice_charges": ("get", f"/invoices/{invoice_id}/charges", None),
         "api.add_invoice_note": ("post", notes, SURPRISE),
         "api.get_invoice_note": ("get", f"{notes}/{note.id}", None),
         "api.patch_invoice_note": ("patch", f"{notes}/{note.id}", SURPRISE),

@@ -32,6 +32,7 @@ API_MATRIX = {
     "api.change_invoice_owner": OPERATE,
     "api.list_invoice_notes": ALL,
     "api.list_invoice_history": ALL,
+    "api.list_invoice_charges": ALL,
     "api.add_invoice_note": OPERATE,
     "api.get_invoice_note": ALL,
     "api.patch_invoice_note": OPERATE,

@@ -81,6 +81,10 @@ def test_notes_author_or_admin(world, vendors, scoped_users, api):
     assert (history[1]["old_value"], history[1]["new_value"]) == ("Pay within 60 days", "Pay within 90 days")
     assert history[-1]["action"] == "create"
     error_of(author.get("/invoices/999999/history"), 404, "not_found")
+    funds = conforms(author.get(f"/invoices/{inv.id}/charges").get_json(), "InvoiceChargeList")
+    assert funds["problem"] is None and [(c["line"], c["fund"], c["amount"], c["fund_amount"], c["rate"])
+                                         for c in funds["items"]] == [(1, "A-BKS", "100.00", "100.00", "")]
+    error_of(author.get("/invoices/999999/charges"), 404, "not_found")
     error_of(api("invoicer-b").get(f"/invoices/{inv.id}/history"), 404, "not_found")
 
 
