@@ -81,4 +81,4 @@ API_INSTITUTION_WIDE = {"api.update_settings", "api.patch_settings", "api.retry_
 
 def url_args(world) -> dict:
     """URL values of the API routes the page matrices do not give (codes; the routes refuse before looking)."""
-    return {"vendor_code": "PLAIN", "review_rule_kind": "price_differs", "charge_type_code": "matrix"}  # the institution's invoicing settings
+    return {"vendor_code": "PLAIN", "review_rule_kind": "price_differs", "charge_type_code": "matrix"}

@@ -53,8 +53,9 @@ def test_approval_rules(world, vendors, admin_a, api):
     assert resp.headers["Location"] == f"/api/v1/invoicing/approval-rules/{small['id']}"
     assert (small["position"], small["max_total"], small["min_total"], small["fund"], small["fund_id"],
             small["automatic"]) == (1, "500.00", None, "A-BKS", world.fund_a.id, True)
-    big = admin.post("/invoicing/approval-rules", json={"name": "Big", "min_total": "10000", "channel": "edi",
-                                                       "owner_library": "LIBA", "approver_not_creator": True}).get_json()
+    big = admin.post("/invoicing/approval-rules", json={
+        "name": "Big", "min_total": "10000", "channel": "edi", "owner_library": "LIBA",
+        "approver_not_creator": True}).get_json()
     assert (big["position"], big["owner_library"], big["channel"]) == (2, "LIBA", "edi")
     count = db.session.scalar(db.select(db.func.count()).select_from(ApprovalRule))
     each_case([({"max_total": "1"}, "name"), ({"name": "x", "min_total": "5", "max_total": "1"}, "max_total"),

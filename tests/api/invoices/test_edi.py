@@ -58,7 +58,8 @@ def test_upload_inbox_message_and_retry(world, orders, api):
     created, failed = done["messages"]
     assert created["invoice"] and "POL-999999" in failed["reason"] and failed["can_retry"]
 
-    for form, field in ((dict(data=None), "file"), (dict(data=b""), "file"), (dict(data=data, vendor="NOPE"), "vendor")):
+    for form, field in ((dict(data=None), "file"), (dict(data=b""), "file"),
+                        (dict(data=data, vendor="NOPE"), "vendor")):
         assert error_of(upload(client, **form), 400, "invalid")["field"] == field
     error_of(upload(api("invoicer-a"), data), 403, "forbidden")
     error_of(client.get("/edi/uploads/999999"), 404, "not_found")

@@ -116,7 +116,8 @@ def test_line_notes_of_an_approved_invoice(world, vendors, api):
     error_of(client.patch(path, json={"note": "n"}), 428, "precondition_required")
     tag = client.etag(path)
     line = patch(client, path, {"note": "checked", "price_note": "list"}, schema="InvoiceLine")
-    assert (line["note"], line["price_note"], line["reporting_code"], line["total"]) == ("checked", "list", "", "100.00")
+    assert (line["note"], line["price_note"], line["reporting_code"], line["total"]) == (
+        "checked", "list", "", "100.00")
     error_of(client.patch(path, json={"note": "again"}, headers={"If-Match": tag}), 412, "precondition_failed")
     each_case([({"price": "1.00"}, "price"), ({"reporting_code": "x" * 41}, "reporting_code"), ({}, None)],
               lambda json, field: _line_refused(client, path, json, field))
