@@ -18,9 +18,10 @@ from werkzeug.utils import secure_filename
 
 from ..auth.models import Role
 from ..auth.permissions import institution_roles_required, roles_required
-from ..errors import Forbidden, InvalidInput
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..idempotency import idempotent
+from ..ids import parse_id
 from ..integrations.edi import services as edi
 from ..integrations.edi.models import MESSAGE_STATUSES, SOURCES, EdiMessage, VendorEdiSetting
 from ..integrations.models import SCHEDULES, Connection, JobRun
@@ -49,6 +50,12 @@ SETTING_IN = {
 }
 RETRY_IN: dict[str, Field] = {}
 FETCH_IN: dict[str, Field] = {}
+
+
+def _message(edi_message_id: int) -> EdiMessage:
+    if parse_id(edi_message_id) is None:   # no row has an id past the column's range (the query would fail)
+        raise NotFound("No such EDI message.")
+    return edi.get_message(current_user, edi_message_id)
 
 
 def _receiver() -> None:
@@ -113,14 +120,14 @@ def list_edi_messages():
 @roles_required(*RECEIVE)
 def get_edi_message(edi_message_id):
     _receiver()
-    return one(edi.get_message(current_user, edi_message_id), message_json)
+    return one(_message(edi_message_id), message_json)
 
 
 @bp.post("/edi/messages/<int:edi_message_id>/actions/retry")
 @institution_roles_required(*RECEIVE)
 @idempotent
 def retry_edi_message(edi_message_id):
-    message = edi.get_message(current_user, edi_message_id)
+    message = _message(edi_message_id)
     read_body(RETRY_IN, optional=True)
     check_match(message, message_json, required=False)
     edi.retry_edi_message(current_user, message)
@@ -154,6 +161,8 @@ def upload_edi_file():
 @roles_required(*RECEIVE)
 def get_edi_upload(upload_run_id):
     _receiver()
+    if parse_id(upload_run_id) is None:
+        raise NotFound("No such EDI upload.")
     run, _messages = edi.get_upload(current_user, upload_run_id)
     return upload_json(run)
 

@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..funds.models import Fund
 from ..idempotency import idempotent
+from ..ids import parse_id
 from ..invoices import rules
 from ..invoices.models import BUILT_IN_CHARGES, CHANNELS, ApprovalRule, ChargeType, ReviewRule
 from ..ledger import format_plain
@@ -127,7 +128,7 @@ def patch_review_rule(review_rule_kind):
 # -- approval rules ----------------------------------------------------------------------------
 
 def _approval_rule(approval_rule_id: int) -> ApprovalRule:
-    rule = db.session.get(ApprovalRule, approval_rule_id)
+    rule = db.session.get(ApprovalRule, approval_rule_id) if parse_id(approval_rule_id) else None
     if rule is None:
         raise NotFound(f"No approval rule {approval_rule_id}.")
     return rule
@@ -135,7 +136,7 @@ def _approval_rule(approval_rule_id: int) -> ApprovalRule:
 
 def _rule_fund(ref) -> Fund:
     if isinstance(ref, int):
-        fund = db.session.get(Fund, ref)
+        fund = db.session.get(Fund, ref) if parse_id(ref) else None
         if fund is None:
             raise InvalidInput(f"No fund with id {ref}.", "fund")
         return fund

@@ -20,6 +20,7 @@ from ..database import write_intent
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..idempotency import idempotent
+from ..ids import parse_id
 from ..invoices import file_load_run as runs
 from ..invoices import file_loading
 from ..invoices import services as invoices
@@ -136,7 +137,7 @@ def load_invoice_file():
 @bp.get("/invoice-files/runs/<int:load_run_id>")
 @roles_required(*EDIT)
 def get_invoice_file_run(load_run_id):
-    run = runs.run_of(load_run_id)
+    run = runs.run_of(load_run_id) if parse_id(load_run_id) else None
     if run is None or not runs.may_follow(current_user, run):
         raise NotFound(f"No file load run {load_run_id}.")
     return run_json(run)

@@ -11,7 +11,8 @@ from flask import request, send_file, url_for
 from flask_login import current_user
 
 from ..auth.permissions import roles_required
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
+from ..ids import parse_id
 from ..idempotency import idempotent
 from ..invoices import attachments, charges
 from ..invoices import services as invoices
@@ -45,6 +46,20 @@ def _invoice(id):  # noqa: A002
     return invoices.get_invoice(current_user, id)
 
 
+def _note(id, note_id):  # noqa: A002
+    invoice = _invoice(id)
+    if parse_id(note_id) is None:   # no row has an id past the column's range (the query would fail)
+        raise NotFound(f"Invoice {invoice.number} has no such note.")
+    return attachments.get_note(invoice, note_id)
+
+
+def _attachment(id, attachment_id):  # noqa: A002
+    invoice = _invoice(id)
+    if parse_id(attachment_id) is None:
+        raise NotFound(f"Invoice {invoice.number} has no such attachment.")
+    return attachments.get_attachment(invoice, attachment_id)
+
+
 # -- notes -------------------------------------------------------------------------------------
 
 @bp.get("/invoices/<int:id>/notes")
@@ -66,13 +81,13 @@ def add_invoice_note(id):  # noqa: A002
 @bp.get("/invoices/<int:id>/notes/<int:note_id>")
 @roles_required(*READ)
 def get_invoice_note(id, note_id):  # noqa: A002
-    return one(attachments.get_note(_invoice(id), note_id), note_json)
+    return one(_note(id, note_id), note_json)
 
 
 @bp.patch("/invoices/<int:id>/notes/<int:note_id>")
 @roles_required(*WRITE)
 def patch_invoice_note(id, note_id):  # noqa: A002
-    note = attachments.get_note(_invoice(id), note_id)
+    note = _note(id, note_id)
     check_match(note, note_json)
     body = read_patch(NOTE_IN, {"text": note.text})
     attachments.edit_note(current_user, note, body["text"])
@@ -82,7 +97,7 @@ def patch_invoice_note(id, note_id):  # noqa: A002
 @bp.delete("/invoices/<int:id>/notes/<int:note_id>")
 @roles_required(*WRITE)
 def delete_invoice_note(id, note_id):  # noqa: A002
-    note = attachments.get_note(_invoice(id), note_id)
+    note = _note(id, note_id)
     check_match(note, note_json)
     attachments.delete_note(current_user, note)
     return deleted()
@@ -150,7 +165,7 @@ def upload_invoice_attachment(id):  # noqa: A002
 @bp.get("/invoices/<int:id>/attachments/<int:attachment_id>")
 @roles_required(*READ)
 def download_invoice_attachment(id, attachment_id):  # noqa: A002
-    attachment = attachments.get_attachment(_invoice(id), attachment_id)
+    attachment = _attachment(id, attachment_id)
     resp = send_file(attachments.attachment_path(attachment), mimetype=attachment.content_type, as_attachment=True,
                      download_name=attachment.file_name, max_age=0, etag=False)
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -161,7 +176,7 @@ def download_invoice_attachment(id, attachment_id):  # noqa: A002
 @bp.delete("/invoices/<int:id>/attachments/<int:attachment_id>")
 @roles_required(*WRITE)
 def delete_invoice_attachment(id, attachment_id):  # noqa: A002
-    attachment = attachments.get_attachment(_invoice(id), attachment_id)
+    attachment = _attachment(id, attachment_id)
     check_match(attachment, attachment_json)
     attachments.delete_attachment(current_user, attachment)
     return deleted()

@@ -60,7 +60,8 @@ def test_approval_rules(world, vendors, admin_a, api):
     count = db.session.scalar(db.select(db.func.count()).select_from(ApprovalRule))
     each_case([({"max_total": "1"}, "name"), ({"name": "x", "min_total": "5", "max_total": "1"}, "max_total"),
                ({"name": "x", "vendor": "NOPE"}, "vendor"), ({"name": "x", "fund": "NOPE"}, "fund"),
-               ({"name": "x", "fund": 999999}, "fund"), ({"name": "x", "owner_library": "NOPE"}, "owner_library"),
+               ({"name": "x", "fund": 999999}, "fund"), ({"name": "x", "fund": 10**20}, "fund"),
+               ({"name": "x", "owner_library": "NOPE"}, "owner_library"),
                ({"name": "x", "channel": "fax"}, "channel"), ({"name": "x", "max_total": 5}, "max_total"),
                ({"name": "x", "automatic": True, "approver_not_creator": True}, "approver_not_creator")],
               lambda json, field: _create_refused(admin, json, field))
@@ -70,6 +71,7 @@ def test_approval_rules(world, vendors, admin_a, api):
     path = f"/invoicing/approval-rules/{small['id']}"
     assert admin.get(path).headers["ETag"]
     error_of(admin.get("/invoicing/approval-rules/999999"), 404, "not_found")
+    error_of(admin.get("/invoicing/approval-rules/99999999999999999999"), 404, "not_found")
     error_of(api("admin-a").get(path), 403, "forbidden")
     error_of(api("admin-a").get("/invoicing/approval-rules"), 403, "forbidden")
     changed = admin.change("patch", path, {"name": "Small ones", "vendor": None})

@@ -79,6 +79,8 @@ def test_upload_inbox_message_and_retry(world, orders, api):
     message = conforms(resp.get_json(), "EdiMessage")
     assert "RFF+LI:POL-999999" in message["raw"] and resp.headers["ETag"]
     error_of(client.get("/edi/messages/999999"), 404, "not_found")
+    error_of(client.get("/edi/messages/99999999999999999999"), 404, "not_found")
+    error_of(client.get("/edi/uploads/99999999999999999999"), 404, "not_found")
     error_of(api("invoicer-a").get(path), 403, "forbidden")
 
     error_of(client.post(f"{path}/actions/retry", json={}, headers={"If-Match": '"stale"'}), 412,

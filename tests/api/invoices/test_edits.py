@@ -108,6 +108,7 @@ def test_line_notes_of_an_approved_invoice(world, vendors, api):
     resp = client.get(path)
     assert resp.headers["ETag"] and conforms(resp.get_json(), "InvoiceLine")["position"] == 1
     error_of(client.get(f"/invoices/{inv.id}/lines/9"), 404, "not_found")
+    error_of(client.get("/invoices/99999999999999999999/lines/1"), 404, "not_found")
     # In Approval: the whole invoice is edited instead
     error = error_of(client.change("patch", path, {"note": "n"}), 422, "rule_violation")
     assert error["field"] == "status"

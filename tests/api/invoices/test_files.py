@@ -59,6 +59,7 @@ def test_template_preview_and_refusals(world, vendors, api):
             assert error["field"] == field, (path, kwargs, error)
     error_of(send(api("viewer"), "/invoice-files/actions/preview", data=xlsx(table(ROWS))), 403, "forbidden")
     error_of(client.get("/invoice-files/runs/999999"), 404, "not_found")
+    error_of(client.get("/invoice-files/runs/99999999999999999999"), 404, "not_found")
     assert count() == before
 
 

@@ -64,6 +64,7 @@ def test_notes_author_or_admin(world, vendors, scoped_users, api):
     error_of(author.patch(path, json={"text": "y"}, headers={"If-Match": tag}), 412, "precondition_failed")
     error_of(author.change("patch", path, {}), 400, "invalid")
     error_of(author.get(f"{base}/999999"), 404, "not_found")
+    error_of(author.get(f"{base}/99999999999999999999"), 404, "not_found")   # past any id's range
     error_of(api("invoicer-b").get(path), 404, "not_found")
     resp = api("admin").change("patch", path, {"text": "Pay within 90 days"})
     assert resp.status_code == 200 and resp.get_json()["edited_by"] == "admin"
@@ -114,6 +115,7 @@ def test_attachments_upload_download_delete(world, vendors, scoped_users, api, f
     error_of(upload(api("invoicer-b"), inv.id, "a.pdf", PDF), 404, "not_found")
     error_of(api("invoicer-b").get(path), 404, "not_found")
     error_of(client.get(f"/invoices/{inv.id}/attachments/999999"), 404, "not_found")
+    error_of(client.get(f"/invoices/{inv.id}/attachments/99999999999999999999"), 404, "not_found")
     assert count(InvoiceAttachment) == 1 and len(list(folder.iterdir())) == 1
 
     error_of(client.delete(path), 428, "precondition_required")
