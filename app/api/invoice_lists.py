@@ -74,6 +74,16 @@ def _day_arg(name: str) -> date | None:
 @roles_required(*READ)
 def list_invoice_lines():
     page = page_args(DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    line_filter = invoice_line_filter()
+    total = invoices.count_invoice_lines(current_user, line_filter)
+    rows = db.session.scalars(invoices.invoice_lines_query(current_user, line_filter)
+                              .limit(page.size).offset((page.number - 1) * page.size)).all()
+    return {"items": [line_row_json(line) for line in rows], "page": page.number, "per_page": page.size,
+            "total": total}
+
+
+def invoice_line_filter() -> invoices.InvoiceLineFilter:
+    """The filter and sort the line list's query parameters ask for (those of /invoices/lines/)."""
     args = request.args
     try:
         date_from, date_to = _day_arg("from"), _day_arg("to")
@@ -86,11 +96,7 @@ def list_invoice_lines():
         library_id=by_code(Library, args["library"], "library").id if args.get("library") else None,
         pol=args.get("pol", "").strip()[:50], date_from=date_from, date_to=date_to,
         sort=choice_arg("sort", invoices.LINE_SORTS) or invoices.DEFAULT_LINE_SORT)
-    total = invoices.count_invoice_lines(current_user, line_filter)
-    rows = db.session.scalars(invoices.invoice_lines_query(current_user, line_filter)
-                              .limit(page.size).offset((page.number - 1) * page.size)).all()
-    return {"items": [line_row_json(line) for line in rows], "page": page.number, "per_page": page.size,
-            "total": total}
+    return line_filter
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------

@@ -182,8 +182,13 @@ def patch_settings():
 @bp.get("/invoices")
 @roles_required(*READ)
 def list_invoices():
-    """The invoice list's filters and sorts (newest first when no sort is given)."""
     page = page_args(DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return page.of(invoice_query(), summary_json)
+
+
+def invoice_query():
+    """The invoices the list's query parameters ask for, sorted (newest first when no sort is given):
+    the page's filters and sorts (:func:`app.invoices.services.invoice_conditions`)."""
     args = request.args
     sort = choice_arg("sort", invoices.INVOICE_SORTS)
     invoice_filter = invoices.InvoiceFilter(
@@ -196,7 +201,7 @@ def list_invoices():
     query = select(Invoice).where(*invoices.invoice_conditions(current_user, invoice_filter))
     if sort.lstrip("-") == "vendor":
         query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
-    return page.of(query.order_by(*(invoices.INVOICE_SORTS[sort] if sort else (Invoice.id.desc(),))), summary_json)
+    return query.order_by(*(invoices.INVOICE_SORTS[sort] if sort else (Invoice.id.desc(),)))
 
 
 def _flag_arg(name: str) -> bool:

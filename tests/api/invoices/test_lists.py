@@ -104,3 +104,28 @@ def test_invoice_list_filters_and_sorts_as_the_page(world, vendors, scoped_users
         assert error_of(client.get("/invoices" + query), 400, "invalid")["field"] == field
     for query in ("?fund=NOPE", "?library=NOPE"):
         error_of(client.get("/invoices" + query), 404, "not_found")
+
+
+def test_exports_of_the_lists(world, vendors, scoped_users, api):
+    op = world.user("invoicer")
+    make_invoice(world, op, vendors.plain, number="X-1", amounts=("10.00",))
+    make_invoice(world, op, vendors.liable, number="X-2", amounts=("30.00",), confirm="yes")
+    make_invoice(world, op, vendors.plain, number="X-3", amounts=("20.00",), library="b")
+    client = api("viewer-a")
+    resp = client.get("/invoices/export.csv?sort=-total")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv", resp.get_data(as_text=True)[:300]
+    rows = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["X-2", "X-1"]   # library A's only, by total
+    assert "attachment" in resp.headers["Content-Disposition"]
+    resp = client.get("/invoice-lines/export.csv?vendor=PLAIN")
+    assert resp.status_code == 200
+    assert [r.split(",")[0] for r in resp.get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]] == ["X-1"]
+    for path in ("/invoices/export.xlsx", "/invoice-lines/export.xlsx"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet") and resp.data[:2] == b"PK"
+    for path in ("/invoices/export.csv?sort=colour", "/invoice-lines/export.xlsx?from=March",
+                 "/invoices/export.xlsx?channel=fax", "/invoice-lines/export.csv?status=lost"):
+        error_of(client.get(path), 400, "invalid")
+    for path in ("/invoices/export.xlsx?vendor=NOPE", "/invoices/export.csv?fund=NOPE",
+                 "/invoice-lines/export.csv?library=NOPE", "/invoice-lines/export.xlsx?vendor=NOPE"):
+        error_of(client.get(path), 404, "not_found")
