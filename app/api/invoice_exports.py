@@ -39,8 +39,8 @@ def export_invoice_lines(fmt):
 
 _READ = "any role; only what you can see"
 _INVOICE_PARAMS = ("InvoiceQuery", "InvoiceStatusFilter", "InvoiceVendorFilter", "InvoiceFundFilter",
-                   "InvoiceLibraryFilter", "InvoiceChannelFilter", "InvoiceApprovableFilter", "InvoiceErpRejectedFilter",
-                   "InvoiceWaitingDaysFilter", "InvoiceSort")
+                   "InvoiceLibraryFilter", "InvoiceChannelFilter", "InvoiceApprovableFilter",
+                   "InvoiceErpRejectedFilter", "InvoiceWaitingDaysFilter", "InvoiceSort")
 _LINE_PARAMS = ("InvoiceLineQuery", "InvoiceLineStatusFilter", "InvoiceLineVendorFilter", "InvoiceLineFundFilter",
                 "InvoiceLineLibraryFilter", "InvoiceLinePOLineFilter", "InvoiceLineFrom", "InvoiceLineTo",
                 "InvoiceLineSort")
