@@ -6,3 +6,4 @@ from . import vendors  # noqa: F401,E402
 from . import integrations, integrations_runs, integrations_settings  # noqa: F401,E402
 from . import communications, purchase_orders  # noqa: F401,E402
 from . import inventory_binding, letters, notifications  # noqa: F401,E402
+from . import edi, invoice_admin, invoice_files, invoice_lists, invoice_notes  # noqa: F401,E402
