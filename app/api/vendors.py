@@ -14,8 +14,9 @@ from ..extensions import db
 from ..idempotency import idempotent
 from ..vendors import services as vendors
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, PARAMETERS, READ, STATUS, STRING, bp, check_match,
-                   choice_arg, commit, deleted, input_schema, list_of, object_schema, one, operation, param,
-                   patch_schema, path_param, query_param, ref, register_openapi, saved)
+                   choice_arg, commit, deleted, input_schema, object_schema, one, operation, page_args,
+                   page_of, param, patch_schema, path_param, per_page_param, query_param, ref, register_openapi,
+                   saved)
 from .serializers import Field, parse_percent, read_body, read_patch
 
 VENDOR_IN = {
@@ -63,6 +64,9 @@ def _fields(body, vendor=None) -> vendors.VendorFields:
     return fields
 
 
+MAX_LIST = 1000   # vendors and rates per page: by default, every vendor of a library at once
+
+
 def _as_input(v) -> dict:
     """The vendor as :data:`VENDOR_UPDATE` reads it: what a PATCH leaves as it is."""
     data = vendor_json(v)
@@ -104,11 +108,12 @@ def rate_json(r) -> dict:
 @bp.get("/vendors")
 @roles_required(*READ)
 def list_vendors():
-    """The vendors list's filters and sort (the page's query), every vendor at once."""
+    """The vendors list's filters and sort (the page's query), paged (up to 1000 at once)."""
+    page = page_args(MAX_LIST, MAX_LIST)
     q = request.args.get("q", "").strip()
     status = choice_arg("status", ("active", "inactive"))
     sort = choice_arg("sort", tuple(vendors.VENDOR_SORTS)) or "code"
-    return {"items": [vendor_json(v) for v in db.session.scalars(vendors.vendors_query(q, status, sort))]}
+    return page.of(vendors.vendors_query(q, status, sort), vendor_json)
 
 
 @bp.post("/vendors")
@@ -148,10 +153,11 @@ def patch_vendor(code):
 @bp.get("/currency-rates")
 @roles_required(*READ)
 def list_rates():
+    """The exchange rates, newest first, paged (up to 1000 at once)."""
     currency = request.args.get("currency")
     if currency:
         currency = vendors.check_currency(currency)
-    return {"items": [rate_json(r) for r in db.session.scalars(vendors.rates_query(currency).limit(1000))]}
+    return page_args(MAX_LIST, MAX_LIST).of(vendors.rates_query(currency), rate_json)
 
 
 @bp.post("/currency-rates")
@@ -354,19 +360,20 @@ register_openapi(
             "accounts": {"type": "array", "items": ref("VendorAccount")},
             "addresses": {"type": "array", "items": ref("VendorAddress")},
             "contacts": {"type": "array", "items": ref("VendorContact")}}),
-        "VendorList": list_of("Vendor"),
+        "VendorList": page_of("Vendor", "Vendors"),
         "VendorPatch": patch_schema(VENDOR_UPDATE, "Some of the vendor's fields; those not sent stay as they are."),
         "VendorInput": input_schema(VENDOR_IN, "A new vendor."),
         "VendorUpdate": input_schema(VENDOR_UPDATE, "The vendor's fields (all of them are replaced; absent "
                                                     "optional fields take their defaults)."),
         "CurrencyRate": object_schema({"currency": STRING, "rate": {"type": "string", "pattern": r"^\d+\.\d{8}$"},
                                        "date": DATE}, "1 unit of currency = rate units of the institution's currency."),
-        "CurrencyRateList": list_of("CurrencyRate"),
+        "CurrencyRateList": page_of("CurrencyRate", "Rates"),
         "CurrencyRateInput": input_schema(RATE_IN, "A new exchange rate."),
     },
     parameters={
         "VendorCode": path_param("code", "The vendor's code.", STRING),
         "CurrencyFilter": query_param("currency", STRING, "Only rates of this currency."),
+        "VendorPerPage": per_page_param(MAX_LIST, MAX_LIST),
         "VendorQuery": query_param("q", STRING, "Only vendors with this in their code or name (case-insensitive)."),
         "VendorStatusFilter": query_param("status", STATUS, "Only active, or only inactive, vendors."),
         "VendorSort": query_param("sort", {"type": "string", "enum": list(vendors.VENDOR_SORTS), "default": "code"},
@@ -375,8 +382,8 @@ register_openapi(
     paths={
         "/api/v1/vendors": {
             "get": operation("listVendors", "List vendors (by code, unless sorted otherwise)", "any role",
-                             ("200", "VendorList", "The vendors."), ("400",),
-                             params=("VendorQuery", "VendorStatusFilter", "VendorSort")),
+                             ("200", "VendorList", "One page of vendors."), ("400",),
+                             params=("VendorQuery", "VendorStatusFilter", "VendorSort", "Page", "VendorPerPage")),
             "post": operation("createVendor", "Create a vendor", _CREATE, ("201", "Vendor", "Created."),
                               ("400", "409", "422"), body="VendorInput"),
         },
@@ -391,8 +398,9 @@ register_openapi(
                                note="Only the fields sent change."),
         },
         "/api/v1/currency-rates": {
-            "get": operation("listCurrencyRates", "Exchange rates, newest first (at most 1000)", "any role",
-                             ("200", "CurrencyRateList", "The rates."), ("400",), params=("CurrencyFilter",)),
+            "get": operation("listCurrencyRates", "Exchange rates, newest first, paged", "any role",
+                             ("200", "CurrencyRateList", "One page of rates."), ("400",),
+                             params=("CurrencyFilter", "Page", "VendorPerPage")),
             "post": operation("createCurrencyRate", "Add an exchange rate", _RATES,
                               ("201", "CurrencyRate", "Created."), ("400", "409"), body="CurrencyRateInput"),
         },

@@ -173,6 +173,7 @@ NOT_HERE: dict[str, str] = {
     "sendWaitingLetters": "sends the waiting letters in a background thread, which the rolled-back shared app "
                           "cannot host; tests/api/letters/test_api.py::test_send_now_delivers_the_waiting_letters "
                           "commits",
+    "uploadEdiFile": "receives the file in a background run (a thread); tests/api/invoices/test_edi.py commits",
 }
 
 

@@ -71,6 +71,10 @@ def test_vendor_list_filters_and_sorts_as_the_page(world, acme, api):
     assert codes("?status=active&sort=-name") == ["BETA", "ACME"] and codes("?status=inactive") == ["ZED"]
     assert error_of(client.get("/vendors?status=gone"), 400, "invalid")["field"] == "status"
     assert error_of(client.get("/vendors?sort=currency"), 400, "invalid")["field"] == "sort"
+    # paged like the page's list: every vendor at once by default, or a page of them
+    second = conforms(client.get("/vendors?per_page=2&page=2").get_json(), "VendorList")
+    assert ([v["code"] for v in second["items"]], second["total"], second["per_page"]) == (["ZED"], 3, 2)
+    assert error_of(client.get("/vendors?per_page=1001"), 400, "invalid")["field"] == "per_page"
 
 
 # -- the vendor's order channel and EDI details (the vendor form) -------------------------------
