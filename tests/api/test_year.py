@@ -1,6 +1,6 @@
 """A library's whole year through the API alone (issue 20's "done when"): after the set-up makes the
-institution's administrator, its token and the one library (the API has no route for libraries on
-this branch), every step is an HTTP call with that token — the fiscal period, a ledger and funds with
+institution's administrator and its token, every step is an HTTP call with that token — the
+library, the fiscal period, a ledger and funds with
 their allocations, a vendor, PO lines created, approved, sent and received, an invoice of them
 approved and processed, the ERP exchange (the invoice export run to a local folder, the ERP's payment
 confirmation dropped where the payment import reads it, the import run, the invoice closed) and the
@@ -17,7 +17,6 @@ from app.auth.models import Role
 from app.auth.services import create_user, issue_api_token
 from app.clock import today
 from app.extensions import db
-from app.org.models import Library
 from tests.api.helpers import ApiClient, conforms
 from testkit import PASSWORD
 
@@ -78,12 +77,13 @@ def confirmation(invoice: dict, vendor: str, voucher: str, day: str) -> bytes:
 
 @pytest.mark.committing
 def test_a_whole_year_through_the_api(app, tmp_path):
-    # Set-up: the institution's administrator and its token, and the library (no API route for it here).
+    # Set-up: the institution's administrator and its token; the rest is the API's.
     admin = create_user(None, "admin", PASSWORD, roles=[(Role.ADMIN, None)])
-    db.session.add(Library(code="MAIN", name="Main library"))
     token = issue_api_token(None, admin)
     db.session.commit()
     s = Script(ApiClient(app.test_client(), token))
+    s.post("/libraries", "Library", {"code": "MAIN", "name": "Main library"}, 201)
+    s.patch("/libraries/MAIN", "Library", {"address": "1 Library Square"})
     this_year, next_year = today().year, today().year + 1
     fy, fy_next = f"FY{this_year}", f"FY{next_year}"
 
