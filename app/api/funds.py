@@ -134,11 +134,12 @@ def list_fiscal_periods():
 
 @bp.post("/fiscal-periods")
 @institution_roles_required(*MANAGE)
+@idempotency.idempotent
 def create_fiscal_period():
     body = read_body(FISCAL_PERIOD_IN)
     fp = funds.create_fiscal_period(current_user, body["code"], body["name"], body["start_date"],
                                     body["end_date"], body["status"])
-    return saved(fp, fiscal_period_json, 201)
+    return saved(fp, fiscal_period_json, 201, lambda p: url_for("api.get_fiscal_period", period_code=p.code))
 
 
 # -- ledgers -----------------------------------------------------------------------------------
@@ -156,6 +157,7 @@ def list_ledgers():
 
 @bp.post("/ledgers")
 @roles_required(*MANAGE)
+@idempotency.idempotent
 def create_ledger():
     body = read_body(LEDGER_IN)
     currency = body["currency"].strip().upper()
@@ -172,7 +174,7 @@ def create_ledger():
         raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
     ledger = funds.create_ledger(current_user, body["code"], body["name"], period, currency, owner,
                                  to_all, libraries, body["notes"])
-    return saved(ledger, ledger_json, 201)
+    return saved(ledger, ledger_json, 201, lambda lg: url_for("api.get_ledger", ledger_id=lg.id))
 
 
 # -- funds -------------------------------------------------------------------------------------
@@ -239,6 +241,7 @@ def patch_fund(id):  # noqa: A002 - the path parameter is {id}
 
 @bp.post("/funds")
 @roles_required(*MANAGE)
+@idempotency.idempotent
 def create_fund():
     body = read_body(FUND_IN)
     period = _fiscal_period(body["fiscal_period"]) if body["fiscal_period"] is not None else None
@@ -431,20 +434,22 @@ register_openapi(
                              ("200", "FiscalPeriodList", "The fiscal periods.")),
             "post": operation("createFiscalPeriod", "Create a fiscal period", "admin or an institution-wide "
                               "fund_manager", ("201", "FiscalPeriod", "Created."), ("400", "409", "422"),
-                              body="FiscalPeriodInput"),
+                              body="FiscalPeriodInput", location="The new fiscal period's URL.", idempotent=True),
         },
         "/api/v1/ledgers": {
             "get": operation("listLedgers", "List the ledgers you can see", _READ,
                              ("200", "LedgerList", "The ledgers."), ("404",), params=("FiscalPeriodFilter",)),
             "post": operation("createLedger", "Create a ledger", _MANAGE, ("201", "Ledger", "Created."),
-                              ("400", "404", "409"), body="LedgerInput"),
+                              ("400", "404", "409", "422"), body="LedgerInput", location="The new ledger's URL.",
+                              idempotent=True),
         },
         "/api/v1/funds": {
             "get": operation("listFunds", "List (or search) the funds you can see, with balances", _READ,
                              ("200", "FundList", "The funds."), ("404",), params=("FiscalPeriodFilter", "FundSearch"),
                              note="With q: at most 100 funds, latest fiscal period first (the fund search page)."),
             "post": operation("createFund", "Create a fund", _MANAGE, ("201", "Fund", "Created (Location: the fund)."),
-                              ("400", "404", "409", "422"), body="FundInput", location="The new fund's URL."),
+                              ("400", "404", "409", "422"), body="FundInput", location="The new fund's URL.",
+                              idempotent=True),
         },
         "/api/v1/funds/{id}": {
             "parameters": [param("FundId")],

@@ -118,6 +118,7 @@ def list_vendors():
 
 @bp.post("/vendors")
 @institution_roles_required(*vendors.VENDOR_EDITORS)
+@idempotent
 def create_vendor():
     body = read_body(VENDOR_IN)
     vendor = vendors.create_vendor(current_user, body["code"], _fields(body))
@@ -162,6 +163,7 @@ def list_rates():
 
 @bp.post("/currency-rates")
 @institution_roles_required(*vendors.RATE_EDITORS)
+@idempotent
 def create_rate():
     body = read_body(RATE_IN)
     row = vendors.add_rate(current_user, body["currency"], body["rate"], body["date"])
@@ -385,7 +387,8 @@ register_openapi(
                              ("200", "VendorList", "One page of vendors."), ("400",),
                              params=("VendorQuery", "VendorStatusFilter", "VendorSort", "Page", "VendorPerPage")),
             "post": operation("createVendor", "Create a vendor", _CREATE, ("201", "Vendor", "Created."),
-                              ("400", "409", "422"), body="VendorInput"),
+                              ("400", "409", "422"), body="VendorInput", location="The new vendor's URL.",
+                              idempotent=True),
         },
         "/api/v1/vendors/{code}": {
             "parameters": [param("VendorCode")],
@@ -402,7 +405,8 @@ register_openapi(
                              ("200", "CurrencyRateList", "One page of rates."), ("400",),
                              params=("CurrencyFilter", "Page", "VendorPerPage")),
             "post": operation("createCurrencyRate", "Add an exchange rate", _RATES,
-                              ("201", "CurrencyRate", "Created."), ("400", "409"), body="CurrencyRateInput"),
+                              ("201", "CurrencyRate", "Created."), ("400", "409", "422"), body="CurrencyRateInput",
+                              idempotent=True),
         },
     })
 
