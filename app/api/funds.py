@@ -21,8 +21,9 @@ from ..funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
 from ..ledger import Balance, TransactionKind, format_plain
 from ..org.models import Library
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_STRING, PERCENT_PATTERN, READ, STATUS,
-                   STRING, bp, by_code, check_match, choice_arg, input_schema, list_of, named, object_schema, one, operation, page_args,
-                   page_of, param, patch_schema, path_param, query_param, ref, register_openapi, saved)
+                   STRING, bp, by_code, check_match, choice_arg, input_schema, list_of, named, object_schema, one,
+                   operation, page_args, page_of, param, patch_schema, path_param, query_param, ref, register_openapi,
+                   saved)
 from .serializers import (Field, parse_date, parse_money, parse_percent, percent_text, read_body, read_patch,
                           timestamp)
 
@@ -203,6 +204,19 @@ def get_fund(id):  # noqa: A002 - the path parameter is {id}
     return one(funds.get_fund(current_user, id), _fund_answer)
 
 
+def _fund_fields(body, ledger, parent, to_all: bool, libraries) -> funds.FundFields:
+    """The fund's fields from a create or PATCH body (its ledger, parent and libraries already found)."""
+    return funds.FundFields(
+        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
+        fund_type=funds.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
+        overencumbrance_allowed=body["overencumbrance_allowed"],
+        overencumbrance_limit_percent=parse_percent(body["overencumbrance_limit_percent"],
+                                                    "overencumbrance_limit_percent"),
+        overexpenditure_allowed=body["overexpenditure_allowed"],
+        overexpenditure_limit=parse_money(body["overexpenditure_limit"], ledger.currency, "overexpenditure_limit"),
+        available_to_all=to_all, libraries=libraries)
+
+
 def _fund_as_input(fund) -> dict:
     """The fund as :data:`FUND_UPDATE` reads it (ledger and parent by id): what a PATCH leaves as it is."""
     data = _fund_answer(fund)
@@ -226,16 +240,7 @@ def patch_fund(id):  # noqa: A002 - the path parameter is {id}
     to_all = body["available_to_all"]
     if libraries and "libraries" in body.given and "available_to_all" not in body.given:
         to_all = False   # libraries named: available to those only
-    fields = funds.FundFields(
-        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
-        fund_type=funds.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
-        overencumbrance_allowed=body["overencumbrance_allowed"],
-        overencumbrance_limit_percent=parse_percent(body["overencumbrance_limit_percent"],
-                                                    "overencumbrance_limit_percent"),
-        overexpenditure_allowed=body["overexpenditure_allowed"],
-        overexpenditure_limit=parse_money(body["overexpenditure_limit"], ledger.currency, "overexpenditure_limit"),
-        available_to_all=bool(to_all), libraries=libraries)
-    funds.update_fund(current_user, fund, fields, ledger=ledger)
+    funds.update_fund(current_user, fund, _fund_fields(body, ledger, parent, bool(to_all), libraries), ledger=ledger)
     return saved(fund, _fund_answer)
 
 
@@ -261,16 +266,7 @@ def create_fund():
             libraries = list(ledger.libraries)
     elif to_all and libraries:
         raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
-    fields = funds.FundFields(
-        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
-        fund_type=funds.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
-        overencumbrance_allowed=body["overencumbrance_allowed"],
-        overencumbrance_limit_percent=parse_percent(body["overencumbrance_limit_percent"],
-                                                    "overencumbrance_limit_percent"),
-        overexpenditure_allowed=body["overexpenditure_allowed"],
-        overexpenditure_limit=parse_money(body["overexpenditure_limit"], ledger.currency, "overexpenditure_limit"),
-        available_to_all=to_all, libraries=libraries)
-    fund = funds.create_fund(current_user, ledger, body["code"], fields)
+    fund = funds.create_fund(current_user, ledger, body["code"], _fund_fields(body, ledger, parent, to_all, libraries))
     return saved(fund, _fund_answer, 201, lambda f: url_for("api.get_fund", id=f.id))
 
 

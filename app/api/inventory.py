@@ -54,7 +54,8 @@ def record_json(record, holdings=None) -> dict:
 
 
 def holding_json(holding) -> dict:
-    return {"id": holding.id, "bib_record_id": holding.bib_record_id, "library": holding.library.code, "location_code": holding.location_code,
+    return {"id": holding.id, "bib_record_id": holding.bib_record_id, "library": holding.library.code,
+            "location_code": holding.location_code,
             "location_name": holding.location_name, "call_number": holding.call_number,
             "items": [item_json(i) for i in holding.items]}
 
@@ -160,7 +161,8 @@ register_openapi(
             "status": {"type": "string", "enum": ["not_in_place", "in_place", "in_work_order", "withdrawn"],
                        "description": "not_in_place: ordered, not received yet."},
             "received_date": NULLABLE_DATE}),
-        "Holding": object_schema({"id": INTEGER, "bib_record_id": INTEGER, "library": {"type": "string", "description": "The library's code."},
+        "Holding": object_schema({"id": INTEGER, "bib_record_id": INTEGER,
+                                  "library": {"type": "string", "description": "The library's code."},
                                   "location_code": STRING, "location_name": STRING, "call_number": STRING,
                                   "items": {"type": "array", "items": ref("Item")}}),
         "BibRecord": object_schema(_RECORD, "A bibliographic record, shared by the whole institution."),

@@ -16,6 +16,7 @@ from ..auth.permissions import institution_roles_required, require_institution_r
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..funds import rollover, rollover_report, rollover_rules, runs
+from ..funds.rollover_report import XLSX_TYPE
 from ..funds.models import FiscalPeriod
 from ..ids import parse_id
 from ..integrations.models import JobRun
@@ -143,9 +144,6 @@ def undo_rollover(rollover_id):
     return saved(stored, lambda r: report_json(rollover.report_of(r), r))
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @bp.get("/rollovers/<int:rollover_id>/report.csv", defaults={"file_type": "csv"}, endpoint="rollover_report_csv")
 @bp.get("/rollovers/<int:rollover_id>/report.xlsx", defaults={"file_type": "xlsx"}, endpoint="rollover_report_xlsx")
 @roles_required(*ADMIN)
@@ -153,12 +151,7 @@ def rollover_report_file(rollover_id, file_type):
     """The stored report as the closure page gives it: a CSV file or an .xlsx workbook."""
     _admin_reads("read rollovers")
     stored = rollover.get_rollover(rollover_id)
-    report = rollover.report_of(stored)
-    name = f"rollover-{stored.id}-{report.source}-{report.target}.{file_type}"
-    if file_type == "csv":
-        body, mimetype = rollover_report.csv_text(report).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = rollover_report.xlsx_bytes(report), XLSX_TYPE
+    body, mimetype, name = rollover_report.download(rollover.report_of(stored), stored.id, file_type)
     resp = Response(body, mimetype=mimetype)
     resp.headers.set("Content-Disposition", "attachment", filename=name)
     return resp

@@ -722,7 +722,6 @@ def show_rollover(rollover_id):
                   run=runs.run_of_rollover(stored.id))
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/fiscal-periods/closure/<int:rollover_id>/report.<any(csv, xlsx):file_type>")
@@ -730,12 +729,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def rollover_report_file(rollover_id, file_type):
     """The stored report of a rollover as a CSV file or an .xlsx workbook (app.funds.rollover_report)."""
     stored = db.get_or_404(Rollover, rollover_id)
-    report = rollover.report_of(stored)
-    name = f"rollover-{stored.id}-{report.source}-{report.target}.{file_type}"
-    if file_type == "csv":
-        body, mimetype = rollover_report.csv_text(report).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = rollover_report.xlsx_bytes(report), XLSX_TYPE
+    body, mimetype, name = rollover_report.download(rollover.report_of(stored), stored.id, file_type)
     resp = Response(body, mimetype=mimetype)
     resp.headers.set("Content-Disposition", "attachment", filename=name)
     resp.headers["Cache-Control"] = "no-store"
