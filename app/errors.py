@@ -29,3 +29,13 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
+
+
+class PreconditionFailed(DomainError):
+    """The object changed since the client read it (its If-Match no longer matches the ETag)."""
+    status, code = 412, "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """An update sent without If-Match: the client must say which version it read."""
+    status, code = 428, "precondition_required"

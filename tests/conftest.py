@@ -5,6 +5,8 @@
   transaction, or a copy of its own for tests that need real commits). Read its docstring first.
 - tests/fixtures/data.py: the vendors, scoped users, inventory and API client many folders use.
 - tests/fixtures/servers.py: real sshd and FTP servers; tests/fixtures/browser.py: Chromium.
+- tests/api/status_gate.py: a run of the whole tests/api/ tree fails when a documented error status
+  of an API operation is never reached, or a status it does not document is answered.
 Constants and plain helpers (``PASSWORD``, ``login``, ``need``, ``free_port``...) are in tests/helpers.py.
 
 Hypothesis: the profile "dev" (the default) runs a tenth of the examples each property asks for
@@ -30,7 +32,7 @@ TODAY = date(2026, 12, 5)
 os.environ[clock.ENV_VAR] = TODAY.isoformat()
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.data", "tests.fixtures.servers",
-                  "tests.fixtures.browser"]
+                  "tests.fixtures.browser", "tests.api.status_gate"]
 
 settings.register_profile("ci", print_blob=True)
 settings.register_profile("dev", max_examples=10)

@@ -63,7 +63,7 @@ def edit_user(user_id=None):
                 user = auth.create_user(current_user, form.username.data, form.password.data,
                                         full_name=form.full_name.data or "", email=form.email.data or "")
             else:
-                user.full_name, user.email = form.full_name.data or "", form.email.data or ""
+                auth.set_details(current_user, user, form.full_name.data or "", form.email.data or "")
                 if form.password.data:
                     auth.set_password(current_user, user, form.password.data)
                 if bool(form.active.data) != user.active:

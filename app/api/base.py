@@ -4,14 +4,22 @@ each module registers its own paths and schemas (:mod:`app.api.openapi` serves t
 
 Token auth only (``Authorization: Bearer <token>``); the same roles as the pages (every view
 declares them), the same scope filters (an out-of-scope id is a 404) and the same services for
-every change. Errors are ``{"error": {"code", "message"[, "field"]}}`` with 400/401/403/404/409/422.
+every change. Errors are ``{"error": {"code", "message"[, "field"]}}`` with 400/401/403/404/409/
+412/422/428.
+
+Safe updates: every answer that carries one object carries its ``ETag`` (a hash of the object as
+answered, :func:`etag_of`); a ``PUT``/``PATCH`` must send it back as ``If-Match``
+(:func:`check_match`: 428 without it, 412 when the object changed meanwhile), an action may.
+``PATCH`` changes only the fields sent (:func:`app.api.serializers.read_patch`).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, make_response, request
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import idempotency
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..auth.services import user_for_token
-from ..errors import DomainError, Duplicate, InvalidInput, NotFound
+from ..errors import (DomainError, Duplicate, InvalidInput, NotFound, PreconditionFailed,
+                      PreconditionRequired)
 from ..extensions import csrf, db
 from ..vendors.models import Vendor
 from .serializers import Field, read_body
@@ -51,6 +60,8 @@ def _token_auth():
 @bp.after_request
 def _api_headers(resp):
     resp.headers.setdefault("Cache-Control", "no-store")
+    if resp.headers.get("Idempotent-Replayed") and resp.status_code in (200, 201) and resp.is_json:
+        resp.headers.setdefault("ETag", etag_of(resp.get_json()))   # the stored answer's object, as first answered
     if resp.status_code == 401:
         resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
     return resp
@@ -88,17 +99,74 @@ def commit() -> None:
 
 
 def saved(obj, to_json: Callable[[Any], dict], status: int = 200, location: Callable[[Any], str] | None = None):
-    """Commit the view's service call and answer ``to_json(obj)`` (with ``location(obj)`` as the
-    Location header), both read after the commit.
+    """Commit the view's service call and answer ``to_json(obj)`` with its ETag (and ``location(obj)``
+    as the Location header), all read after the commit.
 
     A refused call never gets here: its DomainError is answered by :func:`refusal` (rolled back),
     and an ``Idempotency-Key`` request stores this answer with the change (:mod:`app.idempotency`)."""
     commit()
-    resp = jsonify(to_json(obj))
+    data = to_json(obj)
+    resp = jsonify(data)
     resp.status_code = status
+    resp.headers["ETag"] = etag_of(data)
     if location is not None:
         resp.headers["Location"] = location(obj)
     return resp
+
+
+# -- versions: ETag and If-Match ---------------------------------------------------------------
+
+def deleted():
+    """Commit the view's deletion and answer 204 with no body."""
+    commit()
+    return "", 204
+
+
+def etag_of(data: dict) -> str:
+    """The strong ETag of an object as the API answers it: any change of what a client sees
+    changes it (so two clients' edits of the same version cannot both pass :func:`check_match`)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def one(obj, to_json: Callable[[Any], dict]):
+    """The answer to a GET of one object: ``to_json(obj)`` with its ETag; 304 (no body) when the
+    request's If-None-Match already names that ETag."""
+    data = to_json(obj)
+    tag = etag_of(data)
+    if request.if_none_match.contains(tag.strip('"')):
+        resp = make_response("", 304)
+    else:
+        resp = jsonify(data)
+    resp.headers["ETag"] = tag
+    return resp
+
+
+def check_match(obj, to_json: Callable[[Any], dict], *, required: bool = True) -> None:
+    """Before changing ``obj``: lock its row for this transaction (PostgreSQL; SQLite's writers are
+    serialised already), reload it, and :func:`match` the request's If-Match with its ETag."""
+    if request.headers.get("If-Match", "").strip():
+        mapper = type(obj)
+        db.session.execute(select(mapper.id).where(mapper.id == obj.id).with_for_update())
+        db.session.refresh(obj)
+    match(lambda: to_json(obj), required=required)
+
+
+def match(current: Callable[[], dict], *, required: bool = True) -> None:
+    """Compare the request's If-Match with the ETag of ``current()`` (the object as answered now).
+
+    Without If-Match: 428 when ``required`` (PUT, PATCH, DELETE), else nothing is checked (actions).
+    ``If-Match: *`` matches any version. A mismatch is 412 and nothing changes."""
+    if not request.headers.get("If-Match", "").strip():
+        if required:
+            raise PreconditionRequired("Send the ETag you read (GET the object) as the If-Match header, so that a "
+                                       "change made by someone else meanwhile is not overwritten.")
+        return
+    if request.if_match.star_tag:
+        return
+    if not request.if_match.contains(etag_of(current()).strip('"')):
+        raise PreconditionFailed("It was changed after you read it (the If-Match ETag is no longer current); "
+                                 "GET it again, check, and send your change with the new ETag.")
 
 
 def action_routes(rule: str, find: Callable[..., Any], to_json: Callable[[Any], dict],
@@ -107,7 +175,8 @@ def action_routes(rule: str, find: Callable[..., Any], to_json: Callable[[Any], 
 
     Each view finds its object with ``find(**path arguments)`` (so a 404 comes before a 400), reads
     the optional body against the spec, runs the one service, commits and answers ``to_json(obj)``
-    (:func:`saved`); each honours an Idempotency-Key."""
+    (:func:`saved`); each honours an Idempotency-Key, and an If-Match when one is sent (412 when the
+    object changed since)."""
     for action, (endpoint, roles, spec, service) in actions.items():
         view = _action_view(find, to_json, spec, service)
         view.__name__ = endpoint
@@ -118,7 +187,9 @@ def action_routes(rule: str, find: Callable[..., Any], to_json: Callable[[Any], 
 def _action_view(find, to_json, spec, service):
     def view(**path):
         obj = find(**path)
-        service(obj, read_body(spec, optional=True))
+        body = read_body(spec, optional=True)
+        check_match(obj, to_json, required=False)
+        service(obj, body)
         return saved(obj, to_json)
     return view
 
@@ -224,8 +295,12 @@ ERRORS = {
     "401": ("Unauthorized", "No valid bearer token (code unauthorized)."),
     "403": ("Forbidden", "Your roles or library scope do not allow it (code forbidden)."),
     "404": ("NotFound", "No such object, or not one you can see (code not_found)."),
-    "409": ("Conflict", "The code is already used (code duplicate)."),
+    "409": ("Conflict", "A conflict with what is saved: the code is already used (code duplicate), it was "
+                        "already done (already_done), or the set it acts on changed meanwhile (see the code)."),
+    "412": ("PreconditionFailed", "The object changed since you read it: its ETag no longer matches If-Match "
+                                  "(code precondition_failed). GET it again."),
     "422": ("Unprocessable", "A rule refused it, e.g. over a fund's limit (code rule_violation)."),
+    "428": ("PreconditionRequired", "If-Match is missing: send the ETag you read (code precondition_required)."),
     "503": ("Busy", "The database is busy; nothing was done. Try again after Retry-After seconds (code busy)."),
 }
 ACTION_NOTE = "The body is optional. A status that does not allow the action is refused (422) and nothing changes."
@@ -326,6 +401,13 @@ def input_schema(spec: dict[str, Field], description: str) -> dict:
             "properties": {name: field_schema(f) for name, f in spec.items()}}
 
 
+def patch_schema(spec: dict[str, Field], description: str) -> dict:
+    """The body of a PATCH: the fields of ``spec``, none required, at least one."""
+    schema = input_schema(spec, description)
+    schema["required"], schema["minProperties"] = [], 1
+    return schema
+
+
 def share_schemas(prefix: str, code: str, percent: str, amount: str, notes: tuple[str, str] = ("", "")) -> dict:
     """The two row shapes of a ``shares`` field (``prefix``PercentInput, ``prefix``AmountInput)."""
     fund = {"oneOf": [{"type": "integer", "minimum": 1, "description": "the fund's id"},
@@ -339,20 +421,44 @@ def share_schemas(prefix: str, code: str, percent: str, amount: str, notes: tupl
 
 def operation(op_id: str, summary: str, roles: str, ok: tuple[str, str, str], errors=(), body: str | None = None,
               params=(), *, location: str | None = None, idempotent: bool = False, body_required: bool = True,
-              note: str = "", responses: dict | None = None) -> dict:
-    """One operation: ``ok`` is (status, schema, text); ``errors`` the statuses besides 401, 403 and
+              note: str = "", responses: dict | None = None, etag: bool = False,
+              if_match: str | None = None) -> dict:
+    """One operation: ``ok`` is (status, schema, text) — schema: a component name, None (no body,
+    e.g. 204) or a ``content`` mapping of other media types; ``errors`` the statuses besides 401, 403 and
     503; ``location`` describes the Location header of a 201; ``idempotent``: the view honours an
-    Idempotency-Key (:func:`app.idempotency.idempotent`); ``responses``: answers described otherwise."""
+    Idempotency-Key (:func:`app.idempotency.idempotent`); ``responses``: answers described otherwise.
+
+    ``etag``: a GET of one object (:func:`one`): ETag header, If-None-Match and 304.
+    ``if_match``: "required" (PUT, PATCH, DELETE: 428 without it) or "optional" (actions): the
+    view calls :func:`check_match`; the answer carries the new ETag; 412 when it no longer matches."""
     status, schema, text = ok
+    codes = ["401", "403", *errors]
+    if if_match:
+        codes += ["412"] + (["428"] if if_match == "required" else [])
+    answer = {"description": text}
+    if schema:
+        answer["content"] = ({"application/json": {"schema": ref(schema)}} if isinstance(schema, str)
+                             else schema)   # a dict: other media types, e.g. {"text/csv": {...}}
     op = {"operationId": op_id, "summary": summary, "description": f"Roles: {roles}." + (f" {note}" if note else ""),
-          "responses": {status: {"description": text,
-                                 "content": {"application/json": {"schema": ref(schema)}}},
+          "responses": {status: answer,
                         **{code: {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
-                           for code in ("401", "403", *errors, "503")}}}
+                           for code in sorted(set(codes) | {"503"})}}}
     op["responses"].update(responses or {})
+    headers = {}
     if location:
-        op["responses"][status]["headers"] = {"Location": {"description": location, "schema": {"type": "string"}}}
+        headers["Location"] = {"description": location, "schema": {"type": "string"}}
+    if etag or if_match:
+        headers["ETag"] = {"description": "The object's version; send it back as If-Match to change it.",
+                           "schema": {"type": "string"}}
+    if headers and status != "204":
+        op["responses"][status]["headers"] = headers
+    if etag:
+        op["responses"]["304"] = {"description": "Not modified: If-None-Match names the current ETag."}
     parameters = [param(p) for p in params] + ([param("IdempotencyKey")] if idempotent else [])
+    if etag:
+        parameters.append(param("IfNoneMatch"))
+    if if_match:
+        parameters.append(param("IfMatchRequired" if if_match == "required" else "IfMatch"))
     if parameters:
         op["parameters"] = parameters
     if body:
@@ -366,5 +472,6 @@ def action_paths(base: str, path_param_name: str, actions: dict[str, tuple[str, 
     POSTs with an optional body answering ``ok``."""
     return {f"{base}/{action}": {"parameters": [param(path_param_name)],
                                  "post": operation(op_id, summary, roles, ok, ("400", "404", "422"), body=body,
-                                                   idempotent=True, body_required=False, note=ACTION_NOTE)}
+                                                   idempotent=True, body_required=False, note=ACTION_NOTE,
+                                                   if_match="optional")}
             for action, (op_id, summary, roles, body) in actions.items()}

@@ -21,9 +21,11 @@ from ..funds.models import FiscalPeriod, Fund, FundTransaction, Ledger
 from ..ledger import Balance, TransactionKind, format_plain
 from ..org.models import Library
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_STRING, PERCENT_PATTERN, READ, STATUS,
-                   STRING, bp, by_code, choice_arg, input_schema, list_of, named, object_schema, operation, page_args,
-                   page_of, param, path_param, query_param, ref, register_openapi, saved)
-from .serializers import Field, parse_date, parse_money, parse_percent, percent_text, read_body, timestamp
+                   STRING, bp, by_code, check_match, choice_arg, input_schema, list_of, named, object_schema, one,
+                   operation, page_args, page_of, param, patch_schema, path_param, query_param, ref, register_openapi,
+                   saved)
+from .serializers import (Field, parse_date, parse_money, parse_percent, percent_text, read_body, read_patch,
+                          timestamp)
 
 MANAGE = MONEY_MANAGERS
 PERIOD_STATUS = {"type": "string", "enum": ["active", "inactive", "closed"]}   # a ledger's too
@@ -81,6 +83,8 @@ FUND_IN = {
                                    "within the ledger's.", default=()),
 }
 
+FUND_UPDATE = {k: v for k, v in FUND_IN.items() if k not in ("code", "fiscal_period")}
+
 TRANSACTION_IN = {
     "type": Field("enum", "An allocation gives money to the fund (negative: takes it back); a transfer "
                           "moves money from this fund to target_fund.", required=True,
@@ -131,11 +135,12 @@ def list_fiscal_periods():
 
 @bp.post("/fiscal-periods")
 @institution_roles_required(*MANAGE)
+@idempotency.idempotent
 def create_fiscal_period():
     body = read_body(FISCAL_PERIOD_IN)
     fp = funds.create_fiscal_period(current_user, body["code"], body["name"], body["start_date"],
                                     body["end_date"], body["status"])
-    return saved(fp, fiscal_period_json, 201)
+    return saved(fp, fiscal_period_json, 201, lambda p: url_for("api.get_fiscal_period", period_code=p.code))
 
 
 # -- ledgers -----------------------------------------------------------------------------------
@@ -153,6 +158,7 @@ def list_ledgers():
 
 @bp.post("/ledgers")
 @roles_required(*MANAGE)
+@idempotency.idempotent
 def create_ledger():
     body = read_body(LEDGER_IN)
     currency = body["currency"].strip().upper()
@@ -169,7 +175,7 @@ def create_ledger():
         raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
     ledger = funds.create_ledger(current_user, body["code"], body["name"], period, currency, owner,
                                  to_all, libraries, body["notes"])
-    return saved(ledger, ledger_json, 201)
+    return saved(ledger, ledger_json, 201, lambda lg: url_for("api.get_ledger", ledger_id=lg.id))
 
 
 # -- funds -------------------------------------------------------------------------------------
@@ -182,7 +188,9 @@ def _fund_answer(fund: Fund) -> dict:
 @roles_required(*READ)
 def list_funds():
     period = _period_arg()
-    q = funds.visible_funds(current_user).options(selectinload(Fund.owner), selectinload(Fund.parent))
+    text = (request.args.get("q") or "").strip()
+    q = (funds.search_funds(current_user, text) if text else funds.visible_funds(current_user)) \
+        .options(selectinload(Fund.owner), selectinload(Fund.parent))
     if period is not None:
         q = q.where(Fund.fiscal_period_id == period.id)
     rows = sorted(db.session.scalars(q), key=lambda f: (-f.fiscal_period.start_date.toordinal(), f.code))
@@ -193,12 +201,52 @@ def list_funds():
 @bp.get("/funds/<int:id>")
 @roles_required(*READ)
 def get_fund(id):  # noqa: A002 - the path parameter is {id}
+    return one(funds.get_fund(current_user, id), _fund_answer)
+
+
+def _fund_fields(body, ledger, parent, to_all: bool, libraries) -> funds.FundFields:
+    """The fund's fields from a create or PATCH body (its ledger, parent and libraries already found)."""
+    return funds.FundFields(
+        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
+        fund_type=funds.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
+        overencumbrance_allowed=body["overencumbrance_allowed"],
+        overencumbrance_limit_percent=parse_percent(body["overencumbrance_limit_percent"],
+                                                    "overencumbrance_limit_percent"),
+        overexpenditure_allowed=body["overexpenditure_allowed"],
+        overexpenditure_limit=parse_money(body["overexpenditure_limit"], ledger.currency, "overexpenditure_limit"),
+        available_to_all=to_all, libraries=libraries)
+
+
+def _fund_as_input(fund) -> dict:
+    """The fund as :data:`FUND_UPDATE` reads it (ledger and parent by id): what a PATCH leaves as it is."""
+    data = _fund_answer(fund)
+    current = {name: data[name] for name in FUND_UPDATE}
+    current["ledger"], current["parent"] = fund.ledger_id, fund.parent_id
+    return current
+
+
+@bp.patch("/funds/<int:id>")
+@roles_required(*MANAGE)
+def patch_fund(id):  # noqa: A002 - the path parameter is {id}
     fund = funds.get_fund(current_user, id)
-    return _fund_answer(fund)
+    if not can_manage_money(current_user, fund.owner_library_id):
+        raise Forbidden(f"You may not change fund {fund.code}: it is not your library's.")
+    check_match(fund, _fund_answer)
+    body = read_patch(FUND_UPDATE, _fund_as_input(fund))
+    period = fund.fiscal_period
+    ledger = funds.find_ledger(current_user, body["ledger"], period)
+    parent = funds.find_fund(current_user, body["parent"], period, "parent") if body["parent"] is not None else None
+    libraries = _libraries(body["libraries"])
+    to_all = body["available_to_all"]
+    if libraries and "libraries" in body.given and "available_to_all" not in body.given:
+        to_all = False   # libraries named: available to those only
+    funds.update_fund(current_user, fund, _fund_fields(body, ledger, parent, bool(to_all), libraries), ledger=ledger)
+    return saved(fund, _fund_answer)
 
 
 @bp.post("/funds")
 @roles_required(*MANAGE)
+@idempotency.idempotent
 def create_fund():
     body = read_body(FUND_IN)
     period = _fiscal_period(body["fiscal_period"]) if body["fiscal_period"] is not None else None
@@ -218,16 +266,7 @@ def create_fund():
             libraries = list(ledger.libraries)
     elif to_all and libraries:
         raise InvalidInput("Give libraries only with available_to_all false.", "libraries")
-    fields = funds.FundFields(
-        name=body["name"], kind=body["type"], parent=parent, external_id=body["external_id"],
-        fund_type=funds.get_fund_type(body["fund_type"]), status=body["status"], notes=body["notes"],
-        overencumbrance_allowed=body["overencumbrance_allowed"],
-        overencumbrance_limit_percent=parse_percent(body["overencumbrance_limit_percent"],
-                                                    "overencumbrance_limit_percent"),
-        overexpenditure_allowed=body["overexpenditure_allowed"],
-        overexpenditure_limit=parse_money(body["overexpenditure_limit"], ledger.currency, "overexpenditure_limit"),
-        available_to_all=to_all, libraries=libraries)
-    fund = funds.create_fund(current_user, ledger, body["code"], fields)
+    fund = funds.create_fund(current_user, ledger, body["code"], _fund_fields(body, ledger, parent, to_all, libraries))
     return saved(fund, _fund_answer, 201, lambda f: url_for("api.get_fund", id=f.id))
 
 
@@ -369,10 +408,15 @@ register_openapi(
         "FiscalPeriodInput": input_schema(FISCAL_PERIOD_IN, "A new fiscal period; dates must not overlap another's."),
         "LedgerInput": input_schema(LEDGER_IN, "A new ledger."),
         "FundInput": input_schema(FUND_IN, "A new fund."),
+        "FundPatch": patch_schema(FUND_UPDATE, "Some of the fund's fields; those not sent stay as they are. A new "
+                                               "ledger moves the fund (and the funds below it) there: same fiscal "
+                                               "period, currency and availability. Sending libraries without "
+                                               "available_to_all makes it available to those only."),
         "TransactionInput": input_schema(TRANSACTION_IN, "An allocation or a transfer from this fund."),
     },
     parameters={
         "FundId": path_param("id", "The fund's id."),
+        "FundSearch": query_param("q", STRING, "Text in the fund's code, name or external id (the fund search)."),
         "FiscalPeriodFilter": query_param("fiscal_period", STRING, "Only rows of the fiscal period with this code."),
         "PerPage": query_param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                             "default": DEFAULT_PER_PAGE}),
@@ -386,23 +430,31 @@ register_openapi(
                              ("200", "FiscalPeriodList", "The fiscal periods.")),
             "post": operation("createFiscalPeriod", "Create a fiscal period", "admin or an institution-wide "
                               "fund_manager", ("201", "FiscalPeriod", "Created."), ("400", "409", "422"),
-                              body="FiscalPeriodInput"),
+                              body="FiscalPeriodInput", location="The new fiscal period's URL.", idempotent=True),
         },
         "/api/v1/ledgers": {
             "get": operation("listLedgers", "List the ledgers you can see", _READ,
                              ("200", "LedgerList", "The ledgers."), ("404",), params=("FiscalPeriodFilter",)),
             "post": operation("createLedger", "Create a ledger", _MANAGE, ("201", "Ledger", "Created."),
-                              ("400", "404", "409", "422"), body="LedgerInput"),
+                              ("400", "404", "409", "422"), body="LedgerInput", location="The new ledger's URL.",
+                              idempotent=True),
         },
         "/api/v1/funds": {
-            "get": operation("listFunds", "List the funds you can see, with balances", _READ,
-                             ("200", "FundList", "The funds."), ("404",), params=("FiscalPeriodFilter",)),
+            "get": operation("listFunds", "List (or search) the funds you can see, with balances", _READ,
+                             ("200", "FundList", "The funds."), ("404",), params=("FiscalPeriodFilter", "FundSearch"),
+                             note="With q: at most 100 funds, latest fiscal period first (the fund search page)."),
             "post": operation("createFund", "Create a fund", _MANAGE, ("201", "Fund", "Created (Location: the fund)."),
-                              ("400", "404", "409", "422"), body="FundInput", location="The new fund's URL."),
+                              ("400", "404", "409", "422"), body="FundInput", location="The new fund's URL.",
+                              idempotent=True),
         },
         "/api/v1/funds/{id}": {
             "parameters": [param("FundId")],
-            "get": operation("getFund", "One fund with its balances", _READ, ("200", "Fund", "The fund."), ("404",)),
+            "get": operation("getFund", "One fund with its balances", _READ, ("200", "Fund", "The fund."), ("404",),
+                             etag=True),
+            "patch": operation("patchFund", "Change some of a fund's fields", _MANAGE + " (another library's: 403)",
+                               ("200", "Fund", "Saved."), ("400", "404", "422"), body="FundPatch",
+                               if_match="required", note="Only the fields sent change. The ETag covers the "
+                                                         "balances too: money posted meanwhile is a change."),
         },
         "/api/v1/funds/{id}/transactions": {
             "parameters": [param("FundId")],

@@ -5,16 +5,11 @@ fund transactions it posted, the list in your scope, and the workflow actions. E
 through :mod:`app.invoices.services` (and :mod:`app.invoices.settings`), so the rules and messages
 are those of the pages; an invoice outside the caller's scope is not found (404).
 
-Bodies are read strictly (unknown keys refused, money, percents and ratios as decimal strings,
-never JSON numbers). A fund in a line's ``funds`` is an id (a JSON integer) or a code (a string)
-resolved in the fiscal period that holds the invoice date. When saving needs the answer to the
+Bodies are read by :mod:`app.api.invoice_input`. When saving needs the answer to the
 vendor/VAT check, the answer is 409 ``confirmation_required`` with the question and the accepted
 answers; send the invoice again with ``confirm``.
 """
 from __future__ import annotations
-
-from datetime import date
-from decimal import Decimal
 
 from flask import request, url_for
 from flask_login import current_user
@@ -24,98 +19,32 @@ from ..auth.models import Role
 from ..auth.permissions import in_scope, institution_roles_required, library_scope, roles_required
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..funds import services as funds
-from ..funds.models import FiscalPeriod, Fund
 from ..idempotency import idempotent
 from ..invoices import charges
 from ..invoices import services as invoices
 from ..invoices import settings as invoice_settings
-from ..invoices.models import PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine
+from ..invoices.models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine
 from ..ledger import format_plain
-from ..orders import services as orders
 from ..org.models import Library
 from ..vendors.models import Vendor
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
-                   PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, choice_arg, input_schema,
-                   named, object_schema, operation, page_args, page_of, param, path_param, per_page_param,
-                   query_param, ref, refusal, register_openapi, saved, share_schemas, vendor_and_account)
-from .serializers import MAX_MONEY, Body, Field, iso_day, percent_text, read_body, timestamp
+                   PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, check_match, choice_arg,
+                   deleted, input_schema, match, named, object_schema, one, operation, page_args, page_of, param,
+                   patch_schema, path_param, per_page_param, query_param, ref, refusal, register_openapi, saved,
+                   share_schemas)
+from .invoice_input import (CONFIRM_ANSWERS, INVOICE_IN, INVOICE_UPDATE, LINE_IN, LINE_NOTES_IN, VAT_IN,
+                            as_input, invoice_fields)
+from .orders import _filter_fund
+from .serializers import Body, Field, iso_day, percent_text, read_body, read_patch, timestamp
 
 OPERATE = invoices.OPERATORS
 APPROVE = invoices.APPROVERS
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 200
 ACTIONS = ("process", "approve", "reject", "mark_in_erp", "paid", "rejected", "send_back_to_review")
-CONFIRM_ANSWERS = ("yes", "add_vat", "no_vat")
 
 # -- request bodies ----------------------------------------------------------------------------
 
 SETTINGS_IN = {key: Field("bool", label + ".") for key, label in invoice_settings.LABELS.items()}
-
-FUND_ROWS = "funds"
-LINE_IN = {
-    "type": Field("str", "regular (the default), or the code of a charge type (a charge as its own line).",
-                  default="regular", max_length=20),
-    "quantity": Field("int", "A whole number, not zero (negative: a credit).", default=1,
-                      schema={"not": {"const": 0}}),
-    "price": Field("number", "The unit price in the invoice currency (decimal string).", required=True),
-    "total": Field("number", "The line total; null (the default): quantity × price.", nullable=True),
-    "po_line": Field("ref", "The PO line invoiced: its number (\"POL-000012\") or id; null: none.", nullable=True),
-    "fully_invoiced": Field("bool", "Whether this invoice completes the PO line (false: partial invoicing keeps "
-                                    "it open).", default=True),
-    "price_note": Field("str", "A note on the price.", default="", max_length=300),
-    "subscription_from": Field("date", "Subscription start (YYYY-MM-DD).", nullable=True),
-    "subscription_to": Field("date", "Subscription end (YYYY-MM-DD), after the start.", nullable=True),
-    "reporting_code": Field("str", "A reporting code.", default="", max_length=40),
-    "note": Field("str", "A note.", default=""),
-    FUND_ROWS: Field("shares", "The funds that pay: every row a percent (adding up to 100) or every row an "
-                               "amount (covering the line total).", default=(), component="InvoiceFund"),
-    "vat_code": Field("str", "Line-level VAT: its code.", default="", max_length=20),
-    "vat_percent": Field("number", "Line-level VAT: its percent.", nullable=True),
-    "vat_amount": Field("number", "Line-level VAT: its amount; null: computed from the percent.", nullable=True),
-}
-VAT_IN = {
-    "level": Field("enum", "VAT on the whole invoice, on its lines, or none.", required=True,
-                   choices=("none", "invoice", "line")),
-    "inclusive": Field("bool", "Whether the amounts already include the VAT.", default=False),
-    "code": Field("str", "Invoice-level VAT code.", default="", max_length=20),
-    "percent": Field("number", "Invoice-level VAT percent.", nullable=True),
-    "amount": Field("number", "Invoice-level VAT amount; null: computed from the percent.", nullable=True),
-    "separate_line": Field("bool", "Post invoice-level VAT as a separate adjustment line (else it is expended "
-                                   "from the lines' funds).", default=False),
-}
-INVOICE_IN = {
-    "number": Field("str", "The vendor's invoice number, unique per vendor.", required=True, max_length=50),
-    "vendor": Field("str", "The vendor's code.", required=True),
-    "vendor_account": Field("str", "The code of one of the vendor's accounts; null: none.", nullable=True),
-    "invoice_date": Field("date", "The invoice date (YYYY-MM-DD); it picks the exchange rate and the fiscal "
-                                  "period fund codes are resolved in.", required=True),
-    "due_date": Field("date", "When it is due (YYYY-MM-DD).", nullable=True),
-    "currency": Field("str", "A three-letter ISO code; null (the default): the vendor's currency.", nullable=True),
-    "total_amount": Field("number", "The total as printed on the invoice (negative: a refund).", required=True),
-    "owner_library": Field("str", "The owning library's code; null (the default): the institution.",
-                           nullable=True),
-    "payment_method": Field("enum", "How it is paid.", default="bank_transfer", choices=tuple(PAYMENT_METHODS)),
-    "reference_number": Field("str", "A reference number.", default="", max_length=100),
-    "notes": Field("str", "Notes.", default=""),
-    "prepaid": Field("bool", "Already paid: it skips the ERP unless export_prepaid.", default=False),
-    "export_prepaid": Field("bool", "A prepaid invoice that still goes to the ERP.", default=False),
-    "internal_copy": Field("bool", "An internal copy, never exported to the ERP.", default=False),
-    "explicit_ratio": Field("number", "1 unit of the invoice currency = this many units of a fund's currency "
-                                       "(decimal string); null: the repository rate of the invoice date.",
-                            nullable=True),
-    "pro_rata": Field("bool", "Spread the charges over the lines; null (the default): the institution's "
-                              "setting.", nullable=True),
-    "charges": Field("amounts", "Additional charges spread pro rata: charge type code → amount.", default={},
-                     schema={"examples": [{"shipment": "10.00", "discount": "-2.00"}]}),
-    "vat": Field("object", "The VAT of the invoice; null: none.", nullable=True, spec=VAT_IN,
-                 component="InvoiceVatInput"),
-    "lines": Field("objects", "The invoice lines.", default=(), spec=LINE_IN, label="Line",
-                   component="InvoiceLineInput"),
-    "confirm": Field("enum", "The answer to the vendor/VAT check when a 409 confirmation_required asked for "
-                             "one.", nullable=True, choices=CONFIRM_ANSWERS),
-    "process": Field("bool", "Run the review and approval rules right after saving (\"save and continue\").",
-                     default=True),
-}
 
 _NOTE = Field("str", "A note kept in the invoice's history.", default="", max_length=1000)
 _REASON = Field("str", "Why (kept in the history and shown to the reviewer).", required=True, max_length=1000)
@@ -135,77 +64,10 @@ PAID_IN = {
 REJECTED_IN = {"reason": Field("str", "The ERP's rejection note: it becomes the invoice's alert.", required=True,
                                max_length=1000)}
 SEND_BACK_IN = {"reason": _REASON}
+CHANGE_OWNER_IN = {"owner": Field("str", "The new owner library's code; null: the institution.", required=True,
+                                  nullable=True)}
 ACTION_BODIES = {"process": PROCESS_IN, "approve": APPROVE_IN, "reject": REJECT_IN, "mark_in_erp": MARK_IN_ERP_IN,
                  "paid": PAID_IN, "rejected": REJECTED_IN, "send_back_to_review": SEND_BACK_IN}
-
-# -- references --------------------------------------------------------------------------------
-
-def _period_of(day: date) -> FiscalPeriod | None:
-    return db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.start_date <= day, FiscalPeriod.end_date >= day)
-                             .order_by(FiscalPeriod.start_date))
-
-
-def _fund(ref, day: date, where: str) -> Fund:
-    """A visible fund by id, or by code in the fiscal period of the invoice date."""
-    if isinstance(ref, int):
-        try:
-            return funds.get_fund(current_user, ref)
-        except NotFound:
-            raise InvalidInput(f"{where}: no fund with id {ref}.", "lines") from None
-    period = _period_of(day)
-    if period is None:
-        raise InvalidInput(f"{where}: no fiscal period holds the invoice date {day.isoformat()}, so fund {ref} "
-                           "cannot be found by its code; give its id.", "lines")
-    fund = db.session.scalar(funds.visible_funds(current_user).where(Fund.code == ref,
-                                                                     Fund.fiscal_period_id == period.id))
-    if fund is None:
-        raise InvalidInput(f"{where}: no fund {ref} in fiscal period {period.code} (the invoice date's).", "lines")
-    return fund
-
-
-def _po_line(ref, where: str):
-    try:
-        return orders.get_po_line(current_user, ref)
-    except NotFound:
-        raise InvalidInput(f"{where}: no PO line {ref}.", "lines") from None
-
-
-def _line_fields(body: Body, n: int, day: date) -> invoices.LineFields:
-    where = f"Line {n}"
-    rows = body[FUND_ROWS]
-    methods = {"percent" if "percent" in row else "amount" for row in rows}
-    if len(methods) > 1:
-        raise InvalidInput(f"{where}: give every fund a percent, or every fund an amount.", "lines")
-    method = methods.pop() if methods else "percent"
-    if body["total"] is None and abs(Decimal(body["price"]) * body["quantity"]) >= MAX_MONEY:
-        raise InvalidInput(f"{where}: quantity × price must be below {MAX_MONEY:f}.", "lines")
-    shares = [invoices.Share(_fund(row["fund"], day, where), row[method].strip()) for row in rows]
-    return invoices.LineFields(
-        unit_price=body["price"], quantity=body["quantity"], line_type=body["type"],
-        po_line=_po_line(body["po_line"], where) if body["po_line"] is not None else None, total=body["total"],
-        fully_invoiced=body["fully_invoiced"], price_note=body["price_note"],
-        subscription_from=body["subscription_from"], subscription_to=body["subscription_to"],
-        reporting_code=body["reporting_code"], vat_code=body["vat_code"], vat_percent=body["vat_percent"],
-        vat_amount=body["vat_amount"], distribution_method=method, distribution=shares, note=body["note"])
-
-
-def _invoice_fields(body: Body) -> invoices.InvoiceFields:
-    vendor, account = vendor_and_account(body)
-    vat = body["vat"] or Body({"level": "none", "inclusive": False, "code": "", "percent": None,
-                                   "amount": None, "separate_line": False}, set())
-    day = body["invoice_date"]
-    return invoices.InvoiceFields(
-        number=body["number"], vendor=vendor, invoice_date=day, total_amount=body["total_amount"],
-        currency=body["currency"] or "", vendor_account=account, due_date=body["due_date"],
-        owner_library=(named(Library, body["owner_library"], "owner_library", "library")
-                       if body["owner_library"] is not None else None),
-        payment_method=body["payment_method"], reference_number=body["reference_number"], notes=body["notes"],
-        prepaid=body["prepaid"], export_prepaid=body["export_prepaid"], internal_copy=body["internal_copy"],
-        explicit_ratio=body["explicit_ratio"], pro_rata=body["pro_rata"], charges=dict(body["charges"]),
-        vat_level=vat["level"], vat_inclusive=vat["inclusive"], vat_code=vat["code"], vat_percent=vat["percent"],
-        vat_amount=vat["amount"], vat_separate_line=vat["separate_line"],
-        lines=[_line_fields(line, n, day) for n, line in enumerate(body["lines"], 1)])
-
 
 # -- what the API returns ----------------------------------------------------------------------
 
@@ -270,7 +132,8 @@ def invoice_json(invoice: Invoice) -> dict:
         "pro_rata": invoice.pro_rata,
         "vat": {"level": invoice.vat_level, "inclusive": invoice.vat_inclusive, "code": invoice.vat_code,
                 "percent": percent_text(invoice.vat_percent), "amount": format_plain(invoice.vat_amount, currency),
-                "separate_line": invoice.vat_separate_line, "confirmed": invoice.vat_confirmed},
+                "separate_line": invoice.vat_separate_line, "confirmed": invoice.vat_confirmed,
+                "fund": invoice.vat_fund.code if invoice.vat_fund else None},
         "governmental_for": invoice.governmental_for_id, "governmental_invoice": governmental,
         "erp_identifier": invoice.erp_identifier,
         "lines": [line_json(line, currency) for line in invoice.lines],
@@ -292,14 +155,25 @@ def invoice_json(invoice: Invoice) -> dict:
 @bp.get("/settings")
 @roles_required(*READ)
 def get_settings():
-    return invoice_settings.all_settings()
+    return one(invoice_settings.all_settings(), dict)
 
 
 @bp.put("/settings")
 @institution_roles_required(Role.ADMIN)
 def update_settings():
     body = read_body(SETTINGS_IN)
+    match(invoice_settings.all_settings)
     values = invoice_settings.update(current_user, {key: body[key] for key in SETTINGS_IN if key in body.given})
+    return saved(values, dict)
+
+
+@bp.patch("/settings")
+@institution_roles_required(Role.ADMIN)
+def patch_settings():
+    """The same partial update as PUT (which changes only the settings sent, too)."""
+    match(invoice_settings.all_settings)
+    body = read_patch(SETTINGS_IN, invoice_settings.all_settings())
+    values = invoice_settings.update(current_user, {key: body[key] for key in body.given})
     return saved(values, dict)
 
 
@@ -309,19 +183,111 @@ def update_settings():
 @roles_required(*READ)
 def list_invoices():
     page = page_args(DEFAULT_PER_PAGE, MAX_PER_PAGE)
-    query = select(Invoice).where(invoices.visible_invoices_clause(current_user))
-    status = choice_arg("status", STATUSES)
-    if status:
-        query = query.where(Invoice.status == status)
-    if request.args.get("vendor"):
-        query = query.where(Invoice.vendor_id == by_code(Vendor, request.args["vendor"], "vendor").id)
-    return page.of(query.order_by(Invoice.id.desc()), summary_json)
+    return page.of(invoice_query(), summary_json)
+
+
+def invoice_query():
+    """The invoices the list's query parameters ask for, sorted (newest first when no sort is given):
+    the page's filters and sorts (:func:`app.invoices.services.invoice_conditions`)."""
+    args = request.args
+    sort = choice_arg("sort", invoices.INVOICE_SORTS)
+    invoice_filter = invoices.InvoiceFilter(
+        q=args.get("q", "").strip()[:200], status=choice_arg("status", STATUSES),
+        vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
+        fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
+        library_id=by_code(Library, args["library"], "library").id if args.get("library") else None,
+        channel=choice_arg("channel", CHANNELS), approvable=_flag_arg("approvable"),
+        erp_rejected=_flag_arg("erp_rejected"), waiting_days=_days_arg("waiting_days"))
+    query = select(Invoice).where(*invoices.invoice_conditions(current_user, invoice_filter))
+    if sort.lstrip("-") == "vendor":
+        query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
+    return query.order_by(*(invoices.INVOICE_SORTS[sort] if sort else (Invoice.id.desc(),)))
+
+
+def _flag_arg(name: str) -> bool:
+    value = request.args.get(name, "")
+    if value not in ("", "true", "false", "1", "0"):
+        raise InvalidInput(f"Parameter {name} must be true or false.", name)
+    return value in ("true", "1")
+
+
+def _days_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 4):
+        raise InvalidInput(f"Parameter {name} must be a whole number of days from 0 to 9999.", name)
+    return int(value)
 
 
 @bp.get("/invoices/<int:id>")
 @roles_required(*READ)
 def get_invoice(id):  # noqa: A002 - the path parameter is {id}
-    return invoice_json(invoices.get_invoice(current_user, id))
+    return one(invoices.get_invoice(current_user, id), invoice_json)
+
+
+def _confirmation_needed(exc: invoices.ConfirmationNeeded):
+    return refusal(exc, field="confirm", check=exc.check.value, answers=sorted(invoices.ANSWERS[exc.check]))
+
+
+@bp.patch("/invoices/<int:id>")
+@roles_required(*OPERATE)
+def patch_invoice(id):  # noqa: A002
+    """The edit page's save: the fields sent replace the invoice's (lines as a whole list)."""
+    invoice = invoices.get_invoice(current_user, id)
+    if not invoices.can_edit(current_user, invoice.owner_library_id):   # as the edit page: 403
+        raise Forbidden("You may only edit invoices for your own library.", "owner_library")
+    check_match(invoice, invoice_json)
+    body = read_patch(INVOICE_UPDATE, as_input(invoice))
+    fields = invoice_fields(body)
+    try:
+        invoices.update_invoice(current_user, invoice, fields, confirm=body["confirm"])
+    except invoices.ConfirmationNeeded as exc:
+        return _confirmation_needed(exc)
+    if body["process"]:
+        invoices.process_invoice(current_user, invoice)
+    return saved(invoice, invoice_json)
+
+
+@bp.delete("/invoices/<int:id>")
+@roles_required(*invoices.DELETERS)
+def delete_invoice(id):  # noqa: A002
+    invoice = invoices.get_invoice(current_user, id)
+    reason = request.args.get("reason", "").strip()
+    if len(reason) > 1000:
+        raise InvalidInput("Parameter reason is longer than 1000 characters.", "reason")
+    check_match(invoice, invoice_json)
+    invoices.delete_invoice(current_user, invoice, reason)
+    return deleted()
+
+
+def _line_of(invoice: Invoice, position: int) -> InvoiceLine:
+    line = next((ln for ln in invoice.lines if ln.position == position), None)
+    if line is None:
+        raise NotFound(f"Invoice {invoice.number} has no line {position}.")
+    return line
+
+
+@bp.get("/invoices/<int:id>/lines/<int:position>")
+@roles_required(*READ)
+def get_invoice_line(id, position):  # noqa: A002
+    invoice = invoices.get_invoice(current_user, id)
+    return one(_line_of(invoice, position), lambda ln: line_json(ln, invoice.currency))
+
+
+@bp.patch("/invoices/<int:id>/lines/<int:position>")
+@roles_required(*OPERATE)
+def patch_invoice_line(id, position):  # noqa: A002
+    """The notes of a line of an approved, exported or closed invoice (the page's line notes form)."""
+    invoice = invoices.get_invoice(current_user, id)
+    line = _line_of(invoice, position)
+
+    def to_json(ln):
+        return line_json(ln, invoice.currency)
+    check_match(line, to_json)
+    body = read_patch(LINE_NOTES_IN, {name: getattr(line, name) for name in LINE_NOTES_IN})
+    line = invoices.edit_line_notes(current_user, invoice, position, {name: body[name] for name in body.given})
+    return saved(line, to_json)
 
 
 @bp.post("/invoices")
@@ -329,11 +295,11 @@ def get_invoice(id):  # noqa: A002 - the path parameter is {id}
 @idempotent
 def create_invoice():
     body = read_body(INVOICE_IN)
-    fields = _invoice_fields(body)
+    fields = invoice_fields(body)
     try:
         invoice = invoices.create_invoice(current_user, fields, channel="api", confirm=body["confirm"])
     except invoices.ConfirmationNeeded as exc:
-        return refusal(exc, field="confirm", check=exc.check.value, answers=sorted(invoices.ANSWERS[exc.check]))
+        return _confirmation_needed(exc)
     if body["process"]:
         invoices.process_invoice(current_user, invoice)
     return saved(invoice, invoice_json, 201, lambda inv: url_for("api.get_invoice", id=inv.id))
@@ -371,12 +337,27 @@ action_routes("/invoices/<int:id>/actions", lambda id: invoices.get_invoice(curr
 })
 
 
+def _change_owner(invoice: Invoice, body: Body) -> None:
+    owner = named(Library, body["owner"], "owner", "library") if body["owner"] is not None else None
+    invoices.change_owner(current_user, invoice, owner)
+
+
+# Not among allowed_actions: every status allows it.
+action_routes("/invoices/<int:id>/actions", lambda id: invoices.get_invoice(current_user, id), invoice_json, {
+    "change_owner": ("change_invoice_owner", OPERATE, CHANGE_OWNER_IN, _change_owner),
+})
+
+
 # -- OpenAPI -----------------------------------------------------------------------------------
 
 _READ = "any role; invoices outside your library scope are not found"
 _OPERATE = "admin, invoice_operator, invoice_operator_extended or invoice_manager, within your library scope"
 _APPROVE = "admin or invoice_manager, within your library scope"
+_DELETE = "admin or invoice_operator_extended, within your library scope"
 _INVOICE = "InvoiceId"
+_CONFIRM_409 = {"409": {"description": "Duplicate invoice number, or a confirmation is needed.",
+                        "content": {"application/json": {"schema": {"anyOf": [
+                            ref("Error"), ref("InvoiceConfirmationRequired")]}}}}}
 _NULLABLE_PERCENT = {"type": ["string", "null"], "pattern": PERCENT_PATTERN}
 
 
@@ -403,6 +384,7 @@ register_openapi(
         "InvoiceSettings": object_schema({key: BOOLEAN for key in invoice_settings.DEFAULTS},
                                          "The institution's invoicing settings."),
         "InvoiceSettingsInput": input_schema(SETTINGS_IN, "Any of the settings, as true or false."),
+        "InvoiceSettingsPatch": patch_schema(SETTINGS_IN, "Some of the settings, as true or false."),
         "InvoiceLineFund": object_schema({
             "fund": {"type": "string", "description": "The fund's code."}, "fund_id": INTEGER,
             "percent": _NULLABLE_PERCENT,
@@ -430,7 +412,10 @@ register_openapi(
                                   "inclusive": BOOLEAN, "code": STRING, "percent": _NULLABLE_PERCENT,
                                   "amount": ref("Money"), "separate_line": BOOLEAN,
                                   "confirmed": {"type": "string", "description": "The vendor/VAT check confirmed, "
-                                                                                 "if any."}}),
+                                                                                 "if any."},
+                                  "fund": {"type": ["string", "null"],
+                                           "description": "The code of the fund that takes the VAT; null: the "
+                                                          "lines' funds."}}),
             "governmental_for": {"type": ["integer", "null"], "description": "For a VAT invoice raised to a "
                                                                              "governmental vendor: the invoice it is "
                                                                              "for."},
@@ -451,6 +436,11 @@ register_openapi(
         "InvoicePage": page_of("InvoiceSummary", "Invoices"),
         "InvoiceInput": input_schema(INVOICE_IN, "A new invoice, In Review (then processed unless process is false)."),
         "InvoiceLineInput": input_schema(LINE_IN, "An invoice line."),
+        "InvoicePatch": patch_schema(INVOICE_UPDATE, "Some of the invoice's fields; those not sent stay as they "
+                                                     "are. lines, charges and vat, when sent, replace the whole "
+                                                     "list, map or object."),
+        "InvoiceLineNotesPatch": patch_schema(LINE_NOTES_IN, "Some of the line's notes."),
+        "InvoiceChangeOwnerInput": input_schema(CHANGE_OWNER_IN, "The new owner."),
         "InvoiceVatInput": input_schema(VAT_IN, "The invoice's VAT."),
         **share_schemas("InvoiceFund", "the fund's code, in the fiscal period of the invoice date",
                         "Percent of the line, e.g. \"50\".", "Amount in the invoice currency."),
@@ -470,35 +460,86 @@ register_openapi(
         "InvoiceStatusFilter": query_param("status", {"type": "string", "enum": list(STATUSES)},
                                            "Only invoices in this status."),
         "InvoiceVendorFilter": query_param("vendor", STRING, "Only invoices of the vendor with this code."),
+        "InvoiceQuery": query_param("q", STRING, "Every word in the invoice number or reference, the vendor's code "
+                                                 "or name, or a line's PO line number."),
+        "InvoiceFundFilter": query_param("fund", STRING, "Only invoices with a line paid by this fund: its code, or "
+                                                         "its id."),
+        "InvoiceLibraryFilter": query_param("library", STRING, "Only invoices owned by this library (its code)."),
+        "InvoiceChannelFilter": query_param("channel", {"type": "string", "enum": list(CHANNELS)},
+                                            "Only invoices created this way."),
+        "InvoiceApprovableFilter": query_param("approvable", BOOLEAN, "Only invoices In Approval that you may "
+                                                                      "approve."),
+        "InvoiceErpRejectedFilter": query_param("erp_rejected", BOOLEAN, "Only invoices the ERP rejected."),
+        "InvoiceWaitingDaysFilter": query_param("waiting_days", {"type": "integer", "minimum": 0, "maximum": 9999},
+                                                "Only invoices Waiting for Payment for more than this many days."),
+        "InvoiceSort": query_param("sort", {"type": "string", "enum": list(invoices.INVOICE_SORTS)},
+                                   "The order (a leading minus reverses it); none: newest first."),
         "InvoicePerPage": per_page_param(MAX_PER_PAGE, DEFAULT_PER_PAGE),
+        "InvoiceLinePosition": path_param("position", "The line's position on the invoice (1, 2, …)."),
+        "InvoiceDeleteReason": query_param("reason", {"type": "string", "maxLength": 1000},
+                                           "Why it is deleted (kept in the history)."),
     },
     paths={
         "/api/v1/settings": {
             "get": operation("getInvoiceSettings", "The invoicing settings", "any role",
-                             ("200", "InvoiceSettings", "The settings.")),
+                             ("200", "InvoiceSettings", "The settings."), etag=True),
             "put": operation("updateInvoiceSettings", "Change invoicing settings", "admin of the whole institution",
-                             ("200", "InvoiceSettings", "The settings now."), ("400",), body="InvoiceSettingsInput"),
+                             ("200", "InvoiceSettings", "The settings now."), ("400",), body="InvoiceSettingsInput",
+                             if_match="required", note="Only the settings sent change."),
+            "patch": operation("patchInvoiceSettings", "Change invoicing settings (as PUT)",
+                               "admin of the whole institution", ("200", "InvoiceSettings", "The settings now."),
+                               ("400",), body="InvoiceSettingsPatch", if_match="required",
+                               note="Only the settings sent change."),
         },
         "/api/v1/invoices": {
-            "get": operation("listInvoices", "The invoices you can see, newest first, paged", _READ,
+            "get": operation("listInvoices", "The invoices you can see, newest first (or sorted), paged", _READ,
                              ("200", "InvoicePage", "One page of invoices."), ("400", "404"),
-                             params=("InvoiceStatusFilter", "InvoiceVendorFilter", "Page", "InvoicePerPage")),
+                             params=("InvoiceQuery", "InvoiceStatusFilter", "InvoiceVendorFilter", "InvoiceFundFilter",
+                                     "InvoiceLibraryFilter", "InvoiceChannelFilter", "InvoiceApprovableFilter",
+                                     "InvoiceErpRejectedFilter", "InvoiceWaitingDaysFilter", "InvoiceSort", "Page",
+                                     "InvoicePerPage")),
             "post": operation(
                 "createInvoice", "Create an invoice (channel api) and process it", _OPERATE,
-                ("201", "Invoice", "Created (Location: the invoice)."), ("400", "404", "409", "422"),
+                ("201", "Invoice", "Created (Location: the invoice)."), ("400", "409", "422"),
                 body="InvoiceInput", location="The new invoice's URL.", idempotent=True,
                 note="409: the number is already used for the vendor (duplicate, naming the invoice), or the "
                      "vendor/VAT check needs an answer (confirmation_required: send it again with confirm). 422: "
                      "e.g. a fund would be over-expended.",
-                responses={"409": {"description": "Duplicate invoice number, or a confirmation is needed.",
-                                   "content": {"application/json": {"schema": {"anyOf": [
-                                       ref("Error"), ref("InvoiceConfirmationRequired")]}}}}}),
+                responses=_CONFIRM_409),
         },
         "/api/v1/invoices/{id}": {
             "parameters": [param(_INVOICE)],
             "get": operation("getInvoice", "One invoice with its lines, charges and postings", _READ,
-                             ("200", "Invoice", "The invoice."), ("404",)),
+                             ("200", "Invoice", "The invoice."), ("404",), etag=True),
+            "patch": operation(
+                "patchInvoice", "Edit an invoice In Review or In Approval (the edit page's save)", _OPERATE,
+                ("200", "Invoice", "Saved (In Review; processed when process is true)."),
+                ("400", "404", "409", "422"), body="InvoicePatch", if_match="required", responses=_CONFIRM_409,
+                note="Only the fields sent change; lines, when sent, replace all the lines (the separate VAT line "
+                     "is made again by saving), charges all the charges, vat the whole VAT. An invoice In "
+                     "Approval goes back to In Review. 409 as on creation: a duplicate number, or "
+                     "confirmation_required (send the change again with confirm). 422: its status does not "
+                     "allow editing, or a rule refused it. 403: your role is not for its library."),
+            "delete": operation(
+                "deleteInvoice", "Delete an invoice that has expended nothing (its history keeps a record)", _DELETE,
+                ("204", None, "Deleted."), ("400", "404", "422"), if_match="required",
+                params=("InvoiceDeleteReason",),
+                note="422: it has expended money (send it back to review first)."),
         },
+        "/api/v1/invoices/{id}/lines/{position}": {
+            "parameters": [param(_INVOICE), param("InvoiceLinePosition")],
+            "get": operation("getInvoiceLine", "One line of an invoice", _READ, ("200", "InvoiceLine", "The line."),
+                             ("404",), etag=True),
+            "patch": operation(
+                "patchInvoiceLineNotes", "Change the notes of a line of an approved, exported or closed invoice",
+                _OPERATE, ("200", "InvoiceLine", "Saved (the history keeps the change)."), ("400", "404", "422"),
+                body="InvoiceLineNotesPatch", if_match="required",
+                note="Only price_note, reporting_code and note; 422 while the invoice can still be edited whole "
+                     "(edit it with PATCH /invoices/{id})."),
+        },
+        **action_paths("/api/v1/invoices/{id}/actions", _INVOICE, {
+            "change_owner": ("invoiceActionChangeOwner", "Give the invoice to another library (or the institution)",
+                             _OPERATE, "InvoiceChangeOwnerInput")}, ("200", "Invoice", "The updated invoice.")),
         **action_paths("/api/v1/invoices/{id}/actions", _INVOICE, {
             action: (f"invoiceAction{_camel(action)}", summary, roles, f"Invoice{_camel(action)}Input")
             for action, (summary, roles) in {

@@ -23,13 +23,23 @@ register_openapi(
             "type": "object", "additionalProperties": False, "required": ["code", "message"],
             "properties": {
                 "code": {"type": "string", "examples": ["invalid", "unauthorized", "forbidden", "not_found",
-                                                        "duplicate", "rule_violation", "method_not_allowed"]},
+                                                        "duplicate", "precondition_failed", "precondition_required",
+                                                        "rule_violation", "method_not_allowed"]},
                 "message": {"type": "string", "description": "Meant for people."},
                 "field": {"type": "string", "description": "The request field at fault, when there is one."}}}}),
         "Money": MONEY,
     },
     parameters={
         "Page": query_param("page", {"type": "integer", "minimum": 1, "default": 1}),
+        "IfMatch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "Optional here: the ETag you read; when sent and the object changed since, "
+                                   "the request is refused (412) and nothing changes."},
+        "IfMatchRequired": {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                            "description": "The ETag you read (from a GET, or the answer to your last change); "
+                                           "412 when the object changed since, 428 when missing. `*` matches any "
+                                           "version (overwrite on purpose)."},
+        "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                        "description": "An ETag you hold: 304 with no body when the object is unchanged."},
         "IdempotencyKey": {
             "name": "Idempotency-Key", "in": "header", "required": False,
             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"},
@@ -44,7 +54,9 @@ register_openapi(
             "get": {"operationId": "getOpenAPIDocument", "summary": "This document", "description": "Roles: any role.",
                     "responses": {"200": {"description": "The OpenAPI 3.1 document.",
                                           "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "401": {"$ref": "#/components/responses/Unauthorized"}}},
+                                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                                  "403": {"$ref": "#/components/responses/Forbidden"},
+                                  "503": {"$ref": "#/components/responses/Busy"}}},
         },
     })
 
@@ -54,11 +66,16 @@ def build_document() -> dict:
     return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {"title": "Library acquisitions and finance API", "version": API_VERSION,
-                 "description": "Fiscal periods, ledgers, funds and fund money. Authenticate with "
-                                "`Authorization: Bearer <token>` (a session cookie is not accepted). Money "
-                                "travels as decimal strings such as \"1234.50\", never as JSON numbers. Errors "
-                                "are `{\"error\": {\"code\", \"message\"}}`. References to a ledger or a fund "
-                                "take an id (a JSON integer) or a code (a JSON string)."},
+                 "description": "Everything the pages do, for scripts: funds and their money, vendors, orders, "
+                                "receiving, invoices, the ERP exchange and the year's rollover. Authenticate with "
+                                "`Authorization: Bearer <token>` (a session cookie only opens this document). Money "
+                                "travels as decimal strings such as \"1234.50\", never as JSON numbers; dates as "
+                                "YYYY-MM-DD. Errors are `{\"error\": {\"code\", \"message\"}}`. Every answer "
+                                "carrying one object has an `ETag`: send it back as `If-Match` to change the object "
+                                "(PUT, PATCH and DELETE need it; 412 when someone changed it meanwhile). A POST that "
+                                "creates something or moves money takes an optional `Idempotency-Key`, so a retry "
+                                "after a lost answer does the work once. References to another object take its "
+                                "code (a JSON string) or, where it has none, its id."},
         "security": [{"bearerAuth": []}],
         "paths": PATHS,
         "components": {

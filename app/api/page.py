@@ -24,9 +24,17 @@ def operations(doc: dict) -> list[dict]:
                           for p in [*item.get("parameters", []), *op.get("parameters", [])]]
             rows.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                          "description": op.get("description", ""), "parameters": parameters,
-                         "body": "requestBody" in op, "responses": sorted(op.get("responses", {})),
+                         "body": _body_kind(op), "responses": sorted(op.get("responses", {})),
                          "group": (op.get("tags") or [path.removeprefix("/api/v1/").split("/")[0]])[0]})
     return rows
+
+
+def _body_kind(op: dict) -> str:
+    """What the request sends: "JSON body", "file" (a multipart upload) or "" (nothing)."""
+    content = op.get("requestBody", {}).get("content", {})
+    if "multipart/form-data" in content:
+        return "file"
+    return "JSON body" if content else ""
 
 
 @bp.get("/api")

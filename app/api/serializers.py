@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -87,6 +87,17 @@ def read_body(spec: dict[str, Field], *, optional: bool = False) -> Body:
     """The request body read against ``spec``; ``optional``: an empty body reads as {}."""
     data = {} if optional and not request.get_data(cache=True).strip() else json_object()
     return read_object(data, spec)
+
+
+def read_patch(spec: dict[str, Field], current: dict) -> Body:
+    """A PATCH body: the fields sent are read against ``spec`` (none is required) and replace those
+    of ``current`` (the object as the same spec would read it); the rest stay as they are.
+    ``given`` names the fields sent. An empty object is refused: it would change nothing."""
+    data = json_object()
+    if not data:
+        raise InvalidInput(f"Send at least one field to change; allowed: {', '.join(spec)}.")
+    body = read_object(data, {name: replace(f, required=False) for name, f in spec.items()})
+    return Body({name: body[name] if name in body.given else current[name] for name in spec}, body.given)
 
 
 def read_object(data, spec: dict[str, Field], where: str | None = None, field: str | None = None) -> Body:

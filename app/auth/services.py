@@ -61,6 +61,14 @@ def create_user(actor: User | None, username: str, password: str, *, full_name: 
     return user
 
 
+def set_details(actor: User | None, user: User, full_name: str, email: str) -> None:
+    """A user's full name and e-mail address (each at most 200 characters)."""
+    for field, value in (("full_name", full_name), ("email", email)):
+        if len(value or "") > 200:
+            raise InvalidInput(f"The {field.replace('_', ' ')} is at most 200 characters.", field)
+    user.full_name, user.email = full_name or "", email or ""
+
+
 def set_password(actor: User | None, user: User, password: str) -> None:
     check_password_policy(password)
     user.password_hash = _hasher.hash(password)

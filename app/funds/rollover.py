@@ -30,6 +30,7 @@ from ..clock import utcnow
 from ..database import insert_rows, is_postgres, update_rows
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
 from ..extensions import db
+from ..ids import parse_id
 from ..ledger import TransactionKind
 from ..ledger import rollover as plan
 from ..orders import services as orders
@@ -762,7 +763,8 @@ def rollovers() -> list[Rollover]:
 
 
 def get_rollover(rollover_id) -> Rollover:
-    rollover = db.session.get(Rollover, rollover_id) if isinstance(rollover_id, int) else None
+    key = parse_id(rollover_id) if isinstance(rollover_id, int) else None   # an id past INTEGER cannot exist
+    rollover = db.session.get(Rollover, key) if key is not None else None
     if rollover is None:
         raise NotFound(f"No rollover {rollover_id}.")
     return rollover

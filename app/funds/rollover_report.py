@@ -140,6 +140,17 @@ def xlsx_bytes(report) -> bytes:
     return out.getvalue()
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(report, rollover_id: int, file_type: str) -> tuple[bytes, str, str]:
+    """The report as a file to download: (body, media type, file name); ``file_type`` csv or xlsx."""
+    name = f"rollover-{rollover_id}-{report.source}-{report.target}.{file_type}"
+    if file_type == "csv":
+        return csv_text(report).encode("utf-8"), "text/csv; charset=utf-8", name
+    return xlsx_bytes(report), XLSX_TYPE, name
+
+
 def write(report, path: str | Path) -> Path:
     """Write ``report`` to ``path``: an .xlsx workbook when its name ends so, else CSV."""
     path = Path(path)

@@ -35,6 +35,17 @@ def visible_funds(user):
     return select(Fund).where(visible_funds_clause(user))
 
 
+SEARCH_LIMIT = 100
+
+
+def search_funds(user, text: str):
+    """The fund search: visible funds with ``text`` in their code, name or external id, latest
+    fiscal period first, at most :data:`SEARCH_LIMIT` (a query)."""
+    like = f"%{text}%"
+    return (visible_funds(user).where(Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like))
+            .order_by(Fund.fiscal_period_id.desc(), Fund.code).limit(SEARCH_LIMIT))
+
+
 def chargeable_funds(user, on: date | None = None) -> list[Fund]:
     """The active allocated funds ``user`` may see in open fiscal periods (active, not closed):
     what an order or an invoice line may be charged to. ``on``: only the periods covering that day

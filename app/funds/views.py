@@ -131,11 +131,7 @@ def search():
     q = (request.args.get("q") or "").strip()
     found = []
     if q:
-        like = f"%{q}%"
-        found = db.session.scalars(
-            funds.visible_funds(current_user).where(
-                Fund.code.ilike(like) | Fund.name.ilike(like) | Fund.external_id.ilike(like))
-            .order_by(Fund.fiscal_period_id.desc(), Fund.code).limit(100)).all()
+        found = db.session.scalars(funds.search_funds(current_user, q)).all()
     return render("funds/search.html", q=q, funds=found)
 
 
@@ -726,7 +722,6 @@ def show_rollover(rollover_id):
                   run=runs.run_of_rollover(stored.id))
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/fiscal-periods/closure/<int:rollover_id>/report.<any(csv, xlsx):file_type>")
@@ -734,12 +729,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def rollover_report_file(rollover_id, file_type):
     """The stored report of a rollover as a CSV file or an .xlsx workbook (app.funds.rollover_report)."""
     stored = db.get_or_404(Rollover, rollover_id)
-    report = rollover.report_of(stored)
-    name = f"rollover-{stored.id}-{report.source}-{report.target}.{file_type}"
-    if file_type == "csv":
-        body, mimetype = rollover_report.csv_text(report).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = rollover_report.xlsx_bytes(report), XLSX_TYPE
+    body, mimetype, name = rollover_report.download(rollover.report_of(stored), stored.id, file_type)
     resp = Response(body, mimetype=mimetype)
     resp.headers.set("Content-Disposition", "attachment", filename=name)
     resp.headers["Cache-Control"] = "no-store"

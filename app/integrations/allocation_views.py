@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
-from ..errors import DomainError
 from ..extensions import db
 from ..funds import services as funds
 from ..htmx import changed, is_htmx, render
@@ -67,7 +66,6 @@ def save():
     # A period whose field was not sent keeps its number; an empty field removes it.
     submitted = {p.id: (request.form[_field(p)] if _field(p) in request.form else current_text.get(p.id, "")).strip()
                  for p in periods}
-    current = {int(k): int(v) for k, v in current_text.items()}
     errors: dict[int, str] = {}
     wanted: dict[int, int | None] = {}
     for p in periods:
@@ -76,25 +74,10 @@ def save():
             errors[p.id] = problem
         else:
             wanted[p.id] = number
-    for p in periods:
-        number = wanted.get(p.id)
-        others = [o for o in periods if o.id != p.id and number is not None and wanted.get(o.id) == number]
-        # The period whose number changed is the one told; the other keeps its number.
-        if others and wanted.get(p.id) != current.get(p.id):
-            errors[p.id] = f"Number {number} already stands for {others[0].code}."
+    errors.update(integrations.fiscal_period_number_clashes(periods, wanted))
     if not errors:
-        renumbered = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
         with saving(commit=False) as saved:   # committed below, when no number was refused
-            # Free the old numbers first, so two periods can swap theirs in one save.
-            for p in renumbered:
-                integrations.set_fiscal_period_mapping(current_user, p, None)
-            for p in renumbered:
-                try:
-                    integrations.set_fiscal_period_mapping(current_user, p, wanted[p.id])
-                except DomainError as exc:
-                    if exc.field != "erp_id":
-                        raise
-                    errors[p.id] = exc.message
+            errors.update(integrations.renumber_fiscal_periods(current_user, periods, wanted))
         if not saved:
             return _page(submitted, error=saved.message, status=saved.status)
     if errors:

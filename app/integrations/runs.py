@@ -16,6 +16,7 @@ heartbeat (every commit of the run is one).
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,6 +29,7 @@ from ..auth.models import User
 from ..clock import utcnow
 from ..auth.services import service_user
 from ..database import write_intent
+from ..errors import NotFound, RuleViolation
 from ..extensions import db
 from . import processes
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
@@ -375,3 +377,27 @@ def _summary(log_: RunLog) -> str:
     if log_.records_failed:
         text += f", {log_.records_failed} with exceptions"
     return " ".join([text + "."] + log_.notes)
+
+
+def run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> threading.Thread:
+    """Run the started run ``run_id`` in a thread of this process (the "Run now" button and the API)."""
+    thread = threading.Thread(target=job_runner(app, job), args=(app, profile_code),
+                              kwargs={"run_id": run_id, "actor_id": actor_id, "trigger": "manual"},
+                              name=f"run-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_now(app, profile: IntegrationProfile, job: str, actor: User) -> JobRun:
+    """"Run now": the run row (committed; *skipped* while another run of the job is running), then the
+    run itself in a thread. NotFound for a job the profile has no section of; RuleViolation when the
+    section has no folder yet."""
+    section = profile.section(job) if job in JOBS else None
+    if section is None:
+        raise NotFound("No such section.")
+    if not section.path:
+        raise RuleViolation(f"Give {section.label!r} a folder first (Sections).", "path")
+    run = start_run(job, profile, actor, "manual")
+    if run.status == "running":
+        run_in_thread(app, job, profile.code, run.id, actor.id)
+    return run

@@ -348,6 +348,40 @@ def fiscal_period_mappings() -> list[FiscalPeriodMapping]:
     return list(db.session.scalars(db.select(FiscalPeriodMapping).order_by(FiscalPeriodMapping.erp_id)))
 
 
+def fiscal_period_number_clashes(periods, wanted: dict[int, int | None]) -> dict[int, str]:
+    """The numbers ``wanted`` (fiscal period id -> number; a period left out has none) gives twice:
+    the period whose number changed is the one told (the other keeps its number)."""
+    current = {m.fiscal_period_id: m.erp_id for m in fiscal_period_mappings()}
+    errors: dict[int, str] = {}
+    for p in periods:
+        number = wanted.get(p.id)
+        others = [o for o in periods if o.id != p.id and number is not None and wanted.get(o.id) == number]
+        if others and wanted.get(p.id) != current.get(p.id):
+            errors[p.id] = f"Number {number} already stands for {others[0].code}."
+    return errors
+
+
+def renumber_fiscal_periods(actor, periods, wanted: dict[int, int | None]) -> dict[int, str]:
+    """Give ``periods`` the ERP numbers of ``wanted`` (id -> number or None) all at once, so two can
+    swap theirs: the refusals by period id (none: all set). With refusals the caller rolls back."""
+    require_admin(actor)
+    errors = fiscal_period_number_clashes(periods, wanted)
+    if errors:
+        return errors
+    current = {m.fiscal_period_id: m.erp_id for m in fiscal_period_mappings()}
+    renumbered = [p for p in periods if wanted.get(p.id) != current.get(p.id)]
+    for p in renumbered:   # free the old numbers first
+        set_fiscal_period_mapping(actor, p, None)
+    for p in renumbered:
+        try:
+            set_fiscal_period_mapping(actor, p, wanted.get(p.id))
+        except (InvalidInput, Duplicate) as exc:
+            if exc.field != "erp_id":
+                raise
+            errors[p.id] = exc.message
+    return errors
+
+
 def set_fiscal_period_mapping(actor, fiscal_period, erp_id: int | None) -> FiscalPeriodMapping | None:
     """Give a fiscal period its ERP number (None removes it)."""
     require_admin(actor)

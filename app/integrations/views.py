@@ -9,10 +9,7 @@ same ``run`` of ``jobs.JOBS`` the scheduler and the CLI use (handed to ``create_
 """
 from __future__ import annotations
 
-import csv
-import io
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
@@ -21,20 +18,20 @@ from tzlocal import get_localzone
 from .. import list_columns
 from ..auth.models import Role
 from ..auth.permissions import is_institution_admin, roles_required
-from ..clock import utcnow
 from ..errors import DomainError, InvalidInput
 from ..exports import Column, Columns, export_response
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
 from ..saving import saving
-from ..spreadsheets import safe_row
 from . import allowed_hosts, scheduler, stylesheets
+from . import monitor as monitor_queries
 from . import services as integrations
-from .edi.services import edi_schedules
 from .formats import xslt
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, OTHER_JOBS, RUN_STATUSES, SCHEDULES, WEEKDAYS,
                      JobEvent, JobRun)
-from .runs import job_runner, result_link, start_run
+from .monitor import HISTORY_DAYS
+from .runs import result_link
+from .runs import run_now as start_run_now
 from .schedules import next_run
 from .transport import TransferError, check_connection
 
@@ -43,7 +40,6 @@ ADMIN = (Role.ADMIN,)
 FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
 RUNS_PER_PAGE = 25
 ALL_JOBS = {**JOBS, **OTHER_JOBS}
-HISTORY_DAYS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}   # runs started since
 
 
 @bp.before_request
@@ -308,11 +304,6 @@ def payment_format(profile_id):
 
 # -- the invoice export's campus stylesheet ---------------------------------------------------------------
 
-PREVIEW_TIMEOUT = 10              # seconds: the page waits no longer on a stylesheet
-PREVIEW_OUTPUT = 5 * 1024 * 1024
-PREVIEW_SHOWN = 200_000           # characters of each side shown
-
-
 def _stylesheet_from_form(form, files) -> str:
     """The uploaded file when one is chosen, else the pasted text."""
     upload = files.get("xslt_file")
@@ -357,34 +348,8 @@ def section_stylesheet(profile_id):
 
 def _preview(profile, stylesheet: str, source: str) -> dict:
     """What the preview shows: the chosen export file and the stylesheet's output, or why not."""
-    preview = {"source": source, "original": "", "output": "", "extension": "", "error": None, "label": ""}
-    if source == "sample":
-        sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
-        made = sample() if sample is not None else None
-        if made is None:
-            preview["error"] = "No invoice is Ready to be Paid for the ERP: choose an exported file instead."
-            return preview
-        content, count = made
-        preview["label"] = f"A sample of {count} Ready to be Paid invoice(s) (nothing is stored or marked)"
-    elif source.startswith("batch-") and source[6:].isdigit():
-        batch = stylesheets.export_file(profile, int(source[6:]))
-        content, preview["label"] = batch.content, batch.file_name
-    else:
-        preview["error"] = "Choose an exported file or the sample of Ready to be Paid invoices."
-        return preview
-    preview["original"] = content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
-    if not stylesheet.strip():
-        preview["error"] = "Paste or upload a stylesheet first."
-        return preview
-    try:
-        out = xslt.transform(stylesheet, content, timeout=PREVIEW_TIMEOUT, max_output=PREVIEW_OUTPUT)
-    except xslt.XSLTError as exc:
-        preview["error"] = str(exc)
-        return preview
-    preview["output"] = out.content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
-    preview["extension"] = out.extension
-    preview["truncated"] = len(out.content) > PREVIEW_SHOWN or len(content) > PREVIEW_SHOWN
-    return preview
+    sample = getattr(current_app.extensions["jobs"].get("export_invoices"), "sample_file", None)
+    return stylesheets.preview(profile, stylesheet, source, sample)
 
 
 @bp.post("/profiles/<int:profile_id>/stylesheet/preview")
@@ -481,27 +446,18 @@ def set_section_active(profile_id, job):
     return redirect(url_for(".show_profile", profile_id=profile.id))
 
 
-def _run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> None:
-    thread = threading.Thread(target=job_runner(app, job), args=(app, profile_code),
-                              kwargs={"run_id": run_id, "actor_id": actor_id, "trigger": "manual"},
-                              name=f"run-{run_id}", daemon=True)
-    thread.start()
-
-
 @bp.post("/profiles/<int:profile_id>/sections/<job>/run")
 @roles_required(*ADMIN)
 def run_now(profile_id, job):
     profile = integrations.get_profile(profile_id)
-    section = profile.section(job) if job in JOBS else None
-    if section is None:
+    if job not in JOBS or profile.section(job) is None:
         abort(404)
-    if not section.path:
-        flash(f"Give {section.label!r} a folder first (Sections).", "error")
+    try:
+        run = start_run_now(current_app._get_current_object(), profile, job, current_user._get_current_object())
+    except DomainError as exc:
+        flash(exc.message, "error")
         return redirect_to(url_for(".show_profile", profile_id=profile.id))
-    run = start_run(job, profile, current_user._get_current_object(), "manual")
-    if run.status == "running":
-        _run_in_thread(current_app._get_current_object(), job, profile.code, run.id, current_user.id)
-    else:
+    if run.status != "running":
         flash(run.message, "error")
     return redirect_to(url_for(".show_run", run_id=run.id))
 
@@ -532,34 +488,15 @@ def delete_profile(profile_id):
 # -- Monitor Jobs ----------------------------------------------------------------------------------------------
 
 def _scheduled() -> list[dict]:
-    rows = []
-    for profile in integrations.profiles():
-        for section in profile.sections:
-            when = next_run(current_app, section)
-            if when is not None:
-                rows.append({"next": when, "job": section.label, "owner": profile.code,
-                             "schedule": section.schedule_text, "url": url_for(".show_profile", profile_id=profile.id)})
-    for _job_id, setting in edi_schedules():
-        when = next_run(current_app, setting)
-        if when is not None:
-            rows.append({"next": when, "job": OTHER_JOBS["fetch_edi"], "owner": f"EDI-{setting.vendor.code}",
-                         "schedule": setting.schedule_text, "url": None})
-    from .daily import DAILY, next_time, time_of
-    for job in DAILY:
-        when = next_time(current_app, job)
-        if when is not None:
-            rows.append({"next": when, "job": OTHER_JOBS[job], "owner": "Institution",
-                         "schedule": f"Daily at {time_of(job)}", "url": url_for("admin.institution")})
-    from ..backup.runs import next_backup
-    when = next_backup(current_app)
-    if when is not None:
-        rows.append({"next": when, "job": OTHER_JOBS["backup"], "owner": "",
-                     "schedule": f"Daily at {current_app.config['BACKUP_SCHEDULE'].strip()}", "url": None})
-    return sorted(rows, key=lambda r: r["next"])
+    links = {"profile": lambda row: url_for(".show_profile", profile_id=row["profile_id"]),
+             "daily": lambda row: url_for("admin.institution")}
+    return [{"next": row["next"], "job": row["job_label"], "owner": row["owner"], "schedule": row["schedule"],
+             "url": links[row["kind"]](row) if row["kind"] in links else None}
+            for row in monitor_queries.scheduled(current_app)]
 
 
 def _running() -> list[JobRun]:
-    return list(db.session.scalars(db.select(JobRun).filter_by(status="running").order_by(JobRun.id)))
+    return monitor_queries.running()
 
 
 def _history_filters() -> dict:
@@ -570,16 +507,7 @@ def _history_filters() -> dict:
 
 
 def _history_query(filters: dict):
-    q = db.select(JobRun).where(JobRun.status != "running")
-    if filters["job"]:
-        q = q.where(JobRun.job == filters["job"])
-    if filters["status"]:
-        q = q.where(JobRun.status == filters["status"])
-    if filters["profile"]:
-        q = q.where(JobRun.profile_code == filters["profile"])
-    if filters["days"]:
-        q = q.where(JobRun.started_at >= utcnow() - timedelta(days=int(filters["days"])))
-    return q.order_by(JobRun.id.desc())
+    return monitor_queries.history_query(filters)
 
 
 def _history(filters: dict, page: int):
@@ -686,16 +614,7 @@ def export_events(run_id, fmt):
 @roles_required(*ADMIN)
 def run_report(run_id):
     run = db.get_or_404(JobRun, run_id)
-    levels = ("info", "warning", "error") if request.args.get("all") else ("warning", "error")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["run", "job", "profile", "time (UTC)", "level", "file", "record", "message"])
-    for event in db.session.scalars(db.select(JobEvent).filter_by(run_id=run.id)
-                                    .where(JobEvent.level.in_(levels)).order_by(JobEvent.id)):
-        writer.writerow(safe_row([run.id, run.job_label, run.profile_code,
-                                  event.at.isoformat(sep=" ", timespec="seconds"), event.level, event.file_name,
-                                  event.record, event.message]))
-    resp = make_response(out.getvalue())
+    resp = make_response(monitor_queries.report_csv(run, bool(request.args.get("all"))))
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     what = "events" if request.args.get("all") else "errors"
     resp.headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{what}.csv"'

@@ -375,13 +375,22 @@ def find_work_order_by_barcode(user, barcode: str | None) -> WorkOrder:
     return work_order
 
 
+def work_orders_query(user, status: str = ""):
+    """A select of the work orders in ``user``'s scope: open ones oldest first (the longest at the
+    bindery on top), done ones most recently done first; without ``status`` the newest first."""
+    query = _visible_work_orders(user)
+    if status == "open":
+        return query.where(WorkOrder.status == "open").order_by(WorkOrder.created_at, WorkOrder.id)
+    if status == "done":
+        return query.where(WorkOrder.status == "done").order_by(WorkOrder.done_at.desc(), WorkOrder.id.desc())
+    return query.order_by(WorkOrder.id.desc())
+
+
 def open_work_orders(user) -> list[WorkOrder]:
     """Open work orders in ``user``'s scope, oldest first (the longest at the bindery on top)."""
-    return db.session.scalars(_visible_work_orders(user).where(WorkOrder.status == "open")
-                              .order_by(WorkOrder.created_at, WorkOrder.id)).all()
+    return db.session.scalars(work_orders_query(user, "open")).all()
 
 
 def done_work_orders(user, limit: int = 20) -> list[WorkOrder]:
     """The most recently done work orders in ``user``'s scope."""
-    return db.session.scalars(_visible_work_orders(user).where(WorkOrder.status == "done")
-                              .order_by(WorkOrder.done_at.desc(), WorkOrder.id.desc()).limit(limit)).all()
+    return db.session.scalars(work_orders_query(user, "done").limit(limit)).all()

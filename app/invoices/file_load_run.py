@@ -18,12 +18,14 @@ import hashlib
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..auth.permissions import is_institution_admin
 from ..errors import DomainError
 from ..extensions import db
 from ..integrations import loads
 from ..integrations.models import BulkLoad, BulkLoadInvoice, JobEvent, JobRun
 from ..vendors.models import Vendor
 from . import file_loading
+from . import services as invoices
 from .models import Invoice
 
 JOB = KIND = "invoice_file"
@@ -99,6 +101,20 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
     if check.earlier:
         text += f"; {len(check.earlier)} loaded earlier from this file"
     return text + "."
+
+
+# -- who may ----------------------------------------------------------------------------------
+
+def may_invoice_somewhere(user) -> bool:
+    """Whether ``user`` may create invoices for the institution or some library (to load a file)."""
+    from ..org.models import Library
+    return invoices.can_edit(user, None) or any(
+        invoices.can_edit(user, lib_id) for lib_id in db.session.scalars(select(Library.id)))
+
+
+def may_follow(user, run: JobRun) -> bool:
+    """A load's status: for whoever started it and the institution's invoice staff."""
+    return run.actor_id == user.id or invoices.can_edit(user, None) or is_institution_admin(user)
 
 
 # -- what the status fragment shows -------------------------------------------------------------

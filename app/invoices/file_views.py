@@ -21,7 +21,6 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from werkzeug.utils import secure_filename
 from wtforms import SelectField
 
@@ -116,9 +115,7 @@ def _attach(form: UploadForm, exc: DomainError) -> None:
 
 
 def _may_invoice_somewhere() -> bool:
-    from ..org.models import Library
-    return invoices.can_edit(current_user, None) or any(
-        invoices.can_edit(current_user, lib_id) for lib_id in db.session.scalars(select(Library.id)))
+    return runs.may_invoice_somewhere(current_user)
 
 
 @bp.get("/")
@@ -212,8 +209,7 @@ def load():
 
 
 def _may_follow(run) -> bool:
-    return (run.actor_id == current_user.id or invoices.can_edit(current_user, None)
-            or is_institution_admin(current_user))
+    return runs.may_follow(current_user, run)
 
 
 def _status(run):

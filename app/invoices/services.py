@@ -75,6 +75,9 @@ def can_edit(user, owner_library_id: int | None) -> bool:
 
 
 EDITABLE = ("in_review", "in_approval")   # what update_invoice and delete_invoice accept
+# The task lists (the pages' and the API's): kind -> (the status it lists, its heading).
+TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
+         "payment": ("waiting_for_payment", "Waiting for Payment")}
 # action -> (the roles that may take it, the statuses that allow it). "create": an invoice not
 # saved yet (no status), for the library that would own it.
 ACTIONS = {
@@ -1164,6 +1167,88 @@ def delete_invoice(actor, invoice: Invoice, reason: str = "") -> None:
 
 # Status in workflow order, so sorting by status follows the workflow rather than the alphabet.
 _STATUS_ORDER = case({s: n for n, s in enumerate(STATUSES)}, value=Invoice.status)
+
+
+# -- the invoice list --------------------------------------------------------------------------
+
+# sort -> order_by (status in workflow order; ties by id, so paging is stable)
+INVOICE_SORTS = {
+    "number": (Invoice.number, Invoice.id), "-number": (Invoice.number.desc(), Invoice.id.desc()),
+    "date": (Invoice.invoice_date, Invoice.id), "-date": (Invoice.invoice_date.desc(), Invoice.id.desc()),
+    "total": (Invoice.total_amount, Invoice.id), "-total": (Invoice.total_amount.desc(), Invoice.id.desc()),
+    "status": (_STATUS_ORDER, Invoice.id), "-status": (_STATUS_ORDER.desc(), Invoice.id.desc()),
+    "vendor": (Vendor.code, Invoice.id), "-vendor": (Vendor.code.desc(), Invoice.id.desc()),
+}
+DEFAULT_INVOICE_SORT = "-date"
+
+
+@dataclass
+class InvoiceFilter(ListFilter):
+    channel: str = ""
+    sort: str = DEFAULT_INVOICE_SORT
+    # What "My work" links to: the invoices the user may approve, those the ERP rejected, those
+    # Waiting for Payment for more than so many days.
+    approvable: bool = False
+    erp_rejected: bool = False
+    waiting_days: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.q or self.status or self.vendor_id or self.fund_id or self.library_id or self.channel
+                    or self.narrowed)
+
+    @property
+    def narrowed(self) -> list[str]:
+        """The filters the form has no field for, in words (the page names them, with a way out)."""
+        words = []
+        if self.approvable:
+            words.append("In Approval, that you may approve")
+        if self.erp_rejected:
+            words.append("rejected by the ERP")
+        if self.waiting_days is not None:
+            words.append(f"Waiting for Payment for more than {self.waiting_days} days")
+        return words
+
+    @property
+    def narrowing_params(self) -> dict:
+        return {"approvable": 1 if self.approvable else "", "erp_rejected": 1 if self.erp_rejected else "",
+                "waiting_days": self.waiting_days if self.waiting_days is not None else ""}
+
+
+def _text_condition(word: str):
+    """One search word: invoice number or reference, vendor code or name, or a line's POL number."""
+    return or_(contains(Invoice.number, word), contains(Invoice.reference_number, word),
+               Invoice.vendor_id.in_(select(Vendor.id).where(or_(contains(Vendor.code, word),
+                                                                 contains(Vendor.name, word)))),
+               Invoice.id.in_(select(InvoiceLine.invoice_id).select_from(POLine)
+                              .join(InvoiceLine, InvoiceLine.po_line_id == POLine.id)
+                              .where(contains(POLine.number, word))))
+
+
+def invoice_conditions(user, f: InvoiceFilter) -> list:
+    """What the invoice list's filter asks (the pages' list, search and export, and the API's list)."""
+    conditions = [visible_invoices_clause(user)]
+    for word in f.q.split()[:8]:
+        conditions.append(_text_condition(word))
+    if f.status:
+        conditions.append(Invoice.status == f.status)
+    if f.vendor_id:
+        conditions.append(Invoice.vendor_id == f.vendor_id)
+    if f.library_id:
+        conditions.append(Invoice.owner_library_id == f.library_id)
+    if f.channel:
+        conditions.append(Invoice.channel == f.channel)
+    if f.approvable:
+        conditions.append(approvable_clause(user))
+    if f.erp_rejected:
+        conditions.append(erp_rejected_clause())
+    if f.waiting_days is not None:
+        conditions.append(waiting_longer_clause(f.waiting_days))
+    if f.fund_id:
+        conditions.append(Invoice.id.in_(select(InvoiceLine.invoice_id)
+                                         .join(InvoiceLineFund, InvoiceLineFund.line_id == InvoiceLine.id)
+                                         .where(InvoiceLineFund.fund_id == f.fund_id)))
+    return conditions
 
 
 _LINE_SORT_COLUMNS = {"number": (Invoice.number,), "date": (Invoice.invoice_date,), "vendor": (Vendor.code,),

@@ -8,12 +8,11 @@ A refused action changes nothing and comes back as the same fragment with the re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from .. import clock, list_columns
 from ..auth.permissions import ALL_ROLES, has_any_role, library_scope, roles_required
@@ -25,17 +24,16 @@ from ..funds.models import Fund, FundTransaction
 from ..funds.scope import visible_funds_clause
 from ..htmx import is_htmx, redirect_to, render
 from ..ledger.money import format_plain
-from ..listing import ListFilter, Page, list_links
-from ..listing import contains as _contains
+from ..listing import Page, list_links
 from ..orders import services as orders
-from ..orders.models import POLine, PurchaseOrder
+from ..orders.models import PurchaseOrder
 from ..org.models import Library
 from ..saving import saving
 from ..vendors.models import Vendor
 from ..vendors.services import get_vendor
 from . import services as invoices
 from .charges import charges_of, postings_of
-from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, InvoiceLine, InvoiceLineFund
+from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice
 
 bp = Blueprint("invoices", __name__)
 
@@ -60,19 +58,8 @@ VENDOR_TAB_LIMIT = 50
 FIND_LIMIT = 10
 TABS = ("summary", "lines", "funds", "history")
 BARE = "orders/_bare.html"
-# task list -> (status it lists, heading)
-TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
-         "payment": ("waiting_for_payment", "Waiting for Payment")}
-# Status in workflow order, so sorting by status follows the workflow rather than the alphabet.
-STATUS_ORDER = case({s: n for n, s in enumerate(STATUSES)}, value=Invoice.status)
-SORTS = {
-    "number": (Invoice.number, Invoice.id), "-number": (Invoice.number.desc(), Invoice.id.desc()),
-    "date": (Invoice.invoice_date, Invoice.id), "-date": (Invoice.invoice_date.desc(), Invoice.id.desc()),
-    "total": (Invoice.total_amount, Invoice.id), "-total": (Invoice.total_amount.desc(), Invoice.id.desc()),
-    "status": (STATUS_ORDER, Invoice.id), "-status": (STATUS_ORDER.desc(), Invoice.id.desc()),
-    "vendor": (Vendor.code, Invoice.id), "-vendor": (Vendor.code.desc(), Invoice.id.desc()),
-}
-DEFAULT_SORT = "-date"
+TASKS = invoices.TASKS   # task list -> (status it lists, heading)
+SORTS, DEFAULT_SORT = invoices.INVOICE_SORTS, invoices.DEFAULT_INVOICE_SORT
 
 
 # -- who may do what ---------------------------------------------------------------------------
@@ -122,72 +109,8 @@ def _page(conditions: list, order_by, page: int, *, join_vendor: bool = False, p
 
 # -- the invoice list --------------------------------------------------------------------------
 
-@dataclass
-class InvoiceFilter(ListFilter):
-    channel: str = ""
-    sort: str = DEFAULT_SORT
-    # What "My work" links to: the invoices the user may approve, those the ERP rejected, those
-    # Waiting for Payment for more than so many days.
-    approvable: bool = False
-    erp_rejected: bool = False
-    waiting_days: int | None = None
-
-    @property
-    def any(self) -> bool:
-        return bool(self.q or self.status or self.vendor_id or self.fund_id or self.library_id or self.channel
-                    or self.narrowed)
-
-    @property
-    def narrowed(self) -> list[str]:
-        """The filters the form has no field for, in words (the page names them, with a way out)."""
-        words = []
-        if self.approvable:
-            words.append("In Approval, that you may approve")
-        if self.erp_rejected:
-            words.append("rejected by the ERP")
-        if self.waiting_days is not None:
-            words.append(f"Waiting for Payment for more than {self.waiting_days} days")
-        return words
-
-    @property
-    def narrowing_params(self) -> dict:
-        return {"approvable": 1 if self.approvable else "", "erp_rejected": 1 if self.erp_rejected else "",
-                "waiting_days": self.waiting_days if self.waiting_days is not None else ""}
-
-
-def _text_condition(word: str):
-    """One search word: invoice number or reference, vendor code or name, or a line's POL number."""
-    return or_(_contains(Invoice.number, word), _contains(Invoice.reference_number, word),
-               Invoice.vendor_id.in_(select(Vendor.id).where(or_(_contains(Vendor.code, word),
-                                                                 _contains(Vendor.name, word)))),
-               Invoice.id.in_(select(InvoiceLine.invoice_id).select_from(POLine)
-                              .join(InvoiceLine, InvoiceLine.po_line_id == POLine.id)
-                              .where(_contains(POLine.number, word))))
-
-
-def invoice_conditions(user, f: InvoiceFilter) -> list:
-    conditions = [invoices.visible_invoices_clause(user)]
-    for word in f.q.split()[:8]:
-        conditions.append(_text_condition(word))
-    if f.status:
-        conditions.append(Invoice.status == f.status)
-    if f.vendor_id:
-        conditions.append(Invoice.vendor_id == f.vendor_id)
-    if f.library_id:
-        conditions.append(Invoice.owner_library_id == f.library_id)
-    if f.channel:
-        conditions.append(Invoice.channel == f.channel)
-    if f.approvable:
-        conditions.append(invoices.approvable_clause(user))
-    if f.erp_rejected:
-        conditions.append(invoices.erp_rejected_clause())
-    if f.waiting_days is not None:
-        conditions.append(invoices.waiting_longer_clause(f.waiting_days))
-    if f.fund_id:
-        conditions.append(Invoice.id.in_(select(InvoiceLine.invoice_id)
-                                         .join(InvoiceLineFund, InvoiceLineFund.line_id == InvoiceLine.id)
-                                         .where(InvoiceLineFund.fund_id == f.fund_id)))
-    return conditions
+InvoiceFilter = invoices.InvoiceFilter
+invoice_conditions = invoices.invoice_conditions
 
 
 def _days(value) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import mail, storage
 from ..clock import utcnow
@@ -119,6 +119,17 @@ def get_visible_message(user, message_id) -> CommunicationMessage:
     if message is None:
         raise NotFound("No such message.")
     return message
+
+
+def claim_counts(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
+    """Per line: how many claims were started and when the last one was (the claims list)."""
+    if not pol_ids:
+        return {}
+    rows = db.session.execute(
+        select(Communication.po_line_id, func.count(Communication.id), func.max(Communication.created_at))
+        .where(Communication.po_line_id.in_(pol_ids), Communication.kind == "claim")
+        .group_by(Communication.po_line_id)).all()
+    return {pol_id: (count, last) for pol_id, count, last in rows}
 
 
 def can_write(user, pol: POLine) -> bool:

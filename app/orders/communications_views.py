@@ -195,17 +195,6 @@ def _claims_url(page: int | None = None) -> str:
     return url_for("communications.claims") + ("?" + urlencode(params) if params else "")
 
 
-def _last_claims(pol_ids: list[int]) -> dict[int, tuple[int, object]]:
-    """Per line: how many claims were started and when the last one was."""
-    if not pol_ids:
-        return {}
-    rows = db.session.execute(
-        select(Communication.po_line_id, func.count(Communication.id), func.max(Communication.created_at))
-        .where(Communication.po_line_id.in_(pol_ids), Communication.kind == "claim")
-        .group_by(Communication.po_line_id)).all()
-    return {pol_id: (count, last) for pol_id, count, last in rows}
-
-
 def _of_claims(value):
     """``value`` over the claims started on the list's line, as a scalar subquery."""
     return (select(value).where(Communication.po_line_id == POLine.id, Communication.kind == "claim")
@@ -246,7 +235,7 @@ def claims():
     page = db.paginate(orders.claims_query(current_user, today), page=max(request.args.get("page", 1, type=int), 1),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render("orders/claims.html", "orders/_claims_table.html", page=page, page_url=_claims_url, today=today,
-                  last_claims=_last_claims([p.id for p in page.items]), table=CLAIM_TABLE,
+                  last_claims=communications.claim_counts([p.id for p in page.items]), table=CLAIM_TABLE,
                   columns=list_columns.shown(current_user, CLAIM_TABLE),
                   column_choices=list_columns.choices(current_user, CLAIM_TABLE),
                   export_url=lambda fmt: url_for("communications.export_claims", fmt=fmt))

@@ -53,6 +53,15 @@ def start(actor: User, trigger: str = "manual") -> tuple[int, bool]:
     return run_id, True
 
 
+def launch(actor: User) -> tuple[int, bool]:
+    """Start the run for ``actor`` (see :func:`start`) and set it going in the background."""
+    actor_id = actor.id
+    run_id, started = start(actor)
+    if started:
+        in_background(current_app._get_current_object(), run_id, actor_id)
+    return run_id, started
+
+
 def in_background(app, run_id: int, actor_id: int) -> None:
     if app.config.get("PACKAGE_RUNS_IN_FOREGROUND"):
         contextvars.Context().run(loads.execute, app, run_id, body, actor_id)

@@ -28,6 +28,7 @@ CHRONOLOGIES = {
     "year": "Year (2027)",
     "none": "None",
 }
+LAST_YEAR = 9000   # a first date after it could predict issues past the calendar's end
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -112,6 +113,9 @@ def problems(p: Pattern) -> list[tuple[str, str]]:
         found.append(("frequency", "Choose how often the issues come."))
     elif p.frequency != "irregular" and p.first_date is None:
         found.append(("first_date", "Enter when the first issue to predict is expected."))
+    elif p.first_date is not None and p.first_date.year >= LAST_YEAR:
+        found.append(("first_date", f"Enter a date before the year {LAST_YEAR} (the issues after it are "
+                                    "predicted from it)."))
     if p.chronology not in CHRONOLOGIES:
         found.append(("chronology", "Choose how the chronology is written."))
     if p.first_issue < 1:

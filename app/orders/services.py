@@ -12,6 +12,7 @@ only on lines owned by their libraries. Functions take an explicit ``actor``, fl
 from __future__ import annotations
 
 import calendar
+import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -275,6 +276,17 @@ def _clean(actor, f: POLineFields) -> _Clean:
     return _Clean(v, _shares(actor, f, v))
 
 
+def refuse_closed_periods(f: POLineFields, kept=()) -> None:
+    """A fund of a fiscal period that is not open (closed, or inactive) is refused, unless the line
+    had it already (ids in ``kept``): new orders are charged to open periods."""
+    for share in f.distribution or []:
+        fund = share.fund
+        if fund is not None and not fund.fiscal_period.is_open and fund.id not in set(kept):
+            raise RuleViolation(f"Fund {fund.code} belongs to fiscal period {fund.fiscal_period.code}, which is "
+                                f"{fund.fiscal_period.status_label.lower()}: choose a fund of an open period.",
+                                "distribution")
+
+
 def _shares(actor, f: POLineFields, v: dict) -> list[tuple[Fund, Decimal | None, Decimal]]:
     """Check the distribution and work out each fund's share of the net price exactly."""
     return distribute(actor, f.distribution or [], v["distribution_method"], v["net_price"], v["currency"],
@@ -318,6 +330,7 @@ def create_po_line(actor, f: POLineFields) -> POLine:
     description when none is chosen) and its inventory: a holding, and for a one-time physical
     order one item per copy, not in place until received."""
     _require_orderer(actor, f.owner_library.id if f.owner_library else None)
+    refuse_closed_periods(f)
     clean = _clean(actor, f)
     pol = POLine(number=_temporary_number(), created_by_id=actor.id, status="in_review")
     db.session.add(pol)
@@ -364,6 +377,7 @@ def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
     if f.order_type != pol.order_type or f.material_form != pol.material_form:
         if pol.po_id is not None or pol.approved_at is not None:
             raise RuleViolation("An order that was approved keeps its order type and material form.", "order_type")
+    refuse_closed_periods(f, [d.fund_id for d in pol.distribution])
     clean = _clean(actor, f)
     _apply(pol, actor, clean, record_changes=True)
     if pol.pattern is not None and (pol.is_one_time or pol.is_electronic):
@@ -541,6 +555,60 @@ def package_ready_lines(actor, lines: list[POLine] | None = None) -> list[Purcha
         send_po(actor, po)
         pos.append(po)
     return pos
+
+
+def pos_query(user, status: str = "", vendor_id: int | None = None):
+    """The purchase orders ``user`` may see, of ``status`` (any when empty) and vendor, newest first."""
+    query = select(PurchaseOrder).where(visible_pos_clause(user))
+    if status:
+        query = query.where(PurchaseOrder.status == status)
+    if vendor_id:
+        query = query.where(PurchaseOrder.vendor_id == vendor_id)
+    return query.order_by(PurchaseOrder.id.desc())
+
+
+def ready_query(user):
+    """What "Package and send" would take: the lines of :func:`ready_for_packaging_count`, in id order."""
+    scope = library_scope(user, PURCHASING)
+    query = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None))
+    if scope is not None:
+        query = query.where(POLine.owner_library_id.in_(scope or [-1]))
+    return query.order_by(POLine.id)
+
+
+def ready_fingerprint(user) -> str:
+    """Names the set of ready lines a preview showed: a confirmation of another set is refused."""
+    ids = db.session.scalars(ready_query(user).with_only_columns(POLine.id)).all()
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
+@dataclass
+class PackagePreview:
+    """The orders "Package and send" would make: one group per vendor and owner (``vendor``,
+    ``library``, ``lines`` and ``totals`` per currency), the totals per currency, how many lines."""
+    groups: list[dict]
+    totals: dict[str, Decimal]
+    line_count: int
+
+
+def package_preview(user) -> PackagePreview:
+    """What "Package and send" would make for ``user`` (the lines of :func:`ready_query`)."""
+    ready = ready_query(user).subquery()
+    group_rows = db.session.execute(
+        select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
+        .group_by(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency)).all()
+    vendors_by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(
+        Vendor.id.in_([r[0] for r in group_rows] or [-1])))}
+    libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
+    groups, totals = {}, {}
+    for vendor_id, library_id, currency, count, total in group_rows:
+        group = groups.setdefault((vendor_id, library_id), {
+            "vendor": vendors_by_id[vendor_id], "library": libraries.get(library_id), "lines": 0, "totals": {}})
+        group["lines"] += count
+        group["totals"][currency] = group["totals"].get(currency, 0) + (total or 0)
+        totals[currency] = totals.get(currency, 0) + (total or 0)
+    ordered = sorted(groups.values(), key=lambda g: (g["vendor"].code, g["library"].code if g["library"] else ""))
+    return PackagePreview(ordered, dict(sorted(totals.items())), sum(g["lines"] for g in ordered))
 
 
 def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:

@@ -12,8 +12,6 @@ acting needs a purchasing role whose scope covers the line's owner.
 """
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, distinct, func, select, type_coerce
@@ -275,7 +273,7 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
                             else format_plain(d.amount, pol.currency))
 
 
-def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
+def _line_fields(form: POLineForm) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
         record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
@@ -285,7 +283,8 @@ def _line_fields(form: POLineForm, kept_funds=()) -> orders.POLineFields:
         # A picked record with no description typed: the line describes the record.
         description = {name: getattr(record, name) or "" for name in description}
     usable = {str(f.id): f for f in funds.chargeable_funds(current_user, clock.today())}
-    shares = distribution_shares(form.fund_rows(), usable, "distribution", refuse_closed=True, kept=kept_funds)
+    # a fund of a period that is not open: the services refuse it, unless the line had it already
+    shares = distribution_shares(form.fund_rows(), usable, "distribution")
     return orders.POLineFields(
         vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
         vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
@@ -328,7 +327,7 @@ def _line_form(pol: POLine | None):
         if form.validate_on_submit():
             warnings = [f.description for f, _ in mark_funds(form).fund_rows() if f.description]
             with saving(form, attach=_attach) as saved:
-                fields = _line_fields(form, [d.fund_id for d in pol.distribution] if pol is not None else ())
+                fields = _line_fields(form)
                 if pol is None:
                     pol = orders.create_po_line(current_user, fields)
                     message = f"{pol.number} created."
@@ -866,10 +865,7 @@ def _po_status(args) -> str:
 
 def _pos_query(status: str):
     """The purchase orders the user may see, of ``status`` (any when empty), newest first."""
-    query = select(PurchaseOrder).where(orders.visible_pos_clause(current_user))
-    if status:
-        query = query.where(PurchaseOrder.status == status)
-    return query.order_by(PurchaseOrder.id.desc())
+    return orders.pos_query(current_user, status)
 
 
 @bp.get("/orders/pos/")
@@ -921,43 +917,13 @@ def vendor_orders(vendor_id):
 PREVIEW_LINES = 100   # lines listed one by one on the packaging preview (all are counted and summed)
 
 
-def _ready_query():
-    """What "Package and send" would take: the lines of orders.ready_for_packaging_count, in id order."""
-    scope = library_scope(current_user, orders.PURCHASING)
-    query = select(POLine).where(POLine.status == "ready", POLine.packaging == "auto", POLine.po_id.is_(None))
-    if scope is not None:
-        query = query.where(POLine.owner_library_id.in_(scope or [-1]))
-    return query.order_by(POLine.id)
-
-
-def _ready_fingerprint() -> str:
-    """Names the set of ready lines the preview showed: a confirmation of another set is refused."""
-    ids = db.session.scalars(_ready_query().with_only_columns(POLine.id)).all()
-    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
-
-
 def _package_preview(status: int = 200, problem: str | None = None):
     """The orders "Package and send" would make: one per vendor and owner, with its lines and totals."""
-    ready = _ready_query().subquery()
-    group_rows = db.session.execute(
-        select(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency, func.count(), func.sum(ready.c.net_price))
-        .group_by(ready.c.vendor_id, ready.c.owner_library_id, ready.c.currency)).all()
-    vendors_by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(
-        Vendor.id.in_([r[0] for r in group_rows] or [-1])))}
-    libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
-    groups, totals = {}, {}
-    for vendor_id, library_id, currency, count, total in group_rows:
-        group = groups.setdefault((vendor_id, library_id), {
-            "vendor": vendors_by_id[vendor_id], "library": libraries.get(library_id), "lines": 0, "totals": {}})
-        group["lines"] += count
-        group["totals"][currency] = group["totals"].get(currency, 0) + (total or 0)
-        totals[currency] = totals.get(currency, 0) + (total or 0)
-    groups = sorted(groups.values(), key=lambda g: (g["vendor"].code, g["library"].code if g["library"] else ""))
-    line_count = sum(g["lines"] for g in groups)
-    lines = db.session.scalars(_ready_query().limit(PREVIEW_LINES)).all()
-    return render("orders/package.html", status=status, groups=groups, totals=dict(sorted(totals.items())),
-                  lines=lines, line_count=line_count, fingerprint=_ready_fingerprint(), problem=problem,
-                  in_background=not package_run.in_request(line_count), limit=PREVIEW_LINES)
+    preview = orders.package_preview(current_user)
+    lines = db.session.scalars(orders.ready_query(current_user).limit(PREVIEW_LINES)).all()
+    return render("orders/package.html", status=status, groups=preview.groups, totals=preview.totals,
+                  lines=lines, line_count=preview.line_count, fingerprint=orders.ready_fingerprint(current_user),
+                  problem=problem, in_background=not package_run.in_request(preview.line_count), limit=PREVIEW_LINES)
 
 
 @bp.get("/orders/pos/package")
@@ -976,15 +942,12 @@ def package_ready():
     changed since, nothing is sent and the preview shows them again."""
     if not orders.can_order(current_user, anywhere=True):
         abort(403)
-    if request.form.get("ready") != _ready_fingerprint():
+    if request.form.get("ready") != orders.ready_fingerprint(current_user):
         return _package_preview(409, "The ready lines changed since you looked (or you did not confirm): check "
                                      "them again, then confirm.")
     waiting = orders.ready_for_packaging_count(current_user)
     if not package_run.in_request(waiting):
-        actor_id = current_user.id
-        run_id, started = package_run.start(current_user)
-        if started:
-            package_run.in_background(current_app._get_current_object(), run_id, actor_id)
+        run_id, started = package_run.launch(current_user)
         flash(f"Packaging {waiting:,} ready lines in the background: the orders appear in this list as they are "
               f"sent (run #{run_id}), and their letters follow." if started else
               f"Ready lines are being packaged already (run #{run_id}): the orders appear in this list as they "

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..auth.models import Role
 from ..auth.permissions import can_change_institution_data, has_any_role, require_institution_role
@@ -232,6 +232,22 @@ def _channel(value: str | None, field: str) -> str | None:
     return value
 
 
+VENDOR_SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
+                "-name": (Vendor.name.desc(), Vendor.code)}
+
+
+def vendors_query(q: str = "", status: str = "", sort: str = "code"):
+    """The vendors list's select: ``q`` in the code or the name (case-insensitive), of ``status``
+    (active, inactive; "": both), in the order ``sort`` (:data:`VENDOR_SORTS`)."""
+    query = select(Vendor)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like)))
+    if status:
+        query = query.where(Vendor.status == status)
+    return query.order_by(*VENDOR_SORTS[sort])
+
+
 def governmental_vendors() -> list[Vendor]:
     return db.session.scalars(select(Vendor).where(Vendor.is_governmental).order_by(Vendor.code)).all()
 
@@ -244,6 +260,22 @@ def _child(model, vendor: Vendor, child_id, what: str):
     if row is None or row.vendor_id != vendor.id:
         raise NotFound(f"No such {what} for vendor {vendor.code}.")
     return row
+
+
+def get_account(vendor: Vendor, code: str) -> VendorAccount:
+    """The vendor's account with this code (NotFound when it has none)."""
+    account = next((a for a in vendor.accounts if a.code == code), None)
+    if account is None:
+        raise NotFound(f"Vendor {vendor.code} has no account {code}.")
+    return account
+
+
+def get_address(vendor: Vendor, address_id) -> VendorAddress:
+    return _child(VendorAddress, vendor, address_id, "address")
+
+
+def get_contact(vendor: Vendor, contact_id) -> VendorContact:
+    return _child(VendorContact, vendor, contact_id, "contact")
 
 
 def _account_fields(account, vendor, code, description, financial_sys_code, status, order_channel=None):

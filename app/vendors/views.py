@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 from werkzeug.datastructures import MultiDict
 
 from .. import list_columns
@@ -32,8 +32,7 @@ VIEW = ALL_ROLES
 EDIT = vendors.VENDOR_EDITORS
 RATES = vendors.RATE_EDITORS
 TABS = ("details", "accounts", "orders", "invoices")
-SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
-         "-name": (Vendor.name.desc(), Vendor.code)}
+SORTS = vendors.VENDOR_SORTS
 
 
 @bp.app_template_global()
@@ -99,14 +98,7 @@ def _list_args(args) -> tuple[str, str, str]:
     return q, status, sort
 
 
-def _vendors_query(q: str, status: str, sort: str):
-    query = db.select(Vendor)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Vendor.code.ilike(like), Vendor.name.ilike(like)))
-    if status:
-        query = query.where(Vendor.status == status)
-    return query.order_by(*SORTS[sort])
+_vendors_query = vendors.vendors_query
 
 
 @bp.get("/vendors/")

@@ -14,13 +14,35 @@ class ApiClient:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def get(self, path, **kw):
-        return self.client.get(PREFIX + path, headers=self.headers, **kw)
+    def get(self, path, headers=None, **kw):
+        return self.client.get(PREFIX + path, headers={**self.headers, **(headers or {})}, **kw)
 
-    def post(self, path, json=None, **kw):
+    def post(self, path, json=None, headers=None, **kw):
+        return self._send("post", path, json, headers, **kw)
+
+    def put(self, path, json=None, headers=None, **kw):
+        return self._send("put", path, json, headers, **kw)
+
+    def patch(self, path, json=None, headers=None, **kw):
+        return self._send("patch", path, json, headers, **kw)
+
+    def delete(self, path, json=None, headers=None, **kw):
+        return self._send("delete", path, json, headers, **kw)
+
+    def _send(self, method, path, json, headers, **kw):
         if json is not None:
             kw["json"] = json
-        return self.client.post(PREFIX + path, headers=self.headers, **kw)
+        return getattr(self.client, method)(PREFIX + path, headers={**self.headers, **(headers or {})}, **kw)
+
+    def etag(self, path) -> str:
+        """The current ETag of the object at ``path`` (a GET)."""
+        resp = self.get(path)
+        assert resp.status_code == 200 and resp.headers.get("ETag"), (resp.status_code, resp.get_data(as_text=True))
+        return resp.headers["ETag"]
+
+    def change(self, method, path, json=None, **kw):
+        """A PUT/PATCH/DELETE sent with the If-Match of a GET of ``path`` just before."""
+        return self._send(method, path, json, {"If-Match": self.etag(path)}, **kw)
 
 
 _DOC = build_document()

@@ -1,6 +1,8 @@
 """Token authentication and roles on every API route."""
 from __future__ import annotations
 
+import re
+
 from app.auth.services import create_user, issue_api_token, set_active
 from app.extensions import db
 from tests.helpers import PASSWORD, login
@@ -16,7 +18,8 @@ def api_rules(app):
 
 
 def concrete(rule, world) -> str:
-    return rule.rule.replace("<int:id>", str(world.shared.id))
+    """The rule with each whole-number part (<int:id>, <int:ledger_id>, ...) a real id: routed, not a 404."""
+    return re.sub(r"<int:[a-z_]+>", str(world.shared.id), rule.rule)
 
 
 def test_every_api_route_needs_a_token(app, world):

@@ -257,3 +257,79 @@ def test_impossible_ids_and_codes_are_not_found(world, api):
                          json={"type": "transfer", "amount": "1.00", "target_fund": 2**63}), 404, "not_found")
     for query in ("page=99999999999999999999", "page=%C2%B2", "per_page=%C2%B2"):
         error_of(client.get(f"/funds/{world.shared.id}/transactions?{query}"), 400, "invalid")
+
+
+# -- one fund: ETag, PATCH, search ---------------------------------------------------------------
+
+def test_get_fund_has_an_etag_that_follows_its_money(world, api):
+    viewer = api("viewer-a")
+    got = viewer.get(f"/funds/{world.shared.id}")
+    tag = got.headers["ETag"]
+    assert viewer.get(f"/funds/{world.shared.id}", headers={"If-None-Match": tag}).status_code == 304
+    funds.allocate(world.user("admin"), world.shared, Decimal("5.00"))
+    db.session.commit()
+    assert viewer.get(f"/funds/{world.shared.id}").headers["ETag"] != tag
+
+
+def test_patch_fund_changes_only_the_fields_sent(world, api):
+    manager = api("fundmgr")
+    path = f"/funds/{world.shared.id}"
+    error_of(manager.patch(path, json={"notes": "x"}), 428, "precondition_required")
+    tag = manager.etag(path)
+    resp = manager.patch(path, json={"name": "Shared", "overexpenditure_allowed": True,
+                                     "overexpenditure_limit": "50", "overencumbrance_limit_percent": "12.5"},
+                         headers={"If-Match": tag})
+    assert resp.status_code == 200, resp.get_json()
+    body = conforms(resp.get_json(), "Fund")
+    assert (body["name"], body["overexpenditure_limit"], body["overencumbrance_limit_percent"]) == \
+        ("Shared", "50.00", "12.50")
+    assert (body["parent"], body["external_id"], body["ledger"], body["balances"]) == \
+        ("BOOKS", "EXT-1", "GEN", THOUSAND)
+    assert resp.headers["ETag"] == manager.etag(path)
+    error_of(manager.patch(path, json={"notes": "late"}, headers={"If-Match": tag}), 412, "precondition_failed")
+    # Out from under its parent, then available to library B only.
+    resp = manager.change("patch", path, {"parent": None, "libraries": ["LIBB"]})
+    assert resp.status_code == 200, resp.get_json()
+    assert (resp.get_json()["parent"], resp.get_json()["available_to_all"], resp.get_json()["libraries"]) == \
+        (None, False, ["LIBB"])
+    error_of(api("viewer-a").get(path), 404, "not_found")
+    assert manager.change("patch", path, {"parent": "BOOKS"}).get_json()["parent_id"] == world.books.id
+
+
+def test_patch_fund_scope_and_errors(world, api):
+    manager_a = api("fundmgr-a")
+    assert manager_a.change("patch", f"/funds/{world.fund_a.id}", {"notes": "ours"}).get_json()["notes"] == "ours"
+    # Shared by the institution (visible to A, not theirs), and library B's (not in sight).
+    error_of(manager_a.change("patch", f"/funds/{world.shared.id}", {"notes": "x"}), 403, "forbidden")
+    error_of(manager_a.patch(f"/funds/{world.fund_b.id}", json={"notes": "x"}, headers={"If-Match": "*"}),
+             404, "not_found")
+    admin = api("admin")
+    path = f"/funds/{world.shared.id}"
+    cases = [
+        ({"type": "summary"}, 422, "rule_violation", "type"),          # it holds money
+        ({"parent": "SHARED"}, 422, "rule_violation", "parent"),       # an allocated fund
+        ({"ledger": "LEDA"}, 422, "rule_violation", "ledger"),         # another availability
+        ({"parent": "NOPE"}, 404, "not_found", None),
+        ({"fund_type": "NOPE"}, 400, "invalid", "fund_type"),
+        ({"overencumbrance_limit_percent": "2000"}, 400, "invalid", "overencumbrance_limit_percent"),
+        ({"overexpenditure_limit": 5}, 400, "invalid", "overexpenditure_limit"),
+        ({"code": "NEW"}, 400, "invalid", "code"),
+        ({"status": "closed"}, 400, "invalid", "status"),
+    ]
+
+    def check(change, status, code, field):
+        err = error_of(admin.change("patch", path, change), status, code)
+        if field:
+            assert err["field"] == field
+        assert admin.get(path).get_json()["name"] == "Shared books"
+    each_case(cases, check)
+    error_of(admin.patch("/funds/999999", json={"notes": "x"}, headers={"If-Match": "*"}), 404, "not_found")
+
+
+def test_fund_search(world, api):
+    assert fund_codes(api("viewer").get("/funds?q=bks")) == ["A-BKS", "B-BKS"]
+    assert fund_codes(api("viewer-a").get("/funds?q=bks")) == ["A-BKS"]          # in their sight only
+    assert fund_codes(api("viewer").get("/funds?q=ext-1")) == ["SHARED"]         # the external id
+    assert fund_codes(api("viewer").get("/funds?q=books&fiscal_period=FY2026")) == ["A-BKS", "B-BKS", "BOOKS",
+                                                                                     "SHARED"]
+    assert fund_codes(api("viewer").get("/funds?q=nothing-like-it")) == []

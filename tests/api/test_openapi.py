@@ -61,8 +61,9 @@ def test_every_operation_has_an_id_and_the_auth_responses(app):
             if path != "/api/v1/openapi.json":
                 assert "403" in op["responses"], (path, method)
             if method == "post":
-                # creating answers 201; an action on an existing object answers 200 with the object
-                success = "200" if "/actions/" in path else "201"
+                # creating answers 201; an action on an existing object answers 200 with the object (202 with
+                # the run it started: a "Run now")
+                success = ("202" if path.endswith("/actions/run") else "200") if "/actions/" in path else "201"
                 assert {success, "400"} <= set(op["responses"]), (path, method)
     assert len(ids) == len(set(ids)) >= 10
 
@@ -100,3 +101,45 @@ def test_the_api_page_lists_every_route_of_the_document(app, world, login_as):
 def test_the_users_page_links_to_the_api_page(app, world, login_as):
     html = login_as("viewer-b").get("/me").get_data(as_text=True)
     assert 'href="/api"' in html and 'href="/api/v1/openapi.json"' in html
+
+
+# POSTs that create something (201) or act, yet take no Idempotency-Key, and why.
+NOT_IDEMPOTENT = {
+    "uploadCurrencyRates": "a multipart body differs on every retry (its boundary); a repeat is refused anyway: "
+                           "the rates of that day exist (422)",
+    "runErpSection": "a second Run now while the first runs is recorded as skipped, never run twice",
+    "packageReadyLines": "the set confirmed is its own key: once sent, a repeat finds it changed (409)",
+    "sendWaitingLetters": "delivers what waits; a repeat finds nothing more waiting",
+    "testErpConnection": "only tries the connection",
+    "previewRolloverRules": "a preview changes nothing",
+    "previewErpStylesheet": "a preview changes nothing",
+    "previewLetterPDF": "a preview changes nothing",
+    "previewInvoiceFile": "a preview changes nothing",
+}
+
+
+def test_every_creating_or_acting_post_takes_an_idempotency_key():
+    doc = build_document()
+    missing = []
+    for path, item in doc["paths"].items():
+        op = item.get("post")
+        if op is None or op["operationId"] in NOT_IDEMPOTENT:
+            continue
+        if not any(p.get("$ref", "").endswith("/IdempotencyKey") for p in op.get("parameters", [])):
+            missing.append(f"{op['operationId']} ({path})")
+        elif "201" in op["responses"]:
+            assert "Location" in op["responses"]["201"].get("headers", {}) or "/actions/" in path \
+                or op["operationId"] in LOCATION_LESS, f"{op['operationId']}: a creation answers its Location"
+    assert not missing, f"POSTs without Idempotency-Key: {missing}"
+    assert set(NOT_IDEMPOTENT) <= {op["operationId"] for item in doc["paths"].values() for op in item.values()
+                                   if isinstance(op, dict) and "operationId" in op}
+
+
+# Creations whose new object has no address of its own to name.
+LOCATION_LESS = {
+    "postFundTransaction": "the transactions are read in their fund's list (the answer holds them)",
+    "createFundType": "fund types are read in their list",
+    "createCurrencyRate": "rates are read in their list",
+    "uploadCurrencyRates": "rates are read in their list",
+    "packageReadyLines": "the answer lists the orders sent, each with its own address",
+}

@@ -51,6 +51,7 @@ def test_preview_then_commit_with_the_issue_figures(world, books, api):
     after = state()
     replay = keyed(client, {**BODY, "mode": "commit"}, "roll-1")
     assert replay.status_code == 201 and replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.headers["ETag"] == resp.headers["ETag"]   # the stored answer, with its version
     error = error_of(client.post("/rollovers", json={**BODY, "mode": "commit"}), 409, "duplicate")
     assert "already rolled over" in error["message"]
     assert state() == after
@@ -113,3 +114,90 @@ def test_rules_per_ledger_and_fund_and_one_part_at_a_time(world, books, api):
     assert lines.get_json()["funds"] == [] and len(lines.get_json()["po_lines"]) == 2
     assert (fund("BOOKS", "FY2026").encumbered, fund("BOOKS", "FY2027").encumbered) == (D("0.00"), D("1225.00"))
     assert fs.check_ledger() == []
+
+
+# -- the list, ETag, undo, the report files, the rules preview, a run --------------------------
+
+def test_list_get_undo_and_the_report_files(world, books, api):
+    client = api("admin")
+    assert conforms(client.get("/rollovers").get_json(), "RolloverList") == {"items": []}
+    committed = client.post("/rollovers", json={**BODY, "mode": "commit"}).get_json()
+    listed = conforms(client.get("/rollovers").get_json(), "RolloverList")["items"]
+    assert [(r["id"], r["source"], r["target"], r["status"], r["created_by"]) for r in listed] == \
+        [(committed["id"], "FY2026", "FY2027", "committed", "admin")]
+    path = f"/rollovers/{committed['id']}"
+    tag = client.etag(path)
+    assert client.get(path, headers={"If-None-Match": tag}).status_code == 304
+
+    csv = client.get(path + "/report.csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert "attachment" in csv.headers["Content-Disposition"] and "BOOKS" in csv.get_data(as_text=True)
+    xlsx = client.get(path + "/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+    assert xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for suffix in ("/report.csv", "/report.xlsx", ""):
+        error_of(client.get("/rollovers/999999" + suffix), 404, "not_found")
+        error_of(api("fundmgr").get(path + suffix), 403, "forbidden")
+    error_of(client.get("/rollovers/999999/report.xlsx"), 404, "not_found")
+
+    error_of(api("fundmgr").post(path + "/actions/undo"), 403, "forbidden")
+    error_of(client.post(path + "/actions/undo", json={"now": True}), 400, "invalid")
+    error_of(client.post(path + "/actions/undo", headers={"If-Match": '"stale"'}), 412, "precondition_failed")
+    error_of(client.post("/rollovers/999999/actions/undo"), 404, "not_found")
+    resp = client.post(path + "/actions/undo", headers={"If-Match": tag})
+    assert resp.status_code == 200, resp.get_json()
+    undone = conforms(resp.get_json(), "Rollover")
+    assert undone["status"] == "undone" and undone["undone_at"]
+    assert (fund("BOOKS", "FY2026").encumbered, fund("BOOKS", "FY2027").encumbered) == (D("1200.00"), D("0.00"))
+    assert fs.check_ledger() == []
+    assert error_of(client.post(path + "/actions/undo"), 422, "rule_violation")["field"] == "status"
+    assert client.get("/rollovers").get_json()["items"][0]["status"] == "undone"
+
+
+def test_the_rules_preview_says_what_each_ledger_and_fund_gets(world, books, api):
+    client = api("admin")
+    body = {"source": "FY2026", "allocation": "adjust", "percent": "3", "carry": "available",
+            "ledgers": [{"code": "GEN", "allocation": "same", "carry": "cash"}],
+            "funds": [{"code": "A-BKS", "allocation": "none"}]}
+    resp = client.post("/rollovers/actions/preview-rules", json=body)
+    assert resp.status_code == 200, resp.get_json()
+    got = conforms(resp.get_json(), "RolloverRulesPreview")
+    assert got["default"] == "allocation +3 %, carry available"
+    ledgers = {row["code"]: row for row in got["ledgers"]}
+    assert [*ledgers] == ["GEN", "LEDA", "LEDB"]
+    assert (ledgers["GEN"]["allocation"], ledgers["GEN"]["carry"], ledgers["GEN"]["origin"]) == ("same", "cash", "ledger")
+    assert (ledgers["LEDB"]["allocation"], ledgers["LEDB"]["percent"], ledgers["LEDB"]["origin"]) == \
+        ("adjust", "3", "default")
+    funds_ = {row["code"]: row for row in got["funds"]}
+    assert (funds_["A-BKS"]["allocation"], funds_["A-BKS"]["carry"], funds_["A-BKS"]["origin"]) == \
+        ("none", "available", "fund")
+    assert funds_["BOOKS"]["origin"] == "ledger" and "MONO" not in funds_    # allocated funds only
+    assert fs.check_ledger() == [] and db.session.scalar(select(func.count()).select_from(Rollover)) == 0
+
+    error_of(client.post("/rollovers/actions/preview-rules", json={**body, "source": "FY1999"}), 404, "not_found")
+    err = error_of(client.post("/rollovers/actions/preview-rules", json={**body, "funds": [{"code": "NOPE"}]}),
+                   400, "invalid")
+    assert "NOPE" in err["message"]
+    error_of(client.post("/rollovers/actions/preview-rules", json={"allocation": "same"}), 400, "invalid")
+    error_of(api("fundmgr").post("/rollovers/actions/preview-rules", json=body), 403, "forbidden")
+
+
+def test_a_rollover_run_of_the_page(app, world, books, api):
+    from app.funds import runs
+    from tests.funds.test_rollover_runs import run_here
+    run, _ = run_here(world, runs.Task("preview", "FY2026", "FY2027", *_page_rules()))
+    client = api("admin")
+    resp = client.get(f"/rollover-runs/{run.id}")
+    assert resp.status_code == 200 and resp.headers["ETag"]
+    got = conforms(resp.get_json(), "RolloverRun")
+    assert (got["action"], got["status"], got["owner"]) == ("rollover", "completed", "FY2026→FY2027")
+    stored = db.session.get(Rollover, got["rollover"])
+    assert stored.status == "preview" and got["message"]
+    assert client.get(f"/rollovers/{stored.id}").get_json()["status"] == "preview"
+    error_of(client.get("/rollover-runs/999999"), 404, "not_found")
+    error_of(api("fundmgr").get(f"/rollover-runs/{run.id}"), 403, "forbidden")
+
+
+def _page_rules():
+    from app.funds import rollover
+    return rollover.rules_from("same", "0", "none")

@@ -27,6 +27,7 @@ MATRIX = {
 API_MATRIX = {
     "api.create_vendor": PURCHASING,
     "api.update_vendor": PURCHASING,
+    "api.patch_vendor": PURCHASING,
     "api.create_rate": RATES,
 }
 # Vendors and rates are the institution's (H12-05): creating a vendor, its accounts and addresses (all go

@@ -141,3 +141,4 @@ def test_api_currency_rates(app, world, api):
     body = conforms(viewer.get("/currency-rates?currency=USD").get_json(), "CurrencyRateList")
     assert body["items"] == [{"currency": "USD", "rate": "0.91000000", "date": "2026-01-01"}]
     assert viewer.get("/currency-rates?currency=GBP").get_json()["items"] == []
+    assert (body["total"], viewer.get("/currency-rates?per_page=1&page=2").get_json()["items"]) == (1, [])

@@ -143,8 +143,7 @@ def test_api_vendors(app, world, api):
     conforms(got, "Vendor")
     assert got["accounts"] == [] and got["currency"] == "USD"
     conforms(viewer.get("/vendors").get_json(), "VendorList")
-    put = buyer.client.put("/api/v1/vendors/ACME", headers=buyer.headers,
-                           json={"name": "Acme Ltd", "currency": "USD", "status": "inactive"})
+    put = buyer.change("put", "/vendors/ACME", json={"name": "Acme Ltd", "currency": "USD", "status": "inactive"})
     assert put.status_code == 200 and put.get_json()["name"] == "Acme Ltd"
     assert put.get_json()["governmental_vendor"] is None
     error_of(viewer.get("/vendors/NOPE"), 404, "not_found")

@@ -11,6 +11,7 @@ from tests.api.helpers import conforms, each_case, error_of
 from tests.invoices.helpers import invoice as make_invoice
 from tests.api.invoices.helpers import put
 from tests.api.invoices.route_matrix import API_MATRIX
+from tests.api.invoices.roles import more_requests
 
 
 def body(**overrides) -> dict:
@@ -133,7 +134,7 @@ def test_vat_confirmation_409_then_confirmed(world, vendors, api):
     reported = create(client, vendor="LIABLE", number="V-1", total_amount="110.00",
                       vat={"level": "invoice", "percent": "10", "code": "S"})
     assert reported["vat"] == {"level": "invoice", "inclusive": False, "code": "S", "percent": "10.00",
-                               "amount": "10.00", "separate_line": False, "confirmed": ""}
+                               "amount": "10.00", "separate_line": False, "confirmed": "", "fund": None}
 
 
 # -- strict bodies -----------------------------------------------------------------------------
@@ -351,7 +352,7 @@ ROLE_USERS = {Role.ADMIN: "admin", Role.FUND_MANAGER: "fundmgr", Role.VIEWER: "v
               Role.INVOICE_OPERATOR_EXTENDED: "invoicer-ext", Role.INVOICE_MANAGER: "invmanager"}
 
 
-def test_roles_follow_the_matrix(app, world, vendors, api):
+def test_roles_follow_the_matrix(app, world, vendors, api, tmp_path):
     invoice_id = make_invoice(world, world.user("invoicer"), vendors.plain).id
     surprise = {"surprise": 1}   # allowed roles get 400 for it, the others 403
     actions = {"process": "process_invoice", "approve": "approve_invoice", "reject": "reject_invoice",
@@ -365,15 +366,25 @@ def test_roles_follow_the_matrix(app, world, vendors, api):
         "api.create_invoice": ("post", "/invoices", surprise),
         **{f"api.{endpoint}": ("post", f"/invoices/{invoice_id}/actions/{action}", surprise)
            for action, endpoint in actions.items()},
+        "api.change_invoice_owner": ("post", f"/invoices/{invoice_id}/actions/change_owner", surprise),
+        "api.patch_settings": ("patch", "/settings", surprise),
+        "api.patch_invoice": ("patch", f"/invoices/{invoice_id}", surprise),
+        "api.delete_invoice": ("delete", f"/invoices/{invoice_id}", None),   # a stale If-Match: 412 when allowed
+        "api.get_invoice_line": ("get", f"/invoices/{invoice_id}/lines/1", None),
+        "api.patch_invoice_line": ("patch", f"/invoices/{invoice_id}/lines/1", surprise),
+        **more_requests(app, world, invoice_id, tmp_path),
     }
     assert set(requests) == set(API_MATRIX)
     for role, username in ROLE_USERS.items():
         client = api(username)
         for endpoint, (method, url, json) in requests.items():
             resp = {"get": lambda: client.get(url), "post": lambda: client.post(url, json=json),
-                    "put": lambda: put(client, url, json)}[method]()
+                    "put": lambda: put(client, url, json),
+                    "patch": lambda: client.patch(url, json=json, headers={"If-Match": "*"}),
+                    "delete": lambda: client.delete(url, headers={"If-Match": '"stale"'}),
+                    "upload": lambda: client.post(url, data={}, content_type="multipart/form-data")}[method]()
             if role in API_MATRIX[endpoint]:
-                assert resp.status_code in (200, 400), (role, endpoint, resp.status_code)
+                assert resp.status_code in (200, 400, 412), (role, endpoint, resp.status_code)
             else:
                 error_of(resp, 403, "forbidden")
     assert invoice_count() == 1 and db.session.get(Invoice, invoice_id).status == "in_review"

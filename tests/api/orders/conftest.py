@@ -27,3 +27,9 @@ def extra_fund(world):
     funds.allocate(admin, fund, Decimal("1000.00"))
     db.session.commit()
     return fund
+
+
+# The claims' mail fixtures and the outbox's letters, as their own folders' tests use them.
+from tests.orders.communications.conftest import claims, mail_port, smtp, smtp_down  # noqa: E402
+from tests.outgoing.conftest import letter_folder, letters  # noqa: E402
+__all__ = ["buyer_b", "extra_fund", "claims", "mail_port", "smtp", "smtp_down", "letter_folder", "letters"]
