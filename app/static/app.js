@@ -33,6 +33,28 @@
       document.querySelectorAll(".fund-pick select").forEach(function (s) { fundsAtRequest[s.id] = s.value; });
     }
   });
+  // Focus after a swap (WCAG 2.4.3): htmx keeps it on a control whose id comes back; when the
+  // control that asked is gone and focus fell to <body>, it goes to the new content's heading, else
+  // its first control. Only for requests a focused control made (never for polling or out of band).
+  var askedBy = new WeakMap();
+  var CONTROLS = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var active = document.activeElement;
+    if (evt.detail.xhr && active && active !== document.body && evt.detail.elt &&
+        (evt.detail.elt === active || evt.detail.elt.contains(active))) askedBy.set(evt.detail.xhr, true);
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    if (!evt.detail.xhr || !askedBy.get(evt.detail.xhr)) return;
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var root = evt.target;
+    if (!root || !root.querySelector || !document.contains(root)) return;
+    var heading = root.matches("h1, h2, h3") ? root : root.querySelector("h1, h2, h3");
+    var target = heading || root.querySelector(CONTROLS);
+    if (!target) return;
+    if (target === heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    target.focus();
+  });
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     var old = evt.detail.target, fresh = evt.detail.fragment;
     if (!fundsAtRequest || !old || !old.classList || !old.classList.contains("fund-pick") || !fresh) return;
