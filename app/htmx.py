@@ -1,5 +1,7 @@
 """HTMX helpers: one URL per resource, the fragment when HX-Request is set, Vary on it; the answer
 to a committed change; and which kind of request is being answered (API, HTMX or a page)."""
+from urllib.parse import urlsplit
+
 from flask import Response, flash, make_response, redirect, render_template, request
 
 from .extensions import htmx
@@ -20,6 +22,14 @@ def render(page: str, fragment: str | None = None, /, status: int = 200, **ctx) 
     resp = make_response(render_template(template, **ctx), status)
     resp.vary.add("HX-Request")
     return resp
+
+
+def local_path(url: str | None) -> str:
+    """``url`` when it is a path of this site, else "": never another site (``//host``, ``/\\host``,
+    a scheme), whatever a ``next`` parameter or a stored link says."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url and not urlsplit(url).netloc:
+        return url
+    return ""
 
 
 def hx_redirect(url: str) -> Response:

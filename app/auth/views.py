@@ -1,10 +1,9 @@
 """Log in and out."""
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, url_for
 
 from ..extensions import db
-from ..htmx import render
+from ..htmx import local_path, render
 from .forms import LoginForm
 from .permissions import ALL_ROLES, public, roles_required
 from .services import LoginThrottled, authenticate, end_session, start_session
@@ -13,9 +12,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.index")   # the user's home
+    return local_path(target) or url_for("main.index")   # else the user's home
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -58,9 +58,16 @@ def _fund_codes(line_ids: list) -> dict:
         .where(InvoiceLineFund.line_id.in_(line_ids)).order_by(InvoiceLineFund.id)))
 
 
+def line_type_name(line_type: str, charge_names: dict) -> str:
+    """What a line is, in words: a regular line, the VAT adjustment, or its charge type's name."""
+    if line_type == "regular":
+        return "Regular"
+    return "VAT adjustment" if line_type == "vat" else charge_names.get(line_type, line_type)
+
+
 def _line_types(types: list) -> dict:
     names = invoices.charge_types()
-    return {t: "Regular" if t == "regular" else "VAT adjustment" if t == "vat" else names.get(t, t) for t in types}
+    return {t: line_type_name(t, names) for t in types}
 
 
 # The list's query joins each line's invoice, vendor and PO line: a column reads them directly.
@@ -109,7 +116,9 @@ def index():
 
     list_url, export_url = list_links("invoice_lines.index", "invoice_lines.export", _list_params(f))
 
-    ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url, charge_names=invoices.charge_types(),
+    charge_names = invoices.charge_types()
+    ctx = dict(page=page, f=f, list_url=list_url, export_url=export_url,
+               type_name=lambda line_type: line_type_name(line_type, charge_names),
                table=LINE_TABLE, columns=list_columns.shown(current_user, LINE_TABLE))
     if is_htmx():
         return render("invoices/lines.html", "invoices/_line_table.html", **ctx)

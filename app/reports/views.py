@@ -66,7 +66,7 @@ def _vendors(f):
     chart = bar_chart("Spending by vendor", f"Expended and still encumbered amounts in {cur} for the "
                       f"{reports.TOP_VENDORS} vendors with most spending, the other vendors together, and postings "
                       "without a vendor.", series,
-                      [(r.name if r.kind != "vendor" else r.name or r.code, [r.expended, r.encumbered])
+                      [(r.name or r.code, [r.expended, r.encumbered])
                        for r in rows], fmt=lambda v: money(v, cur))
     columns = [col("vendor", "Vendor code"), col("name", "Vendor"), CURRENCY, col("expended", "Expended", "money"),
                col("encumbered", "Encumbered", "money"), col("total", "Expended + encumbered", "money")]
@@ -82,7 +82,7 @@ def _fund_types(f):
     cur = f.currency
     series = [Series("alloc", "Allocated"), Series("exp", "Expended"), Series("enc", "Encumbered")]
     chart = bar_chart("Spending by fund type", f"Allocated, expended and encumbered amounts in {cur} per fund type.",
-                      series, [(r.name[:30], [r.allocated, r.expended, r.encumbered]) for r in rows],
+                      series, [(r.name, [r.allocated, r.expended, r.encumbered]) for r in rows],
                       fmt=lambda v: money(v, cur))
     columns = [col("code", "Fund type code"), col("name", "Fund type"), col("funds", "Funds", "number"), CURRENCY,
                col("allocated", "Allocated", "money"), col("encumbered", "Encumbered", "money"),

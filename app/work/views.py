@@ -15,7 +15,7 @@ from wtforms import RadioField
 from .. import list_columns
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..extensions import db
-from ..htmx import is_htmx, render
+from ..htmx import is_htmx, local_path, render
 from ..saving import saving
 from ..notifications import services as notifications
 from ..notifications.models import KINDS, MODES
@@ -77,13 +77,6 @@ def set_home():
     return redirect(url_for(".me"))
 
 
-def _back_to(url: str | None) -> str:
-    """``url`` when it is a path of this site, else the home page (never another site)."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return url_for("main.index")
-
-
 @bp.post("/me/columns/<list_name>")
 @roles_required(*ALL_ROLES)
 def set_columns(list_name):
@@ -108,10 +101,8 @@ def set_columns(list_name):
     db.session.commit()
     if not is_htmx():
         flash(f"Columns of {table.title} saved.", "ok")
-        return redirect(_back_to(form.get("next")))
-    focus = form.get("move") or ""
-    resp = current_app.make_response(render("_columns_menu.html", table=table, open=True, focus=focus,
-                                            choices=list_columns.choices(current_user, table),
-                                            next=form.get("next") or ""))
+        return redirect(local_path(form.get("next")) or url_for("main.index"))
+    resp = render("_columns_menu.html", table=table, open=True, choices=list_columns.choices(current_user, table),
+                  next=form.get("next") or "")
     resp.headers["HX-Trigger"] = "columnsChanged"
     return resp

@@ -247,34 +247,6 @@ def build_po_data(orders: Sequence[Order | DeletedOrder]) -> bytes:
     return _bytes(po_data_tree(orders))
 
 
-def po_line_data_tree(lines: Sequence[FinishedLine]):
-    """The whole ``po_line_data`` tree at once: the reference :func:`write_po_line_data` is tested
-    against (the job streams)."""
-    w = _Writer(POL_NAMESPACE)
-    root = w.el(None, "po_line_data")
-    if not lines:
-        raise FormatError("Nothing to export.")
-    lst = w.el(root, "po_line_list")
-    for line in lines:
-        if line.status not in ("closed", "cancelled"):
-            raise FormatError(f"{line.number} is neither closed nor cancelled.")
-        node = w.el(lst, "po_line")
-        w.el(node, "po_line_number", line.number)
-        w.el(node, "po_number", line.po_number)
-        w.el(node, "po_line_title", line.title)
-        w.el(node, "po_line_status", line.status.upper())
-        w.el(node, "status_date", us_date(line.status_date))
-        w.el(node, "reason", line.reason)
-        w.el(node, "po_line_owner", line.owner)
-        w.el(node, "po_line_owner_code", line.owner_code)
-        w.vendor(node, line.vendor)
-        w.el(node, "order_type", line.order_type.upper())
-        w.el(node, "quantity", int(line.quantity))
-        w.amount(node, "po_line_price", line.price)
-        w.funds(node, line.funds, with_balances=True)
-    return root
-
-
 def build_po_line_data(lines: Iterable[FinishedLine]) -> bytes:
     """:func:`write_po_line_data` into memory (small files and tests)."""
     out = io.BytesIO()

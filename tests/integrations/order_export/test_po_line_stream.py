@@ -35,8 +35,36 @@ def _line(n: int, funds=None, **kw):
     return fmt.FinishedLine(**base)
 
 
+def _tree(lines):
+    """The whole ``po_line_data`` tree at once, as the export built it before it streamed: the
+    reference the streamed file is compared with."""
+    w = fmt._Writer(fmt.POL_NAMESPACE)
+    root = w.el(None, "po_line_data")
+    if not lines:
+        raise fmt.FormatError("Nothing to export.")
+    lst = w.el(root, "po_line_list")
+    for line in lines:
+        if line.status not in ("closed", "cancelled"):
+            raise fmt.FormatError(f"{line.number} is neither closed nor cancelled.")
+        node = w.el(lst, "po_line")
+        w.el(node, "po_line_number", line.number)
+        w.el(node, "po_number", line.po_number)
+        w.el(node, "po_line_title", line.title)
+        w.el(node, "po_line_status", line.status.upper())
+        w.el(node, "status_date", fmt.us_date(line.status_date))
+        w.el(node, "reason", line.reason)
+        w.el(node, "po_line_owner", line.owner)
+        w.el(node, "po_line_owner_code", line.owner_code)
+        w.vendor(node, line.vendor)
+        w.el(node, "order_type", line.order_type.upper())
+        w.el(node, "quantity", int(line.quantity))
+        w.amount(node, "po_line_price", line.price)
+        w.funds(node, line.funds, with_balances=True)
+    return root
+
+
 def _old(lines) -> bytes:
-    return fmt._bytes(fmt.po_line_data_tree(lines))
+    return fmt._bytes(_tree(lines))
 
 
 def _c14n(data: bytes) -> bytes:
