@@ -47,13 +47,19 @@ def tab_through_header(page: Page) -> list[str]:
     return reached
 
 
-@pytest.mark.parametrize("width", [320, 640])
 def test_pages_reflow_without_sideways_scrolling(page: Page, live_server, browser_app, pages_data, liable_vendor,
-                                                  log_in, shot, page_problems, width):
+                                                  log_in, shot, page_problems):
     _, ids = browser_app
-    page.set_viewport_size({"width": width, "height": 800})
     log_in("admin")
-    pages = main_pages(pages_data, ids)
+    for width in (320, 640):   # one test: the world and its data are made once
+        page.set_viewport_size({"width": width, "height": 800})
+        check_pages(page, live_server, main_pages(pages_data, ids), width, shot)
+        check_menu(page, live_server)
+        check_vat_dialog(page, live_server, ids, width, shot)
+    assert page_problems == []
+
+
+def check_pages(page: Page, live_server: str, pages: dict, width: int, shot) -> None:
     too_wide = {}
     for name, url in pages.items():
         page.goto(live_server + url)
@@ -65,9 +71,11 @@ def test_pages_reflow_without_sideways_scrolling(page: Page, live_server, browse
             too_wide[name] = f"page {m['scroll']} px wide in a {m['inner']} px window"
         if name in SHOTS:
             shot(f"{name}-{width}")
-    assert not too_wide, "\n".join(f"{n} ({pages[n]}): {p}" for n, p in too_wide.items())
+    assert not too_wide, f"at {width} px:\n" + "\n".join(f"{n} ({pages[n]}): {p}" for n, p in too_wide.items())
 
-    # The header menu: every link inside the header and the window, and reached by Tab.
+
+def check_menu(page: Page, live_server: str) -> None:
+    """Every header menu link inside the header and the window, and reached by Tab."""
     page.goto(live_server + "/funds/")
     menu = page.evaluate(MENU)
     assert len(menu) >= 10, menu   # the administrator's menu: My work ... Administration
@@ -75,7 +83,9 @@ def test_pages_reflow_without_sideways_scrolling(page: Page, live_server, browse
     reached = tab_through_header(page)
     assert [m["href"] for m in menu if m["href"] not in reached] == [], reached
 
-    # The VAT dialog fits the window, its buttons too.
+
+def check_vat_dialog(page: Page, live_server: str, ids, width: int, shot) -> None:
+    """The VAT dialog fits the window, its buttons too."""
     open_vat_dialog(page, live_server, ids.fund_a)
     boxes = page.evaluate("""() => [...document.querySelectorAll('#dialog dialog[open], #dialog dialog[open] button')].map(e => {
         const r = e.getBoundingClientRect(); return [e.tagName + ' ' + e.textContent.trim().slice(0, 20), r.left, r.right, r.width]; })""")
@@ -85,4 +95,3 @@ def test_pages_reflow_without_sideways_scrolling(page: Page, live_server, browse
     m = page.evaluate(MEASURE)
     assert m["scroll"] <= m["inner"], m
     shot(f"vat-dialog-{width}")
-    assert page_problems == []
