@@ -35,8 +35,9 @@
   });
   // Focus after a swap (WCAG 2.4.3), only for requests a focused control made (never for polling or
   // out of band). htmx keeps it on a control whose id comes back. Otherwise, in this order:
-  // - data-focus-to="<selector>" on the control (or an ancestor): that element's heading or first
-  //   control, else the element itself (a tab panel);
+  // - a refused form (a POST answered with errors): its error summary, else its first invalid field;
+  // - data-focus-to="<selector>" on the control (or an ancestor): that element (a control, a tab panel,
+  //   a message), else its heading or first control;
   // - an inline form closed or done (its Cancel, its submit): the control that opened it;
   // - when focus fell to <body>: the new content's heading, else its first control.
   var askedBy = new WeakMap();
@@ -76,15 +77,10 @@
     }
     askedBy.set(evt.detail.xhr, info);
   });
-  document.addEventListener("htmx:afterSettle", function (evt) {
-    var info = evt.detail.xhr && askedBy.get(evt.detail.xhr);
-    if (!info) return;
-    askedBy.delete(evt.detail.xhr);
-    var root = evt.target;
-    if (root && document.contains(root)) announceSwap(root, info);
+  function moveFocus(root, info) {
     var active = document.activeElement;
-    // A refused form (WCAG 3.3.1): its error summary, else its first invalid field, whatever htmx focused.
-    if (info.submit && root && document.contains(root)) {
+    // A refused form (WCAG 3.3.1): whatever htmx focused ([autofocus]), the first thing to fix.
+    if (info.submit && root) {
       var invalid = root.querySelector(".error-summary, [aria-invalid=true], .has-error");
       if (invalid && !invalid.matches(".error-summary, " + CONTROLS)) invalid = invalid.querySelector(CONTROLS);
       if (invalid) { invalid.focus(); if (document.activeElement === invalid) return; }
@@ -98,8 +94,15 @@
       var back = sameControl(info.opener);
       if (back) { back.focus(); if (document.activeElement === back) return; }
     }
-    if (!root || !root.querySelector || !document.contains(root)) return;
-    focusIn(root);
+    if (root) focusIn(root);
+  }
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var info = evt.detail.xhr && askedBy.get(evt.detail.xhr);
+    if (!info) return;
+    askedBy.delete(evt.detail.xhr);
+    var root = evt.target && evt.target.querySelector && document.contains(evt.target) ? evt.target : null;
+    moveFocus(root, info);
+    if (root) announceSwap(root, info);   // after the focus moved: what has it is read anyway
   });
   // The page's one polite live region (#announce in the layout) holds the message areas (#status,
   // #flashes: what HTMX answers put there out of band is said as it comes) and #said, where this says
@@ -173,6 +176,46 @@
     var first = items[0], last = items[items.length - 1], active = document.activeElement;
     if (evt.shiftKey && (active === first || !dialog.contains(active))) { evt.preventDefault(); last.focus(); }
     else if (!evt.shiftKey && (active === last || !dialog.contains(active))) { evt.preventDefault(); first.focus(); }
+  });
+  // Escape closes an inline form (its Cancel link, data-cancel) or an open action panel (<details>),
+  // and the focus goes back to what opened it (see openers above). A modal dialog closes by itself.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape" || evt.defaultPrevented || document.querySelector("dialog:modal")) return;
+    var form = evt.target.closest && evt.target.closest("form");
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (cancel) { evt.preventDefault(); cancel.focus(); cancel.click(); return; }
+    var panel = evt.target.closest && evt.target.closest("details[open]");
+    if (panel) { evt.preventDefault(); panel.open = false; panel.querySelector("summary").focus(); }
+  });
+  // A form that shows what is picked (data-pick-submits): a pick with the mouse shows it at once; a
+  // choice moved with the arrow keys (each one a change) waits for Enter or leaving the select, so
+  // ArrowDown does not reload the page under the person going through the options (WCAG 3.2.2).
+  var keyed = new WeakMap();   // select → its value when the keys began moving it
+  var PICK = "form[data-pick-submits] select";
+  function pickSubmit(form) { if (form.requestSubmit) form.requestSubmit(); else form.submit(); }
+  document.addEventListener("keydown", function (evt) {
+    var select = evt.target;
+    if (!select.matches || !select.matches(PICK)) return;
+    if (evt.key === "Enter") {
+      evt.preventDefault();
+      keyed.delete(select);
+      pickSubmit(select.form);
+    } else if (/^(Arrow|Page|Home|End)/.test(evt.key) || (evt.key.length === 1 && evt.key !== " ")) {
+      if (!evt.altKey && !keyed.has(select)) keyed.set(select, select.value);
+    }
+  });
+  document.addEventListener("change", function (evt) {
+    var field = evt.target;
+    if (!field.closest || !field.closest("form[data-pick-submits]")) return;
+    if (field.matches(PICK) && keyed.has(field)) return;   // moved by keys: wait
+    pickSubmit(field.form);
+  });
+  document.addEventListener("focusout", function (evt) {
+    var select = evt.target;
+    if (!select.matches || !select.matches(PICK) || !keyed.has(select)) return;
+    var before = keyed.get(select);
+    keyed.delete(select);
+    if (select.value !== before) pickSubmit(select.form);
   });
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     var old = evt.detail.target, fresh = evt.detail.fragment;
