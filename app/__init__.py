@@ -213,8 +213,9 @@ def _register_hooks(app: Flask) -> None:
                     is_institution_admin=lambda: current_user.is_authenticated and is_institution_admin(current_user))
 
     from .formatting import register_filters
-    from .forms_util import first_invalid
+    from .forms_util import first_invalid, hidden_fields
     register_filters(app)
     app.jinja_env.globals["first_invalid"] = first_invalid
+    app.jinja_env.globals["hidden_fields"] = hidden_fields
     from .idempotency import form_token_field  # money forms' one-time token (issue 12, finding 8)
     app.jinja_env.globals["form_token_field"] = form_token_field

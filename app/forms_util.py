@@ -1,7 +1,8 @@
 """Form helpers: the object a select names, the row an edit form shows, a service's refusal next
 to the form field it concerns, focus on the first field to fix, and the date field."""
+from markupsafe import Markup
 from wtforms import DateField
-from wtforms.widgets import TextInput
+from wtforms.widgets import HiddenInput, TextInput
 
 from .errors import DomainError, InvalidInput
 from .extensions import db
@@ -20,6 +21,13 @@ class IsoDateField(DateField):
 
     def __init__(self, *args, render_kw=None, **kwargs):
         super().__init__(*args, render_kw={**DATE_INPUT, **(render_kw or {})}, **kwargs)
+
+
+def hidden_fields(form) -> Markup:
+    """``form.hidden_tag()`` with no id on the CSRF field: a page holds several forms, and an id is
+    unique on a page (a hidden field has no label to point at it)."""
+    return Markup("".join(str(f(id=False) if f.type == "CSRFTokenField" else f())
+                          for f in form if isinstance(f.widget, HiddenInput)))
 
 
 def chosen(model, value, field: str, what: str):

@@ -27,6 +27,7 @@ class Chart:
     plot: tuple         # x0, y0, x1, y1
     today_x: float | None
     empty: bool
+    last: tuple = ()    # the lines' end values (allocated, committed, expended), written under the chart
 
 
 def spending_chart(fund: Fund) -> Chart:
@@ -76,7 +77,8 @@ def spending_chart(fund: Fund) -> Chart:
         month = (month + timedelta(days=32)).replace(day=1)
     today = clock.today()
     return Chart(WIDTH, HEIGHT, line(1), line(2), line(3), y_ticks, x_ticks, (x0, y0, x1, y1),
-                 x(today) if start <= today <= end else None, not steps)
+                 x(today) if start <= today <= end else None, not steps,
+                 (steps[-1][1], steps[-1][3], steps[-1][2]) if steps else ())
 
 
 def _allocated_descendants(fund: Fund) -> list[int]:

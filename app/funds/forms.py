@@ -41,7 +41,7 @@ class FiscalPeriodForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     start_date = IsoDateField("Start date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
     end_date = IsoDateField("End date", validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField("Status", choices=STATUS_CHOICES, id="period_status")  # #status: the layout's messages
 
 
 class LedgerForm(FlaskForm):
@@ -64,7 +64,7 @@ class FundForm(FlaskForm):
     parent = SelectField("Parent", coerce=str)
     external_id = StringField("External ID (ERP)", validators=[Optional(), Length(max=100)])
     fund_type = SelectField("Fund type", coerce=str)
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField("Status", choices=STATUS_CHOICES, id="fund_status")
     overencumbrance_allowed = BooleanField("Over-encumbrance allowed")
     overencumbrance_limit_percent = StringField("Over-encumbrance limit (% of allocation)", default="0")
     overexpenditure_allowed = BooleanField("Over-expenditure allowed")

@@ -21,7 +21,7 @@ class MultiCheckboxField(SelectMultipleField):
 class VendorForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(message="A code is required."), Length(max=20)])
     name = StringField("Name", validators=[DataRequired(message="A name is required."), Length(max=200)])
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField("Status", choices=STATUS_CHOICES, id="vendor_status")  # #status: the layout's messages
     currency = StringField("Currency", validators=[DataRequired(message="A currency is required.")], default="EUR")
     financial_sys_code = StringField("Financial-system code", validators=[Optional(), Length(max=50)])
     additional_code = StringField("Additional code", validators=[Optional(), Length(max=50)])
@@ -44,7 +44,7 @@ class AccountForm(FlaskForm):
     code = StringField("Account code", validators=[DataRequired(message="An account code is required.")])
     description = StringField("Description", validators=[Optional()])
     financial_sys_code = StringField("Financial-system code", validators=[Optional()])
-    status = SelectField("Status", choices=STATUS_CHOICES)
+    status = SelectField("Status", choices=STATUS_CHOICES, id="account_status")
     order_channel = SelectField("Order channel", choices=[("", "The vendor's")] + list(ORDER_CHANNELS.items()),
                                 default="")
 

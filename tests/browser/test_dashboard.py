@@ -81,7 +81,7 @@ def test_allocate_updates_rows_in_place_and_refusals_stay_inline(page: Page, liv
     set_marker(page)
 
     # Expand GEN, then BOOKS, with their toggles (htmx swaps the ledger's <tbody>, pushes ?open=).
-    gen_toggle = page.locator(f"#row-{gen} a.toggle")
+    gen_toggle = page.locator(f"#row-{gen} .toggle")
     expect(gen_toggle).to_have_attribute("aria-expanded", "false")
     expect(gen_toggle).to_have_text("▸")
     gen_toggle.click()
@@ -91,9 +91,9 @@ def test_allocate_updates_rows_in_place_and_refusals_stay_inline(page: Page, liv
     expect(page.locator(f"#row-{shared}")).to_have_count(0)
     expect_open_keys(page, {gen})
 
-    page.locator(f"#row-{books} a.toggle").click()
+    page.locator(f"#row-{books} .toggle").click()
     expect(page.locator(f"#row-{shared}")).to_be_visible()
-    expect(page.locator(f"#row-{books} a.toggle")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"#row-{books} .toggle")).to_have_attribute("aria-expanded", "true")
     expect_open_keys(page, {gen, books})
     # Rows stay in tree order inside GEN's tbody: GEN, BOOKS, SHARED.
     expect(page.locator(f"#ledger-{ids.gen} > tr:not(.move-slot)")).to_have_count(3)
@@ -122,8 +122,8 @@ def test_allocate_updates_rows_in_place_and_refusals_stay_inline(page: Page, liv
     expect_figures(page, f"L{ids.ledger_a}", "1,000.00")  # other ledgers untouched
     expect_figures(page, f"L{ids.ledger_b}", "1,000.00")
     # The swapped rows keep the tree open, in place and in order.
-    expect(page.locator(f"#row-{gen} a.toggle")).to_have_attribute("aria-expanded", "true")
-    expect(page.locator(f"#row-{books} a.toggle")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"#row-{gen} .toggle")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"#row-{books} .toggle")).to_have_attribute("aria-expanded", "true")
     expect(page.locator(f"#ledger-{ids.gen} > tr:not(.move-slot)")).to_have_count(3)
     for key in (gen, books, shared):
         expect(page.locator(f"#row-{key}")).to_have_count(1)

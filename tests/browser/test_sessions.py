@@ -25,7 +25,7 @@ def test_H12_02_htmx_request_of_an_idle_session_goes_to_the_login_page(page: Pag
     _, ids = browser_app
     log_in("fundmgr")
     page.goto(f"{live_server}/funds/?period=FY2026")
-    toggle = page.locator(f"#row-L{ids.gen} a.toggle")
+    toggle = page.locator(f"#row-L{ids.gen} .toggle")
     expect(toggle).to_have_attribute("aria-expanded", "false")
 
     clock.advance(hours=8, minutes=1)

@@ -38,7 +38,7 @@ def export_links(html: str) -> list[str]:
 
 def table_headers(html: str, table_class: str) -> list[str]:
     """The header cells of the first ``<table class="data TABLE_CLASS">`` of ``html``, as text."""
-    head = re.search(rf'<table class="data {table_class}"[^>]*>\s*<thead>(.*?)</thead>', html, re.S).group(1)
+    head = re.search(rf'<table class="data {table_class}"[^>]*>\s*<thead[^>]*>(.*?)</thead>', html, re.S).group(1)
     return [re.sub(r"<[^>]+>|[↑↓]", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
 
 

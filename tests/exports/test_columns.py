@@ -17,7 +17,7 @@ HX = {"HX-Request": "true"}
 
 
 def _headers(html: str) -> list[str]:
-    head = re.search(r'<table class="data pol-list">\s*<thead>(.*?)</thead>', html, re.S).group(1)
+    head = re.search(r'<table class="data pol-list">\s*<thead[^>]*>(.*?)</thead>', html, re.S).group(1)
     return [re.sub(r"<[^>]+>|[↑↓]", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
 
 

@@ -65,7 +65,7 @@ def test_percent_of_is_one_decimal_half_up_and_blank_without_allocation():
 def test_percent_spent_and_grand_totals_per_currency(app, world):
     evil, usd, us1 = _money_world(world)
     page = login(app.test_client(), "viewer").get("/funds/?period=FY2026&expand=all").data.decode()
-    head = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    head = re.search(r"<thead[^>]*>(.*?)</thead>", page, re.S).group(1)
     assert re.findall(r"<th[^>]*>([^<]+)</th>", head) == ["Ledger / fund", "Allocated", "Encumbered", "Expended",
                                                           "Available", "% spent", "Spent"]
     # (123.45 + 210.10) / 900.00 = 37.06 %
@@ -120,7 +120,7 @@ def test_the_chosen_columns_are_the_dashboard_columns(app, world):
     show_columns(fundmgr, "fund_dashboard", ["available", "fund", "library", "transfers", "expended_pct"])
     client = login(app.test_client(), "fundmgr")
     page = client.get("/funds/?period=FY2026&expand=all").data.decode()
-    head = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    head = re.search(r"<thead[^>]*>(.*?)</thead>", page, re.S).group(1)
     assert re.findall(r"<th[^>]*>([^<]+)</th>", head) == ["Ledger / fund", "Available", "Library",
                                                           "Net transfers (in allocated)", "% expended"]
     assert _cells(_row(page, f"row-F{world.shared.id}")) == ["566.45", "Institution", "-100.00", "13.7%", "AllocateTransfer"]

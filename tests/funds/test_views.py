@@ -17,8 +17,8 @@ def test_dashboard_tree_and_ledger_fragment(app, world):
     page = client.get("/funds/?period=FY2026").data.decode()
     assert 'id="ledger-%d"' % world.gen.id in page and "SHARED" not in page  # collapsed
     # the toggle asks for the ledger's rows alone and puts the dashboard's own URL in the history
-    assert (f'href="/funds/?period=FY2026&amp;open=L{world.gen.id}" hx-get="/funds/ledgers/{world.gen.id}/rows?'
-            f'period=FY2026&amp;open=L{world.gen.id}"') in page
+    assert (f'<button type="button" class="toggle link" id="toggle-L{world.gen.id}" hx-get="/funds/ledgers/'
+            f'{world.gen.id}/rows?period=FY2026&amp;open=L{world.gen.id}"') in page
     assert f'hx-push-url="/funds/?period=FY2026&amp;open=L{world.gen.id}"' in page
     url = f"/funds/ledgers/{world.gen.id}/rows?period=FY2026&open=L{world.gen.id},F{world.books.id}"
     frag = client.get(url, headers=HX)

@@ -80,7 +80,7 @@ def test_admin_sets_up_the_erp_exchange_and_runs_the_invoice_export(page, live_s
         .to_be_visible()
 
     page.get_by_role("link", name="UNIFIN-SAP").first.click()
-    page.get_by_role("button", name="Run Export invoices for payment now").click()
+    page.get_by_role("button", name="Run now (Export invoices for payment)").click()
     summary = page.locator("#run-summary")
     expect(summary).to_contain_text("Export invoices for payment")
     expect(summary.locator(".badge")).to_have_text("Completed", timeout=30_000)   # the page polled itself
