@@ -48,6 +48,8 @@ def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | N
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in."
     login_manager.session_protection = "basic"
+    from . import i18n
+    i18n.init_app(app)
 
     from . import models  # noqa: F401  (registers every table)
     with app.app_context():

@@ -37,6 +37,8 @@ class Defaults:
     INSTITUTION_CODE = "INST"
     INSTITUTION_NAME = "Institution"
     INSTITUTION_CURRENCY = "EUR"
+    DEFAULT_LANGUAGE = "en"                # the interface's language when neither the user nor the browser chooses
+                                           # one: "en" or "zh_Hans" (app.i18n.LANGUAGES)
     PAGE_SIZE = 50
     WORK_WAITING_FOR_PAYMENT_DAYS = 30   # My work lists invoices Waiting for Payment for longer than this
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (attachments, rate and invoice files); larger is a 413

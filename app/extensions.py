@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised by create_app."""
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -20,3 +21,4 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 htmx = HTMX()
+babel = Babel()

@@ -44,6 +44,7 @@ class User(UserMixin, db.Model):
     session_epoch = db.Column(db.Integer, nullable=False, default=0)
     api_token_hash = db.Column(db.String(64), unique=True)
     home = db.Column(db.String(10), nullable=False, default="work")   # after login: "work" (My work) or "funds"
+    language = db.Column(db.String(10))   # a key of app.i18n.LANGUAGES; None: the browser's, else the institution's
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     assignments = db.relationship("RoleAssignment", back_populates="user", cascade="all, delete-orphan",

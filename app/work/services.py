@@ -75,6 +75,16 @@ def set_home(actor, home: str) -> None:
     db.session.flush()
 
 
+def set_language(actor, language: str | None) -> None:
+    """``actor`` chooses their interface language (a key of :data:`app.i18n.LANGUAGES`), or none:
+    then the browser's language is used, else the institution's."""
+    from ..i18n import LANGUAGES
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput("Choose one of the languages listed.", "language")
+    actor.language = language
+    db.session.flush()
+
+
 # -- the sections ------------------------------------------------------------------------------
 
 def _count(query) -> int:

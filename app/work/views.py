@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from flask_babel import gettext as _, lazy_gettext as _l, refresh
+from wtforms import RadioField, SelectField
 
-from .. import list_columns
+from .. import i18n, list_columns
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..extensions import db
-from ..htmx import is_htmx, local_path, render
+from ..htmx import hx_redirect, is_htmx, local_path, render
 from ..saving import saving
 from ..notifications import services as notifications
 from ..notifications.models import KINDS, MODES
@@ -32,6 +33,14 @@ def has_work() -> bool:
 
 class HomeForm(FlaskForm):
     home = RadioField("After logging in, show", choices=list(work.HOMES.items()))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language of the pages"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [("", _("The browser's language")), *i18n.LANGUAGES.items()]
 
 
 @bp.get("/work")
@@ -52,8 +61,42 @@ def _home_form() -> HomeForm:
 @bp.get("/me")
 @roles_required(*ALL_ROLES)
 def me():
-    return render("work/me.html", home_form=_home_form(), any_work=work.has_work(current_user),
-                  kinds=KINDS, modes_available=MODES, modes=notifications.preferences(current_user))
+    return _me()
+
+
+def _me(fragment: str | None = None, status: int = 200, **forms):
+    """/me (or one of its setting fragments), with ``forms`` in place of fresh ones."""
+    context = {"home_form": forms.get("home_form") or _home_form(),
+               "language_form": forms.get("language_form") or _language_form(),
+               "any_work": work.has_work(current_user), "kinds": KINDS, "modes_available": MODES,
+               "modes": notifications.preferences(current_user)}
+    return render("work/me.html", fragment, status=status, **context)
+
+
+def _language_form() -> LanguageForm:
+    form = LanguageForm()
+    if not form.is_submitted():
+        form.language.data = current_user.language or ""
+    return form
+
+
+@bp.post("/me/language")
+@roles_required(*ALL_ROLES)
+def set_language():
+    """The user's interface language; the whole page changes, so this answers with a redirect (an
+    HTMX request gets HX-Redirect) to ``next`` (a page of this site) or /me."""
+    form = _language_form()
+    saved = False
+    if form.validate():
+        with saving(form) as saved:
+            work.set_language(current_user, form.language.data or None)
+    if not saved:
+        return _me(status=422, language_form=form)
+    refresh()   # the request's language was chosen before the change: the message is in the new one
+    flash(_("The pages are now in %(language)s.", language=i18n.LANGUAGES.get(
+        current_user.language, _("the browser's language"))), "ok")
+    target = local_path(request.form.get("next")) or url_for(".me")
+    return hx_redirect(target) if is_htmx() else redirect(target)
 
 
 @bp.post("/me/home")
@@ -61,15 +104,11 @@ def me():
 def set_home():
     form = _home_form()
     if not form.validate():
-        return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
-                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
-                      modes=notifications.preferences(current_user))
+        return _me("work/_home_setting.html", 422, home_form=form)
     with saving(form) as saved:
         work.set_home(current_user, form.home.data)
     if not saved:
-        return render("work/me.html", "work/_home_setting.html", status=422, home_form=form,
-                      any_work=work.has_work(current_user), kinds=KINDS, modes_available=MODES,
-                      modes=notifications.preferences(current_user))
+        return _me("work/_home_setting.html", 422, home_form=form)
     message = f"After logging in you will see {work.HOMES[current_user.home]}."
     if is_htmx():
         return render("work/_home_setting.html", home_form=form, any_work=work.has_work(current_user), saved=message)

@@ -5,6 +5,7 @@ MATRIX: dict = {
     "work.index": ALL,
     "work.me": ALL,
     "work.set_home": ALL,
+    "work.set_language": ALL,
     "work.set_columns": ALL,
 }
 
