@@ -15,6 +15,7 @@ PAGE_TO_API = {
     "auth.logout": "API calls carry a bearer token; there is no session to close",
     "work.set_columns": "the columns a person shows on a list page; API lists answer every field",
     "work.set_home": "the page a person lands on after logging in",
+    "work.set_language": "the language of the pages; API messages stay in English",
     # funds
     "funds.allocate": ("api.post_transaction",),
     "funds.transfer": ("api.post_transaction",),
