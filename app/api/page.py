@@ -2,7 +2,10 @@
 logged in, server-rendered from the same document /api/v1/openapi.json serves (no CDN)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, render_template
+from markupsafe import Markup, escape
 
 from ..auth.permissions import roles_required
 from .base import READ
@@ -10,6 +13,18 @@ from .openapi import build_document
 
 bp = Blueprint("api_page", __name__)
 METHODS = ("get", "post", "put", "patch", "delete")
+# Section titles a plain capital would spoil (the rest: "fiscal-periods" -> "Fiscal periods").
+GROUP_TITLES = {"erp": "ERP", "edi": "EDI", "po-lines": "PO lines", "bib-records": "Bibliographic records",
+                "openapi.json": "This document", "me": "Your settings"}
+
+
+def group_title(group: str) -> str:
+    return GROUP_TITLES.get(group, group.replace("-", " ").capitalize())
+
+
+def with_code(text: str) -> Markup:
+    """Plain text whose `backticked` parts show as code."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def operations(doc: dict) -> list[dict]:
@@ -41,4 +56,5 @@ def _body_kind(op: dict) -> str:
 @roles_required(*READ)
 def index():
     doc = build_document()
-    return render_template("api/index.html", doc=doc, operations=operations(doc))
+    return render_template("api/index.html", doc=doc, operations=operations(doc), group_title=group_title,
+                           with_code=with_code)

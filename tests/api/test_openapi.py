@@ -96,6 +96,9 @@ def test_the_api_page_lists_every_route_of_the_document(app, world, login_as):
             if method in item:
                 assert path in html and item[method]["summary"].replace("'", "&#39;") in html, (method, path)
     assert app.test_client().get("/api").status_code == 302   # not logged in: to the login page
+    assert '<h2 id="api-erp">ERP</h2>' in html and "<code>If-Match</code>" in html   # titles and code as such
+    from app.api.page import with_code
+    assert with_code("Send `If-Match` <b>") == "Send <code>If-Match</code> &lt;b&gt;"   # escaped first
 
 
 def test_the_users_page_links_to_the_api_page(app, world, login_as):
