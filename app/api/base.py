@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, g, jsonify, make_response, request
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +30,8 @@ from ..auth.services import user_for_token
 from ..errors import (DomainError, Duplicate, InvalidInput, NotFound, PreconditionFailed,
                       PreconditionRequired)
 from ..extensions import csrf, db
+from ..funds import services as funds_services
+from ..funds.models import Fund
 from ..vendors.models import Vendor
 from .serializers import Field, read_body
 
@@ -247,6 +249,21 @@ def named(model, code: str, field: str, what: str):
     if found is None:
         raise InvalidInput(f"No {what} {code}.", field)
     return found
+
+
+def filter_fund(ref: str) -> Fund:
+    """The ``fund`` query parameter of a list: a visible fund's code, or its id when no fund has that code."""
+    found = db.session.scalars(funds_services.visible_funds(current_user).where(Fund.code == ref)).all()
+    if len(found) > 1:
+        raise InvalidInput(f"Fund code {ref} is used in several fiscal periods; give the fund's id.", "fund")
+    if found:
+        return found[0]
+    if ref.isascii() and ref.isdigit():
+        try:
+            return funds_services.get_fund(current_user, ref)
+        except NotFound:
+            pass
+    raise NotFound(f"No fund {ref}.")
 
 
 def vendor_and_account(body) -> tuple:

@@ -21,11 +21,11 @@ from ..invoices.models import STATUSES, Invoice, InvoiceLine
 from ..ledger import format_plain
 from ..org.models import Library
 from ..vendors.models import Vendor
+from .base import filter_fund
 from .base import (DATE, INTEGER, NULLABLE_DATE, NULLABLE_STRING, PERCENT_PATTERN, READ, STRING, bp, by_code,
                    choice_arg, object_schema, operation, page_args, page_of, param, path_param, per_page_param,
                    query_param, ref, register_openapi)
 from .invoices import summary_json
-from .orders import _filter_fund
 from .serializers import iso_day, parse_date, percent_text
 
 OPERATE = invoices.OPERATORS
@@ -92,7 +92,7 @@ def invoice_line_filter() -> invoices.InvoiceLineFilter:
     line_filter = invoices.InvoiceLineFilter(
         q=args.get("q", "").strip()[:200], status=choice_arg("status", STATUSES),
         vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
-        fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
+        fund_id=filter_fund(args["fund"]).id if args.get("fund") else None,
         library_id=by_code(Library, args["library"], "library").id if args.get("library") else None,
         pol=args.get("pol", "").strip()[:50], date_from=date_from, date_to=date_to,
         sort=choice_arg("sort", invoices.LINE_SORTS) or invoices.DEFAULT_LINE_SORT)

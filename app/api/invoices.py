@@ -27,6 +27,7 @@ from ..invoices.models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice, Invo
 from ..ledger import format_plain
 from ..org.models import Library
 from ..vendors.models import Vendor
+from .base import filter_fund
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
                    PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, check_match, choice_arg,
                    deleted, input_schema, match, named, object_schema, one, operation, page_args, page_of, param,
@@ -34,7 +35,6 @@ from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, MOMENT, NULLABLE_DATE, NULL
                    share_schemas)
 from .invoice_input import (CONFIRM_ANSWERS, INVOICE_IN, INVOICE_UPDATE, LINE_IN, LINE_NOTES_IN, VAT_IN,
                             as_input, invoice_fields)
-from .orders import _filter_fund
 from .serializers import Body, Field, iso_day, percent_text, read_body, read_patch, timestamp
 
 OPERATE = invoices.OPERATORS
@@ -194,7 +194,7 @@ def invoice_query():
     invoice_filter = invoices.InvoiceFilter(
         q=args.get("q", "").strip()[:200], status=choice_arg("status", STATUSES),
         vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
-        fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
+        fund_id=filter_fund(args["fund"]).id if args.get("fund") else None,
         library_id=by_code(Library, args["library"], "library").id if args.get("library") else None,
         channel=choice_arg("channel", CHANNELS), approvable=_flag_arg("approvable"),
         erp_rejected=_flag_arg("erp_rejected"), waiting_days=_days_arg("waiting_days"))

@@ -29,6 +29,7 @@ from ..orders.models import ACQUISITION_METHODS, PACKAGING, POL_STATUSES, POLine
 from ..orders.prediction import CHRONOLOGIES, FREQUENCIES
 from ..org.models import Library
 from ..vendors.models import Vendor
+from .base import filter_fund
 from .base import (BOOLEAN, CURRENCY, INTEGER, MOMENT, NULLABLE_DATE, NULLABLE_MOMENT, NULLABLE_STRING,
                    PERCENT_PATTERN, READ, STRING, action_paths, action_routes, bp, by_code, check_match, choice_arg,
                    input_schema, named, object_schema, one, operation, page_args, page_of, param, patch_schema,
@@ -229,21 +230,6 @@ def _as_input(pol: POLine) -> dict:
     return current
 
 
-def _filter_fund(ref: str) -> Fund:
-    """The ``fund`` query parameter: a visible fund's code, or its id when no fund has that code."""
-    found = db.session.scalars(funds.visible_funds(current_user).where(Fund.code == ref)).all()
-    if len(found) > 1:
-        raise InvalidInput(f"Fund code {ref} is used in several fiscal periods; give the fund's id.", "fund")
-    if found:
-        return found[0]
-    if ref.isascii() and ref.isdigit():
-        try:
-            return funds.get_fund(current_user, ref)
-        except NotFound:
-            pass
-    raise NotFound(f"No fund {ref}.")
-
-
 # -- what the API returns ----------------------------------------------------------------------
 
 def allowed_actions(pol: POLine) -> list[str]:
@@ -328,7 +314,7 @@ def list_po_lines():
     line_filter = orders.LineFilter(
         q=args.get("q", "").strip(), status=status, sort=sort, method=choice_arg("method", METHOD_FILTERS),
         vendor_id=by_code(Vendor, args["vendor"], "vendor").id if args.get("vendor") else None,
-        fund_id=_filter_fund(args["fund"]).id if args.get("fund") else None,
+        fund_id=filter_fund(args["fund"]).id if args.get("fund") else None,
         library_id=by_code(Library, args["library"], "library").id if args.get("library") else None)
     query = orders.po_lines_query(current_user, line_filter).options(
         selectinload(POLine.distribution), selectinload(POLine.items), selectinload(POLine.vendor_account),

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from flask import jsonify, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ..auth.permissions import institution_roles_required, roles_required
 from ..errors import InvalidInput, RuleViolation
 from ..extensions import db
 from ..idempotency import idempotent
 from ..vendors import services as vendors
+from ..vendors.models import Vendor
 from .base import (BOOLEAN, CURRENCY, DATE, INTEGER, PARAMETERS, READ, STATUS, STRING, bp, check_match,
                    choice_arg, commit, deleted, input_schema, object_schema, one, operation, page_args,
                    page_of, param, patch_schema, path_param, per_page_param, query_param, ref, register_openapi,
@@ -113,7 +115,9 @@ def list_vendors():
     q = request.args.get("q", "").strip()
     status = choice_arg("status", ("active", "inactive"))
     sort = choice_arg("sort", tuple(vendors.VENDOR_SORTS)) or "code"
-    return page.of(vendors.vendors_query(q, status, sort), vendor_json)
+    query = vendors.vendors_query(q, status, sort).options(
+        selectinload(Vendor.accounts), selectinload(Vendor.addresses), selectinload(Vendor.contacts))
+    return page.of(query, vendor_json)   # three queries for the page's accounts, addresses and contacts, not 3 per vendor
 
 
 @bp.post("/vendors")

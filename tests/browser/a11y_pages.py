@@ -3,7 +3,6 @@
 data they need; and the steps that open the VAT dialog."""
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import test_narrow_window
@@ -26,22 +25,6 @@ def main_pages(d, ids) -> dict[str, str]:
         "package-preview": "/orders/pos/package", "administration": "/admin", "users": "/admin/users",
         "invoicing-settings": "/admin/invoicing", "monitor-jobs": "/admin/erp/jobs", "letters": "/admin/letters",
     }
-
-
-@pytest.fixture
-def liable_vendor(browser_app):
-    """A vendor liable for VAT: saving an invoice of theirs asks the VAT question (a dialog)."""
-    from app.auth.models import User
-    from app.extensions import db
-    from app.vendors import services as vendors
-
-    app, _ = browser_app
-    with app.app_context():
-        admin = db.session.scalar(db.select(User).filter_by(username="admin"))
-        vendors.create_vendor(admin, "LIABLE", vendors.VendorFields(name="Liable books", currency="EUR",
-                                                                   liable_for_vat=True))
-        db.session.commit()
-        db.session.remove()
 
 
 def settle(page: Page) -> None:

@@ -18,7 +18,7 @@ from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-pages_data, liable_vendor = a11y_pages.pages_data, a11y_pages.liable_vendor   # fixtures
+pages_data = a11y_pages.pages_data   # a fixture
 
 SEVERE = {"moderate", "serious", "critical"}
 GROUPS = {"admin": ["admin"],   # one user per role, in four groups of about equal work

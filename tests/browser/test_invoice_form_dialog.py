@@ -10,21 +10,6 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def liable_vendor(browser_app):
-    from app.auth.models import User
-    from app.extensions import db
-    from app.vendors import services as vendors
-
-    app, _ = browser_app
-    with app.app_context():
-        admin = db.session.scalar(db.select(User).filter_by(username="admin"))
-        vendors.create_vendor(admin, "LIABLE", vendors.VendorFields(name="Liable books", currency="EUR",
-                                                                   liable_for_vat=True))
-        db.session.commit()
-        db.session.remove()
-
-
 def test_no_stale_error_behind_the_vat_dialog(page: Page, live_server, browser_app, liable_vendor, log_in, shot,
                                              page_problems):
     _, ids = browser_app

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.browser import a11y_pages
 from tests.browser.a11y_pages import main_pages, open_vat_dialog
 
-pages_data, liable_vendor = a11y_pages.pages_data, a11y_pages.liable_vendor   # fixtures
+pages_data = a11y_pages.pages_data   # a fixture
 
 pytestmark = pytest.mark.browser
 

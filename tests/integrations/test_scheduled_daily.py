@@ -8,7 +8,6 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,21 +27,6 @@ def clock(app, monkeypatch):
     monkeypatch.setattr(daily, "utcnow", lambda aware=False: now[0] if aware else now[0].replace(tzinfo=None))
     monkeypatch.setattr(daily, "_tz", lambda app: UTC)
     return now
-
-
-@pytest.fixture
-def paused():
-    """Schedulers that never fire: their jobs are only looked at (and the catch-ups called here)."""
-    made = []
-
-    def _make():
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.start(paused=True)
-        made.append(scheduler)
-        return scheduler
-    yield _make
-    for scheduler in made:
-        scheduler.shutdown(wait=False)
 
 
 def _times(renewals="06:00", packaging="", digest="07:00"):

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from app.clock import utcnow
@@ -46,21 +45,6 @@ def hourly(app, world, orders, tmp_path, clock):
     setting.updated_at = clock[0].replace(tzinfo=None) - timedelta(hours=6)
     db.session.commit()
     return setting
-
-
-@pytest.fixture
-def paused():
-    """Schedulers that never fire: their jobs are only looked at (and the catch-ups called here)."""
-    made = []
-
-    def _make():
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.start(paused=True)
-        made.append(scheduler)
-        return scheduler
-    yield _make
-    for scheduler in made:
-        scheduler.shutdown(wait=False)
 
 
 def _runs():
