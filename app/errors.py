@@ -7,8 +7,11 @@ class DomainError(Exception):
     code = "rule_violation"
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message, self.field = message, field
+        # ``message`` may be a :class:`~app.text.Text`: ``message`` is then the sentence in the
+        # language of the request that raised it, and ``text`` keeps it to show later translated.
+        self.text, self.field = message, field
+        self.message = str(message)
+        super().__init__(self.message)
 
 
 class InvalidInput(DomainError):

@@ -1,5 +1,11 @@
 """Template filters (money, dates, percentages) and the text of values in history entries.
 
+Each follows the language of the request (``app.i18n``): separators and currency symbols are the
+locale's (Babel's CLDR data), the stored value never changes. Dates in tables and inputs are
+YYYY-MM-DD in every language (ISO 8601, which China's GB/T 7408 also is, and what the date fields
+ask to be typed); ``long_day`` writes a date in a sentence or a letter the locale's way
+(5 December 2026, 2026年12月5日).
+
 Money uses the locale's symbols from Babel (group and decimal separators), read once per locale, and
 Python's own formatting for the digits: the dashboard prints thousands of amounts per page and
 Babel's per-call pattern handling cost 20 µs each. Grouping is by thousands, which is what the
@@ -10,8 +16,11 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency
 
 from .ledger import format_money
+from .text import current_language
 
 MONEY_LOCALE = "en"
 
@@ -23,15 +32,35 @@ def _symbols(locale: str) -> dict:
     return {",": symbols["group"], ".": symbols["decimal"]}  # Babel's patterns keep an ASCII minus
 
 
-def money(amount, currency: str = "EUR", locale: str = MONEY_LOCALE) -> str:
-    """1234.5 EUR -> '1,234.50' (grouped, exact, with the currency's number of decimals)."""
+def money(amount, currency: str = "EUR", locale: str | None = None) -> str:
+    """1234.5 EUR -> '1,234.50' (grouped, exact, with the currency's number of decimals), with the
+    separators of ``locale`` (the request's by default)."""
     if amount is None:
         return ""
     text = format_money(Decimal(amount), currency)   # what the ledger's messages print too
-    symbols = _symbols(locale)
+    symbols = _symbols(locale or current_language())
     if symbols != {",": ",", ".": "."}:
         text = "".join(symbols.get(c, c) for c in text)
     return text
+
+
+def money_with_symbol(amount, currency: str = "EUR", locale: str | None = None) -> str:
+    """1234.5 CNY -> 'CN¥1,234.50' in English, '¥1,234.50' in Chinese: the locale's symbol and
+    pattern, the currency's decimals, the amount exact."""
+    if amount is None:
+        return ""
+    return format_currency(Decimal(amount), currency, locale=locale or current_language(), decimal_quantization=False,
+                           format_type="standard")
+
+
+def day(value) -> str:
+    """A date as tables and inputs show it: YYYY-MM-DD."""
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def long_day(value, locale: str | None = None) -> str:
+    """A date in a sentence or a letter: 5 December 2026, 2026年12月5日."""
+    return format_date(value, "long", locale=locale or current_language()) if value else ""
 
 
 def history_text(value) -> str:
@@ -50,4 +79,6 @@ def history_text(value) -> str:
 def register_filters(app):
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["pct"] = lambda x: f"{(Decimal(x) * 100).quantize(Decimal('1'))}%"
-    app.jinja_env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["long_day"] = long_day
+    app.jinja_env.filters["money_with_symbol"] = money_with_symbol

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request
-from flask_babel import get_locale
+from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale, gettext, ngettext
 from flask_login import current_user
 
+from . import text
 from .extensions import babel
 
 # Babel locale id → the name a person looks for, written in that language.
@@ -28,17 +29,34 @@ _TAGS = {"en": "en", "en-US": "en", "en-GB": "en", "zh": "zh_Hans", "zh-Hans": "
          "zh-SG": "zh_Hans", "zh-Hans-CN": "zh_Hans"}
 
 
+def default_language() -> str:
+    default = current_app.config.get("DEFAULT_LANGUAGE", "en")
+    return default if default in LANGUAGES else "en"
+
+
 def select_locale() -> str:
-    """The language of this request (a key of :data:`LANGUAGES`)."""
+    """The language of this request (a key of :data:`LANGUAGES`). The API (``/api/``) answers in
+    English whatever the caller's language: its messages are read by programs and their authors.
+    Outside a request (jobs, the CLI) it is the institution's default."""
+    if not has_request_context():
+        return default_language()
+    if request.path.startswith("/api/"):
+        return "en"
     chosen = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
     if chosen in LANGUAGES:
         return chosen
-    if request:
-        best = request.accept_languages.best_match(list(_TAGS))
-        if best:
-            return _TAGS[best]
-    default = current_app.config.get("DEFAULT_LANGUAGE", "en")
-    return default if default in LANGUAGES else "en"
+    if session.get("language") in LANGUAGES:   # chosen on the login page, before signing in
+        return session["language"]
+    best = request.accept_languages.best_match(list(_TAGS))
+    if best:
+        return _TAGS[best]
+    return default_language()
+
+
+def current_language() -> str:
+    """The Babel locale being written in: the request's, or a ``force_locale`` block's (a letter in
+    its vendor's language); in a job, the institution's default; outside the app, English."""
+    return str(get_locale() or "en")
 
 
 def html_lang() -> str:
@@ -64,4 +82,5 @@ def compile_catalogues(directory: Path) -> None:
 def init_app(app) -> None:
     compile_catalogues(Path(app.root_path) / "translations")
     babel.init_app(app, locale_selector=select_locale)
+    text.install(gettext, ngettext, current_language)
     app.jinja_env.globals.update(html_lang=html_lang, languages=LANGUAGES)

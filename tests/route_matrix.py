@@ -10,6 +10,7 @@ MATRIX = {
     "api_page.index": ALL,
     "auth.login": PUBLIC,
     "auth.logout": ALL,
+    "auth.language": PUBLIC,
     "funds.dashboard": ALL,
     "funds.ledger_rows": ALL,
     "funds.export_dashboard": ALL,

@@ -1,9 +1,10 @@
 """Log in and out."""
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 
 from ..extensions import db
 from ..htmx import local_path, render
+from ..i18n import LANGUAGES
 from .forms import LoginForm
 from .permissions import ALL_ROLES, public, roles_required
 from .services import LoginThrottled, authenticate, end_session, start_session
@@ -43,3 +44,14 @@ def logout():
     db.session.commit()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+@public
+def language():
+    """The language of the pages before logging in (the header's switch on the login page), kept in
+    the session; a signed-in user's switch saves it to their profile instead (``work.set_language``)."""
+    chosen = request.form.get("language", "")
+    if chosen in LANGUAGES:
+        session["language"] = chosen
+    return redirect(local_path(request.form.get("next")) or url_for("auth.login"))

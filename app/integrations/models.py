@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
+from ..text import Text
 from . import live, processes
 
 CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": "Local folder"}
@@ -191,6 +192,7 @@ class JobRun(db.Model):
     progress_done = db.Column(db.Integer, nullable=False, default=0)
     progress_total = db.Column(db.Integer)
     message = db.Column(db.Text, nullable=False, default="")
+    message_text = db.Column(db.JSON)   # the message to show translated (app.text.Text.to_json), if it has one
     actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     heartbeat_at = db.Column(db.DateTime)
     # The process running it (set on insert by whichever process creates the run): when that
@@ -215,6 +217,11 @@ class JobRun(db.Model):
         else the row's (``step`` then empty)."""
         found = live.of(self.id) if self.status == "running" and self.id is not None else None
         return found or ("", self.progress_done or 0, self.progress_total)
+
+    @property
+    def shown_message(self) -> str:
+        """The run's report line in the reader's language."""
+        return Text.from_json(self.message_text, self.message)
 
     @property
     def status_label(self) -> str:
@@ -243,8 +250,14 @@ class JobEvent(db.Model):
     file_name = db.Column(db.String(255), nullable=False, default="")
     record = db.Column(db.String(255), nullable=False, default="")     # e.g. invoice number, row 12
     message = db.Column(db.Text, nullable=False)
+    text = db.Column(db.JSON)   # the message to show translated (app.text.Text.to_json), if it has one
 
     run = db.relationship("JobRun", back_populates="events")
+
+    @property
+    def shown(self) -> str:
+        """The message in the reader's language (as stored when it was recorded as plain text)."""
+        return Text.from_json(self.text, self.message)
 
 
 class HandledFile(db.Model):

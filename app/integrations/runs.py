@@ -31,6 +31,7 @@ from ..auth.services import service_user
 from ..database import write_intent
 from ..errors import NotFound, RuleViolation
 from ..extensions import db
+from ..text import stored
 from . import processes
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
 from .transport import TransferError, open_transport, settled
@@ -131,8 +132,8 @@ class RunLog:
         run = db.session.get(JobRun, self.run_id)
         if self._pending:   # one INSERT: a bulk job records an event per record
             db.session.execute(insert(JobEvent), [
-                dict(run_id=self.run_id, at=p.at, level=p.level, message=p.message[:4000], file_name=p.file_name[:255],
-                     record=p.record[:255]) for p in self._pending])
+                dict(run_id=self.run_id, at=p.at, level=p.level, message=p.message[:4000], text=stored(p.message),
+                     file_name=p.file_name[:255], record=p.record[:255]) for p in self._pending])
         self._pending = []
         run.files, run.records, run.records_failed = self.files, self.records, self.records_failed
         run.progress_done, run.progress_total = self.done, self.total
@@ -140,7 +141,7 @@ class RunLog:
         if status:
             run.status, run.ended_at = status, utcnow()
         if message is not None:
-            run.message = message[:4000]
+            run.message, run.message_text = message[:4000], stored(message)
         return run
 
     def commit(self) -> None:

@@ -27,6 +27,7 @@ class Vendor(db.Model):
     vat_percent = db.Column(Percent())  # the VAT a governmental vendor collects
     governmental_vendor_id = db.Column(db.Integer, db.ForeignKey("vendor.id"))
     notes = db.Column(db.Text, nullable=False, default="")
+    language = db.Column(db.String(10))   # letters and PDFs in this language (app.i18n.LANGUAGES); none: the institution's
     # EDI details, used by the EDI issue
     edi_enabled = db.Column(db.Boolean, nullable=False, default=False)
     edi_vendor_id = db.Column(db.String(50), nullable=False, default="")  # SAN, EAN, ...

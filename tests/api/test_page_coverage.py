@@ -13,6 +13,7 @@ PAGE_TO_API = {
     # sessions and the user's own display
     "auth.login": "API calls carry a bearer token (flask users token); there is no session to open",
     "auth.logout": "API calls carry a bearer token; there is no session to close",
+    "auth.language": "the language of the login page, kept in the browser session; the API answers in English",
     "work.set_columns": "the columns a person shows on a list page; API lists answer every field",
     "work.set_home": "the page a person lands on after logging in",
     "work.set_language": "the language of the pages; API messages stay in English",
