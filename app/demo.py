@@ -13,6 +13,7 @@ from . import clock
 from .auth.models import Role, User
 from .auth.services import create_user, password_matches
 from .extensions import db
+from .i18n import LANGUAGES
 from .funds import services as funds
 from .funds.models import FiscalPeriod, Fund, FundTransaction, FundType, Ledger
 from .ledger import TransactionKind
@@ -47,7 +48,9 @@ USERS = [
     ("invoice-manager", "Mona Manager", Role.INVOICE_MANAGER, None),
     ("viewer", "Victor Viewer", Role.VIEWER, None),
     ("med-viewer", "Mia Medical", Role.VIEWER, "MED"),
+    ("zhang", "张伟", Role.INVOICE_OPERATOR, None),   # reads the pages in Chinese (his language setting)
 ]
+LANGUAGE_OF = {"zhang": "zh_Hans"}
 # ledger code, name, owner library (None: institution), [(code, name, parent, kind, fund type, allocation)]
 TREE = [
     ("GEN", "General ledger", None, [
@@ -98,11 +101,13 @@ def load_demo(erp_dir: str | None = None) -> list[tuple[str, str]]:
         existing = db.session.scalar(select(User).filter_by(username=username))
         if existing is None:
             # an e-mail each, so "send a test to me" works (the demo's mail stays in instance/mail/)
-            create_user(None, username, DEMO_PASSWORD, full_name=full_name, email=f"{username}@library.example",
-                        roles=[(role, libs.get(lib))])
+            user = create_user(None, username, DEMO_PASSWORD, full_name=full_name, email=f"{username}@library.example",
+                               roles=[(role, libs.get(lib))])
+            user.language = LANGUAGE_OF.get(username)
         elif not password_matches(existing, DEMO_PASSWORD):
             note = " (existed before the demo: its own password)"
-        listing.append((username, f"{role.label} — {lib or 'whole institution'}{note}"))
+        language = f", pages in {LANGUAGES[LANGUAGE_OF[username]]}" if username in LANGUAGE_OF else ""
+        listing.append((username, f"{role.label} — {lib or 'whole institution'}{language}{note}"))
     admin = db.session.scalar(select(User).filter_by(username="admin"))
     currency = institution_currency()
     scale = _scale(currency)

@@ -1,6 +1,15 @@
 // Small page helpers (no inline scripts: the Content-Security-Policy forbids them).
 // htmx 2.0.11 is vendored beside this file as htmx.min.js.
 (function () {
+  // The page's sentences in its language, from <script type="application/json" id="js-texts">
+  // (templates/_js_texts.html); English when a page has none.
+  var TEXTS = {};
+  try { TEXTS = JSON.parse((document.getElementById("js-texts") || {}).textContent || "{}"); } catch (e) { TEXTS = {}; }
+  function t(key, english, values) {
+    var text = TEXTS[key] || english;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
   function problem(text) {
     var box = document.getElementById("problems");
     if (!box) return;
@@ -12,13 +21,15 @@
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr.status;
     if (evt.detail.xhr.getResponseHeader("HX-Retarget")) return;  // the server sent its own message
-    var text = {403: "You do not have permission to do this.", 404: "That no longer exists (or is not yours to see).",
-                503: "The database is busy; nothing was saved. Try again in a moment."}[status]
-      || "The server could not do this (error " + status + "). Nothing was changed; try again or reload the page.";
+    var text = {403: t("forbidden", "You do not have permission to do this."),
+                404: t("gone", "That no longer exists (or is not yours to see)."),
+                503: t("busy", "The database is busy; nothing was saved. Try again in a moment.")}[status]
+      || t("failed", "The server could not do this (error %(status)s). Nothing was changed; try again or reload the page.",
+           {status: status});
     problem(text);
   });
   document.addEventListener("htmx:sendError", function () {
-    problem("The server could not be reached. Check the connection and try again.");
+    problem(t("unreachable", "The server could not be reached. Check the connection and try again."));
   });
   // The invoice form asks for fresh fund pickers when the invoice date changes; a fund chosen while
   // that answer was on its way must stay chosen (the answer knew only the choices made before).
@@ -135,8 +146,10 @@
       var head = root.querySelector("thead[data-count]");
       if (th) {
         var name = th.textContent.replace(/[↑↓]/g, "").replace(/\s+/g, " ").trim();
-        texts.push("Sorted by " + name + ", " + th.getAttribute("aria-sort") + "." +
-                   (head ? " " + head.getAttribute("data-count") + "." : ""));
+        var sorted = th.getAttribute("aria-sort") === "ascending"
+          ? t("sorted_up", "Sorted by %(column)s, ascending.", {column: name})
+          : t("sorted_down", "Sorted by %(column)s, descending.", {column: name});
+        texts.push(sorted + (head ? " " + head.getAttribute("data-count") + "." : ""));
       }
     }
     announce(texts.join(" "));
