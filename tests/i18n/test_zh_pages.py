@@ -22,8 +22,8 @@ BLUEPRINTS = sorted({endpoint.split(".")[0] for endpoint in MATRIX})
 
 def crawl(app, world, blueprint: str, role: Role) -> dict[str, list[str]]:
     client = login(app.test_client(), ROLE_USERS[role])
+    url_args = _url_args(world, None)   # makes the objects the URLs point at: their names are data
     known = data_words(db.session, db.metadata)
-    url_args = _url_args(world, None)
     found = {}
     for rule in _routes(app):
         if "GET" not in rule.methods or rule.endpoint.split(".")[0] != blueprint:
