@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from ..auth.models import Role
 from ..auth.permissions import require_institution_role
-from ..errors import Duplicate, InvalidInput, NotFound
+from ..errors import Duplicate, InvalidInput, NotFound, no_such
 from ..extensions import db
 from ..ids import parse_id
 from .models import Library
@@ -29,7 +29,7 @@ def get_one(ref, query, what: str):
     object_id = parse_id(ref)
     found = db.session.scalar(query(object_id)) if object_id else None
     if found is None:
-        raise NotFound(f"No such {what}.")
+        raise NotFound(no_such(what))
     return found
 
 
