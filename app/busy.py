@@ -68,6 +68,7 @@ def _page() -> str:
     except Exception:   # the page itself could not be read: a plain answer still beats a 500
         db.session.rollback()
         log.warning("the busy page could not be rendered", exc_info=True)
-        return f"<!doctype html><title>{T('Busy')}</title><h1>{T('The database is busy')}</h1><p>{MESSAGE}</p>"
+        title, heading = T("Busy"), T("The database is busy")
+        return f"<!doctype html><title>{title}</title><h1>{heading}</h1><p>{MESSAGE}</p>"
     finally:
         write_intent.reset(token)

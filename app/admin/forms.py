@@ -50,7 +50,7 @@ class InstitutionForm(FlaskForm):
     # The daily jobs (app.integrations.daily): HH:MM in the scheduler's time zone, empty for none.
     renewals_at = StringField(_l("Process renewals at"), validators=[Optional(), Length(max=5)],
                               render_kw={"placeholder": "HH:MM", "inputmode": "numeric"},
-                              description=_l("Each day; empty: not scheduled (flask orders renewals still works)."))
+                              description=_l("Each day; empty: not scheduled (<code>flask orders renewals</code> still works)."))
     packaging_at = StringField(_l("Package and send orders at"), validators=[Optional(), Length(max=5)],
                                render_kw={"placeholder": "HH:MM", "inputmode": "numeric"},
                                description=_l("Ready lines marked for automatic packaging; empty: not scheduled."))

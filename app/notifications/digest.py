@@ -37,13 +37,15 @@ def digest_html(items: list[Notification]) -> str:
     parts = []
     for kind, group in groupby(items, key=lambda n: n.kind):
         group = list(group)
-        parts.append(f"<h3>{escape(str(T('%(kind)s (%(n)s)', kind=KINDS[kind], n=len(group))))}</h3><ul>")
+        heading = T("%(kind)s (%(n)s)", kind=KINDS[kind], n=len(group))
+        parts.append(f"<h3>{escape(str(heading))}</h3><ul>")
         for n in group[:MAX_PER_KIND]:
             title = escape(n.shown_title)
             line = f'<a href="{escape(absolute_url(n.url))}">{title}</a>' if n.url else title
             parts.append(f"<li>{line}</li>")
         if len(group) > MAX_PER_KIND:
-            parts.append(f"<li>{escape(str(T('… and %(n)s more (see your notifications in the app).', n=len(group) - MAX_PER_KIND)))}</li>")
+            more = T("… and %(n)s more (see your notifications in the app).", n=len(group) - MAX_PER_KIND)
+            parts.append(f"<li>{escape(str(more))}</li>")
         parts.append("</ul>")
     return "".join(parts)
 
