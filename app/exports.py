@@ -37,7 +37,7 @@ from sqlalchemy.orm import aliased
 from . import clock
 from .extensions import db
 from .spreadsheets import safe_cell
-from .text import Text
+from .text import T, Text
 
 KINDS = ("text", "money", "number", "date", "datetime")
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -51,6 +51,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # Characters XML 1.0 cannot hold (openpyxl refuses them); a CSV keeps them.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+EXPORT_SHEET = T("Export")   # the workbook's sheet, unless the list names it
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def csv_chunks(rows: Iterable, columns: Iterable[Column], chunk: int = CHUNK_ROW
         yield out.getvalue().encode("utf-8")
 
 
-def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = "Export") -> None:
+def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = EXPORT_SHEET) -> None:
     """Write the workbook to the binary file ``out``: one sheet, a bold frozen header row, typed cells."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -295,7 +296,8 @@ def _spooled_xlsx(rows, columns, sheet) -> Iterator[bytes]:
             yield piece
 
 
-def export_response(rows: Iterable, columns: Iterable[Column], fmt: str, stem: str, sheet: str = "Export") -> Response:
+def export_response(rows: Iterable, columns: Iterable[Column], fmt: str, stem: str,
+                    sheet: str = EXPORT_SHEET) -> Response:
     """A download of ``rows`` as ``fmt`` (csv or xlsx), streamed, never cached."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}.")
