@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _, lazy_gettext
+from werkzeug.exceptions import BadRequest
 
 from .config import Defaults
 from .database import after_commit_reads, configure_engine, write_intent
 from . import extensions
 from .extensions import csrf, db, login_manager, migrate
+from .text import T
 
 
 def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | None = None) -> Flask:
@@ -46,7 +49,7 @@ def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | N
     extensions.htmx.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in."
+    login_manager.login_message = lazy_gettext("Please log in.")
     login_manager.session_protection = "basic"
     from . import i18n
     i18n.init_app(app)
@@ -182,28 +185,34 @@ def _register_hooks(app: Flask) -> None:
         return render_template("error.html", code=exc.status, message=exc.message,
                                title=getattr(exc, "title", None)), exc.status
 
-    for code, text in ((403, "You do not have permission to do this."), (404, "Not found."),
-                       (400, "The request was not understood."), (405, "Method not allowed."),
-                       (413, "The upload is too large (at most 16 MB)."),
-                       (500, "Something went wrong on the server; nothing was saved. Try again, or tell your "
-                             "administrator.")):
+    # Each error's message: a Text (app.text), English in the API's JSON, translated on the pages.
+    for code, text in ((403, T("You do not have permission to do this.")), (404, T("Not found.")),
+                       (400, T("The request was not understood.")), (405, T("Method not allowed.")),
+                       (413, T("The upload is too large (at most 16 MB).")),
+                       (500, T("Something went wrong on the server; nothing was saved. Try again, or tell your "
+                               "administrator."))):
         def handler(exc, code=code, text=text):
             message = getattr(exc, "description", None) if code == 400 else text
             if is_api_request():
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
                                                405: "method_not_allowed", 413: "too_large",
-                                               500: "server_error"}[code], "message": message or text}), code
+                                               500: "server_error"}[code],
+                                      "message": str.__str__(message or text)}), code
             if code == 400 and "CSRF" in (message or ""):
                 from flask_login import current_user
                 if not current_user.is_authenticated and request.endpoint != "auth.login":
                     # A page opened before logging out (say, in another tab): its session is gone.
                     from flask import flash
-                    flash("You were logged out (here or in another tab); nothing was saved. Log in again.", "error")
+                    flash(_("You were logged out (here or in another tab); nothing was saved. Log in again."), "error")
                     return login_manager.unauthorized()
-                message = "Your session changed (logged in again elsewhere?). Reload the page and try again."
+                message = _("Your session changed (logged in again elsewhere?). Reload the page and try again.")
+            elif code != 400 or not message or message == BadRequest.description:
+                message = str(text)   # werkzeug's own description of a 400 reads as ours
+            else:
+                message = str(message)   # a Text (app.text) in the reader's language
             if extensions.htmx:
-                return _htmx_problem(message or text, code)
-            return render_template("error.html", code=code, message=message or text), code
+                return _htmx_problem(message, code)
+            return render_template("error.html", code=code, message=message), code
         app.register_error_handler(code, handler)
 
     @app.context_processor

@@ -20,9 +20,10 @@ from sqlalchemy.exc import OperationalError
 from .database import is_busy_error, short_waits, write_intent
 from .extensions import db, htmx
 from .htmx import is_api_request
+from .text import T
 
 log = logging.getLogger(__name__)
-MESSAGE = "The database is busy; nothing was saved. Try again in a moment."
+MESSAGE = T("The database is busy; nothing was saved. Try again in a moment.")
 
 
 def register_busy_handling(app) -> None:
@@ -67,6 +68,7 @@ def _page() -> str:
     except Exception:   # the page itself could not be read: a plain answer still beats a 500
         db.session.rollback()
         log.warning("the busy page could not be rendered", exc_info=True)
-        return f"<!doctype html><title>Busy</title><h1>The database is busy</h1><p>{MESSAGE}</p>"
+        title, heading = T("Busy"), T("The database is busy")
+        return f"<!doctype html><title>{title}</title><h1>{heading}</h1><p>{MESSAGE}</p>"
     finally:
         write_intent.reset(token)

@@ -1,4 +1,5 @@
 """Domain errors raised by services; views and the API turn them into messages and status codes."""
+from .text import T, Text
 
 
 class DomainError(Exception):
@@ -42,3 +43,21 @@ class PreconditionFailed(DomainError):
 class PreconditionRequired(DomainError):
     """An update sent without If-Match: the client must say which version it read."""
     status, code = 428, "precondition_required"
+
+
+# "No such <what>.": one whole sentence per kind of object, so each reads right once translated.
+_NO_SUCH = {
+    "fund": T("No such fund."),
+    "vendor": T("No such vendor."),
+    "vendor account": T("No such vendor account."),
+    "library": T("No such library."),
+    "invoice": T("No such invoice."),
+    "bibliographic record": T("No such bibliographic record."),
+    "holding": T("No such holding."),
+    "item": T("No such item."),
+}
+
+
+def no_such(what: str) -> Text:
+    """The message "No such <what>." for a kind of object named in English (``"vendor account"``)."""
+    return _NO_SUCH.get(str(what)) or T("No such %(what)s.", what=what)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from . import clock
 from .extensions import db
 from .spreadsheets import safe_cell
+from .text import T, Text
 
 KINDS = ("text", "money", "number", "date", "datetime")
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -50,6 +51,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # Characters XML 1.0 cannot hold (openpyxl refuses them); a CSV keeps them.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+EXPORT_SHEET = T("Export")   # the workbook's sheet, unless the list names it
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class Column:
     fixed: bool = False
 
     def __post_init__(self):
+        # The header a person reads: a Text (app.text), English as a str, translated when shown or
+        # exported (a plain string is made one; its translation is the catalogue's, if it has it).
+        if self.header and not isinstance(self.header, Text):
+            object.__setattr__(self, "header", Text(self.header))
         if self.kind not in KINDS:
             raise ValueError(f"Column {self.key}: kind {self.kind!r} is none of {', '.join(KINDS)}.")
         if self.kind == "money" and not self.currency:
@@ -209,7 +215,7 @@ def csv_chunks(rows: Iterable, columns: Iterable[Column], chunk: int = CHUNK_ROW
     columns = tuple(columns)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([safe_cell(c.header) for c in columns])
+    writer.writerow([safe_cell(str(c.header)) for c in columns])
     yield ("\ufeff" + out.getvalue()).encode("utf-8")
     out.seek(0)
     out.truncate()
@@ -225,7 +231,7 @@ def csv_chunks(rows: Iterable, columns: Iterable[Column], chunk: int = CHUNK_ROW
         yield out.getvalue().encode("utf-8")
 
 
-def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = "Export") -> None:
+def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = EXPORT_SHEET) -> None:
     """Write the workbook to the binary file ``out``: one sheet, a bold frozen header row, typed cells."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -234,7 +240,7 @@ def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = "Exp
 
     columns = tuple(columns)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
+    ws = wb.create_sheet(str(sheet)[:31])
     ws.freeze_panes = "A2"
     for i, c in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = {"money": 14, "number": 10, "date": 12,
@@ -242,7 +248,7 @@ def write_xlsx(rows: Iterable, columns: Iterable[Column], out, sheet: str = "Exp
     bold = Font(bold=True)
     header = []
     for c in columns:
-        cell = WriteOnlyCell(ws, value=_xml_text(safe_cell(c.header)))
+        cell = WriteOnlyCell(ws, value=_xml_text(safe_cell(str(c.header))))
         cell.font = bold
         header.append(cell)
     ws.append(header)
@@ -290,7 +296,8 @@ def _spooled_xlsx(rows, columns, sheet) -> Iterator[bytes]:
             yield piece
 
 
-def export_response(rows: Iterable, columns: Iterable[Column], fmt: str, stem: str, sheet: str = "Export") -> Response:
+def export_response(rows: Iterable, columns: Iterable[Column], fmt: str, stem: str,
+                    sheet: str = EXPORT_SHEET) -> Response:
     """A download of ``rows`` as ``fmt`` (csv or xlsx), streamed, never cached."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}.")

@@ -4,15 +4,16 @@ from markupsafe import Markup
 from wtforms import DateField
 from wtforms.widgets import HiddenInput, TextInput
 
-from .errors import DomainError, InvalidInput
+from .errors import DomainError, InvalidInput, no_such
 from .extensions import db
 from .ids import parse_id
+from .text import T
 
 FIELD_ALIASES = {"type": "kind", "target_fund": "target"}
 # What every date input carries: typed as the pages show dates (YYYY-MM-DD), not in the browser's
 # own format (a native date input shows 12/05/2026 in one browser and 05.12.2026 in another).
 DATE_INPUT = {"inputmode": "numeric", "pattern": r"\d{4}-\d{2}-\d{2}", "placeholder": "YYYY-MM-DD", "size": 10,
-              "autocomplete": "off", "title": "A date as YYYY-MM-DD, e.g. 2026-12-31"}
+              "autocomplete": "off", "title": T("A date as YYYY-MM-DD, e.g. 2026-12-31")}
 
 
 class IsoDateField(DateField):
@@ -37,7 +38,7 @@ def chosen(model, value, field: str, what: str):
         return None
     obj = db.session.get(model, parse_id(value)) if parse_id(value) else None
     if obj is None:
-        raise InvalidInput(f"No such {what}.", field)
+        raise InvalidInput(no_such(what), field)
     return obj
 
 

@@ -48,5 +48,5 @@ def changed(message: str, url: str, fragment) -> Response:
     which shows the outcome), a plain form a redirect to ``url`` with ``message`` flashed."""
     if htmx:
         return fragment()
-    flash(message, "ok")
+    flash(str(message), "ok")   # a Text in the language of the request (the session keeps plain text)
     return redirect(url)

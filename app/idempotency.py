@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .clock import utcnow
 from .errors import DomainError
 from .extensions import db
+from .text import T
 
 FORM_FIELD = "form_token"
 HEADER = "Idempotency-Key"
@@ -58,20 +59,20 @@ class IdempotencyKey(db.Model):
 
 
 class AlreadyDone(DomainError):
-    status, code, title = 409, "already_done", "Already done"
+    status, code, title = 409, "already_done", T("Already done")
 
 
 class StaleForm(DomainError):
-    status, code, title = 400, "stale_form", "Reload the page"
+    status, code, title = 400, "stale_form", T("Reload the page")
 
 
 class KeyReused(DomainError):
     status, code = 422, "idempotency_key_reused"
 
 
-ALREADY_DONE = ("Already done: this form was sent before and its change was made once; sending it again "
-                "changes nothing. Reload the page to see where things stand.")
-STALE_FORM = "This form is out of date. Reload the page and fill it in again."
+ALREADY_DONE = T("Already done: this form was sent before and its change was made once; sending it again "
+                 "changes nothing. Reload the page to see where things stand.")
+STALE_FORM = T("This form is out of date. Reload the page and fill it in again.")
 
 
 def new_form_token() -> str:

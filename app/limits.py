@@ -10,13 +10,14 @@ come from files to it with ``check_length``.
 from __future__ import annotations
 
 from .errors import InvalidInput
+from .text import T
 
 MAX_TEXT_LENGTH = 10_000
 
 
 def _refusal(name: str, length: int) -> InvalidInput:
-    return InvalidInput(f"The field \"{name}\" is longer than {MAX_TEXT_LENGTH:,} characters (it has {length:,}). "
-                        "Nothing was saved.", name)
+    return InvalidInput(T('The field "%(name)s" is longer than %(limit)s characters (it has %(length)s). '
+                          "Nothing was saved.", name=name, limit=f"{MAX_TEXT_LENGTH:,}", length=f"{length:,}"), name)
 
 
 def check_length(value: str | None, name: str) -> str | None:
@@ -28,8 +29,9 @@ def check_length(value: str | None, name: str) -> str | None:
 
 def free_text():
     """The WTForms validator of a free-text field (also renders maxlength for the browser)."""
+    from flask_babel import lazy_gettext
     from wtforms.validators import Length
-    return Length(max=MAX_TEXT_LENGTH, message=f"At most {MAX_TEXT_LENGTH:,} characters.")
+    return Length(max=MAX_TEXT_LENGTH, message=lazy_gettext("At most %(limit)s characters.", limit=f"{MAX_TEXT_LENGTH:,}"))
 
 
 def _long_strings(body):

@@ -14,6 +14,7 @@ from typing import Iterable
 from . import clock
 from .exports import Column, Columns
 from .extensions import db
+from .text import Text
 
 MAX_KEYS = 1000
 
@@ -56,7 +57,8 @@ def register(name: str, title: str, columns: Columns) -> Table:
     """The list ``name`` (at most 40 characters), known to the column chooser from now on."""
     if len(name) > 40:
         raise ValueError(f"List name {name!r} is longer than 40 characters.")
-    table = TABLES[name] = Table(name, title, columns)
+    # The title a person reads: a Text, translated when shown (see Column.header in app.exports).
+    table = TABLES[name] = Table(name, title if isinstance(title, Text) else Text(title), columns)
     return table
 
 

@@ -1,6 +1,7 @@
 """Administrator pages: the index of every administration page, users with roles and scopes, libraries (with their delivery addresses), fund
 types, and the institution's details printed on letters to vendors."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ def index():
 
 def _role_form() -> RoleForm:
     form = RoleForm(prefix="r")
-    form.library.choices = [("", "Institution (all libraries)")] + [
+    form.library.choices = [("", _("Institution (all libraries)"))] + [
         (str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(select(Library).order_by(Library.code))]
     return form
 
@@ -59,7 +60,7 @@ def edit_user(user_id=None):
         with saving(form) as saved:
             if user is None:
                 if not form.password.data:
-                    raise DomainError("Give the new user a password.", "password")
+                    raise DomainError(_("Give the new user a password."), "password")
                 user = auth.create_user(current_user, form.username.data, form.password.data,
                                         full_name=form.full_name.data or "", email=form.email.data or "")
             else:
@@ -69,7 +70,7 @@ def edit_user(user_id=None):
                 if bool(form.active.data) != user.active:
                     auth.set_active(current_user, user, bool(form.active.data))
         if saved:
-            flash(f"User {user.username} saved.", "ok")
+            flash(_("User %(username)s saved.", username=user.username), "ok")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if request.method == "POST" else 200
     return render("admin/user_form.html", status=status, form=form, user=user, role_form=_role_form())
@@ -105,7 +106,7 @@ def libraries():
         with saving(form) as saved:
             library = create_library(current_user, form.code.data, form.name.data)
         if saved:
-            flash(f"Library {library.code} added.", "ok")
+            flash(_("Library %(code)s added.", code=library.code), "ok")
             return redirect(url_for("admin.libraries"))
     return _libraries_page(form, status=422 if form.errors or form.form_errors else 200)
 
@@ -127,7 +128,7 @@ def library_address(library_id):
         with saving(form) as saved:
             set_library_address(current_user, library, form.address.data)
         if saved:
-            flash(f"Delivery address of {library.code} saved.", "ok")
+            flash(_("Delivery address of %(code)s saved.", code=library.code), "ok")
             return redirect(url_for("admin.libraries"))
     return _libraries_page(LibraryForm(formdata=None), 422, {library.id: form})
 
@@ -147,7 +148,7 @@ def institution():
             set_times(current_user, inst, {name: getattr(form, name).data or "" for name in TIME_LABELS
                                                     if name in request.form})
         if saved:
-            flash("Institution details saved.", "ok")
+            flash(_("Institution details saved."), "ok")
             return redirect(url_for("admin.institution"))
     return render("admin/institution.html", status=422 if request.method == "POST" else 200, form=form,
                   institution=inst)
@@ -161,6 +162,6 @@ def fund_types():
         with saving(form) as saved:
             fund_type = funds.create_fund_type(current_user, form.code.data, form.name.data)
         if saved:
-            flash(f"Fund type {fund_type.code} added.", "ok")
+            flash(_("Fund type %(code)s added.", code=fund_type.code), "ok")
             return redirect(url_for("admin.fund_types"))
     return render("admin/fund_types.html", status=422 if form.errors else 200, form=form, types=funds.fund_types())

@@ -8,14 +8,26 @@ from flask import Blueprint, render_template
 from markupsafe import Markup, escape
 
 from ..auth.permissions import roles_required
+from ..text import T
 from .base import READ
 from .openapi import build_document
 
 bp = Blueprint("api_page", __name__)
 METHODS = ("get", "post", "put", "patch", "delete")
-# Section titles a plain capital would spoil (the rest: "fiscal-periods" -> "Fiscal periods").
-GROUP_TITLES = {"erp": "ERP", "edi": "EDI", "po-lines": "PO lines", "bib-records": "Bibliographic records",
-                "openapi.json": "This document", "me": "Your settings"}
+# Section titles, translated when shown (a group not listed: "fiscal-periods" -> "Fiscal periods").
+GROUP_TITLES = {
+    "erp": T("ERP"), "edi": T("EDI"), "po-lines": T("PO lines"), "bib-records": T("Bibliographic records"),
+    "openapi.json": T("This document"), "me": T("Your settings"), "exports": T("Exports"),
+    "fiscal-periods": T("Fiscal periods"), "ledgers": T("Ledgers"), "funds": T("Funds"), "holdings": T("Holdings"),
+    "items": T("Items"), "settings": T("Settings"), "invoices": T("Invoices"), "users": T("Users"),
+    "libraries": T("Libraries"), "institution": T("Institution"), "fund-types": T("Fund types"),
+    "reports": T("Reports"), "rollovers": T("Rollovers"), "rollover-runs": T("Rollover runs"),
+    "vendors": T("Vendors"), "currency-rates": T("Currency rates"), "claims": T("Claims"),
+    "purchase-orders": T("Purchase orders"), "vendor-messages": T("Vendor messages"),
+    "communication-messages": T("Communication messages"), "work-orders": T("Work orders"),
+    "outgoing": T("Outgoing"), "letters": T("Letters"), "notifications": T("Notifications"),
+    "invoicing": T("Invoicing"), "invoice-files": T("Invoice files"), "invoice-lines": T("Invoice lines"),
+}
 
 
 def group_title(group: str) -> str:
@@ -48,8 +60,8 @@ def _body_kind(op: dict) -> str:
     """What the request sends: "JSON body", "file" (a multipart upload) or "" (nothing)."""
     content = op.get("requestBody", {}).get("content", {})
     if "multipart/form-data" in content:
-        return "file"
-    return "JSON body" if content else ""
+        return T("file")
+    return T("JSON body") if content else ""
 
 
 @bp.get("/api")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import declared_attr
 
 from ..clock import utcnow
 from ..extensions import db
+from ..text import T
 
 
 class Role(str, Enum):
@@ -23,13 +24,23 @@ class Role(str, Enum):
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "General system administrator",
-    Role.FUND_MANAGER: "Fund manager",
-    Role.PURCHASING_OPERATOR: "Purchasing operator",
-    Role.INVOICE_OPERATOR: "Invoice operator",
-    Role.INVOICE_OPERATOR_EXTENDED: "Invoice operator extended",
-    Role.INVOICE_MANAGER: "Invoice manager",
-    Role.VIEWER: "Viewer",
+    Role.ADMIN: T("General system administrator"),
+    Role.FUND_MANAGER: T("Fund manager"),
+    Role.PURCHASING_OPERATOR: T("Purchasing operator"),
+    Role.INVOICE_OPERATOR: T("Invoice operator"),
+    Role.INVOICE_OPERATOR_EXTENDED: T("Invoice operator extended"),
+    Role.INVOICE_MANAGER: T("Invoice manager"),
+    Role.VIEWER: T("Viewer"),
+}
+# The same, inside a sentence ("Only a fund manager … may …").
+ROLE_NAMES = {
+    Role.ADMIN: T("general system administrator"),
+    Role.FUND_MANAGER: T("fund manager"),
+    Role.PURCHASING_OPERATOR: T("purchasing operator"),
+    Role.INVOICE_OPERATOR: T("invoice operator"),
+    Role.INVOICE_OPERATOR_EXTENDED: T("invoice operator extended"),
+    Role.INVOICE_MANAGER: T("invoice manager"),
+    Role.VIEWER: T("viewer"),
 }
 
 
@@ -92,7 +103,7 @@ class RoleAssignment(db.Model):
 
     @property
     def scope_label(self) -> str:
-        return str(self.library) if self.library else "Institution"
+        return str(self.library) if self.library else T("Institution")
 
 
 class LoginSession(db.Model):

@@ -20,7 +20,8 @@ from flask import abort, current_app
 from flask_login import current_user
 
 from ..errors import Forbidden
-from .models import Role
+from ..text import T, Text
+from .models import ROLE_NAMES, Role
 
 ALL_ROLES = frozenset(Role)
 MONEY_MANAGERS = frozenset({Role.ADMIN, Role.FUND_MANAGER})
@@ -92,12 +93,35 @@ def require_institution_role(actor, roles, what: str | None = None) -> None:
     """Refuse (:class:`Forbidden`, a 403 with the reason) unless ``actor`` may change institution-wide
     data with ``roles``; ``what`` completes "… may <what>"."""
     if not can_change_institution_data(actor, roles):
-        names = sorted(Role(r).label.lower() for r in roles)
-        who = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        who = _either(sorted((ROLE_NAMES[Role(r)] for r in roles), key=str.lower))
         if what:
-            raise Forbidden(f"Only a {who} for the whole institution may {what}: every library shares it.")
-        raise Forbidden(f"Only a {who} for the whole institution may do this: it changes what every library "
-                        "shares.")
+            raise Forbidden(T("Only a %(roles)s for the whole institution may %(action)s: every library shares it.",
+                              roles=who, action=_ACTIONS.get(str.__str__(what), what)))
+        raise Forbidden(T("Only a %(roles)s for the whole institution may do this: it changes what every library "
+                          "shares.", roles=who))
+
+
+# What require_institution_role's callers say a person may do (``what``), each translatable; a
+# caller may also pass a Text of its own.
+_ACTIONS = {text.english: text for text in (
+    T("add exchange rates"), T("add fund types"), T("change a library's delivery address"),
+    T("change fiscal periods"), T("change the institution's details"),
+    T("choose who is told when a profile's jobs end"), T("close fiscal periods"), T("create fiscal periods"),
+    T("reopen fiscal periods"), T("roll over fiscal periods"), T("set when the daily jobs run"),
+    T("undo rollovers"), T("use the ERP integration"))}
+
+
+def _either(names: list) -> Text:
+    """"a, b or c" of role names (Texts), translated when shown."""
+    if len(names) == 1:
+        return names[0]
+    return T("%(some)s or %(last)s", some=_listed(names[:-1]), last=names[-1])
+
+
+def _listed(names: list) -> Text:
+    if len(names) == 1:
+        return names[0]
+    return T("%(some)s, %(next)s", some=_listed(names[:-1]), next=names[-1])
 
 
 def library_scope(user, roles=ALL_ROLES) -> set[int] | None:

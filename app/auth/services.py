@@ -16,6 +16,7 @@ from ..clock import utcnow
 from ..database import is_postgres, writing_again
 from ..errors import Duplicate, InvalidInput, NotFound
 from ..extensions import db
+from ..text import T, Tn
 from ..org.models import Library
 from .models import LoginFailure, LoginSession, Role, RoleAssignment, User
 
@@ -40,18 +41,19 @@ _hasher = _Hasher()
 def check_password_policy(password: str) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise InvalidInput(f"The password must have at least {minimum} characters.", "password")
+        raise InvalidInput(Tn("The password must have at least %(num)d character.",
+                              "The password must have at least %(num)d characters.", minimum), "password")
     if len(password) > 256:
-        raise InvalidInput("The password must have at most 256 characters.", "password")
+        raise InvalidInput(T("The password must have at most 256 characters."), "password")
 
 
 def create_user(actor: User | None, username: str, password: str, *, full_name: str = "", email: str = "",
                 roles: list[tuple[Role, Library | None]] = ()) -> User:
     username = (username or "").strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise InvalidInput("A user name is 1–64 characters without spaces.", "username")
+        raise InvalidInput(T("A user name is 1–64 characters without spaces."), "username")
     if db.session.scalar(db.select(User).filter_by(username=username)):
-        raise Duplicate(f"A user named {username} already exists.", "username")
+        raise Duplicate(T("A user named %(username)s already exists.", username=username), "username")
     check_password_policy(password)
     user = User(username=username, full_name=full_name, email=email, password_hash=_hasher.hash(password))
     db.session.add(user)
@@ -63,9 +65,10 @@ def create_user(actor: User | None, username: str, password: str, *, full_name: 
 
 def set_details(actor: User | None, user: User, full_name: str, email: str) -> None:
     """A user's full name and e-mail address (each at most 200 characters)."""
-    for field, value in (("full_name", full_name), ("email", email)):
+    for field, value, message in (("full_name", full_name, T("The full name is at most 200 characters.")),
+                                  ("email", email, T("The email is at most 200 characters."))):
         if len(value or "") > 200:
-            raise InvalidInput(f"The {field.replace('_', ' ')} is at most 200 characters.", field)
+            raise InvalidInput(message, field)
     user.full_name, user.email = full_name or "", email or ""
 
 
@@ -79,7 +82,8 @@ def add_role(actor: User | None, user: User, role: Role, library: Library | None
     role = Role(role)
     for a in user.assignments:
         if a.role == role.value and a.library_id == (library.id if library else None):
-            raise Duplicate(f"{user.username} already has {role.label} for {a.scope_label}.", "role")
+            raise Duplicate(T("%(username)s already has %(role)s for %(scope)s.", username=user.username, role=role.label,
+                              scope=a.scope_label), "role")
     assignment = RoleAssignment(role=role.value, library=library)
     user.assignments.append(assignment)
     user.session_epoch += 1
@@ -94,12 +98,12 @@ def remove_role(actor: User | None, user: User, assignment_id: int) -> None:
             user.session_epoch += 1
             db.session.flush()
             return
-    raise NotFound("No such role assignment.")
+    raise NotFound(T("No such role assignment."))
 
 
 def set_active(actor: User | None, user: User, active: bool) -> None:
     if actor is not None and actor.id == user.id and not active:
-        raise InvalidInput("You cannot deactivate your own account.")
+        raise InvalidInput(T("You cannot deactivate your own account."))
     user.active = active
     user.session_epoch += 1
 
@@ -133,9 +137,8 @@ def _refusal(times: list[datetime], limit: int, now: datetime) -> int | None:
 _LOGIN_LOCK_SPACE = 0x4C4F47  # PostgreSQL advisory locks (space, key) taken per login address
 
 
-def _minutes(seconds: int) -> str:
-    n = max(1, math.ceil(seconds / 60))
-    return "1 minute" if n == 1 else f"{n} minutes"
+def _minutes(seconds: int) -> int:
+    return max(1, math.ceil(seconds / 60))
 
 
 def authenticate(username: str, password: str, remote_addr: str) -> User | None:
@@ -166,12 +169,16 @@ def authenticate(username: str, password: str, remote_addr: str) -> User | None:
     wait = _refusal(pair, cfg["LOGIN_MAX_FAILURES"], now)
     if wait:
         db.session.rollback()
-        raise LoginThrottled("Too many failed attempts for this user name from your address. "
-                             f"Try again in {_minutes(wait)}.", wait)
+        raise LoginThrottled(str(Tn("Too many failed attempts for this user name from your address. "
+                                "Try again in %(num)d minute.",
+                                "Too many failed attempts for this user name from your address. "
+                                "Try again in %(num)d minutes.", _minutes(wait))), wait)
     wait = _refusal(from_address, cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"], now)
     if wait:
         db.session.rollback()
-        raise LoginThrottled(f"Too many failed logins from your address. Try again in {_minutes(wait)}.", wait)
+        raise LoginThrottled(str(Tn("Too many failed logins from your address. Try again in %(num)d minute.",
+                                    "Too many failed logins from your address. Try again in %(num)d minutes.",
+                                    _minutes(wait))), wait)
     for_account = db.session.scalar(db.select(db.func.count()).select_from(LoginFailure)
                                     .where(LoginFailure.at >= since, LoginFailure.username == username))
     user = db.session.scalar(db.select(User).filter_by(username=username))
@@ -288,7 +295,7 @@ def load_session_user(user_id: str) -> User | None:
 
 def _session_ended() -> None:
     session.clear()
-    flash("Your session has ended. Please log in again.")
+    flash(str(T("Your session has ended. Please log in again.")))
     return None
 
 

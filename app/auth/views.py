@@ -1,6 +1,7 @@
 """Log in and out."""
 
 from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..htmx import local_path, render
@@ -32,7 +33,7 @@ def login():
             start_session(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        form.form_errors.append("Unknown user name or wrong password.")
+        form.form_errors.append(_("Unknown user name or wrong password."))
         return render("auth/login.html", form=form, status=401)
     return render("auth/login.html", form=form, status=400 if request.method == "POST" else 200)
 
@@ -42,7 +43,7 @@ def login():
 def logout():
     end_session()
     db.session.commit()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 

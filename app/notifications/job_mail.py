@@ -19,6 +19,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..ids import parse_id
 from ..integrations.models import IntegrationProfile, JobEvent, JobRun
+from ..text import T, Text
 from .models import NOTIFY_WHEN, Notification
 from .services import notify
 
@@ -30,33 +31,57 @@ def failed(run: JobRun) -> bool:
 
 
 def outcome(run: JobRun) -> str:
+    """How the run ended: ``interrupted``, ``failed``, ``exceptions`` (completed with exceptions) or
+    ``completed``."""
     if run.interrupted:
-        return "was interrupted"
+        return "interrupted"
     if run.status == "failed":
         return "failed"
     if run.records_failed:
-        return "completed with exceptions"
+        return "exceptions"
     return "completed"
+
+
+def _title(run: JobRun) -> Text:
+    args = dict(id=run.id, profile=run.profile_code, job=run.job_label)
+    return {"interrupted": T("ERP run #%(id)s of %(profile)s was interrupted: %(job)s", **args),
+            "failed": T("ERP run #%(id)s of %(profile)s failed: %(job)s", **args),
+            "exceptions": T("ERP run #%(id)s of %(profile)s completed with exceptions: %(job)s", **args),
+            "completed": T("ERP run #%(id)s of %(profile)s completed: %(job)s", **args)}[outcome(run)]
+
+
+def _ended(run: JobRun) -> Text:
+    args = dict(job=run.job_label, profile=run.profile_code, trigger=run.trigger_label,
+                started=f"{run.started_at:%Y-%m-%d %H:%M}")
+    return {"interrupted": T("%(job)s of profile %(profile)s was interrupted (%(trigger)s, started %(started)s UTC).",
+                             **args),
+            "failed": T("%(job)s of profile %(profile)s failed (%(trigger)s, started %(started)s UTC).", **args),
+            "exceptions": T("%(job)s of profile %(profile)s completed with exceptions (%(trigger)s, started "
+                            "%(started)s UTC).", **args),
+            "completed": T("%(job)s of profile %(profile)s completed (%(trigger)s, started %(started)s UTC).",
+                           **args)}[outcome(run)]
 
 
 def run_url(run: JobRun) -> str:
     return current_app.url_map.bind("localhost").build("integrations.show_run", {"run_id": run.id})
 
 
-def summary(run: JobRun) -> str:
-    """The run's summary: what ended how, its counts, its message and its first errors."""
-    lines = [f"{run.job_label} of profile {run.profile_code} {outcome(run)} "
-             f"({run.trigger_label.lower()}, started {run.started_at:%Y-%m-%d %H:%M} UTC).",
-             f"{run.files} file(s), {run.records} record(s), {run.records_failed} with exceptions."]
+def summary(run: JobRun) -> list:
+    """The run's summary, as the paragraphs of a notification's body (app.notifications.services.notify):
+    what ended how, its counts, its message and its first errors (a paragraph of lines)."""
+    lines = [_ended(run),
+             T("%(files)s file(s), %(records)s record(s), %(failed)s with exceptions.", files=run.files,
+               records=run.records, failed=run.records_failed)]
     if run.message:
-        lines.append(run.message)
+        lines.append(run.shown_message)
     errors = list(db.session.scalars(select(JobEvent).where(JobEvent.run_id == run.id, JobEvent.level == "error")
                                      .order_by(JobEvent.id).limit(FIRST_ERRORS + 1)))
     if errors:
-        shown = "\n".join(f"- {(e.record + ': ') if e.record else ''}{e.message}" for e in errors[:FIRST_ERRORS])
-        more = "\n- … more in the run's events" if len(errors) > FIRST_ERRORS else ""
-        lines.append("First errors:\n" + shown + more)
-    return "\n\n".join(lines)
+        first = [T("- %(record)s: %(message)s", record=e.record, message=e.shown) if e.record
+                 else T("- %(message)s", message=e.shown) for e in errors[:FIRST_ERRORS]]
+        more = [T("- … more in the run's events")] if len(errors) > FIRST_ERRORS else []
+        lines.append([T("First errors:"), *first, *more])
+    return lines
 
 
 def run_ended(run: JobRun) -> list[Notification]:
@@ -75,8 +100,7 @@ def run_ended(run: JobRun) -> list[Notification]:
         Notification.object_id == run.id).limit(1))
     if told is not None:
         return []
-    title = f"ERP run #{run.id} of {run.profile_code} {outcome(run)}: {run.job_label}"
-    return notify("job_ended", profile.recipients, title, body=summary(run), url=run_url(run), obj=run)
+    return notify("job_ended", profile.recipients, _title(run), body=summary(run), url=run_url(run), obj=run)
 
 
 def set_recipients(actor, profile: IntegrationProfile, notify_when: str, user_ids: list) -> IntegrationProfile:
@@ -84,16 +108,16 @@ def set_recipients(actor, profile: IntegrationProfile, notify_when: str, user_id
     the whole institution only; recipients are active users."""
     require_institution_role(actor, {Role.ADMIN}, "choose who is told when a profile's jobs end")
     if notify_when not in NOTIFY_WHEN:
-        raise InvalidInput("Choose " + ", ".join(v.lower() for v in NOTIFY_WHEN.values()) + ".", "notify_when")
+        raise InvalidInput(T("Choose never, after every run, only when a run failed."), "notify_when")
     users = []
     for ref in user_ids:
         user = db.session.get(User, parse_id(ref)) if parse_id(ref) else None
         if user is None or not user.active:
-            raise InvalidInput("Recipients are active users; one of those chosen is not (any more).", "recipients")
+            raise InvalidInput(T("Recipients are active users; one of those chosen is not (any more)."), "recipients")
         if user not in users:
             users.append(user)
     if notify_when != "off" and not users:
-        raise InvalidInput("Choose at least one recipient, or set it to never.", "recipients")
+        raise InvalidInput(T("Choose at least one recipient, or set it to never."), "recipients")
     profile.notify_when = notify_when
     profile.recipients = users
     db.session.flush()

@@ -9,20 +9,49 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
+from ..text import T, Text
 
 KINDS = {
-    "approval_waiting": "An invoice waits for my approval",
-    "invoice_returned": "My invoice was rejected or sent back",
-    "erp_rejected": "The ERP rejected an invoice",
-    "job_ended": "A finance job ended",
-    "claim_due": "A claim is due",
-    "renewal_due": "A renewal is due",
-    "edi_unmatched": "An EDI message could not be matched",
+    "approval_waiting": T("An invoice waits for my approval"),
+    "invoice_returned": T("My invoice was rejected or sent back"),
+    "erp_rejected": T("The ERP rejected an invoice"),
+    "job_ended": T("A finance job ended"),
+    "claim_due": T("A claim is due"),
+    "renewal_due": T("A renewal is due"),
+    "edi_unmatched": T("An EDI message could not be matched"),
 }
-MODES = {"now": "E-mail at once", "digest": "Daily digest", "off": "Only in the app"}
+MODES = {"now": T("E-mail at once"), "digest": T("Daily digest"), "off": T("Only in the app")}
 DEFAULT_MODE = "now"
 # A profile's run-end e-mail: to its recipients after every run, or only when a run failed.
-NOTIFY_WHEN = {"off": "Never", "always": "After every run", "failure": "Only when a run failed"}
+NOTIFY_WHEN = {"off": T("Never"), "always": T("After every run"), "failure": T("Only when a run failed")}
+
+
+def stored_parts(value) -> "dict | list | None":
+    """What to keep beside a notification's title or body so it can be shown in its reader's language:
+    a Text's JSON, or for a body given as parts (paragraphs; a list inside is lines) a list of them
+    (each a Text's JSON, a plain string, or such a list). None for plain text."""
+    if isinstance(value, Text):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [stored_parts(part) if isinstance(part, (Text, list, tuple)) else str(part) for part in value]
+    return None
+
+
+def english(value, separator: str = "\n\n") -> str:
+    """The English of a title or body (a Text's own value; parts joined as :func:`shown` joins them)."""
+    if isinstance(value, (list, tuple)):
+        return separator.join(english(part, "\n") for part in value)
+    return str.__str__(value) if isinstance(value, str) else str(value)
+
+
+def shown(kept, fallback: str, separator: str = "\n\n") -> str:
+    """The title or body kept by :func:`stored_parts` in the reader's language (``fallback``: the stored
+    English, when nothing was kept or it no longer reads)."""
+    if isinstance(kept, dict):
+        return str(Text.from_json(kept, fallback))
+    if isinstance(kept, list):
+        return separator.join(shown(part, part if isinstance(part, str) else "", "\n") for part in kept)
+    return fallback
 
 
 class Notification(db.Model):
@@ -41,6 +70,10 @@ class Notification(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     read_at = db.Column(db.DateTime)
     mailed_at = db.Column(db.DateTime)
+    # The title and body to show in the reader's language (:func:`stored_parts`); title and body keep
+    # the English (the API, the reminders' "told already" check).
+    title_text = db.Column(db.JSON)
+    body_text = db.Column(db.JSON)
 
     user = db.relationship("User")
 
@@ -54,6 +87,14 @@ class Notification(db.Model):
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind]
+
+    @property
+    def shown_title(self) -> str:
+        return shown(self.title_text, self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return shown(self.body_text, self.body)
 
 
 class NotificationPreference(db.Model):

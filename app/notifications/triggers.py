@@ -19,8 +19,9 @@ from ..auth.models import Role, RoleAssignment, User
 from ..extensions import db
 from ..orders import services as orders
 from ..orders.models import RENEWAL, POLine
+from ..text import T
 from ..vendors.models import Vendor
-from .models import Notification
+from .models import Notification, english
 from .services import notify
 
 
@@ -48,19 +49,29 @@ def _invoice_text(invoice) -> str:
 
 def approval_waiting(actor, invoice, approvers, why: str = "") -> list[Notification]:
     """``invoice`` went In Approval: ``approvers`` (those who may approve it) are told."""
-    body = _invoice_text(invoice) + "." + (f"\n\n{why}" if why else "")
+    body = [_invoice_text(invoice) + ".", why] if why else _invoice_text(invoice) + "."
     return notify("approval_waiting", _others(approvers, actor),
-                  f"Invoice {invoice.number} of {invoice.vendor.code} waits for your approval", body=body,
+                  T("Invoice %(number)s of %(vendor)s waits for your approval", number=invoice.number,
+                    vendor=invoice.vendor.code), body=body,
                   url=f"/invoices/{invoice.id}", obj=invoice, library_id=invoice.owner_library_id)
 
 
 def invoice_returned(actor, invoice, sent_by, verb: str, reason: str) -> list[Notification]:
     """``invoice`` was rejected or sent back to review (``verb``): its creator and ``sent_by`` (who
     sent it for approval) are told."""
-    who = f" by {actor}" if actor is not None else ""
-    return notify("invoice_returned", _others([invoice.created_by, sent_by], actor),
-                  f"Invoice {invoice.number} of {invoice.vendor.code} was {verb}{who}",
-                  body=f"{_invoice_text(invoice)}.\n\nReason: {reason}", url=f"/invoices/{invoice.id}",
+    args = dict(number=invoice.number, vendor=invoice.vendor.code)
+    if actor is not None:
+        title = {"rejected": T("Invoice %(number)s of %(vendor)s was rejected by %(actor)s", actor=str(actor), **args),
+                 "sent back to review": T("Invoice %(number)s of %(vendor)s was sent back to review by %(actor)s",
+                                          actor=str(actor), **args)}.get(str.__str__(verb)) \
+            or T("Invoice %(number)s of %(vendor)s was %(verb)s by %(actor)s", verb=verb, actor=str(actor), **args)
+    else:
+        title = {"rejected": T("Invoice %(number)s of %(vendor)s was rejected", **args),
+                 "sent back to review": T("Invoice %(number)s of %(vendor)s was sent back to review", **args)
+                 }.get(str.__str__(verb)) or T("Invoice %(number)s of %(vendor)s was %(verb)s", verb=verb, **args)
+    return notify("invoice_returned", _others([invoice.created_by, sent_by], actor), title,
+                  body=[_invoice_text(invoice) + ".", T("Reason: %(reason)s", reason=reason)],
+                  url=f"/invoices/{invoice.id}",
                   obj=invoice, library_id=invoice.owner_library_id)
 
 
@@ -68,8 +79,10 @@ def erp_rejected(actor, invoice, reason: str, managers_roles) -> list[Notificati
     """The ERP rejected ``invoice`` (back In Review): its creator and the invoice managers in scope."""
     users = [invoice.created_by, *holders(managers_roles, invoice.owner_library_id)]
     return notify("erp_rejected", _others(users, actor),
-                  f"The ERP rejected invoice {invoice.number} of {invoice.vendor.code}",
-                  body=f"{_invoice_text(invoice)}. It is back In Review.\n\nThe ERP's reason: {reason}",
+                  T("The ERP rejected invoice %(number)s of %(vendor)s", number=invoice.number,
+                    vendor=invoice.vendor.code),
+                  body=[T("%(invoice)s. It is back In Review.", invoice=_invoice_text(invoice)),
+                        T("The ERP's reason: %(reason)s", reason=reason)],
                   url=f"/invoices/{invoice.id}", obj=invoice, library_id=invoice.owner_library_id)
 
 
@@ -83,11 +96,18 @@ def edi_unmatched(actor, message) -> list[Notification]:
     managers who may work the EDI inbox are told. The inbox is the institution's (a message
     belongs to no library before it is matched), so these are the institution-wide ones."""
     vendor = db.session.get(Vendor, message.vendor_id) if message.vendor_id else None
-    vendor = f" of {vendor.code}" if vendor is not None else ""
-    number = f" (invoice {message.invoice_number})" if message.invoice_number else ""
-    return notify("edi_unmatched", _others(holders(EDI_ROLES, None), actor),
-                  f"EDI message{vendor}{number} could not be matched",
-                  body=f"{message.file_name}, message {message.message_index or 'file'}.\n\n{message.reason}",
+    number = message.invoice_number
+    if vendor is not None:
+        title = T("EDI message of %(vendor)s (invoice %(number)s) could not be matched", vendor=vendor.code,
+                  number=number) if number else \
+            T("EDI message of %(vendor)s could not be matched", vendor=vendor.code)
+    else:
+        title = T("EDI message (invoice %(number)s) could not be matched", number=number) if number else \
+            T("EDI message could not be matched")
+    where = T("%(file)s, message %(index)s.", file=message.file_name, index=message.message_index) \
+        if message.message_index else T("%(file)s, message file.", file=message.file_name)
+    return notify("edi_unmatched", _others(holders(EDI_ROLES, None), actor), title,
+                  body=[where, message.reason],
                   url=f"/invoices/edi/{message.id}", obj=message, library_id=None)
 
 
@@ -103,17 +123,20 @@ def _reminded(kind: str) -> set[tuple[int, str]]:
     return {(pol_id, title) for pol_id, title in rows}
 
 
-def _claim(pol) -> tuple[str, str]:
+def _claim(pol) -> tuple:
     due = pol.expected_receipt_date.isoformat()
-    return (f"Claim due: {pol.number} of {pol.vendor.code}, expected {due}",
-            f"{pol.title}\n\nExpected by {due} and not yet received: claim it from the vendor.")
+    return (T("Claim due: %(number)s of %(vendor)s, expected %(date)s", number=pol.number, vendor=pol.vendor.code,
+              date=due),
+            [pol.title, T("Expected by %(date)s and not yet received: claim it from the vendor.", date=due)])
 
 
-def _renewal(pol) -> tuple[str, str]:
+def _renewal(pol) -> tuple:
     on = pol.renewal_date.isoformat()
-    what = "It waits for you to renew it." if pol.status == "waiting_for_manual_renewal" else \
-        "It renews automatically then, unless it is cancelled or closed first."
-    return f"Renewal due: {pol.number} of {pol.vendor.code} on {on}", f"{pol.title}\n\nRenews on {on}. {what}"
+    what = T("Renews on %(date)s. It waits for you to renew it.", date=on) \
+        if pol.status == "waiting_for_manual_renewal" else \
+        T("Renews on %(date)s. It renews automatically then, unless it is cancelled or closed first.", date=on)
+    return (T("Renewal due: %(number)s of %(vendor)s on %(date)s", number=pol.number, vendor=pol.vendor.code, date=on),
+            [pol.title, what])
 
 
 def reminders(today: date | None = None) -> dict[str, int]:
@@ -134,8 +157,7 @@ def reminders(today: date | None = None) -> dict[str, int]:
         done = _reminded(kind)
         for pol in lines:
             title, body = words(pol)
-            title = " ".join(title.split())[:300]   # as notify() keeps it
-            if (pol.id, title) in done:
+            if (pol.id, " ".join(english(title).split())[:300]) in done:   # the English, as notify() keeps it
                 continue
             if pol.owner_library_id not in told:
                 told[pol.owner_library_id] = holders(REMINDED, pol.owner_library_id)

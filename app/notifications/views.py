@@ -10,6 +10,7 @@ changed row or list with the bell swapped out of band, a plain form a redirect.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from ..auth.permissions import ALL_ROLES, roles_required
@@ -75,7 +76,8 @@ def mark_all():
     db.session.commit()
     if htmx:
         return render(LIST, LIST, oob_bell=True, **_list_context(_show()))
-    flash(f"{count} notification(s) marked read." if count else "Nothing was unread.", "ok")
+    flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count)
+          if count else _("Nothing was unread."), "ok")
     return redirect(url_for("notifications.index", show=_show()))
 
 
@@ -105,7 +107,7 @@ def preferences():
         else:
             db.session.commit()
             if not htmx:
-                flash("Your notification preferences are saved.", "ok")
+                flash(_("Your notification preferences are saved."), "ok")
                 return redirect(url_for("work.me"))
             modes = services.preferences(current_user)
     return render("notifications/preferences.html", "notifications/_preferences.html",

@@ -3,20 +3,21 @@ from sqlalchemy import select
 
 from ..auth.models import Role
 from ..auth.permissions import require_institution_role
-from ..errors import Duplicate, InvalidInput, NotFound
+from ..errors import Duplicate, InvalidInput, NotFound, no_such
 from ..extensions import db
 from ..ids import parse_id
+from ..text import T, Text
 from .models import Library
 
 
 def create_library(actor, code: str, name: str) -> Library:
     code, name = (code or "").strip().upper(), (name or "").strip()
     if not code or len(code) > 20 or any(c.isspace() for c in code):
-        raise InvalidInput("A library code is 1–20 characters without spaces.", "code")
+        raise InvalidInput(T("A library code is 1–20 characters without spaces."), "code")
     if not name:
-        raise InvalidInput("A name is required.", "name")
+        raise InvalidInput(T("A name is required."), "name")
     if db.session.scalar(select(Library).filter_by(code=code)):
-        raise Duplicate(f"Library {code} already exists.", "code")
+        raise Duplicate(T("Library %(code)s already exists.", code=code), "code")
     library = Library(code=code, name=name[:200])
     db.session.add(library)
     db.session.flush()
@@ -29,7 +30,7 @@ def get_one(ref, query, what: str):
     object_id = parse_id(ref)
     found = db.session.scalar(query(object_id)) if object_id else None
     if found is None:
-        raise NotFound(f"No such {what}.")
+        raise NotFound(no_such(what))
     return found
 
 
@@ -42,14 +43,15 @@ def get_library(ref, field: str = "library") -> Library | None:
     if lib is None and parse_id(ref):
         lib = db.session.get(Library, parse_id(ref))
     if lib is None:
-        raise InvalidInput(f"No library {ref}.", field)
+        raise InvalidInput(T("No library %(ref)s.", ref=ref), field)
     return lib
 
 
-def _text(value, limit: int, field: str, label: str) -> str:
+def _text(value, limit: int, field: str, too_long: Text) -> str:
+    """``value`` trimmed; InvalidInput(``too_long``) on ``field`` when longer than ``limit``."""
     text = (value or "").replace("\r\n", "\n").strip()
     if len(text) > limit:
-        raise InvalidInput(f"{label} is at most {limit} characters.", field)
+        raise InvalidInput(too_long, field)
     return text
 
 
@@ -58,15 +60,17 @@ def update_institution(actor, institution, *, address: str, billing_address: str
     """The institution's details printed on letters to vendors and sent in EDI orders (its name and
     currency are set when it is created and are not changed here)."""
     require_institution_role(actor, {Role.ADMIN}, "change the institution's details")
-    email = _text(email, 200, "email", "The e-mail address")
+    email = _text(email, 200, "email", T("The e-mail address is at most 200 characters."))
     if email and ("@" not in email or any(c.isspace() for c in email)):
-        raise InvalidInput("Give one e-mail address, like acquisitions@library.example.", "email")
-    edi_id = _text(edi_id, 35, "edi_id", "The EDI id")
-    qualifier = _text(edi_id_qualifier, 4, "edi_id_qualifier", "The EDI id qualifier")
+        raise InvalidInput(T("Give one e-mail address, like acquisitions@library.example."), "email")
+    edi_id = _text(edi_id, 35, "edi_id", T("The EDI id is at most 35 characters."))
+    qualifier = _text(edi_id_qualifier, 4, "edi_id_qualifier", T("The EDI id qualifier is at most 4 characters."))
     if edi_id and not qualifier:
-        raise InvalidInput("Give the qualifier of the EDI id (e.g. 31B for a SAN, 14 for a GLN).", "edi_id_qualifier")
-    institution.address = _text(address, 1000, "address", "The address")
-    institution.billing_address = _text(billing_address, 1000, "billing_address", "The billing address")
+        raise InvalidInput(T("Give the qualifier of the EDI id (e.g. 31B for a SAN, 14 for a GLN)."),
+                           "edi_id_qualifier")
+    institution.address = _text(address, 1000, "address", T("The address is at most 1000 characters."))
+    institution.billing_address = _text(billing_address, 1000, "billing_address",
+                                        T("The billing address is at most 1000 characters."))
     institution.email, institution.edi_id, institution.edi_id_qualifier = email, edi_id, qualifier
     db.session.flush()
     return institution
@@ -75,6 +79,6 @@ def update_institution(actor, institution, *, address: str, billing_address: str
 def set_library_address(actor, library: Library, address: str) -> Library:
     """A library's delivery address (printed on its orders; empty: the institution's address)."""
     require_institution_role(actor, {Role.ADMIN}, "change a library's delivery address")
-    library.address = _text(address, 1000, "address", "The delivery address")
+    library.address = _text(address, 1000, "address", T("The delivery address is at most 1000 characters."))
     db.session.flush()
     return library

@@ -23,10 +23,11 @@ from ..integrations.models import IntegrationProfile, JobRun
 from ..invoices import services as invoices
 from ..invoices.models import Invoice
 from ..orders import services as orders
+from ..text import T, Tn
 
 SHOWN = 5              # rows shown per section
 RUN_DAYS = 7           # failed runs of the last so many days (a choice of Monitor Jobs' "Started" filter)
-HOMES = {"work": "My work", "funds": "Fund dashboard"}
+HOMES = {"work": T("My work"), "funds": T("Fund dashboard")}
 
 
 @dataclass
@@ -70,7 +71,7 @@ def home_endpoint(user) -> str:
 def set_home(actor, home: str) -> None:
     """``actor`` chooses their own home page (one of :data:`HOMES`)."""
     if home not in HOMES:
-        raise InvalidInput("Choose My work or the fund dashboard.", "home")
+        raise InvalidInput(T("Choose My work or the fund dashboard."), "home")
     actor.home = home
     db.session.flush()
 
@@ -80,7 +81,7 @@ def set_language(actor, language: str | None) -> None:
     then the browser's language is used, else the institution's."""
     from ..i18n import LANGUAGES
     if language is not None and language not in LANGUAGES:
-        raise InvalidInput("Choose one of the languages listed.", "language")
+        raise InvalidInput(T("Choose one of the languages listed."), "language")
     actor.language = language
     db.session.flush()
 
@@ -110,33 +111,35 @@ def sections(user, *, waiting_for_days: int = 30) -> list[Section]:
     """The sections of My work for ``user``, in workflow order."""
     out = []
     if _invoice_operator(user):
-        out.append(_invoices(user, "invoices_review", "Invoices In Review", Invoice.status == "in_review",
+        out.append(_invoices(user, "invoices_review", T("Invoices In Review"), Invoice.status == "in_review",
                              status="in_review"))
     if _approver(user):
-        out.append(_invoices(user, "invoices_approval", "Invoices for you to approve",
+        out.append(_invoices(user, "invoices_approval", T("Invoices for you to approve"),
                              invoices.approvable_clause(user), approvable=1))
     if _invoice_operator(user):
-        out.append(_invoices(user, "invoices_ready", "Invoices Ready to be Paid", Invoice.status == "ready_to_be_paid",
+        out.append(_invoices(user, "invoices_ready", T("Invoices Ready to be Paid"), Invoice.status == "ready_to_be_paid",
                              status="ready_to_be_paid"))
         out.append(_invoices(user, "invoices_waiting",
-                             f"Invoices Waiting for Payment for more than {waiting_for_days} days",
+                             Tn("Invoices Waiting for Payment for more than %(num)d day",
+                                "Invoices Waiting for Payment for more than %(num)d days", waiting_for_days),
                              invoices.waiting_longer_clause(waiting_for_days), waiting_days=waiting_for_days))
-        out.append(_invoices(user, "invoices_erp_rejected", "Invoices rejected by the ERP",
+        out.append(_invoices(user, "invoices_erp_rejected", T("Invoices rejected by the ERP"),
                              invoices.erp_rejected_clause(), erp_rejected=1))
     if _purchaser(user):
-        out.append(_po_lines(user, "lines_review", "PO lines In Review", "in_review"))
-        out.append(_po_lines(user, "lines_ready", "PO lines Ready", "ready"))
-        out.append(_section("claims", "Claims due", orders.claims_query(user), "communications.claims"))
-        out.append(_po_lines(user, "renewals", "Renewals due", "renewal"))
+        out.append(_po_lines(user, "lines_review", T("PO lines In Review"), "in_review"))
+        out.append(_po_lines(user, "lines_ready", T("PO lines Ready"), "ready"))
+        out.append(_section("claims", T("Claims due"), orders.claims_query(user), "communications.claims"))
+        out.append(_po_lines(user, "renewals", T("Renewals due"), "renewal"))
     if edi.may_receive(user):
         query = select(EdiMessage).where(EdiMessage.status == "failed").order_by(EdiMessage.id)
-        out.append(_section("edi_failed", "EDI messages not matched", query, "edi.inbox", status="failed"))
+        out.append(_section("edi_failed", T("EDI messages not matched"), query, "edi.inbox", status="failed"))
     if is_institution_admin(user):
         query = select(JobRun).where(JobRun.status == "failed", JobRun.started_at >= utcnow() - timedelta(days=RUN_DAYS)) \
             .order_by(JobRun.id)
-        out.append(_section("runs_failed", f"Failed or interrupted job runs (last {RUN_DAYS} days)", query,
+        out.append(_section("runs_failed", Tn("Failed or interrupted job runs (last %(num)d day)",
+                                               "Failed or interrupted job runs (last %(num)d days)", RUN_DAYS), query,
                             "integrations.monitor", status="failed", days=RUN_DAYS))
-        out.append(_section("profiles_failed", "Profiles whose last run failed", _failed_profiles(),
+        out.append(_section("profiles_failed", T("Profiles whose last run failed"), _failed_profiles(),
                             "integrations.index"))
     return out
 

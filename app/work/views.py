@@ -18,6 +18,7 @@ from ..auth.permissions import ALL_ROLES, roles_required
 from ..extensions import db
 from ..htmx import hx_redirect, is_htmx, local_path, render
 from ..saving import saving
+from ..text import T
 from ..notifications import services as notifications
 from ..notifications.models import KINDS, MODES
 from . import services as work
@@ -32,7 +33,7 @@ def has_work() -> bool:
 
 
 class HomeForm(FlaskForm):
-    home = RadioField("After logging in, show", choices=list(work.HOMES.items()))
+    home = RadioField(_l("After logging in, show"), choices=list(work.HOMES.items()))
 
 
 class LanguageForm(FlaskForm):
@@ -109,7 +110,7 @@ def set_home():
         work.set_home(current_user, form.home.data)
     if not saved:
         return _me("work/_home_setting.html", 422, home_form=form)
-    message = f"After logging in you will see {work.HOMES[current_user.home]}."
+    message = str(T("After logging in you will see %(page)s.", page=work.HOMES[current_user.home]))
     if is_htmx():
         return render("work/_home_setting.html", home_form=form, any_work=work.has_work(current_user), saved=message)
     flash(message, "ok")
@@ -131,7 +132,7 @@ def set_columns(list_name):
         keys = table.default_keys
     else:
         order = form.getlist("order")[:200]
-        key, _, step = (form.get("move") or "").partition(":")
+        key, _sep, step = (form.get("move") or "").partition(":")
         if key and step in ("-1", "1"):
             order = list_columns.moved(order, key, int(step))
         ticked = set(form.getlist("show")[:200])
@@ -139,7 +140,7 @@ def set_columns(list_name):
     list_columns.save(current_user, table, keys)
     db.session.commit()
     if not is_htmx():
-        flash(f"Columns of {table.title} saved.", "ok")
+        flash(_("Columns of %(list)s saved.", list=table.title), "ok")
         return redirect(local_path(form.get("next")) or url_for("main.index"))
     resp = render("_columns_menu.html", table=table, open=True, choices=list_columns.choices(current_user, table),
                   next=form.get("next") or "")

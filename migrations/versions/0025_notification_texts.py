@@ -1,0 +1,24 @@
+"""notification texts: a notification's title and body kept to be shown in its reader's language
+
+Revision ID: 0025_notification_texts
+Revises: 0024_languages
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0025_notification_texts"
+down_revision = "0024_languages"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_text', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('body_text', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_column('body_text')
+        batch_op.drop_column('title_text')
