@@ -82,8 +82,11 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict:
     """Fill the selects; returns what the line rows need (line types and fund choices)."""
-    form.vendor.choices, form.vendor_account.choices = vendor_select_choices(
+    vendor_choices, account_choices = vendor_select_choices(
         invoice.vendor if invoice is not None else None, invoice.vendor_account_id if invoice is not None else None)
+    # the empty choices in the reader's language (the others are codes and names)
+    form.vendor.choices = [("", _("Choose a vendor…"))] + [c for c in vendor_choices if c[0]]
+    form.vendor_account.choices = [("", _("None"))] + [c for c in account_choices if c[0]]
     form.owner_library.choices = _owner_choices()
     default = _("on") if settings.get("invoice_use_pro_rata") else _("off")
     form.pro_rata.choices = [("", _("Setting default (%(default)s)", default=default)), ("on", _("On")),
