@@ -134,7 +134,8 @@ _VALUES = {**{label.english: label for label in STATUSES.values()},
            "exported to the ERP": T("exported to the ERP"), "not exported to the ERP": T("not exported to the ERP"),
            "not exported; payment is not handled here": T("not exported; payment is not handled here"),
            "approved": T("approved"), "edited: reviewed again": T("edited: reviewed again"),
-           "no rule: manual approval": T("no rule: manual approval"), "deleted": T("deleted")}
+           "no rule: manual approval": T("no rule: manual approval"), "deleted": T("deleted"),
+           "VAT adjustment line": T("VAT adjustment line")}
 _PATTERNS = [(re.compile(pattern), msgid) for pattern, msgid in (
     (r"(?P<num>\d+) problem\(s\)", T("%(num)s problem(s)").msgid),
     (r"approved automatically by rule “(?P<rule>.*)”", T("approved automatically by rule “%(rule)s”").msgid),
@@ -142,10 +143,16 @@ _PATTERNS = [(re.compile(pattern), msgid) for pattern, msgid in (
     (r"it expends on closed fiscal period (?P<periods>.+): an administrator approves it with a reason",
      T("it expends on closed fiscal period %(periods)s: an administrator approves it with a reason").msgid),
     (r"paid: voucher (?P<voucher>.*) on (?P<date>\S+)", T("paid: voucher %(voucher)s on %(date)s").msgid),
-    (r"VAT of invoice (?P<number>.+)", T("VAT of invoice %(number)s").msgid),
     (r"raised to (?P<vendor>.+)", T("raised to %(vendor)s").msgid),
     (r"(?P<size>[\d,]+) bytes", T("%(size)s bytes").msgid),
     (r"note of (?P<date>\d{4}-\d{2}-\d{2})", T("note of %(date)s").msgid),
+    # what the workflow writes on the fund transactions and lines it makes (app.invoices.services)
+    (r"Invoice for (?P<po>[^ ]+)", T("Invoice for %(po)s").msgid),
+    (r"Invoice (?P<number>.+) back to review", T("Invoice %(number)s back to review").msgid),
+    (r"Invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("Invoice %(number)s of %(vendor)s").msgid),
+    (r"VAT (?P<percent>[\d.]+) % of (?P<number>.+)", T("VAT %(percent)s %% of %(number)s").msgid),
+    (r"VAT of invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("VAT of invoice %(number)s of %(vendor)s").msgid),
+    (r"VAT of invoice (?P<number>.+)", T("VAT of invoice %(number)s").msgid),
 )]
 
 

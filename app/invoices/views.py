@@ -86,6 +86,13 @@ def line_type_label(line_type: str):
 
 
 @bp.app_template_global()
+def invoice_text(value: str):
+    """A note the workflow wrote (in English) on a fund transaction, a line or a VAT invoice, in the
+    reader's language; what a person typed stays as it is."""
+    return history.shown_word(value)
+
+
+@bp.app_template_global()
 def history_shown(event) -> dict:
     """A history row's action, field, values and note as the history tab shows them: the words the
     workflow stored (in English) translated, what a person typed as it is."""
