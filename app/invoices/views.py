@@ -8,6 +8,7 @@ A refused action changes nothing and comes back as the same fragment with the re
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -96,9 +97,15 @@ def invoice_text(value: str):
 def history_shown(event) -> dict:
     """A history row's action, field, values and note as the history tab shows them: the words the
     workflow stored (in English) translated, what a person typed as it is."""
+    note = history.shown_word(event.note)
+    if event.action == "review" and event.field == "problems" and note == event.note and event.note:
+        # the review's findings, one sentence each (app.invoices.rules writes them in English)
+        note = " ".join(str(invoices.finding_text(sentence)) for sentence in _SENTENCE_END.split(event.note))
     return {"action": history.shown_action(event.action), "field": history.shown_field(event.field),
-            "old": history.shown_word(event.old_value), "new": history.shown_word(event.new_value),
-            "note": history.shown_word(event.note)}
+            "old": history.shown_word(event.old_value), "new": history.shown_word(event.new_value), "note": note}
+
+
+_SENTENCE_END = re.compile(r"(?<=\.) (?=[A-Z])")
 
 
 @bp.app_template_global()
