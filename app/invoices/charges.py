@@ -22,6 +22,7 @@ from ..ledger.invoicing import (AccrualError, ChargedLine, FundShare, NoPeriodFu
                                 gross_amounts)
 from ..ledger.money import Rate, quantize_rate
 from ..orders import services as orders
+from ..text import T
 from ..vendors import services as vendors
 from . import settings
 from .models import Invoice, InvoiceLine, InvoicePosting
@@ -113,11 +114,12 @@ def charges_of(invoice: Invoice) -> list[Charge]:
         parts = charge(lines, shares, [Period(p.id, p.start_date, p.end_date) for p in periods] if accrual else None,
                        rates, currency=invoice.currency, spread=_spread(invoice))
     except AccrualError as exc:
-        raise RuleViolation(str(exc), "lines") from None
+        raise RuleViolation(exc.args[0] if exc.args else str(exc), "lines") from None   # a Text stays one
     except NoPeriodFund as exc:
         period = next(p for p in periods if p.id == exc.period.key)
-        raise RuleViolation(f"Accrual needs fund {exc.fund.code} in fiscal period {period.code}, and there is none. "
-                            "Create it (same code) or change the subscription dates.", "lines") from None
+        raise RuleViolation(T("Accrual needs fund %(fund)s in fiscal period %(period)s, and there is none. Create it "
+                              "(same code) or change the subscription dates.", fund=exc.fund.code, period=period.code),
+                            "lines") from None
     except NoRate as exc:
         raise refused[exc.currency] from None
     by_position = {line.position: line for line in invoice.lines}

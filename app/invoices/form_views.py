@@ -17,6 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -38,6 +39,7 @@ from ..org.models import Library
 from ..orders import services as orders
 from ..orders.models import PurchaseOrder
 from ..saving import saving
+from ..text import T
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import vendor_select_choices
 from . import services as invoices
@@ -71,7 +73,7 @@ def _plain(value: Decimal | None) -> str:
 
 def _owner_choices() -> list[tuple[str, str]]:
     """The institution and the libraries the user may invoice for."""
-    choices = [("", "Institution (all libraries)")] if invoices.can_edit(current_user, None) else []
+    choices = [("", _("Institution (all libraries)"))] if invoices.can_edit(current_user, None) else []
     for lib in db.session.scalars(select(Library).order_by(Library.code)):
         if invoices.can_edit(current_user, lib.id):
             choices.append((str(lib.id), f"{lib.code} — {lib.name}"))
@@ -80,13 +82,17 @@ def _owner_choices() -> list[tuple[str, str]]:
 
 def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict:
     """Fill the selects; returns what the line rows need (line types and fund choices)."""
-    form.vendor.choices, form.vendor_account.choices = vendor_select_choices(
+    vendor_choices, account_choices = vendor_select_choices(
         invoice.vendor if invoice is not None else None, invoice.vendor_account_id if invoice is not None else None)
+    # the empty choices in the reader's language (the others are codes and names)
+    form.vendor.choices = [("", _("Choose a vendor…"))] + [c for c in vendor_choices if c[0]]
+    form.vendor_account.choices = [("", _("None"))] + [c for c in account_choices if c[0]]
     form.owner_library.choices = _owner_choices()
-    default = "on" if settings.get("invoice_use_pro_rata") else "off"
-    form.pro_rata.choices = [("", f"Setting default ({default})"), ("on", "On"), ("off", "Off")]
+    default = _("on") if settings.get("invoice_use_pro_rata") else _("off")
+    form.pro_rata.choices = [("", _("Setting default (%(default)s)", default=default)), ("on", _("On")),
+                             ("off", _("Off"))]
     types = invoices.charge_types()
-    line_types = [("regular", "Regular")] + [(code, name) for code, name in types.items()]
+    line_types = [("regular", _("Regular"))] + [(code, name) for code, name in types.items()]
     day = _document_day(form)   # funds of the open period covering the invoice date
     usable = funds.chargeable_funds(current_user, day)
     fund_choices = [("", "—")] + [(str(f.id), f"{f.code} — {f.name} ({f.currency}, {f.fiscal_period.code})")
@@ -96,7 +102,7 @@ def _choices(form: InvoiceForm, invoice: Invoice | None, extra_funds=()) -> dict
         if str(fund.id) not in known:
             fund_choices.append((str(fund.id), fund.label))
             known.add(str(fund.id))
-    form.vat_fund.choices = [("", "The lines' funds")] + fund_choices[1:]
+    form.vat_fund.choices = [("", _("The lines' funds"))] + fund_choices[1:]
     if form.vat_fund.data and str(form.vat_fund.data) not in known:
         try:
             fund = funds.get_fund(current_user, form.vat_fund.data)
@@ -114,7 +120,7 @@ def _keep_chosen(line_form, known: set[str]) -> None:
     """A fund chosen on a row that the choices (of the invoice date's period) do not hold stays
     chosen, added to that row's choices: picked on purpose, or before the invoice date changed
     (the row then says which period it is of)."""
-    for fund_field, _ in line_form.fund_rows():
+    for fund_field, _share in line_form.fund_rows():
         value = fund_field.data
         if value and str(value) not in known:
             try:
@@ -132,7 +138,7 @@ def _document_day(form: InvoiceForm) -> date:
 
 def _line_choices(line_form, line_types, fund_choices) -> None:
     line_form.line_type.choices = line_types
-    for fund_field, _ in line_form.fund_rows():
+    for fund_field, _share in line_form.fund_rows():
         fund_field.choices = fund_choices
 
 
@@ -148,7 +154,7 @@ def _compacted(formdata: MultiDict) -> MultiDict:
             by_line.setdefault(int(match.group(1)), {})[match.group(2)] = formdata.getlist(key)
         else:
             plain.setlist(key, formdata.getlist(key))
-    kept = [values for _, values in sorted(by_line.items())
+    kept = [values for _number, values in sorted(by_line.items())
             if any((v or "").strip() for name in LINE_TEXT_FIELDS for v in values.get(name, []))]
     for n, values in enumerate(kept):
         for name, value_list in values.items():
@@ -171,8 +177,8 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
             try:
                 pol = orders.get_po_line(current_user, pol_number)
             except NotFound:
-                raise InvalidInput(f"Line {n}: there is no PO line {pol_number} (or it is not yours to see).",
-                                   "lines") from None
+                raise InvalidInput(T("Line %(n)s: there is no PO line %(pol)s (or it is not yours to see).", n=n,
+                                     pol=pol_number), "lines") from None
         shares = distribution_shares(lf.fund_rows(), usable, "lines",
                                      f"Line {n}: choose the fund of distribution row {{row}}.")
         lines.append(invoices.LineFields(
@@ -184,11 +190,11 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
             vat_percent=(lf.vat_percent.data or "").strip() or None, vat_amount=(lf.vat_amount.data or "").strip()
             or None, distribution_method=lf.distribution_method.data, distribution=shares))
     return invoices.InvoiceFields(
-        number=form.number.data or "", vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
+        number=form.number.data or "", vendor=chosen(Vendor, form.vendor.data, "vendor", T("vendor")),
         invoice_date=form.invoice_date.data, total_amount=(form.total_amount.data or "").strip(),
         currency=(form.currency.data or "").strip(),
-        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
-        due_date=form.due_date.data, owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", T("vendor account")),
+        due_date=form.due_date.data, owner_library=chosen(Library, form.owner_library.data, "owner_library", T("library")),
         payment_method=form.payment_method.data, reference_number=form.reference_number.data or "",
         notes=form.notes.data or "", prepaid=form.prepaid.data, export_prepaid=form.export_prepaid.data,
         internal_copy=form.internal_copy.data, explicit_ratio=(form.explicit_ratio.data or "").strip() or None,
@@ -196,7 +202,7 @@ def _fields(form: InvoiceForm, types: dict) -> invoices.InvoiceFields:
         vat_level=form.vat_level.data, vat_inclusive=form.vat_inclusive.data, vat_code=form.vat_code.data or "",
         vat_percent=(form.vat_percent.data or "").strip() or None,
         vat_amount=(form.vat_amount.data or "").strip() or None, vat_separate_line=form.vat_separate_line.data,
-        vat_fund=chosen(Fund, form.vat_fund.data, "vat_fund", "fund"), lines=lines)
+        vat_fund=chosen(Fund, form.vat_fund.data, "vat_fund", T("fund")), lines=lines)
 
 
 # -- errors on the form ------------------------------------------------------------------------
@@ -220,7 +226,7 @@ def _locate_line(fields: invoices.InvoiceFields | None, exc: DomainError) -> int
             total = Decimal(0)
         try:
             distribute(current_user, lf.distribution, lf.distribution_method, quantize(total, currency), currency,
-                       owner_id, field="lines", what=f"the total of line {n}")
+                       owner_id, field="lines", what=T("the total of line %(n)s", n=n))
         except DomainError as other:
             if other.message == exc.message:
                 return n
@@ -231,9 +237,10 @@ def _locate_line(fields: invoices.InvoiceFields | None, exc: DomainError) -> int
 
 def _attach(form: InvoiceForm, exc: DomainError, fields: invoices.InvoiceFields | None = None) -> None:
     if exc.field in ("lines", "distribution"):
-        found = LINE_NUMBER.search(exc.message)
+        found = LINE_NUMBER.search(exc.text)   # the English sentence (exc.message may be translated)
         number = int(found.group(1)) if found else _locate_line(fields, exc)
-        message = exc.message if found or number is None else f"Line {number}: {exc.message}"
+        message = exc.message if found or number is None else _("Line %(n)s: %(message)s", n=number,
+                                                                 message=exc.message)
         if number is not None:
             form.line_errors.setdefault(number, []).append(message)
         form.lines_errors.append(message)
@@ -245,7 +252,7 @@ def _attach(form: InvoiceForm, exc: DomainError, fields: invoices.InvoiceFields 
         before = len(form.form_errors)
         attach_error(form, exc)
         if len(form.form_errors) == before:
-            form.form_errors.append("The invoice was not saved: see the messages below.")
+            form.form_errors.append(_("The invoice was not saved: see the messages below."))
 
 
 # -- pre-filling -------------------------------------------------------------------------------
@@ -302,7 +309,7 @@ def _fill_from_po(form: InvoiceForm, po: PurchaseOrder) -> None:
     form.vendor.data = str(po.vendor_id)
     form.owner_library.data = str(po.owner_library_id or "")
     form.currency.data = open_lines[0].currency if open_lines else po.vendor.currency
-    form.notes.data = f"Invoice for {po.number}"
+    form.notes.data = _("Invoice for %(po)s", po=po.number)
     for pol in open_lines:
         lf = form.lines.append_entry().form
         lf.po_line.data = pol.number
@@ -349,7 +356,7 @@ def _preview(invoice: Invoice | None, fields: invoices.InvoiceFields, confirm: s
             # Preview as if the VAT stays as entered; saving asks the question.
             savepoint.rollback()
             savepoint = db.session.begin_nested()
-            result["note"] = f"Saving will ask: {exc.message}"
+            result["note"] = _("Saving will ask: %(question)s", question=exc.message)
             saved = _save(invoice, fields, "no_vat" if "no_vat" in invoices.ANSWERS[exc.check] else "yes", channel)
         for charge in charges_of(saved):
             result["rows"].append({
@@ -381,21 +388,25 @@ def _then() -> str:
     return then if then in ("save", "continue") else "save"
 
 
-def _after_save(invoice_id: int, message: str, then: str) -> str:
+def _after_save(invoice_id: int, created: bool, then: str) -> str:
     if then == "continue":
         writing_again()   # the save was committed: processing is a second write
     invoice = invoices.get_invoice(current_user, invoice_id)
+    message = _("Invoice %(number)s created.", number=invoice.number) if created \
+        else _("Invoice %(number)s saved.", number=invoice.number)
     if then == "continue":
         with saving() as processed:
             invoices.process_invoice(current_user, invoice)
         if not processed:
             flash(message, "ok")
-            flash(f"Not processed: {processed.message}", "error")
+            flash(_("Not processed: %(reason)s", reason=processed.message), "error")
             return _detail_url(invoice_id)
-        message = f"{message[:-1]}: it is {invoice.status_label}."
+        message = _("Invoice %(number)s created: it is %(status)s.", number=invoice.number,
+                    status=invoice.status_label) if created else \
+            _("Invoice %(number)s saved: it is %(status)s.", number=invoice.number, status=invoice.status_label)
     flash(message, "ok")
     for problem in invoices.review_problems_for(current_user, invoice):
-        flash(f"Review: {problem.text}", "error")
+        flash(_("Review: %(problem)s", problem=problem.text), "error")
     return _detail_url(invoice_id)
 
 
@@ -440,7 +451,7 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
         _choices(form, invoice, extra_funds)
         return render(PAGE, EDITOR, **ctx)
     if not form.validate():
-        form.form_errors.append("The invoice was not saved: see the messages below.")
+        form.form_errors.append(_("The invoice was not saved: see the messages below."))
         return _refused(form, ctx)
     recalculate = "recalculate" in request.form   # a preview: checked, never committed
     fields = None
@@ -462,10 +473,9 @@ def _invoice_form(invoice: Invoice | None, po: PurchaseOrder | None = None):
         if is_htmx():
             return render("invoices/_lines_preview.html", preview=ctx["preview"])
         return render(PAGE, **ctx)
-    verb = "created" if invoice is None else "saved"
-    url = _after_save(stored.id, f"Invoice {stored.number} {verb}.", _then())
+    url = _after_save(stored.id, invoice is None, _then())
     for entry in form.lines:   # funds chosen on purpose outside the open period of the invoice date
-        for fund_field, _ in entry.form.fund_rows():
+        for fund_field, _share in entry.form.fund_rows():
             if fund_field.description:
                 flash(fund_field.description, "warning")
     return redirect_to(url)
@@ -496,8 +506,8 @@ def edit(invoice_id):
     if not invoices.can_edit(current_user, invoice.owner_library_id):
         abort(403)
     if request.method == "GET" and invoice.status not in EDITABLE:
-        locked = (f"Invoice {invoice.number} is {invoice.status_label}: it can be edited only In Review or In "
-                  "Approval. Send it back to review first.")
+        locked = _("Invoice %(number)s is %(status)s: it can be edited only In Review or In Approval. Send it back to "
+                   "review first.", number=invoice.number, status=invoice.status_label)
         return render(PAGE, invoice=invoice, form=None, locked=locked, detail_url=_detail_url(invoice.id))
     return _invoice_form(invoice)
 

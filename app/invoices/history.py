@@ -4,6 +4,7 @@ change is made, or collected and written in one INSERT by bulk jobs (:func:`defe
 from __future__ import annotations
 
 import contextvars
+import re
 from contextlib import contextmanager
 
 from sqlalchemy import insert
@@ -11,7 +12,8 @@ from sqlalchemy import insert
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import history_text
-from .models import STATUSES, Invoice, InvoiceEvent, InvoiceLine
+from ..text import T, Text
+from .models import CHANNELS, STATUSES, Invoice, InvoiceEvent, InvoiceLine
 
 _deferred_history: contextvars.ContextVar["_DeferredHistory | None"] = contextvars.ContextVar(
     "deferred_history", default=None)
@@ -43,12 +45,19 @@ def deferred_history():
     history.write()
 
 
+def _english(value):
+    """What is stored of a label or sentence: its English (a :class:`~app.text.Text` reads in the
+    request's language when made a ``str``; the history tab translates the known ones when shown)."""
+    return value.english if isinstance(value, Text) else value
+
+
 def event_values(number: str, vendor_code: str, actor, action: str, field_name: str = "", old=None, new=None,
                  note: str = "", line: int | None = None) -> dict:
-    """The columns of one history row, for a bulk INSERT."""
+    """The columns of one history row, for a bulk INSERT (in English: see :func:`_english`)."""
     return dict(invoice_number=number, vendor_code=vendor_code, line_position=line,
                 actor_id=actor.id if actor else None, action=action, field=field_name,
-                old_value=history_text(old), new_value=history_text(new), note=note or "")
+                old_value=history_text(_english(old)), new_value=history_text(_english(new)),
+                note=_english(note) or "")
 
 
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",
@@ -89,3 +98,81 @@ def log_line_changes(invoice: Invoice, actor, changes: list[tuple[int, str | Non
 def charges_text(charges: dict) -> str:
     """Charges (type code -> amount) as their history shows them."""
     return ", ".join(f"{code} {format(amount, 'f')}" for code, amount in sorted(charges.items()))
+
+
+# -- shown in the reader's language ------------------------------------------------------------
+# The rows keep English words (the action and field codes, status labels, yes/no, the notes the
+# workflow writes); the history tab shows them translated by these tables, and anything else
+# (what a person typed, names, amounts) as it is.
+
+ACTIONS = {
+    "create": T("create"), "edit": T("edit"), "review": T("review"), "review_failed": T("review failed"),
+    "to_approval": T("to approval"), "approve": T("approve"), "reject": T("reject"), "skip_erp": T("skip erp"),
+    "exported": T("exported"), "exported_and_closed": T("exported and closed"), "paid": T("paid"),
+    "erp_rejected": T("erp rejected"), "send_back_to_review": T("send back to review"),
+    "governmental_invoice": T("governmental invoice"), "late_expenditure": T("late expenditure"),
+    "payment_notice": T("payment notice"), "delete": T("delete"), "add_note": T("add note"),
+    "edit_note": T("edit note"), "delete_note": T("delete note"), "attach": T("attach"),
+    "delete_attachment": T("delete attachment"),
+}
+FIELDS = {
+    "status": T("status"), "problems": T("problems"), "fiscal_period": T("fiscal period"), "note": T("note"),
+    "attachment": T("attachment"), "line": T("line"), "charges": T("charges"), "owner": T("owner"),
+    "number": T("number"), "vendor_id": T("vendor id"), "vendor_account_id": T("vendor account id"),
+    "invoice_date": T("invoice date"), "due_date": T("due date"), "currency": T("currency"),
+    "total_amount": T("total amount"), "owner_library_id": T("owner library id"),
+    "payment_method": T("payment method"), "reference_number": T("reference number"), "notes": T("notes"),
+    "prepaid": T("prepaid"), "export_prepaid": T("export prepaid"), "internal_copy": T("internal copy"),
+    "explicit_ratio": T("explicit ratio"), "pro_rata": T("pro rata"), "vat_level": T("vat level"),
+    "vat_inclusive": T("vat inclusive"), "vat_code": T("vat code"), "vat_separate_line": T("vat separate line"),
+    "vat_percent": T("vat percent"), "vat_amount": T("vat amount"), "vat_fund": T("vat fund"),
+    "vat_confirmed": T("vat confirmed"), "price_note": T("price note"), "reporting_code": T("reporting code"),
+}
+_VALUES = {**{label.english: label for label in STATUSES.values()},
+           **{label.english: label for label in CHANNELS.values()},
+           "yes": T("yes"), "no": T("no"), "Institution": T("Institution"), "not processed": T("not processed"),
+           "exported to the ERP": T("exported to the ERP"), "not exported to the ERP": T("not exported to the ERP"),
+           "not exported; payment is not handled here": T("not exported; payment is not handled here"),
+           "approved": T("approved"), "edited: reviewed again": T("edited: reviewed again"),
+           "no rule: manual approval": T("no rule: manual approval"), "deleted": T("deleted"),
+           "VAT adjustment line": T("VAT adjustment line")}
+_PATTERNS = [(re.compile(pattern), msgid) for pattern, msgid in (
+    (r"(?P<num>\d+) problem\(s\)", T("%(num)s problem(s)").msgid),
+    (r"approved automatically by rule “(?P<rule>.*)”", T("approved automatically by rule “%(rule)s”").msgid),
+    (r"rule “(?P<rule>.*)”", T("rule “%(rule)s”").msgid),
+    (r"it expends on closed fiscal period (?P<periods>.+): an administrator approves it with a reason",
+     T("it expends on closed fiscal period %(periods)s: an administrator approves it with a reason").msgid),
+    (r"paid: voucher (?P<voucher>.*) on (?P<date>\S+)", T("paid: voucher %(voucher)s on %(date)s").msgid),
+    (r"raised to (?P<vendor>.+)", T("raised to %(vendor)s").msgid),
+    (r"(?P<size>[\d,]+) bytes", T("%(size)s bytes").msgid),
+    (r"note of (?P<date>\d{4}-\d{2}-\d{2})", T("note of %(date)s").msgid),
+    # what the workflow writes on the fund transactions and lines it makes (app.invoices.services)
+    (r"Invoice for (?P<po>[^ ]+)", T("Invoice for %(po)s").msgid),
+    (r"Invoice (?P<number>.+) back to review", T("Invoice %(number)s back to review").msgid),
+    (r"Invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("Invoice %(number)s of %(vendor)s").msgid),
+    (r"VAT (?P<percent>[\d.]+) % of (?P<number>.+)", T("VAT %(percent)s %% of %(number)s").msgid),
+    (r"VAT of invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("VAT of invoice %(number)s of %(vendor)s").msgid),
+    (r"VAT of invoice (?P<number>.+)", T("VAT of invoice %(number)s").msgid),
+)]
+
+
+def shown_word(value: str):
+    """A stored value or note as the history tab shows it: a word the workflow wrote, translated;
+    anything else as it is."""
+    if not value:
+        return value
+    if value in _VALUES:
+        return _VALUES[value]
+    for pattern, msgid in _PATTERNS:
+        found = pattern.fullmatch(value)
+        if found:
+            return T(msgid, **found.groupdict())
+    return value
+
+
+def shown_action(action: str):
+    return ACTIONS.get(action) or (action or "").replace("_", " ")
+
+
+def shown_field(field_name: str):
+    return FIELDS.get(field_name) or (field_name or "").replace("_", " ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from ..htmx import is_htmx, render
 from ..listing import list_links, page_of
 from ..org.models import Library
 from ..orders.models import POLine
+from ..text import T
 from ..vendors.models import Vendor
 from . import services as invoices
 from .models import STATUSES, Invoice, InvoiceLine, InvoiceLineFund
@@ -58,11 +60,14 @@ def _fund_codes(line_ids: list) -> dict:
         .where(InvoiceLineFund.line_id.in_(line_ids)).order_by(InvoiceLineFund.id)))
 
 
+REGULAR, VAT_ADJUSTMENT, INSTITUTION = T("Regular"), T("VAT adjustment"), T("Institution")
+
+
 def line_type_name(line_type: str, charge_names: dict) -> str:
     """What a line is, in words: a regular line, the VAT adjustment, or its charge type's name."""
     if line_type == "regular":
-        return "Regular"
-    return "VAT adjustment" if line_type == "vat" else charge_names.get(line_type, line_type)
+        return REGULAR
+    return VAT_ADJUSTMENT if line_type == "vat" else charge_names.get(line_type, line_type)
 
 
 def _line_types(types: list) -> dict:
@@ -72,33 +77,36 @@ def _line_types(types: list) -> dict:
 
 # The list's query joins each line's invoice, vendor and PO line: a column reads them directly.
 LINE_COLUMNS = Columns([
-    Column("number", "Invoice", sql=Invoice.number, sort="number", fixed=True, cell=lambda line: line.invoice.number),
-    Column("position", "Line", "number", shown=False),
-    Column("invoice_date", "Invoice date", "date", sql=Invoice.invoice_date, sort="date",
+    Column("number", T("Invoice"), sql=Invoice.number, sort="number", fixed=True,
+           cell=lambda line: line.invoice.number),
+    Column("position", T("Line"), "number", shown=False),
+    Column("invoice_date", T("Invoice date"), "date", sql=Invoice.invoice_date, sort="date",
            cell=lambda line: line.invoice.invoice_date),
-    Column("vendor", "Vendor", sql=Vendor.code, sort="vendor", cell=lambda line: line.invoice.vendor.code),
-    Column("status", "Status", sql=Invoice.status, sort="status", value=lambda r: STATUSES.get(r.status, r.status)),
-    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution",
-           cell=lambda line: line.invoice.owner_library.code if line.invoice.owner_library else "Institution",
+    Column("vendor", T("Vendor"), sql=Vendor.code, sort="vendor", cell=lambda line: line.invoice.vendor.code),
+    Column("status", T("Status"), sql=Invoice.status, sort="status",
+           value=lambda r: STATUSES.get(r.status, r.status)),
+    Column("owner", T("Owner"), sql=related(Library, Invoice.owner_library_id),
+           value=lambda r: r.owner or INSTITUTION,
+           cell=lambda line: line.invoice.owner_library.code if line.invoice.owner_library else INSTITUTION,
            shown=False),
-    Column("pol", "PO line", sql=POLine.number, sort="pol"),
-    Column("title", "Title", sql=POLine.title, sort="title"),
-    Column("line_type", "Line type", sql=InvoiceLine.line_type, lookup=_line_types, shown=False),
-    Column("currency", "Currency", sql=Invoice.currency, cell=lambda line: line.invoice.currency, shown=False),
-    Column("quantity", "Qty", "number", sort="quantity"),
-    Column("unit_price", "Price", "money", currency="currency", sort="price"),
-    Column("total", "Total", "money", currency="currency", sort="total"),
-    Column("funds", "Funds", sql=InvoiceLine.id, lookup=_fund_codes),
-    Column("reporting_code", "Reporting code"),
-    Column("subscription_from", "Subscription from", "date"),
-    Column("subscription_to", "Subscription to", "date"),
-    Column("price_note", "Price note", css="price-note", shown=False),
-    Column("vat_code", "VAT code", shown=False),
-    Column("vat_percent", "VAT %", "number", shown=False),
-    Column("vat_amount", "VAT", "money", currency="currency"),
-    Column("note", "Note", shown=False),
+    Column("pol", T("PO line"), sql=POLine.number, sort="pol"),
+    Column("title", T("Title"), sql=POLine.title, sort="title"),
+    Column("line_type", T("Line type"), sql=InvoiceLine.line_type, lookup=_line_types, shown=False),
+    Column("currency", T("Currency"), sql=Invoice.currency, cell=lambda line: line.invoice.currency, shown=False),
+    Column("quantity", T("Qty"), "number", sort="quantity"),
+    Column("unit_price", T("Price"), "money", currency="currency", sort="price"),
+    Column("total", T("Total"), "money", currency="currency", sort="total"),
+    Column("funds", T("Funds"), sql=InvoiceLine.id, lookup=_fund_codes),
+    Column("reporting_code", T("Reporting code")),
+    Column("subscription_from", T("Subscription from"), "date"),
+    Column("subscription_to", T("Subscription to"), "date"),
+    Column("price_note", T("Price note"), css="price-note", shown=False),
+    Column("vat_code", T("VAT code"), shown=False),
+    Column("vat_percent", T("VAT %"), "number", shown=False),
+    Column("vat_amount", T("VAT"), "money", currency="currency"),
+    Column("note", T("Note"), shown=False),
 ])
-LINE_TABLE = list_columns.register("invoice_lines", "Invoice lines", LINE_COLUMNS)
+LINE_TABLE = list_columns.register("invoice_lines", T("Invoice lines"), LINE_COLUMNS)
 
 
 def _list_params(f: invoices.InvoiceLineFilter) -> dict:
@@ -136,4 +144,4 @@ def export(fmt):
     """Every invoice line of the list's filter and sort the user may see, in the columns they show, as a file."""
     columns = list_columns.exported(current_user, LINE_TABLE)
     query = invoices.invoice_lines_select(current_user, filter_from(request.args))
-    return export_response(rows_of(query, columns), columns, fmt, "invoice-lines", sheet="Invoice lines")
+    return export_response(rows_of(query, columns), columns, fmt, "invoice-lines", sheet=_("Invoice lines"))

@@ -9,19 +9,21 @@ from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
+from ..text import T
 from ..types import Fixed, Money, Percent
 
 STATUSES = {
-    "in_review": "In Review",
-    "in_approval": "In Approval",
-    "ready_to_be_paid": "Ready to be Paid",
-    "waiting_for_payment": "Waiting for Payment",
-    "closed": "Closed",
+    "in_review": T("In Review"),
+    "in_approval": T("In Approval"),
+    "ready_to_be_paid": T("Ready to be Paid"),
+    "waiting_for_payment": T("Waiting for Payment"),
+    "closed": T("Closed"),
 }
-CHANNELS = {"manual": "Manual", "po": "From a PO", "file": "File", "edi": "EDI", "api": "API"}
-BUILT_IN_CHARGES = {"shipment": "Shipment", "insurance": "Insurance", "overhead": "Overhead", "discount": "Discount"}
-PAYMENT_METHODS = {"bank_transfer": "Bank transfer", "credit_card": "Credit card", "check": "Check",
-                   "cash": "Cash", "deposit_account": "Deposit account"}
+CHANNELS = {"manual": T("Manual"), "po": T("From a PO"), "file": T("File"), "edi": T("EDI"), "api": T("API")}
+BUILT_IN_CHARGES = {"shipment": T("Shipment"), "insurance": T("Insurance"), "overhead": T("Overhead"),
+                    "discount": T("Discount")}
+PAYMENT_METHODS = {"bank_transfer": T("Bank transfer"), "credit_card": T("Credit card"), "check": T("Check"),
+                   "cash": T("Cash"), "deposit_account": T("Deposit account")}
 
 # action -> {from status: to status}; nothing else changes an invoice's status.
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -37,10 +39,10 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "send_back_to_review": {"ready_to_be_paid": "in_review", "waiting_for_payment": "in_review",
                             "closed": "in_review"},
 }
-ACTION_LABELS = {"review_failed": "review", "to_approval": "send to approval", "approve": "approve",
-                 "reject": "reject", "skip_erp": "pass to payment", "exported": "mark as exported",
-                 "exported_and_closed": "mark as exported", "paid": "record the payment of",
-                 "erp_rejected": "reject from the ERP", "send_back_to_review": "send back to review"}
+ACTION_LABELS = {"review_failed": T("review"), "to_approval": T("send to approval"), "approve": T("approve"),
+                 "reject": T("reject"), "skip_erp": T("pass to payment"), "exported": T("mark as exported"),
+                 "exported_and_closed": T("mark as exported"), "paid": T("record the payment of"),
+                 "erp_rejected": T("reject from the ERP"), "send_back_to_review": T("send back to review")}
 EXPENDED = frozenset({"ready_to_be_paid", "waiting_for_payment", "closed"})
 
 
@@ -48,9 +50,25 @@ def refuse_unless(action: str, invoice: "Invoice") -> None:
     if invoice.status in TRANSITIONS[action]:
         return
     allowed = [STATUSES[s] for s in STATUSES if s in TRANSITIONS[action]]
-    raise RuleViolation(f"Invoice {invoice.number} is {STATUSES[invoice.status]}: you cannot "
-                        f"{ACTION_LABELS[action]} it. That is possible only when it is {' or '.join(allowed)}.",
-                        "status")
+    raise RuleViolation(T("Invoice %(number)s is %(status)s: you cannot %(action)s it. That is possible only "
+                          "when it is %(allowed)s.", number=invoice.number, status=STATUSES[invoice.status],
+                          action=ACTION_LABELS[action], allowed=one_of(allowed)), "status")
+
+
+def listed(labels) -> T:
+    """"A, B, C": the labels as one Text (each one translated when shown)."""
+    labels = list(labels)
+    first = labels[0]
+    for label in labels[1:]:
+        first = T("%(first)s, %(next)s", first=first, next=label)
+    return first
+
+
+def one_of(labels: list):
+    """"A", "A or B", "A, B or C": the labels as one Text (each one translated when shown)."""
+    if len(labels) == 1:
+        return labels[0]
+    return T("%(first)s or %(last)s", first=listed(labels[:-1]), last=labels[-1])
 
 
 class Invoice(db.Model):
@@ -264,12 +282,12 @@ class ReviewRule(db.Model):
     """A check every new or saved invoice goes through; a failing one keeps it In Review."""
     __tablename__ = "review_rule"
     KINDS = {
-        "total_mismatch": "The invoice total differs from the sum of its lines and charges",
-        "line_without_funds": "A line has no fund",
-        "pol_vendor_differs": "A line's PO line is ordered from another vendor",
-        "price_differs": "A line's price differs from its PO line's price by more than the threshold percent",
-        "no_exchange_rate": "No exchange rate for the invoice currency on the invoice date",
-        "possible_duplicate": "Another invoice of the vendor has the same total and date",
+        "total_mismatch": T("The invoice total differs from the sum of its lines and charges"),
+        "line_without_funds": T("A line has no fund"),
+        "pol_vendor_differs": T("A line's PO line is ordered from another vendor"),
+        "price_differs": T("A line's price differs from its PO line's price by more than the threshold percent"),
+        "no_exchange_rate": T("No exchange rate for the invoice currency on the invoice date"),
+        "possible_duplicate": T("Another invoice of the vendor has the same total and date"),
     }
 
     id = db.Column(db.Integer, primary_key=True)

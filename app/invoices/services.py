@@ -13,6 +13,7 @@ exceptions with messages meant for people. Callers commit.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,11 +46,12 @@ from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import get_one
 from ..outgoing import queue as letters
+from ..text import T, Tn
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from . import charges, history, rules, settings
 from .models import (CHANNELS, PAYMENT_METHODS, STATUSES, TRANSITIONS, Invoice, InvoiceCharge, InvoiceEvent,
-                     InvoiceLine, InvoiceLineFund, refuse_unless)
+                     InvoiceLine, InvoiceLineFund, listed, refuse_unless)
 from .rules import charge_types
 
 OPERATORS = frozenset({Role.ADMIN, Role.INVOICE_OPERATOR, Role.INVOICE_OPERATOR_EXTENDED, Role.INVOICE_MANAGER})
@@ -76,8 +78,8 @@ def can_edit(user, owner_library_id: int | None) -> bool:
 
 EDITABLE = ("in_review", "in_approval")   # what update_invoice and delete_invoice accept
 # The task lists (the pages' and the API's): kind -> (the status it lists, its heading).
-TASKS = {"review": ("in_review", "In Review"), "approval": ("in_approval", "In Approval"),
-         "payment": ("waiting_for_payment", "Waiting for Payment")}
+TASKS = {"review": ("in_review", T("In Review")), "approval": ("in_approval", T("In Approval")),
+         "payment": ("waiting_for_payment", T("Waiting for Payment"))}
 # action -> (the roles that may take it, the statuses that allow it). "create": an invoice not
 # saved yet (no status), for the library that would own it.
 ACTIONS = {
@@ -106,9 +108,9 @@ def invoice_actions(user, invoice: Invoice) -> frozenset[str]:
 
 def _require(actor, roles, owner_library_id: int | None, what: str) -> None:
     if not has_any_role(actor, roles):
-        raise Forbidden(f"You may not {what}.")
+        raise Forbidden(T("You may not %(what)s.", what=what))
     if not in_scope(library_scope(actor, roles), owner_library_id):
-        raise Forbidden(f"You may only {what} for your own library.", "owner_library")
+        raise Forbidden(T("You may only %(what)s for your own library.", what=what), "owner_library")
 
 
 def get_invoice(user, ref) -> Invoice:
@@ -186,32 +188,34 @@ class InvoiceFields:
 
 def _clean_header(f: InvoiceFields) -> dict:
     if f.vendor is None:
-        raise InvalidInput("Choose the vendor.", "vendor")
+        raise InvalidInput(T("Choose the vendor."), "vendor")
     number = (f.number or "").strip()
     if not number or len(number) > 50:
-        raise InvalidInput("The invoice number is required (at most 50 characters).", "number")
+        raise InvalidInput(T("The invoice number is required (at most 50 characters)."), "number")
     if f.invoice_date is None:
-        raise InvalidInput("The invoice date is required.", "invoice_date")
+        raise InvalidInput(T("The invoice date is required."), "invoice_date")
     if f.due_date is not None and f.due_date < f.invoice_date:
-        raise InvalidInput("The due date cannot be before the invoice date.", "due_date")
+        raise InvalidInput(T("The due date cannot be before the invoice date."), "due_date")
     if f.vendor_account is not None and f.vendor_account.vendor_id != f.vendor.id:
-        raise InvalidInput(f"Account {f.vendor_account.code} belongs to another vendor.", "vendor_account")
+        raise InvalidInput(T("Account %(account)s belongs to another vendor.", account=f.vendor_account.code),
+                           "vendor_account")
     currency = funds.check_currency((f.currency or f.vendor.currency or "").strip().upper())
     if f.payment_method not in PAYMENT_METHODS:
-        raise InvalidInput("Choose the payment method: " + ", ".join(PAYMENT_METHODS.values()) + ".", "payment_method")
+        raise InvalidInput(T("Choose the payment method: %(methods)s.", methods=listed(PAYMENT_METHODS.values())),
+                           "payment_method")
     ratio = None
     if f.explicit_ratio not in (None, ""):
         ratio = vendors.parse_rate(f.explicit_ratio, "explicit_ratio")
     if f.vat_level not in ("none", "invoice", "line"):
-        raise InvalidInput("VAT is on the invoice, on its lines, or none.", "vat_level")
-    for name, limit in (("reference_number", 100), ("vat_code", 20)):
+        raise InvalidInput(T("VAT is on the invoice, on its lines, or none."), "vat_level")
+    for name, label, limit in (("reference_number", T("reference number"), 100), ("vat_code", T("VAT code"), 20)):
         if len(getattr(f, name) or "") > limit:
-            raise InvalidInput(f"The {name.replace('_', ' ')} is longer than {limit} characters.", name)
+            raise InvalidInput(T("The %(field)s is longer than %(limit)s characters.", field=label, limit=limit), name)
     check_length(f.notes, "notes")
     return {
         "number": number, "vendor_id": f.vendor.id, "vendor_account_id": f.vendor_account.id if f.vendor_account
         else None, "invoice_date": f.invoice_date, "due_date": f.due_date, "currency": currency,
-        "total_amount": parse_money(f.total_amount, currency, "total_amount", "invoice total"),
+        "total_amount": parse_money(f.total_amount, currency, "total_amount", T("invoice total")),
         "owner_library_id": f.owner_library.id if f.owner_library else None, "payment_method": f.payment_method,
         "reference_number": (f.reference_number or "").strip(), "notes": (f.notes or "").strip(),
         "prepaid": bool(f.prepaid), "export_prepaid": bool(f.export_prepaid), "internal_copy": bool(f.internal_copy),
@@ -229,9 +233,9 @@ def _check_unique(vendor: Vendor, number: str, invoice_id: int | None = None) ->
         q = q.where(Invoice.id != invoice_id)
     existing = db.session.scalar(q)
     if existing is not None:
-        raise Duplicate(f"Vendor {vendor.code} already has invoice {existing.number} (dated "
-                        f"{existing.invoice_date.isoformat()}, {existing.status_label}); an invoice number is "
-                        "unique per vendor.", "number")
+        raise Duplicate(T("Vendor %(vendor)s already has invoice %(number)s (dated %(date)s, %(status)s); an invoice "
+                          "number is unique per vendor.", vendor=vendor.code, number=existing.number,
+                          date=existing.invoice_date.isoformat(), status=existing.status_label), "number")
 
 
 def check_number_free(vendor: Vendor, number: str) -> None:
@@ -246,35 +250,37 @@ class _Line:
 
 
 def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: int | None, look: Lookups) -> _Line:
-    where = f"line {n}"
+    where = T("line %(n)s", n=n)
     if f.line_type != "regular" and f.line_type not in look.types and f.line_type != "vat":
-        raise InvalidInput(f"{where.capitalize()}: unknown line type {f.line_type!r}.", "lines")
+        raise InvalidInput(T("Line %(n)s: unknown line type %(type)s.", n=n, type=repr(f.line_type)), "lines")
     text = str(f.quantity if f.quantity is not None else "").strip()
     if not text.lstrip("-").isdigit() or not text.isascii() or int(text) == 0 or abs(int(text)) > 100000:
-        raise InvalidInput(f"{where.capitalize()}: the quantity is a whole number (not zero).", "lines")
+        raise InvalidInput(T("Line %(n)s: the quantity is a whole number (not zero).", n=n), "lines")
     quantity = int(text)
-    unit_price = parse_money(f.unit_price, currency, "lines", f"unit price on {where}")
+    unit_price = parse_money(f.unit_price, currency, "lines", T("unit price on line %(n)s", n=n))
     # A computed total goes through the same range check as a typed one (quantity × price can pass it).
     total = parse_money(quantize(unit_price * quantity, currency) if f.total in (None, "") else f.total, currency,
-                        "lines", f"total on {where}")
+                        "lines", T("total on line %(n)s", n=n))
     if f.subscription_from and f.subscription_to and f.subscription_from >= f.subscription_to:
-        raise InvalidInput(f"{where.capitalize()}: the subscription must end after it starts.", "lines")
+        raise InvalidInput(T("Line %(n)s: the subscription must end after it starts.", n=n), "lines")
     if len(f.note or "") > MAX_TEXT_LENGTH:
-        raise InvalidInput(f"{where.capitalize()}: the note is longer than {MAX_TEXT_LENGTH:,} characters.", "lines")
+        raise InvalidInput(T("Line %(n)s: the note is longer than %(limit)s characters.", n=n,
+                             limit=f"{MAX_TEXT_LENGTH:,}"), "lines")
     if f.po_line is not None and f.po_line.id not in look.visible_pols:
-        raise NotFound("No such PO line.")
+        raise NotFound(T("No such PO line."))
     if f.po_line is not None:
         orders.refuse_invoicing(f.po_line, where)
-    vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines", f"VAT % on {where}")
+    vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines",
+                                                                         T("VAT %% on line %(n)s", n=n))
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else \
-        parse_money(f.vat_amount, currency, "lines", f"VAT amount on {where}")
+        parse_money(f.vat_amount, currency, "lines", T("VAT amount on line %(n)s", n=n))
     try:
         shares = distribute(actor, f.distribution or [], f.distribution_method, total, currency, owner_library_id,
-                            field="lines", what=f"the total of {where}", visible=look.visible_funds)
+                            field="lines", what=T("the total of line %(n)s", n=n), visible=look.visible_funds)
     except InvalidInput as exc:
-        if where in exc.message.lower():
+        if where.english in str.lower(exc.text):   # the English sentence already names the line
             raise
-        raise InvalidInput(f"{where.capitalize()}: {exc.message}", "lines") from None
+        raise InvalidInput(T("Line %(n)s: %(message)s", n=n, message=exc.text), "lines") from None
     return _Line({"line_type": f.line_type, "po_line_id": f.po_line.id if f.po_line else None,
                   "quantity": quantity, "unit_price": unit_price, "total": total,
                   "fully_invoiced": bool(f.fully_invoiced), "price_note": (f.price_note or "").strip()[:300],
@@ -296,20 +302,20 @@ class ConfirmationNeeded(RuleViolation):
         self.check = check
 
 
-VAT_QUESTIONS = {
-    VatCheck.CONFIRM_VAT_THOUGH_NOT_LIABLE: "{vendor} is not liable for VAT, yet the invoice reports VAT. Save it "
-                                            "with the VAT included?",
-    VatCheck.CONFIRM_NO_VAT_THOUGH_LIABLE: "{vendor} is liable for VAT, yet the invoice reports none. Save it "
-                                           "without VAT?",
-    VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL: "{vendor} is liable for VAT and pays it to {gov}, yet the invoice "
-                                          "reports none. Add {gov}'s VAT of {pct} % (and raise a separate invoice "
-                                          "to {gov} for it), or save without VAT?",
+VAT_QUESTIONS = {   # the sentences (msgids) asked, with vendor, gov and pct (see _vat_decision)
+    VatCheck.CONFIRM_VAT_THOUGH_NOT_LIABLE: T("%(vendor)s is not liable for VAT, yet the invoice reports VAT. Save it "
+                                              "with the VAT included?").msgid,
+    VatCheck.CONFIRM_NO_VAT_THOUGH_LIABLE: T("%(vendor)s is liable for VAT, yet the invoice reports none. Save it "
+                                             "without VAT?").msgid,
+    VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL: T("%(vendor)s is liable for VAT and pays it to %(gov)s, yet the invoice "
+                                            "reports none. Add %(gov)s's VAT of %(pct)s %% (and raise a separate "
+                                            "invoice to %(gov)s for it), or save without VAT?").msgid,
 }
 CONFIRMATION_LABELS = {
-    "confirm_no_vat_though_liable": "saved without VAT although the vendor is liable",
-    "confirm_vat_though_not_liable": "saved with VAT although the vendor is not liable",
-    "confirm_no_vat_governmental:add_vat": "the governmental vendor's VAT was added and invoiced to it",
-    "confirm_no_vat_governmental:no_vat": "saved without VAT although the vendor is liable",
+    "confirm_no_vat_though_liable": T("saved without VAT although the vendor is liable"),
+    "confirm_vat_though_not_liable": T("saved with VAT although the vendor is not liable"),
+    "confirm_no_vat_governmental:add_vat": T("the governmental vendor's VAT was added and invoiced to it"),
+    "confirm_no_vat_governmental:no_vat": T("saved without VAT although the vendor is liable"),
 }
 # The answers a confirmation accepts: "yes" for the plain questions; for the governmental one
 # "add_vat" (add the configured VAT and raise the governmental invoice) or "no_vat".
@@ -334,8 +340,8 @@ def _vat_decision(vendor: Vendor, header: dict, lines: list[_Line], vat_percent,
         return check, True
     if check.needs_confirmation:
         if confirm not in ANSWERS[check]:
-            question = VAT_QUESTIONS[check].format(vendor=vendor.code, gov=gov.code if gov else "",
-                                                   pct=format(gov.vat_percent or 0, "f") if gov else "")
+            question = T(VAT_QUESTIONS[check], vendor=vendor.code, gov=gov.code if gov else "",
+                         pct=format(gov.vat_percent or 0, "f") if gov else "")
             raise ConfirmationNeeded(check, question)
         return check, confirm == "add_vat"
     return check, False
@@ -345,9 +351,9 @@ def _vat_decision(vendor: Vendor, header: dict, lines: list[_Line], vat_percent,
 
 def create_invoice(actor, f: InvoiceFields, channel: str = "manual", confirm: str | None = None) -> Invoice:
     """A new invoice In Review (then :func:`process_invoice` runs the review and approval rules)."""
-    _require(actor, OPERATORS, f.owner_library.id if f.owner_library else None, "create invoices")
+    _require(actor, OPERATORS, f.owner_library.id if f.owner_library else None, T("create invoices"))
     if channel not in CHANNELS:
-        raise InvalidInput("Unknown creation channel.", "channel")
+        raise InvalidInput(T("Unknown creation channel."), "channel")
     header = _clean_header(f)
     _check_unique(f.vendor, header["number"])
     invoice = Invoice(created_by_id=actor.id, channel=channel, status="in_review", vendor=f.vendor, **header)
@@ -371,14 +377,14 @@ def _new_erp_identifier() -> str:
 
 def update_invoice(actor, invoice: Invoice, f: InvoiceFields, confirm: str | None = None) -> Invoice:
     """Edit an invoice In Review (its lines are replaced); every change goes to the history."""
-    _require(actor, OPERATORS, invoice.owner_library_id, "edit invoices")
+    _require(actor, OPERATORS, invoice.owner_library_id, T("edit invoices"))
     _lock(invoice)
     if invoice.status not in EDITABLE:
-        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}; send it back to review to edit it.",
-                            "status")
+        raise RuleViolation(T("Invoice %(number)s is %(status)s; send it back to review to edit it.",
+                              number=invoice.number, status=invoice.status_label), "status")
     new_owner = f.owner_library.id if f.owner_library else None
     if new_owner != invoice.owner_library_id:
-        _require(actor, OPERATORS, new_owner, "edit invoices")
+        _require(actor, OPERATORS, new_owner, T("edit invoices"))
     header = _clean_header(f)
     if f.vendor.id != invoice.vendor_id or header["number"] != invoice.number:
         _check_unique(f.vendor, header["number"], invoice.id)
@@ -397,9 +403,9 @@ def update_invoice(actor, invoice: Invoice, f: InvoiceFields, confirm: str | Non
 
 def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
     """Any invoice may change its owner later (the institution or one library)."""
-    _require(actor, OPERATORS, invoice.owner_library_id, "change the owner of invoices")
+    _require(actor, OPERATORS, invoice.owner_library_id, T("change the owner of invoices"))
     new = owner.id if owner else None
-    _require(actor, OPERATORS, new, "change the owner of invoices")
+    _require(actor, OPERATORS, new, T("change the owner of invoices"))
     _lock(invoice)
     if new != invoice.owner_library_id:
         unusable = sorted({d.fund.code for line in invoice.lines for d in line.distribution
@@ -407,9 +413,10 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
                           | ({invoice.vat_fund.code} if invoice.vat_fund and not fund_usable(invoice.vat_fund, new)
                              else set()))
         if unusable:
-            raise RuleViolation(f"Fund {', '.join(unusable)} of invoice {invoice.number} is not available to "
-                                f"{owner.code if owner else 'the whole institution'}: change the lines' funds first "
-                                "(or choose another owner).", "owner")
+            raise RuleViolation(T("Fund %(funds)s of invoice %(number)s is not available to %(owner)s: change the "
+                                  "lines' funds first (or choose another owner).", funds=", ".join(unusable),
+                                  number=invoice.number, owner=owner.code if owner else T("the whole institution")),
+                                "owner")
         history.log(invoice, actor, "edit", "owner",
                     invoice.owner_library.code if invoice.owner_library else "Institution",
                     owner.code if owner else "Institution")
@@ -420,33 +427,34 @@ def change_owner(actor, invoice: Invoice, owner: Library | None) -> Invoice:
 
 # What stays editable on the lines of an invoice past approval (closed included): never money,
 # funds or PO lines. Field -> (label, longest).
-LINE_NOTE_FIELDS = {"price_note": ("price note", 300), "reporting_code": ("reporting code", 40),
-                    "note": ("note", MAX_TEXT_LENGTH)}
+LINE_NOTE_FIELDS = {"price_note": (T("price note"), 300), "reporting_code": (T("reporting code"), 40),
+                    "note": (T("note"), MAX_TEXT_LENGTH)}
 
 
 def edit_line_notes(actor, invoice: Invoice, position: int, values: dict) -> InvoiceLine:
     """Change the price note, reporting code or note of one line of an invoice that is approved,
     exported or closed (the full edit needs it back in review); each change goes to the history.
     Any other field is refused: what was expended stays as it was."""
-    _require(actor, OPERATORS, invoice.owner_library_id, "edit invoice lines")
+    _require(actor, OPERATORS, invoice.owner_library_id, T("edit invoice lines"))
     _lock(invoice)
     if invoice.status not in ACTIONS["edit_line_notes"][1]:
-        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: edit its lines with the invoice "
-                            "itself.", "status")
+        raise RuleViolation(T("Invoice %(number)s is %(status)s: edit its lines with the invoice itself.",
+                              number=invoice.number, status=invoice.status_label), "status")
     others = sorted(set(values) - set(LINE_NOTE_FIELDS))
     if others:
-        raise RuleViolation(f"Invoice {invoice.number} is {invoice.status_label}: only the price note, reporting "
-                            f"code and note of its lines can change, not {', '.join(others)}. Send it back to "
-                            "review to change more.", others[0])
+        raise RuleViolation(T("Invoice %(number)s is %(status)s: only the price note, reporting code and note of its "
+                              "lines can change, not %(fields)s. Send it back to review to change more.",
+                              number=invoice.number, status=invoice.status_label, fields=", ".join(others)), others[0])
     line = next((ln for ln in invoice.lines if ln.position == position), None)
     if line is None:
-        raise NotFound(f"Invoice {invoice.number} has no line {position}.")
+        raise NotFound(T("Invoice %(number)s has no line %(position)s.", number=invoice.number, position=position))
     cleaned = {}
     for name, value in values.items():
         label, longest = LINE_NOTE_FIELDS[name]
         value = (value or "").strip()
         if len(value) > longest:
-            raise InvalidInput(f"Line {position}: the {label} is longer than {longest:,} characters.", name)
+            raise InvalidInput(T("Line %(n)s: the %(field)s is longer than %(limit)s characters.", n=position,
+                                 field=label, limit=f"{longest:,}"), name)
         cleaned[name] = value
     for name, value in cleaned.items():
         if getattr(line, name) != value:
@@ -493,9 +501,10 @@ def _clean_body(actor, f: InvoiceFields, header: dict, confirm: str | None, look
     currency, owner = header["currency"], header["owner_library_id"]
     types = look.types
     lines = [_clean_line(actor, lf, n, currency, owner, look) for n, lf in enumerate(f.lines, 1)]
-    vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "vat_percent", "VAT percent")
+    vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "vat_percent",
+                                                                         T("VAT percent"))
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else parse_money(f.vat_amount, currency, "vat_amount",
-                                                                          "VAT amount")
+                                                                          T("VAT amount"))
     check, add_governmental = _vat_decision(f.vendor, header, lines, vat_percent, vat_amount, confirm)
     vat_level = "invoice" if add_governmental and header["vat_level"] == "none" else header["vat_level"]
     if add_governmental and not vat_percent and not vat_amount:
@@ -511,15 +520,16 @@ def _clean_body(actor, f: InvoiceFields, header: dict, confirm: str | None, look
     amounts = {}
     for code, value in (f.charges or {}).items():
         if code not in types:
-            raise InvalidInput(f"Unknown charge type {code!r}; the types are {', '.join(types)}.", "charges")
-        amount = parse_money(value, currency, "charges", f"{types[code].lower()} charge")
+            raise InvalidInput(T("Unknown charge type %(code)s; the types are %(types)s.", code=repr(code),
+                                 types=", ".join(types)), "charges")
+        amount = parse_money(value, currency, "charges", T("%(charge)s charge", charge=types[code]))
         if amount:
             amounts[code] = amount
     if amounts and not pro_rata_on:
-        raise InvalidInput("Without pro rata, enter each additional charge as an invoice line of its type with its "
-                           "own fund.", "charges")
+        raise InvalidInput(T("Without pro rata, enter each additional charge as an invoice line of its type with its "
+                             "own fund."), "charges")
     if amounts and not any(ln.values["line_type"] == "regular" for ln in lines):
-        raise InvalidInput("Charges are spread over the regular lines; add at least one.", "charges")
+        raise InvalidInput(T("Charges are spread over the regular lines; add at least one."), "charges")
     vat_fund = _clean_vat_fund(actor, f, header, vat_level, add_governmental)
     values = {"vat_level": vat_level, "vat_percent": vat_percent, "vat_amount": vat_amount, "vat_fund": vat_fund,
               "vat_confirmed": (check.value + (f":{confirm}" if confirm in ("add_vat", "no_vat") else ""))
@@ -534,10 +544,10 @@ def _clean_vat_fund(actor, f: InvoiceFields, header: dict, vat_level: str, gover
     if f.vat_fund is None:
         return None
     if vat_level != "invoice" or header["vat_inclusive"] or not (header["vat_separate_line"] or governmental):
-        raise InvalidInput("A VAT fund takes exclusive VAT on the whole invoice, posted as a separate VAT line: "
-                           "choose those, or leave the VAT fund empty to charge the lines' funds.", "vat_fund")
+        raise InvalidInput(T("A VAT fund takes exclusive VAT on the whole invoice, posted as a separate VAT line: "
+                             "choose those, or leave the VAT fund empty to charge the lines' funds."), "vat_fund")
     distribute(actor, [Share(f.vat_fund, "100")], "percent", Decimal(0), header["currency"],
-               header["owner_library_id"], field="vat_fund", what="the VAT")
+               header["owner_library_id"], field="vat_fund", what=T("the VAT"))
     return f.vat_fund
 
 
@@ -576,16 +586,17 @@ def validate_invoice(actor, f: InvoiceFields, channel: str = "manual", confirm: 
     """The checks :func:`create_invoice` makes of the fields, writing nothing: raises what it would
     raise, up to the over-expenditure check (``charges.check_expenditure`` of the answer's invoice).
     ``look``: the :func:`lookups` of a batch of invoices (else fetched for this one)."""
-    _require(actor, OPERATORS, f.owner_library.id if f.owner_library else None, "create invoices")
+    _require(actor, OPERATORS, f.owner_library.id if f.owner_library else None, T("create invoices"))
     if channel not in CHANNELS:
-        raise InvalidInput("Unknown creation channel.", "channel")
+        raise InvalidInput(T("Unknown creation channel."), "channel")
     header = _clean_header(f)
     look = look or lookups(actor, [f])
     if look.taken is None:
         _check_unique(f.vendor, header["number"])
     elif header["number"].lower() in look.taken:
         _check_unique(f.vendor, header["number"])   # names the invoice that has it
-        raise Duplicate(f"Vendor {f.vendor.code} already has invoice {header['number']}.", "number")
+        raise Duplicate(T("Vendor %(vendor)s already has invoice %(number)s.", vendor=f.vendor.code,
+                          number=header["number"]), "number")
     body = _clean_body(actor, f, header, confirm, look)
     invoice = Invoice(channel=channel, status="in_review", vendor=f.vendor, owner_library=f.owner_library,
                       **{**header, **body.values})
@@ -673,7 +684,7 @@ def _replace_charges(actor, invoice: Invoice, charges: dict, record: bool) -> No
 
 def _vat_line(invoice: Invoice) -> None:
     """Invoice VAT as a separate adjustment line, its funds in proportion to the regular lines'."""
-    parts = _vat_parts(invoice, "A separate VAT line needs regular lines with funds to take its funds from.")
+    parts = _vat_parts(invoice, T("A separate VAT line needs regular lines with funds to take its funds from."))
     invoice.lines.append(_amount_line(parts, invoice.vat_amount, position=len(invoice.lines) + 1, line_type="vat",
                                       price_note="VAT adjustment line"))
 
@@ -690,7 +701,7 @@ def _raise_governmental_invoice(actor, invoice: Invoice) -> Invoice:
     """With a governmental vendor and VAT added, a separate invoice for the VAT goes to the
     governmental vendor, charged to the same funds as the VAT."""
     gov = invoice.vendor.governmental_vendor
-    parts = _vat_parts(invoice, "The VAT needs regular lines with funds to be charged to.")
+    parts = _vat_parts(invoice, T("The VAT needs regular lines with funds to be charged to."))
     number = f"{invoice.number}-VAT"
     _check_unique(gov, number)
     vat_invoice = Invoice(number=number, vendor=gov, vendor_id=gov.id, invoice_date=invoice.invoice_date,
@@ -736,7 +747,35 @@ class ReviewProblem:
     invoice_id: int | None = None
 
     def __str__(self) -> str:
-        return self.text
+        return str(self.text)   # a Text: in the reader's language
+
+
+# The review rules' findings are stored in English (app.invoices.rules): each is shown in the reader's
+# language by its pattern (a finding of another form is shown as it is).
+_FINDINGS = [(re.compile(pattern), msgid) for pattern, msgid in (
+    (r"The invoice total (?P<total>.+) differs from its lines and charges, (?P<lines>.+)\.",
+     T("The invoice total %(total)s differs from its lines and charges, %(lines)s.").msgid),
+    (r"Line (?P<n>\d+) has no fund\.", T("Line %(n)s has no fund.").msgid),
+    (r"Line (?P<n>\d+): (?P<pol>\S+) is ordered from (?P<vendor>.+), not from (?P<invoice_vendor>.+)\.",
+     T("Line %(n)s: %(pol)s is ordered from %(vendor)s, not from %(invoice_vendor)s.").msgid),
+    (r"Line (?P<n>\d+): (?P<total>.+?) differs from the price of (?P<pol>\S+), (?P<price>.+?), "
+     r"by (?P<difference>\S+) % \(more than (?P<threshold>\S+) %\)\.",
+     T("Line %(n)s: %(total)s differs from the price of %(pol)s, %(price)s, by %(difference)s %% (more than "
+       "%(threshold)s %%).").msgid),
+    (r"No exchange rate for (?P<currency>\S+) on or before (?P<date>\S+)\.",
+     T("No exchange rate for %(currency)s on or before %(date)s.").msgid),
+    (re.escape(rules.POSSIBLE_DUPLICATE),
+     T("Possible duplicate: another invoice of the vendor has the same total and date.").msgid),
+)]
+
+
+def finding_text(text: str):
+    """A stored review finding as a :class:`~app.text.Text` (shown in the reader's language)."""
+    for pattern, msgid in _FINDINGS:
+        found = pattern.fullmatch(text or "")
+        if found:
+            return T(msgid, **found.groupdict())
+    return text
 
 
 def review_problems_for(viewer, invoice: Invoice, problems: list[str] | None = None) -> list[ReviewProblem]:
@@ -748,7 +787,7 @@ def review_problems_for(viewer, invoice: Invoice, problems: list[str] | None = N
             text, invoice_id = _duplicate_for(viewer, invoice)
             out.append(ReviewProblem(text, invoice_id))
         else:
-            out.append(ReviewProblem(text))
+            out.append(ReviewProblem(finding_text(text)))
     return out
 
 
@@ -756,11 +795,11 @@ def _duplicate_for(viewer, invoice: Invoice) -> tuple[str, int | None]:
     query = rules.duplicates_of(invoice)
     seen = db.session.execute(query.where(visible_invoices_clause(viewer)).limit(1)).first()
     if seen is not None:
-        return f"Possible duplicate of invoice {seen.number}: same vendor, total and date.", seen.id
+        return T("Possible duplicate of invoice %(number)s: same vendor, total and date.", number=seen.number), seen.id
     if db.session.execute(query.limit(1)).first() is not None:
-        return "A possible duplicate exists in another library: an invoice of the vendor with the same total " \
-               "and date.", None
-    return rules.POSSIBLE_DUPLICATE, None  # gone since the check ran
+        return T("A possible duplicate exists in another library: an invoice of the vendor with the same total "
+                 "and date."), None
+    return finding_text(rules.POSSIBLE_DUPLICATE), None  # gone since the check ran
 
 
 def process_invoice(actor, invoice: Invoice) -> Invoice:
@@ -787,12 +826,12 @@ def _process_governmental(actor, invoice: Invoice) -> None:
         with db.session.begin_nested():
             _run_rules(actor, vat_invoice)
     except DomainError as exc:
-        history.log(vat_invoice, actor, "review", "problems", "", "not processed", exc.message)
+        history.log(vat_invoice, actor, "review", "problems", "", "not processed", exc.text)
         db.session.flush()
 
 
 def _run_rules(actor, invoice: Invoice) -> Invoice:
-    _require(actor, OPERATORS, invoice.owner_library_id, "process invoices")
+    _require(actor, OPERATORS, invoice.owner_library_id, T("process invoices"))
     _lock(invoice)
     refuse_unless("to_approval", invoice)
     problems = rules.review_problems(invoice)
@@ -843,14 +882,15 @@ def approve_invoice(actor, invoice: Invoice, note: str = "", late_reason: str = 
     """An invoice manager approves: the funds are expended and the PO lines' encumbrance released.
     An invoice expending on a closed fiscal period (a late invoice) is approved only by an
     administrator giving ``late_reason``, which its history keeps."""
-    _require(actor, APPROVERS, invoice.owner_library_id, "approve invoices")
+    _require(actor, APPROVERS, invoice.owner_library_id, T("approve invoices"))
     _lock(invoice)
     refuse_unless("approve", invoice)
     if invoice.status == "in_review":
-        raise RuleViolation(f"Invoice {invoice.number} is In Review: save and continue it first.", "status")
+        raise RuleViolation(T("Invoice %(number)s is In Review: save and continue it first.", number=invoice.number),
+                            "status")
     rule = rules.matching_approval_rule(invoice)
     if _creator_refused(rule, invoice, actor):
-        raise Forbidden(f"Rule “{rule.name}” needs an approver other than the invoice's creator.")
+        raise Forbidden(T("Rule “%(rule)s” needs an approver other than the invoice's creator.", rule=rule.name))
     _approve(actor, invoice, note or "approved", late_reason)
     db.session.flush()
     return invoice
@@ -887,6 +927,18 @@ def approvable_clause(user):
 
 
 ERP_REJECTED = "ERP rejected it: "   # the alert of an invoice the ERP sent back (send_back_to_review)
+# The alerts are stored in English: their prefix -> the sentence they are shown as.
+_ALERTS = {"Rejected: ": T("Rejected: %(reason)s").msgid,
+           "Sent back to review: ": T("Sent back to review: %(reason)s").msgid,
+           ERP_REJECTED: T("ERP rejected it: %(reason)s").msgid}
+
+
+def alert_text(alert: str):
+    """An invoice's stored alert as a :class:`~app.text.Text` (the reason stays as typed)."""
+    for prefix, msgid in _ALERTS.items():
+        if (alert or "").startswith(prefix):
+            return T(msgid, reason=alert[len(prefix):])
+    return alert
 
 
 def erp_rejected_clause():
@@ -930,11 +982,13 @@ def _approve(actor, invoice: Invoice, note: str, late_reason: str = "") -> None:
     late_reason = (late_reason or "").strip()
     if late:
         if not may_approve_late(actor, invoice):
-            raise RuleViolation(f"Invoice {invoice.number} expends on closed fiscal period {_codes(late)}: "
-                                "an administrator must approve it with a reason.", "late_reason")
+            raise RuleViolation(T("Invoice %(number)s expends on closed fiscal period %(periods)s: an administrator "
+                                  "must approve it with a reason.", number=invoice.number, periods=_codes(late)),
+                                "late_reason")
         if not late_reason:
-            raise InvalidInput(f"Fiscal period {_codes(late)} is closed: give the reason for expending invoice "
-                               f"{invoice.number} on it (its history keeps it).", "late_reason")
+            raise InvalidInput(T("Fiscal period %(periods)s is closed: give the reason for expending invoice "
+                                 "%(number)s on it (its history keeps it).", periods=_codes(late),
+                                 number=invoice.number), "late_reason")
         check_length(late_reason, "late_reason")
     rows = funds.post_transactions(actor, postings, reference=invoice.number[:100],
                                    note=f"Invoice {invoice.number} of {invoice.vendor.code}", on=invoice.invoice_date,
@@ -955,11 +1009,11 @@ def _approve(actor, invoice: Invoice, note: str, late_reason: str = "") -> None:
 
 
 def reject_invoice(actor, invoice: Invoice, reason: str) -> Invoice:
-    _require(actor, APPROVERS, invoice.owner_library_id, "reject invoices")
+    _require(actor, APPROVERS, invoice.owner_library_id, T("reject invoices"))
     _lock(invoice)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Give the reason for rejecting (the reviewer sees it).", "reason")
+        raise InvalidInput(T("Give the reason for rejecting (the reviewer sees it)."), "reason")
     history.transition(invoice, actor, "reject", reason)
     invoice.alert = f"Rejected: {reason}"
     db.session.flush()
@@ -1055,17 +1109,18 @@ def record_payment(actor, invoice: Invoice, voucher_number: str, payment_date: d
     vendor's payment notice. ``flush=False``: the caller flushes (a bulk import flushes once per
     chunk of records). ``notify=False``: the caller sends the notices (the ERP import sends one per
     vendor and voucher, :func:`notify_payment`)."""
-    _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "record payments")
+    _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, T("record payments"))
     _lock(invoice)
     refuse_unless("paid", invoice)
     voucher_number = (voucher_number or "").strip()
     if not voucher_number or len(voucher_number) > 50:
-        raise InvalidInput("The voucher number is required (at most 50 characters).", "voucher_number")
+        raise InvalidInput(T("The voucher number is required (at most 50 characters)."), "voucher_number")
     if payment_date is None:
-        raise InvalidInput("The payment date is required.", "payment_date")
+        raise InvalidInput(T("The payment date is required."), "payment_date")
     currency = funds.check_currency(currency or invoice.currency)
     invoice.voucher_number, invoice.payment_date = voucher_number, payment_date
-    invoice.payment_amount, invoice.payment_currency = parse_money(amount, currency, "amount", "amount paid"), currency
+    invoice.payment_amount = parse_money(amount, currency, "amount", T("amount paid"))
+    invoice.payment_currency = currency
     _close(actor, invoice, f"paid: voucher {voucher_number} on {payment_date.isoformat()}")
     if flush:
         db.session.flush()
@@ -1107,9 +1162,10 @@ class RejectedOnClosedPeriod(RuleViolation):
 
     def __init__(self, invoice: Invoice, periods: list[str]):
         names = ", ".join(periods)
-        super().__init__(f"Invoice {invoice.number} expended on closed fiscal period {names}: the ERP's rejection "
-                         f"is not applied to a closed year by itself, and the invoice stays {invoice.status_label}. "
-                         f"To take it, reopen {names} (with a reason) and send the invoice back to review.", "status")
+        super().__init__(T("Invoice %(number)s expended on closed fiscal period %(periods)s: the ERP's rejection is "
+                           "not applied to a closed year by itself, and the invoice stays %(status)s. To take it, "
+                           "reopen %(periods)s (with a reason) and send the invoice back to review.",
+                           number=invoice.number, periods=names, status=invoice.status_label), "status")
         self.periods = periods
 
 
@@ -1122,11 +1178,11 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
     (:class:`RejectedOnClosedPeriod`, nothing changed): a closed year's figures change only by a
     person's decision (reopening it with a reason), never by an import; the job reports it."""
     if not erp:
-        _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, "send invoices back to review")
+        _require(actor, APPROVERS | OPERATORS, invoice.owner_library_id, T("send invoices back to review"))
     _lock(invoice)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Give the reason (the reviewer sees it).", "reason")
+        raise InvalidInput(T("Give the reason (the reviewer sees it)."), "reason")
     refuse_unless("erp_rejected" if erp else "send_back_to_review", invoice)
     reversals = charges.reversals(invoice)
     if erp:
@@ -1152,11 +1208,11 @@ def send_back_to_review(actor, invoice: Invoice, reason: str, *, erp: bool = Fal
 def delete_invoice(actor, invoice: Invoice, reason: str = "") -> None:
     """Only invoice operators extended and administrators, only before any money was expended;
     the history keeps a record."""
-    _require(actor, DELETERS, invoice.owner_library_id, "delete invoices")
+    _require(actor, DELETERS, invoice.owner_library_id, T("delete invoices"))
     _lock(invoice)
     if invoice.status not in EDITABLE or charges.postings_of(invoice):
-        raise RuleViolation(f"Invoice {invoice.number} has expended money ({invoice.status_label}); it cannot be "
-                            "deleted. Send it back to review first.", "status")
+        raise RuleViolation(T("Invoice %(number)s has expended money (%(status)s); it cannot be deleted. Send it back "
+                              "to review first.", number=invoice.number, status=invoice.status_label), "status")
     history.log(invoice, actor, "delete", "", invoice.status_label, "", reason or "deleted")
     db.session.flush()
     db.session.delete(invoice)
@@ -1202,11 +1258,12 @@ class InvoiceFilter(ListFilter):
         """The filters the form has no field for, in words (the page names them, with a way out)."""
         words = []
         if self.approvable:
-            words.append("In Approval, that you may approve")
+            words.append(T("In Approval, that you may approve"))
         if self.erp_rejected:
-            words.append("rejected by the ERP")
+            words.append(T("rejected by the ERP"))
         if self.waiting_days is not None:
-            words.append(f"Waiting for Payment for more than {self.waiting_days} days")
+            words.append(Tn("Waiting for Payment for more than %(num)d day",
+                            "Waiting for Payment for more than %(num)d days", self.waiting_days))
         return words
 
     @property

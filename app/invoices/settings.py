@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..auth.permissions import is_institution_admin
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
+from ..text import T
 from .models import Setting
 
 DEFAULTS = {
@@ -16,10 +17,10 @@ DEFAULTS = {
     "accrual_accounting": False,         # subscription lines spread over the fiscal periods they cover
 }
 LABELS = {
-    "invoice_skip_erp": "Skip the ERP: approved invoices go straight to payment",
-    "handle_invoice_payment": "Handle invoice payment: exported invoices wait for the payment confirmation",
-    "invoice_use_pro_rata": "Spread additional charges pro rata over the invoice lines",
-    "accrual_accounting": "Accrual accounting: spread subscription lines over the fiscal periods they cover",
+    "invoice_skip_erp": T("Skip the ERP: approved invoices go straight to payment"),
+    "handle_invoice_payment": T("Handle invoice payment: exported invoices wait for the payment confirmation"),
+    "invoice_use_pro_rata": T("Spread additional charges pro rata over the invoice lines"),
+    "accrual_accounting": T("Accrual accounting: spread subscription lines over the fiscal periods they cover"),
 }
 
 
@@ -46,12 +47,13 @@ def all_settings() -> dict:
 def update(actor, values: dict) -> dict:
     """Change settings (institution administrators only); every value is a JSON boolean."""
     if not is_institution_admin(actor):
-        raise Forbidden("Only an administrator of the whole institution may change the settings.")
+        raise Forbidden(T("Only an administrator of the whole institution may change the settings."))
     for key, value in values.items():
         if key not in DEFAULTS:
-            raise InvalidInput(f"Unknown setting {key!r}; the settings are {', '.join(DEFAULTS)}.", key)
+            raise InvalidInput(T("Unknown setting %(key)s; the settings are %(keys)s.", key=repr(key),
+                                 keys=", ".join(DEFAULTS)), key)
         if not isinstance(value, bool):
-            raise InvalidInput(f"Setting {key} is true or false.", key)
+            raise InvalidInput(T("Setting %(key)s is true or false.", key=key), key)
     db.session.info.pop("absent_settings", None)
     for key, value in values.items():
         row = db.session.get(Setting, key)

@@ -8,9 +8,11 @@ A refused action changes nothing and comes back as the same fragment with the re
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -29,10 +31,13 @@ from ..orders import services as orders
 from ..orders.models import PurchaseOrder
 from ..org.models import Library
 from ..saving import saving
+from ..text import T
 from ..vendors.models import Vendor
 from ..vendors.services import get_vendor
+from . import history
 from . import services as invoices
 from .charges import charges_of, postings_of
+from .line_views import line_type_name
 from .models import CHANNELS, PAYMENT_METHODS, STATUSES, Invoice
 
 bp = Blueprint("invoices", __name__)
@@ -42,6 +47,65 @@ bp = Blueprint("invoices", __name__)
 def vat_confirmation_label(value: str) -> str:
     """What a stored VAT confirmation means, in words."""
     return invoices.CONFIRMATION_LABELS.get(value, value.replace("_", " "))
+
+
+@bp.app_template_global()
+def invoice_alert(invoice: Invoice):
+    """The invoice's alert (stored in English) in the reader's language; the reason as typed."""
+    return invoices.alert_text(invoice.alert)
+
+
+POSTING_KINDS = {"allocation": T("allocation"), "transfer": T("transfer"), "encumbrance": T("encumbrance"),
+                 "disencumbrance": T("disencumbrance"), "expenditure": T("expenditure")}
+POSTING_KINDS_CAPITAL = {"allocation": T("Allocation"), "transfer": T("Transfer"), "encumbrance": T("Encumbrance"),
+                         "disencumbrance": T("Disencumbrance"), "expenditure": T("Expenditure")}
+VENDOR_STATUSES = {"active": T("active"), "inactive": T("inactive")}
+
+
+@bp.app_template_global()
+def invoice_posting_kind(kind: str, capital: bool = False):
+    """A fund transaction's kind in words (the invoice's Funds tab, the search page)."""
+    found = (POSTING_KINDS_CAPITAL if capital else POSTING_KINDS).get(kind)
+    return found if found is not None else (kind.capitalize() if capital else kind)
+
+
+@bp.app_template_global()
+def vendor_status_label(status: str):
+    return VENDOR_STATUSES.get(status, status)
+
+
+@bp.app_template_global()
+def lower_label(label) -> str:
+    """A label in lower case, in the reader's language (``|lower`` would lower the English)."""
+    return str(label).lower()
+
+
+@bp.app_template_global()
+def line_type_label(line_type: str):
+    """An invoice line's type in words: regular, the VAT adjustment, or its charge type's name."""
+    return line_type_name(line_type, invoices.charge_types())
+
+
+@bp.app_template_global()
+def invoice_text(value: str):
+    """A note the workflow wrote (in English) on a fund transaction, a line or a VAT invoice, in the
+    reader's language; what a person typed stays as it is."""
+    return history.shown_word(value)
+
+
+@bp.app_template_global()
+def history_shown(event) -> dict:
+    """A history row's action, field, values and note as the history tab shows them: the words the
+    workflow stored (in English) translated, what a person typed as it is."""
+    note = history.shown_word(event.note)
+    if event.action == "review" and event.field == "problems" and note == event.note and event.note:
+        # the review's findings, one sentence each (app.invoices.rules writes them in English)
+        note = " ".join(str(invoices.finding_text(sentence)) for sentence in _SENTENCE_END.split(event.note))
+    return {"action": history.shown_action(event.action), "field": history.shown_field(event.field),
+            "old": history.shown_word(event.old_value), "new": history.shown_word(event.new_value), "note": note}
+
+
+_SENTENCE_END = re.compile(r"(?<=\.) (?=[A-Z])")
 
 
 @bp.app_template_global()
@@ -86,7 +150,7 @@ def _owner_choices() -> list[tuple[str, str]]:
     query = select(Library).order_by(Library.code)
     if scope is not None:
         query = query.where(Library.id.in_(scope or [-1]))
-    choices = [("", "Institution")] if scope is None else []
+    choices = [("", _("Institution"))] if scope is None else []
     return choices + [(str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(query)]
 
 
@@ -143,10 +207,10 @@ def _visible_libraries() -> list[Library]:
 
 def _task_counts() -> dict[str, int]:
     rows = db.session.execute(select(Invoice.status, func.count(Invoice.id))
-                              .where(Invoice.status.in_([s for s, _ in TASKS.values()]),
+                              .where(Invoice.status.in_([s for s, _heading in TASKS.values()]),
                                      invoices.visible_invoices_clause(current_user)).group_by(Invoice.status)).all()
     counts = dict(rows)
-    return {kind: counts.get(status, 0) for kind, (status, _) in TASKS.items()}
+    return {kind: counts.get(status, 0) for kind, (status, _heading) in TASKS.items()}
 
 
 @bp.get("/invoices/by-vendor/<int:vendor_id>")
@@ -186,25 +250,27 @@ def index():
                   column_choices=list_columns.choices(current_user, INVOICE_TABLE), **columns)
 
 
+INSTITUTION = T("Institution")
 INVOICE_COLUMNS = Columns([
-    Column("number", "Invoice", sort="number", fixed=True),
-    Column("reference_number", "Reference", shown=False),
-    Column("invoice_date", "Invoice date", "date", sort="date"),
-    Column("vendor", "Vendor", sql=related(Vendor, Invoice.vendor_id), sort="vendor", cell=lambda i: i.vendor.code),
-    Column("vendor_name", "Vendor name", sql=related(Vendor, Invoice.vendor_id, "name"), cell=lambda i: i.vendor.name),
-    Column("status", "Status", value=lambda r: STATUSES.get(r.status, r.status), sort="status"),
-    Column("currency", "Currency", shown=False),
-    Column("total_amount", "Total", "money", currency="currency", sort="total"),
-    Column("owner", "Owner", sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or "Institution",
-           cell=lambda i: i.owner_library.code if i.owner_library else "Institution"),
-    Column("channel", "Channel", value=lambda r: CHANNELS.get(r.channel, r.channel),
+    Column("number", T("Invoice"), sort="number", fixed=True),
+    Column("reference_number", T("Reference"), shown=False),
+    Column("invoice_date", T("Invoice date"), "date", sort="date"),
+    Column("vendor", T("Vendor"), sql=related(Vendor, Invoice.vendor_id), sort="vendor", cell=lambda i: i.vendor.code),
+    Column("vendor_name", T("Vendor name"), sql=related(Vendor, Invoice.vendor_id, "name"),
+           cell=lambda i: i.vendor.name),
+    Column("status", T("Status"), value=lambda r: STATUSES.get(r.status, r.status), sort="status"),
+    Column("currency", T("Currency"), shown=False),
+    Column("total_amount", T("Total"), "money", currency="currency", sort="total"),
+    Column("owner", T("Owner"), sql=related(Library, Invoice.owner_library_id), value=lambda r: r.owner or INSTITUTION,
+           cell=lambda i: i.owner_library.code if i.owner_library else INSTITUTION),
+    Column("channel", T("Channel"), value=lambda r: CHANNELS.get(r.channel, r.channel),
            cell=lambda i: CHANNELS.get(i.channel, i.channel)),
-    Column("due_date", "Due", "date"),
-    Column("payment_date", "Paid on", "date", shown=False),
-    Column("voucher_number", "Voucher", shown=False),
-    Column("created_at", "Created (UTC)", "datetime", shown=False),
+    Column("due_date", T("Due"), "date"),
+    Column("payment_date", T("Paid on"), "date", shown=False),
+    Column("voucher_number", T("Voucher"), shown=False),
+    Column("created_at", T("Created (UTC)"), "datetime", shown=False),
 ])
-INVOICE_TABLE = list_columns.register("invoices", "Invoices", INVOICE_COLUMNS)
+INVOICE_TABLE = list_columns.register("invoices", T("Invoices"), INVOICE_COLUMNS)
 
 
 @bp.get("/invoices/export.csv", defaults={"fmt": "csv"})
@@ -218,7 +284,7 @@ def export(fmt):
         query = query.join(Vendor, Vendor.id == Invoice.vendor_id)
     columns = list_columns.exported(current_user, INVOICE_TABLE)
     return export_response(rows_of(query.order_by(*SORTS[f.sort]), columns), columns, fmt, "invoices",
-                           sheet="Invoices")
+                           sheet=_("Invoices"))
 
 
 # -- task lists --------------------------------------------------------------------------------
@@ -240,8 +306,8 @@ def _tasks(kind: str, status: int = 200, **ctx):
 @roles_required(*OPERATE)
 def tasks(kind):
     if kind not in TASKS:
-        return render("error.html", status=404, code=404, message="No such task list: the task lists are "
-                      + ", ".join(TASKS) + ".")
+        return render("error.html", status=404, code=404,
+                      message=_("No such task list: the task lists are %(lists)s.", lists=", ".join(TASKS)))
     return _tasks(kind)
 
 
@@ -316,22 +382,22 @@ def process(invoice_id):
     def change(invoice):
         invoices.process_invoice(current_user, invoice)
         if invoice.status == "in_review":
-            return (f"Invoice {invoice.number} stays In Review: {len(invoice.review_problems)} problem(s) to fix "
-                    "(listed on the page).")
+            return _("Invoice %(number)s stays In Review: %(n)s problem(s) to fix (listed on the page).",
+                     number=invoice.number, n=len(invoice.review_problems))
         if invoice.status == "in_approval":
-            return f"Invoice {invoice.number} passed the review rules; it waits for approval."
-        return (f"Invoice {invoice.number} passed the review rules and was approved automatically: it is "
-                f"{invoice.status_label}.")
+            return _("Invoice %(number)s passed the review rules; it waits for approval.", number=invoice.number)
+        return _("Invoice %(number)s passed the review rules and was approved automatically: it is %(status)s.",
+                 number=invoice.number, status=invoice.status_label)
     return _act(invoice_id, change, once=True)
 
 
-def _reason_action(name: str, path: str, roles, service, message: str, once: bool = False) -> None:
+def _reason_action(name: str, path: str, roles, service, message, once: bool = False) -> None:
     """Register an action whose only input is the typed reason: ``service(actor, invoice, reason)``,
-    then ``message`` (formatted with the invoice) on the page."""
+    then ``message(invoice)`` on the page."""
     def view(invoice_id):
         def change(invoice):
             service(current_user, invoice, _reason())
-            return message.format(invoice=invoice)
+            return message(invoice)
         return _act(invoice_id, change, once=once)
     view.__name__ = name
     bp.add_url_rule(f"/invoices/<int:invoice_id>/{path}", name, roles_required(*roles)(view), methods=["POST"])
@@ -345,35 +411,38 @@ def approve(invoice_id):
     def change(invoice):
         invoices.approve_invoice(current_user, invoice, _reason(),
                                  (request.form.get("late_reason") or "").strip()[:1000])
-        return f"Invoice {invoice.number} approved: its funds are expended ({invoice.status_label})."
+        return _("Invoice %(number)s approved: its funds are expended (%(status)s).", number=invoice.number,
+                 status=invoice.status_label)
     return _act(invoice_id, change, once=True)
 _reason_action("reject", "reject", APPROVE, invoices.reject_invoice,
-               "Invoice {invoice.number} rejected: it is In Review again.")
+               lambda invoice: _("Invoice %(number)s rejected: it is In Review again.", number=invoice.number))
 _reason_action("send_back", "send-back", OPERATE, invoices.send_back_to_review,
-               "Invoice {invoice.number} is In Review again; what it expended was given back to its funds.", once=True)
+               lambda invoice: _("Invoice %(number)s is In Review again; what it expended was given back to its funds.",
+                                 number=invoice.number), once=True)
 
 
-def _parse_date(value: str, field: str, what: str) -> date | None:
+def _parse_date(value: str, field: str, what) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"The {what} is a date (YYYY-MM-DD), not “{value[:20]}”.", field) from None
+        raise InvalidInput(T("The %(what)s is a date (YYYY-MM-DD), not “%(value)s”.", what=what, value=value[:20]),
+                           field) from None
 
 
 @bp.post("/invoices/<int:invoice_id>/payment")
 @roles_required(*OPERATE)
 def pay(invoice_id):
     def change(invoice):
-        paid_on = _parse_date(request.form.get("payment_date"), "payment_date", "payment date")
+        paid_on = _parse_date(request.form.get("payment_date"), "payment_date", T("payment date"))
         amount = (request.form.get("amount") or "").strip()
         if not amount:
-            raise InvalidInput("Enter the amount paid.", "amount")
+            raise InvalidInput(T("Enter the amount paid."), "amount")
         invoices.record_payment(current_user, invoice, request.form.get("voucher_number") or "", paid_on, amount)
-        return (f"Payment of invoice {invoice.number} recorded (voucher {invoice.voucher_number}): "
-                f"it is {invoice.status_label}.")
+        return _("Payment of invoice %(number)s recorded (voucher %(voucher)s): it is %(status)s.",
+                 number=invoice.number, voucher=invoice.voucher_number, status=invoice.status_label)
     return _act(invoice_id, change, once=True)
 
 
@@ -383,7 +452,9 @@ def change_owner(invoice_id):
     def change(invoice):
         owner = chosen(Library, request.form.get("owner") or "", "owner", "library")
         invoices.change_owner(current_user, invoice, owner)
-        return f"Invoice {invoice.number} now belongs to {owner.code if owner else 'the institution'}."
+        if owner is None:
+            return _("Invoice %(number)s now belongs to the institution.", number=invoice.number)
+        return _("Invoice %(number)s now belongs to %(owner)s.", number=invoice.number, owner=owner.code)
     return _act(invoice_id, change)
 
 
@@ -394,7 +465,8 @@ def edit_line_notes(invoice_id, line_position):
     def change(invoice):
         invoices.edit_line_notes(current_user, invoice, line_position,
                                  {name: request.form.get(name, "") for name in invoices.LINE_NOTE_FIELDS})
-        return f"Line {line_position} of invoice {invoice.number} saved (its history keeps the change)."
+        return _("Line %(n)s of invoice %(number)s saved (its history keeps the change).", n=line_position,
+                 number=invoice.number)
     return _act(invoice_id, change)
 
 
@@ -406,11 +478,12 @@ def delete(invoice_id):
     number, vendor = invoice.number, invoice.vendor.code
     with saving() as saved:
         if request.form.get("confirm") != "yes":
-            raise RuleViolation("Tick the box to confirm the deletion.", "confirm")
+            raise RuleViolation(T("Tick the box to confirm the deletion."), "confirm")
         invoices.delete_invoice(current_user, invoice, _reason())
     if not saved:
         return _detail(_invoice(invoice_id), "summary", saved.status, problem=saved.message)
-    flash(f"Invoice {number} of {vendor} deleted; its history keeps a record.", "ok")
+    flash(_("Invoice %(number)s of %(vendor)s deleted; its history keeps a record.", number=number, vendor=vendor),
+          "ok")
     return redirect_to(url_for("invoices.index"))
 
 
