@@ -96,4 +96,4 @@ class RateForm(FlaskForm):
 
 
 class RateUploadForm(FlaskForm):
-    file = FileField(_l("CSV file (currency,rate,date)"))
+    file = FileField(_l("CSV file"))
