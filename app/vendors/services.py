@@ -53,6 +53,10 @@ SHARED_VENDOR_FIELDS = {
 # How orders, cancellations and claims reach a vendor (app.outgoing delivers them); an account may differ.
 ORDER_CHANNELS = {"email": T("E-mail (to the order contact)"), "edi": T("EDI (EDIFACT ORDERS)"),
                   "print": T("Print (a PDF to post)"), "none": T("None (ordered by phone or on the vendor's site)")}
+# The same in the middle of a sentence ("The vendor's (none (ordered by phone …))").
+ORDER_CHANNELS_IN_SENTENCE = {
+    "email": T("e-mail (to the order contact)"), "edi": T("EDI (EDIFACT ORDERS)"), "print": T("print (a PDF to post)"),
+    "none": T("none (ordered by phone or on the vendor's site)")}
 
 
 def letter_languages() -> dict:
@@ -229,7 +233,8 @@ def _apply(vendor: Vendor, d: VendorFields) -> None:
     if not d.is_governmental and vendor.is_governmental and vendor.id is not None:
         dependants = db.session.scalar(select(Vendor.code).where(Vendor.governmental_vendor_id == vendor.id))
         if dependants:
-            raise RuleViolation(T("Vendor %(code)s links to this governmental vendor; unlink it first.", code=dependants),
+            raise RuleViolation(T("Vendor %(code)s links to this governmental vendor; unlink it first.",
+                                  code=dependants),
                                 "is_governmental")
     vendor.name, vendor.status, vendor.currency = name, status, currency
     vendor.financial_sys_code = _text(d.financial_sys_code, "financial_sys_code", 50,

@@ -253,10 +253,10 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
-                  tab_labels=TAB_LABELS,
-                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, address_types=ADDRESS_TYPE_LABELS,
-                  vendor_statuses=VENDOR_STATUSES, language_name=_language_name(vendor.language),
-                  nav_oob=is_htmx(), **forms)
+                  tab_labels=TAB_LABELS, order_channels=vendors.ORDER_CHANNELS,
+                  order_channels_in_sentence=vendors.ORDER_CHANNELS_IN_SENTENCE, contact_roles=CONTACT_ROLES,
+                  address_types=ADDRESS_TYPE_LABELS, vendor_statuses=VENDOR_STATUSES,
+                  language_name=_language_name(vendor.language), nav_oob=is_htmx(), **forms)
 
 
 @bp.get("/vendors/<int:vendor_id>")
