@@ -45,7 +45,8 @@ class VendorForm(FlaskForm):
     order_channel = SelectField(_l("Order channel"), choices=list(ORDER_CHANNELS.items()), default="none",
                                 description=_l("How orders, cancellations and claims reach this vendor; an "
                                                "account may use another."))
-    language = SelectField(_l("Language of letters"), choices=language_choices(), default="",
+    # Not sent (an older form, a script): the institution's default; the service refuses an unknown code.
+    language = SelectField(_l("Language of letters"), choices=language_choices(), default="", validate_choice=False,
                            description=_l("The language of the orders, claims and other letters sent to this "
                                           "vendor, and of their PDFs."))
 
