@@ -41,6 +41,10 @@ VENDOR_IN = {
     "edi_vendor_id": Field("str", "The vendor's EDI ID (SAN or EAN); needed for EDI.", default="", max_length=50),
     "edi_id_qualifier": Field("str", "The EDI ID qualifier.", default="", max_length=10),
     "edi_folder": Field("str", "The vendor's EDI folder.", default="", max_length=200),
+    "language": Field("enum", "The language of the letters and PDFs sent to the vendor (" + ", ".join(
+        f"{code}: {name}" for code, name in vendors.letter_languages().items()) + "); null: the institution's "
+        "default language.", nullable=True, choices=tuple(vendors.letter_languages()),
+        schema={"enum": [*vendors.letter_languages(), None]}),
 }
 VENDOR_UPDATE = {k: v for k, v in VENDOR_IN.items() if k != "code"}
 RATE_IN = {
@@ -63,6 +67,7 @@ def _fields(body, vendor=None) -> vendors.VendorFields:
     fields.order_channel, fields.edi_enabled, fields.edi_vendor_id = (body["order_channel"], body["edi_enabled"],
                                                                       body["edi_vendor_id"])
     fields.edi_id_qualifier, fields.edi_folder = body["edi_id_qualifier"], body["edi_folder"]
+    fields.language = body["language"]
     return fields
 
 
@@ -83,7 +88,7 @@ def vendor_json(v) -> dict:
             "is_governmental": v.is_governmental,
             "vat_percent": f"{v.vat_percent:f}" if v.vat_percent is not None else None, "notes": v.notes,
             "order_channel": v.order_channel, "edi_enabled": v.edi_enabled, "edi_vendor_id": v.edi_vendor_id,
-            "edi_id_qualifier": v.edi_id_qualifier, "edi_folder": v.edi_folder,
+            "edi_id_qualifier": v.edi_id_qualifier, "edi_folder": v.edi_folder, "language": v.language,
             "accounts": [account_json(a) for a in v.accounts],
             "addresses": [address_json(a) for a in v.addresses],
             "contacts": [contact_json(c) for c in v.contacts]}
@@ -363,6 +368,9 @@ register_openapi(
             "vat_percent": {"type": ["string", "null"], "description": "Decimal string."}, "notes": STRING,
             "order_channel": {"type": "string", "enum": list(vendors.ORDER_CHANNELS)}, "edi_enabled": BOOLEAN,
             "edi_vendor_id": STRING, "edi_id_qualifier": STRING, "edi_folder": STRING,
+            "language": {"type": ["string", "null"], "enum": [*vendors.letter_languages(), None],
+                         "description": "The language of the vendor's letters and PDFs; null: the institution's "
+                                        "default."},
             "accounts": {"type": "array", "items": ref("VendorAccount")},
             "addresses": {"type": "array", "items": ref("VendorAddress")},
             "contacts": {"type": "array", "items": ref("VendorContact")}}),

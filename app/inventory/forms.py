@@ -1,4 +1,5 @@
 """Forms for bibliographic records, holdings, items and receiving."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -8,33 +9,34 @@ from ..forms_util import IsoDateField
 
 
 class RecordForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(message="A title is required."), Length(max=500)])
-    author = StringField("Author", validators=[Optional(), Length(max=300)])
-    isbn = StringField("ISBN", validators=[Optional(), Length(max=40)])
-    issn = StringField("ISSN", validators=[Optional(), Length(max=20)])
-    publisher = StringField("Publisher", validators=[Optional(), Length(max=300)])
-    publication_date = StringField("Publication date", validators=[Optional(), Length(max=40)])
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("A title is required.")), Length(max=500)])
+    author = StringField(_l("Author"), validators=[Optional(), Length(max=300)])
+    isbn = StringField(_l("ISBN"), validators=[Optional(), Length(max=40)])
+    issn = StringField(_l("ISSN"), validators=[Optional(), Length(max=20)])
+    publisher = StringField(_l("Publisher"), validators=[Optional(), Length(max=300)])
+    publication_date = StringField(_l("Publication date"), validators=[Optional(), Length(max=40)])
 
 
 class HoldingForm(FlaskForm):
-    library = SelectField("Library", coerce=str, validators=[DataRequired(message="Choose a library.")])
-    location_code = StringField("Location code", validators=[DataRequired(message="A location code is required."),
-                                                             Length(max=40)])
-    location_name = StringField("Location name", validators=[Optional(), Length(max=200)])
-    call_number = StringField("Call number", validators=[Optional(), Length(max=100)])
+    library = SelectField(_l("Library"), coerce=str, validators=[DataRequired(message=_l("Choose a library."))])
+    location_code = StringField(_l("Location code"),
+                                validators=[DataRequired(message=_l("A location code is required.")), Length(max=40)])
+    location_name = StringField(_l("Location name"), validators=[Optional(), Length(max=200)])
+    call_number = StringField(_l("Call number"), validators=[Optional(), Length(max=100)])
 
 
 class ItemForm(FlaskForm):
-    barcode = StringField("Barcode", validators=[Optional(), Length(max=60)])
-    enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)],
-                              description="e.g. v.2 or no.4")
-    chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2026")
-    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    barcode = StringField(_l("Barcode"), validators=[Optional(), Length(max=60)])
+    enumeration = StringField(_l("Enumeration"), validators=[Optional(), Length(max=100)],
+                              description=_l("e.g. v.2 or no.4"))
+    chronology = StringField(_l("Chronology"), validators=[Optional(), Length(max=100)],
+                             description=_l("e.g. %(example)s", example="2026"))
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=500)])
 
 
 class ReceiveForm(FlaskForm):
-    received_date = IsoDateField("Received on", default=clock.today,
-                              validators=[DataRequired(message="Enter a date (YYYY-MM-DD).")])
+    received_date = IsoDateField(_l("Received on"), default=clock.today,
+                                 validators=[DataRequired(message=_l("Enter a date (YYYY-MM-DD)."))])
 
 
 class ItemChoiceField(SelectMultipleField):
@@ -47,24 +49,26 @@ class ItemChoiceField(SelectMultipleField):
 
 
 class BindForm(FlaskForm):
-    items = ItemChoiceField("Items to bind", coerce=int, choices=[])
-    barcode = StringField("Barcode of the bound item", validators=[Optional(), Length(max=60)])
-    enumeration = StringField("Enumeration", validators=[Optional(), Length(max=100)], description="e.g. v.1-4")
-    chronology = StringField("Chronology", validators=[Optional(), Length(max=100)], description="e.g. 2024-2025")
-    description = StringField("Description", validators=[Optional(), Length(max=500)])
-    note = TextAreaField("Note for the bindery", validators=[Optional(), Length(max=2000)])
+    items = ItemChoiceField(_l("Items to bind"), coerce=int, choices=[])
+    barcode = StringField(_l("Barcode of the bound item"), validators=[Optional(), Length(max=60)])
+    enumeration = StringField(_l("Enumeration"), validators=[Optional(), Length(max=100)],
+                              description=_l("e.g. %(example)s", example="v.1-4"))
+    chronology = StringField(_l("Chronology"), validators=[Optional(), Length(max=100)],
+                             description=_l("e.g. %(example)s", example="2024-2025"))
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("Note for the bindery"), validators=[Optional(), Length(max=2000)])
 
 
 class WorkOrderDoneForm(FlaskForm):
-    received_date = IsoDateField("Back on", default=clock.today, validators=[Optional()],
-                              description="Empty: today.")
+    received_date = IsoDateField(_l("Back on"), default=clock.today, validators=[Optional()],
+                                 description=_l("Empty: today."))
 
 
 class ScanBoundItemForm(FlaskForm):
-    barcode = StringField("Barcode of the bound item",
-                          validators=[DataRequired(message="Scan or enter the barcode of the bound item."),
+    barcode = StringField(_l("Barcode of the bound item"),
+                          validators=[DataRequired(message=_l("Scan or enter the barcode of the bound item.")),
                                       Length(max=60)])
-    received_date = IsoDateField("Back on", default=clock.today, validators=[Optional()])
+    received_date = IsoDateField(_l("Back on"), default=clock.today, validators=[Optional()])
 
 
 def suffix_ids(form, suffix: str):

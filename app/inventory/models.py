@@ -5,12 +5,13 @@ import re
 
 from ..clock import utcnow
 from ..extensions import db
+from ..text import T
 
 ITEM_STATUSES = {
-    "not_in_place": "Not in place (ordered, not received)",
-    "in_place": "In place",
-    "in_work_order": "In a work order",
-    "withdrawn": "Withdrawn",
+    "not_in_place": T("Not in place (ordered, not received)"),
+    "in_place": T("In place"),
+    "in_work_order": T("In a work order"),
+    "withdrawn": T("Withdrawn"),
 }
 
 _NOT_IDENTIFIER = re.compile(r"[\s\-\u2010-\u2015]")
@@ -99,8 +100,8 @@ class Item(db.Model):
 
 # -- binding work orders -----------------------------------------------------------------------
 
-WORK_ORDER_STATUSES = {"open": "Open", "done": "Done"}
-WORK_ORDER_KINDS = {"binding": "Binding"}
+WORK_ORDER_STATUSES = {"open": T("Open"), "done": T("Done")}
+WORK_ORDER_KINDS = {"binding": T("Binding")}
 
 
 class WorkOrder(db.Model):
@@ -150,7 +151,7 @@ class WorkOrder(db.Model):
     @property
     def bound_summary(self) -> str:
         """The bound items as people know them: barcodes, else enumeration, else the former id."""
-        return ", ".join(b.label for b in self.bound_items)
+        return ", ".join(str(b.label) for b in self.bound_items)
 
 
 class WorkOrderItem(db.Model):
@@ -172,4 +173,4 @@ class WorkOrderItem(db.Model):
 
     @property
     def label(self) -> str:
-        return self.barcode or self.enumeration or f"item {self.former_item_id}"
+        return self.barcode or self.enumeration or T("item %(id)s", id=self.former_item_id)

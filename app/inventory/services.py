@@ -24,6 +24,7 @@ from ..extensions import db
 from ..org import services as org
 from ..org.models import Library
 from ..ids import parse_id
+from ..text import T
 from .models import BibRecord, Holding, Item, normalize_standard_number
 
 EDITORS = frozenset({Role.ADMIN, Role.PURCHASING_OPERATOR})
@@ -62,12 +63,12 @@ def editable_libraries(user) -> list[Library]:
 
 def _require_editor(actor) -> None:
     if not can_edit_records(actor):
-        raise Forbidden("Only administrators and purchasing operators may change the inventory.")
+        raise Forbidden(T("Only administrators and purchasing operators may change the inventory."))
 
 
 def _require_library(actor, library_id: int, field: str | None = None) -> None:
     if not can_edit_library(actor, library_id):
-        raise Forbidden("You may only change holdings and items of your own library.", field)
+        raise Forbidden(T("You may only change holdings and items of your own library."), field)
 
 
 # -- lookups -----------------------------------------------------------------------------------
@@ -76,18 +77,28 @@ def get_record(record_id) -> BibRecord:
     record_id = parse_id(record_id)
     record = db.session.get(BibRecord, record_id) if record_id else None
     if record is None:
-        raise NotFound("No such bibliographic record.")
+        raise NotFound(T("No such bibliographic record."))
     return record
 
 
+def _one(ref, query, missing):
+    """The object ``query(id)`` selects for the id in ``ref``; NotFound(``missing``) when there is none
+    the user may see."""
+    object_id = parse_id(ref)
+    found = db.session.scalar(query(object_id)) if object_id else None
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
 def get_holding(user, holding_id) -> Holding:
-    return org.get_one(holding_id, lambda i: select(Holding).where(Holding.id == i, visible_holdings_clause(user)),
-                       "holding")
+    return _one(holding_id, lambda i: select(Holding).where(Holding.id == i, visible_holdings_clause(user)),
+                T("No such holding."))
 
 
 def get_item(user, item_id) -> Item:
-    return org.get_one(item_id, lambda i: select(Item).join(Holding).where(Item.id == i,
-                                                                           visible_holdings_clause(user)), "item")
+    return _one(item_id, lambda i: select(Item).join(Holding).where(Item.id == i, visible_holdings_clause(user)),
+                T("No such item."))
 
 
 def visible_holdings(user, record: BibRecord) -> list[Holding]:
@@ -101,7 +112,7 @@ def get_library(ref, field: str = "library") -> Library:
     """The library a holding belongs to (required)."""
     library = org.get_library(ref, field)
     if library is None:
-        raise InvalidInput("Choose a library.", field)
+        raise InvalidInput(T("Choose a library."), field)
     return library
 
 
@@ -118,21 +129,31 @@ class RecordFields:
 
 
 _LIMITS = {"title": 500, "author": 300, "isbn": 40, "issn": 20, "publisher": 300, "publication_date": 40}
+# The fields (and the new item's) as a sentence names them.
+_FIELD_NAMES = {"title": T("The title"), "author": T("The author"), "isbn": T("The ISBN"), "issn": T("The ISSN"),
+                "publisher": T("The publisher"), "publication_date": T("The publication date"),
+                "enumeration": T("The enumeration"), "chronology": T("The chronology"),
+                "description": T("The description")}
+
+
+def _too_long(name: str, limit: int) -> InvalidInput:
+    return InvalidInput(T("%(field)s is longer than %(max)s characters.", field=_FIELD_NAMES[name], max=limit), name)
 
 
 def _clean(fields: RecordFields) -> dict:
     values = {name: " ".join((getattr(fields, name) or "").split()) for name in _LIMITS}
     if not values["title"]:
-        raise InvalidInput("A title is required.", "title")
+        raise InvalidInput(T("A title is required."), "title")
     for name, limit in _LIMITS.items():
         if len(values[name]) > limit:
-            raise InvalidInput(f"The {name.replace('_', ' ')} is longer than {limit} characters.", name)
+            raise _too_long(name, limit)
     isbn_key, issn_key = normalize_standard_number(values["isbn"]), normalize_standard_number(values["issn"])
     if isbn_key and not _ISBN.match(isbn_key):
-        raise InvalidInput("An ISBN has 10 or 13 digits (the last of an ISBN-10 may be X), e.g. 978-0-19-852663-6.",
-                           "isbn")
+        raise InvalidInput(T("An ISBN has 10 or 13 digits (the last of an ISBN-10 may be X), e.g. %(example)s.",
+                             example="978-0-19-852663-6"), "isbn")
     if issn_key and not _ISSN.match(issn_key):
-        raise InvalidInput("An ISSN has 8 digits (the last may be X), e.g. 0317-8471.", "issn")
+        raise InvalidInput(T("An ISSN has 8 digits (the last may be X), e.g. %(example)s.", example="0317-8471"),
+                           "issn")
     values.update(isbn_key=isbn_key, issn_key=issn_key)
     return values
 
@@ -181,12 +202,14 @@ def add_holding(actor, record: BibRecord, library: Library, location_code: str, 
     _require_library(actor, library.id, "library")
     location_code = (location_code or "").strip()
     if not location_code or len(location_code) > 40:
-        raise InvalidInput("A location code of 1–40 characters is required.", "location_code")
+        raise InvalidInput(T("A location code of 1–40 characters is required."), "location_code")
     location_name, call_number = (location_name or "").strip(), (call_number or "").strip()
     if len(location_name) > 200:
-        raise InvalidInput("The location name is longer than 200 characters.", "location_name")
+        raise InvalidInput(T("%(field)s is longer than %(max)s characters.", field=T("The location name"), max=200),
+                           "location_name")
     if len(call_number) > 100:
-        raise InvalidInput("The call number is longer than 100 characters.", "call_number")
+        raise InvalidInput(T("%(field)s is longer than %(max)s characters.", field=T("The call number"), max=100),
+                           "call_number")
     holding = Holding(bib_record=record, library=library, location_code=location_code,
                       location_name=location_name, call_number=call_number)
     db.session.add(holding)
@@ -203,12 +226,12 @@ def add_item(actor, holding: Holding, barcode: str | None = None, enumeration: s
               "description": (description or "").strip()}
     for name, limit in (("enumeration", 100), ("chronology", 100), ("description", 500)):
         if len(values[name]) > limit:
-            raise InvalidInput(f"The {name} is longer than {limit} characters.", name)
+            raise _too_long(name, limit)
     if barcode is not None:
         if len(barcode) > 60 or any(c.isspace() for c in barcode):
-            raise InvalidInput("A barcode is 1–60 characters without spaces.", "barcode")
+            raise InvalidInput(T("A barcode is 1–60 characters without spaces."), "barcode")
         if db.session.scalar(select(Item.id).where(Item.barcode == barcode)):
-            raise Duplicate(f"Barcode {barcode} is already used by another item.", "barcode")
+            raise Duplicate(T("Barcode %(barcode)s is already used by another item.", barcode=barcode), "barcode")
     item = Item(holding=holding, barcode=barcode, status="not_in_place", **values)
     db.session.add(item)
     db.session.flush()
@@ -219,8 +242,10 @@ def receive_item(actor, item: Item, day: date | None = None) -> Item:
     """Mark an ordered item as arrived: in place, received on ``day`` (default today)."""
     _require_library(actor, item.holding.library_id)
     if item.received_date is not None or item.status != "not_in_place":
-        when = f" on {item.received_date.isoformat()}" if item.received_date else ""
-        raise RuleViolation(f"This item was already received{when}.", "received_date")
+        if item.received_date:
+            raise RuleViolation(T("This item was already received on %(day)s.", day=item.received_date.isoformat()),
+                                "received_date")
+        raise RuleViolation(T("This item was already received."), "received_date")
     item.status, item.received_date = "in_place", day or clock.today()
     db.session.flush()
     return item
@@ -235,11 +260,11 @@ def move_holdings(actor, holdings: list[Holding], target: BibRecord) -> list[Hol
     a holding already on ``target`` (moving a record onto itself), and holdings outside the actor's
     library scope."""
     if not holdings:
-        raise InvalidInput("Choose the holdings to move.", "holdings")
+        raise InvalidInput(T("Choose the holdings to move."), "holdings")
     for holding in holdings:
         _require_library(actor, holding.library_id)
         if holding.bib_record_id == target.id:
-            raise RuleViolation("The holdings are already on this record; choose another record.", "target")
+            raise RuleViolation(T("The holdings are already on this record; choose another record."), "target")
     for holding in holdings:
         holding.bib_record = target
     db.session.flush()
@@ -255,8 +280,17 @@ from ..clock import utcnow  # noqa: E402  (kept with the section it serves)
 from .models import WorkOrder, WorkOrderItem  # noqa: E402
 
 
+# An item's status in the middle of a sentence ("Item A9 is not in place …").
+_STATUS_IN_SENTENCE = {"not_in_place": T("not in place (ordered, not received)"), "in_place": T("in place"),
+                       "in_work_order": T("in a work order"), "withdrawn": T("withdrawn")}
+
+
 def _item_label(item: Item) -> str:
-    return item.barcode or (f"{item.enumeration} (item {item.id})" if item.enumeration else f"item {item.id}")
+    if item.barcode:
+        return item.barcode
+    if item.enumeration:
+        return T("%(enumeration)s (item %(id)s)", enumeration=item.enumeration, id=item.id)
+    return T("item %(id)s", id=item.id)
 
 
 def get_items(user, item_ids) -> list[Item]:
@@ -280,14 +314,14 @@ def _check_new_item(holding: Holding, items: list[Item], barcode: str | None, en
     for name, value, limit in (("enumeration", enumeration, 100), ("chronology", chronology, 100),
                                ("description", description, 500)):
         if len(value) > limit:
-            raise InvalidInput(f"The {name} is longer than {limit} characters.", name)
+            raise _too_long(name, limit)
     if barcode is not None:
         if len(barcode) > 60 or any(c.isspace() for c in barcode):
-            raise InvalidInput("A barcode is 1–60 characters without spaces.", "barcode")
+            raise InvalidInput(T("A barcode is 1–60 characters without spaces."), "barcode")
         # A bound item's barcode may go to the new item: those items are deleted first.
         owner = db.session.scalar(select(Item).where(Item.barcode == barcode))
         if owner is not None and owner not in items:
-            raise Duplicate(f"Barcode {barcode} is already used by another item.", "barcode")
+            raise Duplicate(T("Barcode %(barcode)s is already used by another item.", barcode=barcode), "barcode")
 
 
 def bind_items(actor, holding: Holding, items: list[Item], barcode: str | None = None, enumeration: str = "",
@@ -303,14 +337,15 @@ def bind_items(actor, holding: Holding, items: list[Item], barcode: str | None =
         if item not in chosen:
             chosen.append(item)
     if len(chosen) < 2:
-        raise InvalidInput("Choose at least two items to bind together.", "items")
+        raise InvalidInput(T("Choose at least two items to bind together."), "items")
     for item in chosen:
         if item.holding_id != holding.id:
-            raise RuleViolation(f"Item {_item_label(item)} belongs to another holding: only items of one holding "
-                                "can be bound together.", "items")
+            raise RuleViolation(T("Item %(item)s belongs to another holding: only items of one holding can be bound "
+                                  "together.", item=_item_label(item)), "items")
         if item.received_date is None or item.status != "in_place":
-            raise RuleViolation(f"Item {_item_label(item)} is {item.status_label.lower()}: only received items "
-                                "that are in place can be bound.", "items")
+            raise RuleViolation(T("Item %(item)s is %(status)s: only received items that are in place can be bound.",
+                                  item=_item_label(item), status=_STATUS_IN_SENTENCE.get(item.status, item.status)),
+                                "items")
     barcode = (barcode or "").strip() or None
     enumeration, chronology = (enumeration or "").strip(), (chronology or "").strip()
     description, note = (description or "").strip(), (note or "").strip()
@@ -335,11 +370,12 @@ def complete_work_order(actor, work_order: WorkOrder, day: date | None = None) -
     """The bound item is back: the work order is done, the item in place, received on ``day`` (default today)."""
     _require_library(actor, work_order.holding.library_id)
     if work_order.status != "open":
-        raise RuleViolation(f"Work order {work_order.number} was already done on {work_order.done_at:%Y-%m-%d}.",
-                            "status")
+        raise RuleViolation(T("Work order %(number)s was already done on %(day)s.", number=work_order.number,
+                              day=f"{work_order.done_at:%Y-%m-%d}"), "status")
     item = work_order.new_item
     if item is None:
-        raise RuleViolation(f"The bound item of work order {work_order.number} was deleted.", "status")
+        raise RuleViolation(T("The bound item of work order %(number)s was deleted.", number=work_order.number),
+                            "status")
     work_order.status, work_order.done_at, work_order.done_by_id = "done", utcnow(), actor.id
     item.status, item.received_date = "in_place", day or clock.today()
     db.session.flush()
@@ -355,7 +391,7 @@ def get_work_order(user, work_order_id) -> WorkOrder:
     work_order = db.session.scalar(_visible_work_orders(user).where(WorkOrder.id == work_order_id)) \
         if work_order_id else None
     if work_order is None:
-        raise NotFound("No such work order.")
+        raise NotFound(T("No such work order."))
     return work_order
 
 
@@ -366,12 +402,12 @@ def find_work_order_by_barcode(user, barcode: str | None) -> WorkOrder:
     with its date."""
     barcode = (barcode or "").strip()
     if not barcode:
-        raise InvalidInput("Scan or enter the barcode of the bound item.", "barcode")
+        raise InvalidInput(T("Scan or enter the barcode of the bound item."), "barcode")
     work_order = db.session.scalar(
         _visible_work_orders(user).join(Item, WorkOrder.new_item_id == Item.id).where(Item.barcode == barcode)
         .order_by((WorkOrder.status == "open").desc(), WorkOrder.id.desc()).limit(1))
     if work_order is None:
-        raise NotFound(f"No work order is binding an item with barcode {barcode}.", "barcode")
+        raise NotFound(T("No work order is binding an item with barcode %(barcode)s.", barcode=barcode), "barcode")
     return work_order
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import ALL_ROLES, roles_required
@@ -67,7 +68,7 @@ def edit_record(record_id=None):
             else:
                 record = inventory.create_record(current_user, _record_fields(form))
         if saved:
-            flash(f"Record “{record.title}” saved.", "ok")
+            flash(_("Record “%(title)s” saved.", title=record.title), "ok")
             return redirect(url_for("inventory.show_record", record_id=record.id))
         record = inventory.get_record(record_id) if record_id else None
     return render("inventory/record_form.html", status=_form_status(), form=form, record=record)
@@ -76,7 +77,7 @@ def edit_record(record_id=None):
 def _holding_form(record) -> HoldingForm:
     form = HoldingForm()
     libraries = inventory.editable_libraries(current_user)
-    form.library.choices = [("", "Choose a library…")] * (len(libraries) != 1) + [
+    form.library.choices = [("", _("Choose a library…"))] * (len(libraries) != 1) + [
         (str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
     return suffix_ids(form, f"R{record.id}")
 
@@ -103,7 +104,7 @@ def add_holding(record_id):
             holding = inventory.add_holding(current_user, record, inventory.get_library(form.library.data),
                                             form.location_code.data, form.location_name.data, form.call_number.data)
         if saved:
-            return changed(f"Holding {holding.location_label} added.",
+            return changed(_("Holding %(location)s added.", location=holding.location_label),
                            url_for("inventory.show_record", record_id=record_id),
                            lambda: _record_page(inventory.get_record(record_id)))
         record = inventory.get_record(record_id)
@@ -153,7 +154,7 @@ def add_item(holding_id):
             item = inventory.add_item(current_user, holding, form.barcode.data, form.enumeration.data,
                                       form.chronology.data, form.description.data)
         if saved:
-            return changed(f"Item {item.barcode or item.id} added.",
+            return changed(_("Item %(item)s added.", item=item.barcode or item.id),
                            url_for("inventory.show_record", record_id=holding.bib_record_id),
                            lambda: _holding_page(inventory.get_holding(current_user, holding_id)))
         holding = inventory.get_holding(current_user, holding_id)
@@ -176,7 +177,7 @@ def receive_item(item_id):
         with saving(form) as saved:
             inventory.receive_item(current_user, item, form.received_date.data)
         if saved:
-            return changed(f"Item {item.barcode or item.id} received.",
+            return changed(_("Item %(item)s received.", item=item.barcode or item.id),
                            url_for("inventory.show_record", record_id=item.holding.bib_record_id),
                            lambda: _holding_page(inventory.get_holding(current_user, item.holding_id)))
         item = inventory.get_item(current_user, item_id)
@@ -195,8 +196,9 @@ def bind_items(holding_id):
             work_order = inventory.bind_items(current_user, holding, items, form.barcode.data, form.enumeration.data,
                                               form.chronology.data, form.description.data, form.note.data)
         if saved:
-            return changed(f"Work order {work_order.number} opened: {work_order.bound_summary} bound into item "
-                           f"{work_order.new_item.barcode or work_order.new_item.id}.",
+            return changed(_("Work order %(number)s opened: %(bound)s bound into item %(item)s.",
+                             number=work_order.number, bound=work_order.bound_summary,
+                             item=work_order.new_item.barcode or work_order.new_item.id),
                            url_for("inventory.show_work_order", work_order_id=work_order.id),
                            lambda: _holding_page(inventory.get_holding(current_user, holding_id),
                                                  bound_work_order=work_order))
@@ -242,8 +244,8 @@ def complete_work_order(work_order_id):
             inventory.complete_work_order(current_user, work_order, form.received_date.data)
         work_order = inventory.get_work_order(current_user, work_order_id)
         if saved:
-            message = (f"Work order {work_order.number} done: item "
-                       f"{work_order.new_item.barcode or work_order.new_item.id} is in place.")
+            message = _("Work order %(number)s done: item %(item)s is in place.", number=work_order.number,
+                        item=work_order.new_item.barcode or work_order.new_item.id)
             if from_list:
                 return changed(message, url_for("inventory.work_orders"),
                                lambda: _work_orders_page(done_notice=work_order))
@@ -265,6 +267,7 @@ def scan_work_order():
             inventory.complete_work_order(current_user, work_order, form.received_date.data)
         if saved:
             work_order = inventory.get_work_order(current_user, work_order.id)
-            return changed(f"Work order {work_order.number} done: item {form.barcode.data.strip()} is in place.",
+            return changed(_("Work order %(number)s done: item %(item)s is in place.", number=work_order.number,
+                             item=form.barcode.data.strip()),
                            url_for("inventory.work_orders"), lambda: _work_orders_page(done_notice=work_order))
     return _work_orders_page(scan_form=form, status=422)

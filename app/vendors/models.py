@@ -3,14 +3,19 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
+from ..text import T
 from ..types import Fixed, Percent
 
 ADDRESS_TYPES = ("billing", "payment", "order", "claim", "returns", "shipping")
 # How orders, cancellations and claims reach the vendor (app.outgoing); an account may override it.
-ORDER_CHANNELS = {"email": "E-mail", "edi": "EDI", "print": "Print (PDF to post)",
-                  "none": "None (ordered by phone or on the vendor's site)"}
+ORDER_CHANNELS = {"email": T("E-mail"), "edi": T("EDI"), "print": T("Print (PDF to post)"),
+                  "none": T("None (ordered by phone or on the vendor's site)")}
+VENDOR_STATUSES = {"active": T("Active"), "inactive": T("Inactive")}
 # What a contact receives: orders and cancellations, claims, payment notices.
-CONTACT_ROLES = {"order": "Orders", "claim": "Claims", "payment": "Payment notices"}
+CONTACT_ROLES = {"order": T("Orders"), "claim": T("Claims"), "payment": T("Payment notices")}
+# What an address is used for (stored in English, shown translated).
+ADDRESS_TYPE_LABELS = {"billing": T("Billing"), "payment": T("Payment"), "order": T("Order"), "claim": T("Claim"),
+                       "returns": T("Returns"), "shipping": T("Shipping")}
 
 
 class Vendor(db.Model):

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from flask import Blueprint, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, literal, select
 from werkzeug.datastructures import MultiDict
@@ -20,18 +21,21 @@ from ..errors import Forbidden, InvalidInput
 from ..exports import Column, Columns, export_response, related, rows_of
 from ..extensions import db
 from ..htmx import changed, is_htmx, redirect_to, render
+from ..i18n import LANGUAGES
 from ..listing import list_links
 from ..saving import saving
+from ..text import T
 from . import services as vendors
 from .forms import (AccountChannelForm, AccountForm, AddressForm, ContactForm, ContactRolesForm, RateForm,
                     RateUploadForm, VendorForm)
-from .models import CONTACT_ROLES, ORDER_CHANNELS, Vendor, VendorAccount
+from .models import ADDRESS_TYPE_LABELS, CONTACT_ROLES, ORDER_CHANNELS, VENDOR_STATUSES, Vendor, VendorAccount
 
 bp = Blueprint("vendors", __name__)
 VIEW = ALL_ROLES
 EDIT = vendors.VENDOR_EDITORS
 RATES = vendors.RATE_EDITORS
 TABS = ("details", "accounts", "orders", "invoices")
+TAB_LABELS = {"details": T("Details"), "accounts": T("Accounts"), "orders": T("Orders"), "invoices": T("Invoices")}
 SORTS = vendors.VENDOR_SORTS
 
 
@@ -53,42 +57,54 @@ def can_add_rates() -> bool:
 # -- list --------------------------------------------------------------------------------------
 
 def _yes_no(value) -> str:
-    return "yes" if value else "no"
+    return T("yes") if value else T("no")
+
+
+_IS_ONE = "is one"   # the export's SQL value for a governmental vendor itself
 
 
 def _governmental(v: Vendor) -> str:
     if v.is_governmental:
-        return f"is one ({v.vat_percent}%)" if v.vat_percent is not None else "is one"
+        return T("is one (%(vat)s%%)", vat=v.vat_percent) if v.vat_percent is not None else T("is one")
     return v.governmental_vendor.code if v.governmental_vendor else "—"
 
 
+def _language_name(code: str | None) -> str:
+    """The vendor's language of letters by its own name; none: the institution's default."""
+    return LANGUAGES.get(code, code) if code else T("The institution's default")
+
+
 VENDOR_COLUMNS = Columns([
-    Column("code", "Code", sort="code", fixed=True),
-    Column("name", "Name", sort="name"),
-    Column("status", "Status"),
-    Column("currency", "Currency"),
-    Column("liable_for_vat", "Liable for VAT", value=lambda r: _yes_no(r.liable_for_vat),
+    Column("code", T("Code"), sort="code", fixed=True),
+    Column("name", T("Name"), sort="name"),
+    Column("status", T("Status"), value=lambda r: VENDOR_STATUSES.get(r.status, r.status),
+           cell=lambda v: VENDOR_STATUSES.get(v.status, v.status)),
+    Column("currency", T("Currency")),
+    Column("liable_for_vat", T("Liable for VAT"), value=lambda r: _yes_no(r.liable_for_vat),
            cell=lambda v: _yes_no(v.liable_for_vat)),
     # A governmental vendor collects the VAT itself ("is one"); other vendors may name theirs.
-    Column("governmental", "Governmental vendor",
-           sql=case((Vendor.is_governmental, literal("is one")), else_=related(Vendor, Vendor.governmental_vendor_id)),
+    Column("governmental", T("Governmental vendor"),
+           sql=case((Vendor.is_governmental, literal(_IS_ONE)), else_=related(Vendor, Vendor.governmental_vendor_id)),
+           value=lambda r: T("is one") if r.governmental == _IS_ONE else r.governmental,
            cell=_governmental),
-    Column("vat_percent", "VAT %", "number", shown=False),
-    Column("order_channel", "Order channel", value=lambda r: ORDER_CHANNELS.get(r.order_channel, r.order_channel),
+    Column("vat_percent", T("VAT %"), "number", shown=False),
+    Column("order_channel", T("Order channel"), value=lambda r: ORDER_CHANNELS.get(r.order_channel, r.order_channel),
            cell=lambda v: ORDER_CHANNELS.get(v.order_channel, v.order_channel), shown=False),
-    Column("edi_enabled", "EDI", value=lambda r: _yes_no(r.edi_enabled), cell=lambda v: _yes_no(v.edi_enabled),
+    Column("language", T("Language of letters"), value=lambda r: _language_name(r.language),
+           cell=lambda v: _language_name(v.language), shown=False),
+    Column("edi_enabled", T("EDI"), value=lambda r: _yes_no(r.edi_enabled), cell=lambda v: _yes_no(v.edi_enabled),
            shown=False),
-    Column("edi_vendor_id", "EDI vendor id", shown=False),
-    Column("financial_sys_code", "Financial system code", shown=False),
-    Column("additional_code", "Additional code", shown=False),
-    Column("national_tax_id", "National tax id", shown=False),
-    Column("accounts", "Accounts", "number",
+    Column("edi_vendor_id", T("EDI vendor id"), shown=False),
+    Column("financial_sys_code", T("Financial system code"), shown=False),
+    Column("additional_code", T("Additional code"), shown=False),
+    Column("national_tax_id", T("National tax id"), shown=False),
+    Column("accounts", T("Accounts"), "number",
            sql=select(func.count(VendorAccount.id)).where(VendorAccount.vendor_id == Vendor.id)
            .correlate(Vendor).scalar_subquery(), shown=False),
-    Column("notes", "Notes", shown=False),
-    Column("created_at", "Created (UTC)", "datetime", shown=False),
+    Column("notes", T("Notes"), shown=False),
+    Column("created_at", T("Created (UTC)"), "datetime", shown=False),
 ])
-VENDOR_TABLE = list_columns.register("vendors", "Vendors", VENDOR_COLUMNS)
+VENDOR_TABLE = list_columns.register("vendors", T("Vendors"), VENDOR_COLUMNS)
 
 
 def _list_args(args) -> tuple[str, str, str]:
@@ -132,7 +148,7 @@ def export(fmt):
     them all), in the columns the user shows, as a file."""
     columns = list_columns.exported(current_user, VENDOR_TABLE)
     return export_response(rows_of(_vendors_query(*_list_args(request.args)), columns), columns, fmt, "vendors",
-                           sheet="Vendors")
+                           sheet=_("Vendors"))
 
 
 # -- create / edit -----------------------------------------------------------------------------
@@ -144,7 +160,7 @@ def _vendor_fields(form: VendorForm) -> vendors.VendorFields:
         try:
             vat = Decimal(raw)
         except InvalidOperation:
-            raise InvalidInput(f"\"{raw}\" is not a number.", "vat_percent") from None
+            raise InvalidInput(T("\"%(value)s\" is not a number.", value=raw), "vat_percent") from None
     return vendors.VendorFields(
         name=form.name.data, status=form.status.data, currency=form.currency.data,
         financial_sys_code=form.financial_sys_code.data, additional_code=form.additional_code.data,
@@ -153,7 +169,7 @@ def _vendor_fields(form: VendorForm) -> vendors.VendorFields:
         governmental_vendor=form.governmental_vendor.data or None, notes=form.notes.data,
         edi_enabled=form.edi_enabled.data, edi_vendor_id=form.edi_vendor_id.data,
         edi_id_qualifier=form.edi_id_qualifier.data, edi_folder=form.edi_folder.data,
-        order_channel=form.order_channel.data or "none")
+        order_channel=form.order_channel.data or "none", language=form.language.data or None)
 
 
 def _kept_formdata(vendor: Vendor) -> MultiDict:
@@ -188,8 +204,9 @@ def _vendor_form(vendor: Vendor | None):
     if vendor is not None and request.method == "GET":
         form.governmental_vendor.data = vendor.governmental_vendor.code if vendor.governmental_vendor else ""
         form.vat_percent.data = f"{vendor.vat_percent:f}" if vendor.vat_percent is not None else ""
-    form.governmental_vendor.choices = [("", "None")] + [
-        (v.code, f"{v.code} — {v.name} ({v.vat_percent:f}% VAT)") for v in vendors.governmental_vendors()
+    form.governmental_vendor.choices = [("", _("None"))] + [
+        (v.code, _("%(code)s — %(name)s (%(vat)s%% VAT)", code=v.code, name=v.name, vat=f"{v.vat_percent:f}"))
+        for v in vendors.governmental_vendors()
         if vendor is None or v.id != vendor.id]
     if vendor is not None:
         form.code.data = vendor.code  # the code never changes
@@ -201,10 +218,10 @@ def _vendor_form(vendor: Vendor | None):
                 data = _vendor_fields(form)
                 if vendor is None:
                     vendor = vendors.create_vendor(current_user, form.code.data, data)
-                    message = f"Vendor {vendor.code} created."
+                    message = _("Vendor %(code)s created.", code=vendor.code)
                 else:
                     vendors.update_vendor(current_user, vendor, data)
-                    message = f"Vendor {vendor.code} saved."
+                    message = _("Vendor %(code)s saved.", code=vendor.code)
             if saved:
                 flash(message, "ok")
                 return redirect_to(url_for("vendors.show", vendor_id=vendor.id))
@@ -236,7 +253,10 @@ def _tab_panel(vendor: Vendor, tab: str, status: int = 200, **forms):
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("vendors/show.html", "vendors/_tab.html", status=status, vendor=vendor, tab=tab, tabs=TABS,
-                  order_channels=vendors.ORDER_CHANNELS, contact_roles=CONTACT_ROLES, nav_oob=is_htmx(), **forms)
+                  tab_labels=TAB_LABELS, order_channels=vendors.ORDER_CHANNELS,
+                  order_channels_in_sentence=vendors.ORDER_CHANNELS_IN_SENTENCE, contact_roles=CONTACT_ROLES,
+                  address_types=ADDRESS_TYPE_LABELS, vendor_statuses=VENDOR_STATUSES,
+                  language_name=_language_name(vendor.language), nav_oob=is_htmx(), **forms)
 
 
 @bp.get("/vendors/<int:vendor_id>")
@@ -270,7 +290,7 @@ def add_account(vendor_id):
     def change(vendor):
         a = vendors.add_account(current_user, vendor, form.code.data, form.description.data,
                                 form.financial_sys_code.data, form.status.data, form.order_channel.data or None)
-        return f"Account {a.code} added."
+        return _("Account %(code)s added.", code=a.code)
     return _child_change(vendor_id, "accounts", "account_form", form, change)
 
 
@@ -281,7 +301,7 @@ def account_channel(vendor_id, account_id):
 
     def change(vendor):
         a = vendors.set_account_channel(current_user, vendor, account_id, form.order_channel.data or None)
-        return f"Order channel of account {a.code} saved."
+        return _("Order channel of account %(code)s saved.", code=a.code)
     return _child_change(vendor_id, "accounts", "row_form", form, change)
 
 
@@ -290,7 +310,7 @@ def account_channel(vendor_id, account_id):
 def remove_account(vendor_id, account_id):
     def change(vendor):
         vendors.remove_account(current_user, vendor, account_id)
-        return "Account removed."
+        return _("Account removed.")
     return _child_change(vendor_id, "accounts", None, None, change)
 
 
@@ -304,7 +324,7 @@ def add_address(vendor_id):
             line1=form.line1.data, line2=form.line2.data, city=form.city.data, state=form.state.data,
             postal_code=form.postal_code.data, country=form.country.data, types=form.types.data or [],
             preferred=form.preferred.data))
-        return "Address added."
+        return _("Address added.")
     return _child_change(vendor_id, "details", "address_form", form, change)
 
 
@@ -313,7 +333,7 @@ def add_address(vendor_id):
 def remove_address(vendor_id, address_id):
     def change(vendor):
         vendors.remove_address(current_user, vendor, address_id)
-        return "Address removed."
+        return _("Address removed.")
     return _child_change(vendor_id, "details", None, None, change)
 
 
@@ -325,7 +345,7 @@ def add_contact(vendor_id):
     def change(vendor):
         c = vendors.add_contact(current_user, vendor, form.name.data, form.email.data, form.phone.data, form.note.data,
                                 roles=form.roles.data or [])
-        return f"Contact {c.name} added."
+        return _("Contact %(name)s added.", name=c.name)
     return _child_change(vendor_id, "details", "contact_form", form, change)
 
 
@@ -336,7 +356,7 @@ def contact_roles(vendor_id, contact_id):
 
     def change(vendor):
         c = vendors.set_contact_roles(current_user, vendor, contact_id, form.roles.data or [])
-        return f"What {c.name} receives saved."
+        return _("What %(name)s receives saved.", name=c.name)
     return _child_change(vendor_id, "details", "row_form", form, change)
 
 
@@ -345,7 +365,7 @@ def contact_roles(vendor_id, contact_id):
 def remove_contact(vendor_id, contact_id):
     def change(vendor):
         vendors.remove_contact(current_user, vendor, contact_id)
-        return "Contact removed."
+        return _("Contact removed.")
     return _child_change(vendor_id, "details", None, None, change)
 
 
@@ -380,7 +400,7 @@ def add_rate():
         with saving(form) as saved:
             row = vendors.add_rate(current_user, form.currency.data, form.rate.data, form.date.data)
         if saved:
-            message = f"Rate for {row.currency} on {row.day.isoformat()} added."
+            message = _("Rate for %(currency)s on %(day)s added.", currency=row.currency, day=row.day.isoformat())
             return changed(message, url_for("vendors.rates"),
                            lambda: _rates_page(fragment="vendors/_rates_body.html", message=message))
     return _rates_page(422, "vendors/_rates_body.html", rate_form=form)
@@ -392,7 +412,7 @@ def upload_rates():
     form = RateUploadForm()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        report = vendors.LoadReport(errors=[vendors.RowError(0, "Choose a CSV file to upload.")])
+        report = vendors.LoadReport(errors=[vendors.RowError(0, T("Choose a CSV file to upload."))])
     else:
         report = vendors.load_rates_csv(current_user, upload.read(vendors.MAX_CSV_BYTES + 1))
     if report.ok:
