@@ -146,29 +146,41 @@ class _Work:
     sources: dict
     remote: dict | None = None       # EDI: transport settings and folder
     remote_error: str = ""           # EDI: why there is no place to upload to
+    language: str = "en"             # the letter's language: as stored when it was made, else the vendor's
 
     @classmethod
     def of(cls, m: VendorMessage, sources: dict | None = None) -> "_Work":
+        language = message_language(m)
         return cls(id=m.id, kind=m.kind, channel=m.channel, payload=m.payload or {}, to_address=m.to_address or "",
                    po_number=m.po_number or "", vendor=m.vendor.name if m.vendor else "", attempts=m.attempts or 0,
                    subject=m.subject or "", body_html=m.body_html or "", pdf_file=m.pdf_file, edi_file=m.edi_file,
-                   edi_name=m.edi_name,
-                   sources=templates.sources(m.kind) if sources is None else sources)
+                   edi_name=m.edi_name, language=language,
+                   sources=(templates.sources(m.kind, language) if m.kind in KINDS else {}) if sources is None
+                   else sources)
+
+
+def message_language(message: VendorMessage) -> str:
+    """The language a message's letter is written in: the one stored with its data when it was made
+    (the vendor's then), else (a message made before letters had a language) the vendor's now."""
+    letter = (message.payload or {}).get("letter")
+    stored = letter.get("language") if isinstance(letter, dict) else None
+    return templates.language_of(stored) if stored else templates.letter_language(message.vendor)
 
 
 def _letter(work: _Work) -> Letter:
     try:
         if work.payload.get("type") == "payment":
-            context = payment_context(snapshot.load_payment(work.payload))
+            context = payment_context(snapshot.load_payment(work.payload), work.language)
         else:
-            context = order_context(snapshot.load_order(work.payload)[0])
+            context = order_context(snapshot.load_order(work.payload)[0], work.language)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise RenderFailed(f"The letter's stored data cannot be read ({type(exc).__name__}: {exc}); "
                            "it cannot be sent.") from None
     try:
-        return render_letter(work.kind, context, work.sources)
+        return render_letter(work.kind, context, work.sources, work.language)
     except LetterTemplateError as exc:
-        raise RenderFailed(f"{exc.message} Correct the {KINDS[work.kind].lower()} template, then send the letter "
+        problem = getattr(exc.text, "english", exc.message)   # stored in last_error: English, as logs are
+        raise RenderFailed(f"{problem} Correct the {KINDS[work.kind].lower()} template, then send the letter "
                            "again.") from None
 
 

@@ -95,12 +95,14 @@ class VendorMessage(db.Model):
 
 
 class LetterTemplate(db.Model):
-    """An administrator's version of a letter (a part left NULL uses the built-in template of
-    :mod:`app.letters`) and whether the letter is made at all (``active``)."""
+    """An administrator's version of a letter in one language (a part left NULL uses the built-in
+    template of :mod:`app.letters` in that language) and whether the letter is made at all
+    (``active``: the same on every language's row of a kind)."""
     __tablename__ = "letter_template"
 
     id = db.Column(db.Integer, primary_key=True)
-    kind = db.Column(db.String(20), nullable=False, unique=True)
+    kind = db.Column(db.String(20), nullable=False)
+    language = db.Column(db.String(10), nullable=False, default="en", server_default="en")  # app.i18n.LANGUAGES
     subject = db.Column(db.Text)
     body = db.Column(db.Text)
     pdf = db.Column(db.Text)
@@ -112,4 +114,5 @@ class LetterTemplate(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in KINDS) + ")", name="kind_known"),
+        db.UniqueConstraint("kind", "language"),
     )

@@ -166,7 +166,7 @@ def order_letter(*, vendor: Vendor, account: VendorAccount | None, po_number: st
         lines=tuple(_order_line(p) for p in lines), delivery=delivery, billing=billing,
         vendor_code=vendor.code, account_code=account.code if account else "",
         account_description=account.description if account else "", ordered_on=ordered_on, reason=reason,
-        note=note)
+        note=note, language=templates.letter_language(vendor))
 
 
 def edi_parts(*, vendor: Vendor, account: VendorAccount | None, lines: list[POLine],
@@ -310,7 +310,8 @@ def queue_payment_notice(actor, vendor: Vendor, invoices: list, voucher_number: 
         vendor=Party(vendor.name, _vendor_address(vendor), recipient_for(vendor, "payment")),
         letter_date=clock.today(), currency=currency, payment_date=payment_date, voucher_number=voucher_number,
         invoices=tuple(PaidInvoice(i.number, Decimal(i.payment_amount if i.payment_amount is not None
-                                                     else i.total_amount), i.invoice_date) for i in invoices))
+                                                     else i.total_amount), i.invoice_date) for i in invoices),
+        language=templates.letter_language(vendor))
     owners = {i.owner_library_id for i in invoices}
     return _make(actor, "payment_notice", vendor=vendor, account=account, po=None, po_number="", lines=[],
                  owner_library_id=owners.pop() if len(owners) == 1 else None,
