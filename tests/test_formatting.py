@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import format_decimal
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from app.formatting import long_day, money, money_with_symbol
 from app.ledger import minor_unit
@@ -17,7 +17,7 @@ from app.ledger.money import AmountError, parse_amount
 from tests.helpers import examples
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])   # a busy machine
 @given(st.integers(-10**14, 10**14), st.sampled_from(["EUR", "USD", "JPY", "KZT"]),
        st.sampled_from(["en", "de", "fr", "sv", "zh_Hans"]))
 def test_money_matches_babel(units, currency, locale):

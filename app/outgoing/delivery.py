@@ -45,6 +45,7 @@ from ..letters import KINDS
 from ..letters.data import order_context, payment_context
 from ..letters.pdf import render_pdf
 from ..letters.render import Letter, LetterTemplateError, render_letter
+from ..text import T, Text
 from . import files, snapshot, templates
 from .models import VendorMessage
 
@@ -90,10 +91,12 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
     @property
-    def label(self) -> str:
+    def label(self) -> Text:
         """"Purchase order PO-000001 to Demo Books"."""
-        what = KINDS.get(self.kind, "Letter")
-        return f"{what} {self.po_number} to {self.vendor}".replace("  ", " ")
+        what = KINDS.get(self.kind, T("Letter"))
+        if self.po_number:
+            return T("%(letter)s %(number)s to %(vendor)s", letter=what, number=self.po_number, vendor=self.vendor)
+        return T("%(letter)s to %(vendor)s", letter=what, vendor=self.vendor)
 
 
 @dataclass
@@ -117,11 +120,24 @@ class Summary:
     def handled(self) -> int:
         return self.sent + self.printed + self.recorded + self.retrying + self.failed + self.interrupted
 
+    def text(self) -> Text:
+        """"1 sent, 1 failed" (the counts that are not 0), "nothing to send"."""
+        parts = [part for n, part in (
+            (self.sent, T("%(n)s sent", n=f"{self.sent:,}")),
+            (self.printed, T("%(n)s ready to print", n=f"{self.printed:,}")),
+            (self.recorded, T("%(n)s recorded", n=f"{self.recorded:,}")),
+            (self.retrying, T("%(n)s to retry", n=f"{self.retrying:,}")),
+            (self.failed, T("%(n)s failed", n=f"{self.failed:,}")),
+            (self.interrupted, T("%(n)s interrupted", n=f"{self.interrupted:,}"))) if n]
+        if not parts:
+            return T("nothing to send")
+        text = parts[-1]
+        for part in reversed(parts[:-1]):
+            text = T("%(first)s, %(rest)s", first=part, rest=text)
+        return text
+
     def __str__(self) -> str:
-        parts = [f"{n:,} {what}" for n, what in ((self.sent, "sent"), (self.printed, "ready to print"),
-                                                   (self.recorded, "recorded"), (self.retrying, "to retry"),
-                                                   (self.failed, "failed"), (self.interrupted, "interrupted")) if n]
-        return ", ".join(parts) if parts else "nothing to send"
+        return str(self.text())
 
 
 # -- rendering ----------------------------------------------------------------------------------

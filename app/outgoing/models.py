@@ -11,16 +11,17 @@ from __future__ import annotations
 from ..clock import utcnow
 from ..extensions import db
 from ..letters import KINDS
+from ..text import T
 
 # What a message is: one of the letters to vendors, or a notice to a user (app.notifications: an
 # e-mail with its subject and body made when queued, no PDF).
-MESSAGE_KINDS = {**KINDS, "notice": "Notice"}
-CHANNELS = {"email": "E-mail", "edi": "EDI", "print": "Print", "none": "None (ordered by phone or on the web)"}
+MESSAGE_KINDS = {**KINDS, "notice": T("Notice")}
+CHANNELS = {"email": T("E-mail"), "edi": T("EDI"), "print": T("Print"), "none": T("None (ordered by phone or on the web)")}
 # queued: waiting for its (next) attempt; sending: an attempt started (a process that died there
 # leaves it "interrupted": it may have reached the vendor, so it is never retried on its own);
 # failed: gave up after the last retry or a refusal that retrying cannot cure.
-STATUSES = {"queued": "Queued", "sending": "Sending", "sent": "Sent", "failed": "Failed",
-            "interrupted": "Interrupted", "to_print": "Ready to print", "recorded": "Recorded"}
+STATUSES = {"queued": T("Queued"), "sending": T("Sending"), "sent": T("Sent"), "failed": T("Failed"),
+            "interrupted": T("Interrupted"), "to_print": T("Ready to print"), "recorded": T("Recorded")}
 OPEN_STATUSES = frozenset({"queued", "sending"})
 PROBLEM_STATUSES = frozenset({"failed", "interrupted"})
 

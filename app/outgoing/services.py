@@ -15,6 +15,7 @@ from ..extensions import db
 from ..ids import parse_id
 from ..orders.models import POLine, PurchaseOrder
 from ..orders.services import _scope_clause, can_order, log
+from ..text import T
 from .models import OPEN_STATUSES, PROBLEM_STATUSES, VendorMessage, message_line
 from .queue import mark_for_delivery, reroute
 
@@ -42,7 +43,7 @@ def get_message(user, ref) -> VendorMessage:
     message = None if message_id is None else db.session.scalar(
         select(VendorMessage).where(VendorMessage.id == message_id, visible_clause(user)))
     if message is None:
-        raise NotFound("No such message to a vendor.")
+        raise NotFound(T("No such message to a vendor."))
     return message
 
 
@@ -62,15 +63,16 @@ def resend(actor, message: VendorMessage) -> VendorMessage:
     address as they are now (so a fixed address or EDI set-up is used; the original keeps its record).
     One still waiting for delivery is not doubled; one that still cannot go says what to set."""
     if not can_send(actor, message):
-        raise Forbidden("Only administrators and purchasing operators of the order's library may send "
-                        "letters to the vendor.")
+        raise Forbidden(T("Only administrators and purchasing operators of the order's library may send "
+                          "letters to the vendor."))
     if message.status in OPEN_STATUSES:
-        raise RuleViolation(f"This {message.kind_label.lower()} is still waiting to be sent "
-                            f"({message.status_label.lower()}); it will not be sent twice.", "message")
+        raise RuleViolation(T("This letter (%(letter)s %(number)s) is still waiting to be sent (%(status)s); it will "
+                              "not be sent twice.", letter=message.kind_label, number=message.po_number,
+                              status=message.status_label), "message")
     # The vendor's channel and address as they are now: sending again is how a fixed address is used.
     way, payload = reroute(message)
     if way.channel == "none":
-        raise RuleViolation("This vendor orders by phone or on its site: nothing is sent to it.", "message")
+        raise RuleViolation(T("This vendor orders by phone or on its site: nothing is sent to it."), "message")
     if way.problem:
         raise RuleViolation(way.problem, "message")
     copy = VendorMessage(kind=message.kind, channel=way.channel, status="queued", vendor_id=message.vendor_id,
