@@ -22,7 +22,7 @@ from ..auth.permissions import ALL_ROLES, is_institution_admin, roles_required
 from ..errors import DomainError, NotFound
 from ..extensions import db, htmx
 from ..htmx import render
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, current_language
 from ..invoices.models import Invoice
 from ..invoices.services import invoice_actions
 from ..letters import KINDS, PARTS
@@ -75,6 +75,12 @@ def pos_with_message_problems(pos) -> set[int]:
 
 
 @bp.app_template_global()
+def vendor_message_reason(message: VendorMessage):
+    """Why ``message`` was made, in the reader's language (see :func:`.services.reason_text`)."""
+    return services.reason_text(message.reason)
+
+
+@bp.app_template_global()
 def can_send_message(message: VendorMessage) -> bool:
     return services.can_send(current_user, message)
 
@@ -121,10 +127,10 @@ def _template_kind(letter: str) -> str:
 
 
 def _language() -> str:
-    """The language of the letter template being edited (``?language=``; default: the language
-    letters go out in when a vendor has none, the institution's)."""
+    """The language of the letter template being edited (``?language=``; default: the language of
+    the page, so each administrator starts on the letters in their own language)."""
     chosen = request.args.get("language")
-    return chosen if chosen in LANGUAGES else letters.letter_language(None)
+    return chosen if chosen in LANGUAGES else letters.language_of(current_language())
 
 
 def _parts(form: TemplateForm) -> dict[str, str]:
