@@ -86,3 +86,25 @@ def test_the_chinese_preview_uses_chinese_demo_data(app):
     letter = templates.preview("po", {}, "zh_Hans")
     assert letter.subject == "采购订单 PO-000001（示例大学图书馆）" and "示例题名 1" in letter.pdf_html
     assert templates.check("po", {"subject": "{{ nope }}"}, "zh_Hans")["subject"].line == 1
+
+
+def test_the_editor_edits_each_languages_template(app, world):
+    from app.letters.render import default_source
+    from tests.helpers import login
+    client = login(app.test_client(), "admin")
+    page = client.get("/admin/letters/po?language=zh_Hans").data.decode()
+    assert "尊敬的{{ vendor.name }}：" in page and "示例大学图书馆" in page, "the Chinese template, Chinese demo"
+    page = client.get("/admin/letters/po", headers={"Accept-Language": "zh-CN"}).data.decode()
+    assert "尊敬的{{ vendor.name }}：" in page, "opens on the reader's language"
+    assert "Dear {{ vendor.name }}," in client.get("/admin/letters/po").data.decode()
+
+    data = {part: default_source("po", part, "zh_Hans") for part in ("subject", "body", "pdf")}
+    resp = client.post("/admin/letters/po?language=zh_Hans", data=dict(data, subject="订单 {{ po.number }}", active="y"))
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/letters/po?language=zh_Hans")
+    assert templates.sources("po", "zh_Hans") == {"subject": "订单 {{ po.number }}"} and templates.sources("po") == {}
+    resp = client.post("/admin/letters/po/preview?language=zh_Hans", data=dict(data, body="<p>{{ po.number }"))
+    assert "line 1" in resp.data.decode() and "正文" not in resp.data.decode(), "an English page, English errors"
+    page = client.get("/admin/letters").data.decode()
+    assert page.count("Built-in") == 7 and "Changed " in page, "4 kinds × 2 languages, one changed"
+    assert client.post("/admin/letters/po/reset?language=zh_Hans").status_code == 302
+    assert templates.sources("po", "zh_Hans") == {}
