@@ -11,16 +11,29 @@ Waiting: a web request waits briefly for a lock (``SQLITE_BUSY_TIMEOUT_MS`` on S
 ``DB_LOCK_TIMEOUT_MS`` as ``lock_timeout`` on PostgreSQL) and then answers 503 "busy" (see
 :mod:`app.busy`); jobs, background runs and commands are patient (``SQLITE_JOB_BUSY_TIMEOUT_MS``,
 no lock timeout). :data:`short_waits` says which kind of work the current context does.
+
+Sorting text the reader's way: :class:`localized` orders a name or title column by the collation of
+the language being written in (``app.text.current_language``) where the database has one —
+PostgreSQL's ICU collation ``"zh-x-icu"`` (pinyin order) when it is there (``pg_collation``),
+SQLite's ``zh_pinyin`` collation registered on each connection (pinyin from pypinyin; by code point
+when pypinyin is missing) — and by the database's own order otherwise (English, or a PostgreSQL
+built without ICU).
 """
 from __future__ import annotations
 
 import contextvars
 import logging
 import sqlite3
+import unicodedata
+from functools import lru_cache
 
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+
+from .text import current_language
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +102,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int, job_busy_timeout_ms: 
     of being logged."""
     web_ms = int(busy_timeout_ms)
     job_ms = int(job_busy_timeout_ms if job_busy_timeout_ms is not None else busy_timeout_ms)
+    register_collations(engine)
     if engine.dialect.name == "postgresql" and lock_timeout_ms:
         @event.listens_for(engine, "begin")
         def _pg_begin(conn):
@@ -254,3 +268,98 @@ def update_rows(session, model, values: list[dict]) -> None:
         f"UPDATE {dialect.identifier_preparer.format_table(table)} AS t "
         f"SET {', '.join(f'{name} = v.{name}' for name in names[1:])} "
         f"FROM unnest({', '.join(casts)}) AS v({', '.join(names)}) WHERE t.{names[0]} = v.{names[0]}"), params)
+
+
+# -- sorting text in the reader's language --------------------------------------------------------
+
+# Language (Babel locale) -> collation: PostgreSQL's ICU one, and the one this module registers on
+# SQLite connections. Languages not listed sort in the database's own order.
+PG_COLLATIONS = {"zh_Hans": "zh-x-icu"}
+SQLITE_COLLATIONS = {"zh_Hans": "zh_pinyin"}
+
+
+def _is_han(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("CJK ")   # CJK UNIFIED / COMPATIBILITY IDEOGRAPH
+
+
+@lru_cache(maxsize=65536)
+def pinyin_key(value: str) -> tuple:
+    """The sort key of ``value`` in pinyin order, as ``zh-x-icu`` sorts on PostgreSQL (closely
+    enough): spaces, punctuation and digits first, then Chinese characters by their reading
+    (syllable, then tone: 北京 as bei3 jing1; a character of several readings by the one pypinyin
+    gives it in this word), then the letters of other scripts, case-insensitively. Without
+    pypinyin, Chinese characters sort by code point."""
+    try:
+        from pypinyin import Style, lazy_pinyin
+        readings = lazy_pinyin(value, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda chars: list(chars))
+    except ImportError:   # pragma: no cover - pypinyin is in requirements.txt
+        readings = list(value)
+    if len(readings) != len(value):    # a run pypinyin did not split one per character
+        readings = list(value)
+    key = []
+    for char, reading in zip(value, readings):
+        if _is_han(char):
+            syllable = reading.rstrip("012345") if reading != char else char
+            key.append((1, syllable, reading[len(syllable):], char))
+        else:
+            key.append((2 if char.isalpha() else 0, char.casefold(), "", char))
+    return tuple(key)
+
+
+def _pinyin_compare(a: str, b: str) -> int:
+    ka, kb = pinyin_key(a), pinyin_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+def register_collations(engine: Engine) -> None:
+    """SQLite: register ``zh_pinyin`` on each new connection. PostgreSQL: note on each new
+    connection which of :data:`PG_COLLATIONS` the server has (``pg_collation``; ICU collations
+    exist only on a server built with ICU), for :class:`localized` to use only those."""
+    if getattr(engine.dialect, "_collations_known", None) is not None:
+        return
+    engine.dialect._collations_known = set()   # what every connection of this engine has
+
+    @event.listens_for(engine, "connect")
+    def _collations_on_connect(dbapi_conn, _record):
+        if engine.dialect.name == "sqlite" and isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.create_collation("zh_pinyin", _pinyin_compare)
+            engine.dialect._collations_known.update(SQLITE_COLLATIONS.values())
+        elif engine.dialect.name == "postgresql":
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT collname FROM pg_collation WHERE collname = ANY(%s)",
+                            (list(PG_COLLATIONS.values()),))
+                engine.dialect._collations_known.update(row[0] for row in cur.fetchall())
+            finally:
+                cur.close()
+                dbapi_conn.rollback()
+
+
+def collation_for(dialect, language: str) -> str | None:
+    """The collation that sorts text of ``language`` on ``dialect``, if its database has one."""
+    wanted = {"sqlite": SQLITE_COLLATIONS, "postgresql": PG_COLLATIONS}.get(dialect.name, {}).get(language)
+    return wanted if wanted and wanted in (getattr(dialect, "_collations_known", None) or ()) else None
+
+
+class localized(ColumnElement):
+    """``column`` (a name or a title) to sort by in the reader's language: ``ORDER BY
+    localized(Vendor.name)`` becomes ``vendor.name COLLATE "zh-x-icu"`` on PostgreSQL when the page is
+    in Chinese, ``COLLATE "zh_pinyin"`` on SQLite, plain ``vendor.name`` otherwise. The language is
+    read when the statement is compiled, so a statement holding one is not kept in SQLAlchemy's
+    compiled cache (it differs between readers). Use it in ORDER BY only (a comparison with a
+    collation would change what equals what); ``.desc()`` works as on a column."""
+    inherit_cache = False
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+    def get_children(self, **kw):
+        return (self.column,)
+
+
+@compiles(localized)
+def _compile_localized(element, compiler, **kw):
+    sql = compiler.process(element.column, **kw)
+    collation = collation_for(compiler.dialect, current_language())
+    return f'{sql} COLLATE "{collation}"' if collation else sql

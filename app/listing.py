@@ -1,11 +1,13 @@
 """What the list pages share: the filters (words, status, vendor, fund, library) read from a query
-string, a case-insensitive substring match, one page of a sorted query, counted once, and the
-links of a list and of its export."""
+string, a case-insensitive substring match, sorting names and titles in the reader's language
+(:func:`by_language`), one page of a sorted query, counted once, and the links of a list and of
+its export."""
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import url_for
 
+from .database import localized
 from .extensions import db
 from .ids import parse_id
 
@@ -35,6 +37,14 @@ def contains(column, word: str):
     if db.session.get_bind().dialect.name == "sqlite":
         return column.like(like, escape="\\")
     return column.ilike(like, escape="\\")
+
+
+def by_language(column, descending: bool = False):
+    """``column`` (a name or a title) as an ORDER BY term in the order of the reader's language:
+    pinyin for Chinese (PostgreSQL's ICU ``zh-x-icu`` collation where the server has it, SQLite's
+    ``zh_pinyin``), the database's own order for English. See :class:`app.database.localized`."""
+    term = localized(column)
+    return term.desc() if descending else term
 
 
 @dataclass

@@ -1,7 +1,8 @@
 # Sourced by scripts/test and scripts/demo. ensure_debian_packages PKG...: install with apt-get those
 # not installed yet (with sudo when not root). PDF_PACKAGES: what WeasyPrint needs to make the
-# letters' PDFs (pango, harfbuzz's subsetter, a font).
-PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# letters' PDFs (pango, harfbuzz's subsetter, fonts: DejaVu for Latin text, Noto CJK for Chinese
+# letters and Chinese names and titles in any letter — "Noto Sans CJK SC" / "Noto Serif CJK SC").
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk)
 
 ensure_debian_packages() {
   local need=() pkg sudo=""

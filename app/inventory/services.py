@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select, true
 
 from .. import clock
+from ..listing import by_language
 from ..auth.models import Role
 from ..auth.permissions import has_any_role, in_scope, library_scope
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -191,7 +192,7 @@ def search_records(q: str | None, page: int = 1, per_page: int = PER_PAGE):
         key = normalize_standard_number(q)
         query = query.where(or_(_like_words(BibRecord.title, words), _like_words(BibRecord.author, words),
                                 BibRecord.isbn_key == key, BibRecord.issn_key == key))
-    query = query.order_by(BibRecord.title, BibRecord.id)
+    query = query.order_by(by_language(BibRecord.title), BibRecord.id)
     return db.paginate(query, page=max(page or 1, 1), per_page=per_page, error_out=False)
 
 

@@ -39,7 +39,7 @@ from ..funds.models import Fund
 from ..ledger.invoicing import VatCheck, pro_rata, vat_check, vat_of
 from ..ledger.money import quantize
 from ..limits import MAX_TEXT_LENGTH, check_length
-from ..listing import ListFilter, contains
+from ..listing import ListFilter, by_language, contains
 from ..notifications import triggers as tell
 from ..orders import services as orders
 from ..orders.models import POLine
@@ -1309,7 +1309,7 @@ def invoice_conditions(user, f: InvoiceFilter) -> list:
 
 
 _LINE_SORT_COLUMNS = {"number": (Invoice.number,), "date": (Invoice.invoice_date,), "vendor": (Vendor.code,),
-                      "status": (_STATUS_ORDER,), "pol": (POLine.number,), "title": (POLine.title,),
+                      "status": (_STATUS_ORDER,), "pol": (POLine.number,), "title": (by_language(POLine.title),),
                       "quantity": (InvoiceLine.quantity,), "price": (InvoiceLine.unit_price,),
                       "total": (InvoiceLine.total,)}
 # sort -> order_by. Lines without a PO line come last either way (as on every database); ties: an

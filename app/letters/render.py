@@ -17,7 +17,8 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from ..errors import InvalidInput
-from . import KINDS, PARTS
+from ..text import T
+from . import KINDS, LETTER_LANGUAGES, PARTS
 from .data import demo_context
 
 MAX_SOURCE = 200_000          # characters of one template
@@ -29,9 +30,16 @@ class LetterTemplateError(InvalidInput):
     """A template that cannot be saved or rendered; ``line`` is its 1-based line, if known."""
 
     def __init__(self, message: str, part: str, line: int | None = None):
-        where = f"line {line}: " if line else ""
-        super().__init__(f"The {part} template, {where}{message}", part)
+        name = PART_NAMES.get(part, part)
+        if line:
+            text = T("The %(part)s template, line %(line)s: %(problem)s", part=name, line=line, problem=message)
+        else:
+            text = T("The %(part)s template, %(problem)s", part=name, problem=message)
+        super().__init__(text, part)
         self.line = line
+
+
+PART_NAMES = {"subject": T("subject"), "body": T("body"), "pdf": T("pdf")}
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -64,18 +72,29 @@ def _is_html(part: str) -> bool:
     return part != "subject"
 
 
-def default_source(kind: str, part: str) -> str:
-    """The built-in template of ``kind`` and ``part`` (``app/letters/defaults/<kind>.<part>.*``)."""
+def letter_language(language: str | None) -> str:
+    """The language of the built-in templates a letter in ``language`` uses: its own when the
+    application has letters in it (:data:`app.letters.LETTER_LANGUAGES`), else English."""
+    return language if language in LETTER_LANGUAGES else "en"
+
+
+def default_source(kind: str, part: str, language: str = "en") -> str:
+    """The built-in template of ``kind`` and ``part`` in ``language``
+    (``app/letters/defaults/<kind>.<part>.*`` in English, ``defaults/<language>/...`` otherwise)."""
     _check_names(kind, part)
     suffix = "txt" if part == "subject" else "html"
-    return resources.files(__package__).joinpath("defaults", f"{kind}.{part}.{suffix}").read_text("utf-8")
+    folder = resources.files(__package__).joinpath("defaults")
+    language = letter_language(language)
+    if language != "en":
+        folder = folder.joinpath(language)
+    return folder.joinpath(f"{kind}.{part}.{suffix}").read_text("utf-8")
 
 
 def _check_names(kind: str, part: str) -> None:
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown letter kind {kind!r}.", "kind")
+        raise InvalidInput(T("Unknown letter kind %(kind)s.", kind=repr(kind)), "kind")
     if part not in PARTS:
-        raise InvalidInput(f"Unknown letter part {part!r}.", "part")
+        raise InvalidInput(T("Unknown letter part %(part)s.", part=repr(part)), "part")
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -96,35 +115,35 @@ def _compiled(source: str, html: bool):
 
 def _compile(source: str, part: str):
     if len(source) > MAX_SOURCE:
-        raise LetterTemplateError(f"is too long (at most {MAX_SOURCE:,} characters).", part)
+        raise LetterTemplateError(T("is too long (at most %(n)s characters).", n=f"{MAX_SOURCE:,}"), part)
     try:
         return _compiled(source, _is_html(part))
     except TemplateSyntaxError as exc:
-        raise LetterTemplateError(exc.message or "has a syntax error.", part, exc.lineno) from None
+        raise LetterTemplateError(exc.message or T("has a syntax error."), part, exc.lineno) from None
 
 
 def _render(template, context: dict, part: str) -> str:
     try:
         text = template.render(context)
     except SecurityError as exc:
-        raise LetterTemplateError(f"uses something templates may not use ({exc}).", part,
+        raise LetterTemplateError(T("uses something templates may not use (%(problem)s).", problem=str(exc)), part,
                                   _template_line(exc)) from None
     except TemplateError as exc:   # UndefinedError and the like
         raise LetterTemplateError(exc.message or str(exc), part, _template_line(exc)) from None
     except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
-        raise LetterTemplateError(f"fails: {exc}", part, _template_line(exc)) from None
+        raise LetterTemplateError(T("fails: %(problem)s", problem=str(exc)), part, _template_line(exc)) from None
     if part == "subject":
         text = " ".join(text.split())
         if not text:
-            raise LetterTemplateError("gives an empty subject.", part)
+            raise LetterTemplateError(T("gives an empty subject."), part)
     return text
 
 
-def validate_template(kind: str, part: str, source: str) -> str:
-    """Check ``source`` before it is saved: it must compile and render the kind's demo data.
-    Returns the rendered demo text (the preview); raises :class:`LetterTemplateError`."""
+def validate_template(kind: str, part: str, source: str, language: str = "en") -> str:
+    """Check ``source`` before it is saved: it must compile and render the kind's demo data (in
+    ``language``). Returns the rendered demo text (the preview); raises :class:`LetterTemplateError`."""
     _check_names(kind, part)
-    return _render(_compile(source, part), demo_context(kind), part)
+    return _render(_compile(source, part), demo_context(kind, language), part)
 
 
 @dataclass(frozen=True)
@@ -135,13 +154,17 @@ class Letter:
     pdf_html: str
 
 
-def render_letter(kind: str, context: dict, sources: dict[str, str] | None = None) -> Letter:
+def render_letter(kind: str, context: dict, sources: dict[str, str] | None = None,
+                  language: str | None = None) -> Letter:
     """Render the three parts of a letter; ``sources`` (part -> template) replaces the built-in
-    templates for the parts it holds. ``context`` comes from :mod:`.data` (order_context, ...)."""
+    templates for the parts it holds. ``context`` comes from :mod:`.data` (order_context, ...) and
+    says the letter's language; the built-in templates are those of ``language`` (default: the
+    context's)."""
     sources = sources or {}
+    language = language or context.get("language") or "en"
     parts = {}
     for part in PARTS:
         _check_names(kind, part)
-        source = sources.get(part) or default_source(kind, part)
+        source = sources.get(part) or default_source(kind, part, language)
         parts[part] = _render(_compile(source, part), context, part)
     return Letter(kind, parts["subject"], parts["body"], parts["pdf"])

@@ -36,7 +36,7 @@ from ..inventory import services as inventory
 from ..inventory.models import BibRecord, Holding, Item
 from ..ledger import TransactionKind
 from ..ledger.money import quantize
-from ..listing import ListFilter
+from ..listing import ListFilter, by_language
 from ..org.models import Library
 from ..outgoing import queue as letters
 from ..ids import parse_id
@@ -1159,7 +1159,7 @@ def relink_po_line(actor, pol: POLine, record: BibRecord) -> POLine:
 
 SORTS = {
     "number": (POLine.id,), "-number": (POLine.id.desc(),),
-    "title": (POLine.title, POLine.id), "-title": (POLine.title.desc(), POLine.id.desc()),
+    "title": (by_language(POLine.title), POLine.id), "-title": (by_language(POLine.title, True), POLine.id.desc()),
     "created": (POLine.created_at, POLine.id), "-created": (POLine.created_at.desc(), POLine.id.desc()),
     "status": (POLine.status, POLine.id), "-status": (POLine.status.desc(), POLine.id.desc()),
     "price": (POLine.net_price, POLine.id), "-price": (POLine.net_price.desc(), POLine.id.desc()),

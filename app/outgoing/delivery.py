@@ -45,6 +45,7 @@ from ..letters import KINDS
 from ..letters.data import order_context, payment_context
 from ..letters.pdf import render_pdf
 from ..letters.render import Letter, LetterTemplateError, render_letter
+from ..text import T, Text
 from . import files, snapshot, templates
 from .models import VendorMessage
 
@@ -90,10 +91,12 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
     @property
-    def label(self) -> str:
+    def label(self) -> Text:
         """"Purchase order PO-000001 to Demo Books"."""
-        what = KINDS.get(self.kind, "Letter")
-        return f"{what} {self.po_number} to {self.vendor}".replace("  ", " ")
+        what = KINDS.get(self.kind, T("Letter"))
+        if self.po_number:
+            return T("%(letter)s %(number)s to %(vendor)s", letter=what, number=self.po_number, vendor=self.vendor)
+        return T("%(letter)s to %(vendor)s", letter=what, vendor=self.vendor)
 
 
 @dataclass
@@ -117,11 +120,24 @@ class Summary:
     def handled(self) -> int:
         return self.sent + self.printed + self.recorded + self.retrying + self.failed + self.interrupted
 
+    def text(self) -> Text:
+        """"1 sent, 1 failed" (the counts that are not 0), "nothing to send"."""
+        parts = [part for n, part in (
+            (self.sent, T("%(n)s sent", n=f"{self.sent:,}")),
+            (self.printed, T("%(n)s ready to print", n=f"{self.printed:,}")),
+            (self.recorded, T("%(n)s recorded", n=f"{self.recorded:,}")),
+            (self.retrying, T("%(n)s to retry", n=f"{self.retrying:,}")),
+            (self.failed, T("%(n)s failed", n=f"{self.failed:,}")),
+            (self.interrupted, T("%(n)s interrupted", n=f"{self.interrupted:,}"))) if n]
+        if not parts:
+            return T("nothing to send")
+        text = parts[-1]
+        for part in reversed(parts[:-1]):
+            text = T("%(first)s, %(rest)s", first=part, rest=text)
+        return text
+
     def __str__(self) -> str:
-        parts = [f"{n:,} {what}" for n, what in ((self.sent, "sent"), (self.printed, "ready to print"),
-                                                   (self.recorded, "recorded"), (self.retrying, "to retry"),
-                                                   (self.failed, "failed"), (self.interrupted, "interrupted")) if n]
-        return ", ".join(parts) if parts else "nothing to send"
+        return str(self.text())
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -146,29 +162,41 @@ class _Work:
     sources: dict
     remote: dict | None = None       # EDI: transport settings and folder
     remote_error: str = ""           # EDI: why there is no place to upload to
+    language: str = "en"             # the letter's language: as stored when it was made, else the vendor's
 
     @classmethod
     def of(cls, m: VendorMessage, sources: dict | None = None) -> "_Work":
+        language = message_language(m)
         return cls(id=m.id, kind=m.kind, channel=m.channel, payload=m.payload or {}, to_address=m.to_address or "",
                    po_number=m.po_number or "", vendor=m.vendor.name if m.vendor else "", attempts=m.attempts or 0,
                    subject=m.subject or "", body_html=m.body_html or "", pdf_file=m.pdf_file, edi_file=m.edi_file,
-                   edi_name=m.edi_name,
-                   sources=templates.sources(m.kind) if sources is None else sources)
+                   edi_name=m.edi_name, language=language,
+                   sources=(templates.sources(m.kind, language) if m.kind in KINDS else {}) if sources is None
+                   else sources)
+
+
+def message_language(message: VendorMessage) -> str:
+    """The language a message's letter is written in: the one stored with its data when it was made
+    (the vendor's then), else (a message made before letters had a language) the vendor's now."""
+    letter = (message.payload or {}).get("letter")
+    stored = letter.get("language") if isinstance(letter, dict) else None
+    return templates.language_of(stored) if stored else templates.letter_language(message.vendor)
 
 
 def _letter(work: _Work) -> Letter:
     try:
         if work.payload.get("type") == "payment":
-            context = payment_context(snapshot.load_payment(work.payload))
+            context = payment_context(snapshot.load_payment(work.payload), work.language)
         else:
-            context = order_context(snapshot.load_order(work.payload)[0])
+            context = order_context(snapshot.load_order(work.payload)[0], work.language)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise RenderFailed(f"The letter's stored data cannot be read ({type(exc).__name__}: {exc}); "
                            "it cannot be sent.") from None
     try:
-        return render_letter(work.kind, context, work.sources)
+        return render_letter(work.kind, context, work.sources, work.language)
     except LetterTemplateError as exc:
-        raise RenderFailed(f"{exc.message} Correct the {KINDS[work.kind].lower()} template, then send the letter "
+        problem = getattr(exc.text, "english", exc.message)   # stored in last_error: English, as logs are
+        raise RenderFailed(f"{problem} Correct the {KINDS[work.kind].lower()} template, then send the letter "
                            "again.") from None
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 from ..clock import utcnow
 from ..extensions import db
 from ..letters import KINDS
+from ..text import T
 
 # What a message is: one of the letters to vendors, or a notice to a user (app.notifications: an
 # e-mail with its subject and body made when queued, no PDF).
-MESSAGE_KINDS = {**KINDS, "notice": "Notice"}
-CHANNELS = {"email": "E-mail", "edi": "EDI", "print": "Print", "none": "None (ordered by phone or on the web)"}
+MESSAGE_KINDS = {**KINDS, "notice": T("Notice")}
+CHANNELS = {"email": T("E-mail"), "edi": T("EDI"), "print": T("Print"), "none": T("None (ordered by phone or on the web)")}
 # queued: waiting for its (next) attempt; sending: an attempt started (a process that died there
 # leaves it "interrupted": it may have reached the vendor, so it is never retried on its own);
 # failed: gave up after the last retry or a refusal that retrying cannot cure.
-STATUSES = {"queued": "Queued", "sending": "Sending", "sent": "Sent", "failed": "Failed",
-            "interrupted": "Interrupted", "to_print": "Ready to print", "recorded": "Recorded"}
+STATUSES = {"queued": T("Queued"), "sending": T("Sending"), "sent": T("Sent"), "failed": T("Failed"),
+            "interrupted": T("Interrupted"), "to_print": T("Ready to print"), "recorded": T("Recorded")}
 OPEN_STATUSES = frozenset({"queued", "sending"})
 PROBLEM_STATUSES = frozenset({"failed", "interrupted"})
 
@@ -95,12 +96,14 @@ class VendorMessage(db.Model):
 
 
 class LetterTemplate(db.Model):
-    """An administrator's version of a letter (a part left NULL uses the built-in template of
-    :mod:`app.letters`) and whether the letter is made at all (``active``)."""
+    """An administrator's version of a letter in one language (a part left NULL uses the built-in
+    template of :mod:`app.letters` in that language) and whether the letter is made at all
+    (``active``: the same on every language's row of a kind)."""
     __tablename__ = "letter_template"
 
     id = db.Column(db.Integer, primary_key=True)
-    kind = db.Column(db.String(20), nullable=False, unique=True)
+    kind = db.Column(db.String(20), nullable=False)
+    language = db.Column(db.String(10), nullable=False, default="en", server_default="en")  # app.i18n.LANGUAGES
     subject = db.Column(db.Text)
     body = db.Column(db.Text)
     pdf = db.Column(db.Text)
@@ -112,4 +115,5 @@ class LetterTemplate(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in KINDS) + ")", name="kind_known"),
+        db.UniqueConstraint("kind", "language"),
     )

@@ -23,6 +23,7 @@ from ..integrations.edi import orders as edi
 from ..integrations.edi.models import VendorEdiSetting
 from ..letters import KINDS
 from ..letters.data import OrderLetter, OrderLine, PaidInvoice, Party, PaymentNotice
+from ..text import T
 from ..orders.models import POLine, POLineEvent, PurchaseOrder
 from ..org.models import Institution, Library
 from ..vendors.models import CONTACT_ROLES, Vendor, VendorAccount
@@ -89,24 +90,29 @@ def route(kind: str, vendor: Vendor, account: VendorAccount | None = None) -> Ro
         role = ROLES[kind]
         address = recipient_for(vendor, role)
         if not address:
-            return Route(channel, "", f"{who} has no contact with an e-mail address: add one (with the role "
-                                      f"“{_role_label(role)}”) on the vendor's Contacts, then send again.")
+            return Route(channel, "", T("%(vendor)s has no contact with an e-mail address: add one (with the role "
+                                        "“%(role)s”) on the vendor's Contacts, then send again.", vendor=who,
+                                        role=_role_label(role)))
         return Route(channel, address)
     if channel == "edi":
         problems = []
         setting = edi_setting(vendor)
         institution = Institution.current()
         if setting is None:
-            problems.append(f"{who} has no EDI set-up: choose its connection and folder under Invoices → "
-                            "EDI → Vendor EDI settings.")
+            problems.append(T("%(vendor)s has no EDI set-up: choose its connection and folder under Invoices → "
+                              "EDI → Vendor EDI settings.", vendor=who))
         if not vendor.edi_vendor_id.strip():
-            problems.append(f"{who} has no EDI id: enter it (and its qualifier) on the vendor's page.")
+            problems.append(T("%(vendor)s has no EDI id: enter it (and its qualifier) on the vendor's page.",
+                              vendor=who))
         if institution is None or not institution.edi_id.strip():
-            problems.append("The institution has no EDI id: enter it in the institution's settings "
-                            "(Administration).")
+            problems.append(T("The institution has no EDI id: enter it in the institution's settings "
+                              "(Administration)."))
         address = f"{setting.connection.name}: {orders_folder(setting)}" if setting is not None else ""
         if problems:
-            return Route(channel, address, " ".join(problems) + " Then send again.")
+            joined = problems[-1]
+            for problem in reversed(problems[:-1]):
+                joined = T("%(first)s %(rest)s", first=problem, rest=joined)
+            return Route(channel, address, T("%(problems)s Then send again.", problems=joined))
         return Route(channel, address)
     return Route(channel)
 
@@ -166,7 +172,7 @@ def order_letter(*, vendor: Vendor, account: VendorAccount | None, po_number: st
         lines=tuple(_order_line(p) for p in lines), delivery=delivery, billing=billing,
         vendor_code=vendor.code, account_code=account.code if account else "",
         account_description=account.description if account else "", ordered_on=ordered_on, reason=reason,
-        note=note)
+        note=note, language=templates.letter_language(vendor))
 
 
 def edi_parts(*, vendor: Vendor, account: VendorAccount | None, lines: list[POLine],
@@ -310,7 +316,8 @@ def queue_payment_notice(actor, vendor: Vendor, invoices: list, voucher_number: 
         vendor=Party(vendor.name, _vendor_address(vendor), recipient_for(vendor, "payment")),
         letter_date=clock.today(), currency=currency, payment_date=payment_date, voucher_number=voucher_number,
         invoices=tuple(PaidInvoice(i.number, Decimal(i.payment_amount if i.payment_amount is not None
-                                                     else i.total_amount), i.invoice_date) for i in invoices))
+                                                     else i.total_amount), i.invoice_date) for i in invoices),
+        language=templates.letter_language(vendor))
     owners = {i.owner_library_id for i in invoices}
     return _make(actor, "payment_notice", vendor=vendor, account=account, po=None, po_number="", lines=[],
                  owner_library_id=owners.pop() if len(owners) == 1 else None,

@@ -26,6 +26,7 @@ from ..database import is_postgres, write_intent
 from ..extensions import db
 from ..integrations.models import JobRun
 from ..integrations.runs import RunLog, interrupt_dead_runs
+from ..text import T
 from . import delivery
 from .models import VendorMessage
 from .queue import KICK
@@ -98,13 +99,22 @@ def _start(trigger: str, actor_id: int | None, force: bool) -> tuple[JobRun | No
     return run_, orphans
 
 
+_GAVE_UP = {"failed": T("failed"), "interrupted": T("interrupted")}
+
+
 def _event(run_log: RunLog, outcome: delivery.Outcome) -> None:
     if outcome.status == "queued":
-        when = outcome.next_attempt_at.isoformat(sep=" ", timespec="seconds") if outcome.next_attempt_at else "later"
-        run_log.warning(f"{outcome.label}: not delivered (attempt {outcome.attempts}), trying again at {when} UTC. "
-                        f"{outcome.reason}", record=outcome.po_number)
+        if outcome.next_attempt_at:
+            when = outcome.next_attempt_at.isoformat(sep=" ", timespec="seconds")
+            text = T("%(letter)s: not delivered (attempt %(attempt)s), trying again at %(when)s UTC. %(reason)s",
+                     letter=outcome.label, attempt=outcome.attempts, when=when, reason=outcome.reason)
+        else:
+            text = T("%(letter)s: not delivered (attempt %(attempt)s), trying again later. %(reason)s",
+                     letter=outcome.label, attempt=outcome.attempts, reason=outcome.reason)
+        run_log.warning(text, record=outcome.po_number)
     elif outcome.status in ("failed", "interrupted"):
-        run_log.error(f"{outcome.label}: {outcome.status}. {outcome.reason}", record=outcome.po_number)
+        run_log.error(T("%(letter)s: %(status)s. %(reason)s", letter=outcome.label, status=_GAVE_UP[outcome.status],
+                        reason=outcome.reason), record=outcome.po_number)
 
 
 def _run(trigger, actor_id, limit, force) -> int | None:
@@ -131,11 +141,12 @@ def _run(trigger, actor_id, limit, force) -> int | None:
     except Exception as exc:  # the run must end visibly whatever happened
         log.exception("send_letters run #%s failed", run_log.run_id)
         db.session.rollback()
-        message = f"Unexpected error: {type(exc).__name__}: {exc}. Letters not yet sent stay queued."
+        message = T("Unexpected error: %(error)s. Letters not yet sent stay queued.",
+                    error=f"{type(exc).__name__}: {exc}")
         run_log.error(message)
         run_log.finish("failed", message)
         return run_log.run_id
-    run_log.finish("completed", f"Letters to vendors: {summary}.", refusals_fail=False)
+    run_log.finish("completed", T("Letters to vendors: %(summary)s.", summary=summary.text()), refusals_fail=False)
     return run_log.run_id
 
 

@@ -5,6 +5,8 @@ services in the transaction of the change) and delivered by :mod:`.delivery`. Ca
 """
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from ..extensions import db
 from ..ids import parse_id
 from ..orders.models import POLine, PurchaseOrder
 from ..orders.services import _scope_clause, can_order, log
+from ..text import T
 from .models import OPEN_STATUSES, PROBLEM_STATUSES, VendorMessage, message_line
 from .queue import mark_for_delivery, reroute
 
@@ -42,8 +45,31 @@ def get_message(user, ref) -> VendorMessage:
     message = None if message_id is None else db.session.scalar(
         select(VendorMessage).where(VendorMessage.id == message_id, visible_clause(user)))
     if message is None:
-        raise NotFound("No such message to a vendor.")
+        raise NotFound(T("No such message to a vendor."))
     return message
+
+
+# Why a message was made, as the code that made it stored it (in English: a stored value), and how
+# it is shown in the reader's language. A reason a person typed (a cancellation's) is shown as typed.
+_REASONS = {"sent": T("sent"), "packaged automatically": T("packaged automatically"),
+            "notification": T("notification"), "change vendor": T("change vendor")}
+_REASON_PATTERNS = (
+    (re.compile(r"sent again \(message (?P<id>\d+)\)"), lambda g: T("sent again (message %(id)s)", **g)),
+    (re.compile(r"change vendor: replaces (?P<number>.+)"), lambda g: T("change vendor: replaces %(number)s", **g)),
+    (re.compile(r"replace vendor: was (?P<code>.+)"), lambda g: T("replace vendor: was %(code)s", **g)),
+    (re.compile(r"voucher (?P<number>.+)"), lambda g: T("voucher %(number)s", **g)),
+)
+
+
+def reason_text(reason: str):
+    """A message's stored ``reason`` to show, in the reader's language when the application wrote it."""
+    if reason in _REASONS:
+        return _REASONS[reason]
+    for pattern, text in _REASON_PATTERNS:
+        found = pattern.fullmatch(reason or "")
+        if found:
+            return text(found.groupdict())
+    return reason
 
 
 def can_send(user, message: VendorMessage) -> bool:
@@ -62,15 +88,16 @@ def resend(actor, message: VendorMessage) -> VendorMessage:
     address as they are now (so a fixed address or EDI set-up is used; the original keeps its record).
     One still waiting for delivery is not doubled; one that still cannot go says what to set."""
     if not can_send(actor, message):
-        raise Forbidden("Only administrators and purchasing operators of the order's library may send "
-                        "letters to the vendor.")
+        raise Forbidden(T("Only administrators and purchasing operators of the order's library may send "
+                          "letters to the vendor."))
     if message.status in OPEN_STATUSES:
-        raise RuleViolation(f"This {message.kind_label.lower()} is still waiting to be sent "
-                            f"({message.status_label.lower()}); it will not be sent twice.", "message")
+        raise RuleViolation(T("This letter (%(letter)s %(number)s) is still waiting to be sent (%(status)s); it will "
+                              "not be sent twice.", letter=message.kind_label, number=message.po_number,
+                              status=message.status_label), "message")
     # The vendor's channel and address as they are now: sending again is how a fixed address is used.
     way, payload = reroute(message)
     if way.channel == "none":
-        raise RuleViolation("This vendor orders by phone or on its site: nothing is sent to it.", "message")
+        raise RuleViolation(T("This vendor orders by phone or on its site: nothing is sent to it."), "message")
     if way.problem:
         raise RuleViolation(way.problem, "message")
     copy = VendorMessage(kind=message.kind, channel=way.channel, status="queued", vendor_id=message.vendor_id,

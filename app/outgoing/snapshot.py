@@ -79,7 +79,8 @@ def load_order(payload: dict) -> tuple[OrderLetter, EdiParts | None]:
         lines=tuple(_line(x) for x in d["lines"]), delivery=_party(d.get("delivery")),
         billing=_party(d.get("billing")), vendor_code=d.get("vendor_code", ""),
         account_code=d.get("account_code", ""), account_description=d.get("account_description", ""),
-        ordered_on=_day(d.get("ordered_on")), reason=d.get("reason", ""), note=d.get("note", ""))
+        ordered_on=_day(d.get("ordered_on")), reason=d.get("reason", ""), note=d.get("note", ""),
+        language=d.get("language") or "")
     e = payload.get("edi")
     parts = None
     if e is not None:
@@ -101,7 +102,7 @@ def load_payment(payload: dict) -> PaymentNotice:
         institution=_party(d["institution"]), vendor=_party(d["vendor"]), letter_date=_day(d["letter_date"]),
         currency=d["currency"], payment_date=_day(d["payment_date"]), voucher_number=d["voucher_number"],
         invoices=tuple(PaidInvoice(i["number"], Decimal(i["amount"]), _day(i.get("invoice_date")))
-                       for i in d["invoices"]))
+                       for i in d["invoices"]), language=d.get("language") or "")
 
 
 def edi_order(letter: OrderLetter, parts: EdiParts, control_reference: str, prepared_at: datetime) -> edi.Order:

@@ -11,6 +11,7 @@ purchasing role over the PO's library (403).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from ..auth.permissions import ALL_ROLES, is_institution_admin, roles_required
 from ..errors import DomainError, NotFound
 from ..extensions import db, htmx
 from ..htmx import render
+from ..i18n import LANGUAGES, current_language
 from ..invoices.models import Invoice
 from ..invoices.services import invoice_actions
 from ..letters import KINDS, PARTS
@@ -38,7 +40,7 @@ bp = Blueprint("outgoing", __name__)
 VIEW = ALL_ROLES
 SEND = orders.PURCHASING
 MESSAGES = "outgoing/_messages.html"
-PART_LABELS = {"subject": "Subject", "body": "E-mail body (HTML)", "pdf": "PDF layout (HTML)"}
+PART_LABELS = {"subject": _l("Subject"), "body": _l("E-mail body (HTML)"), "pdf": _l("PDF layout (HTML)")}
 
 
 class TemplateForm(FlaskForm):
@@ -46,7 +48,7 @@ class TemplateForm(FlaskForm):
     subject = TextAreaField(PART_LABELS["subject"], render_kw={"rows": 2, "spellcheck": "false"})
     body = TextAreaField(PART_LABELS["body"], render_kw={"rows": 14, "spellcheck": "false"})
     pdf = TextAreaField(PART_LABELS["pdf"], render_kw={"rows": 20, "spellcheck": "false"})
-    active = BooleanField("Active (letters of this kind are made and sent)")
+    active = BooleanField(_l("Active (letters of this kind are made and sent)"))
 
 
 # -- template globals: the orders' pages show the messages without importing this module ---------
@@ -73,6 +75,12 @@ def pos_with_message_problems(pos) -> set[int]:
 
 
 @bp.app_template_global()
+def vendor_message_reason(message: VendorMessage):
+    """Why ``message`` was made, in the reader's language (see :func:`.services.reason_text`)."""
+    return services.reason_text(message.reason)
+
+
+@bp.app_template_global()
 def can_send_message(message: VendorMessage) -> bool:
     return services.can_send(current_user, message)
 
@@ -96,10 +104,10 @@ def send_now():
     db.session.commit()   # end this request's transaction: on SQLite it would hold the lock the run needs
     thread = runs.in_background(current_app._get_current_object(), trigger="manual")
     if current_app.config.get("OUTGOING_KICK", True):
-        flash("Sending the letters that wait; the run appears below when it has sent or tried any.", "ok")
+        flash(_("Sending the letters that wait; the run appears below when it has sent or tried any."), "ok")
     else:
         thread.join(timeout=120)
-        flash("The letters that waited were sent or tried: see the run below.", "ok")
+        flash(_("The letters that waited were sent or tried: see the run below."), "ok")
     return redirect(url_for("integrations.monitor"))
 
 
@@ -118,11 +126,18 @@ def _template_kind(letter: str) -> str:
     return letter
 
 
+def _language() -> str:
+    """The language of the letter template being edited (``?language=``; default: the language of
+    the page, so each administrator starts on the letters in their own language)."""
+    chosen = request.args.get("language")
+    return chosen if chosen in LANGUAGES else letters.language_of(current_language())
+
+
 def _parts(form: TemplateForm) -> dict[str, str]:
     return {part: getattr(form, part).data or "" for part in PARTS}
 
 
-def template_fields(kind: str) -> list[str]:
+def template_fields(kind: str, language: str = "en") -> list[str]:
     """The names a template of ``kind`` can use, as they are written in it (``po.number``; a list's
     items as ``lines[].title``, used inside ``{% for line in lines %}``)."""
     names = []
@@ -135,23 +150,26 @@ def template_fields(kind: str) -> list[str]:
             walk(prefix + "[]", value[0])
         else:
             names.append(prefix)
-    walk("", demo_context(kind))
+    walk("", demo_context(kind, language))
     return names
 
 
 def _editor(kind: str, form: TemplateForm | None = None, status: int = 200, errors=None, notice: str = "",
             problem: str = ""):
+    language = _language()
+    row = letters.saved(kind, language)
     if form is None:
-        row = letters.saved(kind)
-        data = {part: (getattr(row, part, None) if row else None) or default_source(kind, part) for part in PARTS}
+        data = {part: (getattr(row, part, None) if row else None) or default_source(kind, part, language)
+                for part in PARTS}
         form = TemplateForm(formdata=None, data=dict(data, active=letters.is_active(kind)))
-    errors = letters.check(kind, _parts(form)) if errors is None else errors
+    errors = letters.check(kind, _parts(form), language) if errors is None else errors
     for part, exc in errors.items():
         getattr(form, part).errors = [str(exc)]
-    preview = None if errors else letters.preview(kind, _parts(form))
+    preview = None if errors else letters.preview(kind, _parts(form), language)
     return render("outgoing/template_form.html", status=status, kind=kind, label=KINDS[kind], form=form,
-                  errors=errors, preview=preview, fields=template_fields(kind), row=letters.saved(kind),
-                  notice=notice, problem=problem, user_email=current_user.email or "")
+                  errors=errors, preview=preview, fields=template_fields(kind, language), row=row,
+                  changed=letters.is_changed(row), language=language, notice=notice, problem=problem,
+                  user_email=current_user.email or "")
 
 
 def _posted(kind: str):
@@ -160,7 +178,7 @@ def _posted(kind: str):
     form = TemplateForm()
     if not form.validate_on_submit():
         return form, _editor(kind, form, 422)
-    errors = letters.check(kind, _parts(form))
+    errors = letters.check(kind, _parts(form), _language())
     return form, (_editor(kind, form, 422, errors) if errors else None)
 
 
@@ -180,7 +198,8 @@ def set_active(letter):
     active = request.form.get("active") == "1"
     with saving():
         letters.set_active(current_user, kind, active)
-    flash(f"{KINDS[kind]}: {'active' if active else 'not made'}.", "ok")
+    flash(_("%(letter)s: active.", letter=KINDS[kind]) if active else _("%(letter)s: not made.", letter=KINDS[kind]),
+          "ok")
     if htmx:
         return render("outgoing/templates.html", "outgoing/_templates_table.html", kinds=letters.all_kinds())
     return redirect(url_for("outgoing.templates"))
@@ -195,12 +214,13 @@ def edit(letter):
     form, refused = _posted(kind)
     if refused is not None:
         return refused
+    language = _language()
     with saving(form) as saved:
-        letters.save(current_user, kind, _parts(form), form.active.data)
+        letters.save(current_user, kind, _parts(form), form.active.data, language)
     if not saved:
         return _editor(kind, form, 422)
-    flash(f"{KINDS[kind]} template saved.", "ok")
-    return redirect(url_for("outgoing.edit", letter=kind))
+    flash(_("%(letter)s template saved.", letter=KINDS[kind]), "ok")
+    return redirect(url_for("outgoing.edit", letter=kind, language=language))
 
 
 @bp.post("/admin/letters/<letter>/preview")
@@ -211,8 +231,9 @@ def preview(letter):
     form = TemplateForm()
     if not form.validate():
         abort(400)
-    errors = letters.check(kind, _parts(form))
-    letter = None if errors else letters.preview(kind, _parts(form))
+    language = _language()
+    errors = letters.check(kind, _parts(form), language)
+    letter = None if errors else letters.preview(kind, _parts(form), language)
     return render("outgoing/_preview.html", kind=kind, preview=letter, errors=errors, oob=True)
 
 
@@ -224,9 +245,9 @@ def preview_pdf(letter):
     if not form.validate():
         abort(400)
     try:
-        letter = letters.preview(kind, _parts(form))
+        letter = letters.preview(kind, _parts(form), _language())
     except LetterTemplateError as exc:
-        return _editor(kind, form, 422, problem=f"No PDF: {exc}")
+        return _editor(kind, form, 422, problem=_("No PDF: %(problem)s", problem=exc.message))
     return _pdf_response(letter_pdf.render_pdf(letter.pdf_html), f"{kind}-preview.pdf", inline=True)
 
 
@@ -236,10 +257,11 @@ def reset(letter):
     kind = _template_kind(letter)
     if not FlaskForm().validate():
         abort(400)
+    language = _language()
     with saving():
-        letters.reset(current_user, kind)
-    flash(f"{KINDS[kind]} template back to the built-in one.", "ok")
-    return redirect(url_for("outgoing.edit", letter=kind))
+        letters.reset(current_user, kind, language)
+    flash(_("%(letter)s template back to the built-in one.", letter=KINDS[kind]), "ok")
+    return redirect(url_for("outgoing.edit", letter=kind, language=language))
 
 
 @bp.post("/admin/letters/<letter>/test")
@@ -251,10 +273,10 @@ def send_test(letter):
     if refused is not None:
         return refused
     try:
-        to = letters.send_test(current_user, kind, _parts(form))
+        to = letters.send_test(current_user, kind, _parts(form), _language())
     except DomainError as exc:
         return _editor(kind, form, 422, problem=exc.message)
-    return _editor(kind, form, notice=f"Test sent to {to}.")
+    return _editor(kind, form, notice=_("Test sent to %(address)s.", address=to))
 
 
 # -- messages of a PO and of a PO line ---------------------------------------------------------
@@ -291,7 +313,7 @@ def po_messages(po_number):
 def message_pdf(vendor_message_id):
     message = services.get_message(current_user, vendor_message_id)
     if message.kind not in KINDS:
-        raise NotFound("This message has no PDF.")
+        raise NotFound(_("This message has no PDF."))
     name = f"{message.kind}-{message.po_number or message.id}-{message.id}.pdf"
     return _pdf_response(delivery.pdf_bytes(message), name)
 
@@ -301,7 +323,7 @@ def message_pdf(vendor_message_id):
 def message_edi(vendor_message_id):
     message = services.get_message(current_user, vendor_message_id)
     if not message.edi_file:
-        raise NotFound("This message has no EDI file (yet).")
+        raise NotFound(_("This message has no EDI file (yet)."))
     resp = make_response(files.read(message.edi_file))
     resp.mimetype = "application/edifact"
     resp.headers["Content-Disposition"] = f'attachment; filename="{message.edi_name or f"orders-{message.id}.edi"}"'
@@ -323,7 +345,8 @@ def resend(vendor_message_id):
     po = None if pol is not None else message.po
     with saving() as saved:
         copy = services.resend(current_user, message)
-    notice = f"{copy.kind_label} {copy.po_number} queued to be sent again." if saved else ""
+    notice = _("%(letter)s %(number)s queued to be sent again.", letter=copy.kind_label,
+               number=copy.po_number) if saved else ""
     problem = "" if saved else saved.message
     if request.args.get("from") == "monitor" and is_institution_admin(current_user):
         back = url_for("integrations.monitor")

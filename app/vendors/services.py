@@ -28,6 +28,7 @@ from ..funds.services import check_currency  # noqa: F401  (one currency rule fo
 from ..ledger.money import RATE_SCALE, Rate, has_percent_precision, quantize_rate
 from ..org.models import Institution
 from ..ids import parse_id
+from ..listing import by_language
 from ..text import T, Text
 from .models import ADDRESS_TYPES, CONTACT_ROLES, ExchangeRate, Vendor, VendorAccount, VendorAddress, VendorContact
 
@@ -264,8 +265,8 @@ def _channel(value: str | None, field: str) -> str | None:
     return value
 
 
-VENDOR_SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),), "name": (Vendor.name, Vendor.code),
-                "-name": (Vendor.name.desc(), Vendor.code)}
+VENDOR_SORTS = {"code": (Vendor.code,), "-code": (Vendor.code.desc(),),
+                "name": (by_language(Vendor.name), Vendor.code), "-name": (by_language(Vendor.name, True), Vendor.code)}
 
 
 def vendors_query(q: str = "", status: str = "", sort: str = "code"):

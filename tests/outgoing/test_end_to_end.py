@@ -62,5 +62,5 @@ def test_a_payment_by_hand_reaches_the_payment_contact(app, world, ch, smtp):
     [msg] = smtp.messages
     assert msg["To"] == "pay@mail.example"
     text = pdf_text(msg)
-    for expected in ("INV-E2E", "120.50", "V-77", "2026-12-01"):
+    for expected in ("INV-E2E", "120.50", "V-77", "December 1, 2026"):   # dates the letter's way
         assert expected in text, expected
