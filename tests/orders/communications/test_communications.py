@@ -12,6 +12,7 @@ import pytest
 from app import clock
 from app.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from app.extensions import db
+from app.formatting import long_day
 from app.orders import communications as cs
 from app.orders import services as orders
 from app.orders.models import Communication, CommunicationMessage, POLine, POLineEvent
@@ -38,8 +39,8 @@ def test_defaults_name_the_line_and_its_order_details(app, world, claims):
     assert pol.number in cs.default_subject(pol)
     body = cs.default_body(pol)
     for expected in (pol.number, pol.po.number, "The Claimed Book", "978-3-16-148410-0", "EB-4711",
-                     "quantity 2", "50.00 EUR", pol.po.sent_at.date().isoformat(),
-                     pol.expected_receipt_date.isoformat(), "Euro Books", "Library A"):
+                     "quantity 2", "50.00 EUR", long_day(pol.po.sent_at.date(), "en"),
+                     long_day(pol.expected_receipt_date, "en"), "Euro Books", "Library A"):
         assert expected in body, expected
     assert cs.default_recipient(pol) == claims.vendor_email, "the first contact that has an e-mail"
 
