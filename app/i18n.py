@@ -15,7 +15,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from . import text
@@ -82,5 +82,8 @@ def compile_catalogues(directory: Path) -> None:
 def init_app(app) -> None:
     compile_catalogues(Path(app.root_path) / "translations")
     babel.init_app(app, locale_selector=select_locale)
-    text.install(gettext, ngettext, current_language)
+    # Not flask_babel's gettext/ngettext: they substitute arguments themselves (ngettext only num),
+    # and a Text substitutes its own.
+    text.install(lambda s: get_translations().ugettext(s),
+                 lambda s, p, n: get_translations().ungettext(s, p, n), current_language)
     app.jinja_env.globals.update(html_lang=html_lang, languages=LANGUAGES)

@@ -84,3 +84,11 @@ def test_the_header_switch_changes_the_language(app, world):
     client.post("/me/language", data={"language": "zh_Hans", "next": "/funds/"})
     assert world.user("viewer").language == "zh_Hans"
     assert 'lang="zh-Hans"' in client.get("/funds/", headers={"Accept-Language": "en"}).text
+
+
+def test_a_plural_with_more_figures_than_its_count(app):
+    text = Tn("%(num)d line of %(vendor)s", "%(num)d lines of %(vendor)s", 2, vendor="EURV")
+    assert text == "2 lines of EURV"
+    with app.test_request_context("/", headers=CHINESE):
+        refresh()
+        assert str(text) == "2 lines of EURV"   # not in the catalogue: the English, its figures filled in
