@@ -1,13 +1,13 @@
 """notification texts: a notification's title and body kept to be shown in its reader's language
 
-Revision ID: 0025_notification_texts
-Revises: 0024_languages
+Revision ID: 0026_notification_texts
+Revises: 0025_letter_language
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0025_notification_texts"
-down_revision = "0024_languages"
+revision = "0026_notification_texts"
+down_revision = "0025_letter_language"
 branch_labels = None
 depends_on = None
 
