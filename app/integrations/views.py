@@ -468,7 +468,7 @@ def run_now(profile_id, job):
         flash(exc.message, "error")
         return redirect_to(url_for(".show_profile", profile_id=profile.id))
     if run.status != "running":
-        flash(run.shown_message, "error")
+        flash(str(run.shown_message), "error")
     return redirect_to(url_for(".show_run", run_id=run.id))
 
 
