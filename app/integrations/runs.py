@@ -68,7 +68,11 @@ class JobRefused(Exception):
 def message_of(exc: Exception):
     """What to record of ``exc``: its Text when it has one (shown translated later), else its words."""
     text = getattr(exc, "text", None)
-    return text if isinstance(text, Text) else str(exc)
+    if isinstance(text, Text):
+        return text
+    if exc.args and isinstance(exc.args[0], Text):
+        return exc.args[0]
+    return str(exc)
 
 
 def unexpected(exc: Exception) -> Text:
