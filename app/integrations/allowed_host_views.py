@@ -29,7 +29,8 @@ def _institution_admins_only():
 def _page(status: int = 200, **ctx):
     connections = integrations.connections()
     return render(PAGE, FRAGMENT, status=status, entries=allowed_hosts.active(), removed=allowed_hosts.removed(),
-                  environment=allowed_hosts.environment(), config_codes=allowed_hosts.config_codes(),
+                  environment=allowed_hosts.environment(), environment_label=allowed_hosts.environment_label(),
+                  config_codes=allowed_hosts.config_codes(),
                   connections=connections, why={c.id: allowed_hosts.why_allowed(c) for c in connections},
                   page_name=allowed_hosts.PAGE_NAME, **ctx)
 

@@ -32,6 +32,16 @@ def environment() -> str:
     return current_app.config.get("INSTANCE_ENVIRONMENT", "production")
 
 
+# INSTANCE_ENVIRONMENT's usual values as the pages say them (another value is shown as it is).
+ENVIRONMENTS = {"production": T("production"), "sandbox": T("sandbox"), "test": T("test"), "testing": T("testing"),
+                "staging": T("staging"), "development": T("development"), "demo": T("demo")}
+
+
+def environment_label(env: str | None = None) -> str:
+    env = environment() if env is None else env
+    return ENVIRONMENTS.get(env, env)
+
+
 def config_codes() -> list[str]:
     return list(current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [])
 
@@ -149,9 +159,10 @@ def refusal(connection: Connection) -> str | None:
     if server is None:
         return T("This is a %(environment)s instance: connection %(code)s is not on its allow-list, so it is not used. "
                  "To allow it, add its code to ERP_CONNECTION_ALLOWLIST in instance/config.py (a local folder has no "
-                 "server to list).", environment=env, code=connection.code)
+                 "server to list).", environment=environment_label(env), code=connection.code)
     host = f"[{server[0]}]" if ":" in server[0] else server[0]
     return T("This is a %(environment)s instance: connection %(code)s (%(server)s) is not on its allow-list, so it is "
              "not used. To allow it, an administrator adds %(server)s on Administration › ERP integration › %(page)s, "
-             "or its code to ERP_CONNECTION_ALLOWLIST in instance/config.py.", environment=env, code=connection.code,
+             "or its code to ERP_CONNECTION_ALLOWLIST in instance/config.py.", environment=environment_label(env),
+             code=connection.code,
              server=f"{host}:{server[1]}", page=PAGE_NAME)

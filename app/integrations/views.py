@@ -84,7 +84,7 @@ def index():
     env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
     connections = integrations.connections()
     return render("integrations/index.html", connections=connections, profiles=integrations.profiles(),
-                  environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [],
+                  environment=env, environment_label=allowed_hosts.environment_label(env), allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [],
                   allowed={c.id: allowed_hosts.why_allowed(c) for c in connections})
 
 
