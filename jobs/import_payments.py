@@ -63,7 +63,7 @@ from app.integrations.formats.xml import MAX_XML_BYTES, XMLRefused
 from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate, is_safe_file_name
 from app.integrations.runs import JobRefused, execute, settled_inputs
-from app.text import T, Tn
+from app.text import T
 from app.integrations.transport import RemoteFile, TransferError, Transport
 from app.invoices import services as invoices
 from app.invoices.history import deferred_history
@@ -290,8 +290,7 @@ def _apply_all(ctx, file_name: str, records: list[Confirmation]) -> _Outcome:
     ctx.log.progress(len(records))
     ctx.log.count(records=len(records), failed=outcome.failed)
     for what, count in outcome.fallbacks.items():
-        ctx.log.info(Tn("%(num)d paid record had no %(what)s.", "%(num)d paid records had no %(what)s.", count,
-                        what=what), file=file_name)
+        ctx.log.info(T("%(count)s paid record(s) had no %(what)s.", count=count, what=what), file=file_name)
     return outcome
 
 

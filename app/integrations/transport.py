@@ -23,7 +23,7 @@ import paramiko
 from flask import current_app
 
 from ..clock import utcnow
-from ..text import T, Tn
+from ..text import T
 from . import allowed_hosts, secrets
 from .paths import UnsafePath, clean_folder, is_safe_file_name, join
 
@@ -523,5 +523,5 @@ def check_connection(connection) -> str:
     """Connect, list the base folder and say what was found (raises TransferError)."""
     with open_transport(connection, timeout=10) as t:
         files = t.list_files("")
-    return Tn("Connected to %(address)s; the base folder holds %(num)d file.",
-              "Connected to %(address)s; the base folder holds %(num)d files.", len(files), address=connection.address)
+    return T("Connected to %(address)s; the base folder holds %(count)s file(s).", address=connection.address,
+             count=len(files))
