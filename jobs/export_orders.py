@@ -29,6 +29,11 @@ class _File:
     data: bytes
 
 
+def _english(exc: Exception) -> str:
+    """What is stored of ``exc`` (``last_error``): its words in English, as stored data is."""
+    return getattr(getattr(exc, "text", None), "english", None) or str(exc)
+
+
 def export_orders(ctx: JobContext) -> None:
     profile, log = ctx.profile, ctx.log
     queued = queue_orders(profile)
@@ -50,7 +55,7 @@ def export_orders(ctx: JobContext) -> None:
             number = order.number
             data = fmt.build_po_data([order])
         except fmt.FormatError as exc:
-            row.status, row.attempts, row.last_error = "failed", row.attempts + 1, str(exc)
+            row.status, row.attempts, row.last_error = "failed", row.attempts + 1, _english(exc)
             log.error(exc.text, record=number)
             log.count(records=1, failed=1)
             log.commit()
@@ -79,7 +84,7 @@ def export_orders(ctx: JobContext) -> None:
         for f in left:
             row = db.session.get(OrderExport, f.export_id)
             row.attempts += 1
-            row.last_error = str(exc)
+            row.last_error = _english(exc)
         log.commit()
         raise TransferError(T("%(error)s %(count)s order file(s) not sent; the next run sends them.", error=exc.text,
                               count=len(left))) from None

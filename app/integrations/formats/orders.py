@@ -97,7 +97,7 @@ class Order:
         if len(currencies) > 1:
             raise FormatError(T("%(number)s has lines in %(currencies)s; an exported order carries one currency. "
                                 "Move the lines to orders of one currency each.", number=self.number,
-                                currencies=" / ".join(currencies)))
+                                currencies=" and ".join(currencies)))
         return currencies[0]
 
     @property
