@@ -46,6 +46,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from app.clock import utcnow
 from app.database import insert_rows
 from app.extensions import db
+from app.integrations.formats import joined
 from app.integrations.formats import payment_data as pd
 from app.integrations.formats import xslt
 from app.integrations.formats.xml import XMLRefused, parse, schema_errors
@@ -60,6 +61,7 @@ from app.ledger.money import quantize_rate
 from app.orders.models import POLine
 from app.org.models import Institution, Library
 from app.vendors.models import Vendor
+from app.text import T
 from app.vendors.services import rate_on
 
 CHUNK = 200          # invoices rendered per commit while batching
@@ -71,7 +73,7 @@ CHARGE_ELEMENTS = {"overhead": "overhead_amount", "discount": "discount_amount",
                    "insurance": "insurance_amount"}
 OTHER_CHARGES = "miscellaneous_charge_amount"   # the library's own charge types
 ORIGINALS = "original"   # the sub-folder the untransformed files go to, when kept
-HOW = {"exported": "exported", "already there": "was already on the server (an earlier run was interrupted)"}
+HOW = {"exported": T("exported"), "already there": T("was already on the server (an earlier run was interrupted)")}
 
 
 class InvalidExportFile(JobRefused):
@@ -245,8 +247,8 @@ def render(data: list[pd.InvoiceData], version: str = "current") -> bytes:
     errors = schema_errors(parse(content), schema)
     if errors:
         numbers = ", ".join(d.number for d in data)
-        raise InvalidExportFile(f"The export file for invoice(s) {numbers} does not match {schema}; nothing was "
-                                f"uploaded. {'; '.join(errors[:5])}")
+        raise InvalidExportFile(T("The export file for invoice(s) %(numbers)s does not match %(schema)s; nothing was "
+                                  "uploaded. %(errors)s", numbers=numbers, schema=schema, errors=joined(errors[:5])))
     return content
 
 
@@ -295,18 +297,18 @@ def _still_valid(batch: ExportBatch, version: str) -> str:
     for link in batch.invoices:
         inv = link.invoice
         if inv.status != "ready_to_be_paid":
-            return f"invoice {inv.number} is {inv.status_label}"
+            return T("invoice %(number)s is %(status)s", number=inv.number, status=inv.status_label)
         if inv.skips_erp:
-            return f"invoice {inv.number} is no longer meant for the ERP"
+            return T("invoice %(number)s is no longer meant for the ERP", number=inv.number)
     if hashlib.sha256(batch.content).hexdigest() != batch.sha256:
-        return "its stored content does not match its checksum"
+        return T("its stored content does not match its checksum")
     schema = pd.schema_name(version)
     try:
         errors = schema_errors(parse(batch.content), schema)
     except XMLRefused as exc:
-        errors = [str(exc)]
+        errors = [exc.text]
     if errors:
-        return f"its file does not match {schema} ({errors[0]})"
+        return T("its file does not match %(schema)s (%(error)s)", schema=schema, error=errors[0])
     return ""
 
 
@@ -320,8 +322,8 @@ def void_stale_batches(ctx) -> list[int]:
         reason = _still_valid(batch, ctx.section.xsd_version)
         if reason:
             batch.status = "void"
-            ctx.log.warning(f"Batch {batch.file_name} was not sent and is void: {reason}. Its other invoices "
-                            "go into new files.", file=batch.file_name)
+            ctx.log.warning(T("Batch %(name)s was not sent and is void: %(reason)s. Its other invoices go into new "
+                              "files.", name=batch.file_name, reason=reason), file=batch.file_name)
         else:
             still.append(batch.id)
     ctx.log.commit()
@@ -365,8 +367,8 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
         usable = []
         for inv in invoices:
             if not (inv.erp_identifier or "").isdigit() or len(inv.erp_identifier) != 16:
-                ctx.log.warning(f"Invoice {inv.number} has no 16-digit ERP identifier; it is not exported.",
-                                record=inv.number)
+                ctx.log.warning(T("Invoice %(number)s has no 16-digit ERP identifier; it is not exported.",
+                                  number=inv.number), record=inv.number)
                 ctx.log.count(failed=1)
                 continue
             usable.append(inv)
@@ -388,7 +390,7 @@ def make_batches(ctx, plan: list[list[int]]) -> Iterator[list[_File]]:
         made += len(files)
         yield files
     if made:
-        ctx.log.info(f"{made} new file(s) prepared.")
+        ctx.log.info(T("%(count)s new file(s) prepared.", count=made))
 
 
 # -- sending them -----------------------------------------------------------------------------------
@@ -406,15 +408,20 @@ def record_sent(ctx, confirmed: list[tuple[_File, str]]) -> None:
         for inv_id in f.invoice_ids:
             done = moved.get(inv_id)
             if done is not None:
-                ctx.log.info(f"Invoice {done.number} of {done.vendor_code} {HOW[how]}; now {STATUSES[done.status]}.",
+                ctx.log.info(T("Invoice %(number)s of %(vendor)s %(how)s; now %(status)s.", number=done.number,
+                               vendor=done.vendor_code, how=HOW[how], status=STATUSES[done.status]),
                              file=f.name, record=done.number)
                 ctx.log.count(records=1)
             else:   # changed (or deleted) while the file was on its way
                 row = left.get(inv_id)
-                now = f"is now {STATUSES[row.status]}" if row else "no longer exists"
                 number = row.number if row else f"#{inv_id}"
-                ctx.log.warning(f"Invoice {number} was sent in {f.name} but {now}; its status was left as it is.",
-                                file=f.name, record=number)
+                if row:
+                    message = T("Invoice %(number)s was sent in %(name)s but is now %(status)s; its status was left "
+                                "as it is.", number=number, name=f.name, status=STATUSES[row.status])
+                else:
+                    message = T("Invoice %(number)s was sent in %(name)s but no longer exists; its status was left "
+                                "as it is.", number=number, name=f.name)
+                ctx.log.warning(message, file=f.name, record=number)
                 ctx.log.count(failed=1)
         ctx.log.count(files=1)
     ctx.log.progress(ctx.log.done + len(confirmed))
@@ -533,8 +540,9 @@ class _Sender:
                 out = self.transformer.apply(f.content)
             except xslt.XSLTError as exc:
                 self.finish()   # what the server already holds is recorded; nothing else moves
-                raise TransformFailed(f"The campus stylesheet failed on {f.name}, so it and the files after it "
-                                      f"were not uploaded and their invoices did not move: {exc}") from None
+                raise TransformFailed(T("The campus stylesheet failed on %(name)s, so it and the files after it "
+                                        "were not uploaded and their invoices did not move: %(error)s", name=f.name,
+                                        error=exc.text)) from None
             if self.keep_original:
                 f.original = (f.name, f.content)
             f.name, f.content = xslt.renamed(f.name, out.extension), out.content
@@ -584,7 +592,7 @@ def export_invoices(ctx) -> None:
     plan = plan_files(ctx, todo) if todo else []
     ctx.log.commit()
     if not carried_over and not plan:
-        ctx.log.info("No invoice is waiting to be exported.")
+        ctx.log.info(T("No invoice is waiting to be exported."))
         return
     to_make = len(plan) if ctx.section.split_by_owner else sum(len(chunk) for chunk in plan)
     ctx.log.progress(0, len(carried_over) + to_make)
@@ -593,10 +601,14 @@ def export_invoices(ctx) -> None:
         try:
             transformer = xslt.Transformer(ctx.section.xslt)
         except xslt.XSLTError as exc:
-            raise TransformFailed(f"The section's campus stylesheet cannot be used, so nothing was uploaded: "
-                                  f"{exc}") from None
-        ctx.log.info(f"Each file is transformed by the campus stylesheet into a .{transformer.extension} file"
-                     + (f"; the originals go to {ORIGINALS}/." if ctx.section.xslt_keep_original else "."))
+            raise TransformFailed(T("The section's campus stylesheet cannot be used, so nothing was uploaded: "
+                                    "%(error)s", error=exc.text)) from None
+        if ctx.section.xslt_keep_original:
+            ctx.log.info(T("Each file is transformed by the campus stylesheet into a .%(extension)s file; the "
+                           "originals go to %(folder)s/.", extension=transformer.extension, folder=ORIGINALS))
+        else:
+            ctx.log.info(T("Each file is transformed by the campus stylesheet into a .%(extension)s file.",
+                           extension=transformer.extension))
     files = itertools.chain(stored_files(ctx, carried_over), make_batches(ctx, plan))
     # Objects alive now (the app, its mappers, caches) are left out of the collector's full passes
     # while thousands of invoices are loaded: those passes were a fifth of the run.
@@ -608,8 +620,8 @@ def export_invoices(ctx) -> None:
                 transport.ensure_folder(f"{ctx.folder}/{ORIGINALS}")
             count = len(carried_over) + to_make
             if count >= current_app.config["ERP_UPLOAD_PROCESS_FROM"]:
-                ctx.log.info(f"{count} files to send: a separate process uploads them while the next ones are "
-                             "prepared.")
+                ctx.log.info(T("%(count)s files to send: a separate process uploads them while the next ones are "
+                               "prepared.", count=count))
                 uploader = UploadProcess(transport_settings(ctx.profile.connection), ctx.folder)
             else:
                 uploader = _Uploader(transport, ctx.folder)

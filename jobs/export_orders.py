@@ -18,6 +18,7 @@ from app.integrations.order_export import checked_file, event_number, order_of, 
 from app.integrations.runs import JobContext, execute
 from app.integrations.transport import TransferError
 from app.orders.models import OutboxEvent
+from app.text import T
 
 
 @dataclass
@@ -28,18 +29,23 @@ class _File:
     data: bytes
 
 
+def _english(exc: Exception) -> str:
+    """What is stored of ``exc`` (``last_error``): its words in English, as stored data is."""
+    return getattr(getattr(exc, "text", None), "english", None) or str(exc)
+
+
 def export_orders(ctx: JobContext) -> None:
     profile, log = ctx.profile, ctx.log
     queued = queue_orders(profile)
     if queued:
-        log.info(f"{queued} new order event(s) queued for export.")
+        log.info(T("%(count)s new order event(s) queued for export.", count=queued))
     log.commit()
     rows = db.session.execute(
         select(OrderExport, OutboxEvent).join(OutboxEvent, OutboxEvent.id == OrderExport.outbox_event_id)
         .where(OrderExport.profile_id == profile.id, OrderExport.status == "pending")
         .order_by(OrderExport.outbox_event_id)).all()
     if not rows:
-        log.info("No order to export.")
+        log.info(T("No order to export."))
         return
     files: list[_File] = []
     for row, event in rows:
@@ -49,8 +55,8 @@ def export_orders(ctx: JobContext) -> None:
             number = order.number
             data = fmt.build_po_data([order])
         except fmt.FormatError as exc:
-            row.status, row.attempts, row.last_error = "failed", row.attempts + 1, str(exc)
-            log.error(str(exc), record=number)
+            row.status, row.attempts, row.last_error = "failed", row.attempts + 1, _english(exc)
+            log.error(exc.text, record=number)
             log.count(records=1, failed=1)
             log.commit()
             continue
@@ -67,7 +73,7 @@ def export_orders(ctx: JobContext) -> None:
                 row = db.session.get(OrderExport, f.export_id)
                 row.status, row.file_name, row.last_error = "sent", f.name, ""
                 row.attempts += 1
-                log.info(f"{f.number} exported.", file=f.name, record=f.number)
+                log.info(T("%(number)s exported.", number=f.number), file=f.name, record=f.number)
                 log.count(files=1, records=1)
                 log.progress(n)
                 log.commit()
@@ -78,9 +84,10 @@ def export_orders(ctx: JobContext) -> None:
         for f in left:
             row = db.session.get(OrderExport, f.export_id)
             row.attempts += 1
-            row.last_error = str(exc)
+            row.last_error = _english(exc)
         log.commit()
-        raise TransferError(f"{exc} {len(left)} order file(s) not sent; the next run sends them.") from None
+        raise TransferError(T("%(error)s %(count)s order file(s) not sent; the next run sends them.", error=exc.text,
+                              count=len(left))) from None
 
 
 def run(app, profile_code: str, **kw) -> int | None:

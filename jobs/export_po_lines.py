@@ -21,6 +21,7 @@ from app.integrations.order_export import (DEFAULT_BATCH, checked_file, chunks, 
                                            unexported_lines, unexported_po_lines)
 from app.integrations.runs import JobContext, execute
 from app.orders.models import POLine
+from app.text import T
 
 
 def _next_line_ids(limit: int) -> list[int]:
@@ -33,7 +34,7 @@ def export_po_lines(ctx: JobContext) -> None:
     batch = max(1, ctx.section.batch_size or DEFAULT_BATCH)
     waiting = unexported_po_lines()
     if not waiting:
-        log.info("No closed or cancelled PO line to export.")
+        log.info(T("No closed or cancelled PO line to export."))
         return
     ids = _next_line_ids(batch)
     log.progress(0, len(ids))
@@ -42,7 +43,8 @@ def export_po_lines(ctx: JobContext) -> None:
         fmt.write_po_line_data(spool, iter_finished_lines(ids))
         checked_file(spool, fmt.POL_XSD, name)
         size = spool.seek(0, 2)
-        log.info(f"{name} written: {len(ids)} PO line(s), {size:,} bytes.", file=name)
+        log.info(T("%(name)s written: %(count)s PO line(s), %(size)s bytes.", name=name, count=len(ids), size=f"{size:,}"),
+                 file=name)
         log.commit()   # a heartbeat before the upload: a big batch takes a while to write
         with ctx.transport() as transport:
             transport.publish(ctx.folder, name, spool)   # from the file: never the whole file in memory
@@ -54,11 +56,11 @@ def export_po_lines(ctx: JobContext) -> None:
             for i in chunk])
     log.count(files=1, records=len(ids))
     log.progress(len(ids))
-    log.info(f"{len(ids)} PO line(s) exported.", file=name)
+    log.info(T("%(count)s PO line(s) exported.", count=len(ids)), file=name)
     remaining = waiting - len(ids)
     if remaining > 0:
-        log.warning(f"{remaining} PO lines remain: run again.")
-        log.note(f"{remaining} PO lines remain: run again.")
+        log.warning(T("%(count)s PO lines remain: run again.", count=remaining))
+        log.note(T("%(count)s PO lines remain: run again.", count=remaining))
     log.commit()
 
 

@@ -56,12 +56,14 @@ from app import clock
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.integrations.formats import joined
 from app.integrations.formats.payment_confirmation import Confirmation, parse_confirmations
 from app.integrations.formats.payment_csv import CsvMapping, MappingError, parse_csv_confirmations
 from app.integrations.formats.xml import MAX_XML_BYTES, XMLRefused
 from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate, is_safe_file_name
 from app.integrations.runs import JobRefused, execute, settled_inputs
+from app.text import T
 from app.integrations.transport import RemoteFile, TransferError, Transport
 from app.invoices import services as invoices
 from app.invoices.history import deferred_history
@@ -92,7 +94,7 @@ def import_payments(ctx) -> None:
         if files and settle > 0:
             files = _settled(ctx, transport, files, settle)
         if not files:
-            ctx.log.info("No payment confirmation file to import.")
+            ctx.log.info(T("No payment confirmation file to import."))
         for remote in sorted(files, key=lambda f: (f.mtime or _EPOCH, f.name)):
             _import_file(ctx, transport, remote, limit, reader)
 
@@ -104,9 +106,9 @@ def _reader(ctx):
     try:
         mapping = CsvMapping.from_json(ctx.section.csv_mapping)
     except MappingError as exc:
-        raise JobRefused(f"The section takes CSV payment confirmations, but its column mapping cannot be used: "
-                         f"{exc.message} Fix it on the profile's Payment confirmation format page; no file was "
-                         "read.") from None
+        raise JobRefused(T("The section takes CSV payment confirmations, but its column mapping cannot be used: "
+                           "%(problem)s Fix it on the profile's Payment confirmation format page; no file was read.",
+                           problem=exc.message)) from None
     return (lambda data, limit: parse_csv_confirmations(data, mapping, limit)), CSV_SUFFIXES
 
 
@@ -119,10 +121,11 @@ def _candidates(ctx, listing: list[RemoteFile], suffixes=SUFFIXES) -> list[Remot
         if is_candidate(f.name, suffixes):
             out.append(f)
         elif not is_safe_file_name(f.name):
-            ctx.log.warning(f"Skipped the file {f.name!r}: not a safe file name (hidden, control characters, "
-                            "'..' or a path). Rename it on the server to import it.", file=repr(f.name)[:255])
+            ctx.log.warning(T("Skipped the file %(name)s: not a safe file name (hidden, control characters, "
+                              "'..' or a path). Rename it on the server to import it.", name=repr(f.name)),
+                            file=repr(f.name)[:255])
         elif lower.endswith((".part", ".tmp", ".filepart")):
-            ctx.log.info(f"Left {f.name} alone: a file still being uploaded.", file=f.name)
+            ctx.log.info(T("Left %(name)s alone: a file still being uploaded.", name=f.name), file=f.name)
         # other files (.handled, .rejected, other suffixes) are silently not ours
     return out
 
@@ -141,7 +144,8 @@ def _settled(ctx, transport: Transport, files: list[RemoteFile], seconds: float)
         if now is not None and (now.size, now.mtime) == (f.size, f.mtime):
             out.append(f)
         elif now is not None:
-            ctx.log.info(f"Left {f.name} for the next run: it is still changing (being written?).", file=f.name)
+            ctx.log.info(T("Left %(name)s for the next run: it is still changing (being written?).", name=f.name),
+                         file=f.name)
     return out
 
 
@@ -152,36 +156,42 @@ def _import_file(ctx, transport: Transport, remote: RemoteFile, limit: int, read
     ctx.log.count(files=1)
     if remote.size > limit:
         _refuse(ctx, transport, name, None, remote.size,
-                f"it is {remote.size:,} bytes, more than the {limit:,} bytes allowed")
+                T("it is %(size)s bytes, more than the %(max)s bytes allowed", size=f"{remote.size:,}",
+                  max=f"{limit:,}"))
         return
     data = transport.read(folder, name, limit)
     digest = hashlib.sha256(data).hexdigest()
     handled = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=digest))
     if handled is not None and handled.status == "done":
-        same = "" if handled.file_name == name else f" as {handled.file_name}"
-        ctx.log.info(f"{name} was already handled (same content{same}); nothing applied again.", file=name)
+        if handled.file_name == name:
+            ctx.log.info(T("%(name)s was already handled (same content); nothing applied again.", name=name),
+                         file=name)
+        else:
+            ctx.log.info(T("%(name)s was already handled (same content as %(earlier)s); nothing applied again.",
+                           name=name, earlier=handled.file_name), file=name)
         ctx.log.commit()
         _rename(ctx, transport, name, ".handled")
         return
     try:
         records = reader(data, limit)
     except XMLRefused as exc:
-        _refuse(ctx, transport, name, (digest, handled), len(data), str(exc).rstrip("."))
+        _refuse(ctx, transport, name, (digest, handled), len(data), exc.text)
         return
     for warning in records.warnings:
-        ctx.log.warning(f"{name}: {warning}", file=name)
+        ctx.log.warning(T("%(name)s: %(warning)s", name=name, warning=warning), file=name)
     ctx.log.progress(0, len(records))
     outcome = _apply_all(ctx, name, records)
     notices = invoices.notify_payment(ctx.actor, outcome.paid_invoices)   # in the file's transaction
     if notices:
-        ctx.log.info(f"{name}: {len(notices)} payment notice(s) queued for the vendors.", file=name)
+        ctx.log.info(T("%(name)s: %(count)s payment notice(s) queued for the vendors.", name=name, count=len(notices)),
+                     file=name)
     if handled is None:
         handled = HandledFile(job=JOB, sha256=digest)
         db.session.add(handled)
     handled.file_name, handled.size, handled.status = name[:255], len(data), "done"
     handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
     handled.handled_at = utcnow()
-    ctx.log.info(f"{name}: {outcome}", file=name)
+    ctx.log.info(T("%(name)s: %(outcome)s", name=name, outcome=outcome.text()), file=name)
     ctx.log.commit()
     _rename(ctx, transport, name, ".handled")
 
@@ -195,8 +205,13 @@ def _refuse(ctx, transport: Transport, name: str, hashed, size: int, reason: str
             db.session.add(handled)
         handled.file_name, handled.size, handled.status = name[:255], size, "rejected"
         handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
-    ctx.log.error(f"{name} was refused: {reason}. Nothing was changed; the file is kept on the server as "
-                  f"{name}.rejected (rename it back to import it again).", file=name)
+    if str.__str__(reason).endswith("."):   # a whole sentence (the file format's refusal)
+        message = T("%(name)s was refused: %(reason)s Nothing was changed; the file is kept on the server as "
+                    "%(name)s.rejected (rename it back to import it again).", name=name, reason=reason)
+    else:
+        message = T("%(name)s was refused: %(reason)s. Nothing was changed; the file is kept on the server as "
+                    "%(name)s.rejected (rename it back to import it again).", name=name, reason=reason)
+    ctx.log.error(message, file=name)
     ctx.log.commit()
     _rename(ctx, transport, name, ".rejected")
 
@@ -210,11 +225,11 @@ def _rename(ctx, transport: Transport, name: str, suffix: str) -> None:
             n += 1
             target = f"{name}.{n}{suffix}" if n <= 50 else f"{name}.run{ctx.run.id}-{n}{suffix}"
             if n > 60:
-                raise TransferError(f"too many earlier copies of {name}{suffix}")
+                raise TransferError(T("too many earlier copies of %(name)s", name=name + suffix))
         transport.rename(ctx.folder, name, target)
     except TransferError as exc:
-        ctx.log.warning(f"Could not rename {name} to {target}: {exc} The next run will see it was handled "
-                        "and only retry the rename.", file=name)
+        ctx.log.warning(T("Could not rename %(name)s to %(target)s: %(error)s The next run will see it was handled "
+                          "and only retry the rename.", name=name, target=target, error=exc.text), file=name)
         ctx.log.commit()
 
 
@@ -227,15 +242,18 @@ class _Outcome:
         self.fallbacks: dict[str, int] = defaultdict(int)
         self.paid_invoices: list[Invoice] = []   # for the payment notices, once the file is applied
 
-    def __str__(self):
-        parts = [f"{self.paid} paid", f"{self.rejected} rejected"]
+    def text(self):
+        parts = [T("%(count)s paid", count=self.paid), T("%(count)s rejected", count=self.rejected)]
         if self.differing:
-            parts.append(f"{self.differing} paid with an amount other than the invoice total")
+            parts.append(T("%(count)s paid with an amount other than the invoice total", count=self.differing))
         if self.unchanged:
-            parts.append(f"{self.unchanged} changed nothing")
+            parts.append(T("%(count)s changed nothing", count=self.unchanged))
         if self.failed:
-            parts.append(f"{self.failed} with errors")
-        return ", ".join(parts) + "."
+            parts.append(T("%(count)s with errors", count=self.failed))
+        return T("%(list)s.", list=joined(parts, ", "))
+
+    def __str__(self):
+        return str(self.text())
 
 
 @dataclass
@@ -272,18 +290,18 @@ def _apply_all(ctx, file_name: str, records: list[Confirmation]) -> _Outcome:
     ctx.log.progress(len(records))
     ctx.log.count(records=len(records), failed=outcome.failed)
     for what, count in outcome.fallbacks.items():
-        ctx.log.info(f"{count} paid record(s) had no {what}.", file=file_name)
+        ctx.log.info(T("%(count)s paid record(s) had no %(what)s.", count=count, what=what), file=file_name)
     return outcome
 
 
 def _report(ctx, file_name: str, rec: Confirmation, result: _Result, outcome: _Outcome) -> None:
     for warning in result.warnings:
-        ctx.log.warning(f"{rec.where}: {warning}", file=file_name, record=rec.label)
+        ctx.log.warning(T("%(where)s: %(warning)s", where=rec.where, warning=warning), file=file_name, record=rec.label)
     for what in result.fallbacks:
         outcome.fallbacks[what] += 1
     if result.kind == "failed":
         outcome.failed += 1
-        ctx.log.error(f"{rec.where}: {result.error}", file=file_name, record=rec.label)
+        ctx.log.error(T("%(where)s: %(error)s", where=rec.where, error=result.error), file=file_name, record=rec.label)
     else:
         setattr(outcome, result.kind, getattr(outcome, result.kind) + 1)
         if result.kind == "paid" and result.invoice is not None:
@@ -319,21 +337,30 @@ def _match(rec: Confirmation, by_uid, by_number) -> tuple[Invoice | None, str]:
     if rec.unique_identifier:
         inv = by_uid.get(rec.unique_identifier)
         if inv is None:
-            return None, f"unknown invoice: no invoice has the unique identifier {rec.unique_identifier}."
+            return None, T("unknown invoice: no invoice has the unique identifier %(uid)s.", uid=rec.unique_identifier)
         if (rec.invoice_number and rec.invoice_number != inv.number) or not _same_vendor(rec, inv):
-            return None, (f"the unique identifier {rec.unique_identifier} belongs to invoice {inv.number} of vendor "
-                          f"{inv.vendor.code}, not to the invoice number/vendor given; nothing changed.")
+            return None, T("the unique identifier %(uid)s belongs to invoice %(number)s of vendor %(vendor)s, not to "
+                           "the invoice number/vendor given; nothing changed.", uid=rec.unique_identifier,
+                           number=inv.number, vendor=inv.vendor.code)
         return inv, ""
     found = [inv for inv in by_number.get(rec.invoice_number, []) if _same_vendor(rec, inv)]
     if not found:
-        vendor = f" of vendor {rec.vendor_code}" if rec.vendor_code else ""
+        if rec.vendor_code and rec.erp_vendor_code:
+            return None, T("unknown invoice: no invoice %(number)s of vendor %(vendor)s of the vendor with ERP code "
+                           "%(erp_code)s.", number=rec.invoice_number, vendor=rec.vendor_code,
+                           erp_code=rec.erp_vendor_code)
+        if rec.vendor_code:
+            return None, T("unknown invoice: no invoice %(number)s of vendor %(vendor)s.", number=rec.invoice_number,
+                           vendor=rec.vendor_code)
         if rec.erp_vendor_code:
-            vendor += f" of the vendor with ERP code {rec.erp_vendor_code}"
-        return None, f"unknown invoice: no invoice {rec.invoice_number}{vendor}."
+            return None, T("unknown invoice: no invoice %(number)s of the vendor with ERP code %(erp_code)s.",
+                           number=rec.invoice_number, erp_code=rec.erp_vendor_code)
+        return None, T("unknown invoice: no invoice %(number)s.", number=rec.invoice_number)
     if len(found) > 1:
         vendors = ", ".join(sorted(inv.vendor.code for inv in found))
-        return None, (f"ambiguous: {len(found)} invoices are numbered {rec.invoice_number} (vendors {vendors}); "
-                      "the ERP must send the unique identifier or the vendor code. Nothing changed.")
+        return None, T("ambiguous: %(count)s invoices are numbered %(number)s (vendors %(vendors)s); the ERP must "
+                       "send the unique identifier or the vendor code. Nothing changed.", count=len(found),
+                       number=rec.invoice_number, vendors=vendors)
     return found[0], ""
 
 
@@ -341,9 +368,9 @@ def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared:
     """Apply one record. ``shared``: the caller's savepoint covers a chunk, so a refusal must undo the
     chunk (raise :class:`_Refused`); otherwise the record gets its own savepoint."""
     if rec.errors:
-        return _Result("failed", "; ".join(rec.errors) + ". Nothing changed.")
+        return _Result("failed", T("%(errors)s. Nothing changed.", errors=joined(rec.errors)))
     result = _Result("paid" if rec.payment_status == "PAID" else "rejected",
-                     warnings=[f"{w}." for w in rec.warnings])
+                     warnings=[T("%(warning)s.", warning=w) for w in rec.warnings])
     inv, problem = _match(rec, by_uid, by_number)
     if problem:
         return _Result("failed", problem, result.warnings)
@@ -351,11 +378,13 @@ def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared:
         return _not_payable(rec, inv, result)
     difference = _difference(rec, inv)
     if difference and ctx.section.amount_mismatch == "refuse":
-        return _Result("failed", f"{difference}; refused, as the profile's setting for differing amounts says. "
-                       f"Nothing changed: the invoice stays {STATUSES[inv.status]}.", result.warnings)
+        return _Result("failed", T("%(difference)s; refused, as the profile's setting for differing amounts says. "
+                                   "Nothing changed: the invoice stays %(status)s.", difference=difference,
+                                   status=STATUSES[inv.status]), result.warnings)
     if difference:
         result.differing = True
-        result.warnings.append(f"{difference}; recorded as sent (the invoice page shows the difference).")
+        result.warnings.append(T("%(difference)s; recorded as sent (the invoice page shows the difference).",
+                                 difference=difference))
     try:
         if shared:
             _change(ctx, file_name, rec, inv, result)
@@ -365,8 +394,8 @@ def _apply(ctx, file_name: str, rec: Confirmation, by_uid, by_number, *, shared:
     except DomainError as exc:
         if shared:
             raise _Refused() from exc
-        return _Result("failed", f"invoice {inv.number} ({inv.vendor.code}): {exc} Nothing changed.",
-                       result.warnings)
+        return _Result("failed", T("invoice %(number)s (%(vendor)s): %(error)s Nothing changed.", number=inv.number,
+                                   vendor=inv.vendor.code, error=exc.text), result.warnings)
     if result.kind == "paid":
         result.invoice = inv
     return result
@@ -383,28 +412,38 @@ def _not_payable(rec: Confirmation, inv: Invoice, result: _Result) -> _Result:
     repeat = (rec.payment_status == "PAID" and inv.status == "closed") or \
              (rec.payment_status == "REJECTED" and inv.status in ("in_review", "in_approval"))
     if repeat:
-        state = "already closed" if inv.status == "closed" else f"already {STATUSES[inv.status]}"
-        result.warnings.append(f"invoice {inv.number} ({inv.vendor.code}) is {state}; nothing changed.")
+        if inv.status == "closed":
+            result.warnings.append(T("invoice %(number)s (%(vendor)s) is already closed; nothing changed.",
+                                     number=inv.number, vendor=inv.vendor.code))
+        else:
+            result.warnings.append(T("invoice %(number)s (%(vendor)s) is already %(status)s; nothing changed.",
+                                     number=inv.number, vendor=inv.vendor.code, status=STATUSES[inv.status]))
         result.kind = "unchanged"
         return result
-    verb = "paid" if rec.payment_status == "PAID" else "rejected"
-    return _Result("failed", f"the ERP says {verb}, but invoice {inv.number} ({inv.vendor.code}) is "
-                   f"{STATUSES[inv.status]}; nothing changed. Check it with the financial system.", result.warnings)
+    if rec.payment_status == "PAID":
+        message = T("the ERP says paid, but invoice %(number)s (%(vendor)s) is %(status)s; nothing changed. Check "
+                    "it with the financial system.", number=inv.number, vendor=inv.vendor.code,
+                    status=STATUSES[inv.status])
+    else:
+        message = T("the ERP says rejected, but invoice %(number)s (%(vendor)s) is %(status)s; nothing changed. "
+                    "Check it with the financial system.", number=inv.number, vendor=inv.vendor.code,
+                    status=STATUSES[inv.status])
+    return _Result("failed", message, result.warnings)
 
 
 def _pay(ctx, file_name: str, rec: Confirmation, inv: Invoice, result: _Result) -> None:
     voucher = rec.voucher_number
     if not voucher:
         voucher = f"ERP {file_name}"[:50]
-        result.fallbacks.append(f"payment_voucher_number (stored '{voucher}')")
+        result.fallbacks.append(T("payment_voucher_number (stored '%(voucher)s')", voucher=voucher))
     on = rec.voucher_date
     if on is None:
         on = clock.today()
-        result.fallbacks.append("payment_voucher_date (stored the import date)")
+        result.fallbacks.append(T("payment_voucher_date (stored the import date)"))
     amount, currency = rec.amount, rec.currency
     if amount is None:
         amount, currency = inv.total_amount, inv.currency
-        result.fallbacks.append("voucher_amount (stored the invoice total)")
+        result.fallbacks.append(T("voucher_amount (stored the invoice total)"))
     currency = currency or inv.currency
     invoices.record_payment(ctx.actor, inv, voucher, on, amount, currency, flush=False,   # the savepoint flushes
                             notify=False)   # one notice per vendor and voucher, once the file is applied
@@ -418,7 +457,9 @@ def _difference(rec: Confirmation, inv: Invoice) -> str:
     if currency == inv.currency and rec.amount == inv.total_amount:
         return ""
     paid, total = format_money(rec.amount, currency), format_money(inv.total_amount, inv.currency)
-    return f"invoice {inv.number} ({inv.vendor.code}) paid {paid} {currency}, its total is {total} {inv.currency}"
+    return T("invoice %(number)s (%(vendor)s) paid %(paid)s %(currency)s, its total is %(total)s %(total_currency)s",
+             number=inv.number, vendor=inv.vendor.code, paid=paid, currency=currency, total=total,
+             total_currency=inv.currency)
 
 
 def run(app, profile_code: str, **kw) -> int | None:

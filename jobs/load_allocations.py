@@ -32,10 +32,11 @@ from app.integrations.formats.allocations import AllocationLine, FileError, pars
 from app.integrations.loads import reading
 from app.integrations.models import AllocationRow, FiscalPeriodMapping, HandledFile
 from app.integrations.paths import is_candidate, is_safe_file_name
-from app.integrations.runs import execute, settled_inputs
+from app.integrations.runs import execute, message_of, settled_inputs
 from app.ledger import InvalidPosting, LimitExceeded, TransactionKind, check_posting
 from app.ledger.money import AmountError, parse_amount
 from app.spreadsheets import MAX_FILE_BYTES
+from app.text import T
 from app.vendors.services import institution_currency
 
 JOB = "load_allocations"
@@ -58,9 +59,9 @@ def load_allocations(ctx) -> None:
         files = settled_inputs(ctx, files)
         for f in listing:
             if f.name.lower().endswith(suffix) and not is_safe_file_name(f.name):
-                ctx.log.warning(f"Skipped a file with an unsafe name: {f.name!r}.")
+                ctx.log.warning(T("Skipped a file with an unsafe name: %(name)s.", name=repr(f.name)))
         if not files:
-            ctx.log.info(f"No {suffix} files in {ctx.folder}.")
+            ctx.log.info(T("No %(suffix)s files in %(folder)s.", suffix=suffix, folder=ctx.folder))
         ctx.log.progress(0, len(files))
         ctx.log.commit()
         for done, remote in enumerate(files, start=1):
@@ -73,8 +74,8 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
     folder, name = ctx.folder, remote.name
     ctx.log.count(files=1)
     if remote.size > MAX_FILE_BYTES:
-        ctx.log.error(f"The file is {remote.size:,} bytes; at most {MAX_FILE_BYTES:,} are accepted. "
-                      "Nothing was loaded.", file=name)
+        ctx.log.error(T("The file is %(size)s bytes; at most %(max)s are accepted. Nothing was loaded.",
+                        size=f"{remote.size:,}", max=f"{MAX_FILE_BYTES:,}"), file=name)
         ctx.log.count(failed=1)
         _finish(ctx, transport, name, _free_name(ctx, transport, name, REJECTED))
         return
@@ -83,8 +84,8 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
     with reading():
         seen = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=sha256))
         if seen is not None and seen.status == "done":
-            ctx.log.info(f"Already loaded on {seen.handled_at:%Y-%m-%d %H:%M} UTC as {seen.file_name}: "
-                         "the same file again, nothing loaded.", file=name)
+            ctx.log.info(T("Already loaded on %(when)s UTC as %(name)s: the same file again, nothing loaded.",
+                           when=f"{seen.handled_at:%Y-%m-%d %H:%M}", name=seen.file_name), file=name)
         else:
             flawed: list[AllocationLine] = []
             lines, errors = parse_allocation_file(data, file_type, flawed=flawed)
@@ -102,7 +103,7 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
             ctx.log.rollback()
             ctx.log.count(files=1)
             seen = db.session.scalar(select(HandledFile).filter_by(job=JOB, sha256=sha256))
-            errors = [FileError(None, exc.message)]
+            errors = [FileError(None, exc.text)]
     if errors:
         _reject(ctx, name, rejected, data, sha256, seen, lines, errors)
         _finish(ctx, transport, name, rejected)
@@ -110,8 +111,8 @@ def _load_file(ctx, transport, remote, file_type: str) -> None:
     total = sum((r.amount for r in resolved), Decimal("0"))
     _remember(ctx, seen, name, data, sha256, "done")
     ctx.log.count(records=len(resolved))
-    ctx.log.info(f"Loaded {len(resolved)} allocation row(s), {total:f} in all, into "
-                 f"{len({r.fund.id for r in resolved})} fund(s).", file=name)
+    ctx.log.info(T("Loaded %(rows)s allocation row(s), %(total)s in all, into %(funds)s fund(s).", rows=len(resolved),
+                   total=f"{total:f}", funds=len({r.fund.id for r in resolved})), file=name)
     _finish(ctx, transport, name, handled)
 
 
@@ -147,8 +148,13 @@ def _reject(ctx, name, target, data, sha256, seen, lines, errors: list[FileError
     rows = len({ln.row for ln in lines} | bad_rows)
     failed = max(len(bad_rows), 1)
     ctx.log.count(records=rows, failed=failed, not_applied=max(rows - failed, 0))   # all or nothing
-    what = f"{len(bad_rows)} of {rows} row(s) refused" if bad_rows else "the file cannot be loaded"
-    ctx.log.error(f"File rejected ({what}); nothing was loaded. It is kept as {target}.", file=name)
+    if bad_rows:
+        message = T("File rejected (%(refused)s of %(rows)s row(s) refused); nothing was loaded. It is kept as "
+                    "%(target)s.", refused=len(bad_rows), rows=rows, target=target)
+    else:
+        message = T("File rejected (the file cannot be loaded); nothing was loaded. It is kept as %(target)s.",
+                    target=target)
+    ctx.log.error(message, file=name)
     _remember(ctx, seen, name, data, sha256, "rejected")
 
 
@@ -177,17 +183,19 @@ def _resolve(actor, lines: list[AllocationLine], flawed: list[AllocationLine] = 
         if ln.period_number is None:
             pass   # the parser said why
         elif period is None:
-            row_errors.append(f"FISCAL_PERIOD_ID {ln.period_number} stands for none of our "
-                              "fiscal periods (see ERP fiscal periods in the administration).")
+            row_errors.append(T("FISCAL_PERIOD_ID %(number)s stands for none of our fiscal periods (see ERP fiscal "
+                                "periods in the administration).", number=ln.period_number))
         elif ln.fund_ref:
             matches = by_external.get((period.id, ln.fund_ref)) or []
             if len(matches) > 1:
-                row_errors.append(f"External ID {ln.fund_ref} belongs to several funds in "
-                                  f"{period.code}: {', '.join(sorted(f.code for f in matches))}.")
+                row_errors.append(T("External ID %(ref)s belongs to several funds in %(period)s: %(funds)s.",
+                                    ref=ln.fund_ref, period=period.code,
+                                    funds=", ".join(sorted(f.code for f in matches))))
             else:
                 fund = matches[0] if matches else by_code.get((period.id, ln.fund_ref))
                 if fund is None:
-                    row_errors.append(f"No fund with external ID or code {ln.fund_ref} in {period.code}.")
+                    row_errors.append(T("No fund with external ID or code %(ref)s in %(period)s.", ref=ln.fund_ref,
+                                        period=period.code))
         if fund is not None:
             if fund.id not in fund_problems:
                 fund_problems[fund.id] = _not_postable(actor, fund)
@@ -198,7 +206,7 @@ def _resolve(actor, lines: list[AllocationLine], flawed: list[AllocationLine] = 
             try:
                 amount = parse_amount(ln.amount, fund.currency if fund is not None else institution_currency())
             except AmountError as exc:
-                row_errors.append(f"AMOUNT: {exc}.")
+                row_errors.append(T("AMOUNT: %(error)s.", error=message_of(exc)))
         if row_errors or id(ln) in refused:
             errors.extend(FileError(ln.row, message) for message in row_errors)
             continue
@@ -209,13 +217,13 @@ def _resolve(actor, lines: list[AllocationLine], flawed: list[AllocationLine] = 
 
 def _not_postable(actor, fund: Fund) -> str | None:
     if fund.kind != "allocated":
-        return f"{fund.label} is a summary fund; allocations go to allocated funds."
+        return T("%(fund)s is a summary fund; allocations go to allocated funds.", fund=fund.label)
     if fund.status != "active":
-        return f"Fund {fund.label} is inactive."
+        return T("Fund %(fund)s is inactive.", fund=fund.label)
     if fund.fiscal_period.status != "active":
-        return f"Fiscal period {fund.fiscal_period.code} of fund {fund.code} is closed."
+        return T("Fiscal period %(period)s of fund %(fund)s is closed.", period=fund.fiscal_period.code, fund=fund.code)
     if not can_manage_money(actor, fund.owner_library_id):
-        return f"You may not manage the money of fund {fund.code}."
+        return T("You may not manage the money of fund %(fund)s.", fund=fund.code)
     return None
 
 
@@ -239,7 +247,7 @@ def _balance_errors(resolved: list[_Resolved]) -> list[FileError]:
             after[fid] = check_posting(after[fid], TransactionKind.ALLOCATION, r.amount, fund_rules,
                                        currency=currency, fund_label=label, base=start[fid])
         except (LimitExceeded, InvalidPosting) as exc:
-            errors.append(FileError(r.line.row, str(exc)))
+            errors.append(FileError(r.line.row, message_of(exc)))
     return errors
 
 

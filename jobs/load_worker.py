@@ -13,6 +13,7 @@ from app import create_app
 from app.extensions import db
 from app.integrations import loads
 from app.integrations.models import JobEvent
+from app.text import T, stored
 
 
 def main() -> int:
@@ -21,8 +22,9 @@ def main() -> int:
     module, name = payload["body"].split(":")
     body = getattr(importlib.import_module(module), name)
     with app.app_context():
-        db.session.add(JobEvent(run_id=payload["run_id"], level="info",
-                                message=f"Running in a process of its own (pid {os.getpid()})."))
+        message = T("Running in a process of its own (pid %(pid)s).", pid=os.getpid())
+        db.session.add(JobEvent(run_id=payload["run_id"], level="info", message=message.english,
+                                text=stored(message)))
         db.session.commit()
         db.session.remove()
     loads.execute(app, payload["run_id"], body, *payload["args"])

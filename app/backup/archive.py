@@ -40,6 +40,7 @@ from ..clock import utcnow
 from ..extensions import db
 from . import BackupError
 from . import database
+from ..text import T
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -121,7 +122,7 @@ def backup_lock():
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise BackupError("Another backup of this instance is running; this one was not started.") from None
+        raise BackupError(T("Another backup of this instance is running; this one was not started.")) from None
     try:
         yield
     finally:
@@ -179,8 +180,8 @@ def create_backup(folder: Path | None = None, keep: int | None = None,
     partial = folder / f".{name}.part"
     try:
         snap = database.dump(db.engine, staging, current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
-        note(f"Database copied ({snap.kind}, {len(snap.row_counts)} tables, "
-             f"{sum(snap.row_counts.values())} rows).")
+        note(T("Database copied (%(kind)s, %(tables)s tables, %(rows)s rows).", kind=snap.kind,
+               tables=len(snap.row_counts), rows=sum(snap.row_counts.values())))
         run_id = on_copied(snap)
         sources = [(snap.member, snap.path)] + _instance_files()
         files: dict[str, dict] = {}
@@ -218,10 +219,11 @@ def create_backup(folder: Path | None = None, keep: int | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         partial.unlink(missing_ok=True)
-    note(f"Archive {final.name} written: {len(files)} file(s), {out.size:,} bytes.")
+    note(T("Archive %(name)s written: %(files)s file(s), %(size)s bytes.", name=final.name, files=len(files),
+           size=f"{out.size:,}"))
     removed = prune(folder, keep) if keep else []
     for path in removed:
-        note(f"Removed the older archive {path.name}.")
+        note(T("Removed the older archive %(name)s.", name=path.name))
     return BackupResult(final, manifest, out.size, removed)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from ..text import T
 from . import BackupError
 
 SQLITE_MEMBER = "database/acq.sqlite3"
@@ -39,7 +40,7 @@ class Snapshot:
 def kind(engine: Engine) -> str:
     name = engine.dialect.name
     if name not in ("sqlite", "postgresql"):
-        raise BackupError(f"Backups handle SQLite and PostgreSQL databases, not {name}.")
+        raise BackupError(T("Backups handle SQLite and PostgreSQL databases, not %(name)s.", name=name))
     return name
 
 
@@ -77,7 +78,8 @@ def rows_present(engine: Engine) -> dict[str, int]:
         with engine.connect() as conn:
             counts = table_counts(conn)
     except OperationalError as exc:
-        raise BackupError(f"Cannot open the database {describe(engine)}: {exc.orig}") from None
+        raise BackupError(T("Cannot open the database %(database)s: %(error)s", database=describe(engine),
+                            error=str(exc.orig))) from None
     return {name: n for name, n in counts.items() if n and name != "alembic_version"}
 
 
@@ -91,14 +93,14 @@ def has_tables(engine: Engine) -> bool:
 def _sqlite_path(engine: Engine) -> Path:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file::memory:"):
-        raise BackupError("An in-memory SQLite database has nothing on disk to back up or restore into.")
+        raise BackupError(T("An in-memory SQLite database has nothing on disk to back up or restore into."))
     return Path(database)
 
 
 def _dump_sqlite(engine: Engine, staging: Path, busy_timeout_ms: int) -> Snapshot:
     source = _sqlite_path(engine)
     if not source.exists():
-        raise BackupError(f"The SQLite database {source} does not exist.")
+        raise BackupError(T("The SQLite database %(path)s does not exist.", path=str(source)))
     target = staging / Path(SQLITE_MEMBER).name
     with closing(sqlite3.connect(source, timeout=busy_timeout_ms / 1000)) as src, \
             closing(sqlite3.connect(target)) as dst:
@@ -155,8 +157,8 @@ def pg_tool(name: str) -> str:
     on_path = shutil.which(name)
     if on_path:
         return on_path
-    raise BackupError(f"{name} was not found: install PostgreSQL's client programs "
-                      "(Debian package postgresql-client).")
+    raise BackupError(T("%(name)s was not found: install PostgreSQL's client programs (Debian package "
+                        "postgresql-client).", name=name))
 
 
 def _libpq(engine: Engine) -> tuple[str, dict]:
@@ -174,7 +176,8 @@ def _run(args: list[str], env: dict, what: str) -> None:
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {' '.join(detail[-5:]) or f'exit code {done.returncode}'}")
+        raise BackupError(T("%(what)s failed: %(detail)s", what=what,
+                            detail=" ".join(detail[-5:]) or f"exit code {done.returncode}"))
 
 
 def _dump_postgresql(engine: Engine, staging: Path) -> Snapshot:

@@ -19,6 +19,7 @@ from ..database import is_busy_error, write_intent
 from ..extensions import db
 from ..integrations.models import JobEvent, JobRun
 from . import BackupError
+from ..text import T, stored
 from .archive import backup_lock, create_backup
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,12 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
         try:
             held.enter_context(backup_lock())
         except BackupError as exc:
+            message = T("Not started: %(reason)s", reason=exc.message)
+
             def skipped():
                 run = _new_run(trigger, scheduled_for, status="skipped", ended_at=utcnow(),
-                               message=f"Not started: {exc.message}")
-                db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+                               message=message.english, message_text=stored(message))
+                db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
                 return run
             return _record(skipped)
         events: list[tuple[str, str]] = []
@@ -100,8 +103,10 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
                 # Holding the lock, any backup still marked running has lost its process.
                 for stale in db.session.scalars(db.select(JobRun).filter_by(job=JOB, status="running")):
                     stale.status, stale.ended_at, stale.interrupted = "failed", utcnow(), True
-                    stale.message = "Interrupted: the process running it stopped."
-                    db.session.add(JobEvent(run_id=stale.id, level="error", message=stale.message))
+                    message = T("Interrupted: the process running it stopped.")
+                    stale.message, stale.message_text = message.english, stored(message)
+                    db.session.add(JobEvent(run_id=stale.id, level="error", message=stale.message,
+                                            text=stale.message_text))
                 return _new_run(trigger, scheduled_for, started_at=started, heartbeat_at=utcnow())
             nonlocal run_id
             run_id = _record(change)
@@ -114,22 +119,27 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
                 message = exc.message
             else:
                 log.exception("backup failed")
-                message = f"Unexpected error: {type(exc).__name__}: {exc}"
+                message = T("Unexpected error: %(error)s", error=f"{type(exc).__name__}: {exc}")
             db.session.rollback()
             events.append(("error", message))
             status, files, records = "failed", 0, 0
         else:
-            message = f"{result.path.name} ({result.size:,} bytes) in {result.path.parent}."
             if result.removed:
-                message += f" {len(result.removed)} older archive(s) removed."
+                message = T("%(name)s (%(size)s bytes) in %(folder)s. %(removed)s older archive(s) removed.",
+                            name=result.path.name, size=f"{result.size:,}", folder=str(result.path.parent),
+                            removed=len(result.removed))
+            else:
+                message = T("%(name)s (%(size)s bytes) in %(folder)s.", name=result.path.name,
+                            size=f"{result.size:,}", folder=str(result.path.parent))
             status, files, records = "completed", len(result.files), sum(result.manifest["row_counts"].values())
 
         def finish():
             run = db.session.get(JobRun, run_id) if run_id else _new_run(trigger, scheduled_for, started_at=started)
             run.status, run.ended_at, run.message = status, utcnow(), message[:4000]
+            run.message_text = stored(message)
             run.files, run.records, run.heartbeat_at = files, records, utcnow()
             for level, text in events:
-                db.session.add(JobEvent(run_id=run.id, level=level, message=text[:4000]))
+                db.session.add(JobEvent(run_id=run.id, level=level, message=text[:4000], text=stored(text)))
             return run
         return _record(finish)
 

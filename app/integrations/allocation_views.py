@@ -8,6 +8,7 @@ plain form post; with HTMX the form section is swapped in place.
 from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.models import Role
@@ -54,7 +55,7 @@ def _parse(text: str) -> tuple[int | None, str | None]:
     if not text:
         return None, None
     if not text.isascii() or not text.isdigit() or len(text) > 6:
-        return None, "The ERP's number is a whole number from 0 to 999999 (or empty for none)."
+        return None, _("The ERP's number is a whole number from 0 to 999999 (or empty for none).")
     return int(text), None
 
 
@@ -82,7 +83,7 @@ def save():
             return _page(submitted, error=saved.message, status=saved.status)
     if errors:
         db.session.rollback()
-        return _page(submitted, errors, error="Nothing was saved: correct the numbers marked below.", status=422)
+        return _page(submitted, errors, error=_("Nothing was saved: correct the numbers marked below."), status=422)
     db.session.commit()
-    message = "The ERP's fiscal period numbers are saved."
+    message = _("The ERP's fiscal period numbers are saved.")
     return changed(message, url_for("erp_periods.index"), lambda: _page(_current_values(), message=message))

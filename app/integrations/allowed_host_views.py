@@ -5,6 +5,7 @@ swap, or without JavaScript post and come back to the page."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.models import Role
@@ -28,7 +29,8 @@ def _institution_admins_only():
 def _page(status: int = 200, **ctx):
     connections = integrations.connections()
     return render(PAGE, FRAGMENT, status=status, entries=allowed_hosts.active(), removed=allowed_hosts.removed(),
-                  environment=allowed_hosts.environment(), config_codes=allowed_hosts.config_codes(),
+                  environment=allowed_hosts.environment(), environment_label=allowed_hosts.environment_label(),
+                  config_codes=allowed_hosts.config_codes(),
                   connections=connections, why={c.id: allowed_hosts.why_allowed(c) for c in connections},
                   page_name=allowed_hosts.PAGE_NAME, **ctx)
 
@@ -54,7 +56,7 @@ def add():
     values = {"address": request.form.get("address", "")[:300], "note": request.form.get("note", "")[:300]}
     with saving() as saved:
         entry = allowed_hosts.add(current_user, values["address"], values["note"])
-    return _after(saved, f"{entry.address} is allowed now." if saved else "", values)
+    return _after(saved, _("%(address)s is allowed now.", address=entry.address) if saved else "", values)
 
 
 @bp.post("/<int:entry_id>/remove")
@@ -62,4 +64,5 @@ def add():
 def remove(entry_id):
     with saving() as saved:
         entry = allowed_hosts.remove(current_user, entry_id)
-    return _after(saved, f"{entry.address} removed: connections to it are refused again." if saved else "")
+    return _after(saved, _("%(address)s removed: connections to it are refused again.", address=entry.address)
+                  if saved else "")

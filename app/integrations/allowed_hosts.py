@@ -19,16 +19,27 @@ from ..auth.permissions import is_institution_admin
 from ..clock import utcnow
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound
 from ..extensions import db
+from ..text import T
 from .models import AllowedHost, Connection
 
 DEFAULT_PORTS = {"sftp": 22, "ftp": 21}
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
-PAGE_NAME = "Allowed S/FTP servers"
+PAGE_NAME = T("Allowed S/FTP servers")
 
 
 def environment() -> str:
     return current_app.config.get("INSTANCE_ENVIRONMENT", "production")
+
+
+# INSTANCE_ENVIRONMENT's usual values as the pages say them (another value is shown as it is).
+ENVIRONMENTS = {"production": T("production"), "sandbox": T("sandbox"), "test": T("test"), "testing": T("testing"),
+                "staging": T("staging"), "development": T("development"), "demo": T("demo")}
+
+
+def environment_label(env: str | None = None) -> str:
+    env = environment() if env is None else env
+    return ENVIRONMENTS.get(env, env)
 
 
 def config_codes() -> list[str]:
@@ -52,8 +63,8 @@ def _host(text: str) -> str:
     except ValueError:
         pass
     if not host or len(host) > 255 or not _HOSTNAME.match(host):
-        raise InvalidInput(f"“{text[:80]}” is not a host name or IP address (e.g. sftp.erp.example.edu, 192.0.2.10 "
-                           "or [2001:db8::1]:2222).", "address")
+        raise InvalidInput(T("“%(text)s” is not a host name or IP address (e.g. sftp.erp.example.edu, 192.0.2.10 "
+                             "or [2001:db8::1]:2222).", text=text[:80]), "address")
     return host
 
 
@@ -61,12 +72,13 @@ def parse_address(text) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[ipv6]`` or ``[ipv6]:port`` → (host in lower case, port or None)."""
     text = str(text or "").strip()
     if not text:
-        raise InvalidInput("Enter the server as host or host:port (e.g. sftp.erp.example.edu:22).", "address")
+        raise InvalidInput(T("Enter the server as host or host:port (e.g. sftp.erp.example.edu:22)."), "address")
     port_text = ""
     if text.startswith("["):
         host_text, bracket, rest = text[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
-            raise InvalidInput(f"“{text[:80]}”: write an IPv6 address in brackets, e.g. [2001:db8::1]:22.", "address")
+            raise InvalidInput(T("“%(text)s”: write an IPv6 address in brackets, e.g. [2001:db8::1]:22.", text=text[:80]),
+                               "address")
         port_text = rest[1:]
     elif text.count(":") == 1:
         host_text, _, port_text = text.partition(":")
@@ -74,13 +86,14 @@ def parse_address(text) -> tuple[str, int | None]:
         host_text = text   # a name, an IPv4 address, or an IPv6 address without a port
     if port_text or text.endswith(":"):
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise InvalidInput(f"“{text[:80]}”: the port is a number from 1 to 65535.", "address")
+            raise InvalidInput(T("“%(text)s”: the port is a number from 1 to 65535.", text=text[:80]), "address")
     return _host(host_text), int(port_text) if port_text else None
 
 
 def require_admin(actor) -> None:
     if not is_institution_admin(actor):
-        raise Forbidden("Only a general system administrator of the institution may change the allowed S/FTP servers.")
+        raise Forbidden(T("Only a general system administrator of the institution may change the allowed S/FTP "
+                          "servers."))
 
 
 def add(actor, address, note: str = "") -> AllowedHost:
@@ -88,11 +101,12 @@ def add(actor, address, note: str = "") -> AllowedHost:
     host, port = parse_address(address)
     note = " ".join(str(note or "").split())
     if len(note) > 200:
-        raise InvalidInput("The note is longer than 200 characters.", "note")
+        raise InvalidInput(T("The note is longer than 200 characters."), "note")
     for entry in active():
         if entry.host == host and entry.port in (port, None):
-            raise Duplicate(f"{entry.address} is already allowed"
-                            + (" (any port)." if entry.port is None and port is not None else "."), "address")
+            if entry.port is None and port is not None:
+                raise Duplicate(T("%(address)s is already allowed (any port).", address=entry.address), "address")
+            raise Duplicate(T("%(address)s is already allowed.", address=entry.address), "address")
     entry = AllowedHost(host=host, port=port, note=note, added_by_id=actor.id, added_at=utcnow())
     db.session.add(entry)
     db.session.flush()
@@ -103,7 +117,7 @@ def remove(actor, entry_id: int) -> AllowedHost:
     require_admin(actor)
     entry = db.session.get(AllowedHost, entry_id)
     if entry is None or entry.removed_at is not None:
-        raise NotFound("That server is not on the list (removed already?).")
+        raise NotFound(T("That server is not on the list (removed already?)."))
     entry.removed_at, entry.removed_by_id = utcnow(), actor.id
     db.session.flush()
     return entry
@@ -143,12 +157,12 @@ def refusal(connection: Connection) -> str | None:
         return None
     server = server_of(connection)
     if server is None:
-        how = "add its code to ERP_CONNECTION_ALLOWLIST in instance/config.py (a local folder has no server to list)"
-        where = ""
-    else:
-        host = f"[{server[0]}]" if ":" in server[0] else server[0]
-        where = f" ({host}:{server[1]})"
-        how = (f"an administrator adds {host}:{server[1]} on Administration › ERP integration › {PAGE_NAME}, or its "
-               "code to ERP_CONNECTION_ALLOWLIST in instance/config.py")
-    return (f"This is a {env} instance: connection {connection.code}{where} is not on its allow-list, so it is not used. "
-            f"To allow it, {how}.")
+        return T("This is a %(environment)s instance: connection %(code)s is not on its allow-list, so it is not used. "
+                 "To allow it, add its code to ERP_CONNECTION_ALLOWLIST in instance/config.py (a local folder has no "
+                 "server to list).", environment=environment_label(env), code=connection.code)
+    host = f"[{server[0]}]" if ":" in server[0] else server[0]
+    return T("This is a %(environment)s instance: connection %(code)s (%(server)s) is not on its allow-list, so it is "
+             "not used. To allow it, an administrator adds %(server)s on Administration › ERP integration › %(page)s, "
+             "or its code to ERP_CONNECTION_ALLOWLIST in instance/config.py.", environment=environment_label(env),
+             code=connection.code,
+             server=f"{host}:{server[1]}", page=PAGE_NAME)

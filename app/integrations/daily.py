@@ -27,16 +27,17 @@ from ..database import is_postgres, write_intent
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..org.models import Institution
+from ..text import T
 from .models import JobRun
-from .runs import RunLog, naive_utc, new_run, system_actor
+from .runs import RunLog, naive_utc, new_run, system_actor, unexpected
 from .schedules import daily_next, daily_previous, daily_trigger
 
 log = logging.getLogger(__name__)
 
 # job -> the Institution column with its time of day
 DAILY = {"renewals": "renewals_at", "package_orders": "packaging_at", "digest": "digest_at"}
-TIME_LABELS = {"renewals_at": "Process renewals", "packaging_at": "Package and send orders",
-               "digest_at": "Daily digest of notifications"}
+TIME_LABELS = {"renewals_at": T("Process renewals"), "packaging_at": T("Package and send orders"),
+               "digest_at": T("Daily digest of notifications")}
 Body = Callable[[RunLog, User, date], str]
 
 
@@ -72,11 +73,11 @@ def set_times(actor, inst: Institution, times: dict[str, str]) -> Institution:
     require_institution_role(actor, {Role.ADMIN}, "set when the daily jobs run")
     for column, value in times.items():
         if column not in TIME_LABELS:
-            raise InvalidInput(f"Unknown daily job time {column!r}.", column)
+            raise InvalidInput(T("Unknown daily job time %(column)s.", column=repr(column)), column)
         value = (value or "").strip()
         if value and daily_trigger(value, timezone.utc) is None:
-            raise InvalidInput(f"{TIME_LABELS[column]}: give a time of day as HH:MM (24 hours), or leave it "
-                               "empty for not scheduled.", column)
+            raise InvalidInput(T("%(job)s: give a time of day as HH:MM (24 hours), or leave it empty for not "
+                                 "scheduled.", job=TIME_LABELS[column]), column)
         if value and len(value) == 4:
             value = "0" + value
         setattr(inst, column, value)
@@ -126,12 +127,12 @@ def _execute(job: str, run: JobRun, actor: User, today: date) -> int:
         message = _bodies()[job](run_log, actor, today)
     except DomainError as exc:
         run_log.rollback()
-        run_log.error(exc.message)
-        run_log.finish("failed", exc.message)
+        run_log.error(exc.text)
+        run_log.finish("failed", exc.text)
     except Exception as exc:  # the run must end visibly whatever happened
         log.exception("daily job %s, run #%s, failed", job, run_log.run_id)
         run_log.rollback()
-        message = f"Unexpected error: {type(exc).__name__}: {exc}"
+        message = unexpected(exc)
         run_log.error(message)
         run_log.finish("failed", message)
     else:

@@ -33,10 +33,11 @@ from ..database import write_intent
 from ..extensions import db
 from .models import OTHER_JOBS, BulkLoad, JobEvent, JobRun
 from .load_worker import spawn
-from .runs import RunLog, claim, owner_gone
+from ..text import T, stored
+from .runs import RunLog, claim, message_of, owner_gone
 
 log = logging.getLogger(__name__)
-INTERRUPTED = "Interrupted: the process running it stopped. Load the same input again to carry on."
+INTERRUPTED = T("Interrupted: the process running it stopped. Load the same input again to carry on.")
 
 
 @contextmanager
@@ -56,7 +57,11 @@ def reading():
 
 
 class LoadRefused(Exception):
-    """The load cannot start; the message says why."""
+    """The load cannot start; the message says why (``text``: as given, a Text to record)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
 
 
 class Chunks:
@@ -94,8 +99,10 @@ class Chunks:
 
 
 def interrupt(run: JobRun, message: str = INTERRUPTED) -> None:
-    run.status, run.ended_at, run.message, run.interrupted = "failed", utcnow(), message, True
-    db.session.add(JobEvent(run_id=run.id, level="error", message=message))
+    english = str.__str__(message)   # stored in English; the Text's JSON shows it translated
+    run.status, run.ended_at, run.message, run.interrupted = "failed", utcnow(), english, True
+    run.message_text = stored(message)
+    db.session.add(JobEvent(run_id=run.id, level="error", message=english, text=stored(message)))
 
 
 def start(job: str, owner: str, actor: User, kind: str, key: str, name: str,
@@ -145,11 +152,11 @@ def execute(app, run_id: int, body: Callable[..., str], *args) -> None:
             try:
                 message = body(run_log, chunks, *args)
             except LoadRefused as exc:
-                _fail(run_log, str(exc))
+                _fail(run_log, message_of(exc))
             except Exception as exc:  # the run must end visibly whatever happened
                 log.exception("%s run #%s failed", run.job, run_id)
-                _fail(run_log, f"Unexpected error: {type(exc).__name__}: {exc}. What was committed before "
-                               "stays; load the same input again to carry on.")
+                _fail(run_log, T("Unexpected error: %(error)s. What was committed before stays; load the same "
+                                 "input again to carry on.", error=f"{type(exc).__name__}: {exc}"))
             else:
                 run_log.finish("completed", message)
                 _load_status(run_id, "done")
@@ -190,8 +197,8 @@ def process_ended(app, run_id: int, code: int) -> None:
         try:
             run = db.session.get(JobRun, run_id)
             if run is not None and run.status == "running":
-                interrupt(run, f"Interrupted: the load process stopped (exit code {code}). Load the same "
-                               "input again to carry on.")
+                interrupt(run, T("Interrupted: the load process stopped (exit code %(code)s). Load the same "
+                                 "input again to carry on.", code=code))
                 load = db.session.scalar(db.select(BulkLoad).filter_by(run_id=run_id))
                 if load is not None:
                     load.status = "failed"

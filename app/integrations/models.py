@@ -5,41 +5,43 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
-from ..text import Text
+from ..text import T, Text
 from . import live, processes
 
-CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": "Local folder"}
+CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": T("Local folder")}
 
 # The five sections of a finance profile, in the order the profile page shows them.
 JOBS = {
-    "import_payments": "Import payment confirmation",
-    "export_invoices": "Export invoices for payment",
-    "load_allocations": "Funds allocation loader",
-    "export_orders": "Export orders (PO)",
-    "export_po_lines": "Export PO lines (POL)",
+    "import_payments": T("Import payment confirmation"),
+    "export_invoices": T("Export invoices for payment"),
+    "load_allocations": T("Funds allocation loader"),
+    "export_orders": T("Export orders (PO)"),
+    "export_po_lines": T("Export PO lines (POL)"),
 }
 INPUT_JOBS = frozenset({"import_payments", "load_allocations"})
 # Runs that belong to no profile section; big loads started from a page or a command are among
 # them (app/integrations/loads.py).
-OTHER_JOBS = {"fetch_edi": "Fetch EDI invoices", "upload_edi": "Upload EDI invoices", "backup": "Backup",
-              "invoice_file": "Load invoices from an Excel file", "aleph_budgets": "Aleph budget migration",
-              "rollover": "Fiscal period rollover", "rollover_undo": "Rollover undo",
-              "send_letters": "Send letters to vendors", "package_orders": "Package and send orders",
-              "renewals": "Process renewals", "digest": "Daily digest of notifications"}
+OTHER_JOBS = {"fetch_edi": T("Fetch EDI invoices"), "upload_edi": T("Upload EDI invoices"), "backup": T("Backup"),
+              "invoice_file": T("Load invoices from an Excel file"), "aleph_budgets": T("Aleph budget migration"),
+              "rollover": T("Fiscal period rollover"), "rollover_undo": T("Rollover undo"),
+              "send_letters": T("Send letters to vendors"), "package_orders": T("Package and send orders"),
+              "renewals": T("Process renewals"), "digest": T("Daily digest of notifications")}
 # Runs a person starts from a page (by sending a file, with its own button), not with "Run now".
-PAGE_STARTED_JOBS = {"upload_edi": "Upload", "invoice_file": "File load", "rollover": "Fiscal period closure",
-                     "package_orders": "Package and send",
-                     "rollover_undo": "Fiscal period closure"}
+PAGE_STARTED_JOBS = {"upload_edi": T("Upload"), "invoice_file": T("File load"), "rollover": T("Fiscal period closure"),
+                     "package_orders": T("Package and send"),
+                     "rollover_undo": T("Fiscal period closure")}
 # The command-line names of the jobs (flask jobs run NAME).
 JOB_COMMANDS = {"import-payments": "import_payments", "export-invoices": "export_invoices",
                 "load-allocations": "load_allocations", "export-orders": "export_orders",
                 "export-po-lines": "export_po_lines"}
-SCHEDULES = {"none": "Not scheduled", "hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+SCHEDULES = {"none": T("Not scheduled"), "hourly": T("Hourly"), "daily": T("Daily"), "weekly": T("Weekly")}
+WEEKDAYS = [T("Monday"), T("Tuesday"), T("Wednesday"), T("Thursday"), T("Friday"), T("Saturday"), T("Sunday")]
 ALLOCATION_FILE_TYPES = {"csv": ".csv", "xls": ".xls", "xlsx": ".xlsx"}
-RUN_STATUSES = {"running": "Running", "completed": "Completed", "failed": "Failed", "skipped": "Skipped"}
-TRIGGERS = {"manual": "Run now", "schedule": "Scheduled", "catch_up": "Catch-up", "cli": "Command line",
-            "event": "On send"}
+RUN_STATUSES = {"running": T("Running"), "completed": T("Completed"), "failed": T("Failed"), "skipped": T("Skipped")}
+TRIGGERS = {"manual": T("Run now"), "schedule": T("Scheduled"), "catch_up": T("Catch-up"), "cli": T("Command line"),
+            "event": T("On send")}
+EVENT_LEVELS = {"info": T("info"), "warning": T("warning"), "error": T("error")}
+EXPORT_BATCH_STATUSES = {"pending": T("pending"), "sent": T("sent"), "void": T("void")}
 
 
 class Scheduled:
@@ -56,12 +58,12 @@ class Scheduled:
     def schedule_text(self) -> str:
         """"Daily at 06:00"."""
         if self.schedule == "hourly":
-            return "Hourly"
+            return T("Hourly")
         if self.schedule == "daily":
-            return f"Daily at {self.schedule_time}"
+            return T("Daily at %(time)s", time=self.schedule_time)
         if self.schedule == "weekly" and self.schedule_day is not None:
-            return f"Weekly on {WEEKDAYS[self.schedule_day]} at {self.schedule_time}"
-        return "Not scheduled"
+            return T("Weekly on %(day)s at %(time)s", day=WEEKDAYS[self.schedule_day], time=self.schedule_time)
+        return T("Not scheduled")
 
 
 class Connection(db.Model):
@@ -226,9 +228,9 @@ class JobRun(db.Model):
     @property
     def status_label(self) -> str:
         if self.interrupted:
-            return "Interrupted"
+            return T("Interrupted")
         if self.status == "completed" and self.records_failed:
-            return "Completed with exceptions"
+            return T("Completed with exceptions")
         return RUN_STATUSES.get(self.status, self.status)
 
     @property
@@ -258,6 +260,10 @@ class JobEvent(db.Model):
     def shown(self) -> str:
         """The message in the reader's language (as stored when it was recorded as plain text)."""
         return Text.from_json(self.text, self.message)
+
+    @property
+    def level_label(self) -> str:
+        return EVENT_LEVELS.get(self.level, self.level)
 
 
 class HandledFile(db.Model):
@@ -294,6 +300,10 @@ class ExportBatch(db.Model):
     run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
 
     invoices = db.relationship("ExportBatchInvoice", back_populates="batch", cascade="all, delete-orphan")
+
+    @property
+    def status_label(self) -> str:
+        return EXPORT_BATCH_STATUSES.get(self.status, self.status)
 
 
 class ExportBatchInvoice(db.Model):

@@ -9,10 +9,11 @@ from datetime import timedelta
 from ..clock import utcnow
 from ..extensions import db
 from ..spreadsheets import safe_row
+from ..text import T
 from .models import JobEvent, JobRun
 
-HISTORY_DAYS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}   # runs started since
-REPORT_HEADER = ["run", "job", "profile", "time (UTC)", "level", "file", "record", "message"]
+HISTORY_DAYS = {"1": T("Last 24 hours"), "7": T("Last 7 days"), "30": T("Last 30 days")}   # runs started since
+REPORT_HEADER = [T("run"), T("job"), T("profile"), T("time (UTC)"), T("level"), T("file"), T("record"), T("message")]
 
 
 def history_query(filters: dict):
@@ -42,11 +43,11 @@ def report_csv(run: JobRun, all_levels: bool = False) -> str:
     levels = ("info", "warning", "error") if all_levels else ("warning", "error")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(REPORT_HEADER)
+    writer.writerow([str(h) for h in REPORT_HEADER])   # in the reader's language, as the rows' labels
     for event in db.session.scalars(events_query(run).where(JobEvent.level.in_(levels))):
-        writer.writerow(safe_row([run.id, run.job_label, run.profile_code,
-                                  event.at.isoformat(sep=" ", timespec="seconds"), event.level, event.file_name,
-                                  event.record, event.message]))
+        writer.writerow(safe_row([run.id, str(run.job_label), run.profile_code,
+                                  event.at.isoformat(sep=" ", timespec="seconds"), str(event.level_label),
+                                  event.file_name, event.record, str(event.shown)]))
     return out.getvalue()
 
 
@@ -80,9 +81,10 @@ def scheduled(app) -> list[dict]:
     for job in DAILY:
         when = next_time(app, job)
         if when is not None:
-            rows.append(row(when, job, OTHER_JOBS[job], "Institution", f"Daily at {time_of(job)}", "daily"))
+            rows.append(row(when, job, OTHER_JOBS[job], T("Institution"), T("Daily at %(time)s", time=time_of(job)),
+                            "daily"))
     when = next_backup(app)
     if when is not None:
-        rows.append(row(when, "backup", OTHER_JOBS["backup"], "", f"Daily at {app.config['BACKUP_SCHEDULE'].strip()}",
-                        "backup"))
+        rows.append(row(when, "backup", OTHER_JOBS["backup"], "",
+                        T("Daily at %(time)s", time=app.config['BACKUP_SCHEDULE'].strip()), "backup"))
     return sorted(rows, key=lambda r: r["next"])

@@ -36,6 +36,7 @@ from ..invoices.models import InvoiceLine
 from ..ledger.money import to_cents
 from ..orders.models import OutboxEvent, POLine, POLineEvent, POLineFund, PurchaseOrder
 from ..org.models import Institution
+from ..text import T
 from .formats import orders as fmt
 from .formats import xml
 from .models import IntegrationProfile, OrderExport, POLineExport
@@ -93,7 +94,7 @@ def checked_file(data, xsd: str, file_name: str):
     head = source.read(4096)
     source.seek(0)
     if b"<!DOCTYPE" in head:
-        raise JobRefused(f"{file_name} declares a DTD; nothing was uploaded.")
+        raise JobRefused(T("%(name)s declares a DTD; nothing was uploaded.", name=file_name))
     try:
         for _, element in etree.iterparse(source, events=("end",), schema=xml.schema(xsd),
                                           resolve_entities=False, no_network=True, load_dtd=False,
@@ -102,7 +103,8 @@ def checked_file(data, xsd: str, file_name: str):
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:   # not well-formed, or not valid: both are our bug
-        raise JobRefused(f"{file_name} does not match {xsd}: {exc}. Nothing was uploaded.") from None
+        raise JobRefused(T("%(name)s does not match %(xsd)s: %(error)s. Nothing was uploaded.", name=file_name, xsd=xsd,
+                           error=str(exc))) from None
     finally:
         source.seek(0)
     return data
@@ -146,12 +148,12 @@ def order_of(event: OutboxEvent) -> fmt.Order | fmt.DeletedOrder:
     po = db.session.get(PurchaseOrder, event.object_id, options=[
         selectinload(PurchaseOrder.lines).selectinload(POLine.distribution)])
     if po is None:
-        raise fmt.FormatError(f"{event_number(event)} was deleted before it was exported; there is nothing to "
-                              f"send (the deletion is exported on its own).")
+        raise fmt.FormatError(T("%(number)s was deleted before it was exported; there is nothing to send (the "
+                                "deletion is exported on its own).", number=event_number(event)))
     wanted = set(payload.get("lines") or ())
     lines = [p for p in po.lines if not wanted or p.number in wanted]
     if not lines:
-        raise fmt.FormatError(f"{po.number}: none of the lines sent with it is on the order any more.")
+        raise fmt.FormatError(T("%(number)s: none of the lines sent with it is on the order any more.", number=po.number))
     owner, owner_code = _owner(po.owner_library)
     return fmt.Order(
         number=po.number, owner=owner, owner_code=owner_code, sent_date=event.occurred_at.date(),

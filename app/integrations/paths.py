@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..text import T
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*$")
 MAX_PATH = 200
@@ -15,31 +17,41 @@ TEMP_SUFFIXES = (".part", ".tmp", ".filepart", ".handled", ".rejected")
 
 
 class UnsafePath(ValueError):
-    pass
+    """``text``: the message as given (a :class:`~app.text.Text`, shown translated)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
+
+
+# What a folder is called in the messages (the callers name it in English).
+WHAT = {"path": T("path"), "folder": T("folder"), "base sub-directory": T("base sub-directory"),
+        "orders folder": T("orders folder")}
 
 
 def clean_folder(value: str, what: str = "path", allow_empty: bool = True) -> str:
     """A relative folder such as ``erp/out``: segments of letters, digits, ``_ . -``; no ``..``,
     no absolute path, no backslash, no empty segment; at most 200 characters."""
     value = (value or "").strip()
+    what = WHAT.get(what, what)
     if not value:
         if allow_empty:
             return ""
-        raise UnsafePath(f"Enter the {what}.")
+        raise UnsafePath(T("Enter the %(what)s.", what=what))
     if len(value) > MAX_PATH:
-        raise UnsafePath(f"The {what} is longer than {MAX_PATH} characters.")
+        raise UnsafePath(T("The %(what)s is longer than %(max)s characters.", what=what, max=MAX_PATH))
     if unicodedata.normalize("NFKC", value) != value or not value.isascii():
-        raise UnsafePath(f"The {what} may use only plain letters, digits, '_', '-', '.' and '/'.")
+        raise UnsafePath(T("The %(what)s may use only plain letters, digits, '_', '-', '.' and '/'.", what=what))
     if value.startswith("/") or "\\" in value or "\x00" in value:
-        raise UnsafePath(f"The {what} must be relative (no leading '/', no '\\').")
+        raise UnsafePath(T("The %(what)s must be relative (no leading '/', no '\\').", what=what))
     value = value.rstrip("/")
     segments = value.split("/")
     for seg in segments:
         if seg in ("", ".", ".."):
-            raise UnsafePath(f"The {what} may not contain '..', '.' or empty parts.")
+            raise UnsafePath(T("The %(what)s may not contain '..', '.' or empty parts.", what=what))
         if not _SEGMENT.match(seg):
-            raise UnsafePath(f"The {what} may use only plain letters, digits, '_', '-', '.' and '/' "
-                             f"('{seg}' is not allowed).")
+            raise UnsafePath(T("The %(what)s may use only plain letters, digits, '_', '-', '.' and '/' "
+                               "('%(segment)s' is not allowed).", what=what, segment=seg))
     return "/".join(segments)
 
 

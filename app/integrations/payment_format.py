@@ -12,11 +12,12 @@ from ..errors import InvalidInput
 from ..extensions import db
 from .formats.payment_csv import FIELDS, CsvMapping, MappingError
 from .models import IntegrationProfile, ProfileSection
+from ..text import T
 from .services import require_admin
 
-FORMATS = {"xml": "XML (Alma's payment_confirmation_data)", "csv": "CSV with a column mapping"}
-MISMATCH = {"warn": "Warn: record the payment and flag the difference",
-            "refuse": "Refuse the record: the invoice stays Waiting for Payment"}
+FORMATS = {"xml": T("XML (Alma's payment_confirmation_data)"), "csv": T("CSV with a column mapping")}
+MISMATCH = {"warn": T("Warn: record the payment and flag the difference"),
+            "refuse": T("Refuse the record: the invoice stays Waiting for Payment")}
 JOB = "import_payments"
 
 
@@ -30,7 +31,7 @@ class PaymentFormat:
 def section_of(prof: IntegrationProfile) -> ProfileSection:
     section = prof.section(JOB)
     if section is None:
-        raise InvalidInput(f"Profile {prof.code} has no payment confirmation section.")
+        raise InvalidInput(T("Profile %(code)s has no payment confirmation section.", code=prof.code))
     return section
 
 
@@ -51,16 +52,16 @@ def set_payment_format(actor, prof: IntegrationProfile, value: PaymentFormat) ->
     require_admin(actor)
     section = section_of(prof)
     if value.confirmation_format not in FORMATS:
-        raise InvalidInput("Choose the format: XML or CSV.", "confirmation_format")
+        raise InvalidInput(T("Choose the format: XML or CSV."), "confirmation_format")
     if value.amount_mismatch not in MISMATCH:
-        raise InvalidInput("Choose what a differing paid amount does: warn or refuse.", "amount_mismatch")
+        raise InvalidInput(T("Choose what a differing paid amount does: warn or refuse."), "amount_mismatch")
     stored = ""
     if value.confirmation_format == "csv" or any((v or "").strip() for v in value.mapping.columns.values()):
         try:
             stored = value.mapping.check().to_json()
         except MappingError as exc:
             name = f"col_{exc.field}" if exc.field in FIELDS else exc.field   # the form's field names
-            raise InvalidInput(f"The CSV mapping: {exc.message}", name) from None
+            raise InvalidInput(T("The CSV mapping: %(problem)s", problem=exc.message), name) from None
     section.confirmation_format = value.confirmation_format
     section.amount_mismatch = value.amount_mismatch
     section.csv_mapping = stored

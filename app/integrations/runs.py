@@ -31,7 +31,7 @@ from ..auth.services import service_user
 from ..database import write_intent
 from ..errors import NotFound, RuleViolation
 from ..extensions import db
-from ..text import stored
+from ..text import T, Text, stored
 from . import processes
 from .models import JOBS, IntegrationProfile, JobEvent, JobRun, ProfileSection
 from .transport import TransferError, open_transport, settled
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 SYSTEM_USERNAME = "erp-integration"
 STALE_AFTER = timedelta(minutes=15)   # a run of another host without a heartbeat for this long was interrupted
 AUTOMATIC_TRIGGERS = frozenset({"schedule", "catch_up", "event"})
+# What "Not started: run #N of …" names (new_run's ``what``).
+WHAT = {"this job": T("this job"), "this fetch": T("this fetch")}
 
 
 # Where a run's outcome is shown beyond Monitor Jobs: job -> function(run) -> (label, url) or None,
@@ -55,7 +57,27 @@ def result_link(run: JobRun) -> tuple[str, str] | None:
 
 
 class JobRefused(Exception):
-    """The job cannot start (unknown profile, section not configured); the message says why."""
+    """The job cannot start (unknown profile, section not configured); the message says why
+    (``text``: as given, a :class:`~app.text.Text` to record)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
+
+
+def message_of(exc: Exception):
+    """What to record of ``exc``: its Text when it has one (shown translated later), else its words."""
+    text = getattr(exc, "text", None)
+    if isinstance(text, Text):
+        return text
+    if exc.args and isinstance(exc.args[0], Text):
+        return exc.args[0]
+    return str(exc)
+
+
+def unexpected(exc: Exception) -> Text:
+    """The run's message for an error nobody foresaw (its type and words stay as Python says them)."""
+    return T("Unexpected error: %(error)s", error=f"{type(exc).__name__}: {exc}")
 
 
 def job_runner(app, job: str) -> Callable[..., int | None]:
@@ -65,7 +87,7 @@ def job_runner(app, job: str) -> Callable[..., int | None]:
     try:
         return app.extensions["jobs"][job]
     except KeyError:
-        raise JobRefused(f"Job {job!r} is not among the jobs this app was created with.") from None
+        raise JobRefused(T("Job %(job)s is not among the jobs this app was created with.", job=repr(job))) from None
 
 
 def system_actor() -> User:
@@ -174,8 +196,8 @@ def settled_inputs(ctx: "JobContext", files: list) -> list:
     from flask import current_app
     ready, fresh = settled(files, float(current_app.config.get("ERP_IMPORT_MIN_AGE_SECONDS", 10)))
     for f in fresh:
-        ctx.log.info(f"Left {f.name} for the next run: it was written moments ago (perhaps still being "
-                     "uploaded).", file=f.name)
+        ctx.log.info(T("Left %(name)s for the next run: it was written moments ago (perhaps still being "
+                       "uploaded).", name=f.name), file=f.name)
     return ready
 
 
@@ -240,9 +262,15 @@ def interrupt_dead_runs(**where) -> list[int]:
         last = (run.heartbeat_at or run.started_at).isoformat(sep=" ", timespec="seconds")
         owner = f"pid {run.owner_pid} on {run.owner_host}" if run.owner_pid else "the process running it"
         run.status, run.ended_at, run.interrupted = "failed", utcnow(), True
-        run.message = (f"Interrupted: {owner} stopped before the run ended (last sign of life {last} UTC). "
-                       "What it had committed is kept; a new run can start now.")
-        db.session.add(JobEvent(run_id=run.id, level="error", message=run.message))
+        if run.owner_pid:
+            message = T("Interrupted: pid %(pid)s on %(host)s stopped before the run ended (last sign of life "
+                        "%(last)s UTC). What it had committed is kept; a new run can start now.",
+                        pid=run.owner_pid, host=run.owner_host, last=last)
+        else:
+            message = T("Interrupted: the process running it stopped before the run ended (last sign of life "
+                        "%(last)s UTC). What it had committed is kept; a new run can start now.", last=last)
+        run.message, run.message_text = message.english, stored(message)
+        db.session.add(JobEvent(run_id=run.id, level="error", message=message.english, text=stored(message)))
         log.warning("run #%s (%s of %s) interrupted: %s is gone", run.id, run.job, run.profile_code, owner)
         tell_ended(run)
         ended.append(run.id)
@@ -259,10 +287,11 @@ def record_skipped(job: str, profile_id: int | None, profile_code: str, when: da
     run with a warning saying why; committed."""
     run = JobRun(job=job, profile_id=profile_id, profile_code=profile_code, trigger="schedule", status="skipped",
                  ended_at=utcnow(), scheduled_for=naive_utc(when) if when else None,
-                 message=f"Not started: {reason}.")
+                 message=T("Not started: %(reason)s.", reason=reason))
+    run.message, run.message_text = run.message.english, stored(run.message)
     db.session.add(run)
     db.session.flush()
-    db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+    db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
     db.session.commit()
 
 
@@ -279,11 +308,12 @@ def new_run(job: str, owner: str, actor: User, trigger: str, scheduled_for: date
                  actor_id=actor.id, heartbeat_at=utcnow())
     if busy:
         run.status, run.ended_at = "skipped", utcnow()
-        run.message = f"Not started: run #{busy} of {what} is still running."
+        message = T("Not started: run #%(run)s of %(what)s is still running.", run=busy, what=WHAT.get(what, what))
+        run.message, run.message_text = message.english, stored(message)
     db.session.add(run)
     db.session.flush()
     if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
     db.session.commit()
     return run
 
@@ -300,7 +330,8 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
                  scheduled_for=scheduled_for, actor_id=actor.id, heartbeat_at=utcnow())
     if busy:
         run.status, run.ended_at = "skipped", utcnow()
-        run.message = f"Not started: run #{busy} of this job is still running."
+        message = T("Not started: run #%(run)s of %(what)s is still running.", run=busy, what=WHAT["this job"])
+        run.message, run.message_text = message.english, stored(message)
     db.session.add(run)
     try:
         db.session.flush()
@@ -308,7 +339,7 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
         db.session.rollback()
         return None
     if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message))
+        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
     db.session.commit()
     return run
 
@@ -320,7 +351,7 @@ def execute(app, job: str, profile_code: str, body: Callable[[JobContext], None]
     automatic run found its section inactive or its tick already taken). ``run_id``: a run row
     already created by :func:`start_run` (the "Run now" button creates it before the thread starts)."""
     if job not in JOBS:
-        raise JobRefused(f"Unknown job {job!r}.")
+        raise JobRefused(T("Unknown job %(job)s.", job=repr(job)))
     with app.app_context():
         token = write_intent.set(True)
         try:
@@ -333,10 +364,10 @@ def execute(app, job: str, profile_code: str, body: Callable[[JobContext], None]
 def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, options):
     profile = db.session.scalar(db.select(IntegrationProfile).filter_by(code=profile_code))
     if profile is None:
-        raise JobRefused(f"No integration profile {profile_code!r}.")
+        raise JobRefused(T("No integration profile %(code)s.", code=repr(profile_code)))
     section = profile.section(job)
     if section is None:
-        raise JobRefused(f"Profile {profile.code} has no section {JOBS[job]!r}.")
+        raise JobRefused(T("Profile %(code)s has no section '%(section)s'.", code=profile.code, section=JOBS[job]))
     if trigger in AUTOMATIC_TRIGGERS and not section.active:
         return None
     actor = db.session.get(User, actor_id) if actor_id else system_actor()
@@ -353,19 +384,20 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     ctx = JobContext(run=run, profile=profile, section=section, actor=actor, log=RunLog(run), options=options)
     try:
         if not section.path:
-            raise JobRefused(f"Section {JOBS[job]!r} of profile {profile.code} has no folder configured.")
+            raise JobRefused(T("Section '%(section)s' of profile %(code)s has no folder configured.",
+                               section=JOBS[job], code=profile.code))
         # No transaction stays open into the body: on SQLite it would hold the write lock while the
         # body waits on the network.
         db.session.commit()
         body(ctx)
     except (TransferError, JobRefused) as exc:
         ctx.log.rollback()
-        ctx.log.error(str(exc))
-        ctx.log.finish("failed", str(exc))
+        ctx.log.error(message_of(exc))
+        ctx.log.finish("failed", message_of(exc))
     except Exception as exc:  # the run must end visibly whatever happened
         log.exception("job %s of profile %s failed", job, profile_code)
         ctx.log.rollback()
-        message = f"Unexpected error: {type(exc).__name__}: {exc}"
+        message = unexpected(exc)
         ctx.log.error(message)
         ctx.log.finish("failed", message)
     else:
@@ -373,11 +405,20 @@ def _execute(job, profile_code, body, actor_id, trigger, scheduled_for, run_id, 
     return run.id
 
 
-def _summary(log_: RunLog) -> str:
-    text = f"{log_.files} file(s), {log_.records} record(s)"
+def _summary(log_: RunLog) -> Text:
     if log_.records_failed:
-        text += f", {log_.records_failed} with exceptions"
-    return " ".join([text + "."] + log_.notes)
+        text = T("%(files)s file(s), %(records)s record(s), %(failed)s with exceptions.", files=log_.files,
+                 records=log_.records, failed=log_.records_failed)
+    else:
+        text = T("%(files)s file(s), %(records)s record(s).", files=log_.files, records=log_.records)
+    return with_notes(text, log_.notes)
+
+
+def with_notes(text, notes: list) -> Text:
+    """``text`` followed by the sentences ``notes`` (each shown in the reader's language)."""
+    for note in notes:
+        text = T("%(text)s %(note)s", text=text, note=note)
+    return text
 
 
 def run_in_thread(app, job: str, profile_code: str, run_id: int, actor_id: int) -> threading.Thread:
@@ -395,9 +436,9 @@ def run_now(app, profile: IntegrationProfile, job: str, actor: User) -> JobRun:
     section has no folder yet."""
     section = profile.section(job) if job in JOBS else None
     if section is None:
-        raise NotFound("No such section.")
+        raise NotFound(T("No such section."))
     if not section.path:
-        raise RuleViolation(f"Give {section.label!r} a folder first (Sections).", "path")
+        raise RuleViolation(T("Give '%(section)s' a folder first (Sections).", section=section.label), "path")
     run = start_run(job, profile, actor, "manual")
     if run.status == "running":
         run_in_thread(app, job, profile.code, run.id, actor.id)

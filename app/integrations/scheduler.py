@@ -39,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 from ..clock import utcnow
 from ..database import is_busy_error, short_waits
 from ..extensions import db
+from ..text import T
 from . import processes
 from .leadership import AdvisoryLock, Elector, FileLock
 from .models import JobRun, ProfileSection
@@ -350,8 +351,8 @@ def _record_skip(app, event) -> None:
     """A tick that could not run (the previous run still going, or missed) is recorded, not silent."""
     if str(event.job_id).startswith("edi-"):
         from .edi.services import record_skip
-        record_skip(app, event.job_id, "the previous fetch is still going" if event.code == EVENT_JOB_MAX_INSTANCES
-                    else "the tick was missed", _event_tick(event))
+        record_skip(app, event.job_id, T("the previous fetch is still going") if event.code == EVENT_JOB_MAX_INSTANCES
+                    else T("the tick was missed"), _event_tick(event))
         return
     if not str(event.job_id).startswith("section-"):
         return
@@ -360,8 +361,8 @@ def _record_skip(app, event) -> None:
             section = db.session.get(ProfileSection, int(event.job_id.split("-", 1)[1]))
             if section is None:
                 return
-            reason = ("the previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES
-                      else "the tick was missed")
+            reason = (T("the previous run is still going") if event.code == EVENT_JOB_MAX_INSTANCES
+                      else T("the tick was missed"))
             record_skipped(section.job, section.profile_id, section.profile.code, _event_tick(event), reason)
         except Exception:
             db.session.rollback()

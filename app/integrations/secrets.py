@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
+from ..text import T
+
 
 class SecretUnreadable(Exception):
     pass
@@ -39,5 +41,5 @@ def decrypt(token: str) -> str:
     try:
         return Fernet(_key()).decrypt(token.encode("ascii")).decode()
     except InvalidToken:
-        raise SecretUnreadable("The stored secret cannot be decrypted with this instance's key; "
-                               "enter the password or key again.") from None
+        raise SecretUnreadable(T("The stored secret cannot be decrypted with this instance's key; "
+                                 "enter the password or key again.")) from None

@@ -11,6 +11,7 @@ from ..extensions import db
 from . import secrets
 from .models import (ALLOCATION_FILE_TYPES, CONNECTION_KINDS, JOBS, SCHEDULES, Connection, FiscalPeriodMapping,
                      IntegrationProfile, ProfileSection)
+from ..text import T
 from .paths import UnsafePath, clean_folder
 from .transport import TransferError, load_private_key, parse_host_key
 
@@ -20,25 +21,27 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 UNSCHEDULABLE = frozenset({"export_orders"})   # runs when a PO is sent
 # The invoice export's element sets (app.integrations.formats.payment_data.VERSIONS). "Version 1" is
 # our name for the shape of Alma's 2016/2017 files; Alma documents no such switch.
-XSD_VERSIONS = {"current": "Current", "v1": "Version 1"}
+XSD_VERSIONS = {"current": T("Current"), "v1": T("Version 1")}
 
 
 def require_admin(actor) -> None:
     if not is_institution_admin(actor):
-        raise Forbidden("Only a general system administrator of the institution may manage the ERP integration.")
+        raise Forbidden(T("Only a general system administrator of the institution may manage the ERP integration."))
 
 
 def _code(value: str, what: str) -> str:
     value = (value or "").strip()
     if not _CODE.match(value):
-        raise InvalidInput(f"The {what} code is 1–40 letters, digits, '-' or '_'.", "code")
+        if what == "profile":
+            raise InvalidInput(T("The profile code is 1–40 letters, digits, '-' or '_'."), "code")
+        raise InvalidInput(T("The connection code is 1–40 letters, digits, '-' or '_'."), "code")
     return value
 
 
 def _name(value: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > 200:
-        raise InvalidInput("Enter a name (at most 200 characters).", "name")
+        raise InvalidInput(T("Enter a name (at most 200 characters)."), "name")
     return value
 
 
@@ -79,34 +82,34 @@ def connections() -> list[Connection]:
 
 
 def get_connection(ref) -> Connection:
-    return _get(Connection, ref, "No such connection.")
+    return _get(Connection, ref, T("No such connection."))
 
 
 def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
     if f.kind not in CONNECTION_KINDS:
-        raise InvalidInput("Choose SFTP, FTP or a local folder.", "kind")
+        raise InvalidInput(T("Choose SFTP, FTP or a local folder."), "kind")
     conn.kind = f.kind
     conn.name = _name(f.name)
     try:
         conn.base_dir = clean_folder(f.base_dir, "base sub-directory")
     except UnsafePath as exc:
-        raise InvalidInput(str(exc), "base_dir") from None
+        raise InvalidInput(exc.text, "base_dir") from None
     if f.kind == "local":
         root = (f.root_path or "").strip()
         if not root.startswith("/") or "\x00" in root or "/../" in root + "/" or len(root) > 500:
-            raise InvalidInput("Give the absolute path of a folder on this server, without '..'.", "root_path")
+            raise InvalidInput(T("Give the absolute path of a folder on this server, without '..'."), "root_path")
         conn.root_path = root.rstrip("/") or "/"
         conn.host, conn.port, conn.username, conn.host_key = "", None, "", ""
         conn.password_secret = conn.private_key_secret = ""
         return
     host = (f.host or "").strip()
     if not _HOST.match(host):
-        raise InvalidInput("Enter the server's host name or IP address.", "host")
+        raise InvalidInput(T("Enter the server's host name or IP address."), "host")
     if f.port is not None and not 1 <= int(f.port) <= 65535:
-        raise InvalidInput("The port is a number from 1 to 65535.", "port")
+        raise InvalidInput(T("The port is a number from 1 to 65535."), "port")
     username = (f.username or "").strip()
     if not username or len(username) > 100:
-        raise InvalidInput("Enter the user name to log in with.", "username")
+        raise InvalidInput(T("Enter the user name to log in with."), "username")
     conn.host, conn.port, conn.username, conn.root_path = host, f.port, username, ""
     if f.clear_password:
         conn.password_secret = ""
@@ -119,24 +122,24 @@ def _apply_connection(conn: Connection, f: ConnectionFields) -> None:
             try:
                 load_private_key(f.private_key.strip() + "\n")
             except TransferError as exc:
-                raise InvalidInput(str(exc), "private_key") from None
+                raise InvalidInput(exc.text, "private_key") from None
             conn.private_key_secret = secrets.encrypt(f.private_key.strip() + "\n")
         host_key = " ".join((f.host_key or "").split())
         if not host_key:
-            raise InvalidInput("Paste the server's host key (one line of ssh-keyscan's output): an SFTP "
-                               "connection never trusts an unknown key.", "host_key")
+            raise InvalidInput(T("Paste the server's host key (one line of ssh-keyscan's output): an SFTP "
+                                 "connection never trusts an unknown key."), "host_key")
         try:
             parse_host_key(host_key)
         except TransferError as exc:
-            raise InvalidInput(str(exc), "host_key") from None
+            raise InvalidInput(exc.text, "host_key") from None
         parts = host_key.split()
         conn.host_key = " ".join(parts[1:3] if not parts[0].startswith(("ssh-", "ecdsa-")) else parts[:2])
         if not conn.password_secret and not conn.private_key_secret:
-            raise InvalidInput("Give a password or a private key.", "password")
+            raise InvalidInput(T("Give a password or a private key."), "password")
     else:
         conn.private_key_secret, conn.host_key = "", ""
         if not conn.password_secret:
-            raise InvalidInput("Give the FTP password.", "password")
+            raise InvalidInput(T("Give the FTP password."), "password")
 
 
 def _create(actor, model, what: str, f, apply):
@@ -145,7 +148,9 @@ def _create(actor, model, what: str, f, apply):
     require_admin(actor)
     code = _code(f.code, what)
     if db.session.scalar(db.select(model.id).filter_by(code=code)):
-        raise Duplicate(f"A {what} {code} already exists.", "code")
+        if what == "profile":
+            raise Duplicate(T("A profile %(code)s already exists.", code=code), "code")
+        raise Duplicate(T("A connection %(code)s already exists.", code=code), "code")
     row = model(code=code)
     apply(row, f)
     db.session.add(row)
@@ -171,8 +176,8 @@ def update_connection(actor, conn: Connection, f: ConnectionFields) -> Connectio
 def delete_connection(actor, conn: Connection) -> None:
     require_admin(actor)
     if conn.profiles:
-        raise RuleViolation(f"Connection {conn.code} is used by profile {conn.profiles[0].code}; "
-                            "change that profile first.")
+        raise RuleViolation(T("Connection %(connection)s is used by profile %(profile)s; change that profile first.",
+                              connection=conn.code, profile=conn.profiles[0].code))
     db.session.delete(conn)
     db.session.flush()
 
@@ -184,7 +189,7 @@ def profiles() -> list[IntegrationProfile]:
 
 
 def get_profile(ref) -> IntegrationProfile:
-    return _get(IntegrationProfile, ref, "No such integration profile.")
+    return _get(IntegrationProfile, ref, T("No such integration profile."))
 
 
 @dataclass
@@ -200,11 +205,11 @@ def _apply_profile(prof: IntegrationProfile, f: ProfileFields) -> None:
     prof.name = _name(f.name)
     conn = db.session.get(Connection, f.connection_id) if f.connection_id else None
     if conn is None:
-        raise InvalidInput("Choose the connection the files go through.", "connection_id")
+        raise InvalidInput(T("Choose the connection the files go through."), "connection_id")
     prof.connection = conn
     system = (f.financial_system or "").strip()
     if not system or len(system) > 60:
-        raise InvalidInput("Enter the financial system's type (for example SAP, Oracle, PeopleSoft).",
+        raise InvalidInput(T("Enter the financial system's type (for example SAP, Oracle, PeopleSoft)."),
                            "financial_system")
     prof.financial_system = system
     prof.description = (f.description or "").strip()[:2000]
@@ -254,24 +259,25 @@ def _check_section(section: ProfileSection, f: SectionFields, others: dict[str, 
     try:
         path = clean_folder(f.path, "folder", allow_empty=not f.active)
     except UnsafePath as exc:
-        raise InvalidInput(str(exc), field) from None
+        raise InvalidInput(exc.text, field) from None
     if path and section.is_input:
         clash = [JOBS[j] for j, p in others.items() if p == path]
         if clash:
-            raise InvalidInput(f"An input folder may not be the folder of another section ({clash[0]}).", field)
+            raise InvalidInput(T("An input folder may not be the folder of another section (%(section)s).",
+                                 section=clash[0]), field)
     if path and not section.is_input:
         clash = [JOBS[j] for j, p in others.items() if p == path and j in ("import_payments", "load_allocations")]
         if clash:
-            raise InvalidInput(f"This folder is the input folder of {clash[0]}; choose another.", field)
+            raise InvalidInput(T("This folder is the input folder of %(section)s; choose another.", section=clash[0]), field)
     values = {"path": path, "active": bool(f.active)}
     if job == "load_allocations":
         if f.file_type not in ALLOCATION_FILE_TYPES:
-            raise InvalidInput("Choose the file type: .csv, .xls or .xlsx.", f"{job}-file_type")
+            raise InvalidInput(T("Choose the file type: .csv, .xls or .xlsx."), f"{job}-file_type")
         values["file_type"] = f.file_type
     if job == "export_invoices":
         values["split_by_owner"] = bool(f.split_by_owner)
         if f.xsd_version not in XSD_VERSIONS:
-            raise InvalidInput("Choose the XSD version: current or version 1.", f"{job}-xsd_version")
+            raise InvalidInput(T("Choose the XSD version: current or version 1."), f"{job}-xsd_version")
         values["xsd_version"] = f.xsd_version
     if job == "export_po_lines":
         try:
@@ -279,22 +285,22 @@ def _check_section(section: ProfileSection, f: SectionFields, others: dict[str, 
         except (TypeError, ValueError):
             size = 0
         if not 1 <= size <= 50_000:
-            raise InvalidInput("The batch size is a number from 1 to 50,000.", f"{job}-batch_size")
+            raise InvalidInput(T("The batch size is a number from 1 to 50,000."), f"{job}-batch_size")
         values["batch_size"] = size
     schedule = f.schedule or "none"
     if schedule not in SCHEDULES:
-        raise InvalidInput("Choose a schedule from the list.", f"{job}-schedule")
+        raise InvalidInput(T("Choose a schedule from the list."), f"{job}-schedule")
     if job in UNSCHEDULABLE and schedule != "none":
-        raise InvalidInput("The PO export cannot be scheduled: it runs when a PO is sent to the vendor.",
+        raise InvalidInput(T("The PO export cannot be scheduled: it runs when a PO is sent to the vendor."),
                            f"{job}-schedule")
     time_, day = "", None
     if schedule in ("daily", "weekly"):
         time_ = (f.schedule_time or "").strip()
         if not _TIME.match(time_):
-            raise InvalidInput("Give the time as HH:MM (24-hour clock).", f"{job}-schedule_time")
+            raise InvalidInput(T("Give the time as HH:MM (24-hour clock)."), f"{job}-schedule_time")
     if schedule == "weekly":
         if f.schedule_day is None or not 0 <= int(f.schedule_day) <= 6:
-            raise InvalidInput("Choose the day of the week.", f"{job}-schedule_day")
+            raise InvalidInput(T("Choose the day of the week."), f"{job}-schedule_day")
         day = int(f.schedule_day)
     values.update(schedule=schedule, schedule_time=time_, schedule_day=day)
     return values
@@ -304,7 +310,7 @@ def update_sections(actor, prof: IntegrationProfile, fields: dict[str, SectionFi
     """Step two of the wizard: all five sections at once (paths are checked against each other)."""
     require_admin(actor)
     if set(fields) - set(JOBS):
-        raise InvalidInput("Unknown section.")
+        raise InvalidInput(T("Unknown section."))
     proposed = {s.job: clean_or_raw(fields[s.job].path if s.job in fields else s.path) for s in prof.sections}
     checked = {}
     for section in prof.sections:
@@ -333,9 +339,9 @@ def set_active(actor, prof: IntegrationProfile, job: str, active: bool) -> Profi
     require_admin(actor)
     section = prof.section(job)
     if section is None:
-        raise NotFound("No such section.")
+        raise NotFound(T("No such section."))
     if active and not section.path:
-        raise RuleViolation(f"Give {JOBS[job]!r} a folder before turning it on.", "active")
+        raise RuleViolation(T("Give '%(section)s' a folder before turning it on.", section=JOBS[job]), "active")
     section.active = bool(active)
     _bump(section)
     db.session.flush()
@@ -357,7 +363,7 @@ def fiscal_period_number_clashes(periods, wanted: dict[int, int | None]) -> dict
         number = wanted.get(p.id)
         others = [o for o in periods if o.id != p.id and number is not None and wanted.get(o.id) == number]
         if others and wanted.get(p.id) != current.get(p.id):
-            errors[p.id] = f"Number {number} already stands for {others[0].code}."
+            errors[p.id] = T("Number %(number)s already stands for %(code)s.", number=number, code=others[0].code)
     return errors
 
 
@@ -392,10 +398,10 @@ def set_fiscal_period_mapping(actor, fiscal_period, erp_id: int | None) -> Fisca
             db.session.flush()
         return None
     if not isinstance(erp_id, int) or not 0 <= erp_id <= 999_999:
-        raise InvalidInput("The ERP's fiscal period number is a whole number from 0 to 999999.", "erp_id")
+        raise InvalidInput(T("The ERP's fiscal period number is a whole number from 0 to 999999."), "erp_id")
     taken = db.session.scalar(db.select(FiscalPeriodMapping).filter_by(erp_id=erp_id))
     if taken is not None and taken.fiscal_period_id != fiscal_period.id:
-        raise Duplicate(f"Number {erp_id} already stands for {taken.fiscal_period.code}.", "erp_id")
+        raise Duplicate(T("Number %(number)s already stands for %(code)s.", number=erp_id, code=taken.fiscal_period.code), "erp_id")
     if current is None:
         current = FiscalPeriodMapping(fiscal_period_id=fiscal_period.id, erp_id=erp_id)
         db.session.add(current)

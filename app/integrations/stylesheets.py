@@ -6,6 +6,7 @@ from sqlalchemy.orm import defer
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
+from ..text import T
 from ..ids import MAX_ID
 from .formats import xslt
 from .models import ExportBatch, IntegrationProfile, ProfileSection
@@ -20,7 +21,7 @@ PREVIEW_SHOWN = 200_000           # characters of each side shown
 def export_section(prof: IntegrationProfile) -> ProfileSection:
     section = prof.section("export_invoices")
     if section is None:
-        raise NotFound("This profile has no invoice export section.")
+        raise NotFound(T("This profile has no invoice export section."))
     return section
 
 
@@ -31,7 +32,8 @@ def checked(stylesheet: str) -> str:
         try:
             xslt.check(text)
         except xslt.XSLTError as exc:
-            raise InvalidInput(f"The stylesheet was not saved: {exc}", "xslt") from None
+            raise InvalidInput(T("The stylesheet was not saved: %(problem)s", problem=getattr(exc, "text", None) or str(exc)),
+                               "xslt") from None
     return text if text.strip() else ""
 
 
@@ -55,7 +57,7 @@ def recent_files(prof: IntegrationProfile) -> list[ExportBatch]:
 def export_file(prof: IntegrationProfile, batch_id: int) -> ExportBatch:
     batch = db.session.get(ExportBatch, batch_id) if batch_id <= MAX_ID else None
     if batch is None or batch.profile_id != prof.id:
-        raise NotFound("No such export file of this profile.")
+        raise NotFound(T("No such export file of this profile."))
     return batch
 
 
@@ -69,24 +71,24 @@ def preview(prof: IntegrationProfile, stylesheet: str, source: str, sample=None,
     if source == "sample":
         made = sample() if sample is not None else None
         if made is None:
-            result["error"] = "No invoice is Ready to be Paid for the ERP: choose an exported file instead."
+            result["error"] = T("No invoice is Ready to be Paid for the ERP: choose an exported file instead.")
             return result
         content, count = made
-        result["label"] = f"A sample of {count} Ready to be Paid invoice(s) (nothing is stored or marked)"
+        result["label"] = T("A sample of %(count)s Ready to be Paid invoice(s) (nothing is stored or marked)", count=count)
     elif source.startswith("batch-") and source[6:].isascii() and source[6:].isdigit():
         batch = export_file(prof, int(source[6:]))
         content, result["label"] = batch.content, batch.file_name
     else:
-        result["error"] = "Choose an exported file or the sample of Ready to be Paid invoices."
+        result["error"] = T("Choose an exported file or the sample of Ready to be Paid invoices.")
         return result
     result["original"] = content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
     if not stylesheet.strip():
-        result["error"] = "Paste or upload a stylesheet first."
+        result["error"] = T("Paste or upload a stylesheet first.")
         return result
     try:
         out = xslt.transform(stylesheet, content, timeout=timeout, max_output=PREVIEW_OUTPUT)
     except xslt.XSLTError as exc:
-        result["error"] = str(exc)
+        result["error"] = getattr(exc, "text", None) or str(exc)
         return result
     result["output"] = out.content.decode("utf-8", "replace")[:PREVIEW_SHOWN]
     result["extension"] = out.extension

@@ -23,6 +23,7 @@ import paramiko
 from flask import current_app
 
 from ..clock import utcnow
+from ..text import T
 from . import allowed_hosts, secrets
 from .paths import UnsafePath, clean_folder, is_safe_file_name, join
 
@@ -31,7 +32,12 @@ PART_SUFFIX = ".part"
 
 
 class TransferError(Exception):
-    """A connection or transfer failed; nothing that depended on it may be treated as done."""
+    """A connection or transfer failed; nothing that depended on it may be treated as done.
+    ``text``: the message as given (a :class:`~app.text.Text`: record it, to show it translated)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,13 @@ def _source(data) -> tuple[BinaryIO, int]:
 
 def _check_name(name: str) -> str:
     if not is_safe_file_name(name):
-        raise TransferError(f"Refusing the unsafe file name {name!r}.")
+        raise TransferError(T("Refusing the unsafe file name %(name)s.", name=repr(name)))
     return name
 
 
 def _too_big(name: str, size: int, max_bytes: int) -> TransferError:
-    return TransferError(f"{name} is {size:,} bytes, more than the {max_bytes:,} bytes allowed.")
+    return TransferError(T("%(name)s is %(size)s bytes, more than the %(max)s bytes allowed.", name=name, size=f"{size:,}",
+                           max=f"{max_bytes:,}"))
 
 
 # -- local folder ----------------------------------------------------------------------------------
@@ -111,16 +118,16 @@ def _too_big(name: str, size: int, max_bytes: int) -> TransferError:
 class LocalTransport(Transport):
     def __init__(self, root: str, base_dir: str):
         if not root or not os.path.isabs(root):
-            raise TransferError("A local-folder connection needs an absolute root folder.")
+            raise TransferError(T("A local-folder connection needs an absolute root folder."))
         self.root = Path(os.path.realpath(root))
         self.base = self.root / base_dir if base_dir else self.root
         if not self.root.is_dir():
-            raise TransferError(f"The folder {self.root} does not exist on this server.")
+            raise TransferError(T("The folder %(folder)s does not exist on this server.", folder=str(self.root)))
 
     def _dir(self, folder: str) -> Path:
         path = Path(os.path.realpath(self.base / folder)) if folder else Path(os.path.realpath(self.base))
         if path != self.root and self.root not in path.parents:
-            raise TransferError(f"The folder {folder!r} is outside the connection's root.")
+            raise TransferError(T("The folder %(folder)s is outside the connection's root.", folder=repr(folder)))
         return path
 
     def _file(self, folder: str, name: str) -> Path:
@@ -129,7 +136,8 @@ class LocalTransport(Transport):
     def list_files(self, folder):
         d = self._dir(folder)
         if not d.is_dir():
-            raise TransferError(f"The folder {folder or '/'} does not exist under {self.base}.")
+            raise TransferError(T("The folder %(folder)s does not exist under %(base)s.", folder=folder or '/',
+                                  base=str(self.base)))
         out = []
         for entry in os.scandir(d):
             if entry.is_file(follow_symlinks=False):
@@ -152,7 +160,7 @@ class LocalTransport(Transport):
                 raise _too_big(name, size, max_bytes)
             return p.read_bytes()
         except OSError as exc:
-            raise TransferError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+            raise TransferError(T("Cannot read %(name)s: %(error)s.", name=name, error=str(exc.strerror or exc))) from None
 
     def publish(self, folder, name, data):
         final = self._file(folder, name)
@@ -164,22 +172,25 @@ class LocalTransport(Transport):
                 fh.flush()
                 os.fsync(fh.fileno())
             if part.stat().st_size != size:
-                raise TransferError(f"{name}: the written size differs from the file's size.")
+                raise TransferError(T("%(name)s: the written size differs from the file's size.", name=name))
             os.replace(part, final)
         except OSError as exc:
-            raise TransferError(f"Cannot write {name} in {folder or '/'}: {exc.strerror or exc}.") from None
+            raise TransferError(T("Cannot write %(name)s in %(folder)s: %(error)s.", name=name, folder=folder or '/',
+                                  error=str(exc.strerror or exc))) from None
 
     def rename(self, folder, old, new):
         try:
             os.replace(self._file(folder, old), self._file(folder, new))
         except OSError as exc:
-            raise TransferError(f"Cannot rename {old} to {new}: {exc.strerror or exc}.") from None
+            raise TransferError(T("Cannot rename %(old)s to %(new)s: %(error)s.", old=old, new=new,
+                                  error=str(exc.strerror or exc))) from None
 
     def ensure_folder(self, folder):
         try:
             self._dir(folder).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise TransferError(f"Cannot create the folder {folder}: {exc.strerror or exc}.") from None
+            raise TransferError(T("Cannot create the folder %(folder)s: %(error)s.", folder=folder,
+                                  error=str(exc.strerror or exc))) from None
 
 
 class _RemoteTransport(Transport):
@@ -201,8 +212,9 @@ class _RemoteTransport(Transport):
     def _wrap(self, what: str, exc: Exception) -> TransferError:
         answer = self._answer(exc)
         if answer is not None:
-            return TransferError(f"{what}: {answer}.")
-        return TransferError(f"{what}: {exc or type(exc).__name__} (the connection may have dropped).")
+            return TransferError(T("%(what)s: %(answer)s.", what=what, answer=answer))
+        return TransferError(T("%(what)s: %(error)s (the connection may have dropped).", what=what,
+                               error=str(exc or type(exc).__name__)))
 
     def _upload(self, path: str, data: bytes | BinaryIO, name: str) -> None:
         raise NotImplementedError
@@ -221,13 +233,13 @@ class _RemoteTransport(Transport):
             self._upload(part, data, name)
             self._rename(part, final)
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot upload {name}", exc) from None
+            raise self._wrap(T("Cannot upload %(name)s", name=name), exc) from None
 
     def rename(self, folder, old, new):
         try:
             self._rename(self._path(folder, old), self._path(folder, new))
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot rename {old} to {new}", exc) from None
+            raise self._wrap(T("Cannot rename %(old)s to %(new)s", old=old, new=new), exc) from None
 
     def ensure_folder(self, folder):
         path = ""
@@ -244,8 +256,8 @@ def load_private_key(text: str) -> paramiko.PKey:
             return cls.from_private_key(io.StringIO(text))
         except (paramiko.SSHException, ValueError, IndexError):
             continue
-    raise TransferError("The private key cannot be read (OpenSSH or PEM, Ed25519, ECDSA or RSA, "
-                        "without a passphrase).")
+    raise TransferError(T("The private key cannot be read (OpenSSH or PEM, Ed25519, ECDSA or RSA, "
+                          "without a passphrase)."))
 
 
 def parse_host_key(line: str) -> paramiko.PKey:
@@ -255,11 +267,11 @@ def parse_host_key(line: str) -> paramiko.PKey:
     if len(parts) >= 3 and not parts[0].startswith(("ssh-", "ecdsa-")):
         parts = parts[1:]
     if len(parts) < 2:
-        raise TransferError("The pinned host key must look like 'ssh-ed25519 AAAA…'.")
+        raise TransferError(T("The pinned host key must look like 'ssh-ed25519 AAAA…'."))
     try:
         return paramiko.PKey.from_type_string(parts[0], __import__("base64").b64decode(parts[1]))
     except Exception:
-        raise TransferError("The pinned host key cannot be read; paste one line of ssh-keyscan's output.") from None
+        raise TransferError(T("The pinned host key cannot be read; paste one line of ssh-keyscan's output.")) from None
 
 
 class SFTPTransport(_RemoteTransport):
@@ -269,8 +281,8 @@ class SFTPTransport(_RemoteTransport):
         self.base = base_dir
         self.client = paramiko.SSHClient()
         if not host_key:
-            raise TransferError("No host key is pinned for this connection: paste the server's key "
-                                "(ssh-keyscan) before connecting.")
+            raise TransferError(T("No host key is pinned for this connection: paste the server's key "
+                                  "(ssh-keyscan) before connecting."))
         key = parse_host_key(host_key)
         known = host if port == 22 else f"[{host}]:{port}"
         self.client.get_host_keys().add(known, key.get_name(), key)
@@ -285,29 +297,31 @@ class SFTPTransport(_RemoteTransport):
             self.sftp.get_channel().settimeout(timeout)
         except paramiko.BadHostKeyException:
             self.client.close()
-            raise TransferError(f"The server {where} presented a host key that differs from the pinned one; "
-                                "refusing to connect.") from None
+            raise TransferError(T("The server %(where)s presented a host key that differs from the pinned one; "
+                                  "refusing to connect.", where=where)) from None
         except paramiko.AuthenticationException:
             self.client.close()
-            raise TransferError(f"The server {where} refused the login of user {username!r}.") from None
+            raise TransferError(T("The server %(where)s refused the login of user %(user)s.", where=where,
+                                  user=repr(username))) from None
         except paramiko.SSHException as exc:
             self.client.close()
             if "not found in known_hosts" in str(exc):
-                raise TransferError(f"The server {where} presented a key of another type than the pinned "
-                                    "one; refusing to connect.") from None
-            raise TransferError(f"SSH with {where} failed: {exc}.") from None
+                raise TransferError(T("The server %(where)s presented a key of another type than the pinned "
+                                      "one; refusing to connect.", where=where)) from None
+            raise TransferError(T("SSH with %(where)s failed: %(error)s.", where=where, error=str(exc))) from None
         except (OSError, socket.timeout) as exc:
             self.client.close()
-            raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
+            raise TransferError(T("Cannot reach %(where)s: %(error)s.", where=where,
+                                  error=str(getattr(exc, 'strerror', None) or exc))) from None
 
     def _answer(self, exc):
-        return "no such file or folder on the server" if isinstance(exc, FileNotFoundError) else None
+        return T("no such file or folder on the server") if isinstance(exc, FileNotFoundError) else None
 
     def list_files(self, folder):
         try:
             entries = self.sftp.listdir_attr(self._path(folder) or ".")
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
+            raise self._wrap(T("Cannot list %(folder)s", folder=folder or '/'), exc) from None
         return sorted((RemoteFile(e.filename, e.st_size or 0,
                                   datetime.fromtimestamp(e.st_mtime, timezone.utc) if e.st_mtime else None)
                        for e in entries if e.st_mode is not None and stat_mod.S_ISREG(e.st_mode)),
@@ -319,7 +333,7 @@ class SFTPTransport(_RemoteTransport):
         except FileNotFoundError:
             return None
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot look at {name}", exc) from None
+            raise self._wrap(T("Cannot look at %(name)s", name=name), exc) from None
         return RemoteFile(name, st.st_size or 0)
 
     def read(self, folder, name, max_bytes):
@@ -334,7 +348,7 @@ class SFTPTransport(_RemoteTransport):
         except TransferError:
             raise
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot download {name}", exc) from None
+            raise self._wrap(T("Cannot download %(name)s", name=name), exc) from None
 
     def _upload(self, path, data, name):
         src, size = _source(data)
@@ -350,9 +364,9 @@ class SFTPTransport(_RemoteTransport):
             try:
                 self.sftp.mkdir(path)
             except (OSError, paramiko.SSHException) as exc:
-                raise self._wrap(f"Cannot create the folder {path}", exc) from None
+                raise self._wrap(T("Cannot create the folder %(folder)s", folder=path), exc) from None
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot look at the folder {path}", exc) from None
+            raise self._wrap(T("Cannot look at the folder %(folder)s", folder=path), exc) from None
 
     def close(self):
         try:
@@ -375,19 +389,21 @@ class FTPTransport(_RemoteTransport):
             self.ftp.login(username or "anonymous", password or "")
         except ftplib.error_perm as exc:
             self.ftp.close()
-            raise TransferError(f"The server {where} refused the login of user {username!r}: {exc}.") from None
+            raise TransferError(T("The server %(where)s refused the login of user %(user)s: %(error)s.", where=where,
+                                  user=repr(username), error=str(exc))) from None
         except (OSError, EOFError, ftplib.Error) as exc:
             self.ftp.close()
-            raise TransferError(f"Cannot reach {where}: {getattr(exc, 'strerror', None) or exc}.") from None
+            raise TransferError(T("Cannot reach %(where)s: %(error)s.", where=where,
+                                  error=str(getattr(exc, 'strerror', None) or exc))) from None
 
     def _answer(self, exc):
-        return f"the server answered {exc}" if isinstance(exc, ftplib.error_perm) else None
+        return T("the server answered %(answer)s", answer=str(exc)) if isinstance(exc, ftplib.error_perm) else None
 
     def list_files(self, folder):
         try:
             entries = list(self.ftp.mlsd(self._path(folder) or ".", facts=["type", "size", "modify"]))
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot list {folder or '/'}", exc) from None
+            raise self._wrap(T("Cannot list %(folder)s", folder=folder or '/'), exc) from None
         out = []
         for name, facts in entries:
             if facts.get("type") == "file":
@@ -404,20 +420,20 @@ class FTPTransport(_RemoteTransport):
         except ftplib.error_perm:
             return None
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot look at {name}", exc) from None
+            raise self._wrap(T("Cannot look at %(name)s", name=name), exc) from None
         return RemoteFile(name, size or 0)
 
     def read(self, folder, name, max_bytes):
         found = self.stat(folder, name)
         if found is None:
-            raise TransferError(f"Cannot download {name}: no such file on the server.")
+            raise TransferError(T("Cannot download %(name)s: no such file on the server.", name=name))
         if found.size > max_bytes:
             raise _too_big(name, found.size, max_bytes)
         buf = io.BytesIO()
         try:
             self.ftp.retrbinary(f"RETR {self._path(folder, name)}", buf.write)
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot download {name}", exc) from None
+            raise self._wrap(T("Cannot download %(name)s", name=name), exc) from None
         return buf.getvalue()
 
     def _upload(self, path, data, name):
@@ -425,7 +441,7 @@ class FTPTransport(_RemoteTransport):
         self.ftp.storbinary(f"STOR {path}", src)
         self.ftp.voidcmd("TYPE I")
         if self.ftp.size(path) != size:
-            raise TransferError(f"Cannot upload {name}: the server holds a different size than was sent.")
+            raise TransferError(T("Cannot upload %(name)s: the server holds a different size than was sent.", name=name))
 
     def _rename(self, old_path, new_path):
         self.ftp.rename(old_path, new_path)
@@ -436,7 +452,7 @@ class FTPTransport(_RemoteTransport):
         except ftplib.error_perm:
             pass   # exists (or will fail visibly on the next operation)
         except self.FAILURES as exc:
-            raise self._wrap(f"Cannot create the folder {path}", exc) from None
+            raise self._wrap(T("Cannot create the folder %(folder)s", folder=path), exc) from None
 
     def close(self):
         try:
@@ -463,12 +479,12 @@ def transport_settings(connection, timeout: float | None = None) -> dict:
     try:
         base = clean_folder(connection.base_dir, "base sub-directory")
     except UnsafePath as exc:
-        raise TransferError(str(exc)) from None
+        raise TransferError(exc.text) from None
     try:
         password = secrets.decrypt(connection.password_secret)
         key = secrets.decrypt(connection.private_key_secret)
     except secrets.SecretUnreadable as exc:
-        raise TransferError(str(exc)) from None
+        raise TransferError(exc.args[0] if exc.args else str(exc)) from None
     return dict(kind=connection.kind, host=connection.host, port=connection.port, username=connection.username,
                 password=password, private_key=key, host_key=connection.host_key, base=base,
                 root_path=connection.root_path, timeout=timeout)
@@ -484,7 +500,7 @@ def from_settings(settings: dict) -> Transport:
     if kind == "ftp":
         return FTPTransport(settings["host"], settings["port"] or 21, settings["username"], settings["password"],
                             settings["base"], settings["timeout"])
-    raise TransferError(f"Unknown connection type {kind!r}.")
+    raise TransferError(T("Unknown connection type %(kind)s.", kind=repr(kind)))
 
 
 def connect(connection, timeout: float | None = None) -> Transport:
@@ -507,4 +523,5 @@ def check_connection(connection) -> str:
     """Connect, list the base folder and say what was found (raises TransferError)."""
     with open_transport(connection, timeout=10) as t:
         files = t.list_files("")
-    return f"Connected to {connection.address}; the base folder holds {len(files)} file(s)."
+    return T("Connected to %(address)s; the base folder holds %(count)s file(s).", address=connection.address,
+             count=len(files))

@@ -29,6 +29,7 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO
 
+from ..text import T, Text, stored
 from .transport import TransferError, from_settings
 
 _LENGTH = struct.Struct(">I")
@@ -56,6 +57,11 @@ def read_frame(inp: BinaryIO) -> bytes | None:
 
 # -- the child -------------------------------------------------------------------------------------
 
+def _refusal(message) -> dict:
+    """The answer telling the job a file did not go: the English words and the Text to show translated."""
+    return {"error": str.__str__(message), "text": stored(message)}
+
+
 def main() -> int:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     # Below the job and the web workers: it mostly waits on the network, and they must not wait on it.
@@ -73,7 +79,7 @@ def main() -> int:
     try:
         transport = from_settings(settings)
     except TransferError as exc:
-        answer({"error": str(exc)})
+        answer(_refusal(exc.text))
         return 0
     try:
         while True:
@@ -92,10 +98,10 @@ def main() -> int:
                     transport.publish(where, job["name"], content)
                     answer({"done": "exported"})
             except TransferError as exc:
-                answer({"error": str(exc)})
+                answer(_refusal(exc.text))
                 return 0
     except Exception as exc:   # the job must hear why its files stopped going
-        answer({"error": f"The upload process failed: {type(exc).__name__}: {exc}"})
+        answer(_refusal(T("The upload process failed: %(error)s", error=f"{type(exc).__name__}: {exc}")))
         return 1
     finally:
         try:
@@ -175,14 +181,14 @@ class UploadProcess:
         while not self.frames:
             if self.ended:
                 code = self.proc.wait()
-                raise TransferError(f"The upload process stopped unexpectedly (exit code {code}); the files "
-                                    "it did not confirm are sent again by the next run.")
+                raise TransferError(T("The upload process stopped unexpectedly (exit code %(code)s); the files "
+                                      "it did not confirm are sent again by the next run.", code=code))
             if not block:
                 return None
             self._read(wait=True)
         message = json.loads(self.frames.popleft())
         if "error" in message:
-            raise TransferError(message["error"])
+            raise TransferError(Text.from_json(message.get("text"), message["error"]))
         return message["done"]
 
     def stop(self) -> None:

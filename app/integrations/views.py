@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from tzlocal import get_localzone
 
@@ -22,6 +24,7 @@ from ..errors import DomainError, InvalidInput
 from ..exports import Column, Columns, export_response
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
+from ..text import T
 from ..saving import saving
 from . import allowed_hosts, scheduler, stylesheets
 from . import monitor as monitor_queries
@@ -37,7 +40,7 @@ from .transport import TransferError, check_connection
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin/erp")
 ADMIN = (Role.ADMIN,)
-FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")
+FINANCIAL_SYSTEMS = ("SAP", "Oracle", "PeopleSoft", "Workday", "Unit4 (Agresso)", "Banner", "Other")   # typed values, kept as stored
 RUNS_PER_PAGE = 25
 ALL_JOBS = {**JOBS, **OTHER_JOBS}
 
@@ -81,7 +84,7 @@ def index():
     env = current_app.config.get("INSTANCE_ENVIRONMENT", "production")
     connections = integrations.connections()
     return render("integrations/index.html", connections=connections, profiles=integrations.profiles(),
-                  environment=env, allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [],
+                  environment=env, environment_label=allowed_hosts.environment_label(env), allowlist=current_app.config.get("ERP_CONNECTION_ALLOWLIST") or [],
                   allowed={c.id: allowed_hosts.why_allowed(c) for c in connections})
 
 
@@ -90,7 +93,7 @@ def index():
 def _connection_fields(form) -> integrations.ConnectionFields:
     port = (form.get("port") or "").strip()
     if port and not port.isdigit():
-        raise InvalidInput("The port is a number from 1 to 65535.", "port")
+        raise InvalidInput(T("The port is a number from 1 to 65535."), "port")
     return integrations.ConnectionFields(
         code=form.get("code", ""), name=form.get("name", ""), kind=form.get("kind", ""),
         host=form.get("host", ""), port=int(port) if port else None, username=form.get("username", ""),
@@ -117,7 +120,7 @@ def new_connection():
         conn = integrations.create_connection(current_user, _connection_fields(request.form))
     if not saved:
         return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(values=values))
-    return _done(f"Connection {conn.code} saved. Test it before you rely on it.",
+    return _done(_("Connection %(code)s saved. Test it before you rely on it.", code=conn.code),
                  url_for(".index"))
 
 
@@ -133,7 +136,7 @@ def edit_connection(connection_id):
         integrations.update_connection(current_user, conn, _connection_fields(request.form))
     if not saved:
         return _refused(saved.error, "integrations/connection_form.html", **_connection_ctx(conn, values))
-    return _done(f"Connection {conn.code} saved.", url_for(".index"))
+    return _done(_("Connection %(code)s saved.", code=conn.code), url_for(".index"))
 
 
 @bp.post("/connections/<int:connection_id>/test")
@@ -157,7 +160,7 @@ def delete_connection(connection_id):
     if not saved:
         flash(saved.message, "error")
         return redirect(url_for(".index"))
-    return _done("Connection deleted.", url_for(".index"))
+    return _done(_("Connection deleted."), url_for(".index"))
 
 
 # -- profiles: step 1 ------------------------------------------------------------------------------------
@@ -187,8 +190,8 @@ def new_profile():
         profile = integrations.create_profile(current_user, _profile_fields(request.form))
     if not saved:
         return _refused(saved.error, "integrations/profile_form.html", **_profile_ctx(values=dict(request.form)))
-    return _done(f"Profile {profile.code} created. Now set up its five sections (all are off until you turn them "
-                 "on).", url_for(".profile_sections", profile_id=profile.id))
+    return _done(_("Profile %(code)s created. Now set up its five sections (all are off until you turn them on).",
+                   code=profile.code), url_for(".profile_sections", profile_id=profile.id))
 
 
 @bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
@@ -250,7 +253,7 @@ def profile_sections(profile_id):
         integrations.update_sections(current_user, profile, fields)
     if not saved:
         return _refused(saved.error, "integrations/profile_sections.html", **_sections_ctx(profile, values))
-    return _done(f"Profile {profile.code} saved.", url_for(".show_profile", profile_id=profile.id))
+    return _done(_("Profile %(code)s saved.", code=profile.code), url_for(".show_profile", profile_id=profile.id))
 
 
 # -- the payment confirmation section's format (XML, or CSV through a column mapping) -------------------------
@@ -297,8 +300,11 @@ def payment_format(profile_id):
         formats.set_payment_format(current_user, profile, value)
     if not saved:
         return _refused(saved.error, "integrations/payment_format.html", **_payment_format_ctx(profile, value))
-    what = "CSV with its column mapping" if value.confirmation_format == "csv" else "XML"
-    return _done(f"Profile {profile.code}: payment confirmations are read as {what}.",
+    if value.confirmation_format == "csv":
+        message = _("Profile %(code)s: payment confirmations are read as CSV with its column mapping.", code=profile.code)
+    else:
+        message = _("Profile %(code)s: payment confirmations are read as XML.", code=profile.code)
+    return _done(message,
                  url_for(".show_profile", profile_id=profile.id))
 
 
@@ -310,11 +316,11 @@ def _stylesheet_from_form(form, files) -> str:
     if upload is not None and upload.filename:
         data = upload.stream.read(xslt.MAX_STYLESHEET_BYTES + 1)
         if len(data) > xslt.MAX_STYLESHEET_BYTES:
-            raise InvalidInput(f"The stylesheet file is larger than {xslt.MAX_STYLESHEET_BYTES:,} bytes.", "xslt")
+            raise InvalidInput(T("The stylesheet file is larger than %(size)s bytes.", size=f"{xslt.MAX_STYLESHEET_BYTES:,}"), "xslt")
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidInput("The stylesheet file is not UTF-8 text.", "xslt") from None
+            raise InvalidInput(T("The stylesheet file is not UTF-8 text."), "xslt") from None
     return form.get("xslt", "")
 
 
@@ -340,9 +346,9 @@ def section_stylesheet(profile_id):
         section = stylesheets.set_stylesheet(current_user, profile, text, values["keep_original"])
     if not saved:
         return _refused(saved.error, "integrations/stylesheet.html", **_stylesheet_ctx(profile, values))
-    message = (f"Profile {profile.code}: the invoice files are now transformed by the stylesheet into "
-               f".{xslt.check(section.xslt)} files." if section.xslt else
-               f"Profile {profile.code}: no stylesheet; the invoice files are uploaded as they are.")
+    message = (_("Profile %(code)s: the invoice files are now transformed by the stylesheet into .%(extension)s files.",
+                 code=profile.code, extension=xslt.check(section.xslt)) if section.xslt else
+               _("Profile %(code)s: no stylesheet; the invoice files are uploaded as they are.", code=profile.code))
     return _done(message, url_for(".show_profile", profile_id=profile.id))
 
 
@@ -415,7 +421,7 @@ def set_notifications(profile_id):
     with saving() as saved:
         set_recipients(current_user, profile, request.form.get("notify_when", ""), chosen)
     if saved:
-        return _done(f"Profile {profile.code}: who is told when its jobs end saved.",
+        return _done(_("Profile %(code)s: who is told when its jobs end saved.", code=profile.code),
                      url_for(".show_profile", profile_id=profile.id))
     values = {"notify_when": request.form.get("notify_when", ""), "recipients": {int(c) for c in chosen if c.isdigit()}}
     return render("integrations/profile.html", status=saved.status,
@@ -431,12 +437,16 @@ def set_section_active(profile_id, job):
     value = (request.form.get("active") or "").lower()
     with saving() as saved:
         if value not in ("true", "false"):
-            raise InvalidInput("A switch is on or off.", "active")
+            raise InvalidInput(T("A switch is on or off."), "active")
         section = integrations.set_active(current_user, profile, job, value == "true")
     if saved:
-        message, problem = f"{section.label}: {'active' if section.active else 'not active'}.", None
         if section.active and section.schedule != "none":
-            message += " The scheduler picks it up within seconds."
+            message = _("%(section)s: active. The scheduler picks it up within seconds.", section=section.label)
+        elif section.active:
+            message = _("%(section)s: active.", section=section.label)
+        else:
+            message = _("%(section)s: not active.", section=section.label)
+        problem = None
     else:
         message, problem = None, saved.message
     if is_htmx():
@@ -458,7 +468,7 @@ def run_now(profile_id, job):
         flash(exc.message, "error")
         return redirect_to(url_for(".show_profile", profile_id=profile.id))
     if run.status != "running":
-        flash(run.message, "error")
+        flash(str(run.shown_message), "error")
     return redirect_to(url_for(".show_run", run_id=run.id))
 
 
@@ -470,7 +480,8 @@ def rerun_failed_orders(profile_id):
     with saving() as saved:
         count = rerun(current_user, profile)
     if saved:
-        flash(f"{count} failed order export(s) queued again; they go with the next PO export run.", "ok")
+        flash(ngettext("%(num)d failed order export queued again; it goes with the next PO export run.",
+                       "%(num)d failed order exports queued again; they go with the next PO export run.", count), "ok")
     else:
         flash(saved.message, "error")
     return redirect_to(url_for(".show_profile", profile_id=profile.id))
@@ -482,7 +493,7 @@ def delete_profile(profile_id):
     profile = integrations.get_profile(profile_id)
     integrations.delete_profile(current_user, profile)
     db.session.commit()
-    return _done(f"Profile {profile.code} deleted.", url_for(".index"))
+    return _done(_("Profile %(code)s deleted.", code=profile.code), url_for(".index"))
 
 
 # -- Monitor Jobs ----------------------------------------------------------------------------------------------
@@ -519,30 +530,31 @@ def _local(value: datetime | None) -> datetime | None:
     return datetime.strptime(local_time(value), "%Y-%m-%d %H:%M:%S") if value else None
 
 
+# Labels are exported in the reader's language (str() of a Text), as the page shows them.
 RUN_COLUMNS = Columns([
-    Column("id", "Run", "number", fixed=True),
-    Column("job", "Job", value=lambda r: r.job_label, cell=lambda r: r.job_label),
-    Column("profile_code", "Profile"),
-    Column("trigger", "Trigger", value=lambda r: r.trigger_label, cell=lambda r: r.trigger_label),
-    Column("scheduled_for", "Scheduled for", "datetime", value=lambda r: _local(r.scheduled_for), shown=False),
-    Column("started_at", "Started", "datetime", value=lambda r: _local(r.started_at)),
-    Column("ended_at", "Ended", "datetime", value=lambda r: _local(r.ended_at)),
-    Column("status", "Status", value=lambda r: r.status_label),
-    Column("files", "Files", "number"),
-    Column("records", "Records", "number"),
-    Column("records_failed", "With exceptions", "number"),
-    Column("message", "Message", shown=False),
+    Column("id", T("Run"), "number", fixed=True),
+    Column("job", T("Job"), value=lambda r: str(r.job_label), cell=lambda r: r.job_label),
+    Column("profile_code", T("Profile")),
+    Column("trigger", T("Trigger"), value=lambda r: str(r.trigger_label), cell=lambda r: r.trigger_label),
+    Column("scheduled_for", T("Scheduled for"), "datetime", value=lambda r: _local(r.scheduled_for), shown=False),
+    Column("started_at", T("Started"), "datetime", value=lambda r: _local(r.started_at)),
+    Column("ended_at", T("Ended"), "datetime", value=lambda r: _local(r.ended_at)),
+    Column("status", T("Status"), value=lambda r: str(r.status_label), cell=lambda r: r.status_label),
+    Column("files", T("Files"), "number"),
+    Column("records", T("Records"), "number"),
+    Column("records_failed", T("With exceptions"), "number"),
+    Column("message", T("Message"), value=lambda r: str(r.shown_message), cell=lambda r: r.shown_message, shown=False),
 ])
-RUN_TABLE = list_columns.register("job_runs", "Job runs", RUN_COLUMNS)
+RUN_TABLE = list_columns.register("job_runs", T("Job runs"), RUN_COLUMNS)
 EVENT_COLUMNS = Columns([
-    Column("id", "Event", "number", shown=False),
-    Column("at", "Time", "datetime", value=lambda e: _local(e.at), fixed=True),
-    Column("level", "Level"),
-    Column("file_name", "File"),
-    Column("record", "Record"),
-    Column("message", "Message"),
+    Column("id", T("Event"), "number", shown=False),
+    Column("at", T("Time"), "datetime", value=lambda e: _local(e.at), fixed=True),
+    Column("level", T("Level"), value=lambda e: str(e.level_label), cell=lambda e: e.level_label),
+    Column("file_name", T("File")),
+    Column("record", T("Record")),
+    Column("message", T("Message"), value=lambda e: str(e.shown), cell=lambda e: e.shown),
 ])
-EVENT_TABLE = list_columns.register("job_events", "Run events", EVENT_COLUMNS)
+EVENT_TABLE = list_columns.register("job_events", T("Run events"), EVENT_COLUMNS)
 
 
 def _streamed(query):
@@ -577,7 +589,7 @@ def monitor():
 def export_runs(fmt):
     """Every run of the history's filter (newest first), in the columns the user shows."""
     columns = list_columns.exported(current_user, RUN_TABLE)
-    return export_response(_streamed(_history_query(_history_filters())), columns, fmt, "job-runs", sheet="Job runs")
+    return export_response(_streamed(_history_query(_history_filters())), columns, fmt, "job-runs", sheet=_("Job runs"))
 
 
 @bp.get("/jobs/running")
@@ -607,7 +619,7 @@ def export_events(run_id, fmt):
     run = db.get_or_404(JobRun, run_id)
     columns = list_columns.exported(current_user, EVENT_TABLE)
     return export_response(_streamed(db.select(JobEvent).filter_by(run_id=run.id).order_by(JobEvent.id)), columns,
-                           fmt, f"run-{run.id}-events", sheet=f"Run {run.id} events")
+                           fmt, f"run-{run.id}-events", sheet=_("Run %(id)s events", id=run.id))
 
 
 @bp.get("/jobs/runs/<int:run_id>/report.csv")

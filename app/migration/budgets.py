@@ -28,6 +28,7 @@ from ..extensions import db
 from ..funds import services as funds
 from ..funds.models import FiscalPeriod, Fund, FundTransaction, FundType
 from ..ledger import Balance
+from ..text import T
 from .aleph import Plan, fund_balances
 
 MIGRATION_USERNAME = "aleph-migration"
@@ -338,15 +339,17 @@ def migrate_in_chunks(run_log, chunks, load_id: int, plan: Plan, actor_id: int, 
         try:
             applied = apply_structure(plan, actor, currency)
         except (DomainError, LookupError) as exc:
-            raise LoadRefused(f"Refused, nothing written: {getattr(exc, 'message', exc)}") from None
+            raise LoadRefused(T("Refused, nothing written: %(reason)s", reason=getattr(exc, "text", None) or str(exc))) \
+                from None
         load.stage, load.progress, start = "history", 0, 0
-        run_log.info(f"Created {len(applied.periods) - len(applied.reused_periods)} fiscal period(s), "
-                     f"{len(plan.ledgers)} ledger(s), {len(plan.funds)} fund(s); {total} transaction(s) to post.")
+        run_log.info(T("Created %(periods)s fiscal period(s), %(ledgers)s ledger(s), %(funds)s fund(s); %(total)s "
+                       "transaction(s) to post.", periods=len(applied.periods) - len(applied.reused_periods),
+                       ledgers=len(plan.ledgers), funds=len(plan.funds), total=total))
     else:
         start = load.progress
         applied = Applied({}, [], [], planned_fund_ids(plan), sum(1 for f in plan.funds if f.kind == "summary"), total)
-        run_log.info(f"Carrying on: the funds and {start} of {total} transaction(s) were written by an earlier "
-                     "run of these files.")
+        run_log.info(T("Carrying on: the funds and %(start)s of %(total)s transaction(s) were written by an earlier "
+                       "run of these files.", start=start, total=total))
         result["resumed_from"] = start
     result["applied"] = applied
     run_log.progress(start, total)
@@ -359,5 +362,8 @@ def migrate_in_chunks(run_log, chunks, load_id: int, plan: Plan, actor_id: int, 
         chunks.maybe_commit()
 
     post_history(plan, applied.fund_ids, actor_id, currency, start, on_chunk, CHUNK_POSTINGS)
-    return (f"{len(plan.fund_of_budget)} budget(s) migrated, {total} transaction(s) posted"
-            + (f" ({total - start} by this run)" if start else "") + ".")
+    if start:
+        return T("%(budgets)s budget(s) migrated, %(total)s transaction(s) posted (%(this_run)s by this run).",
+                 budgets=len(plan.fund_of_budget), total=total, this_run=total - start)
+    return T("%(budgets)s budget(s) migrated, %(total)s transaction(s) posted.", budgets=len(plan.fund_of_budget),
+             total=total)

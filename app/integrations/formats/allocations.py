@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from ...ledger.money import MAX_AMOUNT, has_cent_precision, to_cents
 from ...spreadsheets import SpreadsheetRefused, read_rows
+from ...text import T
+from . import joined
 
 FUND = "FUND_EXTERNAL_ID"
 PERIOD = "FISCAL_PERIOD_ID"
@@ -47,7 +49,7 @@ class FileError:
 
     @property
     def record(self) -> str:
-        return f"row {self.row}" if self.row is not None else ""
+        return T("row %(row)s", row=self.row) if self.row is not None else ""
 
 
 def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None = None,
@@ -62,8 +64,8 @@ def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None =
         rows = read_rows(data, file_type, **limits)
         header = next(rows, None)
         if header is None:
-            return [], [FileError(None, "The file is empty: the first row must be the header row "
-                                        f"({', '.join(HEADERS)}).")]
+            return [], [FileError(None, T("The file is empty: the first row must be the header row (%(headers)s).",
+                                          headers=", ".join(HEADERS)))]
         columns, problem = _columns(header)
         if problem:
             return [], [FileError(None, problem)]
@@ -78,7 +80,7 @@ def parse_allocation_file(data: bytes, file_type: str, *, max_rows: int | None =
             else:
                 lines.append(line)
     except SpreadsheetRefused as exc:
-        return [], [FileError(None, str(exc))]
+        return [], [FileError(None, getattr(exc, "text", None) or str(exc))]
     return lines, errors
 
 
@@ -97,17 +99,18 @@ def _columns(header: list) -> tuple[dict[str, int], str | None]:
     for index, name in enumerate(names):
         if name in HEADERS:
             if name in columns:
-                return {}, f"The header {name} appears twice."
+                return {}, T("The header %(name)s appears twice.", name=name)
             columns[name] = index
         else:
-            unknown.append(name or f"(empty, column {index + 1})")
+            unknown.append(name or T("(empty, column %(column)s)", column=index + 1))
     missing = [h for h in HEADERS if h not in columns]
     if missing:
-        return {}, (f"The header row lacks {', '.join(missing)}: it must name exactly the columns "
-                    f"{', '.join(HEADERS)}.")
+        return {}, T("The header row lacks %(missing)s: it must name exactly the columns %(headers)s.",
+                     missing=", ".join(missing), headers=", ".join(HEADERS))
     if unknown:
-        return {}, (f"The header row has columns the loader does not know: {', '.join(unknown[:5])}"
-                    f"{'…' if len(unknown) > 5 else ''}. Only {', '.join(HEADERS)} are allowed.")
+        return {}, T("The header row has columns the loader does not know: %(unknown)s%(more)s. Only %(headers)s "
+                     "are allowed.", unknown=joined(unknown[:5], ", "), more="…" if len(unknown) > 5 else "",
+                     headers=", ".join(HEADERS))
     return columns, None
 
 
@@ -119,23 +122,23 @@ def _line(number: int, cells: list, columns: dict[str, int]) -> tuple[Allocation
     errors = []
     width = max(columns.values()) + 1
     if any(not _blank(c) for c in cells[width:]):
-        errors.append("The row has values beyond the header's columns.")
+        errors.append(T("The row has values beyond the header's columns."))
     fund_ref = _text(cell(FUND))
     if not fund_ref:
-        errors.append(f"{FUND} is empty.")
+        errors.append(T("%(column)s is empty.", column=FUND))
     elif len(fund_ref) > MAX_FUND_REF:
-        errors.append(f"{FUND} is longer than {MAX_FUND_REF} characters.")
+        errors.append(T("%(column)s is longer than %(max)s characters.", column=FUND, max=MAX_FUND_REF))
     period, problem = whole_number(cell(PERIOD))
     if problem:
-        errors.append(f"{PERIOD}: {problem}")
+        errors.append(T("%(column)s: %(problem)s", column=PERIOD, problem=problem))
     amount, problem = plain_amount(cell(AMOUNT))
     if problem:
-        errors.append(f"{AMOUNT}: {problem}")
+        errors.append(T("%(column)s: %(problem)s", column=AMOUNT, problem=problem))
     reference, note = _text(cell(REFERENCE)), _text(cell(NOTE))
     if len(reference) > MAX_REFERENCE:
-        errors.append(f"{REFERENCE} is longer than {MAX_REFERENCE} characters.")
+        errors.append(T("%(column)s is longer than %(max)s characters.", column=REFERENCE, max=MAX_REFERENCE))
     if len(note) > MAX_NOTE:
-        errors.append(f"{NOTE} is longer than {MAX_NOTE} characters.")
+        errors.append(T("%(column)s is longer than %(max)s characters.", column=NOTE, max=MAX_NOTE))
     # with errors too: what could be read (None where it could not), so the loader reports the
     # row's other problems (its fund, its period) as well
     return AllocationLine(number, fund_ref, period, amount, reference, note), errors
@@ -154,18 +157,18 @@ def _text(value) -> str:
 def whole_number(value) -> tuple[int | None, str | None]:
     """A non-negative whole number: digits, or a workbook number without a fraction (22.0)."""
     if isinstance(value, bool):
-        return None, "not a number."
+        return None, T("not a number.")
     if isinstance(value, int):
-        return (value, None) if 0 <= value < 10 ** 9 else (None, f"{value} is out of range.")
+        return (value, None) if 0 <= value < 10 ** 9 else (None, T("%(value)s is out of range.", value=value))
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer() and 0 <= value < 10 ** 9:
             return int(value), None
-        return None, f"{value!r} is not a whole number."
+        return None, T("%(value)s is not a whole number.", value=repr(value))
     text = _text(value)
     if not text:
-        return None, "is empty."
+        return None, T("is empty.")
     if not _WHOLE_NUMBER.match(text):
-        return None, f"\"{text[:40]}\" is not a whole number."
+        return None, T("\"%(value)s\" is not a whole number.", value=text[:40])
     return int(text), None
 
 
@@ -178,27 +181,27 @@ def plain_amount(value) -> tuple[Decimal | None, str | None]:
     separators, NaN or infinity.
     """
     if isinstance(value, bool):
-        return None, "not a number."
+        return None, T("not a number.")
     if isinstance(value, float):
         if not math.isfinite(value):
-            return None, "not a number."
+            return None, T("not a number.")
         text = repr(value)
     elif isinstance(value, (int, Decimal)):
         text = str(value)
     else:
         text = _text(value)
     if not text:
-        return None, "is empty."
+        return None, T("is empty.")
     if not _PLAIN_DECIMAL.match(text):
-        return None, f"\"{text[:40]}\" is not a plain amount (digits with a decimal point, e.g. 1234.50)."
+        return None, T("\"%(value)s\" is not a plain amount (digits with a decimal point, e.g. 1234.50).", value=text[:40])
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern allows only plain decimals
-        return None, f"\"{text[:40]}\" is not a plain amount."
+        return None, T("\"%(value)s\" is not a plain amount.", value=text[:40])
     if not has_cent_precision(amount):
-        return None, f"{text} has more than two decimals."
+        return None, T("%(value)s has more than two decimals.", value=text)
     if abs(amount) >= MAX_AMOUNT:
-        return None, f"{text} is too large."
+        return None, T("%(value)s is too large.", value=text)
     if amount == 0:
-        return None, "must not be zero."
+        return None, T("must not be zero.")
     return to_cents(amount), None

@@ -24,6 +24,7 @@ from typing import BinaryIO, Iterable, Sequence
 
 from lxml import etree
 
+from ...text import T
 from .payment_data import Amount, us_date  # the same amount block and dates as the invoice export
 
 PO_NAMESPACE = "http://acquisitions.invalid/erp/po/v1"
@@ -33,7 +34,12 @@ POL_XSD = "po_line_data.xsd"
 
 
 class FormatError(ValueError):
-    """The data cannot be written in this format; the message says what to fix."""
+    """The data cannot be written in this format; the message says what to fix (``text``: as given,
+    a :class:`~app.text.Text` to record)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -87,10 +93,11 @@ class Order:
     def currency(self) -> str:
         currencies = sorted({line.price.currency for line in self.lines})
         if not currencies:
-            raise FormatError(f"{self.number} has no PO line to export.")
+            raise FormatError(T("%(number)s has no PO line to export.", number=self.number))
         if len(currencies) > 1:
-            raise FormatError(f"{self.number} has lines in {' and '.join(currencies)}; an exported order carries "
-                              f"one currency. Move the lines to orders of one currency each.")
+            raise FormatError(T("%(number)s has lines in %(currencies)s; an exported order carries one currency. "
+                                "Move the lines to orders of one currency each.", number=self.number,
+                                currencies=" and ".join(currencies)))
         return currencies[0]
 
     @property
@@ -129,7 +136,7 @@ class FinishedLine:
 def decimal_text(value: Decimal) -> str:
     """A plain decimal: '.' separator, no exponent, no thousands separator."""
     if not isinstance(value, Decimal):
-        raise FormatError(f"Not a decimal amount: {value!r}.")
+        raise FormatError(T("Not a decimal amount: %(value)s.", value=repr(value)))
     return format(value, "f")
 
 
@@ -172,7 +179,7 @@ class _Writer:
                 self.el(node, "percent", decimal_text(f.percent))
             if with_balances:
                 if f.encumbered is None or f.expended is None:
-                    raise FormatError(f"Fund {f.code}: encumbered and expended amounts are required.")
+                    raise FormatError(T("Fund %(code)s: encumbered and expended amounts are required.", code=f.code))
                 self.amount(node, "encumbered", f.encumbered)
                 self.amount(node, "expended", f.expended)
             self.el(node, "code", f.code)
@@ -204,7 +211,7 @@ def po_data_tree(orders: Sequence[Order | DeletedOrder]):
     sent = [o for o in orders if isinstance(o, Order)]
     deleted = [o for o in orders if isinstance(o, DeletedOrder)]
     if not sent and not deleted:
-        raise FormatError("Nothing to export.")
+        raise FormatError(T("Nothing to export."))
     if sent:
         po_list = w.el(root, "po_list")
         for order in sent:
@@ -301,7 +308,7 @@ class _Stream:
 
 def _stream_line(s: _Stream, wrote: list, line: FinishedLine) -> None:
     if line.status not in ("closed", "cancelled"):
-        raise FormatError(f"{line.number} is neither closed nor cancelled.")
+        raise FormatError(T("%(number)s is neither closed nor cancelled.", number=line.number))
     wrote[0] = True
     with s.open("po_line") as node:
         s.leaf(node, "po_line_number", line.number)
@@ -322,7 +329,7 @@ def _stream_line(s: _Stream, wrote: list, line: FinishedLine) -> None:
         with s.open("fund_info_list") as lst:
             for f in line.funds:
                 if f.encumbered is None or f.expended is None:
-                    raise FormatError(f"Fund {f.code}: encumbered and expended amounts are required.")
+                    raise FormatError(T("Fund %(code)s: encumbered and expended amounts are required.", code=f.code))
                 lst[0] = True
                 with s.open("fund_info") as fi:
                     s.amount(fi, "amount", f.amount)
@@ -345,7 +352,7 @@ def write_po_line_data(out: BinaryIO, lines: Iterable[FinishedLine]) -> int:
     it = iter(lines)
     first = next(it, None)
     if first is None:
-        raise FormatError("Nothing to export.")
+        raise FormatError(T("Nothing to export."))
     out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     count = 0
     with etree.xmlfile(out, encoding="UTF-8", buffered=True) as xf:

@@ -18,6 +18,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from ...text import T
+
 from .xml import MAX_XML_BYTES, XMLRefused, parse
 
 NAMESPACE = "http://com/exlibris/repository/acq/xmlbeans"
@@ -59,11 +61,13 @@ class Confirmation:
             parts.append(self.invoice_number + (f" ({vendor})" if vendor else ""))
         if self.unique_identifier:
             parts.append(f"uid {self.unique_identifier}")
-        return " / ".join(parts) or f"record {self.position}"
+        return " / ".join(parts) or T("record %(position)s", position=self.position)
 
     @property
     def where(self) -> str:
-        return f"record {self.position}" + (f", line {self.line}" if self.line else "")
+        if self.line:
+            return T("record %(position)s, line %(line)s", position=self.position, line=self.line)
+        return T("record %(position)s", position=self.position)
 
 
 class Confirmations(list):
@@ -90,13 +94,13 @@ def _text(el) -> str | None:
 def _date(value: str, name: str, rec: Confirmation, *, fatal: bool) -> date | None:
     problem = None
     if not _DATE.match(value):
-        problem = f"{name} {value[:40]!r} is not a date written YYYYMMDD"
+        problem = T("%(name)s %(value)s is not a date written YYYYMMDD", name=name, value=repr(value[:40]))
     else:
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
-            problem = f"{name} {value!r} is not a real date"
-    (rec.errors if fatal else rec.warnings).append(problem + ("" if fatal else "; ignored"))
+            problem = T("%(name)s %(value)s is not a real date", name=name, value=repr(value))
+    (rec.errors if fatal else rec.warnings).append(problem if fatal else T("%(problem)s; ignored", problem=problem))
     return None
 
 
@@ -110,15 +114,15 @@ def _read_amount(el, rec: Confirmation) -> None:
     if total is None and currency is None:
         return
     if total is None:
-        rec.errors.append("voucher_amount has a currency but no sum")
+        rec.errors.append(T("voucher_amount has a currency but no sum"))
         return
     if not _AMOUNT.match(total):
-        rec.errors.append(f"voucher_amount sum {total[:40]!r} is not a plain decimal such as 1234.50")
+        rec.errors.append(T("voucher_amount sum %(value)s is not a plain decimal such as 1234.50", value=repr(total[:40])))
     else:
         rec.amount = Decimal(total)
     if currency is not None:
         if not _CURRENCY.match(currency):
-            rec.errors.append(f"voucher_amount currency {currency[:40]!r} is not a three-letter code")
+            rec.errors.append(T("voucher_amount currency %(value)s is not a three-letter code", value=repr(currency[:40])))
         else:
             rec.currency = currency.upper()
 
@@ -131,7 +135,7 @@ def _read_invoice(el, position: int) -> Confirmation:
         name = _local(child)
         if name in TEXT_FIELDS or name == "voucher_amount":
             if name in seen or (name == "voucher_amount" and amount_seen):
-                rec.errors.append(f"{name} appears more than once")
+                rec.errors.append(T("%(name)s appears more than once", name=name))
                 continue
         if name == "voucher_amount":
             amount_seen = True
@@ -145,9 +149,9 @@ def _read_invoice(el, position: int) -> Confirmation:
     rec.voucher_number = seen.get("payment_voucher_number")
     status = seen.get("payment_status")
     if status is None:
-        rec.errors.append("payment_status is missing")
+        rec.errors.append(T("payment_status is missing"))
     elif status.upper() not in STATUSES:
-        rec.errors.append(f"payment_status {status[:40]!r} is neither PAID nor REJECTED")
+        rec.errors.append(T("payment_status %(value)s is neither PAID nor REJECTED", value=repr(status[:40])))
     else:
         rec.payment_status = status.upper()
     if seen.get("invoice_date"):
@@ -155,7 +159,7 @@ def _read_invoice(el, position: int) -> Confirmation:
     if seen.get("payment_voucher_date"):
         rec.voucher_date = _date(seen["payment_voucher_date"], "payment_voucher_date", rec, fatal=True)
     if not rec.unique_identifier and not rec.invoice_number:
-        rec.errors.append("neither unique_identifier nor invoice_number is given")
+        rec.errors.append(T("neither unique_identifier nor invoice_number is given"))
     return rec
 
 
@@ -163,17 +167,18 @@ def parse_confirmations(data: bytes, max_bytes: int = MAX_XML_BYTES) -> Confirma
     """The records of a payment confirmation file; raises :class:`XMLRefused` for the whole file."""
     root = parse(data, max_bytes)
     if _local(root) != ROOT:
-        raise XMLRefused(f"The root element is <{_local(root)}>, not <{ROOT}>: this is not a payment "
-                         "confirmation file.")
+        raise XMLRefused(T("The root element is <%(found)s>, not <%(root)s>: this is not a payment "
+                           "confirmation file.", found=_local(root), root=ROOT))
     warnings = []
     ns = _namespace(root)
     if ns is None:
-        warnings.append(f"The file has no namespace (expected {NAMESPACE}); read it anyway.")
+        warnings.append(T("The file has no namespace (expected %(namespace)s); read it anyway.", namespace=NAMESPACE))
     elif ns != NAMESPACE:
-        raise XMLRefused(f"The root element is in the namespace {ns!r}, not {NAMESPACE}.")
+        raise XMLRefused(T("The root element is in the namespace %(found)s, not %(namespace)s.", found=repr(ns),
+                           namespace=NAMESPACE))
     lists = [child for child in root if _local(child) == "invoice_list"]
     if not lists:
-        raise XMLRefused(f"<{ROOT}> has no <invoice_list>.")
+        raise XMLRefused(T("<%(root)s> has no <invoice_list>.", root=ROOT))
     records = []
     for invoice_list in lists:
         for el in invoice_list:

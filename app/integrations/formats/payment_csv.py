@@ -20,24 +20,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from ...text import T
+from . import joined
 from .payment_confirmation import Confirmation, Confirmations
 from .xml import MAX_XML_BYTES, XMLRefused
 
 # field -> what the form calls it
 FIELDS = {
-    "invoice_number": "Invoice number",
-    "vendor_code": "Vendor code",
-    "erp_vendor_code": "ERP vendor code",
-    "unique_identifier": "Unique identifier",
-    "payment_status": "Status",
-    "voucher_number": "Voucher number",
-    "voucher_date": "Voucher date",
-    "amount": "Amount",
-    "currency": "Currency",
-    "payment_note": "Note",
+    "invoice_number": T("Invoice number"),
+    "vendor_code": T("Vendor code"),
+    "erp_vendor_code": T("ERP vendor code"),
+    "unique_identifier": T("Unique identifier"),
+    "payment_status": T("Status"),
+    "voucher_number": T("Voucher number"),
+    "voucher_date": T("Voucher date"),
+    "amount": T("Amount"),
+    "currency": T("Currency"),
+    "payment_note": T("Note"),
 }
-SEPARATORS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab"}
-DECIMAL_MARKS = {".": "Point (1234.50)", ",": "Comma (1234,50)"}
+SEPARATORS = {",": T("Comma (,)"), ";": T("Semicolon (;)"), "\t": T("Tab")}
+DECIMAL_MARKS = {".": T("Point (1234.50)"), ",": T("Comma (1234,50)")}
 DEFAULT_DATE_FORMAT = "%Y%m%d"
 MAX_HEADER = 100
 MAX_WORD = 40
@@ -52,11 +54,16 @@ class CSVRefused(XMLRefused):
 
 
 class MappingError(ValueError):
-    """The mapping cannot be used; ``field`` names the form field at fault (or "")."""
+    """The mapping cannot be used; ``field`` names the form field at fault (or ""). ``message`` is
+    as given (a :class:`~app.text.Text`, shown in the reader's language)."""
 
     def __init__(self, message: str, field: str = ""):
         super().__init__(message)
         self.message, self.field = message, field
+
+    @property
+    def text(self):
+        return self.message
 
 
 def _words(value) -> list[str]:
@@ -80,38 +87,39 @@ class CsvMapping:
         cols = {k: (v or "").strip() for k, v in self.columns.items() if k in FIELDS and (v or "").strip()}
         for key, header in cols.items():
             if len(header) > MAX_HEADER or any(c in header for c in "\r\n"):
-                raise MappingError(f"The column header for {FIELDS[key]} is at most {MAX_HEADER} characters "
-                                   "on one line.", key)
+                raise MappingError(T("The column header for %(field)s is at most %(max)s characters on one line.",
+                                     field=FIELDS[key], max=MAX_HEADER), key)
         if "payment_status" not in cols:
-            raise MappingError("Give the header of the column with the status (paid or rejected): it is "
-                               "required.", "payment_status")
+            raise MappingError(T("Give the header of the column with the status (paid or rejected): it is "
+                                 "required."), "payment_status")
         if "unique_identifier" not in cols and "invoice_number" not in cols:
-            raise MappingError("Give the header of the unique identifier column or of the invoice number column "
-                               "(or both): a record is matched by one of them.", "invoice_number")
+            raise MappingError(T("Give the header of the unique identifier column or of the invoice number column "
+                                 "(or both): a record is matched by one of them."), "invoice_number")
         seen: dict[str, str] = {}
         for key, header in cols.items():
             other = seen.get(header.casefold())
             if other:
-                raise MappingError(f"{FIELDS[key]} and {FIELDS[other]} both name the column {header!r}; each "
-                                   "field needs its own column.", key)
+                raise MappingError(T("%(field)s and %(other)s both name the column %(header)s; each field needs its "
+                                     "own column.", field=FIELDS[key], other=FIELDS[other], header=repr(header)), key)
             seen[header.casefold()] = key
         if self.separator not in SEPARATORS:
-            raise MappingError("The separator is a comma, a semicolon or a tab.", "separator")
+            raise MappingError(T("The separator is a comma, a semicolon or a tab."), "separator")
         if self.decimal not in DECIMAL_MARKS:
-            raise MappingError("The decimal mark is a point or a comma.", "decimal")
+            raise MappingError(T("The decimal mark is a point or a comma."), "decimal")
         if self.decimal == self.separator:
-            raise MappingError("The decimal mark cannot be the separator too.", "decimal")
+            raise MappingError(T("The decimal mark cannot be the separator too."), "decimal")
         fmt = (self.date_format or "").strip() or DEFAULT_DATE_FORMAT
         check_date_format(fmt)
         paid, rejected = _words(self.paid_values), _words(self.rejected_values)
         if not paid or not rejected:
-            raise MappingError("Give at least one word the ERP writes for paid and one for rejected.",
+            raise MappingError(T("Give at least one word the ERP writes for paid and one for rejected."),
                                "paid_values" if not paid else "rejected_values")
         if any(len(w) > MAX_WORD for w in paid + rejected):
-            raise MappingError(f"A status word is at most {MAX_WORD} characters.", "paid_values")
+            raise MappingError(T("A status word is at most %(max)s characters.", max=MAX_WORD), "paid_values")
         both = {w.upper() for w in paid} & {w.upper() for w in rejected}
         if both:
-            raise MappingError(f"{sorted(both)[0]!r} cannot mean both paid and rejected.", "rejected_values")
+            raise MappingError(T("%(word)s cannot mean both paid and rejected.", word=repr(sorted(both)[0])),
+                               "rejected_values")
         return CsvMapping(cols, self.separator, fmt, self.decimal, paid, rejected)
 
     def to_json(self) -> str:
@@ -123,13 +131,13 @@ class CsvMapping:
     def from_json(cls, text: str) -> "CsvMapping":
         """The stored mapping, checked; :class:`MappingError` when missing or unusable."""
         if not (text or "").strip():
-            raise MappingError("No CSV column mapping is set.")
+            raise MappingError(T("No CSV column mapping is set."))
         try:
             raw = json.loads(text)
         except ValueError:
-            raise MappingError("The CSV column mapping is not valid JSON.") from None
+            raise MappingError(T("The CSV column mapping is not valid JSON.")) from None
         if not isinstance(raw, dict) or not isinstance(raw.get("columns", {}), dict):
-            raise MappingError("The CSV column mapping is not an object with columns.")
+            raise MappingError(T("The CSV column mapping is not an object with columns."))
         defaults = cls()
         return cls(columns={str(k): str(v) for k, v in raw.get("columns", {}).items()},
                    separator=str(raw.get("separator", defaults.separator)),
@@ -143,28 +151,28 @@ def check_date_format(fmt: str) -> None:
     """A strftime format of day, month and year only (e.g. ``%d.%m.%Y``), or :class:`MappingError`."""
     leftover = _DATE_DIRECTIVES.sub("", fmt)
     if "%" in leftover or len(fmt) > 30:
-        raise MappingError(f"The date format {fmt[:40]!r} may use only %d, %m (or %b, %B), %Y (or %y) and "
-                           "separators, e.g. %d.%m.%Y or %Y-%m-%d.", "date_format")
+        raise MappingError(T("The date format %(format)s may use only %%d, %%m (or %%b, %%B), %%Y (or %%y) and "
+                             "separators, e.g. %%d.%%m.%%Y or %%Y-%%m-%%d.", format=repr(fmt[:40])), "date_format")
     used = _DATE_DIRECTIVES.findall(fmt)
     counts = [sum(used.count(d) for d in group) for group in (("%d",), ("%m", "%b", "%B"), ("%Y", "%y"))]
     if counts != [1, 1, 1]:
-        raise MappingError(f"The date format {fmt!r} needs a day (%d), a month (%m) and a year (%Y), each once.",
-                           "date_format")
+        raise MappingError(T("The date format %(format)s needs a day (%%d), a month (%%m) and a year (%%Y), each once.",
+                             format=repr(fmt)), "date_format")
     try:
         ok = datetime.strptime(_SAMPLE_DAY.strftime(fmt), fmt).date() == _SAMPLE_DAY
     except (ValueError, re.error):
         ok = False
     if not ok:
-        raise MappingError(f"The date format {fmt!r} cannot be read back unambiguously; put a separator or "
-                           "fixed-width parts between day, month and year.", "date_format")
+        raise MappingError(T("The date format %(format)s cannot be read back unambiguously; put a separator or "
+                             "fixed-width parts between day, month and year.", format=repr(fmt)), "date_format")
 
 
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CSVRefused(f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read); ask the ERP to "
-                         "write UTF-8.") from None
+        raise CSVRefused(T("The file is not UTF-8 text (byte %(byte)s cannot be read); ask the ERP to write UTF-8.",
+                           byte=exc.start + 1)) from None
 
 
 def _header_index(header: list[str], mapping: CsvMapping) -> dict[str, int]:
@@ -175,16 +183,17 @@ def _header_index(header: list[str], mapping: CsvMapping) -> dict[str, int]:
         wanted = mapping.columns[key]
         hits = [i for i, n in enumerate(names) if n == wanted.casefold()]
         if not hits:
-            missing.append(f"{wanted!r} ({FIELDS[key]})")
+            missing.append(T("%(header)s (%(field)s)", header=repr(wanted), field=FIELDS[key]))
         elif len(hits) > 1:
-            raise CSVRefused(f"The header row has the column {wanted!r} {len(hits)} times; which one holds "
-                             f"{FIELDS[key]} is unclear.")
+            raise CSVRefused(T("The header row has the column %(header)s %(count)s times; which one holds "
+                               "%(field)s is unclear.", header=repr(wanted), count=len(hits), field=FIELDS[key]))
         else:
             where[key] = hits[0]
     if missing:
-        found = ", ".join(repr(h.strip()) for h in header[:20]) or "none"
-        raise CSVRefused(f"The header row lacks the mapped column(s) {', '.join(missing)}; it has {found}. "
-                         "Check the separator and the column names in the profile's mapping.")
+        found = ", ".join(repr(h.strip()) for h in header[:20]) or T("none")
+        raise CSVRefused(T("The header row lacks the mapped column(s) %(missing)s; it has %(found)s. "
+                           "Check the separator and the column names in the profile's mapping.",
+                           missing=joined(missing, ", "), found=found))
     return where
 
 
@@ -192,8 +201,8 @@ def _read_row(cells: list[str], width: int, where: dict[str, int], mapping: CsvM
               position: int, line: int, statuses: dict[str, str]) -> Confirmation:
     rec = Confirmation(position=position, line=line)
     if len(cells) != width:
-        rec.errors.append(f"the row has {len(cells)} field(s), the header {width}: check the separator and the "
-                          "quoting")
+        rec.errors.append(T("the row has %(count)s field(s), the header %(width)s: check the separator and the "
+                            "quoting", count=len(cells), width=width))
         return rec
     value = {key: (cells[i].strip() or None) for key, i in where.items()}
     rec.invoice_number = value.get("invoice_number")
@@ -204,10 +213,11 @@ def _read_row(cells: list[str], width: int, where: dict[str, int], mapping: CsvM
     rec.voucher_number = value.get("voucher_number")
     status = value.get("payment_status")
     if status is None:
-        rec.errors.append("the status is empty")
+        rec.errors.append(T("the status is empty"))
     elif status.upper() not in statuses:
         words = ", ".join(sorted(statuses))
-        rec.errors.append(f"the status {status[:40]!r} is none of the mapped words ({words})")
+        rec.errors.append(T("the status %(value)s is none of the mapped words (%(words)s)", value=repr(status[:40]),
+                            words=words))
     else:
         rec.payment_status = statuses[status.upper()]
     day = value.get("voucher_date")
@@ -216,26 +226,27 @@ def _read_row(cells: list[str], width: int, where: dict[str, int], mapping: CsvM
             rec.voucher_date = datetime.strptime(day, mapping.date_format).date()
         except ValueError:
             example = _SAMPLE_DAY.strftime(mapping.date_format)
-            rec.errors.append(f"the voucher date {day[:40]!r} is not a date written {mapping.date_format} "
-                              f"(e.g. {example})")
+            rec.errors.append(T("the voucher date %(value)s is not a date written %(format)s (e.g. %(example)s)",
+                                value=repr(day[:40]), format=mapping.date_format, example=example))
     total = value.get("amount")
     if total is not None:
         plain = total.replace(",", ".") if mapping.decimal == "," and "." not in total else total
         if not _AMOUNT.match(plain):
             mark = "1234,50" if mapping.decimal == "," else "1234.50"
-            rec.errors.append(f"the amount {total[:40]!r} is not a plain decimal such as {mark}")
+            rec.errors.append(T("the amount %(value)s is not a plain decimal such as %(example)s", value=repr(total[:40]),
+                                example=mark))
         else:
             rec.amount = Decimal(plain)
     currency = value.get("currency")
     if currency is not None:
         if not _CURRENCY.match(currency):
-            rec.errors.append(f"the currency {currency[:40]!r} is not a three-letter code")
+            rec.errors.append(T("the currency %(value)s is not a three-letter code", value=repr(currency[:40])))
         else:
             rec.currency = currency.upper()
     if currency is not None and total is None:
-        rec.errors.append("the row has a currency but no amount")
+        rec.errors.append(T("the row has a currency but no amount"))
     if not rec.unique_identifier and not rec.invoice_number:
-        rec.errors.append("neither the unique identifier nor the invoice number is given")
+        rec.errors.append(T("neither the unique identifier nor the invoice number is given"))
     return rec
 
 
@@ -243,10 +254,11 @@ def parse_csv_confirmations(data: bytes, mapping: CsvMapping, max_bytes: int = M
     """The records of a CSV payment file read through ``mapping`` (already checked); raises
     :class:`CSVRefused` for the whole file. Empty rows are skipped; ``line`` is the file's line."""
     if len(data) > max_bytes:
-        raise CSVRefused(f"The file is {len(data):,} bytes, more than the {max_bytes:,} allowed.")
+        raise CSVRefused(T("The file is %(size)s bytes, more than the %(max)s allowed.", size=f"{len(data):,}",
+                           max=f"{max_bytes:,}"))
     text = _decode(data)
     if "\x00" in text:
-        raise CSVRefused("The file holds NUL characters: it is not a CSV text file.")
+        raise CSVRefused(T("The file holds NUL characters: it is not a CSV text file."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.separator, strict=True)
     statuses = {w.upper(): "PAID" for w in mapping.paid_values}
     statuses.update({w.upper(): "REJECTED" for w in mapping.rejected_values})
@@ -254,7 +266,7 @@ def parse_csv_confirmations(data: bytes, mapping: CsvMapping, max_bytes: int = M
     try:
         header = next((row for row in reader if any(c.strip() for c in row)), None)
         if header is None:
-            raise CSVRefused("The file is empty: it has no header row.")
+            raise CSVRefused(T("The file is empty: it has no header row."))
         where = _header_index(header, mapping)
         for cells in reader:
             if not any(c.strip() for c in cells):
@@ -262,5 +274,6 @@ def parse_csv_confirmations(data: bytes, mapping: CsvMapping, max_bytes: int = M
             records.append(_read_row(cells, len(header), where, mapping, len(records) + 1, reader.line_num,
                                      statuses))
     except csv.Error as exc:
-        raise CSVRefused(f"The file cannot be read as CSV near line {reader.line_num}: {exc}.") from None
+        raise CSVRefused(T("The file cannot be read as CSV near line %(line)s: %(error)s.", line=reader.line_num,
+                           error=str(exc))) from None
     return Confirmations(records)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from ...text import T
+
 XSD_DIR = Path(__file__).parent / "xsd"
 MAX_XML_BYTES = 50 * 1024 * 1024
 _SAFE = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
@@ -17,7 +19,12 @@ _SAFE = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=
 
 
 class XMLRefused(ValueError):
-    """Not a well-formed, safe document of the expected kind; the message says why."""
+    """Not a well-formed, safe document of the expected kind; the message says why (``text``: as
+    given, a :class:`~app.text.Text` to record)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
 
 
 def safe_parser(**kw) -> etree.XMLParser:
@@ -26,15 +33,16 @@ def safe_parser(**kw) -> etree.XMLParser:
 
 def parse(data: bytes, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
     if not data or not data.strip():
-        raise XMLRefused("The file is empty.")
+        raise XMLRefused(T("The file is empty."))
     if len(data) > max_bytes:
-        raise XMLRefused(f"The file is {len(data):,} bytes; at most {max_bytes:,} are accepted.")
+        raise XMLRefused(T("The file is %(size)s bytes; at most %(max)s are accepted.", size=f"{len(data):,}",
+                           max=f"{max_bytes:,}"))
     try:
         root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise XMLRefused(f"Not well-formed XML: {exc}") from None
+        raise XMLRefused(T("Not well-formed XML: %(error)s", error=str(exc))) from None
     if root.getroottree().docinfo.internalDTD is not None:
-        raise XMLRefused("The document declares a DTD; ERP files may not.")
+        raise XMLRefused(T("The document declares a DTD; ERP files may not."))
     return root
 
 
@@ -49,4 +57,4 @@ def schema_errors(root: etree._Element, name: str) -> list[str]:
     xsd = schema(name)
     if xsd.validate(root):
         return []
-    return [f"line {e.line}: {e.message}" for e in xsd.error_log]
+    return [T("line %(line)s: %(message)s", line=e.line, message=e.message) for e in xsd.error_log]

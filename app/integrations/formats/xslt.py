@@ -36,6 +36,15 @@ from typing import BinaryIO
 
 from lxml import etree
 
+try:
+    from ...text import T, Text, stored
+except ImportError:   # the child process loads this file alone: it loads app/text.py (no Flask) alike
+    import importlib.util as _util
+    _spec = _util.spec_from_file_location("xslt_child_text", Path(__file__).resolve().parents[2] / "text.py")
+    _text = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_text)
+    T, Text, stored = _text.T, _text.Text, _text.stored
+
 MAX_STYLESHEET_BYTES = 512 * 1024
 MAX_OUTPUT_BYTES = 100 * 1024 * 1024
 TIMEOUT_SECONDS = 30.0
@@ -52,7 +61,21 @@ _COMMAND = [sys.executable, "-c", "import importlib.util as u, sys; s = u.spec_f
 
 
 class XSLTError(ValueError):
-    """The stylesheet cannot be used, or failed on a file; the message says why."""
+    """The stylesheet cannot be used, or failed on a file; the message says why (``text``: as given,
+    a :class:`~app.text.Text` to record)."""
+
+    @property
+    def text(self):
+        return self.args[0] if self.args else ""
+
+
+def _error_answer(message) -> bytes:
+    """The child's answer for a refusal: its English words and the Text to show translated."""
+    return json.dumps({"error": str.__str__(message), "text": stored(message)}).encode()
+
+
+def _refusal(answer: dict) -> "XSLTError":
+    return XSLTError(Text.from_json(answer.get("text"), answer["error"]))
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,7 @@ def _extension(root: etree._Element) -> str:
     if method == "text":
         return "csv" if media in ("text/csv", "text/comma-separated-values") else "txt"
     if method == "html":
-        raise XSLTError('xsl:output method="html" is not an ERP file; use "xml" or "text".')
+        raise XSLTError(T('xsl:output method="html" is not an ERP file; use "xml" or "text".'))
     return "xml"
 
 
@@ -96,28 +119,32 @@ def compile_stylesheet(stylesheet: str | bytes) -> tuple[etree.XSLT, str]:
     """The compiled stylesheet and its output's extension; raises :class:`XSLTError`."""
     data = _as_bytes(stylesheet)
     if not data.strip():
-        raise XSLTError("The stylesheet is empty.")
+        raise XSLTError(T("The stylesheet is empty."))
     if len(data) > MAX_STYLESHEET_BYTES:
-        raise XSLTError(f"The stylesheet is {len(data):,} bytes; at most {MAX_STYLESHEET_BYTES:,} are accepted.")
+        raise XSLTError(T("The stylesheet is %(size)s bytes; at most %(max)s are accepted.", size=f"{len(data):,}",
+                          max=f"{MAX_STYLESHEET_BYTES:,}"))
     try:
         doc = etree.fromstring(data, etree.XMLParser(**_SAFE))
     except etree.XMLSyntaxError as exc:
-        raise XSLTError(f"The stylesheet is not well-formed XML: {exc}") from None
+        raise XSLTError(T("The stylesheet is not well-formed XML: %(error)s", error=str(exc))) from None
     if doc.getroottree().docinfo.internalDTD is not None:
-        raise XSLTError("The stylesheet declares a DTD (entities); a stylesheet may not.")
+        raise XSLTError(T("The stylesheet declares a DTD (entities); a stylesheet may not."))
     if doc.tag not in (f"{{{XSL_NS}}}stylesheet", f"{{{XSL_NS}}}transform"):
-        raise XSLTError("This is not an XSLT stylesheet: its root must be xsl:stylesheet (namespace " + XSL_NS + ").")
+        raise XSLTError(T("This is not an XSLT stylesheet: its root must be xsl:stylesheet (namespace %(namespace)s).",
+                          namespace=XSL_NS))
     if doc.get("version", "").strip() != "1.0":
-        raise XSLTError(f'Only XSLT 1.0 is supported; the stylesheet says version="{doc.get("version", "")}".')
+        raise XSLTError(T('Only XSLT 1.0 is supported; the stylesheet says version="%(version)s".',
+                          version=doc.get("version", "")))
     for tag in ("include", "import"):
         found = doc.find(f"{{{XSL_NS}}}{tag}")
         if found is not None:
-            raise XSLTError(f"line {found.sourceline}: xsl:{tag} is not allowed; put everything in one stylesheet.")
+            raise XSLTError(T("line %(line)s: xsl:%(tag)s is not allowed; put everything in one stylesheet.",
+                              line=found.sourceline, tag=tag))
     extension = _extension(doc)
     try:
         compiled = etree.XSLT(doc, access_control=etree.XSLTAccessControl.DENY_ALL)
     except etree.XSLTParseError as exc:
-        raise XSLTError(f"The stylesheet does not compile: {_lines(exc.error_log) or exc}") from None
+        raise XSLTError(T("The stylesheet does not compile: %(error)s", error=str(_lines(exc.error_log) or exc))) from None
     return compiled, extension
 
 
@@ -130,18 +157,19 @@ def _apply(compiled: etree.XSLT, content: bytes, max_output: int) -> bytes:
     try:
         doc = etree.fromstring(content, etree.XMLParser(**_SAFE))
     except etree.XMLSyntaxError as exc:
-        raise XSLTError(f"The export file is not well-formed XML: {exc}") from None
+        raise XSLTError(T("The export file is not well-formed XML: %(error)s", error=str(exc))) from None
     try:
         result = compiled(doc)
     except etree.XSLTApplyError as exc:
         detail = _lines(exc.error_log) or _lines(compiled.error_log) or str(exc)
-        raise XSLTError(f"The stylesheet failed: {detail}") from None
+        raise XSLTError(T("The stylesheet failed: %(error)s", error=detail)) from None
     if result.getroot() is None and not str(result):
         out = b""
     else:
         out = bytes(result)
     if len(out) > max_output:
-        raise XSLTError(f"The stylesheet's output is {len(out):,} bytes; at most {max_output:,} are allowed.")
+        raise XSLTError(T("The stylesheet's output is %(size)s bytes; at most %(max)s are allowed.", size=f"{len(out):,}",
+                          max=f"{max_output:,}"))
     return out
 
 
@@ -176,7 +204,7 @@ def main() -> int:
     try:
         compiled, extension = compile_stylesheet(setup["stylesheet"])
     except XSLTError as exc:
-        _write(out, json.dumps({"error": str(exc)}).encode())
+        _write(out, _error_answer(exc.text))
         return 0
     _write(out, json.dumps({"ok": extension}).encode())
     while True:
@@ -186,9 +214,9 @@ def main() -> int:
         try:
             result = _apply(compiled, content, int(setup["max_output"]))
         except XSLTError as exc:
-            _write(out, json.dumps({"error": str(exc)}).encode())
+            _write(out, _error_answer(exc.text))
         except MemoryError:
-            _write(out, json.dumps({"error": "The stylesheet used too much memory."}).encode())
+            _write(out, _error_answer(T("The stylesheet used too much memory.")))
         else:
             _write(out, json.dumps({"ok": extension}).encode())
             _write(out, result)
@@ -243,7 +271,7 @@ class Transformer:
         answer = json.loads(self._receive(time.monotonic() + self.timeout))
         if "error" in answer:
             self._kill()
-            raise XSLTError(answer["error"])
+            raise _refusal(answer)
 
     def _send(self, data: bytes) -> None:
         try:
@@ -251,7 +279,7 @@ class Transformer:
             self._child.stdin.flush()
         except OSError:
             self._kill()
-            raise XSLTError("The stylesheet's process ended unexpectedly.") from None
+            raise XSLTError(T("The stylesheet's process ended unexpectedly.")) from None
 
     def _take(self, count: int, deadline: float) -> bytes:
         fd = self._child.stdout.fileno()
@@ -259,15 +287,17 @@ class Transformer:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 self._kill()
-                raise XSLTError(f"The stylesheet ran longer than {self.timeout:g} seconds on one file and was "
-                                "stopped (an endless loop?).")
+                raise XSLTError(T("The stylesheet ran longer than %(seconds)s seconds on one file and was "
+                                  "stopped (an endless loop?).", seconds=f"{self.timeout:g}"))
             chunk = os.read(fd, max(65536, count - len(self._buffer)))
             if not chunk:
                 code = self._child.poll()
                 self._kill()
-                raise XSLTError("The stylesheet's process ended unexpectedly"
-                                + (f" (exit status {code})." if code is not None else ".")
-                                + " It may have used too much memory or recursed too deeply.")
+                if code is not None:
+                    raise XSLTError(T("The stylesheet's process ended unexpectedly (exit status %(code)s). It may "
+                                      "have used too much memory or recursed too deeply.", code=code))
+                raise XSLTError(T("The stylesheet's process ended unexpectedly. It may have used too much memory "
+                                  "or recursed too deeply."))
             self._buffer += chunk
         data, self._buffer = self._buffer[:count], self._buffer[count:]
         return data
@@ -284,7 +314,7 @@ class Transformer:
         self._send(content)
         answer = json.loads(self._receive(deadline))
         if "error" in answer:
-            raise XSLTError(answer["error"])
+            raise _refusal(answer)
         return Output(self._receive(deadline), answer["ok"])
 
 
