@@ -13,6 +13,7 @@ from .. import clock
 from ..auth.permissions import ALL_ROLES, roles_required
 from ..exports import export_response
 from ..formatting import money
+from ..funds.views import headed
 from ..htmx import render
 from . import services as reports
 from .charts import Series, bar_chart, line_chart
@@ -116,7 +117,8 @@ def export(name, fmt):
         abort(404)
     f = _filters()
     table = TABLES[name](current_user, f)
-    return export_response(table.data, table.columns, fmt, f"report-{name}-{f.period.code}", sheet=TITLES[name])
+    return export_response(table.data, headed(table.columns), fmt, f"report-{name}-{f.period.code}",
+                           sheet=str(TITLES[name]))
 
 
 def _row_cells(columns, row):
