@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..auth.models import Role
 from ..auth.permissions import require_institution_role
 from ..errors import RuleViolation
+from ..text import T
 from ..extensions import db
 from ..formatting import money
 from ..invoices.models import Invoice, InvoiceLine, InvoiceLineFund
@@ -80,7 +81,7 @@ class CloseNeedsConfirmation(RuleViolation):
 def close_period(actor, period: FiscalPeriod, note: str = "", confirmed: bool = False) -> FiscalPeriod:
     """Close ``period``; with documents still open on it only when ``confirmed`` (else
     :class:`CloseNeedsConfirmation`, nothing changed). The caller commits."""
-    require_institution_role(actor, {Role.ADMIN}, "close fiscal periods")
+    require_institution_role(actor, {Role.ADMIN}, T("close fiscal periods"))
     if not confirmed and period.status != "closed":
         found = open_documents(period)
         if found:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .scope import visible_funds_clause
 from ..errors import InvalidInput, NotFound
+from ..text import T
 from ..extensions import db
 from ..ledger.money import format_money, parse_amount, quantize, quantize_percent, split
 from . import services as funds
@@ -82,7 +83,7 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
     for share in rows:
         fund = share.fund
         if fund is None:
-            raise InvalidInput("Choose a fund on every distribution row.", field)
+            raise InvalidInput(T("Choose a fund on every distribution row."), field)
         if fund.id in seen:
             raise InvalidInput(f"Fund {fund.code} appears twice in the distribution.", field)
         seen.add(fund.id)
@@ -93,7 +94,7 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
         if visible is None:
             funds.get_fund(actor, fund.id)  # visible to the actor, else NotFound
         elif fund.id not in visible:
-            raise NotFound("No such fund.")
+            raise NotFound(T("No such fund."))
     if not rows:
         return []
     if method == "percent":
@@ -104,10 +105,10 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
         amounts = split(total, percents, currency) if total else [quantize(Decimal(0), currency)] * len(rows)
         return [(s.fund, p, a) for s, p, a in zip(rows, percents, amounts)]
     if method != "amount":
-        raise InvalidInput("Distribute by 'percent' or by 'amount'.", field)
+        raise InvalidInput(T("Distribute by 'percent' or by 'amount'."), field)
     amounts = [parse_money(s.value, currency, field, f"amount for fund {s.fund.code}") for s in rows]
     if any(a and (a < 0) != (total < 0) for a in amounts):
-        raise InvalidInput("Fund amounts take the sign of the total (negative only for a refund).", field)
+        raise InvalidInput(T("Fund amounts take the sign of the total (negative only for a refund)."), field)
     if sum(amounts) != total:
         raise InvalidInput(f"The fund amounts add up to {format_money(sum(amounts), currency)} {currency}; {what} is "
                            f"{format_money(total, currency)} {currency}. They must cover it exactly.", field)

@@ -29,6 +29,7 @@ from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
 from ..database import insert_rows, is_postgres, update_rows
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
+from ..text import T
 from ..extensions import db
 from ..ids import parse_id
 from ..ledger import TransactionKind
@@ -284,7 +285,7 @@ def committed_rollover(source: FiscalPeriod, target: FiscalPeriod, parts=("ledge
 def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
     """The two periods of a rollover ``actor`` is about to run, checked as the run checks them
     (before a page starts a run, so a mistake is answered on the form)."""
-    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("roll over fiscal periods"))
     source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
     _check_periods(source, target)
     return source, target
@@ -292,7 +293,7 @@ def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
 
 def _check_periods(source: FiscalPeriod, target: FiscalPeriod) -> None:
     if source.id == target.id:
-        raise RuleViolation("Choose a target period other than the source.", "target")
+        raise RuleViolation(T("Choose a target period other than the source."), "target")
     if target.start_date <= source.end_date:
         raise RuleViolation(f"Fiscal period {target.code} must start after {source.code} ends "
                             f"({source.end_date.isoformat()}).", "target")
@@ -306,9 +307,9 @@ def _lock_period(period: FiscalPeriod) -> None:
 
 def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
          status: str, progress: Progress) -> Report:
-    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("roll over fiscal periods"))
     if fund_rules is None and line_rules is None:
-        raise RuleViolation("Choose what to roll over: the ledgers, the PO lines or both.", "parts")
+        raise RuleViolation(T("Choose what to roll over: the ledgers, the PO lines or both."), "parts")
     source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
     _check_periods(source, target)
     _lock_period(source)
@@ -595,7 +596,7 @@ def _append(notes: str, text: str) -> str:
 def check_undoable(actor, rollover: Rollover) -> None:
     """Refuse at once what :func:`undo` would refuse before looking at the funds (before a page
     starts an undo run)."""
-    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    require_institution_role(actor, MONEY_MANAGERS, T("undo rollovers"))
     if rollover.status != "committed":
         raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
                             "committed rollover can be undone.", "status")
@@ -609,7 +610,7 @@ def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report
     rollover of the same periods takes them back into use and reports them as created. Set-based
     like the commit: the PO lines are read as plain columns and reversed :data:`LINE_CHUNK` at a
     time. The caller commits."""
-    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    require_institution_role(actor, MONEY_MANAGERS, T("undo rollovers"))
     _lock_period(rollover.source_period)
     db.session.refresh(rollover)
     if rollover.status != "committed":

@@ -32,6 +32,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import select
 
 from ..errors import InvalidInput
+from ..text import T
 from ..extensions import db
 from ..ledger.rollover import ALLOCATION_MODES, CARRY_MODES, FundRule, LedgerRules
 from . import services
