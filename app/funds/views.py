@@ -146,7 +146,7 @@ def _parse_day(value):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(T("“%(value)s” is not a date (YYYY-MM-DD).", value=value)) from None
+        raise InvalidInput(T("\"%(value)s\" is not a date (YYYY-MM-DD).", value=value)) from None
 
 
 SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
