@@ -107,8 +107,9 @@ def _plain_digits(value: Decimal) -> str:
     """A huge amount for a message: its digits when short enough, else its order of magnitude."""
     if value.adjusted() < 40:
         return f"{value:f}"
-    return T("-a number of %(digits)s digits" if value < 0 else "a number of %(digits)s digits",
-             digits=value.adjusted() + 1)
+    digits = value.adjusted() + 1
+    return T("-a number of %(digits)s digits", digits=digits) if value < 0 else \
+        T("a number of %(digits)s digits", digits=digits)
 
 
 def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
