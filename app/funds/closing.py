@@ -40,8 +40,10 @@ class OpenDocuments:
         lines = invoices = None
         if self.po_lines:
             amounts = ", ".join(f"{money(v, c)} {c}" for c, v in sorted(self.encumbered.items()) if v)
-            lines = (Tn("%(num)d open PO line (encumbering %(amounts)s)", "%(num)d open PO lines (encumbering %(amounts)s)",
-                        self.po_lines, amounts=amounts) if amounts else
+            # T, not Tn: a plural sentence with arguments besides its number (Chinese has one form anyway)
+            n = self.po_lines
+            lines = ((T("%(num)s open PO line (encumbering %(amounts)s)", num=n, amounts=amounts) if n == 1 else
+                      T("%(num)s open PO lines (encumbering %(amounts)s)", num=n, amounts=amounts)) if amounts else
                      Tn("%(num)d open PO line", "%(num)d open PO lines", self.po_lines))
         if self.invoices:
             invoices = Tn("%(num)d invoice not yet closed", "%(num)d invoices not yet closed", self.invoices)

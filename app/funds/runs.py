@@ -211,11 +211,13 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
     rid, src, tgt = report.rollover_id, report.source, report.target
     would = task.action == "preview"
     if task.action == "undo":
-        run_log.info(Tn("Rollover %(id)s from %(source)s to %(target)s undone: its %(num)d fund gave back what it was "
-                        "given, its moved PO lines are back on their old funds.",
-                        "Rollover %(id)s from %(source)s to %(target)s undone: its %(num)d funds gave back what they "
-                        "were given, its moved PO lines are back on their old funds.",
-                        len(report.funds), id=rid, source=src, target=tgt), record=RECORD.format(rid))
+        # T, not Tn, for plural sentences with arguments besides their number (Chinese has one form anyway)
+        figures = dict(id=rid, source=src, target=tgt, num=len(report.funds))
+        run_log.info(T("Rollover %(id)s from %(source)s to %(target)s undone: its %(num)s fund gave back what it was "
+                       "given, its moved PO lines are back on their old funds.", **figures) if len(report.funds) == 1
+                     else T("Rollover %(id)s from %(source)s to %(target)s undone: its %(num)s funds gave back what "
+                            "they were given, its moved PO lines are back on their old funds.", **figures),
+                     record=RECORD.format(rid))
         run_log.count(records=len(report.funds) + len({ln.po_line for ln in report.lines}))
         run_log.progress(1, 1)
         return T("Rollover %(id)s from %(source)s to %(target)s undone: the PO lines are back on their old funds, and "
@@ -269,14 +271,17 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
     run_log.progress(done, done)
     counts = []
     if "ledgers" in parts:
-        counts.append(Tn("%(count)s fund", "%(count)s funds", len(rolled), count=f"{len(rolled):,}"))
+        counts.append(T("%(count)s fund", count=f"{len(rolled):,}") if len(rolled) == 1 else
+                      T("%(count)s funds", count=f"{len(rolled):,}"))
     if "lines" in parts:
         lines = dict(count=f"{len(moved):,}", reported=f"{len(reported):,}")
-        counts.append(Tn("%(count)s PO line would move, %(reported)s would be reported",
-                         "%(count)s PO lines would move, %(reported)s would be reported", len(moved), **lines)
-                      if would else
-                      Tn("%(count)s PO line moved, %(reported)s reported",
-                         "%(count)s PO lines moved, %(reported)s reported", len(moved), **lines))
+        one = len(moved) == 1
+        if would:
+            counts.append(T("%(count)s PO line would move, %(reported)s would be reported", **lines) if one else
+                          T("%(count)s PO lines would move, %(reported)s would be reported", **lines))
+        else:
+            counts.append(T("%(count)s PO line moved, %(reported)s reported", **lines) if one else
+                          T("%(count)s PO lines moved, %(reported)s reported", **lines))
     if would:
         if rid:
             run_log.info(T("Preview of %(source)s → %(target)s (kept as preview %(id)s): nothing was changed.",
