@@ -228,7 +228,7 @@ def _accrued(line: ChargedLine, share: FundShare, part: Decimal, currency: str,
     try:
         spread = accrual_split(part, currency, line.subscription[0], line.subscription[1], periods)
     except AccrualError as exc:
-        raise AccrualError(f"Line {line.key}: {exc}") from None
+        raise AccrualError(T("Line %(line)s: %(problem)s", line=line.key, problem=exc.text)) from None
     pieces = []
     for accrued in spread:
         if accrued.amount:
