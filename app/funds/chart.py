@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from babel.dates import format_skeleton
 from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
 from ..ledger import effect_of
+from ..text import current_language
 from .models import Fund, FundTransaction
 
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T, PAD_R = 640, 220, 70, 28, 12, 12
@@ -73,7 +75,7 @@ def spending_chart(fund: Fund) -> Chart:
     x_ticks, month = [], date(start.year, start.month, 1)
     while month <= end:
         if month >= start:
-            x_ticks.append((x(month), month.strftime("%b")))
+            x_ticks.append((x(month), format_skeleton("MMM", month, locale=current_language())))   # Dec, 12月
         month = (month + timedelta(days=32)).replace(day=1)
     today = clock.today()
     return Chart(WIDTH, HEIGHT, line(1), line(2), line(3), y_ticks, x_ticks, (x0, y0, x1, y1),

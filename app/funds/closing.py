@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..auth.models import Role
 from ..auth.permissions import require_institution_role
 from ..errors import RuleViolation
+from ..text import T, Tn
 from ..extensions import db
 from ..formatting import money
 from ..invoices.models import Invoice, InvoiceLine, InvoiceLineFund
@@ -36,14 +37,19 @@ class OpenDocuments:
 
     def describe(self) -> str:
         """ "2 open PO lines (encumbering 1,200.00 EUR) and 1 invoice not yet closed" """
-        parts = []
+        lines = invoices = None
         if self.po_lines:
             amounts = ", ".join(f"{money(v, c)} {c}" for c, v in sorted(self.encumbered.items()) if v)
-            parts.append(f"{self.po_lines} open PO line{'s' if self.po_lines != 1 else ''}"
-                         + (f" (encumbering {amounts})" if amounts else ""))
+            # T, not Tn: a plural sentence with arguments besides its number (Chinese has one form anyway)
+            n = self.po_lines
+            lines = ((T("%(num)s open PO line (encumbering %(amounts)s)", num=n, amounts=amounts) if n == 1 else
+                      T("%(num)s open PO lines (encumbering %(amounts)s)", num=n, amounts=amounts)) if amounts else
+                     Tn("%(num)d open PO line", "%(num)d open PO lines", self.po_lines))
         if self.invoices:
-            parts.append(f"{self.invoices} invoice{'s' if self.invoices != 1 else ''} not yet closed")
-        return " and ".join(parts)
+            invoices = Tn("%(num)d invoice not yet closed", "%(num)d invoices not yet closed", self.invoices)
+        if lines is not None and invoices is not None:
+            return T("%(lines)s and %(invoices)s", lines=lines, invoices=invoices)
+        return lines if lines is not None else invoices if invoices is not None else ""
 
 
 def open_documents(period: FiscalPeriod) -> OpenDocuments:
@@ -70,17 +76,17 @@ class CloseNeedsConfirmation(RuleViolation):
     status, code = 409, "needs_confirmation"
 
     def __init__(self, period: FiscalPeriod, found: OpenDocuments):
-        super().__init__(f"Fiscal period {period.code} still has {found.describe()} on its funds. Once it is "
-                         "closed they take no new encumbrances there, and an invoice expends on it only when an "
-                         "administrator approves it with a reason. Roll the open PO lines over to the next "
-                         "period first, or close it anyway.", "confirm")
+        super().__init__(T("Fiscal period %(code)s still has %(documents)s on its funds. Once it is closed they take "
+                           "no new encumbrances there, and an invoice expends on it only when an administrator "
+                           "approves it with a reason. Roll the open PO lines over to the next period first, or "
+                           "close it anyway.", code=period.code, documents=found.describe()), "confirm")
         self.period, self.found = period, found
 
 
 def close_period(actor, period: FiscalPeriod, note: str = "", confirmed: bool = False) -> FiscalPeriod:
     """Close ``period``; with documents still open on it only when ``confirmed`` (else
     :class:`CloseNeedsConfirmation`, nothing changed). The caller commits."""
-    require_institution_role(actor, {Role.ADMIN}, "close fiscal periods")
+    require_institution_role(actor, {Role.ADMIN}, T("close fiscal periods"))
     if not confirmed and period.status != "closed":
         found = open_documents(period)
         if found:

@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from .scope import visible_funds_clause
 from ..errors import InvalidInput, NotFound
+from ..text import T
 from ..extensions import db
 from ..ledger.money import format_money, parse_amount, quantize, quantize_percent, split
 from . import services as funds
 from .models import Fund
 
-METHODS = {"percent": "Percent", "amount": "Amount"}
+METHODS = {"percent": T("Percent"), "amount": T("Amount")}
 
 
 @dataclass
@@ -28,18 +29,18 @@ class Share:
     value: object
 
 
-def parse_percent(value, name: str, label: str = "percent") -> Decimal:
+def parse_percent(value, name: str, label: str = T("percent")) -> Decimal:
     """A percent from 0 to 100 with at most two decimals (text or Decimal; never a float)."""
     if isinstance(value, float):
         raise TypeError("percent must not be a float")
     try:
         d = value if isinstance(value, Decimal) else Decimal(str(value if value is not None else "").strip())
     except InvalidOperation:
-        raise InvalidInput(f"The {label} must be a number such as 12.5.", name) from None
+        raise InvalidInput(T("The %(label)s must be a number such as 12.5.", label=label), name) from None
     if not d.is_finite() or d.as_tuple().exponent < -2:
-        raise InvalidInput(f"The {label} must be a number with at most two decimals.", name)
+        raise InvalidInput(T("The %(label)s must be a number with at most two decimals.", label=label), name)
     if not (0 <= d <= 100):
-        raise InvalidInput(f"The {label} must be between 0 and 100.", name)
+        raise InvalidInput(T("The %(label)s must be between 0 and 100.", label=label), name)
     return quantize_percent(d)
 
 
@@ -49,7 +50,8 @@ def parse_money(value, currency: str, name: str, label: str) -> Decimal:
     try:
         return parse_amount(value, currency, field=name)
     except ValueError as exc:
-        raise InvalidInput(f"The {label}: {exc}.", name) from None
+        raise InvalidInput(T("The %(label)s: %(problem)s.", label=label, problem=getattr(exc, "text", None) or str(exc)),
+                           name) from None
 
 
 def fund_usable(fund: Fund, owner_library_id: int | None) -> bool:
@@ -72,7 +74,7 @@ def visible_fund_ids(actor, funds) -> set[int]:
 
 def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: str,
                owner_library_id: int | None, *, field: str = "distribution",
-               what: str = "the net price",
+               what: str = T("the net price"),
                visible: set[int] | None = None) -> list[tuple[Fund, Decimal | None, Decimal]]:
     """Check a distribution and return (fund, percent or None, amount) rows covering ``total``.
 
@@ -82,33 +84,35 @@ def distribute(actor, rows: list[Share], method: str, total: Decimal, currency: 
     for share in rows:
         fund = share.fund
         if fund is None:
-            raise InvalidInput("Choose a fund on every distribution row.", field)
+            raise InvalidInput(T("Choose a fund on every distribution row."), field)
         if fund.id in seen:
-            raise InvalidInput(f"Fund {fund.code} appears twice in the distribution.", field)
+            raise InvalidInput(T("Fund %(code)s appears twice in the distribution.", code=fund.code), field)
         seen.add(fund.id)
         if fund.kind != "allocated":
-            raise InvalidInput(f"{fund.label} is a summary fund; choose allocated funds.", field)
+            raise InvalidInput(T("%(fund)s is a summary fund; choose allocated funds.", fund=fund.label), field)
         if not fund_usable(fund, owner_library_id):
-            raise InvalidInput(f"Fund {fund.code} is not available to the line's owner.", field)
+            raise InvalidInput(T("Fund %(code)s is not available to the line's owner.", code=fund.code), field)
         if visible is None:
             funds.get_fund(actor, fund.id)  # visible to the actor, else NotFound
         elif fund.id not in visible:
-            raise NotFound("No such fund.")
+            raise NotFound(T("No such fund."))
     if not rows:
         return []
     if method == "percent":
-        percents = [parse_percent(s.value, field, f"percent for fund {s.fund.code}") for s in rows]
+        percents = [parse_percent(s.value, field, T("percent for fund %(code)s", code=s.fund.code)) for s in rows]
         if sum(percents) != 100:
-            raise InvalidInput(f"The fund percents add up to {format(sum(percents), 'f')} %; they must make 100 %.",
+            raise InvalidInput(T("The fund percents add up to %(sum)s %%; they must make 100 %%.",
+                                 sum=format(sum(percents), 'f')),
                                field)
         amounts = split(total, percents, currency) if total else [quantize(Decimal(0), currency)] * len(rows)
         return [(s.fund, p, a) for s, p, a in zip(rows, percents, amounts)]
     if method != "amount":
-        raise InvalidInput("Distribute by 'percent' or by 'amount'.", field)
-    amounts = [parse_money(s.value, currency, field, f"amount for fund {s.fund.code}") for s in rows]
+        raise InvalidInput(T("Distribute by 'percent' or by 'amount'."), field)
+    amounts = [parse_money(s.value, currency, field, T("amount for fund %(code)s", code=s.fund.code)) for s in rows]
     if any(a and (a < 0) != (total < 0) for a in amounts):
-        raise InvalidInput("Fund amounts take the sign of the total (negative only for a refund).", field)
+        raise InvalidInput(T("Fund amounts take the sign of the total (negative only for a refund)."), field)
     if sum(amounts) != total:
-        raise InvalidInput(f"The fund amounts add up to {format_money(sum(amounts), currency)} {currency}; {what} is "
-                           f"{format_money(total, currency)} {currency}. They must cover it exactly.", field)
+        raise InvalidInput(T("The fund amounts add up to %(sum)s %(currency)s; %(what)s is %(total)s %(currency)s. They "
+                             "must cover it exactly.", sum=format_money(sum(amounts), currency), currency=currency,
+                             what=what, total=format_money(total, currency)), field)
     return [(s.fund, None, a) for s, a in zip(rows, amounts)]

@@ -7,6 +7,7 @@ from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..extensions import db
 from ..ledger import Balance, FundRules
+from ..text import T
 from ..types import Money, Percent
 
 ledger_availability = db.Table(
@@ -21,7 +22,9 @@ fund_availability = db.Table(
 )
 
 
-PERIOD_STATUSES = {"active": "Active", "inactive": "Inactive", "closed": "Closed"}
+PERIOD_STATUSES = {"active": T("Active"), "inactive": T("Inactive"), "closed": T("Closed")}
+# The same in the middle of a sentence ("… which is closed: …"; a ledger's status in a table).
+PERIOD_STATE_WORDS = {"active": T("active"), "inactive": T("inactive"), "closed": T("closed")}
 
 
 class FiscalPeriod(db.Model):
@@ -103,7 +106,7 @@ class Ledger(db.Model):
 
     @property
     def owner_label(self) -> str:
-        return str(self.owner) if self.owner else "Institution"
+        return str(self.owner) if self.owner else T("Institution")
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -246,7 +249,7 @@ class Rollover(db.Model):
     rows) everything it made, so the report can be shown again and the rollover undone. A preview
     runs the same code and is rolled back; the page's previews are then kept as status "preview"
     (app.funds.rollover: without the ledgers' rows, nor what the preview made)."""
-    STATUSES = {"preview": "Preview", "committed": "Committed", "undone": "Undone"}
+    STATUSES = {"preview": T("Preview"), "committed": T("Committed"), "undone": T("Undone")}
 
     id = db.Column(db.Integer, primary_key=True)
     source_period_id = db.Column(db.Integer, db.ForeignKey("fiscal_period.id"), nullable=False, index=True)

@@ -29,6 +29,7 @@ from ..auth.permissions import MONEY_MANAGERS, require_institution_role
 from ..clock import utcnow
 from ..database import insert_rows, is_postgres, update_rows
 from ..errors import Duplicate, InvalidInput, NotFound, RuleViolation
+from ..text import T
 from ..extensions import db
 from ..ids import parse_id
 from ..ledger import TransactionKind
@@ -55,9 +56,10 @@ class AlreadyRolledOver(Duplicate):
     """A second commit (or preview) of a rollover already committed: nothing was changed."""
 
     def __init__(self, rollover: Rollover):
-        super().__init__(f"Fiscal period {rollover.source_period.code} was already rolled over to "
-                         f"{rollover.target_period.code} (rollover {rollover.id}, "
-                         f"{rollover.created_at:%Y-%m-%d %H:%M}); nothing was changed. Undo it first to run it again.")
+        super().__init__(T("Fiscal period %(source)s was already rolled over to %(target)s (rollover %(id)s, %(time)s); "
+                           "nothing was changed. Undo it first to run it again.", source=rollover.source_period.code,
+                           target=rollover.target_period.code, id=rollover.id,
+                           time=f"{rollover.created_at:%Y-%m-%d %H:%M}"))
         self.rollover = rollover
 
 
@@ -179,9 +181,9 @@ def preview(actor, source, target, fund_rules: plan.LedgerRules | None, line_rul
         db.session.expire_all()
     report.rollover_id = None
     if keep:
-        progress("Keeping the preview", 0, 1)
+        progress(T("Keeping the preview"), 0, 1)
         report.rollover_id = _keep_preview(kept)
-        progress("Keeping the preview", 1, 1)
+        progress(T("Keeping the preview"), 1, 1)
     return report
 
 
@@ -284,7 +286,7 @@ def committed_rollover(source: FiscalPeriod, target: FiscalPeriod, parts=("ledge
 def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
     """The two periods of a rollover ``actor`` is about to run, checked as the run checks them
     (before a page starts a run, so a mistake is answered on the form)."""
-    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("roll over fiscal periods"))
     source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
     _check_periods(source, target)
     return source, target
@@ -292,10 +294,10 @@ def check_periods(actor, source, target) -> tuple[FiscalPeriod, FiscalPeriod]:
 
 def _check_periods(source: FiscalPeriod, target: FiscalPeriod) -> None:
     if source.id == target.id:
-        raise RuleViolation("Choose a target period other than the source.", "target")
+        raise RuleViolation(T("Choose a target period other than the source."), "target")
     if target.start_date <= source.end_date:
-        raise RuleViolation(f"Fiscal period {target.code} must start after {source.code} ends "
-                            f"({source.end_date.isoformat()}).", "target")
+        raise RuleViolation(T("Fiscal period %(target)s must start after %(source)s ends (%(end)s).", target=target.code,
+                              source=source.code, end=source.end_date.isoformat()), "target")
 
 
 def _lock_period(period: FiscalPeriod) -> None:
@@ -306,9 +308,9 @@ def _lock_period(period: FiscalPeriod) -> None:
 
 def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules: plan.LineRules | None,
          status: str, progress: Progress) -> Report:
-    require_institution_role(actor, MONEY_MANAGERS, "roll over fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("roll over fiscal periods"))
     if fund_rules is None and line_rules is None:
-        raise RuleViolation("Choose what to roll over: the ledgers, the PO lines or both.", "parts")
+        raise RuleViolation(T("Choose what to roll over: the ledgers, the PO lines or both."), "parts")
     source, target = funds.get_fiscal_period(source), funds.get_fiscal_period(target)
     _check_periods(source, target)
     _lock_period(source)
@@ -330,9 +332,9 @@ def _run(actor, source, target, fund_rules: plan.LedgerRules | None, line_rules:
     if line_rules is not None:
         _roll_lines(actor, rollover, source, target, line_rules, day, progress)
     db.session.flush()
-    progress("Report", 0, 1)
+    progress(T("Report"), 0, 1)
     report = report_of(rollover)
-    progress("Report", 1, 1)
+    progress(T("Report"), 1, 1)
     return report
 
 
@@ -374,7 +376,7 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
     planned = plan.plan_funds([plan.SourceFund(f.code, f.ledger.code, f.kind, f.parent.code if f.parent else None,
                                                f.allocated, f.expended, f.encumbered, f.status == "active",
                                                not f.do_not_roll_over) for f in sources], rules, currencies)
-    progress("Funds", 0, len(planned))
+    progress(T("Funds"), 0, len(planned))
     existing = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
     # Funds an undone rollover made, out of use since (inactive): taken back and reported as created.
     reusable = set(db.session.scalars(
@@ -391,7 +393,7 @@ def _roll_funds(actor, rollover, source, target, ledgers: dict[int, Ledger], rul
     ids = funds.post_transactions_bulk(actor, postings, on=day, source_type=SOURCE, source_id=rollover.id)
     for (row, attr), tid in zip(posted_for, ids):
         setattr(row, attr, tid)
-    progress("Funds", len(planned), len(planned))
+    progress(T("Funds"), len(planned), len(planned))
 
 
 def _fund_rows(rollover, source, target, ledgers, planned, by_code, existing, reusable, rows, postings,
@@ -464,7 +466,7 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, pro
     if not pol_ids:
         return
     total = len(pol_ids)
-    progress("PO lines", 0, total)
+    progress(T("PO lines"), 0, total)
     targets = {f.code: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == target.id))}
     source_funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.fiscal_period_id == source.id))}
     planner = plan.LinePlanner(rules, {
@@ -476,7 +478,7 @@ def _roll_lines(actor, rollover, source, target, rules: plan.LineRules, day, pro
         chunk = pol_ids[start:start + LINE_CHUNK]
         moved_pols.update(_roll_line_chunk(actor, rollover, source, target, planner, targets, source_funds,
                                            chunk[0], chunk[-1], day))
-        progress("PO lines", start + len(chunk), total)
+        progress(T("PO lines"), start + len(chunk), total)
     _expire_loaded(POLine, moved_pols, ["history", "distribution"])
     db.session.expire(rollover, ["lines"])
 
@@ -595,10 +597,17 @@ def _append(notes: str, text: str) -> str:
 def check_undoable(actor, rollover: Rollover) -> None:
     """Refuse at once what :func:`undo` would refuse before looking at the funds (before a page
     starts an undo run)."""
-    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    require_institution_role(actor, MONEY_MANAGERS, T("undo rollovers"))
     if rollover.status != "committed":
-        raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
-                            "committed rollover can be undone.", "status")
+        raise _not_undoable(rollover)
+
+
+def _not_undoable(rollover: Rollover) -> RuleViolation:
+    if rollover.status == "preview":
+        return RuleViolation(T("Rollover %(id)s is a preview; only a committed rollover can be undone.", id=rollover.id),
+                             "status")
+    return RuleViolation(T("Rollover %(id)s is undone; only a committed rollover can be undone.", id=rollover.id),
+                         "status")
 
 
 def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report:
@@ -609,12 +618,11 @@ def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report
     rollover of the same periods takes them back into use and reports them as created. Set-based
     like the commit: the PO lines are read as plain columns and reversed :data:`LINE_CHUNK` at a
     time. The caller commits."""
-    require_institution_role(actor, MONEY_MANAGERS, "undo rollovers")
+    require_institution_role(actor, MONEY_MANAGERS, T("undo rollovers"))
     _lock_period(rollover.source_period)
     db.session.refresh(rollover)
     if rollover.status != "committed":
-        raise RuleViolation(f"Rollover {rollover.id} is {Rollover.STATUSES[rollover.status].lower()}; only a "
-                            "committed rollover can be undone.", "status")
+        raise _not_undoable(rollover)
     rf, rl, t = RolloverFund, RolloverLine, FundTransaction
     source, target = rollover.source_period, rollover.target_period
     target_ids = set(db.session.scalars(select(rf.target_fund_id).where(rf.rollover_id == rollover.id,
@@ -640,13 +648,13 @@ def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report
         other = next((code for tid, code in since if tid not in own), None)
         since.close()
         if other is not None:
-            raise RuleViolation(f"Rollover {rollover.id} cannot be undone: fund {other} of "
-                                f"{target.code} has had other transactions since.", "status")
+            raise RuleViolation(T("Rollover %(id)s cannot be undone: fund %(fund)s of %(period)s has had other "
+                                  "transactions since.", id=rollover.id, fund=other, period=target.code), "status")
     del own
     _undo_lines(actor, rollover, locked, note, progress)
     rows = db.session.execute(select(rf.target_fund_id, rf.carried, rf.new_allocation, rf.created)
                               .where(rf.rollover_id == rollover.id, rf.target_fund_id.isnot(None)).order_by(rf.id)).all()
-    progress("Funds", 0, len(rows))
+    progress(T("Funds"), 0, len(rows))
     allocations = [funds.Posting(locked[fund_id], TransactionKind.ALLOCATION, -amount,
                                  reference=f"undo rollover {rollover.id}", note=f"{what}: {note}")
                    for fund_id, carried, allocation, _created in rows
@@ -660,12 +668,12 @@ def undo(actor, rollover: Rollover, progress: Progress = _no_progress) -> Report
     for ledger in db.session.scalars(select(Ledger).join(RolloverLedger, RolloverLedger.target_ledger_id == Ledger.id)
                                      .where(RolloverLedger.rollover_id == rollover.id, RolloverLedger.created)):
         ledger.notes = _append(ledger.notes, made)
-    progress("Funds", len(rows), len(rows))
+    progress(T("Funds"), len(rows), len(rows))
     rollover.status, rollover.undone_at, rollover.undone_by_id = "undone", utcnow(), actor.id if actor else None
     db.session.flush()
-    progress("Report", 0, 1)
+    progress(T("Report"), 0, 1)
     report = report_of(rollover)
-    progress("Report", 1, 1)
+    progress(T("Report"), 1, 1)
     return report
 
 
@@ -677,7 +685,7 @@ def _undo_lines(actor, rollover: Rollover, locked: dict[int, Fund], note: str, p
         rl.rollover_id == rollover.id, rl.reason.is_(None))) or 0
     if not total:
         return
-    progress("PO lines", 0, total)
+    progress(T("PO lines"), 0, total)
     target_code, actor_id, now = rollover.target_period.code, (actor.id if actor else None), utcnow()
     last, done = 0, set()
     while True:
@@ -713,7 +721,7 @@ def _undo_lines(actor, rollover: Rollover, locked: dict[int, Fund], note: str, p
         insert_rows(db.session, POLineEvent, events)
         update_rows(db.session, POLineFund, moves)
         _expire_loaded(POLineFund, {m["id"] for m in moves})
-        progress("PO lines", len(done), total)
+        progress(T("PO lines"), len(done), total)
     _expire_loaded(POLine, done, ["history", "distribution"])
 
 
@@ -726,16 +734,18 @@ def parse_percent(text, field: str, where: str = "", label: str = "", low: Decim
     """A percent typed by a person ("3", "-2.5", "5 %"), between ``low`` and :data:`MAX_PERCENT`;
     InvalidInput on ``field`` otherwise, its message starting with ``where`` (a ledger, a fund) and
     naming the ``label`` of the field when given. The one parser of the page, the CLI and the API."""
-    prefix, about = (f"{where}: " if where else ""), (f" for \"{label}\"" if label else "")
+    def refused(problem):
+        return InvalidInput(T("%(where)s: %(problem)s", where=where, problem=problem) if where else problem, field)
     raw = str(text if text is not None else "").strip().replace(" ", "").rstrip("%") or "0"
     try:
         value = Decimal(raw)
     except ArithmeticError:
-        raise InvalidInput(f"{prefix}\"{text}\" is not a percent{about} (a number such as 3 or -2.5).", field) \
-            from None
+        raise refused(T("\"%(text)s\" is not a percent for \"%(label)s\" (a number such as 3 or -2.5).", text=text,
+                        label=label) if label else
+                      T("\"%(text)s\" is not a percent (a number such as 3 or -2.5).", text=text)) from None
     if not value.is_finite() or value < low or value > MAX_PERCENT:
-        what = f"\"{label}\" is a percent" if label else "A percent"
-        raise InvalidInput(f"{prefix}{what} between -100 and {MAX_PERCENT}.", field)
+        raise refused(T("\"%(label)s\" is a percent between -100 and %(max)s.", label=label, max=MAX_PERCENT) if label
+                      else T("A percent between -100 and %(max)s.", max=MAX_PERCENT))
     return value
 
 
@@ -747,13 +757,13 @@ def rules_from(allocation: str = "same", percent="0", carry: str = "none", one_t
     try:
         fund_rule = plan.FundRule(allocation, pct, carry)
     except plan.RuleError as exc:
-        raise InvalidInput(f"The rules make no sense: {exc}.", "percent" if "percent" in str(exc) else "allocation") \
-            from None
+        raise InvalidInput(T("The rules make no sense: %(problem)s.", problem=exc.args[0]),
+                           "percent" if "percent" in exc.args[0] else "allocation") from None
     try:
         lines = plan.LineRules(plan.EncumbranceRule(one_time),
                                plan.EncumbranceRule(continuous, parse_percent(increase, "increase")))
     except plan.RuleError as exc:
-        raise InvalidInput(f"The PO line rules make no sense: {exc}.", "increase") from None
+        raise InvalidInput(T("The PO line rules make no sense: %(problem)s.", problem=exc.args[0]), "increase") from None
     return plan.LedgerRules(fund_rule), lines
 
 
@@ -766,5 +776,5 @@ def get_rollover(rollover_id) -> Rollover:
     key = parse_id(rollover_id) if isinstance(rollover_id, int) else None   # an id past INTEGER cannot exist
     rollover = db.session.get(Rollover, key) if key is not None else None
     if rollover is None:
-        raise NotFound(f"No rollover {rollover_id}.")
+        raise NotFound(T("No rollover %(id)s.", id=rollover_id))
     return rollover

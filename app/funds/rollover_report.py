@@ -24,27 +24,37 @@ from pathlib import Path
 
 from ..ledger import rollover as plan
 from ..spreadsheets import safe_cell
+from ..text import T, Text
 
-FUND_COLUMNS = ("Ledger", "Fund", "Type", "Currency", "Source allocation", "Expended", "Encumbered", "Left",
-                "Carried over", "Not carried", "New allocation", "Result", "Rule")
-LINE_COLUMNS = ("PO line", "Order type", "Old fund", "New fund", "Currency", "Remaining", "Released",
-                "Re-encumbered", "Result", "Detail")
-TOTAL_COLUMNS = ("Currency", "Source allocation", "Expended", "Encumbered", "Left", "Carried over", "Not carried",
-                 "New allocation", "Released", "Re-encumbered", "Not moved", "Reconciles")
+# The headers and words are read by a person: in the reader's language (the page's download), the
+# institution's when the CLI writes the file.
+FUND_COLUMNS = (T("Ledger"), T("Fund"), T("Type"), T("Currency"), T("Source allocation"), T("Expended"),
+                T("Encumbered"), T("Left"), T("Carried over"), T("Not carried"), T("New allocation"), T("Result"),
+                T("Rule"))
+LINE_COLUMNS = (T("PO line"), T("Order type"), T("Old fund"), T("New fund"), T("Currency"), T("Remaining"),
+                T("Released"), T("Re-encumbered"), T("Result"), T("Detail"))
+TOTAL_COLUMNS = (T("Currency"), T("Source allocation"), T("Expended"), T("Encumbered"), T("Left"), T("Carried over"),
+                 T("Not carried"), T("New allocation"), T("Released"), T("Re-encumbered"), T("Not moved"),
+                 T("Reconciles"))
+SHEETS = (T("Funds"), T("PO lines"), T("Totals"))
+KINDS = {"allocated": T("allocated"), "summary": T("summary")}
+ORDER_TYPES = {"one_time": T("one-time"), "continuous": T("continuous")}
 TOTAL_FIGURES = ("allocated", "expended", "encumbered", "left", "carried", "not_carried", "new_allocation",
                  "released", "reencumbered", "not_moved")
 CENTS = Decimal("0.01")
 
 
 def fund_rows(report) -> list[list]:
-    return [[f.ledger, f.code, f.kind, f.currency, f.allocated, f.expended, f.encumbered, f.left, f.carried,
-             f.not_carried, f.new_allocation, f.reason or ("created" if f.created else "existing fund"), f.rule]
+    return [[f.ledger, f.code, KINDS.get(f.kind, f.kind), f.currency, f.allocated, f.expended, f.encumbered, f.left,
+             f.carried, f.not_carried, f.new_allocation, f.reason or (T("created") if f.created else T("existing fund")),
+             f.rule]
             for f in report.funds]
 
 
 def line_rows(report) -> list[list]:
-    return [[ln.po_line, ln.order_type.replace("_", "-"), ln.old_fund, ln.new_fund or "", ln.currency, ln.remaining,
-             ln.released, ln.encumbered, "moved" if ln.moved else plan.REASONS.get(ln.reason, ln.reason),
+    return [[ln.po_line, ORDER_TYPES.get(ln.order_type, ln.order_type.replace("_", "-")), ln.old_fund, ln.new_fund or "",
+             ln.currency, ln.remaining, ln.released, ln.encumbered,
+             T("moved") if ln.moved else plan.REASONS.get(ln.reason, ln.reason),
              ln.detail] for ln in report.lines]
 
 
@@ -69,12 +79,20 @@ def reconciles(t: dict[str, Decimal]) -> bool:
 
 
 def total_rows(report) -> list[list]:
-    return [[currency, *(t[name] for name in TOTAL_FIGURES), "yes" if reconciles(t) else "NO"]
+    return [[currency, *(t[name] for name in TOTAL_FIGURES), T("yes") if reconciles(t) else T("NO")]
             for currency, t in totals_by_currency(report).items()]
 
 
 def _title(report) -> str:
-    return f"Rollover {report.source} to {report.target} ({report.status})"
+    status = {"preview": T("preview"), "committed": T("committed"), "undone": T("undone")}.get(report.status,
+                                                                                            report.status)
+    return T("Rollover %(source)s to %(target)s (%(status)s)", source=report.source, target=report.target,
+             status=status)
+
+
+def _shown(value):
+    """A word or sentence of the report as written in the file: in the reader's language."""
+    return str(value) if isinstance(value, Text) else value
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -82,19 +100,18 @@ def _title(report) -> str:
 def _csv_value(value):
     if isinstance(value, Decimal):
         return f"{value.quantize(CENTS):f}"
-    return safe_cell(value)
+    return safe_cell(_shown(value))
 
 
 def write_csv(report, out) -> None:
     """Write ``report`` to the text stream ``out``."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([safe_cell(_title(report))])
-    for name, columns, rows in (("Funds", FUND_COLUMNS, fund_rows(report)),
-                                ("PO lines", LINE_COLUMNS, line_rows(report)),
-                                ("Totals", TOTAL_COLUMNS, total_rows(report))):
+    writer.writerow([safe_cell(str(_title(report)))])
+    for name, columns, rows in zip(SHEETS, (FUND_COLUMNS, LINE_COLUMNS, TOTAL_COLUMNS),
+                                   (fund_rows(report), line_rows(report), total_rows(report))):
         writer.writerow([])
-        writer.writerow([name])
-        writer.writerow(columns)
+        writer.writerow([str(name)])
+        writer.writerow([str(c) for c in columns])
         for row in rows:
             writer.writerow([_csv_value(v) for v in row])
 
@@ -121,15 +138,14 @@ def xlsx_bytes(report) -> bytes:
             c = WriteOnlyCell(ws, value=value.quantize(CENTS))
             c.number_format = "#,##0.00"
         else:
-            c = WriteOnlyCell(ws, value=safe_cell(value))
+            c = WriteOnlyCell(ws, value=safe_cell(_shown(value)))
         if font is not None:
             c.font = font
         return c
 
-    for name, columns, rows in (("Funds", FUND_COLUMNS, fund_rows(report)),
-                                ("PO lines", LINE_COLUMNS, line_rows(report)),
-                                ("Totals", TOTAL_COLUMNS, total_rows(report))):
-        ws = wb.create_sheet(name)
+    for name, columns, rows in zip(SHEETS, (FUND_COLUMNS, LINE_COLUMNS, TOTAL_COLUMNS),
+                                   (fund_rows(report), line_rows(report), total_rows(report))):
+        ws = wb.create_sheet(str(name))
         ws.freeze_panes = "A3"
         ws.append([cell(ws, _title(report), bold)])
         ws.append([cell(ws, c, bold) for c in columns])

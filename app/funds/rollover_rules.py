@@ -32,6 +32,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import select
 
 from ..errors import InvalidInput
+from ..text import T
 from ..extensions import db
 from ..ledger.rollover import ALLOCATION_MODES, CARRY_MODES, FundRule, LedgerRules
 from . import services
@@ -85,18 +86,18 @@ def rule_from(values: RuleFields, above: FundRule, where: str, prefix: str) -> F
     ("Ledger LEDA", "Fund A-BKS"), ``prefix`` its form fields ("ledger-0-")."""
     allocation, carry = values.allocation or "", values.carry or ""
     if allocation and allocation not in ALLOCATION_MODES:
-        raise InvalidInput(f"{where}: the new allocation is one of {', '.join(ALLOCATION_MODES)}, not "
-                           f"\"{allocation}\".", prefix + "allocation")
+        raise InvalidInput(T("%(where)s: the new allocation is one of %(modes)s, not \"%(value)s\".", where=where,
+                             modes=", ".join(ALLOCATION_MODES), value=allocation), prefix + "allocation")
     if carry and carry not in CARRY_MODES:
-        raise InvalidInput(f"{where}: carry over is one of {', '.join(CARRY_MODES)}, not \"{carry}\".",
-                           prefix + "carry")
+        raise InvalidInput(T("%(where)s: carry over is one of %(modes)s, not \"%(value)s\".", where=where,
+                             modes=", ".join(CARRY_MODES), value=carry), prefix + "carry")
     if not allocation:
         mode, percent = above.allocation, above.percent
         if values.percent.strip():
-            raise InvalidInput(f"{where}: \"adjust by %\" needs the new allocation \"adjusted by a percent\".",
-                               prefix + "percent")
+            raise InvalidInput(T("%(where)s: \"adjust by %%\" needs the new allocation \"adjusted by a percent\".",
+                                 where=where), prefix + "percent")
     elif allocation == "adjust":
-        mode, percent = "adjust", parse_percent(values.percent, prefix + "percent", where, "adjust by %",
+        mode, percent = "adjust", parse_percent(values.percent, prefix + "percent", where, T("adjust by %%", sign="%"),
                                                 low=Decimal(-100))
     else:
         mode, percent = allocation, Decimal("0")
@@ -110,31 +111,32 @@ def ledger_rules_from(fields: Mapping[str, str], ledgers: Iterable[str] | None =
     ``ledgers``: the source period's ledger codes, and ``funds``: its fund codes with their ledger's
     code, when known; a code not among them is refused. A fund row with no fund chosen is ignored."""
     typed = typed_rules(fields)
-    default = rule_from(typed.default, FundRule(), "The default rule", "")
+    default = rule_from(typed.default, FundRule(), T("The default rule"), "")
     known_ledgers = set(ledgers) if ledgers is not None else None
     by_ledger: dict[str, FundRule] = {}
     for i, (code, values) in enumerate(typed.ledgers.items()):
         if known_ledgers is not None and code not in known_ledgers:
-            raise InvalidInput(f"Ledger {code} is not a ledger of the source period.", f"ledger-{i}-allocation")
+            raise InvalidInput(T("Ledger %(code)s is not a ledger of the source period.", code=code),
+                               f"ledger-{i}-allocation")
         if not values.empty or values.percent.strip():
-            by_ledger[code] = rule_from(values, default, f"Ledger {code}", f"ledger-{i}-")
+            by_ledger[code] = rule_from(values, default, T("Ledger %(code)s", code=code), f"ledger-{i}-")
     by_fund: dict[str, FundRule] = {}
     for i, (code, values) in enumerate(typed.funds):
         prefix = f"fund-{i}-"
         if not code:
             if not values.empty:
-                raise InvalidInput(f"Fund override {i + 1}: choose the fund it is for.", prefix + "code")
+                raise InvalidInput(T("Fund override %(n)s: choose the fund it is for.", n=i + 1), prefix + "code")
             continue
         if funds is not None and code not in funds:
-            raise InvalidInput(f"Fund {code} is not a fund of the source period.", prefix + "code")
+            raise InvalidInput(T("Fund %(code)s is not a fund of the source period.", code=code), prefix + "code")
         if code in by_fund:
-            raise InvalidInput(f"Fund {code} is overridden twice: keep one row for it.", prefix + "code")
+            raise InvalidInput(T("Fund %(code)s is overridden twice: keep one row for it.", code=code), prefix + "code")
         if values.empty and not values.percent.strip():
-            raise InvalidInput(f"Fund {code}: choose its new allocation or what it carries over (or remove "
-                               "the override).", prefix + "allocation")
+            raise InvalidInput(T("Fund %(code)s: choose its new allocation or what it carries over (or remove the "
+                                 "override).", code=code), prefix + "allocation")
         ledger_code = funds.get(code) if funds is not None else None
         above = by_ledger.get(ledger_code, default) if ledger_code else default
-        by_fund[code] = rule_from(values, above, f"Fund {code}", prefix)
+        by_fund[code] = rule_from(values, above, T("Fund %(code)s", code=code), prefix)
     return LedgerRules(default, by_ledger, by_fund)
 
 
@@ -148,27 +150,29 @@ def ledger_rules_from_json(data, ledgers: Iterable[str] | None = None,
 def fields_from_json(data) -> dict[str, str]:
     """A rules file's JSON as the page's fields."""
     if not isinstance(data, Mapping):
-        raise InvalidInput("A rules file holds one JSON object: {\"default\": …, \"ledgers\": …, \"funds\": …}.")
+        raise InvalidInput(T("A rules file holds one JSON object: {\"default\": …, \"ledgers\": …, \"funds\": …}."))
     unknown = set(data) - {"default", "ledgers", "funds"}
     if unknown:
-        raise InvalidInput(f"Unknown key(s) in the rules: {', '.join(sorted(unknown))} (default, ledgers, funds).")
+        raise InvalidInput(T("Unknown key(s) in the rules: %(keys)s (default, ledgers, funds).",
+                             keys=", ".join(sorted(unknown))))
     fields: dict[str, str] = {}
 
     def put(prefix: str, rule, where: str) -> None:
         if not isinstance(rule, Mapping) or set(rule) - {"allocation", "percent", "carry"}:
-            raise InvalidInput(f"{where}: a rule is an object with allocation, percent and carry.")
+            raise InvalidInput(T("%(where)s: a rule is an object with allocation, percent and carry.", where=where))
         for key in ("allocation", "percent", "carry"):
             if key in rule:
                 fields[prefix + key] = str(rule[key])
 
-    put("", data.get("default", {}), "The default rule")
+    put("", data.get("default", {}), T("The default rule"))
     for kind in ("ledgers", "funds"):
         group = data.get(kind, {})
         if not isinstance(group, Mapping):
-            raise InvalidInput(f"\"{kind}\" maps codes to rules.")
+            raise InvalidInput(T("\"%(kind)s\" maps codes to rules.", kind=kind))
         for i, (code, rule) in enumerate(group.items()):
             fields[f"{kind[:-1]}-{i}-code"] = str(code)
-            put(f"{kind[:-1]}-{i}-", rule, f"{kind[:-1].capitalize()} {code}")
+            put(f"{kind[:-1]}-{i}-", rule, T("Ledger %(code)s", code=code) if kind == "ledgers" else
+                T("Fund %(code)s", code=code))
     return fields
 
 
@@ -252,13 +256,14 @@ def rules_table(fields: Mapping[str, str], choices: SourceChoices, problem_field
     try:
         parsed = ledger_rules_from(shown, [c for c, _n, _cur in choices.ledgers], fund_ledgers)
     except InvalidInput as exc:
-        parsed, error = None, exc.message
+        parsed, error = None, exc.text
         error_row = "-".join((exc.field or "").split("-")[:2])   # "ledger-2", "fund-0" or "" (the default)
     ledgers = []
     for i, (code, name, currency) in enumerate(choices.ledgers):
         gets = ""
         if parsed is not None:
-            gets = parsed.rule_for(code, "").label() + ("" if code in parsed.ledgers else " (the default)")
+            rule = parsed.rule_for(code, "").label()
+            gets = rule if code in parsed.ledgers else T("%(rule)s (the default)", rule=rule)
         ledgers.append(RuleRow(i, code, typed.ledgers.get(code, RuleFields()), gets, f"{name} ({currency})",
                                error if error_row == f"ledger-{i}" else ""))
     funds = []
@@ -270,7 +275,7 @@ def rules_table(fields: Mapping[str, str], choices: SourceChoices, problem_field
         groups.setdefault(ledger, []).append((code, name))
     focus = problem_field or (f"fund-{len(funds) - 1}-code" if add else "add_fund" if remove is not None else None)
     try:
-        default = rule_from(typed.default, FundRule(), "The default rule", "").label()
+        default = rule_from(typed.default, FundRule(), T("The default rule"), "").label()
     except InvalidInput:
         default = ""
     return RulesTable(default, ledgers, funds, list(groups.items()),

@@ -26,33 +26,36 @@ from ..extensions import db
 from ..formatting import money
 from ..ledger import Balance
 from ..org.models import Library
-from .models import Fund, FundTransaction, FundType
+from ..text import T
+from .models import PERIOD_STATE_WORDS, Fund, FundTransaction, FundType
 from .tree import Node, visible_rows
 
 MARKER = 987654321  # stands for the id while URL templates are built
 TENTH = Decimal("0.1")
-KIND_LABELS = {"ledger": "Ledger", "summary": "Summary fund", "allocated": "Allocated fund"}
+KIND_LABELS = {"ledger": T("Ledger"), "summary": T("Summary fund"), "allocated": T("Allocated fund")}
 
 DASHBOARD_COLUMNS = Columns([
-    Column("fund", "Ledger / fund", fixed=True),
-    Column("kind", "Type", shown=False),
-    Column("fund_type", "Fund type", shown=False),
-    Column("library", "Library", shown=False),
-    Column("status", "Status", shown=False),
-    Column("currency", "Currency", shown=False),
-    Column("allocated", "Allocated", "money", currency="currency"),
-    Column("transfers", "Net transfers (in allocated)", "money", currency="currency", shown=False),
-    Column("encumbered", "Encumbered", "money", currency="currency"),
-    Column("expended", "Expended", "money", currency="currency"),
-    Column("available", "Available", "money", currency="currency"),
-    Column("spent_pct", "% spent", "number"),
-    Column("expended_pct", "% expended", "number", shown=False),
-    Column("bar", "Spent bar"),
+    Column("fund", T("Ledger / fund"), fixed=True),
+    Column("kind", T("Type"), shown=False),
+    Column("fund_type", T("Fund type"), shown=False),
+    Column("library", T("Library"), shown=False),
+    Column("status", T("Status"), shown=False),
+    Column("currency", T("Currency"), shown=False),
+    Column("allocated", T("Allocated"), "money", currency="currency"),
+    Column("transfers", T("Net transfers (in allocated)"), "money", currency="currency", shown=False),
+    Column("encumbered", T("Encumbered"), "money", currency="currency"),
+    Column("expended", T("Expended"), "money", currency="currency"),
+    Column("available", T("Available"), "money", currency="currency"),
+    # The sign is an argument: a sentence without arguments is not %-formatted, and a bare "% s" would be
+    # read as a placeholder by the catalogue's checks.
+    Column("spent_pct", T("%(sign)s spent", sign="%"), "number"),
+    Column("expended_pct", T("%(sign)s expended", sign="%"), "number", shown=False),
+    Column("bar", T("Spent bar")),
 ])
-DASHBOARD_TABLE = list_columns.register("fund_dashboard", "Fund dashboard", DASHBOARD_COLUMNS)
+DASHBOARD_TABLE = list_columns.register("fund_dashboard", T("Fund dashboard"), DASHBOARD_COLUMNS)
 # The export writes the tree column as these four, and has no bar.
-EXPORT_TREE = (Column("level", "Level", "number"), Column("parent", "Parent"), Column("code", "Code"),
-               Column("name", "Name"))
+EXPORT_TREE = (Column("level", T("Level"), "number"), Column("parent", T("Parent")), Column("code", T("Code")),
+               Column("name", T("Name")))
 PAGE_ONLY = ("fund", "bar")
 
 
@@ -82,14 +85,21 @@ def bar_label(b: Balance, currency: str, texts: tuple[str, str, str, str] | None
     spent already worked out."""
     alloc, enc, exp, avail = texts or tuple(money(v, currency) for v in
                                             (b.allocated, b.encumbered, b.expended, b.available))
-    cur = f" {currency}" if currency else ""
+    if currency:
+        alloc, enc, exp, avail = (f"{v} {currency}" for v in (alloc, enc, exp, avail))
     pct = spent_percent(b) if pct is False else pct
-    head = f"{pct}% spent" if pct is not None else "Nothing allocated"
-    label = (f"{head}: expended {exp}{cur}, encumbered {enc}{cur} of {alloc}{cur} allocated; "
-             f"available {avail}{cur}")
+    figures = dict(expended=exp, encumbered=enc, allocated=alloc, available=avail)
     if b.available < 0:
-        label += ", over the allocation"
-    return label
+        label = (T("%(pct)s%% spent: expended %(expended)s, encumbered %(encumbered)s of %(allocated)s allocated; "
+                   "available %(available)s, over the allocation", pct=pct, **figures) if pct is not None else
+                 T("Nothing allocated: expended %(expended)s, encumbered %(encumbered)s of %(allocated)s allocated; "
+                   "available %(available)s, over the allocation", **figures))
+    else:
+        label = (T("%(pct)s%% spent: expended %(expended)s, encumbered %(encumbered)s of %(allocated)s allocated; "
+                   "available %(available)s", pct=pct, **figures) if pct is not None else
+                 T("Nothing allocated: expended %(expended)s, encumbered %(encumbered)s of %(allocated)s allocated; "
+                   "available %(available)s", **figures))
+    return str(label)
 
 
 @dataclass(slots=True)
@@ -198,12 +208,12 @@ def _text_value(key: str, node: Node | None, currency: str, found: dict):
         return ""
     obj = node.obj
     if key == "kind":
-        return KIND_LABELS["ledger" if node.is_ledger else obj.kind]
+        return str(KIND_LABELS["ledger" if node.is_ledger else obj.kind])
     if key == "status":
-        return obj.status
+        return str(PERIOD_STATE_WORDS.get(obj.status, obj.status))
     if key == "library":
         owner = obj.owner_library_id
-        return found.get("library", {}).get(owner, "") if owner is not None else "Institution"
+        return found.get("library", {}).get(owner, "") if owner is not None else str(T("Institution"))
     if key == "fund_type":
         return "" if node.is_ledger else found.get("fund_type", {}).get(obj.id, "")
     return ""
@@ -222,6 +232,10 @@ class RowBuilder:
                       for ep in ("funds.show", "funds.allocate", "funds.transfer")}
         self._rows_url = [str(escape(part)) for part in
                           url_for("funds.ledger_rows", ledger_id=MARKER).split(str(MARKER))]
+        # The words of the rows, in the reader's language, once per page (not per row).
+        self._words = {key: escape(str(text)) for key, text in (
+            ("edit", T("Edit")), ("add_fund", T("Add fund")), ("allocate", T("Allocate")),
+            ("transfer", T("Transfer")), ("summary", T("summary")), ("inactive", T("inactive")))}
 
     @property
     def span(self) -> int:
@@ -286,18 +300,20 @@ class RowBuilder:
             head, tail = self._rows_url
             rows = Markup(f"{head}{ledger_id}{tail}?{toggle.partition('?')[2]}")
         if is_ledger:
-            tags = [escape(f"ledger · {obj.owner_label} · {currency}")]
-            actions = [("Edit", escape(url_for("funds.edit_ledger", ledger_id=obj.id)), None),
-                       ("Add fund", escape(url_for("funds.edit_fund", period=self.period.code, ledger=obj.id)), None)] \
+            tags = [escape(str(T("ledger · %(owner)s · %(currency)s", owner=obj.owner_label, currency=currency)))]
+            words = self._words
+            actions = [(words["edit"], escape(url_for("funds.edit_ledger", ledger_id=obj.id)), None),
+                       (words["add_fund"], escape(url_for("funds.edit_fund", period=self.period.code, ledger=obj.id)),
+                        None)] \
                 if can else []
             show_url, slot, css = None, False, "ledger"
         else:
-            tags = ([Markup("summary")] if obj.kind == "summary" else []) + \
-                ([Markup("inactive")] if obj.status != "active" else [])
+            tags = ([self._words["summary"]] if obj.kind == "summary" else []) + \
+                ([self._words["inactive"]] if obj.status != "active" else [])
             slot = obj.kind == "allocated" and can
             target = f"#move-F{obj.id}"
-            actions = [("Allocate", self._url("funds.allocate", obj.id), target),
-                       ("Transfer", self._url("funds.transfer", obj.id), target)] if slot else []
+            actions = [(self._words["allocate"], self._url("funds.allocate", obj.id), target),
+                       (self._words["transfer"], self._url("funds.transfer", obj.id), target)] if slot else []
             show_url = self._url("funds.show", obj.id)
             css = obj.kind + (" inactive" if obj.status != "active" else "")
         return RowView(obj.id, node.key, node.depth, css, is_ledger, escape(obj.code), escape(obj.name), tags,

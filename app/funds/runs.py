@@ -47,6 +47,7 @@ from ..integrations import live, loads
 from ..integrations.models import JobEvent, JobRun
 from ..integrations.runs import RESULT_LINKS, RunLog, interrupt_dead_runs
 from ..ledger import rollover as plan
+from ..text import T, Tn, stored
 from . import rollover
 from .models import Rollover
 
@@ -137,9 +138,10 @@ class Progress:
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SET LOCAL lock_timeout = 200")   # never wait behind anyone
+                message = T("%(step)s: %(done)s of %(total)s", step=step, done=f"{done:,}", total=f"{total:,}")
                 conn.execute(update(JobRun.__table__).where(JobRun.id == self.run_id, JobRun.status == "running")
                              .values(progress_done=done, progress_total=total, heartbeat_at=utcnow(),
-                                     message=f"{step}: {done:,} of {total:,}"))
+                                     message=message.english, message_text=stored(message)))
                 conn.commit()
         except Exception:  # noqa: BLE001 (progress is a courtesy: the run goes on without it)
             log.warning("run #%s: could not write its progress; this process still shows it", self.run_id,
@@ -154,7 +156,7 @@ def body(run_log: RunLog, _chunks, task: Task, actor_id: int, result: dict | Non
     progress = Progress(run_log.run_id)
     try:
         if task.action == "undo":
-            progress(f"Undoing rollover {task.rollover_id}", 0, 0)
+            progress(T("Undoing rollover %(id)s", id=task.rollover_id), 0, 0)
             stored = rollover.get_rollover(task.rollover_id)
             report = rollover.undo(actor, stored, progress)
         elif task.action == "preview":
@@ -163,13 +165,14 @@ def body(run_log: RunLog, _chunks, task: Task, actor_id: int, result: dict | Non
         else:
             report = rollover.commit(actor, task.source, task.target, task.fund_rules, task.line_rules, progress)
     except DomainError as exc:
-        message = exc.message
-        if "nothing was changed" not in message.lower():
-            message += " Nothing was changed."
+        message = exc.text
+        if "nothing was changed" not in message.lower():   # the English sentence
+            message = T("%(problem)s Nothing was changed.", problem=message)
         raise loads.LoadRefused(message) from None
     except Exception as exc:  # the run must end visibly, and say that nothing changed
         log.exception("rollover run #%s failed", run_log.run_id)
-        raise loads.LoadRefused(f"Unexpected error: {type(exc).__name__}: {exc}. Nothing was changed.") from None
+        raise loads.LoadRefused(T("Unexpected error: %(error)s. Nothing was changed.",
+                                  error=f"{type(exc).__name__}: {exc}")) from None
     if result is not None:
         result["report"] = report
     return record(run_log, task, report)
@@ -177,50 +180,77 @@ def body(run_log: RunLog, _chunks, task: Task, actor_id: int, result: dict | Non
 
 # -- what the run says ----------------------------------------------------------------------------
 
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def _totals(items, names) -> str:
+    """The sums per currency: "EUR: new allocations 1,000.00, carried over 0.00" (``names``: attribute ->
+    a sentence with %(amount)s). Figures are written as the ledger's messages write them (English
+    grouping, for every reader): the events are stored."""
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for item in items:
         for name in names:
             sums[item.currency][name] += getattr(item, name)
-    return "; ".join(f"{cur or '—'}: " + ", ".join(f"{label} {money(t[name], cur or 'EUR')}" for name, label in names.items())
-                     for cur, t in sorted(sums.items()))
+    per_currency = [T("%(currency)s: %(figures)s", currency=cur or "—",
+                      figures=_joined([label(money(t[name], cur or "EUR", locale="en")) for name, label in names.items()]))
+                    for cur, t in sorted(sums.items())]
+    return _joined(per_currency, last=True)
+
+
+def _joined(texts: list, last: bool = False):
+    """Texts in a list as one Text, each translated when shown: "a, b" (``last``: "a; b")."""
+    if not texts:
+        return ""
+    joined = texts[0]
+    for text in texts[1:]:
+        joined = T("%(a)s; %(b)s", a=joined, b=text) if last else T("%(a)s, %(b)s", a=joined, b=text)
+    return joined
 
 
 def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
     """The run's events (a summary: counts, totals, each kind of reported line with examples), its
-    counters and its message."""
+    counters and its message; each a :class:`~app.text.Text`, shown on Monitor Jobs in its reader's
+    language."""
     rid, src, tgt = report.rollover_id, report.source, report.target
     would = task.action == "preview"
     if task.action == "undo":
-        run_log.info(f"Rollover {rid} from {src} to {tgt} undone: its {len(report.funds)} fund(s) gave back what "
-                     f"they were given, its moved PO lines are back on their old funds.", record=RECORD.format(rid))
+        # T, not Tn, for plural sentences with arguments besides their number (Chinese has one form anyway)
+        figures = dict(id=rid, source=src, target=tgt, num=len(report.funds))
+        run_log.info(T("Rollover %(id)s from %(source)s to %(target)s undone: its %(num)s fund gave back what it was "
+                       "given, its moved PO lines are back on their old funds.", **figures) if len(report.funds) == 1
+                     else T("Rollover %(id)s from %(source)s to %(target)s undone: its %(num)s funds gave back what "
+                            "they were given, its moved PO lines are back on their old funds.", **figures),
+                     record=RECORD.format(rid))
         run_log.count(records=len(report.funds) + len({ln.po_line for ln in report.lines}))
         run_log.progress(1, 1)
-        return (f"Rollover {rid} from {src} to {tgt} undone: the PO lines are back on their old funds, and what it "
-                "gave the new funds is taken back.")
+        return T("Rollover %(id)s from %(source)s to %(target)s undone: the PO lines are back on their old funds, and "
+                 "what it gave the new funds is taken back.", id=rid, source=src, target=tgt)
     rolled = [f for f in report.funds if f.skipped is None]
     skipped = [f for f in report.funds if f.skipped is not None]
     moved = {ln.po_line for ln in report.lines if ln.moved}
     reported = {ln.po_line for ln in report.reported_lines}
     parts = {name for name, rules in (("ledgers", task.fund_rules), ("lines", task.line_rules)) if rules is not None}
     if "ledgers" in parts:
-        run_log.info(f"Funds: {len(rolled):,} {'would be rolled' if would else 'rolled'} over to {tgt} "
-                     f"({sum(f.created for f in rolled):,} {'new' if would else 'created'}), {len(skipped):,} skipped. "
-                     + _totals(rolled, {"new_allocation": "new allocations", "carried": "carried over",
-                                        "not_carried": "not carried"}) + ".")
+        totals = _totals(rolled, {"new_allocation": lambda a: T("new allocations %(amount)s", amount=a),
+                                  "carried": lambda a: T("carried over %(amount)s", amount=a),
+                                  "not_carried": lambda a: T("not carried %(amount)s", amount=a)})
+        figures = dict(rolled=f"{len(rolled):,}", target=tgt, new=f"{sum(f.created for f in rolled):,}",
+                       skipped=f"{len(skipped):,}", totals=totals)
+        run_log.info(T("Funds: %(rolled)s would be rolled over to %(target)s (%(new)s new), %(skipped)s skipped. "
+                       "%(totals)s.", **figures) if would else
+                     T("Funds: %(rolled)s rolled over to %(target)s (%(new)s created), %(skipped)s skipped. "
+                       "%(totals)s.", **figures))
         for f in skipped[:SHOWN]:
-            run_log.info(f"Fund {f.code} skipped: {f.reason}.", record=f.code)
+            run_log.info(T("Fund %(code)s skipped: %(reason)s.", code=f.code, reason=f.reason), record=f.code)
         if len(skipped) > SHOWN:
-            run_log.info(f"… and {len(skipped) - SHOWN} more fund(s) skipped (see the report).")
+            run_log.info(Tn("… and %(num)d more fund skipped (see the report).",
+                            "… and %(num)d more funds skipped (see the report).", len(skipped) - SHOWN))
     if "lines" in parts:
-        run_log.info(f"PO lines: {len(moved):,} {'would move' if would else 'moved'} to the funds of {tgt}, "
-                     f"{len(reported):,} left as they were. "
-                     + _totals([ln for ln in report.lines if ln.moved], {"released": "released",
-                                                                          "encumbered": "re-encumbered"}) + ".")
+        totals = _totals([ln for ln in report.lines if ln.moved],
+                         {"released": lambda a: T("released %(amount)s", amount=a),
+                          "encumbered": lambda a: T("re-encumbered %(amount)s", amount=a)})
+        figures = dict(moved=f"{len(moved):,}", target=tgt, reported=f"{len(reported):,}", totals=totals)
+        run_log.info(T("PO lines: %(moved)s would move to the funds of %(target)s, %(reported)s left as they were. "
+                       "%(totals)s.", **figures) if would else
+                     T("PO lines: %(moved)s moved to the funds of %(target)s, %(reported)s left as they were. "
+                       "%(totals)s.", **figures))
         reasons = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
         for ln in report.reported_lines:
@@ -230,24 +260,39 @@ def record(run_log: RunLog, task: Task, report: rollover.Report) -> str:
             if len(examples[ln.reason]) < SHOWN:
                 examples[ln.reason].append(ln.po_line)
         for reason, count in reasons.most_common():
-            more = f" and {count - SHOWN:,} more" if count > SHOWN else ""
-            run_log.warning(f"{count:,} PO line(s) left as they were: {plan.REASONS.get(reason, reason)} "
-                            f"({', '.join(examples[reason])}{more}).", record=examples[reason][0])
+            figures = dict(count=f"{count:,}", reason=plan.REASONS.get(reason, reason),
+                           lines=", ".join(examples[reason]), more=f"{count - SHOWN:,}")
+            run_log.warning(T("%(count)s PO line(s) left as they were: %(reason)s (%(lines)s and %(more)s more).",
+                              **figures) if count > SHOWN else
+                            T("%(count)s PO line(s) left as they were: %(reason)s (%(lines)s).", **figures),
+                            record=examples[reason][0])
     run_log.count(records=len(report.funds) + len(moved | reported), failed=len(reported))
     done = len(report.funds) + len(moved | reported)
     run_log.progress(done, done)
     counts = []
     if "ledgers" in parts:
-        counts.append(_n(len(rolled), "fund"))
+        counts.append(T("%(count)s fund", count=f"{len(rolled):,}") if len(rolled) == 1 else
+                      T("%(count)s funds", count=f"{len(rolled):,}"))
     if "lines" in parts:
-        counts.append(f"{_n(len(moved), 'PO line')} {'would move' if would else 'moved'}, {len(reported):,} "
-                      f"{'would be reported' if would else 'reported'}")
+        lines = dict(count=f"{len(moved):,}", reported=f"{len(reported):,}")
+        one = len(moved) == 1
+        if would:
+            counts.append(T("%(count)s PO line would move, %(reported)s would be reported", **lines) if one else
+                          T("%(count)s PO lines would move, %(reported)s would be reported", **lines))
+        else:
+            counts.append(T("%(count)s PO line moved, %(reported)s reported", **lines) if one else
+                          T("%(count)s PO lines moved, %(reported)s reported", **lines))
     if would:
-        kept = f" (kept as preview {rid})" if rid else ""
-        run_log.info(f"Preview of {src} → {tgt}{kept}: nothing was changed.", record=RECORD.format(rid) if rid else "")
-        return f"Preview of {src} → {tgt}: {'; '.join(counts)}. Nothing was changed."
-    run_log.info(f"Rollover {rid} committed.", record=RECORD.format(rid))
-    return f"Fiscal period {src} rolled over to {tgt}: {', '.join(counts)}."
+        if rid:
+            run_log.info(T("Preview of %(source)s → %(target)s (kept as preview %(id)s): nothing was changed.",
+                           source=src, target=tgt, id=rid), record=RECORD.format(rid))
+        else:
+            run_log.info(T("Preview of %(source)s → %(target)s: nothing was changed.", source=src, target=tgt))
+        return T("Preview of %(source)s → %(target)s: %(counts)s. Nothing was changed.", source=src, target=tgt,
+                 counts=_joined(counts, last=True))
+    run_log.info(T("Rollover %(id)s committed.", id=rid), record=RECORD.format(rid))
+    return T("Fiscal period %(source)s rolled over to %(target)s: %(counts)s.", source=src, target=tgt,
+             counts=_joined(counts))
 
 
 def running() -> list[JobRun]:
@@ -279,8 +324,9 @@ def result_link(run: JobRun) -> tuple[str, str] | None:
     rid = rollover_id_of(run)
     if rid is None or db.session.get(Rollover, rid) is None:
         return None
-    label = "Preview report" if run.job == JOB and db.session.get(Rollover, rid).status == "preview" else "Report"
-    return f"{label}: rollover {rid}", url_for("funds.show_rollover", rollover_id=rid)
+    if run.job == JOB and db.session.get(Rollover, rid).status == "preview":
+        return T("Preview report: rollover %(id)s", id=rid), url_for("funds.show_rollover", rollover_id=rid)
+    return T("Report: rollover %(id)s", id=rid), url_for("funds.show_rollover", rollover_id=rid)
 
 
 RESULT_LINKS[JOB] = RESULT_LINKS[UNDO_JOB] = result_link

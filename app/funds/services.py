@@ -21,12 +21,13 @@ from ..auth.models import Role
 from ..auth.permissions import MONEY_MANAGERS, can_manage_money, require_institution_role
 from .scope import visible_funds_clause, visible_ledgers_clause
 from ..errors import Duplicate, Forbidden, InvalidInput, NotFound, RuleViolation
+from ..text import T
 from ..extensions import db
 from ..database import insert_rows, is_postgres, next_ids, update_rows
-from ..ledger import Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
+from ..ledger import AmountError, Balance, InvalidPosting, LimitExceeded, TransactionKind, check_posting, minor_unit, parse_amount
 from ..org.models import Library
 from ..ids import parse_id
-from .models import PERIOD_STATUSES, FiscalPeriod, FiscalPeriodEvent, Fund, FundTransaction, FundType, Ledger
+from .models import PERIOD_STATE_WORDS, PERIOD_STATUSES, FiscalPeriod, FiscalPeriodEvent, Fund, FundTransaction, FundType, Ledger
 
 SUPPORTED_MAX_DECIMALS = 2  # money columns are NUMERIC(14,2)
 # -- lookups honouring scope ------------------------------------------------------------------
@@ -63,16 +64,17 @@ def other_period_warning(fund: Fund, on: date) -> str:
     period = fund.fiscal_period
     if period.is_open and period.contains(on):
         return ""
-    return (f"Fund {fund.code} belongs to fiscal period {period.code} ({period.start_date.isoformat()} – "
-            f"{period.end_date.isoformat()}, {period.status_label.lower()}), not to an open period covering "
-            f"{on.isoformat()}.")
+    return T("Fund %(code)s belongs to fiscal period %(period)s (%(start)s – %(end)s, %(status)s), not to an open "
+             "period covering %(day)s.", code=fund.code, period=period.code, start=period.start_date.isoformat(),
+             end=period.end_date.isoformat(), status=PERIOD_STATE_WORDS.get(period.status, period.status),
+             day=on.isoformat())
 
 
 def get_fund(user, fund_id) -> Fund:
     fund_id = parse_id(fund_id)
     fund = db.session.scalar(visible_funds(user).where(Fund.id == fund_id)) if fund_id else None
     if fund is None:
-        raise NotFound("No such fund.")
+        raise NotFound(T("No such fund."))
     return fund
 
 
@@ -83,20 +85,28 @@ def find_fund(user, ref, fiscal_period: FiscalPeriod | None = None, field: str =
 
 def _find(model, visible, get, user, ref, fiscal_period, field):
     """Shared by find_fund and find_ledger: an int is an id, a string a code (numeric codes exist)."""
-    what = model.__name__.lower()
     if isinstance(ref, int):
         found = get(user, ref)
         if fiscal_period is not None and found.fiscal_period_id != fiscal_period.id:
-            raise InvalidInput(f"{model.__name__} {found.code} is not in fiscal period {fiscal_period.code}.", field)
+            raise InvalidInput(T("Fund %(code)s is not in fiscal period %(period)s.", code=found.code,
+                                 period=fiscal_period.code) if model is Fund else
+                               T("Ledger %(code)s is not in fiscal period %(period)s.", code=found.code,
+                                 period=fiscal_period.code), field)
         return found
     q = visible.where(model.code == str(ref))
     if fiscal_period is not None:
         q = q.where(model.fiscal_period_id == fiscal_period.id)
     rows = db.session.scalars(q).all()
     if not rows:
-        raise NotFound(f"No {what} {ref}" + (f" in fiscal period {fiscal_period.code}." if fiscal_period else "."))
+        if fiscal_period is not None:
+            raise NotFound(T("No fund %(ref)s in fiscal period %(period)s.", ref=ref, period=fiscal_period.code)
+                           if model is Fund else
+                           T("No ledger %(ref)s in fiscal period %(period)s.", ref=ref, period=fiscal_period.code))
+        raise NotFound(T("No fund %(ref)s.", ref=ref) if model is Fund else T("No ledger %(ref)s.", ref=ref))
     if len(rows) > 1:
-        raise InvalidInput(f"{model.__name__} code {ref} is used in several fiscal periods; give fiscal_period.",
+        raise InvalidInput(T("Fund code %(ref)s is used in several fiscal periods; give fiscal_period.", ref=ref)
+                           if model is Fund else
+                           T("Ledger code %(ref)s is used in several fiscal periods; give fiscal_period.", ref=ref),
                            field)
     return rows[0]
 
@@ -106,7 +116,7 @@ def get_ledger(user, ledger_id) -> Ledger:
     ledger = db.session.scalar(select(Ledger).where(visible_ledgers_clause(user), Ledger.id == ledger_id)) \
         if ledger_id else None
     if ledger is None:
-        raise NotFound("No such ledger.")
+        raise NotFound(T("No such ledger."))
     return ledger
 
 
@@ -124,7 +134,7 @@ def get_fiscal_period(ref) -> FiscalPeriod:
     if fp is None and parse_id(ref):
         fp = db.session.get(FiscalPeriod, parse_id(ref))
     if fp is None:
-        raise NotFound(f"No fiscal period {ref}.")
+        raise NotFound(T("No fiscal period %(ref)s.", ref=ref))
     return fp
 
 
@@ -146,14 +156,18 @@ def current_fiscal_period(today: date | None = None) -> FiscalPeriod | None:
 def _require_code(code: str, what: str, max_len: int = 40) -> str:
     code = (code or "").strip()
     if not code or len(code) > max_len or any(c.isspace() for c in code):
-        raise InvalidInput(f"A {what} code is 1–{max_len} characters without spaces.", "code")
+        raise InvalidInput({
+            "fiscal period": T("A fiscal period code is 1–%(max)s characters without spaces.", max=max_len),
+            "fund type": T("A fund type code is 1–%(max)s characters without spaces.", max=max_len),
+            "ledger": T("A ledger code is 1–%(max)s characters without spaces.", max=max_len),
+        }.get(what, T("A fund code is 1–%(max)s characters without spaces.", max=max_len)), "code")
     return code
 
 
 def _require_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("A name is required.", "name")
+        raise InvalidInput(T("A name is required."), "name")
     return name[:200]
 
 
@@ -166,28 +180,29 @@ def check_currency(currency: str, field: str = "currency") -> str:
     """A known ISO currency whose minor unit our money columns can hold; used by every domain."""
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise InvalidInput("A currency is a three-letter ISO code such as EUR.", field)
+        raise InvalidInput(T("A currency is a three-letter ISO code such as EUR."), field)
     if not _known_currency(currency):  # Babel's precision lookup answers 2 even for made-up codes
-        raise InvalidInput(f"Unknown currency {currency}.", field)
+        raise InvalidInput(T("Unknown currency %(currency)s.", currency=currency), field)
     digits = minor_unit(currency)
     if digits > SUPPORTED_MAX_DECIMALS:
-        raise InvalidInput(f"{currency} has {digits} decimals; this installation keeps money to 2 decimals.", field)
+        raise InvalidInput(T("%(currency)s has %(digits)s decimals; this installation keeps money to 2 decimals.",
+                             currency=currency, digits=digits), field)
     return currency
 
 
 def _require_manager(actor, owner_library_id):
     if not can_manage_money(actor, owner_library_id):
-        raise Forbidden("You may not manage money owned by this scope.")
+        raise Forbidden(T("You may not manage money owned by this scope."))
 
 
 # -- fiscal periods ----------------------------------------------------------------------------
 
 def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date: date,
                          status: str = "active") -> FiscalPeriod:
-    require_institution_role(actor, MONEY_MANAGERS, "create fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("create fiscal periods"))
     code = _require_code(code, "fiscal period", 20)
     if db.session.scalar(select(FiscalPeriod).where(FiscalPeriod.code == code)):
-        raise Duplicate(f"A fiscal period with code {code} already exists.", "code")
+        raise Duplicate(T("A fiscal period with code %(code)s already exists.", code=code), "code")
     fp = FiscalPeriod(code=code)
     _apply_period_fields(fp, name, start_date, end_date, status)
     db.session.add(fp)
@@ -197,7 +212,7 @@ def create_fiscal_period(actor, code: str, name: str, start_date: date, end_date
 
 def update_fiscal_period(actor, fp: FiscalPeriod, name: str, start_date: date, end_date: date,
                          status: str) -> FiscalPeriod:
-    require_institution_role(actor, MONEY_MANAGERS, "change fiscal periods")
+    require_institution_role(actor, MONEY_MANAGERS, T("change fiscal periods"))
     _apply_period_fields(fp, name, start_date, end_date, status)
     db.session.flush()
     return fp
@@ -205,41 +220,42 @@ def update_fiscal_period(actor, fp: FiscalPeriod, name: str, start_date: date, e
 
 def _apply_period_fields(fp, name, start_date, end_date, status):
     if not isinstance(start_date, date) or not isinstance(end_date, date):
-        raise InvalidInput("Start and end dates are required (YYYY-MM-DD).", "start_date")
+        raise InvalidInput(T("Start and end dates are required (YYYY-MM-DD)."), "start_date")
     if start_date >= end_date:
-        raise InvalidInput("The end date must come after the start date.", "end_date")
+        raise InvalidInput(T("The end date must come after the start date."), "end_date")
     if fp.status == "closed" and status != "closed":
-        raise RuleViolation(f"Fiscal period {fp.code} is closed: an administrator reopens it (with a reason) "
-                            "before its status can change.", "status")
+        raise RuleViolation(T("Fiscal period %(code)s is closed: an administrator reopens it (with a reason) "
+                              "before its status can change.", code=fp.code), "status")
     if status == "closed" and fp.status != "closed":
-        raise RuleViolation("An administrator closes a fiscal period with its Close button.", "status")
+        raise RuleViolation(T("An administrator closes a fiscal period with its Close button."), "status")
     if status not in PERIOD_STATUSES:
-        raise InvalidInput("Status is active or inactive.", "status")
+        raise InvalidInput(T("Status is active or inactive."), "status")
     overlap = db.session.scalar(select(FiscalPeriod).where(
         FiscalPeriod.id != (fp.id or -1), FiscalPeriod.start_date <= end_date, FiscalPeriod.end_date >= start_date))
     if overlap:
-        raise RuleViolation(f"The dates overlap fiscal period {overlap.code}.", "start_date")
+        raise RuleViolation(T("The dates overlap fiscal period %(code)s.", code=overlap.code), "start_date")
     fp.name, fp.start_date, fp.end_date, fp.status = _require_name(name), start_date, end_date, status
 
 
 def close_fiscal_period(actor, fp: FiscalPeriod, note: str = "") -> FiscalPeriod:
     """Close the year: no new encumbrances, allocations or transfers; releases still go through and
     a late invoice expends only when an administrator approves it with a reason."""
-    require_institution_role(actor, {Role.ADMIN}, "close fiscal periods")
+    require_institution_role(actor, {Role.ADMIN}, T("close fiscal periods"))
     if fp.status == "closed":
-        raise RuleViolation(f"Fiscal period {fp.code} is already closed.", "status")
+        raise RuleViolation(T("Fiscal period %(code)s is already closed.", code=fp.code), "status")
     _set_period_status(actor, fp, "closed", "close", (note or "").strip())
     return fp
 
 
 def reopen_fiscal_period(actor, fp: FiscalPeriod, reason: str) -> FiscalPeriod:
     """Make a closed period active again; the reason is kept in its history."""
-    require_institution_role(actor, {Role.ADMIN}, "reopen fiscal periods")
+    require_institution_role(actor, {Role.ADMIN}, T("reopen fiscal periods"))
     if fp.status != "closed":
-        raise RuleViolation(f"Fiscal period {fp.code} is not closed.", "status")
+        raise RuleViolation(T("Fiscal period %(code)s is not closed.", code=fp.code), "status")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(f"Give the reason for reopening fiscal period {fp.code} (it is kept in its history).",
+        raise InvalidInput(T("Give the reason for reopening fiscal period %(code)s (it is kept in its history).",
+                             code=fp.code),
                            "reason")
     _set_period_status(actor, fp, "active", "reopen", reason)
     return fp
@@ -261,10 +277,10 @@ def fund_types() -> list[FundType]:
 
 
 def create_fund_type(actor, code: str, name: str) -> FundType:
-    require_institution_role(actor, MONEY_MANAGERS, "add fund types")
+    require_institution_role(actor, MONEY_MANAGERS, T("add fund types"))
     code = _require_code(code, "fund type", 20).upper()
     if db.session.scalar(select(FundType).where(FundType.code == code)):
-        raise Duplicate(f"Fund type {code} already exists.", "code")
+        raise Duplicate(T("Fund type %(code)s already exists.", code=code), "code")
     ft = FundType(code=code, name=_require_name(name))
     db.session.add(ft)
     db.session.flush()
@@ -276,7 +292,7 @@ def get_fund_type(code) -> FundType | None:
         return None
     ft = db.session.scalar(select(FundType).where(FundType.code == str(code).upper()))
     if ft is None:
-        raise InvalidInput(f"Unknown fund type {code}; add it under fund types first.", "fund_type")
+        raise InvalidInput(T("Unknown fund type %(code)s; add it under fund types first.", code=code), "fund_type")
     return ft
 
 
@@ -288,7 +304,7 @@ def _availability(owner: Library | None, available_to_all: bool, libraries) -> t
         return False, []
     libraries = sorted(set(libraries or []), key=lambda lib: lib.code)
     if not available_to_all and not libraries:
-        raise InvalidInput("Choose the libraries it is available to, or make it available to all.", "libraries")
+        raise InvalidInput(T("Choose the libraries it is available to, or make it available to all."), "libraries")
     return bool(available_to_all), ([] if available_to_all else libraries)
 
 
@@ -311,7 +327,8 @@ def create_ledger(actor, code: str, name: str, fiscal_period: FiscalPeriod, curr
     _require_manager(actor, owner.id if owner else None)
     code = _require_code(code, "ledger")
     if db.session.scalar(select(Ledger).where(Ledger.fiscal_period_id == fiscal_period.id, Ledger.code == code)):
-        raise Duplicate(f"Ledger {code} already exists in fiscal period {fiscal_period.code}.", "code")
+        raise Duplicate(T("Ledger %(code)s already exists in fiscal period %(period)s.", code=code,
+                          period=fiscal_period.code), "code")
     to_all, libs = _availability(owner, available_to_all, libraries)
     ledger = Ledger(code=code, name=_require_name(name), fiscal_period=fiscal_period,
                     currency=check_currency(currency), owner=owner, available_to_all=to_all,
@@ -371,9 +388,10 @@ def create_fund(actor, ledger: Ledger, code: str, fields: FundFields) -> Fund:
     _require_manager(actor, ledger.owner_library_id)
     code = _require_code(code, "fund")
     if fields.kind not in ("summary", "allocated"):
-        raise InvalidInput("A fund is a summary fund or an allocated fund.", "type")
+        raise InvalidInput(T("A fund is a summary fund or an allocated fund."), "type")
     if db.session.scalar(select(Fund).where(Fund.fiscal_period_id == ledger.fiscal_period_id, Fund.code == code)):
-        raise Duplicate(f"Fund code {code} is already used in fiscal period {ledger.fiscal_period.code}.", "code")
+        raise Duplicate(T("Fund code %(code)s is already used in fiscal period %(period)s.", code=code,
+                          period=ledger.fiscal_period.code), "code")
     fund = Fund(code=code, ledger=ledger, fiscal_period_id=ledger.fiscal_period_id, kind=fields.kind,
                 owner_library_id=ledger.owner_library_id)
     db.session.add(fund)
@@ -388,7 +406,7 @@ def update_fund(actor, fund: Fund, fields: FundFields, ledger: Ledger | None = N
         has_money = db.session.scalar(select(func.count()).select_from(FundTransaction)
                                       .where(FundTransaction.fund_id == fund.id))
         if has_money or (fund.children and fields.kind == "allocated"):
-            raise RuleViolation("A fund with transactions or child funds cannot change its type.", "type")
+            raise RuleViolation(T("A fund with transactions or child funds cannot change its type."), "type")
         fund.kind = fields.kind
     if ledger is not None and ledger.id != fund.ledger_id:
         move_fund(actor, fund, ledger)
@@ -402,13 +420,14 @@ def move_fund(actor, fund: Fund, target: Ledger) -> None:
     _require_manager(actor, target.owner_library_id)
     source = fund.ledger
     if target.fiscal_period_id != source.fiscal_period_id:
-        raise RuleViolation("A fund can only move to a ledger of the same fiscal period.", "ledger")
+        raise RuleViolation(T("A fund can only move to a ledger of the same fiscal period."), "ledger")
     if target.currency != source.currency:
-        raise RuleViolation(f"Ledger {target.code} is in {target.currency}, the fund in {source.currency}.", "ledger")
+        raise RuleViolation(T("Ledger %(code)s is in %(currency)s, the fund in %(fund_currency)s.", code=target.code,
+                              currency=target.currency, fund_currency=source.currency), "ledger")
     if (target.owner_library_id != source.owner_library_id
             or ledger_library_ids(target) != ledger_library_ids(source)):
-        raise RuleViolation(f"Ledger {target.code} is not available to exactly the same libraries as "
-                            f"{source.code}, so the fund cannot move there.", "ledger")
+        raise RuleViolation(T("Ledger %(code)s is not available to exactly the same libraries as %(source)s, so the "
+                              "fund cannot move there.", code=target.code, source=source.code), "ledger")
     stack = [fund]
     while stack:
         node = stack.pop()
@@ -423,17 +442,18 @@ def _apply_fund_fields(fund: Fund, f: FundFields) -> None:
     parent = f.parent
     if parent is not None:
         if parent.kind != "summary":
-            raise RuleViolation(f"{parent.code} is an allocated fund; only summary funds have child funds.", "parent")
+            raise RuleViolation(T("%(code)s is an allocated fund; only summary funds have child funds.",
+                                  code=parent.code), "parent")
         if parent.ledger_id != fund.ledger.id:
-            raise RuleViolation(f"Parent fund {parent.code} belongs to another ledger.", "parent")
+            raise RuleViolation(T("Parent fund %(code)s belongs to another ledger.", code=parent.code), "parent")
         node = parent
         while node is not None:
             if node is fund:
-                raise RuleViolation("A fund cannot be placed under itself.", "parent")
+                raise RuleViolation(T("A fund cannot be placed under itself."), "parent")
             node = node.parent
     fund.parent = parent
     if f.status not in ("active", "inactive"):
-        raise InvalidInput("Status is active or inactive.", "status")
+        raise InvalidInput(T("Status is active or inactive."), "status")
     fund.status = f.status
     fund.external_id = (f.external_id or "").strip()[:100]
     fund.fund_type = f.fund_type
@@ -442,11 +462,12 @@ def _apply_fund_fields(fund: Fund, f: FundFields) -> None:
     try:   # a money column: the same parsing and range as every amount
         limit = parse_amount(f.overexpenditure_limit or Decimal(0), fund.ledger.currency)
     except ValueError as exc:
-        raise InvalidInput(f"The over-expenditure limit: {exc}.", "overexpenditure_limit") from None
+        raise InvalidInput(T("The over-expenditure limit: %(problem)s.", problem=exc.text if isinstance(exc, AmountError)
+                             else str(exc)), "overexpenditure_limit") from None
     if pct < 0 or pct > 1000:
-        raise InvalidInput("The over-encumbrance limit is a percent between 0 and 1000.", "overencumbrance_limit_percent")
+        raise InvalidInput(T("The over-encumbrance limit is a percent between 0 and 1000."), "overencumbrance_limit_percent")
     if limit < 0:
-        raise InvalidInput("The over-expenditure limit cannot be negative.", "overexpenditure_limit")
+        raise InvalidInput(T("The over-expenditure limit cannot be negative."), "overexpenditure_limit")
     fund.overencumbrance_allowed, fund.overencumbrance_limit_percent = bool(f.overencumbrance_allowed), pct
     fund.overexpenditure_allowed, fund.overexpenditure_limit = bool(f.overexpenditure_allowed), limit
     # availability: inside the ledger's; a library-owned fund is available only to its owner
@@ -459,16 +480,17 @@ def _apply_fund_fields(fund: Fund, f: FundFields) -> None:
     libs = sorted(set(f.libraries or []), key=lambda lib: lib.code)
     if f.available_to_all:
         if allowed is not None:
-            raise RuleViolation(f"Ledger {ledger.code} is not available to all libraries, so its funds cannot be.",
+            raise RuleViolation(T("Ledger %(code)s is not available to all libraries, so its funds cannot be.",
+                                  code=ledger.code),
                                 "libraries")
         fund.available_to_all, fund.libraries = True, []
         return
     if not libs:
-        raise InvalidInput("Choose the libraries the fund is available to, or make it available to all.", "libraries")
+        raise InvalidInput(T("Choose the libraries the fund is available to, or make it available to all."), "libraries")
     outside = [lib.code for lib in libs if allowed is not None and lib.id not in allowed]
     if outside:
-        raise RuleViolation(f"Ledger {ledger.code} is not available to {', '.join(outside)}; a fund's "
-                            "availability must lie inside its ledger's.", "libraries")
+        raise RuleViolation(T("Ledger %(code)s is not available to %(libraries)s; a fund's availability must lie "
+                              "inside its ledger's.", code=ledger.code, libraries=", ".join(outside)), "libraries")
     fund.available_to_all, fund.libraries = False, libs
 
 
@@ -489,7 +511,7 @@ def lock_funds(fund_ids) -> dict[int, Fund]:
     funds = {f.id: f for f in db.session.scalars(q)}
     missing = set(ids) - set(funds)
     if missing:
-        raise NotFound("No such fund.")
+        raise NotFound(T("No such fund."))
     return funds
 
 
@@ -508,8 +530,8 @@ class Posting:
 BULK_IDS_FROM = 20   # from this many rows, SQLite gets the ids up front (see database.next_ids)
 
 
-CLOSED_PERIOD_TAKES = {TransactionKind.ALLOCATION: "no allocations", TransactionKind.TRANSFER: "no transfers",
-                       TransactionKind.ENCUMBRANCE: "no new encumbrances"}
+CLOSED_PERIOD_TAKES = {TransactionKind.ALLOCATION: T("no allocations"), TransactionKind.TRANSFER: T("no transfers"),
+                       TransactionKind.ENCUMBRANCE: T("no new encumbrances")}
 
 
 def _require_postable(fund: Fund, kind: TransactionKind, late_expenditure: bool = False) -> None:
@@ -517,19 +539,20 @@ def _require_postable(fund: Fund, kind: TransactionKind, late_expenditure: bool 
     closed period takes releases of encumbrances (and expenditure reversals), and expenditures only
     with ``late_expenditure`` (an administrator approving a late invoice with a reason)."""
     if fund.kind != "allocated":
-        raise RuleViolation(f"{fund.label} is a summary fund; money is held by allocated funds.", "fund")
+        raise RuleViolation(T("%(fund)s is a summary fund; money is held by allocated funds.", fund=fund.label), "fund")
     if fund.status != "active":
-        raise RuleViolation(f"Fund {fund.label} is inactive.", "fund")
+        raise RuleViolation(T("Fund %(fund)s is inactive.", fund=fund.label), "fund")
     period = fund.fiscal_period
     if period.status == "closed":
         if kind in CLOSED_PERIOD_TAKES:
-            raise RuleViolation(f"Fiscal period {period.code} is closed: fund {fund.code} takes "
-                                f"{CLOSED_PERIOD_TAKES[kind]}.", "fund")
+            raise RuleViolation(T("Fiscal period %(period)s is closed: fund %(code)s takes %(what)s.",
+                                  period=period.code, code=fund.code, what=CLOSED_PERIOD_TAKES[kind]), "fund")
         if kind is TransactionKind.EXPENDITURE and not late_expenditure:
-            raise RuleViolation(f"Fiscal period {period.code} is closed: only an administrator, giving a reason, "
-                                f"may expend on fund {fund.code}.", "fund")
+            raise RuleViolation(T("Fiscal period %(period)s is closed: only an administrator, giving a reason, may "
+                                  "expend on fund %(code)s.", period=period.code, code=fund.code), "fund")
     elif period.status != "active":
-        raise RuleViolation(f"Fiscal period {period.code} of fund {fund.code} is inactive.", "fund")
+        raise RuleViolation(T("Fiscal period %(period)s of fund %(code)s is inactive.", period=period.code,
+                              code=fund.code), "fund")
 
 
 def post_transactions(actor, postings: list[Posting], *, reference: str = "", note: str = "",
@@ -560,7 +583,7 @@ def post_transactions_bulk(actor, postings: list[Posting], *, reference: str = "
     if not postings:
         return []
     if any(p.kind is TransactionKind.TRANSFER for p in postings):
-        raise InvalidInput("Transfers are posted with post_transactions.")
+        raise InvalidInput(T("Transfers are posted with post_transactions."))
     funds, after, values = _prepare(actor, postings, reference, note, on, source_type, source_id)
     ids = insert_rows(db.session, FundTransaction, values)
     _store_balances(funds, after)
@@ -617,12 +640,12 @@ def _balances_after(funds: dict[int, Fund], postings: list[Posting],
         fund = funds[p.fund.id]
         _require_postable(fund, p.kind if p.amount > 0 else _reversal_of(p.kind), late_expenditure)
         if p.amount == 0:
-            raise InvalidInput("The amount must not be zero.", "amount")
+            raise InvalidInput(T("The amount must not be zero."), "amount")
         try:
             after[fund.id] = check_posting(after[fund.id], p.kind, p.amount, fund.rules, currency=fund.currency,
                                            fund_label=fund.label, base=start[fund.id])
         except (LimitExceeded, InvalidPosting) as exc:
-            raise RuleViolation(str(exc), "amount") from exc
+            raise RuleViolation(exc.text, "amount") from exc
     return after
 
 
@@ -642,8 +665,8 @@ def _amount(value, fund: Fund) -> Decimal:
     try:
         return parse_amount(value, fund.currency)
     except ValueError as exc:
-        message = str(exc)
-        raise InvalidInput(message[:1].upper() + message[1:] + ".", "amount") from None
+        raise InvalidInput(T("The amount: %(problem)s.", problem=getattr(exc, "text", None) or str(exc)),
+                           "amount") from None
 
 
 def allocate(actor, fund: Fund, amount, reference: str = "", note: str = "", on: date | None = None):
@@ -658,19 +681,21 @@ def transfer(actor, source: Fund, target: Fund, amount, reference: str = "", not
              on: date | None = None) -> list[FundTransaction]:
     """Move money between two allocated funds of the same fiscal period and currency."""
     if target is None:
-        raise InvalidInput("Choose the fund to transfer to.", "target_fund")
+        raise InvalidInput(T("Choose the fund to transfer to."), "target_fund")
     _require_manager(actor, source.owner_library_id)
     _require_manager(actor, target.owner_library_id)
     if source.id == target.id:
-        raise InvalidInput("A transfer needs two different funds.", "target_fund")
+        raise InvalidInput(T("A transfer needs two different funds."), "target_fund")
     if source.currency != target.currency:
-        raise RuleViolation(f"Fund {source.code} is in {source.currency} and fund {target.code} in "
-                            f"{target.currency}; a transfer needs funds of one currency.", "target_fund")
+        raise RuleViolation(T("Fund %(source)s is in %(source_currency)s and fund %(target)s in %(target_currency)s; "
+                              "a transfer needs funds of one currency.", source=source.code,
+                              source_currency=source.currency, target=target.code,
+                              target_currency=target.currency), "target_fund")
     if source.fiscal_period_id != target.fiscal_period_id:
-        raise RuleViolation("A transfer needs funds of the same fiscal period.", "target_fund")
+        raise RuleViolation(T("A transfer needs funds of the same fiscal period."), "target_fund")
     amount = _amount(amount, source)
     if amount <= 0:
-        raise InvalidInput("A transfer amount must be positive.", "amount")
+        raise InvalidInput(T("A transfer amount must be positive."), "amount")
     return post_transactions(actor, [Posting(source, TransactionKind.TRANSFER, -amount, counterpart=target),
                                      Posting(target, TransactionKind.TRANSFER, amount, counterpart=source)],
                              reference=reference, note=note, on=on)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from dataclasses import replace
 from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,12 +27,13 @@ from ..org.models import Library
 from ..ids import parse_id
 from ..integrations.models import JobRun
 from ..saving import saving
+from ..text import T
 from . import closing, rollover, rollover_report, rollover_rules, runs
 from . import services as funds
 from ..formatting import money
 from .chart import spending_chart
 from .forms import AllocateForm, FiscalPeriodForm, FundForm, LedgerForm, RolloverForm, TransferForm
-from .models import FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
+from .models import PERIOD_STATE_WORDS, FiscalPeriod, Fund, FundTransaction, Ledger, Rollover
 from .rows import DASHBOARD_TABLE, RowBuilder, export_columns, export_rows, spent_bar
 from .tree import build_tree
 
@@ -80,7 +83,7 @@ def _dashboard_context(period: FiscalPeriod, open_keys: set[str], expand_all: bo
     return dict(period=period, periods=funds.fiscal_periods(), roots=roots, open_keys=open_keys,
                 expand_all=expand_all, dashboard_url=dashboard_url, builder=builder, table=DASHBOARD_TABLE,
                 column_choices=list_columns.choices(current_user, DASHBOARD_TABLE),
-                export_count=sum(1 for root in roots for _ in root.walk()),
+                export_count=sum(1 for root in roots for _node in root.walk()),
                 export_url=lambda fmt: url_for("funds.export_dashboard", fmt=fmt, period=period.code))
 
 
@@ -121,8 +124,8 @@ def export_dashboard(fmt):
         abort(404)
     roots = build_tree(current_user, period)
     columns = export_columns(list_columns.exported(current_user, DASHBOARD_TABLE))
-    return export_response(export_rows(roots, period, columns), columns, fmt, f"funds-{period.code}",
-                           sheet=f"Funds {period.code}")
+    return export_response(export_rows(roots, period, columns), headed(columns), fmt, f"funds-{period.code}",
+                           sheet=_("Funds %(period)s", period=period.code))
 
 
 @bp.get("/funds/search")
@@ -143,7 +146,7 @@ def _parse_day(value):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"\"{value}\" is not a date (YYYY-MM-DD).") from None
+        raise InvalidInput(T("\"%(value)s\" is not a date (YYYY-MM-DD).", value=value)) from None
 
 
 SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
@@ -153,23 +156,25 @@ SORTS = {"date": (FundTransaction.transaction_date, FundTransaction.id),
 
 
 KINDS = ("allocation", "transfer", "encumbrance", "disencumbrance", "expenditure")
+KIND_LABELS = {"allocation": T("allocation"), "transfer": T("transfer"), "encumbrance": T("encumbrance"),
+               "disencumbrance": T("disencumbrance"), "expenditure": T("expenditure")}
 TRANSACTION_COLUMNS = Columns([
-    Column("transaction_date", "Date", "date", sort="date", fixed=True),
-    Column("kind", "Type"),
-    Column("currency", "Currency", shown=False),
-    Column("amount", "Amount", "money", currency="currency", sort="amount"),
-    Column("reference", "Reference"),
-    Column("note", "Note"),
-    Column("counterpart", "Other fund", sql=related(Fund, FundTransaction.counterpart_fund_id),
+    Column("transaction_date", T("Date"), "date", sort="date", fixed=True),
+    Column("kind", T("Type")),
+    Column("currency", T("Currency"), shown=False),
+    Column("amount", T("Amount"), "money", currency="currency", sort="amount"),
+    Column("reference", T("Reference")),
+    Column("note", T("Note")),
+    Column("counterpart", T("Other fund"), sql=related(Fund, FundTransaction.counterpart_fund_id),
            cell=lambda t: t.counterpart_fund.code if t.counterpart_fund else ""),
-    Column("actor", "By", sql=related(User, FundTransaction.actor_id, "username"), value=lambda r: r.actor or "system",
-           cell=lambda t: t.actor.username if t.actor else "system"),
-    Column("fund", "Fund", sql=related(Fund, FundTransaction.fund_id), cell=lambda t: t.fund.code, shown=False),
-    Column("source_type", "Source", shown=False),
-    Column("source_id", "Source id", "number", shown=False),
-    Column("created_at", "Recorded (UTC)", "datetime", shown=False),
+    Column("actor", T("By"), sql=related(User, FundTransaction.actor_id, "username"), value=lambda r: r.actor or "system",
+           cell=lambda t: t.actor.username if t.actor else T("system")),
+    Column("fund", T("Fund"), sql=related(Fund, FundTransaction.fund_id), cell=lambda t: t.fund.code, shown=False),
+    Column("source_type", T("Source"), shown=False),
+    Column("source_id", T("Source id"), "number", shown=False),
+    Column("created_at", T("Recorded (UTC)"), "datetime", shown=False),
 ])
-TRANSACTION_TABLE = list_columns.register("fund_transactions", "Fund transactions", TRANSACTION_COLUMNS)
+TRANSACTION_TABLE = list_columns.register("fund_transactions", T("Fund transactions"), TRANSACTION_COLUMNS)
 
 
 def _transactions(fund: Fund, args):
@@ -203,7 +208,7 @@ def show(fund_id):
         return url_for("funds.export_transactions", fund_id=fund.id, fmt=fmt, **params)
 
     ctx = dict(fund=fund, page=page, filters=args, sort=sort, f={"sort": sort}, page_url=page_url,
-               export_url=export_url, kinds=KINDS, table=TRANSACTION_TABLE,
+               export_url=export_url, kinds=KIND_LABELS, table=TRANSACTION_TABLE,
                columns=list_columns.shown(current_user, TRANSACTION_TABLE),
                column_choices=list_columns.choices(current_user, TRANSACTION_TABLE),
                can_manage=can_manage_money(current_user, fund.owner_library_id))
@@ -222,10 +227,16 @@ def export_transactions(fund_id, fmt):
     """Every transaction of the fund (404 outside the user's sight) of the list's filters and sort,
     in the columns the user shows, as a file."""
     fund = funds.get_fund(current_user, fund_id)
-    query, _ = _transactions(fund, request.args)
+    query, _sort = _transactions(fund, request.args)
     columns = list_columns.exported(current_user, TRANSACTION_TABLE)
-    return export_response(rows_of(query, columns), columns, fmt, "fund-" + re.sub(r"[^A-Za-z0-9_-]", "_", fund.code) + "-transactions",
-                           sheet=f"{fund.code} transactions")
+    return export_response(rows_of(query, columns), headed(columns), fmt, "fund-" + re.sub(r"[^A-Za-z0-9_-]", "_", fund.code) + "-transactions",
+                           sheet=_("%(code)s transactions", code=fund.code))
+
+
+def headed(columns) -> list[Column]:
+    """The columns with their headers in the reader's language: a spreadsheet's header row is read by
+    a person (the headers are :class:`~app.text.Text`, whose own value is English)."""
+    return [replace(c, header=str(c.header)) for c in columns]
 
 
 def _subtree(fund: Fund):
@@ -276,7 +287,7 @@ def _money_form(fund_id, form_cls, action: str):
                                                     Fund.kind == "allocated", Fund.status == "active",
                                                     Fund.id != fund.id)
             .order_by(Fund.code)).all()
-        form.target.choices = [("", "Choose a fund…")] + [
+        form.target.choices = [("", _("Choose a fund…"))] + [
             (str(f.id), f"{f.code} — {f.name} ({f.ledger.currency})") for f in targets
             if can_manage_money(current_user, f.owner_library_id)]
     status = 200
@@ -288,14 +299,16 @@ def _money_form(fund_id, form_cls, action: str):
                     rows = funds.transfer(current_user, fund, target, form.amount.data, form.reference.data,
                                           form.note.data)
                     moved = (fund, target)
-                    message = (f"Transferred {money(rows[1].amount, fund.currency)} {fund.currency} "
-                               f"from {fund.code} to {target.code}.")
+                    message = _("Transferred %(amount)s %(currency)s from %(source)s to %(target)s.",
+                                amount=money(rows[1].amount, fund.currency), currency=fund.currency,
+                                source=fund.code, target=target.code)
                 else:
                     row = funds.allocate(current_user, fund, form.amount.data, form.reference.data, form.note.data)
                     moved = (fund,)
-                    verb = "Allocated" if row.amount > 0 else "Took back"
-                    message = (f"{verb} {money(abs(row.amount), fund.currency)} {fund.currency} "
-                               f"{'to' if row.amount > 0 else 'from'} {fund.code}.")
+                    figures = dict(amount=money(abs(row.amount), fund.currency), currency=fund.currency,
+                                   code=fund.code)
+                    message = (_("Allocated %(amount)s %(currency)s to %(code)s.", **figures) if row.amount > 0
+                               else _("Took back %(amount)s %(currency)s from %(code)s.", **figures))
             if saved:
                 return changed(message, url_for("funds.show", fund_id=fund.id),
                                lambda: _money_moved_response(message, *moved))
@@ -379,8 +392,8 @@ def close_fiscal_period(period_id):
     def change(period):
         closing.close_period(current_user, period, request.form.get("note") or "",
                              confirmed=request.form.get("confirm") == "1")
-        return (f"Fiscal period {period.code} closed: it takes no new encumbrances, allocations or transfers; "
-                "a late invoice expends on it only when an administrator approves it with a reason.")
+        return _("Fiscal period %(code)s closed: it takes no new encumbrances, allocations or transfers; "
+                 "a late invoice expends on it only when an administrator approves it with a reason.", code=period.code)
     return _period_status_change(period_id, change)
 
 
@@ -389,7 +402,7 @@ def close_fiscal_period(period_id):
 def reopen_fiscal_period(period_id):
     def change(period):
         funds.reopen_fiscal_period(current_user, period, request.form.get("reason") or "")
-        return f"Fiscal period {period.code} reopened: it is active again."
+        return _("Fiscal period %(code)s reopened: it is active again.", code=period.code)
     return _period_status_change(period_id, change)
 
 
@@ -399,7 +412,7 @@ def reopen_fiscal_period(period_id):
 def edit_fiscal_period(period_id=None):
     period, form = edit_form(FiscalPeriodForm, FiscalPeriod, period_id, "code")
     if period is not None and period.status == "closed":   # reopened on the list, not here
-        form.status.choices = [("closed", "Closed")]
+        form.status.choices = [("closed", _("Closed"))]
     if form.validate_on_submit():
         with saving(form) as saved:
             if period:
@@ -409,7 +422,7 @@ def edit_fiscal_period(period_id=None):
                 period = funds.create_fiscal_period(current_user, form.code.data, form.name.data,
                                                     form.start_date.data, form.end_date.data, form.status.data)
         if saved:
-            flash(f"Fiscal period {period.code} saved.", "ok")
+            flash(_("Fiscal period %(code)s saved.", code=period.code), "ok")
             return redirect(url_for("funds.fiscal_periods"))
     status = 422 if request.method == "POST" else 200
     return render("funds/fiscal_period_form.html", status=status, form=form, period=period)
@@ -424,7 +437,7 @@ def _library_choices():
 
 def _owner_choices():
     """The owners the user may give a ledger: the institution only with the institution-wide role."""
-    owners = [("", "Institution")] + _library_choices()
+    owners = [("", _("Institution"))] + _library_choices()
     return [(value, label) for value, label in owners
             if can_manage_money(current_user, parse_id(value) if value else None)]
 
@@ -455,7 +468,7 @@ def edit_ledger(ledger_id=None):
     form = LedgerForm()
     form.fiscal_period.choices = [(str(p.id), f"{p.code} — {p.name}") for p in funds.fiscal_periods()]
     form.owner.choices = _owner_choices()
-    if request.method == "POST" and request.form.get("owner", "") not in {v for v, _ in form.owner.choices}:
+    if request.method == "POST" and request.form.get("owner", "") not in {v for v, _label in form.owner.choices}:
         abort(403)  # an owner the form did not offer: the institution or another library
     form.libraries.choices = _library_choices()
     if request.method == "GET" and ledger:
@@ -484,7 +497,7 @@ def edit_ledger(ledger_id=None):
                                              form.currency.data, owner, form.available_to_all.data, libs,
                                              form.notes.data)
         if saved:
-            flash(f"Ledger {ledger.code} saved.", "ok")
+            flash(_("Ledger %(code)s saved.", code=ledger.code), "ok")
             return redirect(url_for("funds.ledgers", period=ledger.fiscal_period.code))
     status = 422 if request.method == "POST" else 200
     return render("funds/ledger_form.html", status=status, form=form, ledger=ledger)
@@ -500,15 +513,16 @@ def _fund_fields(form: FundForm) -> funds.FundFields:
                 raise InvalidOperation
             return value
         except InvalidOperation:
-            raise InvalidInput(f"The {what} must be a number.", field.name) from None
+            raise InvalidInput(what, field.name) from None
     parent = funds.get_fund(current_user, form.parent.data) if form.parent.data else None
     return funds.FundFields(
         name=form.name.data, kind=form.kind.data, parent=parent, external_id=form.external_id.data,
         fund_type=funds.get_fund_type(form.fund_type.data), status=form.status.data, notes=form.notes.data,
         overencumbrance_allowed=form.overencumbrance_allowed.data,
-        overencumbrance_limit_percent=dec(form.overencumbrance_limit_percent, "over-encumbrance limit"),
+        overencumbrance_limit_percent=dec(form.overencumbrance_limit_percent,
+                                          T("The over-encumbrance limit must be a number.")),
         overexpenditure_allowed=form.overexpenditure_allowed.data,
-        overexpenditure_limit=dec(form.overexpenditure_limit, "over-expenditure limit"),
+        overexpenditure_limit=dec(form.overexpenditure_limit, T("The over-expenditure limit must be a number.")),
         available_to_all=form.available_to_all.data, libraries=_libraries(form.libraries.data))
 
 
@@ -522,7 +536,7 @@ def edit_fund(fund_id=None):
     form = FundForm()
     period = fund.fiscal_period if fund else _period_or_current(request.args.get("period"))
     if period is None:
-        flash("Create a fiscal period first.", "error")
+        flash(_("Create a fiscal period first."), "error")
         return redirect(url_for("funds.fiscal_periods"))
     ledgers = db.session.scalars(select(Ledger).where(Ledger.fiscal_period_id == period.id,
                                                       funds.visible_ledgers_clause(current_user))
@@ -531,8 +545,9 @@ def edit_fund(fund_id=None):
                            if can_manage_money(current_user, lg.owner_library_id)]
     summaries = db.session.scalars(funds.visible_funds(current_user).where(
         Fund.fiscal_period_id == period.id, Fund.kind == "summary").order_by(Fund.code)).all()
-    form.parent.choices = [("", "— directly under the ledger —")] + [
-        (str(f.id), f"{f.code} — {f.name} (ledger {f.ledger.code})") for f in summaries if not fund or f.id != fund.id]
+    form.parent.choices = [("", _("— directly under the ledger —"))] + [
+        (str(f.id), _("%(code)s — %(name)s (ledger %(ledger)s)", code=f.code, name=f.name, ledger=f.ledger.code))
+        for f in summaries if not fund or f.id != fund.id]
     form.fund_type.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in funds.fund_types()]
     form.libraries.choices = _library_choices()
     if request.method == "GET":
@@ -555,14 +570,14 @@ def edit_fund(fund_id=None):
         with saving(form) as saved:
             ledger = funds.get_ledger(current_user, int(form.ledger.data)) if form.ledger.data else None
             if ledger is None:
-                raise InvalidInput("Choose a ledger.", "ledger")
+                raise InvalidInput(T("Choose a ledger."), "ledger")
             fields = _fund_fields(form)
             if fund:
                 funds.update_fund(current_user, fund, fields, ledger=ledger)
             else:
                 fund = funds.create_fund(current_user, ledger, form.code.data, fields)
         if saved:
-            flash(f"Fund {fund.code} saved.", "ok")
+            flash(_("Fund %(code)s saved.", code=fund.code), "ok")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 422 if request.method == "POST" else 200
     return render("funds/fund_form.html", status=status, form=form, fund=fund, period=period)
@@ -573,7 +588,7 @@ def edit_fund(fund_id=None):
 def _rollover_form() -> RolloverForm:
     form = RolloverForm()
     periods = funds.fiscal_periods()
-    choices = [("", "Choose…")] + [(p.code, f"{p.code} — {p.name} ({p.start_date:%Y-%m-%d} – {p.end_date:%Y-%m-%d})")
+    choices = [("", _("Choose…"))] + [(p.code, f"{p.code} — {p.name} ({p.start_date:%Y-%m-%d} – {p.end_date:%Y-%m-%d})")
                                    for p in periods]
     form.source.choices = form.target.choices = choices
     if request.method == "GET" and periods:
@@ -594,6 +609,27 @@ def _rollover_form() -> RolloverForm:
 @bp.app_template_global()
 def rollover_reason(key: str) -> str:
     return REASONS.get(key, key)
+
+
+ORDER_TYPE_WORDS = {"one_time": T("one-time"), "continuous": T("continuous")}
+# The words of a rollover's stored rules (app.ledger.rollover: allocation, carry and encumbrance modes).
+RULE_WORDS = {"same": T("same"), "adjust": T("adjust"), "none": T("none"), "cash": T("cash"),
+              "available": T("available"), "remaining": T("remaining"), "initial": T("initial")}
+
+
+@bp.app_template_global()
+def rollover_order_type(key: str) -> str:
+    return ORDER_TYPE_WORDS.get(key, (key or "").replace("_", "-"))
+
+
+@bp.app_template_global()
+def fund_status_label(key: str) -> str:
+    return PERIOD_STATE_WORDS.get(key, key)
+
+
+@bp.app_template_global()
+def rollover_word(key: str) -> str:
+    return RULE_WORDS.get(key, key)
 
 
 RULE_FIELDS = ("allocation", "percent", "carry")
@@ -709,7 +745,7 @@ def rollover_run(rollover_run_id):
         abort(404)
     ctx = _run_context(run)
     if ctx["stored"] is not None and ctx["stored"].status != "preview" and run.status == "completed":
-        flash(run.message, "ok")
+        flash(str(run.shown_message), "ok")
         return redirect_to(url_for("funds.show_rollover", rollover_id=ctx["stored"].id))
     return render("funds/rollover_run.html", "funds/_rollover_run.html", started=True, **ctx)
 

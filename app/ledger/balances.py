@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
+from ..text import T
 from .money import MAX_AMOUNT, _plain_digits, format_money, quantize, within_range
 
 ZERO = Decimal("0")
@@ -73,20 +74,43 @@ class LimitExceeded(Exception):
     def __init__(self, fund_label: str, shortfall: Decimal, currency: str, kind: TransactionKind,
                  amount: Decimal | None = None):
         self.fund_label, self.shortfall, self.currency, self.kind = fund_label, shortfall, currency, kind
-        what = {
-            TransactionKind.ENCUMBRANCE: "encumber",
-            TransactionKind.EXPENDITURE: "expend",
-            TransactionKind.TRANSFER: "transfer out",
-            TransactionKind.ALLOCATION: "give back",
-        }.get(kind, "release")
-        sum_text = f" {format_money(abs(amount), currency)} {currency}" if amount is not None else " this amount"
-        super().__init__(
-            f"Fund {fund_label} cannot {what}{sum_text}: it is short by "
-            f"{format_money(shortfall, currency)} {currency}.")
+        figures = dict(fund=fund_label, short=f"{format_money(shortfall, currency)} {currency}")
+        if amount is None:
+            texts = {
+                TransactionKind.ENCUMBRANCE: T("Fund %(fund)s cannot encumber this amount: it is short by %(short)s.",
+                                               **figures),
+                TransactionKind.EXPENDITURE: T("Fund %(fund)s cannot expend this amount: it is short by %(short)s.",
+                                               **figures),
+                TransactionKind.TRANSFER: T("Fund %(fund)s cannot transfer out this amount: it is short by "
+                                            "%(short)s.", **figures),
+                TransactionKind.ALLOCATION: T("Fund %(fund)s cannot give back this amount: it is short by "
+                                              "%(short)s.", **figures),
+            }
+            other = T("Fund %(fund)s cannot release this amount: it is short by %(short)s.", **figures)
+        else:
+            figures["amount"] = f"{format_money(abs(amount), currency)} {currency}"
+            texts = {
+                TransactionKind.ENCUMBRANCE: T("Fund %(fund)s cannot encumber %(amount)s: it is short by %(short)s.",
+                                               **figures),
+                TransactionKind.EXPENDITURE: T("Fund %(fund)s cannot expend %(amount)s: it is short by %(short)s.",
+                                               **figures),
+                TransactionKind.TRANSFER: T("Fund %(fund)s cannot transfer out %(amount)s: it is short by "
+                                            "%(short)s.", **figures),
+                TransactionKind.ALLOCATION: T("Fund %(fund)s cannot give back %(amount)s: it is short by "
+                                              "%(short)s.", **figures),
+            }
+            other = T("Fund %(fund)s cannot release %(amount)s: it is short by %(short)s.", **figures)
+        self.text = texts.get(kind, other)
+        super().__init__(self.text)
 
 
 class InvalidPosting(ValueError):
-    """A posting that makes no sense whatever the limits (releasing more than is encumbered)."""
+    """A posting that makes no sense whatever the limits (releasing more than is encumbered); ``text``
+    the :class:`~app.text.Text` of its message."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.text = message
 
 
 def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal, rules: FundRules,
@@ -101,20 +125,28 @@ def check_posting(balance: Balance, kind: TransactionKind | str, amount: Decimal
     """
     kind = TransactionKind(kind)
     if not within_range(amount):
-        raise InvalidPosting(f"{_plain_digits(amount)} {currency} is beyond the largest amount the ledger holds "
-                             f"(below {format_money(MAX_AMOUNT, currency)}).")
+        raise InvalidPosting(T("%(amount)s %(currency)s is beyond the largest amount the ledger holds (below %(max)s).",
+                               amount=_plain_digits(amount), currency=currency, max=format_money(MAX_AMOUNT, currency)))
     after = balance + effect_of(kind, amount)
     for name in ("allocated", "encumbered", "expended"):
         total = getattr(after, name)
         if not within_range(total):
-            raise InvalidPosting(f"Fund {fund_label} cannot take {format_money(amount, currency)} {currency}: its "
-                                 f"{name} total would be {format_money(total, currency)} {currency}, beyond the "
-                                 f"largest amount the ledger holds (below {format_money(MAX_AMOUNT, currency)}).")
+            figures = dict(fund=fund_label, amount=f"{format_money(amount, currency)} {currency}",
+                           total=f"{format_money(total, currency)} {currency}", max=format_money(MAX_AMOUNT, currency))
+            raise InvalidPosting({
+                "allocated": T("Fund %(fund)s cannot take %(amount)s: its allocated total would be %(total)s, beyond "
+                               "the largest amount the ledger holds (below %(max)s).", **figures),
+                "encumbered": T("Fund %(fund)s cannot take %(amount)s: its encumbered total would be %(total)s, "
+                                "beyond the largest amount the ledger holds (below %(max)s).", **figures),
+                "expended": T("Fund %(fund)s cannot take %(amount)s: its expended total would be %(total)s, beyond "
+                              "the largest amount the ledger holds (below %(max)s).", **figures),
+            }[name])
     if kind is TransactionKind.DISENCUMBRANCE and (amount < 0 or after.encumbered < 0):
-        raise InvalidPosting(f"Fund {fund_label} has only {format_money(balance.encumbered, currency)} {currency} "
-                             f"encumbered; it cannot release {format_money(amount, currency)} {currency}.")
+        raise InvalidPosting(T("Fund %(fund)s has only %(encumbered)s encumbered; it cannot release %(amount)s.",
+                               fund=fund_label, encumbered=f"{format_money(balance.encumbered, currency)} {currency}",
+                               amount=f"{format_money(amount, currency)} {currency}"))
     if kind is TransactionKind.ENCUMBRANCE and amount < 0:
-        raise InvalidPosting("An encumbrance is positive; release money with a disencumbrance.")
+        raise InvalidPosting(T("An encumbrance is positive; release money with a disencumbrance."))
     start = base or balance
     if after.available >= start.available or after.available >= 0:
         return after

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Mapping, Sequence
 
+from ..text import T
 from .money import Rate, quantize, quantize_percent, split
 
 HUNDRED = Decimal(100)
@@ -44,7 +45,11 @@ class AccrualPart:
 
 
 class AccrualError(ValueError):
-    pass
+    """A subscription the fiscal periods cannot spread; ``text``: its message as a :class:`~app.text.Text`."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.text = message
 
 
 def accrual_split(amount: Decimal, currency: str, sub_from: date, sub_to: date,
@@ -58,18 +63,18 @@ def accrual_split(amount: Decimal, currency: str, sub_from: date, sub_to: date,
     exactly.
     """
     if sub_to <= sub_from:
-        raise AccrualError("The subscription must end after it starts.")
+        raise AccrualError(T("The subscription must end after it starts."))
     ordered = sorted(periods, key=lambda p: p.start)
     first = next((i for i, p in enumerate(ordered) if p.start <= sub_from <= p.end), None)
     if first is None:
-        raise AccrualError(f"No active fiscal period holds the subscription start {sub_from.isoformat()}.")
+        raise AccrualError(T("No active fiscal period holds the subscription start %(day)s.", day=sub_from.isoformat()))
     total_days = Decimal((sub_to - sub_from).days)
     parts: list[AccrualPart] = []
     given_percent, given_amount = Decimal(0), Decimal(0)
     cursor = sub_from
     for period in ordered[first:]:
         if parts and period.start != cursor:
-            raise AccrualError(f"The fiscal periods leave a gap before {period.start.isoformat()}.")
+            raise AccrualError(T("The fiscal periods leave a gap before %(day)s.", day=period.start.isoformat()))
         boundary = period.end + timedelta(days=1)
         if boundary > sub_to:  # the last period covered takes the remainder
             parts.append(AccrualPart(period, HUNDRED - given_percent, quantize(amount - given_amount, currency)))
@@ -82,8 +87,8 @@ def accrual_split(amount: Decimal, currency: str, sub_from: date, sub_to: date,
         if given_percent == HUNDRED:
             parts[-1] = AccrualPart(period, percent, quantize(amount - (given_amount - share), currency))
             return parts
-    raise AccrualError(f"No active fiscal period holds the subscription from {cursor.isoformat()} "
-                       f"to {sub_to.isoformat()}.")
+    raise AccrualError(T("No active fiscal period holds the subscription from %(start)s to %(end)s.",
+                         start=cursor.isoformat(), end=sub_to.isoformat()))
 
 
 def vat_of(amount: Decimal, percent: Decimal, currency: str, inclusive: bool) -> Decimal:
@@ -223,7 +228,7 @@ def _accrued(line: ChargedLine, share: FundShare, part: Decimal, currency: str,
     try:
         spread = accrual_split(part, currency, line.subscription[0], line.subscription[1], periods)
     except AccrualError as exc:
-        raise AccrualError(f"Line {line.key}: {exc}") from None
+        raise AccrualError(T("Line %(line)s: %(problem)s", line=line.key, problem=exc.text)) from None
     pieces = []
     for accrued in spread:
         if accrued.amount:

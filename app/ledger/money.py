@@ -10,6 +10,8 @@ from typing import Sequence
 
 from babel.numbers import get_currency_precision
 
+from ..text import T
+
 _PLAIN_AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")  # ASCII digits only
 MAX_INTEGER_DIGITS = 12  # the money columns are NUMERIC(14,2)
 # Every amount stored must stay below this in magnitude: NUMERIC(14,2) on PostgreSQL; SQLite keeps
@@ -21,10 +23,13 @@ class AmountError(ValueError):
     """An amount that cannot be accepted as money (not a number, too precise, ...).
 
     The message is meant for people and does not repeat the field's name; ``field`` carries it
-    for callers that report many fields at once (file loads, the API)."""
+    for callers that report many fields at once (file loads, the API). It is a lower-case phrase a
+    caller puts after the field's name ("Unit price: not a number"): ``str(err)`` is it in the reader's
+    language, ``err.text`` the :class:`~app.text.Text` to put in a sentence of one's own."""
 
     def __init__(self, message: str, field: str = "amount"):
         super().__init__(message)
+        self.text = message
         self.field = field
 
 
@@ -91,10 +96,10 @@ def check_range(value: Decimal, field: str = "amount") -> Decimal:
     file, the invoice services for amounts they compute (quantity × price), the ledger for
     postings and the balances they lead to."""
     if not value.is_finite():
-        raise AmountError("not a number", field)
+        raise AmountError(T("not a number"), field)
     if not within_range(value):
-        raise AmountError(f"{_plain_digits(value)} is too large (at most {MAX_INTEGER_DIGITS} digits before the "
-                          "decimal point)", field)
+        raise AmountError(T("%(value)s is too large (at most %(digits)s digits before the decimal point)",
+                            value=_plain_digits(value), digits=MAX_INTEGER_DIGITS), field)
     return value
 
 
@@ -102,7 +107,9 @@ def _plain_digits(value: Decimal) -> str:
     """A huge amount for a message: its digits when short enough, else its order of magnitude."""
     if value.adjusted() < 40:
         return f"{value:f}"
-    return f"{'-' if value < 0 else ''}a number of {value.adjusted() + 1} digits"
+    digits = value.adjusted() + 1
+    return T("-a number of %(digits)s digits", digits=digits) if value < 0 else \
+        T("a number of %(digits)s digits", digits=digits)
 
 
 def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
@@ -113,28 +120,30 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Decimal:
     silently rounded.
     """
     if isinstance(text, bool) or isinstance(text, float):
-        raise AmountError("give the amount as a decimal string such as \"12.50\"", field)
+        raise AmountError(T("give the amount as a decimal string such as \"12.50\""), field)
     if isinstance(text, int):
         text = str(text)
     if isinstance(text, Decimal):
         if not text.is_finite():
-            raise AmountError("not a number", field)
+            raise AmountError(T("not a number"), field)
         value = text
     else:
         raw = ("" if text is None else str(text)).strip()
         if not raw:
-            raise AmountError("an amount is required", field)
+            raise AmountError(T("an amount is required"), field)
         if len(raw) > 1000 or not _PLAIN_AMOUNT.match(raw):
             shown = raw if len(raw) <= 64 else raw[:60] + "…"
-            raise AmountError(f"\"{shown}\" is not an amount (use digits and a decimal point, e.g. 1234.50)", field)
+            raise AmountError(T("\"%(text)s\" is not an amount (use digits and a decimal point, e.g. 1234.50)",
+                                text=shown), field)
         try:
             value = Decimal(raw)
         except InvalidOperation:  # pragma: no cover - the pattern already excludes this
-            raise AmountError(f"\"{raw[:64]}\" is not an amount", field) from None
+            raise AmountError(T("\"%(text)s\" is not an amount", text=raw[:64]), field) from None
     check_range(value, field)
     digits = minor_unit(currency)
     if value.as_tuple().exponent < -digits and value != value.quantize(_exponent(currency)):
-        raise AmountError(f"{currency} amounts have at most {digits} decimals, got {value}", field)
+        raise AmountError(T("%(currency)s amounts have at most %(digits)s decimals, got %(value)s",
+                            currency=currency, digits=digits, value=value), field)
     return value.quantize(_exponent(currency))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Mapping
 
+from ..text import T
 from .balances import Balance, FundRules, InvalidPosting, LimitExceeded, TransactionKind, check_posting
 from .money import quantize
 
@@ -34,12 +35,12 @@ NO_COUNTERPART = "no_counterpart"
 TARGET_UNUSABLE = "target_unusable"
 INSUFFICIENT = "insufficient_funds"
 REASONS = {
-    INACTIVE: "the fund is inactive",
-    DO_NOT_ROLL: "the fund is marked do not roll over",
-    PARENT_SKIPPED: "its parent fund is not rolled over",
-    NO_COUNTERPART: "no fund with the same code in the target period",
-    TARGET_UNUSABLE: "the target fund cannot be charged",
-    INSUFFICIENT: "the target fund cannot take the encumbrance",
+    INACTIVE: T("the fund is inactive"),
+    DO_NOT_ROLL: T("the fund is marked do not roll over"),
+    PARENT_SKIPPED: T("its parent fund is not rolled over"),
+    NO_COUNTERPART: T("no fund with the same code in the target period"),
+    TARGET_UNUSABLE: T("the target fund cannot be charged"),
+    INSUFFICIENT: T("the target fund cannot take the encumbrance"),
 }
 
 
@@ -58,13 +59,15 @@ class FundRule:
 
     def __post_init__(self):
         if self.allocation not in ALLOCATION_MODES:
-            raise RuleError(f"allocation is one of {', '.join(ALLOCATION_MODES)}, not {self.allocation!r}")
+            raise RuleError(T("allocation is one of %(modes)s, not %(value)s", modes=", ".join(ALLOCATION_MODES),
+                              value=repr(self.allocation)))
         if self.carry not in CARRY_MODES:
-            raise RuleError(f"carry over is one of {', '.join(CARRY_MODES)}, not {self.carry!r}")
+            raise RuleError(T("carry over is one of %(modes)s, not %(value)s", modes=", ".join(CARRY_MODES),
+                              value=repr(self.carry)))
         if not isinstance(self.percent, Decimal) or not self.percent.is_finite():
-            raise RuleError("the allocation percent is a Decimal")
+            raise RuleError(T("the allocation percent is a Decimal"))
         if self.percent < -HUNDRED:
-            raise RuleError("an allocation cannot fall by more than 100 %")
+            raise RuleError(T("an allocation cannot fall by more than 100 %%", limit=HUNDRED))
 
     def to_dict(self) -> dict:
         return {"allocation": self.allocation, "percent": f"{self.percent:f}", "carry": self.carry}
@@ -74,10 +77,14 @@ class FundRule:
         ", carry cash balance" or ", carry available" (a word first: a spreadsheet takes no formula)."""
         if self.allocation == "adjust":
             pct = self.percent.normalize() if self.percent != self.percent.to_integral() else self.percent.to_integral()
-            text = f"allocation {'+' if pct >= 0 else ''}{pct:f} %"
+            text = T("allocation %(percent)s %%", percent=f"{'+' if pct >= 0 else ''}{pct:f}")
         else:
-            text = {"none": "no allocation", "same": "same allocation"}[self.allocation]
-        return text + {"none": "", "cash": ", carry cash balance", "available": ", carry available"}[self.carry]
+            text = T("no allocation") if self.allocation == "none" else T("same allocation")
+        if self.carry == "cash":
+            return T("%(allocation)s, carry cash balance", allocation=text)
+        if self.carry == "available":
+            return T("%(allocation)s, carry available", allocation=text)
+        return text
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "FundRule":
@@ -103,8 +110,8 @@ class LedgerRules:
         (ledger LEDA)", "no allocation, carry cash balance (override)"."""
         text = self.rule_for(ledger_code, fund_code).label()
         origin = self.origin(ledger_code, fund_code)
-        return text if origin == "default" else f"{text} (override)" if origin == "fund" \
-            else f"{text} (ledger {ledger_code})"
+        return text if origin == "default" else T("%(rule)s (override)", rule=text) if origin == "fund" \
+            else T("%(rule)s (ledger %(code)s)", rule=text, code=ledger_code)
 
     def to_dict(self) -> dict:
         return {"default": self.default.to_dict(),
@@ -191,7 +198,7 @@ def plan_funds(funds: Iterable[SourceFund], rules: LedgerRules, currency: str | 
     funds = list(funds)
     by_code = {f.code: f for f in funds}
     if len(by_code) != len(funds):
-        raise RuleError("fund codes repeat within the source period")
+        raise RuleError(T("fund codes repeat within the source period"))
     plans: dict[str, FundPlan] = {}
 
     def cur(f: SourceFund) -> str:
@@ -201,7 +208,7 @@ def plan_funds(funds: Iterable[SourceFund], rules: LedgerRules, currency: str | 
         if f.code in plans:
             return plans[f.code]
         if f.code in trail:
-            raise RuleError(f"fund {f.code} is its own ancestor")
+            raise RuleError(T("fund %(code)s is its own ancestor", code=f.code))
         parent = by_code.get(f.parent) if f.parent else None
         parent_plan = plan(parent, trail + (f.code,)) if parent is not None else None
         rule = rules.rule_for(f.ledger, f.code)
@@ -247,9 +254,10 @@ class EncumbranceRule:
 
     def __post_init__(self):
         if self.basis not in ENCUMBRANCE_BASES:
-            raise RuleError(f"the encumbrance basis is one of {', '.join(ENCUMBRANCE_BASES)}, not {self.basis!r}")
+            raise RuleError(T("the encumbrance basis is one of %(bases)s, not %(value)s",
+                              bases=", ".join(ENCUMBRANCE_BASES), value=repr(self.basis)))
         if not isinstance(self.increase, Decimal) or not self.increase.is_finite() or self.increase < -HUNDRED:
-            raise RuleError("the increase is a Decimal percent of at least -100")
+            raise RuleError(T("the increase is a Decimal percent of at least -100"))
 
     def to_dict(self) -> dict:
         return {"basis": self.basis, "increase": f"{self.increase:f}"}
@@ -370,7 +378,8 @@ class LinePlanner:
                                                   amount, t.rules, currency=t.currency, fund_label=t.code,
                                                   base=balances[t.code])
                 except (LimitExceeded, InvalidPosting) as exc:
-                    return LinePlan(line, stay, INSUFFICIENT, s.fund_code, str(exc))
+                    # kept with the rollover's report: in English, as stored text is
+                    return LinePlan(line, stay, INSUFFICIENT, s.fund_code, getattr(exc.text, "english", str(exc)))
             moves.append(ShareMove(s.fund_code, s.remaining, amount, s.remaining - s.remaining))
         balances.update(after)
         return LinePlan(line, tuple(moves))

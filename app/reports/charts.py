@@ -42,7 +42,8 @@ class BarGroup:
     def short(self) -> str:
         """The label as drawn: cut with an ellipsis when longer than the space for it (the whole
         label is in each bar's title and in the table)."""
-        return self.label if len(self.label) <= LABEL_CHARS else self.label[:LABEL_CHARS - 1].rstrip() + "…"
+        label = str(self.label)   # a Text: in the reader's language
+        return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass

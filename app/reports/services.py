@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from babel.dates import format_skeleton
 from sqlalchemy import and_, case, func, literal, select, type_coerce
 
 from .. import clock
@@ -34,14 +35,15 @@ from ..invoices.services import visible_invoices_clause
 from ..orders.models import POLine
 from ..org.models import Library
 from ..types import Money
+from ..text import T, current_language
 from ..vendors.models import Vendor
 
 ZERO = Decimal("0.00")
 TOP_VENDORS = 10
-AGE_BUCKETS = ((0, 30, "0–30 days"), (31, 90, "31–90 days"), (91, 180, "91–180 days"),
-               (181, 365, "181–365 days"), (366, None, "over 365 days"))
-WAIT_BUCKETS = ((0, 7, "0–7 days"), (8, 30, "8–30 days"), (31, 60, "31–60 days"), (61, 90, "61–90 days"),
-                (91, None, "over 90 days"))
+AGE_BUCKETS = ((0, 30, T("0–30 days")), (31, 90, T("31–90 days")), (91, 180, T("91–180 days")),
+               (181, 365, T("181–365 days")), (366, None, T("over 365 days")))
+WAIT_BUCKETS = ((0, 7, T("0–7 days")), (8, 30, T("8–30 days")), (31, 60, T("31–60 days")),
+                (61, 90, T("61–90 days")), (91, None, T("over 90 days")))
 OPEN_STATUSES = tuple(s for s in STATUSES if s != "closed")
 
 
@@ -87,17 +89,18 @@ def resolve(actor, period: str | None, ledger: str | None, library: str | None, 
     """The filters of a request: unknown or out-of-scope values are NotFound (404), like elsewhere."""
     fp = funds.get_fiscal_period(period) if period else funds.current_fiscal_period()
     if fp is None:
-        raise NotFound("There is no fiscal period yet: create one first.")
+        raise NotFound(T("There is no fiscal period yet: create one first."))
     opts = options(actor, fp)
     lg = lib = None
     if ledger:
         lg = next((x for x in opts.ledgers if str(x.id) == ledger or x.code == ledger), None)
         if lg is None:
-            raise NotFound(f"Ledger {ledger} is not in fiscal period {fp.code}, or not yours to see.")
+            raise NotFound(T("Ledger %(ledger)s is not in fiscal period %(period)s, or not yours to see.",
+                             ledger=ledger, period=fp.code))
     if library:
         lib = next((x for x in opts.libraries if x.code == library or str(x.id) == library), None)
         if lib is None:
-            raise NotFound(f"Library {library} is not one you may report on.")
+            raise NotFound(T("Library %(library)s is not one you may report on.", library=library))
     if lg is not None:
         cur = lg.currency
     elif currency and currency in opts.currencies:
@@ -161,7 +164,13 @@ class MonthRow:
 
     @property
     def label(self) -> str:
-        return self.month.strftime("%b %Y")
+        """The month as the reader's language writes it: Dec 2026, 2026年12月 (English in the API)."""
+        return format_skeleton("yMMM", self.month, locale=current_language())
+
+    @property
+    def short_label(self) -> str:
+        """The month alone (the chart's axis): Dec, 12月."""
+        return format_skeleton("MMM", self.month, locale=current_language())
 
     @property
     def available(self) -> Decimal:
@@ -249,10 +258,10 @@ def by_vendor(actor, f: Filters, top: int = TOP_VENDORS) -> list[VendorRow]:
     rows.sort(key=lambda r: (-r.total, r.code))
     out, rest = rows[:top], rows[top:]
     if rest:
-        out.append(VendorRow("", f"Other vendors ({len(rest)})", sum((r.encumbered for r in rest), ZERO),
+        out.append(VendorRow("", T("Other vendors (%(count)s)", count=len(rest)), sum((r.encumbered for r in rest), ZERO),
                              sum((r.expended for r in rest), ZERO), "others"))
     if direct_enc or direct_exp:
-        out.append(VendorRow("", "No vendor (direct postings)", direct_enc, direct_exp, "none"))
+        out.append(VendorRow("", T("No vendor (direct postings)"), direct_enc, direct_exp, "none"))
     return out
 
 
@@ -280,7 +289,7 @@ def by_fund_type(actor, f: Filters) -> list[FundTypeRow]:
                _sum(Fund.expended))
         .select_from(Fund).outerjoin(FundType, FundType.id == Fund.fund_type_id)
         .where(Fund.id.in_(ids)).group_by(FundType.code, FundType.name)).all()
-    out = [FundTypeRow(code or "", name or "No fund type", n, a, e, x) for code, name, n, a, e, x in rows]
+    out = [FundTypeRow(code or "", name or T("No fund type"), n, a, e, x) for code, name, n, a, e, x in rows]
     out.sort(key=lambda r: (not r.code, -(r.encumbered + r.expended), r.code))
     return out
 

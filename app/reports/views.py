@@ -3,6 +3,7 @@ table as CSV or XLSX, with the same filters. The tables are :mod:`app.reports.ta
 are drawn here from the same rows."""
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from ..auth.permissions import ALL_ROLES, roles_required
 from ..exports import export_response
 from ..formatting import money
 from ..htmx import render
+from ..text import T, Text
 from . import services as reports
 from .charts import Series, bar_chart, line_chart
 from .tables import TABLES, TITLES
@@ -31,39 +33,43 @@ def _filters():
 
 def _months(f, rows):
     cur = f.currency
-    series = [Series("alloc", "Allocated"), Series("enc", "Encumbered"), Series("exp", "Expended")]
+    series = [Series("alloc", T("Allocated")), Series("enc", T("Encumbered")), Series("exp", T("Expended"))]
     # The lines stop at this month: the months to come have nothing yet.
     past = [r for r in rows if r.month <= clock.today()] or rows[:1]
     return line_chart(
-        "Running totals by month", f"Allocated, encumbered and expended amounts in {cur}, added up month by month "
-        f"over {f.period.name} up to this month; the table below gives each month's figures.",
-        series, [r.month.strftime("%b") for r in rows],
+        T("Running totals by month"), T("Allocated, encumbered and expended amounts in %(currency)s, added up month "
+                                        "by month over %(period)s up to this month; the table below gives each "
+                                        "month's figures.", currency=cur, period=f.period.name),
+        series, [r.short_label for r in rows],
         [[r.cum_allocated for r in past], [r.cum_encumbered for r in past], [r.cum_expended for r in past]],
         fmt=lambda v: money(v, cur))
 
 
 def _vendors(f, rows):
     cur = f.currency
-    series = [Series("exp", "Expended"), Series("enc", "Encumbered")]
-    return bar_chart("Spending by vendor", f"Expended and still encumbered amounts in {cur} for the "
-                     f"{reports.TOP_VENDORS} vendors with most spending, the other vendors together, and postings "
-                     "without a vendor.", series,
+    series = [Series("exp", T("Expended")), Series("enc", T("Encumbered"))]
+    return bar_chart(T("Spending by vendor"), T("Expended and still encumbered amounts in %(currency)s for the "
+                                               "%(top)s vendors with most spending, the other vendors together, and "
+                                               "postings without a vendor.", currency=cur, top=reports.TOP_VENDORS),
+                     series,
                      [(r.name or r.code, [r.expended, r.encumbered])
                       for r in rows], fmt=lambda v: money(v, cur))
 
 
 def _fund_types(f, rows):
     cur = f.currency
-    series = [Series("alloc", "Allocated"), Series("exp", "Expended"), Series("enc", "Encumbered")]
-    return bar_chart("Spending by fund type", f"Allocated, expended and encumbered amounts in {cur} per fund type.",
+    series = [Series("alloc", T("Allocated")), Series("exp", T("Expended")), Series("enc", T("Encumbered"))]
+    return bar_chart(T("Spending by fund type"),
+                     T("Allocated, expended and encumbered amounts in %(currency)s per fund type.", currency=cur),
                      series, [(r.name, [r.allocated, r.expended, r.encumbered]) for r in rows],
                      fmt=lambda v: money(v, cur))
 
 
 def _ages(f, rows):
     cur = f.currency
-    return bar_chart("Open encumbrances by age", f"Amounts in {cur} still encumbered, by the age of the order's "
-                     "first encumbrance.", [Series("enc", "Encumbered")],
+    return bar_chart(T("Open encumbrances by age"), T("Amounts in %(currency)s still encumbered, by the age of the "
+                                                     "order's first encumbrance.", currency=cur),
+                     [Series("enc", T("Encumbered"))],
                      [(r.label, [r.amount]) for r in rows], fmt=lambda v: money(v, cur))
 
 
@@ -71,14 +77,15 @@ def _invoices(f, rows):
     counts = {}
     for r in rows:
         counts[r.label] = counts.get(r.label, 0) + r.invoices
-    return bar_chart("Invoices by status", "Number of invoices dated in the fiscal period, per status.",
-                     [Series("count", "Invoices")], [(label, [n]) for label, n in counts.items()],
+    return bar_chart(T("Invoices by status"), T("Number of invoices dated in the fiscal period, per status."),
+                     [Series("count", T("Invoices"))], [(label, [n]) for label, n in counts.items()],
                      fmt=lambda v: f"{v:,}")
 
 
 def _waiting(f, rows):
-    return bar_chart("Open invoices by days waiting", "Number of invoices not yet closed, by the days since "
-                     "they entered their current status.", [Series("count", "Invoices")],
+    return bar_chart(T("Open invoices by days waiting"), T("Number of invoices not yet closed, by the days since "
+                                                          "they entered their current status."),
+                     [Series("count", T("Invoices"))],
                      [(r.label, [r.invoices]) for r in rows], fmt=lambda v: f"{v:,}")
 
 
@@ -116,7 +123,15 @@ def export(name, fmt):
         abort(404)
     f = _filters()
     table = TABLES[name](current_user, f)
-    return export_response(table.data, table.columns, fmt, f"report-{name}-{f.period.code}", sheet=TITLES[name])
+    data = [{k: str(v) if isinstance(v, Text) else v for k, v in row.items()} for row in table.data]   # as read
+    return export_response(data, headed(table.columns), fmt, f"report-{name}-{f.period.code}",
+                           sheet=str(TITLES[name]))
+
+
+def headed(columns) -> list:
+    """The columns with their headers in the reader's language (a spreadsheet's header row is read by a
+    person; the API gives the English ones)."""
+    return [replace(c, header=str(c.header)) for c in columns]
 
 
 def _row_cells(columns, row):
@@ -131,6 +146,12 @@ def _row_cells(columns, row):
         else:
             out.append(SimpleNamespace(text=v, num=False, neg=False))
     return out
+
+
+@bp.app_template_global()
+def lower_label(label) -> str:
+    """A series' name inside a bar's text, in the reader's language (lower case where it has any)."""
+    return str(label).lower()
 
 
 @bp.app_template_global("report_cells")

@@ -157,7 +157,7 @@ def test_admin_manages_users_roles_and_scopes(app, world):
 def test_search_box(app, world):
     client = login(app.test_client(), "viewer")
     page = client.get("/funds/search?q=ext-1").data.decode()
-    assert "SHARED" in page and "1 fund(s) match" in page
+    assert "SHARED" in page and "1 fund matches" in page
 
 
 def test_huge_ids_in_urls_are_404_not_500(app, world):
