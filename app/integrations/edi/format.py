@@ -385,6 +385,16 @@ def _syntax_message(exc: Exception) -> str:
     return T("The message is not readable EDIFACT: %(error)s", error=text)   # pydifact's own words
 
 
+def joined(sentences: list) -> str:
+    """The sentences one after the other (a Text when they are: each translated when shown), joined
+    pairwise so a stored message nests only as deep as log2 of their number; "" for none."""
+    sentences = list(sentences)
+    if len(sentences) <= 1:
+        return sentences[0] if sentences else ""
+    middle = len(sentences) // 2
+    return T("%(first)s %(then)s", first=joined(sentences[:middle]), then=joined(sentences[middle:]))
+
+
 def unexpected(error: Exception) -> str:
     """The reason of a message that broke something of ours (:data:`UNEXPECTED`, the error's type)."""
     return T("The message could not be read (an internal error, logged): %(error)s.", error=type(error).__name__)

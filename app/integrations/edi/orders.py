@@ -60,6 +60,9 @@ from pydifact.parser import Parser
 from pydifact.segmentcollection import Interchange, Message
 from pydifact.segments import Segment
 
+from ...text import T
+from .format import joined
+
 warnings.filterwarnings("ignore", category=MissingImplementationWarning, module="pydifact")
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="pydifact")
 
@@ -90,7 +93,7 @@ class OrdersError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("The EDI order cannot be built: " + " ".join(self.problems))
+        super().__init__(T("The EDI order cannot be built: %(problems)s", problems=joined(self.problems)))
 
 
 class OrdersCheckError(ValueError):
@@ -98,7 +101,8 @@ class OrdersCheckError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("The EDI order file does not read back as the order (not sent): " + " ".join(self.problems))
+        super().__init__(T("The EDI order file does not read back as the order (not sent): %(problems)s",
+                           problems=joined(self.problems)))
 
 
 @dataclass(frozen=True)
@@ -223,72 +227,81 @@ def _problems(order: Order) -> list[str]:
     problems: list[str] = []
     codec = CODECS.get(order.syntax)
     if codec is None:
-        return [f"The character set {order.syntax!r} is not supported (UNOC or UNOW)."]
+        return [T("The character set %(syntax)s is not supported (UNOC or UNOW).", syntax=repr(order.syntax))]
 
     def ident(value: str, what: str, size: int = 35, required: bool = True) -> None:
         if not value:
             if required:
-                problems.append(f"{what} is missing.")
+                problems.append(T("%(what)s is missing.", what=what))
             return
         if len(value) > size:
-            problems.append(f"{what} {value[:40]!r} is longer than {size} characters.")
+            problems.append(T("%(what)s %(value)s is longer than %(n)s characters.", what=what,
+                              value=repr(value[:40]), n=size))
         if value != value.strip() or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value):
-            problems.append(f"{what} {value!r} has control characters or spaces around it.")
+            problems.append(T("%(what)s %(value)s has control characters or spaces around it.", what=what,
+                              value=repr(value)))
         try:
             value.encode(codec)
         except UnicodeEncodeError:
-            problems.append(f"{what} {value!r} cannot be written in {order.syntax}.")
+            problems.append(T("%(what)s %(value)s cannot be written in %(syntax)s.", what=what, value=repr(value),
+                              syntax=order.syntax))
 
-    ident(order.number, "The PO number")
-    ident(order.buyer.id, "Our EDI id (the interchange sender)")
-    ident(order.supplier.id, "The vendor's EDI id (the interchange recipient)")
-    ident(order.buyer.qualifier, "Our EDI id qualifier", 4)
-    ident(order.supplier.qualifier, "The vendor's EDI id qualifier", 4)
-    ident(order.account, "The account at the vendor", required=False)
-    ident(order.message_reference, "The message reference", 14)
+    ident(order.number, T("The PO number"))
+    ident(order.buyer.id, T("Our EDI id (the interchange sender)"))
+    ident(order.supplier.id, T("The vendor's EDI id (the interchange recipient)"))
+    ident(order.buyer.qualifier, T("Our EDI id qualifier"), 4)
+    ident(order.supplier.qualifier, T("The vendor's EDI id qualifier"), 4)
+    ident(order.account, T("The account at the vendor"), required=False)
+    ident(order.message_reference, T("The message reference"), 14)
     if not _CONTROL.match(order.control_reference or ""):
-        problems.append(f"The interchange control reference {order.control_reference!r} must be 1 to 14 "
-                        "letters or digits.")
+        problems.append(T("The interchange control reference %(value)s must be 1 to 14 letters or digits.",
+                          value=repr(order.control_reference)))
     if not _CURRENCY.match(order.currency or ""):
-        problems.append(f"The currency {order.currency!r} is not an ISO 4217 code.")
+        problems.append(T("The currency %(value)s is not an ISO 4217 code.", value=repr(order.currency)))
     if order.function not in FUNCTIONS:
-        problems.append(f"The message function {order.function!r} is not 9 (order) or 1 (cancellation).")
+        problems.append(T("The message function %(value)s is not 9 (order) or 1 (cancellation).",
+                          value=repr(order.function)))
     if not order.lines:
-        problems.append("The order has no lines.")
+        problems.append(T("The order has no lines."))
     if len(order.lines) > MAX_LINES:
-        problems.append(f"The order has {len(order.lines)} lines; one message holds at most {MAX_LINES}.")
+        problems.append(T("The order has %(n)s lines; one message holds at most %(limit)s.", n=len(order.lines),
+                          limit=MAX_LINES))
     positions = [line.position for line in order.lines]
     if len(set(positions)) != len(positions):
-        problems.append("Two lines have the same line number.")
+        problems.append(T("Two lines have the same line number."))
     references = [line.reference for line in order.lines]
     if len(set(references)) != len(references):
-        problems.append("Two lines have the same order line reference.")
+        problems.append(T("Two lines have the same order line reference."))
     for line in order.lines:
-        where = f"Line {line.position}"
+        where = line.position
         if not isinstance(line.position, int) or not 1 <= line.position <= 999_999:
-            problems.append(f"{where}: the line number must be a whole number from 1 to 999999.")
-        ident(line.reference, f"{where}: the order line reference")
+            problems.append(T("Line %(line)s: the line number must be a whole number from 1 to 999999.", line=where))
+        ident(line.reference, T("Line %(line)s: the order line reference", line=where))
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) \
                 or not 1 <= line.quantity <= MAX_QUANTITY:
-            problems.append(f"{where}: the quantity {line.quantity!r} must be a whole number from 1 to "
-                            f"{MAX_QUANTITY}.")
-        for what, value in (("list price", line.list_price), ("net amount", line.net_amount)):
+            problems.append(T("Line %(line)s: the quantity %(value)s must be a whole number from 1 to %(limit)s.",
+                              line=where, value=repr(line.quantity), limit=MAX_QUANTITY))
+        for what, value in ((T("list price"), line.list_price), (T("net amount"), line.net_amount)):
             if value is None and what == "net amount":
                 continue
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-                problems.append(f"{where}: the {what} {value!r} must be an amount of zero or more.")
+                problems.append(T("Line %(line)s: the %(what)s %(value)s must be an amount of zero or more.",
+                                  line=where, what=what, value=repr(value)))
             elif len(_amount(value).replace(".", "").lstrip("0")) > MAX_PRICE_DIGITS:
-                problems.append(f"{where}: the {what} {value} has more than {MAX_PRICE_DIGITS} digits.")
+                problems.append(T("Line %(line)s: the %(what)s %(value)s has more than %(n)s digits.", line=where,
+                                  what=what, value=str(value), n=MAX_PRICE_DIGITS))
         if not clean_text(line.title, order.syntax):
-            problems.append(f"{where}: the title is empty.")
+            problems.append(T("Line %(line)s: the title is empty.", line=where))
         isbn, issn = normal_isbn(line.isbn), normal_isbn(line.issn)
         if isbn and not _ISBN.match(isbn):
-            problems.append(f"{where}: {line.isbn!r} is not an ISBN (10 or 13 digits).")
+            problems.append(T("Line %(line)s: %(value)s is not an ISBN (10 or 13 digits).", line=where,
+                              value=repr(line.isbn)))
         if issn and not _ISSN.match(issn):
-            problems.append(f"{where}: {line.issn!r} is not an ISSN (8 digits).")
+            problems.append(T("Line %(line)s: %(value)s is not an ISSN (8 digits).", line=where,
+                              value=repr(line.issn)))
         for fund in line.funds:
-            ident(fund, f"{where}: the fund code")
-        ident(line.library, f"{where}: the library code", required=False)
+            ident(fund, T("Line %(line)s: the fund code", line=where))
+        ident(line.library, T("Line %(line)s: the library code", line=where), required=False)
     return problems
 
 

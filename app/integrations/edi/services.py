@@ -62,6 +62,7 @@ from ..runs import RunLog, job_runner, naive_utc, new_run, record_skipped
 from ..schedules import previous_tick, trigger_for
 from ..transport import TransferError
 from . import format as edifact
+from .format import joined
 from .models import EdiMessage, VendorEdiSetting
 
 log = logging.getLogger(__name__)
@@ -509,16 +510,6 @@ def _vendor_for(message: edifact.InvoiceMessage, vendor: Vendor | None) -> Vendo
                              "the vendor's EDI id, then retry.", supplier=message.supplier_id, n=len(matches)),
                            "vendor")
     return matches[0]
-
-
-def joined(sentences: list) -> str:
-    """The sentences one after the other (a Text when they are: each translated when shown), joined
-    pairwise so a stored message nests only as deep as log2 of their number; "" for none."""
-    sentences = list(sentences)
-    if len(sentences) <= 1:
-        return sentences[0] if sentences else ""
-    middle = len(sentences) // 2
-    return T("%(first)s %(then)s", first=joined(sentences[:middle]), then=joined(sentences[middle:]))
 
 
 def _pol_shares(pol: POLine) -> list[Share]:
