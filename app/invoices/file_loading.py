@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ..errors import DomainError, Duplicate, InvalidInput
@@ -37,7 +38,7 @@ from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows, safe_cell, safe_row  # noqa: F401
-from ..text import T
+from ..text import T, Text
 from ..vendors.models import Vendor
 from . import charges, rules, settings
 from . import services as invoices
@@ -57,6 +58,15 @@ class Column:
     required: bool
     help: str
 
+    @property
+    def help_html(self) -> Markup:
+        """The help in the reader's language, the values to type in the file (its arguments) as code."""
+        if not isinstance(self.help, Text) or not self.help.args:
+            return Markup.escape(self.help)
+        sentence = str(Text(self.help.msgid))   # translated, its placeholders kept
+        return Markup.escape(sentence) % {key: Markup('<code translate="no">%s</code>') % value
+                                          for key, value in self.help.args.items()}
+
 
 # ``label`` is the column's name in the file (English: the name the file's first row gives), ``help``
 # a sentence for people (translated when shown).
@@ -70,16 +80,18 @@ COLUMNS = [
     Column("owner_library", "Owner library", "invoice", False, T("Library code, or the institution's code. Empty: "
            "the library of all the invoice's PO lines when they share one, else the institution.")),
     Column("payment_method", "Payment method", "invoice", False, T("One of: %(methods)s. Empty: bank transfer.",
-           methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values()))),
+           methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values()))),   # the English names
     Column("reference_number", "Reference", "invoice", False, T("Any reference (at most 100 characters).")),
     Column("due_date", "Due date", "invoice", False, T("A date, not before the invoice date.")),
     Column("notes", "Notes", "invoice", False, T("Notes on the invoice.")),
     Column("vat_code", "VAT code", "invoice", False, T("VAT on the whole invoice: its code.")),
     Column("vat_percent", "VAT %", "invoice", False, T("VAT on the whole invoice: its percent.")),
     Column("vat_amount", "VAT amount", "invoice", False, T("VAT on the whole invoice. Empty: from the percent.")),
-    Column("vat_inclusive", "Prices include VAT", "invoice", False, T("yes or no (empty: no).")),
+    Column("vat_inclusive", "Prices include VAT", "invoice", False, T("%(yes)s or %(no)s (empty: %(no)s).",
+           yes="yes", no="no")),
     Column("vat_confirm", "VAT confirmation", "invoice", False, T("The answer when the vendor's VAT liability and "
-           "the VAT reported disagree: yes, or add_vat / no_vat for a vendor with a governmental vendor.")),
+           "the VAT reported disagree: %(yes)s, or %(add_vat)s / %(no_vat)s for a vendor with a governmental vendor.",
+           yes="yes", add_vat="add_vat", no_vat="no_vat")),
     Column("shipment", "Shipment", "invoice", False, T("Shipment charge, spread pro rata over the lines.")),
     Column("insurance", "Insurance", "invoice", False, T("Insurance charge, spread pro rata over the lines.")),
     Column("overhead", "Overhead", "invoice", False, T("Overhead charge, spread pro rata over the lines.")),
@@ -90,8 +102,8 @@ COLUMNS = [
     Column("line_total", "Line total", "line", False, T("Empty: quantity × unit price.")),
     Column("funds", "Funds", "line", False, T("Fund code, or codes with percents: A-BKS 60; SHARED 40.")),
     Column("reporting_code", "Reporting code", "line", False, T("Reporting code of the line.")),
-    Column("fully_invoiced", "Fully invoiced", "line", False, T("yes or no (empty: yes). No leaves the PO line "
-           "open.")),
+    Column("fully_invoiced", "Fully invoiced", "line", False, T("%(yes)s or %(no)s (empty: %(yes)s). %(no)s leaves "
+           "the PO line open.", yes="yes", no="no")),
     Column("subscription_from", "Subscription from", "line", False, T("A date.")),
     Column("subscription_to", "Subscription to", "line", False, T("A date after the start.")),
     Column("line_vat_code", "Line VAT code", "line", False, T("VAT per line: its code.")),

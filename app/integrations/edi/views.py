@@ -55,7 +55,7 @@ class SettingForm(FlaskForm):
     schedule_day = SelectField(_l("Day"), coerce=str, validate_choice=False,
                                choices=[("", "—")] + [(str(n), d) for n, d in enumerate(WEEKDAYS)])
     orders_folder = StringField(_l("Orders folder"))
-    syntax = SelectField(_l("Syntax of orders"), choices=[("UNOC", "UNOC (Latin-1)"), ("UNOW", "UNOW (UTF-8)")],
+    syntax = SelectField(_l("Syntax of orders"), choices=[("UNOC", _l("UNOC (Latin-1)")), ("UNOW", _l("UNOW (UTF-8)"))],
                          default="UNOC")
 
 
