@@ -579,8 +579,8 @@ def _line(item: edifact.InvoiceItem, pol: POLine, currency: str, line_vat: bool,
     unit = item.unit_price if item.unit_price is not None else amount / quantity
     unit = quantize(unit, currency)
     total = amount if amount is not None else quantize(item.unit_price * quantity, currency)
-    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {a.label} {a.amount}"
-                      for a in item.allowances_charges)
+    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {str.__str__(a.label)} {a.amount}"
+                      for a in item.allowances_charges)   # stored: in English (a label may be a Text)
     return invoices.LineFields(
         unit_price=unit, quantity=quantity, po_line=pol, total=total,
         fully_invoiced=not refund and quantity >= pol.quantity, reporting_code=pol.reporting_code,
