@@ -33,6 +33,14 @@ JOB = KIND = "invoice_file"
 SKIPPED_SHOWN = 500   # the report page lists at most this many skipped invoices (the CSV has them all)
 
 
+class _Refused(loads.LoadRefused):
+    """The file is refused: ``str()`` of it is its Text itself (the run's event and report are
+    recorded from ``str(exc)``), so Monitor Jobs shows the refusal in each reader's language."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 def load_key(vendor: Vendor, data: bytes) -> str:
     return hashlib.sha256(f"{vendor.id}:".encode() + data).hexdigest()
 
@@ -67,7 +75,7 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
         try:
             check = file_loading.prepare(actor, vendor, data, file_name, earlier)
         except DomainError as exc:
-            raise loads.LoadRefused(T("%(file)s: %(reason)s", file=file_name, reason=exc.text)) from None
+            raise _Refused(T("%(file)s: %(reason)s", file=file_name, reason=exc.text)) from None
         vendor_code = vendor.code
 
     todo = file_loading.ready(check)
