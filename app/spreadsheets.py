@@ -18,6 +18,8 @@ import zipfile
 from typing import Iterator
 from xml.parsers import expat
 
+from .text import T
+
 _MB = 1024 * 1024
 _CHUNK = 64 * 1024                  # read size when looking at a part
 MAX_FILE_BYTES = 20 * _MB
@@ -31,7 +33,13 @@ FILE_TYPES = ("csv", "xls", "xlsx")
 
 
 class SpreadsheetRefused(ValueError):
-    """The file is not a readable spreadsheet of the expected type, or exceeds a limit."""
+    """The file is not a readable spreadsheet of the expected type, or exceeds a limit. ``text``: the
+    reason as a :class:`~app.text.Text` (English as a ``str``, translated when shown); ``str(exc)``
+    is the reason in the current language."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
 
 
 def file_type_of(filename: str) -> str | None:
@@ -44,7 +52,8 @@ def read_rows(data: bytes, file_type: str, *, max_rows: int = MAX_ROWS,
     """Rows of the first sheet; raises SpreadsheetRefused (possibly after some rows were yielded,
     when the row limit is passed: callers must treat the whole file as refused)."""
     if len(data) > max_bytes:
-        raise SpreadsheetRefused(f"The file is {len(data):,} bytes; at most {max_bytes:,} are accepted.")
+        raise SpreadsheetRefused(T("The file is %(size)s bytes; at most %(limit)s are accepted.", size=f"{len(data):,}",
+                                   limit=f"{max_bytes:,}"))
     if file_type == "csv":
         rows = _csv_rows(data)
     elif file_type == "xlsx":
@@ -52,12 +61,12 @@ def read_rows(data: bytes, file_type: str, *, max_rows: int = MAX_ROWS,
     elif file_type == "xls":
         rows = _xls_rows(data)
     else:
-        raise SpreadsheetRefused("Only .csv, .xls and .xlsx files are accepted.")
+        raise SpreadsheetRefused(T("Only .csv, .xls and .xlsx files are accepted."))
     for n, row in enumerate(rows, start=1):
         if n > max_rows:
-            raise SpreadsheetRefused(f"The file has more than {max_rows:,} rows.")
+            raise SpreadsheetRefused(T("The file has more than %(n)s rows.", n=f"{max_rows:,}"))
         if len(row) > MAX_COLUMNS:
-            raise SpreadsheetRefused(f"Row {n} has more than {MAX_COLUMNS} columns.")
+            raise SpreadsheetRefused(T("Row %(row)s has more than %(n)s columns.", row=n, n=MAX_COLUMNS))
         yield row
 
 
@@ -65,13 +74,13 @@ def _csv_rows(data: bytes) -> Iterator[list]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SpreadsheetRefused("The CSV file is not UTF-8 text.") from None
+        raise SpreadsheetRefused(T("The CSV file is not UTF-8 text.")) from None
     if "\x00" in text:
-        raise SpreadsheetRefused("The CSV file contains binary data.")
+        raise SpreadsheetRefused(T("The CSV file contains binary data."))
     try:
         yield from csv.reader(io.StringIO(text, newline=""))
     except csv.Error as exc:
-        raise SpreadsheetRefused(f"The CSV file cannot be read: {exc}.") from None
+        raise SpreadsheetRefused(T("The CSV file cannot be read: %(error)s.", error=str(exc))) from None
 
 
 def check_xlsx_archive(data: bytes) -> None:
@@ -80,31 +89,31 @@ def check_xlsx_archive(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise SpreadsheetRefused("The file is not an .xlsx workbook (not a zip archive).") from None
+        raise SpreadsheetRefused(T("The file is not an .xlsx workbook (not a zip archive).")) from None
     with archive:
         parts = archive.infolist()
         if len(parts) > MAX_PARTS:
-            raise SpreadsheetRefused(f"The workbook has more than {MAX_PARTS:,} parts; it is refused.")
+            raise SpreadsheetRefused(T("The workbook has more than %(n)s parts; it is refused.", n=f"{MAX_PARTS:,}"))
         total = 0
         for info in parts:
             total += info.file_size
             if info.file_size > MAX_UNCOMPRESSED_BYTES or total > MAX_UNCOMPRESSED_BYTES:
-                raise SpreadsheetRefused("The workbook would inflate to more than "
-                                         f"{MAX_UNCOMPRESSED_BYTES // _MB} MB; it is refused.")
+                raise SpreadsheetRefused(T("The workbook would inflate to more than %(mb)s MB; it is refused.",
+                                           mb=MAX_UNCOMPRESSED_BYTES // _MB))
             if info.file_size > MAX_PART_BYTES:
-                raise SpreadsheetRefused(f"The workbook part {info.filename} would inflate to "
-                                         f"{info.file_size / _MB:.0f} MB; a part may hold at most "
-                                         f"{MAX_PART_BYTES // _MB} MB. It is refused.")
+                raise SpreadsheetRefused(T("The workbook part %(part)s would inflate to %(mb)s MB; a part may hold at "
+                                           "most %(limit)s MB. It is refused.", part=info.filename,
+                                           mb=f"{info.file_size / _MB:.0f}", limit=MAX_PART_BYTES // _MB))
             if info.file_size > _MB and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise SpreadsheetRefused(f"The workbook member {info.filename} is compressed more than "
-                                         f"{MAX_RATIO}:1 (a zip bomb?); it is refused.")
+                raise SpreadsheetRefused(T("The workbook member %(part)s is compressed more than %(ratio)s:1 (a zip "
+                                           "bomb?); it is refused.", part=info.filename, ratio=MAX_RATIO))
         try:
             for info in parts:
                 if not info.is_dir():
                     _refuse_dtd(archive, info)
         except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
             # damaged, encrypted or oddly compressed parts: nothing openpyxl could read either
-            raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {exc}.") from None
+            raise SpreadsheetRefused(T("The .xlsx workbook cannot be read: %(error)s.", error=str(exc))) from None
 
 
 
@@ -119,9 +128,9 @@ def _refuse_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     element (an encoding it does not know, say) is refused as well, since another parser might read
     it. Parts that do not look like XML (images, binary parts) are left to openpyxl."""
     def doctype(*_args):
-        raise SpreadsheetRefused(f"The workbook part {info.filename} declares a DTD (<!DOCTYPE …>). Excel "
-                                 "never writes one, and a DTD can expand entities without limit; the file "
-                                 "is refused. Save it again from Excel or LibreOffice.")
+        raise SpreadsheetRefused(T("The workbook part %(part)s declares a DTD (<!DOCTYPE …>). Excel never writes "
+                                   "one, and a DTD can expand entities without limit; the file is refused. Save it "
+                                   "again from Excel or LibreOffice.", part=info.filename))
 
     def root(*_args):
         raise _PrologDone
@@ -141,11 +150,12 @@ def _refuse_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         except _PrologDone:
             return
         except expat.ExpatError as exc:
-            raise SpreadsheetRefused(f"The workbook part {info.filename} is not well-formed XML "
-                                     f"({expat.ErrorString(exc.code)}, line {exc.lineno}); it is refused.") from None
+            raise SpreadsheetRefused(T("The workbook part %(part)s is not well-formed XML (%(error)s, line %(line)s); "
+                                       "it is refused.", part=info.filename, error=expat.ErrorString(exc.code),
+                                       line=exc.lineno)) from None
         except (LookupError, UnicodeError):   # an encoding Python has no codec for, or bytes not in it
-            raise SpreadsheetRefused(f"The workbook part {info.filename} is not XML in an encoding this "
-                                     "server reads (Excel writes UTF-8); it is refused.") from None
+            raise SpreadsheetRefused(T("The workbook part %(part)s is not XML in an encoding this server reads "
+                                       "(Excel writes UTF-8); it is refused.", part=info.filename)) from None
 
 
 def _looks_like_xml(head: bytes) -> bool:
@@ -170,7 +180,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {type(exc).__name__}.") from None
+        raise SpreadsheetRefused(T("The .xlsx workbook cannot be read: %(error)s.", error=type(exc).__name__)) from None
     try:
         ws = wb.worksheets[0] if wb.worksheets else None
         if ws is None:
@@ -180,7 +190,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list]:
             try:
                 row = next(rows, None)
             except Exception as exc:  # a damaged sheet (a shared string that is not there, …)
-                raise SpreadsheetRefused(f"The .xlsx workbook cannot be read: {type(exc).__name__}.") from None
+                raise SpreadsheetRefused(T("The .xlsx workbook cannot be read: %(error)s.",
+                                           error=type(exc).__name__)) from None
             if row is None:
                 return
             yield list(row)
@@ -193,11 +204,11 @@ def _xls_rows(data: bytes) -> Iterator[list]:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as exc:  # xlrd.XLRDError, struct errors, compdoc errors…
-        raise SpreadsheetRefused(f"The .xls workbook cannot be read: {exc}.") from None
+        raise SpreadsheetRefused(T("The .xls workbook cannot be read: %(error)s.", error=str(exc))) from None
     try:
         sheet = book.sheet_by_index(0)
         if sheet.nrows > MAX_ROWS + 1:
-            raise SpreadsheetRefused(f"The file has more than {MAX_ROWS:,} rows.")
+            raise SpreadsheetRefused(T("The file has more than %(n)s rows.", n=f"{MAX_ROWS:,}"))
         for r in range(sheet.nrows):
             row = []
             for cell in sheet.row(r):

@@ -8,6 +8,8 @@ redirected to the page with a message (or the page again with the error).
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from ..funds.models import Fund
 from ..htmx import changed, is_htmx, render
 from ..org.models import Library
 from ..saving import saving
+from ..text import T
 from ..vendors.models import Vendor
 from . import rules
 from . import settings as invoice_settings
@@ -44,7 +47,7 @@ def _flag(value: str | None) -> bool:
         return True
     if text in ("false", "off", "0", "no"):
         return False
-    raise InvalidInput("A switch is on or off.", "value")
+    raise InvalidInput(T("A switch is on or off."), "value")
 
 
 def _answer(page: str, fragment: str, redirect_to: str, message: str, **ctx):
@@ -75,14 +78,16 @@ def update_setting():
     key = request.form.get("key", "")
     with saving() as saved:
         if key not in invoice_settings.DEFAULTS:
-            raise InvalidInput("Unknown setting.", "key")
+            raise InvalidInput(T("Unknown setting."), "key")
         invoice_settings.update(current_user, {key: _flag(request.form.get("value"))})
     if not saved:
         return _refused(saved.error, "invoices/admin/settings.html", "invoices/admin/_settings.html",
                         **_settings_ctx())
-    state = "on" if invoice_settings.get(key) else "off"
+    label = str(invoice_settings.LABELS[key]).split(':')[0].split('：')[0]
+    message = (_("%(setting)s: now on.", setting=label) if invoice_settings.get(key)
+               else _("%(setting)s: now off.", setting=label))
     return _answer("invoices/admin/settings.html", "invoices/admin/_settings.html", url_for(".settings"),
-                   f"{invoice_settings.LABELS[key].split(':')[0]}: now {state}.", **_settings_ctx())
+                   message, **_settings_ctx())
 
 
 # -- review rules ------------------------------------------------------------------------------
@@ -105,14 +110,18 @@ def update_review_rule(review_rule_id):
     with saving() as saved:
         active = _flag(request.form["active"]) if "active" in request.form else None
         if threshold is not None and not threshold.strip():
-            raise InvalidInput("Give the threshold percent, e.g. 10.", "threshold_percent")
+            raise InvalidInput(T("Give the threshold percent, e.g. 10."), "threshold_percent")
         rules.update_review_rule(current_user, rule, active=active, threshold_percent=threshold)
     if not saved:
         return _refused(saved.error, "invoices/admin/review_rules.html", "invoices/admin/_review_rules.html",
                         **_review_ctx())
     what = ReviewRule.KINDS.get(rule.kind, rule.kind)
-    message = (f"Threshold set to {rule.threshold_percent} %." if threshold is not None
-               else f"“{what}”: {'on' if rule.active else 'off'}.")
+    if threshold is not None:
+        message = _("Threshold set to %(percent)s %%.", percent=rule.threshold_percent)
+    elif rule.active:
+        message = _("“%(check)s”: on.", check=what)
+    else:
+        message = _("“%(check)s”: off.", check=what)
     return _answer("invoices/admin/review_rules.html", "invoices/admin/_review_rules.html",
                    url_for(".review_rules"), message, **_review_ctx())
 
@@ -120,30 +129,30 @@ def update_review_rule(review_rule_id):
 # -- approval rules ----------------------------------------------------------------------------
 
 class ApprovalRuleForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=100)])
-    min_total = StringField("Invoice total from", validators=[Optional()],
-                            description="Compared with the invoice total as printed; empty: no lower limit.")
-    max_total = StringField("Invoice total up to", validators=[Optional()],
-                            description="Empty: no upper limit.")
-    vendor = SelectField("Vendor", coerce=str)
-    fund = SelectField("Fund (any line charged to it)", coerce=str)
-    owner_library = SelectField("Owner", coerce=str)
-    channel = SelectField("Creation channel", coerce=str)
-    decision = SelectField("Decision", choices=[("manual", "Manual approval by an invoice manager"),
-                                                ("automatic", "Automatic approval")])
-    approver_not_creator = BooleanField("The approver must not be the invoice's creator (manual approval)")
+    name = StringField(_l("Name"), validators=[Length(max=100)])
+    min_total = StringField(_l("Invoice total from"), validators=[Optional()],
+                            description=_l("Compared with the invoice total as printed; empty: no lower limit."))
+    max_total = StringField(_l("Invoice total up to"), validators=[Optional()],
+                            description=_l("Empty: no upper limit."))
+    vendor = SelectField(_l("Vendor"), coerce=str)
+    fund = SelectField(_l("Fund (any line charged to it)"), coerce=str)
+    owner_library = SelectField(_l("Owner"), coerce=str)
+    channel = SelectField(_l("Creation channel"), coerce=str)
+    decision = SelectField(_l("Decision"), choices=[("manual", _l("Manual approval by an invoice manager")),
+                                                    ("automatic", _l("Automatic approval"))])
+    approver_not_creator = BooleanField(_l("The approver must not be the invoice's creator (manual approval)"))
 
 
 def _rule_form(rule: ApprovalRule | None = None) -> ApprovalRuleForm:
     form = ApprovalRuleForm()
-    form.vendor.choices = [("", "Any vendor")] + [
+    form.vendor.choices = [("", _("Any vendor"))] + [
         (str(v.id), f"{v.code} — {v.name}") for v in db.session.scalars(select(Vendor).order_by(Vendor.code))]
     funds = db.session.scalars(select(Fund).where(Fund.kind == "allocated").order_by(Fund.code)).all()
-    form.fund.choices = [("", "Any fund")] + [(str(f.id), f"{f.code} ({f.fiscal_period.code}) — {f.name}")
+    form.fund.choices = [("", _("Any fund"))] + [(str(f.id), f"{f.code} ({f.fiscal_period.code}) — {f.name}")
                                               for f in funds]
-    form.owner_library.choices = [("", "Any owner")] + [
+    form.owner_library.choices = [("", _("Any owner"))] + [
         (str(lib.id), f"{lib.code} — {lib.name}") for lib in db.session.scalars(select(Library).order_by(Library.code))]
-    form.channel.choices = [("", "Any channel")] + list(CHANNELS.items())
+    form.channel.choices = [("", _("Any channel"))] + list(CHANNELS.items())
     if rule is not None and request.method == "GET":
         form.name.data = rule.name
         form.min_total.data = "" if rule.min_total is None else format(rule.min_total, "f")
@@ -162,7 +171,7 @@ def _pick(model, value: str, field: str):
         return None
     found = db.session.get(model, int(value)) if value.isdigit() else None
     if found is None:
-        raise InvalidInput("That choice no longer exists; reload the page.", field)
+        raise InvalidInput(T("That choice no longer exists; reload the page."), field)
     return found
 
 
@@ -200,7 +209,8 @@ def edit_approval_rule(approval_rule_id=None):
             else:
                 rules.update_approval_rule(current_user, rule, fields)
         if saved:
-            flash(f"Approval rule “{rule.name}” saved (number {rule.position} in the order).", "ok")
+            flash(_("Approval rule “%(name)s” saved (number %(position)s in the order).", name=rule.name,
+                    position=rule.position), "ok")
             return redirect(url_for(".approval_rules"))
         rule = db.session.get(ApprovalRule, approval_rule_id) if approval_rule_id else None
     status = 422 if request.method == "POST" else 200
@@ -217,7 +227,9 @@ def move_approval_rule(approval_rule_id):
         return _refused(saved.error, "invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
                         **_approval_ctx())
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
-                   url_for(".approval_rules"), f"“{rule.name}” is now number {rule.position}.", **_approval_ctx())
+                   url_for(".approval_rules"),
+                   _("“%(name)s” is now number %(position)s.", name=rule.name, position=rule.position),
+                   **_approval_ctx())
 
 
 @bp.post("/approval-rules/<int:approval_rule_id>/delete")
@@ -228,14 +240,14 @@ def delete_approval_rule(approval_rule_id):
     rules.delete_approval_rule(current_user, rule)
     db.session.commit()
     return _answer("invoices/admin/approval_rules.html", "invoices/admin/_approval_rules.html",
-                   url_for(".approval_rules"), f"Approval rule “{name}” deleted.", **_approval_ctx())
+                   url_for(".approval_rules"), _("Approval rule “%(name)s” deleted.", name=name), **_approval_ctx())
 
 
 # -- charge types ------------------------------------------------------------------------------
 
 class ChargeTypeForm(FlaskForm):
-    code = StringField("Code", validators=[Length(max=20)], description="Letters, digits, - or _.")
-    name = StringField("Name", validators=[Length(max=100)])
+    code = StringField(_l("Code"), validators=[Length(max=20)], description=_l("Letters, digits, - or _."))
+    name = StringField(_l("Name"), validators=[Length(max=100)])
 
 
 def _charge_ctx(form: ChargeTypeForm | None = None) -> dict:
@@ -256,7 +268,8 @@ def charge_types():
         if not saved:
             return render(page, fragment, status=saved.status, clear_flashes=is_htmx(), **_charge_ctx(form))
         return _answer(page, fragment, url_for(".charge_types"),
-                       f"Charge type {charge_type.code} (“{charge_type.name}”) added.", **_charge_ctx())
+                       _("Charge type %(code)s (“%(name)s”) added.", code=charge_type.code, name=charge_type.name),
+                       **_charge_ctx())
     return render(page, fragment, status=400, **_charge_ctx(form))
 
 
@@ -269,6 +282,6 @@ def set_charge_type_active(charge_type_id):
         rules.set_charge_type_active(current_user, charge_type, _flag(request.form.get("active")))
     if not saved:
         return _refused(saved.error, page, fragment, **_charge_ctx())
-    state = "active again" if charge_type.active else "deactivated: it is no longer offered on invoices"
-    return _answer(page, fragment, url_for(".charge_types"), f"Charge type {charge_type.code} {state}.",
-                   **_charge_ctx())
+    message = (_("Charge type %(code)s active again.", code=charge_type.code) if charge_type.active
+               else _("Charge type %(code)s deactivated: it is no longer offered on invoices.", code=charge_type.code))
+    return _answer(page, fragment, url_for(".charge_types"), message, **_charge_ctx())

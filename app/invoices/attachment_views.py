@@ -11,6 +11,7 @@ the roles :mod:`.attachments` asks for.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import ALL_ROLES, roles_required
@@ -78,7 +79,7 @@ def add_note(invoice_id):
     invoice = _invoice(invoice_id)
     with saving() as saved:
         attachments.add_note(current_user, invoice, request.form.get("text"))
-    return _after(invoice_id, "notes", saved, "Note added.")
+    return _after(invoice_id, "notes", saved, _("Note added."))
 
 
 @bp.post("/invoices/<int:invoice_id>/notes/<int:note_id>")
@@ -87,7 +88,7 @@ def edit_note(invoice_id, note_id):
     invoice = _invoice(invoice_id)
     with saving() as saved:
         attachments.edit_note(current_user, attachments.get_note(invoice, note_id), request.form.get("text"))
-    return _after(invoice_id, "notes", saved, "Note saved (the history keeps the earlier text).")
+    return _after(invoice_id, "notes", saved, _("Note saved (the history keeps the earlier text)."))
 
 
 @bp.post("/invoices/<int:invoice_id>/notes/<int:note_id>/delete")
@@ -96,7 +97,7 @@ def delete_note(invoice_id, note_id):
     invoice = _invoice(invoice_id)
     with saving() as saved:
         attachments.delete_note(current_user, attachments.get_note(invoice, note_id))
-    return _after(invoice_id, "notes", saved, "Note deleted (the history keeps its text).")
+    return _after(invoice_id, "notes", saved, _("Note deleted (the history keeps its text)."))
 
 
 # -- attachments -----------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def upload(invoice_id):
     with saving() as saved:
         added = attachments.add_attachment(current_user, invoice, name, content)
     return _after(invoice_id, "attachments", saved,
-                  f"“{added.file_name}” attached." if saved else "")
+                  _("“%(file)s” attached.", file=added.file_name) if saved else "")
 
 
 @bp.get("/invoices/<int:invoice_id>/attachments/<int:attachment_id>")
@@ -146,4 +147,4 @@ def delete_attachment(invoice_id, attachment_id):
         attachment = attachments.get_attachment(invoice, attachment_id)
         name = attachment.file_name
         attachments.delete_attachment(current_user, attachment)
-    return _after(invoice_id, "attachments", saved, f"“{name}” deleted (the history keeps a record).")
+    return _after(invoice_id, "attachments", saved, _("“%(file)s” deleted (the history keeps a record).", file=name))

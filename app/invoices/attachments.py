@@ -32,6 +32,7 @@ from ..clock import utcnow
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..limits import MAX_TEXT_LENGTH
+from ..text import T
 from . import history
 from .models import Invoice, InvoiceAttachment, InvoiceNote
 from .services import OPERATORS
@@ -61,8 +62,17 @@ def can_change_note(user, note: InvoiceNote) -> bool:
 
 def _require_write(actor, invoice: Invoice, what: str) -> None:
     if not can_write(actor, invoice):
-        raise Forbidden(f"You may not {what} of invoice {invoice.number}: that needs an invoice operator's role "
-                        f"for {invoice.owner_library.code if invoice.owner_library else 'the institution'}.")
+        scope = invoice.owner_library.code if invoice.owner_library else T("the institution")
+        if what == "add notes":
+            refusal = T("You may not add notes to invoice %(number)s: that needs an invoice operator's role for "
+                        "%(scope)s.", number=invoice.number, scope=scope)
+        elif what == "attach files":
+            refusal = T("You may not attach files to invoice %(number)s: that needs an invoice operator's role for "
+                        "%(scope)s.", number=invoice.number, scope=scope)
+        else:
+            refusal = T("You may not delete files of invoice %(number)s: that needs an invoice operator's role for "
+                        "%(scope)s.", number=invoice.number, scope=scope)
+        raise Forbidden(refusal)
 
 
 # -- notes -----------------------------------------------------------------------------------------
@@ -70,9 +80,10 @@ def _require_write(actor, invoice: Invoice, what: str) -> None:
 def _note_text(text) -> str:
     text = str(text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise InvalidInput("Write the note first.", "text")
+        raise InvalidInput(T("Write the note first."), "text")
     if len(text) > MAX_TEXT_LENGTH:
-        raise InvalidInput(f"The note is longer than {MAX_TEXT_LENGTH:,} characters ({len(text):,}).", "text")
+        raise InvalidInput(T("The note is longer than %(limit)s characters (%(length)s).", limit=f"{MAX_TEXT_LENGTH:,}",
+                             length=f"{len(text):,}"), "text")
     return text
 
 
@@ -90,7 +101,9 @@ def _of_invoice(model, invoice: Invoice, row_id: int, what: str):
     """The ``model`` row ``row_id`` of ``invoice``; NotFound when it is another invoice's or gone."""
     row = db.session.get(model, row_id)
     if row is None or row.invoice_id != invoice.id:
-        raise NotFound(f"Invoice {invoice.number} has no such {what} (deleted?).")
+        if what == "note":
+            raise NotFound(T("Invoice %(number)s has no such note (deleted?).", number=invoice.number))
+        raise NotFound(T("Invoice %(number)s has no such attachment (deleted?).", number=invoice.number))
     return row
 
 
@@ -100,7 +113,10 @@ def get_note(invoice: Invoice, note_id: int) -> InvoiceNote:
 
 def _require_change(actor, note: InvoiceNote, what: str) -> None:
     if not can_change_note(actor, note):
-        raise Forbidden(f"Only the note's author ({note.author or 'unknown'}) or an administrator may {what} it.")
+        author = note.author or T("unknown")
+        if what == "edit":
+            raise Forbidden(T("Only the note's author (%(author)s) or an administrator may edit it.", author=author))
+        raise Forbidden(T("Only the note's author (%(author)s) or an administrator may delete it.", author=author))
 
 
 def edit_note(actor, note: InvoiceNote, text) -> InvoiceNote:
@@ -133,25 +149,26 @@ class FileType:
 # kind -> what it is; the extension picks the kind, the content must then be of that kind.
 FILE_TYPES = {
     "pdf": FileType("PDF", "application/pdf", ("pdf",)),
-    "png": FileType("PNG image", "image/png", ("png",)),
-    "jpeg": FileType("JPEG image", "image/jpeg", ("jpg", "jpeg")),
-    "gif": FileType("GIF image", "image/gif", ("gif",)),
-    "tiff": FileType("TIFF image", "image/tiff", ("tif", "tiff")),
-    "webp": FileType("WebP image", "image/webp", ("webp",)),
-    "xlsx": FileType("Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",)),
-    "xls": FileType("Excel 97–2003 workbook", "application/vnd.ms-excel", ("xls",)),
-    "ods": FileType("OpenDocument spreadsheet", "application/vnd.oasis.opendocument.spreadsheet", ("ods",)),
-    "csv": FileType("CSV text", "text/csv; charset=utf-8", ("csv", "tsv")),
-    "text": FileType("plain text", "text/plain; charset=utf-8", ("txt",)),
-    "edi": FileType("EDI message (EDIFACT or X12)", "application/edi-x12", ("edi", "edifact", "x12")),
+    "png": FileType(T("PNG image"), "image/png", ("png",)),
+    "jpeg": FileType(T("JPEG image"), "image/jpeg", ("jpg", "jpeg")),
+    "gif": FileType(T("GIF image"), "image/gif", ("gif",)),
+    "tiff": FileType(T("TIFF image"), "image/tiff", ("tif", "tiff")),
+    "webp": FileType(T("WebP image"), "image/webp", ("webp",)),
+    "xlsx": FileType(T("Excel workbook"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     ("xlsx",)),
+    "xls": FileType(T("Excel 97–2003 workbook"), "application/vnd.ms-excel", ("xls",)),
+    "ods": FileType(T("OpenDocument spreadsheet"), "application/vnd.oasis.opendocument.spreadsheet", ("ods",)),
+    "csv": FileType(T("CSV text"), "text/csv; charset=utf-8", ("csv", "tsv")),
+    "text": FileType(T("plain text"), "text/plain; charset=utf-8", ("txt",)),
+    "edi": FileType(T("EDI message (EDIFACT or X12)"), "application/edi-x12", ("edi", "edifact", "x12")),
 }
 _BY_EXTENSION = {ext: kind for kind, t in FILE_TYPES.items() for ext in t.extensions}
 ALLOWED_EXTENSIONS = tuple(sorted(_BY_EXTENSION))
 
 
 def allowed_types_text() -> str:
-    return "PDF, images (PNG, JPEG, GIF, TIFF, WebP), spreadsheets (XLSX, XLS, ODS, CSV), text (TXT) and EDI " \
-           "(EDI, EDIFACT, X12)"
+    return T("PDF, images (PNG, JPEG, GIF, TIFF, WebP), spreadsheets (XLSX, XLS, ODS, CSV), text (TXT) and EDI "
+             "(EDI, EDIFACT, X12)")
 
 
 def _zip_names(content: bytes) -> list[str] | None:
@@ -221,12 +238,15 @@ def file_kind(name: str, content: bytes) -> str:
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     kind = _BY_EXTENSION.get(ext)
     if kind is None:
-        raise InvalidInput(f"“{name}”: files of type {('.' + ext) if ext else 'without an extension'} cannot be "
-                           f"attached. Allowed: {allowed_types_text()}.", "file")
+        if ext:
+            raise InvalidInput(T("“%(file)s”: files of type %(type)s cannot be attached. Allowed: %(allowed)s.",
+                                 file=name, type="." + ext, allowed=allowed_types_text()), "file")
+        raise InvalidInput(T("“%(file)s”: files without an extension cannot be attached. Allowed: %(allowed)s.",
+                             file=name, allowed=allowed_types_text()), "file")
     if not _is(kind, content):
-        raise InvalidInput(f"“{name}” is not a {FILE_TYPES[kind].label} although its name ends in .{ext}: its content "
-                           "is of another type. Save it in the right format (or with the right extension) and try "
-                           "again.", "file")
+        raise InvalidInput(T("“%(file)s” is not a %(kind)s although its name ends in .%(ext)s: its content is of "
+                             "another type. Save it in the right format (or with the right extension) and try again.",
+                             file=name, kind=FILE_TYPES[kind].label, ext=ext), "file")
     return kind
 
 
@@ -242,10 +262,11 @@ def clean_file_name(name) -> str:
     become ``_``; at most :data:`MAX_NAME` characters, the extension kept."""
     text = unicodedata.normalize("NFC", str(name or "")).strip()
     if not text:
-        raise InvalidInput("Choose a file to attach.", "file")
+        raise InvalidInput(T("Choose a file to attach."), "file")
     if "/" in text or "\\" in text or ".." in text or text.startswith(".") or _CONTROL.search(text):
-        raise InvalidInput(f"The file name “{_CONTROL.sub('?', text)[:80]}” is not a plain file name (folders, "
-                           "“..”, a leading dot or control characters). Rename the file and try again.", "file")
+        raise InvalidInput(T("The file name “%(file)s” is not a plain file name (folders, “..”, a leading dot "
+                             "or control characters). Rename the file and try again.",
+                             file=_CONTROL.sub('?', text)[:80]), "file")
     text = " ".join(_ODD.sub("_", text).split()).strip(". ")
     if len(text) > MAX_NAME:
         stem, _, ext = text.rpartition(".")
@@ -262,7 +283,7 @@ def max_bytes() -> int:
 
 def limit_text() -> str:
     limit = max_bytes()
-    return f"{limit / MB:g} MB" if limit >= MB else f"{limit:,} bytes"
+    return T("%(n)s MB", n=f"{limit / MB:g}") if limit >= MB else T("%(n)s bytes", n=f"{limit:,}")
 
 
 def folder() -> Path:
@@ -277,13 +298,15 @@ def add_attachment(actor, invoice: Invoice, name, content: bytes) -> InvoiceAtta
     _require_write(actor, invoice, "attach files")
     file_name = clean_file_name(name)
     if not content:
-        raise InvalidInput(f"“{file_name}” is empty; choose another file.", "file")
+        raise InvalidInput(T("“%(file)s” is empty; choose another file.", file=file_name), "file")
     if len(content) > max_bytes():
-        raise InvalidInput(f"“{file_name}” is larger than {limit_text()}, the most a file attached to an invoice may "
-                           "be. Make it smaller (e.g. scan at a lower resolution) or split it.", "file")
+        raise InvalidInput(T("“%(file)s” is larger than %(limit)s, the most a file attached to an invoice may be. "
+                             "Make it smaller (e.g. scan at a lower resolution) or split it.", file=file_name,
+                             limit=limit_text()), "file")
     kind = file_kind(file_name, content)
     if len(invoice.attachments) >= MAX_ATTACHMENTS:
-        raise InvalidInput(f"Invoice {invoice.number} already has {MAX_ATTACHMENTS} files; delete one first.", "file")
+        raise InvalidInput(T("Invoice %(number)s already has %(n)s files; delete one first.", number=invoice.number,
+                             n=MAX_ATTACHMENTS), "file")
     stored_name = storage.store(folder(), bytes(content))
     _remove_on_rollback(stored_name)
     attachment = InvoiceAttachment(invoice=invoice, file_name=file_name, stored_name=stored_name,
@@ -303,9 +326,9 @@ def get_attachment(invoice: Invoice, attachment_id: int) -> InvoiceAttachment:
 
 def attachment_path(attachment: InvoiceAttachment) -> Path:
     """Its stored file; NotFound when the file is gone from the server."""
-    return storage.stored(folder(), attachment.stored_name, "This attachment has no file.",
-                          f"The file of “{attachment.file_name}” is missing from the server; ask an administrator "
-                          "to restore it from a backup.")
+    return storage.stored(folder(), attachment.stored_name, T("This attachment has no file."),
+                          T("The file of “%(file)s” is missing from the server; ask an administrator to restore it "
+                            "from a backup.", file=attachment.file_name))
 
 
 def delete_attachment(actor, attachment: InvoiceAttachment) -> None:

@@ -23,6 +23,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..integrations import loads
 from ..integrations.models import BulkLoad, BulkLoadInvoice, JobEvent, JobRun
+from ..text import T
 from ..vendors.models import Vendor
 from . import file_loading
 from . import services as invoices
@@ -30,6 +31,14 @@ from .models import Invoice
 
 JOB = KIND = "invoice_file"
 SKIPPED_SHOWN = 500   # the report page lists at most this many skipped invoices (the CSV has them all)
+
+
+class _Refused(loads.LoadRefused):
+    """The file is refused: ``str()`` of it is its Text itself (the run's event and report are
+    recorded from ``str(exc)``), so Monitor Jobs shows the refusal in each reader's language."""
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 def load_key(vendor: Vendor, data: bytes) -> str:
@@ -66,19 +75,24 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
         try:
             check = file_loading.prepare(actor, vendor, data, file_name, earlier)
         except DomainError as exc:
-            raise loads.LoadRefused(f"{file_name}: {exc.message}") from None
+            raise _Refused(T("%(file)s: %(reason)s", file=file_name, reason=exc.text)) from None
         vendor_code = vendor.code
 
     todo = file_loading.ready(check)
     run_log.count(files=1)
     for inv in check.invalid:
-        run_log.warning(" ".join(inv.problems) or "Not loaded.", file=file_name, record=inv.number[:255])
+        run_log.warning(joined(inv.problems) or T("Not loaded."), file=file_name, record=inv.number[:255])
         run_log.count(records=1, failed=1)
     if check.earlier:
-        run_log.info(f"{len(check.earlier)} invoice(s) were loaded earlier from this same file (run "
-                     f"{', '.join(sorted({f'#{inv.loaded_earlier}' for inv in check.earlier}))}); they are "
-                     "not loaded again.", file=file_name)
-    run_log.info(f"{len(todo)} invoice(s) to load for vendor {vendor_code}.", file=file_name)
+        runs = ", ".join(sorted({f"#{inv.loaded_earlier}" for inv in check.earlier}))
+        run_log.info(_plural(
+            T("%(num)s invoice was loaded earlier from this same file (run %(runs)s); it is not loaded again.",
+              num=1, runs=runs),
+            T("%(num)s invoices were loaded earlier from this same file (run %(runs)s); they are not loaded again.",
+              num=len(check.earlier), runs=runs), len(check.earlier)), file=file_name)
+    run_log.info(_plural(T("%(num)s invoice to load for vendor %(vendor)s.", num=1, vendor=vendor_code),
+                         T("%(num)s invoices to load for vendor %(vendor)s.", num=len(todo), vendor=vendor_code),
+                         len(todo)), file=file_name)
     run_log.progress(0, len(todo))
     chunks.commit()
     created = 0
@@ -87,20 +101,42 @@ def load_file_in_chunks(run_log, chunks, load_id: int, actor_id: int, vendor_id:
             created += 1
             db.session.add(BulkLoadInvoice(load_id=load_id, first_row=inv.first_row, number=inv.number[:50],
                                            invoice_id=inv.invoice_id, run_id=run_log.run_id))
-            run_log.info(f"Invoice {inv.number} created: {inv.outcome}.", file=file_name, record=inv.number[:255])
+            run_log.info(T("Invoice %(number)s created: %(status)s.", number=inv.number, status=inv.outcome),
+                         file=file_name, record=inv.number[:255])
             run_log.count(records=1)
         else:
-            run_log.warning(" ".join(inv.problems), file=file_name, record=inv.number[:255])
+            run_log.warning(joined(inv.problems), file=file_name, record=inv.number[:255])
             run_log.count(records=1, failed=1)
         run_log.progress(done)
         chunks.maybe_commit()
     skipped = len(check.invalid) + len(todo) - created
-    text = f"{created} invoice{'' if created == 1 else 's'} created for vendor {vendor_code}"
+    report = _plural(T("%(num)s invoice created for vendor %(vendor)s", num=1, vendor=vendor_code),
+                     T("%(num)s invoices created for vendor %(vendor)s", num=created, vendor=vendor_code), created)
+    if skipped and check.earlier:
+        return T("%(created)s; %(skipped)s skipped; %(earlier)s loaded earlier from this file.", created=report,
+                 skipped=skipped, earlier=len(check.earlier))
     if skipped:
-        text += f"; {skipped} skipped"
+        return T("%(created)s; %(skipped)s skipped.", created=report, skipped=skipped)
     if check.earlier:
-        text += f"; {len(check.earlier)} loaded earlier from this file"
-    return text + "."
+        return T("%(created)s; %(earlier)s loaded earlier from this file.", created=report, earlier=len(check.earlier))
+    return T("%(created)s.", created=report)
+
+
+def _plural(one: str, other: str, n: int) -> str:
+    """``one`` or ``other`` for ``n`` (English and Chinese have these two forms at most). Not Tn: a
+    plural Text with arguments besides ``num`` cannot be translated yet (flask_babel's ngettext,
+    installed by app.i18n, substitutes ``num`` alone and fails on the others)."""
+    return one if n == 1 else other
+
+
+def joined(sentences: list) -> str:
+    """The sentences one after the other (a Text when they are: each translated when shown); ""
+    when there are none. Joined pairwise, so a stored event nests only as deep as log2 of their number."""
+    sentences = list(sentences)
+    if len(sentences) <= 1:
+        return sentences[0] if sentences else ""
+    middle = len(sentences) // 2
+    return T("%(first)s %(then)s", first=joined(sentences[:middle]), then=joined(sentences[middle:]))
 
 
 # -- who may ----------------------------------------------------------------------------------

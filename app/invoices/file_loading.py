@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ..errors import DomainError, Duplicate, InvalidInput
@@ -37,6 +38,7 @@ from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows, safe_cell, safe_row  # noqa: F401
+from ..text import T, Text
 from ..vendors.models import Vendor
 from . import charges, rules, settings
 from . import services as invoices
@@ -56,45 +58,59 @@ class Column:
     required: bool
     help: str
 
+    @property
+    def help_html(self) -> Markup:
+        """The help in the reader's language, the values to type in the file (its arguments) as code."""
+        if not isinstance(self.help, Text) or not self.help.args:
+            return Markup.escape(self.help)
+        sentence = str(Text(self.help.msgid))   # translated, its placeholders kept
+        return Markup.escape(sentence) % {key: Markup('<code translate="no">%s</code>') % value
+                                          for key, value in self.help.args.items()}
 
+
+# ``label`` is the column's name in the file (English: the name the file's first row gives), ``help``
+# a sentence for people (translated when shown).
 COLUMNS = [
-    Column("number", "Invoice number", "invoice", True, "As printed on the invoice; unique per vendor. Empty: the "
-           "row is another line of the invoice above."),
-    Column("invoice_date", "Invoice date", "invoice", True, "A date cell, or text such as 2026-03-01."),
-    Column("currency", "Currency", "invoice", False, "ISO code such as EUR. Empty: the vendor's currency."),
-    Column("total_amount", "Total amount", "invoice", True, "As printed on the invoice: the lines, the charges and "
-           "VAT added on top. Negative for a refund."),
-    Column("owner_library", "Owner library", "invoice", False, "Library code, or the institution's code. Empty: "
-           "the library of all the invoice's PO lines when they share one, else the institution."),
-    Column("payment_method", "Payment method", "invoice", False, "One of: " + ", ".join(PAYMENT_METHODS.values())
-           + ". Empty: bank transfer."),
-    Column("reference_number", "Reference", "invoice", False, "Any reference (at most 100 characters)."),
-    Column("due_date", "Due date", "invoice", False, "A date, not before the invoice date."),
-    Column("notes", "Notes", "invoice", False, "Notes on the invoice."),
-    Column("vat_code", "VAT code", "invoice", False, "VAT on the whole invoice: its code."),
-    Column("vat_percent", "VAT %", "invoice", False, "VAT on the whole invoice: its percent."),
-    Column("vat_amount", "VAT amount", "invoice", False, "VAT on the whole invoice. Empty: from the percent."),
-    Column("vat_inclusive", "Prices include VAT", "invoice", False, "yes or no (empty: no)."),
-    Column("vat_confirm", "VAT confirmation", "invoice", False, "The answer when the vendor's VAT liability and the "
-           "VAT reported disagree: yes, or add_vat / no_vat for a vendor with a governmental vendor."),
-    Column("shipment", "Shipment", "invoice", False, "Shipment charge, spread pro rata over the lines."),
-    Column("insurance", "Insurance", "invoice", False, "Insurance charge, spread pro rata over the lines."),
-    Column("overhead", "Overhead", "invoice", False, "Overhead charge, spread pro rata over the lines."),
-    Column("discount", "Discount", "invoice", False, "Discount (negative), spread pro rata over the lines."),
-    Column("po_line", "POL number", "line", False, "The order line invoiced, e.g. POL-000012."),
-    Column("quantity", "Quantity", "line", False, "A whole number. Empty: 1."),
-    Column("unit_price", "Unit price", "line", True, "Price of one item in the invoice currency."),
-    Column("line_total", "Line total", "line", False, "Empty: quantity × unit price."),
-    Column("funds", "Funds", "line", False, "Fund code, or codes with percents: A-BKS 60; SHARED 40."),
-    Column("reporting_code", "Reporting code", "line", False, "Reporting code of the line."),
-    Column("fully_invoiced", "Fully invoiced", "line", False, "yes or no (empty: yes). No leaves the PO line open."),
-    Column("subscription_from", "Subscription from", "line", False, "A date."),
-    Column("subscription_to", "Subscription to", "line", False, "A date after the start."),
-    Column("line_vat_code", "Line VAT code", "line", False, "VAT per line: its code."),
-    Column("line_vat_percent", "Line VAT %", "line", False, "VAT per line: its percent."),
-    Column("line_vat_amount", "Line VAT amount", "line", False, "VAT per line. Empty: from the percent."),
-    Column("price_note", "Price note", "line", False, "A note on the price."),
-    Column("line_note", "Line note", "line", False, "A note on the line."),
+    Column("number", "Invoice number", "invoice", True, T("As printed on the invoice; unique per vendor. Empty: the "
+           "row is another line of the invoice above.")),
+    Column("invoice_date", "Invoice date", "invoice", True, T("A date cell, or text such as 2026-03-01.")),
+    Column("currency", "Currency", "invoice", False, T("ISO code such as EUR. Empty: the vendor's currency.")),
+    Column("total_amount", "Total amount", "invoice", True, T("As printed on the invoice: the lines, the charges "
+           "and VAT added on top. Negative for a refund.")),
+    Column("owner_library", "Owner library", "invoice", False, T("Library code, or the institution's code. Empty: "
+           "the library of all the invoice's PO lines when they share one, else the institution.")),
+    Column("payment_method", "Payment method", "invoice", False, T("One of: %(methods)s. Empty: bank transfer.",
+           methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values()))),   # the English names
+    Column("reference_number", "Reference", "invoice", False, T("Any reference (at most 100 characters).")),
+    Column("due_date", "Due date", "invoice", False, T("A date, not before the invoice date.")),
+    Column("notes", "Notes", "invoice", False, T("Notes on the invoice.")),
+    Column("vat_code", "VAT code", "invoice", False, T("VAT on the whole invoice: its code.")),
+    Column("vat_percent", "VAT %", "invoice", False, T("VAT on the whole invoice: its percent.")),
+    Column("vat_amount", "VAT amount", "invoice", False, T("VAT on the whole invoice. Empty: from the percent.")),
+    Column("vat_inclusive", "Prices include VAT", "invoice", False, T("%(yes)s or %(no)s (empty: %(no)s).",
+           yes="yes", no="no")),
+    Column("vat_confirm", "VAT confirmation", "invoice", False, T("The answer when the vendor's VAT liability and "
+           "the VAT reported disagree: %(yes)s, or %(add_vat)s / %(no_vat)s for a vendor with a governmental vendor.",
+           yes="yes", add_vat="add_vat", no_vat="no_vat")),
+    Column("shipment", "Shipment", "invoice", False, T("Shipment charge, spread pro rata over the lines.")),
+    Column("insurance", "Insurance", "invoice", False, T("Insurance charge, spread pro rata over the lines.")),
+    Column("overhead", "Overhead", "invoice", False, T("Overhead charge, spread pro rata over the lines.")),
+    Column("discount", "Discount", "invoice", False, T("Discount (negative), spread pro rata over the lines.")),
+    Column("po_line", "POL number", "line", False, T("The order line invoiced, e.g. POL-000012.")),
+    Column("quantity", "Quantity", "line", False, T("A whole number. Empty: 1.")),
+    Column("unit_price", "Unit price", "line", True, T("Price of one item in the invoice currency.")),
+    Column("line_total", "Line total", "line", False, T("Empty: quantity × unit price.")),
+    Column("funds", "Funds", "line", False, T("Fund code, or codes with percents: A-BKS 60; SHARED 40.")),
+    Column("reporting_code", "Reporting code", "line", False, T("Reporting code of the line.")),
+    Column("fully_invoiced", "Fully invoiced", "line", False, T("%(yes)s or %(no)s (empty: %(yes)s). %(no)s leaves "
+           "the PO line open.", yes="yes", no="no")),
+    Column("subscription_from", "Subscription from", "line", False, T("A date.")),
+    Column("subscription_to", "Subscription to", "line", False, T("A date after the start.")),
+    Column("line_vat_code", "Line VAT code", "line", False, T("VAT per line: its code.")),
+    Column("line_vat_percent", "Line VAT %", "line", False, T("VAT per line: its percent.")),
+    Column("line_vat_amount", "Line VAT amount", "line", False, T("VAT per line. Empty: from the percent.")),
+    Column("price_note", "Price note", "line", False, T("A note on the price.")),
+    Column("line_note", "Line note", "line", False, T("A note on the line.")),
 ]
 BY_KEY = {c.key: c for c in COLUMNS}
 INVOICE_KEYS = [c.key for c in COLUMNS if c.level == "invoice" and c.key != "number"]
@@ -142,13 +158,14 @@ def template_workbook() -> bytes:
     help_sheet.column_dimensions["A"].width = 20
     help_sheet.column_dimensions["B"].width = 12
     help_sheet.column_dimensions["C"].width = 100
-    help_sheet.append(header(help_sheet, ["Column", "Required", "What to enter"]))
-    help_sheet.append(safe_row(["One row per invoice line, on the first sheet; the first row holds the column names. "
-                       "Columns may be left out or put in any order, except the required ones."]))
+    help_sheet.append(header(help_sheet, [str(T("Column")), str(T("Required")), str(T("What to enter"))]))
+    help_sheet.append(safe_row([str(T("One row per invoice line, on the first sheet; the first row holds the column "
+                                      "names. Columns may be left out or put in any order, except the required "
+                                      "ones."))]))
     for column in COLUMNS:
-        help_sheet.append(safe_row([column.label, "yes" if column.required else "", column.help]))
+        help_sheet.append(safe_row([column.label, "yes" if column.required else "", str(column.help)]))
     help_sheet.append([])
-    help_sheet.append(header(help_sheet, ["Example rows"]))
+    help_sheet.append(header(help_sheet, [str(T("Example rows"))]))
     example = [
         {"number": "F-2026-001", "invoice_date": date(2026, 3, 2), "currency": "EUR", "total_amount": 65.5,
          "po_line": "POL-000001", "quantity": 1, "unit_price": 40, "funds": "A-BKS"},
@@ -183,7 +200,7 @@ class LinePreview:
     funds: str = ""
     reporting_code: str = ""
     note: str = ""
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # Text: English as str, translated when shown
     values: dict = field(default_factory=dict, repr=False)   # column key -> cell
 
 
@@ -218,7 +235,8 @@ class InvoicePreview:
     @property
     def problems(self) -> list[str]:
         """Every error of the invoice and its rows, each naming its row."""
-        return self.errors + [f"Row {ln.row}: {e}" for ln in self.lines for e in ln.errors]
+        return self.errors + [T("Row %(row)s: %(problem)s", row=ln.row, problem=e) for ln in self.lines
+                              for e in ln.errors]
 
 
 @dataclass
@@ -257,9 +275,9 @@ def read_file(data: bytes, file_name: str) -> list[tuple[int, dict]]:
     the header row. Raises InvalidInput (field ``file``) for a refused or unusable file."""
     file_type = file_type_of(file_name)
     if file_type not in FILE_TYPES:
-        raise InvalidInput("Choose an Excel file: .xlsx or .xls.", "file")
+        raise InvalidInput(T("Choose an Excel file: .xlsx or .xls."), "file")
     if not data:
-        raise InvalidInput("The file is empty.", "file")
+        raise InvalidInput(T("The file is empty."), "file")
     result: list[tuple[int, dict]] = []
     positions: dict[int, str] | None = None
     try:
@@ -274,13 +292,13 @@ def read_file(data: bytes, file_name: str) -> list[tuple[int, dict]]:
                 continue
             result.append((n, values))
     except SpreadsheetRefused as exc:
-        raise InvalidInput(f"The file was refused: {exc}", "file") from None
+        raise InvalidInput(T("The file was refused: %(reason)s", reason=exc.text), "file") from None
     if positions is None:
-        raise InvalidInput("The file has no rows. Download the template for the expected columns.", "file")
+        raise InvalidInput(T("The file has no rows. Download the template for the expected columns."), "file")
     if not result:
-        raise InvalidInput("The file has column names but no invoice lines.", "file")
+        raise InvalidInput(T("The file has column names but no invoice lines."), "file")
     if len(result) > MAX_LINES:
-        raise InvalidInput(f"The file has more than {MAX_LINES:,} lines; split it.", "file")
+        raise InvalidInput(T("The file has more than %(n)s lines; split it.", n=f"{MAX_LINES:,}"), "file")
     return result
 
 
@@ -294,17 +312,19 @@ def _header_positions(row: list) -> dict[int, str]:
         if key is None:
             unknown.append(str(value).strip())
         elif key in positions.values():
-            raise InvalidInput(f"The column {BY_KEY[key].label} appears twice in the first row.", "file")
+            raise InvalidInput(T("The column %(column)s appears twice in the first row.", column=BY_KEY[key].label),
+                               "file")
         else:
             positions[i] = key
     missing = [c.label for c in COLUMNS if c.required and c.key not in positions.values()]
     if missing:
-        found = f" (found: {', '.join(str(v).strip() for v in row if not _blank(v))[:200]})"
-        raise InvalidInput("The first row must name the columns; missing: " + ", ".join(missing) + found
-                           + ". Download the template for the expected columns.", "file")
+        found = ", ".join(str(v).strip() for v in row if not _blank(v))[:200]
+        raise InvalidInput(T("The first row must name the columns; missing: %(missing)s (found: %(found)s). Download "
+                             "the template for the expected columns.", missing=", ".join(missing), found=found),
+                           "file")
     if unknown:
-        raise InvalidInput("Unknown columns in the first row: " + ", ".join(unknown[:10])
-                           + ". Download the template for the expected column names.", "file")
+        raise InvalidInput(T("Unknown columns in the first row: %(columns)s. Download the template for the expected "
+                             "column names.", columns=", ".join(unknown[:10])), "file")
     return positions
 
 
@@ -347,8 +367,8 @@ def _date(value, key: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{BY_KEY[key].label}: {text!r} is not a date (use a date cell or YYYY-MM-DD).",
-                           key) from None
+        raise InvalidInput(T("%(column)s: %(value)s is not a date (use a date cell or YYYY-MM-DD).",
+                             column=BY_KEY[key].label, value=repr(text)), key) from None
 
 
 def _amount(value, currency: str, key: str) -> Decimal | None:
@@ -358,7 +378,8 @@ def _amount(value, currency: str, key: str) -> Decimal | None:
     try:
         return parse_money(text, currency, key, BY_KEY[key].label.lower())
     except InvalidInput as exc:
-        raise InvalidInput(f"{BY_KEY[key].label}: {text!r} is not an amount in {currency} ({exc.message})",
+        raise InvalidInput(T("%(column)s: %(value)s is not an amount in %(currency)s (%(reason)s)",
+                             column=BY_KEY[key].label, value=repr(text), currency=currency, reason=exc.text),
                            key) from None
 
 
@@ -376,18 +397,19 @@ def _flag(value, key: str, default: bool) -> bool:
         return True
     if text in NO:
         return False
-    raise InvalidInput(f"{BY_KEY[key].label}: write yes or no, not {_text(value)!r}.", key)
+    raise InvalidInput(T("%(column)s: write yes or no, not %(value)s.", column=BY_KEY[key].label,
+                         value=repr(_text(value))), key)
 
 
 def _payment_method(value) -> str:
     if _blank(value):
         return "bank_transfer"
     text = _norm(value)
-    for key, label in PAYMENT_METHODS.items():
-        if text in (_norm(key), _norm(label)):
+    for key, label in PAYMENT_METHODS.items():   # the English names (a label may be a Text)
+        if text and text in (_norm(key), _norm(str.__str__(label))):
             return key
-    raise InvalidInput(f"Payment method: {_text(value)!r} is not one of " + ", ".join(PAYMENT_METHODS.values())
-                       + ".", "payment_method")
+    raise InvalidInput(T("Payment method: %(value)s is not one of %(methods)s.", value=repr(_text(value)),
+                         methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values())), "payment_method")
 
 
 # -- lookups in bulk ---------------------------------------------------------------------------
@@ -455,7 +477,7 @@ def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
             if current is None:
                 current = by_number[key] = InvoicePreview(number=number, first_row=n)
         elif current is None:
-            line.errors.append("Invoice number: required on the first line of each invoice.")
+            line.errors.append(T("Invoice number: required on the first line of each invoice."))
             orphans.append(line)
             continue
         else:
@@ -468,15 +490,15 @@ def _group(rows: list[tuple[int, dict]]) -> list[InvoicePreview]:
             if given is None:
                 current.given[key] = (n, value)
             elif _text(given[1]) != _text(value):
-                line.errors.append(f"Invoice {current.number} appears again with a different "
-                                   f"{BY_KEY[key].label.lower()} ({_text(value)}; row {given[0]} says "
-                                   f"{_text(given[1])}). An invoice number is unique per vendor: one number, one "
-                                   "invoice.")
+                line.errors.append(T("Invoice %(number)s appears again with a different %(column)s (%(value)s; row "
+                                     "%(row)s says %(earlier)s). An invoice number is unique per vendor: one number, "
+                                     "one invoice.", number=current.number, column=BY_KEY[key].label.lower(),
+                                     value=_text(value), row=given[0], earlier=_text(given[1])))
         line.values = values
         current.lines.append(line)
     result = list(by_number.values())
     if orphans:
-        result.insert(0, InvoicePreview(number="(no invoice number)", first_row=orphans[0].row, lines=orphans,
+        result.insert(0, InvoicePreview(number=T("(no invoice number)"), first_row=orphans[0].row, lines=orphans,
                                         orphan=True))
     return result
 
@@ -495,16 +517,16 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
     """Parse the invoice's columns and its lines into InvoiceFields (inv.fields), recording every
     problem on its row; the fields are left None when any row has a problem."""
     def header_error(key: str, message: str) -> None:
-        inv.errors.append(f"Row {_row_of(inv, key)}: {message}")
+        inv.errors.append(T("Row %(row)s: %(problem)s", row=_row_of(inv, key), problem=message))
 
     for key in ("invoice_date", "total_amount"):
         if _blank(_raw(inv, key)):
-            header_error(key, f"{BY_KEY[key].label}: required.")
+            header_error(key, T("%(column)s: required.", column=BY_KEY[key].label))
     currency = _text(_raw(inv, "currency")).upper() or vendor.currency
     try:
         currency = funds.check_currency(currency)
     except InvalidInput as exc:
-        header_error("currency", f"Currency: {exc.message}")
+        header_error("currency", T("Currency: %(reason)s", reason=exc.text))
         currency = None
     values: dict = {}
     parsers = {
@@ -521,7 +543,7 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
         try:
             values[key] = parse(_raw(inv, key))
         except InvalidInput as exc:
-            header_error(key, exc.message)
+            header_error(key, exc.text)
     inv.invoice_date = values["invoice_date"].isoformat() if values.get("invoice_date") else \
         _text(_raw(inv, "invoice_date"))
     inv.currency = currency or _text(_raw(inv, "currency"))
@@ -529,14 +551,14 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
         _text(_raw(inv, "total_amount"))
     vat_confirm = _text(_raw(inv, "vat_confirm")).lower() or None
     if vat_confirm is not None and vat_confirm not in VAT_ANSWERS:
-        header_error("vat_confirm", "VAT confirmation: answer yes, add_vat or no_vat.")
+        header_error("vat_confirm", T("VAT confirmation: answer yes, add_vat or no_vat."))
     owner_code = _text(_raw(inv, "owner_library")).upper()
     owner: Library | None = None
     owner_given = bool(owner_code)
     if owner_code and owner_code not in (look.institution_code, "INSTITUTION"):
         owner = look.libraries.get(owner_code)
         if owner is None:
-            header_error("owner_library", f"Owner library: there is no library {owner_code}.")
+            header_error("owner_library", T("Owner library: there is no library %(code)s.", code=owner_code))
     inv.vat_confirm = vat_confirm
 
     on = values.get("invoice_date")
@@ -559,19 +581,19 @@ def _build(actor, vendor: Vendor, inv: InvoicePreview, look: _Lookups) -> None:
         try:   # every problem of the row: the number too, though the invoice is not tried
             invoices.check_number_free(vendor, inv.number)
         except DomainError as exc:
-            header_error("number", exc.message)
+            header_error("number", exc.text)
         return
     if not owner_given:
         owners = {lf.po_line.owner_library_id for lf in lines if lf.po_line is not None}
         if len(owners) == 1:
             owner_id = owners.pop()
             owner = next((lib for lib in look.libraries.values() if lib.id == owner_id), None)
-    inv.owner = owner.code if owner else "Institution"
+    inv.owner = owner.code if owner else T("Institution")
     line_vat = any(lf.vat_percent is not None or lf.vat_amount is not None for lf in lines)
     invoice_vat = values.get("vat_percent") is not None or values.get("vat_amount") is not None
     if line_vat and invoice_vat:
-        header_error("vat_percent", "VAT is either on the whole invoice (VAT %, VAT amount) or on each line (Line "
-                     "VAT %, Line VAT amount), not both.")
+        header_error("vat_percent", T("VAT is either on the whole invoice (VAT %%, VAT amount) or on each line (Line "
+                                      "VAT %%, Line VAT amount), not both."))
         return
     charges = {key: values[key] for key in CHARGE_KEYS if values.get(key)}
     inv.fields = invoices.InvoiceFields(
@@ -591,19 +613,20 @@ def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | 
     if line.po_line:
         pol = look.pols.get(line.po_line)
         if pol is None:
-            line.errors.append(f"POL number: there is no PO line {line.po_line} (or it is not yours to see).")
+            line.errors.append(T("POL number: there is no PO line %(pol)s (or it is not yours to see).",
+                                 pol=line.po_line))
     quantity = line.quantity
     if not re.fullmatch(r"-?[0-9]+", quantity) or int(quantity) == 0:
-        line.errors.append(f"Quantity: {quantity!r} is not a whole number (not zero).")
+        line.errors.append(T("Quantity: %(value)s is not a whole number (not zero).", value=repr(quantity)))
     if not line.unit_price:
-        line.errors.append("Unit price: required.")
+        line.errors.append(T("Unit price: required."))
     unit_price = total = vat_amount = None
     if currency:
         for key, target in (("unit_price", "unit_price"), ("line_total", "total"), ("line_vat_amount", "vat")):
             try:
                 parsed = _amount(raw.get(key), currency, key)
             except InvalidInput as exc:
-                line.errors.append(exc.message)
+                line.errors.append(exc.text)
                 continue
             if target == "unit_price":
                 unit_price = parsed
@@ -620,17 +643,17 @@ def _line_fields(line: LinePreview, raw: dict, currency: str | None, on: date | 
         try:
             flags[key] = _flag(raw.get(key), key, default)
         except InvalidInput as exc:
-            line.errors.append(exc.message)
+            line.errors.append(exc.text)
     dates = {}
     for key in ("subscription_from", "subscription_to"):
         try:
             dates[key] = _date(raw.get(key), key)
         except InvalidInput as exc:
-            line.errors.append(exc.message)
+            line.errors.append(exc.text)
     try:
         vat_percent = _percent(raw.get("line_vat_percent"), "line_vat_percent")
     except InvalidInput as exc:
-        line.errors.append(exc.message)
+        line.errors.append(exc.text)
         vat_percent = None
     shares = _shares(line, on, look)
     if line.errors:
@@ -650,42 +673,51 @@ def _shares(line: LinePreview, on: date | None, look: _Lookups) -> list[Share]:
     for part in parts:
         match = FUND_PART.match(part)
         if match is None:
-            line.errors.append(f"Funds: {part!r} is not a fund code with a percent, such as A-BKS 60.")
+            line.errors.append(T("Funds: %(value)s is not a fund code with a percent, such as A-BKS 60.",
+                                 value=repr(part)))
             continue
         code, pct = match.group("code"), match.group("pct")
         if pct is None and len(parts) > 1:
-            line.errors.append(f"Funds: give each fund its percent ({code} has none).")
+            line.errors.append(T("Funds: give each fund its percent (%(fund)s has none).", fund=code))
             continue
         fund = look.fund(code, on)
         if fund is None:
-            line.errors.append(f"Funds: there is no fund {code.upper()}"
-                               + (f" in the fiscal period of {on.isoformat()}" if on and look.funds.get(code.upper())
-                                  else "") + " (or it is not yours to use).")
+            if on and look.funds.get(code.upper()):
+                line.errors.append(T("Funds: there is no fund %(fund)s in the fiscal period of %(date)s (or it is not "
+                                     "yours to use).", fund=code.upper(), date=on.isoformat()))
+            else:
+                line.errors.append(T("Funds: there is no fund %(fund)s (or it is not yours to use).",
+                                     fund=code.upper()))
             continue
         shares.append(Share(fund, (pct or "100").replace(",", ".")))
     try:   # here too (as the invoice services would), beside the row's other problems
-        total = sum(parse_percent(s.value, "funds", "percent") for s in shares)
+        total = sum(parse_percent(s.value, "funds", T("percent")) for s in shares)
     except InvalidInput as exc:
-        line.errors.append(f"Funds: {exc.message}")
+        line.errors.append(T("Funds: %(reason)s", reason=exc.text))
     else:
         if shares and len(shares) == len(parts) and total != 100:
-            line.errors.append(f"The fund percents add up to {format(total, 'f')} %; they must make 100 %.")
+            line.errors.append(T("The fund percents add up to %(total)s %%; they must make 100 %%.",
+                                 total=format(total, 'f')))
     return shares
 
 
 # -- trying and loading ------------------------------------------------------------------------
 
 def _row_message(inv: InvoicePreview, default_row: int, message: str) -> str:
-    """A service message says "Line 3: …" or "… line 3": name the spreadsheet row instead."""
+    """A service message that says "Line 3: …" is about the spreadsheet row of the invoice's third
+    line: it is put on that row; one that names "line 3" elsewhere gets that line's row after it.
+    The message keeps its own words (and its translation); the row comes before it."""
     def row_of(n: int) -> int | None:
         return inv.lines[n - 1].row if 0 < n <= len(inv.lines) else None
 
     leading = LINE_PREFIX_RE.match(message)
     if leading and row_of(int(leading.group(1))):
-        return f"Row {row_of(int(leading.group(1)))}: {message[leading.end():]}"
-    return f"Row {default_row}: " + LINE_REF.sub(
-        lambda m: f"{m.group(1)}ine {m.group(2)}" + (f" (row {row_of(int(m.group(2)))})"
-                                                     if row_of(int(m.group(2))) else ""), message)
+        return T("Row %(row)s: %(problem)s", row=row_of(int(leading.group(1))), problem=message)
+    lines = sorted({int(m.group(2)) for m in LINE_REF.finditer(message) if row_of(int(m.group(2)))})
+    if lines:   # the first line it names (nearly always the only one)
+        return T("Row %(row)s: %(problem)s (line %(line)s is row %(line_row)s)", row=default_row, problem=message,
+                 line=lines[0], line_row=row_of(lines[0]))
+    return T("Row %(row)s: %(problem)s", row=default_row, problem=message)
 
 
 def _try(actor, inv: InvoicePreview) -> None:
@@ -750,18 +782,21 @@ def _dry_run(actor, inv: InvoicePreview, look: invoices.Lookups) -> None:
 def _check_total(invoice: Invoice) -> None:
     expected = rules.expected_total(invoice)
     if expected != invoice.total_amount:
-        raise InvalidInput(f"The total amount {format_money(invoice.total_amount, invoice.currency)} {invoice.currency} does not add "
-                           f"up: the lines, charges and VAT make {format_money(expected, invoice.currency)} {invoice.currency}.",
+        raise InvalidInput(T("The total amount %(total)s %(currency)s does not add up: the lines, charges and VAT "
+                             "make %(expected)s %(currency)s.",
+                             total=format_money(invoice.total_amount, invoice.currency), currency=invoice.currency,
+                             expected=format_money(expected, invoice.currency)),
                            "total_amount")
 
 
 def _record(inv: InvoicePreview, exc: DomainError) -> None:
     if isinstance(exc, invoices.ConfirmationNeeded):
-        inv.errors.append(f"Row {_row_of(inv, 'vat_confirm')}: {exc.message} Answer in the VAT confirmation "
-                          f"column: {' or '.join(sorted(invoices.ANSWERS[exc.check]))}.")
+        inv.errors.append(T("Row %(row)s: %(question)s Answer in the VAT confirmation column: %(answers)s.",
+                            row=_row_of(inv, 'vat_confirm'), question=exc.text,
+                            answers=" / ".join(sorted(invoices.ANSWERS[exc.check]))))
         return
     row = _row_of(inv, exc.field) if exc.field in BY_KEY else inv.first_row
-    inv.errors.append(_row_message(inv, row, exc.message))
+    inv.errors.append(_row_message(inv, row, exc.text))
 
 
 def prepare(actor, vendor: Vendor, data: bytes, file_name: str, earlier: dict[int, int] | None = None) -> FileCheck:
@@ -769,7 +804,7 @@ def prepare(actor, vendor: Vendor, data: bytes, file_name: str, earlier: dict[in
     invoices of :func:`ready` are then loaded one by one with :func:`load_invoice`. ``earlier``:
     first row -> run, for the invoices an earlier load of this same file created (left out)."""
     if vendor is None:
-        raise InvalidInput("Choose the vendor.", "vendor")
+        raise InvalidInput(T("Choose the vendor."), "vendor")
     rows = read_file(data, file_name)
     result = FileCheck(vendor=vendor, file_name=file_name)
     result.invoices = _group(rows)

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -47,8 +49,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(FlaskForm):
-    vendor = SelectField("Vendor", coerce=str, validate_choice=False)
-    file = FileField("Excel file (.xlsx or .xls)")
+    vendor = SelectField(_l("Vendor"), coerce=str, validate_choice=False)
+    file = FileField(_l("Excel file (.xlsx or .xls)"))
 
 
 # -- the kept file -----------------------------------------------------------------------------
@@ -156,14 +158,14 @@ def _preview():
         abort(403)
     form = _form()
     if not form.validate():
-        return _upload_page(form, 400, "The form expired; upload the file again.")
+        return _upload_page(form, 400, _("The form expired; upload the file again."))
     vendor = db.session.get(Vendor, int(form.vendor.data)) if (form.vendor.data or "").isdigit() else None
     upload_file = request.files.get("file")
     if vendor is None:
-        form.vendor.errors = ["Choose the vendor the invoices are from."]
+        form.vendor.errors = [_("Choose the vendor the invoices are from.")]
         return _upload_page(form, 422)
     if upload_file is None or not upload_file.filename:
-        form.file.errors = ["Choose an Excel file (.xlsx or .xls)."]
+        form.file.errors = [_("Choose an Excel file (.xlsx or .xls).")]
         return _upload_page(form, 422)
     file_name = secure_filename(upload_file.filename) or "upload"
     data = upload_file.read(file_loading.MAX_FILE_BYTES + 1)
@@ -189,8 +191,8 @@ def load():
     kept = _kept(request.form.get("token", ""))
     if kept is None:
         form = _form()
-        return _upload_page(form, 409, "That file is no longer waiting to be loaded (it was loaded already, or "
-                                       "the session changed). Upload it again.")
+        return _upload_page(form, 409, _("That file is no longer waiting to be loaded (it was loaded already, or "
+                                         "the session changed). Upload it again."))
     data, file_name, vendor = kept
     try:
         # The preview's token is spent with the start of the load (start_load commits it): a second
@@ -198,8 +200,8 @@ def load():
         claim_form_token(current_user, f"invoice-file:{request.form['token']}")
     except AlreadyDone:
         db.session.rollback()
-        return _upload_page(_form(), 409, "Already done: that file was loaded once; sending the form again "
-                                          "loads nothing. The invoices list shows what it created.")
+        return _upload_page(_form(), 409, _("Already done: that file was loaded once; sending the form again "
+                                            "loads nothing. The invoices list shows what it created."))
     run, _started = runs.start_load(current_app._get_current_object(), current_user._get_current_object(), vendor,
                                     data, file_name)
     _forget()

@@ -18,6 +18,7 @@ from ..funds.distribution import parse_money, parse_percent
 from ..funds.models import Fund
 from ..ledger import format_money
 from ..org.models import Library
+from ..text import T
 from ..vendors import services as vendors
 from ..vendors.models import Vendor
 from .charges import has_governmental_invoice
@@ -42,35 +43,42 @@ def expected_total(invoice: Invoice) -> Decimal:
 
 
 def review_problems(invoice: Invoice) -> list[str]:
-    """The active review rules that the invoice fails, as sentences."""
+    """The active review rules that the invoice fails, as sentences (:class:`~app.text.Text`: English
+    when stored, translated when shown)."""
     rules = {r.kind: r for r in db.session.scalars(select(ReviewRule).where(ReviewRule.active))}
     problems = []
     currency = invoice.currency
     if "total_mismatch" in rules:
         lines_total = expected_total(invoice)
         if lines_total != invoice.total_amount:
-            problems.append(f"The invoice total {format_money(invoice.total_amount, currency)} {currency} differs from its "
-                            f"lines and charges, {format_money(lines_total, currency)} {currency}.")
+            problems.append(T("The invoice total %(total)s %(currency)s differs from its lines and charges, "
+                              "%(expected)s %(currency)s.", total=format_money(invoice.total_amount, currency),
+                              currency=currency, expected=format_money(lines_total, currency)))
     for line in invoice.lines:
         if "line_without_funds" in rules and not line.distribution:
-            problems.append(f"Line {line.position} has no fund.")
+            problems.append(T("Line %(line)s has no fund.", line=line.position))
         pol = line.po_line
         if pol is not None and "pol_vendor_differs" in rules and pol.vendor_id != invoice.vendor_id:
-            problems.append(f"Line {line.position}: {pol.number} is ordered from {pol.vendor.code}, not from "
-                            f"{invoice.vendor.code}.")
+            problems.append(T("Line %(line)s: %(pol)s is ordered from %(ordered_from)s, not from %(vendor)s.",
+                              line=line.position, pol=pol.number, ordered_from=pol.vendor.code,
+                              vendor=invoice.vendor.code))
         rule = rules.get("price_differs")
         if pol is not None and rule is not None and pol.net_price and pol.currency == currency:
             threshold = rule.threshold_percent or Decimal(0)
             difference = abs(line.total - pol.net_price) / pol.net_price * 100
             if difference > threshold:
-                problems.append(f"Line {line.position}: {format_money(line.total, currency)} {currency} differs from the "
-                                f"price of {pol.number}, {format_money(pol.net_price, currency)} {currency}, by "
-                                f"{difference.quantize(Decimal('0.1'))} % (more than {format(threshold, 'f')} %).")
+                problems.append(T("Line %(line)s: %(total)s %(currency)s differs from the price of %(pol)s, "
+                                  "%(price)s %(currency)s, by %(difference)s %% (more than %(threshold)s %%).",
+                                  line=line.position, total=format_money(line.total, currency), currency=currency,
+                                  pol=pol.number, price=format_money(pol.net_price, currency),
+                                  difference=str(difference.quantize(Decimal('0.1'))),
+                                  threshold=format(threshold, 'f')))
     if "no_exchange_rate" in rules and invoice.explicit_ratio is None:
         try:
             vendors.rate_on(currency, invoice.invoice_date)
         except vendors.MissingRate:
-            problems.append(f"No exchange rate for {currency} on or before {invoice.invoice_date.isoformat()}.")
+            problems.append(T("No exchange rate for %(currency)s on or before %(date)s.", currency=currency,
+                                  date=invoice.invoice_date.isoformat()))
     if "possible_duplicate" in rules and db.session.scalar(duplicates_of(invoice).limit(1)) is not None:
         problems.append(POSSIBLE_DUPLICATE)
     return problems
@@ -78,7 +86,7 @@ def review_problems(invoice: Invoice) -> list[str]:
 
 # The duplicate may belong to a library the reader may not see, so what is stored (the invoice's
 # problems, its history) names no invoice; services.review_problems_for() words it for each reader.
-POSSIBLE_DUPLICATE = "Possible duplicate: another invoice of the vendor has the same total and date."
+POSSIBLE_DUPLICATE = T("Possible duplicate: another invoice of the vendor has the same total and date.")
 DUPLICATE_SENTENCE = re.compile(r"Possible duplicate(?: of invoice .+)?: (?:same vendor, total and date|another "
                                  r"invoice of the vendor has the same total and date)\.", re.S)
 
@@ -125,21 +133,26 @@ def matching_approval_rule(invoice: Invoice) -> ApprovalRule | None:
 
 # -- administration ----------------------------------------------------------------------------
 
-def _require_institution_admin(actor, what: str) -> None:
+REVIEW_RULES_REFUSAL = T("Only an administrator of the whole institution may change the review rules.")
+RULES_REFUSAL = T("Only an administrator of the whole institution may change the approval rules.")
+CHARGE_TYPES_REFUSAL = T("Only an administrator of the whole institution may change the charge types.")
+
+
+def _require_institution_admin(actor, refusal: str) -> None:
     if not is_institution_admin(actor):
-        raise Forbidden(f"Only an administrator of the whole institution may {what}.")
+        raise Forbidden(refusal)
 
 
 def update_review_rule(actor, rule: ReviewRule, *, active: bool | None = None,
                        threshold_percent=None) -> ReviewRule:
     """Switch a review rule on or off, and (price rule only) set its threshold percent."""
-    _require_institution_admin(actor, "change the review rules")
+    _require_institution_admin(actor, REVIEW_RULES_REFUSAL)
     if active is not None:
         rule.active = bool(active)
     if threshold_percent is not None:
         if rule.kind != "price_differs":
-            raise InvalidInput("Only the price rule has a threshold.", "threshold_percent")
-        rule.threshold_percent = parse_percent(threshold_percent, "threshold_percent", "threshold percent")
+            raise InvalidInput(T("Only the price rule has a threshold."), "threshold_percent")
+        rule.threshold_percent = parse_percent(threshold_percent, "threshold_percent", T("threshold percent"))
     db.session.flush()
     return rule
 
@@ -175,18 +188,20 @@ def _rule_amount(value, name: str, label: str) -> Decimal | None:
 def _apply_rule_fields(rule: ApprovalRule, f: ApprovalRuleFields) -> None:
     name = (f.name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("Give the rule a name (at most 100 characters).", "name")
-    min_total = _rule_amount(f.min_total, "min_total", "minimum total")
-    max_total = _rule_amount(f.max_total, "max_total", "maximum total")
+        raise InvalidInput(T("Give the rule a name (at most 100 characters)."), "name")
+    min_total = _rule_amount(f.min_total, "min_total", T("minimum total"))
+    max_total = _rule_amount(f.max_total, "max_total", T("maximum total"))
     if min_total is not None and max_total is not None and min_total > max_total:
-        raise InvalidInput("The minimum total is above the maximum total: no invoice could match.", "max_total")
+        raise InvalidInput(T("The minimum total is above the maximum total: no invoice could match."), "max_total")
     if f.channel not in (None, "") and f.channel not in CHANNELS:
-        raise InvalidInput("Choose a creation channel: " + ", ".join(CHANNELS.values()) + ".", "channel")
+        raise InvalidInput(T("Choose a creation channel: %(channels)s.", channels=", ".join(CHANNELS.values())),
+                           "channel")
     if f.fund is not None and f.fund.kind != "allocated":
-        raise InvalidInput(f"{f.fund.code} is a summary fund; invoices are charged to allocated funds.", "fund")
+        raise InvalidInput(T("%(fund)s is a summary fund; invoices are charged to allocated funds.", fund=f.fund.code),
+                           "fund")
     if f.approver_not_creator and f.automatic:
-        raise InvalidInput("An automatic approval has no approver: choose manual approval to require an approver "
-                           "other than the creator.", "approver_not_creator")
+        raise InvalidInput(T("An automatic approval has no approver: choose manual approval to require an approver "
+                             "other than the creator."), "approver_not_creator")
     rule.name, rule.min_total, rule.max_total = name, min_total, max_total
     rule.vendor_id = f.vendor.id if f.vendor else None
     rule.fund_id = f.fund.id if f.fund else None
@@ -197,7 +212,7 @@ def _apply_rule_fields(rule: ApprovalRule, f: ApprovalRuleFields) -> None:
 
 def create_approval_rule(actor, f: ApprovalRuleFields) -> ApprovalRule:
     """A new rule at the end of the list (the last to be tried)."""
-    _require_institution_admin(actor, "change the approval rules")
+    _require_institution_admin(actor, RULES_REFUSAL)
     last = db.session.scalar(select(db.func.max(ApprovalRule.position))) or 0
     rule = ApprovalRule(position=last + 1)
     _apply_rule_fields(rule, f)
@@ -207,7 +222,7 @@ def create_approval_rule(actor, f: ApprovalRuleFields) -> ApprovalRule:
 
 
 def update_approval_rule(actor, rule: ApprovalRule, f: ApprovalRuleFields) -> ApprovalRule:
-    _require_institution_admin(actor, "change the approval rules")
+    _require_institution_admin(actor, RULES_REFUSAL)
     _apply_rule_fields(rule, f)
     db.session.flush()
     return rule
@@ -224,7 +239,7 @@ def _renumber(rules: list[ApprovalRule]) -> None:
 
 
 def delete_approval_rule(actor, rule: ApprovalRule) -> None:
-    _require_institution_admin(actor, "change the approval rules")
+    _require_institution_admin(actor, RULES_REFUSAL)
     db.session.delete(rule)
     db.session.flush()
     _renumber(approval_rules())
@@ -232,9 +247,9 @@ def delete_approval_rule(actor, rule: ApprovalRule) -> None:
 
 def move_approval_rule(actor, rule: ApprovalRule, direction: str) -> ApprovalRule:
     """One place up (tried earlier) or down; at either end nothing moves."""
-    _require_institution_admin(actor, "change the approval rules")
+    _require_institution_admin(actor, RULES_REFUSAL)
     if direction not in ("up", "down"):
-        raise InvalidInput("Move a rule up or down.", "direction")
+        raise InvalidInput(T("Move a rule up or down."), "direction")
     rules = list(approval_rules())
     index = rules.index(rule)
     other = index - 1 if direction == "up" else index + 1
@@ -257,24 +272,27 @@ def own_charge_types() -> list[ChargeType]:
 def _check_charge_type_room() -> None:
     active = db.session.scalar(select(db.func.count()).select_from(ChargeType).where(ChargeType.active))
     if active >= MAX_OWN_CHARGE_TYPES:
-        raise RuleViolation(f"The library already has {MAX_OWN_CHARGE_TYPES} charge types of its own, the most "
-                            "allowed; deactivate one first.", "code")
+        raise RuleViolation(T("The library already has %(n)s charge types of its own, the most allowed; deactivate "
+                              "one first.", n=MAX_OWN_CHARGE_TYPES), "code")
 
 
 def create_charge_type(actor, code: str, name: str) -> ChargeType:
     """One of the library's own charge types (at most five active), beside the built-in four."""
-    _require_institution_admin(actor, "change the charge types")
+    _require_institution_admin(actor, CHARGE_TYPES_REFUSAL)
     code, name = (code or "").strip().lower(), (name or "").strip()
     if not code or len(code) > 20 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in code):
-        raise InvalidInput("The code is 1–20 letters, digits, - or _ (no spaces).", "code")
+        raise InvalidInput(T("The code is 1–20 letters, digits, - or _ (no spaces)."), "code")
     if code in BUILT_IN_CHARGES or code in RESERVED_LINE_TYPES:
-        raise InvalidInput(f"{code} is a built-in type; choose another code.", "code")
+        raise InvalidInput(T("%(code)s is a built-in type; choose another code.", code=code), "code")
     if not name or len(name) > 100:
-        raise InvalidInput("Give the charge type a name (at most 100 characters).", "name")
+        raise InvalidInput(T("Give the charge type a name (at most 100 characters)."), "name")
     existing = db.session.scalar(select(ChargeType).where(ChargeType.code == code))
     if existing is not None:
-        state = "" if existing.active else " (inactive: activate it instead)"
-        raise Duplicate(f"There is already a charge type {code}, “{existing.name}”{state}.", "code")
+        if existing.active:
+            raise Duplicate(T("There is already a charge type %(code)s, “%(name)s”.", code=code,
+                              name=existing.name), "code")
+        raise Duplicate(T("There is already a charge type %(code)s, “%(name)s” (inactive: activate it instead).",
+                          code=code, name=existing.name), "code")
     _check_charge_type_room()
     charge_type = ChargeType(code=code, name=name, active=True)
     db.session.add(charge_type)
@@ -284,7 +302,7 @@ def create_charge_type(actor, code: str, name: str) -> ChargeType:
 
 def set_charge_type_active(actor, charge_type: ChargeType, active: bool) -> ChargeType:
     """Deactivated types are no longer offered; invoices that used them keep them."""
-    _require_institution_admin(actor, "change the charge types")
+    _require_institution_admin(actor, CHARGE_TYPES_REFUSAL)
     if active and not charge_type.active:
         _check_charge_type_room()
     charge_type.active = bool(active)

@@ -34,6 +34,7 @@ from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange, Message
 
 from ...ledger.money import AmountError, check_range
+from ...text import T
 
 log = logging.getLogger(__name__)
 # pydifact warns on every segment that it has no segment directory to validate against, and on
@@ -62,7 +63,12 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class EdiParseError(ValueError):
-    """The interchange cannot be read at all (a syntax error); the message says where and why."""
+    """The interchange cannot be read at all (a syntax error); the message says where and why.
+    ``text``: the reason as a :class:`~app.text.Text` (English as a ``str``, translated when shown)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
 
 
 @dataclass
@@ -75,7 +81,7 @@ class AllowanceCharge:
 
     @property
     def label(self) -> str:
-        return self.description or self.code or ("allowance" if self.indicator == "A" else "charge")
+        return self.description or self.code or (T("allowance") if self.indicator == "A" else T("charge"))
 
 
 @dataclass
@@ -165,7 +171,7 @@ def decode(data: bytes) -> tuple[str, str]:
 
 DEFAULT_CHARACTERS = ":+.? '"   # component, data, decimal, escape, reserved, terminator (no UNA)
 ENVELOPE_TAGS = ("UNG", "UNE")  # functional groups: their messages are read, the group envelope ignored
-UNEXPECTED = "The message could not be read (an internal error, logged)"
+UNEXPECTED = "The message could not be read (an internal error, logged)"   # the English; see unexpected()
 
 
 @dataclass
@@ -284,8 +290,8 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
     def flush_stray() -> None:
         if stray:
             tags = ", ".join(s.tag[:10] or "?" for s in stray[:5]) + ("…" if len(stray) > 5 else "")
-            refuse(stray, f"{len(stray)} segment(s) outside any message ({tags}): no UNH before them, "
-                          "or no UNB (the interchange header) before that; they were not read.")
+            refuse(stray, T("%(n)s segment(s) outside any message (%(tags)s): no UNH before them, or no UNB (the "
+                            "interchange header) before that; they were not read.", n=len(stray), tags=tags))
             stray.clear()
 
     def close_unfinished(reason: str) -> None:
@@ -296,12 +302,12 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
 
     for seg in segments:
         if seg.tag in ("UNA", "UNB") and unb is not None:
-            close_unfinished("The interchange stops before its end (it has no UNZ segment before the next one "
-                             "starts): no invoice of it was created. Ask the vendor to send it again.")
+            close_unfinished(T("The interchange stops before its end (it has no UNZ segment before the next one "
+                               "starts): no invoice of it was created. Ask the vendor to send it again."))
         if seg.tag == "UNA":
             flush_stray()
             if una is not None:
-                refuse([una], "A UNA with no interchange (UNB) after it.")
+                refuse([una], T("A UNA with no interchange (UNB) after it."))
             una = seg
             continue
         if seg.tag == "UNB":
@@ -316,7 +322,7 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
         opened.append(seg)
         if seg.tag == "UNZ":
             if message is not None:
-                refuse(message, "The message has no UNT (its end): it was not read.")
+                refuse(message, T("The message has no UNT (its end): it was not read."))
             flush_stray()
             for unit in units[first:]:
                 unit.unb = unb
@@ -324,7 +330,7 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
             unb, opened, message = None, [], None
         elif seg.tag == "UNH":
             if message is not None:
-                refuse(message, "The message has no UNT (its end) before the next UNH: it was not read.")
+                refuse(message, T("The message has no UNT (its end) before the next UNH: it was not read."))
             flush_stray()
             message = [seg]
         elif seg.tag == "UNT":
@@ -341,15 +347,17 @@ def _units(segments: list[_Segment], tail: str) -> tuple[list[_Unit], int]:
     cut = _Segment(tail.strip(), "", (unb or una or _Segment("", "", DEFAULT_CHARACTERS)).una) if tail.strip() else None
     if unb is not None:
         opened += [cut] if cut else []
-        close_unfinished("The file is cut short: the interchange stops before its end (it has no UNZ "
-                         "segment), so no invoice of it was created. Ask the vendor to send the file again."
-                         + (" (Its last segment is cut off too.)" if cut else ""))
+        close_unfinished(T("The file is cut short: the interchange stops before its end (it has no UNZ segment), so "
+                           "no invoice of it was created. Ask the vendor to send the file again. (Its last segment "
+                           "is cut off too.)") if cut else
+                         T("The file is cut short: the interchange stops before its end (it has no UNZ segment), so "
+                           "no invoice of it was created. Ask the vendor to send the file again."))
     else:
         flush_stray()
         if una is not None or cut is not None:
             refuse(([una] if una else []) + ([cut] if cut else []),
-                   "The file is cut short: it ends in the middle of a segment." if cut else
-                   "The file is cut short: it ends after its UNA, before any interchange (UNB).")
+                   T("The file is cut short: it ends in the middle of a segment.") if cut else
+                   T("The file is cut short: it ends after its UNA, before any interchange (UNB)."))
     return units, interchanges
 
 
@@ -366,12 +374,30 @@ def _standalone(unit: _Unit) -> str:
 def _syntax_message(exc: Exception) -> str:
     text = str(exc).replace("EDIFACT Syntax Error: ", "").strip()
     if isinstance(exc, (IndexError, AssertionError, KeyError, TypeError)) or not text:
-        text = "its interchange header (UNB) or message header (UNH) lacks an element it must have."
-    elif "Invalid segment name" in text:
-        text = "a segment name is broken (a separator where the three-letter tag should be)."
-    elif "Unexpected end" in text:
-        text = "it ends in the middle of a segment (the last segment has no terminator)."
-    return f"The message is not readable EDIFACT: {text}"
+        return T("The message is not readable EDIFACT: its interchange header (UNB) or message header (UNH) lacks "
+                 "an element it must have.")
+    if "Invalid segment name" in text:
+        return T("The message is not readable EDIFACT: a segment name is broken (a separator where the three-letter "
+                 "tag should be).")
+    if "Unexpected end" in text:
+        return T("The message is not readable EDIFACT: it ends in the middle of a segment (the last segment has no "
+                 "terminator).")
+    return T("The message is not readable EDIFACT: %(error)s", error=text)   # pydifact's own words
+
+
+def joined(sentences: list) -> str:
+    """The sentences one after the other (a Text when they are: each translated when shown), joined
+    pairwise so a stored message nests only as deep as log2 of their number; "" for none."""
+    sentences = list(sentences)
+    if len(sentences) <= 1:
+        return sentences[0] if sentences else ""
+    middle = len(sentences) // 2
+    return T("%(first)s %(then)s", first=joined(sentences[:middle]), then=joined(sentences[middle:]))
+
+
+def unexpected(error: Exception) -> str:
+    """The reason of a message that broke something of ours (:data:`UNEXPECTED`, the error's type)."""
+    return T("The message could not be read (an internal error, logged): %(error)s.", error=type(error).__name__)
 
 
 def parse_file(text: str) -> ParsedFile:
@@ -380,16 +406,16 @@ def parse_file(text: str) -> ParsedFile:
     when the file as a whole is not EDIFACT (empty, not starting with UNA/UNB, no message, too many)."""
     text = text.strip()
     if not text:
-        raise EdiParseError("The file is empty.")
+        raise EdiParseError(T("The file is empty."))
     if not (text.startswith("UNA") or text.startswith("UNB")):
-        raise EdiParseError("The file is not an EDIFACT interchange: it must start with UNA or UNB.")
+        raise EdiParseError(T("The file is not an EDIFACT interchange: it must start with UNA or UNB."))
     segments, empty, tail = _scan(text)
     units, interchanges = _units(segments, tail)
     if not units:
-        raise EdiParseError("The file holds no message (no UNH … UNT).")
+        raise EdiParseError(T("The file holds no message (no UNH … UNT)."))
     if len(units) > MAX_MESSAGES:
-        raise EdiParseError(f"The file holds {len(units)} messages; at most {MAX_MESSAGES} are read at once. "
-                            "Ask the vendor for smaller files.")
+        raise EdiParseError(T("The file holds %(n)s messages; at most %(limit)s are read at once. Ask the vendor for "
+                              "smaller files.", n=len(units), limit=MAX_MESSAGES))
     return ParsedFile(messages=[_read(unit, n) for n, unit in enumerate(units, 1)], interchanges=interchanges,
                       empty_segments=empty)
 
@@ -406,7 +432,7 @@ def _read(unit: _Unit, index: int) -> InvoiceMessage:
         return _message(message, index, raw)
     except Exception as exc:  # noqa: BLE001 - a safety net: a bug here must not stop the other messages
         log.exception("EDI message %s could not be mapped", index)
-        return _refused(unit, index, raw, f"{UNEXPECTED}: {type(exc).__name__}.")
+        return _refused(unit, index, raw, unexpected(exc))
 
 
 def _refused(unit: _Unit, index: int, raw: str, reason: str) -> InvoiceMessage:
@@ -447,18 +473,18 @@ def _qualifier(segment) -> str:
 def _decimal(value: str, what: str, errors: list[str], money: bool = True) -> Decimal | None:
     text = (value or "").strip()
     if not text:
-        errors.append(f"{what}: no value.")
+        errors.append(T("%(what)s: no value.", what=what))
         return None
     if len(text) > 64:
-        errors.append(f"{what}: a number of {len(text)} characters is too long to be read.")
+        errors.append(T("%(what)s: a number of %(n)s characters is too long to be read.", what=what, n=len(text)))
         return None
     if not _NUMBER.match(text):
-        errors.append(f"{what}: {text!r} is not a number.")
+        errors.append(T("%(what)s: %(value)s is not a number.", what=what, value=repr(text)))
         return None
     try:
         value = Decimal(text.replace(",", "."))
     except InvalidOperation:
-        errors.append(f"{what}: {text!r} is not a number.")
+        errors.append(T("%(what)s: %(value)s is not a number.", what=what, value=repr(text)))
         return None
     return _in_range(value, what, errors) if money else value
 
@@ -468,14 +494,19 @@ def _in_range(value: Decimal, what: str, errors: list[str]) -> Decimal | None:
     try:
         return check_range(value)
     except AmountError as exc:
-        errors.append(f"{what}: {exc}.")
+        errors.append(T("%(what)s: %(reason)s.", what=what, reason=exc.args[0] if exc.args else str(exc)))
         return None
 
 
-def _moa(segment, errors: list[str], where: str) -> tuple[str, Decimal | None]:
+def _at(line: str | None, what: str) -> str:
+    """What a number's problem names: the segment (``QTY+47``), on its line when it is in one."""
+    return T("Line %(line)s: %(what)s", line=line, what=what) if line else what
+
+
+def _moa(segment, errors: list[str], where: str | None) -> tuple[str, Decimal | None]:
     element = _el(segment, 0)
     qualifier = _comp(element, 0)
-    return qualifier, _decimal(_comp(element, 1), f"{where}MOA+{qualifier}", errors)
+    return qualifier, _decimal(_comp(element, 1), _at(where, f"MOA+{qualifier}"), errors)
 
 
 # -- one message -------------------------------------------------------------------------------
@@ -485,7 +516,11 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
                          message_type=_first(message.identifier), raw=raw)
     errors = msg.errors
     if msg.message_type != "INVOIC":
-        errors.append(f"Message {msg.reference} is {msg.message_type or 'of no type'}, not INVOIC.")
+        if msg.message_type:
+            errors.append(T("Message %(reference)s is %(type)s, not INVOIC.", reference=msg.reference,
+                            type=msg.message_type))
+        else:
+            errors.append(T("Message %(reference)s is of no type, not INVOIC.", reference=msg.reference))
         return msg
     section = "header"            # header → line (after each LIN) → summary (after UNS)
     item: InvoiceItem | None = None
@@ -493,7 +528,7 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
     tax_target = None                    # "header" / the item whose TAX group is open
     for segment in message.segments:
         tag = segment.tag
-        where = f"Line {item.position}: " if section == "line" and item else ""
+        where = item.position if section == "line" and item else None   # the line a problem is on
         if tag == "BGM":
             msg.document_type = _first(_el(segment, 0))
             msg.number = _first(_el(segment, 1))
@@ -525,23 +560,26 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
         elif tag == "QTY" and item is not None:
             element = _el(segment, 0)
             if _comp(element, 0) == "47":
-                value = _decimal(_comp(element, 1), f"{where}QTY+47", errors, money=False)
+                value = _decimal(_comp(element, 1), _at(where, "QTY+47"), errors, money=False)
                 if value is not None:
                     if value != value.to_integral_value() or value == 0:
-                        errors.append(f"{where}the invoiced quantity {value} is not a whole number above zero.")
+                        errors.append(T("Line %(line)s: the invoiced quantity %(value)s is not a whole number above "
+                                        "zero.", line=item.position, value=str(value)))
                     elif abs(value) > MAX_QUANTITY:
-                        errors.append(f"{where}the invoiced quantity {value} is more than {MAX_QUANTITY:,}.")
+                        errors.append(T("Line %(line)s: the invoiced quantity %(value)s is more than %(limit)s.",
+                                        line=item.position, value=str(value), limit=f"{MAX_QUANTITY:,}"))
                     else:
                         item.quantity = int(value)
         elif tag == "PRI" and item is not None:
             element = _el(segment, 0)
             kind = _comp(element, 0)
             if kind in ("AAA", "AAB"):
-                value = _decimal(_comp(element, 1), f"{where}PRI+{kind}", errors)
+                value = _decimal(_comp(element, 1), _at(where, f"PRI+{kind}"), errors)
                 basis = _comp(element, 4)
                 if value is not None and basis:
-                    per = _decimal(basis, f"{where}PRI+{kind} price basis", errors)
-                    value = _in_range(value / per, f"{where}PRI+{kind} per unit", errors) if per else value
+                    per = _decimal(basis, _at(where, T("%(segment)s price basis", segment=f"PRI+{kind}")), errors)
+                    value = _in_range(value / per, _at(where, T("%(segment)s per unit", segment=f"PRI+{kind}")),
+                                      errors) if per else value
                 if value is not None and (kind == "AAA" or item.unit_price is None):
                     item.unit_price = value
         elif tag == "RFF":
@@ -555,7 +593,8 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
         elif tag == "TAX":
             if _qualifier(segment) == "7":
                 rate = _comp(_el(segment, 4), 3)
-                percent = _decimal(rate, f"{where}TAX+7 rate", errors) if rate.strip() else None
+                percent = _decimal(rate, _at(where, T("%(segment)s rate", segment="TAX+7")), errors) \
+                    if rate.strip() else None
                 if section == "line" and item is not None:
                     item.vat_percent, tax_target = percent, item
                 elif section == "header":
@@ -608,7 +647,7 @@ def _message(message: Message, index: int, raw: str) -> InvoiceMessage:
 
 def _date(value: str, fmt: str, errors: list[str]) -> date | None:
     if fmt not in DATE_FORMATS:
-        errors.append(f"DTM+137: date format {fmt} is not supported (use 102, CCYYMMDD).")
+        errors.append(T("DTM+137: date format %(format)s is not supported (use 102, CCYYMMDD).", format=fmt))
         return None
     pattern, length = DATE_FORMATS[fmt]
     value = value.strip()
@@ -617,37 +656,40 @@ def _date(value: str, fmt: str, errors: list[str]) -> date | None:
             raise ValueError(value)
         return datetime.strptime(value, pattern).date()
     except ValueError:
-        errors.append(f"DTM+137: {value!r} is not a date in format {fmt}.")
+        errors.append(T("DTM+137: %(value)s is not a date in format %(format)s.", value=repr(value), format=fmt))
         return None
 
 
 def _check(msg: InvoiceMessage) -> None:
     errors = msg.errors
     if not msg.number:
-        errors.append("BGM: the invoice number is missing.")
+        errors.append(T("BGM: the invoice number is missing."))
     elif len(msg.number) > 50:
-        errors.append(f"BGM: the invoice number {msg.number[:60]}… is longer than 50 characters.")
+        errors.append(T("BGM: the invoice number %(number)s… is longer than 50 characters.", number=msg.number[:60]))
     if msg.document_type not in DOCUMENT_TYPES:
-        errors.append(f"BGM: document type {msg.document_type or '(none)'} is not an invoice or credit note "
-                      f"({', '.join(f'{k} {v}' for k, v in DOCUMENT_TYPES.items())}).")
+        errors.append(T("BGM: document type %(type)s is not an invoice or credit note (%(types)s).",
+                        type=msg.document_type or "(none)",
+                        types=", ".join(f"{k} {v}" for k, v in DOCUMENT_TYPES.items())))
     if msg.invoice_date is None and not any(e.startswith("DTM+137") for e in errors):
-        errors.append("DTM+137: the invoice date is missing.")
+        errors.append(T("DTM+137: the invoice date is missing."))
     if msg.currency and not _CURRENCY.match(msg.currency):
-        errors.append(f"CUX: {msg.currency!r} is not a currency code.")
+        errors.append(T("CUX: %(value)s is not a currency code.", value=repr(msg.currency)))
     if not msg.items:
-        errors.append("The invoice has no lines (LIN).")
+        errors.append(T("The invoice has no lines (LIN)."))
     for item in msg.items:
         where = f"Line {item.position}"
         if not item.order_line:
-            errors.append(f"{where}: no order line reference (RFF+LI with our POL number).")
+            errors.append(T("Line %(line)s: no order line reference (RFF+LI with our POL number).",
+                            line=item.position))
         if item.quantity is None and not any(e.startswith(f"{where}: QTY") or e.startswith(f"{where}: the invoiced")
-                                             for e in errors):
-            errors.append(f"{where}: the invoiced quantity (QTY+47) is missing.")
+                                             for e in errors):   # (the English of the sentences above)
+            errors.append(T("Line %(line)s: the invoiced quantity (QTY+47) is missing.", line=item.position))
         if item.amount is None and item.unit_price is None:
-            errors.append(f"{where}: neither a line amount (MOA+203) nor a price (PRI) is given.")
+            errors.append(T("Line %(line)s: neither a line amount (MOA+203) nor a price (PRI) is given.",
+                            line=item.position))
     for alc in msg.charges + [a for item in msg.items for a in item.allowances_charges]:
         if alc.amount is None:
-            errors.append(f"ALC {alc.label}: the amount (MOA+8 or MOA+23) is missing.")
+            errors.append(T("ALC %(charge)s: the amount (MOA+8 or MOA+23) is missing.", charge=alc.label))
 
 
 def _negate(msg: InvoiceMessage) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ...clock import utcnow
 from ...extensions import db
+from ...text import T, Text, stored
 from ..models import Scheduled
 
-MESSAGE_STATUSES = {"received": "Received", "invoice_created": "Invoice created", "failed": "Failed",
-                    "duplicate": "Duplicate file"}
-SOURCES = {"upload": "Upload", "fetch": "Fetched"}
+MESSAGE_STATUSES = {"received": T("Received"), "invoice_created": T("Invoice created"), "failed": T("Failed"),
+                    "duplicate": T("Duplicate file")}
+SOURCES = {"upload": T("Upload"), "fetch": T("Fetched")}
 
 
 class VendorEdiSetting(Scheduled, db.Model):
@@ -53,7 +54,8 @@ class EdiMessage(db.Model):
     invoice_number = db.Column(db.String(50), nullable=False, default="")
     raw = db.Column(db.Text, nullable=False)
     status = db.Column(db.String(20), nullable=False, default="received", index=True)
-    reason = db.Column(db.Text, nullable=False, default="")
+    reason = db.Column(db.Text, nullable=False, default="")   # in English
+    reason_text = db.Column(db.JSON)   # the reason to show translated (app.text.Text.to_json), if it has one
     invoice_id = db.Column(db.Integer, db.ForeignKey("invoice.id", ondelete="SET NULL"), index=True)
     source = db.Column(db.String(10), nullable=False, default="upload")
     run_id = db.Column(db.Integer, db.ForeignKey("job_run.id", ondelete="SET NULL"))
@@ -71,6 +73,20 @@ class EdiMessage(db.Model):
         db.CheckConstraint("source IN (" + ",".join(f"'{s}'" for s in SOURCES) + ")", name="source_known"),
         db.Index("ix_edi_message_status_id", "status", "id"),
     )
+
+    def set_reason(self, reason: str) -> None:
+        """Keep ``reason`` (a :class:`~app.text.Text` is shown later in its reader's language)."""
+        self.reason, self.reason_text = str.__str__(reason) if isinstance(reason, Text) else reason, stored(reason)
+
+    @property
+    def reason_message(self) -> str:
+        """The reason as it was kept: a :class:`~app.text.Text` when it has one, else the English."""
+        return Text.from_json(self.reason_text, self.reason)
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language (stored English when it was kept without its Text)."""
+        return str(self.reason_message)
 
     @property
     def status_label(self) -> str:

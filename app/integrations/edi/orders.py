@@ -60,6 +60,9 @@ from pydifact.parser import Parser
 from pydifact.segmentcollection import Interchange, Message
 from pydifact.segments import Segment
 
+from ...text import T
+from .format import joined
+
 warnings.filterwarnings("ignore", category=MissingImplementationWarning, module="pydifact")
 warnings.filterwarnings("ignore", category=SyntaxWarning, module="pydifact")
 
@@ -90,7 +93,7 @@ class OrdersError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("The EDI order cannot be built: " + " ".join(self.problems))
+        super().__init__(T("The EDI order cannot be built: %(problems)s", problems=joined(self.problems)))
 
 
 class OrdersCheckError(ValueError):
@@ -98,7 +101,8 @@ class OrdersCheckError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("The EDI order file does not read back as the order (not sent): " + " ".join(self.problems))
+        super().__init__(T("The EDI order file does not read back as the order (not sent): %(problems)s",
+                           problems=joined(self.problems)))
 
 
 @dataclass(frozen=True)
@@ -223,72 +227,81 @@ def _problems(order: Order) -> list[str]:
     problems: list[str] = []
     codec = CODECS.get(order.syntax)
     if codec is None:
-        return [f"The character set {order.syntax!r} is not supported (UNOC or UNOW)."]
+        return [T("The character set %(syntax)s is not supported (UNOC or UNOW).", syntax=repr(order.syntax))]
 
     def ident(value: str, what: str, size: int = 35, required: bool = True) -> None:
         if not value:
             if required:
-                problems.append(f"{what} is missing.")
+                problems.append(T("%(what)s is missing.", what=what))
             return
         if len(value) > size:
-            problems.append(f"{what} {value[:40]!r} is longer than {size} characters.")
+            problems.append(T("%(what)s %(value)s is longer than %(n)s characters.", what=what,
+                              value=repr(value[:40]), n=size))
         if value != value.strip() or any(unicodedata.category(c)[0] in "CZ" and c != " " for c in value):
-            problems.append(f"{what} {value!r} has control characters or spaces around it.")
+            problems.append(T("%(what)s %(value)s has control characters or spaces around it.", what=what,
+                              value=repr(value)))
         try:
             value.encode(codec)
         except UnicodeEncodeError:
-            problems.append(f"{what} {value!r} cannot be written in {order.syntax}.")
+            problems.append(T("%(what)s %(value)s cannot be written in %(syntax)s.", what=what, value=repr(value),
+                              syntax=order.syntax))
 
-    ident(order.number, "The PO number")
-    ident(order.buyer.id, "Our EDI id (the interchange sender)")
-    ident(order.supplier.id, "The vendor's EDI id (the interchange recipient)")
-    ident(order.buyer.qualifier, "Our EDI id qualifier", 4)
-    ident(order.supplier.qualifier, "The vendor's EDI id qualifier", 4)
-    ident(order.account, "The account at the vendor", required=False)
-    ident(order.message_reference, "The message reference", 14)
+    ident(order.number, T("The PO number"))
+    ident(order.buyer.id, T("Our EDI id (the interchange sender)"))
+    ident(order.supplier.id, T("The vendor's EDI id (the interchange recipient)"))
+    ident(order.buyer.qualifier, T("Our EDI id qualifier"), 4)
+    ident(order.supplier.qualifier, T("The vendor's EDI id qualifier"), 4)
+    ident(order.account, T("The account at the vendor"), required=False)
+    ident(order.message_reference, T("The message reference"), 14)
     if not _CONTROL.match(order.control_reference or ""):
-        problems.append(f"The interchange control reference {order.control_reference!r} must be 1 to 14 "
-                        "letters or digits.")
+        problems.append(T("The interchange control reference %(value)s must be 1 to 14 letters or digits.",
+                          value=repr(order.control_reference)))
     if not _CURRENCY.match(order.currency or ""):
-        problems.append(f"The currency {order.currency!r} is not an ISO 4217 code.")
+        problems.append(T("The currency %(value)s is not an ISO 4217 code.", value=repr(order.currency)))
     if order.function not in FUNCTIONS:
-        problems.append(f"The message function {order.function!r} is not 9 (order) or 1 (cancellation).")
+        problems.append(T("The message function %(value)s is not 9 (order) or 1 (cancellation).",
+                          value=repr(order.function)))
     if not order.lines:
-        problems.append("The order has no lines.")
+        problems.append(T("The order has no lines."))
     if len(order.lines) > MAX_LINES:
-        problems.append(f"The order has {len(order.lines)} lines; one message holds at most {MAX_LINES}.")
+        problems.append(T("The order has %(n)s lines; one message holds at most %(limit)s.", n=len(order.lines),
+                          limit=MAX_LINES))
     positions = [line.position for line in order.lines]
     if len(set(positions)) != len(positions):
-        problems.append("Two lines have the same line number.")
+        problems.append(T("Two lines have the same line number."))
     references = [line.reference for line in order.lines]
     if len(set(references)) != len(references):
-        problems.append("Two lines have the same order line reference.")
+        problems.append(T("Two lines have the same order line reference."))
     for line in order.lines:
-        where = f"Line {line.position}"
+        where = line.position
         if not isinstance(line.position, int) or not 1 <= line.position <= 999_999:
-            problems.append(f"{where}: the line number must be a whole number from 1 to 999999.")
-        ident(line.reference, f"{where}: the order line reference")
+            problems.append(T("Line %(line)s: the line number must be a whole number from 1 to 999999.", line=where))
+        ident(line.reference, T("Line %(line)s: the order line reference", line=where))
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) \
                 or not 1 <= line.quantity <= MAX_QUANTITY:
-            problems.append(f"{where}: the quantity {line.quantity!r} must be a whole number from 1 to "
-                            f"{MAX_QUANTITY}.")
-        for what, value in (("list price", line.list_price), ("net amount", line.net_amount)):
+            problems.append(T("Line %(line)s: the quantity %(value)s must be a whole number from 1 to %(limit)s.",
+                              line=where, value=repr(line.quantity), limit=MAX_QUANTITY))
+        for what, value in ((T("list price"), line.list_price), (T("net amount"), line.net_amount)):
             if value is None and what == "net amount":
                 continue
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-                problems.append(f"{where}: the {what} {value!r} must be an amount of zero or more.")
+                problems.append(T("Line %(line)s: the %(what)s %(value)s must be an amount of zero or more.",
+                                  line=where, what=what, value=repr(value)))
             elif len(_amount(value).replace(".", "").lstrip("0")) > MAX_PRICE_DIGITS:
-                problems.append(f"{where}: the {what} {value} has more than {MAX_PRICE_DIGITS} digits.")
+                problems.append(T("Line %(line)s: the %(what)s %(value)s has more than %(n)s digits.", line=where,
+                                  what=what, value=str(value), n=MAX_PRICE_DIGITS))
         if not clean_text(line.title, order.syntax):
-            problems.append(f"{where}: the title is empty.")
+            problems.append(T("Line %(line)s: the title is empty.", line=where))
         isbn, issn = normal_isbn(line.isbn), normal_isbn(line.issn)
         if isbn and not _ISBN.match(isbn):
-            problems.append(f"{where}: {line.isbn!r} is not an ISBN (10 or 13 digits).")
+            problems.append(T("Line %(line)s: %(value)s is not an ISBN (10 or 13 digits).", line=where,
+                              value=repr(line.isbn)))
         if issn and not _ISSN.match(issn):
-            problems.append(f"{where}: {line.issn!r} is not an ISSN (8 digits).")
+            problems.append(T("Line %(line)s: %(value)s is not an ISSN (8 digits).", line=where,
+                              value=repr(line.issn)))
         for fund in line.funds:
-            ident(fund, f"{where}: the fund code")
-        ident(line.library, f"{where}: the library code", required=False)
+            ident(fund, T("Line %(line)s: the fund code", line=where))
+        ident(line.library, T("Line %(line)s: the library code", line=where), required=False)
     return problems
 
 
@@ -373,11 +386,11 @@ def _number(value: str, what: str, problems: list[str], whole: bool = False):
         if not number.is_finite() or not re.match(r"^[0-9]+(\.[0-9]+)?$", value):
             raise InvalidOperation(value)
     except (InvalidOperation, TypeError):
-        problems.append(f"{what}: {value!r} is not a number.")
+        problems.append(T("%(what)s: %(value)s is not a number.", what=what, value=repr(value)))
         return None
     if whole:
         if number != number.to_integral_value():
-            problems.append(f"{what}: {value!r} is not a whole number.")
+            problems.append(T("%(what)s: %(value)s is not a whole number.", what=what, value=repr(value)))
             return None
         return int(number)
     return number
@@ -393,26 +406,32 @@ def read_orders(data: bytes) -> ReadOrder:
     read.syntax = head[at + 4:at + 8].decode("ascii", "replace") if at >= 0 else ""
     codec = CODECS.get(read.syntax)
     if codec is None:
-        problems.append(f"The interchange declares the character set {read.syntax!r}, not UNOC or UNOW.")
+        problems.append(T("The interchange declares the character set %(syntax)s, not UNOC or UNOW.",
+                          syntax=repr(read.syntax)))
         return read
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        problems.append(f"The file is not valid {read.syntax} ({codec}) text: {exc.reason} at byte {exc.start}.")
+        problems.append(T("The file is not valid %(syntax)s (%(codec)s) text: %(reason)s at byte %(byte)s.",
+                          syntax=read.syntax, codec=codec, reason=exc.reason, byte=exc.start))
         return read
     if not text.startswith("UNA" + SERVICE_CHARACTERS):
-        problems.append(f"The file must start with the service string advice UNA{SERVICE_CHARACTERS}.")
+        problems.append(T("The file must start with the service string advice %(una)s.",
+                          una="UNA" + SERVICE_CHARACTERS))
         return read
     try:
         segments = [s for s in Parser().parse(text) if s.tag != "UNA"]
     except Exception as exc:  # noqa: BLE001 - whatever pydifact raises, the file is refused with its reason
-        problems.append(f"The file is not readable EDIFACT: {exc}.")
+        problems.append(T("The file is not readable EDIFACT: %(error)s.", error=str(exc)))
         return read
     tags = [s.tag for s in segments]
     if tags[:2] != ["UNB", "UNH"] or tags[-2:] != ["UNT", "UNZ"] or tags.count("UNH") != 1 \
             or tags.count("UNT") != 1 or tags.count("UNB") != 1 or tags.count("UNZ") != 1:
-        problems.append("The file must be one interchange (UNB … UNZ) of one message (UNH … UNT); it has "
-                        f"{' '.join(t for t in tags if t.startswith('UN')) or 'no envelope'}.")
+        envelope = " ".join(t for t in tags if t.startswith("UN"))
+        problems.append(T("The file must be one interchange (UNB … UNZ) of one message (UNH … UNT); it has "
+                          "%(envelope)s.", envelope=envelope) if envelope else
+                        T("The file must be one interchange (UNB … UNZ) of one message (UNH … UNT); it has no "
+                          "envelope."))
         return read
     unb, unh, unt, unz = segments[0], segments[1], segments[-2], segments[-1]
     body = segments[2:-2]
@@ -421,19 +440,22 @@ def read_orders(data: bytes) -> ReadOrder:
     read.control_reference = _comp(_el(unb, 4), 0)
     read.message_reference = _comp(_el(unh, 0), 0)
     if _comp(_el(unb, 0), 1) != "3":
-        problems.append(f"UNB: syntax version {_comp(_el(unb, 0), 1)!r}, expected 3.")
+        problems.append(T("UNB: syntax version %(value)s, expected 3.", value=repr(_comp(_el(unb, 0), 1))))
     if _el(unh, 1) != MESSAGE_IDENTIFIER:
-        problems.append(f"UNH: the message is {':'.join(_el(unh, 1) or [])}, not {':'.join(MESSAGE_IDENTIFIER)}.")
+        problems.append(T("UNH: the message is %(got)s, not %(want)s.", got=":".join(_el(unh, 1) or []),
+                          want=":".join(MESSAGE_IDENTIFIER)))
     if _comp(_el(unt, 0), 0) != str(len(body) + 2):
-        problems.append(f"UNT: the segment count is {_comp(_el(unt, 0), 0)!r}; the message has {len(body) + 2}.")
+        problems.append(T("UNT: the segment count is %(value)s; the message has %(n)s.",
+                          value=repr(_comp(_el(unt, 0), 0)), n=len(body) + 2))
     if _comp(_el(unt, 1), 0) != read.message_reference:
-        problems.append(f"UNT: the message reference {_comp(_el(unt, 1), 0)!r} is not UNH's "
-                        f"{read.message_reference!r}.")
+        problems.append(T("UNT: the message reference %(value)s is not UNH's %(want)s.",
+                          value=repr(_comp(_el(unt, 1), 0)), want=repr(read.message_reference)))
     if _comp(_el(unz, 0), 0) != "1":
-        problems.append(f"UNZ: the message count is {_comp(_el(unz, 0), 0)!r}; the interchange has 1.")
+        problems.append(T("UNZ: the message count is %(value)s; the interchange has 1.",
+                          value=repr(_comp(_el(unz, 0), 0))))
     if _comp(_el(unz, 1), 0) != read.control_reference:
-        problems.append(f"UNZ: the control reference {_comp(_el(unz, 1), 0)!r} is not UNB's "
-                        f"{read.control_reference!r}.")
+        problems.append(T("UNZ: the control reference %(value)s is not UNB's %(want)s.",
+                          value=repr(_comp(_el(unz, 1), 0)), want=repr(read.control_reference)))
     _read_body(read, body)
     return read
 
@@ -443,16 +465,17 @@ def _read_body(read: ReadOrder, body: list[Segment]) -> None:
     line: ReadLine | None = None
     for segment in body:
         tag = segment.tag
-        where = f"Line {line.position}: " if line else ""
+        where = line.position if line else None
         if tag == "BGM":
             read.number, read.function = _comp(_el(segment, 1), 0), _comp(_el(segment, 2), 0)
             if _comp(_el(segment, 0), 0) != "220":
-                problems.append(f"BGM: document {_comp(_el(segment, 0), 0)!r} is not an order (220).")
+                problems.append(T("BGM: document %(value)s is not an order (220).",
+                                  value=repr(_comp(_el(segment, 0), 0))))
         elif tag == "DTM" and line is None and _comp(_el(segment, 0), 0) == "137":
             try:
                 read.order_date = datetime.strptime(_comp(_el(segment, 0), 1), "%Y%m%d").date()
             except ValueError:
-                problems.append(f"DTM+137: {_comp(_el(segment, 0), 1)!r} is not a CCYYMMDD date.")
+                problems.append(T("DTM+137: %(value)s is not a CCYYMMDD date.", value=repr(_comp(_el(segment, 0), 1))))
         elif tag == "NAD" and line is None:
             party = Party(_comp(_el(segment, 1), 0), _comp(_el(segment, 1), 2), _comp(_el(segment, 3), 0))
             if _comp(_el(segment, 0), 0) == "BY":
@@ -472,7 +495,7 @@ def _read_body(read: ReadOrder, body: list[Segment]) -> None:
         elif tag == "RFF" and line is None and _comp(_el(segment, 0), 0) == "API":
             read.account = _comp(_el(segment, 0), 1)
         elif line is None and tag in ("PIA", "IMD", "QTY", "GIR", "PRI", "MOA", "RFF"):
-            problems.append(f"{tag} before the first LIN.")
+            problems.append(T("%(segment)s before the first LIN.", segment=tag))
         elif tag == "PIA":
             for element in segment.elements[1:]:
                 kind = _comp(element, 1)
@@ -487,7 +510,7 @@ def _read_body(read: ReadOrder, body: list[Segment]) -> None:
             elif _comp(_el(segment, 1), 0) == AUTHOR:
                 line.author += parts
         elif tag == "QTY" and _comp(_el(segment, 0), 0) == "21":
-            line.quantity = _number(_comp(_el(segment, 0), 1), f"{where}QTY+21", problems, whole=True)
+            line.quantity = _number(_comp(_el(segment, 0), 1), _at(where, "QTY+21"), problems, whole=True)
         elif tag == "GIR":
             for element in segment.elements[1:]:
                 if _comp(element, 1) == "LFN":
@@ -495,9 +518,9 @@ def _read_body(read: ReadOrder, body: list[Segment]) -> None:
                 elif _comp(element, 1) == "LLO":
                     line.library = _comp(element, 0)
         elif tag == "PRI" and _comp(_el(segment, 0), 0) == "AAB":
-            line.list_price = _number(_comp(_el(segment, 0), 1), f"{where}PRI+AAB", problems)
+            line.list_price = _number(_comp(_el(segment, 0), 1), _at(where, "PRI+AAB"), problems)
         elif tag == "MOA" and _comp(_el(segment, 0), 0) == "203":
-            line.net_amount = _number(_comp(_el(segment, 0), 1), f"{where}MOA+203", problems)
+            line.net_amount = _number(_comp(_el(segment, 0), 1), _at(where, "MOA+203"), problems)
         elif tag == "RFF" and _comp(_el(segment, 0), 0) == "LI":
             line.reference = _comp(_el(segment, 0), 1)
         elif tag == "UNS":
@@ -506,9 +529,22 @@ def _read_body(read: ReadOrder, body: list[Segment]) -> None:
             read.line_count = _number(_comp(_el(segment, 0), 1), "CNT+2", problems, whole=True)
 
 
+def _at(line, what: str) -> str:
+    return T("Line %(line)s: %(what)s", line=line, what=what) if line else what
+
+
+# What each line's value is called when it does not read back (the keys stay the file's terms).
+_CHECKED = {"LIN number": T("LIN number"), "RFF+LI reference": T("RFF+LI reference"),
+            "QTY+21 quantity": T("QTY+21 quantity"), "PRI+AAB list price": T("PRI+AAB list price"),
+            "MOA+203 net amount": T("MOA+203 net amount"), "title (IMD 050)": T("title (IMD 050)"),
+            "author (IMD 009)": T("author (IMD 009)"), "funds (GIR LFN)": T("funds (GIR LFN)"),
+            "library (GIR LLO)": T("library (GIR LLO)")}
+
+
 def _same(problems: list[str], what: str, got, want) -> None:
     if got != want:
-        problems.append(f"{what}: the file has {got!r}, the order {want!r}.")
+        problems.append(T("%(what)s: the file has %(got)s, the order %(want)s.", what=what, got=repr(got),
+                          want=repr(want)))
 
 
 def check_orders(data: bytes, order: Order) -> ReadOrder:
@@ -523,23 +559,23 @@ def check_orders(data: bytes, order: Order) -> ReadOrder:
     def text(value: str) -> str:
         return clean_text(value, syntax)
 
-    _same(problems, "The character set", read.syntax, order.syntax)
-    _same(problems, "UNB sender", (read.buyer.id, read.buyer.qualifier), (order.buyer.id, order.buyer.qualifier))
-    _same(problems, "UNB recipient", (read.supplier.id, read.supplier.qualifier),
+    _same(problems, T("The character set"), read.syntax, order.syntax)
+    _same(problems, T("UNB sender"), (read.buyer.id, read.buyer.qualifier), (order.buyer.id, order.buyer.qualifier))
+    _same(problems, T("UNB recipient"), (read.supplier.id, read.supplier.qualifier),
           (order.supplier.id, order.supplier.qualifier))
-    _same(problems, "NAD+BY name", read.buyer.name, text(order.buyer.name)[:PART])
-    _same(problems, "NAD+SU name", read.supplier.name, text(order.supplier.name)[:PART])
-    _same(problems, "The control reference", read.control_reference, order.control_reference)
-    _same(problems, "The message reference", read.message_reference, order.message_reference)
-    _same(problems, "BGM: the PO number", read.number, order.number)
-    _same(problems, "BGM: the message function", read.function, order.function)
-    _same(problems, "DTM+137: the order date", read.order_date, order.order_date)
-    _same(problems, "CUX: the currency", read.currency, order.currency)
-    _same(problems, "RFF+API: the account", read.account, order.account)
-    _same(problems, "CNT+2: the line count", read.line_count, len(order.lines))
-    _same(problems, "The number of lines (LIN)", len(read.lines), len(order.lines))
+    _same(problems, T("NAD+BY name"), read.buyer.name, text(order.buyer.name)[:PART])
+    _same(problems, T("NAD+SU name"), read.supplier.name, text(order.supplier.name)[:PART])
+    _same(problems, T("The control reference"), read.control_reference, order.control_reference)
+    _same(problems, T("The message reference"), read.message_reference, order.message_reference)
+    _same(problems, T("BGM: the PO number"), read.number, order.number)
+    _same(problems, T("BGM: the message function"), read.function, order.function)
+    _same(problems, T("DTM+137: the order date"), read.order_date, order.order_date)
+    _same(problems, T("CUX: the currency"), read.currency, order.currency)
+    _same(problems, T("RFF+API: the account"), read.account, order.account)
+    _same(problems, T("CNT+2: the line count"), read.line_count, len(order.lines))
+    _same(problems, T("The number of lines (LIN)"), len(read.lines), len(order.lines))
     for got, want in zip(read.lines, order.lines):
-        where = f"Line {want.position} ({want.reference})"
+        where = (want.position, want.reference)
         isbn = normal_isbn(want.isbn)
         expected = {"LIN number": want.position, "EAN (LIN)": isbn if len(isbn) == 13 else "",
                     "RFF+LI reference": want.reference, "QTY+21 quantity": want.quantity,
@@ -553,7 +589,8 @@ def check_orders(data: bytes, order: Order) -> ReadOrder:
                   "title (IMD 050)": got.title, "author (IMD 009)": got.author, "funds (GIR LFN)": got.funds,
                   "library (GIR LLO)": got.library}
         for key, value in expected.items():
-            _same(problems, f"{where}: {key}", actual[key], value)
+            _same(problems, T("Line %(line)s (%(reference)s): %(what)s", line=where[0], reference=where[1],
+                              what=_CHECKED.get(key, key)), actual[key], value)
     if problems:
         raise OrdersCheckError(problems)
     return read

@@ -54,6 +54,7 @@ from ...ledger.invoicing import VatCheck
 from ...ledger.money import quantize, split
 from ...notifications import triggers as tell
 from ...orders.models import POLine
+from ...text import T, stored
 from ...vendors.models import Vendor
 from ..models import SCHEDULES, Connection, JobRun
 from ..paths import UnsafePath, clean_folder
@@ -61,6 +62,7 @@ from ..runs import RunLog, job_runner, naive_utc, new_run, record_skipped
 from ..schedules import previous_tick, trigger_for
 from ..transport import TransferError
 from . import format as edifact
+from .format import joined
 from .models import EdiMessage, VendorEdiSetting
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,17 @@ def may_receive(user) -> bool:
     return has_any_role(user, invoices.OPERATORS) and library_scope(user, invoices.OPERATORS) is None
 
 
+# What a refusal says the person may not do (translated in the refusal).
+_ACTIONS = {"receive EDI invoices": T("receive EDI invoices"), "retry EDI messages": T("retry EDI messages"),
+            "see the EDI inbox": T("see the EDI inbox"), "see EDI uploads": T("see EDI uploads")}
+
+
 def _require_receiver(actor, what: str = "receive EDI invoices") -> None:
     if not has_any_role(actor, invoices.OPERATORS):
-        raise Forbidden(f"You may not {what}.")
+        raise Forbidden(T("You may not %(action)s.", action=_ACTIONS.get(what, what)))
     if library_scope(actor, invoices.OPERATORS) is not None:
-        raise Forbidden(f"Only invoice operators for the whole institution may {what}.")
+        raise Forbidden(T("Only invoice operators for the whole institution may %(action)s.",
+                          action=_ACTIONS.get(what, what)))
 
 
 def may_configure(user) -> bool:
@@ -93,7 +101,7 @@ def may_configure(user) -> bool:
 
 def _require_configurer(actor) -> None:
     if not may_configure(actor):
-        raise Forbidden("Only institution administrators may change vendor EDI settings.")
+        raise Forbidden(T("Only institution administrators may change vendor EDI settings."))
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -119,29 +127,29 @@ def save_setting(actor, vendor: Vendor, f: EdiSettingFields) -> VendorEdiSetting
     process picks the change up."""
     _require_configurer(actor)
     if f.connection is None:
-        raise InvalidInput("Choose the connection the vendor's files are fetched from.", "connection")
+        raise InvalidInput(T("Choose the connection the vendor's files are fetched from."), "connection")
     try:
         folder = clean_folder(f.folder, "folder", allow_empty=False)
     except UnsafePath as exc:
-        raise InvalidInput(str(exc), "folder") from None
+        raise InvalidInput(exc.args[0] if exc.args else str(exc), "folder") from None
     schedule = f.schedule or "none"
     if schedule not in SCHEDULES:
-        raise InvalidInput("Choose a schedule from the list.", "schedule")
+        raise InvalidInput(T("Choose a schedule from the list."), "schedule")
     time_, day = "", None
     if schedule in ("daily", "weekly"):
         time_ = (f.schedule_time or "").strip()
         if not _TIME.match(time_):
-            raise InvalidInput("Give the time as HH:MM (24-hour clock).", "schedule_time")
+            raise InvalidInput(T("Give the time as HH:MM (24-hour clock)."), "schedule_time")
     if schedule == "weekly":
         if f.schedule_day is None or not 0 <= int(f.schedule_day) <= 6:
-            raise InvalidInput("Choose the day of the week.", "schedule_day")
+            raise InvalidInput(T("Choose the day of the week."), "schedule_day")
         day = int(f.schedule_day)
     try:
-        orders_folder = clean_folder(f.orders_folder or "", "orders folder", allow_empty=True)
+        orders_folder = clean_folder(f.orders_folder or "", T("orders folder"), allow_empty=True)
     except UnsafePath as exc:
-        raise InvalidInput(str(exc), "orders_folder") from None
+        raise InvalidInput(exc.args[0] if exc.args else str(exc), "orders_folder") from None
     if f.syntax not in ("UNOC", "UNOW"):
-        raise InvalidInput("Choose the syntax UNOC (Latin-1) or UNOW (UTF-8).", "syntax")
+        raise InvalidInput(T("Choose the syntax UNOC (Latin-1) or UNOW (UTF-8)."), "syntax")
     row = setting_of(vendor)
     if row is None:
         row = VendorEdiSetting(vendor=vendor, vendor_id=vendor.id, version=0)
@@ -283,7 +291,7 @@ class ReadFile:
     sha256: str
     content: str
     messages: list[edifact.InvoiceMessage]
-    refusal: str = ""   # why the file as a whole is not EDIFACT (then ``messages`` is empty)
+    refusal: str = ""   # why the file as a whole is not EDIFACT (then ``messages`` is empty); a Text
 
 
 def read_file(data: bytes) -> ReadFile:
@@ -291,7 +299,7 @@ def read_file(data: bytes) -> ReadFile:
     try:
         messages, refusal = edifact.parse_file(content).messages, ""
     except edifact.EdiParseError as exc:
-        messages, refusal = [], str(exc)
+        messages, refusal = [], exc.text
     return ReadFile(hashlib.sha256(data).hexdigest(), content, messages, refusal)
 
 
@@ -307,11 +315,11 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
     the messages not yet kept (never one twice). Without it, the caller commits."""
     _require_receiver(actor)
     if source not in ("upload", "fetch"):
-        raise InvalidInput("Unknown source.", "source")
+        raise InvalidInput(T("Unknown source."), "source")
     file_name = (file_name or "upload.edi").strip()[:255]
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{file_name} is {len(data):,} bytes; an EDI file may have at most "
-                           f"{MAX_FILE_BYTES:,} bytes.", "file")
+        raise InvalidInput(T("%(file)s is %(size)s bytes; an EDI file may have at most %(limit)s bytes.",
+                             file=file_name, size=f"{len(data):,}", limit=f"{MAX_FILE_BYTES:,}"), "file")
     read = read or read_file(data)
     sha, content, messages = read.sha256, read.content, read.messages
     result = ReceiveResult(file_name=file_name, sha256=sha)
@@ -324,7 +332,8 @@ def receive_edi_file(actor, vendor: Vendor | None, file_name: str, data: bytes, 
         on_parsed(len(messages) or 1)
     if not messages:   # not EDIFACT at all: the file is kept whole
         if _lock_message(sha, 0):
-            row = EdiMessage(**common, raw=content, status="failed", reason=read.refusal)
+            row = EdiMessage(**common, raw=content, status="failed")
+            row.set_reason(read.refusal)
             db.session.add(row)
             db.session.flush()
             tell.edi_unmatched(actor, row)
@@ -353,9 +362,9 @@ def _duplicate(result: ReceiveResult, common: dict, content: str) -> ReceiveResu
     earlier = db.session.scalar(select(EdiMessage).where(EdiMessage.sha256 == result.sha256,
                                                          EdiMessage.status != "duplicate")
                                 .order_by(EdiMessage.id).limit(1))
-    row = EdiMessage(**common, raw=content, status="duplicate",
-                     reason=f"The same file was received already: {earlier.file_name} on "
-                            f"{earlier.received_at:%Y-%m-%d %H:%M} (inbox #{earlier.id}); nothing was created.")
+    row = EdiMessage(**common, raw=content, status="duplicate")
+    row.set_reason(T("The same file was received already: %(file)s on %(when)s (inbox #%(id)s); nothing was "
+                     "created.", file=earlier.file_name, when=f"{earlier.received_at:%Y-%m-%d %H:%M}", id=earlier.id))
     db.session.add(row)
     db.session.flush()
     result.duplicate_of, result.messages, result.resumed = earlier, [row], 0
@@ -369,10 +378,10 @@ def keep_unprocessed(actor, vendor_id: int | None, file_name: str, data: bytes, 
     content, _codec = edifact.decode(data)
     row = EdiMessage(vendor_id=vendor_id, file_name=(file_name or "upload.edi")[:255],
                      sha256=hashlib.sha256(data).hexdigest(), raw=content, status="failed", source=source,
-                     run_id=run_id, received_by_id=actor.id if actor else None,
-                     reason=error.message if isinstance(error, DomainError) else
-                     f"The file could not be processed (an internal error, logged): {type(error).__name__}: "
-                     f"{str(error)[:500]}")
+                     run_id=run_id, received_by_id=actor.id if actor else None)
+    row.set_reason(error.text if isinstance(error, DomainError) else
+                   T("The file could not be processed (an internal error, logged): %(error)s: %(detail)s",
+                     error=type(error).__name__, detail=str(error)[:500]))
     db.session.add(row)
     db.session.flush()
     return row
@@ -382,13 +391,13 @@ def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
     """Try a failed message again (after its POL or vendor was fixed). The caller commits."""
     _require_receiver(actor, "retry EDI messages")
     if not message.can_retry:
-        raise InvalidInput(f"Inbox message #{message.id} is {message.status_label}; only failed ones are retried.",
-                           "status")
+        raise InvalidInput(T("Inbox message #%(id)s is %(status)s; only failed ones are retried.", id=message.id,
+                             status=message.status_label), "status")
     message.attempts += 1
     try:
         parsed = edifact.parse_file(message.raw)
     except edifact.EdiParseError as exc:
-        message.reason = str(exc)
+        message.set_reason(exc.text)
         db.session.flush()
         return message
     if message.message_index == 0 and len(parsed.messages) > 1:
@@ -400,7 +409,8 @@ def retry_edi_message(actor, message: EdiMessage) -> EdiMessage:
             db.session.add(row)
             db.session.flush()
             _process(actor, row, one, message.vendor)
-        message.status, message.reason = "duplicate", "Read again: its messages are listed separately."
+        message.status = "duplicate"
+        message.set_reason(T("Read again: its messages are listed separately."))
         db.session.flush()
         return message
     one = parsed.messages[0]
@@ -413,7 +423,7 @@ def get_message(user, message_id) -> EdiMessage:
     _require_receiver(user, "see the EDI inbox")
     row = db.session.get(EdiMessage, message_id) if str(message_id).isdigit() else None
     if row is None:
-        raise NotFound("No such EDI message.")
+        raise NotFound(T("No such EDI message."))
     return row
 
 
@@ -438,7 +448,8 @@ def _process(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Ve
     was_failed = row.status == "failed"
 
     def failed(reason: str, refused: bool) -> bool:
-        row.status, row.reason = "failed", reason
+        row.status = "failed"
+        row.set_reason(reason)
         db.session.flush()
         if not was_failed:
             tell.edi_unmatched(actor, row)
@@ -452,22 +463,24 @@ def _process(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Ve
         fields = _fields(actor, row, message, vendor)
         invoice = _create(actor, fields)
     except DomainError as exc:
-        return failed(exc.message, bool(message.errors))
+        return failed(exc.text, bool(message.errors))
     except SQLAlchemyError as exc:   # e.g. the same invoice number committed meanwhile by someone else
         log.warning("EDI message %s: %s", row.id, exc)
-        return failed(f"The invoice could not be saved: {type(exc).__name__}.", False)
+        return failed(T("The invoice could not be saved: %(error)s.", error=type(exc).__name__), False)
     except Exception as exc:  # noqa: BLE001 - a bug must stop neither the other messages nor the pickup
         log.exception("EDI message %s could not be processed", row.id)
-        return failed(f"{edifact.UNEXPECTED}: {type(exc).__name__}.", True)
-    row.status, row.invoice_id, row.reason = "invoice_created", invoice.id, ""
+        return failed(edifact.unexpected(exc), True)
+    row.status, row.invoice_id = "invoice_created", invoice.id
+    row.set_reason("")
     try:
         with db.session.begin_nested():
             invoices.process_invoice(actor, invoice)
     except DomainError as exc:
-        row.reason = f"Created In Review; the workflow stopped: {exc.message}"
+        row.set_reason(T("Created In Review; the workflow stopped: %(reason)s", reason=exc.text))
     except Exception as exc:  # noqa: BLE001 - as above: the invoice stays In Review
         log.exception("EDI message %s: the workflow failed", row.id)
-        row.reason = f"Created In Review; the workflow stopped (an internal error, logged): {type(exc).__name__}."
+        row.set_reason(T("Created In Review; the workflow stopped (an internal error, logged): %(error)s.",
+                         error=type(exc).__name__))
     db.session.flush()
     return False
 
@@ -481,20 +494,21 @@ def _vendor_for(message: edifact.InvoiceMessage, vendor: Vendor | None) -> Vendo
     supplier = message.supplier_id.strip().upper()
     if vendor is not None:
         if supplier and supplier not in _identifiers(vendor):
-            raise InvalidInput(f"The supplier in NAD+SU is {message.supplier_id}, which is not vendor {vendor.code} "
-                               "(its code, financial system code or EDI id). Fix the vendor's EDI id, then retry.",
-                               "vendor")
+            raise InvalidInput(T("The supplier in NAD+SU is %(supplier)s, which is not vendor %(vendor)s (its code, "
+                                 "financial system code or EDI id). Fix the vendor's EDI id, then retry.",
+                                 supplier=message.supplier_id, vendor=vendor.code), "vendor")
         return vendor
     if not supplier:
-        raise InvalidInput("No vendor: the message has no supplier (NAD+SU) and none was chosen.", "vendor")
+        raise InvalidInput(T("No vendor: the message has no supplier (NAD+SU) and none was chosen."), "vendor")
     matches = [v for v in db.session.scalars(select(Vendor).where(func.upper(Vendor.code) == supplier)).all()]
     if not matches:
         matches = db.session.scalars(select(Vendor).where(
             (func.upper(Vendor.edi_vendor_id) == supplier) | (func.upper(Vendor.financial_sys_code) == supplier)
             | (func.upper(Vendor.additional_code) == supplier))).all()
     if len(matches) != 1:
-        raise InvalidInput(f"No single vendor has the supplier id {message.supplier_id} of NAD+SU "
-                           f"({len(matches)} found). Set it as the vendor's EDI id, then retry.", "vendor")
+        raise InvalidInput(T("No single vendor has the supplier id %(supplier)s of NAD+SU (%(n)s found). Set it as "
+                             "the vendor's EDI id, then retry.", supplier=message.supplier_id, n=len(matches)),
+                           "vendor")
     return matches[0]
 
 
@@ -513,24 +527,27 @@ def _pol_shares(pol: POLine) -> list[Share]:
 
 def _fields(actor, row: EdiMessage, message: edifact.InvoiceMessage, vendor: Vendor) -> invoices.InvoiceFields:
     if message.errors:
-        raise InvalidInput(" ".join(message.errors), "edi")
+        raise InvalidInput(joined(message.errors), "edi")
     numbers = {item.order_line for item in message.items}
     pols = {pol.number: pol for pol in db.session.scalars(select(POLine).where(POLine.number.in_(numbers)))}
     problems = []
     for item in message.items:
         pol = pols.get(item.order_line)
         if pol is None:
-            problems.append(f"Line {item.position}: order line {item.order_line} unknown.")
+            problems.append(T("Line %(line)s: order line %(pol)s unknown.", line=item.position,
+                              pol=item.order_line))
         elif pol.vendor_id != vendor.id:
-            problems.append(f"Line {item.position}: order line {pol.number} is ordered from vendor {pol.vendor.code}, "
-                            f"not {vendor.code}.")
+            problems.append(T("Line %(line)s: order line %(pol)s is ordered from vendor %(ordered_from)s, not "
+                              "%(vendor)s.", line=item.position, pol=pol.number, ordered_from=pol.vendor.code,
+                              vendor=vendor.code))
     if problems:
-        raise InvalidInput(" ".join(problems), "lines")
+        raise InvalidInput(joined(problems), "lines")
     existing = db.session.scalar(select(Invoice).where(Invoice.vendor_id == vendor.id,
                                                        func.lower(Invoice.number) == message.number.lower()))
     if existing is not None:
-        raise InvalidInput(f"Duplicate: invoice {existing.number} of vendor {vendor.code} already exists "
-                           f"(id {existing.id}, dated {existing.invoice_date.isoformat()}).", "number")
+        raise InvalidInput(T("Duplicate: invoice %(number)s of vendor %(vendor)s already exists (id %(id)s, dated "
+                             "%(date)s).", number=existing.number, vendor=vendor.code, id=existing.id,
+                             date=existing.invoice_date.isoformat()), "number")
     currency = message.currency or vendor.currency
     owners = {pols[item.order_line].owner_library_id for item in message.items}
     owner_id = owners.pop() if len(owners) == 1 else None
@@ -562,8 +579,8 @@ def _line(item: edifact.InvoiceItem, pol: POLine, currency: str, line_vat: bool,
     unit = item.unit_price if item.unit_price is not None else amount / quantity
     unit = quantize(unit, currency)
     total = amount if amount is not None else quantize(item.unit_price * quantity, currency)
-    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {a.label} {a.amount}"
-                      for a in item.allowances_charges)
+    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {str.__str__(a.label)} {a.amount}"
+                      for a in item.allowances_charges)   # stored: in English (a label may be a Text)
     return invoices.LineFields(
         unit_price=unit, quantity=quantity, po_line=pol, total=total,
         fully_invoiced=not refund and quantity >= pol.quantity, reporting_code=pol.reporting_code,
@@ -603,7 +620,8 @@ def _create(actor, fields: invoices.InvoiceFields) -> Invoice:
             return invoices.create_invoice(actor, fields, channel="edi")
     except invoices.ConfirmationNeeded as exc:
         answer = "no_vat" if exc.check is VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL else "yes"
-        fields.notes = (fields.notes + f" VAT check: {exc.message} Saved as the vendor sent it.").strip()
+        question = str.__str__(exc.text)   # the notes are stored: in English
+        fields.notes = (fields.notes + f" VAT check: {question} Saved as the vendor sent it.").strip()
         with db.session.begin_nested():
             return invoices.create_invoice(actor, fields, channel="edi", confirm=answer)
 
@@ -635,7 +653,7 @@ def start_fetch(actor, vendor: Vendor) -> JobRun:
     _require_configurer(actor)
     setting = setting_of(vendor)
     if setting is None:
-        raise InvalidInput(f"{vendor.code} has no EDI settings yet.", "vendor")
+        raise InvalidInput(T("%(vendor)s has no EDI settings yet.", vendor=vendor.code), "vendor")
     return start_run(setting, actor, "manual", None)
 
 
@@ -647,7 +665,7 @@ def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, so
     when the file holds something refused (it is set aside as ``.rejected``)."""
 
     def parsed(count: int) -> None:
-        run_log.info(f"{file_name}: {count} message(s).", file=file_name)
+        run_log.info(T("%(file)s: %(n)s message(s).", file=file_name, n=count), file=file_name)
         if message_progress:
             run_log.progress(0, count)
         run_log.commit()
@@ -657,12 +675,14 @@ def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, so
             run_log.progress(run_log.done + 1)
         record = row.invoice_number or f"message {row.message_index}"
         if row.status == "invoice_created":
-            run_log.info(f"Invoice {row.invoice_number} created (inbox #{row.id}).", file=file_name, record=record)
+            run_log.info(T("Invoice %(number)s created (inbox #%(id)s).", number=row.invoice_number, id=row.id),
+                         file=file_name, record=record)
             run_log.count(records=1)
         elif row.status == "duplicate":
-            run_log.warning(row.reason, file=file_name, record=record)
+            run_log.warning(row.reason_message, file=file_name, record=record)
         else:
-            run_log.error(f"Kept in the EDI inbox (#{row.id}): {row.reason}", file=file_name, record=record)
+            run_log.error(T("Kept in the EDI inbox (#%(id)s): %(reason)s", id=row.id, reason=row.reason_message),
+                          file=file_name, record=record)
             run_log.count(records=1, failed=1)
         run_log.commit()
 
@@ -682,8 +702,8 @@ def receive_logged(actor, vendor_id: int | None, file_name: str, data: bytes, so
     if result.duplicate_of is not None:
         one(result.messages[0])   # the duplicate row (not yet logged: it comes without on_message)
     if result.resumed:
-        run_log.info(f"{result.resumed} message(s) of {file_name} were kept by an earlier, unfinished receipt "
-                     "and are not read again.", file=file_name)
+        run_log.info(T("%(n)s message(s) of %(file)s were kept by an earlier, unfinished receipt and are not read "
+                       "again.", n=result.resumed, file=file_name), file=file_name)
     return result.rejected
 
 
@@ -699,11 +719,14 @@ def start_upload(actor, vendor: Vendor | None, file_name: str, data: bytes) -> J
     _require_receiver(actor)
     file_name = (file_name or "upload.edi").strip()[:255]
     if not data:
-        raise InvalidInput(f"{file_name} is empty.", "file")
+        raise InvalidInput(T("%(file)s is empty.", file=file_name), "file")
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{file_name} is more than {MAX_FILE_BYTES:,} bytes, the most an EDI file may have.", "file")
+        raise InvalidInput(T("%(file)s is more than %(limit)s bytes, the most an EDI file may have.", file=file_name,
+                             limit=f"{MAX_FILE_BYTES:,}"), "file")
+    receiving = T("Receiving %(file)s.", file=file_name)
     run = JobRun(job=UPLOAD_JOB, profile_id=None, profile_code=f"EDI-{vendor.code}" if vendor else "EDI",
-                 trigger="manual", actor_id=actor.id, heartbeat_at=utcnow(), message=f"Receiving {file_name}.")
+                 trigger="manual", actor_id=actor.id, heartbeat_at=utcnow(), message=str.__str__(receiving),
+                 message_text=stored(receiving))
     db.session.add(run)
     db.session.flush()
     return run
@@ -714,7 +737,7 @@ def get_upload(user, run_id) -> tuple[JobRun, list[EdiMessage]]:
     _require_receiver(user, "see EDI uploads")
     run = db.session.get(JobRun, run_id) if str(run_id).isdigit() else None
     if run is None or run.job != UPLOAD_JOB:
-        raise NotFound("No such EDI upload.")
+        raise NotFound(T("No such EDI upload."))
     rows = db.session.scalars(select(EdiMessage).where(EdiMessage.run_id == run.id).order_by(EdiMessage.id)).all()
     return run, list(rows)
 
@@ -734,15 +757,17 @@ def run_edi_upload(app, run_id: int, vendor_id: int | None, file_name: str, data
             except Exception as exc:  # noqa: BLE001 - the run must end visibly whatever happened
                 log.exception("EDI upload %s failed", file_name)
                 run_log.rollback()
-                message = f"Unexpected error: {type(exc).__name__}: {exc}"
+                message = T("Unexpected error: %(error)s: %(detail)s", error=type(exc).__name__, detail=str(exc))
                 run_log.error(message, file=file_name)
                 run_log.finish("failed", message)
             else:
                 run_log.count(files=1)
-                summary = f"{file_name}: {run_log.records} message(s) read"
                 if run_log.records_failed:
-                    summary += f", {run_log.records_failed} kept in the EDI inbox as failed"
-                run_log.finish("completed", summary + ".")
+                    summary = T("%(file)s: %(n)s message(s) read, %(failed)s kept in the EDI inbox as failed.",
+                                file=file_name, n=run_log.records, failed=run_log.records_failed)
+                else:
+                    summary = T("%(file)s: %(n)s message(s) read.", file=file_name, n=run_log.records)
+                run_log.finish("completed", summary)
         finally:
             write_intent.reset(token)
             db.session.remove()

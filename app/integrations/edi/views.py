@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -30,6 +32,7 @@ from ...invoices import services as invoices
 from ...vendors.models import Vendor
 from ...vendors.services import vendor_select_choices
 from ..models import SCHEDULES, WEEKDAYS, Connection
+from ...text import T
 from . import services as edi
 from .models import MESSAGE_STATUSES, SOURCES, EdiMessage, VendorEdiSetting
 
@@ -39,20 +42,20 @@ PAGE_SIZE = 50
 
 
 class UploadForm(FlaskForm):
-    vendor = SelectField("Vendor", coerce=str, validate_choice=False)
-    file = FileField("EDIFACT file")
+    vendor = SelectField(_l("Vendor"), coerce=str, validate_choice=False)
+    file = FileField(_l("EDIFACT file"))
 
 
 class SettingForm(FlaskForm):
-    connection = SelectField("Connection", coerce=str, validate_choice=False)
-    folder = StringField("Folder")
-    active = BooleanField("Active (fetched by the schedule)")
-    schedule = SelectField("Schedule", choices=list(SCHEDULES.items()))
-    schedule_time = StringField("Time (HH:MM)")
-    schedule_day = SelectField("Day", coerce=str, validate_choice=False,
+    connection = SelectField(_l("Connection"), coerce=str, validate_choice=False)
+    folder = StringField(_l("Folder"))
+    active = BooleanField(_l("Active (fetched by the schedule)"))
+    schedule = SelectField(_l("Schedule"), choices=list(SCHEDULES.items()))
+    schedule_time = StringField(_l("Time (HH:MM)"))
+    schedule_day = SelectField(_l("Day"), coerce=str, validate_choice=False,
                                choices=[("", "—")] + [(str(n), d) for n, d in enumerate(WEEKDAYS)])
-    orders_folder = StringField("Orders folder")
-    syntax = SelectField("Syntax of orders", choices=[("UNOC", "UNOC (Latin-1)"), ("UNOW", "UNOW (UTF-8)")],
+    orders_folder = StringField(_l("Orders folder"))
+    syntax = SelectField(_l("Syntax of orders"), choices=[("UNOC", _l("UNOC (Latin-1)")), ("UNOW", _l("UNOW (UTF-8)"))],
                          default="UNOC")
 
 
@@ -69,31 +72,32 @@ def _invoice_url(invoice_id: int) -> str:
 # -- inbox -------------------------------------------------------------------------------------
 
 def _message_label(m: EdiMessage) -> str:
-    return m.message_ref or ("whole file" if m.message_index == 0 else str(m.message_index))
+    return m.message_ref or (T("whole file") if m.message_index == 0 else str(m.message_index))
 
 
 INBOX_COLUMNS = Columns([
     Column("id", "#", "number", fixed=True),
-    Column("received_at", "Received (UTC)", "datetime"),
-    Column("source", "Source", value=lambda r: SOURCES.get(r.source, r.source), cell=lambda m: m.source_label,
+    Column("received_at", T("Received (UTC)"), "datetime"),
+    Column("source", T("Source"), value=lambda r: SOURCES.get(r.source, r.source), cell=lambda m: m.source_label,
            shown=False),
-    Column("file_name", "File"),
-    Column("message", "Message", cell=_message_label,
+    Column("file_name", T("File")),
+    Column("message", T("Message"), cell=_message_label,
            sql=case((EdiMessage.message_ref != "", EdiMessage.message_ref),
                     (EdiMessage.message_index == 0, literal("whole file")),
                     else_=cast(EdiMessage.message_index, String))),
-    Column("vendor", "Vendor", sql=related(Vendor, EdiMessage.vendor_id),
+    Column("vendor", T("Vendor"), sql=related(Vendor, EdiMessage.vendor_id),
            cell=lambda m: m.vendor.code if m.vendor else ""),
-    Column("invoice_number", "Invoice number"),
-    Column("status", "Status", value=lambda r: MESSAGE_STATUSES.get(r.status, r.status), cell=lambda m: m.status_label),
-    Column("reason", "Reason"),
-    Column("attempts", "Attempts", "number", shown=False),
-    Column("received_by", "Received by", sql=related(User, EdiMessage.received_by_id, "username"),
+    Column("invoice_number", T("Invoice number")),
+    Column("status", T("Status"), value=lambda r: MESSAGE_STATUSES.get(r.status, r.status),
+           cell=lambda m: m.status_label),
+    Column("reason", T("Reason"), cell=lambda m: m.shown_reason),
+    Column("attempts", T("Attempts"), "number", shown=False),
+    Column("received_by", T("Received by"), sql=related(User, EdiMessage.received_by_id, "username"),
            cell=lambda m: m.received_by.username if m.received_by else "", shown=False),
-    Column("updated_at", "Updated (UTC)", "datetime", shown=False),
-    Column("sha256", "File SHA-256", shown=False),
+    Column("updated_at", T("Updated (UTC)"), "datetime", shown=False),
+    Column("sha256", T("File SHA-256"), shown=False),
 ])
-INBOX_TABLE = list_columns.register("edi_inbox", "EDI inbox", INBOX_COLUMNS)
+INBOX_TABLE = list_columns.register("edi_inbox", T("EDI inbox"), INBOX_COLUMNS)
 
 
 def _inbox_status(args) -> str:
@@ -162,9 +166,10 @@ def retry(edi_message_id):
         flash(saved.message, "error")
         return redirect(url_for("edi.show", edi_message_id=edi_message_id))
     if message.status == "invoice_created":
-        flash(f"Invoice {message.invoice_number} created from message #{message.id}.", "ok")
+        flash(_("Invoice %(number)s created from message #%(id)s.", number=message.invoice_number, id=message.id),
+              "ok")
     else:
-        flash(f"Message #{message.id} still fails: {message.reason}", "error")
+        flash(_("Message #%(id)s still fails: %(reason)s", id=message.id, reason=message.shown_reason), "error")
     return redirect(url_for("edi.show", edi_message_id=edi_message_id))
 
 
@@ -173,7 +178,7 @@ def retry(edi_message_id):
 def _upload_form() -> UploadForm:
     form = UploadForm()
     choices = vendor_select_choices()[0]
-    form.vendor.choices = [("", "Match by the supplier (NAD+SU) of each message")] + choices[1:]
+    form.vendor.choices = [("", _("Match by the supplier (NAD+SU) of each message"))] + choices[1:]
     return form
 
 
@@ -193,11 +198,11 @@ def receive():
     form = _upload_form()
     if not form.validate():
         return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES,
-                               error="The form expired; upload the file again."), 400
+                               error=_("The form expired; upload the file again.")), 400
     vendor = db.session.get(Vendor, int(form.vendor.data)) if (form.vendor.data or "").isdigit() else None
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        form.file.errors = ["Choose an EDIFACT file."]
+        form.file.errors = [_("Choose an EDIFACT file.")]
         return render_template("invoices/edi/upload.html", form=form, max_bytes=edi.MAX_FILE_BYTES), 422
     data = upload_file.read(edi.MAX_FILE_BYTES + 1)
     file_name = secure_filename(upload_file.filename) or "upload.edi"
@@ -245,8 +250,8 @@ def _setting_form(setting: VendorEdiSetting | None) -> SettingForm:
         form.connection.data = str(setting.connection_id)
         form.schedule_day.data = "" if setting.schedule_day is None else str(setting.schedule_day)
     connections = db.session.scalars(select(Connection).order_by(Connection.code)).all()
-    form.connection.choices = [("", "Choose a connection…")] + [(str(c.id), f"{c.code} — {c.name} ({c.kind_label})")
-                                                                for c in connections]
+    form.connection.choices = [("", _("Choose a connection…"))] + [
+        (str(c.id), f"{c.code} — {c.name} ({c.kind_label})") for c in connections]
     return form
 
 
@@ -271,7 +276,7 @@ def edit_setting(edi_vendor_id):
             edi.save_setting(current_user, vendor, fields)
         if not saved:
             return render_template("invoices/edi/setting_form.html", form=form, vendor=vendor, setting=setting), 422
-        flash(f"EDI settings of {vendor.code} saved.", "ok")
+        flash(_("EDI settings of %(vendor)s saved.", vendor=vendor.code), "ok")
         return redirect(url_for("edi.settings_list"))
     return render_template("invoices/edi/setting_form.html", form=form, vendor=vendor, setting=setting)
 
@@ -295,5 +300,5 @@ def fetch_now(edi_vendor_id):
                          kwargs={"trigger": "manual", "actor_id": current_user.id, "run_id": run.id},
                          name=f"edi-fetch-{run.id}", daemon=True).start()
     else:
-        flash(run.message, "error")
+        flash(run.shown_message, "error")
     return redirect(url_for("integrations.show_run", run_id=run.id))
