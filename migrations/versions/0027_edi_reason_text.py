@@ -1,13 +1,13 @@
 """edi reason text: an EDI inbox message's reason kept to be shown translated
 
-Revision ID: 0025_edi_reason_text
-Revises: 0024_languages
+Revision ID: 0027_edi_reason_text
+Revises: 0026_notification_texts
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0025_edi_reason_text"
-down_revision = "0024_languages"
+revision = "0027_edi_reason_text"
+down_revision = "0026_notification_texts"
 branch_labels = None
 depends_on = None
 
