@@ -9,21 +9,22 @@ from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
+from ..text import T
 from ..types import Money, Percent
 from .prediction import CHRONOLOGIES, FREQUENCIES, Pattern
 
 POL_STATUSES = {
-    "in_review": "In Review",
-    "deferred": "Deferred",
-    "ready": "Ready",
-    "auto_packaging": "Auto Packaging",
-    "manual_packaging": "Manual Packaging",
-    "sent": "Sent",
-    "waiting_for_invoice": "Waiting for Invoice",
-    "waiting_for_renewal": "Waiting for Renewal",
-    "waiting_for_manual_renewal": "Waiting for Manual Renewal",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
+    "in_review": T("In Review"),
+    "deferred": T("Deferred"),
+    "ready": T("Ready"),
+    "auto_packaging": T("Auto Packaging"),
+    "manual_packaging": T("Manual Packaging"),
+    "sent": T("Sent"),
+    "waiting_for_invoice": T("Waiting for Invoice"),
+    "waiting_for_renewal": T("Waiting for Renewal"),
+    "waiting_for_manual_renewal": T("Waiting for Manual Renewal"),
+    "closed": T("Closed"),
+    "cancelled": T("Cancelled"),
 }
 OPEN_STATUSES = frozenset(POL_STATUSES) - {"closed", "cancelled"}
 PACKAGING = frozenset({"auto_packaging", "manual_packaging"})
@@ -32,16 +33,22 @@ RENEWAL = frozenset({"waiting_for_renewal", "waiting_for_manual_renewal"})
 ENCUMBERING = frozenset({"ready", "auto_packaging", "manual_packaging", "sent", "waiting_for_invoice"}) | RENEWAL
 EDITABLE = frozenset({"in_review", "deferred"})
 
-ORDER_TYPES = {"one_time": "One-time", "continuous": "Continuous"}
-MATERIAL_FORMS = {"physical": "Physical", "electronic": "Electronic"}
+ORDER_TYPES = {"one_time": T("One-time"), "continuous": T("Continuous")}
+# The order type in the middle of a sentence ("A one-time PO line …").
+ORDER_TYPE_WORDS = {"one_time": T("one-time"), "continuous": T("continuous")}
+MATERIAL_FORMS = {"physical": T("Physical"), "electronic": T("Electronic")}
+MATERIAL_FORM_WORDS = {"physical": T("physical"), "electronic": T("electronic")}
 ACQUISITION_METHODS = {
-    "purchase": "Purchase",
-    "gift": "Gift",
-    "exchange": "Exchange",
-    "approval": "Approval plan",
-    "depository": "Depository",
-    "technical": "Technical",
+    "purchase": T("Purchase"),
+    "gift": T("Gift"),
+    "exchange": T("Exchange"),
+    "approval": T("Approval plan"),
+    "depository": T("Depository"),
+    "technical": T("Technical"),
 }
+# The acquisition method in the middle of a sentence ("A gift order is not paid for …").
+METHOD_WORDS = {"purchase": T("purchase"), "gift": T("gift"), "exchange": T("exchange"),
+                "approval": T("approval plan"), "depository": T("depository"), "technical": T("technical")}
 # Material that comes without being paid for: no price, fund or invoice is needed, nothing is
 # encumbered, and the line is complete once received (an approval plan is bought like a purchase).
 UNPAID_METHODS = frozenset({"gift", "exchange", "depository", "technical"})
@@ -86,13 +93,14 @@ ALLOWED_BY_TYPE: dict[str, dict[str, frozenset]] = {
     "edit": {"one_time": EDITABLE, "continuous": EDITABLE},
 }
 
+# The verb of each action in "you cannot … it" (package_manual and package_auto both "package").
 ACTION_LABELS = {
-    "defer": "defer", "resume": "resume", "approve": "approve", "package_manual": "package",
-    "package_auto": "package", "send": "send", "resend": "send", "complete_receipt": "receive",
-    "await_renewal": "renew", "await_manual_renewal": "renew", "renew": "renew", "cancel": "cancel",
-    "close": "close", "reopen": "reopen", "replace_vendor": "replace the vendor of",
-    "change_vendor": "change the vendor of", "relink": "relink", "change_reference": "change the reference of",
-    "receive": "receive", "edit": "edit",
+    "defer": T("defer"), "resume": T("resume"), "approve": T("approve"), "package_manual": T("package"),
+    "package_auto": T("package"), "send": T("send"), "resend": T("send"), "complete_receipt": T("receive"),
+    "await_renewal": T("renew"), "await_manual_renewal": T("renew"), "renew": T("renew"), "cancel": T("cancel"),
+    "close": T("close"), "reopen": T("reopen"), "replace_vendor": T("replace the vendor of"),
+    "change_vendor": T("change the vendor of"), "relink": T("relink"),
+    "change_reference": T("change the reference of"), "receive": T("receive"), "edit": T("edit"),
 }
 
 
@@ -112,16 +120,17 @@ def refuse_unless(action: str, pol: "POLine") -> None:
     if may(action, pol):
         return
     allowed = sorted(allowed_statuses(action, pol.order_type), key=list(POL_STATUSES).index)
-    where = ", ".join(POL_STATUSES[s] for s in allowed) if allowed else "no status"
-    kind = ORDER_TYPES[pol.order_type].lower()
-    raise RuleViolation(f"{pol.number} is {POL_STATUSES[pol.status]}: you cannot "
-                        f"{ACTION_LABELS.get(action, action)} it. A {kind} PO line allows this only when "
-                        f"{where}.", "status")
+    where = T(", ".join("%%(s%d)s" % n for n in range(len(allowed))),
+              **{f"s{n}": POL_STATUSES[s] for n, s in enumerate(allowed)}) if allowed else T("no status")
+    raise RuleViolation(T("%(number)s is %(status)s: you cannot %(action)s it. A %(kind)s PO line allows this only "
+                          "when %(where)s.", number=pol.number, status=POL_STATUSES[pol.status],
+                          action=ACTION_LABELS.get(action, action), kind=ORDER_TYPE_WORDS[pol.order_type],
+                          where=where), "status")
 
 
 class PurchaseOrder(db.Model):
     __tablename__ = "purchase_order"
-    STATUSES = {"open": "Being packaged", "sent": "Sent", "closed": "Closed", "cancelled": "Cancelled"}
+    STATUSES = {"open": T("Being packaged"), "sent": T("Sent"), "closed": T("Closed"), "cancelled": T("Cancelled")}
 
     id = db.Column(db.Integer, primary_key=True)
     number = db.Column(db.String(20), nullable=False, unique=True)
@@ -362,7 +371,7 @@ class Communication(db.Model):
     """A thread with the vendor about one PO line: a claim or a general message, and the
     vendor's responses recorded later."""
     __tablename__ = "communication"
-    KINDS = {"claim": "Claim", "general": "General"}
+    KINDS = {"claim": T("Claim"), "general": T("General")}
 
     id = db.Column(db.Integer, primary_key=True)
     po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)
