@@ -28,6 +28,7 @@ POL_STATUSES = {
 }
 OPEN_STATUSES = frozenset(POL_STATUSES) - {"closed", "cancelled"}
 PACKAGING = frozenset({"auto_packaging", "manual_packaging"})
+PACKAGING_LABELS = {"auto": T("Automatic"), "manual": T("Manual")}   # how a line is (or a PO was) packaged
 RENEWAL = frozenset({"waiting_for_renewal", "waiting_for_manual_renewal"})
 # Approved and not yet finished: these lines hold an encumbrance.
 ENCUMBERING = frozenset({"ready", "auto_packaging", "manual_packaging", "sent", "waiting_for_invoice"}) | RENEWAL

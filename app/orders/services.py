@@ -44,7 +44,8 @@ from ..text import T, Text
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from .models import (ACQUISITION_METHODS, MATERIAL_FORM_WORDS, MATERIAL_FORMS, METHOD_WORDS, OPEN_STATUSES,
-                     ORDER_TYPE_WORDS, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL, UNPAID_METHODS, OutboxEvent, POLine, POLineEvent, POLineFund, PublicationPattern,
+                     ORDER_TYPE_WORDS, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL, UNPAID_METHODS, OutboxEvent,
+                     POLine, POLineEvent, POLineFund, PublicationPattern,
                      PurchaseOrder, refuse_unless)
 from . import prediction
 
@@ -729,8 +730,8 @@ def _next_issue(actor, pol: POLine, enumeration: str, chronology: str) -> Item:
             value = (value or "").strip()
             if value and value != getattr(item, name):
                 if len(value) > 100:
-                    raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.", label=_ISSUE_LABELS[name],
-                                         limit=100), name)
+                    raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.",
+                                         label=_ISSUE_LABELS[name], limit=100), name)
                 log(pol, actor, "receive", name, getattr(item, name), value)
                 setattr(item, name, value)
         return item
