@@ -105,6 +105,46 @@ ACTION_LABELS = {
 }
 
 
+# The words a line's history stores in English (actions, field names, status labels), as shown in
+# the reader's language (:func:`history_word`); anything else (values, notes) is shown as stored.
+HISTORY_WORDS = {
+    "create": T("create"), "edit": T("edit"), "approve": T("approve"), "defer": T("defer"), "resume": T("resume"),
+    "package_manual": T("package manually"), "package_auto": T("package automatically"), "send": T("send"),
+    "resend": T("send again"), "complete_receipt": T("complete receipt"), "await_renewal": T("await renewal"),
+    "await_manual_renewal": T("await manual renewal"), "renew": T("renew"), "cancel": T("cancel"),
+    "close": T("close"), "reopen": T("reopen"), "receive": T("receive"), "activate": T("activate"),
+    "invoice": T("invoice"), "pattern": T("pattern"), "claim": T("claim"), "communication": T("communication"),
+    "vendor_response": T("vendor response"), "replace_vendor": T("replace vendor"),
+    "change_vendor": T("change vendor"), "relink": T("relink"), "change_reference": T("change reference"),
+    "letter": T("letter"),
+    "status": T("status"), "items received": T("items received"), "item deleted": T("item deleted"),
+    "holding deleted": T("holding deleted"), "publication pattern": T("publication pattern"),
+    "activation_date": T("activation date"), "renewal_date": T("renewal date"), "bib_record": T("bibliographic record"),
+    "distribution": T("distribution"), "vendor": T("vendor"), "po": T("purchase order"),
+    "fully_invoiced": T("fully invoiced"), "paid": T("paid"), "invoice_sent": T("invoice sent"),
+    "enumeration": T("enumeration"), "chronology": T("chronology"), "title": T("title"), "author": T("author"),
+    "isbn": T("ISBN"), "issn": T("ISSN"), "publisher": T("publisher"), "publication_date": T("publication date"),
+    "order_type": T("order type"), "material_form": T("material form"), "acquisition_method": T("acquisition method"),
+    "packaging": T("packaging"), "currency": T("currency"), "list_price": T("list price"), "quantity": T("quantity"),
+    "discount": T("discount"), "net_price": T("net price"), "distribution_method": T("distribution method"),
+    "reporting_code": T("reporting code"), "vendor_reference": T("vendor reference number"), "note": T("note"),
+    "expected_receipt_date": T("expected receipt"), "renewal_period_months": T("renewal period (months)"),
+    "manual_renewal": T("manual renewal"), "vendor_id": T("vendor"), "vendor_account_id": T("vendor account"),
+    "owner_library_id": T("owner"),
+}
+
+
+HISTORY_VALUES = {**{label.english: label for label in POL_STATUSES.values()}, "yes": T("yes"), "no": T("no")}
+
+
+def history_word(value: str, *, stored_value: bool = False):
+    """A stored action or field name in the reader's language (else as stored, underscores as spaces);
+    with ``stored_value``, an old or new value: a status label or yes/no translated, anything else as is."""
+    if stored_value:
+        return HISTORY_VALUES.get(value, value)
+    return HISTORY_WORDS.get(value) or (value or "").replace("_", " ")
+
+
 def allowed_statuses(action: str, order_type: str) -> frozenset:
     by_type = ALLOWED_BY_TYPE.get(action)
     if by_type is not None:
@@ -121,8 +161,8 @@ def refuse_unless(action: str, pol: "POLine") -> None:
     if may(action, pol):
         return
     allowed = sorted(allowed_statuses(action, pol.order_type), key=list(POL_STATUSES).index)
-    where = T(", ".join("%%(s%d)s" % n for n in range(len(allowed))),
-              **{f"s{n}": POL_STATUSES[s] for n, s in enumerate(allowed)}) if allowed else T("no status")
+    listed = ", ".join("%%(s%d)s" % n for n in range(len(allowed)))   # the statuses, each translated when shown
+    where = T(listed, **{f"s{n}": POL_STATUSES[s] for n, s in enumerate(allowed)}) if allowed else T("no status")
     raise RuleViolation(T("%(number)s is %(status)s: you cannot %(action)s it. A %(kind)s PO line allows this only "
                           "when %(where)s.", number=pol.number, status=POL_STATUSES[pol.status],
                           action=ACTION_LABELS.get(action, action), kind=ORDER_TYPE_WORDS[pol.order_type],

@@ -49,7 +49,7 @@ from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
                     ReceiveForm, VendorChangeForm)
 from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, PACKAGING_LABELS, POL_STATUSES,
-                     POLine, POLineFund, PurchaseOrder)
+                     METHOD_WORDS, POLine, POLineFund, PurchaseOrder, history_word)
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -90,6 +90,18 @@ def has_endpoint(name: str) -> bool:
 @bp.app_template_global()
 def can_order_for(owner_library_id) -> bool:
     return current_user.is_authenticated and orders.can_order(current_user, owner_library_id)
+
+
+@bp.app_template_global()
+def pol_history_word(value: str, stored_value: bool = False):
+    """A PO line history's stored action, field or value (a status label), in the reader's language."""
+    return history_word(value, stored_value=stored_value)
+
+
+@bp.app_template_global()
+def pol_method_word(pol: POLine):
+    """The line's acquisition method in the middle of a sentence ("a gift order")."""
+    return METHOD_WORDS[pol.acquisition_method]
 
 
 @bp.app_template_filter("plain_percent")
