@@ -161,8 +161,9 @@ def refuse_unless(action: str, pol: "POLine") -> None:
     if may(action, pol):
         return
     allowed = sorted(allowed_statuses(action, pol.order_type), key=list(POL_STATUSES).index)
-    listed = ", ".join("%%(s%d)s" % n for n in range(len(allowed)))   # the statuses, each translated when shown
-    where = T(listed, **{f"s{n}": POL_STATUSES[s] for n, s in enumerate(allowed)}) if allowed else T("no status")
+    where = T("no status")
+    for n, status in enumerate(allowed):   # "In Review, Deferred": each status translated when shown
+        where = POL_STATUSES[status] if n == 0 else T("%(list)s, %(item)s", list=where, item=POL_STATUSES[status])
     raise RuleViolation(T("%(number)s is %(status)s: you cannot %(action)s it. A %(kind)s PO line allows this only "
                           "when %(where)s.", number=pol.number, status=POL_STATUSES[pol.status],
                           action=ACTION_LABELS.get(action, action), kind=ORDER_TYPE_WORDS[pol.order_type],
