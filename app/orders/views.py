@@ -49,7 +49,7 @@ from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
                     ReceiveForm, VendorChangeForm)
 from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, PACKAGING_LABELS, POL_STATUSES,
-                     METHOD_WORDS, POLine, POLineFund, PurchaseOrder, history_word)
+                     METHOD_WORDS, POLine, POLineFund, PurchaseOrder, history_note, history_word)
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -96,6 +96,12 @@ def can_order_for(owner_library_id) -> bool:
 def pol_history_word(value: str, stored_value: bool = False):
     """A PO line history's stored action, field or value (a status label), in the reader's language."""
     return history_word(value, stored_value=stored_value)
+
+
+@bp.app_template_global()
+def pol_history_note(note: str):
+    """A PO line history's note: in the reader's language when the services wrote it, else as typed."""
+    return history_note(note)
 
 
 @bp.app_template_global()
