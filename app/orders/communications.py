@@ -28,6 +28,7 @@ from ..letters.render import LetterTemplateError, render_letter
 from ..org.models import Institution
 from ..outgoing import queue as letters
 from ..outgoing import templates
+from ..text import T
 from .models import Communication, CommunicationMessage, POLine
 from .services import can_order, log, visible_po_lines_clause
 
@@ -100,14 +101,14 @@ def threads(pol: POLine) -> list[Communication]:
 def get_communication(pol: POLine, communication_id) -> Communication:
     comm = db.session.get(Communication, communication_id) if isinstance(communication_id, int) else None
     if comm is None or comm.po_line_id != pol.id:
-        raise NotFound("No such communication on this PO line.")
+        raise NotFound(T("No such communication on this PO line."))
     return comm
 
 
 def get_message(pol: POLine, message_id) -> CommunicationMessage:
     message = db.session.get(CommunicationMessage, message_id) if isinstance(message_id, int) else None
     if message is None or message.communication.po_line_id != pol.id:
-        raise NotFound("No such message on this PO line.")
+        raise NotFound(T("No such message on this PO line."))
     return message
 
 
@@ -117,7 +118,7 @@ def get_visible_message(user, message_id) -> CommunicationMessage:
         select(CommunicationMessage).join(Communication).join(POLine, POLine.id == Communication.po_line_id)
         .where(CommunicationMessage.id == message_id, visible_po_lines_clause(user)))
     if message is None:
-        raise NotFound("No such message.")
+        raise NotFound(T("No such message."))
     return message
 
 
@@ -138,8 +139,8 @@ def can_write(user, pol: POLine) -> bool:
 
 def _require_writer(actor, pol: POLine) -> None:
     if not can_write(actor, pol):
-        raise Forbidden("Only administrators and purchasing operators of the line's library may write to "
-                        "the vendor.")
+        raise Forbidden(T("Only administrators and purchasing operators of the line's library may write to "
+                          "the vendor."))
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -147,26 +148,27 @@ def _require_writer(actor, pol: POLine) -> None:
 def _one_line(value, name: str, label: str, limit: int, required: bool = True) -> str:
     text = " ".join(str(value or "").split())  # no line breaks in a header
     if required and not text:
-        raise InvalidInput(f"The {label} is required.", name)
+        raise InvalidInput(T("The %(label)s is required.", label=label), name)
     if len(text) > limit:
-        raise InvalidInput(f"The {label} is longer than {limit} characters.", name)
+        raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.", label=label, limit=limit), name)
     return text
 
 
 def _text(value, name: str, label: str, limit: int) -> str:
     text = str(value or "").replace("\r\n", "\n").strip()
     if len(text) > limit:
-        raise InvalidInput(f"The {label} is longer than {limit:,} characters.", name)
+        raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.", label=label, limit=f"{limit:,}"),
+                           name)
     return text
 
 
 def check_address(value) -> str:
     address = str(value or "").strip()
     if not address:
-        raise InvalidInput("Enter the vendor's e-mail address (the vendor has no contact with one).", "to_address")
+        raise InvalidInput(T("Enter the vendor's e-mail address (the vendor has no contact with one)."), "to_address")
     if len(address) > 300 or not _EMAIL.fullmatch(address):
-        raise InvalidInput(f"“{address[:80]}” is not an e-mail address such as orders@vendor.example.",
-                           "to_address")
+        raise InvalidInput(T("“%(address)s” is not an e-mail address such as orders@vendor.example.",
+                             address=address[:80]), "to_address")
     return address
 
 
@@ -196,10 +198,11 @@ def _check_attachment(attachment) -> tuple[str, bytes] | None:
         return None
     name, content = attachment
     if not content:
-        raise InvalidInput("The attached file is empty; choose another file.", "attachment")
+        raise InvalidInput(T("The attached file is empty; choose another file."), "attachment")
     limit = max_attachment_bytes()
     if len(content) > limit:
-        raise InvalidInput(f"The attached file is larger than {limit // (1024 * 1024)} MB.", "attachment")
+        raise InvalidInput(T("The attached file is larger than %(size)s MB.", size=limit // (1024 * 1024)),
+                           "attachment")
     return safe_attachment_name(name), bytes(content)
 
 
@@ -216,8 +219,8 @@ def _store(content: bytes) -> str:
 
 def attachment_path(message: CommunicationMessage) -> Path:
     """The stored file of ``message``; NotFound when it has none or the file is missing."""
-    return storage.stored(attachments_folder(), message.attachment_path, "This message has no attachment.",
-                          "The attached file is missing from the server.")
+    return storage.stored(attachments_folder(), message.attachment_path, T("This message has no attachment."),
+                          T("The attached file is missing from the server."))
 
 
 def _attach(message: CommunicationMessage, attachment: tuple[str, bytes] | None) -> None:
@@ -258,16 +261,17 @@ def start_communication(actor, pol: POLine, kind: str, subject: str, body: str, 
     attachment of its own carries the claim letter's PDF (unless that letter is switched off)."""
     _require_writer(actor, pol)
     if kind not in KINDS:
-        raise InvalidInput("Choose the type: " + " or ".join(KINDS.values()) + ".", "kind")
+        raise InvalidInput(T("Choose the type: %(claim)s or %(general)s.", claim=KINDS["claim"],
+                             general=KINDS["general"]), "kind")
     if kind == "claim" and (pol.po is None or pol.po.sent_at is None):
-        raise RuleViolation(f"{pol.number} was not sent to the vendor yet: there is nothing to claim. "
-                            "Start a general communication instead.", "kind")
-    subject = _one_line(subject, "subject", "subject", MAX_SUBJECT)
-    body = _text(body, "body", "message", MAX_BODY)
+        raise RuleViolation(T("%(number)s was not sent to the vendor yet: there is nothing to claim. Start a general "
+                              "communication instead.", number=pol.number), "kind")
+    subject = _one_line(subject, "subject", T("subject"), MAX_SUBJECT)
+    body = _text(body, "body", T("message"), MAX_BODY)
     if not body:
-        raise InvalidInput("Write the message to the vendor.", "body")
+        raise InvalidInput(T("Write the message to the vendor."), "body")
     to_address = check_address(to_address)
-    note = _text(internal_note, "internal_note", "internal note", MAX_NOTE)
+    note = _text(internal_note, "internal_note", T("internal note"), MAX_NOTE)
     if kind == "claim" and attachment is None and templates.is_active("claim"):
         attachment = (f"claim-{pol.number}.pdf", render_pdf(_claim_letter(pol).pdf_html))   # the claim letter
     attachment = _check_attachment(attachment)
@@ -292,10 +296,10 @@ def add_response(actor, comm: Communication, body: str, attachment: tuple[str, b
     """Record the vendor's answer (pasted text, a saved e-mail as a file, or both) on the thread."""
     pol = comm.po_line
     _require_writer(actor, pol)
-    body = _text(body, "body", "response", MAX_BODY)
+    body = _text(body, "body", T("response"), MAX_BODY)
     attachment = _check_attachment(attachment)
     if not body and attachment is None:
-        raise InvalidInput("Paste the vendor's answer or attach it as a file.", "body")
+        raise InvalidInput(T("Paste the vendor's answer or attach it as a file."), "body")
     message = CommunicationMessage(communication=comm, direction="in", body=body, recorded_by_id=actor.id)
     _attach(message, attachment)
     db.session.add(message)
@@ -310,9 +314,10 @@ def retry(actor, message: CommunicationMessage) -> bool:
     comm = message.communication
     _require_writer(actor, comm.po_line)
     if message.direction != "out":
-        raise RuleViolation("A vendor's response is not sent anywhere.", "message")
+        raise RuleViolation(T("A vendor's response is not sent anywhere."), "message")
     if message.sent_at is not None:
-        raise RuleViolation(f"This message was already sent on {message.sent_at:%Y-%m-%d %H:%M} UTC.", "message")
+        raise RuleViolation(T("This message was already sent on %(when)s UTC.",
+                              when=f"{message.sent_at:%Y-%m-%d %H:%M}"), "message")
     delivered = _deliver(message)
     log(comm.po_line, actor, "resend", "", "", "", f"“{comm.subject}” {_outcome(message)}")
     db.session.flush()

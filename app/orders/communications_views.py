@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -26,6 +27,7 @@ from ..inventory.forms import suffix_ids
 from ..limits import free_text
 from ..org.models import Library
 from ..saving import saving
+from ..text import T
 from ..vendors.models import Vendor
 from . import communications
 from . import services as orders
@@ -37,23 +39,24 @@ WRITE = orders.PURCHASING
 BARE = "orders/_bare.html"
 FRAGMENT = "orders/_communications.html"
 PAGE = "orders/communications.html"
+INSTITUTION = T("Institution")
 
 
 class StartForm(FlaskForm):
-    kind = SelectField("Type", choices=list(communications.KINDS.items()))
-    to_address = StringField("To (vendor e-mail)")
-    subject = StringField("Subject")
-    body = TextAreaField("Message", validators=[free_text()], render_kw={"rows": 14})
-    attachment = FileField("Attachment", description="Optional: a PDF of an earlier e-mail, a proforma invoice, "
-                                                     "a photo of a damaged item… (at most 10 MB).")
-    internal_note = TextAreaField("Internal note", validators=[free_text()], render_kw={"rows": 2},
-                                  description="Kept here for colleagues; not sent to the vendor.")
+    kind = SelectField(_l("Type"), choices=list(communications.KINDS.items()))
+    to_address = StringField(_l("To (vendor e-mail)"))
+    subject = StringField(_l("Subject"))
+    body = TextAreaField(_l("Message"), validators=[free_text()], render_kw={"rows": 14})
+    attachment = FileField(_l("Attachment"), description=_l("Optional: a PDF of an earlier e-mail, a proforma "
+                                                            "invoice, a photo of a damaged item… (at most 10 MB)."))
+    internal_note = TextAreaField(_l("Internal note"), validators=[free_text()], render_kw={"rows": 2},
+                                  description=_l("Kept here for colleagues; not sent to the vendor."))
 
 
 class ResponseForm(FlaskForm):
-    body = TextAreaField("Vendor's response", validators=[free_text()], render_kw={"rows": 5},
-                         description="Paste the text of the vendor's e-mail, or attach it below.")
-    attachment = FileField("Attachment", description="e.g. the e-mail saved as PDF (at most 10 MB).")
+    body = TextAreaField(_l("Vendor's response"), validators=[free_text()], render_kw={"rows": 5},
+                         description=_l("Paste the text of the vendor's e-mail, or attach it below."))
+    attachment = FileField(_l("Attachment"), description=_l("e.g. the e-mail saved as PDF (at most 10 MB)."))
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -119,8 +122,8 @@ def _after_post(pol: POLine, notice: str = "", problem: str = ""):
 
 
 def _delivery_problem(message) -> str:
-    return (f"The message was saved but not sent: {message.delivery_error} "
-            "Use “Retry sending” once the mail server works again.")
+    return _("The message was saved but not sent: %(error)s Use “Retry sending” once the mail server works again.",
+             error=message.delivery_error)
 
 
 # -- the communications tab --------------------------------------------------------------------
@@ -146,8 +149,9 @@ def start(number):
         message = comm.messages[0]
         if message.delivery_error:
             return _after_post(pol, problem=_delivery_problem(message))
-        return _after_post(pol, notice=f"{communications.KINDS[comm.kind]} “{comm.subject}” sent to "
-                                       f"{message.to_address}.")
+        return _after_post(pol, notice=_("%(kind)s “%(subject)s” sent to %(address)s.",
+                                         kind=communications.KINDS[comm.kind], subject=comm.subject,
+                                         address=message.to_address))
     return _page(pol, status=422, start_form=form)
 
 
@@ -162,7 +166,7 @@ def respond(number, communication_id):
             communications.add_response(current_user, comm, form.body.data, attachment=_upload(form.attachment.data))
         if not saved:
             return _page(_pol(number), status=422, response_forms={communication_id: form})
-        return _after_post(pol, notice=f"Response added to “{comm.subject}”.")
+        return _after_post(pol, notice=_("Response added to “%(subject)s”.", subject=comm.subject))
     return _page(pol, status=422, response_forms={communication_id: form})
 
 
@@ -174,7 +178,7 @@ def retry(number, message_id):
     delivered = communications.retry(current_user, message)
     db.session.commit()
     if delivered:
-        return _after_post(pol, notice=f"Sent to {message.to_address}.")
+        return _after_post(pol, notice=_("Sent to %(address)s.", address=message.to_address))
     return _after_post(pol, problem=_delivery_problem(message))
 
 
@@ -206,26 +210,26 @@ def _overdue(expected) -> int:
 
 
 CLAIM_COLUMNS = Columns([
-    Column("number", "PO line", fixed=True),
-    Column("title", "Title"),
-    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
-    Column("vendor_name", "Vendor name", sql=related(Vendor, POLine.vendor_id, "name"),
+    Column("number", T("PO line"), fixed=True),
+    Column("title", T("Title")),
+    Column("vendor", T("Vendor"), sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
+    Column("vendor_name", T("Vendor name"), sql=related(Vendor, POLine.vendor_id, "name"),
            cell=lambda p: p.vendor.name, shown=False),
-    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
-           cell=lambda p: p.owner_library.code if p.owner_library else "Institution"),
-    Column("status", "Status", value=lambda r: POL_STATUSES.get(r.status, r.status),
+    Column("owner", T("Owner"), sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or INSTITUTION,
+           cell=lambda p: p.owner_library.code if p.owner_library else INSTITUTION),
+    Column("status", T("Status"), value=lambda r: POL_STATUSES.get(r.status, r.status),
            cell=lambda p: POL_STATUSES.get(p.status, p.status), shown=False),
-    Column("vendor_reference", "Vendor reference", shown=False),
-    Column("currency", "Currency", shown=False),
-    Column("net_price", "Net price", "money", currency="currency", shown=False),
-    Column("sent_at", "Sent (UTC)", "datetime", shown=False),
-    Column("expected_receipt_date", "Expected", "date"),
-    Column("days_overdue", "Days overdue", "number", sql=POLine.expected_receipt_date,
+    Column("vendor_reference", T("Vendor reference"), shown=False),
+    Column("currency", T("Currency"), shown=False),
+    Column("net_price", T("Net price"), "money", currency="currency", shown=False),
+    Column("sent_at", T("Sent (UTC)"), "datetime", shown=False),
+    Column("expected_receipt_date", T("Expected"), "date"),
+    Column("days_overdue", T("Days overdue"), "number", sql=POLine.expected_receipt_date,
            value=lambda r: _overdue(r.days_overdue), cell=lambda p: _overdue(p.expected_receipt_date)),
-    Column("claims", "Claims", "number", sql=_of_claims(func.count(Communication.id))),
-    Column("last_claim", "Last claim (UTC)", "datetime", sql=_of_claims(func.max(Communication.created_at))),
+    Column("claims", T("Claims"), "number", sql=_of_claims(func.count(Communication.id))),
+    Column("last_claim", T("Last claim (UTC)"), "datetime", sql=_of_claims(func.max(Communication.created_at))),
 ])
-CLAIM_TABLE = list_columns.register("claims", "Claims", CLAIM_COLUMNS)
+CLAIM_TABLE = list_columns.register("claims", T("Claims"), CLAIM_COLUMNS)
 
 
 @bp.get("/orders/claims")
@@ -248,4 +252,4 @@ def export_claims(fmt):
     """Every overdue line of the claims list the user may see, oldest first, in the columns they show."""
     columns = list_columns.exported(current_user, CLAIM_TABLE)
     return export_response(rows_of(orders.claims_query(current_user, clock.today()), columns), columns, fmt,
-                           "claims", sheet="Claims")
+                           "claims", sheet=T("Claims"))

@@ -5,43 +5,53 @@ services in ``app.orders.services`` are the only callers.
 """
 from __future__ import annotations
 
+import re
+
 from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
+from ..text import T, Text
 from ..types import Money, Percent
 from .prediction import CHRONOLOGIES, FREQUENCIES, Pattern
 
 POL_STATUSES = {
-    "in_review": "In Review",
-    "deferred": "Deferred",
-    "ready": "Ready",
-    "auto_packaging": "Auto Packaging",
-    "manual_packaging": "Manual Packaging",
-    "sent": "Sent",
-    "waiting_for_invoice": "Waiting for Invoice",
-    "waiting_for_renewal": "Waiting for Renewal",
-    "waiting_for_manual_renewal": "Waiting for Manual Renewal",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
+    "in_review": T("In Review"),
+    "deferred": T("Deferred"),
+    "ready": T("Ready"),
+    "auto_packaging": T("Auto Packaging"),
+    "manual_packaging": T("Manual Packaging"),
+    "sent": T("Sent"),
+    "waiting_for_invoice": T("Waiting for Invoice"),
+    "waiting_for_renewal": T("Waiting for Renewal"),
+    "waiting_for_manual_renewal": T("Waiting for Manual Renewal"),
+    "closed": T("Closed"),
+    "cancelled": T("Cancelled"),
 }
 OPEN_STATUSES = frozenset(POL_STATUSES) - {"closed", "cancelled"}
 PACKAGING = frozenset({"auto_packaging", "manual_packaging"})
+PACKAGING_LABELS = {"auto": T("Automatic"), "manual": T("Manual")}   # how a line is (or a PO was) packaged
 RENEWAL = frozenset({"waiting_for_renewal", "waiting_for_manual_renewal"})
 # Approved and not yet finished: these lines hold an encumbrance.
 ENCUMBERING = frozenset({"ready", "auto_packaging", "manual_packaging", "sent", "waiting_for_invoice"}) | RENEWAL
 EDITABLE = frozenset({"in_review", "deferred"})
 
-ORDER_TYPES = {"one_time": "One-time", "continuous": "Continuous"}
-MATERIAL_FORMS = {"physical": "Physical", "electronic": "Electronic"}
+ORDER_TYPES = {"one_time": T("One-time"), "continuous": T("Continuous")}
+# The order type in the middle of a sentence ("A one-time PO line …").
+ORDER_TYPE_WORDS = {"one_time": T("one-time"), "continuous": T("continuous")}
+MATERIAL_FORMS = {"physical": T("Physical"), "electronic": T("Electronic")}
+MATERIAL_FORM_WORDS = {"physical": T("physical"), "electronic": T("electronic")}
 ACQUISITION_METHODS = {
-    "purchase": "Purchase",
-    "gift": "Gift",
-    "exchange": "Exchange",
-    "approval": "Approval plan",
-    "depository": "Depository",
-    "technical": "Technical",
+    "purchase": T("Purchase"),
+    "gift": T("Gift"),
+    "exchange": T("Exchange"),
+    "approval": T("Approval plan"),
+    "depository": T("Depository"),
+    "technical": T("Technical"),
 }
+# The acquisition method in the middle of a sentence ("A gift order is not paid for …").
+METHOD_WORDS = {"purchase": T("purchase"), "gift": T("gift"), "exchange": T("exchange"),
+                "approval": T("approval plan"), "depository": T("depository"), "technical": T("technical")}
 # Material that comes without being paid for: no price, fund or invoice is needed, nothing is
 # encumbered, and the line is complete once received (an approval plan is bought like a purchase).
 UNPAID_METHODS = frozenset({"gift", "exchange", "depository", "technical"})
@@ -86,14 +96,90 @@ ALLOWED_BY_TYPE: dict[str, dict[str, frozenset]] = {
     "edit": {"one_time": EDITABLE, "continuous": EDITABLE},
 }
 
+# The verb of each action in "you cannot … it" (package_manual and package_auto both "package").
 ACTION_LABELS = {
-    "defer": "defer", "resume": "resume", "approve": "approve", "package_manual": "package",
-    "package_auto": "package", "send": "send", "resend": "send", "complete_receipt": "receive",
-    "await_renewal": "renew", "await_manual_renewal": "renew", "renew": "renew", "cancel": "cancel",
-    "close": "close", "reopen": "reopen", "replace_vendor": "replace the vendor of",
-    "change_vendor": "change the vendor of", "relink": "relink", "change_reference": "change the reference of",
-    "receive": "receive", "edit": "edit",
+    "defer": T("defer"), "resume": T("resume"), "approve": T("approve"), "package_manual": T("package"),
+    "package_auto": T("package"), "send": T("send"), "resend": T("send"), "complete_receipt": T("receive"),
+    "await_renewal": T("renew"), "await_manual_renewal": T("renew"), "renew": T("renew"), "cancel": T("cancel"),
+    "close": T("close"), "reopen": T("reopen"), "replace_vendor": T("replace the vendor of"),
+    "change_vendor": T("change the vendor of"), "relink": T("relink"),
+    "change_reference": T("change the reference of"), "receive": T("receive"), "edit": T("edit"),
 }
+
+
+# The words a line's history stores in English (actions, field names, status labels), as shown in
+# the reader's language (:func:`history_word`); anything else (values, notes) is shown as stored.
+HISTORY_WORDS = {
+    "create": T("create"), "edit": T("edit"), "approve": T("approve"), "defer": T("defer"), "resume": T("resume"),
+    "package_manual": T("package manually"), "package_auto": T("package automatically"), "send": T("send"),
+    "resend": T("send again"), "complete_receipt": T("complete receipt"), "await_renewal": T("await renewal"),
+    "await_manual_renewal": T("await manual renewal"), "renew": T("renew"), "cancel": T("cancel"),
+    "close": T("close"), "reopen": T("reopen"), "receive": T("receive"), "activate": T("activate"),
+    "invoice": T("invoice"), "pattern": T("pattern"), "claim": T("claim"), "communication": T("communication"),
+    "vendor_response": T("vendor response"), "replace_vendor": T("replace vendor"),
+    "change_vendor": T("change vendor"), "relink": T("relink"), "change_reference": T("change reference"),
+    "letter": T("letter"),
+    "status": T("status"), "items received": T("items received"), "item deleted": T("item deleted"),
+    "holding deleted": T("holding deleted"), "publication pattern": T("publication pattern"),
+    "activation_date": T("activation date"), "renewal_date": T("renewal date"), "bib_record": T("bibliographic record"),
+    "distribution": T("distribution"), "vendor": T("vendor"), "po": T("purchase order"),
+    "fully_invoiced": T("fully invoiced"), "paid": T("paid"), "invoice_sent": T("invoice sent"),
+    "enumeration": T("enumeration"), "chronology": T("chronology"), "title": T("title"), "author": T("author"),
+    "isbn": T("ISBN"), "issn": T("ISSN"), "publisher": T("publisher"), "publication_date": T("publication date"),
+    "order_type": T("order type"), "material_form": T("material form"), "acquisition_method": T("acquisition method"),
+    "packaging": T("packaging"), "currency": T("currency"), "list_price": T("list price"), "quantity": T("quantity"),
+    "discount": T("discount"), "net_price": T("net price"), "distribution_method": T("distribution method"),
+    "reporting_code": T("reporting code"), "vendor_reference": T("vendor reference number"), "note": T("note"),
+    "expected_receipt_date": T("expected receipt"), "renewal_period_months": T("renewal period (months)"),
+    "manual_renewal": T("manual renewal"), "vendor_id": T("vendor"), "vendor_account_id": T("vendor account"),
+    "owner_library_id": T("owner"),
+}
+
+
+HISTORY_VALUES = {**{label.english: label for label in POL_STATUSES.values()}, "yes": T("yes"), "no": T("no")}
+
+
+def history_word(value: str, *, stored_value: bool = False):
+    """A stored action or field name in the reader's language (else as stored, underscores as spaces);
+    with ``stored_value``, an old or new value: a status label or yes/no translated, anything else as is."""
+    if stored_value:
+        return HISTORY_VALUES.get(value, value)
+    return HISTORY_WORDS.get(value) or (value or "").replace("_", " ")
+
+
+# The notes the services write to a line's history themselves (in English, as stored), shown in the
+# reader's language: (pattern, sentence); a person's own note matches none and is shown as typed.
+_METHODS_BY_LABEL = {label.english: code for code, label in ACQUISITION_METHODS.items()}
+HISTORY_NOTES = [
+    (re.compile(r"into (?P<po>PO-\d+)"), T("into %(po)s")),
+    (re.compile(r"with (?P<po>PO-\d+)"), T("with %(po)s")),
+    (re.compile(r"back on (?P<po>PO-\d+), which was already sent"), T("back on %(po)s, which was already sent")),
+    (re.compile(r"renewal date (?P<day>\d{4}-\d\d-\d\d)"), T("renewal date %(day)s")),
+    (re.compile(r"(?P<method>[A-Z][a-z ]+): nothing to encumber"), T("%(method)s: nothing to encumber")),
+    (re.compile(r"received \((?P<method>[a-z ]+): no invoice expected\)"),
+     T("received (%(method)s: no invoice expected)")),
+    (re.compile(r"(?P<count>\d+) holdings moved"), T("%(count)s holdings moved")),
+]
+HISTORY_FIXED_NOTES = {text.english: text for text in (
+    T("all copies received"), T("activated"), T("received, invoiced and paid"),
+    T("received, invoiced and sent to the ERP"), T("renewed automatically"), T("renewed"), T("closed by hand"))}
+
+
+def history_note(note: str):
+    """A history entry's note in the reader's language when the services wrote it, else as stored."""
+    if note in HISTORY_FIXED_NOTES:
+        return HISTORY_FIXED_NOTES[note]
+    for pattern, sentence in HISTORY_NOTES:
+        found = pattern.fullmatch(note or "")
+        if found:
+            args = found.groupdict()
+            if "method" in args:
+                code = _METHODS_BY_LABEL.get(args["method"]) or _METHODS_BY_LABEL.get(args["method"].capitalize())
+                if code is None:
+                    continue
+                args["method"] = ACQUISITION_METHODS[code] if args["method"][0].isupper() else METHOD_WORDS[code]
+            return Text(sentence.msgid, args)
+    return note
 
 
 def allowed_statuses(action: str, order_type: str) -> frozenset:
@@ -112,16 +198,18 @@ def refuse_unless(action: str, pol: "POLine") -> None:
     if may(action, pol):
         return
     allowed = sorted(allowed_statuses(action, pol.order_type), key=list(POL_STATUSES).index)
-    where = ", ".join(POL_STATUSES[s] for s in allowed) if allowed else "no status"
-    kind = ORDER_TYPES[pol.order_type].lower()
-    raise RuleViolation(f"{pol.number} is {POL_STATUSES[pol.status]}: you cannot "
-                        f"{ACTION_LABELS.get(action, action)} it. A {kind} PO line allows this only when "
-                        f"{where}.", "status")
+    where = T("no status")
+    for n, status in enumerate(allowed):   # "In Review, Deferred": each status translated when shown
+        where = POL_STATUSES[status] if n == 0 else T("%(list)s, %(item)s", list=where, item=POL_STATUSES[status])
+    raise RuleViolation(T("%(number)s is %(status)s: you cannot %(action)s it. A %(kind)s PO line allows this only "
+                          "when %(where)s.", number=pol.number, status=POL_STATUSES[pol.status],
+                          action=ACTION_LABELS.get(action, action), kind=ORDER_TYPE_WORDS[pol.order_type],
+                          where=where), "status")
 
 
 class PurchaseOrder(db.Model):
     __tablename__ = "purchase_order"
-    STATUSES = {"open": "Being packaged", "sent": "Sent", "closed": "Closed", "cancelled": "Cancelled"}
+    STATUSES = {"open": T("Being packaged"), "sent": T("Sent"), "closed": T("Closed"), "cancelled": T("Cancelled")}
 
     id = db.Column(db.Integer, primary_key=True)
     number = db.Column(db.String(20), nullable=False, unique=True)
@@ -362,7 +450,7 @@ class Communication(db.Model):
     """A thread with the vendor about one PO line: a claim or a general message, and the
     vendor's responses recorded later."""
     __tablename__ = "communication"
-    KINDS = {"claim": "Claim", "general": "General"}
+    KINDS = {"claim": T("Claim"), "general": T("General")}
 
     id = db.Column(db.Integer, primary_key=True)
     po_line_id = db.Column(db.Integer, db.ForeignKey("po_line.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..integrations import loads
 from ..integrations.models import JobRun
 from ..integrations.runs import interrupt_dead_runs
+from ..text import T
 from . import services as orders
 
 JOB = "package_orders"
@@ -73,7 +74,8 @@ def in_background(app, run_id: int, actor_id: int) -> None:
 def body(run_log, chunks, actor_id: int) -> str:
     actor = db.session.get(User, actor_id)
     groups = orders.packaging_groups(actor, orders.ready_for_packaging(actor))
-    run_log.info(f"{sum(len(g) for g in groups):,} ready line(s) for {len(groups):,} order(s).")
+    run_log.info(T("%(lines)s ready line(s) for %(orders)s order(s).", lines=f"{sum(len(g) for g in groups):,}",
+                   orders=f"{len(groups):,}"))
     run_log.progress(0, len(groups))
     chunks.commit()
     sent = failed = 0
@@ -84,16 +86,20 @@ def body(run_log, chunks, actor_id: int) -> str:
                 po = orders.package_ready_lines(actor, group)[0]
         except DomainError as exc:
             failed += 1
-            run_log.error(f"{vendor}: not packaged: {exc.message}", record=vendor)
+            run_log.error(T("%(vendor)s: not packaged: %(reason)s", vendor=vendor, reason=exc.text), record=vendor)
             run_log.count(records=1, failed=1)
         else:
             sent += 1
             run_log.count(records=1)
             if done <= 20 or done == len(groups):
-                run_log.info(f"{po.number} sent to {vendor} with {len(group)} line(s).", record=po.number)
+                run_log.info(T("%(po)s sent to %(vendor)s with %(count)s line(s).", po=po.number, vendor=vendor,
+                               count=len(group)), record=po.number)
         run_log.progress(done, len(groups))
         chunks.maybe_commit()
-    return f"{sent:,} purchase order(s) packaged and sent" + (f"; {failed:,} vendor(s) refused" if failed else "") + "."
+    if failed:
+        return T("%(sent)s purchase order(s) packaged and sent; %(failed)s vendor(s) refused.", sent=f"{sent:,}",
+                 failed=f"{failed:,}")
+    return T("%(sent)s purchase order(s) packaged and sent.", sent=f"{sent:,}")
 
 
 def daily_body(run_log, actor: User, today) -> str:

@@ -11,22 +11,24 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..text import T
+
 # key: (label, issues a year; None for no schedule)
 FREQUENCIES: dict[str, tuple[str, int | None]] = {
-    "weekly": ("Weekly", 52),
-    "monthly": ("Monthly", 12),
-    "bimonthly": ("Every two months", 6),
-    "quarterly": ("Quarterly", 4),
-    "semiannual": ("Twice a year", 2),
-    "annual": ("Once a year", 1),
-    "irregular": ("Irregular (no schedule)", None),
+    "weekly": (T("Weekly"), 52),
+    "monthly": (T("Monthly"), 12),
+    "bimonthly": (T("Every two months"), 6),
+    "quarterly": (T("Quarterly"), 4),
+    "semiannual": (T("Twice a year"), 2),
+    "annual": (T("Once a year"), 1),
+    "irregular": (T("Irregular (no schedule)"), None),
 }
 MONTH_STEPS = {"monthly": 1, "bimonthly": 2, "quarterly": 3, "semiannual": 6, "annual": 12}
 CHRONOLOGIES = {
-    "month": "Year and month (2027 Jan)",
-    "day": "Year, month and day (2027 Jan 8)",
-    "year": "Year (2027)",
-    "none": "None",
+    "month": T("Year and month (2027 Jan)"),
+    "day": T("Year, month and day (2027 Jan 8)"),
+    "year": T("Year (2027)"),
+    "none": T("None"),
 }
 LAST_YEAR = 9000   # a first date after it could predict issues past the calendar's end
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -110,22 +112,22 @@ def problems(p: Pattern) -> list[tuple[str, str]]:
     """What is wrong with a pattern, as (field, message) pairs; empty when it can predict."""
     found = []
     if p.frequency not in FREQUENCIES:
-        found.append(("frequency", "Choose how often the issues come."))
+        found.append(("frequency", T("Choose how often the issues come.")))
     elif p.frequency != "irregular" and p.first_date is None:
-        found.append(("first_date", "Enter when the first issue to predict is expected."))
+        found.append(("first_date", T("Enter when the first issue to predict is expected.")))
     elif p.first_date is not None and p.first_date.year >= LAST_YEAR:
-        found.append(("first_date", f"Enter a date before the year {LAST_YEAR} (the issues after it are "
-                                    "predicted from it)."))
+        found.append(("first_date", T("Enter a date before the year %(year)s (the issues after it are "
+                                      "predicted from it).", year=LAST_YEAR)))
     if p.chronology not in CHRONOLOGIES:
-        found.append(("chronology", "Choose how the chronology is written."))
+        found.append(("chronology", T("Choose how the chronology is written.")))
     if p.first_issue < 1:
-        found.append(("first_issue", "The first issue number is 1 or more."))
+        found.append(("first_issue", T("The first issue number is 1 or more.")))
     if p.first_volume is not None:
         if p.first_volume < 1:
-            found.append(("first_volume", "The volume is 1 or more (leave it empty for no volumes)."))
+            found.append(("first_volume", T("The volume is 1 or more (leave it empty for no volumes).")))
         if not p.issues_per_volume or p.issues_per_volume < 1:
-            found.append(("issues_per_volume", "Say how many issues make a volume."))
+            found.append(("issues_per_volume", T("Say how many issues make a volume.")))
         elif p.first_issue > p.issues_per_volume:
-            found.append(("first_issue", f"A volume has {p.issues_per_volume} issues: the first issue number "
-                                         f"cannot be {p.first_issue}."))
+            found.append(("first_issue", T("A volume has %(per_volume)s issues: the first issue number cannot be "
+                                           "%(first)s.", per_volume=p.issues_per_volume, first=p.first_issue)))
     return found

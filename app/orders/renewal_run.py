@@ -9,10 +9,10 @@ from datetime import date
 from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
+from ..text import T
 from . import services as orders
 from .models import POLine
 
-SAYS = {"waiting": "waits for renewal", "waiting_manual": "waits for manual renewal", "renewed": "renewed"}
 
 
 def body(run_log, actor: User, today: date) -> str:
@@ -29,19 +29,25 @@ def body(run_log, actor: User, today: date) -> str:
                 what = orders.process_renewal(actor, pol, today)
         except DomainError as exc:
             refused += 1
-            run_log.error(f"{number}: not renewed: {exc.message}", record=number)
+            run_log.error(T("%(number)s: not renewed: %(reason)s", number=number, reason=exc.text), record=number)
             run_log.count(records=1, failed=1)
         else:
             for item in what:
                 counts[item] += 1
-                text = f"{number} {SAYS[item]}"
                 if item == "renewed":
-                    text += f"; next renewal date {pol.renewal_date.isoformat()}"
-                run_log.info(text + ".", record=number)
+                    text = T("%(number)s renewed; next renewal date %(day)s.", number=number,
+                             day=pol.renewal_date.isoformat())
+                elif item == "waiting_manual":
+                    text = T("%(number)s waits for manual renewal.", number=number)
+                else:
+                    text = T("%(number)s waits for renewal.", number=number)
+                run_log.info(text, record=number)
             if what:
                 run_log.count(records=1)
         run_log.progress(done)
         run_log.commit()
-    message = (f"{counts['waiting']} waiting for renewal, {counts['waiting_manual']} waiting for manual renewal, "
-               f"{counts['renewed']} renewed.")
-    return message + (f" {refused} line(s) refused." if refused else "")
+    args = dict(waiting=counts["waiting"], manual=counts["waiting_manual"], renewed=counts["renewed"])
+    if refused:
+        return T("%(waiting)s waiting for renewal, %(manual)s waiting for manual renewal, %(renewed)s renewed. "
+                 "%(refused)s line(s) refused.", refused=refused, **args)
+    return T("%(waiting)s waiting for renewal, %(manual)s waiting for manual renewal, %(renewed)s renewed.", **args)

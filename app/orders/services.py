@@ -40,10 +40,12 @@ from ..listing import ListFilter, by_language
 from ..org.models import Library
 from ..outgoing import queue as letters
 from ..ids import parse_id
+from ..text import T, Text
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
-from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, OPEN_STATUSES, ORDER_TYPES, PACKAGING, POL_STATUSES,
-                     RENEWAL, UNPAID_METHODS, OutboxEvent, POLine, POLineEvent, POLineFund, PublicationPattern,
+from .models import (ACQUISITION_METHODS, MATERIAL_FORM_WORDS, MATERIAL_FORMS, METHOD_WORDS, OPEN_STATUSES,
+                     ORDER_TYPE_WORDS, ORDER_TYPES, PACKAGING, POL_STATUSES, RENEWAL, UNPAID_METHODS, OutboxEvent,
+                     POLine, POLineEvent, POLineFund, PublicationPattern,
                      PurchaseOrder, refuse_unless)
 from . import prediction
 
@@ -78,9 +80,9 @@ def can_order(user, owner_library_id: int | None = None, *, anywhere: bool = Fal
 
 def _require_orderer(actor, owner_library_id: int | None) -> None:
     if not has_any_role(actor, PURCHASING):
-        raise Forbidden("Only administrators and purchasing operators may change orders.")
+        raise Forbidden(T("Only administrators and purchasing operators may change orders."))
     if not in_scope(library_scope(actor, PURCHASING), owner_library_id):
-        raise Forbidden("You may only order for your own library.", "owner_library")
+        raise Forbidden(T("You may only order for your own library."), "owner_library")
 
 
 def _guard(actor, pol: POLine, action: str) -> None:
@@ -112,21 +114,21 @@ def _by_number_or_id(model, visible, prefix: str, ref, what: str):
     else:
         row_id = parse_id(text) if text else None
         if not row_id:
-            raise NotFound(f"No such {what}.")
+            raise NotFound(what)
         q = q.where(model.id == row_id)
     row = db.session.scalar(q)
     if row is None:
-        raise NotFound(f"No such {what}.")
+        raise NotFound(what)
     return row
 
 
 def get_po_line(user, ref) -> POLine:
     """A line by number (``POL-000012``) or id, only when ``user`` may see it."""
-    return _by_number_or_id(POLine, visible_po_lines_clause(user), "POL-", ref, "PO line")
+    return _by_number_or_id(POLine, visible_po_lines_clause(user), "POL-", ref, T("No such PO line."))
 
 
 def get_po(user, ref) -> PurchaseOrder:
-    return _by_number_or_id(PurchaseOrder, visible_pos_clause(user), "PO-", ref, "purchase order")
+    return _by_number_or_id(PurchaseOrder, visible_pos_clause(user), "PO-", ref, T("No such purchase order."))
 
 
 def _temporary_number() -> str:
@@ -141,9 +143,14 @@ def _number(obj, prefix: str) -> None:
 
 # -- history -----------------------------------------------------------------------------------
 
+def _english(value):
+    """What the history stores: a label (a Text) in English, translated when the history is shown."""
+    return value.english if isinstance(value, Text) else value
+
+
 def log(pol: POLine, actor, action: str, field_name: str = "", old=None, new=None, note: str = "") -> POLineEvent:
     event = POLineEvent(po_line=pol, actor_id=actor.id if actor else None, action=action, field=field_name,
-                        old_value=_text(old), new_value=_text(new), note=note or "")
+                        old_value=_text(_english(old)), new_value=_text(_english(new)), note=_english(note) or "")
     db.session.add(event)
     return event
 
@@ -190,21 +197,28 @@ class POLineFields(inventory.RecordFields):
 
 _LIMITS = {"title": 500, "author": 300, "isbn": 40, "issn": 20, "publisher": 300, "publication_date": 40,
            "reporting_code": 40, "vendor_reference": 100}
-_LABELS = {"title": "title", "author": "author", "isbn": "ISBN", "issn": "ISSN", "publisher": "publisher",
-           "publication_date": "publication date", "reporting_code": "reporting code",
-           "vendor_reference": "vendor reference number"}
+_LABELS = {"title": T("title"), "author": T("author"), "isbn": T("ISBN"), "issn": T("ISSN"),
+           "publisher": T("publisher"), "publication_date": T("publication date"),
+           "reporting_code": T("reporting code"), "vendor_reference": T("vendor reference number")}
+
+
+# A fiscal period's status in the middle of a sentence ("…, which is closed").
+_PERIOD_WORDS = {"active": T("active"), "inactive": T("inactive"), "closed": T("closed")}
+_ISSUE_LABELS = {"enumeration": T("enumeration"), "chronology": T("chronology")}
 
 
 def _choice(value, choices: dict, name: str, label: str) -> str:
     if value not in choices:
-        raise InvalidInput(f"Choose the {label}: " + " or ".join(f"'{k}'" for k in choices) + ".", name)
+        raise InvalidInput(T("Choose the %(label)s: %(choices)s.", label=label,
+                             choices=" or ".join(f"'{k}'" for k in choices)), name)
     return value
 
 
 def _int(value, name: str, label: str, low: int, high: int) -> int:
     text = str(value if value is not None else "").strip()
     if not text.isascii() or not text.isdigit() or not (low <= int(text) <= high):
-        raise InvalidInput(f"The {label} must be a whole number from {low} to {high}.", name)
+        raise InvalidInput(T("The %(label)s must be a whole number from %(low)s to %(high)s.", label=label, low=low,
+                             high=high), name)
     return int(text)
 
 
@@ -221,38 +235,40 @@ class _Clean:
 
 def _clean(actor, f: POLineFields) -> _Clean:
     if f.vendor is None:
-        raise InvalidInput("Choose the vendor.", "vendor")
+        raise InvalidInput(T("Choose the vendor."), "vendor")
     if f.vendor.status != "active":
-        raise RuleViolation(f"Vendor {f.vendor.code} is inactive; choose an active vendor.", "vendor")
+        raise RuleViolation(T("Vendor %(code)s is inactive; choose an active vendor.", code=f.vendor.code), "vendor")
     if f.vendor_account is not None and f.vendor_account.vendor_id != f.vendor.id:
-        raise InvalidInput(f"Account {f.vendor_account.code} belongs to another vendor.", "vendor_account")
+        raise InvalidInput(T("Account %(code)s belongs to another vendor.", code=f.vendor_account.code),
+                           "vendor_account")
     v = {name: (getattr(f, name) or "").strip() for name in _LIMITS}
     if not v["title"]:
-        raise InvalidInput("The title is required (it is the line's bibliographic reference).", "title")
+        raise InvalidInput(T("The title is required (it is the line's bibliographic reference)."), "title")
     for name, limit in _LIMITS.items():
         if len(v[name]) > limit:
-            raise InvalidInput(f"The {_LABELS[name]} is longer than {limit} characters.", name)
-    v["order_type"] = _choice(f.order_type, ORDER_TYPES, "order_type", "order type")
-    v["material_form"] = _choice(f.material_form, MATERIAL_FORMS, "material_form", "material form")
-    v["packaging"] = _choice(f.packaging, {"auto": 1, "manual": 1}, "packaging", "packaging")
+            raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.", label=_LABELS[name],
+                                 limit=limit), name)
+    v["order_type"] = _choice(f.order_type, ORDER_TYPES, "order_type", T("order type"))
+    v["material_form"] = _choice(f.material_form, MATERIAL_FORMS, "material_form", T("material form"))
+    v["packaging"] = _choice(f.packaging, {"auto": 1, "manual": 1}, "packaging", T("packaging"))
     v["acquisition_method"] = _choice(f.acquisition_method or "purchase", ACQUISITION_METHODS, "acquisition_method",
-                                      "acquisition method")
+                                      T("acquisition method"))
     unpaid = v["acquisition_method"] in UNPAID_METHODS
     v["distribution_method"] = _choice(f.distribution_method, {"percent": 1, "amount": 1},
-                                       "distribution_method", "distribution method")
+                                       "distribution_method", T("distribution method"))
     currency = funds.check_currency((f.currency or f.vendor.currency or "").strip().upper(), "currency")
     v["currency"] = currency
     price_text = str(f.list_price if f.list_price is not None else "").strip()
     if not price_text:
         if not unpaid:
-            raise InvalidInput("Enter the list price (a gift, exchange, depository or technical order needs none).",
+            raise InvalidInput(T("Enter the list price (a gift, exchange, depository or technical order needs none)."),
                                "list_price")
         price_text = "0"
-    v["list_price"] = parse_money(price_text, currency, "list_price", "list price")
+    v["list_price"] = parse_money(price_text, currency, "list_price", T("list price"))
     if v["list_price"] < 0:
-        raise InvalidInput("The list price must not be negative.", "list_price")
-    v["quantity"] = _int(f.quantity, "quantity", "quantity", 1, 10000)
-    v["discount"] = parse_percent(f.discount, "discount", "discount")
+        raise InvalidInput(T("The list price must not be negative."), "list_price")
+    v["quantity"] = _int(f.quantity, "quantity", T("quantity"), 1, 10000)
+    v["discount"] = parse_percent(f.discount, "discount", T("discount"))
     v["net_price"] = net_price(v["list_price"], v["quantity"], v["discount"], currency)
     v["note"] = (f.note or "").strip()
     v["expected_receipt_date"] = f.expected_receipt_date
@@ -260,18 +276,18 @@ def _clean(actor, f: POLineFields) -> _Clean:
     v["owner_library_id"] = f.owner_library.id if f.owner_library else None
     if v["order_type"] == "continuous":
         v["renewal_period_months"] = _int(f.renewal_period_months, "renewal_period_months",
-                                          "renewal period (months)", 1, 120)
+                                          T("renewal period (months)"), 1, 120)
         v["renewal_date"] = f.renewal_date
         v["manual_renewal"] = bool(f.manual_renewal)
         if f.renewal_date is None:
-            raise InvalidInput("A continuous order needs its renewal date.", "renewal_date")
+            raise InvalidInput(T("A continuous order needs its renewal date."), "renewal_date")
     else:
         v["renewal_date"], v["manual_renewal"] = None, False
     if unpaid:
         if f.distribution:
-            label = ACQUISITION_METHODS[v["acquisition_method"]]
-            raise InvalidInput(f"A {label.lower()} order is not paid for, so it takes no fund: clear the fund rows, "
-                               "or choose Purchase as the acquisition method.", "distribution")
+            raise InvalidInput(T("A %(method)s order is not paid for, so it takes no fund: clear the fund rows, "
+                                 "or choose Purchase as the acquisition method.",
+                                 method=METHOD_WORDS[v["acquisition_method"]]), "distribution")
         return _Clean(v, [])
     return _Clean(v, _shares(actor, f, v))
 
@@ -282,8 +298,9 @@ def refuse_closed_periods(f: POLineFields, kept=()) -> None:
     for share in f.distribution or []:
         fund = share.fund
         if fund is not None and not fund.fiscal_period.is_open and fund.id not in set(kept):
-            raise RuleViolation(f"Fund {fund.code} belongs to fiscal period {fund.fiscal_period.code}, which is "
-                                f"{fund.fiscal_period.status_label.lower()}: choose a fund of an open period.",
+            raise RuleViolation(T("Fund %(fund)s belongs to fiscal period %(period)s, which is %(status)s: choose a "
+                                  "fund of an open period.", fund=fund.code, period=fund.fiscal_period.code,
+                                  status=_PERIOD_WORDS.get(fund.fiscal_period.status, fund.fiscal_period.status)),
                                 "distribution")
 
 
@@ -352,9 +369,9 @@ def create_po_line(actor, f: POLineFields) -> POLine:
 def _create_inventory(actor, pol: POLine, f: POLineFields) -> None:
     library = f.inventory_library or f.owner_library
     if library is None:
-        raise InvalidInput("Choose the library that will receive the material.", "inventory_library")
+        raise InvalidInput(T("Choose the library that will receive the material."), "inventory_library")
     if pol.owner_library_id is not None and library.id != pol.owner_library_id:
-        raise InvalidInput("A library's order is received by that library.", "inventory_library")
+        raise InvalidInput(T("A library's order is received by that library."), "inventory_library")
     location = (f.location_code or "").strip() or ("ONLINE" if pol.is_electronic else "ACQ")
     holding = inventory.add_holding(actor, pol.bib_record, library, location,
                               "Electronic access" if pol.is_electronic else "On order")
@@ -372,11 +389,12 @@ def update_po_line(actor, pol: POLine, f: POLineFields) -> POLine:
     if (f.owner_library.id if f.owner_library else None) != pol.owner_library_id:
         _require_orderer(actor, f.owner_library.id if f.owner_library else None)
         if pol.holdings:
-            raise RuleViolation("The line already has inventory in its library; it cannot change owner.",
+            raise RuleViolation(T("The line already has inventory in its library; it cannot change owner."),
                                 "owner_library")
     if f.order_type != pol.order_type or f.material_form != pol.material_form:
         if pol.po_id is not None or pol.approved_at is not None:
-            raise RuleViolation("An order that was approved keeps its order type and material form.", "order_type")
+            raise RuleViolation(T("An order that was approved keeps its order type and material form."),
+                                "order_type")
     refuse_closed_periods(f, [d.fund_id for d in pol.distribution])
     clean = _clean(actor, f)
     _apply(pol, actor, clean, record_changes=True)
@@ -400,8 +418,8 @@ def _match_items(actor, pol: POLine) -> None:
         surplus = len(items) - pol.quantity
         removable = [i for i in reversed(items) if not i.is_received][:surplus]
         if len(removable) < surplus:
-            raise RuleViolation(f"{len(items) - len(removable)} copies were already received; the quantity "
-                                "cannot be lower.", "quantity")
+            raise RuleViolation(T("%(count)s copies were already received; the quantity cannot be lower.",
+                                  count=len(items) - len(removable)), "quantity")
         for item in removable:
             db.session.delete(item)
     db.session.flush()
@@ -455,15 +473,15 @@ def approve_po_line(actor, pol: POLine, on: date | None = None, note: str = "") 
     that is not paid for (a gift, say) encumbers nothing."""
     _guard(actor, pol, "approve")
     if pol.is_unpaid:
-        _transition(pol, actor, "approve", note or f"{pol.acquisition_method_label}: nothing to encumber")
+        _transition(pol, actor, "approve", note or f"{pol.acquisition_method_label.english}: nothing to encumber")
         pol.approved_at = utcnow()
         if pol.po is not None and pol.po.status == "sent":
             _transition(pol, actor, "resend", f"back on {pol.po.number}, which was already sent")
         db.session.flush()
         return pol
     if not pol.distribution:
-        raise RuleViolation(f"{pol.number} has no fund distribution; add the funds that pay for it.",
-                            "distribution")
+        raise RuleViolation(T("%(number)s has no fund distribution; add the funds that pay for it.",
+                              number=pol.number), "distribution")
     day = on or clock.today()
     postings = []
     for share in pol.distribution:
@@ -509,7 +527,8 @@ def package_po_line(actor, pol: POLine, po: PurchaseOrder | None = None) -> Purc
     if po is None:
         po = create_po(actor, pol.vendor, pol.owner_library)
     elif po.status != "open" or po.vendor_id != pol.vendor_id or po.owner_library_id != pol.owner_library_id:
-        raise RuleViolation(f"{po.number} is not an open order of {pol.vendor.code} for the same owner.", "po")
+        raise RuleViolation(T("%(po)s is not an open order of %(vendor)s for the same owner.", po=po.number,
+                              vendor=pol.vendor.code), "po")
     pol.po = po
     _transition(pol, actor, "package_manual", f"into {po.number}")
     db.session.flush()
@@ -618,10 +637,11 @@ def send_po(actor, po: PurchaseOrder) -> PurchaseOrder:
     if is_postgres(db.session):
         db.session.refresh(po, with_for_update={"of": PurchaseOrder})
     if po.status != "open":
-        raise RuleViolation(f"{po.number} is {po.status_label}; only an order being packaged can be sent.", "po")
+        raise RuleViolation(T("%(po)s is %(status)s; only an order being packaged can be sent.", po=po.number,
+                              status=po.status_label), "po")
     lines = [p for p in po.lines if p.status in PACKAGING]
     if not lines:
-        raise RuleViolation(f"{po.number} has no lines to send.", "po")
+        raise RuleViolation(T("%(po)s has no lines to send.", po=po.number), "po")
     now = utcnow()
     for pol in lines:
         _transition(pol, actor, "send", f"with {po.number}")
@@ -663,20 +683,22 @@ def receive_po_line(actor, pol: POLine, items: list[Item] | None = None, day: da
     here). A one-time line with everything received waits for its invoice."""
     _guard(actor, pol, "receive")
     if pol.is_electronic:
-        raise RuleViolation(f"{pol.number} is electronic: activate it instead of receiving it.", "items")
+        raise RuleViolation(T("%(number)s is electronic: activate it instead of receiving it.", number=pol.number),
+                            "items")
     day = day or clock.today()
     if day > clock.today():
-        raise InvalidInput("The received date cannot be in the future.", "received_date")
+        raise InvalidInput(T("The received date cannot be in the future."), "received_date")
     pending = [i for i in pol.items if not i.is_received]
     if items is None:
         items = pending if pol.is_one_time else []
     if not pol.is_one_time and not items:
         items = [_next_issue(actor, pol, enumeration, chronology)]
     if not items:
-        raise RuleViolation(f"Everything ordered on {pol.number} was already received.", "items")
+        raise RuleViolation(T("Everything ordered on %(number)s was already received.", number=pol.number), "items")
     for item in items:
         if item.po_line_id != pol.id:
-            raise InvalidInput(f"Item {item.barcode or item.id} does not belong to {pol.number}.", "items")
+            raise InvalidInput(T("Item %(item)s does not belong to %(number)s.", item=item.barcode or item.id,
+                                 number=pol.number), "items")
         inventory.receive_item(actor, item, day)
     log(pol, actor, "receive", "items received", "", f"{len(items)} on {day.isoformat()}")
     db.session.expire(pol, ["items"])
@@ -695,7 +717,8 @@ def receive_next_issue(actor, pol: POLine, day: date | None = None, enumeration:
     chronology as predicted unless others are given), else a new item; the pattern then predicts
     one more, so the ones after it stay predicted."""
     if pol.is_one_time:
-        raise RuleViolation(f"{pol.number} is a one-time order: tick the copies that arrived instead.", "items")
+        raise RuleViolation(T("%(number)s is a one-time order: tick the copies that arrived instead.",
+                              number=pol.number), "items")
     return receive_po_line(actor, pol, [], day, enumeration, chronology)[0]
 
 
@@ -707,12 +730,13 @@ def _next_issue(actor, pol: POLine, enumeration: str, chronology: str) -> Item:
             value = (value or "").strip()
             if value and value != getattr(item, name):
                 if len(value) > 100:
-                    raise InvalidInput(f"The {name} is longer than 100 characters.", name)
+                    raise InvalidInput(T("The %(label)s is longer than %(limit)s characters.",
+                                         label=_ISSUE_LABELS[name], limit=100), name)
                 log(pol, actor, "receive", name, getattr(item, name), value)
                 setattr(item, name, value)
         return item
     if not pol.holdings:
-        raise RuleViolation(f"{pol.number} has no holdings to receive into.", "items")
+        raise RuleViolation(T("%(number)s has no holdings to receive into.", number=pol.number), "items")
     item = inventory.add_item(actor, pol.holdings[0], enumeration=enumeration, chronology=chronology)
     item.po_line_id = pol.id
     return item
@@ -722,13 +746,14 @@ def activate_po_line(actor, pol: POLine, day: date | None = None) -> POLine:
     """Activate an electronic resource; a one-time line then waits for its invoice."""
     _guard(actor, pol, "receive")
     if not pol.is_electronic:
-        raise RuleViolation(f"{pol.number} is physical: receive its items instead.", "activation_date")
-    if pol.activation_date is not None:
-        raise RuleViolation(f"{pol.number} was already activated on {pol.activation_date.isoformat()}.",
+        raise RuleViolation(T("%(number)s is physical: receive its items instead.", number=pol.number),
                             "activation_date")
+    if pol.activation_date is not None:
+        raise RuleViolation(T("%(number)s was already activated on %(day)s.", number=pol.number,
+                              day=pol.activation_date.isoformat()), "activation_date")
     day = day or clock.today()
     if day > clock.today():
-        raise InvalidInput("The activation date cannot be in the future.", "activation_date")
+        raise InvalidInput(T("The activation date cannot be in the future."), "activation_date")
     pol.activation_date = day
     log(pol, actor, "activate", "activation_date", None, day)
     if pol.is_one_time:
@@ -748,10 +773,13 @@ def refuse_invoicing(pol: POLine, where: str = "") -> None:
     """Called by the invoices domain before an invoice line charges ``pol``: a line that is not
     paid for cannot be invoiced."""
     if pol.is_unpaid:
-        label = pol.acquisition_method_label.lower()
-        raise RuleViolation(f"{where.capitalize() + ': ' if where else ''}{pol.number} is a {label} order, which is "
-                            f"not paid for, so it cannot be invoiced. Remove it from the invoice, or reopen the PO "
-                            f"line and change its acquisition method to Purchase.", "lines")
+        why = T("%(number)s is a %(method)s order, which is not paid for, so it cannot be invoiced. Remove it from "
+                "the invoice, or reopen the PO line and change its acquisition method to Purchase.", number=pol.number,
+                method=METHOD_WORDS[pol.acquisition_method])
+        if where:
+            why = T("%(where)s: %(message)s", where=where if isinstance(where, Text) else where.capitalize(),
+                    message=why)
+        raise RuleViolation(why, "lines")
 
 
 def record_invoicing(actor, pol: POLine, *, fully_invoiced: bool | None = None, paid: bool | None = None,
@@ -771,7 +799,7 @@ def close_if_complete(actor, pol: POLine) -> bool:
     """A one-time line closes by itself once it is received and fully invoiced, and its invoice
     is paid or sent to the ERP; one that is not paid for (a gift, say) once it is received."""
     if pol.is_one_time and pol.is_unpaid and pol.status == "waiting_for_invoice" and is_received(pol):
-        _close(actor, pol, f"received ({pol.acquisition_method_label.lower()}: no invoice expected)")
+        _close(actor, pol, f"received ({pol.acquisition_method_label.english.lower()}: no invoice expected)")
         return True
     if (pol.is_one_time and pol.status == "waiting_for_invoice" and pol.fully_invoiced
             and (pol.paid or pol.invoice_sent) and is_received(pol)):
@@ -810,22 +838,23 @@ def save_pattern(actor, pol: POLine, f: PatternFields) -> PublicationPattern:
     received issues stay as they are."""
     _require_orderer(actor, pol.owner_library_id)
     if pol.is_one_time or pol.is_electronic:
-        raise RuleViolation(f"{pol.number} is {pol.order_type_label.lower()} and {pol.material_form_label.lower()}: "
-                            "only a continuous physical order has issues to predict.", "frequency")
+        raise RuleViolation(T("%(number)s is %(order_type)s and %(material_form)s: only a continuous physical order "
+                              "has issues to predict.", number=pol.number, order_type=ORDER_TYPE_WORDS[pol.order_type],
+                              material_form=MATERIAL_FORM_WORDS[pol.material_form]), "frequency")
     if not pol.is_open:
-        raise RuleViolation(f"{pol.number} is {pol.status_label}: reopen it before predicting its issues.",
-                            "frequency")
+        raise RuleViolation(T("%(number)s is %(status)s: reopen it before predicting its issues.", number=pol.number,
+                              status=pol.status_label), "frequency")
     if not pol.holdings:
-        raise RuleViolation(f"{pol.number} has no holdings for its issues.", "frequency")
-    ipv = _optional_int(f.issues_per_volume, "issues_per_volume", "issues per volume", 1, 1000)
-    volume = _optional_int(f.first_volume, "first_volume", "first volume", 1, 100000)
+        raise RuleViolation(T("%(number)s has no holdings for its issues.", number=pol.number), "frequency")
+    ipv = _optional_int(f.issues_per_volume, "issues_per_volume", T("issues per volume"), 1, 1000)
+    volume = _optional_int(f.first_volume, "first_volume", T("first volume"), 1, 100000)
     values = dict(frequency=f.frequency, first_date=f.first_date, first_volume=volume,
-                  first_issue=_int(f.first_issue, "first_issue", "first issue number", 1, 100000),
+                  first_issue=_int(f.first_issue, "first_issue", T("first issue number"), 1, 100000),
                   issues_per_volume=ipv if volume is not None else None, chronology=f.chronology or "month")
     problem = prediction.problems(prediction.Pattern(**values))
     if problem:
         raise InvalidInput(problem[0][1], problem[0][0])
-    values["predict_ahead"] = _int(f.predict_ahead, "predict_ahead", "number of issues predicted ahead", 1, 24)
+    values["predict_ahead"] = _int(f.predict_ahead, "predict_ahead", T("number of issues predicted ahead"), 1, 24)
     pattern = pol.pattern
     if pattern is None:
         pattern = PublicationPattern(po_line=pol)
@@ -862,7 +891,7 @@ def _pattern_text(v: dict) -> str:
                            v["issues_per_volume"], v["chronology"])
     first = prediction.issue(p, 0)
     when = f" from {first.expected.isoformat()}" if first.expected else ""
-    return f"{prediction.FREQUENCIES[p.frequency][0].lower()}{when}, first {first.enumeration}, "            f"{v.get('predict_ahead', 3)} ahead"
+    return f"{prediction.FREQUENCIES[p.frequency][0].english.lower()}{when}, first {first.enumeration}, "            f"{v.get('predict_ahead', 3)} ahead"
 
 
 def _predict(actor, pol: POLine) -> list[Item]:
@@ -1001,9 +1030,9 @@ def cancel_po_line(actor, pol: POLine, reason: str) -> CancelPreview:
     _guard(actor, pol, "cancel")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Give the reason for cancelling (it is kept in the line's history).", "reason")
+        raise InvalidInput(T("Give the reason for cancelling (it is kept in the line's history)."), "reason")
     if len(reason) > 1000:
-        raise InvalidInput("The reason is longer than 1000 characters.", "reason")
+        raise InvalidInput(T("The reason is longer than %(limit)s characters.", limit=1000), "reason")
     preview = cancel_preview(pol)
     cancellation = _cancellation_of(pol, reason) if _was_sent(pol) else None
     _release(actor, pol, f"PO line cancelled: {reason}")
@@ -1043,13 +1072,14 @@ def reopen_po_line(actor, pol: POLine, note: str = "") -> POLine:
 
 def _check_new_vendor(pol: POLine, vendor: Vendor, account: VendorAccount | None) -> None:
     if vendor is None:
-        raise InvalidInput("Choose the new vendor.", "vendor")
+        raise InvalidInput(T("Choose the new vendor."), "vendor")
     if vendor.id == pol.vendor_id:
-        raise InvalidInput(f"{pol.number} is already ordered from {vendor.code}.", "vendor")
+        raise InvalidInput(T("%(number)s is already ordered from %(vendor)s.", number=pol.number, vendor=vendor.code),
+                           "vendor")
     if vendor.status != "active":
-        raise RuleViolation(f"Vendor {vendor.code} is inactive.", "vendor")
+        raise RuleViolation(T("Vendor %(code)s is inactive.", code=vendor.code), "vendor")
     if account is not None and account.vendor_id != vendor.id:
-        raise InvalidInput(f"Account {account.code} belongs to another vendor.", "vendor_account")
+        raise InvalidInput(T("Account %(code)s belongs to another vendor.", code=account.code), "vendor_account")
 
 
 def _was_sent(pol: POLine) -> bool:
@@ -1143,7 +1173,8 @@ def relink_po_line(actor, pol: POLine, record: BibRecord) -> POLine:
     """Link the line, its holdings and their items to another record; the description follows."""
     _guard(actor, pol, "relink")
     if record.id == pol.bib_record_id:
-        raise RuleViolation(f"{pol.number} is already linked to this record; choose another one.", "record")
+        raise RuleViolation(T("%(number)s is already linked to this record; choose another one.", number=pol.number),
+                            "record")
     holdings = list(pol.holdings)
     if holdings:
         inventory.move_holdings(actor, holdings, record)

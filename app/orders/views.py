@@ -13,6 +13,7 @@ acting needs a purchasing role whose scope covers the line's owner.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import case, distinct, func, select, type_coerce
 from sqlalchemy.orm import selectinload
@@ -39,6 +40,7 @@ from ..org.models import Library
 from ..ids import parse_id
 from ..listing import list_links
 from ..saving import saving
+from ..text import T
 from ..types import Money
 from ..vendors.models import Vendor, VendorAccount
 from ..vendors.services import get_vendor, vendor_select_choices
@@ -46,8 +48,8 @@ from . import package_run
 from . import services as orders
 from .forms import (FUND_ROWS, ActionNoteForm, ActivateForm, CancelForm, PackageForm, PatternForm, POLineForm,
                     ReceiveForm, VendorChangeForm)
-from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, POL_STATUSES, POLine, POLineFund,
-                     PurchaseOrder)
+from .models import (ACQUISITION_METHODS, MATERIAL_FORMS, ORDER_TYPES, PACKAGING, PACKAGING_LABELS, POL_STATUSES,
+                     METHOD_WORDS, POLine, POLineFund, PurchaseOrder, history_note, history_word)
 
 bp = Blueprint("orders", __name__)
 VIEW = ALL_ROLES
@@ -57,6 +59,7 @@ TABS = ("summary", "funds", "inventory", "history")
 PER_PAGE = 25
 LIST_SORTS = ("number", "title", "status", "price", "expected")
 BARE = "orders/_bare.html"
+INSTITUTION = T("Institution")   # the owner of a line or order no library owns
 
 
 def _layout() -> str:
@@ -87,6 +90,24 @@ def has_endpoint(name: str) -> bool:
 @bp.app_template_global()
 def can_order_for(owner_library_id) -> bool:
     return current_user.is_authenticated and orders.can_order(current_user, owner_library_id)
+
+
+@bp.app_template_global()
+def pol_history_word(value: str, stored_value: bool = False):
+    """A PO line history's stored action, field or value (a status label), in the reader's language."""
+    return history_word(value, stored_value=stored_value)
+
+
+@bp.app_template_global()
+def pol_history_note(note: str):
+    """A PO line history's note: in the reader's language when the services wrote it, else as typed."""
+    return history_note(note)
+
+
+@bp.app_template_global()
+def pol_method_word(pol: POLine):
+    """The line's acquisition method in the middle of a sentence ("a gift order")."""
+    return METHOD_WORDS[pol.acquisition_method]
 
 
 @bp.app_template_filter("plain_percent")
@@ -184,32 +205,33 @@ def _fund_codes(line_ids: list) -> dict:
 
 
 LINE_COLUMNS = Columns([
-    Column("number", "PO line", sort="number", fixed=True),
-    Column("title", "Title", sort="title"),
-    Column("author", "Author"),
-    Column("isbn", "ISBN", shown=False),
-    Column("vendor", "Vendor", sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
-    Column("status", "Status", sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
-    Column("order_type", "Order type", value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
+    Column("number", T("PO line"), sort="number", fixed=True),
+    Column("title", T("Title"), sort="title"),
+    Column("author", T("Author")),
+    Column("isbn", T("ISBN"), shown=False),
+    Column("vendor", T("Vendor"), sql=related(Vendor, POLine.vendor_id), cell=lambda p: p.vendor.code),
+    Column("status", T("Status"), sort="status", value=lambda r: POL_STATUSES.get(r.status, r.status)),
+    Column("order_type", T("Order type"), value=lambda r: ORDER_TYPES.get(r.order_type, r.order_type),
            cell=lambda p: p.order_type_label, shown=False),
-    Column("acquisition_method", "Acquisition method",
+    Column("acquisition_method", T("Acquisition method"),
            value=lambda r: ACQUISITION_METHODS.get(r.acquisition_method, r.acquisition_method),
            cell=lambda p: p.acquisition_method_label, shown=False),
-    Column("material_form", "Material", value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
+    Column("material_form", T("Material"), value=lambda r: MATERIAL_FORMS.get(r.material_form, r.material_form),
            cell=lambda p: p.material_form_label, shown=False),
-    Column("owner", "Owner", sql=related(Library, POLine.owner_library_id), value=lambda r: r.owner or "Institution",
-           cell=lambda p: p.owner_library.code if p.owner_library else "Institution"),
-    Column("funds", "Funds", sql=POLine.id, lookup=_fund_codes, shown=False),
-    Column("currency", "Currency", shown=False),
-    Column("list_price", "List price", "money", currency="currency", shown=False),
-    Column("quantity", "Quantity", "number", shown=False),
-    Column("net_price", "Net price", "money", currency="currency", sort="price"),
-    Column("vendor_reference", "Vendor reference", shown=False),
-    Column("reporting_code", "Reporting code", shown=False),
-    Column("expected_receipt_date", "Expected receipt", "date", sort="expected"),
-    Column("created_at", "Created (UTC)", "datetime", shown=False),
+    Column("owner", T("Owner"), sql=related(Library, POLine.owner_library_id),
+           value=lambda r: r.owner or INSTITUTION,
+           cell=lambda p: p.owner_library.code if p.owner_library else INSTITUTION),
+    Column("funds", T("Funds"), sql=POLine.id, lookup=_fund_codes, shown=False),
+    Column("currency", T("Currency"), shown=False),
+    Column("list_price", T("List price"), "money", currency="currency", shown=False),
+    Column("quantity", T("Quantity"), "number", shown=False),
+    Column("net_price", T("Net price"), "money", currency="currency", sort="price"),
+    Column("vendor_reference", T("Vendor reference"), shown=False),
+    Column("reporting_code", T("Reporting code"), shown=False),
+    Column("expected_receipt_date", T("Expected receipt"), "date", sort="expected"),
+    Column("created_at", T("Created (UTC)"), "datetime", shown=False),
 ])
-LINE_TABLE = list_columns.register("po_lines", "PO lines", LINE_COLUMNS)
+LINE_TABLE = list_columns.register("po_lines", T("PO lines"), LINE_COLUMNS)
 
 
 @bp.get("/orders/lines/export.csv", defaults={"fmt": "csv"})
@@ -219,7 +241,7 @@ def export_lines(fmt):
     """Every PO line of the list's filter and sort the user may see, in the columns they show, as a file."""
     query = orders.po_lines_query(current_user, _line_filter(request.args))
     columns = list_columns.exported(current_user, LINE_TABLE)
-    return export_response(rows_of(query, columns), columns, fmt, "po-lines", sheet="PO lines")
+    return export_response(rows_of(query, columns), columns, fmt, "po-lines", sheet=T("PO lines"))
 
 
 # -- create / edit -----------------------------------------------------------------------------
@@ -230,11 +252,11 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     libraries = orders.ordering_libraries(current_user)
     if libraries is None:
         libraries = db.session.scalars(select(Library).order_by(Library.code)).all()
-        form.owner_library.choices = [("", "Institution (all libraries)")]
+        form.owner_library.choices = [("", _("Institution (all libraries)"))]
     else:
         form.owner_library.choices = []
     form.owner_library.choices += [(str(lib.id), f"{lib.code} — {lib.name}") for lib in libraries]
-    form.inventory_library.choices = [("", "The owner library")] + [(str(lib.id), f"{lib.code} — {lib.name}")
+    form.inventory_library.choices = [("", _("The owner library"))] + [(str(lib.id), f"{lib.code} — {lib.name}")
                                                                      for lib in libraries]
     usable = funds.chargeable_funds(current_user, clock.today())   # a PO line is ordered today
     fund_choices = [("", "—")] + [(str(fd.id), f"{fd.code} — {fd.name} ({fd.currency}, {fd.fiscal_period.code})")
@@ -242,7 +264,7 @@ def _choices(form: POLineForm, pol: POLine | None) -> POLineForm:
     if pol is not None:
         known = {c[0] for c in fund_choices}
         fund_choices += [(str(d.fund_id), d.fund.label) for d in pol.distribution if str(d.fund_id) not in known]
-    for fund_field, _ in form.fund_rows():
+    for fund_field, _share in form.fund_rows():
         fund_field.choices = fund_choices
     return form
 
@@ -276,7 +298,7 @@ def _fill_from(form: POLineForm, pol: POLine) -> None:
 def _line_fields(form: POLineForm) -> orders.POLineFields:
     record = None
     if (form.bib_record.data or "").strip():
-        record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", "bibliographic record")
+        record = chosen(BibRecord, form.bib_record.data.strip(), "bib_record", T("bibliographic record"))
     description = {name: (form[name].data or "").strip() for name in
                    ("title", "author", "isbn", "issn", "publisher", "publication_date")}
     if record is not None and not description["title"]:
@@ -286,12 +308,12 @@ def _line_fields(form: POLineForm) -> orders.POLineFields:
     # a fund of a period that is not open: the services refuse it, unless the line had it already
     shares = distribution_shares(form.fund_rows(), usable, "distribution")
     return orders.POLineFields(
-        vendor=chosen(Vendor, form.vendor.data, "vendor", "vendor"),
-        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account"),
+        vendor=chosen(Vendor, form.vendor.data, "vendor", T("vendor")),
+        vendor_account=chosen(VendorAccount, form.vendor_account.data, "vendor_account", T("vendor account")),
         order_type=form.order_type.data, material_form=form.material_form.data, packaging=form.packaging.data,
         acquisition_method=form.acquisition_method.data,
-        owner_library=chosen(Library, form.owner_library.data, "owner_library", "library"),
-        inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", "library"),
+        owner_library=chosen(Library, form.owner_library.data, "owner_library", T("library")),
+        inventory_library=chosen(Library, form.inventory_library.data, "inventory_library", T("library")),
         location_code=form.location_code.data or "", bib_record=record, currency=form.currency.data or "",
         list_price=(form.list_price.data or "").strip(), discount=(form.discount.data or "0").strip() or "0",
         quantity=(form.quantity.data or "").strip(), distribution_method=form.distribution_method.data,
@@ -325,19 +347,21 @@ def _line_form(pol: POLine | None):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            warnings = [f.description for f, _ in mark_funds(form).fund_rows() if f.description]
+            warnings = [f.description for f, _share in mark_funds(form).fund_rows() if f.description]
             with saving(form, attach=_attach) as saved:
                 fields = _line_fields(form)
                 if pol is None:
                     pol = orders.create_po_line(current_user, fields)
-                    message = f"{pol.number} created."
+                    message, approved = (_("%(number)s created.", number=pol.number),
+                                         _("%(number)s created and approved.", number=pol.number))
                 else:
                     orders.update_po_line(current_user, pol, fields)
-                    message = f"{pol.number} saved."
+                    message, approved = (_("%(number)s saved.", number=pol.number),
+                                         _("%(number)s saved and approved.", number=pol.number))
             if saved:
                 number = pol.number
                 if request.form.get("then") == "approve":
-                    _approve_after_save(number, message)
+                    _approve_after_save(number, message, approved)
                 else:
                     flash(message, "ok")
                 for warning in warnings:   # a fund chosen on purpose outside the open period of today
@@ -365,7 +389,7 @@ def _accounts_of_chosen_vendor(form: POLineForm, keep_chosen: bool) -> None:
     chosen_id = form.vendor_account.data or ""
     form.vendor_account.choices = [(value, label) for value, label in form.vendor_account.choices
                                    if value == "" or value in ids or (keep_chosen and value == chosen_id)]
-    if chosen_id not in {value for value, _ in form.vendor_account.choices}:
+    if chosen_id not in {value for value, _label in form.vendor_account.choices}:
         form.vendor_account.data = ""
 
 
@@ -375,16 +399,16 @@ def _chosen_vendor(form: POLineForm) -> Vendor | None:
     return db.session.get(Vendor, vendor_id) if vendor_id else None
 
 
-def _approve_after_save(number: str, message: str) -> None:
+def _approve_after_save(number: str, message: str, approved_message: str) -> None:
     """The line is saved either way; a refused approval is reported and leaves it In Review."""
     writing_again()   # the save was committed: the approval is a second write
     with saving() as approved:
         orders.approve_po_line(current_user, _pol(number))
     if approved:
-        flash(f"{message[:-1]} and approved.", "ok")
+        flash(approved_message, "ok")
     else:
         flash(message, "ok")
-        flash(f"Not approved: {approved.message}", "error")
+        flash(_("Not approved: %(reason)s", reason=approved.message), "error")
 
 
 @bp.route("/orders/lines/new", methods=["GET", "POST"])
@@ -453,8 +477,8 @@ def _item_label(item) -> str:
     words = [item.barcode or item.description, item.enumeration, f"({item.chronology})" if item.chronology else ""]
     text = " ".join(w for w in words if w)
     if item.is_predicted and item.expected_date:
-        text += f", expected {item.expected_date.isoformat()}"
-    return text or f"Item {item.id}"
+        text = _("%(item)s, expected %(day)s", item=text, day=item.expected_date.isoformat())
+    return text or _("Item %(id)s", id=item.id)
 
 
 def _receive_choices(form: ReceiveForm, pol: POLine) -> None:
@@ -473,8 +497,9 @@ def _pattern_form(pol: POLine, formdata=None) -> PatternForm:
 
 def _package_choices(form: PackageForm, pol: POLine) -> None:
     pos = orders.open_pos_for(current_user, pol) if pol.status == "ready" else []
-    form.po.choices = [("", "A new purchase order")] + [(str(po.id), f"{po.number} ({len(po.lines)} lines)")
-                                                         for po in pos]
+    form.po.choices = [("", _("A new purchase order"))] + [
+        (str(po.id), ngettext("%(po)s (%(num)d line)", "%(po)s (%(num)d lines)", len(po.lines), po=po.number))
+        for po in pos]
 
 
 def _funds_rows(pol: POLine) -> list[dict]:
@@ -541,23 +566,28 @@ def _action_note() -> str:
     return (form.note.data or "").strip()
 
 
-def _simple_action(name: str, service, message: str):
+def _simple_action(name: str, service, message):
     def view(number):
         def change(pol):
             note = _action_note()
             service(current_user, pol, note=note)
-            return message.format(pol=pol) + (" The note is kept in its history." if note else "")
+            done = message(pol)
+            return _("%(message)s The note is kept in its history.", message=done) if note else done
         return _act(number, change)
     view.__name__ = name
     bp.add_url_rule(f"/orders/lines/<number>/{name}", name, roles_required(*ORDER)(view), methods=["POST"])
 
 
-_simple_action("approve", orders.approve_po_line, "{pol.number} approved: its funds are encumbered.")
-_simple_action("defer", orders.defer_po_line, "{pol.number} deferred.")
-_simple_action("resume", orders.resume_po_line, "{pol.number} is In Review again.")
-_simple_action("close", orders.close_po_line, "{pol.number} closed; what it still encumbered is released.")
-_simple_action("reopen", orders.reopen_po_line, "{pol.number} reopened: edit it and approve it again.")
-_simple_action("renew", orders.renew_po_line, "{pol.number} renewed until {pol.renewal_date}.")
+_simple_action("approve", orders.approve_po_line,
+               lambda pol: _("%(number)s approved: its funds are encumbered.", number=pol.number))
+_simple_action("defer", orders.defer_po_line, lambda pol: _("%(number)s deferred.", number=pol.number))
+_simple_action("resume", orders.resume_po_line, lambda pol: _("%(number)s is In Review again.", number=pol.number))
+_simple_action("close", orders.close_po_line,
+               lambda pol: _("%(number)s closed; what it still encumbered is released.", number=pol.number))
+_simple_action("reopen", orders.reopen_po_line,
+               lambda pol: _("%(number)s reopened: edit it and approve it again.", number=pol.number))
+_simple_action("renew", orders.renew_po_line,
+               lambda pol: _("%(number)s renewed until %(day)s.", number=pol.number, day=pol.renewal_date))
 
 
 @bp.post("/orders/lines/<number>/send")
@@ -565,7 +595,7 @@ _simple_action("renew", orders.renew_po_line, "{pol.number} renewed until {pol.r
 def send(number):
     def change(pol):
         po = orders.send_po_line(current_user, pol)
-        return f"{pol.number} sent to {po.vendor.code} with {po.number}."
+        return _("%(number)s sent to %(vendor)s with %(po)s.", number=pol.number, vendor=po.vendor.code, po=po.number)
     return _act(number, change)
 
 
@@ -576,10 +606,11 @@ def package(number):
         form = PackageForm()
         _package_choices(form, pol)
         if not form.validate_on_submit():
-            raise InvalidInput("Choose an open purchase order of the line's vendor, or a new one.", "po")
+            raise InvalidInput(_("Choose an open purchase order of the line's vendor, or a new one."), "po")
         po = orders.get_po(current_user, form.po.data) if form.po.data else None
         po = orders.package_po_line(current_user, pol, po)
-        return f"{pol.number} packaged into {po.number}; send the order when it is complete."
+        return _("%(number)s packaged into %(po)s; send the order when it is complete.", number=pol.number,
+                 po=po.number)
     return _act(number, change)
 
 
@@ -594,12 +625,13 @@ def receive(number):
         items = [i for i in pol.items if str(i.id) in ticked]
         with saving(form) as saved:
             if pol.is_one_time and not items:
-                raise InvalidInput("Tick the items that arrived.", "items")
+                raise InvalidInput(_("Tick the items that arrived."), "items")
             received = orders.receive_po_line(current_user, pol, items, form.received_date.data,
                                               form.enumeration.data or "", form.chronology.data or "")
         if saved:
-            return _done(pol.id, "inventory", f"{len(received)} item(s) of {pol.number} received on "
-                                              f"{form.received_date.data.isoformat()}.")
+            return _done(pol.id, "inventory", _("%(count)s item(s) of %(number)s received on %(day)s.",
+                                                count=len(received), number=pol.number,
+                                                day=form.received_date.data.isoformat()))
         pol = _pol(pol.id)
         _receive_choices(form, pol)
     return _detail(pol, "inventory", 422, receive_form=form)
@@ -618,8 +650,9 @@ def receive_next(number):
                                              form.chronology.data or "")
             label = " ".join(w for w in (item.enumeration, f"({item.chronology})" if item.chronology else "") if w)
         if saved:
-            return _done(pol.id, "inventory", f"Issue {label or item.id} of {pol.number} received on "
-                                              f"{form.received_date.data.isoformat()}.")
+            return _done(pol.id, "inventory", _("Issue %(issue)s of %(number)s received on %(day)s.",
+                                                issue=label or item.id, number=pol.number,
+                                                day=form.received_date.data.isoformat()))
         pol = _pol(pol.id)
     return _detail(pol, "inventory", 422, next_form=form)
 
@@ -638,8 +671,9 @@ def pattern(number):
                 first_issue=form.first_issue.data, issues_per_volume=form.issues_per_volume.data,
                 chronology=form.chronology.data, predict_ahead=form.predict_ahead.data))
         if saved:
-            resp = _done(pol.id, "inventory", f"Publication pattern of {pol.number} saved; its next "
-                                              f"{pol.pattern.predict_ahead} issues are predicted.")
+            resp = _done(pol.id, "inventory", _("Publication pattern of %(number)s saved; its next %(count)s issues "
+                                                "are predicted.", number=pol.number,
+                                                count=pol.pattern.predict_ahead))
             if htmx:
                 resp.headers["HX-Retarget"], resp.headers["HX-Reswap"] = "#pol-page", "outerHTML"
             return resp
@@ -660,7 +694,8 @@ def activate(number):
         with saving(form) as saved:
             orders.activate_po_line(current_user, pol, form.activation_date.data)
         if saved:
-            return _done(pol.id, "inventory", f"{pol.number} activated on {form.activation_date.data.isoformat()}.")
+            return _done(pol.id, "inventory", _("%(number)s activated on %(day)s.", number=pol.number,
+                                                day=form.activation_date.data.isoformat()))
         pol = _pol(pol.id)
     return _detail(pol, "inventory", 422, activate_form=form)
 
@@ -689,21 +724,23 @@ def cancel(number):
 
 
 def _cancelled_message(number: str, done) -> str:
-    parts = [f"{number} cancelled."]
+    parts = [_("%(number)s cancelled.", number=number)]
     if done.items or done.holdings:
-        parts.append(f"{len(done.items)} item(s) and {len(done.holdings)} holding(s) deleted.")
+        parts.append(_("%(items)s item(s) and %(holdings)s holding(s) deleted.", items=len(done.items),
+                       holdings=len(done.holdings)))
     if done.release:
-        parts.append("Released: " + ", ".join(f"{format_plain(amount, fund.currency)} {fund.currency} on {fund.code}"
-                                              for fund, amount in done.release) + ".")
+        parts.append(_("Released: %(amounts)s.", amounts=", ".join(
+            _("%(amount)s %(currency)s on %(fund)s", amount=format_plain(amount, fund.currency),
+              currency=fund.currency, fund=fund.code) for fund, amount in done.release)))
     return " ".join(parts)
 
 
 # -- vendor changes ----------------------------------------------------------------------------
 
 VENDOR_ACTIONS = {
-    "replace_vendor": ("Replace the vendor", "Only the vendor of the line changes; nothing is sent to anyone."),
-    "change_vendor": ("Order from another vendor", "The line moves into a new purchase order for the new vendor, "
-                      "which is sent at once. Its old order is deleted when no line is left on it."),
+    "replace_vendor": (T("Replace the vendor"), T("Only the vendor of the line changes; nothing is sent to anyone.")),
+    "change_vendor": (T("Order from another vendor"), T("The line moves into a new purchase order for the new vendor, "
+                      "which is sent at once. Its old order is deleted when no line is left on it.")),
 }
 
 
@@ -714,23 +751,25 @@ def _vendor_change(number: str, action: str):
     form = VendorChangeForm()
     vendors = db.session.scalars(select(Vendor).where(Vendor.status == "active", Vendor.id != pol.vendor_id)
                                  .order_by(Vendor.code)).all()
-    form.vendor.choices = [("", "Choose a vendor…")] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
+    form.vendor.choices = [("", _("Choose a vendor…"))] + [(str(v.id), f"{v.code} — {v.name} ({v.currency})")
                                                          for v in vendors]
-    form.vendor_account.choices = [("", "None")] + [(str(a.id), f"{v.code} / {a.code}") for v in vendors
+    form.vendor_account.choices = [("", _("None"))] + [(str(a.id), f"{v.code} / {a.code}") for v in vendors
                                                      for a in v.accounts if a.status == "active"]
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             with saving(form) as saved:
-                vendor = chosen(Vendor, form.vendor.data, "vendor", "vendor")
-                account = chosen(VendorAccount, form.vendor_account.data, "vendor_account", "vendor account")
+                vendor = chosen(Vendor, form.vendor.data, "vendor", T("vendor"))
+                account = chosen(VendorAccount, form.vendor_account.data, "vendor_account", T("vendor account"))
                 old = pol.vendor.code
                 if action == "replace_vendor":
                     orders.replace_vendor(current_user, pol, vendor, account)
-                    message = f"{pol.number}: vendor {old} replaced by {vendor.code}."
+                    message = _("%(number)s: vendor %(old)s replaced by %(new)s.", number=pol.number, old=old,
+                                new=vendor.code)
                 else:
                     po = orders.change_vendor(current_user, pol, vendor, account)
-                    message = f"{pol.number} now ordered from {vendor.code} with {po.number}, which was sent."
+                    message = _("%(number)s now ordered from %(vendor)s with %(po)s, which was sent.",
+                                number=pol.number, vendor=vendor.code, po=po.number)
             if saved:
                 return _to_line(pol, message)
             pol = _pol(pol.id)
@@ -755,12 +794,12 @@ def change_vendor(number):
 # -- bibliographic reference -------------------------------------------------------------------
 
 REFERENCE_ACTIONS = {
-    "change_reference": ("Change the bibliographic reference",
-                         "The line's title, author and identifiers are taken from the record you pick. The line "
-                         "and its inventory stay linked to the record they have now."),
-    "relink": ("Relink to another record",
-               "The line, its holdings and their items move to the record you pick; the line's description "
-               "follows the record."),
+    "change_reference": (T("Change the bibliographic reference"),
+                         T("The line's title, author and identifiers are taken from the record you pick. The line "
+                           "and its inventory stay linked to the record they have now.")),
+    "relink": (T("Relink to another record"),
+               T("The line, its holdings and their items move to the record you pick; the line's description "
+                 "follows the record.")),
 }
 
 
@@ -773,14 +812,14 @@ def _reference_change(number: str, action: str):
         with saving() as saved:
             record_id = parse_id((request.form.get("record_id") or "").strip())
             if not record_id:
-                raise InvalidInput("Pick a record from the search results.", "record")
+                raise InvalidInput(_("Pick a record from the search results."), "record")
             record = inventory.get_record(record_id)
             if action == "relink":
                 orders.relink_po_line(current_user, pol, record)
-                message = f"{pol.number} relinked to “{record.title}”."
+                message = _("%(number)s relinked to “%(title)s”.", number=pol.number, title=record.title)
             else:
                 orders.change_reference(current_user, pol, record)
-                message = f"{pol.number} now describes “{record.title}”."
+                message = _("%(number)s now describes “%(title)s”.", number=pol.number, title=record.title)
         if saved:
             return _to_line(pol, message)
         pol = _pol(pol.id)
@@ -836,27 +875,28 @@ def _usernames(user_ids: set) -> dict:
 
 
 PO_COLUMNS = Columns([
-    Column("number", "Number", fixed=True),
-    Column("vendor", "Vendor", sql=related(Vendor, PurchaseOrder.vendor_id), cell=lambda po: po.vendor.code),
-    Column("vendor_name", "Vendor name", sql=related(Vendor, PurchaseOrder.vendor_id, "name"),
+    Column("number", T("Number"), fixed=True),
+    Column("vendor", T("Vendor"), sql=related(Vendor, PurchaseOrder.vendor_id), cell=lambda po: po.vendor.code),
+    Column("vendor_name", T("Vendor name"), sql=related(Vendor, PurchaseOrder.vendor_id, "name"),
            cell=lambda po: po.vendor.name, shown=False),
-    Column("owner", "Owner", sql=related(Library, PurchaseOrder.owner_library_id),
-           value=lambda r: r.owner or "Institution",
-           cell=lambda po: po.owner_library.code if po.owner_library else "Institution"),
-    Column("status", "Status", value=lambda r: PurchaseOrder.STATUSES.get(r.status, r.status)),
-    Column("packaging", "Packaging"),
-    Column("lines", "Lines", "number", sql=_po_sums_sql(func.count(POLine.id))),
-    Column("currency", "Currency", sql=_po_sums_sql(_single(func.min(POLine.currency))), shown=False),
-    Column("total", "Net total", "money", currency="currency",
+    Column("owner", T("Owner"), sql=related(Library, PurchaseOrder.owner_library_id),
+           value=lambda r: r.owner or INSTITUTION,
+           cell=lambda po: po.owner_library.code if po.owner_library else INSTITUTION),
+    Column("status", T("Status"), value=lambda r: PurchaseOrder.STATUSES.get(r.status, r.status)),
+    Column("packaging", T("Packaging"), value=lambda r: PACKAGING_LABELS.get(r.packaging, r.packaging),
+           cell=lambda po: PACKAGING_LABELS.get(po.packaging, po.packaging)),
+    Column("lines", T("Lines"), "number", sql=_po_sums_sql(func.count(POLine.id))),
+    Column("currency", T("Currency"), sql=_po_sums_sql(_single(func.min(POLine.currency))), shown=False),
+    Column("total", T("Net total"), "money", currency="currency",
            sql=type_coerce(_po_sums_sql(_single(func.sum(POLine.net_price))), Money()), shown=False),
-    Column("created_at", "Created", "datetime"),
-    Column("sent_at", "Sent", "datetime"),
-    Column("closed_at", "Closed", "datetime", shown=False),
-    Column("created_by", "Created by", sql=related(User, PurchaseOrder.created_by_id, "username"), shown=False),
-    Column("sent_by", "Sent by", sql=related(User, PurchaseOrder.sent_by_id, "username"), shown=False),
-    Column("note", "Note", shown=False),
+    Column("created_at", T("Created"), "datetime"),
+    Column("sent_at", T("Sent"), "datetime"),
+    Column("closed_at", T("Closed"), "datetime", shown=False),
+    Column("created_by", T("Created by"), sql=related(User, PurchaseOrder.created_by_id, "username"), shown=False),
+    Column("sent_by", T("Sent by"), sql=related(User, PurchaseOrder.sent_by_id, "username"), shown=False),
+    Column("note", T("Note"), shown=False),
 ])
-PO_TABLE = list_columns.register("purchase_orders", "Purchase orders", PO_COLUMNS)
+PO_TABLE = list_columns.register("purchase_orders", T("Purchase orders"), PO_COLUMNS)
 
 
 def _po_status(args) -> str:
@@ -896,7 +936,7 @@ def export_pos(fmt):
     """Every purchase order of the list's filter the user may see, in the columns they show, as a file."""
     columns = list_columns.exported(current_user, PO_TABLE)
     return export_response(rows_of(_pos_query(_po_status(request.args)), columns), columns, fmt,
-                           "purchase-orders", sheet="Purchase orders")
+                           "purchase-orders", sheet=T("Purchase orders"))
 
 
 @bp.get("/orders/by-vendor/<int:vendor_id>")
@@ -943,15 +983,16 @@ def package_ready():
     if not orders.can_order(current_user, anywhere=True):
         abort(403)
     if request.form.get("ready") != orders.ready_fingerprint(current_user):
-        return _package_preview(409, "The ready lines changed since you looked (or you did not confirm): check "
-                                     "them again, then confirm.")
+        return _package_preview(409, _("The ready lines changed since you looked (or you did not confirm): check "
+                                       "them again, then confirm."))
     waiting = orders.ready_for_packaging_count(current_user)
     if not package_run.in_request(waiting):
         run_id, started = package_run.launch(current_user)
-        flash(f"Packaging {waiting:,} ready lines in the background: the orders appear in this list as they are "
-              f"sent (run #{run_id}), and their letters follow." if started else
-              f"Ready lines are being packaged already (run #{run_id}): the orders appear in this list as they "
-              "are sent.", "ok")
+        flash(_("Packaging %(count)s ready lines in the background: the orders appear in this list as they are "
+                "sent (run #%(run)s), and their letters follow.", count=format_decimal(waiting), run=run_id)
+              if started else
+              _("Ready lines are being packaged already (run #%(run)s): the orders appear in this list as they "
+                "are sent.", run=run_id), "ok")
         return redirect_to(url_for("orders.pos"))
     with saving() as saved:
         sent = orders.package_ready_lines(current_user)
@@ -961,9 +1002,10 @@ def package_ready():
         flash(saved.message, "error")
         return redirect(url_for("orders.pos"))
     if sent:
-        flash(f"{len(sent)} purchase order(s) packaged and sent: " + ", ".join(po.number for po in sent) + ".", "ok")
+        flash(_("%(count)s purchase order(s) packaged and sent: %(numbers)s.", count=len(sent),
+                numbers=", ".join(po.number for po in sent)), "ok")
     else:
-        flash("No ready lines wait for automatic packaging.", "ok")
+        flash(_("No ready lines wait for automatic packaging."), "ok")
     return redirect_to(url_for("orders.pos"))
 
 
@@ -991,6 +1033,6 @@ def send_po(po_number):
         if htmx:
             raise saved.error
         return _po_page(orders.get_po(current_user, po_number), saved.status, problem=saved.message)
-    flash(f"{po.number} sent to {po.vendor.code}.", "ok")
+    flash(_("%(po)s sent to %(vendor)s.", po=po.number, vendor=po.vendor.code), "ok")
     return redirect_to(url_for("orders.show_po", po_number=po.number))
 

@@ -284,7 +284,7 @@ def test_package_into_an_open_po_and_send_it_from_the_po_page(app, world, orders
     client = login(app.test_client(), "buyer")
     page = _page(client, second.number)
     assert "package" in _actions_in(page, second.number)
-    assert f'<option value="{po.id}">{po.number} (1 lines)</option>' in page
+    assert f'<option value="{po.id}">{po.number} (1 line)</option>' in page
 
     resp = client.post(f"/orders/lines/{second.number}/package", data={"po": str(po.id)}, headers=HX)
     assert resp.status_code == 200 and f"packaged into {po.number}" in resp.data.decode()
