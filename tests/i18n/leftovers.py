@@ -18,6 +18,7 @@ from lxml import html
 from sqlalchemy import String, Text, select
 
 POT = Path(__file__).resolve().parents[2] / "app" / "translations" / "messages.pot"
+CHINESE = POT.parent / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 SKIPPED = {"script", "style", "textarea", "code", "pre", "kbd", "samp"}
 READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 WORD = re.compile(r"[A-Za-z][a-z]{2,}")   # capitalised or lower-case; acronyms (EUR, PDF, ERP) pass
@@ -26,15 +27,21 @@ NAMES = {"Excel", "Alma", "Aleph", "Koha", "Chromium", "Schemathesis", "OpenAPI"
          "Agresso", "Oracle", "PeopleSoft", "Workday", "Banner", "Other", "Bearer", "Idempotency", "Key", "Match",
          "Content", "Type", "Location", "Retry", "After", "Accept", "Language", "English", "Alembic", "Json",
          "Html", "Sftp", "Ftp", "Http", "Https", "Xslt", "Edifact", "Ean", "San", "Isbn", "Issn", "Utc",
-         "Gmt", "Iso", "Ascii", "Utf", "Csv", "Xlsx", "Xls", "Xml", "Pdf", "Ssh", "Api", "Url", "Cron"}
+         "Gmt", "Iso", "Ascii", "Utf", "Csv", "Xlsx", "Xls", "Xml", "Pdf", "Ssh", "Api", "Url", "Cron", "Web", "Png",
+         "Jpeg", "Gif", "Tiff", "Ods", "Txt"}
 
 
 @lru_cache(maxsize=1)
 def message_ids() -> frozenset[str]:
+    """The catalogue's English texts that Chinese writes otherwise ("Excel (.xlsx)" stays as it is)."""
     with POT.open("rb") as f:
         catalog = read_po(f)
+    with CHINESE.open("rb") as f:
+        chinese = {m.id: m.string for m in read_po(f, locale="zh_Hans") if m.id}
     ids = set()
     for m in catalog:
+        if chinese.get(m.id) == m.id:
+            continue
         for text in (m.id if isinstance(m.id, tuple) else (m.id,)):
             if text and WORD.search(text) and "%" not in text:
                 ids.add(" ".join(text.split()))
@@ -42,13 +49,15 @@ def message_ids() -> frozenset[str]:
 
 
 def data_words(session, metadata) -> set[str]:
-    """Every word of every stored text value (names, codes, titles, notes): data, not interface."""
+    """Every stored text value (names, codes, titles, notes) and, lower-cased, each of its words: data,
+    not interface (a ledger named "General" is not the msgid "General")."""
     words: set[str] = set()
     for table in metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, (String, Text))]
         for column in columns:
             for (value,) in session.execute(select(column).distinct().limit(2000)):
                 if value:
+                    words.add(" ".join(str(value).split()))
                     words.update(w.lower() for w in WORD.findall(str(value)))
     return words
 
@@ -80,6 +89,8 @@ def english_left(page: str, known_data: set[str]) -> list[str]:
     ids = message_ids()
     left = []
     for piece in pieces(page):
+        if piece in known_data:
+            continue
         if piece in ids:
             left.append(piece)
             continue
