@@ -33,7 +33,8 @@ def url_args(world) -> dict:
         rollover_id = stored.id
     run_id = db.session.scalar(db.select(JobRun.id).filter_by(job="rollover", profile_code="MATRIX"))
     if run_id is None:
-        run = JobRun(job="rollover", profile_code="MATRIX", status="failed", message="Matrix: nothing was changed.")
+        run = JobRun(job="rollover", profile_code="MATRIX", status="failed",
+                     message="MATRIX-RUN")
         db.session.add(run)
         db.session.commit()
         run_id = run.id

@@ -48,12 +48,18 @@ def message_ids() -> frozenset[str]:
     return frozenset(ids)
 
 
+# Columns holding the English of a sentence the pages show translated (its Text beside it): not data.
+SENTENCES = {("job_event", "message"), ("job_run", "message"), ("notification", "title"), ("notification", "body"),
+             ("edi_message", "reason")}
+
+
 def data_words(session, metadata) -> set[str]:
     """Every stored text value (names, codes, titles, notes) and, lower-cased, each of its words: data,
     not interface (a ledger named "General" is not the msgid "General")."""
     words: set[str] = set()
     for table in metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, (String, Text))]
+        columns = [c for c in table.columns if isinstance(c.type, (String, Text))
+                   and (table.name, c.name) not in SENTENCES]
         for column in columns:
             for (value,) in session.execute(select(column).distinct().limit(2000)):
                 if value:

@@ -30,8 +30,9 @@ def url_args(world) -> dict:
 
     row = db.session.scalar(db.select(EdiMessage).filter_by(file_name="matrix.edi"))
     if row is None:
-        row = EdiMessage(file_name="matrix.edi", sha256="0" * 64, raw="not edifact", status="failed",
-                         reason="The file is not an EDIFACT interchange.", source="upload")
+        from app.text import T
+        row = EdiMessage(file_name="matrix.edi", sha256="0" * 64, raw="not edifact", status="failed", source="upload")
+        row.set_reason(T("The file is not an EDIFACT interchange: it must start with UNA or UNB."))
         db.session.add(row)
         db.session.commit()
     vendor = db.session.scalar(db.select(Vendor).filter_by(code="EDIM"))
