@@ -61,9 +61,20 @@ register_openapi(
     })
 
 
+def _plain(value):
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str.__str__(value)   # a Text's English, not its translation
+    return copy.deepcopy(value)
+
+
 def build_document() -> dict:
-    """The whole document, from what the API modules have registered (a fresh copy each time)."""
-    return copy.deepcopy({
+    """The whole document, from what the API modules have registered (a fresh copy each time, in
+    English: a label that is a :class:`~app.text.Text` becomes its plain English string)."""
+    return _plain({
         "openapi": "3.1.0",
         "info": {"title": "Library acquisitions and finance API", "version": API_VERSION,
                  "description": "Everything the pages do, for scripts: funds and their money, vendors, orders, "

@@ -44,7 +44,7 @@ def test_vendor_export_has_every_vendor_typed_and_inert(app, world):
     assert taxed[col["Name"]] == "'" + HOSTILE[0] and taxed[col["Notes"]] == "'" + HOSTILE[2]
     assert (taxed[col["Governmental vendor"]], taxed[col["Liable for VAT"]], taxed[col["Currency"]]) == (
         "GOV", "yes", "USD")
-    assert (taxed[col["Accounts"]], taxed[col["Status"]], taxed[col["Order channel"]]) == (2, "inactive", "E-mail")
+    assert (taxed[col["Accounts"]], taxed[col["Status"]], taxed[col["Order channel"]]) == (2, "Inactive", "E-mail")   # labels, as the page shows them
     assert isinstance(taxed[col["Created (UTC)"]], datetime) and taxed[col["VAT %"]] is None
 
     text = csv_rows(client.get("/vendors/export.csv"))
