@@ -87,7 +87,7 @@ def test_seed_003_invoicing_workflow_in_chinese(page: Page, live_server, invoice
     page.locator(".payment-form button.primary").click()
     expect(badge(page)).to_have_text("已关闭")
     look("closed")
-    page.get_by_role("navigation", name="发票分区").get_by_role("link", name="历史").click()
+    page.get_by_role("navigation", name="发票各部分").get_by_role("link", name="历史").click()
     expect(page.locator("#tab-panel")).to_contain_text("复核中")   # stored in English, shown in Chinese
     expect(page.locator("#tab-panel")).to_contain_text("已关闭")
     look("history")
