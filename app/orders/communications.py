@@ -57,7 +57,7 @@ def _claim_letter(pol: POLine):
         letter = replace(letter, institution=Party(name, letter.institution.lines, letter.institution.email))
     context = order_context(letter)
     try:
-        return render_letter("claim", context, templates.sources("claim"))
+        return render_letter("claim", context, templates.sources("claim", letter.language or "en"))
     except LetterTemplateError:   # a saved template that fails on this line: the built-in one still claims
         return render_letter("claim", context)
 
