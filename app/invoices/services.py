@@ -269,7 +269,7 @@ def _clean_line(actor, f: LineFields, n: int, currency: str, owner_library_id: i
     if f.po_line is not None and f.po_line.id not in look.visible_pols:
         raise NotFound(T("No such PO line."))
     if f.po_line is not None:
-        orders.refuse_invoicing(f.po_line, where)
+        orders.refuse_invoicing(f.po_line, T("Line %(n)s", n=n))   # the start of the sentence
     vat_percent = None if f.vat_percent in (None, "") else parse_percent(f.vat_percent, "lines",
                                                                          T("VAT %% on line %(n)s", n=n))
     vat_amount = Decimal(0) if f.vat_amount in (None, "") else \
