@@ -14,7 +14,8 @@ No Flask here (the ledger imports it): :func:`install` is handed the translating
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import re
+from typing import Any, Callable, Iterable
 
 from markupsafe import escape
 
@@ -121,3 +122,29 @@ def Tn(singular: str, plural: str, n: int, **args: Any) -> Text:
 def stored(message: Any) -> dict | None:
     """The JSON to keep beside a stored message so it can be shown translated (None for plain text)."""
     return message.to_json() if isinstance(message, Text) else None
+
+
+class StoredSentences:
+    """Sentences the application stored in English (history notes and values, message reasons,
+    review findings), shown in the reader's language: a fixed sentence (a :class:`Text`), or a
+    pattern whose named groups are the arguments of its sentence. Anything else (what a person
+    typed) is shown as stored. ``arguments(groups)`` may adjust the groups, or say None: no match."""
+
+    def __init__(self, fixed: Iterable[Text] = (), patterns: Iterable[tuple[str, Text]] = (),
+                 arguments: Callable[[dict], dict | None] | None = None):
+        self.fixed = {text.english: text for text in fixed}
+        self.patterns = [(re.compile(pattern), text) for pattern, text in patterns]
+        self.arguments = arguments
+
+    def shown(self, value: str):
+        if not value:
+            return value
+        if value in self.fixed:
+            return self.fixed[value]
+        for pattern, text in self.patterns:
+            found = pattern.fullmatch(value)
+            if found:
+                args = found.groupdict() if self.arguments is None else self.arguments(found.groupdict())
+                if args is not None:
+                    return Text(text.msgid, args, text.plural, text.n)
+        return value

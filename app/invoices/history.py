@@ -4,7 +4,6 @@ change is made, or collected and written in one INSERT by bulk jobs (:func:`defe
 from __future__ import annotations
 
 import contextvars
-import re
 from contextlib import contextmanager
 
 from sqlalchemy import insert
@@ -12,7 +11,7 @@ from sqlalchemy import insert
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import history_text
-from ..text import T, Text
+from ..text import StoredSentences, T, Text
 from .models import CHANNELS, STATUSES, Invoice, InvoiceEvent, InvoiceLine
 
 _deferred_history: contextvars.ContextVar["_DeferredHistory | None"] = contextvars.ContextVar(
@@ -128,46 +127,36 @@ FIELDS = {
     "vat_percent": T("vat percent"), "vat_amount": T("vat amount"), "vat_fund": T("vat fund"),
     "vat_confirmed": T("vat confirmed"), "price_note": T("price note"), "reporting_code": T("reporting code"),
 }
-_VALUES = {**{label.english: label for label in STATUSES.values()},
-           **{label.english: label for label in CHANNELS.values()},
-           "yes": T("yes"), "no": T("no"), "Institution": T("Institution"), "not processed": T("not processed"),
-           "exported to the ERP": T("exported to the ERP"), "not exported to the ERP": T("not exported to the ERP"),
-           "not exported; payment is not handled here": T("not exported; payment is not handled here"),
-           "approved": T("approved"), "edited: reviewed again": T("edited: reviewed again"),
-           "no rule: manual approval": T("no rule: manual approval"), "deleted": T("deleted"),
-           "VAT adjustment line": T("VAT adjustment line")}
-_PATTERNS = [(re.compile(pattern), msgid) for pattern, msgid in (
-    (r"(?P<num>\d+) problem\(s\)", T("%(num)s problem(s)").msgid),
-    (r"approved automatically by rule “(?P<rule>.*)”", T("approved automatically by rule “%(rule)s”").msgid),
-    (r"rule “(?P<rule>.*)”", T("rule “%(rule)s”").msgid),
-    (r"it expends on closed fiscal period (?P<periods>.+): an administrator approves it with a reason",
-     T("it expends on closed fiscal period %(periods)s: an administrator approves it with a reason").msgid),
-    (r"paid: voucher (?P<voucher>.*) on (?P<date>\S+)", T("paid: voucher %(voucher)s on %(date)s").msgid),
-    (r"raised to (?P<vendor>.+)", T("raised to %(vendor)s").msgid),
-    (r"(?P<size>[\d,]+) bytes", T("%(size)s bytes").msgid),
-    (r"note of (?P<date>\d{4}-\d{2}-\d{2})", T("note of %(date)s").msgid),
-    # what the workflow writes on the fund transactions and lines it makes (app.invoices.services)
-    (r"Invoice for (?P<po>[^ ]+)", T("Invoice for %(po)s").msgid),
-    (r"Invoice (?P<number>.+) back to review", T("Invoice %(number)s back to review").msgid),
-    (r"Invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("Invoice %(number)s of %(vendor)s").msgid),
-    (r"VAT (?P<percent>[\d.]+) % of (?P<number>.+)", T("VAT %(percent)s %% of %(number)s").msgid),
-    (r"VAT of invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("VAT of invoice %(number)s of %(vendor)s").msgid),
-    (r"VAT of invoice (?P<number>.+)", T("VAT of invoice %(number)s").msgid),
-)]
+WORDS = StoredSentences(
+    fixed=(*STATUSES.values(), *CHANNELS.values(),
+           T("yes"), T("no"), T("Institution"),
+           T("not processed"), T("exported to the ERP"), T("not exported to the ERP"),
+           T("not exported; payment is not handled here"), T("approved"), T("edited: reviewed again"),
+           T("no rule: manual approval"), T("deleted"), T("VAT adjustment line")),
+    patterns=(
+        (r"(?P<num>\d+) problem\(s\)", T("%(num)s problem(s)")),
+        (r"approved automatically by rule “(?P<rule>.*)”", T("approved automatically by rule “%(rule)s”")),
+        (r"rule “(?P<rule>.*)”", T("rule “%(rule)s”")),
+        (r"it expends on closed fiscal period (?P<periods>.+): an administrator approves it with a reason",
+         T("it expends on closed fiscal period %(periods)s: an administrator approves it with a reason")),
+        (r"paid: voucher (?P<voucher>.*) on (?P<date>\S+)", T("paid: voucher %(voucher)s on %(date)s")),
+        (r"raised to (?P<vendor>.+)", T("raised to %(vendor)s")),
+        (r"(?P<size>[\d,]+) bytes", T("%(size)s bytes")),
+        (r"note of (?P<date>\d{4}-\d{2}-\d{2})", T("note of %(date)s")),
+        # what the workflow writes on the fund transactions and lines it makes (app.invoices.services)
+        (r"Invoice for (?P<po>[^ ]+)", T("Invoice for %(po)s")),
+        (r"Invoice (?P<number>.+) back to review", T("Invoice %(number)s back to review")),
+        (r"Invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("Invoice %(number)s of %(vendor)s")),
+        (r"VAT (?P<percent>[\d.]+) % of (?P<number>.+)", T("VAT %(percent)s %% of %(number)s")),
+        (r"VAT of invoice (?P<number>.+) of (?P<vendor>[^ ]+)", T("VAT of invoice %(number)s of %(vendor)s")),
+        (r"VAT of invoice (?P<number>.+)", T("VAT of invoice %(number)s")),
+    ))
 
 
 def shown_word(value: str):
     """A stored value or note as the history tab shows it: a word the workflow wrote, translated;
     anything else as it is."""
-    if not value:
-        return value
-    if value in _VALUES:
-        return _VALUES[value]
-    for pattern, msgid in _PATTERNS:
-        found = pattern.fullmatch(value)
-        if found:
-            return T(msgid, **found.groupdict())
-    return value
+    return WORDS.shown(value)
 
 
 def shown_action(action: str):

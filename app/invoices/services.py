@@ -46,7 +46,7 @@ from ..orders.models import POLine
 from ..org.models import Library
 from ..org.services import get_one
 from ..outgoing import queue as letters
-from ..text import T, Tn
+from ..text import StoredSentences, T, Tn
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from . import charges, history, rules, settings
@@ -752,30 +752,25 @@ class ReviewProblem:
 
 # The review rules' findings are stored in English (app.invoices.rules): each is shown in the reader's
 # language by its pattern (a finding of another form is shown as it is).
-_FINDINGS = [(re.compile(pattern), msgid) for pattern, msgid in (
+FINDINGS = StoredSentences(patterns=(
     (r"The invoice total (?P<total>.+) differs from its lines and charges, (?P<lines>.+)\.",
-     T("The invoice total %(total)s differs from its lines and charges, %(lines)s.").msgid),
-    (r"Line (?P<n>\d+) has no fund\.", T("Line %(n)s has no fund.").msgid),
+     T("The invoice total %(total)s differs from its lines and charges, %(lines)s.")),
+    (r"Line (?P<n>\d+) has no fund\.", T("Line %(n)s has no fund.")),
     (r"Line (?P<n>\d+): (?P<pol>\S+) is ordered from (?P<vendor>.+), not from (?P<invoice_vendor>.+)\.",
-     T("Line %(n)s: %(pol)s is ordered from %(vendor)s, not from %(invoice_vendor)s.").msgid),
+     T("Line %(n)s: %(pol)s is ordered from %(vendor)s, not from %(invoice_vendor)s.")),
     (r"Line (?P<n>\d+): (?P<total>.+?) differs from the price of (?P<pol>\S+), (?P<price>.+?), "
      r"by (?P<difference>\S+) % \(more than (?P<threshold>\S+) %\)\.",
      T("Line %(n)s: %(total)s differs from the price of %(pol)s, %(price)s, by %(difference)s %% (more than "
-       "%(threshold)s %%).").msgid),
+       "%(threshold)s %%).")),
     (r"No exchange rate for (?P<currency>\S+) on or before (?P<date>\S+)\.",
-     T("No exchange rate for %(currency)s on or before %(date)s.").msgid),
+     T("No exchange rate for %(currency)s on or before %(date)s.")),
     (re.escape(rules.POSSIBLE_DUPLICATE),
-     T("Possible duplicate: another invoice of the vendor has the same total and date.").msgid),
-)]
+     T("Possible duplicate: another invoice of the vendor has the same total and date.")),))
 
 
 def finding_text(text: str):
     """A stored review finding as a :class:`~app.text.Text` (shown in the reader's language)."""
-    for pattern, msgid in _FINDINGS:
-        found = pattern.fullmatch(text or "")
-        if found:
-            return T(msgid, **found.groupdict())
-    return text
+    return FINDINGS.shown(text)
 
 
 def review_problems_for(viewer, invoice: Invoice, problems: list[str] | None = None) -> list[ReviewProblem]:

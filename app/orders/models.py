@@ -5,13 +5,12 @@ services in ``app.orders.services`` are the only callers.
 """
 from __future__ import annotations
 
-import re
 
 from ..auth.models import HistoryEntry
 from ..clock import utcnow
 from ..errors import RuleViolation
 from ..extensions import db
-from ..text import T, Text
+from ..text import StoredSentences, T
 from ..types import Money, Percent
 from .prediction import CHRONOLOGIES, FREQUENCIES, Pattern
 
@@ -150,36 +149,32 @@ def history_word(value: str, *, stored_value: bool = False):
 # The notes the services write to a line's history themselves (in English, as stored), shown in the
 # reader's language: (pattern, sentence); a person's own note matches none and is shown as typed.
 _METHODS_BY_LABEL = {label.english: code for code, label in ACQUISITION_METHODS.items()}
-HISTORY_NOTES = [
-    (re.compile(r"into (?P<po>PO-\d+)"), T("into %(po)s")),
-    (re.compile(r"with (?P<po>PO-\d+)"), T("with %(po)s")),
-    (re.compile(r"back on (?P<po>PO-\d+), which was already sent"), T("back on %(po)s, which was already sent")),
-    (re.compile(r"renewal date (?P<day>\d{4}-\d\d-\d\d)"), T("renewal date %(day)s")),
-    (re.compile(r"(?P<method>[A-Z][a-z ]+): nothing to encumber"), T("%(method)s: nothing to encumber")),
-    (re.compile(r"received \((?P<method>[a-z ]+): no invoice expected\)"),
-     T("received (%(method)s: no invoice expected)")),
-    (re.compile(r"(?P<count>\d+) holdings moved"), T("%(count)s holdings moved")),
-]
-HISTORY_FIXED_NOTES = {text.english: text for text in (
-    T("all copies received"), T("activated"), T("received, invoiced and paid"),
-    T("received, invoiced and sent to the ERP"), T("renewed automatically"), T("renewed"), T("closed by hand"))}
+def _method_arguments(args: dict) -> dict | None:
+    """A note's acquisition method (stored as its English label or word) as the reader's."""
+    if "method" not in args:
+        return args
+    code = _METHODS_BY_LABEL.get(args["method"]) or _METHODS_BY_LABEL.get(args["method"].capitalize())
+    if code is None:
+        return None
+    return {**args, "method": ACQUISITION_METHODS[code] if args["method"][0].isupper() else METHOD_WORDS[code]}
+
+
+HISTORY_NOTES = StoredSentences(
+    fixed=(T("all copies received"), T("activated"), T("received, invoiced and paid"),
+           T("received, invoiced and sent to the ERP"), T("renewed automatically"), T("renewed"), T("closed by hand")),
+    patterns=((r"into (?P<po>PO-\d+)", T("into %(po)s")),
+              (r"with (?P<po>PO-\d+)", T("with %(po)s")),
+              (r"back on (?P<po>PO-\d+), which was already sent", T("back on %(po)s, which was already sent")),
+              (r"renewal date (?P<day>\d{4}-\d\d-\d\d)", T("renewal date %(day)s")),
+              (r"(?P<method>[A-Z][a-z ]+): nothing to encumber", T("%(method)s: nothing to encumber")),
+              (r"received \((?P<method>[a-z ]+): no invoice expected\)", T("received (%(method)s: no invoice expected)")),
+              (r"(?P<count>\d+) holdings moved", T("%(count)s holdings moved"))),
+    arguments=_method_arguments)
 
 
 def history_note(note: str):
     """A history entry's note in the reader's language when the services wrote it, else as stored."""
-    if note in HISTORY_FIXED_NOTES:
-        return HISTORY_FIXED_NOTES[note]
-    for pattern, sentence in HISTORY_NOTES:
-        found = pattern.fullmatch(note or "")
-        if found:
-            args = found.groupdict()
-            if "method" in args:
-                code = _METHODS_BY_LABEL.get(args["method"]) or _METHODS_BY_LABEL.get(args["method"].capitalize())
-                if code is None:
-                    continue
-                args["method"] = ACQUISITION_METHODS[code] if args["method"][0].isupper() else METHOD_WORDS[code]
-            return Text(sentence.msgid, args)
-    return note
+    return HISTORY_NOTES.shown(note)
 
 
 def allowed_statuses(action: str, order_type: str) -> frozenset:

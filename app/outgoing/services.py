@@ -5,7 +5,6 @@ services in the transaction of the change) and delivered by :mod:`.delivery`. Ca
 """
 from __future__ import annotations
 
-import re
 
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from ..extensions import db
 from ..ids import parse_id
 from ..orders.models import POLine, PurchaseOrder
 from ..orders.services import _scope_clause, can_order, log
-from ..text import T
+from ..text import StoredSentences, T
 from .models import OPEN_STATUSES, PROBLEM_STATUSES, VendorMessage, message_line
 from .queue import mark_for_delivery, reroute
 
@@ -51,25 +50,17 @@ def get_message(user, ref) -> VendorMessage:
 
 # Why a message was made, as the code that made it stored it (in English: a stored value), and how
 # it is shown in the reader's language. A reason a person typed (a cancellation's) is shown as typed.
-_REASONS = {"sent": T("sent"), "packaged automatically": T("packaged automatically"),
-            "notification": T("notification"), "change vendor": T("change vendor")}
-_REASON_PATTERNS = (
-    (re.compile(r"sent again \(message (?P<id>\d+)\)"), lambda g: T("sent again (message %(id)s)", **g)),
-    (re.compile(r"change vendor: replaces (?P<number>.+)"), lambda g: T("change vendor: replaces %(number)s", **g)),
-    (re.compile(r"replace vendor: was (?P<code>.+)"), lambda g: T("replace vendor: was %(code)s", **g)),
-    (re.compile(r"voucher (?P<number>.+)"), lambda g: T("voucher %(number)s", **g)),
-)
+REASONS = StoredSentences(
+    fixed=(T("sent"), T("packaged automatically"), T("notification"), T("change vendor")),
+    patterns=((r"sent again \(message (?P<id>\d+)\)", T("sent again (message %(id)s)")),
+              (r"change vendor: replaces (?P<number>.+)", T("change vendor: replaces %(number)s")),
+              (r"replace vendor: was (?P<code>.+)", T("replace vendor: was %(code)s")),
+              (r"voucher (?P<number>.+)", T("voucher %(number)s"))))
 
 
 def reason_text(reason: str):
     """A message's stored ``reason`` to show, in the reader's language when the application wrote it."""
-    if reason in _REASONS:
-        return _REASONS[reason]
-    for pattern, text in _REASON_PATTERNS:
-        found = pattern.fullmatch(reason or "")
-        if found:
-            return text(found.groupdict())
-    return reason
+    return REASONS.shown(reason)
 
 
 def can_send(user, message: VendorMessage) -> bool:

@@ -92,3 +92,16 @@ def test_a_plural_with_more_figures_than_its_count(app):
     with app.test_request_context("/", headers=CHINESE):
         refresh()
         assert str(text) == "2 lines of EURV"   # not in the catalogue: the English, its figures filled in
+
+
+def test_stored_english_sentences_are_shown_in_the_readers_language(app):
+    from app.text import StoredSentences
+    sentences = StoredSentences(fixed=[T("Language")], patterns=[(r"in (?P<language>\w+)", T("The pages are now in %(language)s."))],
+                                arguments=lambda g: None if g["language"] == "Klingon" else g)
+    with app.test_request_context("/", headers=CHINESE):
+        refresh()
+        assert str(sentences.shown("Language")) == "语言"
+        assert str(sentences.shown("in English")) == "页面现在使用English。"
+        assert sentences.shown("in Klingon") == "in Klingon"           # refused by its arguments: as stored
+        assert sentences.shown("typed by a person") == "typed by a person"
+        assert sentences.shown("") == ""
