@@ -25,6 +25,7 @@ from app.integrations.models import JobRun
 from app.integrations.paths import is_candidate
 from app.integrations.runs import AUTOMATIC_TRIGGERS, JobRefused, RunLog, system_actor
 from app.integrations.transport import TransferError, open_transport
+from app.text import T
 from app.vendors.models import Vendor
 
 log = logging.getLogger(__name__)
@@ -65,19 +66,22 @@ def _run(vendor_code, trigger, scheduled_for, actor_id, run_id=None) -> int | No
         fetch_files(setting, actor, run.id, run_log)
     except (TransferError, JobRefused) as exc:
         run_log.rollback()
-        run_log.error(str(exc))
-        run_log.finish("failed", str(exc))
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)   # a Text stays one
+        run_log.error(message)
+        run_log.finish("failed", message)
     except Exception as exc:  # the run must end visibly whatever happened
         log.exception("EDI fetch for %s failed", vendor_code)
         run_log.rollback()
-        message = f"Unexpected error: {type(exc).__name__}: {exc}"
+        message = T("Unexpected error: %(error)s: %(detail)s", error=type(exc).__name__, detail=str(exc))
         run_log.error(message)
         run_log.finish("failed", message)
     else:
-        summary = f"{run_log.files} file(s), {run_log.records} message(s)"
         if run_log.records_failed:
-            summary += f", {run_log.records_failed} failed (see the EDI inbox)"
-        run_log.finish("completed", summary + ".")
+            summary = T("%(files)s file(s), %(records)s message(s), %(failed)s failed (see the EDI inbox).",
+                        files=run_log.files, records=run_log.records, failed=run_log.records_failed)
+        else:
+            summary = T("%(files)s file(s), %(records)s message(s).", files=run_log.files, records=run_log.records)
+        run_log.finish("completed", summary)
     return run.id
 
 
@@ -93,12 +97,14 @@ def fetch_files(setting: VendorEdiSetting, actor: User, run_id: int, run_log: Ru
         files = sorted((f for f in transport.list_files(folder) if is_candidate(f.name, edi.SUFFIXES)),
                        key=lambda f: f.name)
         run_log.progress(0, len(files))
-        run_log.info(f"{len(files)} file(s) to fetch from {folder or 'the base folder'}.")
+        run_log.info(T("%(count)s file(s) to fetch from %(folder)s.", count=len(files), folder=folder)
+                     if folder else T("%(count)s file(s) to fetch from the base folder.", count=len(files)))
         run_log.commit()
         for done, remote in enumerate(files, 1):
             if remote.size > limit:
-                run_log.error(f"{remote.name} is {remote.size:,} bytes, more than the {limit:,} allowed; "
-                              f"renamed {remote.name}{edi.REJECTED} and not read.", file=remote.name)
+                run_log.error(T("%(file)s is %(size)s bytes, more than the %(limit)s allowed; renamed %(renamed)s and "
+                                "not read.", file=remote.name, size=f"{remote.size:,}", limit=f"{limit:,}",
+                                renamed=remote.name + edi.REJECTED), file=remote.name)
                 run_log.count(files=1, failed=1)
                 run_log.progress(done)
                 run_log.commit()
