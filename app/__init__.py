@@ -14,7 +14,7 @@ from .config import Defaults
 from .database import after_commit_reads, configure_engine, write_intent
 from . import extensions
 from .extensions import csrf, db, login_manager, migrate
-from .text import T
+from .text import T, english
 
 
 def create_app(test_config: dict | None = None, jobs: Mapping[str, Callable] | None = None) -> Flask:
@@ -197,7 +197,7 @@ def _register_hooks(app: Flask) -> None:
                 return jsonify(error={"code": {403: "forbidden", 404: "not_found", 400: "invalid",
                                                405: "method_not_allowed", 413: "too_large",
                                                500: "server_error"}[code],
-                                      "message": str.__str__(message or text)}), code
+                                      "message": english(message or text)}), code
             if code == 400 and "CSRF" in (message or ""):
                 from flask_login import current_user
                 if not current_user.is_authenticated and request.endpoint != "auth.login":

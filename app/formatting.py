@@ -20,7 +20,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from .ledger import format_money
-from .text import current_language
+from .text import current_language, english
 
 MONEY_LOCALE = "en"
 
@@ -64,7 +64,8 @@ def long_day(value, locale: str | None = None) -> str:
 
 
 def history_text(value) -> str:
-    """A value as a history entry shows it: dates ISO, amounts plain, booleans yes/no, None empty."""
+    """A value as a history entry stores it: dates ISO, amounts plain, booleans yes/no, None empty,
+    a label in English (the history is translated when shown)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -73,7 +74,7 @@ def history_text(value) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    return str(value)
+    return english(value) if isinstance(value, str) else str(value)
 
 
 def register_filters(app):

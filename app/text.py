@@ -119,6 +119,12 @@ def Tn(singular: str, plural: str, n: int, **args: Any) -> Text:
     return Text(singular, args, plural, n)
 
 
+def english(value: Any) -> Any:
+    """What is stored of a label or sentence: a Text's English (its ``str()`` is the reader's
+    language); any other value as it is."""
+    return str.__str__(value) if isinstance(value, Text) else value
+
+
 def stored(message: Any) -> dict | None:
     """The JSON to keep beside a stored message so it can be shown translated (None for plain text)."""
     return message.to_json() if isinstance(message, Text) else None

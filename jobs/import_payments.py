@@ -63,7 +63,7 @@ from app.integrations.formats.xml import MAX_XML_BYTES, XMLRefused
 from app.integrations.models import HandledFile
 from app.integrations.paths import is_candidate, is_safe_file_name
 from app.integrations.runs import JobRefused, execute, settled_inputs
-from app.text import T
+from app.text import T, english
 from app.integrations.transport import RemoteFile, TransferError, Transport
 from app.invoices import services as invoices
 from app.invoices.history import deferred_history
@@ -205,7 +205,7 @@ def _refuse(ctx, transport: Transport, name: str, hashed, size: int, reason: str
             db.session.add(handled)
         handled.file_name, handled.size, handled.status = name[:255], size, "rejected"
         handled.profile_id, handled.run_id = ctx.profile.id, ctx.run.id
-    if str.__str__(reason).endswith("."):   # a whole sentence (the file format's refusal)
+    if english(reason).endswith("."):   # a whole sentence (the file format's refusal)
         message = T("%(name)s was refused: %(reason)s Nothing was changed; the file is kept on the server as "
                     "%(name)s.rejected (rename it back to import it again).", name=name, reason=reason)
     else:

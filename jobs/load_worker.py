@@ -13,7 +13,7 @@ from app import create_app
 from app.extensions import db
 from app.integrations import loads
 from app.integrations.models import JobEvent
-from app.text import T, stored
+from app.text import T
 
 
 def main() -> int:
@@ -23,8 +23,7 @@ def main() -> int:
     body = getattr(importlib.import_module(module), name)
     with app.app_context():
         message = T("Running in a process of its own (pid %(pid)s).", pid=os.getpid())
-        db.session.add(JobEvent(run_id=payload["run_id"], level="info", message=message.english,
-                                text=stored(message)))
+        db.session.add(JobEvent.of(payload["run_id"], "info", message))
         db.session.commit()
         db.session.remove()
     loads.execute(app, payload["run_id"], body, *payload["args"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from ..auth.permissions import roles_required
+from ..text import english
 from .base import (ERRORS, PARAMETERS, PATHS, READ, SCHEMAS, bp, object_schema, query_param, ref,
                    register_openapi)
 
@@ -67,7 +68,7 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, str):
-        return str.__str__(value)   # a Text's English, not its translation
+        return english(value)   # a Text's English, not its translation
     return copy.deepcopy(value)
 
 

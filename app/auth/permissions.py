@@ -20,7 +20,7 @@ from flask import abort, current_app
 from flask_login import current_user
 
 from ..errors import Forbidden
-from ..text import T, Text
+from ..text import T, Text, english
 from .models import ROLE_NAMES, Role
 
 ALL_ROLES = frozenset(Role)
@@ -96,7 +96,7 @@ def require_institution_role(actor, roles, what: str | None = None) -> None:
         who = _either(sorted((ROLE_NAMES[Role(r)] for r in roles), key=str.lower))
         if what:
             raise Forbidden(T("Only a %(roles)s for the whole institution may %(action)s: every library shares it.",
-                              roles=who, action=_ACTIONS.get(str.__str__(what), what)))
+                              roles=who, action=_ACTIONS.get(english(what), what)))
         raise Forbidden(T("Only a %(roles)s for the whole institution may do this: it changes what every library "
                           "shares.", roles=who))
 

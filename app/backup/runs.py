@@ -19,7 +19,7 @@ from ..database import is_busy_error, write_intent
 from ..extensions import db
 from ..integrations.models import JobEvent, JobRun
 from . import BackupError
-from ..text import T, stored
+from ..text import T
 from .archive import backup_lock, create_backup
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,9 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
             message = T("Not started: %(reason)s", reason=exc.message)
 
             def skipped():
-                run = _new_run(trigger, scheduled_for, status="skipped", ended_at=utcnow(),
-                               message=message.english, message_text=stored(message))
-                db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
+                run = _new_run(trigger, scheduled_for, status="skipped", ended_at=utcnow())
+                run.say(message)
+                db.session.add(JobEvent.of(run.id, "warning", message))
                 return run
             return _record(skipped)
         events: list[tuple[str, str]] = []
@@ -104,9 +104,8 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
                 for stale in db.session.scalars(db.select(JobRun).filter_by(job=JOB, status="running")):
                     stale.status, stale.ended_at, stale.interrupted = "failed", utcnow(), True
                     message = T("Interrupted: the process running it stopped.")
-                    stale.message, stale.message_text = message.english, stored(message)
-                    db.session.add(JobEvent(run_id=stale.id, level="error", message=stale.message,
-                                            text=stale.message_text))
+                    stale.say(message)
+                    db.session.add(JobEvent.of(stale.id, "error", message))
                 return _new_run(trigger, scheduled_for, started_at=started, heartbeat_at=utcnow())
             nonlocal run_id
             run_id = _record(change)
@@ -135,11 +134,11 @@ def _run(trigger, folder, keep, scheduled_for) -> int | None:
 
         def finish():
             run = db.session.get(JobRun, run_id) if run_id else _new_run(trigger, scheduled_for, started_at=started)
-            run.status, run.ended_at, run.message = status, utcnow(), message[:4000]
-            run.message_text = stored(message)
+            run.status, run.ended_at = status, utcnow()
+            run.say(message)
             run.files, run.records, run.heartbeat_at = files, records, utcnow()
             for level, text in events:
-                db.session.add(JobEvent(run_id=run.id, level=level, message=text[:4000], text=stored(text)))
+                db.session.add(JobEvent.of(run.id, level, text))
             return run
         return _record(finish)
 

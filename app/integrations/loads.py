@@ -33,7 +33,7 @@ from ..database import write_intent
 from ..extensions import db
 from .models import OTHER_JOBS, BulkLoad, JobEvent, JobRun
 from .load_worker import spawn
-from ..text import T, stored
+from ..text import T
 from .runs import RunLog, claim, message_of, owner_gone
 
 log = logging.getLogger(__name__)
@@ -99,10 +99,9 @@ class Chunks:
 
 
 def interrupt(run: JobRun, message: str = INTERRUPTED) -> None:
-    english = str.__str__(message)   # stored in English; the Text's JSON shows it translated
-    run.status, run.ended_at, run.message, run.interrupted = "failed", utcnow(), english, True
-    run.message_text = stored(message)
-    db.session.add(JobEvent(run_id=run.id, level="error", message=english, text=stored(message)))
+    run.status, run.ended_at, run.interrupted = "failed", utcnow(), True
+    run.say(message)
+    db.session.add(JobEvent.of(run.id, "error", message))
 
 
 def start(job: str, owner: str, actor: User, kind: str, key: str, name: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
-from ..text import T, Text
+from ..text import T, Text, english, stored
 from . import live, processes
 
 CONNECTION_KINDS = {"sftp": "SFTP", "ftp": "FTP", "local": T("Local folder")}
@@ -220,6 +220,10 @@ class JobRun(db.Model):
         found = live.of(self.id) if self.status == "running" and self.id is not None else None
         return found or ("", self.progress_done or 0, self.progress_total)
 
+    def say(self, message) -> None:
+        """Keep ``message`` as the run's report line: its English, and a Text's JSON to show it translated."""
+        self.message, self.message_text = english(message)[:4000], stored(message)
+
     @property
     def shown_message(self) -> str:
         """The run's report line in the reader's language."""
@@ -255,6 +259,11 @@ class JobEvent(db.Model):
     text = db.Column(db.JSON)   # the message to show translated (app.text.Text.to_json), if it has one
 
     run = db.relationship("JobRun", back_populates="events")
+
+    @classmethod
+    def of(cls, run_id: int, level: str, message, **columns) -> "JobEvent":
+        """An event saying ``message``: its English, and a Text's JSON to show it translated."""
+        return cls(run_id=run_id, level=level, message=english(message)[:4000], text=stored(message), **columns)
 
     @property
     def shown(self) -> str:

@@ -163,7 +163,7 @@ class RunLog:
         if status:
             run.status, run.ended_at = status, utcnow()
         if message is not None:
-            run.message, run.message_text = message[:4000], stored(message)
+            run.say(message)
         return run
 
     def commit(self) -> None:
@@ -269,8 +269,8 @@ def interrupt_dead_runs(**where) -> list[int]:
         else:
             message = T("Interrupted: the process running it stopped before the run ended (last sign of life "
                         "%(last)s UTC). What it had committed is kept; a new run can start now.", last=last)
-        run.message, run.message_text = message.english, stored(message)
-        db.session.add(JobEvent(run_id=run.id, level="error", message=message.english, text=stored(message)))
+        run.say(message)
+        db.session.add(JobEvent.of(run.id, "error", message))
         log.warning("run #%s (%s of %s) interrupted: %s is gone", run.id, run.job, run.profile_code, owner)
         tell_ended(run)
         ended.append(run.id)
@@ -285,13 +285,13 @@ def naive_utc(moment: datetime) -> datetime:
 def record_skipped(job: str, profile_id: int | None, profile_code: str, when: datetime | None, reason: str) -> None:
     """A scheduler tick of ``job`` that did not start (``when``: its time, aware), as a *skipped*
     run with a warning saying why; committed."""
+    message = T("Not started: %(reason)s.", reason=reason)
     run = JobRun(job=job, profile_id=profile_id, profile_code=profile_code, trigger="schedule", status="skipped",
-                 ended_at=utcnow(), scheduled_for=naive_utc(when) if when else None,
-                 message=T("Not started: %(reason)s.", reason=reason))
-    run.message, run.message_text = run.message.english, stored(run.message)
+                 ended_at=utcnow(), scheduled_for=naive_utc(when) if when else None)
+    run.say(message)
     db.session.add(run)
     db.session.flush()
-    db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
+    db.session.add(JobEvent.of(run.id, "warning", message))
     db.session.commit()
 
 
@@ -309,11 +309,11 @@ def new_run(job: str, owner: str, actor: User, trigger: str, scheduled_for: date
     if busy:
         run.status, run.ended_at = "skipped", utcnow()
         message = T("Not started: run #%(run)s of %(what)s is still running.", run=busy, what=WHAT.get(what, what))
-        run.message, run.message_text = message.english, stored(message)
+        run.say(message)
     db.session.add(run)
     db.session.flush()
     if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
+        db.session.add(JobEvent.of(run.id, "warning", message))
     db.session.commit()
     return run
 
@@ -331,7 +331,7 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
     if busy:
         run.status, run.ended_at = "skipped", utcnow()
         message = T("Not started: run #%(run)s of %(what)s is still running.", run=busy, what=WHAT["this job"])
-        run.message, run.message_text = message.english, stored(message)
+        run.say(message)
     db.session.add(run)
     try:
         db.session.flush()
@@ -339,7 +339,7 @@ def start_run(job: str, profile: IntegrationProfile, actor: User, trigger: str,
         db.session.rollback()
         return None
     if busy:
-        db.session.add(JobEvent(run_id=run.id, level="warning", message=run.message, text=run.message_text))
+        db.session.add(JobEvent.of(run.id, "warning", message))
     db.session.commit()
     return run
 

@@ -29,7 +29,7 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO
 
-from ..text import T, Text, stored
+from ..text import T, Text, english, stored
 from .transport import TransferError, from_settings
 
 _LENGTH = struct.Struct(">I")
@@ -59,7 +59,7 @@ def read_frame(inp: BinaryIO) -> bytes | None:
 
 def _refusal(message) -> dict:
     """The answer telling the job a file did not go: the English words and the Text to show translated."""
-    return {"error": str.__str__(message), "text": stored(message)}
+    return {"error": english(message), "text": stored(message)}
 
 
 def main() -> int:

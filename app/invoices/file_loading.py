@@ -38,7 +38,7 @@ from ..orders import services as orders
 from ..orders.models import POLine
 from ..org.models import Library
 from ..spreadsheets import MAX_FILE_BYTES, SpreadsheetRefused, file_type_of, read_rows, safe_cell, safe_row  # noqa: F401
-from ..text import T, Text
+from ..text import T, Text, english
 from ..vendors.models import Vendor
 from . import charges, rules, settings
 from . import services as invoices
@@ -80,7 +80,7 @@ COLUMNS = [
     Column("owner_library", "Owner library", "invoice", False, T("Library code, or the institution's code. Empty: "
            "the library of all the invoice's PO lines when they share one, else the institution.")),
     Column("payment_method", "Payment method", "invoice", False, T("One of: %(methods)s. Empty: bank transfer.",
-           methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values()))),   # the English names
+           methods=", ".join(english(m) for m in PAYMENT_METHODS.values()))),   # the English names
     Column("reference_number", "Reference", "invoice", False, T("Any reference (at most 100 characters).")),
     Column("due_date", "Due date", "invoice", False, T("A date, not before the invoice date.")),
     Column("notes", "Notes", "invoice", False, T("Notes on the invoice.")),
@@ -406,10 +406,10 @@ def _payment_method(value) -> str:
         return "bank_transfer"
     text = _norm(value)
     for key, label in PAYMENT_METHODS.items():   # the English names (a label may be a Text)
-        if text and text in (_norm(key), _norm(str.__str__(label))):
+        if text and text in (_norm(key), _norm(english(label))):
             return key
     raise InvalidInput(T("Payment method: %(value)s is not one of %(methods)s.", value=repr(_text(value)),
-                         methods=", ".join(str.__str__(m) for m in PAYMENT_METHODS.values())), "payment_method")
+                         methods=", ".join(english(m) for m in PAYMENT_METHODS.values())), "payment_method")
 
 
 # -- lookups in bulk ---------------------------------------------------------------------------

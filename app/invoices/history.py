@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import history_text
-from ..text import StoredSentences, T, Text
+from ..text import StoredSentences, T, english
 from .models import CHANNELS, STATUSES, Invoice, InvoiceEvent, InvoiceLine
 
 _deferred_history: contextvars.ContextVar["_DeferredHistory | None"] = contextvars.ContextVar(
@@ -44,19 +44,13 @@ def deferred_history():
     history.write()
 
 
-def _english(value):
-    """What is stored of a label or sentence: its English (a :class:`~app.text.Text` reads in the
-    request's language when made a ``str``; the history tab translates the known ones when shown)."""
-    return value.english if isinstance(value, Text) else value
-
-
 def event_values(number: str, vendor_code: str, actor, action: str, field_name: str = "", old=None, new=None,
                  note: str = "", line: int | None = None) -> dict:
     """The columns of one history row, for a bulk INSERT (in English: see :func:`_english`)."""
     return dict(invoice_number=number, vendor_code=vendor_code, line_position=line,
                 actor_id=actor.id if actor else None, action=action, field=field_name,
-                old_value=history_text(_english(old)), new_value=history_text(_english(new)),
-                note=_english(note) or "")
+                old_value=history_text(old), new_value=history_text(new),
+                note=english(note) or "")
 
 
 def log(invoice: Invoice, actor, action: str, field_name: str = "", old=None, new=None, note: str = "",

@@ -63,12 +63,12 @@ def invoice_returned(actor, invoice, sent_by, verb: str, reason: str) -> list[No
     if actor is not None:
         title = {"rejected": T("Invoice %(number)s of %(vendor)s was rejected by %(actor)s", actor=str(actor), **args),
                  "sent back to review": T("Invoice %(number)s of %(vendor)s was sent back to review by %(actor)s",
-                                          actor=str(actor), **args)}.get(str.__str__(verb)) \
+                                          actor=str(actor), **args)}.get(english(verb)) \
             or T("Invoice %(number)s of %(vendor)s was %(verb)s by %(actor)s", verb=verb, actor=str(actor), **args)
     else:
         title = {"rejected": T("Invoice %(number)s of %(vendor)s was rejected", **args),
                  "sent back to review": T("Invoice %(number)s of %(vendor)s was sent back to review", **args)
-                 }.get(str.__str__(verb)) or T("Invoice %(number)s of %(vendor)s was %(verb)s", verb=verb, **args)
+                 }.get(english(verb)) or T("Invoice %(number)s of %(vendor)s was %(verb)s", verb=verb, **args)
     return notify("invoice_returned", _others([invoice.created_by, sent_by], actor), title,
                   body=[_invoice_text(invoice) + ".", T("Reason: %(reason)s", reason=reason)],
                   url=f"/invoices/{invoice.id}",

@@ -40,7 +40,7 @@ from ..listing import ListFilter, by_language
 from ..org.models import Library
 from ..outgoing import queue as letters
 from ..ids import parse_id
-from ..text import T, Text
+from ..text import T, Text, english
 from ..vendors import services as vendors
 from ..vendors.models import Vendor, VendorAccount
 from .models import (ACQUISITION_METHODS, MATERIAL_FORM_WORDS, MATERIAL_FORMS, METHOD_WORDS, OPEN_STATUSES,
@@ -143,14 +143,9 @@ def _number(obj, prefix: str) -> None:
 
 # -- history -----------------------------------------------------------------------------------
 
-def _english(value):
-    """What the history stores: a label (a Text) in English, translated when the history is shown."""
-    return value.english if isinstance(value, Text) else value
-
-
 def log(pol: POLine, actor, action: str, field_name: str = "", old=None, new=None, note: str = "") -> POLineEvent:
     event = POLineEvent(po_line=pol, actor_id=actor.id if actor else None, action=action, field=field_name,
-                        old_value=_text(_english(old)), new_value=_text(_english(new)), note=_english(note) or "")
+                        old_value=_text(old), new_value=_text(new), note=english(note) or "")
     db.session.add(event)
     return event
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...clock import utcnow
 from ...extensions import db
-from ...text import T, Text, stored
+from ...text import T, Text, english, stored
 from ..models import Scheduled
 
 MESSAGE_STATUSES = {"received": T("Received"), "invoice_created": T("Invoice created"), "failed": T("Failed"),
@@ -76,7 +76,7 @@ class EdiMessage(db.Model):
 
     def set_reason(self, reason: str) -> None:
         """Keep ``reason`` (a :class:`~app.text.Text` is shown later in its reader's language)."""
-        self.reason, self.reason_text = str.__str__(reason) if isinstance(reason, Text) else reason, stored(reason)
+        self.reason, self.reason_text = english(reason), stored(reason)
 
     @property
     def reason_message(self) -> str:

@@ -54,7 +54,7 @@ from ...ledger.invoicing import VatCheck
 from ...ledger.money import quantize, split
 from ...notifications import triggers as tell
 from ...orders.models import POLine
-from ...text import T, stored
+from ...text import T, english
 from ...vendors.models import Vendor
 from ..models import SCHEDULES, Connection, JobRun
 from ..paths import UnsafePath, clean_folder
@@ -579,7 +579,7 @@ def _line(item: edifact.InvoiceItem, pol: POLine, currency: str, line_vat: bool,
     unit = item.unit_price if item.unit_price is not None else amount / quantity
     unit = quantize(unit, currency)
     total = amount if amount is not None else quantize(item.unit_price * quantity, currency)
-    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {str.__str__(a.label)} {a.amount}"
+    notes = "; ".join(f"{'allowance' if a.indicator == 'A' else 'charge'} {english(a.label)} {a.amount}"
                       for a in item.allowances_charges)   # stored: in English (a label may be a Text)
     return invoices.LineFields(
         unit_price=unit, quantity=quantity, po_line=pol, total=total,
@@ -620,7 +620,7 @@ def _create(actor, fields: invoices.InvoiceFields) -> Invoice:
             return invoices.create_invoice(actor, fields, channel="edi")
     except invoices.ConfirmationNeeded as exc:
         answer = "no_vat" if exc.check is VatCheck.CONFIRM_NO_VAT_GOVERNMENTAL else "yes"
-        question = str.__str__(exc.text)   # the notes are stored: in English
+        question = english(exc.text)   # the notes are stored: in English
         fields.notes = (fields.notes + f" VAT check: {question} Saved as the vendor sent it.").strip()
         with db.session.begin_nested():
             return invoices.create_invoice(actor, fields, channel="edi", confirm=answer)
@@ -725,8 +725,8 @@ def start_upload(actor, vendor: Vendor | None, file_name: str, data: bytes) -> J
                              limit=f"{MAX_FILE_BYTES:,}"), "file")
     receiving = T("Receiving %(file)s.", file=file_name)
     run = JobRun(job=UPLOAD_JOB, profile_id=None, profile_code=f"EDI-{vendor.code}" if vendor else "EDI",
-                 trigger="manual", actor_id=actor.id, heartbeat_at=utcnow(), message=str.__str__(receiving),
-                 message_text=stored(receiving))
+                 trigger="manual", actor_id=actor.id, heartbeat_at=utcnow())
+    run.say(receiving)
     db.session.add(run)
     db.session.flush()
     return run

@@ -37,13 +37,13 @@ from typing import BinaryIO
 from lxml import etree
 
 try:
-    from ...text import T, Text, stored
+    from ...text import T, Text, english, stored
 except ImportError:   # the child process loads this file alone: it loads app/text.py (no Flask) alike
     import importlib.util as _util
     _spec = _util.spec_from_file_location("xslt_child_text", Path(__file__).resolve().parents[2] / "text.py")
     _text = _util.module_from_spec(_spec)
     _spec.loader.exec_module(_text)
-    T, Text, stored = _text.T, _text.Text, _text.stored
+    T, Text, english, stored = _text.T, _text.Text, _text.english, _text.stored
 
 MAX_STYLESHEET_BYTES = 512 * 1024
 MAX_OUTPUT_BYTES = 100 * 1024 * 1024
@@ -71,7 +71,7 @@ class XSLTError(ValueError):
 
 def _error_answer(message) -> bytes:
     """The child's answer for a refusal: its English words and the Text to show translated."""
-    return json.dumps({"error": str.__str__(message), "text": stored(message)}).encode()
+    return json.dumps({"error": english(message), "text": stored(message)}).encode()
 
 
 def _refusal(answer: dict) -> "XSLTError":
