@@ -1,6 +1,6 @@
 """Check the catalogues (run by ``scripts/i18n check``): every text the code asks to translate is in
-the catalogue template, and every language besides English (the texts' own language) translates
-every entry, none of them fuzzy. Prints what is missing and exits 1 when anything is.
+the catalogue template, and every language (English too: its translations are the texts themselves)
+translates every entry, none of them fuzzy. Prints what is missing and exits 1 when anything is.
 
 Usage: i18n_check.py FRESH.pot TRANSLATIONS_DIR LANGUAGE...
 """
